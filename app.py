@@ -1,0 +1,61 @@
+"""The application factory: `flask --app app run`."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from web.config import default_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from web.auth import load_user
+    from web.extensions import babel, csrf, db, login_manager, migrate
+    from web.i18n import compile_translations, refresh_locale, select_locale, template_helpers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_user)
+    csrf.init_app(app)
+    compile_translations(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(refresh_locale)
+    app.context_processor(template_helpers)
+    app.jinja_env.filters.update(template_helpers()["filters"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.blueprints import BLUEPRINTS
+    from web.auth import require_login_everywhere
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.before_request(require_login_everywhere)
+
+
+def register_commands(app: Flask) -> None:
+    from web.commands import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from web.errors import register
+
+    register(app)

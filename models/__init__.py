@@ -1,0 +1,281 @@
+"""The fund book's tables, in plain SQLAlchemy 2 (no Flask, no portfolio).
+
+Natural codes (fund code, company code, investment id) are the primary keys: they are
+what the interchange workbook and the users speak, and they are never renamed.
+Financial records (cash flows, valuations) are never deleted: a wrong one is voided
+with a reason and stays in the history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.types import IndexLevel as IndexLevelType
+from models.types import Money, Percent
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+Code = String(64)
+
+FUND_KINDS = ("innovation_fund", "angel_guidance", "industry_guidance", "other")
+SECTORS = ("materials", "life_health", "robotics", "dual_carbon", "digital", "other")
+MODES = ("sub_fund", "direct", "co_invest")
+INSTRUMENTS = ("equity", "convertible", "preferred", "debt", "guarantee")
+STAGES = ("seed", "startup", "growth", "mature")
+FLOW_TYPES = ("contribution", "distribution")
+VALUATION_METHODS = ("gp_nav", "last_round", "comparables", "dcf", "cost", "write_off", "exited")
+ROLES = ("admin", "manager", "committee", "viewer")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Fund(Base):
+    __tablename__ = "funds"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FUND_KINDS), name="kind"),
+        CheckConstraint("size_cny > 0", name="size_positive"),
+        CheckConstraint("currency = 'CNY'", name="currency"),
+    )
+
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[Optional[str]] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_code: Mapped[Optional[str]] = mapped_column(ForeignKey("funds.code"))
+    size_cny: Mapped[Decimal] = mapped_column(Money())
+    vintage_year: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY", server_default="CNY")
+    # Per-fund rule limits and settings that differ from the defaults by fund kind
+    # (rules.md); edited by an admin, audited.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SubFund(Base):
+    __tablename__ = "sub_funds"
+    __table_args__ = (
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint("size_cny > 0", name="size_positive"),
+    )
+
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    manager: Mapped[str] = mapped_column(String(200))
+    size_cny: Mapped[Decimal] = mapped_column(Money())
+    vintage_year: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6))
+    term_years: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    __table_args__ = (CheckConstraint(_in("sector", SECTORS), name="sector"),)
+
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    sector: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6))
+    founded: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
+class Investment(Base):
+    """One holding of one fund: a sub-fund commitment, a direct or a co-investment.
+
+    The target is a sub-fund for mode `sub_fund` and a company otherwise; it is kept in
+    two foreign keys so that the database checks it.
+    """
+
+    __tablename__ = "investments"
+    __table_args__ = (
+        CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint(
+            "(mode = 'sub_fund' AND sub_fund_code IS NOT NULL AND company_code IS NULL)"
+            " OR (mode <> 'sub_fund' AND company_code IS NOT NULL AND sub_fund_code IS NULL)",
+            name="target",
+        ),
+        CheckConstraint(
+            "(mode = 'co_invest' AND alongside_code IS NOT NULL)"
+            " OR (mode <> 'co_invest' AND alongside_code IS NULL)",
+            name="alongside",
+        ),
+        CheckConstraint("commitment_cny >= 0", name="commitment_nonnegative"),
+        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 1000000)",
+                        name="ownership_range"),  # stored ×10^4: 0–100 %
+        CheckConstraint("instrument IS NULL OR " + _in("instrument", INSTRUMENTS), name="instrument"),
+        CheckConstraint("stage IS NULL OR " + _in("stage", STAGES), name="stage"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_nonnegative"),
+        CheckConstraint("revenue_cny IS NULL OR revenue_cny >= 0", name="revenue_nonnegative"),
+        CheckConstraint("total_assets_cny IS NULL OR total_assets_cny >= 0", name="assets_nonnegative"),
+        CheckConstraint("lead_amount_cny IS NULL OR lead_amount_cny >= 0", name="lead_nonnegative"),
+    )
+
+    id: Mapped[str] = mapped_column(Code, primary_key=True)
+    fund_code: Mapped[str] = mapped_column(ForeignKey("funds.code"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    sub_fund_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"), index=True)
+    company_code: Mapped[Optional[str]] = mapped_column(ForeignKey("companies.code"), index=True)
+    alongside_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    commitment_cny: Mapped[Decimal] = mapped_column(Money())
+    round: Mapped[Optional[str]] = mapped_column(String(64))
+    ownership_pct: Mapped[Optional[Decimal]] = mapped_column(Percent())
+    instrument: Mapped[Optional[str]] = mapped_column(String(16))
+    stage: Mapped[Optional[str]] = mapped_column(String(16))
+    headcount: Mapped[Optional[int]] = mapped_column(Integer)
+    revenue_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    total_assets_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    lead_amount_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+
+    @property
+    def target_code(self) -> str:
+        return self.sub_fund_code if self.mode == "sub_fund" else self.company_code
+
+
+class CashFlow(Base):
+    __tablename__ = "cash_flows"
+    __table_args__ = (
+        CheckConstraint(_in("type", FLOW_TYPES), name="type"),
+        CheckConstraint("amount_cny > 0", name="amount_positive"),
+        Index("ix_cash_flows_investment_date", "investment_id", "date"),
+        # A reference is unique within an investment among the records in force.
+        Index("uq_cash_flows_investment_ref", "investment_id", "ref", unique=True,
+              sqlite_where=text("ref IS NOT NULL AND voided_at IS NULL"),
+              postgresql_where=text("ref IS NOT NULL AND voided_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investment_id: Mapped[str] = mapped_column(ForeignKey("investments.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(16))
+    amount_cny: Mapped[Decimal] = mapped_column(Money())
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    ref: Mapped[Optional[str]] = mapped_column(String(64))
+    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    voided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Valuation(Base):
+    """A fair value of one holding on one date.
+
+    Entered on screen it is a draft until a second person approves it (maker-checker);
+    imported ones count as approved by the importing user. Only approved valuations
+    that are not void count in figures.
+    """
+
+    __tablename__ = "valuations"
+    __table_args__ = (
+        CheckConstraint(_in("method", VALUATION_METHODS), name="method"),
+        CheckConstraint("fair_value_cny >= 0", name="fair_value_nonnegative"),
+        Index("uq_valuations_investment_as_of", "investment_id", "as_of", unique=True,
+              sqlite_where=text("voided_at IS NULL"),
+              postgresql_where=text("voided_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investment_id: Mapped[str] = mapped_column(ForeignKey("investments.id"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    fair_value_cny: Mapped[Decimal] = mapped_column(Money())
+    method: Mapped[str] = mapped_column(String(16))
+    entered_by: Mapped[Optional[str]] = mapped_column(String(64))
+    approved_by: Mapped[Optional[str]] = mapped_column(String(64))
+    approved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    voided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class SubFundHolding(Base):
+    """One line of a sub-fund manager's holdings report."""
+
+    __tablename__ = "sub_fund_holdings"
+    __table_args__ = (
+        UniqueConstraint("sub_fund_code", "as_of", "company_code"),
+        CheckConstraint("cost_cny >= 0", name="cost_nonnegative"),
+        CheckConstraint("fair_value_cny >= 0", name="fair_value_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sub_fund_code: Mapped[str] = mapped_column(ForeignKey("sub_funds.code"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    company_code: Mapped[str] = mapped_column(ForeignKey("companies.code"))
+    cost_cny: Mapped[Decimal] = mapped_column(Money())
+    fair_value_cny: Mapped[Decimal] = mapped_column(Money())
+
+
+class IndexLevel(Base):
+    """A public-market index series (e.g. CSI 300) for PME, one row per date."""
+
+    __tablename__ = "index_levels"
+    __table_args__ = (CheckConstraint("level > 0", name="level_positive"),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    level: Mapped[Decimal] = mapped_column(IndexLevelType())
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[Optional[str]] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: every write to the book leaves one of these."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_key", "entity", "entity_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # create, update, void, approve, import, ...
+    entity: Mapped[str] = mapped_column(String(64))  # table name
+    entity_key: Mapped[str] = mapped_column(String(200))
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    batch: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # one import run

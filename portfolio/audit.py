@@ -1,0 +1,45 @@
+"""The audit trail: who changed which record, when, from what to what."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, utcnow
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly form of a column value (exact: Decimals become strings)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(record: Any) -> dict[str, Any]:
+    """Every column of a mapped record, JSON-friendly."""
+    mapper = inspect(record).mapper
+    return {attr.key: plain(getattr(record, attr.key)) for attr in mapper.column_attrs}
+
+
+def record_key(record: Any) -> str:
+    identity = inspect(record).identity or inspect(record).mapper.primary_key_from_instance(record)
+    return "/".join(str(part) for part in identity)
+
+
+def audit(session: Session, username: str, action: str, entity: str, key: str, *,
+          before: dict | None = None, after: dict | None = None, reason: str | None = None,
+          batch: str | None = None, at: dt.datetime | None = None) -> AuditEntry:
+    entry = AuditEntry(at=at or utcnow(), username=username, action=action, entity=entity,
+                       entity_key=key, before=before, after=after, reason=reason, batch=batch)
+    session.add(entry)
+    return entry
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields whose values differ, as (before, after)."""
+    return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}

@@ -1,0 +1,69 @@
+"""The book's vocabularies with their Chinese names, and code checks."""
+from __future__ import annotations
+
+from models import FLOW_TYPES, FUND_KINDS, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
+
+__all__ = [
+    "FLOW_TYPES", "FUND_KINDS", "INSTRUMENTS", "MODES", "ROLES", "SECTORS", "STAGES",
+    "VALUATION_METHODS", "LABELS", "label", "credit_code_is_valid",
+]
+
+LABELS: dict[str, dict[str, str]] = {
+    "sector": {"materials": "先进材料", "life_health": "生命健康", "robotics": "机器人和高端装备",
+               "dual_carbon": "双碳科技", "digital": "数字创新", "other": "其他"},
+    "mode": {"sub_fund": "子基金", "direct": "直投", "co_invest": "跟投"},
+    "kind": {"innovation_fund": "科技创新基金", "angel_guidance": "天使投资引导基金",
+             "industry_guidance": "产业引导基金", "other": "其他"},
+    "instrument": {"equity": "股权", "convertible": "可转债", "preferred": "优先股",
+                   "debt": "债权", "guarantee": "担保"},
+    "stage": {"seed": "种子期", "startup": "初创期", "growth": "成长期", "mature": "成熟期"},
+    "type": {"contribution": "出资", "distribution": "分配"},
+    "method": {"gp_nav": "管理人报告净值", "last_round": "最近融资价格", "comparables": "可比公司法",
+               "dcf": "现金流折现", "cost": "成本法", "write_off": "核销", "exited": "已退出"},
+    "role": {"admin": "管理员", "manager": "基金经理", "committee": "投委会委员", "viewer": "只读"},
+    "region": {"local": "本地", "outside": "外地"},
+}
+
+LABELS_EN: dict[str, dict[str, str]] = {
+    "sector": {"materials": "Advanced materials", "life_health": "Life & health",
+               "robotics": "Robotics & high-end equipment", "dual_carbon": "Dual-carbon tech",
+               "digital": "Digital innovation", "other": "Other"},
+    "mode": {"sub_fund": "Sub-fund", "direct": "Direct", "co_invest": "Co-investment"},
+    "kind": {"innovation_fund": "S&T innovation fund", "angel_guidance": "Angel guidance fund",
+             "industry_guidance": "Industry guidance fund", "other": "Other"},
+    "instrument": {k: k.capitalize() for k in INSTRUMENTS},
+    "stage": {k: k.capitalize() for k in STAGES},
+    "type": {"contribution": "Contribution", "distribution": "Distribution"},
+    "method": {"gp_nav": "GP-reported NAV", "last_round": "Last round", "comparables": "Comparables",
+               "dcf": "DCF", "cost": "Cost", "write_off": "Write-off", "exited": "Exited"},
+    "role": {"admin": "Admin", "manager": "Manager", "committee": "Committee member", "viewer": "Viewer"},
+    "region": {"local": "Local", "outside": "Outside"},
+}
+
+
+def label(vocabulary: str, code: str | None, *, lang: str = "zh") -> str:
+    """The display name of a code, or the code itself when it has none."""
+    if code is None:
+        return ""
+    table = LABELS if lang.startswith("zh") else LABELS_EN
+    return table.get(vocabulary, {}).get(code, code)
+
+
+# GB 32100-2015: the 31 characters of the code's alphabet (no I, O, S, V, Z) and the
+# weights of positions 1–17; the 18th character is the check character.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_is_valid(code: str) -> bool:
+    """True for an 18-character 统一社会信用代码 whose check character is right."""
+    if not isinstance(code, str) or len(code) != 18:
+        return False
+    if any(c not in _CREDIT_ALPHABET for c in code):
+        return False
+    return credit_code_check_char(code[:17]) == code[17]

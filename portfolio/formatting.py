@@ -1,0 +1,94 @@
+"""How figures are written for people: amounts in 万元 or 亿元 with separators,
+ratios as multiples or percentages, dates YYYY-MM-DD, quarters 2025Q4.
+
+One place, used by the screens, the table output, the quarterly report and its PDF.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+
+
+def _decimal(amount) -> Decimal | None:
+    if amount is None:
+        return None
+    if isinstance(amount, Decimal):
+        return amount
+    return Decimal(str(amount))
+
+
+def wan(amount, places: int = 2) -> str:
+    """12345678.9 yuan → '1,234.57' (万元)."""
+    value = _decimal(amount)
+    if value is None:
+        return "—"
+    q = (value / WAN).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{q:,.{places}f}"
+
+
+def yi(amount, places: int = 2) -> str:
+    """12345678900 yuan → '123.46' (亿元)."""
+    value = _decimal(amount)
+    if value is None:
+        return "—"
+    q = (value / YI).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{q:,.{places}f}"
+
+
+def yuan(amount) -> str:
+    value = _decimal(amount)
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def multiple(ratio, places: int = 2) -> str:
+    """1.1679 → '1.17x'; None → '—' (no figure, e.g. nothing paid in)."""
+    return "—" if ratio is None else f"{ratio:.{places}f}x"
+
+
+def percent(ratio, places: int = 1) -> str:
+    """0.0853 → '8.5%'; None → '—'."""
+    return "—" if ratio is None else f"{ratio * 100:.{places}f}%"
+
+
+def iso_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if hasattr(value, "date") and not isinstance(value, dt.date):  # pandas Timestamp
+        value = value.date()
+    return value.isoformat()
+
+
+def quarter(value: dt.date) -> str:
+    """2025-11-15 → '2025Q4'."""
+    return f"{value.year}Q{(value.month - 1) // 3 + 1}"
+
+
+def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
+    """'2025Q4' → (2025-10-01, 2025-12-31): the quarter's first and last days."""
+    text = text.strip().upper()
+    if len(text) != 6 or text[4] != "Q" or not text[:4].isdigit() or text[5] not in "1234":
+        raise ValueError(f"not a quarter (e.g. 2025Q4): {text!r}")
+    year, q = int(text[:4]), int(text[5])
+    first = dt.date(year, 3 * q - 2, 1)
+    last = quarter_end(first)
+    return first, last
+
+
+def quarter_end(value: dt.date) -> dt.date:
+    month = ((value.month - 1) // 3 + 1) * 3
+    next_first = dt.date(value.year + (month == 12), month % 12 + 1, 1)
+    return next_first - dt.timedelta(days=1)
+
+
+def last_quarter_end(today: dt.date) -> dt.date:
+    """The last quarter end on or before today (the screens' default as-of date)."""
+    end = quarter_end(today)
+    if end == today:
+        return today
+    first = dt.date(today.year, ((today.month - 1) // 3) * 3 + 1, 1)
+    return first - dt.timedelta(days=1)

@@ -1,0 +1,94 @@
+"""Fixtures: `app`, `db`, `client`, `runner`, and small factories.
+
+The database is DATABASE_URL when set (CI runs the suite once on SQLite and once on
+PostgreSQL), else a SQLite file in a temporary folder. Each test starts from empty
+tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from portfolio.users import create_user
+from web.extensions import db as _db
+
+SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+EXAMPLE_BOOK = SPEC / "example" / "book"
+PASSWORD = "correct-horse-9"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: end-to-end test in headless Chromium")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    os.environ.setdefault("SECRET_KEY", "test-secret-not-for-production")
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+    })
+    with app.app_context():
+        _db.drop_all()
+        _drop_alembic_version()
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def _drop_alembic_version():
+    with _db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(db, username: str, role: str, password: str = PASSWORD):
+    return create_user(db.session, username, role, password, by="test")
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def as_role(db, client):
+    """Log the test client in with a new user of the given role."""
+    def _as(role: str, username: str | None = None):
+        name = username or f"{role}1"
+        make_user(db, name, role)
+        login(client, name)
+        return client
+    return _as
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

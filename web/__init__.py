@@ -1,0 +1,1 @@
+"""Everything Flask: blueprints, forms, login and roles, the JSON API, the commands."""

@@ -1,0 +1,4 @@
+"""Every blueprint of the app, one per screen family."""
+from web import admin, api, auth, book, committee, main, reports
+
+BLUEPRINTS = [auth.bp, main.bp, book.bp, api.bp, reports.bp, committee.bp, admin.bp]

@@ -1,0 +1,2 @@
+"""Click commands: cli_book."""
+COMMANDS: list = []

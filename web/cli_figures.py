@@ -1,0 +1,2 @@
+"""Click commands: cli_figures."""
+COMMANDS: list = []

@@ -1,0 +1,2 @@
+"""Click commands: cli_reports."""
+COMMANDS: list = []

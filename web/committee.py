@@ -1,0 +1,4 @@
+"""Screens: committee."""
+from flask import Blueprint
+
+bp = Blueprint("committee", __name__, url_prefix="/committee")
