@@ -1,0 +1,19 @@
+"""Errors a use case returns to its caller (a form, a command, the API)."""
+from __future__ import annotations
+
+
+class FieldErrors(Exception):
+    """Business-rule errors as (field, message) pairs, for the form to show beside each field.
+
+    `field` is the form field's name, or "" for an error about the whole record.
+    """
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in errors))
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for field, message in self.errors:
+            out.setdefault(field, []).append(message)
+        return out
