@@ -279,3 +279,6 @@ class AuditEntry(Base):
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     reason: Mapped[Optional[str]] = mapped_column(Text)
     batch: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # one import run
+
+
+from models.committee import *  # noqa: E402,F401,F403  (the committee tables)

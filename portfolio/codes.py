@@ -22,6 +22,12 @@ LABELS: dict[str, dict[str, str]] = {
                "dcf": "现金流折现", "cost": "成本法", "write_off": "核销", "exited": "已退出"},
     "role": {"admin": "管理员", "manager": "基金经理", "committee": "投委会委员", "viewer": "只读"},
     "region": {"local": "本地", "outside": "外地"},
+    # the investment committee (portfolio/committee.py)
+    "proposal_status": {"draft": "草稿", "submitted": "已提交", "scheduled": "已排会", "decided": "已决议",
+                        "withdrawn": "已撤回"},
+    "decision": {"approved": "通过", "approved_with_conditions": "附条件通过", "rejected": "否决",
+                 "deferred": "暂缓"},
+    "vote": {"approve": "同意", "reject": "反对", "abstain": "弃权"},
 }
 
 LABELS_EN: dict[str, dict[str, str]] = {
@@ -38,6 +44,11 @@ LABELS_EN: dict[str, dict[str, str]] = {
                "dcf": "DCF", "cost": "Cost", "write_off": "Write-off", "exited": "Exited"},
     "role": {"admin": "Admin", "manager": "Manager", "committee": "Committee member", "viewer": "Viewer"},
     "region": {"local": "Local", "outside": "Outside"},
+    "proposal_status": {"draft": "Draft", "submitted": "Submitted", "scheduled": "Scheduled",
+                        "decided": "Decided", "withdrawn": "Withdrawn"},
+    "decision": {"approved": "Approved", "approved_with_conditions": "Approved with conditions",
+                 "rejected": "Rejected", "deferred": "Deferred"},
+    "vote": {"approve": "Approve", "reject": "Reject", "abstain": "Abstain"},
 }
 
 

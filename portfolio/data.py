@@ -130,3 +130,14 @@ def load_book(session: Session) -> BookData:
         frame["size_fen"] = frame["size_fen"].astype("int64")
     return BookData(funds=funds, sub_funds=sub_funds, companies=companies, investments=investments,
                     flows=flows, valuations=valuations, holdings=holdings)
+
+
+def load_index(session: Session, name: str) -> pd.Series:
+    """One public-market index series (for PME): levels as floats, indexed by date, sorted."""
+    from models import IndexLevel
+
+    # stored as an int scaled by 10^6 (models.types.IndexLevel); read it as it is
+    rows = session.execute(select(IndexLevel.date, type_coerce(IndexLevel.level, BigInteger))
+                           .where(IndexLevel.name == name).order_by(IndexLevel.date)).all()
+    dates = pd.to_datetime([r[0] for r in rows]).astype("datetime64[ns]")
+    return pd.Series([int(r[1]) / 1_000_000 for r in rows], index=dates, name=name, dtype="float64")

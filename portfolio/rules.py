@@ -1,10 +1,386 @@
-"""Guidance-fund rule checks (rules.md). Being written (issue 7)."""
+"""Guidance-fund rule checks (rules.md), as of a date, exact.
+
+`check(book, fund_code, as_of)` gives one result per check and subject, passes
+included, in the order of the report: per investment (date, id) its own checks and,
+for the first commitment to a sub-fund, that sub-fund's checks; then the fund-level
+direct share; then each company's share of the fund.
+
+Amounts in the BookData are int fen: every comparison is made on Decimals built from
+those ints (a value equal to its limit passes); only the reported `value`/`limit` are
+floats. Data a check needs but the book lacks gives `warn` with `missing: FIELD`.
+
+`local_reinvestments` (and `local_reinvestment` for one sub-fund) is the one
+implementation of a sub-fund's local reinvestment multiple (metrics.md); the report's
+`sub_funds` and the 绩效评价 indicators import it from here.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
+import pandas as pd
+
+from portfolio.codes import label
 from portfolio.data import BookData
+from portfolio.figures import UnknownFund, fund_family, latest_reports
+from portfolio.settings import fund_settings
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+FEN_PER_YUAN = 100
+DAYS_PER_YEAR = Decimal("365.25")
+
+
+# ---------------------------------------------------------------- book helpers
+def is_missing(value: Any) -> bool:
+    """None, NaN, NaT, <NA> or a blank string: the book lacks it (metrics.md)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _ts(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def fund_row(book: BookData, fund_code: str) -> pd.Series:
+    rows = book.funds[book.funds["code"] == fund_code]
+    if rows.empty:
+        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
+    return rows.iloc[0]
+
+
+def settings_for(book: BookData, fund_code: str) -> dict[str, Any]:
+    row = fund_row(book, fund_code)
+    overrides = row.get("settings") if "settings" in row.index else None
+    return fund_settings(str(row["kind"]), overrides if isinstance(overrides, dict) else None)
+
+
+def investments_as_of(book: BookData, fund_code: str, as_of: dt.date) -> pd.DataFrame:
+    """The investments rolled up into the fund, dated on or before D, in report order (date, id)."""
+    inv = book.investments
+    family = fund_family(book, fund_code)
+    chosen = inv[inv["fund_code"].isin(family) & (inv["date"] <= _ts(as_of))]
+    return chosen.sort_values(["date", "id"], kind="stable")
+
+
+def paid_in_fen(book: BookData, investment_ids, as_of: dt.date) -> dict[str, int]:
+    """Gross contributions dated on or before D, per investment, as exact ints of fen."""
+    flows = book.flows
+    chosen = flows[flows["investment_id"].isin(list(investment_ids)) & (flows["type"] == "contribution")
+                   & (flows["date"] <= _ts(as_of))]
+    sums = chosen.groupby("investment_id")["amount_fen"].sum()
+    return {str(k): int(v) for k, v in sums.items()}
+
+
+@dataclass(frozen=True)
+class LocalReinvestment:
+    """A sub-fund's local reinvestment (返投) as of D, for the reporting fund (metrics.md)."""
+
+    sub_fund_code: str
+    report_as_of: pd.Timestamp | None   # the holdings report used; None when there is none
+    local_cost_fen: int                 # cost in companies of the home region (0 without a report)
+    paid_in_fen: int                    # our paid_in to the sub-fund (the fund and its descendants)
+
+    @property
+    def has_report(self) -> bool:
+        return self.report_as_of is not None
+
+    @property
+    def multiple(self) -> Decimal | None:
+        """local cost / our paid_in, exact; None without a report or with nothing paid in."""
+        if not self.has_report or self.paid_in_fen == 0:
+            return None
+        return Decimal(self.local_cost_fen) / Decimal(self.paid_in_fen)
+
+
+def is_local(book: BookData, company_codes: pd.Series, home_region_prefix: str) -> pd.Series:
+    """True where the company's region_code starts with the home-region prefix (metrics.md)."""
+    regions = book.companies.set_index("code")["region_code"]
+    region = company_codes.map(regions)
+    return region.map(lambda r: not is_missing(r) and str(r).startswith(home_region_prefix)).astype(bool)
+
+
+def local_reinvestments(book: BookData, fund_code: str, sub_fund_codes, as_of: dt.date,
+                        home_region_prefix: str | None = None) -> dict[str, LocalReinvestment]:
+    """The one implementation of the local reinvestment multiple (metrics.md), for several
+    sub-funds at once (set-based: one pass over the flows and the holdings).
+
+    Local cost: the cost, in the sub-fund's latest holdings report dated on or before D,
+    of its holdings in companies whose region_code starts with the home-region prefix
+    (the reporting fund's setting unless given). Our paid_in: contributions dated on or
+    before D over the `sub_fund` investments in it of the fund and its descendants.
+    """
+    codes = [str(c) for c in dict.fromkeys(sub_fund_codes)]
+    if home_region_prefix is None:
+        home_region_prefix = str(settings_for(book, fund_code)["home_region_prefix"])
+    inv = investments_as_of(book, fund_code, as_of)
+    ours = inv[(inv["mode"] == "sub_fund") & inv["target_code"].isin(codes)]
+    paid = paid_in_fen(book, ours["id"], as_of)
+    paid_by_sub_fund: dict[str, int] = {}
+    for inv_id, target in zip(ours["id"], ours["target_code"]):
+        paid_by_sub_fund[str(target)] = paid_by_sub_fund.get(str(target), 0) + paid.get(str(inv_id), 0)
+    reports = latest_reports(book, codes, as_of)
+    report_dates: dict[str, pd.Timestamp] = {}
+    local_cost: dict[str, int] = {}
+    if not reports.empty:
+        local = is_local(book, reports["company_code"], home_region_prefix)
+        report_dates = {str(k): v for k, v in reports.groupby("sub_fund_code")["as_of"].max().items()}
+        sums = reports.loc[local.to_numpy(), ["sub_fund_code", "cost_fen"]].groupby("sub_fund_code")["cost_fen"].sum()
+        local_cost = {str(k): int(v) for k, v in sums.items()}
+    return {code: LocalReinvestment(code, report_dates.get(code), local_cost.get(code, 0),
+                                    paid_by_sub_fund.get(code, 0)) for code in codes}
+
+
+def local_reinvestment(book: BookData, fund_code: str, sub_fund_code: str, as_of: dt.date,
+                       home_region_prefix: str | None = None) -> LocalReinvestment:
+    """One sub-fund's local reinvestment (see local_reinvestments)."""
+    return local_reinvestments(book, fund_code, [sub_fund_code], as_of, home_region_prefix)[sub_fund_code]
+
+
+# ---------------------------------------------------------------- wording
+def _pct(ratio: Decimal | float) -> str:
+    value = float(ratio)
+    places = 2 if 0 < abs(value) < 0.01 else 1
+    return f"{value * 100:.{places}f}%"
+
+
+def _times(ratio: Decimal | float) -> str:
+    return f"{float(ratio):.2f} 倍"
+
+
+def _wan(fen: int) -> str:
+    return f"{Decimal(fen) / Decimal(1_000_000):,.2f} 万元"
+
+
+def _missing(field: str, what: str) -> str:
+    return f"缺少{what}数据，无法判断（missing: {field}）"
+
+
+def _result(rule: str, subject: str, status: str, value, limit, message: str) -> dict:
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        value = float(value)
+    if isinstance(limit, (Decimal, int)) and not isinstance(limit, bool):
+        limit = float(limit)
+    return {"rule": rule, "subject": subject, "status": status, "value": value, "limit": limit,
+            "message": message}
+
+
+def _cap(rule: str, subject: str, value: Decimal, limit: Decimal, what: str) -> dict:
+    """A '≤ limit' check on a share: equal passes."""
+    if value > limit:
+        return _result(rule, subject, FAIL, value, limit, f"{what} {_pct(value)}，超过上限 {_pct(limit)}")
+    return _result(rule, subject, PASS, value, limit, f"{what} {_pct(value)}，未超过上限 {_pct(limit)}")
+
+
+# ---------------------------------------------------------------- the checks
+def _prohibited_instrument(inv, settings) -> dict:
+    instrument = "equity" if is_missing(inv["instrument"]) else str(inv["instrument"])
+    name = label("instrument", instrument)
+    forbidden = list(settings["prohibited_instruments"])
+    if instrument in forbidden:
+        return _result("prohibited_instrument", inv["id"], FAIL, instrument, None,
+                       f"投资工具为{name}，属于禁止的投资方式（名股实债、对外担保）")
+    return _result("prohibited_instrument", inv["id"], PASS, instrument, None,
+                   f"投资工具为{name}，不属于禁止的投资方式")
+
+
+def _subfund_share_cap(inv, sub_fund, settings) -> dict:
+    limit = settings["subfund_share_cap"]
+    if sub_fund is None or is_missing(sub_fund["size_fen"]) or int(sub_fund["size_fen"]) <= 0:
+        return _result("subfund_share_cap", inv["id"], WARN, None, limit, _missing("size_cny", "子基金规模"))
+    value = Decimal(int(inv["commitment_fen"])) / Decimal(int(sub_fund["size_fen"]))
+    return _cap("subfund_share_cap", inv["id"], value, limit, "基金认缴占子基金规模")
+
+
+def _ownership_cap(inv, settings) -> dict:
+    limit = settings["ownership_cap"]
+    if is_missing(inv["ownership_pct"]):
+        return _result("ownership_cap", inv["id"], WARN, None, limit, _missing("ownership_pct", "持股比例"))
+    value = Decimal(str(inv["ownership_pct"])) / 100
+    if value > limit:
+        return _result("ownership_cap", inv["id"], FAIL, value, limit,
+                       f"持股比例 {_pct(value)}，超过上限 {_pct(limit)}（不得成为控股股东）")
+    return _result("ownership_cap", inv["id"], PASS, value, limit,
+                   f"持股比例 {_pct(value)}，未超过上限 {_pct(limit)}")
+
+
+def _coinvest_lead_ratio(inv, settings) -> dict:
+    limit = settings["coinvest_lead_ratio"]
+    lead = inv["lead_amount_fen"]
+    if is_missing(lead) or int(lead) == 0:  # interchange.md: 0 counts as missing
+        return _result("coinvest_lead_ratio", inv["id"], WARN, None, limit,
+                       _missing("lead_amount_cny", "领投金额"))
+    value = Decimal(int(inv["commitment_fen"])) / Decimal(int(lead))
+    if value > limit:
+        return _result("coinvest_lead_ratio", inv["id"], FAIL, value, limit,
+                       f"跟投金额为子基金领投金额的 {_times(value)}，超过上限 {_times(limit)}")
+    return _result("coinvest_lead_ratio", inv["id"], PASS, value, limit,
+                   f"跟投金额为子基金领投金额的 {_times(value)}，未超过上限 {_times(limit)}")
+
+
+def _angel_company_age(inv, company, settings) -> dict:
+    limit = settings["angel_company_age_years"]
+    founded = None if company is None else company["founded"]
+    if is_missing(founded):
+        return _result("angel_company_age", inv["id"], WARN, None, limit, _missing("founded", "企业成立日期"))
+    days = (_ts(inv["date"]) - _ts(founded)).days
+    value = Decimal(days) / DAYS_PER_YEAR
+    # days / 365.25 ≤ limit  ⇔  days ≤ limit × 365.25, exactly
+    over = Decimal(days) > Decimal(limit) * DAYS_PER_YEAR
+    text = f"投资时企业成立 {float(value):.2f} 年"
+    if over:
+        return _result("angel_company_age", inv["id"], FAIL, days / 365.25, limit,
+                       f"{text}，超过天使投资上限 {Decimal(limit):f} 年")
+    return _result("angel_company_age", inv["id"], PASS, days / 365.25, limit,
+                   f"{text}，未超过天使投资上限 {Decimal(limit):f} 年")
+
+
+def _angel_headcount(inv, settings) -> dict:
+    limit = settings["angel_headcount"]
+    if is_missing(inv["headcount"]):
+        return _result("angel_headcount", inv["id"], WARN, None, limit, _missing("headcount", "员工人数"))
+    value = int(inv["headcount"])
+    if value > limit:
+        return _result("angel_headcount", inv["id"], FAIL, value, limit,
+                       f"员工人数 {value} 人，超过天使投资上限 {limit} 人")
+    return _result("angel_headcount", inv["id"], PASS, value, limit,
+                   f"员工人数 {value} 人，未超过天使投资上限 {limit} 人")
+
+
+def _angel_company_size(inv, settings) -> dict:
+    limit = Decimal(settings["angel_company_size_cny"])
+    limit_fen = limit * FEN_PER_YUAN
+    present, missing, over = [], [], []
+    for field, name in (("revenue", "年营业收入"), ("total_assets", "资产总额")):
+        fen = inv[f"{field}_fen"]
+        if is_missing(fen):
+            missing.append((field, name))
+            continue
+        present.append(int(fen))
+        if Decimal(int(fen)) > limit_fen:
+            over.append(f"{name} {_wan(int(fen))}")
+    value = Decimal(max(present)) / FEN_PER_YUAN if present else None
+    if over:
+        return _result("angel_company_size", inv["id"], FAIL, value, limit,
+                       f"{'、'.join(over)}，超过天使投资上限 {_wan(int(limit_fen))}")
+    if missing:
+        fields = "，".join(f"missing: {f}_cny" for f, _ in missing)
+        names = "、".join(n for _, n in missing)
+        return _result("angel_company_size", inv["id"], WARN, value, limit,
+                       f"缺少{names}数据，无法完整判断（{fields}）")
+    return _result("angel_company_size", inv["id"], PASS, value, limit,
+                   f"年营业收入和资产总额均未超过天使投资上限 {_wan(int(limit_fen))}")
+
+
+def _subfund_single_company_cap(sub_fund_code, largest: int | None, sub_fund, settings) -> dict:
+    """`largest`: the largest cost in one company in the latest report (None: no report)."""
+    rule, limit = "subfund_single_company_cap", settings["subfund_single_company_cap"]
+    if largest is None:
+        return _result(rule, sub_fund_code, WARN, None, limit,
+                       _missing("sub_fund_holdings", "子基金投资明细报告"))
+    if sub_fund is None or is_missing(sub_fund["size_fen"]) or int(sub_fund["size_fen"]) <= 0:
+        return _result(rule, sub_fund_code, WARN, None, limit, _missing("size_cny", "子基金规模"))
+    value = Decimal(largest) / Decimal(int(sub_fund["size_fen"]))
+    return _cap(rule, sub_fund_code, value, limit, "子基金投资单一企业成本占子基金规模")
+
+
+def _reinvestment_multiple(sub_fund_code, lr: LocalReinvestment, sub_fund, as_of, settings) -> dict:
+    rule, limit = "reinvestment_multiple", settings["reinvestment_multiple"]
+    missing = []
+    if not lr.has_report:
+        missing.append(("sub_fund_holdings", "子基金投资明细报告"))
+    if lr.paid_in_fen == 0:
+        missing.append(("paid_in", "本基金对子基金的实缴出资"))
+    if missing:
+        names = "、".join(n for _, n in missing)
+        fields = "，".join(f"missing: {f}" for f, _ in missing)
+        return _result(rule, sub_fund_code, WARN, None, limit, f"缺少{names}数据，无法计算返投倍数（{fields}）")
+    value = lr.multiple
+    text = (f"本地返投 {_wan(lr.local_cost_fen)}，为本基金实缴 {_wan(lr.paid_in_fen)}的 {_times(value)}")
+    if value >= limit:
+        return _result(rule, sub_fund_code, PASS, value, limit, f"{text}，达到要求 {_times(limit)}")
+    period = int(settings["investment_period_years"])
+    vintage = None if sub_fund is None or is_missing(sub_fund["vintage_year"]) else int(sub_fund["vintage_year"])
+    if vintage is None:
+        return _result(rule, sub_fund_code, WARN, value, limit,
+                       f"{text}，低于要求 {_times(limit)}；{_missing('vintage_year', '子基金设立年份')}")
+    if _ts(as_of).year - vintage < period:
+        return _result(rule, sub_fund_code, WARN, value, limit,
+                       f"{text}，低于要求 {_times(limit)}，子基金仍在 {period} 年投资期内")
+    return _result(rule, sub_fund_code, FAIL, value, limit,
+                   f"{text}，低于要求 {_times(limit)}，且子基金 {period} 年投资期已过")
+
+
+def _direct_share_cap(fund_code, fund, investments, settings) -> dict:
+    limit = settings["direct_share_cap"]
+    direct = investments[investments["mode"].isin(["direct", "co_invest"])]
+    total = sum(int(c) for c in direct["commitment_fen"])
+    value = Decimal(total) / Decimal(int(fund["size_fen"]))
+    return _cap("direct_share_cap", fund_code, value, limit, "直投和跟投金额合计占基金规模")
+
+
+def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> list[dict]:
+    limit = settings["single_company_cap"]
+    direct = investments[investments["mode"].isin(["direct", "co_invest"])]
+    size = Decimal(int(fund["size_fen"]))
+    per_company: dict[str, int] = {}  # insertion order = first appearance in report order
+    for inv_id, company in zip(direct["id"], direct["target_code"]):
+        per_company[str(company)] = per_company.get(str(company), 0) + paid.get(str(inv_id), 0)
+    return [_cap("single_company_cap", company, Decimal(fen) / size, limit, "基金对该企业实缴出资占基金规模")
+            for company, fen in per_company.items()]
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict("records")
 
 
 def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
-    raise NotImplementedError("rules are being written")
+    """Every rule of rules.md for the fund's investments (with its descendants') as of D."""
+    fund = fund_row(book, fund_code)
+    settings = fund_settings(str(fund["kind"]), fund["settings"] if isinstance(fund.get("settings"), dict)
+                             else None)
+    angel = str(fund["kind"]) == "angel_guidance"  # the reporting fund's kind, as its settings
+    investments = investments_as_of(book, fund_code, as_of)
+    # set-based: the flows, the holdings reports and the master rows are read once
+    paid = paid_in_fen(book, investments["id"], as_of)
+    sub_fund_codes = list(dict.fromkeys(investments.loc[investments["mode"] == "sub_fund", "target_code"]))
+    reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]))
+    reports = latest_reports(book, sub_fund_codes, as_of)
+    largest = {str(k): int(v) for k, v in
+               reports.groupby(["sub_fund_code", "company_code"])["cost_fen"].sum().groupby(level=0).max().items()}
+    sub_funds = {str(r["code"]): r for r in _records(book.sub_funds)}
+    companies = {str(r["code"]): r for r in _records(book.companies)}
+    results: list[dict] = []
+    seen_sub_funds: set[str] = set()
+    for inv in _records(investments):
+        results.append(_prohibited_instrument(inv, settings))
+        target = str(inv["target_code"])
+        if inv["mode"] == "sub_fund":
+            sub_fund = sub_funds.get(target)
+            results.append(_subfund_share_cap(inv, sub_fund, settings))
+            if target not in seen_sub_funds:
+                seen_sub_funds.add(target)
+                results.append(_subfund_single_company_cap(target, largest.get(target), sub_fund, settings))
+                results.append(_reinvestment_multiple(target, reinvestment[target], sub_fund, as_of, settings))
+            continue
+        results.append(_ownership_cap(inv, settings))
+        if inv["mode"] == "co_invest":
+            results.append(_coinvest_lead_ratio(inv, settings))
+        if angel:
+            results.append(_angel_company_age(inv, companies.get(target), settings))
+            results.append(_angel_headcount(inv, settings))
+            results.append(_angel_company_size(inv, settings))
+    results.append(_direct_share_cap(fund_code, fund, investments, settings))
+    results.extend(_single_company_caps(fund, investments, paid, settings))
+    return results
+
+
+def failures(results: list[dict]) -> list[dict]:
+    return [r for r in results if r["status"] == FAIL]

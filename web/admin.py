@@ -1,4 +1,86 @@
-"""Screens: admin."""
-from flask import Blueprint
+"""Administration (admin only): users and their roles. Passwords are never shown."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models import User
+from portfolio import records
+from portfolio.errors import FieldErrors
+from portfolio.users import UserError, create_user
+from web.auth import current_username, requires
+from web.extensions import db
+from web.forms import ConfirmForm, RoleForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@requires("configure")
+def users():
+    people = db.session.execute(select(User).order_by(User.username)).scalars().all()
+    role_forms = {}
+    for user in people:
+        form = RoleForm(prefix=f"u{user.id}", role=user.role)
+        form.set_choices()
+        role_forms[user.id] = form
+    return render_template("admin/users.html", users=people, role_forms=role_forms, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("configure")
+def new_user():
+    form = UserForm()
+    form.set_choices()
+    if form.validate_on_submit():
+        taken = db.session.execute(select(User.id).where(User.username == form.username.data.strip())).first()
+        if taken:
+            form.username.errors = list(form.username.errors) + [_("用户名已存在")]
+        else:
+            try:
+                create_user(db.session, form.username.data.strip(), form.role.data, form.password.data,
+                            by=current_username(), display_name=form.display_name.data or None)
+            except UserError as exc:
+                db.session.rollback()
+                form.username.errors = list(form.username.errors) + [str(exc)]
+            else:
+                flash(_("用户 %(name)s 已创建。", name=form.username.data.strip()))
+                return redirect(url_for(".users"))
+    return render_template("admin/user_form.html", form=form)
+
+
+def _flash_errors(exc: FieldErrors) -> None:
+    db.session.rollback()
+    for _field, message in exc.errors:
+        flash(message, "error")
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@requires("configure")
+def change_role(user_id: int):
+    form = RoleForm(prefix=f"u{user_id}")
+    form.set_choices()
+    if form.validate_on_submit():
+        try:
+            user = records.change_role(db.session, user_id, form.role.data, username=current_username())
+        except FieldErrors as exc:
+            _flash_errors(exc)
+        else:
+            flash(_("已将 %(name)s 的角色改为 %(role)s。", name=user.username, role=form.role.data))
+    else:
+        flash(_("角色无效"), "error")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@requires("configure")
+def deactivate(user_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            user = records.deactivate_user(db.session, user_id, username=current_username())
+        except FieldErrors as exc:
+            _flash_errors(exc)
+        else:
+            flash(_("用户 %(name)s 已停用。", name=user.username))
+    return redirect(url_for(".users"))

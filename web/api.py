@@ -1,4 +1,50 @@
-"""Screens: api."""
-from flask import Blueprint
+"""The JSON API (/api/v1): read-only figures for a logged-in user.
+
+Errors are JSON here (the rest of the app renders HTML pages): 401 when not logged in
+(raised by web.auth before the view), 400 for a bad parameter, 404 for an unknown fund.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(HTTPException)
+def _json_error(error: HTTPException):
+    return jsonify({"error": error.name, "status": error.code, "message": error.description}), error.code
+
+
+def _error(status: int, message: str):
+    return jsonify({"error": {400: "Bad Request", 404: "Not Found"}.get(status, "Error"), "status": status,
+                    "message": message}), status
+
+
+@bp.get("/funds/<code>/report")
+def fund_report(code: str):
+    """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME."""
+    from portfolio.formatting import last_quarter_end
+    from portfolio.pme import PMEError
+    from portfolio.report import ReportError, UnknownFund, build_report, to_json
+    from web.extensions import db
+
+    text = request.args.get("as_of")
+    if text:
+        try:
+            as_of = dt.date.fromisoformat(text)
+        except ValueError:
+            return _error(400, f"as_of 须为 YYYY-MM-DD（bad date {text!r}）")
+    else:
+        as_of = last_quarter_end(dt.date.today())
+    index_name = request.args.get("index") or None
+    try:
+        report = build_report(db.session, code, as_of, index_name=index_name)
+    except UnknownFund as error:
+        return _error(404, str(error))
+    except (ReportError, PMEError) as error:
+        return _error(400, str(error))
+    response = jsonify(to_json(report))
+    return response

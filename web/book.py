@@ -1,4 +1,239 @@
-"""Screens: book."""
-from flask import Blueprint
+"""Screens that write the book: forms for records, the book upload, the downloads.
+
+Views are thin: validate the form → call the use case (portfolio/records.py,
+portfolio/importing.py) → flash → redirect. FieldErrors land beside their fields and
+the form keeps what was typed.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
+from portfolio import records
+from portfolio.errors import FieldErrors
+from web.auth import current_username, requires
+from web.extensions import db
+from web.forms import (CashFlowForm, CompanyForm, ConfirmForm, InvestmentForm, SubFundForm, UploadForm,
+                       ValuationForm, VoidForm, apply_errors, data)
 
 bp = Blueprint("book", __name__, url_prefix="/book")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_BOOK_BYTES = 32 * 1024 * 1024
+
+
+def _run(form, use_case):
+    """Call a use case with the form's data; its FieldErrors go beside the fields.
+    Returns the use case's result, or None when it refused."""
+    try:
+        return use_case(data(form))
+    except FieldErrors as exc:
+        db.session.rollback()
+        for message in apply_errors(form, exc):
+            flash(message, "error")
+        return None
+
+
+# -- records ---------------------------------------------------------------------------------
+
+@bp.route("/investments/new", methods=["GET", "POST"])
+@requires("write")
+def new_investment():
+    form = InvestmentForm()
+    form.set_choices(db.session.execute(select(Fund).order_by(Fund.code)).scalars().all(),
+                     db.session.execute(select(SubFund).order_by(SubFund.code)).scalars().all())
+    if request.method == "GET" and request.args.get("fund"):
+        form.fund_code.data = request.args["fund"]
+    failures = None
+    if form.validate_on_submit():
+        try:
+            investment = records.record_investment(db.session, data(form), username=current_username())
+        except records.RuleFailures as exc:
+            db.session.rollback()
+            failures = exc.failures
+            apply_errors(form, exc)
+        except FieldErrors as exc:
+            db.session.rollback()
+            for message in apply_errors(form, exc):
+                flash(message, "error")
+        else:
+            flash(_("投资 %(id)s 已登记。", id=investment.id))
+            return redirect(url_for("main.investment", inv_id=investment.id))
+    targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
+        db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
+    return render_template("book/investment_form.html", form=form, failures=failures, targets=targets)
+
+
+def _simple_form(form, use_case, template: str, title: str, done):
+    if form.validate_on_submit():
+        record = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
+        if record is not None:
+            flash(done[0](record))
+            return redirect(done[1](record))
+    investment_ids = db.session.execute(select(Investment.id).order_by(Investment.id)).scalars().all() \
+        if "investment_id" in form else []
+    return render_template(template, form=form, title=title, investment_ids=investment_ids)
+
+
+@bp.route("/cash-flows/new", methods=["GET", "POST"])
+@requires("write")
+def new_cash_flow():
+    form = CashFlowForm()
+    form.set_choices()
+    if request.method == "GET" and request.args.get("investment"):
+        form.investment_id.data = request.args["investment"]
+    return _simple_form(form, records.record_cash_flow, "book/form.html", _("记录现金流"), (
+        lambda flow: _("现金流已记录。"),
+        lambda flow: url_for("main.investment", inv_id=flow.investment_id)))
+
+
+@bp.route("/valuations/new", methods=["GET", "POST"])
+@requires("write")
+def new_valuation():
+    form = ValuationForm()
+    form.set_choices()
+    if request.method == "GET" and request.args.get("investment"):
+        form.investment_id.data = request.args["investment"]
+    return _simple_form(form, records.record_valuation, "book/form.html", _("记录估值"), (
+        lambda v: _("估值已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"),
+        lambda v: url_for("main.investment", inv_id=v.investment_id)))
+
+
+@bp.route("/companies/new", methods=["GET", "POST"])
+@requires("write")
+def new_company():
+    form = CompanyForm()
+    form.set_choices()
+    return _simple_form(form, records.add_company, "book/form.html", _("新增企业"), (
+        lambda c: _("企业 %(code)s 已新增。", code=c.code),
+        lambda c: url_for("main.company", code=c.code)))
+
+
+@bp.route("/sub-funds/new", methods=["GET", "POST"])
+@requires("write")
+def new_sub_fund():
+    form = SubFundForm()
+    form.set_choices()
+    return _simple_form(form, records.add_sub_fund, "book/form.html", _("新增子基金"), (
+        lambda s: _("子基金 %(code)s 已新增。", code=s.code),
+        lambda s: url_for("main.sub_fund", code=s.code)))
+
+
+@bp.route("/valuations/pending")
+@requires("approve")
+def pending_valuations():
+    drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
+                                                        Valuation.voided_at.is_(None))
+                                .order_by(Valuation.as_of, Valuation.id)).scalars().all()
+    return render_template("book/pending.html", drafts=drafts, form=ConfirmForm())
+
+
+@bp.route("/valuations/<int:valuation_id>/approve", methods=["POST"])
+@requires("approve")
+def approve_valuation(valuation_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    valuation = db.session.get(Valuation, valuation_id)
+    if valuation is None:
+        abort(404)
+    try:
+        records.approve_valuation(db.session, valuation_id, username=current_username())
+    except FieldErrors as exc:
+        db.session.rollback()
+        for _field, message in exc.errors:
+            flash(message, "error")
+    else:
+        flash(_("估值已审批，计入业绩。"))
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
+                    else url_for("main.investment", inv_id=valuation.investment_id))
+
+
+def _void(model, record_id: int, use_case, what: str):
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    form = VoidForm()
+    if form.validate_on_submit():
+        done = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
+        if done is not None:
+            flash(_("已作废，记录保留在历史中。"))
+            return redirect(url_for("main.investment", inv_id=record.investment_id))
+    return render_template("book/void.html", form=form, record=record, what=what)
+
+
+@bp.route("/cash-flows/<int:flow_id>/void", methods=["GET", "POST"])
+@requires("write")
+def void_cash_flow(flow_id: int):
+    return _void(CashFlow, flow_id, records.void_cash_flow, _("现金流"))
+
+
+@bp.route("/valuations/<int:valuation_id>/void", methods=["GET", "POST"])
+@requires("write")
+def void_valuation(valuation_id: int):
+    return _void(Valuation, valuation_id, records.void_valuation, _("估值"))
+
+
+# -- the whole book: upload and downloads -----------------------------------------------------
+
+@bp.route("/upload", methods=["GET", "POST"])
+@requires("write")
+def upload():
+    from portfolio.importing import import_book
+
+    form = UploadForm()
+    result = None
+    if form.validate_on_submit():
+        file = form.book.data
+        content = file.read(MAX_BOOK_BYTES + 1)
+        if len(content) > MAX_BOOK_BYTES:
+            form.book.errors = list(form.book.errors) + [_("文件过大（上限 32 MB）")]
+        elif not content.startswith(b"PK\x03\x04"):  # an .xlsx is a zip archive
+            form.book.errors = list(form.book.errors) + [_("不是有效的 .xlsx 文件")]
+        else:
+            try:
+                result = import_book(db.session, io.BytesIO(content), username=current_username(),
+                                     filename=file.filename)
+            except Exception:  # an unreadable workbook: say so, write nothing
+                db.session.rollback()
+                current_app.logger.exception("book upload failed")
+                form.book.errors = list(form.book.errors) + [_("无法读取该文件，请确认是 .xlsx 工作簿")]
+            else:
+                if result.ok:
+                    flash(_("台账已导入。"))
+    return render_template("book/upload.html", form=form, result=result)
+
+
+@bp.route("/download")
+def download():
+    from portfolio.exporting import export_book
+
+    fund = request.args.get("fund") or None
+    if fund is not None and db.session.get(Fund, fund) is None:
+        abort(404)
+    buffer = io.BytesIO()
+    export_book(db.session, buffer, chinese_headers=request.args.get("headers") == "zh", fund_code=fund)
+    buffer.seek(0)
+    name = f"book-{fund}.xlsx" if fund else "book.xlsx"
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.route("/template")
+def template():
+    from portfolio.exporting import template_workbook
+
+    return send_file(io.BytesIO(template_workbook(chinese_headers=True)), mimetype=XLSX, as_attachment=True,
+                     download_name="book-template.xlsx")
+
+
+@bp.route("/")
+def index():
+    """The book's page: upload, downloads, forms."""
+    funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
+    drafts = db.session.execute(select(Valuation.id).where(Valuation.approved_at.is_(None),
+                                                           Valuation.voided_at.is_(None))).all()
+    return render_template("book/index.html", funds=funds, draft_count=len(drafts))
+

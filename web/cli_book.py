@@ -1,2 +1,88 @@
-"""Click commands: cli_book."""
-COMMANDS: list = []
+"""Click commands of the book: import-book, export-book, demo."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from web.extensions import db
+
+
+def _print_counts(counts: dict[str, dict[str, int]]) -> None:
+    click.echo(f"{'sheet':20s} {'new':>8s} {'unchanged':>10s} {'changed':>8s}")
+    for sheet, c in counts.items():
+        click.echo(f"{sheet:20s} {c['new']:8d} {c['unchanged']:10d} {c['changed']:8d}")
+
+
+def _import(path: Path, username: str) -> None:
+    from portfolio.importing import import_book
+
+    result = import_book(db.session, path, username=username)
+    if not result.ok:
+        # one error per line: "sheet 第N行 column: value — problem"
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"导入失败：{len(result.errors)} 处错误，未写入任何数据 (import failed: "
+                   f"{len(result.errors)} errors, nothing written)", err=True)
+        sys.exit(1)
+    click.echo(f"导入成功 (imported), batch {result.batch}")
+    _print_counts(result.counts)
+
+
+@click.command("import-book")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--user", "username", default="cli", help="Who imports (audit trail, valuation approval).")
+@with_appcontext
+def import_book_command(path: Path, username: str) -> None:
+    """Import a fund book: a .xlsx workbook or a folder of CSV files."""
+    _import(path, username)
+
+
+@click.command("export-book")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--chinese-headers", is_flag=True, help="Chinese column names (中文表头).")
+@click.option("--fund", "fund_code", default=None, help="Only this fund and its descendant funds.")
+@with_appcontext
+def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None) -> None:
+    """Export the book in force to PATH (.xlsx file, or a folder for CSV files)."""
+    from portfolio.exporting import export_book
+
+    try:
+        counts = export_book(db.session, path, chinese_headers=chinese_headers, fund_code=fund_code)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"exported to {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金经理一"),
+              ("manager2", "manager", "基金经理二"),
+              *[(f"committee{i}", "committee", f"投委会委员{i}") for i in range(1, 8)],
+              ("viewer", "viewer", "只读用户")]
+
+
+@click.command("demo")
+@click.option("--book", "book_path", default=None, type=click.Path(path_type=Path),
+              help="Where to write the demo workbook (default: instance/demo_book.xlsx).")
+@with_appcontext
+def demo_command(book_path: Path | None) -> None:
+    """Load the demo book (funds QY and TS) and create demo users of every role."""
+    from flask import current_app
+
+    from portfolio.demo import write_demo_book
+    from portfolio.users import create_user
+
+    book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
+    write_demo_book(book_path)
+    click.echo(f"demo book written to {book_path}")
+    _import(book_path, "demo")
+    click.echo("demo users (passwords shown once):")
+    for username, role, display in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        create_user(db.session, username, role, password, by="demo", display_name=display)
+        click.echo(f"  {username:12s} {role:10s} {password}")
+
+
+COMMANDS: list = [import_book_command, export_book_command, demo_command]

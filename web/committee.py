@@ -1,4 +1,406 @@
-"""Screens: committee."""
-from flask import Blueprint
+"""Screens: the investment committee (投委会) — proposals, review, meetings, votes, 决议.
+
+Views are thin: validate the form → call the use case (portfolio/committee.py) → flash →
+redirect. FieldErrors land beside their fields (or as a flash for the whole record).
+"""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Fund, Meeting, Proposal, ProposalAttachment, SubFund
+from portfolio import committee as uc
+from portfolio.errors import FieldErrors
+from web.auth import current_username, requires
+from web.extensions import db
+from web.forms import apply_errors, data
+from web.i18n import current_lang
+from web.committee_forms import (AttachmentForm, AttendanceForm, ConfirmForm, DecisionForm, FundingForm,
+                                 MeetingForm, ProposalForm, RecusalForm, ScheduleForm, VoteForm)
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
+
+
+def _refused(exc: FieldErrors, form=None) -> None:
+    db.session.rollback()
+    rest = apply_errors(form, exc) if form is not None else [m for _f, m in exc.errors]
+    for message in rest:
+        flash(message, "error")
+
+
+def _proposal_or_404(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    return proposal
+
+
+def _back(proposal_id: int):
+    return redirect(url_for("committee.proposal", proposal_id=proposal_id))
+
+
+def _funds():
+    return db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+@bp.route("/")
+def index():
+    status = request.args.get("status") or None
+    stmt = select(Proposal).order_by(Proposal.id.desc())
+    if status:
+        stmt = stmt.where(Proposal.status == status)
+    proposals = db.session.execute(stmt).scalars().all()
+    meetings = db.session.execute(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc())).scalars().all()
+    return render_template("committee/index.html", proposals=proposals, meetings=meetings, status=status)
+
+
+# -- proposals -------------------------------------------------------------------------------
+
+def _proposal_form(proposal: Proposal | None = None) -> ProposalForm:
+    form = ProposalForm()
+    form.set_choices(_funds(), db.session.execute(select(SubFund).order_by(SubFund.code)).scalars().all())
+    if request.method == "GET" and proposal is not None:
+        _fill(form, proposal)
+    return form
+
+
+def _fill(form: ProposalForm, proposal: Proposal) -> None:
+    """A stored draft back into the form, as text."""
+    for name, field in form._fields.items():
+        if hasattr(proposal, name) and name != "new_target":
+            value = getattr(proposal, name)
+            if name.endswith("_irr") and value is not None:
+                value = f"{value * 100:g}"
+            field.data = "" if value is None else str(value)
+    target = proposal.new_target or {}
+    form.new_target.data = bool(proposal.new_target)
+    for key, value in target.items():
+        if f"target_{key}" in form:
+            form[f"target_{key}"].data = "" if value is None else str(value)
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@requires("propose")
+def new_proposal():
+    form = _proposal_form()
+    if request.method == "GET" and request.args.get("fund"):
+        form.fund_code.data = request.args["fund"]
+    if form.validate_on_submit():
+        try:
+            proposal = uc.create_proposal(db.session, data(form), username=current_username())
+        except FieldErrors as exc:
+            _refused(exc, form)
+        else:
+            flash(_("提案 #%(id)s 已保存为草稿。", id=proposal.id))
+            return _back(proposal.id)
+    return render_template("committee/proposal_form.html", form=form, proposal=None)
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@requires("propose")
+def edit_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    form = _proposal_form(proposal)
+    if form.validate_on_submit():
+        try:
+            uc.update_proposal(db.session, proposal_id, data(form), username=current_username())
+        except FieldErrors as exc:
+            _refused(exc, form)
+        else:
+            flash(_("提案已修改。"))
+            return _back(proposal_id)
+    return render_template("committee/proposal_form.html", form=form, proposal=proposal)
+
+
+@bp.route("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int):
+    """The review screen: the proposal beside its pro-forma effect on the fund."""
+    from portfolio.committee_charts import before_after_sector_chart
+
+    proposal = _proposal_or_404(proposal_id)
+    effect = uc.review(db.session, proposal)
+    chart = before_after_sector_chart(effect["sectors"], current_lang())
+    tally = uc.tally(db.session, proposal) if proposal.meeting_id else None
+    meeting = db.session.get(Meeting, proposal.meeting_id) if proposal.meeting_id else None
+    attachments = db.session.execute(select(ProposalAttachment).where(ProposalAttachment.proposal_id == proposal.id)
+                                     .order_by(ProposalAttachment.id)).scalars().all()
+    schedule_form = ScheduleForm()
+    schedule_form.meeting_id.choices = [
+        (str(m.id), f"{m.date.isoformat()} {m.title or ''}") for m in db.session.execute(
+            select(Meeting).where(Meeting.fund_code == proposal.fund_code).order_by(Meeting.date)).scalars()]
+    vote_form = VoteForm()
+    vote_form.set_choices()
+    decision_form = DecisionForm()
+    decision_form.set_choices(uc.allowed_decisions(tally) if tally else ())
+    recusal_form = RecusalForm()
+    recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in uc.committee_members(db.session)]
+    me = current_username()
+    return render_template(
+        "committee/proposal.html", proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
+        attachments=attachments, votes=uc.votes(db.session, proposal.id),
+        recusals=uc.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
+        decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
+        funding_form=FundingForm(), confirm=ConfirmForm(), funded=uc.is_funded(db.session, proposal),
+        show_all_checks=request.args.get("checks") == "all",
+        my_vote=next((v for v in uc.votes(db.session, proposal.id) if v.member == me), None))
+
+
+def _action(proposal_id: int, call, done: str):
+    _proposal_or_404(proposal_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        call()
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(done)
+    return _back(proposal_id)
+
+
+def _own_or_admin(proposal_id: int) -> None:
+    proposal = _proposal_or_404(proposal_id)
+    if proposal.proposer != current_username() and not current_user.can("configure"):
+        abort(403)
+
+
+@bp.route("/proposals/<int:proposal_id>/submit", methods=["POST"])
+@requires("propose")
+def submit(proposal_id: int):
+    _own_or_admin(proposal_id)
+    return _action(proposal_id, lambda: uc.submit_proposal(db.session, proposal_id, username=current_username()),
+                   _("提案已提交投委会。"))
+
+
+@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["POST"])
+@requires("propose")
+def withdraw(proposal_id: int):
+    _own_or_admin(proposal_id)
+    return _action(proposal_id, lambda: uc.withdraw_proposal(db.session, proposal_id, username=current_username()),
+                   _("提案已撤回。"))
+
+
+@bp.route("/proposals/<int:proposal_id>/attachments", methods=["POST"])
+@requires("propose")
+def upload(proposal_id: int):
+    _proposal_or_404(proposal_id)
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        for message in form.file.errors or [_("请选择文件")]:
+            flash(message, "error")
+        return _back(proposal_id)
+    upload = form.file.data
+    try:
+        uc.add_attachment(db.session, proposal_id, upload.filename or "", upload.read(),
+                          folder=current_app.config["UPLOAD_FOLDER"], username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("附件已上传。"))
+    return _back(proposal_id)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Download a due-diligence file (login required, like every page)."""
+    record = db.session.get(ProposalAttachment, attachment_id)
+    if record is None:
+        abort(404)
+    response = send_from_directory(current_app.config["UPLOAD_FOLDER"], record.stored_name, as_attachment=True,
+                                   download_name=record.original_name, mimetype=uc.MIME_TYPES.get(record.kind))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/proposals/<int:proposal_id>/schedule", methods=["POST"])
+@requires("schedule")
+def schedule(proposal_id: int):
+    _proposal_or_404(proposal_id)
+    try:
+        uc.schedule_proposal(db.session, proposal_id, request.form.get("meeting_id"), username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("提案已列入会议议程。"))
+    return _back(proposal_id)
+
+
+@bp.route("/proposals/<int:proposal_id>/recuse", methods=["POST"])
+@requires("vote")
+def recuse(proposal_id: int):
+    """A member declares their own conflict of interest."""
+    _proposal_or_404(proposal_id)
+    try:
+        uc.declare_recusal(db.session, proposal_id, current_username(), request.form.get("reason"),
+                           username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("已登记回避，您不参与本提案的表决。"))
+    return _back(proposal_id)
+
+
+@bp.route("/proposals/<int:proposal_id>/recusals", methods=["POST"])
+@requires("schedule")
+def record_recusal(proposal_id: int):
+    """The secretary records a member's declared conflict."""
+    _proposal_or_404(proposal_id)
+    try:
+        uc.declare_recusal(db.session, proposal_id, request.form.get("member", ""), request.form.get("reason"),
+                           username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("回避已登记。"))
+    return _back(proposal_id)
+
+
+@bp.route("/proposals/<int:proposal_id>/vote", methods=["POST"])
+@requires("vote")
+def vote(proposal_id: int):
+    _proposal_or_404(proposal_id)
+    try:
+        uc.cast_vote(db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
+                     username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("表决已记录。"))
+    return _back(proposal_id)
+
+
+@bp.route("/proposals/<int:proposal_id>/decide", methods=["POST"])
+@requires("schedule")
+def decide(proposal_id: int):
+    _proposal_or_404(proposal_id)
+    try:
+        decided = uc.decide(db.session, proposal_id, request.form.get("decision", ""),
+                            request.form.get("conditions"), username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        if decided.investment_id:
+            flash(_("决议已记录；投资 %(id)s 已登记入账。", id=decided.investment_id))
+        else:
+            flash(_("决议已记录。"))
+    return _back(proposal_id)
+
+
+@bp.route("/proposals/<int:proposal_id>/fund", methods=["POST"])
+@requires("write")
+def fund(proposal_id: int):
+    """Record the funding (the first contribution) when the money moves."""
+    _proposal_or_404(proposal_id)
+    form = FundingForm()
+    if not form.validate_on_submit():
+        flash(_("请填写出资日期和金额"), "error")
+        return _back(proposal_id)
+    try:
+        flow = uc.record_funding(db.session, proposal_id, data(form), username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("出资已记录。"))
+        return redirect(url_for("main.investment", inv_id=flow.investment_id))
+    return _back(proposal_id)
+
+
+@bp.route("/by-investment/<inv_id>")
+def by_investment(inv_id: str):
+    """From an investment to the proposal it came from."""
+    found = uc.proposal_for_investment(db.session, inv_id)
+    if found is None:
+        abort(404)
+    return _back(found.id)
+
+
+# -- the decision record (决议) --------------------------------------------------------------
+
+def _resolution_context(proposal: Proposal) -> dict:
+    if proposal.status != "decided":
+        abort(404)
+    meeting = db.session.get(Meeting, proposal.meeting_id)
+    return {"proposal": proposal, "meeting": meeting, "tally": uc.tally(db.session, proposal),
+            "attendance": uc.attendance(db.session, meeting.id), "members": {
+                m.username: m for m in uc.committee_members(db.session)},
+            "votes": uc.votes(db.session, proposal.id), "recusals": uc.recusals(db.session, proposal.id),
+            "fund": db.session.get(Fund, proposal.fund_code)}
+
+
+@bp.route("/proposals/<int:proposal_id>/resolution")
+def resolution(proposal_id: int):
+    return render_template("committee/resolution.html", **_resolution_context(_proposal_or_404(proposal_id)))
+
+
+@bp.route("/proposals/<int:proposal_id>/resolution.pdf")
+def resolution_pdf(proposal_id: int):
+    from portfolio.quarterly_pdf import html_to_pdf
+
+    html = render_template("committee/resolution.html", pdf=True,
+                           **_resolution_context(_proposal_or_404(proposal_id)))
+    response = make_response(html_to_pdf(html, base_url=current_app.root_path))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="resolution-{proposal_id}.pdf"'
+    return response
+
+
+# -- meetings --------------------------------------------------------------------------------
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@requires("schedule")
+def new_meeting():
+    form = MeetingForm()
+    form.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in _funds()]
+    if form.validate_on_submit():
+        try:
+            meeting = uc.create_meeting(db.session, data(form), username=current_username())
+        except FieldErrors as exc:
+            _refused(exc, form)
+        else:
+            flash(_("会议已创建。"))
+            return redirect(url_for("committee.meeting", meeting_id=meeting.id))
+    return render_template("committee/meeting_form.html", form=form)
+
+
+@bp.route("/meetings/<int:meeting_id>")
+def meeting(meeting_id: int):
+    record = db.session.get(Meeting, meeting_id)
+    if record is None:
+        abort(404)
+    members = uc.committee_members(db.session)
+    present = uc.attendance(db.session, meeting_id)
+    form = AttendanceForm()
+    form.present.choices = [(m.username, m.display_name or m.username) for m in members]
+    form.present.data = [m for m, p in present.items() if p]
+    return render_template("committee/meeting.html", meeting=record, agenda=uc.agenda(db.session, meeting_id),
+                           members=members, present=present, form=form,
+                           waiting=db.session.execute(select(Proposal).where(
+                               Proposal.status == "submitted", Proposal.fund_code == record.fund_code)
+                               .order_by(Proposal.id)).scalars().all(), confirm=ConfirmForm())
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["POST"])
+@requires("schedule")
+def attendance(meeting_id: int):
+    if db.session.get(Meeting, meeting_id) is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        uc.record_attendance(db.session, meeting_id, request.form.getlist("present"), username=current_username())
+    except FieldErrors as exc:
+        _refused(exc)
+    else:
+        flash(_("出席情况已记录。"))
+    return redirect(url_for("committee.meeting", meeting_id=meeting_id))
+
+
+@bp.app_template_global("committee_proposal_for")
+def committee_proposal_for(inv_id: str) -> Proposal | None:
+    """For the investment screens: the proposal an investment came from (None if none)."""
+    return uc.proposal_for_investment(db.session, inv_id)

@@ -1,16 +1,412 @@
-"""Home: the funds with their headline figures."""
+"""Screens for reading the book: home, fund dashboard, lists, detail pages, history.
+
+Every figure comes from the engine (portfolio.report / portfolio.figures, through the
+cache in portfolio.dashboard); these views only pick, sort and page what it returns.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+import datetime as dt
+import math
 
-from models import Fund
+from flask import Blueprint, abort, current_app, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from portfolio import charts, dashboard
+from portfolio.codes import SECTORS, label
+from portfolio.figures import UnknownFund, group_figures
+from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan
 from web.extensions import db
+from web.i18n import current_lang
 
 bp = Blueprint("main", __name__)
 
+PAGE_SIZE = 50
+
+
+# -- the as-of date every screen honours ---------------------------------------------------
+
+@bp.before_app_request
+def remember_as_of():
+    """`?as_of=YYYY-MM-DD` on any screen sets the date, kept in the session."""
+    value = request.args.get("as_of")
+    if value:
+        try:
+            session["as_of"] = dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+
+
+def current_as_of() -> dt.date:
+    value = session.get("as_of")
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return last_quarter_end(dt.date.today())
+
+
+@bp.app_context_processor
+def as_of_context():
+    return {"as_of": current_as_of() if current_user and current_user.is_authenticated else None}
+
+
+@bp.app_template_filter("rule_value")
+def rule_value(value, rule: str) -> str:
+    """A compliance check's value or limit, written as its rule measures it (rules.md)."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return label("instrument", value, lang=current_lang())
+    if rule in ("reinvestment_multiple", "coinvest_lead_ratio"):
+        return multiple(value)
+    if rule == "angel_company_age":
+        return f"{value:.1f}" + (" 年" if current_lang().startswith("zh") else " years")
+    if rule == "angel_headcount":
+        return f"{int(value):,}"
+    if rule == "angel_company_size":
+        return wan(value) + (" 万元" if current_lang().startswith("zh") else " (CNY 10k)")
+    return percent(value)
+
+
+STATUS_ORDER = {"fail": 0, "warn": 1, "pass": 2}
+
+
+# -- small helpers for lists ---------------------------------------------------------------------
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def paged(rows: list, page: int, size: int = PAGE_SIZE) -> dict:
+    pages = max(1, math.ceil(len(rows) / size))
+    page = min(page, pages)
+    return {"rows": rows[(page - 1) * size: page * size], "page": page, "pages": pages, "total": len(rows)}
+
+
+def sort_rows(rows: list[dict], key: str, allowed: set[str], default: str) -> tuple[list[dict], str, bool]:
+    """Sort by ?sort=key (prefix '-' for descending); missing values last."""
+    desc = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in allowed:
+        name, desc = default.lstrip("-"), default.startswith("-")
+    present = [r for r in rows if r.get(name) is not None]
+    missing = [r for r in rows if r.get(name) is None]
+    present.sort(key=lambda r: r[name], reverse=desc)
+    return present + missing, name, desc
+
+
+def _funds() -> list[Fund]:
+    return db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
+
+
+def _root_funds(funds: list[Fund]) -> list[Fund]:
+    return [f for f in funds if not f.parent_code]
+
+
+def _report(code: str) -> dict:
+    try:
+        return dashboard.fund_report(db.session, code, current_as_of())
+    except UnknownFund:
+        abort(404)
+
+
+# -- home and dashboard --------------------------------------------------------------------------
 
 @bp.route("/")
 def home():
-    funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
-    return render_template("main/home.html", funds=funds)
+    funds = _funds()
+    rows = [(fund, dashboard.fund_report(db.session, fund.code, current_as_of())["summary"]) for fund in funds]
+    return render_template("main/home.html", rows=rows)
+
+
+@bp.route("/funds/<code>")
+def fund(code: str):
+    fund = db.session.get(Fund, code)
+    if fund is None:
+        abort(404)
+    as_of = current_as_of()
+    report = _report(code)
+    checks = report.get("compliance") or []
+    compliance = dashboard.memo(db.session, ("compliance_panel", code, as_of), lambda: compliance_panel(checks))
+    try:
+        indicators = dashboard.fund_indicators(db.session, code, as_of, checks=report.get("compliance"))
+    except Exception:  # the indicators must not take the dashboard down with them
+        current_app.logger.exception("performance indicators failed for %s", code)
+        indicators = None
+    lang = current_lang()
+    figures_charts = dashboard.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
+        "by_mode": charts.mode_chart(report["by_mode"], lang),
+        "by_sector": charts.sector_chart(report["by_sector"], lang),
+        "lookthrough": charts.sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
+    })
+    family = sorted({i["fund"] for i in report["investments"]} | {code})
+    flows, valuations = dashboard.memo(db.session, ("activity", code, as_of),
+                                       lambda: latest_activity(family, as_of))
+    return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
+                           indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
+                           fund_code=code)
+
+
+DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own
+
+
+def compliance_panel(checks: list[dict]) -> dict:
+    """The dashboard's compliance panel: failures first, then warnings (the first few, each
+    with figure and limit), and the passes counted by rule."""
+    ordered = sorted(checks, key=lambda r: STATUS_ORDER.get(r["status"], 3))
+    counts = {status: sum(1 for r in checks if r["status"] == status) for status in STATUS_ORDER}
+    passes: dict[str, int] = {}
+    for r in checks:
+        if r["status"] == "pass":
+            passes[r["rule"]] = passes.get(r["rule"], 0) + 1
+    shown = [r for r in ordered if r["status"] != "pass"][:DASHBOARD_CHECKS]
+    if not shown:  # nothing wrong: show the passes themselves (a short list on a small book)
+        shown = ordered[:DASHBOARD_CHECKS]
+    return {"rows": shown, "counts": counts, "total": len(checks), "passes": passes}
+
+
+@bp.route("/funds/<code>/compliance")
+def fund_compliance(code: str):
+    """Every compliance check of the fund as of D, filterable by status and rule."""
+    fund = db.session.get(Fund, code)
+    if fund is None:
+        abort(404)
+    checks = sorted(_report(code).get("compliance") or [], key=lambda r: STATUS_ORDER.get(r["status"], 3))
+    status, rule = request.args.get("status", ""), request.args.get("rule", "")
+    rules = sorted({r["rule"] for r in checks})
+    if status:
+        checks = [r for r in checks if r["status"] == status]
+    if rule:
+        checks = [r for r in checks if r["rule"] == rule]
+    return render_template("main/compliance.html", fund=fund, page=paged(checks, _page()), rules=rules)
+
+
+def latest_activity(fund_codes: list[str], as_of: dt.date, n: int = 10) -> tuple[list[dict], list[dict]]:
+    """The latest cash flows and valuations of the funds' investments on or before D, as
+    plain dicts (they are cached beyond this request's session)."""
+    flows = db.session.execute(
+        select(CashFlow.id, CashFlow.date, CashFlow.investment_id, CashFlow.type, CashFlow.amount_cny,
+               CashFlow.voided_at)
+        .join(Investment, CashFlow.investment_id == Investment.id)
+        .where(Investment.fund_code.in_(fund_codes), CashFlow.date <= as_of)
+        .order_by(CashFlow.date.desc(), CashFlow.id.desc()).limit(n)).mappings().all()
+    valuations = db.session.execute(
+        select(Valuation.id, Valuation.as_of, Valuation.investment_id, Valuation.method, Valuation.fair_value_cny,
+               Valuation.approved_at, Valuation.voided_at)
+        .join(Investment, Valuation.investment_id == Investment.id)
+        .where(Investment.fund_code.in_(fund_codes), Valuation.as_of <= as_of)
+        .order_by(Valuation.as_of.desc(), Valuation.id.desc()).limit(n)).mappings().all()
+    return [dict(r) for r in flows], [dict(r) for r in valuations]
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+def _fund_filter(funds: list[Fund]) -> list[str]:
+    chosen = request.args.get("fund") or ""
+    if chosen:
+        if chosen not in {f.code for f in funds}:
+            abort(404)
+        return [chosen]
+    return [f.code for f in _root_funds(funds)]
+
+
+@bp.route("/investments")
+def investments():
+    funds = _funds()
+    rows = []
+    for code in _fund_filter(funds):
+        rows += [dict(item, reporting_fund=code) for item in _report(code)["investments"]]
+    mode, sector, q = request.args.get("mode", ""), request.args.get("sector", ""), request.args.get("q", "").strip()
+    if mode:
+        rows = [r for r in rows if r["mode"] == mode]
+    if sector:
+        rows = [r for r in rows if r["sector"] == sector]
+    if q:
+        ql = q.lower()
+        rows = [r for r in rows if ql in (r["id"] or "").lower() or ql in (r["target"] or "").lower()
+                or ql in (r.get("target_name") or "").lower()]
+    rows, sort, desc = sort_rows(rows, request.args.get("sort", "date"),
+                                 {"id", "fund", "mode", "target", "sector", "date", "commitment", "paid_in",
+                                  "unfunded", "nav", "tvpi", "irr"}, "date")
+    return render_template("main/investments.html", funds=funds, page=paged(rows, _page()), sort=sort, desc=desc,
+                           sectors=SECTORS)
+
+
+@bp.route("/sub-funds")
+def sub_funds():
+    funds = _funds()
+    rows = []
+    for code in _fund_filter(funds):
+        rows += [dict(item, fund=code) for item in _report(code).get("sub_funds") or []]
+    # sub-funds no fund has committed to yet are listed too (without figures)
+    listed = {r["code"] for r in rows}
+    if not request.args.get("fund"):
+        for sf in db.session.execute(select(SubFund).order_by(SubFund.code)).scalars():
+            if sf.code not in listed:
+                rows.append({"code": sf.code, "name": sf.name, "manager": sf.manager, "size": sf.size_cny,
+                             "fund": None})
+    q = request.args.get("q", "").strip().lower()
+    if q:
+        rows = [r for r in rows if q in r["code"].lower() or q in (r.get("name") or "").lower()
+                or q in (r.get("manager") or "").lower()]
+    rows, sort, desc = sort_rows(rows, request.args.get("sort", "code"),
+                                 {"code", "name", "manager", "fund", "commitment", "paid_in", "unfunded", "nav",
+                                  "latest_report_as_of", "reinvestment_multiple"}, "code")
+    return render_template("main/sub_funds.html", funds=funds, page=paged(rows, _page()), sort=sort, desc=desc)
+
+
+COMPANY_SORTS = {"code": Company.code, "name": Company.name, "sector": Company.sector,
+                 "region_code": Company.region_code, "founded": Company.founded}
+
+
+@bp.route("/companies")
+def companies():
+    stmt = select(Company)
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Company.code.ilike(like), Company.name.ilike(like), Company.credit_code.ilike(like)))
+    sector = request.args.get("sector", "")
+    if sector:
+        stmt = stmt.where(Company.sector == sector)
+    region = request.args.get("region", "").strip()
+    if region:
+        stmt = stmt.where(Company.region_code.startswith(region))
+    key = request.args.get("sort", "code")
+    desc = key.startswith("-")
+    sort = key.lstrip("-") if key.lstrip("-") in COMPANY_SORTS else "code"
+    column = COMPANY_SORTS[sort]
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(_page(), pages)
+    records = db.session.execute(stmt.order_by(column.desc() if desc else column, Company.code)
+                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    counts = dict(db.session.execute(
+        select(Investment.company_code, func.count()).where(Investment.company_code.in_([c.code for c in records]))
+        .group_by(Investment.company_code)).all()) if records else {}
+    return render_template("main/companies.html", page={"rows": records, "page": page, "pages": pages,
+                                                        "total": total},
+                           counts=counts, sort=sort, desc=desc, sectors=SECTORS)
+
+
+# -- detail pages -------------------------------------------------------------------------------
+
+def _figures(ids: list[str]) -> dict | None:
+    if not ids:
+        return None
+    book = dashboard.book(db.session)
+    return group_figures(book, ids, current_as_of())
+
+
+@bp.route("/investments/<inv_id>")
+def investment(inv_id: str):
+    inv = db.session.get(Investment, inv_id)
+    if inv is None:
+        abort(404)
+    flows = db.session.execute(select(CashFlow).where(CashFlow.investment_id == inv_id)
+                               .order_by(CashFlow.date, CashFlow.id)).scalars().all()
+    valuations = db.session.execute(select(Valuation).where(Valuation.investment_id == inv_id)
+                                    .order_by(Valuation.as_of, Valuation.id)).scalars().all()
+    chart = charts.valuation_history_chart(
+        [(v.as_of, v.fair_value_cny, v.approved_at is not None and v.voided_at is None) for v in valuations],
+        current_lang())
+    target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
+        db.session.get(Company, inv.company_code)
+    return render_template("main/investment.html", inv=inv, flows=flows, valuations=valuations, chart=chart,
+                           target=target, figures=_figures([inv_id]))
+
+
+@bp.route("/companies/<code>")
+def company(code: str):
+    record = db.session.get(Company, code)
+    if record is None:
+        abort(404)
+    holdings = db.session.execute(select(Investment).where(Investment.company_code == code)
+                                  .order_by(Investment.date, Investment.id)).scalars().all()
+    via_sub_funds = db.session.execute(select(SubFundHolding).where(SubFundHolding.company_code == code)
+                                       .order_by(SubFundHolding.as_of.desc())).scalars().all()
+    return render_template("main/company.html", company=record, holdings=holdings, via_sub_funds=via_sub_funds,
+                           figures=_figures([i.id for i in holdings]))
+
+
+@bp.route("/sub-funds/<code>")
+def sub_fund(code: str):
+    record = db.session.get(SubFund, code)
+    if record is None:
+        abort(404)
+    commitments = db.session.execute(select(Investment).where(Investment.sub_fund_code == code)
+                                     .order_by(Investment.date, Investment.id)).scalars().all()
+    alongside = db.session.execute(select(Investment).where(Investment.alongside_code == code)
+                                   .order_by(Investment.date, Investment.id)).scalars().all()
+    as_of = current_as_of()
+    latest = db.session.execute(select(func.max(SubFundHolding.as_of)).where(
+        SubFundHolding.sub_fund_code == code, SubFundHolding.as_of <= as_of)).scalar()
+    holdings = db.session.execute(select(SubFundHolding, Company).join(Company)
+                                  .where(SubFundHolding.sub_fund_code == code, SubFundHolding.as_of == latest)
+                                  .order_by(SubFundHolding.cost_cny.desc())).all() if latest else []
+    return render_template("main/sub_fund.html", sub_fund=record, commitments=commitments, alongside=alongside,
+                           latest=latest, holdings=holdings, figures=_figures([i.id for i in commitments]))
+
+
+# -- history -----------------------------------------------------------------------------------
+
+ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
+            "sub_fund_holdings")
+
+
+@bp.route("/history")
+def history():
+    stmt = select(AuditEntry)
+    filters = {k: request.args.get(k, "").strip() for k in ("user", "entity", "action", "key", "since", "until")}
+    if filters["user"]:
+        stmt = stmt.where(AuditEntry.username == filters["user"])
+    if filters["entity"]:
+        stmt = stmt.where(AuditEntry.entity == filters["entity"])
+    if filters["action"]:
+        stmt = stmt.where(AuditEntry.action == filters["action"])
+    if filters["key"]:
+        stmt = stmt.where(AuditEntry.entity_key.ilike(f"%{filters['key']}%"))
+    for name, op in (("since", "__ge__"), ("until", "__lt__")):
+        if filters[name]:
+            try:
+                day = dt.date.fromisoformat(filters[name])
+            except ValueError:
+                continue
+            bound = dt.datetime.combine(day + dt.timedelta(days=1 if name == "until" else 0), dt.time())
+            stmt = stmt.where(getattr(AuditEntry.at, op)(bound))
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(_page(), pages)
+    entries = db.session.execute(stmt.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+                                 .offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES,
+                           page={"page": page, "pages": pages, "total": total}, title_key=None)
+
+
+@bp.route("/history/<entity>/<path:key>")
+def entity_history(entity: str, key: str):
+    entries = db.session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
+                                 .order_by(AuditEntry.id.desc())).scalars().all()
+    return render_template("main/history.html", entries=entries, filters=None, entities=ENTITIES,
+                           page=None, title_key=(entity, key))
+
+
+@bp.app_template_filter("audit_rows")
+def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """(field, before, after) for the side-by-side view; changed fields first."""
+    before, after = entry.before or {}, entry.after or {}
+    names = list(dict.fromkeys([*after.keys(), *before.keys()]))
+    changed = [n for n in names if before.get(n) != after.get(n)]
+    same = [n for n in names if before.get(n) == after.get(n)]
+    return [(n, before.get(n), after.get(n)) for n in changed + same]
+
+
+@bp.app_template_global("iso")
+def iso(value) -> str:
+    return iso_date(value)

@@ -7,6 +7,14 @@ from flask_babel import gettext
 
 NAV: list[tuple[str, str]] = [
     ("main.home", "首页"),
+    ("main.investments", "投资"),
+    ("main.sub_funds", "子基金"),
+    ("main.companies", "被投企业"),
+    ("book.index", "台账"),
+    ("reports.index", "季度报告"),
+    ("committee.index", "投委会"),
+    ("main.history", "修改历史"),
+    ("admin.users", "用户管理"),
 ]
 
 

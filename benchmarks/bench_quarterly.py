@@ -1,0 +1,109 @@
+"""Time the quarterly report of fund QY on the heavy book: HTML page, .xlsx and PDF.
+
+    .venv/bin/python -m benchmarks.bench_quarterly [--pg URL] [--quarter 2025Q4] [--investments 2000]
+
+The heavy book (benchmarks.heavy_book) is imported once into a fresh SQLite file (or
+the PostgreSQL database given), then each format is fetched end to end through the
+app as a logged-in user would: load the book, compute, render, write. The report's own
+steps are timed too. Targets: html ≤ 5 s, xlsx ≤ 8 s, pdf ≤ 30 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import pandas as pd
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from benchmarks.heavy_book import generate_heavy_book
+from models import Base
+from portfolio.formatting import quarter as quarter_of
+from portfolio.importing import import_book
+
+TARGETS = {"html": 5.0, "xlsx": 8.0, "pdf": 30.0}
+
+
+def _timed(label: str, func):
+    start = time.perf_counter()
+    value = func()
+    seconds = time.perf_counter() - start
+    print(f"  {label:34s} {seconds:7.2f} s")
+    return value, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg", help="PostgreSQL URL (else a fresh SQLite file)")
+    parser.add_argument("--quarter", help="default: the quarter of the book's last flow (every investment in)")
+    parser.add_argument("--investments", type=int, default=2000)
+    parser.add_argument("--fund", default="QY")
+    args = parser.parse_args()
+
+    folder = generate_heavy_book(investments=args.investments)
+    flows = pd.read_csv(folder / "cash_flows.csv", usecols=["date"])
+    quarter = args.quarter or quarter_of(pd.Timestamp(flows["date"].max()).date())
+
+    tmp = tempfile.mkdtemp(prefix="bench_quarterly_")
+    url = args.pg or f"sqlite:///{tmp}/heavy.sqlite"
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        result, seconds = _timed("import heavy book", lambda: import_book(session, folder, username="bench"))
+        assert result.ok, result.errors[:5]
+    engine.dispose()
+
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    from app import create_app
+    from portfolio.users import create_user
+    from web.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    print(f"{engine.dialect.name}: fund {args.fund}, quarter {quarter}, heavy book {args.investments} investments")
+    with app.app_context():
+        create_user(db.session, "bench", "viewer", "bench-password-1", by="bench")
+
+        # the steps, once each
+        from portfolio.data import load_book
+        from portfolio.quarterly import build_quarterly
+        from portfolio.quarterly_xlsx import write_quarterly_xlsx
+        from web.reports import render_document, render_pdf
+
+        book, _ = _timed("load_book", lambda: load_book(db.session))
+        report, _ = _timed("build_quarterly (3 engine reports)", lambda: build_quarterly(book, args.fund, quarter))
+        print(f"  schedule rows: {len(report['schedule'])}, stale: {report['stale_count']}, "
+              f"flows in quarter: {len(report['activity']['contributions']) + len(report['activity']['distributions'])}")
+        html, _ = _timed("render printable HTML (+charts)", lambda: render_document(report))
+        _timed("write .xlsx", lambda: write_quarterly_xlsx(report))
+        pdf, _ = _timed("write PDF (WeasyPrint)", lambda: render_pdf(report))
+        print(f"  PDF {len(pdf) / 1e6:.1f} MB, HTML {len(html) / 1e6:.1f} MB")
+
+    # end to end, as a user fetches them
+    client = app.test_client()
+    client.post("/login", data={"username": "bench", "password": "bench-password-1"})
+    from portfolio import dashboard
+
+    print("end to end (HTTP GET through the app), cold: book and report caches emptied first:")
+    results = {}
+    paths = (("html", f"/reports/{args.fund}/{quarter}"), ("xlsx", f"/reports/{args.fund}/{quarter}.xlsx"),
+             ("pdf", f"/reports/{args.fund}/{quarter}.pdf"))
+    for fmt, path in paths:
+        dashboard.clear()
+        response, seconds = _timed(f"{fmt:5s} {path}", lambda: client.get(path))
+        assert response.status_code == 200, (path, response.status_code)
+        results[fmt] = seconds
+    print("warm (the report already computed for this book version, as after viewing the page):")
+    for fmt, path in paths[1:]:
+        _timed(f"{fmt:5s} {path}", lambda: client.get(path))
+    for fmt, seconds in results.items():
+        verdict = "ok" if seconds <= TARGETS[fmt] else "OVER TARGET"
+        print(f"{fmt:5s} {seconds:6.2f} s  (target ≤ {TARGETS[fmt]:.0f} s)  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

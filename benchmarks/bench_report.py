@@ -1,0 +1,137 @@
+"""The whole `flask --app app report QY --as-of D --format json` process on the heavy book,
+against a bare script computing the same figures (summary, by_mode, by_sector,
+investments) with pandas + pyxirr straight from the book's CSV files. Target ≤ 2×.
+
+    .venv/bin/python -m benchmarks.bench_report [--pg URL] [--as-of 2025-12-31] [--investments 2000]
+
+Both sides run as separate processes, timed by wall clock from spawn to exit (so each pays
+its own Python start-up and imports). The heavy book is imported once per run into a
+fresh SQLite file (or the PostgreSQL database given).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bare(folder: str, as_of: str) -> None:
+    """The bare computation: CSV → pandas → pyxirr; prints summary figures as JSON."""
+    import numpy as np
+    import pandas as pd
+    import pyxirr
+
+    folder = Path(folder)
+    d = pd.Timestamp(as_of)
+    inv = pd.read_csv(folder / "investments.csv", dtype={"target_code": str})
+    inv["date"] = pd.to_datetime(inv["date"])
+    parents = pd.read_csv(folder / "funds.csv", dtype=str).set_index("code")["parent_code"]
+    family = {"QY"} | {c for c, p in parents.items() if p == "QY"}
+    inv = inv[inv["fund_code"].isin(family) & (inv["date"] <= d)].sort_values(["date", "id"])
+    cf = pd.read_csv(folder / "cash_flows.csv")
+    cf["date"] = pd.to_datetime(cf["date"])
+    cf = cf[cf["investment_id"].isin(inv["id"]) & (cf["date"] <= d)]
+    cf["fen"] = (cf["amount_cny"] * 100).round().astype("int64")
+    contrib = cf["type"] == "contribution"
+    paid = cf[contrib].groupby("investment_id")["fen"].sum()
+    dist = cf[~contrib].groupby("investment_id")["fen"].sum()
+    val = pd.read_csv(folder / "valuations.csv")
+    val["as_of"] = pd.to_datetime(val["as_of"])
+    val = val[val["as_of"] <= d].sort_values("as_of").drop_duplicates("investment_id", keep="last")
+    val = val.set_index("investment_id")
+    cf["signed"] = np.where(contrib, cf["fen"], -cf["fen"])
+    cf["v_as_of"] = cf["investment_id"].map(val["as_of"])
+    roll = cf[cf["date"] > cf["v_as_of"]].groupby("investment_id")["signed"].sum()
+    t = inv.set_index("id")
+    t["paid"] = paid.reindex(t.index, fill_value=0)
+    t["dist"] = dist.reindex(t.index, fill_value=0)
+    fv = (val["fair_value_cny"] * 100).round().astype("int64").reindex(t.index)
+    t["nav"] = np.where(fv.notna(), np.maximum(fv.fillna(0) + roll.reindex(t.index, fill_value=0), 0),
+                        np.maximum(t["paid"] - t["dist"], 0)).astype("int64")
+    companies = pd.read_csv(folder / "companies.csv", dtype=str).set_index("code")["sector"]
+    sub_funds = pd.read_csv(folder / "sub_funds.csv", dtype=str).set_index("code")["sector"]
+    t["sector"] = np.where(t["mode"] == "sub_fund", t["target_code"].map(sub_funds), t["target_code"].map(companies))
+    flows = pd.concat([pd.DataFrame({"id": cf["investment_id"], "date": cf["date"], "amt": -cf["signed"]}),
+                       pd.DataFrame({"id": t.index, "date": d, "amt": t["nav"].to_numpy()})])
+    flows["mode"] = flows["id"].map(t["mode"])
+    flows["sector"] = flows["id"].map(t["sector"])
+
+    def figures(rows, fl):
+        p, s, n = int(rows["paid"].sum()), int(rows["dist"].sum()), int(rows["nav"].sum())
+        return {"paid_in": p / 100, "distributed": s / 100, "nav": n / 100,
+                "tvpi": (s + n) / p if p else None, "irr": pyxirr.xirr(fl["date"], fl["amt"], silent=True)}
+
+    out = {"summary": figures(t, flows),
+           "by_mode": {m: figures(t[t["mode"] == m], g) for m, g in flows.groupby("mode")},
+           "by_sector": {s: figures(t[t["sector"] == s], g) for s, g in flows.groupby("sector")},
+           "investments": [{"id": i, "paid_in": int(t.at[i, "paid"]) / 100, "nav": int(t.at[i, "nav"]) / 100,
+                            "irr": pyxirr.xirr(g["date"], g["amt"], silent=True)} for i, g in flows.groupby("id")]}
+    print(json.dumps(out)[:200])
+
+
+def _run(cmd: list[str], env: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd} failed:\n{done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg", help="PostgreSQL URL (else a fresh SQLite file)")
+    parser.add_argument("--as-of", default="2025-12-31")
+    parser.add_argument("--investments", type=int, default=2000)
+    parser.add_argument("--bare", nargs=2, metavar=("FOLDER", "AS_OF"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        bare(*args.bare)
+        return
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from benchmarks.heavy_book import generate_heavy_book
+    from models import Base
+    from portfolio.importing import import_book
+
+    folder = generate_heavy_book(investments=args.investments)
+    url = args.pg or f"sqlite:///{tempfile.mkdtemp(prefix='bench_report_')}/heavy.sqlite"
+    engine_url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    engine = create_engine(engine_url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    start = time.perf_counter()
+    with Session(engine) as session:
+        result = import_book(session, folder, username="bench")
+        assert result.ok, result.errors[:5]
+    engine.dispose()
+    print(f"heavy book {folder.name} imported into {url.split('@')[-1]} in {time.perf_counter() - start:.1f} s")
+
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench")}
+    flask = [str(Path(sys.executable).with_name("flask")), "--app", "app", "report", "QY", "--as-of",
+             args.as_of, "--format", "json"]
+    bare_cmd = [sys.executable, "-m", "benchmarks.bench_report", "--bare", str(folder), args.as_of]
+    _run(flask, env)  # warm the file cache once, for both sides alike
+    _run(bare_cmd, env)
+    app_s, out = _run(flask, env)
+    bare_s, _ = _run(bare_cmd, env)
+    report = json.loads(out)
+    s = report["summary"]
+    print(f"report QY as of {args.as_of}: {len(report['investments'])} investments, paid_in {s['paid_in']:,.2f}, "
+          f"nav {s['nav']:,.2f}, tvpi {s['tvpi']:.4f}, irr {s['irr']:.6f}")
+    print(f"  flask report process  {app_s:6.2f} s")
+    print(f"  bare pandas+pyxirr    {bare_s:6.2f} s")
+    print(f"  ratio                 {app_s / bare_s:6.2f} x   (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The investment committee's tables (投委会): proposals with their due-diligence files,
+meetings, attendance, votes and recusals. Plain SQLAlchemy 2, no Flask.
+
+A proposal's result is never stored as typed: it is counted from the votes
+(portfolio/committee.py); only the decision type the votes allow is recorded.
+An approved proposal points at the investment it became (`investment_id`); the
+investments table is left as it is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text, \
+    UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models import INSTRUMENTS, MODES, STAGES, Base, Code, _in, utcnow
+from models.types import Money, Percent
+
+__all__ = ["PROPOSAL_STATUSES", "DECISIONS", "VOTE_CHOICES", "Proposal", "ProposalAttachment", "Meeting",
+           "MeetingAttendance", "Vote", "Recusal"]
+
+PROPOSAL_STATUSES = ("draft", "submitted", "scheduled", "decided", "withdrawn")
+DECISIONS = ("approved", "approved_with_conditions", "rejected", "deferred")
+VOTE_CHOICES = ("approve", "reject", "abstain")  # 同意 / 反对 / 弃权
+
+
+class Proposal(Base):
+    """One deal put to the committee (立项), with its memo."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
+        CheckConstraint("decision IS NULL OR " + _in("decision", DECISIONS), name="decision"),
+        CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint("instrument IS NULL OR " + _in("instrument", INSTRUMENTS), name="instrument"),
+        CheckConstraint("stage IS NULL OR " + _in("stage", STAGES), name="stage"),
+        CheckConstraint("amount_cny > 0", name="amount_positive"),
+        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 1000000)",
+                        name="ownership_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund_code: Mapped[str] = mapped_column(ForeignKey("funds.code"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16))
+    # the target's code: an existing company / sub-fund, or the code the new one will get
+    target_code: Mapped[str] = mapped_column(Code)
+    # a target new to the book: its fields (name, credit_code, sector, region_code, founded;
+    # or name, manager, size_cny, vintage_year, sector, region_code), created on approval
+    new_target: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    alongside_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"))
+    planned_date: Mapped[dt.date] = mapped_column(Date)
+    amount_cny: Mapped[Decimal] = mapped_column(Money())
+    first_call_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    pre_money_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    post_money_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    instrument: Mapped[Optional[str]] = mapped_column(String(16))
+    round: Mapped[Optional[str]] = mapped_column(String(64))
+    stage: Mapped[Optional[str]] = mapped_column(String(16))
+    ownership_pct: Mapped[Optional[Decimal]] = mapped_column(Percent())
+    lead_name: Mapped[Optional[str]] = mapped_column(String(200))
+    lead_amount_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    # the memo
+    thesis: Mapped[Optional[str]] = mapped_column(Text)
+    market: Mapped[Optional[str]] = mapped_column(Text)
+    team: Mapped[Optional[str]] = mapped_column(Text)
+    risks: Mapped[Optional[str]] = mapped_column(Text)
+    valuation_method: Mapped[Optional[str]] = mapped_column(Text)
+    comparables: Mapped[Optional[str]] = mapped_column(Text)
+    bear_case: Mapped[Optional[str]] = mapped_column(Text)
+    bear_moic: Mapped[Optional[float]] = mapped_column(Float)
+    bear_irr: Mapped[Optional[float]] = mapped_column(Float)
+    base_case: Mapped[Optional[str]] = mapped_column(Text)
+    base_moic: Mapped[Optional[float]] = mapped_column(Float)
+    base_irr: Mapped[Optional[float]] = mapped_column(Float)
+    bull_case: Mapped[Optional[str]] = mapped_column(Text)
+    bull_moic: Mapped[Optional[float]] = mapped_column(Float)
+    bull_irr: Mapped[Optional[float]] = mapped_column(Float)
+    # the workflow
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    proposer: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meetings.id"), index=True)
+    decision: Mapped[Optional[str]] = mapped_column(String(32))
+    conditions: Mapped[Optional[str]] = mapped_column(Text)
+    decided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    withdrawn_by: Mapped[Optional[str]] = mapped_column(String(64))
+    withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    investment_id: Mapped[Optional[str]] = mapped_column(ForeignKey("investments.id"), unique=True)
+
+
+class ProposalAttachment(Base):
+    """A due-diligence file: stored under a random name, never the user's path."""
+
+    __tablename__ = "proposal_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # pdf, docx, xlsx, png, jpg
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Meeting(Base):
+    """A committee meeting of one fund; its agenda is the proposals scheduled for it."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund_code: Mapped[str] = mapped_column(ForeignKey("funds.code"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[Optional[str]] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MeetingAttendance(Base):
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    present: Mapped[bool] = mapped_column(default=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "member"),
+        CheckConstraint(_in("choice", VOTE_CHOICES), name="choice"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    member: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    choice: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    cast_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Recusal(Base):
+    """A member's declared conflict of interest: they do not vote on that proposal."""
+
+    __tablename__ = "recusals"
+    __table_args__ = (UniqueConstraint("proposal_id", "member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    member: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    reason: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

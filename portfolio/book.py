@@ -1,0 +1,587 @@
+"""The interchange workbook (interchange.md): its sheets and columns, reading it, checking it.
+
+A book is one .xlsx workbook or a folder of UTF-8 CSV files `<sheet>.csv`. Everything is
+read as text first (so that a code such as 330206 stays "330206" whatever Excel made of
+it), then every cell is checked column by column with vectorised pandas operations, and
+every problem becomes one `BookError` carrying the row number as Excel shows it (the
+header is row 1). Nothing here touches the database: what the database already holds
+comes in as `Known` so that a book may refer to records imported earlier.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from portfolio.codes import (FLOW_TYPES, FUND_KINDS, INSTRUMENTS, LABELS, MODES, SECTORS, STAGES,
+                             VALUATION_METHODS, credit_code_is_valid)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    required: bool
+    kind: str  # code, text, money, date, int, year, pct, region, vocab
+    vocab: tuple[str, ...] = ()
+    label_vocab: str = ""  # LABELS key, so that Chinese names of codes are accepted too
+
+
+def _c(name, zh, required, kind, vocab=(), label_vocab=""):
+    return Column(name, zh, required, kind, tuple(vocab), label_vocab)
+
+
+SHEETS: dict[str, list[Column]] = {
+    "funds": [
+        _c("code", "基金代码", True, "code"),
+        _c("name", "基金名称", True, "text"),
+        _c("name_en", "英文名称", False, "text"),
+        _c("kind", "基金类型", True, "vocab", FUND_KINDS, "kind"),
+        _c("parent_code", "上级基金代码", False, "code"),
+        _c("size_cny", "基金规模", True, "money"),
+        _c("vintage_year", "设立年份", True, "year"),
+        _c("currency", "币种", False, "vocab", ("CNY",)),
+    ],
+    "sub_funds": [
+        _c("code", "子基金代码", True, "code"),
+        _c("name", "子基金名称", True, "text"),
+        _c("manager", "管理人", True, "text"),
+        _c("size_cny", "子基金规模", True, "money"),
+        _c("vintage_year", "设立年份", True, "year"),
+        _c("sector", "主投领域", True, "vocab", SECTORS, "sector"),
+        _c("region_code", "注册地区划代码", True, "region"),
+        _c("term_years", "存续期", False, "int"),
+    ],
+    "companies": [
+        _c("code", "企业代码", True, "code"),
+        _c("name", "企业名称", True, "text"),
+        _c("credit_code", "统一社会信用代码", True, "code"),
+        _c("sector", "所属领域", True, "vocab", SECTORS, "sector"),
+        _c("region_code", "注册地区划代码", True, "region"),
+        _c("founded", "成立日期", False, "date"),
+    ],
+    "investments": [
+        _c("id", "投资编号", True, "code"),
+        _c("fund_code", "基金代码", True, "code"),
+        _c("mode", "投资方式", True, "vocab", MODES, "mode"),
+        _c("target_code", "投资标的代码", True, "code"),
+        _c("alongside_code", "跟投子基金代码", False, "code"),
+        _c("date", "投资日期", True, "date"),
+        _c("commitment_cny", "认缴/投资金额", True, "money"),
+        _c("round", "轮次", False, "text"),
+        _c("ownership_pct", "持股比例", False, "pct"),
+        _c("instrument", "投资工具", False, "vocab", INSTRUMENTS, "instrument"),
+        _c("stage", "投资阶段", False, "vocab", STAGES, "stage"),
+        _c("headcount", "员工人数", False, "int"),
+        _c("revenue_cny", "年营业收入", False, "money"),
+        _c("total_assets_cny", "资产总额", False, "money"),
+        _c("lead_amount_cny", "领投金额", False, "money"),
+    ],
+    "cash_flows": [
+        _c("investment_id", "投资编号", True, "code"),
+        _c("date", "日期", True, "date"),
+        _c("type", "类型", True, "vocab", FLOW_TYPES, "type"),
+        _c("amount_cny", "金额", True, "money"),
+        _c("note", "备注", False, "text"),
+        _c("ref", "凭证号", False, "code"),
+    ],
+    "valuations": [
+        _c("investment_id", "投资编号", True, "code"),
+        _c("as_of", "估值基准日", True, "date"),
+        _c("fair_value_cny", "公允价值", True, "money"),
+        _c("method", "估值方法", True, "vocab", VALUATION_METHODS, "method"),
+    ],
+    "sub_fund_holdings": [
+        _c("sub_fund_code", "子基金代码", True, "code"),
+        _c("as_of", "报告基准日", True, "date"),
+        _c("company_code", "企业代码", True, "code"),
+        _c("cost_cny", "投资成本", True, "money"),
+        _c("fair_value_cny", "公允价值", True, "money"),
+    ],
+}
+SHEET_ZH = {"funds": "基金", "sub_funds": "子基金", "companies": "被投企业", "investments": "投资",
+            "cash_flows": "现金流", "valuations": "估值", "sub_fund_holdings": "子基金投资明细"}
+REQUIRED_SHEETS = ("funds", "companies", "investments")
+BOOK_LEVEL = ""  # the `sheet` of an error about the whole file
+
+_MAX_FEN_DIGITS = 15  # yuan integer digits: up to 999,999,999,999,999.99 (BIGINT fen holds it)
+
+
+@dataclass(frozen=True)
+class BookError:
+    """One problem of a book: where it is (sheet, Excel row, column), what was there, what is wrong."""
+
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.sheet or "book"
+        if self.row:
+            where += f" 第{self.row}行"
+        if self.column:
+            where += f" {self.column}"
+        return f"{where}: {self.value!s} — {self.message}" if self.value != "" else f"{where}: — {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message}
+
+
+def header(column: Column, chinese: bool) -> str:
+    return column.zh if chinese else column.name
+
+
+def columns(sheet: str) -> list[str]:
+    return [c.name for c in SHEETS[sheet]]
+
+
+# ---------------------------------------------------------------- reading (everything as text)
+
+@dataclass
+class RawSheet:
+    """A sheet's cells as stripped text ("" when blank); `rows` is each row's Excel row number."""
+
+    name: str
+    headers: list[str]          # as written in row 1
+    frame: pd.DataFrame | None  # one column per header position (0..n-1), text
+    rows: np.ndarray            # Excel row numbers of the frame's rows
+    has_header: bool = True
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return ""
+        if float(value).is_integer() and abs(value) < 1e18:
+            return str(int(value))
+        return repr(float(value))  # shortest text that gives back the same double
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date().isoformat() if not pd.isna(value) else ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _raw_from_grid(name: str, grid: pd.DataFrame) -> RawSheet:
+    """`grid`: the sheet with no header interpretation, row i = Excel row i+1."""
+    if grid.shape[0] == 0 or grid.shape[1] == 0:
+        return RawSheet(name, [], None, np.array([], dtype=int), has_header=False)
+    text = pd.DataFrame({i: grid[c].map(_cell_text).astype(object) for i, c in enumerate(grid.columns)})
+    headers = list(text.iloc[0])
+    while headers and headers[-1] == "":
+        headers.pop()
+    if not any(headers):
+        return RawSheet(name, [], None, np.array([], dtype=int), has_header=False)
+    body = text.iloc[1:, :len(headers)] if len(headers) <= text.shape[1] else text.iloc[1:]
+    extra = text.iloc[1:, len(headers):]
+    body = body.copy()
+    body.columns = range(body.shape[1])
+    rows = np.arange(2, 2 + len(body))
+    # a value beyond the last header has no column: keep it so that it is reported
+    if extra.shape[1] and (extra != "").any().any():
+        for i in range(extra.shape[1]):
+            if (extra.iloc[:, i] != "").any():
+                headers.append("")
+                body[len(headers) - 1] = extra.iloc[:, i].values
+    keep = (body != "").any(axis=1).to_numpy()  # wholly blank rows are skipped
+    return RawSheet(name, headers, body[keep].reset_index(drop=True), rows[keep])
+
+
+def _sheet_name(name: str) -> str:
+    """A sheet's English name, also from its Chinese name."""
+    stripped = name.strip()
+    for english, zh in SHEET_ZH.items():
+        if stripped == zh:
+            return english
+    return stripped
+
+
+def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
+             ) -> tuple[dict[str, RawSheet], list[BookError]]:
+    """The sheets of a book as text, or the errors that keep it from being read at all."""
+    errors: list[BookError] = []
+    grids: dict[str, pd.DataFrame] = {}
+    names: dict[str, str] = {}
+    if isinstance(source, (str, Path)) and Path(source).is_dir():
+        for path in sorted(Path(source).glob("*.csv")):
+            try:
+                grid = pd.read_csv(path, dtype=str, keep_default_na=False, header=None,
+                                   skip_blank_lines=False, encoding="utf-8-sig")
+            except pd.errors.EmptyDataError:
+                grid = pd.DataFrame()
+            except UnicodeDecodeError:
+                errors.append(BookError(path.stem, None, "", path.name, "文件不是 UTF-8 编码的 CSV"))
+                continue
+            except (pd.errors.ParserError, ValueError) as exc:
+                errors.append(BookError(path.stem, None, "", path.name, f"CSV 文件无法读取：{exc}"))
+                continue
+            english = _sheet_name(path.stem)
+            grids[english], names[english] = grid, path.stem
+        if not grids and not errors:
+            errors.append(BookError(BOOK_LEVEL, None, "", str(source), "文件夹中没有 CSV 文件"))
+    else:
+        if isinstance(source, (str, Path)):
+            path = Path(source)
+            if not path.exists():
+                return {}, [BookError(BOOK_LEVEL, None, "", str(source), "文件不存在")]
+            data = path.read_bytes()
+            filename = filename or path.name
+        else:
+            data = source.read()
+        if not data.startswith(b"PK\x03\x04"):
+            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
+        try:
+            sheets = pd.read_excel(io.BytesIO(data), engine="calamine", sheet_name=None, header=None,
+                                   dtype=object)
+        except Exception:  # a zip that is not a workbook: calamine's errors are of many kinds
+            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
+        for sheet_name, grid in sheets.items():
+            english = _sheet_name(str(sheet_name))
+            if english in grids:
+                errors.append(BookError(str(sheet_name), None, "", str(sheet_name), "工作表重复"))
+                continue
+            grids[english], names[english] = grid, str(sheet_name)
+    raws: dict[str, RawSheet] = {}
+    for english, grid in grids.items():
+        raw = _raw_from_grid(english, grid)
+        if english not in SHEETS:
+            if raw.has_header or (raw.frame is not None and len(raw.frame)):
+                errors.append(BookError(names[english], None, "", names[english],
+                                        "未知的工作表（应为 " + ", ".join(SHEETS) + "）"))
+            continue  # an empty extra sheet (Excel's "Sheet1") is harmless
+        raws[english] = raw
+    return raws, errors
+
+
+# ---------------------------------------------------------------- checking cells
+
+_DECIMAL_RE = r"\d+(?:\.\d+)?"
+
+
+def _strip_zeros(s: pd.Series) -> pd.Series:
+    """'1234.500' → '1234.5', '12.00' → '12' (a decimal's trailing zeros are not places)."""
+    has_point = s.str.contains(".", regex=False)
+    stripped = s.str.replace(r"0+$", "", regex=True).str.replace(r"\.$", "", regex=True)
+    return s.where(~has_point, stripped)
+
+
+class _Checker:
+    def __init__(self, sheet: str, errors: list[BookError]):
+        self.sheet = sheet
+        self.errors = errors
+
+    def flag(self, mask: pd.Series | np.ndarray, rows: np.ndarray, column: str, values: pd.Series,
+             message: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        for row, value in zip(rows[mask], values.to_numpy()[mask]):
+            self.errors.append(BookError(self.sheet, int(row), column, "" if value is None else str(value),
+                                         message))
+
+
+def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    """Check one column's text and give it back typed (missing → None/NA/NaT)."""
+    present = s != ""
+    if col.required:
+        check.flag(~present, rows, col.name, s, "必填，不能为空")
+    kind = col.kind
+    if kind in ("code", "text"):
+        return s.astype(object).where(present, None)
+    if kind == "vocab":
+        mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
+        s = s.map(lambda v: mapping.get(v, v)) if mapping else s
+        bad = present & ~s.isin(col.vocab)
+        check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
+        return s.astype(object).where(present & ~bad, None)
+    if kind == "region":
+        bad = present & ~s.str.fullmatch(r"\d{6}")
+        check.flag(bad, rows, col.name, s, "应为 6 位行政区划代码")
+        return s.astype(object).where(present & ~bad, None)
+    if kind == "money":
+        t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
+        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+        negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
+        check.flag(present & ~number, rows, col.name, s, "不是数字金额")
+        check.flag(negative, rows, col.name, s, "金额不能为负数")
+        t = t.str.lstrip("+-")
+        parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
+        if parts.shape[1] == 1:
+            parts[1] = None
+        whole, frac = parts[0].fillna(""), parts[1].fillna("")
+        too_fine = present & number & ~negative & (frac.str.len() > 2)
+        check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
+        too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
+        check.flag(too_big, rows, col.name, s, "金额过大")
+        good = present & number & ~negative & ~too_fine & ~too_big
+        fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
+        if good.any():
+            w = whole[good].replace("", "0").astype("int64")
+            f = frac[good].str.ljust(2, "0").replace("", "00").astype("int64")
+            fen[good] = (w * 100 + f).astype("Int64")
+        return fen
+    if kind == "date":
+        form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
+        check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
+        parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
+        check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
+        return parsed.astype("datetime64[ns]")
+    if kind in ("int", "year"):
+        t = _strip_zeros(s) if kind == "int" else s
+        number = t.str.fullmatch(r"-?\d{1,12}")
+        check.flag(present & ~number, rows, col.name, s, "应为整数")
+        values = pd.Series(pd.NA, index=s.index, dtype="Int64")
+        ok = present & number
+        if ok.any():
+            values[ok] = t[ok].astype("int64").astype("Int64")
+        if kind == "year":
+            bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
+            check.flag(bad, rows, col.name, s, "年份不合理")
+        else:
+            bad = ok & (values < 0).fillna(False)
+            check.flag(bad, rows, col.name, s, "不能为负数")
+        return values.where(~bad, pd.NA)
+    if kind == "pct":
+        t = _strip_zeros(s.str.rstrip("%").str.strip())
+        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+        check.flag(present & ~number, rows, col.name, s, "不是数字")
+        values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
+                           index=s.index, dtype=object)
+        out_of_range = pd.Series([v is not None and not (0 <= v <= 100) for v in values], index=s.index)
+        check.flag(out_of_range, rows, col.name, s, "持股比例应在 0–100 之间")
+        too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
+        check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
+        return values.where(~(out_of_range | too_fine), None)
+    raise ValueError(kind)
+
+
+def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFrame | None:
+    """One sheet checked cell by cell: a typed frame with every column of the sheet, plus `_row`."""
+    spec = SHEETS[name]
+    if not raw.has_header:
+        errors.append(BookError(name, 1, "", "", "缺少表头行（第 1 行应为列名）"))
+        return None
+    by_header = {}
+    for c in spec:
+        by_header[c.name] = c
+        by_header[c.zh] = c
+    positions: dict[str, int] = {}
+    header_errors = False
+    for i, h in enumerate(raw.headers):
+        col = by_header.get(h)
+        if col is None:
+            errors.append(BookError(name, 1, h, h, "未知的列" if h else "没有列名的列"))
+            header_errors = True
+        elif col.name in positions:
+            errors.append(BookError(name, 1, h, h, f"列 {col.name} 重复"))
+            header_errors = True
+        else:
+            positions[col.name] = i
+    for c in spec:
+        if c.required and c.name not in positions:
+            errors.append(BookError(name, 1, c.name, "", f"缺少必需的列 {c.name}（{c.zh}）"))
+            header_errors = True
+    frame = raw.frame
+    n = len(frame)
+    check = _Checker(name, errors)
+    out = {}
+    for c in spec:
+        if c.name in positions:
+            text = frame[positions[c.name]].astype(str).reset_index(drop=True)
+        else:
+            text = pd.Series([""] * n, dtype=object)
+            if c.required:  # already reported once for the whole column
+                out[c.name] = _parse_column(Column(c.name, c.zh, False, c.kind, c.vocab, c.label_vocab),
+                                            text, raw.rows, check)
+                continue
+        out[c.name] = _parse_column(c, text, raw.rows, check)
+    typed = pd.DataFrame(out)
+    typed["_row"] = raw.rows
+    if header_errors:
+        typed.attrs["header_errors"] = True
+    return typed
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    return _sheet_frame(name, RawSheet(name, columns(name), pd.DataFrame(columns=range(len(SHEETS[name]))),
+                                       np.array([], dtype=int)), [])
+
+
+# ---------------------------------------------------------------- checking the book as a whole
+
+@dataclass
+class Known:
+    """What the database already holds, for references (a book may build on an earlier one)."""
+
+    funds: set[str] = field(default_factory=set)
+    sub_funds: set[str] = field(default_factory=set)
+    companies: dict[str, str] = field(default_factory=dict)  # code → credit_code
+    # id, fund_code, mode, target_code, date (datetime64)
+    investments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"id": pd.Series(dtype=object), "fund_code": pd.Series(dtype=object), "mode": pd.Series(dtype=object),
+         "target_code": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]")}))
+
+
+def _flag_rows(errors, sheet, frame, mask, column, message, values=None):
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    vals = (values if values is not None else frame[column]).to_numpy()[mask]
+    for row, value in zip(frame["_row"].to_numpy()[mask], vals):
+        errors.append(BookError(sheet, int(row), column, "" if value is None or value is pd.NA else str(value),
+                                message))
+
+
+def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None):
+    sub = frame if where is None else frame[where]
+    complete = sub[keys].notna().all(axis=1)
+    sub = sub[complete]
+    dup = sub.duplicated(keys, keep="first")
+    if dup.any():
+        shown = sub[keys].astype(str).agg(" / ".join, axis=1)
+        first_row = sub.groupby(keys, dropna=False)["_row"].transform("first")
+        for row, value, first in zip(sub["_row"][dup], shown[dup], first_row[dup]):
+            errors.append(BookError(sheet, int(row), keys[-1], value,
+                                    f"{message}（与第{int(first)}行重复）"))
+
+
+def check_book(raws: dict[str, RawSheet], known: Known | None = None
+               ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
+    """Every sheet typed and every error of the book (cells, keys, references)."""
+    known = known or Known()
+    errors: list[BookError] = []
+    for name in REQUIRED_SHEETS:
+        if name not in raws:
+            errors.append(BookError(name, None, "", "", f"缺少必需的工作表 {name}（{SHEET_ZH[name]}）"))
+    frames: dict[str, pd.DataFrame] = {}
+    for name in SHEETS:
+        frame = _sheet_frame(name, raws[name], errors) if name in raws else None
+        frames[name] = frame if frame is not None else empty_frame(name)
+    f, sf, co, inv = frames["funds"], frames["sub_funds"], frames["companies"], frames["investments"]
+    flows, vals, hold = frames["cash_flows"], frames["valuations"], frames["sub_fund_holdings"]
+
+    # keys unique within the book
+    _duplicates(errors, "funds", f, ["code"], "基金代码重复")
+    _duplicates(errors, "sub_funds", sf, ["code"], "子基金代码重复")
+    _duplicates(errors, "companies", co, ["code"], "企业代码重复")
+    _duplicates(errors, "companies", co, ["credit_code"], "统一社会信用代码重复")
+    _duplicates(errors, "investments", inv, ["id"], "投资编号重复")
+    _duplicates(errors, "valuations", vals, ["investment_id", "as_of"], "同一投资同一基准日的估值重复")
+    _duplicates(errors, "sub_fund_holdings", hold, ["sub_fund_code", "as_of", "company_code"],
+                "同一子基金同一基准日同一企业的明细重复")
+    _duplicates(errors, "cash_flows", flows, ["investment_id", "ref"], "凭证号在同一投资内重复",
+                where=flows["ref"].notna())
+
+    # companies: credit code check digit; a credit code already used by another company
+    cc = co["credit_code"]
+    bad_cc = cc.notna() & ~cc.map(lambda v: v is None or credit_code_is_valid(v))
+    _flag_rows(errors, "companies", co, bad_cc, "credit_code", "统一社会信用代码无效（校验位不符或格式错误）")
+    if known.companies:
+        owner = {v: k for k, v in known.companies.items()}
+        taken = co["credit_code"].map(owner)
+        clash = taken.notna() & (taken != co["code"]) & ~bad_cc
+        _flag_rows(errors, "companies", co, clash, "credit_code", "统一社会信用代码已属于另一家企业")
+
+    fund_codes = set(f["code"].dropna()) | known.funds
+    sub_fund_codes = set(sf["code"].dropna()) | known.sub_funds
+    company_codes = set(co["code"].dropna()) | set(known.companies)
+
+    # funds: parent
+    parent = f["parent_code"]
+    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(fund_codes), "parent_code", "未知的上级基金")
+    _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", "上级基金不能是自身")
+
+    # investments: fund, target of the right kind, alongside
+    _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(fund_codes),
+               "fund_code", "未知的基金")
+    target, mode = inv["target_code"], inv["mode"]
+    is_sf = mode == "sub_fund"
+    has_mode = mode.notna() & target.notna()
+    sf_bad = has_mode & is_sf & ~target.isin(sub_fund_codes)
+    _flag_rows(errors, "investments", inv, sf_bad & target.isin(company_codes), "target_code",
+               "投资方式为 sub_fund 时投资标的应为子基金代码（此为企业代码）")
+    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(company_codes), "target_code", "未知的子基金")
+    co_bad = has_mode & ~is_sf & ~target.isin(company_codes)
+    _flag_rows(errors, "investments", inv, co_bad & target.isin(sub_fund_codes), "target_code",
+               "直投/跟投的投资标的应为企业代码（此为子基金代码）")
+    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(sub_fund_codes), "target_code", "未知的企业")
+    along = inv["alongside_code"]
+    is_co = mode == "co_invest"
+    _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code", "跟投必须填写跟投子基金代码")
+    _flag_rows(errors, "investments", inv, mode.notna() & ~is_co & along.notna(), "alongside_code",
+               "只有跟投（co_invest）才填写跟投子基金代码")
+    unknown_along = is_co & along.notna() & ~along.isin(sub_fund_codes)
+    _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", "未知的子基金")
+    # the same fund must commit to the sub-fund alongside (in the book or already in the database)
+    book_ids = set(inv["id"].dropna())
+    held = pd.concat([inv.loc[is_sf, ["fund_code", "target_code"]],
+                      known.investments.loc[(known.investments["mode"] == "sub_fund")
+                                            & ~known.investments["id"].isin(book_ids),
+                                            ["fund_code", "target_code"]]])
+    held_pairs = set(zip(held["fund_code"], held["target_code"]))
+    not_held = is_co & along.notna() & ~unknown_along & pd.Series(
+        [(fc, a) not in held_pairs for fc, a in zip(inv["fund_code"], along)], index=inv.index, dtype=bool)
+    _flag_rows(errors, "investments", inv, not_held, "alongside_code",
+               "同一基金没有投资该子基金（跟投须有对应的子基金投资）")
+
+    # every investment's date, from the book first, else from the database
+    dates = pd.concat([inv[["id", "date"]].dropna(subset=["id"]).drop_duplicates("id"),
+                       known.investments.loc[~known.investments["id"].isin(book_ids), ["id", "date"]]])
+    inv_date = dict(zip(dates["id"], dates["date"]))
+    all_ids = set(inv_date)
+
+    for sheet, frame in (("cash_flows", flows), ("valuations", vals)):
+        ids = frame["investment_id"]
+        _flag_rows(errors, sheet, frame, ids.notna() & ~ids.isin(all_ids), "investment_id", "未知的投资编号")
+    start = flows["investment_id"].map(inv_date).astype("datetime64[ns]")
+    early = flows["date"].notna() & start.notna() & (flows["date"] < start)
+    _flag_rows(errors, "cash_flows", flows, early, "date", "现金流日期早于投资日期")
+    _flag_rows(errors, "cash_flows", flows, flows["amount_cny"].notna() & (flows["amount_cny"] == 0).fillna(False),
+               "amount_cny", "现金流金额必须大于 0")
+    for sheet, frame in (("funds", f), ("sub_funds", sf)):
+        _flag_rows(errors, sheet, frame, (frame["size_cny"] == 0).fillna(False), "size_cny", "规模必须大于 0")
+
+    hc, hs = hold["company_code"], hold["sub_fund_code"]
+    _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(sub_fund_codes), "sub_fund_code",
+               "未知的子基金")
+    _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(company_codes), "company_code",
+               "未知的企业")
+
+    errors.sort(key=lambda e: (list(SHEETS).index(e.sheet) if e.sheet in SHEETS else -1, e.row or 0))
+    return frames, errors
+
+
+def read_book(source, *, filename: str | None = None, known: Known | None = None
+              ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
+    """Read and check a book: its typed sheets and every error found (empty when it is good)."""
+    raws, errors = read_raw(source, filename=filename)
+    if errors and not raws:
+        return {name: empty_frame(name) for name in SHEETS}, errors
+    frames, more = check_book(raws, known)
+    return frames, errors + more
+
+
+def iter_errors_text(errors: Iterable[BookError]) -> Iterable[str]:
+    for error in errors:
+        yield str(error)

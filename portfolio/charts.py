@@ -1,0 +1,99 @@
+"""The screens' charts: matplotlib → inline SVG strings (vector), Chinese labels in
+Noto Sans CJK SC (fonts-noto-cjk). Text stays text in the SVG, so the browser (and
+WeasyPrint, for the PDF) draws it with that font.
+
+The charts only draw figures handed to them (from portfolio.report); they compute none.
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import StrMethodFormatter  # noqa: E402
+
+from portfolio.codes import label  # noqa: E402
+
+FONT = "Noto Sans CJK SC"
+WAN = Decimal(10_000)
+COLORS = ["#b3261e", "#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#718096", "#d53f8c"]
+
+
+def _zh(lang: str) -> bool:
+    return lang.startswith("zh")
+
+
+def _style() -> dict:
+    return {"font.family": [FONT, "sans-serif"], "font.size": 9, "svg.fonttype": "none",
+            "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "screens"}
+
+
+def _svg(fig, css_class: str = "chart") -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]  # inline: no XML prolog or DOCTYPE
+    return text.replace("<svg ", f'<svg class="{css_class}" role="img" ', 1)
+
+
+def _wan(amount) -> float:
+    # for drawing only: the figure itself stays a Decimal everywhere else
+    return float(Decimal(amount or 0) / WAN)
+
+
+def bar_chart(labels: list[str], values: list, *, xlabel: str, color: str = COLORS[0]) -> str | None:
+    """Horizontal bars of amounts (yuan, drawn in 万元)."""
+    if not labels:
+        return None
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(5.6, 0.42 * len(labels) + 1.0))
+        ax.barh(range(len(labels)), [_wan(v) for v in values], color=color, height=0.6)
+        ax.set_yticks(list(range(len(labels))), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        return _svg(fig)
+
+
+def sector_chart(groups: dict, lang: str = "zh", *, lookthrough: bool = False) -> str | None:
+    """NAV by sector (万元); says in its title when it is the look-through view."""
+    sectors = [s for s in groups if groups[s].get("nav") is not None]
+    if not sectors:
+        return None
+    xlabel = ("穿透后剩余价值（万元）" if lookthrough else "剩余价值（万元）") if _zh(lang) else \
+        ("Look-through NAV (CNY 10k)" if lookthrough else "NAV (CNY 10k)")
+    return bar_chart([label("sector", s, lang=lang) for s in sectors], [groups[s]["nav"] for s in sectors],
+                     xlabel=xlabel, color=COLORS[1] if lookthrough else COLORS[0])
+
+
+def mode_chart(by_mode: dict, lang: str = "zh") -> str | None:
+    modes = list(by_mode)
+    return bar_chart([label("mode", m, lang=lang) for m in modes], [by_mode[m].get("nav") for m in modes],
+                     xlabel="剩余价值（万元）" if _zh(lang) else "NAV (CNY 10k)", color=COLORS[2])
+
+
+def valuation_history_chart(points: list[tuple], lang: str = "zh") -> str | None:
+    """Fair value over time: points are (date, fair_value yuan, counts: bool); drafts and
+    void ones (counts False) are drawn hollow."""
+    if not points:
+        return None
+    points = sorted(points, key=lambda p: p[0])
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(6, 2.8))
+        counted = [(d, _wan(v)) for d, v, ok in points if ok]
+        if counted:
+            ax.plot([d for d, _ in counted], [v for _, v in counted], marker="o", color=COLORS[0],
+                    label="已审批" if _zh(lang) else "Approved")
+        other = [(d, _wan(v)) for d, v, ok in points if not ok]
+        if other:
+            ax.scatter([d for d, _ in other], [v for _, v in other], facecolors="none", edgecolors=COLORS[5],
+                       label="草稿/作废" if _zh(lang) else "Draft / void")
+        ax.set_ylabel("公允价值（万元）" if _zh(lang) else "Fair value (CNY 10k)")
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.legend(frameon=False)
+        fig.autofmt_xdate()
+        return _svg(fig)

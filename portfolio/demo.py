@@ -1,0 +1,327 @@
+"""A realistic, deterministic demo book for both funds, written as an interchange workbook.
+
+`demo_book()` builds the rows (fixed seed), `write_demo_book(path)` writes them as a
+Chinese-headed .xlsx, which the `demo` command imports through `import_book` — the same
+path as a user's book. The names are invented; the credit codes carry a valid check
+character; most companies are registered in Ningbo (3302xx).
+
+The story: 千亿基金 (QY) commits to 14 sub-funds from 2022 and co-invests and invests
+directly in larger rounds, with one exit (2025, valued `exited`); its child fund QY-CL
+(新材料专项) commits to two materials sub-funds; the angel guidance fund (TS) commits to 8
+early-stage sub-funds and makes small angel investments, one written off. Valuations are
+quarterly to 2025-12-31; three GPs report a quarter late (last report 2025-09-30).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+
+from portfolio.codes import credit_code_check_char
+
+SEED = 20251231
+LAST = dt.date(2025, 12, 31)
+SECTORS5 = ["materials", "life_health", "robotics", "dual_carbon", "digital"]
+LOCAL = ["330203", "330205", "330206", "330211", "330212", "330213", "330281", "330282", "330226", "330225"]
+OUTSIDE = ["310115", "440305", "320505", "110108", "330106", "330110"]
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+_PLACE = ["甬江", "镇海", "北仑", "鄞州", "海曙", "江北", "慈溪", "余姚", "奉化", "象山", "宁海", "杭州湾", "前湾",
+          "梅山", "东钱湖", "三江", "天一", "四明", "姚江", "甬城"]
+_CORE = {
+    "materials": ["新材料", "高分子材料", "磁性材料", "碳纤维", "电子化学品", "特种合金"],
+    "life_health": ["生物医药", "医疗器械", "基因科技", "精准医疗", "康复科技", "制药"],
+    "robotics": ["机器人", "智能装备", "精密机械", "数控科技", "伺服科技", "智造"],
+    "dual_carbon": ["新能源", "储能科技", "氢能科技", "光伏科技", "节能环保", "碳中和科技"],
+    "digital": ["集成电路", "微电子", "工业软件", "数据科技", "人工智能", "智能网联"],
+}
+_SF_WORD = {"materials": "新材料", "life_health": "生命健康", "robotics": "智能制造",
+            "dual_carbon": "双碳", "digital": "数字经济"}
+_GP = ["甬江资本管理有限公司", "宁波梅山保税港区星辰投资管理有限公司", "浙江海港股权投资管理有限公司",
+       "宁波通商创业投资管理有限公司", "宁波金投股权投资基金管理有限公司", "上海同创伟业投资管理有限公司",
+       "深圳松禾资本管理有限公司", "宁波天使湾投资管理有限公司", "杭州元璟投资管理有限公司",
+       "宁波甬科天使投资管理有限公司", "苏州元禾控股投资管理有限公司", "宁波前湾产业投资管理有限公司"]
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
+
+
+def _wan(value: float) -> Decimal:
+    """Round to 万元 (how deal amounts are agreed)."""
+    return Decimal(int(round(value / 10_000)) * 10_000)
+
+
+def _quarter_ends(start: dt.date, end: dt.date = LAST) -> list[dt.date]:
+    out = []
+    year, q = start.year, (start.month - 1) // 3 + 1
+    while True:
+        month = q * 3
+        day = dt.date(year, month, 31 if month in (3, 12) else 30)
+        if day > end:
+            return out
+        if day >= start:
+            out.append(day)
+        q += 1
+        if q == 5:
+            year, q = year + 1, 1
+
+
+def _credit_code(rng: random.Random, region: str, used: set[str]) -> str:
+    while True:
+        body = "91" + region + "".join(rng.choice(_ALPHABET) for _ in range(9))
+        code = body + credit_code_check_char(body)
+        if code not in used:
+            used.add(code)
+            return code
+
+
+def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randint(0, (end - start).days))
+
+
+def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
+    """The demo book's rows per sheet (values as Decimal / date / str)."""
+    rng = random.Random(seed)
+    funds = [
+        {"code": "QY", "name": "宁波千亿科技创新基金", "name_en": "Ningbo 100bn S&T Innovation Fund",
+         "kind": "innovation_fund", "parent_code": None, "size_cny": Decimal(100_000_000_000),
+         "vintage_year": 2022, "currency": "CNY"},
+        {"code": "QY-CL", "name": "宁波千亿科技创新基金新材料专项基金", "name_en": "QY Advanced Materials Fund",
+         "kind": "innovation_fund", "parent_code": "QY", "size_cny": Decimal(10_000_000_000),
+         "vintage_year": 2023, "currency": "CNY"},
+        {"code": "TS", "name": "宁波市天使投资引导基金", "name_en": "Ningbo Angel Investment Guidance Fund",
+         "kind": "angel_guidance", "parent_code": None, "size_cny": Decimal(5_000_000_000),
+         "vintage_year": 2021, "currency": "CNY"},
+    ]
+    used_credit: set[str] = set()
+
+    # companies: 72, mostly in Ningbo; the angel ones young and small
+    companies, by_sector = [], {s: [] for s in SECTORS5}
+    names_used: set[str] = set()
+    for i in range(72):
+        sector = SECTORS5[i % 5]
+        region = rng.choice(LOCAL) if rng.random() < 0.78 else rng.choice(OUTSIDE)
+        while True:
+            name = f"宁波{rng.choice(_PLACE)}{rng.choice(_CORE[sector])}有限公司" if region.startswith("3302") \
+                else f"{rng.choice(['上海', '深圳', '苏州', '北京', '杭州'])}{rng.choice(_PLACE[:8])}" \
+                     f"{rng.choice(_CORE[sector])}有限公司"
+            if name not in names_used:
+                names_used.add(name)
+                break
+        angel = i >= 42
+        founded = _date_between(rng, dt.date(2019, 1, 1), dt.date(2022, 6, 30)) if angel else \
+            _date_between(rng, dt.date(2008, 1, 1), dt.date(2019, 12, 31))
+        code = f"C{i + 1:03d}"
+        companies.append({"code": code, "name": name, "credit_code": _credit_code(rng, region, used_credit),
+                          "sector": sector, "region_code": region, "founded": founded})
+        by_sector[sector].append((code, angel))
+
+    # sub-funds: 20 (QY: SF01–SF14, of which SF13–14 also QY-CL; TS: SF13–SF20)
+    sub_funds = []
+    for i in range(20):
+        sector = SECTORS5[i % 5]
+        angel = i >= 12
+        vintage = 2022 + (i % 3) if not angel else 2021 + (i % 4)
+        word = "天使" if angel else _SF_WORD[sector]
+        sub_funds.append({
+            "code": f"SF{i + 1:02d}",
+            "name": f"宁波{_PLACE[i]}{word}{'创业投资' if angel else '股权投资'}合伙企业（有限合伙）",
+            "manager": _GP[i % len(_GP)],
+            "size_cny": Decimal((rng.randint(5, 15) if angel else rng.randint(20, 100)) * 100_000_000),
+            "vintage_year": min(vintage, 2024), "sector": sector,
+            "region_code": LOCAL[i % len(LOCAL)] if i % 7 else OUTSIDE[0], "term_years": 10 if angel else 8,
+        })
+    sf_by_code = {s["code"]: s for s in sub_funds}
+    late_gps = {"SF04", "SF11", "SF17"}  # their reports come a quarter late
+
+    investments, flows, valuations, holdings = [], [], [], []
+
+    def value_path(inv_id, start, cost_of, drift, vol, method, last=LAST, final=None):
+        """Quarterly fair values from the quarter end after `start` to `last` (or a final entry)."""
+        level = 1.0
+        for q in _quarter_ends(start + dt.timedelta(days=1), last):
+            level = max(0.05, level * (1 + drift + rng.gauss(0, vol)))
+            valuations.append({"investment_id": inv_id, "as_of": q,
+                               "fair_value_cny": _wan(cost_of(q) * level), "method": method})
+        if final:
+            valuations.append({"investment_id": inv_id, **final})
+
+    # sub-fund commitments with capital calls in tranches
+    commitments = ([("QY", f"SF{i:02d}") for i in range(1, 15)] + [("QY-CL", "SF01"), ("QY-CL", "SF06")]
+                   + [("TS", f"SF{i:02d}") for i in range(13, 21)])
+    held: dict[str, list[str]] = {}
+    for fund, sf in commitments:
+        s = sf_by_code[sf]
+        start = _date_between(rng, dt.date(max(s["vintage_year"], 2021), 1, 10),
+                              dt.date(max(s["vintage_year"], 2021), 11, 30))
+        if fund == "QY-CL":
+            start = _date_between(rng, dt.date(2023, 3, 1), dt.date(2023, 10, 31))
+        share = Decimal(rng.choice([10, 15, 20, 25, 30]))
+        commitment = (s["size_cny"] * share / 100).quantize(Decimal(1))
+        inv_id = f"{fund}-{sf}"
+        investments.append({"id": inv_id, "fund_code": fund, "mode": "sub_fund", "target_code": sf,
+                             "date": start, "commitment_cny": commitment, "ownership_pct": share})
+        held.setdefault(fund, []).append(sf)
+        calls, d = [], start
+        for n, part in enumerate((Decimal("0.3"), Decimal("0.3"), Decimal("0.2"))):
+            if d > dt.date(2025, 11, 30):
+                break
+            amount = (commitment * part).quantize(Decimal(1))
+            calls.append((d, amount))
+            flows.append({"investment_id": inv_id, "date": d, "type": "contribution", "amount_cny": amount,
+                          "note": f"第{n + 1}期实缴", "ref": f"CALL-{n + 1:02d}"})
+            d = d + dt.timedelta(days=rng.randint(300, 420))
+        # management fees, small, without a ref
+        flows.append({"investment_id": inv_id, "date": start + dt.timedelta(days=30), "type": "contribution",
+                      "amount_cny": _money(float(commitment) * 0.002), "note": "管理费", "ref": None})
+        drift = rng.uniform(-0.01, 0.05)
+        if start.year <= 2022 and drift > 0.015:
+            dist_day = _date_between(rng, dt.date(2025, 1, 15), dt.date(2025, 10, 31))
+            flows.append({"investment_id": inv_id, "date": dist_day, "type": "distribution",
+                          "amount_cny": _wan(float(calls[0][1]) * rng.uniform(0.2, 0.5)), "note": "子基金项目退出分配",
+                          "ref": "DIST-01"})
+
+        def paid(q, calls=calls):
+            return float(sum(a for d_, a in calls if d_ <= q))
+
+        last = dt.date(2025, 9, 30) if sf in late_gps else LAST
+        value_path(inv_id, start, paid, drift, 0.04, "gp_nav", last=last)
+
+    # direct and co-investments: QY larger rounds, TS angel rounds
+    def company_for(sector, angel):
+        pool = [c for c, a in by_sector[sector] if a == angel and c not in taken]
+        code = rng.choice(pool)
+        taken.add(code)
+        return code
+
+    taken: set[str] = set()
+    plan = [("QY", i) for i in range(34)] + [("TS", i) for i in range(26)]
+    for k, (fund, i) in enumerate(plan):
+        sector = SECTORS5[k % 5]
+        angel = fund == "TS"
+        company = company_for(sector, angel) if any(
+            a == angel and c not in taken for c, a in by_sector[sector]) else company_for(
+            rng.choice([s for s in SECTORS5 if any(a == angel and c not in taken for c, a in by_sector[s])]), angel)
+        mode = "co_invest" if i % 3 == 1 else "direct"
+        along = rng.choice(held[fund]) if mode == "co_invest" else None
+        earliest = dt.date(2022, 3, 1) if fund == "QY" else dt.date(2021, 6, 1)
+        date = _date_between(rng, earliest, dt.date(2025, 6, 30))
+        special = "exit" if (fund == "QY" and i == 0) else "write_off" if (fund == "TS" and i == 0) else None
+        if special == "exit":
+            date = dt.date(2022, 9, 15)
+        elif special == "write_off":
+            date = dt.date(2021, 11, 20)
+        amount = _wan(rng.uniform(30e6, 400e6) if not angel else rng.uniform(2e6, 10e6))
+        inv_id = f"{fund}-{'D' if mode == 'direct' else 'CO'}{i + 1:02d}"
+        row = {"id": inv_id, "fund_code": fund, "mode": mode, "target_code": company, "alongside_code": along,
+               "date": date, "commitment_cny": amount,
+               "round": rng.choice(["天使轮", "Pre-A轮", "A轮"]) if angel else rng.choice(["A轮", "B轮", "C轮", "D轮"]),
+               "ownership_pct": Decimal(str(round(rng.uniform(2, 20 if angel else 12), 2))),
+               "instrument": "equity" if rng.random() < 0.85 else rng.choice(["convertible", "preferred"]),
+               "stage": rng.choice(["seed", "startup"]) if angel else rng.choice(["growth", "mature", "startup"])}
+        if angel:
+            row.update({"headcount": rng.randint(8, 280), "revenue_cny": _wan(rng.uniform(0, 45e6)),
+                        "total_assets_cny": _wan(rng.uniform(3e6, 60e6))})
+        if mode == "co_invest":
+            row["lead_amount_cny"] = _wan(float(amount) * rng.uniform(1.0, 3.0))
+        investments.append(row)
+        first = amount if special or rng.random() < 0.7 else (amount * Decimal("0.6")).quantize(Decimal(1))
+        flows.append({"investment_id": inv_id, "date": date, "type": "contribution", "amount_cny": first,
+                      "note": "投资款", "ref": "PAY-01"})
+        second_day = date + dt.timedelta(days=rng.randint(150, 400))
+        if first != amount and second_day <= dt.date(2025, 12, 15):
+            flows.append({"investment_id": inv_id, "date": second_day, "type": "contribution",
+                          "amount_cny": amount - first, "note": "第二笔投资款", "ref": "PAY-02"})
+
+        def paid(q, inv_id=inv_id):
+            return float(sum(f["amount_cny"] for f in flows
+                             if f["investment_id"] == inv_id and f["type"] == "contribution" and f["date"] <= q))
+
+        method = "last_round" if rng.random() < 0.5 else rng.choice(["comparables", "dcf", "cost"])
+        if special == "exit":  # sold in 2025 at 2.6× cost
+            date_exit = dt.date(2025, 6, 30)
+            flows.append({"investment_id": inv_id, "date": date_exit, "type": "distribution",
+                          "amount_cny": _wan(float(amount) * 2.6), "note": "股权转让退出", "ref": "EXIT-01"})
+            value_path(inv_id, date, paid, 0.06, 0.03, method, last=dt.date(2025, 3, 31),
+                       final={"as_of": date_exit, "fair_value_cny": Decimal("0.00"), "method": "exited"})
+        elif special == "write_off":  # the company failed in 2024
+            value_path(inv_id, date, paid, -0.12, 0.03, method, last=dt.date(2024, 9, 30),
+                       final={"as_of": dt.date(2024, 12, 31), "fair_value_cny": Decimal("0.00"),
+                              "method": "write_off"})
+        else:
+            drift = rng.uniform(-0.05, 0.08) if angel else rng.uniform(-0.03, 0.07)
+            value_path(inv_id, date, paid, drift, 0.05, method)
+            if rng.random() < 0.12 and date.year <= 2023:  # a dividend
+                flows.append({"investment_id": inv_id, "date": dt.date(2025, 7, 15), "type": "distribution",
+                              "amount_cny": _wan(float(amount) * 0.04), "note": "分红", "ref": None})
+
+    # sub-fund holdings reports, quarterly from 2023; late GPs' last report is 2025-09-30
+    co_in = {c["code"]: c for c in companies}
+    for s in sub_funds:
+        sector = s["sector"]
+        angel = int(s["code"][2:]) >= 13
+        names = [c for c, a in by_sector[sector] if a == angel][:4]
+        others = [c["code"] for c in companies if c["sector"] != sector and (int(c["code"][1:]) > 42) == angel]
+        names += rng.sample(others, 2)
+        names += [inv["target_code"] for inv in investments if inv.get("alongside_code") == s["code"]]
+        names = list(dict.fromkeys(names))
+        last = dt.date(2025, 9, 30) if s["code"] in late_gps else LAST
+        costs = {c: float(s["size_cny"]) * rng.uniform(0.02, 0.12) for c in names}
+        marks = {c: 1.0 for c in names}
+        for q in _quarter_ends(dt.date(2023, 1, 1), last):
+            for c in names:
+                if co_in[c]["founded"] > q:
+                    continue
+                marks[c] = max(0.0, marks[c] * (1 + rng.gauss(0.015, 0.06)))
+                holdings.append({"sub_fund_code": s["code"], "as_of": q, "company_code": c,
+                                 "cost_cny": _wan(costs[c]), "fair_value_cny": _wan(costs[c] * marks[c])})
+    return {"funds": funds, "sub_funds": sub_funds, "companies": companies, "investments": investments,
+            "cash_flows": flows, "valuations": valuations, "sub_fund_holdings": holdings}
+
+
+def _complete(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    from portfolio.book import SHEETS
+
+    return {sheet: [{c.name: r.get(c.name) for c in SHEETS[sheet]} for r in rows.get(sheet, [])]
+            for sheet in SHEETS}
+
+
+def write_demo_book(path: str | Path, *, seed: int = SEED, chinese_headers: bool = True) -> Path:
+    """Write the demo book as a .xlsx workbook (Chinese headers, as users keep it)."""
+    from portfolio.exporting import workbook_bytes
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(workbook_bytes(_complete(demo_book(seed)), chinese_headers))
+    return path
+
+
+def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = SEED
+                      ) -> list[tuple[dt.date, Decimal]]:
+    """A deterministic public-market index series from 2018-01-02 to 2026-12-31, for PME.
+
+    Daily (weekdays) by default, else quarter ends only (the daily series sampled at
+    quarter ends). Levels are Decimal with 6 places, starting near 4,000.
+    """
+    rng = random.Random(f"{name}-{seed}")
+    level = 4000.0
+    day, end = dt.date(2018, 1, 2), dt.date(2026, 12, 31)
+    series: list[tuple[dt.date, Decimal]] = []
+    while day <= end:
+        if day.weekday() < 5:
+            level *= 1 + rng.gauss(0.00018, 0.011)
+            series.append((day, Decimal(f"{level:.6f}")))
+        day += dt.timedelta(days=1)
+    if daily:
+        return series
+    quarter_ends = set(_quarter_ends(dt.date(2018, 1, 1), end))
+    out, last = [], None
+    for d, v in series:  # the last trading day of each quarter, dated at the quarter end
+        q = next(q for q in sorted(quarter_ends) if q >= d)
+        if last is not None and last[0] != q:
+            out.append(last)
+        last = (q, v)
+    out.append(last)
+    return out

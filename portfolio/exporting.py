@@ -1,0 +1,144 @@
+"""Export the book in force as an interchange workbook or CSV folder (interchange.md).
+
+Voided flows and valuations and valuations not yet approved are left out. Amounts are
+numbers (xlsx numeric cells; in CSV exact decimals such as 150000000 or 1234.56), dates
+ISO text. Importing the export into an empty database gives back the same book.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from portfolio.book import SHEETS, header
+
+DECIMAL_COLUMNS = {c.name for cols in SHEETS.values() for c in cols if c.kind in ("money", "pct")}
+
+
+def _plain_decimal(value: Decimal) -> str:
+    """150000000.00 → '150000000', 1234.50 → '1234.5' (no exponent, no float noise)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _number(value: Decimal) -> int | float:
+    # an xlsx cell holds a double; integers stay exact, cents round-trip through repr
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _rows(session: Session, fund_code: str | None) -> dict[str, list[dict[str, Any]]]:
+    funds = session.execute(select(Fund).order_by(Fund.code)).scalars().all()
+    if fund_code is not None:
+        if fund_code not in {f.code for f in funds}:
+            raise ValueError(f"unknown fund {fund_code!r}")
+        wanted = {fund_code}
+        grew = True
+        while grew:  # the fund and its descendants
+            more = {f.code for f in funds if f.parent_code in wanted} - wanted
+            wanted |= more
+            grew = bool(more)
+        funds = [f for f in funds if f.code in wanted]
+    fund_codes = {f.code for f in funds}
+    inv_q = select(Investment).order_by(Investment.id)
+    investments = [i for i in session.execute(inv_q).scalars() if fund_code is None or i.fund_code in fund_codes]
+    inv_ids = {i.id for i in investments}
+
+    sub_funds = session.execute(select(SubFund).order_by(SubFund.code)).scalars().all()
+    if fund_code is not None:
+        used = {i.sub_fund_code for i in investments} | {i.alongside_code for i in investments}
+        sub_funds = [s for s in sub_funds if s.code in used]
+    sf_codes = {s.code for s in sub_funds}
+    holdings = [h for h in session.execute(select(SubFundHolding).order_by(
+        SubFundHolding.sub_fund_code, SubFundHolding.as_of, SubFundHolding.company_code)).scalars()
+        if h.sub_fund_code in sf_codes]
+    companies = session.execute(select(Company).order_by(Company.code)).scalars().all()
+    if fund_code is not None:
+        used = {i.company_code for i in investments} | {h.company_code for h in holdings}
+        companies = [c for c in companies if c.code in used]
+
+    flows = session.execute(select(CashFlow.investment_id, CashFlow.date, CashFlow.type, CashFlow.amount_cny,
+                                   CashFlow.note, CashFlow.ref)
+                            .where(CashFlow.voided_at.is_(None))
+                            .order_by(CashFlow.investment_id, CashFlow.date, CashFlow.id)).all()
+    valuations = session.execute(select(Valuation.investment_id, Valuation.as_of, Valuation.fair_value_cny,
+                                        Valuation.method)
+                                 .where(Valuation.voided_at.is_(None), Valuation.approved_at.is_not(None))
+                                 .order_by(Valuation.investment_id, Valuation.as_of)).all()
+
+    def attrs(record, names):
+        return {n: getattr(record, n) for n in names}
+
+    def names(sheet):
+        return [c.name for c in SHEETS[sheet]]
+
+    return {
+        "funds": [attrs(f, names("funds")) for f in funds],
+        "sub_funds": [attrs(s, names("sub_funds")) for s in sub_funds],
+        "companies": [attrs(c, names("companies")) for c in companies],
+        "investments": [attrs(i, names("investments")) for i in investments],
+        "cash_flows": [r._asdict() for r in flows if r.investment_id in inv_ids],
+        "valuations": [r._asdict() for r in valuations if r.investment_id in inv_ids],
+        "sub_fund_holdings": [attrs(h, names("sub_fund_holdings")) for h in holdings],
+    }
+
+
+def _cell(value: Any, *, for_csv: bool) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return _plain_decimal(value) if for_csv else _number(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def workbook_bytes(rows: dict[str, list[dict]], chinese_headers: bool) -> bytes:
+    workbook = Workbook(write_only=True)
+    for sheet, cols in SHEETS.items():
+        ws = workbook.create_sheet(sheet)
+        ws.append([header(c, chinese_headers) for c in cols])
+        for row in rows.get(sheet, []):
+            ws.append([_cell(row[c.name], for_csv=False) for c in cols])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for sheet, cols in SHEETS.items():
+        with open(folder / f"{sheet}.csv", "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow([header(c, chinese_headers) for c in cols])
+            for row in rows.get(sheet, []):
+                writer.writerow([_cell(row[c.name], for_csv=True) for c in cols])
+
+
+def export_book(session: Session, target: str | Path | IO[bytes], *, chinese_headers: bool = False,
+                fund_code: str | None = None) -> dict[str, int]:
+    """Write the book in force to `target` (.xlsx path, folder path, or binary file); rows per sheet."""
+    rows = _rows(session, fund_code)
+    if isinstance(target, (str, Path)):
+        path = Path(target)
+        if path.suffix.lower() == ".xlsx":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(workbook_bytes(rows, chinese_headers))
+        elif path.suffix == "":
+            _write_csv(path, rows, chinese_headers)
+        else:
+            raise ValueError(f"export to a .xlsx file or a folder, not {path.name}")
+    else:
+        target.write(workbook_bytes(rows, chinese_headers))
+    return {sheet: len(r) for sheet, r in rows.items()}
+
+
+def template_workbook(chinese_headers: bool = True) -> bytes:
+    """An empty book: every sheet with its header row."""
+    return workbook_bytes({}, chinese_headers)

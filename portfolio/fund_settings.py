@@ -1,0 +1,160 @@
+"""Use case: an administrator changes a fund's settings (rule limits and the like).
+
+The settings in force are the fund kind's defaults (portfolio.settings) overridden per
+fund; only the overrides are stored, in funds.settings (JSON, Decimals as strings, so
+that limits stay exact). A value equal to the default is not stored, and a blank one
+goes back to the default. Every change is audited with before and after.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import INSTRUMENTS, Fund
+from portfolio.audit import audit
+from portfolio.errors import FieldErrors
+from portfolio.settings import defaults_for, fund_settings
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    label: str
+    kind: str              # share | ratio | decimal | count | amount | rate | prefix | instruments
+    low: Decimal | None = None
+    high: Decimal | None = None
+    hint: str = ""
+
+
+_SHARE_HINT = "0 到 1 之间的小数，如 0.30 表示 30%"
+SPECS: dict[str, SettingSpec] = {
+    "home_region_prefix": SettingSpec("本地区划代码前缀", "prefix", hint="2 到 6 位数字，宁波为 3302"),
+    "investment_period_years": SettingSpec("子基金投资期（年）", "count", Decimal(1), Decimal(30)),
+    "subfund_share_cap": SettingSpec("认缴占子基金规模上限", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "direct_share_cap": SettingSpec("直投和跟投占基金规模上限", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "single_company_cap": SettingSpec("单一企业实缴占基金规模上限", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "ownership_cap": SettingSpec("持股比例上限", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "subfund_single_company_cap": SettingSpec("子基金投资单一企业占其规模上限", "share", Decimal(0), Decimal(1),
+                                              _SHARE_HINT),
+    "reinvestment_multiple": SettingSpec("返投倍数要求（不低于）", "ratio", Decimal(0), Decimal(100),
+                                         "本地返投 ÷ 本基金实缴，如 1.5"),
+    "angel_company_age_years": SettingSpec("天使投资：企业成立年限上限（年）", "decimal", Decimal(0), Decimal(100)),
+    "angel_headcount": SettingSpec("天使投资：员工人数上限", "count", Decimal(0), Decimal(1_000_000)),
+    "angel_company_size_cny": SettingSpec("天使投资：营业收入和资产总额上限（元）", "amount", Decimal(0),
+                                          Decimal("1e15")),
+    "coinvest_lead_ratio": SettingSpec("跟投金额 ÷ 领投金额上限", "ratio", Decimal(0), Decimal(100)),
+    "prohibited_instruments": SettingSpec("禁止的投资工具", "instruments"),
+    "mirr_finance_rate": SettingSpec("MIRR 融资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
+    "mirr_reinvest_rate": SettingSpec("MIRR 再投资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
+    "committee_quorum": SettingSpec("投委会法定出席人数", "count", Decimal(1), Decimal(100)),
+    "committee_pass_ratio": SettingSpec("投委会通过比例（不低于）", "share", Decimal(0), Decimal(1),
+                                        "如 0.6667 表示三分之二"),
+    "valuation_change_threshold": SettingSpec("季报列示估值变动阈值", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+}
+
+
+def spec_for(key: str) -> SettingSpec:
+    """The spec of a setting; a setting added to portfolio.settings without one is still editable
+    in the type of its default."""
+    if key in SPECS:
+        return SPECS[key]
+    default = defaults_for("innovation_fund")[key]
+    kind = ("instruments" if isinstance(default, list) else "count" if isinstance(default, int)
+            else "rate" if isinstance(default, float) else "ratio" if isinstance(default, Decimal) else "text")
+    return SettingSpec(key, kind)
+
+
+def _parse(key: str, raw: Any) -> Any:
+    """The typed value of one setting, or ValueError with the message to show beside the field."""
+    spec = spec_for(key)
+    if spec.kind == "instruments":
+        items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+        items = [str(i).strip() for i in items if str(i).strip()]
+        unknown = [i for i in items if i not in INSTRUMENTS]
+        if unknown:
+            raise ValueError(f"未知的投资工具：{'、'.join(unknown)}")
+        return [i for i in INSTRUMENTS if i in items]  # canonical order, no duplicates
+    text = str(raw).strip().replace(",", "")
+    if spec.kind == "prefix":
+        if not (text.isascii() and text.isdigit() and 2 <= len(text) <= 6):
+            raise ValueError("请输入 2 到 6 位数字的行政区划代码前缀")
+        return text
+    if spec.kind == "text":
+        return text
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("请输入数字") from None
+    if not number.is_finite():
+        raise ValueError("请输入数字")
+    if spec.kind == "count" and number != number.to_integral_value():
+        raise ValueError("请输入整数")
+    if spec.kind == "amount" and number.as_tuple().exponent < -2:
+        raise ValueError("金额最多两位小数")
+    if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
+        raise ValueError(f"应在 {spec.low} 到 {spec.high} 之间")
+    if spec.kind in ("share", "ratio", "decimal") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
+        # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
+        raise ValueError("应大于 0")
+    if spec.kind == "count":
+        return int(number)
+    if spec.kind == "rate":
+        return float(number)
+    return number
+
+
+def _stored(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
+                         username: str) -> dict[str, Any]:
+    """Validate and store the given settings of one fund; returns the settings in force.
+
+    `values` maps setting keys to typed values or the text typed in a form; a blank
+    value (None or "") puts the setting back to its default. Raises FieldErrors (one per
+    bad field, all of them) and then changes nothing.
+    """
+    fund = session.get(Fund, fund_code)
+    if fund is None:
+        raise FieldErrors([("", f"没有基金 {fund_code}")])
+    defaults = defaults_for(fund.kind)
+    errors: list[tuple[str, str]] = []
+    parsed: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in defaults:
+            errors.append((key, "没有这项设置"))
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            parsed[key] = None  # back to the default
+            continue
+        try:
+            parsed[key] = _parse(key, raw)
+        except ValueError as exc:
+            errors.append((key, str(exc)))
+    if errors:
+        raise FieldErrors(errors)
+
+    before = dict(fund.settings or {})
+    after = dict(before)
+    for key, value in parsed.items():
+        if value is None or value == defaults[key]:
+            after.pop(key, None)
+        else:
+            after[key] = _stored(value)
+    if after != before:
+        fund.settings = after  # a new dict, so that the JSON column sees the change
+        audit(session, username, "update", "funds.settings", fund_code, before=before, after=after)
+        session.commit()
+    return fund_settings(fund.kind, after)
+
+
+def display(value: Any) -> str:
+    """A setting's value as shown in the form (exact; lists as comma-separated codes)."""
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    return str(value)

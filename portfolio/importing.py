@@ -1,0 +1,367 @@
+"""Import a fund book (interchange.md): all or nothing, idempotent, audited, set-based.
+
+The book is read and checked as a whole first (portfolio.book); if anything is wrong
+nothing is written and every error is returned. Otherwise each sheet is matched against
+the records in force by its natural key (one SELECT per table), and the new rows are
+bulk-inserted, the changed ones bulk-updated, each with an audit entry of the same batch,
+and the session is committed once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, bindparam, insert, select, type_coerce, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
+from models.types import Money
+from portfolio.book import SHEETS, BookError, Known, read_book
+
+TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
+          "cash_flows": CashFlow, "valuations": Valuation, "sub_fund_holdings": SubFundHolding}
+KEYS = {"funds": ["code"], "sub_funds": ["code"], "companies": ["code"], "investments": ["id"],
+        "valuations": ["investment_id", "as_of"],
+        "sub_fund_holdings": ["sub_fund_code", "as_of", "company_code"]}
+MONEY = {c.name for cols in SHEETS.values() for c in cols if c.kind == "money"}
+DATES = {c.name for cols in SHEETS.values() for c in cols if c.kind == "date"}
+
+
+@dataclass
+class ImportResult:
+    errors: list[BookError] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    batch: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _fen(column, name: str):
+    return type_coerce(column, BigInteger).label(name)
+
+
+def _existing(session: Session) -> dict[str, pd.DataFrame]:
+    """The records in force, in the same shape as the book's typed sheets (+ `_id` for rows)."""
+    def frame(stmt, names, dates=(), ints=()):
+        df = pd.DataFrame.from_records(session.execute(stmt).all(), columns=names)
+        for n in dates:
+            df[n] = pd.to_datetime(df[n]).astype("datetime64[ns]")
+        for n in ints:
+            df[n] = df[n].astype("Int64")
+        for n in df.columns:
+            if df[n].dtype == object:
+                df[n] = df[n].astype(object).where(df[n].notna(), None)
+        return df
+
+    out = {
+        "funds": frame(select(Fund.code, Fund.name, Fund.name_en, Fund.kind, Fund.parent_code,
+                              _fen(Fund.size_cny, "s"), Fund.vintage_year, Fund.currency),
+                       [c.name for c in SHEETS["funds"]], ints=["size_cny", "vintage_year"]),
+        "sub_funds": frame(select(SubFund.code, SubFund.name, SubFund.manager, _fen(SubFund.size_cny, "s"),
+                                  SubFund.vintage_year, SubFund.sector, SubFund.region_code, SubFund.term_years),
+                           [c.name for c in SHEETS["sub_funds"]], ints=["size_cny", "vintage_year", "term_years"]),
+        "companies": frame(select(Company.code, Company.name, Company.credit_code, Company.sector,
+                                  Company.region_code, Company.founded),
+                           [c.name for c in SHEETS["companies"]], dates=["founded"]),
+        "cash_flows": frame(select(CashFlow.investment_id, CashFlow.date, CashFlow.type,
+                                   _fen(CashFlow.amount_cny, "a"), CashFlow.note, CashFlow.ref, CashFlow.id)
+                            .where(CashFlow.voided_at.is_(None)).order_by(CashFlow.id),
+                            [c.name for c in SHEETS["cash_flows"]] + ["_id"], dates=["date"], ints=["amount_cny"]),
+        "valuations": frame(select(Valuation.investment_id, Valuation.as_of, _fen(Valuation.fair_value_cny, "f"),
+                                   Valuation.method, Valuation.id, Valuation.approved_at.is_not(None))
+                            .where(Valuation.voided_at.is_(None)),
+                            [c.name for c in SHEETS["valuations"]] + ["_id", "_approved"], dates=["as_of"],
+                            ints=["fair_value_cny"]),
+        "sub_fund_holdings": frame(select(SubFundHolding.sub_fund_code, SubFundHolding.as_of,
+                                          SubFundHolding.company_code, _fen(SubFundHolding.cost_cny, "c"),
+                                          _fen(SubFundHolding.fair_value_cny, "f"), SubFundHolding.id),
+                                   [c.name for c in SHEETS["sub_fund_holdings"]] + ["_id"], dates=["as_of"],
+                                   ints=["cost_cny", "fair_value_cny"]),
+    }
+    inv = frame(select(Investment.id, Investment.fund_code, Investment.mode, Investment.sub_fund_code,
+                       Investment.company_code, Investment.alongside_code, Investment.date,
+                       _fen(Investment.commitment_cny, "c"), Investment.round, Investment.ownership_pct,
+                       Investment.instrument, Investment.stage, Investment.headcount,
+                       _fen(Investment.revenue_cny, "r"), _fen(Investment.total_assets_cny, "t"),
+                       _fen(Investment.lead_amount_cny, "l")),
+                ["id", "fund_code", "mode", "sub_fund_code", "company_code", "alongside_code", "date",
+                 "commitment_cny", "round", "ownership_pct", "instrument", "stage", "headcount", "revenue_cny",
+                 "total_assets_cny", "lead_amount_cny"], dates=["date"],
+                ints=["commitment_cny", "headcount", "revenue_cny", "total_assets_cny", "lead_amount_cny"])
+    inv["target_code"] = inv["sub_fund_code"].where(inv["mode"] == "sub_fund", inv["company_code"])
+    out["investments"] = inv[[c.name for c in SHEETS["investments"]]]
+    return out
+
+
+def _known(existing: dict[str, pd.DataFrame]) -> Known:
+    inv = existing["investments"]
+    return Known(funds=set(existing["funds"]["code"]), sub_funds=set(existing["sub_funds"]["code"]),
+                 companies=dict(zip(existing["companies"]["code"], existing["companies"]["credit_code"])),
+                 investments=inv[["id", "fund_code", "mode", "target_code", "date"]].copy())
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality where missing equals missing."""
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+    av, bv = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+    eq = np.fromiter((x == y for x, y in zip(av, bv)), dtype=bool, count=len(av)) if len(av) else \
+        np.zeros(0, dtype=bool)
+    return (a_na & b_na) | (~a_na & ~b_na & eq)
+
+
+def _same_fast(a: pd.Series, b: pd.Series) -> np.ndarray:
+    if a.dtype.kind in "iuMf" or str(a.dtype) == "Int64":
+        a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+        eq = (a.fillna(0) == b.fillna(0)).to_numpy(dtype=bool) if str(a.dtype) == "Int64" or a.dtype.kind in "iuf" \
+            else (a.fillna(pd.Timestamp(0)) == b.fillna(pd.Timestamp(0))).to_numpy(dtype=bool)
+        return (a_na & b_na) | (~a_na & ~b_na & eq)
+    return _same(a, b)
+
+
+def _classify(book: pd.DataFrame, existing: pd.DataFrame, keys: list[str], compare: list[str]
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(new rows, changed rows with the existing values as `<col>_old` and `_id`, unchanged rows)."""
+    ex = existing.rename(columns={c: c + "_old" for c in existing.columns if c not in keys})
+    merged = book.merge(ex, on=keys, how="left", indicator=True, sort=False)
+    found = merged["_merge"] == "both"
+    new = merged[~found]
+    matched = merged[found]
+    same = np.ones(len(matched), dtype=bool)
+    for c in compare:
+        same &= _same_fast(matched[c].astype(book[c].dtype) if len(matched) else matched[c],
+                           matched[c + "_old"].astype(book[c].dtype) if len(matched) else matched[c + "_old"])
+    if "_approved_old" in matched:
+        same &= matched["_approved_old"].fillna(False).to_numpy(dtype=bool)
+    return new[book.columns], matched[~same], matched[same]
+
+
+# ---------------------------------------------------------------- values for the database and the audit
+
+def _yuan(fen) -> Decimal | None:
+    return None if fen is None or fen is pd.NA or (isinstance(fen, float) and np.isnan(fen)) \
+        else Decimal(int(fen)).scaleb(-2)
+
+
+def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict[str, list]:
+    cols: dict[str, list] = {}
+    for n in names:
+        s = frame[n]
+        if n in MONEY and fen:  # integer fen, bound as BIGINT by the insert (see _insert)
+            cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
+        elif n in MONEY:
+            cols[n] = [_yuan(v) for v in s.to_numpy(dtype=object)]
+        elif s.dtype.kind == "M":
+            cols[n] = [None if pd.isna(v) else v.date() for v in s]
+        elif str(s.dtype) == "Int64":
+            cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
+        else:
+            cols[n] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+                       for v in s.to_numpy(dtype=object)]
+    return cols
+
+
+def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """JSON-friendly rows for the audit trail (amounts as exact decimal text, dates ISO)."""
+    cols: dict[str, list] = {}
+    for n in names:
+        s = frame[n]
+        if n in MONEY:
+            cols[n] = [None if v is pd.NA else str(Decimal(int(v)).scaleb(-2)) for v in s.to_numpy(dtype=object)]
+        elif s.dtype.kind == "M":
+            text = s.dt.strftime("%Y-%m-%d")
+            cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+                       for v in text.to_numpy(dtype=object)]
+        elif str(s.dtype) == "Int64":
+            cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
+        else:
+            cols[n] = [None if v is None else (str(v) if isinstance(v, Decimal) else v)
+                       for v in s.to_numpy(dtype=object)]
+    return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if len(frame) else []
+
+
+def _records(frame: pd.DataFrame, mapping: dict[str, str], extra: dict[str, Any] | None = None,
+             fen: bool = False) -> list[dict]:
+    """Rows for `insert(Model)`: {model attribute: value}, from {model attribute: frame column}."""
+    values = _db_values(frame, list(dict.fromkeys(mapping.values())), fen)
+    out = [dict(zip(mapping, (values[c][i] for c in mapping.values()))) for i in range(len(frame))]
+    if extra:
+        for row in out:
+            row.update(extra)
+    return out
+
+
+def _insert(model):
+    """A Core INSERT whose money columns take integer fen as they are stored (Money keeps fen
+    in a BIGINT), so that 150k rows do not each go through Decimal arithmetic."""
+    table = model.__table__
+    return insert(table).values({c.name: bindparam(c.name, type_=BigInteger()) for c in table.columns
+                                 if isinstance(c.type, Money)})
+
+
+def _investment_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    sf = frame["mode"] == "sub_fund"
+    frame["sub_fund_code"] = frame["target_code"].where(sf, None)
+    frame["company_code"] = frame["target_code"].where(~sf, None)
+    return frame
+
+
+def _fund_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parents before children, so that the self-reference holds at every insert."""
+    codes = set(frame["code"])
+    parent = dict(zip(frame["code"], frame["parent_code"]))
+    depth = {}
+
+    def d(code, seen=()):
+        if code in depth:
+            return depth[code]
+        p = parent.get(code)
+        depth[code] = 0 if p not in codes or p in seen else d(p, seen + (code,)) + 1
+        return depth[code]
+
+    order = frame["code"].map(lambda c: d(c))
+    return frame.assign(_depth=order.to_numpy()).sort_values("_depth", kind="stable").drop(columns="_depth")
+
+
+MODEL_COLUMNS = {
+    "funds": {c.name: c.name for c in SHEETS["funds"]},
+    "sub_funds": {c.name: c.name for c in SHEETS["sub_funds"]},
+    "companies": {c.name: c.name for c in SHEETS["companies"]},
+    "investments": {**{c.name: c.name for c in SHEETS["investments"] if c.name != "target_code"},
+                    "sub_fund_code": "sub_fund_code", "company_code": "company_code"},
+    "cash_flows": {c.name: c.name for c in SHEETS["cash_flows"]},
+    "valuations": {c.name: c.name for c in SHEETS["valuations"]},
+    "sub_fund_holdings": {c.name: c.name for c in SHEETS["sub_fund_holdings"]},
+}
+
+
+def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    parts = []
+    for k in keys:
+        s = frame[k]
+        text = s.dt.strftime("%Y-%m-%d") if s.dtype.kind == "M" else s
+        parts.append(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+                      for v in text.to_numpy(dtype=object)])
+    return ["/".join(p).rstrip("/") for p in zip(*parts)]
+
+
+# ---------------------------------------------------------------- the use case
+
+def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
+                filename: str | None = None) -> ImportResult:
+    """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object)."""
+    existing = _existing(session)
+    frames, errors = read_book(source, filename=filename, known=_known(existing))
+    if errors:
+        return ImportResult(errors=errors)
+
+    batch = uuid.uuid4().hex
+    now = utcnow()
+    counts: dict[str, dict[str, int]] = {}
+    audits: list[dict] = []
+    plan: list[tuple[str, list[dict], list[dict]]] = []  # (sheet, inserts, updates)
+
+    def audit_rows(sheet, frame, names, key_cols, action, before=None):
+        after = _plain(frame, names)
+        keys = _key_text(frame, key_cols)
+        for i, (k, a) in enumerate(zip(keys, after)):
+            audits.append({"at": now, "username": username, "action": action, "entity": sheet,
+                           "entity_key": k, "before": before[i] if before is not None else None,
+                           "after": a, "reason": "import", "batch": batch})
+
+    for sheet in SHEETS:
+        book = frames[sheet].drop(columns="_row")
+        names = [c.name for c in SHEETS[sheet]]
+        mapping = MODEL_COLUMNS[sheet]
+        if sheet == "cash_flows":
+            new, changed, unchanged = _match_flows(book, existing[sheet])
+            keys = ["investment_id", "date", "type", "amount_cny", "ref"]
+        else:
+            keys = KEYS[sheet]
+            new, changed, unchanged = _classify(book, existing[sheet], keys, [n for n in names if n not in keys])
+        counts[sheet] = {"new": len(new), "unchanged": len(unchanged), "changed": len(changed)}
+        if sheet == "funds":
+            new = _fund_order(new)
+        if sheet == "investments":
+            new, changed = _investment_columns(new), _investment_columns(changed)
+        extra = {"entered_by": username, "approved_by": username, "approved_at": now} \
+            if sheet == "valuations" else None
+        inserts = _records(new, mapping, extra, fen=True)
+        if "_id_old" in changed and "_id" not in changed:
+            changed = changed.assign(_id=changed["_id_old"])
+        old = changed[[n + "_old" if n + "_old" in changed else n for n in names]].set_axis(names, axis=1)
+        pk = {"funds": "code", "sub_funds": "code", "companies": "code", "investments": "id"}.get(sheet)
+        updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})},
+                           {"approved_by": username, "approved_at": now} if sheet == "valuations" else None)
+        plan.append((sheet, inserts, updates))
+        audit_rows(TABLES[sheet].__tablename__, new, names, keys, "import")
+        if len(changed):
+            audit_rows(TABLES[sheet].__tablename__, changed, names, keys, "import_update",
+                       before=_plain(old, names))
+
+    try:
+        for sheet, inserts, updates in plan:
+            model = TABLES[sheet]
+            if inserts:
+                # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
+                session.execute(_insert(model), inserts)
+            if updates:
+                session.execute(update(model), updates)
+        if audits:
+            session.execute(insert(AuditEntry.__table__), audits)
+        session.commit()
+    except SQLAlchemyError as exc:  # a constraint the checks missed: still nothing written
+        session.rollback()
+        return ImportResult(errors=[BookError("", None, "", "", f"数据库拒绝了导入：{exc.__class__.__name__}: "
+                                              f"{str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}")])
+    return ImportResult(errors=[], counts=counts, batch=batch)
+
+
+def _match_flows(book: pd.DataFrame, existing: pd.DataFrame):
+    """Cash flows: by (investment_id, ref) where ref is given, else by (investment_id, date, type,
+    amount) as a multiset (the k-th identical row of the book is the k-th existing one)."""
+    compare = ["date", "type", "amount_cny", "note"]
+    with_ref = book[book["ref"].notna()]
+    ex_ref = existing[existing["ref"].notna()]
+    new_r, changed_r, same_r = _classify(with_ref, ex_ref, ["investment_id", "ref"], compare)
+    claimed = set(changed_r["_id_old"]) | set(same_r["_id_old"])
+    # existing rows without a ref are matched first, then those with a ref the book did not claim
+    pool = existing[~existing["_id"].isin(claimed)].copy()
+    pool["_has_ref"] = pool["ref"].notna()
+    pool = pool.sort_values(["_has_ref", "_id"], kind="stable").drop(columns="_has_ref")
+    keys = ["investment_id", "date", "type", "amount_cny"]
+    pool["_k"] = pool.groupby(keys, sort=False).cumcount()
+    plain = book[book["ref"].isna()].copy()
+    plain["_k"] = plain.groupby(keys, sort=False).cumcount()
+    new_p, changed_p, same_p = _classify(plain, pool[keys + ["_k", "note", "_id"]], keys + ["_k"], ["note"])
+    # an unnamed flow that matches a named one keeps its ref
+    changed_p = changed_p.assign(ref=changed_p["ref_old"] if "ref_old" in changed_p else changed_p["ref"])
+    if len(changed_p):
+        ref_of = dict(zip(existing["_id"], existing["ref"]))
+        changed_p["ref"] = changed_p["_id_old"].map(ref_of)
+    cols = list(book.columns)
+    new = pd.concat([new_r[cols], new_p[cols]], ignore_index=True)
+    changed = pd.concat([_with_old(changed_r, cols, existing), _with_old(changed_p, cols, existing)],
+                        ignore_index=True)
+    unchanged = pd.concat([same_r[cols], same_p[cols]], ignore_index=True)
+    return new, changed, unchanged
+
+
+def _with_old(changed: pd.DataFrame, cols: list[str], existing: pd.DataFrame) -> pd.DataFrame:
+    """The changed rows with every column's existing value as `<col>_old` and the row id as `_id`."""
+    out = changed[cols].copy()
+    ids = changed["_id_old"].to_numpy() if len(changed) else np.array([], dtype=int)
+    ex = existing.set_index("_id").loc[ids] if len(ids) else existing.iloc[0:0].set_index("_id")
+    for c in cols:
+        out[c + "_old"] = ex[c].to_numpy() if len(ids) else pd.Series(dtype=existing[c].dtype)
+    out["_id"] = ids
+    return out

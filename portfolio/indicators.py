@@ -1,0 +1,154 @@
+"""绩效评价: the performance-evaluation indicators of a guidance fund, as of a date.
+
+`performance_indicators(book, fund_code, as_of)` returns, per indicator key, a dict
+with its Chinese `label`, its `value` (float for a ratio, int for a count, None where
+it is undefined, e.g. nothing paid in) and the exact amounts it is made of (Decimal
+yuan). Scope as every figure: the fund's investments with its descendants', dated on
+or before D, exited ones included (metrics.md).
+
+Choices where the brief leaves room, said here once:
+- early-stage share: paid_in of direct and co_invest investments whose `stage` is
+  `seed` or `startup` ÷ paid_in of all direct and co_invest investments; an
+  investment without a stage counts as not early-stage.
+- a sub-fund without a holdings report on or before D counts with 0 cost (nothing
+  reported) in the totals, and has None for its own ratios.
+- realised loss: paid_in of the investments whose latest valuation on or before D is a
+  `write_off` ÷ the fund's paid_in.
+- local companies: distinct companies of the home region held directly or by
+  co-investment, or in a sub-fund's latest holdings report.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+
+from portfolio import rules
+from portfolio.data import BookData
+from portfolio.figures import latest_reports
+from portfolio.rules import investments_as_of, is_local, is_missing, local_reinvestments, paid_in_fen
+
+EARLY_STAGES = ("seed", "startup")
+DIRECT_MODES = ("direct", "co_invest")
+
+LABELS = {
+    "leverage_multiple": "财政资金放大倍数（子基金总规模 ÷ 本基金认缴）",
+    "reinvestment_completion": "返投完成率（本地返投 ÷ 要求返投额）",
+    "paid_in_ratio": "实缴到位率（实缴 ÷ 认缴）",
+    "sub_fund_investment_progress": "子基金投资进度（子基金已投成本 ÷ 子基金规模）",
+    "early_stage_share": "投早投小占比（种子期、初创期实缴 ÷ 直投和跟投实缴）",
+    "local_companies": "支持本地企业数",
+    "realised_loss_ratio": "核销损失率（核销项目实缴 ÷ 实缴）",
+    "compliance_exceptions": "合规例外数（未通过的检查）",
+}
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _ratio(numerator, denominator) -> float | None:
+    if denominator == 0:
+        return None
+    return float(Decimal(numerator) / Decimal(denominator))
+
+
+def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
+                           checks: list[dict] | None = None) -> dict:
+    """The 绩效评价 indicators (see the module's doc). `checks` may pass in the result of
+    `rules.check` for the same fund and date, to spare running it twice."""
+    settings = rules.settings_for(book, fund_code)
+    prefix = str(settings["home_region_prefix"])
+    required = Decimal(settings["reinvestment_multiple"])
+    inv = investments_as_of(book, fund_code, as_of)
+    paid = paid_in_fen(book, inv["id"], as_of)
+    inv_paid = inv["id"].map(lambda i: paid.get(str(i), 0))
+    sizes = {str(k): int(v) for k, v in zip(book.sub_funds["code"], book.sub_funds["size_fen"])}
+
+    # -- sub-funds: one row per sub-fund the fund (or a descendant) committed to
+    commitments = inv[inv["mode"] == "sub_fund"]
+    codes = list(dict.fromkeys(str(c) for c in commitments["target_code"]))
+    reinvestment = local_reinvestments(book, fund_code, codes, as_of, prefix)
+    reports = latest_reports(book, codes, as_of)
+    report_cost = {str(k): int(v) for k, v in reports.groupby("sub_fund_code")["cost_fen"].sum().items()}
+    commit_by = {str(k): int(v) for k, v in commitments.groupby("target_code")["commitment_fen"].sum().items()}
+    per_sub_fund = []
+    total_size = total_commit = total_cost = total_local = total_sf_paid = 0
+    for code in codes:
+        commit = commit_by.get(code, 0)
+        size = sizes.get(code, 0)
+        lr = reinvestment[code]
+        report = lr.report_as_of
+        cost = report_cost.get(code, 0)
+        required_fen = required * lr.paid_in_fen
+        per_sub_fund.append({
+            "sub_fund": code, "size": _yuan(size), "commitment": _yuan(commit), "paid_in": _yuan(lr.paid_in_fen),
+            "report_as_of": None if report is None else pd.Timestamp(report).date(),
+            "invested_cost": None if report is None else _yuan(cost),
+            "local_cost": None if report is None else _yuan(lr.local_cost_fen),
+            "reinvestment_multiple": None if lr.multiple is None else float(lr.multiple),
+            "reinvestment_completion": (None if report is None or required_fen == 0
+                                        else float(Decimal(lr.local_cost_fen) / required_fen)),
+            "investment_progress": None if report is None or size == 0 else _ratio(cost, size),
+        })
+        total_size += size
+        total_commit += commit
+        total_cost += cost
+        total_local += lr.local_cost_fen
+        total_sf_paid += lr.paid_in_fen
+    required_total = required * total_sf_paid
+
+    # -- direct and co-investments
+    direct = inv["mode"].isin(DIRECT_MODES)
+    direct_paid = int(inv_paid[direct].sum())
+    early = direct & inv["stage"].map(lambda s: not is_missing(s) and str(s) in EARLY_STAGES)
+    early_paid = int(inv_paid[early].sum())
+
+    # -- local companies, directly and through the sub-funds' latest reports
+    targets = inv.loc[direct, "target_code"]
+    direct_local = {str(c) for c in targets[is_local(book, targets, prefix).to_numpy()]}
+    through_local = {str(c) for c in reports.loc[is_local(book, reports["company_code"], prefix).to_numpy(),
+                                                  "company_code"]}
+
+    # -- written off: the latest valuation on or before D is a write_off
+    vals = book.valuations
+    vals = vals[vals["investment_id"].isin(list(inv["id"])) & (vals["as_of"] <= pd.Timestamp(as_of))]
+    latest = vals.sort_values("as_of", kind="stable").groupby("investment_id").tail(1)
+    written_off = {str(i) for i, m in zip(latest["investment_id"], latest["method"]) if m == "write_off"}
+    written_off_paid = sum(paid.get(i, 0) for i in written_off)
+
+    total_paid = sum(paid.values())
+    total_commitment = sum(int(c) for c in inv["commitment_fen"])
+    if checks is None:
+        checks = rules.check(book, fund_code, as_of)
+    fails = [c for c in checks if c["status"] == "fail"]
+
+    def item(key, value, **parts):
+        return {"label": LABELS[key], "value": value, **parts}
+
+    return {
+        "fund": fund_code,
+        "as_of": pd.Timestamp(as_of).date(),
+        "leverage_multiple": item("leverage_multiple", _ratio(total_size, total_commit),
+                                  sub_fund_size=_yuan(total_size), commitment=_yuan(total_commit)),
+        "reinvestment_completion": item(
+            "reinvestment_completion",
+            None if required_total == 0 else float(Decimal(total_local) / required_total),
+            local_cost=_yuan(total_local), paid_in=_yuan(total_sf_paid), required_multiple=float(required),
+            required=(Decimal(required_total) / 100).quantize(Decimal("0.01"))),
+        "paid_in_ratio": item("paid_in_ratio", _ratio(total_paid, total_commitment),
+                              paid_in=_yuan(total_paid), commitment=_yuan(total_commitment)),
+        "sub_fund_investment_progress": item("sub_fund_investment_progress", _ratio(total_cost, total_size),
+                                             invested_cost=_yuan(total_cost), sub_fund_size=_yuan(total_size)),
+        "early_stage_share": item("early_stage_share", _ratio(early_paid, direct_paid),
+                                  early_stage_paid_in=_yuan(early_paid), direct_paid_in=_yuan(direct_paid)),
+        "local_companies": item("local_companies", len(direct_local | through_local),
+                                direct=len(direct_local), through_sub_funds=len(through_local)),
+        "realised_loss_ratio": item("realised_loss_ratio", _ratio(written_off_paid, total_paid),
+                                    written_off_paid_in=_yuan(written_off_paid), paid_in=_yuan(total_paid),
+                                    investments=sorted(written_off)),
+        "compliance_exceptions": item("compliance_exceptions", len(fails),
+                                      rules=sorted({c["rule"] for c in fails})),
+        "sub_funds": per_sub_fund,
+    }

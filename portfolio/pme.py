@@ -1,0 +1,146 @@
+"""Public-market equivalents (metrics.md): KS-PME, Long–Nickels PME and Direct Alpha.
+
+The index level on a flow's date is the latest level on or before it; a flow before the
+series starts is an error that says so (nothing is extrapolated).
+
+Definitions are pyxirr's (`pyxirr.pe`): KS-PME = `pe.ks_pme` (a multiple, no dates
+needed); the index-compounded flows are `pe.ks_pme_flows` and the Long–Nickels NAV is
+`pe.ln_pme_nav`. pyxirr's `ln_pme` and `direct_alpha` return a per-period IRR of
+those flows (`pyxirr.irr`), which is a yearly rate only for evenly spaced yearly flows;
+our flows fall on any day, so the same flows are fed to `pyxirr.xirr` with their dates
+(actual/365, as the fund's own IRR), giving annual rates comparable with the IRR.
+
+`import_index` (the use case behind `flask import-index`) reads a CSV of date, level.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from portfolio import figures as fg
+from portfolio.data import BookData
+from portfolio.errors import FieldErrors
+
+
+class PMEError(ValueError):
+    """The index series cannot price these flows (e.g. a flow before it starts)."""
+
+
+def levels_on(series: pd.Series, days: np.ndarray, name: str = "") -> np.ndarray:
+    """The latest level on or before each day; PMEError for a day before the series starts."""
+    series = series.sort_index()
+    index_days = series.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days = np.asarray(days, dtype="datetime64[D]")
+    if len(index_days) == 0:
+        raise PMEError(f"指数 {name} 没有数据（index {name!r} has no levels）")
+    where = np.searchsorted(index_days, days, side="right") - 1
+    if (where < 0).any():
+        first_flow = days[where < 0].min()
+        raise PMEError(f"现金流日期 {first_flow} 早于指数 {name} 的起始日期 {index_days[0]}"
+                       f"（a flow on {first_flow} is before index {name!r} starts on {index_days[0]}）")
+    return series.to_numpy(dtype="float64")[where]
+
+
+def pme_figures(book: BookData, investment_ids: Iterable[str], as_of: dt.date, index_series: pd.Series) -> dict:
+    """KS-PME, Long–Nickels PME (annual rate) and Direct Alpha (annual rate) of a group."""
+    import pyxirr.pe as pe
+
+    name = str(index_series.name or "")
+    pos = fg.positions(book, investment_ids, as_of)
+    d = pos.as_of.to_datetime64().astype("datetime64[D]")
+    nav_fen = int(pos.rows["nav_fen"].sum())
+    # the NAV rows (on D) are kept apart: pyxirr.pe takes the NAV as its own argument
+    real = pos.flows[~pos.flows["is_nav"]].sort_values("day", kind="stable")
+    days = np.concatenate([real["day"].to_numpy(dtype="datetime64[D]"), [d]])
+    amounts = np.concatenate([real["amount"].to_numpy(dtype="float64") / 100.0, [0.0]])  # yuan
+    out = {"index_start": None, "index_level_as_of": None, "irr": fg.summarise(pos)["irr"],
+           "ks_pme": None, "ln_pme": None, "ln_pme_nav": None, "direct_alpha": None}
+    if not (amounts < 0).any():
+        return out  # nothing paid in: no PME
+    levels = levels_on(index_series, days, name)
+    nav = nav_fen / 100.0
+    out["index_start"] = pd.Timestamp(index_series.sort_index().index[0]).date()
+    out["index_level_as_of"] = float(levels[-1])
+    out["ks_pme"] = fg._none_if_nan(pe.ks_pme(amounts, levels, nav))
+    compounded = np.asarray(pe.ks_pme_flows(amounts, levels), dtype="float64")
+    compounded[-1] += nav
+    out["direct_alpha"] = fg.xirr(days, compounded)
+    ln_nav = float(pe.ln_pme_nav(amounts, levels))
+    out["ln_pme_nav"] = ln_nav
+    ln_flows = amounts.copy()
+    ln_flows[-1] += max(ln_nav, 0.0)
+    out["ln_pme"] = fg.xirr(days, ln_flows)
+    return out
+
+
+# ---------------------------------------------------------------- import
+def parse_index_csv(text: str) -> list[tuple[dt.date, Decimal]]:
+    """CSV with a header `date,level` → [(date, level)]; FieldErrors naming each bad row."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    if "date" not in fields or "level" not in fields:
+        raise FieldErrors([("file", "CSV 需要 date 和 level 两列（columns date, level required）")])
+    errors, out, seen = [], [], set()
+    for n, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        try:
+            day = dt.date.fromisoformat(row["date"])
+        except ValueError:
+            errors.append(("file", f"第 {n} 行：日期 {row['date']!r} 不是 YYYY-MM-DD（row {n}: bad date）"))
+            continue
+        try:
+            level = Decimal(row["level"])
+            if not level.is_finite() or level <= 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors.append(("file", f"第 {n} 行：指数点位 {row['level']!r} 须为正数（row {n}: level must be > 0）"))
+            continue
+        if day in seen:
+            errors.append(("file", f"第 {n} 行：日期 {day} 重复（row {n}: duplicate date）"))
+            continue
+        seen.add(day)
+        out.append((day, level.quantize(Decimal("0.000001"))))
+    if errors:
+        raise FieldErrors(errors)
+    if not out:
+        raise FieldErrors([("file", "文件中没有数据行（no rows）")])
+    return out
+
+
+def import_index(session, name: str, path: str | Path, username: str) -> dict:
+    """Upsert an index series from a CSV (date, level); every change audited; one commit."""
+    from sqlalchemy import select
+
+    from models import IndexLevel
+    from portfolio.audit import audit
+
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise FieldErrors([("name", "指数名称须为 1–64 个字符（index name: 1–64 characters）")])
+    rows = parse_index_csv(Path(path).read_text(encoding="utf-8"))
+    existing = {r.date: r for r in session.execute(select(IndexLevel).where(IndexLevel.name == name)).scalars()}
+    batch = f"index:{name}:{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
+    added = changed = 0
+    for day, level in rows:
+        record = existing.get(day)
+        key = f"{name}/{day.isoformat()}"
+        if record is None:
+            session.add(IndexLevel(name=name, date=day, level=level))
+            audit(session, username, "create", "index_levels", key, after={"level": str(level)}, batch=batch)
+            added += 1
+        elif record.level != level:
+            before = {"level": str(record.level)}
+            record.level = level
+            audit(session, username, "update", "index_levels", key, before=before,
+                  after={"level": str(level)}, batch=batch)
+            changed += 1
+    session.commit()
+    return {"name": name, "rows": len(rows), "added": added, "changed": changed,
+            "unchanged": len(rows) - added - changed}

@@ -1,0 +1,289 @@
+"""The quarterly report as an Excel workbook (openpyxl): one sheet per section.
+
+Numbers are stored as numbers with number formats (never as text): amounts in yuan
+('#,##0.00', unit in the header), multiples '0.00"x"', rates and shares as percentages,
+dates as dates. The workbook only writes the report object's figures.
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from portfolio.codes import label
+
+AMOUNT = "#,##0.00"
+MULTIPLE = '0.00"x"'
+PERCENT = "0.00%"
+DATE = "yyyy-mm-dd"
+DECIMAL4 = "0.0000"
+TEXT = None
+
+HEAD_FONT = Font(bold=True)
+HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
+TITLE_FONT = Font(bold=True, size=12, color="B3261E")
+
+METRIC_COLUMNS = [("认缴（元）", "commitment", AMOUNT), ("实缴（元）", "paid_in", AMOUNT),
+                  ("未实缴（元）", "unfunded", AMOUNT), ("已分配（元）", "distributed", AMOUNT),
+                  ("剩余价值（元）", "nav", AMOUNT), ("TVPI", "tvpi", MULTIPLE), ("DPI", "dpi", MULTIPLE),
+                  ("RVPI", "rvpi", MULTIPLE), ("IRR", "irr", PERCENT)]
+SUMMARY_NAMES = {"commitment": "认缴（元）", "paid_in": "实缴（元）", "unfunded": "未实缴（元）",
+                 "distributed": "已分配（元）", "nav": "剩余价值（元）", "tvpi": "TVPI", "dpi": "DPI",
+                 "rvpi": "RVPI", "irr": "IRR"}
+SUMMARY_FORMATS = {"commitment": AMOUNT, "paid_in": AMOUNT, "unfunded": AMOUNT, "distributed": AMOUNT,
+                   "nav": AMOUNT, "tvpi": MULTIPLE, "dpi": MULTIPLE, "rvpi": MULTIPLE, "irr": PERCENT}
+PERIODS = {"quarter": "本季度", "ytd": "本年累计", "inception": "成立以来"}
+STATUSES = {"pass": "通过", "warn": "预警", "fail": "不通过"}
+
+
+def _number(value):
+    """Keep numbers numeric: Decimal and int as they are, numpy scalars as float/int."""
+    if value is None or isinstance(value, (Decimal, int, float, str)):
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+class _Sheet:
+    """Writes titled tables one under the other, formatting each column."""
+
+    def __init__(self, wb: Workbook, title: str, first: bool = False):
+        self.ws = wb.active if first else wb.create_sheet()
+        self.ws.title = title
+        self.row = 1
+        self.widths: dict[int, int] = {}
+
+    def title(self, text: str):
+        cell = self.ws.cell(row=self.row, column=1, value=text)
+        cell.font = TITLE_FONT
+        self.row += 1
+
+    def note(self, text: str):
+        self.ws.cell(row=self.row, column=1, value=text)
+        self.row += 1
+
+    def table(self, columns: list[tuple[str, str | None]], rows: list[list]):
+        ws = self.ws
+        for col, (head, _fmt) in enumerate(columns, start=1):
+            cell = ws.cell(row=self.row, column=col, value=head)
+            cell.font, cell.fill = HEAD_FONT, HEAD_FILL
+            cell.alignment = Alignment(wrap_text=True)
+            self.widths[col] = max(self.widths.get(col, 8), min(len(head) * 2 + 2, 28))
+        self.row += 1
+        formats = [fmt for _head, fmt in columns]
+        for values in rows:
+            for col, (value, fmt) in enumerate(zip(values, formats), start=1):
+                cell = ws.cell(row=self.row, column=col, value=_number(value))
+                if fmt and value is not None and not isinstance(value, str):
+                    cell.number_format = fmt
+                elif isinstance(value, str):
+                    self.widths[col] = max(self.widths.get(col, 8), min(len(value) * 2 + 2, 48))
+            self.row += 1
+        if not rows:
+            ws.cell(row=self.row, column=1, value="无")
+            self.row += 1
+        self.row += 1
+
+    def finish(self):
+        for col, width in self.widths.items():
+            self.ws.column_dimensions[get_column_letter(col)].width = max(width, 12)
+
+
+def _metric_values(m: dict) -> list:
+    return [m.get(key) for _h, key, _f in METRIC_COLUMNS]
+
+
+def _metric_columns(first: str, share: bool = False) -> list:
+    cols = [(first, TEXT)] + [(h, f) for h, _k, f in METRIC_COLUMNS]
+    if share:
+        cols.insert(6, ("净值占比", PERCENT))
+    return cols
+
+
+def _metric_rows(groups: dict, vocab: str | None, share: bool = False) -> list[list]:
+    rows = []
+    for key, m in groups.items():
+        values = _metric_values(m)
+        if share:
+            values.insert(5, m.get("nav_share"))
+        rows.append([label(vocab, key) if vocab else str(key)] + values)
+    return rows
+
+
+def _plain_rows(value, prefix: str = "") -> list[list]:
+    """Figures whose shape the engine decides (PME, periodic, indicators), flattened."""
+    rows = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            rows.extend(_plain_rows(item, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value, start=1):
+            rows.extend(_plain_rows(item, f"{prefix}[{i}]"))
+    else:
+        rows.append([prefix, _number(value)])
+    return rows
+
+
+def write_quarterly_xlsx(report: dict) -> bytes:
+    wb = Workbook()
+    r = report
+
+    s = _Sheet(wb, "封面与要点", first=True)
+    s.title(f"{r['fund_name']} 季度投资组合报告 {r['quarter']}")
+    s.table([("项目", TEXT), ("内容", DATE)], [
+        ["基金代码", r["fund"]], ["基金名称", r["fund_name"]], ["报告季度", r["quarter"]],
+        ["截至日期", r["as_of"]], ["报告期初", r["period_start"]], ["上季末", r["previous_as_of"]],
+        ["货币", "人民币（元）"]])
+    rows = []
+    for h in r["highlights"]:
+        rows.append([SUMMARY_NAMES[h["key"]], h["value"], h["previous"], h["change"]])
+    ws = s.ws
+    start = s.row + 1
+    s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
+    for i, h in enumerate(r["highlights"]):
+        for col in (2, 3, 4):
+            ws.cell(row=start + i, column=col).number_format = SUMMARY_FORMATS[h["key"]]
+    s.finish()
+
+    s = _Sheet(wb, "基金概况")
+    s.title("基金概况（截至 %s）" % r["as_of"].isoformat())
+    s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
+            [[r["summary"].get(k) for k in SUMMARY_NAMES]])
+    s.finish()
+
+    s = _Sheet(wb, "净值变动表")
+    s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（元）")
+    rows = []
+    for b in r["bridge"]:
+        for m in b["modes"]:
+            row = b["rows"][m]
+            rows.append([PERIODS[b["period"]], b["opening_date"], label("mode", m)] + [row[k] for k in (
+                "opening", "contributions", "distributions", "change", "closing")])
+        total = b["total"]
+        rows.append([PERIODS[b["period"]], b["opening_date"], "合计"] + [total[k] for k in (
+            "opening", "contributions", "distributions", "change", "closing")])
+    s.table([("期间", TEXT), ("期初日期", DATE), ("投资方式", TEXT), ("期初净值（元）", AMOUNT),
+             ("出资（元）", AMOUNT), ("分配（元）", AMOUNT), ("估值变动（元）", AMOUNT), ("期末净值（元）", AMOUNT)],
+            rows)
+    s.finish()
+
+    s = _Sheet(wb, "业绩分析")
+    s.title("按投资方式")
+    s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode")
+            + [["合计"] + _metric_values(r["summary"])])
+    s.title("按行业（按投资标的归属）")
+    s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", share=True))
+    s.title("按行业（穿透至子基金底层资产；口径不同）")
+    s.table([("行业", TEXT), ("剩余价值（元）", AMOUNT), ("净值占比", PERCENT)],
+            [[label("sector", k), m.get("nav"), m.get("nav_share")]
+             for k, m in r["lookthrough_by_sector"].items()])
+    s.title("按投资年份")
+    s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None))
+    if r.get("periodic"):
+        s.title("按季度现金流的收益率")
+        s.table([("指标", TEXT), ("数值", DECIMAL4)], _plain_rows(r["periodic"]))
+    s.title("公开市场等价比较（PME）" + (f"：{r['index_name']}" if r.get("index_name") else ""))
+    if r.get("pme"):
+        s.table([("指标", TEXT), ("数值", DECIMAL4)], _plain_rows(r["pme"]))
+    else:
+        s.note("未选择比较指数。")
+    s.finish()
+
+    s = _Sheet(wb, "投资明细表")
+    s.title("投资明细表（截至 %s）" % r["as_of"].isoformat())
+    rows = []
+    for i in r["schedule"]:
+        own = i.get("ownership_pct")
+        rows.append([
+            i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")),
+            label("sector", i.get("sector")), label("region", i.get("region")), i.get("date"),
+            i.get("round"), None if own is None else Decimal(str(own)) / 100,
+            i.get("commitment"), i.get("paid_in"), i.get("distributed"), i.get("nav"), i.get("moic"),
+            i.get("irr"), label("method", i.get("valuation_method")) if i.get("valuation_method") else None,
+            i.get("valuation_as_of"), "滞后" if i["stale"] else ("成本" if i["unvalued"] else None)])
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("行业", TEXT), ("地区", TEXT),
+             ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（元）", AMOUNT),
+             ("实缴（元）", AMOUNT), ("已分配（元）", AMOUNT), ("剩余价值（元）", AMOUNT), ("MOIC", MULTIPLE),
+             ("IRR", PERCENT), ("估值方法", TEXT), ("估值日期", DATE), ("估值滞后", TEXT)], rows)
+    s.ws.freeze_panes = "C3"
+    s.finish()
+
+    a = r["activity"]
+    s = _Sheet(wb, "本季度活动")
+    s.title("新增投资")
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("投资日期", DATE), ("认缴（元）", AMOUNT),
+             ("实缴（元）", AMOUNT)],
+            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i.get("date"),
+              i.get("commitment"), i.get("paid_in")] for i in a["new_investments"]])
+    for kind, title in (("contributions", "出资（实缴）"), ("distributions", "分配")):
+        s.title(title)
+        s.table([("日期", DATE), ("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("金额（元）", AMOUNT)],
+                [[f["date"], f["id"], f.get("target_name") or f.get("target"), label("mode", f.get("mode")),
+                  f["amount"]] for f in a[kind]])
+    s.title("退出")
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("退出日期", DATE), ("本季分配（元）", AMOUNT),
+             ("累计分配（元）", AMOUNT), ("实缴（元）", AMOUNT), ("MOIC", MULTIPLE), ("IRR", PERCENT)],
+            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i["exit_date"],
+              i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"), i.get("irr")]
+             for i in a["exits"]])
+    s.title("估值变动超过 %s 的投资" % f"{float(a['threshold']):.0%}")
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（元）", AMOUNT), ("本季出资（元）", AMOUNT),
+             ("估值变动（元）", AMOUNT), ("变动幅度", PERCENT), ("估值方法", TEXT), ("估值日期", DATE)],
+            [[i["id"], i.get("target_name") or i.get("target"), i["bridge"]["opening"],
+              i["bridge"]["contributions"], i["bridge"]["change"], i["change_ratio"],
+              label("method", i.get("valuation_method")) if i.get("valuation_method") else "成本",
+              i.get("valuation_as_of")] for i in a["valuation_changes"]])
+    s.finish()
+
+    c = r["concentration"] or {}
+    s = _Sheet(wb, "集中度与敞口")
+    s.title("集中度")
+    s.table([("指标", TEXT), ("数值", PERCENT)],
+            [["前十大占比", c.get("top10_share")], ["最大单一占比", c.get("largest_share")]])
+    s.table([("指标", TEXT), ("数值", DECIMAL4)], [["赫芬达尔指数（HHI）", c.get("hhi")]])
+    s.title("前十大持仓")
+    s.table([("排名", "0"), ("持仓", TEXT), ("剩余价值（元）", AMOUNT), ("净值占比", PERCENT)],
+            [[n, t.get("name") or t.get("target_name") or t.get("code") or t.get("target"), t.get("nav"),
+              t.get("share", t.get("nav_share"))] for n, t in enumerate(c.get("top") or [], start=1)])
+    s.title("本地与外地")
+    s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region"))
+    s.finish()
+
+    s = _Sheet(wb, "子基金")
+    s.title("子基金：实缴与认缴，本地返投进度")
+    s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（元）", AMOUNT), ("认缴（元）", AMOUNT),
+             ("实缴（元）", AMOUNT), ("未实缴（元）", AMOUNT), ("剩余价值（元）", AMOUNT), ("最新持仓报告", DATE),
+             ("本地返投成本（元）", AMOUNT), ("返投倍数", MULTIPLE)],
+            [[sf.get("code"), sf.get("name"), sf.get("manager"), sf.get("size"), sf.get("commitment"),
+              sf.get("paid_in"), sf.get("unfunded"), sf.get("nav"), sf.get("latest_report_as_of"),
+              sf.get("local_reinvestment_cost"), sf.get("reinvestment_multiple")] for sf in r["sub_funds"]])
+    s.finish()
+
+    s = _Sheet(wb, "合规与绩效评价")
+    s.title("合规检查")
+    if r.get("compliance_available"):
+        s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", DECIMAL4), ("限额", DECIMAL4),
+                 ("说明", TEXT)],
+                [[STATUSES.get(x.get("status"), x.get("status")), x.get("rule"), x.get("subject"),
+                  _number(x.get("value")), _number(x.get("limit")), x.get("message")] for x in r["compliance"]])
+    else:
+        s.note("合规检查尚未配置")
+    s.title("绩效评价指标")
+    if r.get("indicators") is not None:
+        formats = {"multiple": MULTIPLE, "count": "0", "percent": PERCENT}
+        start = s.row + 1
+        s.table([("指标", TEXT), ("数值", None)], [[i["label"], i["value"]] for i in r["indicators"]])
+        for n, i in enumerate(r["indicators"]):
+            s.ws.cell(row=start + n, column=2).number_format = formats[i["format"]]
+    else:
+        s.note("绩效评价指标尚未配置")
+    s.finish()
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+

@@ -1,0 +1,444 @@
+"""Use cases that write the book from the screens: one function per action.
+
+Each takes a Session, the fields as a dict (text as typed or already-typed values),
+the acting `username`; it checks the business rules, raises FieldErrors (field, message)
+for the form to show beside its fields, writes, audits (before and after) and commits
+once. Nothing is ever deleted: a wrong cash flow or valuation is voided with a reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (INSTRUMENTS, MODES, SECTORS, STAGES, VALUATION_METHODS, CashFlow, Company, Fund,
+                    Investment, SubFund, Valuation, utcnow)
+from portfolio.audit import audit, snapshot
+from portfolio.codes import credit_code_is_valid
+from portfolio.errors import FieldErrors
+
+CENT = Decimal("0.01")
+
+
+class RuleFailures(FieldErrors):
+    """A deal that would make compliance checks fail: allowed only with a written reason.
+
+    `failures` are the check results (rules.md) the deal introduces."""
+
+    def __init__(self, failures: list[dict]):
+        lines = "；".join(f["message"] for f in failures)
+        super().__init__([("override_reason", f"此投资未通过合规检查：{lines}。如仍要登记，请填写理由。")])
+        self.failures = failures
+
+
+# -- parsing what was typed ------------------------------------------------------------
+
+class _Fields:
+    """Reads values out of the fields dict, collecting every error (not only the first)."""
+
+    def __init__(self, fields: dict[str, Any]):
+        self.fields = fields
+        self.errors: list[tuple[str, str]] = []
+
+    def raw(self, name: str) -> Any:
+        value = self.fields.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def text(self, name: str, *, required: bool = False, max_len: int = 200) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.errors.append((name, "必填"))
+            return None
+        value = str(value)
+        if len(value) > max_len:
+            self.errors.append((name, f"不能超过 {max_len} 个字符"))
+        return value
+
+    def choice(self, name: str, choices, *, required: bool = False) -> str | None:
+        value = self.text(name, required=required)
+        if value is not None and value not in choices:
+            self.errors.append((name, f"无效的取值：{value}"))
+            return None
+        return value
+
+    def date(self, name: str, *, required: bool = False) -> dt.date | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.errors.append((name, "必填"))
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.errors.append((name, "日期格式应为 YYYY-MM-DD"))
+            return None
+
+    def amount(self, name: str, *, required: bool = False, positive: bool = False) -> Decimal | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.errors.append((name, "必填"))
+            return None
+        try:
+            amount = Decimal(str(value).replace(",", ""))
+        except InvalidOperation:
+            self.errors.append((name, "应为金额（元）"))
+            return None
+        if not amount.is_finite():
+            self.errors.append((name, "应为金额（元）"))
+            return None
+        if amount != amount.quantize(CENT):
+            self.errors.append((name, "金额最多两位小数"))
+        elif positive and amount <= 0:
+            self.errors.append((name, "金额应大于 0"))
+        elif amount < 0:
+            self.errors.append((name, "金额不能为负"))
+        return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount
+
+    def integer(self, name: str, *, required: bool = False, minimum: int | None = 0) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.errors.append((name, "必填"))
+            return None
+        try:
+            number = int(str(value))
+        except ValueError:
+            self.errors.append((name, "应为整数"))
+            return None
+        if minimum is not None and number < minimum:
+            self.errors.append((name, f"不能小于 {minimum}"))
+        return number
+
+    def check(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
+def _commit(session: Session) -> None:
+    session.commit()
+
+
+# -- investments --------------------------------------------------------------------------
+
+def _ancestors(session: Session, fund_code: str) -> list[str]:
+    """The fund and every fund its parent_code leads up to (their rules see this deal too)."""
+    codes, seen = [], set()
+    code: str | None = fund_code
+    while code and code not in seen:
+        seen.add(code)
+        codes.append(code)
+        code = session.execute(select(Fund.parent_code).where(Fund.code == code)).scalar_one_or_none()
+    return codes
+
+
+def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
+    """The compliance checks the deal would make fail, as of its date, for its fund and the
+    funds it rolls up into (rules.md: pro forma)."""
+    from portfolio.data import load_book
+    from portfolio.proforma import failures_introduced, with_investment
+    from portfolio.rules import check
+
+    book = load_book(session)
+    after_book = with_investment(book, investment)
+    introduced: list[dict] = []
+    for code in _ancestors(session, investment["fund_code"]):
+        introduced += failures_introduced(check(book, code, investment["date"]),
+                                          check(after_book, code, investment["date"]))
+    return introduced
+
+
+def _investment_fields(session: Session, fields: dict) -> dict:
+    f = _Fields(fields)
+    inv_id = f.text("id", required=True, max_len=64)
+    fund_code = f.text("fund_code", required=True, max_len=64)
+    mode = f.choice("mode", MODES, required=True)
+    target = f.text("target_code", max_len=64) or f.text(
+        "sub_fund_code" if mode == "sub_fund" else "company_code", max_len=64)
+    if target is None:
+        f.errors.append(("target_code", "必填"))
+    alongside = f.text("alongside_code", max_len=64)
+    values = {
+        "id": inv_id, "fund_code": fund_code, "mode": mode, "target_code": target,
+        "alongside_code": alongside, "date": f.date("date", required=True),
+        "commitment_cny": f.amount("commitment_cny", required=True),
+        "round": f.text("round", max_len=64),
+        "ownership_pct": f.amount("ownership_pct"),
+        "instrument": f.choice("instrument", INSTRUMENTS),
+        "stage": f.choice("stage", STAGES),
+        "headcount": f.integer("headcount"),
+        "revenue_cny": f.amount("revenue_cny"),
+        "total_assets_cny": f.amount("total_assets_cny"),
+        "lead_amount_cny": f.amount("lead_amount_cny"),
+    }
+    pct = values["ownership_pct"]
+    if pct is not None and pct > 100:
+        f.errors.append(("ownership_pct", "持股比例应在 0–100 之间"))
+    if inv_id and session.get(Investment, inv_id) is not None:
+        f.errors.append(("id", f"投资编号 {inv_id} 已存在"))
+    if fund_code and session.get(Fund, fund_code) is None:
+        f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
+    if mode and target:
+        # the target must match the mode: a sub-fund for a commitment, a company otherwise
+        if mode == "sub_fund" and session.get(SubFund, target) is None:
+            f.errors.append(("target_code", f"子基金 {target} 不存在（子基金投资的标的应为子基金）"))
+        if mode != "sub_fund" and session.get(Company, target) is None:
+            f.errors.append(("target_code", f"企业 {target} 不存在（直投、跟投的标的应为企业）"))
+    if mode == "co_invest":
+        if alongside is None:
+            f.errors.append(("alongside_code", "跟投须选择所跟投的子基金"))
+        elif fund_code:
+            held = session.execute(select(Investment.id).where(
+                Investment.fund_code == fund_code, Investment.mode == "sub_fund",
+                Investment.sub_fund_code == alongside).limit(1)).first()
+            if held is None:
+                f.errors.append(("alongside_code", f"本基金未投资子基金 {alongside}，不能跟投"))
+    elif alongside is not None and mode is not None:
+        f.errors.append(("alongside_code", "只有跟投才填写跟投子基金"))
+    f.check()
+    return values
+
+
+def record_investment(session: Session, fields: dict, *, username: str,
+                      override_reason: str | None = None) -> Investment:
+    """Log a holding (sub-fund commitment, direct or co-investment).
+
+    A deal that would make a compliance check fail (pro forma, at the deal date) needs a
+    written reason (`override_reason`, or the field of that name), stored in the audit
+    entry; without one, RuleFailures (a FieldErrors on `override_reason`) is raised."""
+    values = _investment_fields(session, fields)
+    reason = override_reason or (str(fields.get("override_reason") or "").strip() or None)
+    failures = pro_forma_failures(session, values)
+    if failures and not reason:
+        raise RuleFailures(failures)
+    mode, target = values.pop("mode"), values.pop("target_code")
+    investment = Investment(mode=mode, sub_fund_code=target if mode == "sub_fund" else None,
+                            company_code=None if mode == "sub_fund" else target, **values)
+    session.add(investment)
+    session.flush()
+    after = snapshot(investment)
+    if failures:
+        after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]
+    audit(session, username, "create", "investments", investment.id, after=after,
+          reason=reason if failures else None)
+    _commit(session)
+    return investment
+
+
+# -- cash flows and valuations -------------------------------------------------------------
+
+def _investment(session: Session, f: _Fields) -> Investment | None:
+    inv_id = f.text("investment_id", required=True, max_len=64)
+    if inv_id is None:
+        return None
+    investment = session.get(Investment, inv_id)
+    if investment is None:
+        f.errors.append(("investment_id", f"投资 {inv_id} 不存在"))
+    return investment
+
+
+def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFlow:
+    """A contribution (出资) or distribution (分配) of one investment."""
+    f = _Fields(fields)
+    investment = _investment(session, f)
+    date = f.date("date", required=True)
+    flow_type = f.choice("type", ("contribution", "distribution"), required=True)
+    amount = f.amount("amount_cny", required=True, positive=True)
+    note = f.text("note", max_len=2000)
+    ref = f.text("ref", max_len=64)
+    if investment is not None and date is not None and date < investment.date:
+        f.errors.append(("date", f"不能早于投资日期 {investment.date.isoformat()}"))
+    if investment is not None and ref is not None:
+        taken = session.execute(select(CashFlow.id).where(
+            CashFlow.investment_id == investment.id, CashFlow.ref == ref,
+            CashFlow.voided_at.is_(None))).first()
+        if taken is not None:
+            f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
+    f.check()
+    flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
+                    note=note, ref=ref)
+    session.add(flow)
+    session.flush()
+    audit(session, username, "create", "cash_flows", str(flow.id), after=snapshot(flow))
+    _commit(session)
+    return flow
+
+
+def record_valuation(session: Session, fields: dict, *, username: str) -> Valuation:
+    """A fair value with its method: a draft until a second person approves it."""
+    f = _Fields(fields)
+    investment = _investment(session, f)
+    as_of = f.date("as_of", required=True)
+    value = f.amount("fair_value_cny", required=True)
+    method = f.choice("method", VALUATION_METHODS, required=True)
+    if investment is not None and as_of is not None:
+        taken = session.execute(select(Valuation.id).where(
+            Valuation.investment_id == investment.id, Valuation.as_of == as_of,
+            Valuation.voided_at.is_(None))).first()
+        if taken is not None:
+            f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
+    f.check()
+    valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
+                          entered_by=username)
+    session.add(valuation)
+    session.flush()
+    audit(session, username, "create", "valuations", str(valuation.id), after=snapshot(valuation))
+    _commit(session)
+    return valuation
+
+
+def _record(session: Session, model, record_id, what: str):
+    try:
+        record = session.get(model, int(record_id))
+    except (TypeError, ValueError):
+        record = None
+    if record is None:
+        raise FieldErrors([("", f"{what} {record_id} 不存在")])
+    return record
+
+
+def approve_valuation(session: Session, valuation_id: int, *, username: str) -> Valuation:
+    """The checker's approval: not by the maker, not twice, not of a void one."""
+    valuation = _record(session, Valuation, valuation_id, "估值")
+    if valuation.voided_at is not None:
+        raise FieldErrors([("", "该估值已作废，不能审批")])
+    if valuation.approved_at is not None:
+        raise FieldErrors([("", f"该估值已由 {valuation.approved_by} 审批")])
+    if valuation.entered_by == username:
+        raise FieldErrors([("", "录入人不能审批自己录入的估值，须由另一人审批")])
+    before = snapshot(valuation)
+    valuation.approved_by, valuation.approved_at = username, utcnow()
+    audit(session, username, "approve", "valuations", str(valuation.id), before=before,
+          after=snapshot(valuation))
+    _commit(session)
+    return valuation
+
+
+def _void(session: Session, model, record_id, fields: dict, username: str, entity: str, what: str):
+    record = _record(session, model, record_id, what)
+    reason = str(fields.get("reason") or "").strip()
+    if not reason:
+        raise FieldErrors([("reason", "作废须填写理由")])
+    if record.voided_at is not None:
+        raise FieldErrors([("", f"该{what}已作废")])
+    before = snapshot(record)
+    record.voided_at, record.voided_by, record.void_reason = utcnow(), username, reason
+    audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
+          reason=reason)
+    _commit(session)
+    return record
+
+
+def void_cash_flow(session: Session, flow_id: int, fields: dict, *, username: str) -> CashFlow:
+    return _void(session, CashFlow, flow_id, fields, username, "cash_flows", "现金流")
+
+
+def void_valuation(session: Session, valuation_id: int, fields: dict, *, username: str) -> Valuation:
+    return _void(session, Valuation, valuation_id, fields, username, "valuations", "估值")
+
+
+# -- master data -----------------------------------------------------------------------------
+
+def _region(f: _Fields) -> str | None:
+    region = f.text("region_code", required=True, max_len=6)
+    if region is not None and (len(region) != 6 or not region.isdigit()):
+        f.errors.append(("region_code", "应为 6 位行政区划代码"))
+    return region
+
+
+def add_company(session: Session, fields: dict, *, username: str) -> Company:
+    """A company, its 统一社会信用代码 verified (GB 32100-2015) and unique."""
+    f = _Fields(fields)
+    code = f.text("code", required=True, max_len=64)
+    credit = f.text("credit_code", required=True, max_len=18)
+    if credit is not None:
+        credit = credit.upper()
+        if not credit_code_is_valid(credit):
+            f.errors.append(("credit_code", "统一社会信用代码无效（18 位，校验位不符）"))
+        elif session.execute(select(Company.code).where(Company.credit_code == credit)).first():
+            f.errors.append(("credit_code", "该统一社会信用代码已登记"))
+    values = {"code": code, "name": f.text("name", required=True), "credit_code": credit,
+              "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
+              "founded": f.date("founded")}
+    if code and session.get(Company, code) is not None:
+        f.errors.append(("code", f"企业代码 {code} 已存在"))
+    f.check()
+    company = Company(**values)
+    session.add(company)
+    session.flush()
+    audit(session, username, "create", "companies", company.code, after=snapshot(company))
+    _commit(session)
+    return company
+
+
+def add_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
+    f = _Fields(fields)
+    code = f.text("code", required=True, max_len=64)
+    size = f.amount("size_cny", required=True, positive=True)
+    values = {"code": code, "name": f.text("name", required=True), "manager": f.text("manager", required=True),
+              "size_cny": size, "vintage_year": f.integer("vintage_year", required=True, minimum=1900),
+              "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
+              "term_years": f.integer("term_years", minimum=1)}
+    if code and session.get(SubFund, code) is not None:
+        f.errors.append(("code", f"子基金代码 {code} 已存在"))
+    f.check()
+    sub_fund = SubFund(**values)
+    session.add(sub_fund)
+    session.flush()
+    audit(session, username, "create", "sub_funds", sub_fund.code, after=snapshot(sub_fund))
+    _commit(session)
+    return sub_fund
+
+
+# -- users (administration) -----------------------------------------------------------------
+
+def _user(session: Session, user_id):
+    from models import User
+
+    user = session.get(User, int(user_id))
+    if user is None:
+        raise FieldErrors([("", f"用户 {user_id} 不存在")])
+    return user
+
+
+def change_role(session: Session, user_id: int, role: str, *, username: str):
+    """An admin sets a user's role (audited; never the password)."""
+    from models import ROLES
+
+    if role not in ROLES:
+        raise FieldErrors([("role", f"无效的角色：{role}")])
+    user = _user(session, user_id)
+    if user.username == username and role != "admin":
+        raise FieldErrors([("role", "不能取消自己的管理员角色")])
+    before = {"role": user.role, "active": user.active}
+    user.role = role
+    audit(session, username, "update", "users", user.username, before=before,
+          after={"role": user.role, "active": user.active})
+    _commit(session)
+    return user
+
+
+def deactivate_user(session: Session, user_id: int, *, username: str):
+    """An admin deactivates a user: they can no longer log in; history keeps their name."""
+    user = _user(session, user_id)
+    if user.username == username:
+        raise FieldErrors([("", "不能停用自己的账号")])
+    if not user.active:
+        raise FieldErrors([("", f"用户 {user.username} 已停用")])
+    before = {"role": user.role, "active": True}
+    user.active = False
+    audit(session, username, "deactivate", "users", user.username, before=before,
+          after={"role": user.role, "active": False})
+    _commit(session)
+    return user

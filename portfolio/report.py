@@ -1,0 +1,175 @@
+"""The fund report of metrics.md, as one plain object, and the use case that builds it.
+
+`compute_report(book, fund_code, as_of)` is pure (BookData in, dict out): amounts are
+Decimal yuan quantized to 0.01, ratios and rates floats or None. `to_json` turns it
+into plain JSON types. `build_report(session, ...)` loads the book set-based and
+computes. Every screen, export and the API take their figures from here.
+
+Keys beyond metrics.md's (it allows added keys): fund_name, by_vintage, by_region,
+concentration, sub_funds, periodic, pme (with an index), and per investment its
+descriptive columns, valuation_as_of/valuation_method and moic.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from portfolio import figures as fg
+from portfolio.data import BookData
+from portfolio.figures import UnknownFund
+from portfolio.settings import fund_settings
+
+__all__ = ["compute_report", "build_report", "to_json", "UnknownFund", "ReportError"]
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (e.g. an index that does not exist)."""
+
+
+def _settings(book: BookData, fund_code: str) -> tuple[pd.Series, dict]:
+    row = book.funds[book.funds["code"] == fund_code]
+    if row.empty:
+        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
+    row = row.iloc[0]
+    overrides = row["settings"] if "settings" in row.index and isinstance(row["settings"], dict) else None
+    return row, fund_settings(str(row["kind"]), overrides)
+
+
+def _plain(value):
+    """Missing cells (None, NaN, NaT, <NA>) → None; Timestamps → dates; numpy → Python."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
+        return value.item()
+    return value
+
+
+def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
+    """The metrics.md report of one fund (with its descendants) as of D."""
+    fund, settings = _settings(book, fund_code)
+    prefix = str(settings["home_region_prefix"])
+    ids = fg.fund_investment_ids(book, fund_code, as_of)
+    pos = fg.positions(book, ids, as_of, prefix)
+    rows = pos.rows
+    total_nav = int(rows["nav_fen"].sum())
+
+    summary = fg.summarise(pos)
+    modes = fg.summarise(pos, "mode")
+    by_mode = {m: modes[m] for m in fg.MODE_ORDER if m in modes}
+    by_mode.update({m: v for m, v in modes.items() if m not in by_mode})
+    by_sector = fg.with_nav_share(fg.summarise(pos, "sector"), total_nav)
+    by_vintage = fg.with_nav_share(fg.summarise(pos, "vintage"), total_nav)
+    by_vintage = {int(k): v for k, v in by_vintage.items()}
+    by_region = fg.with_nav_share(fg.summarise(pos, "region"), total_nav)
+
+    investments = []
+    for row, figures in zip(rows.itertuples(index=False), fg.per_investment(pos)):
+        item = {"id": row.id, "mode": row.mode, "target": row.target_code, "sector": _plain(row.sector),
+                **figures, "moic": figures["tvpi"],
+                "fund": row.fund_code, "target_name": _plain(row.target_name), "date": _plain(row.date),
+                "round": _plain(row.round), "ownership_pct": _plain(row.ownership_pct),
+                "instrument": _plain(row.instrument), "stage": _plain(row.stage), "region": row.region,
+                "valuation_as_of": _plain(row.valuation_as_of),
+                "valuation_method": _plain(row.valuation_method)}
+        investments.append(item)
+
+    report: dict[str, Any] = {
+        "fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
+        "summary": summary, "by_mode": by_mode, "by_sector": by_sector,
+        "lookthrough_by_sector": fg.lookthrough_by_sector(book, pos),
+        "investments": investments,
+        "by_vintage": by_vintage, "by_region": by_region,
+        "concentration": fg.concentration(pos),
+        "sub_funds": _sub_funds(book, fund_code, pos, prefix),
+        "periodic": fg.periodic_figures(pos, float(settings["mirr_finance_rate"]),
+                                        float(settings["mirr_reinvest_rate"])),
+    }
+    if index_name:
+        from portfolio.pme import pme_figures
+
+        series = (book.indexes or {}).get(index_name)
+        if series is None:
+            raise ReportError(f"没有指数 {index_name}（unknown index {index_name!r}）")
+        report["pme"] = {"index": index_name, **pme_figures(book, ids, as_of, series)}
+    report["compliance"] = _compliance(book, fund_code, as_of)
+    return report
+
+
+def _compliance(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
+    from portfolio import rules
+
+    return rules.check(book, fund_code, fg.ts(as_of).date())
+
+
+def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -> list[dict]:
+    """One line per sub-fund the fund (with its descendants) commits to, in first-commitment order."""
+    from portfolio.rules import local_reinvestments  # the one implementation of 返投 (rules.md)
+
+    rows = pos.rows[pos.rows["mode"] == "sub_fund"]
+    if rows.empty:
+        return []
+    sums = rows.groupby("target_code", sort=False)[["commitment_fen", "paid_in_fen", "unfunded_fen",
+                                                    "nav_fen"]].sum()
+    info = book.sub_funds.set_index("code")
+    reinvestment = local_reinvestments(book, fund_code, list(sums.index), pos.as_of.date(), prefix)
+    out = []
+    for code in sums.index:
+        lr = reinvestment[code]
+        known = code in info.index
+        out.append({
+            "code": code,
+            "name": info.at[code, "name"] if known else None,
+            "manager": info.at[code, "manager"] if known else None,
+            "size": fg.yuan(info.at[code, "size_fen"]) if known else None,
+            "commitment": fg.yuan(sums.at[code, "commitment_fen"]),
+            "paid_in": fg.yuan(sums.at[code, "paid_in_fen"]),
+            "unfunded": fg.yuan(sums.at[code, "unfunded_fen"]),
+            "nav": fg.yuan(sums.at[code, "nav_fen"]),
+            "latest_report_as_of": None if lr.report_as_of is None else pd.Timestamp(lr.report_as_of).date(),
+            "local_reinvestment_cost": fg.yuan(lr.local_cost_fen) if lr.has_report else None,
+            "reinvestment_multiple": fg.ratio(lr.local_cost_fen, lr.paid_in_fen) if lr.has_report else None,
+        })
+    return out
+
+
+def build_report(session, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
+    """The use case: load the book (and the index series, if asked) and compute."""
+    from portfolio.data import load_book, load_index
+
+    book = load_book(session)
+    if index_name:
+        series = load_index(session, index_name)
+        if series.empty:
+            raise ReportError(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+        book = book.with_(indexes={**(book.indexes or {}), index_name: series})
+    return compute_report(book, fund_code, as_of, index_name=index_name)
+
+
+def to_json(value):
+    """Plain JSON types: Decimal → float, dates → ISO text, non-text keys → text."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return to_json(value.item())
+    return value

@@ -1,0 +1,76 @@
+"""Books as plain rows, and writers of them as CSV folders and .xlsx workbooks (for the import tests)."""
+from __future__ import annotations
+
+import copy
+import csv
+import random
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from portfolio.book import SHEETS
+from portfolio.codes import credit_code_check_char
+
+EXAMPLE_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "example" / "book"
+NO_HEADER = None  # a sheet given as None is written as an empty file / empty worksheet
+
+
+def read_csv_book(folder: Path = EXAMPLE_BOOK) -> dict[str, list[dict]]:
+    book = {}
+    for path in sorted(Path(folder).glob("*.csv")):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            book[path.stem] = [dict(r) for r in csv.DictReader(fh)]
+    return book
+
+
+def example_book() -> dict[str, list[dict]]:
+    return copy.deepcopy(read_csv_book())
+
+
+def headers_of(rows: list[dict]) -> list[str]:
+    names: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in names:
+                names.append(k)
+    return names
+
+
+def write_csv_book(folder: Path, book: dict, headers: dict[str, list[str]] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for sheet, rows in book.items():
+        path = folder / f"{sheet}.csv"
+        if rows is NO_HEADER:
+            path.write_text("", encoding="utf-8")
+            continue
+        names = (headers or {}).get(sheet) or headers_of(rows) or [c.name for c in SHEETS[sheet]]
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(names)
+            for r in rows:
+                writer.writerow([r.get(n, "") for n in names])
+    return folder
+
+
+def write_xlsx_book(path: Path, book: dict, *, chinese: bool = False, reverse_columns: bool = False) -> Path:
+    zh = {sheet: {c.name: c.zh for c in cols} for sheet, cols in SHEETS.items()}
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in book.items():
+        ws = wb.create_sheet(sheet)
+        if rows is NO_HEADER:
+            continue
+        names = headers_of(rows)
+        if reverse_columns:
+            names = names[::-1]
+        ws.append([zh.get(sheet, {}).get(n, n) if chinese else n for n in names])
+        for r in rows:
+            ws.append([None if r.get(n) in ("", None) else r.get(n) for n in names])
+    wb.save(path)
+    return path
+
+
+def credit_code(seed: int, region: str = "330206") -> str:
+    rng = random.Random(seed)
+    body = "91" + region + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    return body + credit_code_check_char(body)

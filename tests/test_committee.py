@@ -1,0 +1,406 @@
+"""The investment committee end to end through the test client, on a real database
+(SQLite, or PostgreSQL with DATABASE_URL), on the spec's example book: propose, submit,
+schedule, attend, vote, decide, find the investment in the book, fund it."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, Vote
+from portfolio import committee as uc
+from portfolio.codes import credit_code_check_char
+from portfolio.errors import FieldErrors
+from portfolio.importing import import_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+
+MEMBERS = [f"m{i}" for i in range(1, 8)]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+DEAL = {"title": "甬材新材料 B 轮", "fund_code": "QY", "mode": "direct", "target_code": "C3",
+        "planned_date": "2025-12-15", "amount_cny": "30000000", "pre_money_cny": "570000000",
+        "post_money_cny": "600000000", "instrument": "equity", "round": "B轮", "stage": "growth",
+        "ownership_pct": "5", "thesis": "新材料国产替代", "market": "市场规模百亿", "team": "院士团队",
+        "risks": "量产不及预期", "valuation_method": "可比公司法", "comparables": "A、B、C",
+        "bear_case": "量产延迟", "bear_moic": "0.8", "bear_irr": "-5", "base_case": "按计划",
+        "base_moic": "2.5", "base_irr": "22", "bull_case": "提前量产", "bull_moic": "5", "bull_irr": "45"}
+
+
+@pytest.fixture
+def book(db):
+    result = import_book(db.session, EXAMPLE_BOOK, username="loader")
+    assert result.ok, result.errors
+    make_user(db, "mgr", "manager")
+    make_user(db, "chair", "admin")
+    make_user(db, "viewer", "viewer")
+    for name in MEMBERS:
+        make_user(db, name, "committee")
+    return db.session
+
+
+def as_user(client, name):
+    client.post("/logout")
+    response = login(client, name)
+    assert response.status_code == 302, f"login failed for {name}"
+    return client
+
+
+def proposal_id_from(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def propose(client, **changes) -> int:
+    as_user(client, "mgr")
+    return proposal_id_from(client.post("/committee/proposals/new", data={**DEAL, **changes}))
+
+
+def to_meeting(client, book, pid: int, present: list[str]) -> int:
+    as_user(client, "mgr")
+    assert client.post(f"/committee/proposals/{pid}/submit").status_code == 302
+    as_user(client, "chair")
+    response = client.post("/committee/meetings/new", data={"fund_code": "QY", "date": "2025-12-10",
+                                                            "title": "第 12 次投委会"})
+    assert response.status_code == 302
+    meeting_id = book.execute(select(Meeting.id).order_by(Meeting.id.desc())).scalars().first()
+    client.post(f"/committee/proposals/{pid}/schedule", data={"meeting_id": str(meeting_id)})
+    client.post(f"/committee/meetings/{meeting_id}/attendance", data={"present": present})
+    return meeting_id
+
+
+def vote(client, member: str, pid: int, choice: str, comment: str = ""):
+    as_user(client, member)
+    return client.post(f"/committee/proposals/{pid}/vote", data={"choice": choice, "comment": comment},
+                       follow_redirects=True)
+
+
+def fresh(book, pid: int) -> Proposal:
+    book.expire_all()
+    return book.get(Proposal, pid)
+
+
+def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
+    pid = propose(client)
+    proposal = fresh(book, pid)
+    assert proposal.status == "draft" and proposal.proposer == "mgr" and proposal.amount_cny == Decimal("30000000.00")
+    assert proposal.base_irr == pytest.approx(0.22) and proposal.bull_moic == 5
+
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert "合规检查" in page and "sector-effect" in page and "<svg" in page and "新材料国产替代" in page
+    assert "本提案不会新增不通过的检查" in page
+
+    meeting_id = to_meeting(client, book, pid, MEMBERS[:6])
+    assert fresh(book, pid).status == "scheduled" and fresh(book, pid).meeting_id == meeting_id
+    meeting_page = client.get(f"/committee/meetings/{meeting_id}").get_data(as_text=True)
+    assert DEAL["title"] in meeting_page
+
+    # m6 declares a conflict and is recused: cannot vote
+    as_user(client, "m6")
+    client.post(f"/committee/proposals/{pid}/recuse", data={"reason": "配偶在标的公司任职"})
+    refused = vote(client, "m6", pid, "approve").get_data(as_text=True)
+    assert "回避" in refused
+    # four approve, one rejects: 4 ≥ 2/3 × 5
+    for member in MEMBERS[:4]:
+        vote(client, member, pid, "approve", "同意投资")
+    vote(client, "m5", pid, "reject", "估值偏高")
+    again = vote(client, "m1", pid, "reject").get_data(as_text=True)
+    assert "不能重复表决" in again
+    assert book.execute(select(Vote.choice).where(Vote.member == "m1")).scalar_one() == "approve"
+    assert len(book.execute(select(Vote).where(Vote.proposal_id == pid)).all()) == 5
+
+    # the chair cannot record a decision the votes do not allow
+    as_user(client, "chair")
+    page = client.post(f"/committee/proposals/{pid}/decide", data={"decision": "rejected"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "只能作出" in page and fresh(book, pid).status == "scheduled"
+    client.post(f"/committee/proposals/{pid}/decide",
+                data={"decision": "approved_with_conditions", "conditions": "完成工商变更后出资"})
+    proposal = fresh(book, pid)
+    assert proposal.status == "decided" and proposal.decision == "approved_with_conditions"
+    assert proposal.conditions == "完成工商变更后出资" and proposal.decided_by == "chair"
+
+    # the investment is in the book, linked both ways
+    investment = book.get(Investment, proposal.investment_id)
+    assert investment is not None and investment.company_code == "C3" and investment.fund_code == "QY"
+    assert investment.commitment_cny == Decimal("30000000.00") and investment.date == dt.date(2025, 12, 15)
+    assert uc.proposal_for_investment(book, investment.id).id == pid
+    from flask import render_template_string
+    assert render_template_string("{{ committee_proposal_for(i).id }}", i=investment.id) == str(pid)
+    response = client.get(f"/committee/by-investment/{investment.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/committee/proposals/{pid}")
+    assert investment.id in client.get("/investments?fund=QY").get_data(as_text=True)
+    assert client.get(f"/investments/{investment.id}").status_code == 200
+    assert investment.id in client.get("/committee/").get_data(as_text=True)
+
+    # the decision record, printable and as PDF
+    resolution = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
+    for text in ("投资决策委员会决议", "附条件通过", "完成工商变更后出资", "配偶在标的公司任职", "估值偏高", "m7"):
+        assert text in resolution
+    pdf = client.get(f"/committee/proposals/{pid}/resolution.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "committee_resolution.pdf").write_bytes(pdf.data)
+
+    # the money moves: its first contribution
+    as_user(client, "mgr")
+    response = client.post(f"/committee/proposals/{pid}/fund", data={"date": "2025-12-15",
+                                                                    "amount_cny": "30000000", "ref": "ZJ-1"})
+    assert response.status_code == 302
+    flow = book.execute(select(CashFlow).where(CashFlow.investment_id == investment.id)).scalar_one()
+    assert flow.type == "contribution" and flow.amount_cny == Decimal("30000000.00")
+    assert uc.is_funded(book, fresh(book, pid))
+
+    # every step audited, with who
+    actions = book.execute(select(AuditEntry.action, AuditEntry.username).where(
+        AuditEntry.entity == "proposals", AuditEntry.entity_key == str(pid)).order_by(AuditEntry.id)).all()
+    assert [a for a, _ in actions] == ["create", "submit", "schedule", "decide", "link"]
+    assert actions[0][1] == "mgr" and actions[2][1] == "chair"
+    assert book.execute(select(AuditEntry).where(AuditEntry.entity == "votes")).scalars().all()
+    assert book.execute(select(AuditEntry).where(AuditEntry.entity == "investments",
+                                                 AuditEntry.entity_key == investment.id)).scalar_one()
+
+
+def test_quorum_not_met_means_no_decision(client, book):
+    pid = propose(client)
+    to_meeting(client, book, pid, MEMBERS[:4])
+    for member in MEMBERS[:4]:
+        vote(client, member, pid, "approve")
+    as_user(client, "chair")
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert "未达法定人数" in page and 'id="record-decision"' not in page
+    for decision in ("approved", "rejected", "deferred"):
+        text = client.post(f"/committee/proposals/{pid}/decide", data={"decision": decision},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "未达法定人数" in text
+    proposal = fresh(book, pid)
+    assert proposal.status == "scheduled" and proposal.decision is None and proposal.investment_id is None
+
+
+def test_a_recused_or_absent_member_and_the_proposer_cannot_vote(client, book):
+    pid = propose(client)
+    to_meeting(client, book, pid, MEMBERS[:5])
+    with pytest.raises(FieldErrors, match="未登记出席"):
+        uc.cast_vote(book, pid, "approve", None, username="m7")
+    uc.declare_recusal(book, pid, "m2", "持有标的公司股份", username="chair")
+    with pytest.raises(FieldErrors, match="回避"):
+        uc.cast_vote(book, pid, "approve", None, username="m2")
+    uc.cast_vote(book, pid, "approve", None, username="m1")
+    with pytest.raises(FieldErrors, match="已对本提案表决"):
+        uc.declare_recusal(book, pid, "m1", "后来发现", username="m1")
+    # a proposal of a member's own: they cannot vote on it
+    own = uc.create_proposal(book, {**DEAL, "title": "委员自己的提案"}, username="m3")
+    uc.submit_proposal(book, own.id, username="m3")
+    meeting = book.execute(select(Meeting)).scalars().first()
+    uc.schedule_proposal(book, own.id, meeting.id, username="chair")
+    with pytest.raises(FieldErrors, match="提案人不能"):
+        uc.cast_vote(book, own.id, "approve", None, username="m3")
+    assert "m3" not in uc.tally(book, fresh(book, own.id)).eligible
+
+
+def test_illegal_transitions_are_refused_with_a_clear_error(client, book):
+    pid = propose(client)
+    as_user(client, "chair")
+    meeting = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
+    page = client.post(f"/committee/proposals/{pid}/schedule", data={"meeting_id": str(meeting.id)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "当前状态为「草稿」，不能排会" in page
+    with pytest.raises(FieldErrors, match="不能作出决议"):
+        uc.decide(book, pid, "approved", None, username="chair")
+    with pytest.raises(FieldErrors, match="不能表决"):
+        uc.cast_vote(book, pid, "approve", None, username="m1")
+    uc.withdraw_proposal(book, pid, username="mgr")
+    with pytest.raises(FieldErrors, match="已撤回"):
+        uc.submit_proposal(book, pid, username="mgr")
+    with pytest.raises(FieldErrors, match="未获通过，不能出资"):
+        uc.record_funding(book, pid, {"date": "2025-12-15", "amount_cny": "1"}, username="mgr")
+    assert fresh(book, pid).status == "withdrawn"
+
+
+def test_a_rejected_proposal_never_reaches_the_book(client, book):
+    pid = propose(client)
+    to_meeting(client, book, pid, MEMBERS[:6])
+    for member in MEMBERS[:3]:
+        vote(client, member, pid, "approve")
+    for member in MEMBERS[3:6]:
+        vote(client, member, pid, "reject")
+    as_user(client, "chair")
+    assert "approved" not in uc.allowed_decisions(uc.tally(book, fresh(book, pid)))
+    client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
+    assert fresh(book, pid).status == "scheduled"
+    client.post(f"/committee/proposals/{pid}/decide", data={"decision": "rejected"})
+    proposal = fresh(book, pid)
+    assert proposal.decision == "rejected" and proposal.investment_id is None
+    as_user(client, "mgr")
+    page = client.post(f"/committee/proposals/{pid}/fund", data={"date": "2025-12-15", "amount_cny": "100"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "未获通过，不能出资" in page
+    assert book.execute(select(Investment).where(Investment.company_code == "C3",
+                                                 Investment.date == dt.date(2025, 12, 15))).first() is None
+
+
+def test_a_viewer_can_do_none_of_it(client, book):
+    pid = propose(client)
+    meeting = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
+    as_user(client, "viewer")
+    assert client.get("/committee/").status_code == 200
+    assert client.get("/committee/proposals/new").status_code == 403
+    posts = [("/committee/proposals/new", DEAL), (f"/committee/proposals/{pid}/edit", DEAL),
+             (f"/committee/proposals/{pid}/submit", {}), (f"/committee/proposals/{pid}/withdraw", {}),
+             (f"/committee/proposals/{pid}/schedule", {"meeting_id": str(meeting.id)}),
+             (f"/committee/proposals/{pid}/vote", {"choice": "approve"}),
+             (f"/committee/proposals/{pid}/recuse", {"reason": "x"}),
+             (f"/committee/proposals/{pid}/recusals", {"member": "m1", "reason": "x"}),
+             (f"/committee/proposals/{pid}/decide", {"decision": "approved"}),
+             (f"/committee/proposals/{pid}/fund", {"date": "2025-12-15", "amount_cny": "1"}),
+             (f"/committee/proposals/{pid}/attachments", {}),
+             ("/committee/meetings/new", {"fund_code": "QY", "date": "2025-12-10"}),
+             (f"/committee/meetings/{meeting.id}/attendance", {"present": MEMBERS})]
+    for url, form in posts:
+        assert client.post(url, data=form).status_code == 403, url
+    assert fresh(book, pid).status == "draft"
+    # a committee member proposes nothing, a manager votes on nothing, an admin does not vote
+    as_user(client, "m1")
+    assert client.post("/committee/proposals/new", data=DEAL).status_code == 403
+    as_user(client, "mgr")
+    assert client.post(f"/committee/proposals/{pid}/vote", data={"choice": "approve"}).status_code == 403
+    assert client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"}).status_code == 403
+    as_user(client, "chair")
+    assert client.post(f"/committee/proposals/{pid}/vote", data={"choice": "approve"}).status_code == 403
+
+
+def test_the_form_keeps_what_was_typed_and_shows_errors_beside_fields(client, book):
+    as_user(client, "mgr")
+    bad = {**DEAL, "amount_cny": "abc", "target_code": "NOPE", "post_money_cny": "1", "ownership_pct": "120"}
+    response = client.post("/committee/proposals/new", data=bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-field="amount_cny"' in page and 'data-field="target_code"' in page
+    assert 'data-field="post_money_cny"' in page and 'data-field="ownership_pct"' in page
+    assert 'value="abc"' in page and "新材料国产替代" in page
+    assert book.execute(select(Proposal)).first() is None
+
+
+def credit_code(body: str = "91330206MA2CCCCC0") -> str:
+    return body + credit_code_check_char(body)
+
+
+def test_a_new_company_is_verified_and_created_on_approval(client, book):
+    new = {**DEAL, "target_code": "C9", "new_target": "y", "target_name": "甬芯半导体有限公司",
+           "target_credit_code": "91330206MA2CCCCC0X", "target_sector": "digital",
+           "target_region_code": "330206", "target_founded": "2023-04-01"}
+    as_user(client, "mgr")
+    page = client.post("/committee/proposals/new", data=new).get_data(as_text=True)
+    assert 'data-field="target_credit_code"' in page
+    pid = proposal_id_from(client.post("/committee/proposals/new",
+                                       data={**new, "target_credit_code": credit_code()}))
+    assert fresh(book, pid).new_target["credit_code"] == credit_code() and book.get(Company, "C9") is None
+    # the review runs on the book with the new company in it
+    effect = uc.review(book, fresh(book, pid))
+    assert "digital" in {r["sector"] for r in effect["sectors"]}
+    to_meeting(client, book, pid, MEMBERS[:5])
+    for member in MEMBERS[:5]:
+        vote(client, member, pid, "approve")
+    as_user(client, "chair")
+    client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
+    company = book.get(Company, "C9")
+    assert company is not None and company.credit_code == credit_code() and company.region_code == "330206"
+    assert book.get(Investment, fresh(book, pid).investment_id).company_code == "C9"
+
+
+def test_the_review_highlights_the_checks_the_deal_would_newly_fail(client, book):
+    pid = propose(client, ownership_pct="40", instrument="debt")
+    effect = uc.review(book, fresh(book, pid))
+    new = {c["rule"] for c in effect["new_failures"]}
+    assert {"ownership_cap", "prohibited_instrument"} <= new
+    assert effect["effect"]["ownership"]["after"]["status"] == "fail"
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert 'id="new-failures"' in page and 'class="new-failure"' in page
+    # by default only the checks the deal changes or that do not pass; all on request
+    shown = page.count("<tr class=")
+    assert 0 < shown < len(effect["checks"])
+    assert client.get(f"/committee/proposals/{pid}?checks=all").get_data(as_text=True).count("<tr class=") \
+        == len(effect["checks"])
+    # a sub-fund proposal shows its share of the sub-fund and its local reinvestment
+    sub = propose(client, mode="sub_fund", target_code="SF1", amount_cny="100000000", ownership_pct="",
+                  first_call_cny="50000000")
+    effect = uc.review(book, fresh(book, sub))
+    share = effect["effect"]["sub_fund_share"]["after"]
+    assert share["value"] == pytest.approx(0.05)  # 1 亿 / 20 亿 (sub_funds.csv)
+    assert [r["code"] for r in effect["reinvestment"]] == ["SF1"]
+    assert effect["reinvestment"][0]["after"]["paid_in"] - effect["reinvestment"][0]["before"]["paid_in"] \
+        == Decimal("50000000.00")
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_due_diligence_files_are_stored_safely(client, book, app):
+    import io
+
+    pid = propose(client)
+    response = client.post(f"/committee/proposals/{pid}/attachments",
+                           data={"file": (io.BytesIO(PDF), "../../etc/尽调报告.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    record = book.execute(select(ProposalAttachment)).scalar_one()
+    assert record.original_name == "尽调报告.pdf" and record.kind == "pdf"
+    assert record.stored_name != record.original_name and len(record.stored_name) == 36
+    stored = Path(app.config["UPLOAD_FOLDER"]) / record.stored_name
+    assert stored.read_bytes() == PDF
+    download = client.get(f"/committee/attachments/{record.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert "attachment" in download.headers["Content-Disposition"]
+    # the extension and the content must agree; only the listed types; size limited
+    for name, data, message in [("report.pdf", PNG, "不符"), ("tool.exe", b"MZ\x90\x00", "只接受"),
+                                ("photo.png", PNG * 1000, "上限")]:
+        with pytest.raises(FieldErrors, match=message):
+            uc.add_attachment(book, pid, name, data, folder=app.config["UPLOAD_FOLDER"], username="mgr",
+                              max_bytes=10_000)
+    page = client.post(f"/committee/proposals/{pid}/attachments",
+                       data={"file": (io.BytesIO(b"not a pdf"), "x.pdf")}, content_type="multipart/form-data",
+                       follow_redirects=True).get_data(as_text=True)
+    assert "不符" in page
+    assert len(book.execute(select(ProposalAttachment)).all()) == 1
+    # downloading needs a login
+    client.post("/logout")
+    response = client.get(f"/committee/attachments/{record.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_draft_is_edited_by_its_proposer_only_and_frozen_once_submitted(client, book, db):
+    pid = propose(client)
+    page = client.get(f"/committee/proposals/{pid}/edit").get_data(as_text=True)
+    assert 'value="30000000.00"' in page and 'value="22"' in page  # base IRR shown back in %
+    response = client.post(f"/committee/proposals/{pid}/edit", data={**DEAL, "amount_cny": "25000000"})
+    assert response.status_code == 302 and fresh(book, pid).amount_cny == Decimal("25000000.00")
+    make_user(db, "mgr2", "manager")
+    as_user(client, "mgr2")
+    assert client.post(f"/committee/proposals/{pid}/submit").status_code == 403
+    assert client.post(f"/committee/proposals/{pid}/withdraw").status_code == 403
+    with pytest.raises(FieldErrors, match="只有提案人"):
+        uc.update_proposal(book, pid, DEAL, username="mgr2")
+    uc.submit_proposal(book, pid, username="mgr")
+    with pytest.raises(FieldErrors, match="不能修改"):
+        uc.update_proposal(book, pid, DEAL, username="mgr")
+    updates = book.execute(select(AuditEntry).where(AuditEntry.entity == "proposals",
+                                                    AuditEntry.action == "update")).scalars().all()
+    assert len(updates) == 1 and updates[0].before["amount_cny"] == "30000000.00"
+    assert updates[0].after["amount_cny"] == "25000000.00" and updates[0].username == "mgr"
+
+
+def test_a_co_investment_shows_its_lead_ratio_and_the_sub_fund_alongside(client, book):
+    pid = propose(client, mode="co_invest", target_code="C1", alongside_code="SF1", lead_name="甬新资本",
+                  lead_amount_cny="20000000", amount_cny="30000000")
+    effect = uc.review(book, fresh(book, pid))
+    lead = effect["effect"]["lead_ratio"]["after"]
+    assert lead["value"] == pytest.approx(1.5) and lead["status"] == "fail"  # 3000 万 / 2000 万 > 1.0
+    assert "coinvest_lead_ratio" in {c["rule"] for c in effect["new_failures"]}
+    assert "SF1" in [r["code"] for r in effect["reinvestment"]]
+    as_user(client, "mgr")
+    page = client.post("/committee/proposals/new", data={**DEAL, "mode": "co_invest", "target_code": "C1"})
+    assert 'data-field="alongside_code"' in page.get_data(as_text=True)
+    assert 'data-field="lead_amount_cny"' in page.get_data(as_text=True)

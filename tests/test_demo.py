@@ -1,0 +1,86 @@
+"""flask demo: a deterministic demo book for both funds, imported like a user's book, and demo
+users of every role."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pyxirr
+from sqlalchemy import func, select
+
+from models import Company, Fund, Investment, User, Valuation
+from portfolio.codes import credit_code_is_valid
+from portfolio.data import load_book
+from portfolio.demo import demo_book, demo_index_levels
+from tests.conftest import login
+
+
+def _passwords(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^\s+(\S+)\s+(?:admin|manager|committee|viewer)\s+(\S+)$", output, re.M))
+
+
+def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "demo.xlsx")])
+    assert result.exit_code == 0, result.output
+    passwords = _passwords(result.output)
+    roles = dict(db.session.execute(select(User.username, User.role)).all())
+    assert set(passwords) == set(roles)
+    assert sorted(roles.values()).count("committee") == 7 and roles["admin"] == "admin"
+    assert {"manager1", "manager2", "viewer"} <= set(roles)
+    assert login(client, "committee3", passwords["committee3"]).status_code == 302
+
+    funds = {f.code: f for f in db.session.execute(select(Fund)).scalars()}
+    assert funds["QY"].kind == "innovation_fund" and funds["TS"].kind == "angel_guidance"
+    assert funds["QY-CL"].parent_code == "QY"
+    companies = db.session.execute(select(Company)).scalars().all()
+    assert all(credit_code_is_valid(c.credit_code) for c in companies)
+    local = sum(c.region_code.startswith("3302") for c in companies)
+    assert local > len(companies) / 2 and local < len(companies)
+    modes = db.session.execute(select(Investment.mode, func.count()).group_by(Investment.mode)).all()
+    modes = dict(modes)
+    assert modes["direct"] + modes["co_invest"] >= 50 and modes["sub_fund"] >= 20
+    methods = {m for (m,) in db.session.execute(select(Valuation.method).distinct())}
+    assert {"exited", "write_off", "gp_nav"} <= methods
+    assert db.session.scalar(select(func.max(Valuation.as_of))) == dt.date(2025, 12, 31)
+    angel = db.session.execute(select(Investment).where(Investment.fund_code == "TS",
+                                                        Investment.mode == "direct")).scalars().all()
+    assert angel and all(i.headcount is not None and i.total_assets_cny is not None for i in angel)
+
+    # a non-trivial report: positive IRR for the whole book, and some holdings under cost
+    book = load_book(db.session)
+    flows = book.flows
+    signed = flows["amount_fen"].where(flows["type"] == "distribution", -flows["amount_fen"])
+    latest = book.valuations.sort_values("as_of").groupby("investment_id").last()
+    nav = int(latest["fair_value_fen"].sum())
+    irr = pyxirr.xirr(list(flows["date"]) + [dt.date(2025, 12, 31)], [int(v) for v in signed] + [nav])
+    assert irr > 0
+    paid = flows[flows["type"] == "contribution"].groupby("investment_id")["amount_fen"].sum()
+    losers = (latest["fair_value_fen"] < paid.reindex(latest.index)).sum()
+    assert losers >= 5
+
+
+def test_demo_again_resets_passwords_and_changes_nothing(runner, db, tmp_path):
+    first = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    hashes = dict(db.session.execute(select(User.username, User.password_hash)).all())
+    second = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert second.exit_code == 0, second.output
+    assert re.search(r"valuations\s+0\s+\d+\s+0", second.output)
+    db.session.expire_all()
+    after = dict(db.session.execute(select(User.username, User.password_hash)).all())
+    assert set(after) == set(hashes) and all(after[u] != hashes[u] for u in hashes)
+    assert _passwords(first.output) != _passwords(second.output)
+
+
+def test_demo_book_is_deterministic():
+    assert demo_book() == demo_book()
+    sizes = {sheet: len(rows) for sheet, rows in demo_book().items()}
+    assert sizes["sub_funds"] == 20 and sizes["funds"] == 3
+
+
+def test_demo_index_levels():
+    daily = demo_index_levels()
+    assert daily[0][0] == dt.date(2018, 1, 2) and daily[-1][0] <= dt.date(2026, 12, 31)
+    assert all(d.weekday() < 5 for d, _ in daily) and all(v > 0 for _, v in daily)
+    quarterly = demo_index_levels(daily=False)
+    assert [d for d, _ in quarterly[:2]] == [dt.date(2018, 3, 31), dt.date(2018, 6, 30)]
+    assert len(quarterly) == 36 and demo_index_levels() == daily

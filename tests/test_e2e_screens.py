@@ -1,0 +1,127 @@
+"""End-to-end: the fund managers' screens in a real browser (headless Chromium), on the
+example book of the spec. Screenshots go to tests/artifacts/."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from models import AuditEntry, Investment, Valuation
+from portfolio import dashboard
+from portfolio.importing import import_book
+from tests.browser import browser, live_server, log_in, logged_in_page, new_page, screenshot  # noqa: F401
+from tests.conftest import EXAMPLE_BOOK
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def book(db):
+    dashboard.clear()
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+
+
+def test_log_in_and_read_the_dashboard(book, logged_in_page, live_server):
+    page = logged_in_page("manager")
+    page.goto(live_server + "/?as_of=2025-12-31")
+    assert page.locator('tr[data-fund="QY"]').count() == 1
+    screenshot(page, "screens-home")
+    page.click('tr[data-fund="QY"] a >> nth=0')
+    page.wait_for_selector("#compliance")
+    assert "穿透" in page.inner_text("#lookthrough h2")
+    assert page.locator("svg.chart").count() >= 3
+    first_check = page.locator("#compliance tbody tr").first.get_attribute("data-status")
+    assert first_check in ("fail", "warn")  # failures (then warnings) come first
+    screenshot(page, "screens-dashboard")
+
+
+def test_log_a_direct_investment(db, book, logged_in_page, live_server):
+    page = logged_in_page("manager")
+    page.goto(live_server + "/book/investments/new")
+    page.fill("#id", "QY-D7")
+    page.select_option("#fund_code", "QY")
+    page.select_option("#mode", "direct")
+    page.fill("#target_code", "C3")
+    page.fill("#date", "2025-10-20")
+    page.fill("#commitment_cny", "abc")  # a typing slip: shown beside the field, the rest kept
+    page.fill("#round", "A轮")
+    page.click("#investment-form button[type=submit]")
+    page.wait_for_selector('.error[data-field="commitment_cny"]')
+    assert page.input_value("#round") == "A轮" and page.input_value("#target_code") == "C3"
+    screenshot(page, "screens-investment-form-error")
+    page.fill("#commitment_cny", "8000000")
+    page.fill("#ownership_pct", "5")
+    page.click("#investment-form button[type=submit]")
+    page.wait_for_url("**/investments/QY-D7")
+    assert "QY-D7" in page.inner_text("h1")
+    db.session.expire_all()
+    investment = db.session.get(Investment, "QY-D7")
+    assert investment.company_code == "C3" and investment.mode == "direct"
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D7")).scalar_one()
+    assert entry.username == "manager_e2e"
+
+
+def test_record_and_approve_a_valuation_by_two_people(db, book, logged_in_page, live_server):
+    maker = logged_in_page("manager", "maker")
+    maker.goto(live_server + "/investments/QY-CO1")
+    maker.click("text=记录估值")
+    maker.fill("#as_of", "2025-12-31")
+    maker.fill("#fair_value_cny", "45000000")
+    maker.select_option("#method", "last_round")
+    maker.click("#record-form button[type=submit]")
+    maker.wait_for_url("**/investments/QY-CO1")
+    assert "草稿，待审批" in maker.inner_text("#valuations")
+    assert maker.locator("#valuations button.approve").count() == 0  # not by the maker
+    valuation = db.session.execute(select(Valuation).where(Valuation.entered_by == "maker")).scalar_one()
+
+    checker = logged_in_page("admin", "checker")
+    checker.goto(live_server + "/book/valuations/pending")
+    checker.click(f'tr[data-valuation="{valuation.id}"] button.approve')
+    checker.wait_for_selector(".flash")
+    checker.goto(live_server + "/investments/QY-CO1")
+    row = checker.inner_text(f'tr[data-valuation="{valuation.id}"]')
+    assert "已审批" in row and "checker" in row
+    screenshot(checker, "screens-valuation-approved")
+    db.session.expire_all()
+    assert db.session.get(Valuation, valuation.id).approved_by == "checker"
+    checker.goto(live_server + f"/history/valuations/{valuation.id}")
+    assert checker.locator("#audit tr[data-entry]").count() == 2  # create, approve: who and when
+    assert "checker" in checker.inner_text("#audit tr[data-entry] >> nth=0")
+    screenshot(checker, "screens-history")
+
+
+def test_upload_a_bad_book_and_read_its_errors(db, book, logged_in_page, live_server, tmp_path):
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in {"funds": [["code", "name", "kind", "size_cny", "vintage_year"],
+                                 ["NB9", "测试基金", "rocket", "100", "2024"]],
+                       "companies": [["code", "name", "credit_code", "sector", "region_code"],
+                                     ["C9", "坏代码企业", "913302067JH4BXKF5Z", "digital", "330206"]],
+                       "investments": [["id", "fund_code", "mode", "target_code", "date", "commitment_cny"]]}.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    path = tmp_path / "bad-book.xlsx"
+    workbook.save(path)
+    page = logged_in_page("manager")
+    before = db.session.execute(select(AuditEntry.id).order_by(AuditEntry.id.desc())).first()
+    page.goto(live_server + "/book/upload")
+    page.set_input_files("#book", str(path))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#import-errors")
+    errors = page.inner_text("#import-errors")
+    assert "未写入任何数据" in errors and "kind" in errors and "credit_code" in errors
+    screenshot(page, "screens-upload-errors")
+    assert db.session.execute(select(AuditEntry.id).order_by(AuditEntry.id.desc())).first() == before
+
+
+def test_switch_to_english(book, logged_in_page, live_server):
+    page = logged_in_page("viewer")
+    page.goto(live_server + "/funds/QY?as_of=2025-12-31")
+    page.click("#lang-en")
+    page.wait_for_selector("#lang-zh")
+    assert "Compliance" in page.inner_text("#compliance h2")
+    assert "look-through" in page.inner_text("#lookthrough h2").lower()
+    screenshot(page, "screens-dashboard-en")

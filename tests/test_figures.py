@@ -1,0 +1,245 @@
+"""The figures engine on the worked example (expected.json) and on reference values from
+outside the product; pure: BookData built from CSVs, no database."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from portfolio import figures as fg
+from portfolio.report import compute_report, to_json
+from tests.conftest import EXAMPLE_BOOK
+from tests.factories import book_from_csv
+
+EXPECTED = json.loads((EXAMPLE_BOOK.parent / "expected.json").read_text(encoding="utf-8"))
+RATIOS = ("tvpi", "dpi", "rvpi", "nav_share")
+
+
+def assert_figures(actual: dict, expected: dict, where: str = "") -> None:
+    """metrics.md tolerances: amounts ±0.01 yuan, ratios 1e-7 relative, IRR 1e-6."""
+    assert set(expected) <= set(actual), (where, set(expected) - set(actual))
+    for key, want in expected.items():
+        got = actual[key]
+        if want is None or isinstance(want, str):
+            assert got == want, (where, key, got, want)
+        elif key == "irr":
+            assert got is not None and abs(got - want) <= 1e-6, (where, key, got, want)
+        elif key in RATIOS:
+            assert got is not None and math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-12), (where, key, got, want)
+        else:
+            assert abs(got - want) <= 0.01, (where, key, got, want)
+
+
+def assert_report_matches(report: dict, expected: dict) -> None:
+    assert report["fund"] == expected["fund"] and report["as_of"] == expected["as_of"]
+    assert report["currency"] == "CNY"
+    assert_figures(report["summary"], expected["summary"], "summary")
+    for part in ("by_mode", "by_sector", "lookthrough_by_sector"):
+        assert list(report[part]) == list(expected[part]) or set(report[part]) == set(expected[part]), part
+        assert set(report[part]) == set(expected[part]), part
+        for key, want in expected[part].items():
+            assert_figures(report[part][key], want, f"{part}.{key}")
+    assert list(report["by_sector"]) == sorted(report["by_sector"])
+    assert [i["id"] for i in report["investments"]] == [i["id"] for i in expected["investments"]]
+    for got, want in zip(report["investments"], expected["investments"]):
+        assert_figures(got, want, got["id"])
+
+
+@pytest.fixture(scope="module")
+def book():
+    return book_from_csv(EXAMPLE_BOOK)
+
+
+@pytest.mark.parametrize("as_of", sorted(EXPECTED))
+def test_example_book_gives_expected_json(book, as_of):
+    report = to_json(compute_report(book, "QY", dt.date.fromisoformat(as_of)))
+    assert_report_matches(report, EXPECTED[as_of])
+    # compliance (rules.md) comes from portfolio.rules: statuses and values as expected
+    got = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in report["compliance"]]
+    want = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in EXPECTED[as_of]["compliance"]]
+    assert got == want
+
+
+def test_amounts_are_exact_decimals_and_roll_forward(book):
+    report = compute_report(book, "QY", dt.date(2025, 12, 31))
+    sf1 = report["investments"][0]
+    # README: 310,000,000 (GP report 2025-09-30) + the 100,000,000 call of 2025-11-15
+    assert sf1["nav"] == Decimal("410000000.00") and sf1["nav"].as_tuple().exponent == -2
+    assert sf1["valuation_as_of"] == dt.date(2025, 9, 30) and sf1["valuation_method"] == "gp_nav"
+    assert report["summary"]["paid_in"] == Decimal("530000000.00")
+    d1 = report["investments"][1]
+    assert d1["moic"] == d1["tvpi"] == 1.65 and d1["region"] == "local"
+    assert report["investments"][2]["region"] == "outside"  # C2 is in Shanghai (310115)
+    assert report["sub_funds"][0]["reinvestment_multiple"] == 0.75
+    assert report["sub_funds"][0]["local_reinvestment_cost"] == Decimal("300000000.00")
+
+
+def test_extra_views_of_the_example(book):
+    report = compute_report(book, "QY", dt.date(2025, 12, 31))
+    assert set(report["by_region"]) == {"local", "outside"}
+    assert report["by_region"]["outside"]["nav"] == Decimal("24000000.00")
+    assert set(report["by_vintage"]) == {2023, 2024}
+    conc = report["concentration"]
+    # navs 410m, 160m, 24m of 594m
+    assert conc["largest_share"] == pytest.approx(410 / 594, rel=1e-12)
+    assert conc["top10_share"] == pytest.approx(1.0)
+    assert conc["hhi"] == pytest.approx((410 / 594) ** 2 + (160 / 594) ** 2 + (24 / 594) ** 2, rel=1e-12)
+    assert [t["code"] for t in conc["top"]] == ["SF1", "C1", "C2"]
+    json.dumps(to_json(report), ensure_ascii=False)  # every value serialisable
+
+
+def test_unknown_fund_is_a_clear_error(book):
+    with pytest.raises(fg.UnknownFund, match="NOPE"):
+        compute_report(book, "NOPE", dt.date(2025, 12, 31))
+
+
+# ---------------------------------------------------------------- reference values
+def d(text: str) -> np.datetime64:
+    return np.datetime64(text, "D")
+
+
+def test_xirr_excel_documentation_example():
+    # Microsoft support, "XIRR function" (Excel), example: result 0.373362535 (37.34 %)
+    dates = [d("2008-01-01"), d("2008-03-01"), d("2008-10-30"), d("2009-02-15"), d("2009-04-01")]
+    amounts = [-10000, 2750, 4250, 3250, 2750]
+    assert fg.xirr(dates, amounts) == pytest.approx(0.373362535, abs=1e-8)  # Excel shows 9 digits
+
+
+def test_xirr_unsorted_and_same_day_flows():
+    # the Excel example shuffled, with one flow split in two on the same day: same rate
+    dates = [d("2009-04-01"), d("2008-10-30"), d("2008-01-01"), d("2009-02-15"), d("2008-03-01"), d("2008-03-01")]
+    amounts = [2750, 4250, -10000, 3250, 2000, 750]
+    assert fg.xirr(dates, amounts) == pytest.approx(0.373362535, abs=1e-8)  # Excel shows 9 digits
+
+
+def test_xirr_openoffice_libreoffice_example():
+    # Apache OpenOffice wiki, "Calc: XIRR function" (the LibreOffice help has the same case):
+    # -2750, 1000, 2000 on 2008-02-05, 2008-07-05, 2009-01-05 → "approximately 0.124, or 12.4%"
+    dates = [d("2008-02-05"), d("2008-07-05"), d("2009-01-05")]
+    assert fg.xirr(dates, [-2750, 1000, 2000]) == pytest.approx(0.124, abs=5e-4)
+
+
+def test_xirr_pyxirr_readme_example_by_its_definition():
+    # pyxirr README: xirr(["2020-01-01", "2021-01-01"], [-1000, 1200]); 2020 has 366 days, so by the
+    # actual/365 definition the rate solves 1200 / (1 + r)^(366/365) = 1000: r = 1.2^(365/366) − 1
+    dates = [d("2020-01-01"), d("2021-01-01")]
+    assert fg.xirr(dates, [-1000, 1200]) == pytest.approx(1.2 ** (365 / 366) - 1, rel=1e-10)
+
+
+def test_xirr_no_sign_change_and_extremes():
+    two = [d("2020-01-01"), d("2021-01-01")]
+    assert fg.xirr(two, [-100, 0]) is None            # total write-off: no rate exists
+    assert fg.xirr(two, [-100, -5]) is None
+    assert fg.xirr(two[:1], [-100]) is None
+    # near −100 %: (0.5/100)^(365/366) − 1 (2020 is a leap year)
+    assert fg.xirr(two, [-100, 0.5]) == pytest.approx((0.005) ** (365 / 366) - 1, rel=1e-9)
+    # far above 1,000 %: ×20 in a year
+    assert fg.xirr(two, [-100, 2000]) == pytest.approx(20 ** (365 / 366) - 1, rel=1e-9)
+
+
+def test_numpy_financial_documented_values():
+    import numpy_financial as npf
+
+    # numpy-financial docs, irr: [-100, 39, 59, 55, 20] → 0.28095
+    assert npf.irr([-100, 39, 59, 55, 20]) == pytest.approx(0.28095, abs=1e-5)
+    # Microsoft support, "MIRR function" (Excel) example, finance rate 10 %, reinvestment 12 %:
+    # five years → "13%", three years → "-5%" (Excel shows them rounded to whole percent)
+    values = [-120000, 39000, 30000, 21000, 37000, 46000]
+    assert round(npf.mirr(values, 0.10, 0.12), 2) == 0.13
+    assert round(npf.mirr(values[:4], 0.10, 0.12), 2) == -0.05
+    # same example, reinvestment at 14 % → "13%"
+    assert round(npf.mirr(values, 0.10, 0.14), 2) == 0.13
+
+
+# ---------------------------------------------------------------- as-of dates and cases
+def test_as_of_before_any_investment_gives_empty_report(book):
+    report = compute_report(book, "QY", dt.date(2022, 12, 31))
+    assert report["investments"] == [] and report["by_mode"] == {} and report["by_sector"] == {}
+    s = report["summary"]
+    assert s["paid_in"] == Decimal("0.00") and s["tvpi"] is None and s["irr"] is None
+    assert report["lookthrough_by_sector"] == {} and report["concentration"]["hhi"] is None
+
+
+def test_as_of_between_flows_and_on_a_valuation_date(book):
+    # 2024-12-31: valuations dated that day hold every flow up to it (flows on V.as_of are inside V)
+    report = compute_report(book, "QY", dt.date(2024, 12, 31))
+    navs = {i["id"]: i["nav"] for i in report["investments"]}
+    assert navs == {"QY-SF1": Decimal("320000000.00"), "QY-D1": Decimal("130000000.00"),
+                    "QY-CO1": Decimal("30000000.00")}  # QY-CO1: no valuation yet, at cost
+    # 2024-06-30: between flows, QY-SF1 has no valuation yet: paid_in − distributed
+    mid = compute_report(book, "QY", dt.date(2024, 6, 30))
+    assert mid["investments"][0]["nav"] == Decimal("300000000.00")
+    assert mid["lookthrough_by_sector"]["materials"]["nav"] == Decimal("300000000.00")  # no report yet
+
+
+def _one_company_book(flows, valuations, fund_rows=None, investments=None):
+    from tests.factories import book_from_csv as _unused  # noqa: F401  (same dtypes as the CSV helper)
+
+    funds = pd.DataFrame(fund_rows or [{"code": "F", "name": "F", "name_en": None, "kind": "innovation_fund",
+                                        "parent_code": None, "size_fen": 10**12, "vintage_year": 2020,
+                                        "settings": {}}])
+    companies = pd.DataFrame([{"code": "C", "name": "C", "credit_code": "x", "sector": "robotics",
+                               "region_code": "330206", "founded": pd.NaT}])
+    inv = pd.DataFrame(investments or [{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                        "alongside_code": None, "date": pd.Timestamp("2020-01-01"),
+                                        "commitment_fen": 10_000_000}])
+    flows = pd.DataFrame(flows, columns=["investment_id", "date", "type", "amount_fen"])
+    flows["date"] = pd.to_datetime(flows["date"]).astype("datetime64[ns]")
+    flows["amount_fen"] = flows["amount_fen"].astype("int64")
+    vals = pd.DataFrame(valuations, columns=["investment_id", "as_of", "fair_value_fen", "method"])
+    vals["as_of"] = pd.to_datetime(vals["as_of"]).astype("datetime64[ns]")
+    vals["fair_value_fen"] = vals["fair_value_fen"].astype("int64")
+    inv["date"] = pd.to_datetime(inv["date"]).astype("datetime64[ns]")
+    for col in ("round", "ownership_pct", "instrument", "stage"):
+        inv[col] = None
+    holdings = pd.DataFrame({"sub_fund_code": pd.Series(dtype=object), "as_of": pd.Series(dtype="datetime64[ns]"),
+                             "company_code": pd.Series(dtype=object), "cost_fen": pd.Series(dtype="int64"),
+                             "fair_value_fen": pd.Series(dtype="int64")})
+    sub_funds = pd.DataFrame(columns=["code", "name", "manager", "size_fen", "vintage_year", "sector",
+                                      "region_code", "term_years"])
+    from portfolio.data import BookData
+
+    return BookData(funds=funds, sub_funds=sub_funds, companies=companies, investments=inv, flows=flows,
+                    valuations=vals, holdings=holdings)
+
+
+def test_write_off_has_no_irr_and_zero_nav():
+    book = _one_company_book([("I1", "2020-01-01", "contribution", 10_000_000)],
+                             [("I1", "2021-06-30", 0, "write_off")])
+    figures = fg.group_figures(book, ["I1"], dt.date(2021, 12, 31))
+    assert figures["nav"] == Decimal("0.00") and figures["tvpi"] == 0.0
+    assert figures["irr"] is None  # no sign change: no rate, never a made-up number
+
+
+def test_after_exit_later_flows_still_roll_forward_and_nav_floors_at_zero():
+    book = _one_company_book([("I1", "2020-01-01", "contribution", 10_000_000),
+                              ("I1", "2022-03-01", "distribution", 30_000_000)],
+                             [("I1", "2021-12-31", 25_000_000, "exited")])
+    f = fg.group_figures(book, ["I1"], dt.date(2022, 12, 31))
+    assert f["nav"] == Decimal("0.00")  # 250,000 − 300,000 floored at 0
+    assert f["distributed"] == Decimal("300000.00") and f["dpi"] == 3.0
+    assert f["irr"] == pytest.approx(3 ** (365 / 790) - 1, rel=1e-9)  # 2020-01-01 → 2022-03-01: 790 days
+
+
+def test_parent_fund_rolls_up_descendants():
+    funds = [{"code": code, "name": code, "name_en": None, "kind": "innovation_fund", "parent_code": parent,
+              "size_fen": 10**12, "vintage_year": 2020, "settings": {}}
+             for code, parent in (("P", None), ("K", "P"), ("G", "K"))]
+    investments = [{"id": f"I{n}", "fund_code": code, "mode": "direct", "target_code": "C", "alongside_code": None,
+                    "date": pd.Timestamp("2020-01-01"), "commitment_fen": 1_000_000 * n}
+                   for n, code in ((1, "P"), (2, "K"), (3, "G"))]
+    flows = [(f"I{n}", "2020-01-01", "contribution", 1_000_000 * n) for n in (1, 2, 3)]
+    book = _one_company_book(flows, [], funds, investments)
+    parent = compute_report(book, "P", dt.date(2021, 1, 1))
+    child = compute_report(book, "K", dt.date(2021, 1, 1))
+    assert [i["id"] for i in parent["investments"]] == ["I1", "I2", "I3"]
+    assert [i["id"] for i in child["investments"]] == ["I2", "I3"]
+    assert parent["summary"]["paid_in"] == Decimal("60000.00")
+    assert child["summary"]["commitment"] == Decimal("50000.00")
+    # one company held by three funds: one line in the concentration
+    assert parent["concentration"]["largest_share"] == 1.0 and len(parent["concentration"]["top"]) == 1

@@ -1,0 +1,236 @@
+"""Fund settings: the use case (validation, overrides stored exactly, audited, one commit)
+and the admin screen (every setting with its default, errors beside the fields, 403 for others)."""
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, select
+
+from models import AuditEntry, Fund
+from portfolio.errors import FieldErrors
+from portfolio.fund_settings import SPECS, update_fund_settings
+from portfolio.settings import DEFAULTS, defaults_for
+
+URL = "/funds/QY/settings"
+
+
+@pytest.fixture
+def fund(db):
+    f = Fund(code="QY", name="宁波千亿科技创新基金", kind="innovation_fund", size_cny=Decimal("100000000000"),
+             vintage_year=2023, settings={})
+    db.session.add(f)
+    db.session.add(Fund(code="TS", name="宁波天使投资引导基金", kind="angel_guidance",
+                        size_cny=Decimal("1000000000"), vintage_year=2023, settings={}))
+    db.session.commit()
+    return f
+
+
+def _settings(db, code="QY"):
+    db.session.expire_all()
+    return db.session.get(Fund, code).settings
+
+
+def _audits(db):
+    return db.session.execute(select(AuditEntry).where(AuditEntry.entity == "funds.settings")).scalars().all()
+
+
+def test_every_setting_has_a_spec():
+    for kind in DEFAULTS:
+        assert set(defaults_for(kind)) <= set(SPECS)
+
+
+def test_update_stores_overrides_exactly_audits_and_commits_once(db, fund):
+    commits = []
+    event.listen(db.session(), "after_commit", lambda s: commits.append(1))
+    result = update_fund_settings(db.session, "QY", {"subfund_share_cap": "0.35", "home_region_prefix": "3302",
+                                                     "angel_headcount": "200", "mirr_finance_rate": "0.06",
+                                                     "prohibited_instruments": ["guarantee", "debt", "convertible"]},
+                                  username="admin1")
+    assert len(commits) == 1
+    # equal to the default (home_region_prefix) is not stored; Decimals as strings
+    assert _settings(db) == {"subfund_share_cap": "0.35", "angel_headcount": 200, "mirr_finance_rate": 0.06,
+                             "prohibited_instruments": ["convertible", "debt", "guarantee"]}
+    assert result["subfund_share_cap"] == Decimal("0.35") and result["angel_headcount"] == 200
+    [entry] = _audits(db)
+    assert (entry.username, entry.entity_key, entry.before) == ("admin1", "QY", {})
+    assert entry.after == _settings(db)
+
+
+def test_blank_goes_back_to_default_and_no_change_writes_nothing(db, fund):
+    update_fund_settings(db.session, "QY", {"ownership_cap": "0.25"}, username="admin1")
+    update_fund_settings(db.session, "QY", {"ownership_cap": "0.25"}, username="admin1")   # no change
+    assert len(_audits(db)) == 1
+    update_fund_settings(db.session, "QY", {"ownership_cap": ""}, username="admin1")
+    assert _settings(db) == {}
+    entries = _audits(db)
+    assert len(entries) == 2 and entries[-1].before == {"ownership_cap": "0.25"} and entries[-1].after == {}
+
+
+def test_defaults_depend_on_the_kind(db, fund):
+    # 0.40 is the angel default: stored for QY, not for TS
+    update_fund_settings(db.session, "QY", {"subfund_share_cap": "0.40"}, username="a")
+    update_fund_settings(db.session, "TS", {"subfund_share_cap": "0.40"}, username="a")
+    assert _settings(db, "QY") == {"subfund_share_cap": "0.40"} and _settings(db, "TS") == {}
+
+
+@pytest.mark.parametrize("key, value", [
+    ("subfund_share_cap", "1.2"), ("ownership_cap", "-0.1"), ("single_company_cap", "abc"),
+    ("single_company_cap", "0"), ("home_region_prefix", "33O2"), ("home_region_prefix", "3"),
+    ("home_region_prefix", "3302011"), ("investment_period_years", "2.5"), ("angel_headcount", "-1"),
+    ("angel_company_size_cny", "1.001"), ("prohibited_instruments", ["debt", "loan"]),
+    ("committee_quorum", "0"), ("mirr_finance_rate", "NaN"), ("no_such_setting", "1"),
+])
+def test_bad_values_are_field_errors_and_change_nothing(db, fund, key, value):
+    with pytest.raises(FieldErrors) as err:
+        update_fund_settings(db.session, "QY", {"ownership_cap": "0.2", key: value}, username="a")
+    assert [f for f, _ in err.value.errors] == [key]
+    assert _settings(db) == {} and _audits(db) == []
+
+
+def test_all_errors_at_once(db, fund):
+    with pytest.raises(FieldErrors) as err:
+        update_fund_settings(db.session, "QY", {"ownership_cap": "2", "home_region_prefix": "x"}, username="a")
+    assert set(err.value.as_dict()) == {"ownership_cap", "home_region_prefix"}
+
+
+def test_unknown_fund(db, fund):
+    with pytest.raises(FieldErrors):
+        update_fund_settings(db.session, "NOPE", {}, username="a")
+
+
+# ---------------------------------------------------------------- the screen
+def test_admin_sees_every_setting_with_its_default(as_role, fund):
+    client = as_role("admin")
+    page = client.get(URL).get_data(as_text=True)
+    for key, default in defaults_for("innovation_fund").items():
+        assert f'name="{key}"' in page, key
+        assert f'data-default-for="{key}"' in page
+    assert "认缴占子基金规模上限" in page and 'value="0.30"' in page and 'value="3302"' in page
+
+
+def test_admin_saves_and_it_is_audited(as_role, db, fund):
+    client = as_role("admin")
+    response = client.post(URL, data={"subfund_share_cap": "0.35", "home_region_prefix": "3302",
+                                      "prohibited_instruments": ["debt", "guarantee"], "angel_headcount": "300"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(URL)
+    assert _settings(db) == {"subfund_share_cap": "0.35"}
+    [entry] = _audits(db)
+    assert entry.username == "admin1"
+    page = client.get(URL).get_data(as_text=True)
+    assert "基金设置已保存" in page and 'value="0.35"' in page
+
+
+def test_bad_input_keeps_what_was_typed_and_shows_errors_beside_the_fields(as_role, db, fund):
+    client = as_role("admin")
+    response = client.post(URL, data={"subfund_share_cap": "1.5", "home_region_prefix": "宁波",
+                                      "ownership_cap": "0.25", "prohibited_instruments": ["debt"]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="1.5"' in page and 'value="宁波"' in page and 'value="0.25"' in page
+    assert re.search(r'data-field="subfund_share_cap">应在 0 到 1 之间', page)
+    assert re.search(r'data-field="home_region_prefix">请输入 2 到 6 位数字', page)
+    assert 'data-field="ownership_cap"' not in page
+    assert _settings(db) == {} and _audits(db) == []
+
+
+@pytest.mark.parametrize("role", ["manager", "committee", "viewer"])
+def test_others_get_403(as_role, db, fund, role):
+    client = as_role(role)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, data={"subfund_share_cap": "0.9"}).status_code == 403
+    assert _settings(db) == {}
+
+
+def test_unknown_fund_is_404(as_role, fund):
+    assert as_role("admin").get("/funds/NOPE/settings").status_code == 404
+
+
+def test_login_needed(client, fund):
+    assert client.get(URL).status_code == 302
+
+
+def test_csrf_is_required(app, as_role, db, fund):
+    client = as_role("admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(URL, data={"subfund_share_cap": "0.35"})
+        assert response.status_code in (200, 400)
+        assert _settings(db) == {}
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+# ---------------------------------------------------------------- in a real browser
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, screenshot  # noqa: E402,F401
+from tests.conftest import make_user  # noqa: E402
+
+
+def _in_own_thread(scenario):
+    """Run a Playwright scenario in a thread of its own: the sync API allows one Playwright per
+    thread, and the session-wide `browser` fixture of another module may already hold this one."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            scenario()
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the browser scenario did not finish"
+    if failure:
+        raise failure[0]
+
+
+@pytest.mark.browser
+def test_settings_screen_in_a_browser(live_server, db, fund):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    make_user(db, "admin_e2e", "admin")
+
+    def scenario():
+        with sync_api.sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+            page.set_default_timeout(15_000)
+            log_in(page, live_server, "admin_e2e")
+            page.goto(live_server + URL)
+            assert page.input_value("#subfund_share_cap") == "0.30"
+            # a wrong value: the error beside the field, what was typed kept
+            page.fill("#subfund_share_cap", "1.7")
+            page.fill("#ownership_cap", "0.25")
+            page.click("#fund-settings button[type=submit]")
+            error = page.locator('.error[data-field="subfund_share_cap"]').inner_text()
+            assert error.startswith("应在 0 到 1 之间"), error
+            assert page.input_value("#subfund_share_cap") == "1.7" and page.input_value("#ownership_cap") == "0.25"
+            screenshot(page, "fund_settings_error")
+            # corrected: saved and shown
+            page.fill("#subfund_share_cap", "0.35")
+            page.uncheck("input[name=prohibited_instruments][value=guarantee]")
+            page.click("#fund-settings button[type=submit]")
+            assert "基金设置已保存" in page.inner_text(".flash")
+            assert page.input_value("#subfund_share_cap") == "0.35"
+            screenshot(page, "fund_settings_saved")
+            chromium.close()
+
+    _in_own_thread(scenario)
+    assert _settings(db) == {"subfund_share_cap": "0.35", "ownership_cap": "0.25",
+                             "prohibited_instruments": ["debt"]}
+    # one audited change, from nothing: the rejected submission stored nothing
+    [entry] = _audits(db)
+    assert entry.before == {} and entry.username == "admin_e2e"
+
+
+def test_settings_screen_in_english(as_role, fund):
+    client = as_role("admin")
+    client.get("/lang/en")
+    page = client.get(URL).get_data(as_text=True)
+    assert "Fund settings" in page and "Cap on commitment / sub-fund size" in page and "Default" in page

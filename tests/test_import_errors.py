@@ -1,0 +1,168 @@
+"""A bad book changes nothing and every error is listed with sheet, Excel row, column, value
+(interchange.md, "Rules of an import"). One bad book with every kind of error at once, and one
+test per kind."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from models import AuditEntry, CashFlow, Company, Fund, Investment
+from portfolio.importing import import_book
+from tests.book_files import NO_HEADER, credit_code, example_book, write_csv_book, write_xlsx_book
+
+
+def _append(book, sheet, row):
+    book.setdefault(sheet, []).append(row)
+    return len(book[sheet]) + 1  # the Excel row: header is row 1
+
+
+def _set(book, sheet, index, column, value):
+    book[sheet][index][column] = value
+    return index + 2
+
+
+INV = {"fund_code": "QY", "date": "2024-01-01", "commitment_cny": "1000000"}
+
+# each case: (id, mutate(book) -> (sheet, row, column), words expected in the message)
+CASES = [
+    ("credit_code", lambda b: ("companies", _set(b, "companies", 0, "credit_code", "913302067JH4BXKF5Z"),
+                               "credit_code"), "校验"),
+    ("unknown_sector", lambda b: ("companies", _set(b, "companies", 1, "sector", "biotech"), "sector"), "未知"),
+    ("unknown_kind", lambda b: ("funds", _set(b, "funds", 0, "kind", "hedge_fund"), "kind"), "未知"),
+    ("unknown_mode", lambda b: ("investments", _append(b, "investments", {
+        **INV, "id": "X-MODE", "mode": "loan", "target_code": "C1"}), "mode"), "未知"),
+    ("unknown_type", lambda b: ("cash_flows", _set(b, "cash_flows", 0, "type", "refund"), "type"), "未知"),
+    ("unknown_method", lambda b: ("valuations", _set(b, "valuations", 0, "method", "guess"), "method"), "未知"),
+    ("unknown_instrument", lambda b: ("investments", _set(b, "investments", 1, "instrument", "warrant"),
+                                      "instrument"), "未知"),
+    ("unknown_stage", lambda b: ("investments", _set(b, "investments", 1, "stage", "late"), "stage"), "未知"),
+    ("negative_amount", lambda b: ("cash_flows", _set(b, "cash_flows", 1, "amount_cny", "-5"), "amount_cny"),
+     "负数"),
+    ("non_numeric_amount", lambda b: ("cash_flows", _set(b, "cash_flows", 2, "amount_cny", "12万"),
+                                      "amount_cny"), "数字"),
+    ("three_decimals", lambda b: ("valuations", _set(b, "valuations", 1, "fair_value_cny", "1.234"),
+                                  "fair_value_cny"), "两位小数"),
+    ("size_zero", lambda b: ("sub_funds", _set(b, "sub_funds", 0, "size_cny", "0"), "size_cny"), "大于 0"),
+    ("flow_amount_zero", lambda b: ("cash_flows", _set(b, "cash_flows", 3, "amount_cny", "0.00"),
+                                    "amount_cny"), "大于 0"),
+    ("impossible_date", lambda b: ("companies", _set(b, "companies", 2, "founded", "2025-02-30"), "founded"),
+     "不存在"),
+    ("bad_date_text", lambda b: ("valuations", _set(b, "valuations", 2, "as_of", "31/12/2024"), "as_of"),
+     "YYYY-MM-DD"),
+    ("flow_unknown_investment", lambda b: ("cash_flows", _append(b, "cash_flows", {
+        "investment_id": "NOPE", "date": "2024-01-01", "type": "contribution", "amount_cny": "5"}),
+        "investment_id"), "未知"),
+    ("alongside_not_held", lambda b: (
+        _append(b, "sub_funds", {**b["sub_funds"][0], "code": "SF2", "size_cny": "1000000"}) and "investments",
+        _append(b, "investments", {**INV, "id": "X-CO", "mode": "co_invest", "target_code": "C3",
+                                   "alongside_code": "SF2"}), "alongside_code"), "没有投资该子基金"),
+    ("unknown_company", lambda b: ("investments", _append(b, "investments", {
+        **INV, "id": "X-D", "mode": "direct", "target_code": "C99"}), "target_code"), "未知的企业"),
+    ("unknown_sub_fund", lambda b: ("investments", _append(b, "investments", {
+        **INV, "id": "X-SF", "mode": "sub_fund", "target_code": "SF9"}), "target_code"), "未知的子基金"),
+    ("unknown_fund", lambda b: ("investments", _append(b, "investments", {
+        **INV, "id": "X-F", "fund_code": "ZZ", "mode": "direct", "target_code": "C1"}), "fund_code"), "未知的基金"),
+    ("unknown_parent", lambda b: ("funds", _set(b, "funds", 0, "parent_code", "PARENT"), "parent_code"),
+     "上级基金"),
+    ("duplicate_code", lambda b: ("companies", _append(b, "companies", {
+        **b["companies"][0], "credit_code": credit_code(7)}), "code"), "重复"),
+    ("flow_before_investment", lambda b: ("cash_flows", _append(b, "cash_flows", {
+        "investment_id": "QY-D1", "date": "2020-01-01", "type": "contribution", "amount_cny": "5"}), "date"),
+     "早于"),
+    ("unknown_column", lambda b: (b["sub_funds"][0].update(colour="blue") or "sub_funds", 1, "colour"), "未知的列"),
+    ("missing_required_column", lambda b: ([r.pop("region_code") for r in b["sub_funds"]] and "sub_funds", 1,
+                                           "region_code"), "缺少必需的列"),
+    ("missing_required_cell", lambda b: ("companies", _set(b, "companies", 3, "name", ""), "name"), "必填"),
+    ("no_header_row", lambda b: (b.update(sub_fund_holdings=NO_HEADER) or "sub_fund_holdings", 1, ""),
+     "表头"),
+    ("ownership_range", lambda b: ("investments", _set(b, "investments", 0, "ownership_pct", "120"),
+                                   "ownership_pct"), "0–100"),
+    ("alongside_for_direct", lambda b: ("investments", _set(b, "investments", 1, "alongside_code", "SF1"),
+                                        "alongside_code"), "co_invest"),
+    ("target_wrong_kind", lambda b: ("investments", _append(b, "investments", {
+        **INV, "id": "X-K", "mode": "sub_fund", "target_code": "C1"}), "target_code"), "应为子基金代码"),
+    ("duplicate_ref", lambda b: (_append(b, "cash_flows", {
+        "investment_id": "QY-SF1", "date": "2024-06-30", "type": "contribution", "amount_cny": "5", "ref": "R1"})
+        and "cash_flows", _append(b, "cash_flows", {
+            "investment_id": "QY-SF1", "date": "2024-07-30", "type": "contribution", "amount_cny": "6",
+            "ref": "R1"}), "ref"), "凭证号"),
+    ("currency", lambda b: ("funds", _set(b, "funds", 0, "currency", "USD"), "currency"), "CNY"),
+    ("duplicate_valuation", lambda b: ("valuations", _append(b, "valuations", {
+        "investment_id": "QY-SF1", "as_of": "2025-09-30", "fair_value_cny": "1", "method": "cost"}), "as_of"),
+     "重复"),
+    ("bad_region", lambda b: ("companies", _set(b, "companies", 0, "region_code", "3302"), "region_code"),
+     "6 位"),
+]
+
+
+def _count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _assert_nothing_written(db):
+    for model in (Fund, Company, Investment, CashFlow, AuditEntry):
+        assert _count(db, model) == 0
+
+
+@pytest.mark.parametrize("case_id,mutate,words", CASES, ids=[c[0] for c in CASES])
+def test_each_kind_of_error(db, tmp_path, case_id, mutate, words):
+    book = example_book()
+    sheet, row, column = mutate(book)
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert not result.ok
+    where = [(e.sheet, e.row, e.column) for e in result.errors]
+    assert where == [(sheet, row, column)], [str(e) for e in result.errors]
+    assert words in result.errors[0].message
+    _assert_nothing_written(db)
+
+
+def test_one_bad_book_lists_every_error(db, tmp_path):
+    book = example_book()
+    expected = [(case_id, mutate(book), words) for case_id, mutate, words in CASES]
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert not result.ok
+    for case_id, (sheet, row, column), words in expected:
+        hits = [e for e in result.errors if (e.sheet, e.row, e.column) == (sheet, row, column)
+                and words in e.message]
+        assert hits, f"{case_id}: no error at {sheet} row {row} {column}"
+    assert len(result.errors) == len(CASES)
+    _assert_nothing_written(db)
+
+
+def test_error_carries_the_value_and_prints_in_one_line(db, tmp_path):
+    book = example_book()
+    book["cash_flows"][1]["amount_cny"] = "-5"
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    (error,) = result.errors
+    assert (error.sheet, error.row, error.column, error.value) == ("cash_flows", 3, "amount_cny", "-5")
+    assert str(error) == "cash_flows 第3行 amount_cny: -5 — 金额不能为负数"
+
+
+@pytest.mark.parametrize("sheet", ["funds", "companies", "investments"])
+def test_missing_required_sheet(db, tmp_path, sheet):
+    book = example_book()
+    del book[sheet]
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert not result.ok
+    assert any(e.sheet == sheet and "缺少必需的工作表" in e.message for e in result.errors)
+    _assert_nothing_written(db)
+
+
+def test_not_a_workbook(db, tmp_path):
+    path = tmp_path / "book.xlsx"
+    path.write_text("this is not a workbook", encoding="utf-8")
+    result = import_book(db.session, path, username="tester")
+    assert [(e.sheet, e.message) for e in result.errors] == [("", "不是 Excel 工作簿（.xlsx）")]
+    upload = import_book(db.session, io.BytesIO(b"PK\x03\x04 broken zip"), username="tester",
+                         filename="upload.xlsx")
+    assert not upload.ok and "不是 Excel 工作簿" in upload.errors[0].message
+    _assert_nothing_written(db)
+
+
+def test_errors_in_an_xlsx_use_excel_row_numbers(db, tmp_path):
+    book = example_book()
+    book["valuations"][3]["method"] = "guess"
+    result = import_book(db.session, write_xlsx_book(tmp_path / "b.xlsx", book, chinese=True), username="t")
+    assert [(e.sheet, e.row, e.column, e.value) for e in result.errors] == [("valuations", 5, "method", "guess")]

@@ -1,0 +1,309 @@
+"""The quarterly report object, its .xlsx and its PDF (issue 5).
+
+Reference values: /work/shared/spec/example/README.md (worked by hand) and
+example/expected.json (computed independently of the product).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from portfolio.data import load_book
+from portfolio.formatting import parse_quarter
+from portfolio.importing import import_book
+from portfolio.quarterly import QuarterlyError, bridge_row, build_quarterly
+from portfolio.quarterly_xlsx import write_quarterly_xlsx
+from portfolio.report import compute_report, to_json
+from tests.conftest import EXAMPLE_BOOK
+from tests.factories import book_from_csv
+from tests.rules_factories import SyntheticBook
+
+EXPECTED = json.loads((EXAMPLE_BOOK.parent / "expected.json").read_text(encoding="utf-8"))
+FUND_NAME = "宁波千亿科技创新基金"
+QUARTERS = ["2023Q1", "2023Q2", "2024Q1", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+
+
+@pytest.fixture
+def book(db):
+    result = import_book(db.session, EXAMPLE_BOOK, username="test")
+    assert result.ok, result.errors
+    return load_book(db.session)
+
+
+@pytest.fixture(scope="module")
+def csv_book():
+    return book_from_csv(EXAMPLE_BOOK)
+
+
+def _flows_from_csv(mode_of: dict[str, str], lo: dt.date | None, hi: dt.date) -> dict[tuple[str, str], Decimal]:
+    """Contributions and distributions straight from the example CSV, by (mode, type): an
+    independent sum to check the bridge against."""
+    import csv
+
+    out: dict[tuple[str, str], Decimal] = {}
+    with (EXAMPLE_BOOK / "cash_flows.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            day = dt.date.fromisoformat(row["date"])
+            if (lo is None or day > lo) and day <= hi:
+                key = (mode_of[row["investment_id"]], row["type"])
+                out[key] = out.get(key, Decimal(0)) + Decimal(row["amount_cny"])
+    return out
+
+
+def _mode_of() -> dict[str, str]:
+    import csv
+
+    with (EXAMPLE_BOOK / "investments.csv").open(encoding="utf-8") as handle:
+        return {row["id"]: row["mode"] for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("quarter", QUARTERS)
+def test_bridge_adds_up_to_the_fen_for_every_period_and_mode(csv_book, quarter):
+    report = build_quarterly(csv_book, "QY", quarter)
+    mode_of = _mode_of()
+    end = report["as_of"]
+    for bridge in report["bridge"]:
+        rows = [*bridge["rows"].values(), bridge["total"]]
+        for row in rows:
+            assert row["opening"] + row["contributions"] - row["distributions"] + row["change"] == row["closing"]
+            assert all(isinstance(v, Decimal) and v == v.quantize(Decimal("0.01")) for v in row.values())
+        # the modes add up to the total, column by column
+        for key in ("opening", "contributions", "distributions", "change", "closing"):
+            assert sum((r[key] for r in bridge["rows"].values()), Decimal(0)) == bridge["total"][key]
+        # the flows are those dated in (opening date, end], summed from the CSV itself
+        flows = _flows_from_csv(mode_of, bridge["opening_date"], end)
+        for mode, row in bridge["rows"].items():
+            assert row["contributions"] == flows.get((mode, "contribution"), Decimal(0))
+            assert row["distributions"] == flows.get((mode, "distribution"), Decimal(0))
+        # closing NAV is the engine's at the quarter end; opening its NAV at the opening date
+        closing = compute_report(csv_book, "QY", end)
+        assert bridge["total"]["closing"] == closing["summary"]["nav"]
+        if bridge["opening_date"] is None:
+            assert bridge["total"]["opening"] == 0
+        else:
+            opening = compute_report(csv_book, "QY", bridge["opening_date"])
+            assert bridge["total"]["opening"] == opening["summary"]["nav"]
+            for mode, row in bridge["rows"].items():
+                assert row["opening"] == opening["by_mode"].get(mode, {}).get("nav", Decimal("0.00"))
+
+
+def test_bridge_2025q4_worked_by_hand(csv_book):
+    # README.md: SF1 called 100,000,000 on 2025-11-15; NAV 459,000,000 on 2025-09-30
+    # (expected.json) → 594,000,000 on 2025-12-31; QY-D1 revalued 125,000,000 → 160,000,000.
+    quarter = build_quarterly(csv_book, "QY", "2025Q4")["bridge"][0]
+    assert quarter["opening_date"] == dt.date(2025, 9, 30)
+    assert quarter["total"] == {"opening": Decimal("459000000.00"), "contributions": Decimal("100000000.00"),
+                                "distributions": Decimal("0.00"), "change": Decimal("35000000.00"),
+                                "closing": Decimal("594000000.00")}
+    assert quarter["rows"]["direct"]["change"] == Decimal("35000000.00")
+    assert quarter["rows"]["sub_fund"]["change"] == Decimal("0.00")  # roll-forward only
+
+
+def test_bridge_row_from_zero():
+    row = bridge_row(None, {"paid_in": Decimal("10.00"), "distributed": Decimal("3.00"), "nav": Decimal("8.50")},
+                     from_zero=True)
+    assert row == {"opening": Decimal("0.00"), "contributions": Decimal("10.00"), "distributions": Decimal("3.00"),
+                   "change": Decimal("1.50"), "closing": Decimal("8.50")}
+
+
+@pytest.mark.parametrize("as_of", ["2025-09-30", "2025-12-31"])
+def test_figures_equal_the_json_report(book, as_of):
+    quarter = {"2025-09-30": "2025Q3", "2025-12-31": "2025Q4"}[as_of]
+    report = build_quarterly(book, "QY", quarter)
+    engine = to_json(compute_report(book, "QY", dt.date.fromisoformat(as_of)))
+    mine = to_json(report)
+    for key in ("summary", "by_mode", "by_sector", "lookthrough_by_sector", "by_vintage", "by_region",
+                "concentration", "sub_funds", "compliance"):
+        if key == "compliance":  # the report lists failures first: same items
+            assert sorted(map(json.dumps, mine[key])) == sorted(map(json.dumps, engine[key]))
+        else:
+            assert mine[key] == engine[key], key
+    schedule = {row["id"]: row for row in mine["schedule"]}
+    for row in engine["investments"]:
+        for key, value in row.items():
+            assert schedule[row["id"]][key] == value, (row["id"], key)
+    # and the independent reference (expected.json): amounts ±0.01, ratios 1e-7, IRR 1e-6
+    expected = EXPECTED[as_of]["summary"]
+    for key, value in expected.items():
+        tolerance = 0.01 if key in ("commitment", "paid_in", "unfunded", "distributed", "nav") else (
+            1e-6 if key == "irr" else 1e-7 * abs(value))
+        assert abs(float(report["summary"][key]) - value) <= tolerance, key
+    # highlights: this quarter's value and last quarter's, from the engine
+    previous = to_json(compute_report(book, "QY", parse_quarter(quarter)[0] - dt.timedelta(days=1)))
+    for h in to_json(report["highlights"]):
+        assert h["value"] == engine["summary"][h["key"]]
+        assert h["previous"] == previous["summary"][h["key"]]
+
+
+def test_schedule_flags_lagging_valuations_and_activity(book):
+    report = build_quarterly(book, "QY", "2025Q4")
+    flags = {row["id"]: row["stale"] for row in report["schedule"]}
+    # SF1's latest GP report is 2025-09-30 and CO1's 2025-06-30: before the quarter; D1 valued 2025-12-31
+    assert flags == {"QY-SF1": True, "QY-D1": False, "QY-CO1": True}
+    activity = report["activity"]
+    assert [(f["id"], f["date"], f["amount"]) for f in activity["contributions"]] == [
+        ("QY-SF1", dt.date(2025, 11, 15), Decimal("100000000.00"))]
+    assert activity["distributions"] == [] and activity["exits"] == [] and activity["new_investments"] == []
+    # D1: 125,000,000 → 160,000,000 is +28 % > 20 % (the default threshold), valued by comparables
+    changes = activity["valuation_changes"]
+    assert [c["id"] for c in changes] == ["QY-D1"]
+    assert changes[0]["valuation_method"] == "comparables"
+    assert changes[0]["change_ratio"] == pytest.approx(0.28)
+    assert activity["threshold"] == Decimal("0.20")
+    assert report["indicators"] and all("label" in i for i in report["indicators"])
+    assert report["compliance_available"]
+    statuses = [c["status"] for c in report["compliance"]]
+    order = {"fail": 0, "warn": 1, "pass": 2}
+    assert statuses == sorted(statuses, key=order.get)
+
+
+def test_exits_and_new_investments():
+    b = SyntheticBook().fund("F").company("C1").company("C2", region_code="310115")
+    b.investment("F-1", "C1", date="2024-02-01", commitment_cny="1000000")
+    b.flow("F-1", "2024-02-01", "1000000")
+    b.investment("F-2", "C2", date="2025-05-10", commitment_cny="500000")
+    b.flow("F-2", "2025-05-10", "300000")
+    b.valuation("F-1", "2025-06-20", "0", method="exited")
+    b.flow("F-1", "2025-06-20", "1800000", type="distribution")
+    report = build_quarterly(b.book(), "F", "2025Q2")
+    activity = report["activity"]
+    assert [i["id"] for i in activity["new_investments"]] == ["F-2"]
+    assert [(e["id"], e["exit_date"], e["distributed_in_quarter"]) for e in activity["exits"]] == [
+        ("F-1", dt.date(2025, 6, 20), Decimal("1800000.00"))]
+    quarter = report["bridge"][0]
+    assert quarter["total"]["contributions"] == Decimal("300000.00")
+    assert quarter["total"]["distributions"] == Decimal("1800000.00")
+
+
+def test_quarter_without_activity_and_fund_without_valuations_render(app):
+    from web.reports import render_document
+
+    b = SyntheticBook().fund("F").company("C1")
+    b.investment("F-1", "C1", date="2024-02-01", commitment_cny="1000000")
+    b.flow("F-1", "2024-02-01", "400000")
+    book = b.book()
+    for quarter in ("2024Q3", "2023Q4"):  # nothing happens; before the first investment
+        report = build_quarterly(book, "F", quarter)
+        assert report["activity"]["contributions"] == [] and report["activity"]["new_investments"] == []
+        for bridge in report["bridge"]:
+            t = bridge["total"]
+            assert t["opening"] + t["contributions"] - t["distributions"] + t["change"] == t["closing"]
+        html = render_document(report)
+        assert "本季度无出资" in html
+        workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+        assert "投资明细表" in workbook.sheetnames
+    report = build_quarterly(book, "F", "2024Q3")
+    assert [row["unvalued"] for row in report["schedule"]] == [True]
+    assert report["summary"]["nav"] == Decimal("400000.00")  # at cost
+
+
+def test_unknown_fund_and_bad_quarter(csv_book):
+    with pytest.raises(QuarterlyError):
+        build_quarterly(csv_book, "NOPE", "2025Q4")
+    with pytest.raises(QuarterlyError):
+        build_quarterly(csv_book, "QY", "2025Q5")
+
+
+def test_xlsx_holds_numbers_with_formats(book):
+    report = build_quarterly(book, "QY", "2025Q4")
+    workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    assert workbook.sheetnames == ["封面与要点", "基金概况", "净值变动表", "业绩分析", "投资明细表", "本季度活动",
+                                   "集中度与敞口", "子基金", "合规与绩效评价"]
+    status = workbook["基金概况"]
+    headers = [c.value for c in status[2]]
+    values = {h: c for h, c in zip(headers, status[3])}
+    assert values["剩余价值（元）"].value == Decimal("594000000.00") or values["剩余价值（元）"].value == 594000000
+    assert values["剩余价值（元）"].data_type == "n" and values["剩余价值（元）"].number_format == "#,##0.00"
+    assert values["TVPI"].data_type == "n" and abs(values["TVPI"].value - 619 / 530) < 1e-9
+    assert values["IRR"].number_format == "0.00%"
+    # every cell under an amount header (元) is a number, never text
+    for ws in workbook.worksheets:
+        header_cols: dict[int, str] = {}
+        for row in ws.iter_rows():
+            texts = [c.value for c in row]
+            if any(isinstance(t, str) and "（元）" in t for t in texts):
+                header_cols = {c.column: c.value for c in row if isinstance(c.value, str) and "（元）" in c.value}
+                continue
+            for cell in row:
+                if cell.column in header_cols and cell.value is not None and cell.value != "无":
+                    if isinstance(cell.value, str) and not cell.value.strip():
+                        continue
+                    if isinstance(cell.value, str):
+                        header_cols = {}  # a new block without amounts
+                        break
+                    assert cell.data_type == "n", (ws.title, cell.coordinate, cell.value)
+    schedule = workbook["投资明细表"]
+    heads = [c.value for c in schedule[2]]
+    nav_col = heads.index("剩余价值（元）")
+    navs = {r[0].value: r[nav_col].value for r in schedule.iter_rows(min_row=3) if r[0].value}
+    assert navs == {"QY-SF1": 410000000, "QY-D1": 160000000, "QY-CO1": 24000000}
+    date_cell = schedule.cell(row=3, column=heads.index("投资日期") + 1)
+    assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"
+    bridge = workbook["净值变动表"]
+    for row in bridge.iter_rows(min_row=3, values_only=True):
+        if row[0] is None:
+            continue
+        opening, contributions, distributions, change, closing = (Decimal(str(v)) for v in row[3:8])
+        assert opening + contributions - distributions + change == closing
+
+
+def test_pdf_embeds_chinese_with_page_numbers_and_as_of(app, book, tmp_path):
+    from web.reports import render_pdf
+
+    report = build_quarterly(book, "QY", "2025Q4")
+    pdf = render_pdf(report)
+    path = tmp_path / "q.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    assert FUND_NAME in text
+    pages = text.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert "截至 2025-12-31" in page
+        assert f"第 {number} 页 / 共 {len(pages)} 页" in page.replace("第", "第 ").replace("  ", " ") or \
+            f"第{number}页/共{len(pages)}页" in page.replace(" ", "")
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    assert "Noto-Sans-CJK-SC" in fonts and " yes " in fonts  # embedded
+    # charts are vector: no raster image in the PDF
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    assert len(images.strip().splitlines()) <= 2
+
+
+def test_long_schedule_prints_as_listing_with_every_row(app, tmp_path):
+    """Over LISTING_ROWS rows the PDF's schedule is a fixed-width listing (for speed):
+    every investment is still there, and the header repeats on each block."""
+    from web.reports import LISTING_ROWS, render_document, render_pdf
+
+    b = SyntheticBook().fund("F", size_cny="100000000000").company("C1")
+    n = LISTING_ROWS + 20
+    for k in range(n):
+        b.company(f"C{k:04d}", region_code="330206" if k % 2 else "310115")
+        b.investment(f"F-{k:04d}", f"C{k:04d}", date="2024-01-01", commitment_cny="1000000")
+        b.flow(f"F-{k:04d}", "2024-01-01", "1000000")
+        b.valuation(f"F-{k:04d}", "2025-06-30", str(1000000 + k * 1000), method="dcf")
+    report = build_quarterly(b.book(), "F", "2025Q4")
+    html = render_document(report)
+    assert 'class="listing schedule"' in html
+    path = tmp_path / "long.pdf"
+    path.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    for k in (0, n // 2, n - 1):
+        assert f"F-{k:04d}" in text
+    assert text.count("估值日期") >= 1 + n // 46  # the header of every block
+    assert "滞后" in text  # valued 2025-06-30, before 2025Q4
+
+
+def test_xlsx_keeps_every_compliance_result(book):
+    report = build_quarterly(book, "QY", "2025Q4")
+    sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]
+    rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "预警", "不通过")]
+    assert len(rules) == len(compute_report(book, "QY", dt.date(2025, 12, 31))["compliance"])

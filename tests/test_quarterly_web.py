@@ -1,0 +1,229 @@
+"""The quarterly report in the app (/reports), its downloads, the dashboard buttons and
+the `quarterly-report` command, on the example book imported into the test database."""
+from __future__ import annotations
+
+import io
+import subprocess
+
+import pytest
+from flask import render_template_string
+from openpyxl import load_workbook
+
+from portfolio.importing import import_book
+from tests.conftest import EXAMPLE_BOOK
+
+FUND_NAME = "宁波千亿科技创新基金"
+
+
+@pytest.fixture
+def example(db):
+    result = import_book(db.session, EXAMPLE_BOOK, username="test")
+    assert result.ok, result.errors
+
+
+def test_report_page_shows_every_section(example, as_role):
+    client = as_role("viewer")
+    response = client.get("/reports/QY/2025Q4")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert FUND_NAME in html and "2025-12-31" in html
+    for section in ("cover", "status", "bridge", "performance", "schedule", "activity", "concentration",
+                    "sub-funds", "compliance"):
+        assert f'id="{section}"' in html
+    assert "5.94" in html          # NAV 594,000,000 yuan in 亿元 (README.md)
+    assert "59,400.00" in html     # and in 万元 in the bridge
+    assert "<svg" in html          # charts inline
+    assert "/reports/QY/2025Q4.xlsx" in html and "/reports/QY/2025Q4.pdf" in html
+
+
+def test_downloads(example, as_role, tmp_path):
+    client = as_role("viewer")
+    response = client.get("/reports/QY/2025Q4.xlsx")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.data))
+    cell = workbook["基金概况"]["E3"]
+    assert cell.data_type == "n" and float(cell.value) == 594000000.0
+    response = client.get("/reports/QY/2025Q4.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert FUND_NAME in text
+
+
+def test_bad_requests_and_login(example, client, as_role):
+    assert client.get("/reports/QY/2025Q4").status_code == 302  # login first
+    as_role("viewer")
+    assert client.get("/reports/QY/2025Q9").status_code == 404
+    assert client.get("/reports/NOPE/2025Q4").status_code == 404
+    assert client.get("/reports/QY/2025Q4?index=NOINDEX").status_code == 302
+    assert client.get("/reports/QY/2025Q4.xlsx?index=NOINDEX").status_code == 404
+    assert client.get("/reports/").status_code == 200
+    response = client.get("/reports/choose?fund=QY&quarter=2025q3")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q3")
+    response = client.get("/reports/choose?fund=QY&quarter=bad")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/")
+
+
+def test_dashboard_buttons(app):
+    import datetime as dt
+
+    with app.test_request_context("/"):
+        html = render_template_string('{% include "main/_report_buttons.html" %}', fund_code="QY",
+                                      as_of=dt.date(2025, 11, 15))
+    # the last complete quarter on or before the dashboard's date
+    assert "/reports/QY/2025Q3.xlsx" in html and "/reports/QY/2025Q3.pdf" in html
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "pdf"])
+def test_cli(example, runner, tmp_path, fmt):
+    out = tmp_path / f"q.{fmt}"
+    result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    if fmt == "html":
+        assert FUND_NAME in data.decode("utf-8") and "@page" in data.decode("utf-8")
+    elif fmt == "xlsx":
+        assert load_workbook(io.BytesIO(data))["基金概况"]["E3"].data_type == "n"
+    else:
+        assert data.startswith(b"%PDF")
+
+
+def test_cli_unknown_fund(example, runner, tmp_path):
+    result = runner.invoke(args=["quarterly-report", "NOPE", "2025Q4", "-o", str(tmp_path / "x.html")])
+    assert result.exit_code != 0 and "NOPE" in result.output
+
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, screenshot  # noqa: E402,F401
+from tests.conftest import make_user  # noqa: E402
+
+
+def _in_own_thread(scenario):
+    """Playwright's sync API allows one Playwright per thread, and another module's
+    session-wide `browser` fixture may hold this one: run the scenario in its own thread."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            scenario()
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=180)
+    assert not thread.is_alive(), "the browser scenario did not finish"
+    if failure:
+        raise failure[0]
+
+
+@pytest.mark.browser
+def test_report_in_a_browser_from_the_menu(example, db, live_server):
+    """From the menu to the report, its download links work, the charts are drawn."""
+    import os
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    make_user(db, "viewer_q", "viewer")
+
+    def scenario():
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900},
+                                              accept_downloads=True)
+                context.set_default_timeout(30_000)
+                page = context.new_page()
+                log_in(page, live_server, "viewer_q")
+                page.click("nav.mainnav >> text=季度报告")
+                page.select_option("select[name=fund]", "QY")
+                page.fill("input[name=quarter]", "2025Q4")
+                page.click("button[type=submit].primary")
+                page.wait_for_load_state("networkidle")
+                assert page.url.endswith("/reports/QY/2025Q4")
+                assert FUND_NAME in page.locator("h1").first.inner_text()
+                assert page.locator("#bridge table.bridge").count() == 3
+                assert page.locator("figure.chart svg").count() >= 3
+                with page.expect_download() as info:
+                    page.click("text=下载 Excel")
+                assert info.value.suggested_filename == "QY-2025Q4.xlsx"
+                with page.expect_download() as info:
+                    page.click("text=下载 PDF")
+                assert info.value.suggested_filename == "QY-2025Q4.pdf"
+                screenshot(page, "quarterly_report")
+                page.emulate_media(media="print")
+                assert not page.locator(".topbar").is_visible()  # printable: no app chrome
+            finally:
+                browser.close()
+
+    _in_own_thread(scenario)
+
+
+def test_fund_dashboard_offers_the_report(example, as_role):
+    client = as_role("viewer")
+    html = client.get("/funds/QY?as_of=2025-12-31").get_data(as_text=True)
+    assert "/reports/QY/2025Q4.pdf" in html and "/reports/QY/2025Q4.xlsx" in html
+
+
+def _index(db, name: str, first: str):
+    """A generated index series (metrics.md: real index data cannot be downloaded here)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from models import IndexLevel
+
+    day, level = dt.date.fromisoformat(first), Decimal("3000")
+    while day <= dt.date(2026, 3, 31):
+        db.session.add(IndexLevel(name=name, date=day, level=level))
+        day += dt.timedelta(days=30)
+        level = (level * Decimal("1.004")).quantize(Decimal("0.000001"))
+    db.session.commit()
+
+
+def test_pme_against_a_loaded_index(example, db, as_role, runner, tmp_path):
+    _index(db, "GEN300", "2022-12-31")
+    client = as_role("viewer")
+    html = client.get("/reports/QY/2025Q4?index=GEN300").get_data(as_text=True)
+    assert "GEN300" in html and "ks_pme" in html
+    assert "/reports/QY/2025Q4.pdf?index=GEN300" in html
+    sheet = load_workbook(io.BytesIO(client.get("/reports/QY/2025Q4.xlsx?index=GEN300").data))["业绩分析"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
+    assert isinstance(values["ks_pme"], float)
+    out = tmp_path / "q.xlsx"
+    result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "--index", "GEN300",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_index_starting_after_the_first_flow_is_refused(example, db, as_role):
+    _index(db, "LATE", "2024-06-30")  # QY's first flow is 2023-03-31
+    client = as_role("viewer")
+    response = client.get("/reports/QY/2025Q4?index=LATE")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q4")
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "LATE" in html  # the flashed reason, then the report without the index
+    assert client.get("/reports/QY/2025Q4.pdf?index=LATE").status_code == 404
+
+
+def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
+    """The report is cached by book version: a new (audited) cash flow changes it."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from models import CashFlow
+    from portfolio.audit import audit
+
+    client = as_role("manager")
+    assert "本季度无分配" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    flow = CashFlow(investment_id="QY-D1", date=dt.date(2025, 12, 1), type="distribution",
+                    amount_cny=Decimal("1234567.89"))
+    db.session.add(flow)
+    db.session.flush()
+    audit(db.session, "manager1", "create", "cash_flows", str(flow.id), after={"amount_cny": "1234567.89"})
+    db.session.commit()
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "本季度无分配" not in html and "123.46" in html  # 1,234,567.89 yuan in 万元

@@ -1,0 +1,233 @@
+"""The book's use cases (portfolio/records.py) on a real database, on the example book of
+the spec (/work/shared/spec/example/book): rules, audit, maker-checker, void."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEntry, CashFlow, Company, Investment, User, Valuation
+from portfolio import dashboard, records
+from portfolio.codes import credit_code_check_char
+from portfolio.errors import FieldErrors
+from portfolio.importing import import_book
+from portfolio.report import build_report
+from tests.conftest import EXAMPLE_BOOK, make_user
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+@pytest.fixture
+def book(db):
+    result = import_book(db.session, EXAMPLE_BOOK, username="loader")
+    assert result.ok, result.errors
+    return db.session
+
+
+def credit_code(body: str = "91330206MA2AAAAA0") -> str:
+    return body + credit_code_check_char(body)
+
+
+def fields_of(exc: FieldErrors) -> set[str]:
+    return {f for f, _ in exc.errors}
+
+
+def audits(session, entity: str, key: str) -> list[AuditEntry]:
+    return session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
+                           .order_by(AuditEntry.id)).scalars().all()
+
+
+DIRECT = {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-15",
+          "commitment_cny": "20000000", "ownership_pct": "3", "round": "C轮"}
+
+
+def test_record_investment_writes_and_audits(book):
+    investment = records.record_investment(book, dict(DIRECT), username="mgr")
+    assert isinstance(investment, Investment)
+    stored = book.get(Investment, "QY-D9")
+    assert stored.company_code == "C1" and stored.sub_fund_code is None
+    assert stored.commitment_cny == Decimal("20000000.00") and stored.date == dt.date(2025, 10, 15)
+    (entry,) = audits(book, "investments", "QY-D9")
+    assert entry.username == "mgr" and entry.action == "create" and entry.before is None
+    assert entry.after["commitment_cny"] == "20000000.00"
+
+
+def test_every_error_of_an_investment_is_returned(book):
+    bad = {"id": "QY-D1", "fund_code": "NOPE", "mode": "direct", "target_code": "C1", "date": "2025-13-01",
+           "commitment_cny": "-5", "ownership_pct": "120", "instrument": "loan"}
+    with pytest.raises(FieldErrors) as caught:
+        records.record_investment(book, bad, username="mgr")
+    assert {"id", "fund_code", "date", "commitment_cny", "ownership_pct", "instrument"} <= fields_of(caught.value)
+
+
+def test_target_must_match_the_mode(book):
+    with pytest.raises(FieldErrors) as caught:
+        records.record_investment(book, {**DIRECT, "mode": "sub_fund", "target_code": "C1"}, username="mgr")
+    assert fields_of(caught.value) == {"target_code"}
+    with pytest.raises(FieldErrors) as caught:
+        records.record_investment(book, {**DIRECT, "target_code": "SF1"}, username="mgr")
+    assert fields_of(caught.value) == {"target_code"}
+
+
+def test_a_co_investment_picks_a_sub_fund_the_fund_holds(book):
+    co = {**DIRECT, "id": "QY-CO9", "mode": "co_invest", "target_code": "C2", "lead_amount_cny": "60000000"}
+    with pytest.raises(FieldErrors) as caught:
+        records.record_investment(book, co, username="mgr")
+    assert fields_of(caught.value) == {"alongside_code"}
+    with pytest.raises(FieldErrors) as caught:
+        records.record_investment(book, {**co, "alongside_code": "SF-OTHER"}, username="mgr")
+    assert fields_of(caught.value) == {"alongside_code"}
+    with pytest.raises(FieldErrors) as caught:  # alongside is for co-investments only
+        records.record_investment(book, {**DIRECT, "alongside_code": "SF1"}, username="mgr")
+    assert fields_of(caught.value) == {"alongside_code"}
+    assert records.record_investment(book, {**co, "alongside_code": "SF1"}, username="mgr").alongside_code == "SF1"
+
+
+def test_a_deal_that_fails_a_rule_needs_a_written_reason(book):
+    # 35 % ownership is above the 30 % ownership_cap of rules.md
+    deal = {**DIRECT, "ownership_pct": "35"}
+    with pytest.raises(records.RuleFailures) as caught:
+        records.record_investment(book, deal, username="mgr")
+    assert fields_of(caught.value) == {"override_reason"}
+    assert [(f["rule"], f["subject"]) for f in caught.value.failures] == [("ownership_cap", "QY-D9")]
+    book.rollback()
+    assert book.get(Investment, "QY-D9") is None
+    records.record_investment(book, {**deal, "override_reason": "投委会特批：战略性持股"}, username="mgr")
+    (entry,) = audits(book, "investments", "QY-D9")
+    assert entry.reason == "投委会特批：战略性持股"
+    assert any("ownership_cap" in line for line in entry.after["compliance_failures"])
+
+
+def test_a_passing_deal_stores_no_override_reason(book):
+    records.record_investment(book, {**DIRECT, "override_reason": "不需要"}, username="mgr")
+    (entry,) = audits(book, "investments", "QY-D9")
+    assert entry.reason is None
+
+
+def test_cash_flow_checks_and_counts(book):
+    with pytest.raises(FieldErrors) as caught:
+        records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2023-01-01", "type": "contribution",
+                                        "amount_cny": "0"}, username="mgr")
+    assert fields_of(caught.value) == {"date", "amount_cny"}
+    with pytest.raises(FieldErrors) as caught:
+        records.record_cash_flow(book, {"investment_id": "NOPE", "date": "2025-01-01", "type": "gift",
+                                        "amount_cny": "1.234"}, username="mgr")
+    assert fields_of(caught.value) == {"investment_id", "type", "amount_cny"}
+    before = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
+    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+                                           "amount_cny": "1,000,000.50", "ref": "PAY-9"}, username="mgr")
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - before == Decimal("1000000.50")
+    assert audits(book, "cash_flows", str(flow.id))[0].after["amount_cny"] == "1000000.50"
+    with pytest.raises(FieldErrors) as caught:  # a reference is unique within the investment
+        records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-02", "type": "contribution",
+                                        "amount_cny": "5", "ref": "PAY-9"}, username="mgr")
+    assert fields_of(caught.value) == {"ref"}
+
+
+def test_void_cash_flow_keeps_it_in_history_and_out_of_figures(book):
+    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+                                           "amount_cny": "2000000"}, username="mgr")
+    with_flow = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
+    with pytest.raises(FieldErrors) as caught:
+        records.void_cash_flow(book, flow.id, {"reason": "  "}, username="mgr2")
+    assert fields_of(caught.value) == {"reason"}
+    records.void_cash_flow(book, flow.id, {"reason": "重复录入"}, username="mgr2")
+    assert with_flow - build_report(book, "QY", AS_OF)["summary"]["paid_in"] == Decimal("2000000.00")
+    stored = book.get(CashFlow, flow.id)
+    assert stored.voided_by == "mgr2" and stored.void_reason == "重复录入"
+    entry = audits(book, "cash_flows", str(flow.id))[-1]
+    assert entry.action == "void" and entry.reason == "重复录入"
+    assert entry.before["voided_at"] is None and entry.after["voided_at"] is not None
+    with pytest.raises(FieldErrors):
+        records.void_cash_flow(book, flow.id, {"reason": "again"}, username="mgr2")
+
+
+def test_valuation_is_a_draft_until_another_person_approves(book):
+    nav_before = build_report(book, "QY", AS_OF)["summary"]["nav"]
+    valuation = records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2025-12-31",
+                                                "fair_value_cny": "45000000", "method": "last_round"},
+                                         username="maker")
+    assert valuation.approved_at is None and valuation.entered_by == "maker"
+    assert build_report(book, "QY", AS_OF)["summary"]["nav"] == nav_before  # a draft does not count
+    with pytest.raises(FieldErrors):
+        records.approve_valuation(book, valuation.id, username="maker")
+    records.approve_valuation(book, valuation.id, username="checker")
+    assert book.get(Valuation, valuation.id).approved_by == "checker"
+    assert build_report(book, "QY", AS_OF)["summary"]["nav"] != nav_before
+    report = build_report(book, "QY", AS_OF)
+    co1 = next(i for i in report["investments"] if i["id"] == "QY-CO1")
+    assert co1["nav"] == Decimal("45000000.00")
+    with pytest.raises(FieldErrors):
+        records.approve_valuation(book, valuation.id, username="checker2")
+    # one valuation in force per (investment, as_of)
+    with pytest.raises(FieldErrors) as caught:
+        records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2025-12-31", "fair_value_cny": "1",
+                                        "method": "cost"}, username="maker")
+    assert fields_of(caught.value) == {"as_of"}
+    records.void_valuation(book, valuation.id, {"reason": "估值有误"}, username="checker")
+    assert build_report(book, "QY", AS_OF)["summary"]["nav"] == nav_before
+    with pytest.raises(FieldErrors):
+        records.approve_valuation(book, valuation.id, username="checker2")
+    actions = [e.action for e in audits(book, "valuations", str(valuation.id))]
+    assert actions == ["create", "approve", "void"]
+
+
+def test_add_company_verifies_the_credit_code(book):
+    good = {"code": "C9", "name": "甬新材料有限公司", "credit_code": credit_code(), "sector": "materials",
+            "region_code": "330212", "founded": "2021-01-05"}
+    wrong_check = good["credit_code"][:17] + ("0" if good["credit_code"][17] != "0" else "1")
+    with pytest.raises(FieldErrors) as caught:
+        records.add_company(book, {**good, "credit_code": wrong_check, "region_code": "3302"}, username="mgr")
+    assert fields_of(caught.value) == {"credit_code", "region_code"}
+    company = records.add_company(book, good, username="mgr")
+    assert book.get(Company, "C9").founded == dt.date(2021, 1, 5)
+    assert audits(book, "companies", company.code)[0].after["credit_code"] == good["credit_code"]
+    with pytest.raises(FieldErrors) as caught:
+        records.add_company(book, good, username="mgr")
+    assert fields_of(caught.value) == {"code", "credit_code"}
+
+
+def test_add_sub_fund(book):
+    fields = {"code": "SF9", "name": "甬江二期", "manager": "甬江资本", "size_cny": "1000000000",
+              "vintage_year": "2025", "sector": "digital", "region_code": "330203"}
+    with pytest.raises(FieldErrors) as caught:
+        records.add_sub_fund(book, {**fields, "size_cny": "0", "sector": "space"}, username="mgr")
+    assert fields_of(caught.value) == {"size_cny", "sector"}
+    records.add_sub_fund(book, fields, username="mgr")
+    assert audits(book, "sub_funds", "SF9")[0].after["size_cny"] == "1000000000.00"
+    # the new sub-fund can now be committed to (target matches the mode)
+    records.record_investment(book, {"id": "QY-SF9", "fund_code": "QY", "mode": "sub_fund", "target_code": "SF9",
+                                     "date": "2025-11-01", "commitment_cny": "100000000"}, username="mgr")
+    assert book.get(Investment, "QY-SF9").sub_fund_code == "SF9"
+
+
+def test_roles_and_deactivation_are_audited(db):
+    admin = make_user(db, "boss", "admin")
+    user = make_user(db, "clerk", "viewer")
+    records.change_role(db.session, user.id, "manager", username="boss")
+    assert db.session.get(User, user.id).role == "manager"
+    with pytest.raises(FieldErrors):
+        records.change_role(db.session, admin.id, "viewer", username="boss")
+    with pytest.raises(FieldErrors):
+        records.deactivate_user(db.session, admin.id, username="boss")
+    records.deactivate_user(db.session, user.id, username="boss")
+    assert db.session.get(User, user.id).active is False
+    entries = audits(db.session, "users", "clerk")
+    assert [e.action for e in entries][-2:] == ["update", "deactivate"]
+    assert all("password" not in str(e.after) and "password" not in str(e.before) for e in entries)
+
+
+def test_dashboard_cache_follows_the_book_version(book):
+    dashboard.clear()
+    first = dashboard.fund_report(book, "QY", AS_OF)
+    assert dashboard.fund_report(book, "QY", AS_OF) is first  # not recomputed: the book has not changed
+    version = dashboard.book_version(book)
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
+                                    "amount_cny": "1000000"}, username="mgr")
+    assert dashboard.book_version(book) > version
+    second = dashboard.fund_report(book, "QY", AS_OF)
+    assert second is not first
+    assert second["summary"]["distributed"] - first["summary"]["distributed"] == Decimal("1000000.00")
+    assert second == build_report(book, "QY", AS_OF)

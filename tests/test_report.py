@@ -1,0 +1,64 @@
+"""End to end: the example book imported through the importer, then `flask report` and the API."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.conftest import EXAMPLE_BOOK, make_user
+from tests.test_figures import EXPECTED, assert_report_matches
+
+
+@pytest.fixture
+def imported(db):
+    from portfolio.importing import import_book
+
+    make_user(db, "importer", "manager")
+    import_book(db.session, EXAMPLE_BOOK, username="importer")
+    db.session.commit()
+    return db
+
+
+@pytest.mark.parametrize("as_of", sorted(EXPECTED))
+def test_flask_report_json_equals_expected(imported, runner, as_of):
+    result = runner.invoke(args=["report", "QY", "--as-of", as_of, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert_report_matches(report, EXPECTED[as_of])
+    got = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in report["compliance"]]
+    want = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in EXPECTED[as_of]["compliance"]]
+    assert got == want
+
+
+def test_flask_report_table_is_in_chinese_and_wan(imported, runner):
+    result = runner.invoke(args=["report", "QY", "--as-of", "2025-12-31", "--format", "table"])
+    assert result.exit_code == 0, result.output
+    assert "金额单位：万元" in result.output and "子基金" in result.output
+    assert "59,400.00" in result.output  # fund NAV 594,000,000 yuan = 59,400 万元
+    assert "先进材料" in result.output
+
+
+def test_flask_report_unknown_fund_and_bad_date(imported, runner):
+    result = runner.invoke(args=["report", "NOPE", "--as-of", "2025-12-31"])
+    assert result.exit_code != 0 and "NOPE" in result.output
+    result = runner.invoke(args=["report", "QY", "--as-of", "2025-13-45"])
+    assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
+
+
+def test_api_report(imported, client, as_role):
+    assert client.get("/api/v1/funds/QY/report?as_of=2025-12-31").status_code == 401
+    unauth = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
+    assert unauth.is_json and unauth.get_json()["status"] == 401
+    as_role("viewer")
+    response = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
+    assert response.status_code == 200 and response.is_json
+    assert_report_matches(response.get_json(), EXPECTED["2025-12-31"])
+    missing = client.get("/api/v1/funds/NOPE/report?as_of=2025-12-31")
+    assert missing.status_code == 404 and missing.is_json
+    bad = client.get("/api/v1/funds/QY/report?as_of=31/12/2025")
+    assert bad.status_code == 400 and bad.is_json
+    default = client.get("/api/v1/funds/QY/report")
+    from portfolio.formatting import last_quarter_end
+
+    assert default.get_json()["as_of"] == last_quarter_end(dt.date.today()).isoformat()

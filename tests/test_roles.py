@@ -1,0 +1,127 @@
+"""Every route of the screens (blueprints main, book, admin) for every role, through the
+test client: anonymous → login; viewer and committee read but write nothing (403 on every
+write route, a form page's GET included); a manager writes; an admin does everything."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import CashFlow, User, Valuation
+from portfolio import records
+from portfolio.importing import import_book
+from tests.conftest import EXAMPLE_BOOK, make_user
+
+ROLES = ("viewer", "committee", "manager", "admin")
+# Which roles may use a route: read = everybody logged in.
+ALLOWED = {
+    "read": set(ROLES),
+    "write": {"manager", "admin"},
+    "approve": {"manager", "admin"},
+    "configure": {"admin"},
+}
+
+
+@pytest.fixture
+def ids(db):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    flow = db.session.execute(select(CashFlow.id).limit(1)).scalar()
+    draft = records.record_valuation(db.session, {"investment_id": "QY-CO1", "as_of": "2025-12-31",
+                                                  "fair_value_cny": "1", "method": "cost"}, username="someone")
+    other = make_user(db, "other_user", "viewer")
+    return {"flow": flow, "valuation": draft.id, "user": other.id}
+
+
+# (method, url template, permission, endpoint)
+ROUTES = [
+    ("GET", "/", "read", "main.home"),
+    ("GET", "/funds/QY", "read", "main.fund"),
+    ("GET", "/funds/QY/compliance", "read", "main.fund_compliance"),
+    ("GET", "/investments", "read", "main.investments"),
+    ("GET", "/investments/QY-D1", "read", "main.investment"),
+    ("GET", "/sub-funds", "read", "main.sub_funds"),
+    ("GET", "/sub-funds/SF1", "read", "main.sub_fund"),
+    ("GET", "/companies", "read", "main.companies"),
+    ("GET", "/companies/C1", "read", "main.company"),
+    ("GET", "/history", "read", "main.history"),
+    ("GET", "/history/investments/QY-D1", "read", "main.entity_history"),
+    ("GET", "/book/", "read", "book.index"),
+    ("GET", "/book/download", "read", "book.download"),
+    ("GET", "/book/template", "read", "book.template"),
+    ("GET", "/book/investments/new", "write", "book.new_investment"),
+    ("POST", "/book/investments/new", "write", "book.new_investment"),
+    ("GET", "/book/cash-flows/new", "write", "book.new_cash_flow"),
+    ("POST", "/book/cash-flows/new", "write", "book.new_cash_flow"),
+    ("GET", "/book/valuations/new", "write", "book.new_valuation"),
+    ("POST", "/book/valuations/new", "write", "book.new_valuation"),
+    ("GET", "/book/companies/new", "write", "book.new_company"),
+    ("POST", "/book/companies/new", "write", "book.new_company"),
+    ("GET", "/book/sub-funds/new", "write", "book.new_sub_fund"),
+    ("POST", "/book/sub-funds/new", "write", "book.new_sub_fund"),
+    ("GET", "/book/upload", "write", "book.upload"),
+    ("POST", "/book/upload", "write", "book.upload"),
+    ("GET", "/book/cash-flows/{flow}/void", "write", "book.void_cash_flow"),
+    ("POST", "/book/cash-flows/{flow}/void", "write", "book.void_cash_flow"),
+    ("GET", "/book/valuations/{valuation}/void", "write", "book.void_valuation"),
+    ("POST", "/book/valuations/{valuation}/void", "write", "book.void_valuation"),
+    ("GET", "/book/valuations/pending", "approve", "book.pending_valuations"),
+    ("POST", "/book/valuations/{valuation}/approve", "approve", "book.approve_valuation"),
+    ("GET", "/admin/users", "configure", "admin.users"),
+    ("GET", "/admin/users/new", "configure", "admin.new_user"),
+    ("POST", "/admin/users/new", "configure", "admin.new_user"),
+    ("POST", "/admin/users/{user}/role", "configure", "admin.change_role"),
+    ("POST", "/admin/users/{user}/deactivate", "configure", "admin.deactivate"),
+]
+
+
+def test_the_table_lists_every_route_of_the_screens(app):
+    mine = {(method, rule.endpoint) for rule in app.url_map.iter_rules()
+            if rule.endpoint.split(".")[0] in ("main", "book", "admin")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert mine == {(method, endpoint) for method, _, _, endpoint in ROUTES}
+
+
+@pytest.mark.parametrize("method,url,permission,endpoint", ROUTES)
+def test_anonymous_is_sent_to_login(client, ids, method, url, permission, endpoint):
+    response = client.open(url.format(**ids), method=method)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role(as_role, ids, role):
+    client = as_role(role)
+    for method, url, permission, _endpoint in ROUTES:
+        response = client.open(url.format(**ids), method=method, data={})
+        if role in ALLOWED[permission]:
+            # allowed: a page, a redirect after a write, or a form shown again with its errors
+            assert response.status_code in (200, 302), (role, method, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, method, url, response.status_code)
+
+
+def test_committee_and_viewer_write_nothing(db, as_role, ids):
+    for role in ("viewer", "committee"):
+        client = as_role(role, username=f"{role}_w")
+        client.post(f"/book/valuations/{ids['valuation']}/approve")
+        client.post(f"/book/cash-flows/{ids['flow']}/void", data={"reason": "x"})
+        client.post(f"/admin/users/{ids['user']}/deactivate")
+    db.session.expire_all()
+    assert db.session.get(Valuation, ids["valuation"]).approved_at is None
+    assert db.session.get(CashFlow, ids["flow"]).voided_at is None
+    assert db.session.get(User, ids["user"]).active is True
+
+
+def test_a_manager_writes_and_an_admin_administers(db, client, ids):
+    from tests.conftest import login
+
+    make_user(db, "mgr", "manager")
+    login(client, "mgr")
+    response = client.post(f"/book/cash-flows/{ids['flow']}/void", data={"reason": "重复录入"})
+    assert response.status_code == 302
+    assert client.post(f"/admin/users/{ids['user']}/role", data={f"u{ids['user']}-role": "manager"}).status_code == 403
+    make_user(db, "root", "admin")
+    login(client, "root")
+    response = client.post(f"/admin/users/{ids['user']}/role", data={f"u{ids['user']}-role": "manager"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CashFlow, ids["flow"]).voided_by == "mgr"
+    assert db.session.get(User, ids["user"]).role == "manager"

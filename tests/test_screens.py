@@ -1,0 +1,311 @@
+"""The fund managers' screens through the test client, on the example book of the spec
+(/work/shared/spec/example/book). Figures shown are checked against the engine's own
+report (portfolio.report), formatted by portfolio.formatting: the screens compute none."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from models import AuditEntry, CashFlow, Company, Investment, Valuation
+from portfolio import dashboard
+from portfolio.codes import credit_code_check_char
+from portfolio.formatting import last_quarter_end, multiple, percent, wan, yi
+from portfolio.importing import import_book
+from portfolio.report import build_report
+from tests.conftest import EXAMPLE_BOOK
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+@pytest.fixture
+def book(db):
+    dashboard.clear()
+    result = import_book(db.session, EXAMPLE_BOOK, username="loader")
+    assert result.ok, result.errors
+    return result
+
+
+@pytest.fixture
+def manager(book, as_role):
+    client = as_role("manager")
+    client.get(f"/?as_of={AS_OF.isoformat()}")
+    return client
+
+
+def text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_home_shows_each_fund_with_headline_figures(db, manager):
+    report = build_report(db.session, "QY", AS_OF)
+    html = text(manager.get("/"))
+    row = re.search(r'<tr data-fund="QY">(.*?)</tr>', html, re.S).group(1)
+    s = report["summary"]
+    for shown in (yi(s["paid_in"]), yi(s["unfunded"]), yi(s["nav"]), multiple(s["tvpi"]), multiple(s["dpi"]),
+                  percent(s["irr"])):
+        assert shown in row
+    assert "宁波千亿科技创新基金" in row
+
+
+def test_as_of_defaults_to_last_quarter_end_and_is_kept(book, as_role):
+    client = as_role("viewer")
+    assert f'value="{last_quarter_end(dt.date.today()).isoformat()}"' in text(client.get("/"))
+    client.get("/?as_of=2024-12-31")
+    assert 'value="2024-12-31"' in text(client.get("/funds/QY"))  # kept in the session
+    assert 'value="2024-12-31"' in text(client.get("/investments"))
+
+
+def test_fund_dashboard(db, as_role, book):
+    client = as_role("admin")
+    client.get(f"/?as_of={AS_OF.isoformat()}")
+    report = build_report(db.session, "QY", AS_OF)
+    html = text(client.get("/funds/QY"))
+    for section in ("summary", "by-mode", "by-sector", "lookthrough", "concentration", "by-vintage", "by-region",
+                    "compliance", "indicators", "activity"):
+        assert f'id="{section}"' in html
+    assert wan(report["summary"]["nav"]) in html
+    assert "穿透" in html  # the look-through view says what it is
+    assert html.count("<svg") >= 3 and "先进材料" in html  # charts with Chinese labels
+    assert wan(report["lookthrough_by_sector"]["materials"]["nav"]) in html
+    assert percent(report["concentration"]["top10_share"]) in html
+    assert 'id="settings-link"' in html  # admins may reach the fund's settings
+    # compliance: failures, then warnings, each with figure and limit; passes counted by rule
+    statuses = re.findall(r'data-status="(\w+)"', html)
+    checks = report["compliance"]
+    assert statuses == sorted(r["status"] for r in checks if r["status"] != "pass")
+    assert "reinvestment_multiple" in html and multiple(0.75) in html and multiple(1.5) in html
+    passes = sum(1 for r in checks if r["status"] == "pass")
+    assert f"single_company_cap {sum(1 for r in checks if r['rule'] == 'single_company_cap')}" in html
+    # every check, passes included, on the compliance page of the fund
+    full = text(client.get("/funds/QY/compliance"))
+    statuses = re.findall(r'data-status="(\w+)"', full)
+    assert len(statuses) == len(checks) and statuses.count("pass") == passes
+    assert statuses == sorted(statuses, key={"fail": 0, "warn": 1, "pass": 2}.get)
+    only = text(client.get("/funds/QY/compliance?status=pass&rule=ownership_cap"))
+    assert re.findall(r'data-status="(\w+)"', only) == ["pass", "pass"]
+
+
+def test_dashboard_shows_a_new_failure_first_and_the_settings_link_only_to_admins(db, manager):
+    # a deal logged with a reason that breaks the ownership cap shows up, failing, at the top
+    manager.post("/book/investments/new", data={
+        "id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
+        "commitment_cny": "1000000", "ownership_pct": "40", "override_reason": "特批"})
+    html = text(manager.get("/funds/QY"))
+    first = re.search(r'<tr class="check-(\w+)" data-status="\w+">\s*<td[^>]*>[^<]*</td>\s*<td>(\w+)</td>\s*<td>([^<]+)</td>',
+                      html)
+    assert first.groups() == ("fail", "ownership_cap", "QY-D9")
+    assert percent(0.40) in html and percent(0.30) in html  # its figure and its limit
+    assert 'id="settings-link"' not in html
+
+
+def test_unknown_records_are_404(manager):
+    for url in ("/funds/NOPE", "/investments/NOPE", "/companies/NOPE", "/sub-funds/NOPE", "/investments?fund=NOPE"):
+        assert manager.get(url).status_code == 404
+
+
+def test_investment_list_filters_sorts_and_searches(manager):
+    html = text(manager.get("/investments?mode=direct"))
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == ["QY-D1"]
+    html = text(manager.get("/investments?sector=life_health"))
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == ["QY-CO1"]
+    html = text(manager.get("/investments?sort=-commitment"))
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == ["QY-SF1", "QY-D1", "QY-CO1"]
+    html = text(manager.get("/investments?q=甬智"))
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == ["QY-D1"]
+
+
+def test_sub_fund_list_has_its_figures(db, manager):
+    line = build_report(db.session, "QY", AS_OF)["sub_funds"][0]
+    html = text(manager.get("/sub-funds"))
+    row = re.search(r'<tr data-code="SF1">(.*?)</tr>', html, re.S).group(1)
+    for shown in (wan(line["commitment"]), wan(line["paid_in"]), wan(line["unfunded"]), wan(line["nav"]),
+                  "2025-09-30", multiple(line["reinvestment_multiple"])):
+        assert shown in row
+
+
+def test_company_list_paginates_and_filters(db, manager):
+    for n in range(60):
+        body = f"9133020{n:02d}MA2BBBBB"[:17]
+        db.session.add(Company(code=f"X{n:02d}", name=f"测试企业{n:02d}", credit_code=body + credit_code_check_char(body),
+                               sector="digital", region_code="330201"))
+    db.session.commit()
+    first = text(manager.get("/companies"))
+    assert len(re.findall(r'<tr data-code=', first)) == 50 and 'rel="next"' in first
+    second = text(manager.get("/companies?page=2"))
+    assert len(re.findall(r'<tr data-code=', second)) == 64 - 50
+    html = text(manager.get("/companies?sector=robotics"))
+    assert re.findall(r'<tr data-code="([^"]+)"', html) == ["C1"]
+    html = text(manager.get("/companies?q=913302067JH4BXKF5Y"))
+    assert re.findall(r'<tr data-code="([^"]+)"', html) == ["C1"]
+    html = text(manager.get("/companies?region=3101&sort=-code"))
+    assert re.findall(r'<tr data-code="([^"]+)"', html) == ["C2"]
+
+
+def test_company_and_sub_fund_pages(manager):
+    html = text(manager.get("/companies/C2"))
+    assert "QY-CO1" in html and "91310115LJ2K0XTF16" in html
+    html = text(manager.get("/sub-funds/SF1"))
+    assert "QY-SF1" in html and "QY-CO1" in html and "2025-09-30" in html
+
+
+def test_investment_page_marks_void_flows_and_draft_valuations(db, manager):
+    flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1")).scalars().first()
+    assert manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "录错了"}).status_code == 302
+    manager.post("/book/valuations/new", data={"investment_id": "QY-D1", "as_of": "2026-03-31",
+                                               "fair_value_cny": "170000000", "method": "comparables"})
+    html = text(manager.get("/investments/QY-D1"))
+    row = re.search(rf'<tr data-flow="{flow.id}" class="void">(.*?)</tr>', html, re.S).group(1)
+    assert "已作废" in row and "录错了" in row
+    assert "草稿，待审批" in html
+    assert html.count("<svg") == 1  # the valuation history chart
+    # the maker sees no approve button for their own draft
+    assert 'class="approve"' not in html
+
+
+def test_forms_keep_what_was_typed_and_show_errors_beside_fields(manager, db):
+    data = {"id": "QY-D1", "fund_code": "QY", "mode": "sub_fund", "target_code": "C1", "date": "2025-10-01",
+            "commitment_cny": "12,345.678", "round": "天使轮"}
+    html = text(manager.post("/book/investments/new", data=data))
+    for field in ("id", "target_code", "commitment_cny"):
+        assert f'data-field="{field}"' in html
+    assert 'value="12,345.678"' in html and 'value="天使轮"' in html
+    assert db.session.execute(select(func.count()).select_from(Investment)).scalar() == 3
+
+
+def test_a_failing_deal_asks_for_a_reason(manager, db):
+    data = {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
+            "commitment_cny": "1000000", "ownership_pct": "40"}
+    html = text(manager.post("/book/investments/new", data=data))
+    assert 'id="rule-failures"' in html and "ownership_cap" in html and 'data-field="override_reason"' in html
+    assert db.session.get(Investment, "QY-D9") is None
+    response = manager.post("/book/investments/new", data={**data, "override_reason": "投委会特批"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/investments/QY-D9")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D9")).scalar_one()
+    assert entry.reason == "投委会特批"
+
+
+def test_maker_checker_through_the_screens(db, book, client):
+    from tests.conftest import login, make_user
+
+    make_user(db, "maker", "manager")
+    make_user(db, "checker", "admin")
+    login(client, "maker")
+    client.post("/book/valuations/new", data={"investment_id": "QY-CO1", "as_of": "2025-12-31",
+                                              "fair_value_cny": "45000000", "method": "last_round"})
+    valuation = db.session.execute(select(Valuation).where(Valuation.entered_by == "maker")).scalar_one()
+    client.post(f"/book/valuations/{valuation.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(Valuation, valuation.id).approved_at is None
+    login(client, "checker")
+    assert f'data-valuation="{valuation.id}"' in text(client.get("/book/valuations/pending"))
+    client.post(f"/book/valuations/{valuation.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(Valuation, valuation.id).approved_by == "checker"
+
+
+def test_history_shows_before_and_after(db, manager):
+    flow = db.session.execute(select(CashFlow)).scalars().first()
+    manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "重复"})
+    html = text(manager.get(f"/history/cash_flows/{flow.id}"))
+    assert "void" in html and "重复" in html and "修改前" in html and "修改后" in html
+    assert re.search(r'<tr class="changed"><td>void_reason</td><td>—</td><td>重复</td></tr>', html)
+    html = text(manager.get("/history?action=void&user=manager1"))
+    assert len(re.findall(r'<tr data-entry=', html)) == 1
+    html = text(manager.get("/history?entity=investments"))
+    assert len(re.findall(r'<tr data-entry=', html)) == 3
+
+
+def _xlsx(path_or_rows) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in path_or_rows.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_upload_a_bad_book_lists_errors_and_writes_nothing(db, manager):
+    count = db.session.execute(select(func.count()).select_from(AuditEntry)).scalar()
+    bad = _xlsx({"funds": [["code", "name", "kind", "size_cny", "vintage_year"], ["NB2", "测试基金", "rocket", "-1", "2024"]],
+                 "companies": [["code", "name", "credit_code", "sector", "region_code"]],
+                 "investments": [["id", "fund_code", "mode", "target_code", "date", "commitment_cny"]]})
+    html = text(manager.post("/book/upload", data={"book": (io.BytesIO(bad), "bad.xlsx")},
+                             content_type="multipart/form-data"))
+    assert 'id="import-errors"' in html
+    rows = re.findall(r"<tr><td>funds</td><td class=\"num\">(\d+)</td><td>(\w+)</td>", html)
+    assert ("2", "kind") in rows and ("2", "size_cny") in rows
+    assert db.session.execute(select(func.count()).select_from(AuditEntry)).scalar() == count
+
+
+def test_upload_checks_the_file_type(manager):
+    html = text(manager.post("/book/upload", data={"book": (io.BytesIO(b"a,b\n1,2\n"), "book.csv")},
+                             content_type="multipart/form-data"))
+    assert 'data-field="book"' in html
+    html = text(manager.post("/book/upload", data={"book": (io.BytesIO(b"not a zip"), "book.xlsx")},
+                             content_type="multipart/form-data"))
+    assert 'data-field="book"' in html and "xlsx" in html
+
+
+def test_download_then_upload_round_trip(manager):
+    response = manager.get("/book/download")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook["investments"].max_row == 4  # header + the 3 investments
+    html = text(manager.post("/book/upload", data={"book": (io.BytesIO(response.data), "book.xlsx")},
+                             content_type="multipart/form-data"))
+    assert 'id="import-counts"' in html  # re-importing the same book: all unchanged
+    fund = load_workbook(io.BytesIO(manager.get("/book/download?fund=QY").data))
+    assert fund["funds"].max_row == 2
+    template = load_workbook(io.BytesIO(manager.get("/book/template").data))
+    assert template["funds"]["A1"].value == "基金代码"
+
+
+def test_english_switch(manager):
+    manager.get("/lang/en")
+    html = text(manager.get("/funds/QY"))
+    assert "Look-through" in html or "look-through" in html
+    assert "Compliance" in html
+
+
+def test_admin_creates_a_user_and_never_sees_passwords(db, as_role):
+    client = as_role("admin")
+    html = text(client.post("/admin/users/new", data={"username": "new1", "role": "viewer", "password": "short"}))
+    assert 'data-field="password"' in html and 'value="short"' not in html
+    client.post("/admin/users/new", data={"username": "new1", "role": "committee", "password": "long-enough-1",
+                                          "display_name": "张三"})
+    html = text(client.get("/admin/users"))
+    assert "new1" in html and "张三" in html and "pbkdf2" not in html and "scrypt" not in html
+
+
+def test_csrf_protects_every_form(app, db, manager):
+    from tests.conftest import csrf_token
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100"}
+    assert manager.post("/book/cash-flows/new", data=data).status_code == 400  # no token
+    assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 7
+    token = csrf_token(text(manager.get("/book/cash-flows/new")))
+    assert manager.post("/book/cash-flows/new", data={**data, "csrf_token": token}).status_code == 302
+    assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 8
+    for url in ("/book/investments/new", "/book/valuations/new", "/book/companies/new", "/book/sub-funds/new",
+                "/book/upload", "/investments/QY-D1"):
+        assert 'name="csrf_token"' in text(manager.get(url)), url
+
+
+def test_upload_is_size_limited(manager, monkeypatch):
+    import web.book
+
+    monkeypatch.setattr(web.book, "MAX_BOOK_BYTES", 1000)
+    big = b"PK\x03\x04" + b"0" * 2000
+    html = text(manager.post("/book/upload", data={"book": (io.BytesIO(big), "big.xlsx")},
+                             content_type="multipart/form-data"))
+    assert 'data-field="book"' in html and "32 MB" in html

@@ -1,0 +1,119 @@
+"""The committee screens' forms. Fields are text as typed (the use cases in
+portfolio/committee.py parse and check them), so a form shown again keeps what was typed."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
+from web.forms import choices
+
+TEXT = [Optional(), Length(max=20000)]
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("项目名称"), validators=[Optional(), Length(max=200)])
+    fund_code = SelectField(_l("基金"), validators=[DataRequired()])
+    mode = SelectField(_l("投资方式"), validators=[DataRequired()])
+    target_code = StringField(_l("投资标的代码"), validators=[DataRequired(), Length(max=64)],
+                              description=_l("子基金投资填子基金代码；直投、跟投填企业代码"))
+    new_target = BooleanField(_l("新标的（尚未登记）"))
+    target_name = StringField(_l("标的名称"), validators=[Optional(), Length(max=200)])
+    target_credit_code = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=18)])
+    target_sector = SelectField(_l("行业"), validators=[Optional()])
+    target_region_code = StringField(_l("行政区划代码"), validators=[Optional(), Length(max=6)])
+    target_founded = StringField(_l("成立日期"), validators=[Optional()], render_kw={"type": "date"})
+    target_manager = StringField(_l("管理人"), validators=[Optional(), Length(max=200)])
+    target_size_cny = StringField(_l("子基金规模（元）"), validators=[Optional()])
+    target_vintage_year = StringField(_l("设立年份"), validators=[Optional()])
+    alongside_code = SelectField(_l("跟投子基金"), validators=[Optional()])
+    planned_date = StringField(_l("计划投资日期"), validators=[DataRequired()], render_kw={"type": "date"})
+    amount_cny = StringField(_l("投资金额（元）"), validators=[DataRequired()])
+    first_call_cny = StringField(_l("首期出资（元）"), validators=[Optional()],
+                                 description=_l("留空：直投、跟投按全额出资，子基金按认缴未实缴"))
+    pre_money_cny = StringField(_l("投前估值（元）"), validators=[Optional()])
+    post_money_cny = StringField(_l("投后估值（元）"), validators=[Optional()])
+    instrument = SelectField(_l("投资工具"), validators=[Optional()])
+    round = StringField(_l("轮次"), validators=[Optional(), Length(max=64)])
+    stage = SelectField(_l("投资阶段"), validators=[Optional()])
+    ownership_pct = StringField(_l("投后持股比例（%）"), validators=[Optional()])
+    lead_name = StringField(_l("领投方"), validators=[Optional(), Length(max=200)])
+    lead_amount_cny = StringField(_l("领投金额（元）"), validators=[Optional()])
+    thesis = TextAreaField(_l("投资逻辑"), validators=TEXT)
+    market = TextAreaField(_l("市场分析"), validators=TEXT)
+    team = TextAreaField(_l("团队"), validators=TEXT)
+    risks = TextAreaField(_l("主要风险"), validators=TEXT)
+    valuation_method = TextAreaField(_l("估值方法"), validators=TEXT)
+    comparables = TextAreaField(_l("可比公司/可比交易"), validators=TEXT)
+    bear_case = TextAreaField(_l("悲观情形"), validators=TEXT)
+    bear_moic = StringField(_l("悲观 MOIC（倍）"), validators=[Optional()])
+    bear_irr = StringField(_l("悲观 IRR（%）"), validators=[Optional()])
+    base_case = TextAreaField(_l("基准情形"), validators=TEXT)
+    base_moic = StringField(_l("基准 MOIC（倍）"), validators=[Optional()])
+    base_irr = StringField(_l("基准 IRR（%）"), validators=[Optional()])
+    bull_case = TextAreaField(_l("乐观情形"), validators=TEXT)
+    bull_moic = StringField(_l("乐观 MOIC（倍）"), validators=[Optional()])
+    bull_irr = StringField(_l("乐观 IRR（%）"), validators=[Optional()])
+
+    def set_choices(self, funds, sub_funds):
+        self.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in funds]
+        self.mode.choices = choices("mode", MODES)
+        self.alongside_code.choices = [("", "—")] + [(s.code, f"{s.code} {s.name}") for s in sub_funds]
+        self.instrument.choices = choices("instrument", INSTRUMENTS, blank=True)
+        self.stage.choices = choices("stage", STAGES, blank=True)
+        self.target_sector.choices = choices("sector", SECTORS, blank=True)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state (CSRF-protected)."""
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("尽调文件（pdf、docx、xlsx、png、jpg）"), validators=[FileRequired()])
+
+
+class ScheduleForm(FlaskForm):
+    meeting_id = SelectField(_l("会议"), validators=[DataRequired()])
+
+
+class MeetingForm(FlaskForm):
+    fund_code = SelectField(_l("基金"), validators=[DataRequired()])
+    date = StringField(_l("会议日期"), validators=[DataRequired()], render_kw={"type": "date"})
+    title = StringField(_l("会议名称"), validators=[Optional(), Length(max=200)])
+
+
+class AttendanceForm(FlaskForm):
+    present = SelectMultipleField(_l("出席委员"), validators=[Optional()], widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput())
+
+
+class VoteForm(FlaskForm):
+    choice = SelectField(_l("表决意见"), validators=[DataRequired()])
+    comment = TextAreaField(_l("意见说明"), validators=[Optional(), Length(max=4000)])
+
+    def set_choices(self):
+        self.choice.choices = choices("vote", VOTE_CHOICES)
+
+
+class RecusalForm(FlaskForm):
+    member = SelectField(_l("委员"), validators=[Optional()])
+    reason = TextAreaField(_l("利益冲突说明"), validators=[DataRequired(), Length(max=2000)])
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(_l("决议"), validators=[DataRequired()])
+    conditions = TextAreaField(_l("通过条件"), validators=[Optional(), Length(max=4000)])
+
+    def set_choices(self, allowed):
+        self.decision.choices = choices("decision", [d for d in DECISIONS if d in allowed])
+
+
+class FundingForm(FlaskForm):
+    date = StringField(_l("出资日期"), validators=[DataRequired()], render_kw={"type": "date"})
+    amount_cny = StringField(_l("出资金额（元）"), validators=[DataRequired()])
+    ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
+    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,79 @@
+"""Screen: a fund's settings (rule limits, home region, MIRR rates, quorum), admin only."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from models import INSTRUMENTS, Fund
+from portfolio.codes import label
+from portfolio.errors import FieldErrors
+from portfolio.fund_settings import display, spec_for, update_fund_settings
+from portfolio.settings import defaults_for, fund_settings
+from web.auth import current_username, requires
+from web.extensions import db
+from web.i18n import current_lang
+
+bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _settings_form(kind: str):
+    """A form with one field per setting of portfolio.settings, in its order."""
+    fields = {}
+    for key in defaults_for(kind):
+        spec = spec_for(key)
+        if spec.kind == "instruments":
+            fields[key] = MultiCheckboxField(_(spec.label), choices=[
+                SelectChoice(code, label("instrument", code, lang=current_lang())) for code in INSTRUMENTS])
+        else:
+            fields[key] = StringField(_(spec.label), validators=[Optional(), Length(max=40)])
+    return type("FundSettingsForm", (FlaskForm,), fields)
+
+
+def _default_text(value) -> str:
+    if isinstance(value, list):
+        return "、".join(label("instrument", code, lang=current_lang()) for code in value)
+    return display(value)
+
+
+@bp.route("", methods=["GET", "POST"])
+@requires("configure")
+def edit(code: str):
+    fund = db.session.get(Fund, code)
+    if fund is None:
+        abort(404)
+    defaults = defaults_for(fund.kind)
+    in_force = fund_settings(fund.kind, fund.settings)
+    form_class = _settings_form(fund.kind)
+    form = form_class()
+    if form.validate_on_submit():
+        values = {key: form[key].data for key in defaults}
+        try:
+            update_fund_settings(db.session, code, values, username=current_username())
+        except FieldErrors as exc:
+            db.session.rollback()
+            for field, message in exc.errors:
+                if field in form:
+                    form[field].errors = list(form[field].errors) + [message]
+                else:
+                    flash(message, "error")
+        else:
+            flash(_("基金设置已保存。"))
+            return redirect(url_for(".edit", code=code))
+    elif not form.is_submitted():
+        for key in defaults:
+            value = in_force[key]
+            form[key].data = value if isinstance(value, list) else display(value)
+    rows = [(form[key], _default_text(defaults[key]), _(spec_for(key).hint) if spec_for(key).hint else "",
+             key in (fund.settings or {}))
+            for key in defaults]
+    return render_template("fund_settings/edit.html", fund=fund, form=form, rows=rows)
