@@ -113,3 +113,22 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def run_in_own_thread(scenario, timeout: float = 180) -> None:
+    """Run a Playwright scenario in a thread of its own: the sync API allows one Playwright
+    per thread, and the session-wide `browser` fixture may already hold this one."""
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            scenario()
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=timeout)
+    assert not thread.is_alive(), "the browser scenario did not finish"
+    if failure:
+        raise failure[0]

@@ -164,29 +164,10 @@ def test_csrf_is_required(app, as_role, db, fund):
 
 
 # ---------------------------------------------------------------- in a real browser
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, screenshot  # noqa: E402,F401
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, run_in_own_thread, screenshot  # noqa: E402,F401
 from tests.conftest import make_user  # noqa: E402
 
 
-def _in_own_thread(scenario):
-    """Run a Playwright scenario in a thread of its own: the sync API allows one Playwright per
-    thread, and the session-wide `browser` fixture of another module may already hold this one."""
-    import threading
-
-    failure: list[BaseException] = []
-
-    def run():
-        try:
-            scenario()
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=120)
-    assert not thread.is_alive(), "the browser scenario did not finish"
-    if failure:
-        raise failure[0]
 
 
 @pytest.mark.browser
@@ -221,7 +202,7 @@ def test_settings_screen_in_a_browser(live_server, db, fund):
             screenshot(page, "fund_settings_saved")
             chromium.close()
 
-    _in_own_thread(scenario)
+    run_in_own_thread(scenario, timeout=120)
     assert _settings(db) == {"subfund_share_cap": "0.35", "ownership_cap": "0.25",
                              "prohibited_instruments": ["debt"]}
     # one audited change, from nothing: the rejected submission stored nothing

@@ -95,29 +95,10 @@ def test_cli_unknown_fund(example, runner, tmp_path):
     assert result.exit_code != 0 and "NOPE" in result.output
 
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, screenshot  # noqa: E402,F401
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, run_in_own_thread, screenshot  # noqa: E402,F401
 from tests.conftest import make_user  # noqa: E402
 
 
-def _in_own_thread(scenario):
-    """Playwright's sync API allows one Playwright per thread, and another module's
-    session-wide `browser` fixture may hold this one: run the scenario in its own thread."""
-    import threading
-
-    failure: list[BaseException] = []
-
-    def run():
-        try:
-            scenario()
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=180)
-    assert not thread.is_alive(), "the browser scenario did not finish"
-    if failure:
-        raise failure[0]
 
 
 @pytest.mark.browser
@@ -160,7 +141,7 @@ def test_report_in_a_browser_from_the_menu(example, db, live_server):
             finally:
                 browser.close()
 
-    _in_own_thread(scenario)
+    run_in_own_thread(scenario)
 
 
 def test_fund_dashboard_offers_the_report(example, as_role):
