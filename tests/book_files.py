@@ -11,7 +11,11 @@ from openpyxl import Workbook
 from portfolio.book import SHEETS
 from portfolio.codes import credit_code_check_char
 
-EXAMPLE_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "example" / "book"
+# The contract (../shared/spec) is vendored as spec/ so that a clone runs its tests anywhere;
+# tests/test_spec_copy.py says when the copy has drifted from the shared one.
+SPEC = Path(__file__).resolve().parents[1] / "spec"
+SHARED_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+EXAMPLE_BOOK = SPEC / "example" / "book"
 NO_HEADER = None  # a sheet given as None is written as an empty file / empty worksheet
 
 

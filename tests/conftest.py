@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -17,8 +16,7 @@ from app import create_app
 from portfolio.users import create_user
 from web.extensions import db as _db
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
-EXAMPLE_BOOK = SPEC / "example" / "book"
+from tests.book_files import EXAMPLE_BOOK, SPEC  # noqa: F401  (re-exported for the tests)
 PASSWORD = "correct-horse-9"
 
 

@@ -1,4 +1,4 @@
-"""The spec's example book (shared/spec/example/book) imports with the right counts, and a
+"""The spec's example book (spec/example/book) imports with the right counts, and a
 second import of it is all unchanged."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from models import AuditEntry, CashFlow, Investment, SubFundHolding, Valuation
 from portfolio.importing import import_book
 from tests.conftest import EXAMPLE_BOOK
 
-# row counts of the example book's CSV files (shared/spec/example/book)
+# row counts of the example book's CSV files (spec/example/book)
 EXPECTED_NEW = {"funds": 1, "sub_funds": 1, "companies": 4, "investments": 3, "cash_flows": 7,
                 "valuations": 5, "sub_fund_holdings": 2}
 

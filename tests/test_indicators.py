@@ -1,5 +1,5 @@
 """绩效评价 indicators on a small synthetic book whose figures are worked by hand below,
-and on the worked example (shared/spec/example/README.md's figures)."""
+and on the worked example (spec/example/README.md's figures)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,6 +1,6 @@
 """The quarterly report object, its .xlsx and its PDF (issue 5).
 
-Reference values: /work/shared/spec/example/README.md (worked by hand) and
+Reference values: spec/example/README.md (worked by hand) and
 example/expected.json (computed independently of the product).
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The book's use cases (portfolio/records.py) on a real database, on the example book of
-the spec (/work/shared/spec/example/book): rules, audit, maker-checker, void."""
+the spec (spec/example/book): rules, audit, maker-checker, void."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The worked example (shared/spec/example): `check` gives expected.json's `compliance`
+"""The worked example (spec/example): `check` gives expected.json's `compliance`
 for both dates — rule, subject, status, limit exactly and value to 1e-7 relative — both
 on the CSVs read straight into BookData and on the book imported into the database."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The fund managers' screens through the test client, on the example book of the spec
-(/work/shared/spec/example/book). Figures shown are checked against the engine's own
+(spec/example/book). Figures shown are checked against the engine's own
 report (portfolio.report), formatted by portfolio.formatting: the screens compute none."""
 from __future__ import annotations
 
