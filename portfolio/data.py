@@ -61,6 +61,18 @@ class BookData:
         return replace(self, **tables)
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as dicts (what `to_dict("records")` gives, built column by column: faster)."""
+    columns = list(frame.columns)
+
+    def values(column: pd.Series) -> list:
+        if isinstance(column.dtype, pd.Int64Dtype):  # to_dict gives None for <NA>
+            return [None if v is pd.NA else v for v in column.tolist()]
+        return column.tolist()
+
+    return [dict(zip(columns, row)) for row in zip(*(values(frame[c]) for c in columns))]
+
+
 def _frame(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
     rows = session.execute(stmt).all()
     return pd.DataFrame.from_records(rows, columns=columns)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable
@@ -62,17 +63,30 @@ def _none_if_nan(value) -> float | None:
 
 
 def xirr(dates, amounts) -> float | None:
-    """pyxirr's XIRR (actual/365, default guess); None when no rate exists or none is found."""
-    if len(amounts) < 2:
-        return None
+    """pyxirr's XIRR (actual/365, its default guess) of amounts in yuan; None when no rate
+    exists (no sign change) or none is found (metrics.md: never a made-up number).
+
+    The amounts go in as yuan, the book's unit, as a person checking the figure with
+    pyxirr or Excel would enter them. pyxirr's search depends a little on the scale of
+    the amounts: where it finds no rate (it happens near −100 % and beyond 10,000 % a
+    year), it is asked once more with the amounts scaled to a largest of 1.
+    """
     amounts = np.asarray(amounts, dtype="float64")
-    biggest = float(np.abs(amounts).max())
-    if biggest == 0:
+    if len(amounts) < 2 or not ((amounts < 0).any() and (amounts > 0).any()):
         return None
+    return _xirr_with_a_sign_change(dates, amounts)
+
+
+def _xirr_with_a_sign_change(dates, amounts: np.ndarray) -> float | None:
+    rate = _pyxirr(dates, amounts)
+    if rate is None:
+        rate = _pyxirr(dates, amounts / np.abs(amounts).max())
+    return rate
+
+
+def _pyxirr(dates, amounts) -> float | None:
     try:
-        # pyxirr stops on an absolute NPV tolerance: scale to 1 so that the rate found does not
-        # depend on the unit (yuan or fen) or the size of the fund
-        return _none_if_nan(pyxirr.xirr(dates, amounts / biggest, silent=True))
+        return _none_if_nan(pyxirr.xirr(dates, amounts, silent=True))
     except (pyxirr.InvalidPaymentsError, ValueError, OverflowError):
         return None
 
@@ -110,80 +124,101 @@ class Positions:
     rows:  one row per investment (report order), with the book's investment columns plus
            paid_in_fen, distributed_fen, unfunded_fen, nav_fen, valuation_as_of,
            valuation_method, sector, region_code, region, vintage, target_name.
-    flows: the fund-view flows for IRR: investment_id, day (datetime64[D]), amount (float
-           fen; contributions negative), is_nav; each investment's NAV is a row on D.
+    The fund-view flows for IRR (contributions negative; each investment's NAV added as a
+    flow on D) are kept as three aligned arrays: flow_row (the row of `rows` each flow
+    belongs to), flow_day (datetime64[D]) and flow_amount (int64 fen). `flows` gives
+    them as a DataFrame (investment_id, day, amount, is_nav) for readers who want one.
     """
 
     as_of: pd.Timestamp
     rows: pd.DataFrame
-    flows: pd.DataFrame
+    flow_row: np.ndarray
+    flow_day: np.ndarray
+    flow_amount: np.ndarray
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        n = len(self.rows)
+        is_nav = np.zeros(len(self.flow_row), dtype=bool)
+        is_nav[len(is_nav) - n:] = True  # the NAV flows come last, one per row
+        return pd.DataFrame({"investment_id": self.rows["id"].to_numpy()[self.flow_row],
+                             "day": self.flow_day, "amount": self.flow_amount, "is_nav": is_nav})
+
+    @cached_property
+    def daily_flows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, day, amount): each investment's flows added up by day, in date order."""
+        order = np.lexsort((self.flow_row, self.flow_day))
+        row, day, amount = self.flow_row[order], self.flow_day[order], self.flow_amount[order]
+        if len(order):
+            first = np.flatnonzero(np.r_[True, (row[1:] != row[:-1]) | (day[1:] != day[:-1])])
+            row, day, amount = row[first], day[first], np.add.reduceat(amount, first)  # exact int fen
+        return row, day, amount
 
 
 def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
               home_region_prefix: str = "3302") -> Positions:
     """Per-investment paid_in, distributed, unfunded and rolled-forward NAV as of D."""
     d = ts(as_of)
-    ids = list(investment_ids)
+    d64 = d.to_datetime64()
     inv = book.investments
-    rows = inv[inv["id"].isin(ids) & (inv["date"] <= d)].sort_values(["date", "id"], kind="stable")
+    rows = inv[inv["id"].isin(list(investment_ids)) & (inv["date"] <= d)].sort_values(["date", "id"], kind="stable")
     rows = rows.reset_index(drop=True)
     id_index = pd.Index(rows["id"])
-
-    flows = book.flows
-    flows = flows[flows["investment_id"].isin(id_index) & (flows["date"] <= d)]
-    is_contribution = (flows["type"] == "contribution").to_numpy()
-    amount = flows["amount_fen"].to_numpy(dtype="int64")
-    # paid_in / distributed per investment: exact int64 sums
-    pos = id_index.get_indexer(flows["investment_id"])
     n = len(rows)
-    paid = _int_sums(pos[is_contribution], amount[is_contribution], n)
-    distributed = _int_sums(pos[~is_contribution], amount[~is_contribution], n)
 
-    # latest valuation on or before D, per investment
+    # the flows of these investments dated on or before D; row = their investment's row
+    flows = book.flows
+    row = id_index.get_indexer(flows["investment_id"])
+    flow_dates = flows["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (row >= 0) & (flow_dates <= d64)
+    row, flow_dates = row[keep], flow_dates[keep]
+    amount = flows["amount_fen"].to_numpy(dtype="int64")[keep]
+    is_contribution = flows["type"].to_numpy(dtype=object)[keep] == "contribution"
+    # paid_in / distributed per investment: exact int64 sums
+    paid = int_sums(row[is_contribution], amount[is_contribution], n)
+    distributed = int_sums(row[~is_contribution], amount[~is_contribution], n)
+
+    # latest valuation on or before D, per investment (the later book row on a tie)
     vals = book.valuations
-    vals = vals[vals["investment_id"].isin(id_index) & (vals["as_of"] <= d)]
-    latest = vals.sort_values("as_of", kind="stable").drop_duplicates("investment_id", keep="last")
-    latest = latest.set_index("investment_id").reindex(id_index)
-    has_val = latest["as_of"].notna().to_numpy()
-    val_as_of = latest["as_of"].to_numpy(dtype="datetime64[ns]")
-    fair_value = latest["fair_value_fen"].fillna(0).to_numpy(dtype="int64")
+    v_row = id_index.get_indexer(vals["investment_id"])
+    v_dates = vals["as_of"].to_numpy(dtype="datetime64[ns]")
+    v_keep = np.flatnonzero((v_row >= 0) & (v_dates <= d64))
+    order = v_keep[np.lexsort((v_dates[v_keep], v_row[v_keep]))]
+    last = order[np.r_[v_row[order][1:] != v_row[order][:-1], True]] if len(order) else order
+    has_val = np.zeros(n, dtype=bool)
+    has_val[v_row[last]] = True
+    val_as_of = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    val_as_of[v_row[last]] = v_dates[last]
+    fair_value = np.zeros(n, dtype="int64")
+    fair_value[v_row[last]] = vals["fair_value_fen"].to_numpy(dtype="int64")[last]
+    method = np.full(n, None, dtype=object)
+    method[v_row[last]] = vals["method"].to_numpy(dtype=object)[last]
 
     # roll-forward: flows dated after V.as_of (and on or before D); flows on V.as_of are inside V
     signed = np.where(is_contribution, amount, -amount)
-    after = np.zeros(len(pos), dtype=bool)
-    if len(pos):
-        flow_dates = flows["date"].to_numpy(dtype="datetime64[ns]")
-        v_dates = val_as_of[pos]
-        after = has_val[pos] & (flow_dates > v_dates)
-    roll = _int_sums(pos[after], signed[after], n)
+    after = has_val[row] & (flow_dates > val_as_of[row])
+    roll = int_sums(row[after], signed[after], n)
     nav = np.where(has_val, np.maximum(fair_value + roll, 0), np.maximum(paid - distributed, 0))
     commitment = rows["commitment_fen"].to_numpy(dtype="int64")
 
     rows = rows.assign(
         paid_in_fen=paid, distributed_fen=distributed, nav_fen=nav.astype("int64"),
         unfunded_fen=np.maximum(commitment - paid, 0),
-        valuation_as_of=latest["as_of"].to_numpy(),
-        valuation_method=latest["method"].to_numpy(dtype=object),
+        valuation_as_of=val_as_of, valuation_method=method,
     )
     rows = _with_targets(book, rows, home_region_prefix)
 
-    # fund-view flows for IRR, with each NAV added on D
-    day = d.to_datetime64().astype("datetime64[D]")
-    irr_flows = pd.DataFrame({
-        "investment_id": flows["investment_id"].to_numpy(),
-        "day": flows["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"),
-        "amount": (-signed).astype("float64"),
-        "is_nav": np.zeros(len(signed), dtype=bool),
-    })
-    nav_flows = pd.DataFrame({"investment_id": rows["id"].to_numpy(),
-                              "day": np.full(n, day, dtype="datetime64[D]"),
-                              "amount": rows["nav_fen"].to_numpy().astype("float64"),
-                              "is_nav": np.ones(n, dtype=bool)})
-    irr_flows = pd.concat([irr_flows, nav_flows], ignore_index=True)
-    return Positions(as_of=d, rows=rows, flows=irr_flows)
+    # fund-view flows for IRR, each NAV appended as a flow on D (NAV flows last)
+    return Positions(
+        as_of=d, rows=rows,
+        flow_row=np.concatenate([row, np.arange(n)]).astype("int64"),
+        flow_day=np.concatenate([flow_dates.astype("datetime64[D]"),
+                                 np.full(n, d64.astype("datetime64[D]"))]),
+        flow_amount=np.concatenate([-signed, nav]).astype("int64"),
+    )
 
 
-def _int_sums(positions_: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def int_sums(positions_: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Exact int64 sums of values by position (np.bincount would go through floats)."""
     out = np.zeros(n, dtype="int64")
     if len(positions_):
@@ -193,18 +228,21 @@ def _int_sums(positions_: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 def _with_targets(book: BookData, rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
     """Sector, region, target name and vintage of each investment's target."""
-    companies = book.companies.set_index("code")
-    sub_funds = book.sub_funds.set_index("code")
     is_sf = (rows["mode"] == "sub_fund").to_numpy()
     target = rows["target_code"]
+    sf_at = pd.Index(book.sub_funds["code"]).get_indexer(target)
+    co_at = pd.Index(book.companies["code"]).get_indexer(target)
 
     def pick(column: str) -> np.ndarray:
-        from_sf = target.map(sub_funds[column]) if column in sub_funds else pd.Series(None, index=rows.index)
-        from_co = target.map(companies[column]) if column in companies else pd.Series(None, index=rows.index)
-        return np.where(is_sf, from_sf.to_numpy(dtype=object), from_co.to_numpy(dtype=object))
+        out = np.full(len(rows), None, dtype=object)
+        for frame, at, where in ((book.sub_funds, sf_at, is_sf), (book.companies, co_at, ~is_sf)):
+            if column in frame:
+                found = where & (at >= 0)
+                out[found] = frame[column].to_numpy(dtype=object)[at[found]]
+        return out
 
     region_code = pick("region_code")
-    local = np.array([isinstance(r, str) and r.startswith(prefix) for r in region_code], dtype=bool)
+    local = pd.Series(region_code, dtype=object).str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
     return rows.assign(
         sector=pick("sector"), region_code=region_code, target_name=pick("name"),
         region=np.where(local, "local", "outside"),
@@ -213,24 +251,32 @@ def _with_targets(book: BookData, rows: pd.DataFrame, prefix: str) -> pd.DataFra
 
 
 # ---------------------------------------------------------------- groups
-def _irr_by(flows: pd.DataFrame, keys: pd.Series) -> dict:
-    """Pooled XIRR per key; `keys` gives the group of each flow row (NaN rows are skipped)."""
-    frame = pd.DataFrame({"key": keys.to_numpy(), "day": flows["day"].to_numpy(),
-                          "amount": flows["amount"].to_numpy()})
-    frame = frame[frame["key"].notna()]
-    out = {}
-    if frame.empty:
-        return out
-    order = np.argsort(frame["key"].to_numpy(), kind="stable")
-    key_arr = frame["key"].to_numpy()[order]
-    days = frame["day"].to_numpy()[order]
-    amounts = frame["amount"].to_numpy()[order]
-    bounds = np.flatnonzero(key_arr[1:] != key_arr[:-1]) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(key_arr)]])
-    for s, e in zip(starts, ends):
-        out[key_arr[s]] = xirr(days[s:e], amounts[s:e])
-    return out
+def _irr_of_groups(pos: Positions, codes: np.ndarray, n_groups: int) -> list[float | None]:
+    """Pooled XIRR of each group 0..n_groups-1; codes gives each row's group (-1: none).
+
+    Each group's flows go to pyxirr in date order with same-day flows added up (its
+    members' NAVs become one flow on D): the XIRR equation is the same, and pyxirr's
+    answer then does not depend on the order the flows were booked in.
+    """
+    row, day, amount = pos.daily_flows
+    flow_codes = codes[row]
+    # a stable sort by group keeps each group's flows in date order (radix sort on int16)
+    small = flow_codes.astype("int16") if n_groups < 2**15 else flow_codes
+    order = np.argsort(small, kind="stable")
+    group, day, amount = flow_codes[order], day[order], amount[order]
+    if len(order):
+        first = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (day[1:] != day[:-1])])
+        group, day, amount = group[first], day[first], np.add.reduceat(amount, first)
+    bounds = np.searchsorted(group, np.arange(n_groups + 1))
+    yuan_amounts = amount / 100.0
+    # a rate exists only where the flows change sign: known for every group at once
+    filled = np.flatnonzero(bounds[1:] > bounds[:-1])
+    signed = np.zeros(n_groups, dtype=bool)
+    if len(filled):
+        starts = bounds[:-1][filled]
+        signed[filled] = (np.minimum.reduceat(amount, starts) < 0) & (np.maximum.reduceat(amount, starts) > 0)
+    return [_xirr_with_a_sign_change(day[s:e], yuan_amounts[s:e]) if signed[g] else None
+            for g, (s, e) in enumerate(zip(bounds[:-1], bounds[1:]))]
 
 
 def _summary_from_sums(sums: dict, irr: float | None) -> dict:
@@ -242,32 +288,36 @@ def _summary_from_sums(sums: dict, irr: float | None) -> dict:
     }
 
 
+def _summaries(pos: Positions, codes: np.ndarray, n_groups: int) -> list[dict]:
+    """The summary of each group: exact int sums of the members, pooled ratios and IRR."""
+    rows = pos.rows
+    member = codes >= 0
+    sums = {c: int_sums(codes[member], rows[c].to_numpy(dtype="int64")[member], n_groups).tolist()
+            for c in _AMOUNT_COLUMNS}
+    irrs = _irr_of_groups(pos, codes, n_groups)
+    return [_summary_from_sums({c: sums[c][g] for c in _AMOUNT_COLUMNS}, irrs[g]) for g in range(n_groups)]
+
+
 def summarise(pos: Positions, by: str | None = None) -> dict:
-    """Summary figures of all the positions (by=None) or of each value of column `by`.
+    """Summary figures of all the positions (by=None) or of each value of column `by`
+    (keys sorted; rows without a value are left out).
 
     Amounts are exact sums of the members' int fen; ratios pooled; IRR pooled.
     """
-    rows = pos.rows
+    n = len(pos.rows)
     if by is None:
-        sums = {c: int(rows[c].sum()) for c in _AMOUNT_COLUMNS}
-        return _summary_from_sums(sums, xirr(pos.flows["day"].to_numpy(), pos.flows["amount"].to_numpy()))
-    if rows.empty:
+        return _summaries(pos, np.zeros(n, dtype="int64"), 1)[0]
+    if n == 0:
         return {}
-    grouped = rows.groupby(by, sort=True)[list(_AMOUNT_COLUMNS)].sum()
-    key_of = rows.set_index("id")[by]
-    irrs = _irr_by(pos.flows, pos.flows["investment_id"].map(key_of))
-    return {key: _summary_from_sums({c: int(grouped.at[key, c]) for c in _AMOUNT_COLUMNS}, irrs.get(key))
-            for key in grouped.index}
+    codes, keys = pd.factorize(pos.rows[by], sort=True)
+    keys = [k.item() if hasattr(k, "item") else k for k in keys]
+    return dict(zip(keys, _summaries(pos, codes.astype("int64"), len(keys))))
 
 
 def per_investment(pos: Positions) -> list[dict]:
     """One summary per investment (report order), with its IRR."""
-    irrs = _irr_by(pos.flows, pos.flows["investment_id"])
-    out = []
-    for row in pos.rows.itertuples(index=False):
-        sums = {c: getattr(row, c) for c in _AMOUNT_COLUMNS}
-        out.append(_summary_from_sums(sums, irrs.get(row.id)))
-    return out
+    n = len(pos.rows)
+    return _summaries(pos, np.arange(n, dtype="int64"), n)
 
 
 def with_nav_share(groups: dict, total_nav_fen: int) -> dict:
@@ -291,8 +341,11 @@ def latest_reports(book: BookData, sub_fund_codes: Iterable[str], as_of: dt.date
     h = h[h["sub_fund_code"].isin(list(sub_fund_codes)) & (h["as_of"] <= ts(as_of))]
     if h.empty:
         return h
-    last = h.groupby("sub_fund_code")["as_of"].transform("max")
-    return h[h["as_of"] == last]
+    codes, uniques = pd.factorize(h["sub_fund_code"])
+    days = h["as_of"].to_numpy(dtype="datetime64[ns]").view("int64")
+    latest = np.full(len(uniques), np.iinfo("int64").min)
+    np.maximum.at(latest, codes, days)
+    return h[days == latest[codes]]
 
 
 def lookthrough_by_sector(book: BookData, pos: Positions) -> dict:
@@ -303,37 +356,65 @@ def lookthrough_by_sector(book: BookData, pos: Positions) -> dict:
     sum to 0) stays whole in its own sector.
     """
     rows = pos.rows
-    totals: dict[str, Fraction] = {}
-    direct = rows[rows["mode"] != "sub_fund"].groupby("sector")["nav_fen"].sum()
-    for sector, nav in direct.items():
-        totals[sector] = totals.get(sector, Fraction(0)) + int(nav)
-    sf_rows = rows[rows["mode"] == "sub_fund"]
+    # per sector, the exact shares as (numerator, denominator) pairs of ints
+    shares: dict[str, list[tuple[int, int]]] = {}
+    is_sf = (rows["mode"] == "sub_fund").to_numpy()
+    for sector, nav in zip(rows["sector"].to_numpy(dtype=object)[~is_sf],
+                           rows["nav_fen"].to_numpy(dtype="int64")[~is_sf].tolist()):
+        shares.setdefault(sector, []).append((nav, 1))
+    sf_rows = rows[is_sf]
     if not sf_rows.empty:
-        nav_by_sf = sf_rows.groupby("target_code")["nav_fen"].sum()
-        own_sector = sf_rows.drop_duplicates("target_code").set_index("target_code")["sector"]
+        nav_by_sf = sf_rows.groupby("target_code", sort=False)["nav_fen"].sum()
+        own_sector = dict(zip(sf_rows["target_code"], sf_rows["sector"]))
         reports = latest_reports(book, nav_by_sf.index, pos.as_of)
-        sectors = book.companies.set_index("code")["sector"]
-        fv = (reports.assign(sector=reports["company_code"].map(sectors))
+        sector_of = pd.Index(book.companies["code"]).get_indexer(reports["company_code"])
+        company_sector = book.companies["sector"].to_numpy(dtype=object)
+        fv = (pd.DataFrame({"sub_fund_code": reports["sub_fund_code"].to_numpy(dtype=object),
+                            "sector": np.where(sector_of >= 0, company_sector[sector_of], None),
+                            "fair_value_fen": reports["fair_value_fen"].to_numpy(dtype="int64")})
               .groupby(["sub_fund_code", "sector"])["fair_value_fen"].sum())
-        fv_total = fv.groupby(level=0).sum()
-        for sf, nav in nav_by_sf.items():
-            nav = int(nav)
-            total = int(fv_total.get(sf, 0))
+        by_sf: dict[str, list[tuple[str, int]]] = {}
+        for (sf, sector), value in zip(fv.index.tolist(), fv.tolist()):
+            by_sf.setdefault(sf, []).append((sector, value))
+        for sf, nav in zip(nav_by_sf.index.tolist(), nav_by_sf.tolist()):
+            parts = by_sf.get(sf, [])
+            total = sum(value for _, value in parts)
             if total <= 0:
-                key = own_sector[sf]
-                totals[key] = totals.get(key, Fraction(0)) + nav
+                shares.setdefault(own_sector[sf], []).append((nav, 1))
                 continue
-            for sector, value in fv.loc[sf].items():
-                totals[sector] = totals.get(sector, Fraction(0)) + Fraction(nav * int(value), total)
+            for sector, value in parts:
+                shares.setdefault(sector, []).append((nav * value, total))
     fund_nav = int(rows["nav_fen"].sum())
     out = {}
-    for sector in sorted(totals):
-        amount = totals[sector]
-        if amount == 0:
+    for sector in sorted(shares, key=str):
+        fen, share = _sum_of_fractions(shares[sector], fund_nav)
+        if fen == 0 and share in (0, None):
             continue  # a sector whose share is 0 may be left out (metrics.md)
-        share = None if fund_nav == 0 else float(amount / fund_nav)
-        out[sector] = {"nav": yuan(_round_half_up(amount)), "nav_share": share}
+        out[sector] = {"nav": yuan(fen), "nav_share": share}
     return out
+
+
+def _sum_of_fractions(terms: list[tuple[int, int]], fund_nav: int) -> tuple[int, float | None]:
+    """Σ a/b (b > 0) rounded half up to an int, and Σ a/b / fund_nav as a float; exact.
+
+    Each a/b is split into its whole part and a remainder in [0, 1); the remainders are
+    summed as floats (error far below 1e-9 for any count we meet) and, only when that sum
+    lies too near a rounding boundary to decide, again as exact Fractions.
+    """
+    whole, remainders = 0, []
+    for a, b in terms:
+        q, r = divmod(a, b)
+        whole += q
+        if r:
+            remainders.append((r, b))
+    approx = math.fsum(r / b for r, b in remainders)
+    tolerance = 1e-12 * (len(remainders) + 1)
+    if abs((approx + 0.5) - round(approx + 0.5)) > tolerance:
+        fen = whole + math.floor(approx + 0.5)
+        share = None if fund_nav == 0 else (whole + approx) / fund_nav
+        return fen, share
+    exact = whole + sum((Fraction(r, b) for r, b in remainders), Fraction(0))
+    return _round_half_up(exact), (None if fund_nav == 0 else float(exact / fund_nav))
 
 
 def _round_half_up(value: Fraction) -> int:
@@ -345,21 +426,22 @@ def concentration(pos: Positions, top_n: int = 10) -> dict:
     """Over the fund's companies and sub-funds by NAV: top-10 share, largest share, HHI."""
     rows = pos.rows
     fund_nav = int(rows["nav_fen"].sum())
-    kind = np.where(rows["mode"] == "sub_fund", "sub_fund", "company")
-    by_target = (rows.assign(kind=kind).groupby(["kind", "target_code"], sort=True)
-                 .agg(nav_fen=("nav_fen", "sum"), name=("target_name", "first")).reset_index())
+    kind = np.where(rows["mode"].to_numpy(dtype=object) == "sub_fund", "sub_fund", "company")
+    targets = pd.DataFrame({"kind": kind, "target_code": rows["target_code"].to_numpy(dtype=object),
+                            "nav_fen": rows["nav_fen"].to_numpy(dtype="int64")})
+    by_target = targets.groupby(["kind", "target_code"], sort=True)["nav_fen"].sum().reset_index()
     by_target = by_target.sort_values(["nav_fen", "target_code"], ascending=[False, True], kind="stable")
-    navs = [int(v) for v in by_target["nav_fen"]]
+    navs = by_target["nav_fen"].tolist()
     if fund_nav == 0:
         top10 = largest = hhi = None
     else:
         top10 = sum(navs[:top_n]) / fund_nav
         largest = navs[0] / fund_nav if navs else None
-        # HHI from exact fractions, converted once
-        hhi = float(sum(Fraction(v, fund_nav) ** 2 for v in navs))
-    top = [{"code": r.target_code, "name": r.name, "kind": r.kind, "nav": yuan(r.nav_fen),
-            "nav_share": ratio(r.nav_fen, fund_nav)}
-           for r in by_target.head(top_n).itertuples(index=False)]
+        # Σ (v / nav)² = Σ v² / nav², exact ints divided once (correctly rounded)
+        hhi = sum(v * v for v in navs) / (fund_nav * fund_nav)
+    names = dict(zip(zip(kind, targets["target_code"]), rows["target_name"].to_numpy(dtype=object)))
+    top = [{"code": code, "name": names[(k, code)], "kind": k, "nav": yuan(nav), "nav_share": ratio(nav, fund_nav)}
+           for k, code, nav in by_target.head(top_n).itertuples(index=False)]
     return {"top10_share": top10, "largest_share": largest, "hhi": hhi, "top": top}
 
 

@@ -69,7 +69,8 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
     # -- sub-funds: one row per sub-fund the fund (or a descendant) committed to
     commitments = inv[inv["mode"] == "sub_fund"]
     codes = list(dict.fromkeys(str(c) for c in commitments["target_code"]))
-    reinvestment = local_reinvestments(book, fund_code, codes, as_of, prefix)
+    reinvestment = local_reinvestments(book, fund_code, codes, as_of, prefix,
+                                       paid_in_by_sub_fund=rules.sub_fund_paid_in(book, inv, as_of, paid=paid))
     reports = latest_reports(book, codes, as_of)
     report_cost = {str(k): int(v) for k, v in reports.groupby("sub_fund_code")["cost_fen"].sum().items()}
     commit_by = {str(k): int(v) for k, v in commitments.groupby("target_code")["commitment_fen"].sum().items()}

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from portfolio import figures as fg
-from portfolio.data import BookData
+from portfolio.data import BookData, records
 from portfolio.figures import UnknownFund
 from portfolio.settings import fund_settings
 
@@ -55,6 +55,24 @@ def _plain(value):
     return value
 
 
+# report key → column of Positions.rows, for each investment
+_INVESTMENT_COLUMNS = {
+    "id": "id", "mode": "mode", "target": "target_code", "sector": "sector", "fund": "fund_code",
+    "target_name": "target_name", "date": "date", "round": "round", "ownership_pct": "ownership_pct",
+    "instrument": "instrument", "stage": "stage", "region": "region", "valuation_as_of": "valuation_as_of",
+    "valuation_method": "valuation_method",
+}
+
+
+def _plain_list(column: pd.Series) -> list:
+    """The column as plain Python values (what `_plain` gives for each), missing cells as None."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return [None if v is pd.NaT else v.date() for v in column.tolist()]
+    values = column.tolist()
+    missing = column.isna().to_numpy()
+    return [None if gone else v for v, gone in zip(values, missing)]
+
+
 def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
     """The metrics.md report of one fund (with its descendants) as of D."""
     fund, settings = _settings(book, fund_code)
@@ -73,15 +91,14 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     by_vintage = {int(k): v for k, v in by_vintage.items()}
     by_region = fg.with_nav_share(fg.summarise(pos, "region"), total_nav)
 
+    # the descriptive columns, column by column as plain Python values
+    columns = {key: _plain_list(rows[name]) for key, name in _INVESTMENT_COLUMNS.items()}
     investments = []
-    for row, figures in zip(rows.itertuples(index=False), fg.per_investment(pos)):
-        item = {"id": row.id, "mode": row.mode, "target": row.target_code, "sector": _plain(row.sector),
-                **figures, "moic": figures["tvpi"],
-                "fund": row.fund_code, "target_name": _plain(row.target_name), "date": _plain(row.date),
-                "round": _plain(row.round), "ownership_pct": _plain(row.ownership_pct),
-                "instrument": _plain(row.instrument), "stage": _plain(row.stage), "region": row.region,
-                "valuation_as_of": _plain(row.valuation_as_of),
-                "valuation_method": _plain(row.valuation_method)}
+    for i, figures in enumerate(fg.per_investment(pos)):
+        item = {key: columns[key][i] for key in ("id", "mode", "target", "sector")}
+        item.update(figures)
+        item["moic"] = figures["tvpi"]
+        item.update({key: columns[key][i] for key in _INVESTMENT_COLUMNS if key not in item})
         investments.append(item)
 
     report: dict[str, Any] = {
@@ -121,21 +138,23 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
         return []
     sums = rows.groupby("target_code", sort=False)[["commitment_fen", "paid_in_fen", "unfunded_fen",
                                                     "nav_fen"]].sum()
-    info = book.sub_funds.set_index("code")
-    reinvestment = local_reinvestments(book, fund_code, list(sums.index), pos.as_of.date(), prefix)
+    sums = {column: {str(k): int(v) for k, v in sums[column].items()} for column in sums.columns}
+    info = {str(r["code"]): r for r in records(book.sub_funds[book.sub_funds["code"].isin(list(sums["nav_fen"]))])}
+    reinvestment = local_reinvestments(book, fund_code, list(sums["nav_fen"]), pos.as_of.date(), prefix,
+                                       paid_in_by_sub_fund=sums["paid_in_fen"])
     out = []
-    for code in sums.index:
+    for code in sums["nav_fen"]:
         lr = reinvestment[code]
-        known = code in info.index
+        known = info.get(code, {})
         out.append({
             "code": code,
-            "name": info.at[code, "name"] if known else None,
-            "manager": info.at[code, "manager"] if known else None,
-            "size": fg.yuan(info.at[code, "size_fen"]) if known else None,
-            "commitment": fg.yuan(sums.at[code, "commitment_fen"]),
-            "paid_in": fg.yuan(sums.at[code, "paid_in_fen"]),
-            "unfunded": fg.yuan(sums.at[code, "unfunded_fen"]),
-            "nav": fg.yuan(sums.at[code, "nav_fen"]),
+            "name": known.get("name"),
+            "manager": known.get("manager"),
+            "size": fg.yuan(known["size_fen"]) if known else None,
+            "commitment": fg.yuan(sums["commitment_fen"][code]),
+            "paid_in": fg.yuan(sums["paid_in_fen"][code]),
+            "unfunded": fg.yuan(sums["unfunded_fen"][code]),
+            "nav": fg.yuan(sums["nav_fen"][code]),
             "latest_report_as_of": None if lr.report_as_of is None else pd.Timestamp(lr.report_as_of).date(),
             "local_reinvestment_cost": fg.yuan(lr.local_cost_fen) if lr.has_report else None,
             "reinvestment_multiple": fg.ratio(lr.local_cost_fen, lr.paid_in_fen) if lr.has_report else None,

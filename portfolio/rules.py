@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from portfolio.codes import label
-from portfolio.data import BookData
-from portfolio.figures import UnknownFund, fund_family, latest_reports
+from portfolio.data import BookData, records
+from portfolio.figures import UnknownFund, fund_family, int_sums, latest_reports
 from portfolio.settings import fund_settings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -71,12 +73,14 @@ def investments_as_of(book: BookData, fund_code: str, as_of: dt.date) -> pd.Data
 
 
 def paid_in_fen(book: BookData, investment_ids, as_of: dt.date) -> dict[str, int]:
-    """Gross contributions dated on or before D, per investment, as exact ints of fen."""
+    """Gross contributions dated on or before D, per investment (0 where none), as exact ints of fen."""
+    ids = pd.Index(list(dict.fromkeys(str(i) for i in investment_ids)), dtype=object)
     flows = book.flows
-    chosen = flows[flows["investment_id"].isin(list(investment_ids)) & (flows["type"] == "contribution")
-                   & (flows["date"] <= _ts(as_of))]
-    sums = chosen.groupby("investment_id")["amount_fen"].sum()
-    return {str(k): int(v) for k, v in sums.items()}
+    row = ids.get_indexer(flows["investment_id"])
+    keep = ((row >= 0) & (flows["type"].to_numpy(dtype=object) == "contribution")
+            & (flows["date"].to_numpy(dtype="datetime64[ns]") <= _ts(as_of).to_datetime64()))
+    sums = int_sums(row[keep], flows["amount_fen"].to_numpy(dtype="int64")[keep], len(ids))
+    return dict(zip(ids, sums.tolist()))
 
 
 @dataclass(frozen=True)
@@ -102,30 +106,31 @@ class LocalReinvestment:
 
 def is_local(book: BookData, company_codes: pd.Series, home_region_prefix: str) -> pd.Series:
     """True where the company's region_code starts with the home-region prefix (metrics.md)."""
-    regions = book.companies.set_index("code")["region_code"]
-    region = company_codes.map(regions)
-    return region.map(lambda r: not is_missing(r) and str(r).startswith(home_region_prefix)).astype(bool)
+    at = pd.Index(book.companies["code"]).get_indexer(company_codes)
+    regions = book.companies["region_code"].to_numpy(dtype=object)
+    region = pd.Series(np.where(at >= 0, regions[at], None), index=company_codes.index, dtype=object)
+    # a missing or blank code is not local; anything else is local by its prefix
+    return (region.str.strip().str.len().gt(0).fillna(False)
+            & region.str.startswith(home_region_prefix).fillna(False)).astype(bool)
 
 
 def local_reinvestments(book: BookData, fund_code: str, sub_fund_codes, as_of: dt.date,
-                        home_region_prefix: str | None = None) -> dict[str, LocalReinvestment]:
+                        home_region_prefix: str | None = None, *,
+                        paid_in_by_sub_fund: dict[str, int] | None = None) -> dict[str, LocalReinvestment]:
     """The one implementation of the local reinvestment multiple (metrics.md), for several
     sub-funds at once (set-based: one pass over the flows and the holdings).
 
     Local cost: the cost, in the sub-fund's latest holdings report dated on or before D,
     of its holdings in companies whose region_code starts with the home-region prefix
     (the reporting fund's setting unless given). Our paid_in: contributions dated on or
-    before D over the `sub_fund` investments in it of the fund and its descendants.
+    before D over the `sub_fund` investments in it of the fund and its descendants; a
+    caller that has already summed them (the report, the rule check) passes them in.
     """
     codes = [str(c) for c in dict.fromkeys(sub_fund_codes)]
     if home_region_prefix is None:
         home_region_prefix = str(settings_for(book, fund_code)["home_region_prefix"])
-    inv = investments_as_of(book, fund_code, as_of)
-    ours = inv[(inv["mode"] == "sub_fund") & inv["target_code"].isin(codes)]
-    paid = paid_in_fen(book, ours["id"], as_of)
-    paid_by_sub_fund: dict[str, int] = {}
-    for inv_id, target in zip(ours["id"], ours["target_code"]):
-        paid_by_sub_fund[str(target)] = paid_by_sub_fund.get(str(target), 0) + paid.get(str(inv_id), 0)
+    if paid_in_by_sub_fund is None:
+        paid_in_by_sub_fund = sub_fund_paid_in(book, investments_as_of(book, fund_code, as_of), as_of, codes)
     reports = latest_reports(book, codes, as_of)
     report_dates: dict[str, pd.Timestamp] = {}
     local_cost: dict[str, int] = {}
@@ -135,7 +140,22 @@ def local_reinvestments(book: BookData, fund_code: str, sub_fund_codes, as_of: d
         sums = reports.loc[local.to_numpy(), ["sub_fund_code", "cost_fen"]].groupby("sub_fund_code")["cost_fen"].sum()
         local_cost = {str(k): int(v) for k, v in sums.items()}
     return {code: LocalReinvestment(code, report_dates.get(code), local_cost.get(code, 0),
-                                    paid_by_sub_fund.get(code, 0)) for code in codes}
+                                    int(paid_in_by_sub_fund.get(code, 0))) for code in codes}
+
+
+def sub_fund_paid_in(book: BookData, investments: pd.DataFrame, as_of: dt.date, sub_fund_codes=None,
+                     paid: dict[str, int] | None = None) -> dict[str, int]:
+    """Our paid_in to each sub-fund: the contributions over the `sub_fund` investments given
+    (`paid`: those investments' paid_in when already summed)."""
+    ours = investments[investments["mode"] == "sub_fund"]
+    if sub_fund_codes is not None:
+        ours = ours[ours["target_code"].isin(list(sub_fund_codes))]
+    if paid is None:
+        paid = paid_in_fen(book, ours["id"], as_of)
+    out: dict[str, int] = {}
+    for inv_id, target in zip(ours["id"], ours["target_code"]):
+        out[str(target)] = out.get(str(target), 0) + paid.get(str(inv_id), 0)
+    return out
 
 
 def local_reinvestment(book: BookData, fund_code: str, sub_fund_code: str, as_of: dt.date,
@@ -145,6 +165,7 @@ def local_reinvestment(book: BookData, fund_code: str, sub_fund_code: str, as_of
 
 
 # ---------------------------------------------------------------- wording
+@lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
 def _pct(ratio: Decimal | float) -> str:
     value = float(ratio)
     places = 2 if 0 < abs(value) < 0.01 else 1
@@ -337,10 +358,6 @@ def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> l
             for company, fen in per_company.items()]
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict("records")
-
-
 def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
     """Every rule of rules.md for the fund's investments (with its descendants') as of D."""
     fund = fund_row(book, fund_code)
@@ -351,15 +368,18 @@ def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
     # set-based: the flows, the holdings reports and the master rows are read once
     paid = paid_in_fen(book, investments["id"], as_of)
     sub_fund_codes = list(dict.fromkeys(investments.loc[investments["mode"] == "sub_fund", "target_code"]))
-    reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]))
+    reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]),
+                                       paid_in_by_sub_fund=sub_fund_paid_in(book, investments, as_of, paid=paid))
     reports = latest_reports(book, sub_fund_codes, as_of)
     largest = {str(k): int(v) for k, v in
                reports.groupby(["sub_fund_code", "company_code"])["cost_fen"].sum().groupby(level=0).max().items()}
-    sub_funds = {str(r["code"]): r for r in _records(book.sub_funds)}
-    companies = {str(r["code"]): r for r in _records(book.companies)}
+    sub_funds = {str(r["code"]): r for r in records(book.sub_funds[book.sub_funds["code"].isin(sub_fund_codes)])}
+    # only the angel rules read the company's own record
+    companies = ({str(r["code"]): r for r in records(book.companies[book.companies["code"].isin(
+        investments["target_code"])])} if angel else {})
     results: list[dict] = []
     seen_sub_funds: set[str] = set()
-    for inv in _records(investments):
+    for inv in records(investments):
         results.append(_prohibited_instrument(inv, settings))
         target = str(inv["target_code"])
         if inv["mode"] == "sub_fund":
