@@ -58,8 +58,9 @@ def bare(folder: str, as_of: str) -> None:
     companies = pd.read_csv(folder / "companies.csv", dtype=str).set_index("code")["sector"]
     sub_funds = pd.read_csv(folder / "sub_funds.csv", dtype=str).set_index("code")["sector"]
     t["sector"] = np.where(t["mode"] == "sub_fund", t["target_code"].map(sub_funds), t["target_code"].map(companies))
-    flows = pd.concat([pd.DataFrame({"id": cf["investment_id"], "date": cf["date"], "amt": -cf["signed"]}),
-                       pd.DataFrame({"id": t.index, "date": d, "amt": t["nav"].to_numpy()})])
+    # fund-view flows in yuan (as a person would give them to pyxirr), each NAV on D
+    flows = pd.concat([pd.DataFrame({"id": cf["investment_id"], "date": cf["date"], "amt": -cf["signed"] / 100}),
+                       pd.DataFrame({"id": t.index, "date": d, "amt": t["nav"].to_numpy() / 100})])
     flows["mode"] = flows["id"].map(t["mode"])
     flows["sector"] = flows["id"].map(t["sector"])
 
@@ -73,7 +74,21 @@ def bare(folder: str, as_of: str) -> None:
            "by_sector": {s: figures(t[t["sector"] == s], g) for s, g in flows.groupby("sector")},
            "investments": [{"id": i, "paid_in": int(t.at[i, "paid"]) / 100, "nav": int(t.at[i, "nav"]) / 100,
                             "irr": pyxirr.xirr(g["date"], g["amt"], silent=True)} for i, g in flows.groupby("id")]}
-    print(json.dumps(out)[:200])
+    print(json.dumps(out))
+
+
+def _agree(report: dict, bare_figures: dict) -> None:
+    """The two sides must give the same figures, or the timing compares different work."""
+    pairs = [("summary", report["summary"], bare_figures["summary"])]
+    pairs += [(f"by_mode.{m}", report["by_mode"][m], f) for m, f in bare_figures["by_mode"].items()]
+    pairs += [(f"by_sector.{k}", report["by_sector"][k], f) for k, f in bare_figures["by_sector"].items()]
+    for where, ours, theirs in pairs:
+        for key in ("paid_in", "distributed", "nav"):
+            assert abs(ours[key] - theirs[key]) < 0.005, (where, key, ours[key], theirs[key])
+        assert (ours["irr"] is None) == (theirs["irr"] is None), (where, ours["irr"], theirs["irr"])
+        if ours["irr"] is not None:
+            assert abs(ours["irr"] - theirs["irr"]) <= 1e-6, (where, ours["irr"], theirs["irr"])
+    print(f"  the two sides agree on {len(pairs)} groups (amounts to the fen, IRR to 1e-6)")
 
 
 def _run(cmd: list[str], env: dict) -> tuple[float, str]:
@@ -123,8 +138,9 @@ def main() -> None:
     _run(flask, env)  # warm the file cache once, for both sides alike
     _run(bare_cmd, env)
     app_s, out = _run(flask, env)
-    bare_s, _ = _run(bare_cmd, env)
+    bare_s, bare_out = _run(bare_cmd, env)
     report = json.loads(out)
+    _agree(report, json.loads(bare_out))
     s = report["summary"]
     print(f"report QY as of {args.as_of}: {len(report['investments'])} investments, paid_in {s['paid_in']:,.2f}, "
           f"nav {s['nav']:,.2f}, tvpi {s['tvpi']:.4f}, irr {s['irr']:.6f}")

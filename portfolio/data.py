@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
-from sqlalchemy import BigInteger, Select, select, type_coerce
+from sqlalchemy import BigInteger, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
@@ -73,9 +73,24 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*(values(frame[c]) for c in columns))]
 
 
-def _frame(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(stmt).all()
-    return pd.DataFrame.from_records(rows, columns=columns)
+def _frame(session: Session, stmt: Select, columns: list[str], *, plain: bool = False) -> pd.DataFrame:
+    """One query into a DataFrame, through Core (no ORM processing of each row).
+
+    plain=True, for the big tables whose every column comes back from the driver as it
+    is wanted (text, integer fen, dates left to pandas): the driver's own tuples are
+    taken, without SQLAlchemy building a Row for each.
+    """
+    result = session.connection().execute(stmt)
+    rows = result.cursor.fetchall() if plain else [tuple(row) for row in result]
+    if plain:
+        result.close()
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: [] for c in columns}, columns=columns)
+
+
+def _day(column, name: str):
+    # Read a date as the database gives it (ISO text on SQLite, a date on PostgreSQL) and let
+    # pandas parse the whole column at once, rather than SQLAlchemy one value at a time.
+    return type_coerce(column, String).label(name)
 
 
 def _dates(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
@@ -106,7 +121,7 @@ def load_book(session: Session) -> BookData:
     investments = _frame(session, select(
         Investment.id, Investment.fund_code, Investment.mode,
         Investment.sub_fund_code,
-        Investment.company_code, Investment.alongside_code, Investment.date,
+        Investment.company_code, Investment.alongside_code, _day(Investment.date, "date"),
         _fen(Investment.commitment_cny, "commitment_fen"), Investment.round, Investment.ownership_pct,
         Investment.instrument, Investment.stage, Investment.headcount,
         _fen(Investment.revenue_cny, "revenue_fen"), _fen(Investment.total_assets_cny, "total_assets_fen"),
@@ -121,21 +136,21 @@ def load_book(session: Session) -> BookData:
     investments = _nullable_int(_dates(investments[INVESTMENT_COLUMNS].copy(), "date"),
                                 "headcount", "revenue_fen", "total_assets_fen", "lead_amount_fen")
     investments["commitment_fen"] = investments["commitment_fen"].astype("int64")
-    flows = _dates(_frame(session, select(CashFlow.investment_id, CashFlow.date, CashFlow.type,
+    flows = _dates(_frame(session, select(CashFlow.investment_id, _day(CashFlow.date, "date"), CashFlow.type,
                                           _fen(CashFlow.amount_cny, "amount_fen"))
-                          .where(CashFlow.voided_at.is_(None)), FLOW_COLUMNS), "date")
+                          .where(CashFlow.voided_at.is_(None)), FLOW_COLUMNS, plain=True), "date")
     flows["amount_fen"] = flows["amount_fen"].astype("int64")
-    valuations = _dates(_frame(session, select(Valuation.investment_id, Valuation.as_of,
+    valuations = _dates(_frame(session, select(Valuation.investment_id, _day(Valuation.as_of, "as_of"),
                                                _fen(Valuation.fair_value_cny, "fair_value_fen"),
                                                Valuation.method)
                                .where(Valuation.voided_at.is_(None), Valuation.approved_at.is_not(None)),
-                               VALUATION_COLUMNS), "as_of")
+                               VALUATION_COLUMNS, plain=True), "as_of")
     valuations["fair_value_fen"] = valuations["fair_value_fen"].astype("int64")
-    holdings = _dates(_frame(session, select(SubFundHolding.sub_fund_code, SubFundHolding.as_of,
+    holdings = _dates(_frame(session, select(SubFundHolding.sub_fund_code, _day(SubFundHolding.as_of, "as_of"),
                                              SubFundHolding.company_code,
                                              _fen(SubFundHolding.cost_cny, "cost_fen"),
                                              _fen(SubFundHolding.fair_value_cny, "fair_value_fen")),
-                             HOLDING_COLUMNS), "as_of")
+                             HOLDING_COLUMNS, plain=True), "as_of")
     for name in ("cost_fen", "fair_value_fen"):
         holdings[name] = holdings[name].astype("int64")
     for frame in (funds, sub_funds):

@@ -176,19 +176,28 @@ def build_report(session, fund_code: str, as_of: dt.date, index_name: str | None
 
 
 def to_json(value):
-    """Plain JSON types: Decimal → float, dates → ISO text, non-text keys → text."""
+    """Plain JSON types: Decimal → float, dates → ISO text, non-text keys → text, NaN → None."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
+    if kind is Decimal:
+        return float(value)
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date().isoformat()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
         return to_json(value.item())
     return value

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio import charts, dashboard
+from portfolio import dashboard
 from portfolio.codes import SECTORS, label
 from portfolio.figures import UnknownFund, group_figures
 from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan
@@ -125,6 +125,13 @@ def home():
     return render_template("main/home.html", rows=rows)
 
 
+def _charts():
+    # matplotlib costs most of a second to import: only the pages that draw pay for it
+    from portfolio import charts
+
+    return charts
+
+
 @bp.route("/funds/<code>")
 def fund(code: str):
     fund = db.session.get(Fund, code)
@@ -141,9 +148,9 @@ def fund(code: str):
         indicators = None
     lang = current_lang()
     figures_charts = dashboard.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
-        "by_mode": charts.mode_chart(report["by_mode"], lang),
-        "by_sector": charts.sector_chart(report["by_sector"], lang),
-        "lookthrough": charts.sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
+        "by_mode": _charts().mode_chart(report["by_mode"], lang),
+        "by_sector": _charts().sector_chart(report["by_sector"], lang),
+        "lookthrough": _charts().sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
     })
     family = sorted({i["fund"] for i in report["investments"]} | {code})
     flows, valuations = dashboard.memo(db.session, ("activity", code, as_of),
@@ -313,7 +320,7 @@ def investment(inv_id: str):
                                .order_by(CashFlow.date, CashFlow.id)).scalars().all()
     valuations = db.session.execute(select(Valuation).where(Valuation.investment_id == inv_id)
                                     .order_by(Valuation.as_of, Valuation.id)).scalars().all()
-    chart = charts.valuation_history_chart(
+    chart = _charts().valuation_history_chart(
         [(v.as_of, v.fair_value_cny, v.approved_at is not None and v.voided_at is None) for v in valuations],
         current_lang())
     target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
