@@ -84,7 +84,9 @@ def _frame(session: Session, stmt: Select, columns: list[str], *, plain: bool = 
     rows = result.cursor.fetchall() if plain else [tuple(row) for row in result]
     if plain:
         result.close()
-    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: [] for c in columns}, columns=columns)
+    if not rows:  # no rows: object columns, as a frame of rows would start
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}, columns=columns)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _day(column, name: str):

@@ -119,14 +119,15 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
         if series is None:
             raise ReportError(f"没有指数 {index_name}（unknown index {index_name!r}）")
         report["pme"] = {"index": index_name, **pme_figures(book, ids, as_of, series)}
-    report["compliance"] = _compliance(book, fund_code, as_of)
+    report["compliance"] = _compliance(book, fund_code, as_of,
+                                       dict(zip(rows["id"].tolist(), rows["paid_in_fen"].tolist())))
     return report
 
 
-def _compliance(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
+def _compliance(book: BookData, fund_code: str, as_of: dt.date, paid_in: dict[str, int]) -> list[dict]:
     from portfolio import rules
 
-    return rules.check(book, fund_code, fg.ts(as_of).date())
+    return rules.check(book, fund_code, fg.ts(as_of).date(), paid_in=paid_in)
 
 
 def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -> list[dict]:

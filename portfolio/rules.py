@@ -153,7 +153,7 @@ def sub_fund_paid_in(book: BookData, investments: pd.DataFrame, as_of: dt.date, 
     if paid is None:
         paid = paid_in_fen(book, ours["id"], as_of)
     out: dict[str, int] = {}
-    for inv_id, target in zip(ours["id"], ours["target_code"]):
+    for inv_id, target in zip(ours["id"].tolist(), ours["target_code"].tolist()):
         out[str(target)] = out.get(str(target), 0) + paid.get(str(inv_id), 0)
     return out
 
@@ -185,9 +185,9 @@ def _missing(field: str, what: str) -> str:
 
 
 def _result(rule: str, subject: str, status: str, value, limit, message: str) -> dict:
-    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+    if type(value) is Decimal or type(value) is int:  # (not bool: type(True) is bool)
         value = float(value)
-    if isinstance(limit, (Decimal, int)) and not isinstance(limit, bool):
+    if type(limit) is Decimal or type(limit) is int:
         limit = float(limit)
     return {"rule": rule, "subject": subject, "status": status, "value": value, "limit": limit,
             "message": message}
@@ -352,21 +352,25 @@ def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> l
     direct = investments[investments["mode"].isin(["direct", "co_invest"])]
     size = Decimal(int(fund["size_fen"]))
     per_company: dict[str, int] = {}  # insertion order = first appearance in report order
-    for inv_id, company in zip(direct["id"], direct["target_code"]):
+    for inv_id, company in zip(direct["id"].tolist(), direct["target_code"].tolist()):
         per_company[str(company)] = per_company.get(str(company), 0) + paid.get(str(inv_id), 0)
     return [_cap("single_company_cap", company, Decimal(fen) / size, limit, "基金对该企业实缴出资占基金规模")
             for company, fen in per_company.items()]
 
 
-def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
-    """Every rule of rules.md for the fund's investments (with its descendants') as of D."""
+def check(book: BookData, fund_code: str, as_of: dt.date, *, paid_in: dict[str, int] | None = None) -> list[dict]:
+    """Every rule of rules.md for the fund's investments (with its descendants') as of D.
+
+    paid_in: each investment's paid_in as of D in fen, where the caller has it already
+    (the report does); else it is summed here.
+    """
     fund = fund_row(book, fund_code)
     settings = fund_settings(str(fund["kind"]), fund["settings"] if isinstance(fund.get("settings"), dict)
                              else None)
     angel = str(fund["kind"]) == "angel_guidance"  # the reporting fund's kind, as its settings
     investments = investments_as_of(book, fund_code, as_of)
     # set-based: the flows, the holdings reports and the master rows are read once
-    paid = paid_in_fen(book, investments["id"], as_of)
+    paid = paid_in if paid_in is not None else paid_in_fen(book, investments["id"], as_of)
     sub_fund_codes = list(dict.fromkeys(investments.loc[investments["mode"] == "sub_fund", "target_code"]))
     reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]),
                                        paid_in_by_sub_fund=sub_fund_paid_in(book, investments, as_of, paid=paid))
