@@ -1,8 +1,9 @@
 """Shared Playwright helpers for end-to-end tests in a real browser (headless Chromium).
 
-Use in a test module:
+Registered once for the whole suite as a pytest plugin (`pytest_plugins` in
+tests/conftest.py), so every module has the fixtures without importing them:
 
-    from tests.browser import browser, live_server, new_page, logged_in_page, screenshot  # noqa: F401
+    from tests.browser import screenshot
 
     @pytest.mark.browser
     def test_something(logged_in_page, live_server):
@@ -12,7 +13,8 @@ Use in a test module:
 
 `live_server` serves the test's `app` (same database as the `db` fixture) from a thread
 with werkzeug's `make_server` on a free port; `browser` is one Chromium per test session.
-Tests are skipped (not failed) when Playwright or /usr/bin/chromium is missing.
+A missing /usr/bin/chromium fails the browser tests (scripts/system-deps.sh installs it):
+a screen test that quietly skips would prove nothing.
 """
 from __future__ import annotations
 
@@ -31,29 +33,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
-# One Playwright and one Chromium per test process, shared by every module that imports
-# the `browser` fixture (each import makes its own session-scoped fixture, and a second
-# sync_playwright() on the same thread would fail while the first one runs).
-_shared: dict = {"users": 0, "playwright": None, "chromium": None}
-
-
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    """One Playwright and one headless Chromium (Debian's) for the whole test session."""
+    from playwright.sync_api import sync_playwright
+
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    if _shared["chromium"] is None:
-        _shared["playwright"] = playwright_api.sync_playwright().start()
-        _shared["chromium"] = _shared["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    _shared["users"] += 1
-    try:
-        yield _shared["chromium"]
-    finally:
-        _shared["users"] -= 1
-        if _shared["users"] == 0:
-            _shared["chromium"].close()
-            _shared["playwright"].stop()
-            _shared["chromium"] = _shared["playwright"] = None
+        pytest.fail(f"no Chromium at {CHROMIUM}: install it with scripts/system-deps.sh")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
@@ -74,9 +64,9 @@ def new_page(browser):
     """A factory of fresh pages, each in its own browser context (own cookies = own user)."""
     contexts = []
 
-    def _new():
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(15_000)
+    def _new(timeout_ms: int = 15_000, **options):
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, **options)
+        context.set_default_timeout(timeout_ms)
         contexts.append(context)
         return context.new_page()
 
@@ -113,22 +103,3 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
-
-
-def run_in_own_thread(scenario, timeout: float = 180) -> None:
-    """Run a Playwright scenario in a thread of its own: the sync API allows one Playwright
-    per thread, and the session-wide `browser` fixture may already hold this one."""
-    failure: list[BaseException] = []
-
-    def run():
-        try:
-            scenario()
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=timeout)
-    assert not thread.is_alive(), "the browser scenario did not finish"
-    if failure:
-        raise failure[0]

@@ -17,6 +17,8 @@ from portfolio.users import create_user
 from web.extensions import db as _db
 
 from tests.book_files import EXAMPLE_BOOK, SPEC  # noqa: F401  (re-exported for the tests)
+
+pytest_plugins = ["tests.browser"]  # the browser fixtures, registered once
 PASSWORD = "correct-horse-9"
 
 

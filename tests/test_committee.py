@@ -132,7 +132,8 @@ def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
     response = client.get(f"/committee/by-investment/{investment.id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/committee/proposals/{pid}")
     assert investment.id in client.get("/investments?fund=QY").get_data(as_text=True)
-    assert client.get(f"/investments/{investment.id}").status_code == 200
+    page = client.get(f"/investments/{investment.id}")
+    assert page.status_code == 200 and f'href="/committee/proposals/{pid}"' in page.get_data(as_text=True)
     assert investment.id in client.get("/committee/").get_data(as_text=True)
 
     # the decision record, printable and as PDF

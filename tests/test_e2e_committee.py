@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import Investment, Proposal
 from portfolio.importing import import_book
-from tests.browser import browser, live_server, logged_in_page, new_page, screenshot  # noqa: F401
+from tests.browser import screenshot
 from tests.conftest import EXAMPLE_BOOK
 
 MEMBERS = [f"wy{i}" for i in range(1, 7)]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import AuditEntry, Investment, Valuation
 from portfolio import dashboard
 from portfolio.importing import import_book
-from tests.browser import browser, live_server, log_in, logged_in_page, new_page, screenshot  # noqa: F401
+from tests.browser import log_in, screenshot
 from tests.conftest import EXAMPLE_BOOK
 
 pytestmark = pytest.mark.browser

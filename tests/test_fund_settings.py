@@ -2,7 +2,6 @@
 and the admin screen (every setting with its default, errors beside the fields, 403 for others)."""
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
 
@@ -164,45 +163,32 @@ def test_csrf_is_required(app, as_role, db, fund):
 
 
 # ---------------------------------------------------------------- in a real browser
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, run_in_own_thread, screenshot  # noqa: E402,F401
+from tests.browser import log_in, screenshot  # noqa: E402
 from tests.conftest import make_user  # noqa: E402
 
 
-
-
 @pytest.mark.browser
-def test_settings_screen_in_a_browser(live_server, db, fund):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+def test_settings_screen_in_a_browser(live_server, new_page, db, fund):
     make_user(db, "admin_e2e", "admin")
-
-    def scenario():
-        with sync_api.sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
-            page.set_default_timeout(15_000)
-            log_in(page, live_server, "admin_e2e")
-            page.goto(live_server + URL)
-            assert page.input_value("#subfund_share_cap") == "0.30"
-            # a wrong value: the error beside the field, what was typed kept
-            page.fill("#subfund_share_cap", "1.7")
-            page.fill("#ownership_cap", "0.25")
-            page.click("#fund-settings button[type=submit]")
-            error = page.locator('.error[data-field="subfund_share_cap"]').inner_text()
-            assert error.startswith("应在 0 到 1 之间"), error
-            assert page.input_value("#subfund_share_cap") == "1.7" and page.input_value("#ownership_cap") == "0.25"
-            screenshot(page, "fund_settings_error")
-            # corrected: saved and shown
-            page.fill("#subfund_share_cap", "0.35")
-            page.uncheck("input[name=prohibited_instruments][value=guarantee]")
-            page.click("#fund-settings button[type=submit]")
-            assert "基金设置已保存" in page.inner_text(".flash")
-            assert page.input_value("#subfund_share_cap") == "0.35"
-            screenshot(page, "fund_settings_saved")
-            chromium.close()
-
-    run_in_own_thread(scenario, timeout=120)
+    page = new_page()
+    log_in(page, live_server, "admin_e2e")
+    page.goto(live_server + URL)
+    assert page.input_value("#subfund_share_cap") == "0.30"
+    # a wrong value: the error beside the field, what was typed kept
+    page.fill("#subfund_share_cap", "1.7")
+    page.fill("#ownership_cap", "0.25")
+    page.click("#fund-settings button[type=submit]")
+    error = page.locator('.error[data-field="subfund_share_cap"]').inner_text()
+    assert error.startswith("应在 0 到 1 之间"), error
+    assert page.input_value("#subfund_share_cap") == "1.7" and page.input_value("#ownership_cap") == "0.25"
+    screenshot(page, "fund_settings_error")
+    # corrected: saved and shown
+    page.fill("#subfund_share_cap", "0.35")
+    page.uncheck("input[name=prohibited_instruments][value=guarantee]")
+    page.click("#fund-settings button[type=submit]")
+    assert "基金设置已保存" in page.inner_text(".flash")
+    assert page.input_value("#subfund_share_cap") == "0.35"
+    screenshot(page, "fund_settings_saved")
     assert _settings(db) == {"subfund_share_cap": "0.35", "ownership_cap": "0.25",
                              "prohibited_instruments": ["debt"]}
     # one audited change, from nothing: the rejected submission stored nothing

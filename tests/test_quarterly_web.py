@@ -95,53 +95,34 @@ def test_cli_unknown_fund(example, runner, tmp_path):
     assert result.exit_code != 0 and "NOPE" in result.output
 
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, live_server, log_in, run_in_own_thread, screenshot  # noqa: E402,F401
+from tests.browser import log_in, screenshot  # noqa: E402
 from tests.conftest import make_user  # noqa: E402
 
 
-
-
 @pytest.mark.browser
-def test_report_in_a_browser_from_the_menu(example, db, live_server):
+def test_report_in_a_browser_from_the_menu(example, db, live_server, new_page):
     """From the menu to the report, its download links work, the charts are drawn."""
-    import os
-
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
     make_user(db, "viewer_q", "viewer")
-
-    def scenario():
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900},
-                                              accept_downloads=True)
-                context.set_default_timeout(30_000)
-                page = context.new_page()
-                log_in(page, live_server, "viewer_q")
-                page.click("nav.mainnav >> text=季度报告")
-                page.select_option("select[name=fund]", "QY")
-                page.fill("input[name=quarter]", "2025Q4")
-                page.click("button[type=submit].primary")
-                page.wait_for_load_state("networkidle")
-                assert page.url.endswith("/reports/QY/2025Q4")
-                assert FUND_NAME in page.locator("h1").first.inner_text()
-                assert page.locator("#bridge table.bridge").count() == 3
-                assert page.locator("figure.chart svg").count() >= 3
-                with page.expect_download() as info:
-                    page.click("text=下载 Excel")
-                assert info.value.suggested_filename == "QY-2025Q4.xlsx"
-                with page.expect_download() as info:
-                    page.click("text=下载 PDF")
-                assert info.value.suggested_filename == "QY-2025Q4.pdf"
-                screenshot(page, "quarterly_report")
-                page.emulate_media(media="print")
-                assert not page.locator(".topbar").is_visible()  # printable: no app chrome
-            finally:
-                browser.close()
-
-    run_in_own_thread(scenario)
+    page = new_page(timeout_ms=30_000, accept_downloads=True)
+    log_in(page, live_server, "viewer_q")
+    page.click("nav.mainnav >> text=季度报告")
+    page.select_option("select[name=fund]", "QY")
+    page.fill("input[name=quarter]", "2025Q4")
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/reports/QY/2025Q4")
+    assert FUND_NAME in page.locator("h1").first.inner_text()
+    assert page.locator("#bridge table.bridge").count() == 3
+    assert page.locator("figure.chart svg").count() >= 3
+    with page.expect_download() as info:
+        page.click("text=下载 Excel")
+    assert info.value.suggested_filename == "QY-2025Q4.xlsx"
+    with page.expect_download() as info:
+        page.click("text=下载 PDF")
+    assert info.value.suggested_filename == "QY-2025Q4.pdf"
+    screenshot(page, "quarterly_report")
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()  # printable: no app chrome
 
 
 def test_fund_dashboard_offers_the_report(example, as_role):

@@ -125,3 +125,12 @@ def test_a_manager_writes_and_an_admin_administers(db, client, ids):
     db.session.expire_all()
     assert db.session.get(CashFlow, ids["flow"]).voided_by == "mgr"
     assert db.session.get(User, ids["user"]).role == "manager"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_offers_only_pages_the_role_may_open(db, as_role, role):
+    client = as_role(role)
+    page = client.get("/investments").get_data(as_text=True)
+    nav = page[page.index("<nav"):page.index("</nav>")]
+    assert ('href="/admin/users"' in nav) == (role in ALLOWED["configure"])
+    assert 'href="/investments"' in nav

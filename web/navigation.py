@@ -1,11 +1,14 @@
-"""The main navigation: (endpoint, Chinese label) pairs; each screen family adds its own.
+"""The main navigation: (endpoint, Chinese label[, permission]) entries; each screen family
+adds its own. An entry with a permission (web.auth.PERMISSIONS) shows only to users who
+hold it, so nobody is offered a page that would answer 403.
 
 Labels go through gettext when shown, so the English switch translates them.
 """
 from flask import current_app, url_for
 from flask_babel import gettext
+from flask_login import current_user
 
-NAV: list[tuple[str, str]] = [
+NAV: list[tuple[str, ...]] = [
     ("main.home", "首页"),
     ("main.investments", "投资"),
     ("main.sub_funds", "子基金"),
@@ -14,13 +17,15 @@ NAV: list[tuple[str, str]] = [
     ("reports.index", "季度报告"),
     ("committee.index", "投委会"),
     ("main.history", "修改历史"),
-    ("admin.users", "用户管理"),
+    ("admin.users", "用户管理", "configure"),
 ]
 
 
 def nav_items() -> list[dict]:
     items = []
-    for endpoint, text in NAV:
+    for endpoint, text, *permission in NAV:
+        if permission and not (current_user.is_authenticated and current_user.can(permission[0])):
+            continue
         if endpoint in current_app.view_functions:
             items.append({"url": url_for(endpoint), "label": gettext(text), "endpoint": endpoint})
     return items
