@@ -453,6 +453,24 @@ def _flag_rows(errors, sheet, frame, mask, column, message, values=None):
                                 message))
 
 
+def _flag_parent_cycles(errors, funds: pd.DataFrame) -> None:
+    """A chain of parent_code that comes back to where it started (A → B → A) would make
+    the roll-up meaningless: one error per cycle, on its first row in the sheet."""
+    parent_of = {code: parent for code, parent in zip(funds["code"], funds["parent_code"])
+                 if isinstance(code, str) and isinstance(parent, str) and parent != code}
+    reported: set[str] = set()
+    for row, code in zip(funds["_row"], funds["code"]):
+        if code not in parent_of or code in reported:
+            continue
+        chain = [code]
+        while chain[-1] in parent_of and parent_of[chain[-1]] not in chain:
+            chain.append(parent_of[chain[-1]])
+        if parent_of.get(chain[-1]) == code:  # back to the start: a cycle through this fund
+            reported.update(chain)
+            errors.append(BookError("funds", int(row), "parent_code", str(parent_of[code]),
+                                    "上级基金关系成环：" + " → ".join(chain + [code])))
+
+
 def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None):
     sub = frame if where is None else frame[where]
     complete = sub[keys].notna().all(axis=1)
@@ -511,6 +529,7 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     parent = f["parent_code"]
     _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(fund_codes), "parent_code", "未知的上级基金")
     _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", "上级基金不能是自身")
+    _flag_parent_cycles(errors, f)
 
     # investments: fund, target of the right kind, alongside
     _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(fund_codes),

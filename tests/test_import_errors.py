@@ -66,6 +66,8 @@ CASES = [
         **INV, "id": "X-F", "fund_code": "ZZ", "mode": "direct", "target_code": "C1"}), "fund_code"), "未知的基金"),
     ("unknown_parent", lambda b: ("funds", _set(b, "funds", 0, "parent_code", "PARENT"), "parent_code"),
      "上级基金"),
+    ("parent_cycle", lambda b: (_append(b, "funds", {**b["funds"][0], "code": "QYB", "parent_code": "QY"})
+                                and "funds", _set(b, "funds", 0, "parent_code", "QYB"), "parent_code"), "成环"),
     ("duplicate_code", lambda b: ("companies", _append(b, "companies", {
         **b["companies"][0], "credit_code": credit_code(7)}), "code"), "重复"),
     ("flow_before_investment", lambda b: ("cash_flows", _append(b, "cash_flows", {
