@@ -10,6 +10,7 @@ company credit codes carry a valid check character.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,40 @@ def generate_heavy_book(folder: str | Path | None = None, *, investments: int = 
                 frame.to_excel(writer, sheet_name=name, index=False)
     marker.write_text(json.dumps(params))
     return folder
+
+
+def timed(label: str, func):
+    """Runs func, prints how long it took beside the label, returns its value."""
+    import time
+
+    start = time.perf_counter()
+    value = func()
+    print(f"  {label:44s} {time.perf_counter() - start:7.2f} s")
+    return value
+
+
+@contextmanager
+def imported_heavy_book(investments: int = 2000):
+    """A Session on a fresh SQLite file holding the heavy book (its import timed and printed)."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from models import Base
+    from portfolio.importing import import_book
+
+    folder = generate_heavy_book(investments=investments)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+        Base.metadata.create_all(engine)
+        try:
+            with Session(engine) as session:
+                result = timed("import heavy book (SQLite)", lambda: import_book(session, folder, username="bench"))
+                assert not result.errors, result.errors[:3]
+                yield session
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

@@ -132,6 +132,15 @@ def _commit(session: Session) -> None:
 
 # -- investments --------------------------------------------------------------------------
 
+def _create(session: Session, record, entity: str, key, *, username: str):
+    """Adds a new record, audits its creation (after = the record) and commits, in one place."""
+    session.add(record)
+    session.flush()
+    audit(session, username, "create", entity, str(key(record)), after=snapshot(record))
+    _commit(session)
+    return record
+
+
 def _ancestors(session: Session, fund_code: str) -> list[str]:
     """The fund and every fund its parent_code leads up to (their rules see this deal too)."""
     codes, seen = [], set()
@@ -268,11 +277,7 @@ def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFl
     f.check()
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
                     note=note, ref=ref)
-    session.add(flow)
-    session.flush()
-    audit(session, username, "create", "cash_flows", str(flow.id), after=snapshot(flow))
-    _commit(session)
-    return flow
+    return _create(session, flow, "cash_flows", lambda r: r.id, username=username)
 
 
 def record_valuation(session: Session, fields: dict, *, username: str) -> Valuation:
@@ -291,11 +296,7 @@ def record_valuation(session: Session, fields: dict, *, username: str) -> Valuat
     f.check()
     valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
                           entered_by=username)
-    session.add(valuation)
-    session.flush()
-    audit(session, username, "create", "valuations", str(valuation.id), after=snapshot(valuation))
-    _commit(session)
-    return valuation
+    return _create(session, valuation, "valuations", lambda r: r.id, username=username)
 
 
 def _record(session: Session, model, record_id, what: str):
@@ -375,11 +376,7 @@ def add_company(session: Session, fields: dict, *, username: str) -> Company:
         f.errors.append(("code", f"企业代码 {code} 已存在"))
     f.check()
     company = Company(**values)
-    session.add(company)
-    session.flush()
-    audit(session, username, "create", "companies", company.code, after=snapshot(company))
-    _commit(session)
-    return company
+    return _create(session, company, "companies", lambda r: r.code, username=username)
 
 
 def add_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
@@ -394,11 +391,7 @@ def add_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
         f.errors.append(("code", f"子基金代码 {code} 已存在"))
     f.check()
     sub_fund = SubFund(**values)
-    session.add(sub_fund)
-    session.flush()
-    audit(session, username, "create", "sub_funds", sub_fund.code, after=snapshot(sub_fund))
-    _commit(session)
-    return sub_fund
+    return _create(session, sub_fund, "sub_funds", lambda r: r.code, username=username)
 
 
 # -- users (administration) -----------------------------------------------------------------
