@@ -67,9 +67,11 @@ def xirr(dates, amounts) -> float | None:
     exists (no sign change) or none is found (metrics.md: never a made-up number).
 
     The amounts go in as yuan, the book's unit, as a person checking the figure with
-    pyxirr or Excel would enter them. pyxirr's search depends a little on the scale of
-    the amounts: where it finds no rate (it happens near −100 % and beyond 10,000 % a
-    year), it is asked once more with the amounts scaled to a largest of 1.
+    pyxirr or Excel would enter them. pyxirr stops on an absolute NPV tolerance, so on
+    small amounts it may return a rate that solves nothing (NPV 0.0005 yuan on flows of
+    0.01), and where it finds none it may find one on other units: each rate it returns
+    is checked against the equation (`solves`), and where there is none that holds it
+    is asked once more with the amounts scaled to a largest of 1.
     """
     amounts = np.asarray(amounts, dtype="float64")
     if len(amounts) < 2 or not ((amounts < 0).any() and (amounts > 0).any()):
@@ -78,10 +80,11 @@ def xirr(dates, amounts) -> float | None:
 
 
 def _xirr_with_a_sign_change(dates, amounts: np.ndarray) -> float | None:
-    rate = _pyxirr(dates, amounts)
-    if rate is None:
-        rate = _pyxirr(dates, amounts / np.abs(amounts).max())
-    return rate
+    for scale in (1.0, 1.0 / np.abs(amounts).max()):
+        rate = _pyxirr(dates, amounts * scale)
+        if rate is not None and solves(rate, dates, amounts):
+            return rate
+    return None
 
 
 def _pyxirr(dates, amounts) -> float | None:
@@ -89,6 +92,33 @@ def _pyxirr(dates, amounts) -> float | None:
         return _none_if_nan(pyxirr.xirr(dates, amounts, silent=True))
     except (pyxirr.InvalidPaymentsError, ValueError, OverflowError):
         return None
+
+
+ROOT_TOLERANCE = 1e-9  # |NPV| at the rate, as a share of Σ|discounted flows|
+
+
+def solves(rate: float, dates, amounts) -> bool:
+    """The rate solves Σ cf_i (1 + r)^(−t_i) = 0: the NPV is nought to ROOT_TOLERANCE of
+    the discounted flows' size, or, near −100 % where a float rate cannot come closer
+    (1 + r of 3e-11 is known to a few parts in a million), the NPV changes sign within
+    1e-6 of log(1 + r) either side. Computed in logs, so huge rates do not overflow."""
+    days = np.asarray(dates, dtype="datetime64[D]")
+    t = (days - days.min()).astype("float64") / 365.0
+    amounts = np.asarray(amounts, dtype="float64")
+
+    def npv(log_growth: float) -> tuple[float, float]:
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = amounts * np.exp(-t * log_growth)
+        return float(terms.sum()), float(np.abs(terms).sum())
+
+    if not rate > -1.0:
+        return False
+    log_growth = math.log1p(rate)
+    value, size = npv(log_growth)
+    if math.isfinite(value) and math.isfinite(size) and abs(value) <= ROOT_TOLERANCE * size:
+        return True
+    below, above = npv(log_growth * (1 - 1e-6))[0], npv(log_growth * (1 + 1e-6))[0]
+    return math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0)
 
 
 def fund_family(book: BookData, fund_code: str) -> list[str]:
@@ -275,8 +305,37 @@ def _irr_of_groups(pos: Positions, codes: np.ndarray, n_groups: int) -> list[flo
     if len(filled):
         starts = bounds[:-1][filled]
         signed[filled] = (np.minimum.reduceat(amount, starts) < 0) & (np.maximum.reduceat(amount, starts) > 0)
-    return [_xirr_with_a_sign_change(day[s:e], yuan_amounts[s:e]) if signed[g] else None
-            for g, (s, e) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    rates = np.full(n_groups, np.nan)
+    for g in np.flatnonzero(signed):
+        s, e = bounds[g], bounds[g + 1]
+        rate = _pyxirr(day[s:e], yuan_amounts[s:e])
+        rates[g] = np.nan if rate is None else rate
+    # every rate pyxirr gave is checked against the equation at once; the few that fail
+    # (or that it did not find) go the long way, one group at a time (see `xirr`)
+    for g in np.flatnonzero(signed & ~_solved_at_once(group, day, yuan_amounts, bounds, rates)):
+        s, e = bounds[g], bounds[g + 1]
+        rate = _xirr_with_a_sign_change(day[s:e], yuan_amounts[s:e])
+        rates[g] = np.nan if rate is None else rate
+    return [None if math.isnan(r) else float(r) for r in rates]
+
+
+def _solved_at_once(group: np.ndarray, day: np.ndarray, amount: np.ndarray, bounds: np.ndarray,
+                    rates: np.ndarray) -> np.ndarray:
+    """`solves`' first test for every group's rate in one pass over the flows (True where
+    the NPV at the rate is nought to ROOT_TOLERANCE of the discounted flows' size)."""
+    n = len(rates)
+    members = slice(bounds[0], bounds[-1])
+    group, day, amount = group[members], day[members], amount[members]
+    if not len(group):
+        return np.zeros(n, dtype=bool)
+    first_day = day[bounds[:-1].clip(max=bounds[-1] - 1) - bounds[0]]
+    t = (day - first_day[group]).astype("float64") / 365.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        log_growth = np.log1p(np.where(rates > -1, rates, np.nan))
+        terms = amount * np.exp(-t * log_growth[group])
+        value = np.bincount(group, weights=terms, minlength=n)
+        size = np.bincount(group, weights=np.abs(terms), minlength=n)
+        return np.isfinite(value) & np.isfinite(size) & (np.abs(value) <= ROOT_TOLERANCE * size)
 
 
 def _summary_from_sums(sums: dict, irr: float | None) -> dict:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+import pyxirr
 
 from portfolio import figures as fg
 from portfolio.report import compute_report, to_json
@@ -140,6 +141,28 @@ def test_xirr_no_sign_change_and_extremes():
     assert fg.xirr(two, [-100, 0.5]) == pytest.approx((0.005) ** (365 / 366) - 1, rel=1e-9)
     # far above 1,000 %: ×20 in a year
     assert fg.xirr(two, [-100, 2000]) == pytest.approx(20 ** (365 / 366) - 1, rel=1e-9)
+
+
+def test_xirr_never_gives_a_rate_that_solves_nothing():
+    # +0.01, −0.01, +560,336.55 and a NAV of 0: the NPV is above 0 at every rate (no root).
+    # pyxirr finds none on yuan; on the amounts scaled to a largest of 1 (the engine's second
+    # try) its absolute tolerance lets it stop at about 5.9e8, where the NPV is 1e-9 of the
+    # largest flow. The engine checks the rate against the equation and says None.
+    dates = [d("2018-01-01"), d("2018-01-02"), d("2019-03-10"), d("2025-12-31")]
+    amounts = np.array([0.01, -0.01, 560336.55, 0.0])
+    assert pyxirr.xirr(dates, amounts, silent=True) is None
+    found = pyxirr.xirr(dates, amounts / amounts.max(), silent=True)
+    assert found is not None and found > 1e8 and not fg.solves(found, dates, amounts)
+    assert fg.xirr(dates, amounts) is None
+
+
+def test_xirr_of_a_rate_beyond_a_million_percent_is_the_root():
+    # a call paid in four times within 110 days, then valued ×9.8: r ≈ 18,279 a year. Scaled to a
+    # largest flow of 1, pyxirr stops 1.8e-4 short; on yuan it is right: the root, checked by
+    # mpmath at 50 digits, is 18279.1494255366002
+    dates = [d("2019-03-12"), d("2019-03-29"), d("2019-05-05"), d("2019-06-25"), d("2019-06-30")]
+    amounts = [-699041.08, -10078938.00, -36841701.00, -17143206.26, 321955175.33]
+    assert fg.xirr(dates, amounts) == pytest.approx(18279.1494255366002, rel=1e-12)
 
 
 def test_numpy_financial_documented_values():
