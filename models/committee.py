@@ -136,9 +136,12 @@ class MeetingAttendance(Base):
 
 
 class Vote(Base):
+    """One member's vote on a proposal at a meeting (a deferred proposal is voted on again
+    at a later meeting: one vote per member per proposal per meeting)."""
+
     __tablename__ = "votes"
     __table_args__ = (
-        UniqueConstraint("proposal_id", "member"),
+        UniqueConstraint("meeting_id", "proposal_id", "member"),
         CheckConstraint(_in("choice", VOTE_CHOICES), name="choice"),
     )
 

@@ -147,7 +147,7 @@ def _meeting(session: Session, meeting_id, field_name: str = "") -> Meeting:
 # Which action may start from which status, and where it leads.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "submit": (("draft",), "submitted"),
-    "schedule": (("submitted",), "scheduled"),
+    "schedule": (("submitted", "decided"), "scheduled"),  # decided: only when deferred (暂缓)
     "decide": (("scheduled",), "decided"),
     "withdraw": (("draft", "submitted", "scheduled"), "withdrawn"),
 }
@@ -439,19 +439,37 @@ def create_meeting(session: Session, fields: dict, *, username: str) -> Meeting:
 
 
 def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: str) -> Proposal:
-    """Put a submitted proposal on a meeting's agenda (same fund)."""
+    """Put a submitted proposal on a meeting's agenda (same fund), or a deferred one (暂缓)
+    on a later meeting's: it is voted on afresh there (the earlier votes stay on record,
+    with their meeting), and its deferral is cleared, audited like every move."""
     proposal = _proposal(session, proposal_id)
     meeting = _meeting(session, meeting_id, "meeting_id")
     if meeting.fund_code != proposal.fund_code:
         raise FieldErrors([("meeting_id", f"会议属于基金 {meeting.fund_code}，提案属于基金 {proposal.fund_code}")])
-    _move(session, proposal, "schedule", username, meeting_id=meeting.id)
+    changes: dict[str, Any] = {"meeting_id": meeting.id}
+    if proposal.status == "decided":
+        if proposal.decision != "deferred":
+            raise IllegalTransition(proposal, "schedule")
+        deferred_at = session.get(Meeting, proposal.meeting_id)
+        if meeting.id == proposal.meeting_id or (deferred_at is not None and meeting.date < deferred_at.date):
+            raise FieldErrors([("meeting_id", "暂缓的提案须列入之后的另一次会议")])
+        changes.update(decision=None, conditions=None, decided_by=None, decided_at=None)
+    _move(session, proposal, "schedule", username, **changes)
     _commit(session)
     return proposal
 
 
+def is_deferred(proposal: Proposal) -> bool:
+    """Deferred (暂缓): decided so, and waiting for a later meeting."""
+    return proposal.status == "decided" and proposal.decision == "deferred"
+
+
 def agenda(session: Session, meeting_id) -> list[Proposal]:
-    return list(session.execute(select(Proposal).where(Proposal.meeting_id == int(meeting_id))
-                                .order_by(Proposal.id)).scalars())
+    """The proposals on a meeting's agenda: those it holds now, and those voted on there
+    and deferred to a later meeting since."""
+    voted_here = select(Vote.proposal_id).where(Vote.meeting_id == int(meeting_id))
+    return list(session.execute(select(Proposal).where(
+        (Proposal.meeting_id == int(meeting_id)) | Proposal.id.in_(voted_here)).order_by(Proposal.id)).scalars())
 
 
 def attendance(session: Session, meeting_id) -> dict[str, bool]:
@@ -498,9 +516,13 @@ def recusals(session: Session, proposal_id) -> list[Recusal]:
                                 .order_by(Recusal.id)).scalars())
 
 
-def votes(session: Session, proposal_id) -> list[Vote]:
-    return list(session.execute(select(Vote).where(Vote.proposal_id == int(proposal_id))
-                                .order_by(Vote.id)).scalars())
+def votes(session: Session, proposal_id, meeting_id=None) -> list[Vote]:
+    """A proposal's votes: at one meeting when given (a deferred proposal is voted on again
+    at a later meeting), else at every meeting."""
+    stmt = select(Vote).where(Vote.proposal_id == int(proposal_id))
+    if meeting_id is not None:
+        stmt = stmt.where(Vote.meeting_id == int(meeting_id))
+    return list(session.execute(stmt.order_by(Vote.id)).scalars())
 
 
 def declare_recusal(session: Session, proposal_id, member: str, reason: str | None, *,
@@ -520,7 +542,8 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
     if session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
                                                 Recusal.member == member)).first():
         errors.append(("member", f"{member} 已就本提案申报回避"))
-    if session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == member)).first():
+    if session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == member,
+                                             Vote.meeting_id == proposal.meeting_id)).first():
         errors.append(("member", f"{member} 已对本提案表决，不能再申报回避"))
     if errors:
         raise FieldErrors(errors)
@@ -552,8 +575,8 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
         errors.append(("", "您已就本提案申报回避，不能表决"))
     elif not attendance(session, proposal.meeting_id).get(username):
         errors.append(("", "您未登记出席本次会议，不能表决"))
-    elif session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id,
-                                               Vote.member == username)).first():
+    elif session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == username,
+                                               Vote.meeting_id == proposal.meeting_id)).first():
         errors.append(("", "您已对本提案表决，不能重复表决"))
     if errors:
         raise FieldErrors(errors)
@@ -575,7 +598,7 @@ def tally(session: Session, proposal: Proposal) -> Tally:
     settings = fund_committee_settings(session, proposal.fund_code)
     present = [m for m, p in attendance(session, proposal.meeting_id).items() if p] if proposal.meeting_id else []
     return count_votes(present, [r.member for r in recusals(session, proposal.id)],
-                       {v.member: v.choice for v in votes(session, proposal.id)},
+                       {v.member: v.choice for v in votes(session, proposal.id, proposal.meeting_id)},
                        quorum=settings["quorum"], pass_ratio=settings["pass_ratio"], proposer=proposal.proposer)
 
 

@@ -405,3 +405,51 @@ def test_a_co_investment_shows_its_lead_ratio_and_the_sub_fund_alongside(client,
     page = client.post("/committee/proposals/new", data={**DEAL, "mode": "co_invest", "target_code": "C1"})
     assert 'data-field="alongside_code"' in page.get_data(as_text=True)
     assert 'data-field="lead_amount_cny"' in page.get_data(as_text=True)
+
+
+def test_a_deferred_proposal_is_voted_on_afresh_at_a_later_meeting(client, book):
+    pid = propose(client)
+    first = to_meeting(client, book, pid, MEMBERS[:6])
+    for member in MEMBERS[:3]:
+        vote(client, member, pid, "approve", "先看量产数据")
+    for member in MEMBERS[3:6]:
+        vote(client, member, pid, "abstain")
+    as_user(client, "chair")
+    assert client.post(f"/committee/proposals/{pid}/decide", data={"decision": "deferred"}).status_code == 302
+    assert fresh(book, pid).decision == "deferred"
+
+    # not the same meeting again, nor an earlier one; nor may an approved proposal come back
+    earlier = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-11-01", "title": "更早"}, username="chair")
+    for meeting in (first, earlier.id):
+        with pytest.raises(FieldErrors, match="之后的另一次会议"):
+            uc.schedule_proposal(book, pid, meeting, username="chair")
+    later = uc.create_meeting(book, {"fund_code": "QY", "date": "2026-01-20", "title": "第 13 次投委会"},
+                              username="chair")
+    page = client.get(f"/committee/meetings/{later.id}").get_data(as_text=True)
+    assert f"/committee/proposals/{pid}/schedule" in page  # offered for the later meeting's agenda
+    assert client.post(f"/committee/proposals/{pid}/schedule", data={"meeting_id": str(later.id)}).status_code == 302
+    proposal = fresh(book, pid)
+    assert proposal.status == "scheduled" and proposal.meeting_id == later.id and proposal.decision is None
+    moves = book.execute(select(AuditEntry).where(AuditEntry.entity == "proposals", AuditEntry.entity_key == str(pid),
+                                                  AuditEntry.action == "schedule").order_by(AuditEntry.id)).scalars().all()
+    assert moves[-1].before["decision"] == "deferred" and moves[-1].after["decision"] is None
+
+    # the new meeting counts only its own votes; those who voted before vote again
+    client.post(f"/committee/meetings/{later.id}/attendance", data={"present": MEMBERS[:6]})
+    assert uc.tally(book, fresh(book, pid)).approve == 0
+    for member in MEMBERS[:5]:
+        assert "您已对本提案表决" not in vote(client, member, pid, "approve").get_data(as_text=True)
+    assert uc.tally(book, fresh(book, pid)).approve == 5
+    as_user(client, "chair")
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert 'id="earlier-votes"' in page and "先看量产数据" in page
+    assert client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"}).status_code == 302
+    proposal = fresh(book, pid)
+    assert proposal.decision == "approved" and proposal.investment_id
+    assert len(uc.votes(book, pid)) == 11 and len(uc.votes(book, pid, later.id)) == 5
+    # both meetings keep it on their agenda, and the decision record lists the deciding votes only
+    assert [p.id for p in uc.agenda(book, first)] == [pid] == [p.id for p in uc.agenda(book, later.id)]
+    resolution = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
+    assert "先看量产数据" not in resolution
+    with pytest.raises(FieldErrors):
+        uc.schedule_proposal(book, pid, later.id, username="chair")

@@ -142,12 +142,16 @@ def proposal(proposal_id: int):
     me = current_username()
     return render_template(
         "committee/proposal.html", proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
-        attachments=attachments, votes=uc.votes(db.session, proposal.id),
+        attachments=attachments, votes=uc.votes(db.session, proposal.id, proposal.meeting_id or -1),
+        earlier_votes=[v for v in uc.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
+        meetings={m.id: m for m in db.session.execute(select(Meeting).where(
+            Meeting.fund_code == proposal.fund_code)).scalars()},
         recusals=uc.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
         decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
         funding_form=FundingForm(), confirm=ConfirmForm(), funded=uc.is_funded(db.session, proposal),
         show_all_checks=request.args.get("checks") == "all",
-        my_vote=next((v for v in uc.votes(db.session, proposal.id) if v.member == me), None))
+        my_vote=next((v for v in uc.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
+                     None))
 
 
 def _action(proposal_id: int, call, done: str):
@@ -328,7 +332,8 @@ def _resolution_context(proposal: Proposal) -> dict:
     return {"proposal": proposal, "meeting": meeting, "tally": uc.tally(db.session, proposal),
             "attendance": uc.attendance(db.session, meeting.id), "members": {
                 m.username: m for m in uc.committee_members(db.session)},
-            "votes": uc.votes(db.session, proposal.id), "recusals": uc.recusals(db.session, proposal.id),
+            "votes": uc.votes(db.session, proposal.id, proposal.meeting_id),
+            "recusals": uc.recusals(db.session, proposal.id),
             "fund": db.session.get(Fund, proposal.fund_code)}
 
 
@@ -379,9 +384,11 @@ def meeting(meeting_id: int):
     form.present.data = [m for m, p in present.items() if p]
     return render_template("committee/meeting.html", meeting=record, agenda=uc.agenda(db.session, meeting_id),
                            members=members, present=present, form=form,
-                           waiting=db.session.execute(select(Proposal).where(
-                               Proposal.status == "submitted", Proposal.fund_code == record.fund_code)
-                               .order_by(Proposal.id)).scalars().all(), confirm=ConfirmForm())
+                           waiting=[p for p in db.session.execute(select(Proposal).where(
+                               Proposal.status.in_(("submitted", "decided")), Proposal.fund_code == record.fund_code)
+                               .order_by(Proposal.id)).scalars()
+                               if p.status == "submitted" or (uc.is_deferred(p) and p.meeting_id != record.id)],
+                           confirm=ConfirmForm())
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["POST"])
