@@ -39,22 +39,6 @@ def _settings(book: BookData, fund_code: str) -> tuple[pd.Series, dict]:
     return row, fund_settings(str(row["kind"]), overrides)
 
 
-def _plain(value):
-    """Missing cells (None, NaN, NaT, <NA>) → None; Timestamps → dates; numpy → Python."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
-        return value.item()
-    return value
-
-
 # report key → column of Positions.rows, for each investment
 _INVESTMENT_COLUMNS = {
     "id": "id", "mode": "mode", "target": "target_code", "sector": "sector", "fund": "fund_code",
@@ -65,7 +49,8 @@ _INVESTMENT_COLUMNS = {
 
 
 def _plain_list(column: pd.Series) -> list:
-    """The column as plain Python values (what `_plain` gives for each), missing cells as None."""
+    """The column as plain Python values (dates for timestamps), missing cells (None, NaN,
+    NaT, <NA>) as None."""
     if pd.api.types.is_datetime64_any_dtype(column):
         return [None if v is pd.NaT else v.date() for v in column.tolist()]
     values = column.tolist()
@@ -139,12 +124,13 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
         return []
     sums = rows.groupby("target_code", sort=False)[["commitment_fen", "paid_in_fen", "unfunded_fen",
                                                     "nav_fen"]].sum()
-    sums = {column: {str(k): int(v) for k, v in sums[column].items()} for column in sums.columns}
-    info = {str(r["code"]): r for r in records(book.sub_funds[book.sub_funds["code"].isin(list(sums["nav_fen"]))])}
-    reinvestment = local_reinvestments(book, fund_code, list(sums["nav_fen"]), pos.as_of.date(), prefix,
-                                       paid_in_by_sub_fund=sums["paid_in_fen"])
+    codes = [str(code) for code in sums.index]  # in first-commitment order
+    fen = {column: dict(zip(codes, map(int, sums[column]))) for column in sums.columns}
+    info = {str(r["code"]): r for r in records(book.sub_funds[book.sub_funds["code"].isin(codes)])}
+    reinvestment = local_reinvestments(book, fund_code, codes, pos.as_of.date(), prefix,
+                                       paid_in_by_sub_fund=fen["paid_in_fen"])
     out = []
-    for code in sums["nav_fen"]:
+    for code in codes:
         lr = reinvestment[code]
         known = info.get(code, {})
         out.append({
@@ -152,10 +138,10 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
             "name": known.get("name"),
             "manager": known.get("manager"),
             "size": fg.yuan(known["size_fen"]) if known else None,
-            "commitment": fg.yuan(sums["commitment_fen"][code]),
-            "paid_in": fg.yuan(sums["paid_in_fen"][code]),
-            "unfunded": fg.yuan(sums["unfunded_fen"][code]),
-            "nav": fg.yuan(sums["nav_fen"][code]),
+            "commitment": fg.yuan(fen["commitment_fen"][code]),
+            "paid_in": fg.yuan(fen["paid_in_fen"][code]),
+            "unfunded": fg.yuan(fen["unfunded_fen"][code]),
+            "nav": fg.yuan(fen["nav_fen"][code]),
             "latest_report_as_of": None if lr.report_as_of is None else pd.Timestamp(lr.report_as_of).date(),
             "local_reinvestment_cost": fg.yuan(lr.local_cost_fen) if lr.has_report else None,
             "reinvestment_multiple": fg.ratio(lr.local_cost_fen, lr.paid_in_fen) if lr.has_report else None,
