@@ -257,6 +257,13 @@ def _investment(session: Session, f: _Fields) -> Investment | None:
     return investment
 
 
+def _in_force(session: Session, model, investment_id: str, **match) -> bool:
+    """Whether the investment has a record in force (not voided) of `model` with these values."""
+    stmt = select(model.id).where(model.investment_id == investment_id, model.voided_at.is_(None),
+                                  *(getattr(model, name) == value for name, value in match.items()))
+    return session.execute(stmt).first() is not None
+
+
 def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFlow:
     """A contribution (出资) or distribution (分配) of one investment."""
     f = _Fields(fields)
@@ -268,12 +275,8 @@ def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFl
     ref = f.text("ref", max_len=64)
     if investment is not None and date is not None and date < investment.date:
         f.errors.append(("date", f"不能早于投资日期 {investment.date.isoformat()}"))
-    if investment is not None and ref is not None:
-        taken = session.execute(select(CashFlow.id).where(
-            CashFlow.investment_id == investment.id, CashFlow.ref == ref,
-            CashFlow.voided_at.is_(None))).first()
-        if taken is not None:
-            f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
+    if investment is not None and ref is not None and _in_force(session, CashFlow, investment.id, ref=ref):
+        f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
     f.check()
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
                     note=note, ref=ref)
@@ -287,12 +290,8 @@ def record_valuation(session: Session, fields: dict, *, username: str) -> Valuat
     as_of = f.date("as_of", required=True)
     value = f.amount("fair_value_cny", required=True)
     method = f.choice("method", VALUATION_METHODS, required=True)
-    if investment is not None and as_of is not None:
-        taken = session.execute(select(Valuation.id).where(
-            Valuation.investment_id == investment.id, Valuation.as_of == as_of,
-            Valuation.voided_at.is_(None))).first()
-        if taken is not None:
-            f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
+    if investment is not None and as_of is not None and _in_force(session, Valuation, investment.id, as_of=as_of):
+        f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
     f.check()
     valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
                           entered_by=username)

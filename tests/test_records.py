@@ -231,3 +231,23 @@ def test_dashboard_cache_follows_the_book_version(book):
     assert second is not first
     assert second["summary"]["distributed"] - first["summary"]["distributed"] == Decimal("1000000.00")
     assert second == build_report(book, "QY", AS_OF)
+
+
+def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):
+    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+                                           "amount_cny": "5", "ref": "PAY-77"}, username="mgr")
+    records.void_cash_flow(book, flow.id, {"reason": "金额录错"}, username="mgr2")
+    again = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+                                            "amount_cny": "50", "ref": "PAY-77"}, username="mgr")
+    assert again.ref == "PAY-77"
+    # the example book already values QY-SF1 on 2025-09-30: a second one that day is refused
+    with pytest.raises(FieldErrors) as caught:
+        records.record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-09-30",
+                                        "fair_value_cny": "1", "method": "gp_nav"}, username="mgr")
+    assert fields_of(caught.value) == {"as_of"}
+    existing = book.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1",
+                                                    Valuation.as_of == dt.date(2025, 9, 30))).scalar_one()
+    records.void_valuation(book, existing.id, {"reason": "GP 更正报告"}, username="mgr2")
+    corrected = records.record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-09-30",
+                                                "fair_value_cny": "305000000", "method": "gp_nav"}, username="mgr")
+    assert corrected.fair_value_cny == Decimal("305000000.00")
