@@ -50,6 +50,19 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+_TABLE_COLUMNS = {"funds": FUND_COLUMNS, "sub_funds": SUB_FUND_COLUMNS, "companies": COMPANY_COLUMNS,
+                  "investments": INVESTMENT_COLUMNS, "flows": FLOW_COLUMNS, "valuations": VALUATION_COLUMNS,
+                  "holdings": HOLDING_COLUMNS}
+
+
+def book_from_rows(**tables: list[dict]) -> BookData:
+    """A BookData from lists of row dicts (amounts already in int fen), with load_book's
+    dtypes; a table not given is empty, a column not given is None."""
+    unknown = set(tables) - set(_TABLE_COLUMNS)
+    assert not unknown, f"no such tables: {unknown}"
+    return BookData(**{name: _frame(tables.get(name, []), columns) for name, columns in _TABLE_COLUMNS.items()})
+
+
 class SyntheticBook:
     """Rows added one at a time; `.book()` gives the BookData."""
 
@@ -108,9 +121,6 @@ class SyntheticBook:
         return self
 
     def book(self) -> BookData:
-        return BookData(
-            funds=_frame(self.funds, FUND_COLUMNS), sub_funds=_frame(self.sub_funds, SUB_FUND_COLUMNS),
-            companies=_frame(self.companies, COMPANY_COLUMNS),
-            investments=_frame(self.investments, INVESTMENT_COLUMNS), flows=_frame(self.flows, FLOW_COLUMNS),
-            valuations=_frame(self.valuations, VALUATION_COLUMNS),
-            holdings=_frame(self.holdings, HOLDING_COLUMNS))
+        return book_from_rows(funds=self.funds, sub_funds=self.sub_funds, companies=self.companies,
+                              investments=self.investments, flows=self.flows, valuations=self.valuations,
+                              holdings=self.holdings)

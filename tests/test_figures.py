@@ -16,6 +16,7 @@ from portfolio import figures as fg
 from portfolio.report import compute_report, to_json
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
+from tests.rules_factories import book_from_rows
 
 EXPECTED = json.loads((EXAMPLE_BOOK.parent / "expected.json").read_text(encoding="utf-8"))
 RATIOS = ("tvpi", "dpi", "rvpi", "nav_share")
@@ -201,34 +202,16 @@ def test_as_of_between_flows_and_on_a_valuation_date(book):
 
 
 def _one_company_book(flows, valuations, fund_rows=None, investments=None):
-    from tests.factories import book_from_csv as _unused  # noqa: F401  (same dtypes as the CSV helper)
-
-    funds = pd.DataFrame(fund_rows or [{"code": "F", "name": "F", "name_en": None, "kind": "innovation_fund",
-                                        "parent_code": None, "size_fen": 10**12, "vintage_year": 2020,
-                                        "settings": {}}])
-    companies = pd.DataFrame([{"code": "C", "name": "C", "credit_code": "x", "sector": "robotics",
-                               "region_code": "330206", "founded": pd.NaT}])
-    inv = pd.DataFrame(investments or [{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
-                                        "alongside_code": None, "date": pd.Timestamp("2020-01-01"),
-                                        "commitment_fen": 10_000_000}])
-    flows = pd.DataFrame(flows, columns=["investment_id", "date", "type", "amount_fen"])
-    flows["date"] = pd.to_datetime(flows["date"]).astype("datetime64[ns]")
-    flows["amount_fen"] = flows["amount_fen"].astype("int64")
-    vals = pd.DataFrame(valuations, columns=["investment_id", "as_of", "fair_value_fen", "method"])
-    vals["as_of"] = pd.to_datetime(vals["as_of"]).astype("datetime64[ns]")
-    vals["fair_value_fen"] = vals["fair_value_fen"].astype("int64")
-    inv["date"] = pd.to_datetime(inv["date"]).astype("datetime64[ns]")
-    for col in ("round", "ownership_pct", "instrument", "stage"):
-        inv[col] = None
-    holdings = pd.DataFrame({"sub_fund_code": pd.Series(dtype=object), "as_of": pd.Series(dtype="datetime64[ns]"),
-                             "company_code": pd.Series(dtype=object), "cost_fen": pd.Series(dtype="int64"),
-                             "fair_value_fen": pd.Series(dtype="int64")})
-    sub_funds = pd.DataFrame(columns=["code", "name", "manager", "size_fen", "vintage_year", "sector",
-                                      "region_code", "term_years"])
-    from portfolio.data import BookData
-
-    return BookData(funds=funds, sub_funds=sub_funds, companies=companies, investments=inv, flows=flows,
-                    valuations=vals, holdings=holdings)
+    """One company C, fund F (or fund_rows), investment I1 (or investments); flows and
+    valuations as tuples (investment_id, date, type, fen) and (investment_id, as_of, fen, method)."""
+    return book_from_rows(
+        funds=fund_rows or [{"code": "F", "name": "F", "kind": "innovation_fund", "size_fen": 10**12,
+                             "vintage_year": 2020, "settings": {}}],
+        companies=[{"code": "C", "name": "C", "credit_code": "x", "sector": "robotics", "region_code": "330206"}],
+        investments=investments or [{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                     "date": "2020-01-01", "commitment_fen": 10_000_000}],
+        flows=[dict(zip(("investment_id", "date", "type", "amount_fen"), f)) for f in flows],
+        valuations=[dict(zip(("investment_id", "as_of", "fair_value_fen", "method"), v)) for v in valuations])
 
 
 def test_write_off_has_no_irr_and_zero_nav():

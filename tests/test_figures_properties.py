@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from portfolio import figures as fg
 from portfolio.data import BookData
+from tests.rules_factories import book_from_rows
 
 START = dt.date(2018, 1, 1)
 AS_OF = dt.date(2025, 12, 31)
@@ -23,39 +24,25 @@ investment = st.tuples(st.integers(0, 2500), st.lists(flow, max_size=6),
 
 def build(invs, scale: int = 1, shift_days: int = 0) -> BookData:
     base = pd.Timestamp(START) + pd.Timedelta(days=shift_days)
-    funds = pd.DataFrame([{"code": "F", "name": "F", "name_en": None, "kind": "innovation_fund", "parent_code": None,
-                           "size_fen": 10**15, "vintage_year": 2018, "settings": {}}])
-    companies = pd.DataFrame([{"code": f"C{k}", "name": f"C{k}", "credit_code": str(k),
-                               "sector": ["robotics", "digital", "materials"][k % 3],
-                               "region_code": "330206" if k % 2 else "310115", "founded": pd.NaT} for k in range(8)])
     rows, flows, vals = [], [], []
     for n, (day, fl, val) in enumerate(invs):
         iid = f"I{n:03d}"
         date = base + pd.Timedelta(days=day)
         rows.append({"id": iid, "fund_code": "F", "mode": ["direct", "co_invest"][n % 2], "target_code": f"C{n % 8}",
-                     "alongside_code": None, "date": date, "commitment_fen": 10**11 * scale,
-                     "round": None, "ownership_pct": None, "instrument": None, "stage": None})
+                     "date": date, "commitment_fen": 10**11 * scale})
         for _, offset, kind, amount in fl:
-            flows.append((iid, date + pd.Timedelta(days=offset), kind, amount * scale))
+            flows.append({"investment_id": iid, "date": date + pd.Timedelta(days=offset), "type": kind,
+                          "amount_fen": amount * scale})
         if val is not None:
-            vals.append((iid, date + pd.Timedelta(days=val[0]), val[1] * scale, "dcf"))
-    inv = pd.DataFrame(rows, columns=["id", "fund_code", "mode", "target_code", "alongside_code", "date",
-                                      "commitment_fen", "round", "ownership_pct", "instrument", "stage"])
-    inv["date"] = pd.to_datetime(inv["date"]).astype("datetime64[ns]")
-    inv["commitment_fen"] = inv["commitment_fen"].astype("int64")
-    fl = pd.DataFrame(flows, columns=["investment_id", "date", "type", "amount_fen"])
-    fl["date"] = pd.to_datetime(fl["date"]).astype("datetime64[ns]")
-    fl["amount_fen"] = fl["amount_fen"].astype("int64")
-    va = pd.DataFrame(vals, columns=["investment_id", "as_of", "fair_value_fen", "method"])
-    va["as_of"] = pd.to_datetime(va["as_of"]).astype("datetime64[ns]")
-    va["fair_value_fen"] = va["fair_value_fen"].astype("int64")
-    holdings = pd.DataFrame({"sub_fund_code": pd.Series(dtype=object), "as_of": pd.Series(dtype="datetime64[ns]"),
-                             "company_code": pd.Series(dtype=object), "cost_fen": pd.Series(dtype="int64"),
-                             "fair_value_fen": pd.Series(dtype="int64")})
-    sub_funds = pd.DataFrame(columns=["code", "name", "manager", "size_fen", "vintage_year", "sector",
-                                      "region_code", "term_years"])
-    return BookData(funds=funds, sub_funds=sub_funds, companies=companies, investments=inv, flows=fl,
-                    valuations=va, holdings=holdings)
+            vals.append({"investment_id": iid, "as_of": date + pd.Timedelta(days=val[0]),
+                         "fair_value_fen": val[1] * scale, "method": "dcf"})
+    return book_from_rows(
+        funds=[{"code": "F", "name": "F", "kind": "innovation_fund", "size_fen": 10**15, "vintage_year": 2018,
+                "settings": {}}],
+        companies=[{"code": f"C{k}", "name": f"C{k}", "credit_code": str(k),
+                    "sector": ["robotics", "digital", "materials"][k % 3],
+                    "region_code": "330206" if k % 2 else "310115"} for k in range(8)],
+        investments=rows, flows=flows, valuations=vals)
 
 
 def figures(book, as_of=AS_OF):

@@ -79,14 +79,18 @@ def _simple_form(form, use_case, template: str, title: str, done):
     return render_template(template, form=form, title=title, investment_ids=investment_ids)
 
 
-@bp.route("/cash-flows/new", methods=["GET", "POST"])
-@requires("write")
-def new_cash_flow():
-    form = CashFlowForm()
+def _for_investment(form):
+    """A record form with its choices, opened from an investment's page (?investment=ID)."""
     form.set_choices()
     if request.method == "GET" and request.args.get("investment"):
         form.investment_id.data = request.args["investment"]
-    return _simple_form(form, records.record_cash_flow, "book/form.html", _("记录现金流"), (
+    return form
+
+
+@bp.route("/cash-flows/new", methods=["GET", "POST"])
+@requires("write")
+def new_cash_flow():
+    return _simple_form(_for_investment(CashFlowForm()), records.record_cash_flow, "book/form.html", _("记录现金流"), (
         lambda flow: _("现金流已记录。"),
         lambda flow: url_for("main.investment", inv_id=flow.investment_id)))
 
@@ -94,11 +98,7 @@ def new_cash_flow():
 @bp.route("/valuations/new", methods=["GET", "POST"])
 @requires("write")
 def new_valuation():
-    form = ValuationForm()
-    form.set_choices()
-    if request.method == "GET" and request.args.get("investment"):
-        form.investment_id.data = request.args["investment"]
-    return _simple_form(form, records.record_valuation, "book/form.html", _("记录估值"), (
+    return _simple_form(_for_investment(ValuationForm()), records.record_valuation, "book/form.html", _("记录估值"), (
         lambda v: _("估值已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"),
         lambda v: url_for("main.investment", inv_id=v.investment_id)))
 
