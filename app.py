@@ -49,7 +49,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from web.commands import COMMANDS
+    from web.cli import COMMANDS
 
     for command in COMMANDS:
         app.cli.add_command(command)

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_committee [--investments 2000]
 
 The heavy book (benchmarks.heavy_book) is imported into a fresh SQLite file; a direct
-proposal and a sub-fund proposal are made for QY, and `portfolio.committee.review`
+proposal and a sub-fund proposal are made for QY, and `portfolio.committee.proposals.review`
 (load_book, the report before and after the deal, every check before and after) is
 timed for each, with the sector chart. Target: ≤ 3 s per review page.
 """
@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from benchmarks.heavy_book import imported_heavy_book, timed
 from models import Investment
-from portfolio import committee
-from portfolio.committee_charts import before_after_sector_chart
+from portfolio.committee import proposals as committee
+from portfolio.reports.committee_charts import before_after_sector_chart
 
 
 def main() -> None:

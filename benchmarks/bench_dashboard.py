@@ -34,8 +34,8 @@ from benchmarks.bench_import import _ensure_database, _pg_url
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
 from portfolio.formatting import last_quarter_end
-from portfolio.importing import import_book
-from portfolio.users import create_user
+from portfolio.interchange.importing import import_book
+from portfolio.book.users import create_user
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_dashboard"

@@ -25,8 +25,8 @@ def main() -> None:
     import pyxirr
 
     from benchmarks.heavy_book import generate_heavy_book
-    from portfolio import figures as fg
-    from portfolio.report import compute_report
+    from portfolio.figures import engine as fg
+    from portfolio.figures.report import compute_report
     from tests.factories import book_from_csv
 
     parser = argparse.ArgumentParser()
@@ -45,8 +45,7 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         return min(times), value
 
-    from portfolio import rules
-
+    from portfolio.figures import rules
     engine_s, report = best(lambda: compute_report(book, "QY", as_of))
     rules_s, checks = best(lambda: rules.check(book, "QY", as_of))
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_import"
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
 from portfolio.formatting import quarter as quarter_of
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 
 TARGETS = {"html": 5.0, "xlsx": 8.0, "pdf": 30.0}
 
@@ -60,7 +60,7 @@ def main() -> None:
 
     os.environ.setdefault("SECRET_KEY", "bench-only")
     from app import create_app
-    from portfolio.users import create_user
+    from portfolio.book.users import create_user
     from web.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
@@ -69,9 +69,9 @@ def main() -> None:
         create_user(db.session, "bench", "viewer", "bench-password-1", by="bench")
 
         # the steps, once each
-        from portfolio.data import load_book
-        from portfolio.quarterly import build_quarterly
-        from portfolio.quarterly_xlsx import write_quarterly_xlsx
+        from portfolio.figures.bookdata import load_book
+        from portfolio.reports.quarterly import build_quarterly
+        from portfolio.reports.xlsx import write_quarterly_xlsx
         from web.reports import render_document, render_pdf
 
         book, _ = _timed("load_book", lambda: load_book(db.session))
@@ -86,8 +86,7 @@ def main() -> None:
     # end to end, as a user fetches them
     client = app.test_client()
     client.post("/login", data={"username": "bench", "password": "bench-password-1"})
-    from portfolio import dashboard
-
+    from portfolio.book import cache as dashboard
     print("end to end (HTTP GET through the app), cold: book and report caches emptied first:")
     results = {}
     paths = (("html", f"/reports/{args.fund}/{quarter}"), ("xlsx", f"/reports/{args.fund}/{quarter}.xlsx"),

@@ -118,7 +118,7 @@ def main() -> None:
 
     from benchmarks.heavy_book import generate_heavy_book
     from models import Base
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     folder = generate_heavy_book(investments=args.investments)
     url = args.pg or f"sqlite:///{tempfile.mkdtemp(prefix='bench_report_')}/heavy.sqlite"

@@ -13,10 +13,10 @@ import argparse
 import datetime as dt
 
 from benchmarks.heavy_book import imported_heavy_book, timed
-from portfolio.data import load_book
-from portfolio.indicators import performance_indicators
-from portfolio.proforma import failures_introduced, with_investment
-from portfolio.rules import check
+from portfolio.figures.bookdata import load_book
+from portfolio.figures.indicators import performance_indicators
+from portfolio.figures.proforma import failures_introduced, with_investment
+from portfolio.figures.rules import check
 
 
 def main() -> None:

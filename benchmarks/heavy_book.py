@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio.codes import SECTORS, credit_code_check_char
+from portfolio.vocabulary import SECTORS, credit_code_check_char
 
 OUT = Path(__file__).resolve().parent / "out"
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -202,7 +202,7 @@ def imported_heavy_book(investments: int = 2000):
     from sqlalchemy.orm import Session
 
     from models import Base
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     folder = generate_heavy_book(investments=investments)
     with tempfile.TemporaryDirectory() as tmp:

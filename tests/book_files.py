@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from portfolio.book import SHEETS
-from portfolio.codes import credit_code_check_char
+from portfolio.interchange.schema import SHEETS
+from portfolio.vocabulary import credit_code_check_char
 
 # The contract (../shared/spec) is vendored as spec/ so that a clone runs its tests anywhere;
 # tests/test_spec_copy.py says when the copy has drifted from the shared one.

@@ -14,7 +14,7 @@ from hypothesis import settings
 from sqlalchemy import text
 
 from app import create_app
-from portfolio.users import create_user
+from portfolio.book.users import create_user
 from web.extensions import db as _db
 
 from tests.book_files import EXAMPLE_BOOK, SPEC  # noqa: F401  (re-exported for the tests)

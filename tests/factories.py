@@ -1,5 +1,5 @@
 """Test helpers for the figures: an interchange folder of CSVs read with pandas straight
-into BookData (the dtypes of `portfolio.data.load_book`: int64 fen, datetime64[ns]),
+into BookData (the dtypes of `portfolio.figures.bookdata.load_book`: int64 fen, datetime64[ns]),
 with no database in between — the pure tests of the figures engine run on it.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.data import (COMPANY_COLUMNS, FLOW_COLUMNS, FUND_COLUMNS, HOLDING_COLUMNS,
+from portfolio.figures.bookdata import (COMPANY_COLUMNS, FLOW_COLUMNS, FUND_COLUMNS, HOLDING_COLUMNS,
                             INVESTMENT_COLUMNS, SUB_FUND_COLUMNS, VALUATION_COLUMNS, BookData)
 
 

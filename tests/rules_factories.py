@@ -1,7 +1,7 @@
 """Small builders of BookData for the rule, pro-forma and indicator tests.
 
 `SyntheticBook` builds a BookData row by row, with the dtypes of
-`portfolio.data.load_book` (amounts int fen, dates datetime64[ns]), for tests that need
+`portfolio.figures.bookdata.load_book` (amounts int fen, dates datetime64[ns]), for tests that need
 a particular shape (a boundary value, a missing cell, a parent fund). The example book
 is read with the shared `tests.factories.book_from_csv`.
 """
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from portfolio.data import (
+from portfolio.figures.bookdata import (
     COMPANY_COLUMNS,
     FLOW_COLUMNS,
     FUND_COLUMNS,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, Vote
-from portfolio import committee as uc
-from portfolio.codes import credit_code_check_char
+from portfolio.committee import proposals as uc
+from portfolio.vocabulary import credit_code_check_char
 from portfolio.errors import FieldErrors
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
 
 MEMBERS = [f"m{i}" for i in range(1, 8)]

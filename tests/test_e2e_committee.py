@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Investment, Proposal
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.browser import screenshot
 from tests.conftest import EXAMPLE_BOOK
 

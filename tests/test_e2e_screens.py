@@ -9,8 +9,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import AuditEntry, Investment, Valuation
-from portfolio import dashboard
-from portfolio.importing import import_book
+from portfolio.book import cache as dashboard
+from portfolio.interchange.importing import import_book
 from tests.browser import log_in, screenshot
 from tests.conftest import EXAMPLE_BOOK
 

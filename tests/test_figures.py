@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import pyxirr
 
-from portfolio import figures as fg
-from portfolio.report import compute_report, to_json
+from portfolio.figures import engine as fg
+from portfolio.figures.report import compute_report, to_json
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
 from tests.rules_factories import book_from_rows
@@ -61,7 +61,7 @@ def book():
 def test_example_book_gives_expected_json(book, as_of):
     report = to_json(compute_report(book, "QY", dt.date.fromisoformat(as_of)))
     assert_report_matches(report, EXPECTED[as_of])
-    # compliance (rules.md) comes from portfolio.rules: statuses and values as expected
+    # compliance (rules.md) comes from portfolio.figures.rules: statuses and values as expected
     got = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in report["compliance"]]
     want = [(c["rule"], c["subject"], c["status"], c["value"], c["limit"]) for c in EXPECTED[as_of]["compliance"]]
     assert got == want

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio import figures as fg
-from portfolio.data import records
-from portfolio.rules import is_local, paid_in_fen
+from portfolio.figures import engine as fg
+from portfolio.figures.bookdata import records
+from portfolio.figures.rules import is_local, paid_in_fen
 from tests.factories import book_from_csv
 from tests.conftest import EXAMPLE_BOOK
 

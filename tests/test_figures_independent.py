@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.heavy_book import generate_heavy_book
-from portfolio.report import compute_report, to_json
+from portfolio.figures.report import compute_report, to_json
 from tests.factories import book_from_csv
 from tests.reference_figures import Reference, read_book
 

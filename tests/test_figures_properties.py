@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio import figures as fg
-from portfolio.data import BookData
+from portfolio.figures import engine as fg
+from portfolio.figures.bookdata import BookData
 from tests.rules_factories import book_from_rows
 
 START = dt.date(2018, 1, 1)

@@ -10,8 +10,8 @@ from sqlalchemy import event, select
 
 from models import AuditEntry, Fund
 from portfolio.errors import FieldErrors
-from portfolio.fund_settings import SPECS, update_fund_settings
-from portfolio.settings import DEFAULTS, defaults_for
+from portfolio.book.fund_settings import SPECS, update_fund_settings
+from portfolio.figures.settings import DEFAULTS, defaults_for
 
 URL = "/funds/QY/settings"
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.book_files import NO_HEADER, credit_code, example_book, write_csv_book, write_xlsx_book
 
 

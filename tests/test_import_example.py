@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Investment, SubFundHolding, Valuation
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK
 
 # row counts of the example book's CSV files (spec/example/book)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from models import AuditEntry, CashFlow, Company, Investment, Valuation
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.book_files import example_book, write_csv_book, write_xlsx_book
 from tests.conftest import EXAMPLE_BOOK
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.indicators import LABELS, performance_indicators
-from portfolio.rules import check
+from portfolio.figures.indicators import LABELS, performance_indicators
+from portfolio.figures.rules import check
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
 from tests.rules_factories import SyntheticBook

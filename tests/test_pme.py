@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import pyxirr.pe as pe
 
-from portfolio import figures as fg
-from portfolio.pme import PMEError, levels_on, pme_figures
-from portfolio.report import compute_report
+from portfolio.figures import engine as fg
+from portfolio.figures.pme import PMEError, levels_on, pme_figures
+from portfolio.figures.report import compute_report
 from tests.conftest import EXAMPLE_BOOK, make_user
 from tests.factories import book_from_csv
 
@@ -110,7 +110,7 @@ def test_import_index_command_upserts_and_audits(db, runner, tmp_path):
 
 
 def test_flask_report_with_index(db, runner, tmp_path):
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     make_user(db, "importer", "manager")
     import_book(db.session, EXAMPLE_BOOK, username="importer")

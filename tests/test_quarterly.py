@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from portfolio.data import load_book
+from portfolio.figures.bookdata import load_book
 from portfolio.formatting import parse_quarter
-from portfolio.importing import import_book
-from portfolio.quarterly import QuarterlyError, bridge_row, build_quarterly
-from portfolio.quarterly_xlsx import write_quarterly_xlsx
-from portfolio.report import compute_report, to_json
+from portfolio.interchange.importing import import_book
+from portfolio.reports.quarterly import QuarterlyError, bridge_row, build_quarterly
+from portfolio.reports.xlsx import write_quarterly_xlsx
+from portfolio.figures.report import compute_report, to_json
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
 from tests.rules_factories import SyntheticBook

@@ -9,7 +9,7 @@ import pytest
 from flask import render_template_string
 from openpyxl import load_workbook
 
-from portfolio.importing import import_book
+from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK
 
 FUND_NAME = "宁波千亿科技创新基金"
@@ -177,7 +177,7 @@ def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
     from decimal import Decimal
 
     from models import CashFlow
-    from portfolio.audit import audit
+    from portfolio.book.audit import audit
 
     client = as_role("manager")
     assert "本季度无分配" in client.get("/reports/QY/2025Q4").get_data(as_text=True)

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, CashFlow, Company, Investment, User, Valuation
-from portfolio import dashboard, records
-from portfolio.codes import credit_code_check_char
+from portfolio.book import cache as dashboard
+from portfolio.book import records
+from portfolio.vocabulary import credit_code_check_char
 from portfolio.errors import FieldErrors
-from portfolio.importing import import_book
-from portfolio.report import build_report
+from portfolio.interchange.importing import import_book
+from portfolio.figures.report import build_report
 from tests.conftest import EXAMPLE_BOOK, make_user
 
 AS_OF = dt.date(2025, 12, 31)

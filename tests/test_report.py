@@ -12,7 +12,7 @@ from tests.test_figures import EXPECTED, assert_report_matches
 
 @pytest.fixture
 def imported(db):
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     make_user(db, "importer", "manager")
     import_book(db.session, EXAMPLE_BOOK, username="importer")

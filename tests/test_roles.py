@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from models import CashFlow, User, Valuation
-from portfolio import records
-from portfolio.importing import import_book
+from portfolio.book import records
+from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, make_user
 
 ROLES = ("viewer", "committee", "manager", "admin")

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from portfolio.rules import check, local_reinvestment
+from portfolio.figures.rules import check, local_reinvestment
 from tests.rules_factories import SyntheticBook
 
 D = dt.date(2025, 12, 31)

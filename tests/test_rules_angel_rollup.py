@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from portfolio.rules import check
+from portfolio.figures.rules import check
 from tests.rules_factories import SyntheticBook
 from tests.test_rules import assert_result, one
 

@@ -1,6 +1,6 @@
 """The fund managers' screens through the test client, on the example book of the spec
 (spec/example/book). Figures shown are checked against the engine's own
-report (portfolio.report), formatted by portfolio.formatting: the screens compute none."""
+report (portfolio.figures.report), formatted by portfolio.formatting: the screens compute none."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +12,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Investment, Valuation
-from portfolio import dashboard
-from portfolio.codes import credit_code_check_char
+from portfolio.book import cache as dashboard
+from portfolio.vocabulary import credit_code_check_char
 from portfolio.formatting import last_quarter_end, multiple, percent, wan, yi
-from portfolio.importing import import_book
-from portfolio.report import build_report
+from portfolio.interchange.importing import import_book
+from portfolio.figures.report import build_report
 from tests.conftest import EXAMPLE_BOOK
 
 AS_OF = dt.date(2025, 12, 31)

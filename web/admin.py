@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import User
-from portfolio import records
+from portfolio.book import records
 from portfolio.errors import FieldErrors
-from portfolio.users import UserError, create_user
+from portfolio.book.users import UserError, create_user
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import ConfirmForm, RoleForm, UserForm

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
-from portfolio import records
+from portfolio.book import records
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
@@ -182,7 +182,7 @@ def void_valuation(valuation_id: int):
 @bp.route("/upload", methods=["GET", "POST"])
 @requires("write")
 def upload():
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     form = UploadForm()
     result = None
@@ -209,7 +209,7 @@ def upload():
 
 @bp.route("/download")
 def download():
-    from portfolio.exporting import export_book
+    from portfolio.interchange.exporting import export_book
 
     fund = request.args.get("fund") or None
     if fund is not None and db.session.get(Fund, fund) is None:
@@ -223,7 +223,7 @@ def download():
 
 @bp.route("/template")
 def template():
-    from portfolio.exporting import template_workbook
+    from portfolio.interchange.exporting import template_workbook
 
     return send_file(io.BytesIO(template_workbook(chinese_headers=True)), mimetype=XLSX, as_attachment=True,
                      download_name="book-template.xlsx")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import Fund, Meeting, Proposal, ProposalAttachment, SubFund
-from portfolio import committee as uc
+from portfolio.committee import proposals as uc
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
@@ -120,7 +120,7 @@ def edit_proposal(proposal_id: int):
 @bp.route("/proposals/<int:proposal_id>")
 def proposal(proposal_id: int):
     """The review screen: the proposal beside its pro-forma effect on the fund."""
-    from portfolio.committee_charts import before_after_sector_chart
+    from portfolio.reports.committee_charts import before_after_sector_chart
 
     proposal = _proposal_or_404(proposal_id)
     effect = uc.review(db.session, proposal)
@@ -344,7 +344,7 @@ def resolution(proposal_id: int):
 
 @bp.route("/proposals/<int:proposal_id>/resolution.pdf")
 def resolution_pdf(proposal_id: int):
-    from portfolio.quarterly_pdf import html_to_pdf
+    from portfolio.reports.pdf import html_to_pdf
 
     html = render_template("committee/resolution.html", pdf=True,
                            **_resolution_context(_proposal_or_404(proposal_id)))

@@ -10,7 +10,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
-from portfolio.codes import label
+from portfolio.vocabulary import label
 from web.i18n import current_lang
 
 

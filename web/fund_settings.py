@@ -10,10 +10,10 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import INSTRUMENTS, Fund
-from portfolio.codes import label
+from portfolio.vocabulary import label
 from portfolio.errors import FieldErrors
-from portfolio.fund_settings import display, spec_for, update_fund_settings
-from portfolio.settings import defaults_for, fund_settings
+from portfolio.book.fund_settings import display, spec_for, update_fund_settings
+from portfolio.figures.settings import defaults_for, fund_settings
 from web.auth import current_username, requires
 from web.extensions import db
 from web.i18n import current_lang
@@ -27,7 +27,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _settings_form(kind: str):
-    """A form with one field per setting of portfolio.settings, in its order."""
+    """A form with one field per setting of portfolio.figures.settings, in its order."""
     fields = {}
     for key in defaults_for(kind):
         spec = spec_for(key)

@@ -9,7 +9,7 @@ from flask import Flask, current_app, session
 from flask_babel import get_locale, refresh
 
 from portfolio import formatting
-from portfolio.codes import label
+from portfolio.vocabulary import label
 
 
 def compile_translations(app: Flask) -> None:

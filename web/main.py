@@ -1,7 +1,7 @@
 """Screens for reading the book: home, fund dashboard, lists, detail pages, history.
 
-Every figure comes from the engine (portfolio.report / portfolio.figures, through the
-cache in portfolio.dashboard); these views only pick, sort and page what it returns.
+Every figure comes from the engine (portfolio.figures.report / portfolio.figures.engine, through the
+cache in portfolio.book.cache); these views only pick, sort and page what it returns.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio import dashboard
-from portfolio.codes import SECTORS, label
-from portfolio.figures import UnknownFund, group_figures
+from portfolio.book import cache as dashboard
+from portfolio.vocabulary import SECTORS, label
+from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan
 from web.extensions import db
 from web.i18n import current_lang
@@ -127,8 +127,7 @@ def home():
 
 def _charts():
     # matplotlib costs most of a second to import: only the pages that draw pay for it
-    from portfolio import charts
-
+    from portfolio.reports import charts
     return charts
 
 

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Fund, IndexLevel
-from portfolio.data import load_index
+from portfolio.figures.bookdata import load_index
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter
-from portfolio.quarterly import QuarterlyError, build_quarterly
+from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web.extensions import db
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -35,17 +35,16 @@ LISTING_BLOCK = 46
 
 @bp.app_template_filter("pad")
 def pad_filter(value, width: int, align: str = "left") -> str:
-    from portfolio.quarterly_pdf import pad
+    from portfolio.reports.pdf import pad
 
     return pad(value, width, align)
 
 
 def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None) -> dict:
     """The report object from the book in force (raises QuarterlyError). Cached by book
-    version (portfolio.dashboard), so that the page and its downloads compute it once;
+    version (portfolio.book.cache), so that the page and its downloads compute it once;
     a write to the book changes the key. Renderers never modify the report."""
-    from portfolio import dashboard
-
+    from portfolio.book import cache as dashboard
     def compute() -> dict:
         book = dashboard.book(db.session)
         if index_name:
@@ -60,7 +59,7 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
 
 
 def report_charts(report: dict, lang: str) -> dict:
-    from portfolio.report_charts import quarterly_charts
+    from portfolio.reports.report_charts import quarterly_charts
 
     return quarterly_charts(report, lang)
 
@@ -79,7 +78,7 @@ def render_document(report: dict) -> str:
 
 
 def render_pdf(report: dict) -> bytes:
-    from portfolio.quarterly_pdf import html_to_pdf
+    from portfolio.reports.pdf import html_to_pdf
 
     return html_to_pdf(render_document(report), base_url=current_app.root_path)
 
@@ -144,7 +143,7 @@ def quarterly(fund: str, quarter: str):
 
 @bp.route("/<fund>/<quarter>.xlsx")
 def quarterly_xlsx(fund: str, quarter: str):
-    from portfolio.quarterly_xlsx import write_quarterly_xlsx
+    from portfolio.reports.xlsx import write_quarterly_xlsx
 
     report = _report_or_404(fund, quarter)
     return _download(write_quarterly_xlsx(report), XLSX, f"{fund}-{report['quarter']}.xlsx")

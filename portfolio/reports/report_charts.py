@@ -1,6 +1,6 @@
 """The quarterly report's charts, as inline SVG (vector in the PDF).
 
-The sector and region bars are the screens' own (portfolio.charts); only the NAV
+The sector and region bars are the screens' own (portfolio.reports.charts); only the NAV
 bridge waterfall, which no screen shows, is drawn here, in the same style. Charts only
 draw figures handed to them; they compute none.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from matplotlib.ticker import StrMethodFormatter
 
-from portfolio import charts
-from portfolio.codes import label
+from portfolio.reports import charts
+from portfolio.vocabulary import label
 
 
 def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:

@@ -21,7 +21,7 @@ from typing import IO, Any, Iterable
 import numpy as np
 import pandas as pd
 
-from portfolio.codes import (FLOW_TYPES, FUND_KINDS, INSTRUMENTS, LABELS, MODES, SECTORS, STAGES,
+from portfolio.vocabulary import (FLOW_TYPES, FUND_KINDS, INSTRUMENTS, LABELS, MODES, SECTORS, STAGES,
                              VALUATION_METHODS, credit_code_is_valid)
 
 

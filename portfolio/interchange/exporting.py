@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio.book import SHEETS, header
+from portfolio.interchange.schema import SHEETS, header
 
 DECIMAL_COLUMNS = {c.name for cols in SHEETS.values() for c in cols if c.kind in ("money", "pct")}
 

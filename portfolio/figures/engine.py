@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyxirr
 
-from portfolio.data import BookData
+from portfolio.figures.bookdata import BookData
 
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
 AMOUNT_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav")

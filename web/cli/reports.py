@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from portfolio.quarterly import QuarterlyError
+from portfolio.reports.quarterly import QuarterlyError
 
 
 @click.command("quarterly-report")
@@ -24,7 +24,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     except QuarterlyError as error:
         raise click.ClickException(str(error))
     if fmt == "xlsx":
-        from portfolio.quarterly_xlsx import write_quarterly_xlsx
+        from portfolio.reports.xlsx import write_quarterly_xlsx
 
         body = write_quarterly_xlsx(report)
     elif fmt == "pdf":

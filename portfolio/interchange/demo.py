@@ -18,7 +18,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from portfolio.codes import credit_code_check_char
+from portfolio.vocabulary import credit_code_check_char
 
 SEED = 20251231
 LAST = dt.date(2025, 12, 31)
@@ -282,7 +282,7 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
 
 
 def _complete(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    from portfolio.book import SHEETS
+    from portfolio.interchange.schema import SHEETS
 
     return {sheet: [{c.name: r.get(c.name) for c in SHEETS[sheet]} for r in rows.get(sheet, [])]
             for sheet in SHEETS}
@@ -290,7 +290,7 @@ def _complete(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
 
 def write_demo_book(path: str | Path, *, seed: int = SEED, chinese_headers: bool = True) -> Path:
     """Write the demo book as a .xlsx workbook (Chinese headers, as users keep it)."""
-    from portfolio.exporting import workbook_bytes
+    from portfolio.interchange.exporting import workbook_bytes
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from portfolio import figures as fg
-from portfolio.data import BookData, records
-from portfolio.figures import UnknownFund
-from portfolio.settings import fund_settings
+from portfolio.figures import engine as fg
+from portfolio.figures.bookdata import BookData, records
+from portfolio.figures.engine import UnknownFund
+from portfolio.figures.settings import fund_settings
 
 __all__ = ["compute_report", "build_report", "to_json", "UnknownFund", "ReportError"]
 
@@ -98,7 +98,7 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
                                         float(settings["mirr_reinvest_rate"])),
     }
     if index_name:
-        from portfolio.pme import pme_figures
+        from portfolio.figures.pme import pme_figures
 
         series = (book.indexes or {}).get(index_name)
         if series is None:
@@ -110,14 +110,13 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
 
 
 def _compliance(book: BookData, fund_code: str, as_of: dt.date, paid_in: dict[str, int]) -> list[dict]:
-    from portfolio import rules
-
+    from portfolio.figures import rules
     return rules.check(book, fund_code, fg.ts(as_of).date(), paid_in=paid_in)
 
 
 def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -> list[dict]:
     """One line per sub-fund the fund (with its descendants) commits to, in first-commitment order."""
-    from portfolio.rules import local_reinvestments  # the one implementation of 返投 (rules.md)
+    from portfolio.figures.rules import local_reinvestments  # the one implementation of 返投 (rules.md)
 
     rows = pos.rows[pos.rows["mode"] == "sub_fund"]
     if rows.empty:
@@ -151,7 +150,7 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
 
 def build_report(session, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
     """The use case: load the book (and the index series, if asked) and compute."""
-    from portfolio.data import load_book, load_index
+    from portfolio.figures.bookdata import load_book, load_index
 
     book = load_book(session)
     if index_name:

@@ -1,6 +1,6 @@
 """Import a fund book (interchange.md): all or nothing, idempotent, audited, set-based.
 
-The book is read and checked as a whole first (portfolio.book); if anything is wrong
+The book is read and checked as a whole first (portfolio.interchange.schema); if anything is wrong
 nothing is written and every error is returned. Otherwise each sheet is matched against
 the records in force by its natural key (one SELECT per table), and the new rows are
 bulk-inserted, the changed ones bulk-updated, each with an audit entry of the same batch,
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
-from portfolio.book import SHEETS, BookError, Known, read_book
+from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
 
 TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
           "cash_flows": CashFlow, "valuations": Valuation, "sub_fund_holdings": SubFundHolding}

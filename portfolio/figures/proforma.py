@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from portfolio.data import BookData
+from portfolio.figures.bookdata import BookData
 
 _FEN = Decimal(100)
 

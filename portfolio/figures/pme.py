@@ -24,8 +24,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from portfolio import figures as fg
-from portfolio.data import BookData
+from portfolio.figures import engine as fg
+from portfolio.figures.bookdata import BookData
 from portfolio.errors import FieldErrors
 
 
@@ -119,7 +119,7 @@ def import_index(session, name: str, path: str | Path, username: str) -> dict:
     from sqlalchemy import select
 
     from models import IndexLevel
-    from portfolio.audit import audit
+    from portfolio.book.audit import audit
 
     name = name.strip()
     if not name or len(name) > 64:

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portfolio.codes import label
-from portfolio.data import BookData, records
-from portfolio.figures import UnknownFund, fund_family, int_sums, latest_reports
-from portfolio.settings import fund_settings
+from portfolio.vocabulary import label
+from portfolio.figures.bookdata import BookData, records
+from portfolio.figures.engine import UnknownFund, fund_family, int_sums, latest_reports
+from portfolio.figures.settings import fund_settings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 FEN_PER_YUAN = 100

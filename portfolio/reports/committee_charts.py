@@ -1,7 +1,7 @@
 """The committee review's chart: NAV by sector before and after the proposed deal.
 
-It draws figures handed to it (portfolio.report on the book and on the pro-forma book);
-it computes none. Same style as portfolio.charts (SVG, Noto Sans CJK SC).
+It draws figures handed to it (portfolio.figures.report on the book and on the pro-forma book);
+it computes none. Same style as portfolio.reports.charts (SVG, Noto Sans CJK SC).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
-from portfolio.charts import COLORS, _style, _svg, _wan  # noqa: E402
-from portfolio.codes import label  # noqa: E402
+from portfolio.reports.charts import COLORS, _style, _svg, _wan  # noqa: E402
+from portfolio.vocabulary import label  # noqa: E402
 
 
 def before_after_sector_chart(rows: list[dict], lang: str = "zh") -> str | None:

@@ -1,6 +1,6 @@
 """The quarterly portfolio report (ILPA-style), as one plain object.
 
-Every figure comes from the figures engine (`portfolio.report.compute_report`), run at
+Every figure comes from the figures engine (`portfolio.figures.report.compute_report`), run at
 the quarter end, the previous quarter end, the previous year end and, for activity, on
 the book's own records. The NAV bridge is built from differences of those reports, so
 it equals the JSON report to the fen: contributions and distributions of a period are
@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from portfolio.codes import MODES
-from portfolio.data import BookData
+from portfolio.vocabulary import MODES
+from portfolio.figures.bookdata import BookData
 from portfolio.formatting import parse_quarter
-from portfolio.settings import fund_settings
+from portfolio.figures.settings import fund_settings
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -36,8 +36,8 @@ class QuarterlyError(ValueError):
 
 
 def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
-    from portfolio.pme import PMEError
-    from portfolio.report import ReportError, UnknownFund, compute_report
+    from portfolio.figures.pme import PMEError
+    from portfolio.figures.report import ReportError, UnknownFund, compute_report
 
     try:
         return compute_report(book, fund_code, as_of, index_name=index_name or None)
@@ -197,7 +197,7 @@ def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, chec
     """绩效评价 indicators, as a list of {key, label, value, format}; None when that
     function does not exist (yet)."""
     try:
-        from portfolio.indicators import performance_indicators
+        from portfolio.figures.indicators import performance_indicators
     except ImportError:
         return None
     try:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from models import (INSTRUMENTS, MODES, SECTORS, STAGES, VALUATION_METHODS, CashFlow, Company, Fund,
                     Investment, SubFund, Valuation, utcnow)
-from portfolio.audit import audit, snapshot
-from portfolio.codes import credit_code_is_valid
+from portfolio.book.audit import audit, snapshot
+from portfolio.vocabulary import credit_code_is_valid
 from portfolio.errors import FieldErrors
 
 CENT = Decimal("0.01")
@@ -155,9 +155,9 @@ def _ancestors(session: Session, fund_code: str) -> list[str]:
 def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
     """The compliance checks the deal would make fail, as of its date, for its fund and the
     funds it rolls up into (rules.md: pro forma)."""
-    from portfolio.data import load_book
-    from portfolio.proforma import failures_introduced, with_investment
-    from portfolio.rules import check
+    from portfolio.figures.bookdata import load_book
+    from portfolio.figures.proforma import failures_introduced, with_investment
+    from portfolio.figures.rules import check
 
     book = load_book(session)
     after_book = with_investment(book, investment)

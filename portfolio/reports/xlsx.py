@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from portfolio.codes import label
+from portfolio.vocabulary import label
 
 AMOUNT = "#,##0.00"
 MULTIPLE = '0.00"x"'

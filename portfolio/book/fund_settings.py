@@ -1,6 +1,6 @@
 """Use case: an administrator changes a fund's settings (rule limits and the like).
 
-The settings in force are the fund kind's defaults (portfolio.settings) overridden per
+The settings in force are the fund kind's defaults (portfolio.figures.settings) overridden per
 fund; only the overrides are stored, in funds.settings (JSON, Decimals as strings, so
 that limits stay exact). A value equal to the default is not stored, and a blank one
 goes back to the default. Every change is audited with before and after.
@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund
-from portfolio.audit import audit
+from portfolio.book.audit import audit
 from portfolio.errors import FieldErrors
-from portfolio.settings import defaults_for, fund_settings
+from portfolio.figures.settings import defaults_for, fund_settings
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ SPECS: dict[str, SettingSpec] = {
 
 
 def spec_for(key: str) -> SettingSpec:
-    """The spec of a setting; a setting added to portfolio.settings without one is still editable
+    """The spec of a setting; a setting added to portfolio.figures.settings without one is still editable
     in the type of its default."""
     if key in SPECS:
         return SPECS[key]

@@ -18,7 +18,7 @@ def _print_counts(counts: dict[str, dict[str, int]]) -> None:
 
 
 def _import(path: Path, username: str) -> None:
-    from portfolio.importing import import_book
+    from portfolio.interchange.importing import import_book
 
     result = import_book(db.session, path, username=username)
     if not result.ok:
@@ -48,7 +48,7 @@ def import_book_command(path: Path, username: str) -> None:
 @with_appcontext
 def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None) -> None:
     """Export the book in force to PATH (.xlsx file, or a folder for CSV files)."""
-    from portfolio.exporting import export_book
+    from portfolio.interchange.exporting import export_book
 
     try:
         counts = export_book(db.session, path, chinese_headers=chinese_headers, fund_code=fund_code)
@@ -71,8 +71,8 @@ def demo_command(book_path: Path | None) -> None:
     """Load the demo book (funds QY and TS) and create demo users of every role."""
     from flask import current_app
 
-    from portfolio.demo import write_demo_book
-    from portfolio.users import create_user
+    from portfolio.interchange.demo import write_demo_book
+    from portfolio.book.users import create_user
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)

@@ -2,7 +2,7 @@
 Noto Sans CJK SC (fonts-noto-cjk). Text stays text in the SVG, so the browser (and
 WeasyPrint, for the PDF) draws it with that font.
 
-The charts only draw figures handed to them (from portfolio.report); they compute none.
+The charts only draw figures handed to them (from portfolio.figures.report); they compute none.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
-from portfolio.codes import label  # noqa: E402
+from portfolio.vocabulary import label  # noqa: E402
 
 FONT = "Noto Sans CJK SC"
 WAN = Decimal(10_000)

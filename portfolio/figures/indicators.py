@@ -24,10 +24,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from portfolio import rules
-from portfolio.data import BookData
-from portfolio.figures import latest_reports
-from portfolio.rules import investments_as_of, is_local, is_missing, local_reinvestments, paid_in_fen
+from portfolio.figures import rules
+from portfolio.figures.bookdata import BookData
+from portfolio.figures.engine import latest_reports
+from portfolio.figures.rules import investments_as_of, is_local, is_missing, local_reinvestments, paid_in_fen
 
 EARLY_STAGES = ("seed", "startup")
 DIRECT_MODES = ("direct", "co_invest")

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from models import ROLES, User
-from portfolio.audit import audit
+from portfolio.book.audit import audit
 
 
 class UserError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from portfolio.users import UserError, create_user
+from portfolio.book.users import UserError, create_user
 from web.extensions import db
 
 
@@ -25,8 +25,9 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
 
 
 def _commands():
-    from web import cli_book, cli_figures, cli_reports
-
+    from web.cli import book as cli_book
+    from web.cli import figures as cli_figures
+    from web.cli import reports as cli_reports
     return [create_user_command, *cli_book.COMMANDS, *cli_figures.COMMANDS, *cli_reports.COMMANDS]
 
 

@@ -5,7 +5,7 @@ Use cases (one per action, Session in, commit in one place, every step audited):
 create/update/submit/withdraw a proposal, attach a due-diligence file, create a meeting,
 schedule a proposal for it, record attendance, declare a recusal, cast a vote, decide,
 record the funding. `review` gives the pro-forma effect of a proposal on its fund, from
-portfolio.report / portfolio.rules run on `proforma.with_investment(...)`'s book.
+portfolio.figures.report / portfolio.figures.rules run on `proforma.with_investment(...)`'s book.
 
 The workflow: draft → submitted → scheduled → decided (approved,
 approved_with_conditions, rejected, deferred), or withdrawn before a decision. A
@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from models import (INSTRUMENTS, MODES, SECTORS, STAGES, CashFlow, Company, Fund, Investment, Meeting,
                     MeetingAttendance, Proposal, ProposalAttachment, Recusal, SubFund, User, Vote, utcnow)
-from portfolio.audit import audit, snapshot
-from portfolio.codes import credit_code_is_valid, label
+from portfolio.book.audit import audit, snapshot
+from portfolio.vocabulary import credit_code_is_valid, label
 from portfolio.errors import FieldErrors
-from portfolio.records import _Fields
-from portfolio.settings import fund_settings
+from portfolio.book.records import _Fields
+from portfolio.figures.settings import fund_settings
 
 MEMBER_ROLE = "committee"
 PROPOSAL_ENTITY = "proposals"
@@ -654,8 +654,7 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
 
     The investment, a new target and the decision are written in one transaction (by
     records.record_investment's commit); a failure leaves none of them."""
-    from portfolio import records
-
+    from portfolio.book import records
     proposal = _proposal(session, proposal_id)
     if proposal.status != "scheduled":
         raise IllegalTransition(proposal, "decide")
@@ -715,8 +714,7 @@ def is_funded(session: Session, proposal: Proposal) -> bool:
 def record_funding(session: Session, proposal_id, fields: dict, *, username: str):
     """When the money moves: the investment's first contribution (records.record_cash_flow).
     Only an approved proposal that became an investment can be funded."""
-    from portfolio import records
-
+    from portfolio.book import records
     proposal = _proposal(session, proposal_id)
     if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
         state = label("decision", proposal.decision) if proposal.decision else \
@@ -764,7 +762,7 @@ def _pro_forma_targets(proposal: Proposal) -> dict[str, Any]:
 
 def pro_forma_book(book, proposal: Proposal):
     """The book as it would be after the deal, at the proposal's planned date."""
-    from portfolio.proforma import with_investment
+    from portfolio.figures.proforma import with_investment
 
     fields = investment_fields(proposal, PRO_FORMA_ID)
     first_call = proposal.first_call_cny
@@ -782,10 +780,10 @@ def _without_investment(book, investment_id: str):
 
 def review(session: Session, proposal: Proposal) -> dict[str, Any]:
     """The proposal's effect on its fund: report and checks before and after (pro forma)."""
-    from portfolio.data import load_book
-    from portfolio.proforma import failures_introduced
-    from portfolio.report import compute_report
-    from portfolio.rules import check
+    from portfolio.figures.bookdata import load_book
+    from portfolio.figures.proforma import failures_introduced
+    from portfolio.figures.report import compute_report
+    from portfolio.figures.rules import check
 
     book = load_book(session)
     if proposal.investment_id:

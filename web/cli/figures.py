@@ -33,8 +33,8 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
     """The fund's figures as of a date (metrics.md)."""
     import json
 
-    from portfolio.pme import PMEError
-    from portfolio.report import ReportError, UnknownFund, build_report, to_json
+    from portfolio.figures.pme import PMEError
+    from portfolio.figures.report import ReportError, UnknownFund, build_report, to_json
     from web.extensions import db
 
     date = _as_of(as_of)
@@ -52,7 +52,7 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
 
 def render_table(report: dict) -> str:
     """The same report for a person: Chinese labels, amounts in 万元."""
-    from portfolio.codes import label
+    from portfolio.vocabulary import label
     from portfolio.formatting import iso_date, multiple, percent, wan
 
     lines = [f"{report['fund']} {report.get('fund_name', '')}  截至 {iso_date(report['as_of'])}  （金额单位：万元）", ""]
@@ -116,7 +116,7 @@ def _pad(text: str, width: int, left: bool) -> str:
 def import_index_command(name: str, path: str, username: str) -> None:
     """Import (upsert) an index series from a CSV of date, level (for PME)."""
     from portfolio.errors import FieldErrors
-    from portfolio.pme import import_index
+    from portfolio.figures.pme import import_index
     from web.extensions import db
 
     try:

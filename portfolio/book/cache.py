@@ -51,20 +51,20 @@ def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_
 
 
 def _book(session: Session, version: tuple):
-    from portfolio.data import load_book
+    from portfolio.figures.bookdata import load_book
 
     return _remember(version, lambda: load_book(session), _books, MAX_BOOKS)
 
 
 def book(session: Session):
-    """The book in force (portfolio.data.load_book), cached by book version."""
+    """The book in force (portfolio.figures.bookdata.load_book), cached by book version."""
     return _book(session, _version_key(session))
 
 
 def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
-    """`portfolio.report.compute_report` for the fund and date, cached by book version.
-    Raises portfolio.figures.UnknownFund for a fund not in the book."""
-    from portfolio.report import compute_report
+    """`portfolio.figures.report.compute_report` for the fund and date, cached by book version.
+    Raises portfolio.figures.engine.UnknownFund for a fund not in the book."""
+    from portfolio.figures.report import compute_report
 
     version = _version_key(session)
     return _remember(("report", fund_code, as_of, version),
@@ -72,8 +72,8 @@ def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
 
 
 def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: list | None = None) -> dict:
-    """绩效评价 indicators (portfolio.indicators), cached the same way."""
-    from portfolio.indicators import performance_indicators
+    """绩效评价 indicators (portfolio.figures.indicators), cached the same way."""
+    from portfolio.figures.indicators import performance_indicators
 
     version = _version_key(session)
     return _remember(("indicators", fund_code, as_of, version),

@@ -1,0 +1,1 @@
+"""The investment committee: proposals, meetings, votes, decisions, review."""

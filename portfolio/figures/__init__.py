@@ -1,0 +1,1 @@
+"""The figures engine: pure computation on the book as plain data (BookData)."""

@@ -1,0 +1,1 @@
+"""The workbook format: its schema, reading, import, export and the demo book."""

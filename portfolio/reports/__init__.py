@@ -1,0 +1,1 @@
+"""Reports: the quarterly report object, its xlsx and PDF, and the charts."""
