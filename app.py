@@ -40,8 +40,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.blueprints import BLUEPRINTS
     from web.auth import require_login_everywhere
+    from web.blueprints import BLUEPRINTS
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

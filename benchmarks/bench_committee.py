@@ -34,8 +34,8 @@ def main() -> None:
                               ("sub_fund", {**base, "mode": "sub_fund", "target_code": sub_fund,
                                             "ownership_pct": ""})):
             proposal = committee.create_proposal(session, fields, username="bench")
-            effect = timed(f"QY {label}: review (pro forma)", lambda: committee.review(session, proposal))
-            timed(f"QY {label}: sector chart", lambda: before_after_sector_chart(effect["sectors"]))
+            effect = timed(f"QY {label}: review (pro forma)", lambda proposal=proposal: committee.review(session, proposal))
+            timed(f"QY {label}: sector chart", lambda effect=effect: before_after_sector_chart(effect["sectors"]))
             print(f"    {len(effect['checks'])} checks, {len(effect['new_failures'])} newly failing")
 
 

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from benchmarks.bench_import import _ensure_database, _pg_url
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
+from portfolio.book.users import create_user
 from portfolio.formatting import last_quarter_end
 from portfolio.interchange.importing import import_book
-from portfolio.book.users import create_user
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_dashboard"
@@ -83,7 +83,7 @@ def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
             return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit("gunicorn exited")
+                raise SystemExit("gunicorn exited") from None
             time.sleep(0.3)
     raise SystemExit("gunicorn did not start")
 

@@ -69,7 +69,7 @@ def main() -> None:
         create_user(db.session, "bench", "viewer", "bench-password-1", by="bench")
 
         # the steps, once each
-        from portfolio.figures.bookdata import load_book
+        from portfolio.book.reading import load_book
         from portfolio.reports.quarterly import build_quarterly
         from portfolio.reports.xlsx import write_quarterly_xlsx
         from web.reports import render_document, render_pdf
@@ -86,19 +86,19 @@ def main() -> None:
     # end to end, as a user fetches them
     client = app.test_client()
     client.post("/login", data={"username": "bench", "password": "bench-password-1"})
-    from portfolio.book import cache as dashboard
+    from portfolio.book import cache
     print("end to end (HTTP GET through the app), cold: book and report caches emptied first:")
     results = {}
     paths = (("html", f"/reports/{args.fund}/{quarter}"), ("xlsx", f"/reports/{args.fund}/{quarter}.xlsx"),
              ("pdf", f"/reports/{args.fund}/{quarter}.pdf"))
     for fmt, path in paths:
-        dashboard.clear()
-        response, seconds = _timed(f"{fmt:5s} {path}", lambda: client.get(path))
+        cache.clear()
+        response, seconds = _timed(f"{fmt:5s} {path}", lambda path=path: client.get(path))
         assert response.status_code == 200, (path, response.status_code)
         results[fmt] = seconds
     print("warm (the report already computed for this book version, as after viewing the page):")
     for fmt, path in paths[1:]:
-        _timed(f"{fmt:5s} {path}", lambda: client.get(path))
+        _timed(f"{fmt:5s} {path}", lambda path=path: client.get(path))
     for fmt, seconds in results.items():
         verdict = "ok" if seconds <= TARGETS[fmt] else "OVER TARGET"
         print(f"{fmt:5s} {seconds:6.2f} s  (target ≤ {TARGETS[fmt]:.0f} s)  {verdict}")

@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 
 from benchmarks.heavy_book import imported_heavy_book, timed
-from portfolio.figures.bookdata import load_book
+from portfolio.book.reading import load_book
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.proforma import failures_introduced, with_investment
 from portfolio.figures.rules import check
@@ -30,17 +30,17 @@ def main() -> None:
     print(f"  book: {len(book.investments)} investments, {len(book.flows)} flows, "
           f"{len(book.holdings)} holdings rows")
     for fund in ("QY", "TS"):
-        results = timed(f"{fund}: check", lambda: check(book, fund, as_of))
+        results = timed(f"{fund}: check", lambda fund=fund: check(book, fund, as_of))
         company = book.investments[book.investments["mode"] == "direct"].iloc[0]["target_code"]
         deal = {"id": "BENCH-1", "fund_code": fund, "mode": "direct", "target_code": company,
                 "date": as_of, "commitment_cny": "5000000000", "ownership_pct": 45}
 
-        def proforma():
+        def proforma(deal=deal, fund=fund, results=results):
             after = check(with_investment(book, deal, contribution_fen=500_000_000_000), fund, as_of)
             return failures_introduced(results, after)
 
         new = timed(f"{fund}: pro forma (with_investment+check+diff)", proforma)
-        timed(f"{fund}: performance_indicators (+check)", lambda: performance_indicators(book, fund, as_of))
+        timed(f"{fund}: performance_indicators (+check)", lambda fund=fund: performance_indicators(book, fund, as_of))
         statuses = {s: sum(r["status"] == s for r in results) for s in ("pass", "warn", "fail")}
         print(f"  {fund}: {len(results)} results {statuses}; the deal introduces {len(new)} failures")
 

@@ -1,186 +1,24 @@
-"""A heavy, valid interchange book for benchmarks (千亿 fund QY and the angel fund TS).
+"""The heavy book for benchmarks: portfolio.interchange.synthetic's generator, kept under
+benchmarks/out/ by its size, and a Session holding it imported.
 
     from benchmarks.heavy_book import generate_heavy_book
-    folder = generate_heavy_book("benchmarks/out/heavy")     # cached: regenerated only when asked for other sizes
-
-Deterministic for a seed. Flows are dated on or after their investment, valuations are
-quarter ends after it, co-investments sit alongside a sub-fund their fund holds, and the
-company credit codes carry a valid check character.
+    folder = generate_heavy_book()     # cached: regenerated only when asked for other sizes
 """
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from portfolio.vocabulary import SECTORS, credit_code_check_char
+from portfolio.interchange.synthetic import generate_heavy_book as _generate
 
 OUT = Path(__file__).resolve().parent / "out"
-_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_LOCAL = ["330203", "330205", "330206", "330211", "330212", "330213", "330281", "330282"]
-_OUTSIDE = ["310115", "440305", "320505", "110108", "330106"]
-
-
-def credit_code(rng: np.random.Generator, region: str) -> str:
-    body = "91" + region + "".join(rng.choice(list(_ALPHABET), 9))
-    return body + credit_code_check_char(body)
-
-
-def _quarter_ends(start: pd.Timestamp, n: int) -> list[pd.Timestamp]:
-    first = (start + pd.offsets.QuarterEnd(0)).normalize()
-    return [first + pd.offsets.QuarterEnd(k) for k in range(n)]
 
 
 def generate_heavy_book(folder: str | Path | None = None, *, investments: int = 2000, flows: int = 100_000,
-                        valuations: int = 20_000, holdings: int = 25_000, seed: int = 1,
-                        xlsx: bool = False) -> Path:
-    """Write the book as CSV files into `folder` (and `book.xlsx` beside them if asked); its path."""
-    params = dict(investments=investments, flows=flows, valuations=valuations, holdings=holdings, seed=seed,
-                  version=1)
-    folder = Path(folder) if folder else OUT / f"heavy_{investments}_{flows}_{seed}"
-    marker = folder / "params.json"
-    if marker.exists() and json.loads(marker.read_text()) == params and (not xlsx or (folder / "book.xlsx").exists()):
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-
-    funds = pd.DataFrame([
-        {"code": "QY", "name": "宁波千亿科技创新基金", "name_en": "Ningbo 100bn S&T Innovation Fund",
-         "kind": "innovation_fund", "parent_code": "", "size_cny": 100_000_000_000, "vintage_year": 2018,
-         "currency": "CNY"},
-        {"code": "TS", "name": "宁波天使投资引导基金", "name_en": "Ningbo Angel Guidance Fund",
-         "kind": "angel_guidance", "parent_code": "", "size_cny": 5_000_000_000, "vintage_year": 2018,
-         "currency": "CNY"},
-    ])
-    n_sf = 100
-    sub_funds = pd.DataFrame({
-        "code": [f"HSF{i:04d}" for i in range(n_sf)],
-        "name": [f"宁波第{i}号创业投资合伙企业（有限合伙）" for i in range(n_sf)],
-        "manager": [f"甬江资本管理{i % 30}号有限公司" for i in range(n_sf)],
-        "size_cny": rng.integers(5, 50, n_sf) * 100_000_000,
-        "vintage_year": rng.integers(2018, 2022, n_sf),
-        "sector": rng.choice(SECTORS[:5], n_sf),
-        "region_code": rng.choice(_LOCAL + _OUTSIDE[:1], n_sf),
-        "term_years": rng.integers(7, 11, n_sf),
-    })
-    n_co = max(investments, holdings // 40 + 1, 200)
-    regions = rng.choice(_LOCAL + _OUTSIDE, n_co)
-    companies = pd.DataFrame({
-        "code": [f"HC{i:05d}" for i in range(n_co)],
-        "name": [f"甬创{i}科技有限公司" for i in range(n_co)],
-        "credit_code": [credit_code(rng, r) for r in regions],
-        "sector": rng.choice(SECTORS[:5], n_co),
-        "region_code": regions,
-        "founded": pd.to_datetime("2005-01-01") + pd.to_timedelta(rng.integers(0, 4500, n_co), unit="D"),
-    })
-    companies = companies.drop_duplicates("credit_code")
-
-    # investments: each fund commits to sub-funds, the rest are direct and co-investments
-    sf_qy = [("QY", c) for c in sub_funds["code"]]
-    sf_ts = [("TS", c) for c in sub_funds["code"][: n_sf // 2]]
-    commits = (sf_qy + sf_ts)[: max(investments // 10, 1)]
-    n_other = investments - len(commits)
-    rows_fund = [f for f, _ in commits]
-    rows_mode = ["sub_fund"] * len(commits)
-    rows_target = [c for _, c in commits]
-    rows_along = [""] * len(commits)
-    held = {}
-    for f, c in commits:
-        held.setdefault(f, []).append(c)
-    other_fund = rng.choice(["QY", "TS"], n_other, p=[0.7, 0.3])
-    other_mode = rng.choice(["direct", "co_invest"], n_other, p=[0.6, 0.4])
-    co_codes = companies["code"].to_numpy()
-    for i in range(n_other):
-        f, m = other_fund[i], other_mode[i]
-        if f not in held:
-            m = "direct"
-        rows_fund.append(f)
-        rows_mode.append(m)
-        rows_target.append(co_codes[i % len(co_codes)])
-        rows_along.append(held[f][i % len(held[f])] if m == "co_invest" else "")
-    n_inv = len(rows_fund)
-    inv_dates = pd.to_datetime("2018-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365, n_inv), unit="D")
-    commitment = rng.integers(10, 500, n_inv) * 1_000_000
-    inv = pd.DataFrame({
-        "id": [f"{f}-H{i:05d}" for i, f in enumerate(rows_fund)],
-        "fund_code": rows_fund, "mode": rows_mode, "target_code": rows_target, "alongside_code": rows_along,
-        "date": inv_dates.strftime("%Y-%m-%d"), "commitment_cny": commitment,
-        "round": rng.choice(["天使轮", "A轮", "B轮", "C轮", ""], n_inv),
-        "ownership_pct": np.round(rng.uniform(0.5, 30, n_inv), 2),
-        "instrument": rng.choice(["equity", "equity", "equity", "convertible", ""], n_inv),
-        "stage": rng.choice(["seed", "startup", "growth", "mature"], n_inv),
-    })
-    inv.loc[inv["mode"] == "sub_fund", ["round", "instrument", "stage"]] = ""
-
-    # flows: spread over the investments, dated after each investment, half with a ref
-    owner = rng.integers(0, n_inv, flows)
-    owner[:n_inv] = np.arange(n_inv)  # every investment has at least its first call
-    offset = rng.integers(0, 6 * 365, flows)
-    offset[:n_inv] = 0
-    flow_dates = inv_dates[owner] + pd.to_timedelta(offset, unit="D")
-    kinds = np.where((offset > 700) & (rng.random(flows) < 0.35), "distribution", "contribution")
-    amount_fen = rng.integers(100_000, 5_000_000_000, flows)
-    amount = pd.Series(amount_fen // 100).astype(str) + "." + pd.Series(amount_fen % 100).astype(str).str.zfill(2)
-    order = np.lexsort((flow_dates.values, owner))
-    flow_df = pd.DataFrame({"investment_id": inv["id"].to_numpy()[owner], "date": flow_dates.strftime("%Y-%m-%d"),
-                            "type": kinds, "amount_cny": amount.to_numpy(),
-                            "note": np.where(kinds == "contribution", "实缴出资", "项目分配"), "ref": ""})
-    flow_df = flow_df.iloc[order].reset_index(drop=True)
-    seq = flow_df.groupby("investment_id").cumcount()
-    with_ref = seq.to_numpy() % 2 == 0
-    flow_df.loc[with_ref, "ref"] = "PAY-" + seq[with_ref].astype(str).str.zfill(5)
-
-    # valuations: quarter ends after the investment, up to `valuations` rows in all
-    per = max(1, -(-valuations // n_inv))
-    v_rows = []
-    for i, (iid, d) in enumerate(zip(inv["id"], inv_dates)):
-        for k, q in enumerate(_quarter_ends(d, per)):
-            v_rows.append((iid, q.strftime("%Y-%m-%d"), k))
-            if len(v_rows) >= valuations:
-                break
-        if len(v_rows) >= valuations:
-            break
-    vals = pd.DataFrame(v_rows, columns=["investment_id", "as_of", "k"])
-    base = pd.Series(commitment, index=inv["id"]).loc[vals["investment_id"]].to_numpy()
-    vals["fair_value_cny"] = (base * rng.uniform(0.3, 2.5, len(vals))).round(2)
-    vals["method"] = np.where(vals["investment_id"].isin(inv.loc[inv["mode"] == "sub_fund", "id"]), "gp_nav",
-                              rng.choice(["last_round", "comparables", "dcf", "cost"], len(vals)))
-    vals = vals.drop(columns="k")
-
-    # holdings: each sub-fund reports quarterly on a slice of companies
-    quarters = _quarter_ends(pd.Timestamp("2021-03-31"), 40)
-    per_report = 25
-    h_rows = []
-    sfc = sub_funds["code"].to_numpy()
-    for q in quarters:
-        for j, sf in enumerate(sfc):
-            start = (j * per_report) % (len(co_codes) - per_report)
-            for c in co_codes[start:start + per_report]:
-                h_rows.append((sf, q.strftime("%Y-%m-%d"), c))
-                if len(h_rows) >= holdings:
-                    break
-            if len(h_rows) >= holdings:
-                break
-        if len(h_rows) >= holdings:
-            break
-    hold = pd.DataFrame(h_rows, columns=["sub_fund_code", "as_of", "company_code"])
-    hold["cost_cny"] = rng.integers(1, 200, len(hold)) * 1_000_000
-    hold["fair_value_cny"] = (hold["cost_cny"] * rng.uniform(0, 3, len(hold))).round(2)
-
-    sheets = {"funds": funds, "sub_funds": sub_funds, "companies": companies.assign(
-        founded=companies["founded"].dt.strftime("%Y-%m-%d")), "investments": inv, "cash_flows": flow_df,
-        "valuations": vals, "sub_fund_holdings": hold}
-    for name, frame in sheets.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
-    if xlsx:
-        with pd.ExcelWriter(folder / "book.xlsx", engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
-    marker.write_text(json.dumps(params))
-    return folder
+                        seed: int = 1, **sizes) -> Path:
+    """The synthetic book in `folder`, or in benchmarks/out/ named by its size."""
+    target = Path(folder) if folder else OUT / f"heavy_{investments}_{flows}_{seed}"
+    return _generate(target, investments=investments, flows=flows, seed=seed, **sizes)
 
 
 def timed(label: str, func):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from codelists import FLOW_TYPES, FUND_KINDS, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS  # noqa: F401  (re-exported)
 from models.types import IndexLevel as IndexLevelType
 from models.types import Money, Percent
 
@@ -41,23 +41,15 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-Code = String(64)
+Code: String = String(64)
 
-FUND_KINDS = ("innovation_fund", "angel_guidance", "industry_guidance", "other")
-SECTORS = ("materials", "life_health", "robotics", "dual_carbon", "digital", "other")
-MODES = ("sub_fund", "direct", "co_invest")
-INSTRUMENTS = ("equity", "convertible", "preferred", "debt", "guarantee")
-STAGES = ("seed", "startup", "growth", "mature")
-FLOW_TYPES = ("contribution", "distribution")
-VALUATION_METHODS = ("gp_nav", "last_round", "comparables", "dcf", "cost", "write_off", "exited")
-ROLES = ("admin", "manager", "committee", "viewer")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -74,9 +66,9 @@ class Fund(Base):
 
     code: Mapped[str] = mapped_column(Code, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[Optional[str]] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    parent_code: Mapped[Optional[str]] = mapped_column(ForeignKey("funds.code"))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("funds.code"))
     size_cny: Mapped[Decimal] = mapped_column(Money())
     vintage_year: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="CNY", server_default="CNY")
@@ -99,7 +91,7 @@ class SubFund(Base):
     vintage_year: Mapped[int] = mapped_column(Integer)
     sector: Mapped[str] = mapped_column(String(32))
     region_code: Mapped[str] = mapped_column(String(6))
-    term_years: Mapped[Optional[int]] = mapped_column(Integer)
+    term_years: Mapped[int | None] = mapped_column(Integer)
 
 
 class Company(Base):
@@ -111,7 +103,7 @@ class Company(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     sector: Mapped[str] = mapped_column(String(32))
     region_code: Mapped[str] = mapped_column(String(6))
-    founded: Mapped[Optional[dt.date]] = mapped_column(Date)
+    founded: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Investment(Base):
@@ -148,22 +140,22 @@ class Investment(Base):
     id: Mapped[str] = mapped_column(Code, primary_key=True)
     fund_code: Mapped[str] = mapped_column(ForeignKey("funds.code"), index=True)
     mode: Mapped[str] = mapped_column(String(16))
-    sub_fund_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"), index=True)
-    company_code: Mapped[Optional[str]] = mapped_column(ForeignKey("companies.code"), index=True)
-    alongside_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"))
+    sub_fund_code: Mapped[str | None] = mapped_column(ForeignKey("sub_funds.code"), index=True)
+    company_code: Mapped[str | None] = mapped_column(ForeignKey("companies.code"), index=True)
+    alongside_code: Mapped[str | None] = mapped_column(ForeignKey("sub_funds.code"))
     date: Mapped[dt.date] = mapped_column(Date)
     commitment_cny: Mapped[Decimal] = mapped_column(Money())
-    round: Mapped[Optional[str]] = mapped_column(String(64))
-    ownership_pct: Mapped[Optional[Decimal]] = mapped_column(Percent())
-    instrument: Mapped[Optional[str]] = mapped_column(String(16))
-    stage: Mapped[Optional[str]] = mapped_column(String(16))
-    headcount: Mapped[Optional[int]] = mapped_column(Integer)
-    revenue_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
-    total_assets_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
-    lead_amount_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    round: Mapped[str | None] = mapped_column(String(64))
+    ownership_pct: Mapped[Decimal | None] = mapped_column(Percent())
+    instrument: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    revenue_cny: Mapped[Decimal | None] = mapped_column(Money())
+    total_assets_cny: Mapped[Decimal | None] = mapped_column(Money())
+    lead_amount_cny: Mapped[Decimal | None] = mapped_column(Money())
 
     @property
-    def target_code(self) -> str:
+    def target_code(self) -> str | None:
         return self.sub_fund_code if self.mode == "sub_fund" else self.company_code
 
 
@@ -184,11 +176,11 @@ class CashFlow(Base):
     date: Mapped[dt.date] = mapped_column(Date)
     type: Mapped[str] = mapped_column(String(16))
     amount_cny: Mapped[Decimal] = mapped_column(Money())
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    ref: Mapped[Optional[str]] = mapped_column(String(64))
-    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    voided_by: Mapped[Optional[str]] = mapped_column(String(64))
-    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    ref: Mapped[str | None] = mapped_column(String(64))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Valuation(Base):
@@ -213,12 +205,12 @@ class Valuation(Base):
     as_of: Mapped[dt.date] = mapped_column(Date)
     fair_value_cny: Mapped[Decimal] = mapped_column(Money())
     method: Mapped[str] = mapped_column(String(16))
-    entered_by: Mapped[Optional[str]] = mapped_column(String(64))
-    approved_by: Mapped[Optional[str]] = mapped_column(String(64))
-    approved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    voided_by: Mapped[Optional[str]] = mapped_column(String(64))
-    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+    entered_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SubFundHolding(Base):
@@ -256,7 +248,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[Optional[str]] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
@@ -275,10 +267,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # create, update, void, approve, import, ...
     entity: Mapped[str] = mapped_column(String(64))  # table name
     entity_key: Mapped[str] = mapped_column(String(200))
-    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
-    batch: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # one import run
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)  # one import run
 
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text, \
-    UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import INSTRUMENTS, MODES, STAGES, Base, Code, _in, utcnow
@@ -50,48 +49,48 @@ class Proposal(Base):
     target_code: Mapped[str] = mapped_column(Code)
     # a target new to the book: its fields (name, credit_code, sector, region_code, founded;
     # or name, manager, size_cny, vintage_year, sector, region_code), created on approval
-    new_target: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    alongside_code: Mapped[Optional[str]] = mapped_column(ForeignKey("sub_funds.code"))
+    new_target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    alongside_code: Mapped[str | None] = mapped_column(ForeignKey("sub_funds.code"))
     planned_date: Mapped[dt.date] = mapped_column(Date)
     amount_cny: Mapped[Decimal] = mapped_column(Money())
-    first_call_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
-    pre_money_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
-    post_money_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
-    instrument: Mapped[Optional[str]] = mapped_column(String(16))
-    round: Mapped[Optional[str]] = mapped_column(String(64))
-    stage: Mapped[Optional[str]] = mapped_column(String(16))
-    ownership_pct: Mapped[Optional[Decimal]] = mapped_column(Percent())
-    lead_name: Mapped[Optional[str]] = mapped_column(String(200))
-    lead_amount_cny: Mapped[Optional[Decimal]] = mapped_column(Money())
+    first_call_cny: Mapped[Decimal | None] = mapped_column(Money())
+    pre_money_cny: Mapped[Decimal | None] = mapped_column(Money())
+    post_money_cny: Mapped[Decimal | None] = mapped_column(Money())
+    instrument: Mapped[str | None] = mapped_column(String(16))
+    round: Mapped[str | None] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    ownership_pct: Mapped[Decimal | None] = mapped_column(Percent())
+    lead_name: Mapped[str | None] = mapped_column(String(200))
+    lead_amount_cny: Mapped[Decimal | None] = mapped_column(Money())
     # the memo
-    thesis: Mapped[Optional[str]] = mapped_column(Text)
-    market: Mapped[Optional[str]] = mapped_column(Text)
-    team: Mapped[Optional[str]] = mapped_column(Text)
-    risks: Mapped[Optional[str]] = mapped_column(Text)
-    valuation_method: Mapped[Optional[str]] = mapped_column(Text)
-    comparables: Mapped[Optional[str]] = mapped_column(Text)
-    bear_case: Mapped[Optional[str]] = mapped_column(Text)
-    bear_moic: Mapped[Optional[float]] = mapped_column(Float)
-    bear_irr: Mapped[Optional[float]] = mapped_column(Float)
-    base_case: Mapped[Optional[str]] = mapped_column(Text)
-    base_moic: Mapped[Optional[float]] = mapped_column(Float)
-    base_irr: Mapped[Optional[float]] = mapped_column(Float)
-    bull_case: Mapped[Optional[str]] = mapped_column(Text)
-    bull_moic: Mapped[Optional[float]] = mapped_column(Float)
-    bull_irr: Mapped[Optional[float]] = mapped_column(Float)
+    thesis: Mapped[str | None] = mapped_column(Text)
+    market: Mapped[str | None] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(Text)
+    risks: Mapped[str | None] = mapped_column(Text)
+    valuation_method: Mapped[str | None] = mapped_column(Text)
+    comparables: Mapped[str | None] = mapped_column(Text)
+    bear_case: Mapped[str | None] = mapped_column(Text)
+    bear_moic: Mapped[float | None] = mapped_column(Float)
+    bear_irr: Mapped[float | None] = mapped_column(Float)
+    base_case: Mapped[str | None] = mapped_column(Text)
+    base_moic: Mapped[float | None] = mapped_column(Float)
+    base_irr: Mapped[float | None] = mapped_column(Float)
+    bull_case: Mapped[str | None] = mapped_column(Text)
+    bull_moic: Mapped[float | None] = mapped_column(Float)
+    bull_irr: Mapped[float | None] = mapped_column(Float)
     # the workflow
     status: Mapped[str] = mapped_column(String(16), default="draft")
     proposer: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meetings.id"), index=True)
-    decision: Mapped[Optional[str]] = mapped_column(String(32))
-    conditions: Mapped[Optional[str]] = mapped_column(Text)
-    decided_by: Mapped[Optional[str]] = mapped_column(String(64))
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    withdrawn_by: Mapped[Optional[str]] = mapped_column(String(64))
-    withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    investment_id: Mapped[Optional[str]] = mapped_column(ForeignKey("investments.id"), unique=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    decision: Mapped[str | None] = mapped_column(String(32))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    investment_id: Mapped[str | None] = mapped_column(ForeignKey("investments.id"), unique=True)
 
 
 class ProposalAttachment(Base):
@@ -118,7 +117,7 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fund_code: Mapped[str] = mapped_column(ForeignKey("funds.code"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
-    title: Mapped[Optional[str]] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -150,7 +149,7 @@ class Vote(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
     member: Mapped[str] = mapped_column(ForeignKey("users.username"))
     choice: Mapped[str] = mapped_column(String(8))
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
     cast_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-WAN = Decimal(10_000)
-YI = Decimal(100_000_000)
+from portfolio.money import WAN, YI
 
 
 def _decimal(amount) -> Decimal | None:
@@ -61,6 +60,15 @@ def iso_date(value) -> str:
     if hasattr(value, "date") and not isinstance(value, dt.date):  # pandas Timestamp
         value = value.date()
     return value.isoformat()
+
+
+def parse_date(text: str) -> dt.date:
+    """'2025-12-31' → date; anything else (20251231, 2025-W01-1, 2025/12/31) is a ValueError.
+    The one reading of a typed date, for forms, the API and the use cases."""
+    text = str(text).strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"日期格式应为 YYYY-MM-DD：{text}")
+    return dt.date.fromisoformat(text)
 
 
 def quarter(value: dt.date) -> str:

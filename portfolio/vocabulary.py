@@ -1,7 +1,7 @@
 """The book's vocabularies with their Chinese names, and code checks."""
 from __future__ import annotations
 
-from models import FLOW_TYPES, FUND_KINDS, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
+from codelists import FLOW_TYPES, FUND_KINDS, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
 
 __all__ = [
     "FLOW_TYPES", "FUND_KINDS", "INSTRUMENTS", "MODES", "ROLES", "SECTORS", "STAGES",
@@ -22,6 +22,30 @@ LABELS: dict[str, dict[str, str]] = {
                "dcf": "现金流折现", "cost": "成本法", "write_off": "核销", "exited": "已退出"},
     "role": {"admin": "管理员", "manager": "基金经理", "committee": "投委会委员", "viewer": "只读"},
     "region": {"local": "本地", "outside": "外地"},
+    # the result of a rule check (rules.md): one word each, on every screen and report
+    "check_status": {"pass": "通过", "warn": "提示", "fail": "不通过"},
+    # the rule checks of rules.md
+    "rule": {"subfund_share_cap": "子基金认缴比例上限", "direct_share_cap": "直投跟投比例上限",
+             "single_company_cap": "单一企业投资上限", "ownership_cap": "持股比例上限",
+             "subfund_single_company_cap": "子基金单一企业上限", "reinvestment_multiple": "返投倍数",
+             "angel_company_age": "天使：企业成立年限", "angel_headcount": "天使：员工人数",
+             "angel_company_size": "天使：企业规模", "coinvest_lead_ratio": "跟投不超过领投",
+             "prohibited_instrument": "禁止的投资工具"},
+    # the audit trail (修改历史): what was done, to what, and the fields not in the workbook
+    "audit_action": {"create": "新增", "update": "修改", "void": "作废", "approve": "审批", "import": "导入",
+                     "import_update": "导入更新", "deactivate": "停用", "link": "关联投资", "vote": "表决",
+                     "recuse": "回避", "attach": "上传附件", "attendance": "登记出席", "submit": "提交",
+                     "schedule": "排会", "decide": "作出决议", "withdraw": "撤回", "edit": "修改"},
+    "entity": {"investments": "投资", "cash_flows": "现金流", "valuations": "估值", "companies": "企业",
+               "sub_funds": "子基金", "funds": "基金", "users": "用户", "sub_fund_holdings": "子基金投资明细",
+               "funds.settings": "基金设置", "index_levels": "指数点位", "proposals": "投委会提案",
+               "meetings": "投委会会议", "votes": "表决", "recusals": "回避", "proposal_attachments": "提案附件"},
+    "field": {"voided_at": "作废时间", "voided_by": "作废人", "void_reason": "作废理由", "entered_by": "录入人",
+              "approved_by": "审批人", "approved_at": "审批时间", "settings": "基金设置", "username": "用户名",
+              "display_name": "姓名", "role": "角色", "active": "启用", "created_at": "创建时间",
+              "compliance_failures": "未通过的合规检查", "level": "指数点位", "status": "状态",
+              "decision": "决议", "conditions": "通过条件", "choice": "表决意见", "comment": "意见说明",
+              "member": "委员", "reason": "理由"},
     # the investment committee (portfolio/committee.py)
     "proposal_status": {"draft": "草稿", "submitted": "已提交", "scheduled": "已排会", "decided": "已决议",
                         "withdrawn": "已撤回"},
@@ -44,6 +68,23 @@ LABELS_EN: dict[str, dict[str, str]] = {
                "dcf": "DCF", "cost": "Cost", "write_off": "Write-off", "exited": "Exited"},
     "role": {"admin": "Admin", "manager": "Manager", "committee": "Committee member", "viewer": "Viewer"},
     "region": {"local": "Local", "outside": "Outside"},
+    "check_status": {"pass": "Pass", "warn": "Warning", "fail": "Fail"},
+    "rule": {"subfund_share_cap": "Sub-fund share cap", "direct_share_cap": "Direct share cap",
+             "single_company_cap": "Single company cap", "ownership_cap": "Ownership cap",
+             "subfund_single_company_cap": "Sub-fund single company cap",
+             "reinvestment_multiple": "Reinvestment multiple", "angel_company_age": "Angel: company age",
+             "angel_headcount": "Angel: headcount", "angel_company_size": "Angel: company size",
+             "coinvest_lead_ratio": "Co-investment within lead", "prohibited_instrument": "Prohibited instruments"},
+    "audit_action": {"create": "Create", "update": "Update", "void": "Void", "approve": "Approve",
+                     "import": "Import", "import_update": "Import (update)", "deactivate": "Deactivate",
+                     "link": "Link investment", "vote": "Vote", "recuse": "Recuse", "attach": "Attach file",
+                     "attendance": "Attendance", "submit": "Submit", "schedule": "Schedule", "decide": "Decide",
+                     "withdraw": "Withdraw", "edit": "Edit"},
+    "entity": {"investments": "Investment", "cash_flows": "Cash flow", "valuations": "Valuation",
+               "companies": "Company", "sub_funds": "Sub-fund", "funds": "Fund", "users": "User",
+               "sub_fund_holdings": "Sub-fund holding", "funds.settings": "Fund settings",
+               "index_levels": "Index level", "proposals": "Proposal", "meetings": "Meeting", "votes": "Vote",
+               "recusals": "Recusal", "proposal_attachments": "Proposal attachment"},
     "proposal_status": {"draft": "Draft", "submitted": "Submitted", "scheduled": "Scheduled",
                         "decided": "Decided", "withdrawn": "Withdrawn"},
     "decision": {"approved": "Approved", "approved_with_conditions": "Approved with conditions",

@@ -15,9 +15,8 @@ from sqlalchemy import text
 
 from app import create_app
 from portfolio.book.users import create_user
-from web.extensions import db as _db
-
 from tests.book_files import EXAMPLE_BOOK, SPEC  # noqa: F401  (re-exported for the tests)
+from web.extensions import db as _db
 
 pytest_plugins = ["tests.browser"]  # the browser fixtures, registered once
 

@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.figures.bookdata import (COMPANY_COLUMNS, FLOW_COLUMNS, FUND_COLUMNS, HOLDING_COLUMNS,
-                            INVESTMENT_COLUMNS, SUB_FUND_COLUMNS, VALUATION_COLUMNS, BookData)
+from portfolio.figures.bookdata import (
+    COMPANY_COLUMNS,
+    FLOW_COLUMNS,
+    FUND_COLUMNS,
+    HOLDING_COLUMNS,
+    INVESTMENT_COLUMNS,
+    SUB_FUND_COLUMNS,
+    VALUATION_COLUMNS,
+    BookData,
+)
 
 
 def _fen(series: pd.Series) -> pd.Series:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, Vote
 from portfolio.committee import proposals as uc
-from portfolio.vocabulary import credit_code_check_char
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
+from portfolio.vocabulary import credit_code_check_char
 from tests.conftest import EXAMPLE_BOOK, login, make_user
 
 MEMBERS = [f"m{i}" for i in range(1, 8)]
@@ -453,3 +453,32 @@ def test_a_deferred_proposal_is_voted_on_afresh_at_a_later_meeting(client, book)
     assert "先看量产数据" not in resolution
     with pytest.raises(FieldErrors):
         uc.schedule_proposal(book, pid, later.id, username="chair")
+
+
+def test_an_approval_with_a_new_company_is_one_commit(client, book, db):
+    """The decision, the new company, the investment, its audit and the link: one transaction."""
+    from sqlalchemy import event
+
+    new = {**DEAL, "target_code": "C9", "new_target": "y", "target_name": "甬芯半导体有限公司",
+           "target_credit_code": credit_code(), "target_sector": "digital",
+           "target_region_code": "330206", "target_founded": "2023-04-01"}
+    pid = propose(client, **new)
+    to_meeting(client, book, pid, MEMBERS[:5])
+    for member in MEMBERS[:5]:
+        vote(client, member, pid, "approve")
+    as_user(client, "chair")
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    event.listen(db.engine, "commit", count)
+    try:
+        response = client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
+    finally:
+        event.remove(db.engine, "commit", count)
+    assert response.status_code == 302
+    proposal = fresh(book, pid)
+    assert proposal.decision == "approved" and proposal.investment_id
+    assert book.get(Company, "C9") is not None
+    assert len(commits) == 1, f"{len(commits)} commits in one decision request"

@@ -1,4 +1,4 @@
-"""Vote counting at its boundaries (portfolio.committee.proposals.count_votes), exact fractions.
+"""Vote counting at its boundaries (portfolio.committee.voting.count_votes), exact fractions.
 
 The rule (task brief, issue 6): a decision needs at least `committee_quorum` (default 5)
 members present and not recused; a proposal passes when 同意 ≥ `committee_pass_ratio`
@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from portfolio.committee.proposals import allowed_decisions, count_votes, exact_ratio
+from portfolio.committee.voting import allowed_decisions, count_votes, exact_ratio
 from portfolio.figures.settings import fund_settings
 
 DEFAULTS = fund_settings("innovation_fund")

@@ -9,9 +9,9 @@ import pyxirr
 from sqlalchemy import func, select
 
 from models import Company, Fund, Investment, User, Valuation
-from portfolio.vocabulary import credit_code_is_valid
-from portfolio.figures.bookdata import load_book
+from portfolio.book.reading import load_book
 from portfolio.interchange.demo import demo_book, demo_index_levels
+from portfolio.vocabulary import credit_code_is_valid
 from tests.conftest import login
 
 

@@ -2,16 +2,14 @@
 example book of the spec. Screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import AuditEntry, Investment, Valuation
-from portfolio.book import cache as dashboard
+from portfolio.book import cache
 from portfolio.interchange.importing import import_book
-from tests.browser import log_in, screenshot
+from tests.browser import screenshot
 from tests.conftest import EXAMPLE_BOOK
 
 pytestmark = pytest.mark.browser
@@ -19,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def book(db):
-    dashboard.clear()
+    cache.clear()
     assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
 
 

@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio.interchange.schema import SHEETS
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.exporting import export_book, template_workbook
 from portfolio.interchange.importing import import_book
-from benchmarks.heavy_book import generate_heavy_book
+from portfolio.interchange.schema import SHEETS
+from portfolio.interchange.synthetic import generate_heavy_book
 from tests.conftest import EXAMPLE_BOOK
 
 

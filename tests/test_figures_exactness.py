@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import records
 from portfolio.figures.rules import is_local, paid_in_fen
-from tests.factories import book_from_csv
 from tests.conftest import EXAMPLE_BOOK
+from tests.factories import book_from_csv
 
 
 def _exact(terms, fund_nav):

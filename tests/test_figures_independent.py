@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.heavy_book import generate_heavy_book
 from portfolio.figures.report import compute_report, to_json
+from portfolio.interchange.synthetic import generate_heavy_book
 from tests.factories import book_from_csv
 from tests.reference_figures import Reference, read_book
 

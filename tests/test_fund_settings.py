@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, select
 
 from models import AuditEntry, Fund
-from portfolio.errors import FieldErrors
 from portfolio.book.fund_settings import SPECS, update_fund_settings
+from portfolio.errors import FieldErrors
 from portfolio.figures.settings import DEFAULTS, defaults_for
 
 URL = "/funds/QY/settings"
@@ -104,7 +104,7 @@ def test_unknown_fund(db, fund):
 def test_admin_sees_every_setting_with_its_default(as_role, fund):
     client = as_role("admin")
     page = client.get(URL).get_data(as_text=True)
-    for key, default in defaults_for("innovation_fund").items():
+    for key, _default in defaults_for("innovation_fund").items():
         assert f'name="{key}"' in page, key
         assert f'data-default-for="{key}"' in page
     assert "认缴占子基金规模上限" in page and 'value="0.30"' in page and 'value="3302"' in page

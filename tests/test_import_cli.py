@@ -7,7 +7,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models import Fund
-
 from tests.book_files import example_book, write_csv_book
 from tests.conftest import EXAMPLE_BOOK
 

@@ -82,7 +82,7 @@ CASES = [
     ("ownership_range", lambda b: ("investments", _set(b, "investments", 0, "ownership_pct", "120"),
                                    "ownership_pct"), "0–100"),
     ("alongside_for_direct", lambda b: ("investments", _set(b, "investments", 1, "alongside_code", "SF1"),
-                                        "alongside_code"), "co_invest"),
+                                        "alongside_code"), "只有跟投"),
     ("target_wrong_kind", lambda b: ("investments", _append(b, "investments", {
         **INV, "id": "X-K", "mode": "sub_fund", "target_code": "C1"}), "target_code"), "应为子基金代码"),
     ("duplicate_ref", lambda b: (_append(b, "cash_flows", {

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.figures.bookdata import load_book
-from portfolio.interchange.importing import import_book
+from portfolio.book.reading import load_book
 from portfolio.figures.proforma import failures_introduced, with_investment
 from portfolio.figures.rules import check
+from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
 

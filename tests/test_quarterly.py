@@ -10,17 +10,16 @@ import io
 import json
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from portfolio.figures.bookdata import load_book
+from portfolio.book.reading import load_book
+from portfolio.figures.report import compute_report, to_json
 from portfolio.formatting import parse_quarter
 from portfolio.interchange.importing import import_book
 from portfolio.reports.quarterly import QuarterlyError, bridge_row, build_quarterly
 from portfolio.reports.xlsx import write_quarterly_xlsx
-from portfolio.figures.report import compute_report, to_json
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
 from tests.rules_factories import SyntheticBook
@@ -158,7 +157,7 @@ def test_schedule_flags_lagging_valuations_and_activity(book):
     assert changes[0]["change_ratio"] == pytest.approx(0.28)
     assert activity["threshold"] == Decimal("0.20")
     assert report["indicators"] and all("label" in i for i in report["indicators"])
-    assert report["compliance_available"]
+    assert "compliance" in report and report["compliance_by_rule"]
     statuses = [c["status"] for c in report["compliance"]]
     order = {"fail": 0, "warn": 1, "pass": 2}
     assert statuses == sorted(statuses, key=order.get)
@@ -305,5 +304,5 @@ def test_long_schedule_prints_as_listing_with_every_row(app, tmp_path):
 def test_xlsx_keeps_every_compliance_result(book):
     report = build_quarterly(book, "QY", "2025Q4")
     sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]
-    rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "预警", "不通过")]
+    rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "提示", "不通过")]
     assert len(rules) == len(compute_report(book, "QY", dt.date(2025, 12, 31))["compliance"])

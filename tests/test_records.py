@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, CashFlow, Company, Investment, User, Valuation
-from portfolio.book import cache as dashboard
-from portfolio.book import records
-from portfolio.vocabulary import credit_code_check_char
+from portfolio.book import cache, records
+from portfolio.book.reading import build_report
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
-from portfolio.figures.report import build_report
+from portfolio.vocabulary import credit_code_check_char
 from tests.conftest import EXAMPLE_BOOK, make_user
 
 AS_OF = dt.date(2025, 12, 31)
@@ -180,13 +179,13 @@ def test_add_company_verifies_the_credit_code(book):
             "region_code": "330212", "founded": "2021-01-05"}
     wrong_check = good["credit_code"][:17] + ("0" if good["credit_code"][17] != "0" else "1")
     with pytest.raises(FieldErrors) as caught:
-        records.add_company(book, {**good, "credit_code": wrong_check, "region_code": "3302"}, username="mgr")
+        records.record_company(book, {**good, "credit_code": wrong_check, "region_code": "3302"}, username="mgr")
     assert fields_of(caught.value) == {"credit_code", "region_code"}
-    company = records.add_company(book, good, username="mgr")
+    company = records.record_company(book, good, username="mgr")
     assert book.get(Company, "C9").founded == dt.date(2021, 1, 5)
     assert audits(book, "companies", company.code)[0].after["credit_code"] == good["credit_code"]
     with pytest.raises(FieldErrors) as caught:
-        records.add_company(book, good, username="mgr")
+        records.record_company(book, good, username="mgr")
     assert fields_of(caught.value) == {"code", "credit_code"}
 
 
@@ -194,9 +193,9 @@ def test_add_sub_fund(book):
     fields = {"code": "SF9", "name": "甬江二期", "manager": "甬江资本", "size_cny": "1000000000",
               "vintage_year": "2025", "sector": "digital", "region_code": "330203"}
     with pytest.raises(FieldErrors) as caught:
-        records.add_sub_fund(book, {**fields, "size_cny": "0", "sector": "space"}, username="mgr")
+        records.record_sub_fund(book, {**fields, "size_cny": "0", "sector": "space"}, username="mgr")
     assert fields_of(caught.value) == {"size_cny", "sector"}
-    records.add_sub_fund(book, fields, username="mgr")
+    records.record_sub_fund(book, fields, username="mgr")
     assert audits(book, "sub_funds", "SF9")[0].after["size_cny"] == "1000000000.00"
     # the new sub-fund can now be committed to (target matches the mode)
     records.record_investment(book, {"id": "QY-SF9", "fund_code": "QY", "mode": "sub_fund", "target_code": "SF9",
@@ -221,14 +220,14 @@ def test_roles_and_deactivation_are_audited(db):
 
 
 def test_dashboard_cache_follows_the_book_version(book):
-    dashboard.clear()
-    first = dashboard.fund_report(book, "QY", AS_OF)
-    assert dashboard.fund_report(book, "QY", AS_OF) is first  # not recomputed: the book has not changed
-    version = dashboard.book_version(book)
+    cache.clear()
+    first = cache.fund_report(book, "QY", AS_OF)
+    assert cache.fund_report(book, "QY", AS_OF) is first  # not recomputed: the book has not changed
+    version = cache.book_version(book)
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
                                     "amount_cny": "1000000"}, username="mgr")
-    assert dashboard.book_version(book) > version
-    second = dashboard.fund_report(book, "QY", AS_OF)
+    assert cache.book_version(book) > version
+    second = cache.fund_report(book, "QY", AS_OF)
     assert second is not first
     assert second["summary"]["distributed"] - first["summary"]["distributed"] == Decimal("1000000.00")
     assert second == build_report(book, "QY", AS_OF)

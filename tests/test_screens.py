@@ -12,11 +12,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Investment, Valuation
-from portfolio.book import cache as dashboard
-from portfolio.vocabulary import credit_code_check_char
+from portfolio.book import cache
+from portfolio.book.reading import build_report
 from portfolio.formatting import last_quarter_end, multiple, percent, wan, yi
 from portfolio.interchange.importing import import_book
-from portfolio.figures.report import build_report
+from portfolio.vocabulary import credit_code_check_char
 from tests.conftest import EXAMPLE_BOOK
 
 AS_OF = dt.date(2025, 12, 31)
@@ -24,7 +24,7 @@ AS_OF = dt.date(2025, 12, 31)
 
 @pytest.fixture
 def book(db):
-    dashboard.clear()
+    cache.clear()
     result = import_book(db.session, EXAMPLE_BOOK, username="loader")
     assert result.ok, result.errors
     return result
@@ -81,7 +81,8 @@ def test_fund_dashboard(db, as_role, book):
     assert statuses == sorted(r["status"] for r in checks if r["status"] != "pass")
     assert "reinvestment_multiple" in html and multiple(0.75) in html and multiple(1.5) in html
     passes = sum(1 for r in checks if r["status"] == "pass")
-    assert f"single_company_cap {sum(1 for r in checks if r['rule'] == 'single_company_cap')}" in html
+    # rules by their names, never their codes (the code stays in the cell's title)
+    assert f"单一企业投资上限 {sum(1 for r in checks if r['rule'] == 'single_company_cap')}" in html
     # every check, passes included, on the compliance page of the fund
     full = text(client.get("/funds/QY/compliance"))
     statuses = re.findall(r'data-status="(\w+)"', full)
@@ -97,7 +98,8 @@ def test_dashboard_shows_a_new_failure_first_and_the_settings_link_only_to_admin
         "id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
         "commitment_cny": "1000000", "ownership_pct": "40", "override_reason": "特批"})
     html = text(manager.get("/funds/QY"))
-    first = re.search(r'<tr class="check-(\w+)" data-status="\w+">\s*<td[^>]*>[^<]*</td>\s*<td>(\w+)</td>\s*<td>([^<]+)</td>',
+    first = re.search(r'<tr class="check-(\w+)" data-status="\w+">\s*<td[^>]*>[^<]*</td>\s*'
+                      r'<td title="(\w+)">持股比例上限</td>\s*<td>([^<]+)</td>',
                       html)
     assert first.groups() == ("fail", "ownership_cap", "QY-D9")
     assert percent(0.40) in html and percent(0.30) in html  # its figure and its limit
@@ -182,7 +184,7 @@ def test_a_failing_deal_asks_for_a_reason(manager, db):
     data = {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
             "commitment_cny": "1000000", "ownership_pct": "40"}
     html = text(manager.post("/book/investments/new", data=data))
-    assert 'id="rule-failures"' in html and "ownership_cap" in html and 'data-field="override_reason"' in html
+    assert 'id="rule-failures"' in html and "持股比例上限" in html and 'data-field="override_reason"' in html
     assert db.session.get(Investment, "QY-D9") is None
     response = manager.post("/book/investments/new", data={**data, "override_reason": "投委会特批"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/investments/QY-D9")
@@ -213,8 +215,14 @@ def test_history_shows_before_and_after(db, manager):
     flow = db.session.execute(select(CashFlow)).scalars().first()
     manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "重复"})
     html = text(manager.get(f"/history/cash_flows/{flow.id}"))
-    assert "void" in html and "重复" in html and "修改前" in html and "修改后" in html
-    assert re.search(r'<tr class="changed"><td>void_reason</td><td>—</td><td>重复</td></tr>', html)
+    # the operation, the object and each field in words, never their codes; the time in Beijing
+    assert "作废" in html and "重复" in html and "修改前" in html and "修改后" in html
+    assert re.search(r'<tr class="changed"><td>作废理由</td><td>—</td><td>重复</td></tr>', html)
+    assert "void_reason" not in html and ">void<" not in html and "现金流 " in html
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "void")).scalar_one()
+    beijing = (entry.at + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    assert beijing in html and "北京时间" in html
+    assert flow.amount_cny >= 1000 and f"<td>金额</td><td>{flow.amount_cny:,.2f}</td>" in html  # with separators
     html = text(manager.get("/history?action=void&user=manager1"))
     assert len(re.findall(r'<tr data-entry=', html)) == 1
     html = text(manager.get("/history?entity=investments"))

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from models import User
 from portfolio.book import records
+from portfolio.book.users import create_user
 from portfolio.errors import FieldErrors
-from portfolio.book.users import UserError, create_user
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import ConfirmForm, RoleForm, UserForm
+from web.forms import ConfirmForm, RoleForm, UserForm, refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,9 +41,8 @@ def new_user():
             try:
                 create_user(db.session, form.username.data.strip(), form.role.data, form.password.data,
                             by=current_username(), display_name=form.display_name.data or None)
-            except UserError as exc:
-                db.session.rollback()
-                form.username.errors = list(form.username.errors) + [str(exc)]
+            except FieldErrors as exc:
+                refuse(exc, form)
             else:
                 flash(_("用户 %(name)s 已创建。", name=form.username.data.strip()))
                 return redirect(url_for(".users"))
@@ -51,9 +50,7 @@ def new_user():
 
 
 def _flash_errors(exc: FieldErrors) -> None:
-    db.session.rollback()
-    for _field, message in exc.errors:
-        flash(message, "error")
+    refuse(exc)
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

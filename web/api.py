@@ -26,9 +26,10 @@ def _error(status: int, message: str):
 @bp.get("/funds/<code>/report")
 def fund_report(code: str):
     """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME."""
-    from portfolio.formatting import last_quarter_end
+    from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
-    from portfolio.figures.report import ReportError, UnknownFund, build_report, to_json
+    from portfolio.figures.report import ReportError, UnknownFund, to_json
+    from portfolio.formatting import last_quarter_end
     from web.extensions import db
 
     text = request.args.get("as_of")

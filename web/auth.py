@@ -4,11 +4,10 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from models import User
 from web.extensions import db
+from web.forms import BaseForm
 
 bp = Blueprint("auth", __name__)
 
@@ -62,9 +62,9 @@ def require_login_everywhere():
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path))
-    if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in OPEN_WRITES:
-        if not PERMISSIONS.get(current_user.role):
-            abort(403)
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in OPEN_WRITES
+            and not PERMISSIONS.get(current_user.role)):
+        abort(403)
     return None
 
 
@@ -81,7 +81,7 @@ def requires(permission: str):
     return decorator
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired()])
 

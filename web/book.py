@@ -17,8 +17,17 @@ from portfolio.book import records
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import (CashFlowForm, CompanyForm, ConfirmForm, InvestmentForm, SubFundForm, UploadForm,
-                       ValuationForm, VoidForm, apply_errors, data)
+from web.forms import (
+    CashFlowForm,
+    CompanyForm,
+    ConfirmForm,
+    InvestmentForm,
+    SubFundForm,
+    UploadForm,
+    ValuationForm,
+    VoidForm,
+    refuse,
+)
 
 bp = Blueprint("book", __name__, url_prefix="/book")
 
@@ -30,11 +39,9 @@ def _run(form, use_case):
     """Call a use case with the form's data; its FieldErrors go beside the fields.
     Returns the use case's result, or None when it refused."""
     try:
-        return use_case(data(form))
+        return use_case(form.to_command())
     except FieldErrors as exc:
-        db.session.rollback()
-        for message in apply_errors(form, exc):
-            flash(message, "error")
+        refuse(exc, form)
         return None
 
 
@@ -51,15 +58,12 @@ def new_investment():
     failures = None
     if form.validate_on_submit():
         try:
-            investment = records.record_investment(db.session, data(form), username=current_username())
+            investment = records.record_investment(db.session, form.to_command(), username=current_username())
         except records.RuleFailures as exc:
-            db.session.rollback()
             failures = exc.failures
-            apply_errors(form, exc)
+            refuse(exc, form)
         except FieldErrors as exc:
-            db.session.rollback()
-            for message in apply_errors(form, exc):
-                flash(message, "error")
+            refuse(exc, form)
         else:
             flash(_("投资 %(id)s 已登记。", id=investment.id))
             return redirect(url_for("main.investment", inv_id=investment.id))
@@ -108,7 +112,7 @@ def new_valuation():
 def new_company():
     form = CompanyForm()
     form.set_choices()
-    return _simple_form(form, records.add_company, "book/form.html", _("新增企业"), (
+    return _simple_form(form, records.record_company, "book/form.html", _("新增企业"), (
         lambda c: _("企业 %(code)s 已新增。", code=c.code),
         lambda c: url_for("main.company", code=c.code)))
 
@@ -118,7 +122,7 @@ def new_company():
 def new_sub_fund():
     form = SubFundForm()
     form.set_choices()
-    return _simple_form(form, records.add_sub_fund, "book/form.html", _("新增子基金"), (
+    return _simple_form(form, records.record_sub_fund, "book/form.html", _("新增子基金"), (
         lambda s: _("子基金 %(code)s 已新增。", code=s.code),
         lambda s: url_for("main.sub_fund", code=s.code)))
 
@@ -143,9 +147,7 @@ def approve_valuation(valuation_id: int):
     try:
         records.approve_valuation(db.session, valuation_id, username=current_username())
     except FieldErrors as exc:
-        db.session.rollback()
-        for _field, message in exc.errors:
-            flash(message, "error")
+        refuse(exc)
     else:
         flash(_("估值已审批，计入业绩。"))
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")

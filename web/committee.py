@@ -5,30 +5,48 @@ redirect. FieldErrors land beside their fields (or as a flash for the whole reco
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from models import Fund, Meeting, Proposal, ProposalAttachment, SubFund
 from portfolio.committee import proposals as uc
+from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
+from web.committee_forms import (
+    AttachmentForm,
+    AttendanceForm,
+    ConfirmForm,
+    DecisionForm,
+    FundingForm,
+    MeetingForm,
+    ProposalForm,
+    RecusalForm,
+    ScheduleForm,
+    VoteForm,
+)
 from web.extensions import db
-from web.forms import apply_errors, data
+from web.forms import refuse
 from web.i18n import current_lang
-from web.committee_forms import (AttachmentForm, AttendanceForm, ConfirmForm, DecisionForm, FundingForm,
-                                 MeetingForm, ProposalForm, RecusalForm, ScheduleForm, VoteForm)
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
 
 
 def _refused(exc: FieldErrors, form=None) -> None:
-    db.session.rollback()
-    rest = apply_errors(form, exc) if form is not None else [m for _f, m in exc.errors]
-    for message in rest:
-        flash(message, "error")
+    refuse(exc, form)
 
 
 def _proposal_or_404(proposal_id: int) -> Proposal:
@@ -92,7 +110,7 @@ def new_proposal():
         form.fund_code.data = request.args["fund"]
     if form.validate_on_submit():
         try:
-            proposal = uc.create_proposal(db.session, data(form), username=current_username())
+            proposal = uc.create_proposal(db.session, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:
@@ -108,7 +126,7 @@ def edit_proposal(proposal_id: int):
     form = _proposal_form(proposal)
     if form.validate_on_submit():
         try:
-            uc.update_proposal(db.session, proposal_id, data(form), username=current_username())
+            uc.update_proposal(db.session, proposal_id, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:
@@ -136,7 +154,7 @@ def proposal(proposal_id: int):
     vote_form = VoteForm()
     vote_form.set_choices()
     decision_form = DecisionForm()
-    decision_form.set_choices(uc.allowed_decisions(tally) if tally else ())
+    decision_form.set_choices(allowed_decisions(tally) if tally else ())
     recusal_form = RecusalForm()
     recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in uc.committee_members(db.session)]
     me = current_username()
@@ -305,7 +323,7 @@ def fund(proposal_id: int):
         flash(_("请填写出资日期和金额"), "error")
         return _back(proposal_id)
     try:
-        flow = uc.record_funding(db.session, proposal_id, data(form), username=current_username())
+        flow = uc.record_funding(db.session, proposal_id, form.to_command(), username=current_username())
     except FieldErrors as exc:
         _refused(exc)
     else:
@@ -363,7 +381,7 @@ def new_meeting():
     form.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in _funds()]
     if form.validate_on_submit():
         try:
-            meeting = uc.create_meeting(db.session, data(form), username=current_username())
+            meeting = uc.create_meeting(db.session, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:

@@ -1,21 +1,21 @@
-"""The committee screens' forms. Fields are text as typed (the use cases in
-portfolio/committee.py parse and check them), so a form shown again keeps what was typed."""
+"""The committee screens' forms, on the app's BaseForm (web/forms.py): amounts and dates
+typed (web/fields.py), everything else text the use cases (portfolio/committee/) check."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
-from web.forms import choices
+from web.fields import AmountField, DayField
+from web.forms import BaseForm, choices
 
 TEXT = [Optional(), Length(max=20000)]
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(BaseForm):
     title = StringField(_l("项目名称"), validators=[Optional(), Length(max=200)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
@@ -26,23 +26,23 @@ class ProposalForm(FlaskForm):
     target_credit_code = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=18)])
     target_sector = SelectField(_l("行业"), validators=[Optional()])
     target_region_code = StringField(_l("行政区划代码"), validators=[Optional(), Length(max=6)])
-    target_founded = StringField(_l("成立日期"), validators=[Optional()], render_kw={"type": "date"})
+    target_founded = DayField(_l("成立日期"), validators=[Optional()])
     target_manager = StringField(_l("管理人"), validators=[Optional(), Length(max=200)])
-    target_size_cny = StringField(_l("子基金规模（元）"), validators=[Optional()])
+    target_size_cny = AmountField(_l("子基金规模（元）"), validators=[Optional()])
     target_vintage_year = StringField(_l("设立年份"), validators=[Optional()])
     alongside_code = SelectField(_l("跟投子基金"), validators=[Optional()])
-    planned_date = StringField(_l("计划投资日期"), validators=[DataRequired()], render_kw={"type": "date"})
-    amount_cny = StringField(_l("投资金额（元）"), validators=[DataRequired()])
-    first_call_cny = StringField(_l("首期出资（元）"), validators=[Optional()],
+    planned_date = DayField(_l("计划投资日期"), validators=[InputRequired()])
+    amount_cny = AmountField(_l("投资金额（元）"), validators=[InputRequired()])
+    first_call_cny = AmountField(_l("首期出资（元）"), validators=[Optional()],
                                  description=_l("留空：直投、跟投按全额出资，子基金按认缴未实缴"))
-    pre_money_cny = StringField(_l("投前估值（元）"), validators=[Optional()])
-    post_money_cny = StringField(_l("投后估值（元）"), validators=[Optional()])
+    pre_money_cny = AmountField(_l("投前估值（元）"), validators=[Optional()])
+    post_money_cny = AmountField(_l("投后估值（元）"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])
     round = StringField(_l("轮次"), validators=[Optional(), Length(max=64)])
     stage = SelectField(_l("投资阶段"), validators=[Optional()])
     ownership_pct = StringField(_l("投后持股比例（%）"), validators=[Optional()])
     lead_name = StringField(_l("领投方"), validators=[Optional(), Length(max=200)])
-    lead_amount_cny = StringField(_l("领投金额（元）"), validators=[Optional()])
+    lead_amount_cny = AmountField(_l("领投金额（元）"), validators=[Optional()])
     thesis = TextAreaField(_l("投资逻辑"), validators=TEXT)
     market = TextAreaField(_l("市场分析"), validators=TEXT)
     team = TextAreaField(_l("团队"), validators=TEXT)
@@ -68,30 +68,30 @@ class ProposalForm(FlaskForm):
         self.target_sector.choices = choices("sector", SECTORS, blank=True)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A button that changes state (CSRF-protected)."""
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(BaseForm):
     file = FileField(_l("尽调文件（pdf、docx、xlsx、png、jpg）"), validators=[FileRequired()])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(BaseForm):
     meeting_id = SelectField(_l("会议"), validators=[DataRequired()])
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(BaseForm):
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
-    date = StringField(_l("会议日期"), validators=[DataRequired()], render_kw={"type": "date"})
+    date = DayField(_l("会议日期"), validators=[InputRequired()])
     title = StringField(_l("会议名称"), validators=[Optional(), Length(max=200)])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(BaseForm):
     present = SelectMultipleField(_l("出席委员"), validators=[Optional()], widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput())
 
 
-class VoteForm(FlaskForm):
+class VoteForm(BaseForm):
     choice = SelectField(_l("表决意见"), validators=[DataRequired()])
     comment = TextAreaField(_l("意见说明"), validators=[Optional(), Length(max=4000)])
 
@@ -99,12 +99,12 @@ class VoteForm(FlaskForm):
         self.choice.choices = choices("vote", VOTE_CHOICES)
 
 
-class RecusalForm(FlaskForm):
+class RecusalForm(BaseForm):
     member = SelectField(_l("委员"), validators=[Optional()])
     reason = TextAreaField(_l("利益冲突说明"), validators=[DataRequired(), Length(max=2000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     decision = SelectField(_l("决议"), validators=[DataRequired()])
     conditions = TextAreaField(_l("通过条件"), validators=[Optional(), Length(max=4000)])
 
@@ -112,8 +112,8 @@ class DecisionForm(FlaskForm):
         self.decision.choices = choices("decision", [d for d in DECISIONS if d in allowed])
 
 
-class FundingForm(FlaskForm):
-    date = StringField(_l("出资日期"), validators=[DataRequired()], render_kw={"type": "date"})
-    amount_cny = StringField(_l("出资金额（元）"), validators=[DataRequired()])
+class FundingForm(BaseForm):
+    date = DayField(_l("出资日期"), validators=[InputRequired()])
+    amount_cny = AmountField(_l("出资金额（元）"), validators=[InputRequired()])
     ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])

@@ -1,16 +1,23 @@
-"""The forms of the book screens (WTForms). Fields are text as typed, so that a form
-shown again after an error keeps exactly what was typed; the use cases in
-portfolio/records.py parse and check them and answer with FieldErrors."""
+"""The forms of the book screens (WTForms), on one base form.
+
+Amounts and dates are typed fields (web/fields.py): the use cases get Decimal and date
+values, and a form shown again keeps exactly what was typed. The use cases
+(portfolio/book/records.py) check the business rules and answer with FieldErrors, which
+`BaseForm.populate_errors` puts beside their fields — the one way every screen does it."""
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
+from portfolio.errors import FieldErrors
 from portfolio.vocabulary import label
+from web.extensions import db
+from web.fields import AmountField, DayField
 from web.i18n import current_lang
 
 
@@ -19,23 +26,35 @@ def choices(vocabulary: str, codes, *, blank: bool = False) -> list[tuple[str, s
     return out + [(code, label(vocabulary, code, lang=current_lang())) for code in codes]
 
 
-def apply_errors(form, errors) -> list[str]:
-    """Put a use case's FieldErrors beside their fields; return the ones about no field."""
-    rest = []
-    for field, message in errors.errors:
-        if field and field in form:
-            form[field].errors = list(form[field].errors) + [message]
-        else:
-            rest.append(message)
-    return rest
+class BaseForm(FlaskForm):
+    """Every form of the app: typed values out, the use case's errors back in."""
+
+    def to_command(self) -> dict:
+        """The typed values for the use case (Decimal amounts, dates; no CSRF token)."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+    def populate_errors(self, errors: FieldErrors) -> list[str]:
+        """Put a use case's (field, message) pairs beside their fields; return the messages
+        that belong to no field of this form (the caller flashes them)."""
+        rest = []
+        for field, message in errors.errors:
+            if field and field in self:
+                self[field].errors = list(self[field].errors) + [message]
+            else:
+                rest.append(message)
+        return rest
 
 
-def data(form) -> dict:
-    """The typed values (without the CSRF token)."""
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
+    """A use case refused: roll the request's session back, show its errors beside the
+    form's fields and flash the rest."""
+    db.session.rollback()
+    rest = form.populate_errors(errors) if form is not None else [m for _f, m in errors.errors]
+    for message in rest:
+        flash(message, "error")
 
 
-class InvestmentForm(FlaskForm):
+class InvestmentForm(BaseForm):
     id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
@@ -43,16 +62,16 @@ class InvestmentForm(FlaskForm):
                               description=_l("子基金投资填子基金代码；直投、跟投填企业代码"),
                               render_kw={"list": "targets", "autocomplete": "off"})
     alongside_code = SelectField(_l("跟投子基金"), validators=[Optional()])
-    date = StringField(_l("投资日期"), validators=[DataRequired()], render_kw={"type": "date"})
-    commitment_cny = StringField(_l("认缴/投资金额（元）"), validators=[DataRequired()])
+    date = DayField(_l("投资日期"), validators=[InputRequired()])
+    commitment_cny = AmountField(_l("认缴/投资金额（元）"), validators=[InputRequired()])
     round = StringField(_l("轮次"), validators=[Optional(), Length(max=64)])
     ownership_pct = StringField(_l("持股比例（%）"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])
     stage = SelectField(_l("投资阶段"), validators=[Optional()])
     headcount = StringField(_l("员工人数"), validators=[Optional()])
-    revenue_cny = StringField(_l("年营业收入（元）"), validators=[Optional()])
-    total_assets_cny = StringField(_l("资产总额（元）"), validators=[Optional()])
-    lead_amount_cny = StringField(_l("领投金额（元）"), validators=[Optional()])
+    revenue_cny = AmountField(_l("年营业收入（元）"), validators=[Optional()])
+    total_assets_cny = AmountField(_l("资产总额（元）"), validators=[Optional()])
+    lead_amount_cny = AmountField(_l("领投金额（元）"), validators=[Optional()])
     override_reason = TextAreaField(_l("未通过合规检查时的登记理由"), validators=[Optional(), Length(max=2000)])
 
     def set_choices(self, funds, sub_funds):
@@ -63,12 +82,12 @@ class InvestmentForm(FlaskForm):
         self.stage.choices = choices("stage", STAGES, blank=True)
 
 
-class CashFlowForm(FlaskForm):
+class CashFlowForm(BaseForm):
     investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
-    date = StringField(_l("日期"), validators=[DataRequired()], render_kw={"type": "date"})
+    date = DayField(_l("日期"), validators=[InputRequired()])
     type = SelectField(_l("类型"), validators=[DataRequired()])
-    amount_cny = StringField(_l("金额（元）"), validators=[DataRequired()])
+    amount_cny = AmountField(_l("金额（元）"), validators=[InputRequired()])
     ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])
 
@@ -76,42 +95,42 @@ class CashFlowForm(FlaskForm):
         self.type.choices = choices("type", FLOW_TYPES)
 
 
-class ValuationForm(FlaskForm):
+class ValuationForm(BaseForm):
     investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
-    as_of = StringField(_l("估值基准日"), validators=[DataRequired()], render_kw={"type": "date"})
-    fair_value_cny = StringField(_l("公允价值（元）"), validators=[DataRequired()])
+    as_of = DayField(_l("估值基准日"), validators=[InputRequired()])
+    fair_value_cny = AmountField(_l("公允价值（元）"), validators=[InputRequired()])
     method = SelectField(_l("估值方法"), validators=[DataRequired()])
 
     def set_choices(self):
         self.method.choices = choices("method", VALUATION_METHODS)
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BaseForm):
     reason = TextAreaField(_l("作废理由"), validators=[DataRequired(), Length(max=2000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A button-only form (approve, deactivate): just the CSRF token."""
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(BaseForm):
     code = StringField(_l("企业代码"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(max=18)])
     sector = SelectField(_l("所属领域"), validators=[DataRequired()])
     region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=6)])
-    founded = StringField(_l("成立日期"), validators=[Optional()], render_kw={"type": "date"})
+    founded = DayField(_l("成立日期"), validators=[Optional()])
 
     def set_choices(self):
         self.sector.choices = choices("sector", SECTORS)
 
 
-class SubFundForm(FlaskForm):
+class SubFundForm(BaseForm):
     code = StringField(_l("子基金代码"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("子基金名称"), validators=[DataRequired(), Length(max=200)])
     manager = StringField(_l("管理人"), validators=[DataRequired(), Length(max=200)])
-    size_cny = StringField(_l("子基金规模（元）"), validators=[DataRequired()])
+    size_cny = AmountField(_l("子基金规模（元）"), validators=[InputRequired()])
     vintage_year = StringField(_l("设立年份"), validators=[DataRequired()])
     sector = SelectField(_l("主投领域"), validators=[DataRequired()])
     region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=6)])
@@ -121,11 +140,11 @@ class SubFundForm(FlaskForm):
         self.sector.choices = choices("sector", SECTORS)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     book = FileField(_l("台账文件（.xlsx）"), validators=[FileRequired(), FileAllowed(["xlsx"], _l("只接受 .xlsx 文件"))])
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("角色"), validators=[DataRequired()])
@@ -135,7 +154,7 @@ class UserForm(FlaskForm):
         self.role.choices = choices("role", ROLES)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     role = SelectField(_l("角色"), validators=[DataRequired()])
 
     def set_choices(self):

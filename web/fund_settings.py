@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import INSTRUMENTS, Fund
-from portfolio.vocabulary import label
-from portfolio.errors import FieldErrors
 from portfolio.book.fund_settings import display, spec_for, update_fund_settings
+from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
+from portfolio.vocabulary import label
 from web.auth import current_username, requires
 from web.extensions import db
+from web.forms import BaseForm, refuse
 from web.i18n import current_lang
 
 bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
@@ -36,7 +36,7 @@ def _settings_form(kind: str):
                 SelectChoice(code, label("instrument", code, lang=current_lang())) for code in INSTRUMENTS])
         else:
             fields[key] = StringField(_(spec.label), validators=[Optional(), Length(max=40)])
-    return type("FundSettingsForm", (FlaskForm,), fields)
+    return type("FundSettingsForm", (BaseForm,), fields)
 
 
 def _default_text(value) -> str:
@@ -60,12 +60,7 @@ def edit(code: str):
         try:
             update_fund_settings(db.session, code, values, username=current_username())
         except FieldErrors as exc:
-            db.session.rollback()
-            for field, message in exc.errors:
-                if field in form:
-                    form[field].errors = list(form[field].errors) + [message]
-                else:
-                    flash(message, "error")
+            refuse(exc, form)
         else:
             flash(_("基金设置已保存。"))
             return redirect(url_for(".edit", code=code))

@@ -5,20 +5,27 @@ cache in portfolio.book.cache); these views only pick, sort and page what it ret
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio.book import cache as dashboard
-from portfolio.vocabulary import SECTORS, label
+from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
-from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan
+from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan, yuan
+from portfolio.interchange.schema import SHEETS
+from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
 from web.i18n import current_lang
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 bp = Blueprint("main", __name__)
 
@@ -32,10 +39,8 @@ def remember_as_of():
     """`?as_of=YYYY-MM-DD` on any screen sets the date, kept in the session."""
     value = request.args.get("as_of")
     if value:
-        try:
+        with contextlib.suppress(ValueError):
             session["as_of"] = dt.date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
 
 
 def current_as_of() -> dt.date:
@@ -111,7 +116,7 @@ def _root_funds(funds: list[Fund]) -> list[Fund]:
 
 def _report(code: str) -> dict:
     try:
-        return dashboard.fund_report(db.session, code, current_as_of())
+        return cache.fund_report(db.session, code, current_as_of())
     except UnknownFund:
         abort(404)
 
@@ -121,7 +126,7 @@ def _report(code: str) -> dict:
 @bp.route("/")
 def home():
     funds = _funds()
-    rows = [(fund, dashboard.fund_report(db.session, fund.code, current_as_of())["summary"]) for fund in funds]
+    rows = [(fund, cache.fund_report(db.session, fund.code, current_as_of())["summary"]) for fund in funds]
     return render_template("main/home.html", rows=rows)
 
 
@@ -139,20 +144,20 @@ def fund(code: str):
     as_of = current_as_of()
     report = _report(code)
     checks = report.get("compliance") or []
-    compliance = dashboard.memo(db.session, ("compliance_panel", code, as_of), lambda: compliance_panel(checks))
+    compliance = cache.memo(db.session, ("compliance_panel", code, as_of), lambda: compliance_panel(checks))
     try:
-        indicators = dashboard.fund_indicators(db.session, code, as_of, checks=report.get("compliance"))
+        indicators = cache.fund_indicators(db.session, code, as_of, checks=report.get("compliance"))
     except Exception:  # the indicators must not take the dashboard down with them
         current_app.logger.exception("performance indicators failed for %s", code)
         indicators = None
     lang = current_lang()
-    figures_charts = dashboard.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
+    figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
         "by_mode": _charts().mode_chart(report["by_mode"], lang),
         "by_sector": _charts().sector_chart(report["by_sector"], lang),
         "lookthrough": _charts().sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
     })
     family = sorted({i["fund"] for i in report["investments"]} | {code})
-    flows, valuations = dashboard.memo(db.session, ("activity", code, as_of),
+    flows, valuations = cache.memo(db.session, ("activity", code, as_of),
                                        lambda: latest_activity(family, as_of))
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
@@ -306,7 +311,7 @@ def companies():
 def _figures(ids: list[str]) -> dict | None:
     if not ids:
         return None
-    book = dashboard.book(db.session)
+    book = cache.book(db.session)
     return group_figures(book, ids, current_as_of())
 
 
@@ -364,6 +369,8 @@ def sub_fund(code: str):
 
 ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
             "sub_fund_holdings")
+ACTIONS = ("create", "update", "void", "approve", "import", "deactivate")
+IMPORT_ACTIONS = ("import", "import_update")
 
 
 @bp.route("/history")
@@ -375,7 +382,9 @@ def history():
     if filters["entity"]:
         stmt = stmt.where(AuditEntry.entity == filters["entity"])
     if filters["action"]:
-        stmt = stmt.where(AuditEntry.action == filters["action"])
+        # "import" means every row an import wrote, new ones and updated ones alike
+        actions = IMPORT_ACTIONS if filters["action"] == "import" else (filters["action"],)
+        stmt = stmt.where(AuditEntry.action.in_(actions))
     if filters["key"]:
         stmt = stmt.where(AuditEntry.entity_key.ilike(f"%{filters['key']}%"))
     for name, op in (("since", "__ge__"), ("until", "__lt__")):
@@ -391,7 +400,7 @@ def history():
     page = min(_page(), pages)
     entries = db.session.execute(stmt.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
                                  .offset((page - 1) * PAGE_SIZE)).scalars().all()
-    return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES,
+    return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES, actions=ACTIONS,
                            page={"page": page, "pages": pages, "total": total}, title_key=None)
 
 
@@ -405,12 +414,46 @@ def entity_history(entity: str, key: str):
 
 @bp.app_template_filter("audit_rows")
 def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
-    """(field, before, after) for the side-by-side view; changed fields first."""
+    """(field name, before, after) for the side-by-side view, changed fields first: each
+    field by its name in words, amounts with separators (元), yes/no for flags."""
     before, after = entry.before or {}, entry.after or {}
     names = list(dict.fromkeys([*after.keys(), *before.keys()]))
     changed = [n for n in names if before.get(n) != after.get(n)]
     same = [n for n in names if before.get(n) == after.get(n)]
-    return [(n, before.get(n), after.get(n)) for n in changed + same]
+    columns = {c.name: c for c in SHEETS.get(entry.entity, [])}
+    lang = current_lang()
+
+    def name(field: str) -> str:
+        column = columns.get(field)
+        if lang.startswith("zh"):
+            return column.zh if column else label("field", field)
+        return field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+
+    def shown(field: str, value):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return _("是") if value else _("否")
+        column = columns.get(field)
+        if column is not None and column.kind == "money":
+            try:
+                return yuan(Decimal(str(value)))
+            except InvalidOperation:
+                return value
+        if column is not None and column.label_vocab:
+            return label(column.label_vocab, str(value), lang=lang)
+        return value
+
+    return [(name(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in changed + same]
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: dt.datetime | None) -> str:
+    """A stored time (UTC, naive) as the fund's people read it: Asia/Shanghai, to the second."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @bp.app_template_global("iso")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Fund, IndexLevel
-from portfolio.figures.bookdata import load_index
+from portfolio.book.reading import load_index
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web.extensions import db
@@ -44,9 +44,9 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
     """The report object from the book in force (raises QuarterlyError). Cached by book
     version (portfolio.book.cache), so that the page and its downloads compute it once;
     a write to the book changes the key. Renderers never modify the report."""
-    from portfolio.book import cache as dashboard
+    from portfolio.book import cache
     def compute() -> dict:
-        book = dashboard.book(db.session)
+        book = cache.book(db.session)
         if index_name:
             series = load_index(db.session, index_name)
             if series.empty:
@@ -54,7 +54,7 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
             book = book.with_(indexes={**(book.indexes or {}), index_name: series})
         return build_quarterly(book, fund, quarter_text, index_name=index_name or None)
 
-    return dashboard.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None),
+    return cache.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None),
                           compute)
 
 

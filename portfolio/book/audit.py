@@ -26,11 +26,6 @@ def snapshot(record: Any) -> dict[str, Any]:
     return {attr.key: plain(getattr(record, attr.key)) for attr in mapper.column_attrs}
 
 
-def record_key(record: Any) -> str:
-    identity = inspect(record).identity or inspect(record).mapper.primary_key_from_instance(record)
-    return "/".join(str(part) for part in identity)
-
-
 def audit(session: Session, username: str, action: str, entity: str, key: str, *,
           before: dict | None = None, after: dict | None = None, reason: str | None = None,
           batch: str | None = None, at: dt.datetime | None = None) -> AuditEntry:
@@ -38,8 +33,3 @@ def audit(session: Session, username: str, action: str, entity: str, key: str, *
                        entity_key=key, before=before, after=after, reason=reason, batch=batch)
     session.add(entry)
     return entry
-
-
-def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The fields whose values differ, as (before, after)."""
-    return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}

@@ -51,7 +51,7 @@ def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_
 
 
 def _book(session: Session, version: tuple):
-    from portfolio.figures.bookdata import load_book
+    from portfolio.book.reading import load_book
 
     return _remember(version, lambda: load_book(session), _books, MAX_BOOKS)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund
 from portfolio.book.audit import audit
+from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 
@@ -91,7 +92,7 @@ def _parse(key: str, raw: Any) -> Any:
         raise ValueError("请输入数字")
     if spec.kind == "count" and number != number.to_integral_value():
         raise ValueError("请输入整数")
-    if spec.kind == "amount" and number.as_tuple().exponent < -2:
+    if spec.kind == "amount" and number != number.quantize(Decimal("0.01")):
         raise ValueError("金额最多两位小数")
     if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
         raise ValueError(f"应在 {spec.low} 到 {spec.high} 之间")
@@ -147,7 +148,7 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
     if after != before:
         fund.settings = after  # a new dict, so that the JSON column sees the change
         audit(session, username, "update", "funds.settings", fund_code, before=before, after=after)
-        session.commit()
+        commit(session)
     return fund_settings(fund.kind, after)
 
 

@@ -8,19 +8,33 @@ once. Nothing is ever deleted: a wrong cash flow or valuation is voided with a r
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (INSTRUMENTS, MODES, SECTORS, STAGES, VALUATION_METHODS, CashFlow, Company, Fund,
-                    Investment, SubFund, Valuation, utcnow)
+from models import (
+    INSTRUMENTS,
+    MODES,
+    SECTORS,
+    STAGES,
+    VALUATION_METHODS,
+    CashFlow,
+    Company,
+    Fund,
+    Investment,
+    SubFund,
+    Valuation,
+    utcnow,
+)
+from portfolio import record_rules
 from portfolio.book.audit import audit, snapshot
-from portfolio.vocabulary import credit_code_is_valid
+from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
-
-CENT = Decimal("0.01")
+from portfolio.figures.scope import FundTree
+from portfolio.formatting import parse_date
+from portfolio.money import AmountError, parse_amount
 
 
 class RuleFailures(FieldErrors):
@@ -36,7 +50,7 @@ class RuleFailures(FieldErrors):
 
 # -- parsing what was typed ------------------------------------------------------------
 
-class _Fields:
+class Fields:
     """Reads values out of the fields dict, collecting every error (not only the first)."""
 
     def __init__(self, fields: dict[str, Any]):
@@ -79,7 +93,7 @@ class _Fields:
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            return parse_date(str(value))
         except ValueError:
             self.errors.append((name, "日期格式应为 YYYY-MM-DD"))
             return None
@@ -91,20 +105,15 @@ class _Fields:
                 self.errors.append((name, "必填"))
             return None
         try:
-            amount = Decimal(str(value).replace(",", ""))
-        except InvalidOperation:
-            self.errors.append((name, "应为金额（元）"))
+            amount = parse_amount(value)
+        except AmountError as error:
+            self.errors.append((name, str(error)))
             return None
-        if not amount.is_finite():
-            self.errors.append((name, "应为金额（元）"))
-            return None
-        if amount != amount.quantize(CENT):
-            self.errors.append((name, "金额最多两位小数"))
-        elif positive and amount <= 0:
+        if positive and amount <= 0:
             self.errors.append((name, "金额应大于 0"))
         elif amount < 0:
             self.errors.append((name, "金额不能为负"))
-        return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount
+        return amount
 
     def integer(self, name: str, *, required: bool = False, minimum: int | None = 0) -> int | None:
         value = self.raw(name)
@@ -126,8 +135,49 @@ class _Fields:
             raise FieldErrors(self.errors)
 
 
-def _commit(session: Session) -> None:
-    session.commit()
+# -- the record-level rules (portfolio.record_rules), on typed fields ---------------------------
+# One implementation each, used by the forms here and by the committee's proposals; the
+# import applies the same predicates and messages to whole columns.
+
+def check_region(f: Fields, name: str) -> str | None:
+    region = f.text(name, required=True, max_len=6)
+    if region is not None and not record_rules.region_code_ok(region):
+        f.errors.append((name, record_rules.REGION_CODE_MESSAGE))
+    return region
+
+
+def check_credit_code(session: Session, f: Fields, name: str) -> str | None:
+    """A 统一社会信用代码, verified and not yet registered to a company."""
+    credit = f.text(name, required=True, max_len=18)
+    if credit is None:
+        return None
+    credit = credit.upper()
+    if not record_rules.credit_code_ok(credit):
+        f.errors.append((name, record_rules.CREDIT_CODE_INVALID))
+    elif session.execute(select(Company.code).where(Company.credit_code == credit)).first():
+        f.errors.append((name, record_rules.CREDIT_CODE_TAKEN))
+    return credit
+
+
+def check_ownership(f: Fields, name: str, pct: Any) -> None:
+    if isinstance(pct, Decimal) and not record_rules.ownership_ok(pct):
+        f.errors.append((name, record_rules.OWNERSHIP_MESSAGE))
+
+
+def check_alongside(session: Session, f: Fields, name: str, *, mode: str | None, fund_code: str | None,
+                    alongside: str | None) -> None:
+    """A co-investment names the sub-fund it goes alongside, one its own fund holds."""
+    if mode == "co_invest":
+        if alongside is None:
+            f.errors.append((name, record_rules.COINVEST_NEEDS_ALONGSIDE))
+        elif fund_code:
+            held: set[tuple[str, str]] = {(fund_code, code) for code in session.execute(
+                select(Investment.sub_fund_code).where(Investment.fund_code == fund_code, Investment.mode == "sub_fund",
+                                                       Investment.sub_fund_code == alongside)).scalars() if code}
+            if not record_rules.coinvest_alongside_held(fund_code, alongside, held):
+                f.errors.append((name, record_rules.COINVEST_NOT_HELD))
+    elif alongside is not None and mode is not None:
+        f.errors.append((name, record_rules.ALONGSIDE_ONLY_FOR_COINVEST))
 
 
 # -- investments --------------------------------------------------------------------------
@@ -137,39 +187,29 @@ def _create(session: Session, record, entity: str, key, *, username: str):
     session.add(record)
     session.flush()
     audit(session, username, "create", entity, str(key(record)), after=snapshot(record))
-    _commit(session)
+    commit(session)
     return record
-
-
-def _ancestors(session: Session, fund_code: str) -> list[str]:
-    """The fund and every fund its parent_code leads up to (their rules see this deal too)."""
-    codes, seen = [], set()
-    code: str | None = fund_code
-    while code and code not in seen:
-        seen.add(code)
-        codes.append(code)
-        code = session.execute(select(Fund.parent_code).where(Fund.code == code)).scalar_one_or_none()
-    return codes
 
 
 def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
     """The compliance checks the deal would make fail, as of its date, for its fund and the
     funds it rolls up into (rules.md: pro forma)."""
-    from portfolio.figures.bookdata import load_book
+    from portfolio.book.reading import load_book
     from portfolio.figures.proforma import failures_introduced, with_investment
     from portfolio.figures.rules import check
 
     book = load_book(session)
     after_book = with_investment(book, investment)
     introduced: list[dict] = []
-    for code in _ancestors(session, investment["fund_code"]):
+    # the fund and the funds it rolls up into: their rules see this deal too
+    for code in FundTree.of_book(book).ancestors(investment["fund_code"]):
         introduced += failures_introduced(check(book, code, investment["date"]),
                                           check(after_book, code, investment["date"]))
     return introduced
 
 
 def _investment_fields(session: Session, fields: dict) -> dict:
-    f = _Fields(fields)
+    f = Fields(fields)
     inv_id = f.text("id", required=True, max_len=64)
     fund_code = f.text("fund_code", required=True, max_len=64)
     mode = f.choice("mode", MODES, required=True)
@@ -191,9 +231,7 @@ def _investment_fields(session: Session, fields: dict) -> dict:
         "total_assets_cny": f.amount("total_assets_cny"),
         "lead_amount_cny": f.amount("lead_amount_cny"),
     }
-    pct = values["ownership_pct"]
-    if pct is not None and pct > 100:
-        f.errors.append(("ownership_pct", "持股比例应在 0–100 之间"))
+    check_ownership(f, "ownership_pct", values["ownership_pct"])
     if inv_id and session.get(Investment, inv_id) is not None:
         f.errors.append(("id", f"投资编号 {inv_id} 已存在"))
     if fund_code and session.get(Fund, fund_code) is None:
@@ -204,24 +242,22 @@ def _investment_fields(session: Session, fields: dict) -> dict:
             f.errors.append(("target_code", f"子基金 {target} 不存在（子基金投资的标的应为子基金）"))
         if mode != "sub_fund" and session.get(Company, target) is None:
             f.errors.append(("target_code", f"企业 {target} 不存在（直投、跟投的标的应为企业）"))
-    if mode == "co_invest":
-        if alongside is None:
-            f.errors.append(("alongside_code", "跟投须选择所跟投的子基金"))
-        elif fund_code:
-            held = session.execute(select(Investment.id).where(
-                Investment.fund_code == fund_code, Investment.mode == "sub_fund",
-                Investment.sub_fund_code == alongside).limit(1)).first()
-            if held is None:
-                f.errors.append(("alongside_code", f"本基金未投资子基金 {alongside}，不能跟投"))
-    elif alongside is not None and mode is not None:
-        f.errors.append(("alongside_code", "只有跟投才填写跟投子基金"))
+    check_alongside(session, f, "alongside_code", mode=mode, fund_code=fund_code, alongside=alongside)
     f.check()
     return values
 
 
 def record_investment(session: Session, fields: dict, *, username: str,
                       override_reason: str | None = None) -> Investment:
-    """Log a holding (sub-fund commitment, direct or co-investment).
+    """Log a holding (sub-fund commitment, direct or co-investment): `add_investment`, committed."""
+    investment = add_investment(session, fields, username=username, override_reason=override_reason)
+    commit(session)
+    return investment
+
+
+def add_investment(session: Session, fields: dict, *, username: str,
+                   override_reason: str | None = None) -> Investment:
+    """The uncommitted step of logging a holding: checked, added, flushed and audited.
 
     A deal that would make a compliance check fail (pro forma, at the deal date) needs a
     written reason (`override_reason`, or the field of that name), stored in the audit
@@ -241,13 +277,12 @@ def record_investment(session: Session, fields: dict, *, username: str,
         after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]
     audit(session, username, "create", "investments", investment.id, after=after,
           reason=reason if failures else None)
-    _commit(session)
     return investment
 
 
 # -- cash flows and valuations -------------------------------------------------------------
 
-def _investment(session: Session, f: _Fields) -> Investment | None:
+def _investment(session: Session, f: Fields) -> Investment | None:
     inv_id = f.text("investment_id", required=True, max_len=64)
     if inv_id is None:
         return None
@@ -266,7 +301,7 @@ def _in_force(session: Session, model, investment_id: str, **match) -> bool:
 
 def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFlow:
     """A contribution (出资) or distribution (分配) of one investment."""
-    f = _Fields(fields)
+    f = Fields(fields)
     investment = _investment(session, f)
     date = f.date("date", required=True)
     flow_type = f.choice("type", ("contribution", "distribution"), required=True)
@@ -278,6 +313,7 @@ def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFl
     if investment is not None and ref is not None and _in_force(session, CashFlow, investment.id, ref=ref):
         f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
     f.check()
+    assert investment is not None  # f.check() raised otherwise
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
                     note=note, ref=ref)
     return _create(session, flow, "cash_flows", lambda r: r.id, username=username)
@@ -285,7 +321,7 @@ def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFl
 
 def record_valuation(session: Session, fields: dict, *, username: str) -> Valuation:
     """A fair value with its method: a draft until a second person approves it."""
-    f = _Fields(fields)
+    f = Fields(fields)
     investment = _investment(session, f)
     as_of = f.date("as_of", required=True)
     value = f.amount("fair_value_cny", required=True)
@@ -293,6 +329,7 @@ def record_valuation(session: Session, fields: dict, *, username: str) -> Valuat
     if investment is not None and as_of is not None and _in_force(session, Valuation, investment.id, as_of=as_of):
         f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
     f.check()
+    assert investment is not None  # f.check() raised otherwise
     valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
                           entered_by=username)
     return _create(session, valuation, "valuations", lambda r: r.id, username=username)
@@ -321,7 +358,7 @@ def approve_valuation(session: Session, valuation_id: int, *, username: str) -> 
     valuation.approved_by, valuation.approved_at = username, utcnow()
     audit(session, username, "approve", "valuations", str(valuation.id), before=before,
           after=snapshot(valuation))
-    _commit(session)
+    commit(session)
     return valuation
 
 
@@ -336,7 +373,7 @@ def _void(session: Session, model, record_id, fields: dict, username: str, entit
     record.voided_at, record.voided_by, record.void_reason = utcnow(), username, reason
     audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
           reason=reason)
-    _commit(session)
+    commit(session)
     return record
 
 
@@ -350,24 +387,15 @@ def void_valuation(session: Session, valuation_id: int, fields: dict, *, usernam
 
 # -- master data -----------------------------------------------------------------------------
 
-def _region(f: _Fields) -> str | None:
-    region = f.text("region_code", required=True, max_len=6)
-    if region is not None and (len(region) != 6 or not region.isdigit()):
-        f.errors.append(("region_code", "应为 6 位行政区划代码"))
-    return region
+def _region(f: Fields) -> str | None:
+    return check_region(f, "region_code")
 
 
-def add_company(session: Session, fields: dict, *, username: str) -> Company:
+def record_company(session: Session, fields: dict, *, username: str) -> Company:
     """A company, its 统一社会信用代码 verified (GB 32100-2015) and unique."""
-    f = _Fields(fields)
+    f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
-    credit = f.text("credit_code", required=True, max_len=18)
-    if credit is not None:
-        credit = credit.upper()
-        if not credit_code_is_valid(credit):
-            f.errors.append(("credit_code", "统一社会信用代码无效（18 位，校验位不符）"))
-        elif session.execute(select(Company.code).where(Company.credit_code == credit)).first():
-            f.errors.append(("credit_code", "该统一社会信用代码已登记"))
+    credit = check_credit_code(session, f, "credit_code")
     values = {"code": code, "name": f.text("name", required=True), "credit_code": credit,
               "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
               "founded": f.date("founded")}
@@ -378,8 +406,8 @@ def add_company(session: Session, fields: dict, *, username: str) -> Company:
     return _create(session, company, "companies", lambda r: r.code, username=username)
 
 
-def add_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
-    f = _Fields(fields)
+def record_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
+    f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
     size = f.amount("size_cny", required=True, positive=True)
     values = {"code": code, "name": f.text("name", required=True), "manager": f.text("manager", required=True),
@@ -417,7 +445,7 @@ def change_role(session: Session, user_id: int, role: str, *, username: str):
     user.role = role
     audit(session, username, "update", "users", user.username, before=before,
           after={"role": user.role, "active": user.active})
-    _commit(session)
+    commit(session)
     return user
 
 
@@ -432,5 +460,5 @@ def deactivate_user(session: Session, user_id: int, *, username: str):
     user.active = False
     audit(session, username, "deactivate", "users", user.username, before=before,
           after={"role": user.role, "active": False})
-    _commit(session)
+    commit(session)
     return user

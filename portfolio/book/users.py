@@ -7,21 +7,23 @@ from werkzeug.security import generate_password_hash
 
 from models import ROLES, User
 from portfolio.book.audit import audit
+from portfolio.book.unit import commit
+from portfolio.errors import FieldErrors
 
 
-class UserError(ValueError):
-    pass
+class UserError(FieldErrors):
+    """A user that cannot be saved as asked; the pairs name the form's fields."""
 
 
 def create_user(session: Session, username: str, role: str, password: str, *, by: str,
                 display_name: str | None = None) -> User:
     """Create a user, or reset the role and password of an existing one."""
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise UserError([("role", f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")])
     if not username or len(username) > 64:
-        raise UserError("a user name of 1 to 64 characters is needed")
+        raise UserError([("username", "用户名须为 1–64 个字符")])
     if len(password) < 8:
-        raise UserError("a password of at least 8 characters is needed")
+        raise UserError([("password", "密码至少 8 个字符")])
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     before = None
     if user is None:
@@ -36,5 +38,5 @@ def create_user(session: Session, username: str, role: str, password: str, *, by
             user.display_name = display_name
     audit(session, by, "update" if before else "create", "users", username,
           before=before, after={"role": role, "active": True})  # never the password
-    session.commit()
+    commit(session)
     return user

@@ -1,6 +1,6 @@
 """The investment committee (投委会): proposals, meetings, votes, decisions.
 
-Pure part: `count_votes` (exact fractions, never floats) and `allowed_decisions`.
+Pure part (portfolio.committee.voting): `count_votes` (exact fractions) and `allowed_decisions`.
 Use cases (one per action, Session in, commit in one place, every step audited):
 create/update/submit/withdraw a proposal, attach a due-diligence file, create a meeting,
 schedule a proposal for it, record attendance, declare a recusal, cast a vote, decide,
@@ -19,110 +19,48 @@ import hashlib
 import io
 import secrets
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import (INSTRUMENTS, MODES, SECTORS, STAGES, CashFlow, Company, Fund, Investment, Meeting,
-                    MeetingAttendance, Proposal, ProposalAttachment, Recusal, SubFund, User, Vote, utcnow)
+from models import (
+    INSTRUMENTS,
+    MODES,
+    SECTORS,
+    STAGES,
+    CashFlow,
+    Company,
+    Fund,
+    Investment,
+    Meeting,
+    MeetingAttendance,
+    Proposal,
+    ProposalAttachment,
+    Recusal,
+    SubFund,
+    User,
+    Vote,
+    utcnow,
+)
 from portfolio.book.audit import audit, snapshot
-from portfolio.vocabulary import credit_code_is_valid, label
+from portfolio.book.records import Fields, check_alongside, check_credit_code, check_ownership, check_region
+from portfolio.book.unit import commit
+from portfolio.committee.voting import Tally, allowed_decisions, count_votes
 from portfolio.errors import FieldErrors
-from portfolio.book.records import _Fields
+from portfolio.figures.scope import FundTree
 from portfolio.figures.settings import fund_settings
+from portfolio.vocabulary import label
 
 MEMBER_ROLE = "committee"
 PROPOSAL_ENTITY = "proposals"
 
 
-# =============================================================== vote counting (pure)
-
-def exact_ratio(value: Any) -> Fraction:
-    """A pass ratio as an exact fraction.
-
-    The default is Decimal(2)/Decimal(3), which a Decimal can only hold rounded
-    (0.666…667, a hair above 2/3); a ratio with more than 6 decimal places is taken as
-    that rounding of a simple fraction and recovered (limit_denominator), so that
-    exactly two thirds passes. "3/4", 0.75 and Fraction(3, 4) are taken as they are."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, str) and "/" in value:
-        return Fraction(value.strip())
-    exact = Fraction(Decimal(str(value)))
-    if isinstance(value, (Decimal, float, str)):
-        places = -Decimal(str(value)).normalize().as_tuple().exponent
-        if places > 6:
-            return exact.limit_denominator(1000)
-    return exact
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The count of one proposal's votes at its meeting."""
-
-    eligible: tuple[str, ...]        # present and not recused (the proposer excluded)
-    recused: tuple[str, ...]
-    approve: int
-    reject: int
-    abstain: int
-    not_voted: int
-    quorum: int
-    pass_ratio: Fraction
-    votes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def quorum_met(self) -> bool:
-        return len(self.eligible) >= self.quorum
-
-    @property
-    def needed(self) -> int:
-        """The fewest 同意 votes that pass: ⌈ratio × eligible⌉ (exact)."""
-        product = self.pass_ratio * len(self.eligible)
-        return -((-product.numerator) // product.denominator)
-
-    @property
-    def still_open(self) -> bool:
-        """Not passed yet, but the members who have not voted could still make it pass."""
-        return self.quorum_met and not self.passes and self.approve + self.not_voted >= self.needed
-
-    @property
-    def passes(self) -> bool:
-        # 同意 ≥ ratio × those present and not recused; abstaining or not voting is present, not 同意
-        return self.quorum_met and Fraction(self.approve) >= self.pass_ratio * len(self.eligible)
-
-
-def count_votes(present: Iterable[str], recused: Iterable[str], votes: dict[str, str], *, quorum: int,
-                pass_ratio: Any, proposer: str | None = None) -> Tally:
-    """Count the votes: only members present, not recused and not the proposer count.
-
-    quorum: the fewest such members for any decision; pass_ratio: 同意 / those members."""
-    recused_set = set(recused)
-    eligible = sorted(m for m in set(present) if m not in recused_set and m != proposer)
-    counted = {m: c for m, c in votes.items() if m in eligible}
-    n = {c: sum(1 for v in counted.values() if v == c) for c in ("approve", "reject", "abstain")}
-    return Tally(eligible=tuple(eligible), recused=tuple(sorted(recused_set)), approve=n["approve"],
-                 reject=n["reject"], abstain=n["abstain"], not_voted=len(eligible) - len(counted),
-                 quorum=int(quorum), pass_ratio=exact_ratio(pass_ratio), votes=counted)
-
-
-def allowed_decisions(tally: Tally) -> tuple[str, ...]:
-    """What the chair may record: nothing without a quorum; else what the votes allow."""
-    if not tally.quorum_met:
-        return ()
-    return ("approved", "approved_with_conditions") if tally.passes else ("rejected", "deferred")
-
-
 # =============================================================== helpers
-
-def _commit(session: Session) -> None:
-    session.commit()
-
 
 def _proposal(session: Session, proposal_id) -> Proposal:
     try:
@@ -185,6 +123,8 @@ def committee_members(session: Session) -> list[User]:
 
 def fund_committee_settings(session: Session, fund_code: str) -> dict[str, Any]:
     fund = session.get(Fund, fund_code)
+    if fund is None:
+        raise FieldErrors([("fund_code", f"没有基金 {fund_code}")])
     settings = fund_settings(fund.kind, fund.settings or {})
     return {"quorum": int(settings["committee_quorum"]), "pass_ratio": settings["committee_pass_ratio"]}
 
@@ -196,7 +136,7 @@ TEXT_FIELDS = ("thesis", "market", "team", "risks", "valuation_method", "compara
 CASES = ("bear", "base", "bull")
 
 
-def _ratio(f: _Fields, name: str, *, percent: bool = False) -> float | None:
+def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
     """A MOIC (times) or an IRR typed in % (stored as a fraction): ratios are floats."""
     value = f.raw(name)
     if value is None:
@@ -215,7 +155,7 @@ def _ratio(f: _Fields, name: str, *, percent: bool = False) -> float | None:
 
 
 def _proposal_values(session: Session, fields: dict) -> dict[str, Any]:
-    f = _Fields(fields)
+    f = Fields(fields)
     fund_code = f.text("fund_code", required=True, max_len=64)
     mode = f.choice("mode", MODES, required=True)
     target_code = f.text("target_code", required=True, max_len=64)
@@ -241,9 +181,7 @@ def _proposal_values(session: Session, fields: dict) -> dict[str, Any]:
     for case in CASES:
         values[f"{case}_moic"] = _ratio(f, f"{case}_moic")
         values[f"{case}_irr"] = _ratio(f, f"{case}_irr", percent=True)
-    pct = values["ownership_pct"]
-    if pct is not None and pct > 100:
-        f.errors.append(("ownership_pct", "持股比例应在 0–100 之间"))
+    check_ownership(f, "ownership_pct", values["ownership_pct"])
     pre, post, amount = values["pre_money_cny"], values["post_money_cny"], values["amount_cny"]
     if pre is not None and post is not None and post < pre:
         f.errors.append(("post_money_cny", "投后估值不能低于投前估值"))
@@ -252,15 +190,9 @@ def _proposal_values(session: Session, fields: dict) -> dict[str, Any]:
     if fund_code and session.get(Fund, fund_code) is None:
         f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
     alongside = values["alongside_code"]
-    if mode == "co_invest":
-        if alongside is None:
-            f.errors.append(("alongside_code", "跟投须选择所跟投的子基金"))
-        elif session.get(SubFund, alongside) is None:
-            f.errors.append(("alongside_code", f"子基金 {alongside} 不存在"))
-        if values["lead_amount_cny"] is None:
-            f.errors.append(("lead_amount_cny", "跟投须填写领投金额"))
-    elif alongside is not None and mode is not None:
-        f.errors.append(("alongside_code", "只有跟投才填写跟投子基金"))
+    check_alongside(session, f, "alongside_code", mode=mode, fund_code=fund_code, alongside=alongside)
+    if mode == "co_invest" and values["lead_amount_cny"] is None:
+        f.errors.append(("lead_amount_cny", "跟投须填写领投金额"))
     values["new_target"] = None
     if mode and target_code:
         model, what = (SubFund, "子基金") if mode == "sub_fund" else (Company, "企业")
@@ -277,12 +209,10 @@ def _proposal_values(session: Session, fields: dict) -> dict[str, Any]:
     return values
 
 
-def _new_target(session: Session, f: _Fields, mode: str) -> dict[str, Any]:
+def _new_target(session: Session, f: Fields, mode: str) -> dict[str, Any]:
     """The fields of a target new to the book, checked now, created on approval."""
-    region = f.text("target_region_code", required=True, max_len=6)
-    if region is not None and (len(region) != 6 or not region.isdigit()):
-        f.errors.append(("target_region_code", "应为 6 位行政区划代码"))
-    target = {"name": f.text("target_name", required=True),
+    region = check_region(f, "target_region_code")
+    target: dict[str, Any] = {"name": f.text("target_name", required=True),
               "sector": f.choice("target_sector", SECTORS, required=True), "region_code": region}
     if mode == "sub_fund":
         size = f.amount("target_size_cny", required=True, positive=True)
@@ -290,13 +220,7 @@ def _new_target(session: Session, f: _Fields, mode: str) -> dict[str, Any]:
                        "size_cny": None if size is None else str(size),
                        "vintage_year": f.integer("target_vintage_year", required=True, minimum=1900)})
     else:
-        credit = f.text("target_credit_code", required=True, max_len=18)
-        if credit is not None:
-            credit = credit.upper()
-            if not credit_code_is_valid(credit):
-                f.errors.append(("target_credit_code", "统一社会信用代码无效（18 位，校验位不符）"))
-            elif session.execute(select(Company.code).where(Company.credit_code == credit)).first():
-                f.errors.append(("target_credit_code", "该统一社会信用代码已登记，请选择已有企业"))
+        credit = check_credit_code(session, f, "target_credit_code")
         founded = f.date("target_founded")
         target.update({"credit_code": credit, "founded": None if founded is None else founded.isoformat()})
     return target
@@ -309,7 +233,7 @@ def create_proposal(session: Session, fields: dict, *, username: str) -> Proposa
     session.add(proposal)
     session.flush()
     audit(session, username, "create", PROPOSAL_ENTITY, str(proposal.id), after=snapshot(proposal))
-    _commit(session)
+    commit(session)
     return proposal
 
 
@@ -326,27 +250,26 @@ def update_proposal(session: Session, proposal_id, fields: dict, *, username: st
         setattr(proposal, name, value)
     session.flush()
     audit(session, username, "update", PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
-    _commit(session)
+    commit(session)
     return proposal
 
 
 def submit_proposal(session: Session, proposal_id, *, username: str) -> Proposal:
     proposal = _proposal(session, proposal_id)
     _move(session, proposal, "submit", username, submitted_at=utcnow())
-    _commit(session)
+    commit(session)
     return proposal
 
 
 def withdraw_proposal(session: Session, proposal_id, *, username: str) -> Proposal:
     proposal = _proposal(session, proposal_id)
     _move(session, proposal, "withdraw", username, withdrawn_by=username, withdrawn_at=utcnow())
-    _commit(session)
+    commit(session)
     return proposal
 
 
 # =============================================================== attachments
 
-ALLOWED_KINDS = ("pdf", "docx", "xlsx", "png", "jpg")
 EXTENSIONS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "png": "png", "jpg": "jpg", "jpeg": "jpg"}
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MIME_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg",
@@ -413,7 +336,7 @@ def add_attachment(session: Session, proposal_id, filename: str, data: bytes, *,
         session.add(attachment)
         session.flush()
         audit(session, username, "attach", "proposal_attachments", str(attachment.id), after=snapshot(attachment))
-        _commit(session)
+        commit(session)
     except Exception:
         (path / stored).unlink(missing_ok=True)
         raise
@@ -423,7 +346,7 @@ def add_attachment(session: Session, proposal_id, filename: str, data: bytes, *,
 # =============================================================== meetings
 
 def create_meeting(session: Session, fields: dict, *, username: str) -> Meeting:
-    f = _Fields(fields)
+    f = Fields(fields)
     fund_code = f.text("fund_code", required=True, max_len=64)
     date = f.date("date", required=True)
     title = f.text("title", max_len=200)
@@ -434,7 +357,7 @@ def create_meeting(session: Session, fields: dict, *, username: str) -> Meeting:
     session.add(meeting)
     session.flush()
     audit(session, username, "create", "meetings", str(meeting.id), after=snapshot(meeting))
-    _commit(session)
+    commit(session)
     return meeting
 
 
@@ -455,7 +378,7 @@ def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: st
             raise FieldErrors([("meeting_id", "暂缓的提案须列入之后的另一次会议")])
         changes.update(decision=None, conditions=None, decided_by=None, decided_at=None)
     _move(session, proposal, "schedule", username, **changes)
-    _commit(session)
+    commit(session)
     return proposal
 
 
@@ -505,7 +428,7 @@ def record_attendance(session: Session, meeting_id, present: Iterable[str], *, u
     session.flush()
     after = attendance(session, meeting.id)
     audit(session, username, "attendance", "meetings", str(meeting.id), before=before, after=after)
-    _commit(session)
+    commit(session)
     return after
 
 
@@ -551,7 +474,7 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
     session.add(recusal)
     session.flush()
     audit(session, username, "recuse", "recusals", str(recusal.id), after=snapshot(recusal))
-    _commit(session)
+    commit(session)
     return recusal
 
 
@@ -587,9 +510,9 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
         session.flush()
     except IntegrityError:  # a second vote racing the first: the unique key refuses it
         session.rollback()
-        raise FieldErrors([("", "您已对本提案表决，不能重复表决")])
+        raise FieldErrors([("", "您已对本提案表决，不能重复表决")]) from None
     audit(session, username, "vote", "votes", str(vote.id), after=snapshot(vote))
-    _commit(session)
+    commit(session)
     return vote
 
 
@@ -619,7 +542,7 @@ def _create_target(session: Session, proposal: Proposal, username: str) -> None:
     if proposal.mode == "sub_fund":
         if session.get(SubFund, proposal.target_code) is not None:
             return
-        record = SubFund(code=proposal.target_code, name=target["name"], manager=target["manager"],
+        record: SubFund | Company = SubFund(code=proposal.target_code, name=target["name"], manager=target["manager"],
                          size_cny=Decimal(target["size_cny"]), vintage_year=int(target["vintage_year"]),
                          sector=target["sector"], region_code=target["region_code"])
         entity = "sub_funds"
@@ -652,8 +575,8 @@ def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:
 def decide(session: Session, proposal_id, decision: str, conditions: str | None, *, username: str) -> Proposal:
     """Record the decision the votes allow; an approval becomes an investment in the book.
 
-    The investment, a new target and the decision are written in one transaction (by
-    records.record_investment's commit); a failure leaves none of them."""
+    The decision, a new target, the investment and the link are written in one
+    transaction, committed once at the end; a failure leaves none of them."""
     from portfolio.book import records
     proposal = _proposal(session, proposal_id)
     if proposal.status != "scheduled":
@@ -675,7 +598,7 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
     _move(session, proposal, "decide", username, decision=decision, conditions=conditions,
           decided_by=username, decided_at=utcnow())
     if decision not in ("approved", "approved_with_conditions"):
-        _commit(session)
+        commit(session)
         return proposal
     try:
         if proposal.new_target:
@@ -686,15 +609,15 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
         reason = f"投委会决议通过（提案 #{proposal.id}，会议 #{proposal.meeting_id}）"
         if conditions:
             reason += f"；条件：{conditions}"
-        records.record_investment(session, investment_fields(proposal, investment_id), username=username,
-                                  override_reason=reason)
+        records.add_investment(session, investment_fields(proposal, investment_id), username=username,
+                               override_reason=reason)
     except FieldErrors as exc:
         session.rollback()
         raise FieldErrors([("", "决议未保存：提案不能登记为投资：" + str(exc))]) from exc
     before = snapshot(proposal)
     proposal.investment_id = investment_id
     audit(session, username, "link", PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
-    _commit(session)
+    commit(session)
     return proposal
 
 
@@ -720,7 +643,7 @@ def record_funding(session: Session, proposal_id, fields: dict, *, username: str
         state = label("decision", proposal.decision) if proposal.decision else \
             label("proposal_status", proposal.status)
         raise FieldErrors([("", f"提案 #{proposal.id}（{state}）未获通过，不能出资")])
-    f = _Fields(fields)
+    f = Fields(fields)
     amount = f.amount("amount_cny", required=True, positive=True)
     if amount is not None and amount > proposal.amount_cny:
         f.errors.append(("amount_cny", f"出资金额不能超过决议金额 {proposal.amount_cny} 元"))
@@ -734,16 +657,6 @@ def record_funding(session: Session, proposal_id, fields: dict, *, username: str
 # =============================================================== the review (pro forma)
 
 PRO_FORMA_ID = "本提案"
-
-
-def _fund_chain(book, fund_code: str) -> list[str]:
-    """The fund and the funds it rolls up into (their checks see the deal too)."""
-    parents = dict(zip(book.funds["code"], book.funds["parent_code"]))
-    chain, code = [], fund_code
-    while isinstance(code, str) and code and code not in chain:
-        chain.append(code)
-        code = parents.get(code)
-    return chain
 
 
 def _pro_forma_targets(proposal: Proposal) -> dict[str, Any]:
@@ -780,7 +693,7 @@ def _without_investment(book, investment_id: str):
 
 def review(session: Session, proposal: Proposal) -> dict[str, Any]:
     """The proposal's effect on its fund: report and checks before and after (pro forma)."""
-    from portfolio.figures.bookdata import load_book
+    from portfolio.book.reading import load_book
     from portfolio.figures.proforma import failures_introduced
     from portfolio.figures.report import compute_report
     from portfolio.figures.rules import check
@@ -802,7 +715,7 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
     # the fund's own checks come with its reports; the funds it rolls up into are checked too
     checks = []
     fund_checks: dict[str, tuple[dict, dict]] = {}
-    for code in _fund_chain(book, proposal.fund_code):
+    for code in FundTree.of_book(book).ancestors(proposal.fund_code):
         if code == proposal.fund_code:
             b, a = before["compliance"], after["compliance"]
         else:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import pyxirr
 
 from portfolio.figures.bookdata import BookData
+from portfolio.figures.scope import UnknownFund, scope_of  # noqa: F401  (UnknownFund: re-exported)
+from portfolio.money import yuan
 
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
 AMOUNT_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav")
@@ -30,21 +31,11 @@ MODE_ORDER = ("sub_fund", "direct", "co_invest")
 _AMOUNT_COLUMNS = ("commitment_fen", "paid_in_fen", "unfunded_fen", "distributed_fen", "nav_fen")
 
 
-class UnknownFund(KeyError):
-    """The fund code is not in the book."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else "unknown fund"
 
 
 # ---------------------------------------------------------------- small helpers
 def ts(value) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
-
-
-def yuan(fen) -> Decimal:
-    """Exact int fen → Decimal yuan with exactly two places."""
-    return Decimal(int(fen)).scaleb(-2)
 
 
 def ratio(numerator, denominator) -> float | None:
@@ -55,7 +46,7 @@ def ratio(numerator, denominator) -> float | None:
     return int(numerator) / denominator
 
 
-def _none_if_nan(value) -> float | None:
+def none_if_nan(value) -> float | None:
     if value is None:
         return None
     value = float(value)
@@ -89,7 +80,7 @@ def _xirr_with_a_sign_change(dates, amounts: np.ndarray) -> float | None:
 
 def _pyxirr(dates, amounts) -> float | None:
     try:
-        return _none_if_nan(pyxirr.xirr(dates, amounts, silent=True))
+        return none_if_nan(pyxirr.xirr(dates, amounts, silent=True))
     except (pyxirr.InvalidPaymentsError, ValueError, OverflowError):
         return None
 
@@ -123,20 +114,7 @@ def solves(rate: float, dates, amounts) -> bool:
 
 def fund_family(book: BookData, fund_code: str) -> list[str]:
     """The fund and every fund whose parent_code leads up to it (metrics.md roll-up)."""
-    funds = book.funds
-    if not (funds["code"] == fund_code).any():
-        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
-    children: dict[str, list[str]] = {}
-    for code, parent in zip(funds["code"], funds["parent_code"]):
-        if parent is not None and not (isinstance(parent, float) and math.isnan(parent)) and str(parent):
-            children.setdefault(str(parent), []).append(str(code))
-    family, todo = [fund_code], [fund_code]
-    while todo:  # a cycle in bad data cannot loop forever
-        for child in children.get(todo.pop(), []):
-            if child not in family:
-                family.append(child)
-                todo.append(child)
-    return family
+    return list(scope_of(book, fund_code).family)
 
 
 def fund_investment_ids(book: BookData, fund_code: str, as_of: dt.date) -> list[str]:
@@ -529,9 +507,9 @@ def periodic_figures(pos: Positions, finance_rate: float = 0.08, reinvest_rate: 
     values = quarterly_flows(pos)
     if len(values) < 2 or not ((values < 0).any() and (values > 0).any()):
         return {"quarterly_irr": None, "mirr": None}
-    q = _none_if_nan(npf.irr(values))
+    q = none_if_nan(npf.irr(values))
     fq = (1 + finance_rate) ** 0.25 - 1
     rq = (1 + reinvest_rate) ** 0.25 - 1
-    m = _none_if_nan(npf.mirr(values, fq, rq))
+    m = none_if_nan(npf.mirr(values, fq, rq))
     return {"quarterly_irr": None if q is None else (1 + q) ** 4 - 1,
             "mirr": None if m is None else (1 + m) ** 4 - 1}

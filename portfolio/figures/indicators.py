@@ -28,6 +28,8 @@ from portfolio.figures import rules
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.engine import latest_reports
 from portfolio.figures.rules import investments_as_of, is_local, is_missing, local_reinvestments, paid_in_fen
+from portfolio.money import CENT, FEN_PER_YUAN
+from portfolio.money import yuan as _yuan
 
 EARLY_STAGES = ("seed", "startup")
 DIRECT_MODES = ("direct", "co_invest")
@@ -42,10 +44,6 @@ LABELS = {
     "realised_loss_ratio": "核销损失率（核销项目实缴 ÷ 实缴）",
     "compliance_exceptions": "合规例外数（未通过的检查）",
 }
-
-
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
 def _ratio(numerator, denominator) -> float | None:
@@ -137,7 +135,7 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
             "reinvestment_completion",
             None if required_total == 0 else float(Decimal(total_local) / required_total),
             local_cost=_yuan(total_local), paid_in=_yuan(total_sf_paid), required_multiple=float(required),
-            required=(Decimal(required_total) / 100).quantize(Decimal("0.01"))),
+            required=(Decimal(required_total) / FEN_PER_YUAN).quantize(CENT)),
         "paid_in_ratio": item("paid_in_ratio", _ratio(total_paid, total_commitment),
                               paid_in=_yuan(total_paid), commitment=_yuan(total_commitment)),
         "sub_fund_investment_progress": item("sub_fund_investment_progress", _ratio(total_cost, total_size),

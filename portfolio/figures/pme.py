@@ -10,23 +10,22 @@ those flows (`pyxirr.irr`), which is a yearly rate only for evenly spaced yearly
 our flows fall on any day, so the same flows are fed to `pyxirr.xirr` with their dates
 (actual/365, as the fund's own IRR), giving annual rates comparable with the IRR.
 
-`import_index` (the use case behind `flask import-index`) reads a CSV of date, level.
+`parse_index_csv` reads a CSV of date, level (portfolio.book.reading.import_index stores it).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
+from portfolio.errors import FieldErrors
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData
-from portfolio.errors import FieldErrors
 
 
 class PMEError(ValueError):
@@ -68,7 +67,7 @@ def pme_figures(book: BookData, investment_ids: Iterable[str], as_of: dt.date, i
     nav = nav_fen / 100.0
     out["index_start"] = pd.Timestamp(index_series.sort_index().index[0]).date()
     out["index_level_as_of"] = float(levels[-1])
-    out["ks_pme"] = fg._none_if_nan(pe.ks_pme(amounts, levels, nav))
+    out["ks_pme"] = fg.none_if_nan(pe.ks_pme(amounts, levels, nav))
     compounded = np.asarray(pe.ks_pme_flows(amounts, levels), dtype="float64")
     compounded[-1] += nav
     out["direct_alpha"] = fg.xirr(days, compounded)
@@ -114,33 +113,3 @@ def parse_index_csv(text: str) -> list[tuple[dt.date, Decimal]]:
     return out
 
 
-def import_index(session, name: str, path: str | Path, username: str) -> dict:
-    """Upsert an index series from a CSV (date, level); every change audited; one commit."""
-    from sqlalchemy import select
-
-    from models import IndexLevel
-    from portfolio.book.audit import audit
-
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise FieldErrors([("name", "指数名称须为 1–64 个字符（index name: 1–64 characters）")])
-    rows = parse_index_csv(Path(path).read_text(encoding="utf-8"))
-    existing = {r.date: r for r in session.execute(select(IndexLevel).where(IndexLevel.name == name)).scalars()}
-    batch = f"index:{name}:{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
-    added = changed = 0
-    for day, level in rows:
-        record = existing.get(day)
-        key = f"{name}/{day.isoformat()}"
-        if record is None:
-            session.add(IndexLevel(name=name, date=day, level=level))
-            audit(session, username, "create", "index_levels", key, after={"level": str(level)}, batch=batch)
-            added += 1
-        elif record.level != level:
-            before = {"level": str(record.level)}
-            record.level = level
-            audit(session, username, "update", "index_levels", key, before=before,
-                  after={"level": str(level)}, batch=batch)
-            changed += 1
-    session.commit()
-    return {"name": name, "rows": len(rows), "added": added, "changed": changed,
-            "unchanged": len(rows) - added - changed}

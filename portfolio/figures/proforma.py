@@ -14,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from portfolio.figures.bookdata import BookData
-
-_FEN = Decimal(100)
+from portfolio.money import fen
 
 
 def _to_fen(value: Any) -> int | None:
@@ -23,7 +22,7 @@ def _to_fen(value: Any) -> int | None:
         return None
     if isinstance(value, str) and not value.strip():
         return None
-    return int((Decimal(str(value)) * _FEN).to_integral_value())
+    return fen(Decimal(str(value)))
 
 
 def _amount(row: dict, name: str) -> int | None:
@@ -50,7 +49,7 @@ def _append(frame: pd.DataFrame, row: dict[str, Any]) -> pd.DataFrame:
             new[column] = pd.Series([_timestamp(value)], dtype=dtype)
         elif value is None:
             # a missing cell: NA of the column's own kind (None in object columns, as load_book)
-            new[column] = pd.Series([None], dtype=dtype if dtype != object else object)
+            new[column] = pd.Series([None], dtype=dtype if dtype is not object else object)
         else:
             new[column] = new[column].astype(dtype)
     if frame.empty:

@@ -2,7 +2,7 @@
 
 `compute_report(book, fund_code, as_of)` is pure (BookData in, dict out): amounts are
 Decimal yuan quantized to 0.01, ratios and rates floats or None. `to_json` turns it
-into plain JSON types. `build_report(session, ...)` loads the book set-based and
+into plain JSON types. `portfolio.book.reading.build_report(session, ...)` loads the book and
 computes. Every screen, export and the API take their figures from here.
 
 Keys beyond metrics.md's (it allows added keys): fund_name, by_vintage, by_region,
@@ -20,23 +20,13 @@ import pandas as pd
 
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
-from portfolio.figures.engine import UnknownFund
-from portfolio.figures.settings import fund_settings
+from portfolio.figures.scope import UnknownFund, scope_of
 
-__all__ = ["compute_report", "build_report", "to_json", "UnknownFund", "ReportError"]
+__all__ = ["compute_report", "to_json", "UnknownFund", "ReportError"]
 
 
 class ReportError(ValueError):
     """A report that cannot be made as asked (e.g. an index that does not exist)."""
-
-
-def _settings(book: BookData, fund_code: str) -> tuple[pd.Series, dict]:
-    row = book.funds[book.funds["code"] == fund_code]
-    if row.empty:
-        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
-    row = row.iloc[0]
-    overrides = row["settings"] if "settings" in row.index and isinstance(row["settings"], dict) else None
-    return row, fund_settings(str(row["kind"]), overrides)
 
 
 # report key → column of Positions.rows, for each investment
@@ -60,7 +50,8 @@ def _plain_list(column: pd.Series) -> list:
 
 def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
     """The metrics.md report of one fund (with its descendants) as of D."""
-    fund, settings = _settings(book, fund_code)
+    scope = scope_of(book, fund_code)
+    fund, settings = scope.row, scope.settings
     prefix = str(settings["home_region_prefix"])
     ids = fg.fund_investment_ids(book, fund_code, as_of)
     pos = fg.positions(book, ids, as_of, prefix)
@@ -146,19 +137,6 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
             "reinvestment_multiple": fg.ratio(lr.local_cost_fen, lr.paid_in_fen) if lr.has_report else None,
         })
     return out
-
-
-def build_report(session, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
-    """The use case: load the book (and the index series, if asked) and compute."""
-    from portfolio.figures.bookdata import load_book, load_index
-
-    book = load_book(session)
-    if index_name:
-        series = load_index(session, index_name)
-        if series.empty:
-            raise ReportError(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
-        book = book.with_(indexes={**(book.indexes or {}), index_name: series})
-    return compute_report(book, fund_code, as_of, index_name=index_name)
 
 
 def to_json(value):

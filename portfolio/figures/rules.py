@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portfolio.vocabulary import label
 from portfolio.figures.bookdata import BookData, records
-from portfolio.figures.engine import UnknownFund, fund_family, int_sums, latest_reports
-from portfolio.figures.settings import fund_settings
+from portfolio.figures.engine import fund_family, int_sums, latest_reports
+from portfolio.figures.scope import scope_of
+from portfolio.vocabulary import label
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 FEN_PER_YUAN = 100
@@ -51,17 +51,9 @@ def _ts(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
-def fund_row(book: BookData, fund_code: str) -> pd.Series:
-    rows = book.funds[book.funds["code"] == fund_code]
-    if rows.empty:
-        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
-    return rows.iloc[0]
-
-
 def settings_for(book: BookData, fund_code: str) -> dict[str, Any]:
-    row = fund_row(book, fund_code)
-    overrides = row.get("settings") if "settings" in row.index else None
-    return fund_settings(str(row["kind"]), overrides if isinstance(overrides, dict) else None)
+    """The fund's settings in force (its scope's)."""
+    return scope_of(book, fund_code).settings
 
 
 def investments_as_of(book: BookData, fund_code: str, as_of: dt.date) -> pd.DataFrame:
@@ -324,6 +316,7 @@ def _reinvestment_multiple(sub_fund_code, lr: LocalReinvestment, sub_fund, as_of
         fields = "，".join(f"missing: {f}" for f, _ in missing)
         return _result(rule, sub_fund_code, WARN, None, limit, f"缺少{names}数据，无法计算返投倍数（{fields}）")
     value = lr.multiple
+    assert value is not None  # a report and a paid-in amount: the multiple exists
     text = (f"本地返投 {_wan(lr.local_cost_fen)}，为本基金实缴 {_wan(lr.paid_in_fen)}的 {_times(value)}")
     if value >= limit:
         return _result(rule, sub_fund_code, PASS, value, limit, f"{text}，达到要求 {_times(limit)}")
@@ -364,10 +357,9 @@ def check(book: BookData, fund_code: str, as_of: dt.date, *, paid_in: dict[str, 
     paid_in: each investment's paid_in as of D in fen, where the caller has it already
     (the report does); else it is summed here.
     """
-    fund = fund_row(book, fund_code)
-    settings = fund_settings(str(fund["kind"]), fund["settings"] if isinstance(fund.get("settings"), dict)
-                             else None)
-    angel = str(fund["kind"]) == "angel_guidance"  # the reporting fund's kind, as its settings
+    scope = scope_of(book, fund_code)
+    fund, settings = scope.row, scope.settings
+    angel = scope.kind == "angel_guidance"  # the reporting fund's kind, as its settings
     investments = investments_as_of(book, fund_code, as_of)
     # set-based: the flows, the holdings reports and the master rows are read once
     paid = paid_in if paid_in is not None else paid_in_fen(book, investments["id"], as_of)
@@ -404,7 +396,3 @@ def check(book: BookData, fund_code: str, as_of: dt.date, *, paid_in: dict[str, 
     results.append(_direct_share_cap(fund_code, fund, investments, settings))
     results.extend(_single_company_caps(fund, investments, paid, settings))
     return results
-
-
-def failures(results: list[dict]) -> list[dict]:
-    return [r for r in results if r["status"] == FAIL]

@@ -17,6 +17,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from portfolio.vocabulary import credit_code_check_char
 
@@ -54,7 +55,7 @@ def _wan(value: float) -> Decimal:
 
 
 def _quarter_ends(start: dt.date, end: dt.date = LAST) -> list[dt.date]:
-    out = []
+    out: list[dt.date] = []
     year, q = start.year, (start.month - 1) // 3 + 1
     while True:
         month = q * 3
@@ -81,10 +82,10 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, (end - start).days))
 
 
-def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
+def demo_book(seed: int = SEED) -> dict[str, list[dict]]:  # noqa: C901  (to be cut by sheet: one random stream)
     """The demo book's rows per sheet (values as Decimal / date / str)."""
     rng = random.Random(seed)
-    funds = [
+    funds: list[dict[str, Any]] = [
         {"code": "QY", "name": "宁波千亿科技创新基金", "name_en": "Ningbo 100bn S&T Innovation Fund",
          "kind": "innovation_fund", "parent_code": None, "size_cny": Decimal(100_000_000_000),
          "vintage_year": 2022, "currency": "CNY"},
@@ -98,7 +99,8 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
     used_credit: set[str] = set()
 
     # companies: 72, mostly in Ningbo; the angel ones young and small
-    companies, by_sector = [], {s: [] for s in SECTORS5}
+    companies: list[dict[str, Any]] = []
+    by_sector: dict[str, list[tuple[str, bool]]] = {s: [] for s in SECTORS5}
     names_used: set[str] = set()
     for i in range(72):
         sector = SECTORS5[i % 5]
@@ -119,7 +121,7 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
         by_sector[sector].append((code, angel))
 
     # sub-funds: 20 (QY: SF01–SF14, of which SF13–14 also QY-CL; TS: SF13–SF20)
-    sub_funds = []
+    sub_funds: list[dict[str, Any]] = []
     for i in range(20):
         sector = SECTORS5[i % 5]
         angel = i >= 12
@@ -136,7 +138,10 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
     sf_by_code = {s["code"]: s for s in sub_funds}
     late_gps = {"SF04", "SF11", "SF17"}  # their reports come a quarter late
 
-    investments, flows, valuations, holdings = [], [], [], []
+    investments: list[dict[str, Any]] = []
+    flows: list[dict[str, Any]] = []
+    valuations: list[dict[str, Any]] = []
+    holdings: list[dict[str, Any]] = []
 
     def value_path(inv_id, start, cost_of, drift, vol, method, last=LAST, final=None):
         """Quarterly fair values from the quarter end after `start` to `last` (or a final entry)."""
@@ -317,11 +322,13 @@ def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = S
     if daily:
         return series
     quarter_ends = set(_quarter_ends(dt.date(2018, 1, 1), end))
-    out, last = [], None
+    out: list[tuple[dt.date, Decimal]] = []
+    last: tuple[dt.date, Decimal] | None = None
     for d, v in series:  # the last trading day of each quarter, dated at the quarter end
         q = next(q for q in sorted(quarter_ends) if q >= d)
         if last is not None and last[0] != q:
             out.append(last)
         last = (q, v)
-    out.append(last)
+    if last is not None:
+        out.append(last)
     return out

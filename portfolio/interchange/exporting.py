@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from portfolio.figures.scope import FundTree
 from portfolio.interchange.schema import SHEETS, header
-
-DECIMAL_COLUMNS = {c.name for cols in SHEETS.values() for c in cols if c.kind in ("money", "pct")}
 
 
 def _plain_decimal(value: Decimal) -> str:
@@ -38,12 +37,7 @@ def _rows(session: Session, fund_code: str | None) -> dict[str, list[dict[str, A
     if fund_code is not None:
         if fund_code not in {f.code for f in funds}:
             raise ValueError(f"unknown fund {fund_code!r}")
-        wanted = {fund_code}
-        grew = True
-        while grew:  # the fund and its descendants
-            more = {f.code for f in funds if f.parent_code in wanted} - wanted
-            wanted |= more
-            grew = bool(more)
+        wanted = set(FundTree.of((f.code, f.parent_code) for f in funds).descendants(fund_code))
         funds = [f for f in funds if f.code in wanted]
     fund_codes = {f.code for f in funds}
     inv_q = select(Investment).order_by(Investment.id)

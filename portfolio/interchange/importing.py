@@ -8,22 +8,22 @@ and the session is committed once.
 """
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, bindparam, insert, select, type_coerce, update
+from sqlalchemy import BigInteger, Table, bindparam, insert, select, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
 from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
+from portfolio.money import yuan
 
 TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
           "cash_flows": CashFlow, "valuations": Valuation, "sub_fund_holdings": SubFundHolding}
@@ -148,7 +148,7 @@ def _classify(book: pd.DataFrame, existing: pd.DataFrame, keys: list[str], compa
 
 def _yuan(fen) -> Decimal | None:
     return None if fen is None or fen is pd.NA or (isinstance(fen, float) and np.isnan(fen)) \
-        else Decimal(int(fen)).scaleb(-2)
+        else yuan(fen)
 
 
 def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict[str, list]:
@@ -175,7 +175,7 @@ def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     for n in names:
         s = frame[n]
         if n in MONEY:
-            cols[n] = [None if v is pd.NA else str(Decimal(int(v)).scaleb(-2)) for v in s.to_numpy(dtype=object)]
+            cols[n] = [None if v is pd.NA else str(yuan(v)) for v in s.to_numpy(dtype=object)]
         elif s.dtype.kind == "M":
             text = s.dt.strftime("%Y-%m-%d")
             cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
@@ -219,7 +219,7 @@ def _fund_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Parents before children, so that the self-reference holds at every insert."""
     codes = set(frame["code"])
     parent = dict(zip(frame["code"], frame["parent_code"]))
-    depth = {}
+    depth: dict[str, int] = {}
 
     def d(code, seen=()):
         if code in depth:
@@ -317,7 +317,7 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
             if updates:
                 session.execute(update(model), updates)
         if audits:
-            session.execute(insert(AuditEntry.__table__), audits)
+            session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
         session.commit()
     except SQLAlchemyError as exc:  # a constraint the checks missed: still nothing written
         session.rollback()

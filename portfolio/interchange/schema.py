@@ -12,17 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
-from portfolio.vocabulary import (FLOW_TYPES, FUND_KINDS, INSTRUMENTS, LABELS, MODES, SECTORS, STAGES,
-                             VALUATION_METHODS, credit_code_is_valid)
+from portfolio import record_rules
+from portfolio.vocabulary import (
+    FLOW_TYPES,
+    FUND_KINDS,
+    INSTRUMENTS,
+    LABELS,
+    MODES,
+    SECTORS,
+    STAGES,
+    VALUATION_METHODS,
+)
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         if math.isnan(value):
             return ""
-        if float(value).is_integer() and abs(value) < 1e18:
+        if float(value).is_integer() and abs(float(value)) < 1e18:
             return str(int(value))
         return repr(float(value))  # shortest text that gives back the same double
     if isinstance(value, (dt.datetime, pd.Timestamp)):
@@ -316,8 +324,8 @@ def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) 
         check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
         return s.astype(object).where(present & ~bad, None)
     if kind == "region":
-        bad = present & ~s.str.fullmatch(r"\d{6}")
-        check.flag(bad, rows, col.name, s, "应为 6 位行政区划代码")
+        bad = present & ~record_rules.region_code_mask(s)
+        check.flag(bad, rows, col.name, s, record_rules.REGION_CODE_MESSAGE)
         return s.astype(object).where(present & ~bad, None)
     if kind == "money":
         t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
@@ -368,8 +376,8 @@ def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) 
         check.flag(present & ~number, rows, col.name, s, "不是数字")
         values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
                            index=s.index, dtype=object)
-        out_of_range = pd.Series([v is not None and not (0 <= v <= 100) for v in values], index=s.index)
-        check.flag(out_of_range, rows, col.name, s, "持股比例应在 0–100 之间")
+        out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
+        check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
         too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
         check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
         return values.where(~(out_of_range | too_fine), None)
@@ -403,6 +411,7 @@ def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFr
             errors.append(BookError(name, 1, c.name, "", f"缺少必需的列 {c.name}（{c.zh}）"))
             header_errors = True
     frame = raw.frame
+    assert frame is not None  # a sheet without a frame was refused when read
     n = len(frame)
     check = _Checker(name, errors)
     out = {}
@@ -513,13 +522,13 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
 
     # companies: credit code check digit; a credit code already used by another company
     cc = co["credit_code"]
-    bad_cc = cc.notna() & ~cc.map(lambda v: v is None or credit_code_is_valid(v))
-    _flag_rows(errors, "companies", co, bad_cc, "credit_code", "统一社会信用代码无效（校验位不符或格式错误）")
+    bad_cc = cc.notna() & ~cc.map(lambda v: v is None or record_rules.credit_code_ok(v))
+    _flag_rows(errors, "companies", co, bad_cc, "credit_code", record_rules.CREDIT_CODE_INVALID)
     if known.companies:
         owner = {v: k for k, v in known.companies.items()}
         taken = co["credit_code"].map(owner)
         clash = taken.notna() & (taken != co["code"]) & ~bad_cc
-        _flag_rows(errors, "companies", co, clash, "credit_code", "统一社会信用代码已属于另一家企业")
+        _flag_rows(errors, "companies", co, clash, "credit_code", record_rules.CREDIT_CODE_TAKEN)
 
     fund_codes = set(f["code"].dropna()) | known.funds
     sub_fund_codes = set(sf["code"].dropna()) | known.sub_funds
@@ -547,9 +556,10 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     _flag_rows(errors, "investments", inv, co_bad & ~target.isin(sub_fund_codes), "target_code", "未知的企业")
     along = inv["alongside_code"]
     is_co = mode == "co_invest"
-    _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code", "跟投必须填写跟投子基金代码")
+    _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code",
+               record_rules.COINVEST_NEEDS_ALONGSIDE)
     _flag_rows(errors, "investments", inv, mode.notna() & ~is_co & along.notna(), "alongside_code",
-               "只有跟投（co_invest）才填写跟投子基金代码")
+               record_rules.ALONGSIDE_ONLY_FOR_COINVEST)
     unknown_along = is_co & along.notna() & ~along.isin(sub_fund_codes)
     _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", "未知的子基金")
     # the same fund must commit to the sub-fund alongside (in the book or already in the database)
@@ -560,9 +570,9 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
                                             ["fund_code", "target_code"]]])
     held_pairs = set(zip(held["fund_code"], held["target_code"]))
     not_held = is_co & along.notna() & ~unknown_along & pd.Series(
-        [(fc, a) not in held_pairs for fc, a in zip(inv["fund_code"], along)], index=inv.index, dtype=bool)
-    _flag_rows(errors, "investments", inv, not_held, "alongside_code",
-               "同一基金没有投资该子基金（跟投须有对应的子基金投资）")
+        [not record_rules.coinvest_alongside_held(fc, a, held_pairs) for fc, a in zip(inv["fund_code"], along)],
+        index=inv.index, dtype=bool)
+    _flag_rows(errors, "investments", inv, not_held, "alongside_code", record_rules.COINVEST_NOT_HELD)
 
     # every investment's date, from the book first, else from the database
     dates = pd.concat([inv[["id", "date"]].dropna(subset=["id"]).drop_duplicates("id"),
@@ -599,8 +609,3 @@ def read_book(source, *, filename: str | None = None, known: Known | None = None
         return {name: empty_frame(name) for name in SHEETS}, errors
     frames, more = check_book(raws, known)
     return frames, errors + more
-
-
-def iter_errors_text(errors: Iterable[BookError]) -> Iterable[str]:
-    for error in errors:
-        yield str(error)

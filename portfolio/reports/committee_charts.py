@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
-from portfolio.reports.charts import COLORS, _style, _svg, _wan  # noqa: E402
+from portfolio.reports.charts import COLORS, chart_style, to_svg, wan_for_drawing  # noqa: E402
 from portfolio.vocabulary import label  # noqa: E402
 
 
@@ -21,9 +21,9 @@ def before_after_sector_chart(rows: list[dict], lang: str = "zh") -> str | None:
         return None
     zh = lang.startswith("zh")
     names = [label("sector", r["sector"], lang=lang) for r in rows]
-    before = [_wan((r["before"] or {}).get("nav")) for r in rows]
-    after = [_wan((r["after"] or {}).get("nav")) for r in rows]
-    with plt.rc_context(_style()):
+    before = [wan_for_drawing((r["before"] or {}).get("nav")) for r in rows]
+    after = [wan_for_drawing((r["after"] or {}).get("nav")) for r in rows]
+    with plt.rc_context(chart_style()):
         fig, ax = plt.subplots(figsize=(6.4, 0.62 * len(rows) + 1.2))
         ys = range(len(rows))
         ax.barh([y - 0.2 for y in ys], before, height=0.38, color=COLORS[5], label="投资前" if zh else "Before")
@@ -34,4 +34,4 @@ def before_after_sector_chart(rows: list[dict], lang: str = "zh") -> str | None:
         ax.set_xlabel("剩余价值（万元）" if zh else "NAV (CNY 10k)")
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.legend(frameon=False, loc="lower right")
-        return _svg(fig, "chart sector-before-after")
+        return to_svg(fig, "chart sector-before-after")

@@ -12,22 +12,19 @@ Pure: takes a BookData, returns a dict; the HTML, .xlsx and PDF writers only for
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from decimal import Decimal
-from typing import Any
 
 import pandas as pd
 
-from portfolio.vocabulary import MODES
 from portfolio.figures.bookdata import BookData
+from portfolio.figures.indicators import performance_indicators
+from portfolio.figures.scope import UnknownFund, scope_of
 from portfolio.formatting import parse_quarter
-from portfolio.figures.settings import fund_settings
+from portfolio.money import CENT, yuan
+from portfolio.vocabulary import MODES
 
 ZERO = Decimal("0.00")
-FEN = Decimal("0.01")
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
-AMOUNT_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav")
-BRIDGE_KEYS = ("opening", "contributions", "distributions", "change", "closing")
 STATUS_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
@@ -69,8 +66,8 @@ def _dec(value) -> Decimal:
     if value is None:
         return ZERO
     if isinstance(value, Decimal):
-        return value.quantize(FEN)
-    return Decimal(str(value)).quantize(FEN)
+        return value.quantize(CENT)
+    return Decimal(str(value)).quantize(CENT)
 
 
 def _amounts(figures: dict | None) -> dict[str, Decimal]:
@@ -105,14 +102,6 @@ def _bridge(label: str, opening_date: dt.date | None, opening: dict | None, clos
     return {"period": label, "opening_date": opening_date, "modes": modes, "rows": rows, "total": total}
 
 
-def _fund_row(book: BookData, fund_code: str) -> dict:
-    funds = book.funds
-    match = funds[funds["code"] == fund_code]
-    if match.empty:
-        raise QuarterlyError(f"未知基金：{fund_code}")
-    return match.iloc[0].to_dict()
-
-
 def _change(now, before):
     if now is None or before is None:
         return None
@@ -140,7 +129,7 @@ def _activity(book: BookData, rows: list[dict], rows_open: dict[str, dict], star
         out = []
         for inv_id, date, amount_fen in zip(part["investment_id"], part["date"], part["amount_fen"]):
             row = by_id[inv_id]
-            out.append({"id": inv_id, "date": as_date(date), "amount": Decimal(int(amount_fen)).scaleb(-2),
+            out.append({"id": inv_id, "date": as_date(date), "amount": yuan(amount_fen),
                         "mode": row.get("mode"), "target": row.get("target"),
                         "target_name": row.get("target_name")})
         return out
@@ -187,26 +176,15 @@ def _by_rule(compliance: list[dict]) -> list[dict]:
     exception; the passes are counted here and listed in full in the workbook)."""
     out: dict[str, dict] = {}
     for item in compliance:
-        row = out.setdefault(item.get("rule"), {"rule": item.get("rule"), "pass": 0, "warn": 0, "fail": 0})
+        row = out.setdefault(str(item.get("rule")), {"rule": item.get("rule"), "pass": 0, "warn": 0, "fail": 0})
         if item.get("status") in row:
             row[item["status"]] += 1
     return sorted(out.values(), key=lambda r: (-r["fail"], -r["warn"], str(r["rule"])))
 
 
-def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, checks: list | None):
-    """绩效评价 indicators, as a list of {key, label, value, format}; None when that
-    function does not exist (yet)."""
-    try:
-        from portfolio.figures.indicators import performance_indicators
-    except ImportError:
-        return None
-    try:
-        if checks is not None and "checks" in inspect.signature(performance_indicators).parameters:
-            result = performance_indicators(book, fund_code, as_of, checks=checks)
-        else:
-            result = performance_indicators(book, fund_code, as_of)
-    except NotImplementedError:
-        return None
+def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, checks: list | None) -> list[dict]:
+    """绩效评价 indicators, as a list of {key, label, value, format}."""
+    result = performance_indicators(book, fund_code, as_of, checks=checks)
     return [{"key": key, "label": item["label"], "value": item.get("value"),
              "format": INDICATOR_FORMATS.get(key, "percent")}
             for key, item in result.items() if isinstance(item, dict) and "label" in item]
@@ -218,8 +196,11 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         start, end = parse_quarter(quarter)
     except ValueError as error:
         raise QuarterlyError(f"季度格式应为 2025Q4：{quarter}") from error
-    fund = _fund_row(book, fund_code)
-    settings = fund_settings(fund.get("kind") or "other", fund.get("settings") or {})
+    try:
+        scope = scope_of(book, fund_code)
+    except UnknownFund:
+        raise QuarterlyError(f"未知基金：{fund_code}") from None
+    fund, settings = scope.row, scope.settings
     previous_end = start - dt.timedelta(days=1)
     year_open = dt.date(end.year - 1, 12, 31)
 
@@ -282,7 +263,6 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "concentration": current.get("concentration", {}),
         "sub_funds": current.get("sub_funds", []),
         "compliance": compliance,
-        "compliance_available": "compliance" in current,
         "compliance_counts": {s: sum(1 for c in compliance if c.get("status") == s) for s in STATUS_ORDER},
         "compliance_by_rule": _by_rule(compliance),
         "indicators": indicators,

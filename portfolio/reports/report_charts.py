@@ -17,17 +17,17 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
     import matplotlib.pyplot as plt
 
     total = bridge["total"]
-    zh = charts._zh(lang)
+    zh = charts.is_chinese(lang)
     steps = [("期初净值" if zh else "Opening", total["opening"], "base"),
              ("出资" if zh else "Contributions", total["contributions"], "step"),
              ("分配" if zh else "Distributions", -total["distributions"], "step"),
              ("估值变动" if zh else "Change in value", total["change"], "step"),
              ("期末净值" if zh else "Closing", total["closing"], "base")]
-    with plt.rc_context(charts._style()):
+    with plt.rc_context(charts.chart_style()):
         fig, ax = plt.subplots(figsize=(6.4, 2.6))
         level = 0.0
         for i, (_name, amount, kind) in enumerate(steps):
-            value = charts._wan(amount)
+            value = charts.wan_for_drawing(amount)
             if kind == "base":
                 ax.bar(i, value, color=charts.COLORS[5])
                 level = value
@@ -38,14 +38,14 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
         ax.set_ylabel("万元" if zh else "CNY 10k")
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.axhline(0, color="#999", linewidth=0.6)
-        return charts._svg(fig)
+        return charts.to_svg(fig)
 
 
 def region_chart(by_region: dict, lang: str = "zh") -> str | None:
     regions = [r for r in ("local", "outside") if r in by_region]
     return charts.bar_chart([label("region", r, lang=lang) for r in regions],
                             [by_region[r].get("nav") for r in regions],
-                            xlabel="剩余价值（万元）" if charts._zh(lang) else "NAV (CNY 10k)",
+                            xlabel="剩余价值（万元）" if charts.is_chinese(lang) else "NAV (CNY 10k)",
                             color=charts.COLORS[3])
 
 

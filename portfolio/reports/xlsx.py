@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from portfolio.vocabulary import label
+from portfolio.vocabulary import LABELS, label
 
 AMOUNT = "#,##0.00"
 MULTIPLE = '0.00"x"'
@@ -36,7 +36,7 @@ SUMMARY_NAMES = {"commitment": "认缴（元）", "paid_in": "实缴（元）", 
 SUMMARY_FORMATS = {"commitment": AMOUNT, "paid_in": AMOUNT, "unfunded": AMOUNT, "distributed": AMOUNT,
                    "nav": AMOUNT, "tvpi": MULTIPLE, "dpi": MULTIPLE, "rvpi": MULTIPLE, "irr": PERCENT}
 PERIODS = {"quarter": "本季度", "ytd": "本年累计", "inception": "成立以来"}
-STATUSES = {"pass": "通过", "warn": "预警", "fail": "不通过"}
+STATUSES = LABELS["check_status"]
 
 
 def _number(value):
@@ -150,7 +150,7 @@ def write_quarterly_xlsx(report: dict) -> bytes:
     s.finish()
 
     s = _Sheet(wb, "基金概况")
-    s.title("基金概况（截至 %s）" % r["as_of"].isoformat())
+    s.title("基金概况（截至 {}）".format(r["as_of"].isoformat()))
     s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
             [[r["summary"].get(k) for k in SUMMARY_NAMES]])
     s.finish()
@@ -194,7 +194,7 @@ def write_quarterly_xlsx(report: dict) -> bytes:
     s.finish()
 
     s = _Sheet(wb, "投资明细表")
-    s.title("投资明细表（截至 %s）" % r["as_of"].isoformat())
+    s.title("投资明细表（截至 {}）".format(r["as_of"].isoformat()))
     rows = []
     for i in r["schedule"]:
         own = i.get("ownership_pct")
@@ -230,7 +230,7 @@ def write_quarterly_xlsx(report: dict) -> bytes:
             [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i["exit_date"],
               i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"), i.get("irr")]
              for i in a["exits"]])
-    s.title("估值变动超过 %s 的投资" % f"{float(a['threshold']):.0%}")
+    s.title("估值变动超过 {} 的投资".format(f"{float(a['threshold']):.0%}"))
     s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（元）", AMOUNT), ("本季出资（元）", AMOUNT),
              ("估值变动（元）", AMOUNT), ("变动幅度", PERCENT), ("估值方法", TEXT), ("估值日期", DATE)],
             [[i["id"], i.get("target_name") or i.get("target"), i["bridge"]["opening"],
@@ -265,13 +265,10 @@ def write_quarterly_xlsx(report: dict) -> bytes:
 
     s = _Sheet(wb, "合规与绩效评价")
     s.title("合规检查")
-    if r.get("compliance_available"):
-        s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", DECIMAL4), ("限额", DECIMAL4),
-                 ("说明", TEXT)],
-                [[STATUSES.get(x.get("status"), x.get("status")), x.get("rule"), x.get("subject"),
-                  _number(x.get("value")), _number(x.get("limit")), x.get("message")] for x in r["compliance"]])
-    else:
-        s.note("合规检查尚未配置")
+    s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", DECIMAL4), ("限额", DECIMAL4),
+             ("说明", TEXT)],
+            [[STATUSES.get(x.get("status"), x.get("status")), label("rule", x.get("rule")), x.get("subject"),
+              _number(x.get("value")), _number(x.get("limit")), x.get("message")] for x in r["compliance"]])
     s.title("绩效评价指标")
     if r.get("indicators") is not None:
         formats = {"multiple": MULTIPLE, "count": "0", "percent": PERCENT}

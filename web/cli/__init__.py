@@ -20,7 +20,7 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
     try:
         create_user(db.session, name, role, password, by="cli", display_name=display_name)
     except UserError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException("；".join(m for _f, m in error.errors)) from error
     click.echo(f"user {name} ({role}) saved")
 
 

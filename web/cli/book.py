@@ -53,7 +53,7 @@ def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None
     try:
         counts = export_book(db.session, path, chinese_headers=chinese_headers, fund_code=fund_code)
     except ValueError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     click.echo(f"exported to {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -71,8 +71,8 @@ def demo_command(book_path: Path | None) -> None:
     """Load the demo book (funds QY and TS) and create demo users of every role."""
     from flask import current_app
 
-    from portfolio.interchange.demo import write_demo_book
     from portfolio.book.users import create_user
+    from portfolio.interchange.demo import write_demo_book
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)

@@ -5,7 +5,6 @@ Imports are lazy (inside the commands) so that `flask --app app report` starts q
 from __future__ import annotations
 
 import datetime as dt
-
 import sys
 
 import click
@@ -20,7 +19,7 @@ def _as_of(value: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"日期须为 YYYY-MM-DD（not a date: {value!r}）", param_hint="--as-of")
+        raise click.BadParameter(f"日期须为 YYYY-MM-DD（not a date: {value!r}）", param_hint="--as-of") from None
 
 
 @click.command("report")
@@ -33,15 +32,16 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
     """The fund's figures as of a date (metrics.md)."""
     import json
 
+    from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
-    from portfolio.figures.report import ReportError, UnknownFund, build_report, to_json
+    from portfolio.figures.report import ReportError, UnknownFund, to_json
     from web.extensions import db
 
     date = _as_of(as_of)
     try:
         report = build_report(db.session, fund, date, index_name=index_name)
     except (UnknownFund, ReportError, PMEError) as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     if fmt == "json":
         # indented for a person at a terminal; compact (and several times faster) into a pipe
         indent = 1 if sys.stdout.isatty() else None
@@ -52,8 +52,8 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
 
 def render_table(report: dict) -> str:
     """The same report for a person: Chinese labels, amounts in 万元."""
-    from portfolio.vocabulary import label
     from portfolio.formatting import iso_date, multiple, percent, wan
+    from portfolio.vocabulary import LABELS, label
 
     lines = [f"{report['fund']} {report.get('fund_name', '')}  截至 {iso_date(report['as_of'])}  （金额单位：万元）", ""]
     head = ["", "认缴", "实缴", "未实缴", "已分配", "剩余价值", "TVPI", "DPI", "RVPI", "IRR"]
@@ -91,9 +91,9 @@ def render_table(report: dict) -> str:
                      f"    Direct Alpha {percent(p['direct_alpha'])}")
     if report.get("compliance"):
         lines.append("")
-        status = {"pass": "通过", "warn": "提示", "fail": "不合规"}
-        table("合规检查", [[c["rule"], str(c["subject"]), status.get(c["status"], c["status"]), c.get("message", "")]
-                         for c in report["compliance"]], ["规则", "对象", "结果", "说明"])
+        status = LABELS["check_status"]
+        table("合规检查", [[label("rule", c["rule"]), str(c["subject"]), status.get(c["status"], c["status"]),
+                           c.get("message", "")] for c in report["compliance"]], ["规则", "对象", "结果", "说明"])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -115,15 +115,15 @@ def _pad(text: str, width: int, left: bool) -> str:
 @with_appcontext
 def import_index_command(name: str, path: str, username: str) -> None:
     """Import (upsert) an index series from a CSV of date, level (for PME)."""
+    from portfolio.book.reading import import_index
     from portfolio.errors import FieldErrors
-    from portfolio.figures.pme import import_index
     from web.extensions import db
 
     try:
         result = import_index(db.session, name, path, username=username)
     except FieldErrors as error:
         db.session.rollback()
-        raise click.ClickException("\n".join(m for _, m in error.errors))
+        raise click.ClickException("\n".join(m for _, m in error.errors)) from error
     click.echo(f"指数 {result['name']}：{result['rows']} 行，新增 {result['added']}，更新 {result['changed']}，"
                f"未变 {result['unchanged']}")
 

@@ -22,7 +22,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     try:
         report = quarterly_report(fund, quarter, index_name)
     except QuarterlyError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     if fmt == "xlsx":
         from portfolio.reports.xlsx import write_quarterly_xlsx
 

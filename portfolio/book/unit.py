@@ -1,0 +1,28 @@
+"""One commit per request: the use cases' single way to end their unit of work.
+
+A public use case composes uncommitted steps (`add_…(session, …)`: add, flush, audit)
+and ends with `commit(session)`, once. A database failure at that point (a unique key
+another request took first, a constraint, a lost connection) is rolled back and comes
+back as a domain error the form can show, never as a server error.
+"""
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from portfolio.errors import FieldErrors
+
+
+class CommitFailed(FieldErrors):
+    """The database refused the unit of work; nothing of it was saved."""
+
+
+def commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise CommitFailed([("", "未保存：记录与已有数据冲突（可能他人刚刚保存了相同的记录），请刷新后重试")]) from error
+    except SQLAlchemyError as error:
+        session.rollback()
+        raise CommitFailed([("", "未保存：数据库暂时无法写入，请稍后重试")]) from error

@@ -1,0 +1,81 @@
+"""Money: exact yuan as Decimal, stored and summed as integer fen.
+
+The one place for the units and the conversions between them, and for reading an
+amount a person typed. Pure (standard library only).
+
+Units: the book holds yuan (元) exact to the fen (分, 0.01 元): `Decimal` in Python,
+an integer number of fen in both databases (models.types.Money) and in the figures
+engine (int64), so that every sum is exact. Screens show 万元 (WAN); fund totals 亿元 (YI).
+
+Sign convention (pyxirr's wording): in a cash-flow series handed to IRR, money the fund
+pays out (a contribution, 出资) is negative and money it gets back (a distribution, 分配,
+or the NAV at the end) is positive. The book itself stores every amount as a positive
+number with its type; only the series built for the rate of return carries signs.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+FEN_PER_YUAN = 100
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+
+# The largest amount one record may hold: 10^15 yuan (a hundred thousand 亿元 — far past any
+# fund's size), whose fen fit a signed 64-bit integer (≤ 9.2e18) ten thousand times over, so
+# that sums of many records stay exact in BIGINT and int64 too.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+def yuan(fen: int) -> Decimal:
+    """Exact integer fen → Decimal yuan with exactly two places (12345 → 123.45)."""
+    return Decimal(int(fen)).scaleb(-2)
+
+
+def fen(amount: Decimal | int | str) -> int:
+    """Yuan → integer fen, rounded half up to the fen (Decimal('123.455') → 12346)."""
+    value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    return int((value * FEN_PER_YUAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class AmountError(ValueError):
+    """Text that is not an amount; the message says why, in Chinese, for the person who typed it."""
+
+
+# 1234567.89, 1,234,567.89 (commas only in groups of three), with an optional sign
+_PLAIN = re.compile(r"[+-]?\d+(\.\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_amount(text: str | Decimal | int, *, places: int = 2) -> Decimal:
+    """What a person typed (or a cell held) as an exact Decimal amount in yuan.
+
+    Accepts digits with an optional sign and decimal point, thousands separators
+    (',' or the full-width '，') only in groups of three, full-width digits, and spaces
+    around. Refuses, with an AmountError that says why: anything else (e.g. '1,5', which
+    could be 1.5 or 15; exponents like '1e16'; 'NaN'), more than `places` decimal places,
+    and amounts above MAX_AMOUNT in size. The sign is kept: whether a negative amount is
+    allowed is the caller's rule.
+    """
+    if isinstance(text, Decimal):
+        value = text
+        if not value.is_finite():
+            raise AmountError("应为金额（元）")
+    elif isinstance(text, int) and not isinstance(text, bool):
+        value = Decimal(text)
+    else:
+        cleaned = unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
+        if not (_PLAIN.fullmatch(cleaned) or _GROUPED.fullmatch(cleaned)):
+            raise AmountError("应为金额（元），如 1,234,567.89")
+        try:
+            value = Decimal(cleaned.replace(",", ""))
+        except InvalidOperation:  # pragma: no cover - the patterns admit only valid numbers
+            raise AmountError("应为金额（元）") from None
+    if abs(value) > MAX_AMOUNT:
+        raise AmountError("金额过大：不能超过 1,000,000,000,000,000 元")
+    quantum = Decimal(1).scaleb(-places)
+    if value != value.quantize(quantum):
+        raise AmountError(f"金额最多{'两' if places == 2 else places}位小数")
+    return value.quantize(quantum)

@@ -1,0 +1,55 @@
+"""The record-level business rules, each defined once with its one message.
+
+The form use cases (portfolio.book.records), the committee (portfolio.committee.proposals)
+and the vectorised import (portfolio.interchange.schema) all call these: a rule changed
+here changes everywhere a record can come in. Pure (standard library and pandas only).
+
+A predicate answers for one value; where the import needs it for a whole column, the
+`…_mask` form gives a boolean Series computed on the column at once, with the same meaning.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from portfolio.vocabulary import credit_code_is_valid
+
+# 行政区划代码 (GB/T 2260): six digits
+REGION_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d would admit full-width ones)
+REGION_CODE_MESSAGE = "应为 6 位行政区划代码"
+
+OWNERSHIP_MESSAGE = "持股比例应在 0–100 之间"
+
+CREDIT_CODE_INVALID = "统一社会信用代码无效（18 位，校验位不符）"
+CREDIT_CODE_TAKEN = "该统一社会信用代码已登记"
+
+COINVEST_NEEDS_ALONGSIDE = "跟投须填写所跟投的子基金"
+ALONGSIDE_ONLY_FOR_COINVEST = "只有跟投才填写跟投子基金"
+COINVEST_NOT_HELD = "同一基金没有投资该子基金，不能跟投（跟投须有同一基金对该子基金的投资）"
+
+
+def region_code_ok(code: Any) -> bool:
+    return isinstance(code, str) and code.isascii() and REGION_CODE.fullmatch(code) is not None
+
+
+def region_code_mask(codes: pd.Series) -> pd.Series:
+    """region_code_ok for each value of a text column (NA counts as not ok)."""
+    return codes.astype("string").str.fullmatch(REGION_CODE.pattern).fillna(False).astype(bool)
+
+
+def ownership_ok(pct: Decimal | None) -> bool:
+    """An ownership percentage in [0, 100]; a missing one is allowed (it is optional)."""
+    return pct is None or Decimal(0) <= pct <= Decimal(100)
+
+
+def credit_code_ok(code: Any) -> bool:
+    """An 18-character 统一社会信用代码 whose check character is right (GB 32100-2015)."""
+    return credit_code_is_valid(code)
+
+
+def coinvest_alongside_held(fund_code: str, alongside_code: str, held: set[tuple[str, str]]) -> bool:
+    """A co-investment goes alongside a sub-fund its own fund holds: (fund, sub-fund) in `held`."""
+    return (fund_code, alongside_code) in held
