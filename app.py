@@ -25,7 +25,9 @@ def register_extensions(app: Flask) -> None:
     from web.auth import load_user
     from web.extensions import babel, csrf, db, login_manager, migrate
     from web.i18n import compile_translations, refresh_locale, select_locale, template_helpers
+    from web.security import register_security
 
+    register_security(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), compare_type=True)
     login_manager.init_app(app)

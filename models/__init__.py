@@ -253,6 +253,21 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # part of every session's identity: changed on logout and on a password or role change,
+    # which ends every session (and remember-me cookie) the user had, on every worker
+    session_token: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """One try at logging in, kept for throttling (per account and per address) and review."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(default=False)
 
 
 class AuditEntry(Base):

@@ -6,7 +6,7 @@ One place, used by the screens, the table output, the quarterly report and its P
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from portfolio.money import WAN, YI
 
@@ -16,7 +16,10 @@ def _decimal(amount) -> Decimal | None:
         return None
     if isinstance(amount, Decimal):
         return amount
-    return Decimal(str(amount))
+    try:
+        return Decimal(str(amount))
+    except InvalidOperation:  # not a number (e.g. a figure the row does not have): shown as —
+        return None
 
 
 def wan(amount, places: int = 2) -> str:
@@ -62,13 +65,27 @@ def iso_date(value) -> str:
     return value.isoformat()
 
 
+# The dates the book and its reports take: far wider than any fund's life, and inside what
+# the figures engine (pandas, nanosecond timestamps: 1677–2262) can hold.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+DATE_RANGE_MESSAGE = f"日期应在 {DATE_MIN.isoformat()} 至 {DATE_MAX.isoformat()} 之间"
+
+
 def parse_date(text: str) -> dt.date:
-    """'2025-12-31' → date; anything else (20251231, 2025-W01-1, 2025/12/31) is a ValueError.
-    The one reading of a typed date, for forms, the API and the use cases."""
+    """'2025-12-31' → date; anything else (20251231, 2025-W01-1, 2025/12/31) or a date
+    outside DATE_MIN..DATE_MAX is a ValueError saying why. The one reading of a typed
+    date, for forms, the screens' as-of date, the API, the commands and the use cases."""
     text = str(text).strip()
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         raise ValueError(f"日期格式应为 YYYY-MM-DD：{text}")
-    return dt.date.fromisoformat(text)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"不存在的日期（格式 YYYY-MM-DD）：{text}") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"{DATE_RANGE_MESSAGE}：{text}")
+    return day
 
 
 def quarter(value: dt.date) -> str:

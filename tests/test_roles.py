@@ -70,6 +70,7 @@ ROUTES = [
     ("POST", "/admin/users/new", "configure", "admin.new_user"),
     ("POST", "/admin/users/{user}/role", "configure", "admin.change_role"),
     ("POST", "/admin/users/{user}/deactivate", "configure", "admin.deactivate"),
+    ("POST", "/admin/users/{user}/password", "configure", "admin.reset_password"),
 ]
 
 

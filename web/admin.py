@@ -1,6 +1,8 @@
 """Administration (admin only): users and their roles. Passwords are never shown."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -8,6 +10,7 @@ from sqlalchemy import select
 from models import User
 from portfolio.book import records
 from portfolio.book.users import create_user
+from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
@@ -80,4 +83,20 @@ def deactivate(user_id: int):
             _flash_errors(exc)
         else:
             flash(_("用户 %(name)s 已停用。", name=user.username))
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@requires("configure")
+def reset_password(user_id: int):
+    """A new random password for a user, shown to the admin once; the user's sessions end."""
+    if ConfirmForm().validate_on_submit():
+        password = secrets.token_urlsafe(12)
+        try:
+            user = reset_user_password(db.session, user_id, password, by=current_username())
+        except FieldErrors as exc:
+            _flash_errors(exc)
+        else:
+            flash(_("已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
+                    name=user.username, password=password))
     return redirect(url_for(".users"))

@@ -1,6 +1,6 @@
 """The JSON API (/api/v1): read-only figures for a logged-in user.
 
-Errors are JSON here (the rest of the app renders HTML pages): 401 when not logged in
+Errors are JSON here (web/errors.py; the rest of the app renders HTML pages): 401 when not logged in
 (raised by web.auth before the view), 400 for a bad parameter, 404 for an unknown fund.
 """
 from __future__ import annotations
@@ -8,14 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.errorhandler(HTTPException)
-def _json_error(error: HTTPException):
-    return jsonify({"error": error.name, "status": error.code, "message": error.description}), error.code
 
 
 def _error(status: int, message: str):
@@ -29,15 +23,15 @@ def fund_report(code: str):
     from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, to_json
-    from portfolio.formatting import last_quarter_end
+    from portfolio.formatting import last_quarter_end, parse_date
     from web.extensions import db
 
     text = request.args.get("as_of")
     if text:
         try:
-            as_of = dt.date.fromisoformat(text)
-        except ValueError:
-            return _error(400, f"as_of 须为 YYYY-MM-DD（bad date {text!r}）")
+            as_of = parse_date(text)
+        except ValueError as error:
+            return _error(400, f"as_of：{error}")
     else:
         as_of = last_quarter_end(dt.date.today())
     index_name = request.args.get("index") or None

@@ -1,21 +1,23 @@
 """Login, logout and roles. Who may do what is decided here, in one place."""
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import User
+from portfolio.book.logins import LoginRefused, authenticate
+from portfolio.book.users import change_own_password, end_sessions, sign_out
+from portfolio.errors import FieldErrors
 from web.extensions import db
-from web.forms import BaseForm
+from web.forms import BaseForm, refuse
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # Endpoints anybody may reach without logging in, and the non-GET ones anybody
 # logged in may use whatever the role.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-OPEN_WRITES = {"auth.login", "auth.logout", "auth.set_language"}
+OPEN_WRITES = {"auth.login", "auth.logout", "auth.set_language", "auth.change_password"}
 
 
 class LoginUser(UserMixin):
@@ -40,14 +42,27 @@ class LoginUser(UserMixin):
         self.username = user.username
         self.display_name = user.display_name or user.username
         self.role = user.role
+        self.session_token = user.session_token or ""
+
+    def get_id(self) -> str:
+        # the session (and remember-me cookie) names the user *and* the token it was issued
+        # under: a new token (logout, password or role change) makes every old one invalid
+        return f"{self.id}:{self.session_token}"
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
 
 def load_user(user_id: str) -> LoginUser | None:
-    user = db.session.get(User, int(user_id))
-    return LoginUser(user) if user is not None and user.active else None
+    """The user of a session, checked on every request: active, and its token current."""
+    number, _sep, token = str(user_id).partition(":")
+    if not number.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or not user.session_token \
+            or not hmac.compare_digest(user.session_token, token):
+        return None
+    return LoginUser(user)
 
 
 def current_username() -> str:
@@ -55,7 +70,12 @@ def current_username() -> str:
 
 
 def require_login_everywhere():
-    """Every page needs a login, except the login page; a viewer writes nothing."""
+    """Every page needs a login, except the login page; a viewer writes nothing.
+
+    The user is loaded afresh for every request (its session token checked against the
+    database): a user remembered on `g` from an earlier request sharing the app context
+    (as the test client does) must not stand in for this request's session."""
+    g.pop("_login_user", None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
@@ -86,32 +106,75 @@ class LoginForm(BaseForm):
     password = PasswordField(_l("密码"), validators=[DataRequired()])
 
 
-def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """`target` if it is a path on this site, else `default` (the home page): never another
+    site, however written (//host, /\\host, a scheme, control characters)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target \
+            and not urlsplit(target).netloc and not urlsplit(target).scheme \
+            and all(ch.isprintable() for ch in target):
         return target
-    return url_for("main.home")
+    return default or url_for("main.home")
+
+
+
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.execute(select(User).where(User.username == form.username.data)).scalar_one_or_none()
-        if user is not None and user.active and check_password_hash(user.password_hash, form.password.data):
+        try:
+            user = authenticate(db.session, form.username.data, form.password.data, request.remote_addr or "")
+        except LoginRefused as refused:
+            form.password.errors.append(str(refused))
+        else:
+            if not user.session_token:
+                end_sessions(user)
+                db.session.commit()
+            session.clear()  # a fresh session for the new login (no fixation)
+            session.permanent = True
             login_user(LoginUser(user))
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("用户名或密码错误"))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        sign_out(db.session, current_user.id)
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))
+
+
+class PasswordForm(BaseForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[DataRequired()])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    """A user changes their own password; their other sessions end, this one goes on."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm.data:
+            form.confirm.errors.append(_("两次输入的新密码不一致"))
+        else:
+            try:
+                user = change_own_password(db.session, current_user.id, form.current_password.data,
+                                           form.new_password.data)
+            except FieldErrors as exc:
+                refuse(exc, form)
+            else:
+                login_user(LoginUser(user))  # this session under the new token
+                flash(_("密码已修改；其他设备上的登录已失效。"))
+                return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/lang/<code>")
 def set_language(code: str):
     if code in ("zh", "en"):
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
+    return redirect(safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))

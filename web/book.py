@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
-from web.auth import current_username, requires
+from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.forms import (
     CashFlowForm,
@@ -150,8 +150,7 @@ def approve_valuation(valuation_id: int):
         refuse(exc)
     else:
         flash(_("估值已审批，计入业绩。"))
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
-                    else url_for("main.investment", inv_id=valuation.investment_id))
+    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=valuation.investment_id)))
 
 
 def _void(model, record_id: int, use_case, what: str):

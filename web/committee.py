@@ -41,6 +41,7 @@ from web.committee_forms import (
 from web.extensions import db
 from web.forms import refuse
 from web.i18n import current_lang
+from web.security import content_disposition
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
 
@@ -219,7 +220,8 @@ def upload(proposal_id: int):
     upload = form.file.data
     try:
         uc.add_attachment(db.session, proposal_id, upload.filename or "", upload.read(),
-                          folder=current_app.config["UPLOAD_FOLDER"], username=current_username())
+                          folder=current_app.config["UPLOAD_FOLDER"], username=current_username(),
+                          is_admin=current_user.role == "admin")
     except FieldErrors as exc:
         _refused(exc)
     else:
@@ -368,7 +370,7 @@ def resolution_pdf(proposal_id: int):
                            **_resolution_context(_proposal_or_404(proposal_id)))
     response = make_response(html_to_pdf(html, base_url=current_app.root_path))
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="resolution-{proposal_id}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition(f"resolution-{proposal_id}.pdf")
     return response
 
 

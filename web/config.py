@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from web.security import security_config
+
 
 def database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL")
@@ -41,4 +43,8 @@ def default_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
+        # a session ends: after this long, and at once on logout or a password or role change
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "REMEMBER_COOKIE_DURATION": 8 * 3600,
+        **security_config(),
     }

@@ -1,12 +1,28 @@
-from flask import Flask, render_template
+"""Error pages: HTML for the screens, JSON under /api/ (whatever the error: a 405 or a 404
+raised before any API view runs is still JSON there)."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+API_PREFIX = "/api/"
 
 
 def register(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 413, 500):
-        app.register_error_handler(code, _handler(code))
+    app.register_error_handler(HTTPException, _handle)
+    app.register_error_handler(Exception, _unexpected)
 
 
-def _handler(code: int):
-    def handle(error):
-        return render_template("errors/error.html", code=code, error=error), code
-    return handle
+def _handle(error: HTTPException):
+    code = error.code or 500
+    if request.path.startswith(API_PREFIX):
+        return jsonify({"error": error.name, "status": code, "message": error.description}), code
+    return render_template("errors/error.html", code=code, error=error), code
+
+
+def _unexpected(error: Exception):
+    # a bug: logged with its traceback, answered as a plain 500 page (never a stack trace)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _handle(InternalServerError())

@@ -5,13 +5,12 @@ cache in portfolio.book.cache); these views only pick, sort and page what it ret
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request, session
+from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -19,7 +18,7 @@ from sqlalchemy import func, or_, select
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
 from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
-from portfolio.formatting import iso_date, last_quarter_end, multiple, percent, wan, yuan
+from portfolio.formatting import iso_date, last_quarter_end, multiple, parse_date, percent, wan, yuan
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -36,20 +35,23 @@ PAGE_SIZE = 50
 
 @bp.before_app_request
 def remember_as_of():
-    """`?as_of=YYYY-MM-DD` on any screen sets the date, kept in the session."""
+    """`?as_of=YYYY-MM-DD` on any screen sets the date, kept in the session; a date that is
+    malformed or out of range is refused with the reason and never remembered."""
     value = request.args.get("as_of")
-    if value:
-        with contextlib.suppress(ValueError):
-            session["as_of"] = dt.date.fromisoformat(value).isoformat()
+    if value and not request.path.startswith("/api/"):
+        try:
+            session["as_of"] = parse_date(value).isoformat()
+        except ValueError as error:
+            flash(_("基准日无效：%(reason)s", reason=str(error)), "error")
 
 
 def current_as_of() -> dt.date:
     value = session.get("as_of")
     if value:
         try:
-            return dt.date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
-            pass
+            session.pop("as_of", None)
     return last_quarter_end(dt.date.today())
 
 
@@ -261,7 +263,8 @@ def sub_funds():
         for sf in db.session.execute(select(SubFund).order_by(SubFund.code)).scalars():
             if sf.code not in listed:
                 rows.append({"code": sf.code, "name": sf.name, "manager": sf.manager, "size": sf.size_cny,
-                             "fund": None})
+                             "fund": None, "commitment": None, "paid_in": None, "unfunded": None, "nav": None,
+                             "latest_report_as_of": None, "reinvestment_multiple": None})
     q = request.args.get("q", "").strip().lower()
     if q:
         rows = [r for r in rows if q in r["code"].lower() or q in (r.get("name") or "").lower()
@@ -390,8 +393,9 @@ def history():
     for name, op in (("since", "__ge__"), ("until", "__lt__")):
         if filters[name]:
             try:
-                day = dt.date.fromisoformat(filters[name])
-            except ValueError:
+                day = parse_date(filters[name])
+            except ValueError as error:
+                flash(str(error), "error")
                 continue
             bound = dt.datetime.combine(day + dt.timedelta(days=1 if name == "until" else 0), dt.time())
             stmt = stmt.where(getattr(AuditEntry.at, op)(bound))
@@ -454,6 +458,14 @@ def local_time(value: dt.datetime | None) -> str:
         return ""
     aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@bp.app_template_global("page_url")
+def page_url(**changes) -> str:
+    """This page's address with some query parameters changed (paging, sorting): its path
+    parameters (e.g. a fund's code) and the other query parameters kept."""
+    args = {**request.args.to_dict(), **{k: v for k, v in changes.items()}}
+    return url_for(request.endpoint or "main.home", **{**args, **(request.view_args or {})})
 
 
 @bp.app_template_global("iso")

@@ -12,6 +12,7 @@ from portfolio.book.reading import load_index
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web.extensions import db
+from web.security import content_disposition
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -96,7 +97,7 @@ def _report_or_404(fund: str, quarter_text: str) -> dict:
 
 def _download(body: bytes, mimetype: str, filename: str):
     response = current_app.response_class(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    response.headers["Content-Disposition"] = content_disposition(filename)
     return response
 
 

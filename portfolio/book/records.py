@@ -31,6 +31,7 @@ from models import (
 from portfolio import record_rules
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
+from portfolio.book.users import new_session_token
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import FundTree
 from portfolio.formatting import parse_date
@@ -94,8 +95,8 @@ class Fields:
             return value
         try:
             return parse_date(str(value))
-        except ValueError:
-            self.errors.append((name, "日期格式应为 YYYY-MM-DD"))
+        except ValueError as error:
+            self.errors.append((name, str(error).split("：")[0]))
             return None
 
     def amount(self, name: str, *, required: bool = False, positive: bool = False) -> Decimal | None:
@@ -442,6 +443,8 @@ def change_role(session: Session, user_id: int, role: str, *, username: str):
     if user.username == username and role != "admin":
         raise FieldErrors([("role", "不能取消自己的管理员角色")])
     before = {"role": user.role, "active": user.active}
+    if user.role != role:
+        user.session_token = new_session_token()  # a new role: sessions under the old one end
     user.role = role
     audit(session, username, "update", "users", user.username, before=before,
           after={"role": user.role, "active": user.active})
@@ -458,6 +461,7 @@ def deactivate_user(session: Session, user_id: int, *, username: str):
         raise FieldErrors([("", f"用户 {user.username} 已停用")])
     before = {"role": user.role, "active": True}
     user.active = False
+    user.session_token = new_session_token()
     audit(session, username, "deactivate", "users", user.username, before=before,
           after={"role": user.role, "active": False})
     commit(session)

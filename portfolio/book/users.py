@@ -1,9 +1,21 @@
-"""Users and their roles."""
+"""Users, their roles and passwords, and the sessions they hold.
+
+Password policy: at least 10 characters, not the user name, and not a common password
+(common_passwords.txt, also with digits and symbols stripped from around a word). Every
+session carries the user's session token (models.User.session_token): changing it — on
+logout, a password change or reset, a role change, a deactivation — ends every session
+and remember-me cookie the user had, on every worker and host.
+"""
 from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, User
 from portfolio.book.audit import audit
@@ -15,6 +27,77 @@ class UserError(FieldErrors):
     """A user that cannot be saved as asked; the pairs name the form's fields."""
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, username: str = "", *, field: str = "password") -> list[tuple[str, str]]:
+    """Why a new password is refused, as (field, message) pairs; [] when it is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [(field, f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")]
+    lowered = password.lower()
+    core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", lowered)
+    if lowered in common_passwords() or core in common_passwords() or len(set(lowered)) <= 2:
+        return [(field, "密码过于常见，请换一个不易猜到的密码")]
+    if username and username.lower() in lowered:
+        return [(field, "密码不能包含用户名")]
+    return []
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie the user holds stops working (uncommitted)."""
+    user.session_token = new_session_token()
+
+
+def sign_out(session: Session, user_id: int) -> None:
+    """Logout: the user's sessions end everywhere, not only this browser's cookie."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
+        commit(session)
+
+
+def _set_password(session: Session, user: User, password: str, *, by: str, action: str,
+                  field: str = "password") -> None:
+    problems = password_problems(password, user.username, field=field)
+    if problems:
+        raise UserError(problems)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+    audit(session, by, action, "users", user.username, after={"password": "（已更改）"})  # never the password
+
+
+def change_own_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """A user changes their own password: the current one first. Their other sessions end."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise UserError([("", "用户不存在或已停用")])
+    if not check_password_hash(user.password_hash, current):
+        raise UserError([("current_password", "当前密码不正确")])
+    _set_password(session, user, new, by=user.username, action="password", field="new_password")
+    commit(session)
+    return user
+
+
+def reset_password(session: Session, user_id: int, new: str, *, by: str) -> User:
+    """An admin sets a user's password (e.g. a forgotten one); the user's sessions end."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError([("", "用户不存在")])
+    _set_password(session, user, new, by=by, action="password_reset")
+    commit(session)
+    return user
+
+
 def create_user(session: Session, username: str, role: str, password: str, *, by: str,
                 display_name: str | None = None) -> User:
     """Create a user, or reset the role and password of an existing one."""
@@ -22,18 +105,20 @@ def create_user(session: Session, username: str, role: str, password: str, *, by
         raise UserError([("role", f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")])
     if not username or len(username) > 64:
         raise UserError([("username", "用户名须为 1–64 个字符")])
-    if len(password) < 8:
-        raise UserError([("password", "密码至少 8 个字符")])
+    problems = password_problems(password, username)
+    if problems:
+        raise UserError(problems)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     before = None
     if user is None:
         user = User(username=username, role=role, password_hash=generate_password_hash(password),
-                    display_name=display_name)
+                    display_name=display_name, session_token=new_session_token())
         session.add(user)
     else:
         before = {"role": user.role, "active": user.active}
         user.role, user.active = role, True
         user.password_hash = generate_password_hash(password)
+        end_sessions(user)
         if display_name:
             user.display_name = display_name
     audit(session, by, "update" if before else "create", "users", username,

@@ -305,12 +305,15 @@ def _display_name(filename: str) -> str:
 
 
 def add_attachment(session: Session, proposal_id, filename: str, data: bytes, *, folder: str,
-                   username: str, max_bytes: int = MAX_ATTACHMENT_BYTES) -> ProposalAttachment:
+                   username: str, max_bytes: int = MAX_ATTACHMENT_BYTES,
+                   is_admin: bool = False) -> ProposalAttachment:
     """Store a due-diligence file under a random name in `folder`; size and type checked
-    (the extension and the content must agree)."""
+    (the extension and the content must agree). Only the proposer (or an admin) attaches."""
     proposal = _proposal(session, proposal_id)
     if proposal.status in ("decided", "withdrawn"):
         raise IllegalTransition(proposal, "attach")
+    if proposal.proposer != username and not is_admin:
+        raise FieldErrors([("file", "只有提案人（或管理员）可以为提案上传附件")])
     name = _display_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     errors = []

@@ -61,7 +61,8 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
     required = Decimal(settings["reinvestment_multiple"])
     inv = investments_as_of(book, fund_code, as_of)
     paid = paid_in_fen(book, inv["id"], as_of)
-    inv_paid = inv["id"].map(lambda i: paid.get(str(i), 0))
+    # int64 even with no investment yet (an empty object column would sum to '')
+    inv_paid = pd.Series([paid.get(str(i), 0) for i in inv["id"]], index=inv.index, dtype="int64")
     sizes = {str(k): int(v) for k, v in zip(book.sub_funds["code"], book.sub_funds["size_fen"])}
 
     # -- sub-funds: one row per sub-fund the fund (or a descendant) committed to
@@ -101,7 +102,7 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
     # -- direct and co-investments
     direct = inv["mode"].isin(DIRECT_MODES)
     direct_paid = int(inv_paid[direct].sum())
-    early = direct & inv["stage"].map(lambda s: not is_missing(s) and str(s) in EARLY_STAGES)
+    early = direct & inv["stage"].map(lambda s: not is_missing(s) and str(s) in EARLY_STAGES).astype(bool)
     early_paid = int(inv_paid[early].sum())
 
     # -- local companies, directly and through the sub-funds' latest reports

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio import record_rules
+from portfolio.formatting import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from portfolio.vocabulary import (
     FLOW_TYPES,
     FUND_KINDS,
@@ -225,6 +228,45 @@ def _sheet_name(name: str) -> str:
     return stripped
 
 
+# Limits an uploaded workbook must keep before it is parsed at all (a zip bomb or a book
+# too large to import is refused in milliseconds, from the zip's directory alone).
+MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024   # all members together, as declared
+MAX_MEMBER_RATIO = 100                        # uncompressed / compressed, for members over 1 MB
+MAX_MEMBERS = 1000
+MAX_ROWS_PER_SHEET = 500_000                  # the heavy benchmark book's largest sheet: ~100,000
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def workbook_problem(data: bytes, *, max_rows: int | None = None) -> str | None:
+    """Why an .xlsx must be refused before reading it, or None. Checks the zip directory
+    (member count, declared sizes, compression ratios) and each sheet's declared dimension;
+    sheet XML is never expanded here (and calamine, which reads it, expands no entities)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "不是 Excel 工作簿（.xlsx）"
+    max_rows = max_rows or MAX_ROWS_PER_SHEET
+    if len(members) > MAX_MEMBERS:
+        return f"工作簿包含 {len(members)} 个部件，超过上限 {MAX_MEMBERS}，拒绝读取"
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        return (f"工作簿解压后为 {total / 1024 ** 2:,.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES // 1024 ** 2} MB，"
+                "拒绝读取（可能是压缩炸弹）")
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_MEMBER_RATIO * max(m.compress_size, 1):
+            return f"工作簿部件 {m.filename} 的压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），拒绝读取"
+    for m in members:
+        if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+            with archive.open(m) as sheet:
+                head = sheet.read(4096)
+            found = _DIMENSION.search(head)
+            if found and found.group(1) and int(found.group(1)) > max_rows:
+                return (f"工作表行数 {int(found.group(1)):,} 超过上限 {max_rows:,}，请拆分后分批导入"
+                        "（或用命令 flask import-book 导入）")
+    return None
+
+
 def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
              ) -> tuple[dict[str, RawSheet], list[BookError]]:
     """The sheets of a book as text, or the errors that keep it from being read at all."""
@@ -259,6 +301,9 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             data = source.read()
         if not data.startswith(b"PK\x03\x04"):
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
+        refused = workbook_problem(data)
+        if refused:
+            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", refused)]
         try:
             sheets = pd.read_excel(io.BytesIO(data), engine="calamine", sheet_name=None, header=None,
                                    dtype=object)
@@ -354,6 +399,9 @@ def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) 
         check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
         parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
         check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
+        outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
+        check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
+        parsed = parsed.where(~outside)
         return parsed.astype("datetime64[ns]")
     if kind in ("int", "year"):
         t = _strip_zeros(s) if kind == "int" else s

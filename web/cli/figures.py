@@ -12,14 +12,14 @@ from flask.cli import with_appcontext
 
 
 def _as_of(value: str | None) -> dt.date:
-    from portfolio.formatting import last_quarter_end
+    from portfolio.formatting import last_quarter_end, parse_date
 
     if not value:
         return last_quarter_end(dt.date.today())
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期须为 YYYY-MM-DD（not a date: {value!r}）", param_hint="--as-of") from None
+        return parse_date(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--as-of") from None
 
 
 @click.command("report")

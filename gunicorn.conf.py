@@ -1,0 +1,29 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py 'app:create_app()'`.
+
+Threaded workers (gthread): a slow client holds one thread, not a whole worker, so a few
+clients sending a header line every few seconds cannot block the site (sync workers
+would); each worker still runs one Python process, so long work belongs on the job queue,
+not in a request. The timeouts: a request that has not finished in `timeout` seconds is
+cut off and its worker restarted; `graceful_timeout` lets a deploy finish running requests.
+Everything can be overridden by the environment (GUNICORN_CMD_ARGS) or the command line.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", max(2, multiprocessing.cpu_count())))
+threads = int(os.environ.get("WEB_THREADS", 8))
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# bounded request line and headers: a hostile client cannot make a worker buffer much
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+max_requests = 2000          # a worker is replaced now and then: no slow leak lives long
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+# production defaults: secure cookies (set COOKIE_SECURE=0 only for plain-HTTP tests)
+raw_env = [f"FUNDBOOK_ENV={os.environ.get('FUNDBOOK_ENV', 'production')}"]

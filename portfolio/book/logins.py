@@ -1,0 +1,94 @@
+"""Logging in, throttled in the database so that every worker and host shares the counts.
+
+Per account: from the 3rd failure in a row (within WINDOW) each further try must wait
+twice as long as the last (1 s, 2 s, 4 s, …); at LOCK_AFTER failures the account is locked
+for WINDOW, the right password included, and the lock is audited. Per address: at
+ADDRESS_LIMIT failures within WINDOW, every login from it waits out the window. A refused
+try counts as a failure, so hammering keeps the lock on.
+
+Unknown and deactivated users are checked against a dummy hash, so that the answer takes
+as long as for a real user with a wrong password (no user enumeration by timing).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import LoginAttempt, User, utcnow
+from portfolio.book.audit import audit
+from portfolio.book.unit import commit
+
+WINDOW = dt.timedelta(minutes=15)
+DELAY_FROM = 3        # failures in a row before each try must wait
+LOCK_AFTER = 10       # failures in a row that lock the account for WINDOW
+ADDRESS_LIMIT = 50    # failures from one address within WINDOW
+_DUMMY_HASH = generate_password_hash("not-a-password: equal work for users that do not exist")
+
+
+class LoginRefused(Exception):
+    """The try is refused; the message says why and for how long, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    failures: int           # the account's failures in a row within the window
+    wait: dt.timedelta      # how long until the next try is allowed (0: now)
+
+
+def _account_failures(session: Session, username: str, now: dt.datetime) -> list[dt.datetime]:
+    """The account's failed tries since its last success, within the window, newest first."""
+    last_ok = session.execute(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username, LoginAttempt.ok.is_(True))).scalar()
+    since = max(now - WINDOW, last_ok) if last_ok else now - WINDOW
+    return list(session.execute(select(LoginAttempt.at).where(
+        LoginAttempt.username == username, LoginAttempt.ok.is_(False), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc())).scalars())
+
+
+def throttle(session: Session, username: str, address: str, now: dt.datetime | None = None) -> Throttle:
+    now = now or utcnow()
+    failures = _account_failures(session, username, now)
+    wait = dt.timedelta(0)
+    if len(failures) >= LOCK_AFTER:
+        wait = failures[0] + WINDOW - now  # each refused try counts: hammering keeps it locked
+    elif len(failures) >= DELAY_FROM:
+        wait = failures[0] + dt.timedelta(seconds=2 ** (len(failures) - DELAY_FROM)) - now
+    from_address = session.execute(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.address == address, LoginAttempt.ok.is_(False), LoginAttempt.at > now - WINDOW)).scalar() or 0
+    if from_address >= ADDRESS_LIMIT:
+        wait = max(wait, WINDOW)
+    return Throttle(len(failures), max(wait, dt.timedelta(0)))
+
+
+def _wait_text(wait: dt.timedelta) -> str:
+    seconds = int(wait.total_seconds() + 0.999)
+    return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+
+
+def authenticate(session: Session, username: str, password: str, address: str) -> User:
+    """The active user with this name and password, or LoginRefused. Every try is recorded."""
+    now = utcnow()
+    username = (username or "").strip()[:64]
+    address = (address or "unknown")[:64]
+    state = throttle(session, username, address, now)
+    if state.wait > dt.timedelta(0):
+        session.add(LoginAttempt(at=now, username=username, address=address, ok=False))
+        commit(session)
+        if state.failures >= LOCK_AFTER:
+            raise LoginRefused(f"登录失败次数过多，账户已临时锁定，请 {_wait_text(state.wait)}后再试")
+        raise LoginRefused(f"尝试过于频繁，请 {_wait_text(state.wait)}后再试")
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    real = user is not None and user.active
+    ok = check_password_hash(user.password_hash if real and user else _DUMMY_HASH, password or "") and real
+    session.add(LoginAttempt(at=now, username=username, address=address, ok=ok))
+    if not ok and state.failures + 1 == LOCK_AFTER:
+        audit(session, "system", "lock", "users", username,
+              after={"failures": LOCK_AFTER, "address": address, "until": (now + WINDOW).isoformat(timespec="seconds")})
+    commit(session)
+    if not ok or user is None:
+        raise LoginRefused("用户名或密码错误")
+    return user

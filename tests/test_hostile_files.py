@@ -1,0 +1,95 @@
+"""Hostile workbooks are refused before they are parsed, fast and with a clear message:
+a zip bomb, a lying zip directory, a sheet over the row limit; and a long error list is
+capped on the page."""
+from __future__ import annotations
+
+import io
+import time
+import tracemalloc
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from models import AuditEntry
+from portfolio.interchange import schema
+from portfolio.interchange.importing import import_book
+
+
+def _small_workbook(rows: int = 3) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "funds"
+    ws.append(["code", "name", "kind", "size_cny", "vintage_year"])
+    for i in range(rows):
+        ws.append([f"F{i}", f"基金{i}", "innovation_fund", "1000000", "2024"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _with_member(workbook: bytes, name: str, payload: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr(name, payload)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    # 64 MB of one repeated byte in a sheet: a few tens of KB on the wire, ratio ~1000
+    return _with_member(_small_workbook(), "xl/worksheets/sheet2.xml", b"<" + b"a" * (64 * 1024 * 1024))
+
+
+def test_a_zip_bomb_is_refused_from_its_directory_in_milliseconds(bomb):
+    assert len(bomb) < 1024 * 1024
+    tracemalloc.start()
+    start = time.perf_counter()
+    problem = schema.workbook_problem(bomb)
+    seconds = time.perf_counter() - start
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert problem and "压缩比异常" in problem
+    assert seconds < 0.5 and peak < 16 * 1024 * 1024, (seconds, peak)
+
+
+def test_a_zip_declaring_more_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(schema, "MAX_UNCOMPRESSED_BYTES", 1000)
+    problem = schema.workbook_problem(_small_workbook())
+    assert problem and "超过上限" in problem
+
+
+def test_a_sheet_over_the_row_limit_is_refused_before_reading(db, monkeypatch):
+    monkeypatch.setattr(schema, "MAX_ROWS_PER_SHEET", 5)
+    result = import_book(db.session, io.BytesIO(_small_workbook(rows=10)), username="u", filename="big.xlsx")
+    assert not result.ok and "超过上限 5" in result.errors[0].message
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_the_upload_page_refuses_a_bomb_in_well_under_a_second(as_role, bomb):
+    client = as_role("manager")
+    start = time.perf_counter()
+    response = client.post("/book/upload", data={"book": (io.BytesIO(bomb), "bomb.xlsx")},
+                           content_type="multipart/form-data")
+    seconds = time.perf_counter() - start
+    assert response.status_code == 200 and "压缩比异常" in response.get_data(as_text=True)
+    assert seconds < 1.0, seconds
+    print(f"\nzip bomb ({len(bomb):,} bytes, 64 MB inside) refused in {seconds * 1000:.0f} ms")
+
+
+def test_a_long_error_list_is_capped_on_the_page(as_role):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "funds"
+    ws.append(["code", "name", "kind", "size_cny", "vintage_year"])
+    for i in range(600):
+        ws.append([f"F{i}", "基金", "rocket", "-1", "2024"])
+    out = io.BytesIO()
+    wb.save(out)
+    client = as_role("manager")
+    page = client.post("/book/upload", data={"book": (io.BytesIO(out.getvalue()), "bad.xlsx")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count("<tr><td>funds</td>") == 200 and "仅显示前 200 处" in page
