@@ -123,3 +123,23 @@ def test_switch_to_english(book, logged_in_page, live_server):
     assert "Compliance" in page.inner_text("#compliance h2")
     assert "look-through" in page.inner_text("#lookthrough h2").lower()
     screenshot(page, "screens-dashboard-en")
+
+
+def test_no_page_breaks_the_content_security_policy(book, logged_in_page, live_server):
+    """Every screen a manager reads, the quarterly report and the resolution page included,
+    in a real browser: no CSP violation reported, and the print button (static/app.js) works."""
+    page = logged_in_page("manager")
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+    for path in ("/?as_of=2025-12-31", "/funds/QY", "/funds/QY/compliance", "/investments", "/investments/QY-D1",
+                 "/sub-funds", "/companies", "/history", "/book/", "/book/upload", "/book/cash-flows/new",
+                 "/reports/", "/reports/QY/2025Q4", "/committee/", "/account/password"):
+        response = page.goto(live_server + path)
+        assert response is not None and response.status < 400, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    page.goto(live_server + "/reports/QY/2025Q4")
+    page.evaluate("window.print = () => { window.__printed = true; }")
+    page.click("[data-print]")
+    assert page.evaluate("window.__printed === true")
+    assert violations == [], violations

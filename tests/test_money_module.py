@@ -51,3 +51,23 @@ def test_fen_and_yuan_round_trip_exactly(n):
 @pytest.mark.parametrize("amount, expected", [("0.005", 1), ("0.004", 0), ("123.455", 12346), ("-0.005", -1)])
 def test_fen_rounds_half_up(amount, expected):
     assert fen(Decimal(amount)) == expected
+
+
+@pytest.mark.parametrize("typed, reason", [("1e16", "应为金额"), ("90000000000000000", "过大"), ("1e30", "应为金额"),
+                                           ("1,5", "应为金额"), ("12.345", "两位小数")])
+def test_the_cash_flow_form_refuses_what_is_not_an_amount_beside_the_field(db, as_role, typed, reason):
+    from sqlalchemy import func, select
+
+    from models import CashFlow
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    before = db.session.scalar(select(func.count()).select_from(CashFlow))
+    client = as_role("manager")
+    response = client.post("/book/cash-flows/new", data={"investment_id": "QY-D1", "date": "2025-10-01",
+                                                         "type": "contribution", "amount_cny": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-field="amount_cny"' in page and reason in page
+    assert f'value="{typed}"' in page  # what was typed is shown again
+    assert db.session.scalar(select(func.count()).select_from(CashFlow)) == before

@@ -22,7 +22,7 @@ def fund_report(code: str):
     """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME."""
     from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
-    from portfolio.figures.report import ReportError, UnknownFund, to_json
+    from portfolio.figures.report import ReportError, UnknownFund, UnknownIndex, to_json
     from portfolio.formatting import last_quarter_end, parse_date
     from web.extensions import db
 
@@ -37,9 +37,53 @@ def fund_report(code: str):
     index_name = request.args.get("index") or None
     try:
         report = build_report(db.session, code, as_of, index_name=index_name)
-    except UnknownFund as error:
+    except (UnknownFund, UnknownIndex) as error:
         return _error(404, str(error))
     except (ReportError, PMEError) as error:
         return _error(400, str(error))
     response = jsonify(to_json(report))
     return response
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.0 description of this API (what /api/v1/openapi.json serves)."""
+    error = {"$ref": "#/components/schemas/Error"}
+    errors = {str(code): {"description": text, "content": {"application/json": {"schema": error}}}
+              for code, text in ((400, "a bad parameter"), (401, "not logged in"),
+                                           (404, "no such fund or index"))}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "宁波科创基金组合管理 API", "version": "1",
+                 "description": "Read-only figures (spec/metrics.md) for logged-in users. Amounts in yuan."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/funds/{code}/report": {"get": {
+                "operationId": "fundReport",
+                "summary": "The metrics.md report of one fund (with its descendants) as of a date",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+                    {"name": "as_of", "in": "query", "required": False,
+                     "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
+                     "schema": {"type": "string", "format": "date",
+                                "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
+                    {"name": "index", "in": "query", "required": False,
+                     "description": "a public-market index for PME", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "the report", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["fund", "as_of", "currency", "summary", "investments"],
+                    "properties": {"fund": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
+                                   "currency": {"type": "string"}, "summary": {"type": "object"},
+                                   "investments": {"type": "array"}}}}}},
+                              **errors},
+            }},
+        },
+        "components": {"schemas": {"Error": {
+            "type": "object", "required": ["error", "status", "message"],
+            "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                           "message": {"type": "string"}}}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

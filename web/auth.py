@@ -82,6 +82,8 @@ def require_login_everywhere():
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path))
+    if request.routing_exception is not None:
+        return None  # no such route or method: the router's own 404 / 405 answers
     if (request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in OPEN_WRITES
             and not PERMISSIONS.get(current_user.role)):
         abort(403)

@@ -15,9 +15,11 @@ def register(app: Flask) -> None:
 
 def _handle(error: HTTPException):
     code = error.code or 500
+    # the exception's own headers go along (a 405's Allow, a 401's WWW-Authenticate)
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")]
     if request.path.startswith(API_PREFIX):
-        return jsonify({"error": error.name, "status": code, "message": error.description}), code
-    return render_template("errors/error.html", code=code, error=error), code
+        return jsonify({"error": error.name, "status": code, "message": error.description}), code, headers
+    return render_template("errors/error.html", code=code, error=error), code, headers
 
 
 def _unexpected(error: Exception):

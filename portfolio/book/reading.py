@@ -28,7 +28,7 @@ from portfolio.figures.bookdata import (
     BookData,
 )
 from portfolio.figures.pme import parse_index_csv
-from portfolio.figures.report import ReportError, compute_report
+from portfolio.figures.report import UnknownIndex, compute_report
 
 
 def _fen(column, name: str):
@@ -140,7 +140,7 @@ def build_report(session: Session, fund_code: str, as_of: dt.date, index_name: s
     if index_name:
         series = load_index(session, index_name)
         if series.empty:
-            raise ReportError(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+            raise UnknownIndex(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
         book = book.with_(indexes={**(book.indexes or {}), index_name: series})
     return compute_report(book, fund_code, as_of, index_name=index_name)
 

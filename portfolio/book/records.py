@@ -30,7 +30,7 @@ from models import (
 )
 from portfolio import record_rules
 from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import commit
+from portfolio.book.unit import claim, commit
 from portfolio.book.users import new_session_token
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import FundTree
@@ -65,11 +65,16 @@ class Fields:
             return value or None
         return value
 
-    def text(self, name: str, *, required: bool = False, max_len: int = 200) -> str | None:
+    def given(self, name: str, *, required: bool = False) -> Any:
+        """The raw value, or None (with 必填 recorded when it is required)."""
         value = self.raw(name)
+        if value is None and required:
+            self.errors.append((name, "必填"))
+        return value
+
+    def text(self, name: str, *, required: bool = False, max_len: int = 200) -> str | None:
+        value = self.given(name, required=required)
         if value is None:
-            if required:
-                self.errors.append((name, "必填"))
             return None
         value = str(value)
         if len(value) > max_len:
@@ -84,10 +89,8 @@ class Fields:
         return value
 
     def date(self, name: str, *, required: bool = False) -> dt.date | None:
-        value = self.raw(name)
+        value = self.given(name, required=required)
         if value is None:
-            if required:
-                self.errors.append((name, "必填"))
             return None
         if isinstance(value, dt.datetime):
             return value.date()
@@ -100,10 +103,8 @@ class Fields:
             return None
 
     def amount(self, name: str, *, required: bool = False, positive: bool = False) -> Decimal | None:
-        value = self.raw(name)
+        value = self.given(name, required=required)
         if value is None:
-            if required:
-                self.errors.append((name, "必填"))
             return None
         try:
             amount = parse_amount(value)
@@ -117,10 +118,8 @@ class Fields:
         return amount
 
     def integer(self, name: str, *, required: bool = False, minimum: int | None = 0) -> int | None:
-        value = self.raw(name)
+        value = self.given(name, required=required)
         if value is None:
-            if required:
-                self.errors.append((name, "必填"))
             return None
         try:
             number = int(str(value))
@@ -356,7 +355,10 @@ def approve_valuation(session: Session, valuation_id: int, *, username: str) -> 
     if valuation.entered_by == username:
         raise FieldErrors([("", "录入人不能审批自己录入的估值，须由另一人审批")])
     before = snapshot(valuation)
-    valuation.approved_by, valuation.approved_at = username, utcnow()
+    if not claim(session, valuation, Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
+                 approved_by=username, approved_at=utcnow()):
+        session.rollback()  # someone else approved (or voided) it a moment ago
+        raise FieldErrors([("", "该估值刚刚已被他人审批或作废，请刷新页面")])
     audit(session, username, "approve", "valuations", str(valuation.id), before=before,
           after=snapshot(valuation))
     commit(session)

@@ -7,6 +7,9 @@ back as a domain error the form can show, never as a server error.
 """
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,19 @@ from portfolio.errors import FieldErrors
 
 class CommitFailed(FieldErrors):
     """The database refused the unit of work; nothing of it was saved."""
+
+
+def claim(session: Session, record: Any, *conditions: Any, **values: Any) -> bool:
+    """Change `record` only if `conditions` still hold in the database, in one UPDATE.
+
+    Two requests that both read a draft and both approve it (or decide a proposal twice)
+    race: the database serialises their UPDATEs, and the second finds its condition gone
+    (rowcount 0) and is refused, never overwriting the first. The record is refreshed."""
+    model = type(record)
+    result = session.execute(update(model).where(model.id == record.id, *conditions).values(**values)
+                             .execution_options(synchronize_session=False))
+    session.refresh(record)
+    return getattr(result, "rowcount", 0) == 1
 
 
 def commit(session: Session) -> None:

@@ -49,7 +49,7 @@ from models import (
 )
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields, check_alongside, check_credit_code, check_ownership, check_region
-from portfolio.book.unit import commit
+from portfolio.book.unit import claim, commit
 from portfolio.committee.voting import Tally, allowed_decisions, count_votes
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import FundTree
@@ -104,10 +104,11 @@ def _move(session: Session, proposal: Proposal, action: str, username: str, **ch
     if proposal.status not in sources:
         raise IllegalTransition(proposal, action)
     before = snapshot(proposal)
-    proposal.status = target
-    for name, value in changes.items():
-        setattr(proposal, name, value)
-    session.flush()
+    # one UPDATE that holds only while the proposal is still where it was: a second request
+    # doing the same at the same moment (a double-submitted decision) finds it moved on
+    if not claim(session, proposal, Proposal.status.in_(sources), status=target, **changes):
+        session.rollback()
+        raise FieldErrors([("", "提案状态刚刚已被他人更改，请刷新页面后再操作")])
     audit(session, username, action, PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
 
 

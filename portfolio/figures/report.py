@@ -22,11 +22,15 @@ from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.scope import UnknownFund, scope_of
 
-__all__ = ["compute_report", "to_json", "UnknownFund", "ReportError"]
+__all__ = ["compute_report", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
 
 
 class ReportError(ValueError):
     """A report that cannot be made as asked (e.g. an index that does not exist)."""
+
+
+class UnknownIndex(ReportError, LookupError):
+    """No levels are stored for the index asked for (the API answers 404: no such resource)."""
 
 
 # report key → column of Positions.rows, for each investment
@@ -93,7 +97,7 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
 
         series = (book.indexes or {}).get(index_name)
         if series is None:
-            raise ReportError(f"没有指数 {index_name}（unknown index {index_name!r}）")
+            raise UnknownIndex(f"没有指数 {index_name}（unknown index {index_name!r}）")
         report["pme"] = {"index": index_name, **pme_figures(book, ids, as_of, series)}
     report["compliance"] = _compliance(book, fund_code, as_of,
                                        dict(zip(rows["id"].tolist(), rows["paid_in_fen"].tolist())))

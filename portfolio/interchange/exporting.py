@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -93,13 +94,23 @@ def _cell(value: Any, *, for_csv: bool) -> Any:
     return value
 
 
+def _text_cell(ws, value: Any) -> Any:
+    """Text that begins with '=' is written as text, never as a live formula (a company named
+    '=HYPERLINK(...)' stays a name, and the workbook imports back unchanged)."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def workbook_bytes(rows: dict[str, list[dict]], chinese_headers: bool) -> bytes:
     workbook = Workbook(write_only=True)
     for sheet, cols in SHEETS.items():
         ws = workbook.create_sheet(sheet)
         ws.append([header(c, chinese_headers) for c in cols])
         for row in rows.get(sheet, []):
-            ws.append([_cell(row[c.name], for_csv=False) for c in cols])
+            ws.append([_text_cell(ws, _cell(row[c.name], for_csv=False)) for c in cols])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -182,9 +182,9 @@ def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
                        for v in text.to_numpy(dtype=object)]
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
-        else:
-            cols[n] = [None if v is None else (str(v) if isinstance(v, Decimal) else v)
-                       for v in s.to_numpy(dtype=object)]
+        else:  # NaN and NA (an absent or blank optional cell) are JSON null, never NaN
+            cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                       else (str(v) if isinstance(v, Decimal) else v) for v in s.to_numpy(dtype=object)]
     return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if len(frame) else []
 
 
@@ -282,6 +282,13 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
         book = frames[sheet].drop(columns="_row")
         names = [c.name for c in SHEETS[sheet]]
         mapping = MODEL_COLUMNS[sheet]
+        # an optional column left out (or blank) takes the table's default (funds.currency: CNY),
+        # as interchange.md allows, instead of a NULL the database refuses
+        for attribute, column in mapping.items():
+            default = TABLES[sheet].__table__.columns[attribute].default \
+                if attribute in TABLES[sheet].__table__.columns else None
+            if column in book and default is not None and getattr(default, "is_scalar", False):
+                book[column] = book[column].astype(object).where(book[column].notna(), default.arg)
         if sheet == "cash_flows":
             new, changed, unchanged = _match_flows(book, existing[sheet])
             keys = ["investment_id", "date", "type", "amount_cny", "ref"]

@@ -305,8 +305,10 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
         if refused:
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", refused)]
         try:
+            # keep_default_na=False: a name or note that reads "NA", "N/A", "null", "None" or
+            # "#N/A" is text, kept as written (pandas would make it a blank)
             sheets = pd.read_excel(io.BytesIO(data), engine="calamine", sheet_name=None, header=None,
-                                   dtype=object)
+                                   dtype=object, keep_default_na=False, na_values=[])
         except Exception:  # a zip that is not a workbook: calamine's errors are of many kinds
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
         for sheet_name, grid in sheets.items():
