@@ -258,6 +258,24 @@ class User(Base):
     session_token: Mapped[str | None] = mapped_column(String(64))
 
 
+class ApiToken(Base):
+    """A token for another system of the city to read reports through the API: one fund's
+    (or all), until it expires or is revoked. Only its SHA-256 is kept; it is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    fund_code: Mapped[str | None] = mapped_column(String(64))  # None: every fund
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class LoginAttempt(Base):
     """One try at logging in, kept for throttling (per account and per address) and review."""
 

@@ -71,6 +71,9 @@ ROUTES = [
     ("POST", "/admin/users/{user}/role", "configure", "admin.change_role"),
     ("POST", "/admin/users/{user}/deactivate", "configure", "admin.deactivate"),
     ("POST", "/admin/users/{user}/password", "configure", "admin.reset_password"),
+    ("GET", "/admin/tokens", "configure", "admin.api_tokens"),
+    ("POST", "/admin/tokens", "configure", "admin.api_tokens"),
+    ("POST", "/admin/tokens/1/revoke", "configure", "admin.revoke_api_token"),
 ]
 
 

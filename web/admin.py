@@ -7,14 +7,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import User
+from models import Fund, User, utcnow
 from portfolio.book import records
+from portfolio.book.tokens import issue_token, revoke_token
+from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import ConfirmForm, RoleForm, UserForm, refuse
+from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -100,3 +102,39 @@ def reset_password(user_id: int):
             flash(_("已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
                     name=user.username, password=password))
     return redirect(url_for(".users"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@requires("configure")
+def api_tokens():
+    """API tokens for other systems: issue one (shown once), see their use, revoke."""
+    form = TokenForm()
+    form.fund_code.choices = [("", _("全部基金"))] + [
+        (f.code, f"{f.code} {f.name}") for f in db.session.execute(select(Fund).order_by(Fund.code)).scalars()]
+    if form.validate_on_submit():
+        try:
+            token, record = issue_token(db.session, form.name.data, form.fund_code.data or None,
+                                        int(form.days.data or 0), by=current_username())
+        except (FieldErrors, ValueError) as exc:
+            if isinstance(exc, FieldErrors):
+                refuse(exc, form)
+            else:
+                form.days.errors = [_("请输入天数")]
+        else:
+            flash(_("令牌 %(name)s 已签发：%(token)s（只显示这一次，请立即复制保存）", name=record.name, token=token))
+            return redirect(url_for(".api_tokens"))
+    return render_template("admin/tokens.html", form=form, tokens=list_tokens(db.session), confirm=ConfirmForm(),
+                           now=utcnow())
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires("configure")
+def revoke_api_token(token_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            record = revoke_token(db.session, token_id, by=current_username())
+        except FieldErrors as exc:
+            _flash_errors(exc)
+        else:
+            flash(_("令牌 %(name)s 已吊销。", name=record.name))
+    return redirect(url_for(".api_tokens"))

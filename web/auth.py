@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from models import User
 from portfolio.book.logins import LoginRefused, authenticate
+from portfolio.book.tokens import allows, verify_token
 from portfolio.book.users import change_own_password, end_sessions, sign_out
 from portfolio.errors import FieldErrors
 from web.extensions import db
@@ -78,6 +79,10 @@ def require_login_everywhere():
     g.pop("_login_user", None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if request.path.startswith("/api/"):
+        refused = _api_access()
+        if refused is not False:
+            return refused
     if not current_user.is_authenticated:
         if request.path.startswith("/api/"):
             abort(401)
@@ -88,6 +93,30 @@ def require_login_everywhere():
             and not PERMISSIONS.get(current_user.role)):
         abort(403)
     return None
+
+
+def _api_access():
+    """The API's own door. `Authorization: Bearer <token>` (another system): the token must be
+    in force and scoped to the fund asked for; reads only. A session cookie (a person's
+    browser) is accepted only from this site's own pages, never from a cross-site request.
+    Returns None to let the request through, False to go on to the login check."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        record = verify_token(db.session, header[7:].strip())
+        if record is None:
+            abort(401)
+        if request.routing_exception is not None:
+            return None  # no such route or method: the router's own 404 / 405
+        if request.method not in ("GET", "HEAD"):
+            abort(403)
+        code = (request.view_args or {}).get("code")
+        if request.endpoint != "api.openapi" and not allows(record, code):
+            abort(403)
+        g.api_token = record
+        return None
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(401)
+    return False
 
 
 def requires(permission: str):

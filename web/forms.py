@@ -159,3 +159,9 @@ class RoleForm(BaseForm):
 
     def set_choices(self):
         self.role.choices = choices("role", ROLES)
+
+
+class TokenForm(BaseForm):
+    name = StringField(_l("用途（调用方系统）"), validators=[DataRequired(), Length(max=100)])
+    fund_code = SelectField(_l("可读取的基金"), validators=[Optional()])
+    days = StringField(_l("有效期（天）"), validators=[DataRequired()], default="90")

@@ -1,0 +1,85 @@
+"""API tokens for the city's other systems: issued by an admin for one fund's reports (or
+all), with an expiry; shown once and stored as its SHA-256 only; revocable; every issue
+and revocation audited, every use counted on the token (last_used_at, uses).
+
+Uses are kept on the token rather than in the audit log: the audit log's latest entry is
+the book version that the report cache keys on, and a read must not invalidate it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import ApiToken, Fund, utcnow
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.unit import commit
+from portfolio.errors import FieldErrors
+
+PREFIX = "fbk_"
+MAX_DAYS = 366
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, name: str, fund_code: str | None, days: int, *, by: str) -> tuple[str, ApiToken]:
+    """A new token: (the token itself, shown to the admin once; its record)."""
+    errors = []
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        errors.append(("name", "名称须为 1–100 个字符"))
+    fund_code = (fund_code or "").strip() or None
+    if fund_code is not None and session.get(Fund, fund_code) is None:
+        errors.append(("fund_code", f"没有基金 {fund_code}"))
+    if not 1 <= int(days) <= MAX_DAYS:
+        errors.append(("days", f"有效期须为 1–{MAX_DAYS} 天"))
+    if errors:
+        raise FieldErrors(errors)
+    token = PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(name=name, token_hash=_digest(token), fund_code=fund_code, created_by=by,
+                      created_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=int(days)), uses=0)
+    session.add(record)
+    session.flush()
+    after = {k: v for k, v in snapshot(record).items() if k != "token_hash"}
+    audit(session, by, "create", "api_tokens", str(record.id), after=after)
+    commit(session)
+    return token, record
+
+
+def revoke_token(session: Session, token_id: int, *, by: str) -> ApiToken:
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise FieldErrors([("", "没有该令牌")])
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        audit(session, by, "revoke", "api_tokens", str(record.id), after={"revoked_at": record.revoked_at.isoformat()})
+        commit(session)
+    return record
+
+
+def tokens(session: Session) -> list[ApiToken]:
+    return list(session.execute(select(ApiToken).order_by(ApiToken.id.desc())).scalars())
+
+
+def verify_token(session: Session, token: str) -> ApiToken | None:
+    """The token's record if it is in force (not revoked, not expired); its use counted."""
+    if not token or not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    record = session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(token))).scalar_one_or_none()
+    now = utcnow()
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    session.execute(update(ApiToken).where(ApiToken.id == record.id)
+                    .values(last_used_at=now, uses=ApiToken.uses + 1).execution_options(synchronize_session=False))
+    commit(session)
+    return record
+
+
+def allows(record: ApiToken, fund_code: str | None) -> bool:
+    """A token for one fund reads that fund only; a token for all funds reads any."""
+    return record.fund_code is None or record.fund_code == fund_code

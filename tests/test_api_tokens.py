@@ -1,0 +1,82 @@
+"""API tokens: issued by an admin for one fund (or all), shown once, stored hashed, scoped,
+expiring, revocable, audited when issued and revoked, counted on every use; a session
+cookie is never accepted from a cross-site request."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from models import ApiToken, AuditEntry
+from portfolio.book import tokens
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+
+
+@pytest.fixture
+def book(db):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    return db.session
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_admin_issues_a_token_shown_once_and_stored_hashed(app, db, book, client):
+    make_user(db, "root", "admin")
+    login(client, "root")
+    page = client.post("/admin/tokens", data={"name": "财政局预算系统", "fund_code": "QY", "days": "30"},
+                       follow_redirects=True).get_data(as_text=True)
+    token = re.search(r"(fbk_[A-Za-z0-9_-]{20,})", page).group(1)
+    record = db.session.execute(select(ApiToken)).scalar_one()
+    assert record.fund_code == "QY" and token not in (record.token_hash, record.name) and len(record.token_hash) == 64
+    assert token not in client.get("/admin/tokens").get_data(as_text=True)  # never shown again
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "api_tokens")).scalar_one()
+    assert token not in str(entry.after) and "token_hash" not in (entry.after or {})
+    other = app.test_client()  # another system: no cookie, the token only
+    response = other.get("/api/v1/funds/QY/report?as_of=2025-12-31", headers=_bearer(token))
+    assert response.status_code == 200 and response.get_json()["fund"] == "QY"
+    db.session.expire_all()
+    assert db.session.get(ApiToken, record.id).uses == 1
+
+
+def test_a_token_reads_its_fund_only_and_nothing_once_revoked_or_expired(app, db, book):
+    token, record = tokens.issue_token(db.session, "甬江系统", "QY", 30, by="root")
+    api = app.test_client()
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer(token)).status_code == 200
+    assert api.get("/api/v1/funds/NOPE/report", headers=_bearer(token)).status_code == 403
+    assert api.post("/api/v1/funds/QY/report", headers=_bearer(token)).status_code == 405
+    assert api.get("/funds/QY", headers=_bearer(token)).status_code == 302  # the screens want a login
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer("fbk_wrong")).status_code == 401
+    tokens.revoke_token(db.session, record.id, by="root")
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer(token)).status_code == 401
+    token2, record2 = tokens.issue_token(db.session, "all", None, 1, by="root")
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer(token2)).status_code == 200
+    record2.expires_at = dt.datetime(2000, 1, 1)
+    db.session.commit()
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer(token2)).status_code == 401
+    actions = [e.action for e in db.session.execute(select(AuditEntry).where(AuditEntry.entity == "api_tokens"))
+               .scalars()]
+    assert actions == ["create", "revoke", "create"]
+
+
+def test_a_session_cookie_is_refused_on_a_cross_site_api_call(db, book, client):
+    make_user(db, "viewer9", "viewer")
+    login(client, "viewer9")
+    assert client.get("/api/v1/funds/QY/report", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    response = client.get("/api/v1/funds/QY/report", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 401 and response.is_json
+
+
+@pytest.mark.parametrize("fields, field", [({"name": "", "fund_code": "", "days": "30"}, "name"),
+                                           ({"name": "x", "fund_code": "NOPE", "days": "30"}, "fund_code"),
+                                           ({"name": "x", "fund_code": "", "days": "0"}, "days")])
+def test_bad_token_requests_are_refused_beside_the_field(db, book, fields, field):
+    from portfolio.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as refused:
+        tokens.issue_token(db.session, fields["name"], fields["fund_code"], int(fields["days"]), by="root")
+    assert field in {f for f, _m in refused.value.errors}
