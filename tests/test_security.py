@@ -232,3 +232,13 @@ def test_only_the_proposer_or_an_admin_attaches_files(db, book, client, app):
         proposals.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"], username="intruder")
     assert proposals.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"],
                                     username="root", is_admin=True).id
+
+
+def test_the_chosen_language_outlives_logout_and_login(db, client, book):
+    make_user(db, "kim", "viewer")
+    login(client, "kim")
+    client.get("/lang/en")
+    client.post("/logout")
+    login(client, "kim")
+    with client.session_transaction() as session:
+        assert session.get("lang") == "en"

@@ -162,7 +162,7 @@ def login():
             if not user.session_token:
                 end_sessions(user)
                 db.session.commit()
-            session.clear()  # a fresh session for the new login (no fixation)
+            _fresh_session()  # a fresh session for the new login (no fixation)
             session.permanent = True
             login_user(LoginUser(user))
             return redirect(safe_next(request.args.get("next")))
@@ -174,8 +174,16 @@ def logout():
     if current_user.is_authenticated:
         sign_out(db.session, current_user.id)
     logout_user()
-    session.clear()
+    _fresh_session()
     return redirect(url_for("auth.login"))
+
+
+def _fresh_session() -> None:
+    """Drop everything the session held but the chosen language (a preference, not a secret)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 class PasswordForm(BaseForm):
