@@ -140,9 +140,11 @@ class LoginForm(BaseForm):
 def safe_next(target: str | None, default: str | None = None) -> str:
     """`target` if it is a path on this site, else `default` (the home page): never another
     site, however written (//host, /\\host, a scheme, control characters)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target \
-            and not urlsplit(target).netloc and not urlsplit(target).scheme \
-            and all(ch.isprintable() for ch in target):
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or not all(ch.isprintable() for ch in target):
+        return default or url_for("main.home")
+    parts = urlsplit(target)
+    if not parts.netloc and not parts.scheme:
         return target
     return default or url_for("main.home")
 

@@ -464,7 +464,7 @@ def local_time(value: dt.datetime | None) -> str:
 def page_url(**changes) -> str:
     """This page's address with some query parameters changed (paging, sorting): its path
     parameters (e.g. a fund's code) and the other query parameters kept."""
-    args = {**request.args.to_dict(), **{k: v for k, v in changes.items()}}
+    args = {**request.args.to_dict(), **changes}
     return url_for(request.endpoint or "main.home", **{**args, **(request.view_args or {})})
 
 
