@@ -21,7 +21,9 @@ PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
 PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "committee/voting.py")
-IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.proposals")
+IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
+                "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",
+                "portfolio.committee.decisions", "portfolio.committee.review")
 
 
 def _imports(path: Path) -> set[str]:
