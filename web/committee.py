@@ -26,6 +26,7 @@ from portfolio.committee import attachments, decisions, meetings, proposals, wor
 from portfolio.committee.review import review
 from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
+from portfolio.filetypes import MIME_PDF, MIME_TYPES
 from web.auth import current_username, requires
 from web.committee_forms import (
     AttachmentForm,
@@ -237,7 +238,7 @@ def attachment(attachment_id: int):
     if record is None:
         abort(404)
     response = send_from_directory(current_app.config["UPLOAD_FOLDER"], record.stored_name, as_attachment=True,
-                                   download_name=record.original_name, mimetype=attachments.MIME_TYPES.get(record.kind))
+                                   download_name=record.original_name, mimetype=MIME_TYPES.get(record.kind))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -370,7 +371,7 @@ def resolution_pdf(proposal_id: int):
     html = render_template("committee/resolution.html", pdf=True,
                            **_resolution_context(_proposal_or_404(proposal_id)))
     response = make_response(html_to_pdf(html, base_url=current_app.root_path))
-    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Type"] = MIME_PDF
     response.headers["Content-Disposition"] = content_disposition(f"resolution-{proposal_id}.pdf")
     return response
 

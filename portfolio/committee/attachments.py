@@ -20,25 +20,23 @@ from portfolio.committee.workflow import (
     get_proposal,
 )
 from portfolio.errors import FieldErrors
+from portfolio.filetypes import JPEG_MAGIC, PDF_MAGIC, PNG_MAGIC, ZIP_MAGIC
 
 # =============================================================== attachments
 
 EXTENSIONS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "png": "png", "jpg": "jpg", "jpeg": "jpg"}
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-MIME_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg",
-              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def sniff_kind(data: bytes) -> str | None:
     """The file's type from its content (magic bytes; docx/xlsx by their zip members)."""
-    if data.startswith(b"%PDF-"):
+    if data.startswith(PDF_MAGIC):
         return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(PNG_MAGIC):
         return "png"
-    if data.startswith(b"\xff\xd8\xff"):
+    if data.startswith(JPEG_MAGIC):
         return "jpg"
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith(ZIP_MAGIC):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())

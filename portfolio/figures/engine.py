@@ -23,6 +23,7 @@ import pyxirr
 
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.scope import UnknownFund, scope_of  # noqa: F401  (UnknownFund: re-exported)
+from portfolio.figures.settings import HOME_REGION_PREFIX, MIRR_FINANCE_RATE, MIRR_REINVEST_RATE
 from portfolio.money import yuan
 
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
@@ -164,7 +165,7 @@ class Positions:
 
 
 def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
-              home_region_prefix: str = "3302") -> Positions:
+              home_region_prefix: str = HOME_REGION_PREFIX) -> Positions:
     """Per-investment paid_in, distributed, unfunded and rolled-forward NAV as of D."""
     d = ts(as_of)
     d64 = d.to_datetime64()
@@ -366,7 +367,7 @@ def with_nav_share(groups: dict, total_nav_fen: int) -> dict:
 
 
 def group_figures(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
-                  home_region_prefix: str = "3302") -> dict:
+                  home_region_prefix: str = HOME_REGION_PREFIX) -> dict:
     """The summary keys for any set of investments (dated on or before D), Decimal amounts."""
     return summarise(positions(book, investment_ids, as_of, home_region_prefix))
 
@@ -495,7 +496,8 @@ def quarterly_flows(pos: Positions) -> np.ndarray:
     return (sums.reindex(full, fill_value=0.0) / 100.0).to_numpy()
 
 
-def periodic_figures(pos: Positions, finance_rate: float = 0.08, reinvest_rate: float = 0.08) -> dict:
+def periodic_figures(pos: Positions, finance_rate: float = MIRR_FINANCE_RATE,
+                     reinvest_rate: float = MIRR_REINVEST_RATE) -> dict:
     """Quarterly IRR and MIRR (numpy-financial), both annualised as (1 + q)^4 − 1.
 
     The annual finance and reinvestment rates are turned into the equivalent compound

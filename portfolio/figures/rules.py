@@ -30,6 +30,8 @@ from portfolio.figures.scope import scope_of
 from portfolio.vocabulary import label
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+# how checks are listed: the worst first (an unknown status after them all)
+STATUS_ORDER = {FAIL: 0, WARN: 1, PASS: 2}
 FEN_PER_YUAN = 100
 DAYS_PER_YEAR = Decimal("365.25")
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio import record_rules
+from portfolio.filetypes import ZIP_MAGIC
 from portfolio.formatting import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from portfolio.vocabulary import (
     FLOW_TYPES,
@@ -299,7 +300,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             filename = filename or path.name
         else:
             data = source.read()
-        if not data.startswith(b"PK\x03\x04"):
+        if not data.startswith(ZIP_MAGIC):
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
         refused = workbook_problem(data)
         if refused:
