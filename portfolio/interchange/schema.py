@@ -357,82 +357,108 @@ class _Checker:
                                          message))
 
 
+# One parser per column kind: each checks a column's text (flagging every bad cell with
+# its message) and gives it back typed, a missing or refused cell as None/NA/NaT.
+# `present` marks the cells that are not blank.
+
+def _parse_text(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    return s.astype(object).where(present, None)
+
+
+def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
+    s = s.map(lambda v: mapping.get(v, v)) if mapping else s
+    bad = present & ~s.isin(col.vocab)
+    check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
+    return s.astype(object).where(present & ~bad, None)
+
+
+def _parse_region(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    bad = present & ~record_rules.region_code_mask(s)
+    check.flag(bad, rows, col.name, s, record_rules.REGION_CODE_MESSAGE)
+    return s.astype(object).where(present & ~bad, None)
+
+
+def _parse_money(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
+    number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+    negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
+    check.flag(present & ~number, rows, col.name, s, "不是数字金额")
+    check.flag(negative, rows, col.name, s, "金额不能为负数")
+    t = t.str.lstrip("+-")
+    parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
+    if parts.shape[1] == 1:
+        parts[1] = None
+    whole, frac = parts[0].fillna(""), parts[1].fillna("")
+    too_fine = present & number & ~negative & (frac.str.len() > 2)
+    check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
+    too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
+    check.flag(too_big, rows, col.name, s, "金额过大")
+    good = present & number & ~negative & ~too_fine & ~too_big
+    fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
+    if good.any():
+        w = whole[good].replace("", "0").astype("int64")
+        f = frac[good].str.ljust(2, "0").replace("", "00").astype("int64")
+        fen[good] = (w * 100 + f).astype("Int64")
+    return fen
+
+
+def _parse_date(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
+    check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
+    parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
+    check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
+    outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
+    check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
+    parsed = parsed.where(~outside)
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_integer(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    """kind int (a count, not negative) or year (1900..2200)."""
+    t = _strip_zeros(s) if col.kind == "int" else s
+    number = t.str.fullmatch(r"-?\d{1,12}")
+    check.flag(present & ~number, rows, col.name, s, "应为整数")
+    values = pd.Series(pd.NA, index=s.index, dtype="Int64")
+    ok = present & number
+    if ok.any():
+        values[ok] = t[ok].astype("int64").astype("Int64")
+    if col.kind == "year":
+        bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
+        check.flag(bad, rows, col.name, s, "年份不合理")
+    else:
+        bad = ok & (values < 0).fillna(False)
+        check.flag(bad, rows, col.name, s, "不能为负数")
+    return values.where(~bad, pd.NA)
+
+
+def _parse_pct(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    t = _strip_zeros(s.str.rstrip("%").str.strip())
+    number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+    check.flag(present & ~number, rows, col.name, s, "不是数字")
+    values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
+                       index=s.index, dtype=object)
+    out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
+    check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
+    too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
+    check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
+    return values.where(~(out_of_range | too_fine), None)
+
+
+_PARSERS = {"code": _parse_text, "text": _parse_text, "vocab": _parse_vocab, "region": _parse_region,
+            "money": _parse_money, "date": _parse_date, "int": _parse_integer, "year": _parse_integer,
+            "pct": _parse_pct}
+
+
 def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
     """Check one column's text and give it back typed (missing → None/NA/NaT)."""
     present = s != ""
     if col.required:
         check.flag(~present, rows, col.name, s, "必填，不能为空")
-    kind = col.kind
-    if kind in ("code", "text"):
-        return s.astype(object).where(present, None)
-    if kind == "vocab":
-        mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
-        s = s.map(lambda v: mapping.get(v, v)) if mapping else s
-        bad = present & ~s.isin(col.vocab)
-        check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
-        return s.astype(object).where(present & ~bad, None)
-    if kind == "region":
-        bad = present & ~record_rules.region_code_mask(s)
-        check.flag(bad, rows, col.name, s, record_rules.REGION_CODE_MESSAGE)
-        return s.astype(object).where(present & ~bad, None)
-    if kind == "money":
-        t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
-        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
-        negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
-        check.flag(present & ~number, rows, col.name, s, "不是数字金额")
-        check.flag(negative, rows, col.name, s, "金额不能为负数")
-        t = t.str.lstrip("+-")
-        parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
-        if parts.shape[1] == 1:
-            parts[1] = None
-        whole, frac = parts[0].fillna(""), parts[1].fillna("")
-        too_fine = present & number & ~negative & (frac.str.len() > 2)
-        check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
-        too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
-        check.flag(too_big, rows, col.name, s, "金额过大")
-        good = present & number & ~negative & ~too_fine & ~too_big
-        fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
-        if good.any():
-            w = whole[good].replace("", "0").astype("int64")
-            f = frac[good].str.ljust(2, "0").replace("", "00").astype("int64")
-            fen[good] = (w * 100 + f).astype("Int64")
-        return fen
-    if kind == "date":
-        form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
-        check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
-        parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
-        check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
-        outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
-        check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
-        parsed = parsed.where(~outside)
-        return parsed.astype("datetime64[ns]")
-    if kind in ("int", "year"):
-        t = _strip_zeros(s) if kind == "int" else s
-        number = t.str.fullmatch(r"-?\d{1,12}")
-        check.flag(present & ~number, rows, col.name, s, "应为整数")
-        values = pd.Series(pd.NA, index=s.index, dtype="Int64")
-        ok = present & number
-        if ok.any():
-            values[ok] = t[ok].astype("int64").astype("Int64")
-        if kind == "year":
-            bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
-            check.flag(bad, rows, col.name, s, "年份不合理")
-        else:
-            bad = ok & (values < 0).fillna(False)
-            check.flag(bad, rows, col.name, s, "不能为负数")
-        return values.where(~bad, pd.NA)
-    if kind == "pct":
-        t = _strip_zeros(s.str.rstrip("%").str.strip())
-        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
-        check.flag(present & ~number, rows, col.name, s, "不是数字")
-        values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
-                           index=s.index, dtype=object)
-        out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
-        check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
-        too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
-        check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
-        return values.where(~(out_of_range | too_fine), None)
-    raise ValueError(kind)
+    parser = _PARSERS.get(col.kind)
+    if parser is None:
+        raise ValueError(col.kind)
+    return parser(col, s, present, rows, check)
 
 
 def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFrame | None:
