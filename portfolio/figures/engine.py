@@ -22,7 +22,7 @@ import pandas as pd
 import pyxirr
 
 from portfolio.figures.bookdata import BookData
-from portfolio.figures.scope import UnknownFund, scope_of  # noqa: F401  (UnknownFund: re-exported)
+from portfolio.figures.scope import UnknownFund, holdings_of  # noqa: F401  (UnknownFund: re-exported)
 from portfolio.figures.settings import HOME_REGION_PREFIX, MIRR_FINANCE_RATE, MIRR_REINVEST_RATE
 from portfolio.money import yuan
 
@@ -113,16 +113,9 @@ def solves(rate: float, dates, amounts) -> bool:
     return math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0)
 
 
-def fund_family(book: BookData, fund_code: str) -> list[str]:
-    """The fund and every fund whose parent_code leads up to it (metrics.md roll-up)."""
-    return list(scope_of(book, fund_code).family)
-
-
 def fund_investment_ids(book: BookData, fund_code: str, as_of: dt.date) -> list[str]:
     """The investments rolled up into the fund and dated on or before D, ordered by (date, id)."""
-    inv = book.investments
-    chosen = inv[inv["fund_code"].isin(fund_family(book, fund_code)) & (inv["date"] <= ts(as_of))]
-    return list(chosen.sort_values(["date", "id"], kind="stable")["id"])
+    return holdings_of(book, fund_code, as_of).ids
 
 
 # ---------------------------------------------------------------- positions
