@@ -570,11 +570,18 @@ def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None)
                                     f"{message}（与第{int(first)}行重复）"))
 
 
-def check_book(raws: dict[str, RawSheet], known: Known | None = None
-               ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
-    """Every sheet typed and every error of the book (cells, keys, references)."""
-    known = known or Known()
-    errors: list[BookError] = []
+@dataclass(frozen=True)
+class _Codes:
+    """The codes a reference may name: the book's own, and those already in the database."""
+
+    funds: set
+    sub_funds: set
+    companies: set
+
+
+def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError]) -> dict[str, pd.DataFrame]:
+    """Every sheet checked cell by cell and typed; a missing sheet is empty (and, when
+    required, an error)."""
     for name in REQUIRED_SHEETS:
         if name not in raws:
             errors.append(BookError(name, None, "", "", f"缺少必需的工作表 {name}（{SHEET_ZH[name]}）"))
@@ -582,22 +589,27 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     for name in SHEETS:
         frame = _sheet_frame(name, raws[name], errors) if name in raws else None
         frames[name] = frame if frame is not None else empty_frame(name)
-    f, sf, co, inv = frames["funds"], frames["sub_funds"], frames["companies"], frames["investments"]
-    flows, vals, hold = frames["cash_flows"], frames["valuations"], frames["sub_fund_holdings"]
+    return frames
 
-    # keys unique within the book
-    _duplicates(errors, "funds", f, ["code"], "基金代码重复")
-    _duplicates(errors, "sub_funds", sf, ["code"], "子基金代码重复")
-    _duplicates(errors, "companies", co, ["code"], "企业代码重复")
-    _duplicates(errors, "companies", co, ["credit_code"], "统一社会信用代码重复")
-    _duplicates(errors, "investments", inv, ["id"], "投资编号重复")
-    _duplicates(errors, "valuations", vals, ["investment_id", "as_of"], "同一投资同一基准日的估值重复")
-    _duplicates(errors, "sub_fund_holdings", hold, ["sub_fund_code", "as_of", "company_code"],
+
+def _check_unique_keys(errors: list[BookError], frames: dict[str, pd.DataFrame]) -> None:
+    """Keys unique within the book."""
+    flows = frames["cash_flows"]
+    _duplicates(errors, "funds", frames["funds"], ["code"], "基金代码重复")
+    _duplicates(errors, "sub_funds", frames["sub_funds"], ["code"], "子基金代码重复")
+    _duplicates(errors, "companies", frames["companies"], ["code"], "企业代码重复")
+    _duplicates(errors, "companies", frames["companies"], ["credit_code"], "统一社会信用代码重复")
+    _duplicates(errors, "investments", frames["investments"], ["id"], "投资编号重复")
+    _duplicates(errors, "valuations", frames["valuations"], ["investment_id", "as_of"],
+                "同一投资同一基准日的估值重复")
+    _duplicates(errors, "sub_fund_holdings", frames["sub_fund_holdings"], ["sub_fund_code", "as_of", "company_code"],
                 "同一子基金同一基准日同一企业的明细重复")
     _duplicates(errors, "cash_flows", flows, ["investment_id", "ref"], "凭证号在同一投资内重复",
                 where=flows["ref"].notna())
 
-    # companies: credit code check digit; a credit code already used by another company
+
+def _check_credit_codes(errors: list[BookError], co: pd.DataFrame, known: Known) -> None:
+    """Companies: the credit code's check digit; a credit code already used by another company."""
     cc = co["credit_code"]
     bad_cc = cc.notna() & ~cc.map(lambda v: v is None or record_rules.credit_code_ok(v))
     _flag_rows(errors, "companies", co, bad_cc, "credit_code", record_rules.CREDIT_CODE_INVALID)
@@ -607,37 +619,36 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
         clash = taken.notna() & (taken != co["code"]) & ~bad_cc
         _flag_rows(errors, "companies", co, clash, "credit_code", record_rules.CREDIT_CODE_TAKEN)
 
-    fund_codes = set(f["code"].dropna()) | known.funds
-    sub_fund_codes = set(sf["code"].dropna()) | known.sub_funds
-    company_codes = set(co["code"].dropna()) | set(known.companies)
 
-    # funds: parent
+def _check_fund_parents(errors: list[BookError], f: pd.DataFrame, codes: _Codes) -> None:
     parent = f["parent_code"]
-    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(fund_codes), "parent_code", "未知的上级基金")
+    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(codes.funds), "parent_code", "未知的上级基金")
     _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", "上级基金不能是自身")
     _flag_parent_cycles(errors, f)
 
-    # investments: fund, target of the right kind, alongside
-    _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(fund_codes),
+
+def _check_investment_references(errors: list[BookError], inv: pd.DataFrame, known: Known, codes: _Codes) -> None:
+    """Investments: the fund, a target of the right kind, the sub-fund co-invested alongside."""
+    _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(codes.funds),
                "fund_code", "未知的基金")
     target, mode = inv["target_code"], inv["mode"]
     is_sf = mode == "sub_fund"
     has_mode = mode.notna() & target.notna()
-    sf_bad = has_mode & is_sf & ~target.isin(sub_fund_codes)
-    _flag_rows(errors, "investments", inv, sf_bad & target.isin(company_codes), "target_code",
+    sf_bad = has_mode & is_sf & ~target.isin(codes.sub_funds)
+    _flag_rows(errors, "investments", inv, sf_bad & target.isin(codes.companies), "target_code",
                "投资方式为 sub_fund 时投资标的应为子基金代码（此为企业代码）")
-    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(company_codes), "target_code", "未知的子基金")
-    co_bad = has_mode & ~is_sf & ~target.isin(company_codes)
-    _flag_rows(errors, "investments", inv, co_bad & target.isin(sub_fund_codes), "target_code",
+    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(codes.companies), "target_code", "未知的子基金")
+    co_bad = has_mode & ~is_sf & ~target.isin(codes.companies)
+    _flag_rows(errors, "investments", inv, co_bad & target.isin(codes.sub_funds), "target_code",
                "直投/跟投的投资标的应为企业代码（此为子基金代码）")
-    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(sub_fund_codes), "target_code", "未知的企业")
+    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(codes.sub_funds), "target_code", "未知的企业")
     along = inv["alongside_code"]
     is_co = mode == "co_invest"
     _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code",
                record_rules.COINVEST_NEEDS_ALONGSIDE)
     _flag_rows(errors, "investments", inv, mode.notna() & ~is_co & along.notna(), "alongside_code",
                record_rules.ALONGSIDE_ONLY_FOR_COINVEST)
-    unknown_along = is_co & along.notna() & ~along.isin(sub_fund_codes)
+    unknown_along = is_co & along.notna() & ~along.isin(codes.sub_funds)
     _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", "未知的子基金")
     # the same fund must commit to the sub-fund alongside (in the book or already in the database)
     book_ids = set(inv["id"].dropna())
@@ -651,7 +662,13 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
         index=inv.index, dtype=bool)
     _flag_rows(errors, "investments", inv, not_held, "alongside_code", record_rules.COINVEST_NOT_HELD)
 
+
+def _check_flows_and_valuations(errors: list[BookError], frames: dict[str, pd.DataFrame], known: Known) -> None:
+    """Cash flows and valuations name a known investment; a cash flow is not dated before
+    its investment and is not zero; a fund or sub-fund has a size."""
+    inv, flows, vals = frames["investments"], frames["cash_flows"], frames["valuations"]
     # every investment's date, from the book first, else from the database
+    book_ids = set(inv["id"].dropna())
     dates = pd.concat([inv[["id", "date"]].dropna(subset=["id"]).drop_duplicates("id"),
                        known.investments.loc[~known.investments["id"].isin(book_ids), ["id", "date"]]])
     inv_date = dict(zip(dates["id"], dates["date"]))
@@ -665,15 +682,34 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     _flag_rows(errors, "cash_flows", flows, early, "date", "现金流日期早于投资日期")
     _flag_rows(errors, "cash_flows", flows, flows["amount_cny"].notna() & (flows["amount_cny"] == 0).fillna(False),
                "amount_cny", "现金流金额必须大于 0")
-    for sheet, frame in (("funds", f), ("sub_funds", sf)):
+    for sheet, frame in (("funds", frames["funds"]), ("sub_funds", frames["sub_funds"])):
         _flag_rows(errors, sheet, frame, (frame["size_cny"] == 0).fillna(False), "size_cny", "规模必须大于 0")
 
+
+def _check_holdings(errors: list[BookError], hold: pd.DataFrame, codes: _Codes) -> None:
     hc, hs = hold["company_code"], hold["sub_fund_code"]
-    _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(sub_fund_codes), "sub_fund_code",
+    _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(codes.sub_funds), "sub_fund_code",
                "未知的子基金")
-    _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(company_codes), "company_code",
+    _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(codes.companies), "company_code",
                "未知的企业")
 
+
+def check_book(raws: dict[str, RawSheet], known: Known | None = None
+               ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
+    """Every sheet typed and every error of the book (cells, keys, references), in steps;
+    the errors are listed sheet by sheet, row by row."""
+    known = known or Known()
+    errors: list[BookError] = []
+    frames = _typed_frames(raws, errors)
+    _check_unique_keys(errors, frames)
+    _check_credit_codes(errors, frames["companies"], known)
+    codes = _Codes(funds=set(frames["funds"]["code"].dropna()) | known.funds,
+                   sub_funds=set(frames["sub_funds"]["code"].dropna()) | known.sub_funds,
+                   companies=set(frames["companies"]["code"].dropna()) | set(known.companies))
+    _check_fund_parents(errors, frames["funds"], codes)
+    _check_investment_references(errors, frames["investments"], known, codes)
+    _check_flows_and_valuations(errors, frames, known)
+    _check_holdings(errors, frames["sub_fund_holdings"], codes)
     errors.sort(key=lambda e: (list(SHEETS).index(e.sheet) if e.sheet in SHEETS else -1, e.row or 0))
     return frames, errors
 
