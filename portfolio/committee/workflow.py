@@ -24,24 +24,23 @@ MEMBER_ROLE = "committee"
 PROPOSAL_ENTITY = "proposals"
 
 
-def get_proposal(session: Session, proposal_id) -> Proposal:
+def _get(session: Session, model, key, what: str, field_name: str):
+    """The row of `model` with the integer id `key` (as typed), or a FieldErrors saying so."""
     try:
-        proposal = session.get(Proposal, int(proposal_id))
+        row = session.get(model, int(key))
     except (TypeError, ValueError):
-        proposal = None
-    if proposal is None:
-        raise FieldErrors([("", f"提案 {proposal_id} 不存在")])
-    return proposal
+        row = None
+    if row is None:
+        raise FieldErrors([(field_name, f"{what} {key} 不存在")])
+    return row
+
+
+def get_proposal(session: Session, proposal_id) -> Proposal:
+    return _get(session, Proposal, proposal_id, "提案", "")
 
 
 def get_meeting(session: Session, meeting_id, field_name: str = "") -> Meeting:
-    try:
-        meeting = session.get(Meeting, int(meeting_id))
-    except (TypeError, ValueError):
-        meeting = None
-    if meeting is None:
-        raise FieldErrors([(field_name, f"会议 {meeting_id} 不存在")])
-    return meeting
+    return _get(session, Meeting, meeting_id, "会议", field_name)
 
 
 # Which action may start from which status, and where it leads.
