@@ -5,6 +5,7 @@ investment's first contribution (records.record_cash_flow)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from models import (
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields
 from portfolio.book.unit import commit
+from portfolio.commands import FundingCommand
 from portfolio.committee.meetings import tally
 from portfolio.committee.voting import allowed_decisions
 from portfolio.committee.workflow import (
@@ -142,7 +144,7 @@ def is_funded(session: Session, proposal: Proposal) -> bool:
         CashFlow.voided_at.is_(None)).limit(1)).first() is not None
 
 
-def record_funding(session: Session, proposal_id, fields: dict, *, username: str):
+def record_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *, username: str):
     """When the money moves: the investment's first contribution (records.record_cash_flow).
     Only an approved proposal that became an investment can be funded."""
     from portfolio.book import records

@@ -2,7 +2,7 @@
 votes, and the tally of a proposal's votes under its fund's settings."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from models import (
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields
 from portfolio.book.unit import commit
+from portfolio.commands import MeetingCommand
 from portfolio.committee.voting import Tally, count_votes
 from portfolio.committee.workflow import (
     IllegalTransition,
@@ -34,7 +35,7 @@ from portfolio.errors import FieldErrors
 
 # =============================================================== meetings
 
-def create_meeting(session: Session, fields: dict, *, username: str) -> Meeting:
+def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any], *, username: str) -> Meeting:
     f = Fields(fields)
     fund_code = f.text("fund_code", required=True, max_len=64)
     date = f.date("date", required=True)

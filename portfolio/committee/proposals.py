@@ -6,6 +6,7 @@ checked now and created when the proposal is approved (portfolio.committee.decis
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from models import (
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields, check_alongside, check_credit_code, check_ownership, check_region
 from portfolio.book.unit import commit
+from portfolio.commands import ProposalCommand
 from portfolio.committee.workflow import (
     PROPOSAL_ENTITY,
     IllegalTransition,
@@ -57,7 +59,7 @@ def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
     return number / 100 if percent else number
 
 
-def _proposal_values(session: Session, fields: dict) -> dict[str, Any]:
+def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, Any]) -> dict[str, Any]:
     f = Fields(fields)
     fund_code = f.text("fund_code", required=True, max_len=64)
     mode = f.choice("mode", MODES, required=True)
@@ -129,7 +131,7 @@ def _new_target(session: Session, f: Fields, mode: str) -> dict[str, Any]:
     return target
 
 
-def create_proposal(session: Session, fields: dict, *, username: str) -> Proposal:
+def create_proposal(session: Session, fields: ProposalCommand | Mapping[str, Any], *, username: str) -> Proposal:
     """立项: a draft proposal by its proposer."""
     values = _proposal_values(session, fields)
     proposal = Proposal(status="draft", proposer=username, **values)
@@ -140,7 +142,8 @@ def create_proposal(session: Session, fields: dict, *, username: str) -> Proposa
     return proposal
 
 
-def update_proposal(session: Session, proposal_id, fields: dict, *, username: str) -> Proposal:
+def update_proposal(session: Session, proposal_id, fields: ProposalCommand | Mapping[str, Any], *,
+                    username: str) -> Proposal:
     """A draft is changed by its proposer (a submitted one is frozen for the committee)."""
     proposal = get_proposal(session, proposal_id)
     if proposal.status != "draft":
