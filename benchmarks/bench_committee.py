@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_committee [--investments 2000]
 
 The heavy book (benchmarks.heavy_book) is imported into a fresh SQLite file; a direct
-proposal and a sub-fund proposal are made for QY, and `portfolio.committee.proposals.review`
+proposal and a sub-fund proposal are made for QY, and `portfolio.committee.review.review`
 (load_book, the report before and after the deal, every check before and after) is
 timed for each, with the sector chart. Target: ≤ 3 s per review page.
 """
@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from benchmarks.heavy_book import imported_heavy_book, timed
 from models import Investment
-from portfolio.committee import proposals as committee
+from portfolio.committee.proposals import create_proposal
+from portfolio.committee.review import review
 from portfolio.reports.committee_charts import before_after_sector_chart
 
 
@@ -33,8 +34,8 @@ def main() -> None:
         for label, fields in (("direct", {**base, "mode": "direct", "target_code": company}),
                               ("sub_fund", {**base, "mode": "sub_fund", "target_code": sub_fund,
                                             "ownership_pct": ""})):
-            proposal = committee.create_proposal(session, fields, username="bench")
-            effect = timed(f"QY {label}: review (pro forma)", lambda proposal=proposal: committee.review(session, proposal))
+            proposal = create_proposal(session, fields, username="bench")
+            effect = timed(f"QY {label}: review (pro forma)", lambda proposal=proposal: review(session, proposal))
             timed(f"QY {label}: sector chart", lambda effect=effect: before_after_sector_chart(effect["sectors"]))
             print(f"    {len(effect['checks'])} checks, {len(effect['new_failures'])} newly failing")
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, Vote
-from portfolio.committee import proposals as uc
+from portfolio.committee import attachments, decisions, meetings, proposals, voting
+from portfolio.committee.review import review
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
 from portfolio.vocabulary import credit_code_check_char
@@ -126,7 +127,7 @@ def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
     investment = book.get(Investment, proposal.investment_id)
     assert investment is not None and investment.company_code == "C3" and investment.fund_code == "QY"
     assert investment.commitment_cny == Decimal("30000000.00") and investment.date == dt.date(2025, 12, 15)
-    assert uc.proposal_for_investment(book, investment.id).id == pid
+    assert decisions.proposal_for_investment(book, investment.id).id == pid
     from flask import render_template_string
     assert render_template_string("{{ committee_proposal_for(i).id }}", i=investment.id) == str(pid)
     response = client.get(f"/committee/by-investment/{investment.id}")
@@ -152,7 +153,7 @@ def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
     assert response.status_code == 302
     flow = book.execute(select(CashFlow).where(CashFlow.investment_id == investment.id)).scalar_one()
     assert flow.type == "contribution" and flow.amount_cny == Decimal("30000000.00")
-    assert uc.is_funded(book, fresh(book, pid))
+    assert decisions.is_funded(book, fresh(book, pid))
 
     # every step audited, with who
     actions = book.execute(select(AuditEntry.action, AuditEntry.username).where(
@@ -184,39 +185,39 @@ def test_a_recused_or_absent_member_and_the_proposer_cannot_vote(client, book):
     pid = propose(client)
     to_meeting(client, book, pid, MEMBERS[:5])
     with pytest.raises(FieldErrors, match="未登记出席"):
-        uc.cast_vote(book, pid, "approve", None, username="m7")
-    uc.declare_recusal(book, pid, "m2", "持有标的公司股份", username="chair")
+        meetings.cast_vote(book, pid, "approve", None, username="m7")
+    meetings.declare_recusal(book, pid, "m2", "持有标的公司股份", username="chair")
     with pytest.raises(FieldErrors, match="回避"):
-        uc.cast_vote(book, pid, "approve", None, username="m2")
-    uc.cast_vote(book, pid, "approve", None, username="m1")
+        meetings.cast_vote(book, pid, "approve", None, username="m2")
+    meetings.cast_vote(book, pid, "approve", None, username="m1")
     with pytest.raises(FieldErrors, match="已对本提案表决"):
-        uc.declare_recusal(book, pid, "m1", "后来发现", username="m1")
+        meetings.declare_recusal(book, pid, "m1", "后来发现", username="m1")
     # a proposal of a member's own: they cannot vote on it
-    own = uc.create_proposal(book, {**DEAL, "title": "委员自己的提案"}, username="m3")
-    uc.submit_proposal(book, own.id, username="m3")
+    own = proposals.create_proposal(book, {**DEAL, "title": "委员自己的提案"}, username="m3")
+    proposals.submit_proposal(book, own.id, username="m3")
     meeting = book.execute(select(Meeting)).scalars().first()
-    uc.schedule_proposal(book, own.id, meeting.id, username="chair")
+    meetings.schedule_proposal(book, own.id, meeting.id, username="chair")
     with pytest.raises(FieldErrors, match="提案人不能"):
-        uc.cast_vote(book, own.id, "approve", None, username="m3")
-    assert "m3" not in uc.tally(book, fresh(book, own.id)).eligible
+        meetings.cast_vote(book, own.id, "approve", None, username="m3")
+    assert "m3" not in meetings.tally(book, fresh(book, own.id)).eligible
 
 
 def test_illegal_transitions_are_refused_with_a_clear_error(client, book):
     pid = propose(client)
     as_user(client, "chair")
-    meeting = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
+    meeting = meetings.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
     page = client.post(f"/committee/proposals/{pid}/schedule", data={"meeting_id": str(meeting.id)},
                        follow_redirects=True).get_data(as_text=True)
     assert "当前状态为「草稿」，不能排会" in page
     with pytest.raises(FieldErrors, match="不能作出决议"):
-        uc.decide(book, pid, "approved", None, username="chair")
+        decisions.decide(book, pid, "approved", None, username="chair")
     with pytest.raises(FieldErrors, match="不能表决"):
-        uc.cast_vote(book, pid, "approve", None, username="m1")
-    uc.withdraw_proposal(book, pid, username="mgr")
+        meetings.cast_vote(book, pid, "approve", None, username="m1")
+    proposals.withdraw_proposal(book, pid, username="mgr")
     with pytest.raises(FieldErrors, match="已撤回"):
-        uc.submit_proposal(book, pid, username="mgr")
+        proposals.submit_proposal(book, pid, username="mgr")
     with pytest.raises(FieldErrors, match="未获通过，不能出资"):
-        uc.record_funding(book, pid, {"date": "2025-12-15", "amount_cny": "1"}, username="mgr")
+        decisions.record_funding(book, pid, {"date": "2025-12-15", "amount_cny": "1"}, username="mgr")
     assert fresh(book, pid).status == "withdrawn"
 
 
@@ -228,7 +229,7 @@ def test_a_rejected_proposal_never_reaches_the_book(client, book):
     for member in MEMBERS[3:6]:
         vote(client, member, pid, "reject")
     as_user(client, "chair")
-    assert "approved" not in uc.allowed_decisions(uc.tally(book, fresh(book, pid)))
+    assert "approved" not in voting.allowed_decisions(meetings.tally(book, fresh(book, pid)))
     client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
     assert fresh(book, pid).status == "scheduled"
     client.post(f"/committee/proposals/{pid}/decide", data={"decision": "rejected"})
@@ -244,7 +245,7 @@ def test_a_rejected_proposal_never_reaches_the_book(client, book):
 
 def test_a_viewer_can_do_none_of_it(client, book):
     pid = propose(client)
-    meeting = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
+    meeting = meetings.create_meeting(book, {"fund_code": "QY", "date": "2025-12-10"}, username="chair")
     as_user(client, "viewer")
     assert client.get("/committee/").status_code == 200
     assert client.get("/committee/proposals/new").status_code == 403
@@ -299,7 +300,7 @@ def test_a_new_company_is_verified_and_created_on_approval(client, book):
                                        data={**new, "target_credit_code": credit_code()}))
     assert fresh(book, pid).new_target["credit_code"] == credit_code() and book.get(Company, "C9") is None
     # the review runs on the book with the new company in it
-    effect = uc.review(book, fresh(book, pid))
+    effect = review(book, fresh(book, pid))
     assert "digital" in {r["sector"] for r in effect["sectors"]}
     to_meeting(client, book, pid, MEMBERS[:5])
     for member in MEMBERS[:5]:
@@ -313,7 +314,7 @@ def test_a_new_company_is_verified_and_created_on_approval(client, book):
 
 def test_the_review_highlights_the_checks_the_deal_would_newly_fail(client, book):
     pid = propose(client, ownership_pct="40", instrument="debt")
-    effect = uc.review(book, fresh(book, pid))
+    effect = review(book, fresh(book, pid))
     new = {c["rule"] for c in effect["new_failures"]}
     assert {"ownership_cap", "prohibited_instrument"} <= new
     assert effect["effect"]["ownership"]["after"]["status"] == "fail"
@@ -327,7 +328,7 @@ def test_the_review_highlights_the_checks_the_deal_would_newly_fail(client, book
     # a sub-fund proposal shows its share of the sub-fund and its local reinvestment
     sub = propose(client, mode="sub_fund", target_code="SF1", amount_cny="100000000", ownership_pct="",
                   first_call_cny="50000000")
-    effect = uc.review(book, fresh(book, sub))
+    effect = review(book, fresh(book, sub))
     share = effect["effect"]["sub_fund_share"]["after"]
     assert share["value"] == pytest.approx(0.05)  # 1 亿 / 20 亿 (sub_funds.csv)
     assert [r["code"] for r in effect["reinvestment"]] == ["SF1"]
@@ -359,7 +360,7 @@ def test_due_diligence_files_are_stored_safely(client, book, app):
     for name, data, message in [("report.pdf", PNG, "不符"), ("tool.exe", b"MZ\x90\x00", "只接受"),
                                 ("photo.png", PNG * 1000, "上限")]:
         with pytest.raises(FieldErrors, match=message):
-            uc.add_attachment(book, pid, name, data, folder=app.config["UPLOAD_FOLDER"], username="mgr",
+            attachments.add_attachment(book, pid, name, data, folder=app.config["UPLOAD_FOLDER"], username="mgr",
                               max_bytes=10_000)
     page = client.post(f"/committee/proposals/{pid}/attachments",
                        data={"file": (io.BytesIO(b"not a pdf"), "x.pdf")}, content_type="multipart/form-data",
@@ -383,10 +384,10 @@ def test_a_draft_is_edited_by_its_proposer_only_and_frozen_once_submitted(client
     assert client.post(f"/committee/proposals/{pid}/submit").status_code == 403
     assert client.post(f"/committee/proposals/{pid}/withdraw").status_code == 403
     with pytest.raises(FieldErrors, match="只有提案人"):
-        uc.update_proposal(book, pid, DEAL, username="mgr2")
-    uc.submit_proposal(book, pid, username="mgr")
+        proposals.update_proposal(book, pid, DEAL, username="mgr2")
+    proposals.submit_proposal(book, pid, username="mgr")
     with pytest.raises(FieldErrors, match="不能修改"):
-        uc.update_proposal(book, pid, DEAL, username="mgr")
+        proposals.update_proposal(book, pid, DEAL, username="mgr")
     updates = book.execute(select(AuditEntry).where(AuditEntry.entity == "proposals",
                                                     AuditEntry.action == "update")).scalars().all()
     assert len(updates) == 1 and updates[0].before["amount_cny"] == "30000000.00"
@@ -396,7 +397,7 @@ def test_a_draft_is_edited_by_its_proposer_only_and_frozen_once_submitted(client
 def test_a_co_investment_shows_its_lead_ratio_and_the_sub_fund_alongside(client, book):
     pid = propose(client, mode="co_invest", target_code="C1", alongside_code="SF1", lead_name="甬新资本",
                   lead_amount_cny="20000000", amount_cny="30000000")
-    effect = uc.review(book, fresh(book, pid))
+    effect = review(book, fresh(book, pid))
     lead = effect["effect"]["lead_ratio"]["after"]
     assert lead["value"] == pytest.approx(1.5) and lead["status"] == "fail"  # 3000 万 / 2000 万 > 1.0
     assert "coinvest_lead_ratio" in {c["rule"] for c in effect["new_failures"]}
@@ -419,11 +420,11 @@ def test_a_deferred_proposal_is_voted_on_afresh_at_a_later_meeting(client, book)
     assert fresh(book, pid).decision == "deferred"
 
     # not the same meeting again, nor an earlier one; nor may an approved proposal come back
-    earlier = uc.create_meeting(book, {"fund_code": "QY", "date": "2025-11-01", "title": "更早"}, username="chair")
+    earlier = meetings.create_meeting(book, {"fund_code": "QY", "date": "2025-11-01", "title": "更早"}, username="chair")
     for meeting in (first, earlier.id):
         with pytest.raises(FieldErrors, match="之后的另一次会议"):
-            uc.schedule_proposal(book, pid, meeting, username="chair")
-    later = uc.create_meeting(book, {"fund_code": "QY", "date": "2026-01-20", "title": "第 13 次投委会"},
+            meetings.schedule_proposal(book, pid, meeting, username="chair")
+    later = meetings.create_meeting(book, {"fund_code": "QY", "date": "2026-01-20", "title": "第 13 次投委会"},
                               username="chair")
     page = client.get(f"/committee/meetings/{later.id}").get_data(as_text=True)
     assert f"/committee/proposals/{pid}/schedule" in page  # offered for the later meeting's agenda
@@ -436,23 +437,23 @@ def test_a_deferred_proposal_is_voted_on_afresh_at_a_later_meeting(client, book)
 
     # the new meeting counts only its own votes; those who voted before vote again
     client.post(f"/committee/meetings/{later.id}/attendance", data={"present": MEMBERS[:6]})
-    assert uc.tally(book, fresh(book, pid)).approve == 0
+    assert meetings.tally(book, fresh(book, pid)).approve == 0
     for member in MEMBERS[:5]:
         assert "您已对本提案表决" not in vote(client, member, pid, "approve").get_data(as_text=True)
-    assert uc.tally(book, fresh(book, pid)).approve == 5
+    assert meetings.tally(book, fresh(book, pid)).approve == 5
     as_user(client, "chair")
     page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
     assert 'id="earlier-votes"' in page and "先看量产数据" in page
     assert client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"}).status_code == 302
     proposal = fresh(book, pid)
     assert proposal.decision == "approved" and proposal.investment_id
-    assert len(uc.votes(book, pid)) == 11 and len(uc.votes(book, pid, later.id)) == 5
+    assert len(meetings.votes(book, pid)) == 11 and len(meetings.votes(book, pid, later.id)) == 5
     # both meetings keep it on their agenda, and the decision record lists the deciding votes only
-    assert [p.id for p in uc.agenda(book, first)] == [pid] == [p.id for p in uc.agenda(book, later.id)]
+    assert [p.id for p in meetings.agenda(book, first)] == [pid] == [p.id for p in meetings.agenda(book, later.id)]
     resolution = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
     assert "先看量产数据" not in resolution
     with pytest.raises(FieldErrors):
-        uc.schedule_proposal(book, pid, later.id, username="chair")
+        meetings.schedule_proposal(book, pid, later.id, username="chair")
 
 
 def test_an_approval_with_a_new_company_is_one_commit(client, book, db):

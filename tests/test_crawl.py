@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import CashFlow, Company, Fund, Investment, SubFund, User, Valuation
-from portfolio.committee import proposals as committee
+from portfolio.committee import meetings, proposals
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
 from tests.conftest import login, make_user
@@ -34,11 +34,11 @@ def demo(db, tmp_path):
     db.session.commit()
     for role in ROLES:
         make_user(db, f"{role}1", role)
-    proposal = committee.create_proposal(db.session, {
+    proposal = proposals.create_proposal(db.session, {
         "title": "测试提案", "fund_code": "QY", "mode": "direct",
         "target_code": db.session.execute(select(Company.code).limit(1)).scalar(),
         "planned_date": "2025-12-15", "amount_cny": "1000000"}, username="manager1")
-    meeting = committee.create_meeting(db.session, {"fund_code": "QY", "date": "2025-12-20", "title": "会议"},
+    meeting = meetings.create_meeting(db.session, {"fund_code": "QY", "date": "2025-12-20", "title": "会议"},
                                        username="admin1")
     first = lambda model, column: db.session.execute(select(column).order_by(column).limit(1)).scalar()  # noqa: E731
     return {

@@ -20,8 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
-PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "committee/voting.py")
-IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.proposals")
+PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "filetypes.py", "commands.py",
+                "committee/voting.py")
+IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
+                "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",
+                "portfolio.committee.decisions", "portfolio.committee.review")
 
 
 def _imports(path: Path) -> set[str]:

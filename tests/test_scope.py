@@ -2,10 +2,14 @@
 row and settings resolved once per book however many figures ask for them."""
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import pytest
 
 from portfolio.figures import scope as scope_module
-from portfolio.figures.scope import FundTree, UnknownFund, scope_of
+from portfolio.figures.rules import paid_in_fen
+from portfolio.figures.scope import FundTree, UnknownFund, holdings_of, scope_of
 from portfolio.reports.quarterly import build_quarterly
 from tests.conftest import EXAMPLE_BOOK
 from tests.factories import book_from_csv
@@ -49,3 +53,36 @@ def test_a_quarterly_report_looks_its_fund_up_once(monkeypatch):
     report = build_quarterly(book_from_csv(EXAMPLE_BOOK), "QY", "2025Q4")
     assert report["compliance"] and report["indicators"]
     assert calls == ["QY"], calls
+
+
+def test_a_quarterly_report_resolves_each_date_s_holdings_once(monkeypatch):
+    """The report, its rules and its indicators share one Holdings per (fund, date): the
+    positions are computed once for each of the three dates a quarterly report reads."""
+    from portfolio.figures import engine
+
+    calls = []
+    real = engine.positions
+
+    def counting(book, ids, as_of, *args):
+        calls.append(pd.Timestamp(as_of).date().isoformat())
+        return real(book, ids, as_of, *args)
+
+    monkeypatch.setattr(engine, "positions", counting)
+    report = build_quarterly(book_from_csv(EXAMPLE_BOOK), "QY", "2025Q4")
+    assert report["compliance"] and report["indicators"]
+    assert sorted(calls) == ["2024-12-31", "2025-09-30", "2025-12-31"], calls
+
+
+def test_holdings_are_the_investments_as_of_d_with_their_paid_in():
+    book = book_from_csv(EXAMPLE_BOOK)
+    day = dt.date(2025, 6, 30)
+    holdings = holdings_of(book, "QY", day)
+    assert holdings_of(book, "QY", pd.Timestamp(day)) is holdings
+    assert holdings.scope is scope_of(book, "QY")
+    inv = book.investments
+    expected = inv[inv["fund_code"].isin(scope_of(book, "QY").family) & (inv["date"] <= pd.Timestamp(day))]
+    assert sorted(holdings.ids) == sorted(expected["id"]) and holdings.ids
+    assert list(holdings.investments["date"]) == sorted(holdings.investments["date"])
+    # paid_in: the engine's positions agree with the plain sum of contributions (rules.paid_in_fen)
+    assert holdings.paid_in == paid_in_fen(book, holdings.ids, day)
+    assert holdings_of(book.with_(flows=book.flows), "QY", day) is not holdings

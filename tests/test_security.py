@@ -221,7 +221,7 @@ def test_a_fund_code_with_chinese_and_quotes_downloads_its_quarterly_report(clie
 
 
 def test_only_the_proposer_or_an_admin_attaches_files(db, book, client, app):
-    from portfolio.committee import proposals
+    from portfolio.committee import attachments, proposals
     from portfolio.errors import FieldErrors
 
     pid = proposals.create_proposal(book, {"title": "提案", "fund_code": "QY", "mode": "direct", "target_code": "C1",
@@ -229,8 +229,8 @@ def test_only_the_proposer_or_an_admin_attaches_files(db, book, client, app):
                                     username="owner").id
     pdf = b"%PDF-1.4\n%test\n"
     with pytest.raises(FieldErrors, match="只有提案人"):
-        proposals.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"], username="intruder")
-    assert proposals.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"],
+        attachments.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"], username="intruder")
+    assert attachments.add_attachment(book, pid, "dd.pdf", pdf, folder=app.config["UPLOAD_FOLDER"],
                                     username="root", is_admin=True).id
 
 

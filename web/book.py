@@ -15,6 +15,8 @@ from sqlalchemy import select
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
+from portfolio.filetypes import MIME_XLSX as XLSX
+from portfolio.filetypes import ZIP_MAGIC
 from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.forms import (
@@ -31,7 +33,6 @@ from web.forms import (
 
 bp = Blueprint("book", __name__, url_prefix="/book")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BOOK_BYTES = 32 * 1024 * 1024
 
 
@@ -192,7 +193,7 @@ def upload():
         content = file.read(MAX_BOOK_BYTES + 1)
         if len(content) > MAX_BOOK_BYTES:
             form.book.errors = list(form.book.errors) + [_("文件过大（上限 32 MB）")]
-        elif not content.startswith(b"PK\x03\x04"):  # an .xlsx is a zip archive
+        elif not content.startswith(ZIP_MAGIC):  # an .xlsx is a zip archive
             form.book.errors = list(form.book.errors) + [_("不是有效的 .xlsx 文件")]
         else:
             try:

@@ -22,9 +22,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import Fund, Meeting, Proposal, ProposalAttachment, SubFund
-from portfolio.committee import proposals as uc
+from portfolio.committee import attachments, decisions, meetings, proposals, workflow
+from portfolio.committee.review import review
 from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
+from portfolio.filetypes import MIME_PDF, MIME_TYPES
 from web.auth import current_username, requires
 from web.committee_forms import (
     AttachmentForm,
@@ -73,9 +75,9 @@ def index():
     stmt = select(Proposal).order_by(Proposal.id.desc())
     if status:
         stmt = stmt.where(Proposal.status == status)
-    proposals = db.session.execute(stmt).scalars().all()
-    meetings = db.session.execute(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc())).scalars().all()
-    return render_template("committee/index.html", proposals=proposals, meetings=meetings, status=status)
+    proposal_rows = db.session.execute(stmt).scalars().all()
+    meeting_rows = db.session.execute(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc())).scalars().all()
+    return render_template("committee/index.html", proposals=proposal_rows, meetings=meeting_rows, status=status)
 
 
 # -- proposals -------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ def new_proposal():
         form.fund_code.data = request.args["fund"]
     if form.validate_on_submit():
         try:
-            proposal = uc.create_proposal(db.session, form.to_command(), username=current_username())
+            proposal = proposals.create_proposal(db.session, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:
@@ -127,7 +129,7 @@ def edit_proposal(proposal_id: int):
     form = _proposal_form(proposal)
     if form.validate_on_submit():
         try:
-            uc.update_proposal(db.session, proposal_id, form.to_command(), username=current_username())
+            proposals.update_proposal(db.session, proposal_id, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:
@@ -142,11 +144,11 @@ def proposal(proposal_id: int):
     from portfolio.reports.committee_charts import before_after_sector_chart
 
     proposal = _proposal_or_404(proposal_id)
-    effect = uc.review(db.session, proposal)
+    effect = review(db.session, proposal)
     chart = before_after_sector_chart(effect["sectors"], current_lang())
-    tally = uc.tally(db.session, proposal) if proposal.meeting_id else None
+    tally = meetings.tally(db.session, proposal) if proposal.meeting_id else None
     meeting = db.session.get(Meeting, proposal.meeting_id) if proposal.meeting_id else None
-    attachments = db.session.execute(select(ProposalAttachment).where(ProposalAttachment.proposal_id == proposal.id)
+    files = db.session.execute(select(ProposalAttachment).where(ProposalAttachment.proposal_id == proposal.id)
                                      .order_by(ProposalAttachment.id)).scalars().all()
     schedule_form = ScheduleForm()
     schedule_form.meeting_id.choices = [
@@ -157,19 +159,19 @@ def proposal(proposal_id: int):
     decision_form = DecisionForm()
     decision_form.set_choices(allowed_decisions(tally) if tally else ())
     recusal_form = RecusalForm()
-    recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in uc.committee_members(db.session)]
+    recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in workflow.committee_members(db.session)]
     me = current_username()
     return render_template(
         "committee/proposal.html", proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
-        attachments=attachments, votes=uc.votes(db.session, proposal.id, proposal.meeting_id or -1),
-        earlier_votes=[v for v in uc.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
+        attachments=files, votes=meetings.votes(db.session, proposal.id, proposal.meeting_id or -1),
+        earlier_votes=[v for v in meetings.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
         meetings={m.id: m for m in db.session.execute(select(Meeting).where(
             Meeting.fund_code == proposal.fund_code)).scalars()},
-        recusals=uc.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
+        recusals=meetings.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
         decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
-        funding_form=FundingForm(), confirm=ConfirmForm(), funded=uc.is_funded(db.session, proposal),
+        funding_form=FundingForm(), confirm=ConfirmForm(), funded=decisions.is_funded(db.session, proposal),
         show_all_checks=request.args.get("checks") == "all",
-        my_vote=next((v for v in uc.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
+        my_vote=next((v for v in meetings.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
                      None))
 
 
@@ -196,7 +198,7 @@ def _own_or_admin(proposal_id: int) -> None:
 @requires("propose")
 def submit(proposal_id: int):
     _own_or_admin(proposal_id)
-    return _action(proposal_id, lambda: uc.submit_proposal(db.session, proposal_id, username=current_username()),
+    return _action(proposal_id, lambda: proposals.submit_proposal(db.session, proposal_id, username=current_username()),
                    _("提案已提交投委会。"))
 
 
@@ -204,7 +206,7 @@ def submit(proposal_id: int):
 @requires("propose")
 def withdraw(proposal_id: int):
     _own_or_admin(proposal_id)
-    return _action(proposal_id, lambda: uc.withdraw_proposal(db.session, proposal_id, username=current_username()),
+    return _action(proposal_id, lambda: proposals.withdraw_proposal(db.session, proposal_id, username=current_username()),
                    _("提案已撤回。"))
 
 
@@ -219,7 +221,7 @@ def upload(proposal_id: int):
         return _back(proposal_id)
     upload = form.file.data
     try:
-        uc.add_attachment(db.session, proposal_id, upload.filename or "", upload.read(),
+        attachments.add_attachment(db.session, proposal_id, upload.filename or "", upload.read(),
                           folder=current_app.config["UPLOAD_FOLDER"], username=current_username(),
                           is_admin=current_user.role == "admin")
     except FieldErrors as exc:
@@ -236,7 +238,7 @@ def attachment(attachment_id: int):
     if record is None:
         abort(404)
     response = send_from_directory(current_app.config["UPLOAD_FOLDER"], record.stored_name, as_attachment=True,
-                                   download_name=record.original_name, mimetype=uc.MIME_TYPES.get(record.kind))
+                                   download_name=record.original_name, mimetype=MIME_TYPES.get(record.kind))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -246,7 +248,7 @@ def attachment(attachment_id: int):
 def schedule(proposal_id: int):
     _proposal_or_404(proposal_id)
     try:
-        uc.schedule_proposal(db.session, proposal_id, request.form.get("meeting_id"), username=current_username())
+        meetings.schedule_proposal(db.session, proposal_id, request.form.get("meeting_id"), username=current_username())
     except FieldErrors as exc:
         _refused(exc)
     else:
@@ -260,7 +262,7 @@ def recuse(proposal_id: int):
     """A member declares their own conflict of interest."""
     _proposal_or_404(proposal_id)
     try:
-        uc.declare_recusal(db.session, proposal_id, current_username(), request.form.get("reason"),
+        meetings.declare_recusal(db.session, proposal_id, current_username(), request.form.get("reason"),
                            username=current_username())
     except FieldErrors as exc:
         _refused(exc)
@@ -275,7 +277,7 @@ def record_recusal(proposal_id: int):
     """The secretary records a member's declared conflict."""
     _proposal_or_404(proposal_id)
     try:
-        uc.declare_recusal(db.session, proposal_id, request.form.get("member", ""), request.form.get("reason"),
+        meetings.declare_recusal(db.session, proposal_id, request.form.get("member", ""), request.form.get("reason"),
                            username=current_username())
     except FieldErrors as exc:
         _refused(exc)
@@ -289,7 +291,7 @@ def record_recusal(proposal_id: int):
 def vote(proposal_id: int):
     _proposal_or_404(proposal_id)
     try:
-        uc.cast_vote(db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
+        meetings.cast_vote(db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
                      username=current_username())
     except FieldErrors as exc:
         _refused(exc)
@@ -303,7 +305,7 @@ def vote(proposal_id: int):
 def decide(proposal_id: int):
     _proposal_or_404(proposal_id)
     try:
-        decided = uc.decide(db.session, proposal_id, request.form.get("decision", ""),
+        decided = decisions.decide(db.session, proposal_id, request.form.get("decision", ""),
                             request.form.get("conditions"), username=current_username())
     except FieldErrors as exc:
         _refused(exc)
@@ -325,7 +327,7 @@ def fund(proposal_id: int):
         flash(_("请填写出资日期和金额"), "error")
         return _back(proposal_id)
     try:
-        flow = uc.record_funding(db.session, proposal_id, form.to_command(), username=current_username())
+        flow = decisions.record_funding(db.session, proposal_id, form.to_command(), username=current_username())
     except FieldErrors as exc:
         _refused(exc)
     else:
@@ -337,7 +339,7 @@ def fund(proposal_id: int):
 @bp.route("/by-investment/<inv_id>")
 def by_investment(inv_id: str):
     """From an investment to the proposal it came from."""
-    found = uc.proposal_for_investment(db.session, inv_id)
+    found = decisions.proposal_for_investment(db.session, inv_id)
     if found is None:
         abort(404)
     return _back(found.id)
@@ -349,11 +351,11 @@ def _resolution_context(proposal: Proposal) -> dict:
     if proposal.status != "decided":
         abort(404)
     meeting = db.session.get(Meeting, proposal.meeting_id)
-    return {"proposal": proposal, "meeting": meeting, "tally": uc.tally(db.session, proposal),
-            "attendance": uc.attendance(db.session, meeting.id), "members": {
-                m.username: m for m in uc.committee_members(db.session)},
-            "votes": uc.votes(db.session, proposal.id, proposal.meeting_id),
-            "recusals": uc.recusals(db.session, proposal.id),
+    return {"proposal": proposal, "meeting": meeting, "tally": meetings.tally(db.session, proposal),
+            "attendance": meetings.attendance(db.session, meeting.id), "members": {
+                m.username: m for m in workflow.committee_members(db.session)},
+            "votes": meetings.votes(db.session, proposal.id, proposal.meeting_id),
+            "recusals": meetings.recusals(db.session, proposal.id),
             "fund": db.session.get(Fund, proposal.fund_code)}
 
 
@@ -369,7 +371,7 @@ def resolution_pdf(proposal_id: int):
     html = render_template("committee/resolution.html", pdf=True,
                            **_resolution_context(_proposal_or_404(proposal_id)))
     response = make_response(html_to_pdf(html, base_url=current_app.root_path))
-    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Type"] = MIME_PDF
     response.headers["Content-Disposition"] = content_disposition(f"resolution-{proposal_id}.pdf")
     return response
 
@@ -383,7 +385,7 @@ def new_meeting():
     form.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in _funds()]
     if form.validate_on_submit():
         try:
-            meeting = uc.create_meeting(db.session, form.to_command(), username=current_username())
+            meeting = meetings.create_meeting(db.session, form.to_command(), username=current_username())
         except FieldErrors as exc:
             _refused(exc, form)
         else:
@@ -397,17 +399,17 @@ def meeting(meeting_id: int):
     record = db.session.get(Meeting, meeting_id)
     if record is None:
         abort(404)
-    members = uc.committee_members(db.session)
-    present = uc.attendance(db.session, meeting_id)
+    members = workflow.committee_members(db.session)
+    present = meetings.attendance(db.session, meeting_id)
     form = AttendanceForm()
     form.present.choices = [(m.username, m.display_name or m.username) for m in members]
     form.present.data = [m for m, p in present.items() if p]
-    return render_template("committee/meeting.html", meeting=record, agenda=uc.agenda(db.session, meeting_id),
+    return render_template("committee/meeting.html", meeting=record, agenda=meetings.agenda(db.session, meeting_id),
                            members=members, present=present, form=form,
                            waiting=[p for p in db.session.execute(select(Proposal).where(
                                Proposal.status.in_(("submitted", "decided")), Proposal.fund_code == record.fund_code)
                                .order_by(Proposal.id)).scalars()
-                               if p.status == "submitted" or (uc.is_deferred(p) and p.meeting_id != record.id)],
+                               if p.status == "submitted" or (meetings.is_deferred(p) and p.meeting_id != record.id)],
                            confirm=ConfirmForm())
 
 
@@ -419,7 +421,7 @@ def attendance(meeting_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        uc.record_attendance(db.session, meeting_id, request.form.getlist("present"), username=current_username())
+        meetings.record_attendance(db.session, meeting_id, request.form.getlist("present"), username=current_username())
     except FieldErrors as exc:
         _refused(exc)
     else:
@@ -430,4 +432,4 @@ def attendance(meeting_id: int):
 @bp.app_template_global("committee_proposal_for")
 def committee_proposal_for(inv_id: str) -> Proposal | None:
     """For the investment screens: the proposal an investment came from (None if none)."""
-    return uc.proposal_for_investment(db.session, inv_id)
+    return decisions.proposal_for_investment(db.session, inv_id)

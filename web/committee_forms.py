@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
+from portfolio.commands import FundingCommand, MeetingCommand, ProposalCommand
 from web.fields import AmountField, DayField
 from web.forms import BaseForm, choices
 
@@ -16,6 +17,8 @@ TEXT = [Optional(), Length(max=20000)]
 
 
 class ProposalForm(BaseForm):
+    command = ProposalCommand
+
     title = StringField(_l("项目名称"), validators=[Optional(), Length(max=200)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
@@ -81,6 +84,8 @@ class ScheduleForm(BaseForm):
 
 
 class MeetingForm(BaseForm):
+    command = MeetingCommand
+
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     date = DayField(_l("会议日期"), validators=[InputRequired()])
     title = StringField(_l("会议名称"), validators=[Optional(), Length(max=200)])
@@ -113,6 +118,8 @@ class DecisionForm(BaseForm):
 
 
 class FundingForm(BaseForm):
+    command = FundingCommand
+
     date = DayField(_l("出资日期"), validators=[InputRequired()])
     amount_cny = AmountField(_l("出资金额（元）"), validators=[InputRequired()])
     ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])

@@ -14,6 +14,15 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
+from portfolio.commands import (
+    CashFlowCommand,
+    Command,
+    CompanyCommand,
+    InvestmentCommand,
+    SubFundCommand,
+    ValuationCommand,
+    VoidCommand,
+)
 from portfolio.errors import FieldErrors
 from portfolio.vocabulary import label
 from web.extensions import db
@@ -29,9 +38,14 @@ def choices(vocabulary: str, codes, *, blank: bool = False) -> list[tuple[str, s
 class BaseForm(FlaskForm):
     """Every form of the app: typed values out, the use case's errors back in."""
 
-    def to_command(self) -> dict:
-        """The typed values for the use case (Decimal amounts, dates; no CSRF token)."""
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+    # the use case's command (portfolio/commands.py); its fields are the form's, by name
+    command: type[Command] | None = None
+
+    def to_command(self) -> Command:
+        """The typed command for the use case (Decimal amounts, dates; no CSRF token)."""
+        if self.command is None:
+            raise TypeError(f"{type(self).__name__} hands no command to a use case")
+        return self.command(**{name: self[name].data for name in self.command.names()})
 
     def populate_errors(self, errors: FieldErrors) -> list[str]:
         """Put a use case's (field, message) pairs beside their fields; return the messages
@@ -55,6 +69,8 @@ def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
 
 
 class InvestmentForm(BaseForm):
+    command = InvestmentCommand
+
     id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
@@ -83,6 +99,8 @@ class InvestmentForm(BaseForm):
 
 
 class CashFlowForm(BaseForm):
+    command = CashFlowCommand
+
     investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
     date = DayField(_l("日期"), validators=[InputRequired()])
@@ -96,6 +114,8 @@ class CashFlowForm(BaseForm):
 
 
 class ValuationForm(BaseForm):
+    command = ValuationCommand
+
     investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
     as_of = DayField(_l("估值基准日"), validators=[InputRequired()])
@@ -107,6 +127,8 @@ class ValuationForm(BaseForm):
 
 
 class VoidForm(BaseForm):
+    command = VoidCommand
+
     reason = TextAreaField(_l("作废理由"), validators=[DataRequired(), Length(max=2000)])
 
 
@@ -115,6 +137,8 @@ class ConfirmForm(BaseForm):
 
 
 class CompanyForm(BaseForm):
+    command = CompanyCommand
+
     code = StringField(_l("企业代码"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(max=18)])
@@ -127,6 +151,8 @@ class CompanyForm(BaseForm):
 
 
 class SubFundForm(BaseForm):
+    command = SubFundCommand
+
     code = StringField(_l("子基金代码"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("子基金名称"), validators=[DataRequired(), Length(max=200)])
     manager = StringField(_l("管理人"), validators=[DataRequired(), Length(max=200)])

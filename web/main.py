@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
 from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
+from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, multiple, parse_date, percent, wan, yuan
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
@@ -78,7 +79,6 @@ def rule_value(value, rule: str) -> str:
     return percent(value)
 
 
-STATUS_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
 # -- small helpers for lists ---------------------------------------------------------------------

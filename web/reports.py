@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from models import Fund, IndexLevel
 from portfolio.book.reading import load_index
+from portfolio.filetypes import MIME_PDF
+from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web.extensions import db
@@ -16,7 +18,6 @@ from web.security import content_disposition
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.app_template_filter("report_quarter")
@@ -153,4 +154,4 @@ def quarterly_xlsx(fund: str, quarter: str):
 @bp.route("/<fund>/<quarter>.pdf")
 def quarterly_pdf(fund: str, quarter: str):
     report = _report_or_404(fund, quarter)
-    return _download(render_pdf(report), "application/pdf", f"{fund}-{report['quarter']}.pdf")
+    return _download(render_pdf(report), MIME_PDF, f"{fund}-{report['quarter']}.pdf")

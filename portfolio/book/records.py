@@ -8,6 +8,7 @@ once. Nothing is ever deleted: a wrong cash flow or valuation is voided with a r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,15 @@ from portfolio import record_rules
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import claim, commit
 from portfolio.book.users import new_session_token
+from portfolio.commands import (
+    CashFlowCommand,
+    Command,
+    CompanyCommand,
+    InvestmentCommand,
+    SubFundCommand,
+    ValuationCommand,
+    VoidCommand,
+)
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import FundTree
 from portfolio.formatting import parse_date
@@ -54,7 +64,7 @@ class RuleFailures(FieldErrors):
 class Fields:
     """Reads values out of the fields dict, collecting every error (not only the first)."""
 
-    def __init__(self, fields: dict[str, Any]):
+    def __init__(self, fields: Command | Mapping[str, Any]):
         self.fields = fields
         self.errors: list[tuple[str, str]] = []
 
@@ -208,7 +218,7 @@ def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
     return introduced
 
 
-def _investment_fields(session: Session, fields: dict) -> dict:
+def _investment_fields(session: Session, fields: InvestmentCommand | Mapping[str, Any]) -> dict:
     f = Fields(fields)
     inv_id = f.text("id", required=True, max_len=64)
     fund_code = f.text("fund_code", required=True, max_len=64)
@@ -247,7 +257,7 @@ def _investment_fields(session: Session, fields: dict) -> dict:
     return values
 
 
-def record_investment(session: Session, fields: dict, *, username: str,
+def record_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str,
                       override_reason: str | None = None) -> Investment:
     """Log a holding (sub-fund commitment, direct or co-investment): `add_investment`, committed."""
     investment = add_investment(session, fields, username=username, override_reason=override_reason)
@@ -255,7 +265,7 @@ def record_investment(session: Session, fields: dict, *, username: str,
     return investment
 
 
-def add_investment(session: Session, fields: dict, *, username: str,
+def add_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str,
                    override_reason: str | None = None) -> Investment:
     """The uncommitted step of logging a holding: checked, added, flushed and audited.
 
@@ -299,7 +309,7 @@ def _in_force(session: Session, model, investment_id: str, **match) -> bool:
     return session.execute(stmt).first() is not None
 
 
-def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFlow:
+def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any], *, username: str) -> CashFlow:
     """A contribution (出资) or distribution (分配) of one investment."""
     f = Fields(fields)
     investment = _investment(session, f)
@@ -319,7 +329,7 @@ def record_cash_flow(session: Session, fields: dict, *, username: str) -> CashFl
     return _create(session, flow, "cash_flows", lambda r: r.id, username=username)
 
 
-def record_valuation(session: Session, fields: dict, *, username: str) -> Valuation:
+def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, Any], *, username: str) -> Valuation:
     """A fair value with its method: a draft until a second person approves it."""
     f = Fields(fields)
     investment = _investment(session, f)
@@ -365,7 +375,8 @@ def approve_valuation(session: Session, valuation_id: int, *, username: str) -> 
     return valuation
 
 
-def _void(session: Session, model, record_id, fields: dict, username: str, entity: str, what: str):
+def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str, Any], username: str, entity: str,
+          what: str):
     record = _record(session, model, record_id, what)
     reason = str(fields.get("reason") or "").strip()
     if not reason:
@@ -380,11 +391,13 @@ def _void(session: Session, model, record_id, fields: dict, username: str, entit
     return record
 
 
-def void_cash_flow(session: Session, flow_id: int, fields: dict, *, username: str) -> CashFlow:
+def void_cash_flow(session: Session, flow_id: int, fields: VoidCommand | Mapping[str, Any], *,
+                   username: str) -> CashFlow:
     return _void(session, CashFlow, flow_id, fields, username, "cash_flows", "现金流")
 
 
-def void_valuation(session: Session, valuation_id: int, fields: dict, *, username: str) -> Valuation:
+def void_valuation(session: Session, valuation_id: int, fields: VoidCommand | Mapping[str, Any], *,
+                   username: str) -> Valuation:
     return _void(session, Valuation, valuation_id, fields, username, "valuations", "估值")
 
 
@@ -394,7 +407,7 @@ def _region(f: Fields) -> str | None:
     return check_region(f, "region_code")
 
 
-def record_company(session: Session, fields: dict, *, username: str) -> Company:
+def record_company(session: Session, fields: CompanyCommand | Mapping[str, Any], *, username: str) -> Company:
     """A company, its 统一社会信用代码 verified (GB 32100-2015) and unique."""
     f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
@@ -409,7 +422,7 @@ def record_company(session: Session, fields: dict, *, username: str) -> Company:
     return _create(session, company, "companies", lambda r: r.code, username=username)
 
 
-def record_sub_fund(session: Session, fields: dict, *, username: str) -> SubFund:
+def record_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any], *, username: str) -> SubFund:
     f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
     size = f.amount("size_cny", required=True, positive=True)

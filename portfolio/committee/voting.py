@@ -1,7 +1,7 @@
 """Counting the committee's votes: pure, on exact fractions (never floats).
 
 `count_votes` gives the tally of one proposal at its meeting; `allowed_decisions` what
-the chair may record from it. The use cases (portfolio.committee.proposals) call these.
+the chair may record from it. The use cases (portfolio.committee.meetings and .decisions) call these.
 """
 from __future__ import annotations
 

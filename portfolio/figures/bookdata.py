@@ -45,7 +45,8 @@ class BookData:
     valuations: pd.DataFrame
     holdings: pd.DataFrame
     indexes: dict[str, pd.Series] = field(default_factory=dict)
-    # each fund's scope, resolved once (portfolio.figures.scope.scope_of); not copied by with_()
+    # each fund's scope, resolved once (portfolio.figures.scope.scope_of), and its holdings per
+    # date (keyed (code, date): scope.holdings_of); not copied by with_()
     scopes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def with_(self, **tables: pd.DataFrame) -> BookData:

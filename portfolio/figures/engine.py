@@ -22,7 +22,8 @@ import pandas as pd
 import pyxirr
 
 from portfolio.figures.bookdata import BookData
-from portfolio.figures.scope import UnknownFund, scope_of  # noqa: F401  (UnknownFund: re-exported)
+from portfolio.figures.scope import UnknownFund, holdings_of  # noqa: F401  (UnknownFund: re-exported)
+from portfolio.figures.settings import HOME_REGION_PREFIX, MIRR_FINANCE_RATE, MIRR_REINVEST_RATE
 from portfolio.money import yuan
 
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
@@ -112,16 +113,9 @@ def solves(rate: float, dates, amounts) -> bool:
     return math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0)
 
 
-def fund_family(book: BookData, fund_code: str) -> list[str]:
-    """The fund and every fund whose parent_code leads up to it (metrics.md roll-up)."""
-    return list(scope_of(book, fund_code).family)
-
-
 def fund_investment_ids(book: BookData, fund_code: str, as_of: dt.date) -> list[str]:
     """The investments rolled up into the fund and dated on or before D, ordered by (date, id)."""
-    inv = book.investments
-    chosen = inv[inv["fund_code"].isin(fund_family(book, fund_code)) & (inv["date"] <= ts(as_of))]
-    return list(chosen.sort_values(["date", "id"], kind="stable")["id"])
+    return holdings_of(book, fund_code, as_of).ids
 
 
 # ---------------------------------------------------------------- positions
@@ -164,7 +158,7 @@ class Positions:
 
 
 def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
-              home_region_prefix: str = "3302") -> Positions:
+              home_region_prefix: str = HOME_REGION_PREFIX) -> Positions:
     """Per-investment paid_in, distributed, unfunded and rolled-forward NAV as of D."""
     d = ts(as_of)
     d64 = d.to_datetime64()
@@ -366,7 +360,7 @@ def with_nav_share(groups: dict, total_nav_fen: int) -> dict:
 
 
 def group_figures(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
-                  home_region_prefix: str = "3302") -> dict:
+                  home_region_prefix: str = HOME_REGION_PREFIX) -> dict:
     """The summary keys for any set of investments (dated on or before D), Decimal amounts."""
     return summarise(positions(book, investment_ids, as_of, home_region_prefix))
 
@@ -495,7 +489,8 @@ def quarterly_flows(pos: Positions) -> np.ndarray:
     return (sums.reindex(full, fill_value=0.0) / 100.0).to_numpy()
 
 
-def periodic_figures(pos: Positions, finance_rate: float = 0.08, reinvest_rate: float = 0.08) -> dict:
+def periodic_figures(pos: Positions, finance_rate: float = MIRR_FINANCE_RATE,
+                     reinvest_rate: float = MIRR_REINVEST_RATE) -> dict:
     """Quarterly IRR and MIRR (numpy-financial), both annualised as (1 + q)^4 − 1.
 
     The annual finance and reinvestment rates are turned into the equivalent compound

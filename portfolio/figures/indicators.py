@@ -20,6 +20,7 @@ Choices where the brief leaves room, said here once:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -27,7 +28,8 @@ import pandas as pd
 from portfolio.figures import rules
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.engine import latest_reports
-from portfolio.figures.rules import investments_as_of, is_local, is_missing, local_reinvestments, paid_in_fen
+from portfolio.figures.rules import is_local, is_missing, local_reinvestments
+from portfolio.figures.scope import Holdings, holdings_of
 from portfolio.money import CENT, FEN_PER_YUAN
 from portfolio.money import yuan as _yuan
 
@@ -52,29 +54,37 @@ def _ratio(numerator, denominator) -> float | None:
     return float(Decimal(numerator) / Decimal(denominator))
 
 
-def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
-                           checks: list[dict] | None = None) -> dict:
-    """The 绩效评价 indicators (see the module's doc). `checks` may pass in the result of
-    `rules.check` for the same fund and date, to spare running it twice."""
-    settings = rules.settings_for(book, fund_code)
-    prefix = str(settings["home_region_prefix"])
-    required = Decimal(settings["reinvestment_multiple"])
-    inv = investments_as_of(book, fund_code, as_of)
-    paid = paid_in_fen(book, inv["id"], as_of)
-    # int64 even with no investment yet (an empty object column would sum to '')
-    inv_paid = pd.Series([paid.get(str(i), 0) for i in inv["id"]], index=inv.index, dtype="int64")
-    sizes = {str(k): int(v) for k, v in zip(book.sub_funds["code"], book.sub_funds["size_fen"])}
+def _item(key: str, value, **parts) -> dict:
+    return {"label": LABELS[key], "value": value, **parts}
 
-    # -- sub-funds: one row per sub-fund the fund (or a descendant) committed to
+
+@dataclass(frozen=True)
+class _SubFunds:
+    """The sub-funds the fund (or a descendant) committed to, one line each, and their totals (fen)."""
+
+    lines: list[dict]
+    size: int          # their sizes
+    commitment: int    # our commitments to them
+    cost: int          # cost invested, per their latest holdings reports
+    local_cost: int    # of which in the home region
+    paid_in: int       # our paid_in to them
+    required: Decimal  # the local reinvestment required: the multiple × our paid_in
+
+
+def _sub_funds(book: BookData, holdings: Holdings, reports: pd.DataFrame) -> _SubFunds:
+    settings = holdings.scope.settings
+    required = Decimal(settings["reinvestment_multiple"])
+    inv, as_of = holdings.investments, holdings.as_of
+    sizes = {str(k): int(v) for k, v in zip(book.sub_funds["code"], book.sub_funds["size_fen"])}
     commitments = inv[inv["mode"] == "sub_fund"]
     codes = list(dict.fromkeys(str(c) for c in commitments["target_code"]))
-    reinvestment = local_reinvestments(book, fund_code, codes, as_of, prefix,
-                                       paid_in_by_sub_fund=rules.sub_fund_paid_in(book, inv, as_of, paid=paid))
-    reports = latest_reports(book, codes, as_of)
+    reinvestment = local_reinvestments(
+        book, holdings.scope.code, codes, as_of, str(settings["home_region_prefix"]),
+        paid_in_by_sub_fund=rules.sub_fund_paid_in(book, inv, as_of, paid=holdings.paid_in))
     report_cost = {str(k): int(v) for k, v in reports.groupby("sub_fund_code")["cost_fen"].sum().items()}
     commit_by = {str(k): int(v) for k, v in commitments.groupby("target_code")["commitment_fen"].sum().items()}
-    per_sub_fund = []
-    total_size = total_commit = total_cost = total_local = total_sf_paid = 0
+    lines = []
+    total_size = total_commit = total_cost = total_local = total_paid = 0
     for code in codes:
         commit = commit_by.get(code, 0)
         size = sizes.get(code, 0)
@@ -82,7 +92,7 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
         report = lr.report_as_of
         cost = report_cost.get(code, 0)
         required_fen = required * lr.paid_in_fen
-        per_sub_fund.append({
+        lines.append({
             "sub_fund": code, "size": _yuan(size), "commitment": _yuan(commit), "paid_in": _yuan(lr.paid_in_fen),
             "report_as_of": None if report is None else pd.Timestamp(report).date(),
             "invested_cost": None if report is None else _yuan(cost),
@@ -96,59 +106,97 @@ def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
         total_commit += commit
         total_cost += cost
         total_local += lr.local_cost_fen
-        total_sf_paid += lr.paid_in_fen
-    required_total = required * total_sf_paid
+        total_paid += lr.paid_in_fen
+    return _SubFunds(lines, total_size, total_commit, total_cost, total_local, total_paid, required)
 
-    # -- direct and co-investments
+
+def _leverage_multiple(sf: _SubFunds) -> dict:
+    return _item("leverage_multiple", _ratio(sf.size, sf.commitment),
+                 sub_fund_size=_yuan(sf.size), commitment=_yuan(sf.commitment))
+
+
+def _reinvestment_completion(sf: _SubFunds) -> dict:
+    required_total = sf.required * sf.paid_in
+    return _item("reinvestment_completion",
+                 None if required_total == 0 else float(Decimal(sf.local_cost) / required_total),
+                 local_cost=_yuan(sf.local_cost), paid_in=_yuan(sf.paid_in), required_multiple=float(sf.required),
+                 required=(Decimal(required_total) / FEN_PER_YUAN).quantize(CENT))
+
+
+def _paid_in_ratio(holdings: Holdings) -> dict:
+    total_paid = sum(holdings.paid_in.values())
+    total_commitment = sum(int(c) for c in holdings.investments["commitment_fen"])
+    return _item("paid_in_ratio", _ratio(total_paid, total_commitment),
+                 paid_in=_yuan(total_paid), commitment=_yuan(total_commitment))
+
+
+def _sub_fund_investment_progress(sf: _SubFunds) -> dict:
+    return _item("sub_fund_investment_progress", _ratio(sf.cost, sf.size),
+                 invested_cost=_yuan(sf.cost), sub_fund_size=_yuan(sf.size))
+
+
+def _early_stage_share(holdings: Holdings) -> dict:
+    inv, paid = holdings.investments, holdings.paid_in
+    # int64 even with no investment yet (an empty object column would sum to '')
+    inv_paid = pd.Series([paid.get(str(i), 0) for i in inv["id"]], index=inv.index, dtype="int64")
     direct = inv["mode"].isin(DIRECT_MODES)
     direct_paid = int(inv_paid[direct].sum())
     early = direct & inv["stage"].map(lambda s: not is_missing(s) and str(s) in EARLY_STAGES).astype(bool)
     early_paid = int(inv_paid[early].sum())
+    return _item("early_stage_share", _ratio(early_paid, direct_paid),
+                 early_stage_paid_in=_yuan(early_paid), direct_paid_in=_yuan(direct_paid))
 
-    # -- local companies, directly and through the sub-funds' latest reports
-    targets = inv.loc[direct, "target_code"]
+
+def _local_companies(book: BookData, holdings: Holdings, reports: pd.DataFrame) -> dict:
+    """Held directly or by co-investment, or in a sub-fund's latest holdings report."""
+    inv = holdings.investments
+    prefix = str(holdings.scope.settings["home_region_prefix"])
+    targets = inv.loc[inv["mode"].isin(DIRECT_MODES), "target_code"]
     direct_local = {str(c) for c in targets[is_local(book, targets, prefix).to_numpy()]}
     through_local = {str(c) for c in reports.loc[is_local(book, reports["company_code"], prefix).to_numpy(),
                                                   "company_code"]}
+    return _item("local_companies", len(direct_local | through_local),
+                 direct=len(direct_local), through_sub_funds=len(through_local))
 
-    # -- written off: the latest valuation on or before D is a write_off
-    vals = book.valuations
-    vals = vals[vals["investment_id"].isin(list(inv["id"])) & (vals["as_of"] <= pd.Timestamp(as_of))]
-    latest = vals.sort_values("as_of", kind="stable").groupby("investment_id").tail(1)
-    written_off = {str(i) for i, m in zip(latest["investment_id"], latest["method"]) if m == "write_off"}
-    written_off_paid = sum(paid.get(i, 0) for i in written_off)
 
-    total_paid = sum(paid.values())
-    total_commitment = sum(int(c) for c in inv["commitment_fen"])
+def _realised_loss_ratio(holdings: Holdings) -> dict:
+    # written off: the latest valuation on or before D (the positions') is a write_off
+    rows = holdings.positions.rows
+    written_off = {str(i) for i, m in zip(rows["id"], rows["valuation_method"]) if m == "write_off"}
+    written_off_paid = sum(holdings.paid_in.get(i, 0) for i in written_off)
+    total_paid = sum(holdings.paid_in.values())
+    return _item("realised_loss_ratio", _ratio(written_off_paid, total_paid),
+                 written_off_paid_in=_yuan(written_off_paid), paid_in=_yuan(total_paid),
+                 investments=sorted(written_off))
+
+
+def _compliance_exceptions(checks: list[dict]) -> dict:
+    fails = [c for c in checks if c["status"] == "fail"]
+    return _item("compliance_exceptions", len(fails), rules=sorted({c["rule"] for c in fails}))
+
+
+def performance_indicators(book: BookData, fund_code: str, as_of: dt.date, *,
+                           checks: list[dict] | None = None) -> dict:
+    """The 绩效评价 indicators (see the module's doc), one function each, on the fund's
+    holdings as of D. `checks` may pass in the result of `rules.check` for the same fund
+    and date, to spare running it twice."""
+    holdings = holdings_of(book, fund_code, as_of)
+    sub_fund_codes = list(dict.fromkeys(str(c) for c in holdings.investments.loc[
+        holdings.investments["mode"] == "sub_fund", "target_code"]))
+    reports = latest_reports(book, sub_fund_codes, as_of)
+    sub_funds = _sub_funds(book, holdings, reports)
     if checks is None:
         checks = rules.check(book, fund_code, as_of)
-    fails = [c for c in checks if c["status"] == "fail"]
-
-    def item(key, value, **parts):
-        return {"label": LABELS[key], "value": value, **parts}
-
     return {
         "fund": fund_code,
         "as_of": pd.Timestamp(as_of).date(),
-        "leverage_multiple": item("leverage_multiple", _ratio(total_size, total_commit),
-                                  sub_fund_size=_yuan(total_size), commitment=_yuan(total_commit)),
-        "reinvestment_completion": item(
-            "reinvestment_completion",
-            None if required_total == 0 else float(Decimal(total_local) / required_total),
-            local_cost=_yuan(total_local), paid_in=_yuan(total_sf_paid), required_multiple=float(required),
-            required=(Decimal(required_total) / FEN_PER_YUAN).quantize(CENT)),
-        "paid_in_ratio": item("paid_in_ratio", _ratio(total_paid, total_commitment),
-                              paid_in=_yuan(total_paid), commitment=_yuan(total_commitment)),
-        "sub_fund_investment_progress": item("sub_fund_investment_progress", _ratio(total_cost, total_size),
-                                             invested_cost=_yuan(total_cost), sub_fund_size=_yuan(total_size)),
-        "early_stage_share": item("early_stage_share", _ratio(early_paid, direct_paid),
-                                  early_stage_paid_in=_yuan(early_paid), direct_paid_in=_yuan(direct_paid)),
-        "local_companies": item("local_companies", len(direct_local | through_local),
-                                direct=len(direct_local), through_sub_funds=len(through_local)),
-        "realised_loss_ratio": item("realised_loss_ratio", _ratio(written_off_paid, total_paid),
-                                    written_off_paid_in=_yuan(written_off_paid), paid_in=_yuan(total_paid),
-                                    investments=sorted(written_off)),
-        "compliance_exceptions": item("compliance_exceptions", len(fails),
-                                      rules=sorted({c["rule"] for c in fails})),
-        "sub_funds": per_sub_fund,
+        "leverage_multiple": _leverage_multiple(sub_funds),
+        "reinvestment_completion": _reinvestment_completion(sub_funds),
+        "paid_in_ratio": _paid_in_ratio(holdings),
+        "sub_fund_investment_progress": _sub_fund_investment_progress(sub_funds),
+        "early_stage_share": _early_stage_share(holdings),
+        "local_companies": _local_companies(book, holdings, reports),
+        "realised_loss_ratio": _realised_loss_ratio(holdings),
+        "compliance_exceptions": _compliance_exceptions(checks),
+        "sub_funds": sub_funds.lines,
     }

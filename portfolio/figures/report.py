@@ -20,7 +20,7 @@ import pandas as pd
 
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
-from portfolio.figures.scope import UnknownFund, scope_of
+from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
 
 __all__ = ["compute_report", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
 
@@ -57,8 +57,8 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     scope = scope_of(book, fund_code)
     fund, settings = scope.row, scope.settings
     prefix = str(settings["home_region_prefix"])
-    ids = fg.fund_investment_ids(book, fund_code, as_of)
-    pos = fg.positions(book, ids, as_of, prefix)
+    holdings = holdings_of(book, fund_code, as_of)
+    ids, pos = holdings.ids, holdings.positions
     rows = pos.rows
     total_nav = int(rows["nav_fen"].sum())
 
@@ -99,14 +99,13 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
         if series is None:
             raise UnknownIndex(f"没有指数 {index_name}（unknown index {index_name!r}）")
         report["pme"] = {"index": index_name, **pme_figures(book, ids, as_of, series)}
-    report["compliance"] = _compliance(book, fund_code, as_of,
-                                       dict(zip(rows["id"].tolist(), rows["paid_in_fen"].tolist())))
+    report["compliance"] = _compliance(book, fund_code, as_of)
     return report
 
 
-def _compliance(book: BookData, fund_code: str, as_of: dt.date, paid_in: dict[str, int]) -> list[dict]:
+def _compliance(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
     from portfolio.figures import rules
-    return rules.check(book, fund_code, fg.ts(as_of).date(), paid_in=paid_in)
+    return rules.check(book, fund_code, fg.ts(as_of).date())  # on the same holdings (kept with the book)
 
 
 def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -> list[dict]:

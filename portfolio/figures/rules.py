@@ -25,11 +25,13 @@ import numpy as np
 import pandas as pd
 
 from portfolio.figures.bookdata import BookData, records
-from portfolio.figures.engine import fund_family, int_sums, latest_reports
-from portfolio.figures.scope import scope_of
+from portfolio.figures.engine import int_sums, latest_reports
+from portfolio.figures.scope import holdings_of, scope_of
 from portfolio.vocabulary import label
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+# how checks are listed: the worst first (an unknown status after them all)
+STATUS_ORDER = {FAIL: 0, WARN: 1, PASS: 2}
 FEN_PER_YUAN = 100
 DAYS_PER_YEAR = Decimal("365.25")
 
@@ -49,19 +51,6 @@ def is_missing(value: Any) -> bool:
 
 def _ts(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
-
-
-def settings_for(book: BookData, fund_code: str) -> dict[str, Any]:
-    """The fund's settings in force (its scope's)."""
-    return scope_of(book, fund_code).settings
-
-
-def investments_as_of(book: BookData, fund_code: str, as_of: dt.date) -> pd.DataFrame:
-    """The investments rolled up into the fund, dated on or before D, in report order (date, id)."""
-    inv = book.investments
-    family = fund_family(book, fund_code)
-    chosen = inv[inv["fund_code"].isin(family) & (inv["date"] <= _ts(as_of))]
-    return chosen.sort_values(["date", "id"], kind="stable")
 
 
 def paid_in_fen(book: BookData, investment_ids, as_of: dt.date) -> dict[str, int]:
@@ -120,9 +109,10 @@ def local_reinvestments(book: BookData, fund_code: str, sub_fund_codes, as_of: d
     """
     codes = [str(c) for c in dict.fromkeys(sub_fund_codes)]
     if home_region_prefix is None:
-        home_region_prefix = str(settings_for(book, fund_code)["home_region_prefix"])
+        home_region_prefix = str(scope_of(book, fund_code).settings["home_region_prefix"])
     if paid_in_by_sub_fund is None:
-        paid_in_by_sub_fund = sub_fund_paid_in(book, investments_as_of(book, fund_code, as_of), as_of, codes)
+        holdings = holdings_of(book, fund_code, as_of)
+        paid_in_by_sub_fund = sub_fund_paid_in(book, holdings.investments, as_of, codes, paid=holdings.paid_in)
     reports = latest_reports(book, codes, as_of)
     report_dates: dict[str, pd.Timestamp] = {}
     local_cost: dict[str, int] = {}
@@ -351,18 +341,15 @@ def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> l
             for company, fen in per_company.items()]
 
 
-def check(book: BookData, fund_code: str, as_of: dt.date, *, paid_in: dict[str, int] | None = None) -> list[dict]:
-    """Every rule of rules.md for the fund's investments (with its descendants') as of D.
-
-    paid_in: each investment's paid_in as of D in fen, where the caller has it already
-    (the report does); else it is summed here.
-    """
-    scope = scope_of(book, fund_code)
+def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
+    """Every rule of rules.md for the fund's investments (with its descendants') as of D,
+    on the fund's holdings as of D (resolved once with the book: the report's own)."""
+    holdings = holdings_of(book, fund_code, as_of)
+    scope = holdings.scope
     fund, settings = scope.row, scope.settings
     angel = scope.kind == "angel_guidance"  # the reporting fund's kind, as its settings
-    investments = investments_as_of(book, fund_code, as_of)
+    investments, paid = holdings.investments, holdings.paid_in
     # set-based: the flows, the holdings reports and the master rows are read once
-    paid = paid_in if paid_in is not None else paid_in_fen(book, investments["id"], as_of)
     sub_fund_codes = list(dict.fromkeys(investments.loc[investments["mode"] == "sub_fund", "target_code"]))
     reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]),
                                        paid_in_by_sub_fund=sub_fund_paid_in(book, investments, as_of, paid=paid))

@@ -7,16 +7,26 @@ the committee, the export and the form use cases alike (a cycle in bad data cann
 forever). `scope_of(book, code)` gives the `FundScope` of a fund, resolved once per book
 and kept with it, so that one report, its rules, its indicators and its quarterly
 report all read the same row and settings without looking them up again.
+
+`holdings_of(book, code, as_of)` gives the fund's `Holdings` as of D: the investments
+rolled up into it and dated on or before D, and their positions (paid_in, distributed,
+NAV, …), resolved once per (fund, date) and kept with the book like the scope, so the
+report, its rules, its indicators and the quarterly report share one computation.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.settings import fund_settings
+
+if TYPE_CHECKING:
+    from portfolio.figures.engine import Positions
 
 
 class UnknownFund(KeyError):
@@ -114,3 +124,38 @@ def scope_of(book: BookData, fund_code: str) -> FundScope:
     if fund_code not in kept:
         kept[fund_code] = resolve(book, fund_code)
     return kept[fund_code]
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """A fund's investments as of D and their positions (metrics.md's scope of every figure)."""
+
+    scope: FundScope
+    as_of: pd.Timestamp             # D, normalised
+    investments: pd.DataFrame       # the book's rows of the investments rolled up into the fund,
+                                    # dated on or before D, in report order (date, id)
+    positions: Positions            # their figures as of D (engine.positions, the fund's home region)
+    paid_in: dict[str, int]         # each investment's paid_in as of D, exact fen
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(i) for i in self.investments["id"]]
+
+
+def holdings_of(book: BookData, fund_code: str, as_of: Any) -> Holdings:
+    """The fund's holdings as of D, resolved once per (fund, date) and kept with the book
+    (a copy made by `book.with_(...)` starts afresh, as for the scope)."""
+    day = pd.Timestamp(as_of).normalize()
+    kept = book.scopes
+    key = (fund_code, day)
+    if key not in kept:
+        from portfolio.figures.engine import positions  # the engine reads the scope: imported late
+
+        scope = scope_of(book, fund_code)
+        inv = book.investments
+        chosen = inv[inv["fund_code"].isin(scope.family) & (inv["date"] <= day)]
+        chosen = chosen.sort_values(["date", "id"], kind="stable")
+        pos = positions(book, chosen["id"], day, str(scope.settings["home_region_prefix"]))
+        kept[key] = Holdings(scope, day, chosen, pos, dict(zip(pos.rows["id"].tolist(),
+                                                                 pos.rows["paid_in_fen"].tolist())))
+    return kept[key]

@@ -7,9 +7,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+HOME_REGION_PREFIX = "3302"  # Ningbo: a company registered under 3302xx is local
+# MIRR (metrics.md): the annual rate the fund pays to finance its calls and earns on what
+# it distributes, until a fund sets its own
+MIRR_FINANCE_RATE = 0.08
+MIRR_REINVEST_RATE = 0.08
+
 # Funds of kind industry_guidance or other take the innovation_fund defaults (rules.md).
 _COMMON: dict[str, Any] = {
-    "home_region_prefix": "3302",          # Ningbo
+    "home_region_prefix": HOME_REGION_PREFIX,
     "investment_period_years": 5,          # sub-fund investment period, for reinvestment_multiple
     "subfund_share_cap": Decimal("0.30"),
     "direct_share_cap": Decimal("0.30"),
@@ -22,8 +28,8 @@ _COMMON: dict[str, Any] = {
     "angel_company_size_cny": Decimal("100000000"),
     "coinvest_lead_ratio": Decimal("1.0"),
     "prohibited_instruments": ["debt", "guarantee"],
-    "mirr_finance_rate": 0.08,
-    "mirr_reinvest_rate": 0.08,
+    "mirr_finance_rate": MIRR_FINANCE_RATE,
+    "mirr_reinvest_rate": MIRR_REINVEST_RATE,
     "committee_quorum": 5,
     "committee_pass_ratio": Decimal("2") / Decimal("3"),
     "valuation_change_threshold": Decimal("0.20"),  # quarterly report: changes above this are listed

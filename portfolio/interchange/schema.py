@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio import record_rules
+from portfolio.filetypes import ZIP_MAGIC
 from portfolio.formatting import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from portfolio.vocabulary import (
     FLOW_TYPES,
@@ -299,7 +300,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             filename = filename or path.name
         else:
             data = source.read()
-        if not data.startswith(b"PK\x03\x04"):
+        if not data.startswith(ZIP_MAGIC):
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
         refused = workbook_problem(data)
         if refused:
@@ -356,82 +357,108 @@ class _Checker:
                                          message))
 
 
+# One parser per column kind: each checks a column's text (flagging every bad cell with
+# its message) and gives it back typed, a missing or refused cell as None/NA/NaT.
+# `present` marks the cells that are not blank.
+
+def _parse_text(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    return s.astype(object).where(present, None)
+
+
+def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
+    s = s.map(lambda v: mapping.get(v, v)) if mapping else s
+    bad = present & ~s.isin(col.vocab)
+    check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
+    return s.astype(object).where(present & ~bad, None)
+
+
+def _parse_region(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    bad = present & ~record_rules.region_code_mask(s)
+    check.flag(bad, rows, col.name, s, record_rules.REGION_CODE_MESSAGE)
+    return s.astype(object).where(present & ~bad, None)
+
+
+def _parse_money(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
+    number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+    negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
+    check.flag(present & ~number, rows, col.name, s, "不是数字金额")
+    check.flag(negative, rows, col.name, s, "金额不能为负数")
+    t = t.str.lstrip("+-")
+    parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
+    if parts.shape[1] == 1:
+        parts[1] = None
+    whole, frac = parts[0].fillna(""), parts[1].fillna("")
+    too_fine = present & number & ~negative & (frac.str.len() > 2)
+    check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
+    too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
+    check.flag(too_big, rows, col.name, s, "金额过大")
+    good = present & number & ~negative & ~too_fine & ~too_big
+    fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
+    if good.any():
+        w = whole[good].replace("", "0").astype("int64")
+        f = frac[good].str.ljust(2, "0").replace("", "00").astype("int64")
+        fen[good] = (w * 100 + f).astype("Int64")
+    return fen
+
+
+def _parse_date(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
+    check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
+    parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
+    check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
+    outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
+    check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
+    parsed = parsed.where(~outside)
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_integer(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    """kind int (a count, not negative) or year (1900..2200)."""
+    t = _strip_zeros(s) if col.kind == "int" else s
+    number = t.str.fullmatch(r"-?\d{1,12}")
+    check.flag(present & ~number, rows, col.name, s, "应为整数")
+    values = pd.Series(pd.NA, index=s.index, dtype="Int64")
+    ok = present & number
+    if ok.any():
+        values[ok] = t[ok].astype("int64").astype("Int64")
+    if col.kind == "year":
+        bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
+        check.flag(bad, rows, col.name, s, "年份不合理")
+    else:
+        bad = ok & (values < 0).fillna(False)
+        check.flag(bad, rows, col.name, s, "不能为负数")
+    return values.where(~bad, pd.NA)
+
+
+def _parse_pct(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    t = _strip_zeros(s.str.rstrip("%").str.strip())
+    number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
+    check.flag(present & ~number, rows, col.name, s, "不是数字")
+    values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
+                       index=s.index, dtype=object)
+    out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
+    check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
+    too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
+    check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
+    return values.where(~(out_of_range | too_fine), None)
+
+
+_PARSERS = {"code": _parse_text, "text": _parse_text, "vocab": _parse_vocab, "region": _parse_region,
+            "money": _parse_money, "date": _parse_date, "int": _parse_integer, "year": _parse_integer,
+            "pct": _parse_pct}
+
+
 def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
     """Check one column's text and give it back typed (missing → None/NA/NaT)."""
     present = s != ""
     if col.required:
         check.flag(~present, rows, col.name, s, "必填，不能为空")
-    kind = col.kind
-    if kind in ("code", "text"):
-        return s.astype(object).where(present, None)
-    if kind == "vocab":
-        mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
-        s = s.map(lambda v: mapping.get(v, v)) if mapping else s
-        bad = present & ~s.isin(col.vocab)
-        check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
-        return s.astype(object).where(present & ~bad, None)
-    if kind == "region":
-        bad = present & ~record_rules.region_code_mask(s)
-        check.flag(bad, rows, col.name, s, record_rules.REGION_CODE_MESSAGE)
-        return s.astype(object).where(present & ~bad, None)
-    if kind == "money":
-        t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
-        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
-        negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
-        check.flag(present & ~number, rows, col.name, s, "不是数字金额")
-        check.flag(negative, rows, col.name, s, "金额不能为负数")
-        t = t.str.lstrip("+-")
-        parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
-        if parts.shape[1] == 1:
-            parts[1] = None
-        whole, frac = parts[0].fillna(""), parts[1].fillna("")
-        too_fine = present & number & ~negative & (frac.str.len() > 2)
-        check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
-        too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
-        check.flag(too_big, rows, col.name, s, "金额过大")
-        good = present & number & ~negative & ~too_fine & ~too_big
-        fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
-        if good.any():
-            w = whole[good].replace("", "0").astype("int64")
-            f = frac[good].str.ljust(2, "0").replace("", "00").astype("int64")
-            fen[good] = (w * 100 + f).astype("Int64")
-        return fen
-    if kind == "date":
-        form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
-        check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
-        parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
-        check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
-        outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
-        check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
-        parsed = parsed.where(~outside)
-        return parsed.astype("datetime64[ns]")
-    if kind in ("int", "year"):
-        t = _strip_zeros(s) if kind == "int" else s
-        number = t.str.fullmatch(r"-?\d{1,12}")
-        check.flag(present & ~number, rows, col.name, s, "应为整数")
-        values = pd.Series(pd.NA, index=s.index, dtype="Int64")
-        ok = present & number
-        if ok.any():
-            values[ok] = t[ok].astype("int64").astype("Int64")
-        if kind == "year":
-            bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
-            check.flag(bad, rows, col.name, s, "年份不合理")
-        else:
-            bad = ok & (values < 0).fillna(False)
-            check.flag(bad, rows, col.name, s, "不能为负数")
-        return values.where(~bad, pd.NA)
-    if kind == "pct":
-        t = _strip_zeros(s.str.rstrip("%").str.strip())
-        number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
-        check.flag(present & ~number, rows, col.name, s, "不是数字")
-        values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
-                           index=s.index, dtype=object)
-        out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
-        check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
-        too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
-        check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
-        return values.where(~(out_of_range | too_fine), None)
-    raise ValueError(kind)
+    parser = _PARSERS.get(col.kind)
+    if parser is None:
+        raise ValueError(col.kind)
+    return parser(col, s, present, rows, check)
 
 
 def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFrame | None:
@@ -543,11 +570,18 @@ def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None)
                                     f"{message}（与第{int(first)}行重复）"))
 
 
-def check_book(raws: dict[str, RawSheet], known: Known | None = None
-               ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
-    """Every sheet typed and every error of the book (cells, keys, references)."""
-    known = known or Known()
-    errors: list[BookError] = []
+@dataclass(frozen=True)
+class _Codes:
+    """The codes a reference may name: the book's own, and those already in the database."""
+
+    funds: set
+    sub_funds: set
+    companies: set
+
+
+def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError]) -> dict[str, pd.DataFrame]:
+    """Every sheet checked cell by cell and typed; a missing sheet is empty (and, when
+    required, an error)."""
     for name in REQUIRED_SHEETS:
         if name not in raws:
             errors.append(BookError(name, None, "", "", f"缺少必需的工作表 {name}（{SHEET_ZH[name]}）"))
@@ -555,22 +589,27 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     for name in SHEETS:
         frame = _sheet_frame(name, raws[name], errors) if name in raws else None
         frames[name] = frame if frame is not None else empty_frame(name)
-    f, sf, co, inv = frames["funds"], frames["sub_funds"], frames["companies"], frames["investments"]
-    flows, vals, hold = frames["cash_flows"], frames["valuations"], frames["sub_fund_holdings"]
+    return frames
 
-    # keys unique within the book
-    _duplicates(errors, "funds", f, ["code"], "基金代码重复")
-    _duplicates(errors, "sub_funds", sf, ["code"], "子基金代码重复")
-    _duplicates(errors, "companies", co, ["code"], "企业代码重复")
-    _duplicates(errors, "companies", co, ["credit_code"], "统一社会信用代码重复")
-    _duplicates(errors, "investments", inv, ["id"], "投资编号重复")
-    _duplicates(errors, "valuations", vals, ["investment_id", "as_of"], "同一投资同一基准日的估值重复")
-    _duplicates(errors, "sub_fund_holdings", hold, ["sub_fund_code", "as_of", "company_code"],
+
+def _check_unique_keys(errors: list[BookError], frames: dict[str, pd.DataFrame]) -> None:
+    """Keys unique within the book."""
+    flows = frames["cash_flows"]
+    _duplicates(errors, "funds", frames["funds"], ["code"], "基金代码重复")
+    _duplicates(errors, "sub_funds", frames["sub_funds"], ["code"], "子基金代码重复")
+    _duplicates(errors, "companies", frames["companies"], ["code"], "企业代码重复")
+    _duplicates(errors, "companies", frames["companies"], ["credit_code"], "统一社会信用代码重复")
+    _duplicates(errors, "investments", frames["investments"], ["id"], "投资编号重复")
+    _duplicates(errors, "valuations", frames["valuations"], ["investment_id", "as_of"],
+                "同一投资同一基准日的估值重复")
+    _duplicates(errors, "sub_fund_holdings", frames["sub_fund_holdings"], ["sub_fund_code", "as_of", "company_code"],
                 "同一子基金同一基准日同一企业的明细重复")
     _duplicates(errors, "cash_flows", flows, ["investment_id", "ref"], "凭证号在同一投资内重复",
                 where=flows["ref"].notna())
 
-    # companies: credit code check digit; a credit code already used by another company
+
+def _check_credit_codes(errors: list[BookError], co: pd.DataFrame, known: Known) -> None:
+    """Companies: the credit code's check digit; a credit code already used by another company."""
     cc = co["credit_code"]
     bad_cc = cc.notna() & ~cc.map(lambda v: v is None or record_rules.credit_code_ok(v))
     _flag_rows(errors, "companies", co, bad_cc, "credit_code", record_rules.CREDIT_CODE_INVALID)
@@ -580,37 +619,36 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
         clash = taken.notna() & (taken != co["code"]) & ~bad_cc
         _flag_rows(errors, "companies", co, clash, "credit_code", record_rules.CREDIT_CODE_TAKEN)
 
-    fund_codes = set(f["code"].dropna()) | known.funds
-    sub_fund_codes = set(sf["code"].dropna()) | known.sub_funds
-    company_codes = set(co["code"].dropna()) | set(known.companies)
 
-    # funds: parent
+def _check_fund_parents(errors: list[BookError], f: pd.DataFrame, codes: _Codes) -> None:
     parent = f["parent_code"]
-    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(fund_codes), "parent_code", "未知的上级基金")
+    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(codes.funds), "parent_code", "未知的上级基金")
     _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", "上级基金不能是自身")
     _flag_parent_cycles(errors, f)
 
-    # investments: fund, target of the right kind, alongside
-    _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(fund_codes),
+
+def _check_investment_references(errors: list[BookError], inv: pd.DataFrame, known: Known, codes: _Codes) -> None:
+    """Investments: the fund, a target of the right kind, the sub-fund co-invested alongside."""
+    _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(codes.funds),
                "fund_code", "未知的基金")
     target, mode = inv["target_code"], inv["mode"]
     is_sf = mode == "sub_fund"
     has_mode = mode.notna() & target.notna()
-    sf_bad = has_mode & is_sf & ~target.isin(sub_fund_codes)
-    _flag_rows(errors, "investments", inv, sf_bad & target.isin(company_codes), "target_code",
+    sf_bad = has_mode & is_sf & ~target.isin(codes.sub_funds)
+    _flag_rows(errors, "investments", inv, sf_bad & target.isin(codes.companies), "target_code",
                "投资方式为 sub_fund 时投资标的应为子基金代码（此为企业代码）")
-    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(company_codes), "target_code", "未知的子基金")
-    co_bad = has_mode & ~is_sf & ~target.isin(company_codes)
-    _flag_rows(errors, "investments", inv, co_bad & target.isin(sub_fund_codes), "target_code",
+    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(codes.companies), "target_code", "未知的子基金")
+    co_bad = has_mode & ~is_sf & ~target.isin(codes.companies)
+    _flag_rows(errors, "investments", inv, co_bad & target.isin(codes.sub_funds), "target_code",
                "直投/跟投的投资标的应为企业代码（此为子基金代码）")
-    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(sub_fund_codes), "target_code", "未知的企业")
+    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(codes.sub_funds), "target_code", "未知的企业")
     along = inv["alongside_code"]
     is_co = mode == "co_invest"
     _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code",
                record_rules.COINVEST_NEEDS_ALONGSIDE)
     _flag_rows(errors, "investments", inv, mode.notna() & ~is_co & along.notna(), "alongside_code",
                record_rules.ALONGSIDE_ONLY_FOR_COINVEST)
-    unknown_along = is_co & along.notna() & ~along.isin(sub_fund_codes)
+    unknown_along = is_co & along.notna() & ~along.isin(codes.sub_funds)
     _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", "未知的子基金")
     # the same fund must commit to the sub-fund alongside (in the book or already in the database)
     book_ids = set(inv["id"].dropna())
@@ -624,7 +662,13 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
         index=inv.index, dtype=bool)
     _flag_rows(errors, "investments", inv, not_held, "alongside_code", record_rules.COINVEST_NOT_HELD)
 
+
+def _check_flows_and_valuations(errors: list[BookError], frames: dict[str, pd.DataFrame], known: Known) -> None:
+    """Cash flows and valuations name a known investment; a cash flow is not dated before
+    its investment and is not zero; a fund or sub-fund has a size."""
+    inv, flows, vals = frames["investments"], frames["cash_flows"], frames["valuations"]
     # every investment's date, from the book first, else from the database
+    book_ids = set(inv["id"].dropna())
     dates = pd.concat([inv[["id", "date"]].dropna(subset=["id"]).drop_duplicates("id"),
                        known.investments.loc[~known.investments["id"].isin(book_ids), ["id", "date"]]])
     inv_date = dict(zip(dates["id"], dates["date"]))
@@ -638,15 +682,34 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     _flag_rows(errors, "cash_flows", flows, early, "date", "现金流日期早于投资日期")
     _flag_rows(errors, "cash_flows", flows, flows["amount_cny"].notna() & (flows["amount_cny"] == 0).fillna(False),
                "amount_cny", "现金流金额必须大于 0")
-    for sheet, frame in (("funds", f), ("sub_funds", sf)):
+    for sheet, frame in (("funds", frames["funds"]), ("sub_funds", frames["sub_funds"])):
         _flag_rows(errors, sheet, frame, (frame["size_cny"] == 0).fillna(False), "size_cny", "规模必须大于 0")
 
+
+def _check_holdings(errors: list[BookError], hold: pd.DataFrame, codes: _Codes) -> None:
     hc, hs = hold["company_code"], hold["sub_fund_code"]
-    _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(sub_fund_codes), "sub_fund_code",
+    _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(codes.sub_funds), "sub_fund_code",
                "未知的子基金")
-    _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(company_codes), "company_code",
+    _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(codes.companies), "company_code",
                "未知的企业")
 
+
+def check_book(raws: dict[str, RawSheet], known: Known | None = None
+               ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
+    """Every sheet typed and every error of the book (cells, keys, references), in steps;
+    the errors are listed sheet by sheet, row by row."""
+    known = known or Known()
+    errors: list[BookError] = []
+    frames = _typed_frames(raws, errors)
+    _check_unique_keys(errors, frames)
+    _check_credit_codes(errors, frames["companies"], known)
+    codes = _Codes(funds=set(frames["funds"]["code"].dropna()) | known.funds,
+                   sub_funds=set(frames["sub_funds"]["code"].dropna()) | known.sub_funds,
+                   companies=set(frames["companies"]["code"].dropna()) | set(known.companies))
+    _check_fund_parents(errors, frames["funds"], codes)
+    _check_investment_references(errors, frames["investments"], known, codes)
+    _check_flows_and_valuations(errors, frames, known)
+    _check_holdings(errors, frames["sub_fund_holdings"], codes)
     errors.sort(key=lambda e: (list(SHEETS).index(e.sheet) if e.sheet in SHEETS else -1, e.row or 0))
     return frames, errors
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
+from portfolio.figures.rules import STATUS_ORDER
 from portfolio.figures.scope import UnknownFund, scope_of
 from portfolio.formatting import parse_quarter
 from portfolio.money import CENT, yuan
@@ -25,7 +26,6 @@ from portfolio.vocabulary import MODES
 
 ZERO = Decimal("0.00")
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
-STATUS_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
 class QuarterlyError(ValueError):

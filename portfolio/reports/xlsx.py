@@ -128,10 +128,9 @@ def _plain_rows(value, prefix: str = "") -> list[list]:
     return rows
 
 
-def write_quarterly_xlsx(report: dict) -> bytes:
-    wb = Workbook()
-    r = report
+# Each sheet writer takes the workbook and the report object `r` and adds one sheet.
 
+def _cover_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "封面与要点", first=True)
     s.title(f"{r['fund_name']} 季度投资组合报告 {r['quarter']}")
     s.table([("项目", TEXT), ("内容", DATE)], [
@@ -149,12 +148,16 @@ def write_quarterly_xlsx(report: dict) -> bytes:
             ws.cell(row=start + i, column=col).number_format = SUMMARY_FORMATS[h["key"]]
     s.finish()
 
+
+def _fund_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "基金概况")
     s.title("基金概况（截至 {}）".format(r["as_of"].isoformat()))
     s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
             [[r["summary"].get(k) for k in SUMMARY_NAMES]])
     s.finish()
 
+
+def _bridge_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "净值变动表")
     s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（元）")
     rows = []
@@ -171,6 +174,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
             rows)
     s.finish()
 
+
+def _performance_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "业绩分析")
     s.title("按投资方式")
     s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode")
@@ -193,6 +198,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
         s.note("未选择比较指数。")
     s.finish()
 
+
+def _schedule_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "投资明细表")
     s.title("投资明细表（截至 {}）".format(r["as_of"].isoformat()))
     rows = []
@@ -212,6 +219,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
     s.ws.freeze_panes = "C3"
     s.finish()
 
+
+def _activity_sheet(wb: Workbook, r: dict) -> None:
     a = r["activity"]
     s = _Sheet(wb, "本季度活动")
     s.title("新增投资")
@@ -239,6 +248,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
               i.get("valuation_as_of")] for i in a["valuation_changes"]])
     s.finish()
 
+
+def _concentration_sheet(wb: Workbook, r: dict) -> None:
     c = r["concentration"] or {}
     s = _Sheet(wb, "集中度与敞口")
     s.title("集中度")
@@ -253,6 +264,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
     s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region"))
     s.finish()
 
+
+def _sub_funds_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "子基金")
     s.title("子基金：实缴与认缴，本地返投进度")
     s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（元）", AMOUNT), ("认缴（元）", AMOUNT),
@@ -263,6 +276,8 @@ def write_quarterly_xlsx(report: dict) -> bytes:
               sf.get("local_reinvestment_cost"), sf.get("reinvestment_multiple")] for sf in r["sub_funds"]])
     s.finish()
 
+
+def _compliance_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "合规与绩效评价")
     s.title("合规检查")
     s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", DECIMAL4), ("限额", DECIMAL4),
@@ -280,7 +295,17 @@ def write_quarterly_xlsx(report: dict) -> bytes:
         s.note("绩效评价指标尚未配置")
     s.finish()
 
+
+# the workbook's sheets, in order: each writes one section of the report
+SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedule_sheet, _activity_sheet,
+          _concentration_sheet, _sub_funds_sheet, _compliance_sheet)
+
+
+def write_quarterly_xlsx(report: dict) -> bytes:
+    """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section."""
+    wb = Workbook()
+    for write_sheet in SHEETS:
+        write_sheet(wb, report)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-

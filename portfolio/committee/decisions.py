@@ -1,0 +1,164 @@
+"""The decision and the funding: the decision the votes allow; an approval becomes an
+investment in the book (records.add_investment, with a new target if any), linked both
+ways (proposals.investment_id), all in one transaction committed once. The funding is the
+investment's first contribution (records.record_cash_flow)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    CashFlow,
+    Company,
+    Investment,
+    Proposal,
+    SubFund,
+    utcnow,
+)
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.records import Fields
+from portfolio.book.unit import commit
+from portfolio.commands import FundingCommand
+from portfolio.committee.meetings import tally
+from portfolio.committee.voting import allowed_decisions
+from portfolio.committee.workflow import (
+    PROPOSAL_ENTITY,
+    IllegalTransition,
+    get_proposal,
+    move,
+)
+from portfolio.errors import FieldErrors
+from portfolio.vocabulary import label
+
+# =============================================================== decision → investment
+
+def _investment_id(session: Session, proposal: Proposal) -> str:
+    base = f"{proposal.fund_code}-P{proposal.id}"
+    candidate, n = base, 1
+    while session.get(Investment, candidate) is not None:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _create_target(session: Session, proposal: Proposal, username: str) -> None:
+    """The new company / sub-fund of an approved proposal, in the same transaction."""
+    target = dict(proposal.new_target or {})
+    if proposal.mode == "sub_fund":
+        if session.get(SubFund, proposal.target_code) is not None:
+            return
+        record: SubFund | Company = SubFund(code=proposal.target_code, name=target["name"], manager=target["manager"],
+                         size_cny=Decimal(target["size_cny"]), vintage_year=int(target["vintage_year"]),
+                         sector=target["sector"], region_code=target["region_code"])
+        entity = "sub_funds"
+    else:
+        if session.get(Company, proposal.target_code) is not None:
+            return
+        if session.execute(select(Company.code).where(Company.credit_code == target["credit_code"])).first():
+            raise FieldErrors([("", f"统一社会信用代码 {target['credit_code']} 已被其他企业登记")])
+        founded = target.get("founded")
+        record = Company(code=proposal.target_code, name=target["name"], credit_code=target["credit_code"],
+                         sector=target["sector"], region_code=target["region_code"],
+                         founded=dt.date.fromisoformat(founded) if founded else None)
+        entity = "companies"
+    session.add(record)
+    session.flush()
+    audit(session, username, "create", entity, proposal.target_code, after=snapshot(record),
+          reason=f"投委会提案 #{proposal.id} 通过")
+
+
+def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:
+    """The proposal as the fields of an investment (records.record_investment's dict)."""
+    return {"id": investment_id, "fund_code": proposal.fund_code, "mode": proposal.mode,
+            "target_code": proposal.target_code,
+            "alongside_code": proposal.alongside_code if proposal.mode == "co_invest" else None,
+            "date": proposal.planned_date, "commitment_cny": proposal.amount_cny, "round": proposal.round,
+            "ownership_pct": proposal.ownership_pct, "instrument": proposal.instrument, "stage": proposal.stage,
+            "lead_amount_cny": proposal.lead_amount_cny if proposal.mode == "co_invest" else None}
+
+
+def decide(session: Session, proposal_id, decision: str, conditions: str | None, *, username: str) -> Proposal:
+    """Record the decision the votes allow; an approval becomes an investment in the book.
+
+    The decision, a new target, the investment and the link are written in one
+    transaction, committed once at the end; a failure leaves none of them."""
+    from portfolio.book import records
+    proposal = get_proposal(session, proposal_id)
+    if proposal.status != "scheduled":
+        raise IllegalTransition(proposal, "decide")
+    count = tally(session, proposal)
+    allowed = allowed_decisions(count)
+    if not allowed:
+        raise FieldErrors([("decision", f"未达法定人数：出席且未回避的委员 {len(count.eligible)} 人，"
+                                        f"至少需 {count.quorum} 人，不能作出决议")])
+    if decision not in allowed:
+        names = "、".join(label("decision", d) for d in allowed)
+        raise FieldErrors([("decision", f"按表决结果（同意 {count.approve} 票，需 {count.needed} 票）"
+                                        f"只能作出：{names}")])
+    conditions = (conditions or "").strip() or None
+    if decision == "approved_with_conditions" and not conditions:
+        raise FieldErrors([("conditions", "附条件通过须写明条件")])
+    if decision != "approved_with_conditions":
+        conditions = None
+    move(session, proposal, "decide", username, decision=decision, conditions=conditions,
+          decided_by=username, decided_at=utcnow())
+    if decision not in ("approved", "approved_with_conditions"):
+        commit(session)
+        return proposal
+    try:
+        if proposal.new_target:
+            _create_target(session, proposal, username)
+        investment_id = _investment_id(session, proposal)
+        # The committee's approval is the written reason for any check the deal fails;
+        # those failures were shown on the review screen before the vote.
+        reason = f"投委会决议通过（提案 #{proposal.id}，会议 #{proposal.meeting_id}）"
+        if conditions:
+            reason += f"；条件：{conditions}"
+        records.add_investment(session, investment_fields(proposal, investment_id), username=username,
+                               override_reason=reason)
+    except FieldErrors as exc:
+        session.rollback()
+        raise FieldErrors([("", "决议未保存：提案不能登记为投资：" + str(exc))]) from exc
+    before = snapshot(proposal)
+    proposal.investment_id = investment_id
+    audit(session, username, "link", PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
+    commit(session)
+    return proposal
+
+
+def proposal_for_investment(session: Session, investment_id: str) -> Proposal | None:
+    """The committee proposal an investment came from, if any."""
+    return session.execute(select(Proposal).where(Proposal.investment_id == investment_id)).scalar_one_or_none()
+
+
+def is_funded(session: Session, proposal: Proposal) -> bool:
+    if not proposal.investment_id:
+        return False
+    return session.execute(select(CashFlow.id).where(
+        CashFlow.investment_id == proposal.investment_id, CashFlow.type == "contribution",
+        CashFlow.voided_at.is_(None)).limit(1)).first() is not None
+
+
+def record_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *, username: str):
+    """When the money moves: the investment's first contribution (records.record_cash_flow).
+    Only an approved proposal that became an investment can be funded."""
+    from portfolio.book import records
+    proposal = get_proposal(session, proposal_id)
+    if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
+        state = label("decision", proposal.decision) if proposal.decision else \
+            label("proposal_status", proposal.status)
+        raise FieldErrors([("", f"提案 #{proposal.id}（{state}）未获通过，不能出资")])
+    f = Fields(fields)
+    amount = f.amount("amount_cny", required=True, positive=True)
+    if amount is not None and amount > proposal.amount_cny:
+        f.errors.append(("amount_cny", f"出资金额不能超过决议金额 {proposal.amount_cny} 元"))
+    f.check()
+    return records.record_cash_flow(session, {
+        "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",
+        "amount_cny": amount, "ref": fields.get("ref"),
+        "note": fields.get("note") or f"投委会提案 #{proposal.id} 出资"}, username=username)

@@ -1,0 +1,215 @@
+"""Meetings (投委会会议): create, schedule a proposal on the agenda, attendance, recusals,
+votes, and the tally of a proposal's votes under its fund's settings."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import (
+    Fund,
+    Meeting,
+    MeetingAttendance,
+    Proposal,
+    Recusal,
+    Vote,
+    utcnow,
+)
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.records import Fields
+from portfolio.book.unit import commit
+from portfolio.commands import MeetingCommand
+from portfolio.committee.voting import Tally, count_votes
+from portfolio.committee.workflow import (
+    IllegalTransition,
+    active_members,
+    fund_committee_settings,
+    get_meeting,
+    get_proposal,
+    move,
+)
+from portfolio.errors import FieldErrors
+
+# =============================================================== meetings
+
+def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any], *, username: str) -> Meeting:
+    f = Fields(fields)
+    fund_code = f.text("fund_code", required=True, max_len=64)
+    date = f.date("date", required=True)
+    title = f.text("title", max_len=200)
+    if fund_code and session.get(Fund, fund_code) is None:
+        f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
+    f.check()
+    meeting = Meeting(fund_code=fund_code, date=date, title=title, created_by=username)
+    session.add(meeting)
+    session.flush()
+    audit(session, username, "create", "meetings", str(meeting.id), after=snapshot(meeting))
+    commit(session)
+    return meeting
+
+
+def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: str) -> Proposal:
+    """Put a submitted proposal on a meeting's agenda (same fund), or a deferred one (暂缓)
+    on a later meeting's: it is voted on afresh there (the earlier votes stay on record,
+    with their meeting), and its deferral is cleared, audited like every move."""
+    proposal = get_proposal(session, proposal_id)
+    meeting = get_meeting(session, meeting_id, "meeting_id")
+    if meeting.fund_code != proposal.fund_code:
+        raise FieldErrors([("meeting_id", f"会议属于基金 {meeting.fund_code}，提案属于基金 {proposal.fund_code}")])
+    changes: dict[str, Any] = {"meeting_id": meeting.id}
+    if proposal.status == "decided":
+        if proposal.decision != "deferred":
+            raise IllegalTransition(proposal, "schedule")
+        deferred_at = session.get(Meeting, proposal.meeting_id)
+        if meeting.id == proposal.meeting_id or (deferred_at is not None and meeting.date < deferred_at.date):
+            raise FieldErrors([("meeting_id", "暂缓的提案须列入之后的另一次会议")])
+        changes.update(decision=None, conditions=None, decided_by=None, decided_at=None)
+    move(session, proposal, "schedule", username, **changes)
+    commit(session)
+    return proposal
+
+
+def is_deferred(proposal: Proposal) -> bool:
+    """Deferred (暂缓): decided so, and waiting for a later meeting."""
+    return proposal.status == "decided" and proposal.decision == "deferred"
+
+
+def agenda(session: Session, meeting_id) -> list[Proposal]:
+    """The proposals on a meeting's agenda: those it holds now, and those voted on there
+    and deferred to a later meeting since."""
+    voted_here = select(Vote.proposal_id).where(Vote.meeting_id == int(meeting_id))
+    return list(session.execute(select(Proposal).where(
+        (Proposal.meeting_id == int(meeting_id)) | Proposal.id.in_(voted_here)).order_by(Proposal.id)).scalars())
+
+
+def attendance(session: Session, meeting_id) -> dict[str, bool]:
+    rows = session.execute(select(MeetingAttendance.member, MeetingAttendance.present)
+                           .where(MeetingAttendance.meeting_id == int(meeting_id))).all()
+    return {m: bool(p) for m, p in rows}
+
+
+def record_attendance(session: Session, meeting_id, present: Iterable[str], *, username: str) -> dict[str, bool]:
+    """Who of the committee's members attend (the others are recorded absent).
+
+    A member who has voted at this meeting cannot be marked absent afterwards."""
+    meeting = get_meeting(session, meeting_id)
+    members = active_members(session)
+    present_set = set(present)
+    unknown = sorted(present_set - set(members))
+    if unknown:
+        raise FieldErrors([("present", f"不是投委会委员：{'、'.join(unknown)}")])
+    voted = set(session.execute(select(Vote.member).where(Vote.meeting_id == meeting.id)).scalars())
+    leaving = sorted(voted - present_set)
+    if leaving:
+        raise FieldErrors([("present", f"已表决的委员不能记为缺席：{'、'.join(leaving)}")])
+    before = attendance(session, meeting.id)
+    rows = {r.member: r for r in session.execute(select(MeetingAttendance)
+                                                 .where(MeetingAttendance.meeting_id == meeting.id)).scalars()}
+    for member in members:
+        row = rows.get(member)
+        if row is None:
+            session.add(MeetingAttendance(meeting_id=meeting.id, member=member, present=member in present_set,
+                                          recorded_by=username))
+        elif row.present != (member in present_set):
+            row.present, row.recorded_by, row.recorded_at = member in present_set, username, utcnow()
+    session.flush()
+    after = attendance(session, meeting.id)
+    audit(session, username, "attendance", "meetings", str(meeting.id), before=before, after=after)
+    commit(session)
+    return after
+
+
+# =============================================================== recusals and votes
+
+def recusals(session: Session, proposal_id) -> list[Recusal]:
+    return list(session.execute(select(Recusal).where(Recusal.proposal_id == int(proposal_id))
+                                .order_by(Recusal.id)).scalars())
+
+
+def votes(session: Session, proposal_id, meeting_id=None) -> list[Vote]:
+    """A proposal's votes: at one meeting when given (a deferred proposal is voted on again
+    at a later meeting), else at every meeting."""
+    stmt = select(Vote).where(Vote.proposal_id == int(proposal_id))
+    if meeting_id is not None:
+        stmt = stmt.where(Vote.meeting_id == int(meeting_id))
+    return list(session.execute(stmt.order_by(Vote.id)).scalars())
+
+
+def declare_recusal(session: Session, proposal_id, member: str, reason: str | None, *,
+                    username: str) -> Recusal:
+    """A member's conflict of interest on a proposal: recorded; they cannot vote on it."""
+    proposal = get_proposal(session, proposal_id)
+    if proposal.status not in ("submitted", "scheduled"):
+        raise IllegalTransition(proposal, "recuse")
+    errors = []
+    reason = (reason or "").strip()
+    if not reason:
+        errors.append(("reason", "回避须说明理由（利益冲突的情况）"))
+    elif len(reason) > 2000:
+        errors.append(("reason", "不能超过 2000 个字符"))
+    if member not in active_members(session):
+        errors.append(("member", f"{member} 不是投委会委员"))
+    if session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
+                                                Recusal.member == member)).first():
+        errors.append(("member", f"{member} 已就本提案申报回避"))
+    if session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == member,
+                                             Vote.meeting_id == proposal.meeting_id)).first():
+        errors.append(("member", f"{member} 已对本提案表决，不能再申报回避"))
+    if errors:
+        raise FieldErrors(errors)
+    recusal = Recusal(proposal_id=proposal.id, member=member, reason=reason, declared_by=username)
+    session.add(recusal)
+    session.flush()
+    audit(session, username, "recuse", "recusals", str(recusal.id), after=snapshot(recusal))
+    commit(session)
+    return recusal
+
+
+def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *, username: str) -> Vote:
+    """A member's vote (同意/反对/弃权) on a scheduled proposal, at its meeting, once."""
+    proposal = get_proposal(session, proposal_id)
+    if proposal.status != "scheduled":
+        raise IllegalTransition(proposal, "vote")
+    errors = []
+    if choice not in ("approve", "reject", "abstain"):
+        errors.append(("choice", "请选择 同意、反对 或 弃权"))
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > 4000:
+        errors.append(("comment", "不能超过 4000 个字符"))
+    if username not in active_members(session):
+        errors.append(("", "只有投委会委员可以表决"))
+    elif username == proposal.proposer:
+        errors.append(("", "提案人不能对自己的提案表决"))
+    elif session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
+                                                  Recusal.member == username)).first():
+        errors.append(("", "您已就本提案申报回避，不能表决"))
+    elif not attendance(session, proposal.meeting_id).get(username):
+        errors.append(("", "您未登记出席本次会议，不能表决"))
+    elif session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == username,
+                                               Vote.meeting_id == proposal.meeting_id)).first():
+        errors.append(("", "您已对本提案表决，不能重复表决"))
+    if errors:
+        raise FieldErrors(errors)
+    vote = Vote(proposal_id=proposal.id, meeting_id=proposal.meeting_id, member=username, choice=choice,
+                comment=comment)
+    session.add(vote)
+    try:
+        session.flush()
+    except IntegrityError:  # a second vote racing the first: the unique key refuses it
+        session.rollback()
+        raise FieldErrors([("", "您已对本提案表决，不能重复表决")]) from None
+    audit(session, username, "vote", "votes", str(vote.id), after=snapshot(vote))
+    commit(session)
+    return vote
+
+
+def tally(session: Session, proposal: Proposal) -> Tally:
+    """The count of a proposal's votes at its meeting, under its fund's settings."""
+    settings = fund_committee_settings(session, proposal.fund_code)
+    present = [m for m, p in attendance(session, proposal.meeting_id).items() if p] if proposal.meeting_id else []
+    return count_votes(present, [r.member for r in recusals(session, proposal.id)],
+                       {v.member: v.choice for v in votes(session, proposal.id, proposal.meeting_id)},
+                       quorum=settings["quorum"], pass_ratio=settings["pass_ratio"], proposer=proposal.proposer)
