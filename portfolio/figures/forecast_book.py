@@ -1,0 +1,303 @@
+"""The forecast on the book: each unit's history, its calibrated TA parameters, and the
+forecast of the fund from the actuals on D (issue 16).
+
+A unit is one sub-fund commitment, or one direct / co-investment (the class `direct`:
+holdings calibrated as their own class). Its history comes from the book as of D: calls
+and distributions per quarter of age (quarter k covers age ((k−1)/4, k/4] years since
+the investment's date), and the last valuation in each quarter.
+
+Calibration (least squares on cumulative flows, shrunk when the history is short):
+  calls     — the TA call rates (RC in years 1–2, RC thereafter) that best fit the
+              cumulative share of the commitment called at each complete quarter; calls
+              depend on RC alone, so this is a fit of its own, on a grid of rates;
+  NAV       — growth G and bow B that best fit the cumulative distributions and the
+              valued NAV (both as shares of the commitment), driving the NAV with the
+              calls that actually happened; a grid over (G, B), the life L fixed at the
+              sub-fund's term (15 years without one, 10 for direct holdings);
+  shrinkage — θ = (n·θ_own + k·θ_pool) / (n + k), n the quarters that inform θ
+              (years 1–2 for the early RC, later years for the late RC, all for G, B),
+              k = SHRINK_QUARTERS; θ_pool is the fit of all the units of the class and
+              sector pooled (of the class where a sector has fewer than 3 units; the
+              published parameters where nothing informs θ at all).
+An override stored per unit (forecast_parameters; portfolio/book/forecast_parameters)
+replaces any calibrated value.
+
+Pure: plain data in (BookData), numbers out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from portfolio.figures import forecast as fc
+from portfolio.figures.bookdata import BookData
+from portfolio.figures.engine import fund_investment_ids, positions, ts
+
+DAYS_PER_QUARTER = 365.25 / 4
+SHRINK_QUARTERS = 8.0
+PARAMETERS = ("rc_early", "rc_late", "bow", "life", "growth", "yield")
+DEFAULT_LIFE = {"sub_fund": fc.PUBLISHED_LIFE, "direct": 10.0}
+RC_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+GROWTH_GRID = np.round(np.arange(-0.30, 0.5001, 0.01), 2)
+BOW_GRID = np.round(np.arange(0.5, 6.001, 0.25), 2)
+
+
+def published() -> dict[str, float]:
+    return {"rc_early": fc.PUBLISHED_RC[0], "rc_late": fc.PUBLISHED_RC[-1], "bow": fc.PUBLISHED_BOW,
+            "life": fc.PUBLISHED_LIFE, "growth": fc.PUBLISHED_GROWTH, "yield": fc.PUBLISHED_YIELD}
+
+
+@dataclass(frozen=True)
+class Histories:
+    """The units of a fund as of D and their quarterly histories (yuan floats; arrays (n, Q))."""
+
+    as_of: pd.Timestamp
+    units: pd.DataFrame      # id, cls, target_code, name, sector, start, commitment, paid_in, distributed,
+    #                          nav, unfunded, age, observed, life
+    calls: np.ndarray
+    distributions: np.ndarray
+    navs: np.ndarray         # NaN where no valuation in the quarter
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def start(self) -> fc.Start:
+        u = self.units
+        return fc.Start.of(u["commitment"].to_numpy(), u["unfunded"].to_numpy(), u["nav"].to_numpy(),
+                           u["age"].to_numpy())
+
+
+def _quarter_of_age(days: np.ndarray) -> np.ndarray:
+    return np.maximum(np.ceil(days / DAYS_PER_QUARTER), 1).astype("int64")
+
+
+def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
+    """Every unit of the fund (and its descendants) dated on or before D, with its history."""
+    d = ts(as_of)
+    ids = fund_investment_ids(book, fund_code, as_of)
+    pos = positions(book, ids, as_of)
+    rows = pos.rows
+    n = len(rows)
+    start = rows["date"].to_numpy(dtype="datetime64[ns]")
+    age_days = (d.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
+    observed = np.floor(age_days / DAYS_PER_QUARTER + 1e-9).astype("int64") if n else np.zeros(0, dtype="int64")
+    cls = np.where(rows["mode"].to_numpy(dtype=object) == "sub_fund", "sub_fund", "direct")
+    term = np.full(n, np.nan)
+    if n and "term_years" in book.sub_funds:
+        at = pd.Index(book.sub_funds["code"]).get_indexer(rows["target_code"])
+        terms = pd.to_numeric(book.sub_funds["term_years"], errors="coerce").to_numpy(dtype="float64")
+        found = (at >= 0) & (cls == "sub_fund")
+        term[found] = terms[at[found]]
+    life = np.where(np.isfinite(term) & (term > 0), term, np.where(cls == "sub_fund", DEFAULT_LIFE["sub_fund"],
+                                                                   DEFAULT_LIFE["direct"]))
+    units = pd.DataFrame({
+        "id": rows["id"].to_numpy(dtype=object), "cls": cls, "target_code": rows["target_code"].to_numpy(dtype=object),
+        "name": rows["target_name"].to_numpy(dtype=object), "sector": rows["sector"].to_numpy(dtype=object),
+        "start": rows["date"].to_numpy(), "commitment": rows["commitment_fen"].to_numpy(dtype="float64") / 100,
+        "paid_in": rows["paid_in_fen"].to_numpy(dtype="float64") / 100,
+        "distributed": rows["distributed_fen"].to_numpy(dtype="float64") / 100,
+        "nav": rows["nav_fen"].to_numpy(dtype="float64") / 100,
+        "unfunded": rows["unfunded_fen"].to_numpy(dtype="float64") / 100,
+        "age": age_days / 365.25, "observed": observed, "life": life,
+    })
+    width = int(observed.max()) + 1 if n else 1
+    calls, dists, navs = np.zeros((n, width)), np.zeros((n, width)), np.full((n, width), np.nan)
+    index = pd.Index(units["id"])
+    flows = book.flows
+    row = index.get_indexer(flows["investment_id"])
+    fdates = flows["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (row >= 0) & (fdates <= d.to_datetime64())
+    if keep.any():
+        r = row[keep]
+        q = _quarter_of_age((fdates[keep] - start[r]).astype("timedelta64[D]").astype("float64")) - 1
+        q = np.minimum(q, width - 1)
+        amount = flows["amount_fen"].to_numpy(dtype="float64")[keep] / 100
+        is_call = flows["type"].to_numpy(dtype=object)[keep] == "contribution"
+        np.add.at(calls, (r[is_call], q[is_call]), amount[is_call])
+        np.add.at(dists, (r[~is_call], q[~is_call]), amount[~is_call])
+    vals = book.valuations
+    vrow = index.get_indexer(vals["investment_id"])
+    vdates = vals["as_of"].to_numpy(dtype="datetime64[ns]")
+    vkeep = np.flatnonzero((vrow >= 0) & (vdates <= d.to_datetime64()))
+    if len(vkeep):
+        order = vkeep[np.argsort(vdates[vkeep], kind="stable")]  # later valuations overwrite earlier ones
+        r = vrow[order]
+        q = np.minimum(_quarter_of_age((vdates[order] - start[r]).astype("timedelta64[D]").astype("float64")) - 1,
+                       width - 1)
+        navs[r, q] = vals["fair_value_fen"].to_numpy(dtype="float64")[order] / 100
+    return Histories(as_of=d, units=units, calls=calls, distributions=dists, navs=navs)
+
+
+# ---------------------------------------------------------------- calibration
+@dataclass(frozen=True)
+class Calibration:
+    """Each unit's parameters in force (after shrinkage and overrides) and where they came from."""
+
+    table: pd.DataFrame      # id + PARAMETERS + own_*, pooled_*, n_calls_early, n_calls_late, n_nav, source
+    pooled: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def params(self) -> fc.Params:
+        t = self.table
+        rc = np.stack([t["rc_early"], t["rc_early"], t["rc_late"]], axis=1).astype("float64")
+        return fc.Params.of(len(t), rc=rc, bow=t["bow"].to_numpy(dtype="float64"),
+                            life=t["life"].to_numpy(dtype="float64"), growth=t["growth"].to_numpy(dtype="float64"),
+                            yield_=t["yield"].to_numpy(dtype="float64"))
+
+
+def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SSE of the cumulative called share per unit over the (early, late) RC grid: (n, G, G),
+    and the number of quarters informing each rate."""
+    n, width = h.calls.shape
+    g = len(RC_GRID)
+    sse = np.zeros((n, g, g))
+    k = np.arange(1, width + 1)
+    log_e = np.log1p(-RC_GRID)[:, None, None]
+    log_l = np.log1p(-RC_GRID)[None, :, None]
+    early_q = np.minimum(k, 8)[None, None, :] / 4.0
+    late_q = np.maximum(k - 8, 0)[None, None, :] / 4.0
+    model = 1.0 - np.exp(early_q * log_e + late_q * log_l)          # (G, G, K) called share
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)
+    actual = np.cumsum(h.calls, axis=1) / commitment[:, None]        # (n, K)
+    observed = h.units["observed"].to_numpy()
+    for i in range(n):
+        m = int(observed[i])
+        if m <= 0:
+            continue
+        diff = model[:, :, :m] - actual[i, None, None, :m]
+        sse[i] = np.einsum("abk,abk->ab", diff, diff)
+    n_early = np.minimum(observed, 8)
+    n_late = np.maximum(observed - 8, 0)
+    return sse, n_early, n_late
+
+
+def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
+    """SSE of cumulative distributions and valued NAV (shares of commitment) per unit over the
+    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb)."""
+    n, width = h.calls.shape
+    gg, gb = np.meshgrid(GROWTH_GRID, BOW_GRID, indexing="ij")
+    g_q = fc.quarterly_growth(gg.ravel())[None, :]                  # (1, M)
+    bow = gb.ravel()[None, :]
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[:, None]
+    life = h.units["life"].to_numpy()[:, None]
+    observed = h.units["observed"].to_numpy()
+    m_count = g_q.shape[1]
+    nav = np.zeros((n, m_count))
+    cum_d = np.zeros((n, m_count))
+    sse = np.zeros((n, m_count))
+    actual_cum_d = np.cumsum(h.distributions, axis=1) / commitment
+    for k in range(width):
+        active = (k < observed)[:, None]
+        age = (k + 1) / 4.0
+        ratio = np.clip(age / life, 0, None)
+        rd = np.where(age >= life, 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
+        grown = nav * (1 + g_q)
+        d = rd * grown
+        nav_new = np.maximum(grown + h.calls[:, k:k + 1] / commitment - d, 0.0)
+        cum_new = cum_d + d
+        nav = np.where(active, nav_new, nav)
+        cum_d = np.where(active, cum_new, cum_d)
+        err = np.where(active, (cum_d - actual_cum_d[:, k:k + 1]) ** 2, 0.0)
+        valued = np.isfinite(h.navs[:, k:k + 1]) & active
+        err += np.where(valued, (nav - np.nan_to_num(h.navs[:, k:k + 1]) / commitment) ** 2, 0.0)
+        sse += err
+    return sse.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
+
+
+def _argmin2(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    flat = sse.reshape(sse.shape[0], -1).argmin(axis=1)
+    return np.unravel_index(flat, sse.shape[1:])
+
+
+def _shrink(own: np.ndarray, n: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    return (n * own + SHRINK_QUARTERS * pooled) / (n + SHRINK_QUARTERS)
+
+
+def calibrate(h: Histories, overrides: dict[str, dict[str, float]] | None = None, *,
+              shrink: bool = True) -> Calibration:
+    """Each unit's TA parameters fitted to its own history, shrunk toward its pool (see the
+    module's docstring), then overridden where a stored override says so."""
+    n = len(h)
+    base = published()
+    t = pd.DataFrame({"id": h.units["id"].to_numpy(dtype=object)})
+    if n == 0:
+        for key in PARAMETERS:
+            t[key] = np.zeros(0)
+        t["source"] = np.zeros(0, dtype=object)
+        return Calibration(t)
+    call_sse, n_early, n_late = _call_sse(h)
+    nav_sse, n_nav = _nav_sse(h)
+    ie, il = _argmin2(call_sse)
+    ig, ib = _argmin2(nav_sse)
+    own = {"rc_early": RC_GRID[ie], "rc_late": RC_GRID[il], "growth": GROWTH_GRID[ig], "bow": BOW_GRID[ib]}
+    informed = {"rc_early": n_early, "rc_late": n_late, "growth": n_nav, "bow": n_nav}
+    # pools: class and sector where the sector has ≥ 3 units, else the class
+    cls = h.units["cls"].to_numpy(dtype=object)
+    sector = h.units["sector"].fillna("").to_numpy(dtype=object)
+    pool_key = np.array([f"{c}:{s}" for c, s in zip(cls, sector)], dtype=object)
+    keys, counts = np.unique(pool_key, return_counts=True)
+    small = set(keys[counts < 3])
+    pool_key = np.array([f"{c}:" if k in small else k for c, k in zip(cls, pool_key)], dtype=object)
+    pooled_value = {p: np.zeros(n) for p in own}
+    pooled: dict[str, dict[str, float]] = {}
+    for key in np.unique(pool_key):
+        members = pool_key == key
+        values: dict[str, float] = {}
+        pe, pl = np.unravel_index(call_sse[members].sum(axis=0).argmin(), call_sse.shape[1:])
+        pg, pb = np.unravel_index(nav_sse[members].sum(axis=0).argmin(), nav_sse.shape[1:])
+        values["rc_early"] = float(RC_GRID[pe]) if n_early[members].sum() else base["rc_early"]
+        values["rc_late"] = float(RC_GRID[pl]) if n_late[members].sum() else base["rc_late"]
+        values["growth"] = float(GROWTH_GRID[pg]) if n_nav[members].sum() else base["growth"]
+        values["bow"] = float(BOW_GRID[pb]) if n_nav[members].sum() else base["bow"]
+        pooled[str(key)] = values
+        for p in own:
+            pooled_value[p][members] = values[p]
+    for p in own:
+        t["own_" + p] = np.where(informed[p] > 0, own[p], np.nan)
+        t["pooled_" + p] = pooled_value[p]
+        t["n_" + p] = informed[p]
+        t[p] = _shrink(own[p], informed[p], pooled_value[p]) if shrink else np.where(
+            informed[p] > 0, own[p], pooled_value[p])
+    t["life"] = h.units["life"].to_numpy(dtype="float64")
+    t["yield"] = base["yield"]
+    t["pool"] = pool_key
+    t["source"] = "calibrated"
+    for i, unit_id in enumerate(t["id"]):
+        for key, value in (overrides or {}).get(str(unit_id), {}).items():
+            if key in PARAMETERS and value is not None:
+                t.loc[i, key] = float(value)
+                t.loc[i, "source"] = "override"
+    return Calibration(t, pooled)
+
+
+def uncalibrated(h: Histories) -> Calibration:
+    """The published parameters for every unit (the back-test's baseline)."""
+    base = published()
+    t = pd.DataFrame({"id": h.units["id"].to_numpy(dtype=object)})
+    for key, value in base.items():
+        t[key] = float(value)
+    t["source"] = "published"
+    return Calibration(t)
+
+
+# ---------------------------------------------------------------- calendar
+def quarter_ends_after(as_of: pd.Timestamp, quarters: int) -> list[pd.Timestamp]:
+    """The ends of the next quarters of the forecast: D + 3k months (calendar quarter ends
+    when D is one)."""
+    d = ts(as_of)
+    is_quarter_end = d == (d.to_period("Q").end_time.normalize())
+    if is_quarter_end:
+        period = d.to_period("Q")
+        return [(period + k).end_time.normalize() for k in range(1, quarters + 1)]
+    return [d + pd.DateOffset(months=3 * k) for k in range(1, quarters + 1)]
+
+
+def horizon_quarters(h: Histories, cap: int = 60) -> int:
+    """Quarters to the end of the longest remaining term (at least 4, at most `cap`)."""
+    if len(h) == 0:
+        return 4
+    remaining = float(np.max(h.units["life"].to_numpy() - h.units["age"].to_numpy()))
+    return int(min(cap, max(4, math.ceil(remaining * 4) + 1)))
