@@ -233,7 +233,8 @@ class Noise:
 @dataclass
 class Simulation:
     """Paths of the totals over the units (weights applied), arrays (P, H), and optionally
-    each unit's quantiles (n, H, 3) of calls, distributions, NAV and unfunded."""
+    each unit's quantiles (n, H, len(qs)) of calls, distributions, NAV, unfunded and the
+    cumulative calls and distributions from D."""
 
     call: np.ndarray
     distribution: np.ndarray
@@ -298,7 +299,7 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     totals = {k: np.zeros((paths, quarters)) for k in _SERIES}
     per_unit: dict[str, np.ndarray] = {}
     if unit_quantiles:
-        per_unit = {k: np.zeros((n, quarters, len(qs))) for k in totals}
+        per_unit = {k: np.zeros((n, quarters, len(qs))) for k in _UNIT_SERIES}
     rng = np.random.Generator(np.random.SFC64(seed))
     # the TA rates of every unit and quarter, once
     age = start.age[:, None] + (np.arange(quarters)[None, :] + 1) / 4.0
@@ -315,12 +316,13 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
                                log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
             for name in _SERIES:
                 totals[name][p0:p1] += block[name]
-                if unit_quantiles:
-                    per_unit[name][lo:hi] = block["q_" + name]
+            for name in per_unit:
+                per_unit[name][lo:hi] = block["q_" + name]
     return Simulation(unit_quantiles=per_unit, **totals)
 
 
 _SERIES = ("call", "distribution", "nav", "unfunded")
+_UNIT_SERIES = _SERIES + ("cum_call", "cum_distribution")
 
 
 def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
@@ -329,7 +331,8 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
     m, quarters = r_q.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
     if qs is not None:
-        out.update({"q_" + name: np.zeros((m, quarters, len(qs))) for name in _SERIES})
+        out.update({"q_" + name: np.zeros((m, quarters, len(qs))) for name in _UNIT_SERIES})
+        cum_c, cum_d = np.zeros((m, paths), dtype=np.float32), np.zeros((m, paths), dtype=np.float32)
     w = weights.astype("float32")
     call_shift, dist_shift = f32(noise.call_sigma ** 2 / 2.0), f32(noise.distribution_sigma ** 2 / 2.0)
     innovation = f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))
@@ -374,6 +377,10 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
         np.maximum(uc, f32(0.0), out=uc)
         for name, value in (("call", c), ("distribution", d), ("nav", nav), ("unfunded", uc)):
             out[name][:, k] = w @ value
-            if qs is not None:
+        if qs is not None:
+            cum_c += c
+            cum_d += d
+            for name, value in (("call", c), ("distribution", d), ("nav", nav), ("unfunded", uc),
+                                ("cum_call", cum_c), ("cum_distribution", cum_d)):
                 out["q_" + name][:, k, :] = np.quantile(value, qs, axis=1).T
     return out

@@ -301,3 +301,127 @@ def horizon_quarters(h: Histories, cap: int = 60) -> int:
         return 4
     remaining = float(np.max(h.units["life"].to_numpy() - h.units["age"].to_numpy()))
     return int(min(cap, max(4, math.ceil(remaining * 4) + 1)))
+
+
+# ---------------------------------------------------------------- the forecast of a fund
+LEVELS = (0.90, 0.95, 0.99)
+CCAR_HORIZONS = (4, 8)
+
+
+def quarter_label(day: pd.Timestamp) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def _fen(value: float) -> int:
+    return int(round(float(value) * 100))
+
+
+def actual_quarters(book: BookData, h: Histories) -> list[dict]:
+    """The fund's actuals by calendar quarter up to D (marked A): calls, distributions and
+    the NAV at each quarter's end (D for the last one), from the book."""
+    if len(h) == 0:
+        return []
+    d = h.as_of
+    ids = list(h.units["id"])
+    flows = book.flows[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d)]
+    first = pd.Timestamp(h.units["start"].min()).to_period("Q")
+    periods = pd.period_range(first, d.to_period("Q"), freq="Q")
+    by_q = flows.assign(q=flows["date"].dt.to_period("Q")).groupby(["q", "type"])["amount_fen"].sum()
+    out = []
+    for period in periods:
+        end = min(period.end_time.normalize(), d)
+        nav = int(positions(book, ids, end.date()).rows["nav_fen"].sum())
+        call = int(by_q.get((period, "contribution"), 0))
+        dist = int(by_q.get((period, "distribution"), 0))
+        out.append({"quarter": str(period), "end": end.date(), "kind": "A", "call": call / 100,
+                    "distribution": dist / 100, "nav": nav / 100})
+    return out
+
+
+def select_units(h: Histories, unit: str | None) -> Histories:
+    """The histories of one sub-fund (its code: every commitment of the fund to it) or one
+    investment (its id); all of them for None."""
+    if unit is None:
+        return h
+    u = h.units
+    keep = ((u["target_code"] == unit) & (u["cls"] == "sub_fund")) | (u["id"] == unit)
+    index = np.flatnonzero(keep.to_numpy())
+    return Histories(as_of=h.as_of, units=u.iloc[index].reset_index(drop=True), calls=h.calls[index],
+                     distributions=h.distributions[index], navs=h.navs[index])
+
+
+def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
+             unit: str | None = None, paths: int = 2000, seed: int = 0, quarters: int | None = None,
+             calibrated: bool = True, bureau_share: float = 1.0, noise: fc.Noise | None = None) -> dict:
+    """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
+
+    Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
+    unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
+    fund and for the finance bureau's share of it; each unit's parameters; the checks.
+    Amounts in yuan (floats: estimates).
+    """
+    h_all = histories(book, fund_code, as_of)
+    cal_all = calibrate(h_all, overrides) if calibrated else uncalibrated(h_all)
+    h = select_units(h_all, unit)
+    keep = cal_all.table["id"].isin(list(h.units["id"])).to_numpy()
+    cal = Calibration(cal_all.table[keep].reset_index(drop=True), cal_all.pooled)
+    horizon = quarters or horizon_quarters(h)
+    start, params = h.start(), cal.params()
+    det = fc.project(start, params, horizon)
+    sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise)
+    q = sim.quantiles()
+    ends = quarter_ends_after(h.as_of, horizon)
+    rows = []
+    for k, end in enumerate(ends):
+        row: dict = {"quarter": quarter_label(end), "end": end.date(), "kind": "E"}
+        for name in ("call", "distribution", "nav", "unfunded"):
+            row[name] = float(getattr(det, name)[:, k].sum())
+            for i, level in enumerate(("p10", "p50", "p90")):
+                row[f"{name}_{level}"] = float(q[name][i, k])
+        rows.append(row)
+    car = sim.call_at_risk(CCAR_HORIZONS, LEVELS)
+    checks = forecast_checks(start, det)
+    units = h.units.merge(cal.table, on="id", suffixes=("", "_param"))
+    return {
+        "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
+        "calibrated": calibrated, "noise": vars(noise or fc.Noise()),
+        "actuals": actual_quarters(book, h), "forecast": rows,
+        "call_at_risk": {str(hz): {f"{lv:.2f}": v for lv, v in levels.items()} for hz, levels in car.items()},
+        "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
+                                for hz, levels in car.items()},
+        "bureau_share": bureau_share,
+        "expected": {"calls_next_quarter": float(det.call[:, :1].sum()), "calls_next_year": float(det.call[:, :4].sum()),
+                     "distributions_next_quarter": float(det.distribution[:, :1].sum()),
+                     "distributions_next_year": float(det.distribution[:, :4].sum())},
+        "units": _unit_rows(units, det),
+        "checks": checks,
+    }
+
+
+def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:
+    out = []
+    for i, u in enumerate(units.to_dict("records")):
+        parameters = {p: float(u[p + "_param"] if p + "_param" in u else u[p]) for p in PARAMETERS}
+        out.append({"id": u["id"], "class": u["cls"], "target_code": u["target_code"], "name": u["name"],
+                    "sector": u["sector"], "commitment": float(u["commitment"]), "paid_in": float(u["paid_in"]),
+                    "nav": float(u["nav"]), "unfunded": float(u["unfunded"]), "age": float(u["age"]),
+                    "parameters": parameters, "source": u["source"],
+                    "calls_next_year": float(det.call[i, :4].sum()),
+                    "distributions_next_year": float(det.distribution[i, :4].sum())})
+    return out
+
+
+def forecast_checks(start: fc.Start, det: fc.Projection) -> list[dict]:
+    """The checks every forecast must pass: NAV_begin + C − D + growth = NAV_end; UC never
+    negative; Σ C ≤ CC (each unit's calls never exceed what it has left to call)."""
+    scale = max(1.0, float(np.abs(det.nav).max(initial=0.0)), float(start.commitment.max(initial=0.0)))
+    residual = float(np.abs(det.nav_begin + det.call - det.distribution + det.growth - det.nav).max(initial=0.0))
+    called = det.call.sum(axis=1)
+    return [
+        {"check": "nav_roll", "ok": residual <= 1e-9 * scale, "value": residual},
+        {"check": "unfunded_non_negative", "ok": bool((det.unfunded >= 0).all()),
+         "value": float(det.unfunded.min(initial=0.0))},
+        {"check": "calls_within_commitment", "ok": bool((called + (start.commitment - start.unfunded)
+                                                          <= start.commitment * (1 + 1e-12) + 1e-6).all()),
+         "value": float((called - start.unfunded).max(initial=0.0))},
+    ]
