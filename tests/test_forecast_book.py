@@ -74,3 +74,37 @@ def test_reproducible(book):
     b = fb.forecast(book, "TS", D, paths=300, seed=5)
     assert a["call_at_risk"] == b["call_at_risk"]
     assert np.isfinite([r["nav_p90"] for r in a["forecast"]]).all()
+
+
+def test_policy_projections(book, result):
+    p = result["policy"]
+    progress = [row["progress"] for row in p["paid_in_progress"]]
+    assert p["paid_in_progress"][0]["kind"] == "A" and p["paid_in_progress"][0]["year"] == 2025
+    assert all(a <= b + 1e-12 for a, b in zip(progress, progress[1:])) and progress[-1] <= 1 + 1e-12
+    h = fb.histories(book, "QY", D)
+    assert progress[0] == pytest.approx(h.units["paid_in"].sum() / h.units["commitment"].sum(), rel=1e-12)
+    # the 返投 requirement is the fund's setting (rules.md), the actual multiple the rule's
+    from portfolio.figures.rules import local_reinvestments
+    lr = local_reinvestments(book, "QY", [r["sub_fund"] for r in p["reinvestment"]], D)
+    for row in p["reinvestment"]:
+        assert row["requirement"] == 1.5
+        actual = lr[row["sub_fund"]].multiple
+        if actual is not None:
+            assert row["by_year"][0]["multiple"] == pytest.approx(float(actual), rel=1e-9)
+        met = [r["year"] for r in row["by_year"] if r["multiple"] is not None and r["multiple"] >= 1.5]
+        assert row["year_met"] == (met[0] if met else None)
+    for unit in p["idle_units"]:
+        assert unit["status"] == ("trigger" if unit["months"] >= 12 else "warn" if unit["months"] >= 9 else "ok")
+    sizes = dict(zip(book.sub_funds["code"], book.sub_funds["size_fen"] / 100))
+    sf = [u for u in result["units"] if u["class"] == "sub_fund"]
+    expected = sum(sizes[c] for c in {u["target_code"] for u in sf}) / sum(u["commitment"] for u in sf)
+    assert p["leverage"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_bureau_share_comes_from_the_fund_settings(book):
+    funds = book.funds.copy()
+    funds["settings"] = [{"finance_bureau_share": "0.25"} if c == "QY" else s
+                         for c, s in zip(funds["code"], funds["settings"])]
+    r = fb.forecast(book.with_(funds=funds), "QY", D, paths=300)
+    assert r["bureau_share"] == 0.25
+    assert r["call_at_risk_bureau"]["4"]["0.95"] == pytest.approx(0.25 * r["call_at_risk"]["4"]["0.95"], rel=1e-12)

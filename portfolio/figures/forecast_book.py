@@ -352,7 +352,7 @@ def select_units(h: Histories, unit: str | None) -> Histories:
 
 def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
              unit: str | None = None, paths: int = 2000, seed: int = 0, quarters: int | None = None,
-             calibrated: bool = True, bureau_share: float = 1.0, noise: fc.Noise | None = None) -> dict:
+             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None) -> dict:
     """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
 
     Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
@@ -360,6 +360,10 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     fund and for the finance bureau's share of it; each unit's parameters; the checks.
     Amounts in yuan (floats: estimates).
     """
+    from portfolio.figures.rules import settings_for
+
+    if bureau_share is None:
+        bureau_share = float(settings_for(book, fund_code).get("finance_bureau_share", 1))
     h_all = histories(book, fund_code, as_of)
     cal_all = calibrate(h_all, overrides) if calibrated else uncalibrated(h_all)
     h = select_units(h_all, unit)
@@ -395,6 +399,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
                      "distributions_next_year": float(det.distribution[:, :4].sum())},
         "units": _unit_rows(units, det),
         "checks": checks,
+        "policy": policy(book, fund_code, h, det),
     }
 
 
@@ -425,3 +430,107 @@ def forecast_checks(start: fc.Start, det: fc.Projection) -> list[dict]:
                                                           <= start.commitment * (1 + 1e-12) + 1e-6).all()),
          "value": float((called - start.unfunded).max(initial=0.0))},
     ]
+
+
+# ---------------------------------------------------------------- policy figures projected
+IDLE_WARN_MONTHS = 9
+IDLE_TRIGGER_MONTHS = 12   # 财预〔2015〕210号: money idle for over a year may be taken back
+IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment: the money lies idle
+
+
+def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> dict:
+    """The policy figures by year end, actual on D (A) and projected (E) from the forecast:
+
+    实缴进度   paid-in ÷ commitment (the fund's units);
+    返投       per sub-fund, the local reinvestment multiple (rules.md: local cost in its
+               latest holdings report ÷ our paid-in) projected on the assumption that the
+               sub-fund invests what it calls, in local companies at the local share of
+               its cost so far: local_y = local_D + share × (our paid_y − our paid_D) ÷ our
+               share of the sub-fund; and the first year it meets the fund's requirement;
+    闲置资金   per unit, months since its last call on D (warning at 9, the 12-month trigger
+               of 财预〔2015〕210号), and by year the unfunded of units whose expected calls
+               over that year are below 1 % of their commitment;
+    放大倍数   Σ sizes of the sub-funds ÷ Σ our commitments to them.
+    """
+    from portfolio.figures.engine import latest_reports
+    from portfolio.figures.rules import is_local, settings_for
+
+    settings = settings_for(book, fund_code)
+    requirement = float(settings["reinvestment_multiple"])
+    prefix = str(settings["home_region_prefix"])
+    units = h.units
+    d = h.as_of
+    ends = quarter_ends_after(d, det.call.shape[1])
+    cum_calls = np.cumsum(det.call, axis=1)
+    commitment = units["commitment"].to_numpy()
+    paid0 = units["paid_in"].to_numpy()
+    years = sorted({e.year for e in ends})
+    year_index = {y: max(k for k, e in enumerate(ends) if e.year == y) for y in years}
+    year_index = {y: k for y, k in year_index.items() if ends[k] == pd.Timestamp(y, 12, 31) or k == len(ends) - 1}
+
+    def paid_at(k: int | None) -> np.ndarray:
+        return paid0 if k is None else paid0 + cum_calls[:, k]
+
+    marks = [("A", d.year if d.month == 12 and d.day == 31 else None, None)]
+    marks += [("E", y, k) for y, k in year_index.items()]
+    total_cc = float(commitment.sum())
+    progress = [{"year": y if y else d.date().isoformat(), "kind": kind,
+                 "paid_in": float(paid_at(k).sum()),
+                 "progress": float(paid_at(k).sum() / total_cc) if total_cc else None} for kind, y, k in marks]
+
+    # 返投, per sub-fund
+    is_sf = (units["cls"] == "sub_fund").to_numpy()
+    codes = sorted(set(units.loc[is_sf, "target_code"]))
+    reports = latest_reports(book, codes, d.date())
+    sizes = dict(zip(book.sub_funds["code"], book.sub_funds["size_fen"].astype("float64") / 100))
+    reinvestment = []
+    for code in codes:
+        mine = is_sf & (units["target_code"] == code).to_numpy()
+        ours_cc = float(commitment[mine].sum())
+        size = float(sizes.get(code, 0.0) or 0.0)
+        share_of_fund = ours_cc / size if size else None
+        rep = reports[reports["sub_fund_code"] == code] if len(reports) else reports
+        total_cost = float(rep["cost_fen"].sum()) / 100 if len(rep) else 0.0
+        local_cost = (float(rep.loc[is_local(book, rep["company_code"], prefix).to_numpy(), "cost_fen"].sum()) / 100
+                      if len(rep) else 0.0)
+        local_share = local_cost / total_cost if total_cost else 0.0
+        by_year = []
+        met = None
+        for kind, y, k in marks:
+            paid = float(paid_at(k)[mine].sum())
+            new_calls = paid - float(paid0[mine].sum())
+            local = local_cost + (local_share * new_calls / share_of_fund if share_of_fund else 0.0)
+            multiple = local / paid if paid else None
+            by_year.append({"year": y if y else d.date().isoformat(), "kind": kind, "multiple": multiple})
+            if met is None and multiple is not None and multiple >= requirement:
+                met = y if y else d.year
+        reinvestment.append({"sub_fund": code, "requirement": requirement, "local_share": local_share,
+                             "has_report": bool(len(rep)), "by_year": by_year, "year_met": met})
+
+    # 闲置资金
+    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
+    last_call = flows.groupby("investment_id")["date"].max()
+    idle_units = []
+    for u in units.itertuples(index=False):
+        if u.unfunded <= 0:
+            continue
+        since = last_call.get(u.id, pd.Timestamp(u.start))
+        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
+        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
+        idle_units.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
+                           "status": status})
+    idle_by_year = []
+    for y, k in year_index.items():
+        first = max(0, k - 3)
+        calls_year = det.call[:, first:k + 1].sum(axis=1)
+        uc_start = det.unfunded[:, first] + det.call[:, first]
+        idle = (uc_start > 0) & (calls_year < IDLE_CALL_SHARE * commitment)
+        idle_by_year.append({"year": y, "kind": "E", "idle": float(uc_start[idle].sum()), "units": int(idle.sum())})
+
+    # 放大倍数
+    sf_cc = float(commitment[is_sf].sum())
+    sf_size = float(sum(float(sizes.get(c, 0.0) or 0.0) for c in codes))
+    leverage = sf_size / sf_cc if sf_cc else None
+    return {"paid_in_progress": progress, "reinvestment": reinvestment, "reinvestment_requirement": requirement,
+            "idle_units": idle_units, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
+            "idle_trigger_months": IDLE_TRIGGER_MONTHS, "leverage": leverage}
