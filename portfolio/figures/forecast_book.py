@@ -471,7 +471,7 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     def paid_at(k: int | None) -> np.ndarray:
         return paid0 if k is None else paid0 + cum_calls[:, k]
 
-    marks = [("A", d.year if d.month == 12 and d.day == 31 else None, None)]
+    marks: list[tuple[str, int | None, int | None]] = [("A", d.year if d.month == 12 and d.day == 31 else None, None)]
     marks += [("E", y, k) for y, k in year_index.items()]
     total_cc = float(commitment.sum())
     progress = [{"year": y if y else d.date().isoformat(), "kind": kind,
