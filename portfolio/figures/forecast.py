@@ -26,6 +26,9 @@ go back to exact Decimal only where they are shown. Pure: no Flask, SQLAlchemy o
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -275,20 +278,23 @@ def _normal_table() -> np.ndarray:
 _NORMALS: list[np.ndarray] = []
 
 
-def _normals(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None = None) -> np.ndarray:
+    """Standard normal draws into `out` (or f(ε) through a table of f at the grid's quantiles)."""
     if not _NORMALS:
         _NORMALS.append(_normal_table())
     bits = np.frombuffer(rng.bytes(2 * out.size), dtype=np.uint16).reshape(out.shape)
-    return np.take(_NORMALS[0], bits, out=out)
+    return np.take(_NORMALS[0] if table is None else table, bits, out=out)
 
 
 def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: Noise | None = None,
              seed: int = 0, weights=None, unit_quantiles: bool = False, qs=(0.1, 0.5, 0.9),
-             chunk_cells: int = 1 << 16) -> Simulation:
+             chunk_cells: int = 1 << 16, max_threads: int = 4) -> Simulation:
     """Monte Carlo of the TA projection with the stochastic layer (`Noise`).
 
     Vectorised over blocks of (units × paths) of about chunk_cells cells (small enough to
-    stay in the CPU's cache, which is what makes it fast), a loop over quarters inside.
+    stay in the CPU's cache, which is what makes it fast), a loop over quarters inside;
+    the blocks run in threads (up to max_threads, one per core), each with its own random
+    stream seeded from (seed, block), so the result does not depend on the threads.
     The totals are Σ weight × unit (weights 1 by default; e.g. the finance bureau's share
     of each unit). Float32 paths: a forecast needs no more. Reproducible for a given seed
     and chunk_cells. With unit_quantiles, each unit's P10/P50/P90 (qs) per quarter too.
@@ -300,7 +306,6 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     per_unit: dict[str, np.ndarray] = {}
     if unit_quantiles:
         per_unit = {k: np.zeros((n, quarters, len(qs))) for k in _UNIT_SERIES}
-    rng = np.random.Generator(np.random.SFC64(seed))
     # the TA rates of every unit and quarter, once
     age = start.age[:, None] + (np.arange(quarters)[None, :] + 1) / 4.0
     r_q = np.stack([quarterly_rate(_rc_at(params.rc, _year_of_age(age[:, k]))) for k in range(quarters)], axis=1)
@@ -308,16 +313,33 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     log_g = np.log1p(quarterly_growth(params.growth)) - noise.growth_sigma ** 2 / 2.0
     path_block = paths if unit_quantiles else min(paths, 4096)
     rows = max(1, chunk_cells // path_block)
-    for lo in range(0, n, rows):
-        hi = min(n, lo + rows)
-        for p0 in range(0, paths, path_block):
-            p1 = min(paths, p0 + path_block)
-            block = _run_block(rng, noise, start.nav[lo:hi], start.unfunded[lo:hi], r_q[lo:hi], rd_q[lo:hi],
-                               log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
+    blocks = [(lo, min(n, lo + rows), p0, min(paths, p0 + path_block))
+              for lo in range(0, n, rows) for p0 in range(0, paths, path_block)]
+
+    if not _NORMALS:
+        _NORMALS.append(_normal_table())
+    lock = threading.Lock()
+
+    def run(block: tuple[int, int, int, int]) -> None:
+        lo, hi, p0, p1 = block
+        # each block its own random stream, from (seed, block): the same paths whatever the threads
+        rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, lo, p0])))
+        out = _run_block(rng, noise, start.nav[lo:hi], start.unfunded[lo:hi], r_q[lo:hi], rd_q[lo:hi],
+                         log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
+        with lock:  # summed as each block ends, so no block's paths are kept
             for name in _SERIES:
-                totals[name][p0:p1] += block[name]
+                totals[name][p0:p1] += out[name]
             for name in per_unit:
-                per_unit[name][lo:hi] = block["q_" + name]
+                per_unit[name][lo:hi] = out["q_" + name]
+
+    # numpy lets go of the GIL in its loops: blocks run in threads, one per core
+    workers = max(1, min(len(blocks), os.cpu_count() or 1, max_threads))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, blocks))
+    else:
+        for block in blocks:
+            run(block)
     return Simulation(unit_quantiles=per_unit, **totals)
 
 
@@ -326,7 +348,11 @@ _UNIT_SERIES = _SERIES + ("cum_call", "cum_distribution")
 
 
 def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
-    """One block of units × paths through all quarters (in place on float32 arrays)."""
+    """One block of units × paths through all quarters (in place on float32 arrays).
+
+    The normal draws come through tables already transformed (`_normals` on a grid): the
+    AR(1) innovation σ_c√(1−φ²)ε, the growth factor exp(σ_g ε) and the distribution factor
+    exp(σ_d ε − σ_d²/2); the per-unit means multiply in afterwards."""
     f32 = np.float32
     m, quarters = r_q.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
@@ -334,36 +360,35 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
         out.update({"q_" + name: np.zeros((m, quarters, len(qs))) for name in _UNIT_SERIES})
         cum_c, cum_d = np.zeros((m, paths), dtype=np.float32), np.zeros((m, paths), dtype=np.float32)
     w = weights.astype("float32")
-    call_shift, dist_shift = f32(noise.call_sigma ** 2 / 2.0), f32(noise.distribution_sigma ** 2 / 2.0)
-    innovation = f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))
+    base = _NORMALS[0]
+    innovation_table = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
+    growth_table = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
+    dist_table = np.exp(base.astype("float64") * noise.distribution_sigma
+                        - noise.distribution_sigma ** 2 / 2.0).astype("float32")
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
     x = _normals(rng, np.empty((m, paths), dtype=np.float32))
     x *= f32(noise.call_sigma)
-    growth_mean = log_g[:, None].astype("float32")
-    r32, rd32 = r_q.astype("float32"), rd_q.astype("float32")
-    c, d, tmp, eps = (np.empty((m, paths), dtype=np.float32) for _ in range(4))
+    # per unit and quarter: r_TA·exp(−σ_c²/2), the mean growth factor, rd_TA
+    call_mean = (r_q * math.exp(-noise.call_sigma ** 2 / 2.0)).astype("float32")
+    growth_mean = np.exp(log_g)[:, None].astype("float32")
+    rd32 = rd_q.astype("float32")
+    c, d, tmp = (np.empty((m, paths), dtype=np.float32) for _ in range(3))
     for k in range(quarters):
         # calls: r_TA · exp(x − σ_c²/2) of the unfunded, x the AR(1)
         x *= phi
-        x += _normals(rng, eps) * innovation
-        np.subtract(x, call_shift, out=c)
-        np.exp(c, out=c)
-        c *= r32[:, k:k + 1]
+        x += _normals(rng, c, innovation_table)
+        np.exp(x, out=c)
+        c *= call_mean[:, k:k + 1]
         np.minimum(c, f32(1.0), out=c)
         c *= uc
         # NAV grows by a log-normal return
-        _normals(rng, tmp)
-        tmp *= f32(noise.growth_sigma)
-        tmp += growth_mean
-        np.exp(tmp, out=tmp)
+        _normals(rng, tmp, growth_table)
+        tmp *= growth_mean
         nav *= tmp
         # distributions: rd_TA · exp(σ_d ε − σ_d²/2) of the grown NAV (all of it once t ≥ L)
-        _normals(rng, d)
-        d *= f32(noise.distribution_sigma)
-        d -= dist_shift
-        np.exp(d, out=d)
+        _normals(rng, d, dist_table)
         d *= rd32[:, k:k + 1]
         np.minimum(d, f32(1.0), out=d)
         final = rd_q[:, k] >= 1.0
