@@ -108,3 +108,21 @@ def test_bureau_share_comes_from_the_fund_settings(book):
     r = fb.forecast(book.with_(funds=funds), "QY", D, paths=300)
     assert r["bureau_share"] == 0.25
     assert r["call_at_risk_bureau"]["4"]["0.95"] == pytest.approx(0.25 * r["call_at_risk"]["4"]["0.95"], rel=1e-12)
+
+
+def test_new_commitment_profile_is_annual_ta():
+    # 25 %, 25 %, then 50 %: 0.25, 0.75 × 0.25, 0.5625 × 0.5, …
+    assert fb.new_commitment_call_profile(0.25, 0.5, 4).tolist() == pytest.approx([0.25, 0.1875, 0.28125, 0.140625])
+
+
+def test_pacing_plan_meets_the_target(result):
+    plan = fb.pacing_plan(result, yearly_target=5e9, years=5)
+    for row in plan["years"]:
+        # where the existing portfolio alone calls less than the target, the plan fills the gap exactly
+        if row["new_commitment"] > 0:
+            assert row["total_calls"] == pytest.approx(5e9, rel=1e-9)
+        else:
+            assert row["total_calls"] >= 5e9 - 1e-6
+        assert sum(row["by_sector"].values()) == pytest.approx(row["new_commitment"], rel=1e-9, abs=1e-6)
+    budget = fb.pacing_plan(result, yearly_target=2e9, target_is_budget=True)
+    assert budget["target"] == pytest.approx(2e9 / 0.4)

@@ -117,3 +117,13 @@ def test_admin_sets_parameters_and_the_forecast_follows(demo, as_role, client):
 def test_viewer_cannot_set_parameters(demo, as_role):
     viewer = as_role("viewer")
     assert viewer.post("/funds/QY/forecast/parameters/QY-SF01", data={"bow": "2"}).status_code == 403
+
+
+def test_pacing_planner_on_the_page(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    html = client.get("/funds/QY/forecast?pacing=500000").get_data(as_text=True)
+    assert 'id="pacing-plan"' in html and html.count("<tr><td>20") >= 5
+    bad = client.get("/funds/QY/forecast?pacing=1e9").get_data(as_text=True)
+    assert 'id="pacing-plan"' not in bad and 'class="error"' in bad
+    assert client.get("/funds/QY/forecast?pacing=-5&pacing_kind=budget").status_code == 200

@@ -68,8 +68,27 @@ def fund_forecast_page(code: str):
     chart = cache.memo(db.session, ("forecast_chart", code, current_as_of(), unit, lang),
                        lambda: fan_chart(result, lang))
     form = ParametersForm() if unit else None
+    plan, plan_error = _pacing(result) if not unit else (None, None)
     return render_template("forecast/forecast.html", fund=fund, result=result, chart=chart, unit=unit, form=form,
-                           fields=FIELDS)
+                           fields=FIELDS, plan=plan, plan_error=plan_error)
+
+
+def _pacing(result: dict) -> tuple[dict | None, str | None]:
+    """The pacing planner, when the page is asked for it (?pacing=万元 a year, ?pacing_kind=budget)."""
+    text = (request.args.get("pacing") or "").strip()
+    if not text:
+        return None, None
+    from portfolio.figures.forecast_book import pacing_plan
+    from portfolio.money import AmountError, parse_amount
+
+    try:
+        wan = parse_amount(text[:40])
+    except AmountError as error:
+        return None, str(error)
+    if wan <= 0 or wan > 10**8:
+        return None, _("年度目标应为正数（万元）")
+    return pacing_plan(result, yearly_target=float(wan) * 10_000,
+                       target_is_budget=request.args.get("pacing_kind") == "budget"), None
 
 
 @bp.route("/funds/<code>/forecast.xlsx")

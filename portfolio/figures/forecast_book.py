@@ -534,3 +534,55 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     return {"paid_in_progress": progress, "reinvestment": reinvestment, "reinvestment_requirement": requirement,
             "idle_units": idle_units, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
             "idle_trigger_months": IDLE_TRIGGER_MONTHS, "leverage": leverage}
+
+
+# ---------------------------------------------------------------- pacing
+def new_commitment_call_profile(rc_early: float, rc_late: float, years: int) -> np.ndarray:
+    """The share of a new commitment called in each year of its age 1..years (annual TA)."""
+    rates = np.array([rc_early if a <= 2 else rc_late for a in range(1, years + 1)])
+    left = np.cumprod(np.r_[1.0, 1.0 - rates[:-1]])
+    return rates * left
+
+
+def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = False, years: int = 5) -> dict:
+    """New commitments by year that bring the fund's calls to a yearly target (yuan), given
+    the forecast of the existing portfolio (`forecast`'s result).
+
+    With target_is_budget, the target is the finance bureau's money a year and the fund's
+    calls may be budget ÷ its share. A commitment made in year y is called on the pooled
+    sub-fund call profile (annual TA with the mean calibrated RC of the fund's sub-funds,
+    the published one without any); each year's new commitment is what the target still
+    needs after the existing portfolio and the earlier new commitments, ÷ the first year's
+    call share (never negative). Split by sector in the mix of the current sub-fund
+    commitments. Returns the schedule and the combined projection against the target.
+    """
+    share = float(result.get("bureau_share") or 1.0)
+    target = yearly_target / share if target_is_budget and share > 0 else yearly_target
+    sub_funds = [u for u in result["units"] if u["class"] == "sub_fund"]
+    rc_early = float(np.mean([u["parameters"]["rc_early"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[0]
+    rc_late = float(np.mean([u["parameters"]["rc_late"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[-1]
+    profile = new_commitment_call_profile(rc_early, rc_late, years)
+    as_of = pd.Timestamp(result["as_of"])
+    first_year = as_of.year + 1 if (as_of.month, as_of.day) == (12, 31) else as_of.year
+    plan_years = list(range(first_year, first_year + years))
+    existing = {y: 0.0 for y in plan_years}
+    for row in result["forecast"]:
+        year = pd.Timestamp(row["end"]).year
+        if year in existing:
+            existing[year] += float(row["call"])
+    mix: dict[str, float] = {}
+    for u in sub_funds:
+        mix[str(u["sector"] or "")] = mix.get(str(u["sector"] or ""), 0.0) + float(u["commitment"])
+    total_mix = sum(mix.values())
+    new: list[float] = []
+    rows = []
+    for i, year in enumerate(plan_years):
+        from_new = sum(new[j] * profile[i - j] for j in range(i))
+        commit = max(0.0, (target - existing[year] - from_new) / profile[0]) if profile[0] > 0 else 0.0
+        new.append(commit)
+        calls_new = from_new + commit * profile[0]
+        rows.append({"year": year, "target": target, "existing_calls": existing[year], "new_commitment": commit,
+                     "calls_from_new": calls_new, "total_calls": existing[year] + calls_new,
+                     "by_sector": {s: commit * v / total_mix for s, v in mix.items()} if total_mix else {}})
+    return {"target": target, "target_is_budget": target_is_budget, "bureau_share": share,
+            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "years": rows}
