@@ -45,6 +45,37 @@ def fund_report(code: str):
     return response
 
 
+@bp.get("/funds/<code>/forecast")
+def fund_forecast(code: str):
+    """The forecast of one fund (issue 16): ?as_of=YYYY-MM-DD (default the last quarter end),
+    ?unit=SUB_FUND_CODE or investment id, ?backtest=1 to add the back-test table."""
+    from portfolio.book.forecasting import fund_backtest
+    from portfolio.book.forecasting import fund_forecast as compute_forecast
+    from portfolio.figures.engine import UnknownFund
+    from portfolio.figures.report import to_json
+    from portfolio.formatting import last_quarter_end, parse_date
+    from web.extensions import db
+
+    text = request.args.get("as_of")
+    if text:
+        try:
+            as_of = parse_date(text)
+        except ValueError as error:
+            return _error(400, f"as_of：{error}")
+    else:
+        as_of = last_quarter_end(dt.date.today())
+    unit = (request.args.get("unit") or "").strip()[:64] or None
+    try:
+        result = compute_forecast(db.session, code, as_of, unit=unit)
+        if unit and not result["units"]:
+            return _error(404, f"没有 {unit}")
+        if request.args.get("backtest") in ("1", "true"):
+            result = result | {"backtest": fund_backtest(db.session, code, as_of)}
+    except UnknownFund as error:
+        return _error(404, str(error))
+    return jsonify(to_json(result))
+
+
 def openapi_document() -> dict:
     """The OpenAPI 3.0 description of this API (what /api/v1/openapi.json serves)."""
     error = {"$ref": "#/components/schemas/Error"}
@@ -74,6 +105,29 @@ def openapi_document() -> dict:
                     "properties": {"fund": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
                                    "currency": {"type": "string"}, "summary": {"type": "object"},
                                    "investments": {"type": "array"}}}}}},
+                              **errors},
+            }},
+            "/funds/{code}/forecast": {"get": {
+                "operationId": "fundForecast",
+                "summary": "The forecast of one fund (calls, distributions, NAV, bands, CCaR, policy figures)",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+                    {"name": "as_of", "in": "query", "required": False,
+                     "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
+                     "schema": {"type": "string", "format": "date",
+                                "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
+                    {"name": "unit", "in": "query", "required": False,
+                     "description": "a sub-fund code or an investment id: that unit's forecast only",
+                     "schema": {"type": "string"}},
+                    {"name": "backtest", "in": "query", "required": False,
+                     "description": "1 to add the rolling-origin back-test table", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "the forecast", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["fund", "as_of", "forecast", "call_at_risk", "checks"],
+                    "properties": {"fund": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
+                                   "forecast": {"type": "array"}, "actuals": {"type": "array"},
+                                   "call_at_risk": {"type": "object"}, "checks": {"type": "array"},
+                                   "units": {"type": "array"}, "policy": {"type": "object"}}}}}},
                               **errors},
             }},
         },

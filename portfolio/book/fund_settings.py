@@ -53,6 +53,7 @@ SPECS: dict[str, SettingSpec] = {
     "committee_pass_ratio": SettingSpec("投委会通过比例（不低于）", "share", Decimal(0), Decimal(1),
                                         "如 0.6667 表示三分之二"),
     "valuation_change_threshold": SettingSpec("季报列示估值变动阈值", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "finance_bureau_share": SettingSpec("财政出资占基金出资比例（预测）", "share", Decimal(0), Decimal(1), _SHARE_HINT),
 }
 
 

@@ -33,6 +33,7 @@ _COMMON: dict[str, Any] = {
     "committee_quorum": 5,
     "committee_pass_ratio": Decimal("2") / Decimal("3"),
     "valuation_change_threshold": Decimal("0.20"),  # quarterly report: changes above this are listed
+    "finance_bureau_share": Decimal("1"),  # the finance bureau's share of the fund's calls (forecast: its CCaR)
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {

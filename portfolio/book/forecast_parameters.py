@@ -1,0 +1,99 @@
+"""Use case: set (or clear) the forecast parameters of one unit by hand (issue 16).
+
+The forecast calibrates each unit's Takahashi–Alexander parameters to its history
+(portfolio.figures.forecast_book); a person who knows better (a sub-fund's planned call
+schedule, its extension) overrides any of them here. A blank value goes back to the
+calibrated one; a unit with no override left has no row. Every change is audited.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ForecastParameters, Investment
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.unit import commit
+from portfolio.errors import FieldErrors
+
+# field → (column, label, low, high, low inclusive)
+FIELDS: dict[str, tuple[str, str, float, float, bool]] = {
+    "rc_early": ("rc_early", "前两年年度出资比例 RC", 0.0, 1.0, True),
+    "rc_late": ("rc_late", "此后年度出资比例 RC", 0.0, 1.0, True),
+    "bow": ("bow", "分配曲线弯度 B", 0.0, 20.0, False),
+    "life": ("life", "存续期 L（年）", 0.0, 50.0, False),
+    "growth": ("growth", "净值年增长率 G", -1.0, 5.0, False),
+    "yield": ("yield_floor", "最低分配率 Y", 0.0, 1.0, True),
+}
+
+
+def overrides(session: Session) -> dict[str, dict[str, float]]:
+    """Every stored override, as the pure calibration takes them: {investment_id: {parameter: value}}."""
+    out: dict[str, dict[str, float]] = {}
+    for row in session.execute(select(ForecastParameters)).scalars():
+        values = {key: getattr(row, column) for key, (column, *_rest) in FIELDS.items()}
+        out[row.investment_id] = {k: float(v) for k, v in values.items() if v is not None}
+    return out
+
+
+def _parse(key: str, raw: Any) -> float | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    _column, _label, low, high, inclusive = FIELDS[key]
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise ValueError("请输入数字") from None
+    if not math.isfinite(value):
+        raise ValueError("请输入数字")
+    if value > high or value < low or (value == low and not inclusive):
+        raise ValueError(f"应在 {low:g} 到 {high:g} 之间")
+    return value
+
+
+def set_forecast_parameters(session: Session, investment_id: str, values: dict[str, Any], *,
+                            username: str) -> dict[str, float]:
+    """Validate and store one unit's overrides (all the FIELDS; blank = calibrated). Raises
+    FieldErrors with every bad field and then changes nothing. Returns the overrides in force."""
+    investment = session.get(Investment, investment_id)
+    if investment is None:
+        raise FieldErrors([("", f"没有投资 {investment_id}")])
+    errors: list[tuple[str, str]] = []
+    parsed: dict[str, float | None] = {}
+    for key, raw in values.items():
+        if key not in FIELDS:
+            errors.append((key, "没有这项参数"))
+            continue
+        try:
+            parsed[key] = _parse(key, raw)
+        except ValueError as exc:
+            errors.append((key, str(exc)))
+    if errors:
+        raise FieldErrors(errors)
+    row = session.get(ForecastParameters, investment_id)
+    before = snapshot(row) if row is not None else None
+    if row is None:
+        row = ForecastParameters(investment_id=investment_id, updated_by=username)
+        session.add(row)
+    for key, value in parsed.items():
+        setattr(row, FIELDS[key][0], value)
+    row.updated_by = username
+    remaining = {key: getattr(row, column) for key, (column, *_rest) in FIELDS.items()}
+    if all(v is None for v in remaining.values()):
+        if before is None:
+            session.expunge(row)
+            return {}
+        session.delete(row)
+        audit(session, username, "delete", "forecast_parameters", investment_id, before=before)
+    else:
+        session.flush()
+        after = snapshot(row)
+        if before is not None and {k: v for k, v in before.items() if k != "updated_at"} == {
+                k: v for k, v in after.items() if k != "updated_at"}:
+            return {k: float(v) for k, v in remaining.items() if v is not None}
+        audit(session, username, "update" if before else "create", "forecast_parameters", investment_id,
+              before=before, after=after)
+    commit(session)
+    return {k: float(v) for k, v in remaining.items() if v is not None}

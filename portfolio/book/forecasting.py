@@ -1,0 +1,41 @@
+"""The forecast of a fund on the book in force (issue 16): the pure model
+(portfolio.figures.forecast_book, forecast_backtest) on the cached book, with the overrides
+stored per unit; both cached by book version (portfolio.book.cache), so a page, its chart
+and its download compute it once. Read-only."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from portfolio.book import cache
+from portfolio.book.forecast_parameters import overrides
+
+PATHS = 2000            # Monte Carlo paths of a forecast shown on a screen
+BACKTEST_PATHS = 200    # per origin, per model: the back-test runs the model ~40 times
+
+
+def fund_forecast(session: Session, fund_code: str, as_of: dt.date, *, unit: str | None = None,
+                  paths: int = PATHS, seed: int = 0) -> dict:
+    """forecast_book.forecast on the book in force. Raises engine.UnknownFund."""
+    from portfolio.figures.forecast_book import forecast
+
+    def compute() -> dict:
+        return forecast(cache.book(session), fund_code, as_of, overrides=overrides(session), unit=unit,
+                        paths=paths, seed=seed)
+
+    return cache.memo(session, ("forecast", fund_code, as_of, unit, paths, seed), compute)
+
+
+def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: int = BACKTEST_PATHS) -> dict:
+    """forecast_backtest.backtest on the book in force (its table; the records are dropped)."""
+    from portfolio.figures.engine import scope_of
+    from portfolio.figures.forecast_backtest import backtest
+
+    def compute() -> dict:
+        book = cache.book(session)
+        scope_of(book, fund_code)  # UnknownFund before any work
+        result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session))
+        return {k: v for k, v in result.items() if k != "records"} | {"compared": len(result["records"])}
+
+    return cache.memo(session, ("forecast_backtest", fund_code, as_of, paths), compute)

@@ -1,0 +1,135 @@
+"""The forecast's own accuracy (issue 16): a rolling-origin back-test over the book's history.
+
+At each quarter end O of the book's history (from the first investment's next quarter end
+to the last one with at least one quarter to compare), the model is fitted on the book as
+it stood on O (flows, valuations and investments dated on or before O), forecasts the next
+1, 4 and 8 quarters of every unit, and is compared with what the book shows happened. The
+same is done with uncalibrated TA (the published parameters: RC 25 % in years 1–2 then
+50 %, bow 3.0, life 15, yield 0, growth 10 %), beside it.
+
+Per horizon h and model, over every (origin, unit) pair whose O + h quarters lie on or
+before D:
+  MAE and bias of the cumulative calls (units with something left to call on O) and
+  distributions (units with NAV on O) over the h quarters, as % of the unit's commitment
+  (bias: forecast − actual, so a positive bias over-forecasts);
+  coverage: the share of actuals inside the unit's P10–P90 band of cumulative flows;
+  CCaR95 exceedance (h = 4 and 8): the share of units whose actual calls exceeded their
+  95 % capital call at risk (5 % is what a well-calibrated band gives).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from portfolio.figures import forecast as fc
+from portfolio.figures import forecast_book as fb
+from portfolio.figures.bookdata import BookData
+from portfolio.figures.engine import fund_investment_ids, ts
+
+HORIZONS = (1, 4, 8)
+MODELS = ("calibrated", "published")
+QS = (0.1, 0.5, 0.9, 0.95)
+
+
+def origins(book: BookData, fund_code: str, as_of: dt.date) -> list[pd.Timestamp]:
+    """The quarter ends from the first investment's next one to the last before D."""
+    d = ts(as_of)
+    ids = fund_investment_ids(book, fund_code, as_of)
+    if not ids:
+        return []
+    first = book.investments.loc[book.investments["id"].isin(ids), "date"].min()
+    start = pd.Timestamp(first).to_period("Q")
+    ends = [p.end_time.normalize() for p in pd.period_range(start, d.to_period("Q"), freq="Q")]
+    return [e for e in ends if e < d]
+
+
+def _actual_cumulative(book: BookData, ids: list[str], origin: pd.Timestamp, ends: list[pd.Timestamp],
+                       d: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit and k, the calls and distributions dated in (O, end_k], (n, K)."""
+    flows = book.flows
+    index = pd.Index(ids)
+    row = index.get_indexer(flows["investment_id"])
+    dates = flows["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (row >= 0) & (dates > origin.to_datetime64()) & (dates <= d.to_datetime64())
+    calls, dists = np.zeros((len(ids), len(ends))), np.zeros((len(ids), len(ends)))
+    if keep.any():
+        r, day = row[keep], dates[keep]
+        k = np.searchsorted(np.array([e.to_datetime64() for e in ends], dtype="datetime64[ns]"), day, side="left")
+        inside = k < len(ends)
+        amount = flows["amount_fen"].to_numpy(dtype="float64")[keep] / 100
+        is_call = flows["type"].to_numpy(dtype=object)[keep] == "contribution"
+        np.add.at(calls, (r[inside & is_call], k[inside & is_call]), amount[inside & is_call])
+        np.add.at(dists, (r[inside & ~is_call], k[inside & ~is_call]), amount[inside & ~is_call])
+    return np.cumsum(calls, axis=1), np.cumsum(dists, axis=1)
+
+
+def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZONS, paths: int = 400,
+             seed: int = 0, overrides: dict | None = None, noise: fc.Noise | None = None) -> dict:
+    """The rolling-origin back-test (module docstring): a table by horizon and model, and
+    the per-(origin, unit) records it is computed from."""
+    d = ts(as_of)
+    records: list[dict] = []
+    longest = max(horizons)
+    for origin in origins(book, fund_code, as_of):
+        ends = [e for e in fb.quarter_ends_after(origin, longest) if e <= d]
+        if not ends:
+            continue
+        h = fb.histories(book, fund_code, origin.date())
+        if len(h) == 0:
+            continue
+        ids = list(h.units["id"])
+        actual_c, actual_d = _actual_cumulative(book, ids, origin, ends, d)
+        start = h.start()
+        commitment = np.maximum(start.commitment, 1e-9)
+        for model in MODELS:
+            cal = fb.calibrate(h, overrides) if model == "calibrated" else fb.uncalibrated(h)
+            params = cal.params()
+            det = fc.project(start, params, len(ends))
+            sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=noise, unit_quantiles=True, qs=QS)
+            cum_c, cum_d = np.cumsum(det.call, axis=1), np.cumsum(det.distribution, axis=1)
+            for hz in horizons:
+                if hz > len(ends):
+                    continue
+                k = hz - 1
+                qc, qd = sim.unit_quantiles["cum_call"][:, k, :], sim.unit_quantiles["cum_distribution"][:, k, :]
+                for i, unit_id in enumerate(ids):
+                    records.append({
+                        "origin": origin.date(), "unit": unit_id, "model": model, "horizon": hz,
+                        "calls_open": bool(start.unfunded[i] > 0), "nav_open": bool(start.nav[i] > 0),
+                        "call_error": (cum_c[i, k] - actual_c[i, k]) / commitment[i] * 100,
+                        "distribution_error": (cum_d[i, k] - actual_d[i, k]) / commitment[i] * 100,
+                        "call_covered": bool(qc[i, 0] <= actual_c[i, k] <= qc[i, 2]),
+                        "distribution_covered": bool(qd[i, 0] <= actual_d[i, k] <= qd[i, 2]),
+                        "ccar95_exceeded": bool(actual_c[i, k] > qc[i, 3]),
+                    })
+    return {"fund": fund_code, "as_of": d.date(), "paths": paths, "table": summary(records, horizons),
+            "origins": len({r["origin"] for r in records}), "records": records}
+
+
+def summary(records: list[dict], horizons=HORIZONS) -> list[dict]:
+    """One row per (horizon, model): n, MAE, bias, coverage, CCaR95 exceedance (None where
+    nothing was compared)."""
+    frame = pd.DataFrame(records)
+    rows = []
+    for hz in horizons:
+        for model in MODELS:
+            part = frame[(frame["horizon"] == hz) & (frame["model"] == model)] if len(frame) else frame
+            calls = part[part["calls_open"]] if len(part) else part
+            dists = part[part["nav_open"]] if len(part) else part
+
+            def mean(values) -> float | None:
+                return float(np.mean(values)) if len(values) else None
+
+            rows.append({
+                "horizon": hz, "model": model, "n_calls": int(len(calls)), "n_distributions": int(len(dists)),
+                "call_mae": mean(np.abs(calls["call_error"])) if len(calls) else None,
+                "call_bias": mean(calls["call_error"]) if len(calls) else None,
+                "distribution_mae": mean(np.abs(dists["distribution_error"])) if len(dists) else None,
+                "distribution_bias": mean(dists["distribution_error"]) if len(dists) else None,
+                "call_coverage": mean(calls["call_covered"]) if len(calls) else None,
+                "distribution_coverage": mean(dists["distribution_covered"]) if len(dists) else None,
+                "ccar95_exceedance": (mean(calls["ccar95_exceeded"]) if len(calls) and hz in (4, 8) else None),
+            })
+    return rows

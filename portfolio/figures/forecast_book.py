@@ -1,0 +1,588 @@
+"""The forecast on the book: each unit's history, its calibrated TA parameters, and the
+forecast of the fund from the actuals on D (issue 16).
+
+A unit is one sub-fund commitment, or one direct / co-investment (the class `direct`:
+holdings calibrated as their own class). Its history comes from the book as of D: calls
+and distributions per quarter of age (quarter k covers age ((k−1)/4, k/4] years since
+the investment's date), and the last valuation in each quarter.
+
+Calibration (least squares on cumulative flows, shrunk when the history is short):
+  calls     — the TA call rates (RC in years 1–2, RC thereafter) that best fit the
+              cumulative share of the commitment called at each complete quarter; calls
+              depend on RC alone, so this is a fit of its own, on a grid of rates;
+  NAV       — growth G and bow B that best fit the cumulative distributions and the
+              valued NAV (both as shares of the commitment), driving the NAV with the
+              calls that actually happened; a grid over (G, B), the life L fixed at the
+              sub-fund's term (15 years without one, 10 for direct holdings);
+  shrinkage — θ = (n·θ_own + k·θ_pool) / (n + k), n the quarters that inform θ
+              (years 1–2 for the early RC, later years for the late RC, all for G, B),
+              k = SHRINK_QUARTERS; θ_pool is the fit of all the units of the class and
+              sector pooled (of the class where a sector has fewer than 3 units; the
+              published parameters where nothing informs θ at all).
+An override stored per unit (forecast_parameters; portfolio/book/forecast_parameters)
+replaces any calibrated value.
+
+Pure: plain data in (BookData), numbers out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from portfolio.figures import forecast as fc
+from portfolio.figures.bookdata import BookData
+from portfolio.figures.engine import fund_investment_ids, positions, ts
+
+DAYS_PER_QUARTER = 365.25 / 4
+SHRINK_QUARTERS = 8.0
+PARAMETERS = ("rc_early", "rc_late", "bow", "life", "growth", "yield")
+DEFAULT_LIFE = {"sub_fund": fc.PUBLISHED_LIFE, "direct": 10.0}
+RC_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+GROWTH_GRID = np.round(np.arange(-0.30, 0.5001, 0.01), 2)
+BOW_GRID = np.round(np.arange(0.5, 6.001, 0.25), 2)
+
+
+def published() -> dict[str, float]:
+    return {"rc_early": fc.PUBLISHED_RC[0], "rc_late": fc.PUBLISHED_RC[-1], "bow": fc.PUBLISHED_BOW,
+            "life": fc.PUBLISHED_LIFE, "growth": fc.PUBLISHED_GROWTH, "yield": fc.PUBLISHED_YIELD}
+
+
+@dataclass(frozen=True)
+class Histories:
+    """The units of a fund as of D and their quarterly histories (yuan floats; arrays (n, Q))."""
+
+    as_of: pd.Timestamp
+    units: pd.DataFrame      # id, cls, target_code, name, sector, start, commitment, paid_in, distributed,
+    #                          nav, unfunded, age, observed, life
+    calls: np.ndarray
+    distributions: np.ndarray
+    navs: np.ndarray         # NaN where no valuation in the quarter
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def start(self) -> fc.Start:
+        u = self.units
+        return fc.Start.of(u["commitment"].to_numpy(), u["unfunded"].to_numpy(), u["nav"].to_numpy(),
+                           u["age"].to_numpy())
+
+
+def _quarter_of_age(days: np.ndarray) -> np.ndarray:
+    return np.maximum(np.ceil(days / DAYS_PER_QUARTER), 1).astype("int64")
+
+
+def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
+    """Every unit of the fund (and its descendants) dated on or before D, with its history."""
+    d = ts(as_of)
+    ids = fund_investment_ids(book, fund_code, as_of)
+    pos = positions(book, ids, as_of)
+    rows = pos.rows
+    n = len(rows)
+    start = rows["date"].to_numpy(dtype="datetime64[ns]")
+    age_days = (d.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
+    observed = np.floor(age_days / DAYS_PER_QUARTER + 1e-9).astype("int64") if n else np.zeros(0, dtype="int64")
+    cls = np.where(rows["mode"].to_numpy(dtype=object) == "sub_fund", "sub_fund", "direct")
+    term = np.full(n, np.nan)
+    if n and "term_years" in book.sub_funds:
+        at = pd.Index(book.sub_funds["code"]).get_indexer(rows["target_code"])
+        terms = pd.to_numeric(book.sub_funds["term_years"], errors="coerce").to_numpy(dtype="float64")
+        found = (at >= 0) & (cls == "sub_fund")
+        term[found] = terms[at[found]]
+    life = np.where(np.isfinite(term) & (term > 0), term, np.where(cls == "sub_fund", DEFAULT_LIFE["sub_fund"],
+                                                                   DEFAULT_LIFE["direct"]))
+    units = pd.DataFrame({
+        "id": rows["id"].to_numpy(dtype=object), "cls": cls, "target_code": rows["target_code"].to_numpy(dtype=object),
+        "name": rows["target_name"].to_numpy(dtype=object), "sector": rows["sector"].to_numpy(dtype=object),
+        "start": rows["date"].to_numpy(), "commitment": rows["commitment_fen"].to_numpy(dtype="float64") / 100,
+        "paid_in": rows["paid_in_fen"].to_numpy(dtype="float64") / 100,
+        "distributed": rows["distributed_fen"].to_numpy(dtype="float64") / 100,
+        "nav": rows["nav_fen"].to_numpy(dtype="float64") / 100,
+        "unfunded": rows["unfunded_fen"].to_numpy(dtype="float64") / 100,
+        "age": age_days / 365.25, "observed": observed, "life": life,
+    })
+    width = int(observed.max()) + 1 if n else 1
+    calls, dists, navs = np.zeros((n, width)), np.zeros((n, width)), np.full((n, width), np.nan)
+    index = pd.Index(units["id"])
+    flows = book.flows
+    row = index.get_indexer(flows["investment_id"])
+    fdates = flows["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (row >= 0) & (fdates <= d.to_datetime64())
+    if keep.any():
+        r = row[keep]
+        q = _quarter_of_age((fdates[keep] - start[r]).astype("timedelta64[D]").astype("float64")) - 1
+        q = np.minimum(q, width - 1)
+        amount = flows["amount_fen"].to_numpy(dtype="float64")[keep] / 100
+        is_call = flows["type"].to_numpy(dtype=object)[keep] == "contribution"
+        np.add.at(calls, (r[is_call], q[is_call]), amount[is_call])
+        np.add.at(dists, (r[~is_call], q[~is_call]), amount[~is_call])
+    vals = book.valuations
+    vrow = index.get_indexer(vals["investment_id"])
+    vdates = vals["as_of"].to_numpy(dtype="datetime64[ns]")
+    vkeep = np.flatnonzero((vrow >= 0) & (vdates <= d.to_datetime64()))
+    if len(vkeep):
+        order = vkeep[np.argsort(vdates[vkeep], kind="stable")]  # later valuations overwrite earlier ones
+        r = vrow[order]
+        q = np.minimum(_quarter_of_age((vdates[order] - start[r]).astype("timedelta64[D]").astype("float64")) - 1,
+                       width - 1)
+        navs[r, q] = vals["fair_value_fen"].to_numpy(dtype="float64")[order] / 100
+    return Histories(as_of=d, units=units, calls=calls, distributions=dists, navs=navs)
+
+
+# ---------------------------------------------------------------- calibration
+@dataclass(frozen=True)
+class Calibration:
+    """Each unit's parameters in force (after shrinkage and overrides) and where they came from."""
+
+    table: pd.DataFrame      # id + PARAMETERS + own_*, pooled_*, n_calls_early, n_calls_late, n_nav, source
+    pooled: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def params(self) -> fc.Params:
+        t = self.table
+        rc = np.stack([t["rc_early"], t["rc_early"], t["rc_late"]], axis=1).astype("float64")
+        return fc.Params.of(len(t), rc=rc, bow=t["bow"].to_numpy(dtype="float64"),
+                            life=t["life"].to_numpy(dtype="float64"), growth=t["growth"].to_numpy(dtype="float64"),
+                            yield_=t["yield"].to_numpy(dtype="float64"))
+
+
+def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SSE of the cumulative called share per unit over the (early, late) RC grid: (n, G, G),
+    and the number of quarters informing each rate."""
+    n, width = h.calls.shape
+    g = len(RC_GRID)
+    sse = np.zeros((n, g, g))
+    k = np.arange(1, width + 1)
+    log_e = np.log1p(-RC_GRID)[:, None, None]
+    log_l = np.log1p(-RC_GRID)[None, :, None]
+    early_q = np.minimum(k, 8)[None, None, :] / 4.0
+    late_q = np.maximum(k - 8, 0)[None, None, :] / 4.0
+    model = 1.0 - np.exp(early_q * log_e + late_q * log_l)          # (G, G, K) called share
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)
+    actual = np.cumsum(h.calls, axis=1) / commitment[:, None]        # (n, K)
+    observed = h.units["observed"].to_numpy()
+    for i in range(n):
+        m = int(observed[i])
+        if m <= 0:
+            continue
+        diff = model[:, :, :m] - actual[i, None, None, :m]
+        sse[i] = np.einsum("abk,abk->ab", diff, diff)
+    n_early = np.minimum(observed, 8)
+    n_late = np.maximum(observed - 8, 0)
+    return sse, n_early, n_late
+
+
+def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
+    """SSE of cumulative distributions and valued NAV (shares of commitment) per unit over the
+    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb)."""
+    n, width = h.calls.shape
+    gg, gb = np.meshgrid(GROWTH_GRID, BOW_GRID, indexing="ij")
+    g_q = fc.quarterly_growth(gg.ravel())[None, :]                  # (1, M)
+    bow = gb.ravel()[None, :]
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[:, None]
+    life = h.units["life"].to_numpy()[:, None]
+    observed = h.units["observed"].to_numpy()
+    m_count = g_q.shape[1]
+    nav = np.zeros((n, m_count))
+    cum_d = np.zeros((n, m_count))
+    sse = np.zeros((n, m_count))
+    actual_cum_d = np.cumsum(h.distributions, axis=1) / commitment
+    for k in range(width):
+        active = (k < observed)[:, None]
+        age = (k + 1) / 4.0
+        ratio = np.clip(age / life, 0, None)
+        rd = np.where(age >= life, 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
+        grown = nav * (1 + g_q)
+        d = rd * grown
+        nav_new = np.maximum(grown + h.calls[:, k:k + 1] / commitment - d, 0.0)
+        cum_new = cum_d + d
+        nav = np.where(active, nav_new, nav)
+        cum_d = np.where(active, cum_new, cum_d)
+        err = np.where(active, (cum_d - actual_cum_d[:, k:k + 1]) ** 2, 0.0)
+        valued = np.isfinite(h.navs[:, k:k + 1]) & active
+        err += np.where(valued, (nav - np.nan_to_num(h.navs[:, k:k + 1]) / commitment) ** 2, 0.0)
+        sse += err
+    return sse.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
+
+
+def _argmin2(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    flat = sse.reshape(sse.shape[0], -1).argmin(axis=1)
+    return np.unravel_index(flat, sse.shape[1:])
+
+
+def _shrink(own: np.ndarray, n: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    return (n * own + SHRINK_QUARTERS * pooled) / (n + SHRINK_QUARTERS)
+
+
+def calibrate(h: Histories, overrides: dict[str, dict[str, float]] | None = None, *,
+              shrink: bool = True) -> Calibration:
+    """Each unit's TA parameters fitted to its own history, shrunk toward its pool (see the
+    module's docstring), then overridden where a stored override says so."""
+    n = len(h)
+    base = published()
+    t = pd.DataFrame({"id": h.units["id"].to_numpy(dtype=object)})
+    if n == 0:
+        for key in PARAMETERS:
+            t[key] = np.zeros(0)
+        t["source"] = np.zeros(0, dtype=object)
+        return Calibration(t)
+    call_sse, n_early, n_late = _call_sse(h)
+    nav_sse, n_nav = _nav_sse(h)
+    ie, il = _argmin2(call_sse)
+    ig, ib = _argmin2(nav_sse)
+    own = {"rc_early": RC_GRID[ie], "rc_late": RC_GRID[il], "growth": GROWTH_GRID[ig], "bow": BOW_GRID[ib]}
+    informed = {"rc_early": n_early, "rc_late": n_late, "growth": n_nav, "bow": n_nav}
+    # pools: class and sector where the sector has ≥ 3 units, else the class
+    cls = h.units["cls"].to_numpy(dtype=object)
+    sector = h.units["sector"].fillna("").to_numpy(dtype=object)
+    pool_key = np.array([f"{c}:{s}" for c, s in zip(cls, sector)], dtype=object)
+    keys, counts = np.unique(pool_key, return_counts=True)
+    small = set(keys[counts < 3])
+    pool_key = np.array([f"{c}:" if k in small else k for c, k in zip(cls, pool_key)], dtype=object)
+    pooled_value = {p: np.zeros(n) for p in own}
+    pooled: dict[str, dict[str, float]] = {}
+    for key in np.unique(pool_key):
+        members = pool_key == key
+        values: dict[str, float] = {}
+        pe, pl = np.unravel_index(call_sse[members].sum(axis=0).argmin(), call_sse.shape[1:])
+        pg, pb = np.unravel_index(nav_sse[members].sum(axis=0).argmin(), nav_sse.shape[1:])
+        values["rc_early"] = float(RC_GRID[pe]) if n_early[members].sum() else base["rc_early"]
+        values["rc_late"] = float(RC_GRID[pl]) if n_late[members].sum() else base["rc_late"]
+        values["growth"] = float(GROWTH_GRID[pg]) if n_nav[members].sum() else base["growth"]
+        values["bow"] = float(BOW_GRID[pb]) if n_nav[members].sum() else base["bow"]
+        pooled[str(key)] = values
+        for p in own:
+            pooled_value[p][members] = values[p]
+    for p in own:
+        t["own_" + p] = np.where(informed[p] > 0, own[p], np.nan)
+        t["pooled_" + p] = pooled_value[p]
+        t["n_" + p] = informed[p]
+        t[p] = _shrink(own[p], informed[p], pooled_value[p]) if shrink else np.where(
+            informed[p] > 0, own[p], pooled_value[p])
+    t["life"] = h.units["life"].to_numpy(dtype="float64")
+    t["yield"] = base["yield"]
+    t["pool"] = pool_key
+    t["source"] = "calibrated"
+    for i, unit_id in enumerate(t["id"]):
+        for key, value in (overrides or {}).get(str(unit_id), {}).items():
+            if key in PARAMETERS and value is not None:
+                t.loc[i, key] = float(value)
+                t.loc[i, "source"] = "override"
+    return Calibration(t, pooled)
+
+
+def uncalibrated(h: Histories) -> Calibration:
+    """The published parameters for every unit (the back-test's baseline)."""
+    base = published()
+    t = pd.DataFrame({"id": h.units["id"].to_numpy(dtype=object)})
+    for key, value in base.items():
+        t[key] = float(value)
+    t["source"] = "published"
+    return Calibration(t)
+
+
+# ---------------------------------------------------------------- calendar
+def quarter_ends_after(as_of: pd.Timestamp, quarters: int) -> list[pd.Timestamp]:
+    """The ends of the next quarters of the forecast: D + 3k months (calendar quarter ends
+    when D is one)."""
+    d = ts(as_of)
+    is_quarter_end = d == (d.to_period("Q").end_time.normalize())
+    if is_quarter_end:
+        period = d.to_period("Q")
+        return [(period + k).end_time.normalize() for k in range(1, quarters + 1)]
+    return [d + pd.DateOffset(months=3 * k) for k in range(1, quarters + 1)]
+
+
+def horizon_quarters(h: Histories, cap: int = 60) -> int:
+    """Quarters to the end of the longest remaining term (at least 4, at most `cap`)."""
+    if len(h) == 0:
+        return 4
+    remaining = float(np.max(h.units["life"].to_numpy() - h.units["age"].to_numpy()))
+    return int(min(cap, max(4, math.ceil(remaining * 4) + 1)))
+
+
+# ---------------------------------------------------------------- the forecast of a fund
+LEVELS = (0.90, 0.95, 0.99)
+CCAR_HORIZONS = (4, 8)
+
+
+def quarter_label(day: pd.Timestamp) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def _fen(value: float) -> int:
+    return int(round(float(value) * 100))
+
+
+def actual_quarters(book: BookData, h: Histories) -> list[dict]:
+    """The fund's actuals by calendar quarter up to D (marked A): calls, distributions and
+    the NAV at each quarter's end (D for the last one), from the book."""
+    if len(h) == 0:
+        return []
+    d = h.as_of
+    ids = list(h.units["id"])
+    flows = book.flows[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d)]
+    first = pd.Timestamp(h.units["start"].min()).to_period("Q")
+    periods = pd.period_range(first, d.to_period("Q"), freq="Q")
+    by_q = flows.assign(q=flows["date"].dt.to_period("Q")).groupby(["q", "type"])["amount_fen"].sum()
+    out = []
+    for period in periods:
+        end = min(period.end_time.normalize(), d)
+        nav = int(positions(book, ids, end.date()).rows["nav_fen"].sum())
+        call = int(by_q.get((period, "contribution"), 0))
+        dist = int(by_q.get((period, "distribution"), 0))
+        out.append({"quarter": str(period), "end": end.date(), "kind": "A", "call": call / 100,
+                    "distribution": dist / 100, "nav": nav / 100})
+    return out
+
+
+def select_units(h: Histories, unit: str | None) -> Histories:
+    """The histories of one sub-fund (its code: every commitment of the fund to it) or one
+    investment (its id); all of them for None."""
+    if unit is None:
+        return h
+    u = h.units
+    keep = ((u["target_code"] == unit) & (u["cls"] == "sub_fund")) | (u["id"] == unit)
+    index = np.flatnonzero(keep.to_numpy())
+    return Histories(as_of=h.as_of, units=u.iloc[index].reset_index(drop=True), calls=h.calls[index],
+                     distributions=h.distributions[index], navs=h.navs[index])
+
+
+def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
+             unit: str | None = None, paths: int = 2000, seed: int = 0, quarters: int | None = None,
+             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None) -> dict:
+    """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
+
+    Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
+    unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
+    fund and for the finance bureau's share of it; each unit's parameters; the checks.
+    Amounts in yuan (floats: estimates).
+    """
+    from portfolio.figures.rules import settings_for
+
+    if bureau_share is None:
+        bureau_share = float(settings_for(book, fund_code).get("finance_bureau_share", 1))
+    h_all = histories(book, fund_code, as_of)
+    cal_all = calibrate(h_all, overrides) if calibrated else uncalibrated(h_all)
+    h = select_units(h_all, unit)
+    keep = cal_all.table["id"].isin(list(h.units["id"])).to_numpy()
+    cal = Calibration(cal_all.table[keep].reset_index(drop=True), cal_all.pooled)
+    horizon = quarters or horizon_quarters(h)
+    start, params = h.start(), cal.params()
+    det = fc.project(start, params, horizon)
+    sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise)
+    q = sim.quantiles()
+    ends = quarter_ends_after(h.as_of, horizon)
+    rows = []
+    for k, end in enumerate(ends):
+        row: dict = {"quarter": quarter_label(end), "end": end.date(), "kind": "E"}
+        for name in ("call", "distribution", "nav", "unfunded"):
+            row[name] = float(getattr(det, name)[:, k].sum())
+            for i, level in enumerate(("p10", "p50", "p90")):
+                row[f"{name}_{level}"] = float(q[name][i, k])
+        rows.append(row)
+    car = sim.call_at_risk(CCAR_HORIZONS, LEVELS)
+    checks = forecast_checks(start, det)
+    units = h.units.merge(cal.table, on="id", suffixes=("", "_param"))
+    return {
+        "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
+        "calibrated": calibrated, "noise": vars(noise or fc.Noise()),
+        "actuals": actual_quarters(book, h), "forecast": rows,
+        "call_at_risk": {str(hz): {f"{lv:.2f}": v for lv, v in levels.items()} for hz, levels in car.items()},
+        "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
+                                for hz, levels in car.items()},
+        "bureau_share": bureau_share,
+        "expected": {"calls_next_quarter": float(det.call[:, :1].sum()), "calls_next_year": float(det.call[:, :4].sum()),
+                     "distributions_next_quarter": float(det.distribution[:, :1].sum()),
+                     "distributions_next_year": float(det.distribution[:, :4].sum())},
+        "units": _unit_rows(units, det),
+        "checks": checks,
+        "policy": policy(book, fund_code, h, det),
+    }
+
+
+def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:
+    out = []
+    for i, u in enumerate(units.to_dict("records")):
+        parameters = {p: float(u[p + "_param"] if p + "_param" in u else u[p]) for p in PARAMETERS}
+        out.append({"id": u["id"], "class": u["cls"], "target_code": u["target_code"], "name": u["name"],
+                    "sector": u["sector"], "commitment": float(u["commitment"]), "paid_in": float(u["paid_in"]),
+                    "nav": float(u["nav"]), "unfunded": float(u["unfunded"]), "age": float(u["age"]),
+                    "parameters": parameters, "source": u["source"],
+                    "calls_next_year": float(det.call[i, :4].sum()),
+                    "distributions_next_year": float(det.distribution[i, :4].sum())})
+    return out
+
+
+def forecast_checks(start: fc.Start, det: fc.Projection) -> list[dict]:
+    """The checks every forecast must pass: NAV_begin + C − D + growth = NAV_end; UC never
+    negative; Σ C ≤ CC (each unit's calls never exceed what it has left to call)."""
+    scale = max(1.0, float(np.abs(det.nav).max(initial=0.0)), float(start.commitment.max(initial=0.0)))
+    residual = float(np.abs(det.nav_begin + det.call - det.distribution + det.growth - det.nav).max(initial=0.0))
+    called = det.call.sum(axis=1)
+    return [
+        {"check": "nav_roll", "ok": residual <= 1e-9 * scale, "value": residual},
+        {"check": "unfunded_non_negative", "ok": bool((det.unfunded >= 0).all()),
+         "value": float(det.unfunded.min(initial=0.0))},
+        {"check": "calls_within_commitment", "ok": bool((called + (start.commitment - start.unfunded)
+                                                          <= start.commitment * (1 + 1e-12) + 1e-6).all()),
+         "value": float((called - start.unfunded).max(initial=0.0))},
+    ]
+
+
+# ---------------------------------------------------------------- policy figures projected
+IDLE_WARN_MONTHS = 9
+IDLE_TRIGGER_MONTHS = 12   # 财预〔2015〕210号: money idle for over a year may be taken back
+IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment: the money lies idle
+
+
+def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> dict:
+    """The policy figures by year end, actual on D (A) and projected (E) from the forecast:
+
+    实缴进度   paid-in ÷ commitment (the fund's units);
+    返投       per sub-fund, the local reinvestment multiple (rules.md: local cost in its
+               latest holdings report ÷ our paid-in) projected on the assumption that the
+               sub-fund invests what it calls, in local companies at the local share of
+               its cost so far: local_y = local_D + share × (our paid_y − our paid_D) ÷ our
+               share of the sub-fund; and the first year it meets the fund's requirement;
+    闲置资金   per unit, months since its last call on D (warning at 9, the 12-month trigger
+               of 财预〔2015〕210号), and by year the unfunded of units whose expected calls
+               over that year are below 1 % of their commitment;
+    放大倍数   Σ sizes of the sub-funds ÷ Σ our commitments to them.
+    """
+    from portfolio.figures.engine import latest_reports
+    from portfolio.figures.rules import is_local, settings_for
+
+    settings = settings_for(book, fund_code)
+    requirement = float(settings["reinvestment_multiple"])
+    prefix = str(settings["home_region_prefix"])
+    units = h.units
+    d = h.as_of
+    ends = quarter_ends_after(d, det.call.shape[1])
+    cum_calls = np.cumsum(det.call, axis=1)
+    commitment = units["commitment"].to_numpy()
+    paid0 = units["paid_in"].to_numpy()
+    years = sorted({e.year for e in ends})
+    year_index = {y: max(k for k, e in enumerate(ends) if e.year == y) for y in years}
+    year_index = {y: k for y, k in year_index.items() if ends[k] == pd.Timestamp(y, 12, 31) or k == len(ends) - 1}
+
+    def paid_at(k: int | None) -> np.ndarray:
+        return paid0 if k is None else paid0 + cum_calls[:, k]
+
+    marks: list[tuple[str, int | None, int | None]] = [("A", d.year if d.month == 12 and d.day == 31 else None, None)]
+    marks += [("E", y, k) for y, k in year_index.items()]
+    total_cc = float(commitment.sum())
+    progress = [{"year": y if y else d.date().isoformat(), "kind": kind,
+                 "paid_in": float(paid_at(k).sum()),
+                 "progress": float(paid_at(k).sum() / total_cc) if total_cc else None} for kind, y, k in marks]
+
+    # 返投, per sub-fund
+    is_sf = (units["cls"] == "sub_fund").to_numpy()
+    codes = sorted(set(units.loc[is_sf, "target_code"]))
+    reports = latest_reports(book, codes, d.date())
+    sizes = dict(zip(book.sub_funds["code"], book.sub_funds["size_fen"].astype("float64") / 100))
+    reinvestment = []
+    for code in codes:
+        mine = is_sf & (units["target_code"] == code).to_numpy()
+        ours_cc = float(commitment[mine].sum())
+        size = float(sizes.get(code, 0.0) or 0.0)
+        share_of_fund = ours_cc / size if size else None
+        rep = reports[reports["sub_fund_code"] == code] if len(reports) else reports
+        total_cost = float(rep["cost_fen"].sum()) / 100 if len(rep) else 0.0
+        local_cost = (float(rep.loc[is_local(book, rep["company_code"], prefix).to_numpy(), "cost_fen"].sum()) / 100
+                      if len(rep) else 0.0)
+        local_share = local_cost / total_cost if total_cost else 0.0
+        by_year = []
+        met = None
+        for kind, y, k in marks:
+            paid = float(paid_at(k)[mine].sum())
+            new_calls = paid - float(paid0[mine].sum())
+            local = local_cost + (local_share * new_calls / share_of_fund if share_of_fund else 0.0)
+            multiple = local / paid if paid else None
+            by_year.append({"year": y if y else d.date().isoformat(), "kind": kind, "multiple": multiple})
+            if met is None and multiple is not None and multiple >= requirement:
+                met = y if y else d.year
+        reinvestment.append({"sub_fund": code, "requirement": requirement, "local_share": local_share,
+                             "has_report": bool(len(rep)), "by_year": by_year, "year_met": met})
+
+    # 闲置资金
+    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
+    last_call = flows.groupby("investment_id")["date"].max()
+    idle_units = []
+    for u in units.itertuples(index=False):
+        if u.unfunded <= 0:
+            continue
+        since = last_call.get(u.id, pd.Timestamp(u.start))
+        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
+        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
+        idle_units.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
+                           "status": status})
+    idle_by_year = []
+    for y, k in year_index.items():
+        first = max(0, k - 3)
+        calls_year = det.call[:, first:k + 1].sum(axis=1)
+        uc_start = det.unfunded[:, first] + det.call[:, first]
+        idle = (uc_start > 0) & (calls_year < IDLE_CALL_SHARE * commitment)
+        idle_by_year.append({"year": y, "kind": "E", "idle": float(uc_start[idle].sum()), "units": int(idle.sum())})
+
+    # 放大倍数
+    sf_cc = float(commitment[is_sf].sum())
+    sf_size = float(sum(float(sizes.get(c, 0.0) or 0.0) for c in codes))
+    leverage = sf_size / sf_cc if sf_cc else None
+    return {"paid_in_progress": progress, "reinvestment": reinvestment, "reinvestment_requirement": requirement,
+            "idle_units": idle_units, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
+            "idle_trigger_months": IDLE_TRIGGER_MONTHS, "leverage": leverage}
+
+
+# ---------------------------------------------------------------- pacing
+def new_commitment_call_profile(rc_early: float, rc_late: float, years: int) -> np.ndarray:
+    """The share of a new commitment called in each year of its age 1..years (annual TA)."""
+    rates = np.array([rc_early if a <= 2 else rc_late for a in range(1, years + 1)])
+    left = np.cumprod(np.r_[1.0, 1.0 - rates[:-1]])
+    return rates * left
+
+
+def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = False, years: int = 5) -> dict:
+    """New commitments by year that bring the fund's calls to a yearly target (yuan), given
+    the forecast of the existing portfolio (`forecast`'s result).
+
+    With target_is_budget, the target is the finance bureau's money a year and the fund's
+    calls may be budget ÷ its share. A commitment made in year y is called on the pooled
+    sub-fund call profile (annual TA with the mean calibrated RC of the fund's sub-funds,
+    the published one without any); each year's new commitment is what the target still
+    needs after the existing portfolio and the earlier new commitments, ÷ the first year's
+    call share (never negative). Split by sector in the mix of the current sub-fund
+    commitments. Returns the schedule and the combined projection against the target.
+    """
+    share = float(result.get("bureau_share") or 1.0)
+    target = yearly_target / share if target_is_budget and share > 0 else yearly_target
+    sub_funds = [u for u in result["units"] if u["class"] == "sub_fund"]
+    rc_early = float(np.mean([u["parameters"]["rc_early"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[0]
+    rc_late = float(np.mean([u["parameters"]["rc_late"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[-1]
+    profile = new_commitment_call_profile(rc_early, rc_late, years)
+    as_of = pd.Timestamp(result["as_of"])
+    first_year = as_of.year + 1 if (as_of.month, as_of.day) == (12, 31) else as_of.year
+    plan_years = list(range(first_year, first_year + years))
+    existing = {y: 0.0 for y in plan_years}
+    for row in result["forecast"]:
+        year = pd.Timestamp(row["end"]).year
+        if year in existing:
+            existing[year] += float(row["call"])
+    mix: dict[str, float] = {}
+    for u in sub_funds:
+        mix[str(u["sector"] or "")] = mix.get(str(u["sector"] or ""), 0.0) + float(u["commitment"])
+    total_mix = sum(mix.values())
+    new: list[float] = []
+    rows = []
+    for i, year in enumerate(plan_years):
+        from_new = sum(new[j] * profile[i - j] for j in range(i))
+        commit = max(0.0, (target - existing[year] - from_new) / profile[0]) if profile[0] > 0 else 0.0
+        new.append(commit)
+        calls_new = from_new + commit * profile[0]
+        rows.append({"year": year, "target": target, "existing_calls": existing[year], "new_commitment": commit,
+                     "calls_from_new": calls_new, "total_calls": existing[year] + calls_new,
+                     "by_sector": {s: commit * v / total_mix for s, v in mix.items()} if total_mix else {}})
+    return {"target": target, "target_is_budget": target_is_budget, "bureau_share": share,
+            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "years": rows}

@@ -1,0 +1,190 @@
+"""The Takahashi–Alexander forecast (portfolio/figures/forecast.py).
+
+Reference values: issue 16, from Takahashi & Alexander, "Illiquid Alternative Asset Fund
+Modeling" (Yale, 2001; J. Portfolio Management 28(2), 2002): CC 100, RC 25 % / 33.3 % /
+50 % thereafter, L 12, B 2.5, G 13 %, Y 0, annual form. The figures are given to three
+decimals; 33.3 % is the third (25.000 in year 2 = 1/3 × 75, where 0.333 would give 24.975),
+so RC is (1/4, 1/3, 1/2). The recurrence itself is checked to 1e-9 against a plain scalar
+transcription of the paper's equations, written here independently of the module.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import pyxirr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portfolio.figures import forecast as fc
+
+REFERENCE_RC = (0.25, 1 / 3, 0.5)
+
+
+def oracle_annual(cc, rc, life, bow, growth, yield_, years):
+    """The paper's equations, line by line, in scalar Python."""
+    uc, nav, rows = cc, 0.0, []
+    for t in range(1, years + 1):
+        c = rc[min(t, len(rc)) - 1] * uc
+        rd = 1.0 if t >= life else max(yield_, (t / life) ** bow)
+        d = rd * nav * (1 + growth)
+        nav = max(nav * (1 + growth) + c - d, 0.0)
+        uc = max(uc - c, 0.0)
+        rows.append((c, d, nav, uc))
+    return rows
+
+
+def test_reference_values_at_the_precision_given():
+    r = fc.annual(100, REFERENCE_RC, life=12, bow=2.5, growth=0.13, years=4)
+    expected = {1: (25.000, 0.000, 25.000), 2: (25.000, 0.320, 52.930), 4: (12.500, 6.012, 100.211)}
+    for year, (c, d, nav) in expected.items():
+        i = year - 1
+        assert round(r["call"][i], 3) == c
+        assert round(r["distribution"][i], 3) == d
+        assert round(r["nav"][i], 3) == nav
+
+
+def test_reference_recurrence_to_1e_9():
+    r = fc.annual(100, REFERENCE_RC, life=12, bow=2.5, growth=0.13, years=20)
+    rows = oracle_annual(100.0, REFERENCE_RC, 12, 2.5, 0.13, 0.0, 20)
+    for i, (c, d, nav, uc) in enumerate(rows):
+        assert abs(r["call"][i] - c) <= 1e-9
+        assert abs(r["distribution"][i] - d) <= 1e-9
+        assert abs(r["nav"][i] - nav) <= 1e-9
+        assert abs(r["unfunded"][i] - uc) <= 1e-9
+    # year 2 exactly: D = (2/12)^2.5 × 25 × 1.13, NAV = 25 × 1.13 + 25 − D
+    d2 = (2 / 12) ** 2.5 * 25 * 1.13
+    assert abs(r["distribution"][1] - d2) <= 1e-12
+    assert abs(r["nav"][1] - (25 * 1.13 + 25 - d2)) <= 1e-12
+    # from year L on, everything left is distributed: NAV is just the year's call
+    assert abs(r["nav"][12] - r["call"][12]) <= 1e-9
+
+
+def test_quarterly_rates_of_the_issue():
+    # 1 − (1 − r_q)^4 = RC: 25 % → 6.940 %, 50 % → 15.910 %
+    assert round(float(fc.quarterly_rate(0.25)) * 100, 3) == 6.940
+    assert round(float(fc.quarterly_rate(0.50)) * 100, 3) == 15.910
+    for rc in (0.1, 0.25, 1 / 3, 0.5, 0.9):
+        assert abs(1 - (1 - float(fc.quarterly_rate(rc))) ** 4 - rc) <= 1e-12
+    assert abs((1 + float(fc.quarterly_growth(0.13))) ** 4 - 1.13) <= 1e-12
+
+
+def test_jeet_bow_from_targets():
+    # d = ln(M)/(G·L), B = e^{πd}/√2 (Jeet, J. Private Markets Investing 24(3))
+    d = math.log(2.0) / (0.10 * 12)
+    assert fc.bow_from_targets(2.0, 0.10, 12) == pytest.approx(math.exp(math.pi * d) / math.sqrt(2), abs=1e-12)
+    assert fc.bow_from_targets(1.0, 0.10, 12) == pytest.approx(1 / math.sqrt(2), abs=1e-12)
+
+
+def oracle_quarterly(cc, uc, nav, age, rc, life, bow, growth, yield_, quarters):
+    g = (1 + growth) ** 0.25 - 1
+    rows = []
+    for k in range(1, quarters + 1):
+        t = age + k / 4
+        year = max(math.ceil(t - 1e-9), 1)
+        r = 1 - (1 - rc[min(year, len(rc)) - 1]) ** 0.25
+        rd = 1.0 if t >= life else max(yield_ / 4, 1 - (1 - min((t / life) ** bow, 1.0)) ** 0.25)
+        c = r * uc
+        d = rd * nav * (1 + g)
+        nav = max(nav * (1 + g) + c - d, 0.0)
+        uc = max(uc - c, 0.0)
+        rows.append((c, d, nav, uc))
+    return rows
+
+
+def test_quarterly_projection_from_actuals_to_1e_9():
+    start = fc.Start.of([100.0, 80.0], [60.0, 10.0], [45.0, 90.0], [1.5, 6.25])
+    params = fc.Params.of(2, rc=REFERENCE_RC, bow=[2.5, 3.0], life=[12, 10], growth=[0.13, 0.05], yield_=[0.0, 0.04])
+    proj = fc.project(start, params, 60)
+    for i in range(2):
+        rows = oracle_quarterly(start.commitment[i], start.unfunded[i], start.nav[i], start.age[i], REFERENCE_RC,
+                                params.life[i], params.bow[i], params.growth[i], params.yield_[i], 60)
+        for k, (c, d, nav, uc) in enumerate(rows):
+            assert abs(proj.call[i, k] - c) <= 1e-9
+            assert abs(proj.distribution[i, k] - d) <= 1e-9
+            assert abs(proj.nav[i, k] - nav) <= 1e-9
+            assert abs(proj.unfunded[i, k] - uc) <= 1e-9
+
+
+def test_irr_of_the_forecast_is_growth_annual():
+    r = fc.annual(100, REFERENCE_RC, life=12, bow=2.5, growth=0.13, years=8)
+    flows = list(r["distribution"] - r["call"])
+    flows[-1] += r["nav"][-1]
+    assert abs(pyxirr.irr(flows) - 0.13) <= 1e-9
+
+
+@pytest.mark.parametrize("growth", [0.13, 0.10, -0.05, 0.30])
+def test_irr_of_the_forecast_is_growth_quarterly_from_actuals(growth):
+    # buy the NAV on D, take the forecast flows, sell the NAV at the end: the IRR is G
+    start = fc.Start.of([100.0], [40.0], [75.0], [3.0])
+    proj = fc.project(start, fc.Params.of(1, rc=REFERENCE_RC, bow=2.5, life=12, growth=growth), 24)
+    flows = [-75.0] + list(proj.distribution[0] - proj.call[0])
+    flows[-1] += proj.nav[0, -1]
+    quarterly = pyxirr.irr(flows)
+    assert abs((1 + quarterly) ** 4 - 1 - growth) <= 1e-9
+
+
+units = st.lists(st.tuples(st.floats(1.0, 1e10), st.floats(0.0, 1.0), st.floats(0.0, 3.0), st.floats(0.0, 20.0),
+                           st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.3, 6.0), st.floats(3.0, 20.0),
+                           st.floats(-0.5, 0.8), st.floats(0.0, 0.2)), min_size=1, max_size=8)
+
+
+def _build(rows):
+    a = np.array(rows)
+    cc = a[:, 0]
+    start = fc.Start.of(cc, cc * a[:, 1], cc * a[:, 2], a[:, 3])
+    params = fc.Params.of(len(a), rc=np.stack([a[:, 4], a[:, 4], a[:, 5]], axis=1), bow=a[:, 6], life=a[:, 7],
+                          growth=a[:, 8], yield_=a[:, 9])
+    return start, params
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units, st.integers(1, 80))
+def test_checks_hold_on_every_projection(rows, quarters):
+    start, params = _build(rows)
+    p = fc.project(start, params, quarters)
+    scale = np.maximum(start.commitment, start.nav)[:, None] * (1 + np.abs(params.growth))[:, None] ** (quarters / 4)
+    # NAV_begin + C − D + growth = NAV_end
+    assert np.all(np.abs(p.nav_begin + p.call - p.distribution + p.growth - p.nav) <= 1e-9 * scale)
+    assert np.all(p.nav_begin[:, 1:] == p.nav[:, :-1])
+    assert np.all(p.unfunded >= 0) and np.all(p.nav >= 0)
+    assert np.all(p.call >= 0) and np.all(p.distribution >= 0)
+    # Σ C ≤ unfunded on D ≤ CC
+    assert np.all(p.call.sum(axis=1) <= start.unfunded * (1 + 1e-12))
+    assert np.all(p.unfunded[:, -1] + p.call.sum(axis=1) == pytest.approx(start.unfunded, rel=1e-9))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units, st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_checks_hold_on_every_simulated_path(rows, quarters, seed):
+    start, params = _build(rows)
+    sim = fc.simulate(start, params, quarters, 200, seed=seed)
+    assert np.all(sim.unfunded >= 0) and np.all(sim.nav >= 0) and np.all(sim.call >= 0)
+    total_uc = start.unfunded.sum()
+    assert np.all(sim.call.sum(axis=1) <= total_uc * (1 + 1e-5) + 1e-3)
+    assert np.allclose(sim.unfunded[:, -1] + sim.call.sum(axis=1), total_uc, rtol=1e-4, atol=1e-2)
+
+
+def test_simulation_mean_follows_the_deterministic_projection():
+    # E[r] = r_TA and E[1 + g] = 1 + G_q: the mean unfunded path is TA's (calls do not
+    # depend on NAV, and x has mean 0), to Monte Carlo error
+    start = fc.Start.of([100.0] * 4, [80.0, 50.0, 20.0, 100.0], [20.0, 50.0, 90.0, 0.0], [1.0, 3.0, 6.0, 0.0])
+    params = fc.Params.of(4)
+    det = fc.project(start, params, 12)
+    sim = fc.simulate(start, params, 12, 20000, seed=7)
+    assert abs(sim.call[:, :4].sum(axis=1).mean() - det.call[:, :4].sum()) <= 0.02 * det.call[:, :4].sum()
+    q = sim.quantiles()
+    assert np.all(q["call"][0] <= q["call"][1]) and np.all(q["call"][1] <= q["call"][2])
+    car = sim.call_at_risk()
+    assert car[4][0.90] <= car[4][0.95] <= car[4][0.99] <= start.unfunded.sum()
+    assert car[8][0.95] >= car[4][0.95]
+
+
+def test_simulation_is_reproducible_and_unit_quantiles_bracket():
+    start = fc.Start.of([100.0, 50.0], [80.0, 50.0], [20.0, 0.0], [1.0, 0.0])
+    a = fc.simulate(start, fc.Params.of(2), 8, 500, seed=3, unit_quantiles=True)
+    b = fc.simulate(start, fc.Params.of(2), 8, 500, seed=3, unit_quantiles=True)
+    assert np.array_equal(a.call, b.call)
+    lo, mid, hi = (a.unit_quantiles["nav"][..., i] for i in range(3))
+    assert np.all(lo <= mid) and np.all(mid <= hi)

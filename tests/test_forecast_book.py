@@ -1,0 +1,128 @@
+"""The forecast of a fund on the book (forecast_book.forecast): it continues the book from
+D, its bands are ordered, capital call at risk is consistent, the checks hold."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from portfolio.figures import forecast_book as fb
+from tests.forecast_books import demo_book_data
+
+D = dt.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def book():
+    return demo_book_data()
+
+
+@pytest.fixture(scope="module")
+def result(book):
+    return fb.forecast(book, "QY", D, paths=2000, bureau_share=0.4)
+
+
+def test_forecast_continues_the_book(book, result):
+    h = fb.histories(book, "QY", D)
+    assert result["actuals"][-1]["quarter"] == "2025Q4" and result["actuals"][-1]["kind"] == "A"
+    assert result["forecast"][0]["quarter"] == "2026Q1" and result["forecast"][0]["kind"] == "E"
+    # starts from the actuals: unfunded after the first quarter = unfunded on D − the quarter's calls
+    first = result["forecast"][0]
+    assert first["unfunded"] + first["call"] == pytest.approx(h.units["unfunded"].sum(), rel=1e-9)
+    # the actual NAV on D is the book's
+    assert result["actuals"][-1]["nav"] == pytest.approx(h.units["nav"].sum(), abs=0.01)
+    # a fund's total called never exceeds its commitment
+    called = h.units["paid_in"].sum() + sum(r["call"] for r in result["forecast"])
+    assert called <= h.units["commitment"].sum() * (1 + 1e-12)
+
+
+def test_checks_hold(result):
+    assert {c["check"] for c in result["checks"]} == {"nav_roll", "unfunded_non_negative", "calls_within_commitment"}
+    assert all(c["ok"] for c in result["checks"])
+
+
+def test_bands_are_ordered_and_ccar_consistent(result):
+    for row in result["forecast"]:
+        for name in ("call", "distribution", "nav", "unfunded"):
+            assert row[f"{name}_p10"] <= row[f"{name}_p50"] <= row[f"{name}_p90"]
+    car = result["call_at_risk"]
+    assert car["4"]["0.90"] <= car["4"]["0.95"] <= car["4"]["0.99"]
+    assert car["8"]["0.95"] >= car["4"]["0.95"]
+    # CCaR above the expected calls of the year, below everything left to call
+    assert car["4"]["0.95"] >= result["expected"]["calls_next_year"]
+    assert car["8"]["0.99"] <= sum(u["unfunded"] for u in result["units"]) * (1 + 1e-6)
+    for h in ("4", "8"):
+        for level, value in car[h].items():
+            assert result["call_at_risk_bureau"][h][level] == pytest.approx(0.4 * value, rel=1e-12)
+
+
+def test_one_sub_fund(book):
+    one = fb.forecast(book, "QY", D, unit="SF01", paths=500)
+    assert [u["target_code"] for u in one["units"]] == ["SF01"] * len(one["units"])
+    assert one["actuals"][-1]["nav"] == pytest.approx(sum(u["nav"] for u in one["units"]), abs=0.01)
+
+
+def test_empty_fund_and_before_the_first_investment(book):
+    early = fb.forecast(book, "QY", dt.date(2000, 1, 1), paths=100)
+    assert early["units"] == [] and early["actuals"] == []
+    assert all(r["call"] == 0 for r in early["forecast"])
+
+
+def test_reproducible(book):
+    a = fb.forecast(book, "TS", D, paths=300, seed=5)
+    b = fb.forecast(book, "TS", D, paths=300, seed=5)
+    assert a["call_at_risk"] == b["call_at_risk"]
+    assert np.isfinite([r["nav_p90"] for r in a["forecast"]]).all()
+
+
+def test_policy_projections(book, result):
+    p = result["policy"]
+    progress = [row["progress"] for row in p["paid_in_progress"]]
+    assert p["paid_in_progress"][0]["kind"] == "A" and p["paid_in_progress"][0]["year"] == 2025
+    assert all(a <= b + 1e-12 for a, b in zip(progress, progress[1:])) and progress[-1] <= 1 + 1e-12
+    h = fb.histories(book, "QY", D)
+    assert progress[0] == pytest.approx(h.units["paid_in"].sum() / h.units["commitment"].sum(), rel=1e-12)
+    # the 返投 requirement is the fund's setting (rules.md), the actual multiple the rule's
+    from portfolio.figures.rules import local_reinvestments
+    lr = local_reinvestments(book, "QY", [r["sub_fund"] for r in p["reinvestment"]], D)
+    for row in p["reinvestment"]:
+        assert row["requirement"] == 1.5
+        actual = lr[row["sub_fund"]].multiple
+        if actual is not None:
+            assert row["by_year"][0]["multiple"] == pytest.approx(float(actual), rel=1e-9)
+        met = [r["year"] for r in row["by_year"] if r["multiple"] is not None and r["multiple"] >= 1.5]
+        assert row["year_met"] == (met[0] if met else None)
+    for unit in p["idle_units"]:
+        assert unit["status"] == ("trigger" if unit["months"] >= 12 else "warn" if unit["months"] >= 9 else "ok")
+    sizes = dict(zip(book.sub_funds["code"], book.sub_funds["size_fen"] / 100))
+    sf = [u for u in result["units"] if u["class"] == "sub_fund"]
+    expected = sum(sizes[c] for c in {u["target_code"] for u in sf}) / sum(u["commitment"] for u in sf)
+    assert p["leverage"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_bureau_share_comes_from_the_fund_settings(book):
+    funds = book.funds.copy()
+    funds["settings"] = [{"finance_bureau_share": "0.25"} if c == "QY" else s
+                         for c, s in zip(funds["code"], funds["settings"])]
+    r = fb.forecast(book.with_(funds=funds), "QY", D, paths=300)
+    assert r["bureau_share"] == 0.25
+    assert r["call_at_risk_bureau"]["4"]["0.95"] == pytest.approx(0.25 * r["call_at_risk"]["4"]["0.95"], rel=1e-12)
+
+
+def test_new_commitment_profile_is_annual_ta():
+    # 25 %, 25 %, then 50 %: 0.25, 0.75 × 0.25, 0.5625 × 0.5, …
+    assert fb.new_commitment_call_profile(0.25, 0.5, 4).tolist() == pytest.approx([0.25, 0.1875, 0.28125, 0.140625])
+
+
+def test_pacing_plan_meets_the_target(result):
+    plan = fb.pacing_plan(result, yearly_target=5e9, years=5)
+    for row in plan["years"]:
+        # where the existing portfolio alone calls less than the target, the plan fills the gap exactly
+        if row["new_commitment"] > 0:
+            assert row["total_calls"] == pytest.approx(5e9, rel=1e-9)
+        else:
+            assert row["total_calls"] >= 5e9 - 1e-6
+        assert sum(row["by_sector"].values()) == pytest.approx(row["new_commitment"], rel=1e-9, abs=1e-6)
+    budget = fb.pacing_plan(result, yearly_target=2e9, target_is_budget=True)
+    assert budget["target"] == pytest.approx(2e9 / 0.4)

@@ -1,0 +1,129 @@
+"""Where the forecast shows (issue 16): the 预测 page per fund and sub-fund, 预测准确度, the
+xlsx, the JSON API, the `forecast` command, and the admins' parameter form (audited)."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from models import AuditEntry, ForecastParameters
+from portfolio.book import cache
+from portfolio.interchange.demo import write_demo_book
+from portfolio.interchange.importing import import_book
+
+AS_OF = "2025-12-31"
+
+
+@pytest.fixture
+def demo(db, tmp_path):
+    cache.clear()
+    path = tmp_path / "demo.xlsx"
+    write_demo_book(path)
+    assert import_book(db.session, path, username="demo").ok
+    yield db
+    cache.clear()
+
+
+def _set_as_of(client):
+    with client.session_transaction() as s:
+        s["as_of"] = AS_OF
+
+
+def test_forecast_page_shows_actuals_estimates_chart_and_policy(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    page = client.get("/funds/QY/forecast")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "预测" in html and 'id="ccar"' in html and "<svg" in html
+    assert '<td>2025Q4</td><td>A</td>' in html and '<td>2026Q1</td><td>E</td>' in html
+    assert "实缴进度" in html and "放大倍数" in html and "返投倍数" in html
+    assert "inline-form" not in html  # a viewer sets nothing
+    one = client.get("/funds/QY/forecast?unit=SF01")
+    assert one.status_code == 200 and "QY-SF01" in one.get_data(as_text=True)
+    assert client.get("/funds/QY/forecast?unit=NOPE").status_code == 404
+    assert client.get("/funds/NOPE/forecast").status_code == 404
+    assert client.get("/funds/QY").get_data(as_text=True).count('id="forecast-link"') == 1
+
+
+def test_forecast_page_in_english(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    client.get("/lang/en")
+    html = client.get("/funds/QY/forecast").get_data(as_text=True)
+    assert "Capital call at risk" in html and "Forecast accuracy" in html
+
+
+def test_accuracy_page_has_both_models(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    assert 'id="backtest"' in html and html.count('class="calibrated"') == 3 and html.count('class="published"') == 3
+
+
+def test_xlsx_has_the_four_sheets(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    response = client.get("/funds/QY/forecast.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.data))
+    assert wb.sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    kinds = [row[2] for row in wb["Forecast"].iter_rows(min_row=2, values_only=True)]
+    assert "A" in kinds and "E" in kinds and kinds.index("E") > kinds.index("A")
+    assert all(row[1] == "是" for row in wb["Checks"].iter_rows(min_row=2, values_only=True))
+
+
+def test_api_forecast(demo, as_role):
+    client = as_role("viewer")
+    data = client.get(f"/api/v1/funds/QY/forecast?as_of={AS_OF}&backtest=1").get_json()
+    assert data["fund"] == "QY" and data["as_of"] == AS_OF
+    assert {"forecast", "actuals", "call_at_risk", "checks", "policy", "units", "backtest"} <= set(data)
+    assert [r["model"] for r in data["backtest"]["table"]][:2] == ["calibrated", "published"]
+    assert client.get("/api/v1/funds/NOPE/forecast").status_code == 404
+    assert client.get("/api/v1/funds/QY/forecast?as_of=garbage").status_code == 400
+    assert "/funds/{code}/forecast" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def test_cli_forecast_json_and_table(demo, runner):
+    out = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["forecast"][0]["quarter"] == "2026Q1"
+    table = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200"])
+    assert table.exit_code == 0 and "出资风险值 CCaR" in table.output and "2026Q1  E" in table.output
+    assert runner.invoke(args=["forecast", "NOPE", "--as-of", AS_OF]).exit_code != 0
+
+
+def test_admin_sets_parameters_and_the_forecast_follows(demo, as_role, client):
+    admin = as_role("admin")
+    _set_as_of(admin)
+    html = admin.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
+    assert "inline-form" in html
+    response = admin.post("/funds/QY/forecast/parameters/QY-SF01", data={"rc_late": "0.9", "growth": "0.2"})
+    assert response.status_code == 302 and "unit=SF01" in response.headers["Location"]
+    row = demo.session.get(ForecastParameters, "QY-SF01")
+    assert row.rc_late == 0.9 and row.growth == 0.2
+    assert demo.session.execute(select(AuditEntry).where(AuditEntry.entity == "forecast_parameters")).scalar()
+    data = admin.get(f"/api/v1/funds/QY/forecast?as_of={AS_OF}&unit=SF01").get_json()
+    unit = next(u for u in data["units"] if u["id"] == "QY-SF01")
+    assert unit["source"] == "override" and unit["parameters"]["rc_late"] == 0.9
+    bad = admin.post("/funds/QY/forecast/parameters/QY-SF01", data={"bow": "-1"}, follow_redirects=True)
+    assert bad.status_code == 200 and demo.session.get(ForecastParameters, "QY-SF01").bow is None
+
+
+def test_viewer_cannot_set_parameters(demo, as_role):
+    viewer = as_role("viewer")
+    assert viewer.post("/funds/QY/forecast/parameters/QY-SF01", data={"bow": "2"}).status_code == 403
+
+
+def test_pacing_planner_on_the_page(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    html = client.get("/funds/QY/forecast?pacing=500000").get_data(as_text=True)
+    assert 'id="pacing-plan"' in html and html.count("<tr><td>20") >= 5
+    bad = client.get("/funds/QY/forecast?pacing=1e9").get_data(as_text=True)
+    assert 'id="pacing-plan"' not in bad and 'class="error"' in bad
+    assert client.get("/funds/QY/forecast?pacing=-5&pacing_kind=budget").status_code == 200

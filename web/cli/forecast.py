@@ -1,0 +1,78 @@
+"""Click command of the forecast (issue 16): `forecast FUND --as-of D --format json|table`."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("forecast")
+@click.argument("fund")
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD; default: the last quarter end.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+@click.option("--unit", default=None, help="A sub-fund code or an investment id: that unit only.")
+@click.option("--paths", default=2000, show_default=True, type=click.IntRange(10, 100_000))
+@click.option("--backtest", is_flag=True, help="Add the rolling-origin back-test (预测准确度).")
+@with_appcontext
+def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, paths: int, backtest: bool) -> None:
+    """The fund's forecast from a date: calls, distributions and NAV by quarter with P10/P90,
+    capital call at risk, the policy figures projected."""
+    import json
+    import sys
+
+    from portfolio.book.forecasting import fund_backtest, fund_forecast
+    from portfolio.figures.engine import UnknownFund
+    from portfolio.figures.report import to_json
+    from web.cli.figures import _as_of
+    from web.extensions import db
+
+    date = _as_of(as_of)
+    try:
+        result = fund_forecast(db.session, fund, date, unit=unit, paths=paths)
+        if backtest:
+            result = result | {"backtest": fund_backtest(db.session, fund, date)}
+    except UnknownFund as error:
+        raise click.ClickException(str(error)) from error
+    if fmt == "json":
+        click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1 if sys.stdout.isatty() else None))
+    else:
+        click.echo(render_table(result))
+
+
+def render_table(result: dict) -> str:
+    """The forecast for a person: Chinese labels, amounts in 万元, A for actuals, E for estimates."""
+    from portfolio.formatting import iso_date, percent, wan
+    from web.cli.figures import _pad, _width
+
+    lines = [f"{result['fund']}{' ' + result['unit'] if result['unit'] else ''} 预测  截至 {iso_date(result['as_of'])}"
+             f"  （金额单位：万元；{result['paths']} 条模拟路径）", ""]
+    header = ["季度", "", "出资", "出资P10", "出资P90", "分配", "剩余价值", "剩余价值P10", "剩余价值P90", "未实缴"]
+    rows = [[a["quarter"], "A", wan(a["call"]), "", "", wan(a["distribution"]), wan(a["nav"]), "", "", ""]
+            for a in result["actuals"]]
+    rows += [[f["quarter"], "E", wan(f["call"]), wan(f["call_p10"]), wan(f["call_p90"]), wan(f["distribution"]),
+              wan(f["nav"]), wan(f["nav_p10"]), wan(f["nav_p90"]), wan(f["unfunded"])] for f in result["forecast"]]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
+    e = result["expected"]
+    lines += ["", f"下一季度预计出资 {wan(e['calls_next_quarter'])}，未来一年 {wan(e['calls_next_year'])}；"
+                  f"预计分配 {wan(e['distributions_next_quarter'])}，未来一年 {wan(e['distributions_next_year'])}", ""]
+    lines.append("出资风险值 CCaR（财政出资占 " + percent(result["bureau_share"]) + "）")
+    for h, levels in result["call_at_risk"].items():
+        cells = "  ".join(f"{float(lv):.0%} {wan(v)}（财政 {wan(result['call_at_risk_bureau'][h][lv])}）"
+                          for lv, v in levels.items())
+        lines.append(f"  未来{h}个季度：{cells}")
+    policy = result["policy"]
+    lines += ["", "实缴进度：" + "  ".join(f"{r['year']}{r['kind']} {percent(r['progress'])}"
+                                     for r in policy["paid_in_progress"])]
+    lines.append("检查：" + "  ".join(f"{c['check']} {'通过' if c['ok'] else '不通过'}" for c in result["checks"]))
+    if "backtest" in result:
+        lines += ["", "预测准确度（误差：占认缴的百分点）", "  期  模型        出资MAE  出资偏差  分配MAE  覆盖率  CCaR95超出"]
+        for r in result["backtest"]["table"]:
+            def f(v, fmt="{:.2f}"):
+                return "—" if v is None else fmt.format(v)
+            lines.append(f"  {r['horizon']}  {r['model']:<10}  {f(r['call_mae'])}  {f(r['call_bias'], '{:+.2f}')}  "
+                         f"{f(r['distribution_mae'])}  {percent(r['call_coverage'])}  {percent(r['ccar95_exceedance'])}")
+    return "\n".join(lines)
+
+
+COMMANDS = [forecast_command]
