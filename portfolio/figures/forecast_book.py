@@ -360,10 +360,10 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     fund and for the finance bureau's share of it; each unit's parameters; the checks.
     Amounts in yuan (floats: estimates).
     """
-    from portfolio.figures.rules import settings_for
+    from portfolio.figures.scope import scope_of
 
     if bureau_share is None:
-        bureau_share = float(settings_for(book, fund_code).get("finance_bureau_share", 1))
+        bureau_share = float(scope_of(book, fund_code).settings.get("finance_bureau_share", 1))
     h_all = histories(book, fund_code, as_of)
     cal_all = calibrate(h_all, overrides) if calibrated else uncalibrated(h_all)
     h = select_units(h_all, unit)
@@ -453,9 +453,10 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     放大倍数   Σ sizes of the sub-funds ÷ Σ our commitments to them.
     """
     from portfolio.figures.engine import latest_reports
-    from portfolio.figures.rules import is_local, settings_for
+    from portfolio.figures.rules import is_local
+    from portfolio.figures.scope import scope_of
 
-    settings = settings_for(book, fund_code)
+    settings = scope_of(book, fund_code).settings
     requirement = float(settings["reinvestment_multiple"])
     prefix = str(settings["home_region_prefix"])
     units = h.units
