@@ -29,8 +29,8 @@ def fund_forecast(session: Session, fund_code: str, as_of: dt.date, *, unit: str
 
 def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: int = BACKTEST_PATHS) -> dict:
     """forecast_backtest.backtest on the book in force (its table; the records are dropped)."""
-    from portfolio.figures.scope import scope_of
     from portfolio.figures.forecast_backtest import backtest
+    from portfolio.figures.scope import scope_of
 
     def compute() -> dict:
         book = cache.book(session)
