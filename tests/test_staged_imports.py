@@ -352,3 +352,20 @@ def test_the_command_line_stages_and_applies(runner, book, tmp_path):
     from models import Company
     book.expire_all()
     assert book.get(Company, "C1").name == "命令行改名"
+
+
+def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
+    """The check a correction form makes (portfolio.book.versions): the form carries the book
+    version it was drawn at; a write to its record after that refuses it, naming who and when."""
+    from portfolio.book.versions import book_version, refuse_stale
+
+    draft = records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                            "fair_value_cny": "1000", "method": "cost"}, username="manager1")
+    drawn_at = book_version(book)
+    refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)  # nothing since: passes
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
+                                    "amount_cny": "1000"}, username="manager2")  # another record: still passes
+    refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)
+    records.approve_valuation(book, draft.id, username="manager2")
+    with pytest.raises(FieldErrors, match="manager2"):
+        refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)

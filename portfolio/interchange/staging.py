@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, ChangeSet, utcnow
@@ -32,6 +32,7 @@ from portfolio.book import records
 from portfolio.book.audit import audit
 from portfolio.book.cache import book_version
 from portfolio.book.unit import claim, commit
+from portfolio.book.versions import latest_writes
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import (
     ImportResult,
@@ -43,8 +44,6 @@ from portfolio.interchange.importing import (
 from portfolio.interchange.schema import META_SHEET, BookError, read_version
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
-# every action that writes a row of the book, as the audit trail names it
-WRITES = ("create", "update", "void", "approve", "import", "import_update", "correct")
 
 
 @dataclass
@@ -120,13 +119,9 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
             names[ident.split(":", 1)[1]] = ident
             names.setdefault(planned["entity_key"], ident)
         latest: dict[str, AuditEntry] = {}
-        keys = list(names)
-        for start in range(0, len(keys), 500):
-            entries = session.execute(select(AuditEntry).where(
-                AuditEntry.id > since, AuditEntry.entity == table, AuditEntry.action.in_(WRITES),
-                AuditEntry.entity_key.in_(keys[start:start + 500])).order_by(AuditEntry.id)).scalars()
-            for written in entries:
-                latest[names[written.entity_key]] = written
+        for key, written in latest_writes(session, table, names, since).items():
+            if names[key] not in latest or latest[names[key]].id < written.id:  # the newer of its two names
+                latest[names[key]] = written
         for ident, planned in zip(plan.idents, plan.update_audits):
             entry = latest.get(ident)
             if entry is None:
