@@ -369,3 +369,23 @@ def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
     records.approve_valuation(book, draft.id, username="manager2")
     with pytest.raises(FieldErrors, match="manager2"):
         refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)
+
+
+def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
+    old_export = exported(book)
+    wrong = valuation(book, "QY-D1", "2025-12-31")
+    records.void_valuation(book, wrong.id, {"reason": "重复录入"}, username="manager2")
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert (conflict["key"], conflict["action"], conflict["by"], conflict["note"]) == \
+        ("QY-D1/2025-12-31", "void", "manager2", "重复录入")
+    assert conflict["mine"]["fair_value_cny"] == "160000000.00" and conflict["now"]["fair_value_cny"] is None
+    with pytest.raises(FieldErrors, match="冲突未选择"):
+        apply_change_set(book, change_set.id, username="admin")
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    book.expire_all()
+    assert book.scalar(select(func.count()).select_from(Valuation).where(
+        Valuation.investment_id == "QY-D1", Valuation.as_of == dt.date(2025, 12, 31),
+        Valuation.voided_at.is_(None))) == 0
+    assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1

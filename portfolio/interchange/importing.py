@@ -385,6 +385,11 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     return ImportResult(errors=[], counts=counts, batch=batch, plan=plans)
 
 
+def new_ident(sheet: str, key: str) -> str:
+    """A new row's name for `leave_out` (it has no id yet): its sheet and natural key."""
+    return f"{sheet}:+{key}"
+
+
 def write_import(session: Session, result: ImportResult, leave_out: frozenset[str] = frozenset()) -> None:
     """Write a planned import (uncommitted): bulk inserts and updates, and their audit
     entries; the changed rows named in `leave_out` are left as they are."""
@@ -393,15 +398,21 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
         model = TABLES[plan.sheet]
         keep = [i for i, ident in enumerate(plan.idents) if ident not in leave_out]
         updates = [plan.updates[i] for i in keep]
-        if plan.inserts:
+        # a new row left out: one the book voided since the file was exported (staging)
+        fresh = [i for i, e in enumerate(plan.new_audits) if new_ident(plan.sheet, e["entity_key"]) not in leave_out]
+        inserts = plan.inserts if len(fresh) == len(plan.inserts) else [plan.inserts[i] for i in fresh]
+        if inserts:
             # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
-            session.execute(_insert(model), plan.inserts)
+            session.execute(_insert(model), inserts)
         if updates:
             session.execute(update(model), updates)
-        audits += plan.new_audits + [plan.update_audits[i] for i in keep]
+        if len(fresh) < len(plan.inserts):
+            result.counts[plan.sheet]["kept"] = len(plan.inserts) - len(fresh)
+            result.counts[plan.sheet]["new"] = len(fresh)
+        audits += [plan.new_audits[i] for i in fresh] + [plan.update_audits[i] for i in keep]
         if plan.sheet in result.counts and len(keep) < len(plan.idents):
             counts = result.counts[plan.sheet]
-            counts["kept"] = len(plan.idents) - len(keep)
+            counts["kept"] = counts.get("kept", 0) + len(plan.idents) - len(keep)
             counts["changed"] = len(keep)
     if audits:
         session.execute(insert(cast(Table, AuditEntry.__table__)), audits)

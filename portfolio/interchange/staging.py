@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, ChangeSet, utcnow
+from models import AuditEntry, ChangeSet, Valuation, utcnow
 from portfolio.book import records
 from portfolio.book.audit import audit
 from portfolio.book.cache import book_version
@@ -37,6 +37,7 @@ from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import (
     ImportResult,
     SheetPlan,
+    new_ident,
     plan_import,
     serialise_imports,
     write_import,
@@ -131,7 +132,36 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
                               "fields": [n for n in after if before.get(n) != after.get(n)],
                               "mine": after, "now": before, "by": entry.username,
                               "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": entry.action})
+    conflicts += _voided_since(session, result, since)
     return json.loads(json.dumps(conflicts, ensure_ascii=False, default=str))
+
+
+def _voided_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
+    """New valuation rows that the book had and voided after the export: the old file would
+    bring a cancelled value back. The value now is none (voided), with the void's reason."""
+    plan = next((p for p in result.plan if p.sheet == "valuations" and p.new_audits), None)
+    if plan is None:
+        return []
+    rows = {e["entity_key"]: e["after"] for e in plan.new_audits}
+    investments = {key.split("/")[0] for key in rows}
+    voided = session.execute(select(Valuation.id, Valuation.investment_id, Valuation.as_of, Valuation.void_reason)
+                             .where(Valuation.voided_at.is_not(None), Valuation.investment_id.in_(investments))
+                             ).all()
+    named = {str(v.id): v for v in voided if f"{v.investment_id}/{v.as_of.isoformat()}" in rows}
+    conflicts = []
+    for key, entry in latest_writes(session, "valuations", named, since).items():
+        if entry.action != "void":
+            continue
+        record = named[key]
+        row_key = f"{record.investment_id}/{record.as_of.isoformat()}"
+        mine = rows[row_key]
+        conflicts.append({"id": new_ident("valuations", row_key), "sheet": "valuations", "key": row_key,
+                          "fields": ["fair_value_cny", "method"], "mine": mine,
+                          "now": {"fair_value_cny": None, "method": None}, "by": entry.username,
+                          "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": "void",
+                          "note": record.void_reason})
+    # one conflict per row, however many times it was voided
+    return list({c["id"]: c for c in conflicts}.values())
 
 
 # -- the use cases -----------------------------------------------------------------------------------
