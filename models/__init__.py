@@ -308,3 +308,4 @@ class AuditEntry(Base):
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
 from models.forecast import *  # noqa: E402,F401,F403  (forecast parameter overrides)
+from models.staging import *  # noqa: E402,F401,F403  (staged imports)

@@ -121,3 +121,12 @@ def credit_code_is_valid(code: str) -> bool:
     if any(c not in _CREDIT_ALPHABET for c in code):
         return False
     return credit_code_check_char(code[:17]) == code[17]
+
+
+# staged imports (portfolio/interchange/staging.py): the change set's words, zh and en
+LABELS["audit_action"].update({"stage": "暂存导入", "apply": "批准导入", "reject": "驳回"})
+LABELS["entity"]["change_sets"] = "导入变更集"
+LABELS["change_set_status"] = {"pending": "待审批", "applied": "已应用", "rejected": "已驳回"}
+LABELS_EN["audit_action"].update({"stage": "Stage import", "apply": "Apply import", "reject": "Reject"})
+LABELS_EN["entity"]["change_sets"] = "Import change set"
+LABELS_EN["change_set_status"] = {"pending": "Pending approval", "applied": "Applied", "rejected": "Rejected"}

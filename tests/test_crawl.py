@@ -5,6 +5,7 @@ first investment. Errors under /api/ answer JSON, whatever they are."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from models import CashFlow, Company, Fund, Investment, SubFund, User, Valuation
 from portfolio.committee import meetings, proposals
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
+from portfolio.interchange.staging import stage_book
 from tests.conftest import login, make_user
 
 ROLES = ("viewer", "committee", "manager", "admin")
@@ -41,13 +43,22 @@ def demo(db, tmp_path):
     meeting = meetings.create_meeting(db.session, {"fund_code": "QY", "date": "2025-12-20", "title": "会议"},
                                        username="admin1")
     first = lambda model, column: db.session.execute(select(column).order_by(column).limit(1)).scalar()  # noqa: E731
+    # a pending staged import (its preview page), one company renamed
+    from tests.test_staged_imports import edited, exported
+    staged = stage_book(db.session, io.BytesIO(edited(exported(db.session), "companies", {"code": ids_company(db)},
+                                                      {"name": "改名公司"})), username="manager1", filename="b.xlsx")
     return {
+        "change_set_id": staged.change_set.id,
         "proposal_id": proposal.id, "meeting_id": meeting.id,
         "flow_id": first(CashFlow, CashFlow.id), "valuation_id": first(Valuation, Valuation.id),
         "user_id": first(User, User.id), "attachment_id": 1,
         "inv_id": first(Investment, Investment.id),
         "company": first(Company, Company.code), "sub_fund": first(SubFund, SubFund.code),
     }
+
+
+def ids_company(db) -> str:
+    return db.session.execute(select(Company.code).order_by(Company.code).limit(1)).scalar()
 
 
 def _urls(rule, ids) -> list[str]:
@@ -63,7 +74,7 @@ def _urls(rule, ids) -> list[str]:
         "proposal_id": [ids["proposal_id"], 999999], "meeting_id": [ids["meeting_id"], 999999],
         "flow_id": [ids["flow_id"], 999999], "valuation_id": [ids["valuation_id"], 999999],
         "user_id": [ids["user_id"], 999999], "attachment_id": [1, 999999], "filename": ["style.css"],
-        "token_id": [1, 999999],
+        "token_id": [1, 999999], "change_set_id": [ids["change_set_id"], 999999],
     }
     urls = [rule.rule]
     for name in args:
@@ -85,6 +96,7 @@ def _queries(endpoint: str) -> list[dict]:
     out += [{"as_of": d} for d in DATES]
     out += [{"since": d, "until": d} for d in DATES[:6]]
     out += [{"sort": "-nav"}, {"sort": "nonsense"}, {"status": "fail", "rule": "nope", "fund": "NOPE"}]
+    out += [{"change_set": "1"}, {"change_set": "99999999999"}, {"change_set": "x"}]
     return out
 
 

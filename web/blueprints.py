@@ -1,5 +1,26 @@
-"""Every blueprint of the app, one per screen family."""
-from web import admin, api, auth, book, committee, forecast, fund_settings, main, reports
+"""Every blueprint of the app, one per screen family (one line each, so additions merge cleanly)."""
+from web import (
+    admin,
+    api,
+    auth,
+    book,
+    change_sets,
+    committee,
+    forecast,
+    fund_settings,
+    main,
+    reports,
+)
 
-BLUEPRINTS = [auth.bp, main.bp, book.bp, api.bp, reports.bp, committee.bp, admin.bp,
-              fund_settings.bp, forecast.bp]
+BLUEPRINTS = [
+    auth.bp,
+    main.bp,
+    book.bp,
+    api.bp,
+    reports.bp,
+    committee.bp,
+    admin.bp,
+    fund_settings.bp,
+    forecast.bp,
+    change_sets.bp,
+]

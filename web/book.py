@@ -184,7 +184,7 @@ def void_valuation(valuation_id: int):
 @bp.route("/upload", methods=["GET", "POST"])
 @requires("write")
 def upload():
-    from portfolio.interchange.importing import import_book
+    from portfolio.interchange.staging import stage_book
 
     form = UploadForm()
     result = None
@@ -197,15 +197,17 @@ def upload():
             form.book.errors = list(form.book.errors) + [_("不是有效的 .xlsx 文件")]
         else:
             try:
-                result = import_book(db.session, io.BytesIO(content), username=current_username(),
-                                     filename=file.filename)
+                # checked as an import is, then kept as a change set for a second person to apply
+                result = stage_book(db.session, io.BytesIO(content), username=current_username(),
+                                    filename=file.filename)
             except Exception:  # an unreadable workbook: say so, write nothing
                 db.session.rollback()
                 current_app.logger.exception("book upload failed")
                 form.book.errors = list(form.book.errors) + [_("无法读取该文件，请确认是 .xlsx 工作簿")]
             else:
-                if result.ok:
-                    flash(_("台账已导入。"))
+                if result.change_set is not None:
+                    flash(_("台账已上传为待审批的变更集，须由另一位有审批权限的用户批准后才写入台账。"))
+                    return redirect(url_for("change_sets.show", change_set_id=result.change_set.id))
     return render_template("book/upload.html", form=form, result=result)
 
 

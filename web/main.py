@@ -371,8 +371,8 @@ def sub_fund(code: str):
 # -- history -----------------------------------------------------------------------------------
 
 ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
-            "sub_fund_holdings")
-ACTIONS = ("create", "update", "void", "approve", "import", "deactivate")
+            "sub_fund_holdings", "change_sets")
+ACTIONS = ("create", "update", "void", "approve", "import", "deactivate", "stage", "apply", "reject")
 IMPORT_ACTIONS = ("import", "import_update")
 
 
@@ -390,6 +390,13 @@ def history():
         stmt = stmt.where(AuditEntry.action.in_(actions))
     if filters["key"]:
         stmt = stmt.where(AuditEntry.entity_key.ilike(f"%{filters['key']}%"))
+    change_set = request.args.get("change_set", "").strip()
+    if change_set:  # a staged import: its own entries and every row it applied
+        from models import ChangeSet
+        from portfolio.interchange.staging import history_filter
+
+        found = db.session.get(ChangeSet, int(change_set)) if change_set.isdigit() and len(change_set) < 10 else None
+        stmt = stmt.where(history_filter(found)) if found is not None else stmt.where(AuditEntry.id.is_(None))
     for name, op in (("since", "__ge__"), ("until", "__lt__")):
         if filters[name]:
             try:

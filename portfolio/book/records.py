@@ -355,6 +355,15 @@ def _record(session: Session, model, record_id, what: str):
     return record
 
 
+MAKER_IS_CHECKER = "录入人不能审批自己录入的估值，须由另一人审批"
+
+
+def maker_is_checker(entered_by: str | None, username: str) -> bool:
+    """The maker-checker rule, one for the form's approval and the staged import's: nobody
+    approves a valuation they entered (or uploaded)."""
+    return entered_by == username
+
+
 def approve_valuation(session: Session, valuation_id: int, *, username: str) -> Valuation:
     """The checker's approval: not by the maker, not twice, not of a void one."""
     valuation = _record(session, Valuation, valuation_id, "估值")
@@ -362,8 +371,8 @@ def approve_valuation(session: Session, valuation_id: int, *, username: str) -> 
         raise FieldErrors([("", "该估值已作废，不能审批")])
     if valuation.approved_at is not None:
         raise FieldErrors([("", f"该估值已由 {valuation.approved_by} 审批")])
-    if valuation.entered_by == username:
-        raise FieldErrors([("", "录入人不能审批自己录入的估值，须由另一人审批")])
+    if maker_is_checker(valuation.entered_by, username):
+        raise FieldErrors([("", MAKER_IS_CHECKER)])
     before = snapshot(valuation)
     if not claim(session, valuation, Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
                  approved_by=username, approved_at=utcnow()):

@@ -17,9 +17,10 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
+from portfolio.book.cache import book_version
 from portfolio.figures.scope import FundTree
-from portfolio.interchange.schema import SHEETS, header
+from portfolio.interchange.schema import META_SHEET, SHEETS, header
 
 
 def _plain_decimal(value: Decimal) -> str:
@@ -104,20 +105,29 @@ def _text_cell(ws, value: Any) -> Any:
     return value
 
 
-def workbook_bytes(rows: dict[str, list[dict]], chinese_headers: bool) -> bytes:
+def workbook_bytes(rows: dict[str, list[dict]], chinese_headers: bool, meta: dict[str, Any] | None = None) -> bytes:
     workbook = Workbook(write_only=True)
     for sheet, cols in SHEETS.items():
         ws = workbook.create_sheet(sheet)
         ws.append([header(c, chinese_headers) for c in cols])
         for row in rows.get(sheet, []):
             ws.append([_text_cell(ws, _cell(row[c.name], for_csv=False)) for c in cols])
+    if meta:
+        ws = workbook.create_sheet(META_SHEET)
+        ws.sheet_state = "hidden"  # a stamp for the importer, not for the reader
+        for key, value in [("key", "value"), *meta.items()]:
+            ws.append([key, value])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool) -> None:
+def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool,
+               meta: dict[str, Any] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    if meta:
+        with open(folder / f"{META_SHEET}.csv", "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([("key", "value"), *meta.items()])
     for sheet, cols in SHEETS.items():
         with open(folder / f"{sheet}.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
@@ -126,21 +136,28 @@ def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool)
                 writer.writerow([_cell(row[c.name], for_csv=True) for c in cols])
 
 
+def export_meta(session: Session) -> dict[str, Any]:
+    """The stamp an export carries: the book version (the latest audit entry) it was taken
+    at. An upload of it is compared with the rows changed since (stale-write protection)."""
+    return {"book_version": book_version(session), "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def export_book(session: Session, target: str | Path | IO[bytes], *, chinese_headers: bool = False,
                 fund_code: str | None = None) -> dict[str, int]:
     """Write the book in force to `target` (.xlsx path, folder path, or binary file); rows per sheet."""
+    meta = export_meta(session)  # read before the rows: a write in between shows as newer
     rows = _rows(session, fund_code)
     if isinstance(target, (str, Path)):
         path = Path(target)
         if path.suffix.lower() == ".xlsx":
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(workbook_bytes(rows, chinese_headers))
+            path.write_bytes(workbook_bytes(rows, chinese_headers, meta))
         elif path.suffix == "":
-            _write_csv(path, rows, chinese_headers)
+            _write_csv(path, rows, chinese_headers, meta)
         else:
             raise ValueError(f"export to a .xlsx file or a folder, not {path.name}")
     else:
-        target.write(workbook_bytes(rows, chinese_headers))
+        target.write(workbook_bytes(rows, chinese_headers, meta))
     return {sheet: len(r) for sheet, r in rows.items()}
 
 

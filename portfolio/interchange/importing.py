@@ -16,7 +16,7 @@ from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Table, bindparam, insert, select, type_coerce, update
+from sqlalchemy import BigInteger, Table, bindparam, insert, select, text, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,7 @@ class ImportResult:
     errors: list[BookError] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     batch: str | None = None
+    plan: list[SheetPlan] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -77,9 +78,10 @@ def _existing(session: Session) -> dict[str, pd.DataFrame]:
                             .where(CashFlow.voided_at.is_(None)).order_by(CashFlow.id),
                             [c.name for c in SHEETS["cash_flows"]] + ["_id"], dates=["date"], ints=["amount_cny"]),
         "valuations": frame(select(Valuation.investment_id, Valuation.as_of, _fen(Valuation.fair_value_cny, "f"),
-                                   Valuation.method, Valuation.id, Valuation.approved_at.is_not(None))
+                                   Valuation.method, Valuation.id, Valuation.approved_at.is_not(None),
+                                   Valuation.entered_by)
                             .where(Valuation.voided_at.is_(None)),
-                            [c.name for c in SHEETS["valuations"]] + ["_id", "_approved"], dates=["as_of"],
+                            [c.name for c in SHEETS["valuations"]] + ["_id", "_approved", "_entered"], dates=["as_of"],
                             ints=["fair_value_cny"]),
         "sub_fund_holdings": frame(select(SubFundHolding.sub_fund_code, SubFundHolding.as_of,
                                           SubFundHolding.company_code, _fen(SubFundHolding.cost_cny, "c"),
@@ -256,27 +258,87 @@ def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- the use case
 
+@dataclass
+class SheetPlan:
+    """What an import would write to one sheet's table. The changed rows' updates and audit
+    entries are aligned with `idents` (the row in the database: `<sheet>:<id or code>`), so
+    that a staged import can leave out the rows its uploader chose to keep as they are."""
+    sheet: str
+    inserts: list[dict] = field(default_factory=list)
+    new_audits: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    update_audits: list[dict] = field(default_factory=list)
+    idents: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    drafts_of: dict[str, str | None] = field(default_factory=dict)  # valuations: ident → draft's maker
+
+
+def serialise_imports(session: Session) -> None:
+    """Take the book's import lock for the rest of the transaction, before reading the book.
+
+    Two imports at once would each read the book, each find a ref-less flow missing and
+    each insert it. With the lock the second waits, then reads the first one's rows and
+    finds them unchanged. PostgreSQL: a transaction-scoped advisory lock; SQLite: the
+    database write lock (BEGIN IMMEDIATE), which also keeps every other writer out."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    elif connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # pysqlite opens a transaction only at the first write: none is open after reads alone
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
+
+
 def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None) -> ImportResult:
-    """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object)."""
+    """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object) at once.
+
+    The direct way in, for an operator at the command line (an empty book, the demo, the
+    tests); uploads on the screens are staged (portfolio.interchange.staging) and applied
+    by a second person. Imports run one at a time (serialise_imports)."""
+    serialise_imports(session)
+    result = plan_import(session, source, username=username, filename=filename)
+    if not result.ok:
+        session.rollback()  # releases the lock
+        return result
+    try:
+        write_import(session, result)
+        session.commit()
+    except SQLAlchemyError as exc:  # a constraint the checks missed: still nothing written
+        session.rollback()
+        return ImportResult(errors=[BookError("", None, "", "", f"数据库拒绝了导入：{exc.__class__.__name__}: "
+                                              f"{str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}")])
+    return result
+
+
+def plan_import(session: Session, source: str | Path | IO[bytes], *, username: str,
+                filename: str | None = None, entered_by: str | None = None, approved_by: str | None = None,
+                reason: str = "import", batch: str | None = None) -> ImportResult:
+    """Read and check the book, match it against the records in force, and work out what to
+    write (result.plan) without writing anything. Valuations are stored as entered by
+    `entered_by` and approved by `approved_by` (both the importing user by default)."""
     existing = _existing(session)
     frames, errors = read_book(source, filename=filename, known=_known(existing))
     if errors:
         return ImportResult(errors=errors)
 
-    batch = uuid.uuid4().hex
+    batch = batch or uuid.uuid4().hex
     now = utcnow()
     counts: dict[str, dict[str, int]] = {}
-    audits: list[dict] = []
-    plan: list[tuple[str, list[dict], list[dict]]] = []  # (sheet, inserts, updates)
+    plans: list[SheetPlan] = []
+    valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
+                       "approved_at": now}
 
     def audit_rows(sheet, frame, names, key_cols, action, before=None):
         after = _plain(frame, names)
         keys = _key_text(frame, key_cols)
-        for i, (k, a) in enumerate(zip(keys, after)):
-            audits.append({"at": now, "username": username, "action": action, "entity": sheet,
-                           "entity_key": k, "before": before[i] if before is not None else None,
-                           "after": a, "reason": "import", "batch": batch})
+        return [{"at": now, "username": username, "action": action, "entity": sheet,
+                 "entity_key": k, "before": before[i] if before is not None else None,
+                 "after": a, "reason": reason, "batch": batch} for i, (k, a) in enumerate(zip(keys, after))]
 
     for sheet in SHEETS:
         book = frames[sheet].drop(columns="_row")
@@ -300,37 +362,60 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
             new = _fund_order(new)
         if sheet == "investments":
             new, changed = _investment_columns(new), _investment_columns(changed)
-        extra = {"entered_by": username, "approved_by": username, "approved_at": now} \
-            if sheet == "valuations" else None
-        inserts = _records(new, mapping, extra, fen=True)
+        extra = valuation_extra if sheet == "valuations" else None
+        plan = SheetPlan(sheet, unchanged=_key_text(unchanged, keys))
+        plan.inserts = _records(new, mapping, extra, fen=True)
         if "_id_old" in changed and "_id" not in changed:
             changed = changed.assign(_id=changed["_id_old"])
         old = changed[[n + "_old" if n + "_old" in changed else n for n in names]].set_axis(names, axis=1)
         pk = {"funds": "code", "sub_funds": "code", "companies": "code", "investments": "id"}.get(sheet)
-        updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})},
-                           {"approved_by": username, "approved_at": now} if sheet == "valuations" else None)
-        plan.append((sheet, inserts, updates))
-        audit_rows(TABLES[sheet].__tablename__, new, names, keys, "import")
+        plan.updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})}, extra)
+        plan.idents = [f"{sheet}:{v}" for v in (changed[pk] if pk else changed["_id"]).to_numpy(dtype=object)]
+        if sheet == "valuations" and len(changed):
+            # a draft the book matches: who entered it (the checker must be someone else)
+            approved = changed["_approved_old"].fillna(False).to_numpy(dtype=bool)
+            makers = changed["_entered_old"].to_numpy(dtype=object)
+            plan.drafts_of = {i: (None if m is None or m is pd.NA else str(m))
+                              for i, a, m in zip(plan.idents, approved, makers) if not a}
+        table = TABLES[sheet].__tablename__
+        plan.new_audits = audit_rows(table, new, names, keys, "import")
         if len(changed):
-            audit_rows(TABLES[sheet].__tablename__, changed, names, keys, "import_update",
-                       before=_plain(old, names))
+            plan.update_audits = audit_rows(table, changed, names, keys, "import_update", before=_plain(old, names))
+        plans.append(plan)
+    return ImportResult(errors=[], counts=counts, batch=batch, plan=plans)
 
-    try:
-        for sheet, inserts, updates in plan:
-            model = TABLES[sheet]
-            if inserts:
-                # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
-                session.execute(_insert(model), inserts)
-            if updates:
-                session.execute(update(model), updates)
-        if audits:
-            session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
-        session.commit()
-    except SQLAlchemyError as exc:  # a constraint the checks missed: still nothing written
-        session.rollback()
-        return ImportResult(errors=[BookError("", None, "", "", f"数据库拒绝了导入：{exc.__class__.__name__}: "
-                                              f"{str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}")])
-    return ImportResult(errors=[], counts=counts, batch=batch)
+
+def new_ident(sheet: str, key: str) -> str:
+    """A new row's name for `leave_out` (it has no id yet): its sheet and natural key."""
+    return f"{sheet}:+{key}"
+
+
+def write_import(session: Session, result: ImportResult, leave_out: frozenset[str] = frozenset()) -> None:
+    """Write a planned import (uncommitted): bulk inserts and updates, and their audit
+    entries; the changed rows named in `leave_out` are left as they are."""
+    audits: list[dict] = []
+    for plan in result.plan:
+        model = TABLES[plan.sheet]
+        keep = [i for i, ident in enumerate(plan.idents) if ident not in leave_out]
+        updates = [plan.updates[i] for i in keep]
+        # a new row left out: one the book voided since the file was exported (staging)
+        fresh = [i for i, e in enumerate(plan.new_audits) if new_ident(plan.sheet, e["entity_key"]) not in leave_out]
+        inserts = plan.inserts if len(fresh) == len(plan.inserts) else [plan.inserts[i] for i in fresh]
+        if inserts:
+            # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
+            session.execute(_insert(model), inserts)
+        if updates:
+            session.execute(update(model), updates)
+        if len(fresh) < len(plan.inserts):
+            result.counts[plan.sheet]["kept"] = len(plan.inserts) - len(fresh)
+            result.counts[plan.sheet]["new"] = len(fresh)
+        audits += [plan.new_audits[i] for i in fresh] + [plan.update_audits[i] for i in keep]
+        if plan.sheet in result.counts and len(keep) < len(plan.idents):
+            counts = result.counts[plan.sheet]
+            counts["kept"] = counts.get("kept", 0) + len(plan.idents) - len(keep)
+            counts["changed"] = len(keep)
+    if audits:
+        session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
 
 def _match_flows(book: pd.DataFrame, existing: pd.DataFrame):

@@ -123,6 +123,9 @@ SHEET_ZH = {"funds": "基金", "sub_funds": "子基金", "companies": "被投企
             "cash_flows": "现金流", "valuations": "估值", "sub_fund_holdings": "子基金投资明细"}
 REQUIRED_SHEETS = ("funds", "companies", "investments")
 BOOK_LEVEL = ""  # the `sheet` of an error about the whole file
+# An export adds a hidden sheet (a `_meta.csv` in a folder) of (key, value) rows, among them
+# the book version it was taken at; an import reads it when present and never needs it.
+META_SHEET = "_meta"
 
 _MAX_FEN_DIGITS = 15  # yuan integer digits: up to 999,999,999,999,999.99 (BIGINT fen holds it)
 
@@ -320,6 +323,8 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             grids[english], names[english] = grid, str(sheet_name)
     raws: dict[str, RawSheet] = {}
     for english, grid in grids.items():
+        if english == META_SHEET:
+            continue  # the export's version stamp (read_version), not book data
         raw = _raw_from_grid(english, grid)
         if english not in SHEETS:
             if raw.has_header or (raw.frame is not None and len(raw.frame)):
@@ -722,3 +727,31 @@ def read_book(source, *, filename: str | None = None, known: Known | None = None
         return {name: empty_frame(name) for name in SHEETS}, errors
     frames, more = check_book(raws, known)
     return frames, errors + more
+
+
+def read_version(source: str | Path | bytes) -> int | None:
+    """The book version an exported book was taken at (its `_meta` sheet), or None."""
+    rows: list[list[Any]] = []
+    try:
+        if isinstance(source, (str, Path)) and Path(source).is_dir():
+            path = Path(source) / f"{META_SHEET}.csv"
+            if not path.exists():
+                return None
+            rows = [line.split(",") for line in path.read_text(encoding="utf-8-sig").splitlines()]
+        else:
+            from openpyxl import load_workbook
+
+            data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+            workbook = load_workbook(io.BytesIO(data), read_only=True)
+            if META_SHEET not in workbook.sheetnames:
+                return None
+            rows = [list(r) for r in workbook[META_SHEET].iter_rows(max_row=50, max_col=2, values_only=True)]
+    except Exception:  # an unreadable stamp is no stamp: the book itself is checked elsewhere
+        return None
+    for row in rows:
+        if len(row) >= 2 and str(row[0]).strip() == "book_version":
+            try:
+                return int(str(row[1]).strip())
+            except ValueError:
+                return None
+    return None

@@ -35,10 +35,58 @@ def _import(path: Path, username: str) -> None:
 @click.command("import-book")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--user", "username", default="cli", help="Who imports (audit trail, valuation approval).")
+@click.option("--stage", is_flag=True, help="Stage it as a change set for a second person to apply "
+                                            "(apply-change-set), as an upload on the screens is.")
 @with_appcontext
-def import_book_command(path: Path, username: str) -> None:
-    """Import a fund book: a .xlsx workbook or a folder of CSV files."""
-    _import(path, username)
+def import_book_command(path: Path, username: str, stage: bool) -> None:
+    """Import a fund book: a .xlsx workbook or a folder of CSV files.
+
+    Without --stage the import is direct (an operator loading an empty book, the demo);
+    with it the book becomes a pending change set."""
+    if stage:
+        _stage(path, username)
+    else:
+        _import(path, username)
+
+
+def _stage(path: Path, username: str) -> None:
+    from portfolio.interchange.staging import stage_book
+
+    result = stage_book(db.session, path, username=username)
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"导入失败：{len(result.errors)} 处错误，未写入任何数据 (import failed: "
+                   f"{len(result.errors)} errors, nothing written)", err=True)
+        sys.exit(1)
+    _print_counts(result.counts)
+    if result.change_set is None:
+        click.echo("台账无变化 (nothing to change)")
+        return
+    change_set = result.change_set
+    click.echo(f"变更集 #{change_set.id} 待审批 (change set {change_set.id} staged, pending approval); "
+               f"conflicts: {len(change_set.conflicts)}")
+    for conflict in change_set.conflicts:
+        fields = ", ".join(f"{f}: {conflict['mine'].get(f)} (now {conflict['now'].get(f)})" for f in conflict["fields"])
+        click.echo(f"  conflict {conflict['id']} {conflict['key']}: {fields} — changed by {conflict['by']} "
+                   f"at {conflict['at']} UTC")
+
+
+@click.command("apply-change-set")
+@click.argument("change_set_id", type=int)
+@click.option("--user", "username", required=True, help="Who approves (not the uploader).")
+@with_appcontext
+def apply_change_set_command(change_set_id: int, username: str) -> None:
+    """Apply a pending change set (a staged import) to the book."""
+    from portfolio.errors import FieldErrors
+    from portfolio.interchange.staging import apply_change_set
+
+    try:
+        change_set = apply_change_set(db.session, change_set_id, username=username)
+    except FieldErrors as error:
+        raise click.ClickException("; ".join(m for _f, m in error.errors)) from error
+    click.echo(f"变更集 #{change_set.id} 已应用 (applied), batch {change_set.batch}")
+    _print_counts(change_set.counts)
 
 
 @click.command("export-book")
@@ -85,4 +133,4 @@ def demo_command(book_path: Path | None) -> None:
         click.echo(f"  {username:12s} {role:10s} {password}")
 
 
-COMMANDS: list = [import_book_command, export_book_command, demo_command]
+COMMANDS: list = [import_book_command, export_book_command, demo_command, apply_change_set_command]

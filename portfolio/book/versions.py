@@ -1,0 +1,51 @@
+"""Stale-write protection: has a record been written since the version a user saw?
+
+The book's version is its latest audit entry (`cache.book_version`): every write to the
+book leaves one, so "changed since version V" is "has an audit entry after V". An export
+carries V (its `_meta` sheet); a form can carry it too (a hidden field filled when the
+form is drawn). The answer names who wrote the record and when, for the user to decide.
+
+A record's entries name it by its id (forms: cash flows, valuations) or by its natural key
+(imports, master records): pass every name it goes by.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AuditEntry
+from portfolio.book.cache import book_version
+from portfolio.errors import FieldErrors
+
+# every action that writes a record of the book, as the audit trail names it
+WRITES = ("create", "update", "void", "approve", "import", "import_update", "correct")
+CHUNK = 500  # keys per IN list
+
+
+def latest_writes(session: Session, entity: str, keys: Iterable[str], since: int) -> dict[str, AuditEntry]:
+    """{key: the latest audit entry after `since` that wrote the record of that name}."""
+    keys = list(dict.fromkeys(keys))
+    latest: dict[str, AuditEntry] = {}
+    for start in range(0, len(keys), CHUNK):
+        entries = session.execute(select(AuditEntry).where(
+            AuditEntry.id > since, AuditEntry.entity == entity, AuditEntry.action.in_(WRITES),
+            AuditEntry.entity_key.in_(keys[start:start + CHUNK])).order_by(AuditEntry.id)).scalars()
+        for entry in entries:
+            latest[entry.entity_key] = entry
+    return latest
+
+
+def refuse_stale(session: Session, entity: str, keys: Iterable[str], since: int | None) -> None:
+    """For a form drawn at book version `since`: FieldErrors when its record was written after."""
+    if since is None:
+        return
+    written = latest_writes(session, entity, keys, since)
+    if written:
+        entry = max(written.values(), key=lambda e: e.id)
+        raise FieldErrors([("", f"该记录在您打开表单之后已由 {entry.username} 于 {entry.at:%Y-%m-%d %H:%M} (UTC) "
+                                f"修改，请刷新页面查看最新内容后再提交")])
+
+
+__all__ = ["WRITES", "book_version", "latest_writes", "refuse_stale"]

@@ -1,0 +1,300 @@
+"""Staged imports: an uploaded book becomes a change set that a second person applies.
+
+`stage_book` checks the book as an import does and, when it is good, keeps the file with a
+preview (per sheet: the new rows, the changed rows with each field before and after, the
+unchanged rows) and writes nothing to the book. A book exported from this application
+carries the version it was taken at (`_meta`); a row it would change that someone changed
+in the database since is a *conflict* (the uploaded value, the value now, who changed it
+when), and the uploader chooses for each one: mine or theirs (`choose`). Nothing applies
+until every conflict is chosen.
+
+`apply_change_set` is the checker's step: someone with approval rights other than the
+uploader. It runs the same import (portfolio.interchange.importing) on the same bytes, under
+the import lock, in one transaction; the valuations it writes count as entered by the
+uploader and approved by the applier (records.maker_is_checker, the form's rule). If the
+book has moved since the preview, it refuses: the approver must see what they approve.
+"""
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, ChangeSet, Valuation, utcnow
+from portfolio.book import records
+from portfolio.book.audit import audit
+from portfolio.book.cache import book_version
+from portfolio.book.unit import claim, commit
+from portfolio.book.versions import latest_writes
+from portfolio.errors import FieldErrors
+from portfolio.interchange.importing import (
+    ImportResult,
+    SheetPlan,
+    new_ident,
+    plan_import,
+    serialise_imports,
+    write_import,
+)
+from portfolio.interchange.schema import META_SHEET, BookError, read_version
+
+CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
+
+
+@dataclass
+class StageResult:
+    errors: list[BookError] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    change_set: ChangeSet | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# -- the file kept with the change set -------------------------------------------------------
+
+def _content(source: str | Path | IO[bytes]) -> tuple[str, bytes]:
+    """("xlsx", the workbook) or ("csv-zip", the folder's CSV files zipped)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+                for csv in sorted(path.glob("*.csv")):
+                    archive.write(csv, csv.name)
+            return "csv-zip", out.getvalue()
+        return "xlsx", path.read_bytes()
+    return "xlsx", source.read()
+
+
+def _plan(session: Session, change_set: ChangeSet, **options: Any) -> ImportResult:
+    """The import's plan for the change set's file, as of the book now."""
+    if change_set.kind == "csv-zip":
+        with tempfile.TemporaryDirectory() as folder:
+            with zipfile.ZipFile(io.BytesIO(change_set.content)) as archive:
+                for name in archive.namelist():
+                    if name.endswith(".csv") and "/" not in name and "\\" not in name:
+                        (Path(folder) / name).write_bytes(archive.read(name))
+            return plan_import(session, Path(folder), filename=change_set.filename, **options)
+    return plan_import(session, io.BytesIO(change_set.content), filename=change_set.filename, **options)
+
+
+# -- the preview -----------------------------------------------------------------------------------
+
+def preview_of(result: ImportResult) -> dict[str, Any]:
+    """Per sheet: new rows, changed rows (field by field, before → after), unchanged keys."""
+    sheets: dict[str, Any] = {}
+    for plan in result.plan:
+        changed = []
+        for ident, entry in zip(plan.idents, plan.update_audits):
+            before, after = entry["before"] or {}, entry["after"] or {}
+            fields = [name for name in after if before.get(name) != after.get(name)]
+            row = {"id": ident, "key": entry["entity_key"], "before": before, "after": after, "fields": fields}
+            if ident in plan.drafts_of:
+                row["draft_of"] = plan.drafts_of[ident]
+            changed.append(row)
+        sheets[plan.sheet] = {"new": [{"key": e["entity_key"], "after": e["after"]} for e in plan.new_audits],
+                              "changed": changed, "unchanged": list(plan.unchanged)}
+    # through JSON once, so that it compares equal with what the database gives back
+    return json.loads(json.dumps(sheets, ensure_ascii=False, default=str))
+
+
+def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
+    """The changed rows whose record someone wrote after `since` (the export's book version):
+    what the upload has, what the book has now, and the latest write's author and time."""
+    conflicts: list[dict[str, Any]] = []
+    for plan in result.plan:
+        if not plan.idents:
+            continue
+        table = plan.update_audits[0]["entity"]
+        # a row's audit entries name it by its id (forms) or by its natural key (imports)
+        names: dict[str, str] = {}
+        for ident, planned in zip(plan.idents, plan.update_audits):
+            names[ident.split(":", 1)[1]] = ident
+            names.setdefault(planned["entity_key"], ident)
+        latest: dict[str, AuditEntry] = {}
+        for key, written in latest_writes(session, table, names, since).items():
+            if names[key] not in latest or latest[names[key]].id < written.id:  # the newer of its two names
+                latest[names[key]] = written
+        for ident, planned in zip(plan.idents, plan.update_audits):
+            entry = latest.get(ident)
+            if entry is None:
+                continue
+            before, after = planned["before"] or {}, planned["after"] or {}
+            conflicts.append({"id": ident, "sheet": plan.sheet, "key": planned["entity_key"],
+                              "fields": [n for n in after if before.get(n) != after.get(n)],
+                              "mine": after, "now": before, "by": entry.username,
+                              "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": entry.action})
+    conflicts += _voided_since(session, result, since)
+    return json.loads(json.dumps(conflicts, ensure_ascii=False, default=str))
+
+
+def _voided_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
+    """New valuation rows that the book had and voided after the export: the old file would
+    bring a cancelled value back. The value now is none (voided), with the void's reason."""
+    plan = next((p for p in result.plan if p.sheet == "valuations" and p.new_audits), None)
+    if plan is None:
+        return []
+    rows = {e["entity_key"]: e["after"] for e in plan.new_audits}
+    investments = {key.split("/")[0] for key in rows}
+    voided = session.execute(select(Valuation.id, Valuation.investment_id, Valuation.as_of, Valuation.void_reason)
+                             .where(Valuation.voided_at.is_not(None), Valuation.investment_id.in_(investments))
+                             ).all()
+    named = {str(v.id): v for v in voided if f"{v.investment_id}/{v.as_of.isoformat()}" in rows}
+    conflicts = []
+    for key, entry in latest_writes(session, "valuations", named, since).items():
+        if entry.action != "void":
+            continue
+        record = named[key]
+        row_key = f"{record.investment_id}/{record.as_of.isoformat()}"
+        mine = rows[row_key]
+        conflicts.append({"id": new_ident("valuations", row_key), "sheet": "valuations", "key": row_key,
+                          "fields": ["fair_value_cny", "method"], "mine": mine,
+                          "now": {"fair_value_cny": None, "method": None}, "by": entry.username,
+                          "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": "void",
+                          "note": record.void_reason})
+    # one conflict per row, however many times it was voided
+    return list({c["id"]: c for c in conflicts}.values())
+
+
+# -- the use cases -----------------------------------------------------------------------------------
+
+def stage_book(session: Session, source: str | Path | IO[bytes], *, username: str,
+               filename: str | None = None) -> StageResult:
+    """Check an uploaded book and keep it as a pending change set (nothing written to the book).
+
+    A book that changes nothing gives its counts and no change set."""
+    kind, content = _content(source)
+    name = filename or (Path(source).name if isinstance(source, (str, Path)) else "upload.xlsx")
+    staging = ChangeSet(kind=kind, content=content, filename=name[:255])
+    result = _plan(session, staging, username=username)
+    if not result.ok:
+        session.rollback()
+        return StageResult(errors=result.errors)
+    since = read_version(Path(str(source)) if kind == "csv-zip" else content)
+    conflicts = _conflicts(session, result, since) if since is not None else []
+    if not any(c["new"] or c["changed"] for c in result.counts.values()):
+        session.rollback()
+        return StageResult(counts=result.counts)
+    staging.uploaded_by, staging.uploaded_at = username, utcnow()
+    staging.base_version, staging.staged_version = since, book_version(session)
+    staging.counts, staging.preview = result.counts, preview_of(result)
+    staging.conflicts, staging.choices, staging.status = conflicts, {}, "pending"
+    session.add(staging)
+    session.flush()
+    audit(session, username, "stage", "change_sets", str(staging.id),
+          after={"filename": staging.filename, "counts": result.counts, "conflicts": len(conflicts),
+                 "base_version": since}, reason=f"导入变更集 #{staging.id} 待审批")
+    commit(session)
+    return StageResult(counts=result.counts, change_set=staging)
+
+
+def _pending(session: Session, change_set_id: int) -> ChangeSet:
+    change_set = session.get(ChangeSet, change_set_id)
+    if change_set is None:
+        raise FieldErrors([("", f"变更集 {change_set_id} 不存在")])
+    if change_set.status != "pending":
+        raise FieldErrors([("", f"变更集 {change_set_id} 已{'应用' if change_set.status == 'applied' else '驳回'}")])
+    return change_set
+
+
+def choose(session: Session, change_set_id: int, choices: dict[str, str], *, username: str) -> ChangeSet:
+    """The uploader's choice for conflicting rows: keep the uploaded value (mine) or the
+    value the book has now (theirs)."""
+    change_set = _pending(session, change_set_id)
+    if change_set.uploaded_by != username:
+        raise FieldErrors([("", "只有上传人可以处理冲突")])
+    conflicting = {c["id"] for c in change_set.conflicts}
+    errors = [(ident, f"无效的选择：{choice}") for ident, choice in choices.items()
+              if ident not in conflicting or choice not in CHOICES]
+    if errors:
+        raise FieldErrors(errors)
+    before = dict(change_set.choices or {})
+    change_set.choices = {**before, **choices}
+    audit(session, username, "update", "change_sets", str(change_set.id), before={"choices": before},
+          after={"choices": change_set.choices})
+    commit(session)
+    return change_set
+
+
+def unresolved(change_set: ChangeSet) -> list[str]:
+    return [c["id"] for c in change_set.conflicts if (change_set.choices or {}).get(c["id"]) not in CHOICES]
+
+
+def _valuation_makers(plan: list[SheetPlan], uploader: str, leave_out: frozenset[str]) -> set[str]:
+    """Who entered the valuations the apply approves: the uploader, and the maker of each
+    draft the book confirms."""
+    makers = {uploader}
+    for sheet in plan:
+        makers |= {m for i, m in sheet.drafts_of.items() if m and i not in leave_out}
+    return makers
+
+
+def apply_change_set(session: Session, change_set_id: int, *, username: str) -> ChangeSet:
+    """The checker applies a pending change set: the import, in one transaction, or nothing."""
+    serialise_imports(session)  # before reading anything: the book cannot move under us
+    try:
+        change_set = _pending(session, change_set_id)
+        if records.maker_is_checker(change_set.uploaded_by, username):
+            raise FieldErrors([("", "上传人不能批准自己上传的变更集，须由另一位有审批权限的用户批准")])
+        if unresolved(change_set):
+            raise FieldErrors([("", f"还有 {len(unresolved(change_set))} 行冲突未选择处理方式（保留上传值或保留现值）")])
+        batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
+        result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
+                       approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
+        if not result.ok:
+            raise FieldErrors([("", "该变更集的文件已不能导入（台账已变化）：" + str(result.errors[0]))])
+        if preview_of(result) != change_set.preview:
+            raise FieldErrors([("", "台账在上传之后已被修改，预览已过时；请驳回此变更集，重新导出、修改后再上传")])
+        leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
+        touches_valuations = any(p.sheet == "valuations" and (p.inserts or set(p.idents) - leave_out)
+                                 for p in result.plan)
+        if touches_valuations and username in _valuation_makers(result.plan, change_set.uploaded_by, leave_out):
+            raise FieldErrors([("", records.MAKER_IS_CHECKER)])
+        if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
+                     decided_at=utcnow(), batch=batch):
+            raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
+        write_import(session, result, leave_out)
+        audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch,
+              after={"counts": result.counts, "uploaded_by": change_set.uploaded_by, "approved_by": username,
+                     "kept": sorted(leave_out)},
+              reason=f"批准导入变更集 #{change_set.id}")
+        change_set.counts = result.counts
+    except FieldErrors:
+        session.rollback()  # releases the import lock
+        raise
+    commit(session)
+    return change_set
+
+
+def reject_change_set(session: Session, change_set_id: int, reason: str, *, username: str) -> ChangeSet:
+    """Reject (or, by its uploader, withdraw) a pending change set, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldErrors([("reason", "驳回须填写理由")])
+    change_set = _pending(session, change_set_id)
+    if not claim(session, change_set, ChangeSet.status == "pending", status="rejected", decided_by=username,
+                 decided_at=utcnow(), reason=reason[:2000]):
+        session.rollback()
+        raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
+    audit(session, username, "reject", "change_sets", str(change_set.id), after={"status": "rejected"},
+          reason=reason)
+    commit(session)
+    return change_set
+
+
+def history_filter(change_set: ChangeSet):
+    """The audit entries of a change set: its own, and every row it applied."""
+    own = (AuditEntry.entity == "change_sets") & (AuditEntry.entity_key == str(change_set.id))
+    return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
+
+
+__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "history_filter", "reject_change_set",
+           "stage_book", "unresolved"]

@@ -1,0 +1,391 @@
+"""Staged imports and stale-write protection (issue 12, deliverables 1 and 2), each attack of
+the issue's first list replayed against the book, on SQLite and PostgreSQL (DATABASE_URL).
+
+- An upload skips maker-checker: a manager's draft became "approved (manager1)" by uploading
+  the same row; a new valuation in an upload was approved by its uploader; an approved
+  valuation could be overwritten by an upload.
+- An older export silently reverted newer data, and 修改历史's "import" did not show it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from models import AuditEntry, ChangeSet, Valuation
+from portfolio.book import records
+from portfolio.errors import FieldErrors
+from portfolio.interchange.exporting import export_book
+from portfolio.interchange.importing import import_book
+from portfolio.interchange.staging import apply_change_set, choose, reject_change_set, stage_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+
+
+@pytest.fixture
+def book(db):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    return db.session
+
+
+def exported(session) -> bytes:
+    out = io.BytesIO()
+    export_book(session, out)
+    return out.getvalue()
+
+
+def edited(data: bytes, sheet: str, match: dict, changes: dict | None = None, append: list | None = None) -> bytes:
+    """The workbook with the row of `sheet` matching `match` changed, or a row appended."""
+    workbook = load_workbook(io.BytesIO(data))
+    ws = workbook[sheet]
+    header = [c.value for c in ws[1]]
+    if changes:
+        for row in ws.iter_rows(min_row=2):
+            values = dict(zip(header, (c.value for c in row)))
+            if all(str(values[k]) == str(v) for k, v in match.items()):
+                for name, value in changes.items():
+                    row[header.index(name)].value = value
+                break
+        else:
+            raise AssertionError(f"no row {match} in {sheet}")
+    if append:
+        ws.append(append)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def valuation(session, inv: str, as_of: str) -> Valuation:
+    session.expire_all()
+    day = dt.date.fromisoformat(as_of)
+    return session.execute(select(Valuation).where(Valuation.investment_id == inv, Valuation.as_of == day,
+                                                   Valuation.voided_at.is_(None))).scalar_one()
+
+
+def stage(session, data: bytes, username: str):
+    result = stage_book(session, io.BytesIO(data), username=username, filename="book.xlsx")
+    assert result.ok, [str(e) for e in result.errors]
+    return result
+
+
+def audit_count(session, **where) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry).where(
+        *(getattr(AuditEntry, k) == v for k, v in where.items())))
+
+
+# -- deliverable 1: an upload is a change set, applied by a second person ---------------------------
+
+def test_an_upload_changes_nothing_until_a_second_person_applies_it(book):
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000}, append=["QY-D1", "2026-03-31", 180000000, "comparables"])
+    before = audit_count(book)
+    result = stage(book, data, "manager1")
+    change_set = result.change_set
+    assert change_set.status == "pending"
+    assert result.counts["valuations"] == {"new": 1, "unchanged": 4, "changed": 1}
+    # the preview: the changed field, before and after, and the new row
+    changed = change_set.preview["valuations"]["changed"]
+    assert [(r["key"], r["fields"], r["before"]["fair_value_cny"], r["after"]["fair_value_cny"]) for r in changed] \
+        == [("QY-D1/2025-12-31", ["fair_value_cny"], "160000000.00", "170000000.00")]
+    assert [r["key"] for r in change_set.preview["valuations"]["new"]] == ["QY-D1/2026-03-31"]
+    assert change_set.preview["investments"]["unchanged"] == ["QY-CO1", "QY-D1", "QY-SF1"]
+    # nothing in the book moved; the only audit entry is the staging itself
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("160000000")
+    assert audit_count(book) == before + 1 and audit_count(book, action="stage") == 1
+
+    with pytest.raises(FieldErrors, match="上传人不能批准"):
+        apply_change_set(book, change_set.id, username="manager1")
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("160000000")
+
+    apply_change_set(book, change_set.id, username="manager2")
+    changed_row, new_row = valuation(book, "QY-D1", "2025-12-31"), valuation(book, "QY-D1", "2026-03-31")
+    assert changed_row.fair_value_cny == Decimal("170000000") and new_row.fair_value_cny == Decimal("180000000")
+    for row in (changed_row, new_row):  # maker: the uploader; checker: the one who applied
+        assert (row.entered_by, row.approved_by) == ("manager1", "manager2")
+    book.expire_all()
+    cs = book.get(ChangeSet, change_set.id)
+    assert (cs.status, cs.decided_by) == ("applied", "manager2")
+    # the change set, its approver and every row it applied are in the audit trail, under one batch
+    rows = book.execute(select(AuditEntry).where(AuditEntry.batch == cs.batch)).scalars().all()
+    assert sorted(e.action for e in rows) == ["apply", "import", "import_update"]
+    assert all(e.username == "manager2" for e in rows)
+    with pytest.raises(FieldErrors, match="已应用"):
+        apply_change_set(book, change_set.id, username="admin")
+
+
+def test_the_uploaders_own_draft_is_not_approved_by_the_upload(book):
+    """Attack: manager1's draft became "已审批（manager1）" by uploading a book with the same row."""
+    draft = records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                            "fair_value_cny": "1000", "method": "cost"}, username="manager1")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None  # still a draft
+    assert change_set.preview["valuations"]["changed"][0]["draft_of"] == "manager1"
+    with pytest.raises(FieldErrors):
+        apply_change_set(book, change_set.id, username="manager1")
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    apply_change_set(book, change_set.id, username="manager2")
+    approved = valuation(book, "QY-CO1", "2026-01-31")
+    assert approved.id == draft.id and approved.approved_by == "manager2"
+
+
+def test_someone_elses_draft_cannot_be_approved_by_its_maker_through_an_upload(book):
+    """The draft's maker (manager2) applying an upload that confirms it would approve their own."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="manager2")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    with pytest.raises(FieldErrors, match=records.MAKER_IS_CHECKER):
+        apply_change_set(book, change_set.id, username="manager2")
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    apply_change_set(book, change_set.id, username="admin")
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_by == "admin"
+
+
+def test_an_approved_valuation_is_not_overwritten_silently(book):
+    """Attack: an approved valuation overwritten by an upload. It is shown, before and after,
+    and waits for a second person; a rejection leaves it as it was."""
+    approved = valuation(book, "QY-SF1", "2025-09-30")
+    data = edited(exported(book), "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
+                  {"fair_value_cny": 1})
+    change_set = stage(book, data, "manager1").change_set
+    (row,) = change_set.preview["valuations"]["changed"]
+    assert (row["before"]["fair_value_cny"], row["after"]["fair_value_cny"]) == ("310000000.00", "1.00")
+    with pytest.raises(FieldErrors, match="理由"):
+        reject_change_set(book, change_set.id, "  ", username="manager2")
+    reject_change_set(book, change_set.id, "估值有误", username="manager2")
+    after = valuation(book, "QY-SF1", "2025-09-30")
+    assert (after.id, after.fair_value_cny, after.approved_by) == (approved.id, Decimal("310000000"), "loader")
+    with pytest.raises(FieldErrors, match="已驳回"):
+        apply_change_set(book, change_set.id, username="admin")
+    assert audit_count(book, action="reject", entity="change_sets") == 1
+
+
+def test_an_unchanged_upload_makes_no_change_set(book):
+    result = stage(book, exported(book), "manager1")
+    assert result.change_set is None and all(c["new"] == c["changed"] == 0 for c in result.counts.values())
+    assert book.scalar(select(func.count()).select_from(ChangeSet)) == 0
+
+
+def test_a_bad_upload_is_refused_whole_and_stages_nothing(book):
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"method": "guess"})
+    result = stage_book(book, io.BytesIO(data), username="manager1", filename="book.xlsx")
+    assert not result.ok and result.errors[0].column == "method"
+    assert book.scalar(select(func.count()).select_from(ChangeSet)) == 0
+
+
+# -- deliverable 2: an older export does not silently revert newer data ---------------------------
+
+def _newer_value_in_the_app(session) -> Valuation:
+    """Change QY-D1's 2025-12-31 valuation in the app: voided, re-entered by manager2 and
+    approved by admin (the maker-checker way)."""
+    old = valuation(session, "QY-D1", "2025-12-31")
+    records.void_valuation(session, old.id, {"reason": "管理人更新了报告"}, username="manager2")
+    new = records.record_valuation(session, {"investment_id": "QY-D1", "as_of": "2025-12-31",
+                                             "fair_value_cny": "165000000", "method": "comparables"},
+                                   username="manager2")
+    return records.approve_valuation(session, new.id, username="admin")
+
+
+def test_an_older_export_is_a_conflict_row_by_row_and_applies_nothing_unchosen(book):
+    old_export = exported(book)
+    newer = _newer_value_in_the_app(book)
+    # the old export, with an unrelated edit of its own
+    data = edited(old_export, "companies", {"code": "C1"}, {"name": "新名称公司"})
+    change_set = stage(book, data, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert conflict["sheet"] == "valuations" and conflict["key"] == "QY-D1/2025-12-31"
+    assert conflict["fields"] == ["fair_value_cny"]
+    assert (conflict["mine"]["fair_value_cny"], conflict["now"]["fair_value_cny"]) == ("160000000.00", "165000000.00")
+    assert conflict["by"] == "admin" and conflict["action"] == "approve" and conflict["at"]
+    # nothing applies while a conflict is unchosen
+    with pytest.raises(FieldErrors, match="冲突未选择"):
+        apply_change_set(book, change_set.id, username="manager2")
+    with pytest.raises(FieldErrors, match="只有上传人"):
+        choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager2")
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="manager2")
+    kept = valuation(book, "QY-D1", "2025-12-31")
+    assert (kept.id, kept.fair_value_cny, kept.approved_by) == (newer.id, Decimal("165000000"), "admin")
+    from models import Company
+    book.expire_all()
+    assert book.get(Company, "C1").name == "新名称公司"  # the rest of the upload applied
+    assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1
+
+
+def test_a_conflict_chosen_mine_overwrites_with_a_second_persons_approval(book):
+    old_export = exported(book)
+    _newer_value_in_the_app(book)
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    choose(book, change_set.id, {conflict["id"]: "mine"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    reverted = valuation(book, "QY-D1", "2025-12-31")
+    assert reverted.fair_value_cny == Decimal("160000000")
+    assert (reverted.entered_by, reverted.approved_by) == ("manager1", "admin")
+
+
+def test_a_book_without_a_version_stamp_is_staged_without_conflict_checks(book):
+    """The spec's own format (no _meta sheet) stays importable: its changes are previewed."""
+    _newer_value_in_the_app(book)
+    change_set = stage_book(book, EXAMPLE_BOOK, username="manager1").change_set
+    assert change_set.base_version is None and change_set.conflicts == []
+    assert change_set.kind == "csv-zip"
+    assert change_set.preview["valuations"]["changed"][0]["after"]["fair_value_cny"] == "160000000.00"
+    apply_change_set(book, change_set.id, username="manager2")
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("160000000")
+
+
+def test_the_book_moving_after_staging_refuses_the_apply(book):
+    data = edited(exported(book), "companies", {"code": "C1"}, {"name": "新名称公司"})
+    change_set = stage(book, data, "manager1").change_set
+    # a write the upload does not touch (a new flow) leaves the preview true: it still applies
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
+                                    "amount_cny": "1000", "ref": "NEW-1"}, username="manager2")
+    apply_change_set(book, change_set.id, username="manager2")
+    # a write that changes what the upload would do (the row it reverts) makes the preview false
+    change_set = stage(book, edited(exported(book), "companies", {"code": "C1"}, {"name": "又改名"}), "manager1")\
+        .change_set
+    _newer_value_in_the_app(book)
+    with pytest.raises(FieldErrors, match="预览已过时"):
+        apply_change_set(book, change_set.id, username="admin")
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 1})
+    change_set = stage(book, data, "manager1").change_set
+    v = valuation(book, "QY-D1", "2025-12-31")
+    records.void_valuation(book, v.id, {"reason": "x"}, username="manager2")
+    records.record_valuation(book, {"investment_id": "QY-D1", "as_of": "2025-12-31",
+                                    "fair_value_cny": "2", "method": "cost"}, username="manager2")
+    with pytest.raises(FieldErrors, match="预览已过时"):
+        apply_change_set(book, change_set.id, username="admin")
+
+
+def test_a_csv_export_carries_its_version_too(book, tmp_path):
+    export_book(book, tmp_path / "csv")
+    assert (tmp_path / "csv" / "_meta.csv").exists()
+    _newer_value_in_the_app(book)
+    change_set = stage_book(book, tmp_path / "csv", username="manager1").change_set
+    assert [c["key"] for c in change_set.conflicts] == ["QY-D1/2025-12-31"]
+
+
+# -- the screens and the history ---------------------------------------------------------------------
+
+def test_upload_preview_apply_and_history_on_the_screens(app, db, book):
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    make_user(db, "viewer1", "viewer")
+    uploader, checker, viewer = app.test_client(), app.test_client(), app.test_client()
+    login(uploader, "manager1")
+    login(checker, "manager2")
+    login(viewer, "viewer1")
+    old_export = uploader.get("/book/download").data
+    _newer_value_in_the_app(db.session)
+    data = edited(old_export, "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
+                  {"fair_value_cny": 300000000})
+    response = uploader.post("/book/upload", data={"book": (io.BytesIO(data), "book.xlsx")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    cs_id = int(url.rstrip("/").split("/")[-1])
+    page = uploader.get(url).get_data(as_text=True)
+    assert 'id="conflicts"' in page and "310000000.00" in page and "300000000.00" in page
+    assert "须由另一位有审批权限的用户批准" in page and 'class="primary approve"' not in page
+    assert viewer.get(url).status_code == 200
+    assert viewer.post(f"/book/change-sets/{cs_id}/apply").status_code == 403
+    # the uploader cannot apply; the checker cannot until the conflict is chosen
+    uploader.post(f"/book/change-sets/{cs_id}/apply")
+    checker.post(f"/book/change-sets/{cs_id}/apply")
+    assert db.session.get(ChangeSet, cs_id).status == "pending"
+    conflict = db.session.get(ChangeSet, cs_id).conflicts[0]["id"]
+    uploader.post(f"/book/change-sets/{cs_id}/choices", data={f"choice-{conflict}": "theirs"})
+    page = checker.get(url).get_data(as_text=True)
+    assert 'class="primary approve"' in page
+    checker.post(f"/book/change-sets/{cs_id}/apply")
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, cs_id).status == "applied"
+    assert valuation(db.session, "QY-SF1", "2025-09-30").fair_value_cny == Decimal("300000000")
+    assert valuation(db.session, "QY-D1", "2025-12-31").fair_value_cny == Decimal("165000000")
+    # 修改历史: the filter "import" shows the updated row; the change set's link shows all of it
+    history = checker.get("/history?action=import&key=QY-SF1").get_data(as_text=True)
+    assert "QY-SF1/2025-09-30" in history and "manager2" in history
+    history = checker.get(f"/history?change_set={cs_id}").get_data(as_text=True)
+    assert "QY-SF1/2025-09-30" in history and "批准导入" in history and "暂存导入" in history
+    assert "QY-D1/2025-12-31" not in history  # the conflicting row kept as it was: not written
+    assert checker.get("/history?change_set=nope").status_code == 200
+    listing = checker.get("/book/change-sets/").get_data(as_text=True)
+    assert f'data-change-set="{cs_id}"' in listing and "已应用" in listing
+    assert checker.get("/book/change-sets/999999").status_code == 404
+
+
+def test_reject_on_the_screens_needs_a_reason(app, db, book):
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    uploader, checker = app.test_client(), app.test_client()
+    login(uploader, "manager1")
+    login(checker, "manager2")
+    data = edited(uploader.get("/book/download").data, "companies", {"code": "C1"}, {"name": "改名"})
+    cs_id = int(uploader.post("/book/upload", data={"book": (io.BytesIO(data), "b.xlsx")},
+                              content_type="multipart/form-data").headers["Location"].split("/")[-1])
+    checker.post(f"/book/change-sets/{cs_id}/reject", data={"reason": ""})
+    assert db.session.get(ChangeSet, cs_id).status == "pending"
+    checker.post(f"/book/change-sets/{cs_id}/reject", data={"reason": "名称不对"})
+    db.session.expire_all()
+    cs = db.session.get(ChangeSet, cs_id)
+    assert (cs.status, cs.decided_by, cs.reason) == ("rejected", "manager2", "名称不对")
+
+
+def test_the_command_line_stages_and_applies(runner, book, tmp_path):
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(edited(exported(book), "companies", {"code": "C1"}, {"name": "命令行改名"}))
+    result = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"])
+    assert result.exit_code == 0, result.output
+    assert "待审批" in result.output
+    cs_id = book.scalar(select(ChangeSet.id))
+    refused = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager1"])
+    assert refused.exit_code != 0 and "上传人不能批准" in refused.output
+    applied = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"])
+    assert applied.exit_code == 0, applied.output
+    from models import Company
+    book.expire_all()
+    assert book.get(Company, "C1").name == "命令行改名"
+
+
+def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
+    """The check a correction form makes (portfolio.book.versions): the form carries the book
+    version it was drawn at; a write to its record after that refuses it, naming who and when."""
+    from portfolio.book.versions import book_version, refuse_stale
+
+    draft = records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                            "fair_value_cny": "1000", "method": "cost"}, username="manager1")
+    drawn_at = book_version(book)
+    refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)  # nothing since: passes
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
+                                    "amount_cny": "1000"}, username="manager2")  # another record: still passes
+    refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)
+    records.approve_valuation(book, draft.id, username="manager2")
+    with pytest.raises(FieldErrors, match="manager2"):
+        refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)
+
+
+def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
+    old_export = exported(book)
+    wrong = valuation(book, "QY-D1", "2025-12-31")
+    records.void_valuation(book, wrong.id, {"reason": "重复录入"}, username="manager2")
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert (conflict["key"], conflict["action"], conflict["by"], conflict["note"]) == \
+        ("QY-D1/2025-12-31", "void", "manager2", "重复录入")
+    assert conflict["mine"]["fair_value_cny"] == "160000000.00" and conflict["now"]["fair_value_cny"] is None
+    with pytest.raises(FieldErrors, match="冲突未选择"):
+        apply_change_set(book, change_set.id, username="admin")
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    book.expire_all()
+    assert book.scalar(select(func.count()).select_from(Valuation).where(
+        Valuation.investment_id == "QY-D1", Valuation.as_of == dt.date(2025, 12, 31),
+        Valuation.voided_at.is_(None))) == 0
+    assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1

@@ -1,0 +1,121 @@
+"""Staged imports on the screens (导入变更集): the list, the preview with its conflicts, the
+uploader's choices, and the second person's apply or reject. The upload itself is
+web.book.upload, which stages the book here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from models import ChangeSet
+from portfolio.errors import FieldErrors
+from portfolio.interchange import staging
+from portfolio.interchange.schema import SHEETS
+from web.auth import current_username, requires
+from web.extensions import db
+from web.forms import BaseForm, ConfirmForm, refuse
+from web.i18n import current_lang
+from web.main import local_time
+
+bp = Blueprint("change_sets", __name__, url_prefix="/book/change-sets")
+
+SHOWN = 500  # rows listed per sheet and kind on the preview (the counts are always whole)
+
+
+class RejectForm(BaseForm):
+    reason = TextAreaField(_l("驳回理由"), validators=[DataRequired(), Length(max=2000)])
+
+
+@bp.app_template_filter("column_name")
+def column_name(name: str, sheet: str) -> str:
+    """A column of the workbook by its header: Chinese, or the English name."""
+    column = next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
+    return column.zh if column is not None and current_lang().startswith("zh") else name
+
+
+@bp.app_template_filter("local_time_text")
+def local_time_text(value: str | None) -> str:
+    """An ISO UTC time kept as text (a conflict's) in Beijing time."""
+    try:
+        return local_time(dt.datetime.fromisoformat(value)) if value else ""
+    except ValueError:
+        return str(value)
+
+
+def _change_set(change_set_id: int) -> ChangeSet:
+    change_set = db.session.get(ChangeSet, change_set_id)
+    if change_set is None:
+        abort(404)
+    return change_set
+
+
+@bp.route("/")
+def index():
+    pending_first = case((ChangeSet.status == "pending", 0), else_=1)
+    change_sets = db.session.execute(
+        select(ChangeSet.id, ChangeSet.status, ChangeSet.filename, ChangeSet.uploaded_by, ChangeSet.uploaded_at,
+               ChangeSet.counts, ChangeSet.decided_by, ChangeSet.decided_at, ChangeSet.conflicts)
+        .order_by(pending_first, ChangeSet.id.desc()).limit(200)).all()
+    return render_template("change_sets/index.html", change_sets=change_sets)
+
+
+@bp.route("/<int:change_set_id>")
+def show(change_set_id: int):
+    change_set = _change_set(change_set_id)
+    return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
+                           unresolved=staging.unresolved(change_set), shown=SHOWN,
+                           conflict_ids={c["id"] for c in change_set.conflicts})
+
+
+@bp.route("/<int:change_set_id>/choices", methods=["POST"])
+@requires("write")
+def choose(change_set_id: int):
+    _change_set(change_set_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    choices = {key[len("choice-"):]: value for key, value in request.form.items() if key.startswith("choice-")}
+    try:
+        staging.choose(db.session, change_set_id, choices, username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("已保存对冲突行的选择。"))
+    return redirect(url_for("change_sets.show", change_set_id=change_set_id))
+
+
+@bp.route("/<int:change_set_id>/apply", methods=["POST"])
+@requires("approve")
+def apply(change_set_id: int):
+    _change_set(change_set_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        staging.apply_change_set(db.session, change_set_id, username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("变更集已批准并导入台账。"))
+    return redirect(url_for("change_sets.show", change_set_id=change_set_id))
+
+
+@bp.route("/<int:change_set_id>/reject", methods=["POST"])
+@requires("approve")
+def reject(change_set_id: int):
+    _change_set(change_set_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash(_("驳回须填写理由"), "error")
+        return redirect(url_for("change_sets.show", change_set_id=change_set_id))
+    try:
+        staging.reject_change_set(db.session, change_set_id, form.reason.data or "", username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("变更集已驳回，台账未作任何修改。"))
+    return redirect(url_for("change_sets.show", change_set_id=change_set_id))
