@@ -307,3 +307,4 @@ class AuditEntry(Base):
 
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
+from models.jobs import *  # noqa: E402,F401,F403  (jobs and the shared report cache)
