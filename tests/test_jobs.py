@@ -203,3 +203,42 @@ def test_the_shared_cache_survives_logins_and_follows_book_writes(example, db, a
     assert client.get("/reports/QY/2025Q4.pdf").status_code == 200
     after = db.session.execute(select(CachedReport.what, CachedReport.version)).all()
     assert len(after) == 1 and after[0][1] != version  # the older version's entry was replaced
+
+
+def test_the_worker_command_runs_the_jobs_queued_on_redis(app, example, db, as_role, database_url):
+    """Production: the web process only enqueues on Redis; `flask jobs-worker`, another
+    process, runs the job; the browser's poll sees it done and downloads the file."""
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    if not _redis_up():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    name, prefix = f"test-jobs-{uuid.uuid4().hex[:8]}", f"test-report-{uuid.uuid4().hex[:8]}:"
+    app.config.update(REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=name, JOBS_EMBEDDED_CONSUMER=False,
+                      REPORT_CACHE_PREFIX=prefix)
+    queue.init_app(app)
+    cache.configure(redis_url=REDIS_URL, prefix=prefix)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "JOBS_QUEUE_NAME": name,
+           "REPORT_CACHE_PREFIX": prefix, "SECRET_KEY": "test-secret-not-for-production"}
+    flask = str(Path(sys.executable).with_name("flask"))
+    worker = subprocess.Popen([flask, "--app", "app", "jobs-worker", "--workers", "1"], env=env,
+                              cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        client = as_role("viewer")
+        status = _follow(client, _start(client, "html").get_json(), timeout=180)
+        assert status["state"] == "done", status
+        body = client.get(status["download_url"]).data
+        assert "宁波千亿科技创新基金" in body.decode("utf-8")
+    finally:
+        worker.send_signal(signal.SIGINT)  # the consumer's graceful stop
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        queue.get_huey().storage.flush_queue()
+        cache.configure(redis_url=None)
+        queue.stop_consumer()
