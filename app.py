@@ -39,6 +39,17 @@ def register_extensions(app: Flask) -> None:
     app.before_request(refresh_locale)
     app.context_processor(template_helpers)
     app.jinja_env.filters.update(template_helpers()["filters"])
+    register_jobs(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """The job queue (web/queue.py) and the shared report cache: in the database and an
+    in-process worker by default, on Redis when REDIS_URL is set."""
+    from portfolio.book import cache
+    from web import queue
+
+    queue.init_app(app)
+    cache.configure(redis_url=app.config.get("REDIS_URL"), prefix=app.config.get("REPORT_CACHE_PREFIX"))
 
 
 def register_blueprints(app: Flask) -> None:

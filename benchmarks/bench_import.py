@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_import [--pg URL] [--xlsx] [--no-pg] [--again]
 
 PostgreSQL: --pg URL, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/bench_import
-(created when missing). Target: ≤ 20 s per database.
+(created when missing). Targets (issue 14): ≥ 30,000 rows/s on SQLite, ≥ 20,000 on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from models import Base
 from portfolio.interchange.importing import import_book
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_import"
+TARGET_ROWS_PER_S = {"sqlite": 30_000, "postgresql": 20_000}
 
 
 def _pg_url(url: str) -> str:
@@ -51,7 +52,9 @@ def bench(url: str, source: Path, again: bool) -> None:
         raise SystemExit("import failed:\n" + "\n".join(str(e) for e in result.errors[:20]))
     rows = sum(sum(c.values()) for c in result.counts.values())
     name = engine.dialect.name
-    print(f"{name:10s} import  {seconds:7.2f} s  {rows:7d} rows  {rows / seconds:9.0f} rows/s")
+    rate, target = rows / seconds, TARGET_ROWS_PER_S.get(name, 0)
+    print(f"{name:10s} import  {seconds:7.2f} s  {rows:7d} rows  {rate:9.0f} rows/s  "
+          f"(target ≥ {target:,}: {rate / target:.2f}× it) {'ok' if rate >= target else 'UNDER TARGET'}")
     if again:
         with Session(engine) as session:
             start = time.perf_counter()

@@ -308,4 +308,5 @@ class AuditEntry(Base):
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
 from models.forecast import *  # noqa: E402,F401,F403  (forecast parameter overrides)
+from models.jobs import *  # noqa: E402,F401,F403  (jobs and the shared report cache)
 from models.staging import *  # noqa: E402,F401,F403  (staged imports)

@@ -74,7 +74,7 @@ def _urls(rule, ids) -> list[str]:
         "proposal_id": [ids["proposal_id"], 999999], "meeting_id": [ids["meeting_id"], 999999],
         "flow_id": [ids["flow_id"], 999999], "valuation_id": [ids["valuation_id"], 999999],
         "user_id": [ids["user_id"], 999999], "attachment_id": [1, 999999], "filename": ["style.css"],
-        "token_id": [1, 999999], "change_set_id": [ids["change_set_id"], 999999],
+        "token_id": [1, 999999], "change_set_id": [ids["change_set_id"], 999999], "job_id": [1, 999999],
     }
     urls = [rule.rule]
     for name in args:

@@ -226,11 +226,32 @@ def test_dashboard_cache_follows_the_book_version(book):
     version = cache.book_version(book)
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
                                     "amount_cny": "1000000"}, username="mgr")
-    assert cache.book_version(book) > version
+    assert cache.book_version(book) != version
     second = cache.fund_report(book, "QY", AS_OF)
     assert second is not first
     assert second["summary"]["distributed"] - first["summary"]["distributed"] == Decimal("1000000.00")
     assert second == build_report(book, "QY", AS_OF)
+
+
+def test_the_book_version_moves_for_book_writes_only(book):
+    """A login lock, a user or a token is audited but is not the book: the cached reports
+    stay; a new flow is the book: they go."""
+    from portfolio.book.audit import audit
+    from portfolio.book.unit import commit
+    from portfolio.book.users import create_user
+
+    cache.clear()
+    first = cache.fund_report(book, "QY", AS_OF)
+    version = cache.book_version(book)
+    create_user(book, "clerk2", "viewer", "correct-horse-9", by="boss")
+    audit(book, "system", "lock", "users", "clerk2", after={"failures": 10})  # as logins.authenticate locks
+    commit(book)
+    assert cache.book_version(book) == version
+    assert cache.fund_report(book, "QY", AS_OF) is first
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-02", "type": "distribution",
+                                    "amount_cny": "1"}, username="mgr")
+    assert cache.book_version(book) != version
+    assert cache.fund_report(book, "QY", AS_OF) is not first
 
 
 def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):

@@ -357,11 +357,11 @@ def test_the_command_line_stages_and_applies(runner, book, tmp_path):
 def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
     """The check a correction form makes (portfolio.book.versions): the form carries the book
     version it was drawn at; a write to its record after that refuses it, naming who and when."""
-    from portfolio.book.versions import book_version, refuse_stale
+    from portfolio.book.versions import refuse_stale, write_mark
 
     draft = records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
                                             "fair_value_cny": "1000", "method": "cost"}, username="manager1")
-    drawn_at = book_version(book)
+    drawn_at = write_mark(book)
     refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)  # nothing since: passes
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
                                     "amount_cny": "1000"}, username="manager2")  # another record: still passes

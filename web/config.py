@@ -46,5 +46,9 @@ def default_config(instance_path: str) -> dict:
         # a session ends: after this long, and at once on logout or a password or role change
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "REMEMBER_COOKIE_DURATION": 8 * 3600,
+        # the job queue and the shared report cache: on Redis when set, else embedded (web/queue.py)
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "fundbook-jobs",
+        "REPORT_CACHE_PREFIX": os.environ.get("REPORT_CACHE_PREFIX") or "fundbook:report:",
         **security_config(),
     }

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import Fund, IndexLevel
@@ -13,6 +28,7 @@ from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
+from web import queue
 from web.extensions import db
 from web.security import content_disposition
 
@@ -79,10 +95,101 @@ def render_document(report: dict) -> str:
                            listing=LISTING_ROWS, listing_block=LISTING_BLOCK)
 
 
-def render_pdf(report: dict) -> bytes:
+def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None) -> bytes:
     from portfolio.reports.pdf import html_to_pdf
 
-    return html_to_pdf(render_document(report), base_url=current_app.root_path)
+    return html_to_pdf(render_document(report), base_url=current_app.root_path, on_pages=on_pages)
+
+
+# -- the quarterly report as a file: built once per book version, as a job -----------------
+
+FORMATS = {"html": "text/html; charset=utf-8", "xlsx": XLSX, "pdf": MIME_PDF}
+# what a job's progress counts, as shown beside its bar
+UNITS = {"rows_read": _l("行已读取"), "steps": _l("步骤"), "pages_rendered": _l("页已排版")}
+
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, unit: str) -> None:
+    pass
+
+
+def _period(quarter_text: str, index_name: str | None, lang: str) -> str:
+    return f"{quarter_text.strip().upper()}|{index_name or ''}|{lang}"
+
+
+def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,
+                         progress: Progress = _no_progress) -> bytes:
+    """The report rendered in `fmt`, computed from the book in force (raises QuarterlyError),
+    in the language of the request."""
+    from portfolio.book import cache
+
+    book = cache.book(db.session)
+    rows = sum(len(frame) for frame in (book.funds, book.investments, book.flows, book.valuations, book.holdings)
+               if frame is not None)
+    progress(rows, rows, "rows_read")
+    report = quarterly_report(fund, quarter_text, index_name)
+    progress(1, 2, "steps")
+    if fmt == "xlsx":
+        from portfolio.reports.xlsx import write_quarterly_xlsx
+
+        body = write_quarterly_xlsx(report)
+    elif fmt == "pdf":
+        pages = [0]
+
+        def laid_out(n: int) -> None:
+            pages[0] = n
+            progress(0, n, "pages_rendered")
+
+        body = render_pdf(report, on_pages=laid_out)
+        progress(pages[0], pages[0], "pages_rendered")
+        return body
+    else:
+        body = render_document(report).encode("utf-8")
+    progress(2, 2, "steps")
+    return body
+
+
+def quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,
+                   progress: Progress = _no_progress) -> tuple[bytes, str]:
+    """(the file, the book version it is of): from the shared report cache, or built now and
+    stored there for every worker (portfolio.book.cache.shared)."""
+    from portfolio.book import cache
+    from web.i18n import current_lang
+
+    version = cache.book_version(db.session)
+    period = _period(quarter_text, index_name, current_lang())
+    body = cache.shared_get(db.session, f"quarterly.{fmt}", fund, period, version)
+    if body is None:
+        body = build_quarterly_file(fund, quarter_text, fmt, index_name, progress)
+        cache.shared_put(db.session, f"quarterly.{fmt}", fund, period, version, body)
+    return body, version
+
+
+@contextmanager
+def _language(lang: str) -> Iterator[None]:
+    """A request context in `lang`, for work done outside any request (a job, the CLI)."""
+    from flask_babel import refresh
+
+    with current_app.test_request_context("/"):
+        session["lang"] = lang
+        refresh()
+        yield
+
+
+@queue.handler("quarterly_report")
+def quarterly_report_job(job: queue.JobContext) -> dict:
+    """A job: the quarterly report in a format, stored in the shared cache; its result names
+    the entry to download."""
+    p = job.params
+    with _language(p["lang"]):
+        try:
+            body, version = quarterly_file(p["fund"], p["quarter"], p["format"], p.get("index"), job.progress)
+        except QuarterlyError as error:
+            raise queue.JobRefused(str(error)) from error
+    return {"what": f"quarterly.{p['format']}", "fund": p["fund"], "period": _period(p["quarter"], p.get("index"), p["lang"]),
+            "version": version, "bytes": len(body), "mimetype": FORMATS[p["format"]],
+            "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
 
 
 def _report_or_404(fund: str, quarter_text: str) -> dict:
@@ -143,15 +250,106 @@ def quarterly(fund: str, quarter: str):
     return render_template("reports/quarterly.html", report=report, charts=report_charts(report, current_lang()))
 
 
+def _file_or_404(fund: str, quarter_text: str, fmt: str):
+    try:
+        parse_quarter(quarter_text)
+    except ValueError:
+        abort(404)
+    try:
+        body, _version = quarterly_file(fund, quarter_text, fmt, request.args.get("index") or None)
+    except QuarterlyError:
+        abort(404)
+    return _download(body, FORMATS[fmt], f"{fund}-{quarter_text.strip().upper()}.{fmt}")
+
+
 @bp.route("/<fund>/<quarter>.xlsx")
 def quarterly_xlsx(fund: str, quarter: str):
-    from portfolio.reports.xlsx import write_quarterly_xlsx
-
-    report = _report_or_404(fund, quarter)
-    return _download(write_quarterly_xlsx(report), XLSX, f"{fund}-{report['quarter']}.xlsx")
+    return _file_or_404(fund, quarter, "xlsx")
 
 
 @bp.route("/<fund>/<quarter>.pdf")
 def quarterly_pdf(fund: str, quarter: str):
-    report = _report_or_404(fund, quarter)
-    return _download(render_pdf(report), MIME_PDF, f"{fund}-{report['quarter']}.pdf")
+    return _file_or_404(fund, quarter, "pdf")
+
+
+# -- report jobs: started from the reports screen, followed by a progress bar ----------------
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+@bp.route("/jobs", methods=["POST"])
+def start_job():
+    """Start (or find, when the same report of the same book is already asked for) the job
+    building a quarterly report file. Any logged-in user may: it reads the book only."""
+    from web.auth import current_username
+    from web.i18n import current_lang
+
+    fund = (request.form.get("fund") or "").strip()
+    quarter_text = (request.form.get("quarter") or "").strip().upper()
+    fmt = request.form.get("format") or "pdf"
+    index_name = request.form.get("index") or None
+    try:
+        parse_quarter(quarter_text)
+        known = db.session.get(Fund, fund) is not None
+    except ValueError:
+        known = False
+    if not known or fmt not in FORMATS:
+        message = _("请选择基金、格式，季度格式应为 2025Q4")
+        if _wants_json():
+            return jsonify({"error": message}), 400
+        flash(message, "error")
+        return redirect(url_for("reports.index"))
+    job = queue.submit("quarterly_report", {"fund": fund, "quarter": quarter_text, "format": fmt,
+                                            "index": index_name, "lang": current_lang()},
+                       username=current_username())
+    if _wants_json():
+        return jsonify(_job_status(queue.get_job(job.id))), 202
+    return redirect(url_for("reports.job", job_id=job.id))
+
+
+def _report_job_or_404(job_id: int):
+    job = queue.get_job(job_id)
+    if job is None or job.kind != "quarterly_report":
+        abort(404)
+    return job
+
+
+def _job_status(job) -> dict:
+    done = job.state == "done"
+    return {"id": job.id, "state": job.state, "done": job.done, "total": job.total,
+            "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
+            "error": job.error if job.state == "failed" else None,
+            "started_by": job.started_by,
+            "status_url": url_for("reports.job_status", job_id=job.id),
+            "download_url": url_for("reports.job_download", job_id=job.id) if done else None}
+
+
+@bp.route("/jobs/<int:job_id>")
+def job(job_id: int):
+    job = _report_job_or_404(job_id)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return render_template("reports/job.html", job=job, status=_job_status(job), units=UNITS)
+
+
+@bp.route("/jobs/<int:job_id>.json")
+def job_status(job_id: int):
+    """The job's state and progress, polled by static/jobs.js."""
+    job = _report_job_or_404(job_id)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_job_status(job))
+
+
+@bp.route("/jobs/<int:job_id>/download")
+def job_download(job_id: int):
+    from portfolio.book import cache
+
+    job = _report_job_or_404(job_id)
+    if job.state != "done" or not job.result:
+        abort(404)
+    r = job.result
+    body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
+    if body is None:  # the book changed since and a newer report replaced it: build again
+        flash(_("账簿已更新，报告需重新生成"), "error")
+        return redirect(url_for("reports.index"))
+    return _download(body, r["mimetype"], r["filename"])

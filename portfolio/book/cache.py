@@ -1,40 +1,71 @@
-"""A small cache of computed fund reports, so that the dashboard does not recompute the
-figures on every request while the book has not changed.
+"""Computed reports kept while the book has not changed, at two levels.
 
-The key is (fund, as_of, book version); the book version is the latest audit entry's id,
-which moves on every write because every write is audited. Each process (gunicorn
-worker) keeps its own few entries; a stale entry is never served because a write
-changes the key.
+The book version is the latest audit entry of a write *to the book* (the tables
+`load_book` reads, and the funds' settings): every such write is audited in the same
+transaction, so the version moves exactly when the book does, and never for a login,
+a lock, a token or a vote.
+
+- In this process: the whole book and report objects (dicts), a few of each, keyed by
+  (…, book version). Fast, but each gunicorn worker has its own.
+- Shared (`shared`): rendered reports (the JSON report, a quarterly report's html, xlsx,
+  pdf), stored as bytes keyed by (what, fund, date or quarter, book version) in the
+  database table `report_cache`, or in Redis when `configure(redis_url=…)` was called.
+  Every worker and host sees the same entry, so a report is built once per book version;
+  storing an entry removes the same report's entries of older versions.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models import AuditEntry
+from models import AuditEntry, CachedReport
+
+log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 32
 
+# the audit log's entities that are the book: what load_book reads (and fund settings)
+BOOK_ENTITIES = ("funds", "funds.settings", "sub_funds", "companies", "investments", "cash_flows",
+                 "valuations", "sub_fund_holdings", "index_levels")
+
 _lock = threading.Lock()
-_cache: OrderedDict[tuple, dict] = OrderedDict()
+_cache: OrderedDict[tuple, object] = OrderedDict()
 _books: OrderedDict[tuple, object] = OrderedDict()  # whole books are large: keep only the latest two
 MAX_BOOKS = 2
 
+_redis_url: str | None = None
+_redis_prefix = "fundbook:report:"
+REDIS_TTL_SECONDS = 7 * 24 * 3600
 
-def book_version(session: Session) -> int:
-    """The latest audit entry's id (0 for an empty book)."""
-    return session.execute(select(func.max(AuditEntry.id))).scalar() or 0
+
+def configure(*, redis_url: str | None = None, prefix: str | None = None) -> None:
+    """Keep the shared entries in Redis (every host sees them) instead of the database."""
+    global _redis_url, _redis_prefix
+    _redis_url = redis_url or None
+    if prefix:
+        _redis_prefix = prefix
 
 
 def _version_key(session: Session) -> tuple:
-    # the latest entry's id, and its time: a database emptied and refilled (tests, a
+    # the latest book entry's id, and its time: a database emptied and refilled (tests, a
     # restore) can reuse an id, never with the same time
-    row = session.execute(select(AuditEntry.id, AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1)).first()
+    row = session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity.in_(BOOK_ENTITIES))
+                          .order_by(AuditEntry.id.desc()).limit(1)).first()
     return (0, None) if row is None else (row.id, row.at)
+
+
+def book_version(session: Session) -> str:
+    """The book version as text: '0' for an empty book, else '<audit id>.<its time>'."""
+    number, at = _version_key(session)
+    return "0" if at is None else f"{number}.{at:%Y%m%d%H%M%S%f}"
 
 
 def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_ENTRIES):
@@ -81,6 +112,7 @@ def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: li
 
 
 def clear() -> None:
+    """Forget this process's entries (the shared ones stay: they are keyed by version)."""
     with _lock:
         _cache.clear()
         _books.clear()
@@ -89,3 +121,52 @@ def clear() -> None:
 def memo(session: Session, key: tuple, compute):
     """Anything derived from the book (a chart, a list) cached under `key` + the book version."""
     return _remember(("memo", *key, _version_key(session)), compute)
+
+
+# -- shared entries --------------------------------------------------------------------------
+
+def shared_key(what: str, fund_code: str, period: str, version: str) -> str:
+    return hashlib.sha256("\x1f".join((what, fund_code, period, version)).encode()).hexdigest()
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(str(_redis_url))
+
+
+def shared_get(session: Session, what: str, fund_code: str, period: str, version: str | None = None) -> bytes | None:
+    """The stored report for the book version in force (or `version`), or None."""
+    key = shared_key(what, fund_code, period, version or book_version(session))
+    if _redis_url:
+        return _redis().get(_redis_prefix + key)
+    return session.execute(select(CachedReport.body).where(CachedReport.key == key)).scalar()
+
+
+def shared_put(session: Session, what: str, fund_code: str, period: str, version: str, body: bytes) -> None:
+    """Store a report for a book version, and drop the same report's older versions. On a
+    connection of its own, so that the caller's unit of work is neither committed nor
+    spoiled; a failure to store is logged, never raised (the report was computed)."""
+    key = shared_key(what, fund_code, period, version)
+    if _redis_url:
+        _redis().set(_redis_prefix + key, body, ex=REDIS_TTL_SECONDS)
+        return
+    try:
+        with session.get_bind().engine.connect() as conn, conn.begin():
+            conn.execute(delete(CachedReport).where(CachedReport.what == what, CachedReport.fund_code == fund_code,
+                                                    CachedReport.period == period))
+            conn.execute(CachedReport.__table__.insert().values(  # type: ignore[attr-defined]
+                key=key, what=what, fund_code=fund_code, period=period, version=version, body=body,
+                created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+    except SQLAlchemyError as error:  # another worker stored it first, or the database is busy
+        log.info("report cache: not stored (%s)", error.__class__.__name__)
+
+
+def shared(session: Session, what: str, fund_code: str, period: str, compute: Callable[[], bytes]) -> bytes:
+    """The report stored for the book version in force, else computed now and stored."""
+    version = book_version(session)
+    body = shared_get(session, what, fund_code, period, version)
+    if body is None:
+        body = compute()
+        shared_put(session, what, fund_code, period, version, body)
+    return body

@@ -12,6 +12,7 @@ as long as for a real user with a wrong password (no user enumeration by timing)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -26,7 +27,12 @@ WINDOW = dt.timedelta(minutes=15)
 DELAY_FROM = 3        # failures in a row before each try must wait
 LOCK_AFTER = 10       # failures in a row that lock the account for WINDOW
 ADDRESS_LIMIT = 50    # failures from one address within WINDOW
-_DUMMY_HASH = generate_password_hash("not-a-password: equal work for users that do not exist")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # made on the first login, not at import: every command (report, import) would pay for it
+    return generate_password_hash("not-a-password: equal work for users that do not exist")
 
 
 class LoginRefused(Exception):
@@ -83,7 +89,7 @@ def authenticate(session: Session, username: str, password: str, address: str) -
         raise LoginRefused(f"尝试过于频繁，请 {_wait_text(state.wait)}后再试")
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     real = user is not None and user.active
-    ok = check_password_hash(user.password_hash if real and user else _DUMMY_HASH, password or "") and real
+    ok = check_password_hash(user.password_hash if real and user else _dummy_hash(), password or "") and real
     session.add(LoginAttempt(at=now, username=username, address=address, ok=ok))
     if not ok and state.failures + 1 == LOCK_AFTER:
         audit(session, "system", "lock", "users", username,

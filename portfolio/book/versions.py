@@ -1,7 +1,9 @@
 """Stale-write protection: has a record been written since the version a user saw?
 
-The book's version is its latest audit entry (`cache.book_version`): every write to the
-book leaves one, so "changed since version V" is "has an audit entry after V". An export
+The mark a user saw is the latest audit entry's id (`write_mark`): every write to the
+book leaves one, so "changed since mark V" is "has an audit entry after V". (The report
+cache's `cache.book_version` is text and moves only with the book's tables; a mark here
+must be a number to compare.) An export
 carries V (its `_meta` sheet); a form can carry it too (a hidden field filled when the
 form is drawn). The answer names who wrote the record and when, for the user to decide.
 
@@ -12,16 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry
-from portfolio.book.cache import book_version
 from portfolio.errors import FieldErrors
 
 # every action that writes a record of the book, as the audit trail names it
 WRITES = ("create", "update", "void", "approve", "import", "import_update", "correct")
 CHUNK = 500  # keys per IN list
+
+
+def write_mark(session: Session) -> int:
+    """The latest audit entry's id (0 for none): what an export or a form was drawn at."""
+    return int(session.execute(select(func.max(AuditEntry.id))).scalar() or 0)
 
 
 def latest_writes(session: Session, entity: str, keys: Iterable[str], since: int) -> dict[str, AuditEntry]:
@@ -48,4 +54,4 @@ def refuse_stale(session: Session, entity: str, keys: Iterable[str], since: int 
                                 f"修改，请刷新页面查看最新内容后再提交")])
 
 
-__all__ = ["WRITES", "book_version", "latest_writes", "refuse_stale"]
+__all__ = ["WRITES", "latest_writes", "refuse_stale", "write_mark"]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
-from portfolio.book.cache import book_version
+from portfolio.book.versions import write_mark
 from portfolio.figures.scope import FundTree
 from portfolio.interchange.schema import META_SHEET, SHEETS, header
 
@@ -139,7 +139,7 @@ def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool,
 def export_meta(session: Session) -> dict[str, Any]:
     """The stamp an export carries: the book version (the latest audit entry) it was taken
     at. An upload of it is compared with the rows changed since (stale-write protection)."""
-    return {"book_version": book_version(session), "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"book_version": write_mark(session), "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def export_book(session: Session, target: str | Path | IO[bytes], *, chinese_headers: bool = False,

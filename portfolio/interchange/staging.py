@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 from models import AuditEntry, ChangeSet, Valuation, utcnow
 from portfolio.book import records
 from portfolio.book.audit import audit
-from portfolio.book.cache import book_version
 from portfolio.book.unit import claim, commit
-from portfolio.book.versions import latest_writes
+from portfolio.book.versions import latest_writes, write_mark
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import (
     ImportResult,
@@ -184,7 +183,7 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
         session.rollback()
         return StageResult(counts=result.counts)
     staging.uploaded_by, staging.uploaded_at = username, utcnow()
-    staging.base_version, staging.staged_version = since, book_version(session)
+    staging.base_version, staging.staged_version = since, write_mark(session)
     staging.counts, staging.preview = result.counts, preview_of(result)
     staging.conflicts, staging.choices, staging.status = conflicts, {}, "pending"
     session.add(staging)

@@ -10,14 +10,21 @@ from __future__ import annotations
 import unicodedata
 
 
-def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
+def html_to_pdf(html: str, base_url: str | None = None, on_pages=None) -> bytes:
+    """The PDF of the HTML. `on_pages(n)`, when given, is told the page count once the
+    layout (the long part) is done, before the pages are written."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url).write_pdf()
+    document = HTML(string=html, base_url=base_url).render()
+    if on_pages is not None:
+        on_pages(len(document.pages))
+    return document.write_pdf()
 
 
 def display_width(text: str) -> int:
     """Columns a text takes in a CJK monospace font: wide and full-width characters 2."""
+    if text.isascii():  # numbers and codes, most cells of a listing: one column each
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -26,7 +33,8 @@ def pad(value, width: int, align: str = "left") -> str:
     padded with spaces; numbers are aligned right. WeasyPrint lays out one text line per
     row far faster than a table's cells, which keeps a 2,000-row schedule within target."""
     text = "" if value is None else str(value)
-    if display_width(text) > width:
+    used_width = display_width(text)
+    if used_width > width:
         out, used = [], 0
         for ch in text:
             w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
@@ -35,5 +43,6 @@ def pad(value, width: int, align: str = "left") -> str:
             out.append(ch)
             used += w
         text = "".join(out) + "~"
-    fill = " " * (width - display_width(text))
+        used_width = used + 1
+    fill = " " * (width - used_width)
     return fill + text if align == "right" else text + fill

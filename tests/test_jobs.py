@@ -1,0 +1,244 @@
+"""Report jobs on the real queue (web/queue.py): on the embedded default (Huey on SQLite, a
+worker thread started by the app) and on the Redis at 127.0.0.1:6379 (a db and key prefix
+of these tests' own, consumed as `flask jobs-worker` would). And the shared report cache
+(portfolio.book.cache.shared) they store their files in."""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import CachedReport, Job
+from portfolio.book import cache
+from portfolio.book import jobs as job_records
+from portfolio.book.audit import audit
+from portfolio.book.records import record_cash_flow
+from portfolio.book.unit import commit
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK
+from web import queue
+
+REDIS_URL = "redis://127.0.0.1:6379/13"  # a db of these tests' own
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def engine_kind(request, app, tmp_path):
+    """The app's queue on each engine; the Redis one with a worker as `flask jobs-worker` runs it."""
+    if request.param == "redis":
+        if not _redis_up():
+            pytest.skip("no Redis at 127.0.0.1:6379")
+        app.config.update(REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=f"test-jobs-{uuid.uuid4().hex[:8]}",
+                          JOBS_EMBEDDED_CONSUMER=False, REPORT_CACHE_PREFIX=f"test-report-{uuid.uuid4().hex[:8]}:")
+        queue.init_app(app)
+        cache.configure(redis_url=REDIS_URL, prefix=app.config["REPORT_CACHE_PREFIX"])
+        worker = queue.consumer(workers=1, periodic=False)
+        worker.start()
+        yield "redis"
+        worker.stop(graceful=True)
+        queue.get_huey().storage.flush_queue()
+        cache.configure(redis_url=None)
+    else:
+        app.config.update(JOBS_QUEUE_FILE=str(tmp_path / "queue.sqlite"), JOBS_EMBEDDED_CONSUMER=True)
+        queue.init_app(app)
+        yield "embedded"
+    queue.stop_consumer()
+
+
+@pytest.fixture
+def example(db):
+    result = import_book(db.session, EXAMPLE_BOOK, username="loader")
+    assert result.ok, result.errors
+    cache.clear()
+
+
+def _follow(client, status: dict, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while status["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"job still {status['state']} after {timeout} s"
+        time.sleep(0.2)
+        status = client.get(status["status_url"], headers={"Accept": "application/json"}).get_json()
+        seen.append((status["done"], status["total"], status["unit"]))
+    return status
+
+
+def _start(client, fmt: str, quarter: str = "2025Q4", **more):
+    return client.post("/reports/jobs", data={"fund": "QY", "quarter": quarter, "format": fmt, **more},
+                       headers={"Accept": "application/json"})
+
+
+def test_a_report_job_runs_on_the_queue_and_its_file_downloads(engine_kind, example, db, as_role):
+    client = as_role("viewer")  # a viewer writes nothing to the book, but may have a report built
+    response = _start(client, "xlsx")
+    assert response.status_code == 202
+    status = _follow(client, response.get_json())
+    assert status["state"] == "done", status
+    job = db.session.get(Job, status["id"], populate_existing=True)
+    assert job.started_by == "viewer1" and job.kind == "quarterly_report"
+    assert job.params == {"fund": "QY", "quarter": "2025Q4", "format": "xlsx", "index": None, "lang": "zh"}
+    assert job.started_at and job.finished_at and job.attempts == 1
+    assert job.unit == "steps" and job.done == job.total == 2
+    download = client.get(status["download_url"])
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].endswith("QY-2025Q4.xlsx")
+    sheets = load_workbook(io.BytesIO(download.data)).sheetnames
+    assert "业绩分析" in sheets
+    # the same file as the direct link, which now reads the entry the job stored
+    assert client.get("/reports/QY/2025Q4.xlsx").data == download.data
+
+    # asked again on the same book: the same job, not done again
+    again = _start(client, "xlsx").get_json()
+    assert again["id"] == status["id"] and again["state"] == "done"
+    # after a write to the book: a new job, a new file
+    record_cash_flow(db.session, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
+                                  "amount_cny": "1000000"}, username="mgr")
+    fresh = _follow(client, _start(client, "xlsx").get_json())
+    assert fresh["id"] != status["id"] and fresh["state"] == "done"
+
+
+def test_a_pdf_job_counts_its_pages(engine_kind, example, db, as_role, tmp_path):
+    client = as_role("viewer")
+    status = _follow(client, _start(client, "pdf").get_json(), timeout=180)
+    assert status["state"] == "done", status
+    assert status["unit"] == "pages_rendered" and status["done"] == status["total"] > 3
+    assert status["label"] == "页已排版"
+    body = client.get(status["download_url"]).data
+    assert body.startswith(b"%PDF")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(body)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(rf"^Pages:\s+{status['total']}$", info, re.M)  # poppler counts the pages the job counted
+
+
+def test_a_report_that_cannot_be_built_fails_with_its_reason(engine_kind, example, db, as_role):
+    client = as_role("viewer")
+    status = _follow(client, _start(client, "html", index="NOINDEX").get_json())
+    assert status["state"] == "failed" and status["error"] == "没有指数 NOINDEX 的数据"
+    job = db.session.get(Job, status["id"], populate_existing=True)
+    assert job.attempts == 1  # refused, not retried
+    assert client.get(f"/reports/jobs/{status['id']}/download").status_code == 404
+    bad = _start(client, "docx")
+    assert bad.status_code == 400 and bad.get_json()["error"]
+
+
+def test_a_job_whose_worker_died_is_taken_up_again(app, engine_kind, example, db):
+    """A worker took the job and died (no heartbeat since): the job is not lost. It is
+    queued again and done once, by a live worker; its row shows the second attempt."""
+    import datetime as dt
+
+    params = {"fund": "QY", "quarter": "2025Q4", "format": "html", "index": None, "lang": "zh"}
+    with Session(db.engine, expire_on_commit=False) as session:
+        job, created = job_records.find_or_create(session, "quarterly_report", params, username="mgr",
+                                                  version=cache.book_version(session))
+        assert created
+        long_ago = job_records.utcnow() - dt.timedelta(minutes=10)
+        assert job_records.claim(session, job.id, now=long_ago) is not None  # the worker that died
+        assert job_records.claim(session, job.id, now=long_ago) is None  # not taken twice while it "beats"
+    assert job.id in queue.requeue_stale(app)
+    queue.ensure_consumer(app)
+    deadline = time.monotonic() + 90
+    while (row := db.session.get(Job, job.id, populate_existing=True)).state != "done":
+        assert time.monotonic() < deadline, row.state
+        time.sleep(0.2)
+        db.session.rollback()
+    assert row.attempts == 2 and row.result["bytes"] > 10_000
+
+
+def test_two_workers_never_run_one_job(db):
+    params = {"fund": "QY"}
+    with Session(db.engine) as session:
+        job, _ = job_records.find_or_create(session, "quarterly_report", params, username="a", version="1")
+        assert job_records.claim(session, job.id) is not None
+        assert job_records.claim(session, job.id) is None  # running and beating: not taken twice
+        again, created = job_records.find_or_create(session, "quarterly_report", params, username="b", version="1")
+        assert again.id == job.id and not created
+        other, created = job_records.find_or_create(session, "quarterly_report", params, username="b", version="2")
+        assert created and other.id != job.id
+
+
+def test_the_command_shows_progress_and_reuses_the_shared_report(example, runner, db, tmp_path):
+    out = tmp_path / "q.xlsx"
+    result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out),
+                                 "--progress"])
+    assert result.exit_code == 0, result.output
+    assert "steps" in result.output and "2/2" in result.output  # the tqdm bar, on standard error
+    assert load_workbook(out).sheetnames
+    jobs = db.session.execute(select(Job)).scalars().all()
+    assert [(j.kind, j.started_by, j.state) for j in jobs] == [("quarterly_report", "cli", "done")]
+    again = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)])
+    assert again.exit_code == 0 and "steps" not in again.output  # no terminal: no bar; and not redone
+    assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
+
+
+def test_the_shared_cache_survives_logins_and_follows_book_writes(example, db, as_role):
+    client = as_role("viewer")
+    assert client.get("/reports/QY/2025Q4.pdf").status_code == 200
+    entries = db.session.execute(select(CachedReport.what, CachedReport.version)).all()
+    assert [what for what, _v in entries] == ["quarterly.pdf"]
+    version = entries[0][1]
+    audit(db.session, "system", "lock", "users", "someone", after={"failures": 10})  # not the book
+    commit(db.session)
+    assert cache.book_version(db.session) == version
+    start = time.perf_counter()
+    assert client.get("/reports/QY/2025Q4.pdf").status_code == 200
+    assert time.perf_counter() - start < 1.0  # served from the stored entry, not laid out again
+    record_cash_flow(db.session, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
+                                  "amount_cny": "1000000"}, username="mgr")
+    assert client.get("/reports/QY/2025Q4.pdf").status_code == 200
+    after = db.session.execute(select(CachedReport.what, CachedReport.version)).all()
+    assert len(after) == 1 and after[0][1] != version  # the older version's entry was replaced
+
+
+def test_the_worker_command_runs_the_jobs_queued_on_redis(app, example, db, as_role, database_url):
+    """Production: the web process only enqueues on Redis; `flask jobs-worker`, another
+    process, runs the job; the browser's poll sees it done and downloads the file."""
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    if not _redis_up():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    name, prefix = f"test-jobs-{uuid.uuid4().hex[:8]}", f"test-report-{uuid.uuid4().hex[:8]}:"
+    app.config.update(REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=name, JOBS_EMBEDDED_CONSUMER=False,
+                      REPORT_CACHE_PREFIX=prefix)
+    queue.init_app(app)
+    cache.configure(redis_url=REDIS_URL, prefix=prefix)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "JOBS_QUEUE_NAME": name,
+           "REPORT_CACHE_PREFIX": prefix, "SECRET_KEY": "test-secret-not-for-production"}
+    flask = str(Path(sys.executable).with_name("flask"))
+    worker = subprocess.Popen([flask, "--app", "app", "jobs-worker", "--workers", "1"], env=env,
+                              cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        client = as_role("viewer")
+        status = _follow(client, _start(client, "html").get_json(), timeout=180)
+        assert status["state"] == "done", status
+        body = client.get(status["download_url"]).data
+        assert "宁波千亿科技创新基金" in body.decode("utf-8")
+    finally:
+        worker.send_signal(signal.SIGINT)  # the consumer's graceful stop
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        queue.get_huey().storage.flush_queue()
+        cache.configure(redis_url=None)
+        queue.stop_consumer()
