@@ -45,6 +45,8 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        # each test's own job queue: two suites side by side (SQLite and PostgreSQL) never take each other's jobs
+        "JOBS_QUEUE_FILE": str(tmp_path / "job-queue.sqlite"),
     })
     with app.app_context():
         _db.drop_all()
