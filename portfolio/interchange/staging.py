@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, ChangeSet, Valuation, utcnow
@@ -260,7 +261,10 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str) -> 
         if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
                      decided_at=utcnow(), batch=batch):
             raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
-        write_import(session, result, leave_out)
+        try:
+            write_import(session, result, leave_out)
+        except SQLAlchemyError as error:  # a constraint the checks missed: nothing written
+            raise FieldErrors([("", f"数据库拒绝了导入，未写入任何数据：{error.__class__.__name__}")]) from error
         audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch,
               after={"counts": result.counts, "uploaded_by": change_set.uploaded_by, "approved_by": username,
                      "kept": sorted(leave_out)},
