@@ -69,3 +69,11 @@ def test_fund_without_history():
     result = bt.backtest(demo_book_data(), "QY", dt.date(2000, 1, 1))
     assert result["records"] == [] and result["origins"] == 0
     assert all(r["call_mae"] is None for r in result["table"])
+
+
+def test_nothing_is_compared_past_the_book_s_last_record():
+    book = demo_book_data()
+    far = bt.backtest(book, "QY", dt.date(2199, 12, 31), paths=50, horizons=(1,))
+    near = bt.backtest(book, "QY", dt.date(2025, 12, 31), paths=50, horizons=(1,))
+    assert far["data_until"] == near["data_until"] <= dt.date(2025, 12, 31)
+    assert far["origins"] == near["origins"] and far["table"] == near["table"]

@@ -33,12 +33,24 @@ MODELS = ("calibrated", "published")
 QS = (0.1, 0.5, 0.9, 0.95)
 
 
+def last_record(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
+    """The end of the quarter of the book's last flow or valuation of these investments on or
+    before D (D if earlier): what happened is known up to there, so the back-test compares
+    nothing later (a D far in the future would otherwise compare forecasts with years of
+    nothing)."""
+    flows = book.flows.loc[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d), "date"]
+    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
+    days = [x for x in (flows.max(), vals.max()) if pd.notna(x)]
+    return min(d, max(days).to_period("Q").end_time.normalize()) if days else d
+
+
 def origins(book: BookData, fund_code: str, as_of: dt.date) -> list[pd.Timestamp]:
-    """The quarter ends from the first investment's next one to the last before D."""
-    d = ts(as_of)
+    """The quarter ends from the first investment's next one to the last before D (or
+    before the book's last record, when that is earlier)."""
     ids = fund_investment_ids(book, fund_code, as_of)
     if not ids:
         return []
+    d = last_record(book, ids, ts(as_of))
     first = book.investments.loc[book.investments["id"].isin(ids), "date"].min()
     start = pd.Timestamp(first).to_period("Q")
     ends = [p.end_time.normalize() for p in pd.period_range(start, d.to_period("Q"), freq="Q")]
@@ -70,6 +82,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
     the per-(origin, unit) records it is computed from."""
     d = ts(as_of)
+    ids_all = fund_investment_ids(book, fund_code, as_of)
+    d = last_record(book, ids_all, d) if ids_all else d
     records: list[dict] = []
     longest = max(horizons)
     for origin in origins(book, fund_code, as_of):
@@ -104,8 +118,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
                         "distribution_covered": bool(qd[i, 0] <= actual_d[i, k] <= qd[i, 2]),
                         "ccar95_exceeded": bool(actual_c[i, k] > qc[i, 3]),
                     })
-    return {"fund": fund_code, "as_of": d.date(), "paths": paths, "table": summary(records, horizons),
-            "origins": len({r["origin"] for r in records}), "records": records}
+    return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
+            "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
 
 
 def summary(records: list[dict], horizons=HORIZONS) -> list[dict]:
