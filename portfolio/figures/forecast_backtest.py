@@ -5,7 +5,8 @@ to the last one with at least one quarter to compare), the model is fitted on th
 it stood on O (flows, valuations and investments dated on or before O), forecasts the next
 1, 4 and 8 quarters of every unit, and is compared with what the book shows happened. The
 same is done with uncalibrated TA (the published parameters: RC 25 % in years 1–2 then
-50 %, bow 3.0, life 15, yield 0, growth 10 %), beside it.
+50 %, bow 3.0, life 15, yield 0, growth 10 %, and the default stochastic layer), beside it.
+The calibrated model's stochastic layer is fitted at each origin too (calibrate_noise).
 
 Per horizon h and model, over every (origin, unit) pair whose O + h quarters lie on or
 before D:
@@ -98,10 +99,14 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         start = h.start()
         commitment = np.maximum(start.commitment, 1e-9)
         for model in MODELS:
-            cal = fb.calibrate(h, overrides) if model == "calibrated" else fb.uncalibrated(h)
+            if model == "calibrated":
+                cal = fb.calibrate(h, overrides)
+                layer = noise or fb.calibrate_noise(h, cal)
+            else:
+                cal, layer = fb.uncalibrated(h), noise or fc.Noise()
             params = cal.params()
             det = fc.project(start, params, len(ends))
-            sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=noise, unit_quantiles=True, qs=QS)
+            sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=layer, unit_quantiles=True, qs=QS)
             cum_c, cum_d = np.cumsum(det.call, axis=1), np.cumsum(det.distribution, axis=1)
             for hz in horizons:
                 if hz > len(ends):
