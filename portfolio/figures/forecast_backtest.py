@@ -35,14 +35,10 @@ QS = (0.1, 0.5, 0.9, 0.95)
 
 
 def last_record(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
-    """The end of the quarter of the book's last flow or valuation of these investments on or
-    before D (D if earlier): what happened is known up to there, so the back-test compares
-    nothing later (a D far in the future would otherwise compare forecasts with years of
-    nothing)."""
-    flows = book.flows.loc[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d), "date"]
-    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
-    days = [x for x in (flows.max(), vals.max()) if pd.notna(x)]
-    return min(d, max(days).to_period("Q").end_time.normalize()) if days else d
+    """What happened is known up to the quarter of the book's last record (forecast_book.data_end):
+    the back-test compares nothing later (a D far in the future would otherwise compare
+    forecasts with years of nothing)."""
+    return fb.data_end(book, ids, d)
 
 
 def origins(book: BookData, fund_code: str, as_of: dt.date) -> list[pd.Timestamp]:

@@ -75,6 +75,15 @@ def _quarter_of_age(days: np.ndarray) -> np.ndarray:
     return np.maximum(np.ceil(days / DAYS_PER_QUARTER), 1).astype("int64")
 
 
+def data_end(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
+    """The end of the quarter of the last flow or valuation of these investments on or
+    before D, or D if that is earlier: what happened is known up to there."""
+    flows = book.flows.loc[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d), "date"]
+    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
+    days = [x for x in (flows.max(), vals.max()) if pd.notna(x)]
+    return min(d, max(days).to_period("Q").end_time.normalize()) if days else d
+
+
 def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
     """Every unit of the fund (and its descendants) dated on or before D, with its history."""
     d = ts(as_of)
@@ -84,7 +93,12 @@ def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
     n = len(rows)
     start = rows["date"].to_numpy(dtype="datetime64[ns]")
     age_days = (d.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
-    observed = np.floor(age_days / DAYS_PER_QUARTER + 1e-9).astype("int64") if n else np.zeros(0, dtype="int64")
+    # the history is observed up to the quarter of the book's last record (a D far beyond the
+    # book would otherwise count decades of quarters where nothing was recorded)
+    known = data_end(book, list(rows["id"]), d) if n else d
+    known_days = (known.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
+    observed = (np.floor(np.maximum(known_days, 0) / DAYS_PER_QUARTER + 1e-9).astype("int64") if n
+                else np.zeros(0, dtype="int64"))
     cls = np.where(rows["mode"].to_numpy(dtype=object) == "sub_fund", "sub_fund", "direct")
     term = np.full(n, np.nan)
     if n and "term_years" in book.sub_funds:
@@ -325,7 +339,14 @@ def actual_quarters(book: BookData, h: Histories) -> list[dict]:
     ids = list(h.units["id"])
     flows = book.flows[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d)]
     first = pd.Timestamp(h.units["start"].min()).to_period("Q")
-    periods = pd.period_range(first, d.to_period("Q"), freq="Q")
+    # quarters up to the book's last record; a D far beyond it adds one row for D, not
+    # a row for every empty quarter in between
+    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
+    records = [x for x in (flows["date"].max(), vals.max()) if pd.notna(x)]
+    last = max([first, *(pd.Timestamp(x).to_period("Q") for x in records)])
+    periods = list(pd.period_range(first, min(last, d.to_period("Q")), freq="Q"))
+    if periods[-1] != d.to_period("Q"):
+        periods.append(d.to_period("Q"))
     by_q = flows.assign(q=flows["date"].dt.to_period("Q")).groupby(["q", "type"])["amount_fen"].sum()
     out = []
     for period in periods:
