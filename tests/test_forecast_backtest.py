@@ -30,8 +30,9 @@ def test_calibrated_beats_published_on_four_quarter_calls(generated):
     assert cal["n_calls"] == pub["n_calls"] > 100
     assert cal["call_mae"] < 0.5 * pub["call_mae"]
     assert abs(cal["call_bias"]) < 1.0  # % of commitment: unbiased on a book that is TA
-    # the calibrated bands hold the actuals at least as often as P10–P90 promises
-    assert cal["call_coverage"] >= 0.8
+    # the calibrated bands (their noise fitted to the book's residuals) hold the actuals about
+    # as often as P10–P90 promises (80 %), and the actual calls exceed CCaR95 about 5 % of the time
+    assert 0.65 <= cal["call_coverage"] <= 0.95
     assert cal["ccar95_exceedance"] <= 0.10
 
 
@@ -69,3 +70,11 @@ def test_fund_without_history():
     result = bt.backtest(demo_book_data(), "QY", dt.date(2000, 1, 1))
     assert result["records"] == [] and result["origins"] == 0
     assert all(r["call_mae"] is None for r in result["table"])
+
+
+def test_nothing_is_compared_past_the_book_s_last_record():
+    book = demo_book_data()
+    far = bt.backtest(book, "QY", dt.date(2199, 12, 31), paths=50, horizons=(1,))
+    near = bt.backtest(book, "QY", dt.date(2025, 12, 31), paths=50, horizons=(1,))
+    assert far["data_until"] == near["data_until"] <= dt.date(2025, 12, 31)
+    assert far["origins"] == near["origins"] and far["table"] == near["table"]

@@ -126,3 +126,13 @@ def test_pacing_plan_meets_the_target(result):
         assert sum(row["by_sector"].values()) == pytest.approx(row["new_commitment"], rel=1e-9, abs=1e-6)
     budget = fb.pacing_plan(result, yearly_target=2e9, target_is_budget=True)
     assert budget["target"] == pytest.approx(2e9 / 0.4)
+
+
+def test_a_date_far_beyond_the_book(book, result):
+    # nothing is recorded after 2025: no decades of empty quarters, one row for D, the same NAV
+    far = fb.forecast(book, "QY", dt.date(2199, 12, 31), paths=100)
+    assert len(far["actuals"]) == len(result["actuals"]) + 1 and far["actuals"][-1]["quarter"] == "2199Q4"
+    assert far["actuals"][-1]["nav"] == result["actuals"][-1]["nav"]
+    h = fb.histories(book, "QY", dt.date(2199, 12, 31))
+    assert h.calls.shape[1] <= fb.histories(book, "QY", D).calls.shape[1] + 1
+    assert all(c["ok"] for c in far["checks"])

@@ -4,7 +4,8 @@ audited overrides (portfolio/book/forecast_parameters.py).
 The generated book (tests/forecast_books.py) follows Takahashi–Alexander with known
 parameters (RC 40 % in years 1–2 then 30 %, B 2.0, L 10, G 8 %) plus noise on every call
 (log-normal, σ 0.25) and on NAV growth (σ 0.02 a quarter). Tolerances stated: the median
-over the sub-funds of the calibrated RC within 0.03, G within 0.02, B within 0.25.
+over the sub-funds of the calibrated RC within 0.03, G within 0.02, B within 0.25; the
+noise of the stochastic layer (moment-matched to the residuals) σ_c within 0.05, σ_g within 0.01.
 """
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ def test_calibration_recovers_the_generating_parameters():
     assert abs(np.median(cal["growth"]) - TRUE["growth"]) <= 0.02
     assert abs(np.median(cal["bow"]) - TRUE["bow"]) <= 0.25
     assert set(cal["life"]) == {TRUE["life"]}  # the sub-funds' term
+
+
+def test_noise_is_recovered_from_the_residuals():
+    # the generated book's calls carry log-normal noise σ 0.25, its NAV growth σ 0.02 a quarter
+    h = fb.histories(generated_book(), "G", AS_OF)
+    noise = fb.calibrate_noise(h, fb.calibrate(h))
+    assert abs(noise.call_sigma - 0.25) <= 0.05
+    assert abs(noise.growth_sigma - 0.02) <= 0.01
 
 
 def test_short_histories_are_shrunk_toward_the_pool():

@@ -5,7 +5,8 @@ to the last one with at least one quarter to compare), the model is fitted on th
 it stood on O (flows, valuations and investments dated on or before O), forecasts the next
 1, 4 and 8 quarters of every unit, and is compared with what the book shows happened. The
 same is done with uncalibrated TA (the published parameters: RC 25 % in years 1–2 then
-50 %, bow 3.0, life 15, yield 0, growth 10 %), beside it.
+50 %, bow 3.0, life 15, yield 0, growth 10 %, and the default stochastic layer), beside it.
+The calibrated model's stochastic layer is fitted at each origin too (calibrate_noise).
 
 Per horizon h and model, over every (origin, unit) pair whose O + h quarters lie on or
 before D:
@@ -33,12 +34,20 @@ MODELS = ("calibrated", "published")
 QS = (0.1, 0.5, 0.9, 0.95)
 
 
+def last_record(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
+    """What happened is known up to the quarter of the book's last record (forecast_book.data_end):
+    the back-test compares nothing later (a D far in the future would otherwise compare
+    forecasts with years of nothing)."""
+    return fb.data_end(book, ids, d)
+
+
 def origins(book: BookData, fund_code: str, as_of: dt.date) -> list[pd.Timestamp]:
-    """The quarter ends from the first investment's next one to the last before D."""
-    d = ts(as_of)
+    """The quarter ends from the first investment's next one to the last before D (or
+    before the book's last record, when that is earlier)."""
     ids = fund_investment_ids(book, fund_code, as_of)
     if not ids:
         return []
+    d = last_record(book, ids, ts(as_of))
     first = book.investments.loc[book.investments["id"].isin(ids), "date"].min()
     start = pd.Timestamp(first).to_period("Q")
     ends = [p.end_time.normalize() for p in pd.period_range(start, d.to_period("Q"), freq="Q")]
@@ -70,6 +79,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
     the per-(origin, unit) records it is computed from."""
     d = ts(as_of)
+    ids_all = fund_investment_ids(book, fund_code, as_of)
+    d = last_record(book, ids_all, d) if ids_all else d
     records: list[dict] = []
     longest = max(horizons)
     for origin in origins(book, fund_code, as_of):
@@ -84,10 +95,14 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         start = h.start()
         commitment = np.maximum(start.commitment, 1e-9)
         for model in MODELS:
-            cal = fb.calibrate(h, overrides) if model == "calibrated" else fb.uncalibrated(h)
+            if model == "calibrated":
+                cal = fb.calibrate(h, overrides)
+                layer = noise or fb.calibrate_noise(h, cal)
+            else:
+                cal, layer = fb.uncalibrated(h), noise or fc.Noise()
             params = cal.params()
             det = fc.project(start, params, len(ends))
-            sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=noise, unit_quantiles=True, qs=QS)
+            sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=layer, unit_quantiles=True, qs=QS)
             cum_c, cum_d = np.cumsum(det.call, axis=1), np.cumsum(det.distribution, axis=1)
             for hz in horizons:
                 if hz > len(ends):
@@ -104,8 +119,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
                         "distribution_covered": bool(qd[i, 0] <= actual_d[i, k] <= qd[i, 2]),
                         "ccar95_exceeded": bool(actual_c[i, k] > qc[i, 3]),
                     })
-    return {"fund": fund_code, "as_of": d.date(), "paths": paths, "table": summary(records, horizons),
-            "origins": len({r["origin"] for r in records}), "records": records}
+    return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
+            "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
 
 
 def summary(records: list[dict], horizons=HORIZONS) -> list[dict]:

@@ -75,6 +75,15 @@ def _quarter_of_age(days: np.ndarray) -> np.ndarray:
     return np.maximum(np.ceil(days / DAYS_PER_QUARTER), 1).astype("int64")
 
 
+def data_end(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
+    """The end of the quarter of the last flow or valuation of these investments on or
+    before D, or D if that is earlier: what happened is known up to there."""
+    flows = book.flows.loc[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d), "date"]
+    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
+    days = [x for x in (flows.max(), vals.max()) if pd.notna(x)]
+    return min(d, max(days).to_period("Q").end_time.normalize()) if days else d
+
+
 def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
     """Every unit of the fund (and its descendants) dated on or before D, with its history."""
     d = ts(as_of)
@@ -84,7 +93,12 @@ def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
     n = len(rows)
     start = rows["date"].to_numpy(dtype="datetime64[ns]")
     age_days = (d.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
-    observed = np.floor(age_days / DAYS_PER_QUARTER + 1e-9).astype("int64") if n else np.zeros(0, dtype="int64")
+    # the history is observed up to the quarter of the book's last record (a D far beyond the
+    # book would otherwise count decades of quarters where nothing was recorded)
+    known = data_end(book, list(rows["id"]), d) if n else d
+    known_days = (known.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)
+    observed = (np.floor(np.maximum(known_days, 0) / DAYS_PER_QUARTER + 1e-9).astype("int64") if n
+                else np.zeros(0, dtype="int64"))
     cls = np.where(rows["mode"].to_numpy(dtype=object) == "sub_fund", "sub_fund", "direct")
     term = np.full(n, np.nan)
     if n and "term_years" in book.sub_funds:
@@ -325,7 +339,14 @@ def actual_quarters(book: BookData, h: Histories) -> list[dict]:
     ids = list(h.units["id"])
     flows = book.flows[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d)]
     first = pd.Timestamp(h.units["start"].min()).to_period("Q")
-    periods = pd.period_range(first, d.to_period("Q"), freq="Q")
+    # quarters up to the book's last record; a D far beyond it adds one row for D, not
+    # a row for every empty quarter in between
+    vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
+    records = [x for x in (flows["date"].max(), vals.max()) if pd.notna(x)]
+    last = max([first, *(pd.Timestamp(x).to_period("Q") for x in records)])
+    periods = list(pd.period_range(first, min(last, d.to_period("Q")), freq="Q"))
+    if periods[-1] != d.to_period("Q"):
+        periods.append(d.to_period("Q"))
     by_q = flows.assign(q=flows["date"].dt.to_period("Q")).groupby(["q", "type"])["amount_fen"].sum()
     out = []
     for period in periods:
@@ -370,6 +391,8 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     keep = cal_all.table["id"].isin(list(h.units["id"])).to_numpy()
     cal = Calibration(cal_all.table[keep].reset_index(drop=True), cal_all.pooled)
     horizon = quarters or horizon_quarters(h)
+    if noise is None:
+        noise = calibrate_noise(h_all, cal_all) if calibrated else fc.Noise()
     start, params = h.start(), cal.params()
     det = fc.project(start, params, horizon)
     sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise)
@@ -388,7 +411,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     units = h.units.merge(cal.table, on="id", suffixes=("", "_param"))
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
-        "calibrated": calibrated, "noise": vars(noise or fc.Noise()),
+        "calibrated": calibrated, "noise": vars(noise),
         "actuals": actual_quarters(book, h), "forecast": rows,
         "call_at_risk": {str(hz): {f"{lv:.2f}": v for lv, v in levels.items()} for hz, levels in car.items()},
         "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
@@ -587,3 +610,58 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
                      "by_sector": {s: commit * v / total_mix for s, v in mix.items()} if total_mix else {}})
     return {"target": target, "target_is_budget": target_is_budget, "bureau_share": share,
             "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "years": rows}
+
+
+# ---------------------------------------------------------------- the noise, from the book
+MIN_RESIDUALS = 12
+
+
+def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = None) -> fc.Noise:
+    """The stochastic layer's dispersion from the book's own residuals (moment matching).
+
+    For each unit and complete quarter, the ratio of what happened to what the calibrated TA
+    expected given the actual balances: calls c_k ÷ (r_q · UC_{k−1}), distributions
+    d_k ÷ (rd_q · NAV_{k−1}(1 + G_q)), valued NAV ÷ (NAV_{k−1}(1 + G_q) + c_k − d_k). Under the
+    layer each ratio is log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var); the
+    variance is pooled over the book's ratios (zeros included: lumpy calls widen the band, as
+    they should). With fewer than MIN_RESIDUALS ratios, the default stays.
+    """
+    noise = default or fc.Noise()
+    n = len(h)
+    if n == 0:
+        return noise
+    params = cal.params()
+    commitment = h.units["commitment"].to_numpy()
+    observed = h.units["observed"].to_numpy()
+    g_q = fc.quarterly_growth(params.growth)
+    uc, nav = commitment.astype("float64").copy(), np.zeros(n)
+    calls, dists, navs = [], [], []
+    for k in range(h.calls.shape[1]):
+        active = k < observed
+        age = np.full(n, (k + 1) / 4.0)
+        r_q = fc.quarterly_rate(fc._rc_at(params.rc, fc._year_of_age(age)))
+        rd_q = fc._quarterly_distribution_rate(age, params)
+        c, d = h.calls[:, k], h.distributions[:, k]
+        expect_c = r_q * uc
+        grown = nav * (1 + g_q)
+        expect_d = rd_q * grown
+        ok_c = active & (expect_c > 1e-6 * commitment)
+        calls.append(c[ok_c] / expect_c[ok_c])
+        ok_d = active & (expect_d > 1e-6 * commitment) & (rd_q < 1)
+        dists.append(d[ok_d] / expect_d[ok_d])
+        rolled = grown + c - d
+        valued = active & np.isfinite(h.navs[:, k]) & (rolled > 1e-6 * commitment)
+        navs.append(h.navs[valued, k] / rolled[valued])
+        nav = np.where(active, np.where(np.isfinite(h.navs[:, k]), h.navs[:, k], np.maximum(rolled, 0)), nav)
+        uc = np.where(active, np.maximum(uc - c, 0), uc)
+
+    def sigma(parts: list[np.ndarray], default_sigma: float, low: float, high: float) -> float:
+        ratios = np.concatenate(parts) if parts else np.zeros(0)
+        ratios = ratios[np.isfinite(ratios)]
+        if len(ratios) < MIN_RESIDUALS:
+            return default_sigma
+        return float(np.clip(math.sqrt(math.log1p(float(np.var(ratios)))), low, high))
+
+    return fc.Noise(call_sigma=sigma(calls, noise.call_sigma, 0.05, 1.5), call_phi=noise.call_phi,
+                    distribution_sigma=sigma(dists, noise.distribution_sigma, 0.05, 1.5),
+                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5))
