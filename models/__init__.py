@@ -307,3 +307,4 @@ class AuditEntry(Base):
 
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
+from models.gp import *  # noqa: E402,F401,F403  (the GP portal tables)

@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
-PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "committee/voting.py")
-IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.proposals")
+PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "committee/voting.py",
+                "gp/samples.py", "gp/template.py")
+IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.proposals", "portfolio.gp.packages")
 
 
 def _imports(path: Path) -> set[str]:
