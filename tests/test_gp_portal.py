@@ -27,7 +27,6 @@ from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
 
 Q4 = dt.date(2025, 12, 31)
-NEW_CODE = "91330206MA2H3X4Y5P"  # made valid below (GB 32100-2015 check character)
 
 
 def _valid(first17: str) -> str:
