@@ -13,4 +13,6 @@ INSTRUMENTS = ("equity", "convertible", "preferred", "debt", "guarantee")
 STAGES = ("seed", "startup", "growth", "mature")
 FLOW_TYPES = ("contribution", "distribution")
 VALUATION_METHODS = ("gp_nav", "last_round", "comparables", "dcf", "cost", "write_off", "exited")
-ROLES = ("admin", "manager", "committee", "viewer")
+ROLES = ("admin", "manager", "committee", "viewer", "gp")
+# a sub-fund manager's quarterly package (portfolio/gp): where it stands in the review
+GP_PACKAGE_STATUSES = ("draft", "submitted", "returned", "reviewed", "accepted")

@@ -16,7 +16,7 @@ from tests.conftest import login
 
 
 def _passwords(output: str) -> dict[str, str]:
-    return dict(re.findall(r"^\s+(\S+)\s+(?:admin|manager|committee|viewer)\s+(\S+)$", output, re.M))
+    return dict(re.findall(r"^\s+(\S+)\s+(?:admin|manager|committee|viewer|gp)\s+(\S+)$", output, re.M))
 
 
 def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
@@ -27,6 +27,10 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     assert set(passwords) == set(roles)
     assert sorted(roles.values()).count("committee") == 7 and roles["admin"] == "admin"
     assert {"manager1", "manager2", "viewer"} <= set(roles)
+    assert roles["gp1"] == "gp" and login(client, "gp1", passwords["gp1"]).status_code == 302
+    assert client.get("/").headers["Location"].endswith("/gp/")  # the demo GP lands on its portal (SF01)
+    assert 'data-sub-fund="SF01"' in client.get("/gp/").get_data(as_text=True)
+    client.post("/logout")
     assert login(client, "committee3", passwords["committee3"]).status_code == 302
 
     funds = {f.code: f for f in db.session.execute(select(Fund)).scalars()}

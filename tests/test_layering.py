@@ -21,10 +21,10 @@ PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
 PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "errors.py", "record_rules.py", "filetypes.py", "commands.py",
-                "committee/voting.py")
+                "committee/voting.py", "gp/samples.py", "gp/template.py")
 IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
                 "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",
-                "portfolio.committee.decisions", "portfolio.committee.review")
+                "portfolio.committee.decisions", "portfolio.committee.review", "portfolio.gp.packages")
 
 
 def _imports(path: Path) -> set[str]:

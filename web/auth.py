@@ -30,7 +30,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manager": frozenset({"write", "approve", "propose"}),
     "committee": frozenset({"vote"}),
     "viewer": frozenset(),
+    # a sub-fund's manager (GP): reports its own sub-funds' quarterly packages, nothing else
+    "gp": frozenset({"report"}),
 }
+# Roles scoped to a portal: they reach only these endpoints (everything else answers 403, the
+# API included), and within them only their own sub-funds (sub_fund_scope; 404 otherwise).
+SCOPED_ENDPOINTS: dict[str, frozenset[str]] = {
+    "gp": frozenset({"gp.portal", "gp.template", "gp.new_package", "gp.upload", "gp.package", "gp.edit_package",
+                     "gp.submit", "gp.package_xlsx", "main.home", "auth.logout", "auth.set_language",
+                     "auth.change_password"}),
+}
+# where a scoped role's home page is
+LANDING = {"gp": "gp.portal"}
 # Endpoints anybody may reach without logging in, and the non-GET ones anybody
 # logged in may use whatever the role.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
@@ -78,6 +89,7 @@ def require_login_everywhere():
     database): a user remembered on `g` from an earlier request sharing the app context
     (as the test client does) must not stand in for this request's session."""
     g.pop("_login_user", None)
+    g.pop("_sub_fund_scope", None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if request.path.startswith("/api/"):
@@ -93,7 +105,29 @@ def require_login_everywhere():
     if (request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in OPEN_WRITES
             and not PERMISSIONS.get(current_user.role)):
         abort(403)
+    if not may_open(request.endpoint):
+        abort(403)
+    if request.endpoint == "main.home" and current_user.role in LANDING:
+        return redirect(url_for(LANDING[current_user.role]))
     return None
+
+
+def may_open(endpoint: str | None) -> bool:
+    """Whether the current user's role reaches an endpoint at all (a scoped role: its portal only)."""
+    scoped = SCOPED_ENDPOINTS.get(current_user.role) if current_user.is_authenticated else None
+    return scoped is None or endpoint in scoped
+
+
+def sub_fund_scope() -> list[str] | None:
+    """The sub-funds the current user speaks for: a list for a GP (bound by an admin), None
+    (every sub-fund) for the fund's own staff. Read afresh for every request."""
+    if not current_user.is_authenticated or current_user.role != "gp":
+        return None
+    if "_sub_fund_scope" not in g:
+        from portfolio.gp.packages import sub_funds_of
+
+        g._sub_fund_scope = sub_funds_of(db.session, current_user.id)
+    return list(g._sub_fund_scope)
 
 
 def _api_access():
@@ -120,13 +154,13 @@ def _api_access():
     return False
 
 
-def requires(permission: str):
-    """Decorate a view that needs a permission (see PERMISSIONS): 403 otherwise."""
+def requires(*permissions: str):
+    """Decorate a view that needs a permission (see PERMISSIONS; any one of several): 403 otherwise."""
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not current_user.can(permission):
+            if not any(current_user.can(permission) for permission in permissions):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped

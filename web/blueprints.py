@@ -8,6 +8,7 @@ from web import (
     committee,
     forecast,
     fund_settings,
+    gp,
     main,
     reports,
 )
@@ -23,4 +24,5 @@ BLUEPRINTS = [
     fund_settings.bp,
     forecast.bp,
     change_sets.bp,
+    gp.bp,
 ]

@@ -8,6 +8,8 @@ from flask import current_app, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
+from web.auth import may_open
+
 NAV: list[tuple[str, ...]] = [
     ("main.home", "首页"),
     ("main.investments", "投资"),
@@ -18,6 +20,8 @@ NAV: list[tuple[str, ...]] = [
     ("committee.index", "投委会"),
     ("main.history", "修改历史"),
     ("admin.users", "用户管理", "configure"),
+    ("gp.portal", "季度报告填报", "report"),
+    ("gp.review", "管理人报告", "approve"),
 ]
 
 
@@ -25,6 +29,8 @@ def nav_items() -> list[dict]:
     items = []
     for endpoint, text, *permission in NAV:
         if permission and not (current_user.is_authenticated and current_user.can(permission[0])):
+            continue
+        if not may_open(endpoint):  # a scoped role (a GP) is offered its portal only
             continue
         if endpoint in current_app.view_functions:
             items.append({"url": url_for(endpoint), "label": gettext(text), "endpoint": endpoint})

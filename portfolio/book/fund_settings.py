@@ -54,6 +54,11 @@ SPECS: dict[str, SettingSpec] = {
                                         "如 0.6667 表示三分之二"),
     "valuation_change_threshold": SettingSpec("季报列示估值变动阈值", "share", Decimal(0), Decimal(1), _SHARE_HINT),
     "finance_bureau_share": SettingSpec("财政出资占基金出资比例（预测）", "share", Decimal(0), Decimal(1), _SHARE_HINT),
+    "gp_deadline_days": SettingSpec("管理人季度报告期限（季末后天数）", "count", Decimal(1), Decimal(365)),
+    "gp_nav_tolerance": SettingSpec("管理人报告：持仓公允价值与净资产的容差", "share", Decimal(0), Decimal(1),
+                                    _SHARE_HINT),
+    "gp_four_eyes": SettingSpec("管理人报告须由复核人以外的另一人接受（1 是，0 否）", "count", Decimal(0),
+                                Decimal(1)),
 }
 
 

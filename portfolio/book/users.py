@@ -101,6 +101,14 @@ def reset_password(session: Session, user_id: int, new: str, *, by: str) -> User
 def create_user(session: Session, username: str, role: str, password: str, *, by: str,
                 display_name: str | None = None) -> User:
     """Create a user, or reset the role and password of an existing one."""
+    user = add_user(session, username, role, password, by=by, display_name=display_name)
+    commit(session)
+    return user
+
+
+def add_user(session: Session, username: str, role: str, password: str, *, by: str,
+             display_name: str | None = None) -> User:
+    """create_user's step, flushed and audited but not committed (the GP invitation composes it)."""
     if role not in ROLES:
         raise UserError([("role", f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")])
     if not username or len(username) > 64:
@@ -123,5 +131,5 @@ def create_user(session: Session, username: str, role: str, password: str, *, by
             user.display_name = display_name
     audit(session, by, "update" if before else "create", "users", username,
           before=before, after={"role": role, "active": True})  # never the password
-    commit(session)
+    session.flush()
     return user

@@ -34,6 +34,12 @@ _COMMON: dict[str, Any] = {
     "committee_pass_ratio": Decimal("2") / Decimal("3"),
     "valuation_change_threshold": Decimal("0.20"),  # quarterly report: changes above this are listed
     "finance_bureau_share": Decimal("1"),  # the finance bureau's share of the fund's calls (forecast: its CCaR)
+    # the GP portal (portfolio/gp): packages due this many days after the quarter end; the fund's
+    # share of the holdings may differ from its NAV by this share; 1 = another person accepts
+    # than the one who reviewed (four eyes)
+    "gp_deadline_days": 60,
+    "gp_nav_tolerance": Decimal("0.10"),
+    "gp_four_eyes": 1,
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -10,16 +10,27 @@ from web.extensions import db
 
 @click.command("create-user")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "manager", "committee", "viewer"]))
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "committee", "viewer", "gp"]))
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
 @click.option("--display-name", default=None)
+@click.option("--sub-fund", "sub_funds", multiple=True,
+              help="For --role gp: a sub-fund code the manager reports for (repeat for several).")
 @with_appcontext
-def create_user_command(name: str, role: str, password: str, display_name: str | None) -> None:
+def create_user_command(name: str, role: str, password: str, display_name: str | None,
+                        sub_funds: tuple[str, ...]) -> None:
     """Create a user (or reset an existing one's role and password)."""
+    from portfolio.errors import FieldErrors
+    from portfolio.gp.packages import invite_gp
+
+    if (role == "gp") != bool(sub_funds):
+        raise click.ClickException("--sub-fund is required with --role gp, and only with it")
     try:
-        create_user(db.session, name, role, password, by="cli", display_name=display_name)
-    except UserError as error:
+        if role == "gp":
+            invite_gp(db.session, name, password, list(sub_funds), by="cli", display_name=display_name)
+        else:
+            create_user(db.session, name, role, password, by="cli", display_name=display_name)
+    except (UserError, FieldErrors) as error:
         raise click.ClickException("；".join(m for _f, m in error.errors)) from error
     click.echo(f"user {name} ({role}) saved")
 

@@ -108,7 +108,8 @@ def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None
 DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金经理一"),
               ("manager2", "manager", "基金经理二"),
               *[(f"committee{i}", "committee", f"投委会委员{i}") for i in range(1, 8)],
-              ("viewer", "viewer", "只读用户")]
+              ("viewer", "viewer", "只读用户"), ("gp1", "gp", "子基金管理人（SF01）")]
+DEMO_GP_SUB_FUNDS = {"gp1": ["SF01"]}  # the demo GP reports for the first sub-fund
 
 
 @click.command("demo")
@@ -129,7 +130,12 @@ def demo_command(book_path: Path | None) -> None:
     click.echo("demo users (passwords shown once):")
     for username, role, display in DEMO_USERS:
         password = secrets.token_urlsafe(12)
-        create_user(db.session, username, role, password, by="demo", display_name=display)
+        if role == "gp":
+            from portfolio.gp.packages import invite_gp
+
+            invite_gp(db.session, username, password, DEMO_GP_SUB_FUNDS[username], by="demo", display_name=display)
+        else:
+            create_user(db.session, username, role, password, by="demo", display_name=display)
         click.echo(f"  {username:12s} {role:10s} {password}")
 
 

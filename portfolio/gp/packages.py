@@ -1,0 +1,424 @@
+"""Use cases of the GP portal: GP users bound to their sub-funds, the quarterly package from
+draft to accepted, the tie-out against the book on every save, deadlines and the overdue list.
+
+Workflow: draft → submitted → (returned with comments → submitted again) → [reviewed] →
+accepted. With the fund's `gp_four_eyes` setting, a fund manager first reviews and *another*
+accepts. Accepting writes, in one transaction, the sub-fund's `gp_nav` valuation (approved), its
+`sub_fund_holdings` rows and the companies new to the book, each audited with the package as
+the source (batch `gp-package-<id>`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from models import (
+    CashFlow,
+    Company,
+    Fund,
+    GpPackage,
+    GpPackageEvent,
+    GpSubFund,
+    Investment,
+    SubFund,
+    SubFundHolding,
+    User,
+    Valuation,
+    utcnow,
+)
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.unit import claim, commit
+from portfolio.book.users import add_user
+from portfolio.errors import FieldErrors
+from portfolio.figures import tieout
+from portfolio.figures.settings import fund_settings
+from portfolio.figures.tieout import Context, Notice, PastMark
+from portfolio.gp.template import to_package
+from portfolio.money import fen, yuan
+
+EDITABLE = ("draft", "returned")
+
+
+# -- who a GP is -------------------------------------------------------------------------------
+
+def sub_funds_of(session: Session, user_id: int) -> list[str]:
+    return list(session.execute(select(GpSubFund.sub_fund_code).where(GpSubFund.user_id == user_id)
+                                .order_by(GpSubFund.sub_fund_code)).scalars())
+
+
+def bind_sub_funds(session: Session, user: User, codes: list[str], *, by: str) -> None:
+    """Bind a gp user to these sub-funds (uncommitted; audited)."""
+    codes = sorted({c.strip() for c in codes if c and c.strip()})
+    if not codes:
+        raise FieldErrors([("sub_funds", "至少选择一只子基金")])
+    unknown = [c for c in codes if session.get(SubFund, c) is None]
+    if unknown:
+        raise FieldErrors([("sub_funds", f"没有子基金：{'、'.join(unknown)}")])
+    have = set(sub_funds_of(session, user.id))
+    for code in codes:
+        if code not in have:
+            session.add(GpSubFund(user_id=user.id, sub_fund_code=code, created_by=by))
+            audit(session, by, "link", "gp_sub_funds", f"{user.username}:{code}",
+                  after={"user": user.username, "sub_fund_code": code})
+
+
+def invite_gp(session: Session, username: str, password: str, sub_fund_codes: list[str], *, by: str,
+              display_name: str | None = None) -> User:
+    """An admin invites a sub-fund's manager as a user of role gp, bound to its sub-funds."""
+    codes = [c for c in sub_fund_codes if c]
+    if not codes:
+        raise FieldErrors([("sub_funds", "至少选择一只子基金")])
+    unknown = [c for c in codes if session.get(SubFund, c) is None]
+    if unknown:
+        raise FieldErrors([("sub_funds", f"没有子基金：{'、'.join(unknown)}")])
+    user = add_user(session, username, "gp", password, by=by, display_name=display_name)
+    bind_sub_funds(session, user, codes, by=by)
+    commit(session)
+    return user
+
+
+# -- the fund's interests in a GP's sub-funds ------------------------------------------------------
+
+def interests(session: Session, sub_fund_codes: list[str]) -> list[Investment]:
+    """The book's commitments (investments of mode sub_fund) to these sub-funds."""
+    if not sub_fund_codes:
+        return []
+    return list(session.execute(select(Investment).where(Investment.mode == "sub_fund",
+                                                         Investment.sub_fund_code.in_(sub_fund_codes))
+                                .order_by(Investment.sub_fund_code, Investment.id)).scalars())
+
+
+def settings_of(session: Session, investment: Investment) -> dict[str, Any]:
+    fund = session.get(Fund, investment.fund_code)
+    assert fund is not None
+    return fund_settings(fund.kind, fund.settings)
+
+
+def deadline(quarter_end: dt.date, settings: dict[str, Any]) -> dt.date:
+    return quarter_end + dt.timedelta(days=int(settings["gp_deadline_days"]))
+
+
+def last_quarter_end(today: dt.date) -> dt.date:
+    """The end of the last quarter that has ended by `today`."""
+    start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    return start - dt.timedelta(days=1)
+
+
+def quarter_ends(since: dt.date, until: dt.date) -> list[dt.date]:
+    out: list[dt.date] = []
+    day = last_quarter_end(until + dt.timedelta(days=1))
+    while day >= since and len(out) < 400:
+        out.append(day)
+        day = tieout.previous_quarter_end(day)
+    return sorted(out)
+
+
+@dataclass
+class Request:
+    investment: Investment
+    quarter_end: dt.date
+    deadline: dt.date
+    package: GpPackage | None
+
+    @property
+    def overdue(self) -> bool:
+        return (self.package is None or self.package.status != "accepted") and self.deadline < dt.date.today()
+
+
+def requests(session: Session, investments: list[Investment], today: dt.date, *, quarters: int = 4) -> list[Request]:
+    """What the fund asks of the GP: a package per interest for each of the last `quarters`
+    quarters since the commitment, with its deadline and where it stands."""
+    out: list[Request] = []
+    last = last_quarter_end(today)
+    for investment in investments:
+        settings = settings_of(session, investment)
+        ends = [q for q in quarter_ends(investment.date, last)][-quarters:]
+        packages = {p.quarter_end: p for p in session.execute(
+            select(GpPackage).where(GpPackage.investment_id == investment.id)).scalars()}
+        for q in ends:
+            out.append(Request(investment, q, deadline(q, settings), packages.get(q)))
+    return sorted(out, key=lambda r: (r.deadline, r.investment.id))
+
+
+def overdue(session: Session, today: dt.date) -> list[Request]:
+    """Every package past its deadline and not accepted, across the book (the managers' list)."""
+    every = list(session.execute(select(Investment).where(Investment.mode == "sub_fund")
+                                 .order_by(Investment.id)).scalars())
+    return [r for r in requests(session, every, today, quarters=2)
+            if (r.package is None or r.package.status != "accepted") and r.deadline < today]
+
+
+# -- the book, as the tie-out sees it ----------------------------------------------------------------
+
+def fund_share(investment: Investment, sub_fund: SubFund) -> Decimal:
+    if investment.ownership_pct:
+        return investment.ownership_pct / 100
+    return investment.commitment_cny / sub_fund.size_cny if sub_fund.size_cny else Decimal(0)
+
+
+def context_for(session: Session, investment: Investment, quarter_end: dt.date) -> Context:
+    """What the book says about one interest at one quarter end, as the tie-out's plain data."""
+    sub_fund = session.get(SubFund, investment.sub_fund_code)
+    assert sub_fund is not None
+    start, previous_end = tieout.quarter_start(quarter_end), tieout.previous_quarter_end(quarter_end)
+    flows = session.execute(select(CashFlow).where(CashFlow.investment_id == investment.id,
+                                                  CashFlow.voided_at.is_(None), CashFlow.date <= quarter_end)
+                            .order_by(CashFlow.date, CashFlow.id)).scalars().all()
+    ledger = tuple(Notice(f.date, f.type, fen(f.amount_cny), f.ref) for f in flows if f.date >= start)
+    paid_in = sum(fen(f.amount_cny) for f in flows if f.type == "contribution")
+    paid_before = sum(fen(f.amount_cny) for f in flows if f.type == "contribution" and f.date < start)
+    accepted = session.execute(select(GpPackage).where(GpPackage.investment_id == investment.id,
+                                                       GpPackage.status == "accepted",
+                                                       GpPackage.quarter_end < quarter_end)
+                               .order_by(GpPackage.quarter_end)).scalars().all()
+    recallable = sum(int(p.content.get("account", {}).get("recallable_distributions", 0)) for p in accepted)
+    commitment = fen(investment.commitment_cny)
+    last = accepted[-1] if accepted and accepted[-1].quarter_end == previous_end else None
+    prior_unfunded = int(last.content["account"]["closing_unfunded"]) if last else \
+        max(commitment - paid_before + recallable, 0)
+    valuation = session.execute(select(Valuation).where(Valuation.investment_id == investment.id,
+                                                        Valuation.voided_at.is_(None),
+                                                        Valuation.approved_at.is_not(None),
+                                                        Valuation.as_of <= previous_end)
+                                .order_by(Valuation.as_of.desc()).limit(1)).scalar()
+    prior_nav = fen(valuation.fair_value_cny) if valuation is not None else None
+
+    companies = {c.credit_code: c.name for c in session.execute(select(Company)).scalars()}
+    code_of = {c.code: c.credit_code for c in session.execute(select(Company)).scalars()}
+    methods = {(p.quarter_end, h["credit_code"]): h.get("method") for p in accepted
+               for h in p.content.get("holdings", [])}
+    rows = session.execute(select(SubFundHolding).where(SubFundHolding.sub_fund_code == sub_fund.code,
+                                                        SubFundHolding.as_of < quarter_end)
+                           .order_by(SubFundHolding.as_of)).scalars().all()
+    history: dict[str, list[PastMark]] = {}
+    for row in rows:
+        credit = code_of.get(row.company_code, row.company_code)
+        history.setdefault(credit, []).append(PastMark(row.as_of, fen(row.fair_value_cny),
+                                                       methods.get((row.as_of, credit))))
+    latest = max((row.as_of for row in rows), default=None)
+    previous = frozenset(code_of.get(row.company_code, row.company_code) for row in rows
+                         if row.as_of == latest and row.fair_value_cny > 0)
+    settings = settings_of(session, investment)
+    return Context(commitment=commitment, fund_share=fund_share(investment, sub_fund), prior_nav=prior_nav,
+                   prior_unfunded=prior_unfunded, ledger=ledger, paid_in=paid_in, prior_recallable=recallable,
+                   companies=companies, history={k: tuple(v) for k, v in history.items()},
+                   previous_schedule=previous, tolerance=Decimal(str(settings["gp_nav_tolerance"])))
+
+
+def run_tieout(session: Session, package: GpPackage) -> list[tieout.Check]:
+    investment = session.get(Investment, package.investment_id)
+    assert investment is not None
+    checks = tieout.tie_out(to_package(package.content, package.quarter_end),
+                            context_for(session, investment, package.quarter_end))
+    counts = tieout.summary(checks)
+    package.checks = [c.as_dict() for c in checks]
+    package.blocking, package.warnings = counts[tieout.BLOCKING], counts[tieout.WARNING]
+    return checks
+
+
+# -- the workflow ----------------------------------------------------------------------------------
+
+def _event(session: Session, package: GpPackage, username: str, action: str, comment: str | None = None) -> None:
+    session.add(GpPackageEvent(package_id=package.id, username=username, action=action, comment=comment,
+                               blocking=package.blocking))
+    audit(session, username, action, "gp_packages", str(package.id),
+          after={"status": package.status, "blocking": package.blocking, "warnings": package.warnings},
+          reason=comment)
+
+
+def _interest(session: Session, investment_id: str, allowed: list[str] | None) -> Investment:
+    investment = session.get(Investment, investment_id) if investment_id else None
+    if investment is None or investment.mode != "sub_fund" or \
+            (allowed is not None and investment.sub_fund_code not in allowed):
+        raise FieldErrors([("investment_id", f"没有可报告的投资：{investment_id}")])
+    return investment
+
+
+def save_package(session: Session, investment_id: str, quarter_end: dt.date | None, content: dict[str, Any], *,
+                 username: str, allowed: list[str] | None, action: str = "save") -> GpPackage:
+    """Save (create or replace) the draft of one interest's package for one quarter, and tie it
+    out at once. `allowed`: the sub-funds the user speaks for (None: any, for a fund manager)."""
+    investment = _interest(session, investment_id, allowed)
+    if quarter_end is None or not tieout.is_quarter_end(quarter_end):
+        raise FieldErrors([("quarter_end", "报告期末应为季末日（3-31、6-30、9-30、12-31）")])
+    if quarter_end > dt.date.today() or quarter_end < investment.date - dt.timedelta(days=92):
+        raise FieldErrors([("quarter_end", "报告期末应在投资日期之后、今天之前")])
+    package = session.execute(select(GpPackage).where(GpPackage.investment_id == investment.id,
+                                                      GpPackage.quarter_end == quarter_end)).scalar()
+    if package is None:
+        package = GpPackage(investment_id=investment.id, sub_fund_code=investment.sub_fund_code,
+                            quarter_end=quarter_end, status="draft", created_by=username, content={}, checks=[])
+        session.add(package)
+    elif package.status not in EDITABLE:
+        raise FieldErrors([("", "该季度报告已提交，不能修改（如需修改请由基金经理退回）")])
+    package.content = content
+    package.updated_at = utcnow()
+    run_tieout(session, package)
+    session.flush()
+    _event(session, package, username, action)
+    commit(session)
+    return package
+
+
+def get_package(session: Session, package_id: int, allowed: list[str] | None) -> GpPackage:
+    package = session.get(GpPackage, package_id)
+    if package is None or (allowed is not None and package.sub_fund_code not in allowed):
+        raise LookupError(package_id)
+    return package
+
+
+def submit(session: Session, package_id: int, *, username: str, allowed: list[str] | None) -> GpPackage:
+    """The GP submits (or resubmits) a package with no blocking check left."""
+    package = get_package(session, package_id, allowed)
+    if package.status not in EDITABLE:
+        raise FieldErrors([("", "该报告不在可提交的状态")])
+    run_tieout(session, package)  # the ledger may have moved since it was saved
+    if package.blocking:
+        session.flush()
+        commit(session)
+        raise FieldErrors([("", f"还有 {package.blocking} 项阻断性问题，改正后才能提交")])
+    action = "resubmit" if package.status == "returned" else "submit"
+    package.status, package.submitted_by, package.submitted_at = "submitted", username, utcnow()
+    _event(session, package, username, action)
+    commit(session)
+    return package
+
+
+def return_package(session: Session, package_id: int, comment: str, *, username: str) -> GpPackage:
+    """A fund manager returns a package to the GP, with what to change."""
+    package = get_package(session, package_id, None)
+    comment = (comment or "").strip()
+    if not comment:
+        raise FieldErrors([("comment", "退回须写明意见")])
+    if package.status not in ("submitted", "reviewed"):
+        raise FieldErrors([("", "只有已提交的报告可以退回")])
+    package.status, package.reviewed_by = "returned", None
+    _event(session, package, username, "return", comment[:4000])
+    commit(session)
+    return package
+
+
+def review(session: Session, package_id: int, *, username: str) -> GpPackage:
+    """The first pair of eyes: a fund manager has checked the package (four-eyes setting)."""
+    package = get_package(session, package_id, None)
+    if package.status != "submitted":
+        raise FieldErrors([("", "只有已提交的报告可以复核")])
+    if not claim(session, package, GpPackage.status == "submitted", status="reviewed", reviewed_by=username):
+        raise FieldErrors([("", "该报告刚刚已被他人处理，请刷新页面")])
+    _event(session, package, username, "review")
+    commit(session)
+    return package
+
+
+def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
+    """A fund manager accepts: in one transaction the package becomes the interest's gp_nav
+    valuation (approved), the sub-fund's holdings at the quarter end and any new companies."""
+    package = get_package(session, package_id, None)
+    investment = session.get(Investment, package.investment_id)
+    assert investment is not None
+    four_eyes = bool(int(settings_of(session, investment)["gp_four_eyes"]))
+    if four_eyes:
+        if package.status != "reviewed":
+            raise FieldErrors([("", "须先由一位基金经理复核，再由另一位接受")])
+        if package.reviewed_by == username:
+            raise FieldErrors([("", "复核人不能接受自己复核的报告，须由另一人接受")])
+    elif package.status not in ("submitted", "reviewed"):
+        raise FieldErrors([("", "只有已提交的报告可以接受")])
+    if package.submitted_by == username:
+        raise FieldErrors([("", "提交人不能接受自己提交的报告")])
+    run_tieout(session, package)
+    if package.blocking:
+        raise FieldErrors([("", f"与台账核对有 {package.blocking} 项阻断性问题，不能接受")])
+    status_before = package.status
+    if not claim(session, package, GpPackage.status == status_before, status="accepted",
+                 accepted_by=username, accepted_at=utcnow()):
+        raise FieldErrors([("", "该报告刚刚已被他人处理，请刷新页面")])
+    try:
+        _book_package(session, package, investment, username)
+    except SQLAlchemyError as error:  # a flush refused (e.g. a company someone added a moment ago)
+        session.rollback()
+        raise FieldErrors([("", "未保存：记录与已有数据冲突，请刷新后重试")]) from error
+    _event(session, package, username, "accept")
+    commit(session)
+    return package
+
+
+def _book_package(session: Session, package: GpPackage, investment: Investment, username: str) -> None:
+    """The accepted package into the book (uncommitted): valuation, companies, holdings."""
+    batch, reason = f"gp-package-{package.id}", f"管理人季度报告 #{package.id}"
+    content, q = package.content, package.quarter_end
+
+    # the valuation: one in force per interest and date, so an earlier one for the date is voided
+    for old in session.execute(select(Valuation).where(Valuation.investment_id == investment.id,
+                                                       Valuation.as_of == q, Valuation.voided_at.is_(None))).scalars():
+        before = snapshot(old)
+        old.voided_at, old.voided_by, old.void_reason = utcnow(), username, f"由{reason}取代"
+        audit(session, username, "void", "valuations", str(old.id), before=before, after=snapshot(old),
+              reason=reason, batch=batch)
+    session.flush()
+    valuation = Valuation(investment_id=investment.id, as_of=q, fair_value_cny=yuan(content["account"]["closing_nav"]),
+                          method="gp_nav", entered_by=package.submitted_by or package.created_by,
+                          approved_by=username, approved_at=utcnow())
+    session.add(valuation)
+    session.flush()
+    audit(session, username, "create", "valuations", str(valuation.id), after=snapshot(valuation), reason=reason,
+          batch=batch)
+    package.valuation_id = valuation.id
+
+    # the companies: resolved by credit code, new ones added
+    by_credit = {c.credit_code: c for c in session.execute(select(Company)).scalars()}
+    holdings: dict[str, dict] = {}
+    for h in content.get("holdings", []):
+        company = by_credit.get(h["credit_code"])
+        if company is None:
+            code = h["credit_code"] if session.get(Company, h["credit_code"]) is None else f"GP{package.id}-{h['credit_code']}"
+            company = Company(code=code, name=h["name"], credit_code=h["credit_code"], sector=h["sector"],
+                              region_code=h["region_code"])
+            session.add(company)
+            session.flush()
+            audit(session, username, "create", "companies", company.code, after=snapshot(company), reason=reason,
+                  batch=batch)
+            by_credit[company.credit_code] = company
+        holdings[company.code] = h
+
+    # the schedule at the quarter end replaces whatever was there for that date
+    old_rows = session.execute(select(SubFundHolding).where(SubFundHolding.sub_fund_code == package.sub_fund_code,
+                                                            SubFundHolding.as_of == q)).scalars().all()
+    for row in old_rows:
+        audit(session, username, "void", "sub_fund_holdings", f"{row.sub_fund_code}:{q.isoformat()}:{row.company_code}",
+              before=snapshot(row), reason=reason, batch=batch)
+    session.execute(delete(SubFundHolding).where(SubFundHolding.sub_fund_code == package.sub_fund_code,
+                                                 SubFundHolding.as_of == q))
+    for code, h in holdings.items():
+        row = SubFundHolding(sub_fund_code=package.sub_fund_code, as_of=q, company_code=code,
+                             cost_cny=yuan(h["cost"]), fair_value_cny=yuan(h["fair_value"]))
+        session.add(row)
+        audit(session, username, "create", "sub_fund_holdings", f"{package.sub_fund_code}:{q.isoformat()}:{code}",
+              after={"cost_cny": str(yuan(h["cost"])), "fair_value_cny": str(yuan(h["fair_value"]))},
+              reason=reason, batch=batch)
+    session.flush()
+
+
+def history(session: Session, package_id: int) -> list[GpPackageEvent]:
+    return list(session.execute(select(GpPackageEvent).where(GpPackageEvent.package_id == package_id)
+                                .order_by(GpPackageEvent.at, GpPackageEvent.id)).scalars())
+
+
+def packages_of(session: Session, sub_fund_codes: list[str] | None, *, statuses: tuple[str, ...] | None = None
+                ) -> list[GpPackage]:
+    stmt = select(GpPackage)
+    if sub_fund_codes is not None:
+        stmt = stmt.where(GpPackage.sub_fund_code.in_(sub_fund_codes or ["-"]))
+    if statuses:
+        stmt = stmt.where(GpPackage.status.in_(statuses))
+    return list(session.execute(stmt.order_by(GpPackage.quarter_end.desc(), GpPackage.id.desc())).scalars())
+
+
+def count_packages(session: Session) -> int:
+    return int(session.execute(select(func.count(GpPackage.id))).scalar() or 0)

@@ -1,0 +1,287 @@
+"""The GP portal on the spec's example book: a GP reaches only its own sub-funds' portal pages
+(every other route answers 403 or 404, the API included); a package uploaded as the portal's
+xlsx template is tied out against the book; the workflow draft → submitted → returned →
+resubmitted → reviewed → accepted (four eyes); acceptance writes the gp_nav valuation, the
+holdings and the new company in one transaction, audited with the package as the source.
+
+The example's figures (spec/example/book): QY-SF1 commits 500,000,000 to SF1 with 25 %;
+its ledger has contributions of 150,000,000 (2023-03-31), 150,000,000 (2024-03-31) and
+100,000,000 (2025-11-15) and a distribution of 20,000,000 (2025-06-30); the last value is
+310,000,000 at 2025-09-30. So for 2025Q4: opening NAV 310,000,000, contributions
+100,000,000, opening unfunded 500 − 300 = 200,000,000, closing unfunded 100,000,000.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEntry, Company, GpPackage, GpSubFund, SubFund, SubFundHolding, User, Valuation
+from portfolio.book import cache
+from portfolio.gp import packages
+from portfolio.gp.template import read_workbook, workbook
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+
+Q4 = dt.date(2025, 12, 31)
+
+
+def _valid(first17: str) -> str:
+    from portfolio.vocabulary import credit_code_check_char
+
+    return first17 + credit_code_check_char(first17)
+
+
+NEW_COMPANY = _valid("91330206MA2H3X4Y5")
+
+
+def clean_content() -> dict:
+    """A 2025Q4 package of QY-SF1 that ties out: 310 + 100 − 0 − 5 − 1 + 0 + 16 = 420 (millions);
+    holdings 900 + 500 + 280 = 1,680 million × 25 % = 420 million."""
+    m = 100_000_000  # one million yuan in fen
+    return {
+        "account": {"opening_nav": 310 * m, "contributions": 100 * m, "distributions": 0, "management_fees": 5 * m,
+                    "other_income_expenses": -1 * m, "realised_gain": 0, "unrealised_gain": 16 * m,
+                    "closing_nav": 420 * m, "commitment": 500 * m, "opening_unfunded": 200 * m,
+                    "recallable_distributions": 0, "closing_unfunded": 100 * m},
+        "holdings": [
+            {"name": "甬材新材料有限公司", "credit_code": "913302038H76NFHT0L", "sector": "materials",
+             "region_code": "330203", "cost": 300 * m, "fair_value": 900 * m, "method": "last_round"},
+            {"name": "深数智能科技有限公司", "credit_code": "91440305HFCLU47L0Y", "sector": "digital",
+             "region_code": "440305", "cost": 200 * m, "fair_value": 500 * m, "method": "comparables"},
+            {"name": "甬芯半导体有限公司", "credit_code": NEW_COMPANY, "sector": "digital",
+             "region_code": "330206", "cost": 250 * m, "fair_value": 280 * m, "method": "last_round"},
+        ],
+        "notices": [{"date": "2025-11-15", "type": "contribution", "amount": 100 * m, "ref": ""}],
+        "narrative": "本季度新增投资一家。", "projection": [{"quarter": "2026Q1", "calls": 50 * m, "distributions": 0}],
+    }
+
+
+@pytest.fixture
+def book(db):
+    cache.clear()
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    db.session.add(SubFund(code="SF9", name="另一只子基金", manager="别家资本", size_cny=Decimal(10**9),
+                           vintage_year=2024, sector="digital", region_code="330203"))
+    db.session.commit()
+    gp = packages.invite_gp(db.session, "gp1", "correct-horse-9", ["SF1"], by="test")
+    other = packages.invite_gp(db.session, "gp9", "correct-horse-9", ["SF9"], by="test")
+    for name in ("manager1", "manager2", "admin1", "viewer1"):
+        make_user(db, name, name[:-1])
+    return {"gp": gp, "other": other}
+
+
+def _upload(client, content: dict):
+    data = workbook(content, investment_id="QY-SF1", quarter_end=Q4)
+    return client.post("/gp/upload", data={"file": (__import__("io").BytesIO(data), "q4.xlsx")},
+                       content_type="multipart/form-data")
+
+
+def test_the_template_round_trips_exactly(book):
+    content = clean_content()
+    again, investment, quarter_end = read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
+    assert (investment, quarter_end) == ("QY-SF1", Q4)
+    assert again["account"] == content["account"] and again["holdings"] == content["holdings"]
+    assert again["notices"] == content["notices"] and again["projection"] == content["projection"]
+
+
+def test_a_clean_package_passes_every_check(db, book):
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    failing = [c for c in package.checks if c["status"] != "passed"]
+    assert failing == [] and package.blocking == 0 and package.warnings == 0
+
+
+def test_the_whole_workflow_ends_in_the_book(db, client, book):
+    login(client, "gp1")
+    wrong = clean_content()
+    wrong["account"]["closing_nav"] += 2                     # roll-forward off by 0.02
+    wrong["holdings"][2]["credit_code"] = NEW_COMPANY[:17] + ("0" if NEW_COMPANY[17] != "0" else "1")
+    wrong["notices"][0]["date"] = "2026-01-05"               # outside the quarter
+    response = _upload(client, wrong)
+    assert response.status_code == 302
+    package = db.session.execute(select(GpPackage)).scalar_one()
+    status = {c["key"]: c for c in package.checks}
+    assert status["rollforward_nav"]["status"] == "blocking" and status["rollforward_nav"]["difference"] == 2
+    assert status["credit_codes"]["status"] == "blocking" and status["dates_in_quarter"]["status"] == "blocking"
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    assert 'data-check="rollforward_nav" data-status="blocking"' in page and "0.02" in page
+    assert client.post(f"/gp/packages/{package.id}/submit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package.id).status == "draft"  # blocking checks refuse a submit
+
+    assert _upload(client, clean_content()).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package.id).blocking == 0
+    client.post(f"/gp/packages/{package.id}/submit")
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package.id).status == "submitted"
+
+    login(client, "manager1")
+    client.post(f"/gp/packages/{package.id}/return", data={"comment": "请补充情况说明"})
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package.id).status == "returned"
+    login(client, "gp1")
+    assert "请补充情况说明" in client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    client.post(f"/gp/packages/{package.id}/submit")
+    login(client, "manager1")
+    client.post(f"/gp/packages/{package.id}/review")
+    page = client.post(f"/gp/packages/{package.id}/accept", follow_redirects=True).get_data(as_text=True)
+    assert "复核人不能接受自己复核的报告" in page  # four eyes
+    login(client, "manager2")
+    client.post(f"/gp/packages/{package.id}/accept")
+    db.session.expire_all()
+    accepted = db.session.get(GpPackage, package.id)
+    assert accepted.status == "accepted" and accepted.accepted_by == "manager2"
+
+    valuation = db.session.get(Valuation, accepted.valuation_id)
+    assert valuation.fair_value_cny == Decimal("420000000.00") and valuation.method == "gp_nav"
+    assert valuation.approved_by == "manager2" and valuation.as_of == Q4
+    rows = db.session.execute(select(SubFundHolding).where(SubFundHolding.as_of == Q4)).scalars().all()
+    assert sorted(r.fair_value_cny for r in rows) == [Decimal(280_000_000), Decimal(500_000_000),
+                                                      Decimal(900_000_000)]
+    company = db.session.execute(select(Company).where(Company.credit_code == NEW_COMPANY)).scalar_one()
+    assert company.name == "甬芯半导体有限公司"
+    assert db.session.execute(select(Company).where(Company.name == "甬材新材料有限公司")).scalars().all().__len__() == 1
+    sources = {e.entity for e in db.session.execute(select(AuditEntry).where(
+        AuditEntry.batch == f"gp-package-{package.id}")).scalars()}
+    assert {"valuations", "companies", "sub_fund_holdings"} <= sources
+    # the fund's figures move (spec/example/expected.json had, before: QY-SF1 NAV 410,000,000 — the
+    # 2025-09-30 value rolled forward by the 100,000,000 call —, fund NAV 594,000,000, look-through
+    # materials 307,500,000 = 410 × 360/480): now QY-SF1 is the accepted 420,000,000, and SF1's
+    # look-through follows the new schedule: materials 420 × 900/1,680 = 225,000,000, digital
+    # 420 × 780/1,680 = 195,000,000.
+    cache.clear()
+    report = cache.fund_report(db.session, "QY", Q4)
+    held = next(i for i in report["investments"] if i["id"] == "QY-SF1")
+    assert Decimal(str(held["nav"])) == Decimal("420000000")
+    assert Decimal(str(report["summary"]["nav"])) == Decimal("604000000")
+    assert Decimal(str(report["lookthrough_by_sector"]["materials"]["nav"])) == Decimal("225000000")
+    assert Decimal(str(report["lookthrough_by_sector"]["digital"]["nav"])) == Decimal("195000000")
+    reinvest = next(c for c in report["compliance"] if c["rule"] == "reinvestment_multiple")
+    assert reinvest["value"] != 0.75  # 返投 now counts the new local company (330206) and C3's new mark
+
+
+def test_a_gp_reaches_only_its_own_portal(app, client, book, db):
+    login(client, "gp9")
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    ids = {"package_id": package.id, "code": "QY", "inv_id": "QY-SF1", "fund": "QY", "quarter": "2025Q4",
+           "user_id": book["gp"].id, "proposal_id": 1, "meeting_id": 1, "flow_id": 1, "valuation_id": 1,
+           "attachment_id": 1, "token_id": 1, "job_id": 1, "change_set_id": 1,
+           "entity": "investments", "key": "QY-SF1", "filename": "style.css"}
+    allowed = {"gp.portal", "gp.template", "gp.new_package", "gp.upload", "gp.package", "gp.edit_package",
+               "gp.submit", "gp.package_xlsx", "main.home", "auth.logout", "auth.set_language",
+               "auth.change_password", "auth.login", "static"}
+    seen = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("auth.logout", "static"):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            part = next(p.split(">")[0] for p in url.split("<")[1:] if p.split(">")[0].endswith(name))
+            url = url.replace(f"<{part}>", str(ids[name]))
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(url, method=method, data={})
+            seen += 1
+            assert response.status_code < 500, (method, url, response.status_code)
+            if rule.endpoint not in allowed:
+                assert response.status_code in (403, 404), (method, url, response.status_code)
+                if url.startswith("/api/"):
+                    assert response.is_json
+            elif "package_id" in rule.arguments:  # another sub-fund's package: not found
+                assert response.status_code == 404, (method, url, response.status_code)
+    assert seen > 60
+    assert client.get("/").status_code == 302 and client.get("/").headers["Location"].endswith("/gp/")
+    assert "QY-SF1" not in client.get("/gp/").get_data(as_text=True)
+
+
+def test_managers_see_the_overdue_list_and_the_gp_its_requests(client, book):
+    today = dt.date.today()
+    due = packages.last_quarter_end(today)
+    if due + dt.timedelta(days=60) >= today:  # the last quarter's package is not late yet
+        due = packages.last_quarter_end(due)
+    login(client, "gp1")
+    page = client.get("/gp/").get_data(as_text=True)
+    assert f'data-request="QY-SF1:{due.isoformat()}"' in page
+    assert 'data-request="QY-CO1' not in page  # a co-investment is the fund's, not the GP's to report
+    login(client, "manager1")
+    page = client.get("/gp/review").get_data(as_text=True)
+    assert f'data-overdue="QY-SF1:{due.isoformat()}"' in page  # 60 days after the quarter end have passed
+    assert 'id="gp-overdue-home"' in client.get("/").get_data(as_text=True)
+
+
+def test_an_admin_invites_a_gp_and_the_command_makes_one(db, client, runner, book):
+    login(client, "admin1")
+    response = client.post("/gp/invite", data={"username": "gp_new", "password": "another-horse-7",
+                                               "sub_funds": ["SF1", "SF9"]})
+    assert response.status_code == 302
+    user = db.session.execute(select(User).where(User.username == "gp_new")).scalar_one()
+    assert user.role == "gp" and packages.sub_funds_of(db.session, user.id) == ["SF1", "SF9"]
+    result = runner.invoke(args=["create-user", "gp_cli", "--role", "gp", "--sub-fund", "SF9",
+                                 "--password", "third-horse-55"])
+    assert result.exit_code == 0, result.output
+    cli_user = db.session.execute(select(User).where(User.username == "gp_cli")).scalar_one()
+    assert db.session.execute(select(GpSubFund.sub_fund_code).where(GpSubFund.user_id == cli_user.id)).scalar() == "SF9"
+    refused = runner.invoke(args=["create-user", "gp_x", "--role", "gp", "--password", "third-horse-55"])
+    assert refused.exit_code != 0
+
+
+def test_a_gp_cannot_submit_for_another_sub_fund(db, book):
+    content = copy.deepcopy(clean_content())
+    with pytest.raises(Exception) as refused:
+        packages.save_package(db.session, "QY-SF1", Q4, content, username="gp9", allowed=["SF9"])
+    assert "没有可报告的投资" in str(refused.value)
+
+
+def _submitted(db) -> GpPackage:
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    return packages.submit(db.session, package.id, username="gp1", allowed=["SF1"])
+
+
+def test_returning_needs_comments_and_one_manager_accepts_when_four_eyes_is_off(db, book):
+    from portfolio.book.fund_settings import update_fund_settings
+    from portfolio.errors import FieldErrors
+
+    package = _submitted(db)
+    with pytest.raises(FieldErrors, match="退回须写明意见"):
+        packages.return_package(db.session, package.id, "  ", username="manager1")
+    with pytest.raises(FieldErrors, match="须先由一位基金经理复核"):
+        packages.accept(db.session, package.id, username="manager1")
+    update_fund_settings(db.session, "QY", {"gp_four_eyes": "0"}, username="admin1")
+    accepted = packages.accept(db.session, package.id, username="manager1")
+    assert accepted.status == "accepted" and accepted.reviewed_by is None
+    with pytest.raises(FieldErrors):  # not twice
+        packages.accept(db.session, package.id, username="manager2")
+    valuations = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1",
+                                                            Valuation.as_of == Q4)).scalars().all()
+    assert len(valuations) == 1
+
+
+def test_two_acceptances_at_once_book_the_package_once(app, db, book):
+    """Two managers press 接受 at the same moment (threads released by one barrier, each with
+    its own client and session): one valuation and one set of holdings, never two."""
+    from tests.test_concurrency import at_once
+
+    package = _submitted(db)
+    packages.review(db.session, package.id, username="manager1")
+    make_user(db, "manager3", "manager")
+    clients = []
+    for name in ("manager2", "manager3"):
+        c = app.test_client()
+        login(c, name)
+        clients.append(c)
+    package_id = package.id
+    db.session.remove()
+    responses = at_once(*(lambda c=c: c.post(f"/gp/packages/{package_id}/accept") for c in clients))
+    assert all(r.status_code == 302 for r in responses)
+    db.session.expire_all()
+    valuations = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1", Valuation.as_of == Q4,
+                                                            Valuation.voided_at.is_(None))).scalars().all()
+    assert len(valuations) == 1
+    rows = db.session.execute(select(SubFundHolding).where(SubFundHolding.as_of == Q4)).scalars().all()
+    assert len(rows) == 3
+    accepts = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
+                                                          AuditEntry.action == "accept")).scalars().all()
+    assert len(accepts) == 1

@@ -1,0 +1,149 @@
+"""The tie-out of a GP's quarterly package (portfolio/figures/tieout.py), on plain data.
+
+Reference values:
+- the roll-forward is the ILPA capital-account statement's (ILPA Reporting Template, Capital
+  Account Statement): beginning NAV + contributions − distributions − management fees ± other
+  + realised + unrealised = ending NAV; unfunded: beginning − contributions + recallable = ending.
+  The worked quarter below: 310,000,000.00 + 100,000,000.00 − 0 − 5,000,000.00 − 1,000,000.00
+  + 0 + 16,000,000.00 = 420,000,000.00.
+- 91350100M000100Y43 is the example code printed in GB 32100-2015 (法人和其他组织统一社会信用代码
+  编码规则), valid by its check character; changing that character makes it invalid.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+
+from portfolio.figures.tieout import (
+    BLOCKING,
+    CHECKS,
+    PASSED,
+    WARNING,
+    Context,
+    Holding,
+    Notice,
+    Package,
+    PastMark,
+    quarter_start,
+    tie_out,
+)
+from portfolio.gp.samples import ERROR_CLASSES, clean_package, credit_code, planted
+
+M = 100_000_000  # one million yuan, in fen
+Q4 = dt.date(2025, 12, 31)
+GB_EXAMPLE = "91350100M000100Y43"
+
+
+def _context(**changes) -> Context:
+    values = dict(commitment=500 * M, fund_share=Decimal("0.25"), prior_nav=310 * M, prior_unfunded=200 * M,
+                  ledger=(Notice(dt.date(2025, 11, 15), "contribution", 100 * M, "CALL-3"),), paid_in=400 * M,
+                  companies={GB_EXAMPLE: "示例企业有限公司"},
+                  history={GB_EXAMPLE: (PastMark(dt.date(2025, 9, 30), 800 * M, "last_round"),)},
+                  previous_schedule=frozenset({GB_EXAMPLE}))
+    values.update(changes)
+    return Context(**values)
+
+
+def _package(**account) -> Package:
+    a = {"opening_nav": 310 * M, "contributions": 100 * M, "distributions": 0, "management_fees": 5 * M,
+         "other_income_expenses": -1 * M, "realised_gain": 0, "unrealised_gain": 16 * M, "closing_nav": 420 * M,
+         "commitment": 500 * M, "opening_unfunded": 200 * M, "recallable_distributions": 0,
+         "closing_unfunded": 100 * M}
+    a.update(account)
+    return Package(Q4, a, holdings=(Holding("示例企业有限公司", GB_EXAMPLE, "digital", "350100", 600 * M, 1680 * M),),
+                   notices=(Notice(dt.date(2025, 11, 15), "contribution", 100 * M, "CALL-3"),))
+
+
+def _by_key(checks) -> dict:
+    return {c.key: c for c in checks}
+
+
+def test_the_worked_quarter_passes_every_check_in_order():
+    checks = tie_out(_package(), _context())
+    assert [c.key for c in checks] == list(CHECKS)
+    assert {c.key: c.status for c in checks if c.status != PASSED} == {}
+
+
+def test_a_roll_forward_off_by_two_fen_is_blocking_with_its_difference():
+    check = _by_key(tie_out(_package(closing_nav=420 * M + 2), _context()))["rollforward_nav"]
+    assert (check.status, check.figure, check.expected, check.difference) == (BLOCKING, 420 * M + 2, 420 * M, 2)
+
+
+def test_opening_figures_must_be_last_quarters_closing():
+    checks = _by_key(tie_out(_package(), _context(prior_nav=309 * M, prior_unfunded=199 * M)))
+    assert checks["opening_nav"].difference == 1 * M and checks["opening_nav"].status == BLOCKING
+    assert checks["opening_unfunded"].difference == 1 * M
+
+
+def test_notices_are_matched_to_the_ledger_by_ref_then_date_and_amount():
+    # booked without a reference: matched by date and amount
+    ledger = (Notice(dt.date(2025, 11, 15), "contribution", 100 * M, None),)
+    assert _by_key(tie_out(_package(), _context(ledger=ledger)))["notices_matched"].status == PASSED
+    # booked on another day under the same reference: matched by the reference
+    ledger = (Notice(dt.date(2025, 11, 16), "contribution", 100 * M, "CALL-3"),)
+    assert _by_key(tie_out(_package(), _context(ledger=ledger)))["notices_matched"].status == PASSED
+    # a booked flow the package leaves out, and the package's notice unmatched: both listed
+    ledger = (Notice(dt.date(2025, 12, 1), "contribution", 100 * M, "CALL-9"),)
+    check = _by_key(tie_out(_package(), _context(ledger=ledger)))["notices_matched"]
+    assert check.status == BLOCKING and len(check.items) == 2
+
+
+def test_unfunded_is_commitment_less_paid_in_per_the_ledger():
+    check = _by_key(tie_out(_package(), _context(paid_in=410 * M)))["unfunded_vs_ledger"]
+    assert (check.figure, check.expected, check.difference) == (100 * M, 90 * M, 10 * M)
+
+
+def test_holdings_against_nav_within_the_tolerance():
+    # 25 % of 1,680 million = 420 million exactly; at 1,800 million the share is 450 (7 % off: within 10 %)
+    near = Package(Q4, _package().account, holdings=(Holding("示例企业有限公司", GB_EXAMPLE, "digital", "350100",
+                                                             1, 1800 * M),), notices=_package().notices)
+    assert _by_key(tie_out(near, _context()))["holdings_vs_nav"].status == PASSED
+    assert _by_key(tie_out(near, _context(tolerance=Decimal("0.05"))))["holdings_vs_nav"].status == WARNING
+
+
+def test_credit_codes_by_gb_32100_and_companies_by_code_never_by_name():
+    wrong = GB_EXAMPLE[:17] + "4"
+    package = Package(Q4, _package().account, notices=_package().notices, holdings=(
+        Holding("示例企业有限公司", wrong, "digital", "350100", 1, 1680 * M),))
+    checks = _by_key(tie_out(package, _context()))
+    assert checks["credit_codes"].status == BLOCKING
+    assert checks["duplicate_by_name"].status == BLOCKING  # the book's company under another code
+    assert checks["left_without_exit"].status == WARNING   # and the real one left the schedule
+
+
+def test_plausibility_warnings():
+    rise = _by_key(tie_out(_package(unrealised_gain=16 * M + 2000 * M, closing_nav=2420 * M), _context()))
+    assert rise["nav_move"].status == WARNING  # 2,420 / 310 − 1 = +681 %
+    marks = tuple(PastMark(dt.date(2025, m, 28 if m == 2 else 30), 1680 * M, "last_round") for m in (4, 6, 9))
+    unchanged = _by_key(tie_out(_package(), _context(history={GB_EXAMPLE: marks})))
+    assert unchanged["mark_unchanged"].status == WARNING
+    to_cost = Package(Q4, _package().account, notices=_package().notices, holdings=(
+        Holding("示例企业有限公司", GB_EXAMPLE, "digital", "350100", 1, 1680 * M, method="cost"),))
+    assert _by_key(tie_out(to_cost, _context()))["method_to_cost"].status == WARNING
+
+
+def test_dates_must_be_inside_the_quarter():
+    assert quarter_start(Q4) == dt.date(2025, 10, 1)
+    late = Package(Q4, _package().account, holdings=_package().holdings,
+                   notices=(Notice(dt.date(2026, 1, 2), "contribution", 100 * M, "CALL-3"),))
+    assert _by_key(tie_out(late, _context()))["dates_in_quarter"].status == BLOCKING
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_generator_plants_errors_that_the_tie_out_finds(seed):
+    rng = random.Random(seed)
+    codes = [credit_code(rng) for _ in range(4)]
+    context = _context(companies={c: f"企业{i}" for i, c in enumerate(codes)},
+                       history={c: (PastMark(dt.date(2025, 9, 30), (i + 1) * 300 * M, "last_round"),)
+                                for i, c in enumerate(codes)},
+                       previous_schedule=frozenset(codes))
+    clean = clean_package(context, Q4, rng)
+    assert [c.key for c in tie_out(clean, context) if c.status != PASSED] == []
+    assert len(ERROR_CLASSES) >= 20
+    for name, (_plant, expected) in ERROR_CLASSES.items():
+        package, ctx = planted(clean, context, name, rng)
+        flagged = {c.key for c in tie_out(package, ctx) if c.status != PASSED}
+        assert flagged & expected, (name, flagged)

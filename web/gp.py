@@ -1,0 +1,329 @@
+"""The GP portal: a sub-fund's manager enters or uploads its quarterly package, sees every
+tie-out check with its figure, fixes and submits; the fund's managers review, return or
+accept; an admin invites a sub-fund's manager. Who reaches what is decided in web/auth.py
+(PERMISSIONS, SCOPED_ENDPOINTS, sub_fund_scope); views only call portfolio/gp/packages.py."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from models import GpPackage, Investment, SubFund
+from portfolio import formatting
+from portfolio.errors import FieldErrors
+from portfolio.figures import tieout
+from portfolio.formatting import parse_date
+from portfolio.gp import packages
+from portfolio.gp import template as gp_template
+from portfolio.money import yuan
+from web.auth import current_username, requires, sub_fund_scope
+from web.extensions import db
+from web.fields import DayField
+from web.forms import BaseForm, ConfirmForm, refuse
+
+bp = Blueprint("gp", __name__, url_prefix="/gp")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_PACKAGE_BYTES = 8 * 1024 * 1024
+
+
+class PackageForm(BaseForm):
+    investment_id = SelectField(_l("投资（基金在子基金中的份额）"), validators=[DataRequired()])
+    quarter_end = DayField(_l("报告期末"), validators=[DataRequired()])
+    narrative = TextAreaField(_l("情况说明（可选）"), validators=[Optional(), Length(max=20000)])
+
+
+class UploadPackageForm(BaseForm):
+    file = FileField(_l("季度报告（.xlsx 模板）"), validators=[FileRequired()])
+
+
+class ReturnForm(BaseForm):
+    comment = TextAreaField(_l("退回意见"), validators=[DataRequired(), Length(max=4000)])
+
+
+class InviteForm(BaseForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
+    password = PasswordField(_l("初始密码"), validators=[DataRequired()])
+    sub_funds = SelectMultipleField(_l("子基金"), validators=[DataRequired()])
+
+
+def _scope() -> list[str] | None:
+    return sub_fund_scope()
+
+
+def _interests() -> list[Investment]:
+    scope = _scope()
+    if scope is None:
+        codes = list(db.session.execute(select(SubFund.code)).scalars())
+        return packages.interests(db.session, codes)
+    return packages.interests(db.session, scope)
+
+
+def _package_or_404(package_id: int) -> GpPackage:
+    try:
+        return packages.get_package(db.session, package_id, _scope())
+    except LookupError:
+        abort(404)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+@bp.route("/")
+@requires("report")
+def portal():
+    """The GP's page: its sub-funds, what the fund asks of it, its packages and their history."""
+    scope = _scope() or []
+    interests = packages.interests(db.session, scope)
+    sub_funds = [db.session.get(SubFund, code) for code in scope]
+    return render_template("gp/portal.html", sub_funds=sub_funds, interests=interests,
+                           requests=packages.requests(db.session, interests, _today()),
+                           packages=packages.packages_of(db.session, scope), upload=_upload_form(interests))
+
+
+def _upload_form(interests: list[Investment]) -> UploadPackageForm:
+    return UploadPackageForm()
+
+
+@bp.route("/template.xlsx")
+@requires("report", "approve")
+def template():
+    """The blank template (Chinese headers), filled with the interest and quarter when given."""
+    investment_id = request.args.get("investment", "")
+    allowed = {i.id for i in _interests()}
+    quarter = None
+    try:
+        quarter = parse_date(request.args.get("quarter_end", "")) if request.args.get("quarter_end") else None
+    except ValueError:
+        quarter = None
+    data = gp_template.workbook(investment_id=investment_id if investment_id in allowed else "",
+                                quarter_end=quarter)
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="gp-package-template.xlsx")
+
+
+@bp.route("/upload", methods=["POST"])
+@requires("report")
+def upload():
+    form = UploadPackageForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(MAX_PACKAGE_BYTES + 1)
+        if len(data) > MAX_PACKAGE_BYTES or not data.startswith(b"PK\x03\x04"):
+            flash(_("不是有效的 .xlsx 文件（上限 8 MB）"), "error")
+            return redirect(url_for(".portal"))
+        try:
+            content, investment_id, quarter_end = gp_template.read_workbook(data)
+            package = packages.save_package(db.session, investment_id, quarter_end, content,
+                                            username=current_username(), allowed=_scope(), action="upload")
+        except FieldErrors as exc:
+            refuse(exc)
+            return redirect(url_for(".portal"))
+        flash(_("已上传并完成核对：%(b)s 项阻断，%(w)s 项提示。", b=package.blocking, w=package.warnings))
+        return redirect(url_for(".package", package_id=package.id))
+    flash(_("请选择要上传的 .xlsx 文件"), "error")
+    return redirect(url_for(".portal"))
+
+
+def _form_page(package: GpPackage | None):
+    interests = _interests()
+    form = PackageForm(obj=None)
+    form.investment_id.choices = [(i.id, f"{i.id}（{i.fund_code} → {i.sub_fund_code}）") for i in interests]
+    content = package.content if package is not None else gp_template.empty_content()
+    if request.method == "GET":
+        if package is not None:
+            form.investment_id.data, form.quarter_end.data = package.investment_id, package.quarter_end
+            form.narrative.data = content.get("narrative", "")
+        else:
+            form.investment_id.data = request.args.get("investment", "")
+            try:
+                form.quarter_end.data = parse_date(request.args.get("quarter_end", ""))
+            except ValueError:
+                form.quarter_end.data = packages.last_quarter_end(_today())
+    if form.validate_on_submit():
+        try:
+            typed = gp_template.read_form(request.form.to_dict())
+            saved = packages.save_package(db.session, form.investment_id.data, form.quarter_end.data, typed,
+                                          username=current_username(), allowed=_scope())
+        except FieldErrors as exc:
+            refuse(exc, form)
+            content = _typed_back(request.form.to_dict())
+        else:
+            flash(_("已保存并完成核对：%(b)s 项阻断，%(w)s 项提示。", b=saved.blocking, w=saved.warnings))
+            return redirect(url_for(".package", package_id=saved.id))
+    elif request.method == "POST":
+        content = _typed_back(request.form.to_dict())
+    values = content["raw"] if "raw" in content else _values(content)
+    count = lambda prefix: len({k.split("-")[1] for k in values if k.startswith(prefix)})  # noqa: E731
+    return render_template("gp/package_form.html", form=form, package=package, values=values,
+                           fields=gp_template.ACCOUNT_FIELDS, labels=gp_template.ACCOUNT_LABELS,
+                           holding_columns=gp_template.HOLDING_COLUMNS, notice_columns=gp_template.NOTICE_COLUMNS,
+                           projection_columns=gp_template.PROJECTION_COLUMNS,
+                           holding_rows=max(gp_template.FORM_HOLDING_ROWS, count("h-") + 3),
+                           notice_rows=max(gp_template.FORM_NOTICE_ROWS, count("n-") + 2),
+                           projection_rows=max(gp_template.FORM_PROJECTION_ROWS, count("p-")))
+
+
+def _typed_back(form: dict) -> dict:
+    """What was typed, to show the form again unchanged (raw text, not parsed)."""
+    return {"raw": form}
+
+
+def _values(content: dict) -> dict[str, str]:
+    """The form's fields filled from a saved package (amounts in yuan, exact)."""
+    money = lambda value: format(yuan(int(value)), "f")  # noqa: E731
+    values = {f"acc-{name}": money(content.get("account", {}).get(name, 0)) for name in gp_template.ACCOUNT_FIELDS}
+    for i, h in enumerate(content.get("holdings", [])):
+        values.update({f"h-{i}-{k}": (money(h[k]) if k in ("cost", "fair_value") else str(h.get(k, "")))
+                       for k, _l in gp_template.HOLDING_COLUMNS})
+    for i, n in enumerate(content.get("notices", [])):
+        values.update({f"n-{i}-date": n["date"], f"n-{i}-type": n["type"], f"n-{i}-amount": money(n["amount"]),
+                       f"n-{i}-ref": n.get("ref", "")})
+    for i, p in enumerate(content.get("projection", [])):
+        values.update({f"p-{i}-quarter": p["quarter"], f"p-{i}-calls": money(p["calls"]),
+                       f"p-{i}-distributions": money(p["distributions"])})
+    return values
+
+
+@bp.app_template_filter("fen")
+def fen_filter(value) -> str:
+    """Integer fen shown as yuan with thousands separators, exact to the fen."""
+    return "—" if value is None else formatting.yuan(yuan(int(value)))
+
+
+@bp.route("/packages/new", methods=["GET", "POST"])
+@requires("report")
+def new_package():
+    return _form_page(None)
+
+
+@bp.route("/packages/<int:package_id>/edit", methods=["GET", "POST"])
+@requires("report")
+def edit_package(package_id: int):
+    package = _package_or_404(package_id)
+    if package.status not in packages.EDITABLE:
+        flash(_("该报告已提交，不能修改"), "error")
+        return redirect(url_for(".package", package_id=package.id))
+    return _form_page(package)
+
+
+@bp.route("/packages/<int:package_id>")
+@requires("report", "approve")
+def package(package_id: int):
+    record = _package_or_404(package_id)
+    investment = db.session.get(Investment, record.investment_id)
+    order = {tieout.BLOCKING: 0, tieout.WARNING: 1, tieout.PASSED: 2}
+    checks = sorted(record.checks or [], key=lambda c: (order.get(c.get("status"), 3),
+                                                        tieout.CHECKS.index(c["key"]) if c.get("key") in tieout.CHECKS
+                                                        else 99))
+    return render_template("gp/package.html", package=record, investment=investment, checks=checks,
+                           history=packages.history(db.session, record.id), confirm=ConfirmForm(),
+                           return_form=ReturnForm(), labels=gp_template.ACCOUNT_LABELS,
+                           fields=gp_template.ACCOUNT_FIELDS, quarter=tieout.quarter_label(record.quarter_end))
+
+
+@bp.route("/packages/<int:package_id>/xlsx")
+@requires("report", "approve")
+def package_xlsx(package_id: int):
+    record = _package_or_404(package_id)
+    data = gp_template.workbook(record.content, investment_id=record.investment_id, quarter_end=record.quarter_end)
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"gp-package-{record.id}.xlsx")
+
+
+def _act(package_id: int, action, message: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except FieldErrors as exc:
+        refuse(exc)
+    except LookupError:
+        abort(404)
+    else:
+        flash(message)
+    return redirect(url_for(".package", package_id=package_id))
+
+
+@bp.route("/packages/<int:package_id>/submit", methods=["POST"])
+@requires("report")
+def submit(package_id: int):
+    _package_or_404(package_id)
+    return _act(package_id, lambda: packages.submit(db.session, package_id, username=current_username(),
+                                                    allowed=_scope()), _("已提交，等待基金经理审核。"))
+
+
+@bp.route("/packages/<int:package_id>/return", methods=["POST"])
+@requires("approve")
+def return_package(package_id: int):
+    _package_or_404(package_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("退回须写明意见"), "error")
+        return redirect(url_for(".package", package_id=package_id))
+    try:
+        packages.return_package(db.session, package_id, form.comment.data, username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("已退回管理人修改。"))
+    return redirect(url_for(".package", package_id=package_id))
+
+
+@bp.route("/packages/<int:package_id>/review", methods=["POST"])
+@requires("approve")
+def review_package(package_id: int):
+    _package_or_404(package_id)
+    return _act(package_id, lambda: packages.review(db.session, package_id, username=current_username()),
+                _("已复核，等待另一位基金经理接受。"))
+
+
+@bp.route("/packages/<int:package_id>/accept", methods=["POST"])
+@requires("approve")
+def accept(package_id: int):
+    _package_or_404(package_id)
+    return _act(package_id, lambda: packages.accept(db.session, package_id, username=current_username()),
+                _("已接受：净值、投资明细和新企业已记入台账。"))
+
+
+@bp.route("/review")
+@requires("approve")
+def review():
+    """The fund managers' list: packages waiting, overdue ones, recently accepted."""
+    waiting = packages.packages_of(db.session, None, statuses=("submitted", "reviewed"))
+    recent = packages.packages_of(db.session, None, statuses=("accepted", "returned", "draft"))[:50]
+    return render_template("gp/review.html", waiting=waiting, recent=recent,
+                           overdue=packages.overdue(db.session, _today()))
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@requires("configure")
+def invite():
+    """An admin invites a sub-fund's manager as a GP user bound to its sub-funds."""
+    form = InviteForm()
+    funds = db.session.execute(select(SubFund).order_by(SubFund.code)).scalars().all()
+    form.sub_funds.choices = [(s.code, f"{s.code} {s.name}（{s.manager}）") for s in funds]
+    if form.validate_on_submit():
+        try:
+            packages.invite_gp(db.session, form.username.data.strip(), form.password.data, form.sub_funds.data,
+                               by=current_username(), display_name=form.display_name.data or None)
+        except FieldErrors as exc:
+            refuse(exc, form)
+        else:
+            flash(_("已邀请管理人用户 %(name)s。", name=form.username.data.strip()))
+            return redirect(url_for("admin.users"))
+    return render_template("gp/invite.html", form=form)
+
+
+@bp.app_context_processor
+def gp_helpers():
+    def gp_overdue():
+        return packages.overdue(db.session, _today())
+    return {"gp_overdue": gp_overdue}
