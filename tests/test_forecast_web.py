@@ -127,3 +127,11 @@ def test_pacing_planner_on_the_page(demo, as_role):
     bad = client.get("/funds/QY/forecast?pacing=1e9").get_data(as_text=True)
     assert 'id="pacing-plan"' not in bad and 'class="error"' in bad
     assert client.get("/funds/QY/forecast?pacing=-5&pacing_kind=budget").status_code == 200
+
+
+def test_accuracy_page_in_english(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    client.get("/lang/en")
+    page = client.get("/funds/QY/forecast/accuracy")
+    assert page.status_code == 200 and "Rolling-origin back-test" in page.get_data(as_text=True)
