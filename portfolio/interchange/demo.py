@@ -82,144 +82,178 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, (end - start).days))
 
 
-def demo_book(seed: int = SEED) -> dict[str, list[dict]]:  # noqa: C901  (to be cut by sheet: one random stream)
-    """The demo book's rows per sheet (values as Decimal / date / str)."""
-    rng = random.Random(seed)
-    funds: list[dict[str, Any]] = [
-        {"code": "QY", "name": "宁波千亿科技创新基金", "name_en": "Ningbo 100bn S&T Innovation Fund",
-         "kind": "innovation_fund", "parent_code": None, "size_cny": Decimal(100_000_000_000),
-         "vintage_year": 2022, "currency": "CNY"},
-        {"code": "QY-CL", "name": "宁波千亿科技创新基金新材料专项基金", "name_en": "QY Advanced Materials Fund",
-         "kind": "innovation_fund", "parent_code": "QY", "size_cny": Decimal(10_000_000_000),
-         "vintage_year": 2023, "currency": "CNY"},
-        {"code": "TS", "name": "宁波市天使投资引导基金", "name_en": "Ningbo Angel Investment Guidance Fund",
-         "kind": "angel_guidance", "parent_code": None, "size_cny": Decimal(5_000_000_000),
-         "vintage_year": 2021, "currency": "CNY"},
-    ]
-    used_credit: set[str] = set()
+FUNDS: list[dict[str, Any]] = [
+    {"code": "QY", "name": "宁波千亿科技创新基金", "name_en": "Ningbo 100bn S&T Innovation Fund",
+     "kind": "innovation_fund", "parent_code": None, "size_cny": Decimal(100_000_000_000),
+     "vintage_year": 2022, "currency": "CNY"},
+    {"code": "QY-CL", "name": "宁波千亿科技创新基金新材料专项基金", "name_en": "QY Advanced Materials Fund",
+     "kind": "innovation_fund", "parent_code": "QY", "size_cny": Decimal(10_000_000_000),
+     "vintage_year": 2023, "currency": "CNY"},
+    {"code": "TS", "name": "宁波市天使投资引导基金", "name_en": "Ningbo Angel Investment Guidance Fund",
+     "kind": "angel_guidance", "parent_code": None, "size_cny": Decimal(5_000_000_000),
+     "vintage_year": 2021, "currency": "CNY"},
+]
+LATE_GPS = {"SF04", "SF11", "SF17"}  # their reports come a quarter late
+# sub-fund commitments: QY to SF01–SF14, its child QY-CL to two materials funds, TS to SF13–SF20
+COMMITMENTS = ([("QY", f"SF{i:02d}") for i in range(1, 15)] + [("QY-CL", "SF01"), ("QY-CL", "SF06")]
+               + [("TS", f"SF{i:02d}") for i in range(13, 21)])
 
-    # companies: 72, mostly in Ningbo; the angel ones young and small
-    companies: list[dict[str, Any]] = []
-    by_sector: dict[str, list[tuple[str, bool]]] = {s: [] for s in SECTORS5}
-    names_used: set[str] = set()
-    for i in range(72):
-        sector = SECTORS5[i % 5]
-        region = rng.choice(LOCAL) if rng.random() < 0.78 else rng.choice(OUTSIDE)
-        while True:
-            name = f"宁波{rng.choice(_PLACE)}{rng.choice(_CORE[sector])}有限公司" if region.startswith("3302") \
-                else f"{rng.choice(['上海', '深圳', '苏州', '北京', '杭州'])}{rng.choice(_PLACE[:8])}" \
-                     f"{rng.choice(_CORE[sector])}有限公司"
-            if name not in names_used:
-                names_used.add(name)
-                break
-        angel = i >= 42
-        founded = _date_between(rng, dt.date(2019, 1, 1), dt.date(2022, 6, 30)) if angel else \
-            _date_between(rng, dt.date(2008, 1, 1), dt.date(2019, 12, 31))
-        code = f"C{i + 1:03d}"
-        companies.append({"code": code, "name": name, "credit_code": _credit_code(rng, region, used_credit),
-                          "sector": sector, "region_code": region, "founded": founded})
-        by_sector[sector].append((code, angel))
 
-    # sub-funds: 20 (QY: SF01–SF14, of which SF13–14 also QY-CL; TS: SF13–SF20)
-    sub_funds: list[dict[str, Any]] = []
-    for i in range(20):
-        sector = SECTORS5[i % 5]
-        angel = i >= 12
-        vintage = 2022 + (i % 3) if not angel else 2021 + (i % 4)
-        word = "天使" if angel else _SF_WORD[sector]
-        sub_funds.append({
-            "code": f"SF{i + 1:02d}",
-            "name": f"宁波{_PLACE[i]}{word}{'创业投资' if angel else '股权投资'}合伙企业（有限合伙）",
-            "manager": _GP[i % len(_GP)],
-            "size_cny": Decimal((rng.randint(5, 15) if angel else rng.randint(20, 100)) * 100_000_000),
-            "vintage_year": min(vintage, 2024), "sector": sector,
-            "region_code": LOCAL[i % len(LOCAL)] if i % 7 else OUTSIDE[0], "term_years": 10 if angel else 8,
-        })
-    sf_by_code = {s["code"]: s for s in sub_funds}
-    late_gps = {"SF04", "SF11", "SF17"}  # their reports come a quarter late
+def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
+    """The demo book's rows per sheet (values as Decimal / date / str).
 
-    investments: list[dict[str, Any]] = []
-    flows: list[dict[str, Any]] = []
-    valuations: list[dict[str, Any]] = []
-    holdings: list[dict[str, Any]] = []
+    The sheets are drawn in a fixed order from one random stream (the same seed gives the
+    same book, row for row), each by its own step of `_DemoBook`."""
+    book = _DemoBook(random.Random(seed))
+    book.draw_companies()
+    book.draw_sub_funds()
+    book.draw_commitments()
+    book.draw_deals()
+    book.draw_holdings()
+    return {"funds": [dict(f) for f in FUNDS], "sub_funds": book.sub_funds, "companies": book.companies,
+            "investments": book.investments, "cash_flows": book.flows, "valuations": book.valuations,
+            "sub_fund_holdings": book.holdings}
 
-    def value_path(inv_id, start, cost_of, drift, vol, method, last=LAST, final=None):
+
+class _DemoBook:
+    """The demo's rows, sheet by sheet, from one random stream (the order of the steps is
+    part of the book: another order draws another book)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used_credit: set[str] = set()
+        self.companies: list[dict[str, Any]] = []
+        self.by_sector: dict[str, list[tuple[str, bool]]] = {s: [] for s in SECTORS5}
+        self.sub_funds: list[dict[str, Any]] = []
+        self.investments: list[dict[str, Any]] = []
+        self.flows: list[dict[str, Any]] = []
+        self.valuations: list[dict[str, Any]] = []
+        self.holdings: list[dict[str, Any]] = []
+        self.held: dict[str, list[str]] = {}
+        self.taken: set[str] = set()
+
+    def draw_companies(self) -> None:
+        """72 companies, mostly in Ningbo; the angel ones (from the 43rd) young and small."""
+        rng, names_used = self.rng, set()
+        for i in range(72):
+            sector = SECTORS5[i % 5]
+            region = rng.choice(LOCAL) if rng.random() < 0.78 else rng.choice(OUTSIDE)
+            while True:
+                name = f"宁波{rng.choice(_PLACE)}{rng.choice(_CORE[sector])}有限公司" if region.startswith("3302") \
+                    else f"{rng.choice(['上海', '深圳', '苏州', '北京', '杭州'])}{rng.choice(_PLACE[:8])}" \
+                         f"{rng.choice(_CORE[sector])}有限公司"
+                if name not in names_used:
+                    names_used.add(name)
+                    break
+            angel = i >= 42
+            founded = _date_between(rng, dt.date(2019, 1, 1), dt.date(2022, 6, 30)) if angel else \
+                _date_between(rng, dt.date(2008, 1, 1), dt.date(2019, 12, 31))
+            code = f"C{i + 1:03d}"
+            self.companies.append({"code": code, "name": name,
+                                   "credit_code": _credit_code(rng, region, self.used_credit),
+                                   "sector": sector, "region_code": region, "founded": founded})
+            self.by_sector[sector].append((code, angel))
+
+    def draw_sub_funds(self) -> None:
+        """20 sub-funds: SF01–SF12 for QY, SF13–SF20 angel funds."""
+        rng = self.rng
+        for i in range(20):
+            sector = SECTORS5[i % 5]
+            angel = i >= 12
+            vintage = 2022 + (i % 3) if not angel else 2021 + (i % 4)
+            word = "天使" if angel else _SF_WORD[sector]
+            self.sub_funds.append({
+                "code": f"SF{i + 1:02d}",
+                "name": f"宁波{_PLACE[i]}{word}{'创业投资' if angel else '股权投资'}合伙企业（有限合伙）",
+                "manager": _GP[i % len(_GP)],
+                "size_cny": Decimal((rng.randint(5, 15) if angel else rng.randint(20, 100)) * 100_000_000),
+                "vintage_year": min(vintage, 2024), "sector": sector,
+                "region_code": LOCAL[i % len(LOCAL)] if i % 7 else OUTSIDE[0], "term_years": 10 if angel else 8,
+            })
+
+    def value_path(self, inv_id, start, cost_of, drift, vol, method, last=LAST, final=None) -> None:
         """Quarterly fair values from the quarter end after `start` to `last` (or a final entry)."""
         level = 1.0
         for q in _quarter_ends(start + dt.timedelta(days=1), last):
-            level = max(0.05, level * (1 + drift + rng.gauss(0, vol)))
-            valuations.append({"investment_id": inv_id, "as_of": q,
-                               "fair_value_cny": _wan(cost_of(q) * level), "method": method})
+            level = max(0.05, level * (1 + drift + self.rng.gauss(0, vol)))
+            self.valuations.append({"investment_id": inv_id, "as_of": q,
+                                    "fair_value_cny": _wan(cost_of(q) * level), "method": method})
         if final:
-            valuations.append({"investment_id": inv_id, **final})
+            self.valuations.append({"investment_id": inv_id, **final})
 
-    # sub-fund commitments with capital calls in tranches
-    commitments = ([("QY", f"SF{i:02d}") for i in range(1, 15)] + [("QY-CL", "SF01"), ("QY-CL", "SF06")]
-                   + [("TS", f"SF{i:02d}") for i in range(13, 21)])
-    held: dict[str, list[str]] = {}
-    for fund, sf in commitments:
-        s = sf_by_code[sf]
-        start = _date_between(rng, dt.date(max(s["vintage_year"], 2021), 1, 10),
-                              dt.date(max(s["vintage_year"], 2021), 11, 30))
-        if fund == "QY-CL":
-            start = _date_between(rng, dt.date(2023, 3, 1), dt.date(2023, 10, 31))
-        share = Decimal(rng.choice([10, 15, 20, 25, 30]))
-        commitment = (s["size_cny"] * share / 100).quantize(Decimal(1))
-        inv_id = f"{fund}-{sf}"
-        investments.append({"id": inv_id, "fund_code": fund, "mode": "sub_fund", "target_code": sf,
-                             "date": start, "commitment_cny": commitment, "ownership_pct": share})
-        held.setdefault(fund, []).append(sf)
-        calls, d = [], start
-        for n, part in enumerate((Decimal("0.3"), Decimal("0.3"), Decimal("0.2"))):
-            if d > dt.date(2025, 11, 30):
-                break
-            amount = (commitment * part).quantize(Decimal(1))
-            calls.append((d, amount))
-            flows.append({"investment_id": inv_id, "date": d, "type": "contribution", "amount_cny": amount,
-                          "note": f"第{n + 1}期实缴", "ref": f"CALL-{n + 1:02d}"})
-            d = d + dt.timedelta(days=rng.randint(300, 420))
-        # management fees, small, without a ref
-        flows.append({"investment_id": inv_id, "date": start + dt.timedelta(days=30), "type": "contribution",
-                      "amount_cny": _money(float(commitment) * 0.002), "note": "管理费", "ref": None})
-        drift = rng.uniform(-0.01, 0.05)
-        if start.year <= 2022 and drift > 0.015:
-            dist_day = _date_between(rng, dt.date(2025, 1, 15), dt.date(2025, 10, 31))
-            flows.append({"investment_id": inv_id, "date": dist_day, "type": "distribution",
-                          "amount_cny": _wan(float(calls[0][1]) * rng.uniform(0.2, 0.5)), "note": "子基金项目退出分配",
-                          "ref": "DIST-01"})
+    def draw_commitments(self) -> None:
+        """The sub-fund commitments, their capital calls in tranches, fees, distributions, GP NAVs."""
+        rng, flows = self.rng, self.flows
+        sf_by_code = {s["code"]: s for s in self.sub_funds}
+        for fund, sf in COMMITMENTS:
+            s = sf_by_code[sf]
+            start = _date_between(rng, dt.date(max(s["vintage_year"], 2021), 1, 10),
+                                  dt.date(max(s["vintage_year"], 2021), 11, 30))
+            if fund == "QY-CL":
+                start = _date_between(rng, dt.date(2023, 3, 1), dt.date(2023, 10, 31))
+            share = Decimal(rng.choice([10, 15, 20, 25, 30]))
+            commitment = (s["size_cny"] * share / 100).quantize(Decimal(1))
+            inv_id = f"{fund}-{sf}"
+            self.investments.append({"id": inv_id, "fund_code": fund, "mode": "sub_fund", "target_code": sf,
+                                     "date": start, "commitment_cny": commitment, "ownership_pct": share})
+            self.held.setdefault(fund, []).append(sf)
+            calls, d = [], start
+            for n, part in enumerate((Decimal("0.3"), Decimal("0.3"), Decimal("0.2"))):
+                if d > dt.date(2025, 11, 30):
+                    break
+                amount = (commitment * part).quantize(Decimal(1))
+                calls.append((d, amount))
+                flows.append({"investment_id": inv_id, "date": d, "type": "contribution", "amount_cny": amount,
+                              "note": f"第{n + 1}期实缴", "ref": f"CALL-{n + 1:02d}"})
+                d = d + dt.timedelta(days=rng.randint(300, 420))
+            # management fees, small, without a ref
+            flows.append({"investment_id": inv_id, "date": start + dt.timedelta(days=30), "type": "contribution",
+                          "amount_cny": _money(float(commitment) * 0.002), "note": "管理费", "ref": None})
+            drift = rng.uniform(-0.01, 0.05)
+            if start.year <= 2022 and drift > 0.015:
+                dist_day = _date_between(rng, dt.date(2025, 1, 15), dt.date(2025, 10, 31))
+                flows.append({"investment_id": inv_id, "date": dist_day, "type": "distribution",
+                              "amount_cny": _wan(float(calls[0][1]) * rng.uniform(0.2, 0.5)),
+                              "note": "子基金项目退出分配", "ref": "DIST-01"})
 
-        def paid(q, calls=calls):
-            return float(sum(a for d_, a in calls if d_ <= q))
+            def paid(q, calls=calls):
+                return float(sum(a for d_, a in calls if d_ <= q))
 
-        last = dt.date(2025, 9, 30) if sf in late_gps else LAST
-        value_path(inv_id, start, paid, drift, 0.04, "gp_nav", last=last)
+            last = dt.date(2025, 9, 30) if sf in LATE_GPS else LAST
+            self.value_path(inv_id, start, paid, drift, 0.04, "gp_nav", last=last)
 
-    # direct and co-investments: QY larger rounds, TS angel rounds
-    def company_for(sector, angel):
-        pool = [c for c, a in by_sector[sector] if a == angel and c not in taken]
-        code = rng.choice(pool)
-        taken.add(code)
+    def company_for(self, sector: str, angel: bool) -> str:
+        pool = [c for c, a in self.by_sector[sector] if a == angel and c not in self.taken]
+        code = self.rng.choice(pool)
+        self.taken.add(code)
         return code
 
-    taken: set[str] = set()
-    plan = [("QY", i) for i in range(34)] + [("TS", i) for i in range(26)]
-    for k, (fund, i) in enumerate(plan):
-        sector = SECTORS5[k % 5]
-        angel = fund == "TS"
-        company = company_for(sector, angel) if any(
-            a == angel and c not in taken for c, a in by_sector[sector]) else company_for(
-            rng.choice([s for s in SECTORS5 if any(a == angel and c not in taken for c, a in by_sector[s])]), angel)
-        mode = "co_invest" if i % 3 == 1 else "direct"
-        along = rng.choice(held[fund]) if mode == "co_invest" else None
-        earliest = dt.date(2022, 3, 1) if fund == "QY" else dt.date(2021, 6, 1)
-        date = _date_between(rng, earliest, dt.date(2025, 6, 30))
-        special = "exit" if (fund == "QY" and i == 0) else "write_off" if (fund == "TS" and i == 0) else None
-        if special == "exit":
-            date = dt.date(2022, 9, 15)
-        elif special == "write_off":
-            date = dt.date(2021, 11, 20)
-        amount = _wan(rng.uniform(30e6, 400e6) if not angel else rng.uniform(2e6, 10e6))
-        inv_id = f"{fund}-{'D' if mode == 'direct' else 'CO'}{i + 1:02d}"
+    def draw_deals(self) -> None:
+        """Direct and co-investments: QY larger rounds (one exit), TS angel rounds (one written off)."""
+        rng = self.rng
+        plan = [("QY", i) for i in range(34)] + [("TS", i) for i in range(26)]
+        for k, (fund, i) in enumerate(plan):
+            sector = SECTORS5[k % 5]
+            angel = fund == "TS"
+            free = [s for s in SECTORS5 if any(a == angel and c not in self.taken for c, a in self.by_sector[s])]
+            company = self.company_for(sector if sector in free else rng.choice(free), angel)
+            mode = "co_invest" if i % 3 == 1 else "direct"
+            along = rng.choice(self.held[fund]) if mode == "co_invest" else None
+            earliest = dt.date(2022, 3, 1) if fund == "QY" else dt.date(2021, 6, 1)
+            date = _date_between(rng, earliest, dt.date(2025, 6, 30))
+            special = "exit" if (fund == "QY" and i == 0) else "write_off" if (fund == "TS" and i == 0) else None
+            if special == "exit":
+                date = dt.date(2022, 9, 15)
+            elif special == "write_off":
+                date = dt.date(2021, 11, 20)
+            amount = _wan(rng.uniform(30e6, 400e6) if not angel else rng.uniform(2e6, 10e6))
+            inv_id = f"{fund}-{'D' if mode == 'direct' else 'CO'}{i + 1:02d}"
+            row = self.deal_row(inv_id, fund, mode, company, along, date, amount, angel)
+            self.investments.append(row)
+            self.draw_deal_flows(inv_id, date, amount, special, angel)
+
+    def deal_row(self, inv_id, fund, mode, company, along, date, amount, angel) -> dict[str, Any]:
+        rng = self.rng
         row = {"id": inv_id, "fund_code": fund, "mode": mode, "target_code": company, "alongside_code": along,
                "date": date, "commitment_cny": amount,
                "round": rng.choice(["天使轮", "Pre-A轮", "A轮"]) if angel else rng.choice(["A轮", "B轮", "C轮", "D轮"]),
@@ -231,7 +265,11 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:  # noqa: C901  (to be 
                         "total_assets_cny": _wan(rng.uniform(3e6, 60e6))})
         if mode == "co_invest":
             row["lead_amount_cny"] = _wan(float(amount) * rng.uniform(1.0, 3.0))
-        investments.append(row)
+        return row
+
+    def draw_deal_flows(self, inv_id, date, amount, special, angel) -> None:
+        """A deal's payments, its exit or write-off, its valuations and a dividend now and then."""
+        rng, flows = self.rng, self.flows
         first = amount if special or rng.random() < 0.7 else (amount * Decimal("0.6")).quantize(Decimal(1))
         flows.append({"investment_id": inv_id, "date": date, "type": "contribution", "amount_cny": first,
                       "note": "投资款", "ref": "PAY-01"})
@@ -240,7 +278,7 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:  # noqa: C901  (to be 
             flows.append({"investment_id": inv_id, "date": second_day, "type": "contribution",
                           "amount_cny": amount - first, "note": "第二笔投资款", "ref": "PAY-02"})
 
-        def paid(q, inv_id=inv_id):
+        def paid(q):
             return float(sum(f["amount_cny"] for f in flows
                              if f["investment_id"] == inv_id and f["type"] == "contribution" and f["date"] <= q))
 
@@ -249,41 +287,42 @@ def demo_book(seed: int = SEED) -> dict[str, list[dict]]:  # noqa: C901  (to be 
             date_exit = dt.date(2025, 6, 30)
             flows.append({"investment_id": inv_id, "date": date_exit, "type": "distribution",
                           "amount_cny": _wan(float(amount) * 2.6), "note": "股权转让退出", "ref": "EXIT-01"})
-            value_path(inv_id, date, paid, 0.06, 0.03, method, last=dt.date(2025, 3, 31),
-                       final={"as_of": date_exit, "fair_value_cny": Decimal("0.00"), "method": "exited"})
+            self.value_path(inv_id, date, paid, 0.06, 0.03, method, last=dt.date(2025, 3, 31),
+                            final={"as_of": date_exit, "fair_value_cny": Decimal("0.00"), "method": "exited"})
         elif special == "write_off":  # the company failed in 2024
-            value_path(inv_id, date, paid, -0.12, 0.03, method, last=dt.date(2024, 9, 30),
-                       final={"as_of": dt.date(2024, 12, 31), "fair_value_cny": Decimal("0.00"),
-                              "method": "write_off"})
+            self.value_path(inv_id, date, paid, -0.12, 0.03, method, last=dt.date(2024, 9, 30),
+                            final={"as_of": dt.date(2024, 12, 31), "fair_value_cny": Decimal("0.00"),
+                                   "method": "write_off"})
         else:
             drift = rng.uniform(-0.05, 0.08) if angel else rng.uniform(-0.03, 0.07)
-            value_path(inv_id, date, paid, drift, 0.05, method)
+            self.value_path(inv_id, date, paid, drift, 0.05, method)
             if rng.random() < 0.12 and date.year <= 2023:  # a dividend
                 flows.append({"investment_id": inv_id, "date": dt.date(2025, 7, 15), "type": "distribution",
                               "amount_cny": _wan(float(amount) * 0.04), "note": "分红", "ref": None})
 
-    # sub-fund holdings reports, quarterly from 2023; late GPs' last report is 2025-09-30
-    co_in = {c["code"]: c for c in companies}
-    for s in sub_funds:
-        sector = s["sector"]
-        angel = int(s["code"][2:]) >= 13
-        names = [c for c, a in by_sector[sector] if a == angel][:4]
-        others = [c["code"] for c in companies if c["sector"] != sector and (int(c["code"][1:]) > 42) == angel]
-        names += rng.sample(others, 2)
-        names += [inv["target_code"] for inv in investments if inv.get("alongside_code") == s["code"]]
-        names = list(dict.fromkeys(names))
-        last = dt.date(2025, 9, 30) if s["code"] in late_gps else LAST
-        costs = {c: float(s["size_cny"]) * rng.uniform(0.02, 0.12) for c in names}
-        marks = {c: 1.0 for c in names}
-        for q in _quarter_ends(dt.date(2023, 1, 1), last):
-            for c in names:
-                if co_in[c]["founded"] > q:
-                    continue
-                marks[c] = max(0.0, marks[c] * (1 + rng.gauss(0.015, 0.06)))
-                holdings.append({"sub_fund_code": s["code"], "as_of": q, "company_code": c,
-                                 "cost_cny": _wan(costs[c]), "fair_value_cny": _wan(costs[c] * marks[c])})
-    return {"funds": funds, "sub_funds": sub_funds, "companies": companies, "investments": investments,
-            "cash_flows": flows, "valuations": valuations, "sub_fund_holdings": holdings}
+    def draw_holdings(self) -> None:
+        """Sub-fund holdings reports, quarterly from 2023; late GPs' last report is 2025-09-30."""
+        rng = self.rng
+        co_in = {c["code"]: c for c in self.companies}
+        for s in self.sub_funds:
+            sector = s["sector"]
+            angel = int(s["code"][2:]) >= 13
+            names = [c for c, a in self.by_sector[sector] if a == angel][:4]
+            others = [c["code"] for c in self.companies
+                      if c["sector"] != sector and (int(c["code"][1:]) > 42) == angel]
+            names += rng.sample(others, 2)
+            names += [inv["target_code"] for inv in self.investments if inv.get("alongside_code") == s["code"]]
+            names = list(dict.fromkeys(names))
+            last = dt.date(2025, 9, 30) if s["code"] in LATE_GPS else LAST
+            costs = {c: float(s["size_cny"]) * rng.uniform(0.02, 0.12) for c in names}
+            marks = {c: 1.0 for c in names}
+            for q in _quarter_ends(dt.date(2023, 1, 1), last):
+                for c in names:
+                    if co_in[c]["founded"] > q:
+                        continue
+                    marks[c] = max(0.0, marks[c] * (1 + rng.gauss(0.015, 0.06)))
+                    self.holdings.append({"sub_fund_code": s["code"], "as_of": q, "company_code": c,
+                                          "cost_cny": _wan(costs[c]), "fair_value_cny": _wan(costs[c] * marks[c])})
 
 
 def _complete(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
