@@ -205,10 +205,52 @@ def upload():
                 current_app.logger.exception("book upload failed")
                 form.book.errors = list(form.book.errors) + [_("无法读取该文件，请确认是 .xlsx 工作簿")]
             else:
+                if result.errors:
+                    _keep_errors(result.errors)
                 if result.change_set is not None:
                     flash(_("台账已上传为待审批的变更集，须由另一位有审批权限的用户批准后才写入台账。"))
                     return redirect(url_for("change_sets.show", change_set_id=result.change_set.id))
     return render_template("book/upload.html", form=form, result=result)
+
+
+ERRORS_FOLDER = "import-errors"
+
+
+def _keep_errors(errors) -> None:
+    """The whole error list of the user's last refused upload, as a file for 下载全部错误 (the
+    page shows the first 200). Kept under the upload folder by a random name that only this
+    session knows; the next refused upload replaces it."""
+    import secrets
+    from pathlib import Path
+
+    from flask import session
+
+    from portfolio.interchange.schema import errors_csv
+
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    old = session.get("import_errors")
+    if isinstance(old, str) and old.isalnum():
+        (folder / f"{old}.csv").unlink(missing_ok=True)
+    name = secrets.token_hex(16)
+    (folder / f"{name}.csv").write_bytes(errors_csv(errors))
+    session["import_errors"] = name
+
+
+@bp.route("/upload/errors.csv")
+@requires("write")
+def upload_errors():
+    """The whole error list of this session's last refused upload."""
+    from pathlib import Path
+
+    from flask import session
+
+    name = session.get("import_errors")
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER / f"{name}.csv"
+    if not isinstance(name, str) or not name.isalnum() or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name="导入错误清单.csv")
 
 
 @bp.route("/download")

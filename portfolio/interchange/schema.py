@@ -153,6 +153,27 @@ class BookError:
                 "message": self.message}
 
 
+ERRORS_HEADER = ("工作表", "行", "列", "值", "问题")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def errors_csv(errors: list[BookError]) -> bytes:
+    """Every error of a book as a CSV for Excel (UTF-8 with a byte-order mark), however many the
+    page shows. A cell that would start a formula gets a leading quote (OWASP's advice for CSV):
+    a refused book may hold anything, and its errors quote it."""
+    import csv
+
+    def cell(value: Any) -> Any:
+        text = "" if value is None else str(value)
+        return "'" + text if text.startswith(_FORMULA_START) else text
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ERRORS_HEADER)
+    writer.writerows((cell(e.sheet), e.row or "", cell(e.column), cell(e.value), cell(e.message)) for e in errors)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def header(column: Column, chinese: bool) -> str:
     return column.zh if chinese else column.name
 
