@@ -82,6 +82,14 @@ def openapi_document() -> dict:
     errors = {str(code): {"description": text, "content": {"application/json": {"schema": error}}}
               for code, text in ((400, "a bad parameter"), (401, "not logged in"),
                                            (404, "no such fund or index"))}
+    # every fund route's path code and as-of date, described once
+    fund_and_date = [
+        {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+        {"name": "as_of", "in": "query", "required": False,
+         "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
+         "schema": {"type": "string", "format": "date",
+                    "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
+    ]
     return {
         "openapi": "3.0.3",
         "info": {"title": "宁波科创基金组合管理 API", "version": "1",
@@ -92,11 +100,7 @@ def openapi_document() -> dict:
                 "operationId": "fundReport",
                 "summary": "The metrics.md report of one fund (with its descendants) as of a date",
                 "parameters": [
-                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
-                    {"name": "as_of", "in": "query", "required": False,
-                     "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
-                     "schema": {"type": "string", "format": "date",
-                                "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
+                    *fund_and_date,
                     {"name": "index", "in": "query", "required": False,
                      "description": "a public-market index for PME", "schema": {"type": "string"}},
                 ],
@@ -111,11 +115,7 @@ def openapi_document() -> dict:
                 "operationId": "fundForecast",
                 "summary": "The forecast of one fund (calls, distributions, NAV, bands, CCaR, policy figures)",
                 "parameters": [
-                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
-                    {"name": "as_of", "in": "query", "required": False,
-                     "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
-                     "schema": {"type": "string", "format": "date",
-                                "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
+                    *fund_and_date,
                     {"name": "unit", "in": "query", "required": False,
                      "description": "a sub-fund code or an investment id: that unit's forecast only",
                      "schema": {"type": "string"}},

@@ -17,17 +17,21 @@ def _print_counts(counts: dict[str, dict[str, int]]) -> None:
         click.echo(f"{sheet:20s} {c['new']:8d} {c['unchanged']:10d} {c['changed']:8d}")
 
 
+def _refused(errors) -> None:
+    """Every error, one a line ("sheet 第N行 column: value — problem"), then exit 1: nothing written."""
+    for error in errors:
+        click.echo(str(error), err=True)
+    click.echo(f"导入失败：{len(errors)} 处错误，未写入任何数据 (import failed: "
+               f"{len(errors)} errors, nothing written)", err=True)
+    sys.exit(1)
+
+
 def _import(path: Path, username: str) -> None:
     from portfolio.interchange.importing import import_book
 
     result = import_book(db.session, path, username=username)
     if not result.ok:
-        # one error per line: "sheet 第N行 column: value — problem"
-        for error in result.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"导入失败：{len(result.errors)} 处错误，未写入任何数据 (import failed: "
-                   f"{len(result.errors)} errors, nothing written)", err=True)
-        sys.exit(1)
+        _refused(result.errors)
     click.echo(f"导入成功 (imported), batch {result.batch}")
     _print_counts(result.counts)
 
@@ -54,11 +58,7 @@ def _stage(path: Path, username: str) -> None:
 
     result = stage_book(db.session, path, username=username)
     if not result.ok:
-        for error in result.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"导入失败：{len(result.errors)} 处错误，未写入任何数据 (import failed: "
-                   f"{len(result.errors)} errors, nothing written)", err=True)
-        sys.exit(1)
+        _refused(result.errors)
     _print_counts(result.counts)
     if result.change_set is None:
         click.echo("台账无变化 (nothing to change)")
