@@ -121,3 +121,7 @@ def credit_code_is_valid(code: str) -> bool:
     if any(c not in _CREDIT_ALPHABET for c in code):
         return False
     return credit_code_check_char(code[:17]) == code[17]
+
+# backup and restore (portfolio/book/backup.py): the restore's own entry in the audit trail
+LABELS["audit_action"]["restore"], LABELS_EN["audit_action"]["restore"] = "恢复备份", "Restore backup"
+LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
