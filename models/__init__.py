@@ -307,3 +307,4 @@ class AuditEntry(Base):
 
 
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
+from models.idempotency import *  # noqa: E402,F401,F403  (form submissions, applied once)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
+from web import once
 from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.forms import (
@@ -36,13 +37,13 @@ MAX_BOOK_BYTES = 32 * 1024 * 1024
 
 
 def _run(form, use_case):
-    """Call a use case with the form's data; its FieldErrors go beside the fields.
-    Returns the use case's result, or None when it refused."""
+    """Call a use case with the form's data, at most once per rendered form (web/once.py);
+    its FieldErrors go beside the fields. Returns (result or None when it refused, replayed)."""
     try:
-        return use_case(form.to_command())
+        return once.run(form.idempotency_key.data, lambda: use_case(form.to_command()))
     except FieldErrors as exc:
         refuse(exc, form)
-        return None
+        return None, False
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -58,15 +59,17 @@ def new_investment():
     failures = None
     if form.validate_on_submit():
         try:
-            investment = records.record_investment(db.session, form.to_command(), username=current_username())
+            investment, again = once.run(form.idempotency_key.data, lambda: records.record_investment(
+                db.session, form.to_command(), username=current_username()))
         except records.RuleFailures as exc:
             failures = exc.failures
             refuse(exc, form)
         except FieldErrors as exc:
             refuse(exc, form)
         else:
-            flash(_("投资 %(id)s 已登记。", id=investment.id))
-            return redirect(url_for("main.investment", inv_id=investment.id))
+            if not again:
+                flash(_("投资 %(id)s 已登记。", id=investment.id))
+            return redirect(url_for("main.investment", inv_id=investment.id) if investment else url_for("book.index"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
     return render_template("book/investment_form.html", form=form, failures=failures, targets=targets)
@@ -74,10 +77,13 @@ def new_investment():
 
 def _simple_form(form, use_case, template: str, title: str, done):
     if form.validate_on_submit():
-        record = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
+        record, again = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
         if record is not None:
-            flash(done[0](record))
+            if not again:
+                flash(done[0](record))
             return redirect(done[1](record))
+        if again:  # applied before, its record gone since (cannot happen to a book record)
+            return redirect(url_for("book.index"))
     investment_ids = db.session.execute(select(Investment.id).order_by(Investment.id)).scalars().all() \
         if "investment_id" in form else []
     return render_template(template, form=form, title=title, investment_ids=investment_ids)
