@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
-from portfolio.book import records
+from portfolio.book import corrections, records
 from portfolio.errors import FieldErrors
 from web import once
 from web.auth import current_username, requires, safe_next
+from web.correction_forms import CorrectCashFlowForm, CorrectInvestmentForm, CorrectValuationForm
 from web.extensions import db
 from web.forms import (
     CashFlowForm,
@@ -165,7 +166,7 @@ def _void(model, record_id: int, use_case, what: str):
         abort(404)
     form = VoidForm()
     if form.validate_on_submit():
-        done = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
+        done, _again = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
         if done is not None:
             flash(_("已作废，记录保留在历史中。"))
             return redirect(url_for("main.investment", inv_id=record.investment_id))
@@ -244,3 +245,52 @@ def index():
                                                            Valuation.voided_at.is_(None))).all()
     return render_template("book/index.html", funds=funds, draft_count=len(drafts))
 
+
+
+# -- corrections (portfolio/book/corrections.py) ---------------------------------------------
+
+def _correct(model, record_id, form, use_case, title: str, done_message: str, investment_id):
+    """The record's form shown filled in, with the version it was shown at; a correction of
+    a record changed meanwhile is refused by the use case."""
+    record = db.session.get(model, record_id)
+    if record is None or getattr(record, "voided_at", None) is not None:
+        abort(404)
+    if request.method == "GET":
+        form.process(obj=record)
+        form.version.data = corrections.version_of(record)
+    elif form.validate_on_submit():
+        fields = {**form.to_command(), "version": form.version.data,
+                  "correction_reason": form.correction_reason.data}
+        corrected, _again = _run(form, lambda _f: use_case(db.session, record_id, fields,
+                                                           username=current_username()))
+        if corrected is not None:
+            flash(done_message)
+            return redirect(url_for("main.investment", inv_id=investment_id(corrected)))
+    return render_template("book/form.html", form=form, title=title, investment_ids=[])
+
+
+@bp.route("/cash-flows/<int:flow_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_cash_flow(flow_id: int):
+    form = CorrectCashFlowForm()
+    form.set_choices()
+    return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"), _("已更正。"),
+                    lambda r: r.investment_id)
+
+
+@bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_valuation(valuation_id: int):
+    form = CorrectValuationForm()
+    form.set_choices()
+    return _correct(Valuation, valuation_id, form, corrections.correct_valuation, _("更正估值"),
+                    _("估值已更正，回到草稿状态，须由另一位有审批权限的用户重新审批。"), lambda r: r.investment_id)
+
+
+@bp.route("/investments/<inv_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_investment(inv_id: str):
+    form = CorrectInvestmentForm()
+    form.set_choices()
+    return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"), _("已更正。"),
+                    lambda r: r.id)
