@@ -125,3 +125,6 @@ def credit_code_is_valid(code: str) -> bool:
 # backup and restore (portfolio/book/backup.py): the restore's own entry in the audit trail
 LABELS["audit_action"]["restore"], LABELS_EN["audit_action"]["restore"] = "恢复备份", "Restore backup"
 LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
+# corrections (portfolio/book/corrections.py) and confirmed doubts (portfolio/book/sanity.py)
+LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
+LABELS["field"]["confirmed_doubts"], LABELS_EN["field"]["confirmed_doubts"] = "已确认的核对提示", "Confirmed doubts"
