@@ -127,4 +127,5 @@ LABELS["audit_action"]["restore"], LABELS_EN["audit_action"]["restore"] = "恢�
 LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
 # corrections (portfolio/book/corrections.py) and confirmed doubts (portfolio/book/sanity.py)
 LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
-LABELS["field"]["confirmed_doubts"], LABELS_EN["field"]["confirmed_doubts"] = "已确认的核对提示", "Confirmed doubts"
+LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"
+LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"
