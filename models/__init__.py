@@ -309,5 +309,6 @@ class AuditEntry(Base):
 from models.committee import *  # noqa: E402,F401,F403  (the committee tables)
 from models.forecast import *  # noqa: E402,F401,F403  (forecast parameter overrides)
 from models.gp import *  # noqa: E402,F401,F403  (the GP portal tables)
+from models.idempotency import *  # noqa: E402,F401,F403  (form submissions, applied once)
 from models.jobs import *  # noqa: E402,F401,F403  (jobs and the shared report cache)
 from models.staging import *  # noqa: E402,F401,F403  (staged imports)

@@ -62,6 +62,7 @@ class CashFlowCommand(Command):
     amount_cny: Amount = None
     ref: str | None = None
     note: str | None = None
+    confirm_reason: str | None = None  # the reason that confirms a doubt (book/sanity.py)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class ValuationCommand(Command):
     as_of: Day = None
     fair_value_cny: Amount = None
     method: str | None = None
+    confirm_reason: str | None = None  # the reason that confirms a doubt (book/sanity.py)
 
 
 @dataclass(frozen=True)
@@ -171,3 +173,51 @@ class FundingCommand(Command):
     amount_cny: Amount = None
     ref: str | None = None
     note: str | None = None
+
+
+# -- corrections (portfolio/book/corrections.py): the record's fields that may be corrected,
+# the version the form was shown at and the reason for the correction
+
+
+@dataclass(frozen=True)
+class CorrectCashFlowCommand(Command):
+    """corrections.correct_cash_flow: a flow stays with its investment."""
+
+    date: Day = None
+    type: str | None = None
+    amount_cny: Amount = None
+    ref: str | None = None
+    note: str | None = None
+    confirm_reason: str | None = None
+    version: str | None = None
+    correction_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectValuationCommand(Command):
+    """corrections.correct_valuation: a valuation stays with its investment."""
+
+    as_of: Day = None
+    fair_value_cny: Amount = None
+    method: str | None = None
+    confirm_reason: str | None = None
+    version: str | None = None
+    correction_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectInvestmentCommand(Command):
+    """corrections.correct_investment: the terms; not what other records refer to."""
+
+    date: Day = None
+    commitment_cny: Amount = None
+    round: str | None = None
+    ownership_pct: str | None = None
+    instrument: str | None = None
+    stage: str | None = None
+    headcount: str | None = None
+    revenue_cny: Amount = None
+    total_assets_cny: Amount = None
+    lead_amount_cny: Amount = None
+    version: str | None = None
+    correction_reason: str | None = None

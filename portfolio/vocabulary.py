@@ -174,3 +174,11 @@ LABELS["change_set_status"] = {"pending": "待审批", "applied": "已应用", "
 LABELS_EN["audit_action"].update({"stage": "Stage import", "apply": "Apply import", "reject": "Reject"})
 LABELS_EN["entity"]["change_sets"] = "Import change set"
 LABELS_EN["change_set_status"] = {"pending": "Pending approval", "applied": "Applied", "rejected": "Rejected"}
+
+# backup and restore (portfolio/book/backup.py): the restore's own entry in the audit trail
+LABELS["audit_action"]["restore"], LABELS_EN["audit_action"]["restore"] = "恢复备份", "Restore backup"
+LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
+# corrections (portfolio/book/corrections.py) and confirmed doubts (portfolio/book/sanity.py)
+LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
+LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"
+LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"

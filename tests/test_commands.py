@@ -12,10 +12,12 @@ import pytest
 from portfolio.book import records
 from portfolio.commands import CashFlowCommand, Command, VoidCommand
 from portfolio.errors import FieldErrors
-from web import committee_forms, forms
+from web import committee_forms, correction_forms, forms
 
 FORMS = [forms.InvestmentForm, forms.CashFlowForm, forms.ValuationForm, forms.VoidForm, forms.CompanyForm,
-         forms.SubFundForm, committee_forms.ProposalForm, committee_forms.MeetingForm, committee_forms.FundingForm]
+         forms.SubFundForm, committee_forms.ProposalForm, committee_forms.MeetingForm, committee_forms.FundingForm,
+         correction_forms.CorrectCashFlowForm, correction_forms.CorrectValuationForm,
+         correction_forms.CorrectInvestmentForm]
 
 
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda c: c.__name__)
@@ -23,7 +25,8 @@ def test_each_form_s_fields_are_its_command_s(app, form_class):
     with app.test_request_context():
         form = form_class(meta={"csrf": False})
         assert issubclass(form_class.command, Command)
-        assert set(form._fields) - {"csrf_token"} == set(form_class.command.names())
+        # the idempotency key goes to web/once.py, never to the use case
+        assert set(form._fields) - {"csrf_token", "idempotency_key"} == set(form_class.command.names())
 
 
 def test_a_posted_form_gives_a_frozen_typed_command(app):

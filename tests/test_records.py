@@ -116,18 +116,18 @@ def test_cash_flow_checks_and_counts(book):
                                         "amount_cny": "1.234"}, username="mgr")
     assert fields_of(caught.value) == {"investment_id", "type", "amount_cny"}
     before = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
-    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+    flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "1,000,000.50", "ref": "PAY-9"}, username="mgr")
     assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - before == Decimal("1000000.50")
     assert audits(book, "cash_flows", str(flow.id))[0].after["amount_cny"] == "1000000.50"
     with pytest.raises(FieldErrors) as caught:  # a reference is unique within the investment
-        records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-02", "type": "contribution",
+        records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-02", "type": "contribution",
                                         "amount_cny": "5", "ref": "PAY-9"}, username="mgr")
     assert fields_of(caught.value) == {"ref"}
 
 
 def test_void_cash_flow_keeps_it_in_history_and_out_of_figures(book):
-    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+    flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "2000000"}, username="mgr")
     with_flow = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
     with pytest.raises(FieldErrors) as caught:
@@ -255,10 +255,10 @@ def test_the_book_version_moves_for_book_writes_only(book):
 
 
 def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):
-    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+    flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "5", "ref": "PAY-77"}, username="mgr")
     records.void_cash_flow(book, flow.id, {"reason": "金额录错"}, username="mgr2")
-    again = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution",
+    again = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                             "amount_cny": "50", "ref": "PAY-77"}, username="mgr")
     assert again.ref == "PAY-77"
     # the example book already values QY-SF1 on 2025-09-30: a second one that day is refused

@@ -298,7 +298,7 @@ def test_csrf_protects_every_form(app, db, manager):
     from tests.conftest import csrf_token
 
     app.config["WTF_CSRF_ENABLED"] = True
-    data = {"investment_id": "QY-D1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100"}
+    data = {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100"}
     assert manager.post("/book/cash-flows/new", data=data).status_code == 400  # no token
     assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 7
     token = csrf_token(text(manager.get("/book/cash-flows/new")))

@@ -244,8 +244,10 @@ def test_the_book_moving_after_staging_refuses_the_apply(book):
     data = edited(exported(book), "companies", {"code": "C1"}, {"name": "新名称公司"})
     change_set = stage(book, data, "manager1").change_set
     # a write the upload does not touch (a new flow) leaves the preview true: it still applies
+    # (the flow takes the contributions past the commitment: a doubt, confirmed with a reason)
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
-                                    "amount_cny": "1000", "ref": "NEW-1"}, username="manager2")
+                                    "amount_cny": "1000", "ref": "NEW-1", "confirm_reason": "协议约定的超额出资"},
+                             username="manager2")
     apply_change_set(book, change_set.id, username="manager2")
     # a write that changes what the upload would do (the row it reverts) makes the preview false
     change_set = stage(book, edited(exported(book), "companies", {"code": "C1"}, {"name": "又改名"}), "manager1")\
@@ -364,7 +366,8 @@ def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
     drawn_at = write_mark(book)
     refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)  # nothing since: passes
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "contribution",
-                                    "amount_cny": "1000"}, username="manager2")  # another record: still passes
+                                    "amount_cny": "1000", "confirm_reason": "协议约定的超额出资"},
+                            username="manager2")  # another record: still passes
     refuse_stale(book, "valuations", [str(draft.id), "QY-CO1/2026-01-31"], drawn_at)
     records.approve_valuation(book, draft.id, username="manager2")
     with pytest.raises(FieldErrors, match="manager2"):

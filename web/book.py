@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
-from portfolio.book import records
+from portfolio.book import corrections, records
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.filetypes import ZIP_MAGIC
+from web import once
 from web.auth import current_username, requires, safe_next
+from web.correction_forms import CorrectCashFlowForm, CorrectInvestmentForm, CorrectValuationForm
 from web.extensions import db
 from web.forms import (
     CashFlowForm,
@@ -37,13 +39,13 @@ MAX_BOOK_BYTES = 32 * 1024 * 1024
 
 
 def _run(form, use_case):
-    """Call a use case with the form's data; its FieldErrors go beside the fields.
-    Returns the use case's result, or None when it refused."""
+    """Call a use case with the form's data, at most once per rendered form (web/once.py);
+    its FieldErrors go beside the fields. Returns (result or None when it refused, replayed)."""
     try:
-        return use_case(form.to_command())
+        return once.run(form.idempotency_key.data, lambda: use_case(form.to_command()))
     except FieldErrors as exc:
         refuse(exc, form)
-        return None
+        return None, False
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -59,15 +61,17 @@ def new_investment():
     failures = None
     if form.validate_on_submit():
         try:
-            investment = records.record_investment(db.session, form.to_command(), username=current_username())
+            investment, again = once.run(form.idempotency_key.data, lambda: records.record_investment(
+                db.session, form.to_command(), username=current_username()))
         except records.RuleFailures as exc:
             failures = exc.failures
             refuse(exc, form)
         except FieldErrors as exc:
             refuse(exc, form)
         else:
-            flash(_("投资 %(id)s 已登记。", id=investment.id))
-            return redirect(url_for("main.investment", inv_id=investment.id))
+            if not again:
+                flash(_("投资 %(id)s 已登记。", id=investment.id))
+            return redirect(url_for("main.investment", inv_id=investment.id) if investment else url_for("book.index"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
     return render_template("book/investment_form.html", form=form, failures=failures, targets=targets)
@@ -75,10 +79,13 @@ def new_investment():
 
 def _simple_form(form, use_case, template: str, title: str, done):
     if form.validate_on_submit():
-        record = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
+        record, again = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
         if record is not None:
-            flash(done[0](record))
+            if not again:
+                flash(done[0](record))
             return redirect(done[1](record))
+        if again:  # applied before, its record gone since (cannot happen to a book record)
+            return redirect(url_for("book.index"))
     investment_ids = db.session.execute(select(Investment.id).order_by(Investment.id)).scalars().all() \
         if "investment_id" in form else []
     return render_template(template, form=form, title=title, investment_ids=investment_ids)
@@ -160,7 +167,7 @@ def _void(model, record_id: int, use_case, what: str):
         abort(404)
     form = VoidForm()
     if form.validate_on_submit():
-        done = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
+        done, _again = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
         if done is not None:
             flash(_("已作废，记录保留在历史中。"))
             return redirect(url_for("main.investment", inv_id=record.investment_id))
@@ -283,3 +290,50 @@ def index():
                                                            Valuation.voided_at.is_(None))).all()
     return render_template("book/index.html", funds=funds, draft_count=len(drafts))
 
+
+
+# -- corrections (portfolio/book/corrections.py) ---------------------------------------------
+
+def _correct(model, record_id, form, use_case, title: str, done_message: str, investment_id):
+    """The record's form shown filled in, with the version it was shown at; a correction of
+    a record changed meanwhile is refused by the use case."""
+    record = db.session.get(model, record_id)
+    if record is None or getattr(record, "voided_at", None) is not None:
+        abort(404)
+    if request.method == "GET":
+        form.process(obj=record)
+        form.version.data = corrections.version_of(record)
+    elif form.validate_on_submit():
+        corrected, _again = _run(form, lambda fields: use_case(db.session, record_id, fields,
+                                                               username=current_username()))
+        if corrected is not None:
+            flash(done_message)
+            return redirect(url_for("main.investment", inv_id=investment_id(corrected)))
+    return render_template("book/form.html", form=form, title=title, investment_ids=[])
+
+
+@bp.route("/cash-flows/<int:flow_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_cash_flow(flow_id: int):
+    form = CorrectCashFlowForm()
+    form.set_choices()
+    return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"), _("已更正。"),
+                    lambda r: r.investment_id)
+
+
+@bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_valuation(valuation_id: int):
+    form = CorrectValuationForm()
+    form.set_choices()
+    return _correct(Valuation, valuation_id, form, corrections.correct_valuation, _("更正估值"),
+                    _("估值已更正，回到草稿状态，须由另一位有审批权限的用户重新审批。"), lambda r: r.investment_id)
+
+
+@bp.route("/investments/<inv_id>/correct", methods=["GET", "POST"])
+@requires("write")
+def correct_investment(inv_id: str):
+    form = CorrectInvestmentForm()
+    form.set_choices()
+    return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"), _("已更正。"),
+                    lambda r: r.id)

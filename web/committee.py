@@ -27,6 +27,7 @@ from portfolio.committee.review import review
 from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_PDF, MIME_TYPES
+from web import once
 from web.auth import current_username, requires
 from web.committee_forms import (
     AttachmentForm,
@@ -305,12 +306,15 @@ def vote(proposal_id: int):
 def decide(proposal_id: int):
     _proposal_or_404(proposal_id)
     try:
-        decided = decisions.decide(db.session, proposal_id, request.form.get("decision", ""),
-                            request.form.get("conditions"), username=current_username())
+        decided, again = once.run(request.form.get("idempotency_key"), lambda: decisions.decide(
+            db.session, proposal_id, request.form.get("decision", ""), request.form.get("conditions"),
+            username=current_username()))
     except FieldErrors as exc:
         _refused(exc)
     else:
-        if decided.investment_id:
+        if again:
+            pass  # the first decision's answer was flashed by once.run
+        elif decided.investment_id:
             flash(_("决议已记录；投资 %(id)s 已登记入账。", id=decided.investment_id))
         else:
             flash(_("决议已记录。"))
@@ -327,12 +331,15 @@ def fund(proposal_id: int):
         flash(_("请填写出资日期和金额"), "error")
         return _back(proposal_id)
     try:
-        flow = decisions.record_funding(db.session, proposal_id, form.to_command(), username=current_username())
+        flow, again = once.run(form.idempotency_key.data, lambda: decisions.record_funding(
+            db.session, proposal_id, form.to_command(), username=current_username()))
     except FieldErrors as exc:
         _refused(exc)
     else:
-        flash(_("出资已记录。"))
-        return redirect(url_for("main.investment", inv_id=flow.investment_id))
+        if not again:
+            flash(_("出资已记录。"))
+        if flow is not None:
+            return redirect(url_for("main.investment", inv_id=flow.investment_id))
     return _back(proposal_id)
 
 

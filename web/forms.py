@@ -6,11 +6,13 @@ values, and a form shown again keeps exactly what was typed. The use cases
 `BaseForm.populate_errors` puts beside their fields — the one way every screen does it."""
 from __future__ import annotations
 
+import secrets
+
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
@@ -35,8 +37,16 @@ def choices(vocabulary: str, codes, *, blank: bool = False) -> list[tuple[str, s
     return out + [(code, label(vocabulary, code, lang=current_lang())) for code in codes]
 
 
+def new_form_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class BaseForm(FlaskForm):
     """Every form of the app: typed values out, the use case's errors back in."""
+
+    # rendered once, applied at most once (web/once.py, portfolio/book/idempotency.py); not
+    # part of any command: the key goes to once.run, never to the use case
+    idempotency_key = HiddenField(default=new_form_key)
 
     # the use case's command (portfolio/commands.py); its fields are the form's, by name
     command: type[Command] | None = None
@@ -108,6 +118,7 @@ class CashFlowForm(BaseForm):
     amount_cny = AmountField(_l("金额（元）"), validators=[InputRequired()])
     ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])
 
     def set_choices(self):
         self.type.choices = choices("type", FLOW_TYPES)
@@ -121,6 +132,7 @@ class ValuationForm(BaseForm):
     as_of = DayField(_l("估值基准日"), validators=[InputRequired()])
     fair_value_cny = AmountField(_l("公允价值（元）"), validators=[InputRequired()])
     method = SelectField(_l("估值方法"), validators=[DataRequired()])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])
 
     def set_choices(self):
         self.method.choices = choices("method", VALUATION_METHODS)

@@ -30,8 +30,10 @@ from models import (
     utcnow,
 )
 from portfolio import record_rules
+from portfolio.book import sanity
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import claim, commit
+from portfolio.book.unit import flush as flush_step
 from portfolio.book.users import new_session_token
 from portfolio.commands import (
     CashFlowCommand,
@@ -192,11 +194,16 @@ def check_alongside(session: Session, f: Fields, name: str, *, mode: str | None,
 
 # -- investments --------------------------------------------------------------------------
 
-def _create(session: Session, record, entity: str, key, *, username: str):
-    """Adds a new record, audits its creation (after = the record) and commits, in one place."""
+def _create(session: Session, record, entity: str, key, *, username: str,
+            doubts: list[str] | None = None, reason: str | None = None):
+    """Adds a new record, audits its creation (after = the record; with the doubts the user
+    confirmed and the reason, see sanity.py) and commits, in one place."""
     session.add(record)
-    session.flush()
-    audit(session, username, "create", entity, str(key(record)), after=snapshot(record))
+    flush_step(session)  # a unique key taken a moment ago by another request: a form error
+    after = snapshot(record)
+    if doubts:
+        after["confirmed_doubts"] = doubts
+    audit(session, username, "create", entity, str(key(record)), after=after, reason=reason)
     commit(session)
     return record
 
@@ -281,7 +288,7 @@ def add_investment(session: Session, fields: InvestmentCommand | Mapping[str, An
     investment = Investment(mode=mode, sub_fund_code=target if mode == "sub_fund" else None,
                             company_code=None if mode == "sub_fund" else target, **values)
     session.add(investment)
-    session.flush()
+    flush_step(session)
     after = snapshot(investment)
     if failures:
         after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]
@@ -324,9 +331,11 @@ def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, An
         f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
     f.check()
     assert investment is not None  # f.check() raised otherwise
+    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount)
+    reason = sanity.confirmed(doubts, fields)
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
                     note=note, ref=ref)
-    return _create(session, flow, "cash_flows", lambda r: r.id, username=username)
+    return _create(session, flow, "cash_flows", lambda r: r.id, username=username, doubts=doubts, reason=reason)
 
 
 def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, Any], *, username: str) -> Valuation:
@@ -340,9 +349,12 @@ def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, A
         f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
     f.check()
     assert investment is not None  # f.check() raised otherwise
+    doubts = sanity.valuation_doubts(as_of)
+    reason = sanity.confirmed(doubts, fields)
     valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
                           entered_by=username)
-    return _create(session, valuation, "valuations", lambda r: r.id, username=username)
+    return _create(session, valuation, "valuations", lambda r: r.id, username=username, doubts=doubts,
+                   reason=reason)
 
 
 def _record(session: Session, model, record_id, what: str):

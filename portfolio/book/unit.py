@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from portfolio.errors import FieldErrors
 
+CONFLICT = "未保存：记录与已有数据冲突（可能他人刚刚保存了相同的记录），请刷新后重试"
+
 
 class CommitFailed(FieldErrors):
     """The database refused the unit of work; nothing of it was saved."""
@@ -33,12 +35,32 @@ def claim(session: Session, record: Any, *conditions: Any, **values: Any) -> boo
     return getattr(result, "rowcount", 0) == 1
 
 
+def serialise(session: Session, record: Any) -> None:
+    """Take `record`'s row for the rest of this transaction: a second request doing the same
+    waits here until the first commits, and then reads what the first wrote (a no-op UPDATE:
+    PostgreSQL's row lock, SQLite's write lock). For checks of a total, such as the funding
+    of a proposal, that a read alone cannot make safe."""
+    model = type(record)
+    session.execute(update(model).where(model.id == record.id).values(id=model.id)
+                    .execution_options(synchronize_session=False))
+
+
+def flush(session: Session) -> None:
+    """Flush a step's rows, with a refusal of the database (another request took the same
+    unique key a moment ago) turned into the same form error as at commit."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise CommitFailed([("", CONFLICT)]) from error
+
+
 def commit(session: Session) -> None:
     try:
         session.commit()
     except IntegrityError as error:
         session.rollback()
-        raise CommitFailed([("", "未保存：记录与已有数据冲突（可能他人刚刚保存了相同的记录），请刷新后重试")]) from error
+        raise CommitFailed([("", CONFLICT)]) from error
     except SQLAlchemyError as error:
         session.rollback()
         raise CommitFailed([("", "未保存：数据库暂时无法写入，请稍后重试")]) from error

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -22,7 +22,7 @@ from models import (
 )
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields
-from portfolio.book.unit import commit
+from portfolio.book.unit import commit, serialise
 from portfolio.commands import FundingCommand
 from portfolio.committee.meetings import tally
 from portfolio.committee.voting import allowed_decisions
@@ -155,8 +155,14 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
         raise FieldErrors([("", f"提案 #{proposal.id}（{state}）未获通过，不能出资")])
     f = Fields(fields)
     amount = f.amount("amount_cny", required=True, positive=True)
-    if amount is not None and amount > proposal.amount_cny:
-        f.errors.append(("amount_cny", f"出资金额不能超过决议金额 {proposal.amount_cny} 元"))
+    if amount is not None:
+        serialise(session, proposal)  # two payments at once: the second sees the first
+        paid = session.scalar(select(func.sum(CashFlow.amount_cny)).where(
+            CashFlow.investment_id == proposal.investment_id, CashFlow.type == "contribution",
+            CashFlow.voided_at.is_(None))) or Decimal(0)
+        if paid + amount > proposal.amount_cny:
+            f.errors.append(("amount_cny", f"出资合计不能超过决议金额 {proposal.amount_cny} 元"
+                                           f"（已出资 {paid} 元，本次最多 {max(proposal.amount_cny - paid, 0)} 元）"))
     f.check()
     return records.record_cash_flow(session, {
         "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from portfolio.book.versions import write_mark
 from portfolio.figures.scope import FundTree
-from portfolio.interchange.schema import META_SHEET, SHEETS, header
+from portfolio.interchange.schema import META_SHEET, SHEETS, csv_escape, header
 
 
 def _plain_decimal(value: Decimal) -> str:
@@ -95,6 +95,12 @@ def _cell(value: Any, *, for_csv: bool) -> Any:
     return value
 
 
+def _csv_cell(value: Any, kind: str) -> Any:
+    """Text columns escaped against formula injection; numbers (a negative one too) stay numbers."""
+    cell = _cell(value, for_csv=True)
+    return csv_escape(cell) if kind in ("code", "text") and isinstance(cell, str) else cell
+
+
 def _text_cell(ws, value: Any) -> Any:
     """Text that begins with '=' is written as text, never as a live formula (a company named
     '=HYPERLINK(...)' stays a name, and the workbook imports back unchanged)."""
@@ -133,7 +139,7 @@ def _write_csv(folder: Path, rows: dict[str, list[dict]], chinese_headers: bool,
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow([header(c, chinese_headers) for c in cols])
             for row in rows.get(sheet, []):
-                writer.writerow([_cell(row[c.name], for_csv=True) for c in cols])
+                writer.writerow([_csv_cell(row[c.name], c.kind) for c in cols])
 
 
 def export_meta(session: Session) -> dict[str, Any]:

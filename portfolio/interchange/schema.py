@@ -154,18 +154,16 @@ class BookError:
 
 
 ERRORS_HEADER = ("工作表", "行", "列", "值", "问题")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def errors_csv(errors: list[BookError]) -> bytes:
     """Every error of a book as a CSV for Excel (UTF-8 with a byte-order mark), however many the
-    page shows. A cell that would start a formula gets a leading quote (OWASP's advice for CSV):
-    a refused book may hold anything, and its errors quote it."""
+    page shows. A cell that would start a formula gets a leading quote (`csv_escape`, OWASP's
+    advice): a refused book may hold anything, and its errors quote it."""
     import csv
 
     def cell(value: Any) -> Any:
-        text = "" if value is None else str(value)
-        return "'" + text if text.startswith(_FORMULA_START) else text
+        return csv_escape("" if value is None else str(value))
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -292,6 +290,22 @@ def workbook_problem(data: bytes, *, max_rows: int | None = None) -> str | None:
     return None
 
 
+# CSV injection (OWASP): a cell that begins with = + - @ tab or CR is a formula to a spreadsheet
+# that opens the CSV. The export puts a single quote before such text (and before text that
+# already begins with quotes and then one of those, so the escaping stays reversible); the
+# import takes exactly one quote off again, so the names that went in come back.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+_ESCAPED = r"^'(?='*[=+\-@\t\r])"
+
+
+def csv_escape(text: str) -> str:
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def csv_unescape(column: pd.Series) -> pd.Series:
+    return column.str.replace(_ESCAPED, "", n=1, regex=True)
+
+
 def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
              ) -> tuple[dict[str, RawSheet], list[BookError]]:
     """The sheets of a book as text, or the errors that keep it from being read at all."""
@@ -303,6 +317,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             try:
                 grid = pd.read_csv(path, dtype=str, keep_default_na=False, header=None,
                                    skip_blank_lines=False, encoding="utf-8-sig")
+                grid = grid.apply(csv_unescape)
             except pd.errors.EmptyDataError:
                 grid = pd.DataFrame()
             except UnicodeDecodeError:

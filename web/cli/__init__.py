@@ -36,12 +36,13 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
 
 
 def _commands():
+    from web.cli import backup as cli_backup
     from web.cli import book as cli_book
     from web.cli import figures as cli_figures
     from web.cli import forecast as cli_forecast
     from web.cli import reports as cli_reports
     return [create_user_command, *cli_book.COMMANDS, *cli_figures.COMMANDS, *cli_reports.COMMANDS,
-            *cli_forecast.COMMANDS]
+            *cli_forecast.COMMANDS, *cli_backup.COMMANDS]
 
 
 COMMANDS = _commands()

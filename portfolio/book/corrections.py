@@ -1,0 +1,160 @@
+"""Correction instead of void-and-retype (issue 12, Deliver 8).
+
+A record in force (a cash flow, a valuation, an investment's terms) is corrected through a
+form shown filled in. The form carries the record's `version` as it was shown (a digest of
+every column); the correction is one conditional UPDATE whose WHERE repeats the values just
+read, so a record another user changed meanwhile — before the read or between the read and
+the write — is refused with a clear message, never overwritten. Every correction needs a
+reason and is audited before/after; a corrected valuation goes back to draft, to be approved
+by someone other than the corrector. The same doubts as a new record ask for a confirmation
+(sanity.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import desc, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, Valuation
+from portfolio.book import sanity
+from portfolio.book.audit import audit, snapshot
+from portfolio.book.records import Fields, check_ownership
+from portfolio.book.unit import CONFLICT, claim, commit
+from portfolio.commands import Command
+from portfolio.errors import FieldErrors
+
+FLOW_FIELDS = ("date", "type", "amount_cny", "note", "ref")
+VALUATION_FIELDS = ("as_of", "fair_value_cny", "method")
+INVESTMENT_FIELDS = ("date", "commitment_cny", "round", "ownership_pct", "instrument", "stage", "headcount",
+                     "revenue_cny", "total_assets_cny", "lead_amount_cny")
+
+
+def version_of(record: Any) -> str:
+    """The record as shown, in 16 hex digits: any change of any column changes it."""
+    text = json.dumps(snapshot(record), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _last_change(session: Session, entity: str, key: str) -> str:
+    entry = session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
+                            .order_by(desc(AuditEntry.id)).limit(1)).scalar_one_or_none()
+    if entry is None:
+        return ""
+    return f"（最近一次由 {entry.username} 于 {entry.at:%Y-%m-%d %H:%M} UTC 修改）"
+
+
+def _stale(session: Session, entity: str, key: str) -> FieldErrors:
+    return FieldErrors([("", "未保存：这条记录在您打开更正表单之后已被修改" + _last_change(session, entity, key)
+                             + "，请刷新页面，核对最新内容后重新更正")])
+
+
+def _record(session: Session, model: Any, record_id: Any, what: str) -> Any:
+    try:
+        record = session.get(model, int(record_id) if model is not Investment else str(record_id))
+    except (TypeError, ValueError):
+        record = None
+    if record is None:
+        raise FieldErrors([("", f"{what} {record_id} 不存在")])
+    if getattr(record, "voided_at", None) is not None:
+        raise FieldErrors([("", f"该{what}已作废，不能更正")])
+    return record
+
+
+def _as_shown(model: Any, record: Any, names: tuple[str, ...]) -> list[Any]:
+    """WHERE conditions: every corrected column still holds what was read."""
+    out = []
+    for name in names:
+        column, value = getattr(model, name), getattr(record, name)
+        out.append(column.is_(None) if value is None else column == value)
+    return out
+
+
+def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], fields: Command | Mapping[str, Any],
+           values: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
+           doubts: list[str] | None = None) -> Any:
+    """Check the version and the reason, then write `values` in one conditional UPDATE."""
+    f = Fields(fields)
+    reason = f.text("correction_reason", required=True, max_len=2000)
+    f.check()
+    if str(fields.get("version") or "") != version_of(record):
+        session.rollback()
+        raise _stale(session, entity, key)
+    confirmed = sanity.confirmed(doubts or [], fields)
+    changed = {n: v for n, v in values.items() if getattr(record, n) != v}
+    if not changed:
+        raise FieldErrors([("", "没有需要更正的内容")])
+    before = snapshot(record)
+    model = type(record)
+    conditions = _as_shown(model, record, names)
+    if getattr(model, "voided_at", None) is not None:
+        conditions.append(model.voided_at.is_(None))
+    try:
+        won = claim(session, record, *conditions, **changed, **(extra or {}))
+    except IntegrityError as error:
+        session.rollback()
+        raise FieldErrors([("", CONFLICT)]) from error
+    if not won:
+        session.rollback()
+        raise _stale(session, entity, key)
+    after = snapshot(record)
+    if doubts:
+        after["confirmed_doubts"] = doubts
+    audit(session, username, "correct", entity, key, before=before, after=after,
+          reason=reason if not confirmed else f"{reason}（核对确认：{confirmed}）")
+    commit(session)
+    return record
+
+
+def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
+    flow = _record(session, CashFlow, flow_id, "现金流")
+    f = Fields(fields)
+    date = f.date("date", required=True)
+    flow_type = f.choice("type", ("contribution", "distribution"), required=True)
+    amount = f.amount("amount_cny", required=True, positive=True)
+    values: dict[str, Any] = {"date": date, "type": flow_type, "amount_cny": amount,
+                              "note": f.text("note", max_len=2000), "ref": f.text("ref", max_len=64)}
+    investment = session.get(Investment, flow.investment_id)
+    assert investment is not None  # a foreign key
+    if date is not None and date < investment.date:
+        f.errors.append(("date", f"不能早于投资日期 {investment.date.isoformat()}"))
+    f.check()
+    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
+    return _apply(session, flow, "cash_flows", str(flow.id), FLOW_FIELDS, fields, values, username, doubts=doubts)
+
+
+def correct_valuation(session: Session, valuation_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Valuation:
+    """A corrected valuation is a draft again: entered by the corrector, approved by another."""
+    valuation = _record(session, Valuation, valuation_id, "估值")
+    f = Fields(fields)
+    as_of = f.date("as_of", required=True)
+    values: dict[str, Any] = {"as_of": as_of, "fair_value_cny": f.amount("fair_value_cny", required=True),
+                              "method": f.choice("method", VALUATION_METHODS, required=True)}
+    f.check()
+    return _apply(session, valuation, "valuations", str(valuation.id), VALUATION_FIELDS, fields, values, username,
+                  extra={"entered_by": username, "approved_by": None, "approved_at": None},
+                  doubts=sanity.valuation_doubts(as_of))
+
+
+def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
+    """The terms of a holding; its id, fund, mode and target are what other records refer to
+    and are not corrected here."""
+    investment = _record(session, Investment, investment_id, "投资")
+    f = Fields(fields)
+    date = f.date("date", required=True)
+    values: dict[str, Any] = {"date": date, "commitment_cny": f.amount("commitment_cny", required=True),
+              "round": f.text("round", max_len=64), "ownership_pct": f.amount("ownership_pct"),
+              "instrument": f.choice("instrument", INSTRUMENTS), "stage": f.choice("stage", STAGES),
+              "headcount": f.integer("headcount"), "revenue_cny": f.amount("revenue_cny"),
+              "total_assets_cny": f.amount("total_assets_cny"), "lead_amount_cny": f.amount("lead_amount_cny")}
+    check_ownership(f, "ownership_pct", values["ownership_pct"])
+    first_flow = session.scalar(select(CashFlow.date).where(CashFlow.investment_id == investment.id,
+                                                            CashFlow.voided_at.is_(None)).order_by(CashFlow.date))
+    if date is not None and first_flow is not None and date > first_flow:
+        f.errors.append(("date", f"不能晚于其第一笔现金流的日期 {first_flow.isoformat()}"))
+    f.check()
+    return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, fields, values, username)

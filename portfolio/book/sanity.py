@@ -1,0 +1,92 @@
+"""Sanity checks that ask, not refuse (issue 12, Deliver 7).
+
+A cash flow or valuation dated in the future, contributions beyond the commitment, a
+distribution larger than the holding's NAV plus what was paid in since: each may be true
+(a payment booked ahead, a commitment raised by a later agreement, a distribution of gains
+not yet valued) but is far more often a typing error. The use case lists these doubts and
+goes on only with an explicit confirmation, a written reason (`confirm_reason`), which the
+audit entry keeps with the doubts it answered — as a deal that fails a compliance rule
+needs a reason (records.RuleFailures)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import CashFlow, Investment, Valuation
+from portfolio.commands import Command
+from portfolio.errors import FieldErrors
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+FIELD = "confirm_reason"
+
+
+class Unconfirmed(FieldErrors):
+    """Doubts the user has not yet confirmed with a reason."""
+
+    def __init__(self, doubts: list[str]):
+        super().__init__([(FIELD, "请核对：" + "；".join(doubts) + "。如确认无误，请填写理由后再次提交（理由记入修改历史）。")])
+        self.doubts = doubts
+
+
+def today() -> dt.date:
+    return dt.datetime.now(BEIJING).date()
+
+
+def _yuan(value: Decimal) -> str:
+    return f"{value:,.2f} 元"
+
+
+def _future(day: dt.date | None, what: str) -> list[str]:
+    if day is not None and day > today():
+        return [f"{what} {day.isoformat()} 晚于今天（{today().isoformat()}）"]
+    return []
+
+
+def _sum(session: Session, investment_id: str, flow_type: str, *where: Any) -> Decimal:
+    return session.scalar(select(func.sum(CashFlow.amount_cny)).where(
+        CashFlow.investment_id == investment_id, CashFlow.type == flow_type, CashFlow.voided_at.is_(None),
+        *where)) or Decimal(0)
+
+
+def flow_doubts(session: Session, investment: Investment, day: dt.date | None, flow_type: str | None,
+                amount: Decimal | None, *, excluding: int | None = None) -> list[str]:
+    """What looks wrong in this cash flow (`excluding`: the flow being corrected)."""
+    doubts = _future(day, "日期")
+    if amount is None or day is None:
+        return doubts
+    others = (CashFlow.id != excluding,) if excluding is not None else ()
+    if flow_type == "contribution":
+        paid = _sum(session, investment.id, "contribution", *others)
+        if paid + amount > investment.commitment_cny:
+            doubts.append(f"出资合计 {_yuan(paid + amount)} 将超过认缴额 {_yuan(investment.commitment_cny)}")
+    elif flow_type == "distribution":
+        nav = session.execute(select(Valuation.as_of, Valuation.fair_value_cny).where(
+            Valuation.investment_id == investment.id, Valuation.as_of <= day, Valuation.voided_at.is_(None),
+            Valuation.approved_at.is_not(None)).order_by(Valuation.as_of.desc()).limit(1)).first()
+        since = (CashFlow.date > nav.as_of,) if nav is not None else ()
+        paid_since = _sum(session, investment.id, "contribution", CashFlow.date <= day, *since, *others)
+        ceiling = (nav.fair_value_cny if nav is not None else Decimal(0)) + paid_since
+        if amount > ceiling:
+            basis = f"{nav.as_of.isoformat()} 的估值加其后出资" if nav is not None else "尚无估值，累计出资"
+            doubts.append(f"分配 {_yuan(amount)} 大于净值加出资 {_yuan(ceiling)}（{basis}）")
+    return doubts
+
+
+def valuation_doubts(as_of: dt.date | None) -> list[str]:
+    return _future(as_of, "估值基准日")
+
+
+def confirmed(doubts: list[str], fields: Command | Mapping[str, Any]) -> str | None:
+    """The reason that confirms the doubts (None when there are none); Unconfirmed without one."""
+    if not doubts:
+        return None
+    reason = str(fields.get(FIELD) or "").strip()
+    if not reason:
+        raise Unconfirmed(doubts)
+    return reason[:2000]

@@ -1,0 +1,113 @@
+"""Correction instead of void-and-retype (issue 12, Deliver 8): a record in force is
+corrected through its form shown filled in, audited before/after with a reason; a corrected
+valuation is a draft again; a correction of a record changed meanwhile (a stale version, or a
+change racing the correction) is refused with a clear message. On the example book."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+from models import AuditEntry, CashFlow, Investment, Valuation
+from portfolio.book import corrections, records
+from portfolio.errors import FieldErrors
+from tests.test_concurrency import book as book  # noqa: F401  (the fixture)
+
+
+def _flow(db, investment_id="QY-D1", type_="distribution"):
+    return db.session.execute(select(CashFlow).where(CashFlow.investment_id == investment_id,
+                                                     CashFlow.type == type_)).scalars().first()
+
+
+def _hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or \
+        re.search(rf'value="([^"]*)"[^>]*name="{name}"', page)
+    assert match, name
+    return match.group(1)
+
+
+def test_a_cash_flow_is_corrected_through_its_form_filled_in(db, book, as_role):
+    client = as_role("manager", "mgr")
+    flow = _flow(db)  # QY-D1 2025-03-31 distribution 5,000,000 分红
+    page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
+    assert 'value="2025-03-31"' in page and "5000000" in page and "分红" in page
+    version = _hidden(page, "version")
+    response = client.post(f"/book/cash-flows/{flow.id}/correct", data={
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "5000000.50", "note": "分红（更正）",
+        "version": version, "correction_reason": "银行回单金额为 5,000,000.50"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    db.session.expire_all()
+    corrected = db.session.get(CashFlow, flow.id)
+    assert corrected.amount_cny == Decimal("5000000.50") and corrected.voided_at is None
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
+    assert entry.before["amount_cny"] == "5000000.00" and entry.after["amount_cny"] == "5000000.50"
+    assert entry.reason == "银行回单金额为 5,000,000.50" and entry.username == "mgr"
+    # the same form sent again carries the old version: refused, nothing changed
+    again = client.post(f"/book/cash-flows/{flow.id}/correct", data={
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "6000000", "version": version,
+        "correction_reason": "再改"}, follow_redirects=True).get_data(as_text=True)
+    assert "已被修改" in again and "mgr" in again
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("5000000.50")
+
+
+def test_a_corrected_valuation_goes_back_to_draft(db, book):
+    valuation = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-CO1")).scalar_one()
+    assert valuation.approved_at is not None
+    fields = {"as_of": "2025-06-30", "fair_value_cny": "25000000", "method": "dcf",
+              "version": corrections.version_of(valuation), "correction_reason": "模型参数更正"}
+    corrections.correct_valuation(db.session, valuation.id, fields, username="mgr")
+    db.session.expire_all()
+    valuation = db.session.get(Valuation, valuation.id)
+    assert valuation.approved_at is None and valuation.approved_by is None and valuation.entered_by == "mgr"
+    with pytest.raises(FieldErrors, match="录入人不能审批"):
+        records.approve_valuation(db.session, valuation.id, username="mgr")
+    db.session.rollback()
+    assert records.approve_valuation(db.session, valuation.id, username="mgr2").approved_by == "mgr2"
+
+
+def test_a_record_changed_between_the_read_and_the_write_is_not_overwritten(db, book, monkeypatch):
+    """The race the version alone cannot see: another user's change lands after the check.
+    The conditional UPDATE (WHERE the columns still hold what was read) refuses it."""
+    flow = _flow(db)
+    fields = {"date": "2025-03-31", "type": "distribution", "amount_cny": "4000000",
+              "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}
+    real_claim = corrections.claim
+
+    def someone_else_first(session, record, *conditions, **values):
+        with db.engine.begin() as other:  # another connection commits a change in between
+            other.execute(update(CashFlow).where(CashFlow.id == record.id).values(amount_cny=Decimal("4500000")))
+        return real_claim(session, record, *conditions, **values)
+
+    monkeypatch.setattr(corrections, "claim", someone_else_first)
+    with pytest.raises(FieldErrors, match="已被修改"):
+        corrections.correct_cash_flow(db.session, flow.id, fields, username="mgr")
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("4500000.00")
+
+
+def test_an_investment_is_corrected_but_not_its_identity(db, book, as_role):
+    client = as_role("manager", "mgr")
+    page = client.get("/book/investments/QY-D1/correct").get_data(as_text=True)
+    assert 'name="fund_code"' not in page and 'value="B轮"' in page
+    response = client.post("/book/investments/QY-D1/correct", data={
+        "date": "2023-06-30", "commitment_cny": "100000000", "round": "B+轮", "ownership_pct": "8",
+        "version": _hidden(page, "version"), "correction_reason": "轮次名称以协议为准", "fund_code": "TS"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    investment = db.session.get(Investment, "QY-D1")
+    assert investment.round == "B+轮" and investment.fund_code == "QY"
+
+
+def test_a_voided_or_unknown_record_cannot_be_corrected(db, book, as_role):
+    client = as_role("manager", "mgr")
+    flow = _flow(db)
+    records.void_cash_flow(db.session, flow.id, {"reason": "重复"}, username="mgr")
+    assert client.get(f"/book/cash-flows/{flow.id}/correct").status_code == 404
+    assert client.get("/book/valuations/999999/correct").status_code == 404
+    assert client.get("/book/investments/NOPE/correct").status_code == 404
+    viewer = as_role("viewer", "v1")
+    assert viewer.get("/book/investments/QY-D1/correct").status_code in (302, 403)

@@ -1,0 +1,176 @@
+"""A form rendered once is applied at most once (issue 12, Deliver 3): the same form sent
+twice truly at once (two threads released by one barrier, each with its own client, app
+context and database session), or sent again later, writes one row, and both answers show
+the first result; a proposal's total funding never exceeds the approved amount, however
+many payments race. On SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from models import CashFlow, FormSubmission, Investment, Proposal, Valuation
+from tests.conftest import login, make_user
+from tests.test_committee import MEMBERS, as_user, propose, to_meeting, vote
+from tests.test_concurrency import TRIES, at_once
+from tests.test_concurrency import book as book  # noqa: F401  (the fixture)
+
+
+def _key(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', page) or \
+        re.search(r'value="([^"]+)"[^>]*name="idempotency_key"', page)
+    assert match, f"no idempotency key on {url}"
+    return match.group(1)
+
+
+def _clients(app, name: str, n: int = 2):
+    out = []
+    for _ in range(n):
+        c = app.test_client()
+        assert login(c, name).status_code == 302
+        out.append(c)
+    return out
+
+
+def _twice_at_once(clients, url, data):
+    return at_once(*(lambda c=c: c.post(url, data=data) for c in clients))
+
+
+def _count(db, model, *where) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_a_cash_flow_form_sent_twice_at_once_is_stored_once(app, db, book):
+    make_user(db, "mgr", "manager")
+    clients = _clients(app, "mgr")
+    doubled = 0
+    for n in range(TRIES):
+        key = _key(clients[0], "/book/cash-flows/new?investment=QY-CO1")
+        amount = f"{1000 + n}.25"
+        data = {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution",
+                "amount_cny": amount, "idempotency_key": key}  # no ref: nothing else tells them apart
+        responses = _twice_at_once(clients, "/book/cash-flows/new", data)
+        assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:500] for r in responses]
+        assert all(r.headers["Location"].endswith("/investments/QY-CO1") for r in responses)
+        stored = _count(db, CashFlow, CashFlow.amount_cny == Decimal(amount))
+        doubled += stored - 1
+        assert stored == 1, f"try {n}: {stored} rows"
+    print(f"\ncash-flow form: {TRIES} tries, rows doubled: {doubled}")
+    # the answer of the second is the first's: no error reached either user
+    page = clients[1].get("/investments/QY-CO1").get_data(as_text=True)
+    assert "未保存" not in page
+
+
+def test_a_valuation_and_an_investment_sent_twice_at_once_are_stored_once(app, db, book):
+    make_user(db, "mgr", "manager")
+    clients = _clients(app, "mgr")
+    for n in range(TRIES):
+        key = _key(clients[0], "/book/valuations/new")
+        data = {"investment_id": "QY-CO1", "as_of": f"2026-0{n + 1}-15", "fair_value_cny": "1000",
+                "method": "cost", "idempotency_key": key}
+        responses = _twice_at_once(clients, "/book/valuations/new", data)
+        assert [r.status_code for r in responses] == [302, 302]
+        assert _count(db, Valuation, Valuation.as_of == dt.date(2026, n + 1, 15)) == 1
+    for n in range(TRIES):
+        key = _key(clients[0], "/book/investments/new")
+        data = {"id": f"QY-X{n}", "fund_code": "QY", "mode": "direct", "target_code": "C3",
+                "date": "2025-06-30", "commitment_cny": "1000", "idempotency_key": key}
+        responses = _twice_at_once(clients, "/book/investments/new", data)
+        assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:300] for r in responses]
+        assert all(r.headers["Location"].endswith(f"/investments/QY-X{n}") for r in responses)
+        assert _count(db, Investment, Investment.id == f"QY-X{n}") == 1
+
+
+def test_a_form_sent_again_later_answers_with_the_first_result(app, db, book, client):
+    make_user(db, "mgr", "manager")
+    make_user(db, "mgr2", "manager")
+    login(client, "mgr")
+    key = _key(client, "/book/cash-flows/new")
+    data = {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution", "amount_cny": "777",
+            "idempotency_key": key}
+    first = client.post("/book/cash-flows/new", data=data)
+    again = client.post("/book/cash-flows/new", data=data, follow_redirects=True)
+    assert first.status_code == 302 and again.status_code == 200
+    assert "此表单已经提交过" in again.get_data(as_text=True)
+    assert _count(db, CashFlow, CashFlow.amount_cny == Decimal("777")) == 1
+    submission = db.session.get(FormSubmission, key)
+    assert submission.username == "mgr" and submission.entity == "cash_flows"
+    # another user's request with mgr's key is neither given mgr's result nor applied
+    client.post("/logout")
+    login(client, "mgr2")
+    stolen = client.post("/book/cash-flows/new", data=data)
+    assert stolen.status_code == 200 and "此表单已经提交过" not in stolen.get_data(as_text=True)
+    assert _count(db, CashFlow, CashFlow.amount_cny == Decimal("777")) == 1
+    # a form the use case refused records no key: corrected, the same form is applied
+    key = _key(client, "/book/cash-flows/new")
+    bad = client.post("/book/cash-flows/new", data={**data, "amount_cny": "-1", "idempotency_key": key})
+    assert bad.status_code == 200 and db.session.get(FormSubmission, key) is None
+    client.post("/book/cash-flows/new", data={**data, "amount_cny": "778", "idempotency_key": key})
+    assert _count(db, CashFlow, CashFlow.amount_cny == Decimal("778")) == 1
+
+
+def _approved_proposal(app, db, book, client, n: int, amount: str = "1000000") -> int:
+    pid = propose(client, title=f"提案 {n}", target_code="C3", amount_cny=amount)
+    to_meeting(client, book, pid, MEMBERS[:5])
+    for member in MEMBERS[:5]:
+        vote(client, member, pid, "approve")
+    return pid
+
+
+@pytest.fixture
+def committee(db, book):
+    make_user(db, "mgr", "manager")
+    make_user(db, "chair", "admin")
+    # the racing clients' own users: the helpers' logouts end every session of theirs
+    make_user(db, "decider", "admin")
+    make_user(db, "payer", "manager")
+    for name in MEMBERS:
+        make_user(db, name, "committee")
+
+
+def test_a_decision_form_sent_twice_at_once_books_one_investment_and_answers_both(app, db, book, client,
+                                                                                   committee):
+    chairs = _clients(app, "decider")
+    for n in range(TRIES):
+        pid = _approved_proposal(app, db, book, client, n)
+        key = _key(chairs[0], f"/committee/proposals/{pid}")
+        db.session.remove()
+        responses = _twice_at_once(chairs, f"/committee/proposals/{pid}/decide",
+                                   {"decision": "approved", "idempotency_key": key})
+        assert [r.status_code for r in responses] == [302, 302]
+        proposal = db.session.get(Proposal, pid)
+        assert _count(db, Investment, Investment.id.like(f"{proposal.investment_id.split('-2')[0]}%")) == 1
+        # neither chair was told of a failure: one recorded it, the other got the first's answer
+        pages = [c.get(f"/committee/proposals/{pid}").get_data(as_text=True) for c in chairs]
+        assert sorted(("决议已记录" in p, "此表单已经提交过" in p) for p in pages) == [(False, True), (True, False)]
+
+
+def test_funding_never_exceeds_the_approved_amount_even_when_payments_race(app, db, book, client, committee):
+    managers = _clients(app, "payer")
+    over = 0
+    for n in range(TRIES):
+        pid = _approved_proposal(app, db, book, client, n, amount="1000000")
+        as_user(client, "chair")
+        client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
+        investment_id = db.session.get(Proposal, pid).investment_id
+        db.session.remove()
+        # two different payments (two forms), each 60 % of the approved amount, at once
+        at_once(*(lambda c=c, i=i, pid=pid, n=n: c.post(f"/committee/proposals/{pid}/fund", data={
+            "date": "2025-12-20", "amount_cny": "600000", "ref": f"PAY-{n}-{i}",
+            "idempotency_key": f"k-{n}-{i}-" + "x" * 20}) for i, c in enumerate(managers)))
+        paid = db.session.scalar(select(func.sum(CashFlow.amount_cny)).where(
+            CashFlow.investment_id == investment_id, CashFlow.voided_at.is_(None)))
+        over += paid > Decimal("1000000")
+        assert paid == Decimal("600000.00"), f"try {n}: paid {paid}"
+    print(f"\nfunding: {TRIES} races, totals over the approved amount: {over}")
+    # and one after the other: the rest is allowed, more is refused with the amount left
+    page = managers[0].post(f"/committee/proposals/{pid}/fund", data={
+        "date": "2025-12-21", "amount_cny": "400000.01"}, follow_redirects=True).get_data(as_text=True)
+    assert "出资合计不能超过决议金额" in page and "399999.99" not in page and "400000.00" in page
+    assert managers[0].post(f"/committee/proposals/{pid}/fund", data={
+        "date": "2025-12-21", "amount_cny": "400000"}).status_code == 302

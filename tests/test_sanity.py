@@ -1,0 +1,77 @@
+"""Sanity checks that ask, not refuse (issue 12, Deliver 7): a cash flow or valuation dated
+in the future, contributions beyond the commitment, a distribution larger than the NAV plus
+the contributions since; the form asks for a confirmation with a reason, and the audit entry
+keeps the reason and the doubts it answered. On the spec's example book (spec/example/book):
+QY-CO1 has a commitment of 30,000,000 yuan, fully paid on 2024-01-15, valued 24,000,000 on
+2025-06-30."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEntry, CashFlow, Valuation
+from portfolio.book import records, sanity
+from tests.test_concurrency import book as book  # noqa: F401  (the fixture)
+
+
+def _flow(**changes):
+    return {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution", "amount_cny": "1000",
+            **changes}
+
+
+def test_an_ordinary_flow_needs_no_confirmation(db, book):
+    flow = records.record_cash_flow(db.session, _flow(), username="mgr")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
+                                                        AuditEntry.entity_key == str(flow.id))).scalar_one()
+    assert entry.reason is None and "confirmed_doubts" not in entry.after
+
+
+@pytest.mark.parametrize(("changes", "doubt"), [
+    ({"date": (sanity.today() + dt.timedelta(days=1)).isoformat()}, "晚于今天"),
+    ({"type": "contribution", "amount_cny": "0.01"}, "将超过认缴额 30,000,000.00 元"),
+    # 24,000,000 (NAV of 2025-06-30) + no contribution since: 24,000,000.01 is more
+    ({"amount_cny": "24000000.01"}, "大于净值加出资 24,000,000.00 元"),
+])
+def test_a_doubtful_flow_asks_for_a_reason_and_the_reason_is_audited(db, book, changes, doubt):
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        records.record_cash_flow(db.session, _flow(**changes), username="mgr")
+    assert refused.value.errors[0][0] == "confirm_reason" and doubt in refused.value.errors[0][1]
+    db.session.rollback()
+    flow = records.record_cash_flow(db.session, _flow(**changes, confirm_reason="按协议提前记账"), username="mgr")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
+                                                        AuditEntry.entity_key == str(flow.id))).scalar_one()
+    assert entry.reason == "按协议提前记账" and any(doubt in d for d in entry.after["confirmed_doubts"])
+
+
+def test_a_distribution_within_nav_plus_later_contributions_is_not_doubted(db, book):
+    records.record_cash_flow(db.session, _flow(type="contribution", amount_cny="5000000", date="2025-07-01",
+                                               confirm_reason="增资协议"), username="mgr")
+    # NAV 24,000,000 + 5,000,000 paid after it
+    assert records.record_cash_flow(db.session, _flow(amount_cny="29000000", date="2025-07-02"),
+                                    username="mgr").amount_cny == Decimal("29000000.00")
+
+
+def test_a_future_valuation_asks_too(db, book):
+    fields = {"investment_id": "QY-CO1", "as_of": (sanity.today() + dt.timedelta(days=30)).isoformat(),
+              "fair_value_cny": "1", "method": "cost"}
+    with pytest.raises(sanity.Unconfirmed):
+        records.record_valuation(db.session, fields, username="mgr")
+    db.session.rollback()
+    assert records.record_valuation(db.session, {**fields, "confirm_reason": "预估"}, username="mgr").id
+
+
+def test_the_form_shows_the_question_and_takes_the_confirmation(db, book, as_role):
+    client = as_role("manager", "mgr")
+    future = (sanity.today() + dt.timedelta(days=3)).isoformat()
+    data = {"investment_id": "QY-CO1", "date": future, "type": "distribution", "amount_cny": "100"}
+    page = client.post("/book/cash-flows/new", data=data).get_data(as_text=True)
+    assert "请核对" in page and "晚于今天" in page and 'name="confirm_reason"' in page
+    assert db.session.execute(select(CashFlow).where(CashFlow.date == dt.date.fromisoformat(future))).first() is None
+    assert 'name="confirm_reason"' not in client.get("/book/cash-flows/new").get_data(as_text=True)
+    done = client.post("/book/cash-flows/new", data={**data, "confirm_reason": "已收到付款通知"})
+    assert done.status_code == 302
+    assert db.session.execute(select(CashFlow).where(CashFlow.date == dt.date.fromisoformat(future))).first()
+    assert db.session.execute(select(Valuation)).first() is not None
