@@ -53,6 +53,11 @@ LABELS: dict[str, dict[str, str]] = {
     "decision": {"approved": "通过", "approved_with_conditions": "附条件通过", "rejected": "否决",
                  "deferred": "暂缓"},
     "vote": {"approve": "同意", "reject": "反对", "abstain": "弃权"},
+    # the figures whose shape the engine decides (periodic returns, PME): their names
+    "figure": {"quarterly_irr": "按季度现金流的 IRR（年化）", "mirr": "修正内部收益率 MIRR（年化）",
+               "irr": "内部收益率 IRR", "ks_pme": "KS-PME（倍数）", "ln_pme": "Long–Nickels PME（年化）",
+               "ln_pme_nav": "LN-PME 期末净值（万元）", "direct_alpha": "Direct Alpha（年化）",
+               "index_start": "指数起始日", "index_level_as_of": "截至日指数点位", "index": "比较指数"},
 }
 
 LABELS_EN: dict[str, dict[str, str]] = {
@@ -92,6 +97,10 @@ LABELS_EN: dict[str, dict[str, str]] = {
     "decision": {"approved": "Approved", "approved_with_conditions": "Approved with conditions",
                  "rejected": "Rejected", "deferred": "Deferred"},
     "vote": {"approve": "Approve", "reject": "Reject", "abstain": "Abstain"},
+    "figure": {"quarterly_irr": "IRR of quarterly flows (annualised)", "mirr": "Modified IRR (annualised)",
+               "irr": "IRR", "ks_pme": "KS-PME (multiple)", "ln_pme": "Long–Nickels PME (annualised)",
+               "ln_pme_nav": "LN-PME ending NAV (CNY 10k)", "direct_alpha": "Direct Alpha (annualised)",
+               "index_start": "Index start", "index_level_as_of": "Index level at as-of date", "index": "Index"},
 }
 
 

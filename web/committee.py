@@ -40,7 +40,7 @@ from web.committee_forms import (
 )
 from web.extensions import db
 from web.forms import refuse
-from web.i18n import current_lang
+from web.i18n import current_lang, fund_name
 from web.security import content_disposition
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -380,7 +380,7 @@ def resolution_pdf(proposal_id: int):
 @requires("schedule")
 def new_meeting():
     form = MeetingForm()
-    form.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in _funds()]
+    form.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in _funds()]
     if form.validate_on_submit():
         try:
             meeting = uc.create_meeting(db.session, form.to_command(), username=current_username())

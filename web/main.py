@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
 from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
-from portfolio.formatting import iso_date, last_quarter_end, multiple, parse_date, percent, wan, yuan
+from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -58,24 +58,6 @@ def current_as_of() -> dt.date:
 @bp.app_context_processor
 def as_of_context():
     return {"as_of": current_as_of() if current_user and current_user.is_authenticated else None}
-
-
-@bp.app_template_filter("rule_value")
-def rule_value(value, rule: str) -> str:
-    """A compliance check's value or limit, written as its rule measures it (rules.md)."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return label("instrument", value, lang=current_lang())
-    if rule in ("reinvestment_multiple", "coinvest_lead_ratio"):
-        return multiple(value)
-    if rule == "angel_company_age":
-        return f"{value:.1f}" + (" 年" if current_lang().startswith("zh") else " years")
-    if rule == "angel_headcount":
-        return f"{int(value):,}"
-    if rule == "angel_company_size":
-        return wan(value) + (" 万元" if current_lang().startswith("zh") else " (CNY 10k)")
-    return percent(value)
 
 
 STATUS_ORDER = {"fail": 0, "warn": 1, "pass": 2}
@@ -161,9 +143,11 @@ def fund(code: str):
     family = sorted({i["fund"] for i in report["investments"]} | {code})
     flows, valuations = cache.memo(db.session, ("activity", code, as_of),
                                        lambda: latest_activity(family, as_of))
+    since = {"total": since_by(report["investments"]), "by_mode": since_by(report["investments"], "mode"),
+             "by_vintage": since_by(report["investments"], "vintage")}
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code)
+                           fund_code=code, since=since)
 
 
 DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own
