@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -400,6 +401,13 @@ def entity_history(entity: str, key: str):
                            page=None, title_key=(entity, key))
 
 
+# the coded fields of the tables outside the workbook (committee, users): their vocabularies
+VALUE_VOCABULARIES = {"mode": "mode", "status": "proposal_status", "role": "role", "decision": "decision",
+                      "choice": "vote", "instrument": "instrument", "stage": "stage", "sector": "sector",
+                      "valuation_method": "method", "kind": "kind"}
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
 @bp.app_template_filter("audit_rows")
 def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
@@ -430,6 +438,15 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                 return value
         if column is not None and column.label_vocab:
             return label(column.label_vocab, str(value), lang=lang)
+        if field in VALUE_VOCABULARIES:  # a coded field of a table outside the workbook
+            return label(VALUE_VOCABULARIES[field], str(value), lang=lang)
+        if field.endswith("_cny"):
+            try:
+                return yuan(Decimal(str(value)))
+            except InvalidOperation:
+                return value
+        if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
+            return local_time(dt.datetime.fromisoformat(value[:26]))
         return value
 
     return [(name(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in changed + same]
