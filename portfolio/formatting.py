@@ -151,10 +151,13 @@ def fraction(value) -> str:
     0.5 → '1/2', 1 → '1'; a Decimal 0.6666…7 is read back as the fraction it stands for."""
     from fractions import Fraction
 
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    exact = Fraction(number).limit_denominator(100)
+    if isinstance(value, Fraction):
+        exact = value
+    else:
+        number = _decimal(value)
+        if number is None:
+            return "—"
+        exact = Fraction(number).limit_denominator(100)
     return str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator}"
 
 

@@ -45,6 +45,8 @@ def test_formatters_by_kind():
     assert formatting.count(300.0) == "300"
     assert formatting.fraction(Decimal(2) / Decimal(3)) == "2/3"  # the pass ratio's default
     assert formatting.fraction(Decimal("0.5")) == "1/2"
+    from fractions import Fraction
+    assert formatting.fraction(Fraction(3, 5)) == "3/5"
     assert formatting.ownership(Decimal("2.3900")) == "2.39%"
     assert formatting.hhi(0.0523) == "523"  # DOJ/FTC scale 0–10,000
     assert formatting.rule_value(0.7713, "ownership_cap") == "77.1%"
@@ -183,3 +185,49 @@ def test_quarterly_pdf_and_xlsx_show_no_code_and_no_raw_number(app, client, db, 
                     assert problems(_without(cell.value, data), "zh") == [], (sheet.title, cell.coordinate)
                 elif isinstance(cell.value, float | Decimal):
                     assert cell.number_format != "General", (sheet.title, cell.coordinate, cell.value)
+
+
+def test_login_page_switches_language_before_logging_in(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "English" in page and "登录" in page
+    response = client.get("/lang/en?next=/login")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    page = client.get("/login").get_data(as_text=True)
+    assert "Log in" in page and 'id="login-lang-zh"' in page
+    assert problems(visible_text(page), "en", allowed=("'中文'",)) == []
+
+
+def _scheduled(db, meeting_day: dt.date):
+    company = db.session.execute(select(Company.code).order_by(Company.code).limit(1)).scalar()
+    proposal = committee.create_proposal(db.session, {
+        "title": "表决测试", "fund_code": "TS", "mode": "direct", "target_code": company,
+        "planned_date": meeting_day.isoformat(), "amount_cny": "3000000"}, username="manager1")
+    committee.submit_proposal(db.session, proposal.id, username="manager1")
+    meeting = committee.create_meeting(db.session, {"fund_code": "TS", "date": meeting_day.isoformat(),
+                                                    "title": "会议"}, username="admin1")
+    committee.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
+    return proposal, meeting
+
+
+def test_vote_form_only_for_members_who_may_vote(app, client, db, demo):
+    for n in range(2, 7):
+        make_user(db, f"committee{n}", "committee")
+    today = dt.date.today()
+    future, _ = _scheduled(db, today + dt.timedelta(days=30))
+    assert login(client, "committee1").status_code == 302
+    page = client.get(f"/committee/proposals/{future.id}").get_data(as_text=True)
+    assert 'id="vote-form"' not in page and "表决在会议当日" in page
+    response = client.post(f"/committee/proposals/{future.id}/vote", data={"choice": "approve"})
+    assert response.status_code == 302
+    assert committee.votes(db.session, future.id) == []  # refused before the meeting's day
+
+    past, meeting = _scheduled(db, today - dt.timedelta(days=1))
+    committee.record_attendance(db.session, meeting.id, [f"committee{n}" for n in range(2, 7)], username="admin1")
+    page = client.get(f"/committee/proposals/{past.id}").get_data(as_text=True)
+    assert 'id="vote-form"' not in page and "未登记出席" in page  # committee1 is absent
+    client.post("/logout")
+    assert login(client, "committee2").status_code == 302
+    page = client.get(f"/committee/proposals/{past.id}").get_data(as_text=True)
+    assert 'id="vote-form"' in page
+    # the threshold in words: 5 present, 2/3 → at least 4
+    assert "出席且未回避的 5 名委员" in page and "至少 4 名同意" in page and "2/3" in page
