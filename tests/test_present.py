@@ -231,3 +231,39 @@ def test_vote_form_only_for_members_who_may_vote(app, client, db, demo):
     assert 'id="vote-form"' in page
     # the threshold in words: 5 present, 2/3 → at least 4
     assert "出席且未回避的 5 名委员" in page and "至少 4 名同意" in page and "2/3" in page
+
+
+# ---------------------------------------------------------------- in a real browser
+@pytest.mark.browser
+def test_browser_every_role_both_languages_no_code_no_raw_number(app, db, demo, live_server, new_page):
+    """What Chromium shows (document.body.innerText) on the main pages, for every role, in
+    Chinese and English. PRESENT_SHOTS=<dir> also saves the fund page and the review screen."""
+    import os
+    from pathlib import Path
+
+    from tests.browser import log_in
+
+    data = _book_texts(db)
+    shots = os.environ.get("PRESENT_SHOTS")
+    pages = ["/", "/funds/QY", "/funds/TS", "/funds/TS/compliance", "/investments", "/sub-funds", "/companies",
+             "/history", f"/committee/proposals/{demo['proposal']}", "/reports/TS/2026Q3"]
+    found, seen = [], 0
+    for role in ROLES:
+        for lang in LANGS:
+            page = new_page()
+            log_in(page, live_server, f"{role}1")
+            page.goto(f"{live_server}/lang/{lang}?next=/")
+            for path in pages:
+                response = page.goto(live_server + path)
+                if response is None or response.status != 200:
+                    continue
+                seen += 1
+                text = re.sub(r"\s+", " ", page.inner_text("body"))
+                found += [(role, lang, path, p) for p in problems(_without(text, data), lang, allowed=("'中文'",))]
+                if shots and role == "committee" and path in ("/funds/QY", f"/committee/proposals/{demo['proposal']}"):
+                    name = "fund" if path == "/funds/QY" else "review"
+                    Path(shots).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(shots) / f"{name}_{lang}.png"), full_page=True)
+            page.context.close()
+    assert seen >= len(ROLES) * len(LANGS) * 6
+    assert not found, found[:20]
