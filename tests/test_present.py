@@ -267,3 +267,15 @@ def test_browser_every_role_both_languages_no_code_no_raw_number(app, db, demo, 
             page.context.close()
     assert seen >= len(ROLES) * len(LANGS) * 6
     assert not found, found[:20]
+
+
+def test_amount_axes_switch_to_yi_when_large_and_keep_few_ticks():
+    from portfolio.reports.charts import bar_chart, drawing_unit
+
+    assert drawing_unit([1_571_304.0, 700_155.0], "剩余价值（万元）") == (10_000.0, "剩余价值（亿元）")
+    assert drawing_unit([52_000.0], "NAV (CNY 10k)") == (1.0, "NAV (CNY 10k)")
+    svg = bar_chart(["子基金", "直投", "跟投"], [Decimal("15713040000000") / 100, Decimal("7001550000"),
+                                              Decimal("2567670000")], xlabel="剩余价值（万元）")
+    assert "亿元" in svg
+    ticks = set(re.findall(r'id="xtick_\d+"', svg))
+    assert 3 <= len(ticks) <= 7, ticks  # five or so: 1,600,000 万元 ticks used to run together
