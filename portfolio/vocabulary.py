@@ -154,4 +154,6 @@ LABELS["entity"]["change_sets"] = "导入变更集"
 LABELS["change_set_status"] = {"pending": "待审批", "applied": "已应用", "rejected": "已驳回"}
 LABELS_EN["audit_action"].update({"stage": "Stage import", "apply": "Apply import", "reject": "Reject"})
 LABELS_EN["entity"]["change_sets"] = "Import change set"
+LABELS["field"].update({"filename": "文件名", "counts": "各工作表行数", "conflicts": "冲突行数",
+                         "base_version": "导出时的台账版本", "choices": "冲突处理", "kept": "保留现值的行"})
 LABELS_EN["change_set_status"] = {"pending": "Pending approval", "applied": "Applied", "rejected": "Rejected"}

@@ -21,9 +21,13 @@ from sqlalchemy import String, select
 
 from models import Company
 from portfolio import formatting
+from portfolio.book import jobs
+from portfolio.committee import meetings
 from portfolio.committee import proposals as committee
 from portfolio.interchange.demo import write_demo_book
+from portfolio.interchange.exporting import export_book
 from portfolio.interchange.importing import import_book
+from portfolio.interchange.staging import stage_book
 from portfolio.messages import Message
 from tests.conftest import login, make_user
 from tests.visible_text import problems, visible_text
@@ -96,10 +100,38 @@ def demo(db, tmp_path):
         "title": "测试提案", "fund_code": "TS", "mode": "direct", "target_code": company,
         "planned_date": "2026-12-15", "amount_cny": "3000000"}, username="manager1")
     committee.submit_proposal(db.session, proposal.id, username="manager1")
-    meeting = committee.create_meeting(db.session, {"fund_code": "TS", "date": "2026-12-20", "title": "第一次会议"},
+    meeting = meetings.create_meeting(db.session, {"fund_code": "TS", "date": "2026-12-20", "title": "第一次会议"},
                                        username="admin1")
-    committee.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
-    return {"proposal": proposal.id, "meeting": meeting.id}
+    meetings.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
+    return {"proposal": proposal.id, "meeting": meeting.id, "change_set": _change_set(db), "job": _report_job(db)}
+
+
+def _change_set(db) -> int:
+    """A staged import (main's change sets) changing one valuation of the demo book."""
+    out = io.BytesIO()
+    export_book(db.session, out)
+    workbook = load_workbook(io.BytesIO(out.getvalue()))
+    sheet = workbook["valuations"]
+    header = [c.value for c in sheet[1]]
+    row = next(sheet.iter_rows(min_row=2))
+    row[header.index("fair_value_cny")].value = Decimal(str(row[header.index("fair_value_cny")].value)) + 1234567
+    edited = io.BytesIO()
+    workbook.save(edited)
+    result = stage_book(db.session, io.BytesIO(edited.getvalue()), username="manager1", filename="book.xlsx")
+    assert result.change_set is not None, [str(e) for e in result.errors]
+    return result.change_set.id
+
+
+def _report_job(db) -> int:
+    """A report job half-way (main's job queue): running, its heartbeat fresh, so no worker takes it."""
+    from models import utcnow
+
+    job, _ = jobs.find_or_create(db.session, "quarterly_report", {"fund": "QY", "quarter": "2026Q3", "format": "pdf",
+                                                                  "index": None, "lang": "zh"},
+                                 username="viewer1", version="present")
+    job.state, job.done, job.total, job.unit, job.heartbeat_at = "running", 12, 61, "pages_rendered", utcnow()
+    db.session.commit()
+    return job.id
 
 
 def _book_texts(db) -> list[str]:
@@ -145,7 +177,10 @@ def test_every_page_in_both_languages_shows_no_code_and_no_raw_number(app, clien
     data = _book_texts(db)
     found, pages = [], 0
     start = ["/", f"/committee/proposals/{demo['proposal']}", f"/committee/meetings/{demo['meeting']}",
-             "/reports/QY/2026Q3", "/reports/TS/2026Q3", "/funds/QY/settings"]
+             "/reports/QY/2026Q3", "/reports/TS/2026Q3", "/funds/QY/settings",
+             # main's pages since this test was written: change sets, forecast, its accuracy, report jobs
+             "/book/change-sets/", f"/book/change-sets/{demo['change_set']}", "/funds/QY/forecast",
+             "/funds/TS/forecast", "/funds/QY/forecast/accuracy", f"/reports/jobs/{demo['job']}"]
     for role in ROLES:
         for lang in LANGS:
             client.post("/logout")
@@ -203,9 +238,9 @@ def _scheduled(db, meeting_day: dt.date):
         "title": "表决测试", "fund_code": "TS", "mode": "direct", "target_code": company,
         "planned_date": meeting_day.isoformat(), "amount_cny": "3000000"}, username="manager1")
     committee.submit_proposal(db.session, proposal.id, username="manager1")
-    meeting = committee.create_meeting(db.session, {"fund_code": "TS", "date": meeting_day.isoformat(),
+    meeting = meetings.create_meeting(db.session, {"fund_code": "TS", "date": meeting_day.isoformat(),
                                                     "title": "会议"}, username="admin1")
-    committee.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
+    meetings.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
     return proposal, meeting
 
 
@@ -219,10 +254,10 @@ def test_vote_form_only_for_members_who_may_vote(app, client, db, demo):
     assert 'id="vote-form"' not in page and "表决在会议当日" in page
     response = client.post(f"/committee/proposals/{future.id}/vote", data={"choice": "approve"})
     assert response.status_code == 302
-    assert committee.votes(db.session, future.id) == []  # refused before the meeting's day
+    assert meetings.votes(db.session, future.id) == []  # refused before the meeting's day
 
     past, meeting = _scheduled(db, today - dt.timedelta(days=1))
-    committee.record_attendance(db.session, meeting.id, [f"committee{n}" for n in range(2, 7)], username="admin1")
+    meetings.record_attendance(db.session, meeting.id, [f"committee{n}" for n in range(2, 7)], username="admin1")
     page = client.get(f"/committee/proposals/{past.id}").get_data(as_text=True)
     assert 'id="vote-form"' not in page and "未登记出席" in page  # committee1 is absent
     client.post("/logout")

@@ -111,4 +111,5 @@ class _Punctuation:
 
 
 PUNCTUATION = {"lp": _Punctuation("（", " ("), "rp": _Punctuation("）", ")"),
-               "colon": _Punctuation("：", ": "), "comma": _Punctuation("，", ", ")}
+               "colon": _Punctuation("：", ": "), "comma": _Punctuation("，", ", "),
+               "semicolon": _Punctuation("；", "; ")}

@@ -450,6 +450,10 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                 return yuan(Decimal(str(value)))
             except InvalidOperation:
                 return value
+        if field == "counts" and isinstance(value, dict):  # a change set's rows per sheet
+            return ("；" if lang.startswith("zh") else "; ").join(
+                f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"
+                for sheet, c in value.items() if isinstance(c, dict))
         if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
             return local_time(dt.datetime.fromisoformat(value[:26]))
         return value
