@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from web.auth import load_user
     from web.extensions import babel, csrf, db, login_manager, migrate
-    from web.i18n import compile_translations, refresh_locale, select_locale, template_helpers
+    from web.i18n import PUNCTUATION, compile_translations, refresh_locale, select_locale, template_helpers
     from web.security import register_security
 
     register_security(app)
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     app.before_request(refresh_locale)
     app.context_processor(template_helpers)
     app.jinja_env.filters.update(template_helpers()["filters"])
+    app.jinja_env.globals.update(PUNCTUATION)
     register_jobs(app)
 
 

@@ -117,3 +117,206 @@ def last_quarter_end(today: dt.date) -> dt.date:
         return today
     first = dt.date(today.year, ((today.month - 1) // 3) * 3 + 1, 1)
     return first - dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- by kind
+# Every figure a person reads is written by its kind: an amount (万元, 亿元 for fund totals),
+# a ratio (%), a multiple (1.32x), years (one decimal), a count, a fraction (2/3), a date.
+# Screens (Jinja filters), the quarterly report's HTML and PDF, and its xlsx (number
+# formats, XLSX_FORMATS) all take their format from here.
+
+def _zh(lang: str) -> bool:
+    return str(lang or "zh").startswith("zh")
+
+
+def years(value, lang: str = "zh") -> str:
+    """5.136208 → '5.1 年' / '5.1 years'."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    shown = f"{number.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+    return f"{shown} 年" if _zh(lang) else f"{shown} years"
+
+
+def count(value) -> str:
+    """300.0 → '300'; 12345 → '12,345'."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    return f"{number.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+
+
+def fraction(value) -> str:
+    """A share that is a fraction by nature (the committee's pass ratio): 2/3 → '2/3',
+    0.5 → '1/2', 1 → '1'; a Decimal 0.6666…7 is read back as the fraction it stands for."""
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        exact = value
+    else:
+        number = _decimal(value)
+        if number is None:
+            return "—"
+        exact = Fraction(number).limit_denominator(100)
+    return str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator}"
+
+
+def amount_wan(amount, lang: str = "zh") -> str:
+    """An amount with its unit: '1,234.57 万元' / 'CNY 1,234.57 10k'."""
+    shown = wan(amount)
+    if shown == "—":
+        return shown
+    return f"{shown} 万元" if _zh(lang) else f"{shown} (CNY 10k)"
+
+
+def ownership(value) -> str:
+    """A shareholding typed as a percentage (2.3900 → '2.39%')."""
+    number = _decimal(value)
+    return "—" if number is None else f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+
+def level(value) -> str:
+    """An index level: two decimals with separators."""
+    number = _decimal(value)
+    return "—" if number is None else f"{number:,.2f}"
+
+
+def hhi(value) -> str:
+    """The Herfindahl–Hirschman index (a 0–1 share sum) in points of 0–10,000, the scale
+    the US DOJ/FTC merger guidelines publish it on: 0.0523 → '523'."""
+    number = _decimal(value)
+    return "—" if number is None else count(number * 10_000)
+
+
+# The rule checks of rules.md: what each measures (the value and its limit).
+RULE_KINDS = {
+    "subfund_share_cap": "percent", "direct_share_cap": "percent", "single_company_cap": "percent",
+    "ownership_cap": "percent", "subfund_single_company_cap": "percent",
+    "reinvestment_multiple": "multiple", "coinvest_lead_ratio": "multiple",
+    "angel_company_age": "years", "angel_headcount": "count", "angel_company_size": "amount",
+    "prohibited_instrument": "instrument",
+}
+
+# The figures whose shape the engine decides (periodic returns, PME): their kinds.
+FIGURE_KINDS = {
+    "quarterly_irr": "percent", "mirr": "percent", "irr": "percent", "ln_pme": "percent",
+    "direct_alpha": "percent", "ks_pme": "multiple", "ln_pme_nav": "wan",
+    "index_start": "date", "index_level_as_of": "level", "index": "text",
+}
+
+
+def by_kind(value, kind: str, lang: str = "zh") -> str:
+    """One figure written as its kind says (see RULE_KINDS, FIGURE_KINDS)."""
+    if value is None:
+        return "—"
+    if kind == "percent":
+        return percent(float(value))
+    if kind == "multiple":
+        return multiple(float(value))
+    if kind == "years":
+        return years(value, lang)
+    if kind == "count":
+        return count(value)
+    if kind == "amount":
+        return amount_wan(value, lang)
+    if kind == "wan":
+        return wan(value)
+    if kind == "fraction":
+        return fraction(value)
+    if kind == "level":
+        return level(value)
+    if kind == "date":
+        return iso_date(value)
+    if kind == "instrument":
+        from portfolio.vocabulary import label
+
+        return label("instrument", str(value), lang=lang)
+    return str(value)
+
+
+def rule_value(value, rule: str, lang: str = "zh") -> str:
+    """A compliance check's value or limit, written as its rule measures it (rules.md)."""
+    return by_kind(value, RULE_KINDS.get(rule, "percent"), lang)
+
+
+def figure(value, key: str, lang: str = "zh") -> str:
+    return by_kind(value, FIGURE_KINDS.get(key, "text"), lang)
+
+
+# ---------------------------------------------------------------- IRR under a year
+# GIPS 2010 provision 5.A.4 (kept in GIPS 2020): "returns for periods of less than one
+# year must not be annualized": an IRR over a holding shorter than a year is not shown as an annual rate.
+# The JSON report (metrics.md) keeps its figure; only what people read changes.
+ONE_YEAR_DAYS = 365
+
+
+def irr_is_short(since, as_of) -> bool:
+    if since is None or as_of is None:
+        return False
+    since_day = since if isinstance(since, dt.date) else parse_date(str(since)[:10])
+    as_of_day = as_of if isinstance(as_of, dt.date) else parse_date(str(as_of)[:10])
+    if isinstance(since_day, dt.datetime):
+        since_day = since_day.date()
+    if isinstance(as_of_day, dt.datetime):
+        as_of_day = as_of_day.date()
+    return (as_of_day - since_day).days < ONE_YEAR_DAYS
+
+
+def irr_shown(value, since=None, as_of=None, lang: str = "zh", short: bool = False) -> str:
+    """The IRR as people read it: a percentage, or — with the reason when the holding is
+    shorter than a year (an annualised rate over weeks reads as 900 %); `short` for a
+    table cell."""
+    if value is not None and irr_is_short(since, as_of):
+        if short:
+            return "— 不足一年" if _zh(lang) else "— <1 yr"
+        return "—（不足一年，不年化）" if _zh(lang) else "— (under 1 year, not annualised)"
+    return percent(value)
+
+
+# ---------------------------------------------------------------- the same kinds in Excel
+# Cells keep numbers as numbers; the kind gives the number format (and amounts are put in
+# 万元, the unit every screen shows: Excel has no format that divides by 10,000).
+XLSX_FORMATS = {"percent": "0.0%", "multiple": '0.00"x"', "years": "0.0", "count": "#,##0",
+                "amount": "#,##0.00", "wan": "#,##0.00", "date": "yyyy-mm-dd", "level": "#,##0.00"}
+
+
+def xlsx_value(value, kind: str):
+    """The value a cell of `kind` holds: amounts (yuan) in 万元, exact; the rest as they are."""
+    if value is None:
+        return None
+    if kind in ("amount", "wan"):
+        number = _decimal(value)
+        return None if number is None else number / WAN
+    if kind == "hhi":
+        number = _decimal(value)
+        return None if number is None else int((number * 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return value
+
+
+def _day(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "date"):  # pandas Timestamp
+        return value.date()
+    return parse_date(str(value)[:10])
+
+
+def since_by(rows, field: str | None = None):
+    """The first investment date of each group (`field`: mode, sector, region, vintage) or,
+    with no field, of all the rows: how long a group's IRR has been running (irr_shown)."""
+    firsts: dict = {}
+    overall = None
+    for row in rows:
+        day = _day(row.get("date"))
+        if day is None:
+            continue
+        overall = day if overall is None or day < overall else overall
+        if field is not None:
+            key = day.year if field == "vintage" else row.get(field)
+            if key not in firsts or day < firsts[key]:
+                firsts[key] = day
+    return overall if field is None else firsts

@@ -50,7 +50,23 @@ LABELS: dict[str, dict[str, str]] = {
               "display_name": "姓名", "role": "角色", "active": "启用", "created_at": "创建时间",
               "compliance_failures": "未通过的合规检查", "level": "指数点位", "status": "状态",
               "decision": "决议", "conditions": "通过条件", "choice": "表决意见", "comment": "意见说明",
-              "member": "委员", "reason": "理由"},
+              "member": "委员", "reason": "理由",
+              # the committee's proposals and meetings (tables outside the workbook)
+              "title": "标题", "fund_code": "基金代码", "mode": "投资方式", "target_code": "投资标的",
+              "alongside_code": "跟投子基金", "amount_cny": "投资金额", "first_call_cny": "首期出资",
+              "planned_date": "计划投资日期", "pre_money_cny": "投前估值", "post_money_cny": "投后估值",
+              "ownership_pct": "投后持股比例", "lead_name": "领投方", "lead_amount_cny": "领投金额",
+              "valuation_method": "估值方法", "comparables": "可比公司", "thesis": "投资逻辑", "market": "市场",
+              "team": "团队", "risks": "主要风险", "base_case": "基准情形", "base_moic": "基准情形 MOIC",
+              "base_irr": "基准情形 IRR", "bull_case": "乐观情形", "bull_moic": "乐观情形 MOIC",
+              "bull_irr": "乐观情形 IRR", "bear_case": "悲观情形", "bear_moic": "悲观情形 MOIC",
+              "bear_irr": "悲观情形 IRR", "new_target": "新标的", "proposer": "提案人", "submitted_at": "提交时间",
+              "meeting_id": "会议", "decided_at": "决议时间", "decided_by": "决议人", "investment_id": "投资编号",
+              "withdrawn_at": "撤回时间", "withdrawn_by": "撤回人", "created_by": "创建人", "date": "日期",
+              "proposal_id": "提案", "instrument": "投资工具", "stage": "投资阶段", "sector": "行业",
+              "present": "出席", "kind": "类型", "original_name": "文件名", "size_bytes": "大小（字节）",
+              "uploaded_by": "上传人", "declared_by": "登记人", "cast_at": "表决时间", "name": "名称",
+              "expires_at": "到期时间", "revoked_at": "吊销时间", "uses": "使用次数"},
     # the investment committee (portfolio/committee.py)
     "proposal_status": {"draft": "草稿", "submitted": "已提交", "scheduled": "已排会", "decided": "已决议",
                         "withdrawn": "已撤回"},
@@ -74,6 +90,11 @@ LABELS: dict[str, dict[str, str]] = {
                  "sectors": "行业已知", "regions": "行政区划已知", "methods": "估值方法已知",
                  "nav_move": "净资产季度变动合理", "mark_unchanged": "估值连续 4 个季度未变",
                  "method_to_cost": "估值方法改为成本法", "left_without_exit": "企业未退出即移出明细"},
+    # the figures whose shape the engine decides (periodic returns, PME): their names
+    "figure": {"quarterly_irr": "按季度现金流的 IRR（年化）", "mirr": "修正内部收益率 MIRR（年化）",
+               "irr": "内部收益率 IRR", "ks_pme": "KS-PME（倍数）", "ln_pme": "Long–Nickels PME（年化）",
+               "ln_pme_nav": "LN-PME 期末净值（万元）", "direct_alpha": "Direct Alpha（年化）",
+               "index_start": "指数起始日", "index_level_as_of": "截至日指数点位", "index": "比较指数"},
 }
 
 LABELS_EN: dict[str, dict[str, str]] = {
@@ -136,6 +157,10 @@ LABELS_EN: dict[str, dict[str, str]] = {
                  "regions": "Regions known", "methods": "Valuation methods known",
                  "nav_move": "Plausible NAV move", "mark_unchanged": "Mark unchanged for 4 quarters",
                  "method_to_cost": "Method changed to cost", "left_without_exit": "Left the schedule without exit"},
+    "figure": {"quarterly_irr": "IRR of quarterly flows (annualised)", "mirr": "Modified IRR (annualised)",
+               "irr": "IRR", "ks_pme": "KS-PME (multiple)", "ln_pme": "Long–Nickels PME (annualised)",
+               "ln_pme_nav": "LN-PME ending NAV (CNY 10k)", "direct_alpha": "Direct Alpha (annualised)",
+               "index_start": "Index start", "index_level_as_of": "Index level at as-of date", "index": "Index"},
 }
 
 
@@ -173,6 +198,8 @@ LABELS["entity"]["change_sets"] = "导入变更集"
 LABELS["change_set_status"] = {"pending": "待审批", "applied": "已应用", "rejected": "已驳回"}
 LABELS_EN["audit_action"].update({"stage": "Stage import", "apply": "Apply import", "reject": "Reject"})
 LABELS_EN["entity"]["change_sets"] = "Import change set"
+LABELS["field"].update({"filename": "文件名", "counts": "各工作表行数", "conflicts": "冲突行数",
+                         "base_version": "导出时的台账版本", "choices": "冲突处理", "kept": "保留现值的行"})
 LABELS_EN["change_set_status"] = {"pending": "Pending approval", "applied": "Applied", "rejected": "Rejected"}
 
 # backup and restore (portfolio/book/backup.py): the restore's own entry in the audit trail

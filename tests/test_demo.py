@@ -63,16 +63,22 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     assert losers >= 5
 
 
-def test_demo_again_resets_passwords_and_changes_nothing(runner, db, tmp_path):
+def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_path):
+    """Issue 15: a re-run does not rotate the demo passwords (nobody is locked out); it
+    loads the index series once, so PME can be shown."""
     first = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    passwords = _passwords(first.output)
     hashes = dict(db.session.execute(select(User.username, User.password_hash)).all())
     second = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
     assert second.exit_code == 0, second.output
     assert re.search(r"valuations\s+0\s+\d+\s+0", second.output)
+    assert "index CSI300: 0 new, 0 changed" in second.output and _passwords(second.output) == {}
     db.session.expire_all()
     after = dict(db.session.execute(select(User.username, User.password_hash)).all())
-    assert set(after) == set(hashes) and all(after[u] != hashes[u] for u in hashes)
-    assert _passwords(first.output) != _passwords(second.output)
+    assert after == hashes
+    assert login(client, "viewer", passwords["viewer"]).status_code == 302
+    html = client.get("/reports/QY/2025Q4?index=CSI300").get_data(as_text=True)
+    assert "KS-PME" in html and "Direct Alpha" in html
 
 
 def test_demo_book_is_deterministic():

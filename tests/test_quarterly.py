@@ -218,17 +218,18 @@ def test_xlsx_holds_numbers_with_formats(book):
     status = workbook["基金概况"]
     headers = [c.value for c in status[2]]
     values = {h: c for h, c in zip(headers, status[3])}
-    assert values["剩余价值（元）"].value == Decimal("594000000.00") or values["剩余价值（元）"].value == 594000000
-    assert values["剩余价值（元）"].data_type == "n" and values["剩余价值（元）"].number_format == "#,##0.00"
+    # amounts in 万元 as on every screen (issue 15): 594,000,000 yuan = 59,400 万元
+    assert values["剩余价值（万元）"].value == 59400
+    assert values["剩余价值（万元）"].data_type == "n" and values["剩余价值（万元）"].number_format == "#,##0.00"
     assert values["TVPI"].data_type == "n" and abs(values["TVPI"].value - 619 / 530) < 1e-9
-    assert values["IRR"].number_format == "0.00%"
-    # every cell under an amount header (元) is a number, never text
+    assert values["IRR"].number_format == "0.0%"
+    # every cell under an amount header (万元) is a number, never text
     for ws in workbook.worksheets:
         header_cols: dict[int, str] = {}
         for row in ws.iter_rows():
             texts = [c.value for c in row]
-            if any(isinstance(t, str) and "（元）" in t for t in texts):
-                header_cols = {c.column: c.value for c in row if isinstance(c.value, str) and "（元）" in c.value}
+            if any(isinstance(t, str) and "（万元）" in t for t in texts):
+                header_cols = {c.column: c.value for c in row if isinstance(c.value, str) and "（万元）" in c.value}
                 continue
             for cell in row:
                 if cell.column in header_cols and cell.value is not None and cell.value != "无":
@@ -240,9 +241,9 @@ def test_xlsx_holds_numbers_with_formats(book):
                     assert cell.data_type == "n", (ws.title, cell.coordinate, cell.value)
     schedule = workbook["投资明细表"]
     heads = [c.value for c in schedule[2]]
-    nav_col = heads.index("剩余价值（元）")
+    nav_col = heads.index("剩余价值（万元）")
     navs = {r[0].value: r[nav_col].value for r in schedule.iter_rows(min_row=3) if r[0].value}
-    assert navs == {"QY-SF1": 410000000, "QY-D1": 160000000, "QY-CO1": 24000000}
+    assert navs == {"QY-SF1": 41000, "QY-D1": 16000, "QY-CO1": 2400}
     date_cell = schedule.cell(row=3, column=heads.index("投资日期") + 1)
     assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"
     bridge = workbook["净值变动表"]

@@ -43,7 +43,7 @@ def test_downloads(example, as_role, tmp_path):
     assert "attachment" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     cell = workbook["基金概况"]["E3"]
-    assert cell.data_type == "n" and float(cell.value) == 594000000.0
+    assert cell.data_type == "n" and float(cell.value) == 59400.0  # 万元, as on every screen (issue 15)
     response = client.get("/reports/QY/2025Q4.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     path = tmp_path / "r.pdf"
@@ -150,11 +150,11 @@ def test_pme_against_a_loaded_index(example, db, as_role, runner, tmp_path):
     _index(db, "GEN300", "2022-12-31")
     client = as_role("viewer")
     html = client.get("/reports/QY/2025Q4?index=GEN300").get_data(as_text=True)
-    assert "GEN300" in html and "ks_pme" in html
+    assert "GEN300" in html and "KS-PME" in html and "ks_pme" not in html  # named, not coded (issue 15)
     assert "/reports/QY/2025Q4.pdf?index=GEN300" in html
     sheet = load_workbook(io.BytesIO(client.get("/reports/QY/2025Q4.xlsx?index=GEN300").data))["业绩分析"]
     values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
-    assert isinstance(values["ks_pme"], float)
+    assert isinstance(values["KS-PME（倍数）"], float)
     out = tmp_path / "q.xlsx"
     result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "--index", "GEN300",
                                  "-o", str(out)])

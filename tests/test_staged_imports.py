@@ -294,7 +294,7 @@ def test_upload_preview_apply_and_history_on_the_screens(app, db, book):
     url = response.headers["Location"]
     cs_id = int(url.rstrip("/").split("/")[-1])
     page = uploader.get(url).get_data(as_text=True)
-    assert 'id="conflicts"' in page and "310000000.00" in page and "300000000.00" in page
+    assert 'id="conflicts"' in page and "310,000,000.00" in page and "300,000,000.00" in page  # formatting.yuan
     assert "须由另一位有审批权限的用户批准" in page and 'class="primary approve"' not in page
     assert viewer.get(url).status_code == 200
     assert viewer.post(f"/book/change-sets/{cs_id}/apply").status_code == 403

@@ -17,6 +17,7 @@ from portfolio.errors import FieldErrors
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, refuse
+from web.i18n import fund_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -110,7 +111,7 @@ def api_tokens():
     """API tokens for other systems: issue one (shown once), see their use, revoke."""
     form = TokenForm()
     form.fund_code.choices = [("", _("全部基金"))] + [
-        (f.code, f"{f.code} {f.name}") for f in db.session.execute(select(Fund).order_by(Fund.code)).scalars()]
+        (f.code, f"{f.code} {fund_name(f)}") for f in db.session.execute(select(Fund).order_by(Fund.code)).scalars()]
     if form.validate_on_submit():
         try:
             token, record = issue_token(db.session, form.name.data, form.fund_code.data or None,

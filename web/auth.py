@@ -44,7 +44,7 @@ SCOPED_ENDPOINTS: dict[str, frozenset[str]] = {
 LANDING = {"gp": "gp.portal"}
 # Endpoints anybody may reach without logging in, and the non-GET ones anybody
 # logged in may use whatever the role.
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static"}  # the login page has a language switch
 OPEN_WRITES = {"auth.login", "auth.logout", "auth.set_language", "auth.change_password"}
 OPEN_WRITES |= {"reports.start_job"}  # building a report file reads the book only: any role may
 

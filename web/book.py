@@ -7,10 +7,12 @@ the form keeps what was typed.
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
 from portfolio.book import corrections, records
@@ -302,6 +304,9 @@ def _correct(model, record_id, form, use_case, title: str, done_message: str, in
         abort(404)
     if request.method == "GET":
         form.process(obj=record)
+        for field in form:  # a stored ratio (15.0000) is shown as typed (15)
+            if type(field) is StringField and isinstance(field.data, Decimal):
+                field.data = format(field.data.normalize(), "f")
         form.version.data = corrections.version_of(record)
     elif form.validate_on_submit():
         corrected, _again = _run(form, lambda fields: use_case(db.session, record_id, fields,

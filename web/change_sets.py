@@ -5,6 +5,7 @@ web.book.upload, which stages the book here.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,8 +16,10 @@ from wtforms.validators import DataRequired, Length
 
 from models import ChangeSet
 from portfolio.errors import FieldErrors
+from portfolio.formatting import yuan
 from portfolio.interchange import staging
 from portfolio.interchange.schema import SHEETS
+from portfolio.vocabulary import label
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, ConfirmForm, refuse
@@ -36,7 +39,26 @@ class RejectForm(BaseForm):
 def column_name(name: str, sheet: str) -> str:
     """A column of the workbook by its header: Chinese, or the English name."""
     column = next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
-    return column.zh if column is not None and current_lang().startswith("zh") else name
+    if current_lang().startswith("zh"):
+        return column.zh if column is not None else name
+    return name.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+
+
+@bp.app_template_filter("column_value")
+def column_value(value, name: str, sheet: str) -> str:
+    """A workbook cell of the preview as the screens write it: amounts in 元 with separators,
+    codes by their label, none as a dash."""
+    if value is None or value == "":
+        return "—"
+    column = next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
+    if column is not None and column.kind == "money":
+        try:
+            return yuan(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
+    if column is not None and column.label_vocab:
+        return label(column.label_vocab, str(value), lang=current_lang())
+    return str(value)
 
 
 @bp.app_template_filter("local_time_text")

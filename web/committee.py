@@ -5,6 +5,9 @@ redirect. FieldErrors land beside their fields (or as a flash for the whole reco
 """
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -43,7 +46,7 @@ from web.committee_forms import (
 )
 from web.extensions import db
 from web.forms import refuse
-from web.i18n import current_lang
+from web.i18n import current_lang, fund_name
 from web.security import content_disposition
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -162,8 +165,10 @@ def proposal(proposal_id: int):
     recusal_form = RecusalForm()
     recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in workflow.committee_members(db.session)]
     me = current_username()
+    names = {m.username: m.display_name or m.username for m in workflow.committee_members(db.session)}
     return render_template(
-        "committee/proposal.html", proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
+        "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me), names=names,
+        proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
         attachments=files, votes=meetings.votes(db.session, proposal.id, proposal.meeting_id or -1),
         earlier_votes=[v for v in meetings.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
         meetings={m.id: m for m in db.session.execute(select(Meeting).where(
@@ -174,6 +179,28 @@ def proposal(proposal_id: int):
         show_all_checks=request.args.get("checks") == "all",
         my_vote=next((v for v in meetings.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
                      None))
+
+
+def _today() -> dt.date:
+    """Today where the committee sits (Asia/Shanghai), whatever the server's zone."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def _vote_barrier(proposal, meeting, tally, me: str) -> str | None:
+    """Why `me` may not vote on this proposal now (the reason shown instead of the vote
+    form, and given when a vote is refused), or None: a member who may not vote is not
+    shown a form that would refuse them."""
+    if proposal.status != "scheduled" or meeting is None:
+        return _("提案尚未列入会议议程。")
+    if _today() < meeting.date:
+        return _("表决在会议当日（%(date)s）开始。", date=meeting.date.isoformat())
+    if me == proposal.proposer:
+        return _("提案人不参与本提案的表决。")
+    if tally is not None and me in tally.recused:
+        return _("您已就本提案申报回避，不参与表决。")
+    if tally is not None and me not in tally.eligible:
+        return _("您未登记出席本次会议，不能表决。")
+    return None
 
 
 def _action(proposal_id: int, call, done: str):
@@ -290,7 +317,11 @@ def record_recusal(proposal_id: int):
 @bp.route("/proposals/<int:proposal_id>/vote", methods=["POST"])
 @requires("vote")
 def vote(proposal_id: int):
-    _proposal_or_404(proposal_id)
+    proposal = _proposal_or_404(proposal_id)
+    meeting = db.session.get(Meeting, proposal.meeting_id) if proposal.meeting_id else None
+    if meeting is not None and _today() < meeting.date:  # votes are cast at the meeting, not before
+        flash(_("表决在会议当日（%(date)s）开始。", date=meeting.date.isoformat()), "error")
+        return _back(proposal_id)
     try:
         meetings.cast_vote(db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
                      username=current_username())
@@ -389,7 +420,7 @@ def resolution_pdf(proposal_id: int):
 @requires("schedule")
 def new_meeting():
     form = MeetingForm()
-    form.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in _funds()]
+    form.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in _funds()]
     if form.validate_on_submit():
         try:
             meeting = meetings.create_meeting(db.session, form.to_command(), username=current_username())

@@ -12,6 +12,7 @@ from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
 from portfolio.commands import FundingCommand, MeetingCommand, ProposalCommand
 from web.fields import AmountField, DayField
 from web.forms import BaseForm, choices
+from web.i18n import fund_name
 
 TEXT = [Optional(), Length(max=20000)]
 
@@ -63,7 +64,7 @@ class ProposalForm(BaseForm):
     bull_irr = StringField(_l("乐观 IRR（%）"), validators=[Optional()])
 
     def set_choices(self, funds, sub_funds):
-        self.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in funds]
+        self.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in funds]
         self.mode.choices = choices("mode", MODES)
         self.alongside_code.choices = [("", "—")] + [(s.code, f"{s.code} {s.name}") for s in sub_funds]
         self.instrument.choices = choices("instrument", INSTRUMENTS, blank=True)

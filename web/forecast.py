@@ -62,10 +62,11 @@ def fund_forecast_page(code: str):
     if unit and not result["units"]:
         abort(404)
     from portfolio.book import cache
+    from portfolio.book.forecasting import overrides_version
     from portfolio.reports.forecast_chart import fan_chart
 
     lang = current_lang()
-    chart = cache.memo(db.session, ("forecast_chart", code, current_as_of(), unit, lang),
+    chart = cache.memo(db.session, ("forecast_chart", code, current_as_of(), unit, lang, overrides_version(db.session)),
                        lambda: fan_chart(result, lang))
     form = ParametersForm() if unit else None
     plan, plan_error = _pacing(result) if not unit else (None, None)

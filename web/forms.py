@@ -29,7 +29,7 @@ from portfolio.errors import FieldErrors
 from portfolio.vocabulary import label
 from web.extensions import db
 from web.fields import AmountField, DayField
-from web.i18n import current_lang
+from web.i18n import current_lang, fund_name
 
 
 def choices(vocabulary: str, codes, *, blank: bool = False) -> list[tuple[str, str]]:
@@ -101,7 +101,7 @@ class InvestmentForm(BaseForm):
     override_reason = TextAreaField(_l("未通过合规检查时的登记理由"), validators=[Optional(), Length(max=2000)])
 
     def set_choices(self, funds, sub_funds):
-        self.fund_code.choices = [(f.code, f"{f.code} {f.name}") for f in funds]
+        self.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in funds]
         self.mode.choices = choices("mode", MODES)
         self.alongside_code.choices = [("", "—")] + [(s.code, f"{s.code} {s.name}") for s in sub_funds]
         self.instrument.choices = choices("instrument", INSTRUMENTS, blank=True)

@@ -39,10 +39,11 @@ def _settings_form(kind: str):
     return type("FundSettingsForm", (BaseForm,), fields)
 
 
-def _default_text(value) -> str:
+def _default_text(value, key: str) -> str:
     if isinstance(value, list):
-        return "、".join(label("instrument", code, lang=current_lang()) for code in value)
-    return display(value)
+        comma = "、" if current_lang().startswith("zh") else ", "
+        return comma.join(label("instrument", code, lang=current_lang()) for code in value)
+    return display(value, key)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -67,8 +68,8 @@ def edit(code: str):
     elif not form.is_submitted():
         for key in defaults:
             value = in_force[key]
-            form[key].data = value if isinstance(value, list) else display(value)
-    rows = [(form[key], _default_text(defaults[key]), _(spec_for(key).hint) if spec_for(key).hint else "",
+            form[key].data = value if isinstance(value, list) else display(value, key)
+    rows = [(form[key], _default_text(defaults[key], key), _(spec_for(key).hint) if spec_for(key).hint else "",
              key in (fund.settings or {}))
             for key in defaults]
     return render_template("fund_settings/edit.html", fund=fund, form=form, rows=rows)

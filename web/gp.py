@@ -27,6 +27,7 @@ from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
 from web.fields import DayField
 from web.forms import BaseForm, ConfirmForm, refuse
+from web.i18n import PUNCTUATION
 
 bp = Blueprint("gp", __name__, url_prefix="/gp")
 
@@ -53,6 +54,9 @@ class InviteForm(BaseForm):
     display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
     password = PasswordField(_l("初始密码"), validators=[DataRequired()])
     sub_funds = SelectMultipleField(_l("子基金"), validators=[DataRequired()])
+
+
+lp, rp = PUNCTUATION["lp"], PUNCTUATION["rp"]  # （） in Chinese, ( ) in English, chosen when shown
 
 
 def _scope() -> list[str] | None:
@@ -135,7 +139,7 @@ def upload():
 def _form_page(package: GpPackage | None):
     interests = _interests()
     form = PackageForm(obj=None)
-    form.investment_id.choices = [(i.id, f"{i.id}（{i.fund_code} → {i.sub_fund_code}）") for i in interests]
+    form.investment_id.choices = [(i.id, f"{i.id}{lp}{i.fund_code} → {i.sub_fund_code}{rp}") for i in interests]
     content = package.content if package is not None else gp_template.empty_content()
     if request.method == "GET":
         if package is not None:
@@ -309,7 +313,7 @@ def invite():
     """An admin invites a sub-fund's manager as a GP user bound to its sub-funds."""
     form = InviteForm()
     funds = db.session.execute(select(SubFund).order_by(SubFund.code)).scalars().all()
-    form.sub_funds.choices = [(s.code, f"{s.code} {s.name}（{s.manager}）") for s in funds]
+    form.sub_funds.choices = [(s.code, f"{s.code} {s.name}{lp}{s.manager}{rp}") for s in funds]
     if form.validate_on_submit():
         try:
             packages.invite_gp(db.session, form.username.data.strip(), form.password.data, form.sub_funds.data,

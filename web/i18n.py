@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, session
 from flask_babel import get_locale, refresh
 
-from portfolio import formatting
+from portfolio import formatting, messages
 from portfolio.vocabulary import label
 
 
@@ -47,8 +47,34 @@ def _label(code, vocabulary):
     return label(vocabulary, code, lang=current_lang())
 
 
+def _by_lang(formatter):
+    """A formatter whose words depend on the language, as a filter of the current one."""
+    def _filter(value, *args, **options):
+        return formatter(value, *args, lang=current_lang(), **options)
+    return _filter
+
+
+def fund_name(fund) -> str:
+    """A fund's name in the reader's language: `name_en` in English where the book has one.
+    Takes a fund row or a report (fund_name / fund_name_en)."""
+    def get(key):
+        return fund.get(key) if isinstance(fund, dict) else getattr(fund, key, None)
+    keys = ("fund_name", "fund_name_en") if get("fund_name") else ("name", "name_en")
+    english = get(keys[1]) if not current_lang().startswith("zh") else None
+    return str(english or get(keys[0]) or "")
+
+
 def template_helpers() -> dict:
     filters = {
+        "years": _by_lang(formatting.years),
+        "count": formatting.count,
+        "fraction": formatting.fraction,
+        "hhi": formatting.hhi,
+        "ownership": formatting.ownership,
+        "amount_wan": _by_lang(formatting.amount_wan),
+        "rule_value": _by_lang(formatting.rule_value),
+        "figure": _by_lang(formatting.figure),
+        "irr": _by_lang(formatting.irr_shown),
         "wan": formatting.wan,
         "yi": formatting.yi,
         "yuan": formatting.yuan,
@@ -57,7 +83,33 @@ def template_helpers() -> dict:
         "isodate": formatting.iso_date,
         "quarter": formatting.quarter,
         "label": _label,
+        "fund_name": fund_name,
+        "explain": _by_lang(messages.shown),
     }
     from web.navigation import nav_items
 
-    return {"filters": filters, "current_lang": current_lang, "nav_items": nav_items}
+    return {"filters": filters, "current_lang": current_lang, "nav_items": nav_items, **PUNCTUATION}
+
+
+class _Punctuation:
+    """A punctuation mark written in a page beside a translated word: full-width in
+    Chinese, half-width in English ("决议：" but "Decision: "). Chosen when rendered, so
+    macros imported without context have it too (it is a Jinja global)."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        from flask import has_request_context
+
+        if has_request_context() and not current_lang().startswith("zh"):
+            return self.en
+        return self.zh
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+PUNCTUATION = {"lp": _Punctuation("（", " ("), "rp": _Punctuation("）", ")"),
+               "colon": _Punctuation("：", ": "), "comma": _Punctuation("，", ", "),
+               "semicolon": _Punctuation("；", "; ")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, Sub
 from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
-from portfolio.formatting import iso_date, last_quarter_end, multiple, parse_date, percent, wan, yuan
+from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -59,26 +60,6 @@ def current_as_of() -> dt.date:
 @bp.app_context_processor
 def as_of_context():
     return {"as_of": current_as_of() if current_user and current_user.is_authenticated else None}
-
-
-@bp.app_template_filter("rule_value")
-def rule_value(value, rule: str) -> str:
-    """A compliance check's value or limit, written as its rule measures it (rules.md)."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return label("instrument", value, lang=current_lang())
-    if rule in ("reinvestment_multiple", "coinvest_lead_ratio"):
-        return multiple(value)
-    if rule == "angel_company_age":
-        return f"{value:.1f}" + (" 年" if current_lang().startswith("zh") else " years")
-    if rule == "angel_headcount":
-        return f"{int(value):,}"
-    if rule == "angel_company_size":
-        return wan(value) + (" 万元" if current_lang().startswith("zh") else " (CNY 10k)")
-    return percent(value)
-
-
 
 
 # -- small helpers for lists ---------------------------------------------------------------------
@@ -161,9 +142,11 @@ def fund(code: str):
     family = sorted({i["fund"] for i in report["investments"]} | {code})
     flows, valuations = cache.memo(db.session, ("activity", code, as_of),
                                        lambda: latest_activity(family, as_of))
+    since = {"total": since_by(report["investments"]), "by_mode": since_by(report["investments"], "mode"),
+             "by_vintage": since_by(report["investments"], "vintage")}
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code)
+                           fund_code=code, since=since)
 
 
 DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own
@@ -423,6 +406,13 @@ def entity_history(entity: str, key: str):
                            page=None, title_key=(entity, key))
 
 
+# the coded fields of the tables outside the workbook (committee, users): their vocabularies
+VALUE_VOCABULARIES = {"mode": "mode", "status": "proposal_status", "role": "role", "decision": "decision",
+                      "choice": "vote", "instrument": "instrument", "stage": "stage", "sector": "sector",
+                      "valuation_method": "method", "kind": "kind"}
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
 @bp.app_template_filter("audit_rows")
 def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
@@ -453,6 +443,19 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                 return value
         if column is not None and column.label_vocab:
             return label(column.label_vocab, str(value), lang=lang)
+        if field in VALUE_VOCABULARIES:  # a coded field of a table outside the workbook
+            return label(VALUE_VOCABULARIES[field], str(value), lang=lang)
+        if field.endswith("_cny"):
+            try:
+                return yuan(Decimal(str(value)))
+            except InvalidOperation:
+                return value
+        if field == "counts" and isinstance(value, dict):  # a change set's rows per sheet
+            return ("；" if lang.startswith("zh") else "; ").join(
+                f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"
+                for sheet, c in value.items() if isinstance(c, dict))
+        if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
+            return local_time(dt.datetime.fromisoformat(value[:26]))
         return value
 
     return [(name(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in changed + same]

@@ -329,7 +329,8 @@ def _job_status(job) -> dict:
 def job(job_id: int):
     job = _report_job_or_404(job_id)
     queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
-    return render_template("reports/job.html", job=job, status=_job_status(job), units=UNITS)
+    fund = db.session.get(Fund, job.params.get("fund")) if isinstance(job.params, dict) and job.params.get("fund") else None
+    return render_template("reports/job.html", job=job, status=_job_status(job), units=UNITS, fund=fund)
 
 
 @bp.route("/jobs/<int:job_id>.json")

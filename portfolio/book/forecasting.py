@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models import AuditEntry
 from portfolio.book import cache
 from portfolio.book.forecast_parameters import overrides
 
 PATHS = 2000            # Monte Carlo paths of a forecast shown on a screen
 BACKTEST_PATHS = 200    # per origin, per model: the back-test runs the model ~40 times
+
+
+def overrides_version(session: Session) -> int:
+    """The latest audited change of the forecast overrides: part of every forecast's cache
+    key, since the overrides are not the book and do not move the book version."""
+    return session.execute(select(func.max(AuditEntry.id)).where(AuditEntry.entity == "forecast_parameters")
+                           ).scalar() or 0
 
 
 def fund_forecast(session: Session, fund_code: str, as_of: dt.date, *, unit: str | None = None,
@@ -24,7 +33,7 @@ def fund_forecast(session: Session, fund_code: str, as_of: dt.date, *, unit: str
         return forecast(cache.book(session), fund_code, as_of, overrides=overrides(session), unit=unit,
                         paths=paths, seed=seed)
 
-    return cache.memo(session, ("forecast", fund_code, as_of, unit, paths, seed), compute)
+    return cache.memo(session, ("forecast", fund_code, as_of, unit, paths, seed, overrides_version(session)), compute)
 
 
 def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: int = BACKTEST_PATHS) -> dict:
@@ -38,4 +47,4 @@ def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: in
         result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session))
         return {k: v for k, v in result.items() if k != "records"} | {"compared": len(result["records"])}
 
-    return cache.memo(session, ("forecast_backtest", fund_code, as_of, paths), compute)
+    return cache.memo(session, ("forecast_backtest", fund_code, as_of, paths, overrides_version(session)), compute)

@@ -18,6 +18,7 @@ from portfolio.book.audit import audit
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
+from portfolio.formatting import fraction
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ SPECS: dict[str, SettingSpec] = {
     "mirr_finance_rate": SettingSpec("MIRR 融资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
     "mirr_reinvest_rate": SettingSpec("MIRR 再投资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
     "committee_quorum": SettingSpec("投委会法定出席人数", "count", Decimal(1), Decimal(100)),
-    "committee_pass_ratio": SettingSpec("投委会通过比例（不低于）", "share", Decimal(0), Decimal(1),
-                                        "如 0.6667 表示三分之二"),
+    "committee_pass_ratio": SettingSpec("投委会通过比例（不低于）", "fraction", Decimal(0), Decimal(1),
+                                        "分数或小数，如 2/3 表示三分之二"),
     "valuation_change_threshold": SettingSpec("季报列示估值变动阈值", "share", Decimal(0), Decimal(1), _SHARE_HINT),
     "finance_bureau_share": SettingSpec("财政出资占基金出资比例（预测）", "share", Decimal(0), Decimal(1), _SHARE_HINT),
     "gp_deadline_days": SettingSpec("管理人季度报告期限（季末后天数）", "count", Decimal(1), Decimal(365)),
@@ -91,8 +92,12 @@ def _parse(key: str, raw: Any) -> Any:
     if spec.kind == "text":
         return text
     try:
-        number = Decimal(text)
-    except InvalidOperation:
+        if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
+            numerator, denominator = (Decimal(part.strip()) for part in text.split("/", 1))
+            number = numerator / denominator
+        else:
+            number = Decimal(text)
+    except (InvalidOperation, ZeroDivisionError):
         raise ValueError("请输入数字") from None
     if not number.is_finite():
         raise ValueError("请输入数字")
@@ -102,7 +107,7 @@ def _parse(key: str, raw: Any) -> Any:
         raise ValueError("金额最多两位小数")
     if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
         raise ValueError(f"应在 {spec.low} 到 {spec.high} 之间")
-    if spec.kind in ("share", "ratio", "decimal") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
+    if spec.kind in ("share", "ratio", "decimal", "fraction") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
         # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
         raise ValueError("应大于 0")
     if spec.kind == "count":
@@ -158,8 +163,11 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
     return fund_settings(fund.kind, after)
 
 
-def display(value: Any) -> str:
-    """A setting's value as shown in the form (exact; lists as comma-separated codes)."""
+def display(value: Any, key: str | None = None) -> str:
+    """A setting's value as shown in the form (exact; lists as comma-separated codes;
+    a fraction as one: 2/3)."""
+    if key is not None and spec_for(key).kind == "fraction" and isinstance(value, Decimal):
+        return fraction(value)
     if isinstance(value, list):
         return ",".join(value)
     if isinstance(value, Decimal):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ import pandas as pd
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.engine import int_sums, latest_reports
 from portfolio.figures.scope import holdings_of, scope_of
-from portfolio.vocabulary import label
+from portfolio.messages import Message
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 # how checks are listed: the worst first (an unknown status after them all)
@@ -146,24 +145,9 @@ def local_reinvestment(book: BookData, fund_code: str, sub_fund_code: str, as_of
     return local_reinvestments(book, fund_code, [sub_fund_code], as_of, home_region_prefix)[sub_fund_code]
 
 
-# ---------------------------------------------------------------- wording
-@lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
-def _pct(ratio: Decimal | float) -> str:
-    value = float(ratio)
-    places = 2 if 0 < abs(value) < 0.01 else 1
-    return f"{value * 100:.{places}f}%"
-
-
-def _times(ratio: Decimal | float) -> str:
-    return f"{float(ratio):.2f} 倍"
-
-
-def _wan(fen: int) -> str:
-    return f"{Decimal(fen) / Decimal(1_000_000):,.2f} 万元"
-
-
-def _missing(field: str, what: str) -> str:
-    return f"缺少{what}数据，无法判断（missing: {field}）"
+# ---------------------------------------------------------------- wording (portfolio/messages.py)
+def _missing(field: str, what: str) -> Message:
+    return Message("missing", what=what, missing=[field])
 
 
 def _result(rule: str, subject: str, status: str, value, limit, message: str) -> dict:
@@ -176,42 +160,43 @@ def _result(rule: str, subject: str, status: str, value, limit, message: str) ->
 
 
 def _cap(rule: str, subject: str, value: Decimal, limit: Decimal, what: str) -> dict:
-    """A '≤ limit' check on a share: equal passes."""
+    """A '≤ limit' check on a share: equal passes. `what`: a key of messages.WHAT."""
     if value > limit:
-        return _result(rule, subject, FAIL, value, limit, f"{what} {_pct(value)}，超过上限 {_pct(limit)}")
-    return _result(rule, subject, PASS, value, limit, f"{what} {_pct(value)}，未超过上限 {_pct(limit)}")
+        return _result(rule, subject, FAIL, value, limit, Message("cap_over", what=what, value_pct=value,
+                                                                  limit_pct=limit))
+    return _result(rule, subject, PASS, value, limit, Message("cap_within", what=what, value_pct=value,
+                                                              limit_pct=limit))
 
 
 # ---------------------------------------------------------------- the checks
 def _prohibited_instrument(inv, settings) -> dict:
     instrument = "equity" if is_missing(inv["instrument"]) else str(inv["instrument"])
-    name = label("instrument", instrument)
     forbidden = list(settings["prohibited_instruments"])
     if instrument in forbidden:
         return _result("prohibited_instrument", inv["id"], FAIL, instrument, None,
-                       f"投资工具为{name}，属于禁止的投资方式（名股实债、对外担保）")
+                       Message("prohibited_fail", instrument=instrument))
     return _result("prohibited_instrument", inv["id"], PASS, instrument, None,
-                   f"投资工具为{name}，不属于禁止的投资方式")
+                   Message("prohibited_pass", instrument=instrument))
 
 
 def _subfund_share_cap(inv, sub_fund, settings) -> dict:
     limit = settings["subfund_share_cap"]
     if sub_fund is None or is_missing(sub_fund["size_fen"]) or int(sub_fund["size_fen"]) <= 0:
-        return _result("subfund_share_cap", inv["id"], WARN, None, limit, _missing("size_cny", "子基金规模"))
+        return _result("subfund_share_cap", inv["id"], WARN, None, limit, _missing("size_cny", "sub_fund_size"))
     value = Decimal(int(inv["commitment_fen"])) / Decimal(int(sub_fund["size_fen"]))
-    return _cap("subfund_share_cap", inv["id"], value, limit, "基金认缴占子基金规模")
+    return _cap("subfund_share_cap", inv["id"], value, limit, "subfund_share")
 
 
 def _ownership_cap(inv, settings) -> dict:
     limit = settings["ownership_cap"]
     if is_missing(inv["ownership_pct"]):
-        return _result("ownership_cap", inv["id"], WARN, None, limit, _missing("ownership_pct", "持股比例"))
+        return _result("ownership_cap", inv["id"], WARN, None, limit, _missing("ownership_pct", "ownership"))
     value = Decimal(str(inv["ownership_pct"])) / 100
     if value > limit:
         return _result("ownership_cap", inv["id"], FAIL, value, limit,
-                       f"持股比例 {_pct(value)}，超过上限 {_pct(limit)}（不得成为控股股东）")
+                       Message("ownership_over", value_pct=value, limit_pct=limit))
     return _result("ownership_cap", inv["id"], PASS, value, limit,
-                   f"持股比例 {_pct(value)}，未超过上限 {_pct(limit)}")
+                   Message("ownership_within", value_pct=value, limit_pct=limit))
 
 
 def _coinvest_lead_ratio(inv, settings) -> dict:
@@ -219,67 +204,65 @@ def _coinvest_lead_ratio(inv, settings) -> dict:
     lead = inv["lead_amount_fen"]
     if is_missing(lead) or int(lead) == 0:  # interchange.md: 0 counts as missing
         return _result("coinvest_lead_ratio", inv["id"], WARN, None, limit,
-                       _missing("lead_amount_cny", "领投金额"))
+                       _missing("lead_amount_cny", "lead_amount"))
     value = Decimal(int(inv["commitment_fen"])) / Decimal(int(lead))
     if value > limit:
         return _result("coinvest_lead_ratio", inv["id"], FAIL, value, limit,
-                       f"跟投金额为子基金领投金额的 {_times(value)}，超过上限 {_times(limit)}")
+                       Message("coinvest_over", value_x=value, limit_x=limit))
     return _result("coinvest_lead_ratio", inv["id"], PASS, value, limit,
-                   f"跟投金额为子基金领投金额的 {_times(value)}，未超过上限 {_times(limit)}")
+                   Message("coinvest_within", value_x=value, limit_x=limit))
 
 
 def _angel_company_age(inv, company, settings) -> dict:
     limit = settings["angel_company_age_years"]
     founded = None if company is None else company["founded"]
     if is_missing(founded):
-        return _result("angel_company_age", inv["id"], WARN, None, limit, _missing("founded", "企业成立日期"))
+        return _result("angel_company_age", inv["id"], WARN, None, limit, _missing("founded", "founded"))
     days = (_ts(inv["date"]) - _ts(founded)).days
     value = Decimal(days) / DAYS_PER_YEAR
     # days / 365.25 ≤ limit  ⇔  days ≤ limit × 365.25, exactly
     over = Decimal(days) > Decimal(limit) * DAYS_PER_YEAR
-    text = f"投资时企业成立 {float(value):.2f} 年"
     if over:
         return _result("angel_company_age", inv["id"], FAIL, days / 365.25, limit,
-                       f"{text}，超过天使投资上限 {Decimal(limit):f} 年")
+                       Message("age_over", years=value, limit_years=Decimal(limit)))
     return _result("angel_company_age", inv["id"], PASS, days / 365.25, limit,
-                   f"{text}，未超过天使投资上限 {Decimal(limit):f} 年")
+                   Message("age_within", years=value, limit_years=Decimal(limit)))
 
 
 def _angel_headcount(inv, settings) -> dict:
     limit = settings["angel_headcount"]
     if is_missing(inv["headcount"]):
-        return _result("angel_headcount", inv["id"], WARN, None, limit, _missing("headcount", "员工人数"))
+        return _result("angel_headcount", inv["id"], WARN, None, limit, _missing("headcount", "headcount"))
     value = int(inv["headcount"])
     if value > limit:
         return _result("angel_headcount", inv["id"], FAIL, value, limit,
-                       f"员工人数 {value} 人，超过天使投资上限 {limit} 人")
+                       Message("headcount_over", n=value, limit_n=limit))
     return _result("angel_headcount", inv["id"], PASS, value, limit,
-                   f"员工人数 {value} 人，未超过天使投资上限 {limit} 人")
+                   Message("headcount_within", n=value, limit_n=limit))
 
 
 def _angel_company_size(inv, settings) -> dict:
     limit = Decimal(settings["angel_company_size_cny"])
     limit_fen = limit * FEN_PER_YUAN
     present, missing, over = [], [], []
-    for field, name in (("revenue", "年营业收入"), ("total_assets", "资产总额")):
+    for field, name in (("revenue", "revenue"), ("total_assets", "total_assets")):
         fen = inv[f"{field}_fen"]
         if is_missing(fen):
             missing.append((field, name))
             continue
         present.append(int(fen))
         if Decimal(int(fen)) > limit_fen:
-            over.append(f"{name} {_wan(int(fen))}")
+            over.append((name, int(fen)))
     value = Decimal(max(present)) / FEN_PER_YUAN if present else None
     if over:
         return _result("angel_company_size", inv["id"], FAIL, value, limit,
-                       f"{'、'.join(over)}，超过天使投资上限 {_wan(int(limit_fen))}")
+                       Message("size_over", over=over, limit_fen=int(limit_fen)))
     if missing:
-        fields = "，".join(f"missing: {f}_cny" for f, _ in missing)
-        names = "、".join(n for _, n in missing)
         return _result("angel_company_size", inv["id"], WARN, value, limit,
-                       f"缺少{names}数据，无法完整判断（{fields}）")
+                       Message("size_missing", whats=[n for _, n in missing],
+                               missing=[f"{f}_cny" for f, _ in missing]))
     return _result("angel_company_size", inv["id"], PASS, value, limit,
-                   f"年营业收入和资产总额均未超过天使投资上限 {_wan(int(limit_fen))}")
+                   Message("size_within", limit_fen=int(limit_fen)))
 
 
 def _subfund_single_company_cap(sub_fund_code, largest: int | None, sub_fund, settings) -> dict:
@@ -287,39 +270,38 @@ def _subfund_single_company_cap(sub_fund_code, largest: int | None, sub_fund, se
     rule, limit = "subfund_single_company_cap", settings["subfund_single_company_cap"]
     if largest is None:
         return _result(rule, sub_fund_code, WARN, None, limit,
-                       _missing("sub_fund_holdings", "子基金投资明细报告"))
+                       _missing("sub_fund_holdings", "holdings_report"))
     if sub_fund is None or is_missing(sub_fund["size_fen"]) or int(sub_fund["size_fen"]) <= 0:
-        return _result(rule, sub_fund_code, WARN, None, limit, _missing("size_cny", "子基金规模"))
+        return _result(rule, sub_fund_code, WARN, None, limit, _missing("size_cny", "sub_fund_size"))
     value = Decimal(largest) / Decimal(int(sub_fund["size_fen"]))
-    return _cap(rule, sub_fund_code, value, limit, "子基金投资单一企业成本占子基金规模")
+    return _cap(rule, sub_fund_code, value, limit, "subfund_single_company")
 
 
 def _reinvestment_multiple(sub_fund_code, lr: LocalReinvestment, sub_fund, as_of, settings) -> dict:
     rule, limit = "reinvestment_multiple", settings["reinvestment_multiple"]
     missing = []
     if not lr.has_report:
-        missing.append(("sub_fund_holdings", "子基金投资明细报告"))
+        missing.append(("sub_fund_holdings", "holdings_report"))
     if lr.paid_in_fen == 0:
-        missing.append(("paid_in", "本基金对子基金的实缴出资"))
+        missing.append(("paid_in", "paid_in"))
     if missing:
-        names = "、".join(n for _, n in missing)
-        fields = "，".join(f"missing: {f}" for f, _ in missing)
-        return _result(rule, sub_fund_code, WARN, None, limit, f"缺少{names}数据，无法计算返投倍数（{fields}）")
+        return _result(rule, sub_fund_code, WARN, None, limit,
+                       Message("reinvest_missing", whats=[n for _, n in missing], missing=[f for f, _ in missing]))
     value = lr.multiple
     assert value is not None  # a report and a paid-in amount: the multiple exists
-    text = (f"本地返投 {_wan(lr.local_cost_fen)}，为本基金实缴 {_wan(lr.paid_in_fen)}的 {_times(value)}")
+    figures = {"local_fen": lr.local_cost_fen, "paid_fen": lr.paid_in_fen, "value_x": value, "limit_x": limit}
     if value >= limit:
-        return _result(rule, sub_fund_code, PASS, value, limit, f"{text}，达到要求 {_times(limit)}")
+        return _result(rule, sub_fund_code, PASS, value, limit, Message("reinvest_met", **figures))
     period = int(settings["investment_period_years"])
     vintage = None if sub_fund is None or is_missing(sub_fund["vintage_year"]) else int(sub_fund["vintage_year"])
     if vintage is None:
         return _result(rule, sub_fund_code, WARN, value, limit,
-                       f"{text}，低于要求 {_times(limit)}；{_missing('vintage_year', '子基金设立年份')}")
+                       Message("reinvest_below_no_vintage", **figures, missing=["vintage_year"]))
     if _ts(as_of).year - vintage < period:
         return _result(rule, sub_fund_code, WARN, value, limit,
-                       f"{text}，低于要求 {_times(limit)}，子基金仍在 {period} 年投资期内")
+                       Message("reinvest_below_in_period", **figures, period=period))
     return _result(rule, sub_fund_code, FAIL, value, limit,
-                   f"{text}，低于要求 {_times(limit)}，且子基金 {period} 年投资期已过")
+                   Message("reinvest_below_after_period", **figures, period=period))
 
 
 def _direct_share_cap(fund_code, fund, investments, settings) -> dict:
@@ -327,7 +309,7 @@ def _direct_share_cap(fund_code, fund, investments, settings) -> dict:
     direct = investments[investments["mode"].isin(["direct", "co_invest"])]
     total = sum(int(c) for c in direct["commitment_fen"])
     value = Decimal(total) / Decimal(int(fund["size_fen"]))
-    return _cap("direct_share_cap", fund_code, value, limit, "直投和跟投金额合计占基金规模")
+    return _cap("direct_share_cap", fund_code, value, limit, "direct_share")
 
 
 def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> list[dict]:
@@ -337,7 +319,7 @@ def _single_company_caps(fund, investments, paid: dict[str, int], settings) -> l
     per_company: dict[str, int] = {}  # insertion order = first appearance in report order
     for inv_id, company in zip(direct["id"].tolist(), direct["target_code"].tolist()):
         per_company[str(company)] = per_company.get(str(company), 0) + paid.get(str(inv_id), 0)
-    return [_cap("single_company_cap", company, Decimal(fen) / size, limit, "基金对该企业实缴出资占基金规模")
+    return [_cap("single_company_cap", company, Decimal(fen) / size, limit, "single_company")
             for company, fen in per_company.items()]
 
 

@@ -6,6 +6,7 @@ The charts only draw figures handed to them (from portfolio.figures.report); the
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import StrMethodFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
 
 from portfolio.money import WAN  # noqa: E402
 from portfolio.vocabulary import label  # noqa: E402
@@ -64,16 +65,28 @@ def wan_for_drawing(amount) -> float:
     return float(Decimal(amount or 0) / WAN)
 
 
+def drawing_unit(values_wan: list[float], label_text: str) -> tuple[float, str]:
+    """The unit an amount axis reads in: 万元, or 亿元 once the bars pass 10 亿 (so that
+    ticks stay short and do not run into each other); the axis label says which."""
+    largest = max((abs(v) for v in values_wan), default=0.0)
+    if largest >= 100_000:
+        return 10_000.0, label_text.replace("万元", "亿元").replace("CNY 10k", "CNY 100m")
+    return 1.0, label_text
+
+
 def bar_chart(labels: list[str], values: list, *, xlabel: str, color: str = COLORS[0]) -> str | None:
-    """Horizontal bars of amounts (yuan, drawn in 万元)."""
+    """Horizontal bars of amounts (yuan, drawn in 万元, or 亿元 when large)."""
     if not labels:
         return None
+    drawn = [wan_for_drawing(v) for v in values]
+    scale, xlabel = drawing_unit(drawn, xlabel)
     with plt.rc_context(chart_style()):
         fig, ax = plt.subplots(figsize=(5.6, 0.42 * len(labels) + 1.0))
-        ax.barh(range(len(labels)), [wan_for_drawing(v) for v in values], color=color, height=0.6)
+        ax.barh(range(len(labels)), [v / scale for v in drawn], color=color, height=0.6)
         ax.set_yticks(list(range(len(labels))), labels)
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))  # few ticks: none overlap
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         return to_svg(fig)
 
@@ -113,6 +126,10 @@ def valuation_history_chart(points: list[tuple], lang: str = "zh") -> str | None
                        label="草稿/作废" if is_chinese(lang) else "Draft / void")
         ax.set_ylabel("公允价值（万元）" if is_chinese(lang) else "Fair value (CNY 10k)")
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        first, last = points[0][0], points[-1][0]
+        if (last - first).days < 180:  # one or a few close valuations: a half-year around them
+            middle = first + (last - first) / 2
+            ax.set_xlim(middle - dt.timedelta(days=91), middle + dt.timedelta(days=91))
         ax.legend(frameon=False)
         fig.autofmt_xdate()
         return to_svg(fig)

@@ -20,7 +20,7 @@ from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.figures.scope import UnknownFund, scope_of
-from portfolio.formatting import parse_quarter
+from portfolio.formatting import parse_quarter, since_by
 from portfolio.money import CENT, yuan
 from portfolio.vocabulary import MODES
 
@@ -257,6 +257,11 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "pme": current.get("pme"),
         "index_name": index_name,
         "schedule": schedule,
+        # when each group's IRR started running: an IRR under a year is not annualised on
+        # screen or paper (display only; the figures keep metrics.md's definition)
+        "since": {"total": since_by(schedule), "by_mode": since_by(schedule, "mode"),
+                  "by_sector": since_by(schedule, "sector"), "by_vintage": since_by(schedule, "vintage"),
+                  "by_region": since_by(schedule, "region")},
         "stale_count": sum(1 for r in schedule if r["stale"]),
         "activity": _activity(book, rows, rows_previous, start, end,
                               Decimal(str(settings.get("valuation_change_threshold", "0.20")))),

@@ -1,8 +1,10 @@
 """The quarterly report as an Excel workbook (openpyxl): one sheet per section.
 
-Numbers are stored as numbers with number formats (never as text): amounts in yuan
-('#,##0.00', unit in the header), multiples '0.00"x"', rates and shares as percentages,
-dates as dates. The workbook only writes the report object's figures.
+Numbers are stored as numbers with number formats (never as text): amounts in 万元 as on
+every screen ('#,##0.00', unit in the header; exact Decimal yuan / 10,000), multiples
+'0.00"x"', rates and shares as percentages, dates as dates; each kind's format comes from
+portfolio.formatting (XLSX_FORMATS), the one set of formatters. The workbook only writes
+the report object's figures.
 """
 from __future__ import annotations
 
@@ -13,25 +15,27 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from portfolio.formatting import FIGURE_KINDS, RULE_KINDS, XLSX_FORMATS, xlsx_value
+from portfolio.messages import shown
 from portfolio.vocabulary import LABELS, label
 
-AMOUNT = "#,##0.00"
-MULTIPLE = '0.00"x"'
-PERCENT = "0.00%"
-DATE = "yyyy-mm-dd"
-DECIMAL4 = "0.0000"
+AMOUNT = XLSX_FORMATS["amount"]
+MULTIPLE = XLSX_FORMATS["multiple"]
+PERCENT = XLSX_FORMATS["percent"]
+DATE = XLSX_FORMATS["date"]
+COUNT = XLSX_FORMATS["count"]
 TEXT = None
 
 HEAD_FONT = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
 TITLE_FONT = Font(bold=True, size=12, color="B3261E")
 
-METRIC_COLUMNS = [("认缴（元）", "commitment", AMOUNT), ("实缴（元）", "paid_in", AMOUNT),
-                  ("未实缴（元）", "unfunded", AMOUNT), ("已分配（元）", "distributed", AMOUNT),
-                  ("剩余价值（元）", "nav", AMOUNT), ("TVPI", "tvpi", MULTIPLE), ("DPI", "dpi", MULTIPLE),
+METRIC_COLUMNS = [("认缴（万元）", "commitment", AMOUNT), ("实缴（万元）", "paid_in", AMOUNT),
+                  ("未实缴（万元）", "unfunded", AMOUNT), ("已分配（万元）", "distributed", AMOUNT),
+                  ("剩余价值（万元）", "nav", AMOUNT), ("TVPI", "tvpi", MULTIPLE), ("DPI", "dpi", MULTIPLE),
                   ("RVPI", "rvpi", MULTIPLE), ("IRR", "irr", PERCENT)]
-SUMMARY_NAMES = {"commitment": "认缴（元）", "paid_in": "实缴（元）", "unfunded": "未实缴（元）",
-                 "distributed": "已分配（元）", "nav": "剩余价值（元）", "tvpi": "TVPI", "dpi": "DPI",
+SUMMARY_NAMES = {"commitment": "认缴（万元）", "paid_in": "实缴（万元）", "unfunded": "未实缴（万元）",
+                 "distributed": "已分配（万元）", "nav": "剩余价值（万元）", "tvpi": "TVPI", "dpi": "DPI",
                  "rvpi": "RVPI", "irr": "IRR"}
 SUMMARY_FORMATS = {"commitment": AMOUNT, "paid_in": AMOUNT, "unfunded": AMOUNT, "distributed": AMOUNT,
                    "nav": AMOUNT, "tvpi": MULTIPLE, "dpi": MULTIPLE, "rvpi": MULTIPLE, "irr": PERCENT}
@@ -77,6 +81,8 @@ class _Sheet:
         formats = [fmt for _head, fmt in columns]
         for values in rows:
             for col, (value, fmt) in enumerate(zip(values, formats), start=1):
+                if fmt == AMOUNT:  # yuan in the report object, 万元 on the sheet
+                    value = xlsx_value(_number(value), "amount")
                 cell = ws.cell(row=self.row, column=col, value=_number(value))
                 if fmt and value is not None and not isinstance(value, str):
                     cell.number_format = fmt
@@ -114,18 +120,24 @@ def _metric_rows(groups: dict, vocab: str | None, share: bool = False) -> list[l
     return rows
 
 
-def _plain_rows(value, prefix: str = "") -> list[list]:
-    """Figures whose shape the engine decides (PME, periodic, indicators), flattened."""
-    rows = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            rows.extend(_plain_rows(item, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value, start=1):
-            rows.extend(_plain_rows(item, f"{prefix}[{i}]"))
-    else:
-        rows.append([prefix, _number(value)])
-    return rows
+def _figure_rows(sheet: _Sheet, figures: dict) -> None:
+    """Figures whose shape the engine decides (PME, periodic): named, each in its kind's format."""
+    start = sheet.row + 1
+    keys = [k for k in figures if k != "index"]
+    sheet.table([("指标", TEXT), ("数值", None)],
+                [[label("figure", k), xlsx_value(_number(figures[k]), FIGURE_KINDS.get(k, "text"))] for k in keys])
+    for n, key in enumerate(keys):
+        fmt = XLSX_FORMATS.get(FIGURE_KINDS.get(key, "text"))
+        if fmt:
+            sheet.ws.cell(row=start + n, column=2).number_format = fmt
+
+
+def _rule_cell(value, rule: str):
+    """A check's value or limit as its rule measures it: a number in its format, or words."""
+    kind = RULE_KINDS.get(rule, "percent")
+    if kind == "instrument" and value is not None:
+        return label("instrument", str(value)), None
+    return xlsx_value(_number(value), kind), XLSX_FORMATS.get(kind)
 
 
 # Each sheet writer takes the workbook and the report object `r` and adds one sheet.
@@ -136,10 +148,11 @@ def _cover_sheet(wb: Workbook, r: dict) -> None:
     s.table([("项目", TEXT), ("内容", DATE)], [
         ["基金代码", r["fund"]], ["基金名称", r["fund_name"]], ["报告季度", r["quarter"]],
         ["截至日期", r["as_of"]], ["报告期初", r["period_start"]], ["上季末", r["previous_as_of"]],
-        ["货币", "人民币（元）"]])
+        ["货币", "人民币（金额单位：万元）"]])
     rows = []
     for h in r["highlights"]:
-        rows.append([SUMMARY_NAMES[h["key"]], h["value"], h["previous"], h["change"]])
+        kind = "amount" if SUMMARY_FORMATS[h["key"]] == AMOUNT else "ratio"
+        rows.append([SUMMARY_NAMES[h["key"]]] + [xlsx_value(h[k], kind) for k in ("value", "previous", "change")])
     ws = s.ws
     start = s.row + 1
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
@@ -159,7 +172,7 @@ def _fund_sheet(wb: Workbook, r: dict) -> None:
 
 def _bridge_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "净值变动表")
-    s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（元）")
+    s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（万元）")
     rows = []
     for b in r["bridge"]:
         for m in b["modes"]:
@@ -169,8 +182,8 @@ def _bridge_sheet(wb: Workbook, r: dict) -> None:
         total = b["total"]
         rows.append([PERIODS[b["period"]], b["opening_date"], "合计"] + [total[k] for k in (
             "opening", "contributions", "distributions", "change", "closing")])
-    s.table([("期间", TEXT), ("期初日期", DATE), ("投资方式", TEXT), ("期初净值（元）", AMOUNT),
-             ("出资（元）", AMOUNT), ("分配（元）", AMOUNT), ("估值变动（元）", AMOUNT), ("期末净值（元）", AMOUNT)],
+    s.table([("期间", TEXT), ("期初日期", DATE), ("投资方式", TEXT), ("期初净值（万元）", AMOUNT),
+             ("出资（万元）", AMOUNT), ("分配（万元）", AMOUNT), ("估值变动（万元）", AMOUNT), ("期末净值（万元）", AMOUNT)],
             rows)
     s.finish()
 
@@ -183,17 +196,17 @@ def _performance_sheet(wb: Workbook, r: dict) -> None:
     s.title("按行业（按投资标的归属）")
     s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", share=True))
     s.title("按行业（穿透至子基金底层资产；口径不同）")
-    s.table([("行业", TEXT), ("剩余价值（元）", AMOUNT), ("净值占比", PERCENT)],
+    s.table([("行业", TEXT), ("剩余价值（万元）", AMOUNT), ("净值占比", PERCENT)],
             [[label("sector", k), m.get("nav"), m.get("nav_share")]
              for k, m in r["lookthrough_by_sector"].items()])
     s.title("按投资年份")
     s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None))
     if r.get("periodic"):
         s.title("按季度现金流的收益率")
-        s.table([("指标", TEXT), ("数值", DECIMAL4)], _plain_rows(r["periodic"]))
+        _figure_rows(s, r["periodic"])
     s.title("公开市场等价比较（PME）" + (f"：{r['index_name']}" if r.get("index_name") else ""))
     if r.get("pme"):
-        s.table([("指标", TEXT), ("数值", DECIMAL4)], _plain_rows(r["pme"]))
+        _figure_rows(s, r["pme"])
     else:
         s.note("未选择比较指数。")
     s.finish()
@@ -213,8 +226,8 @@ def _schedule_sheet(wb: Workbook, r: dict) -> None:
             i.get("irr"), label("method", i.get("valuation_method")) if i.get("valuation_method") else None,
             i.get("valuation_as_of"), "滞后" if i["stale"] else ("成本" if i["unvalued"] else None)])
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("行业", TEXT), ("地区", TEXT),
-             ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（元）", AMOUNT),
-             ("实缴（元）", AMOUNT), ("已分配（元）", AMOUNT), ("剩余价值（元）", AMOUNT), ("MOIC", MULTIPLE),
+             ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（万元）", AMOUNT),
+             ("实缴（万元）", AMOUNT), ("已分配（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("MOIC", MULTIPLE),
              ("IRR", PERCENT), ("估值方法", TEXT), ("估值日期", DATE), ("估值滞后", TEXT)], rows)
     s.ws.freeze_panes = "C3"
     s.finish()
@@ -224,24 +237,24 @@ def _activity_sheet(wb: Workbook, r: dict) -> None:
     a = r["activity"]
     s = _Sheet(wb, "本季度活动")
     s.title("新增投资")
-    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("投资日期", DATE), ("认缴（元）", AMOUNT),
-             ("实缴（元）", AMOUNT)],
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("投资日期", DATE), ("认缴（万元）", AMOUNT),
+             ("实缴（万元）", AMOUNT)],
             [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i.get("date"),
               i.get("commitment"), i.get("paid_in")] for i in a["new_investments"]])
     for kind, title in (("contributions", "出资（实缴）"), ("distributions", "分配")):
         s.title(title)
-        s.table([("日期", DATE), ("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("金额（元）", AMOUNT)],
+        s.table([("日期", DATE), ("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("金额（万元）", AMOUNT)],
                 [[f["date"], f["id"], f.get("target_name") or f.get("target"), label("mode", f.get("mode")),
                   f["amount"]] for f in a[kind]])
     s.title("退出")
-    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("退出日期", DATE), ("本季分配（元）", AMOUNT),
-             ("累计分配（元）", AMOUNT), ("实缴（元）", AMOUNT), ("MOIC", MULTIPLE), ("IRR", PERCENT)],
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("退出日期", DATE), ("本季分配（万元）", AMOUNT),
+             ("累计分配（万元）", AMOUNT), ("实缴（万元）", AMOUNT), ("MOIC", MULTIPLE), ("IRR", PERCENT)],
             [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i["exit_date"],
               i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"), i.get("irr")]
              for i in a["exits"]])
     s.title("估值变动超过 {} 的投资".format(f"{float(a['threshold']):.0%}"))
-    s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（元）", AMOUNT), ("本季出资（元）", AMOUNT),
-             ("估值变动（元）", AMOUNT), ("变动幅度", PERCENT), ("估值方法", TEXT), ("估值日期", DATE)],
+    s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（万元）", AMOUNT), ("本季出资（万元）", AMOUNT),
+             ("估值变动（万元）", AMOUNT), ("变动幅度", PERCENT), ("估值方法", TEXT), ("估值日期", DATE)],
             [[i["id"], i.get("target_name") or i.get("target"), i["bridge"]["opening"],
               i["bridge"]["contributions"], i["bridge"]["change"], i["change_ratio"],
               label("method", i.get("valuation_method")) if i.get("valuation_method") else "成本",
@@ -255,9 +268,9 @@ def _concentration_sheet(wb: Workbook, r: dict) -> None:
     s.title("集中度")
     s.table([("指标", TEXT), ("数值", PERCENT)],
             [["前十大占比", c.get("top10_share")], ["最大单一占比", c.get("largest_share")]])
-    s.table([("指标", TEXT), ("数值", DECIMAL4)], [["赫芬达尔指数（HHI）", c.get("hhi")]])
+    s.table([("指标", TEXT), ("数值", COUNT)], [["赫芬达尔指数（HHI，0–10,000）", xlsx_value(c.get("hhi"), "hhi")]])
     s.title("前十大持仓")
-    s.table([("排名", "0"), ("持仓", TEXT), ("剩余价值（元）", AMOUNT), ("净值占比", PERCENT)],
+    s.table([("排名", COUNT), ("持仓", TEXT), ("剩余价值（万元）", AMOUNT), ("净值占比", PERCENT)],
             [[n, t.get("name") or t.get("target_name") or t.get("code") or t.get("target"), t.get("nav"),
               t.get("share", t.get("nav_share"))] for n, t in enumerate(c.get("top") or [], start=1)])
     s.title("本地与外地")
@@ -268,9 +281,9 @@ def _concentration_sheet(wb: Workbook, r: dict) -> None:
 def _sub_funds_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "子基金")
     s.title("子基金：实缴与认缴，本地返投进度")
-    s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（元）", AMOUNT), ("认缴（元）", AMOUNT),
-             ("实缴（元）", AMOUNT), ("未实缴（元）", AMOUNT), ("剩余价值（元）", AMOUNT), ("最新持仓报告", DATE),
-             ("本地返投成本（元）", AMOUNT), ("返投倍数", MULTIPLE)],
+    s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（万元）", AMOUNT), ("认缴（万元）", AMOUNT),
+             ("实缴（万元）", AMOUNT), ("未实缴（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("最新持仓报告", DATE),
+             ("本地返投成本（万元）", AMOUNT), ("返投倍数", MULTIPLE)],
             [[sf.get("code"), sf.get("name"), sf.get("manager"), sf.get("size"), sf.get("commitment"),
               sf.get("paid_in"), sf.get("unfunded"), sf.get("nav"), sf.get("latest_report_as_of"),
               sf.get("local_reinvestment_cost"), sf.get("reinvestment_multiple")] for sf in r["sub_funds"]])
@@ -280,10 +293,16 @@ def _sub_funds_sheet(wb: Workbook, r: dict) -> None:
 def _compliance_sheet(wb: Workbook, r: dict) -> None:
     s = _Sheet(wb, "合规与绩效评价")
     s.title("合规检查")
-    s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", DECIMAL4), ("限额", DECIMAL4),
-             ("说明", TEXT)],
+    start = s.row + 1
+    cells = [(_rule_cell(x.get("value"), x.get("rule")), _rule_cell(x.get("limit"), x.get("rule")))
+             for x in r["compliance"]]
+    s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", None), ("限额", None), ("说明", TEXT)],
             [[STATUSES.get(x.get("status"), x.get("status")), label("rule", x.get("rule")), x.get("subject"),
-              _number(x.get("value")), _number(x.get("limit")), x.get("message")] for x in r["compliance"]])
+              value[0], limit[0], shown(x.get("message"))] for x, (value, limit) in zip(r["compliance"], cells)])
+    for n, (value, limit) in enumerate(cells):
+        for col, (_v, fmt) in ((4, value), (5, limit)):
+            if fmt:
+                s.ws.cell(row=start + n, column=col).number_format = fmt
     s.title("绩效评价指标")
     if r.get("indicators") is not None:
         formats = {"multiple": MULTIPLE, "count": "0", "percent": PERCENT}

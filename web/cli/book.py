@@ -119,16 +119,30 @@ DEMO_GP_SUB_FUNDS = {"gp1": ["SF01"]}  # the demo GP reports for the first sub-f
 def demo_command(book_path: Path | None) -> None:
     """Load the demo book (funds QY and TS) and create demo users of every role."""
     from flask import current_app
+    from sqlalchemy import select
 
+    from models import User
+    from portfolio.book.reading import import_index
     from portfolio.book.users import create_user
-    from portfolio.interchange.demo import write_demo_book
+    from portfolio.interchange.demo import demo_index_levels, write_demo_book
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
     click.echo(f"demo book written to {book_path}")
     _import(book_path, "demo")
-    click.echo("demo users (passwords shown once):")
+    # a public-market index for PME (the fund page and the report choose it)
+    index_path = book_path.with_name("demo_index_CSI300.csv")
+    index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in demo_index_levels()),
+                          encoding="utf-8")
+    result = import_index(db.session, "CSI300", index_path, "demo")
+    click.echo(f"index CSI300: {result['added']} new, {result['changed']} changed, {result['unchanged']} unchanged")
+    # a user who exists keeps the password: a re-run does not lock anyone out
+    existing = set(db.session.execute(select(User.username)).scalars())
+    click.echo("demo users (passwords shown once, when created):")
     for username, role, display in DEMO_USERS:
+        if username in existing:
+            click.echo(f"  {username:12s} {role:10s} (exists; password unchanged)")
+            continue
         password = secrets.token_urlsafe(12)
         if role == "gp":
             from portfolio.gp.packages import invite_gp

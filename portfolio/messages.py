@@ -1,0 +1,171 @@
+"""The domain's sentences, by key, in Chinese and English.
+
+A rule check (rules.md) explains itself in a sentence a committee member understands.
+The sentence is a `Message`: a `str` (its Chinese text, exactly what the JSON report and
+rules.md carry, `missing: FIELD` included) that also keeps its key and its arguments, so
+a screen or a report renders it again in the reader's language from the same key, with
+each figure written by its kind: `Message.render(lang)`. Nothing is translated by
+post-processing the Chinese text.
+
+The arguments are typed values, named by what they hold:
+`*_pct` a ratio shown as a percentage, `*_x` a multiple, `*_fen` an amount in fen,
+`years`/`limit_years` years, `n`/`limit_n`/`period` counts, `what` a key of WHAT,
+`whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
+`instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+# What a check measures or misses, by key: (Chinese, English).
+WHAT: dict[str, tuple[str, str]] = {
+    "subfund_share": ("基金认缴占子基金规模", "The fund's commitment as a share of the sub-fund"),
+    "direct_share": ("直投和跟投金额合计占基金规模", "Direct and co-investment commitments as a share of the fund"),
+    "single_company": ("基金对该企业实缴出资占基金规模", "The fund's paid-in to this company as a share of the fund"),
+    "subfund_single_company": ("子基金投资单一企业成本占子基金规模",
+                               "The sub-fund's largest cost in one company as a share of the sub-fund"),
+    "sub_fund_size": ("子基金规模", "the sub-fund's size"),
+    "ownership": ("持股比例", "the ownership"),
+    "lead_amount": ("领投金额", "the lead amount"),
+    "founded": ("企业成立日期", "the company's founding date"),
+    "headcount": ("员工人数", "the headcount"),
+    "holdings_report": ("子基金投资明细报告", "the sub-fund's holdings report"),
+    "paid_in": ("本基金对子基金的实缴出资", "the fund's paid-in to the sub-fund"),
+    "revenue": ("年营业收入", "annual revenue"),
+    "total_assets": ("资产总额", "total assets"),
+    "vintage_year": ("子基金设立年份", "the sub-fund's vintage year"),
+}
+
+# key: (Chinese, English); {name} placeholders are the arguments, written by kind.
+TEXTS: dict[str, tuple[str, str]] = {
+    "cap_over": ("{what} {value_pct}，超过上限 {limit_pct}", "{what}: {value_pct}, above the cap of {limit_pct}"),
+    "cap_within": ("{what} {value_pct}，未超过上限 {limit_pct}", "{what}: {value_pct}, within the cap of {limit_pct}"),
+    "missing": ("缺少{what}数据，无法判断{missing}", "No data on {what}: cannot be checked{missing}"),
+    "prohibited_fail": ("投资工具为{instrument}，属于禁止的投资方式（名股实债、对外担保）",
+                        "The instrument is {instrument}, a prohibited form (disguised debt, guarantees)"),
+    "prohibited_pass": ("投资工具为{instrument}，不属于禁止的投资方式",
+                        "The instrument is {instrument}, not a prohibited form"),
+    "ownership_over": ("持股比例 {value_pct}，超过上限 {limit_pct}（不得成为控股股东）",
+                       "Ownership {value_pct}, above the cap of {limit_pct} (not a controlling holder)"),
+    "ownership_within": ("持股比例 {value_pct}，未超过上限 {limit_pct}",
+                         "Ownership {value_pct}, within the cap of {limit_pct}"),
+    "coinvest_over": ("跟投金额为子基金领投金额的 {value_x}，超过上限 {limit_x}",
+                      "The co-investment is {value_x} the sub-fund's lead amount, above the cap of {limit_x}"),
+    "coinvest_within": ("跟投金额为子基金领投金额的 {value_x}，未超过上限 {limit_x}",
+                        "The co-investment is {value_x} the sub-fund's lead amount, within the cap of {limit_x}"),
+    "age_over": ("投资时企业成立 {years} 年，超过天使投资上限 {limit_years} 年",
+                 "The company was {years} years old at investment, above the angel limit of {limit_years} years"),
+    "age_within": ("投资时企业成立 {years} 年，未超过天使投资上限 {limit_years} 年",
+                   "The company was {years} years old at investment, within the angel limit of {limit_years} years"),
+    "headcount_over": ("员工人数 {n} 人，超过天使投资上限 {limit_n} 人",
+                       "Headcount {n}, above the angel limit of {limit_n}"),
+    "headcount_within": ("员工人数 {n} 人，未超过天使投资上限 {limit_n} 人",
+                         "Headcount {n}, within the angel limit of {limit_n}"),
+    "size_over": ("{over}，超过天使投资上限 {limit_fen}", "{over}: above the angel limit of {limit_fen}"),
+    "size_missing": ("缺少{whats}数据，无法完整判断{missing}", "No data on {whats}: cannot be fully checked{missing}"),
+    "size_within": ("年营业收入和资产总额均未超过天使投资上限 {limit_fen}",
+                    "Annual revenue and total assets are both within the angel limit of {limit_fen}"),
+    "reinvest_missing": ("缺少{whats}数据，无法计算返投倍数{missing}",
+                         "No data on {whats}: the reinvestment multiple cannot be computed{missing}"),
+    "reinvest_met": ("本地返投 {local_fen}，为本基金实缴 {paid_fen}的 {value_x}，达到要求 {limit_x}",
+                     "Local reinvestment {local_fen} is {value_x} the fund's paid-in of {paid_fen}, "
+                     "meeting the required {limit_x}"),
+    "reinvest_below_no_vintage": ("本地返投 {local_fen}，为本基金实缴 {paid_fen}的 {value_x}，低于要求 {limit_x}；"
+                                  "缺少子基金设立年份数据，无法判断{missing}",
+                                  "Local reinvestment {local_fen} is {value_x} the fund's paid-in of {paid_fen}, "
+                                  "below the required {limit_x}; no data on the sub-fund's vintage year{missing}"),
+    "reinvest_below_in_period": ("本地返投 {local_fen}，为本基金实缴 {paid_fen}的 {value_x}，低于要求 {limit_x}，"
+                                 "子基金仍在 {period} 年投资期内",
+                                 "Local reinvestment {local_fen} is {value_x} the fund's paid-in of {paid_fen}, "
+                                 "below the required {limit_x}; the sub-fund is still in its {period}-year "
+                                 "investment period"),
+    "reinvest_below_after_period": ("本地返投 {local_fen}，为本基金实缴 {paid_fen}的 {value_x}，低于要求 {limit_x}，"
+                                    "且子基金 {period} 年投资期已过",
+                                    "Local reinvestment {local_fen} is {value_x} the fund's paid-in of {paid_fen}, "
+                                    "below the required {limit_x}, and the sub-fund's {period}-year investment "
+                                    "period is over"),
+}
+
+
+@lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
+def _pct(ratio) -> str:
+    value = float(ratio)
+    places = 2 if 0 < abs(value) < 0.01 else 1
+    return f"{value * 100:.{places}f}%"
+
+
+def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
+    """One argument written by its kind (the Chinese forms are rules.md's)."""
+    if name == "missing":  # the field codes: in the JSON's Chinese text (rules.md), never on screen
+        if not codes or not value:
+            return ""
+        return "（" + "，".join(f"missing: {f}" for f in value) + "）"
+    if name.endswith("_pct"):
+        return _pct(value)
+    if name.endswith("_x"):
+        return f"{float(value):.2f} 倍" if zh else f"{float(value):.2f}x"
+    if name.endswith("_fen"):
+        shown = f"{Decimal(int(value)) / Decimal(1_000_000):,.2f}"
+        return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
+    if name == "years":
+        return f"{float(value):.2f}" if zh else f"{float(value):.1f}"
+    if name == "limit_years":
+        return f"{Decimal(value):f}"
+    if name in ("n", "limit_n", "period"):
+        return f"{int(value)}" if zh else f"{int(value):,}"
+    if name == "what":
+        return WHAT[value][0 if zh else 1]
+    if name == "whats":
+        return ("、" if zh else " and ").join(WHAT[v][0 if zh else 1] for v in value)
+    if name == "over":
+        return ("、" if zh else "; ").join(f"{WHAT[k][0 if zh else 1]} {_arg('x_fen', fen, zh, codes=codes)}"
+                                          for k, fen in value)
+    if name == "instrument":
+        from portfolio.vocabulary import label
+
+        return label("instrument", value, lang="zh" if zh else "en")
+    return str(value)
+
+
+def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = False) -> str:
+    """The sentence `key` in `lang`; `codes` keeps the `missing: FIELD` part (the JSON's)."""
+    zh = str(lang).startswith("zh")
+    text = TEXTS[key][0 if zh else 1]
+    shown = {name: _arg(name, value, zh, codes=codes) for name, value in args.items()}
+    if "missing" in text and "missing" not in shown:
+        shown["missing"] = ""
+    out = text.format(**shown)
+    return out[:1].upper() + out[1:] if not zh else out
+
+
+class Message(str):
+    """A sentence of the domain: its Chinese text (with `missing: FIELD`, as rules.md
+    says) as a str, plus the key and arguments it was made from."""
+
+    key: str
+    args: dict[str, Any]
+
+    def __new__(cls, key: str, **args: Any) -> Message:
+        made = super().__new__(cls, render(key, args, "zh", codes=True))
+        made.key, made.args = key, args
+        return made
+
+    def __reduce__(self):
+        return (_rebuild, (self.key, self.args))
+
+    def shown(self, lang: str = "zh") -> str:
+        """For people: in their language, without the field codes."""
+        return render(self.key, self.args, lang)
+
+
+def _rebuild(key: str, args: dict[str, Any]) -> Message:
+    return Message(key, **args)
+
+
+def shown(message: Any, lang: str = "zh") -> str:
+    """Any message as people read it: a Message in `lang`; other text as it is."""
+    if isinstance(message, Message):
+        return message.shown(lang)
+    return "" if message is None else str(message)
