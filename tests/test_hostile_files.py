@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from models import AuditEntry
 from portfolio.interchange import schema
 from portfolio.interchange.importing import import_book
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 
 
 def _small_workbook(rows: int = 3) -> bytes:
@@ -101,7 +101,7 @@ def test_a_long_error_list_is_capped_on_the_page(as_role):
     assert page.count("<tr><td>funds</td>") == 200 and "仅显示前 200 处" in page
 
 
-def test_the_whole_error_list_downloads_and_only_for_its_session(as_role, app):
+def test_the_whole_error_list_downloads_and_only_for_its_session(as_role, app, db):
     """The page shows 200 errors; 下载全部错误 gives every one, as CSV that Excel opens as text
     (a value that would start a formula is quoted), to the session that uploaded only."""
     wb = Workbook()
@@ -113,7 +113,7 @@ def test_the_whole_error_list_downloads_and_only_for_its_session(as_role, app):
     out = io.BytesIO()
     wb.save(out)
     client = as_role("manager")
-    assert client.get("/book/upload/errors.csv").status_code == 404  # nothing refused yet
+    assert client.get("/book/upload/errors.csv").status_code == 302  # nothing refused yet: back to the upload page
     page = client.post("/book/upload", data={"book": (io.BytesIO(out.getvalue()), "bad.xlsx")},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert 'id="errors-download"' in page
@@ -125,6 +125,9 @@ def test_the_whole_error_list_downloads_and_only_for_its_session(as_role, app):
     assert len(rows) - 1 >= 1200  # two errors a row (kind, size) on 600 rows: more than the page's 200
     assert {r[1] for r in rows[1:]} >= {str(n) for n in range(2, 602)}  # every Excel row named
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
-    other = app.test_client()  # another session (a second manager) does not get this list
-    other.post("/login", data={"username": "manager", "password": PASSWORD})
-    assert other.get("/book/upload/errors.csv").status_code in (302, 404)
+    make_user(db, "manager2", "manager")
+    other = app.test_client()  # another session, of a second manager, does not get this list
+    assert other.post("/login", data={"username": "manager2", "password": PASSWORD}).status_code == 302
+    assert other.get("/book/upload").status_code == 200  # logged in
+    response = other.get("/book/upload/errors.csv")
+    assert response.status_code == 302 and response.mimetype != "text/csv"

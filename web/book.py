@@ -257,7 +257,8 @@ def upload_errors():
     name = session.get("import_errors")
     path = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER / f"{name}.csv"
     if not isinstance(name, str) or not name.isalnum() or not path.is_file():
-        abort(404)
+        flash(_("没有可下载的错误清单：它属于上传出错的那次会话，且只保留最近一次。"), "error")
+        return redirect(url_for("book.upload"))
     return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
                      download_name="导入错误清单.csv")
 
