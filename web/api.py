@@ -17,23 +17,30 @@ def _error(status: int, message: str):
                     "message": message}), status
 
 
+def _as_of():
+    """?as_of of a fund route: the date, the last quarter end when absent, or the 400 to answer."""
+    from portfolio.formatting import last_quarter_end, parse_date
+
+    text = request.args.get("as_of")
+    if not text:
+        return last_quarter_end(dt.date.today())
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        return _error(400, f"as_of：{error}")
+
+
 @bp.get("/funds/<code>/report")
 def fund_report(code: str):
     """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME."""
     from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, UnknownIndex, to_json
-    from portfolio.formatting import last_quarter_end, parse_date
     from web.extensions import db
 
-    text = request.args.get("as_of")
-    if text:
-        try:
-            as_of = parse_date(text)
-        except ValueError as error:
-            return _error(400, f"as_of：{error}")
-    else:
-        as_of = last_quarter_end(dt.date.today())
+    as_of = _as_of()
+    if not isinstance(as_of, dt.date):
+        return as_of  # the 400 for a date out of range or malformed
     index_name = request.args.get("index") or None
     try:
         report = build_report(db.session, code, as_of, index_name=index_name)
@@ -53,17 +60,11 @@ def fund_forecast(code: str):
     from portfolio.book.forecasting import fund_forecast as compute_forecast
     from portfolio.figures.engine import UnknownFund
     from portfolio.figures.report import to_json
-    from portfolio.formatting import last_quarter_end, parse_date
     from web.extensions import db
 
-    text = request.args.get("as_of")
-    if text:
-        try:
-            as_of = parse_date(text)
-        except ValueError as error:
-            return _error(400, f"as_of：{error}")
-    else:
-        as_of = last_quarter_end(dt.date.today())
+    as_of = _as_of()
+    if not isinstance(as_of, dt.date):
+        return as_of  # the 400 for a date out of range or malformed
     unit = (request.args.get("unit") or "").strip()[:64] or None
     try:
         result = compute_forecast(db.session, code, as_of, unit=unit)
