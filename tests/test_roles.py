@@ -81,12 +81,19 @@ ROUTES = [
     ("GET", "/admin/tokens", "configure", "admin.api_tokens"),
     ("POST", "/admin/tokens", "configure", "admin.api_tokens"),
     ("POST", "/admin/tokens/1/revoke", "configure", "admin.revoke_api_token"),
+    ("GET", "/investments/export.xlsx?fund=QY&mode=direct", "read", "exports.investments"),
+    ("GET", "/sub-funds/export.xlsx?q=SF", "read", "exports.sub_funds"),
+    ("GET", "/companies/export.xlsx?sector=digital", "read", "exports.companies"),
+    ("GET", "/funds/QY/compliance/export.xlsx?status=pass", "read", "exports.compliance"),
+    ("GET", "/history/export.xlsx?entity=investments", "read", "exports.history"),
+    ("GET", "/cash-flows/export.xlsx?fund=QY", "read", "exports.cash_flows"),
+    ("GET", "/valuations/export.xlsx?investment=QY-CO1", "read", "exports.valuations"),
 ]
 
 
 def test_the_table_lists_every_route_of_the_screens(app):
     mine = {(method, rule.endpoint) for rule in app.url_map.iter_rules()
-            if rule.endpoint.split(".")[0] in ("main", "book", "admin")
+            if rule.endpoint.split(".")[0] in ("main", "book", "admin", "exports")
             for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert mine == {(method, endpoint) for method, _, _, endpoint in ROUTES}
 

@@ -6,6 +6,7 @@ from web import (
     book,
     change_sets,
     committee,
+    exports,
     forecast,
     fund_settings,
     gp,
@@ -25,4 +26,5 @@ BLUEPRINTS = [
     forecast.bp,
     change_sets.bp,
     gp.bp,
+    exports.bp,
 ]

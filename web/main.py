@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
-from portfolio.book import cache
+from portfolio.book import cache, listing
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
@@ -167,12 +167,9 @@ def compliance_panel(checks: list[dict]) -> dict:
     return {"rows": shown, "counts": counts, "total": len(checks), "passes": passes}
 
 
-@bp.route("/funds/<code>/compliance")
-def fund_compliance(code: str):
-    """Every compliance check of the fund as of D, filterable by status and rule."""
-    fund = db.session.get(Fund, code)
-    if fund is None:
-        abort(404)
+def compliance_rows(code: str) -> tuple[list[dict], list[str]]:
+    """The fund's checks as of D the page's filter (?status, rule) selects, failures first;
+    and every rule checked (for the filter)."""
     checks = sorted(_report(code).get("compliance") or [], key=lambda r: STATUS_ORDER.get(r["status"], 3))
     status, rule = request.args.get("status", ""), request.args.get("rule", "")
     rules = sorted({r["rule"] for r in checks})
@@ -180,6 +177,16 @@ def fund_compliance(code: str):
         checks = [r for r in checks if r["status"] == status]
     if rule:
         checks = [r for r in checks if r["rule"] == rule]
+    return checks, rules
+
+
+@bp.route("/funds/<code>/compliance")
+def fund_compliance(code: str):
+    """Every compliance check of the fund as of D, filterable by status and rule."""
+    fund = db.session.get(Fund, code)
+    if fund is None:
+        abort(404)
+    checks, rules = compliance_rows(code)
     return render_template("main/compliance.html", fund=fund, page=paged(checks, _page()), rules=rules)
 
 
@@ -212,9 +219,12 @@ def _fund_filter(funds: list[Fund]) -> list[str]:
     return [f.code for f in _root_funds(funds)]
 
 
-@bp.route("/investments")
-def investments():
-    funds = _funds()
+INVESTMENT_SORTS = {"id", "fund", "mode", "target", "sector", "date", "commitment", "paid_in", "unfunded", "nav",
+                    "tvpi", "irr"}
+
+
+def investment_rows(funds: list[Fund]) -> tuple[list[dict], str, bool]:
+    """Every investment the page's filter (?fund, mode, sector, q) selects, sorted (?sort)."""
     rows = []
     for code in _fund_filter(funds):
         rows += [dict(item, reporting_fund=code) for item in _report(code)["investments"]]
@@ -227,16 +237,23 @@ def investments():
         ql = q.lower()
         rows = [r for r in rows if ql in (r["id"] or "").lower() or ql in (r["target"] or "").lower()
                 or ql in (r.get("target_name") or "").lower()]
-    rows, sort, desc = sort_rows(rows, request.args.get("sort", "date"),
-                                 {"id", "fund", "mode", "target", "sector", "date", "commitment", "paid_in",
-                                  "unfunded", "nav", "tvpi", "irr"}, "date")
+    return sort_rows(rows, request.args.get("sort", "date"), INVESTMENT_SORTS, "date")
+
+
+@bp.route("/investments")
+def investments():
+    funds = _funds()
+    rows, sort, desc = investment_rows(funds)
     return render_template("main/investments.html", funds=funds, page=paged(rows, _page()), sort=sort, desc=desc,
                            sectors=SECTORS)
 
 
-@bp.route("/sub-funds")
-def sub_funds():
-    funds = _funds()
+SUB_FUND_SORTS = {"code", "name", "manager", "fund", "commitment", "paid_in", "unfunded", "nav",
+                  "latest_report_as_of", "reinvestment_multiple"}
+
+
+def sub_fund_rows(funds: list[Fund]) -> tuple[list[dict], str, bool]:
+    """Every sub-fund the page's filter (?fund, q) selects, sorted (?sort)."""
     rows = []
     for code in _fund_filter(funds):
         rows += [dict(item, fund=code) for item in _report(code).get("sub_funds") or []]
@@ -252,44 +269,36 @@ def sub_funds():
     if q:
         rows = [r for r in rows if q in r["code"].lower() or q in (r.get("name") or "").lower()
                 or q in (r.get("manager") or "").lower()]
-    rows, sort, desc = sort_rows(rows, request.args.get("sort", "code"),
-                                 {"code", "name", "manager", "fund", "commitment", "paid_in", "unfunded", "nav",
-                                  "latest_report_as_of", "reinvestment_multiple"}, "code")
+    return sort_rows(rows, request.args.get("sort", "code"), SUB_FUND_SORTS, "code")
+
+
+@bp.route("/sub-funds")
+def sub_funds():
+    funds = _funds()
+    rows, sort, desc = sub_fund_rows(funds)
     return render_template("main/sub_funds.html", funds=funds, page=paged(rows, _page()), sort=sort, desc=desc)
 
 
-COMPANY_SORTS = {"code": Company.code, "name": Company.name, "sector": Company.sector,
-                 "region_code": Company.region_code, "founded": Company.founded}
+def company_filter() -> dict:
+    """The companies page's filter and order (?q, sector, region, sort) for listing.companies_query."""
+    key = request.args.get("sort", "code")
+    sort = key.lstrip("-") if key.lstrip("-") in listing.COMPANY_SORTS else "code"
+    return {"q": request.args.get("q", "").strip(), "sector": request.args.get("sector", ""),
+            "region": request.args.get("region", "").strip(), "sort": sort, "desc": key.startswith("-")}
 
 
 @bp.route("/companies")
 def companies():
-    stmt = select(Company)
-    q = request.args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Company.code.ilike(like), Company.name.ilike(like), Company.credit_code.ilike(like)))
-    sector = request.args.get("sector", "")
-    if sector:
-        stmt = stmt.where(Company.sector == sector)
-    region = request.args.get("region", "").strip()
-    if region:
-        stmt = stmt.where(Company.region_code.startswith(region))
-    key = request.args.get("sort", "code")
-    desc = key.startswith("-")
-    sort = key.lstrip("-") if key.lstrip("-") in COMPANY_SORTS else "code"
-    column = COMPANY_SORTS[sort]
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    filters = company_filter()
+    stmt = listing.companies_query(**filters)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(_page(), pages)
-    records = db.session.execute(stmt.order_by(column.desc() if desc else column, Company.code)
-                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-    counts = dict(db.session.execute(
-        select(Investment.company_code, func.count()).where(Investment.company_code.in_([c.code for c in records]))
-        .group_by(Investment.company_code)).all()) if records else {}
+    records = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    counts = listing.investment_counts(db.session, [c.code for c in records])
     return render_template("main/companies.html", page={"rows": records, "page": page, "pages": pages,
                                                         "total": total},
-                           counts=counts, sort=sort, desc=desc, sectors=SECTORS)
+                           counts=counts, sort=filters["sort"], desc=filters["desc"], sectors=SECTORS)
 
 
 # -- detail pages -------------------------------------------------------------------------------
@@ -356,44 +365,32 @@ def sub_fund(code: str):
 ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
             "sub_fund_holdings", "change_sets")
 ACTIONS = ("create", "update", "void", "approve", "import", "deactivate", "stage", "apply", "reject")
-IMPORT_ACTIONS = ("import", "import_update")
+
+
+def history_filter() -> tuple[dict, listing.HistoryFilter]:
+    """The history page's filter (?user, entity, action, key, since, until, change_set): as
+    typed (for the form) and parsed (a malformed date is flashed and left out)."""
+    filters = {k: request.args.get(k, "").strip() for k in ("user", "entity", "action", "key", "since", "until")}
+    days: dict[str, dt.date | None] = {"since": None, "until": None}
+    for name in days:
+        if filters[name]:
+            try:
+                days[name] = parse_date(filters[name])
+            except ValueError as error:
+                flash(str(error), "error")
+    return filters, listing.HistoryFilter(
+        user=filters["user"], entity=filters["entity"], action=filters["action"], key=filters["key"],
+        since=days["since"], until=days["until"], change_set=request.args.get("change_set", "").strip())
 
 
 @bp.route("/history")
 def history():
-    stmt = select(AuditEntry)
-    filters = {k: request.args.get(k, "").strip() for k in ("user", "entity", "action", "key", "since", "until")}
-    if filters["user"]:
-        stmt = stmt.where(AuditEntry.username == filters["user"])
-    if filters["entity"]:
-        stmt = stmt.where(AuditEntry.entity == filters["entity"])
-    if filters["action"]:
-        # "import" means every row an import wrote, new ones and updated ones alike
-        actions = IMPORT_ACTIONS if filters["action"] == "import" else (filters["action"],)
-        stmt = stmt.where(AuditEntry.action.in_(actions))
-    if filters["key"]:
-        stmt = stmt.where(AuditEntry.entity_key.ilike(f"%{filters['key']}%"))
-    change_set = request.args.get("change_set", "").strip()
-    if change_set:  # a staged import: its own entries and every row it applied
-        from models import ChangeSet
-        from portfolio.interchange.staging import history_filter
-
-        found = db.session.get(ChangeSet, int(change_set)) if change_set.isdigit() and len(change_set) < 10 else None
-        stmt = stmt.where(history_filter(found)) if found is not None else stmt.where(AuditEntry.id.is_(None))
-    for name, op in (("since", "__ge__"), ("until", "__lt__")):
-        if filters[name]:
-            try:
-                day = parse_date(filters[name])
-            except ValueError as error:
-                flash(str(error), "error")
-                continue
-            bound = dt.datetime.combine(day + dt.timedelta(days=1 if name == "until" else 0), dt.time())
-            stmt = stmt.where(getattr(AuditEntry.at, op)(bound))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    filters, parsed = history_filter()
+    stmt = listing.history_query(db.session, parsed)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(_page(), pages)
-    entries = db.session.execute(stmt.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
-                                 .offset((page - 1) * PAGE_SIZE)).scalars().all()
+    entries = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES, actions=ACTIONS,
                            page={"page": page, "pages": pages, "total": total}, title_key=None)
 
