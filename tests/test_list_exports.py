@@ -1,0 +1,215 @@
+"""Every list screen exports to Excel (issue 15, item 9): the workbook holds exactly the rows
+the screen's filter selects, over all its pages, in the screen's order; amounts in 万元 with
+a number format, date cells, codes in words, a frozen header, widths, a dated file name
+(RFC 5987), headers in the reader's language; a hostile name stays text."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select, update
+
+from models import AuditEntry, CashFlow, Company, Investment, Valuation
+from portfolio.filetypes import MIME_XLSX
+from portfolio.formatting import XLSX_FORMATS
+from portfolio.interchange.importing import import_book
+from portfolio.interchange.synthetic import generate_heavy_book
+from portfolio.vocabulary import INSTRUMENTS, label
+
+AS_OF = "2030-12-31"  # after every record of the book: every investment is on the lists
+
+
+@pytest.fixture(scope="module")
+def heavy(tmp_path_factory):
+    # more than a page (50 rows) of investments, companies, flows
+    return generate_heavy_book(tmp_path_factory.mktemp("lists") / "heavy", investments=120, flows=600,
+                               valuations=240, holdings=300, seed=3)
+
+
+@pytest.fixture
+def viewer(db, as_role, heavy):
+    assert import_book(db.session, heavy, username="loader").ok
+    client = as_role("viewer")
+    client.get(f"/?as_of={AS_OF}")
+    return client
+
+
+def sheet(response):
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == MIME_XLSX
+    return load_workbook(io.BytesIO(response.data)).active
+
+
+def records(ws) -> list[dict]:
+    header = [c.value for c in ws[3]]
+    return [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=4)]
+
+
+def screen(client, url: str, attr: str) -> list[str]:
+    """The `data-<attr>` of every row the screen lists, page after page."""
+    seen: list[str] = []
+    page = 1
+    while True:
+        html = client.get(f"{url}{'&' if '?' in url else '?'}page={page}").get_data(as_text=True)
+        seen += re.findall(rf'<tr[^>]* data-{attr}="([^"]+)"', html)
+        if 'rel="next"' not in html:
+            return seen
+        page += 1
+
+
+def is_laid_out(ws, columns: int) -> None:
+    """The header frozen with the title rows above it, every column wide enough to read."""
+    assert ws.freeze_panes == "A4"
+    assert ws["A1"].value and ws["A2"].value  # what and the filter
+    for col in range(1, columns + 1):
+        letter = ws.cell(row=3, column=col).column_letter
+        assert ws.column_dimensions[letter].width >= 8
+
+
+def test_investments_export_is_every_row_the_filter_selects(viewer, db):
+    url = "/investments?fund=QY&sort=-commitment"
+    shown = screen(viewer, url, "id")
+    assert len(shown) > 50  # more than the screen's one page
+    ws = sheet(viewer.get(url.replace("/investments", "/investments/export.xlsx")))
+    rows = records(ws)
+    assert [r["投资编号"] for r in rows] == shown  # all of them, in the screen's order
+    is_laid_out(ws, 13)
+    # a value: the amount in 万元, exact, with the number format; the date a date cell
+    first = db.session.get(Investment, shown[0])
+    assert Decimal(str(rows[0]["认缴（万元）"])) == first.commitment_cny / 10000
+    assert ws["H4"].number_format == XLSX_FORMATS["amount"] and ws["H4"].data_type == "n"
+    assert isinstance(ws["G4"].value, dt.datetime) and ws["G4"].value.date() == first.date
+    assert ws["G4"].number_format == XLSX_FORMATS["date"]
+    assert ws["L4"].number_format == XLSX_FORMATS["multiple"] and ws["M4"].number_format == XLSX_FORMATS["percent"]
+    assert rows[0]["方式"] == label("mode", first.mode)  # codes in words
+
+    # a narrower filter: the direct investments of one sector
+    sector = db.session.execute(select(Company.sector).join(Investment, Investment.company_code == Company.code)
+                                .where(Investment.mode == "direct").limit(1)).scalar()
+    narrow = f"/investments?mode=direct&sector={sector}"
+    shown = screen(viewer, narrow, "id")
+    expected = db.session.execute(select(func.count()).select_from(Investment).join(
+        Company, Investment.company_code == Company.code).where(Investment.mode == "direct",
+                                                                Company.sector == sector)).scalar()
+    ws = sheet(viewer.get(narrow.replace("/investments", "/investments/export.xlsx")))
+    assert [r["投资编号"] for r in records(ws)] == shown and len(shown) == expected > 0
+    assert {r["方式"] for r in records(ws)} == {label("mode", "direct")}
+    assert label("mode", "direct") in ws["A2"].value and label("sector", sector) in ws["A2"].value
+
+
+def test_the_file_is_named_by_what_and_the_day_in_beijing(viewer):
+    response = viewer.get("/investments/export.xlsx?fund=QY")
+    day = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    name = f"投资清单_QY_{day}.xlsx"
+    disposition = response.headers["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+    assert disposition.startswith("attachment; filename=\"") and disposition.isascii()
+
+
+def test_sub_funds_export(viewer):
+    url = "/sub-funds?q=SF&sort=-nav"
+    shown = screen(viewer, url, "code")
+    assert shown
+    ws = sheet(viewer.get("/sub-funds/export.xlsx?q=SF&sort=-nav"))
+    rows = records(ws)
+    assert [r["子基金代码"] for r in rows] == shown
+    is_laid_out(ws, 10)
+    assert ws["E4"].number_format == XLSX_FORMATS["amount"]
+
+
+def test_companies_export_takes_every_page(viewer, db):
+    everyone = screen(viewer, "/companies?sort=-code", "code")
+    ws = sheet(viewer.get("/companies/export.xlsx?sort=-code"))
+    rows = records(ws)
+    assert [r["企业代码"] for r in rows] == everyone
+    assert len(everyone) == db.session.execute(select(func.count()).select_from(Company)).scalar() > 50
+    region = rows[0]["注册地区划代码"][:4]
+    shown = screen(viewer, f"/companies?region={region}", "code")
+    ws = sheet(viewer.get(f"/companies/export.xlsx?region={region}"))
+    assert [r["企业代码"] for r in records(ws)] == shown and 0 < len(shown) < len(everyone)
+    assert all(r["注册地区划代码"].startswith(region) for r in records(ws))  # codes stay text
+    company = db.session.get(Company, shown[0])
+    count = db.session.execute(select(func.count()).where(Investment.company_code == company.code)).scalar()
+    assert records(ws)[0]["投资笔数"] == count
+    assert records(ws)[0]["所属领域"] == label("sector", company.sector)
+    is_laid_out(ws, 7)
+
+
+def test_compliance_export(viewer):
+    statuses = screen(viewer, "/funds/QY/compliance?status=pass", "status")
+    ws = sheet(viewer.get("/funds/QY/compliance/export.xlsx?status=pass"))
+    rows = records(ws)
+    assert len(rows) == len(statuses) > 0
+    assert {r["状态"] for r in rows} == {label("check_status", "pass")}
+    assert all(r["规则"] and "_" not in r["规则"] for r in rows)  # rules in words, not codes
+    instrument = label("rule", "prohibited_instrument")
+    values = [(row[1].value, row[3]) for row in ws.iter_rows(min_row=4) if row[3].value is not None]
+    numbers = [c for rule, c in values if rule != instrument]  # shares, multiples, years, amounts
+    assert numbers and all(c.data_type == "n" and c.number_format != "General" for c in numbers)
+    words = {c.value for rule, c in values if rule == instrument}  # the instrument, in words
+    assert words <= {label("instrument", code) for code in INSTRUMENTS}
+    assert viewer.get("/funds/NOPE/compliance/export.xlsx").status_code == 404
+
+
+def test_history_export(viewer, db):
+    shown = screen(viewer, "/history?entity=companies", "entry")
+    ws = sheet(viewer.get("/history/export.xlsx?entity=companies"))
+    rows = records(ws)
+    assert len(rows) == len(shown) > 50
+    keys = db.session.execute(select(AuditEntry.entity_key).where(AuditEntry.entity == "companies")
+                              .order_by(AuditEntry.id.desc())).scalars().all()
+    assert [r["编号"] for r in rows] == keys
+    assert {r["对象"] for r in rows} == {label("entity", "companies")}
+    first = db.session.get(AuditEntry, int(shown[0]))
+    local = first.at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(ws["A4"].value - local) < dt.timedelta(seconds=1)  # a time cell, in Beijing time
+    assert ws["A4"].number_format == "yyyy-mm-dd hh:mm:ss"
+    is_laid_out(ws, 7)
+
+
+def test_cash_flows_and_valuations_export(viewer, db):
+    ws = sheet(viewer.get("/cash-flows/export.xlsx?fund=QY&type=distribution"))
+    rows = records(ws)
+    flows = db.session.execute(select(CashFlow.amount_cny).join(Investment).where(
+        Investment.fund_code == "QY", CashFlow.type == "distribution", CashFlow.voided_at.is_(None))).scalars().all()
+    assert len(rows) == len(flows) > 0
+    assert sum(Decimal(str(r["金额（万元）"])) for r in rows) == sum(flows) / 10000
+    assert {r["类型"] for r in rows} == {label("type", "distribution")}
+    assert ws["E4"].number_format == XLSX_FORMATS["amount"] and isinstance(ws["C4"].value, dt.datetime)
+    is_laid_out(ws, 7)
+
+    inv = db.session.execute(select(Valuation.investment_id).limit(1)).scalar()
+    ws = sheet(viewer.get(f"/valuations/export.xlsx?investment={inv}&since=2000-01-01"))
+    rows = records(ws)
+    count = db.session.execute(select(func.count()).where(Valuation.investment_id == inv,
+                                                          Valuation.voided_at.is_(None))).scalar()
+    assert len(rows) == count > 0 and {r["投资编号"] for r in rows} == {inv}
+    assert viewer.get("/cash-flows/export.xlsx?fund=NOPE").status_code == 404
+
+
+def test_headers_in_english(viewer):
+    viewer.get("/lang/en")
+    ws = sheet(viewer.get("/investments/export.xlsx"))
+    header = [c.value for c in ws[3]]
+    assert header[:3] == ["Investment id", "Funds", "Mode"] and "Commitment (CNY 10k)" in header
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(header))
+    response = viewer.get("/companies/export.xlsx")
+    assert "Portfolio%20companies_" in response.headers["Content-Disposition"]
+
+
+def test_hostile_names_stay_text(viewer, db):
+    hostile = '=HYPERLINK("http://evil.example","点击")'
+    code = db.session.execute(select(Company.code).limit(1)).scalar()
+    db.session.execute(update(Company).where(Company.code == code).values(name=hostile))
+    db.session.commit()
+    ws = sheet(viewer.get(f"/companies/export.xlsx?q={code}"))
+    cells = [row[1] for row in ws.iter_rows(min_row=4) if row[0].value == code]
+    assert cells and cells[0].value == hostile and cells[0].data_type == "s"
+    ws = sheet(viewer.get("/companies/export.xlsx?q=%3DHYPERLINK"))  # the filter itself is hostile too
+    assert ws["A2"].data_type == "s" and ws["A2"].value.endswith("=HYPERLINK")
