@@ -17,6 +17,7 @@ from portfolio.interchange.exporting import export_book, template_workbook
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.schema import SHEETS
 from portfolio.interchange.synthetic import generate_heavy_book
+from portfolio.vocabulary import LABELS, MODES
 from tests.conftest import EXAMPLE_BOOK
 
 
@@ -123,8 +124,53 @@ def test_xlsx_amounts_are_numeric_cells_and_chinese_headers(db, tmp_path):
     assert [c.value for c in ws[1]] == ["投资编号", "日期", "类型", "金额", "备注", "凭证号"]
     amounts = [row[3] for row in ws.iter_rows(min_row=2)]
     assert all(c.data_type == "n" for c in amounts) and 150000000 in [c.value for c in amounts]
-    assert all(isinstance(row[1].value, str) and len(row[1].value) == 10 for row in ws.iter_rows(min_row=2))
+    assert all(c.number_format == "#,##0.00" for c in amounts)  # 元, with separators (interchange.md)
+    # dates are date cells shown as YYYY-MM-DD (interchange.md: Excel date cells are accepted too)
+    dates = [row[1] for row in ws.iter_rows(min_row=2)]
+    assert all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in dates)
+    assert dt.datetime(2023, 3, 31) in [c.value for c in dates]
     assert wb["companies"]["E2"].value == "330206"  # codes stay text
+
+
+@pytest.mark.parametrize("chinese", [True, False])
+def test_xlsx_sheets_have_frozen_headers_widths_and_drop_downs(db, tmp_path, chinese):
+    """Every sheet: header frozen, columns wide enough for their header, a drop-down of the
+    allowed values on each coded column (every value of it imports: codes and Chinese names)."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="u").ok
+    out = io.BytesIO()
+    export_book(db.session, out, chinese_headers=chinese)
+    wb = load_workbook(io.BytesIO(out.getvalue()))
+    for sheet, cols in SHEETS.items():
+        ws = wb[sheet]
+        assert ws.freeze_panes == "A2", sheet
+        for index in range(1, len(cols) + 1):
+            letter = ws.cell(row=1, column=index).column_letter
+            head = ws.cell(row=1, column=index).value
+            assert ws.column_dimensions[letter].width >= len(head) + 2, (sheet, head)
+        lists = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+        coded = [(i, c) for i, c in enumerate(cols, start=1) if c.kind == "vocab"]
+        assert len(lists) == len(coded), sheet
+        for index, col in coded:
+            letter = ws.cell(row=1, column=index).column_letter
+            validation = lists[f"{letter}2:{letter}1048576"]
+            assert validation.type == "list" and validation.showErrorMessage
+            allowed = validation.formula1.strip('"').split(",")
+            assert set(col.vocab) <= set(allowed), (sheet, col.name)
+    # every value a drop-down offers imports: a book written in the Chinese names of the codes
+    investments = wb["investments"]
+    mode_col = [c.name for c in SHEETS["investments"]].index("mode") + 1
+    validation = next(v for v in investments.data_validations.dataValidation
+                      if str(v.sqref).startswith(investments.cell(row=1, column=mode_col).column_letter))
+    assert set(validation.formula1.strip('"').split(",")) == {*MODES, *(LABELS["mode"][m] for m in MODES)}
+    for row in range(2, investments.max_row + 1):
+        cell = investments.cell(row=row, column=mode_col)
+        cell.value = LABELS["mode"][cell.value]
+    changed = io.BytesIO()
+    wb.save(changed)
+    _fresh(db)
+    result = import_book(db.session, io.BytesIO(changed.getvalue()), username="u", filename="book.xlsx")
+    assert result.ok, [str(e) for e in result.errors[:5]]
+    assert {m for (m,) in db.session.execute(select(Investment.mode))} == {"sub_fund", "direct", "co_invest"}
 
 
 def test_export_of_one_fund_takes_its_descendants_and_what_they_reference(db, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from models import AuditEntry, CashFlow, Company, Investment, Valuation
+from models import AuditEntry, CashFlow, Company, Fund, Investment, Valuation
 from portfolio.filetypes import MIME_XLSX
 from portfolio.formatting import XLSX_FORMATS
 from portfolio.interchange.importing import import_book
@@ -213,3 +213,20 @@ def test_hostile_names_stay_text(viewer, db):
     assert cells and cells[0].value == hostile and cells[0].data_type == "s"
     ws = sheet(viewer.get("/companies/export.xlsx?q=%3DHYPERLINK"))  # the filter itself is hostile too
     assert ws["A2"].data_type == "s" and ws["A2"].value.endswith("=HYPERLINK")
+
+
+def test_book_downloads_are_named_by_fund_and_day(viewer, db):
+    day = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    fund = db.session.get(Fund, "QY")
+    response = viewer.get("/book/download?fund=QY")
+    assert response.status_code == 200
+    name = f"{fund.name}台账_{day}.xlsx"
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in response.headers["Content-Disposition"]
+    assert load_workbook(io.BytesIO(response.data))["funds"]["A2"].value == "QY"
+    everything = viewer.get("/book/download?headers=zh").headers["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote(f'全部基金台账_{day}.xlsx', safe='')}" in everything
+    assert "book.xlsx" not in everything
+    viewer.get("/lang/en")
+    english = viewer.get("/book/download?fund=QY").headers["Content-Disposition"]
+    assert quote(f"{fund.name_en or fund.name} book_{day}.xlsx", safe="") in english
+    assert viewer.get("/book/download?fund=NOPE").status_code == 404

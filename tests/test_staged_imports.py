@@ -37,6 +37,11 @@ def exported(session) -> bytes:
     return out.getvalue()
 
 
+def _as_read(value) -> str:
+    """A cell as the import reads it: a date cell (the export writes dates as dates) as YYYY-MM-DD."""
+    return value.date().isoformat() if isinstance(value, dt.datetime) else str(value)
+
+
 def edited(data: bytes, sheet: str, match: dict, changes: dict | None = None, append: list | None = None) -> bytes:
     """The workbook with the row of `sheet` matching `match` changed, or a row appended."""
     workbook = load_workbook(io.BytesIO(data))
@@ -45,7 +50,7 @@ def edited(data: bytes, sheet: str, match: dict, changes: dict | None = None, ap
     if changes:
         for row in ws.iter_rows(min_row=2):
             values = dict(zip(header, (c.value for c in row)))
-            if all(str(values[k]) == str(v) for k, v in match.items()):
+            if all(_as_read(values[k]) == str(v) for k, v in match.items()):
                 for name, value in changes.items():
                     row[header.index(name)].value = value
                 break

@@ -34,6 +34,7 @@ from web.forms import (
     VoidForm,
     refuse,
 )
+from web.security import content_disposition
 
 bp = Blueprint("book", __name__, url_prefix="/book")
 
@@ -263,26 +264,41 @@ def upload_errors():
                      download_name="导入错误清单.csv")
 
 
+def book_file_name(fund: Fund | None) -> str:
+    """The download's name: what (the fund's book, or every fund's) and the day (Asia/Shanghai),
+    e.g. 宁波千亿科技创新基金台账_2026-12-02.xlsx, 全部基金台账_2026-12-02.xlsx."""
+    from web.exports import today_local
+    from web.i18n import fund_name
+
+    what = _("%(fund)s台账", fund=fund_name(fund)) if fund is not None else _("全部基金台账")
+    what = "".join("_" if c in '/\\:*?"<>|' or not c.isprintable() else c for c in what)
+    return f"{what}_{today_local().isoformat()}.xlsx"
+
+
+def _xlsx_download(data: bytes, name: str):
+    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+    response.headers["Content-Disposition"] = content_disposition(name)
+    return response
+
+
 @bp.route("/download")
 def download():
     from portfolio.interchange.exporting import export_book
 
-    fund = request.args.get("fund") or None
-    if fund is not None and db.session.get(Fund, fund) is None:
+    code = request.args.get("fund") or None
+    fund = db.session.get(Fund, code) if code is not None else None
+    if code is not None and fund is None:
         abort(404)
     buffer = io.BytesIO()
-    export_book(db.session, buffer, chinese_headers=request.args.get("headers") == "zh", fund_code=fund)
-    buffer.seek(0)
-    name = f"book-{fund}.xlsx" if fund else "book.xlsx"
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+    export_book(db.session, buffer, chinese_headers=request.args.get("headers") == "zh", fund_code=code)
+    return _xlsx_download(buffer.getvalue(), book_file_name(fund))
 
 
 @bp.route("/template")
 def template():
     from portfolio.interchange.exporting import template_workbook
 
-    return send_file(io.BytesIO(template_workbook(chinese_headers=True)), mimetype=XLSX, as_attachment=True,
-                     download_name="book-template.xlsx")
+    return _xlsx_download(template_workbook(chinese_headers=True), _("台账空白模板") + ".xlsx")
 
 
 @bp.route("/")

@@ -1,12 +1,16 @@
 """Export the book in force as an interchange workbook or CSV folder (interchange.md).
 
 Voided flows and valuations and valuations not yet approved are left out. Amounts are
-numbers (xlsx numeric cells; in CSV exact decimals such as 150000000 or 1234.56), dates
-ISO text. Importing the export into an empty database gives back the same book.
+numbers in 元 (xlsx numeric cells formatted '#,##0.00'; in CSV exact decimals such as
+150000000 or 1234.56), dates are date cells formatted 'yyyy-mm-dd' (ISO text in CSV). Each
+sheet has its header row frozen, columns wide enough to read, and a drop-down list of the
+allowed values (the codes, then their Chinese names, which the import takes too) on every
+coded column. Importing the export into an empty database gives back the same book.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -14,13 +18,22 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from portfolio.book.versions import write_mark
 from portfolio.figures.scope import FundTree
-from portfolio.interchange.schema import META_SHEET, SHEETS, csv_escape, header
+from portfolio.formatting import XLSX_FORMATS
+from portfolio.interchange.schema import META_SHEET, SHEETS, Column, csv_escape, header
+from portfolio.vocabulary import LABELS
+
+# the number format of each kind of column (amounts in 元, as interchange.md says)
+BOOK_FORMATS = {"money": XLSX_FORMATS["amount"], "date": XLSX_FORMATS["date"], "int": "0", "year": "0"}
+LAST_ROW = 1_048_576  # Excel's last row: a drop-down covers every row a user may add
+_WIDTH_SAMPLE = 2_000  # rows measured for a column's width
 
 
 def _plain_decimal(value: Decimal) -> str:
@@ -101,9 +114,21 @@ def _csv_cell(value: Any, kind: str) -> Any:
     return csv_escape(cell) if kind in ("code", "text") and isinstance(cell, str) else cell
 
 
-def _text_cell(ws, value: Any) -> Any:
-    """Text that begins with '=' is written as text, never as a live formula (a company named
+def _xlsx_cell(ws, value: Any, column: Column) -> Any:
+    """A cell of the workbook: a date as a date cell, an amount as a number with its format,
+    text that begins with '=' as text, never as a live formula (a company named
     '=HYPERLINK(...)' stays a name, and the workbook imports back unchanged)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, Decimal):
+        value = _number(value)
+    fmt = BOOK_FORMATS.get(column.kind)
+    if fmt is not None and not isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = fmt
+        return cell
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
@@ -111,13 +136,58 @@ def _text_cell(ws, value: Any) -> Any:
     return value
 
 
+def _allowed(column: Column) -> list[str]:
+    """The values a coded column takes: its codes, then their Chinese names (both import)."""
+    names = [LABELS.get(column.label_vocab, {}).get(code) for code in column.vocab]
+    values = list(dict.fromkeys([*column.vocab, *(n for n in names if n)]))
+    # Excel keeps an inline list to 255 characters: the codes alone when the names do not fit
+    return values if len(",".join(values)) <= 255 else list(column.vocab)
+
+
+def _width(column: Column, chinese_headers: bool, rows: list[dict]) -> float:
+    def wide(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    widest = wide(header(column, chinese_headers))
+    if column.kind == "money":
+        widest = max(widest, 18)
+    elif column.kind == "date":
+        widest = max(widest, 11)
+    elif column.kind == "vocab":
+        widest = max([widest, *(wide(v) for v in _allowed(column))])
+    for row in rows[:_WIDTH_SAMPLE]:
+        value = row.get(column.name)
+        if isinstance(value, str):
+            widest = max(widest, wide(value))
+    return min(max(widest + 2, 8), 60)
+
+
+def _lay_out(ws, cols: list[Column], chinese_headers: bool, rows: list[dict]) -> None:
+    """Header frozen, widths, drop-downs: set before the rows are streamed."""
+    ws.freeze_panes = "A2"
+    for index, column in enumerate(cols, start=1):
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = _width(column, chinese_headers, rows)
+        if column.kind != "vocab":
+            continue
+        values = _allowed(column)
+        title, message = ("请从列表中选择", "允许的值：" + "、".join(values)) if chinese_headers else \
+            ("Choose from the list", "Allowed values: " + ", ".join(values))
+        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                                    showErrorMessage=True, errorTitle=title, error=message[:255])
+        validation.add(f"{letter}2:{letter}{LAST_ROW}")
+        ws.data_validations.append(validation)
+
+
 def workbook_bytes(rows: dict[str, list[dict]], chinese_headers: bool, meta: dict[str, Any] | None = None) -> bytes:
     workbook = Workbook(write_only=True)
     for sheet, cols in SHEETS.items():
         ws = workbook.create_sheet(sheet)
+        sheet_rows = rows.get(sheet, [])
+        _lay_out(ws, cols, chinese_headers, sheet_rows)
         ws.append([header(c, chinese_headers) for c in cols])
-        for row in rows.get(sheet, []):
-            ws.append([_text_cell(ws, _cell(row[c.name], for_csv=False)) for c in cols])
+        for row in sheet_rows:
+            ws.append([_xlsx_cell(ws, row[c.name], c) for c in cols])
     if meta:
         ws = workbook.create_sheet(META_SHEET)
         ws.sheet_state = "hidden"  # a stamp for the importer, not for the reader
