@@ -107,6 +107,9 @@ def _queries(endpoint: str) -> list[dict]:
     out += [{"since": d, "until": d} for d in DATES[:6]]
     out += [{"sort": "-nav"}, {"sort": "nonsense"}, {"status": "fail", "rule": "nope", "fund": "NOPE"}]
     out += [{"change_set": "1"}, {"change_set": "99999999999"}, {"change_set": "x"}]
+    # the list filters (and their exports): unknown codes, a hostile search, an unknown investment
+    out += [{"mode": "nope", "sector": "nope", "type": "nope", "region": "x", "q": "=1+2", "investment": "NOPE",
+             "entity": "nope", "action": "import", "user": "nobody"}]
     return out
 
 
