@@ -230,3 +230,25 @@ def test_book_downloads_are_named_by_fund_and_day(viewer, db):
     english = viewer.get("/book/download?fund=QY").headers["Content-Disposition"]
     assert quote(f"{fund.name_en or fund.name} book_{day}.xlsx", safe="") in english
     assert viewer.get("/book/download?fund=NOPE").status_code == 404
+
+
+EXPORTS = ("/investments/export.xlsx", "/sub-funds/export.xlsx", "/companies/export.xlsx",
+           "/funds/QY/compliance/export.xlsx", "/history/export.xlsx?entity=investments",
+           "/cash-flows/export.xlsx?fund=QY", "/valuations/export.xlsx?fund=QY")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_exports_show_no_code_and_no_raw_number(viewer, db, lang):
+    """What test_present asks of every page, of every export's text (the book's own names
+    and notes left aside): no code of the vocabularies, no raw float, in English no Chinese."""
+    from tests.test_present import _book_texts, _without
+    from tests.visible_text import problems
+
+    viewer.get(f"/lang/{lang}")
+    data = _book_texts(db)
+    found = []
+    for url in EXPORTS:
+        ws = sheet(viewer.get(url))
+        text = "\n".join(c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str))
+        found += [(url, p) for p in problems(_without(text, data), lang)]
+    assert not found, found[:20]
