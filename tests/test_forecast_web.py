@@ -135,3 +135,36 @@ def test_accuracy_page_in_english(demo, as_role):
     client.get("/lang/en")
     page = client.get("/funds/QY/forecast/accuracy")
     assert page.status_code == 200 and "Rolling-origin back-test" in page.get_data(as_text=True)
+
+
+def test_committee_review_shows_the_effect_on_the_forecast_quickly(demo, as_role, client):
+    import time
+
+    from models import Proposal
+    from portfolio.committee.proposals import create_proposal
+    from portfolio.committee.review import review
+    proposal = create_proposal(demo.session, {
+        "title": "新设数字子基金", "fund_code": "QY", "mode": "sub_fund", "target_code": "SF01",
+        "planned_date": AS_OF, "amount_cny": "100000000", "first_call_cny": "20000000"}, username="mgr")
+    as_role("manager")
+    client.get(f"/committee/proposals/{proposal.id}")  # the book read and cached once
+    began = time.perf_counter()
+    page = client.get(f"/committee/proposals/{proposal.id}")
+    elapsed = time.perf_counter() - began
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="forecast-effect"' in html and 'id="forecast-ccar95-4q"' in html
+    effect = review(demo.session, demo.session.get(Proposal, proposal.id))["forecast"]
+    # the page's figures are the engine's, in 万元
+    from portfolio.formatting import wan
+    for key in ("calls_next_year", "peak_unfunded", "ccar95_4q"):
+        assert wan(effect["change"][key]) in html
+    # the commitment's 8,000 万元 left to call on D is the change in peak unfunded
+    assert effect["change"]["peak_unfunded"] == pytest.approx(80_000_000)
+    assert effect["change"]["calls_next_year"] > 20_000_000
+    assert effect["after"]["ccar95_4q"] >= effect["before"]["ccar95_4q"]
+    print(f"review page {elapsed:.3f} s")
+    assert elapsed < 1.0, f"review page {elapsed:.2f} s"
+    client.get("/lang/en")
+    english = client.get(f"/committee/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Effect on the forecast" in english and "Peak unfunded" in english

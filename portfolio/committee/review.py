@@ -124,4 +124,17 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
                                  "check_after": fund_checks_after.get(("reinvestment_multiple", s["code"]))})
     return {"as_of": as_of, "before": before, "after": after, "sectors": sector_rows, "checks": checks,
             "new_failures": [c for c in checks if c["new_failure"]], "effect": effect,
-            "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID}
+            "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID,
+            "forecast": forecast_effect(session, book, after_book, proposal)}
+
+
+def forecast_effect(session: Session, book, after_book, proposal: Proposal) -> dict[str, Any]:
+    """The proposal's effect on the fund's forecast from its planned date (issue 16): calls
+    over the next 4 quarters, peak unfunded, CCaR95 over 4 quarters, before, after and the
+    change, by the one forecast engine (forecast_book.commitment_effect: the proposed
+    investment one more unit, with its class's pooled parameters; 1,000 paths, 8 quarters)."""
+    from portfolio.book.forecast_parameters import overrides
+    from portfolio.figures.forecast_book import commitment_effect
+
+    return commitment_effect(book, after_book, proposal.fund_code, proposal.planned_date, PRO_FORMA_ID,
+                             overrides=overrides(session))
