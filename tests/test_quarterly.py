@@ -214,7 +214,7 @@ def test_xlsx_holds_numbers_with_formats(book):
     report = build_quarterly(book, "QY", "2025Q4")
     workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
     assert workbook.sheetnames == ["封面与要点", "基金概况", "净值变动表", "业绩分析", "投资明细表", "本季度活动",
-                                   "集中度与敞口", "子基金", "合规与绩效评价"]
+                                   "集中度与敞口", "子基金", "合规与绩效评价", "展望"]
     status = workbook["基金概况"]
     headers = [c.value for c in status[2]]
     values = {h: c for h, c in zip(headers, status[3])}
@@ -307,3 +307,51 @@ def test_xlsx_keeps_every_compliance_result(book):
     sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]
     rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "提示", "不通过")]
     assert len(rules) == len(compute_report(book, "QY", dt.date(2025, 12, 31))["compliance"])
+
+
+# ---------------------------------------------------------------- the forward look (issue 16)
+def test_forward_look_is_the_forecast_from_the_quarter_end():
+    from portfolio.figures.forecast_book import forecast
+    from tests.forecast_books import demo_book_data
+
+    demo = demo_book_data()
+    report = build_quarterly(demo, "QY", "2025Q4")
+    fl = report["forward_look"]
+    assert fl["as_of"] == dt.date(2025, 12, 31) and fl["next_quarter"] == "2026Q1" and fl["next_year"] == "2026Q1–2026Q4"
+    # the same engine, the same paths: the forecast's own figures, to the fen
+    result = forecast(demo, "QY", dt.date(2025, 12, 31), paths=fl["paths"])
+    by_key = {row["key"]: row for row in fl["rows"]}
+    assert set(by_key) == {"calls_next_quarter", "calls_next_year", "distributions_next_quarter",
+                           "distributions_next_year"}
+    for key, row in by_key.items():
+        band = result["outlook"][key]
+        for level in ("e", "p10", "p50", "p90"):
+            assert isinstance(row[level], Decimal)
+            assert abs(row[level] - Decimal(str(band[level]))) <= Decimal("0.01")
+        assert row["p10"] <= row["p50"] <= row["p90"]
+    assert by_key["calls_next_year"]["e"] == pytest.approx(Decimal(str(result["expected"]["calls_next_year"])),
+                                                           abs=Decimal("0.01"))
+    # a year holds its first quarter; CCaR95 over 4 quarters lies above the year's P90
+    assert by_key["calls_next_year"]["p50"] >= by_key["calls_next_quarter"]["p50"]
+    assert fl["ccar95"]["4"] >= by_key["calls_next_year"]["p90"]
+    assert fl["ccar95"]["8"] >= fl["ccar95"]["4"]
+    assert fl["ccar95_bureau"]["4"] == pytest.approx(fl["ccar95"]["4"] * Decimal(str(fl["bureau_share"])),
+                                                     abs=Decimal("0.02"))
+    assert fl["checks_ok"]
+    # an override moves it: every sub-fund told to call nothing more
+    ids = {u["id"]: {"rc_early": 0.0, "rc_late": 0.0} for u in result["units"]}
+    still = build_quarterly(demo, "QY", "2025Q4", forecast_overrides=ids)["forward_look"]
+    assert all(row["e"] == 0 for row in still["rows"] if row["kind"] == "calls")
+
+
+def test_forward_look_in_the_xlsx():
+    from tests.forecast_books import demo_book_data
+
+    report = build_quarterly(demo_book_data(), "QY", "2025Q4")
+    wb = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    ws = wb["展望"]
+    cells = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    calls_year = next(r for r in cells if r[0] == "预计出资" and str(r[1]).startswith("未来一年"))
+    row = next(x for x in report["forward_look"]["rows"] if x["key"] == "calls_next_year")
+    assert calls_year[2] == pytest.approx(float(row["e"] / 10_000), abs=0.005)  # 万元, a number
+    assert any(r[0] == "未来 4 个季度" for r in cells)

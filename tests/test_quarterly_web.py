@@ -189,3 +189,31 @@ def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
     db.session.commit()
     html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert "本季度无分配" not in html and "123.46" in html  # 1,234,567.89 yuan in 万元
+
+
+def test_forward_look_on_the_page_in_the_pdf_and_in_english(example, as_role, db, tmp_path):
+    from models import Investment
+    from portfolio.book.forecast_parameters import set_forecast_parameters
+    from portfolio.formatting import wan
+
+    client = as_role("viewer")
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert 'id="forward-look"' in html and "展望：预计出资与分配" in html and 'id="forward-ccar"' in html
+    assert "2026Q1–2026Q4" in html
+    pdf = client.get("/reports/QY/2025Q4.pdf").data
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "展望" in text and "CCaR95" in text
+    client.get("/lang/en")
+    english = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "Forward look: expected calls and distributions" in english and "Next quarter" in english
+    client.get("/lang/zh")
+    # an override of the forecast parameters reaches the report although the book did not change
+    from web.reports import quarterly_report
+    before = quarterly_report("QY", "2025Q4")["forward_look"]
+    for inv in db.session.query(Investment).filter(Investment.fund_code == "QY").all():
+        set_forecast_parameters(db.session, inv.id, {"rc_early": "0", "rc_late": "0"}, username="admin")
+    after = quarterly_report("QY", "2025Q4")["forward_look"]
+    assert after["rows"][0]["e"] == 0 and before["rows"][1]["e"] > 0
+    assert wan(after["rows"][1]["e"]) in client.get("/reports/QY/2025Q4").get_data(as_text=True)

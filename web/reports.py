@@ -63,6 +63,9 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
     version (portfolio.book.cache), so that the page and its downloads compute it once;
     a write to the book changes the key. Renderers never modify the report."""
     from portfolio.book import cache
+    from portfolio.book.forecast_parameters import overrides
+    from portfolio.book.forecasting import overrides_version
+
     def compute() -> dict:
         book = cache.book(db.session)
         if index_name:
@@ -70,10 +73,12 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
             if series.empty:
                 raise QuarterlyError(f"没有指数 {index_name} 的数据")
             book = book.with_(indexes={**(book.indexes or {}), index_name: series})
-        return build_quarterly(book, fund, quarter_text, index_name=index_name or None)
+        return build_quarterly(book, fund, quarter_text, index_name=index_name or None,
+                               forecast_overrides=overrides(db.session))
 
-    return cache.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None),
-                          compute)
+    # the forward look reads the forecast overrides, which do not move the book version
+    return cache.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None,
+                                   overrides_version(db.session)), compute)
 
 
 def report_charts(report: dict, lang: str) -> dict:
@@ -115,7 +120,11 @@ def _no_progress(done: int, total: int, unit: str) -> None:
 
 
 def _period(quarter_text: str, index_name: str | None, lang: str) -> str:
-    return f"{quarter_text.strip().upper()}|{index_name or ''}|{lang}"
+    """The shared cache's period of a report file: quarter, index, language, and the
+    forecast overrides in force (its forward look reads them; they are not the book)."""
+    from portfolio.book.forecasting import overrides_version
+
+    return f"{quarter_text.strip().upper()}|{index_name or ''}|{lang}|{overrides_version(db.session)}"
 
 
 def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,
@@ -300,8 +309,11 @@ def start_job():
             return jsonify({"error": message}), 400
         flash(message, "error")
         return redirect(url_for("reports.index"))
+    from portfolio.book.forecasting import overrides_version
+
     job = queue.submit("quarterly_report", {"fund": fund, "quarter": quarter_text, "format": fmt,
-                                            "index": index_name, "lang": current_lang()},
+                                            "index": index_name, "lang": current_lang(),
+                                            "forecast_parameters": overrides_version(db.session)},
                        username=current_username())
     if _wants_json():
         return jsonify(_job_status(queue.get_job(job.id))), 202

@@ -420,10 +420,25 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         "expected": {"calls_next_quarter": float(det.call[:, :1].sum()), "calls_next_year": float(det.call[:, :4].sum()),
                      "distributions_next_quarter": float(det.distribution[:, :1].sum()),
                      "distributions_next_year": float(det.distribution[:, :4].sum())},
+        "outlook": outlook(det, sim),
         "units": _unit_rows(units, det),
         "checks": checks,
         "policy": policy(book, fund_code, h, det),
     }
+
+
+def outlook(det: fc.Projection, sim: fc.Simulation) -> dict[str, dict[str, float]]:
+    """Calls and distributions expected over the next quarter and the next 4 quarters: the TA
+    expectation (e) and P10/P50/P90 of the simulated totals over the period (not the sum of
+    the quarters' quantiles)."""
+    out = {}
+    for name, series in (("calls", "call"), ("distributions", "distribution")):
+        for period, width in (("next_quarter", 1), ("next_year", 4)):
+            total = getattr(sim, series)[:, :width].sum(axis=1)
+            p10, p50, p90 = (float(v) for v in np.quantile(total, (0.10, 0.50, 0.90)))
+            out[f"{name}_{period}"] = {"e": float(getattr(det, series)[:, :width].sum()), "p10": p10, "p50": p50,
+                                       "p90": p90}
+    return out
 
 
 def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:

@@ -190,8 +190,47 @@ def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, chec
             for key, item in result.items() if isinstance(item, dict) and "label" in item]
 
 
-def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name: str | None = None) -> dict:
-    """The quarterly report of `fund_code` for `quarter` ('2025Q4'), as of its last day."""
+FORWARD_PATHS = 2000
+
+
+def _estimate(value: float) -> Decimal:
+    """A forecast amount (a float estimate, yuan) as the report's Decimal yuan, to the fen."""
+    return Decimal(str(round(float(value), 2))).quantize(CENT)
+
+
+def forward_look(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
+                 paths: int = FORWARD_PATHS) -> dict:
+    """The report's forward look (issue 16), from the one forecast engine
+    (portfolio.figures.forecast_book.forecast, calibrated to the book, overrides applied):
+    calls and distributions expected in the next quarter and the next 4 quarters, the TA
+    expectation and P10 / P50 / P90 of the simulated totals, and the capital call at risk
+    at 95 % over 4 and 8 quarters, for the fund and the finance bureau's share."""
+    from portfolio.figures.forecast_book import forecast, quarter_label
+
+    result = forecast(book, fund_code, as_of, overrides=overrides, paths=paths)
+    rows = []
+    for key in ("calls_next_quarter", "calls_next_year", "distributions_next_quarter", "distributions_next_year"):
+        band = result["outlook"][key]
+        kind, period = key.split("_", 1)
+        rows.append({"key": key, "kind": kind, "period": period,
+                     **{k: _estimate(band[k]) for k in ("e", "p10", "p50", "p90")}})
+    quarters = [f["quarter"] for f in result["forecast"][:4]]
+    car = result["call_at_risk"]
+    bureau = result["call_at_risk_bureau"]
+    return {"as_of": as_of, "paths": paths, "rows": rows,
+            "next_quarter": quarters[0] if quarters else quarter_label(pd.Timestamp(as_of)),
+            "next_year": f"{quarters[0]}–{quarters[-1]}" if quarters else "",
+            "ccar95": {h: _estimate(car[h]["0.95"]) for h in ("4", "8") if h in car},
+            "ccar95_bureau": {h: _estimate(bureau[h]["0.95"]) for h in ("4", "8") if h in bureau},
+            "bureau_share": result["bureau_share"],
+            "checks_ok": all(c["ok"] for c in result["checks"])}
+
+
+def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name: str | None = None,
+                    forecast_overrides: dict | None = None) -> dict:
+    """The quarterly report of `fund_code` for `quarter` ('2025Q4'), as of its last day.
+    The forward look is the forecast from that day, with the stored parameter overrides
+    (`forecast_overrides`, as portfolio.book.forecast_parameters.overrides gives them)."""
     try:
         start, end = parse_quarter(quarter)
     except ValueError as error:
@@ -271,6 +310,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "compliance_counts": {s: sum(1 for c in compliance if c.get("status") == s) for s in STATUS_ORDER},
         "compliance_by_rule": _by_rule(compliance),
         "indicators": indicators,
+        "forward_look": forward_look(book, fund_code, end, overrides=forecast_overrides),
         "settings": {"valuation_change_threshold": settings.get("valuation_change_threshold"),
                      "home_region_prefix": settings.get("home_region_prefix"),
                      "reinvestment_multiple": settings.get("reinvestment_multiple")},
