@@ -319,7 +319,7 @@ def test_forward_look_is_the_forecast_from_the_quarter_end():
     fl = report["forward_look"]
     assert fl["as_of"] == dt.date(2025, 12, 31) and fl["next_quarter"] == "2026Q1" and fl["next_year"] == "2026Q1–2026Q4"
     # the same engine, the same paths: the forecast's own figures, to the fen
-    result = forecast(demo, "QY", dt.date(2025, 12, 31), paths=fl["paths"])
+    result = forecast(demo, "QY", dt.date(2025, 12, 31), paths=fl["paths"], quarters=8)
     by_key = {row["key"]: row for row in fl["rows"]}
     assert set(by_key) == {"calls_next_quarter", "calls_next_year", "distributions_next_quarter",
                            "distributions_next_year"}

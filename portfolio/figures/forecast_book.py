@@ -190,35 +190,50 @@ def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
     """SSE of cumulative distributions and valued NAV (shares of commitment) per unit over the
-    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb)."""
+    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb).
+
+    The units run sorted by quarters observed (longest first), so those still observed in
+    quarter k are a leading slice, worked on in place; the distribution rates of a quarter
+    depend on the life only, so they are computed once per distinct life."""
     n, width = h.calls.shape
     gg, gb = np.meshgrid(GROWTH_GRID, BOW_GRID, indexing="ij")
-    g_q = fc.quarterly_growth(gg.ravel())[None, :]                  # (1, M)
+    growth_factor = 1.0 + fc.quarterly_growth(gg.ravel())[None, :]     # (1, M)
     bow = gb.ravel()[None, :]
-    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[:, None]
-    life = h.units["life"].to_numpy()[:, None]
+    m_count = growth_factor.shape[1]
     observed = h.units["observed"].to_numpy()
-    m_count = g_q.shape[1]
+    order = np.argsort(-observed, kind="stable")
+    seen = observed[order]
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[order][:, None]
+    lives, life_of = np.unique(h.units["life"].to_numpy(dtype="float64")[order], return_inverse=True)
+    calls = h.calls[order] / commitment
+    actual_cum_d = np.cumsum(h.distributions[order], axis=1) / commitment
+    navs = h.navs[order] / commitment
     nav = np.zeros((n, m_count))
     cum_d = np.zeros((n, m_count))
     sse = np.zeros((n, m_count))
-    actual_cum_d = np.cumsum(h.distributions, axis=1) / commitment
     for k in range(width):
-        active = (k < observed)[:, None]
+        rows = int(np.count_nonzero(seen > k))
+        if rows == 0:
+            break
         age = (k + 1) / 4.0
-        ratio = np.clip(age / life, 0, None)
-        rd = np.where(age >= life, 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
-        grown = nav * (1 + g_q)
+        ratio = np.clip(age / lives, 0, None)[:, None]
+        by_life = np.where(age >= lives[:, None], 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
+        rd = by_life[life_of[:rows]]
+        grown = nav[:rows] * growth_factor
         d = rd * grown
-        nav_new = np.maximum(grown + h.calls[:, k:k + 1] / commitment - d, 0.0)
-        cum_new = cum_d + d
-        nav = np.where(active, nav_new, nav)
-        cum_d = np.where(active, cum_new, cum_d)
-        err = np.where(active, (cum_d - actual_cum_d[:, k:k + 1]) ** 2, 0.0)
-        valued = np.isfinite(h.navs[:, k:k + 1]) & active
-        err += np.where(valued, (nav - np.nan_to_num(h.navs[:, k:k + 1]) / commitment) ** 2, 0.0)
-        sse += err
-    return sse.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
+        cum_d[:rows] += d
+        grown += calls[:rows, k:k + 1]
+        grown -= d
+        np.maximum(grown, 0.0, out=nav[:rows])
+        err = cum_d[:rows] - actual_cum_d[:rows, k:k + 1]
+        err *= err
+        valued = np.flatnonzero(np.isfinite(navs[:rows, k]))
+        if len(valued):
+            err[valued] += (nav[valued] - navs[valued, k:k + 1]) ** 2
+        sse[:rows] += err
+    out = np.empty_like(sse)
+    out[order] = sse
+    return out.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
 
 
 def _argmin2(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,8 +388,11 @@ def select_units(h: Histories, unit: str | None) -> Histories:
 
 def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
              unit: str | None = None, paths: int = 2000, seed: int = 0, quarters: int | None = None,
-             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None) -> dict:
+             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None,
+             details: bool = True) -> dict:
     """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
+    With details=False, the actuals by quarter and the policy projections are left out
+    (empty): the quarterly report's forward look reads neither.
 
     Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
     unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
@@ -412,7 +430,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
         "calibrated": calibrated, "noise": vars(noise),
-        "actuals": actual_quarters(book, h), "forecast": rows,
+        "actuals": actual_quarters(book, h) if details else [], "forecast": rows,
         "call_at_risk": {str(hz): {f"{lv:.2f}": v for lv, v in levels.items()} for hz, levels in car.items()},
         "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
                                 for hz, levels in car.items()},
@@ -423,7 +441,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         "outlook": outlook(det, sim),
         "units": _unit_rows(units, det),
         "checks": checks,
-        "policy": policy(book, fund_code, h, det),
+        "policy": policy(book, fund_code, h, det) if details else {},
     }
 
 
@@ -629,17 +647,20 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
 
 # ---------------------------------------------------------------- the noise, from the book
 MIN_RESIDUALS = 12
+ZERO_RATIO = 1e-6   # a flow under a millionth of what TA expected: none (rounding to the fen)
 
 
 def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = None) -> fc.Noise:
-    """The stochastic layer's dispersion from the book's own residuals (moment matching).
+    """The stochastic layer's parameters from the book's own residuals (moment matching).
 
     For each unit and complete quarter, the ratio of what happened to what the calibrated TA
     expected given the actual balances: calls c_k ÷ (r_q · UC_{k−1}), distributions
-    d_k ÷ (rd_q · NAV_{k−1}(1 + G_q)), valued NAV ÷ (NAV_{k−1}(1 + G_q) + c_k − d_k). Under the
-    layer each ratio is log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var); the
-    variance is pooled over the book's ratios (zeros included: lumpy calls widen the band, as
-    they should). With fewer than MIN_RESIDUALS ratios, the default stays.
+    d_k ÷ (rd_q · NAV_{k−1}(1 + G_q)), valued NAV ÷ (NAV_{k−1}(1 + G_q) + c_k − d_k).
+    Calls and distributions are zero-inflated log-normal under the layer (fc.Noise: lumpy
+    calls, quarters without a distribution): π is the share of the ratios that are zero
+    (a quarter with no flow where TA expected one), and the others, divided by their mean,
+    are log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var). NAV ratios are
+    log-normal (σ_g the same way). With fewer than MIN_RESIDUALS ratios, the defaults stay.
     """
     noise = default or fc.Noise()
     n = len(h)
@@ -670,6 +691,20 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
         nav = np.where(active, np.where(np.isfinite(h.navs[:, k]), h.navs[:, k], np.maximum(rolled, 0)), nav)
         uc = np.where(active, np.maximum(uc - c, 0), uc)
 
+    def hurdle(parts: list[np.ndarray], default_sigma: float, default_zero: float, low: float,
+               high: float) -> tuple[float, float]:
+        """(σ, π) of a zero-inflated log-normal ratio with mean 1."""
+        ratios = np.concatenate(parts) if parts else np.zeros(0)
+        ratios = ratios[np.isfinite(ratios)]
+        if len(ratios) < MIN_RESIDUALS:
+            return default_sigma, default_zero
+        positive = ratios[ratios > ZERO_RATIO]
+        zero = float(np.clip(1.0 - len(positive) / len(ratios), 0.0, fc.MAX_ZERO))
+        if len(positive) < MIN_RESIDUALS // 2:
+            return default_sigma, zero
+        sizes = positive / positive.mean()
+        return float(np.clip(math.sqrt(math.log1p(float(np.var(sizes)))), low, high)), zero
+
     def sigma(parts: list[np.ndarray], default_sigma: float, low: float, high: float) -> float:
         ratios = np.concatenate(parts) if parts else np.zeros(0)
         ratios = ratios[np.isfinite(ratios)]
@@ -677,9 +712,12 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
             return default_sigma
         return float(np.clip(math.sqrt(math.log1p(float(np.var(ratios)))), low, high))
 
-    return fc.Noise(call_sigma=sigma(calls, noise.call_sigma, 0.05, 1.5), call_phi=noise.call_phi,
-                    distribution_sigma=sigma(dists, noise.distribution_sigma, 0.05, 1.5),
-                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5))
+    call_sigma, call_zero = hurdle(calls, noise.call_sigma, noise.call_zero, 0.05, 1.5)
+    distribution_sigma, distribution_zero = hurdle(dists, noise.distribution_sigma, noise.distribution_zero,
+                                                   0.05, 1.5)
+    return fc.Noise(call_sigma=call_sigma, call_phi=noise.call_phi, distribution_sigma=distribution_sigma,
+                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5), call_zero=call_zero,
+                    distribution_zero=distribution_zero)
 
 
 # ---------------------------------------------------------------- a proposal's effect

@@ -191,6 +191,7 @@ def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, chec
 
 
 FORWARD_PATHS = 2000
+FORWARD_QUARTERS = 8   # next quarter, next year, CCaR over 4 and 8 quarters: 8 quarters are all it reads
 
 
 def _estimate(value: float) -> Decimal:
@@ -207,7 +208,8 @@ def forward_look(book: BookData, fund_code: str, as_of: dt.date, *, overrides: d
     at 95 % over 4 and 8 quarters, for the fund and the finance bureau's share."""
     from portfolio.figures.forecast_book import forecast, quarter_label
 
-    result = forecast(book, fund_code, as_of, overrides=overrides, paths=paths)
+    result = forecast(book, fund_code, as_of, overrides=overrides, paths=paths, quarters=FORWARD_QUARTERS,
+                      details=False)
     rows = []
     for key in ("calls_next_quarter", "calls_next_year", "distributions_next_quarter", "distributions_next_year"):
         band = result["outlook"][key]
