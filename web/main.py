@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
@@ -108,9 +108,33 @@ def _report(code: str) -> dict:
 
 @bp.route("/")
 def home():
+    """The home page: what waits for this user (by role), what needs attention, and each fund's
+    figures by quarter (cached by book version, the charts too)."""
+    from portfolio.book.todos import todos
+    from web.auth import PERMISSIONS, current_username
+
     funds = _funds()
-    rows = [(fund, cache.fund_report(db.session, fund.code, current_as_of())["summary"]) for fund in funds]
-    return render_template("main/home.html", rows=rows)
+    as_of = current_as_of()
+    rows = [(fund, cache.fund_report(db.session, fund.code, as_of)["summary"]) for fund in funds]
+    lang = current_lang()
+    trends = []
+    for fund in _root_funds(funds):
+        points = cache.fund_trend(db.session, fund.code, as_of)
+        charts = cache.memo(db.session, ("home_charts", fund.code, as_of, lang),
+                            lambda points=points: _trend_charts(points, lang))
+        trends.append({"fund": fund, "points": points, "charts": charts,
+                       "alerts": cache.fund_alerts(db.session, fund.code, as_of)})
+    todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), dt.date.today())
+    people = dict(db.session.execute(select(User.username, User.display_name)
+                                     .where(User.display_name.is_not(None))).all())
+    return render_template("main/home.html", rows=rows, trends=trends, todo=todo, people=people)
+
+
+def _trend_charts(points: list[dict], lang: str) -> dict:
+    from portfolio.reports import trend_charts
+
+    _charts()  # the screens' style and font, registered once
+    return {"trend": trend_charts.trend_chart(points, lang), "flows": trend_charts.flows_chart(points, lang)}
 
 
 def _charts():

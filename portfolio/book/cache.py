@@ -111,6 +111,24 @@ def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: li
                      lambda: performance_indicators(_book(session, version), fund_code, as_of, checks=checks))
 
 
+def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
+    """`portfolio.figures.trend.trend`: the report's summary at each quarter end up to D,
+    cached by book version (the home page draws it on every visit)."""
+    from portfolio.figures.trend import trend
+
+    version = _version_key(session)
+    return _remember(("trend", fund_code, as_of, version), lambda: trend(_book(session, version), fund_code, as_of))
+
+
+def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
+    """`portfolio.figures.alerts.fund_alerts` on the cached report, cached the same way."""
+    from portfolio.figures.alerts import fund_alerts as alerts
+
+    version = _version_key(session)
+    return _remember(("alerts", fund_code, as_of, version),
+                     lambda: alerts(_book(session, version), fund_report(session, fund_code, as_of), as_of))
+
+
 def clear() -> None:
     """Forget this process's entries (the shared ones stay: they are keyed by version)."""
     with _lock:
