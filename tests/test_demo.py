@@ -8,9 +8,21 @@ import re
 import pyxirr
 from sqlalchemy import func, select
 
-from models import Company, Fund, Investment, User, Valuation
+from models import (
+    AuditEntry,
+    Company,
+    Fund,
+    Investment,
+    Meeting,
+    MeetingAttendance,
+    Proposal,
+    Recusal,
+    User,
+    Valuation,
+    Vote,
+)
 from portfolio.book.reading import load_book
-from portfolio.interchange.demo import demo_book, demo_index_levels
+from portfolio.interchange.demo import DEMO_MEETING_DATE, demo_book, demo_index_levels
 from portfolio.vocabulary import credit_code_is_valid
 from tests.conftest import login
 
@@ -79,6 +91,40 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     assert login(client, "viewer", passwords["viewer"]).status_code == 302
     html = client.get("/reports/QY/2025Q4?index=CSI300").get_data(as_text=True)
     assert "KS-PME" in html and "Direct Alpha" in html
+    # the committee's history is there once (the re-run added no second meeting)
+    assert "committee history: meeting with proposal #" in first.output
+    assert "committee history: exists (unchanged)" in second.output
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 1
+
+
+def test_demo_committee_history(runner, db, client, tmp_path):
+    """Issue 15: a past meeting with attendance, a recusal, votes and a signed 决议, made through
+    the committee's use cases; the approval is an investment in the book."""
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    passwords = _passwords(result.output)
+    meeting = db.session.execute(select(Meeting)).scalars().one()
+    assert meeting.date == DEMO_MEETING_DATE < dt.date.today() and meeting.fund_code == "QY"
+    proposal = db.session.execute(select(Proposal)).scalars().one()
+    assert proposal.status == "decided" and proposal.decision == "approved_with_conditions"
+    assert proposal.meeting_id == meeting.id and proposal.decided_by == "admin" and proposal.proposer == "manager1"
+    assert proposal.conditions.startswith("决议：")
+    present = dict(db.session.execute(select(MeetingAttendance.member, MeetingAttendance.present)).all())
+    assert sorted(m for m, p in present.items() if not p) == ["committee7"] and len(present) == 7
+    recusals = db.session.execute(select(Recusal)).scalars().all()
+    assert [r.member for r in recusals] == ["committee4"] and recusals[0].reason
+    votes = {v.member: v.choice for v in db.session.execute(select(Vote)).scalars()}
+    assert set(votes) == {"committee1", "committee2", "committee3", "committee5", "committee6"}
+    assert sorted(votes.values()) == ["abstain", "approve", "approve", "approve", "approve"]
+    investment = db.session.get(Investment, proposal.investment_id)
+    assert investment is not None and investment.fund_code == "QY" and investment.commitment_cny == 20_000_000
+    actions = {a for (a,) in db.session.execute(select(AuditEntry.action).where(
+        AuditEntry.entity.in_(("proposals", "meetings", "votes", "recusals"))))}
+    assert {"create", "submit", "schedule", "attendance", "recuse", "vote", "decide", "link"} <= actions
+    # the 决议 on screen, with the recusal and the votes
+    assert login(client, "committee1", passwords["committee1"]).status_code == 302
+    html = client.get(f"/committee/proposals/{proposal.id}/resolution").get_data(as_text=True)
+    assert proposal.conditions in html and "曾任标的公司技术顾问" in html
 
 
 def test_demo_book_is_deterministic():

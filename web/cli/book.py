@@ -124,7 +124,7 @@ def demo_command(book_path: Path | None) -> None:
     from models import User
     from portfolio.book.reading import import_index
     from portfolio.book.users import create_user
-    from portfolio.interchange.demo import demo_index_levels, write_demo_book
+    from portfolio.interchange.demo import demo_committee_history, demo_index_levels, write_demo_book
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
@@ -151,6 +151,10 @@ def demo_command(book_path: Path | None) -> None:
         else:
             create_user(db.session, username, role, password, by="demo", display_name=display)
         click.echo(f"  {username:12s} {role:10s} {password}")
+    # the committee's history: a past meeting with attendance, a recusal, votes and a 决议
+    proposal_id = demo_committee_history(db.session)
+    click.echo("committee history: " + (f"meeting with proposal #{proposal_id} decided" if proposal_id
+                                        else "exists (unchanged)"))
 
 
 COMMANDS: list = [import_book_command, export_book_command, demo_command, apply_change_set_command]
