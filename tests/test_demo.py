@@ -21,7 +21,8 @@ from models import (
     Valuation,
     Vote,
 )
-from portfolio.book.reading import load_book
+from portfolio.book.reading import build_report, load_book
+from portfolio.formatting import figure
 from portfolio.interchange.demo import DEMO_MEETING_DATE, demo_book, demo_index_levels
 from portfolio.vocabulary import credit_code_is_valid
 from tests.conftest import login
@@ -140,3 +141,29 @@ def test_demo_index_levels():
     quarterly = demo_index_levels(daily=False)
     assert [d for d, _ in quarterly[:2]] == [dt.date(2018, 3, 31), dt.date(2018, 6, 30)]
     assert len(quarterly) == 36 and demo_index_levels() == daily
+
+
+def test_demo_pme_on_the_fund_page_and_in_the_report(runner, db, client, tmp_path):
+    """Issue 15: the demo's funds compare themselves with CSI300 by default (a fund setting); the
+    fund page shows the report's PME and lets the benchmark be chosen (or none)."""
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    passwords = _passwords(result.output)
+    fund = db.session.get(Fund, "QY")
+    assert fund.settings["pme_index"] == "CSI300"
+    assert login(client, "viewer", passwords["viewer"]).status_code == 302
+    as_of = dt.date(2025, 12, 31)
+    expected = build_report(db.session, "QY", as_of, "CSI300")["pme"]
+    page = client.get(f"/funds/QY?as_of={as_of}").get_data(as_text=True)
+    assert 'id="pme-figures"' in page and '<option value="CSI300" selected>' in page
+    shown = {k: v for k, v in expected.items() if k != "index"}
+    assert shown and all(f'data-figure="{k}"' in page for k in shown)
+    for key, value in shown.items():
+        assert f'<td class="num">{figure(value, key)}</td>' in page, key
+    page = client.get("/funds/QY?index=").get_data(as_text=True)
+    assert 'id="pme-figures"' not in page and '<option value="" selected>' in page
+    page = client.get("/funds/QY?index=NOPE").get_data(as_text=True)
+    assert 'id="pme-error"' in page and 'id="pme-figures"' not in page
+    # the quarterly report takes the fund's benchmark too, unless told none
+    assert "KS-PME" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "KS-PME" not in client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)

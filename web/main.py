@@ -170,7 +170,28 @@ def fund(code: str):
              "by_vintage": since_by(report["investments"], "vintage")}
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code, since=since)
+                           fund_code=code, since=since, **_pme_panel(fund, as_of))
+
+
+def _pme_panel(fund: Fund, as_of: dt.date) -> dict:
+    """The PME benchmark: ?index= (blank: none) or the fund's setting, among the book's index
+    series; its figures, or why there are none."""
+    from portfolio.figures.pme import PMEError
+    from portfolio.figures.report import ReportError
+    from portfolio.figures.settings import fund_settings
+
+    indexes = cache.index_names(db.session)
+    default = str(fund_settings(fund.kind, fund.settings)["pme_index"] or "")
+    chosen = request.args.get("index", default).strip()
+    pme, pme_error = None, None
+    if chosen and chosen not in indexes:
+        pme_error = _("没有指数 %(name)s 的数据", name=chosen)
+    elif chosen:
+        try:
+            pme = cache.fund_pme(db.session, fund.code, as_of, chosen)
+        except (PMEError, ReportError) as error:
+            pme_error = str(error)
+    return {"indexes": indexes, "pme_index": chosen, "pme_default": default, "pme": pme, "pme_error": pme_error}
 
 
 DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own

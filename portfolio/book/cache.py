@@ -129,6 +129,32 @@ def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
                      lambda: alerts(_book(session, version), fund_report(session, fund_code, as_of), as_of))
 
 
+def index_names(session: Session) -> list[str]:
+    """The names of the book's index series (for PME), cached by book version."""
+    from models import IndexLevel
+
+    return memo(session, ("index_names",), lambda: list(session.execute(
+        select(IndexLevel.name).distinct().order_by(IndexLevel.name)).scalars()))
+
+
+def fund_pme(session: Session, fund_code: str, as_of: dt.date, index_name: str) -> dict:
+    """The report's PME of the fund on D against the index series (portfolio.figures.report.pme_of),
+    cached by book version (the index levels are part of the book's version)."""
+    from portfolio.book.reading import load_index
+    from portfolio.figures.report import UnknownIndex, pme_of
+
+    version = _version_key(session)
+
+    def compute() -> dict:
+        series = load_index(session, index_name)
+        if series.empty:
+            raise UnknownIndex(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+        book = _book(session, version)
+        return pme_of(book.with_(indexes={**(book.indexes or {}), index_name: series}), fund_code, as_of, index_name)
+
+    return _remember(("pme", fund_code, as_of, index_name, version), compute)
+
+
 def clear() -> None:
     """Forget this process's entries (the shared ones stay: they are keyed by version)."""
     with _lock:

@@ -376,10 +376,11 @@ def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = S
 # ---------------------------------------------------------------- the committee's history
 DEMO_MEETING_TITLE = "2025 年第 4 次投资决策委员会"
 DEMO_MEETING_DATE = dt.date(2025, 11, 20)
+DEMO_MEMBERS = tuple(f"committee{n}" for n in range(1, 8))
 
 
 def demo_committee_history(session, *, chair: str = "admin", proposer: str = "manager1",
-                           members: tuple[str, ...] = tuple(f"committee{i}" for i in range(1, 8))) -> int | None:
+                           members: tuple[str, ...] = DEMO_MEMBERS) -> int | None:
     """A past meeting of QY's committee, through the committee's use cases as people would
     have done it: a follow-on proposal (立项) by `proposer`, submitted and put on the agenda,
     attendance (one member absent), a recusal with its reason, the votes (one abstention)

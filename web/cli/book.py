@@ -136,6 +136,12 @@ def demo_command(book_path: Path | None) -> None:
                           encoding="utf-8")
     result = import_index(db.session, "CSI300", index_path, "demo")
     click.echo(f"index CSI300: {result['added']} new, {result['changed']} changed, {result['unchanged']} unchanged")
+    # every demo fund compares itself with it by default (a fund setting, audited when it changes)
+    from models import Fund
+    from portfolio.book.fund_settings import update_fund_settings
+
+    for code in db.session.execute(select(Fund.code).order_by(Fund.code)).scalars().all():
+        update_fund_settings(db.session, code, {"pme_index": "CSI300"}, username="demo")
     # a user who exists keeps the password: a re-run does not lock anyone out
     existing = set(db.session.execute(select(User.username)).scalars())
     click.echo("demo users (passwords shown once, when created):")
