@@ -150,6 +150,12 @@ def test_the_trend_is_the_report_at_each_quarter_end(book):
     assert by_quarter[dt.date(2025, 12, 31)] == (100_000_000, 0)
     assert by_quarter[dt.date(2025, 6, 30)] == (0, 20_000_000)
     assert sum(p["calls"] for p in points) == 150_000_000 * 2 + 100_000_000 + 100_000_000 + 30_000_000
+    # kept in the shared cache for every worker, exactly (Decimal amounts, dates, floats)
+    cache.clear()
+    assert cache.fund_trend(book, "QY", as_of) == points
+    cache.clear()
+    assert cache.shared_get(book, "trend", "QY", as_of.isoformat()) is not None
+    assert cache.fund_trend(book, "QY", as_of) == points  # read back from the shared entry
     # mid-quarter: the last point is D itself
     assert quarter_ends(dt.date(2025, 7, 1), dt.date(2025, 11, 20)) == [dt.date(2025, 9, 30), dt.date(2025, 11, 20)]
 

@@ -121,7 +121,7 @@ def home():
     for fund in _root_funds(funds):
         points = cache.fund_trend(db.session, fund.code, as_of)
         charts = cache.memo(db.session, ("home_charts", fund.code, as_of, lang),
-                            lambda points=points: _trend_charts(points, lang))
+                            lambda code=fund.code, points=points: _trend_charts(code, as_of, points, lang))
         trends.append({"fund": fund, "points": points, "charts": charts,
                        "alerts": cache.fund_alerts(db.session, fund.code, as_of)})
     todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), dt.date.today())
@@ -130,11 +130,19 @@ def home():
     return render_template("main/home.html", rows=rows, trends=trends, todo=todo, people=people)
 
 
-def _trend_charts(points: list[dict], lang: str) -> dict:
-    from portfolio.reports import trend_charts
+def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> dict:
+    """The home page's charts of a fund, drawn once per book version for every worker (kept in
+    the shared report cache: drawing them costs most of the page's first visit)."""
+    def drawn(what: str) -> str | None:
+        def draw() -> bytes:
+            from portfolio.reports import trend_charts
 
-    _charts()  # the screens' style and font, registered once
-    return {"trend": trend_charts.trend_chart(points, lang), "flows": trend_charts.flows_chart(points, lang)}
+            _charts()  # the screens' style and font, registered once
+            chart = trend_charts.trend_chart if what == "trend" else trend_charts.flows_chart
+            return (chart(points, lang) or "").encode()
+        return cache.shared(db.session, f"home_{what}_svg", code, f"{as_of.isoformat()}|{lang}", draw).decode() or None
+
+    return {"trend": drawn("trend"), "flows": drawn("flows")}
 
 
 def _charts():

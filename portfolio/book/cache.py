@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -111,13 +113,37 @@ def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: li
                      lambda: performance_indicators(_book(session, version), fund_code, as_of, checks=checks))
 
 
+_TREND_DATES = ("as_of", "since")
+_TREND_AMOUNTS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "calls", "distributions")
+
+
+def _trend_bytes(points: list[dict]) -> bytes:
+    return json.dumps(points, default=str, ensure_ascii=False).encode()  # Decimals and dates as text
+
+
+def _trend_points(body: bytes) -> list[dict]:
+    points = json.loads(body)
+    for point in points:
+        for key in _TREND_DATES:
+            point[key] = None if point.get(key) is None else dt.date.fromisoformat(point[key])
+        for key in _TREND_AMOUNTS:
+            point[key] = None if point.get(key) is None else Decimal(point[key])
+    return points
+
+
 def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
     """`portfolio.figures.trend.trend`: the report's summary at each quarter end up to D,
-    cached by book version (the home page draws it on every visit)."""
+    computed once per book version for every worker (kept in the shared cache, exactly:
+    amounts as Decimal text, dates as ISO text) and kept in this process too."""
     from portfolio.figures.trend import trend
 
     version = _version_key(session)
-    return _remember(("trend", fund_code, as_of, version), lambda: trend(_book(session, version), fund_code, as_of))
+
+    def compute() -> list[dict]:
+        return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(),
+                                    lambda: _trend_bytes(trend(_book(session, version), fund_code, as_of))))
+
+    return _remember(("trend", fund_code, as_of, version), compute)
 
 
 def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
