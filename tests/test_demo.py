@@ -95,7 +95,8 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     # the committee's history is there once (the re-run added no second meeting)
     assert "committee history: meeting with proposal #" in first.output
     assert "committee history: exists (unchanged)" in second.output
-    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 1
+    assert "committee meeting to come: exists (unchanged)" in second.output
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2  # the past one, the one to come
 
 
 def test_demo_committee_history(runner, db, client, tmp_path):
@@ -104,9 +105,10 @@ def test_demo_committee_history(runner, db, client, tmp_path):
     result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
     assert result.exit_code == 0, result.output
     passwords = _passwords(result.output)
-    meeting = db.session.execute(select(Meeting)).scalars().one()
-    assert meeting.date == DEMO_MEETING_DATE < dt.date.today() and meeting.fund_code == "QY"
-    proposal = db.session.execute(select(Proposal)).scalars().one()
+    meeting, coming = db.session.execute(select(Meeting).order_by(Meeting.date)).scalars().all()
+    assert meeting.date == DEMO_MEETING_DATE < dt.date.today() < coming.date and meeting.fund_code == "QY"
+    proposal, next_one = db.session.execute(select(Proposal).order_by(Proposal.id)).scalars().all()
+    assert next_one.status == "scheduled" and next_one.meeting_id == coming.id
     assert proposal.status == "decided" and proposal.decision == "approved_with_conditions"
     assert proposal.meeting_id == meeting.id and proposal.decided_by == "admin" and proposal.proposer == "manager1"
     assert proposal.conditions.startswith("决议：")
@@ -126,6 +128,9 @@ def test_demo_committee_history(runner, db, client, tmp_path):
     assert login(client, "committee1", passwords["committee1"]).status_code == 302
     html = client.get(f"/committee/proposals/{proposal.id}/resolution").get_data(as_text=True)
     assert proposal.conditions in html and "曾任标的公司技术顾问" in html
+    # the member's home page: the meeting to come, with the deal on its agenda
+    html = client.get("/").get_data(as_text=True)
+    assert f'data-meeting="{coming.id}"' in html and f'data-meeting="{meeting.id}"' not in html
 
 
 def test_demo_book_is_deterministic():

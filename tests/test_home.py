@@ -90,10 +90,16 @@ def test_a_vote_waits_for_a_present_member_until_cast(client, book):
     meetings.cast_vote(book, proposal.id, "approve", None, username="committee1")
     assert waiting(book, "committee1", "committee").votes == []
     assert 'id="todo-votes"' not in home(client, "committee1")
-    # a meeting in the past is no longer coming
+    # a meeting in the past is no longer coming; its votes still wait
     book.get(Meeting, meeting.id).date = today - dt.timedelta(days=1)
     book.commit()
     assert waiting(book, "committee3", "committee").meetings == []
+    assert [p.id for p, _m in waiting(book, "committee3", "committee").votes] == [proposal.id]
+    # a meeting to come is a meeting coming, its vote not yet waiting
+    book.get(Meeting, meeting.id).date = today + dt.timedelta(days=7)
+    book.commit()
+    assert waiting(book, "committee3", "committee").votes == []
+    assert [(m.id, n) for m, n in waiting(book, "committee3", "committee").meetings] == [(meeting.id, 1)]
 
 
 def test_a_staged_change_set_waits_for_another_approver(client, db):

@@ -215,8 +215,8 @@ def test_home_and_fund_pages_every_role_show_no_code_and_no_raw_number(app, clie
             found += [(role, url, p) for p in problems(_without(visible_text(html), data), lang, allowed=("'中文'",))]
             if url.startswith("/?"):
                 assert 'id="alerts"' in html and 'id="trend-QY"' in html and 'id="trend-TS"' in html
-                # what waits, by role: the committee member's vote, the admin's change set
-                assert ('id="todo-votes"' in html) == (role == "committee"), role
+                # what waits, by role: the committee member's meeting to come, the admin's change set
+                assert ('id="todo-meetings"' in html) == (role in ("committee", "admin")), role
                 assert ('id="todo-change-sets"' in html) == (role == "admin"), role
                 assert ('id="todos"' in html) == (role != "viewer"), role
     assert not found, found[:30]

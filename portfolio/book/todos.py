@@ -3,9 +3,9 @@
 - `approve` (a checker): valuation drafts someone else entered (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
-- `vote` (a committee member): proposals on a meeting's agenda the member may still vote on
-  (not the proposer, not recused, not recorded absent, not voted yet at that meeting), and
-  the meetings coming;
+- `vote` (a committee member): proposals on the agenda of a meeting held today or before that
+  the member may still vote on (not the proposer, not recused, not recorded absent, not voted
+  yet at that meeting), and the meetings coming (with how many proposals are on each agenda);
 - `configure` or `schedule` (who runs the meetings): the meetings coming, and the submitted
   proposals not yet on an agenda.
 
@@ -68,8 +68,9 @@ def gp_packages_waiting(username: str):
             .order_by(GpPackage.submitted_at, GpPackage.id))
 
 
-def votes_waiting(username: str):
-    """(proposal, meeting) for each scheduled proposal the member may still vote on."""
+def votes_waiting(username: str, today: dt.date):
+    """(proposal, meeting) for each scheduled proposal the member may still vote on, at a
+    meeting held today or before (a meeting to come is among the meetings coming)."""
     recused = select(Recusal.id).where(Recusal.proposal_id == Proposal.id, Recusal.member == username)
     voted = select(Vote.id).where(Vote.proposal_id == Proposal.id, Vote.meeting_id == Proposal.meeting_id,
                                   Vote.member == username)
@@ -77,7 +78,7 @@ def votes_waiting(username: str):
                                                 MeetingAttendance.member == username,
                                                 MeetingAttendance.present.is_(False))
     return (select(Proposal, Meeting).join(Meeting, Meeting.id == Proposal.meeting_id)
-            .where(Proposal.status == "scheduled", Proposal.proposer != username,
+            .where(Proposal.status == "scheduled", Proposal.proposer != username, Meeting.date <= today,
                    ~recused.exists(), ~voted.exists(), ~absent.exists())
             .order_by(Meeting.date, Proposal.id))
 
@@ -97,7 +98,7 @@ def todos(session: Session, username: str, permissions: frozenset[str] | set[str
         todo.change_sets = _listed(session, change_sets_waiting(username), "change_sets", todo)
         todo.gp_packages = _listed(session, gp_packages_waiting(username), "gp_packages", todo)
     if "vote" in permissions:
-        todo.votes = [(p, m) for p, m in _listed(session, votes_waiting(username), "votes", todo)]
+        todo.votes = [(p, m) for p, m in _listed(session, votes_waiting(username, today), "votes", todo)]
     if permissions & {"vote", "configure", "schedule"}:
         todo.meetings = [(m, int(n or 0)) for m, n in _listed(session, meetings_coming(today), "meetings", todo)]
     if permissions & {"configure", "schedule"}:

@@ -428,3 +428,36 @@ def demo_committee_history(session, *, chair: str = "admin", proposer: str = "ma
                      "投后 6 个月内报告量产进度。", username=chair)
     assert absent not in voters
     return proposal.id
+
+
+DEMO_NEXT_MEETING_TITLE = "投资决策委员会例会（待召开）"
+
+
+def demo_meeting_to_come(session, today: dt.date, *, chair: str = "admin", proposer: str = "manager2") -> int | None:
+    """A meeting of QY's committee two weeks after `today` with a new direct deal on its agenda
+    (submitted by `proposer`): what the committee members' home page says is coming. Once,
+    like the history; returns the meeting's id, or None when it is there already."""
+    from sqlalchemy import select
+
+    from models import Company, Investment, Meeting
+    from portfolio.committee import meetings, proposals
+
+    if session.execute(select(Meeting.id).where(Meeting.fund_code == "QY",
+                                                Meeting.title == DEMO_NEXT_MEETING_TITLE)).first():
+        return None
+    held = select(Investment.company_code).where(Investment.fund_code == "QY", Investment.company_code.is_not(None))
+    company = session.execute(select(Company.code).where(Company.code.not_in(held), Company.region_code.like("3302%"))
+                              .order_by(Company.code).limit(1)).scalar_one()
+    day = today + dt.timedelta(days=14)
+    proposal = proposals.create_proposal(session, {
+        "title": f"{company} A 轮投资", "fund_code": "QY", "mode": "direct", "target_code": company,
+        "planned_date": (day + dt.timedelta(days=30)).isoformat(), "amount_cny": "15000000",
+        "pre_money_cny": "285000000", "post_money_cny": "300000000", "instrument": "equity", "round": "A轮",
+        "stage": "startup", "ownership_pct": "5", "thesis": "本地链主企业配套，技术壁垒明确",
+        "risks": "客户集中度高", "base_case": "按计划扩产", "base_moic": "2.5", "base_irr": "20",
+    }, username=proposer)
+    proposals.submit_proposal(session, proposal.id, username=proposer)
+    meeting = meetings.create_meeting(session, {"fund_code": "QY", "date": day.isoformat(),
+                                                "title": DEMO_NEXT_MEETING_TITLE}, username=chair)
+    meetings.schedule_proposal(session, proposal.id, meeting.id, username=chair)
+    return meeting.id

@@ -35,14 +35,14 @@ def trend_chart(points: list[dict], lang: str = "zh") -> str | None:
     names = {"nav": ("剩余价值", "NAV"), "paid_in": ("实缴", "Paid-in"), "distributed": ("分配", "Distributions"),
              "unfunded": ("未实缴（可投余额）", "Dry powder (unfunded)")}
     with plt.rc_context(chart_style()):
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.0), sharex=True,
-                                          gridspec_kw={"height_ratios": [3, 2]})
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True,
+                                          gridspec_kw={"height_ratios": [3, 2], "hspace": 0.28})
         for color, key in zip(COLORS, ("nav", "paid_in", "distributed", "unfunded")):
             top.plot(x, [v / scale for v in series[key]], marker="o", markersize=3, color=color,
                      linestyle="--" if key == "unfunded" else "-", label=names[key][0 if zh else 1])
         top.set_ylabel(unit)
         top.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-        top.legend(frameon=False, fontsize=8, ncol=2)
+        top.legend(frameon=False, fontsize=8, ncol=2, loc="upper left")
         for color, key, name in ((COLORS[0], "tvpi", "TVPI"), (COLORS[2], "dpi", "DPI")):
             bottom.plot(x, [p[key] if p[key] is not None else float("nan") for p in points], marker="o",
                         markersize=3, color=color, label=name)
@@ -57,7 +57,9 @@ def trend_chart(points: list[dict], lang: str = "zh") -> str | None:
         right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
         handles = bottom.get_legend_handles_labels()
         more = right.get_legend_handles_labels()
-        bottom.legend(handles[0] + more[0], handles[1] + more[1], frameon=False, fontsize=8, ncol=3)
+        # above the panel: the lines cross the whole of it
+        bottom.legend(handles[0] + more[0], handles[1] + more[1], frameon=False, fontsize=8, ncol=3,
+                      loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
         _ticks(bottom, labels)
         return to_svg(fig, "chart trend")
 

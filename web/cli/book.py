@@ -1,6 +1,7 @@
 """Click commands of the book: import-book, export-book, demo."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 from pathlib import Path
@@ -124,7 +125,12 @@ def demo_command(book_path: Path | None) -> None:
     from models import User
     from portfolio.book.reading import import_index
     from portfolio.book.users import create_user
-    from portfolio.interchange.demo import demo_committee_history, demo_index_levels, write_demo_book
+    from portfolio.interchange.demo import (
+        demo_committee_history,
+        demo_index_levels,
+        demo_meeting_to_come,
+        write_demo_book,
+    )
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
@@ -161,6 +167,8 @@ def demo_command(book_path: Path | None) -> None:
     proposal_id = demo_committee_history(db.session)
     click.echo("committee history: " + (f"meeting with proposal #{proposal_id} decided" if proposal_id
                                         else "exists (unchanged)"))
+    meeting_id = demo_meeting_to_come(db.session, dt.date.today())
+    click.echo("committee meeting to come: " + (f"#{meeting_id} scheduled" if meeting_id else "exists (unchanged)"))
 
 
 COMMANDS: list = [import_book_command, export_book_command, demo_command, apply_change_set_command]
