@@ -217,3 +217,21 @@ def test_forward_look_on_the_page_in_the_pdf_and_in_english(example, as_role, db
     after = quarterly_report("QY", "2025Q4")["forward_look"]
     assert after["rows"][0]["e"] == 0 and before["rows"][1]["e"] > 0
     assert wan(after["rows"][1]["e"]) in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+
+
+def test_the_funds_default_index_is_used_and_a_failing_one_dropped_once(example, db, as_role):
+    """Issue 15: with no ?index the report compares with the fund's pme_index; when that index
+    cannot price the flows the report is shown without it (no redirect loop)."""
+    from portfolio.book.fund_settings import update_fund_settings
+
+    _index(db, "GEN300", "2022-12-31")
+    _index(db, "LATE", "2024-06-30")
+    update_fund_settings(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
+    client = as_role("viewer")
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "GEN300" in html and "KS-PME" in html
+    update_fund_settings(db.session, "QY", {"pme_index": "LATE"}, username="admin")
+    response = client.get("/reports/QY/2025Q4")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q4?index=")
+    html = client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)
+    assert "LATE" in html and "KS-PME" not in html

@@ -247,7 +247,7 @@ def quarterly(fund: str, quarter: str):
         parse_quarter(quarter)
     except ValueError:
         abort(404)
-    index_name = request.args.get("index") or None
+    index_name = _index_asked(fund)
     try:
         report = quarterly_report(fund, quarter, index_name)
     except QuarterlyError as error:
@@ -255,8 +255,20 @@ def quarterly(fund: str, quarter: str):
             abort(404)
         # an index that cannot price the flows: say why, show the report without it
         flash(str(error), "error")
-        return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter))
+        # (without the index asked for; when it was the fund's default, without any)
+        return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter,
+                                index=None if "index" in request.args else ""))
     return render_template("reports/quarterly.html", report=report, charts=report_charts(report, current_lang()))
+
+
+def _index_asked(fund_code: str) -> str | None:
+    """The PME benchmark: ?index= (blank: none), else the fund's setting (pme_index)."""
+    if "index" in request.args:
+        return request.args.get("index") or None
+    from portfolio.figures.settings import fund_settings
+
+    fund = db.session.get(Fund, fund_code)
+    return (str(fund_settings(fund.kind, fund.settings)["pme_index"]) or None) if fund is not None else None
 
 
 def _file_or_404(fund: str, quarter_text: str, fmt: str):
@@ -265,7 +277,7 @@ def _file_or_404(fund: str, quarter_text: str, fmt: str):
     except ValueError:
         abort(404)
     try:
-        body, _version = quarterly_file(fund, quarter_text, fmt, request.args.get("index") or None)
+        body, _version = quarterly_file(fund, quarter_text, fmt, _index_asked(fund))
     except QuarterlyError:
         abort(404)
     return _download(body, FORMATS[fmt], f"{fund}-{quarter_text.strip().upper()}.{fmt}")

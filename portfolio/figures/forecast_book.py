@@ -494,6 +494,24 @@ IDLE_TRIGGER_MONTHS = 12   # 财预〔2015〕210号: money idle for over a year 
 IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment: the money lies idle
 
 
+def idle_units(book: BookData, units: pd.DataFrame, d: pd.Timestamp) -> list[dict]:
+    """闲置资金 on D: each unit with money left to call, the months since its last call (or
+    since its start, never called) and its status: `trigger` from 12 months (财预〔2015〕210号),
+    `warn` from 9, else `ok`. `units` as Histories.units (id, name, start, unfunded)."""
+    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
+    last_call = flows.groupby("investment_id")["date"].max()
+    out = []
+    for u in units.itertuples(index=False):
+        if u.unfunded <= 0:
+            continue
+        since = last_call.get(u.id, pd.Timestamp(u.start))
+        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
+        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
+        out.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
+                    "status": status})
+    return out
+
+
 def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> dict:
     """The policy figures by year end, actual on D (A) and projected (E) from the forecast:
 
@@ -565,17 +583,7 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
                              "has_report": bool(len(rep)), "by_year": by_year, "year_met": met})
 
     # 闲置资金
-    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
-    last_call = flows.groupby("investment_id")["date"].max()
-    idle_units = []
-    for u in units.itertuples(index=False):
-        if u.unfunded <= 0:
-            continue
-        since = last_call.get(u.id, pd.Timestamp(u.start))
-        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
-        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
-        idle_units.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
-                           "status": status})
+    idle_now = idle_units(book, units, d)
     idle_by_year = []
     for y, k in year_index.items():
         first = max(0, k - 3)
@@ -589,7 +597,7 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     sf_size = float(sum(float(sizes.get(c, 0.0) or 0.0) for c in codes))
     leverage = sf_size / sf_cc if sf_cc else None
     return {"paid_in_progress": progress, "reinvestment": reinvestment, "reinvestment_requirement": requirement,
-            "idle_units": idle_units, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
+            "idle_units": idle_now, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
             "idle_trigger_months": IDLE_TRIGGER_MONTHS, "leverage": leverage}
 
 

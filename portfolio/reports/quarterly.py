@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from portfolio.figures.alerts import is_stale
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
@@ -257,7 +258,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         valued = as_date(row.get("valuation_as_of"))
         schedule.append({**row, "date": as_date(row.get("date")), "valuation_as_of": valued,
                          # a GP report that lags: its latest valuation is before the quarter
-                         "stale": valued is not None and valued < start,
+                         "stale": is_stale(valued, start),
                          "unvalued": valued is None})
 
     summary = current.get("summary", {})
