@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     SECTORS,
+    Company,
     Proposal,
 )
 from portfolio.committee.decisions import investment_fields
@@ -69,6 +70,16 @@ def _without_investment(book, investment_id: str):
     return book.with_(investments=book.investments[book.investments["id"] != investment_id],
                       flows=book.flows[book.flows["investment_id"] != investment_id],
                       valuations=book.valuations[book.valuations["investment_id"] != investment_id])
+
+
+def _founded(session: Session, proposal: Proposal):
+    """The company's founding date the angel rules read: the book's, else the proposal's."""
+    if proposal.mode == "sub_fund":
+        return None
+    company = session.get(Company, proposal.target_code)
+    if company is not None and company.founded is not None:
+        return company.founded
+    return proposal.founded
 
 
 def review(session: Session, proposal: Proposal) -> dict[str, Any]:
@@ -139,6 +150,7 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
             reinvestment.append({"code": s["code"], "name": s.get("name"), "before": old, "after": s,
                                  "check_before": fund_checks_before.get(("reinvestment_multiple", s["code"])),
                                  "check_after": fund_checks_after.get(("reinvestment_multiple", s["code"]))})
-    return {"as_of": as_of, "before": before, "after": after, "sectors": sector_rows, "checks": checks,
+    return {"as_of": as_of, "before": before, "after": after, "founded": _founded(session, proposal),
+            "sectors": sector_rows, "checks": checks,
             "new_failures": [c for c in checks if c["new_failure"]], "effect": effect,
             "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID}
