@@ -92,3 +92,15 @@ def test_an_empty_fund_s_bridge_draws_without_a_warning(recwarn):
     total = _total(0, 0, 0, 0)
     assert waterfall_layout(bridge_steps(total))["top"] > 0 and bridge_chart({"total": total}) is not None
     assert not [w for w in recwarn if "singular" in str(w.message)]
+
+
+def test_a_single_valuation_s_chart_spans_half_a_year_around_it():
+    """A chart of one valuation used to run from 2025-01 to 2028-07: the axis now spans the
+    half-year around it (three months either side)."""
+    import datetime as dt
+
+    from portfolio.reports.charts import valuation_history_chart
+
+    svg = valuation_history_chart([(dt.date(2025, 6, 30), Decimal("24000000"), True)])
+    months = re.findall(r'<g id="xtick_\d+">.*?>([\d-]+)</text>', svg, re.S)
+    assert months and min(months) >= "2025-03" and max(months) <= "2025-10", months
