@@ -355,3 +355,51 @@ def test_forward_look_in_the_xlsx():
     row = next(x for x in report["forward_look"]["rows"] if x["key"] == "calls_next_year")
     assert calls_year[2] == pytest.approx(float(row["e"] / 10_000), abs=0.005)  # 万元, a number
     assert any(r[0] == "未来 4 个季度" for r in cells)
+
+
+def test_pdf_keeps_headings_with_their_tables_badges_in_cells_and_columns_that_fit(app, tmp_path):
+    """Issue 15: '4. 投资明细表' was stranded at the foot of a page, the 滞后 badge clipped and
+    子基金 wrapped in its cell. Now no page ends with a heading, the schedule starts a page
+    of its own with its rows, and a row's mode and its lag badge stay on its line."""
+    import re
+
+    from web.reports import render_document, render_pdf
+
+    b = SyntheticBook().fund("F", size_cny="100000000000")
+    for k in range(24):
+        sub = k % 2 == 0
+        target = f"SF{k:02d}" if sub else f"C{k:02d}"
+        (b.sub_fund(target, size_cny="2000000000") if sub else b.company(target))
+        b.investment(f"F-{k:02d}", target, mode="sub_fund" if sub else "direct", date="2023-06-30",
+                     commitment_cny="300000000", round=None if sub else "B轮", ownership_pct="10")
+        b.flow(f"F-{k:02d}", "2023-06-30", "200000000")
+        # every fourth lags: its latest valuation is before the quarter (滞后)
+        b.valuation(f"F-{k:02d}", "2025-06-30" if k % 4 == 0 else "2025-12-31", str(210000000 + k * 1000000),
+                    method="gp_nav" if sub else "dcf")
+    report = build_quarterly(b.book(), "F", "2025Q4")
+    html = render_document(report)
+    headings = {re.sub(r"<[^>]+>|\s+", "", h) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html, re.S)}
+    path = tmp_path / "layout.pdf"
+    path.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+
+    def content(page: str) -> list[str]:  # without the running header and the page number
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        return [line for line in lines if "截至 2025-12-31" not in line and not re.search(r"第\s*\d+\s*页", line)]
+
+    for number, page in enumerate(pages, start=1):
+        lines = content(page)
+        assert lines and re.sub(r"\s+", "", lines[-1]) not in headings, (number, lines[-1])
+    schedule = next(i for i, page in enumerate(pages) if "4. 投资明细表" in page)
+    assert content(pages[schedule])[0].startswith("4. 投资明细表")  # a page of its own, its rows on it
+    assert len(re.findall(r"F-\d\d", pages[schedule])) >= 10
+    rows = {m.group(1): line for page in pages[schedule:schedule + 3] for line in page.splitlines()
+            if (m := re.match(r"\s*(F-\d\d)\s", line))}
+    assert len(rows) == 24
+    for k in range(24):
+        line = rows[f"F-{k:02d}"]
+        assert ("子基金" if k % 2 == 0 else "直投") in line, line
+        if k % 4 == 0:
+            assert re.search(r"2025-06-30\s*滞后", line), line

@@ -151,6 +151,19 @@ def _charts():
     return charts
 
 
+def _report_charts():
+    from portfolio.reports import report_charts
+    return report_charts
+
+
+def _quarter_bridge(code: str, as_of: dt.date, report: dict) -> dict:
+    """The NAV bridge of the quarter to as-of (opening NAV, flows, change, closing NAV)."""
+    from portfolio.reports.quarterly import quarter_opening, quarter_to_date_bridge
+
+    opening_date = quarter_opening(as_of)
+    return quarter_to_date_bridge(cache.fund_report(db.session, code, opening_date), report, opening_date)
+
+
 @bp.route("/funds/<code>")
 def fund(code: str):
     fund = db.session.get(Fund, code)
@@ -166,7 +179,9 @@ def fund(code: str):
         current_app.logger.exception("performance indicators failed for %s", code)
         indicators = None
     lang = current_lang()
+    bridge = _quarter_bridge(code, as_of, report)
     figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
+        "bridge": _report_charts().bridge_chart(bridge, lang),
         "by_mode": _charts().mode_chart(report["by_mode"], lang),
         "by_sector": _charts().sector_chart(report["by_sector"], lang),
         "lookthrough": _charts().sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
@@ -178,7 +193,7 @@ def fund(code: str):
              "by_vintage": since_by(report["investments"], "vintage")}
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code, since=since, **_pme_panel(fund, as_of))
+                           fund_code=code, since=since, bridge=bridge, **_pme_panel(fund, as_of))
 
 
 def _pme_panel(fund: Fund, as_of: dt.date) -> dict:

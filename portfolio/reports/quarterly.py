@@ -93,6 +93,18 @@ def bridge_row(opening: dict | None, closing: dict | None, *, from_zero: bool = 
             "change": change, "closing": close["nav"]}
 
 
+def quarter_opening(as_of: dt.date) -> dt.date:
+    """The opening of the quarter as_of falls in: the day before its first day (the
+    previous quarter end; for a quarter end, the quarter before it)."""
+    return dt.date(as_of.year, ((as_of.month - 1) // 3) * 3 + 1, 1) - dt.timedelta(days=1)
+
+
+def quarter_to_date_bridge(opening: dict, closing: dict, opening_date: dt.date) -> dict:
+    """The fund page's NAV bridge: from the quarter's opening report to as-of's."""
+    return {"period": "quarter", "opening_date": opening_date,
+            "total": bridge_row(opening.get("summary"), closing.get("summary"))}
+
+
 def _bridge(label: str, opening_date: dt.date | None, opening: dict | None, closing: dict) -> dict:
     from_zero = opening is None
     opening = opening or {}
