@@ -16,6 +16,7 @@ a lock, a token or a vote.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,10 +66,31 @@ def _version_key(session: Session) -> tuple:
     return (0, None) if row is None else (row.id, row.at)
 
 
+_CODE_ROOTS = ("portfolio", "static", "templates", "translations", "web")
+_CODE_SUFFIXES = {".py", ".html", ".po", ".css", ".js"}
+
+
+@functools.cache
+def code_version() -> str:
+    """A fingerprint of the code and templates that compute and render reports: a stored
+    report (or a finished job) built by an earlier release is not served by this one, though
+    the book did not change. Computed once per process from the files' contents."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for top in _CODE_ROOTS:
+        for path in sorted((root / top).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def book_version(session: Session) -> str:
-    """The book version as text: '0' for an empty book, else '<audit id>.<its time>'."""
+    """The book version as text: '0' for an empty book, else '<audit id>.<its time>'; both
+    followed by the code's fingerprint, so a new release computes its reports afresh."""
     number, at = _version_key(session)
-    return "0" if at is None else f"{number}.{at:%Y%m%d%H%M%S%f}"
+    book = "0" if at is None else f"{number}.{at:%Y%m%d%H%M%S%f}"
+    return f"{book}-{code_version()}"
 
 
 def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_ENTRIES):
