@@ -39,6 +39,9 @@ class Proposal(Base):
         CheckConstraint("amount_cny > 0", name="amount_positive"),
         CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 1000000)",
                         name="ownership_range"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_nonnegative"),
+        CheckConstraint("revenue_cny IS NULL OR revenue_cny >= 0", name="revenue_nonnegative"),
+        CheckConstraint("total_assets_cny IS NULL OR total_assets_cny >= 0", name="assets_nonnegative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,6 +65,13 @@ class Proposal(Base):
     ownership_pct: Mapped[Decimal | None] = mapped_column(Percent())
     lead_name: Mapped[str | None] = mapped_column(String(200))
     lead_amount_cny: Mapped[Decimal | None] = mapped_column(Money())
+    # the angel-eligibility inputs (rules.md angel_*): the company's headcount, revenue and
+    # total assets at the deal (they become the investment's), and its founding date when
+    # the book has none (a target new to the book keeps it in new_target too)
+    founded: Mapped[dt.date | None] = mapped_column(Date)
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    revenue_cny: Mapped[Decimal | None] = mapped_column(Money())
+    total_assets_cny: Mapped[Decimal | None] = mapped_column(Money())
     # the memo
     thesis: Mapped[str | None] = mapped_column(Text)
     market: Mapped[str | None] = mapped_column(Text)

@@ -112,7 +112,8 @@ class SubFundCommand(Command):
 @dataclass(frozen=True)
 class ProposalCommand(Command):
     """committee.proposals.create_proposal / update_proposal: the deal, the target if new
-    to the book, the case for it and its scenarios."""
+    to the book, the company's angel-eligibility inputs (target_founded, headcount,
+    revenue_cny, total_assets_cny), the case for it and its scenarios."""
 
     title: str | None = None
     fund_code: str | None = None
@@ -139,6 +140,9 @@ class ProposalCommand(Command):
     ownership_pct: str | None = None
     lead_name: str | None = None
     lead_amount_cny: Amount = None
+    headcount: str | None = None
+    revenue_cny: Amount = None
+    total_assets_cny: Amount = None
     thesis: str | None = None
     market: str | None = None
     team: str | None = None

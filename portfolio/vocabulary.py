@@ -66,7 +66,10 @@ LABELS: dict[str, dict[str, str]] = {
               "proposal_id": "提案", "instrument": "投资工具", "stage": "投资阶段", "sector": "行业",
               "present": "出席", "kind": "类型", "original_name": "文件名", "size_bytes": "大小（字节）",
               "uploaded_by": "上传人", "declared_by": "登记人", "cast_at": "表决时间", "name": "名称",
-              "expires_at": "到期时间", "revoked_at": "吊销时间", "uses": "使用次数"},
+              "expires_at": "到期时间", "revoked_at": "吊销时间", "uses": "使用次数",
+              # a proposal's angel-eligibility inputs
+              "founded": "成立日期", "headcount": "员工人数", "revenue_cny": "年营业收入",
+              "total_assets_cny": "资产总额"},
     # the investment committee (portfolio/committee.py)
     "proposal_status": {"draft": "草稿", "submitted": "已提交", "scheduled": "已排会", "decided": "已决议",
                         "withdrawn": "已撤回"},

@@ -1,4 +1,4 @@
-// Report jobs (web/reports.py): a form marked data-job-form starts the job without leaving the
+// Report and forecast jobs (web/reports.py, web/forecast.py): a form marked data-job-form starts the job without leaving the
 // page, then its progress is polled from the job's JSON status until the file can be
 // downloaded. A job page (data-job) polls the same way. No inline script: the CSP forbids it.
 (function () {
@@ -22,18 +22,19 @@
     } else if (status.state === "done") {
       bar.max = 1; bar.value = 1;
       text.textContent = texts[lang].done;
-      link.href = status.download_url; link.hidden = false;
+      if (link && status.download_url) { link.href = status.download_url; link.hidden = false; }
     } else { text.textContent = texts[lang].failed + ": " + (status.error || ""); }
   }
 
-  function follow(box, url, thenDownload) {
+  function follow(box, url, thenDownload, thenReload) {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.json(); })
       .then(function (status) {
         show(box, status);
         if (status.state === "queued" || status.state === "running") {
-          setTimeout(function () { follow(box, url, thenDownload); }, 700);
+          setTimeout(function () { follow(box, url, thenDownload, thenReload); }, 700);
         } else if (status.state === "done" && thenDownload) { window.location.href = status.download_url; }
+        else if (status.state === "done" && thenReload) { window.location.reload(); }
       });
   }
 
@@ -65,13 +66,15 @@
     event.preventDefault();
     var body = new FormData();
     body.append("csrf_token", token.value);
-    ["fund", "quarter", "format", "index"].forEach(function (name) {
+    ["fund", "quarter", "format", "index", "unit"].forEach(function (name) {
       body.append(name, link.getAttribute("data-" + name) || "");
     });
     start(link.getAttribute("data-job-start"), body, document.querySelector("[data-job-progress]"), true);
   });
 
   document.querySelectorAll("[data-job]").forEach(function (page) {
-    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"));
+    // a page whose content is the job's result (data-job-reload) shows it when the job is done
+    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"), false,
+           page.hasAttribute("data-job-reload"));
   });
 }());

@@ -17,10 +17,12 @@ AS_OF = pd.Timestamp("2025-12-31")
 
 
 def generated_book(units: int = 24, seed: int = 11, call_noise: float = 0.25, growth_noise: float = 0.02,
-                   first: str = "2014-03-31", last: str = "2023-06-30") -> BookData:
+                   first: str = "2014-03-31", last: str = "2023-06-30", call_zero: float = 0.0) -> BookData:
     """Sub-funds of 1 亿元 each, started at spread-out dates between `first` and `last`; each
     quarter a call of r_q × UC × exp(σε − σ²/2) and the TA distribution of the NAV grown by a
-    noisy G; a valuation at each quarter end of age. Everything up to AS_OF is booked."""
+    noisy G; a valuation at each quarter end of age. Everything up to AS_OF is booked.
+    With call_zero = π, calls are lumpy: no call in a quarter with probability π, else the
+    call above ÷ (1 − π) (the zero-inflated layer of forecast.Noise)."""
     rng = np.random.default_rng(seed)
     starts = pd.date_range(first, last, periods=units).normalize()
     g_q = float(fc.quarterly_growth(TRUE["growth"]))
@@ -47,6 +49,8 @@ def generated_book(units: int = 24, seed: int = 11, call_noise: float = 0.25, gr
             year = int(np.ceil(age - 1e-9))
             rc = TRUE["rc_early"] if year <= 2 else TRUE["rc_late"]
             r_q = float(fc.quarterly_rate(rc)) * float(np.exp(call_noise * rng.standard_normal() - call_noise**2 / 2))
+            if call_zero > 0:
+                r_q = 0.0 if rng.random() < call_zero else r_q / (1 - call_zero)
             call = int(round(min(r_q, 1.0) * uc))
             rd = 1.0 if age >= TRUE["life"] else float(fc.quarterly_rate(min((age / TRUE["life"]) ** TRUE["bow"], 1)))
             grown = nav * (1 + g_q) * float(np.exp(growth_noise * rng.standard_normal()))

@@ -332,8 +332,9 @@ def test_the_review_highlights_the_checks_the_deal_would_newly_fail(client, book
     share = effect["effect"]["sub_fund_share"]["after"]
     assert share["value"] == pytest.approx(0.05)  # 1 亿 / 20 亿 (sub_funds.csv)
     assert [r["code"] for r in effect["reinvestment"]] == ["SF1"]
+    # the whole commitment (1 亿), not the first call (5,000 万): every pro-forma figure counts the same deal
     assert effect["reinvestment"][0]["after"]["paid_in"] - effect["reinvestment"][0]["before"]["paid_in"] \
-        == Decimal("50000000.00")
+        == Decimal("100000000.00")
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -483,3 +484,115 @@ def test_an_approval_with_a_new_company_is_one_commit(client, book, db):
     assert proposal.decision == "approved" and proposal.investment_id
     assert book.get(Company, "C9") is not None
     assert len(commits) == 1, f"{len(commits)} commits in one decision request"
+
+
+def test_every_pro_forma_figure_counts_the_whole_commitment(client, book):
+    """3,000 万 into C3 (materials, new to QY) with a first call of 1,000 万, reviewed at
+    2025-12-15. By hand from spec/example/book: QY's NAV then is SF1 31,000 万 (2025-09-30)
+    + 10,000 万 paid 2025-11-15 = 41,000 万, D1 13,000 万 − 500 万 distributed = 12,500 万,
+    CO1 2,400 万: 55,900 万, of which materials (SF1) 41,000 万. The deal adds 3,000 万 to
+    materials (not the 1,000 万 first call), the fund's NAV becomes 58,900 万, and C3 holds
+    3,000 / 58,900 of it; direct and co-investment commitments go from 13,000 万 to
+    16,000 万 of a 10,000,000 万 fund."""
+    pid = propose(client, first_call_cny="10000000")
+    effect = review(book, fresh(book, pid))
+    materials = next(r for r in effect["sectors"] if r["sector"] == "materials")
+    assert materials["before"]["nav"] == Decimal("410000000.00")
+    assert materials["after"]["nav"] == Decimal("440000000.00")
+    assert effect["after"]["summary"]["nav"] == Decimal("589000000.00")
+    share = effect["effect"]["target_nav_share"]
+    assert share["before"] is None  # QY holds nothing in C3 yet
+    assert share["after"]["nav"] == Decimal("30000000.00")
+    assert share["after"]["nav_share"] == pytest.approx(30 / 589, abs=1e-12)
+    direct = effect["effect"]["direct_share"]
+    assert direct["before"]["value"] == pytest.approx(130 / 100_000) and \
+        direct["after"]["value"] == pytest.approx(160 / 100_000)
+    # the row is filled on the screen: 30 / 589 = 5.1 %
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    row = page[page.index("该标的占基金剩余价值"):]
+    row = row[:row.index("</tr>")]
+    assert "5.1%" in row
+
+    # a target the fund already holds: C1 (D1, 12,500 万) plus 3,000 万 = 15,500 万 of 58,900 万
+    pid = propose(client, target_code="C1", ownership_pct="2")
+    share = review(book, fresh(book, pid))["effect"]["target_nav_share"]
+    assert share["before"]["nav"] == Decimal("125000000.00")
+    assert share["before"]["nav_share"] == pytest.approx(125 / 559, abs=1e-12)
+    assert share["after"]["nav"] == Decimal("155000000.00")
+    assert share["after"]["nav_share"] == pytest.approx(155 / 589, abs=1e-12)
+
+
+def _angel_fund(book):
+    from models import Fund
+    book.add(Fund(code="TS", name="宁波天使投资引导基金", kind="angel_guidance", size_cny=Decimal("1000000000"),
+                  vintage_year=2025, settings={}))
+    book.add(Company(code="C8", name="甬启智能科技有限公司", credit_code=credit_code("91330206MA2DDDDD0"),
+                     sector="digital", region_code="330206", founded=None))
+    book.commit()
+
+
+ANGEL_DEAL = {**DEAL, "title": "甬启智能天使轮", "fund_code": "TS", "target_code": "C8", "amount_cny": "20000000",
+              "pre_money_cny": "380000000", "post_money_cny": "400000000", "stage": "seed", "round": "天使轮"}
+ANGEL_INPUTS = {"target_founded": "2022-06-30", "headcount": "45", "revenue_cny": "12,000,000",
+                "total_assets_cny": "30000000"}
+
+
+def test_an_angel_proposal_with_its_inputs_passes_the_angel_rules(client, book):
+    """By hand: founded 2022-06-30, reviewed at 2025-12-15: 3 years to 2025-06-30 with one
+    29 February (1,096 days) + 168 days = 1,264 days = 3.46 years ≤ 5; 45 people ≤ 300;
+    the larger of revenue 1,200 万 and assets 3,000 万 is 3,000 万 ≤ 10,000 万."""
+    _angel_fund(book)
+    angel_rules = ("angel_company_age", "angel_headcount", "angel_company_size")
+
+    without = propose(client, **ANGEL_DEAL)
+    statuses = {c["rule"]: c["status"] for c in review(book, fresh(book, without))["checks"]}
+    assert [statuses[r] for r in angel_rules] == ["warn", "warn", "warn"]
+
+    pid = propose(client, **ANGEL_DEAL, **ANGEL_INPUTS)
+    proposal = fresh(book, pid)
+    assert (proposal.founded, proposal.headcount, proposal.revenue_cny, proposal.total_assets_cny) == \
+        (dt.date(2022, 6, 30), 45, Decimal("12000000.00"), Decimal("30000000.00"))
+    checks = {c["rule"]: c for c in review(book, proposal)["checks"]}
+    assert [checks[r]["status"] for r in angel_rules] == ["pass", "pass", "pass"]
+    assert checks["angel_company_age"]["value"] == pytest.approx(1264 / 365.25)
+    assert checks["angel_headcount"]["value"] == 45
+    assert checks["angel_company_size"]["value"] == Decimal("30000000")
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert "missing" not in page and 'id="angel-inputs"' in page and "2022-06-30 / 45" in page
+    assert "1,200.00 / 3,000.00" in page  # revenue and assets in 万元
+
+    # approved: the investment carries the inputs, the company gets the founding date it lacked
+    as_user(client, "mgr")
+    assert client.post(f"/committee/proposals/{pid}/submit").status_code == 302
+    as_user(client, "chair")
+    assert client.post("/committee/meetings/new", data={"fund_code": "TS", "date": "2025-12-10"}).status_code == 302
+    meeting_id = book.execute(select(Meeting.id).order_by(Meeting.id.desc())).scalars().first()
+    client.post(f"/committee/proposals/{pid}/schedule", data={"meeting_id": str(meeting_id)})
+    client.post(f"/committee/meetings/{meeting_id}/attendance", data={"present": MEMBERS[:5]})
+    for member in MEMBERS[:5]:
+        vote(client, member, pid, "approve")
+    as_user(client, "chair")
+    client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
+    investment = book.get(Investment, fresh(book, pid).investment_id)
+    assert (investment.headcount, investment.revenue_cny, investment.total_assets_cny) == \
+        (45, Decimal("12000000.00"), Decimal("30000000.00"))
+    assert book.get(Company, "C8").founded == dt.date(2022, 6, 30)
+    assert book.execute(select(AuditEntry).where(AuditEntry.entity == "companies",
+                                                 AuditEntry.entity_key == "C8")).scalars().first() is not None
+
+
+def test_the_angel_inputs_are_checked(client, book):
+    _angel_fund(book)
+    as_user(client, "mgr")
+    page = client.post("/committee/proposals/new", data={
+        **ANGEL_DEAL, "headcount": "四十", "revenue_cny": "-1", "total_assets_cny": "1,5"}).get_data(as_text=True)
+    for name in ("headcount", "revenue_cny", "total_assets_cny"):
+        assert f'data-field="{name}"' in page
+    # a founding date that contradicts the book's is refused; the book's own is accepted
+    page = client.post("/committee/proposals/new", data={**DEAL, "target_founded": "2020-01-01"}).get_data(as_text=True)
+    assert 'data-field="target_founded"' in page and "2019-03-20" in page
+    pid = propose(client, target_founded="2019-03-20")
+    assert fresh(book, pid).founded == dt.date(2019, 3, 20)
+    # a sub-fund commitment has no company to describe: the inputs are not kept
+    sub = propose(client, mode="sub_fund", target_code="SF1", ownership_pct="", **ANGEL_INPUTS)
+    assert (fresh(book, sub).founded, fresh(book, sub).headcount) == (None, None)

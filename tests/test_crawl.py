@@ -23,7 +23,8 @@ ROLES = ("viewer", "committee", "manager", "admin", "gp")
 DATES = ("0001-01-01", "9999-12-31", "1900-01-01", "2199-12-31", "2000-01-01", "2025-13-45", "garbage", "")
 PAGES = ("2", "9999", "0", "-1", "x")
 QUARTERS = ("2025Q4", "1990Q1", "2025Q9", "garbage")
-SLOW = {"reports.quarterly_pdf", "committee.resolution_pdf", "book.download"}  # one visit each
+SLOW = {"reports.quarterly_pdf", "committee.resolution_pdf", "book.download",
+        "forecast.fund_forecast_accuracy"}  # one visit each (the back-test: a job per date asked)
 
 
 @pytest.fixture

@@ -8,9 +8,22 @@ import re
 import pyxirr
 from sqlalchemy import func, select
 
-from models import Company, Fund, Investment, User, Valuation
-from portfolio.book.reading import load_book
-from portfolio.interchange.demo import demo_book, demo_index_levels
+from models import (
+    AuditEntry,
+    Company,
+    Fund,
+    Investment,
+    Meeting,
+    MeetingAttendance,
+    Proposal,
+    Recusal,
+    User,
+    Valuation,
+    Vote,
+)
+from portfolio.book.reading import build_report, load_book
+from portfolio.formatting import figure
+from portfolio.interchange.demo import DEMO_MEETING_DATE, demo_book, demo_index_levels
 from portfolio.vocabulary import credit_code_is_valid
 from tests.conftest import login
 
@@ -79,6 +92,45 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     assert login(client, "viewer", passwords["viewer"]).status_code == 302
     html = client.get("/reports/QY/2025Q4?index=CSI300").get_data(as_text=True)
     assert "KS-PME" in html and "Direct Alpha" in html
+    # the committee's history is there once (the re-run added no second meeting)
+    assert "committee history: meeting with proposal #" in first.output
+    assert "committee history: exists (unchanged)" in second.output
+    assert "committee meeting to come: exists (unchanged)" in second.output
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2  # the past one, the one to come
+
+
+def test_demo_committee_history(runner, db, client, tmp_path):
+    """Issue 15: a past meeting with attendance, a recusal, votes and a signed 决议, made through
+    the committee's use cases; the approval is an investment in the book."""
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    passwords = _passwords(result.output)
+    meeting, coming = db.session.execute(select(Meeting).order_by(Meeting.date)).scalars().all()
+    assert meeting.date == DEMO_MEETING_DATE < dt.date.today() < coming.date and meeting.fund_code == "QY"
+    proposal, next_one = db.session.execute(select(Proposal).order_by(Proposal.id)).scalars().all()
+    assert next_one.status == "scheduled" and next_one.meeting_id == coming.id
+    assert proposal.status == "decided" and proposal.decision == "approved_with_conditions"
+    assert proposal.meeting_id == meeting.id and proposal.decided_by == "admin" and proposal.proposer == "manager1"
+    assert proposal.conditions.startswith("决议：")
+    present = dict(db.session.execute(select(MeetingAttendance.member, MeetingAttendance.present)).all())
+    assert sorted(m for m, p in present.items() if not p) == ["committee7"] and len(present) == 7
+    recusals = db.session.execute(select(Recusal)).scalars().all()
+    assert [r.member for r in recusals] == ["committee4"] and recusals[0].reason
+    votes = {v.member: v.choice for v in db.session.execute(select(Vote)).scalars()}
+    assert set(votes) == {"committee1", "committee2", "committee3", "committee5", "committee6"}
+    assert sorted(votes.values()) == ["abstain", "approve", "approve", "approve", "approve"]
+    investment = db.session.get(Investment, proposal.investment_id)
+    assert investment is not None and investment.fund_code == "QY" and investment.commitment_cny == 20_000_000
+    actions = {a for (a,) in db.session.execute(select(AuditEntry.action).where(
+        AuditEntry.entity.in_(("proposals", "meetings", "votes", "recusals"))))}
+    assert {"create", "submit", "schedule", "attendance", "recuse", "vote", "decide", "link"} <= actions
+    # the 决议 on screen, with the recusal and the votes
+    assert login(client, "committee1", passwords["committee1"]).status_code == 302
+    html = client.get(f"/committee/proposals/{proposal.id}/resolution").get_data(as_text=True)
+    assert proposal.conditions in html and "曾任标的公司技术顾问" in html
+    # the member's home page: the meeting to come, with the deal on its agenda
+    html = client.get("/").get_data(as_text=True)
+    assert f'data-meeting="{coming.id}"' in html and f'data-meeting="{meeting.id}"' not in html
 
 
 def test_demo_book_is_deterministic():
@@ -94,3 +146,29 @@ def test_demo_index_levels():
     quarterly = demo_index_levels(daily=False)
     assert [d for d, _ in quarterly[:2]] == [dt.date(2018, 3, 31), dt.date(2018, 6, 30)]
     assert len(quarterly) == 36 and demo_index_levels() == daily
+
+
+def test_demo_pme_on_the_fund_page_and_in_the_report(runner, db, client, tmp_path):
+    """Issue 15: the demo's funds compare themselves with CSI300 by default (a fund setting); the
+    fund page shows the report's PME and lets the benchmark be chosen (or none)."""
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    passwords = _passwords(result.output)
+    fund = db.session.get(Fund, "QY")
+    assert fund.settings["pme_index"] == "CSI300"
+    assert login(client, "viewer", passwords["viewer"]).status_code == 302
+    as_of = dt.date(2025, 12, 31)
+    expected = build_report(db.session, "QY", as_of, "CSI300")["pme"]
+    page = client.get(f"/funds/QY?as_of={as_of}").get_data(as_text=True)
+    assert 'id="pme-figures"' in page and '<option value="CSI300" selected>' in page
+    shown = {k: v for k, v in expected.items() if k != "index"}
+    assert shown and all(f'data-figure="{k}"' in page for k in shown)
+    for key, value in shown.items():
+        assert f'<td class="num">{figure(value, key)}</td>' in page, key
+    page = client.get("/funds/QY?index=").get_data(as_text=True)
+    assert 'id="pme-figures"' not in page and '<option value="" selected>' in page
+    page = client.get("/funds/QY?index=NOPE").get_data(as_text=True)
+    assert 'id="pme-error"' in page and 'id="pme-figures"' not in page
+    # the quarterly report takes the fund's benchmark too, unless told none
+    assert "KS-PME" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "KS-PME" not in client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)

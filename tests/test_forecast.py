@@ -188,3 +188,28 @@ def test_simulation_is_reproducible_and_unit_quantiles_bracket():
     assert np.array_equal(a.call, b.call)
     lo, mid, hi = (a.unit_quantiles["nav"][..., i] for i in range(3))
     assert np.all(lo <= mid) and np.all(mid <= hi)
+
+
+def test_zero_inflated_layer_keeps_the_mean_and_has_empty_quarters():
+    # π_c = 0.6 of the quarters without a call, π_d = 0.8 without a distribution
+    # (Cragg 1971 / Lambert 1992, see forecast.Noise): the mean stays the TA path
+    start = fc.Start.of([100.0] * 6, [80.0, 60.0, 40.0, 90.0, 70.0, 30.0], [20.0, 40.0, 60.0, 10.0, 30.0, 70.0],
+                        [1.0, 2.0, 3.0, 0.5, 1.5, 4.0])
+    params = fc.Params.of(6)
+    noise = fc.Noise(call_zero=0.6, distribution_zero=0.8)
+    det = fc.project(start, params, 4)
+    sim = fc.simulate(start, params, 4, 20000, seed=5, noise=noise, unit_quantiles=True, qs=(0.1, 0.5, 0.9))
+    assert abs(sim.call[:, :4].sum(axis=1).mean() - det.call[:, :4].sum()) <= 0.03 * det.call[:, :4].sum()
+    assert abs(sim.distribution[:, 0].mean() - det.distribution[:, 0].sum()) <= 0.05 * det.distribution[:, 0].sum()
+    # a unit's band of one quarter holds zero (P10 = 0) and its P50 too when π > 1/2
+    q = sim.unit_quantiles
+    assert np.all(q["call"][:, 0, 0] == 0) and np.all(q["call"][:, 0, 1] == 0)
+    assert np.all(q["distribution"][:, 0, 1] == 0)
+    assert np.all(q["call"][:, 0, 2] > 0)
+    # the share of empty quarters is π: from a one-unit simulation, every path a draw
+    one = fc.simulate(start.take([0]), params.take([0]), 1, 40000, seed=9, noise=noise)
+    assert abs((one.call[:, 0] == 0).mean() - 0.6) <= 0.01
+    assert abs((one.distribution[:, 0] == 0).mean() - 0.8) <= 0.01
+    # the checks hold on every path
+    assert np.all(sim.unfunded >= 0) and np.all(sim.nav >= 0)
+    assert np.allclose(sim.unfunded[:, -1] + sim.call.sum(axis=1), start.unfunded.sum(), rtol=1e-4)

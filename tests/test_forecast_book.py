@@ -136,3 +136,67 @@ def test_a_date_far_beyond_the_book(book, result):
     h = fb.histories(book, "QY", dt.date(2199, 12, 31))
     assert h.calls.shape[1] <= fb.histories(book, "QY", D).calls.shape[1] + 1
     assert all(c["ok"] for c in far["checks"])
+
+
+# ---------------------------------------------------------------- a proposal's effect (committee review)
+def _with_proposal(book, mode: str, amount: int, first_call: int | None, sector: str = "digital"):
+    from portfolio.figures.proforma import with_investment
+
+    fields = {"id": "本提案", "fund_code": "QY", "mode": mode, "date": "2025-12-31", "commitment_fen": amount * 100,
+              "target_code": "NEWSF" if mode == "sub_fund" else "NEWCO"}
+    target = ({"sub_fund": {"code": "NEWSF", "name": "新子基金", "sector": sector, "size_cny": "500000000",
+                            "vintage_year": 2025}} if mode == "sub_fund"
+              else {"company": {"code": "NEWCO", "name": "新企业", "sector": sector, "region_code": "330206"}})
+    return with_investment(book, fields, contribution_fen=first_call * 100 if first_call else None, **target)
+
+
+def test_commitment_effect_before_is_the_fund_forecast(book, result):
+    after = _with_proposal(book, "sub_fund", 100_000_000, 20_000_000)
+    effect = fb.commitment_effect(book, after, "QY", D, "本提案")
+    # the same engine: the fund's forecast gives the same expected calls over the next 4 quarters
+    assert effect["before"]["calls_next_year"] == pytest.approx(result["expected"]["calls_next_year"], rel=1e-12)
+    # peak unfunded before: the unfunded on D (TA only calls it down afterwards)
+    h = fb.histories(book, "QY", D)
+    assert effect["before"]["peak_unfunded"] == pytest.approx(h.units["unfunded"].sum(), rel=1e-12)
+    assert all(c["ok"] for c in effect["checks"])
+
+
+def test_commitment_effect_of_a_new_sub_fund_is_its_pooled_ta_calls(book):
+    after = _with_proposal(book, "sub_fund", 100_000_000, 20_000_000)
+    effect = fb.commitment_effect(book, after, "QY", D, "本提案")
+    cal = fb.calibrate(fb.histories(book, "QY", D))
+    # the new unit takes its pool's parameters (class and sector, else the class)
+    pools = cal.pooled
+    pool = pools.get("sub_fund:digital") or pools["sub_fund:"]
+    p = effect["unit"]["parameters"]
+    assert (p["rc_early"], p["rc_late"], p["growth"], p["bow"]) == (
+        pool["rc_early"], pool["rc_late"], pool["growth"], pool["bow"])
+    assert p["life"] == fb.DEFAULT_LIFE["sub_fund"]  # a new sub-fund with no term: 15 years
+    # calls next 4 quarters: the first call on D + a year of TA on the 80 left: 80 × RC_early
+    assert effect["change"]["calls_next_year"] == pytest.approx(20_000_000 + 80_000_000 * p["rc_early"], rel=1e-9)
+    assert effect["change"]["peak_unfunded"] == pytest.approx(80_000_000, rel=1e-12)
+    # more commitment, more call at risk; the band of the change brackets the expected change
+    assert effect["after"]["ccar95_4q"] > effect["before"]["ccar95_4q"]
+    assert 0 < effect["change"]["ccar95_4q"] <= 100_000_000
+    assert effect["after"]["calls_next_year_p10"] <= effect["after"]["calls_next_year_p50"] \
+        <= effect["after"]["calls_next_year_p90"] <= effect["after"]["ccar95_4q"]
+
+
+def test_commitment_effect_of_a_direct_deal_is_its_payment(book):
+    after = _with_proposal(book, "direct", 30_000_000, 30_000_000)
+    effect = fb.commitment_effect(book, after, "QY", D, "本提案")
+    assert effect["unit"]["class"] == "direct"
+    assert effect["change"]["calls_next_year"] == pytest.approx(30_000_000, rel=1e-12)
+    assert effect["change"]["peak_unfunded"] == pytest.approx(0, abs=1e-6)
+    # paid on D: the call at risk moves by the payment exactly (same paths before and after)
+    assert effect["change"]["ccar95_4q"] == pytest.approx(30_000_000, rel=1e-6)
+
+
+def test_commitment_effect_is_fast_on_the_demo_book(book):
+    import time
+
+    after = _with_proposal(book, "sub_fund", 100_000_000, None)
+    fb.commitment_effect(book, after, "QY", D, "本提案")
+    began = time.perf_counter()
+    fb.commitment_effect(book, after, "QY", D, "本提案")
+    assert time.perf_counter() - began < 0.5

@@ -115,3 +115,25 @@ def test_bad_values_are_field_errors_and_change_nothing(demo_db, key, value):
 def test_unknown_investment(demo_db):
     with pytest.raises(FieldErrors):
         set_forecast_parameters(demo_db.session, "NOPE", {"bow": "2"}, username="admin1")
+
+
+def test_lumpy_calls_are_recovered_as_zero_inflation():
+    # calls missing in 40 % of the quarters (the rest ÷ 0.6), σ 0.25 on the ones that come:
+    # the layer's π_c and σ_c are recovered from the residuals, and the RCs still are
+    h = fb.histories(generated_book(call_zero=0.4), "G", AS_OF)
+    cal = fb.calibrate(h)
+    noise = fb.calibrate_noise(h, cal)
+    assert abs(noise.call_zero - 0.4) <= 0.05
+    # the sizes' σ carries the error of each unit's fitted RC on top of the noise: within 0.08
+    assert abs(noise.call_sigma - 0.25) <= 0.08
+    assert noise.distribution_zero <= 0.02  # every quarter of the generated book distributes something
+    assert abs(np.median(cal.table["rc_early"]) - TRUE["rc_early"]) <= 0.05
+    assert abs(np.median(cal.table["rc_late"]) - TRUE["rc_late"]) <= 0.05
+
+
+def test_the_demo_book_is_lumpy():
+    # the demo book's sub-funds call in a few notices and distribute on exits: most quarters
+    # have neither, and the fitted layer says so
+    h = fb.histories(demo_book_data(), "QY", dt.date(2025, 12, 31))
+    noise = fb.calibrate_noise(h, fb.calibrate(h))
+    assert noise.call_zero > 0.3 and noise.distribution_zero > 0.5

@@ -57,11 +57,87 @@ def test_forecast_page_in_english(demo, as_role):
     assert "Capital call at risk" in html and "Forecast accuracy" in html
 
 
+def _follow(client, status_url: str, timeout: float = 120) -> dict:
+    """Poll a job's status (as static/jobs.js does) until it is done or failed; the states seen."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        status = client.get(status_url, headers={"Accept": "application/json"}).get_json()
+        seen.append((status["state"], status["done"], status["total"], status["unit"]))
+        if status["state"] not in ("queued", "running"):
+            return status | {"seen": seen}
+        assert time.monotonic() < deadline, f"job still {status['state']} after {timeout} s"
+        time.sleep(0.2)
+
+
+def _status_url(html: str) -> str:
+    import re
+
+    return re.search(r'data-job-status-url="([^"]+)"', html).group(1)
+
+
 def test_accuracy_page_has_both_models(demo, as_role):
+    from models import Job
+
     client = as_role("viewer")
     _set_as_of(client)
     html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    # the back-test is a job: the page shows its progress bar and reloads itself when it is done
+    assert 'id="backtest-job"' in html and "data-job-reload" in html and "<progress" in html
+    status = _follow(client, _status_url(html))
+    assert status["state"] == "done" and status["kind"] == "forecast_backtest"
+    assert status["unit"] == "origins" and status["done"] == status["total"] > 10 and status["label"] == "个回测起点"
+    html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
     assert 'id="backtest"' in html and html.count('class="calibrated"') == 3 and html.count('class="published"') == 3
+    # asked again on the same book: the same job, not a second one
+    jobs = demo.session.execute(select(Job).where(Job.kind == "forecast_backtest")).scalars().all()
+    assert len(jobs) == 1 and jobs[0].started_by == "viewer1" and jobs[0].params["as_of"] == AS_OF
+    # its table is the back-test's
+    import datetime as dt
+
+    from portfolio.book.forecasting import fund_backtest
+    direct = fund_backtest(demo.session, "QY", dt.date.fromisoformat(AS_OF))
+    assert jobs[0].result["table"] == json.loads(json.dumps(direct["table"]))
+    # another fund's job is not found under this fund
+    assert client.get(f"/funds/TS/forecast/jobs/{jobs[0].id}.json").status_code == 404
+
+
+def test_xlsx_as_a_job_with_progress(demo, as_role):
+    client = as_role("viewer")
+    _set_as_of(client)
+    html = client.get("/funds/QY/forecast").get_data(as_text=True)
+    assert 'data-job-start="/funds/QY/forecast/jobs"' in html
+    response = client.post("/funds/QY/forecast/jobs", data={"unit": ""}, headers={"Accept": "application/json"})
+    assert response.status_code == 202
+    status = _follow(client, response.get_json()["status_url"])
+    assert status["state"] == "done" and status["unit"] == "steps" and status["done"] == status["total"] == 2
+    body = client.get(status["download_url"])
+    assert body.status_code == 200 and body.headers["Content-Disposition"].endswith(f"QY-forecast-{AS_OF}.xlsx")
+    assert load_workbook(io.BytesIO(body.data)).sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    # the plain link gives the same file, from the shared cache the job stored it in
+    assert client.get("/funds/QY/forecast.xlsx").data == body.data
+    # a unit the fund does not have: the job fails with its reason
+    bad = client.post("/funds/QY/forecast/jobs", data={"unit": "NOPE"}, headers={"Accept": "application/json"})
+    failed = _follow(client, bad.get_json()["status_url"])
+    assert failed["state"] == "failed" and "NOPE" in failed["error"] and failed["download_url"] is None
+
+
+def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
+    from models import Job
+
+    out = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200",
+                              "--backtest", "--progress"])
+    assert out.exit_code == 0, out.output
+    assert "back-test origins" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
+    jobs = demo.session.execute(select(Job)).scalars().all()
+    assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
+    again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",
+                                "--backtest"])
+    assert again.exit_code == 0 and "back-test origins" not in again.output  # no terminal, and not redone
+    assert json.loads(again.output)["backtest"]["table"][0]["model"] == "calibrated"
+    assert demo.session.execute(select(Job)).scalars().all()[0].id == jobs[0].id
 
 
 def test_xlsx_has_the_four_sheets(demo, as_role):
@@ -134,4 +210,42 @@ def test_accuracy_page_in_english(demo, as_role):
     _set_as_of(client)
     client.get("/lang/en")
     page = client.get("/funds/QY/forecast/accuracy")
-    assert page.status_code == 200 and "Rolling-origin back-test" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Rolling-origin back-test" in html and "in the background" in html
+    status = _follow(client, _status_url(html))
+    assert status["label"] == "back-test origins"
+    html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    assert 'id="backtest"' in html and "Calibrated" in html
+
+
+def test_committee_review_shows_the_effect_on_the_forecast_quickly(demo, as_role, client):
+    import time
+
+    from models import Proposal
+    from portfolio.committee.proposals import create_proposal
+    from portfolio.committee.review import review
+    proposal = create_proposal(demo.session, {
+        "title": "新设数字子基金", "fund_code": "QY", "mode": "sub_fund", "target_code": "SF01",
+        "planned_date": AS_OF, "amount_cny": "100000000", "first_call_cny": "20000000"}, username="mgr")
+    as_role("manager")
+    client.get(f"/committee/proposals/{proposal.id}")  # the book read and cached once
+    began = time.perf_counter()
+    page = client.get(f"/committee/proposals/{proposal.id}")
+    elapsed = time.perf_counter() - began
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="forecast-effect"' in html and 'id="forecast-ccar95-4q"' in html
+    effect = review(demo.session, demo.session.get(Proposal, proposal.id))["forecast"]
+    # the page's figures are the engine's, in 万元
+    from portfolio.formatting import wan
+    for key in ("calls_next_year", "peak_unfunded", "ccar95_4q"):
+        assert wan(effect["change"][key]) in html
+    # the commitment's 8,000 万元 left to call on D is the change in peak unfunded
+    assert effect["change"]["peak_unfunded"] == pytest.approx(80_000_000)
+    assert effect["change"]["calls_next_year"] > 20_000_000
+    assert effect["after"]["ccar95_4q"] >= effect["before"]["ccar95_4q"]
+    print(f"review page {elapsed:.3f} s")
+    assert elapsed < 1.0, f"review page {elapsed:.2f} s"
+    client.get("/lang/en")
+    english = client.get(f"/committee/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Effect on the forecast" in english and "Peak unfunded" in english

@@ -201,3 +201,19 @@ def test_settings_screen_in_english(as_role, fund):
     client.get("/lang/en")
     page = client.get(URL).get_data(as_text=True)
     assert "Fund settings" in page and "Cap on commitment / sub-fund size" in page and "Default" in page
+
+
+def test_the_pme_benchmark_is_an_index_of_the_book(db, fund, tmp_path):
+    """Issue 15: the fund's default PME index must be a series the book holds; blank is none."""
+    from portfolio.book.reading import import_index
+
+    with pytest.raises(FieldErrors) as err:
+        update_fund_settings(db.session, "QY", {"pme_index": "CSI300"}, username="a")
+    assert set(err.value.as_dict()) == {"pme_index"} and _settings(db) == {}
+    levels = tmp_path / "csi300.csv"
+    levels.write_text("date,level\n2023-01-03,3887.9\n2023-01-04,3892.9\n", encoding="utf-8")
+    import_index(db.session, "CSI300", levels, "a")
+    update_fund_settings(db.session, "QY", {"pme_index": "CSI300"}, username="a")
+    assert _settings(db) == {"pme_index": "CSI300"}
+    update_fund_settings(db.session, "QY", {"pme_index": ""}, username="a")
+    assert _settings(db) == {}

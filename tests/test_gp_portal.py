@@ -285,3 +285,25 @@ def test_two_acceptances_at_once_book_the_package_once(app, db, book):
     accepts = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
                                                           AuditEntry.action == "accept")).scalars().all()
     assert len(accepts) == 1
+
+
+def test_a_submitted_package_is_a_to_do_for_managers_until_accepted(db, client, book):
+    """Issue 15: the home page tells a manager which GP packages wait for review, and after one
+    manager's review, which wait for another's acceptance (four eyes)."""
+    from portfolio.book.todos import todos
+    from web.auth import PERMISSIONS
+
+    def waiting(name: str) -> list[int]:
+        return [p.id for p in todos(db.session, name, PERMISSIONS[name.rstrip("0123456789")], dt.date.today())
+                .gp_packages]
+
+    package = _submitted(db)
+    assert waiting("manager1") == waiting("manager2") == [package.id]
+    assert waiting("viewer1") == []
+    login(client, "manager2")
+    assert f'data-package="{package.id}"' in client.get("/").get_data(as_text=True)
+    packages.review(db.session, package.id, username="manager1")
+    assert waiting("manager1") == [] and waiting("manager2") == [package.id]  # the second pair of eyes
+    packages.accept(db.session, package.id, username="manager2")
+    assert waiting("manager1") == waiting("manager2") == []
+    assert f'data-package="{package.id}"' not in client.get("/").get_data(as_text=True)

@@ -91,7 +91,8 @@ def test_a_report_job_runs_on_the_queue_and_its_file_downloads(engine_kind, exam
     assert status["state"] == "done", status
     job = db.session.get(Job, status["id"], populate_existing=True)
     assert job.started_by == "viewer1" and job.kind == "quarterly_report"
-    assert job.params == {"fund": "QY", "quarter": "2025Q4", "format": "xlsx", "index": None, "lang": "zh"}
+    assert job.params == {"fund": "QY", "quarter": "2025Q4", "format": "xlsx", "index": None, "lang": "zh",
+                          "forecast_parameters": 0}  # the forward look reads the forecast overrides
     assert job.started_at and job.finished_at and job.attempts == 1
     assert job.unit == "steps" and job.done == job.total == 2
     download = client.get(status["download_url"])

@@ -198,6 +198,31 @@ def test_every_page_in_both_languages_shows_no_code_and_no_raw_number(app, clien
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_home_and_fund_pages_every_role_show_no_code_and_no_raw_number(app, client, db, demo, lang):
+    """The home page (to-dos by role, alerts, trends) and the fund page (with its PME choice),
+    for every role, in one language: no code, no raw number, nothing untranslated."""
+    data = _book_texts(db)
+    found = []
+    for role in ROLES:
+        client.post("/logout")
+        assert login(client, f"{role}1").status_code == 302
+        client.get(f"/lang/{lang}")
+        for url in ("/", "/?as_of=2025-12-31", "/funds/QY", "/funds/TS?as_of=2025-12-31", "/funds/QY?index=",
+                    "/funds/QY?index=NOPE"):
+            response = client.get(url)
+            assert response.status_code == 200, (role, url)
+            html = response.get_data(as_text=True)
+            found += [(role, url, p) for p in problems(_without(visible_text(html), data), lang, allowed=("'中文'",))]
+            if url.startswith("/?"):
+                assert 'id="alerts"' in html and 'id="trend-QY"' in html and 'id="trend-TS"' in html
+                # what waits, by role: the committee member's meeting to come, the admin's change set
+                assert ('id="todo-meetings"' in html) == (role in ("committee", "admin")), role
+                assert ('id="todo-change-sets"' in html) == (role == "admin"), role
+                assert ('id="todos"' in html) == (role != "viewer"), role
+    assert not found, found[:30]
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_quarterly_pdf_and_xlsx_show_no_code_and_no_raw_number(app, client, db, demo, tmp_path, lang):
     data = _book_texts(db)
     assert login(client, "viewer1").status_code == 302

@@ -214,7 +214,7 @@ def test_xlsx_holds_numbers_with_formats(book):
     report = build_quarterly(book, "QY", "2025Q4")
     workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
     assert workbook.sheetnames == ["封面与要点", "基金概况", "净值变动表", "业绩分析", "投资明细表", "本季度活动",
-                                   "集中度与敞口", "子基金", "合规与绩效评价"]
+                                   "集中度与敞口", "子基金", "合规与绩效评价", "展望"]
     status = workbook["基金概况"]
     headers = [c.value for c in status[2]]
     values = {h: c for h, c in zip(headers, status[3])}
@@ -307,3 +307,99 @@ def test_xlsx_keeps_every_compliance_result(book):
     sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]
     rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "提示", "不通过")]
     assert len(rules) == len(compute_report(book, "QY", dt.date(2025, 12, 31))["compliance"])
+
+
+# ---------------------------------------------------------------- the forward look (issue 16)
+def test_forward_look_is_the_forecast_from_the_quarter_end():
+    from portfolio.figures.forecast_book import forecast
+    from tests.forecast_books import demo_book_data
+
+    demo = demo_book_data()
+    report = build_quarterly(demo, "QY", "2025Q4")
+    fl = report["forward_look"]
+    assert fl["as_of"] == dt.date(2025, 12, 31) and fl["next_quarter"] == "2026Q1" and fl["next_year"] == "2026Q1–2026Q4"
+    # the same engine, the same paths: the forecast's own figures, to the fen
+    result = forecast(demo, "QY", dt.date(2025, 12, 31), paths=fl["paths"], quarters=8)
+    by_key = {row["key"]: row for row in fl["rows"]}
+    assert set(by_key) == {"calls_next_quarter", "calls_next_year", "distributions_next_quarter",
+                           "distributions_next_year"}
+    for key, row in by_key.items():
+        band = result["outlook"][key]
+        for level in ("e", "p10", "p50", "p90"):
+            assert isinstance(row[level], Decimal)
+            assert abs(row[level] - Decimal(str(band[level]))) <= Decimal("0.01")
+        assert row["p10"] <= row["p50"] <= row["p90"]
+    assert by_key["calls_next_year"]["e"] == pytest.approx(Decimal(str(result["expected"]["calls_next_year"])),
+                                                           abs=Decimal("0.01"))
+    # a year holds its first quarter; CCaR95 over 4 quarters lies above the year's P90
+    assert by_key["calls_next_year"]["p50"] >= by_key["calls_next_quarter"]["p50"]
+    assert fl["ccar95"]["4"] >= by_key["calls_next_year"]["p90"]
+    assert fl["ccar95"]["8"] >= fl["ccar95"]["4"]
+    assert fl["ccar95_bureau"]["4"] == pytest.approx(fl["ccar95"]["4"] * Decimal(str(fl["bureau_share"])),
+                                                     abs=Decimal("0.02"))
+    assert fl["checks_ok"]
+    # an override moves it: every sub-fund told to call nothing more
+    ids = {u["id"]: {"rc_early": 0.0, "rc_late": 0.0} for u in result["units"]}
+    still = build_quarterly(demo, "QY", "2025Q4", forecast_overrides=ids)["forward_look"]
+    assert all(row["e"] == 0 for row in still["rows"] if row["kind"] == "calls")
+
+
+def test_forward_look_in_the_xlsx():
+    from tests.forecast_books import demo_book_data
+
+    report = build_quarterly(demo_book_data(), "QY", "2025Q4")
+    wb = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    ws = wb["展望"]
+    cells = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    calls_year = next(r for r in cells if r[0] == "预计出资" and str(r[1]).startswith("未来一年"))
+    row = next(x for x in report["forward_look"]["rows"] if x["key"] == "calls_next_year")
+    assert calls_year[2] == pytest.approx(float(row["e"] / 10_000), abs=0.005)  # 万元, a number
+    assert any(r[0] == "未来 4 个季度" for r in cells)
+
+
+def test_pdf_keeps_headings_with_their_tables_badges_in_cells_and_columns_that_fit(app, tmp_path):
+    """Issue 15: '4. 投资明细表' was stranded at the foot of a page, the 滞后 badge clipped and
+    子基金 wrapped in its cell. Now no page ends with a heading, the schedule starts a page
+    of its own with its rows, and a row's mode and its lag badge stay on its line."""
+    import re
+
+    from web.reports import render_document, render_pdf
+
+    b = SyntheticBook().fund("F", size_cny="100000000000")
+    for k in range(24):
+        sub = k % 2 == 0
+        target = f"SF{k:02d}" if sub else f"C{k:02d}"
+        (b.sub_fund(target, size_cny="2000000000") if sub else b.company(target))
+        b.investment(f"F-{k:02d}", target, mode="sub_fund" if sub else "direct", date="2023-06-30",
+                     commitment_cny="300000000", round=None if sub else "B轮", ownership_pct="10")
+        b.flow(f"F-{k:02d}", "2023-06-30", "200000000")
+        # every fourth lags: its latest valuation is before the quarter (滞后)
+        b.valuation(f"F-{k:02d}", "2025-06-30" if k % 4 == 0 else "2025-12-31", str(210000000 + k * 1000000),
+                    method="gp_nav" if sub else "dcf")
+    report = build_quarterly(b.book(), "F", "2025Q4")
+    html = render_document(report)
+    headings = {re.sub(r"<[^>]+>|\s+", "", h) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html, re.S)}
+    path = tmp_path / "layout.pdf"
+    path.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+
+    def content(page: str) -> list[str]:  # without the running header and the page number
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        return [line for line in lines if "截至 2025-12-31" not in line and not re.search(r"第\s*\d+\s*页", line)]
+
+    for number, page in enumerate(pages, start=1):
+        lines = content(page)
+        assert lines and re.sub(r"\s+", "", lines[-1]) not in headings, (number, lines[-1])
+    schedule = next(i for i, page in enumerate(pages) if "4. 投资明细表" in page)
+    assert content(pages[schedule])[0].startswith("4. 投资明细表")  # a page of its own, its rows on it
+    assert len(re.findall(r"F-\d\d", pages[schedule])) >= 10
+    rows = {m.group(1): line for page in pages[schedule:schedule + 3] for line in page.splitlines()
+            if (m := re.match(r"\s*(F-\d\d)\s", line))}
+    assert len(rows) == 24
+    for k in range(24):
+        line = rows[f"F-{k:02d}"]
+        assert ("子基金" if k % 2 == 0 else "直投") in line, line
+        if k % 4 == 0:
+            assert re.search(r"2025-06-30\s*滞后", line), line

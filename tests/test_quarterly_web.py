@@ -189,3 +189,49 @@ def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
     db.session.commit()
     html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert "本季度无分配" not in html and "123.46" in html  # 1,234,567.89 yuan in 万元
+
+
+def test_forward_look_on_the_page_in_the_pdf_and_in_english(example, as_role, db, tmp_path):
+    from models import Investment
+    from portfolio.book.forecast_parameters import set_forecast_parameters
+    from portfolio.formatting import wan
+
+    client = as_role("viewer")
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert 'id="forward-look"' in html and "展望：预计出资与分配" in html and 'id="forward-ccar"' in html
+    assert "2026Q1–2026Q4" in html
+    pdf = client.get("/reports/QY/2025Q4.pdf").data
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "展望" in text and "CCaR95" in text
+    client.get("/lang/en")
+    english = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "Forward look: expected calls and distributions" in english and "Next quarter" in english
+    client.get("/lang/zh")
+    # an override of the forecast parameters reaches the report although the book did not change
+    from web.reports import quarterly_report
+    before = quarterly_report("QY", "2025Q4")["forward_look"]
+    for inv in db.session.query(Investment).filter(Investment.fund_code == "QY").all():
+        set_forecast_parameters(db.session, inv.id, {"rc_early": "0", "rc_late": "0"}, username="admin")
+    after = quarterly_report("QY", "2025Q4")["forward_look"]
+    assert after["rows"][0]["e"] == 0 and before["rows"][1]["e"] > 0
+    assert wan(after["rows"][1]["e"]) in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+
+
+def test_the_funds_default_index_is_used_and_a_failing_one_dropped_once(example, db, as_role):
+    """Issue 15: with no ?index the report compares with the fund's pme_index; when that index
+    cannot price the flows the report is shown without it (no redirect loop)."""
+    from portfolio.book.fund_settings import update_fund_settings
+
+    _index(db, "GEN300", "2022-12-31")
+    _index(db, "LATE", "2024-06-30")
+    update_fund_settings(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
+    client = as_role("viewer")
+    html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "GEN300" in html and "KS-PME" in html
+    update_fund_settings(db.session, "QY", {"pme_index": "LATE"}, username="admin")
+    response = client.get("/reports/QY/2025Q4")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q4?index=")
+    html = client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)
+    assert "LATE" in html and "KS-PME" not in html

@@ -272,3 +272,16 @@ def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):
     corrected = records.record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-09-30",
                                                 "fair_value_cny": "305000000", "method": "gp_nav"}, username="mgr")
     assert corrected.fair_value_cny == Decimal("305000000.00")
+
+
+def test_a_new_release_does_not_serve_reports_stored_by_the_old_one(book, monkeypatch):
+    """The shared report cache and the jobs are keyed by the book version, which carries the
+    code's fingerprint: after a deploy that changes how a report is rendered, the stored
+    report of the same book is not served again."""
+    stored = b"%PDF rendered by the old release"
+    version = cache.book_version(book)
+    cache.shared_put(book, "pdf", "QY", "2025Q4", version, stored)
+    assert cache.shared(book, "pdf", "QY", "2025Q4", lambda: b"new") == stored
+    monkeypatch.setattr(cache, "code_version", lambda: "another-release")
+    assert cache.book_version(book) != version and cache.book_version(book).endswith("-another-release")
+    assert cache.shared(book, "pdf", "QY", "2025Q4", lambda: b"new") == b"new"

@@ -46,7 +46,7 @@ LANDING = {"gp": "gp.portal"}
 # logged in may use whatever the role.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static"}  # the login page has a language switch
 OPEN_WRITES = {"auth.login", "auth.logout", "auth.set_language", "auth.change_password"}
-OPEN_WRITES |= {"reports.start_job"}  # building a report file reads the book only: any role may
+OPEN_WRITES |= {"reports.start_job", "forecast.start_job"}  # building a report file reads the book only: any role may
 
 
 class LoginUser(UserMixin):

@@ -38,7 +38,7 @@ class ProposalForm(BaseForm):
     planned_date = DayField(_l("计划投资日期"), validators=[InputRequired()])
     amount_cny = AmountField(_l("投资金额（元）"), validators=[InputRequired()])
     first_call_cny = AmountField(_l("首期出资（元）"), validators=[Optional()],
-                                 description=_l("留空：直投、跟投按全额出资，子基金按认缴未实缴"))
+                                 description=_l("仅作记录：对基金影响的模拟按投资金额全额计算"))
     pre_money_cny = AmountField(_l("投前估值（元）"), validators=[Optional()])
     post_money_cny = AmountField(_l("投后估值（元）"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])
@@ -47,6 +47,9 @@ class ProposalForm(BaseForm):
     ownership_pct = StringField(_l("投后持股比例（%）"), validators=[Optional()])
     lead_name = StringField(_l("领投方"), validators=[Optional(), Length(max=200)])
     lead_amount_cny = AmountField(_l("领投金额（元）"), validators=[Optional()])
+    headcount = StringField(_l("员工人数"), validators=[Optional()])
+    revenue_cny = AmountField(_l("年营业收入（元）"), validators=[Optional()])
+    total_assets_cny = AmountField(_l("资产总额（元）"), validators=[Optional()])
     thesis = TextAreaField(_l("投资逻辑"), validators=TEXT)
     market = TextAreaField(_l("市场分析"), validators=TEXT)
     team = TextAreaField(_l("团队"), validators=TEXT)

@@ -3,7 +3,10 @@ chart and tables, the back-test (预测准确度), the xlsx, and the form that s
 parameters by hand (admins). The figures come from portfolio.book.forecasting."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import datetime as dt
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
@@ -14,6 +17,7 @@ from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.engine import UnknownFund
+from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, refuse
@@ -92,27 +96,167 @@ def _pacing(result: dict) -> tuple[dict | None, str | None]:
                        target_is_budget=request.args.get("pacing_kind") == "budget"), None
 
 
-@bp.route("/funds/<code>/forecast.xlsx")
-def fund_forecast_xlsx(code: str):
-    fund = _fund(code)
-    unit = _unit()
-    result = _forecast(code, unit)
+# -- long runs as jobs (web/queue.py): the back-test and the workbook, with a progress bar -----
+
+# what a forecast job's progress counts, as shown beside its bar
+UNITS = {"origins": _l("个回测起点"), "steps": _l("步骤")}
+JOB_KINDS = ("forecast_backtest", "forecast_xlsx")
+
+
+def _xlsx_period(unit: str | None, as_of: dt.date, parameters: int) -> str:
+    return f"{as_of.isoformat()}|{unit or ''}|{parameters}"
+
+
+def _xlsx_name(code: str, unit: str | None, as_of: dt.date) -> str:
+    return f"{code}{'-' + unit if unit else ''}-forecast-{as_of.isoformat()}.xlsx"
+
+
+def forecast_xlsx_file(code: str, unit: str | None, as_of: dt.date,
+                       progress: Callable[[int, int, str], None] | None = None) -> tuple[bytes, str]:
+    """(the forecast workbook, the book version it is of): from the shared report cache, or
+    built now (forecast, then workbook) and stored there for every worker. Raises UnknownFund;
+    LookupError for a unit the fund does not have."""
+    from portfolio.book import cache
+    from portfolio.book.forecasting import overrides_version
     from portfolio.reports.forecast_xlsx import forecast_workbook
 
-    response = current_app.response_class(forecast_workbook(result, fund.name), mimetype=XLSX)
-    name = f"{code}{'-' + unit if unit else ''}-forecast-{result['as_of'].isoformat()}.xlsx"
-    response.headers["Content-Disposition"] = content_disposition(name)
+    step = progress or (lambda done, total, unit_name: None)
+    version = cache.book_version(db.session)
+    period = _xlsx_period(unit, as_of, overrides_version(db.session))
+    body = cache.shared_get(db.session, "forecast.xlsx", code, period, version)
+    if body is None:
+        step(0, 2, "steps")
+        result = fund_forecast(db.session, code, as_of, unit=unit)
+        if unit and not result["units"]:
+            raise LookupError(unit)
+        step(1, 2, "steps")
+        fund = db.session.get(Fund, code)
+        body = forecast_workbook(result, fund.name if fund else code)
+        cache.shared_put(db.session, "forecast.xlsx", code, period, version, body)
+    step(2, 2, "steps")
+    return body, version
+
+
+@queue.handler("forecast_xlsx")
+def forecast_xlsx_job(job: queue.JobContext) -> dict:
+    """A job: the forecast workbook, stored in the shared cache; its result names the entry."""
+    p = job.params
+    as_of = dt.date.fromisoformat(p["as_of"])
+    try:
+        body, version = forecast_xlsx_file(p["fund"], p.get("unit"), as_of, job.progress)
+    except (UnknownFund, LookupError) as error:
+        raise queue.JobRefused(f"没有这项预测：{error}") from error  # a job's message, as the report jobs give theirs
+    return {"what": "forecast.xlsx", "fund": p["fund"],
+            "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"]), "version": version,
+            "bytes": len(body), "mimetype": XLSX, "filename": _xlsx_name(p["fund"], p.get("unit"), as_of)}
+
+
+@queue.handler("forecast_backtest")
+def forecast_backtest_job(job: queue.JobContext) -> dict:
+    """A job: the rolling-origin back-test (预测准确度); its result is the table itself."""
+    from portfolio.figures.report import to_json
+
+    p = job.params
+    try:
+        result = fund_backtest(db.session, p["fund"], dt.date.fromisoformat(p["as_of"]), paths=p["paths"],
+                               progress=lambda done, total: job.progress(done, total, "origins"))
+    except UnknownFund as error:
+        raise queue.JobRefused(str(error)) from error
+    return to_json(result)
+
+
+def backtest_params(code: str, as_of: dt.date) -> dict:
+    from portfolio.book.forecasting import BACKTEST_PATHS, overrides_version
+
+    return {"fund": code, "as_of": as_of.isoformat(), "paths": BACKTEST_PATHS,
+            "forecast_parameters": overrides_version(db.session)}
+
+
+def _job_status(code: str, job) -> dict:
+    done = job.state == "done"
+    return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done, "total": job.total,
+            "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
+            "error": job.error if job.state == "failed" else None, "started_by": job.started_by,
+            "status_url": url_for("forecast.job_status", code=code, job_id=job.id),
+            "download_url": (url_for("forecast.job_download", code=code, job_id=job.id)
+                             if done and job.kind == "forecast_xlsx" else None)}
+
+
+def _job_or_404(code: str, job_id: int):
+    job = queue.get_job(job_id)
+    if job is None or job.kind not in JOB_KINDS or not isinstance(job.params, dict) or job.params.get("fund") != code:
+        abort(404)
+    return job
+
+
+@bp.route("/funds/<code>/forecast.xlsx")
+def fund_forecast_xlsx(code: str):
+    """The workbook at once (the plain link; with script, static/jobs.js asks for it as a job)."""
+    _fund(code)
+    unit = _unit()
+    as_of = current_as_of()
+    try:
+        body, _version = forecast_xlsx_file(code, unit, as_of)
+    except (UnknownFund, LookupError):
+        abort(404)
+    response = current_app.response_class(body, mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(_xlsx_name(code, unit, as_of))
+    return response
+
+
+@bp.route("/funds/<code>/forecast/jobs", methods=["POST"])
+def start_job(code: str):
+    """Start (or find, for the same workbook of the same book) the job building the forecast
+    workbook. Any logged-in user may: it reads the book only."""
+    from portfolio.book.forecasting import overrides_version
+
+    _fund(code)
+    unit = (request.form.get("unit") or "").strip()[:64] or None
+    job = queue.submit("forecast_xlsx", {"fund": code, "unit": unit, "as_of": current_as_of().isoformat(),
+                                         "forecast_parameters": overrides_version(db.session)},
+                       username=current_username())
+    status = _job_status(code, queue.get_job(job.id))
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(status), 202
+    return redirect(url_for(".fund_forecast_page", code=code, unit=unit))
+
+
+@bp.route("/funds/<code>/forecast/jobs/<int:job_id>.json")
+def job_status(code: str, job_id: int):
+    """A forecast job's state and progress, polled by static/jobs.js."""
+    job = _job_or_404(code, job_id)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_job_status(code, job))
+
+
+@bp.route("/funds/<code>/forecast/jobs/<int:job_id>/download")
+def job_download(code: str, job_id: int):
+    from portfolio.book import cache
+
+    job = _job_or_404(code, job_id)
+    if job.kind != "forecast_xlsx" or job.state != "done" or not job.result:
+        abort(404)
+    r = job.result
+    body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
+    if body is None:  # the book changed since and a newer workbook replaced it
+        flash(_("账簿已更新，预测需重新生成"), "error")
+        return redirect(url_for(".fund_forecast_page", code=code))
+    response = current_app.response_class(body, mimetype=r["mimetype"])
+    response.headers["Content-Disposition"] = content_disposition(r["filename"])
     return response
 
 
 @bp.route("/funds/<code>/forecast/accuracy")
 def fund_forecast_accuracy(code: str):
+    """预测准确度: the back-test is a job (a few seconds on the demo book, longer on a large
+    one); the page shows its progress and reloads itself when it is done."""
     fund = _fund(code)
-    try:
-        result = fund_backtest(db.session, code, current_as_of())
-    except UnknownFund:
-        abort(404)
-    return render_template("forecast/accuracy.html", fund=fund, result=result)
+    job = queue.submit("forecast_backtest", backtest_params(code, current_as_of()), username=current_username())
+    job = queue.get_job(job.id)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    result = job.result if job.state == "done" else None
+    return render_template("forecast/accuracy.html", fund=fund, result=result, job=job,
+                           status=_job_status(code, job), units=UNITS)
 
 
 @bp.route("/funds/<code>/forecast/parameters/<inv_id>", methods=["POST"])

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
+from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache, listing
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
@@ -108,15 +108,60 @@ def _report(code: str) -> dict:
 
 @bp.route("/")
 def home():
+    """The home page: what waits for this user (by role), what needs attention, and each fund's
+    figures by quarter (cached by book version, the charts too)."""
+    from portfolio.book.todos import todos
+    from web.auth import PERMISSIONS, current_username
+
     funds = _funds()
-    rows = [(fund, cache.fund_report(db.session, fund.code, current_as_of())["summary"]) for fund in funds]
-    return render_template("main/home.html", rows=rows)
+    as_of = current_as_of()
+    rows = [(fund, cache.fund_report(db.session, fund.code, as_of)["summary"]) for fund in funds]
+    lang = current_lang()
+    trends = []
+    for fund in _root_funds(funds):
+        points = cache.fund_trend(db.session, fund.code, as_of)
+        charts = cache.memo(db.session, ("home_charts", fund.code, as_of, lang),
+                            lambda code=fund.code, points=points: _trend_charts(code, as_of, points, lang))
+        trends.append({"fund": fund, "points": points, "charts": charts,
+                       "alerts": cache.fund_alerts(db.session, fund.code, as_of)})
+    todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), dt.date.today())
+    people = dict(db.session.execute(select(User.username, User.display_name)
+                                     .where(User.display_name.is_not(None))).all())
+    return render_template("main/home.html", rows=rows, trends=trends, todo=todo, people=people)
+
+
+def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> dict:
+    """The home page's charts of a fund, drawn once per book version for every worker (kept in
+    the shared report cache: drawing them costs most of the page's first visit)."""
+    def drawn(what: str) -> str | None:
+        def draw() -> bytes:
+            from portfolio.reports import trend_charts
+
+            _charts()  # the screens' style and font, registered once
+            chart = trend_charts.trend_chart if what == "trend" else trend_charts.flows_chart
+            return (chart(points, lang) or "").encode()
+        return cache.shared(db.session, f"home_{what}_svg", code, f"{as_of.isoformat()}|{lang}", draw).decode() or None
+
+    return {"trend": drawn("trend"), "flows": drawn("flows")}
 
 
 def _charts():
     # matplotlib costs most of a second to import: only the pages that draw pay for it
     from portfolio.reports import charts
     return charts
+
+
+def _report_charts():
+    from portfolio.reports import report_charts
+    return report_charts
+
+
+def _quarter_bridge(code: str, as_of: dt.date, report: dict) -> dict:
+    """The NAV bridge of the quarter to as-of (opening NAV, flows, change, closing NAV)."""
+    from portfolio.reports.quarterly import quarter_opening, quarter_to_date_bridge
+
+    opening_date = quarter_opening(as_of)
+    return quarter_to_date_bridge(cache.fund_report(db.session, code, opening_date), report, opening_date)
 
 
 @bp.route("/funds/<code>")
@@ -134,7 +179,9 @@ def fund(code: str):
         current_app.logger.exception("performance indicators failed for %s", code)
         indicators = None
     lang = current_lang()
+    bridge = _quarter_bridge(code, as_of, report)
     figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
+        "bridge": _report_charts().bridge_chart(bridge, lang),
         "by_mode": _charts().mode_chart(report["by_mode"], lang),
         "by_sector": _charts().sector_chart(report["by_sector"], lang),
         "lookthrough": _charts().sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
@@ -146,7 +193,28 @@ def fund(code: str):
              "by_vintage": since_by(report["investments"], "vintage")}
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code, since=since)
+                           fund_code=code, since=since, bridge=bridge, **_pme_panel(fund, as_of))
+
+
+def _pme_panel(fund: Fund, as_of: dt.date) -> dict:
+    """The PME benchmark: ?index= (blank: none) or the fund's setting, among the book's index
+    series; its figures, or why there are none."""
+    from portfolio.figures.pme import PMEError
+    from portfolio.figures.report import ReportError
+    from portfolio.figures.settings import fund_settings
+
+    indexes = cache.index_names(db.session)
+    default = str(fund_settings(fund.kind, fund.settings)["pme_index"] or "")
+    chosen = request.args.get("index", default).strip()
+    pme, pme_error = None, None
+    if chosen and chosen not in indexes:
+        pme_error = _("没有指数 %(name)s 的数据", name=chosen)
+    elif chosen:
+        try:
+            pme = cache.fund_pme(db.session, fund.code, as_of, chosen)
+        except (PMEError, ReportError) as error:
+            pme_error = str(error)
+    return {"indexes": indexes, "pme_index": chosen, "pme_default": default, "pme": pme, "pme_error": pme_error}
 
 
 DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own

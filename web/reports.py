@@ -63,6 +63,9 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
     version (portfolio.book.cache), so that the page and its downloads compute it once;
     a write to the book changes the key. Renderers never modify the report."""
     from portfolio.book import cache
+    from portfolio.book.forecast_parameters import overrides
+    from portfolio.book.forecasting import overrides_version
+
     def compute() -> dict:
         book = cache.book(db.session)
         if index_name:
@@ -70,10 +73,12 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
             if series.empty:
                 raise QuarterlyError(f"没有指数 {index_name} 的数据")
             book = book.with_(indexes={**(book.indexes or {}), index_name: series})
-        return build_quarterly(book, fund, quarter_text, index_name=index_name or None)
+        return build_quarterly(book, fund, quarter_text, index_name=index_name or None,
+                               forecast_overrides=overrides(db.session))
 
-    return cache.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None),
-                          compute)
+    # the forward look reads the forecast overrides, which do not move the book version
+    return cache.memo(db.session, ("quarterly", fund, quarter_text.strip().upper(), index_name or None,
+                                   overrides_version(db.session)), compute)
 
 
 def report_charts(report: dict, lang: str) -> dict:
@@ -115,7 +120,11 @@ def _no_progress(done: int, total: int, unit: str) -> None:
 
 
 def _period(quarter_text: str, index_name: str | None, lang: str) -> str:
-    return f"{quarter_text.strip().upper()}|{index_name or ''}|{lang}"
+    """The shared cache's period of a report file: quarter, index, language, and the
+    forecast overrides in force (its forward look reads them; they are not the book)."""
+    from portfolio.book.forecasting import overrides_version
+
+    return f"{quarter_text.strip().upper()}|{index_name or ''}|{lang}|{overrides_version(db.session)}"
 
 
 def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,
@@ -238,7 +247,7 @@ def quarterly(fund: str, quarter: str):
         parse_quarter(quarter)
     except ValueError:
         abort(404)
-    index_name = request.args.get("index") or None
+    index_name = _index_asked(fund)
     try:
         report = quarterly_report(fund, quarter, index_name)
     except QuarterlyError as error:
@@ -246,8 +255,20 @@ def quarterly(fund: str, quarter: str):
             abort(404)
         # an index that cannot price the flows: say why, show the report without it
         flash(str(error), "error")
-        return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter))
+        # (without the index asked for; when it was the fund's default, without any)
+        return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter,
+                                index=None if "index" in request.args else ""))
     return render_template("reports/quarterly.html", report=report, charts=report_charts(report, current_lang()))
+
+
+def _index_asked(fund_code: str) -> str | None:
+    """The PME benchmark: ?index= (blank: none), else the fund's setting (pme_index)."""
+    if "index" in request.args:
+        return request.args.get("index") or None
+    from portfolio.figures.settings import fund_settings
+
+    fund = db.session.get(Fund, fund_code)
+    return (str(fund_settings(fund.kind, fund.settings)["pme_index"]) or None) if fund is not None else None
 
 
 def _file_or_404(fund: str, quarter_text: str, fmt: str):
@@ -256,7 +277,7 @@ def _file_or_404(fund: str, quarter_text: str, fmt: str):
     except ValueError:
         abort(404)
     try:
-        body, _version = quarterly_file(fund, quarter_text, fmt, request.args.get("index") or None)
+        body, _version = quarterly_file(fund, quarter_text, fmt, _index_asked(fund))
     except QuarterlyError:
         abort(404)
     return _download(body, FORMATS[fmt], f"{fund}-{quarter_text.strip().upper()}.{fmt}")
@@ -300,8 +321,11 @@ def start_job():
             return jsonify({"error": message}), 400
         flash(message, "error")
         return redirect(url_for("reports.index"))
+    from portfolio.book.forecasting import overrides_version
+
     job = queue.submit("quarterly_report", {"fund": fund, "quarter": quarter_text, "format": fmt,
-                                            "index": index_name, "lang": current_lang()},
+                                            "index": index_name, "lang": current_lang(),
+                                            "forecast_parameters": overrides_version(db.session)},
                        username=current_username())
     if _wants_json():
         return jsonify(_job_status(queue.get_job(job.id))), 202

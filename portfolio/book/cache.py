@@ -16,11 +16,15 @@ a lock, a token or a vote.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,10 +66,31 @@ def _version_key(session: Session) -> tuple:
     return (0, None) if row is None else (row.id, row.at)
 
 
+_CODE_ROOTS = ("portfolio", "static", "templates", "translations", "web")
+_CODE_SUFFIXES = {".py", ".html", ".po", ".css", ".js"}
+
+
+@functools.cache
+def code_version() -> str:
+    """A fingerprint of the code and templates that compute and render reports: a stored
+    report (or a finished job) built by an earlier release is not served by this one, though
+    the book did not change. Computed once per process from the files' contents."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for top in _CODE_ROOTS:
+        for path in sorted((root / top).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def book_version(session: Session) -> str:
-    """The book version as text: '0' for an empty book, else '<audit id>.<its time>'."""
+    """The book version as text: '0' for an empty book, else '<audit id>.<its time>'; both
+    followed by the code's fingerprint, so a new release computes its reports afresh."""
     number, at = _version_key(session)
-    return "0" if at is None else f"{number}.{at:%Y%m%d%H%M%S%f}"
+    book = "0" if at is None else f"{number}.{at:%Y%m%d%H%M%S%f}"
+    return f"{book}-{code_version()}"
 
 
 def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_ENTRIES):
@@ -109,6 +134,74 @@ def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: li
     version = _version_key(session)
     return _remember(("indicators", fund_code, as_of, version),
                      lambda: performance_indicators(_book(session, version), fund_code, as_of, checks=checks))
+
+
+_TREND_DATES = ("as_of", "since")
+_TREND_AMOUNTS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "calls", "distributions")
+
+
+def _trend_bytes(points: list[dict]) -> bytes:
+    return json.dumps(points, default=str, ensure_ascii=False).encode()  # Decimals and dates as text
+
+
+def _trend_points(body: bytes) -> list[dict]:
+    points = json.loads(body)
+    for point in points:
+        for key in _TREND_DATES:
+            point[key] = None if point.get(key) is None else dt.date.fromisoformat(point[key])
+        for key in _TREND_AMOUNTS:
+            point[key] = None if point.get(key) is None else Decimal(point[key])
+    return points
+
+
+def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
+    """`portfolio.figures.trend.trend`: the report's summary at each quarter end up to D,
+    computed once per book version for every worker (kept in the shared cache, exactly:
+    amounts as Decimal text, dates as ISO text) and kept in this process too."""
+    from portfolio.figures.trend import trend
+
+    version = _version_key(session)
+
+    def compute() -> list[dict]:
+        return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(),
+                                    lambda: _trend_bytes(trend(_book(session, version), fund_code, as_of))))
+
+    return _remember(("trend", fund_code, as_of, version), compute)
+
+
+def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
+    """`portfolio.figures.alerts.fund_alerts` on the cached report, cached the same way."""
+    from portfolio.figures.alerts import fund_alerts as alerts
+
+    version = _version_key(session)
+    return _remember(("alerts", fund_code, as_of, version),
+                     lambda: alerts(_book(session, version), fund_report(session, fund_code, as_of), as_of))
+
+
+def index_names(session: Session) -> list[str]:
+    """The names of the book's index series (for PME), cached by book version."""
+    from models import IndexLevel
+
+    return memo(session, ("index_names",), lambda: list(session.execute(
+        select(IndexLevel.name).distinct().order_by(IndexLevel.name)).scalars()))
+
+
+def fund_pme(session: Session, fund_code: str, as_of: dt.date, index_name: str) -> dict:
+    """The report's PME of the fund on D against the index series (portfolio.figures.report.pme_of),
+    cached by book version (the index levels are part of the book's version)."""
+    from portfolio.book.reading import load_index
+    from portfolio.figures.report import UnknownIndex, pme_of
+
+    version = _version_key(session)
+
+    def compute() -> dict:
+        series = load_index(session, index_name)
+        if series.empty:
+            raise UnknownIndex(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+        book = _book(session, version)
+        return pme_of(book.with_(indexes={**(book.indexes or {}), index_name: series}), fund_code, as_of, index_name)
+
+    return _remember(("pme", fund_code, as_of, index_name, version), compute)
 
 
 def clear() -> None:

@@ -5,6 +5,7 @@ and its download compute it once. Read-only."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,15 +37,17 @@ def fund_forecast(session: Session, fund_code: str, as_of: dt.date, *, unit: str
     return cache.memo(session, ("forecast", fund_code, as_of, unit, paths, seed, overrides_version(session)), compute)
 
 
-def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: int = BACKTEST_PATHS) -> dict:
-    """forecast_backtest.backtest on the book in force (its table; the records are dropped)."""
+def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: int = BACKTEST_PATHS,
+                  progress: Callable[[int, int], None] | None = None) -> dict:
+    """forecast_backtest.backtest on the book in force (its table; the records are dropped).
+    `progress(done, total)` follows the origins when it is computed (not when cached)."""
     from portfolio.figures.forecast_backtest import backtest
     from portfolio.figures.scope import scope_of
 
     def compute() -> dict:
         book = cache.book(session)
         scope_of(book, fund_code)  # UnknownFund before any work
-        result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session))
+        result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session), progress=progress)
         return {k: v for k, v in result.items() if k != "records"} | {"compared": len(result["records"])}
 
     return cache.memo(session, ("forecast_backtest", fund_code, as_of, paths, overrides_version(session)), compute)

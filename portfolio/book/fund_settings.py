@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import INSTRUMENTS, Fund
+from models import INSTRUMENTS, Fund, IndexLevel
 from portfolio.book.audit import audit
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
@@ -60,6 +61,7 @@ SPECS: dict[str, SettingSpec] = {
                                     _SHARE_HINT),
     "gp_four_eyes": SettingSpec("管理人报告须由复核人以外的另一人接受（1 是，0 否）", "count", Decimal(0),
                                 Decimal(1)),
+    "pme_index": SettingSpec("PME 比较指数（默认）", "index", hint="已导入的指数名称，如 CSI300；留空则不比较"),
 }
 
 
@@ -89,7 +91,7 @@ def _parse(key: str, raw: Any) -> Any:
         if not (text.isascii() and text.isdigit() and 2 <= len(text) <= 6):
             raise ValueError("请输入 2 到 6 位数字的行政区划代码前缀")
         return text
-    if spec.kind == "text":
+    if spec.kind in ("text", "index"):
         return text
     try:
         if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
@@ -146,6 +148,9 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
             parsed[key] = _parse(key, raw)
         except ValueError as exc:
             errors.append((key, str(exc)))
+    index = parsed.get("pme_index")
+    if index and session.execute(select(IndexLevel.name).where(IndexLevel.name == index).limit(1)).first() is None:
+        errors.append(("pme_index", f"没有指数 {index} 的数据，请先导入"))
     if errors:
         raise FieldErrors(errors)
 

@@ -72,6 +72,20 @@ def _create_target(session: Session, proposal: Proposal, username: str) -> None:
           reason=f"投委会提案 #{proposal.id} 通过")
 
 
+def _complete_founded(session: Session, proposal: Proposal, username: str) -> None:
+    """The founding date the proposal supplied for a company the book knows without one."""
+    if proposal.mode == "sub_fund" or proposal.founded is None:
+        return
+    company = session.get(Company, proposal.target_code)
+    if company is None or company.founded is not None:
+        return
+    before = snapshot(company)
+    company.founded = proposal.founded
+    session.flush()
+    audit(session, username, "update", "companies", company.code, before=before, after=snapshot(company),
+          reason=f"投委会提案 #{proposal.id} 通过")
+
+
 def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:
     """The proposal as the fields of an investment (records.record_investment's dict)."""
     return {"id": investment_id, "fund_code": proposal.fund_code, "mode": proposal.mode,
@@ -79,7 +93,9 @@ def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:
             "alongside_code": proposal.alongside_code if proposal.mode == "co_invest" else None,
             "date": proposal.planned_date, "commitment_cny": proposal.amount_cny, "round": proposal.round,
             "ownership_pct": proposal.ownership_pct, "instrument": proposal.instrument, "stage": proposal.stage,
-            "lead_amount_cny": proposal.lead_amount_cny if proposal.mode == "co_invest" else None}
+            "lead_amount_cny": proposal.lead_amount_cny if proposal.mode == "co_invest" else None,
+            "headcount": proposal.headcount, "revenue_cny": proposal.revenue_cny,
+            "total_assets_cny": proposal.total_assets_cny}
 
 
 def decide(session: Session, proposal_id, decision: str, conditions: str | None, *, username: str) -> Proposal:
@@ -113,6 +129,8 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
     try:
         if proposal.new_target:
             _create_target(session, proposal, username)
+        else:
+            _complete_founded(session, proposal, username)
         investment_id = _investment_id(session, proposal)
         # The committee's approval is the written reason for any check the deal fails;
         # those failures were shown on the review screen before the vote.

@@ -80,7 +80,15 @@ def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, An
         "ownership_pct": f.amount("ownership_pct"),
         "lead_name": f.text("lead_name", max_len=200),
         "lead_amount_cny": f.amount("lead_amount_cny"),
+        # the angel-eligibility inputs (rules.md angel_*): of a company, not of a sub-fund
+        "founded": f.date("target_founded"),
+        "headcount": f.integer("headcount"),
+        "revenue_cny": f.amount("revenue_cny"),
+        "total_assets_cny": f.amount("total_assets_cny"),
     }
+    if mode == "sub_fund":
+        for name in ("founded", "headcount", "revenue_cny", "total_assets_cny"):
+            values[name] = None
     for name in TEXT_FIELDS:
         values[name] = f.text(name, max_len=20000)
     for case in CASES:
@@ -105,16 +113,26 @@ def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, An
         if new_target:
             if exists:
                 f.errors.append(("target_code", f"{what}代码 {target_code} 已存在，请选择已有标的"))
-            values["new_target"] = _new_target(session, f, mode)
+            values["new_target"] = _new_target(session, f, mode, values["founded"])
         elif not exists:
             f.errors.append(("target_code", f"{what} {target_code} 不存在（新标的请勾选“新标的”并填写其信息）"))
+        elif mode != "sub_fund":
+            _check_founded(session, f, target_code, values["founded"])
     if not values["title"] and target_code:
         values["title"] = target_code
     f.check()
     return values
 
 
-def _new_target(session: Session, f: Fields, mode: str) -> dict[str, Any]:
+def _check_founded(session: Session, f: Fields, company_code: str, founded) -> None:
+    """A founding date typed for a company the book knows must be the book's own (the
+    proposal supplies one only where the book has none)."""
+    company = session.get(Company, company_code)
+    if founded is not None and company is not None and company.founded is not None and company.founded != founded:
+        f.errors.append(("target_founded", f"与已登记的成立日期 {company.founded.isoformat()} 不一致"))
+
+
+def _new_target(session: Session, f: Fields, mode: str, founded=None) -> dict[str, Any]:
     """The fields of a target new to the book, checked now, created on approval."""
     region = check_region(f, "target_region_code")
     target: dict[str, Any] = {"name": f.text("target_name", required=True),
@@ -126,7 +144,6 @@ def _new_target(session: Session, f: Fields, mode: str) -> dict[str, Any]:
                        "vintage_year": f.integer("target_vintage_year", required=True, minimum=1900)})
     else:
         credit = check_credit_code(session, f, "target_credit_code")
-        founded = f.date("target_founded")
         target.update({"credit_code": credit, "founded": None if founded is None else founded.isoformat()})
     return target
 

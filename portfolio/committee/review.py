@@ -5,16 +5,19 @@ portfolio.figures.rules run on `proforma.with_investment(...)`'s book, for the f
 every fund it rolls up into."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models import (
     SECTORS,
+    Company,
     Proposal,
 )
 from portfolio.committee.decisions import investment_fields
 from portfolio.figures.scope import FundTree
+from portfolio.money import fen
 
 # =============================================================== the review (pro forma)
 
@@ -24,6 +27,9 @@ PRO_FORMA_ID = "本提案"
 def _pro_forma_targets(proposal: Proposal) -> dict[str, Any]:
     target = dict(proposal.new_target or {})
     if not proposal.new_target:
+        if proposal.mode != "sub_fund" and proposal.founded is not None:
+            # a company the book knows: the founding date the proposal supplies, if the book has none
+            return {"company": {"code": proposal.target_code, "founded": proposal.founded}}
         return {}
     if proposal.mode == "sub_fund":
         return {"sub_fund": {"code": proposal.target_code, "name": target.get("name"),
@@ -40,17 +46,40 @@ def pro_forma_book(book, proposal: Proposal):
     from portfolio.figures.proforma import with_investment
 
     fields = investment_fields(proposal, PRO_FORMA_ID)
-    first_call = proposal.first_call_cny
-    if first_call is None and proposal.mode != "sub_fund":
-        first_call = proposal.amount_cny  # a direct deal is paid at closing
-    contribution_fen = int(first_call * 100) if first_call else None
-    return with_investment(book, fields, contribution_fen=contribution_fen, **_pro_forma_targets(proposal))
+    # every figure of the review counts the whole amount: paid in on the planned date (so
+    # the sector, NAV and paid-in shares agree with the commitment-based 直投占比); the
+    # first call is the proposal's record of the payment plan, not a different deal
+    return with_investment(book, fields, contribution_fen=fen(proposal.amount_cny),
+                           **_pro_forma_targets(proposal))
+
+
+def target_nav(report: dict, mode: str, target_code: str) -> dict[str, Any] | None:
+    """The target's NAV (all the fund's investments in it) and its share of the fund's
+    NAV, from the report's investments; None when the fund holds nothing in it."""
+    sub_fund = mode == "sub_fund"
+    navs = [i["nav"] for i in report["investments"] if i["target"] == target_code
+            and (i["mode"] == "sub_fund") == sub_fund and i.get("nav") is not None]
+    if not navs:
+        return None
+    nav = sum(navs, Decimal(0))
+    total = Decimal(report["summary"]["nav"] or 0)
+    return {"nav": nav, "nav_share": None if total == 0 else float(nav / total)}
 
 
 def _without_investment(book, investment_id: str):
     return book.with_(investments=book.investments[book.investments["id"] != investment_id],
                       flows=book.flows[book.flows["investment_id"] != investment_id],
                       valuations=book.valuations[book.valuations["investment_id"] != investment_id])
+
+
+def _founded(session: Session, proposal: Proposal):
+    """The company's founding date the angel rules read: the book's, else the proposal's."""
+    if proposal.mode == "sub_fund":
+        return None
+    company = session.get(Company, proposal.target_code)
+    if company is not None and company.founded is not None:
+        return company.founded
+    return proposal.founded
 
 
 def review(session: Session, proposal: Proposal) -> dict[str, Any]:
@@ -104,11 +133,10 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
         effect["ownership"] = both("ownership_cap", PRO_FORMA_ID)
         if proposal.mode == "co_invest":
             effect["lead_ratio"] = both("coinvest_lead_ratio", PRO_FORMA_ID)
-    nav_share = {}
-    for label_, report in (("before", before), ("after", after)):
-        top = {t["code"]: t for t in report["concentration"]["top"]}
-        nav_share[label_] = top.get(proposal.target_code)
-    effect["target_nav_share"] = nav_share
+    # over all the target's holdings, not only the top ten of the concentration table
+    effect["target_nav_share"] = {
+        "before": target_nav(before, proposal.mode, proposal.target_code),
+        "after": target_nav(after, proposal.mode, proposal.target_code)}
 
     # local reinvestment of the sub-fund concerned (the target, or the one co-invested alongside)
     concerned = proposal.target_code if proposal.mode == "sub_fund" else proposal.alongside_code
@@ -122,6 +150,20 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
             reinvestment.append({"code": s["code"], "name": s.get("name"), "before": old, "after": s,
                                  "check_before": fund_checks_before.get(("reinvestment_multiple", s["code"])),
                                  "check_after": fund_checks_after.get(("reinvestment_multiple", s["code"]))})
-    return {"as_of": as_of, "before": before, "after": after, "sectors": sector_rows, "checks": checks,
+    return {"as_of": as_of, "before": before, "after": after, "founded": _founded(session, proposal),
+            "sectors": sector_rows, "checks": checks,
             "new_failures": [c for c in checks if c["new_failure"]], "effect": effect,
-            "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID}
+            "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID,
+            "forecast": forecast_effect(session, book, after_book, proposal)}
+
+
+def forecast_effect(session: Session, book, after_book, proposal: Proposal) -> dict[str, Any]:
+    """The proposal's effect on the fund's forecast from its planned date (issue 16): calls
+    over the next 4 quarters, peak unfunded, CCaR95 over 4 quarters, before, after and the
+    change, by the one forecast engine (forecast_book.commitment_effect: the proposed
+    investment one more unit, with its class's pooled parameters; 1,000 paths, 8 quarters)."""
+    from portfolio.book.forecast_parameters import overrides
+    from portfolio.figures.forecast_book import commitment_effect
+
+    return commitment_effect(book, after_book, proposal.fund_code, proposal.planned_date, PRO_FORMA_ID,
+                             overrides=overrides(session))

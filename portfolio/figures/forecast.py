@@ -225,12 +225,29 @@ class Noise:
     Rates are clipped to [0, 1]. The defaults are venture-like: σ_g 0.10 a quarter (20 % a
     year), σ_c 0.5 and φ 0.6 (calls come in lumps and cluster); calibration replaces them
     with the dispersion of the book's own residuals where it has enough history.
+
+    Lumpy calls and quarters without a distribution: a real fund calls in a few large
+    notices and distributes on exits, so most of its quarters have no call or no
+    distribution at all, which no log-normal ever gives (its band never holds a zero). The
+    layer is therefore zero-inflated, a two-part ("hurdle") model: J. G. Cragg, "Some
+    Statistical Models for Limited Dependent Variables with Application to the Demand for
+    Durable Goods", Econometrica 39(5), 1971 (a Bernoulli for whether there is a flow, a
+    log-normal for its size), in the zero-inflated form of D. Lambert, "Zero-Inflated Poisson
+    Regression", Technometrics 34(1), 1992. Each quarter, independently, with probability
+    π_c there is no call, and otherwise the call rate above is divided by 1 − π_c; the same
+    for distributions with π_d (the rate then drawn from the mixture's own quantile
+    function: 0 below π_d, the log-normal's above). The mean stays the TA path, E[rate] =
+    r_TA, while the band now holds the quarters where nothing happens.
+    `forecast_book.calibrate_noise` fits π as the share of the book's quarters with no flow
+    where TA expected one, and σ from the sizes of the others (a moment match).
     """
 
     call_sigma: float = 0.5
     call_phi: float = 0.6
     distribution_sigma: float = 0.6
     growth_sigma: float = 0.10
+    call_zero: float = 0.0           # π_c: probability of a quarter with no call
+    distribution_zero: float = 0.0   # π_d: probability of a quarter with no distribution
 
 
 @dataclass
@@ -347,6 +364,23 @@ _SERIES = ("call", "distribution", "nav", "unfunded")
 _UNIT_SERIES = _SERIES + ("cum_call", "cum_distribution")
 
 
+MAX_ZERO = 0.95
+
+
+def _zero_inflated_table(base: np.ndarray, sigma: float, zero: float) -> np.ndarray:
+    """The factor exp(σε − σ²/2), zero-inflated with probability π (`Noise`), at the grid's
+    65,536 quantiles: the mixture's quantile function, 0 for u < π, else the log-normal's
+    quantile at (u − π)/(1 − π), divided by 1 − π (mean 1). Without zeros, the log-normal's."""
+    zero = float(np.clip(zero, 0.0, MAX_ZERO))
+    lognormal = np.exp(base.astype("float64") * sigma - sigma ** 2 / 2.0)
+    if zero <= 0:
+        return lognormal.astype("float32")
+    u = (np.arange(_GRID) + 0.5) / _GRID
+    v = np.clip((u - zero) / (1.0 - zero), 0.0, 1.0)
+    index = np.minimum((v * _GRID).astype("int64"), _GRID - 1)
+    return np.where(u < zero, 0.0, lognormal[index] / (1.0 - zero)).astype("float32")
+
+
 def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
     """One block of units × paths through all quarters (in place on float32 arrays).
 
@@ -363,8 +397,13 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
     base = _NORMALS[0]
     innovation_table = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
     growth_table = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
-    dist_table = np.exp(base.astype("float64") * noise.distribution_sigma
-                        - noise.distribution_sigma ** 2 / 2.0).astype("float32")
+    dist_table = _zero_inflated_table(base, noise.distribution_sigma, noise.distribution_zero)
+    call_zero = float(np.clip(noise.call_zero, 0.0, MAX_ZERO))
+    call_hurdle = None
+    if call_zero > 0:  # 0 with probability π_c, else 1 / (1 − π_c): one uint16 per draw
+        u = (np.arange(_GRID) + 0.5) / _GRID
+        call_hurdle = np.where(u < call_zero, 0.0, 1.0 / (1.0 - call_zero)).astype("float32")
+        hurdle = np.empty((m, paths), dtype=np.float32)
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
@@ -381,6 +420,8 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
         x += _normals(rng, c, innovation_table)
         np.exp(x, out=c)
         c *= call_mean[:, k:k + 1]
+        if call_hurdle is not None:
+            c *= _normals(rng, hurdle, call_hurdle)
         np.minimum(c, f32(1.0), out=c)
         c *= uc
         # NAV grows by a log-normal return

@@ -20,6 +20,7 @@ before D:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -75,15 +76,20 @@ def _actual_cumulative(book: BookData, ids: list[str], origin: pd.Timestamp, end
 
 
 def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZONS, paths: int = 400,
-             seed: int = 0, overrides: dict | None = None, noise: fc.Noise | None = None) -> dict:
+             seed: int = 0, overrides: dict | None = None, noise: fc.Noise | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
-    the per-(origin, unit) records it is computed from."""
+    the per-(origin, unit) records it is computed from. `progress(done, total)` is told
+    after each origin (a job's progress bar)."""
     d = ts(as_of)
     ids_all = fund_investment_ids(book, fund_code, as_of)
     d = last_record(book, ids_all, d) if ids_all else d
     records: list[dict] = []
     longest = max(horizons)
-    for origin in origins(book, fund_code, as_of):
+    starts = origins(book, fund_code, as_of)
+    for done, origin in enumerate(starts):
+        if progress is not None:
+            progress(done, len(starts))
         ends = [e for e in fb.quarter_ends_after(origin, longest) if e <= d]
         if not ends:
             continue
@@ -119,6 +125,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
                         "distribution_covered": bool(qd[i, 0] <= actual_d[i, k] <= qd[i, 2]),
                         "ccar95_exceeded": bool(actual_c[i, k] > qc[i, 3]),
                     })
+    if progress is not None:
+        progress(len(starts), len(starts))
     return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
             "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
 

@@ -190,35 +190,50 @@ def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
     """SSE of cumulative distributions and valued NAV (shares of commitment) per unit over the
-    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb)."""
+    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb).
+
+    The units run sorted by quarters observed (longest first), so those still observed in
+    quarter k are a leading slice, worked on in place; the distribution rates of a quarter
+    depend on the life only, so they are computed once per distinct life."""
     n, width = h.calls.shape
     gg, gb = np.meshgrid(GROWTH_GRID, BOW_GRID, indexing="ij")
-    g_q = fc.quarterly_growth(gg.ravel())[None, :]                  # (1, M)
+    growth_factor = 1.0 + fc.quarterly_growth(gg.ravel())[None, :]     # (1, M)
     bow = gb.ravel()[None, :]
-    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[:, None]
-    life = h.units["life"].to_numpy()[:, None]
+    m_count = growth_factor.shape[1]
     observed = h.units["observed"].to_numpy()
-    m_count = g_q.shape[1]
+    order = np.argsort(-observed, kind="stable")
+    seen = observed[order]
+    commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[order][:, None]
+    lives, life_of = np.unique(h.units["life"].to_numpy(dtype="float64")[order], return_inverse=True)
+    calls = h.calls[order] / commitment
+    actual_cum_d = np.cumsum(h.distributions[order], axis=1) / commitment
+    navs = h.navs[order] / commitment
     nav = np.zeros((n, m_count))
     cum_d = np.zeros((n, m_count))
     sse = np.zeros((n, m_count))
-    actual_cum_d = np.cumsum(h.distributions, axis=1) / commitment
     for k in range(width):
-        active = (k < observed)[:, None]
+        rows = int(np.count_nonzero(seen > k))
+        if rows == 0:
+            break
         age = (k + 1) / 4.0
-        ratio = np.clip(age / life, 0, None)
-        rd = np.where(age >= life, 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
-        grown = nav * (1 + g_q)
+        ratio = np.clip(age / lives, 0, None)[:, None]
+        by_life = np.where(age >= lives[:, None], 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
+        rd = by_life[life_of[:rows]]
+        grown = nav[:rows] * growth_factor
         d = rd * grown
-        nav_new = np.maximum(grown + h.calls[:, k:k + 1] / commitment - d, 0.0)
-        cum_new = cum_d + d
-        nav = np.where(active, nav_new, nav)
-        cum_d = np.where(active, cum_new, cum_d)
-        err = np.where(active, (cum_d - actual_cum_d[:, k:k + 1]) ** 2, 0.0)
-        valued = np.isfinite(h.navs[:, k:k + 1]) & active
-        err += np.where(valued, (nav - np.nan_to_num(h.navs[:, k:k + 1]) / commitment) ** 2, 0.0)
-        sse += err
-    return sse.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
+        cum_d[:rows] += d
+        grown += calls[:rows, k:k + 1]
+        grown -= d
+        np.maximum(grown, 0.0, out=nav[:rows])
+        err = cum_d[:rows] - actual_cum_d[:rows, k:k + 1]
+        err *= err
+        valued = np.flatnonzero(np.isfinite(navs[:rows, k]))
+        if len(valued):
+            err[valued] += (nav[valued] - navs[valued, k:k + 1]) ** 2
+        sse[:rows] += err
+    out = np.empty_like(sse)
+    out[order] = sse
+    return out.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
 
 
 def _argmin2(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,8 +388,11 @@ def select_units(h: Histories, unit: str | None) -> Histories:
 
 def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
              unit: str | None = None, paths: int = 2000, seed: int = 0, quarters: int | None = None,
-             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None) -> dict:
+             calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None,
+             details: bool = True) -> dict:
     """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
+    With details=False, the actuals by quarter and the policy projections are left out
+    (empty): the quarterly report's forward look reads neither.
 
     Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
     unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
@@ -412,7 +430,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
         "calibrated": calibrated, "noise": vars(noise),
-        "actuals": actual_quarters(book, h), "forecast": rows,
+        "actuals": actual_quarters(book, h) if details else [], "forecast": rows,
         "call_at_risk": {str(hz): {f"{lv:.2f}": v for lv, v in levels.items()} for hz, levels in car.items()},
         "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
                                 for hz, levels in car.items()},
@@ -420,10 +438,25 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         "expected": {"calls_next_quarter": float(det.call[:, :1].sum()), "calls_next_year": float(det.call[:, :4].sum()),
                      "distributions_next_quarter": float(det.distribution[:, :1].sum()),
                      "distributions_next_year": float(det.distribution[:, :4].sum())},
+        "outlook": outlook(det, sim),
         "units": _unit_rows(units, det),
         "checks": checks,
-        "policy": policy(book, fund_code, h, det),
+        "policy": policy(book, fund_code, h, det) if details else {},
     }
+
+
+def outlook(det: fc.Projection, sim: fc.Simulation) -> dict[str, dict[str, float]]:
+    """Calls and distributions expected over the next quarter and the next 4 quarters: the TA
+    expectation (e) and P10/P50/P90 of the simulated totals over the period (not the sum of
+    the quarters' quantiles)."""
+    out = {}
+    for name, series in (("calls", "call"), ("distributions", "distribution")):
+        for period, width in (("next_quarter", 1), ("next_year", 4)):
+            total = getattr(sim, series)[:, :width].sum(axis=1)
+            p10, p50, p90 = (float(v) for v in np.quantile(total, (0.10, 0.50, 0.90)))
+            out[f"{name}_{period}"] = {"e": float(getattr(det, series)[:, :width].sum()), "p10": p10, "p50": p50,
+                                       "p90": p90}
+    return out
 
 
 def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:
@@ -459,6 +492,24 @@ def forecast_checks(start: fc.Start, det: fc.Projection) -> list[dict]:
 IDLE_WARN_MONTHS = 9
 IDLE_TRIGGER_MONTHS = 12   # 财预〔2015〕210号: money idle for over a year may be taken back
 IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment: the money lies idle
+
+
+def idle_units(book: BookData, units: pd.DataFrame, d: pd.Timestamp) -> list[dict]:
+    """闲置资金 on D: each unit with money left to call, the months since its last call (or
+    since its start, never called) and its status: `trigger` from 12 months (财预〔2015〕210号),
+    `warn` from 9, else `ok`. `units` as Histories.units (id, name, start, unfunded)."""
+    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
+    last_call = flows.groupby("investment_id")["date"].max()
+    out = []
+    for u in units.itertuples(index=False):
+        if u.unfunded <= 0:
+            continue
+        since = last_call.get(u.id, pd.Timestamp(u.start))
+        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
+        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
+        out.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
+                    "status": status})
+    return out
 
 
 def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> dict:
@@ -532,17 +583,7 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
                              "has_report": bool(len(rep)), "by_year": by_year, "year_met": met})
 
     # 闲置资金
-    flows = book.flows[(book.flows["type"] == "contribution") & (book.flows["date"] <= d)]
-    last_call = flows.groupby("investment_id")["date"].max()
-    idle_units = []
-    for u in units.itertuples(index=False):
-        if u.unfunded <= 0:
-            continue
-        since = last_call.get(u.id, pd.Timestamp(u.start))
-        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
-        status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
-        idle_units.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
-                           "status": status})
+    idle_now = idle_units(book, units, d)
     idle_by_year = []
     for y, k in year_index.items():
         first = max(0, k - 3)
@@ -556,7 +597,7 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     sf_size = float(sum(float(sizes.get(c, 0.0) or 0.0) for c in codes))
     leverage = sf_size / sf_cc if sf_cc else None
     return {"paid_in_progress": progress, "reinvestment": reinvestment, "reinvestment_requirement": requirement,
-            "idle_units": idle_units, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
+            "idle_units": idle_now, "idle_by_year": idle_by_year, "idle_warn_months": IDLE_WARN_MONTHS,
             "idle_trigger_months": IDLE_TRIGGER_MONTHS, "leverage": leverage}
 
 
@@ -614,17 +655,20 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
 
 # ---------------------------------------------------------------- the noise, from the book
 MIN_RESIDUALS = 12
+ZERO_RATIO = 1e-6   # a flow under a millionth of what TA expected: none (rounding to the fen)
 
 
 def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = None) -> fc.Noise:
-    """The stochastic layer's dispersion from the book's own residuals (moment matching).
+    """The stochastic layer's parameters from the book's own residuals (moment matching).
 
     For each unit and complete quarter, the ratio of what happened to what the calibrated TA
     expected given the actual balances: calls c_k ÷ (r_q · UC_{k−1}), distributions
-    d_k ÷ (rd_q · NAV_{k−1}(1 + G_q)), valued NAV ÷ (NAV_{k−1}(1 + G_q) + c_k − d_k). Under the
-    layer each ratio is log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var); the
-    variance is pooled over the book's ratios (zeros included: lumpy calls widen the band, as
-    they should). With fewer than MIN_RESIDUALS ratios, the default stays.
+    d_k ÷ (rd_q · NAV_{k−1}(1 + G_q)), valued NAV ÷ (NAV_{k−1}(1 + G_q) + c_k − d_k).
+    Calls and distributions are zero-inflated log-normal under the layer (fc.Noise: lumpy
+    calls, quarters without a distribution): π is the share of the ratios that are zero
+    (a quarter with no flow where TA expected one), and the others, divided by their mean,
+    are log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var). NAV ratios are
+    log-normal (σ_g the same way). With fewer than MIN_RESIDUALS ratios, the defaults stay.
     """
     noise = default or fc.Noise()
     n = len(h)
@@ -655,6 +699,20 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
         nav = np.where(active, np.where(np.isfinite(h.navs[:, k]), h.navs[:, k], np.maximum(rolled, 0)), nav)
         uc = np.where(active, np.maximum(uc - c, 0), uc)
 
+    def hurdle(parts: list[np.ndarray], default_sigma: float, default_zero: float, low: float,
+               high: float) -> tuple[float, float]:
+        """(σ, π) of a zero-inflated log-normal ratio with mean 1."""
+        ratios = np.concatenate(parts) if parts else np.zeros(0)
+        ratios = ratios[np.isfinite(ratios)]
+        if len(ratios) < MIN_RESIDUALS:
+            return default_sigma, default_zero
+        positive = ratios[ratios > ZERO_RATIO]
+        zero = float(np.clip(1.0 - len(positive) / len(ratios), 0.0, fc.MAX_ZERO))
+        if len(positive) < MIN_RESIDUALS // 2:
+            return default_sigma, zero
+        sizes = positive / positive.mean()
+        return float(np.clip(math.sqrt(math.log1p(float(np.var(sizes)))), low, high)), zero
+
     def sigma(parts: list[np.ndarray], default_sigma: float, low: float, high: float) -> float:
         ratios = np.concatenate(parts) if parts else np.zeros(0)
         ratios = ratios[np.isfinite(ratios)]
@@ -662,6 +720,98 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
             return default_sigma
         return float(np.clip(math.sqrt(math.log1p(float(np.var(ratios)))), low, high))
 
-    return fc.Noise(call_sigma=sigma(calls, noise.call_sigma, 0.05, 1.5), call_phi=noise.call_phi,
-                    distribution_sigma=sigma(dists, noise.distribution_sigma, 0.05, 1.5),
-                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5))
+    call_sigma, call_zero = hurdle(calls, noise.call_sigma, noise.call_zero, 0.05, 1.5)
+    distribution_sigma, distribution_zero = hurdle(dists, noise.distribution_sigma, noise.distribution_zero,
+                                                   0.05, 1.5)
+    return fc.Noise(call_sigma=call_sigma, call_phi=noise.call_phi, distribution_sigma=distribution_sigma,
+                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5), call_zero=call_zero,
+                    distribution_zero=distribution_zero)
+
+
+# ---------------------------------------------------------------- a proposal's effect
+EFFECT_PATHS = 1000      # the committee's review: 1,000 paths (CCaR95 to about ±2 % of itself), 8 quarters
+EFFECT_QUARTERS = 8
+
+
+def pooled_parameters(cal: Calibration, cls: str, sector: str | None, life: float) -> dict[str, float]:
+    """The parameters of a unit with no history of its own in this calibration: its pool's
+    (class and sector, else the class; the published ones where the class has no pool), as
+    `calibrate` gives a unit with nothing to inform it (θ = θ_pool when n = 0)."""
+    values = dict(published())
+    pools = cal.pooled
+    key = f"{cls}:{sector or ''}"
+    if key in pools:
+        values.update(pools[key])
+    elif f"{cls}:" in pools:
+        values.update(pools[f"{cls}:"])
+    elif "pool" in cal.table:  # every sector of the class has a pool of its own: their mean over the units
+        members = cal.table[cal.table["pool"].astype(str).str.startswith(f"{cls}:")]
+        if len(members):
+            for p in ("rc_early", "rc_late", "growth", "bow"):
+                values[p] = float(members["pooled_" + p].mean())
+    values["life"] = float(life)
+    return values
+
+
+def _effect_figures(det: fc.Projection, calls_now: float, unfunded_now: float, sim_calls: np.ndarray) -> dict:
+    """calls over the next 4 quarters (E and P10/P50/P90), peak unfunded and CCaR95 (4q)."""
+    total_4q = sim_calls[:, :4].sum(axis=1) + calls_now
+    return {"calls_next_year": float(det.call[:, :4].sum()) + calls_now,
+            "calls_next_year_p10": float(np.quantile(total_4q, 0.10)),
+            "calls_next_year_p50": float(np.quantile(total_4q, 0.50)),
+            "calls_next_year_p90": float(np.quantile(total_4q, 0.90)),
+            "peak_unfunded": float(max(unfunded_now, float(det.unfunded.sum(axis=0).max(initial=0.0)))),
+            "ccar95_4q": float(np.quantile(total_4q, 0.95))}
+
+
+def commitment_effect(before: BookData, after: BookData, fund_code: str, as_of: dt.date, new_id: str, *,
+                      overrides: dict | None = None, paths: int = EFFECT_PATHS, seed: int = 0) -> dict:
+    """A proposed commitment's effect on the fund's forecast from D (the planned date):
+    calls over the next 4 quarters, peak unfunded and the 95 % capital call at risk over
+    4 quarters, before and after, and the change.
+
+    Before: the fund's forecast on the book as it is (calibrated, its noise fitted to the
+    book's residuals, `forecast`'s engine). After: the same units with the same paths (the
+    same seed), plus the proposed investment `new_id` of the pro-forma book `after` as one
+    more unit, with the pooled parameters of its class (and sector: `pooled_parameters`),
+    started from its state on D (a first call or a direct deal's payment on D counts as
+    called in the next 4 quarters). Units are independent under the model, so the after
+    paths are the before paths plus the new unit's own: the change is the new unit's, free
+    of Monte Carlo noise in the rest of the book. 8 quarters and `paths` paths (1,000 on
+    the review screen: enough for CCaR95 and well under a second)."""
+    h = histories(before, fund_code, as_of)
+    cal = calibrate(h, overrides)
+    noise = calibrate_noise(h, cal)
+    start, params = h.start(), cal.params()
+    quarters = EFFECT_QUARTERS
+    det = fc.project(start, params, quarters)
+    sim = fc.simulate(start, params, quarters, paths, seed=seed, noise=noise)
+    unfunded_now = float(start.unfunded.sum())
+    out = {"as_of": ts(as_of).date(), "paths": paths, "quarters": quarters,
+           "before": _effect_figures(det, 0.0, unfunded_now, sim.call)}
+    h_after = histories(after, fund_code, as_of)
+    mine = np.flatnonzero((h_after.units["id"] == new_id).to_numpy())
+    if not len(mine):  # not a unit of this fund on D (dated later): no effect to show
+        out["after"], out["change"], out["unit"] = out["before"], {k: 0.0 for k in out["before"]}, None
+        return out
+    u = h_after.units.iloc[int(mine[0])]
+    values = pooled_parameters(cal, str(u["cls"]), u["sector"], float(u["life"]))
+    new_params = fc.Params.of(1, rc=(values["rc_early"], values["rc_early"], values["rc_late"]), bow=values["bow"],
+                              life=values["life"], growth=values["growth"], yield_=values["yield"])
+    new_start = fc.Start.of([u["commitment"]], [u["unfunded"]], [u["nav"]], [u["age"]])
+    new_det = fc.project(new_start, new_params, quarters)
+    new_sim = fc.simulate(new_start, new_params, quarters, paths, seed=seed + 1, noise=noise)
+    both = fc.Projection(*(np.vstack([getattr(det, f), getattr(new_det, f)]) for f in
+                           ("call", "distribution", "nav", "unfunded", "growth", "nav_begin")))
+    calls_now = float(u["paid_in"])  # called on D: in the next 4 quarters from the day before
+    after_fig = _effect_figures(both, calls_now, unfunded_now + float(u["unfunded"]),
+                                sim.call + new_sim.call)
+    out["after"] = after_fig
+    out["change"] = {k: after_fig[k] - out["before"][k] for k in after_fig}
+    out["unit"] = {"id": new_id, "class": str(u["cls"]), "sector": u["sector"], "commitment": float(u["commitment"]),
+                   "called_on_d": calls_now, "parameters": values}
+    out["checks"] = forecast_checks(fc.Start.of(np.r_[start.commitment, new_start.commitment],
+                                                np.r_[start.unfunded, new_start.unfunded],
+                                                np.r_[start.nav, new_start.nav], np.r_[start.age, new_start.age]),
+                                    both)
+    return out

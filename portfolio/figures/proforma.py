@@ -90,7 +90,8 @@ def with_investment(book: BookData, investment: dict, *, contribution_fen: int |
     `investment` has the columns of BookData.investments (amounts as `*_fen` ints, or
     `*_cny` yuan); `contribution_fen`, when given, adds its first contribution on its
     date; `company` / `sub_fund` add the target when it is new to the book (a target
-    already in the book is left as it is). The book passed in is not changed.
+    already in the book is left as it is, except that a company's missing founding date
+    is taken from `company`). The book passed in is not changed.
     """
     row = _investment_row(investment)
     if (book.investments["id"] == row["id"]).any():
@@ -99,8 +100,16 @@ def with_investment(book: BookData, investment: dict, *, contribution_fen: int |
     if contribution_fen:
         tables["flows"] = _append(book.flows, {"investment_id": row["id"], "date": row["date"],
                                                "type": "contribution", "amount_fen": int(contribution_fen)})
-    if company is not None and not (book.companies["code"] == company.get("code")).any():
-        tables["companies"] = _append(book.companies, {**company, "founded": _timestamp(company.get("founded"))})
+    if company is not None:
+        known = book.companies["code"] == company.get("code")
+        founded = _timestamp(company.get("founded"))
+        if not known.any():
+            tables["companies"] = _append(book.companies, {**company, "founded": founded})
+        elif founded is not None and book.companies.loc[known, "founded"].isna().all():
+            # the founding date the proposal supplies for a company the book has without one
+            companies = book.companies.copy()
+            companies.loc[known, "founded"] = founded
+            tables["companies"] = companies
     if sub_fund is not None and not (book.sub_funds["code"] == sub_fund.get("code")).any():
         tables["sub_funds"] = _append(book.sub_funds, {**sub_fund, "size_fen": _amount(sub_fund, "size")})
     return book.with_(**tables)

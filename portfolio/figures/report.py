@@ -22,7 +22,7 @@ from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
 
-__all__ = ["compute_report", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
+__all__ = ["compute_report", "pme_of", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
 
 
 class ReportError(ValueError):
@@ -58,7 +58,7 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     fund, settings = scope.row, scope.settings
     prefix = str(settings["home_region_prefix"])
     holdings = holdings_of(book, fund_code, as_of)
-    ids, pos = holdings.ids, holdings.positions
+    pos = holdings.positions
     rows = pos.rows
     total_nav = int(rows["nav_fen"].sum())
 
@@ -93,14 +93,20 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
                                         float(settings["mirr_reinvest_rate"])),
     }
     if index_name:
-        from portfolio.figures.pme import pme_figures
-
-        series = (book.indexes or {}).get(index_name)
-        if series is None:
-            raise UnknownIndex(f"没有指数 {index_name}（unknown index {index_name!r}）")
-        report["pme"] = {"index": index_name, **pme_figures(book, ids, as_of, series)}
+        report["pme"] = pme_of(book, fund_code, as_of, index_name)
     report["compliance"] = _compliance(book, fund_code, as_of)
     return report
+
+
+def pme_of(book: BookData, fund_code: str, as_of: dt.date, index_name: str) -> dict:
+    """The report's `pme`: the fund's flows and NAV on D against an index series of the book
+    (portfolio.figures.pme; PMEError when the series cannot price them)."""
+    from portfolio.figures.pme import pme_figures
+
+    series = (book.indexes or {}).get(index_name)
+    if series is None:
+        raise UnknownIndex(f"没有指数 {index_name}（unknown index {index_name!r}）")
+    return {"index": index_name, **pme_figures(book, holdings_of(book, fund_code, as_of).ids, as_of, series)}
 
 
 def _compliance(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:

@@ -40,6 +40,9 @@ _COMMON: dict[str, Any] = {
     "gp_deadline_days": 60,
     "gp_nav_tolerance": Decimal("0.10"),
     "gp_four_eyes": 1,
+    # the PME benchmark the fund page and the quarterly report show unless another is chosen:
+    # the name of an index series of the book (blank: none)
+    "pme_index": "",
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -371,3 +371,93 @@ def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = S
     if last is not None:
         out.append(last)
     return out
+
+
+# ---------------------------------------------------------------- the committee's history
+DEMO_MEETING_TITLE = "2025 年第 4 次投资决策委员会"
+DEMO_MEETING_DATE = dt.date(2025, 11, 20)
+DEMO_MEMBERS = tuple(f"committee{n}" for n in range(1, 8))
+
+
+def demo_committee_history(session, *, chair: str = "admin", proposer: str = "manager1",
+                           members: tuple[str, ...] = DEMO_MEMBERS) -> int | None:
+    """A past meeting of QY's committee, through the committee's use cases as people would
+    have done it: a follow-on proposal (立项) by `proposer`, submitted and put on the agenda,
+    attendance (one member absent), a recusal with its reason, the votes (one abstention)
+    and the decision the votes allow, with its conditions (决议), recorded by the chair —
+    the approval becomes an investment in the book, as every approval does.
+
+    Once: when the meeting is there already (a re-run of the demo), nothing is done and
+    None is returned; else the proposal's id. The users must exist (the demo creates them)."""
+    from sqlalchemy import select
+
+    from models import Investment, Meeting
+    from portfolio.committee import decisions, meetings, proposals
+
+    if session.execute(select(Meeting.id).where(Meeting.fund_code == "QY",
+                                                Meeting.title == DEMO_MEETING_TITLE)).first():
+        return None
+    follow_on = session.execute(select(Investment).where(Investment.fund_code == "QY", Investment.mode == "direct")
+                                .order_by(Investment.date, Investment.id).limit(1)).scalars().one()
+    proposal = proposals.create_proposal(session, {
+        "title": f"{follow_on.company_code} B+ 轮追加投资", "fund_code": "QY", "mode": "direct",
+        "target_code": follow_on.company_code, "planned_date": "2025-12-10", "amount_cny": "20000000",
+        "first_call_cny": "10000000", "pre_money_cny": "780000000", "post_money_cny": "800000000",
+        "instrument": "equity", "round": "B+轮", "stage": "growth", "ownership_pct": "2.5",
+        "thesis": "已投企业量产爬坡，追加投资巩固本地产业链布局", "market": "国产替代需求明确，下游客户已验证",
+        "team": "核心团队稳定，新增量产与质量负责人", "risks": "产能爬坡不及预期；原材料价格波动",
+        "valuation_method": "可比公司法（市销率）", "comparables": "同行业三家上市公司",
+        "bear_case": "量产延迟一年", "bear_moic": "0.9", "bear_irr": "-3",
+        "base_case": "按计划量产", "base_moic": "2.2", "base_irr": "18",
+        "bull_case": "提前进入头部客户供应链", "bull_moic": "4", "bull_irr": "35",
+    }, username=proposer)
+    proposals.submit_proposal(session, proposal.id, username=proposer)
+    meeting = meetings.create_meeting(session, {"fund_code": "QY", "date": DEMO_MEETING_DATE.isoformat(),
+                                                "title": DEMO_MEETING_TITLE}, username=chair)
+    meetings.schedule_proposal(session, proposal.id, meeting.id, username=chair)
+    present, absent = list(members[:-1]), members[-1]
+    meetings.record_attendance(session, meeting.id, present, username=chair)
+    recused = present[3]
+    meetings.declare_recusal(session, proposal.id, recused, "曾任标的公司技术顾问，存在利益冲突", username=recused)
+    voters = [m for m in present if m != recused]
+    for member in voters[:-1]:
+        meetings.cast_vote(session, proposal.id, "approve", "同意追加投资，关注量产进度", username=member)
+    meetings.cast_vote(session, proposal.id, "abstain", "估值偏高，弃权", username=voters[-1])
+    decisions.decide(session, proposal.id, "approved_with_conditions",
+                     "决议：同意追加投资 2,000 万元；首期出资 1,000 万元，第二期以企业年产能达到设计产能的 60% 为前提；"
+                     "投后 6 个月内报告量产进度。", username=chair)
+    assert absent not in voters
+    return proposal.id
+
+
+DEMO_NEXT_MEETING_TITLE = "投资决策委员会例会（待召开）"
+
+
+def demo_meeting_to_come(session, today: dt.date, *, chair: str = "admin", proposer: str = "manager2") -> int | None:
+    """A meeting of QY's committee two weeks after `today` with a new direct deal on its agenda
+    (submitted by `proposer`): what the committee members' home page says is coming. Once,
+    like the history; returns the meeting's id, or None when it is there already."""
+    from sqlalchemy import select
+
+    from models import Company, Investment, Meeting
+    from portfolio.committee import meetings, proposals
+
+    if session.execute(select(Meeting.id).where(Meeting.fund_code == "QY",
+                                                Meeting.title == DEMO_NEXT_MEETING_TITLE)).first():
+        return None
+    held = select(Investment.company_code).where(Investment.fund_code == "QY", Investment.company_code.is_not(None))
+    company = session.execute(select(Company.code).where(Company.code.not_in(held), Company.region_code.like("3302%"))
+                              .order_by(Company.code).limit(1)).scalar_one()
+    day = today + dt.timedelta(days=14)
+    proposal = proposals.create_proposal(session, {
+        "title": f"{company} A 轮投资", "fund_code": "QY", "mode": "direct", "target_code": company,
+        "planned_date": (day + dt.timedelta(days=30)).isoformat(), "amount_cny": "15000000",
+        "pre_money_cny": "285000000", "post_money_cny": "300000000", "instrument": "equity", "round": "A轮",
+        "stage": "startup", "ownership_pct": "5", "thesis": "本地链主企业配套，技术壁垒明确",
+        "risks": "客户集中度高", "base_case": "按计划扩产", "base_moic": "2.5", "base_irr": "20",
+    }, username=proposer)
+    proposals.submit_proposal(session, proposal.id, username=proposer)
+    meeting = meetings.create_meeting(session, {"fund_code": "QY", "date": day.isoformat(),
+                                                "title": DEMO_NEXT_MEETING_TITLE}, username=chair)
+    meetings.schedule_proposal(session, proposal.id, meeting.id, username=chair)
+    return meeting.id

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from portfolio.figures.alerts import is_stale
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
@@ -90,6 +91,18 @@ def bridge_row(opening: dict | None, closing: dict | None, *, from_zero: bool = 
     change = close["nav"] - start["nav"] - contributions + distributions
     return {"opening": start["nav"], "contributions": contributions, "distributions": distributions,
             "change": change, "closing": close["nav"]}
+
+
+def quarter_opening(as_of: dt.date) -> dt.date:
+    """The opening of the quarter as_of falls in: the day before its first day (the
+    previous quarter end; for a quarter end, the quarter before it)."""
+    return dt.date(as_of.year, ((as_of.month - 1) // 3) * 3 + 1, 1) - dt.timedelta(days=1)
+
+
+def quarter_to_date_bridge(opening: dict, closing: dict, opening_date: dt.date) -> dict:
+    """The fund page's NAV bridge: from the quarter's opening report to as-of's."""
+    return {"period": "quarter", "opening_date": opening_date,
+            "total": bridge_row(opening.get("summary"), closing.get("summary"))}
 
 
 def _bridge(label: str, opening_date: dt.date | None, opening: dict | None, closing: dict) -> dict:
@@ -190,8 +203,49 @@ def _performance_indicators(book: BookData, fund_code: str, as_of: dt.date, chec
             for key, item in result.items() if isinstance(item, dict) and "label" in item]
 
 
-def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name: str | None = None) -> dict:
-    """The quarterly report of `fund_code` for `quarter` ('2025Q4'), as of its last day."""
+FORWARD_PATHS = 2000
+FORWARD_QUARTERS = 8   # next quarter, next year, CCaR over 4 and 8 quarters: 8 quarters are all it reads
+
+
+def _estimate(value: float) -> Decimal:
+    """A forecast amount (a float estimate, yuan) as the report's Decimal yuan, to the fen."""
+    return Decimal(str(round(float(value), 2))).quantize(CENT)
+
+
+def forward_look(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict | None = None,
+                 paths: int = FORWARD_PATHS) -> dict:
+    """The report's forward look (issue 16), from the one forecast engine
+    (portfolio.figures.forecast_book.forecast, calibrated to the book, overrides applied):
+    calls and distributions expected in the next quarter and the next 4 quarters, the TA
+    expectation and P10 / P50 / P90 of the simulated totals, and the capital call at risk
+    at 95 % over 4 and 8 quarters, for the fund and the finance bureau's share."""
+    from portfolio.figures.forecast_book import forecast, quarter_label
+
+    result = forecast(book, fund_code, as_of, overrides=overrides, paths=paths, quarters=FORWARD_QUARTERS,
+                      details=False)
+    rows = []
+    for key in ("calls_next_quarter", "calls_next_year", "distributions_next_quarter", "distributions_next_year"):
+        band = result["outlook"][key]
+        kind, period = key.split("_", 1)
+        rows.append({"key": key, "kind": kind, "period": period,
+                     **{k: _estimate(band[k]) for k in ("e", "p10", "p50", "p90")}})
+    quarters = [f["quarter"] for f in result["forecast"][:4]]
+    car = result["call_at_risk"]
+    bureau = result["call_at_risk_bureau"]
+    return {"as_of": as_of, "paths": paths, "rows": rows,
+            "next_quarter": quarters[0] if quarters else quarter_label(pd.Timestamp(as_of)),
+            "next_year": f"{quarters[0]}–{quarters[-1]}" if quarters else "",
+            "ccar95": {h: _estimate(car[h]["0.95"]) for h in ("4", "8") if h in car},
+            "ccar95_bureau": {h: _estimate(bureau[h]["0.95"]) for h in ("4", "8") if h in bureau},
+            "bureau_share": result["bureau_share"],
+            "checks_ok": all(c["ok"] for c in result["checks"])}
+
+
+def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name: str | None = None,
+                    forecast_overrides: dict | None = None) -> dict:
+    """The quarterly report of `fund_code` for `quarter` ('2025Q4'), as of its last day.
+    The forward look is the forecast from that day, with the stored parameter overrides
+    (`forecast_overrides`, as portfolio.book.forecast_parameters.overrides gives them)."""
     try:
         start, end = parse_quarter(quarter)
     except ValueError as error:
@@ -216,7 +270,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         valued = as_date(row.get("valuation_as_of"))
         schedule.append({**row, "date": as_date(row.get("date")), "valuation_as_of": valued,
                          # a GP report that lags: its latest valuation is before the quarter
-                         "stale": valued is not None and valued < start,
+                         "stale": is_stale(valued, start),
                          "unvalued": valued is None})
 
     summary = current.get("summary", {})
@@ -271,6 +325,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "compliance_counts": {s: sum(1 for c in compliance if c.get("status") == s) for s in STATUS_ORDER},
         "compliance_by_rule": _by_rule(compliance),
         "indicators": indicators,
+        "forward_look": forward_look(book, fund_code, end, overrides=forecast_overrides),
         "settings": {"valuation_change_threshold": settings.get("valuation_change_threshold"),
                      "home_region_prefix": settings.get("home_region_prefix"),
                      "reinvestment_multiple": settings.get("reinvestment_multiple")},

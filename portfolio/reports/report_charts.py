@@ -1,44 +1,140 @@
 """The quarterly report's charts, as inline SVG (vector in the PDF).
 
-The sector and region bars are the screens' own (portfolio.reports.charts); only the NAV
-bridge waterfall, which no screen shows, is drawn here, in the same style. Charts only
-draw figures handed to them; they compute none.
+The sector and region bars are the screens' own (portfolio.reports.charts); the NAV
+bridge waterfall is drawn here and shown on the fund page too, in the same style.
+Charts only draw figures handed to them; they compute none.
 """
 from __future__ import annotations
 
-from matplotlib.ticker import StrMethodFormatter
+from decimal import Decimal
+from typing import Any
+
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from portfolio.reports import charts
 from portfolio.vocabulary import label
 
+# Rebase (start the amount axis above zero, with a break marked) when the NAVs stand this
+# many times taller than the whole span of the flows: drawn from zero, the flows of a
+# quarter next to a 250 亿 NAV are thinner than a line.
+REBASE_WHEN = 4.0
+
+
+def bridge_steps(total: dict, lang: str = "zh") -> list[tuple[str, Decimal, str]]:
+    """The waterfall's bars: (name, signed amount in yuan, kind), kind "base" for the
+    opening and closing NAVs, "step" for a flow or the change in value."""
+    zh = charts.is_chinese(lang)
+    return [("期初净值" if zh else "Opening NAV", Decimal(total["opening"]), "base"),
+            ("出资" if zh else "Contributions", Decimal(total["contributions"]), "step"),
+            ("分配" if zh else "Distributions", -Decimal(total["distributions"]), "step"),
+            ("估值变动" if zh else "Change in value", Decimal(total["change"]), "step"),
+            ("期末净值" if zh else "Closing NAV", Decimal(total["closing"]), "base")]
+
+
+def waterfall_layout(steps: list[tuple[str, Decimal, str]]) -> dict:
+    """Where each bar stands (in 万元, floats for drawing only) and the axis's range.
+
+    Bars: (bottom, top) per step, the base bars from zero, a step from the running level.
+    `floor` is where the amount axis starts: 0, or, when the NAVs dwarf the flows
+    (REBASE_WHEN), a round number below the lowest level the waterfall reaches, so that
+    the flows have most of the chart's height; `rebased` says the axis is broken."""
+    bars, level = [], 0.0
+    for _name, amount, kind in steps:
+        value = charts.wan_for_drawing(amount)
+        if kind == "base":
+            bars.append((0.0, value))
+            level = value
+        else:
+            bars.append((level, level + value))
+            level += value
+    levels = [edge for i, bar in enumerate(bars) for edge in (bar if steps[i][2] == "step" else bar[1:])]
+    low, high = min(levels + [0.0]), max(levels + [0.0])
+    lowest_nav = min(levels)
+    span = max(levels) - lowest_nav
+    floor, rebased = min(low, 0.0), False
+    if lowest_nav > 0 and 0 < span * REBASE_WHEN < lowest_nav:  # nothing moved: nothing to magnify
+        margin = max(span, lowest_nav * 0.002) * 0.6  # flows take ≥ about half the height
+        rough = lowest_nav - margin
+        step = _nice_step(margin)
+        floor, rebased = max(0.0, (rough // step) * step), True
+    top = high + (high - floor) * 0.12  # room for the amounts written over the bars
+    if top <= floor:  # an empty fund: every amount zero
+        top = floor + 1.0
+    return {"bars": bars, "floor": floor, "top": top, "rebased": rebased}
+
+
+def _nice_step(width: float) -> float:
+    """1, 2 or 5 × 10^n, the largest not above `width` (a round place to start an axis)."""
+    import math
+
+    if width <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(width))
+    return max(m * power for m in (1, 2, 5) if m * power <= width)
+
 
 def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
-    """The fund's NAV bridge of one period as a waterfall (万元)."""
+    """The fund's NAV bridge of one period as a waterfall: opening NAV, contributions,
+    distributions, change in value, closing NAV. When the NAVs dwarf the flows the amount
+    axis starts near the smaller NAV (rebased), marked by a break on the axis and on the
+    NAV bars, and every bar carries its amount, so the flows read at their true size."""
     import matplotlib.pyplot as plt
 
-    total = bridge["total"]
+    total = bridge.get("total") if bridge else None
+    if not total:
+        return None
     zh = charts.is_chinese(lang)
-    steps = [("期初净值" if zh else "Opening", total["opening"], "base"),
-             ("出资" if zh else "Contributions", total["contributions"], "step"),
-             ("分配" if zh else "Distributions", -total["distributions"], "step"),
-             ("估值变动" if zh else "Change in value", total["change"], "step"),
-             ("期末净值" if zh else "Closing", total["closing"], "base")]
+    steps = bridge_steps(total, lang)
+    layout = waterfall_layout(steps)
+    bars, floor, top = layout["bars"], layout["floor"], layout["top"]
+    scale, unit = charts.drawing_unit([abs(b) for bar in bars for b in bar], "万元" if zh else "CNY 10k")
+    places = 2 if scale > 1 else 0
     with plt.rc_context(charts.chart_style()):
-        fig, ax = plt.subplots(figsize=(6.4, 2.6))
-        level = 0.0
-        for i, (_name, amount, kind) in enumerate(steps):
-            value = charts.wan_for_drawing(amount)
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        for i, ((_name, amount, kind), (bottom, end)) in enumerate(zip(steps, bars)):
             if kind == "base":
-                ax.bar(i, value, color=charts.COLORS[5])
-                level = value
+                color, low, height = charts.COLORS[5], max(bottom, floor), end - max(bottom, floor)
+                text = f"{end / scale:,.{places}f}"
             else:
-                ax.bar(i, value, bottom=level, color=charts.COLORS[2] if value >= 0 else charts.COLORS[0])
-                level += value
+                color = charts.COLORS[2] if amount >= 0 else charts.COLORS[0]
+                low, height = min(bottom, end), abs(end - bottom)
+                text = f"{(end - bottom) / scale:+,.{places}f}" if amount else "0"
+            ax.bar(i, height / scale, bottom=low / scale, color=color, width=0.62)
+            ax.annotate(text, (i, max(bottom, end) / scale), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+            if i < len(bars) - 1:  # the running level carried to the next bar
+                ax.plot([i + 0.31, i + 0.69], [end / scale] * 2, color="#999", linewidth=0.6, linestyle=":")
+        ax.set_ylim(floor / scale, top / scale)
         ax.set_xticks(range(len(steps)), [s[0] for s in steps])
-        ax.set_ylabel("万元" if zh else "CNY 10k")
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        ax.axhline(0, color="#999", linewidth=0.6)
+        ax.set_ylabel(unit)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+        tick_places = 1 if scale > 1 and (top - floor) / scale < 20 else 0
+        ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{tick_places}f}}"))
+        if layout["rebased"]:  # no tick at the foot of a broken axis: the break stands there
+            ax.set_yticks([t for t in ax.get_yticks() if floor / scale < t <= top / scale])
+            _mark_break(ax, [i for i, s in enumerate(steps) if s[2] == "base"], floor / scale, top / scale)
+        else:
+            ax.axhline(0, color="#999", linewidth=0.6)
         return charts.to_svg(fig)
+
+
+def _mark_break(ax, base_bars: list[int], floor: float, top: float) -> None:
+    """The axis does not start at zero: a double slash across the y axis near its foot and
+    a white zigzag across the NAV bars at the same height."""
+    height = top - floor
+    kwargs = {"transform": ax.transAxes, "color": "#1f2933", "clip_on": False, "linewidth": 0.8}
+    for dy in (0.035, 0.075):
+        ax.plot([-0.015, 0.015], [dy - 0.015, dy + 0.015], **kwargs)
+    ax.plot([0, 0], [0.035, 0.075], transform=ax.transAxes, color="white", linewidth=2.5, clip_on=False,
+            zorder=3)
+    y = floor + height * 0.055
+    amplitude = height * 0.015
+    for i in base_bars:
+        xs = [i - 0.36 + 0.72 * k / 8 for k in range(9)]
+        ys = [y + (amplitude if k % 2 else -amplitude) for k in range(9)]
+        ax.fill_between(xs, [v - amplitude for v in ys], [v + amplitude for v in ys], color="white", zorder=3)
+        ax.plot(xs, [v - amplitude for v in ys], color="#1f2933", linewidth=0.5, zorder=4)
+        ax.plot(xs, [v + amplitude for v in ys], color="#1f2933", linewidth=0.5, zorder=4)
 
 
 def region_chart(by_region: dict, lang: str = "zh") -> str | None:
@@ -49,10 +145,18 @@ def region_chart(by_region: dict, lang: str = "zh") -> str | None:
                             color=charts.COLORS[3])
 
 
-def quarterly_charts(report: dict, lang: str = "zh") -> dict[str, str | None]:
-    """Every chart of the report as an inline SVG string (None: nothing to draw)."""
+def is_rebased(bridge: dict) -> bool:
+    """Whether the bridge's waterfall starts its axis above zero (the caption says so)."""
+    total = bridge.get("total") if bridge else None
+    return total is not None and bool(waterfall_layout(bridge_steps(total))["rebased"])
+
+
+def quarterly_charts(report: dict, lang: str = "zh") -> dict[str, Any]:
+    """Every chart of the report as an inline SVG string (None: nothing to draw), and
+    whether the bridge's axis is rebased (bridge_rebased)."""
     return {
         "bridge": bridge_chart(report["bridge"][0], lang),
+        "bridge_rebased": is_rebased(report["bridge"][0]),
         "sector": charts.sector_chart(report["by_sector"], lang),
         "lookthrough": charts.sector_chart(report["lookthrough_by_sector"], lang, lookthrough=True),
         "region": region_chart(report["by_region"], lang),

@@ -315,9 +315,28 @@ def _compliance_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
+def _forward_look_sheet(wb: Workbook, r: dict) -> None:
+    fl = r.get("forward_look")
+    if not fl:
+        return
+    s = _Sheet(wb, "展望")
+    s.title("展望：预计出资与分配（自 {} 起）".format(fl["as_of"].isoformat()))
+    periods = {"next_quarter": f"下一季度（{fl['next_quarter']}）", "next_year": f"未来一年（{fl['next_year']}）"}
+    s.table([("", TEXT), ("期间", TEXT), ("预计（万元）", AMOUNT), ("P10（万元）", AMOUNT), ("P50（万元）", AMOUNT),
+             ("P90（万元）", AMOUNT)],
+            [["预计出资" if row["kind"] == "calls" else "预计分配", periods[row["period"]], row["e"], row["p10"],
+              row["p50"], row["p90"]] for row in fl["rows"]])
+    s.title("出资风险值 CCaR95（万元）")
+    s.table([("", TEXT), ("全基金（万元）", AMOUNT), ("其中财政出资（万元）", AMOUNT)],
+            [[f"未来 {h} 个季度", v, fl["ccar95_bureau"].get(h)] for h, v in fl["ccar95"].items()])
+    s.note(f"Takahashi–Alexander 模型，按历史现金流校准；P10–P90 为 {fl['paths']:,} 条蒙特卡洛模拟路径的区间；"
+           f"财政出资占 {float(fl['bureau_share']):.0%}。")
+    s.finish()
+
+
 # the workbook's sheets, in order: each writes one section of the report
 SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedule_sheet, _activity_sheet,
-          _concentration_sheet, _sub_funds_sheet, _compliance_sheet)
+          _concentration_sheet, _sub_funds_sheet, _compliance_sheet, _forward_look_sheet)
 
 
 def write_quarterly_xlsx(report: dict) -> bytes:

@@ -1,6 +1,7 @@
 """Click commands of the book: import-book, export-book, demo."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 from pathlib import Path
@@ -124,7 +125,12 @@ def demo_command(book_path: Path | None) -> None:
     from models import User
     from portfolio.book.reading import import_index
     from portfolio.book.users import create_user
-    from portfolio.interchange.demo import demo_index_levels, write_demo_book
+    from portfolio.interchange.demo import (
+        demo_committee_history,
+        demo_index_levels,
+        demo_meeting_to_come,
+        write_demo_book,
+    )
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
@@ -136,6 +142,12 @@ def demo_command(book_path: Path | None) -> None:
                           encoding="utf-8")
     result = import_index(db.session, "CSI300", index_path, "demo")
     click.echo(f"index CSI300: {result['added']} new, {result['changed']} changed, {result['unchanged']} unchanged")
+    # every demo fund compares itself with it by default (a fund setting, audited when it changes)
+    from models import Fund
+    from portfolio.book.fund_settings import update_fund_settings
+
+    for code in db.session.execute(select(Fund.code).order_by(Fund.code)).scalars().all():
+        update_fund_settings(db.session, code, {"pme_index": "CSI300"}, username="demo")
     # a user who exists keeps the password: a re-run does not lock anyone out
     existing = set(db.session.execute(select(User.username)).scalars())
     click.echo("demo users (passwords shown once, when created):")
@@ -151,6 +163,12 @@ def demo_command(book_path: Path | None) -> None:
         else:
             create_user(db.session, username, role, password, by="demo", display_name=display)
         click.echo(f"  {username:12s} {role:10s} {password}")
+    # the committee's history: a past meeting with attendance, a recusal, votes and a 决议
+    proposal_id = demo_committee_history(db.session)
+    click.echo("committee history: " + (f"meeting with proposal #{proposal_id} decided" if proposal_id
+                                        else "exists (unchanged)"))
+    meeting_id = demo_meeting_to_come(db.session, dt.date.today())
+    click.echo("committee meeting to come: " + (f"#{meeting_id} scheduled" if meeting_id else "exists (unchanged)"))
 
 
 COMMANDS: list = [import_book_command, export_book_command, demo_command, apply_change_set_command]

@@ -12,14 +12,19 @@ from flask.cli import with_appcontext
 @click.option("--unit", default=None, help="A sub-fund code or an investment id: that unit only.")
 @click.option("--paths", default=2000, show_default=True, type=click.IntRange(10, 100_000))
 @click.option("--backtest", is_flag=True, help="Add the rolling-origin back-test (预测准确度).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show the back-test's progress bar (default: when standard error is a terminal).")
 @with_appcontext
-def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, paths: int, backtest: bool) -> None:
+def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, paths: int, backtest: bool,
+                     progress: bool | None) -> None:
     """The fund's forecast from a date: calls, distributions and NAV by quarter with P10/P90,
-    capital call at risk, the policy figures projected."""
+    capital call at risk, the policy figures projected. The back-test runs as a job in this
+    process (recorded in the jobs table, started by `cli`; a progress bar at a terminal),
+    taken as it is when the same back-test of the same book was already done."""
     import json
     import sys
 
-    from portfolio.book.forecasting import fund_backtest, fund_forecast
+    from portfolio.book.forecasting import fund_forecast
     from portfolio.figures.engine import UnknownFund
     from portfolio.figures.report import to_json
     from web.cli.figures import _as_of
@@ -28,14 +33,32 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
     date = _as_of(as_of)
     try:
         result = fund_forecast(db.session, fund, date, unit=unit, paths=paths)
-        if backtest:
-            result = result | {"backtest": fund_backtest(db.session, fund, date)}
     except UnknownFund as error:
         raise click.ClickException(str(error)) from error
+    if backtest:
+        result = result | {"backtest": _backtest_job(fund, date, sys.stderr.isatty() if progress is None else progress)}
     if fmt == "json":
         click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1 if sys.stdout.isatty() else None))
     else:
         click.echo(render_table(result))
+
+
+def _backtest_job(fund: str, date, show_progress: bool) -> dict:
+    """The back-test as a job run here (web.forecast's handler), with a tqdm bar on standard error."""
+    from web import queue
+    from web.cli.reports import _Bar
+    from web.forecast import backtest_params
+
+    bar = _Bar(show_progress)
+    try:
+        job = queue.submit("forecast_backtest", backtest_params(fund, date), username="cli", here=True,
+                           on_progress=bar)
+    finally:
+        bar.close()
+    job = queue.get_job(job.id)
+    if job.state != "done":
+        raise click.ClickException(job.error or f"job {job.id} {job.state}")
+    return dict(job.result)
 
 
 def render_table(result: dict) -> str:

@@ -7,7 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered"}
+UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered",
+              "origins": "back-test origins"}
 
 
 class _Bar:
@@ -61,8 +62,11 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     from web.extensions import db
 
     bar = _Bar(sys.stderr.isatty() if progress is None else progress)
+    from portfolio.book.forecasting import overrides_version
+
     params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
-              "lang": current_app.config["BABEL_DEFAULT_LOCALE"]}
+              "lang": current_app.config["BABEL_DEFAULT_LOCALE"],
+              "forecast_parameters": overrides_version(db.session)}
     try:
         job = queue.submit("quarterly_report", params, username="cli", here=True, on_progress=bar)
     finally:

@@ -1,0 +1,43 @@
+"""What needs attention in a fund as of D, from figures computed elsewhere (pure: plain data
+in, plain data out; nothing here computes a figure of its own):
+
+- failed rules: the report's compliance checks (portfolio.figures.rules) whose status is fail;
+- stale valuations: holdings with a NAV whose latest valuation is dated before D's quarter
+  (the quarterly report's 滞后 badge, `is_stale`: a GP report that lags);
+- idle commitments: units with money left to call and no call for 9 months (warning) or 12
+  (the trigger of 财预〔2015〕210号), from portfolio.figures.forecast_book.idle_units.
+
+Overdue GP reports are the GP portal's (portfolio.gp.packages.overdue): they need the database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = ["quarter_start", "is_stale", "fund_alerts"]
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def is_stale(valued: dt.date | None, period_start: dt.date) -> bool:
+    """A valuation that lags: dated before the quarter being reported on."""
+    return valued is not None and valued < period_start
+
+
+def fund_alerts(book, report: dict, as_of: dt.date) -> dict:
+    """The alerts of the report's fund: failed checks, stale valuations, idle commitments
+    (warn and trigger; the idle units in order of months idle, longest first)."""
+    import pandas as pd
+
+    from portfolio.figures.forecast_book import histories, idle_units
+
+    start = quarter_start(as_of)
+    failed = [c for c in report.get("compliance") or [] if c.get("status") == "fail"]
+    stale = [i for i in report.get("investments") or []
+             if (i.get("nav") or 0) > 0 and i.get("valuation_as_of") is not None
+             and is_stale(pd.Timestamp(i["valuation_as_of"]).date(), start)]
+    units = histories(book, report["fund"], as_of).units
+    idle = sorted((u for u in idle_units(book, units, pd.Timestamp(as_of)) if u["status"] != "ok"),
+                  key=lambda u: (-u["months"], u["id"]))
+    return {"failed": failed, "stale": stale, "idle": idle}
