@@ -118,6 +118,9 @@ class Fields:
         value = self.given(name, required=required)
         if value is None:
             return None
+        if isinstance(value, AmountError):  # a form's field refused what was typed, in its unit
+            self.errors.append((name, str(value)))
+            return None
         try:
             amount = parse_amount(value)
         except AmountError as error:
