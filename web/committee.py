@@ -173,9 +173,8 @@ def proposal(proposal_id: int):
     recusal_form = RecusalForm()
     recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in workflow.committee_members(db.session)]
     me = current_username()
-    names = {m.username: m.display_name or m.username for m in workflow.committee_members(db.session)}
     return render_template(
-        "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me), names=names,
+        "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me),
         proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
         attachments=files, votes=meetings.votes(db.session, proposal.id, proposal.meeting_id or -1),
         earlier_votes=[v for v in meetings.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
