@@ -172,6 +172,6 @@ def test_funding_never_exceeds_the_approved_amount_even_when_payments_race(app, 
     # and one after the other: the rest is allowed, more is refused with the amount left
     page = managers[0].post(f"/committee/proposals/{pid}/fund", data={
         "date": "2025-12-21", "amount_cny": "400000.01", "amount_cny_unit": "yuan"}, follow_redirects=True).get_data(as_text=True)
-    assert "出资合计不能超过决议金额" in page and "399999.99" not in page and "400000.00" in page
+    assert "出资合计不能超过决议金额 100 万元（已出资 60 万元，本次最多 40 万元）" in page
     assert managers[0].post(f"/committee/proposals/{pid}/fund", data={
         "date": "2025-12-21", "amount_cny": "40"}).status_code == 302
