@@ -144,3 +144,35 @@ def test_a_resolution_is_timed_in_beijing(db, book, client):
     page = client.get(f"/committee/proposals/{draft.id}/resolution").get_data(as_text=True)
     assert "2025-12-15 10:05:00（北京时间）" in page and "UTC" not in page
     assert "王经理" in page and "陈委员" in page and ">m1<" not in page
+
+
+def test_the_gp_form_takes_its_screens_unit_with_wan_selectable_and_shows_a_package_back_exactly(db, book, client):
+    """The GP's screens (the package page, the tie-out, the 元 workbook) show 元: the portal's
+    form takes 元 unless 万元 is chosen in its unit select; a saved package is shown back in the
+    chosen unit exactly, and a tenth of a fen in 万元 is refused, never rounded."""
+    from models import GpPackage
+    from portfolio.gp import packages
+
+    packages.invite_gp(db.session, "gp1", PASSWORD, ["SF1"], by="test")
+    login(client, "gp1")
+    page = client.get("/gp/packages/new?investment=QY-SF1").get_data(as_text=True)
+    assert re.search(r'<select id="unit" name="unit"[^>]*><option value="wan">万元</option>'
+                     r'<option value="yuan" selected>元</option></select>', page)
+    assert "（元）" not in page
+    typed = {"investment_id": "QY-SF1", "quarter_end": "2025-12-31", "unit": "wan",
+             "acc-opening_nav": "31,000", "acc-contributions": "10000", "acc-closing_nav": "41,000.000001",
+             "n-0-date": "2025-11-15", "n-0-type": "contribution", "n-0-amount": "10000", "n-0-ref": ""}
+    response = client.post("/gp/packages/new", data=typed)
+    assert response.status_code == 302, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    package = db.session.execute(select(GpPackage)).scalar_one()
+    account = package.content["account"]
+    assert (account["opening_nav"], account["contributions"], account["closing_nav"]) == (
+        31_000 * 1_000_000, 10_000 * 1_000_000, 41_000 * 1_000_000 + 1)  # in fen: 1 万元 = 1,000,000 分
+    assert package.content["notices"][0]["amount"] == 10_000 * 1_000_000
+    shown = client.get(f"/gp/packages/{package.id}/edit?unit=wan").get_data(as_text=True)
+    assert 'value="41000.000001"' in shown and 'value="31000"' in shown
+    shown = client.get(f"/gp/packages/{package.id}/edit").get_data(as_text=True)
+    assert 'value="410000000.01"' in shown  # in 元, the GP's default
+    refused = client.post(f"/gp/packages/{package.id}/edit", data={**typed, "acc-closing_nav": "0.0000001"})
+    assert "以万元填写时最多六位小数" in refused.get_data(as_text=True) and '<option value="wan" selected>' in \
+        refused.get_data(as_text=True)
