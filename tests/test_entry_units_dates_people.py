@@ -176,3 +176,21 @@ def test_the_gp_form_takes_its_screens_unit_with_wan_selectable_and_shows_a_pack
     refused = client.post(f"/gp/packages/{package.id}/edit", data={**typed, "acc-closing_nav": "0.0000001"})
     assert "以万元填写时最多六位小数" in refused.get_data(as_text=True) and '<option value="wan" selected>' in \
         refused.get_data(as_text=True)
+
+
+def test_a_stale_correction_names_who_changed_it_and_when_in_beijing(db, book):
+    from portfolio.book import corrections
+    from portfolio.errors import FieldErrors
+
+    person(db, "mgr", "manager", "王经理")
+    flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1",
+                                                     CashFlow.type == "distribution")).scalars().first()
+    shown = corrections.version_of(flow)
+    fields = {"date": flow.date.isoformat(), "type": "distribution", "amount_cny": "4000000", "version": shown,
+              "correction_reason": "改为 400 万"}
+    corrections.correct_cash_flow(db.session, flow.id, fields, username="mgr")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
+    entry.at = dt.datetime(2025, 12, 31, 20, 30)
+    db.session.commit()
+    with pytest.raises(FieldErrors, match=r"最近一次由 王经理 于 2026-01-01 04:30（北京时间）修改"):
+        corrections.correct_cash_flow(db.session, flow.id, {**fields, "amount_cny": "4500000"}, username="other")

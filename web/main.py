@@ -21,6 +21,7 @@ from portfolio.book import cache
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
+from portfolio.formatting import local_time as formatting_local_time
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -477,10 +478,7 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
 @bp.app_template_filter("local_time")
 def local_time(value: dt.datetime | None) -> str:
     """A stored time (UTC, naive) as the fund's people read it: Asia/Shanghai, to the second."""
-    if value is None:
-        return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return formatting_local_time(value)
 
 
 @bp.app_template_filter("person")
