@@ -15,6 +15,7 @@ from models import AuditEntry, CashFlow, User, Valuation
 from portfolio.book import records
 from portfolio.book.users import create_user
 from portfolio.committee import meetings, proposals
+from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, PASSWORD, login
 
@@ -93,6 +94,9 @@ def test_history_shows_people_by_name_and_times_in_beijing(db, book, client):
     draft = records.record_valuation(db.session, {"investment_id": "QY-CO1", "as_of": "2025-12-31",
                                                   "fair_value_cny": "1000", "method": "cost"}, username="mgr")
     records.approve_valuation(db.session, draft.id, username="chk")
+    with pytest.raises(FieldErrors, match="该估值已由 李审核 审批"):  # a message names people as pages do
+        records.approve_valuation(db.session, draft.id, username="mgr")
+    db.session.rollback()
     # an entry at 20:30 UTC on New Year's Eve happened on 1 January in Ningbo
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "approve")).scalar_one()
     entry.at = dt.datetime(2025, 12, 31, 20, 30)
@@ -180,7 +184,6 @@ def test_the_gp_form_takes_its_screens_unit_with_wan_selectable_and_shows_a_pack
 
 def test_a_stale_correction_names_who_changed_it_and_when_in_beijing(db, book):
     from portfolio.book import corrections
-    from portfolio.errors import FieldErrors
 
     person(db, "mgr", "manager", "王经理")
     flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1",
