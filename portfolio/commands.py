@@ -2,9 +2,10 @@
 
 A screen's form builds its command (`web.forms.BaseForm.to_command`); the use case reads
 it field by field (`portfolio.book.records.Fields`), as it reads a plain mapping from the
-command line, the API or a test. Amounts arrive as Decimal and dates as date; text a
-field could not parse arrives as typed, so the use case reports it beside its field
-together with every other error of the record. Pure (standard library only).
+command line, the API or a test. Amounts arrive as Decimal yuan and dates as date; a date
+a field could not parse arrives as typed, an amount as the parser's refusal, so the use
+case reports it beside its field together with every other error of the record. Pure (standard library
+and portfolio.money only).
 """
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-Amount = Decimal | str | None  # an amount in yuan, or the text typed when it did not parse
+from portfolio.money import AmountError
+
+# an amount in yuan; the text typed when it was not parsed; or the parser's refusal
+# (portfolio.money.AmountError, its reason in the unit the amount was typed in)
+Amount = Decimal | str | AmountError | None
 Day = dt.date | str | None     # likewise a date
 
 

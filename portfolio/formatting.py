@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from portfolio.money import WAN, YI
 
@@ -320,3 +321,15 @@ def since_by(rows, field: str | None = None):
             if key not in firsts or day < firsts[key]:
                 firsts[key] = day
     return overall if field is None else firsts
+
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: dt.datetime | None, *, seconds: bool = True) -> str:
+    """A stored time (UTC; naive means UTC) as the fund's people read it: Asia/Shanghai,
+    '2026-01-01 04:30:00' (or to the minute)."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

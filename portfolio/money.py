@@ -49,33 +49,59 @@ _PLAIN = re.compile(r"[+-]?\d+(\.\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
-def parse_amount(text: str | Decimal | int, *, places: int = 2) -> Decimal:
-    """What a person typed (or a cell held) as an exact Decimal amount in yuan.
+# The units a person may type an amount in: the screens' 万元 (the forms' default) or 元.
+# An amount in 万元 is exact to the fen with six decimal places (1 分 = 0.000001 万元).
+UNITS: dict[str, tuple[Decimal, int, str]] = {  # unit: (yuan per unit, decimal places, its name)
+    "wan": (WAN, 6, "万元"),
+    "yuan": (Decimal(1), 2, "元"),
+}
+PLACES_WORDS = {2: "两", 6: "六"}
+
+
+def parse_amount(text: str | Decimal | int, *, places: int | None = None, unit: str = "yuan") -> Decimal:
+    """What a person typed (or a cell held) in `unit` ("yuan" 元 or "wan" 万元), as an exact
+    Decimal amount in yuan with two places.
 
     Accepts digits with an optional sign and decimal point, thousands separators
     (',' or the full-width '，') only in groups of three, full-width digits, and spaces
     around. Refuses, with an AmountError that says why: anything else (e.g. '1,5', which
-    could be 1.5 or 15; exponents like '1e16'; 'NaN'), more than `places` decimal places,
-    and amounts above MAX_AMOUNT in size. The sign is kept: whether a negative amount is
-    allowed is the caller's rule.
+    could be 1.5 or 15; exponents like '1e16'; 'NaN'), more decimal places than the unit
+    holds exactly (`places`: two in 元, six in 万元 — finer than the fen is refused, never
+    rounded), and amounts above MAX_AMOUNT yuan in size. The sign is kept: whether a
+    negative amount is allowed is the caller's rule.
     """
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit {unit!r}")
+    per, unit_places, name = UNITS[unit]
+    places = unit_places if places is None else places
     if isinstance(text, Decimal):
         value = text
         if not value.is_finite():
-            raise AmountError("应为金额（元）")
+            raise AmountError(f"应为金额（{name}）")
     elif isinstance(text, int) and not isinstance(text, bool):
         value = Decimal(text)
     else:
         cleaned = unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
         if not (_PLAIN.fullmatch(cleaned) or _GROUPED.fullmatch(cleaned)):
-            raise AmountError("应为金额（元），如 1,234,567.89")
+            example = "1,234,567.89" if unit == "yuan" else "1,234.5"
+            raise AmountError(f"应为金额（{name}），如 {example}")
         try:
             value = Decimal(cleaned.replace(",", ""))
         except InvalidOperation:  # pragma: no cover - the patterns admit only valid numbers
-            raise AmountError("应为金额（元）") from None
-    if abs(value) > MAX_AMOUNT:
-        raise AmountError("金额过大：不能超过 1,000,000,000,000,000 元")
+            raise AmountError(f"应为金额（{name}）") from None
+    if abs(value) > MAX_AMOUNT / per:
+        raise AmountError(f"金额过大：不能超过 {MAX_AMOUNT / per:,.0f} {name}")
     quantum = Decimal(1).scaleb(-places)
     if value != value.quantize(quantum):
-        raise AmountError(f"金额最多{'两' if places == 2 else places}位小数")
-    return value.quantize(quantum)
+        if unit == "wan":
+            raise AmountError("以万元填写时最多六位小数（精确到分）")
+        raise AmountError(f"金额最多{PLACES_WORDS.get(places, str(places))}位小数")
+    return (value * per).quantize(quantum if unit == "yuan" else CENT)
+
+
+def in_unit(amount: Decimal, unit: str = "wan") -> str:
+    """An amount in yuan written in `unit` exactly, as a form shows it to be typed again:
+    no separators, no trailing zeros, no rounding (Decimal('12345.67') → '1.234567' 万元)."""
+    if unit == "yuan":
+        return format(Decimal(amount), "f")
+    return format(Decimal(amount).scaleb(-4).normalize(), "f")

@@ -28,6 +28,8 @@ DEAL = {"title": "甬材新材料 B 轮", "fund_code": "QY", "mode": "direct", "
         "risks": "量产不及预期", "valuation_method": "可比公司法", "comparables": "A、B、C",
         "bear_case": "量产延迟", "bear_moic": "0.8", "bear_irr": "-5", "base_case": "按计划",
         "base_moic": "2.5", "base_irr": "22", "bull_case": "提前量产", "bull_moic": "5", "bull_irr": "45"}
+# the same deal as a manager types it in the proposal form: amounts in 万元, the forms' unit
+DEAL_FORM = {**DEAL, "amount_cny": "3000", "pre_money_cny": "57000", "post_money_cny": "60000"}
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def proposal_id_from(response) -> int:
 
 def propose(client, **changes) -> int:
     as_user(client, "mgr")
-    return proposal_id_from(client.post("/committee/proposals/new", data={**DEAL, **changes}))
+    return proposal_id_from(client.post("/committee/proposals/new", data={**DEAL_FORM, **changes}))
 
 
 def to_meeting(client, book, pid: int, present: list[str]) -> int:
@@ -149,7 +151,7 @@ def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
     # the money moves: its first contribution
     as_user(client, "mgr")
     response = client.post(f"/committee/proposals/{pid}/fund", data={"date": "2025-12-15",
-                                                                    "amount_cny": "30000000", "ref": "ZJ-1"})
+                                                                    "amount_cny": "3000", "ref": "ZJ-1"})
     assert response.status_code == 302
     flow = book.execute(select(CashFlow).where(CashFlow.investment_id == investment.id)).scalar_one()
     assert flow.type == "contribution" and flow.amount_cny == Decimal("30000000.00")
@@ -249,7 +251,7 @@ def test_a_viewer_can_do_none_of_it(client, book):
     as_user(client, "viewer")
     assert client.get("/committee/").status_code == 200
     assert client.get("/committee/proposals/new").status_code == 403
-    posts = [("/committee/proposals/new", DEAL), (f"/committee/proposals/{pid}/edit", DEAL),
+    posts = [("/committee/proposals/new", DEAL_FORM), (f"/committee/proposals/{pid}/edit", DEAL_FORM),
              (f"/committee/proposals/{pid}/submit", {}), (f"/committee/proposals/{pid}/withdraw", {}),
              (f"/committee/proposals/{pid}/schedule", {"meeting_id": str(meeting.id)}),
              (f"/committee/proposals/{pid}/vote", {"choice": "approve"}),
@@ -275,7 +277,7 @@ def test_a_viewer_can_do_none_of_it(client, book):
 
 def test_the_form_keeps_what_was_typed_and_shows_errors_beside_fields(client, book):
     as_user(client, "mgr")
-    bad = {**DEAL, "amount_cny": "abc", "target_code": "NOPE", "post_money_cny": "1", "ownership_pct": "120"}
+    bad = {**DEAL_FORM, "amount_cny": "abc", "target_code": "NOPE", "post_money_cny": "1", "ownership_pct": "120"}
     response = client.post("/committee/proposals/new", data=bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -326,8 +328,8 @@ def test_the_review_highlights_the_checks_the_deal_would_newly_fail(client, book
     assert client.get(f"/committee/proposals/{pid}?checks=all").get_data(as_text=True).count("<tr class=") \
         == len(effect["checks"])
     # a sub-fund proposal shows its share of the sub-fund and its local reinvestment
-    sub = propose(client, mode="sub_fund", target_code="SF1", amount_cny="100000000", ownership_pct="",
-                  first_call_cny="50000000")
+    sub = propose(client, mode="sub_fund", target_code="SF1", amount_cny="10000", ownership_pct="",
+                  first_call_cny="5000")
     effect = review(book, fresh(book, sub))
     share = effect["effect"]["sub_fund_share"]["after"]
     assert share["value"] == pytest.approx(0.05)  # 1 亿 / 20 亿 (sub_funds.csv)
@@ -377,8 +379,8 @@ def test_due_diligence_files_are_stored_safely(client, book, app):
 def test_a_draft_is_edited_by_its_proposer_only_and_frozen_once_submitted(client, book, db):
     pid = propose(client)
     page = client.get(f"/committee/proposals/{pid}/edit").get_data(as_text=True)
-    assert 'value="30000000.00"' in page and 'value="22"' in page  # base IRR shown back in %
-    response = client.post(f"/committee/proposals/{pid}/edit", data={**DEAL, "amount_cny": "25000000"})
+    assert 'value="3000"' in page and 'value="22"' in page  # the amount in 万元, base IRR in %, as typed
+    response = client.post(f"/committee/proposals/{pid}/edit", data={**DEAL_FORM, "amount_cny": "2500"})
     assert response.status_code == 302 and fresh(book, pid).amount_cny == Decimal("25000000.00")
     make_user(db, "mgr2", "manager")
     as_user(client, "mgr2")
@@ -397,14 +399,14 @@ def test_a_draft_is_edited_by_its_proposer_only_and_frozen_once_submitted(client
 
 def test_a_co_investment_shows_its_lead_ratio_and_the_sub_fund_alongside(client, book):
     pid = propose(client, mode="co_invest", target_code="C1", alongside_code="SF1", lead_name="甬新资本",
-                  lead_amount_cny="20000000", amount_cny="30000000")
+                  lead_amount_cny="2000", amount_cny="3000")
     effect = review(book, fresh(book, pid))
     lead = effect["effect"]["lead_ratio"]["after"]
     assert lead["value"] == pytest.approx(1.5) and lead["status"] == "fail"  # 3000 万 / 2000 万 > 1.0
     assert "coinvest_lead_ratio" in {c["rule"] for c in effect["new_failures"]}
     assert "SF1" in [r["code"] for r in effect["reinvestment"]]
     as_user(client, "mgr")
-    page = client.post("/committee/proposals/new", data={**DEAL, "mode": "co_invest", "target_code": "C1"})
+    page = client.post("/committee/proposals/new", data={**DEAL_FORM, "mode": "co_invest", "target_code": "C1"})
     assert 'data-field="alongside_code"' in page.get_data(as_text=True)
     assert 'data-field="lead_amount_cny"' in page.get_data(as_text=True)
 

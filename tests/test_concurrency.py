@@ -72,7 +72,7 @@ def test_a_decision_posted_twice_at_once_books_one_investment(app, db, book, cli
     for name in MEMBERS:
         make_user(db, name, "committee")
     for n in range(TRIES):
-        pid = propose(client, title=f"提案 {n}", target_code="C3", amount_cny="1000000")
+        pid = propose(client, title=f"提案 {n}", target_code="C3", amount_cny="100")  # 万元
         to_meeting(client, book, pid, MEMBERS[:5])
         for member in MEMBERS[:5]:
             vote(client, member, pid, "approve")

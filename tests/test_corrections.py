@@ -32,10 +32,12 @@ def test_a_cash_flow_is_corrected_through_its_form_filled_in(db, book, as_role):
     client = as_role("manager", "mgr")
     flow = _flow(db)  # QY-D1 2025-03-31 distribution 5,000,000 分红
     page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
-    assert 'value="2025-03-31"' in page and "5000000" in page and "分红" in page
+    assert 'value="2025-03-31"' in page and "分红" in page
+    # the stored amount filled in, in the forms' unit (万元), exactly
+    assert _hidden(page, "amount_cny") == "500" and '<option value="wan" selected>' in page
     version = _hidden(page, "version")
     response = client.post(f"/book/cash-flows/{flow.id}/correct", data={
-        "date": "2025-03-31", "type": "distribution", "amount_cny": "5000000.50", "note": "分红（更正）",
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "500.00005", "note": "分红（更正）",
         "version": version, "correction_reason": "银行回单金额为 5,000,000.50"})
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     db.session.expire_all()
@@ -46,11 +48,39 @@ def test_a_cash_flow_is_corrected_through_its_form_filled_in(db, book, as_role):
     assert entry.reason == "银行回单金额为 5,000,000.50" and entry.username == "mgr"
     # the same form sent again carries the old version: refused, nothing changed
     again = client.post(f"/book/cash-flows/{flow.id}/correct", data={
-        "date": "2025-03-31", "type": "distribution", "amount_cny": "6000000", "version": version,
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "600", "version": version,
         "correction_reason": "再改"}, follow_redirects=True).get_data(as_text=True)
     assert "已被修改" in again and "mgr" in again
     db.session.expire_all()
     assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("5000000.50")
+
+
+def test_a_correction_form_shows_the_stored_amount_in_wan_exactly_and_round_trips(db, book, as_role):
+    """12,345.67 元 is shown as 1.234567 万元 (no rounding to the 万元 the screens show) and
+    the form sent back with only a reason stores exactly what was there."""
+    client = as_role("manager", "mgr")
+    flow = _flow(db)
+    db.session.execute(update(CashFlow).where(CashFlow.id == flow.id).values(amount_cny=Decimal("12345.67")))
+    db.session.commit()
+    page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
+    assert _hidden(page, "amount_cny") == "1.234567"
+    sent_back = {"date": "2025-03-31", "type": "distribution", "amount_cny": _hidden(page, "amount_cny"),
+                 "amount_cny_unit": "wan", "note": flow.note, "version": _hidden(page, "version"),
+                 "correction_reason": "备注补全"}
+    unchanged = client.post(f"/book/cash-flows/{flow.id}/correct", data=sent_back, follow_redirects=True)
+    assert "没有需要更正的内容" in unchanged.get_data(as_text=True)  # 1.234567 万元 is the stored fen exactly
+    response = client.post(f"/book/cash-flows/{flow.id}/correct", data={**sent_back, "note": "分红（补全）"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("12345.67")
+    # the same amount typed in 元 is the same fen; finer than the fen in 万元 is refused beside the field
+    page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
+    refused = client.post(f"/book/cash-flows/{flow.id}/correct", data={
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "1.2345671", "note": "分红",
+        "version": _hidden(page, "version"), "correction_reason": "试"}).get_data(as_text=True)
+    assert 'data-field="amount_cny"' in refused and "六位小数" in refused
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("12345.67")
 
 
 def test_a_corrected_valuation_goes_back_to_draft(db, book):
@@ -94,7 +124,7 @@ def test_an_investment_is_corrected_but_not_its_identity(db, book, as_role):
     page = client.get("/book/investments/QY-D1/correct").get_data(as_text=True)
     assert 'name="fund_code"' not in page and 'value="B轮"' in page
     response = client.post("/book/investments/QY-D1/correct", data={
-        "date": "2023-06-30", "commitment_cny": "100000000", "round": "B+轮", "ownership_pct": "8",
+        "date": "2023-06-30", "commitment_cny": "10000", "round": "B+轮", "ownership_pct": "8",
         "version": _hidden(page, "version"), "correction_reason": "轮次名称以协议为准", "fund_code": "TS"})
     assert response.status_code == 302
     db.session.expire_all()

@@ -29,9 +29,9 @@ def test_propose_submit_schedule_vote_decide_and_find_the_investment(db, live_se
     manager.select_option("#mode", "direct")
     manager.fill("#target_code", "C3")
     manager.fill("#planned_date", "2025-12-15")
-    manager.fill("#amount_cny", "30000000")
-    manager.fill("#pre_money_cny", "570000000")
-    manager.fill("#post_money_cny", "600000000")
+    manager.fill("#amount_cny", "3000")  # 万元, the forms' unit
+    manager.fill("#pre_money_cny", "57000")
+    manager.fill("#post_money_cny", "60000")
     manager.select_option("#instrument", "equity")
     manager.fill("#round", "C轮")
     manager.fill("#ownership_pct", "5")

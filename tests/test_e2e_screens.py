@@ -42,14 +42,19 @@ def test_log_a_direct_investment(db, book, logged_in_page, live_server):
     page.select_option("#fund_code", "QY")
     page.select_option("#mode", "direct")
     page.fill("#target_code", "C3")
-    page.fill("#date", "2025-10-20")
+    # the date: a YYYY-MM-DD text box (never the locale's mm/dd/yyyy), filled from its calendar
+    assert page.get_attribute("#date", "placeholder") == "YYYY-MM-DD" and page.get_attribute("#date", "type") == "text"
+    page.fill('input.date-picker[data-date-for="date"]', "2025-10-20")
+    assert page.input_value("#date") == "2025-10-20"
+    # amounts are typed in 万元, the unit shown beside the field, unless 元 is chosen there
+    assert page.locator("#commitment_cny_unit option:checked").inner_text() == "万元"
     page.fill("#commitment_cny", "abc")  # a typing slip: shown beside the field, the rest kept
     page.fill("#round", "A轮")
     page.click("#investment-form button[type=submit]")
     page.wait_for_selector('.error[data-field="commitment_cny"]')
     assert page.input_value("#round") == "A轮" and page.input_value("#target_code") == "C3"
     screenshot(page, "screens-investment-form-error")
-    page.fill("#commitment_cny", "8000000")
+    page.fill("#commitment_cny", "800")  # 万元
     page.fill("#ownership_pct", "5")
     page.click("#investment-form button[type=submit]")
     page.wait_for_url("**/investments/QY-D7")
@@ -57,6 +62,7 @@ def test_log_a_direct_investment(db, book, logged_in_page, live_server):
     db.session.expire_all()
     investment = db.session.get(Investment, "QY-D7")
     assert investment.company_code == "C3" and investment.mode == "direct"
+    assert investment.commitment_cny == 8_000_000 and investment.date.isoformat() == "2025-10-20"
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D7")).scalar_one()
     assert entry.username == "manager_e2e"
 
@@ -67,12 +73,14 @@ def test_record_and_approve_a_valuation_by_two_people(db, book, logged_in_page, 
     maker.click("text=记录估值")
     maker.fill("#as_of", "2025-12-31")
     maker.fill("#fair_value_cny", "45000000")
+    maker.select_option("#fair_value_cny_unit", "yuan")  # typed in 元, chosen beside the field
     maker.select_option("#method", "last_round")
     maker.click("#record-form button[type=submit]")
     maker.wait_for_url("**/investments/QY-CO1")
     assert "草稿，待审批" in maker.inner_text("#valuations")
     assert maker.locator("#valuations button.approve").count() == 0  # not by the maker
     valuation = db.session.execute(select(Valuation).where(Valuation.entered_by == "maker")).scalar_one()
+    assert valuation.fair_value_cny == 45_000_000
 
     checker = logged_in_page("admin", "checker")
     checker.goto(live_server + "/book/valuations/pending")

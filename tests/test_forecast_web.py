@@ -200,6 +200,10 @@ def test_pacing_planner_on_the_page(demo, as_role):
     _set_as_of(client)
     html = client.get("/funds/QY/forecast?pacing=500000").get_data(as_text=True)
     assert 'id="pacing-plan"' in html and html.count("<tr><td>20") >= 5
+    # 万元 to the fen: six decimals are a target, seven are refused (the one parser, in 万元)
+    assert 'id="pacing-plan"' in client.get("/funds/QY/forecast?pacing=500000.123456").get_data(as_text=True)
+    finer = client.get("/funds/QY/forecast?pacing=1.1234567").get_data(as_text=True)
+    assert 'id="pacing-plan"' not in finer and "六位小数" in finer
     bad = client.get("/funds/QY/forecast?pacing=1e9").get_data(as_text=True)
     assert 'id="pacing-plan"' not in bad and 'class="error"' in bad
     assert client.get("/funds/QY/forecast?pacing=-5&pacing_kind=budget").status_code == 200

@@ -122,6 +122,22 @@ def test_admin_saves_and_it_is_audited(as_role, db, fund):
     assert "基金设置已保存" in page and 'value="0.35"' in page
 
 
+def test_the_amount_setting_is_typed_in_wan_beside_its_unit_and_stored_exactly(as_role, db, fund):
+    client = as_role("admin")
+    page = client.get(URL).get_data(as_text=True)
+    assert 'name="angel_company_size_cny" type="text" value="10000"' in page  # 1 亿元 in 万元
+    assert 'name="angel_company_size_cny_unit"' in page and "10000 万元" in page  # the default, in 万元
+    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
+    assert client.post(URL, data={**kept, "angel_company_size_cny": "5,000.5"}).status_code == 302
+    assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
+    assert client.post(URL, data={**kept, "angel_company_size_cny": "50005000", "angel_company_size_cny_unit": "yuan"}
+                       ).status_code == 302
+    assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
+    refused = client.post(URL, data={**kept, "angel_company_size_cny": "0.0000001"}).get_data(as_text=True)
+    assert 'data-field="angel_company_size_cny">以万元填写时最多六位小数' in refused
+    assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
+
+
 def test_bad_input_keeps_what_was_typed_and_shows_errors_beside_the_fields(as_role, db, fund):
     client = as_role("admin")
     response = client.post(URL, data={"subfund_share_cap": "1.5", "home_region_prefix": "宁波",

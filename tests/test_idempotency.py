@@ -53,7 +53,8 @@ def test_a_cash_flow_form_sent_twice_at_once_is_stored_once(app, db, book):
         key = _key(clients[0], "/book/cash-flows/new?investment=QY-CO1")
         amount = f"{1000 + n}.25"
         data = {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution",
-                "amount_cny": amount, "idempotency_key": key}  # no ref: nothing else tells them apart
+                "amount_cny": amount, "amount_cny_unit": "yuan",  # typed in 元, chosen beside the field
+                "idempotency_key": key}  # no ref: nothing else tells them apart
         responses = _twice_at_once(clients, "/book/cash-flows/new", data)
         assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:500] for r in responses]
         assert all(r.headers["Location"].endswith("/investments/QY-CO1") for r in responses)
@@ -71,7 +72,7 @@ def test_a_valuation_and_an_investment_sent_twice_at_once_are_stored_once(app, d
     clients = _clients(app, "mgr")
     for n in range(TRIES):
         key = _key(clients[0], "/book/valuations/new")
-        data = {"investment_id": "QY-CO1", "as_of": f"2026-0{n + 1}-15", "fair_value_cny": "1000",
+        data = {"investment_id": "QY-CO1", "as_of": f"2026-0{n + 1}-15", "fair_value_cny": "0.1",  # 万元
                 "method": "cost", "idempotency_key": key}
         responses = _twice_at_once(clients, "/book/valuations/new", data)
         assert [r.status_code for r in responses] == [302, 302]
@@ -79,7 +80,7 @@ def test_a_valuation_and_an_investment_sent_twice_at_once_are_stored_once(app, d
     for n in range(TRIES):
         key = _key(clients[0], "/book/investments/new")
         data = {"id": f"QY-X{n}", "fund_code": "QY", "mode": "direct", "target_code": "C3",
-                "date": "2025-06-30", "commitment_cny": "1000", "idempotency_key": key}
+                "date": "2025-06-30", "commitment_cny": "0.1", "idempotency_key": key}  # 万元
         responses = _twice_at_once(clients, "/book/investments/new", data)
         assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:300] for r in responses]
         assert all(r.headers["Location"].endswith(f"/investments/QY-X{n}") for r in responses)
@@ -92,7 +93,7 @@ def test_a_form_sent_again_later_answers_with_the_first_result(app, db, book, cl
     login(client, "mgr")
     key = _key(client, "/book/cash-flows/new")
     data = {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution", "amount_cny": "777",
-            "idempotency_key": key}
+            "amount_cny_unit": "yuan", "idempotency_key": key}
     first = client.post("/book/cash-flows/new", data=data)
     again = client.post("/book/cash-flows/new", data=data, follow_redirects=True)
     assert first.status_code == 302 and again.status_code == 200
@@ -114,7 +115,7 @@ def test_a_form_sent_again_later_answers_with_the_first_result(app, db, book, cl
     assert _count(db, CashFlow, CashFlow.amount_cny == Decimal("778")) == 1
 
 
-def _approved_proposal(app, db, book, client, n: int, amount: str = "1000000") -> int:
+def _approved_proposal(app, db, book, client, n: int, amount: str = "100") -> int:  # 万元, as typed
     pid = propose(client, title=f"提案 {n}", target_code="C3", amount_cny=amount)
     to_meeting(client, book, pid, MEMBERS[:5])
     for member in MEMBERS[:5]:
@@ -154,14 +155,14 @@ def test_funding_never_exceeds_the_approved_amount_even_when_payments_race(app, 
     managers = _clients(app, "payer")
     over = 0
     for n in range(TRIES):
-        pid = _approved_proposal(app, db, book, client, n, amount="1000000")
+        pid = _approved_proposal(app, db, book, client, n, amount="100")  # 100 万元 = 1,000,000 元
         as_user(client, "chair")
         client.post(f"/committee/proposals/{pid}/decide", data={"decision": "approved"})
         investment_id = db.session.get(Proposal, pid).investment_id
         db.session.remove()
         # two different payments (two forms), each 60 % of the approved amount, at once
         at_once(*(lambda c=c, i=i, pid=pid, n=n: c.post(f"/committee/proposals/{pid}/fund", data={
-            "date": "2025-12-20", "amount_cny": "600000", "ref": f"PAY-{n}-{i}",
+            "date": "2025-12-20", "amount_cny": "600000", "amount_cny_unit": "yuan", "ref": f"PAY-{n}-{i}",
             "idempotency_key": f"k-{n}-{i}-" + "x" * 20}) for i, c in enumerate(managers)))
         paid = db.session.scalar(select(func.sum(CashFlow.amount_cny)).where(
             CashFlow.investment_id == investment_id, CashFlow.voided_at.is_(None)))
@@ -170,7 +171,7 @@ def test_funding_never_exceeds_the_approved_amount_even_when_payments_race(app, 
     print(f"\nfunding: {TRIES} races, totals over the approved amount: {over}")
     # and one after the other: the rest is allowed, more is refused with the amount left
     page = managers[0].post(f"/committee/proposals/{pid}/fund", data={
-        "date": "2025-12-21", "amount_cny": "400000.01"}, follow_redirects=True).get_data(as_text=True)
-    assert "出资合计不能超过决议金额" in page and "399999.99" not in page and "400000.00" in page
+        "date": "2025-12-21", "amount_cny": "400000.01", "amount_cny_unit": "yuan"}, follow_redirects=True).get_data(as_text=True)
+    assert "出资合计不能超过决议金额 100 万元（已出资 60 万元，本次最多 40 万元）" in page
     assert managers[0].post(f"/committee/proposals/{pid}/fund", data={
-        "date": "2025-12-21", "amount_cny": "400000"}).status_code == 302
+        "date": "2025-12-21", "amount_cny": "40"}).status_code == 302

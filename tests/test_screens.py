@@ -96,7 +96,7 @@ def test_dashboard_shows_a_new_failure_first_and_the_settings_link_only_to_admin
     # a deal logged with a reason that breaks the ownership cap shows up, failing, at the top
     manager.post("/book/investments/new", data={
         "id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
-        "commitment_cny": "1000000", "ownership_pct": "40", "override_reason": "特批"})
+        "commitment_cny": "100", "ownership_pct": "40", "override_reason": "特批"})  # 100 万元
     html = text(manager.get("/funds/QY"))
     first = re.search(r'<tr class="check-(\w+)" data-status="\w+">\s*<td[^>]*>[^<]*</td>\s*'
                       r'<td title="(\w+)">持股比例上限</td>\s*<td>([^<]+)</td>',
@@ -160,7 +160,7 @@ def test_investment_page_marks_void_flows_and_draft_valuations(db, manager):
     flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1")).scalars().first()
     assert manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "录错了"}).status_code == 302
     manager.post("/book/valuations/new", data={"investment_id": "QY-D1", "as_of": "2026-03-31",
-                                               "fair_value_cny": "170000000", "method": "comparables"})
+                                               "fair_value_cny": "17000", "method": "comparables"})
     html = text(manager.get("/investments/QY-D1"))
     row = re.search(rf'<tr data-flow="{flow.id}" class="void">(.*?)</tr>', html, re.S).group(1)
     assert "已作废" in row and "录错了" in row
@@ -172,17 +172,17 @@ def test_investment_page_marks_void_flows_and_draft_valuations(db, manager):
 
 def test_forms_keep_what_was_typed_and_show_errors_beside_fields(manager, db):
     data = {"id": "QY-D1", "fund_code": "QY", "mode": "sub_fund", "target_code": "C1", "date": "2025-10-01",
-            "commitment_cny": "12,345.678", "round": "天使轮"}
+            "commitment_cny": "12,345.678", "commitment_cny_unit": "yuan", "round": "天使轮"}  # 元: two places
     html = text(manager.post("/book/investments/new", data=data))
     for field in ("id", "target_code", "commitment_cny"):
         assert f'data-field="{field}"' in html
-    assert 'value="12,345.678"' in html and 'value="天使轮"' in html
+    assert 'value="12,345.678"' in html and 'value="天使轮"' in html and '<option value="yuan" selected>' in html
     assert db.session.execute(select(func.count()).select_from(Investment)).scalar() == 3
 
 
 def test_a_failing_deal_asks_for_a_reason(manager, db):
     data = {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
-            "commitment_cny": "1000000", "ownership_pct": "40"}
+            "commitment_cny": "100", "ownership_pct": "40"}  # 万元
     html = text(manager.post("/book/investments/new", data=data))
     assert 'id="rule-failures"' in html and "持股比例上限" in html and 'data-field="override_reason"' in html
     assert db.session.get(Investment, "QY-D9") is None
@@ -199,7 +199,7 @@ def test_maker_checker_through_the_screens(db, book, client):
     make_user(db, "checker", "admin")
     login(client, "maker")
     client.post("/book/valuations/new", data={"investment_id": "QY-CO1", "as_of": "2025-12-31",
-                                              "fair_value_cny": "45000000", "method": "last_round"})
+                                              "fair_value_cny": "4500", "method": "last_round"})  # 万元
     valuation = db.session.execute(select(Valuation).where(Valuation.entered_by == "maker")).scalar_one()
     client.post(f"/book/valuations/{valuation.id}/approve")
     db.session.expire_all()
@@ -298,7 +298,8 @@ def test_csrf_protects_every_form(app, db, manager):
     from tests.conftest import csrf_token
 
     app.config["WTF_CSRF_ENABLED"] = True
-    data = {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100"}
+    data = {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100",
+            "amount_cny_unit": "yuan"}
     assert manager.post("/book/cash-flows/new", data=data).status_code == 400  # no token
     assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 7
     token = csrf_token(text(manager.get("/book/cash-flows/new")))

@@ -6,6 +6,7 @@ redirect. FieldErrors land beside their fields (or as a flash for the whole reco
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -45,6 +46,7 @@ from web.committee_forms import (
     VoteForm,
 )
 from web.extensions import db
+from web.fields import AmountField
 from web.forms import refuse
 from web.i18n import current_lang, fund_name
 from web.security import content_disposition
@@ -95,18 +97,24 @@ def _proposal_form(proposal: Proposal | None = None) -> ProposalForm:
 
 
 def _fill(form: ProposalForm, proposal: Proposal) -> None:
-    """A stored draft back into the form, as text."""
+    """A stored draft back into the form: as text, amounts as Decimal yuan (each amount
+    field writes it in its unit, 万元, exactly)."""
+    def typed(field, value):
+        if isinstance(field, AmountField):
+            return None if value is None or value == "" else Decimal(str(value))
+        return "" if value is None else str(value)
+
     for name, field in form._fields.items():
         if hasattr(proposal, name) and name != "new_target":
             value = getattr(proposal, name)
             if name.endswith("_irr") and value is not None:
                 value = f"{value * 100:g}"
-            field.data = "" if value is None else str(value)
+            field.data = typed(field, value)
     target = proposal.new_target or {}
     form.new_target.data = bool(proposal.new_target)
     for key, value in target.items():
         if f"target_{key}" in form:
-            form[f"target_{key}"].data = "" if value is None else str(value)
+            form[f"target_{key}"].data = typed(form[f"target_{key}"], value)
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
@@ -165,9 +173,8 @@ def proposal(proposal_id: int):
     recusal_form = RecusalForm()
     recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in workflow.committee_members(db.session)]
     me = current_username()
-    names = {m.username: m.display_name or m.username for m in workflow.committee_members(db.session)}
     return render_template(
-        "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me), names=names,
+        "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me),
         proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
         attachments=files, votes=meetings.votes(db.session, proposal.id, proposal.meeting_id or -1),
         earlier_votes=[v for v in meetings.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],

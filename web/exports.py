@@ -195,7 +195,7 @@ def history():
     lang = _lang()
     entries = db.session.execute(listing.history_query(db.session, parsed)).scalars()
     rows = ({"at": e.at.replace(tzinfo=e.at.tzinfo or dt.UTC).astimezone(LOCAL_TZ).replace(tzinfo=None),
-             "username": e.username, "action": label("audit_action", e.action, lang=lang),
+             "username": main.person(e.username), "action": label("audit_action", e.action, lang=lang),
              "entity": label("entity", e.entity, lang=lang), "key": e.entity_key,
              "reason": label("audit_action", e.reason, lang=lang) if e.reason else "",
              "changes": _history_changes(e)} for e in entries)

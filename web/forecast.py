@@ -87,12 +87,12 @@ def _pacing(result: dict) -> tuple[dict | None, str | None]:
     from portfolio.money import AmountError, parse_amount
 
     try:
-        wan = parse_amount(text[:40])
+        target = parse_amount(text[:40], unit="wan")  # typed in 万元, as labelled; exact yuan
     except AmountError as error:
         return None, str(error)
-    if wan <= 0 or wan > 10**8:
+    if target <= 0 or target > 10**12:
         return None, _("年度目标应为正数（万元）")
-    return pacing_plan(result, yearly_target=float(wan) * 10_000,
+    return pacing_plan(result, yearly_target=float(target),
                        target_is_budget=request.args.get("pacing_kind") == "budget"), None
 
 

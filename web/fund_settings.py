@@ -12,9 +12,11 @@ from models import INSTRUMENTS, Fund
 from portfolio.book.fund_settings import display, spec_for, update_fund_settings
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
+from portfolio.money import in_unit
 from portfolio.vocabulary import label
 from web.auth import current_username, requires
 from web.extensions import db
+from web.fields import AmountField
 from web.forms import BaseForm, refuse
 from web.i18n import current_lang
 
@@ -31,7 +33,9 @@ def _settings_form(kind: str):
     fields = {}
     for key in defaults_for(kind):
         spec = spec_for(key)
-        if spec.kind == "instruments":
+        if spec.kind == "amount":  # typed in 万元 (or 元), like every amount of every form
+            fields[key] = AmountField(_(spec.label), validators=[Optional()])
+        elif spec.kind == "instruments":
             fields[key] = MultiCheckboxField(_(spec.label), choices=[
                 SelectChoice(code, label("instrument", code, lang=current_lang())) for code in INSTRUMENTS])
         else:
@@ -40,6 +44,8 @@ def _settings_form(kind: str):
 
 
 def _default_text(value, key: str) -> str:
+    if spec_for(key).kind == "amount":
+        return f"{in_unit(value)} {_('万元')}"
     if isinstance(value, list):
         comma = "、" if current_lang().startswith("zh") else ", "
         return comma.join(label("instrument", code, lang=current_lang()) for code in value)
@@ -68,7 +74,8 @@ def edit(code: str):
     elif not form.is_submitted():
         for key in defaults:
             value = in_force[key]
-            form[key].data = value if isinstance(value, list) else display(value, key)
+            amount = spec_for(key).kind == "amount"
+            form[key].data = value if isinstance(value, list) or amount else display(value, key)
     rows = [(form[key], _default_text(defaults[key], key), _(spec_for(key).hint) if spec_for(key).hint else "",
              key in (fund.settings or {}))
             for key in defaults]

@@ -22,7 +22,7 @@ from portfolio.figures import tieout
 from portfolio.formatting import parse_date
 from portfolio.gp import packages
 from portfolio.gp import template as gp_template
-from portfolio.money import yuan
+from portfolio.money import UNITS, in_unit, yuan
 from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
 from web.fields import DayField
@@ -136,8 +136,19 @@ def upload():
     return redirect(url_for(".portal"))
 
 
+# The unit the portal's form takes amounts in unless the manager chooses the other: 元, as the
+# GP's screens (the package page, the tie-out) and the workbook template show them; 万元 beside it.
+FORM_UNIT = "yuan"
+
+
+def _form_unit() -> str:
+    chosen = request.form.get("unit") if request.method == "POST" else request.args.get("unit")
+    return chosen if chosen in UNITS else FORM_UNIT
+
+
 def _form_page(package: GpPackage | None):
     interests = _interests()
+    unit = _form_unit()
     form = PackageForm(obj=None)
     form.investment_id.choices = [(i.id, f"{i.id}{lp}{i.fund_code} → {i.sub_fund_code}{rp}") for i in interests]
     content = package.content if package is not None else gp_template.empty_content()
@@ -153,7 +164,7 @@ def _form_page(package: GpPackage | None):
                 form.quarter_end.data = packages.last_quarter_end(_today())
     if form.validate_on_submit():
         try:
-            typed = gp_template.read_form(request.form.to_dict())
+            typed = gp_template.read_form(request.form.to_dict(), unit=unit)
             saved = packages.save_package(db.session, form.investment_id.data, form.quarter_end.data, typed,
                                           username=current_username(), allowed=_scope())
         except FieldErrors as exc:
@@ -164,9 +175,9 @@ def _form_page(package: GpPackage | None):
             return redirect(url_for(".package", package_id=saved.id))
     elif request.method == "POST":
         content = _typed_back(request.form.to_dict())
-    values = content["raw"] if "raw" in content else _values(content)
+    values = content["raw"] if "raw" in content else _values(content, unit)
     count = lambda prefix: len({k.split("-")[1] for k in values if k.startswith(prefix)})  # noqa: E731
-    return render_template("gp/package_form.html", form=form, package=package, values=values,
+    return render_template("gp/package_form.html", form=form, package=package, values=values, unit=unit, units=UNITS,
                            fields=gp_template.ACCOUNT_FIELDS, labels=gp_template.ACCOUNT_LABELS,
                            holding_columns=gp_template.HOLDING_COLUMNS, notice_columns=gp_template.NOTICE_COLUMNS,
                            projection_columns=gp_template.PROJECTION_COLUMNS,
@@ -180,9 +191,9 @@ def _typed_back(form: dict) -> dict:
     return {"raw": form}
 
 
-def _values(content: dict) -> dict[str, str]:
-    """The form's fields filled from a saved package (amounts in yuan, exact)."""
-    money = lambda value: format(yuan(int(value)), "f")  # noqa: E731
+def _values(content: dict, unit: str) -> dict[str, str]:
+    """The form's fields filled from a saved package (amounts in the form's unit, exact)."""
+    money = lambda value: in_unit(yuan(int(value)), unit)  # noqa: E731
     values = {f"acc-{name}": money(content.get("account", {}).get(name, 0)) for name in gp_template.ACCOUNT_FIELDS}
     for i, h in enumerate(content.get("holdings", [])):
         values.update({f"h-{i}-{k}": (money(h[k]) if k in ("cost", "fair_value") else str(h.get(k, "")))

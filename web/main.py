@@ -21,6 +21,7 @@ from portfolio.book import cache, listing
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
+from portfolio.formatting import local_time as formatting_local_time
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -459,8 +460,10 @@ def history():
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(_page(), pages)
     entries = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    people = db.session.execute(select(User.username, User.display_name).order_by(User.username)).all()
     return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES, actions=ACTIONS,
-                           page={"page": page, "pages": pages, "total": total}, title_key=None)
+                           page={"page": page, "pages": pages, "total": total}, title_key=None,
+                           people=[name or username for username, name in people])
 
 
 @bp.route("/history/<entity>/<path:key>")
@@ -475,6 +478,10 @@ def entity_history(entity: str, key: str):
 VALUE_VOCABULARIES = {"mode": "mode", "status": "proposal_status", "role": "role", "decision": "decision",
                       "choice": "vote", "instrument": "instrument", "stage": "stage", "sector": "sector",
                       "valuation_method": "method", "kind": "kind"}
+# the fields of audited records that name a user: shown by the person's name, as everywhere
+PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_by", "declared_by", "member",
+                 "uploaded_by", "created_by", "recorded_by", "submitted_by", "accepted_by", "reviewed_by", "by",
+                 "started_by", "cast_by"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
@@ -490,6 +497,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     lang = current_lang()
 
     def name(field: str) -> str:
+        if entry.action == "attendance":  # a meeting's attendance: one row per member
+            return person(field)
         column = columns.get(field)
         if lang.startswith("zh"):
             return column.zh if column else label("field", field)
@@ -508,6 +517,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                 return value
         if column is not None and column.label_vocab:
             return label(column.label_vocab, str(value), lang=lang)
+        if field in PEOPLE_FIELDS and isinstance(value, str):
+            return person(value)
         if field in VALUE_VOCABULARIES:  # a coded field of a table outside the workbook
             return label(VALUE_VOCABULARIES[field], str(value), lang=lang)
         if field.endswith("_cny"):
@@ -529,10 +540,31 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
 @bp.app_template_filter("local_time")
 def local_time(value: dt.datetime | None) -> str:
     """A stored time (UTC, naive) as the fund's people read it: Asia/Shanghai, to the second."""
-    if value is None:
+    return formatting_local_time(value)
+
+
+@bp.app_template_filter("person")
+def person(username: str | None) -> str:
+    """A user as people know them: the display name (姓名) where the user has one, else the
+    user name; the user name itself only where it is what is managed (the admin's user list).
+    The names are read once per request."""
+    if not username:
         return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    from flask import has_request_context
+
+    names = getattr(request, "_people", None) if has_request_context() else None
+    if names is None:
+        names = {u: n for u, n in db.session.execute(select(User.username, User.display_name)) if n}
+        if has_request_context():
+            request._people = names  # type: ignore[attr-defined]
+    return names.get(username) or username
+
+
+@bp.app_template_filter("local_date")
+def local_date(value: dt.datetime | None) -> str:
+    """The day of a stored time (UTC, naive) in Asia/Shanghai, as YYYY-MM-DD: 2025-12-31 20:00
+    UTC is 2026-01-01 in Ningbo."""
+    return local_time(value)[:10]
 
 
 @bp.app_template_global("page_url")

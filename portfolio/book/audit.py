@@ -5,10 +5,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, utcnow
+from models import AuditEntry, User, utcnow
+from portfolio.formatting import local_time
 
 
 def plain(value: Any) -> Any:
@@ -33,3 +34,16 @@ def audit(session: Session, username: str, action: str, entity: str, key: str, *
                        entity_key=key, before=before, after=after, reason=reason, batch=batch)
     session.add(entry)
     return entry
+
+
+def person(session: Session, username: str | None) -> str:
+    """A user as a message names them: the display name (姓名), else the user name."""
+    if not username:
+        return ""
+    return session.scalar(select(User.display_name).where(User.username == username)) or username
+
+
+def written_by(session: Session, entry: AuditEntry) -> str:
+    """Who wrote an audit entry and when, as a message says it: the person's display name
+    (else the user name) and the time in Beijing, '王经理 于 2026-01-01 04:30（北京时间）'."""
+    return f"{person(session, entry.username)} 于 {local_time(entry.at, seconds=False)}（北京时间）"

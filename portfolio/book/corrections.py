@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import sanity
-from portfolio.book.audit import audit, snapshot
+from portfolio.book.audit import audit, snapshot, written_by
 from portfolio.book.records import Fields, check_ownership
 from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
@@ -45,7 +45,7 @@ def _last_change(session: Session, entity: str, key: str) -> str:
                             .order_by(desc(AuditEntry.id)).limit(1)).scalar_one_or_none()
     if entry is None:
         return ""
-    return f"（最近一次由 {entry.username} 于 {entry.at:%Y-%m-%d %H:%M} UTC 修改）"
+    return f"（最近一次由 {written_by(session, entry)}修改）"
 
 
 def _stale(session: Session, entity: str, key: str) -> FieldErrors:

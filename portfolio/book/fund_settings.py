@@ -20,6 +20,7 @@ from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import fraction
+from portfolio.money import AmountError
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ SPECS: dict[str, SettingSpec] = {
                                          "本地返投 ÷ 本基金实缴，如 1.5"),
     "angel_company_age_years": SettingSpec("天使投资：企业成立年限上限（年）", "decimal", Decimal(0), Decimal(100)),
     "angel_headcount": SettingSpec("天使投资：员工人数上限", "count", Decimal(0), Decimal(1_000_000)),
-    "angel_company_size_cny": SettingSpec("天使投资：营业收入和资产总额上限（元）", "amount", Decimal(0),
+    "angel_company_size_cny": SettingSpec("天使投资：营业收入和资产总额上限", "amount", Decimal(0),
                                           Decimal("1e15")),
     "coinvest_lead_ratio": SettingSpec("跟投金额 ÷ 领投金额上限", "ratio", Decimal(0), Decimal(100)),
     "prohibited_instruments": SettingSpec("禁止的投资工具", "instruments"),
@@ -79,6 +80,8 @@ def spec_for(key: str) -> SettingSpec:
 def _parse(key: str, raw: Any) -> Any:
     """The typed value of one setting, or ValueError with the message to show beside the field."""
     spec = spec_for(key)
+    if isinstance(raw, AmountError):  # an amount the form's field refused, in the unit it was typed in
+        raise ValueError(str(raw))
     if spec.kind == "instruments":
         items = raw.split(",") if isinstance(raw, str) else list(raw or [])
         items = [str(i).strip() for i in items if str(i).strip()]

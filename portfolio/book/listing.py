@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, CashFlow, ChangeSet, Company, Fund, Investment, Valuation
+from models import AuditEntry, CashFlow, ChangeSet, Company, Fund, Investment, User, Valuation
 from portfolio.figures.scope import FundTree
 
 COMPANY_SORTS = {"code": Company.code, "name": Company.name, "sector": Company.sector,
                  "region_code": Company.region_code, "founded": Company.founded}
 IMPORT_ACTIONS = ("import", "import_update")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def companies_query(q: str = "", sector: str = "", region: str = "", sort: str = "code",
@@ -63,12 +65,13 @@ class HistoryFilter:
 
 
 def history_query(session: Session, f: HistoryFilter) -> Select:
-    """Audit entries by user, entity, action ("import" takes the updates an import wrote
-    too), key (contains), change set, and day (since ≤ day ≤ until, days of the stored UTC);
-    newest first."""
+    """Audit entries by user (user name or display name), entity, action ("import" takes the
+    updates an import wrote too), key (contains), change set, and day (since ≤ day ≤ until,
+    days in Asia/Shanghai); newest first."""
     stmt = select(AuditEntry)
-    if f.user:
-        stmt = stmt.where(AuditEntry.username == f.user)
+    if f.user:  # a user name or a person's name as the screens show it
+        stmt = stmt.where(or_(AuditEntry.username == f.user, AuditEntry.username.in_(
+            select(User.username).where(User.display_name == f.user))))
     if f.entity:
         stmt = stmt.where(AuditEntry.entity == f.entity)
     if f.action:
@@ -83,10 +86,15 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
             if f.change_set.isdigit() and len(f.change_set) < 10 else None
         stmt = stmt.where(history_filter(found)) if found is not None else stmt.where(AuditEntry.id.is_(None))
     if f.since is not None:
-        stmt = stmt.where(AuditEntry.at >= dt.datetime.combine(f.since, dt.time()))
+        stmt = stmt.where(AuditEntry.at >= _utc_start(f.since))
     if f.until is not None:
-        stmt = stmt.where(AuditEntry.at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
+        stmt = stmt.where(AuditEntry.at < _utc_start(f.until + dt.timedelta(days=1)))
     return stmt.order_by(AuditEntry.id.desc())
+
+
+def _utc_start(day: dt.date) -> dt.datetime:
+    """The start of a day in Ningbo (Asia/Shanghai) as stored times are kept: UTC, naive."""
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def fund_codes(session: Session, fund_code: str | None) -> list[str] | None:

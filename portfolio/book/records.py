@@ -31,7 +31,7 @@ from models import (
 )
 from portfolio import record_rules
 from portfolio.book import sanity
-from portfolio.book.audit import audit, snapshot
+from portfolio.book.audit import audit, person, snapshot
 from portfolio.book.unit import claim, commit
 from portfolio.book.unit import flush as flush_step
 from portfolio.book.users import new_session_token
@@ -117,6 +117,9 @@ class Fields:
     def amount(self, name: str, *, required: bool = False, positive: bool = False) -> Decimal | None:
         value = self.given(name, required=required)
         if value is None:
+            return None
+        if isinstance(value, AmountError):  # a form's field refused what was typed, in its unit
+            self.errors.append((name, str(value)))
             return None
         try:
             amount = parse_amount(value)
@@ -382,7 +385,7 @@ def approve_valuation(session: Session, valuation_id: int, *, username: str) -> 
     if valuation.voided_at is not None:
         raise FieldErrors([("", "该估值已作废，不能审批")])
     if valuation.approved_at is not None:
-        raise FieldErrors([("", f"该估值已由 {valuation.approved_by} 审批")])
+        raise FieldErrors([("", f"该估值已由 {person(session, valuation.approved_by)} 审批")])
     if maker_is_checker(valuation.entered_by, username):
         raise FieldErrors([("", MAKER_IS_CHECKER)])
     before = snapshot(valuation)

@@ -38,8 +38,10 @@ def today() -> dt.date:
     return dt.datetime.now(BEIJING).date()
 
 
-def _yuan(value: Decimal) -> str:
-    return f"{value:,.2f} 元"
+def _wan(value: Decimal) -> str:
+    """An amount in 万元, the unit the forms take, exactly (to the fen) and with separators:
+    30,000,000.01 元 → '3,000.000001 万元'."""
+    return f"{format(Decimal(value).scaleb(-4).normalize(), ',f')} 万元"
 
 
 def _future(day: dt.date | None, what: str) -> list[str]:
@@ -64,7 +66,7 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
     if flow_type == "contribution":
         paid = _sum(session, investment.id, "contribution", *others)
         if paid + amount > investment.commitment_cny:
-            doubts.append(f"出资合计 {_yuan(paid + amount)} 将超过认缴额 {_yuan(investment.commitment_cny)}")
+            doubts.append(f"出资合计 {_wan(paid + amount)} 将超过认缴额 {_wan(investment.commitment_cny)}")
     elif flow_type == "distribution":
         nav = session.execute(select(Valuation.as_of, Valuation.fair_value_cny).where(
             Valuation.investment_id == investment.id, Valuation.as_of <= day, Valuation.voided_at.is_(None),
@@ -74,7 +76,7 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
         ceiling = (nav.fair_value_cny if nav is not None else Decimal(0)) + paid_since
         if amount > ceiling:
             basis = f"{nav.as_of.isoformat()} 的估值加其后出资" if nav is not None else "尚无估值，累计出资"
-            doubts.append(f"分配 {_yuan(amount)} 大于净值加出资 {_yuan(ceiling)}（{basis}）")
+            doubts.append(f"分配 {_wan(amount)} 大于净值加出资 {_wan(ceiling)}（{basis}）")
     return doubts
 
 

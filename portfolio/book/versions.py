@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry
+from portfolio.book.audit import written_by
 from portfolio.errors import FieldErrors
 
 # every action that writes a record of the book, as the audit trail names it
@@ -50,8 +51,8 @@ def refuse_stale(session: Session, entity: str, keys: Iterable[str], since: int 
     written = latest_writes(session, entity, keys, since)
     if written:
         entry = max(written.values(), key=lambda e: e.id)
-        raise FieldErrors([("", f"该记录在您打开表单之后已由 {entry.username} 于 {entry.at:%Y-%m-%d %H:%M} (UTC) "
-                                f"修改，请刷新页面查看最新内容后再提交")])
+        raise FieldErrors([("", f"该记录在您打开表单之后已由 {written_by(session, entry)}修改，"
+                                f"请刷新页面查看最新内容后再提交")])
 
 
 __all__ = ["WRITES", "latest_writes", "refuse_stale", "write_mark"]

@@ -33,6 +33,7 @@ from portfolio.committee.workflow import (
     move,
 )
 from portfolio.errors import FieldErrors
+from portfolio.money import in_unit
 from portfolio.vocabulary import label
 
 # =============================================================== decision → investment
@@ -179,8 +180,10 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
             CashFlow.investment_id == proposal.investment_id, CashFlow.type == "contribution",
             CashFlow.voided_at.is_(None))) or Decimal(0)
         if paid + amount > proposal.amount_cny:
-            f.errors.append(("amount_cny", f"出资合计不能超过决议金额 {proposal.amount_cny} 元"
-                                           f"（已出资 {paid} 元，本次最多 {max(proposal.amount_cny - paid, 0)} 元）"))
+            # in 万元, the unit the funding form takes, exactly (the most allowed can be typed as shown)
+            f.errors.append(("amount_cny", f"出资合计不能超过决议金额 {in_unit(proposal.amount_cny)} 万元"
+                                           f"（已出资 {in_unit(paid)} 万元，"
+                                           f"本次最多 {in_unit(max(proposal.amount_cny - paid, Decimal(0)))} 万元）"))
     f.check()
     return records.record_cash_flow(session, {
         "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",

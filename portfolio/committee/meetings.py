@@ -18,7 +18,7 @@ from models import (
     Vote,
     utcnow,
 )
-from portfolio.book.audit import audit, snapshot
+from portfolio.book.audit import audit, person, snapshot
 from portfolio.book.records import Fields
 from portfolio.book.unit import commit
 from portfolio.commands import MeetingCommand
@@ -104,7 +104,7 @@ def record_attendance(session: Session, meeting_id, present: Iterable[str], *, u
     voted = set(session.execute(select(Vote.member).where(Vote.meeting_id == meeting.id)).scalars())
     leaving = sorted(voted - present_set)
     if leaving:
-        raise FieldErrors([("present", f"已表决的委员不能记为缺席：{'、'.join(leaving)}")])
+        raise FieldErrors([("present", f"已表决的委员不能记为缺席：{'、'.join(person(session, m) for m in leaving)}")])
     before = attendance(session, meeting.id)
     rows = {r.member: r for r in session.execute(select(MeetingAttendance)
                                                  .where(MeetingAttendance.meeting_id == meeting.id)).scalars()}
@@ -154,10 +154,10 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
         errors.append(("member", f"{member} 不是投委会委员"))
     if session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
                                                 Recusal.member == member)).first():
-        errors.append(("member", f"{member} 已就本提案申报回避"))
+        errors.append(("member", f"{person(session, member)} 已就本提案申报回避"))
     if session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == member,
                                              Vote.meeting_id == proposal.meeting_id)).first():
-        errors.append(("member", f"{member} 已对本提案表决，不能再申报回避"))
+        errors.append(("member", f"{person(session, member)} 已对本提案表决，不能再申报回避"))
     if errors:
         raise FieldErrors(errors)
     recusal = Recusal(proposal_id=proposal.id, member=member, reason=reason, declared_by=username)

@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
 from portfolio.formatting import parse_date
-from portfolio.money import AmountError, fen, parse_amount, yuan
+from portfolio.money import UNITS, AmountError, fen, parse_amount, yuan
 from portfolio.vocabulary import LABELS
 
 ACCOUNT_LABELS = {
@@ -117,8 +117,12 @@ def workbook(content: dict[str, Any] | None = None, *, investment_id: str = "",
 
 
 class _Reader:
-    def __init__(self) -> None:
+    """Reads cells or typed fields, collecting every error. Amounts in `unit`: the workbook's
+    元 (its documented unit), or what the portal's form was typed in (万元 or 元)."""
+
+    def __init__(self, unit: str = "yuan") -> None:
         self.errors: list[tuple[str, str]] = []
+        self.unit = unit
 
     def error(self, sheet: str, row: int, column: str, message: str) -> None:
         where = f"{sheet} 第 {row} 行 {column}" if row else f"{sheet} {column}"
@@ -129,9 +133,9 @@ class _Reader:
             return 0
         try:
             text = value if isinstance(value, (int, Decimal, str)) else str(value)
-            amount = parse_amount(text)
+            amount = parse_amount(text, unit=self.unit)
         except (AmountError, ValueError) as exc:
-            self.error(sheet, row, column, str(exc))
+            self.error(sheet, row, column.replace("（元）", f"（{UNITS[self.unit][2]}）"), str(exc))
             return 0
         if amount < 0 and not signed:
             self.error(sheet, row, column, "不能为负数")
@@ -238,11 +242,12 @@ FORM_NOTICE_ROWS = 8
 FORM_PROJECTION_ROWS = 4
 
 
-def read_form(form: dict[str, str]) -> dict[str, Any]:
+def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
     """The package typed on the portal's form (fields acc-<line>, h-<i>-<column>, n-<i>-<column>,
-    p-<i>-<column>, narrative) → the JSON document; FieldErrors lists every field that could not
-    be read. Blank rows are skipped."""
-    r = _Reader()
+    p-<i>-<column>, narrative), its amounts in `unit` (the form's unit select) → the JSON
+    document, amounts in fen; FieldErrors lists every field that could not be read. Blank rows
+    are skipped."""
+    r = _Reader(unit)
     content = empty_content()
     content["narrative"] = str(form.get("narrative") or "").strip()[:20000]
     for name in ACCOUNT_FIELDS:
