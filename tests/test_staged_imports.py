@@ -392,3 +392,49 @@ def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
         Valuation.investment_id == "QY-D1", Valuation.as_of == dt.date(2025, 12, 31),
         Valuation.voided_at.is_(None))) == 0
     assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1
+
+
+# -- whose content is in a draft the upload touches: its maker, who cannot approve it ----------------
+
+def test_a_draft_confirmed_by_an_upload_keeps_its_maker_who_cannot_approve_it(book):
+    """The upload keeps manager3's draft as it is (same value and method): manager3 is still its
+    maker, and neither manager3 nor the uploader may apply; a third person does."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="manager3")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    for who in ("manager1", "manager3"):
+        with pytest.raises(FieldErrors):
+            apply_change_set(book, change_set.id, username=who)
+        assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    apply_change_set(book, change_set.id, username="manager2")
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.entered_by, row.approved_by) == ("manager3", "manager2")
+
+
+def test_a_draft_whose_value_an_upload_replaces_is_the_uploaders(book):
+    """The upload changes manager3's draft (1000 → 2000): the content is now the uploader's, so
+    the uploader is its maker and cannot apply; manager3, whose value is gone, may."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="manager3")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 2000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    with pytest.raises(FieldErrors):
+        apply_change_set(book, change_set.id, username="manager1")
+    apply_change_set(book, change_set.id, username="manager3")
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.fair_value_cny, row.entered_by, row.approved_by) == (Decimal("2000"), "manager1", "manager3")
+
+
+def test_a_direct_import_does_not_let_a_drafts_maker_approve_it(book, tmp_path):
+    """The operator's direct import approves what it brings: not a draft of the operator's own."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="ops")
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"]))
+    result = import_book(book, path, username="ops")
+    assert not result.ok and "录入人不能审批" in str(result.errors[0])
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    assert import_book(book, path, username="ops2").ok
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.entered_by, row.approved_by) == ("ops", "ops2")

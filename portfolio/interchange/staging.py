@@ -11,7 +11,8 @@ until every conflict is chosen.
 `apply_change_set` is the checker's step: someone with approval rights other than the
 uploader. It runs the same import (portfolio.interchange.importing) on the same bytes, under
 the import lock, in one transaction; the valuations it writes count as entered by the
-uploader and approved by the applier (records.maker_is_checker, the form's rule). If the
+uploader (or, for a draft whose value and method the book keeps, by the draft's maker) and
+approved by the applier, who is neither (records.maker_is_checker, the form's rule). If the
 book has moved since the preview, it refuses: the approver must see what they approve.
 """
 from __future__ import annotations
@@ -34,9 +35,10 @@ from portfolio.book.audit import audit
 from portfolio.book.unit import claim, commit
 from portfolio.book.versions import latest_writes, write_mark
 from portfolio.errors import FieldErrors
+from portfolio.interchange.doubts import described, unconfirmed
 from portfolio.interchange.importing import (
     ImportResult,
-    SheetPlan,
+    confirm_doubts,
     new_ident,
     plan_import,
     serialise_imports,
@@ -104,6 +106,24 @@ def preview_of(result: ImportResult) -> dict[str, Any]:
                               "changed": changed, "unchanged": list(plan.unchanged)}
     # through JSON once, so that it compares equal with what the database gives back
     return json.loads(json.dumps(sheets, ensure_ascii=False, default=str))
+
+
+def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The preview with each sheet's doubted rows (interchange/doubts.py) under "doubts"."""
+    for doubt in doubts:
+        preview.setdefault(doubt["sheet"], {"new": [], "changed": [], "unchanged": []}).setdefault(
+            "doubts", []).append(json.loads(json.dumps(doubt, ensure_ascii=False, default=str)))
+    return preview
+
+
+def doubts_of(change_set: ChangeSet) -> list[dict[str, Any]]:
+    """The doubted rows found when the change set was staged, every sheet's."""
+    return [d for rows in (change_set.preview or {}).values() for d in rows.get("doubts", [])]
+
+
+def _without_doubts(preview: dict[str, Any]) -> dict[str, Any]:
+    """The preview to compare with the book's: the doubts (which depend on the day) left out."""
+    return {sheet: {k: v for k, v in rows.items() if k != "doubts"} for sheet, rows in (preview or {}).items()}
 
 
 def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
@@ -185,13 +205,13 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
         return StageResult(counts=result.counts)
     staging.uploaded_by, staging.uploaded_at = username, utcnow()
     staging.base_version, staging.staged_version = since, write_mark(session)
-    staging.counts, staging.preview = result.counts, preview_of(result)
+    staging.counts, staging.preview = result.counts, with_doubts(preview_of(result), result.doubts)
     staging.conflicts, staging.choices, staging.status = conflicts, {}, "pending"
     session.add(staging)
     session.flush()
     audit(session, username, "stage", "change_sets", str(staging.id),
           after={"filename": staging.filename, "counts": result.counts, "conflicts": len(conflicts),
-                 "base_version": since}, reason=f"导入变更集 #{staging.id} 待审批")
+                 "base_version": since, "doubts": len(result.doubts)}, reason=f"导入变更集 #{staging.id} 待审批")
     commit(session)
     return StageResult(counts=result.counts, change_set=staging)
 
@@ -228,17 +248,13 @@ def unresolved(change_set: ChangeSet) -> list[str]:
     return [c["id"] for c in change_set.conflicts if (change_set.choices or {}).get(c["id"]) not in CHOICES]
 
 
-def _valuation_makers(plan: list[SheetPlan], uploader: str, leave_out: frozenset[str]) -> set[str]:
-    """Who entered the valuations the apply approves: the uploader, and the maker of each
-    draft the book confirms."""
-    makers = {uploader}
-    for sheet in plan:
-        makers |= {m for i, m in sheet.drafts_of.items() if m and i not in leave_out}
-    return makers
+def apply_change_set(session: Session, change_set_id: int, *, username: str,
+                     confirm_reason: str | None = None) -> ChangeSet:
+    """The checker applies a pending change set: the import, in one transaction, or nothing.
 
-
-def apply_change_set(session: Session, change_set_id: int, *, username: str) -> ChangeSet:
-    """The checker applies a pending change set: the import, in one transaction, or nothing."""
+    Rows that trip a sanity check (doubts.py, the form's rules, checked again now) apply only
+    with the checker's reason (`confirm_reason`), kept in the apply's audit entry and in each
+    doubted row's."""
     serialise_imports(session)  # before reading anything: the book cannot move under us
     try:
         change_set = _pending(session, change_set_id)
@@ -251,13 +267,18 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str) -> 
                        approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
         if not result.ok:
             raise FieldErrors([("", "该变更集的文件已不能导入（台账已变化）：" + str(result.errors[0]))])
-        if preview_of(result) != change_set.preview:
+        if preview_of(result) != _without_doubts(change_set.preview):
             raise FieldErrors([("", "台账在上传之后已被修改，预览已过时；请驳回此变更集，重新导出、修改后再上传")])
         leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
-        touches_valuations = any(p.sheet == "valuations" and (p.inserts or set(p.idents) - leave_out)
-                                 for p in result.plan)
-        if touches_valuations and username in _valuation_makers(result.plan, change_set.uploaded_by, leave_out):
+        # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
+        makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
+                               if p.sheet == "valuations"))
+        if any(records.maker_is_checker(maker, username) for maker in makers):
             raise FieldErrors([("", records.MAKER_IS_CHECKER)])
+        reason = ((confirm_reason or "").strip()[:2000] or None) if result.doubts else None
+        if result.doubts and not reason:
+            raise unconfirmed(result.doubts)
+        confirm_doubts(result, reason)
         if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
                      decided_at=utcnow(), batch=batch):
             raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
@@ -265,10 +286,12 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str) -> 
             write_import(session, result, leave_out)
         except SQLAlchemyError as error:  # a constraint the checks missed: nothing written
             raise FieldErrors([("", f"数据库拒绝了导入，未写入任何数据：{error.__class__.__name__}")]) from error
-        audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch,
-              after={"counts": result.counts, "uploaded_by": change_set.uploaded_by, "approved_by": username,
-                     "kept": sorted(leave_out)},
-              reason=f"批准导入变更集 #{change_set.id}")
+        after: dict[str, Any] = {"counts": result.counts, "uploaded_by": change_set.uploaded_by,
+                                 "approved_by": username, "kept": sorted(leave_out)}
+        if reason:
+            after["confirmed_doubts"] = [described(d) for d in result.doubts]
+        audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch, after=after,
+              reason=f"批准导入变更集 #{change_set.id}" + (f"；确认理由：{reason}" if reason else ""))
         change_set.counts = result.counts
     except FieldErrors:
         session.rollback()  # releases the import lock
@@ -299,5 +322,5 @@ def history_filter(change_set: ChangeSet):
     return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
 
 
-__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "history_filter", "reject_change_set",
-           "stage_book", "unresolved"]
+__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubts_of", "history_filter",
+           "reject_change_set", "stage_book", "unresolved"]
