@@ -22,6 +22,7 @@ import json
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,11 +30,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, ChangeSet, Valuation, utcnow
+from models import AuditEntry, ChangeSet, utcnow
 from portfolio.book import records
 from portfolio.book.audit import audit
 from portfolio.book.unit import claim, commit
-from portfolio.book.versions import latest_writes, write_mark
+from portfolio.book.versions import WRITES, latest_writes, write_mark
 from portfolio.errors import FieldErrors
 from portfolio.interchange.doubts import described, unconfirmed
 from portfolio.interchange.importing import (
@@ -139,6 +140,8 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
         for ident, planned in zip(plan.idents, plan.update_audits):
             names[ident.split(":", 1)[1]] = ident
             names.setdefault(planned["entity_key"], ident)
+            if table == "sub_fund_holdings":  # a GP's accepted schedule names its rows SF:date:company
+                names.setdefault(planned["entity_key"].replace("/", ":"), ident)
         latest: dict[str, AuditEntry] = {}
         for key, written in latest_writes(session, table, names, since).items():
             if names[key] not in latest or latest[names[key]].id < written.id:  # the newer of its two names
@@ -152,35 +155,70 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
                               "fields": [n for n in after if before.get(n) != after.get(n)],
                               "mine": after, "now": before, "by": entry.username,
                               "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": entry.action})
-    conflicts += _voided_since(session, result, since)
+    conflicts += _gone_since(session, result, since)
     return json.loads(json.dumps(conflicts, ensure_ascii=False, default=str))
 
 
-def _voided_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
-    """New valuation rows that the book had and voided after the export: the old file would
-    bring a cancelled value back. The value now is none (voided), with the void's reason."""
-    plan = next((p for p in result.plan if p.sheet == "valuations" and p.new_audits), None)
-    if plan is None:
-        return []
-    rows = {e["entity_key"]: e["after"] for e in plan.new_audits}
-    investments = {key.split("/")[0] for key in rows}
-    voided = session.execute(select(Valuation.id, Valuation.investment_id, Valuation.as_of, Valuation.void_reason)
-                             .where(Valuation.voided_at.is_not(None), Valuation.investment_id.in_(investments))
-                             ).all()
-    named = {str(v.id): v for v in voided if f"{v.investment_id}/{v.as_of.isoformat()}" in rows}
-    conflicts = []
-    for key, entry in latest_writes(session, "valuations", named, since).items():
-        if entry.action != "void":
+# a new row of an old export may be a record the book has since voided, deleted (a GP's
+# schedule replaced) or changed so that it no longer matches: by these columns
+GONE_KEYS = {"cash_flows": ("investment_id", "date", "type", "amount_cny"),
+             "valuations": ("investment_id", "as_of"),
+             "sub_fund_holdings": ("sub_fund_code", "as_of", "company_code")}
+GONE = ("void", "delete")
+
+
+def _cell(value: Any) -> Any:
+    """A value of an audit entry or a planned row, comparable whatever wrote it (amounts
+    "1000" and "1000.00" alike)."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)) if not isinstance(value, bool) else value
+    except InvalidOperation:
+        return str(value)
+
+
+def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
+    """New rows of the upload that were records of the book when the file was exported and
+    have been voided, deleted or changed (their key moved) after it: the old file would bring
+    back a cancelled or superseded record as a second one (a flow twice: money doubled).
+
+    The record as it was at the export is the `before` of its first write after `since`; as
+    it is now, the `after` of its latest (none when voided or deleted)."""
+    conflicts: list[dict[str, Any]] = []
+    for plan in result.plan:
+        columns = GONE_KEYS.get(plan.sheet)
+        if columns is None or not plan.new_audits:
             continue
-        record = named[key]
-        row_key = f"{record.investment_id}/{record.as_of.isoformat()}"
-        mine = rows[row_key]
-        conflicts.append({"id": new_ident("valuations", row_key), "sheet": "valuations", "key": row_key,
-                          "fields": ["fair_value_cny", "method"], "mine": mine,
-                          "now": {"fair_value_cny": None, "method": None}, "by": entry.username,
-                          "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": "void",
-                          "note": record.void_reason})
-    # one conflict per row, however many times it was voided
+        mine: dict[tuple, dict[str, Any]] = {}
+        for entry in plan.new_audits:
+            mine.setdefault(tuple(_cell(entry["after"].get(c)) for c in columns), entry)
+        first: dict[str, AuditEntry] = {}
+        last: dict[str, AuditEntry] = {}
+        for entry in session.execute(select(AuditEntry).where(
+                AuditEntry.id > since, AuditEntry.entity == plan.sheet, AuditEntry.action.in_(WRITES + GONE))
+                .order_by(AuditEntry.id)).scalars():
+            first.setdefault(entry.entity_key, entry)
+            last[entry.entity_key] = entry
+        for name, entry in first.items():
+            if not entry.before:
+                continue  # created after the export: not in the old file
+            was = tuple(_cell(entry.before.get(c)) for c in columns)
+            planned = mine.get(was)
+            latest = last[name]
+            now = None if latest.action in GONE or (latest.after or {}).get("voided_at") else latest.after
+            if planned is None or (now is not None and tuple(_cell(now.get(c)) for c in columns) == was):
+                continue
+            row_key = planned["entity_key"]
+            after = planned["after"]
+            shown = {n: (now or {}).get(n) for n in after}
+            fields = [n for n in after if _cell(after[n]) != _cell(shown[n])]
+            conflicts.append({"id": new_ident(plan.sheet, row_key), "sheet": plan.sheet, "key": row_key,
+                              "fields": fields, "mine": after, "now": shown, "by": latest.username,
+                              "at": latest.at.strftime("%Y-%m-%dT%H:%M:%S"),
+                              "action": "void" if now is None else latest.action,
+                              "note": latest.reason if now is None else None})
+    # one conflict per row, however many records it once was
     return list({c["id"]: c for c in conflicts}.values())
 
 
