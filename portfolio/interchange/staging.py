@@ -195,15 +195,15 @@ def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict
             mine.setdefault(tuple(_cell(entry["after"].get(c)) for c in columns), entry)
         first: dict[str, AuditEntry] = {}
         last: dict[str, AuditEntry] = {}
-        for entry in session.execute(select(AuditEntry).where(
+        for written in session.execute(select(AuditEntry).where(
                 AuditEntry.id > since, AuditEntry.entity == plan.sheet, AuditEntry.action.in_(WRITES + GONE))
                 .order_by(AuditEntry.id)).scalars():
-            first.setdefault(entry.entity_key, entry)
-            last[entry.entity_key] = entry
-        for name, entry in first.items():
-            if not entry.before:
+            first.setdefault(written.entity_key, written)
+            last[written.entity_key] = written
+        for name, written in first.items():
+            if not written.before:
                 continue  # created after the export: not in the old file
-            was = tuple(_cell(entry.before.get(c)) for c in columns)
+            was = tuple(_cell(written.before.get(c)) for c in columns)
             planned = mine.get(was)
             latest = last[name]
             now = None if latest.action in GONE or (latest.after or {}).get("voided_at") else latest.after
