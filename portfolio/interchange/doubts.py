@@ -23,7 +23,7 @@ FLOW_KEY = ["investment_id", "date", "type", "amount_cny"]
 
 
 def _dates(series: pd.Series) -> list[dt.date | None]:
-    return [None if pd.isna(v) else v.date() for v in series]
+    return [None if v is pd.NaT or v is None else v for v in series.dt.date.tolist()]
 
 
 def _fen(series: pd.Series) -> list[int | None]:
@@ -42,7 +42,7 @@ def _rows(book: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
 
 
 def _key(*parts: Any) -> str:
-    return "/".join("" if p is None else (p.isoformat() if isinstance(p, dt.date) else str(p)) for p in parts)
+    return "/".join(["" if p is None else str(p) for p in parts])  # str(date) is its ISO form
 
 
 def _commitments(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -113,12 +113,16 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
     paid = _PaidIn(ex_f[~ex_f["_id"].isin(set(flows_changed["_id"]))] if len(flows_changed) else ex_f,
                    flows_changed, flows_new)
 
+    beyond: dict[str, list[str]] = {}  # an investment's contributions against its commitment: one answer
+
     def flow(inv: str, day: dt.date | None, kind: str, fen: int | None) -> list[str]:
         doubts = sanity.future_doubt(day, "日期")
         if day is None or fen is None:
             return doubts
         if kind == "contribution" and inv in commitment:
-            doubts += sanity.contribution_doubt(yuan(paid.until(inv, None)), yuan(commitment[inv]))
+            if inv not in beyond:
+                beyond[inv] = sanity.contribution_doubt(yuan(paid.until(inv, None)), yuan(commitment[inv]))
+            doubts += beyond[inv]
         elif kind == "distribution":
             days = nav_days.get(inv, [])
             i = bisect_right(days, day)
