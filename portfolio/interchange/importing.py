@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
+from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
 from portfolio.money import yuan
 
@@ -40,6 +41,8 @@ class ImportResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     batch: str | None = None
     plan: list[SheetPlan] = field(default_factory=list)
+    # the new and changed rows a form would ask about (interchange/doubts.py): {sheet, row, key, doubts}
+    doubts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -271,6 +274,14 @@ class SheetPlan:
     idents: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     drafts_of: dict[str, str | None] = field(default_factory=dict)  # valuations: ident → draft's maker
+    drafts_kept: set[str] = field(default_factory=set)  # the drafts whose value and method the book keeps
+
+    def makers(self, uploader: str, leave_out: frozenset[str] = frozenset()) -> set[str]:
+        """Who made the valuation content this plan would approve: the uploader (new rows and
+        changed content) and the maker of each draft whose content it keeps."""
+        makers = {self.drafts_of[i] or "" for i in self.drafts_kept if i not in leave_out} - {""}
+        fresh = bool(self.inserts) or any(i not in leave_out and i not in self.drafts_kept for i in self.idents)
+        return makers | ({uploader} if fresh else set())
 
 
 def serialise_imports(session: Session) -> None:
@@ -294,17 +305,31 @@ IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
 
 
 def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
-                filename: str | None = None) -> ImportResult:
+                filename: str | None = None, ask: bool = False, confirm_reason: str | None = None
+                ) -> ImportResult:
     """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object) at once.
 
     The direct way in, for an operator at the command line (an empty book, the demo, the
     tests); uploads on the screens are staged (portfolio.interchange.staging) and applied
-    by a second person. Imports run one at a time (serialise_imports)."""
+    by a second person. Imports run one at a time (serialise_imports).
+
+    Rows that trip a sanity check (doubts.py) are refused, one error each, when `ask` (the
+    command line) and no `confirm_reason` is given; with a reason they go in, and their
+    audit entries keep the reason and the doubts it answered."""
     serialise_imports(session)
     result = plan_import(session, source, username=username, filename=filename)
+    if result.ok and result.doubts and ask and not (confirm_reason or "").strip():
+        result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"], "请核对：" + "；".join(d["doubts"])
+                                                + "。如确认无误，请说明理由（--reason）后再次导入")
+                                      for d in result.doubts])
+    own = sorted({p.drafts_of[i] or "" for p in result.plan for i in p.drafts_kept} & {username})
+    if result.ok and own:  # the importer would approve a draft they entered: maker-checker
+        result = ImportResult(errors=[BookError("valuations", None, "", username, "录入人不能审批自己录入的估值："
+                                                "导入与其草稿相同的行即为审批，须由另一人导入或在页面上审批")])
     if not result.ok:
         session.rollback()  # releases the lock
         return result
+    confirm_doubts(result, (confirm_reason or "").strip()[:2000] or None)
     try:
         write_import(session, result)
         session.commit()
@@ -330,6 +355,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     now = utcnow()
     counts: dict[str, dict[str, int]] = {}
     plans: list[SheetPlan] = []
+    touched: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # cash flows, valuations: (new, changed)
     valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
                        "approved_at": now}
 
@@ -358,6 +384,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
             keys = KEYS[sheet]
             new, changed, unchanged = _classify(book, existing[sheet], keys, [n for n in names if n not in keys])
         counts[sheet] = {"new": len(new), "unchanged": len(unchanged), "changed": len(changed)}
+        touched[sheet] = (new, changed)
         if sheet == "funds":
             new = _fund_order(new)
         if sheet == "investments":
@@ -372,17 +399,49 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
         plan.updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})}, extra)
         plan.idents = [f"{sheet}:{v}" for v in (changed[pk] if pk else changed["_id"]).to_numpy(dtype=object)]
         if sheet == "valuations" and len(changed):
-            # a draft the book matches: who entered it (the checker must be someone else)
+            # a draft the book matches: who entered it. Whose content is in the row after the
+            # import is its maker, whom the checker must not be: the draft's maker where the
+            # book keeps the draft's value and method (the import only confirms it), else the
+            # uploader (the draft's content is replaced)
             approved = changed["_approved_old"].fillna(False).to_numpy(dtype=bool)
             makers = changed["_entered_old"].to_numpy(dtype=object)
+            kept = np.ones(len(changed), dtype=bool)
+            for c in ("fair_value_cny", "method"):
+                kept &= _same_fast(changed[c], changed[c + "_old"].astype(changed[c].dtype))
             plan.drafts_of = {i: (None if m is None or m is pd.NA else str(m))
                               for i, a, m in zip(plan.idents, approved, makers) if not a}
+            for i, (ident, a, k) in enumerate(zip(plan.idents, approved, kept)):
+                if not a and k and plan.drafts_of[ident]:
+                    plan.drafts_kept.add(ident)
+                    plan.updates[i]["entered_by"] = plan.drafts_of[ident]
         table = TABLES[sheet].__tablename__
         plan.new_audits = audit_rows(table, new, names, keys, "import")
         if len(changed):
             plan.update_audits = audit_rows(table, changed, names, keys, "import_update", before=_plain(old, names))
         plans.append(plan)
-    return ImportResult(errors=[], counts=counts, batch=batch, plan=plans)
+    flows_new, flows_changed = touched["cash_flows"]
+    valuations = pd.concat([f[["investment_id", "as_of"]] for f in touched["valuations"]], ignore_index=True)
+    doubts = plan_doubts(existing, frames, flows_new, flows_changed, valuations)
+    return ImportResult(errors=[], counts=counts, batch=batch, plan=plans, doubts=doubts)
+
+
+def confirm_doubts(result: ImportResult, reason: str | None) -> None:
+    """Mark the audit entries of the doubted rows with the doubts and the reason that confirmed
+    them (nothing without a reason)."""
+    if not reason or not result.doubts:
+        return
+    doubted: dict[tuple[str, str], list[str]] = {}
+    for doubt in result.doubts:
+        doubted.setdefault((doubt["sheet"], doubt["match"]), []).extend(doubt["doubts"])
+    for plan in result.plan:
+        for entry in plan.new_audits + plan.update_audits:
+            key = entry["entity_key"]
+            if plan.sheet == "cash_flows":  # its key ends with the ref, which the doubt does not name
+                key = "/".join(key.split("/")[:4])
+            found = doubted.get((plan.sheet, key))
+            if found:
+                entry["after"] = {**(entry["after"] or {}), "confirmed_doubts": found}
+                entry["reason"] = reason
 
 
 def new_ident(sheet: str, key: str) -> str:
