@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Investment, Valuation
@@ -71,9 +71,10 @@ def distribution_doubt(amount: Decimal, nav_as_of: dt.date | None, nav: Decimal 
 
 
 def _sum(session: Session, investment_id: str, flow_type: str, *where: Any) -> Decimal:
-    return session.scalar(select(func.sum(CashFlow.amount_cny)).where(
+    # summed here, exactly: SQLite's SUM of integers raises past 2^63 fen (issue 12)
+    return sum(session.scalars(select(CashFlow.amount_cny).where(
         CashFlow.investment_id == investment_id, CashFlow.type == flow_type, CashFlow.voided_at.is_(None),
-        *where)) or Decimal(0)
+        *where)), Decimal(0))
 
 
 def flow_doubts(session: Session, investment: Investment, day: dt.date | None, flow_type: str | None,
