@@ -16,12 +16,13 @@ from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Table, bindparam, insert, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Table, select, text, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
+from portfolio.interchange.bulk import bulk_insert
 from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
 from portfolio.money import yuan
 
@@ -157,7 +158,7 @@ def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict
     cols: dict[str, list] = {}
     for n in names:
         s = frame[n]
-        if n in MONEY and fen:  # integer fen, bound as BIGINT by the insert (see _insert)
+        if n in MONEY and fen:  # integer fen, written as stored (portfolio.interchange.bulk)
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         elif n in MONEY:
             cols[n] = [_yuan(v) for v in s.to_numpy(dtype=object)]
@@ -199,14 +200,6 @@ def _records(frame: pd.DataFrame, mapping: dict[str, str], extra: dict[str, Any]
         for row in out:
             row.update(extra)
     return out
-
-
-def _insert(model):
-    """A Core INSERT whose money columns take integer fen as they are stored (Money keeps fen
-    in a BIGINT), so that 150k rows do not each go through Decimal arithmetic."""
-    table = model.__table__
-    return insert(table).values({c.name: bindparam(c.name, type_=BigInteger()) for c in table.columns
-                                 if isinstance(c.type, Money)})
 
 
 def _investment_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -402,8 +395,9 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
         fresh = [i for i, e in enumerate(plan.new_audits) if new_ident(plan.sheet, e["entity_key"]) not in leave_out]
         inserts = plan.inserts if len(fresh) == len(plan.inserts) else [plan.inserts[i] for i in fresh]
         if inserts:
-            # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
-            session.execute(_insert(model), inserts)
+            # the database's bulk path (COPY, or one prepared INSERT stepped per row), money as fen
+            bulk_insert(session, model.__table__, inserts,
+                        stored=[c.name for c in model.__table__.columns if isinstance(c.type, Money)])
         if updates:
             session.execute(update(model), updates)
         if len(fresh) < len(plan.inserts):
@@ -414,8 +408,8 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
             counts = result.counts[plan.sheet]
             counts["kept"] = counts.get("kept", 0) + len(plan.idents) - len(keep)
             counts["changed"] = len(keep)
-    if audits:
-        session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+    if audits:  # set-wise, in the same transaction as the rows they record
+        bulk_insert(session, cast(Table, AuditEntry.__table__), audits)
 
 
 def _match_flows(book: pd.DataFrame, existing: pd.DataFrame):
