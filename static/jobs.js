@@ -71,7 +71,9 @@
     start(link.getAttribute("data-job-start"), body, document.querySelector("[data-job-progress]"), true);
   });
 
+  // a job's page: follow it; with data-job-go, open its result when done (an upload's preview)
   document.querySelectorAll("[data-job]").forEach(function (page) {
-    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"));
+    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"),
+           page.hasAttribute("data-job-go"));
   });
 }());

@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -158,8 +158,10 @@ def _sha256_file(path: Path) -> str:
 
 # --- backup ------------------------------------------------------------------------------
 
-def write_backup(session: Session, path: str | Path, upload_folder: str | Path) -> dict[str, int]:
-    """Write the whole state to the zip `path`; rows per table (and `files`)."""
+def write_backup(session: Session, path: str | Path, upload_folder: str | Path,
+                 progress: Callable[[int, int, str], None] | None = None) -> dict[str, int]:
+    """Write the whole state to the zip `path`; rows per table (and `files`).
+    `progress(done, total, "tables_written")` after each table (a job's progress bar)."""
     path, upload_folder = Path(path), Path(upload_folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
@@ -171,7 +173,10 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path) 
     counts: dict[str, int] = {}
     tmp = path.with_name(path.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        for table in tables():
+        every = tables()
+        for done, table in enumerate(every):
+            if progress is not None:
+                progress(done, len(every), "tables_written")
             digest, count = hashlib.sha256(), 0
             with archive.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as member:
                 for row in _table_rows(session, table):
@@ -194,6 +199,8 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path) 
             archive.write(source, f"files/{stored_name}")
             manifest["files"].append({"name": stored_name, "sha256": actual, "bytes": source.stat().st_size})
         counts["files"] = len(files)
+        if progress is not None:
+            progress(len(every), len(every), "tables_written")
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     tmp.replace(path)  # a half-written archive never bears the backup's name
     return counts

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
 from portfolio.interchange.bulk import bulk_insert
-from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
+from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
 from portfolio.money import yuan
 
 TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
@@ -310,12 +310,13 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
 
 def plan_import(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None, entered_by: str | None = None, approved_by: str | None = None,
-                reason: str = "import", batch: str | None = None) -> ImportResult:
+                reason: str = "import", batch: str | None = None, progress: Progress | None = None) -> ImportResult:
     """Read and check the book, match it against the records in force, and work out what to
     write (result.plan) without writing anything. Valuations are stored as entered by
-    `entered_by` and approved by `approved_by` (both the importing user by default)."""
+    `entered_by` and approved by `approved_by` (both the importing user by default).
+    `progress` is told the rows read and the sheets checked (schema.read_book)."""
     existing = _existing(session)
-    frames, errors = read_book(source, filename=filename, known=_known(existing))
+    frames, errors = read_book(source, filename=filename, known=_known(existing), progress=progress)
     if errors:
         return ImportResult(errors=errors)
 

@@ -14,6 +14,7 @@ import io
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +36,8 @@ from portfolio.vocabulary import (
     STAGES,
     VALUATION_METHODS,
 )
+
+Progress = Callable[[int, int, str], None]  # done, total, unit: a job's progress bar
 
 
 @dataclass(frozen=True)
@@ -620,16 +623,19 @@ class _Codes:
     companies: set
 
 
-def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError]) -> dict[str, pd.DataFrame]:
+def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError], progress: Progress | None = None
+                  ) -> dict[str, pd.DataFrame]:
     """Every sheet checked cell by cell and typed; a missing sheet is empty (and, when
-    required, an error)."""
+    required, an error). `progress(done, total, "sheets_checked")` after each sheet."""
     for name in REQUIRED_SHEETS:
         if name not in raws:
             errors.append(BookError(name, None, "", "", f"缺少必需的工作表 {name}（{SHEET_ZH[name]}）"))
     frames: dict[str, pd.DataFrame] = {}
-    for name in SHEETS:
+    for i, name in enumerate(SHEETS):
         frame = _sheet_frame(name, raws[name], errors) if name in raws else None
         frames[name] = frame if frame is not None else empty_frame(name)
+        if progress is not None:
+            progress(i + 1, len(SHEETS), "sheets_checked")
     return frames
 
 
@@ -735,13 +741,13 @@ def _check_holdings(errors: list[BookError], hold: pd.DataFrame, codes: _Codes) 
                "未知的企业")
 
 
-def check_book(raws: dict[str, RawSheet], known: Known | None = None
+def check_book(raws: dict[str, RawSheet], known: Known | None = None, progress: Progress | None = None
                ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
     """Every sheet typed and every error of the book (cells, keys, references), in steps;
     the errors are listed sheet by sheet, row by row."""
     known = known or Known()
     errors: list[BookError] = []
-    frames = _typed_frames(raws, errors)
+    frames = _typed_frames(raws, errors, progress)
     _check_unique_keys(errors, frames)
     _check_credit_codes(errors, frames["companies"], known)
     codes = _Codes(funds=set(frames["funds"]["code"].dropna()) | known.funds,
@@ -755,13 +761,18 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None
     return frames, errors
 
 
-def read_book(source, *, filename: str | None = None, known: Known | None = None
-              ) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
-    """Read and check a book: its typed sheets and every error found (empty when it is good)."""
+def read_book(source, *, filename: str | None = None, known: Known | None = None,
+              progress: Progress | None = None) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
+    """Read and check a book: its typed sheets and every error found (empty when it is good).
+    `progress(done, total, unit)` is told the rows read ("rows_read"), then each sheet
+    checked ("sheets_checked"): a job's progress bar."""
     raws, errors = read_raw(source, filename=filename)
+    if progress is not None:
+        rows = sum(len(raw.frame) for raw in raws.values() if raw.frame is not None)
+        progress(rows, rows, "rows_read")
     if errors and not raws:
         return {name: empty_frame(name) for name in SHEETS}, errors
-    frames, more = check_book(raws, known)
+    frames, more = check_book(raws, known, progress)
     return frames, errors + more
 
 

@@ -7,7 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered"}
+UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered",
+              "sheets_checked": "sheets checked", "tables_written": "tables written"}
 
 
 class _Bar:
