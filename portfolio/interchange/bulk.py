@@ -39,7 +39,7 @@ def _convert(values: list, process: Callable[[Any], Any] | None, hashable: bool)
     if not hashable:
         return [process(v) for v in values]
     seen: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     append = out.append
     for v in values:
         try:
@@ -107,7 +107,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
             columns.append(_convert(values, _processor(column, dialect, name in stored), hashable=True))
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
-    raw = connection.connection.dbapi_connection
+    raw: Any = connection.connection.dbapi_connection  # the driver's own: sqlite3, or psycopg's (COPY)
     if raw is None:  # pragma: no cover - a session's connection always has one
         _sqlalchemy_insert(session, table, rows, stored)
         return

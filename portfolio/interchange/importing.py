@@ -287,14 +287,14 @@ IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
 
 
 def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
-                filename: str | None = None) -> ImportResult:
+                filename: str | None = None, progress: Progress | None = None) -> ImportResult:
     """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object) at once.
 
     The direct way in, for an operator at the command line (an empty book, the demo, the
     tests); uploads on the screens are staged (portfolio.interchange.staging) and applied
     by a second person. Imports run one at a time (serialise_imports)."""
     serialise_imports(session)
-    result = plan_import(session, source, username=username, filename=filename)
+    result = plan_import(session, source, username=username, filename=filename, progress=progress)
     if not result.ok:
         session.rollback()  # releases the lock
         return result
@@ -397,7 +397,7 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
         inserts = plan.inserts if len(fresh) == len(plan.inserts) else [plan.inserts[i] for i in fresh]
         if inserts:
             # the database's bulk path (COPY, or one prepared INSERT stepped per row), money as fen
-            bulk_insert(session, model.__table__, inserts,
+            bulk_insert(session, cast(Table, model.__table__), inserts,
                         stored=[c.name for c in model.__table__.columns if isinstance(c.type, Money)])
         if updates:
             session.execute(update(model), updates)

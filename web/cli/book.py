@@ -26,10 +26,20 @@ def _refused(errors) -> None:
     sys.exit(1)
 
 
-def _import(path: Path, username: str) -> None:
+def _bar(progress: bool | None):
+    from web.cli.reports import _Bar
+
+    return _Bar(sys.stderr.isatty() if progress is None else progress)
+
+
+def _import(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.importing import import_book
 
-    result = import_book(db.session, path, username=username)
+    bar = _bar(progress)
+    try:
+        result = import_book(db.session, path, username=username, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     click.echo(f"导入成功 (imported), batch {result.batch}")
@@ -41,22 +51,28 @@ def _import(path: Path, username: str) -> None:
 @click.option("--user", "username", default="cli", help="Who imports (audit trail, valuation approval).")
 @click.option("--stage", is_flag=True, help="Stage it as a change set for a second person to apply "
                                             "(apply-change-set), as an upload on the screens is.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show the rows read and sheets checked as a progress bar (default: at a terminal).")
 @with_appcontext
-def import_book_command(path: Path, username: str, stage: bool) -> None:
+def import_book_command(path: Path, username: str, stage: bool, progress: bool | None) -> None:
     """Import a fund book: a .xlsx workbook or a folder of CSV files.
 
     Without --stage the import is direct (an operator loading an empty book, the demo);
     with it the book becomes a pending change set."""
     if stage:
-        _stage(path, username)
+        _stage(path, username, progress)
     else:
-        _import(path, username)
+        _import(path, username, progress)
 
 
-def _stage(path: Path, username: str) -> None:
+def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
 
-    result = stage_book(db.session, path, username=username)
+    bar = _bar(progress)
+    try:
+        result = stage_book(db.session, path, username=username, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     _print_counts(result.counts)
