@@ -139,6 +139,8 @@ def _parents_first(rows: list[dict[str, Any]], link: tuple[str, str]) -> list[di
 
 def _table_rows(session: Session, table: Table) -> Iterator[dict[str, Any]]:
     stmt = select(table).order_by(*table.primary_key.columns)
+    if table.name == "jobs":  # finished work only: a restored queue must not run (this backup) again
+        stmt = stmt.where(table.c.state.in_(("done", "failed")))
     link = _self_parent(table)
     result = session.execute(stmt)
     if link is None:
