@@ -162,8 +162,10 @@ def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         elif n in MONEY:
             cols[n] = [_yuan(v) for v in s.to_numpy(dtype=object)]
-        elif s.dtype.kind == "M":
-            cols[n] = [None if pd.isna(v) else v.date() for v in s]
+        elif s.dtype.kind == "M":  # datetime.date objects made in one pass, NaT → None
+            missing = s.isna().to_numpy()
+            days = s.dt.date.to_numpy(dtype=object)
+            cols[n] = [None if m else d for d, m in zip(days, missing)] if missing.any() else list(days)
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         else:
@@ -172,13 +174,19 @@ def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict
     return cols
 
 
+def _fen_text(fen: int) -> str:
+    """str(yuan(fen)) without Decimal arithmetic: 12345 → '123.45', -5 → '-0.05'."""
+    sign, whole = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{whole // 100}.{whole % 100:02d}"
+
+
 def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     """JSON-friendly rows for the audit trail (amounts as exact decimal text, dates ISO)."""
     cols: dict[str, list] = {}
     for n in names:
         s = frame[n]
         if n in MONEY:
-            cols[n] = [None if v is pd.NA else str(yuan(v)) for v in s.to_numpy(dtype=object)]
+            cols[n] = [None if v is pd.NA else _fen_text(int(v)) for v in s.to_numpy(dtype=object)]
         elif s.dtype.kind == "M":
             text = s.dt.strftime("%Y-%m-%d")
             cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
@@ -195,11 +203,11 @@ def _records(frame: pd.DataFrame, mapping: dict[str, str], extra: dict[str, Any]
              fen: bool = False) -> list[dict]:
     """Rows for `insert(Model)`: {model attribute: value}, from {model attribute: frame column}."""
     values = _db_values(frame, list(dict.fromkeys(mapping.values())), fen)
-    out = [dict(zip(mapping, (values[c][i] for c in mapping.values()))) for i in range(len(frame))]
+    keys, columns = list(mapping), [values[c] for c in mapping.values()]
     if extra:
-        for row in out:
-            row.update(extra)
-    return out
+        keys += list(extra)
+        columns += [[value] * len(frame) for value in extra.values()]
+    return [dict(zip(keys, row)) for row in zip(*columns)] if len(frame) else []
 
 
 def _investment_columns(frame: pd.DataFrame) -> pd.DataFrame:

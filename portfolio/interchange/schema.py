@@ -222,7 +222,8 @@ def _cell_text(value: Any) -> str:
 
 def _column_text(column: pd.Series) -> pd.Series:
     """_cell_text of every cell; a column of text only (a CSV's) stripped in one pass."""
-    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+    if isinstance(column.dtype, pd.StringDtype) or \
+            (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")):
         return column.where(column.notna(), "").str.strip().astype(object)
     return column.map(_cell_text).astype(object)
 
