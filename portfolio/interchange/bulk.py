@@ -54,8 +54,7 @@ def _columns(table: Table, rows: Sequence[dict[str, Any]]) -> list[str] | None:
     """The columns to write (the rows' keys, then the omitted ones with a scalar default);
     None when the rows differ in their keys or an omitted column needs a callable default."""
     names = list(rows[0])
-    width = len(names)
-    if any(len(row) != width for row in rows):
+    if set(map(len, rows)) != {len(names)}:
         return None
     if any(name not in table.c for name in names):
         return None

@@ -169,9 +169,15 @@ def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         else:
-            cols[n] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                       for v in s.to_numpy(dtype=object)]
+            cols[n] = _nulled(s)
     return cols
+
+
+def _nulled(s: pd.Series) -> list:
+    """The column's values, a missing one (None, NaN, NA) as None."""
+    values = s.to_numpy(dtype=object)
+    missing = s.isna().to_numpy()
+    return [None if m else v for v, m in zip(values, missing)] if missing.any() else list(values)
 
 
 def _fen_text(fen: int) -> str:
@@ -193,7 +199,9 @@ def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
                        for v in text.to_numpy(dtype=object)]
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
-        else:  # NaN and NA (an absent or blank optional cell) are JSON null, never NaN
+        elif s.dtype.kind != "O" or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            cols[n] = _nulled(s)  # NaN and NA (an absent or blank optional cell) are JSON null, never NaN
+        else:
             cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                        else (str(v) if isinstance(v, Decimal) else v) for v in s.to_numpy(dtype=object)]
     return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if len(frame) else []
@@ -252,8 +260,7 @@ def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     for k in keys:
         s = frame[k]
         text = s.dt.strftime("%Y-%m-%d") if s.dtype.kind == "M" else s
-        parts.append(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in text.to_numpy(dtype=object)])
+        parts.append(["" if v is None else str(v) for v in _nulled(text)])
     return ["/".join(p).rstrip("/") for p in zip(*parts)]
 
 

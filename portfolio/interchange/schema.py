@@ -224,7 +224,8 @@ def _column_text(column: pd.Series) -> pd.Series:
     """_cell_text of every cell; a column of text only (a CSV's) stripped in one pass."""
     if isinstance(column.dtype, pd.StringDtype) or \
             (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")):
-        return column.where(column.notna(), "").str.strip().astype(object)
+        return pd.Series([v.strip() if v.__class__ is str else "" for v in column.to_numpy(dtype=object)],
+                         index=column.index, dtype=object)
     return column.map(_cell_text).astype(object)
 
 
@@ -314,7 +315,9 @@ def csv_escape(text: str) -> str:
 
 
 def csv_unescape(column: pd.Series) -> pd.Series:
-    quoted = column.str.startswith("'", na=False)  # one cheap pass; the regex only where it may apply
+    # one plain pass (pandas' str methods cost a call per cell); the regex only where it may apply
+    quoted = np.fromiter((v.__class__ is str and v[:1] == "'" for v in column.to_numpy(dtype=object)),
+                         dtype=bool, count=len(column))
     if not quoted.any():
         return column
     out = column.copy()
