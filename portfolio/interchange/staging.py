@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, ChangeSet, utcnow
-from portfolio.book import records
+from portfolio.book import jobs, records
 from portfolio.book.audit import audit
 from portfolio.book.unit import claim, commit
 from portfolio.book.versions import WRITES, latest_writes, write_mark
@@ -45,7 +45,7 @@ from portfolio.interchange.importing import (
     serialise_imports,
     write_import,
 )
-from portfolio.interchange.schema import META_SHEET, BookError, read_version
+from portfolio.interchange.schema import META_SHEET, BookError, Progress, read_version
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
 
@@ -225,14 +225,23 @@ def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict
 # -- the use cases -----------------------------------------------------------------------------------
 
 def stage_book(session: Session, source: str | Path | IO[bytes], *, username: str,
-               filename: str | None = None) -> StageResult:
+               filename: str | None = None, progress: Progress | None = None,
+               job_id: int | None = None) -> StageResult:
     """Check an uploaded book and keep it as a pending change set (nothing written to the book).
 
-    A book that changes nothing gives its counts and no change set."""
+    A book that changes nothing gives its counts and no change set. Staged by a job
+    (`job_id`): the change set is noted on the job's row in the same transaction, and the
+    job run again (a retry) gives that change set instead of staging a second one."""
+    if job_id is not None:
+        done = jobs.outcome(session, job_id)
+        if done and done.get("change_set"):
+            earlier = session.get(ChangeSet, int(done["change_set"]))
+            if earlier is not None:
+                return StageResult(counts=dict(earlier.counts or {}), change_set=earlier)
     kind, content = _content(source)
     name = filename or (Path(source).name if isinstance(source, (str, Path)) else "upload.xlsx")
     staging = ChangeSet(kind=kind, content=content, filename=name[:255])
-    result = _plan(session, staging, username=username)
+    result = _plan(session, staging, username=username, progress=progress)
     if not result.ok:
         session.rollback()
         return StageResult(errors=result.errors)
@@ -250,6 +259,8 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
     audit(session, username, "stage", "change_sets", str(staging.id),
           after={"filename": staging.filename, "counts": result.counts, "conflicts": len(conflicts),
                  "base_version": since, "doubts": len(result.doubts)}, reason=f"导入变更集 #{staging.id} 待审批")
+    if job_id is not None:
+        jobs.record_outcome(session, job_id, {"change_set": staging.id, "counts": result.counts})
     commit(session)
     return StageResult(counts=result.counts, change_set=staging)
 

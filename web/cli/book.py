@@ -27,10 +27,20 @@ def _refused(errors) -> None:
     sys.exit(1)
 
 
-def _import(path: Path, username: str, reason: str | None = None) -> None:
+def _bar(progress: bool | None):
+    from web.cli.reports import _Bar
+
+    return _Bar(sys.stderr.isatty() if progress is None else progress)
+
+
+def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None) -> None:
     from portfolio.interchange.importing import import_book
 
-    result = import_book(db.session, path, username=username, ask=True, confirm_reason=reason)
+    bar = _bar(progress)
+    try:
+        result = import_book(db.session, path, username=username, ask=True, confirm_reason=reason, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     click.echo(f"导入成功 (imported), batch {result.batch}")
@@ -47,23 +57,29 @@ def _import(path: Path, username: str, reason: str | None = None) -> None:
 @click.option("--reason", default=None, help="Confirms rows that trip a sanity check (dated in the future, "
                                              "contributions beyond the commitment, a distribution above NAV plus "
                                              "contributions); kept in the audit trail.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show the rows read and sheets checked as a progress bar (default: at a terminal).")
 @with_appcontext
-def import_book_command(path: Path, username: str, stage: bool, reason: str | None) -> None:
+def import_book_command(path: Path, username: str, stage: bool, reason: str | None, progress: bool | None) -> None:
     """Import a fund book: a .xlsx workbook or a folder of CSV files.
 
     Without --stage the import is direct (an operator loading an empty book, the demo),
     and rows that trip a sanity check are refused unless --reason confirms them; with
     --stage the book becomes a pending change set (the approver confirms them)."""
     if stage:
-        _stage(path, username)
+        _stage(path, username, progress)
     else:
-        _import(path, username, reason)
+        _import(path, username, reason, progress)
 
 
-def _stage(path: Path, username: str) -> None:
+def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
 
-    result = stage_book(db.session, path, username=username)
+    bar = _bar(progress)
+    try:
+        result = stage_book(db.session, path, username=username, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     _print_counts(result.counts)
