@@ -72,9 +72,10 @@
     start(link.getAttribute("data-job-start"), body, document.querySelector("[data-job-progress]"), true);
   });
 
+  // a job's page: follow it; with data-job-go, open its result when done (an upload's preview)
   document.querySelectorAll("[data-job]").forEach(function (page) {
     // a page whose content is the job's result (data-job-reload) shows it when the job is done
-    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"), false,
-           page.hasAttribute("data-job-reload"));
+    follow(page.querySelector("[data-job-progress]"), page.getAttribute("data-job-status-url"),
+           page.hasAttribute("data-job-go"), page.hasAttribute("data-job-reload"));
   });
 }());

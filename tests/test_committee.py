@@ -496,7 +496,7 @@ def test_every_pro_forma_figure_counts_the_whole_commitment(client, book):
     materials (not the 1,000 万 first call), the fund's NAV becomes 58,900 万, and C3 holds
     3,000 / 58,900 of it; direct and co-investment commitments go from 13,000 万 to
     16,000 万 of a 10,000,000 万 fund."""
-    pid = propose(client, first_call_cny="10000000")
+    pid = propose(client, first_call_cny="1000")  # 万元, the form's unit
     effect = review(book, fresh(book, pid))
     materials = next(r for r in effect["sectors"] if r["sector"] == "materials")
     assert materials["before"]["nav"] == Decimal("410000000.00")
@@ -533,10 +533,10 @@ def _angel_fund(book):
     book.commit()
 
 
-ANGEL_DEAL = {**DEAL, "title": "甬启智能天使轮", "fund_code": "TS", "target_code": "C8", "amount_cny": "20000000",
-              "pre_money_cny": "380000000", "post_money_cny": "400000000", "stage": "seed", "round": "天使轮"}
-ANGEL_INPUTS = {"target_founded": "2022-06-30", "headcount": "45", "revenue_cny": "12,000,000",
-                "total_assets_cny": "30000000"}
+ANGEL_DEAL = {**DEAL_FORM, "title": "甬启智能天使轮", "fund_code": "TS", "target_code": "C8", "amount_cny": "2000",
+              "pre_money_cny": "38000", "post_money_cny": "40000", "stage": "seed", "round": "天使轮"}
+ANGEL_INPUTS = {"target_founded": "2022-06-30", "headcount": "45", "revenue_cny": "1,200",
+                "total_assets_cny": "3000"}  # 万元
 
 
 def test_an_angel_proposal_with_its_inputs_passes_the_angel_rules(client, book):
@@ -591,7 +591,7 @@ def test_the_angel_inputs_are_checked(client, book):
     for name in ("headcount", "revenue_cny", "total_assets_cny"):
         assert f'data-field="{name}"' in page
     # a founding date that contradicts the book's is refused; the book's own is accepted
-    page = client.post("/committee/proposals/new", data={**DEAL, "target_founded": "2020-01-01"}).get_data(as_text=True)
+    page = client.post("/committee/proposals/new", data={**DEAL_FORM, "target_founded": "2020-01-01"}).get_data(as_text=True)
     assert 'data-field="target_founded"' in page and "2019-03-20" in page
     pid = propose(client, target_founded="2019-03-20")
     assert fresh(book, pid).founded == dt.date(2019, 3, 20)

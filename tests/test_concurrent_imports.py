@@ -42,7 +42,7 @@ def _with_flow(tmp_path, n: int, amount: int):
     folder = tmp_path / f"book{n}"
     shutil.copytree(EXAMPLE_BOOK, folder)
     with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
-        fh.write(f"QY-D1,2025-1{n % 3}-0{n + 1},contribution,{amount},并发导入{n}\n")
+        fh.write(f"QY-D1,2025-1{n % 3}-0{n + 1},distribution,{amount},并发导入{n}\n")
     return folder
 
 
@@ -67,7 +67,7 @@ def test_the_same_book_imported_twice_at_once_stores_a_ref_less_flow_once(app, b
 def test_a_change_set_applied_twice_at_once_is_applied_once(app, book):
     for n in range(TRIES):
         amount = 8_000 + n
-        data = edited(exported(book), "cash_flows", {}, append=["QY-D1", f"2025-12-0{n + 1}", "contribution",
+        data = edited(exported(book), "cash_flows", {}, append=["QY-D1", f"2025-12-0{n + 1}", "distribution",
                                                                amount, "并发批准", None])
         cs_id = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set.id
         _db.session.remove()
@@ -102,7 +102,7 @@ def test_two_change_sets_adding_the_same_flow_applied_at_once_store_it_once(app,
     for n in range(TRIES):
         amount = 9_000 + n
         data = edited(exported(book), "cash_flows", {}, append=["QY-D1", dt.date(2025, 12, n + 1).isoformat(),
-                                                               "contribution", amount, "重复上传", None])
+                                                               "distribution", amount, "重复上传", None])
         ids = [stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set.id
                for _ in range(2)]
         _db.session.remove()

@@ -175,3 +175,57 @@ def test_funding_never_exceeds_the_approved_amount_even_when_payments_race(app, 
     assert "出资合计不能超过决议金额 100 万元（已出资 60 万元，本次最多 40 万元）" in page
     assert managers[0].post(f"/committee/proposals/{pid}/fund", data={
         "date": "2025-12-21", "amount_cny": "40"}).status_code == 302
+
+
+def test_committee_forms_sent_twice_at_once_apply_once(app, db, book, client, committee):
+    """The committee's forms (a proposal, a meeting, a vote, a recusal, the member's own and
+    the secretary's): each sent twice truly at once with the key it was drawn with writes once."""
+    from models import Meeting, Recusal, Vote
+    from tests.test_committee import DEAL_FORM
+
+    proposers, chairs = _clients(app, "payer"), _clients(app, "decider")
+    doubled = 0
+    for n in range(TRIES):
+        title = f"并发提案 {n}"
+        key = _key(proposers[0], "/committee/proposals/new")
+        responses = _twice_at_once(proposers, "/committee/proposals/new", {**DEAL_FORM, "title": title,
+                                                                           "idempotency_key": key})
+        assert [r.status_code for r in responses] == [302, 302]
+        assert len({r.headers["Location"] for r in responses}) == 1  # both answered with the one draft
+        stored = _count(db, Proposal, Proposal.title == title)
+        doubled += stored - 1
+        key = _key(chairs[0], "/committee/meetings/new")
+        responses = _twice_at_once(chairs, "/committee/meetings/new", {
+            "fund_code": "QY", "date": "2025-12-10", "title": title, "idempotency_key": key})
+        assert [r.status_code for r in responses] == [302, 302]
+        doubled += _count(db, Meeting, Meeting.title == title) - 1
+    assert doubled == 0
+    print(f"\ncommittee forms: {TRIES} tries each of proposal and meeting, rows doubled: {doubled}")
+
+    pid = propose(client, title="表决与回避")
+    to_meeting(client, book, pid, MEMBERS[:6])
+    members = _clients(app, MEMBERS[0])
+    key = _key(members[0], f"/committee/proposals/{pid}")
+    responses = _twice_at_once(members, f"/committee/proposals/{pid}/vote", {"choice": "approve",
+                                                                             "idempotency_key": key})
+    assert [r.status_code for r in responses] == [302, 302]
+    assert _count(db, Vote, Vote.proposal_id == pid, Vote.member == MEMBERS[0]) == 1
+    pages = [c.get(f"/committee/proposals/{pid}").get_data(as_text=True) for c in members]
+    assert sorted(("表决已记录" in p, "此表单已经提交过" in p) for p in pages) == [(False, True), (True, False)]
+
+    members = _clients(app, MEMBERS[1])
+    page = members[0].get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    own = re.search(r'id="recuse-form".*?name="idempotency_key" value="([^"]+)"', page, re.S).group(1)
+    responses = _twice_at_once(members, f"/committee/proposals/{pid}/recuse", {"reason": "持有关联方股份",
+                                                                               "idempotency_key": own})
+    assert [r.status_code for r in responses] == [302, 302]
+    assert _count(db, Recusal, Recusal.proposal_id == pid, Recusal.member == MEMBERS[1]) == 1
+
+    page = chairs[0].get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    keys = re.findall(r'name="idempotency_key" value="([^"]+)"', page)
+    secretary = re.search(r'id="record-recusal-form".*?name="idempotency_key" value="([^"]+)"', page, re.S).group(1)
+    assert len(set(keys)) == len(keys)  # every form of the page its own key
+    responses = _twice_at_once(chairs, f"/committee/proposals/{pid}/recusals", {
+        "member": MEMBERS[2], "reason": "近亲属任职", "idempotency_key": secretary})
+    assert [r.status_code for r in responses] == [302, 302]
+    assert _count(db, Recusal, Recusal.proposal_id == pid, Recusal.member == MEMBERS[2]) == 1

@@ -103,7 +103,8 @@ def demo(db, tmp_path):
     meeting = meetings.create_meeting(db.session, {"fund_code": "TS", "date": "2026-12-20", "title": "第一次会议"},
                                        username="admin1")
     meetings.schedule_proposal(db.session, proposal.id, meeting.id, username="admin1")
-    return {"proposal": proposal.id, "meeting": meeting.id, "change_set": _change_set(db), "job": _report_job(db)}
+    return {"proposal": proposal.id, "meeting": meeting.id, "change_set": _change_set(db), "job": _report_job(db),
+            **_book_jobs(db)}
 
 
 def _change_set(db) -> int:
@@ -132,6 +133,20 @@ def _report_job(db) -> int:
     job.state, job.done, job.total, job.unit, job.heartbeat_at = "running", 12, 61, "pages_rendered", utcnow()
     db.session.commit()
     return job.id
+
+
+def _book_jobs(db) -> dict[str, int]:
+    """A large upload's job half-way (checking its sheets) and a backup job done."""
+    from models import utcnow
+
+    upload, _ = jobs.find_or_create(db.session, "stage_upload", {"file": "0" * 64, "filename": "book.xlsx",
+                                                                 "by": "manager1"}, username="manager1", version="present")
+    upload.state, upload.done, upload.total, upload.unit, upload.heartbeat_at = "running", 3, 7, "sheets_checked", utcnow()
+    backup, _ = jobs.find_or_create(db.session, "backup", {}, username="admin1", version="present")
+    backup.state, backup.done, backup.total, backup.unit = "done", 30, 30, "tables_written"
+    backup.result, backup.finished_at = {"file": "backup-0.zip", "counts": {}, "bytes": 1}, utcnow()
+    db.session.commit()
+    return {"upload_job": upload.id, "backup_job": backup.id}
 
 
 def _book_texts(db) -> list[str]:
@@ -180,7 +195,9 @@ def test_every_page_in_both_languages_shows_no_code_and_no_raw_number(app, clien
              "/reports/QY/2026Q3", "/reports/TS/2026Q3", "/funds/QY/settings",
              # main's pages since this test was written: change sets, forecast, its accuracy, report jobs
              "/book/change-sets/", f"/book/change-sets/{demo['change_set']}", "/funds/QY/forecast",
-             "/funds/TS/forecast", "/funds/QY/forecast/accuracy", f"/reports/jobs/{demo['job']}"]
+             "/funds/TS/forecast", "/funds/QY/forecast/accuracy", f"/reports/jobs/{demo['job']}",
+             # this branch's: a large upload's job, the backups and a backup's job
+             f"/book/upload/jobs/{demo['upload_job']}", "/admin/backups", f"/admin/backups/jobs/{demo['backup_job']}"]
     for role in ROLES:
         for lang in LANGS:
             client.post("/logout")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import CashFlow, User, Valuation
-from portfolio.book import records
+from portfolio.book import jobs, records
 from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, make_user
 
@@ -28,7 +28,10 @@ def ids(db):
     draft = records.record_valuation(db.session, {"investment_id": "QY-CO1", "as_of": "2025-12-31",
                                                   "fair_value_cny": "1", "method": "cost"}, username="someone")
     other = make_user(db, "other_user", "viewer")
-    return {"flow": flow, "valuation": draft.id, "user": other.id}
+    upload, _ = jobs.find_or_create(db.session, "stage_upload", {"file": "0" * 64, "filename": "b.xlsx", "by": "m"},
+                                    username="m", version="1")
+    backup, _ = jobs.find_or_create(db.session, "backup", {}, username="a", version="1")
+    return {"flow": flow, "valuation": draft.id, "user": other.id, "upload_job": upload.id, "backup_job": backup.id}
 
 
 # (method, url template, permission, endpoint)
@@ -64,6 +67,8 @@ ROUTES = [
     ("GET", "/book/valuations/{valuation}/void", "write", "book.void_valuation"),
     ("POST", "/book/valuations/{valuation}/void", "write", "book.void_valuation"),
     ("GET", "/book/upload/errors.csv", "write", "book.upload_errors"),
+    ("GET", "/book/upload/jobs/{upload_job}", "write", "book.upload_job"),
+    ("GET", "/book/upload/jobs/{upload_job}.json", "write", "book.upload_job_status"),
     ("GET", "/book/cash-flows/{flow}/correct", "write", "book.correct_cash_flow"),
     ("POST", "/book/cash-flows/{flow}/correct", "write", "book.correct_cash_flow"),
     ("GET", "/book/valuations/{valuation}/correct", "write", "book.correct_valuation"),
@@ -81,6 +86,11 @@ ROUTES = [
     ("GET", "/admin/tokens", "configure", "admin.api_tokens"),
     ("POST", "/admin/tokens", "configure", "admin.api_tokens"),
     ("POST", "/admin/tokens/1/revoke", "configure", "admin.revoke_api_token"),
+    ("GET", "/admin/backups", "configure", "admin.backups"),
+    ("POST", "/admin/backups", "configure", "admin.backups"),
+    ("GET", "/admin/backups/jobs/{backup_job}", "configure", "admin.backup_job"),
+    ("GET", "/admin/backups/jobs/{backup_job}.json", "configure", "admin.backup_job_status"),
+    ("GET", "/admin/backups/jobs/{backup_job}/download", "configure", "admin.backup_download"),
     ("GET", "/investments/export.xlsx?fund=QY&mode=direct", "read", "exports.investments"),
     ("GET", "/sub-funds/export.xlsx?q=SF", "read", "exports.sub_funds"),
     ("GET", "/companies/export.xlsx?sector=digital", "read", "exports.companies"),

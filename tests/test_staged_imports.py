@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from models import AuditEntry, ChangeSet, Valuation
+from models import AuditEntry, CashFlow, ChangeSet, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
 from portfolio.interchange.exporting import export_book
@@ -397,3 +397,134 @@ def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
         Valuation.investment_id == "QY-D1", Valuation.as_of == dt.date(2025, 12, 31),
         Valuation.voided_at.is_(None))) == 0
     assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1
+
+
+# -- whose content is in a draft the upload touches: its maker, who cannot approve it ----------------
+
+def test_a_draft_confirmed_by_an_upload_keeps_its_maker_who_cannot_approve_it(book):
+    """The upload keeps manager3's draft as it is (same value and method): manager3 is still its
+    maker, and neither manager3 nor the uploader may apply; a third person does."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="manager3")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    for who in ("manager1", "manager3"):
+        with pytest.raises(FieldErrors):
+            apply_change_set(book, change_set.id, username=who)
+        assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    apply_change_set(book, change_set.id, username="manager2")
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.entered_by, row.approved_by) == ("manager3", "manager2")
+
+
+def test_a_draft_whose_value_an_upload_replaces_is_the_uploaders(book):
+    """The upload changes manager3's draft (1000 → 2000): the content is now the uploader's, so
+    the uploader is its maker and cannot apply; manager3, whose value is gone, may."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="manager3")
+    data = edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 2000, "cost"])
+    change_set = stage(book, data, "manager1").change_set
+    with pytest.raises(FieldErrors):
+        apply_change_set(book, change_set.id, username="manager1")
+    apply_change_set(book, change_set.id, username="manager3")
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.fair_value_cny, row.entered_by, row.approved_by) == (Decimal("2000"), "manager1", "manager3")
+
+
+def test_a_direct_import_does_not_let_a_drafts_maker_approve_it(book, tmp_path):
+    """The operator's direct import approves what it brings: not a draft of the operator's own."""
+    records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2026-01-31",
+                                    "fair_value_cny": "1000", "method": "cost"}, username="ops")
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(edited(exported(book), "valuations", {}, append=["QY-CO1", "2026-01-31", 1000, "cost"]))
+    result = import_book(book, path, username="ops")
+    assert not result.ok and "录入人不能审批" in str(result.errors[0])
+    assert valuation(book, "QY-CO1", "2026-01-31").approved_at is None
+    assert import_book(book, path, username="ops2").ok
+    row = valuation(book, "QY-CO1", "2026-01-31")
+    assert (row.entered_by, row.approved_by) == ("ops", "ops2")
+
+
+# -- an older export against records voided or changed since: cash flows, holdings, investments ----
+
+def _flow(session, inv: str, day: str, amount: str) -> CashFlow:
+    session.expire_all()
+    return session.execute(select(CashFlow).where(
+        CashFlow.investment_id == inv, CashFlow.date == dt.date.fromisoformat(day),
+        CashFlow.amount_cny == Decimal(amount))).scalar_one()
+
+
+def _live_flows(session, inv: str) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(CashFlow).where(CashFlow.investment_id == inv,
+                                                                          CashFlow.voided_at.is_(None)))
+
+
+def test_an_older_export_does_not_bring_back_a_voided_cash_flow_unasked(book):
+    old_export = exported(book)
+    flow = _flow(book, "QY-D1", "2025-03-31", "5000000")
+    records.void_cash_flow(book, flow.id, {"reason": "银行退回"}, username="manager2")
+    flows = _live_flows(book, "QY-D1")
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert (conflict["sheet"], conflict["action"], conflict["by"], conflict["note"]) == \
+        ("cash_flows", "void", "manager2", "银行退回")
+    assert conflict["mine"]["amount_cny"] == "5000000.00" and conflict["now"]["amount_cny"] is None
+    with pytest.raises(FieldErrors, match="冲突未选择"):
+        apply_change_set(book, change_set.id, username="admin")
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    assert _live_flows(book, "QY-D1") == flows  # not brought back
+
+
+def test_an_older_export_does_not_double_a_cash_flow_corrected_since(book):
+    """A ref-less flow's amount corrected in the app: the old file's row no longer matches it
+    and would be a second flow (money doubled). It is a conflict: the old value, the value
+    now, who corrected it when."""
+    from portfolio.book.corrections import correct_cash_flow, version_of
+
+    old_export = exported(book)
+    flow = _flow(book, "QY-D1", "2025-03-31", "5000000")
+    correct_cash_flow(book, flow.id, {"date": "2025-03-31", "type": "distribution", "amount_cny": "5000000.50",
+                                      "note": flow.note, "version": version_of(flow),
+                                      "correction_reason": "银行回单"}, username="manager2")
+    flows = _live_flows(book, "QY-D1")
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert (conflict["sheet"], conflict["action"], conflict["by"]) == ("cash_flows", "correct", "manager2")
+    assert (conflict["mine"]["amount_cny"], conflict["now"]["amount_cny"]) == ("5000000.00", "5000000.50")
+    assert conflict["fields"] == ["amount_cny"]
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    assert _live_flows(book, "QY-D1") == flows  # rows doubled: 0
+
+
+def test_an_older_export_is_a_conflict_for_an_investment_and_a_holding_changed_since(book, tmp_path):
+    """Investments (by id) and holdings (by sub-fund, date, company) changed by someone else
+    after the export: each a conflict with who and when, like a valuation."""
+    from models import Investment
+    from portfolio.book.corrections import correct_investment, version_of
+
+    old_export = exported(book)
+    investment = book.get(Investment, "QY-D1")
+    correct_investment(book, "QY-D1", {"date": "2023-06-30", "commitment_cny": "120000000", "round": "B轮",
+                                       "ownership_pct": "8", "version": version_of(investment),
+                                       "correction_reason": "补充协议增资"}, username="manager2")
+    newer = tmp_path / "newer.xlsx"
+    newer.write_bytes(edited(exported(book), "sub_fund_holdings", {"company_code": "C4"}, {"fair_value_cny": 90000000}))
+    assert import_book(book, newer, username="manager3").ok
+    data = edited(old_export, "investments", {"id": "QY-D1"}, {"round": "B+轮"})
+    data = edited(data, "sub_fund_holdings", {"company_code": "C4"}, {"cost_cny": 210000000})
+    change_set = stage(book, data, "manager1").change_set
+    by_sheet = {c["sheet"]: c for c in change_set.conflicts}
+    assert set(by_sheet) == {"investments", "sub_fund_holdings"}
+    assert (by_sheet["investments"]["by"], by_sheet["investments"]["now"]["commitment_cny"]) == \
+        ("manager2", "120000000.00")
+    assert (by_sheet["sub_fund_holdings"]["by"], by_sheet["sub_fund_holdings"]["now"]["fair_value_cny"]) == \
+        ("manager3", "90000000.00")
+    with pytest.raises(FieldErrors, match="冲突未选择"):
+        apply_change_set(book, change_set.id, username="admin")
+    choose(book, change_set.id, {c["id"]: "theirs" for c in change_set.conflicts}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    book.expire_all()
+    assert book.get(Investment, "QY-D1").commitment_cny == Decimal("120000000")

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
+from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, refuse
@@ -139,3 +141,96 @@ def revoke_api_token(token_id: int):
         else:
             flash(_("令牌 %(name)s 已吊销。", name=record.name))
     return redirect(url_for(".api_tokens"))
+
+
+# -- backups as jobs (web/queue.py): started here or by `flask backup`, followed by a bar ------
+
+BACKUPS_FOLDER = "backups"  # under the instance folder: the archives the screens made
+
+
+def _backups_folder() -> Path:
+    return Path(current_app.instance_path) / BACKUPS_FOLDER
+
+
+@queue.handler("backup")
+def run_backup(job: queue.JobContext) -> dict:
+    """A job: the whole state in one archive (portfolio.book.backup), with its progress (tables
+    written). Its file is named by the job (or given by the command line), written under a
+    temporary name and renamed when whole: run again, it writes the same file again."""
+    from portfolio.book.backup import BackupError, write_backup
+
+    given = job.params.get("path")
+    path = Path(given) if given else _backups_folder() / f"backup-{job.id}.zip"
+    try:
+        counts = write_backup(db.session, path, current_app.config["UPLOAD_FOLDER"], progress=job.progress)
+    except BackupError as error:
+        raise queue.JobRefused("；".join(m for _f, m in error.errors)) from error
+    finally:
+        db.session.rollback()  # the reads' transaction: ended, the book is not held
+    return {"file": str(path) if given else path.name, "counts": counts, "bytes": path.stat().st_size}
+
+
+def _backup_status(job) -> dict:
+    return queue.status(job, status_url=url_for("admin.backup_job_status", job_id=job.id),
+                        result_url=url_for("admin.backup_download", job_id=job.id))
+
+
+def _backup_job_or_none(job_id: int):
+    job = queue.get_job(job_id)
+    return job if job is not None and job.kind == "backup" and not (job.params or {}).get("path") else None
+
+
+@bp.route("/backups", methods=["GET", "POST"])
+@requires("configure")
+def backups():
+    """Backups: start one (a job; the same book already backed up gives that backup), and
+    the recent ones with their downloads."""
+    from models import Job
+
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("请从页面上的按钮发起备份。"), "error")
+            return redirect(url_for("admin.backups"))
+        job = queue.submit("backup", {}, username=current_username())
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(_backup_status(queue.get_job(job.id))), 202
+        return redirect(url_for("admin.backup_job", job_id=job.id))
+    recent = db.session.execute(select(Job).where(Job.kind == "backup").order_by(Job.id.desc()).limit(20)).scalars()
+    jobs = [j for j in recent if not (j.params or {}).get("path")]
+    return render_template("admin/backups.html", form=form, jobs=jobs, units=queue.UNITS)
+
+
+@bp.route("/backups/jobs/<int:job_id>")
+@requires("configure")
+def backup_job(job_id: int):
+    job = _backup_job_or_none(job_id)
+    if job is None:
+        flash(_("没有这个备份任务。"), "error")
+        return redirect(url_for("admin.backups"))
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return render_template("admin/backup_job.html", job=job, status=_backup_status(job), units=queue.UNITS)
+
+
+@bp.route("/backups/jobs/<int:job_id>.json")
+@requires("configure")
+def backup_job_status(job_id: int):
+    """The backup job's state and progress, polled by static/jobs.js."""
+    job = _backup_job_or_none(job_id)
+    if job is None:
+        return jsonify({"error": _("没有这个备份任务。")}), 404
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_backup_status(job))
+
+
+@bp.route("/backups/jobs/<int:job_id>/download")
+@requires("configure")
+def backup_download(job_id: int):
+    job = _backup_job_or_none(job_id)
+    path = _backups_folder() / str((job.result or {}).get("file", "")) if job is not None and job.state == "done" \
+        else None
+    if path is None or not path.is_file() or path.parent != _backups_folder():
+        flash(_("该备份尚未完成或文件已不在。"), "error")
+        return redirect(url_for("admin.backups"))
+    stamp = (job.finished_at or utcnow()).strftime("%Y%m%d-%H%M%S")  # type: ignore[union-attr]
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"backup-{stamp}.zip")

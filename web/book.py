@@ -19,7 +19,7 @@ from portfolio.book import corrections, records
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.filetypes import ZIP_MAGIC
-from web import once
+from web import once, queue
 from web.auth import current_username, requires, safe_next
 from web.correction_forms import CorrectCashFlowForm, CorrectInvestmentForm, CorrectValuationForm
 from web.extensions import db
@@ -205,6 +205,10 @@ def upload():
             form.book.errors = list(form.book.errors) + [_("文件过大（上限 32 MB）")]
         elif not content.startswith(ZIP_MAGIC):  # an .xlsx is a zip archive
             form.book.errors = list(form.book.errors) + [_("不是有效的 .xlsx 文件")]
+        elif len(content) >= current_app.config.get("UPLOAD_JOB_MIN_BYTES", UPLOAD_JOB_MIN_BYTES):
+            # a large book: read, checked and staged by a job, followed by its progress bar
+            job = _submit_upload(content, file.filename or "upload.xlsx")
+            return redirect(url_for("book.upload_job", job_id=job.id))
         else:
             try:
                 # checked as an import is, then kept as a change set for a second person to apply
@@ -224,27 +228,145 @@ def upload():
 
 
 ERRORS_FOLDER = "import-errors"
+SHOWN_ERRORS = 200  # errors listed on the page; the CSV has them all
 
 
-def _keep_errors(errors) -> None:
-    """The whole error list of the user's last refused upload, as a file for 下载全部错误 (the
-    page shows the first 200). Kept under the upload folder by a random name that only this
-    session knows; the next refused upload replaces it."""
+def _write_errors(errors) -> str:
+    """The whole error list as a CSV under the upload folder, by a random name: the name."""
     import secrets
     from pathlib import Path
-
-    from flask import session
 
     from portfolio.interchange.schema import errors_csv
 
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    old = session.get("import_errors")
-    if isinstance(old, str) and old.isalnum():
-        (folder / f"{old}.csv").unlink(missing_ok=True)
     name = secrets.token_hex(16)
     (folder / f"{name}.csv").write_bytes(errors_csv(errors))
-    session["import_errors"] = name
+    return name
+
+
+def _keep_errors(errors=None, name: str | None = None) -> None:
+    """The whole error list of the user's last refused upload, as a file for 下载全部错误 (the
+    page shows the first 200). Kept under the upload folder by a random name that only this
+    session knows; the next refused upload replaces it."""
+    from pathlib import Path
+
+    from flask import session
+
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
+    old = session.get("import_errors")
+    if isinstance(old, str) and old.isalnum() and old != name:
+        (folder / f"{old}.csv").unlink(missing_ok=True)
+    session["import_errors"] = name or _write_errors(errors)
+
+
+# -- a large upload as a job (web/queue.py): read, checked and staged with a progress bar -------
+
+UPLOAD_JOB_MIN_BYTES = 512 * 1024  # a smaller book is staged within the request
+UPLOADS_FOLDER = "staging-uploads"
+
+
+def _upload_path(digest: str):
+    from pathlib import Path
+
+    return Path(current_app.config["UPLOAD_FOLDER"]) / UPLOADS_FOLDER / f"{digest}.xlsx"
+
+
+def _submit_upload(content: bytes, filename: str):
+    """Keep the file (by its hash) and start, or find, the job staging it. The same file
+    uploaded again by the same user on the same book is the same job: one change set."""
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    path = _upload_path(digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file():
+        part = path.with_name(path.name + ".part")
+        part.write_bytes(content)
+        part.replace(path)
+    return queue.submit("stage_upload", {"file": digest, "filename": filename[:255], "by": current_username()},
+                        username=current_username())
+
+
+@queue.handler("stage_upload")
+def stage_upload_job(job: queue.JobContext) -> dict:
+    """A job: stage an uploaded book (portfolio.interchange.staging.stage_book) with its
+    progress (rows read, sheets checked). Run again after a worker died, it gives the change
+    set it staged (noted on the job's row in the same transaction), never a second one."""
+    from dataclasses import asdict
+
+    from portfolio.interchange.staging import stage_book
+
+    path = _upload_path(job.params["file"])
+    content = path.read_bytes() if path.is_file() else b""  # gone: staged by an earlier attempt
+    try:
+        result = stage_book(db.session, io.BytesIO(content), username=job.started_by,
+                            filename=job.params.get("filename"), progress=job.progress, job_id=job.id)
+    except FieldErrors:
+        raise
+    except Exception as error:  # an unreadable workbook: say so, write nothing
+        db.session.rollback()
+        current_app.logger.exception("book upload job %s failed", job.id)
+        raise queue.JobRefused("无法读取该文件，请确认是 .xlsx 工作簿") from error
+    path.unlink(missing_ok=True)
+    if result.errors:
+        return {"error_count": len(result.errors), "errors_file": _write_errors(result.errors),
+                "errors": [asdict(e) for e in result.errors[:SHOWN_ERRORS]]}
+    return {"change_set": result.change_set.id if result.change_set is not None else None,
+            "counts": result.counts}
+
+
+def _upload_job_or_back(job_id: int):
+    job = queue.get_job(job_id)
+    if job is None or job.kind != "stage_upload":
+        flash(_("没有这个上传任务。"), "error")
+        return None
+    return job
+
+
+def _upload_status(job) -> dict:
+    return queue.status(job, status_url=url_for("book.upload_job_status", job_id=job.id),
+                        result_url=url_for("book.upload_job", job_id=job.id))
+
+
+@bp.route("/upload/jobs/<int:job_id>")
+@requires("write")
+def upload_job(job_id: int):
+    """The upload's job: its progress bar while it runs; done, the change set's preview (or
+    the errors, or the word that the book already matches the file)."""
+    from types import SimpleNamespace
+
+    from portfolio.interchange.schema import BookError
+
+    job = _upload_job_or_back(job_id)
+    if job is None:
+        return redirect(url_for("book.upload"))
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    outcome = job.result or {}
+    if job.state == "done" and outcome.get("change_set"):
+        flash(_("台账已上传为待审批的变更集，须由另一位有审批权限的用户批准后才写入台账。"))
+        return redirect(url_for("change_sets.show", change_set_id=outcome["change_set"]))
+    if job.state == "done":
+        errors = [BookError(**e) for e in outcome.get("errors", [])]
+        if errors and job.started_by == current_username() and str(outcome.get("errors_file", "")).isalnum():
+            _keep_errors(name=outcome["errors_file"])
+        result = SimpleNamespace(ok=not errors, errors=errors, error_count=outcome.get("error_count", 0),
+                                 counts=outcome.get("counts") or {})
+        return render_template("book/upload.html", form=UploadForm(), result=result)
+    return render_template("book/upload_job.html", job=job, status=_upload_status(job), units=queue.UNITS)
+
+
+@bp.route("/upload/jobs/<int:job_id>.json")
+@requires("write")
+def upload_job_status(job_id: int):
+    """The upload job's state and progress, polled by static/jobs.js."""
+    from flask import jsonify
+
+    job = _upload_job_or_back(job_id)
+    if job is None:
+        return jsonify({"error": _("没有这个上传任务。")}), 404
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_upload_status(job))
 
 
 @bp.route("/upload/errors.csv")

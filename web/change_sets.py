@@ -11,8 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from models import ChangeSet
 from portfolio.errors import FieldErrors
@@ -33,6 +33,13 @@ SHOWN = 500  # rows listed per sheet and kind on the preview (the counts are alw
 
 class RejectForm(BaseForm):
     reason = TextAreaField(_l("驳回理由"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ApplyForm(BaseForm):
+    """The checker's apply; a change set with doubted rows needs the box ticked and a reason."""
+
+    confirmed = BooleanField(_l("我已核对上述提示，确认无误"))
+    confirm_reason = TextAreaField(_l("确认理由"), validators=[Optional(), Length(max=2000)])
 
 
 @bp.app_template_filter("column_name")
@@ -91,6 +98,7 @@ def index():
 def show(change_set_id: int):
     change_set = _change_set(change_set_id)
     return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
+                           apply_form=ApplyForm(), doubts=staging.doubts_of(change_set),
                            unresolved=staging.unresolved(change_set), shown=SHOWN,
                            conflict_ids={c["id"] for c in change_set.conflicts})
 
@@ -114,11 +122,17 @@ def choose(change_set_id: int):
 @bp.route("/<int:change_set_id>/apply", methods=["POST"])
 @requires("approve")
 def apply(change_set_id: int):
-    _change_set(change_set_id)
-    if not ConfirmForm().validate_on_submit():
+    change_set = _change_set(change_set_id)
+    form = ApplyForm()
+    if not form.validate_on_submit():
         abort(400)
+    reason = (form.confirm_reason.data or "").strip()
+    if staging.doubts_of(change_set) and not (form.confirmed.data and reason):
+        flash(_("此变更集有须核对的行：请勾选确认并填写理由后再批准。"), "error")
+        return redirect(url_for("change_sets.show", change_set_id=change_set_id))
     try:
-        staging.apply_change_set(db.session, change_set_id, username=current_username())
+        staging.apply_change_set(db.session, change_set_id, username=current_username(),
+                                 confirm_reason=reason if form.confirmed.data else None)
     except FieldErrors as exc:
         refuse(exc)
     else:

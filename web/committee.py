@@ -47,7 +47,7 @@ from web.committee_forms import (
 )
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import refuse
+from web.forms import new_form_key, refuse
 from web.i18n import current_lang, fund_name
 from web.security import content_disposition
 
@@ -124,12 +124,16 @@ def new_proposal():
     if request.method == "GET" and request.args.get("fund"):
         form.fund_code.data = request.args["fund"]
     if form.validate_on_submit():
-        try:
-            proposal = proposals.create_proposal(db.session, form.to_command(), username=current_username())
+        try:  # rendered once, saved at most once (web/once.py): a double submit is one draft
+            proposal, again = once.run(form.idempotency_key.data, lambda: proposals.create_proposal(
+                db.session, form.to_command(), username=current_username()))
         except FieldErrors as exc:
             _refused(exc, form)
         else:
-            flash(_("提案 #%(id)s 已保存为草稿。", id=proposal.id))
+            if proposal is None:
+                return redirect(url_for("committee.index"))
+            if not again:
+                flash(_("提案 #%(id)s 已保存为草稿。", id=proposal.id))
             return _back(proposal.id)
     return render_template("committee/proposal_form.html", form=form, proposal=None)
 
@@ -182,6 +186,7 @@ def proposal(proposal_id: int):
             Meeting.fund_code == proposal.fund_code)).scalars()},
         recusals=meetings.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
         decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
+        recusal_keys=(new_form_key(), new_form_key()),  # the member's own and the secretary's form
         funding_form=FundingForm(), confirm=ConfirmForm(), funded=decisions.is_funded(db.session, proposal),
         show_all_checks=request.args.get("checks") == "all",
         my_vote=next((v for v in meetings.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
@@ -297,12 +302,13 @@ def recuse(proposal_id: int):
     """A member declares their own conflict of interest."""
     _proposal_or_404(proposal_id)
     try:
-        meetings.declare_recusal(db.session, proposal_id, current_username(), request.form.get("reason"),
-                           username=current_username())
+        _recusal, again = once.run(request.form.get("idempotency_key"), lambda: meetings.declare_recusal(
+            db.session, proposal_id, current_username(), request.form.get("reason"), username=current_username()))
     except FieldErrors as exc:
         _refused(exc)
     else:
-        flash(_("已登记回避，您不参与本提案的表决。"))
+        if not again:
+            flash(_("已登记回避，您不参与本提案的表决。"))
     return _back(proposal_id)
 
 
@@ -312,12 +318,14 @@ def record_recusal(proposal_id: int):
     """The secretary records a member's declared conflict."""
     _proposal_or_404(proposal_id)
     try:
-        meetings.declare_recusal(db.session, proposal_id, request.form.get("member", ""), request.form.get("reason"),
-                           username=current_username())
+        _recusal, again = once.run(request.form.get("idempotency_key"), lambda: meetings.declare_recusal(
+            db.session, proposal_id, request.form.get("member", ""), request.form.get("reason"),
+            username=current_username()))
     except FieldErrors as exc:
         _refused(exc)
     else:
-        flash(_("回避已登记。"))
+        if not again:
+            flash(_("回避已登记。"))
     return _back(proposal_id)
 
 
@@ -330,12 +338,14 @@ def vote(proposal_id: int):
         flash(_("表决在会议当日（%(date)s）开始。", date=meeting.date.isoformat()), "error")
         return _back(proposal_id)
     try:
-        meetings.cast_vote(db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
-                     username=current_username())
+        _vote, again = once.run(request.form.get("idempotency_key"), lambda: meetings.cast_vote(
+            db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
+            username=current_username()))
     except FieldErrors as exc:
         _refused(exc)
     else:
-        flash(_("表决已记录。"))
+        if not again:
+            flash(_("表决已记录。"))
     return _back(proposal_id)
 
 
@@ -429,12 +439,16 @@ def new_meeting():
     form = MeetingForm()
     form.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in _funds()]
     if form.validate_on_submit():
-        try:
-            meeting = meetings.create_meeting(db.session, form.to_command(), username=current_username())
+        try:  # rendered once, created at most once (web/once.py)
+            meeting, again = once.run(form.idempotency_key.data, lambda: meetings.create_meeting(
+                db.session, form.to_command(), username=current_username()))
         except FieldErrors as exc:
             _refused(exc, form)
         else:
-            flash(_("会议已创建。"))
+            if meeting is None:
+                return redirect(url_for("committee.index"))
+            if not again:
+                flash(_("会议已创建。"))
             return redirect(url_for("committee.meeting", meeting_id=meeting.id))
     return render_template("committee/meeting_form.html", form=form)
 

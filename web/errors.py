@@ -9,17 +9,30 @@ API_PREFIX = "/api/"
 
 
 def register(app: Flask) -> None:
+    from portfolio.figures.engine import AmountRangeError
+
     app.register_error_handler(HTTPException, _handle)
+    app.register_error_handler(AmountRangeError, _too_large)
     app.register_error_handler(Exception, _unexpected)
 
 
-def _handle(error: HTTPException):
+def _handle(error: HTTPException, message: str | None = None):
     code = error.code or 500
     # the exception's own headers go along (a 405's Allow, a 401's WWW-Authenticate)
     headers = [(k, v) for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")]
     if request.path.startswith(API_PREFIX):
         return jsonify({"error": error.name, "status": code, "message": error.description}), code, headers
-    return render_template("errors/error.html", code=code, error=error), code, headers
+    return render_template("errors/error.html", code=code, error=error, message=message), code, headers
+
+
+def _too_large(error: Exception):
+    """A book whose amounts add up past exact arithmetic (issue 12): the figures are refused,
+    said plainly (422), never a wrapped sum and never a 500."""
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import UnprocessableEntity
+
+    message = _("账簿中金额的合计超出了能精确计算的范围（约 4.6 亿亿元），无法计算此报告的数字。")
+    return _handle(UnprocessableEntity(message), message)
 
 
 def _unexpected(error: Exception):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portfolio.book import jobs as job_records
@@ -31,6 +32,10 @@ from portfolio.book import jobs as job_records
 log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[JobContext], dict[str, Any]]] = {}
+
+# what a job's progress counts, as shown beside its bar (static/jobs.js)
+UNITS = {"rows_read": _l("行已读取"), "steps": _l("步骤"), "pages_rendered": _l("页已排版"),
+         "sheets_checked": _l("个工作表已检查"), "tables_written": _l("张表已写入")}
 
 # Huey (and the Redis client it brings) is imported only when a job is first queued or run:
 # a command that runs no job (`report`, `db upgrade`) does not pay for it at start-up.
@@ -270,6 +275,16 @@ def _wait(job_id: int, on_progress: Callable[[int, int, str], None] | None, poll
                 on_progress(job.done, job.total, job.unit)
             time.sleep(poll)
             session.rollback()  # end the read, so the next one sees the worker's commits
+
+
+def status(job, *, status_url: str, result_url: str | None) -> dict[str, Any]:
+    """A job's state and progress as static/jobs.js reads it; `result_url` (the download, or
+    the page the finished work lands on) once it is done."""
+    return {"id": job.id, "state": job.state, "done": job.done, "total": job.total,
+            "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
+            "error": job.error if job.state == "failed" else None,
+            "started_by": job.started_by, "status_url": status_url,
+            "download_url": result_url if job.state == "done" else None}
 
 
 def get_job(job_id: int):

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import Fund, IndexLevel
@@ -109,8 +108,7 @@ def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None) -> b
 # -- the quarterly report as a file: built once per book version, as a job -----------------
 
 FORMATS = {"html": "text/html; charset=utf-8", "xlsx": XLSX, "pdf": MIME_PDF}
-# what a job's progress counts, as shown beside its bar
-UNITS = {"rows_read": _l("行已读取"), "steps": _l("步骤"), "pages_rendered": _l("页已排版")}
+UNITS = queue.UNITS  # what a job's progress counts, as shown beside its bar
 
 Progress = Callable[[int, int, str], None]
 

@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,8 @@ def _parents_first(rows: list[dict[str, Any]], link: tuple[str, str]) -> list[di
 
 def _table_rows(session: Session, table: Table) -> Iterator[dict[str, Any]]:
     stmt = select(table).order_by(*table.primary_key.columns)
+    if table.name == "jobs":  # finished work only: a restored queue must not run (this backup) again
+        stmt = stmt.where(table.c.state.in_(("done", "failed")))
     link = _self_parent(table)
     result = session.execute(stmt)
     if link is None:
@@ -158,8 +160,10 @@ def _sha256_file(path: Path) -> str:
 
 # --- backup ------------------------------------------------------------------------------
 
-def write_backup(session: Session, path: str | Path, upload_folder: str | Path) -> dict[str, int]:
-    """Write the whole state to the zip `path`; rows per table (and `files`)."""
+def write_backup(session: Session, path: str | Path, upload_folder: str | Path,
+                 progress: Callable[[int, int, str], None] | None = None) -> dict[str, int]:
+    """Write the whole state to the zip `path`; rows per table (and `files`).
+    `progress(done, total, "tables_written")` after each table (a job's progress bar)."""
     path, upload_folder = Path(path), Path(upload_folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
@@ -171,7 +175,10 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path) 
     counts: dict[str, int] = {}
     tmp = path.with_name(path.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        for table in tables():
+        every = tables()
+        for done, table in enumerate(every):
+            if progress is not None:
+                progress(done, len(every), "tables_written")
             digest, count = hashlib.sha256(), 0
             with archive.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as member:
                 for row in _table_rows(session, table):
@@ -194,6 +201,8 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path) 
             archive.write(source, f"files/{stored_name}")
             manifest["files"].append({"name": stored_name, "sha256": actual, "bytes": source.stat().st_size})
         counts["files"] = len(files)
+        if progress is not None:
+            progress(len(every), len(every), "tables_written")
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     tmp.replace(path)  # a half-written archive never bears the backup's name
     return counts

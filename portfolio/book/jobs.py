@@ -83,6 +83,18 @@ def finish(session: Session, job_id: int, result: dict[str, Any]) -> None:
     session.commit()
 
 
+def record_outcome(session: Session, job_id: int, result: dict[str, Any]) -> None:
+    """Write the job's result in the caller's transaction, not committed: the work and the
+    job's note of it commit together (a staged change set and the job that staged it), so
+    that the job run again finds what it made instead of making it twice."""
+    session.execute(update(Job).where(Job.id == job_id).values(result=result))
+
+
+def outcome(session: Session, job_id: int) -> dict[str, Any] | None:
+    """The result a job recorded, if any (its earlier attempt got that far)."""
+    return session.execute(select(Job.result).where(Job.id == job_id)).scalar_one_or_none()
+
+
 def fail(session: Session, job_id: int, error: str, *, final: bool) -> None:
     """Record the error; the job is queued again for another attempt unless `final`."""
     now = utcnow()

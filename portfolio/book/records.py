@@ -219,6 +219,10 @@ def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
     from portfolio.figures.rules import check
 
     book = load_book(session)
+    if (book.investments["id"] == investment["id"]).any():
+        # the same id committed a moment ago by another request (a double submit racing the
+        # first, which answers it): the form's error, not a 500
+        raise FieldErrors([("id", f"投资编号 {investment['id']} 已存在")])
     after_book = with_investment(book, investment)
     introduced: list[dict] = []
     # the fund and the funds it rolls up into: their rules see this deal too

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Investment, Valuation
@@ -44,44 +44,63 @@ def _wan(value: Decimal) -> str:
     return f"{format(Decimal(value).scaleb(-4).normalize(), ',f')} 万元"
 
 
-def _future(day: dt.date | None, what: str) -> list[str]:
+def future_doubt(day: dt.date | None, what: str) -> list[str]:
+    """The rule on dates: nothing is dated after today (Beijing)."""
     if day is not None and day > today():
         return [f"{what} {day.isoformat()} 晚于今天（{today().isoformat()}）"]
     return []
 
 
+def contribution_doubt(paid_total: Decimal, commitment: Decimal) -> list[str]:
+    """The rule on contributions: all of an investment's contributions, this one included,
+    within its commitment."""
+    if paid_total > commitment:
+        return [f"出资合计 {_wan(paid_total)} 将超过认缴额 {_wan(commitment)}"]
+    return []
+
+
+def distribution_doubt(amount: Decimal, nav_as_of: dt.date | None, nav: Decimal | None,
+                       paid_since: Decimal) -> list[str]:
+    """The rule on distributions: at most the latest approved NAV on or before its date
+    (none: 0) plus the contributions paid after that NAV up to its date."""
+    ceiling = (nav if nav is not None and nav_as_of is not None else Decimal(0)) + paid_since
+    if amount > ceiling:
+        basis = f"{nav_as_of.isoformat()} 的估值加其后出资" if nav_as_of is not None else "尚无估值，累计出资"
+        return [f"分配 {_wan(amount)} 大于净值加出资 {_wan(ceiling)}（{basis}）"]
+    return []
+
+
 def _sum(session: Session, investment_id: str, flow_type: str, *where: Any) -> Decimal:
-    return session.scalar(select(func.sum(CashFlow.amount_cny)).where(
+    # summed here, exactly: SQLite's SUM of integers raises past 2^63 fen (issue 12)
+    return sum(session.scalars(select(CashFlow.amount_cny).where(
         CashFlow.investment_id == investment_id, CashFlow.type == flow_type, CashFlow.voided_at.is_(None),
-        *where)) or Decimal(0)
+        *where)), Decimal(0))
 
 
 def flow_doubts(session: Session, investment: Investment, day: dt.date | None, flow_type: str | None,
                 amount: Decimal | None, *, excluding: int | None = None) -> list[str]:
-    """What looks wrong in this cash flow (`excluding`: the flow being corrected)."""
-    doubts = _future(day, "日期")
+    """What looks wrong in this cash flow of a form (`excluding`: the flow being corrected).
+    An import's rows meet the same rules over its whole plan (interchange/importing.py)."""
+    doubts = future_doubt(day, "日期")
     if amount is None or day is None:
         return doubts
     others = (CashFlow.id != excluding,) if excluding is not None else ()
     if flow_type == "contribution":
         paid = _sum(session, investment.id, "contribution", *others)
-        if paid + amount > investment.commitment_cny:
-            doubts.append(f"出资合计 {_wan(paid + amount)} 将超过认缴额 {_wan(investment.commitment_cny)}")
+        doubts += contribution_doubt(paid + amount, investment.commitment_cny)
     elif flow_type == "distribution":
         nav = session.execute(select(Valuation.as_of, Valuation.fair_value_cny).where(
             Valuation.investment_id == investment.id, Valuation.as_of <= day, Valuation.voided_at.is_(None),
             Valuation.approved_at.is_not(None)).order_by(Valuation.as_of.desc()).limit(1)).first()
         since = (CashFlow.date > nav.as_of,) if nav is not None else ()
         paid_since = _sum(session, investment.id, "contribution", CashFlow.date <= day, *since, *others)
-        ceiling = (nav.fair_value_cny if nav is not None else Decimal(0)) + paid_since
-        if amount > ceiling:
-            basis = f"{nav.as_of.isoformat()} 的估值加其后出资" if nav is not None else "尚无估值，累计出资"
-            doubts.append(f"分配 {_wan(amount)} 大于净值加出资 {_wan(ceiling)}（{basis}）")
+        doubts += distribution_doubt(amount, nav.as_of if nav is not None else None,
+                                     nav.fair_value_cny if nav is not None else None, paid_since)
     return doubts
 
 
 def valuation_doubts(as_of: dt.date | None) -> list[str]:
-    return _future(as_of, "估值基准日")
+    return future_doubt(as_of, "估值基准日")
 
 
 def confirmed(doubts: list[str], fields: Command | Mapping[str, Any]) -> str | None:

@@ -162,7 +162,11 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
         raise FieldErrors(errors)
     recusal = Recusal(proposal_id=proposal.id, member=member, reason=reason, declared_by=username)
     session.add(recusal)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same declaration racing the first: the unique key refuses it
+        session.rollback()
+        raise FieldErrors([("member", f"{member} 已就本提案申报回避")]) from None
     audit(session, username, "recuse", "recusals", str(recusal.id), after=snapshot(recusal))
     commit(session)
     return recusal

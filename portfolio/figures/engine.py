@@ -202,6 +202,7 @@ def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
     roll = int_sums(row[after], signed[after], n)
     nav = np.where(has_val, np.maximum(fair_value + roll, 0), np.maximum(paid - distributed, 0))
     commitment = rows["commitment_fen"].to_numpy(dtype="int64")
+    _check_exact_range(amount, fair_value, commitment)
 
     rows = rows.assign(
         paid_in_fen=paid, distributed_fen=distributed, nav_fen=nav.astype("int64"),
@@ -218,6 +219,25 @@ def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
                                  np.full(n, d64.astype("datetime64[D]"))]),
         flow_amount=np.concatenate([-signed, nav]).astype("int64"),
     )
+
+
+class AmountRangeError(ValueError):
+    """The book's amounts add up past what the figures can hold exactly: no report, said so."""
+
+
+# Every sum the engine makes (per investment, per group, per fund) is bounded by the sum of
+# the absolute amounts it could add up. Below 2^62 fen (about 4.6e16 yuan) every such sum,
+# and the difference of two, fits an int64 exactly; above it a sum could wrap round, so the
+# engine refuses rather than answer a wrong figure (one typed amount is at most 1e15 yuan).
+EXACT_LIMIT_FEN = 2 ** 62
+
+
+def _check_exact_range(*amounts: np.ndarray) -> None:
+    # the bound in floating point: a relative error of 1e-16 cannot carry 2^62 across 2^63
+    scale = sum(float(np.abs(a.astype(np.float64)).sum()) for a in amounts)
+    if scale >= EXACT_LIMIT_FEN:
+        raise AmountRangeError(
+            f"账簿金额的合计（约 {scale / 100:.3g} 元）超出了能精确计算的范围（{EXACT_LIMIT_FEN / 100:.3g} 元），无法出具报告")
 
 
 def int_sums(positions_: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

@@ -16,13 +16,15 @@ from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Table, bindparam, insert, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Table, select, text, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
-from portfolio.interchange.schema import SHEETS, BookError, Known, read_book
+from portfolio.interchange.bulk import bulk_insert
+from portfolio.interchange.doubts import plan_doubts
+from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
 from portfolio.money import yuan
 
 TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
@@ -40,6 +42,8 @@ class ImportResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     batch: str | None = None
     plan: list[SheetPlan] = field(default_factory=list)
+    # the new and changed rows a form would ask about (interchange/doubts.py): {sheet, row, key, doubts}
+    doubts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -157,18 +161,32 @@ def _db_values(frame: pd.DataFrame, names: list[str], fen: bool = False) -> dict
     cols: dict[str, list] = {}
     for n in names:
         s = frame[n]
-        if n in MONEY and fen:  # integer fen, bound as BIGINT by the insert (see _insert)
+        if n in MONEY and fen:  # integer fen, written as stored (portfolio.interchange.bulk)
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         elif n in MONEY:
             cols[n] = [_yuan(v) for v in s.to_numpy(dtype=object)]
-        elif s.dtype.kind == "M":
-            cols[n] = [None if pd.isna(v) else v.date() for v in s]
+        elif s.dtype.kind == "M":  # datetime.date objects made in one pass, NaT → None
+            missing = s.isna().to_numpy()
+            days = s.dt.date.to_numpy(dtype=object)
+            cols[n] = [None if m else d for d, m in zip(days, missing)] if missing.any() else list(days)
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
         else:
-            cols[n] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                       for v in s.to_numpy(dtype=object)]
+            cols[n] = _nulled(s)
     return cols
+
+
+def _nulled(s: pd.Series) -> list:
+    """The column's values, a missing one (None, NaN, NA) as None."""
+    values = s.to_numpy(dtype=object)
+    missing = s.isna().to_numpy()
+    return [None if m else v for v, m in zip(values, missing)] if missing.any() else list(values)
+
+
+def _fen_text(fen: int) -> str:
+    """str(yuan(fen)) without Decimal arithmetic: 12345 → '123.45', -5 → '-0.05'."""
+    sign, whole = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{whole // 100}.{whole % 100:02d}"
 
 
 def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
@@ -177,14 +195,16 @@ def _plain(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     for n in names:
         s = frame[n]
         if n in MONEY:
-            cols[n] = [None if v is pd.NA else str(yuan(v)) for v in s.to_numpy(dtype=object)]
+            cols[n] = [None if v is pd.NA else _fen_text(int(v)) for v in s.to_numpy(dtype=object)]
         elif s.dtype.kind == "M":
             text = s.dt.strftime("%Y-%m-%d")
             cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
                        for v in text.to_numpy(dtype=object)]
         elif str(s.dtype) == "Int64":
             cols[n] = [None if v is pd.NA else int(v) for v in s.to_numpy(dtype=object)]
-        else:  # NaN and NA (an absent or blank optional cell) are JSON null, never NaN
+        elif s.dtype.kind != "O" or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            cols[n] = _nulled(s)  # NaN and NA (an absent or blank optional cell) are JSON null, never NaN
+        else:
             cols[n] = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                        else (str(v) if isinstance(v, Decimal) else v) for v in s.to_numpy(dtype=object)]
     return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if len(frame) else []
@@ -194,19 +214,11 @@ def _records(frame: pd.DataFrame, mapping: dict[str, str], extra: dict[str, Any]
              fen: bool = False) -> list[dict]:
     """Rows for `insert(Model)`: {model attribute: value}, from {model attribute: frame column}."""
     values = _db_values(frame, list(dict.fromkeys(mapping.values())), fen)
-    out = [dict(zip(mapping, (values[c][i] for c in mapping.values()))) for i in range(len(frame))]
+    keys, columns = list(mapping), [values[c] for c in mapping.values()]
     if extra:
-        for row in out:
-            row.update(extra)
-    return out
-
-
-def _insert(model):
-    """A Core INSERT whose money columns take integer fen as they are stored (Money keeps fen
-    in a BIGINT), so that 150k rows do not each go through Decimal arithmetic."""
-    table = model.__table__
-    return insert(table).values({c.name: bindparam(c.name, type_=BigInteger()) for c in table.columns
-                                 if isinstance(c.type, Money)})
+        keys += list(extra)
+        columns += [[value] * len(frame) for value in extra.values()]
+    return [dict(zip(keys, row)) for row in zip(*columns)] if len(frame) else []
 
 
 def _investment_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -251,8 +263,7 @@ def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     for k in keys:
         s = frame[k]
         text = s.dt.strftime("%Y-%m-%d") if s.dtype.kind == "M" else s
-        parts.append(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in text.to_numpy(dtype=object)])
+        parts.append(["" if v is None else str(v) for v in _nulled(text)])
     return ["/".join(p).rstrip("/") for p in zip(*parts)]
 
 
@@ -271,6 +282,14 @@ class SheetPlan:
     idents: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     drafts_of: dict[str, str | None] = field(default_factory=dict)  # valuations: ident → draft's maker
+    drafts_kept: set[str] = field(default_factory=set)  # the drafts whose value and method the book keeps
+
+    def makers(self, uploader: str, leave_out: frozenset[str] = frozenset()) -> set[str]:
+        """Who made the valuation content this plan would approve: the uploader (new rows and
+        changed content) and the maker of each draft whose content it keeps."""
+        makers = {self.drafts_of[i] or "" for i in self.drafts_kept if i not in leave_out} - {""}
+        fresh = bool(self.inserts) or any(i not in leave_out and i not in self.drafts_kept for i in self.idents)
+        return makers | ({uploader} if fresh else set())
 
 
 def serialise_imports(session: Session) -> None:
@@ -294,17 +313,31 @@ IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
 
 
 def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
-                filename: str | None = None) -> ImportResult:
+                filename: str | None = None, ask: bool = False, confirm_reason: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
     """Import a book (a .xlsx path, a folder of CSVs, or an uploaded xlsx file object) at once.
 
     The direct way in, for an operator at the command line (an empty book, the demo, the
     tests); uploads on the screens are staged (portfolio.interchange.staging) and applied
-    by a second person. Imports run one at a time (serialise_imports)."""
+    by a second person. Imports run one at a time (serialise_imports).
+
+    Rows that trip a sanity check (doubts.py) are refused, one error each, when `ask` (the
+    command line) and no `confirm_reason` is given; with a reason they go in, and their
+    audit entries keep the reason and the doubts it answered."""
     serialise_imports(session)
-    result = plan_import(session, source, username=username, filename=filename)
+    result = plan_import(session, source, username=username, filename=filename, progress=progress)
+    if result.ok and result.doubts and ask and not (confirm_reason or "").strip():
+        result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"], "请核对：" + "；".join(d["doubts"])
+                                                + "。如确认无误，请说明理由（--reason）后再次导入")
+                                      for d in result.doubts])
+    own = sorted({p.drafts_of[i] or "" for p in result.plan for i in p.drafts_kept} & {username})
+    if result.ok and own:  # the importer would approve a draft they entered: maker-checker
+        result = ImportResult(errors=[BookError("valuations", None, "", username, "录入人不能审批自己录入的估值："
+                                                "导入与其草稿相同的行即为审批，须由另一人导入或在页面上审批")])
     if not result.ok:
         session.rollback()  # releases the lock
         return result
+    confirm_doubts(result, (confirm_reason or "").strip()[:2000] or None)
     try:
         write_import(session, result)
         session.commit()
@@ -317,12 +350,13 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
 
 def plan_import(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None, entered_by: str | None = None, approved_by: str | None = None,
-                reason: str = "import", batch: str | None = None) -> ImportResult:
+                reason: str = "import", batch: str | None = None, progress: Progress | None = None) -> ImportResult:
     """Read and check the book, match it against the records in force, and work out what to
     write (result.plan) without writing anything. Valuations are stored as entered by
-    `entered_by` and approved by `approved_by` (both the importing user by default)."""
+    `entered_by` and approved by `approved_by` (both the importing user by default).
+    `progress` is told the rows read and the sheets checked (schema.read_book)."""
     existing = _existing(session)
-    frames, errors = read_book(source, filename=filename, known=_known(existing))
+    frames, errors = read_book(source, filename=filename, known=_known(existing), progress=progress)
     if errors:
         return ImportResult(errors=errors)
 
@@ -330,6 +364,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     now = utcnow()
     counts: dict[str, dict[str, int]] = {}
     plans: list[SheetPlan] = []
+    touched: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # cash flows, valuations: (new, changed)
     valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
                        "approved_at": now}
 
@@ -358,6 +393,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
             keys = KEYS[sheet]
             new, changed, unchanged = _classify(book, existing[sheet], keys, [n for n in names if n not in keys])
         counts[sheet] = {"new": len(new), "unchanged": len(unchanged), "changed": len(changed)}
+        touched[sheet] = (new, changed)
         if sheet == "funds":
             new = _fund_order(new)
         if sheet == "investments":
@@ -372,17 +408,49 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
         plan.updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})}, extra)
         plan.idents = [f"{sheet}:{v}" for v in (changed[pk] if pk else changed["_id"]).to_numpy(dtype=object)]
         if sheet == "valuations" and len(changed):
-            # a draft the book matches: who entered it (the checker must be someone else)
+            # a draft the book matches: who entered it. Whose content is in the row after the
+            # import is its maker, whom the checker must not be: the draft's maker where the
+            # book keeps the draft's value and method (the import only confirms it), else the
+            # uploader (the draft's content is replaced)
             approved = changed["_approved_old"].fillna(False).to_numpy(dtype=bool)
             makers = changed["_entered_old"].to_numpy(dtype=object)
+            kept = np.ones(len(changed), dtype=bool)
+            for c in ("fair_value_cny", "method"):
+                kept &= _same_fast(changed[c], changed[c + "_old"].astype(changed[c].dtype))
             plan.drafts_of = {i: (None if m is None or m is pd.NA else str(m))
                               for i, a, m in zip(plan.idents, approved, makers) if not a}
+            for i, (ident, a, k) in enumerate(zip(plan.idents, approved, kept)):
+                if not a and k and plan.drafts_of[ident]:
+                    plan.drafts_kept.add(ident)
+                    plan.updates[i]["entered_by"] = plan.drafts_of[ident]
         table = TABLES[sheet].__tablename__
         plan.new_audits = audit_rows(table, new, names, keys, "import")
         if len(changed):
             plan.update_audits = audit_rows(table, changed, names, keys, "import_update", before=_plain(old, names))
         plans.append(plan)
-    return ImportResult(errors=[], counts=counts, batch=batch, plan=plans)
+    flows_new, flows_changed = touched["cash_flows"]
+    valuations = pd.concat([f[["investment_id", "as_of"]] for f in touched["valuations"]], ignore_index=True)
+    doubts = plan_doubts(existing, frames, flows_new, flows_changed, valuations)
+    return ImportResult(errors=[], counts=counts, batch=batch, plan=plans, doubts=doubts)
+
+
+def confirm_doubts(result: ImportResult, reason: str | None) -> None:
+    """Mark the audit entries of the doubted rows with the doubts and the reason that confirmed
+    them (nothing without a reason)."""
+    if not reason or not result.doubts:
+        return
+    doubted: dict[tuple[str, str], list[str]] = {}
+    for doubt in result.doubts:
+        doubted.setdefault((doubt["sheet"], doubt["match"]), []).extend(doubt["doubts"])
+    for plan in result.plan:
+        for entry in plan.new_audits + plan.update_audits:
+            key = entry["entity_key"]
+            if plan.sheet == "cash_flows":  # its key ends with the ref, which the doubt does not name
+                key = "/".join(key.split("/")[:4])
+            found = doubted.get((plan.sheet, key))
+            if found:
+                entry["after"] = {**(entry["after"] or {}), "confirmed_doubts": found}
+                entry["reason"] = reason
 
 
 def new_ident(sheet: str, key: str) -> str:
@@ -402,8 +470,9 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
         fresh = [i for i, e in enumerate(plan.new_audits) if new_ident(plan.sheet, e["entity_key"]) not in leave_out]
         inserts = plan.inserts if len(fresh) == len(plan.inserts) else [plan.inserts[i] for i in fresh]
         if inserts:
-            # Core executemany on the table: no per-row ORM bookkeeping (150k rows in seconds)
-            session.execute(_insert(model), inserts)
+            # the database's bulk path (COPY, or one prepared INSERT stepped per row), money as fen
+            bulk_insert(session, cast(Table, model.__table__), inserts,
+                        stored=[c.name for c in model.__table__.columns if isinstance(c.type, Money)])
         if updates:
             session.execute(update(model), updates)
         if len(fresh) < len(plan.inserts):
@@ -414,8 +483,8 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
             counts = result.counts[plan.sheet]
             counts["kept"] = counts.get("kept", 0) + len(plan.idents) - len(keep)
             counts["changed"] = len(keep)
-    if audits:
-        session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+    if audits:  # set-wise, in the same transaction as the rows they record
+        bulk_insert(session, cast(Table, AuditEntry.__table__), audits)
 
 
 def _match_flows(book: pd.DataFrame, existing: pd.DataFrame):

@@ -11,7 +11,8 @@ until every conflict is chosen.
 `apply_change_set` is the checker's step: someone with approval rights other than the
 uploader. It runs the same import (portfolio.interchange.importing) on the same bytes, under
 the import lock, in one transaction; the valuations it writes count as entered by the
-uploader and approved by the applier (records.maker_is_checker, the form's rule). If the
+uploader (or, for a draft whose value and method the book keeps, by the draft's maker) and
+approved by the applier, who is neither (records.maker_is_checker, the form's rule). If the
 book has moved since the preview, it refuses: the approver must see what they approve.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,21 +30,22 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, ChangeSet, Valuation, utcnow
-from portfolio.book import records
+from models import AuditEntry, ChangeSet, utcnow
+from portfolio.book import jobs, records
 from portfolio.book.audit import audit
 from portfolio.book.unit import claim, commit
-from portfolio.book.versions import latest_writes, write_mark
+from portfolio.book.versions import WRITES, latest_writes, write_mark
 from portfolio.errors import FieldErrors
+from portfolio.interchange.doubts import described, unconfirmed
 from portfolio.interchange.importing import (
     ImportResult,
-    SheetPlan,
+    confirm_doubts,
     new_ident,
     plan_import,
     serialise_imports,
     write_import,
 )
-from portfolio.interchange.schema import META_SHEET, BookError, read_version
+from portfolio.interchange.schema import META_SHEET, BookError, Progress, read_version
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
 
@@ -106,6 +109,24 @@ def preview_of(result: ImportResult) -> dict[str, Any]:
     return json.loads(json.dumps(sheets, ensure_ascii=False, default=str))
 
 
+def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The preview with each sheet's doubted rows (interchange/doubts.py) under "doubts"."""
+    for doubt in doubts:
+        preview.setdefault(doubt["sheet"], {"new": [], "changed": [], "unchanged": []}).setdefault(
+            "doubts", []).append(json.loads(json.dumps(doubt, ensure_ascii=False, default=str)))
+    return preview
+
+
+def doubts_of(change_set: ChangeSet) -> list[dict[str, Any]]:
+    """The doubted rows found when the change set was staged, every sheet's."""
+    return [d for rows in (change_set.preview or {}).values() for d in rows.get("doubts", [])]
+
+
+def _without_doubts(preview: dict[str, Any]) -> dict[str, Any]:
+    """The preview to compare with the book's: the doubts (which depend on the day) left out."""
+    return {sheet: {k: v for k, v in rows.items() if k != "doubts"} for sheet, rows in (preview or {}).items()}
+
+
 def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
     """The changed rows whose record someone wrote after `since` (the export's book version):
     what the upload has, what the book has now, and the latest write's author and time."""
@@ -119,6 +140,8 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
         for ident, planned in zip(plan.idents, plan.update_audits):
             names[ident.split(":", 1)[1]] = ident
             names.setdefault(planned["entity_key"], ident)
+            if table == "sub_fund_holdings":  # a GP's accepted schedule names its rows SF:date:company
+                names.setdefault(planned["entity_key"].replace("/", ":"), ident)
         latest: dict[str, AuditEntry] = {}
         for key, written in latest_writes(session, table, names, since).items():
             if names[key] not in latest or latest[names[key]].id < written.id:  # the newer of its two names
@@ -132,49 +155,93 @@ def _conflicts(session: Session, result: ImportResult, since: int) -> list[dict[
                               "fields": [n for n in after if before.get(n) != after.get(n)],
                               "mine": after, "now": before, "by": entry.username,
                               "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": entry.action})
-    conflicts += _voided_since(session, result, since)
+    conflicts += _gone_since(session, result, since)
     return json.loads(json.dumps(conflicts, ensure_ascii=False, default=str))
 
 
-def _voided_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
-    """New valuation rows that the book had and voided after the export: the old file would
-    bring a cancelled value back. The value now is none (voided), with the void's reason."""
-    plan = next((p for p in result.plan if p.sheet == "valuations" and p.new_audits), None)
-    if plan is None:
-        return []
-    rows = {e["entity_key"]: e["after"] for e in plan.new_audits}
-    investments = {key.split("/")[0] for key in rows}
-    voided = session.execute(select(Valuation.id, Valuation.investment_id, Valuation.as_of, Valuation.void_reason)
-                             .where(Valuation.voided_at.is_not(None), Valuation.investment_id.in_(investments))
-                             ).all()
-    named = {str(v.id): v for v in voided if f"{v.investment_id}/{v.as_of.isoformat()}" in rows}
-    conflicts = []
-    for key, entry in latest_writes(session, "valuations", named, since).items():
-        if entry.action != "void":
+# a new row of an old export may be a record the book has since voided, deleted (a GP's
+# schedule replaced) or changed so that it no longer matches: by these columns
+GONE_KEYS = {"cash_flows": ("investment_id", "date", "type", "amount_cny"),
+             "valuations": ("investment_id", "as_of"),
+             "sub_fund_holdings": ("sub_fund_code", "as_of", "company_code")}
+GONE = ("void", "delete")
+
+
+def _cell(value: Any) -> Any:
+    """A value of an audit entry or a planned row, comparable whatever wrote it (amounts
+    "1000" and "1000.00" alike)."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)) if not isinstance(value, bool) else value
+    except InvalidOperation:
+        return str(value)
+
+
+def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
+    """New rows of the upload that were records of the book when the file was exported and
+    have been voided, deleted or changed (their key moved) after it: the old file would bring
+    back a cancelled or superseded record as a second one (a flow twice: money doubled).
+
+    The record as it was at the export is the `before` of its first write after `since`; as
+    it is now, the `after` of its latest (none when voided or deleted)."""
+    conflicts: list[dict[str, Any]] = []
+    for plan in result.plan:
+        columns = GONE_KEYS.get(plan.sheet)
+        if columns is None or not plan.new_audits:
             continue
-        record = named[key]
-        row_key = f"{record.investment_id}/{record.as_of.isoformat()}"
-        mine = rows[row_key]
-        conflicts.append({"id": new_ident("valuations", row_key), "sheet": "valuations", "key": row_key,
-                          "fields": ["fair_value_cny", "method"], "mine": mine,
-                          "now": {"fair_value_cny": None, "method": None}, "by": entry.username,
-                          "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S"), "action": "void",
-                          "note": record.void_reason})
-    # one conflict per row, however many times it was voided
+        mine: dict[tuple, dict[str, Any]] = {}
+        for entry in plan.new_audits:
+            mine.setdefault(tuple(_cell(entry["after"].get(c)) for c in columns), entry)
+        first: dict[str, AuditEntry] = {}
+        last: dict[str, AuditEntry] = {}
+        for written in session.execute(select(AuditEntry).where(
+                AuditEntry.id > since, AuditEntry.entity == plan.sheet, AuditEntry.action.in_(WRITES + GONE))
+                .order_by(AuditEntry.id)).scalars():
+            first.setdefault(written.entity_key, written)
+            last[written.entity_key] = written
+        for name, written in first.items():
+            if not written.before:
+                continue  # created after the export: not in the old file
+            was = tuple(_cell(written.before.get(c)) for c in columns)
+            planned = mine.get(was)
+            latest = last[name]
+            now = None if latest.action in GONE or (latest.after or {}).get("voided_at") else latest.after
+            if planned is None or (now is not None and tuple(_cell(now.get(c)) for c in columns) == was):
+                continue
+            row_key = planned["entity_key"]
+            after = planned["after"]
+            shown = {n: (now or {}).get(n) for n in after}
+            fields = [n for n in after if _cell(after[n]) != _cell(shown[n])]
+            conflicts.append({"id": new_ident(plan.sheet, row_key), "sheet": plan.sheet, "key": row_key,
+                              "fields": fields, "mine": after, "now": shown, "by": latest.username,
+                              "at": latest.at.strftime("%Y-%m-%dT%H:%M:%S"),
+                              "action": "void" if now is None else latest.action,
+                              "note": latest.reason if now is None else None})
+    # one conflict per row, however many records it once was
     return list({c["id"]: c for c in conflicts}.values())
 
 
 # -- the use cases -----------------------------------------------------------------------------------
 
 def stage_book(session: Session, source: str | Path | IO[bytes], *, username: str,
-               filename: str | None = None) -> StageResult:
+               filename: str | None = None, progress: Progress | None = None,
+               job_id: int | None = None) -> StageResult:
     """Check an uploaded book and keep it as a pending change set (nothing written to the book).
 
-    A book that changes nothing gives its counts and no change set."""
+    A book that changes nothing gives its counts and no change set. Staged by a job
+    (`job_id`): the change set is noted on the job's row in the same transaction, and the
+    job run again (a retry) gives that change set instead of staging a second one."""
+    if job_id is not None:
+        done = jobs.outcome(session, job_id)
+        if done and done.get("change_set"):
+            earlier = session.get(ChangeSet, int(done["change_set"]))
+            if earlier is not None:
+                return StageResult(counts=dict(earlier.counts or {}), change_set=earlier)
     kind, content = _content(source)
     name = filename or (Path(source).name if isinstance(source, (str, Path)) else "upload.xlsx")
     staging = ChangeSet(kind=kind, content=content, filename=name[:255])
-    result = _plan(session, staging, username=username)
+    result = _plan(session, staging, username=username, progress=progress)
     if not result.ok:
         session.rollback()
         return StageResult(errors=result.errors)
@@ -185,13 +252,15 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
         return StageResult(counts=result.counts)
     staging.uploaded_by, staging.uploaded_at = username, utcnow()
     staging.base_version, staging.staged_version = since, write_mark(session)
-    staging.counts, staging.preview = result.counts, preview_of(result)
+    staging.counts, staging.preview = result.counts, with_doubts(preview_of(result), result.doubts)
     staging.conflicts, staging.choices, staging.status = conflicts, {}, "pending"
     session.add(staging)
     session.flush()
     audit(session, username, "stage", "change_sets", str(staging.id),
           after={"filename": staging.filename, "counts": result.counts, "conflicts": len(conflicts),
-                 "base_version": since}, reason=f"导入变更集 #{staging.id} 待审批")
+                 "base_version": since, "doubts": len(result.doubts)}, reason=f"导入变更集 #{staging.id} 待审批")
+    if job_id is not None:
+        jobs.record_outcome(session, job_id, {"change_set": staging.id, "counts": result.counts})
     commit(session)
     return StageResult(counts=result.counts, change_set=staging)
 
@@ -228,17 +297,13 @@ def unresolved(change_set: ChangeSet) -> list[str]:
     return [c["id"] for c in change_set.conflicts if (change_set.choices or {}).get(c["id"]) not in CHOICES]
 
 
-def _valuation_makers(plan: list[SheetPlan], uploader: str, leave_out: frozenset[str]) -> set[str]:
-    """Who entered the valuations the apply approves: the uploader, and the maker of each
-    draft the book confirms."""
-    makers = {uploader}
-    for sheet in plan:
-        makers |= {m for i, m in sheet.drafts_of.items() if m and i not in leave_out}
-    return makers
+def apply_change_set(session: Session, change_set_id: int, *, username: str,
+                     confirm_reason: str | None = None) -> ChangeSet:
+    """The checker applies a pending change set: the import, in one transaction, or nothing.
 
-
-def apply_change_set(session: Session, change_set_id: int, *, username: str) -> ChangeSet:
-    """The checker applies a pending change set: the import, in one transaction, or nothing."""
+    Rows that trip a sanity check (doubts.py, the form's rules, checked again now) apply only
+    with the checker's reason (`confirm_reason`), kept in the apply's audit entry and in each
+    doubted row's."""
     serialise_imports(session)  # before reading anything: the book cannot move under us
     try:
         change_set = _pending(session, change_set_id)
@@ -251,13 +316,18 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str) -> 
                        approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
         if not result.ok:
             raise FieldErrors([("", "该变更集的文件已不能导入（台账已变化）：" + str(result.errors[0]))])
-        if preview_of(result) != change_set.preview:
+        if preview_of(result) != _without_doubts(change_set.preview):
             raise FieldErrors([("", "台账在上传之后已被修改，预览已过时；请驳回此变更集，重新导出、修改后再上传")])
         leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
-        touches_valuations = any(p.sheet == "valuations" and (p.inserts or set(p.idents) - leave_out)
-                                 for p in result.plan)
-        if touches_valuations and username in _valuation_makers(result.plan, change_set.uploaded_by, leave_out):
+        # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
+        makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
+                               if p.sheet == "valuations"))
+        if any(records.maker_is_checker(maker, username) for maker in makers):
             raise FieldErrors([("", records.MAKER_IS_CHECKER)])
+        reason = ((confirm_reason or "").strip()[:2000] or None) if result.doubts else None
+        if result.doubts and not reason:
+            raise unconfirmed(result.doubts)
+        confirm_doubts(result, reason)
         if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
                      decided_at=utcnow(), batch=batch):
             raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
@@ -265,10 +335,12 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str) -> 
             write_import(session, result, leave_out)
         except SQLAlchemyError as error:  # a constraint the checks missed: nothing written
             raise FieldErrors([("", f"数据库拒绝了导入，未写入任何数据：{error.__class__.__name__}")]) from error
-        audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch,
-              after={"counts": result.counts, "uploaded_by": change_set.uploaded_by, "approved_by": username,
-                     "kept": sorted(leave_out)},
-              reason=f"批准导入变更集 #{change_set.id}")
+        after: dict[str, Any] = {"counts": result.counts, "uploaded_by": change_set.uploaded_by,
+                                 "approved_by": username, "kept": sorted(leave_out)}
+        if reason:
+            after["confirmed_doubts"] = [described(d) for d in result.doubts]
+        audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch, after=after,
+              reason=f"批准导入变更集 #{change_set.id}" + (f"；确认理由：{reason}" if reason else ""))
         change_set.counts = result.counts
     except FieldErrors:
         session.rollback()  # releases the import lock
@@ -299,5 +371,5 @@ def history_filter(change_set: ChangeSet):
     return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
 
 
-__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "history_filter", "reject_change_set",
-           "stage_book", "unresolved"]
+__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubts_of", "history_filter",
+           "reject_change_set", "stage_book", "unresolved"]

@@ -18,17 +18,31 @@ def _report(counts: dict[str, int]) -> None:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when standard error is a terminal).")
 @with_appcontext
-def backup_command(path: Path) -> None:
-    """Write every table and the committee's attachment files to the zip PATH."""
-    from portfolio.book.backup import BackupError, write_backup
+def backup_command(path: Path, progress: bool | None) -> None:
+    """Write every table and the committee's attachment files to the zip PATH.
 
+    Run as a job in this process (recorded in the jobs table, started by `cli`), with the
+    tables written shown as a progress bar."""
+    import sys
+
+    from models import utcnow
+    from web import queue
+    from web.cli.reports import _Bar
+
+    bar = _Bar(sys.stderr.isatty() if progress is None else progress)
+    params = {"path": str(path.resolve()), "at": utcnow().isoformat()}  # each command its own backup
     try:
-        counts = write_backup(db.session, path, current_app.config["UPLOAD_FOLDER"])
-    except BackupError as error:
-        raise click.ClickException("；".join(m for _f, m in error.errors)) from error
+        job = queue.submit("backup", params, username="cli", here=True, on_progress=bar)
+    finally:
+        bar.close()
+    job = queue.get_job(job.id)
+    if job.state != "done":
+        raise click.ClickException(job.error or f"job {job.id} {job.state}")
     click.echo(f"备份完成 (backup written): {path}")
-    _report(counts)
+    _report(job.result["counts"])
 
 
 @click.command("restore")

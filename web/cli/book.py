@@ -27,13 +27,25 @@ def _refused(errors) -> None:
     sys.exit(1)
 
 
-def _import(path: Path, username: str) -> None:
+def _bar(progress: bool | None):
+    from web.cli.reports import _Bar
+
+    return _Bar(sys.stderr.isatty() if progress is None else progress)
+
+
+def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None) -> None:
     from portfolio.interchange.importing import import_book
 
-    result = import_book(db.session, path, username=username)
+    bar = _bar(progress)
+    try:
+        result = import_book(db.session, path, username=username, ask=True, confirm_reason=reason, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     click.echo(f"导入成功 (imported), batch {result.batch}")
+    if result.doubts:
+        click.echo(f"{len(result.doubts)} 行核对提示已确认 (doubted rows confirmed), reason: {reason}")
     _print_counts(result.counts)
 
 
@@ -42,22 +54,32 @@ def _import(path: Path, username: str) -> None:
 @click.option("--user", "username", default="cli", help="Who imports (audit trail, valuation approval).")
 @click.option("--stage", is_flag=True, help="Stage it as a change set for a second person to apply "
                                             "(apply-change-set), as an upload on the screens is.")
+@click.option("--reason", default=None, help="Confirms rows that trip a sanity check (dated in the future, "
+                                             "contributions beyond the commitment, a distribution above NAV plus "
+                                             "contributions); kept in the audit trail.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show the rows read and sheets checked as a progress bar (default: at a terminal).")
 @with_appcontext
-def import_book_command(path: Path, username: str, stage: bool) -> None:
+def import_book_command(path: Path, username: str, stage: bool, reason: str | None, progress: bool | None) -> None:
     """Import a fund book: a .xlsx workbook or a folder of CSV files.
 
-    Without --stage the import is direct (an operator loading an empty book, the demo);
-    with it the book becomes a pending change set."""
+    Without --stage the import is direct (an operator loading an empty book, the demo),
+    and rows that trip a sanity check are refused unless --reason confirms them; with
+    --stage the book becomes a pending change set (the approver confirms them)."""
     if stage:
-        _stage(path, username)
+        _stage(path, username, progress)
     else:
-        _import(path, username)
+        _import(path, username, reason, progress)
 
 
-def _stage(path: Path, username: str) -> None:
+def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
 
-    result = stage_book(db.session, path, username=username)
+    bar = _bar(progress)
+    try:
+        result = stage_book(db.session, path, username=username, progress=bar)
+    finally:
+        bar.close()
     if not result.ok:
         _refused(result.errors)
     _print_counts(result.counts)
@@ -67,6 +89,14 @@ def _stage(path: Path, username: str) -> None:
     change_set = result.change_set
     click.echo(f"变更集 #{change_set.id} 待审批 (change set {change_set.id} staged, pending approval); "
                f"conflicts: {len(change_set.conflicts)}")
+    from portfolio.interchange.doubts import described
+    from portfolio.interchange.staging import doubts_of
+
+    doubts = doubts_of(change_set)
+    if doubts:
+        click.echo(f"  {len(doubts)} rows to check (the approver confirms them with apply-change-set --reason):")
+        for doubt in doubts:
+            click.echo(f"  doubt {described(doubt)}")
     for conflict in change_set.conflicts:
         fields = ", ".join(f"{f}: {conflict['mine'].get(f)} (now {conflict['now'].get(f)})" for f in conflict["fields"])
         click.echo(f"  conflict {conflict['id']} {conflict['key']}: {fields} — changed by {conflict['by']} "
@@ -76,14 +106,15 @@ def _stage(path: Path, username: str) -> None:
 @click.command("apply-change-set")
 @click.argument("change_set_id", type=int)
 @click.option("--user", "username", required=True, help="Who approves (not the uploader).")
+@click.option("--reason", default=None, help="Confirms the rows that trip a sanity check; kept in the audit trail.")
 @with_appcontext
-def apply_change_set_command(change_set_id: int, username: str) -> None:
+def apply_change_set_command(change_set_id: int, username: str, reason: str | None) -> None:
     """Apply a pending change set (a staged import) to the book."""
     from portfolio.errors import FieldErrors
     from portfolio.interchange.staging import apply_change_set
 
     try:
-        change_set = apply_change_set(db.session, change_set_id, username=username)
+        change_set = apply_change_set(db.session, change_set_id, username=username, confirm_reason=reason)
     except FieldErrors as error:
         raise click.ClickException("; ".join(m for _f, m in error.errors)) from error
     click.echo(f"变更集 #{change_set.id} 已应用 (applied), batch {change_set.batch}")
@@ -135,7 +166,8 @@ def demo_command(book_path: Path | None) -> None:
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
     click.echo(f"demo book written to {book_path}")
-    _import(book_path, "demo")
+    # the demo's one exit is distributed on the day its NAV (after the exit) is nil: a doubt, confirmed
+    _import(book_path, "demo", reason="演示数据：退出当日分配，估值已为零")
     # a public-market index for PME (the fund page and the report choose it)
     index_path = book_path.with_name("demo_index_CSI300.csv")
     index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in demo_index_levels()),

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered",
-              "origins": "back-test origins"}
+              "origins": "back-test origins", "sheets_checked": "sheets checked", "tables_written": "tables written"}
 
 
 class _Bar:

@@ -1,0 +1,173 @@
+"""Sanity checks on the import side (issue 12, Deliver 7: "the form and the import warn and
+require an explicit confirmation with a reason, which is audited"), on SQLite and PostgreSQL.
+
+The rules are the form's (portfolio/book/sanity.py), applied to the book as the import would
+leave it, to the rows the import adds or changes. On the example book (spec/example/book):
+QY-CO1 has a commitment of 30,000,000 fully paid on 2024-01-15 and an approved NAV of
+24,000,000 on 2025-06-30; QY-D1 a commitment of 100,000,000 fully paid.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from models import AuditEntry, CashFlow, ChangeSet, Valuation
+from portfolio.book import sanity
+from portfolio.errors import FieldErrors
+from portfolio.interchange.importing import import_book, plan_import
+from portfolio.interchange.staging import apply_change_set, doubts_of, stage_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.test_staged_imports import edited, exported
+
+FUTURE = (sanity.today() + dt.timedelta(days=10)).isoformat()
+# the three doubts, each a row appended to the example book's export
+DOUBTED_ROWS = [
+    ("cash_flows", ["QY-SF1", FUTURE, "distribution", 1000, "提前记账", None], "晚于今天"),
+    ("cash_flows", ["QY-D1", "2025-12-01", "contribution", 5000, "超额出资", None], "将超过认缴额 10,000 万元"),
+    ("cash_flows", ["QY-CO1", "2025-07-01", "distribution", 24000000.01, "大额分配", None],
+     "大于净值加出资 2,400 万元"),
+    ("valuations", ["QY-D1", FUTURE, 170000000, "comparables"], "估值基准日"),
+]
+
+
+@pytest.fixture
+def book(db):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    return db.session
+
+
+def _with(data: bytes, *rows) -> bytes:
+    for sheet, row, _doubt in rows:
+        data = edited(data, sheet, {}, append=row)
+    return data
+
+
+def _count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("row", DOUBTED_ROWS, ids=["future-flow", "beyond-commitment", "above-nav", "future-nav"])
+def test_a_staged_row_that_trips_a_check_is_shown_and_applies_only_with_a_reason(book, row):
+    sheet, values, doubt = row
+    change_set = stage_book(book, io.BytesIO(_with(exported(book), row)), username="manager1",
+                            filename="b.xlsx").change_set
+    doubts = doubts_of(change_set)
+    # the preview says where and what: the sheet, the workbook's row (header = row 1) and the doubt
+    last_row = 1 + _count(book, CashFlow if sheet == "cash_flows" else Valuation) + 1
+    assert [(d["sheet"], d["row"]) for d in doubts] == [(sheet, last_row)]
+    assert doubt in doubts[0]["doubts"][0]
+    flows, valuations = _count(book, CashFlow), _count(book, Valuation)
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        apply_change_set(book, change_set.id, username="manager2")
+    assert doubt in refused.value.errors[0][1] and refused.value.errors[0][0] == "confirm_reason"
+    assert (_count(book, CashFlow), _count(book, Valuation)) == (flows, valuations)  # nothing written
+    assert book.get(ChangeSet, change_set.id).status == "pending"
+
+    apply_change_set(book, change_set.id, username="manager2", confirm_reason="已核对原始凭证")
+    assert _count(book, CashFlow) + _count(book, Valuation) == flows + valuations + 1
+    cs = book.get(ChangeSet, change_set.id)
+    applied = book.execute(select(AuditEntry).where(AuditEntry.action == "apply",
+                                                    AuditEntry.entity_key == str(cs.id))).scalar_one()
+    assert "已核对原始凭证" in applied.reason and doubt in applied.after["confirmed_doubts"][0]
+    # the row itself, in 修改历史: the reason and the doubt it answered
+    entry = book.execute(select(AuditEntry).where(AuditEntry.batch == cs.batch, AuditEntry.action == "import",
+                                                  AuditEntry.entity == sheet)).scalar_one()
+    assert entry.reason == "已核对原始凭证" and doubt in entry.after["confirmed_doubts"][0]
+
+
+def test_rows_of_one_book_add_up(db, tmp_path):
+    """Two new contributions, each within QY-SF1's commitment, together beyond it: the check
+    sees the book as the import leaves it, not one row at a time."""
+    plain = plan_import(db.session, EXAMPLE_BOOK, username="u")
+    assert plain.ok and plain.doubts == []  # the example book has nothing to doubt
+    db.session.rollback()
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write("QY-SF1,2025-12-01,contribution,60000000,第四期\nQY-SF1,2025-12-02,contribution,60000000,第五期\n")
+    # QY-SF1: 500,000,000 committed, 400,000,000 paid in the book; each 60,000,000 fits, both do not
+    result = plan_import(db.session, folder, username="u")
+    assert result.ok
+    assert [(d["sheet"], d["row"]) for d in result.doubts] == [("cash_flows", 9), ("cash_flows", 10)]
+    assert all("出资合计 52,000 万元 将超过认缴额 50,000 万元" in d["doubts"][0] for d in result.doubts)
+    db.session.rollback()
+    # an export re-imported unchanged asks nothing, even where the book already has a doubt
+    assert import_book(db.session, folder, username="u", confirm_reason="两期增资").ok
+    again = plan_import(db.session, folder, username="u")
+    assert again.ok and again.doubts == []
+    db.session.rollback()
+
+
+def test_the_direct_import_refuses_doubted_rows_without_a_reason(db, runner, tmp_path):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"QY-SF1,{FUTURE},distribution,1000,提前记账\n")
+    flows = _count(db.session, CashFlow)
+    refused = runner.invoke(args=["import-book", str(folder), "--user", "ops"])
+    assert refused.exit_code == 1 and "cash_flows 第9行" in refused.output and "晚于今天" in refused.output
+    assert "--reason" in refused.output and _count(db.session, CashFlow) == flows
+    done = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--reason", "付款通知已到"])
+    assert done.exit_code == 0, done.output
+    assert _count(db.session, CashFlow) == flows + 1
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
+                                                        AuditEntry.username == "ops")).scalar_one()
+    assert entry.reason == "付款通知已到" and "晚于今天" in entry.after["confirmed_doubts"][0]
+
+
+def test_the_command_line_stages_shows_and_applies_with_a_reason(book, runner, tmp_path):
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(_with(exported(book), DOUBTED_ROWS[1]))
+    staged = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"])
+    assert staged.exit_code == 0 and "将超过认缴额" in staged.output
+    cs_id = book.scalar(select(ChangeSet.id))
+    refused = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"])
+    assert refused.exit_code != 0 and "请核对" in refused.output
+    assert book.get(ChangeSet, cs_id).status == "pending"
+    applied = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2", "--reason", "增资协议"])
+    assert applied.exit_code == 0, applied.output
+    book.expire_all()
+    assert book.get(ChangeSet, cs_id).status == "applied"
+
+
+def test_the_preview_shows_the_doubts_and_the_apply_asks_for_the_box_and_a_reason(app, db, book):
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    uploader, checker = app.test_client(), app.test_client()
+    login(uploader, "manager1")
+    login(checker, "manager2")
+    data = _with(uploader.get("/book/download").data, DOUBTED_ROWS[2])
+    response = uploader.post("/book/upload", data={"book": (io.BytesIO(data), "b.xlsx")},
+                             content_type="multipart/form-data")
+    cs_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    page = checker.get(f"/book/change-sets/{cs_id}").get_data(as_text=True)
+    assert 'id="doubts"' in page and 'data-doubt="cash_flows-9"' in page and "大于净值加出资" in page
+    assert 'name="confirmed"' in page and 'name="confirm_reason"' in page
+    url = f"/book/change-sets/{cs_id}/apply"
+    for form in ({}, {"confirm_reason": "有理由没勾选"}, {"confirmed": "y"}):
+        checker.post(url, data=form)
+        db.session.expire_all()
+        assert db.session.get(ChangeSet, cs_id).status == "pending", form
+    checker.post(url, data={"confirmed": "y", "confirm_reason": "清算分配，含未估值收益"})
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, cs_id).status == "applied"
+    assert db.session.scalar(select(func.count()).select_from(CashFlow).where(
+        CashFlow.amount_cny == Decimal("24000000.01"))) == 1
+    history = checker.get(f"/history?change_set={cs_id}").get_data(as_text=True)
+    assert "清算分配，含未估值收益" in history
+
+
+def test_a_blank_reason_is_no_reason(book):
+    change_set = stage_book(book, io.BytesIO(_with(exported(book), DOUBTED_ROWS[1])), username="manager1",
+                            filename="b.xlsx").change_set
+    with pytest.raises(FieldErrors):
+        apply_change_set(book, change_set.id, username="manager2", confirm_reason="   ")
+    assert book.get(ChangeSet, change_set.id).status == "pending"
