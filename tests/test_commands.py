@@ -31,7 +31,7 @@ def test_each_form_s_fields_are_its_command_s(app, form_class):
 
 def test_a_posted_form_gives_a_frozen_typed_command(app):
     posted = {"investment_id": "QY-001", "date": "2025-03-31", "type": "contribution",
-              "amount_cny": "１,234,567.80", "ref": "PZ-1", "note": ""}
+              "amount_cny": "１,234,567.80", "amount_cny_unit": "yuan", "ref": "PZ-1", "note": ""}
     with app.test_request_context(method="POST", data=posted):
         form = forms.CashFlowForm(meta={"csrf": False})
         command = form.to_command()
@@ -40,6 +40,9 @@ def test_a_posted_form_gives_a_frozen_typed_command(app):
     assert command.investment_id == "QY-001" and command.get("ref") == "PZ-1" and command.get("nope") is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         command.amount_cny = Decimal(0)  # type: ignore[misc]
+    # typed in 万元, the form's default unit: the same command, exact to the fen
+    with app.test_request_context(method="POST", data={**posted, "amount_cny": "123.45678", "amount_cny_unit": "wan"}):
+        assert forms.CashFlowForm(meta={"csrf": False}).to_command().amount_cny == Decimal("1234567.80")
 
 
 def test_a_form_without_a_use_case_hands_no_command(app):
