@@ -38,7 +38,7 @@ class ProposalForm(BaseForm):
     planned_date = DayField(_l("计划投资日期"), validators=[InputRequired()])
     amount_cny = AmountField(_l("投资金额"), validators=[InputRequired()])
     first_call_cny = AmountField(_l("首期出资"), validators=[Optional()],
-                                 description=_l("仅作记录：对基金影响的模拟按投资金额全额计算"))
+                                 description=_l("敞口与合规的模拟按投资金额全额计算；出资预测从首期出资起算（留空：直投、跟投按全额，子基金按模型）"))
     pre_money_cny = AmountField(_l("投前估值"), validators=[Optional()])
     post_money_cny = AmountField(_l("投后估值"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])

@@ -53,6 +53,21 @@ def pro_forma_book(book, proposal: Proposal):
                            **_pro_forma_targets(proposal))
 
 
+def payment_plan_book(book, proposal: Proposal):
+    """The book after the deal as its money moves: the first call paid on the planned date
+    (a direct or co-investment without one: the whole amount, paid at closing; a sub-fund
+    without one: nothing yet), the rest of the commitment left to call. The forecast runs
+    on this book; the exposure and the rules count the whole amount (pro_forma_book)."""
+    from portfolio.figures.proforma import with_investment
+
+    first_call = proposal.first_call_cny
+    if first_call is None and proposal.mode != "sub_fund":
+        first_call = proposal.amount_cny
+    return with_investment(book, investment_fields(proposal, PRO_FORMA_ID),
+                           contribution_fen=fen(first_call) if first_call else None,
+                           **_pro_forma_targets(proposal))
+
+
 def target_nav(report: dict, mode: str, target_code: str) -> dict[str, Any] | None:
     """The target's NAV (all the fund's investments in it) and its share of the fund's
     NAV, from the report's investments; None when the fund holds nothing in it."""
@@ -154,14 +169,15 @@ def review(session: Session, proposal: Proposal) -> dict[str, Any]:
             "sectors": sector_rows, "checks": checks,
             "new_failures": [c for c in checks if c["new_failure"]], "effect": effect,
             "reinvestment": reinvestment, "pro_forma_id": PRO_FORMA_ID,
-            "forecast": forecast_effect(session, book, after_book, proposal)}
+            "forecast": forecast_effect(session, book, payment_plan_book(book, proposal), proposal)}
 
 
 def forecast_effect(session: Session, book, after_book, proposal: Proposal) -> dict[str, Any]:
     """The proposal's effect on the fund's forecast from its planned date (issue 16): calls
     over the next 4 quarters, peak unfunded, CCaR95 over 4 quarters, before, after and the
     change, by the one forecast engine (forecast_book.commitment_effect: the proposed
-    investment one more unit, with its class's pooled parameters; 1,000 paths, 8 quarters)."""
+    investment one more unit, with its class's pooled parameters; 1,000 paths, 8 quarters).
+    `after_book` is the payment plan's book: the first call paid, the rest left to call."""
     from portfolio.book.forecast_parameters import overrides
     from portfolio.figures.forecast_book import commitment_effect
 
