@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import time
 
 import pytest
 from flask import render_template_string
@@ -50,6 +51,33 @@ def test_downloads(example, as_role, tmp_path):
     path.write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert FUND_NAME in text
+
+
+def test_downloads_in_english_are_their_own_files(example, as_role):
+    """The workbook in the reader's language (issue 15 item 1): English after /lang/en, a
+    separate cached file from the Chinese one; the report job keys on the language too."""
+    client = as_role("viewer")
+    chinese = client.get("/reports/QY/2025Q4.xlsx")
+    client.get("/lang/en")
+    english = client.get("/reports/QY/2025Q4.xlsx")
+    assert english.status_code == 200 and english.data != chinese.data
+    workbook = load_workbook(io.BytesIO(english.data))
+    assert workbook.sheetnames[1] == "Fund status" and workbook["Fund status"]["E2"].value == "NAV (CNY 10k)"
+    cell = workbook["Fund status"]["E3"]
+    assert cell.data_type == "n" and float(cell.value) == 59400.0 and cell.number_format == "#,##0.00"
+    job = client.post("/reports/jobs", data={"fund": "QY", "quarter": "2025Q4", "format": "xlsx"},
+                      headers={"Accept": "application/json"})
+    assert job.status_code == 202
+    status = job.get_json()
+    for _ in range(600):  # polled as static/jobs.js does, for up to a minute
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+        status = client.get(status["status_url"]).get_json()
+    assert status["state"] == "done", status
+    assert client.get(status["download_url"]).data == english.data
+    client.get("/lang/zh")
+    assert load_workbook(io.BytesIO(client.get("/reports/QY/2025Q4.xlsx").data)).sheetnames[1] == "基金概况"
 
 
 def test_bad_requests_and_login(example, client, as_role):
