@@ -40,6 +40,11 @@ def _key(text: str, context: str | None) -> str:
 def word(text: str, lang: str = "zh", *, context: str | None = None, **args: Any) -> str:
     """`text` (Chinese) in `lang`; `%(name)s` placeholders filled from `args`. `context` is
     the catalogue's msgctxt, for a word that means something else elsewhere (a sheet's
-    name, short enough for Excel; 退出 an exit, not logging out): pgettext on a page."""
-    out = text if is_zh(lang) else catalog(str(lang).split("_")[0]).get(_key(text, context), text)
+    name, short enough for Excel; 退出 an exit, not logging out): pgettext on a page; a
+    word without an entry in the context is the catalogue's plain entry."""
+    if is_zh(lang):
+        out = text
+    else:  # the word in its context, else the word as the catalogue has it
+        words = catalog(str(lang).split("_")[0])
+        out = words.get(_key(text, context)) or words.get(text, text)
     return out % args if args else out
