@@ -118,6 +118,20 @@ def test_cli(example, runner, tmp_path, fmt):
         assert data.startswith(b"%PDF")
 
 
+def test_cli_in_english(example, runner, tmp_path):
+    """--lang en: the workbook (and the report job it runs as) in English; Chinese by default."""
+    out = tmp_path / "q-en.xlsx"
+    result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "--lang", "en",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[1] == "Fund status" and workbook["Fund status"]["E2"].value == "NAV (CNY 10k)"
+    assert float(workbook["Fund status"]["E3"].value) == 59400.0
+    chinese = tmp_path / "q-zh.xlsx"
+    assert runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(chinese)]).exit_code == 0
+    assert load_workbook(chinese).sheetnames[1] == "基金概况"
+
+
 def test_cli_unknown_fund(example, runner, tmp_path):
     result = runner.invoke(args=["quarterly-report", "NOPE", "2025Q4", "-o", str(tmp_path / "x.html")])
     assert result.exit_code != 0 and "NOPE" in result.output
