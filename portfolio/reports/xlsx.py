@@ -109,7 +109,7 @@ class _Sheet:
                     self.widths[col] = max(self.widths.get(col, 8), min(len(value) * 2 + 2, 48))
             self.row += 1
         if not rows:
-            ws.cell(row=self.row, column=1, value=word("无", self.lang))
+            ws.cell(row=self.row, column=1, value=word("无", self.lang, context="xlsx"))
             self.row += 1
         self.row += 1
 
