@@ -61,6 +61,7 @@ def test_downloads_in_english_are_their_own_files(example, as_role):
     client.get("/lang/en")
     english = client.get("/reports/QY/2025Q4.xlsx")
     assert english.status_code == 200 and english.data != chinese.data
+    assert "<h3>Exits</h3>" in client.get("/reports/QY/2025Q4").get_data(as_text=True)  # not "Log out"
     workbook = load_workbook(io.BytesIO(english.data))
     assert workbook.sheetnames[1] == "Fund status" and workbook["Fund status"]["E2"].value == "NAV (CNY 10k)"
     cell = workbook["Fund status"]["E3"]
