@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -151,6 +152,46 @@ def test_xlsx_has_the_four_sheets(demo, as_role):
     assert "A" in kinds and "E" in kinds and kinds.index("E") > kinds.index("A")
     assert all(row[1] == "是" for row in wb["Checks"].iter_rows(min_row=2, values_only=True))
 
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def test_xlsx_in_english_with_the_same_figures(demo, as_role):
+    """Issue 15 item 1: the workbook in the reader's language: headers, labels and the
+    forecast's codes in English, the fund's English name; the same numbers as the Chinese
+    workbook; a file of its own in the shared cache, from the link and from the job alike."""
+    client = as_role("viewer")
+    _set_as_of(client)
+    chinese = client.get("/funds/QY/forecast.xlsx")
+    client.get("/lang/en")
+    english = client.get("/funds/QY/forecast.xlsx")
+    assert english.status_code == 200 and english.data != chinese.data
+    zh, en = (load_workbook(io.BytesIO(r.data)) for r in (chinese, english))
+    assert en.sheetnames == zh.sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    for zs, es in zip(zh.worksheets, en.worksheets):
+        assert [c.value for c in es[1] if CJK.search(str(c.value))] == [], es.title  # headers
+        assert (zs.max_row, zs.max_column) == (es.max_row, es.max_column), es.title
+        for zrow, erow in zip(zs.iter_rows(min_row=2), es.iter_rows(min_row=2)):
+            for z, e in zip(zrow, erow):
+                if isinstance(e.value, str) and CJK.search(e.value):
+                    # only the book's own names (a sub-fund's, a company's), which have no English
+                    assert (es.title, e.column) == ("Inputs", 3) and e.value == z.value, (es.title, e.coordinate)
+                elif not isinstance(z.value, str):
+                    assert e.value == z.value, (es.title, e.coordinate)
+    summary = {row[0]: row[1] for row in en["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Fund"] == "QY Ningbo 100bn S&T Innovation Fund"
+    assert isinstance(summary["Expected calls, next year (CNY 10k)"], float)
+    assert {row[1] for row in en["Inputs"].iter_rows(min_row=2, values_only=True)} == {
+        "Sub-fund", "Direct and co-investments"}
+    assert {row[1] for row in en["Checks"].iter_rows(min_row=2, values_only=True)} == {"Yes"}
+    # the Chinese workbook names the codes in the page's Chinese words
+    assert {row[1] for row in zh["Inputs"].iter_rows(min_row=2, values_only=True)} == {"子基金", "直投和跟投"}
+    # the job in English gives the English file (the one the link stored); Chinese again, the Chinese
+    response = client.post("/funds/QY/forecast/jobs", data={"unit": ""}, headers={"Accept": "application/json"})
+    status = _follow(client, response.get_json()["status_url"])
+    assert status["state"] == "done" and client.get(status["download_url"]).data == english.data
+    client.get("/lang/zh")
+    assert client.get("/funds/QY/forecast.xlsx").data == chinese.data
 
 def test_api_forecast(demo, as_role):
     client = as_role("viewer")

@@ -252,14 +252,15 @@ def test_quarterly_pdf_and_xlsx_show_no_code_and_no_raw_number(app, client, db, 
     found = [p for p in problems(_without(text, data), lang, allowed=("'中文'",))
              if not (p.startswith("Chinese") and p.split("'")[1].strip("~") in joined)]
     assert found == []
-    # the workbook is Chinese (its sheet and column names are the book's); every cell is
-    # a number with a format, a date, or words
+    # the workbook in the reader's language too (issue 15 item 1): its sheet names, headers,
+    # labels and codes; every cell is a number with a format, a date, or words
     book = load_workbook(io.BytesIO(client.get("/reports/TS/2026Q3.xlsx").data))
+    assert [t for t in book.sheetnames if problems(t, lang)] == []
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
-                    assert problems(_without(cell.value, data), "zh") == [], (sheet.title, cell.coordinate)
+                    assert problems(_without(cell.value, data), lang) == [], (sheet.title, cell.coordinate)
                 elif isinstance(cell.value, float | Decimal):
                     assert cell.number_format != "General", (sheet.title, cell.coordinate, cell.value)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 from decimal import Decimal
 
@@ -308,6 +309,61 @@ def test_xlsx_keeps_every_compliance_result(book):
     rules = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] in ("通过", "提示", "不通过")]
     assert len(rules) == len(compute_report(book, "QY", dt.date(2025, 12, 31))["compliance"])
 
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _book_words(book) -> set[str]:
+    """The book's own texts (names, managers, rounds): data, which has no English."""
+    texts: set[str] = set()
+    for frame, columns in ((book.funds, ["name"]), (book.sub_funds, ["name", "manager"]),
+                           (book.companies, ["name"]), (book.investments, ["round"])):
+        for column in columns:
+            texts.update(str(v) for v in frame[column].dropna())
+    return texts
+
+
+def test_xlsx_in_english_says_everything_in_english_with_the_same_figures():
+    """Issue 15 item 1: the workbook in English: sheet names, headers, labels, codes and
+    messages; the fund's English name; every figure and date the same as the Chinese
+    workbook's, in the same format. Only the book's own names stay as the book has them."""
+    from tests.forecast_books import demo_book_data
+
+    book = demo_book_data()
+    report = build_quarterly(book, "QY", "2025Q4")
+    zh = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    en = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang="en")))
+    assert len(en.sheetnames) == len(zh.sheetnames) == 10
+    assert [n for n in en.sheetnames if CJK.search(n) or len(n) > 31] == []  # Excel's limit: 31
+    assert en.sheetnames[:5] == ["Cover", "Fund status", "NAV bridge", "Performance", "Schedule of investments"]
+    data = _book_words(book)
+    kept = 0
+    for zs, es in zip(zh.worksheets, en.worksheets):
+        assert (zs.max_row, zs.max_column) == (es.max_row, es.max_column), es.title
+        for zrow, erow in zip(zs.iter_rows(), es.iter_rows()):
+            for z, e in zip(zrow, erow):
+                if isinstance(e.value, str) and CJK.search(e.value):
+                    assert e.value in data and e.value == z.value, (es.title, e.coordinate, e.value)
+                    kept += 1
+                elif not isinstance(z.value, str):
+                    assert (e.value, e.number_format) == (z.value, z.number_format), (es.title, e.coordinate)
+    assert kept > 0  # the companies' and managers' names, which the book has only in Chinese
+    cover = {row[0]: row[1] for row in en["Cover"].iter_rows(values_only=True) if row[0]}
+    assert cover["Fund name"] == "Ningbo 100bn S&T Innovation Fund"
+    assert cover["Currency"] == "CNY (amounts in CNY 10k)"
+    heads = [c.value for c in en["Fund status"][2]]
+    assert heads[:5] == ["Commitment (CNY 10k)", "Paid-in (CNY 10k)", "Unfunded (CNY 10k)",
+                         "Distributed (CNY 10k)", "NAV (CNY 10k)"]
+    schedule = en["Schedule of investments"]
+    heads = [c.value for c in schedule[2]]
+    modes = {row[heads.index("Mode")] for row in schedule.iter_rows(min_row=3, values_only=True) if row[0]}
+    assert modes == {"Sub-fund", "Direct", "Co-investment"}
+    checks = en["Compliance and evaluation"]
+    results = {row[0] for row in checks.iter_rows(min_row=3, values_only=True) if row[0]}
+    assert {"Pass", "Warning"} <= results
+    look = [row for row in en["Forward look"].iter_rows(values_only=True)]
+    assert any(r[0] == "Expected calls" and str(r[1]).startswith("Next year") for r in look)
+    assert any(r[0] == "Next 4 quarters" for r in look)
 
 # ---------------------------------------------------------------- the forward look (issue 16)
 def test_forward_look_is_the_forecast_from_the_quarter_end():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import time
 
 import pytest
 from flask import render_template_string
@@ -52,6 +53,34 @@ def test_downloads(example, as_role, tmp_path):
     assert FUND_NAME in text
 
 
+def test_downloads_in_english_are_their_own_files(example, as_role):
+    """The workbook in the reader's language (issue 15 item 1): English after /lang/en, a
+    separate cached file from the Chinese one; the report job keys on the language too."""
+    client = as_role("viewer")
+    chinese = client.get("/reports/QY/2025Q4.xlsx")
+    client.get("/lang/en")
+    english = client.get("/reports/QY/2025Q4.xlsx")
+    assert english.status_code == 200 and english.data != chinese.data
+    assert "<h3>Exits</h3>" in client.get("/reports/QY/2025Q4").get_data(as_text=True)  # not "Log out"
+    workbook = load_workbook(io.BytesIO(english.data))
+    assert workbook.sheetnames[1] == "Fund status" and workbook["Fund status"]["E2"].value == "NAV (CNY 10k)"
+    cell = workbook["Fund status"]["E3"]
+    assert cell.data_type == "n" and float(cell.value) == 59400.0 and cell.number_format == "#,##0.00"
+    job = client.post("/reports/jobs", data={"fund": "QY", "quarter": "2025Q4", "format": "xlsx"},
+                      headers={"Accept": "application/json"})
+    assert job.status_code == 202
+    status = job.get_json()
+    for _ in range(600):  # polled as static/jobs.js does, for up to a minute
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+        status = client.get(status["status_url"]).get_json()
+    assert status["state"] == "done", status
+    assert client.get(status["download_url"]).data == english.data
+    client.get("/lang/zh")
+    assert load_workbook(io.BytesIO(client.get("/reports/QY/2025Q4.xlsx").data)).sheetnames[1] == "基金概况"
+
+
 def test_bad_requests_and_login(example, client, as_role):
     assert client.get("/reports/QY/2025Q4").status_code == 302  # login first
     as_role("viewer")
@@ -88,6 +117,20 @@ def test_cli(example, runner, tmp_path, fmt):
         assert load_workbook(io.BytesIO(data))["基金概况"]["E3"].data_type == "n"
     else:
         assert data.startswith(b"%PDF")
+
+
+def test_cli_in_english(example, runner, tmp_path):
+    """--lang en: the workbook (and the report job it runs as) in English; Chinese by default."""
+    out = tmp_path / "q-en.xlsx"
+    result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "--lang", "en",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[1] == "Fund status" and workbook["Fund status"]["E2"].value == "NAV (CNY 10k)"
+    assert float(workbook["Fund status"]["E3"].value) == 59400.0
+    chinese = tmp_path / "q-zh.xlsx"
+    assert runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(chinese)]).exit_code == 0
+    assert load_workbook(chinese).sheetnames[1] == "基金概况"
 
 
 def test_cli_unknown_fund(example, runner, tmp_path):

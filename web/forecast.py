@@ -103,8 +103,10 @@ UNITS = {"origins": _l("个回测起点"), "steps": _l("步骤")}
 JOB_KINDS = ("forecast_backtest", "forecast_xlsx")
 
 
-def _xlsx_period(unit: str | None, as_of: dt.date, parameters: int) -> str:
-    return f"{as_of.isoformat()}|{unit or ''}|{parameters}"
+def _xlsx_period(unit: str | None, as_of: dt.date, parameters: int, lang: str) -> str:
+    """The shared cache's period of a forecast workbook: a Chinese and an English workbook
+    are separate entries."""
+    return f"{as_of.isoformat()}|{unit or ''}|{parameters}|{lang}"
 
 
 def _xlsx_name(code: str, unit: str | None, as_of: dt.date) -> str:
@@ -112,17 +114,19 @@ def _xlsx_name(code: str, unit: str | None, as_of: dt.date) -> str:
 
 
 def forecast_xlsx_file(code: str, unit: str | None, as_of: dt.date,
-                       progress: Callable[[int, int, str], None] | None = None) -> tuple[bytes, str]:
-    """(the forecast workbook, the book version it is of): from the shared report cache, or
-    built now (forecast, then workbook) and stored there for every worker. Raises UnknownFund;
-    LookupError for a unit the fund does not have."""
+                       progress: Callable[[int, int, str], None] | None = None,
+                       lang: str | None = None) -> tuple[bytes, str]:
+    """(the forecast workbook in `lang`, by default the reader's, and the book version it is
+    of): from the shared report cache, or built now (forecast, then workbook) and stored there
+    for every worker. Raises UnknownFund; LookupError for a unit the fund does not have."""
     from portfolio.book import cache
     from portfolio.book.forecasting import overrides_version
     from portfolio.reports.forecast_xlsx import forecast_workbook
 
     step = progress or (lambda done, total, unit_name: None)
     version = cache.book_version(db.session)
-    period = _xlsx_period(unit, as_of, overrides_version(db.session))
+    lang = lang or current_lang()
+    period = _xlsx_period(unit, as_of, overrides_version(db.session), lang)
     body = cache.shared_get(db.session, "forecast.xlsx", code, period, version)
     if body is None:
         step(0, 2, "steps")
@@ -131,10 +135,15 @@ def forecast_xlsx_file(code: str, unit: str | None, as_of: dt.date,
             raise LookupError(unit)
         step(1, 2, "steps")
         fund = db.session.get(Fund, code)
-        body = forecast_workbook(result, fund.name if fund else code)
+        body = forecast_workbook(result, _fund_name_in(fund, lang) if fund else code, lang=lang)
         cache.shared_put(db.session, "forecast.xlsx", code, period, version, body)
     step(2, 2, "steps")
     return body, version
+
+
+def _fund_name_in(fund: Fund, lang: str) -> str:
+    """The fund's name in `lang` (name_en in English where the book has one), as the screens."""
+    return str((None if lang.startswith("zh") else fund.name_en) or fund.name)
 
 
 @queue.handler("forecast_xlsx")
@@ -143,11 +152,12 @@ def forecast_xlsx_job(job: queue.JobContext) -> dict:
     p = job.params
     as_of = dt.date.fromisoformat(p["as_of"])
     try:
-        body, version = forecast_xlsx_file(p["fund"], p.get("unit"), as_of, job.progress)
+        body, version = forecast_xlsx_file(p["fund"], p.get("unit"), as_of, job.progress, p.get("lang") or "zh")
     except (UnknownFund, LookupError) as error:
         raise queue.JobRefused(f"没有这项预测：{error}") from error  # a job's message, as the report jobs give theirs
     return {"what": "forecast.xlsx", "fund": p["fund"],
-            "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"]), "version": version,
+            "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"], p.get("lang") or "zh"),
+            "version": version,
             "bytes": len(body), "mimetype": XLSX, "filename": _xlsx_name(p["fund"], p.get("unit"), as_of)}
 
 
@@ -213,7 +223,7 @@ def start_job(code: str):
     _fund(code)
     unit = (request.form.get("unit") or "").strip()[:64] or None
     job = queue.submit("forecast_xlsx", {"fund": code, "unit": unit, "as_of": current_as_of().isoformat(),
-                                         "forecast_parameters": overrides_version(db.session)},
+                                         "lang": current_lang(), "forecast_parameters": overrides_version(db.session)},
                        username=current_username())
     status = _job_status(code, queue.get_job(job.id))
     if request.accept_mimetypes.best == "application/json":

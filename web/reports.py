@@ -139,8 +139,9 @@ def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str
     progress(1, 2, "steps")
     if fmt == "xlsx":
         from portfolio.reports.xlsx import write_quarterly_xlsx
+        from web.i18n import current_lang
 
-        body = write_quarterly_xlsx(report)
+        body = write_quarterly_xlsx(report, lang=current_lang())
     elif fmt == "pdf":
         pages = [0]
 

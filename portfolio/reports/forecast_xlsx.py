@@ -1,7 +1,11 @@
 """The forecast as a workbook (issue 16): sheets Inputs (each unit on D and its parameters),
 Forecast (actuals A and estimates E by quarter, with P10/P50/P90), Summary (expected calls
 and distributions, capital call at risk, the policy figures) and Checks. Amounts in 万元,
-as the screens show them; Chinese headers. Renders the forecast object; computes nothing."""
+as the screens show them. Renders the forecast object; computes nothing.
+
+In the reader's language (`lang`, "zh" or "en"): headers, labels and the forecast's codes
+(a unit's class, its parameters' source, the checks: words in both languages) in the words
+of the forecast page (portfolio.reports.words); the sheet names are the same in both."""
 from __future__ import annotations
 
 import io
@@ -10,18 +14,25 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portfolio.formatting import iso_date
+from portfolio.reports.words import word
 
 WAN = 10_000
+
+# the forecast's codes, in the forecast page's words (templates/forecast/forecast.html)
+CLASSES = {"sub_fund": "子基金", "direct": "直投和跟投"}  # one unit's class (msgctxt "xlsx": "Sub-fund")
+SOURCES = {"override": "手工设置", "published": "公开参数", "calibrated": "按历史校准"}
+CHECKS = {"nav_roll": "期初剩余价值 + 出资 − 分配 + 增值 = 期末剩余价值", "unfunded_non_negative": "未实缴不为负",
+          "calls_within_commitment": "累计出资不超过认缴"}
 
 
 def _wan(value) -> float | None:
     return None if value is None else round(float(value) / WAN, 2)
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], first: bool = False):
+def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], lang: str, first: bool = False):
     ws = wb.active if first else wb.create_sheet(title)
     ws.title = title
-    ws.append(header)
+    ws.append([word(head, lang) for head in header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
@@ -30,43 +41,56 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], first:
     return ws
 
 
-def forecast_workbook(result: dict, fund_name: str = "") -> bytes:
+def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") -> bytes:
+    """The forecast object (portfolio.figures.forecast_book.forecast) as an .xlsx in `lang`;
+    `fund_name` is the fund's name in that language."""
+    def w(text: str, **args) -> str:
+        return word(text, lang, **args)
+
+    def code(names: dict[str, str], value):
+        """A code of the forecast in the page's words (an unknown code as it is)."""
+        return word(names[value], lang, context="xlsx") if value in names else value
+
     wb = Workbook()
-    _sheet(wb, "Inputs", ["投资编号", "类别", "名称", "认缴（万元）", "实缴（万元）", "剩余价值（万元）", "未实缴（万元）",
-                          "年限（年）", "前两年出资比例", "此后出资比例", "弯度 B", "存续期 L", "增长率 G", "最低分配率 Y",
-                          "参数来源"],
-           [[u["id"], u["class"], u["name"], _wan(u["commitment"]), _wan(u["paid_in"]), _wan(u["nav"]),
-             _wan(u["unfunded"]), round(u["age"], 2), u["parameters"]["rc_early"], u["parameters"]["rc_late"],
-             u["parameters"]["bow"], u["parameters"]["life"], u["parameters"]["growth"], u["parameters"]["yield"],
-             u["source"]] for u in result["units"]], first=True)
+    _sheet(wb, "Inputs", [
+        "投资编号", "类别", "名称", "认缴（万元）", "实缴（万元）", "剩余价值（万元）", "未实缴（万元）", "年限（年）",
+        "前两年出资比例", "此后出资比例", "弯度 B", "存续期 L", "增长率 G", "最低分配率 Y", "参数来源"],
+           [[u["id"], code(CLASSES, u["class"]), u["name"], _wan(u["commitment"]), _wan(u["paid_in"]),
+             _wan(u["nav"]), _wan(u["unfunded"]), round(u["age"], 2), u["parameters"]["rc_early"],
+             u["parameters"]["rc_late"], u["parameters"]["bow"], u["parameters"]["life"],
+             u["parameters"]["growth"], u["parameters"]["yield"], code(SOURCES, u["source"])]
+            for u in result["units"]], lang, first=True)
     rows = [[a["quarter"], iso_date(a["end"]), "A", _wan(a["call"]), None, None, _wan(a["distribution"]), None, None,
              _wan(a["nav"]), None, None, None] for a in result["actuals"]]
     rows += [[f["quarter"], iso_date(f["end"]), "E", _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
               _wan(f["distribution"]), _wan(f["distribution_p10"]), _wan(f["distribution_p90"]), _wan(f["nav"]),
               _wan(f["nav_p10"]), _wan(f["nav_p90"]), _wan(f["unfunded"])] for f in result["forecast"]]
     _sheet(wb, "Forecast", ["季度", "季末", "A/E", "出资", "出资 P10", "出资 P90", "分配", "分配 P10", "分配 P90",
-                            "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴"], rows)
+                            "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴"], rows, lang)
     e = result["expected"]
-    summary = [["基金", result["fund"] + (" " + fund_name if fund_name else "")],
-               ["截至", iso_date(result["as_of"])],
-               ["模拟路径数", result["paths"]],
-               ["下一季度预计出资（万元）", _wan(e["calls_next_quarter"])],
-               ["未来一年预计出资（万元）", _wan(e["calls_next_year"])],
-               ["下一季度预计分配（万元）", _wan(e["distributions_next_quarter"])],
-               ["未来一年预计分配（万元）", _wan(e["distributions_next_year"])]]
+    summary = [[word("基金", lang, context="xlsx"), result["fund"] + (" " + fund_name if fund_name else "")],
+               [w("截至"), iso_date(result["as_of"])],
+               [w("模拟路径数"), result["paths"]],
+               [w("下一季度预计出资（万元）"), _wan(e["calls_next_quarter"])],
+               [w("未来一年预计出资（万元）"), _wan(e["calls_next_year"])],
+               [w("下一季度预计分配（万元）"), _wan(e["distributions_next_quarter"])],
+               [w("未来一年预计分配（万元）"), _wan(e["distributions_next_year"])]]
     for horizon, levels in result["call_at_risk"].items():
         for level, value in levels.items():
-            summary.append([f"出资风险值 CCaR 未来{horizon}个季度 {float(level):.0%}（万元）", _wan(value)])
-            summary.append([f"其中财政出资 {float(level):.0%}（万元）", _wan(result["call_at_risk_bureau"][horizon][level])])
+            share = f"{float(level):.0%}"
+            summary.append([w("出资风险值 CCaR 未来%(n)s个季度 %(level)s（万元）", n=horizon, level=share), _wan(value)])
+            summary.append([w("其中财政出资 %(level)s（万元）", level=share),
+                            _wan(result["call_at_risk_bureau"][horizon][level])])
     policy = result["policy"]
     for row in policy["paid_in_progress"]:
-        summary.append([f"实缴进度 {row['year']}（{row['kind']}）", row["progress"]])
-    summary.append(["放大倍数", policy["leverage"]])
+        summary.append([w("实缴进度 %(year)s（%(kind)s）", year=row["year"], kind=row["kind"]), row["progress"]])
+    summary.append([w("放大倍数"), policy["leverage"]])
     for r in policy["reinvestment"]:
-        summary.append([f"返投倍数 {r['sub_fund']} 达标年份（要求 {r['requirement']}）", r["year_met"] or "—"])
-    _sheet(wb, "Summary", ["项目", "数值"], summary)
-    _sheet(wb, "Checks", ["检查", "通过", "数值"],
-           [[c["check"], "是" if c["ok"] else "否", c["value"]] for c in result["checks"]])
+        summary.append([w("返投倍数 %(sub_fund)s 达标年份（要求 %(requirement)s）", sub_fund=r["sub_fund"],
+                          requirement=r["requirement"]), r["year_met"] or "—"])
+    _sheet(wb, "Summary", ["项目", "数值"], summary, lang)
+    _sheet(wb, "Checks", [word("检查", lang, context="xlsx"), word("通过", lang, context="xlsx"), "数值"],
+           [[code(CHECKS, c["check"]), w("是") if c["ok"] else w("否"), c["value"]] for c in result["checks"]], lang)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

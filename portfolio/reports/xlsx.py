@@ -5,6 +5,11 @@ every screen ('#,##0.00', unit in the header; exact Decimal yuan / 10,000), mult
 '0.00"x"', rates and shares as percentages, dates as dates; each kind's format comes from
 portfolio.formatting (XLSX_FORMATS), the one set of formatters. The workbook only writes
 the report object's figures.
+
+In the reader's language (`lang`, "zh" or "en"): sheet names, headers, labels and the
+book's codes from the screens' own words (portfolio.reports.words, portfolio.vocabulary,
+portfolio.messages); the fund's English name where the book has one. The formats are the
+same in both.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from openpyxl.utils import get_column_letter
 
 from portfolio.formatting import FIGURE_KINDS, RULE_KINDS, XLSX_FORMATS, xlsx_value
 from portfolio.messages import shown
-from portfolio.vocabulary import LABELS, label
+from portfolio.reports.words import is_zh, word
+from portfolio.vocabulary import label
 
 AMOUNT = XLSX_FORMATS["amount"]
 MULTIPLE = XLSX_FORMATS["multiple"]
@@ -40,7 +46,18 @@ SUMMARY_NAMES = {"commitment": "认缴（万元）", "paid_in": "实缴（万元
 SUMMARY_FORMATS = {"commitment": AMOUNT, "paid_in": AMOUNT, "unfunded": AMOUNT, "distributed": AMOUNT,
                    "nav": AMOUNT, "tvpi": MULTIPLE, "dpi": MULTIPLE, "rvpi": MULTIPLE, "irr": PERCENT}
 PERIODS = {"quarter": "本季度", "ytd": "本年累计", "inception": "成立以来"}
-STATUSES = LABELS["check_status"]
+
+
+def _fund_name(r: dict, lang: str) -> str:
+    """The fund's name in `lang`: its English name where the book has one, as on the screens."""
+    return str((None if is_zh(lang) else r.get("fund_name_en")) or r.get("fund_name") or r.get("fund") or "")
+
+
+def _words(lang: str):
+    """`w(text, **args)`: a Chinese text of the workbook in `lang`."""
+    def w(text: str, **args) -> str:
+        return word(text, lang, **args)
+    return w
 
 
 def _number(value):
@@ -55,24 +72,26 @@ def _number(value):
 class _Sheet:
     """Writes titled tables one under the other, formatting each column."""
 
-    def __init__(self, wb: Workbook, title: str, first: bool = False):
+    def __init__(self, wb: Workbook, title: str, lang: str, first: bool = False):
+        self.lang = lang
         self.ws = wb.active if first else wb.create_sheet()
-        self.ws.title = title
+        self.ws.title = word(title, lang, context="sheet")
         self.row = 1
         self.widths: dict[int, int] = {}
 
     def title(self, text: str):
-        cell = self.ws.cell(row=self.row, column=1, value=text)
+        cell = self.ws.cell(row=self.row, column=1, value=word(text, self.lang))
         cell.font = TITLE_FONT
         self.row += 1
 
     def note(self, text: str):
-        self.ws.cell(row=self.row, column=1, value=text)
+        self.ws.cell(row=self.row, column=1, value=word(text, self.lang))
         self.row += 1
 
     def table(self, columns: list[tuple[str, str | None]], rows: list[list]):
         ws = self.ws
         for col, (head, _fmt) in enumerate(columns, start=1):
+            head = word(head, self.lang)
             cell = ws.cell(row=self.row, column=col, value=head)
             cell.font, cell.fill = HEAD_FONT, HEAD_FILL
             cell.alignment = Alignment(wrap_text=True)
@@ -90,7 +109,7 @@ class _Sheet:
                     self.widths[col] = max(self.widths.get(col, 8), min(len(value) * 2 + 2, 48))
             self.row += 1
         if not rows:
-            ws.cell(row=self.row, column=1, value="无")
+            ws.cell(row=self.row, column=1, value=word("无", self.lang, context="xlsx"))
             self.row += 1
         self.row += 1
 
@@ -110,13 +129,13 @@ def _metric_columns(first: str, share: bool = False) -> list:
     return cols
 
 
-def _metric_rows(groups: dict, vocab: str | None, share: bool = False) -> list[list]:
+def _metric_rows(groups: dict, vocab: str | None, lang: str, share: bool = False) -> list[list]:
     rows = []
     for key, m in groups.items():
         values = _metric_values(m)
         if share:
             values.insert(5, m.get("nav_share"))
-        rows.append([label(vocab, key) if vocab else str(key)] + values)
+        rows.append([label(vocab, key, lang=lang) if vocab else str(key)] + values)
     return rows
 
 
@@ -125,34 +144,37 @@ def _figure_rows(sheet: _Sheet, figures: dict) -> None:
     start = sheet.row + 1
     keys = [k for k in figures if k != "index"]
     sheet.table([("指标", TEXT), ("数值", None)],
-                [[label("figure", k), xlsx_value(_number(figures[k]), FIGURE_KINDS.get(k, "text"))] for k in keys])
+                [[label("figure", k, lang=sheet.lang), xlsx_value(_number(figures[k]), FIGURE_KINDS.get(k, "text"))]
+                 for k in keys])
     for n, key in enumerate(keys):
         fmt = XLSX_FORMATS.get(FIGURE_KINDS.get(key, "text"))
         if fmt:
             sheet.ws.cell(row=start + n, column=2).number_format = fmt
 
 
-def _rule_cell(value, rule: str):
+def _rule_cell(value, rule: str, lang: str):
     """A check's value or limit as its rule measures it: a number in its format, or words."""
     kind = RULE_KINDS.get(rule, "percent")
     if kind == "instrument" and value is not None:
-        return label("instrument", str(value)), None
+        return label("instrument", str(value), lang=lang), None
     return xlsx_value(_number(value), kind), XLSX_FORMATS.get(kind)
 
 
 # Each sheet writer takes the workbook and the report object `r` and adds one sheet.
 
-def _cover_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "封面与要点", first=True)
-    s.title(f"{r['fund_name']} 季度投资组合报告 {r['quarter']}")
+def _cover_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "封面与要点", lang, first=True)
+    name = _fund_name(r, lang)
+    s.title(w("%(fund)s 季度投资组合报告 %(quarter)s", fund=name, quarter=r["quarter"]))
     s.table([("项目", TEXT), ("内容", DATE)], [
-        ["基金代码", r["fund"]], ["基金名称", r["fund_name"]], ["报告季度", r["quarter"]],
-        ["截至日期", r["as_of"]], ["报告期初", r["period_start"]], ["上季末", r["previous_as_of"]],
-        ["货币", "人民币（金额单位：万元）"]])
+        [w("基金代码"), r["fund"]], [w("基金名称"), name], [w("报告季度"), r["quarter"]],
+        [w("截至日期"), r["as_of"]], [w("报告期初"), r["period_start"]], [w("上季末"), r["previous_as_of"]],
+        [w("货币"), w("人民币（金额单位：万元）")]])
     rows = []
     for h in r["highlights"]:
         kind = "amount" if SUMMARY_FORMATS[h["key"]] == AMOUNT else "ratio"
-        rows.append([SUMMARY_NAMES[h["key"]]] + [xlsx_value(h[k], kind) for k in ("value", "previous", "change")])
+        rows.append([w(SUMMARY_NAMES[h["key"]])] + [xlsx_value(h[k], kind) for k in ("value", "previous", "change")])
     ws = s.ws
     start = s.row + 1
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
@@ -162,25 +184,27 @@ def _cover_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _fund_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "基金概况")
-    s.title("基金概况（截至 {}）".format(r["as_of"].isoformat()))
+def _fund_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "基金概况", lang)
+    s.title(w("基金概况（截至 %(date)s）", date=r["as_of"].isoformat()))
     s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
             [[r["summary"].get(k) for k in SUMMARY_NAMES]])
     s.finish()
 
 
-def _bridge_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "净值变动表")
+def _bridge_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "净值变动表", lang)
     s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（万元）")
     rows = []
     for b in r["bridge"]:
         for m in b["modes"]:
             row = b["rows"][m]
-            rows.append([PERIODS[b["period"]], b["opening_date"], label("mode", m)] + [row[k] for k in (
+            rows.append([w(PERIODS[b["period"]]), b["opening_date"], label("mode", m, lang=lang)] + [row[k] for k in (
                 "opening", "contributions", "distributions", "change", "closing")])
         total = b["total"]
-        rows.append([PERIODS[b["period"]], b["opening_date"], "合计"] + [total[k] for k in (
+        rows.append([w(PERIODS[b["period"]]), b["opening_date"], w("合计")] + [total[k] for k in (
             "opening", "contributions", "distributions", "change", "closing")])
     s.table([("期间", TEXT), ("期初日期", DATE), ("投资方式", TEXT), ("期初净值（万元）", AMOUNT),
              ("出资（万元）", AMOUNT), ("分配（万元）", AMOUNT), ("估值变动（万元）", AMOUNT), ("期末净值（万元）", AMOUNT)],
@@ -188,23 +212,25 @@ def _bridge_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _performance_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "业绩分析")
+def _performance_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "业绩分析", lang)
     s.title("按投资方式")
-    s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode")
-            + [["合计"] + _metric_values(r["summary"])])
+    s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode", lang)
+            + [[w("合计")] + _metric_values(r["summary"])])
     s.title("按行业（按投资标的归属）")
-    s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", share=True))
+    s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", lang, share=True))
     s.title("按行业（穿透至子基金底层资产；口径不同）")
     s.table([("行业", TEXT), ("剩余价值（万元）", AMOUNT), ("净值占比", PERCENT)],
-            [[label("sector", k), m.get("nav"), m.get("nav_share")]
+            [[label("sector", k, lang=lang), m.get("nav"), m.get("nav_share")]
              for k, m in r["lookthrough_by_sector"].items()])
     s.title("按投资年份")
-    s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None))
+    s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None, lang))
     if r.get("periodic"):
         s.title("按季度现金流的收益率")
         _figure_rows(s, r["periodic"])
-    s.title("公开市场等价比较（PME）" + (f"：{r['index_name']}" if r.get("index_name") else ""))
+    s.title(w("公开市场等价比较（PME）") + ((("：" if is_zh(lang) else ": ") + r["index_name"])
+                                         if r.get("index_name") else ""))
     if r.get("pme"):
         _figure_rows(s, r["pme"])
     else:
@@ -212,19 +238,20 @@ def _performance_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _schedule_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "投资明细表")
-    s.title("投资明细表（截至 {}）".format(r["as_of"].isoformat()))
+def _schedule_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "投资明细表", lang)
+    s.title(w("投资明细表（截至 %(date)s）", date=r["as_of"].isoformat()))
     rows = []
     for i in r["schedule"]:
         own = i.get("ownership_pct")
         rows.append([
-            i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")),
-            label("sector", i.get("sector")), label("region", i.get("region")), i.get("date"),
+            i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode"), lang=lang),
+            label("sector", i.get("sector"), lang=lang), label("region", i.get("region"), lang=lang), i.get("date"),
             i.get("round"), None if own is None else Decimal(str(own)) / 100,
             i.get("commitment"), i.get("paid_in"), i.get("distributed"), i.get("nav"), i.get("moic"),
-            i.get("irr"), label("method", i.get("valuation_method")) if i.get("valuation_method") else None,
-            i.get("valuation_as_of"), "滞后" if i["stale"] else ("成本" if i["unvalued"] else None)])
+            i.get("irr"), label("method", i.get("valuation_method"), lang=lang) if i.get("valuation_method") else None,
+            i.get("valuation_as_of"), w("滞后") if i["stale"] else (w("成本") if i["unvalued"] else None)])
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("行业", TEXT), ("地区", TEXT),
              ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（万元）", AMOUNT),
              ("实缴（万元）", AMOUNT), ("已分配（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("MOIC", MULTIPLE),
@@ -233,53 +260,55 @@ def _schedule_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _activity_sheet(wb: Workbook, r: dict) -> None:
+def _activity_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
     a = r["activity"]
-    s = _Sheet(wb, "本季度活动")
+    s = _Sheet(wb, "本季度活动", lang)
     s.title("新增投资")
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("投资日期", DATE), ("认缴（万元）", AMOUNT),
              ("实缴（万元）", AMOUNT)],
-            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i.get("date"),
+            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode"), lang=lang), i.get("date"),
               i.get("commitment"), i.get("paid_in")] for i in a["new_investments"]])
     for kind, title in (("contributions", "出资（实缴）"), ("distributions", "分配")):
         s.title(title)
         s.table([("日期", DATE), ("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("金额（万元）", AMOUNT)],
-                [[f["date"], f["id"], f.get("target_name") or f.get("target"), label("mode", f.get("mode")),
+                [[f["date"], f["id"], f.get("target_name") or f.get("target"), label("mode", f.get("mode"), lang=lang),
                   f["amount"]] for f in a[kind]])
-    s.title("退出")
+    s.title(word("退出", lang, context="report"))
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("退出日期", DATE), ("本季分配（万元）", AMOUNT),
              ("累计分配（万元）", AMOUNT), ("实缴（万元）", AMOUNT), ("MOIC", MULTIPLE), ("IRR", PERCENT)],
-            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode")), i["exit_date"],
+            [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode"), lang=lang), i["exit_date"],
               i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"), i.get("irr")]
              for i in a["exits"]])
-    s.title("估值变动超过 {} 的投资".format(f"{float(a['threshold']):.0%}"))
+    s.title(w("估值变动超过 %(t)s 的投资", t=f"{float(a['threshold']):.0%}"))
     s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（万元）", AMOUNT), ("本季出资（万元）", AMOUNT),
              ("估值变动（万元）", AMOUNT), ("变动幅度", PERCENT), ("估值方法", TEXT), ("估值日期", DATE)],
             [[i["id"], i.get("target_name") or i.get("target"), i["bridge"]["opening"],
               i["bridge"]["contributions"], i["bridge"]["change"], i["change_ratio"],
-              label("method", i.get("valuation_method")) if i.get("valuation_method") else "成本",
+              label("method", i.get("valuation_method"), lang=lang) if i.get("valuation_method") else w("成本"),
               i.get("valuation_as_of")] for i in a["valuation_changes"]])
     s.finish()
 
 
-def _concentration_sheet(wb: Workbook, r: dict) -> None:
+def _concentration_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
     c = r["concentration"] or {}
-    s = _Sheet(wb, "集中度与敞口")
+    s = _Sheet(wb, "集中度与敞口", lang)
     s.title("集中度")
     s.table([("指标", TEXT), ("数值", PERCENT)],
-            [["前十大占比", c.get("top10_share")], ["最大单一占比", c.get("largest_share")]])
-    s.table([("指标", TEXT), ("数值", COUNT)], [["赫芬达尔指数（HHI，0–10,000）", xlsx_value(c.get("hhi"), "hhi")]])
+            [[w("前十大占比"), c.get("top10_share")], [w("最大单一占比"), c.get("largest_share")]])
+    s.table([("指标", TEXT), ("数值", COUNT)], [[w("赫芬达尔指数（HHI，0–10,000）"), xlsx_value(c.get("hhi"), "hhi")]])
     s.title("前十大持仓")
     s.table([("排名", COUNT), ("持仓", TEXT), ("剩余价值（万元）", AMOUNT), ("净值占比", PERCENT)],
             [[n, t.get("name") or t.get("target_name") or t.get("code") or t.get("target"), t.get("nav"),
               t.get("share", t.get("nav_share"))] for n, t in enumerate(c.get("top") or [], start=1)])
     s.title("本地与外地")
-    s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region"))
+    s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region", lang))
     s.finish()
 
 
-def _sub_funds_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "子基金")
+def _sub_funds_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    s = _Sheet(wb, "子基金", lang)
     s.title("子基金：实缴与认缴，本地返投进度")
     s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（万元）", AMOUNT), ("认缴（万元）", AMOUNT),
              ("实缴（万元）", AMOUNT), ("未实缴（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("最新持仓报告", DATE),
@@ -290,15 +319,17 @@ def _sub_funds_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _compliance_sheet(wb: Workbook, r: dict) -> None:
-    s = _Sheet(wb, "合规与绩效评价")
+def _compliance_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
+    s = _Sheet(wb, "合规与绩效评价", lang)
     s.title("合规检查")
     start = s.row + 1
-    cells = [(_rule_cell(x.get("value"), x.get("rule")), _rule_cell(x.get("limit"), x.get("rule")))
+    cells = [(_rule_cell(x.get("value"), x.get("rule"), lang), _rule_cell(x.get("limit"), x.get("rule"), lang))
              for x in r["compliance"]]
     s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", None), ("限额", None), ("说明", TEXT)],
-            [[STATUSES.get(x.get("status"), x.get("status")), label("rule", x.get("rule")), x.get("subject"),
-              value[0], limit[0], shown(x.get("message"))] for x, (value, limit) in zip(r["compliance"], cells)])
+            [[label("check_status", x.get("status"), lang=lang), label("rule", x.get("rule"), lang=lang),
+              x.get("subject"), value[0], limit[0], shown(x.get("message"), lang)]
+             for x, (value, limit) in zip(r["compliance"], cells)])
     for n, (value, limit) in enumerate(cells):
         for col, (_v, fmt) in ((4, value), (5, limit)):
             if fmt:
@@ -307,7 +338,7 @@ def _compliance_sheet(wb: Workbook, r: dict) -> None:
     if r.get("indicators") is not None:
         formats = {"multiple": MULTIPLE, "count": "0", "percent": PERCENT}
         start = s.row + 1
-        s.table([("指标", TEXT), ("数值", None)], [[i["label"], i["value"]] for i in r["indicators"]])
+        s.table([("指标", TEXT), ("数值", None)], [[w(i["label"]), i["value"]] for i in r["indicators"]])
         for n, i in enumerate(r["indicators"]):
             s.ws.cell(row=start + n, column=2).number_format = formats[i["format"]]
     else:
@@ -315,22 +346,24 @@ def _compliance_sheet(wb: Workbook, r: dict) -> None:
     s.finish()
 
 
-def _forward_look_sheet(wb: Workbook, r: dict) -> None:
+def _forward_look_sheet(wb: Workbook, r: dict, lang: str) -> None:
+    w = _words(lang)
     fl = r.get("forward_look")
     if not fl:
         return
-    s = _Sheet(wb, "展望")
-    s.title("展望：预计出资与分配（自 {} 起）".format(fl["as_of"].isoformat()))
-    periods = {"next_quarter": f"下一季度（{fl['next_quarter']}）", "next_year": f"未来一年（{fl['next_year']}）"}
+    s = _Sheet(wb, "展望", lang)
+    s.title(w("展望：预计出资与分配（自 %(date)s 起）", date=fl["as_of"].isoformat()))
+    periods = {"next_quarter": w("下一季度（%(q)s）", q=fl["next_quarter"]),
+               "next_year": w("未来一年（%(q)s）", q=fl["next_year"])}
     s.table([("", TEXT), ("期间", TEXT), ("预计（万元）", AMOUNT), ("P10（万元）", AMOUNT), ("P50（万元）", AMOUNT),
              ("P90（万元）", AMOUNT)],
-            [["预计出资" if row["kind"] == "calls" else "预计分配", periods[row["period"]], row["e"], row["p10"],
+            [[w("预计出资") if row["kind"] == "calls" else w("预计分配"), periods[row["period"]], row["e"], row["p10"],
               row["p50"], row["p90"]] for row in fl["rows"]])
     s.title("出资风险值 CCaR95（万元）")
     s.table([("", TEXT), ("全基金（万元）", AMOUNT), ("其中财政出资（万元）", AMOUNT)],
-            [[f"未来 {h} 个季度", v, fl["ccar95_bureau"].get(h)] for h, v in fl["ccar95"].items()])
-    s.note(f"Takahashi–Alexander 模型，按历史现金流校准；P10–P90 为 {fl['paths']:,} 条蒙特卡洛模拟路径的区间；"
-           f"财政出资占 {float(fl['bureau_share']):.0%}。")
+            [[w("未来 %(n)s 个季度", n=h), v, fl["ccar95_bureau"].get(h)] for h, v in fl["ccar95"].items()])
+    s.note(w("Takahashi–Alexander 模型，按历史现金流校准；P10–P90 为 %(paths)s 条蒙特卡洛模拟路径的区间；"
+             "财政出资占 %(share)s。", paths=f"{fl['paths']:,}", share=f"{float(fl['bureau_share']):.0%}"))
     s.finish()
 
 
@@ -339,11 +372,12 @@ SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedul
           _concentration_sheet, _sub_funds_sheet, _compliance_sheet, _forward_look_sheet)
 
 
-def write_quarterly_xlsx(report: dict) -> bytes:
-    """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section."""
+def write_quarterly_xlsx(report: dict, *, lang: str = "zh") -> bytes:
+    """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section,
+    in `lang` ("zh" or "en")."""
     wb = Workbook()
     for write_sheet in SHEETS:
-        write_sheet(wb, report)
+        write_sheet(wb, report, lang)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

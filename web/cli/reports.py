@@ -48,11 +48,13 @@ class _Bar:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="File to write.")
 @click.option("--index", "index_name", default=None, help="Index for the PME comparison (optional).")
+@click.option("--lang", "lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of the report (default: the app's, Chinese).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when standard error is a terminal).")
 @with_appcontext
 def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, index_name: str | None,
-                             progress: bool | None) -> None:
+                             lang: str | None, progress: bool | None) -> None:
     """Write FUND's quarterly report for QUARTER (e.g. 2025Q4) as html, xlsx or pdf.
 
     Run as a job in this process (recorded in the jobs table, started by `cli`): the same
@@ -65,7 +67,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     from portfolio.book.forecasting import overrides_version
 
     params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
-              "lang": current_app.config["BABEL_DEFAULT_LOCALE"],
+              "lang": lang or current_app.config["BABEL_DEFAULT_LOCALE"],
               "forecast_parameters": overrides_version(db.session)}
     try:
         job = queue.submit("quarterly_report", params, username="cli", here=True, on_progress=bar)
