@@ -12,6 +12,13 @@ class FieldErrors(Exception):
         super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in errors))
         self.errors = errors
 
+    def shown(self, lang: str = "zh") -> list[tuple[str, str]]:
+        """The pairs as the reader reads them: each message keyed in portfolio/messages.py
+        rendered in `lang` (Chinese exactly as raised; text without a key as it is)."""
+        from portfolio.messages import error_shown
+
+        return [(field, error_shown(message, lang)) for field, message in self.errors]
+
     def as_dict(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for field, message in self.errors:

@@ -116,7 +116,7 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
     beyond: dict[str, list[str]] = {}  # an investment's contributions against its commitment: one answer
 
     def flow(inv: str, day: dt.date | None, kind: str, fen: int | None) -> list[str]:
-        doubts = sanity.future_doubt(day, "日期")
+        doubts = sanity.future_doubt(day, "date")
         if day is None or fen is None:
             return doubts
         if kind == "contribution" and inv in commitment:

@@ -1,0 +1,90 @@
+"""The sentences of the use cases' refusals (FieldErrors), by key, in Chinese and English.
+
+Each refusal is a `portfolio.messages.Message(key, **args)`: a str holding the Chinese text
+(exactly what the use cases said before they had keys) that also keeps its key and typed
+arguments, so a form renders it in the reader's language (`Message.shown(lang)`), each
+argument written by its kind (portfolio/messages.py `_arg`). Pure data.
+
+Arguments named here beyond messages.py's kinds: `day`/`*_day` a date, `*_wan` an amount
+in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of record),
+`unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
+whole number with separators, `doubts`/`failures` lists of sentences; any other argument
+(a code, an id, what was typed) is shown as it is.
+"""
+from __future__ import annotations
+
+ERROR_TEXTS: dict[str, tuple[str, str]] = {
+    # -- reading typed fields (portfolio.book.records.Fields)
+    "required": ("必填", "Required"),
+    "too_long": ("不能超过 {max_len} 个字符", "At most {max_len} characters"),
+    "invalid_choice": ("无效的取值：{value}", "Not a valid choice: {value}"),
+    "amount_positive": ("金额应大于 0", "The amount must be above 0"),
+    "amount_negative": ("金额不能为负", "The amount cannot be negative"),
+    "integer": ("应为整数", "Must be a whole number"),
+    "at_least": ("不能小于 {minimum}", "Must be at least {minimum}"),
+    # -- the amount parser (portfolio.money.parse_amount)
+    "amount_invalid": ("应为金额（{unit}）", "Must be an amount (in {unit})"),
+    "amount_invalid_eg": ("应为金额（{unit}），如 {example}", "Must be an amount (in {unit}), e.g. {example}"),
+    "amount_too_large": ("金额过大：不能超过 {max_whole} {unit}", "Amount too large: at most {max_whole} {unit}"),
+    "amount_wan_places": ("以万元填写时最多六位小数（精确到分）",
+                          "In CNY 10k, at most six decimal places (exact to the fen)"),
+    "amount_places": ("金额最多{places}位小数", "At most {places} decimal places"),
+    # -- the date parser (portfolio.formatting.parse_date)
+    "date_format": ("日期格式应为 YYYY-MM-DD", "The date must be written YYYY-MM-DD"),
+    "date_no_such_day": ("不存在的日期（格式 YYYY-MM-DD）", "No such date (format YYYY-MM-DD)"),
+    "date_range": ("日期应在 {min_day} 至 {max_day} 之间", "The date must be between {min_day} and {max_day}"),
+    # -- the record-level rules (portfolio.record_rules)
+    "region_code": ("应为 6 位行政区划代码", "Must be a 6-digit administrative region code"),
+    "ownership_range": ("持股比例应在 0–100 之间", "The ownership must be between 0 and 100"),
+    "credit_code_invalid": ("统一社会信用代码无效（18 位，校验位不符）",
+                            "Not a valid unified social credit code (18 characters, the check character is wrong)"),
+    "credit_code_taken": ("该统一社会信用代码已登记", "This unified social credit code is already registered"),
+    "coinvest_needs_alongside": ("跟投须填写所跟投的子基金", "A co-investment names the sub-fund it goes alongside"),
+    "alongside_only_coinvest": ("只有跟投才填写跟投子基金", "Only a co-investment names a sub-fund to go alongside"),
+    "coinvest_not_held": ("同一基金没有投资该子基金，不能跟投（跟投须有同一基金对该子基金的投资）",
+                          "The same fund has not invested in this sub-fund, so it cannot co-invest alongside it "
+                          "(a co-investment needs the same fund's investment in the sub-fund)"),
+    # -- the records (portfolio.book.records)
+    "rule_failures": ("此投资未通过合规检查：{failures}。如仍要登记，请填写理由。",
+                      "This investment fails the compliance checks: {failures}. To record it anyway, give a reason."),
+    "investment_exists": ("投资编号 {id} 已存在", "Investment ID {id} already exists"),
+    "fund_unknown": ("基金 {code} 不存在", "Fund {code} does not exist"),
+    "target_sub_fund_unknown": ("子基金 {code} 不存在（子基金投资的标的应为子基金）",
+                                "Sub-fund {code} does not exist (a sub-fund investment's target is a sub-fund)"),
+    "target_company_unknown": ("企业 {code} 不存在（直投、跟投的标的应为企业）",
+                               "Company {code} does not exist (a direct or co-investment's target is a company)"),
+    "investment_unknown": ("投资 {id} 不存在", "Investment {id} does not exist"),
+    "before_investment": ("不能早于投资日期 {day}", "Cannot be before the investment date {day}"),
+    "ref_used": ("凭证号 {ref} 在本投资中已使用", "Voucher number {ref} is already used in this investment"),
+    "valuation_exists": ("该投资在 {day} 已有估值（如有误请先作废）",
+                         "This investment already has a valuation on {day} (void it first if it is wrong)"),
+    "record_unknown": ("{record} {id} 不存在", "{record} {id} does not exist"),
+    "maker_is_checker": ("录入人不能审批自己录入的估值，须由另一人审批",
+                         "Whoever entered a valuation cannot approve it: another person must"),
+    "valuation_voided": ("该估值已作废，不能审批", "This valuation is voided and cannot be approved"),
+    "valuation_approved_by": ("该估值已由 {person} 审批", "This valuation was already approved by {person}"),
+    "valuation_raced": ("该估值刚刚已被他人审批或作废，请刷新页面",
+                        "Someone else has just approved or voided this valuation: please reload the page"),
+    "void_needs_reason": ("作废须填写理由", "Voiding needs a reason"),
+    "already_voided": ("该{record}已作废", "This {record} is already voided"),
+    "company_exists": ("企业代码 {code} 已存在", "Company code {code} already exists"),
+    "sub_fund_exists": ("子基金代码 {code} 已存在", "Sub-fund code {code} already exists"),
+    "user_unknown": ("用户 {id} 不存在", "User {id} does not exist"),
+    "role_invalid": ("无效的角色：{role}", "Not a valid role: {role}"),
+    "own_admin_role": ("不能取消自己的管理员角色", "You cannot take away your own administrator role"),
+    "own_account": ("不能停用自己的账号", "You cannot deactivate your own account"),
+    "user_inactive": ("用户 {name} 已停用", "User {name} is already deactivated"),
+    # -- the doubts that ask for a reason (portfolio.book.sanity)
+    "unconfirmed": ("请核对：{doubts}。如确认无误，请填写理由后再次提交（理由记入修改历史）。",
+                    "Please check: {doubts}. If it is right, give a reason and submit again "
+                    "(the reason is kept in the change history)."),
+    "future": ("{record} {day} 晚于今天（{today_day}）", "{record} {day} is after today ({today_day})"),
+    "over_commitment": ("出资合计 {total_wan} 将超过认缴额 {commitment_wan}",
+                        "contributions would total {total_wan}, above the commitment of {commitment_wan}"),
+    "distribution_over_nav": ("分配 {amount_wan} 大于净值加出资 {ceiling_wan}（{nav_day} 的估值加其后出资）",
+                              "the distribution of {amount_wan} is more than the NAV plus contributions, "
+                              "{ceiling_wan} (the valuation of {nav_day} plus the contributions since)"),
+    "distribution_over_no_nav": ("分配 {amount_wan} 大于净值加出资 {ceiling_wan}（尚无估值，累计出资）",
+                                 "the distribution of {amount_wan} is more than the NAV plus contributions, "
+                                 "{ceiling_wan} (no valuation yet: the contributions to date)"),
+}
