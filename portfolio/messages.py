@@ -43,7 +43,15 @@ WHAT: dict[str, tuple[str, str]] = {
     "valuation": ("估值", "valuation"),
     "date": ("日期", "the date"),
     "as_of": ("估值基准日", "the valuation date"),
+    "proposal": ("提案", "proposal"),
+    "meeting": ("会议", "meeting"),
+    "sub_fund": ("子基金", "sub-fund"),
+    "company": ("企业", "company"),
 }
+
+# what a proposal cannot have done to it (portfolio.committee.workflow.ACTION_NAMES), in English
+ACTIONS_EN = {"submit": "submitted", "schedule": "scheduled", "decide": "decided", "withdraw": "withdrawn",
+              "edit": "edited", "vote": "voted on", "recuse": "recused from", "attach": "given attachments"}
 
 # key: (Chinese, English); {name} placeholders are the arguments, written by kind.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -115,6 +123,22 @@ def _pct(ratio) -> str:
 def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
     """The kinds of argument of the use cases' refusals (portfolio/error_texts.py); None
     for any other kind."""
+    if name == "state":  # (vocabulary, code)
+        from portfolio.vocabulary import label
+
+        return label(value[0], value[1], lang="zh" if zh else "en")
+    if name == "decisions":
+        from portfolio.vocabulary import label
+
+        return ("、" if zh else " or ").join(label("decision", d, lang="zh" if zh else "en") for d in value)
+    if name == "action":  # (code, Chinese name)
+        return value[1] if zh else ACTIONS_EN.get(value[0], value[0])
+    if name == "people":
+        return ("、" if zh else ", ").join(str(v) for v in value)
+    if name.endswith("_in_wan"):  # as the form takes it, exactly, without separators
+        from portfolio.money import in_unit
+
+        return f"{in_unit(value)} 万元" if zh else f"{in_unit(value)} (CNY 10k)"
     if name == "day" or name.endswith("_day"):
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
     if name.endswith("_wan"):  # exactly, to the fen, with separators: 30,000,000.01 元 → 3,000.000001
