@@ -74,6 +74,43 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "own_admin_role": ("不能取消自己的管理员角色", "You cannot take away your own administrator role"),
     "own_account": ("不能停用自己的账号", "You cannot deactivate your own account"),
     "user_inactive": ("用户 {name} 已停用", "User {name} is already deactivated"),
+    # -- corrections (portfolio.book.corrections)
+    "stale": ("未保存：这条记录在您打开更正表单之后已被修改，请刷新页面，核对最新内容后重新更正",
+              "Not saved: this record was changed after you opened the correction form; reload the page, "
+              "check the latest content and correct it again"),
+    "stale_by": ("未保存：这条记录在您打开更正表单之后已被修改（最近一次由 {who}修改），请刷新页面，核对最新内容后重新更正",
+                 "Not saved: this record was changed after you opened the correction form (last by {who}); "
+                 "reload the page, check the latest content and correct it again"),
+    "voided_no_correct": ("该{record}已作废，不能更正", "This {record} is voided and cannot be corrected"),
+    "nothing_to_correct": ("没有需要更正的内容", "There is nothing to correct"),
+    "after_first_flow": ("不能晚于其第一笔现金流的日期 {day}", "Cannot be after the date of its first cash flow, {day}"),
+    # -- users (portfolio.book.users)
+    "user_gone": ("用户不存在或已停用", "The user does not exist or is deactivated"),
+    "wrong_password": ("当前密码不正确", "The current password is wrong"),
+    "user_missing": ("用户不存在", "The user does not exist"),
+    "role_unknown": ("未知的角色：{role}（可选：{people}）", "Unknown role: {role} (choose from: {people})"),
+    "username_length": ("用户名须为 1–64 个字符", "A user name has 1 to 64 characters"),
+    "password_short": ("密码至少 {min_len} 个字符", "A password has at least {min_len} characters"),
+    "password_common": ("密码过于常见，请换一个不易猜到的密码", "This password is too common: choose one that is hard to guess"),
+    "password_has_username": ("密码不能包含用户名", "A password cannot contain the user name"),
+    # -- a fund's settings (portfolio.book.fund_settings)
+    "unknown_instruments": ("未知的投资工具：{people}", "Unknown instruments: {people}"),
+    "region_prefix": ("请输入 2 到 6 位数字的行政区划代码前缀", "Enter a region code prefix of 2 to 6 digits"),
+    "enter_number": ("请输入数字", "Enter a number"),
+    "enter_integer": ("请输入整数", "Enter a whole number"),
+    "between": ("应在 {low} 到 {high} 之间", "Must be between {low} and {high}"),
+    "above_zero": ("应大于 0", "Must be above 0"),
+    "no_such_setting": ("没有这项设置", "There is no such setting"),
+    "no_index_data": ("没有指数 {index} 的数据，请先导入", "There are no data for the index {index}: import them first"),
+    # -- API tokens, forecast parameters, forms drawn at a book version
+    "token_name_length": ("名称须为 1–100 个字符", "A name has 1 to 100 characters"),
+    "token_days": ("有效期须为 1–{max_days} 天", "A token is valid for 1 to {max_days} days"),
+    "no_token": ("没有该令牌", "There is no such token"),
+    "no_investment": ("没有投资 {id}", "There is no investment {id}"),
+    "no_such_parameter": ("没有这项参数", "There is no such parameter"),
+    "stale_form": ("该记录在您打开表单之后已由 {who}修改，请刷新页面查看最新内容后再提交",
+                   "{who} changed this record after you opened the form: reload the page, check the latest "
+                   "content and submit again"),
     # -- the committee (portfolio/committee/)
     "not_a_number": ("应为数字", "Must be a number"),
     "multiple_negative": ("倍数不能为负", "A multiple cannot be negative"),

@@ -44,6 +44,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "date": ("日期", "the date"),
     "as_of": ("估值基准日", "the valuation date"),
     "proposal": ("提案", "proposal"),
+    "investment": ("投资", "investment"),
     "meeting": ("会议", "meeting"),
     "sub_fund": ("子基金", "sub-fund"),
     "company": ("企业", "company"),

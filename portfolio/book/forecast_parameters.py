@@ -17,6 +17,7 @@ from models import ForecastParameters, Investment
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 # field → (column, label, low, high, low inclusive)
 FIELDS: dict[str, tuple[str, str, float, float, bool]] = {
@@ -59,12 +60,12 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
     FieldErrors with every bad field and then changes nothing. Returns the overrides in force."""
     investment = session.get(Investment, investment_id)
     if investment is None:
-        raise FieldErrors([("", f"没有投资 {investment_id}")])
+        raise FieldErrors([("", Message("no_investment", id=investment_id))])
     errors: list[tuple[str, str]] = []
     parsed: dict[str, float | None] = {}
     for key, raw in values.items():
         if key not in FIELDS:
-            errors.append((key, "没有这项参数"))
+            errors.append((key, Message("no_such_parameter")))
             continue
         try:
             parsed[key] = _parse(key, raw)
