@@ -46,11 +46,11 @@ def _parse(key: str, raw: Any) -> float | None:
     try:
         value = float(str(raw).strip())
     except ValueError:
-        raise ValueError("请输入数字") from None
+        raise ValueError(Message("enter_number")) from None
     if not math.isfinite(value):
-        raise ValueError("请输入数字")
+        raise ValueError(Message("enter_number"))
     if value > high or value < low or (value == low and not inclusive):
-        raise ValueError(f"应在 {low:g} 到 {high:g} 之间")
+        raise ValueError(Message("between", low=f"{low:g}", high=f"{high:g}"))
     return value
 
 
@@ -69,8 +69,8 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
             continue
         try:
             parsed[key] = _parse(key, raw)
-        except ValueError as exc:
-            errors.append((key, str(exc)))
+        except ValueError as exc:  # its sentence, by key where it has one
+            errors.append((key, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)))
     if errors:
         raise FieldErrors(errors)
     row = session.get(ForecastParameters, investment_id)
