@@ -130,3 +130,18 @@ def test_a_committee_form_error_in_english(db, book, as_role):
     assert not CJK.search(" ".join(sum(errors.values(), []))), errors
     assert "投后估值" not in visible_text(html)
 
+
+
+def test_a_fund_settings_form_error_in_english(db, book, as_role):
+    """A setting's refusals (portfolio.book.fund_settings) beside their fields, in English."""
+    client = as_role("admin")
+    client.get("/lang/en")
+    page = client.post("/funds/QY/settings", data={"subfund_share_cap": "1.5", "home_region_prefix": "宁波",
+                                                   "angel_company_size_cny": "0.0000001",
+                                                   "prohibited_instruments": ["debt"]})
+    assert page.status_code == 200
+    errors = _errors(page.get_data(as_text=True))
+    assert errors["subfund_share_cap"] == ["Must be between 0 and 1"], errors
+    assert errors["home_region_prefix"] == ["Enter a region code prefix of 2 to 6 digits"], errors
+    assert errors["angel_company_size_cny"] == ["In CNY 10k, at most six decimal places (exact to the fen)"], errors
+    assert not CJK.search(" ".join(sum(errors.values(), []))), errors
