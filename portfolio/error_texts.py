@@ -8,7 +8,8 @@ argument written by its kind (portfolio/messages.py `_arg`). Pure data.
 Arguments named here beyond messages.py's kinds: `day`/`*_day` a date, `*_wan` an amount
 in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of record),
 `unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
-whole number with separators, `doubts`/`failures` lists of sentences; any other argument
+whole number with separators, `doubts`/`failures` lists of sentences, `errors` a
+FieldErrors' (field, sentence) pairs; any other argument
 (a code, an id, what was typed) is shown as it is.
 """
 from __future__ import annotations
@@ -201,6 +202,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                   "No quorum: {n} members present and not recused, at least {limit_n} needed; no decision can be made"),
     "decision_not_allowed": ("按表决结果（同意 {approve_n} 票，需 {needed_n} 票）只能作出：{decisions}",
                              "By the votes ({approve_n} to approve, {needed_n} needed) the only decisions are: {decisions}"),
+    "decision_not_saved": ("决议未保存：提案不能登记为投资：{errors}",
+                           "The decision is not saved: the proposal cannot be recorded as an investment: {errors}"),
     "conditions_needed": ("附条件通过须写明条件", "An approval with conditions states the conditions"),
     "not_approved": ("提案 #{id}（{state}）未获通过，不能出资", "Proposal #{id} ({state}) was not approved: nothing can be paid"),
     "funding_over": ("出资合计不能超过决议金额 {limit_in_wan}（已出资 {paid_in_wan}，本次最多 {most_in_wan}）",

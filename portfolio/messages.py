@@ -153,6 +153,11 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return PLACES_WORDS.get(int(value), str(value)) if zh else str(value)
     if name == "max_whole":
         return f"{value:,.0f}"
+    if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
+        if zh and codes:
+            return "; ".join(f"{f}: {m}" if f else m for f, m in value)
+        return "; ".join(render(m.key, m.args, "zh" if zh else "en", capital=False) if isinstance(m, Message)
+                         else str(m) for _f, m in value)
     if name in ("doubts", "failures"):  # sentences, each in the same language
         parts = [str(v) if zh and codes else
                  render(v.key, v.args, "zh" if zh else "en", capital=False) if isinstance(v, Message) else str(v)

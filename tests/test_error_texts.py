@@ -41,7 +41,8 @@ def _sample(name: str):
                "doubts": [Message("future", record="date", day=dt.date(2030, 1, 2), today_day=dt.date(2025, 1, 1))],
                "failures": [Message("cap_over", what="single_company", value_pct=0.3, limit_pct=0.2)],
                "state": ("proposal_status", "draft"), "decisions": ["rejected", "deferred"],
-               "action": ("vote", "表决"), "people": ["王经理", "李审核"], "n": 2, "limit_n": 3}
+               "action": ("vote", "表决"),
+               "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3}
     return samples.get(name, "X1")
 
 
@@ -65,6 +66,12 @@ def test_the_chinese_is_as_it_was():
         "出资合计 3,000.000001 万元 将超过认缴额 2,000 万元"
     assert Message("funding_over", limit_in_wan=Decimal("30000000"), paid_in_wan=Decimal(0),
                    most_in_wan=Decimal("30000000")) == "出资合计不能超过决议金额 3000 万元（已出资 0 万元，本次最多 3000 万元）"
+    from portfolio.errors import FieldErrors
+    inner = FieldErrors([("id", Message("investment_exists", id="QY-D1")), ("", Message("required"))])
+    assert Message("decision_not_saved", errors=inner.errors) == "决议未保存：提案不能登记为投资：" + str(inner)
+    assert Message("decision_not_saved", errors=inner.errors).shown("en") == (
+        "The decision is not saved: the proposal cannot be recorded as an investment: "
+        "Investment ID QY-D1 already exists; Required")
     with pytest.raises(AmountError) as refused:
         parse_amount("1,5", unit="wan")
     assert str(refused.value) == "应为金额（万元），如 1,234.5"

@@ -139,7 +139,7 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
                                override_reason=reason)
     except FieldErrors as exc:
         session.rollback()
-        raise FieldErrors([("", "决议未保存：提案不能登记为投资：" + str(exc))]) from exc
+        raise FieldErrors([("", Message("decision_not_saved", errors=list(exc.errors)))]) from exc
     before = snapshot(proposal)
     proposal.investment_id = investment_id
     audit(session, username, "link", PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
