@@ -163,6 +163,10 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "import_refused_by_db": ("数据库拒绝了导入，未写入任何数据：{name}",
                              "The database refused the import and nothing was written: {name}"),
     "reject_needs_reason": ("驳回须填写理由", "Rejecting needs a reason"),
+    # -- the GP portal's workbook (portfolio.gp.template); sheet names are the workbook's own
+    "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
+                      "Cannot read this file: upload the .xlsx template this page offers"),
+    "gp_missing_sheets": ("缺少工作表：{people}", "Sheets missing: {people}"),
     # -- the committee (portfolio/committee/)
     "not_a_number": ("应为数字", "Must be a number"),
     "multiple_negative": ("倍数不能为负", "A multiple cannot be negative"),
