@@ -223,6 +223,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "unconfirmed": ("请核对：{doubts}。如确认无误，请填写理由后再次提交（理由记入修改历史）。",
                     "Please check: {doubts}. If it is right, give a reason and submit again "
                     "(the reason is kept in the change history)."),
+    "import_doubt_row": ("{sheet} 第{row}行（{row_key}）：{doubts}", "{sheet} row {row} ({row_key}): {doubts}"),
+    "import_doubt_sheet": ("{sheet}（{row_key}）：{doubts}", "{sheet} ({row_key}): {doubts}"),
+    "import_doubts_more": ("等共 {n} 行", "{n} rows in all"),
     "future": ("{record} {day} 晚于今天（{today_day}）", "{record} {day} is after today ({today_day})"),
     "over_commitment": ("出资合计 {total_wan} 将超过认缴额 {commitment_wan}",
                         "contributions would total {total_wan}, above the commitment of {commitment_wan}"),
