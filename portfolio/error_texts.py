@@ -167,6 +167,11 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
                       "Cannot read this file: upload the .xlsx template this page offers"),
     "gp_missing_sheets": ("缺少工作表：{people}", "Sheets missing: {people}"),
+    # -- logging in (portfolio.book.logins)
+    "login_locked": ("登录失败次数过多，账户已临时锁定，请 {wait_seconds}后再试",
+                     "Too many failed logins: the account is locked for now; try again in {wait_seconds}"),
+    "login_throttled": ("尝试过于频繁，请 {wait_seconds}后再试", "Too many tries: try again in {wait_seconds}"),
+    "login_wrong": ("用户名或密码错误", "Wrong user name or password"),
     # -- the committee (portfolio/committee/)
     "not_a_number": ("应为数字", "Must be a number"),
     "multiple_negative": ("倍数不能为负", "A multiple cannot be negative"),

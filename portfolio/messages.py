@@ -136,6 +136,11 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return value[1] if zh else ACTIONS_EN.get(value[0], value[0])
     if name == "people":
         return ("、" if zh else ", ").join(str(v) for v in value)
+    if name == "wait_seconds":  # a wait: seconds, or whole minutes from two on
+        seconds = int(value)
+        if seconds < 120:
+            return f"{seconds} 秒" if zh else f"{seconds} seconds"
+        return f"{(seconds + 59) // 60} 分钟" if zh else f"{(seconds + 59) // 60} minutes"
     if name.endswith("_in_wan"):  # as the form takes it, exactly, without separators
         from portfolio.money import in_unit
 

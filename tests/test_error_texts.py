@@ -42,7 +42,8 @@ def _sample(name: str):
                "failures": [Message("cap_over", what="single_company", value_pct=0.3, limit_pct=0.2)],
                "state": ("proposal_status", "draft"), "decisions": ["rejected", "deferred"],
                "action": ("vote", "表决"),
-               "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3}
+               "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3,
+               "wait_seconds": 61}
     return samples.get(name, "X1")
 
 
@@ -152,3 +153,14 @@ def test_a_fund_settings_form_error_in_english(db, book, as_role):
     assert errors["home_region_prefix"] == ["Enter a region code prefix of 2 to 6 digits"], errors
     assert errors["angel_company_size_cny"] == ["In CNY 10k, at most six decimal places (exact to the fen)"], errors
     assert not CJK.search(" ".join(sum(errors.values(), []))), errors
+
+
+def test_a_refused_login_in_english(db, client):
+    from tests.conftest import make_user
+
+    make_user(db, "mgr", "manager")
+    client.get("/lang/en")
+    page = client.post("/login", data={"username": "mgr", "password": "not-the-password"}).get_data(as_text=True)
+    assert _errors(page)["password"] == ["Wrong user name or password"]
+    assert Message("login_locked", wait_seconds=61) == "登录失败次数过多，账户已临时锁定，请 61 秒后再试"
+    assert Message("login_throttled", wait_seconds=600).shown("en") == "Too many tries: try again in 10 minutes"
