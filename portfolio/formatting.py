@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from portfolio.messages import Message
 from portfolio.money import WAN, YI
 
 
@@ -73,19 +74,28 @@ DATE_MAX = dt.date(2199, 12, 31)
 DATE_RANGE_MESSAGE = f"日期应在 {DATE_MIN.isoformat()} 至 {DATE_MAX.isoformat()} 之间"
 
 
+class DateError(ValueError):
+    """A typed date refused: `reason` the sentence (portfolio/messages.py), the text as
+    the exception's message after it ("日期格式应为 YYYY-MM-DD：20251231")."""
+
+    def __init__(self, reason: Message, text: str):
+        super().__init__(f"{reason}：{text}")
+        self.reason = reason
+
+
 def parse_date(text: str) -> dt.date:
     """'2025-12-31' → date; anything else (20251231, 2025-W01-1, 2025/12/31) or a date
     outside DATE_MIN..DATE_MAX is a ValueError saying why. The one reading of a typed
     date, for forms, the screens' as-of date, the API, the commands and the use cases."""
     text = str(text).strip()
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise ValueError(f"日期格式应为 YYYY-MM-DD：{text}")
+        raise DateError(Message("date_format"), text)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"不存在的日期（格式 YYYY-MM-DD）：{text}") from None
+        raise DateError(Message("date_no_such_day"), text) from None
     if not DATE_MIN <= day <= DATE_MAX:
-        raise ValueError(f"{DATE_RANGE_MESSAGE}：{text}")
+        raise DateError(Message("date_range", min_day=DATE_MIN, max_day=DATE_MAX), text)
     return day
 
 

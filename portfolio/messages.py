@@ -19,6 +19,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from portfolio.error_texts import ERROR_TEXTS
+
 # What a check measures or misses, by key: (Chinese, English).
 WHAT: dict[str, tuple[str, str]] = {
     "subfund_share": ("基金认缴占子基金规模", "The fund's commitment as a share of the sub-fund"),
@@ -36,7 +38,21 @@ WHAT: dict[str, tuple[str, str]] = {
     "revenue": ("年营业收入", "annual revenue"),
     "total_assets": ("资产总额", "total assets"),
     "vintage_year": ("子基金设立年份", "the sub-fund's vintage year"),
+    # what kind of record a refusal is about (portfolio/error_texts.py `record`)
+    "cash_flow": ("现金流", "cash flow"),
+    "valuation": ("估值", "valuation"),
+    "date": ("日期", "the date"),
+    "as_of": ("估值基准日", "the valuation date"),
+    "proposal": ("提案", "proposal"),
+    "investment": ("投资", "investment"),
+    "meeting": ("会议", "meeting"),
+    "sub_fund": ("子基金", "sub-fund"),
+    "company": ("企业", "company"),
 }
+
+# what a proposal cannot have done to it (portfolio.committee.workflow.ACTION_NAMES), in English
+ACTIONS_EN = {"submit": "submitted", "schedule": "scheduled", "decide": "decided", "withdraw": "withdrawn",
+              "edit": "edited", "vote": "voted on", "recuse": "recused from", "attach": "given attachments"}
 
 # key: (Chinese, English); {name} placeholders are the arguments, written by kind.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -88,6 +104,15 @@ TEXTS: dict[str, tuple[str, str]] = {
                                     "period is over"),
 }
 
+# the use cases' refusals (FieldErrors), by the same mechanism
+if set(TEXTS) & set(ERROR_TEXTS):  # pragma: no cover - one key, one sentence
+    raise ValueError(f"keys in both TEXTS and ERROR_TEXTS: {sorted(set(TEXTS) & set(ERROR_TEXTS))}")
+TEXTS.update(ERROR_TEXTS)
+
+# the units an amount is typed in (portfolio.money.UNITS), by language
+UNIT_NAMES = {"wan": ("万元", "CNY 10k"), "yuan": ("元", "CNY")}
+PLACES_WORDS = {2: "两", 6: "六"}
+
 
 @lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
 def _pct(ratio) -> str:
@@ -96,8 +121,61 @@ def _pct(ratio) -> str:
     return f"{value * 100:.{places}f}%"
 
 
+def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
+    """The kinds of argument of the use cases' refusals (portfolio/error_texts.py); None
+    for any other kind."""
+    if name == "state":  # (vocabulary, code)
+        from portfolio.vocabulary import label
+
+        return label(value[0], value[1], lang="zh" if zh else "en")
+    if name == "decisions":
+        from portfolio.vocabulary import label
+
+        return ("、" if zh else " or ").join(label("decision", d, lang="zh" if zh else "en") for d in value)
+    if name == "action":  # (code, Chinese name)
+        return value[1] if zh else ACTIONS_EN.get(value[0], value[0])
+    if name == "people":
+        return ("、" if zh else ", ").join(str(v) for v in value)
+    if name == "wait_seconds":  # a wait: seconds, or whole minutes from two on
+        seconds = int(value)
+        if seconds < 120:
+            return f"{seconds} 秒" if zh else f"{seconds} seconds"
+        return f"{(seconds + 59) // 60} 分钟" if zh else f"{(seconds + 59) // 60} minutes"
+    if name.endswith("_in_wan"):  # as the form takes it, exactly, without separators
+        from portfolio.money import in_unit
+
+        return f"{in_unit(value)} 万元" if zh else f"{in_unit(value)} (CNY 10k)"
+    if name == "day" or name.endswith("_day"):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if name.endswith("_wan"):  # exactly, to the fen, with separators: 30,000,000.01 元 → 3,000.000001
+        shown = format(Decimal(value).scaleb(-4).normalize(), ",f")
+        return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
+    if name == "record":
+        return WHAT[value][0 if zh else 1]
+    if name == "unit":
+        return UNIT_NAMES[value][0 if zh else 1]
+    if name == "places":
+        return PLACES_WORDS.get(int(value), str(value)) if zh else str(value)
+    if name == "max_whole":
+        return f"{value:,.0f}"
+    if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
+        if zh and codes:
+            return "; ".join(f"{f}: {m}" if f else m for f, m in value)
+        return "; ".join(render(m.key, m.args, "zh" if zh else "en", capital=False) if isinstance(m, Message)
+                         else str(m) for _f, m in value)
+    if name in ("doubts", "failures"):  # sentences, each in the same language
+        parts = [str(v) if zh and codes else
+                 render(v.key, v.args, "zh" if zh else "en", capital=False) if isinstance(v, Message) else str(v)
+                 for v in value]
+        return ("；" if zh else "; ").join(parts)
+    return None
+
+
 def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     """One argument written by its kind (the Chinese forms are rules.md's)."""
+    refusal = _refusal_arg(name, value, zh, codes=codes)
+    if refusal is not None:
+        return refusal
     if name == "missing":  # the field codes: in the JSON's Chinese text (rules.md), never on screen
         if not codes or not value:
             return ""
@@ -129,15 +207,16 @@ def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     return str(value)
 
 
-def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = False) -> str:
-    """The sentence `key` in `lang`; `codes` keeps the `missing: FIELD` part (the JSON's)."""
+def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = False, capital: bool = True) -> str:
+    """The sentence `key` in `lang`; `codes` keeps the `missing: FIELD` part (the JSON's);
+    `capital`: an English sentence starts with a capital (not one inside another)."""
     zh = str(lang).startswith("zh")
     text = TEXTS[key][0 if zh else 1]
     shown = {name: _arg(name, value, zh, codes=codes) for name, value in args.items()}
     if "missing" in text and "missing" not in shown:
         shown["missing"] = ""
     out = text.format(**shown)
-    return out[:1].upper() + out[1:] if not zh else out
+    return out[:1].upper() + out[1:] if not zh and capital else out
 
 
 class Message(str):
@@ -162,6 +241,14 @@ class Message(str):
 
 def _rebuild(key: str, args: dict[str, Any]) -> Message:
     return Message(key, **args)
+
+
+def error_shown(message: Any, lang: str = "zh") -> str:
+    """A refusal beside a form's field: in Chinese exactly as the use case said it; in
+    another language rendered from its key (text that has none stays as it is)."""
+    if isinstance(message, Message) and not str(lang).startswith("zh"):
+        return message.shown(lang)
+    return "" if message is None else str(message)
 
 
 def shown(message: Any, lang: str = "zh") -> str:

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from portfolio.messages import Message
+
 CENT = Decimal("0.01")
 FEN_PER_YUAN = 100
 WAN = Decimal(10_000)
@@ -77,25 +79,25 @@ def parse_amount(text: str | Decimal | int, *, places: int | None = None, unit: 
     if isinstance(text, Decimal):
         value = text
         if not value.is_finite():
-            raise AmountError(f"应为金额（{name}）")
+            raise AmountError(Message("amount_invalid", unit=unit))
     elif isinstance(text, int) and not isinstance(text, bool):
         value = Decimal(text)
     else:
         cleaned = unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
         if not (_PLAIN.fullmatch(cleaned) or _GROUPED.fullmatch(cleaned)):
             example = "1,234,567.89" if unit == "yuan" else "1,234.5"
-            raise AmountError(f"应为金额（{name}），如 {example}")
+            raise AmountError(Message("amount_invalid_eg", unit=unit, example=example))
         try:
             value = Decimal(cleaned.replace(",", ""))
         except InvalidOperation:  # pragma: no cover - the patterns admit only valid numbers
-            raise AmountError(f"应为金额（{name}）") from None
+            raise AmountError(Message("amount_invalid", unit=unit)) from None
     if abs(value) > MAX_AMOUNT / per:
-        raise AmountError(f"金额过大：不能超过 {MAX_AMOUNT / per:,.0f} {name}")
+        raise AmountError(Message("amount_too_large", max_whole=MAX_AMOUNT / per, unit=unit))
     quantum = Decimal(1).scaleb(-places)
     if value != value.quantize(quantum):
         if unit == "wan":
-            raise AmountError("以万元填写时最多六位小数（精确到分）")
-        raise AmountError(f"金额最多{PLACES_WORDS.get(places, str(places))}位小数")
+            raise AmountError(Message("amount_wan_places"))
+        raise AmountError(Message("amount_places", places=places))
     return (value * per).quantize(quantum if unit == "yuan" else CENT)
 
 

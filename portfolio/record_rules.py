@@ -15,20 +15,21 @@ from typing import Any
 
 import pandas as pd
 
+from portfolio.messages import Message
 from portfolio.vocabulary import credit_code_is_valid
 
 # 行政区划代码 (GB/T 2260): six digits
 REGION_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d would admit full-width ones)
-REGION_CODE_MESSAGE = "应为 6 位行政区划代码"
+REGION_CODE_MESSAGE = Message("region_code")
 
-OWNERSHIP_MESSAGE = "持股比例应在 0–100 之间"
+OWNERSHIP_MESSAGE = Message("ownership_range")
 
-CREDIT_CODE_INVALID = "统一社会信用代码无效（18 位，校验位不符）"
-CREDIT_CODE_TAKEN = "该统一社会信用代码已登记"
+CREDIT_CODE_INVALID = Message("credit_code_invalid")
+CREDIT_CODE_TAKEN = Message("credit_code_taken")
 
-COINVEST_NEEDS_ALONGSIDE = "跟投须填写所跟投的子基金"
-ALONGSIDE_ONLY_FOR_COINVEST = "只有跟投才填写跟投子基金"
-COINVEST_NOT_HELD = "同一基金没有投资该子基金，不能跟投（跟投须有同一基金对该子基金的投资）"
+COINVEST_NEEDS_ALONGSIDE = Message("coinvest_needs_alongside")
+ALONGSIDE_ONLY_FOR_COINVEST = Message("alongside_only_coinvest")
+COINVEST_NOT_HELD = Message("coinvest_not_held")
 
 
 def region_code_ok(code: Any) -> bool:

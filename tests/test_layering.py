@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
-PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "messages.py", "errors.py", "record_rules.py", "filetypes.py",
+PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "messages.py", "error_texts.py", "errors.py",
+                "record_rules.py", "filetypes.py",
                 "commands.py", "committee/voting.py", "gp/samples.py", "gp/template.py")
 IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
                 "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",

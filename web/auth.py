@@ -17,8 +17,10 @@ from portfolio.book.logins import LoginRefused, authenticate
 from portfolio.book.tokens import allows, verify_token
 from portfolio.book.users import change_own_password, end_sessions, sign_out
 from portfolio.errors import FieldErrors
+from portfolio.messages import error_shown
 from web.extensions import db
 from web.forms import BaseForm, refuse
+from web.i18n import current_lang
 
 bp = Blueprint("auth", __name__)
 
@@ -194,7 +196,7 @@ def login():
         try:
             user = authenticate(db.session, form.username.data, form.password.data, request.remote_addr or "")
         except LoginRefused as refused:
-            form.password.errors.append(str(refused))
+            form.password.errors.append(error_shown(refused.args[0], current_lang()))  # by key
         else:
             if not user.session_token:
                 end_sessions(user)

@@ -88,8 +88,10 @@ def _pacing(result: dict) -> tuple[dict | None, str | None]:
 
     try:
         target = parse_amount(text[:40], unit="wan")  # typed in 万元, as labelled; exact yuan
-    except AmountError as error:
-        return None, str(error)
+    except AmountError as error:  # the parser's reason, in the reader's language
+        from portfolio.messages import error_shown
+
+        return None, error_shown(error.args[0], current_lang())
     if target <= 0 or target > 10**12:
         return None, _("年度目标应为正数（万元）")
     return pacing_plan(result, yearly_target=float(target),

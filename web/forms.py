@@ -61,7 +61,7 @@ class BaseForm(FlaskForm):
         """Put a use case's (field, message) pairs beside their fields; return the messages
         that belong to no field of this form (the caller flashes them)."""
         rest = []
-        for field, message in errors.errors:
+        for field, message in errors.shown(current_lang()):
             if field and field in self:
                 self[field].errors = list(self[field].errors) + [message]
             else:
@@ -73,7 +73,7 @@ def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
     """A use case refused: roll the request's session back, show its errors beside the
     form's fields and flash the rest."""
     db.session.rollback()
-    rest = form.populate_errors(errors) if form is not None else [m for _f, m in errors.errors]
+    rest = form.populate_errors(errors) if form is not None else [m for _f, m in errors.shown(current_lang())]
     for message in rest:
         flash(message, "error")
 

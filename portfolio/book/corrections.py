@@ -27,6 +27,7 @@ from portfolio.book.records import Fields, check_ownership
 from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 FLOW_FIELDS = ("date", "type", "amount_cny", "note", "ref")
 VALUATION_FIELDS = ("as_of", "fair_value_cny", "method")
@@ -45,12 +46,12 @@ def _last_change(session: Session, entity: str, key: str) -> str:
                             .order_by(desc(AuditEntry.id)).limit(1)).scalar_one_or_none()
     if entry is None:
         return ""
-    return f"（最近一次由 {written_by(session, entry)}修改）"
+    return written_by(session, entry)
 
 
 def _stale(session: Session, entity: str, key: str) -> FieldErrors:
-    return FieldErrors([("", "未保存：这条记录在您打开更正表单之后已被修改" + _last_change(session, entity, key)
-                             + "，请刷新页面，核对最新内容后重新更正")])
+    who = _last_change(session, entity, key)
+    return FieldErrors([("", Message("stale_by", who=who) if who else Message("stale"))])
 
 
 def _record(session: Session, model: Any, record_id: Any, what: str) -> Any:
@@ -59,9 +60,9 @@ def _record(session: Session, model: Any, record_id: Any, what: str) -> Any:
     except (TypeError, ValueError):
         record = None
     if record is None:
-        raise FieldErrors([("", f"{what} {record_id} 不存在")])
+        raise FieldErrors([("", Message("record_unknown", record=what, id=record_id))])
     if getattr(record, "voided_at", None) is not None:
-        raise FieldErrors([("", f"该{what}已作废，不能更正")])
+        raise FieldErrors([("", Message("voided_no_correct", record=what))])
     return record
 
 
@@ -87,7 +88,7 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
     confirmed = sanity.confirmed(doubts or [], fields)
     changed = {n: v for n, v in values.items() if getattr(record, n) != v}
     if not changed:
-        raise FieldErrors([("", "没有需要更正的内容")])
+        raise FieldErrors([("", Message("nothing_to_correct"))])
     before = snapshot(record)
     model = type(record)
     conditions = _as_shown(model, record, names)
@@ -111,7 +112,7 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
 
 
 def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
-    flow = _record(session, CashFlow, flow_id, "现金流")
+    flow = _record(session, CashFlow, flow_id, "cash_flow")
     f = Fields(fields)
     date = f.date("date", required=True)
     flow_type = f.choice("type", ("contribution", "distribution"), required=True)
@@ -121,7 +122,7 @@ def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[
     investment = session.get(Investment, flow.investment_id)
     assert investment is not None  # a foreign key
     if date is not None and date < investment.date:
-        f.errors.append(("date", f"不能早于投资日期 {investment.date.isoformat()}"))
+        f.errors.append(("date", Message("before_investment", day=investment.date)))
     f.check()
     doubts = sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
     return _apply(session, flow, "cash_flows", str(flow.id), FLOW_FIELDS, fields, values, username, doubts=doubts)
@@ -129,7 +130,7 @@ def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[
 
 def correct_valuation(session: Session, valuation_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Valuation:
     """A corrected valuation is a draft again: entered by the corrector, approved by another."""
-    valuation = _record(session, Valuation, valuation_id, "估值")
+    valuation = _record(session, Valuation, valuation_id, "valuation")
     f = Fields(fields)
     as_of = f.date("as_of", required=True)
     values: dict[str, Any] = {"as_of": as_of, "fair_value_cny": f.amount("fair_value_cny", required=True),
@@ -143,7 +144,7 @@ def correct_valuation(session: Session, valuation_id: Any, fields: Command | Map
 def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
     """The terms of a holding; its id, fund, mode and target are what other records refer to
     and are not corrected here."""
-    investment = _record(session, Investment, investment_id, "投资")
+    investment = _record(session, Investment, investment_id, "investment")
     f = Fields(fields)
     date = f.date("date", required=True)
     values: dict[str, Any] = {"date": date, "commitment_cny": f.amount("commitment_cny", required=True),
@@ -155,6 +156,6 @@ def correct_investment(session: Session, investment_id: Any, fields: Command | M
     first_flow = session.scalar(select(CashFlow.date).where(CashFlow.investment_id == investment.id,
                                                             CashFlow.voided_at.is_(None)).order_by(CashFlow.date))
     if date is not None and first_flow is not None and date > first_flow:
-        f.errors.append(("date", f"不能晚于其第一笔现金流的日期 {first_flow.isoformat()}"))
+        f.errors.append(("date", Message("after_first_flow", day=first_flow)))
     f.check()
     return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, fields, values, username)

@@ -17,6 +17,7 @@ from models import ForecastParameters, Investment
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 # field → (column, label, low, high, low inclusive)
 FIELDS: dict[str, tuple[str, str, float, float, bool]] = {
@@ -45,11 +46,11 @@ def _parse(key: str, raw: Any) -> float | None:
     try:
         value = float(str(raw).strip())
     except ValueError:
-        raise ValueError("请输入数字") from None
+        raise ValueError(Message("enter_number")) from None
     if not math.isfinite(value):
-        raise ValueError("请输入数字")
+        raise ValueError(Message("enter_number"))
     if value > high or value < low or (value == low and not inclusive):
-        raise ValueError(f"应在 {low:g} 到 {high:g} 之间")
+        raise ValueError(Message("between", low=f"{low:g}", high=f"{high:g}"))
     return value
 
 
@@ -59,17 +60,17 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
     FieldErrors with every bad field and then changes nothing. Returns the overrides in force."""
     investment = session.get(Investment, investment_id)
     if investment is None:
-        raise FieldErrors([("", f"没有投资 {investment_id}")])
+        raise FieldErrors([("", Message("no_investment", id=investment_id))])
     errors: list[tuple[str, str]] = []
     parsed: dict[str, float | None] = {}
     for key, raw in values.items():
         if key not in FIELDS:
-            errors.append((key, "没有这项参数"))
+            errors.append((key, Message("no_such_parameter")))
             continue
         try:
             parsed[key] = _parse(key, raw)
-        except ValueError as exc:
-            errors.append((key, str(exc)))
+        except ValueError as exc:  # its sentence, by key where it has one
+            errors.append((key, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)))
     if errors:
         raise FieldErrors(errors)
     row = session.get(ForecastParameters, investment_id)

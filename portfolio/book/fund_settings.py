@@ -20,6 +20,7 @@ from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import fraction
+from portfolio.messages import Message
 from portfolio.money import AmountError
 
 
@@ -81,18 +82,18 @@ def _parse(key: str, raw: Any) -> Any:
     """The typed value of one setting, or ValueError with the message to show beside the field."""
     spec = spec_for(key)
     if isinstance(raw, AmountError):  # an amount the form's field refused, in the unit it was typed in
-        raise ValueError(str(raw))
+        raise ValueError(raw.args[0])
     if spec.kind == "instruments":
         items = raw.split(",") if isinstance(raw, str) else list(raw or [])
         items = [str(i).strip() for i in items if str(i).strip()]
         unknown = [i for i in items if i not in INSTRUMENTS]
         if unknown:
-            raise ValueError(f"未知的投资工具：{'、'.join(unknown)}")
+            raise ValueError(Message("unknown_instruments", people=unknown))
         return [i for i in INSTRUMENTS if i in items]  # canonical order, no duplicates
     text = str(raw).strip().replace(",", "")
     if spec.kind == "prefix":
         if not (text.isascii() and text.isdigit() and 2 <= len(text) <= 6):
-            raise ValueError("请输入 2 到 6 位数字的行政区划代码前缀")
+            raise ValueError(Message("region_prefix"))
         return text
     if spec.kind in ("text", "index"):
         return text
@@ -103,18 +104,18 @@ def _parse(key: str, raw: Any) -> Any:
         else:
             number = Decimal(text)
     except (InvalidOperation, ZeroDivisionError):
-        raise ValueError("请输入数字") from None
+        raise ValueError(Message("enter_number")) from None
     if not number.is_finite():
-        raise ValueError("请输入数字")
+        raise ValueError(Message("enter_number"))
     if spec.kind == "count" and number != number.to_integral_value():
-        raise ValueError("请输入整数")
+        raise ValueError(Message("enter_integer"))
     if spec.kind == "amount" and number != number.quantize(Decimal("0.01")):
-        raise ValueError("金额最多两位小数")
+        raise ValueError(Message("amount_places", places=2))
     if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
-        raise ValueError(f"应在 {spec.low} 到 {spec.high} 之间")
+        raise ValueError(Message("between", low=spec.low, high=spec.high))
     if spec.kind in ("share", "ratio", "decimal", "fraction") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
         # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
-        raise ValueError("应大于 0")
+        raise ValueError(Message("above_zero"))
     if spec.kind == "count":
         return int(number)
     if spec.kind == "rate":
@@ -136,24 +137,24 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
     """
     fund = session.get(Fund, fund_code)
     if fund is None:
-        raise FieldErrors([("", f"没有基金 {fund_code}")])
+        raise FieldErrors([("", Message("no_fund", code=fund_code))])
     defaults = defaults_for(fund.kind)
     errors: list[tuple[str, str]] = []
     parsed: dict[str, Any] = {}
     for key, raw in values.items():
         if key not in defaults:
-            errors.append((key, "没有这项设置"))
+            errors.append((key, Message("no_such_setting")))
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             parsed[key] = None  # back to the default
             continue
         try:
             parsed[key] = _parse(key, raw)
-        except ValueError as exc:
-            errors.append((key, str(exc)))
+        except ValueError as exc:  # its sentence, by key where it has one
+            errors.append((key, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)))
     index = parsed.get("pme_index")
     if index and session.execute(select(IndexLevel.name).where(IndexLevel.name == index).limit(1)).first() is None:
-        errors.append(("pme_index", f"没有指数 {index} 的数据，请先导入"))
+        errors.append(("pme_index", Message("no_index_data", index=index)))
     if errors:
         raise FieldErrors(errors)
 

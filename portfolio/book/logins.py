@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import LoginAttempt, User, utcnow
 from portfolio.book.audit import audit
 from portfolio.book.unit import commit
+from portfolio.messages import Message
 
 WINDOW = dt.timedelta(minutes=15)
 DELAY_FROM = 3        # failures in a row before each try must wait
@@ -70,9 +71,8 @@ def throttle(session: Session, username: str, address: str, now: dt.datetime | N
     return Throttle(len(failures), max(wait, dt.timedelta(0)))
 
 
-def _wait_text(wait: dt.timedelta) -> str:
-    seconds = int(wait.total_seconds() + 0.999)
-    return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+def _wait_seconds(wait: dt.timedelta) -> int:
+    return int(wait.total_seconds() + 0.999)
 
 
 def authenticate(session: Session, username: str, password: str, address: str) -> User:
@@ -85,8 +85,8 @@ def authenticate(session: Session, username: str, password: str, address: str) -
         session.add(LoginAttempt(at=now, username=username, address=address, ok=False))
         commit(session)
         if state.failures >= LOCK_AFTER:
-            raise LoginRefused(f"登录失败次数过多，账户已临时锁定，请 {_wait_text(state.wait)}后再试")
-        raise LoginRefused(f"尝试过于频繁，请 {_wait_text(state.wait)}后再试")
+            raise LoginRefused(Message("login_locked", wait_seconds=_wait_seconds(state.wait)))
+        raise LoginRefused(Message("login_throttled", wait_seconds=_wait_seconds(state.wait)))
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     real = user is not None and user.active
     ok = check_password_hash(user.password_hash if real and user else _dummy_hash(), password or "") and real
@@ -96,5 +96,5 @@ def authenticate(session: Session, username: str, password: str, address: str) -
               after={"failures": LOCK_AFTER, "address": address, "until": (now + WINDOW).isoformat(timespec="seconds")})
     commit(session)
     if not ok or user is None:
-        raise LoginRefused("用户名或密码错误")
+        raise LoginRefused(Message("login_wrong"))
     return user

@@ -46,7 +46,8 @@ from portfolio.commands import (
 )
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import FundTree
-from portfolio.formatting import parse_date
+from portfolio.formatting import DateError, parse_date
+from portfolio.messages import Message
 from portfolio.money import AmountError, parse_amount
 
 
@@ -56,8 +57,7 @@ class RuleFailures(FieldErrors):
     `failures` are the check results (rules.md) the deal introduces."""
 
     def __init__(self, failures: list[dict]):
-        lines = "；".join(f["message"] for f in failures)
-        super().__init__([("override_reason", f"此投资未通过合规检查：{lines}。如仍要登记，请填写理由。")])
+        super().__init__([("override_reason", Message("rule_failures", failures=[f["message"] for f in failures]))])
         self.failures = failures
 
 
@@ -81,7 +81,7 @@ class Fields:
         """The raw value, or None (with 必填 recorded when it is required)."""
         value = self.raw(name)
         if value is None and required:
-            self.errors.append((name, "必填"))
+            self.errors.append((name, Message("required")))
         return value
 
     def text(self, name: str, *, required: bool = False, max_len: int = 200) -> str | None:
@@ -90,13 +90,13 @@ class Fields:
             return None
         value = str(value)
         if len(value) > max_len:
-            self.errors.append((name, f"不能超过 {max_len} 个字符"))
+            self.errors.append((name, Message("too_long", max_len=max_len)))
         return value
 
     def choice(self, name: str, choices, *, required: bool = False) -> str | None:
         value = self.text(name, required=required)
         if value is not None and value not in choices:
-            self.errors.append((name, f"无效的取值：{value}"))
+            self.errors.append((name, Message("invalid_choice", value=value)))
             return None
         return value
 
@@ -110,6 +110,9 @@ class Fields:
             return value
         try:
             return parse_date(str(value))
+        except DateError as error:
+            self.errors.append((name, error.reason))
+            return None
         except ValueError as error:
             self.errors.append((name, str(error).split("：")[0]))
             return None
@@ -119,17 +122,17 @@ class Fields:
         if value is None:
             return None
         if isinstance(value, AmountError):  # a form's field refused what was typed, in its unit
-            self.errors.append((name, str(value)))
+            self.errors.append((name, value.args[0]))
             return None
         try:
             amount = parse_amount(value)
         except AmountError as error:
-            self.errors.append((name, str(error)))
+            self.errors.append((name, error.args[0]))
             return None
         if positive and amount <= 0:
-            self.errors.append((name, "金额应大于 0"))
+            self.errors.append((name, Message("amount_positive")))
         elif amount < 0:
-            self.errors.append((name, "金额不能为负"))
+            self.errors.append((name, Message("amount_negative")))
         return amount
 
     def integer(self, name: str, *, required: bool = False, minimum: int | None = 0) -> int | None:
@@ -139,10 +142,10 @@ class Fields:
         try:
             number = int(str(value))
         except ValueError:
-            self.errors.append((name, "应为整数"))
+            self.errors.append((name, Message("integer")))
             return None
         if minimum is not None and number < minimum:
-            self.errors.append((name, f"不能小于 {minimum}"))
+            self.errors.append((name, Message("at_least", minimum=minimum)))
         return number
 
     def check(self) -> None:
@@ -222,7 +225,7 @@ def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
     if (book.investments["id"] == investment["id"]).any():
         # the same id committed a moment ago by another request (a double submit racing the
         # first, which answers it): the form's error, not a 500
-        raise FieldErrors([("id", f"投资编号 {investment['id']} 已存在")])
+        raise FieldErrors([("id", Message("investment_exists", id=investment['id']))])
     after_book = with_investment(book, investment)
     introduced: list[dict] = []
     # the fund and the funds it rolls up into: their rules see this deal too
@@ -240,7 +243,7 @@ def _investment_fields(session: Session, fields: InvestmentCommand | Mapping[str
     target = f.text("target_code", max_len=64) or f.text(
         "sub_fund_code" if mode == "sub_fund" else "company_code", max_len=64)
     if target is None:
-        f.errors.append(("target_code", "必填"))
+        f.errors.append(("target_code", Message("required")))
     alongside = f.text("alongside_code", max_len=64)
     values = {
         "id": inv_id, "fund_code": fund_code, "mode": mode, "target_code": target,
@@ -257,15 +260,15 @@ def _investment_fields(session: Session, fields: InvestmentCommand | Mapping[str
     }
     check_ownership(f, "ownership_pct", values["ownership_pct"])
     if inv_id and session.get(Investment, inv_id) is not None:
-        f.errors.append(("id", f"投资编号 {inv_id} 已存在"))
+        f.errors.append(("id", Message("investment_exists", id=inv_id)))
     if fund_code and session.get(Fund, fund_code) is None:
-        f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
+        f.errors.append(("fund_code", Message("fund_unknown", code=fund_code)))
     if mode and target:
         # the target must match the mode: a sub-fund for a commitment, a company otherwise
         if mode == "sub_fund" and session.get(SubFund, target) is None:
-            f.errors.append(("target_code", f"子基金 {target} 不存在（子基金投资的标的应为子基金）"))
+            f.errors.append(("target_code", Message("target_sub_fund_unknown", code=target)))
         if mode != "sub_fund" and session.get(Company, target) is None:
-            f.errors.append(("target_code", f"企业 {target} 不存在（直投、跟投的标的应为企业）"))
+            f.errors.append(("target_code", Message("target_company_unknown", code=target)))
     check_alongside(session, f, "alongside_code", mode=mode, fund_code=fund_code, alongside=alongside)
     f.check()
     return values
@@ -312,7 +315,7 @@ def _investment(session: Session, f: Fields) -> Investment | None:
         return None
     investment = session.get(Investment, inv_id)
     if investment is None:
-        f.errors.append(("investment_id", f"投资 {inv_id} 不存在"))
+        f.errors.append(("investment_id", Message("investment_unknown", id=inv_id)))
     return investment
 
 
@@ -333,9 +336,9 @@ def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, An
     note = f.text("note", max_len=2000)
     ref = f.text("ref", max_len=64)
     if investment is not None and date is not None and date < investment.date:
-        f.errors.append(("date", f"不能早于投资日期 {investment.date.isoformat()}"))
+        f.errors.append(("date", Message("before_investment", day=investment.date)))
     if investment is not None and ref is not None and _in_force(session, CashFlow, investment.id, ref=ref):
-        f.errors.append(("ref", f"凭证号 {ref} 在本投资中已使用"))
+        f.errors.append(("ref", Message("ref_used", ref=ref)))
     f.check()
     assert investment is not None  # f.check() raised otherwise
     doubts = sanity.flow_doubts(session, investment, date, flow_type, amount)
@@ -353,7 +356,7 @@ def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, A
     value = f.amount("fair_value_cny", required=True)
     method = f.choice("method", VALUATION_METHODS, required=True)
     if investment is not None and as_of is not None and _in_force(session, Valuation, investment.id, as_of=as_of):
-        f.errors.append(("as_of", f"该投资在 {as_of.isoformat()} 已有估值（如有误请先作废）"))
+        f.errors.append(("as_of", Message("valuation_exists", day=as_of)))
     f.check()
     assert investment is not None  # f.check() raised otherwise
     doubts = sanity.valuation_doubts(as_of)
@@ -370,11 +373,11 @@ def _record(session: Session, model, record_id, what: str):
     except (TypeError, ValueError):
         record = None
     if record is None:
-        raise FieldErrors([("", f"{what} {record_id} 不存在")])
+        raise FieldErrors([("", Message("record_unknown", record=what, id=record_id))])
     return record
 
 
-MAKER_IS_CHECKER = "录入人不能审批自己录入的估值，须由另一人审批"
+MAKER_IS_CHECKER = Message("maker_is_checker")
 
 
 def maker_is_checker(entered_by: str | None, username: str) -> bool:
@@ -385,18 +388,18 @@ def maker_is_checker(entered_by: str | None, username: str) -> bool:
 
 def approve_valuation(session: Session, valuation_id: int, *, username: str) -> Valuation:
     """The checker's approval: not by the maker, not twice, not of a void one."""
-    valuation = _record(session, Valuation, valuation_id, "估值")
+    valuation = _record(session, Valuation, valuation_id, "valuation")
     if valuation.voided_at is not None:
-        raise FieldErrors([("", "该估值已作废，不能审批")])
+        raise FieldErrors([("", Message("valuation_voided"))])
     if valuation.approved_at is not None:
-        raise FieldErrors([("", f"该估值已由 {person(session, valuation.approved_by)} 审批")])
+        raise FieldErrors([("", Message("valuation_approved_by", person=person(session, valuation.approved_by)))])
     if maker_is_checker(valuation.entered_by, username):
         raise FieldErrors([("", MAKER_IS_CHECKER)])
     before = snapshot(valuation)
     if not claim(session, valuation, Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
                  approved_by=username, approved_at=utcnow()):
         session.rollback()  # someone else approved (or voided) it a moment ago
-        raise FieldErrors([("", "该估值刚刚已被他人审批或作废，请刷新页面")])
+        raise FieldErrors([("", Message("valuation_raced"))])
     audit(session, username, "approve", "valuations", str(valuation.id), before=before,
           after=snapshot(valuation))
     commit(session)
@@ -408,9 +411,9 @@ def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str,
     record = _record(session, model, record_id, what)
     reason = str(fields.get("reason") or "").strip()
     if not reason:
-        raise FieldErrors([("reason", "作废须填写理由")])
+        raise FieldErrors([("reason", Message("void_needs_reason"))])
     if record.voided_at is not None:
-        raise FieldErrors([("", f"该{what}已作废")])
+        raise FieldErrors([("", Message("already_voided", record=what))])
     before = snapshot(record)
     record.voided_at, record.voided_by, record.void_reason = utcnow(), username, reason
     audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
@@ -421,12 +424,12 @@ def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str,
 
 def void_cash_flow(session: Session, flow_id: int, fields: VoidCommand | Mapping[str, Any], *,
                    username: str) -> CashFlow:
-    return _void(session, CashFlow, flow_id, fields, username, "cash_flows", "现金流")
+    return _void(session, CashFlow, flow_id, fields, username, "cash_flows", "cash_flow")
 
 
 def void_valuation(session: Session, valuation_id: int, fields: VoidCommand | Mapping[str, Any], *,
                    username: str) -> Valuation:
-    return _void(session, Valuation, valuation_id, fields, username, "valuations", "估值")
+    return _void(session, Valuation, valuation_id, fields, username, "valuations", "valuation")
 
 
 # -- master data -----------------------------------------------------------------------------
@@ -444,7 +447,7 @@ def record_company(session: Session, fields: CompanyCommand | Mapping[str, Any],
               "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
               "founded": f.date("founded")}
     if code and session.get(Company, code) is not None:
-        f.errors.append(("code", f"企业代码 {code} 已存在"))
+        f.errors.append(("code", Message("company_exists", code=code)))
     f.check()
     company = Company(**values)
     return _create(session, company, "companies", lambda r: r.code, username=username)
@@ -459,7 +462,7 @@ def record_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any]
               "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
               "term_years": f.integer("term_years", minimum=1)}
     if code and session.get(SubFund, code) is not None:
-        f.errors.append(("code", f"子基金代码 {code} 已存在"))
+        f.errors.append(("code", Message("sub_fund_exists", code=code)))
     f.check()
     sub_fund = SubFund(**values)
     return _create(session, sub_fund, "sub_funds", lambda r: r.code, username=username)
@@ -472,7 +475,7 @@ def _user(session: Session, user_id):
 
     user = session.get(User, int(user_id))
     if user is None:
-        raise FieldErrors([("", f"用户 {user_id} 不存在")])
+        raise FieldErrors([("", Message("user_unknown", id=user_id))])
     return user
 
 
@@ -481,10 +484,10 @@ def change_role(session: Session, user_id: int, role: str, *, username: str):
     from models import ROLES
 
     if role not in ROLES:
-        raise FieldErrors([("role", f"无效的角色：{role}")])
+        raise FieldErrors([("role", Message("role_invalid", role=role))])
     user = _user(session, user_id)
     if user.username == username and role != "admin":
-        raise FieldErrors([("role", "不能取消自己的管理员角色")])
+        raise FieldErrors([("role", Message("own_admin_role"))])
     before = {"role": user.role, "active": user.active}
     if user.role != role:
         user.session_token = new_session_token()  # a new role: sessions under the old one end
@@ -499,9 +502,9 @@ def deactivate_user(session: Session, user_id: int, *, username: str):
     """An admin deactivates a user: they can no longer log in; history keeps their name."""
     user = _user(session, user_id)
     if user.username == username:
-        raise FieldErrors([("", "不能停用自己的账号")])
+        raise FieldErrors([("", Message("own_account"))])
     if not user.active:
-        raise FieldErrors([("", f"用户 {user.username} 已停用")])
+        raise FieldErrors([("", Message("user_inactive", name=user.username))])
     before = {"role": user.role, "active": True}
     user.active = False
     user.session_token = new_session_token()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import CashFlow, Investment, Valuation
 from portfolio.commands import Command
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 FIELD = "confirm_reason"
@@ -30,7 +31,7 @@ class Unconfirmed(FieldErrors):
     """Doubts the user has not yet confirmed with a reason."""
 
     def __init__(self, doubts: list[str]):
-        super().__init__([(FIELD, "请核对：" + "；".join(doubts) + "。如确认无误，请填写理由后再次提交（理由记入修改历史）。")])
+        super().__init__([(FIELD, Message("unconfirmed", doubts=list(doubts)))])
         self.doubts = doubts
 
 
@@ -38,16 +39,11 @@ def today() -> dt.date:
     return dt.datetime.now(BEIJING).date()
 
 
-def _wan(value: Decimal) -> str:
-    """An amount in 万元, the unit the forms take, exactly (to the fen) and with separators:
-    30,000,000.01 元 → '3,000.000001 万元'."""
-    return f"{format(Decimal(value).scaleb(-4).normalize(), ',f')} 万元"
-
-
 def future_doubt(day: dt.date | None, what: str) -> list[str]:
-    """The rule on dates: nothing is dated after today (Beijing)."""
+    """The rule on dates: nothing is dated after today (Beijing). `what`: the date's kind,
+    a key of portfolio.messages.WHAT ("date", "as_of")."""
     if day is not None and day > today():
-        return [f"{what} {day.isoformat()} 晚于今天（{today().isoformat()}）"]
+        return [Message("future", record=what, day=day, today_day=today())]
     return []
 
 
@@ -55,7 +51,7 @@ def contribution_doubt(paid_total: Decimal, commitment: Decimal) -> list[str]:
     """The rule on contributions: all of an investment's contributions, this one included,
     within its commitment."""
     if paid_total > commitment:
-        return [f"出资合计 {_wan(paid_total)} 将超过认缴额 {_wan(commitment)}"]
+        return [Message("over_commitment", total_wan=paid_total, commitment_wan=commitment)]
     return []
 
 
@@ -65,8 +61,9 @@ def distribution_doubt(amount: Decimal, nav_as_of: dt.date | None, nav: Decimal 
     (none: 0) plus the contributions paid after that NAV up to its date."""
     ceiling = (nav if nav is not None and nav_as_of is not None else Decimal(0)) + paid_since
     if amount > ceiling:
-        basis = f"{nav_as_of.isoformat()} 的估值加其后出资" if nav_as_of is not None else "尚无估值，累计出资"
-        return [f"分配 {_wan(amount)} 大于净值加出资 {_wan(ceiling)}（{basis}）"]
+        if nav_as_of is not None:
+            return [Message("distribution_over_nav", amount_wan=amount, ceiling_wan=ceiling, nav_day=nav_as_of)]
+        return [Message("distribution_over_no_nav", amount_wan=amount, ceiling_wan=ceiling)]
     return []
 
 
@@ -81,7 +78,7 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
                 amount: Decimal | None, *, excluding: int | None = None) -> list[str]:
     """What looks wrong in this cash flow of a form (`excluding`: the flow being corrected).
     An import's rows meet the same rules over its whole plan (interchange/importing.py)."""
-    doubts = future_doubt(day, "日期")
+    doubts = future_doubt(day, "date")
     if amount is None or day is None:
         return doubts
     others = (CashFlow.id != excluding,) if excluding is not None else ()
@@ -100,7 +97,7 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
 
 
 def valuation_doubts(as_of: dt.date | None) -> list[str]:
-    return future_doubt(as_of, "估值基准日")
+    return future_doubt(as_of, "as_of")
 
 
 def confirmed(doubts: list[str], fields: Command | Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from models import ApiToken, Fund, utcnow
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 PREFIX = "fbk_"
 MAX_DAYS = 366
@@ -32,12 +33,12 @@ def issue_token(session: Session, name: str, fund_code: str | None, days: int, *
     errors = []
     name = (name or "").strip()
     if not name or len(name) > 100:
-        errors.append(("name", "名称须为 1–100 个字符"))
+        errors.append(("name", Message("token_name_length")))
     fund_code = (fund_code or "").strip() or None
     if fund_code is not None and session.get(Fund, fund_code) is None:
-        errors.append(("fund_code", f"没有基金 {fund_code}"))
+        errors.append(("fund_code", Message("no_fund", code=fund_code)))
     if not 1 <= int(days) <= MAX_DAYS:
-        errors.append(("days", f"有效期须为 1–{MAX_DAYS} 天"))
+        errors.append(("days", Message("token_days", max_days=MAX_DAYS)))
     if errors:
         raise FieldErrors(errors)
     token = PREFIX + secrets.token_urlsafe(32)
@@ -54,7 +55,7 @@ def issue_token(session: Session, name: str, fund_code: str | None, days: int, *
 def revoke_token(session: Session, token_id: int, *, by: str) -> ApiToken:
     record = session.get(ApiToken, token_id)
     if record is None:
-        raise FieldErrors([("", "没有该令牌")])
+        raise FieldErrors([("", Message("no_token"))])
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         audit(session, by, "revoke", "api_tokens", str(record.id), after={"revoked_at": record.revoked_at.isoformat()})

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
-CONFLICT = "未保存：记录与已有数据冲突（可能他人刚刚保存了相同的记录），请刷新后重试"
+CONFLICT = Message("conflict")
 
 
 class CommitFailed(FieldErrors):
@@ -63,4 +64,4 @@ def commit(session: Session) -> None:
         raise CommitFailed([("", CONFLICT)]) from error
     except SQLAlchemyError as error:
         session.rollback()
-        raise CommitFailed([("", "未保存：数据库暂时无法写入，请稍后重试")]) from error
+        raise CommitFailed([("", Message("db_unavailable"))]) from error

@@ -21,6 +21,7 @@ from models import ROLES, User
 from portfolio.book.audit import audit
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 
 class UserError(FieldErrors):
@@ -39,13 +40,13 @@ def common_passwords() -> frozenset[str]:
 def password_problems(password: str, username: str = "", *, field: str = "password") -> list[tuple[str, str]]:
     """Why a new password is refused, as (field, message) pairs; [] when it is fine."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return [(field, f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")]
+        return [(field, Message("password_short", min_len=MIN_PASSWORD_LENGTH))]
     lowered = password.lower()
     core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", lowered)
     if lowered in common_passwords() or core in common_passwords() or len(set(lowered)) <= 2:
-        return [(field, "密码过于常见，请换一个不易猜到的密码")]
+        return [(field, Message("password_common"))]
     if username and username.lower() in lowered:
-        return [(field, "密码不能包含用户名")]
+        return [(field, Message("password_has_username"))]
     return []
 
 
@@ -80,9 +81,9 @@ def change_own_password(session: Session, user_id: int, current: str, new: str) 
     """A user changes their own password: the current one first. Their other sessions end."""
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise UserError([("", "用户不存在或已停用")])
+        raise UserError([("", Message("user_gone"))])
     if not check_password_hash(user.password_hash, current):
-        raise UserError([("current_password", "当前密码不正确")])
+        raise UserError([("current_password", Message("wrong_password"))])
     _set_password(session, user, new, by=user.username, action="password", field="new_password")
     commit(session)
     return user
@@ -92,7 +93,7 @@ def reset_password(session: Session, user_id: int, new: str, *, by: str) -> User
     """An admin sets a user's password (e.g. a forgotten one); the user's sessions end."""
     user = session.get(User, user_id)
     if user is None:
-        raise UserError([("", "用户不存在")])
+        raise UserError([("", Message("user_missing"))])
     _set_password(session, user, new, by=by, action="password_reset")
     commit(session)
     return user
@@ -110,9 +111,9 @@ def add_user(session: Session, username: str, role: str, password: str, *, by: s
              display_name: str | None = None) -> User:
     """create_user's step, flushed and audited but not committed (the GP invitation composes it)."""
     if role not in ROLES:
-        raise UserError([("role", f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")])
+        raise UserError([("role", Message("role_unknown", role=role, people=list(ROLES)))])
     if not username or len(username) > 64:
-        raise UserError([("username", "用户名须为 1–64 个字符")])
+        raise UserError([("username", Message("username_length"))])
     problems = password_problems(password, username)
     if problems:
         raise UserError(problems)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry
 from portfolio.book.audit import written_by
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 # every action that writes a record of the book, as the audit trail names it
 WRITES = ("create", "update", "void", "approve", "import", "import_update", "correct")
@@ -51,8 +52,7 @@ def refuse_stale(session: Session, entity: str, keys: Iterable[str], since: int 
     written = latest_writes(session, entity, keys, since)
     if written:
         entry = max(written.values(), key=lambda e: e.id)
-        raise FieldErrors([("", f"该记录在您打开表单之后已由 {written_by(session, entry)}修改，"
-                                f"请刷新页面查看最新内容后再提交")])
+        raise FieldErrors([("", Message("stale_form", who=written_by(session, entry)))])
 
 
 __all__ = ["WRITES", "latest_writes", "refuse_stale", "write_mark"]

@@ -21,6 +21,7 @@ from portfolio.committee.workflow import (
 )
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import JPEG_MAGIC, PDF_MAGIC, PNG_MAGIC, ZIP_MAGIC
+from portfolio.messages import Message
 
 # =============================================================== attachments
 
@@ -64,19 +65,19 @@ def add_attachment(session: Session, proposal_id, filename: str, data: bytes, *,
     if proposal.status in ("decided", "withdrawn"):
         raise IllegalTransition(proposal, "attach")
     if proposal.proposer != username and not is_admin:
-        raise FieldErrors([("file", "只有提案人（或管理员）可以为提案上传附件")])
+        raise FieldErrors([("file", Message("attach_only_proposer"))])
     name = _display_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     errors = []
     if not data:
-        errors.append(("file", "文件为空"))
+        errors.append(("file", Message("file_empty")))
     elif len(data) > max_bytes:
-        errors.append(("file", f"文件超过 {max_bytes // (1024 * 1024)} MB 上限"))
+        errors.append(("file", Message("file_too_large", mb=max_bytes // (1024 * 1024))))
     kind = EXTENSIONS.get(ext)
     if kind is None:
-        errors.append(("file", "只接受 pdf、docx、xlsx、png、jpg 文件"))
+        errors.append(("file", Message("file_types")))
     elif data and sniff_kind(data) != kind:
-        errors.append(("file", f"文件内容与扩展名 .{ext} 不符"))
+        errors.append(("file", Message("file_mismatch", ext=ext)))
     if errors:
         raise FieldErrors(errors)
     stored = f"{secrets.token_hex(16)}.{kind}"

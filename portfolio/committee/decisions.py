@@ -33,8 +33,7 @@ from portfolio.committee.workflow import (
     move,
 )
 from portfolio.errors import FieldErrors
-from portfolio.money import in_unit
-from portfolio.vocabulary import label
+from portfolio.messages import Message
 
 # =============================================================== decision → investment
 
@@ -61,7 +60,7 @@ def _create_target(session: Session, proposal: Proposal, username: str) -> None:
         if session.get(Company, proposal.target_code) is not None:
             return
         if session.execute(select(Company.code).where(Company.credit_code == target["credit_code"])).first():
-            raise FieldErrors([("", f"统一社会信用代码 {target['credit_code']} 已被其他企业登记")])
+            raise FieldErrors([("", Message("credit_code_elsewhere", code=target['credit_code']))])
         founded = target.get("founded")
         record = Company(code=proposal.target_code, name=target["name"], credit_code=target["credit_code"],
                          sector=target["sector"], region_code=target["region_code"],
@@ -111,15 +110,13 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
     count = tally(session, proposal)
     allowed = allowed_decisions(count)
     if not allowed:
-        raise FieldErrors([("decision", f"未达法定人数：出席且未回避的委员 {len(count.eligible)} 人，"
-                                        f"至少需 {count.quorum} 人，不能作出决议")])
+        raise FieldErrors([("decision", Message("no_quorum", n=len(count.eligible), limit_n=count.quorum))])
     if decision not in allowed:
-        names = "、".join(label("decision", d) for d in allowed)
-        raise FieldErrors([("decision", f"按表决结果（同意 {count.approve} 票，需 {count.needed} 票）"
-                                        f"只能作出：{names}")])
+        raise FieldErrors([("decision", Message("decision_not_allowed", approve_n=count.approve,
+                                                needed_n=count.needed, decisions=list(allowed)))])
     conditions = (conditions or "").strip() or None
     if decision == "approved_with_conditions" and not conditions:
-        raise FieldErrors([("conditions", "附条件通过须写明条件")])
+        raise FieldErrors([("conditions", Message("conditions_needed"))])
     if decision != "approved_with_conditions":
         conditions = None
     move(session, proposal, "decide", username, decision=decision, conditions=conditions,
@@ -142,7 +139,7 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
                                override_reason=reason)
     except FieldErrors as exc:
         session.rollback()
-        raise FieldErrors([("", "决议未保存：提案不能登记为投资：" + str(exc))]) from exc
+        raise FieldErrors([("", Message("decision_not_saved", errors=list(exc.errors)))]) from exc
     before = snapshot(proposal)
     proposal.investment_id = investment_id
     audit(session, username, "link", PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
@@ -169,9 +166,8 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
     from portfolio.book import records
     proposal = get_proposal(session, proposal_id)
     if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
-        state = label("decision", proposal.decision) if proposal.decision else \
-            label("proposal_status", proposal.status)
-        raise FieldErrors([("", f"提案 #{proposal.id}（{state}）未获通过，不能出资")])
+        state = ("decision", proposal.decision) if proposal.decision else ("proposal_status", proposal.status)
+        raise FieldErrors([("", Message("not_approved", id=proposal.id, state=state))])
     f = Fields(fields)
     amount = f.amount("amount_cny", required=True, positive=True)
     if amount is not None:
@@ -181,9 +177,8 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
             CashFlow.voided_at.is_(None))) or Decimal(0)
         if paid + amount > proposal.amount_cny:
             # in 万元, the unit the funding form takes, exactly (the most allowed can be typed as shown)
-            f.errors.append(("amount_cny", f"出资合计不能超过决议金额 {in_unit(proposal.amount_cny)} 万元"
-                                           f"（已出资 {in_unit(paid)} 万元，"
-                                           f"本次最多 {in_unit(max(proposal.amount_cny - paid, Decimal(0)))} 万元）"))
+            f.errors.append(("amount_cny", Message("funding_over", limit_in_wan=proposal.amount_cny, paid_in_wan=paid,
+                                                   most_in_wan=max(proposal.amount_cny - paid, Decimal(0)))))
     f.check()
     return records.record_cash_flow(session, {
         "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",

@@ -32,6 +32,7 @@ from portfolio.committee.workflow import (
     move,
 )
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 # =============================================================== meetings
 
@@ -41,7 +42,7 @@ def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any],
     date = f.date("date", required=True)
     title = f.text("title", max_len=200)
     if fund_code and session.get(Fund, fund_code) is None:
-        f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
+        f.errors.append(("fund_code", Message("fund_unknown", code=fund_code)))
     f.check()
     meeting = Meeting(fund_code=fund_code, date=date, title=title, created_by=username)
     session.add(meeting)
@@ -58,14 +59,15 @@ def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: st
     proposal = get_proposal(session, proposal_id)
     meeting = get_meeting(session, meeting_id, "meeting_id")
     if meeting.fund_code != proposal.fund_code:
-        raise FieldErrors([("meeting_id", f"会议属于基金 {meeting.fund_code}，提案属于基金 {proposal.fund_code}")])
+        raise FieldErrors([("meeting_id", Message("meeting_other_fund", meeting_fund=meeting.fund_code,
+                                                       proposal_fund=proposal.fund_code))])
     changes: dict[str, Any] = {"meeting_id": meeting.id}
     if proposal.status == "decided":
         if proposal.decision != "deferred":
             raise IllegalTransition(proposal, "schedule")
         deferred_at = session.get(Meeting, proposal.meeting_id)
         if meeting.id == proposal.meeting_id or (deferred_at is not None and meeting.date < deferred_at.date):
-            raise FieldErrors([("meeting_id", "暂缓的提案须列入之后的另一次会议")])
+            raise FieldErrors([("meeting_id", Message("deferred_later_meeting"))])
         changes.update(decision=None, conditions=None, decided_by=None, decided_at=None)
     move(session, proposal, "schedule", username, **changes)
     commit(session)
@@ -100,11 +102,11 @@ def record_attendance(session: Session, meeting_id, present: Iterable[str], *, u
     present_set = set(present)
     unknown = sorted(present_set - set(members))
     if unknown:
-        raise FieldErrors([("present", f"不是投委会委员：{'、'.join(unknown)}")])
+        raise FieldErrors([("present", Message("not_members", people=unknown))])
     voted = set(session.execute(select(Vote.member).where(Vote.meeting_id == meeting.id)).scalars())
     leaving = sorted(voted - present_set)
     if leaving:
-        raise FieldErrors([("present", f"已表决的委员不能记为缺席：{'、'.join(person(session, m) for m in leaving)}")])
+        raise FieldErrors([("present", Message("voted_not_absent", people=[person(session, m) for m in leaving]))])
     before = attendance(session, meeting.id)
     rows = {r.member: r for r in session.execute(select(MeetingAttendance)
                                                  .where(MeetingAttendance.meeting_id == meeting.id)).scalars()}
@@ -147,17 +149,17 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
     errors = []
     reason = (reason or "").strip()
     if not reason:
-        errors.append(("reason", "回避须说明理由（利益冲突的情况）"))
+        errors.append(("reason", Message("recusal_needs_reason")))
     elif len(reason) > 2000:
-        errors.append(("reason", "不能超过 2000 个字符"))
+        errors.append(("reason", Message("too_long", max_len=2000)))
     if member not in active_members(session):
-        errors.append(("member", f"{member} 不是投委会委员"))
+        errors.append(("member", Message("not_member", member=member)))
     if session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
                                                 Recusal.member == member)).first():
-        errors.append(("member", f"{person(session, member)} 已就本提案申报回避"))
+        errors.append(("member", Message("already_recused", member=person(session, member))))
     if session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == member,
                                              Vote.meeting_id == proposal.meeting_id)).first():
-        errors.append(("member", f"{person(session, member)} 已对本提案表决，不能再申报回避"))
+        errors.append(("member", Message("voted_cannot_recuse", member=person(session, member))))
     if errors:
         raise FieldErrors(errors)
     recusal = Recusal(proposal_id=proposal.id, member=member, reason=reason, declared_by=username)
@@ -166,7 +168,7 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
         session.flush()
     except IntegrityError:  # the same declaration racing the first: the unique key refuses it
         session.rollback()
-        raise FieldErrors([("member", f"{member} 已就本提案申报回避")]) from None
+        raise FieldErrors([("member", Message("already_recused", member=member))]) from None
     audit(session, username, "recuse", "recusals", str(recusal.id), after=snapshot(recusal))
     commit(session)
     return recusal
@@ -179,22 +181,22 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
         raise IllegalTransition(proposal, "vote")
     errors = []
     if choice not in ("approve", "reject", "abstain"):
-        errors.append(("choice", "请选择 同意、反对 或 弃权"))
+        errors.append(("choice", Message("choose_vote")))
     comment = (comment or "").strip() or None
     if comment and len(comment) > 4000:
-        errors.append(("comment", "不能超过 4000 个字符"))
+        errors.append(("comment", Message("too_long", max_len=4000)))
     if username not in active_members(session):
-        errors.append(("", "只有投委会委员可以表决"))
+        errors.append(("", Message("only_members_vote")))
     elif username == proposal.proposer:
-        errors.append(("", "提案人不能对自己的提案表决"))
+        errors.append(("", Message("proposer_cannot_vote")))
     elif session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
                                                   Recusal.member == username)).first():
-        errors.append(("", "您已就本提案申报回避，不能表决"))
+        errors.append(("", Message("recused_cannot_vote")))
     elif not attendance(session, proposal.meeting_id).get(username):
-        errors.append(("", "您未登记出席本次会议，不能表决"))
+        errors.append(("", Message("absent_cannot_vote")))
     elif session.execute(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.member == username,
                                                Vote.meeting_id == proposal.meeting_id)).first():
-        errors.append(("", "您已对本提案表决，不能重复表决"))
+        errors.append(("", Message("already_voted")))
     if errors:
         raise FieldErrors(errors)
     vote = Vote(proposal_id=proposal.id, meeting_id=proposal.meeting_id, member=username, choice=choice,
@@ -204,7 +206,7 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
         session.flush()
     except IntegrityError:  # a second vote racing the first: the unique key refuses it
         session.rollback()
-        raise FieldErrors([("", "您已对本提案表决，不能重复表决")]) from None
+        raise FieldErrors([("", Message("already_voted"))]) from None
     audit(session, username, "vote", "votes", str(vote.id), after=snapshot(vote))
     commit(session)
     return vote

@@ -33,6 +33,7 @@ from portfolio.committee.workflow import (
     move,
 )
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 # =============================================================== proposals
 
@@ -49,13 +50,13 @@ def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
     try:
         number = float(str(value).replace("%", "").replace("x", "").replace("X", ""))
     except ValueError:
-        f.errors.append((name, "应为数字"))
+        f.errors.append((name, Message("not_a_number")))
         return None
     if number != number or number in (float("inf"), float("-inf")):
-        f.errors.append((name, "应为数字"))
+        f.errors.append((name, Message("not_a_number")))
         return None
     if not percent and number < 0:
-        f.errors.append((name, "倍数不能为负"))
+        f.errors.append((name, Message("multiple_negative")))
     return number / 100 if percent else number
 
 
@@ -97,25 +98,25 @@ def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, An
     check_ownership(f, "ownership_pct", values["ownership_pct"])
     pre, post, amount = values["pre_money_cny"], values["post_money_cny"], values["amount_cny"]
     if pre is not None and post is not None and post < pre:
-        f.errors.append(("post_money_cny", "投后估值不能低于投前估值"))
+        f.errors.append(("post_money_cny", Message("post_below_pre")))
     if values["first_call_cny"] is not None and amount is not None and values["first_call_cny"] > amount:
-        f.errors.append(("first_call_cny", "首期出资不能超过投资金额"))
+        f.errors.append(("first_call_cny", Message("first_call_over")))
     if fund_code and session.get(Fund, fund_code) is None:
-        f.errors.append(("fund_code", f"基金 {fund_code} 不存在"))
+        f.errors.append(("fund_code", Message("fund_unknown", code=fund_code)))
     alongside = values["alongside_code"]
     check_alongside(session, f, "alongside_code", mode=mode, fund_code=fund_code, alongside=alongside)
     if mode == "co_invest" and values["lead_amount_cny"] is None:
-        f.errors.append(("lead_amount_cny", "跟投须填写领投金额"))
+        f.errors.append(("lead_amount_cny", Message("lead_amount_needed")))
     values["new_target"] = None
     if mode and target_code:
-        model, what = (SubFund, "子基金") if mode == "sub_fund" else (Company, "企业")
+        model, what = (SubFund, "sub_fund") if mode == "sub_fund" else (Company, "company")
         exists = session.get(model, target_code) is not None
         if new_target:
             if exists:
-                f.errors.append(("target_code", f"{what}代码 {target_code} 已存在，请选择已有标的"))
+                f.errors.append(("target_code", Message("target_exists", record=what, code=target_code)))
             values["new_target"] = _new_target(session, f, mode, values["founded"])
         elif not exists:
-            f.errors.append(("target_code", f"{what} {target_code} 不存在（新标的请勾选“新标的”并填写其信息）"))
+            f.errors.append(("target_code", Message("target_unknown_new", record=what, code=target_code)))
         elif mode != "sub_fund":
             _check_founded(session, f, target_code, values["founded"])
     if not values["title"] and target_code:
@@ -129,7 +130,7 @@ def _check_founded(session: Session, f: Fields, company_code: str, founded) -> N
     proposal supplies one only where the book has none)."""
     company = session.get(Company, company_code)
     if founded is not None and company is not None and company.founded is not None and company.founded != founded:
-        f.errors.append(("target_founded", f"与已登记的成立日期 {company.founded.isoformat()} 不一致"))
+        f.errors.append(("target_founded", Message("founded_differs", day=company.founded)))
 
 
 def _new_target(session: Session, f: Fields, mode: str, founded=None) -> dict[str, Any]:
@@ -166,7 +167,7 @@ def update_proposal(session: Session, proposal_id, fields: ProposalCommand | Map
     if proposal.status != "draft":
         raise IllegalTransition(proposal, "edit")
     if proposal.proposer != username:
-        raise FieldErrors([("", "只有提案人可以修改草稿")])
+        raise FieldErrors([("", Message("only_proposer_edits"))])
     values = _proposal_values(session, fields)
     before = snapshot(proposal)
     for name, value in values.items():

@@ -18,7 +18,7 @@ from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import claim
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import fund_settings
-from portfolio.vocabulary import label
+from portfolio.messages import Message
 
 MEMBER_ROLE = "committee"
 PROPOSAL_ENTITY = "proposals"
@@ -31,16 +31,16 @@ def _get(session: Session, model, key, what: str, field_name: str):
     except (TypeError, ValueError):
         row = None
     if row is None:
-        raise FieldErrors([(field_name, f"{what} {key} 不存在")])
+        raise FieldErrors([(field_name, Message("record_unknown", record=what, id=key))])
     return row
 
 
 def get_proposal(session: Session, proposal_id) -> Proposal:
-    return _get(session, Proposal, proposal_id, "提案", "")
+    return _get(session, Proposal, proposal_id, "proposal", "")
 
 
 def get_meeting(session: Session, meeting_id, field_name: str = "") -> Meeting:
-    return _get(session, Meeting, meeting_id, "会议", field_name)
+    return _get(session, Meeting, meeting_id, "meeting", field_name)
 
 
 # Which action may start from which status, and where it leads.
@@ -56,8 +56,8 @@ ACTION_NAMES = {"submit": "提交", "schedule": "排会", "decide": "作出决�
 
 class IllegalTransition(FieldErrors):
     def __init__(self, proposal: Proposal, action: str):
-        super().__init__([("", f"提案 #{proposal.id} 当前状态为「{label('proposal_status', proposal.status)}」，"
-                               f"不能{ACTION_NAMES.get(action, action)}")])
+        super().__init__([("", Message("illegal_transition", id=proposal.id, state=("proposal_status", proposal.status),
+                                       action=(action, ACTION_NAMES.get(action, action))))])
 
 
 def move(session: Session, proposal: Proposal, action: str, username: str, **changes) -> None:
@@ -69,7 +69,7 @@ def move(session: Session, proposal: Proposal, action: str, username: str, **cha
     # doing the same at the same moment (a double-submitted decision) finds it moved on
     if not claim(session, proposal, Proposal.status.in_(sources), status=target, **changes):
         session.rollback()
-        raise FieldErrors([("", "提案状态刚刚已被他人更改，请刷新页面后再操作")])
+        raise FieldErrors([("", Message("proposal_raced"))])
     audit(session, username, action, PROPOSAL_ENTITY, str(proposal.id), before=before, after=snapshot(proposal))
 
 
@@ -86,6 +86,6 @@ def committee_members(session: Session) -> list[User]:
 def fund_committee_settings(session: Session, fund_code: str) -> dict[str, Any]:
     fund = session.get(Fund, fund_code)
     if fund is None:
-        raise FieldErrors([("fund_code", f"没有基金 {fund_code}")])
+        raise FieldErrors([("fund_code", Message("no_fund", code=fund_code))])
     settings = fund_settings(fund.kind, fund.settings or {})
     return {"quorum": int(settings["committee_quorum"]), "pass_ratio": settings["committee_pass_ratio"]}

@@ -40,6 +40,7 @@ from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
 from portfolio.figures.tieout import Context, Notice, PastMark
 from portfolio.gp.template import to_package
+from portfolio.messages import Message
 from portfolio.money import fen, yuan
 
 EDITABLE = ("draft", "returned")
@@ -56,10 +57,10 @@ def bind_sub_funds(session: Session, user: User, codes: list[str], *, by: str) -
     """Bind a gp user to these sub-funds (uncommitted; audited)."""
     codes = sorted({c.strip() for c in codes if c and c.strip()})
     if not codes:
-        raise FieldErrors([("sub_funds", "至少选择一只子基金")])
+        raise FieldErrors([("sub_funds", Message("gp_pick_sub_fund"))])
     unknown = [c for c in codes if session.get(SubFund, c) is None]
     if unknown:
-        raise FieldErrors([("sub_funds", f"没有子基金：{'、'.join(unknown)}")])
+        raise FieldErrors([("sub_funds", Message("gp_no_sub_funds", people=list(unknown)))])
     have = set(sub_funds_of(session, user.id))
     for code in codes:
         if code not in have:
@@ -73,10 +74,10 @@ def invite_gp(session: Session, username: str, password: str, sub_fund_codes: li
     """An admin invites a sub-fund's manager as a user of role gp, bound to its sub-funds."""
     codes = [c for c in sub_fund_codes if c]
     if not codes:
-        raise FieldErrors([("sub_funds", "至少选择一只子基金")])
+        raise FieldErrors([("sub_funds", Message("gp_pick_sub_fund"))])
     unknown = [c for c in codes if session.get(SubFund, c) is None]
     if unknown:
-        raise FieldErrors([("sub_funds", f"没有子基金：{'、'.join(unknown)}")])
+        raise FieldErrors([("sub_funds", Message("gp_no_sub_funds", people=list(unknown)))])
     user = add_user(session, username, "gp", password, by=by, display_name=display_name)
     bind_sub_funds(session, user, codes, by=by)
     commit(session)
@@ -236,7 +237,7 @@ def _interest(session: Session, investment_id: str, allowed: list[str] | None) -
     investment = session.get(Investment, investment_id) if investment_id else None
     if investment is None or investment.mode != "sub_fund" or \
             (allowed is not None and investment.sub_fund_code not in allowed):
-        raise FieldErrors([("investment_id", f"没有可报告的投资：{investment_id}")])
+        raise FieldErrors([("investment_id", Message("gp_no_reportable", id=investment_id))])
     return investment
 
 
@@ -246,9 +247,9 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
     out at once. `allowed`: the sub-funds the user speaks for (None: any, for a fund manager)."""
     investment = _interest(session, investment_id, allowed)
     if quarter_end is None or not tieout.is_quarter_end(quarter_end):
-        raise FieldErrors([("quarter_end", "报告期末应为季末日（3-31、6-30、9-30、12-31）")])
+        raise FieldErrors([("quarter_end", Message("gp_quarter_end"))])
     if quarter_end > dt.date.today() or quarter_end < investment.date - dt.timedelta(days=92):
-        raise FieldErrors([("quarter_end", "报告期末应在投资日期之后、今天之前")])
+        raise FieldErrors([("quarter_end", Message("gp_quarter_window"))])
     package = session.execute(select(GpPackage).where(GpPackage.investment_id == investment.id,
                                                       GpPackage.quarter_end == quarter_end)).scalar()
     if package is None:
@@ -256,7 +257,7 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
                             quarter_end=quarter_end, status="draft", created_by=username, content={}, checks=[])
         session.add(package)
     elif package.status not in EDITABLE:
-        raise FieldErrors([("", "该季度报告已提交，不能修改（如需修改请由基金经理退回）")])
+        raise FieldErrors([("", Message("gp_submitted_locked"))])
     package.content = content
     package.updated_at = utcnow()
     run_tieout(session, package)
@@ -277,12 +278,12 @@ def submit(session: Session, package_id: int, *, username: str, allowed: list[st
     """The GP submits (or resubmits) a package with no blocking check left."""
     package = get_package(session, package_id, allowed)
     if package.status not in EDITABLE:
-        raise FieldErrors([("", "该报告不在可提交的状态")])
+        raise FieldErrors([("", Message("gp_not_submittable"))])
     run_tieout(session, package)  # the ledger may have moved since it was saved
     if package.blocking:
         session.flush()
         commit(session)
-        raise FieldErrors([("", f"还有 {package.blocking} 项阻断性问题，改正后才能提交")])
+        raise FieldErrors([("", Message("gp_blocking_submit", n=package.blocking))])
     action = "resubmit" if package.status == "returned" else "submit"
     package.status, package.submitted_by, package.submitted_at = "submitted", username, utcnow()
     _event(session, package, username, action)
@@ -295,9 +296,9 @@ def return_package(session: Session, package_id: int, comment: str, *, username:
     package = get_package(session, package_id, None)
     comment = (comment or "").strip()
     if not comment:
-        raise FieldErrors([("comment", "退回须写明意见")])
+        raise FieldErrors([("comment", Message("gp_return_comment"))])
     if package.status not in ("submitted", "reviewed"):
-        raise FieldErrors([("", "只有已提交的报告可以退回")])
+        raise FieldErrors([("", Message("gp_only_submitted_return"))])
     package.status, package.reviewed_by = "returned", None
     _event(session, package, username, "return", comment[:4000])
     commit(session)
@@ -308,9 +309,9 @@ def review(session: Session, package_id: int, *, username: str) -> GpPackage:
     """The first pair of eyes: a fund manager has checked the package (four-eyes setting)."""
     package = get_package(session, package_id, None)
     if package.status != "submitted":
-        raise FieldErrors([("", "只有已提交的报告可以复核")])
+        raise FieldErrors([("", Message("gp_only_submitted_review"))])
     if not claim(session, package, GpPackage.status == "submitted", status="reviewed", reviewed_by=username):
-        raise FieldErrors([("", "该报告刚刚已被他人处理，请刷新页面")])
+        raise FieldErrors([("", Message("gp_raced"))])
     _event(session, package, username, "review")
     commit(session)
     return package
@@ -325,25 +326,25 @@ def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
     four_eyes = bool(int(settings_of(session, investment)["gp_four_eyes"]))
     if four_eyes:
         if package.status != "reviewed":
-            raise FieldErrors([("", "须先由一位基金经理复核，再由另一位接受")])
+            raise FieldErrors([("", Message("gp_review_first"))])
         if package.reviewed_by == username:
-            raise FieldErrors([("", "复核人不能接受自己复核的报告，须由另一人接受")])
+            raise FieldErrors([("", Message("gp_reviewer_accepts"))])
     elif package.status not in ("submitted", "reviewed"):
-        raise FieldErrors([("", "只有已提交的报告可以接受")])
+        raise FieldErrors([("", Message("gp_only_submitted_accept"))])
     if package.submitted_by == username:
-        raise FieldErrors([("", "提交人不能接受自己提交的报告")])
+        raise FieldErrors([("", Message("gp_submitter_accepts"))])
     run_tieout(session, package)
     if package.blocking:
-        raise FieldErrors([("", f"与台账核对有 {package.blocking} 项阻断性问题，不能接受")])
+        raise FieldErrors([("", Message("gp_blocking_accept", n=package.blocking))])
     status_before = package.status
     if not claim(session, package, GpPackage.status == status_before, status="accepted",
                  accepted_by=username, accepted_at=utcnow()):
-        raise FieldErrors([("", "该报告刚刚已被他人处理，请刷新页面")])
+        raise FieldErrors([("", Message("gp_raced"))])
     try:
         _book_package(session, package, investment, username)
     except SQLAlchemyError as error:  # a flush refused (e.g. a company someone added a moment ago)
         session.rollback()
-        raise FieldErrors([("", "未保存：记录与已有数据冲突，请刷新后重试")]) from error
+        raise FieldErrors([("", Message("gp_conflict"))]) from error
     _event(session, package, username, "accept")
     commit(session)
     return package

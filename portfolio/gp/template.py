@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
 from portfolio.formatting import parse_date
+from portfolio.messages import Message
 from portfolio.money import UNITS, AmountError, fen, parse_amount, yuan
 from portfolio.vocabulary import LABELS
 
@@ -168,10 +169,10 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise FieldErrors([("file", "无法读取该文件：请上传本页提供的 .xlsx 模板")]) from exc
+        raise FieldErrors([("file", Message("gp_unreadable"))]) from exc
     missing = [name for name in SHEETS.values() if name not in wb.sheetnames and name != SHEETS["projection"]]
     if missing:
-        raise FieldErrors([("file", f"缺少工作表：{'、'.join(missing)}")])
+        raise FieldErrors([("file", Message("gp_missing_sheets", people=list(missing)))])
     r = _Reader()
 
     def rows(sheet: str) -> list[tuple[int, tuple]]:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from portfolio.book import sanity
+from portfolio.messages import Message
 from portfolio.money import yuan
 
 FLOW_KEY = ["investment_id", "date", "type", "amount_cny"]
@@ -116,7 +117,7 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
     beyond: dict[str, list[str]] = {}  # an investment's contributions against its commitment: one answer
 
     def flow(inv: str, day: dt.date | None, kind: str, fen: int | None) -> list[str]:
-        doubts = sanity.future_doubt(day, "日期")
+        doubts = sanity.future_doubt(day, "date")
         if day is None or fen is None:
             return doubts
         if kind == "contribution" and inv in commitment:
@@ -159,14 +160,16 @@ def unconfirmed(doubts: list[dict[str, Any]], shown: int = 5) -> sanity.Unconfir
     """The question for an import's doubted rows: the first few, and how many in all."""
     lines = [described(d) for d in doubts[:shown]]
     if len(doubts) > shown:
-        lines.append(f"等共 {len(doubts)} 行")
+        lines.append(Message("import_doubts_more", n=len(doubts)))
     return sanity.Unconfirmed(lines)
 
 
 def described(doubt: dict[str, Any]) -> str:
     """One doubted row in a line: 'cash_flows 第12行 (QY-CO1/2030-01-01/…): …'."""
-    where = doubt["sheet"] + (f" 第{doubt['row']}行" if doubt.get("row") else "")
-    return f"{where}（{doubt['key']}）：" + "；".join(doubt["doubts"])
+    if doubt.get("row"):
+        return Message("import_doubt_row", sheet=doubt["sheet"], row=doubt["row"], row_key=doubt["key"],
+                       doubts=list(doubt["doubts"]))
+    return Message("import_doubt_sheet", sheet=doubt["sheet"], row_key=doubt["key"], doubts=list(doubt["doubts"]))
 
 
 __all__ = ["described", "plan_doubts", "unconfirmed"]

@@ -46,6 +46,7 @@ from portfolio.interchange.importing import (
     write_import,
 )
 from portfolio.interchange.schema import META_SHEET, BookError, Progress, read_version
+from portfolio.messages import Message
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
 
@@ -268,9 +269,10 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
 def _pending(session: Session, change_set_id: int) -> ChangeSet:
     change_set = session.get(ChangeSet, change_set_id)
     if change_set is None:
-        raise FieldErrors([("", f"变更集 {change_set_id} 不存在")])
+        raise FieldErrors([("", Message("change_set_unknown", id=change_set_id))])
     if change_set.status != "pending":
-        raise FieldErrors([("", f"变更集 {change_set_id} 已{'应用' if change_set.status == 'applied' else '驳回'}")])
+        raise FieldErrors([("", Message("change_set_applied" if change_set.status == "applied" else "change_set_rejected",
+                                         id=change_set_id))])
     return change_set
 
 
@@ -279,9 +281,9 @@ def choose(session: Session, change_set_id: int, choices: dict[str, str], *, use
     value the book has now (theirs)."""
     change_set = _pending(session, change_set_id)
     if change_set.uploaded_by != username:
-        raise FieldErrors([("", "只有上传人可以处理冲突")])
+        raise FieldErrors([("", Message("only_uploader_resolves"))])
     conflicting = {c["id"] for c in change_set.conflicts}
-    errors = [(ident, f"无效的选择：{choice}") for ident, choice in choices.items()
+    errors = [(ident, Message("invalid_choice_of", choice=choice)) for ident, choice in choices.items()
               if ident not in conflicting or choice not in CHOICES]
     if errors:
         raise FieldErrors(errors)
@@ -308,16 +310,16 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
     try:
         change_set = _pending(session, change_set_id)
         if records.maker_is_checker(change_set.uploaded_by, username):
-            raise FieldErrors([("", "上传人不能批准自己上传的变更集，须由另一位有审批权限的用户批准")])
+            raise FieldErrors([("", Message("uploader_cannot_approve"))])
         if unresolved(change_set):
-            raise FieldErrors([("", f"还有 {len(unresolved(change_set))} 行冲突未选择处理方式（保留上传值或保留现值）")])
+            raise FieldErrors([("", Message("conflicts_unresolved", n=len(unresolved(change_set))))])
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
         result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
                        approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
         if not result.ok:
             raise FieldErrors([("", "该变更集的文件已不能导入（台账已变化）：" + str(result.errors[0]))])
         if preview_of(result) != _without_doubts(change_set.preview):
-            raise FieldErrors([("", "台账在上传之后已被修改，预览已过时；请驳回此变更集，重新导出、修改后再上传")])
+            raise FieldErrors([("", Message("preview_stale"))])
         leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
         # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
         makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
@@ -330,11 +332,11 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         confirm_doubts(result, reason)
         if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
                      decided_at=utcnow(), batch=batch):
-            raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
+            raise FieldErrors([("", Message("change_set_raced"))])
         try:
             write_import(session, result, leave_out)
         except SQLAlchemyError as error:  # a constraint the checks missed: nothing written
-            raise FieldErrors([("", f"数据库拒绝了导入，未写入任何数据：{error.__class__.__name__}")]) from error
+            raise FieldErrors([("", Message("import_refused_by_db", name=error.__class__.__name__))]) from error
         after: dict[str, Any] = {"counts": result.counts, "uploaded_by": change_set.uploaded_by,
                                  "approved_by": username, "kept": sorted(leave_out)}
         if reason:
@@ -353,12 +355,12 @@ def reject_change_set(session: Session, change_set_id: int, reason: str, *, user
     """Reject (or, by its uploader, withdraw) a pending change set, with a reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise FieldErrors([("reason", "驳回须填写理由")])
+        raise FieldErrors([("reason", Message("reject_needs_reason"))])
     change_set = _pending(session, change_set_id)
     if not claim(session, change_set, ChangeSet.status == "pending", status="rejected", decided_by=username,
                  decided_at=utcnow(), reason=reason[:2000]):
         session.rollback()
-        raise FieldErrors([("", "该变更集刚刚已被他人处理，请刷新页面")])
+        raise FieldErrors([("", Message("change_set_raced"))])
     audit(session, username, "reject", "change_sets", str(change_set.id), after={"status": "rejected"},
           reason=reason)
     commit(session)

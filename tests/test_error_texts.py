@@ -1,0 +1,166 @@
+"""The use cases' refusals by key (issue 15 item 1): every sentence in Chinese and English
+with the same arguments, the Chinese exactly as before, and the forms showing them in the
+reader's language — no Chinese left beside an English form's fields."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from decimal import Decimal
+
+import pytest
+
+from portfolio.error_texts import ERROR_TEXTS
+from portfolio.messages import TEXTS, Message, error_shown
+from portfolio.money import AmountError, parse_amount
+from tests.visible_text import visible_text
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.mark.parametrize("key", sorted(TEXTS))
+def test_every_key_has_both_texts_with_the_same_placeholders(key):
+    zh, en = TEXTS[key]
+    assert zh.strip() and en.strip(), key
+    assert _placeholders(zh) == _placeholders(en), key
+    assert CJK.search(zh), key  # Chinese first
+    assert not CJK.search(en.replace("“", "").replace("”", "")), key
+
+
+def _sample(name: str):
+    """A value of the kind the argument `name` holds (portfolio/messages.py `_arg`)."""
+    if name == "day" or name.endswith("_day"):
+        return dt.date(2030, 1, 2)
+    if name.endswith("_wan"):
+        return Decimal("30000000.01")
+    samples = {"record": "cash_flow", "unit": "wan", "places": 2, "max_whole": Decimal("1e11"),
+               "doubts": [Message("future", record="date", day=dt.date(2030, 1, 2), today_day=dt.date(2025, 1, 1))],
+               "failures": [Message("cap_over", what="single_company", value_pct=0.3, limit_pct=0.2)],
+               "state": ("proposal_status", "draft"), "decisions": ["rejected", "deferred"],
+               "action": ("vote", "表决"),
+               "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3,
+               "wait_seconds": 61}
+    return samples.get(name, "X1")
+
+
+@pytest.mark.parametrize("key", sorted(ERROR_TEXTS))
+def test_every_refusal_renders_in_english_without_chinese(key):
+    args = {name: _sample(name) for name in _placeholders(ERROR_TEXTS[key][0])}
+    message = Message(key, **args)
+    english = message.shown("en")
+    assert "{" not in english and english[:1] == english[:1].upper()
+    # the only Chinese an English refusal may carry is what a person typed or is called
+    typed = "".join(str(v) for v in args.get("people", []))
+    assert not CJK.search(re.sub(f"[{typed}]", "", english) if typed else english), english
+    assert error_shown(message, "zh") == str(message) and error_shown(message, "en") == english
+
+
+def test_the_chinese_is_as_it_was():
+    """The raise sites keep their exact Chinese (tests, the audit, the API's JSON quote it)."""
+    assert Message("investment_exists", id="QY-D1") == "投资编号 QY-D1 已存在"
+    assert Message("before_investment", day=dt.date(2025, 3, 1)) == "不能早于投资日期 2025-03-01"
+    assert Message("over_commitment", total_wan=Decimal("30000000.01"), commitment_wan=Decimal("2E7")) == \
+        "出资合计 3,000.000001 万元 将超过认缴额 2,000 万元"
+    assert Message("funding_over", limit_in_wan=Decimal("30000000"), paid_in_wan=Decimal(0),
+                   most_in_wan=Decimal("30000000")) == "出资合计不能超过决议金额 3000 万元（已出资 0 万元，本次最多 3000 万元）"
+    from portfolio.errors import FieldErrors
+    inner = FieldErrors([("id", Message("investment_exists", id="QY-D1")), ("", Message("required"))])
+    assert Message("decision_not_saved", errors=inner.errors) == "决议未保存：提案不能登记为投资：" + str(inner)
+    assert Message("decision_not_saved", errors=inner.errors).shown("en") == (
+        "The decision is not saved: the proposal cannot be recorded as an investment: "
+        "Investment ID QY-D1 already exists; Required")
+    with pytest.raises(AmountError) as refused:
+        parse_amount("1,5", unit="wan")
+    assert str(refused.value) == "应为金额（万元），如 1,234.5"
+    assert refused.value.args[0].shown("en") == "Must be an amount (in CNY 10k), e.g. 1,234.5"
+
+
+def _errors(html: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for field, text in re.findall(r'<span class="error" data-field="([\w-]+)">([^<]*)</span>', html):
+        out.setdefault(field, []).append(text)
+    return out
+
+
+@pytest.fixture
+def book(db):
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    return db.session
+
+
+def test_a_bad_cash_flow_form_in_english_shows_english_errors(db, book, as_role):
+    client = as_role("manager")
+    client.get("/lang/en")
+    page = client.post("/book/cash-flows/new", data={
+        "investment_id": "NOPE-1", "date": "2025-02-30", "type": "contribution", "amount_cny": "1,5"})
+    assert page.status_code == 200
+    errors = _errors(page.get_data(as_text=True))
+    assert errors["amount_cny"] == ["Must be an amount (in CNY 10k), e.g. 1,234.5"]
+    assert errors["investment_id"] == ["Investment NOPE-1 does not exist"]
+    assert errors["date"] == ["No such date (format YYYY-MM-DD)"]
+    # a date in the future asks for a reason, in English too
+    future = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+    page = client.post("/book/cash-flows/new", data={
+        "investment_id": "QY-CO1", "date": future, "type": "distribution", "amount_cny": "1"})
+    html = page.get_data(as_text=True)
+    doubt = _errors(html)["confirm_reason"]
+    assert len(doubt) == 1 and doubt[0].startswith(f"Please check: the date {future} is after today ("), doubt
+    for text in (*errors.values(), doubt):
+        assert not CJK.search(" ".join(text)), text
+    assert not CJK.search(" ".join(sum(_errors(html).values(), []))), html
+    # and the same form in Chinese says it as it always did
+    client.get("/lang/zh")
+    page = client.post("/book/cash-flows/new", data={
+        "investment_id": "NOPE-1", "date": "2025-01-01", "type": "contribution", "amount_cny": "1,5"})
+    errors = _errors(page.get_data(as_text=True))
+    assert errors["amount_cny"] == ["应为金额（万元），如 1,234.5"] and errors["investment_id"] == ["投资 NOPE-1 不存在"]
+
+
+def test_a_committee_form_error_in_english(db, book, as_role):
+    client = as_role("manager")
+    client.get("/lang/en")
+    page = client.post("/committee/proposals/new", data={
+        "title": "T", "fund_code": "QY", "mode": "direct", "target_code": "NO-SUCH-CO", "planned_date": "2025-12-15",
+        "amount_cny": "3000", "pre_money_cny": "5000", "post_money_cny": "4000", "base_moic": "-1"})
+    html = page.get_data(as_text=True)
+    errors = _errors(html)
+    assert errors["post_money_cny"] == ["The post-money valuation cannot be below the pre-money"], errors
+    assert errors["target_code"] == ["Company NO-SUCH-CO does not exist (for a new target, tick “New target” "
+                                     "and fill in its details)"], errors
+    assert errors["base_moic"] == ["A multiple cannot be negative"], errors
+    assert not CJK.search(" ".join(sum(errors.values(), []))), errors
+    assert "投后估值" not in visible_text(html)
+
+
+
+def test_a_fund_settings_form_error_in_english(db, book, as_role):
+    """A setting's refusals (portfolio.book.fund_settings) beside their fields, in English."""
+    client = as_role("admin")
+    client.get("/lang/en")
+    page = client.post("/funds/QY/settings", data={"subfund_share_cap": "1.5", "home_region_prefix": "宁波",
+                                                   "angel_company_size_cny": "0.0000001",
+                                                   "prohibited_instruments": ["debt"]})
+    assert page.status_code == 200
+    errors = _errors(page.get_data(as_text=True))
+    assert errors["subfund_share_cap"] == ["Must be between 0 and 1"], errors
+    assert errors["home_region_prefix"] == ["Enter a region code prefix of 2 to 6 digits"], errors
+    assert errors["angel_company_size_cny"] == ["In CNY 10k, at most six decimal places (exact to the fen)"], errors
+    assert not CJK.search(" ".join(sum(errors.values(), []))), errors
+
+
+def test_a_refused_login_in_english(db, client):
+    from tests.conftest import make_user
+
+    make_user(db, "mgr", "manager")
+    client.get("/lang/en")
+    page = client.post("/login", data={"username": "mgr", "password": "not-the-password"}).get_data(as_text=True)
+    assert _errors(page)["password"] == ["Wrong user name or password"]
+    assert Message("login_locked", wait_seconds=61) == "登录失败次数过多，账户已临时锁定，请 61 秒后再试"
+    assert Message("login_throttled", wait_seconds=600).shown("en") == "Too many tries: try again in 10 minutes"
