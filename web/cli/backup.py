@@ -26,21 +26,12 @@ def backup_command(path: Path, progress: bool | None) -> None:
 
     Run as a job in this process (recorded in the jobs table, started by `cli`), with the
     tables written shown as a progress bar."""
-    import sys
 
     from models import utcnow
-    from web import queue
-    from web.cli.reports import _Bar
+    from web.cli.progress import run_job
 
-    bar = _Bar(sys.stderr.isatty() if progress is None else progress)
     params = {"path": str(path.resolve()), "at": utcnow().isoformat()}  # each command its own backup
-    try:
-        job = queue.submit("backup", params, username="cli", here=True, on_progress=bar)
-    finally:
-        bar.close()
-    job = queue.get_job(job.id)
-    if job.state != "done":
-        raise click.ClickException(job.error or f"job {job.id} {job.state}")
+    job = run_job("backup", params, progress)
     click.echo(f"备份完成 (backup written): {path}")
     _report(job.result["counts"])
 

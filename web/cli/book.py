@@ -28,9 +28,9 @@ def _refused(errors) -> None:
 
 
 def _bar(progress: bool | None):
-    from web.cli.reports import _Bar
+    from web.cli.progress import bar
 
-    return _Bar(sys.stderr.isatty() if progress is None else progress)
+    return bar(progress)
 
 
 def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None) -> None:

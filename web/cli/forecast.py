@@ -36,29 +36,19 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
     except UnknownFund as error:
         raise click.ClickException(str(error)) from error
     if backtest:
-        result = result | {"backtest": _backtest_job(fund, date, sys.stderr.isatty() if progress is None else progress)}
+        result = result | {"backtest": _backtest_job(fund, date, progress)}
     if fmt == "json":
         click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1 if sys.stdout.isatty() else None))
     else:
         click.echo(render_table(result))
 
 
-def _backtest_job(fund: str, date, show_progress: bool) -> dict:
+def _backtest_job(fund: str, date, progress: bool | None) -> dict:
     """The back-test as a job run here (web.forecast's handler), with a tqdm bar on standard error."""
-    from web import queue
-    from web.cli.reports import _Bar
+    from web.cli.progress import run_job
     from web.forecast import backtest_params
 
-    bar = _Bar(show_progress)
-    try:
-        job = queue.submit("forecast_backtest", backtest_params(fund, date), username="cli", here=True,
-                           on_progress=bar)
-    finally:
-        bar.close()
-    job = queue.get_job(job.id)
-    if job.state != "done":
-        raise click.ClickException(job.error or f"job {job.id} {job.state}")
-    return dict(job.result)
+    return dict(run_job("forecast_backtest", backtest_params(fund, date), progress).result)
 
 
 def render_table(result: dict) -> str:

@@ -1,44 +1,9 @@
 """Click commands: the quarterly report to a file, and the job queue's worker."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-
-UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered",
-              "origins": "back-test origins", "sheets_checked": "sheets checked", "tables_written": "tables written"}
-
-
-class _Bar:
-    """A tqdm progress bar following a job's (done, total, unit), started afresh for each unit."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bar = None
-        self.unit = None
-
-    def __call__(self, done: int, total: int, unit: str) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if unit != self.unit:
-            self.close()
-            self.unit = unit
-            self.bar = tqdm(total=total or None, desc=UNIT_NAMES.get(unit, unit), unit="", file=sys.stderr,
-                            dynamic_ncols=True, leave=True)
-        assert self.bar is not None
-        if total and self.bar.total != total:
-            self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 @click.command("quarterly-report")
@@ -60,23 +25,14 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     Run as a job in this process (recorded in the jobs table, started by `cli`): the same
     report of the same book version, already built by anyone, is taken from the shared cache."""
     from portfolio.book import cache
-    from web import queue
-    from web.extensions import db
-
-    bar = _Bar(sys.stderr.isatty() if progress is None else progress)
     from portfolio.book.forecasting import overrides_version
+    from web.cli.progress import run_job
+    from web.extensions import db
 
     params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
               "lang": lang or current_app.config["BABEL_DEFAULT_LOCALE"],
               "forecast_parameters": overrides_version(db.session)}
-    try:
-        job = queue.submit("quarterly_report", params, username="cli", here=True, on_progress=bar)
-    finally:
-        bar.close()
-    job = queue.get_job(job.id)
-    if job.state != "done":
-        raise click.ClickException(job.error or f"job {job.id} {job.state}")
-    r = job.result
+    r = run_job("quarterly_report", params, progress).result
     body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
     if body is None:
         raise click.ClickException("the book changed while the report was written: run the command again")
