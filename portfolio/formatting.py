@@ -121,6 +121,16 @@ def quarter_end(value: dt.date) -> dt.date:
     return next_first - dt.timedelta(days=1)
 
 
+def quarters_between(first: dt.date, last: dt.date) -> list[str]:
+    """The quarters from `first`'s to `last`'s, newest first: ['2026Q3', '2026Q2', …]."""
+    out: list[str] = []
+    year, q = last.year, (last.month - 1) // 3 + 1
+    while (year, q) >= (first.year, (first.month - 1) // 3 + 1):
+        out.append(f"{year}Q{q}")
+        year, q = (year, q - 1) if q > 1 else (year - 1, 4)
+    return out
+
+
 def last_quarter_end(today: dt.date) -> dt.date:
     """The last quarter end on or before today (the screens' default as-of date)."""
     end = quarter_end(today)

@@ -95,6 +95,31 @@ def test_bad_requests_and_login(example, client, as_role):
     assert response.status_code == 302 and response.headers["Location"].endswith("/reports/")
 
 
+def test_the_quarter_is_chosen_from_the_book_s_quarters(example, client, as_role):
+    """Issue 15: the quarter was a free-text box. Now both forms offer the quarters from the
+    book's first investment to the last quarter end, newest first, the last one chosen; and
+    the funds are named in the reader's language."""
+    import datetime as dt
+    import re
+
+    from portfolio.formatting import last_quarter_end, quarter
+
+    as_role("viewer")
+    html = client.get("/reports/").get_data(as_text=True)
+    for select_id in ("quarter", "job-quarter"):
+        block = html[html.index(f'<select id="{select_id}"'):]
+        options = re.findall(r"<option( selected)?>(\d{4}Q[1-4])</option>", block[:block.index("</select>")])
+        quarters = [q for _, q in options]
+        first_investment = "2023Q1"  # spec/example/book: the first deal, QY-SF1, is dated 2023-03-31
+        assert quarters[0] == quarter(last_quarter_end(dt.date.today())) and quarters[-1] == first_investment
+        assert [q for chosen, q in options if chosen] == [quarters[0]]
+        assert len(quarters) == len(set(quarters)) and quarters == sorted(quarters, reverse=True)
+    client.get("/lang/en")
+    english = client.get("/reports/").get_data(as_text=True)
+    job_funds = english[english.index('<select id="job-fund"'):]
+    assert "宁波" not in job_funds[:job_funds.index("</select>")]
+
+
 def test_dashboard_buttons(app):
     import datetime as dt
 

@@ -19,13 +19,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Fund, IndexLevel
+from models import Fund, IndexLevel, Investment
 from portfolio.book.reading import load_index
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
-from portfolio.formatting import last_quarter_end, parse_quarter, quarter
+from portfolio.formatting import last_quarter_end, parse_quarter, quarter, quarters_between
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
 from web.extensions import db
@@ -221,8 +221,11 @@ def _download(body: bytes, mimetype: str, filename: str):
 def index():
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
     indexes = db.session.execute(select(IndexLevel.name).distinct().order_by(IndexLevel.name)).scalars().all()
+    last = last_quarter_end(dt.date.today())
+    first = db.session.execute(select(func.min(Investment.date))).scalar() or last
+    # the quarters a report can be asked for: from the book's first investment to the last quarter end
     return render_template("reports/index.html", funds=funds, indexes=indexes,
-                           default_quarter=quarter(last_quarter_end(dt.date.today())))
+                           quarters=quarters_between(min(first, last), last), default_quarter=quarter(last))
 
 
 @bp.route("/choose")
