@@ -212,3 +212,50 @@ LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
 LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
 LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"
 LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"
+
+# Place names of the administrative division codes (GB/T 2260) the book holds: Ningbo's
+# districts and counties, the other cities of Zhejiang, and the provinces (zh, en). A code
+# is shown with the most precise name known ("330206 宁波市北仑区"); an unknown code alone.
+_PROVINCES = {
+    "11": ("北京市", "Beijing"), "12": ("天津市", "Tianjin"), "13": ("河北省", "Hebei"), "14": ("山西省", "Shanxi"),
+    "15": ("内蒙古自治区", "Inner Mongolia"), "21": ("辽宁省", "Liaoning"), "22": ("吉林省", "Jilin"),
+    "23": ("黑龙江省", "Heilongjiang"), "31": ("上海市", "Shanghai"), "32": ("江苏省", "Jiangsu"),
+    "33": ("浙江省", "Zhejiang"), "34": ("安徽省", "Anhui"), "35": ("福建省", "Fujian"), "36": ("江西省", "Jiangxi"),
+    "37": ("山东省", "Shandong"), "41": ("河南省", "Henan"), "42": ("湖北省", "Hubei"), "43": ("湖南省", "Hunan"),
+    "44": ("广东省", "Guangdong"), "45": ("广西壮族自治区", "Guangxi"), "46": ("海南省", "Hainan"),
+    "50": ("重庆市", "Chongqing"), "51": ("四川省", "Sichuan"), "52": ("贵州省", "Guizhou"), "53": ("云南省", "Yunnan"),
+    "54": ("西藏自治区", "Tibet"), "61": ("陕西省", "Shaanxi"), "62": ("甘肃省", "Gansu"), "63": ("青海省", "Qinghai"),
+    "64": ("宁夏回族自治区", "Ningxia"), "65": ("新疆维吾尔自治区", "Xinjiang"), "71": ("台湾省", "Taiwan"),
+    "81": ("香港特别行政区", "Hong Kong"), "82": ("澳门特别行政区", "Macao"),
+}
+_ZHEJIANG_CITIES = {
+    "3301": ("杭州市", "Hangzhou"), "3302": ("宁波市", "Ningbo"), "3303": ("温州市", "Wenzhou"),
+    "3304": ("嘉兴市", "Jiaxing"), "3305": ("湖州市", "Huzhou"), "3306": ("绍兴市", "Shaoxing"),
+    "3307": ("金华市", "Jinhua"), "3308": ("衢州市", "Quzhou"), "3309": ("舟山市", "Zhoushan"),
+    "3310": ("台州市", "Taizhou"), "3311": ("丽水市", "Lishui"),
+}
+_NINGBO = {
+    "330203": ("海曙区", "Haishu District"), "330204": ("江东区", "Jiangdong District"),
+    "330205": ("江北区", "Jiangbei District"), "330206": ("北仑区", "Beilun District"),
+    "330211": ("镇海区", "Zhenhai District"), "330212": ("鄞州区", "Yinzhou District"),
+    "330213": ("奉化区", "Fenghua District"), "330225": ("象山县", "Xiangshan County"),
+    "330226": ("宁海县", "Ninghai County"), "330281": ("余姚市", "Yuyao"), "330282": ("慈溪市", "Cixi"),
+}
+
+
+def place(code: str | None, *, lang: str = "zh") -> str:
+    """A region code with its place name: '330206 宁波市北仑区' / '330206 Beilun District, Ningbo'."""
+    if not code:
+        return ""
+    code = str(code).strip()
+    k = 1 if lang == "en" else 0
+    province, city, district = _PROVINCES.get(code[:2]), _ZHEJIANG_CITIES.get(code[:4]), _NINGBO.get(code)
+    if district is not None and city is not None:
+        name = f"{district[1]}, {city[1]}" if k else city[0] + district[0]
+    elif city is not None:
+        name = f"{city[1]}, {province[1]}" if k and province else (province[0] if province else "") + city[0]
+    elif province is not None:
+        name = province[k]
+    else:
+        return code
+    return f"{code} {name}"

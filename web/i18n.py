@@ -9,7 +9,7 @@ from flask import Flask, current_app, session
 from flask_babel import get_locale, refresh
 
 from portfolio import formatting, messages
-from portfolio.vocabulary import label
+from portfolio.vocabulary import label, place
 
 
 def compile_translations(app: Flask) -> None:
@@ -83,6 +83,7 @@ def template_helpers() -> dict:
         "isodate": formatting.iso_date,
         "quarter": formatting.quarter,
         "label": _label,
+        "place": _by_lang(place),
         "fund_name": fund_name,
         "explain": _by_lang(messages.shown),
     }
