@@ -343,7 +343,12 @@ def since_by(rows, field: str | None = None):
     return overall if field is None else firsts
 
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the fund's time zone: times are stored in UTC, shown and dated here
+
+
+def local_today() -> dt.date:
+    """Today where the fund's people are (Asia/Shanghai), whatever the server's zone."""
+    return dt.datetime.now(LOCAL_TZ).date()
 
 
 def local_time(value: dt.datetime | None, *, seconds: bool = True) -> str:

@@ -389,12 +389,12 @@ def upload_errors():
 def book_file_name(fund: Fund | None) -> str:
     """The download's name: what (the fund's book, or every fund's) and the day (Asia/Shanghai),
     e.g. 宁波千亿科技创新基金台账_2026-12-02.xlsx, 全部基金台账_2026-12-02.xlsx."""
-    from web.exports import today_local
+    from portfolio.formatting import local_today
     from web.i18n import fund_name
 
     what = _("%(fund)s台账", fund=fund_name(fund)) if fund is not None else _("全部基金台账")
     what = "".join("_" if c in '/\\:*?"<>|' or not c.isprintable() else c for c in what)
-    return f"{what}_{today_local().isoformat()}.xlsx"
+    return f"{what}_{local_today().isoformat()}.xlsx"
 
 
 def _xlsx_download(data: bytes, name: str):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -31,6 +30,7 @@ from portfolio.committee.review import review
 from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_PDF, MIME_TYPES
+from portfolio.formatting import local_today
 from web import once
 from web.auth import current_username, requires
 from web.committee_forms import (
@@ -195,7 +195,7 @@ def proposal(proposal_id: int):
 
 def _today() -> dt.date:
     """Today where the committee sits (Asia/Shanghai), whatever the server's zone."""
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return local_today()
 
 
 def _vote_barrier(proposal, meeting, tally, me: str) -> str | None:

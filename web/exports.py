@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
@@ -17,15 +16,13 @@ from flask_babel import gettext as _
 from models import Fund
 from portfolio.book import listing
 from portfolio.filetypes import MIME_XLSX
-from portfolio.formatting import RULE_KINDS, parse_date
+from portfolio.formatting import LOCAL_TZ, RULE_KINDS, local_today, parse_date
 from portfolio.reports.list_xlsx import ListColumn, list_workbook
 from portfolio.vocabulary import label
 from web import main
 from web.extensions import db
 from web.i18n import PUNCTUATION, current_lang, fund_name
 from web.security import content_disposition
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 bp = Blueprint("exports", __name__)
 
@@ -35,10 +32,6 @@ def export_url(endpoint: str, **values) -> str:
     """The export of this page: its filter and order kept, its page number dropped."""
     args = {k: v for k, v in request.args.items() if k != "page"}
     return url_for(endpoint, **{**args, **(request.view_args or {}), **values})
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
 
 
 def _p(name: str) -> str:
@@ -71,7 +64,7 @@ def _fund_words(code: str) -> str:
 def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], rows: Iterable[Mapping],
           scope: str = "") -> Response:
     """The workbook as a download named `<what>[_<scope>]_<today>.xlsx`."""
-    day = today_local().isoformat()
+    day = local_today().isoformat()
     data = list_workbook(title, filters, columns, rows, sheet=what)
     name = "_".join(p for p in (what, scope, day) if p) + ".xlsx"
     response = send_file(io.BytesIO(data), mimetype=MIME_XLSX, as_attachment=True, download_name=name)

@@ -9,7 +9,6 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -26,8 +25,6 @@ from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
 from web.i18n import current_lang
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 bp = Blueprint("main", __name__)
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, ChangeSet, Company, Fund, Investment, User, Valuation
 from portfolio.figures.scope import FundTree
+from portfolio.formatting import LOCAL_TZ
 
 COMPANY_SORTS = {"code": Company.code, "name": Company.name, "sector": Company.sector,
                  "region_code": Company.region_code, "founded": Company.founded}
 IMPORT_ACTIONS = ("import", "import_update")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def companies_query(q: str = "", sector: str = "", region: str = "", sort: str = "code",

@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,9 +20,9 @@ from sqlalchemy.orm import Session
 from models import CashFlow, Investment, Valuation
 from portfolio.commands import Command
 from portfolio.errors import FieldErrors
+from portfolio.formatting import local_today
 from portfolio.messages import Message
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 FIELD = "confirm_reason"
 
 
@@ -36,7 +35,7 @@ class Unconfirmed(FieldErrors):
 
 
 def today() -> dt.date:
-    return dt.datetime.now(BEIJING).date()
+    return local_today()
 
 
 def future_doubt(day: dt.date | None, what: str) -> list[str]:
