@@ -29,6 +29,7 @@ def test_a_sum_beyond_64_bits_is_never_wrapped_round(db, as_role):
                            region_code="330206"))
     db.session.add(Investment(id="I1", fund_code="F", mode="direct", company_code="C1", date=dt.date(2023, 1, 1),
                               commitment_cny=BIG))
+    db.session.flush()  # the investment first: no relationship orders these inserts (PostgreSQL checks the key)
     db.session.add_all(CashFlow(investment_id="I1", date=dt.date(2023, 1, 2), type="contribution", amount_cny=BIG)
                        for _ in range(N))
     db.session.commit()
