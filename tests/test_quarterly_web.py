@@ -175,7 +175,7 @@ def test_report_in_a_browser_from_the_menu(example, db, live_server, new_page):
     log_in(page, live_server, "viewer_q")
     page.click("nav.mainnav >> text=季度报告")
     page.select_option("select[name=fund]", "QY")
-    page.fill("input[name=quarter]", "2025Q4")
+    page.select_option("select[name=quarter]", "2025Q4")  # a list of the book's quarters
     page.click("button[type=submit].primary")
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/reports/QY/2025Q4")
