@@ -121,6 +121,13 @@ def test_demo_committee_history(runner, db, client, tmp_path):
     assert sorted(votes.values()) == ["abstain", "approve", "approve", "approve", "approve"]
     investment = db.session.get(Investment, proposal.investment_id)
     assert investment is not None and investment.fund_code == "QY" and investment.commitment_cny == 20_000_000
+    # dated when the meeting happened (Beijing time, stored in UTC), not when the demo ran
+    on_the_day = dt.datetime(2025, 11, 20, 2, 0)  # 10:00 in Beijing
+    vote_times = {v.cast_at for v in db.session.execute(select(Vote)).scalars()}
+    assert vote_times == {on_the_day + dt.timedelta(minutes=80)}
+    assert recusals[0].declared_at == on_the_day + dt.timedelta(minutes=5)
+    assert proposal.submitted_at < meeting.created_at < on_the_day < proposal.decided_at < on_the_day.replace(hour=4)
+    assert next_one.created_at.date() > dt.date(2025, 11, 20)  # the meeting to come is not backdated
     actions = {a for (a,) in db.session.execute(select(AuditEntry.action).where(
         AuditEntry.entity.in_(("proposals", "meetings", "votes", "recusals"))))}
     assert {"create", "submit", "schedule", "attendance", "recuse", "vote", "decide", "link"} <= actions

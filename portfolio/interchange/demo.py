@@ -427,7 +427,33 @@ def demo_committee_history(session, *, chair: str = "admin", proposer: str = "ma
                      "决议：同意追加投资 2,000 万元；首期出资 1,000 万元，第二期以企业年产能达到设计产能的 60% 为前提；"
                      "投后 6 个月内报告量产进度。", username=chair)
     assert absent not in voters
+    _stamp_history(session, proposal.id, meeting.id)
     return proposal.id
+
+
+def _stamp_history(session, proposal_id: int, meeting_id: int) -> None:
+    """Date the history when it happened, not when the demo ran: the proposal written three
+    weeks before the meeting, submitted two weeks before, the meeting set up a week before,
+    attendance, the recusal and the votes during the meeting (10:00 Beijing time), the
+    决议 at its close. The audit trail keeps the true times of the demo's own writes."""
+    from sqlalchemy import update
+
+    from models import Meeting, MeetingAttendance, Proposal, Recusal, Vote
+    from portfolio.formatting import LOCAL_TZ
+
+    def at(days_before: int, hour: int, minute: int = 0) -> dt.datetime:
+        local = dt.datetime.combine(DEMO_MEETING_DATE - dt.timedelta(days=days_before), dt.time(hour, minute),
+                                    tzinfo=LOCAL_TZ)
+        return local.astimezone(dt.UTC).replace(tzinfo=None)  # stored in UTC, naive
+
+    session.execute(update(Proposal).where(Proposal.id == proposal_id)
+                    .values(created_at=at(21, 9, 30), submitted_at=at(14, 16), decided_at=at(0, 11, 40)))
+    session.execute(update(Meeting).where(Meeting.id == meeting_id).values(created_at=at(7, 15)))
+    session.execute(update(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)
+                    .values(recorded_at=at(0, 10)))
+    session.execute(update(Recusal).where(Recusal.proposal_id == proposal_id).values(declared_at=at(0, 10, 5)))
+    session.execute(update(Vote).where(Vote.proposal_id == proposal_id).values(cast_at=at(0, 11, 20)))
+    session.commit()
 
 
 DEMO_NEXT_MEETING_TITLE = "投资决策委员会例会（待召开）"
