@@ -17,7 +17,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from models import ChangeSet
 from portfolio.errors import FieldErrors
 from portfolio.formatting import yuan
-from portfolio.interchange import staging
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import label
 from web.auth import current_username, requires
@@ -96,6 +95,8 @@ def index():
 
 @bp.route("/<int:change_set_id>")
 def show(change_set_id: int):
+    from portfolio.interchange import staging  # here: it imports the whole import path
+
     change_set = _change_set(change_set_id)
     return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
                            apply_form=ApplyForm(), doubts=staging.doubts_of(change_set),
@@ -106,6 +107,8 @@ def show(change_set_id: int):
 @bp.route("/<int:change_set_id>/choices", methods=["POST"])
 @requires("write")
 def choose(change_set_id: int):
+    from portfolio.interchange import staging  # here: it imports the whole import path
+
     _change_set(change_set_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -122,6 +125,8 @@ def choose(change_set_id: int):
 @bp.route("/<int:change_set_id>/apply", methods=["POST"])
 @requires("approve")
 def apply(change_set_id: int):
+    from portfolio.interchange import staging  # here: it imports the whole import path
+
     change_set = _change_set(change_set_id)
     form = ApplyForm()
     if not form.validate_on_submit():
@@ -143,6 +148,8 @@ def apply(change_set_id: int):
 @bp.route("/<int:change_set_id>/reject", methods=["POST"])
 @requires("approve")
 def reject(change_set_id: int):
+    from portfolio.interchange import staging  # here: it imports the whole import path
+
     _change_set(change_set_id)
     form = RejectForm()
     if not form.validate_on_submit():

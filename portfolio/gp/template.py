@@ -15,8 +15,6 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
 from portfolio.formatting import parse_date
@@ -82,6 +80,8 @@ def workbook(content: dict[str, Any] | None = None, *, investment_id: str = "",
              quarter_end: dt.date | None = None) -> bytes:
     """The template (blank, or filled with a package): one sheet per part, Chinese headers.
     Amounts are written as text so that they come back exact."""
+    from openpyxl import Workbook  # here, not at the top: web/gp.py imports this module at start-up
+
     content = content or empty_content()
     wb = Workbook()
     info = wb.active
@@ -166,6 +166,8 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     """A filled template → (the JSON document, investment id, quarter end). Raises FieldErrors
     listing every cell that could not be read; negative amounts are refused except in the
     lines that can be negative (other income and expenses, gains)."""
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook

@@ -16,15 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from portfolio.formatting import XLSX_FORMATS, xlsx_value
 
-HEAD_FONT = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
-TITLE_FONT = Font(bold=True, size=12)
+HEAD_FILL_COLOR = "EEF2F7"
 HEADER_ROW = 3  # title, filter, header
 MIN_WIDTH, MAX_WIDTH = 8, 60
 # characters Excel refuses in a sheet's name
@@ -84,17 +78,23 @@ def _value(value, kind: str):
 def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
                   rows: Iterable[Mapping], *, sheet: str | None = None) -> bytes:
     """The workbook of one list: `title` (what, as of when), `filters` (in words), the rows."""
+    # openpyxl only here: the blueprint that imports this module must not cost every process it
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor=HEAD_FILL_COLOR)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_title(sheet or title)
-    ws.cell(row=1, column=1, value=title).font = TITLE_FONT
+    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
     ws.cell(row=1, column=1).data_type = "s"
     ws.cell(row=2, column=1, value=filters).data_type = "s"
     widths = [display_width(c.header) + 2 for c in columns]
     for col, column in enumerate(columns, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=column.header)
         cell.data_type = "s"
-        cell.font, cell.fill = HEAD_FONT, HEAD_FILL
+        cell.font, cell.fill = head_font, head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     row_no = HEADER_ROW
     for row in rows:

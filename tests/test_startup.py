@@ -1,0 +1,71 @@
+"""Start-up (issue 14, `report` at 1.2x a bare script): the app and its `report` command do
+not import what only other commands, screens or files need; Flask-Migrate, set up on first
+use, still answers `flask db` and the functions that read app.extensions['migrate']."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# the workbooks, the PDF and its charts, the job queue's Redis side, the migrations
+NOT_AT_START = {"openpyxl", "weasyprint", "matplotlib", "alembic", "mako", "redis"}
+
+
+def _imported_by(tmp_path: Path, code: str) -> tuple[set[str], str]:
+    """The top-level packages a fresh process running `code` imported, and what it printed before."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'start.sqlite'}",
+           "SECRET_KEY": "test-secret-not-for-production"}
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    *printed, modules = done.stdout.strip().splitlines()
+    return set(json.loads(modules)), "\n".join(printed)
+
+
+def test_the_app_starts_without_the_heavy_libraries(tmp_path):
+    loaded, _ = _imported_by(tmp_path, "from app import create_app\ncreate_app()")
+    assert {"flask", "sqlalchemy", "models", "web"} <= loaded
+    assert not loaded & NOT_AT_START, sorted(loaded & NOT_AT_START)
+
+
+def test_the_report_command_runs_without_the_heavy_libraries(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from models import Base
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'start.sqlite'}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        assert import_book(session, EXAMPLE_BOOK, username="test").ok
+        session.commit()
+    engine.dispose()
+    code = ("from flask.cli import main\n"
+            "import sys\n"
+            "sys.argv = ['flask', '--app', 'app', 'report', 'QY', '--as-of', '2025-12-31']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass")
+    loaded, printed = _imported_by(tmp_path, code)
+    assert json.loads(printed)["summary"]["paid_in"] > 0  # the report was made
+    assert not loaded & NOT_AT_START, sorted(loaded & NOT_AT_START)
+
+
+def test_flask_db_is_flask_migrate_s(app, runner):
+    listed = runner.invoke(args=["--help"])
+    assert "Perform database migrations." in listed.output
+    commands = runner.invoke(args=["db", "--help"])
+    assert commands.exit_code == 0, commands.output
+    assert {"upgrade", "downgrade", "heads", "current"} <= set(commands.output.split())
+    # (what alembic prints goes where sys.stdout was when alembic was first imported: not asserted)
+    assert runner.invoke(args=["db", "heads"]).exit_code == 0
+    # the functions that read the extension find Flask-Migrate's own config there
+    with app.app_context():
+        config = app.extensions["migrate"]
+        assert config.directory == app.root_path + "/migrations"
+        assert config.configure_args["compare_type"] is True
+        assert config.db.engine is not None
