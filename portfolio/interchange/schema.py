@@ -158,18 +158,19 @@ class BookError:
                 "message": self.message}
 
     def sheet_shown(self, lang: str = "zh") -> str:
-        return self.sheet if str(lang).startswith("zh") else _sheet_name(self.sheet) if self.sheet else ""
+        if str(lang).startswith("zh") or not self.sheet:
+            return self.sheet
+        return _sheet_name(self.sheet)
 
     def column_shown(self, lang: str = "zh") -> str:
         if str(lang).startswith("zh") or not self.column:
             return self.column
-        by_zh = {c.zh: c.name for c in SHEETS.get(_sheet_name(self.sheet), [])}
-        return by_zh.get(self.column, self.column)
+        return _COLUMN_CODES.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
 
     def message_shown(self, lang: str = "zh") -> str:
         return error_shown(self.message, lang)
 
-    def located(self, lang: str = "zh") -> dict[str, Any]:
+    def located(self) -> dict[str, Any]:
         """as_dict with the sheet's and column's codes for English (messages.book_error_line)."""
         return {**self.as_dict(), "sheet_en": self.sheet_shown("en"), "column_en": self.column_shown("en")}
 
@@ -322,10 +323,11 @@ def _raw_from_grid(name: str, grid: pd.DataFrame) -> RawSheet:
 def _sheet_name(name: str) -> str:
     """A sheet's English name, also from its Chinese name."""
     stripped = name.strip()
-    for english, zh in SHEET_ZH.items():
-        if stripped == zh:
-            return english
-    return stripped
+    return _SHEET_CODES.get(stripped, stripped)
+
+
+_SHEET_CODES = {zh: english for english, zh in SHEET_ZH.items()}
+_COLUMN_CODES = {sheet: {c.zh: c.name for c in columns} for sheet, columns in SHEETS.items()}  # by Chinese header
 
 
 # Limits an uploaded workbook must keep before it is parsed at all (a zip bomb or a book
