@@ -9,7 +9,8 @@ Arguments named here beyond messages.py's kinds: `day`/`*_day` a date, `*_wan` a
 in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of record),
 `unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
 whole number with separators, `doubts`/`failures` lists of sentences, `errors` a
-FieldErrors' (field, sentence) pairs; any other argument
+FieldErrors' (field, sentence) pairs, `*_named` a (code, Chinese name) pair, `book_error` an
+imported book's error (messages.book_error_line); any other argument
 (a code, an id, what was typed) is shown as it is.
 """
 from __future__ import annotations
@@ -163,6 +164,80 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "import_refused_by_db": ("数据库拒绝了导入，未写入任何数据：{name}",
                              "The database refused the import and nothing was written: {name}"),
     "reject_needs_reason": ("驳回须填写理由", "Rejecting needs a reason"),
+    # -- an imported book (portfolio.interchange): reading the file; a sheet or column is named
+    # by its code (`*_named`: the code and, in Chinese, its Chinese name)
+    "book_not_utf8": ("文件不是 UTF-8 编码的 CSV", "The file is not a CSV in UTF-8"),
+    "book_csv_unreadable": ("CSV 文件无法读取：{detail}", "The CSV file cannot be read: {detail}"),
+    "book_no_csv": ("文件夹中没有 CSV 文件", "The folder holds no CSV files"),
+    "book_no_file": ("文件不存在", "The file does not exist"),
+    "book_not_xlsx": ("不是 Excel 工作簿（.xlsx）", "Not an Excel workbook (.xlsx)"),
+    "book_too_many_parts": ("工作簿包含 {n} 个部件，超过上限 {limit_n}，拒绝读取",
+                            "The workbook has {n} parts, above the limit of {limit_n}: not read"),
+    "book_too_large": ("工作簿解压后为 {mb} MB，超过上限 {limit_mb} MB，拒绝读取（可能是压缩炸弹）",
+                       "The workbook is {mb} MB uncompressed, above the limit of {limit_mb} MB: not read "
+                       "(it may be a zip bomb)"),
+    "book_ratio": ("工作簿部件 {part} 的压缩比异常（{ratio} 倍），拒绝读取",
+                   "The workbook's part {part} is compressed abnormally ({ratio} to 1): not read"),
+    "book_too_many_rows": ("工作表行数 {rows} 超过上限 {limit_rows}，请拆分后分批导入（或用命令 flask import-book 导入）",
+                           "A sheet has {rows} rows, above the limit of {limit_rows}: split it and import the parts "
+                           "(or import it with the command flask import-book)"),
+    "sheet_duplicated": ("工作表重复", "The sheet appears twice"),
+    "sheet_unknown": ("未知的工作表（应为 {sheets}）", "Unknown sheet (expected one of {sheets})"),
+    "sheet_missing": ("缺少必需的工作表 {sheet_named}", "The required sheet {sheet_named} is missing"),
+    "no_header_row": ("缺少表头行（第 1 行应为列名）", "No header row (row 1 names the columns)"),
+    "column_unknown": ("未知的列", "Unknown column"),
+    "column_unnamed": ("没有列名的列", "A column without a name"),
+    "column_duplicated": ("列 {column} 重复", "The column {column} appears twice"),
+    "column_missing": ("缺少必需的列 {column_named}", "The required column {column_named} is missing"),
+    # -- an imported book: its cells
+    "cell_required": ("必填，不能为空", "Required: cannot be blank"),
+    "unknown_code": ("未知的代码，应为 {codes}", "Unknown code: expected {codes}"),
+    "money_not_number": ("不是数字金额", "Not an amount in figures"),
+    "money_negative": ("金额不能为负数", "An amount cannot be negative"),
+    "money_two_places": ("金额最多两位小数", "At most two decimal places in an amount"),
+    "money_too_large": ("金额过大", "The amount is too large"),
+    "date_unknown_day": ("不存在的日期", "No such date"),
+    "year_implausible": ("年份不合理", "Not a plausible year"),
+    "cannot_be_negative": ("不能为负数", "Cannot be negative"),
+    "pct_not_number": ("不是数字", "Not a number"),
+    "pct_four_places": ("最多四位小数", "At most four decimal places"),
+    # -- an imported book: keys unique, references known
+    "dup_fund_code": ("基金代码重复（与第{first}行重复）", "Fund code repeated (as in row {first})"),
+    "dup_sub_fund_code": ("子基金代码重复（与第{first}行重复）", "Sub-fund code repeated (as in row {first})"),
+    "dup_company_code": ("企业代码重复（与第{first}行重复）", "Company code repeated (as in row {first})"),
+    "dup_credit_code": ("统一社会信用代码重复（与第{first}行重复）",
+                        "Unified social credit code repeated (as in row {first})"),
+    "dup_investment_id": ("投资编号重复（与第{first}行重复）", "Investment ID repeated (as in row {first})"),
+    "dup_valuation": ("同一投资同一基准日的估值重复（与第{first}行重复）",
+                      "A second valuation of the same investment on the same date (as in row {first})"),
+    "dup_holding": ("同一子基金同一基准日同一企业的明细重复（与第{first}行重复）",
+                    "A second holding of the same company by the same sub-fund on the same date (as in row {first})"),
+    "dup_ref": ("凭证号在同一投资内重复（与第{first}行重复）",
+                "Voucher number repeated within the same investment (as in row {first})"),
+    "parent_unknown": ("未知的上级基金", "Unknown parent fund"),
+    "parent_self": ("上级基金不能是自身", "A fund cannot be its own parent"),
+    "parent_cycle": ("上级基金关系成环：{chain}", "The parent funds go round in a circle: {chain}"),
+    "fund_code_unknown": ("未知的基金", "Unknown fund"),
+    "target_is_company": ("投资方式为 sub_fund 时投资标的应为子基金代码（此为企业代码）",
+                          "A sub_fund investment's target is a sub-fund code (this is a company code)"),
+    "target_is_sub_fund": ("直投/跟投的投资标的应为企业代码（此为子基金代码）",
+                           "A direct or co-investment's target is a company code (this is a sub-fund code)"),
+    "sub_fund_code_unknown": ("未知的子基金", "Unknown sub-fund"),
+    "company_code_unknown": ("未知的企业", "Unknown company"),
+    "investment_id_unknown": ("未知的投资编号", "Unknown investment ID"),
+    "flow_before_investment": ("现金流日期早于投资日期", "The cash flow is dated before the investment"),
+    "flow_amount_zero": ("现金流金额必须大于 0", "A cash flow's amount must be above 0"),
+    "size_zero": ("规模必须大于 0", "The size must be above 0"),
+    # -- an import as a whole (portfolio.interchange.importing, staging)
+    "import_doubts_unconfirmed": ("请核对：{doubts}。如确认无误，请说明理由（--reason）后再次导入",
+                                  "Please check: {doubts}. If it is right, give a reason (--reason) and import again"),
+    "import_own_draft": ("录入人不能审批自己录入的估值：导入与其草稿相同的行即为审批，须由另一人导入或在页面上审批",
+                         "Whoever entered a valuation cannot approve it, and importing a row the same as their "
+                         "draft approves it: another person imports it, or approves it on its page"),
+    "import_db_refused": ("数据库拒绝了导入：{name}: {detail}", "The database refused the import: {name}: {detail}"),
+    "change_set_unimportable": ("该变更集的文件已不能导入（台账已变化）：{book_error}",
+                                "This change set's file can no longer be imported (the book has changed): "
+                                "{book_error}"),
     # -- the GP portal's workbook (portfolio.gp.template); sheet names are the workbook's own
     "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
                       "Cannot read this file: upload the .xlsx template this page offers"),

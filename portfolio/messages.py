@@ -15,6 +15,8 @@ The arguments are typed values, named by what they hold:
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -157,18 +159,28 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
     if name == "places":
         return PLACES_WORDS.get(int(value), str(value)) if zh else str(value)
     if name == "max_whole":
-        return f"{value:,.0f}"
+        return f"{Decimal(value):,.0f}"
     if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
         if zh and codes:
             return "; ".join(f"{f}: {m}" if f else m for f, m in value)
         return "; ".join(render(m.key, m.args, "zh" if zh else "en", capital=False) if isinstance(m, Message)
                          else str(m) for _f, m in value)
+    if name == "book_error" or name.endswith("_named"):
+        return _book_arg(name, value, zh)
     if name in ("doubts", "failures"):  # sentences, each in the same language
         parts = [str(v) if zh and codes else
                  render(v.key, v.args, "zh" if zh else "en", capital=False) if isinstance(v, Message) else str(v)
                  for v in value]
         return ("；" if zh else "; ").join(parts)
     return None
+
+
+def _book_arg(name: str, value: Any, zh: bool) -> str:
+    """The kinds of argument of an imported book's errors (portfolio/error_texts.py)."""
+    if name == "book_error":  # an error of the book, located (book_error_line)
+        return book_error_line(value, "zh" if zh else "en")
+    # `*_named`: (code, Chinese name): "code（名称）" in Chinese, the code alone in English
+    return f"{value[0]}（{value[1]}）" if zh else str(value[0])
 
 
 def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
@@ -256,3 +268,63 @@ def shown(message: Any, lang: str = "zh") -> str:
     if isinstance(message, Message):
         return message.shown(lang)
     return "" if message is None else str(message)
+
+
+def book_error_line(error: Mapping[str, Any], lang: str = "zh") -> str:
+    """An error of an imported book in a line (portfolio.interchange.schema.BookError):
+    'investments 第3行 date: 2025-13-01 — 不存在的日期', 'investments row 3 date: 2025-13-01 —
+    No such date'. `error`: its sheet, row, column, value and message; in English the sheet's
+    and column's codes (`sheet_en`, `column_en`) where a Chinese name was written."""
+    zh = str(lang).startswith("zh")
+    sheet = (error.get("sheet") if zh else error.get("sheet_en") or error.get("sheet")) or ""
+    column = (error.get("column") if zh else error.get("column_en") or error.get("column")) or ""
+    where = sheet or "book"
+    if error.get("row"):
+        where += f" 第{error['row']}行" if zh else f" row {error['row']}"
+    if column:
+        where += f" {column}"
+    message = error.get("message")
+    text = error_shown(message, "zh" if zh else lang)
+    value = "" if error.get("value") is None else str(error.get("value"))
+    return f"{where}: {value} — {text}" if value != "" else f"{where}: — {text}"
+
+
+# -- kept as JSON (a staged change set's doubts, a refused upload's errors) and read back --------
+
+def as_json(value: Any) -> Any:
+    """A message, or an argument of one, as JSON holds it: a Message as {"key", "args"}, a date
+    as ISO text, an amount (Decimal) as text, a tuple as a list; other text as it is."""
+    if isinstance(value, Message):
+        return {"key": value.key, "args": {name: as_json(v) for name, v in value.args.items()}}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def from_json(data: Any, text: str | None = None) -> Any:
+    """Back from `as_json`: a Message again (its Chinese rendered anew from its key). What has
+    no key (text kept before the keys, or a key since retired) is `text`, or as it is."""
+    if isinstance(data, Mapping) and set(data) == {"key", "args"}:
+        try:
+            return Message(str(data["key"]), **{str(n): _from_json_arg(v) for n, v in dict(data["args"]).items()})
+        except Exception:  # a key or arguments no longer rendered: the text kept
+            return text if text is not None else ""
+    if text is not None:
+        return text
+    return data
+
+
+def _from_json_arg(value: Any) -> Any:
+    if isinstance(value, Mapping) and set(value) == {"key", "args"}:
+        return from_json(value)
+    if isinstance(value, list):
+        return [_from_json_arg(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _from_json_arg(v) for k, v in value.items()}
+    return value

@@ -37,6 +37,11 @@ def _sample(name: str):
         return dt.date(2030, 1, 2)
     if name.endswith("_wan"):
         return Decimal("30000000.01")
+    if name.endswith("_named"):
+        return ("investments", "投资")
+    if name == "book_error":
+        return {"sheet": "投资", "sheet_en": "investments", "row": 3, "column": "投资日期", "column_en": "date",
+                "value": "2025-13-01", "message": Message("date_unknown_day")}
     samples = {"record": "cash_flow", "unit": "wan", "places": 2, "max_whole": Decimal("1e11"),
                "doubts": [Message("future", record="date", day=dt.date(2030, 1, 2), today_day=dt.date(2025, 1, 1))],
                "failures": [Message("cap_over", what="single_company", value_pct=0.3, limit_pct=0.2)],

@@ -232,16 +232,18 @@ SHOWN_ERRORS = 200  # errors listed on the page; the CSV has them all
 
 
 def _write_errors(errors) -> str:
-    """The whole error list as a CSV under the upload folder, by a random name: the name."""
+    """The whole error list under the upload folder, by a random name: the name. Kept as JSON
+    (each message by its key), made a CSV in the reader's language when downloaded."""
+    import json
     import secrets
     from pathlib import Path
 
-    from portfolio.interchange.schema import errors_csv
+    from portfolio.interchange.schema import errors_json
 
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     name = secrets.token_hex(16)
-    (folder / f"{name}.csv").write_bytes(errors_csv(errors))
+    (folder / f"{name}.json").write_text(json.dumps(errors_json(errors), ensure_ascii=False), encoding="utf-8")
     return name
 
 
@@ -256,7 +258,8 @@ def _keep_errors(errors=None, name: str | None = None) -> None:
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
     old = session.get("import_errors")
     if isinstance(old, str) and old.isalnum() and old != name:
-        (folder / f"{old}.csv").unlink(missing_ok=True)
+        (folder / f"{old}.json").unlink(missing_ok=True)
+        (folder / f"{old}.csv").unlink(missing_ok=True)  # kept as a CSV before
     session["import_errors"] = name or _write_errors(errors)
 
 
@@ -293,8 +296,6 @@ def stage_upload_job(job: queue.JobContext) -> dict:
     """A job: stage an uploaded book (portfolio.interchange.staging.stage_book) with its
     progress (rows read, sheets checked). Run again after a worker died, it gives the change
     set it staged (noted on the job's row in the same transaction), never a second one."""
-    from dataclasses import asdict
-
     from portfolio.interchange.staging import stage_book
 
     path = _upload_path(job.params["file"])
@@ -311,7 +312,7 @@ def stage_upload_job(job: queue.JobContext) -> dict:
     path.unlink(missing_ok=True)
     if result.errors:
         return {"error_count": len(result.errors), "errors_file": _write_errors(result.errors),
-                "errors": [asdict(e) for e in result.errors[:SHOWN_ERRORS]]}
+                "errors": [e.as_json() for e in result.errors[:SHOWN_ERRORS]]}
     return {"change_set": result.change_set.id if result.change_set is not None else None,
             "counts": result.counts}
 
@@ -347,7 +348,7 @@ def upload_job(job_id: int):
         flash(_("台账已上传为待审批的变更集，须由另一位有审批权限的用户批准后才写入台账。"))
         return redirect(url_for("change_sets.show", change_set_id=outcome["change_set"]))
     if job.state == "done":
-        errors = [BookError(**e) for e in outcome.get("errors", [])]
+        errors = [BookError.from_json(e) for e in outcome.get("errors", [])]
         if errors and job.started_by == current_username() and str(outcome.get("errors_file", "")).isalnum():
             _keep_errors(name=outcome["errors_file"])
         result = SimpleNamespace(ok=not errors, errors=errors, error_count=outcome.get("error_count", 0),
@@ -372,18 +373,28 @@ def upload_job_status(job_id: int):
 @bp.route("/upload/errors.csv")
 @requires("write")
 def upload_errors():
-    """The whole error list of this session's last refused upload."""
+    """The whole error list of this session's last refused upload, as a CSV in the reader's
+    language."""
+    import json
     from pathlib import Path
 
     from flask import session
 
+    from portfolio.interchange.schema import errors_csv, errors_from_json
+    from web.i18n import current_lang
+
     name = session.get("import_errors")
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER / f"{name}.csv"
-    if not isinstance(name, str) or not name.isalnum() or not path.is_file():
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / ERRORS_FOLDER
+    kept, old = folder / f"{name}.json", folder / f"{name}.csv"
+    if not isinstance(name, str) or not name.isalnum() or not (kept.is_file() or old.is_file()):
         flash(_("没有可下载的错误清单：它属于上传出错的那次会话，且只保留最近一次。"), "error")
         return redirect(url_for("book.upload"))
-    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
-                     download_name="导入错误清单.csv")
+    download_name = _("导入错误清单.csv")
+    if not kept.is_file():  # written as a CSV before the errors were kept by key
+        return send_file(old, mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=download_name)
+    errors = errors_from_json(json.loads(kept.read_text(encoding="utf-8")))
+    return send_file(io.BytesIO(errors_csv(errors, current_lang())), mimetype="text/csv; charset=utf-8",
+                     as_attachment=True, download_name=download_name)
 
 
 def book_file_name(fund: Fund | None) -> str:

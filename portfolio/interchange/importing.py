@@ -25,6 +25,7 @@ from models.types import Money
 from portfolio.interchange.bulk import bulk_insert
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
+from portfolio.messages import Message
 from portfolio.money import yuan
 
 TABLES = {"funds": Fund, "sub_funds": SubFund, "companies": Company, "investments": Investment,
@@ -327,13 +328,12 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
     serialise_imports(session)
     result = plan_import(session, source, username=username, filename=filename, progress=progress)
     if result.ok and result.doubts and ask and not (confirm_reason or "").strip():
-        result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"], "请核对：" + "；".join(d["doubts"])
-                                                + "。如确认无误，请说明理由（--reason）后再次导入")
+        result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"],
+                                                Message("import_doubts_unconfirmed", doubts=list(d["doubts"])))
                                       for d in result.doubts])
     own = sorted({p.drafts_of[i] or "" for p in result.plan for i in p.drafts_kept} & {username})
     if result.ok and own:  # the importer would approve a draft they entered: maker-checker
-        result = ImportResult(errors=[BookError("valuations", None, "", username, "录入人不能审批自己录入的估值："
-                                                "导入与其草稿相同的行即为审批，须由另一人导入或在页面上审批")])
+        result = ImportResult(errors=[BookError("valuations", None, "", username, Message("import_own_draft"))])
     if not result.ok:
         session.rollback()  # releases the lock
         return result
@@ -343,8 +343,9 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
         session.commit()
     except SQLAlchemyError as exc:  # a constraint the checks missed: still nothing written
         session.rollback()
-        return ImportResult(errors=[BookError("", None, "", "", f"数据库拒绝了导入：{exc.__class__.__name__}: "
-                                              f"{str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}")])
+        detail = str(exc.orig if hasattr(exc, "orig") else exc)[:300]
+        return ImportResult(errors=[BookError("", None, "", "", Message("import_db_refused", name=exc.__class__.__name__,
+                                                                        detail=detail))])
     return result
 
 

@@ -25,7 +25,9 @@ import pandas as pd
 
 from portfolio import record_rules
 from portfolio.filetypes import ZIP_MAGIC
-from portfolio.formatting import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+from portfolio.formatting import DATE_MAX, DATE_MIN
+from portfolio.messages import Message, book_error_line, error_shown, from_json
+from portfolio.messages import as_json as message_json
 from portfolio.vocabulary import (
     FLOW_TYPES,
     FUND_KINDS,
@@ -135,7 +137,12 @@ _MAX_FEN_DIGITS = 15  # yuan integer digits: up to 999,999,999,999,999.99 (BIGIN
 
 @dataclass(frozen=True)
 class BookError:
-    """One problem of a book: where it is (sheet, Excel row, column), what was there, what is wrong."""
+    """One problem of a book: where it is (sheet, Excel row, column), what was there, what is wrong.
+
+    `message` is a portfolio.messages.Message (its str the Chinese sentence, as the JSON and
+    the command line give it), rendered in the reader's language by `message_shown`; the
+    sheet and column are as the book wrote them, and in English by their codes where the
+    book wrote their Chinese names (`sheet_shown`, `column_shown`)."""
 
     sheet: str
     row: int | None
@@ -144,35 +151,94 @@ class BookError:
     message: str
 
     def __str__(self) -> str:
-        where = self.sheet or "book"
-        if self.row:
-            where += f" 第{self.row}行"
-        if self.column:
-            where += f" {self.column}"
-        return f"{where}: {self.value!s} — {self.message}" if self.value != "" else f"{where}: — {self.message}"
+        return book_error_line(self.as_dict(), "zh")
 
     def as_dict(self) -> dict[str, Any]:
         return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
                 "message": self.message}
 
+    def sheet_shown(self, lang: str = "zh") -> str:
+        if str(lang).startswith("zh") or not self.sheet:
+            return self.sheet
+        return _sheet_name(self.sheet)
+
+    def column_shown(self, lang: str = "zh") -> str:
+        if str(lang).startswith("zh") or not self.column:
+            return self.column
+        return _COLUMN_CODES.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
+
+    def message_shown(self, lang: str = "zh") -> str:
+        return error_shown(self.message, lang)
+
+    def located(self) -> dict[str, Any]:
+        """as_dict with the sheet's and column's codes for English (messages.book_error_line)."""
+        return {**self.as_dict(), "sheet_en": self.sheet_shown("en"), "column_en": self.column_shown("en")}
+
+    def shown(self, lang: str = "zh") -> str:
+        """The error in a line, in `lang` (in Chinese, str(self))."""
+        return book_error_line(self.located(), lang)
+
+    def as_json(self) -> dict[str, Any]:
+        """as_dict, its message as text plus, when it has one, its key and arguments ("said")."""
+        out = {**self.as_dict(), "message": str(self.message)}
+        if isinstance(self.message, Message):
+            out["said"] = message_json(self.message)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BookError:
+        """Back from as_json (or as_dict): the message by its key again where it was kept."""
+        text = str(data.get("message") or "")
+        return cls(str(data.get("sheet") or ""), data.get("row"), str(data.get("column") or ""),
+                   "" if data.get("value") is None else str(data.get("value")),
+                   from_json(data["said"], text) if data.get("said") else text)
+
 
 ERRORS_HEADER = ("工作表", "行", "列", "值", "问题")
+ERRORS_HEADER_EN = ("Sheet", "Row", "Column", "Value", "Problem")
 
 
-def errors_csv(errors: list[BookError]) -> bytes:
+def errors_csv(errors: list[BookError], lang: str = "zh") -> bytes:
     """Every error of a book as a CSV for Excel (UTF-8 with a byte-order mark), however many the
-    page shows. A cell that would start a formula gets a leading quote (`csv_escape`, OWASP's
-    advice): a refused book may hold anything, and its errors quote it."""
+    page shows, in `lang`. A cell that would start a formula gets a leading quote (`csv_escape`,
+    OWASP's advice): a refused book may hold anything, and its errors quote it."""
     import csv
 
     def cell(value: Any) -> Any:
         return csv_escape("" if value is None else str(value))
 
+    said: dict[int, str] = {}  # each message rendered once (thousands of cells share one)
+
+    def message(e: BookError) -> str:
+        if id(e.message) not in said:
+            said[id(e.message)] = e.message_shown(lang)
+        return said[id(e.message)]
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(ERRORS_HEADER)
-    writer.writerows((cell(e.sheet), e.row or "", cell(e.column), cell(e.value), cell(e.message)) for e in errors)
+    writer.writerow(ERRORS_HEADER if str(lang).startswith("zh") else ERRORS_HEADER_EN)
+    writer.writerows((cell(e.sheet_shown(lang)), e.row or "", cell(e.column_shown(lang)), cell(e.value),
+                      cell(message(e))) for e in errors)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def errors_json(errors: list[BookError]) -> dict[str, Any]:
+    """Every error of a book as JSON, to be shown later in the reader's language (errors_csv of
+    `errors_from_json`): each distinct message once, the errors as rows that point to it."""
+    messages: list[Any] = []
+    index: dict[int, int] = {}
+    rows = []
+    for e in errors:
+        if id(e.message) not in index:
+            index[id(e.message)] = len(messages)
+            messages.append({k: v for k, v in e.as_json().items() if k in ("message", "said")})
+        rows.append([e.sheet, e.row, e.column, e.value, index[id(e.message)]])
+    return {"messages": messages, "errors": rows}
+
+
+def errors_from_json(data: dict[str, Any]) -> list[BookError]:
+    said = [BookError.from_json(m).message for m in data.get("messages", [])]
+    return [BookError(sheet, row, column, value, said[i]) for sheet, row, column, value, i in data.get("errors", [])]
 
 
 def header(column: Column, chinese: bool) -> str:
@@ -257,10 +323,11 @@ def _raw_from_grid(name: str, grid: pd.DataFrame) -> RawSheet:
 def _sheet_name(name: str) -> str:
     """A sheet's English name, also from its Chinese name."""
     stripped = name.strip()
-    for english, zh in SHEET_ZH.items():
-        if stripped == zh:
-            return english
-    return stripped
+    return _SHEET_CODES.get(stripped, stripped)
+
+
+_SHEET_CODES = {zh: english for english, zh in SHEET_ZH.items()}
+_COLUMN_CODES = {sheet: {c.zh: c.name for c in columns} for sheet, columns in SHEETS.items()}  # by Chinese header
 
 
 # Limits an uploaded workbook must keep before it is parsed at all (a zip bomb or a book
@@ -272,7 +339,7 @@ MAX_ROWS_PER_SHEET = 500_000                  # the heavy benchmark book's large
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
 
 
-def workbook_problem(data: bytes, *, max_rows: int | None = None) -> str | None:
+def workbook_problem(data: bytes, *, max_rows: int | None = None) -> Message | None:
     """Why an .xlsx must be refused before reading it, or None. Checks the zip directory
     (member count, declared sizes, compression ratios) and each sheet's declared dimension;
     sheet XML is never expanded here (and calamine, which reads it, expands no entities)."""
@@ -280,25 +347,23 @@ def workbook_problem(data: bytes, *, max_rows: int | None = None) -> str | None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return "不是 Excel 工作簿（.xlsx）"
+        return Message("book_not_xlsx")
     max_rows = max_rows or MAX_ROWS_PER_SHEET
     if len(members) > MAX_MEMBERS:
-        return f"工作簿包含 {len(members)} 个部件，超过上限 {MAX_MEMBERS}，拒绝读取"
+        return Message("book_too_many_parts", n=len(members), limit_n=MAX_MEMBERS)
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED_BYTES:
-        return (f"工作簿解压后为 {total / 1024 ** 2:,.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES // 1024 ** 2} MB，"
-                "拒绝读取（可能是压缩炸弹）")
+        return Message("book_too_large", mb=f"{total / 1024 ** 2:,.0f}", limit_mb=MAX_UNCOMPRESSED_BYTES // 1024 ** 2)
     for m in members:
         if m.file_size > 1024 * 1024 and m.file_size > MAX_MEMBER_RATIO * max(m.compress_size, 1):
-            return f"工作簿部件 {m.filename} 的压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），拒绝读取"
+            return Message("book_ratio", part=m.filename, ratio=m.file_size // max(m.compress_size, 1))
     for m in members:
         if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
             with archive.open(m) as sheet:
                 head = sheet.read(4096)
             found = _DIMENSION.search(head)
             if found and found.group(1) and int(found.group(1)) > max_rows:
-                return (f"工作表行数 {int(found.group(1)):,} 超过上限 {max_rows:,}，请拆分后分批导入"
-                        "（或用命令 flask import-book 导入）")
+                return Message("book_too_many_rows", rows=f"{int(found.group(1)):,}", limit_rows=f"{max_rows:,}")
     return None
 
 
@@ -340,26 +405,26 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             except pd.errors.EmptyDataError:
                 grid = pd.DataFrame()
             except UnicodeDecodeError:
-                errors.append(BookError(path.stem, None, "", path.name, "文件不是 UTF-8 编码的 CSV"))
+                errors.append(BookError(path.stem, None, "", path.name, Message("book_not_utf8")))
                 continue
             except (pd.errors.ParserError, ValueError) as exc:
-                errors.append(BookError(path.stem, None, "", path.name, f"CSV 文件无法读取：{exc}"))
+                errors.append(BookError(path.stem, None, "", path.name, Message("book_csv_unreadable", detail=str(exc))))
                 continue
             english = _sheet_name(path.stem)
             grids[english], names[english] = grid, path.stem
         if not grids and not errors:
-            errors.append(BookError(BOOK_LEVEL, None, "", str(source), "文件夹中没有 CSV 文件"))
+            errors.append(BookError(BOOK_LEVEL, None, "", str(source), Message("book_no_csv")))
     else:
         if isinstance(source, (str, Path)):
             path = Path(source)
             if not path.exists():
-                return {}, [BookError(BOOK_LEVEL, None, "", str(source), "文件不存在")]
+                return {}, [BookError(BOOK_LEVEL, None, "", str(source), Message("book_no_file"))]
             data = path.read_bytes()
             filename = filename or path.name
         else:
             data = source.read()
         if not data.startswith(ZIP_MAGIC):
-            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
+            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", Message("book_not_xlsx"))]
         refused = workbook_problem(data)
         if refused:
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", refused)]
@@ -369,11 +434,11 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             sheets = pd.read_excel(io.BytesIO(data), engine="calamine", sheet_name=None, header=None,
                                    dtype=object, keep_default_na=False, na_values=[])
         except Exception:  # a zip that is not a workbook: calamine's errors are of many kinds
-            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", "不是 Excel 工作簿（.xlsx）")]
+            return {}, [BookError(BOOK_LEVEL, None, "", filename or "", Message("book_not_xlsx"))]
         for sheet_name, grid in sheets.items():
             english = _sheet_name(str(sheet_name))
             if english in grids:
-                errors.append(BookError(str(sheet_name), None, "", str(sheet_name), "工作表重复"))
+                errors.append(BookError(str(sheet_name), None, "", str(sheet_name), Message("sheet_duplicated")))
                 continue
             grids[english], names[english] = grid, str(sheet_name)
     raws: dict[str, RawSheet] = {}
@@ -384,7 +449,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
         if english not in SHEETS:
             if raw.has_header or (raw.frame is not None and len(raw.frame)):
                 errors.append(BookError(names[english], None, "", names[english],
-                                        "未知的工作表（应为 " + ", ".join(SHEETS) + "）"))
+                                        Message("sheet_unknown", sheets=", ".join(SHEETS))))
             continue  # an empty extra sheet (Excel's "Sheet1") is harmless
         raws[english] = raw
     return raws, errors
@@ -429,7 +494,7 @@ def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray
     mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
     s = s.map(lambda v: mapping.get(v, v)) if mapping else s
     bad = present & ~s.isin(col.vocab)
-    check.flag(bad, rows, col.name, s, "未知的代码，应为 " + " / ".join(col.vocab))
+    check.flag(bad, rows, col.name, s, Message("unknown_code", codes=" / ".join(col.vocab)))
     return s.astype(object).where(present & ~bad, None)
 
 
@@ -469,17 +534,17 @@ def _parse_money_checked(col: Column, s: pd.Series, present: pd.Series, rows: np
     t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
     number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
     negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
-    check.flag(present & ~number, rows, col.name, s, "不是数字金额")
-    check.flag(negative, rows, col.name, s, "金额不能为负数")
+    check.flag(present & ~number, rows, col.name, s, Message("money_not_number"))
+    check.flag(negative, rows, col.name, s, Message("money_negative"))
     t = t.str.lstrip("+-")
     parts = t.str.split(".", n=1, expand=True) if len(t) else pd.DataFrame({0: t, 1: t})
     if parts.shape[1] == 1:
         parts[1] = None
     whole, frac = parts[0].fillna(""), parts[1].fillna("")
     too_fine = present & number & ~negative & (frac.str.len() > 2)
-    check.flag(too_fine, rows, col.name, s, "金额最多两位小数")
+    check.flag(too_fine, rows, col.name, s, Message("money_two_places"))
     too_big = present & number & (whole.str.lstrip("0").str.len() > _MAX_FEN_DIGITS)
-    check.flag(too_big, rows, col.name, s, "金额过大")
+    check.flag(too_big, rows, col.name, s, Message("money_too_large"))
     good = present & number & ~negative & ~too_fine & ~too_big
     fen = pd.Series(pd.NA, index=s.index, dtype="Int64")
     if good.any():
@@ -491,11 +556,11 @@ def _parse_money_checked(col: Column, s: pd.Series, present: pd.Series, rows: np
 
 def _parse_date(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
     form = s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
-    check.flag(present & ~form, rows, col.name, s, "日期格式应为 YYYY-MM-DD")
+    check.flag(present & ~form, rows, col.name, s, Message("date_format"))
     parsed = pd.to_datetime(s.where(present & form, None), format="%Y-%m-%d", errors="coerce")
-    check.flag(present & form & parsed.isna(), rows, col.name, s, "不存在的日期")
+    check.flag(present & form & parsed.isna(), rows, col.name, s, Message("date_unknown_day"))
     outside = parsed.notna() & ((parsed < pd.Timestamp(DATE_MIN)) | (parsed > pd.Timestamp(DATE_MAX)))
-    check.flag(outside, rows, col.name, s, DATE_RANGE_MESSAGE)
+    check.flag(outside, rows, col.name, s, Message("date_range", min_day=DATE_MIN, max_day=DATE_MAX))
     parsed = parsed.where(~outside)
     return parsed.astype("datetime64[ns]")
 
@@ -504,30 +569,30 @@ def _parse_integer(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarr
     """kind int (a count, not negative) or year (1900..2200)."""
     t = _strip_zeros(s) if col.kind == "int" else s
     number = t.str.fullmatch(r"-?\d{1,12}")
-    check.flag(present & ~number, rows, col.name, s, "应为整数")
+    check.flag(present & ~number, rows, col.name, s, Message("integer"))
     values = pd.Series(pd.NA, index=s.index, dtype="Int64")
     ok = present & number
     if ok.any():
         values[ok] = t[ok].astype("int64").astype("Int64")
     if col.kind == "year":
         bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
-        check.flag(bad, rows, col.name, s, "年份不合理")
+        check.flag(bad, rows, col.name, s, Message("year_implausible"))
     else:
         bad = ok & (values < 0).fillna(False)
-        check.flag(bad, rows, col.name, s, "不能为负数")
+        check.flag(bad, rows, col.name, s, Message("cannot_be_negative"))
     return values.where(~bad, pd.NA)
 
 
 def _parse_pct(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
     t = _strip_zeros(s.str.rstrip("%").str.strip())
     number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
-    check.flag(present & ~number, rows, col.name, s, "不是数字")
+    check.flag(present & ~number, rows, col.name, s, Message("pct_not_number"))
     values = pd.Series([Decimal(v) if ok else None for v, ok in zip(t, present & number)],
                        index=s.index, dtype=object)
     out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
     check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
     too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
-    check.flag(too_fine & ~out_of_range, rows, col.name, s, "最多四位小数")
+    check.flag(too_fine & ~out_of_range, rows, col.name, s, Message("pct_four_places"))
     return values.where(~(out_of_range | too_fine), None)
 
 
@@ -540,7 +605,7 @@ def _parse_column(col: Column, s: pd.Series, rows: np.ndarray, check: _Checker) 
     """Check one column's text and give it back typed (missing → None/NA/NaT)."""
     present = s != ""
     if col.required:
-        check.flag(~present, rows, col.name, s, "必填，不能为空")
+        check.flag(~present, rows, col.name, s, Message("cell_required"))
     parser = _PARSERS.get(col.kind)
     if parser is None:
         raise ValueError(col.kind)
@@ -551,7 +616,7 @@ def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFr
     """One sheet checked cell by cell: a typed frame with every column of the sheet, plus `_row`."""
     spec = SHEETS[name]
     if not raw.has_header:
-        errors.append(BookError(name, 1, "", "", "缺少表头行（第 1 行应为列名）"))
+        errors.append(BookError(name, 1, "", "", Message("no_header_row")))
         return None
     by_header = {}
     for c in spec:
@@ -562,16 +627,16 @@ def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFr
     for i, h in enumerate(raw.headers):
         col = by_header.get(h)
         if col is None:
-            errors.append(BookError(name, 1, h, h, "未知的列" if h else "没有列名的列"))
+            errors.append(BookError(name, 1, h, h, Message("column_unknown" if h else "column_unnamed")))
             header_errors = True
         elif col.name in positions:
-            errors.append(BookError(name, 1, h, h, f"列 {col.name} 重复"))
+            errors.append(BookError(name, 1, h, h, Message("column_duplicated", column=col.name)))
             header_errors = True
         else:
             positions[col.name] = i
     for c in spec:
         if c.required and c.name not in positions:
-            errors.append(BookError(name, 1, c.name, "", f"缺少必需的列 {c.name}（{c.zh}）"))
+            errors.append(BookError(name, 1, c.name, "", Message("column_missing", column_named=(c.name, c.zh))))
             header_errors = True
     frame = raw.frame
     assert frame is not None  # a sheet without a frame was refused when read
@@ -640,10 +705,11 @@ def _flag_parent_cycles(errors, funds: pd.DataFrame) -> None:
         if parent_of.get(chain[-1]) == code:  # back to the start: a cycle through this fund
             reported.update(chain)
             errors.append(BookError("funds", int(row), "parent_code", str(parent_of[code]),
-                                    "上级基金关系成环：" + " → ".join(chain + [code])))
+                                    Message("parent_cycle", chain=" → ".join(chain + [code]))))
 
 
 def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None):
+    """`message`: the key of the sentence (its argument `first`: the row repeated)."""
     sub = frame if where is None else frame[where]
     complete = sub[keys].notna().all(axis=1)
     sub = sub[complete]
@@ -652,8 +718,7 @@ def _duplicates(errors, sheet, frame, keys: list[str], message: str, where=None)
         shown = sub[keys].astype(str).agg(" / ".join, axis=1)
         first_row = sub.groupby(keys, dropna=False)["_row"].transform("first")
         for row, value, first in zip(sub["_row"][dup], shown[dup], first_row[dup]):
-            errors.append(BookError(sheet, int(row), keys[-1], value,
-                                    f"{message}（与第{int(first)}行重复）"))
+            errors.append(BookError(sheet, int(row), keys[-1], value, Message(message, first=int(first))))
 
 
 @dataclass(frozen=True)
@@ -671,7 +736,7 @@ def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError], progress: 
     required, an error). `progress(done, total, "sheets_checked")` after each sheet."""
     for name in REQUIRED_SHEETS:
         if name not in raws:
-            errors.append(BookError(name, None, "", "", f"缺少必需的工作表 {name}（{SHEET_ZH[name]}）"))
+            errors.append(BookError(name, None, "", "", Message("sheet_missing", sheet_named=(name, SHEET_ZH[name]))))
     frames: dict[str, pd.DataFrame] = {}
     for i, name in enumerate(SHEETS):
         frame = _sheet_frame(name, raws[name], errors) if name in raws else None
@@ -684,17 +749,15 @@ def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError], progress: 
 def _check_unique_keys(errors: list[BookError], frames: dict[str, pd.DataFrame]) -> None:
     """Keys unique within the book."""
     flows = frames["cash_flows"]
-    _duplicates(errors, "funds", frames["funds"], ["code"], "基金代码重复")
-    _duplicates(errors, "sub_funds", frames["sub_funds"], ["code"], "子基金代码重复")
-    _duplicates(errors, "companies", frames["companies"], ["code"], "企业代码重复")
-    _duplicates(errors, "companies", frames["companies"], ["credit_code"], "统一社会信用代码重复")
-    _duplicates(errors, "investments", frames["investments"], ["id"], "投资编号重复")
-    _duplicates(errors, "valuations", frames["valuations"], ["investment_id", "as_of"],
-                "同一投资同一基准日的估值重复")
+    _duplicates(errors, "funds", frames["funds"], ["code"], "dup_fund_code")
+    _duplicates(errors, "sub_funds", frames["sub_funds"], ["code"], "dup_sub_fund_code")
+    _duplicates(errors, "companies", frames["companies"], ["code"], "dup_company_code")
+    _duplicates(errors, "companies", frames["companies"], ["credit_code"], "dup_credit_code")
+    _duplicates(errors, "investments", frames["investments"], ["id"], "dup_investment_id")
+    _duplicates(errors, "valuations", frames["valuations"], ["investment_id", "as_of"], "dup_valuation")
     _duplicates(errors, "sub_fund_holdings", frames["sub_fund_holdings"], ["sub_fund_code", "as_of", "company_code"],
-                "同一子基金同一基准日同一企业的明细重复")
-    _duplicates(errors, "cash_flows", flows, ["investment_id", "ref"], "凭证号在同一投资内重复",
-                where=flows["ref"].notna())
+                "dup_holding")
+    _duplicates(errors, "cash_flows", flows, ["investment_id", "ref"], "dup_ref", where=flows["ref"].notna())
 
 
 def _check_credit_codes(errors: list[BookError], co: pd.DataFrame, known: Known) -> None:
@@ -711,26 +774,27 @@ def _check_credit_codes(errors: list[BookError], co: pd.DataFrame, known: Known)
 
 def _check_fund_parents(errors: list[BookError], f: pd.DataFrame, codes: _Codes) -> None:
     parent = f["parent_code"]
-    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(codes.funds), "parent_code", "未知的上级基金")
-    _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", "上级基金不能是自身")
+    _flag_rows(errors, "funds", f, parent.notna() & ~parent.isin(codes.funds), "parent_code", Message("parent_unknown"))
+    _flag_rows(errors, "funds", f, parent.notna() & (parent == f["code"]), "parent_code", Message("parent_self"))
     _flag_parent_cycles(errors, f)
 
 
 def _check_investment_references(errors: list[BookError], inv: pd.DataFrame, known: Known, codes: _Codes) -> None:
     """Investments: the fund, a target of the right kind, the sub-fund co-invested alongside."""
     _flag_rows(errors, "investments", inv, inv["fund_code"].notna() & ~inv["fund_code"].isin(codes.funds),
-               "fund_code", "未知的基金")
+               "fund_code", Message("fund_code_unknown"))
     target, mode = inv["target_code"], inv["mode"]
     is_sf = mode == "sub_fund"
     has_mode = mode.notna() & target.notna()
     sf_bad = has_mode & is_sf & ~target.isin(codes.sub_funds)
     _flag_rows(errors, "investments", inv, sf_bad & target.isin(codes.companies), "target_code",
-               "投资方式为 sub_fund 时投资标的应为子基金代码（此为企业代码）")
-    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(codes.companies), "target_code", "未知的子基金")
+               Message("target_is_company"))
+    _flag_rows(errors, "investments", inv, sf_bad & ~target.isin(codes.companies), "target_code",
+               Message("sub_fund_code_unknown"))
     co_bad = has_mode & ~is_sf & ~target.isin(codes.companies)
     _flag_rows(errors, "investments", inv, co_bad & target.isin(codes.sub_funds), "target_code",
-               "直投/跟投的投资标的应为企业代码（此为子基金代码）")
-    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(codes.sub_funds), "target_code", "未知的企业")
+               Message("target_is_sub_fund"))
+    _flag_rows(errors, "investments", inv, co_bad & ~target.isin(codes.sub_funds), "target_code", Message("company_code_unknown"))
     along = inv["alongside_code"]
     is_co = mode == "co_invest"
     _flag_rows(errors, "investments", inv, is_co & along.isna(), "alongside_code",
@@ -738,7 +802,7 @@ def _check_investment_references(errors: list[BookError], inv: pd.DataFrame, kno
     _flag_rows(errors, "investments", inv, mode.notna() & ~is_co & along.notna(), "alongside_code",
                record_rules.ALONGSIDE_ONLY_FOR_COINVEST)
     unknown_along = is_co & along.notna() & ~along.isin(codes.sub_funds)
-    _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", "未知的子基金")
+    _flag_rows(errors, "investments", inv, unknown_along, "alongside_code", Message("sub_fund_code_unknown"))
     # the same fund must commit to the sub-fund alongside (in the book or already in the database)
     book_ids = set(inv["id"].dropna())
     held = pd.concat([inv.loc[is_sf, ["fund_code", "target_code"]],
@@ -765,22 +829,22 @@ def _check_flows_and_valuations(errors: list[BookError], frames: dict[str, pd.Da
 
     for sheet, frame in (("cash_flows", flows), ("valuations", vals)):
         ids = frame["investment_id"]
-        _flag_rows(errors, sheet, frame, ids.notna() & ~ids.isin(all_ids), "investment_id", "未知的投资编号")
+        _flag_rows(errors, sheet, frame, ids.notna() & ~ids.isin(all_ids), "investment_id", Message("investment_id_unknown"))
     start = flows["investment_id"].map(inv_date).astype("datetime64[ns]")
     early = flows["date"].notna() & start.notna() & (flows["date"] < start)
-    _flag_rows(errors, "cash_flows", flows, early, "date", "现金流日期早于投资日期")
+    _flag_rows(errors, "cash_flows", flows, early, "date", Message("flow_before_investment"))
     _flag_rows(errors, "cash_flows", flows, flows["amount_cny"].notna() & (flows["amount_cny"] == 0).fillna(False),
-               "amount_cny", "现金流金额必须大于 0")
+               "amount_cny", Message("flow_amount_zero"))
     for sheet, frame in (("funds", frames["funds"]), ("sub_funds", frames["sub_funds"])):
-        _flag_rows(errors, sheet, frame, (frame["size_cny"] == 0).fillna(False), "size_cny", "规模必须大于 0")
+        _flag_rows(errors, sheet, frame, (frame["size_cny"] == 0).fillna(False), "size_cny", Message("size_zero"))
 
 
 def _check_holdings(errors: list[BookError], hold: pd.DataFrame, codes: _Codes) -> None:
     hc, hs = hold["company_code"], hold["sub_fund_code"]
     _flag_rows(errors, "sub_fund_holdings", hold, hs.notna() & ~hs.isin(codes.sub_funds), "sub_fund_code",
-               "未知的子基金")
+               Message("sub_fund_code_unknown"))
     _flag_rows(errors, "sub_fund_holdings", hold, hc.notna() & ~hc.isin(codes.companies), "company_code",
-               "未知的企业")
+               Message("company_code_unknown"))
 
 
 def check_book(raws: dict[str, RawSheet], known: Known | None = None, progress: Progress | None = None

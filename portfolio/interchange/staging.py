@@ -46,7 +46,7 @@ from portfolio.interchange.importing import (
     write_import,
 )
 from portfolio.interchange.schema import META_SHEET, BookError, Progress, read_version
-from portfolio.messages import Message
+from portfolio.messages import Message, as_json, from_json
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
 
@@ -111,16 +111,29 @@ def preview_of(result: ImportResult) -> dict[str, Any]:
 
 
 def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The preview with each sheet's doubted rows (interchange/doubts.py) under "doubts"."""
+    """The preview with each sheet's doubted rows (interchange/doubts.py) under "doubts": each
+    row's sentences as Chinese text ("doubts") and by key and arguments ("said"), so that a
+    screen shows them in the reader's language."""
     for doubt in doubts:
+        kept = json.loads(json.dumps(doubt, ensure_ascii=False, default=str))
+        kept["said"] = [as_json(d) if isinstance(d, Message) else None for d in doubt["doubts"]]
         preview.setdefault(doubt["sheet"], {"new": [], "changed": [], "unchanged": []}).setdefault(
-            "doubts", []).append(json.loads(json.dumps(doubt, ensure_ascii=False, default=str)))
+            "doubts", []).append(kept)
     return preview
 
 
 def doubts_of(change_set: ChangeSet) -> list[dict[str, Any]]:
-    """The doubted rows found when the change set was staged, every sheet's."""
-    return [d for rows in (change_set.preview or {}).values() for d in rows.get("doubts", [])]
+    """The doubted rows found when the change set was staged, every sheet's; each row's
+    sentences ("doubts") Messages again where their keys were kept (a change set staged
+    before that: the Chinese text)."""
+    return [_said(d) for rows in (change_set.preview or {}).values() for d in rows.get("doubts", [])]
+
+
+def _said(doubt: dict[str, Any]) -> dict[str, Any]:
+    said = doubt.get("said")
+    if not isinstance(said, list) or len(said) != len(doubt.get("doubts", [])):
+        return doubt
+    return {**doubt, "doubts": [from_json(key, text) if key else text for key, text in zip(said, doubt["doubts"])]}
 
 
 def _without_doubts(preview: dict[str, Any]) -> dict[str, Any]:
@@ -317,7 +330,7 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
                        approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
         if not result.ok:
-            raise FieldErrors([("", "该变更集的文件已不能导入（台账已变化）：" + str(result.errors[0]))])
+            raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
         if preview_of(result) != _without_doubts(change_set.preview):
             raise FieldErrors([("", Message("preview_stale"))])
         leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
