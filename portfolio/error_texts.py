@@ -8,10 +8,10 @@ argument written by its kind (portfolio/messages.py `_arg`). Pure data.
 Arguments named here beyond messages.py's kinds: `day`/`*_day` a date, `*_wan` an amount
 in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of record),
 `unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
-whole number with separators, `doubts`/`failures` lists of sentences, `errors` a
-FieldErrors' (field, sentence) pairs, `*_named` a (code, Chinese name) pair, `book_error` an
-imported book's error (messages.book_error_line); any other argument
-(a code, an id, what was typed) is shown as it is.
+whole number with separators, `who` a (person, UTC time) pair, `doubts`/`failures` lists of
+sentences, `errors` a FieldErrors' (field, sentence) pairs, `*_named` a (code, Chinese name)
+pair, `book_error` an imported book's error (messages.book_error_line); any other argument (a
+code, an id, what was typed) is shown as it is.
 """
 from __future__ import annotations
 

@@ -136,13 +136,8 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return ("、" if zh else " or ").join(label("decision", d, lang="zh" if zh else "en") for d in value)
     if name == "action":  # (code, Chinese name)
         return value[1] if zh else ACTIONS_EN.get(value[0], value[0])
-    if name == "people":
-        return ("、" if zh else ", ").join(str(v) for v in value)
-    if name == "wait_seconds":  # a wait: seconds, or whole minutes from two on
-        seconds = int(value)
-        if seconds < 120:
-            return f"{seconds} 秒" if zh else f"{seconds} seconds"
-        return f"{(seconds + 59) // 60} 分钟" if zh else f"{(seconds + 59) // 60} minutes"
+    if name in ("who", "people", "wait_seconds"):
+        return _people_arg(name, value, zh)
     if name.endswith("_in_wan"):  # as the form takes it, exactly, without separators
         from portfolio.money import in_unit
 
@@ -173,6 +168,22 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
                  for v in value]
         return ("；" if zh else "; ").join(parts)
     return None
+
+
+def _people_arg(name: str, value: Any, zh: bool) -> str:
+    """Who and how long: `who` (person, UTC time), `people` a list, `wait_seconds` a wait."""
+    if name == "who":  # who wrote a record, and when, in Beijing time
+        from portfolio.formatting import local_time
+
+        who, at = value
+        shown_at = local_time(at, seconds=False)
+        return f"{who} 于 {shown_at}（北京时间）" if zh else f"{who} at {shown_at} (Beijing time)"
+    if name == "people":
+        return ("、" if zh else ", ").join(str(v) for v in value)
+    seconds = int(value)  # a wait: seconds, or whole minutes from two on
+    if seconds < 120:
+        return f"{seconds} 秒" if zh else f"{seconds} seconds"
+    return f"{(seconds + 59) // 60} 分钟" if zh else f"{(seconds + 59) // 60} minutes"
 
 
 def _book_arg(name: str, value: Any, zh: bool) -> str:

@@ -195,5 +195,7 @@ def test_a_stale_correction_names_who_changed_it_and_when_in_beijing(db, book):
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
     entry.at = dt.datetime(2025, 12, 31, 20, 30)
     db.session.commit()
-    with pytest.raises(FieldErrors, match=r"最近一次由 王经理 于 2026-01-01 04:30（北京时间）修改"):
+    with pytest.raises(FieldErrors, match=r"最近一次由 王经理 于 2026-01-01 04:30（北京时间）修改") as refused:
         corrections.correct_cash_flow(db.session, flow.id, {**fields, "amount_cny": "4500000"}, username="other")
+    # in English: the person by name, the time in Beijing, the rest in English
+    assert "(last by 王经理 at 2026-01-01 04:30 (Beijing time))" in refused.value.shown("en")[0][1]

@@ -48,7 +48,7 @@ def _sample(name: str):
                "state": ("proposal_status", "draft"), "decisions": ["rejected", "deferred"],
                "action": ("vote", "表决"),
                "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3,
-               "wait_seconds": 61}
+               "wait_seconds": 61, "who": ("王经理", dt.datetime(2025, 12, 31, 20, 30))}
     return samples.get(name, "X1")
 
 
@@ -59,7 +59,7 @@ def test_every_refusal_renders_in_english_without_chinese(key):
     english = message.shown("en")
     assert "{" not in english and english[:1] == english[:1].upper()
     # the only Chinese an English refusal may carry is what a person typed or is called
-    typed = "".join(str(v) for v in args.get("people", []))
+    typed = "".join(str(v) for v in args.get("people", [])) + (args["who"][0] if "who" in args else "")
     assert not CJK.search(re.sub(f"[{typed}]", "", english) if typed else english), english
     assert error_shown(message, "zh") == str(message) and error_shown(message, "en") == english
 

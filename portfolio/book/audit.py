@@ -9,7 +9,6 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, User, utcnow
-from portfolio.formatting import local_time
 
 
 def plain(value: Any) -> Any:
@@ -43,7 +42,8 @@ def person(session: Session, username: str | None) -> str:
     return session.scalar(select(User.display_name).where(User.username == username)) or username
 
 
-def written_by(session: Session, entry: AuditEntry) -> str:
-    """Who wrote an audit entry and when, as a message says it: the person's display name
-    (else the user name) and the time in Beijing, '王经理 于 2026-01-01 04:30（北京时间）'."""
-    return f"{person(session, entry.username)} 于 {local_time(entry.at, seconds=False)}（北京时间）"
+def written_by(session: Session, entry: AuditEntry) -> tuple[str, dt.datetime]:
+    """Who wrote an audit entry and when, as a message's `who` argument: the person's display
+    name (else the user name) and the time (UTC), which the message writes in Beijing time,
+    '王经理 于 2026-01-01 04:30（北京时间）' (portfolio/messages.py)."""
+    return person(session, entry.username), entry.at

@@ -11,6 +11,7 @@ by someone other than the corrector. The same doubts as a new record ask for a c
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -41,11 +42,11 @@ def version_of(record: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _last_change(session: Session, entity: str, key: str) -> str:
+def _last_change(session: Session, entity: str, key: str) -> tuple[str, dt.datetime] | None:
     entry = session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
                             .order_by(desc(AuditEntry.id)).limit(1)).scalar_one_or_none()
     if entry is None:
-        return ""
+        return None
     return written_by(session, entry)
 
 
