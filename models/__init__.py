@@ -303,6 +303,9 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+    # a reason the application wrote (not a person): its key and arguments (portfolio.messages
+    # as_json), so it is shown in the reader's language; `reason` keeps its Chinese text
+    reason_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     batch: Mapped[str | None] = mapped_column(String(64), index=True)  # one import run
 
 

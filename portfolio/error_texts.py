@@ -315,4 +315,15 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "distribution_over_no_nav": ("分配 {amount_wan} 大于净值加出资 {ceiling_wan}（尚无估值，累计出资）",
                                  "the distribution of {amount_wan} is more than the NAV plus contributions, "
                                  "{ceiling_wan} (no valuation yet: the contributions to date)"),
+    # -- the reasons the application writes in the audit trail (portfolio.book.audit reason_fields)
+    "why_proposal_approved": ("投委会提案 #{id} 通过", "Proposal #{id} approved by the investment committee"),
+    "why_change_set_staged": ("导入变更集 #{id} 待审批", "Import change set #{id} awaiting approval"),
+    "why_change_set_applied": ("导入变更集 #{id}（上传：{person}）", "Import change set #{id} (uploaded by {person})"),
+    "why_change_set_approved": ("批准导入变更集 #{id}", "Import change set #{id} approved"),
+    "why_change_set_confirmed": ("批准导入变更集 #{id}；确认理由：{typed}",
+                                 "Import change set #{id} approved; reason for confirming: {typed}"),
+    "why_gp_package": ("管理人季度报告 #{id}", "GP quarterly package #{id}"),
+    "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
+    "why_demo_exit": ("演示数据：退出当日分配，估值已为零",
+                      "Demo data: distributed on the day of exit, the valuation already zero"),
 }

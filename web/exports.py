@@ -190,7 +190,7 @@ def history():
     rows = ({"at": e.at.replace(tzinfo=e.at.tzinfo or dt.UTC).astimezone(LOCAL_TZ).replace(tzinfo=None),
              "username": main.person(e.username), "action": label("audit_action", e.action, lang=lang),
              "entity": label("entity", e.entity, lang=lang), "key": e.entity_key,
-             "reason": label("audit_action", e.reason, lang=lang) if e.reason else "",
+             "reason": main.audit_reason(e),
              "changes": _history_changes(e)} for e in entries)
     columns = [ListColumn("at", _("时间（北京时间）"), "datetime"), ListColumn("username", _("用户")),
                ListColumn("action", _("操作")), ListColumn("entity", _("对象")), ListColumn("key", _("编号")),

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache, listing
+from portfolio.book.audit import reason_shown
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
@@ -532,6 +533,15 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
         return value
 
     return [(name(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in changed + same]
+
+
+@bp.app_template_filter("audit_reason")
+def audit_reason(entry: AuditEntry) -> str:
+    """An audit entry's reason in the reader's language: the application's by its key, a
+    person's as typed, an import's default reason (a code) by its name."""
+    if entry.reason_said:
+        return reason_shown(entry.reason, entry.reason_said, current_lang())
+    return label("audit_action", entry.reason, lang=current_lang()) if entry.reason else ""
 
 
 @bp.app_template_filter("local_time")

@@ -9,6 +9,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, User, utcnow
+from portfolio.messages import Message, as_json, from_json
 
 
 def plain(value: Any) -> Any:
@@ -29,10 +30,29 @@ def snapshot(record: Any) -> dict[str, Any]:
 def audit(session: Session, username: str, action: str, entity: str, key: str, *,
           before: dict | None = None, after: dict | None = None, reason: str | None = None,
           batch: str | None = None, at: dt.datetime | None = None) -> AuditEntry:
+    """One entry of the trail. A `reason` the application writes is a Message (kept by key as
+    well, `reason_fields`); one a person typed is text."""
     entry = AuditEntry(at=at or utcnow(), username=username, action=action, entity=entity,
-                       entity_key=key, before=before, after=after, reason=reason, batch=batch)
+                       entity_key=key, before=before, after=after, batch=batch, **reason_fields(reason))
     session.add(entry)
     return entry
+
+
+def reason_fields(reason: str | None) -> dict[str, Any]:
+    """An audit entry's `reason` and `reason_said` columns for a reason: its text, and its key
+    and arguments when the application wrote it (a Message)."""
+    return {"reason": None if reason is None else str(reason),
+            "reason_said": as_json(reason) if isinstance(reason, Message) else None}
+
+
+def reason_shown(reason: str | None, said: Any, lang: str = "zh") -> str:
+    """An audit entry's reason as the reader reads it: by its key in their language when the
+    application wrote it; a person's words as typed."""
+    if said:
+        message = from_json(said, reason)
+        if isinstance(message, Message):
+            return message.shown(lang)
+    return reason or ""
 
 
 def person(session: Session, username: str | None) -> str:

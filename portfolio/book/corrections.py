@@ -107,7 +107,7 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
     if doubts:
         after["confirmed_doubts"] = doubts
     audit(session, username, "correct", entity, key, before=before, after=after,
-          reason=reason if not confirmed else f"{reason}（核对确认：{confirmed}）")
+          reason=reason if not confirmed else Message("why_corrected_confirmed", typed=reason, confirmed=confirmed))
     commit(session)
     return record
 

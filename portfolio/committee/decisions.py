@@ -69,7 +69,7 @@ def _create_target(session: Session, proposal: Proposal, username: str) -> None:
     session.add(record)
     session.flush()
     audit(session, username, "create", entity, proposal.target_code, after=snapshot(record),
-          reason=f"投委会提案 #{proposal.id} 通过")
+          reason=Message("why_proposal_approved", id=proposal.id))
 
 
 def _complete_founded(session: Session, proposal: Proposal, username: str) -> None:
@@ -83,7 +83,7 @@ def _complete_founded(session: Session, proposal: Proposal, username: str) -> No
     company.founded = proposal.founded
     session.flush()
     audit(session, username, "update", "companies", company.code, before=before, after=snapshot(company),
-          reason=f"投委会提案 #{proposal.id} 通过")
+          reason=Message("why_proposal_approved", id=proposal.id))
 
 
 def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:

@@ -352,7 +352,7 @@ def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
 
 def _book_package(session: Session, package: GpPackage, investment: Investment, username: str) -> None:
     """The accepted package into the book (uncommitted): valuation, companies, holdings."""
-    batch, reason = f"gp-package-{package.id}", f"管理人季度报告 #{package.id}"
+    batch, reason = f"gp-package-{package.id}", Message("why_gp_package", id=package.id)
     content, q = package.content, package.quarter_end
 
     # the valuation: one in force per interest and date, so an earlier one for the date is voided

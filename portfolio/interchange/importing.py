@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
+from portfolio.book.audit import reason_fields
 from portfolio.interchange.bulk import bulk_insert
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
@@ -337,7 +338,8 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
     if not result.ok:
         session.rollback()  # releases the lock
         return result
-    confirm_doubts(result, (confirm_reason or "").strip()[:2000] or None)
+    confirm_doubts(result, confirm_reason if isinstance(confirm_reason, Message)  # the application's words
+                   else (confirm_reason or "").strip()[:2000] or None)
     try:
         write_import(session, result)
         session.commit()
@@ -369,12 +371,14 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
                        "approved_at": now}
 
+    why = reason_fields(reason)  # the reason's text, and its key when the application wrote it
+
     def audit_rows(sheet, frame, names, key_cols, action, before=None):
         after = _plain(frame, names)
         keys = _key_text(frame, key_cols)
         return [{"at": now, "username": username, "action": action, "entity": sheet,
                  "entity_key": k, "before": before[i] if before is not None else None,
-                 "after": a, "reason": reason, "batch": batch} for i, (k, a) in enumerate(zip(keys, after))]
+                 "after": a, **why, "batch": batch} for i, (k, a) in enumerate(zip(keys, after))]
 
     for sheet in SHEETS:
         book = frames[sheet].drop(columns="_row")
@@ -451,7 +455,7 @@ def confirm_doubts(result: ImportResult, reason: str | None) -> None:
             found = doubted.get((plan.sheet, key))
             if found:
                 entry["after"] = {**(entry["after"] or {}), "confirmed_doubts": found}
-                entry["reason"] = reason
+                entry.update(reason_fields(reason))  # a person's words
 
 
 def new_ident(sheet: str, key: str) -> str:

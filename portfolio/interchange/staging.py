@@ -272,7 +272,7 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
     session.flush()
     audit(session, username, "stage", "change_sets", str(staging.id),
           after={"filename": staging.filename, "counts": result.counts, "conflicts": len(conflicts),
-                 "base_version": since, "doubts": len(result.doubts)}, reason=f"导入变更集 #{staging.id} 待审批")
+                 "base_version": since, "doubts": len(result.doubts)}, reason=Message("why_change_set_staged", id=staging.id))
     if job_id is not None:
         jobs.record_outcome(session, job_id, {"change_set": staging.id, "counts": result.counts})
     commit(session)
@@ -328,7 +328,8 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
             raise FieldErrors([("", Message("conflicts_unresolved", n=len(unresolved(change_set))))])
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
         result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
-                       approved_by=username, reason=f"导入变更集 #{change_set.id}（上传：{change_set.uploaded_by}）", batch=batch)
+                       approved_by=username, batch=batch,
+                       reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
         if not result.ok:
             raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
         if preview_of(result) != _without_doubts(change_set.preview):
@@ -355,7 +356,8 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         if reason:
             after["confirmed_doubts"] = [described(d) for d in result.doubts]
         audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch, after=after,
-              reason=f"批准导入变更集 #{change_set.id}" + (f"；确认理由：{reason}" if reason else ""))
+              reason=Message("why_change_set_confirmed", id=change_set.id, typed=reason) if reason
+              else Message("why_change_set_approved", id=change_set.id))
         change_set.counts = result.counts
     except FieldErrors:
         session.rollback()  # releases the import lock

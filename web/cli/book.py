@@ -167,7 +167,9 @@ def demo_command(book_path: Path | None) -> None:
     write_demo_book(book_path)
     click.echo(f"demo book written to {book_path}")
     # the demo's one exit is distributed on the day its NAV (after the exit) is nil: a doubt, confirmed
-    _import(book_path, "demo", reason="演示数据：退出当日分配，估值已为零")
+    from portfolio.messages import Message
+
+    _import(book_path, "demo", reason=Message("why_demo_exit"))
     # a public-market index for PME (the fund page and the report choose it)
     index_path = book_path.with_name("demo_index_CSI300.csv")
     index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in demo_index_levels()),

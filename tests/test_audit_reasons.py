@@ -1,0 +1,69 @@
+"""The reasons the application writes in the audit trail, in the reader's language (issue 15,
+item 1): kept by key beside their Chinese text (`reason_said`), shown on the history page and
+in its export in English in English mode; a reason a person typed stays as typed."""
+from __future__ import annotations
+
+import html
+import io
+import re
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from models import AuditEntry
+from portfolio.book.audit import audit, reason_shown
+from portfolio.interchange.importing import import_book
+from portfolio.interchange.staging import apply_change_set, stage_book
+from portfolio.messages import Message
+from tests.book_files import credit_code
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.test_staged_imports import edited, exported
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def test_a_reason_the_application_writes_is_kept_by_key_and_a_typed_one_as_typed(db):
+    written = audit(db.session, "u", "apply", "change_sets", "7",
+                    reason=Message("why_change_set_confirmed", id=7, typed="已与托管行核对"))
+    typed = audit(db.session, "u", "void", "valuations", "3", reason="估值录错了")
+    db.session.commit()
+    assert written.reason == "批准导入变更集 #7；确认理由：已与托管行核对"  # the Chinese as before
+    assert written.reason_said == {"key": "why_change_set_confirmed", "args": {"id": 7, "typed": "已与托管行核对"}}
+    assert reason_shown(written.reason, written.reason_said, "en") == \
+        "Import change set #7 approved; reason for confirming: 已与托管行核对"
+    assert reason_shown(written.reason, written.reason_said, "zh") == written.reason
+    assert typed.reason_said is None and reason_shown(typed.reason, typed.reason_said, "en") == "估值录错了"
+    # a key since retired: the text kept
+    assert reason_shown("旧的理由", {"key": "no_such_key", "args": {}}, "en") == "旧的理由"
+
+
+def test_a_change_sets_reasons_on_the_history_page_and_its_export_in_english(app, db):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    data = edited(exported(db.session), "companies", {},
+                  append=["C-NEW", "新企业", credit_code(4343), "digital", "330206", None])
+    change_set = stage_book(db.session, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    apply_change_set(db.session, change_set.id, username="manager2")
+    reasons = {r for (r,) in db.session.execute(select(AuditEntry.reason).where(AuditEntry.username != "loader"))}
+    assert {f"导入变更集 #{change_set.id} 待审批", f"导入变更集 #{change_set.id}（上传：manager1）",
+            f"批准导入变更集 #{change_set.id}"} <= reasons
+    client = app.test_client()
+    login(client, "manager2")
+    client.get("/lang/en")
+    page = html.unescape(client.get("/history").get_data(as_text=True))
+    english = [f"Import change set #{change_set.id} awaiting approval",
+               f"Import change set #{change_set.id} (uploaded by manager1)",
+               f"Import change set #{change_set.id} approved"]
+    for sentence in english:
+        assert sentence in page
+    assert "导入变更集" not in page
+    cells = [c.value for row in load_workbook(io.BytesIO(client.get("/history/export.xlsx").data)).active.iter_rows()
+             for c in row if isinstance(c.value, str)]
+    for sentence in english:
+        assert sentence in cells
+    assert not any("导入变更集" in c for c in cells)
+    # in Chinese, exactly as before
+    client.get("/lang/zh")
+    page = html.unescape(client.get("/history").get_data(as_text=True))
+    assert f"导入变更集 #{change_set.id} 待审批" in page and "awaiting approval" not in page
