@@ -26,7 +26,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -58,12 +58,33 @@ def configure(*, redis_url: str | None = None, prefix: str | None = None) -> Non
         _redis_prefix = prefix
 
 
+_VERSION = "portfolio.book.cache.version"  # the session's memo of the version (session.info)
+
+
 def _version_key(session: Session) -> tuple:
-    # the latest book entry's id, and its time: a database emptied and refilled (tests, a
-    # restore) can reuse an id, never with the same time
+    """The latest book entry's id, and its time: a database emptied and refilled (tests, a
+    restore) can reuse an id, never with the same time.
+
+    Read once per transaction (a page asks for it a dozen times): the memo is forgotten when
+    the session flushes (its own write may move the version) and when its transaction ends."""
+    known = session.info.get(_VERSION)
+    if known is not None:
+        return known
     row = session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity.in_(BOOK_ENTITIES))
                           .order_by(AuditEntry.id.desc()).limit(1)).first()
-    return (0, None) if row is None else (row.id, row.at)
+    key = (0, None) if row is None else (row.id, row.at)
+    session.info[_VERSION] = key
+    return key
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_version_after_flush(session: Session, _context) -> None:
+    session.info.pop(_VERSION, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_version_after_transaction(session: Session, _transaction) -> None:
+    session.info.pop(_VERSION, None)
 
 
 _CODE_ROOTS = ("portfolio", "static", "templates", "translations", "web")
@@ -263,3 +284,11 @@ def shared(session: Session, what: str, fund_code: str, period: str, compute: Ca
         body = compute()
         shared_put(session, what, fund_code, period, version, body)
     return body
+
+
+def kept(session: Session, what: str, fund_code: str, period: str, compute: Callable[[], bytes]) -> bytes:
+    """`shared`, and kept in this process too: a report served again and again (the API's
+    JSON) costs one version check, not a read of the stored bytes each time."""
+    return _remember(("kept", what, fund_code, period, _version_key(session)),
+                     lambda: shared(session, what, fund_code, period, compute))
+
