@@ -6,6 +6,7 @@ Errors are JSON here (web/errors.py; the rest of the app renders HTML pages): 40
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask import Blueprint, jsonify, request
 
@@ -55,7 +56,8 @@ def fund_report(code: str):
         return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
 
     try:
-        body = cache.kept(db.session, "api_report", code, f"{as_of.isoformat()}|{index_name or ''}", compute)
+        period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
+        body = cache.kept(db.session, "api_report", code, period, compute)
     except (UnknownFund, UnknownIndex) as error:
         return _error(404, str(error))
     except (ReportError, PMEError) as error:

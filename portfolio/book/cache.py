@@ -44,6 +44,9 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple, object] = OrderedDict()
 _books: OrderedDict[tuple, object] = OrderedDict()  # whole books are large: keep only the latest two
 MAX_BOOKS = 2
+_drawn: OrderedDict[tuple, object] = OrderedDict()  # charts by their inputs' digest (see `drawn`)
+MAX_DRAWN = 64
+_families: OrderedDict[tuple, frozenset[str]] = OrderedDict()  # (fund, version): its investments (`_carried`)
 
 _redis_url: str | None = None
 _redis_prefix = "fundbook:report:"
@@ -138,14 +141,92 @@ def book(session: Session):
     return _book(session, _version_key(session))
 
 
+# -- carried forward: what a write to another fund's records leaves as it was ----------------------
+
+CARRY_LIMIT = 100  # more book writes than this since the entry: computed afresh, not examined
+
+
+def _written_investments(session: Session, older: tuple, version: tuple) -> set[str] | None:
+    """The investments whose cash flows or valuations the book writes after `older` (up to
+    `version`) touched; None when another kind of write is among them (an investment, a fund,
+    a company, holdings, an import of those: anything may have moved), when there are too many,
+    or when `older` is not in this database's history (a database emptied and refilled)."""
+    if older[1] is None or older[0] >= version[0]:
+        return None
+    at = session.execute(select(AuditEntry.at).where(AuditEntry.id == older[0])).scalar()
+    if at != older[1]:
+        return None
+    rows = session.execute(select(AuditEntry.entity, AuditEntry.before, AuditEntry.after).where(
+        AuditEntry.id > older[0], AuditEntry.id <= version[0], AuditEntry.entity.in_(BOOK_ENTITIES))
+        .limit(CARRY_LIMIT + 1)).all()
+    if len(rows) > CARRY_LIMIT:
+        return None
+    touched: set[str] = set()
+    for entity, before, after in rows:
+        ids = {str(state["investment_id"]) for state in (before, after)
+               if isinstance(state, dict) and state.get("investment_id")}
+        if entity not in ("cash_flows", "valuations") or not ids:
+            return None
+        touched |= ids
+    return touched
+
+
+def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
+    """This process's latest entry (kind, fund, D) of an older book version, and the fund's
+    investments, when the writes since touched none of them (nor its descendants'): the fund's
+    figures are what they were. Else None."""
+    with _lock:
+        older = [key for key in _cache if key[:3] == (kind, fund_code, as_of) and key[3] != version]
+    older = [key for key in older if key[3][1] is not None and key[3][0] < version[0]]
+    if not older:
+        return None
+    key = max(older, key=lambda k: k[3][0])
+    with _lock:
+        ours = _families.get((fund_code, key[3]))
+        value = _cache.get(key)
+    if ours is None or value is None:
+        return None
+    touched = _written_investments(session, key[3], version)
+    return None if touched is None or touched & ours else (value, ours)
+
+
+def _family_investments(session: Session, fund_code: str, version: tuple) -> frozenset[str]:
+    from portfolio.figures.scope import scope_of
+
+    book = _book(session, version)
+    family = scope_of(book, fund_code).family
+    return frozenset(book.investments.loc[book.investments["fund_code"].isin(family), "id"].astype(str))
+
+
+def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date, compute: Callable[[tuple], object]):
+    """(kind, fund, D) for the book version in force: kept, carried forward from an older
+    version the writes since left alone (`_carried`), or computed."""
+    version = _version_key(session)
+
+    def fresh():
+        carried = _carried(session, kind, fund_code, as_of, version)
+        if carried is not None:
+            value, ours = carried
+        else:
+            value = compute(version)  # raises UnknownFund before the family is looked for
+            ours = _family_investments(session, fund_code, version)
+        with _lock:
+            _families[(fund_code, version)] = ours
+            while len(_families) > MAX_ENTRIES:
+                _families.popitem(last=False)
+        return value
+
+    return _remember((kind, fund_code, as_of, version), fresh)
+
+
 def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
-    """`portfolio.figures.report.compute_report` for the fund and date, cached by book version.
+    """`portfolio.figures.report.compute_report` for the fund and date, cached by book version
+    (carried forward past writes to other funds' flows and valuations).
     Raises portfolio.figures.engine.UnknownFund for a fund not in the book."""
     from portfolio.figures.report import compute_report
 
-    version = _version_key(session)
-    return _remember(("report", fund_code, as_of, version),
-                     lambda: compute_report(_book(session, version), fund_code, as_of))
+    return _fund_entry(session, "report", fund_code, as_of,
+                       lambda version: compute_report(_book(session, version), fund_code, as_of))
 
 
 def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: list | None = None) -> dict:
@@ -181,13 +262,11 @@ def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
     amounts as Decimal text, dates as ISO text) and kept in this process too."""
     from portfolio.figures.trend import trend
 
-    version = _version_key(session)
-
-    def compute() -> list[dict]:
+    def compute(version: tuple) -> list[dict]:
         return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(),
                                     lambda: _trend_bytes(trend(_book(session, version), fund_code, as_of))))
 
-    return _remember(("trend", fund_code, as_of, version), compute)
+    return _fund_entry(session, "trend", fund_code, as_of, compute)
 
 
 def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
@@ -230,6 +309,8 @@ def clear() -> None:
     with _lock:
         _cache.clear()
         _books.clear()
+        _drawn.clear()
+        _families.clear()
 
 
 def memo(session: Session, key: tuple, compute):
@@ -291,4 +372,25 @@ def kept(session: Session, what: str, fund_code: str, period: str, compute: Call
     JSON) costs one version check, not a read of the stored bytes each time."""
     return _remember(("kept", what, fund_code, period, _version_key(session)),
                      lambda: shared(session, what, fund_code, period, compute))
+
+
+def drawn(session: Session, what: str, fund_code: str, period: str, inputs: object,
+          draw: Callable[[], str | None]) -> str | None:
+    """A chart made from `inputs` alone (plain values: dicts, lists, Decimals, dates, text),
+    kept under a digest of them and the code's fingerprint, not under the book version: a
+    write that leaves the chart's inputs as they were (another fund's flow, a draft, a date
+    after D) serves the chart already drawn; drawing one costs more than the rest of a page.
+    Kept in this process and in the shared cache, where (what, fund, period) holds the latest
+    drawing only."""
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32]
+    version = f"{digest}-{code_version()}"
+
+    def compute() -> str | None:
+        body = shared_get(session, what, fund_code, period, version)
+        if body is None:
+            body = (draw() or "").encode()
+            shared_put(session, what, fund_code, period, version, body)
+        return body.decode() or None
+
+    return _remember((what, fund_code, period, version), compute, _drawn, MAX_DRAWN)
 
