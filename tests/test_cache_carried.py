@@ -107,3 +107,22 @@ def test_nothing_is_carried_into_another_database_with_the_same_audit_ids(book, 
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-21", "type": "distribution",
                                     "amount_cny": "1", "confirm_reason": "测试"}, username="mgr")
     assert cache.fund_report(book, "ZZ", AS_OF) is not first
+
+
+def test_a_write_dated_after_the_date_carries_the_figures_of_that_date(book):
+    """A flow and a valuation dated after D leave the figures as of D as they were (carried),
+    not those of a later date (recomputed); both equal the figures from scratch."""
+    later = dt.date(2026, 3, 31)
+    cache.clear()
+    first, first_later = cache.fund_report(book, "QY", AS_OF), cache.fund_report(book, "QY", later)
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "distribution",
+                                    "amount_cny": "5000", "confirm_reason": "测试"}, username="mgr")
+    valuation = records.record_valuation(book, {"investment_id": "QY-D1", "as_of": "2026-02-27",
+                                                "fair_value_cny": "45678901.23", "method": "last_round"},
+                                         username="mgr")
+    records.approve_valuation(book, valuation.id, username="checker")
+    assert cache.fund_report(book, "QY", AS_OF) is first
+    assert first == build_report(book, "QY", AS_OF)
+    again = cache.fund_report(book, "QY", later)
+    assert again is not first_later and again == build_report(book, "QY", later) and again != first_later
+

@@ -146,9 +146,17 @@ def book(session: Session):
 CARRY_LIMIT = 100  # more book writes than this since the entry: computed afresh, not examined
 
 
-def _written_investments(session: Session, older: tuple, version: tuple) -> set[str] | None:
+def _day(state: object, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(state[name])[:10])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return dt.date.min  # no date known: taken as touching every date
+
+
+def _written_investments(session: Session, older: tuple, version: tuple) -> dict[str, dt.date] | None:
     """The investments whose cash flows or valuations the book writes after `older` (up to
-    `version`) touched; None when another kind of write is among them (an investment, a fund,
+    `version`) touched, each with the earliest date touched (the record's date before and
+    after the write); None when another kind of write is among them (an investment, a fund,
     a company, holdings, an import of those: anything may have moved), when there are too many,
     or when `older` is not in this database's history (a database emptied and refilled)."""
     if older[1] is None or older[0] >= version[0]:
@@ -161,20 +169,25 @@ def _written_investments(session: Session, older: tuple, version: tuple) -> set[
         .limit(CARRY_LIMIT + 1)).all()
     if len(rows) > CARRY_LIMIT:
         return None
-    touched: set[str] = set()
+    touched: dict[str, dt.date] = {}
     for entity, before, after in rows:
-        ids = {str(state["investment_id"]) for state in (before, after)
-               if isinstance(state, dict) and state.get("investment_id")}
-        if entity not in ("cash_flows", "valuations") or not ids:
+        if entity not in ("cash_flows", "valuations"):
             return None
-        touched |= ids
+        states = [state for state in (before, after) if isinstance(state, dict) and state.get("investment_id")]
+        if not states:
+            return None
+        date_field = "date" if entity == "cash_flows" else "as_of"
+        for state in states:
+            key = str(state["investment_id"])
+            touched[key] = min(touched.get(key, dt.date.max), _day(state, date_field))
     return touched
 
 
 def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
     """This process's latest entry (kind, fund, D) of an older book version, and the fund's
-    investments, when the writes since touched none of them (nor its descendants'): the fund's
-    figures are what they were. Else None."""
+    investments, when the writes since touched none of them (nor its descendants') on or before
+    D (the figures as of D count flows and valuations dated up to D only): the fund's figures
+    are what they were. Else None."""
     with _lock:
         older = [key for key in _cache if key[:3] == (kind, fund_code, as_of) and key[3] != version]
     older = [key for key in older if key[3][1] is not None and key[3][0] < version[0]]
@@ -187,7 +200,9 @@ def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, versio
     if ours is None or value is None:
         return None
     touched = _written_investments(session, key[3], version)
-    return None if touched is None or touched & ours else (value, ours)
+    if touched is None or any(day <= as_of for investment, day in touched.items() if investment in ours):
+        return None
+    return value, ours
 
 
 def _family_investments(session: Session, fund_code: str, version: tuple) -> frozenset[str]:
@@ -221,7 +236,7 @@ def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date, com
 
 def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
     """`portfolio.figures.report.compute_report` for the fund and date, cached by book version
-    (carried forward past writes to other funds' flows and valuations).
+    (carried forward past writes to other funds' flows and valuations, or to ones dated after D).
     Raises portfolio.figures.engine.UnknownFund for a fund not in the book."""
     from portfolio.figures.report import compute_report
 
