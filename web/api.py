@@ -6,6 +6,7 @@ Errors are JSON here (web/errors.py; the rest of the app renders HTML pages): 40
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask import Blueprint, jsonify, request
 
@@ -32,8 +33,13 @@ def _as_of():
 
 @bp.get("/funds/<code>/report")
 def fund_report(code: str):
-    """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME."""
-    from portfolio.book.reading import build_report
+    """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME.
+
+    The JSON is made once per (fund, date, index, book version) and kept as bytes in the
+    shared report cache (every worker serves it from there; portfolio.book.cache.kept)."""
+    from flask import Response, current_app
+
+    from portfolio.book import cache
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, UnknownIndex, to_json
     from web.extensions import db
@@ -42,14 +48,21 @@ def fund_report(code: str):
     if not isinstance(as_of, dt.date):
         return as_of  # the 400 for a date out of range or malformed
     index_name = request.args.get("index") or None
+
+    def compute() -> bytes:
+        report = cache.fund_report(db.session, code, as_of)
+        if index_name:  # the report with its PME (compute_report's key, before the checks)
+            report = {**report, "pme": cache.fund_pme(db.session, code, as_of, index_name)}
+        return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
+
     try:
-        report = build_report(db.session, code, as_of, index_name=index_name)
+        period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
+        body = cache.kept(db.session, "api_report", code, period, compute)
     except (UnknownFund, UnknownIndex) as error:
         return _error(404, str(error))
     except (ReportError, PMEError) as error:
         return _error(400, str(error))
-    response = jsonify(to_json(report))
-    return response
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/funds/<code>/forecast")

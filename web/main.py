@@ -130,16 +130,17 @@ def home():
 
 
 def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> dict:
-    """The home page's charts of a fund, drawn once per book version for every worker (kept in
-    the shared report cache: drawing them costs most of the page's first visit)."""
+    """The home page's charts of a fund, drawn once for every worker and kept while the trend
+    they show is the same (portfolio.book.cache.drawn: drawing costs most of a page's first visit)."""
     def drawn(what: str) -> str | None:
-        def draw() -> bytes:
+        def draw() -> str:
             from portfolio.reports import trend_charts
 
             _charts()  # the screens' style and font, registered once
             chart = trend_charts.trend_chart if what == "trend" else trend_charts.flows_chart
-            return (chart(points, lang) or "").encode()
-        return cache.shared(db.session, f"home_{what}_svg", code, f"{as_of.isoformat()}|{lang}", draw).decode() or None
+            return chart(points, lang) or ""
+        return cache.drawn(db.session, f"home_{what}_svg", code, f"{as_of.isoformat()}|{lang}", (points, lang),
+                           draw)
 
     return {"trend": drawn("trend"), "flows": drawn("flows")}
 
@@ -179,12 +180,8 @@ def fund(code: str):
         indicators = None
     lang = current_lang()
     bridge = _quarter_bridge(code, as_of, report)
-    figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang), lambda: {
-        "bridge": _report_charts().bridge_chart(bridge, lang),
-        "by_mode": _charts().mode_chart(report["by_mode"], lang),
-        "by_sector": _charts().sector_chart(report["by_sector"], lang),
-        "lookthrough": _charts().sector_chart(report.get("lookthrough_by_sector") or {}, lang, lookthrough=True),
-    })
+    figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang),
+                                lambda: _fund_charts(code, as_of, lang, report, bridge))
     family = sorted({i["fund"] for i in report["investments"]} | {code})
     flows, valuations = cache.memo(db.session, ("activity", code, as_of),
                                        lambda: latest_activity(family, as_of))
@@ -193,6 +190,19 @@ def fund(code: str):
     return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
                            indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
                            fund_code=code, since=since, bridge=bridge, **_pme_panel(fund, as_of))
+
+
+def _fund_charts(code: str, as_of: dt.date, lang: str, report: dict, bridge: dict) -> dict:
+    """The dashboard's charts, each kept while what it shows is the same (cache.drawn)."""
+    lookthrough = report.get("lookthrough_by_sector") or {}
+    charts = {
+        "bridge": (bridge, lambda: _report_charts().bridge_chart(bridge, lang)),
+        "by_mode": (report["by_mode"], lambda: _charts().mode_chart(report["by_mode"], lang)),
+        "by_sector": (report["by_sector"], lambda: _charts().sector_chart(report["by_sector"], lang)),
+        "lookthrough": (lookthrough, lambda: _charts().sector_chart(lookthrough, lang, lookthrough=True)),
+    }
+    return {name: cache.drawn(db.session, f"fund_{name}_svg", code, f"{as_of.isoformat()}|{lang}",
+                              (inputs, lang), draw) for name, (inputs, draw) in charts.items()}
 
 
 def _pme_panel(fund: Fund, as_of: dt.date) -> dict:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,9 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple, object] = OrderedDict()
 _books: OrderedDict[tuple, object] = OrderedDict()  # whole books are large: keep only the latest two
 MAX_BOOKS = 2
+_drawn: OrderedDict[tuple, object] = OrderedDict()  # charts by their inputs' digest (see `drawn`)
+MAX_DRAWN = 64
+_families: OrderedDict[tuple, frozenset[str]] = OrderedDict()  # (fund, version): its investments (`_carried`)
 
 _redis_url: str | None = None
 _redis_prefix = "fundbook:report:"
@@ -58,12 +61,33 @@ def configure(*, redis_url: str | None = None, prefix: str | None = None) -> Non
         _redis_prefix = prefix
 
 
+_VERSION = "portfolio.book.cache.version"  # the session's memo of the version (session.info)
+
+
 def _version_key(session: Session) -> tuple:
-    # the latest book entry's id, and its time: a database emptied and refilled (tests, a
-    # restore) can reuse an id, never with the same time
+    """The latest book entry's id, and its time: a database emptied and refilled (tests, a
+    restore) can reuse an id, never with the same time.
+
+    Read once per transaction (a page asks for it a dozen times): the memo is forgotten when
+    the session flushes (its own write may move the version) and when its transaction ends."""
+    known = session.info.get(_VERSION)
+    if known is not None:
+        return known
     row = session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity.in_(BOOK_ENTITIES))
                           .order_by(AuditEntry.id.desc()).limit(1)).first()
-    return (0, None) if row is None else (row.id, row.at)
+    key = (0, None) if row is None else (row.id, row.at)
+    session.info[_VERSION] = key
+    return key
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_version_after_flush(session: Session, _context) -> None:
+    session.info.pop(_VERSION, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_version_after_transaction(session: Session, _transaction) -> None:
+    session.info.pop(_VERSION, None)
 
 
 _CODE_ROOTS = ("portfolio", "static", "templates", "translations", "web")
@@ -117,14 +141,107 @@ def book(session: Session):
     return _book(session, _version_key(session))
 
 
+# -- carried forward: what a write to another fund's records leaves as it was ----------------------
+
+CARRY_LIMIT = 100  # more book writes than this since the entry: computed afresh, not examined
+
+
+def _day(state: object, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(state[name])[:10])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return dt.date.min  # no date known: taken as touching every date
+
+
+def _written_investments(session: Session, older: tuple, version: tuple) -> dict[str, dt.date] | None:
+    """The investments whose cash flows or valuations the book writes after `older` (up to
+    `version`) touched, each with the earliest date touched (the record's date before and
+    after the write); None when another kind of write is among them (an investment, a fund,
+    a company, holdings, an import of those: anything may have moved), when there are too many,
+    or when `older` is not in this database's history (a database emptied and refilled)."""
+    if older[1] is None or older[0] >= version[0]:
+        return None
+    at = session.execute(select(AuditEntry.at).where(AuditEntry.id == older[0])).scalar()
+    if at != older[1]:
+        return None
+    rows = session.execute(select(AuditEntry.entity, AuditEntry.before, AuditEntry.after).where(
+        AuditEntry.id > older[0], AuditEntry.id <= version[0], AuditEntry.entity.in_(BOOK_ENTITIES))
+        .limit(CARRY_LIMIT + 1)).all()
+    if len(rows) > CARRY_LIMIT:
+        return None
+    touched: dict[str, dt.date] = {}
+    for entity, before, after in rows:
+        if entity not in ("cash_flows", "valuations"):
+            return None
+        states = [state for state in (before, after) if isinstance(state, dict) and state.get("investment_id")]
+        if not states:
+            return None
+        date_field = "date" if entity == "cash_flows" else "as_of"
+        for state in states:
+            key = str(state["investment_id"])
+            touched[key] = min(touched.get(key, dt.date.max), _day(state, date_field))
+    return touched
+
+
+def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
+    """This process's latest entry (kind, fund, D) of an older book version, and the fund's
+    investments, when the writes since touched none of them (nor its descendants') on or before
+    D (the figures as of D count flows and valuations dated up to D only): the fund's figures
+    are what they were. Else None."""
+    with _lock:
+        older = [key for key in _cache if key[:3] == (kind, fund_code, as_of) and key[3] != version]
+    older = [key for key in older if key[3][1] is not None and key[3][0] < version[0]]
+    if not older:
+        return None
+    key = max(older, key=lambda k: k[3][0])
+    with _lock:
+        ours = _families.get((fund_code, key[3]))
+        value = _cache.get(key)
+    if ours is None or value is None:
+        return None
+    touched = _written_investments(session, key[3], version)
+    if touched is None or any(day <= as_of for investment, day in touched.items() if investment in ours):
+        return None
+    return value, ours
+
+
+def _family_investments(session: Session, fund_code: str, version: tuple) -> frozenset[str]:
+    from portfolio.figures.scope import scope_of
+
+    book = _book(session, version)
+    family = scope_of(book, fund_code).family
+    return frozenset(book.investments.loc[book.investments["fund_code"].isin(family), "id"].astype(str))
+
+
+def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date, compute: Callable[[tuple], object]):
+    """(kind, fund, D) for the book version in force: kept, carried forward from an older
+    version the writes since left alone (`_carried`), or computed."""
+    version = _version_key(session)
+
+    def fresh():
+        carried = _carried(session, kind, fund_code, as_of, version)
+        if carried is not None:
+            value, ours = carried
+        else:
+            value = compute(version)  # raises UnknownFund before the family is looked for
+            ours = _family_investments(session, fund_code, version)
+        with _lock:
+            _families[(fund_code, version)] = ours
+            while len(_families) > MAX_ENTRIES:
+                _families.popitem(last=False)
+        return value
+
+    return _remember((kind, fund_code, as_of, version), fresh)
+
+
 def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
-    """`portfolio.figures.report.compute_report` for the fund and date, cached by book version.
+    """`portfolio.figures.report.compute_report` for the fund and date, cached by book version
+    (carried forward past writes to other funds' flows and valuations, or to ones dated after D).
     Raises portfolio.figures.engine.UnknownFund for a fund not in the book."""
     from portfolio.figures.report import compute_report
 
-    version = _version_key(session)
-    return _remember(("report", fund_code, as_of, version),
-                     lambda: compute_report(_book(session, version), fund_code, as_of))
+    return _fund_entry(session, "report", fund_code, as_of,
+                       lambda version: compute_report(_book(session, version), fund_code, as_of))
 
 
 def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: list | None = None) -> dict:
@@ -160,13 +277,11 @@ def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
     amounts as Decimal text, dates as ISO text) and kept in this process too."""
     from portfolio.figures.trend import trend
 
-    version = _version_key(session)
-
-    def compute() -> list[dict]:
+    def compute(version: tuple) -> list[dict]:
         return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(),
                                     lambda: _trend_bytes(trend(_book(session, version), fund_code, as_of))))
 
-    return _remember(("trend", fund_code, as_of, version), compute)
+    return _fund_entry(session, "trend", fund_code, as_of, compute)
 
 
 def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
@@ -209,6 +324,8 @@ def clear() -> None:
     with _lock:
         _cache.clear()
         _books.clear()
+        _drawn.clear()
+        _families.clear()
 
 
 def memo(session: Session, key: tuple, compute):
@@ -263,3 +380,32 @@ def shared(session: Session, what: str, fund_code: str, period: str, compute: Ca
         body = compute()
         shared_put(session, what, fund_code, period, version, body)
     return body
+
+
+def kept(session: Session, what: str, fund_code: str, period: str, compute: Callable[[], bytes]) -> bytes:
+    """`shared`, and kept in this process too: a report served again and again (the API's
+    JSON) costs one version check, not a read of the stored bytes each time."""
+    return _remember(("kept", what, fund_code, period, _version_key(session)),
+                     lambda: shared(session, what, fund_code, period, compute))
+
+
+def drawn(session: Session, what: str, fund_code: str, period: str, inputs: object,
+          draw: Callable[[], str | None]) -> str | None:
+    """A chart made from `inputs` alone (plain values: dicts, lists, Decimals, dates, text),
+    kept under a digest of them and the code's fingerprint, not under the book version: a
+    write that leaves the chart's inputs as they were (another fund's flow, a draft, a date
+    after D) serves the chart already drawn; drawing one costs more than the rest of a page.
+    Kept in this process and in the shared cache, where (what, fund, period) holds the latest
+    drawing only."""
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32]
+    version = f"{digest}-{code_version()}"
+
+    def compute() -> str | None:
+        body = shared_get(session, what, fund_code, period, version)
+        if body is None:
+            body = (draw() or "").encode()
+            shared_put(session, what, fund_code, period, version, body)
+        return body.decode() or None
+
+    return _remember((what, fund_code, period, version), compute, _drawn, MAX_DRAWN)
+

@@ -1,0 +1,128 @@
+"""The report cache across writes (portfolio/book/cache.py): a fund's report and trend are
+carried forward past a write that touched none of its investments, and recomputed after one
+that did; either way they equal the report and the trend computed from scratch on the book
+as it now is. Each kind of write: a cash flow, a valuation approved, a void, a correction."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from models import CashFlow, Fund
+from portfolio.book import cache, records
+from portfolio.book.corrections import correct_cash_flow, version_of
+from portfolio.book.reading import build_report, load_book
+from portfolio.figures.trend import trend
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK
+
+AS_OF = dt.date(2025, 12, 31)
+FUNDS = ("QY", "ZZ")
+
+
+@pytest.fixture
+def book(db):
+    """The example book (fund QY) and a second fund ZZ with one direct investment."""
+    result = import_book(db.session, EXAMPLE_BOOK, username="loader")
+    assert result.ok, result.errors
+    db.session.add(Fund(code="ZZ", name="另一基金", kind="innovation_fund", size_cny=Decimal("1000000000"),
+                        vintage_year=2024))
+    db.session.commit()
+    records.record_investment(db.session, {"id": "ZZ-D1", "fund_code": "ZZ", "mode": "direct", "target_code": "C1",
+                                           "date": "2024-06-30", "commitment_cny": "30000000",
+                                           "ownership_pct": "2", "round": "B轮"}, username="mgr")
+    records.record_cash_flow(db.session, {"investment_id": "ZZ-D1", "date": "2024-07-15", "type": "contribution",
+                                          "amount_cny": "30000000"}, username="mgr")
+    return db.session
+
+
+def write(session, kind: str, investment_id: str, flow_id: int) -> None:
+    if kind == "flow":
+        records.record_cash_flow(session, {"investment_id": investment_id, "date": "2025-11-20",
+                                           "type": "distribution", "amount_cny": "1234.56",
+                                           "confirm_reason": "测试"}, username="mgr")
+    elif kind == "valuation":
+        valuation = records.record_valuation(session, {"investment_id": investment_id, "as_of": "2025-12-30",
+                                                       "fair_value_cny": "45678901.23", "method": "last_round"},
+                                             username="mgr")
+        records.approve_valuation(session, valuation.id, username="checker")
+    elif kind == "void":
+        records.void_cash_flow(session, flow_id, {"reason": "录错"}, username="mgr")
+    else:
+        version = version_of(session.get(CashFlow, flow_id))
+        correct_cash_flow(session, flow_id, {"date": "2025-10-02", "type": "contribution", "amount_cny": "777.77",
+                                             "correction_reason": "金额更正", "version": version,
+                                             "confirm_reason": "测试"}, username="mgr")
+
+
+def from_scratch(session, code: str) -> tuple[dict, list[dict]]:
+    return build_report(session, code, AS_OF), cache._trend_points(cache._trend_bytes(
+        trend(load_book(session), code, AS_OF)))
+
+
+@pytest.mark.parametrize("kind", ["flow", "valuation", "void", "correction"])
+@pytest.mark.parametrize("written", ["QY-D1", "ZZ-D1"])
+def test_the_cached_figures_after_a_write_equal_the_figures_from_scratch(book, kind, written):
+    flow = records.record_cash_flow(book, {"investment_id": written, "date": "2025-10-01", "type": "contribution",
+                                           "amount_cny": "1000", "confirm_reason": "测试"}, username="mgr")
+    cache.clear()
+    before = {code: (cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF)) for code in FUNDS}
+    version = cache.book_version(book)
+
+    write(book, kind, written, flow.id)
+
+    assert cache.book_version(book) != version
+    touched = written.split("-")[0]
+    for code in FUNDS:
+        report, points = cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF)
+        assert (report, points) == from_scratch(book, code)
+        if code == touched:  # recomputed: the write may have moved its figures
+            assert report is not before[code][0] and points is not before[code][1]
+        else:  # carried forward as it was: the write did not touch this fund
+            assert report is before[code][0] and points is before[code][1]
+
+
+def test_nothing_is_carried_past_a_write_to_anything_but_flows_and_valuations(book):
+    cache.clear()
+    first = cache.fund_report(book, "ZZ", AS_OF)
+    records.record_investment(book, {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1",
+                                     "date": "2025-10-15", "commitment_cny": "20000000", "ownership_pct": "3",
+                                     "round": "C轮"}, username="mgr")
+    again = cache.fund_report(book, "ZZ", AS_OF)
+    assert again is not first and again == build_report(book, "ZZ", AS_OF)
+
+
+def test_nothing_is_carried_into_another_database_with_the_same_audit_ids(book, db):
+    """An entry of an older version is carried only while that version is in the audit log as
+    it was (same id, same time): a database emptied and refilled starts afresh."""
+    from models import AuditEntry
+
+    cache.clear()
+    first = cache.fund_report(book, "ZZ", AS_OF)
+    (key, at) = cache._version_key(book)
+    entry = book.get(AuditEntry, key)
+    entry.at = at - dt.timedelta(seconds=1)  # as if the history had been written again
+    book.commit()
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-21", "type": "distribution",
+                                    "amount_cny": "1", "confirm_reason": "测试"}, username="mgr")
+    assert cache.fund_report(book, "ZZ", AS_OF) is not first
+
+
+def test_a_write_dated_after_the_date_carries_the_figures_of_that_date(book):
+    """A flow and a valuation dated after D leave the figures as of D as they were (carried),
+    not those of a later date (recomputed); both equal the figures from scratch."""
+    later = dt.date(2026, 3, 31)
+    cache.clear()
+    first, first_later = cache.fund_report(book, "QY", AS_OF), cache.fund_report(book, "QY", later)
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "distribution",
+                                    "amount_cny": "5000", "confirm_reason": "测试"}, username="mgr")
+    valuation = records.record_valuation(book, {"investment_id": "QY-D1", "as_of": "2026-02-27",
+                                                "fair_value_cny": "45678901.23", "method": "last_round"},
+                                         username="mgr")
+    records.approve_valuation(book, valuation.id, username="checker")
+    assert cache.fund_report(book, "QY", AS_OF) is first
+    assert first == build_report(book, "QY", AS_OF)
+    again = cache.fund_report(book, "QY", later)
+    assert again is not first_later and again == build_report(book, "QY", later) and again != first_later
+
