@@ -104,7 +104,7 @@ def main() -> None:
         ok = seconds <= TARGETS[fmt] and (fmt != "pdf" or peak <= MEMORY_TARGET_MB)
         verdicts.append(ok)
         print(f"  {fmt:5s} {seconds:7.2f} s (target ≤ {TARGETS[fmt]:.0f} s, {seconds / TARGETS[fmt]:.2f}× it), "
-              f"CPU {cpu:6.2f} s,"
+              f"CPU {cpu:6.2f} s, "
               f"peak {peak:6.0f} MB{f' (target ≤ {MEMORY_TARGET_MB} MB)' if fmt == 'pdf' else ''}  "
               f"{'ok' if ok else 'OVER TARGET'}")
     if args.process_only:

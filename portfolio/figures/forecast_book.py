@@ -177,12 +177,16 @@ def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)
     actual = np.cumsum(h.calls, axis=1) / commitment[:, None]        # (n, K)
     observed = h.units["observed"].to_numpy()
+    # one buffer for every unit's differences (a fresh (G, G, m) array per unit cost a page
+    # fault per page, each time); the first G·G·m cells, contiguous, are the same array
+    buffer = np.empty(g * g * width)
     for i in range(n):
         m = int(observed[i])
         if m <= 0:
             continue
-        diff = model[:, :, :m] - actual[i, None, None, :m]
-        sse[i] = np.einsum("abk,abk->ab", diff, diff)
+        diff = buffer[:g * g * m].reshape(g, g, m)
+        np.subtract(model[:, :, :m], actual[i, None, None, :m], out=diff)
+        np.einsum("abk,abk->ab", diff, diff, out=sse[i])
     n_early = np.minimum(observed, 8)
     n_late = np.maximum(observed - 8, 0)
     return sse, n_early, n_late
@@ -211,6 +215,8 @@ def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
     nav = np.zeros((n, m_count))
     cum_d = np.zeros((n, m_count))
     sse = np.zeros((n, m_count))
+    # the quarter's work arrays, allocated once (leading slices of them, like the units')
+    d_buffer, grown_buffer, err_buffer = np.empty((n, m_count)), np.empty((n, m_count)), np.empty((n, m_count))
     for k in range(width):
         rows = int(np.count_nonzero(seen > k))
         if rows == 0:
@@ -218,14 +224,14 @@ def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
         age = (k + 1) / 4.0
         ratio = np.clip(age / lives, 0, None)[:, None]
         by_life = np.where(age >= lives[:, None], 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
-        rd = by_life[life_of[:rows]]
-        grown = nav[:rows] * growth_factor
-        d = rd * grown
+        d = np.take(by_life, life_of[:rows], axis=0, out=d_buffer[:rows])   # the rates, then the distributions
+        grown = np.multiply(nav[:rows], growth_factor, out=grown_buffer[:rows])
+        d *= grown
         cum_d[:rows] += d
         grown += calls[:rows, k:k + 1]
         grown -= d
         np.maximum(grown, 0.0, out=nav[:rows])
-        err = cum_d[:rows] - actual_cum_d[:rows, k:k + 1]
+        err = np.subtract(cum_d[:rows], actual_cum_d[:rows, k:k + 1], out=err_buffer[:rows])
         err *= err
         valued = np.flatnonzero(np.isfinite(navs[:rows, k]))
         if len(valued):

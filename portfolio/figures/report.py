@@ -52,8 +52,12 @@ def _plain_list(column: pd.Series) -> list:
     return [None if gone else v for v, gone in zip(values, missing)]
 
 
-def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
-    """The metrics.md report of one fund (with its descendants) as of D."""
+def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None, *,
+                   figures_only: bool = False) -> dict:
+    """The metrics.md report of one fund (with its descendants) as of D. With figures_only,
+    the summary, the breakdowns and the investments alone: no look-through, concentration,
+    sub-funds, periodic figures or compliance checks (the quarterly report's opening
+    reports read none of them)."""
     scope = scope_of(book, fund_code)
     fund, settings = scope.row, scope.settings
     prefix = str(settings["home_region_prefix"])
@@ -81,6 +85,10 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
         item.update({key: columns[key][i] for key in _INVESTMENT_COLUMNS if key not in item})
         investments.append(item)
 
+    if figures_only:
+        return {"fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
+                "summary": summary, "by_mode": by_mode, "by_sector": by_sector, "investments": investments,
+                "by_vintage": by_vintage, "by_region": by_region}
     report: dict[str, Any] = {
         "fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
         "summary": summary, "by_mode": by_mode, "by_sector": by_sector,

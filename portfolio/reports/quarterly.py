@@ -33,12 +33,13 @@ class QuarterlyError(ValueError):
     """A report that cannot be made (unknown fund, bad quarter): say why."""
 
 
-def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
+def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None, *,
+             figures_only: bool = False) -> dict:
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, compute_report
 
     try:
-        return compute_report(book, fund_code, as_of, index_name=index_name or None)
+        return compute_report(book, fund_code, as_of, index_name=index_name or None, figures_only=figures_only)
     except (ReportError, UnknownFund, PMEError) as error:
         raise QuarterlyError(str(error)) from error
 
@@ -259,8 +260,9 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
     year_open = dt.date(end.year - 1, 12, 31)
 
     current = _compute(book, fund_code, end, index_name)
-    previous = _compute(book, fund_code, previous_end)
-    year_start = previous if year_open == previous_end else _compute(book, fund_code, year_open)
+    # the openings: their summary, modes and investments are all the report reads of them
+    previous = _compute(book, fund_code, previous_end, figures_only=True)
+    year_start = previous if year_open == previous_end else _compute(book, fund_code, year_open, figures_only=True)
 
     rows = list(current.get("investments", []))
     rows_previous = {row["id"]: row for row in previous.get("investments", [])}
