@@ -9,7 +9,8 @@ Arguments named here beyond messages.py's kinds: `day`/`*_day` a date, `*_wan` a
 in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of record),
 `unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
 whole number with separators, `doubts`/`failures` lists of sentences, `errors` a
-FieldErrors' (field, sentence) pairs; any other argument
+FieldErrors' (field, sentence) pairs, `reason` a sentence inside this one, `*_term` a
+(vocabulary, code) name of portfolio.vocabulary; any other argument
 (a code, an id, what was typed) is shown as it is.
 """
 from __future__ import annotations
@@ -167,6 +168,18 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
                       "Cannot read this file: upload the .xlsx template this page offers"),
     "gp_missing_sheets": ("缺少工作表：{people}", "Sheets missing: {people}"),
+    # where in the workbook (or the portal's form) a value was refused, and why (`reason`, a
+    # sentence of its own); the sheet and column are names of portfolio.vocabulary (`*_term`)
+    "gp_cell": ("{sheet_term} 第 {row} 行 {column_term}：{reason}", "{sheet_term}, row {row}, {column_term}: {reason}"),
+    "gp_cell_amount": ("{sheet_term} 第 {row} 行 {column_term}（{unit}）：{reason}",
+                       "{sheet_term}, row {row}, {column_term} (in {unit}): {reason}"),
+    "gp_field": ("{sheet_term} {column_term}：{reason}", "{sheet_term}, {column_term}: {reason}"),
+    "gp_too_many_rows": ("{sheet_term} 第 {row} 行：超过 {limit_n} 行",
+                         "{sheet_term}, row {row}: more than {limit_n} rows"),
+    "gp_negative": ("不能为负数", "cannot be negative"),
+    "gp_flow_type": ("应为 出资 或 分配", "must be a contribution or a distribution"),
+    "gp_unknown_line": ("未知的项目：{text}", "unknown item: {text}"),
+    "typed_refused": ("{reason}：{text}", "{reason}: {text}"),
     # -- logging in (portfolio.book.logins)
     "login_locked": ("登录失败次数过多，账户已临时锁定，请 {wait_seconds}后再试",
                      "Too many failed logins: the account is locked for now; try again in {wait_seconds}"),
