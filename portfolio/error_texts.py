@@ -164,6 +164,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "import_refused_by_db": ("数据库拒绝了导入，未写入任何数据：{name}",
                              "The database refused the import and nothing was written: {name}"),
     "reject_needs_reason": ("驳回须填写理由", "Rejecting needs a reason"),
+    "book_unreadable": ("无法读取该文件，请确认是 .xlsx 工作簿", "Cannot read this file; is it an .xlsx workbook?"),
     # -- the GP portal's workbook (portfolio.gp.template); sheet names are the workbook's own
     "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
                       "Cannot read this file: upload the .xlsx template this page offers"),
@@ -180,6 +181,20 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_flow_type": ("应为 出资 或 分配", "must be a contribution or a distribution"),
     "gp_unknown_line": ("未知的项目：{text}", "unknown item: {text}"),
     "typed_refused": ("{reason}：{text}", "{reason}: {text}"),
+    # -- index series for PME (portfolio.figures.pme, portfolio.book.reading.import_index)
+    "no_forecast": ("没有这项预测：{reason}", "There is no such forecast: {reason}"),
+    "quarter_format": ("季度格式应为 2025Q4：{text}", "A quarter is written like 2025Q4: {text}"),
+    "fund_unknown_report": ("未知基金：{code}", "Unknown fund: {code}"),
+    "index_csv_columns": ("CSV 需要 date 和 level 两列", "The CSV needs the two columns date and level"),
+    "index_csv_date": ("第 {row} 行：日期 {text} 不是 YYYY-MM-DD", "Row {row}: the date {text} is not YYYY-MM-DD"),
+    "index_csv_level": ("第 {row} 行：指数点位 {text} 须为正数", "Row {row}: the level {text} must be a positive number"),
+    "index_csv_duplicate": ("第 {row} 行：日期 {day} 重复", "Row {row}: the date {day} is there twice"),
+    "index_csv_empty": ("文件中没有数据行", "The file has no data rows"),
+    "index_name_length": ("指数名称须为 1–64 个字符", "An index name has 1 to 64 characters"),
+    "index_unknown": ("没有指数 {name}", "There is no index {name}"),
+    "index_no_levels": ("没有指数 {name} 的数据", "There are no data for the index {name}"),
+    "index_before_start": ("现金流日期 {flow_day} 早于指数 {name} 的起始日期 {start_day}",
+                           "A cash flow on {flow_day} is before the index {name} starts, on {start_day}"),
     # -- logging in (portfolio.book.logins)
     "login_locked": ("登录失败次数过多，账户已临时锁定，请 {wait_seconds}后再试",
                      "Too many failed logins: the account is locked for now; try again in {wait_seconds}"),

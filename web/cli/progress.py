@@ -50,6 +50,7 @@ def run_job(kind: str, params: dict[str, Any], progress: bool | None):
     """The job for this work run here (web.queue.submit(here=True)), with its bar; the Job
     when done, else a ClickException with the job's error."""
     from web import queue
+    from web.cli.language import cli_lang
 
     shown = bar(progress)
     try:
@@ -58,5 +59,5 @@ def run_job(kind: str, params: dict[str, Any], progress: bool | None):
         shown.close()
     job = queue.get_job(job.id)
     if job.state != "done":
-        raise click.ClickException(job.error or f"job {job.id} {job.state}")
+        raise click.ClickException(queue.error_shown(job, cli_lang()) or f"job {job.id} {job.state}")
     return job
