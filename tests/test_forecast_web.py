@@ -131,12 +131,12 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     out = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200",
                               "--backtest", "--progress"])
     assert out.exit_code == 0, out.output
-    assert "back-test origins" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
+    assert "个回测起点" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",
                                 "--backtest"])
-    assert again.exit_code == 0 and "back-test origins" not in again.output  # no terminal, and not redone
+    assert again.exit_code == 0 and "个回测起点" not in again.output  # no terminal, and not redone
     assert json.loads(again.output)["backtest"]["table"][0]["model"] == "calibrated"
     assert demo.session.execute(select(Job)).scalars().all()[0].id == jobs[0].id
 

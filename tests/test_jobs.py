@@ -199,12 +199,12 @@ def test_the_command_shows_progress_and_reuses_the_shared_report(example, runner
     result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out),
                                  "--progress"])
     assert result.exit_code == 0, result.output
-    assert "steps" in result.output and "2/2" in result.output  # the tqdm bar, on standard error
+    assert "步骤" in result.output and "2/2" in result.output  # the tqdm bar, on standard error (the CLI's language)
     assert load_workbook(out).sheetnames
     jobs = db.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("quarterly_report", "cli", "done")]
     again = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)])
-    assert again.exit_code == 0 and "steps" not in again.output  # no terminal: no bar; and not redone
+    assert again.exit_code == 0 and "步骤" not in again.output  # no terminal: no bar; and not redone
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
 
 

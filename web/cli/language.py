@@ -18,12 +18,13 @@ def cli_lang() -> str:
     return "en" if str(chosen).lower().startswith("en") else "zh"
 
 
-def say(text: str, **variables: Any) -> str:
-    """A command's sentence (its msgid, the Chinese) in the command line's language."""
+def say(text: Any, **variables: Any) -> str:
+    """A command's sentence (its msgid, the Chinese; or a lazy_gettext string of the screens')
+    in the command line's language."""
     from flask_babel import force_locale, gettext
 
     with force_locale(cli_lang()):
-        return gettext(text, **variables)
+        return gettext(text, **variables) if isinstance(text, str) else str(text)
 
 
 def shown(message: Any) -> str:
