@@ -195,6 +195,35 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "index_no_levels": ("没有指数 {name} 的数据", "There are no data for the index {name}"),
     "index_before_start": ("现金流日期 {flow_day} 早于指数 {name} 的起始日期 {start_day}",
                            "A cash flow on {flow_day} is before the index {name} starts, on {start_day}"),
+    # -- backups (portfolio.book.backup)
+    "backup_file_missing": ("附件文件缺失，无法完整备份：{name}",
+                            "An attachment's file is missing, so the backup cannot be whole: {name}"),
+    "backup_file_checksum": ("附件文件与记录的校验和不符，无法完整备份：{name}",
+                             "An attachment's file does not match its recorded checksum, so the backup cannot be "
+                             "whole: {name}"),
+    "backup_not_ours": ("不是本系统的备份文件（缺少 manifest.json）", "Not a backup of this system (no manifest.json)"),
+    "backup_format": ("备份格式不受支持：{format} {version}", "Backup format not supported: {format} {version}"),
+    "backup_incomplete": ("备份不完整：缺少 {name}", "The backup is incomplete: {name} is missing"),
+    "backup_corrupt_checksum": ("备份已损坏：{name} 的校验和不符", "The backup is damaged: {name} fails its checksum"),
+    "backup_unsafe_name": ("备份中的文件名不安全：{name}", "An unsafe file name in the backup: {name}"),
+    "backup_unreadable": ("无法读取备份文件：{name}", "Cannot read the backup file: {name}"),
+    "backup_schema_unknown": ("备份的数据库结构与本系统当前版本不一致，不能恢复"
+                              "（请用相同版本的系统恢复，备份来自 Alembic 版本 {revision}）",
+                              "The backup's database structure differs from this version of the system and cannot "
+                              "be restored (restore it with the same version; the backup is from Alembic revision "
+                              "{revision})"),
+    "backup_schema_revision": ("备份的数据库版本 {revision} 与本库 {here} 不一致，不能恢复",
+                               "The backup's database revision {revision} differs from this database's, {here}: "
+                               "it cannot be restored"),
+    "backup_tables_differ": ("备份中的数据表与本系统的不一致，不能恢复",
+                             "The backup's tables differ from this system's: it cannot be restored"),
+    "backup_not_empty": ("只能恢复到空数据库；这些表已有数据：{people}",
+                         "A backup is restored only into an empty database; these tables have data: {people}"),
+    "backup_rows": ("备份已损坏：{table} 应有 {rows} 行，读到 {count} 行",
+                    "The backup is damaged: {table} should have {rows} rows, {count} were read"),
+    "backup_upload_clash": ("上传目录中已有同名而内容不同的文件：{name}",
+                            "The upload folder already holds a different file of the same name: {name}"),
+    "backup_restore_failed": ("恢复失败，未写入任何数据：{detail}", "The restore failed and nothing was written: {detail}"),
     # -- logging in (portfolio.book.logins)
     "login_locked": ("登录失败次数过多，账户已临时锁定，请 {wait_seconds}后再试",
                      "Too many failed logins: the account is locked for now; try again in {wait_seconds}"),
