@@ -365,3 +365,19 @@ def test_the_portal_form_refuses_in_english_too(client, book):
                                                   "h-0-name": "", "h-0-cost": "3"}).get_data(as_text=True)
     assert "Capital account, Opening NAV: in CNY 10k, at most six decimal places (exact to the fen)" in page
     assert "Holdings, row 1, Company name: required" in page
+
+
+def test_the_package_page_in_english_has_no_chinese_punctuation_of_its_own(db, client, book):
+    import re
+
+    login(client, "gp1")
+    client.get("/lang/en")
+    assert _upload(client, clean_content()).status_code == 302
+    package = db.session.execute(select(GpPackage)).scalar_one()
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    h1 = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert h1 == f"GP quarterly package #{package.id}: QY-SF1 · 2025Q4", h1
+    status = re.search(r'<p id="package-status"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "Status: " in status and "：" not in status
+    portal = client.get("/gp/").get_data(as_text=True)
+    assert "<td>QY-SF1 (QY)</td>" in portal  # (a sub-fund's own name keeps its own brackets: data)
