@@ -10,8 +10,9 @@ in yuan shown in 万元 exactly, `record` a key of messages.WHAT (what kind of r
 `unit` a unit of portfolio.money.UNITS, `places` a count of decimal places, `max_whole` a
 whole number with separators, `who` a (person, UTC time) pair, `doubts`/`failures` lists of
 sentences, `errors` a FieldErrors' (field, sentence) pairs, `*_named` a (code, Chinese name)
-pair, `book_error` an imported book's error (messages.book_error_line); any other argument (a
-code, an id, what was typed) is shown as it is.
+pair, `book_error` an imported book's error (messages.book_error_line), `reason` a sentence
+inside this one, `*_term` a (vocabulary, code) name of portfolio.vocabulary; any other
+argument (a code, an id, what was typed) is shown as it is.
 """
 from __future__ import annotations
 
@@ -238,10 +239,66 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "change_set_unimportable": ("该变更集的文件已不能导入（台账已变化）：{book_error}",
                                 "This change set's file can no longer be imported (the book has changed): "
                                 "{book_error}"),
+    "book_unreadable": ("无法读取该文件，请确认是 .xlsx 工作簿", "Cannot read this file; is it an .xlsx workbook?"),
     # -- the GP portal's workbook (portfolio.gp.template); sheet names are the workbook's own
     "gp_unreadable": ("无法读取该文件：请上传本页提供的 .xlsx 模板",
                       "Cannot read this file: upload the .xlsx template this page offers"),
     "gp_missing_sheets": ("缺少工作表：{people}", "Sheets missing: {people}"),
+    # where in the workbook (or the portal's form) a value was refused, and why (`reason`, a
+    # sentence of its own); the sheet and column are names of portfolio.vocabulary (`*_term`)
+    "gp_cell": ("{sheet_term} 第 {row} 行 {column_term}：{reason}", "{sheet_term}, row {row}, {column_term}: {reason}"),
+    "gp_cell_amount": ("{sheet_term} 第 {row} 行 {column_term}（{unit}）：{reason}",
+                       "{sheet_term}, row {row}, {column_term} (in {unit}): {reason}"),
+    "gp_field": ("{sheet_term} {column_term}：{reason}", "{sheet_term}, {column_term}: {reason}"),
+    "gp_too_many_rows": ("{sheet_term} 第 {row} 行：超过 {limit_n} 行",
+                         "{sheet_term}, row {row}: more than {limit_n} rows"),
+    "gp_negative": ("不能为负数", "cannot be negative"),
+    "gp_flow_type": ("应为 出资 或 分配", "must be a contribution or a distribution"),
+    "gp_unknown_line": ("未知的项目：{text}", "unknown item: {text}"),
+    "typed_refused": ("{reason}：{text}", "{reason}: {text}"),
+    # -- index series for PME (portfolio.figures.pme, portfolio.book.reading.import_index)
+    "no_forecast": ("没有这项预测：{reason}", "There is no such forecast: {reason}"),
+    "quarter_format": ("季度格式应为 2025Q4：{text}", "A quarter is written like 2025Q4: {text}"),
+    "fund_unknown_report": ("未知基金：{code}", "Unknown fund: {code}"),
+    "index_csv_columns": ("CSV 需要 date 和 level 两列", "The CSV needs the two columns date and level"),
+    "index_csv_date": ("第 {row} 行：日期 {text} 不是 YYYY-MM-DD", "Row {row}: the date {text} is not YYYY-MM-DD"),
+    "index_csv_level": ("第 {row} 行：指数点位 {text} 须为正数", "Row {row}: the level {text} must be a positive number"),
+    "index_csv_duplicate": ("第 {row} 行：日期 {day} 重复", "Row {row}: the date {day} is there twice"),
+    "index_csv_empty": ("文件中没有数据行", "The file has no data rows"),
+    "index_name_length": ("指数名称须为 1–64 个字符", "An index name has 1 to 64 characters"),
+    "index_unknown": ("没有指数 {name}", "There is no index {name}"),
+    "index_no_levels": ("没有指数 {name} 的数据", "There are no data for the index {name}"),
+    "index_before_start": ("现金流日期 {flow_day} 早于指数 {name} 的起始日期 {start_day}",
+                           "A cash flow on {flow_day} is before the index {name} starts, on {start_day}"),
+    # -- backups (portfolio.book.backup)
+    "backup_file_missing": ("附件文件缺失，无法完整备份：{name}",
+                            "An attachment's file is missing, so the backup cannot be whole: {name}"),
+    "backup_file_checksum": ("附件文件与记录的校验和不符，无法完整备份：{name}",
+                             "An attachment's file does not match its recorded checksum, so the backup cannot be "
+                             "whole: {name}"),
+    "backup_not_ours": ("不是本系统的备份文件（缺少 manifest.json）", "Not a backup of this system (no manifest.json)"),
+    "backup_format": ("备份格式不受支持：{format} {version}", "Backup format not supported: {format} {version}"),
+    "backup_incomplete": ("备份不完整：缺少 {name}", "The backup is incomplete: {name} is missing"),
+    "backup_corrupt_checksum": ("备份已损坏：{name} 的校验和不符", "The backup is damaged: {name} fails its checksum"),
+    "backup_unsafe_name": ("备份中的文件名不安全：{name}", "An unsafe file name in the backup: {name}"),
+    "backup_unreadable": ("无法读取备份文件：{name}", "Cannot read the backup file: {name}"),
+    "backup_schema_unknown": ("备份的数据库结构与本系统当前版本不一致，不能恢复"
+                              "（请用相同版本的系统恢复，备份来自 Alembic 版本 {revision}）",
+                              "The backup's database structure differs from this version of the system and cannot "
+                              "be restored (restore it with the same version; the backup is from Alembic revision "
+                              "{revision})"),
+    "backup_schema_revision": ("备份的数据库版本 {revision} 与本库 {here} 不一致，不能恢复",
+                               "The backup's database revision {revision} differs from this database's, {here}: "
+                               "it cannot be restored"),
+    "backup_tables_differ": ("备份中的数据表与本系统的不一致，不能恢复",
+                             "The backup's tables differ from this system's: it cannot be restored"),
+    "backup_not_empty": ("只能恢复到空数据库；这些表已有数据：{people}",
+                         "A backup is restored only into an empty database; these tables have data: {people}"),
+    "backup_rows": ("备份已损坏：{table} 应有 {rows} 行，读到 {count} 行",
+                    "The backup is damaged: {table} should have {rows} rows, {count} were read"),
+    "backup_upload_clash": ("上传目录中已有同名而内容不同的文件：{name}",
+                            "The upload folder already holds a different file of the same name: {name}"),
+    "backup_restore_failed": ("恢复失败，未写入任何数据：{detail}", "The restore failed and nothing was written: {detail}"),
     # -- logging in (portfolio.book.logins)
     "login_locked": ("登录失败次数过多，账户已临时锁定，请 {wait_seconds}后再试",
                      "Too many failed logins: the account is locked for now; try again in {wait_seconds}"),

@@ -155,6 +155,21 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return PLACES_WORDS.get(int(value), str(value)) if zh else str(value)
     if name == "max_whole":
         return f"{Decimal(value):,.0f}"
+    return _sentence_arg(name, value, zh, codes=codes)
+
+
+def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
+    """The arguments that are sentences, or names, of their own, in the same language; None
+    for any other kind."""
+    if name.endswith("_term"):  # (vocabulary, code): a name of portfolio.vocabulary, e.g. a workbook's sheet
+        from portfolio.vocabulary import label
+
+        return label(value[0], value[1], lang="zh" if zh else "en")
+    if name == "reason":  # a sentence inside another (after a colon): a Message in the same language
+        if isinstance(value, Message) and not (zh and codes):
+            out = render(value.key, value.args, "zh" if zh else "en", capital=False)
+            return out[:1].lower() + out[1:] if not zh and out[1:2].islower() else out
+        return str(value)
     if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
         if zh and codes:
             return "; ".join(f"{f}: {m}" if f else m for f, m in value)

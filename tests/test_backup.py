@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -179,6 +180,9 @@ def test_restore_refuses_a_database_with_rows_and_changes_nothing(app, db, tmp_p
     result = runner.invoke(args=["restore", str(archive)])
     assert result.exit_code != 0 and "空数据库" in result.output and "users" in result.output
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == 1
+    english = runner.invoke(args=["restore", str(archive)], env={"PORTFOLIO_LANG": "en"})  # web/cli/language.py
+    assert english.exit_code != 0 and "restored only into an empty database" in english.output
+    assert "users" in english.output and not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", english.output)
 
 
 def _rewrite(source: Path, target: Path, change) -> None:

@@ -42,6 +42,10 @@ def _sample(name: str):
     if name == "book_error":
         return {"sheet": "投资", "sheet_en": "investments", "row": 3, "column": "投资日期", "column_en": "date",
                 "value": "2025-13-01", "message": Message("date_unknown_day")}
+    if name.endswith("_term"):  # a (vocabulary, code) name: the GP workbook's, e.g.
+        return ("gp_sheet", "account") if name.startswith("sheet") else ("gp_column", "amount")
+    if name == "reason":  # a sentence inside the sentence
+        return Message("date_format")
     samples = {"record": "cash_flow", "unit": "wan", "places": 2, "max_whole": Decimal("1e11"),
                "doubts": [Message("future", record="date", day=dt.date(2030, 1, 2), today_day=dt.date(2025, 1, 1))],
                "failures": [Message("cap_over", what="single_company", value_pct=0.3, limit_pct=0.2)],
@@ -169,3 +173,13 @@ def test_a_refused_login_in_english(db, client):
     assert _errors(page)["password"] == ["Wrong user name or password"]
     assert Message("login_locked", wait_seconds=61) == "登录失败次数过多，账户已临时锁定，请 61 秒后再试"
     assert Message("login_throttled", wait_seconds=600).shown("en") == "Too many tries: try again in 10 minutes"
+
+
+def test_a_sentence_inside_another_and_a_vocabulary_name_render_in_each_language():
+    inner = Message("amount_invalid", unit="yuan")
+    cell = Message("gp_cell_amount", sheet_term=("gp_sheet", "holdings"), row=3, column_term=("gp_column", "cost"),
+                   unit="wan", reason=inner)
+    assert str(cell) == "投资明细 第 3 行 投资成本（万元）：应为金额（元）"
+    assert cell.shown("en") == "Holdings, row 3, Cost (in CNY 10k): must be an amount (in CNY)"
+    assert Message("gp_field", sheet_term=("gp_sheet", "account"), column_term=("gp_account", "closing_nav"),
+                   reason="x").shown("en") == "Capital account, Closing NAV: x"

@@ -131,12 +131,12 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     out = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200",
                               "--backtest", "--progress"])
     assert out.exit_code == 0, out.output
-    assert "back-test origins" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
+    assert "个回测起点" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",
                                 "--backtest"])
-    assert again.exit_code == 0 and "back-test origins" not in again.output  # no terminal, and not redone
+    assert again.exit_code == 0 and "个回测起点" not in again.output  # no terminal, and not redone
     assert json.loads(again.output)["backtest"]["table"][0]["model"] == "calibrated"
     assert demo.session.execute(select(Job)).scalars().all()[0].id == jobs[0].id
 
@@ -212,6 +212,14 @@ def test_cli_forecast_json_and_table(demo, runner):
     table = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200"])
     assert table.exit_code == 0 and "出资风险值 CCaR" in table.output and "2026Q1  E" in table.output
     assert runner.invoke(args=["forecast", "NOPE", "--as-of", AS_OF]).exit_code != 0
+    # the command line in English (web/cli/language.py): the same table, no Chinese left
+    english = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200"],
+                            env={"PORTFOLIO_LANG": "en"})
+    assert english.exit_code == 0 and "Capital calls at risk, CCaR" in english.output
+    assert re.search(r"2026Q1\s+E", english.output) and "Calls P10" in english.output and "Checks: " in english.output
+    assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", english.output), english.output
+    refused = runner.invoke(args=["forecast", "NOPE", "--as-of", AS_OF], env={"PORTFOLIO_LANG": "en"})
+    assert refused.exit_code != 0 and "There is no fund NOPE" in refused.output
 
 
 def test_admin_sets_parameters_and_the_forecast_follows(demo, as_role, client):

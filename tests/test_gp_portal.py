@@ -307,3 +307,77 @@ def test_a_submitted_package_is_a_to_do_for_managers_until_accepted(db, client, 
     packages.accept(db.session, package.id, username="manager2")
     assert waiting("manager1") == waiting("manager2") == []
     assert f'data-package="{package.id}"' not in client.get("/").get_data(as_text=True)
+
+
+def _flashes(page: str) -> list[str]:
+    import html
+    import re
+
+    return [html.unescape(m) for m in re.findall(r'<div class="flash error">(.*?)</div>', page)]
+
+
+def _bad_workbook() -> bytes:
+    """The template of a clean package with four cells spoilt: an amount that is not one, a
+    negative cost, a date in another format and a type that is neither."""
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(workbook(clean_content(), investment_id="QY-SF1", quarter_end=Q4)))
+    wb["资本账户"]["B2"] = "abc"
+    wb["投资明细"]["E2"] = "-5"
+    wb["出资与分配"]["A2"] = "2025/11/15"
+    wb["出资与分配"]["B2"] = "call"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_spoilt_workbook_is_refused_cell_by_cell_in_the_readers_language(client, book, lang):
+    import io
+    import re
+
+    login(client, "gp1")
+    client.get(f"/lang/{lang}")
+    response = client.post("/gp/upload", data={"file": (io.BytesIO(_bad_workbook()), "q4.xlsx")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    shown = _flashes(response.get_data(as_text=True))
+    if lang == "zh":  # the Chinese as it always was
+        assert shown == ["资本账户 第 2 行 金额（元）：应为金额（元），如 1,234,567.89",
+                         "投资明细 第 2 行 投资成本（元）：不能为负数",
+                         "出资与分配 第 2 行 日期：日期格式应为 YYYY-MM-DD：2025/11/15",
+                         "出资与分配 第 2 行 类型：应为 出资 或 分配"]
+    else:
+        assert shown == ["Capital account, row 2, Amount (in CNY): must be an amount (in CNY), e.g. 1,234,567.89",
+                         "Holdings, row 2, Cost (in CNY): cannot be negative",
+                         "Calls and distributions, row 2, Date: the date must be written YYYY-MM-DD: 2025/11/15",
+                         "Calls and distributions, row 2, Type: must be a contribution or a distribution"]
+        assert not any(re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", m) for m in shown)
+    assert not packages.packages_of(__import__("web.extensions", fromlist=["db"]).db.session, ["SF1"])
+
+
+def test_the_portal_form_refuses_in_english_too(client, book):
+    login(client, "gp1")
+    client.get("/lang/en")
+    page = client.post("/gp/packages/new", data={"investment_id": "QY-SF1", "quarter_end": "2025-12-31",
+                                                  "unit": "wan", "acc-opening_nav": "1.0000001",
+                                                  "h-0-name": "", "h-0-cost": "3"}).get_data(as_text=True)
+    assert "Capital account, Opening NAV: in CNY 10k, at most six decimal places (exact to the fen)" in page
+    assert "Holdings, row 1, Company name: required" in page
+
+
+def test_the_package_page_in_english_has_no_chinese_punctuation_of_its_own(db, client, book):
+    import re
+
+    login(client, "gp1")
+    client.get("/lang/en")
+    assert _upload(client, clean_content()).status_code == 302
+    package = db.session.execute(select(GpPackage)).scalar_one()
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    h1 = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert h1 == f"GP quarterly package #{package.id}: QY-SF1 · 2025Q4", h1
+    status = re.search(r'<p id="package-status"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "Status: " in status and "：" not in status
+    portal = client.get("/gp/").get_data(as_text=True)
+    assert "<td>QY-SF1 (QY)</td>" in portal  # (a sub-fund's own name keeps its own brackets: data)

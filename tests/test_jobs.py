@@ -138,6 +138,27 @@ def test_a_report_that_cannot_be_built_fails_with_its_reason(engine_kind, exampl
     assert bad.status_code == 400 and bad.get_json()["error"]
 
 
+def test_a_refused_job_says_why_in_the_readers_language(example, db, as_role, app):
+    """The refusal is kept by key: the English reader reads it in English (no Chinese), the
+    Chinese reader as it always was; the CLI's language picks the same way."""
+    from portfolio.book.jobs import find_or_create
+
+    client = as_role("viewer")
+    client.get("/lang/en")
+    status = _follow(client, _start(client, "html", index="NOINDEX").get_json())
+    assert status["state"] == "failed" and status["error"] == "There are no data for the index NOINDEX"
+    assert not re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]", status["error"])
+    client.get("/lang/zh")
+    assert client.get(status["status_url"], headers={"Accept": "application/json"}).get_json()["error"] \
+        == "没有指数 NOINDEX 的数据"
+    job = db.session.get(Job, status["id"], populate_existing=True)
+    assert job.error == "没有指数 NOINDEX 的数据"  # the row's text stays the Chinese
+    assert queue.error_shown(job, "en") == "There are no data for the index NOINDEX"
+    plain, _created = find_or_create(db.session, "nothing", {}, username="x", version="v")
+    job_records.fail(db.session, plain.id, "纯文本", final=True)
+    assert queue.error_shown(db.session.get(Job, plain.id, populate_existing=True), "en") == "纯文本"
+
+
 def test_a_job_whose_worker_died_is_taken_up_again(app, engine_kind, example, db):
     """A worker took the job and died (no heartbeat since): the job is not lost. It is
     queued again and done once, by a live worker; its row shows the second attempt."""
@@ -178,12 +199,12 @@ def test_the_command_shows_progress_and_reuses_the_shared_report(example, runner
     result = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out),
                                  "--progress"])
     assert result.exit_code == 0, result.output
-    assert "steps" in result.output and "2/2" in result.output  # the tqdm bar, on standard error
+    assert "步骤" in result.output and "2/2" in result.output  # the tqdm bar, on standard error (the CLI's language)
     assert load_workbook(out).sheetnames
     jobs = db.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("quarterly_report", "cli", "done")]
     again = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)])
-    assert again.exit_code == 0 and "steps" not in again.output  # no terminal: no bar; and not redone
+    assert again.exit_code == 0 and "步骤" not in again.output  # no terminal: no bar; and not redone
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
 
 

@@ -126,3 +126,29 @@ def test_flask_report_with_index(db, runner, tmp_path):
     assert pme["index"] == "GEN" and pme["ks_pme"] > 1
     missing = runner.invoke(args=["report", "QY", "--as-of", "2025-12-31", "--index", "NOPE"])
     assert missing.exit_code != 0 and "NOPE" in missing.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_index_that_starts_too_late_says_so_on_the_fund_page_in_the_readers_language(db, client, tmp_path, lang):
+    """The PME panel's reason (a PMEError, by key) in the reader's language; the CSV imported by
+    the command, as an operator does."""
+    import re
+
+    from portfolio.book.reading import import_index
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import login
+
+    make_user(db, "importer", "manager")
+    assert import_book(db.session, EXAMPLE_BOOK, username="importer").ok
+    path = tmp_path / "late.csv"
+    path.write_text("date,level\n2025-01-02,3000\n2025-06-30,3100\n", encoding="utf-8")
+    import_index(db.session, "LATE", path, username="importer")
+    make_user(db, "reader", "viewer")
+    login(client, "reader")
+    client.get(f"/lang/{lang}")
+    page = client.get("/funds/QY?as_of=2025-12-31&index=LATE").get_data(as_text=True)
+    shown = re.search(r'<p class="error" id="pme-error">(.*?)</p>', page).group(1)
+    if lang == "en":
+        assert re.fullmatch(r"A cash flow on \d{4}-\d\d-\d\d is before the index LATE starts, on 2025-01-02", shown)
+    else:
+        assert re.fullmatch(r"现金流日期 \d{4}-\d\d-\d\d 早于指数 LATE 的起始日期 2025-01-02", shown)

@@ -164,7 +164,8 @@ def run_backup(job: queue.JobContext) -> dict:
     try:
         counts = write_backup(db.session, path, current_app.config["UPLOAD_FOLDER"], progress=job.progress)
     except BackupError as error:
-        raise queue.JobRefused("；".join(m for _f, m in error.errors)) from error
+        refusal = error.errors[0][1] if len(error.errors) == 1 else "；".join(m for _f, m in error.errors)
+        raise queue.JobRefused(refusal) from error  # one Message (by key): each reader reads it in their language
     finally:
         db.session.rollback()  # the reads' transaction: ended, the book is not held
     return {"file": str(path) if given else path.name, "counts": counts, "bytes": path.stat().st_size}

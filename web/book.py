@@ -308,7 +308,9 @@ def stage_upload_job(job: queue.JobContext) -> dict:
     except Exception as error:  # an unreadable workbook: say so, write nothing
         db.session.rollback()
         current_app.logger.exception("book upload job %s failed", job.id)
-        raise queue.JobRefused("无法读取该文件，请确认是 .xlsx 工作簿") from error
+        from portfolio.messages import Message  # the refusal by key: each reader reads it in their language
+
+        raise queue.JobRefused(Message("book_unreadable")) from error
     path.unlink(missing_ok=True)
     if result.errors:
         return {"error_count": len(result.errors), "errors_file": _write_errors(result.errors),

@@ -39,6 +39,8 @@ def default_config(instance_path: str) -> dict:
         "SECRET_KEY": secret_key(instance_path),
         "BABEL_DEFAULT_LOCALE": "zh",
         "LANGUAGES": ["zh", "en"],
+        # the commands' language (web/cli/language.py): PORTFOLIO_LANG=en for English
+        "CLI_LANGUAGE": os.environ.get("PORTFOLIO_LANG", "zh"),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # uploads (books, due-diligence files)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

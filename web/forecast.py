@@ -17,6 +17,7 @@ from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.engine import UnknownFund
+from portfolio.messages import Message
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
@@ -156,7 +157,8 @@ def forecast_xlsx_job(job: queue.JobContext) -> dict:
     try:
         body, version = forecast_xlsx_file(p["fund"], p.get("unit"), as_of, job.progress, p.get("lang") or "zh")
     except (UnknownFund, LookupError) as error:
-        raise queue.JobRefused(f"没有这项预测：{error}") from error  # a job's message, as the report jobs give theirs
+        reason = error.args[0] if error.args and isinstance(error.args[0], Message) else str(error)
+        raise queue.JobRefused(Message("no_forecast", reason=reason)) from error  # by key, as the report jobs
     return {"what": "forecast.xlsx", "fund": p["fund"],
             "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"], p.get("lang") or "zh"),
             "version": version,
@@ -173,7 +175,7 @@ def forecast_backtest_job(job: queue.JobContext) -> dict:
         result = fund_backtest(db.session, p["fund"], dt.date.fromisoformat(p["as_of"]), paths=p["paths"],
                                progress=lambda done, total: job.progress(done, total, "origins"))
     except UnknownFund as error:
-        raise queue.JobRefused(str(error)) from error
+        raise queue.JobRefused(error.args[0] if error.args else str(error)) from error
     return to_json(result)
 
 
@@ -188,7 +190,7 @@ def _job_status(code: str, job) -> dict:
     done = job.state == "done"
     return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done, "total": job.total,
             "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
-            "error": job.error if job.state == "failed" else None, "started_by": job.started_by,
+            "error": queue.error_shown(job, current_lang()), "started_by": job.started_by,
             "status_url": url_for("forecast.job_status", code=code, job_id=job.id),
             "download_url": (url_for("forecast.job_download", code=code, job_id=job.id)
                              if done and job.kind == "forecast_xlsx" else None)}

@@ -45,7 +45,29 @@ _state_lock = threading.RLock()
 
 class JobRefused(Exception):
     """The work cannot be done with these params (no such quarter, …): failed at once, with
-    this message for the user, never tried again."""
+    this message for the user, never tried again. The message is a portfolio.messages.Message
+    (by key: the job's row keeps it rendered in each of the app's languages, and the reader
+    sees it in theirs) or plain text (shown as it is)."""
+
+
+def refusal_shown(message: Any, languages) -> dict[str, str] | None:
+    """A refusal rendered in each language, to keep on the job's row (None: plain text)."""
+    from portfolio.messages import Message, shown
+
+    if not isinstance(message, Message):
+        return None
+    return {str(lang): shown(message, str(lang)) for lang in languages}
+
+
+def error_shown(job, lang: str) -> str | None:
+    """A failed job's error in `lang`: the refusal rendered from its key when it had one,
+    else the text recorded."""
+    if job.state != "failed":
+        return None
+    shown = (job.result or {}).get("error_shown") if isinstance(job.result, dict) else None
+    if shown:
+        return shown.get(lang) or shown.get(lang[:2]) or job.error
+    return job.error
 
 
 @dataclass
@@ -247,7 +269,11 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
             final = not retry or isinstance(error, JobRefused) or job.attempts >= job_records.MAX_ATTEMPTS
             with lock:
                 message = str(error) if isinstance(error, JobRefused) else f"{error.__class__.__name__}: {error}"
-                job_records.fail(jobs_session, job_id, message, final=final)
+                languages = (_state["app"].config.get("LANGUAGES") if _state["app"] is not None else None) or ["zh"]
+                shown = refusal_shown(error.args[0], languages) if isinstance(error, JobRefused) and error.args \
+                    else None
+                job_records.fail(jobs_session, job_id, message, final=final,
+                                 result={"error_shown": shown} if shown else None)
             if isinstance(error, JobRefused):
                 return
             log.exception("job %s (%s) failed, attempt %s", job_id, job.kind, job.attempts)
@@ -278,11 +304,13 @@ def _wait(job_id: int, on_progress: Callable[[int, int, str], None] | None, poll
 
 
 def status(job, *, status_url: str, result_url: str | None) -> dict[str, Any]:
-    """A job's state and progress as static/jobs.js reads it; `result_url` (the download, or
-    the page the finished work lands on) once it is done."""
+    """A job's state and progress as static/jobs.js reads it, in the reader's language;
+    `result_url` (the download, or the page the finished work lands on) once it is done."""
+    from web.i18n import current_lang
+
     return {"id": job.id, "state": job.state, "done": job.done, "total": job.total,
             "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
-            "error": job.error if job.state == "failed" else None,
+            "error": error_shown(job, current_lang()),
             "started_by": job.started_by, "status_url": status_url,
             "download_url": result_url if job.state == "done" else None}
 

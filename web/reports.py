@@ -26,6 +26,7 @@ from portfolio.book.reading import load_index
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, parse_quarter, quarter, quarters_between
+from portfolio.messages import Message, shown
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
 from web.extensions import db
@@ -70,7 +71,7 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
         if index_name:
             series = load_index(db.session, index_name)
             if series.empty:
-                raise QuarterlyError(f"没有指数 {index_name} 的数据")
+                raise QuarterlyError(Message("index_no_levels", name=index_name))
             book = book.with_(indexes={**(book.indexes or {}), index_name: series})
         return build_quarterly(book, fund, quarter_text, index_name=index_name or None,
                                forecast_overrides=overrides(db.session))
@@ -194,7 +195,7 @@ def quarterly_report_job(job: queue.JobContext) -> dict:
         try:
             body, version = quarterly_file(p["fund"], p["quarter"], p["format"], p.get("index"), job.progress)
         except QuarterlyError as error:
-            raise queue.JobRefused(str(error)) from error
+            raise queue.JobRefused(error.args[0] if error.args else str(error)) from error
     return {"what": f"quarterly.{p['format']}", "fund": p["fund"], "period": _period(p["quarter"], p.get("index"), p["lang"]),
             "version": version, "bytes": len(body), "mimetype": FORMATS[p["format"]],
             "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
@@ -256,7 +257,7 @@ def quarterly(fund: str, quarter: str):
         if not index_name:
             abort(404)
         # an index that cannot price the flows: say why, show the report without it
-        flash(str(error), "error")
+        flash(shown(error.args[0] if error.args else error, current_lang()), "error")
         # (without the index asked for; when it was the fund's default, without any)
         return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter,
                                 index=None if "index" in request.args else ""))
@@ -342,10 +343,12 @@ def _report_job_or_404(job_id: int):
 
 
 def _job_status(job) -> dict:
+    from web.i18n import current_lang
+
     done = job.state == "done"
     return {"id": job.id, "state": job.state, "done": job.done, "total": job.total,
             "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
-            "error": job.error if job.state == "failed" else None,
+            "error": queue.error_shown(job, current_lang()),
             "started_by": job.started_by,
             "status_url": url_for("reports.job_status", job_id=job.id),
             "download_url": url_for("reports.job_download", job_id=job.id) if done else None}

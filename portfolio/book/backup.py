@@ -40,6 +40,7 @@ from models.types import ScaledDecimal
 from portfolio.book.audit import audit
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 
 FORMAT = "fundbook-backup"
 FORMAT_VERSION = 1
@@ -51,8 +52,9 @@ class BackupError(FieldErrors):
     """The archive cannot be restored here; nothing was written."""
 
 
-def _refuse(message: str) -> BackupError:
-    return BackupError([("", message)])
+def _refuse(key: str, **args) -> BackupError:
+    """The refusal by key (portfolio/error_texts.py), in the reader's language where shown."""
+    return BackupError([("", Message(key, **args))])
 
 
 def schema_fingerprint() -> str:
@@ -194,10 +196,10 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path,
         for stored_name, expected in files:
             source = upload_folder / stored_name
             if not source.is_file():
-                raise _refuse(f"附件文件缺失，无法完整备份：{stored_name}")
+                raise _refuse("backup_file_missing", name=stored_name)
             actual = _sha256_file(source)
             if actual != expected:
-                raise _refuse(f"附件文件与记录的校验和不符，无法完整备份：{stored_name}")
+                raise _refuse("backup_file_checksum", name=stored_name)
             archive.write(source, f"files/{stored_name}")
             manifest["files"].append({"name": stored_name, "sha256": actual, "bytes": source.stat().st_size})
         counts["files"] = len(files)
@@ -221,9 +223,9 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
         manifest = json.loads(archive.read(MANIFEST))
     except (KeyError, ValueError) as error:
-        raise _refuse("不是本系统的备份文件（缺少 manifest.json）") from error
+        raise _refuse("backup_not_ours") from error
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise _refuse(f"备份格式不受支持：{manifest.get('format')} {manifest.get('format_version')}")
+        raise _refuse("backup_format", format=manifest.get("format"), version=manifest.get("format_version"))
     return manifest
 
 
@@ -234,7 +236,7 @@ def _member_sha256(archive: zipfile.ZipFile, name: str) -> str:
             while block := member.read(1 << 20):
                 digest.update(block)
     except KeyError as error:
-        raise _refuse(f"备份不完整：缺少 {name}") from error
+        raise _refuse("backup_incomplete", name=name) from error
     return digest.hexdigest()
 
 
@@ -242,13 +244,13 @@ def _check_members(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
     for entry in manifest["tables"]:
         name = f"tables/{entry['name']}.jsonl"
         if _member_sha256(archive, name) != entry["sha256"]:
-            raise _refuse(f"备份已损坏：{name} 的校验和不符")
+            raise _refuse("backup_corrupt_checksum", name=name)
     for entry in manifest["files"]:
         name = f"files/{entry['name']}"
         if Path(entry["name"]).name != entry["name"] or entry["name"] in ("", ".", ".."):
-            raise _refuse(f"备份中的文件名不安全：{entry['name']}")
+            raise _refuse("backup_unsafe_name", name=entry["name"])
         if _member_sha256(archive, name) != entry["sha256"]:
-            raise _refuse(f"备份已损坏：{name} 的校验和不符")
+            raise _refuse("backup_corrupt_checksum", name=name)
 
 
 def _nonempty_tables(session: Session) -> list[str]:
@@ -293,23 +295,22 @@ def restore_backup(session: Session, path: str | Path, upload_folder: str | Path
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
-        raise _refuse(f"无法读取备份文件：{path.name}") from error
+        raise _refuse("backup_unreadable", name=path.name) from error
     written: list[Path] = []
     with archive:
         manifest = read_manifest(archive)
         if manifest["schema"] != schema_fingerprint():
-            raise _refuse("备份的数据库结构与本系统当前版本不一致，不能恢复（请用相同版本的系统恢复，"
-                          f"备份来自 Alembic 版本 {manifest.get('alembic_revision') or '未知'}）")
+            raise _refuse("backup_schema_unknown", revision=manifest.get("alembic_revision") or "?")
         here = _alembic_revision(session)
         if here and manifest.get("alembic_revision") and here != manifest["alembic_revision"]:
-            raise _refuse(f"备份的数据库版本 {manifest['alembic_revision']} 与本库 {here} 不一致，不能恢复")
+            raise _refuse("backup_schema_revision", revision=manifest["alembic_revision"], here=here)
         known = {t.name: t for t in tables()}
         if {e["name"] for e in manifest["tables"]} != set(known):
-            raise _refuse("备份中的数据表与本系统的不一致，不能恢复")
+            raise _refuse("backup_tables_differ")
         _check_members(archive, manifest)
         occupied = _nonempty_tables(session)
         if occupied:
-            raise _refuse("只能恢复到空数据库；这些表已有数据：" + "、".join(occupied))
+            raise _refuse("backup_not_empty", people=list(occupied))
         counts: dict[str, int] = {}
         try:
             for entry in manifest["tables"]:  # written in foreign-key order
@@ -319,7 +320,7 @@ def restore_backup(session: Session, path: str | Path, upload_folder: str | Path
                     session.execute(insert(table), chunk)
                     count += len(chunk)
                 if count != entry["rows"]:
-                    raise _refuse(f"备份已损坏：{table.name} 应有 {entry['rows']} 行，读到 {count} 行")
+                    raise _refuse("backup_rows", table=table.name, rows=entry["rows"], count=count)
                 counts[table.name] = count
             _reset_sequences(session)
             upload_folder.mkdir(parents=True, exist_ok=True)
@@ -327,7 +328,7 @@ def restore_backup(session: Session, path: str | Path, upload_folder: str | Path
                 target = upload_folder / entry["name"]
                 if target.exists():
                     if _sha256_file(target) != entry["sha256"]:
-                        raise _refuse(f"上传目录中已有同名而内容不同的文件：{entry['name']}")
+                        raise _refuse("backup_upload_clash", name=entry["name"])
                     continue
                 target.write_bytes(archive.read(f"files/{entry['name']}"))
                 written.append(target)
@@ -341,7 +342,7 @@ def restore_backup(session: Session, path: str | Path, upload_folder: str | Path
             for target in written:  # files of a restore that did not happen
                 target.unlink(missing_ok=True)
             if isinstance(error, SQLAlchemyError):
-                raise _refuse(f"恢复失败，未写入任何数据：{type(error).__name__}: {str(error).splitlines()[0]}") \
+                raise _refuse("backup_restore_failed", detail=f"{type(error).__name__}: {str(error).splitlines()[0]}") \
                     from error
             raise
     return counts

@@ -306,13 +306,14 @@ def fund_pme(session: Session, fund_code: str, as_of: dt.date, index_name: str) 
     cached by book version (the index levels are part of the book's version)."""
     from portfolio.book.reading import load_index
     from portfolio.figures.report import UnknownIndex, pme_of
+    from portfolio.messages import Message
 
     version = _version_key(session)
 
     def compute() -> dict:
         series = load_index(session, index_name)
         if series.empty:
-            raise UnknownIndex(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+            raise UnknownIndex(Message("index_no_levels", name=index_name))
         book = _book(session, version)
         return pme_of(book.with_(indexes={**(book.indexes or {}), index_name: series}), fund_code, as_of, index_name)
 

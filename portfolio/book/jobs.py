@@ -95,11 +95,12 @@ def outcome(session: Session, job_id: int) -> dict[str, Any] | None:
     return session.execute(select(Job.result).where(Job.id == job_id)).scalar_one_or_none()
 
 
-def fail(session: Session, job_id: int, error: str, *, final: bool) -> None:
-    """Record the error; the job is queued again for another attempt unless `final`."""
+def fail(session: Session, job_id: int, error: str, *, final: bool, result: dict | None = None) -> None:
+    """Record the error (and `result`: a refusal rendered in each language, web/queue.py);
+    the job is queued again for another attempt unless `final`."""
     now = utcnow()
     session.execute(update(Job).where(Job.id == job_id)
-                    .values(state="failed" if final else "queued", error=error[:2000],
+                    .values(state="failed" if final else "queued", error=error[:2000], result=result,
                             finished_at=now if final else None, heartbeat_at=now))
     session.commit()
 

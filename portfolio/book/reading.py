@@ -29,6 +29,7 @@ from portfolio.figures.bookdata import (
 )
 from portfolio.figures.pme import parse_index_csv
 from portfolio.figures.report import UnknownIndex, compute_report
+from portfolio.messages import Message
 
 
 def _fen(column, name: str):
@@ -140,7 +141,7 @@ def build_report(session: Session, fund_code: str, as_of: dt.date, index_name: s
     if index_name:
         series = load_index(session, index_name)
         if series.empty:
-            raise UnknownIndex(f"没有指数 {index_name} 的数据（no levels for index {index_name!r}）")
+            raise UnknownIndex(Message("index_no_levels", name=index_name))
         book = book.with_(indexes={**(book.indexes or {}), index_name: series})
     return compute_report(book, fund_code, as_of, index_name=index_name)
 
@@ -149,7 +150,7 @@ def import_index(session: Session, name: str, path: str | Path, username: str) -
     """Upsert an index series from a CSV (date, level); every change audited; one commit."""
     name = name.strip()
     if not name or len(name) > 64:
-        raise FieldErrors([("name", "指数名称须为 1–64 个字符（index name: 1–64 characters）")])
+        raise FieldErrors([("name", Message("index_name_length"))])
     rows = parse_index_csv(Path(path).read_text(encoding="utf-8"))
     existing = {r.date: r for r in session.execute(select(IndexLevel).where(IndexLevel.name == name)).scalars()}
     batch = f"index:{name}:{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"

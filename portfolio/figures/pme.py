@@ -26,10 +26,12 @@ import pandas as pd
 from portfolio.errors import FieldErrors
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData
+from portfolio.messages import Message
 
 
 class PMEError(ValueError):
-    """The index series cannot price these flows (e.g. a flow before it starts)."""
+    """The index series cannot price these flows (e.g. a flow before it starts): the reason,
+    a portfolio.messages.Message, is its one argument."""
 
 
 def levels_on(series: pd.Series, days: np.ndarray, name: str = "") -> np.ndarray:
@@ -38,12 +40,12 @@ def levels_on(series: pd.Series, days: np.ndarray, name: str = "") -> np.ndarray
     index_days = series.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     days = np.asarray(days, dtype="datetime64[D]")
     if len(index_days) == 0:
-        raise PMEError(f"指数 {name} 没有数据（index {name!r} has no levels）")
+        raise PMEError(Message("index_no_levels", name=name))
     where = np.searchsorted(index_days, days, side="right") - 1
     if (where < 0).any():
         first_flow = days[where < 0].min()
-        raise PMEError(f"现金流日期 {first_flow} 早于指数 {name} 的起始日期 {index_days[0]}"
-                       f"（a flow on {first_flow} is before index {name!r} starts on {index_days[0]}）")
+        raise PMEError(Message("index_before_start", flow_day=str(first_flow), name=name,
+                               start_day=str(index_days[0])))
     return series.to_numpy(dtype="float64")[where]
 
 
@@ -85,31 +87,31 @@ def parse_index_csv(text: str) -> list[tuple[dt.date, Decimal]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "date" not in fields or "level" not in fields:
-        raise FieldErrors([("file", "CSV 需要 date 和 level 两列（columns date, level required）")])
+        raise FieldErrors([("file", Message("index_csv_columns"))])
     errors, out, seen = [], [], set()
     for n, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         try:
             day = dt.date.fromisoformat(row["date"])
         except ValueError:
-            errors.append(("file", f"第 {n} 行：日期 {row['date']!r} 不是 YYYY-MM-DD（row {n}: bad date）"))
+            errors.append(("file", Message("index_csv_date", row=n, text=repr(row["date"]))))
             continue
         try:
             level = Decimal(row["level"])
             if not level.is_finite() or level <= 0:
                 raise InvalidOperation
         except InvalidOperation:
-            errors.append(("file", f"第 {n} 行：指数点位 {row['level']!r} 须为正数（row {n}: level must be > 0）"))
+            errors.append(("file", Message("index_csv_level", row=n, text=repr(row["level"]))))
             continue
         if day in seen:
-            errors.append(("file", f"第 {n} 行：日期 {day} 重复（row {n}: duplicate date）"))
+            errors.append(("file", Message("index_csv_duplicate", row=n, day=day)))
             continue
         seen.add(day)
         out.append((day, level.quantize(Decimal("0.000001"))))
     if errors:
         raise FieldErrors(errors)
     if not out:
-        raise FieldErrors([("file", "文件中没有数据行（no rows）")])
+        raise FieldErrors([("file", Message("index_csv_empty"))])
     return out
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
+from portfolio.messages import Message
 
 __all__ = ["compute_report", "pme_of", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
 
@@ -113,7 +114,7 @@ def pme_of(book: BookData, fund_code: str, as_of: dt.date, index_name: str) -> d
 
     series = (book.indexes or {}).get(index_name)
     if series is None:
-        raise UnknownIndex(f"没有指数 {index_name}（unknown index {index_name!r}）")
+        raise UnknownIndex(Message("index_unknown", name=index_name))
     return {"index": index_name, **pme_figures(book, holdings_of(book, fund_code, as_of).ids, as_of, series)}
 
 

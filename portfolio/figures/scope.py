@@ -24,6 +24,7 @@ import pandas as pd
 
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.settings import fund_settings
+from portfolio.messages import Message
 
 if TYPE_CHECKING:
     from portfolio.figures.engine import Positions
@@ -108,7 +109,7 @@ def resolve(book: BookData, fund_code: str) -> FundScope:
     funds = book.funds
     match = funds[funds["code"] == fund_code]
     if match.empty:
-        raise UnknownFund(f"没有基金 {fund_code}（unknown fund {fund_code!r}）")
+        raise UnknownFund(Message("no_fund", code=fund_code))
     row = match.iloc[0].to_dict()
     overrides = row.get("settings")
     tree = FundTree.of_book(book)

@@ -17,26 +17,21 @@ from typing import Any
 
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
-from portfolio.formatting import parse_date
+from portfolio.formatting import DateError, parse_date
 from portfolio.messages import Message
-from portfolio.money import UNITS, AmountError, fen, parse_amount, yuan
+from portfolio.money import AmountError, fen, parse_amount, yuan
 from portfolio.vocabulary import LABELS
 
-ACCOUNT_LABELS = {
-    "opening_nav": "期初净资产", "contributions": "本期实缴出资", "distributions": "本期分配",
-    "management_fees": "管理费", "other_income_expenses": "其他收入与费用（净额，费用为负）",
-    "realised_gain": "已实现收益", "unrealised_gain": "未实现收益（公允价值变动）", "closing_nav": "期末净资产",
-    "commitment": "认缴出资额", "opening_unfunded": "期初未缴出资", "recallable_distributions": "可循环调用的分配",
-    "closing_unfunded": "期末未缴出资",
-}
+# the names (Chinese, as the workbook has them; English in portfolio.vocabulary.LABELS_EN, for
+# the refusals an English reader reads)
+ACCOUNT_LABELS = LABELS["gp_account"]
 HOLDING_COLUMNS = (("name", "企业名称"), ("credit_code", "统一社会信用代码"), ("sector", "所属行业"),
                    ("region_code", "注册地行政区划代码"), ("cost", "投资成本（元）"), ("fair_value", "公允价值（元）"),
                    ("method", "估值方法"))
 NOTICE_COLUMNS = (("date", "日期"), ("type", "类型（出资/分配）"), ("amount", "金额（元）"), ("ref", "通知书编号"))
 PROJECTION_COLUMNS = (("quarter", "季度"), ("calls", "预计出资（元）"), ("distributions", "预计分配（元）"))
-SHEETS = {"info": "基本信息", "account": "资本账户", "holdings": "投资明细", "notices": "出资与分配",
-          "projection": "未来预测"}
-INFO_LABELS = {"investment_id": "投资编号", "quarter_end": "报告期末日期", "narrative": "情况说明"}
+SHEETS = LABELS["gp_sheet"]
+INFO_LABELS = {code: LABELS["gp_column"][code] for code in ("investment_id", "quarter_end", "narrative")}
 MAX_ROWS = 2000
 
 # a sector, flow type or method may be written as its code or its Chinese name
@@ -125,32 +120,43 @@ class _Reader:
         self.errors: list[tuple[str, str]] = []
         self.unit = unit
 
-    def error(self, sheet: str, row: int, column: str, message: str) -> None:
-        where = f"{sheet} 第 {row} 行 {column}" if row else f"{sheet} {column}"
-        self.errors.append(("", f"{where}：{message}"))
+    def error(self, sheet: str, row: int, column: tuple[str, str], reason: Any, *, amount: bool = False) -> None:
+        """A refusal at a cell (`row` 0: a field of the portal's form), by key: `sheet` a key of
+        SHEETS, `column` a (vocabulary, code) name, `reason` the sentence; an amount's column
+        names its unit."""
+        where = {"sheet_term": ("gp_sheet", sheet), "column_term": column, "reason": reason}
+        if not row:
+            message = Message("gp_field", **where)
+        elif amount:
+            message = Message("gp_cell_amount", row=row, unit=self.unit, **where)
+        else:
+            message = Message("gp_cell", row=row, **where)
+        self.errors.append(("", message))
 
-    def amount(self, value: Any, sheet: str, row: int, column: str, *, signed: bool = False) -> int:
+    def amount(self, value: Any, sheet: str, row: int, column: tuple[str, str], *, signed: bool = False) -> int:
         if value is None or str(value).strip() == "":
             return 0
         try:
             text = value if isinstance(value, (int, Decimal, str)) else str(value)
             amount = parse_amount(text, unit=self.unit)
         except (AmountError, ValueError) as exc:
-            self.error(sheet, row, column.replace("（元）", f"（{UNITS[self.unit][2]}）"), str(exc))
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+            self.error(sheet, row, column, reason, amount=True)
             return 0
         if amount < 0 and not signed:
-            self.error(sheet, row, column, "不能为负数")
+            self.error(sheet, row, column, Message("gp_negative"), amount=True)
         return fen(amount)
 
-    def date(self, value: Any, sheet: str, row: int, column: str) -> str | None:
+    def date(self, value: Any, sheet: str, row: int, column: tuple[str, str]) -> str | None:
         if isinstance(value, dt.datetime):
             return value.date().isoformat()
         if isinstance(value, dt.date):
             return value.isoformat()
+        text = str(value or "")
         try:
-            return parse_date(str(value or "")).isoformat()
-        except ValueError as exc:
-            self.error(sheet, row, column, str(exc))
+            return parse_date(text).isoformat()
+        except DateError as exc:
+            self.error(sheet, row, column, Message("typed_refused", reason=exc.reason, text=text.strip()))
             return None
 
 
@@ -178,62 +184,63 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     r = _Reader()
 
     def rows(sheet: str) -> list[tuple[int, tuple]]:
-        if sheet not in wb.sheetnames:
+        if SHEETS[sheet] not in wb.sheetnames:
             return []
         out = []
-        for number, row in enumerate(wb[sheet].iter_rows(min_row=2, values_only=True), start=2):
+        for number, row in enumerate(wb[SHEETS[sheet]].iter_rows(min_row=2, values_only=True), start=2):
             if number > MAX_ROWS:
-                r.error(sheet, number, "", f"超过 {MAX_ROWS} 行")
+                r.errors.append(("", Message("gp_too_many_rows", sheet_term=("gp_sheet", sheet), row=number,
+                                             limit_n=MAX_ROWS)))
                 break
             if any(v is not None and str(v).strip() for v in row):
                 out.append((number, tuple(row) + (None,) * 8))
         return out
 
-    info = {_text(row[0]): row[1] for _n, row in rows(SHEETS["info"])}
+    info = {_text(row[0]): row[1] for _n, row in rows("info")}
     investment_id = _text(info.get(INFO_LABELS["investment_id"]))
     quarter_end = None
     if _text(info.get(INFO_LABELS["quarter_end"])):
-        day = r.date(info.get(INFO_LABELS["quarter_end"]), SHEETS["info"], 3, INFO_LABELS["quarter_end"])
+        day = r.date(info.get(INFO_LABELS["quarter_end"]), "info", 3, ("gp_column", "quarter_end"))
         quarter_end = dt.date.fromisoformat(day) if day else None
     content = empty_content()
     content["narrative"] = _text(info.get(INFO_LABELS["narrative"]))[:20000]
 
     by_label = {label: name for name, label in ACCOUNT_LABELS.items()}
-    for number, row in rows(SHEETS["account"]):
+    for number, row in rows("account"):
         name = by_label.get(_text(row[0]))
         if name is None:
-            r.error(SHEETS["account"], number, "项目", f"未知的项目：{_text(row[0])}")
+            r.error("account", number, ("gp_column", "item"), Message("gp_unknown_line", text=_text(row[0])))
             continue
-        content["account"][name] = r.amount(row[1], SHEETS["account"], number, "金额（元）",
+        content["account"][name] = r.amount(row[1], "account", number, ("gp_column", "amount"),
                                             signed=name in SIGNED_FIELDS)
 
-    sheet = SHEETS["holdings"]
+    sheet = "holdings"
     for number, row in rows(sheet):
         name, code, sector, region = (_text(v) for v in row[:4])
         if not name:
-            r.error(sheet, number, "企业名称", "必填")
+            r.error(sheet, number, ("gp_column", "name"), Message("required"))
         method = _text(row[6])
         content["holdings"].append({
             "name": name[:200], "credit_code": code.upper()[:40], "sector": _SECTOR.get(sector, sector)[:40],
-            "region_code": region[:12], "cost": r.amount(row[4], sheet, number, "投资成本（元）"),
-            "fair_value": r.amount(row[5], sheet, number, "公允价值（元）"),
+            "region_code": region[:12], "cost": r.amount(row[4], sheet, number, ("gp_column", "cost")),
+            "fair_value": r.amount(row[5], sheet, number, ("gp_column", "fair_value")),
             "method": _METHOD.get(method, method or "last_round")[:40]})
 
-    sheet = SHEETS["notices"]
+    sheet = "notices"
     for number, row in rows(sheet):
-        day = r.date(row[0], sheet, number, "日期")
+        day = r.date(row[0], sheet, number, ("gp_column", "date"))
         kind = _TYPE.get(_text(row[1]), _text(row[1]))
         if kind not in ("contribution", "distribution"):
-            r.error(sheet, number, "类型", "应为 出资 或 分配")
-        amount = r.amount(row[2], sheet, number, "金额（元）")
+            r.error(sheet, number, ("gp_column", "type"), Message("gp_flow_type"))
+        amount = r.amount(row[2], sheet, number, ("gp_column", "amount"))
         if day and kind in ("contribution", "distribution"):
             content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": _text(row[3])[:64]})
 
-    sheet = SHEETS["projection"]
+    sheet = "projection"
     for number, row in rows(sheet):
         content["projection"].append({"quarter": _text(row[0])[:10],
-                                      "calls": r.amount(row[1], sheet, number, "预计出资（元）"),
-                                      "distributions": r.amount(row[2], sheet, number, "预计分配（元）")})
+                                      "calls": r.amount(row[1], sheet, number, ("gp_column", "calls")),
+                                      "distributions": r.amount(row[2], sheet, number, ("gp_column", "distributions"))})
     wb.close()
     if r.errors:
         raise FieldErrors(r.errors)
@@ -254,30 +261,30 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
     content = empty_content()
     content["narrative"] = str(form.get("narrative") or "").strip()[:20000]
     for name in ACCOUNT_FIELDS:
-        content["account"][name] = r.amount(form.get(f"acc-{name}"), SHEETS["account"], 0, ACCOUNT_LABELS[name],
+        content["account"][name] = r.amount(form.get(f"acc-{name}"), "account", 0, ("gp_account", name),
                                             signed=name in SIGNED_FIELDS)
     i = 0
     while i < MAX_ROWS and any(f"h-{i}-{k}" in form for k, _l in HOLDING_COLUMNS):
         row = {k: str(form.get(f"h-{i}-{k}") or "").strip() for k, _l in HOLDING_COLUMNS}
         if any(row.values()):
             if not row["name"]:
-                r.error(SHEETS["holdings"], i + 1, "企业名称", "必填")
+                r.error("holdings", i + 1, ("gp_column", "name"), Message("required"))
             content["holdings"].append({
                 "name": row["name"][:200], "credit_code": row["credit_code"].upper()[:40],
                 "sector": _SECTOR.get(row["sector"], row["sector"])[:40], "region_code": row["region_code"][:12],
-                "cost": r.amount(row["cost"], SHEETS["holdings"], i + 1, "投资成本（元）"),
-                "fair_value": r.amount(row["fair_value"], SHEETS["holdings"], i + 1, "公允价值（元）"),
+                "cost": r.amount(row["cost"], "holdings", i + 1, ("gp_column", "cost")),
+                "fair_value": r.amount(row["fair_value"], "holdings", i + 1, ("gp_column", "fair_value")),
                 "method": _METHOD.get(row["method"], row["method"] or "last_round")[:40]})
         i += 1
     i = 0
     while i < MAX_ROWS and any(f"n-{i}-{k}" in form for k, _l in NOTICE_COLUMNS):
         row = {k: str(form.get(f"n-{i}-{k}") or "").strip() for k, _l in NOTICE_COLUMNS}
         if any(v for k, v in row.items() if k != "type"):
-            day = r.date(row["date"], SHEETS["notices"], i + 1, "日期")
+            day = r.date(row["date"], "notices", i + 1, ("gp_column", "date"))
             kind = _TYPE.get(row["type"], row["type"])
             if kind not in ("contribution", "distribution"):
-                r.error(SHEETS["notices"], i + 1, "类型", "应为 出资 或 分配")
-            amount = r.amount(row["amount"], SHEETS["notices"], i + 1, "金额（元）")
+                r.error("notices", i + 1, ("gp_column", "type"), Message("gp_flow_type"))
+            amount = r.amount(row["amount"], "notices", i + 1, ("gp_column", "amount"))
             if day and kind in ("contribution", "distribution"):
                 content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": row["ref"][:64]})
         i += 1
@@ -287,8 +294,8 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
         if any(row.values()):
             content["projection"].append({
                 "quarter": row["quarter"][:10],
-                "calls": r.amount(row["calls"], SHEETS["projection"], i + 1, "预计出资（元）"),
-                "distributions": r.amount(row["distributions"], SHEETS["projection"], i + 1, "预计分配（元）")})
+                "calls": r.amount(row["calls"], "projection", i + 1, ("gp_column", "calls")),
+                "distributions": r.amount(row["distributions"], "projection", i + 1, ("gp_column", "distributions"))})
         i += 1
     if r.errors:
         raise FieldErrors(r.errors)

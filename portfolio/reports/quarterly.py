@@ -22,6 +22,7 @@ from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.figures.scope import UnknownFund, scope_of
 from portfolio.formatting import parse_quarter, since_by
+from portfolio.messages import Message
 from portfolio.money import CENT, yuan
 from portfolio.vocabulary import MODES
 
@@ -41,7 +42,7 @@ def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | N
     try:
         return compute_report(book, fund_code, as_of, index_name=index_name or None, figures_only=figures_only)
     except (ReportError, UnknownFund, PMEError) as error:
-        raise QuarterlyError(str(error)) from error
+        raise QuarterlyError(error.args[0] if error.args else str(error)) from error  # its Message, when keyed
 
 
 def as_date(value) -> dt.date | None:
@@ -250,11 +251,11 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
     try:
         start, end = parse_quarter(quarter)
     except ValueError as error:
-        raise QuarterlyError(f"季度格式应为 2025Q4：{quarter}") from error
+        raise QuarterlyError(Message("quarter_format", text=quarter)) from error
     try:
         scope = scope_of(book, fund_code)
     except UnknownFund:
-        raise QuarterlyError(f"未知基金：{fund_code}") from None
+        raise QuarterlyError(Message("fund_unknown_report", code=fund_code)) from None
     fund, settings = scope.row, scope.settings
     previous_end = start - dt.timedelta(days=1)
     year_open = dt.date(end.year - 1, 12, 31)

@@ -31,7 +31,10 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
         else:
             create_user(db.session, name, role, password, by="cli", display_name=display_name)
     except (UserError, FieldErrors) as error:
-        raise click.ClickException("；".join(m for _f, m in error.errors)) from error
+        from web.cli.language import cli_lang
+
+        raise click.ClickException(("；" if cli_lang() == "zh" else "; ").join(
+            m for _f, m in error.shown(cli_lang()))) from error
     click.echo(f"user {name} ({role}) saved")
 
 

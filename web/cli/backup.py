@@ -28,11 +28,12 @@ def backup_command(path: Path, progress: bool | None) -> None:
     tables written shown as a progress bar."""
 
     from models import utcnow
+    from web.cli.language import say
     from web.cli.progress import run_job
 
     params = {"path": str(path.resolve()), "at": utcnow().isoformat()}  # each command its own backup
     job = run_job("backup", params, progress)
-    click.echo(f"备份完成 (backup written): {path}")
+    click.echo(say("备份完成：%(path)s", path=path))
     _report(job.result["counts"])
 
 
@@ -43,12 +44,14 @@ def backup_command(path: Path, progress: bool | None) -> None:
 def restore_command(path: Path, username: str) -> None:
     """Restore the backup PATH into an empty database (schema built by `db upgrade`)."""
     from portfolio.book.backup import BackupError, restore_backup
+    from web.cli.language import cli_lang, say
 
     try:
         counts = restore_backup(db.session, path, current_app.config["UPLOAD_FOLDER"], username=username)
     except BackupError as error:
-        raise click.ClickException("；".join(m for _f, m in error.errors)) from error
-    click.echo(f"恢复完成 (restored): {path}")
+        raise click.ClickException(("；" if cli_lang() == "zh" else "; ").join(
+            m for _f, m in error.shown(cli_lang()))) from error
+    click.echo(say("恢复完成：%(path)s", path=path))
     _report(counts)
 
 

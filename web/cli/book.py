@@ -13,17 +13,22 @@ from web.extensions import db
 
 
 def _print_counts(counts: dict[str, dict[str, int]]) -> None:
-    click.echo(f"{'sheet':20s} {'new':>8s} {'unchanged':>10s} {'changed':>8s}")
+    from web.cli.figures import _pad
+    from web.cli.language import say
+
+    click.echo(" ".join([_pad(say("工作表"), 20, True), _pad(say("新增"), 8, False), _pad(say("未变"), 10, False),
+                         _pad(say("更新"), 8, False)]))
     for sheet, c in counts.items():
         click.echo(f"{sheet:20s} {c['new']:8d} {c['unchanged']:10d} {c['changed']:8d}")
 
 
 def _refused(errors) -> None:
     """Every error, one a line ("sheet 第N行 column: value — problem"), then exit 1: nothing written."""
+    from web.cli.language import say
+
     for error in errors:
         click.echo(str(error), err=True)
-    click.echo(f"导入失败：{len(errors)} 处错误，未写入任何数据 (import failed: "
-               f"{len(errors)} errors, nothing written)", err=True)
+    click.echo(say("导入失败：%(n)s 处错误，未写入任何数据", n=len(errors)), err=True)
     sys.exit(1)
 
 
@@ -35,6 +40,7 @@ def _bar(progress: bool | None):
 
 def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None) -> None:
     from portfolio.interchange.importing import import_book
+    from web.cli.language import say
 
     bar = _bar(progress)
     try:
@@ -43,9 +49,9 @@ def _import(path: Path, username: str, reason: str | None = None, progress: bool
         bar.close()
     if not result.ok:
         _refused(result.errors)
-    click.echo(f"导入成功 (imported), batch {result.batch}")
+    click.echo(say("导入成功，批次 %(batch)s", batch=result.batch))
     if result.doubts:
-        click.echo(f"{len(result.doubts)} 行核对提示已确认 (doubted rows confirmed), reason: {reason}")
+        click.echo(say("%(n)s 行核对提示已确认，理由：%(reason)s", n=len(result.doubts), reason=reason))
     _print_counts(result.counts)
 
 
@@ -74,6 +80,7 @@ def import_book_command(path: Path, username: str, stage: bool, reason: str | No
 
 def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
+    from web.cli.language import cli_lang, say
 
     bar = _bar(progress)
     try:
@@ -84,23 +91,24 @@ def _stage(path: Path, username: str, progress: bool | None = None) -> None:
         _refused(result.errors)
     _print_counts(result.counts)
     if result.change_set is None:
-        click.echo("台账无变化 (nothing to change)")
+        click.echo(say("台账无变化"))
         return
     change_set = result.change_set
-    click.echo(f"变更集 #{change_set.id} 待审批 (change set {change_set.id} staged, pending approval); "
-               f"conflicts: {len(change_set.conflicts)}")
+    click.echo(say("变更集 #%(id)s 待审批；冲突 %(n)s 处", id=change_set.id, n=len(change_set.conflicts)))
     from portfolio.interchange.doubts import described
     from portfolio.interchange.staging import doubts_of
 
     doubts = doubts_of(change_set)
     if doubts:
-        click.echo(f"  {len(doubts)} rows to check (the approver confirms them with apply-change-set --reason):")
+        click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=len(doubts)))
         for doubt in doubts:
-            click.echo(f"  doubt {described(doubt)}")
+            click.echo(say("  待核对 %(what)s", what=described(doubt)))
+    lp, rp, sep = ("（", "）", "，") if cli_lang() == "zh" else (" (", ")", ", ")
     for conflict in change_set.conflicts:
-        fields = ", ".join(f"{f}: {conflict['mine'].get(f)} (now {conflict['now'].get(f)})" for f in conflict["fields"])
-        click.echo(f"  conflict {conflict['id']} {conflict['key']}: {fields} — changed by {conflict['by']} "
-                   f"at {conflict['at']} UTC")
+        fields = sep.join(f"{f}: {conflict['mine'].get(f)}{lp}{say('现为')} {conflict['now'].get(f)}{rp}"
+                          for f in conflict["fields"])
+        click.echo(say("  冲突 %(id)s %(key)s：%(fields)s — 由 %(by)s 于 %(at)s UTC 修改", id=conflict["id"],
+                       key=conflict["key"], fields=fields, by=conflict["by"], at=conflict["at"]))
 
 
 @click.command("apply-change-set")
@@ -112,12 +120,13 @@ def apply_change_set_command(change_set_id: int, username: str, reason: str | No
     """Apply a pending change set (a staged import) to the book."""
     from portfolio.errors import FieldErrors
     from portfolio.interchange.staging import apply_change_set
+    from web.cli.language import cli_lang, say
 
     try:
         change_set = apply_change_set(db.session, change_set_id, username=username, confirm_reason=reason)
     except FieldErrors as error:
-        raise click.ClickException("; ".join(m for _f, m in error.errors)) from error
-    click.echo(f"变更集 #{change_set.id} 已应用 (applied), batch {change_set.batch}")
+        raise click.ClickException("; ".join(m for _f, m in error.shown(cli_lang()))) from error
+    click.echo(say("变更集 #%(id)s 已应用，批次 %(batch)s", id=change_set.id, batch=change_set.batch))
     _print_counts(change_set.counts)
 
 

@@ -1,6 +1,7 @@
 """Click commands of the figures: `report` (metrics.md JSON or a table) and `import-index`.
 
-Imports are lazy (inside the commands) so that `flask --app app report` starts quickly.
+Imports are lazy (inside the commands) so that `flask --app app report` starts quickly. The
+table, the sentences and the refusals are in the command line's language (web/cli/language.py).
 """
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ def _as_of(value: str | None) -> dt.date:
 
     if not value:
         return last_quarter_end(dt.date.today())
+    from portfolio.formatting import DateError
+    from portfolio.messages import Message
+    from web.cli.language import shown
+
     try:
         return parse_date(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
+    except DateError as error:
+        raise click.BadParameter(shown(Message("typed_refused", reason=error.reason, text=value.strip())),
+                                 param_hint="--as-of") from None
 
 
 @click.command("report")
@@ -35,13 +41,14 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
     from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, to_json
+    from web.cli.language import shown
     from web.extensions import db
 
     date = _as_of(as_of)
     try:
         report = build_report(db.session, fund, date, index_name=index_name)
     except (UnknownFund, ReportError, PMEError) as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(shown(error.args[0] if error.args else str(error))) from error
     if fmt == "json":
         # indented for a person at a terminal; compact (and several times faster) into a pipe
         indent = 1 if sys.stdout.isatty() else None
@@ -51,12 +58,17 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
 
 
 def render_table(report: dict) -> str:
-    """The same report for a person: Chinese labels, amounts in 万元."""
+    """The same report for a person: in the command line's language, amounts in 万元."""
     from portfolio.formatting import iso_date, multiple, percent, wan
-    from portfolio.vocabulary import LABELS, label
+    from portfolio.vocabulary import label as label_in
+    from web.cli.language import cli_lang, say, shown
 
-    lines = [f"{report['fund']} {report.get('fund_name', '')}  截至 {iso_date(report['as_of'])}  （金额单位：万元）", ""]
-    head = ["", "认缴", "实缴", "未实缴", "已分配", "剩余价值", "TVPI", "DPI", "RVPI", "IRR"]
+    lang = cli_lang()
+    label = lambda vocabulary, code: label_in(vocabulary, code, lang=lang)  # noqa: E731
+    name = (report.get("fund_name_en") if lang == "en" else None) or report.get("fund_name", "")
+    lp, rp = ("（", "）") if lang == "zh" else (" (", ")")
+    lines = [f"{report['fund']} {name}  {say('截至')} {iso_date(report['as_of'])}  {lp}{say('金额单位：万元')}{rp}", ""]
+    head = ["", say("认缴"), say("实缴"), say("未实缴"), say("已分配"), say("剩余价值"), "TVPI", "DPI", "RVPI", "IRR"]
 
     def row(name: str, f: dict, share: bool = False) -> list[str]:
         cells = [name, wan(f["commitment"]), wan(f["paid_in"]), wan(f["unfunded"]), wan(f["distributed"]),
@@ -72,28 +84,32 @@ def render_table(report: dict) -> str:
             lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
         lines.append("")
 
-    table("汇总", [row("基金合计", report["summary"])], head)
-    table("按投资方式", [row(label("mode", m), f) for m, f in report["by_mode"].items()], head)
-    table("按行业", [row(label("sector", s), f, True) for s, f in report["by_sector"].items()], head + ["占比"])
-    table("穿透后按行业（子基金按其持仓公允价值分摊）",
+    table(say("汇总"), [row(say("基金合计"), report["summary"])], head)
+    table(say("按投资方式"), [row(label("mode", m), f) for m, f in report["by_mode"].items()], head)
+    table(say("按行业"), [row(label("sector", s), f, True) for s, f in report["by_sector"].items()],
+          head + [say("占比")])
+    table(say("穿透后按行业（子基金按其持仓公允价值分摊）"),
           [[label("sector", s), wan(f["nav"]), percent(f["nav_share"])]
-           for s, f in report["lookthrough_by_sector"].items()], ["", "剩余价值", "占比"])
-    table("投资明细", [row(f"{i['id']} {i.get('target_name') or i['target']}", i) for i in report["investments"]],
+           for s, f in report["lookthrough_by_sector"].items()], ["", say("剩余价值"), say("占比")])
+    table(say("投资明细"), [row(f"{i['id']} {i.get('target_name') or i['target']}", i) for i in report["investments"]],
           head)
     periodic = report.get("periodic") or {}
     conc = report.get("concentration") or {}
-    lines.append(f"季度IRR（年化）：{percent(periodic.get('quarterly_irr'))}    MIRR（年化）：{percent(periodic.get('mirr'))}")
-    lines.append(f"前十大占比：{percent(conc.get('top10_share'))}    最大单一占比：{percent(conc.get('largest_share'))}"
-                 f"    HHI：{'—' if conc.get('hhi') is None else format(conc['hhi'], '.4f')}")
+    lines.append(say("季度IRR（年化）：%(irr)s    MIRR（年化）：%(mirr)s", irr=percent(periodic.get("quarterly_irr")),
+                     mirr=percent(periodic.get("mirr"))))
+    lines.append(say("前十大占比：%(top)s    最大单一占比：%(largest)s    HHI：%(hhi)s",
+                     top=percent(conc.get("top10_share")), largest=percent(conc.get("largest_share")),
+                     hhi="—" if conc.get("hhi") is None else format(conc["hhi"], ".4f")))
     if report.get("pme"):
         p = report["pme"]
-        lines.append(f"PME（{p['index']}）：KS-PME {multiple(p['ks_pme'])}    LN-PME {percent(p['ln_pme'])}"
-                     f"    Direct Alpha {percent(p['direct_alpha'])}")
+        lines.append(say("PME（%(index)s）：KS-PME %(ks)s    LN-PME %(ln)s    Direct Alpha %(alpha)s",
+                         index=p["index"], ks=multiple(p["ks_pme"]), ln=percent(p["ln_pme"]),
+                         alpha=percent(p["direct_alpha"])))
     if report.get("compliance"):
         lines.append("")
-        status = LABELS["check_status"]
-        table("合规检查", [[label("rule", c["rule"]), str(c["subject"]), status.get(c["status"], c["status"]),
-                           c.get("message", "")] for c in report["compliance"]], ["规则", "对象", "结果", "说明"])
+        table(say("合规检查"), [[label("rule", c["rule"]), str(c["subject"]), label("check_status", c["status"]),
+                                shown(c.get("message", ""))] for c in report["compliance"]],
+              [say("规则"), say("对象"), say("结果"), say("说明")])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -117,15 +133,17 @@ def import_index_command(name: str, path: str, username: str) -> None:
     """Import (upsert) an index series from a CSV of date, level (for PME)."""
     from portfolio.book.reading import import_index
     from portfolio.errors import FieldErrors
+    from web.cli.language import refusals, say
     from web.extensions import db
 
     try:
         result = import_index(db.session, name, path, username=username)
     except FieldErrors as error:
         db.session.rollback()
-        raise click.ClickException("\n".join(m for _, m in error.errors)) from error
-    click.echo(f"指数 {result['name']}：{result['rows']} 行，新增 {result['added']}，更新 {result['changed']}，"
-               f"未变 {result['unchanged']}")
+        raise click.ClickException(refusals(error)) from error
+    click.echo(say("指数 %(name)s：%(rows)s 行，新增 %(added)s，更新 %(changed)s，未变 %(unchanged)s",
+                   name=result["name"], rows=result["rows"], added=result["added"], changed=result["changed"],
+                   unchanged=result["unchanged"]))
 
 
 COMMANDS: list = [report_command, import_index_command]

@@ -34,7 +34,9 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
     try:
         result = fund_forecast(db.session, fund, date, unit=unit, paths=paths)
     except UnknownFund as error:
-        raise click.ClickException(str(error)) from error
+        from web.cli.language import shown
+
+        raise click.ClickException(shown(error.args[0] if error.args else str(error))) from error
     if backtest:
         result = result | {"backtest": _backtest_job(fund, date, progress)}
     if fmt == "json":
@@ -52,13 +54,17 @@ def _backtest_job(fund: str, date, progress: bool | None) -> dict:
 
 
 def render_table(result: dict) -> str:
-    """The forecast for a person: Chinese labels, amounts in 万元, A for actuals, E for estimates."""
+    """The forecast for a person, in the command line's language: amounts in 万元, A for
+    actuals, E for estimates."""
     from portfolio.formatting import iso_date, percent, wan
     from web.cli.figures import _pad, _width
+    from web.cli.language import say
 
-    lines = [f"{result['fund']}{' ' + result['unit'] if result['unit'] else ''} 预测  截至 {iso_date(result['as_of'])}"
-             f"  （金额单位：万元；{result['paths']} 条模拟路径）", ""]
-    header = ["季度", "", "出资", "出资P10", "出资P90", "分配", "剩余价值", "剩余价值P10", "剩余价值P90", "未实缴"]
+    lines = [say("%(fund)s 预测  截至 %(day)s  （金额单位：万元；%(paths)s 条模拟路径）",
+                 fund=f"{result['fund']}{' ' + result['unit'] if result['unit'] else ''}",
+                 day=iso_date(result["as_of"]), paths=result["paths"]), ""]
+    header = [say("季度"), "", say("出资"), say("出资P10"), say("出资P90"), say("分配"), say("剩余价值"),
+              say("剩余价值P10"), say("剩余价值P90"), say("未实缴")]
     rows = [[a["quarter"], "A", wan(a["call"]), "", "", wan(a["distribution"]), wan(a["nav"]), "", "", ""]
             for a in result["actuals"]]
     rows += [[f["quarter"], "E", wan(f["call"]), wan(f["call_p10"]), wan(f["call_p90"]), wan(f["distribution"]),
@@ -67,19 +73,22 @@ def render_table(result: dict) -> str:
     for r in [header, *rows]:
         lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
     e = result["expected"]
-    lines += ["", f"下一季度预计出资 {wan(e['calls_next_quarter'])}，未来一年 {wan(e['calls_next_year'])}；"
-                  f"预计分配 {wan(e['distributions_next_quarter'])}，未来一年 {wan(e['distributions_next_year'])}", ""]
-    lines.append("出资风险值 CCaR（财政出资占 " + percent(result["bureau_share"]) + "）")
+    lines += ["", say("下一季度预计出资 %(q)s，未来一年 %(y)s；预计分配 %(dq)s，未来一年 %(dy)s",
+                      q=wan(e["calls_next_quarter"]), y=wan(e["calls_next_year"]),
+                      dq=wan(e["distributions_next_quarter"]), dy=wan(e["distributions_next_year"])), ""]
+    lines.append(say("出资风险值 CCaR（财政出资占 %(share)s）", share=percent(result["bureau_share"])))
     for h, levels in result["call_at_risk"].items():
-        cells = "  ".join(f"{float(lv):.0%} {wan(v)}（财政 {wan(result['call_at_risk_bureau'][h][lv])}）"
-                          for lv, v in levels.items())
-        lines.append(f"  未来{h}个季度：{cells}")
+        cells = "  ".join(say("%(level)s %(amount)s（财政 %(bureau)s）", level=f"{float(lv):.0%}", amount=wan(v),
+                              bureau=wan(result["call_at_risk_bureau"][h][lv])) for lv, v in levels.items())
+        lines.append(say("  未来%(h)s个季度：%(cells)s", h=h, cells=cells))
     policy = result["policy"]
-    lines += ["", "实缴进度：" + "  ".join(f"{r['year']}{r['kind']} {percent(r['progress'])}"
-                                     for r in policy["paid_in_progress"])]
-    lines.append("检查：" + "  ".join(f"{c['check']} {'通过' if c['ok'] else '不通过'}" for c in result["checks"]))
+    lines += ["", say("实缴进度：%(items)s", items="  ".join(f"{r['year']}{r['kind']} {percent(r['progress'])}"
+                                                        for r in policy["paid_in_progress"]))]
+    lines.append(say("检查：%(items)s", items="  ".join(f"{c['check']} {say('通过') if c['ok'] else say('不通过')}"
+                                                     for c in result["checks"])))
     if "backtest" in result:
-        lines += ["", "预测准确度（误差：占认缴的百分点）", "  期  模型        出资MAE  出资偏差  分配MAE  覆盖率  CCaR95超出"]
+        lines += ["", say("预测准确度（误差：占认缴的百分点）"),
+                  say("  期  模型        出资MAE  出资偏差  分配MAE  覆盖率  CCaR95超出")]
         for r in result["backtest"]["table"]:
             def f(v, fmt="{:.2f}"):
                 return "—" if v is None else fmt.format(v)

@@ -7,8 +7,16 @@ from typing import Any
 
 import click
 
-UNIT_NAMES = {"rows_read": "rows read", "steps": "steps", "pages_rendered": "pages rendered",
-              "origins": "back-test origins", "sheets_checked": "sheets checked", "tables_written": "tables written"}
+
+def unit_name(unit: str) -> str:
+    """What a job's progress counts, as the browser's bar says it (web/queue.UNITS,
+    web/forecast.UNITS: one msgid each), in the command line's language."""
+    from web.cli.language import say
+    from web.forecast import UNITS as FORECAST_UNITS
+    from web.queue import UNITS
+
+    msgid = {**FORECAST_UNITS, **UNITS}.get(unit)
+    return say(msgid) if msgid is not None else unit
 
 
 class Bar:
@@ -27,7 +35,7 @@ class Bar:
         if unit != self.unit:
             self.close()
             self.unit = unit
-            self.bar = tqdm(total=total or None, desc=UNIT_NAMES.get(unit, unit), unit="", file=sys.stderr,
+            self.bar = tqdm(total=total or None, desc=unit_name(unit), unit="", file=sys.stderr,
                             dynamic_ncols=True, leave=True)
         assert self.bar is not None
         if total and self.bar.total != total:
@@ -50,6 +58,7 @@ def run_job(kind: str, params: dict[str, Any], progress: bool | None):
     """The job for this work run here (web.queue.submit(here=True)), with its bar; the Job
     when done, else a ClickException with the job's error."""
     from web import queue
+    from web.cli.language import cli_lang
 
     shown = bar(progress)
     try:
@@ -58,5 +67,5 @@ def run_job(kind: str, params: dict[str, Any], progress: bool | None):
         shown.close()
     job = queue.get_job(job.id)
     if job.state != "done":
-        raise click.ClickException(job.error or f"job {job.id} {job.state}")
+        raise click.ClickException(queue.error_shown(job, cli_lang()) or f"job {job.id} {job.state}")
     return job

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
               help="File to write.")
 @click.option("--index", "index_name", default=None, help="Index for the PME comparison (optional).")
 @click.option("--lang", "lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the report (default: the app's, Chinese).")
+              help="Language of the report (default: the command line's, PORTFOLIO_LANG; Chinese).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when standard error is a terminal).")
 @with_appcontext
@@ -26,11 +26,12 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     report of the same book version, already built by anyone, is taken from the shared cache."""
     from portfolio.book import cache
     from portfolio.book.forecasting import overrides_version
+    from web.cli.language import cli_lang
     from web.cli.progress import run_job
     from web.extensions import db
 
     params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
-              "lang": lang or current_app.config["BABEL_DEFAULT_LOCALE"],
+              "lang": lang or cli_lang(),
               "forecast_parameters": overrides_version(db.session)}
     r = run_job("quarterly_report", params, progress).result
     body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
