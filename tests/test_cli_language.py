@@ -112,3 +112,21 @@ def test_the_progress_bar_and_the_backup_in_english(imported, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "tables written" in result.output and f"Backup written: {out}" in result.output
     assert not CJK.search(result.output)
+
+
+def test_a_refused_import_lists_its_errors_in_the_command_lines_language(db, runner, tmp_path):
+    """import-book's refusal, one error a line (sheet, row, column, value, problem): in English
+    with PORTFOLIO_LANG=en, in Chinese by default; nothing written either way."""
+    from tests.book_files import example_book, write_xlsx_book
+
+    rows = example_book()
+    rows["investments"][0]["date"] = "2025-02-30"  # no such date
+    path = write_xlsx_book(tmp_path / "bad.xlsx", rows, chinese=True)
+    english = runner.invoke(args=["import-book", str(path)], env=EN)
+    assert english.exit_code == 1
+    lines = [line for line in english.output.splitlines() if line.strip()]
+    assert any(line.startswith("investments row 2 date: 2025-02-30 — ") for line in lines), lines
+    assert lines[-1] == "Import failed: 1 errors, nothing written" and not CJK.search(english.output)
+    chinese = runner.invoke(args=["import-book", str(path)])
+    assert chinese.exit_code == 1 and "导入失败：1 处错误，未写入任何数据" in chinese.output
+    assert "第2行" in chinese.output

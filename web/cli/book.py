@@ -24,10 +24,10 @@ def _print_counts(counts: dict[str, dict[str, int]]) -> None:
 
 def _refused(errors) -> None:
     """Every error, one a line ("sheet 第N行 column: value — problem"), then exit 1: nothing written."""
-    from web.cli.language import say
+    from web.cli.language import cli_lang, say
 
     for error in errors:
-        click.echo(str(error), err=True)
+        click.echo(error.shown(cli_lang()) if hasattr(error, "shown") else str(error), err=True)
     click.echo(say("导入失败：%(n)s 处错误，未写入任何数据", n=len(errors)), err=True)
     sys.exit(1)
 
@@ -80,7 +80,7 @@ def import_book_command(path: Path, username: str, stage: bool, reason: str | No
 
 def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
-    from web.cli.language import cli_lang, say
+    from web.cli.language import cli_lang, say, shown
 
     bar = _bar(progress)
     try:
@@ -102,7 +102,7 @@ def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     if doubts:
         click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=len(doubts)))
         for doubt in doubts:
-            click.echo(say("  待核对 %(what)s", what=described(doubt)))
+            click.echo(say("  待核对 %(what)s", what=shown(described(doubt))))
     lp, rp, sep = ("（", "）", "，") if cli_lang() == "zh" else (" (", ")", ", ")
     for conflict in change_set.conflicts:
         fields = sep.join(f"{f}: {conflict['mine'].get(f)}{lp}{say('现为')} {conflict['now'].get(f)}{rp}"
