@@ -29,7 +29,17 @@ from tests.conftest import login
 
 
 def _passwords(output: str) -> dict[str, str]:
-    return dict(re.findall(r"^\s+(\S+)\s+(?:admin|manager|committee|viewer|gp)\s+(\S+)$", output, re.M))
+    """The passwords the demo printed: '  user  role  password' (a user who exists is printed
+    with a note in brackets instead)."""
+    from web.cli.book import DEMO_USERS
+
+    users = {username for username, _role, _name in DEMO_USERS}
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if line.startswith("  ") and len(parts) >= 3 and parts[0] in users and not parts[-1].endswith(("）", ")")):
+            found[parts[0]] = parts[-1]
+    return found
 
 
 def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
@@ -82,10 +92,11 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     first = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
     passwords = _passwords(first.output)
     hashes = dict(db.session.execute(select(User.username, User.password_hash)).all())
-    second = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    second = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")], env={"PORTFOLIO_LANG": "en"})
     assert second.exit_code == 0, second.output
     assert re.search(r"valuations\s+0\s+\d+\s+0", second.output)
-    assert "index CSI300: 0 new, 0 changed" in second.output and _passwords(second.output) == {}
+    assert "Index CSI300: 0 new, 0 changed" in second.output and _passwords(second.output) == {}
+    assert "  viewer       Viewer     (exists; password unchanged)" in second.output
     db.session.expire_all()
     after = dict(db.session.execute(select(User.username, User.password_hash)).all())
     assert after == hashes
@@ -93,9 +104,9 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     html = client.get("/reports/QY/2025Q4?index=CSI300").get_data(as_text=True)
     assert "KS-PME" in html and "Direct Alpha" in html
     # the committee's history is there once (the re-run added no second meeting)
-    assert "committee history: meeting with proposal #" in first.output
-    assert "committee history: exists (unchanged)" in second.output
-    assert "committee meeting to come: exists (unchanged)" in second.output
+    assert "投委会历史：提案 #" in first.output and "  viewer       只读" in first.output  # Chinese by default
+    assert "Committee history: exists (unchanged)" in second.output
+    assert "Committee meeting to come: exists (unchanged)" in second.output
     assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2  # the past one, the one to come
 
 

@@ -35,7 +35,10 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
 
         raise click.ClickException(("；" if cli_lang() == "zh" else "; ").join(
             m for _f, m in error.shown(cli_lang()))) from error
-    click.echo(f"user {name} ({role}) saved")
+    from portfolio.vocabulary import label
+    from web.cli.language import cli_lang, say
+
+    click.echo(say("用户 %(name)s（%(role)s）已保存", name=name, role=label("role", role, lang=cli_lang())))
 
 
 def _commands():

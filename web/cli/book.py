@@ -1,7 +1,6 @@
 """Click commands of the book: import-book, export-book, demo."""
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import sys
 from pathlib import Path
@@ -143,7 +142,10 @@ def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None
         counts = export_book(db.session, path, chinese_headers=chinese_headers, fund_code=fund_code)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"exported to {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    from web.cli.language import say
+
+    click.echo(say("已导出到 %(path)s：%(counts)s", path=path,
+                   counts=", ".join(f"{k} {v}" for k, v in counts.items())))
 
 
 DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金经理一"),
@@ -165,16 +167,19 @@ def demo_command(book_path: Path | None) -> None:
     from models import User
     from portfolio.book.reading import import_index
     from portfolio.book.users import create_user
+    from portfolio.formatting import local_today
     from portfolio.interchange.demo import (
         demo_committee_history,
         demo_index_levels,
         demo_meeting_to_come,
         write_demo_book,
     )
+    from portfolio.vocabulary import label
+    from web.cli.language import cli_lang, say
 
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
     write_demo_book(book_path)
-    click.echo(f"demo book written to {book_path}")
+    click.echo(say("演示台账已写入 %(path)s", path=book_path))
     # the demo's one exit is distributed on the day its NAV (after the exit) is nil: a doubt, confirmed
     from portfolio.messages import Message
 
@@ -184,7 +189,8 @@ def demo_command(book_path: Path | None) -> None:
     index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in demo_index_levels()),
                           encoding="utf-8")
     result = import_index(db.session, "CSI300", index_path, "demo")
-    click.echo(f"index CSI300: {result['added']} new, {result['changed']} changed, {result['unchanged']} unchanged")
+    click.echo(say("指数 CSI300：新增 %(added)s，修改 %(changed)s，未变 %(unchanged)s", added=result["added"],
+                   changed=result["changed"], unchanged=result["unchanged"]))
     # every demo fund compares itself with it by default (a fund setting, audited when it changes)
     from models import Fund
     from portfolio.book.fund_settings import update_fund_settings
@@ -193,10 +199,11 @@ def demo_command(book_path: Path | None) -> None:
         update_fund_settings(db.session, code, {"pme_index": "CSI300"}, username="demo")
     # a user who exists keeps the password: a re-run does not lock anyone out
     existing = set(db.session.execute(select(User.username)).scalars())
-    click.echo("demo users (passwords shown once, when created):")
+    click.echo(say("演示用户（密码仅在创建时显示一次）："))
     for username, role, display in DEMO_USERS:
+        role_name = label("role", role, lang=cli_lang())
         if username in existing:
-            click.echo(f"  {username:12s} {role:10s} (exists; password unchanged)")
+            click.echo(f"  {username:12s} {role_name:10s} {say('（已存在，密码未变）')}")
             continue
         password = secrets.token_urlsafe(12)
         if role == "gp":
@@ -205,13 +212,14 @@ def demo_command(book_path: Path | None) -> None:
             invite_gp(db.session, username, password, DEMO_GP_SUB_FUNDS[username], by="demo", display_name=display)
         else:
             create_user(db.session, username, role, password, by="demo", display_name=display)
-        click.echo(f"  {username:12s} {role:10s} {password}")
+        click.echo(f"  {username:12s} {role_name:10s} {password}")
     # the committee's history: a past meeting with attendance, a recusal, votes and a 决议
     proposal_id = demo_committee_history(db.session)
-    click.echo("committee history: " + (f"meeting with proposal #{proposal_id} decided" if proposal_id
-                                        else "exists (unchanged)"))
-    meeting_id = demo_meeting_to_come(db.session, dt.date.today())
-    click.echo("committee meeting to come: " + (f"#{meeting_id} scheduled" if meeting_id else "exists (unchanged)"))
+    click.echo(say("投委会历史：提案 #%(id)s 的会议已作出决议", id=proposal_id) if proposal_id
+               else say("投委会历史：已存在（未变）"))
+    meeting_id = demo_meeting_to_come(db.session, local_today())
+    click.echo(say("待召开的投委会会议：#%(id)s 已排会", id=meeting_id) if meeting_id
+               else say("待召开的投委会会议：已存在（未变）"))
 
 
 COMMANDS: list = [import_book_command, export_book_command, demo_command, apply_change_set_command]

@@ -26,7 +26,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     report of the same book version, already built by anyone, is taken from the shared cache."""
     from portfolio.book import cache
     from portfolio.book.forecasting import overrides_version
-    from web.cli.language import cli_lang
+    from web.cli.language import cli_lang, say
     from web.cli.progress import run_job
     from web.extensions import db
 
@@ -36,7 +36,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     r = run_job("quarterly_report", params, progress).result
     body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
     if body is None:
-        raise click.ClickException("the book changed while the report was written: run the command again")
+        raise click.ClickException(say("报告写出期间台账已变化：请重新运行该命令"))
     with open(output, "wb") as handle:
         handle.write(body)
     click.echo(f"{fund} {params['quarter']} → {output} ({len(body):,} bytes)")
