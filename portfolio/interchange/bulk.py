@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Table, bindparam, insert
+from sqlalchemy import JSON, BigInteger, Integer, Table, bindparam, insert
 from sqlalchemy.orm import Session
 
 from models.types import ScaledDecimal
@@ -173,6 +173,10 @@ def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
     for name in order:
         column = table.c[name]
         values = [row[name] for row in rows]
+        if isinstance(column.type, Integer) and not isinstance(column.type, ScaledDecimal):
+            # a whole number pandas made a float (an id through a merge with gaps): the integer,
+            # as PostgreSQL's cast of the bound float gave it (COPY takes text, not a cast)
+            values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
         if isinstance(column.type, JSON):
             columns.append(_json(values, column, dialect))
         else:
