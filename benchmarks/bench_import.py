@@ -1,6 +1,10 @@
 """Time the import of the heavy book into a fresh SQLite file and into PostgreSQL.
 
-    .venv/bin/python -m benchmarks.bench_import [--pg URL] [--xlsx] [--no-pg] [--again]
+    .venv/bin/python -m benchmarks.bench_import [--pg URL] [--xlsx] [--no-pg] [--again] [--changed N [--compare]]
+
+--changed N: then re-import the book with N cash flows' notes changed (the changed rows'
+path: set-wise UPDATEs and their audit entries), the write timed alone too; --compare: then
+once more by the ORM's bulk UPDATE by primary key (the path before), for the ratio.
 
 PostgreSQL: --pg URL, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/bench_import
 (created when missing). Targets (issue 14): ≥ 30,000 rows/s on SQLite, ≥ 20,000 on PostgreSQL.
@@ -81,7 +85,89 @@ def floor(engine, rows: int) -> tuple[str, float, float]:
     return how, rows / seconds, rows / max(cpu, 1e-9)
 
 
-def bench(url: str, source: Path, again: bool) -> None:
+def changed_copy(folder: Path, count: int, target: Path, mark: str = "（更正）") -> int:
+    """The CSV book `folder` copied to `target` with the notes of `count` cash flows changed
+    (spread over the sheet; `mark` appended): the number changed."""
+    import csv
+    import shutil
+
+    shutil.copytree(folder, target, dirs_exist_ok=True)
+    path = target / "cash_flows.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    note = header.index("note")
+    count = min(count, len(body))
+    step = max(1, len(body) // max(count, 1))
+    for i in range(0, step * count, step):
+        body[i][note] = (body[i][note] or "") + mark
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *body])
+    return count
+
+
+def _orm_updates(session, model, rows) -> None:
+    """The changed rows' old path, for comparison: SQLAlchemy's ORM bulk UPDATE by primary key."""
+    from sqlalchemy import update
+
+    session.execute(update(model), list(rows))
+
+
+def bench_changed(engine, source: Path, count: int, compare: bool) -> None:
+    """Re-import the (already imported) book with `count` rows changed: rows/s and CPU time,
+    the whole import's and its write's (the UPDATEs and the audit entries). `compare`: then
+    again, `count` rows changed once more, by the ORM's bulk UPDATE (the old path)."""
+    import resource
+
+    from portfolio.interchange import importing
+
+    write = importing.write_import
+    ways = [("set-wise", importing.bulk_update)] + ([("ORM", _orm_updates)] if compare else [])
+    name = engine.dialect.name
+    for number, (label, updater) in enumerate(ways):
+        spent: dict[str, float] = {}
+
+        def timed_write(*args, _spent=spent, **kwargs):
+            cpu_start, start = time.process_time(), time.perf_counter()
+            try:
+                return write(*args, **kwargs)
+            finally:
+                _spent["cpu"], _spent["wall"] = time.process_time() - cpu_start, time.perf_counter() - start
+
+        def timed_update(*args, _spent=spent, _updater=updater, **kwargs):
+            cpu_start, start = time.process_time(), time.perf_counter()
+            try:
+                return _updater(*args, **kwargs)
+            finally:
+                _spent["update_cpu"] = _spent.get("update_cpu", 0.0) + time.process_time() - cpu_start
+                _spent["update_wall"] = _spent.get("update_wall", 0.0) + time.perf_counter() - start
+
+        importing.write_import, importing.bulk_update = timed_write, timed_update  # type: ignore[assignment]
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                changed = changed_copy(source, count, Path(tmp) / "book", mark=f"（更正{number}）")
+                with Session(engine) as session:
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    ru_start = resource.getrusage(resource.RUSAGE_SELF)
+                    result = importing.import_book(session, Path(tmp) / "book", username="bench-changed")
+                    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+                    ru = resource.getrusage(resource.RUSAGE_SELF)
+        finally:
+            importing.write_import, importing.bulk_update = write, ways[0][1]  # type: ignore[assignment]
+        if not result.ok:
+            raise SystemExit("changed import failed:\n" + "\n".join(str(e) for e in result.errors[:20]))
+        updated = sum(c.get("changed", 0) for c in result.counts.values())
+        assert updated == changed, (updated, changed)
+        rows = sum(sum(c.values()) for c in result.counts.values())
+        print(f"{name:10s} changed ({label:8s}) {seconds:6.2f} s  {updated} changed of {rows} rows: "
+              f"{rows / seconds:7.0f} rows/s; CPU {cpu:5.2f} s (user {ru.ru_utime - ru_start.ru_utime:.2f}, "
+              f"sys {ru.ru_stime - ru_start.ru_stime:.2f}); the write alone (UPDATEs + audit): CPU "
+              f"{spent['cpu']:5.2f} s ({spent['wall']:5.2f} s wall); the UPDATEs alone: CPU {spent['update_cpu']:5.2f} s "
+              f"({spent['update_wall']:5.2f} s wall), {updated / max(spent['update_cpu'], 1e-9):7.0f} changed rows "
+              "per CPU-second")
+
+
+def bench(url: str, source: Path, again: bool, changed: int = 0, compare: bool = False) -> None:
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
@@ -109,6 +195,10 @@ def bench(url: str, source: Path, again: bool) -> None:
             seconds = time.perf_counter() - start
         unchanged = sum(c["unchanged"] for c in result.counts.values())
         print(f"{name:10s} re-import {seconds:5.2f} s  {unchanged:7d} unchanged  {rows / seconds:9.0f} rows/s")
+    if changed:
+        if source.suffix == ".xlsx":
+            raise SystemExit("--changed needs the CSV folder (not --xlsx)")
+        bench_changed(engine, source, changed, compare)
     engine.dispose()
 
 
@@ -118,16 +208,20 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--xlsx", action="store_true", help="import the .xlsx instead of the CSV folder")
     parser.add_argument("--again", action="store_true", help="also time a second, all-unchanged import")
+    parser.add_argument("--changed", type=int, default=0, metavar="N",
+                        help="then time a re-import with N cash flows changed (their notes)")
+    parser.add_argument("--compare", action="store_true",
+                        help="with --changed: also time the old path (the ORM's bulk UPDATE), N rows changed again")
     args = parser.parse_args()
     folder = generate_heavy_book(xlsx=args.xlsx)
     source = folder / "book.xlsx" if args.xlsx else folder
     print(f"book: {source}")
     with tempfile.TemporaryDirectory() as tmp:
-        bench("sqlite:///" + str(Path(tmp) / "bench.sqlite"), source, args.again)
+        bench("sqlite:///" + str(Path(tmp) / "bench.sqlite"), source, args.again, args.changed, args.compare)
     if not args.no_pg:
         url = _pg_url(args.pg)
         _ensure_database(url)
-        bench(url, source, args.again)
+        bench(url, source, args.again, args.changed, args.compare)
 
 
 if __name__ == "__main__":

@@ -231,6 +231,9 @@ LABELS_EN["change_set_status"] = {"pending": "Pending approval", "applied": "App
 # backup and restore (portfolio/book/backup.py): the restore's own entry in the audit trail
 LABELS["audit_action"]["restore"], LABELS_EN["audit_action"]["restore"] = "恢复备份", "Restore backup"
 LABELS["entity"]["backup"], LABELS_EN["entity"]["backup"] = "备份", "Backup"
+# pruning (portfolio/book/pruning.py): old uploads given up on, backups beyond the newest kept
+LABELS["audit_action"]["prune"], LABELS_EN["audit_action"]["prune"] = "清理", "Prune"
+LABELS["entity"]["upload"], LABELS_EN["entity"]["upload"] = "上传文件", "Uploaded file"
 # corrections (portfolio/book/corrections.py) and confirmed doubts (portfolio/book/sanity.py)
 LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
 LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"

@@ -193,13 +193,61 @@ def test_xlsx_in_english_with_the_same_figures(demo, as_role):
     client.get("/lang/zh")
     assert client.get("/funds/QY/forecast.xlsx").data == chinese.data
 
-def test_api_forecast(demo, as_role):
+def test_api_forecast(demo, as_role, monkeypatch):
+    from models import CachedReport, Job
+    from web import queue
+
     client = as_role("viewer")
-    data = client.get(f"/api/v1/funds/QY/forecast?as_of={AS_OF}&backtest=1").get_json()
+    url = f"/api/v1/funds/QY/forecast?as_of={AS_OF}&backtest=1"
+    plain = client.get(f"/api/v1/funds/QY/forecast?as_of={AS_OF}")
+    assert plain.status_code == 200 and "backtest" not in plain.get_json()
+    # the back-test is a job, never computed in the request: 202, its id and status URL
+    started = client.get(url)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job = started.get_json()
+    assert started.headers["Location"] == job["status_url"] == f"/api/v1/funds/QY/forecast/backtest/jobs/{job['id']}"
+    assert job["state"] in ("queued", "running", "done") and job["kind"] == "forecast_backtest"
+    again = client.get(url)  # the same work on the same book: the same job (or, already done, its table)
+    assert again.status_code in (200, 202)
+    if again.status_code == 202:
+        assert again.get_json()["id"] == job["id"]
+    status = _follow(client, job["status_url"])
+    assert status["state"] == "done" and status["unit"] == "origins" and status["done"] == status["total"] > 10
+    assert status["started_by"] == "viewer1" and status["result_url"] == f"/api/v1/funds/QY/forecast?as_of={AS_OF}&backtest=1"
+    assert [r["model"] for r in status["backtest"]["table"]][:2] == ["calibrated", "published"]
+    jobs = demo.session.execute(select(Job).where(Job.kind == "forecast_backtest")).scalars().all()
+    assert [j.id for j in jobs] == [job["id"]]
+    # done: the table from the shared cache, with 200, no job asked for
+    assert demo.session.execute(select(CachedReport).where(CachedReport.what == "forecast.backtest",
+                                                           CachedReport.fund_code == "QY")).scalar_one()
+
+    def no_job(*args, **kwargs):
+        raise AssertionError("a job submitted for a cached back-test")
+
+    monkeypatch.setattr(queue, "submit", no_job)
+    response = client.get(status["result_url"])
+    assert response.status_code == 200
+    data = response.get_json()
     assert data["fund"] == "QY" and data["as_of"] == AS_OF
     assert {"forecast", "actuals", "call_at_risk", "checks", "policy", "units", "backtest"} <= set(data)
-    assert [r["model"] for r in data["backtest"]["table"]][:2] == ["calibrated", "published"]
+    assert data["backtest"] == status["backtest"]
+    import datetime as dt
+
+    from portfolio.book.forecasting import fund_backtest
+    direct = fund_backtest(demo.session, "QY", dt.date.fromisoformat(AS_OF))
+    assert data["backtest"]["table"] == json.loads(json.dumps(direct["table"]))
+    # the screen's 预测准确度 finds the same job done
+    monkeypatch.undo()
+    _set_as_of(client)
+    assert 'id="backtest"' in client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    # a job of another fund, or none, is not found under this fund; no 5xx for any id
+    for other in (f"/api/v1/funds/TS/forecast/backtest/jobs/{job['id']}",
+                  "/api/v1/funds/QY/forecast/backtest/jobs/999999", "/api/v1/funds/QY/forecast/backtest/jobs/0",
+                  f"/api/v1/funds/QY/forecast/backtest/jobs/{2**70}"):
+        missing = client.get(other)
+        assert missing.status_code == 404 and missing.get_json()["status"] == 404
     assert client.get("/api/v1/funds/NOPE/forecast").status_code == 404
+    assert client.get("/api/v1/funds/NOPE/forecast?backtest=1").status_code == 404
     assert client.get("/api/v1/funds/QY/forecast?as_of=garbage").status_code == 400
     assert "/funds/{code}/forecast" in client.get("/api/v1/openapi.json").get_json()["paths"]
 
@@ -302,3 +350,53 @@ def test_committee_review_shows_the_effect_on_the_forecast_quickly(demo, as_role
     client.get("/lang/en")
     english = client.get(f"/committee/proposals/{proposal.id}").get_data(as_text=True)
     assert "Effect on the forecast" in english and "Peak unfunded" in english
+
+
+def test_api_backtest_permissions_and_a_new_book_version(demo, app):
+    from models import Job
+    from portfolio.book import tokens
+    from tests.conftest import login, make_user
+
+    url = f"/api/v1/funds/QY/forecast?as_of={AS_OF}&backtest=1"
+    # not logged in: 401, JSON, no job started
+    anonymous = app.test_client()
+    for path in (url, "/api/v1/funds/QY/forecast/backtest/jobs/1"):
+        refused = anonymous.get(path)
+        assert refused.status_code == 401 and refused.get_json()["status"] == 401
+    assert demo.session.execute(select(Job)).scalars().all() == []
+    # a sub-fund manager (GP) reaches its portal only
+    make_user(demo, "gp9", "gp")
+    gp = app.test_client()
+    login(gp, "gp9")
+    assert gp.get(url).status_code == 403
+    # a token: its own fund only (a job of its fund, polled with it; another fund 403)
+    token, _record = tokens.issue_token(demo.session, "预算系统", "QY", 30, by="root")
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    started = api.get(url, headers=bearer)
+    assert started.status_code == 202
+    status_url = started.headers["Location"]
+    assert api.get(f"/api/v1/funds/TS/forecast?as_of={AS_OF}&backtest=1", headers=bearer).status_code == 403
+    assert api.get(status_url.replace("/QY/", "/TS/"), headers=bearer).status_code == 403
+    status = _follow_with(api, status_url, bearer)
+    assert status["state"] == "done" and status["started_by"] == "api:预算系统"
+    first = api.get(url, headers=bearer)
+    assert first.status_code == 200 and first.get_json()["backtest"] == status["backtest"]
+    # the book changes: a new version, a new job (the old table is not served for it)
+    from portfolio.book.fund_settings import update_fund_settings
+
+    update_fund_settings(demo.session, "QY", {"single_company_cap": "0.3"}, username="admin")
+    renewed = api.get(url, headers=bearer)
+    assert renewed.status_code == 202 and renewed.get_json()["id"] != status["id"]
+    _follow_with(api, renewed.headers["Location"], bearer)
+    assert len(demo.session.execute(select(Job).where(Job.kind == "forecast_backtest")).scalars().all()) == 2
+
+
+def _follow_with(client, status_url: str, headers: dict, timeout: float = 120) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (status := client.get(status_url, headers=headers).get_json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    return status

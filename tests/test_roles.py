@@ -91,6 +91,7 @@ ROUTES = [
     ("GET", "/admin/backups/jobs/{backup_job}", "configure", "admin.backup_job"),
     ("GET", "/admin/backups/jobs/{backup_job}.json", "configure", "admin.backup_job_status"),
     ("GET", "/admin/backups/jobs/{backup_job}/download", "configure", "admin.backup_download"),
+    ("POST", "/admin/backups/prune", "configure", "admin.prune_backups"),
     ("GET", "/investments/export.xlsx?fund=QY&mode=direct", "read", "exports.investments"),
     ("GET", "/sub-funds/export.xlsx?q=SF", "read", "exports.sub_funds"),
     ("GET", "/companies/export.xlsx?sector=digital", "read", "exports.companies"),

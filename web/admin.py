@@ -149,7 +149,7 @@ BACKUPS_FOLDER = "backups"  # under the instance folder: the archives the screen
 
 
 def _backups_folder() -> Path:
-    return Path(current_app.instance_path) / BACKUPS_FOLDER
+    return Path(current_app.config.get("BACKUPS_FOLDER") or Path(current_app.instance_path) / BACKUPS_FOLDER)
 
 
 @queue.handler("backup")
@@ -199,7 +199,35 @@ def backups():
         return redirect(url_for("admin.backup_job", job_id=job.id))
     recent = db.session.execute(select(Job).where(Job.kind == "backup").order_by(Job.id.desc()).limit(20)).scalars()
     jobs = [j for j in recent if not (j.params or {}).get("path")]
-    return render_template("admin/backups.html", form=form, jobs=jobs, units=queue.UNITS)
+    return render_template("admin/backups.html", form=form, jobs=jobs, units=queue.UNITS,
+                           prune_form=ConfirmForm(), keep=max(1, int(current_app.config.get("BACKUPS_KEEP", 10))),
+                           upload_days=int(current_app.config.get("PRUNE_UPLOADS_AFTER_DAYS", 30)))
+
+
+def prune_now(username: str, *, dry_run: bool = False, days: int | None = None, keep: int | None = None):
+    """Prune old uploads given up on and backups beyond the newest kept, by this app's
+    settings (PRUNE_UPLOADS_AFTER_DAYS, BACKUPS_KEEP) unless given: portfolio.book.pruning, audited."""
+    from portfolio.book.pruning import prune
+
+    config = current_app.config
+    return prune(db.session, upload_folder=config["UPLOAD_FOLDER"], backups_folder=_backups_folder(),
+                 upload_days=int(config.get("PRUNE_UPLOADS_AFTER_DAYS", 30)) if days is None else days,
+                 keep_backups=int(config.get("BACKUPS_KEEP", 10)) if keep is None else keep,
+                 username=username, dry_run=dry_run)
+
+
+@bp.route("/backups/prune", methods=["POST"])
+@requires("configure")
+def prune_backups():
+    """清理: the same pruning as `flask prune` and the daily task, now."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("请从页面上的按钮发起清理。"), "error")
+        return redirect(url_for("admin.backups"))
+    pruned = prune_now(current_username())
+    flash(_("已清理 %(count)s 个文件（释放 %(size)s MB）。", count=pruned.count,
+            size=f"{pruned.freed / 1024 / 1024:.1f}"))
+    return redirect(url_for("admin.backups"))
 
 
 @bp.route("/backups/jobs/<int:job_id>")

@@ -68,12 +68,17 @@ def fund_report(code: str):
 @bp.get("/funds/<code>/forecast")
 def fund_forecast(code: str):
     """The forecast of one fund (issue 16): ?as_of=YYYY-MM-DD (default the last quarter end),
-    ?unit=SUB_FUND_CODE or investment id, ?backtest=1 to add the back-test table."""
-    from portfolio.book.forecasting import fund_backtest
+    ?unit=SUB_FUND_CODE or investment id, ?backtest=1 to add the back-test table.
+
+    The back-test is long work, never done in the request: when a job has finished it for this
+    book version (the shared cache), it is added and the answer is 200; else the back-test job
+    is started (or the one already queued or running for the same fund, parameters and book
+    version is found) and the answer is 202 with the job's id and its status URL (`Location`)."""
     from portfolio.book.forecasting import fund_forecast as compute_forecast
     from portfolio.figures.engine import UnknownFund
     from portfolio.figures.report import to_json
     from web.extensions import db
+    from web.forecast import backtest_params, cached_backtest
 
     as_of = _as_of()
     if not isinstance(as_of, dt.date):
@@ -81,13 +86,78 @@ def fund_forecast(code: str):
     unit = (request.args.get("unit") or "").strip()[:64] or None
     try:
         result = compute_forecast(db.session, code, as_of, unit=unit)
-        if unit and not result["units"]:
-            return _error(404, f"没有 {unit}")
-        if request.args.get("backtest") in ("1", "true"):
-            result = result | {"backtest": fund_backtest(db.session, code, as_of)}
     except UnknownFund as error:
         return _error(404, str(error))
-    return jsonify(to_json(result))
+    if unit and not result["units"]:
+        return _error(404, f"没有 {unit}")
+    if request.args.get("backtest") not in ("1", "true"):
+        return jsonify(to_json(result))
+    params = backtest_params(code, as_of)
+    table = cached_backtest(params)
+    if table is None:
+        job = _backtest_job(code, params)
+        if job.state != "done" or not job.result:
+            status = _backtest_status(code, job)
+            response = jsonify(status)
+            response.status_code = 202
+            response.headers["Location"] = status["status_url"]
+            return response
+        table = job.result  # done, its cache entry since replaced: the job's own copy
+    return jsonify(to_json(result) | {"backtest": table})
+
+
+def _api_username() -> str:
+    """Who asks: the logged-in user, or the API token's name (`api:<name>`)."""
+    from flask import g
+
+    from web.auth import current_username
+
+    token = g.get("api_token")
+    return f"api:{token.name}"[:64] if token is not None else current_username()
+
+
+def _backtest_job(code: str, params: dict):
+    from flask import current_app
+
+    from web import queue
+
+    job = queue.submit("forecast_backtest", params, username=_api_username())
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return queue.get_job(job.id)
+
+
+def _backtest_status(code: str, job) -> dict:
+    from flask import url_for
+
+    from web.forecast import UNITS
+
+    done = job.state == "done"
+    params = job.params if isinstance(job.params, dict) else {}
+    return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done, "total": job.total,
+            "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
+            "error": job.error if job.state == "failed" else None, "started_by": job.started_by,
+            "status_url": url_for("api.forecast_backtest_job", code=code, job_id=job.id),
+            "result_url": (url_for("api.fund_forecast", code=code, as_of=params.get("as_of"), backtest=1)
+                           if done else None),
+            "backtest": job.result if done else None}
+
+
+@bp.get("/funds/<code>/forecast/backtest/jobs/<int:job_id>")
+def forecast_backtest_job(code: str, job_id: int):
+    """A back-test job's state and progress (`done` of `total` back-test origins); when done,
+    its table (`backtest`) and `result_url`, the forecast with the table (served from the
+    shared cache while the book has not changed). 404 for a job not of this fund."""
+    from flask import current_app
+
+    from web import queue
+
+    job = queue.get_job(job_id) if 0 < job_id < 2**31 else None
+    if job is None or job.kind != "forecast_backtest" or not isinstance(job.params, dict) \
+            or job.params.get("fund") != code:
+        return _error(404, f"没有作业 {job_id}")
+    if job.state in ("queued", "running"):
+        queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_backtest_status(code, job))
 
 
 def openapi_document() -> dict:
@@ -104,6 +174,7 @@ def openapi_document() -> dict:
          "schema": {"type": "string", "format": "date",
                     "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
     ]
+    job = {"$ref": "#/components/schemas/Job"}
     return {
         "openapi": "3.0.3",
         "info": {"title": "宁波科创基金组合管理 API", "version": "1",
@@ -134,18 +205,43 @@ def openapi_document() -> dict:
                      "description": "a sub-fund code or an investment id: that unit's forecast only",
                      "schema": {"type": "string"}},
                     {"name": "backtest", "in": "query", "required": False,
-                     "description": "1 to add the rolling-origin back-test table", "schema": {"type": "string"}},
+                     "description": "1 to add the rolling-origin back-test table: 200 with it when a job has "
+                                    "finished it for this book version, else 202 and the job to poll",
+                     "schema": {"type": "string"}},
                 ],
                 "responses": {"200": {"description": "the forecast", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["fund", "as_of", "forecast", "call_at_risk", "checks"],
                     "properties": {"fund": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
                                    "forecast": {"type": "array"}, "actuals": {"type": "array"},
                                    "call_at_risk": {"type": "object"}, "checks": {"type": "array"},
-                                   "units": {"type": "array"}, "policy": {"type": "object"}}}}}},
+                                   "units": {"type": "array"}, "policy": {"type": "object"},
+                                   "backtest": {"type": "object"}}}}}},
+                              "202": {"description": "?backtest=1: the back-test job started (or found); poll the "
+                                                     "status URL (also in the Location header)",
+                                      "headers": {"Location": {"schema": {"type": "string"}}},
+                                      "content": {"application/json": {"schema": job}}},
                               **errors},
             }},
+            "/funds/{code}/forecast/backtest/jobs/{job_id}": {"get": {
+                "operationId": "forecastBacktestJob",
+                "summary": "A back-test job's state and progress; its table once done",
+                "parameters": [
+                    fund_and_date[0],
+                    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+                ],
+                "responses": {"200": {"description": "the job", "content": {"application/json": {"schema": job}}},
+                              **{k: v for k, v in errors.items() if k != "400"}},
+            }},
         },
-        "components": {"schemas": {"Error": {
+        "components": {"schemas": {"Job": {
+            "type": "object", "required": ["id", "state", "done", "total", "status_url"],
+            "properties": {"id": {"type": "integer"},
+                           "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+                           "done": {"type": "integer"}, "total": {"type": "integer"},
+                           "unit": {"type": "string"}, "error": {"type": "string", "nullable": True},
+                           "status_url": {"type": "string"},
+                           "result_url": {"type": "string", "nullable": True},
+                           "backtest": {"type": "object", "nullable": True}}}, "Error": {
             "type": "object", "required": ["error", "status", "message"],
             "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
                            "message": {"type": "string"}}}}},

@@ -32,6 +32,11 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _int_env(name: str, default: int) -> int:
+    text = (os.environ.get(name) or "").strip()
+    return int(text) if text.isdigit() else default
+
+
 def default_config(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
@@ -52,5 +57,13 @@ def default_config(instance_path: str) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "fundbook-jobs",
         "REPORT_CACHE_PREFIX": os.environ.get("REPORT_CACHE_PREFIX") or "fundbook:report:",
+        # pruning (portfolio/book/pruning.py; `flask prune`, and daily at PRUNE_HOUR UTC by the
+        # job queue's periodic task): uploads given up on after this many days, and the newest
+        # backups kept (never fewer than one)
+        "PRUNE_UPLOADS_AFTER_DAYS": _int_env("PRUNE_UPLOADS_AFTER_DAYS", 30),
+        "BACKUPS_KEEP": _int_env("BACKUPS_KEEP", 10),
+        "PRUNE_HOUR": _int_env("PRUNE_HOUR", 3),
+        # where the screens' backups are written (`backup-<job>.zip`), and pruned
+        "BACKUPS_FOLDER": os.environ.get("BACKUPS_FOLDER") or str(Path(instance_path) / "backups"),
         **security_config(),
     }

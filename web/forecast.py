@@ -4,6 +4,7 @@ parameters by hand (admins). The figures come from portfolio.book.forecasting.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -176,7 +177,16 @@ def forecast_backtest_job(job: queue.JobContext) -> dict:
                                progress=lambda done, total: job.progress(done, total, "origins"))
     except UnknownFund as error:
         raise queue.JobRefused(error.args[0] if error.args else str(error)) from error
-    return to_json(result)
+    table = to_json(result)
+    # kept in the shared cache too: the next asker (the API, another worker) is answered at once
+    from portfolio.book import cache
+
+    cache.shared_put(db.session, BACKTEST_CACHE, p["fund"], backtest_period(p), cache.book_version(db.session),
+                     json.dumps(table, ensure_ascii=False).encode())
+    return table
+
+
+BACKTEST_CACHE = "forecast.backtest"  # the shared cache's name for a finished back-test table
 
 
 def backtest_params(code: str, as_of: dt.date) -> dict:
@@ -184,6 +194,20 @@ def backtest_params(code: str, as_of: dt.date) -> dict:
 
     return {"fund": code, "as_of": as_of.isoformat(), "paths": BACKTEST_PATHS,
             "forecast_parameters": overrides_version(db.session)}
+
+
+def backtest_period(params: dict) -> str:
+    """The shared cache's period of a back-test: its date, paths and forecast parameters."""
+    return f"{params['as_of']}|{params['paths']}|{params['forecast_parameters']}"
+
+
+def cached_backtest(params: dict) -> dict | None:
+    """The back-test table for these params on the book version in force, if a job has
+    finished it (from the shared cache); else None."""
+    from portfolio.book import cache
+
+    body = cache.shared_get(db.session, BACKTEST_CACHE, params["fund"], backtest_period(params))
+    return None if body is None else json.loads(body)
 
 
 def _job_status(code: str, job) -> dict:

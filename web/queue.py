@@ -146,8 +146,26 @@ def _define_tasks():
         if _state["app"] is not None:
             requeue_stale(_state["app"])
 
+    # daily, at PRUNE_HOUR (UTC): old uploads given up on, backups beyond the newest kept
+    # (portfolio/book/pruning.py; the same as `flask prune`), audited as by `system`
+    @instance.periodic_task(_prune_due, name="prune")
+    def prune_old_files() -> None:
+        app = _state["app"]
+        if app is not None:
+            from web.admin import prune_now
+
+            with app.app_context():
+                prune_now("system")
+
     instance.run_job = run_job  # type: ignore[attr-defined]
     return instance
+
+
+def _prune_due(now) -> bool:
+    app = _state["app"]
+    if app is None or app.config.get("PRUNE_HOUR") is None:
+        return False
+    return bool(now.hour == int(app.config["PRUNE_HOUR"]) and now.minute == 0)
 
 
 def enqueue(job_id: int) -> None:

@@ -18,9 +18,9 @@ caller's transaction (the import's lock, its audit entries, its one commit).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Table, bindparam, insert
+from sqlalchemy import JSON, BigInteger, Integer, Table, bindparam, insert
 from sqlalchemy.orm import Session
 
 from models.types import ScaledDecimal
@@ -131,3 +131,89 @@ def _json(values: list, column, dialect) -> list:
     serialize = getattr(dialect, "_json_serializer", None) or json.dumps
     none = None if column.type.none_as_null else serialize(None)
     return [none if v is None else serialize(v) for v in values]
+
+
+# -- updates ---------------------------------------------------------------------------------
+
+_temp_tables = 0  # a fresh temporary table name for each PostgreSQL bulk update
+
+
+def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Update `rows` ({column: value}, each with the table's primary key) of `model`'s table in
+    the session's transaction, set-wise: the values converted column by column as SQLAlchemy
+    would bind them, then
+    - SQLite: one prepared `UPDATE … SET … WHERE pk = ?` stepped over the row tuples;
+    - PostgreSQL (psycopg 3): the rows COPYed into a temporary table, then one
+      `UPDATE … SET … FROM` it joined on the primary key.
+    Like SQLAlchemy's ORM bulk UPDATE by primary key (`session.execute(update(model), rows)`,
+    which it stands in for and which other cases still take), a row that is no longer there is
+    not skipped: StaleDataError, and the caller's transaction is refused whole."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    session.flush()  # what the ORM's update would have flushed first
+    connection = session.connection()
+    dialect = connection.dialect
+    pk = [c.name for c in table.primary_key.columns]
+    names = list(rows[0])
+    sets = [n for n in names if n not in pk]
+    raw: Any = connection.connection.dbapi_connection
+    first = rows[0].keys()
+    if (not sets or any(n not in table.c for n in names) or any(k not in names for k in pk)
+            or any(row.keys() != first for row in rows) or dialect.name not in ("sqlite", "postgresql")
+            or (dialect.name == "postgresql" and dialect.driver != "psycopg") or raw is None):
+        session.execute(update(model), list(rows))
+        return
+    order = sets + pk
+    columns: list[list] = []
+    for name in order:
+        column = table.c[name]
+        values = [row[name] for row in rows]
+        if isinstance(column.type, Integer) and not isinstance(column.type, ScaledDecimal):
+            # a whole number pandas made a float (an id through a merge with gaps): the integer,
+            # as PostgreSQL's cast of the bound float gave it (COPY takes text, not a cast)
+            values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+        if isinstance(column.type, JSON):
+            columns.append(_json(values, column, dialect))
+        else:
+            columns.append(_convert(values, _processor(column, dialect, False), hashable=True))
+    quote = dialect.identifier_preparer.quote
+    target = quote(table.name)
+    if dialect.name == "sqlite":
+        sql = (f"UPDATE {target} SET {', '.join(f'{quote(n)} = ?' for n in sets)} "
+               f"WHERE {' AND '.join(f'{quote(k)} = ?' for k in pk)}")
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(sql, zip(*columns))
+            matched = cursor.rowcount
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
+        finally:
+            cursor.close()
+    else:
+        global _temp_tables
+        _temp_tables += 1
+        temp = quote(f"_bulk_update_{table.name}_{_temp_tables}")
+        listed = ", ".join(quote(n) for n in order)
+        sql = (f"UPDATE {target} AS t SET {', '.join(f'{quote(n)} = u.{quote(n)}' for n in sets)} FROM {temp} AS u "
+               f"WHERE {' AND '.join(f't.{quote(k)} = u.{quote(k)}' for k in pk)}")
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
+                               f"SELECT {listed} FROM {target} WITH NO DATA")
+                with cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for row in zip(*columns):
+                        write(row)
+                cursor.execute(sql)
+                matched = cursor.rowcount
+                cursor.execute(f"DROP TABLE {temp}")
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
+    if matched != len(rows):
+        raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update {len(rows)} row(s); "
+                             f"{matched} were matched.")

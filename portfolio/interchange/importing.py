@@ -16,14 +16,14 @@ from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Table, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Table, select, text, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
 from portfolio.book.audit import reason_fields
-from portfolio.interchange.bulk import bulk_insert
+from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
 from portfolio.messages import Message
@@ -478,8 +478,8 @@ def write_import(session: Session, result: ImportResult, leave_out: frozenset[st
             # the database's bulk path (COPY, or one prepared INSERT stepped per row), money as fen
             bulk_insert(session, cast(Table, model.__table__), inserts,
                         stored=[c.name for c in model.__table__.columns if isinstance(c.type, Money)])
-        if updates:
-            session.execute(update(model), updates)
+        if updates:  # set-wise: one prepared UPDATE stepped per row, or COPY + UPDATE … FROM
+            bulk_update(session, model, updates)
         if len(fresh) < len(plan.inserts):
             result.counts[plan.sheet]["kept"] = len(plan.inserts) - len(fresh)
             result.counts[plan.sheet]["new"] = len(fresh)

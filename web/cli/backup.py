@@ -55,4 +55,30 @@ def restore_command(path: Path, username: str) -> None:
     _report(counts)
 
 
-COMMANDS: list = [backup_command, restore_command]
+@click.command("prune")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Uploads given up on older than this many days (default PRUNE_UPLOADS_AFTER_DAYS).")
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Backups kept, the newest (default BACKUPS_KEEP; never fewer than one).")
+@click.option("--user", "username", default="cli", help="Who prunes (audit trail).")
+@with_appcontext
+def prune_command(dry_run: bool, days: int | None, keep: int | None, username: str) -> None:
+    """Remove old uploads given up on (failed staging, refused uploads' error lists, rejected
+    change sets' files) and the backups beyond the newest kept; every removal audited.
+    The job queue does the same daily (PRUNE_HOUR)."""
+    from web.admin import prune_now
+
+    pruned = prune_now(username, dry_run=dry_run, days=days, keep=keep)
+    verb = "would remove" if dry_run else "removed"
+    for name in pruned.uploads:
+        click.echo(f"  upload      {name}")
+    for number in pruned.change_sets:
+        click.echo(f"  change set  #{number} (its file)")
+    for name in pruned.backups:
+        click.echo(f"  backup      {name}")
+    click.echo(f"清理 (prune): {verb} {pruned.count} ({pruned.freed / 1024 / 1024:.1f} MB); "
+               f"backups kept: {len(pruned.kept_backups)}")
+
+
+COMMANDS: list = [backup_command, restore_command, prune_command]

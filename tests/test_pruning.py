@@ -1,0 +1,164 @@
+"""Pruning (portfolio/book/pruning.py; `flask prune`, 立即清理 on /admin/backups, and the job
+queue's daily task): old uploads given up on and backups beyond the newest kept go, each
+removal audited; what is still in hand, recent, or the only backup stays. Real files in
+temporary folders."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEntry, ChangeSet, utcnow
+from portfolio.book import jobs as job_records
+from portfolio.book.pruning import prune
+from tests.conftest import login, make_user
+
+OLD = 40  # days: past the default 30
+
+
+def _file(path: Path, days_old: float, body: bytes = b"x" * 100) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    when = (dt.datetime.now() - dt.timedelta(days=days_old)).timestamp()
+    os.utime(path, (when, when))
+    return path
+
+
+def _change_set(db, status: str, decided_days_ago: float | None, content: bytes = b"PK-workbook") -> int:
+    now = utcnow()
+    record = ChangeSet(status=status, filename="book.xlsx", kind="xlsx", content=content, uploaded_by="u1",
+                       uploaded_at=now - dt.timedelta(days=60), staged_version=0, counts={}, preview={},
+                       conflicts=[], choices={}, decided_by="u2" if decided_days_ago is not None else None,
+                       decided_at=now - dt.timedelta(days=decided_days_ago) if decided_days_ago is not None else None)
+    db.session.add(record)
+    db.session.commit()
+    return record.id
+
+
+def _prune_entries(db) -> list[tuple[str, str, str]]:
+    db.session.expire_all()
+    return [(e.entity, e.entity_key, e.username) for e in db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "prune").order_by(AuditEntry.id)).scalars()]
+
+
+@pytest.fixture
+def folders(app, tmp_path):
+    app.config["BACKUPS_FOLDER"] = str(tmp_path / "backups")
+    return Path(app.config["UPLOAD_FOLDER"]), tmp_path / "backups"
+
+
+def test_old_uploads_given_up_on_go_audited_and_the_rest_stays(app, db, folders, runner):
+    uploads, _backups = folders
+    failed = _file(uploads / "staging-uploads" / ("a" * 64 + ".xlsx"), OLD)
+    half = _file(uploads / "staging-uploads" / ("c" * 64 + ".xlsx.part"), OLD)
+    in_hand = _file(uploads / "staging-uploads" / ("b" * 64 + ".xlsx"), OLD)
+    recent = _file(uploads / "staging-uploads" / ("d" * 64 + ".xlsx"), 2)
+    old_errors = _file(uploads / "import-errors" / "0f0f.csv", OLD)
+    new_errors = _file(uploads / "import-errors" / "1e1e.csv", 1)
+    other = _file(uploads / "attachments-elsewhere.pdf", OLD)  # not ours to judge
+    job, _created = job_records.find_or_create(db.session, "stage_upload", {"file": "b" * 64}, username="u1",
+                                               version="v")
+    job_records.claim(db.session, job.id)  # running: its file is still needed
+    failed_job, _created = job_records.find_or_create(db.session, "stage_upload", {"file": "a" * 64},
+                                                      username="u1", version="v")
+    job_records.fail(db.session, failed_job.id, "bad", final=True)
+    rejected_old = _change_set(db, "rejected", OLD)
+    rejected_new = _change_set(db, "rejected", 3)
+    pending = _change_set(db, "pending", None)
+    applied = _change_set(db, "applied", OLD)
+
+    dry = runner.invoke(args=["prune", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 4" in dry.output and failed.name in dry.output and f"#{rejected_old}" in dry.output
+    assert failed.is_file() and old_errors.is_file() and _prune_entries(db) == []
+
+    done = runner.invoke(args=["prune"])
+    assert done.exit_code == 0, done.output
+    assert "removed 4" in done.output
+    assert not failed.exists() and not half.exists() and not old_errors.exists()
+    assert in_hand.is_file() and recent.is_file() and new_errors.is_file() and other.is_file()
+    db.session.expire_all()
+    contents = {n: db.session.get(ChangeSet, n).content for n in (rejected_old, rejected_new, pending, applied)}
+    assert contents == {rejected_old: b"", rejected_new: b"PK-workbook", pending: b"PK-workbook",
+                        applied: b"PK-workbook"}
+    assert db.session.get(ChangeSet, rejected_old).status == "rejected"  # its decision stays
+    assert sorted(_prune_entries(db)) == sorted([
+        ("upload", f"staging-uploads/{failed.name}", "cli"), ("upload", f"staging-uploads/{half.name}", "cli"),
+        ("upload", "import-errors/0f0f.csv", "cli"), ("change_sets", str(rejected_old), "cli")])
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "change_sets",
+                                                        AuditEntry.action == "prune")).scalar_one()
+    assert entry.before["bytes"] == len(b"PK-workbook") and entry.before["filename"] == "book.xlsx"
+    # once more: nothing left to remove, nothing audited again
+    again = runner.invoke(args=["prune"])
+    assert "removed 0" in again.output and len(_prune_entries(db)) == 4
+    # the running job ends: its file, old, goes the next time
+    job_records.fail(db.session, job.id, "bad", final=True)
+    assert prune(db.session, upload_folder=uploads, backups_folder=folders[1], upload_days=30, keep_backups=10,
+                 username="system").uploads == [f"staging-uploads/{in_hand.name}"]
+    assert not in_hand.exists() and _prune_entries(db)[-1] == ("upload", f"staging-uploads/{in_hand.name}", "system")
+    # --days 0: everything given up on goes, however recent
+    runner.invoke(args=["prune", "--days", "0"])
+    assert not recent.exists() and not new_errors.exists()
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, rejected_new).content == b""
+
+
+def test_backups_beyond_the_newest_kept_go_and_never_the_only_one(app, db, folders, runner):
+    _uploads, backups = folders
+    made = [_file(backups / f"backup-{n}.zip", days_old=10 - n, body=b"PK" * (n + 1)) for n in range(1, 6)]
+    mine = _file(backups / "my-own-copy.zip", 30)  # not a backup the screens made
+    result = runner.invoke(args=["prune", "--keep", "2"])
+    assert result.exit_code == 0, result.output
+    assert [p.exists() for p in made] == [False, False, False, True, True] and mine.is_file()
+    assert [(e, k) for e, k, _u in _prune_entries(db)] == [("backup", "backup-1.zip"), ("backup", "backup-2.zip"),
+                                                           ("backup", "backup-3.zip")]
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "backup-1.zip")).scalar_one()
+    assert entry.before["bytes"] == 4 and entry.batch and entry.reason == "older than the newest 2"
+    # keep 0 is refused by the command; the function keeps one whatever it is asked
+    assert runner.invoke(args=["prune", "--keep", "0"]).exit_code != 0
+    pruned = prune(db.session, upload_folder=_uploads, backups_folder=backups, upload_days=30, keep_backups=0,
+                   username="system")
+    assert pruned.backups == ["backup-4.zip"] and pruned.kept_backups == ["backup-5.zip"] and made[4].is_file()
+    only = prune(db.session, upload_folder=_uploads, backups_folder=backups, upload_days=30, keep_backups=0,
+                 username="system")
+    assert only.count == 0 and made[4].is_file()
+    # a missing folder: nothing to do, no error
+    assert prune(db.session, upload_folder=_uploads / "none", backups_folder=backups / "none", upload_days=1,
+                 keep_backups=1, username="system").count == 0
+
+
+def test_the_button_on_the_backups_page_and_who_may_press_it(app, db, folders, client):
+    _uploads, backups = folders
+    app.config["BACKUPS_KEEP"] = 1
+    made = [_file(backups / f"backup-{n}.zip", days_old=5 - n) for n in range(1, 4)]
+    make_user(db, "viewer7", "viewer")
+    login(client, "viewer7")
+    assert client.post("/admin/backups/prune").status_code == 403
+    assert all(p.is_file() for p in made)
+    client.post("/logout")
+    make_user(db, "root", "admin")
+    login(client, "root")
+    page = client.get("/admin/backups").get_data(as_text=True)
+    assert 'id="prune-form"' in page and "保留最新的 1 份备份" in page and "30 天前" in page
+    response = client.post("/admin/backups/prune", follow_redirects=True)
+    assert response.status_code == 200 and "已清理 2 个文件" in response.get_data(as_text=True)
+    assert [p.exists() for p in made] == [False, False, True]
+    assert [u for _e, _k, u in _prune_entries(db)] == ["root", "root"]
+
+
+def test_the_daily_task(app, db, folders):
+    from web import queue
+
+    app.config["PRUNE_HOUR"] = 3
+    assert queue._prune_due(dt.datetime(2026, 1, 5, 3, 0)) and not queue._prune_due(dt.datetime(2026, 1, 5, 3, 1))
+    assert not queue._prune_due(dt.datetime(2026, 1, 5, 4, 0))
+    huey = queue.get_huey()
+    task = next(t for t in huey._registry.periodic_tasks if t.name == "prune")
+    _uploads, backups = folders
+    made = [_file(backups / f"backup-{n}.zip", days_old=30 - n) for n in range(1, 13)]
+    task.execute()  # what the consumer runs at PRUNE_HOUR: the default keeps the newest 10
+    assert [p.exists() for p in made] == [False, False] + [True] * 10
+    assert [(k, u) for _e, k, u in _prune_entries(db)] == [("backup-1.zip", "system"), ("backup-2.zip", "system")]
