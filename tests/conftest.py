@@ -45,6 +45,8 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        # the screens' backups (and the pruning of them) never touch the checkout's instance folder
+        "BACKUPS_FOLDER": str(tmp_path / "backups"),
         # each test's own job queue: two suites side by side (SQLite and PostgreSQL) never take each other's jobs
         "JOBS_QUEUE_FILE": str(tmp_path / "job-queue.sqlite"),
     })
