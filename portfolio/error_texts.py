@@ -383,4 +383,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
     "why_demo_exit": ("演示数据：退出当日分配，估值已为零",
                       "Demo data: distributed on the day of exit, the valuation already zero"),
+    # -- the JSON API's refusals (web/api.py)
+    "api_bad_param": ("{name}：{reason}", "Parameter {name}: {reason}"),
+    "api_no_unit": ("没有 {id}", "No sub-fund or investment {id} in this fund"),
+    "api_no_job": ("没有作业 {id}", "No job {id}"),
 }

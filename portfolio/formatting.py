@@ -79,7 +79,7 @@ class DateError(ValueError):
     the exception's message after it ("日期格式应为 YYYY-MM-DD：20251231")."""
 
     def __init__(self, reason: Message, text: str):
-        super().__init__(f"{reason}：{text}")
+        super().__init__(Message("typed_refused", reason=reason, text=text))  # the same text, by key
         self.reason = reason
 
 

@@ -17,6 +17,7 @@ from portfolio.committee import meetings, proposals
 from portfolio.figures.alerts import fund_alerts, is_stale, quarter_start
 from portfolio.figures.report import compute_report
 from portfolio.figures.trend import quarter_ends, trend
+from portfolio.formatting import local_today
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.staging import stage_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
@@ -47,7 +48,7 @@ def home(client, username: str, lang: str = "zh") -> str:
 
 
 def waiting(session, username: str, role: str):
-    return todos(session, username, PERMISSIONS[role], dt.date.today())
+    return todos(session, username, PERMISSIONS[role], local_today())
 
 
 def test_a_draft_is_a_to_do_for_another_checker_not_for_its_maker(client, book):
@@ -69,7 +70,7 @@ def test_a_vote_waits_for_a_present_member_until_cast(client, book):
     proposal = proposals.create_proposal(book, DEAL, username="manager1")
     proposals.submit_proposal(book, proposal.id, username="manager1")
     assert [p.id for p in waiting(book, "chair", "admin").to_schedule] == [proposal.id]
-    today = dt.date.today()
+    today = local_today()
     meeting = meetings.create_meeting(book, {"fund_code": "QY", "date": today.isoformat(), "title": "第 12 次投委会"},
                                       username="chair")
     meetings.schedule_proposal(book, proposal.id, meeting.id, username="chair")

@@ -10,25 +10,37 @@ import hashlib
 
 from flask import Blueprint, jsonify, request
 
+from portfolio.messages import Message
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _error(status: int, message: str):
-    return jsonify({"error": {400: "Bad Request", 404: "Not Found"}.get(status, "Error"), "status": status,
-                    "message": message}), status
+def _error(status: int, message):
+    """The error's JSON: its sentence in the asker's language (Accept-Language; Chinese by
+    default) and, for a sentence of the domain, its key (what a program matches on)."""
+    from portfolio.messages import shown
+    from web.i18n import current_lang
+
+    if isinstance(message, Exception):
+        message = message.args[0] if message.args else str(message)
+    body = {"error": {400: "Bad Request", 404: "Not Found"}.get(status, "Error"), "status": status,
+            "message": shown(message, current_lang())}
+    if isinstance(message, Message):
+        body["key"] = message.key
+    return jsonify(body), status
 
 
 def _as_of():
     """?as_of of a fund route: the date, the last quarter end when absent, or the 400 to answer."""
-    from portfolio.formatting import last_quarter_end, parse_date
+    from portfolio.formatting import last_quarter_end, local_today, parse_date
 
     text = request.args.get("as_of")
     if not text:
-        return last_quarter_end(dt.date.today())
+        return last_quarter_end(local_today())
     try:
         return parse_date(text)
     except ValueError as error:
-        return _error(400, f"as_of：{error}")
+        return _error(400, Message("api_bad_param", name="as_of", reason=error.args[0] if error.args else str(error)))
 
 
 @bp.get("/funds/<code>/report")
@@ -59,9 +71,9 @@ def fund_report(code: str):
         period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
         body = cache.kept(db.session, "api_report", code, period, compute)
     except (UnknownFund, UnknownIndex) as error:
-        return _error(404, str(error))
+        return _error(404, error)
     except (ReportError, PMEError) as error:
-        return _error(400, str(error))
+        return _error(400, error)
     return Response(body, mimetype="application/json")
 
 
@@ -87,9 +99,9 @@ def fund_forecast(code: str):
     try:
         result = compute_forecast(db.session, code, as_of, unit=unit)
     except UnknownFund as error:
-        return _error(404, str(error))
+        return _error(404, error)
     if unit and not result["units"]:
-        return _error(404, f"没有 {unit}")
+        return _error(404, Message("api_no_unit", id=unit))
     if request.args.get("backtest") not in ("1", "true"):
         return jsonify(to_json(result))
     params = backtest_params(code, as_of)
@@ -154,7 +166,7 @@ def forecast_backtest_job(code: str, job_id: int):
     job = queue.get_job(job_id) if 0 < job_id < 2**31 else None
     if job is None or job.kind != "forecast_backtest" or not isinstance(job.params, dict) \
             or job.params.get("fund") != code:
-        return _error(404, f"没有作业 {job_id}")
+        return _error(404, Message("api_no_job", id=job_id))
     if job.state in ("queued", "running"):
         queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(_backtest_status(code, job))

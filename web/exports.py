@@ -21,7 +21,7 @@ from portfolio.reports.list_xlsx import ListColumn, list_workbook
 from portfolio.vocabulary import label
 from web import main
 from web.extensions import db
-from web.i18n import PUNCTUATION, current_lang, fund_name
+from web.i18n import PUNCTUATION, current_lang, fund_name, refusal
 from web.security import content_disposition
 
 bp = Blueprint("exports", __name__)
@@ -217,7 +217,7 @@ def _flow_filter() -> listing.FlowFilter:
             try:
                 days[name] = parse_date(args[name])
             except ValueError as error:
-                flash(str(error), "error")
+                flash(refusal(error), "error")
     return listing.FlowFilter(fund=fund, investment=args.get("investment", "").strip(), type=args.get("type", ""),
                               since=days["since"], until=days["until"])
 

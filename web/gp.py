@@ -79,7 +79,7 @@ def _package_or_404(package_id: int) -> GpPackage:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return formatting.local_today()
 
 
 @bp.route("/")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, refresh
 
 from portfolio import formatting, messages
@@ -30,6 +30,10 @@ def select_locale() -> str:
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang
+    if has_request_context() and request.path.startswith("/api/"):  # a program says it in Accept-Language
+        asked = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        if asked:
+            return asked
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -41,6 +45,12 @@ def refresh_locale() -> None:
 
 def current_lang() -> str:
     return str(get_locale() or "zh")
+
+
+def refusal(error: Exception) -> str:
+    """An exception's sentence (a portfolio.messages.Message where the domain raised one) in
+    the reader's language."""
+    return messages.shown(error.args[0] if error.args else str(error), current_lang())
 
 
 def _label(code, vocabulary):

@@ -20,13 +20,13 @@ from portfolio.book import cache, listing
 from portfolio.book.audit import reason_shown
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
-from portfolio.formatting import iso_date, last_quarter_end, parse_date, since_by, yuan
+from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.interchange.schema import SHEETS
 from portfolio.messages import shown
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
-from web.i18n import current_lang
+from web.i18n import current_lang, refusal
 
 bp = Blueprint("main", __name__)
 
@@ -44,7 +44,7 @@ def remember_as_of():
         try:
             session["as_of"] = parse_date(value).isoformat()
         except ValueError as error:
-            flash(_("基准日无效：%(reason)s", reason=str(error)), "error")
+            flash(_("基准日无效：%(reason)s", reason=refusal(error)), "error")
 
 
 def current_as_of() -> dt.date:
@@ -54,7 +54,7 @@ def current_as_of() -> dt.date:
             return parse_date(value)
         except ValueError:
             session.pop("as_of", None)
-    return last_quarter_end(dt.date.today())
+    return last_quarter_end(local_today())
 
 
 @bp.app_context_processor
@@ -124,7 +124,7 @@ def home():
                             lambda code=fund.code, points=points: _trend_charts(code, as_of, points, lang))
         trends.append({"fund": fund, "points": points, "charts": charts,
                        "alerts": cache.fund_alerts(db.session, fund.code, as_of)})
-    todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), dt.date.today())
+    todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), local_today())
     people = dict(db.session.execute(select(User.username, User.display_name)
                                      .where(User.display_name.is_not(None))).all())
     return render_template("main/home.html", rows=rows, trends=trends, todo=todo, people=people)
@@ -455,7 +455,7 @@ def history_filter() -> tuple[dict, listing.HistoryFilter]:
             try:
                 days[name] = parse_date(filters[name])
             except ValueError as error:
-                flash(str(error), "error")
+                flash(refusal(error), "error")
     return filters, listing.HistoryFilter(
         user=filters["user"], entity=filters["entity"], action=filters["action"], key=filters["key"],
         since=days["since"], until=days["until"], change_set=request.args.get("change_set", "").strip())

@@ -25,7 +25,7 @@ from models import Fund, IndexLevel, Investment
 from portfolio.book.reading import load_index
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
-from portfolio.formatting import last_quarter_end, parse_quarter, quarter, quarters_between
+from portfolio.formatting import last_quarter_end, local_today, parse_quarter, quarter, quarters_between
 from portfolio.messages import Message, shown
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
@@ -43,7 +43,7 @@ def report_quarter(as_of) -> str:
         as_of = dt.date.fromisoformat(as_of[:10])
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    return quarter(last_quarter_end(as_of or dt.date.today()))
+    return quarter(last_quarter_end(as_of or local_today()))
 
 
 # In the PDF, tables longer than this become fixed-width listings, in blocks of a page.
@@ -222,7 +222,7 @@ def _download(body: bytes, mimetype: str, filename: str):
 def index():
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
     indexes = db.session.execute(select(IndexLevel.name).distinct().order_by(IndexLevel.name)).scalars().all()
-    last = last_quarter_end(dt.date.today())
+    last = last_quarter_end(local_today())
     first = db.session.execute(select(func.min(Investment.date))).scalar() or last
     # the quarters a report can be asked for: from the book's first investment to the last quarter end
     return render_template("reports/index.html", funds=funds, indexes=indexes,

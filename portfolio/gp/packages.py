@@ -39,6 +39,7 @@ from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
 from portfolio.figures.tieout import Context, Notice, PastMark
+from portfolio.formatting import local_today
 from portfolio.gp.template import to_package
 from portfolio.messages import Message
 from portfolio.money import fen, yuan
@@ -129,7 +130,7 @@ class Request:
 
     @property
     def overdue(self) -> bool:
-        return (self.package is None or self.package.status != "accepted") and self.deadline < dt.date.today()
+        return (self.package is None or self.package.status != "accepted") and self.deadline < local_today()
 
 
 def requests(session: Session, investments: list[Investment], today: dt.date, *, quarters: int = 4) -> list[Request]:
@@ -253,7 +254,7 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
     investment = _interest(session, investment_id, allowed)
     if quarter_end is None or not tieout.is_quarter_end(quarter_end):
         raise FieldErrors([("quarter_end", Message("gp_quarter_end"))])
-    if quarter_end > dt.date.today() or quarter_end < investment.date - dt.timedelta(days=92):
+    if quarter_end > local_today() or quarter_end < investment.date - dt.timedelta(days=92):
         raise FieldErrors([("quarter_end", Message("gp_quarter_window"))])
     package = session.execute(select(GpPackage).where(GpPackage.investment_id == investment.id,
                                                       GpPackage.quarter_end == quarter_end)).scalar()

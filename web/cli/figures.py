@@ -13,10 +13,10 @@ from flask.cli import with_appcontext
 
 
 def _as_of(value: str | None) -> dt.date:
-    from portfolio.formatting import last_quarter_end, parse_date
+    from portfolio.formatting import last_quarter_end, local_today, parse_date
 
     if not value:
-        return last_quarter_end(dt.date.today())
+        return last_quarter_end(local_today())
     from portfolio.formatting import DateError
     from portfolio.messages import Message
     from web.cli.language import shown

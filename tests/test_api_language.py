@@ -1,0 +1,43 @@
+"""The JSON API's refusals in the asker's language (issue 15, item 1): Chinese by default, English
+for `Accept-Language: en`, each with its key for programs to match on."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+EN = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+@pytest.fixture
+def viewer(db, as_role):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    return as_role("viewer")
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/api/v1/funds/NOPE/report", 404),                      # an unknown fund
+    ("/api/v1/funds/QY/report?as_of=2025-13-01", 400),       # no such date
+    ("/api/v1/funds/QY/report?index=NOPE", 404),             # an unknown index
+    ("/api/v1/funds/QY/forecast?unit=NOPE", 404),            # an unknown unit
+])
+def test_an_api_refusal_in_english_and_by_default_in_chinese(viewer, path, status):
+    english = viewer.get(path, headers=EN)
+    assert english.status_code == status
+    said = english.get_json()
+    assert said["message"] and not CJK.search(said["message"]), said
+    assert said["key"] and " " not in said["key"]
+    chinese = viewer.get(path)
+    assert chinese.status_code == status and CJK.search(chinese.get_json()["message"])
+    assert chinese.get_json()["key"] == said["key"]
+    assert viewer.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}).get_json() == chinese.get_json()
+
+
+def test_the_bad_date_names_its_parameter(viewer):
+    said = viewer.get("/api/v1/funds/QY/report?as_of=2025-13-01", headers=EN).get_json()
+    assert said["message"].startswith("Parameter as_of: no such date") and said["key"] == "api_bad_param"
+    assert viewer.get("/api/v1/funds/QY/report?as_of=2025-13-01").get_json()["message"].startswith("as_of：")
