@@ -67,3 +67,29 @@ def test_a_change_sets_reasons_on_the_history_page_and_its_export_in_english(app
     client.get("/lang/zh")
     page = html.unescape(client.get("/history").get_data(as_text=True))
     assert f"导入变更集 #{change_set.id} 待审批" in page and "awaiting approval" not in page
+
+
+def test_confirmed_doubts_on_the_history_page_in_the_readers_language(app, db):
+    """A doubt the maker confirmed (a distribution above NAV plus contributions) is kept by key
+    beside its text; the history shows it in English in English mode, the reason as typed."""
+    from portfolio.book import records
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    make_user(db, "mgr", "manager")
+    flow = records.record_cash_flow(db.session, {
+        "investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution", "amount_cny": "24000000.01",
+        "confirm_reason": "按协议提前分配"}, username="mgr")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
+                                                        AuditEntry.entity_key == str(flow.id))).scalar_one()
+    chinese = "分配 2,400.000001 万元 大于净值加出资 2,400 万元（2025-06-30 的估值加其后出资）"
+    assert entry.after["confirmed_doubts"] == [chinese]  # the text as before
+    assert [said["key"] for said in entry.after["confirmed_doubts_said"]] == ["distribution_over_nav"]
+    client = app.test_client()
+    login(client, "mgr")
+    client.get("/lang/en")
+    page = html.unescape(client.get(f"/history/cash_flows/{flow.id}").get_data(as_text=True))
+    assert "大于净值加出资" not in page and "按协议提前分配" in page  # the person's words as typed
+    assert "confirmed_doubts_said" not in page and "Confirmed doubts" in page
+    client.get("/lang/zh")
+    page = html.unescape(client.get(f"/history/cash_flows/{flow.id}").get_data(as_text=True))
+    assert chinese in page

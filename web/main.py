@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache, listing
-from portfolio.book.audit import reason_shown
+from portfolio.book.audit import doubts_shown, reason_shown
 from portfolio.figures.engine import UnknownFund, group_figures
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
@@ -499,7 +499,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
     field by its name in words, amounts with separators (元), yes/no for flags."""
     before, after = entry.before or {}, entry.after or {}
-    names = list(dict.fromkeys([*after.keys(), *before.keys()]))
+    # a field's keys (`*_said`) are how it is shown, not a field of its own
+    names = [n for n in dict.fromkeys([*after.keys(), *before.keys()]) if not n.endswith("_said")]
     changed = [n for n in names if before.get(n) != after.get(n)]
     same = [n for n in names if before.get(n) == after.get(n)]
     columns = {c.name: c for c in SHEETS.get(entry.entity, [])}
@@ -535,6 +536,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                 return yuan(Decimal(str(value)))
             except InvalidOperation:
                 return value
+        if field == "confirmed_doubts":  # sentences: by their keys, in the reader's language
+            return doubts_shown(value, after.get("confirmed_doubts_said"), lang)
         if field == "counts" and isinstance(value, dict):  # a change set's rows per sheet
             return ("；" if lang.startswith("zh") else "; ").join(
                 f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"

@@ -45,6 +45,21 @@ def reason_fields(reason: str | None) -> dict[str, Any]:
             "reason_said": as_json(reason) if isinstance(reason, Message) else None}
 
 
+def confirmed_doubts(doubts: list) -> dict[str, Any]:
+    """The doubts a person confirmed, for an audit entry's `after`: their text as before
+    (`confirmed_doubts`) and, beside it, each by its key (`confirmed_doubts_said`, None for
+    text without one), so the history shows them in the reader's language."""
+    return {"confirmed_doubts": [str(d) for d in doubts],
+            "confirmed_doubts_said": [as_json(d) if isinstance(d, Message) else None for d in doubts]}
+
+
+def doubts_shown(doubts: Any, said: Any, lang: str = "zh") -> Any:
+    """`confirmed_doubts` as the reader reads them, from their keys where kept."""
+    if not isinstance(doubts, list) or not isinstance(said, list) or len(said) != len(doubts):
+        return doubts
+    return "; ".join(reason_shown(str(text), key, lang) for text, key in zip(doubts, said))
+
+
 def reason_shown(reason: str | None, said: Any, lang: str = "zh") -> str:
     """An audit entry's reason as the reader reads it: by its key in their language when the
     application wrote it; a person's words as typed."""

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import sanity
-from portfolio.book.audit import audit, snapshot, written_by
+from portfolio.book.audit import audit, confirmed_doubts, snapshot, written_by
 from portfolio.book.records import Fields, check_ownership
 from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
@@ -105,7 +105,7 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
         raise _stale(session, entity, key)
     after = snapshot(record)
     if doubts:
-        after["confirmed_doubts"] = doubts
+        after.update(confirmed_doubts(doubts))
     audit(session, username, "correct", entity, key, before=before, after=after,
           reason=reason if not confirmed else Message("why_corrected_confirmed", typed=reason, confirmed=confirmed))
     commit(session)

@@ -31,7 +31,7 @@ from models import (
 )
 from portfolio import record_rules
 from portfolio.book import sanity
-from portfolio.book.audit import audit, person, snapshot
+from portfolio.book.audit import audit, confirmed_doubts, person, snapshot
 from portfolio.book.unit import claim, commit
 from portfolio.book.unit import flush as flush_step
 from portfolio.book.users import new_session_token
@@ -208,7 +208,7 @@ def _create(session: Session, record, entity: str, key, *, username: str,
     flush_step(session)  # a unique key taken a moment ago by another request: a form error
     after = snapshot(record)
     if doubts:
-        after["confirmed_doubts"] = doubts
+        after.update(confirmed_doubts(doubts))
     audit(session, username, "create", entity, str(key(record)), after=after, reason=reason)
     commit(session)
     return record

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
-from portfolio.book.audit import reason_fields
+from portfolio.book.audit import confirmed_doubts, reason_fields
 from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
@@ -454,7 +454,7 @@ def confirm_doubts(result: ImportResult, reason: str | None) -> None:
                 key = "/".join(key.split("/")[:4])
             found = doubted.get((plan.sheet, key))
             if found:
-                entry["after"] = {**(entry["after"] or {}), "confirmed_doubts": found}
+                entry["after"] = {**(entry["after"] or {}), **confirmed_doubts(found)}
                 entry.update(reason_fields(reason))  # a person's words
 
 

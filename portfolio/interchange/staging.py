@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, ChangeSet, utcnow
 from portfolio.book import jobs, records
-from portfolio.book.audit import audit
+from portfolio.book.audit import audit, confirmed_doubts
 from portfolio.book.unit import claim, commit
 from portfolio.book.versions import WRITES, latest_writes, write_mark
 from portfolio.errors import FieldErrors
@@ -354,7 +354,7 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         after: dict[str, Any] = {"counts": result.counts, "uploaded_by": change_set.uploaded_by,
                                  "approved_by": username, "kept": sorted(leave_out)}
         if reason:
-            after["confirmed_doubts"] = [described(d) for d in result.doubts]
+            after.update(confirmed_doubts([described(d) for d in result.doubts]))
         audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch, after=after,
               reason=Message("why_change_set_confirmed", id=change_set.id, typed=reason) if reason
               else Message("why_change_set_approved", id=change_set.id))
