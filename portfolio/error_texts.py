@@ -380,6 +380,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_change_set_confirmed": ("批准导入变更集 #{id}；确认理由：{typed}",
                                  "Import change set #{id} approved; reason for confirming: {typed}"),
     "why_gp_package": ("管理人季度报告 #{id}", "GP quarterly package #{id}"),
+    "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
     "why_demo_exit": ("演示数据：退出当日分配，估值已为零",
                       "Demo data: distributed on the day of exit, the valuation already zero"),

@@ -381,3 +381,24 @@ def test_the_package_page_in_english_has_no_chinese_punctuation_of_its_own(db, c
     assert "Status: " in status and "：" not in status
     portal = client.get("/gp/").get_data(as_text=True)
     assert "<td>QY-SF1 (QY)</td>" in portal  # (a sub-fund's own name keeps its own brackets: data)
+
+
+def test_a_valuation_replaced_by_an_accepted_package_says_so_in_the_readers_language(app, db, book):
+    """The valuation a package replaces is voided with the reason by key: 由管理人季度报告 #N取代 in
+    Chinese, 'Replaced by GP quarterly package #N' in English, on the investment's page."""
+    old = Valuation(investment_id="QY-SF1", as_of=Q4, fair_value_cny=Decimal("1000000"), method="gp_nav",
+                    entered_by="manager1", approved_by="manager2", approved_at=dt.datetime(2026, 1, 5))
+    db.session.add(old)
+    db.session.commit()
+    package = _submitted(db)
+    packages.review(db.session, package.id, username="manager1")
+    packages.accept(db.session, package.id, username="manager2")
+    db.session.refresh(old)
+    assert old.voided_at is not None and old.void_reason == f"由管理人季度报告 #{package.id}取代"
+    client = app.test_client()
+    login(client, "viewer1")
+    page = client.get("/investments/QY-SF1").get_data(as_text=True)
+    assert f"由管理人季度报告 #{package.id}取代" in page
+    client.get("/lang/en")
+    page = client.get("/investments/QY-SF1").get_data(as_text=True)
+    assert f"Replaced by GP quarterly package #{package.id}" in page and "取代" not in page

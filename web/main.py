@@ -403,7 +403,21 @@ def investment(inv_id: str):
     target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
         db.session.get(Company, inv.company_code)
     return render_template("main/investment.html", inv=inv, flows=flows, valuations=valuations, chart=chart,
-                           target=target, figures=_figures([inv_id]))
+                           target=target, figures=_figures([inv_id]),
+                           void_reasons={"cash_flows": _void_reasons("cash_flows", flows),
+                                         "valuations": _void_reasons("valuations", valuations)})
+
+
+def _void_reasons(entity: str, records: list) -> dict[int, str]:
+    """The voided records' reasons in the reader's language: the application's (a GP package
+    replacing a valuation) by the key its void's audit entry kept, a person's as typed."""
+    voided = {str(r.id): r for r in records if r.voided_at is not None}
+    if not voided:
+        return {}
+    said = dict(db.session.execute(select(AuditEntry.entity_key, AuditEntry.reason_said).where(
+        AuditEntry.entity == entity, AuditEntry.action == "void", AuditEntry.entity_key.in_(voided),
+        AuditEntry.reason_said.is_not(None))).all())
+    return {r.id: reason_shown(r.void_reason, said.get(key), current_lang()) for key, r in voided.items()}
 
 
 @bp.route("/companies/<code>")

@@ -365,9 +365,10 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
     for old in session.execute(select(Valuation).where(Valuation.investment_id == investment.id,
                                                        Valuation.as_of == q, Valuation.voided_at.is_(None))).scalars():
         before = snapshot(old)
-        old.voided_at, old.voided_by, old.void_reason = utcnow(), username, f"由{reason}取代"
+        replaced = Message("why_replaced_by_gp_package", id=package.id)  # the void's reason, by key in the audit
+        old.voided_at, old.voided_by, old.void_reason = utcnow(), username, str(replaced)
         audit(session, username, "void", "valuations", str(old.id), before=before, after=snapshot(old),
-              reason=reason, batch=batch)
+              reason=replaced, batch=batch)
     session.flush()
     valuation = Valuation(investment_id=investment.id, as_of=q, fair_value_cny=yuan(content["account"]["closing_nav"]),
                           method="gp_nav", entered_by=package.submitted_by or package.created_by,
