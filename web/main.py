@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
@@ -109,25 +110,45 @@ def _report(code: str) -> dict:
 @bp.route("/")
 def home():
     """The home page: what waits for this user (by role), what needs attention, and each fund's
-    figures by quarter (cached by book version, the charts too)."""
+    figures by quarter. What waits (and the late GP packages) is read for each request; the
+    funds' table, alerts and trends are rendered once per (book version, date, language) and
+    kept as HTML (cache.fragment): the figures and charts under them are computed only then."""
     from portfolio.book.todos import todos
     from web.auth import PERMISSIONS, current_username
 
-    funds = _funds()
     as_of = current_as_of()
-    rows = [(fund, cache.fund_report(db.session, fund.code, as_of)["summary"]) for fund in funds]
     lang = current_lang()
-    trends = []
-    for fund in _root_funds(funds):
-        points = cache.fund_trend(db.session, fund.code, as_of)
-        charts = cache.memo(db.session, ("home_charts", fund.code, as_of, lang),
-                            lambda code=fund.code, points=points: _trend_charts(code, as_of, points, lang))
-        trends.append({"fund": fund, "points": points, "charts": charts,
-                       "alerts": cache.fund_alerts(db.session, fund.code, as_of)})
+    can_write = current_user.can("write")
+    period = f"{as_of.isoformat()}|{lang}"
+    state: dict = {}
+
+    def figures() -> dict:  # once per rendering of the fragments below, and only if one is rendered
+        if not state:
+            funds = _funds()
+            state["rows"] = [(fund, cache.fund_report(db.session, fund.code, as_of)["summary"]) for fund in funds]
+            state["trends"] = [_home_trend(fund.code, fund, as_of, lang) for fund in _root_funds(funds)]
+        return state
+
+    def part(name: str, template: str, key: str = period) -> Markup:
+        return Markup(cache.fragment(db.session, name, "", key, lambda: render_template(
+            template, as_of=as_of, can_write=can_write, **figures())).strip())
+
+    alerts = part("home_alerts", "main/_home_alerts.html")
+    # the table says "upload a book" to a writer when there is no fund: who may write is in the key
+    funds = part("home_funds", "main/_home_funds.html", f"{period}|{'w' if can_write else 'r'}")
+    trend_sections = part("home_trends", "main/_home_trends.html")
     todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), local_today())
     people = dict(db.session.execute(select(User.username, User.display_name)
-                                     .where(User.display_name.is_not(None))).all())
-    return render_template("main/home.html", rows=rows, trends=trends, todo=todo, people=people)
+                                     .where(User.display_name.is_not(None))).all()) if todo.total else {}
+    return render_template("main/home.html", alerts=alerts, funds=funds, trend_sections=trend_sections, todo=todo,
+                           people=people)
+
+
+def _home_trend(code: str, fund: Fund, as_of: dt.date, lang: str) -> dict:
+    points = cache.fund_trend(db.session, code, as_of)
+    charts = cache.memo(db.session, ("home_charts", code, as_of, lang),
+                        lambda: _trend_charts(code, as_of, points, lang))
+    return {"fund": fund, "points": points, "charts": charts, "alerts": cache.fund_alerts(db.session, code, as_of)}
 
 
 def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> dict:
@@ -167,10 +188,32 @@ def _quarter_bridge(code: str, as_of: dt.date, report: dict) -> dict:
 
 @bp.route("/funds/<code>")
 def fund(code: str):
+    """The fund's dashboard. Its figures, charts, checks and latest activity are rendered once
+    per (book version, fund, date, language) and kept as HTML (cache.fragment); the heading
+    (what the user may do), the PME panel (the query's index) and the page around are the request's."""
     fund = db.session.get(Fund, code)
     if fund is None:
         abort(404)
     as_of = current_as_of()
+    lang = current_lang()
+    period = f"{as_of.isoformat()}|{lang}"
+    state: dict = {}
+
+    def figures() -> dict:  # computed only when a fragment is rendered
+        if not state:
+            state.update(_fund_figures(fund, code, as_of, lang))
+        return state
+
+    summary, body = (Markup(cache.fragment(db.session, name, code, period, lambda template=template: render_template(
+        template, fund=fund, fund_code=code, as_of=as_of, **figures())))
+        for name, template in (("fund_summary", "main/_fund_summary.html"),
+                               ("fund_figures", "main/_fund_figures.html")))
+    return render_template("main/fund.html", fund=fund, fund_code=code, summary=summary, figures=body,
+                           **_pme_panel(fund, as_of))
+
+
+def _fund_figures(fund: Fund, code: str, as_of: dt.date, lang: str) -> dict:
+    """What the dashboard's fragments show: the report and what is made of it."""
     report = _report(code)
     checks = report.get("compliance") or []
     compliance = cache.memo(db.session, ("compliance_panel", code, as_of), lambda: compliance_panel(checks))
@@ -179,18 +222,16 @@ def fund(code: str):
     except Exception:  # the indicators must not take the dashboard down with them
         current_app.logger.exception("performance indicators failed for %s", code)
         indicators = None
-    lang = current_lang()
     bridge = _quarter_bridge(code, as_of, report)
     figures_charts = cache.memo(db.session, ("fund_charts", code, as_of, lang),
                                 lambda: _fund_charts(code, as_of, lang, report, bridge))
     family = sorted({i["fund"] for i in report["investments"]} | {code})
     flows, valuations = cache.memo(db.session, ("activity", code, as_of),
-                                       lambda: latest_activity(family, as_of))
+                                   lambda: latest_activity(family, as_of))
     since = {"total": since_by(report["investments"]), "by_mode": since_by(report["investments"], "mode"),
              "by_vintage": since_by(report["investments"], "vintage")}
-    return render_template("main/fund.html", fund=fund, report=report, compliance=compliance,
-                           indicators=indicators, charts=figures_charts, flows=flows, valuations=valuations,
-                           fund_code=code, since=since, bridge=bridge, **_pme_panel(fund, as_of))
+    return {"report": report, "compliance": compliance, "indicators": indicators, "charts": figures_charts,
+            "flows": flows, "valuations": valuations, "since": since, "bridge": bridge}
 
 
 def _fund_charts(code: str, as_of: dt.date, lang: str, report: dict, bridge: dict) -> dict:

@@ -47,6 +47,8 @@ MAX_BOOKS = 2
 _drawn: OrderedDict[tuple, object] = OrderedDict()  # charts by their inputs' digest (see `drawn`)
 MAX_DRAWN = 64
 _families: OrderedDict[tuple, frozenset[str]] = OrderedDict()  # (fund, version): its investments (`_carried`)
+_fragments: OrderedDict[tuple, object] = OrderedDict()  # rendered pieces of pages (see `fragment`)
+MAX_FRAGMENTS = 64
 
 _redis_url: str | None = None
 _redis_prefix = "fundbook:report:"
@@ -327,6 +329,7 @@ def clear() -> None:
         _books.clear()
         _drawn.clear()
         _families.clear()
+        _fragments.clear()
 
 
 def memo(session: Session, key: tuple, compute):
@@ -410,3 +413,14 @@ def drawn(session: Session, what: str, fund_code: str, period: str, inputs: obje
 
     return _remember((what, fund_code, period, version), compute, _drawn, MAX_DRAWN)
 
+
+
+def fragment(session: Session, what: str, fund_code: str, period: str, render: Callable[[], str]) -> str:
+    """A piece of a page rendered from the book alone (HTML: a fund's figures, the home page's
+    tables and charts), kept under (what, fund, period, book version) in this process and in the
+    shared cache: rendering the same figures again for every visit cost most of a page. Whatever
+    else the piece shows must be in `period` (the date, the language, a role's permission):
+    nothing of a request (its user, CSRF token, flashed messages, query) may be in it."""
+    return _remember(("fragment", what, fund_code, period, _version_key(session)),
+                     lambda: shared(session, what, fund_code, period, lambda: render().encode()).decode(),
+                     _fragments, MAX_FRAGMENTS)

@@ -42,9 +42,11 @@ class Todos:
 
 
 def _listed(session: Session, stmt, name: str, todo: Todos) -> list:
-    todo.counts[name] = int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar() or 0)
-    return list(session.execute(stmt.limit(SHOWN)).all() if name in ("votes", "meetings")
-                else session.execute(stmt.limit(SHOWN)).scalars())
+    """The first SHOWN rows, and how many there are, in one query (a window count: the home
+    page asks this of each kind for every visit)."""
+    rows = session.execute(stmt.add_columns(func.count().over().label("total")).limit(SHOWN)).all()
+    todo.counts[name] = int(rows[0][-1]) if rows else 0
+    return [tuple(row[:-1]) for row in rows] if name in ("votes", "meetings") else [row[0] for row in rows]
 
 
 def drafts_waiting(username: str):

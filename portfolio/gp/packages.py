@@ -121,6 +121,17 @@ def quarter_ends(since: dt.date, until: dt.date) -> list[dt.date]:
     return sorted(out)
 
 
+def latest_quarter_ends(since: dt.date, until: dt.date, n: int) -> list[dt.date]:
+    """The last `n` of `quarter_ends(since, until)` (n ≤ 400), walking back from the latest only
+    (the home page asks this of every interest: a walk from the commitment on cost most of it)."""
+    out: list[dt.date] = []
+    day = last_quarter_end(until + dt.timedelta(days=1))
+    while day >= since and len(out) < n:
+        out.append(day)
+        day = tieout.previous_quarter_end(day)
+    return out[::-1]
+
+
 @dataclass
 class Request:
     investment: Investment
@@ -145,9 +156,12 @@ def requests(session: Session, investments: list[Investment], today: dt.date, *,
         for p in session.execute(select(GpPackage).where(GpPackage.investment_id.in_(ids[start:start + 500]))
                                  ).scalars():
             packages[(p.investment_id, p.quarter_end)] = p
+    # each fund's settings read once, in one query (not once per interest)
+    funds = session.execute(select(Fund).where(Fund.code.in_(sorted({i.fund_code for i in investments})))).scalars()
+    settings_by_fund = {fund.code: fund_settings(fund.kind, fund.settings) for fund in funds}
     for investment in investments:
-        settings = settings_of(session, investment)
-        ends = [q for q in quarter_ends(investment.date, last)][-quarters:]
+        settings = settings_by_fund[investment.fund_code]
+        ends = latest_quarter_ends(investment.date, last, quarters)
         for q in ends:
             out.append(Request(investment, q, deadline(q, settings), packages.get((investment.id, q))))
     return sorted(out, key=lambda r: (r.deadline, r.investment.id))
