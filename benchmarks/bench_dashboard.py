@@ -168,7 +168,9 @@ def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
 
 
 def server_cpu(process: subprocess.Popen) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's workers (the master's children)."""
+    """CPU seconds (user + system) used so far by gunicorn's workers: the running ones (the
+    master's children) and those already replaced (max_requests), which the master has
+    reaped into its own cutime and cstime."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -177,6 +179,8 @@ def server_cpu(process: subprocess.Popen) -> float:
             continue
         if int(fields[1]) == process.pid:  # ppid
             total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        elif int(stat.parent.name) == process.pid:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: the reaped workers
     return total / os.sysconf("SC_CLK_TCK")
 
 

@@ -281,6 +281,14 @@ def _rebuild(key: str, args: dict[str, Any]) -> Message:
     return Message(key, **args)
 
 
+def said_by(error: BaseException) -> str:
+    """The sentence an exception carries: the Message it was raised with (its key kept, so
+    that it can be shown in any language), else its text."""
+    if error.args and isinstance(error.args[0], str):
+        return error.args[0]
+    return str(error)
+
+
 def error_shown(message: Any, lang: str = "zh") -> str:
     """A refusal beside a form's field: in Chinese exactly as the use case said it; in
     another language rendered from its key (text that has none stays as it is)."""

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from portfolio.error_texts import ERROR_TEXTS
-from portfolio.messages import TEXTS, Message, error_shown
+from portfolio.messages import TEXTS, Message, error_shown, said_by
 from portfolio.money import AmountError, parse_amount
 from tests.visible_text import visible_text
 
@@ -183,3 +183,20 @@ def test_a_sentence_inside_another_and_a_vocabulary_name_render_in_each_language
     assert cell.shown("en") == "Holdings, row 3, Cost (in CNY 10k): must be an amount (in CNY)"
     assert Message("gp_field", sheet_term=("gp_sheet", "account"), column_term=("gp_account", "closing_nav"),
                    reason="x").shown("en") == "Capital account, Closing NAV: x"
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (ValueError(Message("quarter_format", text="2025Q5")), Message("quarter_format", text="2025Q5")),
+    (ValueError("纯文本"), "纯文本"),
+    (ValueError(), ""),
+    (ValueError(42), "42"),
+    (ValueError("甲", "乙"), "甲"),
+])
+def test_said_by_gives_the_sentence_an_exception_carries_with_its_key(error, said):
+    """One helper for 'the sentence an exception carries': the Message it was raised with
+    (its key kept, so the reader's language can be rendered), else its text."""
+    got = said_by(error)
+    assert got == said
+    assert isinstance(got, Message) == isinstance(said, Message)
+    if isinstance(said, Message):
+        assert got.key == "quarter_format" and got.shown("en") != str(got)

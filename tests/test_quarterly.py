@@ -459,3 +459,30 @@ def test_pdf_keeps_headings_with_their_tables_badges_in_cells_and_columns_that_f
         assert ("子基金" if k % 2 == 0 else "直投") in line, line
         if k % 4 == 0:
             assert re.search(r"2025-06-30\s*滞后", line), line
+
+
+def test_xlsx_amounts_to_the_fen_and_formats_from_xlsxwriter():
+    """The workbook is written by XlsxWriter: each amount, read back, is the report's exact
+    Decimal yuan / 10,000 to the fen; dates are dates in yyyy-mm-dd; each cell keeps its
+    own number format where a column mixes kinds (a figure's value column)."""
+    import datetime as dt
+    import io
+    from decimal import Decimal
+
+    import openpyxl
+
+    from portfolio.reports.xlsx import AMOUNT, DATE, Formatted, _Book, _Sheet
+
+    book = _Book()
+    sheet = _Sheet(book, "封面与要点", "zh")
+    amounts = [Decimal("753146299247.24"), Decimal("0.01"), Decimal("-1234567.89"), Decimal("99999999999.99")]
+    sheet.table([("金额（万元）", AMOUNT), ("日期", DATE), ("数值", None)],
+                [[a, dt.date(2025, 12, 31), Formatted(Decimal("0.0523"), "0.0%")] for a in amounts])
+    ws = openpyxl.load_workbook(io.BytesIO(book.close())).worksheets[0]
+    for n, amount in enumerate(amounts, start=2):
+        cell = ws.cell(row=n, column=1)
+        assert cell.number_format == AMOUNT
+        assert Decimal(repr(cell.value)).quantize(Decimal("0.000001")) == amount / 10_000
+        assert ws.cell(row=n, column=2).value == dt.datetime(2025, 12, 31)
+        assert ws.cell(row=n, column=2).number_format == DATE
+        assert ws.cell(row=n, column=3).number_format == "0.0%"

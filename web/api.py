@@ -10,7 +10,7 @@ import hashlib
 
 from flask import Blueprint, jsonify, request
 
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,7 +22,7 @@ def _error(status: int, message):
     from web.i18n import current_lang
 
     if isinstance(message, Exception):
-        message = message.args[0] if message.args else str(message)
+        message = said_by(message)
     body = {"error": {400: "Bad Request", 404: "Not Found"}.get(status, "Error"), "status": status,
             "message": shown(message, current_lang())}
     if isinstance(message, Message):
@@ -40,7 +40,7 @@ def _as_of():
     try:
         return parse_date(text)
     except ValueError as error:
-        return _error(400, Message("api_bad_param", name="as_of", reason=error.args[0] if error.args else str(error)))
+        return _error(400, Message("api_bad_param", name="as_of", reason=said_by(error)))
 
 
 @bp.get("/funds/<code>/report")

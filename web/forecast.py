@@ -18,7 +18,7 @@ from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.engine import UnknownFund
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
@@ -158,7 +158,7 @@ def forecast_xlsx_job(job: queue.JobContext) -> dict:
     try:
         body, version = forecast_xlsx_file(p["fund"], p.get("unit"), as_of, job.progress, p.get("lang") or "zh")
     except (UnknownFund, LookupError) as error:
-        reason = error.args[0] if error.args and isinstance(error.args[0], Message) else str(error)
+        reason = said_by(error)
         raise queue.JobRefused(Message("no_forecast", reason=reason)) from error  # by key, as the report jobs
     return {"what": "forecast.xlsx", "fund": p["fund"],
             "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"], p.get("lang") or "zh"),
@@ -176,7 +176,7 @@ def forecast_backtest_job(job: queue.JobContext) -> dict:
         result = fund_backtest(db.session, p["fund"], dt.date.fromisoformat(p["as_of"]), paths=p["paths"],
                                progress=lambda done, total: job.progress(done, total, "origins"))
     except UnknownFund as error:
-        raise queue.JobRefused(error.args[0] if error.args else str(error)) from error
+        raise queue.JobRefused(said_by(error)) from error
     table = to_json(result)
     # kept in the shared cache too: the next asker (the API, another worker) is answered at once
     from portfolio.book import cache

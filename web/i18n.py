@@ -50,7 +50,7 @@ def current_lang() -> str:
 def refusal(error: Exception) -> str:
     """An exception's sentence (a portfolio.messages.Message where the domain raised one) in
     the reader's language."""
-    return messages.shown(error.args[0] if error.args else str(error), current_lang())
+    return messages.shown(messages.said_by(error), current_lang())
 
 
 def _label(code, vocabulary):

@@ -24,7 +24,7 @@ from portfolio.figures.rules import STATUS_ORDER
 from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.interchange.schema import SHEETS
-from portfolio.messages import shown
+from portfolio.messages import said_by, shown
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
 from web.i18n import current_lang, refusal
@@ -264,7 +264,7 @@ def _pme_panel(fund: Fund, as_of: dt.date) -> dict:
         try:
             pme = cache.fund_pme(db.session, fund.code, as_of, chosen)
         except (PMEError, ReportError) as error:
-            pme_error = shown(error.args[0] if error.args else error, current_lang())
+            pme_error = shown(said_by(error), current_lang())
     return {"indexes": indexes, "pme_index": chosen, "pme_default": default, "pme": pme, "pme_error": pme_error}
 
 

@@ -26,7 +26,7 @@ from portfolio.book.reading import load_index
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, local_today, parse_quarter, quarter, quarters_between
-from portfolio.messages import Message, shown
+from portfolio.messages import Message, said_by, shown
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
 from web.extensions import db
@@ -195,7 +195,7 @@ def quarterly_report_job(job: queue.JobContext) -> dict:
         try:
             body, version = quarterly_file(p["fund"], p["quarter"], p["format"], p.get("index"), job.progress)
         except QuarterlyError as error:
-            raise queue.JobRefused(error.args[0] if error.args else str(error)) from error
+            raise queue.JobRefused(said_by(error)) from error
     return {"what": f"quarterly.{p['format']}", "fund": p["fund"], "period": _period(p["quarter"], p.get("index"), p["lang"]),
             "version": version, "bytes": len(body), "mimetype": FORMATS[p["format"]],
             "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
@@ -257,7 +257,7 @@ def quarterly(fund: str, quarter: str):
         if not index_name:
             abort(404)
         # an index that cannot price the flows: say why, show the report without it
-        flash(shown(error.args[0] if error.args else error, current_lang()), "error")
+        flash(shown(said_by(error), current_lang()), "error")
         # (without the index asked for; when it was the fund's default, without any)
         return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter,
                                 index=None if "index" in request.args else ""))

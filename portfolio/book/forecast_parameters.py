@@ -17,7 +17,7 @@ from models import ForecastParameters, Investment
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 
 # field → (column, label, low, high, low inclusive)
 FIELDS: dict[str, tuple[str, str, float, float, bool]] = {
@@ -70,7 +70,7 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
         try:
             parsed[key] = _parse(key, raw)
         except ValueError as exc:  # its sentence, by key where it has one
-            errors.append((key, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)))
+            errors.append((key, said_by(exc)))
     if errors:
         raise FieldErrors(errors)
     row = session.get(ForecastParameters, investment_id)

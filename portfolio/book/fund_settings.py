@@ -20,7 +20,7 @@ from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import fraction
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 from portfolio.money import AmountError
 
 
@@ -151,7 +151,7 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
         try:
             parsed[key] = _parse(key, raw)
         except ValueError as exc:  # its sentence, by key where it has one
-            errors.append((key, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)))
+            errors.append((key, said_by(exc)))
     index = parsed.get("pme_index")
     if index and session.execute(select(IndexLevel.name).where(IndexLevel.name == index).limit(1)).first() is None:
         errors.append(("pme_index", Message("no_index_data", index=index)))

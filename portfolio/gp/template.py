@@ -18,7 +18,7 @@ from typing import Any
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
 from portfolio.formatting import DateError, parse_date
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
 from portfolio.vocabulary import LABELS
 
@@ -140,7 +140,7 @@ class _Reader:
             text = value if isinstance(value, (int, Decimal, str)) else str(value)
             amount = parse_amount(text, unit=self.unit)
         except (AmountError, ValueError) as exc:
-            reason = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+            reason = said_by(exc)
             self.error(sheet, row, column, reason, amount=True)
             return 0
         if amount < 0 and not signed:

@@ -22,7 +22,7 @@ from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
 from portfolio.figures.scope import UnknownFund, scope_of
 from portfolio.formatting import parse_quarter, since_by
-from portfolio.messages import Message
+from portfolio.messages import Message, said_by
 from portfolio.money import CENT, yuan
 from portfolio.vocabulary import MODES
 
@@ -42,7 +42,7 @@ def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | N
     try:
         return compute_report(book, fund_code, as_of, index_name=index_name or None, figures_only=figures_only)
     except (ReportError, UnknownFund, PMEError) as error:
-        raise QuarterlyError(error.args[0] if error.args else str(error)) from error  # its Message, when keyed
+        raise QuarterlyError(said_by(error)) from error  # its Message, when keyed
 
 
 def as_date(value) -> dt.date | None:

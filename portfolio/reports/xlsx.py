@@ -1,7 +1,8 @@
-"""The quarterly report as an Excel workbook (openpyxl): one sheet per section.
+"""The quarterly report as an Excel workbook (XlsxWriter): one sheet per section.
 
 Numbers are stored as numbers with number formats (never as text): amounts in 万元 as on
-every screen ('#,##0.00', unit in the header; exact Decimal yuan / 10,000), multiples
+every screen ('#,##0.00', unit in the header; the exact Decimal yuan / 10,000, written as
+the double Excel holds, to 16 significant digits: exact to the fen below 10^12 万元), multiples
 '0.00"x"', rates and shares as percentages, dates as dates; each kind's format comes from
 portfolio.formatting (XLSX_FORMATS), the one set of formatters. The workbook only writes
 the report object's figures.
@@ -13,12 +14,12 @@ same in both.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from portfolio.formatting import FIGURE_KINDS, RULE_KINDS, XLSX_FORMATS, xlsx_value
 from portfolio.messages import shown
@@ -32,9 +33,11 @@ DATE = XLSX_FORMATS["date"]
 COUNT = XLSX_FORMATS["count"]
 TEXT = None
 
-HEAD_FONT = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
-TITLE_FONT = Font(bold=True, size=12, color="B3261E")
+HEAD_STYLE: dict[str, Any] = {"bold": True, "bg_color": "#EEF2F7", "pattern": 1, "text_wrap": True}
+TITLE_STYLE: dict[str, Any] = {"bold": True, "font_size": 12, "font_color": "#B3261E"}
+# Excel's default font, named so that every cell's font is the same as before (openpyxl's
+# default, Calibri 11) and the workbook opens the same in WPS and Excel.
+BASE_STYLE = {"font_name": "Calibri", "font_size": 11}
 
 METRIC_COLUMNS = [("认缴（万元）", "commitment", AMOUNT), ("实缴（万元）", "paid_in", AMOUNT),
                   ("未实缴（万元）", "unfunded", AMOUNT), ("已分配（万元）", "distributed", AMOUNT),
@@ -46,6 +49,13 @@ SUMMARY_NAMES = {"commitment": "认缴（万元）", "paid_in": "实缴（万元
 SUMMARY_FORMATS = {"commitment": AMOUNT, "paid_in": AMOUNT, "unfunded": AMOUNT, "distributed": AMOUNT,
                    "nav": AMOUNT, "tvpi": MULTIPLE, "dpi": MULTIPLE, "rvpi": MULTIPLE, "irr": PERCENT}
 PERIODS = {"quarter": "本季度", "ytd": "本年累计", "inception": "成立以来"}
+
+
+class Formatted(NamedTuple):
+    """A cell whose number format is its own, not its column's (a figure of any kind in a
+    'value' column)."""
+    value: Any
+    fmt: str | None
 
 
 def _fund_name(r: dict, lang: str) -> str:
@@ -69,53 +79,88 @@ def _number(value):
     return value
 
 
+class _Book:
+    """The workbook being written (XlsxWriter: it streams the sheets' XML several times
+    faster than openpyxl builds a tree of cell objects), with its cell styles made once."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self.buffer, {"in_memory": True})
+        self._styles: dict[tuple, Any] = {}
+
+    def style(self, fmt: str | None = None, **extra):
+        key = (fmt, tuple(sorted(extra.items())))
+        if key not in self._styles:
+            self._styles[key] = self.wb.add_format({**BASE_STYLE, **extra, **({"num_format": fmt} if fmt else {})})
+        return self._styles[key]
+
+    def close(self) -> bytes:
+        self.wb.close()
+        return self.buffer.getvalue()
+
+
 class _Sheet:
     """Writes titled tables one under the other, formatting each column."""
 
-    def __init__(self, wb: Workbook, title: str, lang: str, first: bool = False):
-        self.lang = lang
-        self.ws = wb.active if first else wb.create_sheet()
-        self.ws.title = word(title, lang, context="sheet")
-        self.row = 1
+    def __init__(self, book: _Book, title: str, lang: str):
+        self.book, self.lang = book, lang
+        self.ws = book.wb.add_worksheet(word(title, lang, context="sheet"))
+        self.row = 0  # XlsxWriter counts rows and columns from 0
         self.widths: dict[int, int] = {}
 
+    def put(self, row: int, col: int, value, fmt: str | None = None, **style: Any) -> None:
+        """One cell: numbers as numbers, dates as dates (always in a date format), text as text."""
+        ws = self.ws
+        if value is None or value == "":
+            if style:  # a header without words: styled, empty
+                ws.write_blank(row, col, None, self.book.style(None, **style))
+            return
+        if isinstance(value, str):
+            ws.write_string(row, col, value, self.book.style(None, **style))
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, self.book.style(None, **style))
+        elif isinstance(value, (dt.date, dt.datetime)):
+            ws.write_datetime(row, col, value, self.book.style(DATE, **style))
+        elif isinstance(value, (int, float, Decimal)):
+            # Decimal → float only here, for the file: Excel holds every number as a double
+            ws.write_number(row, col, float(value), self.book.style(fmt, **style))
+        else:
+            ws.write_string(row, col, str(value), self.book.style(None, **style))
+
     def title(self, text: str):
-        cell = self.ws.cell(row=self.row, column=1, value=word(text, self.lang))
-        cell.font = TITLE_FONT
+        self.put(self.row, 0, word(text, self.lang), **TITLE_STYLE)
         self.row += 1
 
     def note(self, text: str):
-        self.ws.cell(row=self.row, column=1, value=word(text, self.lang))
+        self.put(self.row, 0, word(text, self.lang))
         self.row += 1
 
     def table(self, columns: list[tuple[str, str | None]], rows: list[list]):
-        ws = self.ws
-        for col, (head, _fmt) in enumerate(columns, start=1):
+        for col, (head, _fmt) in enumerate(columns):
             head = word(head, self.lang)
-            cell = ws.cell(row=self.row, column=col, value=head)
-            cell.font, cell.fill = HEAD_FONT, HEAD_FILL
-            cell.alignment = Alignment(wrap_text=True)
+            self.put(self.row, col, head, **HEAD_STYLE)
             self.widths[col] = max(self.widths.get(col, 8), min(len(head) * 2 + 2, 28))
         self.row += 1
         formats = [fmt for _head, fmt in columns]
         for values in rows:
-            for col, (value, fmt) in enumerate(zip(values, formats), start=1):
-                if fmt == AMOUNT:  # yuan in the report object, 万元 on the sheet
+            for col, (value, fmt) in enumerate(zip(values, formats)):
+                if isinstance(value, Formatted):
+                    value, fmt = value
+                elif fmt == AMOUNT:  # yuan in the report object, 万元 on the sheet
                     value = xlsx_value(_number(value), "amount")
-                cell = ws.cell(row=self.row, column=col, value=_number(value))
-                if fmt and value is not None and not isinstance(value, str):
-                    cell.number_format = fmt
-                elif isinstance(value, str):
+                value = _number(value)
+                self.put(self.row, col, value, fmt)
+                if isinstance(value, str):
                     self.widths[col] = max(self.widths.get(col, 8), min(len(value) * 2 + 2, 48))
             self.row += 1
         if not rows:
-            ws.cell(row=self.row, column=1, value=word("无", self.lang, context="xlsx"))
+            self.put(self.row, 0, word("无", self.lang, context="xlsx"))
             self.row += 1
         self.row += 1
 
     def finish(self):
         for col, width in self.widths.items():
-            self.ws.column_dimensions[get_column_letter(col)].width = max(width, 12)
+            self.ws.set_column(col, col, max(width, 12))
 
 
 def _metric_values(m: dict) -> list:
@@ -141,15 +186,12 @@ def _metric_rows(groups: dict, vocab: str | None, lang: str, share: bool = False
 
 def _figure_rows(sheet: _Sheet, figures: dict) -> None:
     """Figures whose shape the engine decides (PME, periodic): named, each in its kind's format."""
-    start = sheet.row + 1
     keys = [k for k in figures if k != "index"]
     sheet.table([("指标", TEXT), ("数值", None)],
-                [[label("figure", k, lang=sheet.lang), xlsx_value(_number(figures[k]), FIGURE_KINDS.get(k, "text"))]
+                [[label("figure", k, lang=sheet.lang),
+                  Formatted(xlsx_value(_number(figures[k]), FIGURE_KINDS.get(k, "text")),
+                            XLSX_FORMATS.get(FIGURE_KINDS.get(k, "text")))]
                  for k in keys])
-    for n, key in enumerate(keys):
-        fmt = XLSX_FORMATS.get(FIGURE_KINDS.get(key, "text"))
-        if fmt:
-            sheet.ws.cell(row=start + n, column=2).number_format = fmt
 
 
 def _rule_cell(value, rule: str, lang: str):
@@ -162,9 +204,9 @@ def _rule_cell(value, rule: str, lang: str):
 
 # Each sheet writer takes the workbook and the report object `r` and adds one sheet.
 
-def _cover_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _cover_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
-    s = _Sheet(wb, "封面与要点", lang, first=True)
+    s = _Sheet(wb, "封面与要点", lang)
     name = _fund_name(r, lang)
     s.title(w("%(fund)s 季度投资组合报告 %(quarter)s", fund=name, quarter=r["quarter"]))
     s.table([("项目", TEXT), ("内容", DATE)], [
@@ -173,18 +215,15 @@ def _cover_sheet(wb: Workbook, r: dict, lang: str) -> None:
         [w("货币"), w("人民币（金额单位：万元）")]])
     rows = []
     for h in r["highlights"]:
-        kind = "amount" if SUMMARY_FORMATS[h["key"]] == AMOUNT else "ratio"
-        rows.append([w(SUMMARY_NAMES[h["key"]])] + [xlsx_value(h[k], kind) for k in ("value", "previous", "change")])
-    ws = s.ws
-    start = s.row + 1
+        fmt = SUMMARY_FORMATS[h["key"]]
+        kind = "amount" if fmt == AMOUNT else "ratio"
+        rows.append([w(SUMMARY_NAMES[h["key"]])]
+                    + [Formatted(xlsx_value(h[k], kind), fmt) for k in ("value", "previous", "change")])
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
-    for i, h in enumerate(r["highlights"]):
-        for col in (2, 3, 4):
-            ws.cell(row=start + i, column=col).number_format = SUMMARY_FORMATS[h["key"]]
     s.finish()
 
 
-def _fund_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _fund_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "基金概况", lang)
     s.title(w("基金概况（截至 %(date)s）", date=r["as_of"].isoformat()))
@@ -193,7 +232,7 @@ def _fund_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _bridge_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _bridge_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "净值变动表", lang)
     s.title("净值变动表：期初净值 + 出资 − 分配 + 估值变动 = 期末净值（万元）")
@@ -212,7 +251,7 @@ def _bridge_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _performance_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _performance_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "业绩分析", lang)
     s.title("按投资方式")
@@ -238,7 +277,7 @@ def _performance_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _schedule_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _schedule_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "投资明细表", lang)
     s.title(w("投资明细表（截至 %(date)s）", date=r["as_of"].isoformat()))
@@ -256,11 +295,11 @@ def _schedule_sheet(wb: Workbook, r: dict, lang: str) -> None:
              ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（万元）", AMOUNT),
              ("实缴（万元）", AMOUNT), ("已分配（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("MOIC", MULTIPLE),
              ("IRR", PERCENT), ("估值方法", TEXT), ("估值日期", DATE), ("估值滞后", TEXT)], rows)
-    s.ws.freeze_panes = "C3"
+    s.ws.freeze_panes(2, 2)  # the header row and the id and name columns stay in view ("C3")
     s.finish()
 
 
-def _activity_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _activity_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     a = r["activity"]
     s = _Sheet(wb, "本季度活动", lang)
@@ -290,7 +329,7 @@ def _activity_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _concentration_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _concentration_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     c = r["concentration"] or {}
     s = _Sheet(wb, "集中度与敞口", lang)
@@ -307,7 +346,7 @@ def _concentration_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _sub_funds_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _sub_funds_sheet(wb: _Book, r: dict, lang: str) -> None:
     s = _Sheet(wb, "子基金", lang)
     s.title("子基金：实缴与认缴，本地返投进度")
     s.table([("子基金代码", TEXT), ("子基金", TEXT), ("管理人", TEXT), ("规模（万元）", AMOUNT), ("认缴（万元）", AMOUNT),
@@ -319,34 +358,26 @@ def _sub_funds_sheet(wb: Workbook, r: dict, lang: str) -> None:
     s.finish()
 
 
-def _compliance_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _compliance_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "合规与绩效评价", lang)
     s.title("合规检查")
-    start = s.row + 1
-    cells = [(_rule_cell(x.get("value"), x.get("rule"), lang), _rule_cell(x.get("limit"), x.get("rule"), lang))
-             for x in r["compliance"]]
     s.table([("结果", TEXT), ("规则", TEXT), ("对象", TEXT), ("测算值", None), ("限额", None), ("说明", TEXT)],
             [[label("check_status", x.get("status"), lang=lang), label("rule", x.get("rule"), lang=lang),
-              x.get("subject"), value[0], limit[0], shown(x.get("message"), lang)]
-             for x, (value, limit) in zip(r["compliance"], cells)])
-    for n, (value, limit) in enumerate(cells):
-        for col, (_v, fmt) in ((4, value), (5, limit)):
-            if fmt:
-                s.ws.cell(row=start + n, column=col).number_format = fmt
+              x.get("subject"), Formatted(*_rule_cell(x.get("value"), x.get("rule"), lang)),
+              Formatted(*_rule_cell(x.get("limit"), x.get("rule"), lang)), shown(x.get("message"), lang)]
+             for x in r["compliance"]])
     s.title("绩效评价指标")
     if r.get("indicators") is not None:
         formats = {"multiple": MULTIPLE, "count": "0", "percent": PERCENT}
-        start = s.row + 1
-        s.table([("指标", TEXT), ("数值", None)], [[w(i["label"]), i["value"]] for i in r["indicators"]])
-        for n, i in enumerate(r["indicators"]):
-            s.ws.cell(row=start + n, column=2).number_format = formats[i["format"]]
+        s.table([("指标", TEXT), ("数值", None)],
+                [[w(i["label"]), Formatted(i["value"], formats[i["format"]])] for i in r["indicators"]])
     else:
         s.note("绩效评价指标尚未配置")
     s.finish()
 
 
-def _forward_look_sheet(wb: Workbook, r: dict, lang: str) -> None:
+def _forward_look_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     fl = r.get("forward_look")
     if not fl:
@@ -375,9 +406,7 @@ SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedul
 def write_quarterly_xlsx(report: dict, *, lang: str = "zh") -> bytes:
     """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section,
     in `lang` ("zh" or "en")."""
-    wb = Workbook()
+    book = _Book()
     for write_sheet in SHEETS:
-        write_sheet(wb, report, lang)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        write_sheet(book, report, lang)
+    return book.close()

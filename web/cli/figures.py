@@ -41,6 +41,7 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
     from portfolio.book.reading import build_report
     from portfolio.figures.pme import PMEError
     from portfolio.figures.report import ReportError, UnknownFund, to_json
+    from portfolio.messages import said_by
     from web.cli.language import shown
     from web.extensions import db
 
@@ -48,7 +49,7 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
     try:
         report = build_report(db.session, fund, date, index_name=index_name)
     except (UnknownFund, ReportError, PMEError) as error:
-        raise click.ClickException(shown(error.args[0] if error.args else str(error))) from error
+        raise click.ClickException(shown(said_by(error))) from error
     if fmt == "json":
         # indented for a person at a terminal; compact (and several times faster) into a pipe
         indent = 1 if sys.stdout.isatty() else None

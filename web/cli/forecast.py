@@ -27,6 +27,7 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
     from portfolio.book.forecasting import fund_forecast
     from portfolio.figures.engine import UnknownFund
     from portfolio.figures.report import to_json
+    from portfolio.messages import said_by
     from web.cli.figures import _as_of
     from web.extensions import db
 
@@ -36,7 +37,7 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
     except UnknownFund as error:
         from web.cli.language import shown
 
-        raise click.ClickException(shown(error.args[0] if error.args else str(error))) from error
+        raise click.ClickException(shown(said_by(error))) from error
     if backtest:
         result = result | {"backtest": _backtest_job(fund, date, progress)}
     if fmt == "json":
