@@ -126,3 +126,26 @@ def test_a_write_dated_after_the_date_carries_the_figures_of_that_date(book):
     again = cache.fund_report(book, "QY", later)
     assert again is not first_later and again == build_report(book, "QY", later) and again != first_later
 
+
+
+@pytest.mark.parametrize("days", [100, 400])
+def test_after_a_write_the_trend_keeps_its_quarters_before_the_date_written(book, monkeypatch, days):
+    """The written fund's trend: its points before the earliest date the write touched are
+    taken as they were, the later ones computed; the whole equals the trend from scratch."""
+    from models import Investment
+    from portfolio.figures import engine
+
+    cache.clear()
+    before = cache.fund_trend(book, "QY", AS_OF)
+    day = book.get(Investment, "QY-D1").date + dt.timedelta(days=days)
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": day.isoformat(), "type": "distribution",
+                                    "amount_cny": "4321.09", "confirm_reason": "测试"}, username="mgr")
+    summed: list[int] = []
+    summarise = engine.summarise
+    monkeypatch.setattr(engine, "summarise", lambda *a, **k: summed.append(1) or summarise(*a, **k))
+    after = cache.fund_trend(book, "QY", AS_OF)
+    computed = len(summed)
+    assert after == from_scratch(book, "QY")[1]
+    kept = [point for point in before if point["as_of"] < day]
+    assert kept and after[:len(kept)] == kept and after[len(kept)] != before[len(kept)]
+    assert computed == len(after) - len(kept)  # the later quarters only

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -15,8 +16,9 @@ from sqlalchemy import select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from models import GpPackage, Investment, SubFund
+from models import AuditEntry, GpPackage, Investment, SubFund
 from portfolio import formatting
+from portfolio.book import cache
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.formatting import parse_date
@@ -337,8 +339,25 @@ def invite():
     return render_template("gp/invite.html", form=form)
 
 
+@dataclass(frozen=True)
+class Late:
+    """A package past its deadline, as the home page lists it (plain values: kept beyond the
+    request's session)."""
+    investment_id: str
+    quarter_end: dt.date
+
+
+def overdue_listed() -> list[Late]:
+    """`packages.overdue` today, kept while neither the book (its interests, the funds'
+    deadlines) nor any package (every change of a package's state is audited as `gp_packages`)
+    changed: the home page asks it of every checker's visit."""
+    today = _today()
+    latest = db.session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity == "gp_packages")
+                                .order_by(AuditEntry.id.desc()).limit(1)).first()
+    return cache.memo(db.session, ("gp_overdue", today, tuple(latest or ())), lambda: [
+        Late(r.investment.id, r.quarter_end) for r in packages.overdue(db.session, today)])
+
+
 @bp.app_context_processor
 def gp_helpers():
-    def gp_overdue():
-        return packages.overdue(db.session, _today())
-    return {"gp_overdue": gp_overdue}
+    return {"gp_overdue": overdue_listed}

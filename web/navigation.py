@@ -4,7 +4,7 @@ hold it, so nobody is offered a page that would answer 403.
 
 Labels go through gettext when shown, so the English switch translates them.
 """
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -26,6 +26,21 @@ NAV: list[tuple[str, ...]] = [
 
 
 def nav_items() -> list[dict]:
+    """The entries the current user is offered. They depend on the role (its permissions and
+    scope), the language and where the app is mounted only: made once for each of those (every
+    page shows them: a dozen translations and addresses each time cost a page a millisecond)."""
+    from web.i18n import current_lang
+
+    role = current_user.role if current_user.is_authenticated else None
+    known: dict[tuple, tuple[dict, ...]] = current_app.extensions.setdefault("nav_items", {})
+    key = (role, current_lang(), request.script_root)
+    made = known.get(key)
+    if made is None:
+        made = known[key] = tuple(_items())
+    return [dict(item) for item in made]
+
+
+def _items() -> list[dict]:
     items = []
     for endpoint, text, *permission in NAV:
         if permission and not (current_user.is_authenticated and current_user.can(permission[0])):

@@ -185,11 +185,10 @@ def _written_investments(session: Session, older: tuple, version: tuple) -> dict
     return touched
 
 
-def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
-    """This process's latest entry (kind, fund, D) of an older book version, and the fund's
-    investments, when the writes since touched none of them (nor its descendants') on or before
-    D (the figures as of D count flows and valuations dated up to D only): the fund's figures
-    are what they were. Else None."""
+def _since_older(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
+    """This process's latest entry (kind, fund, D) of an older book version, the fund's
+    investments, and what the book writes since touched (`_written_investments`: flows and
+    valuations only); None when there is no such entry or anything else was written."""
     with _lock:
         older = [key for key in _cache if key[:3] == (kind, fund_code, as_of) and key[3] != version]
     older = [key for key in older if key[3][1] is not None and key[3][0] < version[0]]
@@ -202,7 +201,21 @@ def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, versio
     if ours is None or value is None:
         return None
     touched = _written_investments(session, key[3], version)
-    if touched is None or any(day <= as_of for investment, day in touched.items() if investment in ours):
+    if touched is None:
+        return None
+    return value, ours, touched
+
+
+def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
+    """This process's latest entry (kind, fund, D) of an older book version, and the fund's
+    investments, when the writes since touched none of them (nor its descendants') on or before
+    D (the figures as of D count flows and valuations dated up to D only): the fund's figures
+    are what they were. Else None."""
+    found = _since_older(session, kind, fund_code, as_of, version)
+    if found is None:
+        return None
+    value, ours, touched = found
+    if any(day <= as_of for investment, day in touched.items() if investment in ours):
         return None
     return value, ours
 
@@ -280,8 +293,18 @@ def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
     from portfolio.figures.trend import trend
 
     def compute(version: tuple) -> list[dict]:
-        return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(),
-                                    lambda: _trend_bytes(trend(_book(session, version), fund_code, as_of))))
+        def fresh() -> bytes:
+            # after a write to the fund's flows or valuations, its points before the earliest
+            # date written are what they were: only the quarters from that date are computed
+            known = None
+            found = _since_older(session, "trend", fund_code, as_of, version)
+            if found is not None:
+                points, ours, touched = found
+                cut = min((day for investment, day in touched.items() if investment in ours), default=dt.date.max)
+                known = [point for point in points if point["as_of"] < cut]
+            return _trend_bytes(trend(_book(session, version), fund_code, as_of, known=known))
+
+        return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(), fresh))
 
     return _fund_entry(session, "trend", fund_code, as_of, compute)
 

@@ -31,21 +31,30 @@ def quarter_ends(first: dt.date, as_of: dt.date) -> list[dt.date]:
     return [min(p.end_time.date(), as_of) for p in periods]
 
 
-def trend(book, fund_code: str, as_of: dt.date) -> list[dict]:
+def trend(book, fund_code: str, as_of: dt.date, known: list[dict] | None = None) -> list[dict]:
     """One point per quarter end from the fund's first investment to D: the report's summary
     keys (commitment, paid_in, unfunded, distributed, nav, tvpi, dpi, rvpi, irr), and
     `calls` and `distributions` in that quarter (yuan, Decimal), `since` (the first
-    investment's date: an IRR under a year is not annualised on screen)."""
+    investment's date: an IRR under a year is not annualised on screen).
+
+    `known`: points of this trend computed on a book that differs from this one only in the
+    fund's flows and valuations dated after each of them (portfolio.book.cache after a write):
+    a point's figures count records dated up to its quarter end only, so it is taken as it is."""
     held = holdings_of(book, fund_code, as_of)
     if held.investments.empty:
         return []
     first = pd.Timestamp(held.investments["date"].min()).date()
+    kept = {point["as_of"]: point for point in known or () if point.get("since") == first}
     points: list[dict] = []
     paid_before, distributed_before = Decimal(0), Decimal(0)
     for end in quarter_ends(first, as_of):
-        summary = fg.summarise(holdings_of(book, fund_code, end).positions)
-        points.append({"as_of": end, **summary, "since": first,
-                       "calls": summary["paid_in"] - paid_before,
-                       "distributions": summary["distributed"] - distributed_before})
-        paid_before, distributed_before = summary["paid_in"], summary["distributed"]
+        if end in kept:
+            point = dict(kept[end])
+        else:
+            summary = fg.summarise(holdings_of(book, fund_code, end).positions)
+            point = {"as_of": end, **summary, "since": first,
+                     "calls": summary["paid_in"] - paid_before,
+                     "distributions": summary["distributed"] - distributed_before}
+        points.append(point)
+        paid_before, distributed_before = point["paid_in"], point["distributed"]
     return points[-MAX_QUARTERS:]
