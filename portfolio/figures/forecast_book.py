@@ -303,39 +303,66 @@ def _call_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray, n
                   + np.arange(parts).reshape(cells, 3)[None, :, None, :]).reshape(cells * cells, 9).ravel()
     middle = part_points[cell_parts.reshape(-1, 9)[:, 4], 5]          # a point in the middle of each cell
 
-    def bound(i: int | np.integer, low_: np.ndarray, high_: np.ndarray) -> np.ndarray:
-        m = int(observed[i])
-        y = actual[i, :m]
-        gap = np.maximum(low_[:, :m] - y, 0.0)
-        gap += np.maximum(y - high_[:, :m], 0.0)
-        return np.einsum("ck,ck->c", gap, gap)
+    quarters_of = observed
 
-    def work_out(i: int | np.integer, at: np.ndarray) -> np.ndarray:
-        m = int(observed[i])
-        diff = model[at, :m]
-        diff -= actual[i, :m]
-        units.append(np.full(len(at), i))
-        points.append(at)
-        values.append(np.einsum("pk,pk->p", diff, diff))
-        return values[-1]
+    def by_unit_quarters(unit: np.ndarray, sums) -> np.ndarray:
+        """sums(pairs, m) over the pairs (of `unit`) of the units with m quarters observed, for
+        each m, a chunk at a time: (pairs, m) arrays, so einsum sums each row in the same order."""
+        m_of = quarters_of[unit]
+        order = np.argsort(m_of, kind="stable")
+        bounds = np.searchsorted(m_of[order], np.arange(width + 2))
+        out = np.empty(len(unit))
+        for m in range(1, width + 1):
+            group = order[bounds[m]:bounds[m + 1]]
+            step = max(1, (1 << 17) // m)
+            for lo in range(0, len(group), step):
+                pairs = group[lo:lo + step]
+                out[pairs] = sums(pairs, m)
+        return out
 
-    lower = np.zeros((n, cells * cells))
-    best = np.zeros((n, cells * cells))
-    for i in np.flatnonzero(fitted):
-        lower[i] = bound(i, low_cell, high_cell)
-        best[i] = work_out(i, middle)
+    def bound(unit: np.ndarray, row: np.ndarray, low_: np.ndarray, high_: np.ndarray) -> np.ndarray:
+        def sums(pairs: np.ndarray, m: int) -> np.ndarray:
+            y = actual[unit[pairs], :m]
+            gap = low_[row[pairs], :m] - y
+            np.maximum(gap, 0.0, out=gap)
+            y -= high_[row[pairs], :m]
+            np.maximum(y, 0.0, out=y)
+            gap += y
+            return np.einsum("pk,pk->p", gap, gap)
+        return by_unit_quarters(unit, sums)
+
+    def work_out(unit: np.ndarray, point: np.ndarray) -> np.ndarray:
+        def sums(pairs: np.ndarray, m: int) -> np.ndarray:
+            diff = model[point[pairs], :m]
+            diff -= actual[unit[pairs], :m]
+            return np.einsum("pk,pk->p", diff, diff)
+        value = by_unit_quarters(unit, sums)
+        units.append(unit)
+        points.append(point)
+        values.append(value)
+        return value
+
+    fitted_units = np.flatnonzero(fitted)
+    n_cells = cells * cells
+    unit = np.repeat(fitted_units, n_cells)
+    cell = np.tile(np.arange(n_cells), len(fitted_units))
+    lower = np.zeros((n, n_cells))
+    best = np.zeros((n, n_cells))
+    lower[unit, cell] = bound(unit, cell, low_cell, high_cell)
+    best[unit, cell] = work_out(unit, middle[cell])
     keep = ~_ruled_out(lower, best, pool_of)[0]
     keep[~fitted] = False
     # the parts of the cells kept: their own bounds (the cell's bound stands for the others)
     lower_parts = np.repeat(lower, 9, axis=1)
-    for i in np.flatnonzero(keep.any(axis=1)):
-        columns = (np.flatnonzero(keep[i])[:, None] * 9 + np.arange(9)[None, :]).ravel()
-        lower_parts[i, columns] = bound(i, low[cell_parts[columns]], high[cell_parts[columns]])
+    unit, cell = np.nonzero(keep)
+    unit = np.repeat(unit, 9)
+    column = (cell[:, None] * 9 + np.arange(9)[None, :]).ravel()
+    lower_parts[unit, column] = bound(unit, cell_parts[column], low, high)
     ruled_out, pool_keeps = _ruled_out(lower_parts, best, pool_of)
     keep_parts = ~ruled_out
     keep_parts[~fitted] = False
-    for i in np.flatnonzero(keep_parts.any(axis=1)):
-        work_out(i, part_points[cell_parts[keep_parts[i]]].ravel())
+    unit, column = np.nonzero(keep_parts)
+    work_out(np.repeat(unit, 16), part_points[cell_parts[column]].ravel())
     pool_points = [np.unique(np.r_[middle, part_points[cell_parts[kept]].ravel()]) for kept in pool_keeps]
     return GridFit.of((g, g), np.concatenate(units), np.concatenate(points), np.concatenate(values), fitted,
                       pool_points), n_early, n_late
@@ -621,8 +648,8 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
              calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None,
              details: bool = True) -> dict:
     """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
-    With details=False, the actuals by quarter and the policy projections are left out
-    (empty): the quarterly report's forward look reads neither.
+    With details=False, the actuals by quarter, the units' rows and the policy projections
+    are left out (empty): the quarterly report's forward look reads none of them.
 
     Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
     unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
@@ -656,7 +683,6 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         rows.append(row)
     car = sim.call_at_risk(CCAR_HORIZONS, LEVELS)
     checks = forecast_checks(start, det)
-    units = h.units.merge(cal.table, on="id", suffixes=("", "_param"))
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
         "calibrated": calibrated, "noise": vars(noise),
@@ -669,7 +695,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
                      "distributions_next_quarter": float(det.distribution[:, :1].sum()),
                      "distributions_next_year": float(det.distribution[:, :4].sum())},
         "outlook": outlook(det, sim),
-        "units": _unit_rows(units, det),
+        "units": _unit_rows(h.units.merge(cal.table, on="id", suffixes=("", "_param")), det) if details else [],
         "checks": checks,
         "policy": policy(book, fund_code, h, det) if details else {},
     }
