@@ -173,7 +173,7 @@ class Calibration:
 # sums (about 1e-14 relative), so no rounding can rule out a point that could win or tie.
 BOUND_MARGIN = 1e-9
 RC_BOX = 11            # the 99 × 99 RC grid in 9 × 9 cells of 11 × 11 points
-GROWTH_STEP = 8        # the 81 growth points in 10 intervals of 8, for each bow
+GROWTH_STEP = 16       # the 81 growth points in 5 intervals of 16, for each bow
 
 
 def _ruled_out(lower: np.ndarray, best: np.ndarray, pool_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -416,8 +416,9 @@ def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
     cum_d = np.zeros((n, len(coarse)))
     sse_c = np.zeros((n, len(coarse)))
     lower = np.zeros((n, n_ends - 1, n_bow))
-    top_nav = np.zeros(n)        # the largest NAV so far, and the calls so far: the paths' scale
-    call_size = np.zeros(n)
+    # the bands are widened by far more than the rounding of any path: a few ulps of its scale
+    # a quarter, and no path is larger than the calls grown at the highest growth throughout
+    slack = (BOUND_MARGIN * np.abs(calls).sum(axis=1) * float(growth_factor.max()) ** width)[:, None, None]
     for k, rate in enumerate(rates):
         rows = active[k]
         d = np.take(rate[:, coarse], life_of[:rows], axis=0)
@@ -433,24 +434,18 @@ def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
         if len(valued):
             err[valued] += (nav[valued] - navs[valued, k:k + 1]) ** 2
         sse_c[:rows] += err
-        # the bound: each interval's band, widened by far more than the rounding of any path
-        # (a few ulps of the scale a quarter, grown at most 11 % a quarter over the quarters)
-        np.maximum(top_nav[:rows], nav[:rows].max(axis=1), out=top_nav[:rows])
-        call_size[:rows] += np.abs(calls[:rows, k])
-        slack = (BOUND_MARGIN * (2.0 * top_nav[:rows] + cum_d[:rows].max(axis=1) + call_size[:rows]))[:, None, None]
-        paths = cum_d[:rows].reshape(rows, n_ends, n_bow)
-        y = actual_cum_d[:rows, k, None, None]
-        gap = np.maximum(paths[:, :-1] - slack - y, 0.0)
-        gap += np.maximum(y - paths[:, 1:] - slack, 0.0)
-        gap *= gap
-        lower[:rows] += gap
-        if len(valued):
-            paths = nav[valued].reshape(len(valued), n_ends, n_bow)
-            y = navs[valued, k, None, None]
-            gap = np.maximum(paths[:, :-1] - slack[valued] - y, 0.0)
-            gap += np.maximum(y - paths[:, 1:] - slack[valued], 0.0)
+        # the bound: the squared distance of the actual from each interval's band (fmax: none
+        # where the quarter has no valuation)
+        for paths, actual in ((cum_d, actual_cum_d), (nav, navs)):
+            ends_k = paths[:rows].reshape(rows, n_ends, n_bow)
+            y = actual[:rows, k, None, None]
+            gap = ends_k[:, :-1] - (y + slack[:rows])
+            np.fmax(gap, 0.0, out=gap)
+            above = (y - slack[:rows]) - ends_k[:, 1:]
+            np.fmax(above, 0.0, out=above)
+            gap += above
             gap *= gap
-            lower[valued] += gap
+            lower[:rows] += gap
     ruled_out, pool_keeps = _ruled_out(lower.reshape(n, -1), sse_c, pools)
     keep = ~ruled_out
     keep[seen <= 0] = False
