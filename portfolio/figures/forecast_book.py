@@ -176,18 +176,22 @@ RC_BOX = 11            # the 99 × 99 RC grid in 9 × 9 cells of 11 × 11 points
 GROWTH_STEP = 16       # the 81 growth points in 5 intervals of 16, for each bow
 
 
-def _ruled_out(lower: np.ndarray, best: np.ndarray, pool_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ruled_out(lower: np.ndarray, best: np.ndarray, pool_of: np.ndarray, upper: np.ndarray | None = None,
+               pool_upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cells (units × cells) that can win neither for their unit nor for its pool: the lower
-    bound is above a point worked out, the unit's (`best`: unit × point) and the pool's (the
-    members' sums, point by point); and the cells each pool keeps (pools × cells)."""
+    bound is above a point worked out, the unit's (`best`: unit × point, the same points for
+    every unit) and the pool's (the members' sums, point by point), or above `upper` (units)
+    and `pool_upper` (pools) where given: the best of more points; and the cells each pool
+    keeps (pools × cells)."""
     pools = int(pool_of.max()) + 1
-    upper = best.min(axis=1)
+    own_best = best.min(axis=1) if upper is None else np.minimum(best.min(axis=1), upper)
     pool_best = np.zeros((pools, best.shape[1]))
     np.add.at(pool_best, pool_of, best)
+    pool_min = pool_best.min(axis=1) if pool_upper is None else np.minimum(pool_best.min(axis=1), pool_upper)
     pool_lower = np.zeros((pools, lower.shape[1]))
     np.add.at(pool_lower, pool_of, lower)
-    own = lower * (1 - BOUND_MARGIN) > upper[:, None] * (1 + BOUND_MARGIN)
-    pooled = pool_lower * (1 - BOUND_MARGIN) > pool_best.min(axis=1)[:, None] * (1 + BOUND_MARGIN)
+    own = lower * (1 - BOUND_MARGIN) > own_best[:, None] * (1 + BOUND_MARGIN)
+    pooled = pool_lower * (1 - BOUND_MARGIN) > pool_min[:, None] * (1 + BOUND_MARGIN)
     return own & pooled[pool_of], ~pooled
 
 
@@ -350,15 +354,37 @@ def _call_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray, n
     best = np.zeros((n, n_cells))
     lower[unit, cell] = bound(unit, cell, low_cell, high_cell)
     best[unit, cell] = work_out(unit, middle[cell])
-    keep = ~_ruled_out(lower, best, pool_of)[0]
+    ruled_out, pool_keeps = _ruled_out(lower, best, pool_of)
+    keep = ~ruled_out
     keep[~fitted] = False
+    # better best sums of each pool: the middles of the parts of the cells the pool keeps,
+    # worked out for every member (and so better best points of the units too)
+    unit_parts: list[np.ndarray] = []
+    point_parts: list[np.ndarray] = []
+    slot_parts: list[np.ndarray] = []
+    slot_pool: list[int] = []
+    for pool, kept in enumerate(pool_keeps):
+        members = np.flatnonzero((pool_of == pool) & fitted)
+        at = part_points[cell_parts.reshape(-1, 9)[kept].ravel(), 5]
+        unit_parts.append(np.repeat(members, len(at)))
+        point_parts.append(np.tile(at, len(members)))
+        slot_parts.append(np.tile(len(slot_pool) + np.arange(len(at)), len(members)))
+        slot_pool.extend([pool] * len(at))
+    unit = np.concatenate(unit_parts)
+    value = work_out(unit, np.concatenate(point_parts))
+    sums = np.zeros(len(slot_pool))
+    np.add.at(sums, np.concatenate(slot_parts), value)
+    pool_upper = np.full(len(pool_keeps), np.inf)
+    np.minimum.at(pool_upper, np.array(slot_pool, dtype="int64"), sums)
+    upper = np.full(n, np.inf)
+    np.minimum.at(upper, unit, value)
     # the parts of the cells kept: their own bounds (the cell's bound stands for the others)
     lower_parts = np.repeat(lower, 9, axis=1)
     unit, cell = np.nonzero(keep)
     unit = np.repeat(unit, 9)
     column = (cell[:, None] * 9 + np.arange(9)[None, :]).ravel()
     lower_parts[unit, column] = bound(unit, cell_parts[column], low, high)
-    ruled_out, pool_keeps = _ruled_out(lower_parts, best, pool_of)
+    ruled_out, pool_keeps = _ruled_out(lower_parts, best, pool_of, upper, pool_upper)
     keep_parts = ~ruled_out
     keep_parts[~fitted] = False
     unit, column = np.nonzero(keep_parts)
