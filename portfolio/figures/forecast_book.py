@@ -174,6 +174,7 @@ class Calibration:
 BOUND_MARGIN = 1e-9
 RC_BOX = 11            # the 99 × 99 RC grid in 9 × 9 cells of 11 × 11 points
 GROWTH_STEP = 16       # the 81 growth points in 5 intervals of 16, for each bow
+NAV_CHUNK = 1 << 14    # grid points of the NAV fit worked out together
 
 
 def _ruled_out(lower: np.ndarray, best: np.ndarray, pool_of: np.ndarray, upper: np.ndarray | None = None,
@@ -423,11 +424,10 @@ def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
     calls = h.calls[order] / commitment
     actual_cum_d = np.cumsum(h.distributions[order], axis=1) / commitment
     navs = h.navs[order] / commitment
-    active = [int(np.count_nonzero(seen > k)) for k in range(width)]
     # the distribution rates of a quarter depend on the life only: once per life and quarter
     rates = []
     for k in range(width):
-        if active[k] == 0:
+        if not np.any(seen > k):
             break
         age = (k + 1) / 4.0
         ratio = np.clip(age / lives, 0, None)[:, None]
@@ -445,33 +445,42 @@ def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
     # the bands are widened by far more than the rounding of any path: a few ulps of its scale
     # a quarter, and no path is larger than the calls grown at the highest growth throughout
     slack = (BOUND_MARGIN * np.abs(calls).sum(axis=1) * float(growth_factor.max()) ** width)[:, None, None]
-    for k, rate in enumerate(rates):
-        rows = active[k]
-        d = np.take(rate[:, coarse], life_of[:rows], axis=0)
-        grown = nav[:rows] * factor
-        d *= grown
-        cum_d[:rows] += d
-        grown += calls[:rows, k:k + 1]
-        grown -= d
-        np.maximum(grown, 0.0, out=nav[:rows])
-        err = cum_d[:rows] - actual_cum_d[:rows, k:k + 1]
-        err *= err
-        valued = np.flatnonzero(np.isfinite(navs[:rows, k]))
-        if len(valued):
-            err[valued] += (nav[valued] - navs[valued, k:k + 1]) ** 2
-        sse_c[:rows] += err
-        # the bound: the squared distance of the actual from each interval's band (fmax: none
-        # where the quarter has no valuation)
-        for paths, actual in ((cum_d, actual_cum_d), (nav, navs)):
-            ends_k = paths[:rows].reshape(rows, n_ends, n_bow)
-            y = actual[:rows, k, None, None]
-            gap = ends_k[:, :-1] - (y + slack[:rows])
-            np.fmax(gap, 0.0, out=gap)
-            above = (y - slack[:rows]) - ends_k[:, 1:]
-            np.fmax(above, 0.0, out=above)
-            gap += above
-            gap *= gap
-            lower[:rows] += gap
+    rates_coarse = [rate[:, coarse] for rate in rates]
+    step = max(1, NAV_CHUNK // len(coarse))
+    for lo in range(0, n, step):  # a chunk of units at a time: its arrays stay in the cache
+        chunk = slice(lo, lo + step)
+        nav_u, cum_u, sse_u, lower_u = nav[chunk], cum_d[chunk], sse_c[chunk], lower[chunk]
+        seen_u, life_u, slack_u = seen[chunk], life_of[chunk], slack[chunk]
+        calls_u, actual_u, navs_u = calls[chunk], actual_cum_d[chunk], navs[chunk]
+        for k, rate in enumerate(rates_coarse):
+            rows = int(np.count_nonzero(seen_u > k))
+            if rows == 0:
+                break
+            d = np.take(rate, life_u[:rows], axis=0)
+            grown = nav_u[:rows] * factor
+            d *= grown
+            cum_u[:rows] += d
+            grown += calls_u[:rows, k:k + 1]
+            grown -= d
+            np.maximum(grown, 0.0, out=nav_u[:rows])
+            err = cum_u[:rows] - actual_u[:rows, k:k + 1]
+            err *= err
+            valued = np.flatnonzero(np.isfinite(navs_u[:rows, k]))
+            if len(valued):
+                err[valued] += (nav_u[valued] - navs_u[valued, k:k + 1]) ** 2
+            sse_u[:rows] += err
+            # the bound: the squared distance of the actual from each interval's band (fmax:
+            # none where the quarter has no valuation)
+            for paths, actual in ((cum_u, actual_u), (nav_u, navs_u)):
+                ends_k = paths[:rows].reshape(rows, n_ends, n_bow)
+                y = actual[:rows, k, None, None]
+                gap = ends_k[:, :-1] - (y + slack_u[:rows])
+                np.fmax(gap, 0.0, out=gap)
+                above = (y - slack_u[:rows]) - ends_k[:, 1:]
+                np.fmax(above, 0.0, out=above)
+                gap += above
+                gap *= gap
+                lower_u[:rows] += gap
     ruled_out, pool_keeps = _ruled_out(lower.reshape(n, -1), sse_c, pools)
     keep = ~ruled_out
     keep[seen <= 0] = False
@@ -485,26 +494,37 @@ def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
     seen_pair = seen[unit]
     life_point = life_of[unit] * m_count + point
     factor_p = growth_factor[point]
-    nav_p, cum_p, sse_p = np.zeros(len(unit)), np.zeros(len(unit)), np.zeros(len(unit))
-    for k, rate in enumerate(rates):
-        rows = int(np.count_nonzero(seen_pair > k))
-        if rows == 0:
-            break
-        u = unit[:rows]
-        d = np.take(rate, life_point[:rows])
-        grown = nav_p[:rows] * factor_p[:rows]
-        d *= grown
-        cum_p[:rows] += d
-        grown += calls[u, k]
-        grown -= d
-        np.maximum(grown, 0.0, out=nav_p[:rows])
-        err = cum_p[:rows] - actual_cum_d[u, k]
-        err *= err
-        target = navs[u, k]
-        valued = np.flatnonzero(np.isfinite(target))
-        if len(valued):
-            err[valued] += (nav_p[valued] - target[valued]) ** 2
-        sse_p[:rows] += err
+    sse_p = np.zeros(len(unit))
+    # each quarter's column of the units' data, contiguous (a take from a row is cheap)
+    calls_by_quarter = np.ascontiguousarray(calls.T)
+    actual_by_quarter = np.ascontiguousarray(actual_cum_d.T)
+    navs_by_quarter = np.ascontiguousarray(navs.T)
+    for lo in range(0, len(unit), NAV_CHUNK):  # a chunk of points at a time: its arrays stay in the cache
+        chunk = slice(lo, lo + NAV_CHUNK)
+        unit_c, seen_c, life_c, factor_c = unit[chunk], seen_pair[chunk], life_point[chunk], factor_p[chunk]
+        nav_p, cum_p, sse_c2 = np.zeros(len(unit_c)), np.zeros(len(unit_c)), np.zeros(len(unit_c))
+        for k, rate in enumerate(rates):
+            rows = int(np.count_nonzero(seen_c > k))
+            if rows == 0:
+                break
+            u = unit_c[:rows]
+            d = np.take(rate, life_c[:rows])
+            grown = nav_p[:rows] * factor_c[:rows]
+            d *= grown
+            cum_p[:rows] += d
+            grown += np.take(calls_by_quarter[k], u)
+            grown -= d
+            np.maximum(grown, 0.0, out=nav_p[:rows])
+            err = cum_p[:rows] - np.take(actual_by_quarter[k], u)
+            err *= err
+            target = np.take(navs_by_quarter[k], u)
+            valued = np.isfinite(target)
+            # where valued, err + (NAV − valued)² as in phase 1; elsewhere err + 0, the same err
+            target -= nav_p[:rows]
+            target *= target
+            err += np.where(valued, target, 0.0)
+            sse_c2[:rows] += err
+        sse_p[chunk] = sse_c2
 
     fitted = np.flatnonzero(seen > 0)
     units = np.r_[np.repeat(order[fitted], len(coarse)), order[unit]]
