@@ -221,14 +221,13 @@ class GridFit:
     def argmin(self) -> tuple[np.ndarray, np.ndarray]:
         """Each unit's best point (the first of equals in the grid's order, as argmin over the
         whole grid gives)."""
-        n = len(self.fitted)
-        best = np.zeros(n, dtype="int64")
-        row = np.empty(self.shape[0] * self.shape[1])
-        for i in np.flatnonzero(self.fitted):
-            row.fill(np.inf)
-            at = slice(self.start[i], self.start[i + 1])
-            row[self.points[at]] = self.values[at]
-            best[i] = int(row.argmin())
+        best = np.zeros(len(self.fitted), dtype="int64")
+        fitted = np.flatnonzero(np.diff(self.start) > 0)
+        if len(fitted):
+            at = self.start[fitted]
+            lowest = np.repeat(np.minimum.reduceat(self.values, at), np.diff(np.r_[at, len(self.values)]))
+            points = np.where(self.values == lowest, self.points, np.iinfo("int64").max)
+            best[fitted] = np.minimum.reduceat(points, at)
         first, second = np.divmod(best, self.shape[1])
         return first, second
 
