@@ -271,8 +271,10 @@ def _call_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray, n
     lowest and highest model values each quarter: the squared distance of the actual share
     from that band, summed, bounds the SSE of every point of the cell from below. Cells of
     11 × 11 first, then the 3 × 3 parts (4 × 4 at most) of those not ruled out; the points
-    of the parts still not ruled out are worked out, a unit at a time, as before: the
-    differences, then einsum over the unit's quarters (the same sum whatever the rows)."""
+    of the parts still not ruled out are worked out as before: the differences, then einsum
+    over the unit's quarters (units grouped by quarters observed: the same sum whatever the
+    rows). Each pool's best sum is also sought among the middles of the parts of the cells it
+    keeps, worked out for every member, so that its bound rules out more."""
     n, width = h.calls.shape
     g = len(RC_GRID)
     model3 = _call_model(width)
@@ -307,12 +309,10 @@ def _call_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray, n
                   + np.arange(parts).reshape(cells, 3)[None, :, None, :]).reshape(cells * cells, 9).ravel()
     middle = part_points[cell_parts.reshape(-1, 9)[:, 4], 5]          # a point in the middle of each cell
 
-    quarters_of = observed
-
     def by_unit_quarters(unit: np.ndarray, sums) -> np.ndarray:
         """sums(pairs, m) over the pairs (of `unit`) of the units with m quarters observed, for
         each m, a chunk at a time: (pairs, m) arrays, so einsum sums each row in the same order."""
-        m_of = quarters_of[unit]
+        m_of = observed[unit]
         order = np.argsort(m_of, kind="stable")
         bounds = np.searchsorted(m_of[order], np.arange(width + 2))
         out = np.empty(len(unit))
