@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from models import Fund, IndexLevel, Investment
@@ -54,6 +55,20 @@ LISTING_BLOCK = 46
 
 # the filter is the function itself: a listing calls it for every cell (~35,000 times)
 bp.app_template_filter("pad")(pad)
+
+# Inside <style> the browser and WeasyPrint decode no HTML entities, so text put into a CSS
+# `content:` string is escaped for CSS, not HTML (else "S&T" would print as "S&amp;T"); `<`
+# and `>` as CSS escapes, so that no name can close the style element.
+_CSS_STRING = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\a ", "<": "\\3c ", ">": "\\3e "})
+
+
+@bp.app_template_filter("css_string")
+def css_string(text) -> Markup:
+    """A quoted CSS string of `text`, for a `content:` in a template's <style>. Text already
+    escaped for HTML (Markup: what `~` makes of a name joined to a translated word) is turned
+    back into the characters it shows first."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text)
+    return Markup('"' + plain.translate(_CSS_STRING) + '"')
 
 
 def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None) -> dict:
