@@ -40,7 +40,25 @@ def register_extensions(app: Flask) -> None:
     app.context_processor(template_helpers)
     app.jinja_env.filters.update(template_helpers()["filters"])
     app.jinja_env.globals.update(PUNCTUATION)
+    register_template_cache(app)
     register_jobs(app)
+
+
+def register_template_cache(app: Flask) -> None:
+    """Compiled templates kept on disk between processes (Jinja's bytecode cache, keyed by
+    the template's name and source, so an edited template is compiled afresh): a CLI run
+    or a new worker otherwise compiles the quarterly report's templates again, 0.3 s of its
+    render. TEMPLATE_CACHE_DIR: where (default: the instance folder); empty: none."""
+    from jinja2 import FileSystemBytecodeCache
+
+    directory = app.config.get("TEMPLATE_CACHE_DIR", os.path.join(app.instance_path, "jinja-cache"))
+    if not directory:
+        return
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:  # a read-only instance folder: compile in each process as before
+        return
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(directory)
 
 
 def register_jobs(app: Flask) -> None:

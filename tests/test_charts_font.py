@@ -1,36 +1,29 @@
-"""Charts draw Chinese with Noto Sans CJK SC, registered by file (portfolio/reports/charts.py),
-even when matplotlib's font cache was built before the font was installed."""
+"""Charts draw Chinese as text in Noto Sans CJK SC (portfolio/reports/svg.py): the SVG names
+the font, and WeasyPrint draws the chart's Chinese with it in the PDF (embedded, as text)."""
 from __future__ import annotations
 
-import warnings
+import shutil
+import subprocess
 
-from matplotlib import font_manager
+import pytest
 
-from portfolio.reports import charts
-
-
-def test_the_chinese_font_resolves_to_its_file():
-    assert charts.register_font()
-    path = font_manager.findfont(font_manager.FontProperties(family=charts.FONT), fallback_to_default=False)
-    assert "NotoSansCJK" in path
+from portfolio.reports import charts, svg
 
 
-def test_a_stale_font_cache_is_mended_by_registering_the_files():
-    manager = font_manager.fontManager
-    saved = list(manager.ttflist)
-    try:
-        # what a cache from before `apt-get install fonts-noto-cjk` holds: no CJK entry
-        manager.ttflist = [f for f in saved if "CJK" not in f.name]
-        assert not any(f.name == charts.FONT for f in manager.ttflist)
-        assert charts.register_font()
-        assert any(f.name == charts.FONT for f in manager.ttflist)
-    finally:
-        manager.ttflist = saved
+def test_a_chart_names_the_chinese_font_and_keeps_text_as_text():
+    drawn = charts.sector_chart({"materials": {"nav": 1_000_000}, "digital": {"nav": 2_500_000}}, lang="zh")
+    assert drawn is not None and ">先进材料</text>" in drawn and ">剩余价值（万元）</text>" in drawn
+    assert 'font-family="Noto Sans CJK SC, sans-serif"' in drawn and svg.FONT == charts.FONT == "Noto Sans CJK SC"
 
 
-def test_a_chart_with_chinese_labels_draws_every_glyph():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a missing glyph is a UserWarning: fail on it
-        svg = charts.sector_chart({"materials": {"nav": 1_000_000}, "digital": {"nav": 2_500_000}}, lang="zh")
-    assert svg is not None and "先进材料" in svg and "剩余价值（万元）" in svg
-    assert charts.FONT in svg  # text stays text, set in the registered font
+@pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils")
+def test_the_pdf_draws_the_chart_s_chinese_with_the_font(tmp_path):
+    from weasyprint import HTML
+
+    drawn = charts.sector_chart({"materials": {"nav": 1_000_000}}, lang="zh")
+    path = tmp_path / "chart.pdf"
+    HTML(string=f"<html><body>{drawn}</body></html>").write_pdf(path)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    assert "先进材料" in text and "剩余价值（万元）" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    assert "Noto-Sans-CJK-SC" in fonts

@@ -355,5 +355,27 @@ def test_amount_axes_switch_to_yi_when_large_and_keep_few_ticks():
     svg = bar_chart(["子基金", "直投", "跟投"], [Decimal("15713040000000") / 100, Decimal("7001550000"),
                                               Decimal("2567670000")], xlabel="剩余价值（万元）")
     assert "亿元" in svg
-    ticks = set(re.findall(r'id="xtick_\d+"', svg))
+    ticks = re.findall(r'class="xtick"[^>]*>([^<]+)</text>', svg)
     assert 3 <= len(ticks) <= 7, ticks  # five or so: 1,600,000 万元 ticks used to run together
+    assert ticks == ["0", "500", "1,000", "1,500", "2,000"], ticks  # in 亿元, round, covering 1,571.30
+
+
+def test_pdf_page_header_prints_a_name_with_css_and_html_specials_as_typed(app, client, db, demo, tmp_path):
+    """The page header is a CSS `content:` string inside <style>, where no HTML entity is
+    decoded: a fund's name with & " < > prints as typed (not "S&amp;T"), and cannot close
+    the style element."""
+    from models import Fund
+
+    name = 'Ningbo S&T "Seed" <Fund> </style> \\ 1'
+    db.session.execute(Fund.__table__.update().where(Fund.code == "TS").values(name_en=name))
+    db.session.commit()
+    from portfolio.book import cache
+
+    cache.clear()
+    assert login(client, "viewer1").status_code == 302
+    client.get("/lang/en")
+    pdf = tmp_path / "q.pdf"
+    pdf.write_bytes(client.get("/reports/TS/2026Q3.pdf").data)
+    first = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, check=True,
+                           text=True).stdout
+    assert name in first and "&amp;" not in first and "&quot;" not in first and "&lt;" not in first

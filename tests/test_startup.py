@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# the workbooks, the PDF and its charts, the job queue's Redis side, the migrations
-NOT_AT_START = {"openpyxl", "weasyprint", "matplotlib", "alembic", "mako", "redis"}
+# the workbooks, the PDF, the job queue's Redis side, the migrations
+NOT_AT_START = {"openpyxl", "weasyprint", "alembic", "mako", "redis"}
 
 
 def _imported_by(tmp_path: Path, code: str) -> tuple[set[str], str]:
@@ -30,6 +30,16 @@ def test_the_app_starts_without_the_heavy_libraries(tmp_path):
     loaded, _ = _imported_by(tmp_path, "from app import create_app\ncreate_app()")
     assert {"flask", "sqlalchemy", "models", "web"} <= loaded
     assert not loaded & NOT_AT_START, sorted(loaded & NOT_AT_START)
+
+
+def test_the_charts_draw_without_a_heavy_library(tmp_path):
+    """The charts are SVG written directly (portfolio/reports/svg.py): drawing one loads no
+    plotting, numeric or web library (matplotlib's import cost ~1 s in every process that drew)."""
+    code = ("from portfolio.reports import report_charts, trend_charts, forecast_chart, committee_charts\n"
+            "print(report_charts.region_chart({'local': {'nav': 10**8}}) is not None)")
+    loaded, printed = _imported_by(tmp_path, code)
+    assert printed == "True"
+    assert not loaded & {"matplotlib", "numpy", "pandas", "weasyprint", "flask", "sqlalchemy"}, sorted(loaded)
 
 
 def test_the_report_command_runs_without_the_heavy_libraries(tmp_path):

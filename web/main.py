@@ -158,7 +158,6 @@ def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> d
         def draw() -> str:
             from portfolio.reports import trend_charts
 
-            _charts()  # the screens' style and font, registered once
             chart = trend_charts.trend_chart if what == "trend" else trend_charts.flows_chart
             return chart(points, lang) or ""
         return cache.drawn(db.session, f"home_{what}_svg", code, f"{as_of.isoformat()}|{lang}", (points, lang),
@@ -168,7 +167,7 @@ def _trend_charts(code: str, as_of: dt.date, points: list[dict], lang: str) -> d
 
 
 def _charts():
-    # matplotlib costs most of a second to import: only the pages that draw pay for it
+    # the charts module is light now (SVG written directly); imported where a page draws
     from portfolio.reports import charts
     return charts
 

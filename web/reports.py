@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from models import Fund, IndexLevel, Investment
@@ -27,6 +28,7 @@ from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, local_today, parse_quarter, quarter, quarters_between
 from portfolio.messages import Message, said_by, shown
+from portfolio.reports.pdf import pad
 from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
 from web.extensions import db
@@ -51,11 +53,22 @@ LISTING_ROWS = 300
 LISTING_BLOCK = 46
 
 
-@bp.app_template_filter("pad")
-def pad_filter(value, width: int, align: str = "left") -> str:
-    from portfolio.reports.pdf import pad
+# the filter is the function itself: a listing calls it for every cell (~35,000 times)
+bp.app_template_filter("pad")(pad)
 
-    return pad(value, width, align)
+# Inside <style> the browser and WeasyPrint decode no HTML entities, so text put into a CSS
+# `content:` string is escaped for CSS, not HTML (else "S&T" would print as "S&amp;T"); `<`
+# and `>` as CSS escapes, so that no name can close the style element.
+_CSS_STRING = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\a ", "<": "\\3c ", ">": "\\3e "})
+
+
+@bp.app_template_filter("css_string")
+def css_string(text) -> Markup:
+    """A quoted CSS string of `text`, for a `content:` in a template's <style>. Text already
+    escaped for HTML (Markup: what `~` makes of a name joined to a translated word) is turned
+    back into the characters it shows first."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text)
+    return Markup('"' + plain.translate(_CSS_STRING) + '"')
 
 
 def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None) -> dict:
@@ -90,14 +103,15 @@ def report_charts(report: dict, lang: str) -> dict:
 def render_document(report: dict) -> str:
     """The standalone printable HTML (also the PDF's source). Outside a request (the
     CLI) it renders in a throwaway request context, in the default language."""
-    from web.i18n import current_lang
+    from web.i18n import one_language
 
     if not has_request_context():
         with current_app.test_request_context("/"):
             return render_document(report)
-    return render_template("reports/quarterly_print.html", report=report,
-                           charts=report_charts(report, current_lang()),
-                           listing=LISTING_ROWS, listing_block=LISTING_BLOCK)
+    with one_language() as lang:
+        return render_template("reports/quarterly_print.html", report=report,
+                               charts=report_charts(report, lang),
+                               listing=LISTING_ROWS, listing_block=LISTING_BLOCK)
 
 
 def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None) -> bytes:
@@ -244,7 +258,7 @@ def choose():
 
 @bp.route("/<fund>/<quarter>")
 def quarterly(fund: str, quarter: str):
-    from web.i18n import current_lang
+    from web.i18n import current_lang, one_language
 
     try:
         parse_quarter(quarter)
@@ -261,7 +275,8 @@ def quarterly(fund: str, quarter: str):
         # (without the index asked for; when it was the fund's default, without any)
         return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter,
                                 index=None if "index" in request.args else ""))
-    return render_template("reports/quarterly.html", report=report, charts=report_charts(report, current_lang()))
+    with one_language() as lang:
+        return render_template("reports/quarterly.html", report=report, charts=report_charts(report, lang))
 
 
 def _index_asked(fund_code: str) -> str | None:

@@ -4,8 +4,8 @@ Every response (pages, errors, the API, downloads) carries a strict Content-Secu
 (no inline script anywhere: the app's only script is static/app.js), frame-ancestors 'none',
 nosniff, Referrer-Policy same-origin, and HSTS when the app is served over HTTPS.
 
-Inline *styles* are allowed: the charts are matplotlib SVG, whose elements carry style
-attributes, and the quarterly report's printable page carries its own <style>. Styles
+Inline *styles* are allowed: the quarterly report's printable page carries its own <style>
+(the charts' SVG uses presentation attributes, no style attribute). Styles
 cannot run code; scripts, objects, frames and form targets are all locked to this site.
 """
 from __future__ import annotations

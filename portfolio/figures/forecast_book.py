@@ -162,89 +162,379 @@ class Calibration:
                             yield_=t["yield"].to_numpy(dtype="float64"))
 
 
-def _call_sse(h: Histories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SSE of the cumulative called share per unit over the (early, late) RC grid: (n, G, G),
-    and the number of quarters informing each rate."""
-    n, width = h.calls.shape
-    g = len(RC_GRID)
-    sse = np.zeros((n, g, g))
+# ---------------------------------------------------------------- the fits' sums of squares
+# Both fits are an argmin over a grid, per unit and per pool (the members' sums). Most grid
+# points are far from winning, so they are not worked out: a lower bound on every point of a
+# cell of the grid, cheap to compute, proves that none of them can beat a point already
+# worked out (branch and bound), and only the cells it cannot rule out are worked out, each
+# point with the very arithmetic it always had (the same values to the last bit). A point
+# ruled out keeps +inf: the argmins, of each unit and of each pool's sum, are unchanged.
+# Every bound is compared with a relative margin (BOUND_MARGIN) far above the rounding of the
+# sums (about 1e-14 relative), so no rounding can rule out a point that could win or tie.
+BOUND_MARGIN = 1e-9
+RC_BOX = 11            # the 99 × 99 RC grid in 9 × 9 cells of 11 × 11 points
+GROWTH_STEP = 16       # the 81 growth points in 5 intervals of 16, for each bow
+NAV_CHUNK = 1 << 14    # grid points of the NAV fit worked out together
+
+
+def _ruled_out(lower: np.ndarray, best: np.ndarray, pool_of: np.ndarray, upper: np.ndarray | None = None,
+               pool_upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (units × cells) that can win neither for their unit nor for its pool: the lower
+    bound is above a point worked out, the unit's (`best`: unit × point, the same points for
+    every unit) and the pool's (the members' sums, point by point), or above `upper` (units)
+    and `pool_upper` (pools) where given: the best of more points; and the cells each pool
+    keeps (pools × cells)."""
+    pools = int(pool_of.max()) + 1
+    own_best = best.min(axis=1) if upper is None else np.minimum(best.min(axis=1), upper)
+    pool_best = np.zeros((pools, best.shape[1]))
+    np.add.at(pool_best, pool_of, best)
+    pool_min = pool_best.min(axis=1) if pool_upper is None else np.minimum(pool_best.min(axis=1), pool_upper)
+    pool_lower = np.zeros((pools, lower.shape[1]))
+    np.add.at(pool_lower, pool_of, lower)
+    own = lower * (1 - BOUND_MARGIN) > own_best[:, None] * (1 + BOUND_MARGIN)
+    pooled = pool_lower * (1 - BOUND_MARGIN) > pool_min[:, None] * (1 + BOUND_MARGIN)
+    return own & pooled[pool_of], ~pooled
+
+
+@dataclass(frozen=True)
+class GridFit:
+    """A fit's SSE per unit at the grid points that can win, for the unit or for its pool (the
+    others are proven worse than a point worked out): unit i's points (flat indices into the
+    grid) and values are points[start[i]:start[i + 1]] (a point may come twice, with the same
+    value); a unit with nothing observed has 0 everywhere (no points). pool_points: the
+    points worked out for every member of each pool (where the pool's best sum can be)."""
+
+    shape: tuple[int, int]
+    start: np.ndarray
+    points: np.ndarray
+    values: np.ndarray
+    fitted: np.ndarray
+    pool_points: list[np.ndarray]
+
+    @staticmethod
+    def of(shape: tuple[int, int], units: np.ndarray, points: np.ndarray, values: np.ndarray, fitted: np.ndarray,
+           pool_points: list[np.ndarray]) -> GridFit:
+        order = np.argsort(units, kind="stable")
+        start = np.searchsorted(units[order], np.arange(len(fitted) + 1))
+        return GridFit(shape, start, points[order], values[order], fitted, pool_points)
+
+    def argmin(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each unit's best point (the first of equals in the grid's order, as argmin over the
+        whole grid gives)."""
+        best = np.zeros(len(self.fitted), dtype="int64")
+        fitted = np.flatnonzero(np.diff(self.start) > 0)
+        if len(fitted):
+            at = self.start[fitted]
+            lowest = np.repeat(np.minimum.reduceat(self.values, at), np.diff(np.r_[at, len(self.values)]))
+            points = np.where(self.values == lowest, self.points, np.iinfo("int64").max)
+            best[fitted] = np.minimum.reduceat(points, at)
+        first, second = np.divmod(best, self.shape[1])
+        return first, second
+
+    def pooled_argmin(self, members: np.ndarray, pool: int) -> tuple[int, int]:
+        """The best point of the members' sum (members: a boolean mask; the sum in the members'
+        order, one after another, as numpy sums the units' axis)."""
+        if not self.fitted[members].any():  # nothing observed: 0 everywhere, the first point
+            return 0, 0
+        candidates = self.pool_points[pool]
+        rows = np.zeros((int(members.sum()), len(candidates)))
+        row = np.empty(self.shape[0] * self.shape[1])
+        for r, i in enumerate(np.flatnonzero(members)):
+            if self.fitted[i]:
+                row.fill(np.nan)
+                at = slice(self.start[i], self.start[i + 1])
+                row[self.points[at]] = self.values[at]
+                rows[r] = row[candidates]
+        if np.isnan(rows).any():
+            raise AssertionError("a pool's candidate point not worked out for every member")
+        total = np.add.accumulate(rows, axis=0)[-1]
+        best = int(candidates[int(total.argmin())])
+        return int(best // self.shape[1]), int(best % self.shape[1])
+
+
+def _call_model(width: int) -> np.ndarray:
+    """The called share of the TA model at each (early, late) RC and quarter: (G, G, K)."""
     k = np.arange(1, width + 1)
     log_e = np.log1p(-RC_GRID)[:, None, None]
     log_l = np.log1p(-RC_GRID)[None, :, None]
     early_q = np.minimum(k, 8)[None, None, :] / 4.0
     late_q = np.maximum(k - 8, 0)[None, None, :] / 4.0
-    model = 1.0 - np.exp(early_q * log_e + late_q * log_l)          # (G, G, K) called share
+    return 1.0 - np.exp(early_q * log_e + late_q * log_l)
+
+
+def _call_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray, np.ndarray]:
+    """SSE of the cumulative called share per unit over the (early, late) RC grid (G, G), at
+    the points that can win for the unit or its pool (GridFit), and the number of quarters
+    informing each rate.
+
+    The model rises with both rates, so over a cell of the grid it lies between the cell's
+    lowest and highest model values each quarter: the squared distance of the actual share
+    from that band, summed, bounds the SSE of every point of the cell from below. Cells of
+    11 × 11 first, then the 3 × 3 parts (4 × 4 at most) of those not ruled out; the points
+    of the parts still not ruled out are worked out as before: the differences, then einsum
+    over the unit's quarters (units grouped by quarters observed: the same sum whatever the
+    rows). Each pool's best sum is also sought among the middles of the parts of the cells it
+    keeps, worked out for every member, so that its bound rules out more."""
+    n, width = h.calls.shape
+    g = len(RC_GRID)
+    model3 = _call_model(width)
+    model = model3.reshape(g * g, width)
     commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)
     actual = np.cumsum(h.calls, axis=1) / commitment[:, None]        # (n, K)
     observed = h.units["observed"].to_numpy()
-    # one buffer for every unit's differences (a fresh (G, G, m) array per unit cost a page
-    # fault per page, each time); the first G·G·m cells, contiguous, are the same array
-    buffer = np.empty(g * g * width)
-    for i in range(n):
-        m = int(observed[i])
-        if m <= 0:
-            continue
-        diff = buffer[:g * g * m].reshape(g, g, m)
-        np.subtract(model[:, :, :m], actual[i, None, None, :m], out=diff)
-        np.einsum("abk,abk->ab", diff, diff, out=sse[i])
     n_early = np.minimum(observed, 8)
     n_late = np.maximum(observed - 8, 0)
-    return sse, n_early, n_late
+    fitted = observed > 0
+    units: list[np.ndarray] = []
+    points: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    if not fitted.any():
+        return GridFit.of((g, g), np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"), np.zeros(0), fitted,
+                          [np.zeros(0, dtype="int64")] * (int(pool_of.max()) + 1)), n_early, n_late
+    cells = g // RC_BOX
+    # the parts: each cell's rows and columns split 4 + 4 + 3
+    split = np.add.outer(np.arange(cells) * RC_BOX, (0, 4, 8)).ravel()
+    parts = len(split)
+    low = np.minimum.reduceat(np.minimum.reduceat(model3, split, axis=0), split, axis=1)   # (parts, parts, K)
+    high = np.maximum.reduceat(np.maximum.reduceat(model3, split, axis=0), split, axis=1)
+    low_cell = low.reshape(cells, 3, cells, 3, width).min(axis=(1, 3)).reshape(cells * cells, width)
+    high_cell = high.reshape(cells, 3, cells, 3, width).max(axis=(1, 3)).reshape(cells * cells, width)
+    low, high = low.reshape(parts * parts, width), high.reshape(parts * parts, width)
+    # a part's points (16 slots; a part of 4 × 3 or 3 × 3 repeats its last row or column)
+    ends = np.r_[split[1:], g]
+    rows = np.minimum(split[:, None] + np.arange(4)[None, :], ends[:, None] - 1)       # (parts, 4)
+    part_points = (rows[:, None, :, None] * g + rows[None, :, None, :]).reshape(parts * parts, 16)
+    # each cell's 9 parts (cell-major)
+    cell_parts = (np.arange(parts).reshape(cells, 3)[:, None, :, None] * parts
+                  + np.arange(parts).reshape(cells, 3)[None, :, None, :]).reshape(cells * cells, 9).ravel()
+    middle = part_points[cell_parts.reshape(-1, 9)[:, 4], 5]          # a point in the middle of each cell
+
+    def by_unit_quarters(unit: np.ndarray, sums) -> np.ndarray:
+        """sums(pairs, m) over the pairs (of `unit`) of the units with m quarters observed, for
+        each m, a chunk at a time: (pairs, m) arrays, so einsum sums each row in the same order."""
+        m_of = observed[unit]
+        order = np.argsort(m_of, kind="stable")
+        bounds = np.searchsorted(m_of[order], np.arange(width + 2))
+        out = np.empty(len(unit))
+        for m in range(1, width + 1):
+            group = order[bounds[m]:bounds[m + 1]]
+            step = max(1, (1 << 17) // m)
+            for lo in range(0, len(group), step):
+                pairs = group[lo:lo + step]
+                out[pairs] = sums(pairs, m)
+        return out
+
+    def bound(unit: np.ndarray, row: np.ndarray, low_: np.ndarray, high_: np.ndarray) -> np.ndarray:
+        def sums(pairs: np.ndarray, m: int) -> np.ndarray:
+            y = actual[unit[pairs], :m]
+            gap = low_[row[pairs], :m] - y
+            np.maximum(gap, 0.0, out=gap)
+            y -= high_[row[pairs], :m]
+            np.maximum(y, 0.0, out=y)
+            gap += y
+            return np.einsum("pk,pk->p", gap, gap)
+        return by_unit_quarters(unit, sums)
+
+    def work_out(unit: np.ndarray, point: np.ndarray) -> np.ndarray:
+        def sums(pairs: np.ndarray, m: int) -> np.ndarray:
+            diff = model[point[pairs], :m]
+            diff -= actual[unit[pairs], :m]
+            return np.einsum("pk,pk->p", diff, diff)
+        value = by_unit_quarters(unit, sums)
+        units.append(unit)
+        points.append(point)
+        values.append(value)
+        return value
+
+    fitted_units = np.flatnonzero(fitted)
+    n_cells = cells * cells
+    unit = np.repeat(fitted_units, n_cells)
+    cell = np.tile(np.arange(n_cells), len(fitted_units))
+    lower = np.zeros((n, n_cells))
+    best = np.zeros((n, n_cells))
+    lower[unit, cell] = bound(unit, cell, low_cell, high_cell)
+    best[unit, cell] = work_out(unit, middle[cell])
+    ruled_out, pool_keeps = _ruled_out(lower, best, pool_of)
+    keep = ~ruled_out
+    keep[~fitted] = False
+    # better best sums of each pool: the middles of the parts of the cells the pool keeps,
+    # worked out for every member (and so better best points of the units too)
+    unit_parts: list[np.ndarray] = []
+    point_parts: list[np.ndarray] = []
+    slot_parts: list[np.ndarray] = []
+    slot_pool: list[int] = []
+    for pool, kept in enumerate(pool_keeps):
+        members = np.flatnonzero((pool_of == pool) & fitted)
+        at = part_points[cell_parts.reshape(-1, 9)[kept].ravel(), 5]
+        unit_parts.append(np.repeat(members, len(at)))
+        point_parts.append(np.tile(at, len(members)))
+        slot_parts.append(np.tile(len(slot_pool) + np.arange(len(at)), len(members)))
+        slot_pool.extend([pool] * len(at))
+    unit = np.concatenate(unit_parts)
+    value = work_out(unit, np.concatenate(point_parts))
+    sums = np.zeros(len(slot_pool))
+    np.add.at(sums, np.concatenate(slot_parts), value)
+    pool_upper = np.full(len(pool_keeps), np.inf)
+    np.minimum.at(pool_upper, np.array(slot_pool, dtype="int64"), sums)
+    upper = np.full(n, np.inf)
+    np.minimum.at(upper, unit, value)
+    # the parts of the cells kept: their own bounds (the cell's bound stands for the others)
+    lower_parts = np.repeat(lower, 9, axis=1)
+    unit, cell = np.nonzero(keep)
+    unit = np.repeat(unit, 9)
+    column = (cell[:, None] * 9 + np.arange(9)[None, :]).ravel()
+    lower_parts[unit, column] = bound(unit, cell_parts[column], low, high)
+    ruled_out, pool_keeps = _ruled_out(lower_parts, best, pool_of, upper, pool_upper)
+    keep_parts = ~ruled_out
+    keep_parts[~fitted] = False
+    unit, column = np.nonzero(keep_parts)
+    work_out(np.repeat(unit, 16), part_points[cell_parts[column]].ravel())
+    pool_points = [np.unique(np.r_[middle, part_points[cell_parts[kept]].ravel()]) for kept in pool_keeps]
+    return GridFit.of((g, g), np.concatenate(units), np.concatenate(points), np.concatenate(values), fitted,
+                      pool_points), n_early, n_late
 
 
-def _nav_sse(h: Histories) -> tuple[np.ndarray, np.ndarray]:
+def _nav_sse(h: Histories, pool_of: np.ndarray) -> tuple[GridFit, np.ndarray]:
     """SSE of cumulative distributions and valued NAV (shares of commitment) per unit over the
-    (growth, bow) grid, the NAV driven by the actual calls: (n, Gg, Gb).
+    (growth, bow) grid (Gg, Gb), the NAV driven by the actual calls, at the points that can
+    win for the unit or its pool (GridFit).
+
+    For a bow, the NAV and the cumulative distributions of every quarter rise with the growth
+    (NAV' = max(NAV·(1 + G_q)(1 − rd) + call, 0), rd in [0, 1] set by the bow and the age):
+    between two growth points worked out, every point lies between their paths, so the
+    squared distance of the actuals from that band, summed, bounds its SSE from below. The
+    growth points every GROWTH_STEP are worked out first for every unit and bow; then the
+    points inside the intervals not ruled out.
 
     The units run sorted by quarters observed (longest first), so those still observed in
-    quarter k are a leading slice, worked on in place; the distribution rates of a quarter
-    depend on the life only, so they are computed once per distinct life."""
+    quarter k are a leading slice, worked on in place."""
     n, width = h.calls.shape
+    n_growth, n_bow = len(GROWTH_GRID), len(BOW_GRID)
     gg, gb = np.meshgrid(GROWTH_GRID, BOW_GRID, indexing="ij")
-    growth_factor = 1.0 + fc.quarterly_growth(gg.ravel())[None, :]     # (1, M)
+    growth_factor = 1.0 + fc.quarterly_growth(gg.ravel())             # (M,)
     bow = gb.ravel()[None, :]
-    m_count = growth_factor.shape[1]
+    m_count = len(growth_factor)
     observed = h.units["observed"].to_numpy()
     order = np.argsort(-observed, kind="stable")
     seen = observed[order]
+    pools = pool_of[order]
     commitment = np.maximum(h.units["commitment"].to_numpy(), 1e-9)[order][:, None]
     lives, life_of = np.unique(h.units["life"].to_numpy(dtype="float64")[order], return_inverse=True)
     calls = h.calls[order] / commitment
     actual_cum_d = np.cumsum(h.distributions[order], axis=1) / commitment
     navs = h.navs[order] / commitment
-    nav = np.zeros((n, m_count))
-    cum_d = np.zeros((n, m_count))
-    sse = np.zeros((n, m_count))
-    # the quarter's work arrays, allocated once (leading slices of them, like the units')
-    d_buffer, grown_buffer, err_buffer = np.empty((n, m_count)), np.empty((n, m_count)), np.empty((n, m_count))
+    # the distribution rates of a quarter depend on the life only: once per life and quarter
+    rates = []
     for k in range(width):
-        rows = int(np.count_nonzero(seen > k))
-        if rows == 0:
+        if not np.any(seen > k):
             break
         age = (k + 1) / 4.0
         ratio = np.clip(age / lives, 0, None)[:, None]
-        by_life = np.where(age >= lives[:, None], 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0)))
-        d = np.take(by_life, life_of[:rows], axis=0, out=d_buffer[:rows])   # the rates, then the distributions
-        grown = np.multiply(nav[:rows], growth_factor, out=grown_buffer[:rows])
-        d *= grown
-        cum_d[:rows] += d
-        grown += calls[:rows, k:k + 1]
-        grown -= d
-        np.maximum(grown, 0.0, out=nav[:rows])
-        err = np.subtract(cum_d[:rows], actual_cum_d[:rows, k:k + 1], out=err_buffer[:rows])
-        err *= err
-        valued = np.flatnonzero(np.isfinite(navs[:rows, k]))
-        if len(valued):
-            err[valued] += (nav[valued] - navs[valued, k:k + 1]) ** 2
-        sse[:rows] += err
-    out = np.empty_like(sse)
-    out[order] = sse
-    return out.reshape(n, len(GROWTH_GRID), len(BOW_GRID)), observed
+        rates.append(np.where(age >= lives[:, None], 1.0, fc.quarterly_rate(np.minimum(ratio ** bow, 1.0))))
 
+    # 1. the growth points every GROWTH_STEP, every bow, every unit (columns: growth-major)
+    ends = np.arange(0, n_growth, GROWTH_STEP)
+    n_ends = len(ends)
+    coarse = (ends[:, None] * n_bow + np.arange(n_bow)[None, :]).ravel()
+    factor = growth_factor[coarse][None, :]
+    nav = np.zeros((n, len(coarse)))
+    cum_d = np.zeros((n, len(coarse)))
+    sse_c = np.zeros((n, len(coarse)))
+    lower = np.zeros((n, n_ends - 1, n_bow))
+    # the bands are widened by far more than the rounding of any path: a few ulps of its scale
+    # a quarter, and no path is larger than the calls grown at the highest growth throughout
+    slack = (BOUND_MARGIN * np.abs(calls).sum(axis=1) * float(growth_factor.max()) ** width)[:, None, None]
+    rates_coarse = [rate[:, coarse] for rate in rates]
+    step = max(1, NAV_CHUNK // len(coarse))
+    for lo in range(0, n, step):  # a chunk of units at a time: its arrays stay in the cache
+        chunk = slice(lo, lo + step)
+        nav_u, cum_u, sse_u, lower_u = nav[chunk], cum_d[chunk], sse_c[chunk], lower[chunk]
+        seen_u, life_u, slack_u = seen[chunk], life_of[chunk], slack[chunk]
+        calls_u, actual_u, navs_u = calls[chunk], actual_cum_d[chunk], navs[chunk]
+        for k, rate in enumerate(rates_coarse):
+            rows = int(np.count_nonzero(seen_u > k))
+            if rows == 0:
+                break
+            d = np.take(rate, life_u[:rows], axis=0)
+            grown = nav_u[:rows] * factor
+            d *= grown
+            cum_u[:rows] += d
+            grown += calls_u[:rows, k:k + 1]
+            grown -= d
+            np.maximum(grown, 0.0, out=nav_u[:rows])
+            err = cum_u[:rows] - actual_u[:rows, k:k + 1]
+            err *= err
+            valued = np.flatnonzero(np.isfinite(navs_u[:rows, k]))
+            if len(valued):
+                err[valued] += (nav_u[valued] - navs_u[valued, k:k + 1]) ** 2
+            sse_u[:rows] += err
+            # the bound: the squared distance of the actual from each interval's band (fmax:
+            # none where the quarter has no valuation)
+            for paths, actual in ((cum_u, actual_u), (nav_u, navs_u)):
+                ends_k = paths[:rows].reshape(rows, n_ends, n_bow)
+                y = actual[:rows, k, None, None]
+                gap = ends_k[:, :-1] - (y + slack_u[:rows])
+                np.fmax(gap, 0.0, out=gap)
+                above = (y - slack_u[:rows]) - ends_k[:, 1:]
+                np.fmax(above, 0.0, out=above)
+                gap += above
+                gap *= gap
+                lower_u[:rows] += gap
+    ruled_out, pool_keeps = _ruled_out(lower.reshape(n, -1), sse_c, pools)
+    keep = ~ruled_out
+    keep[seen <= 0] = False
 
-def _argmin2(sse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    flat = sse.reshape(sse.shape[0], -1).argmin(axis=1)
-    return np.unravel_index(flat, sse.shape[1:])
+    # 2. the points inside the intervals not ruled out, unit by unit (leading slices again)
+    unit, cell = np.nonzero(keep)
+    interval, b = np.divmod(cell, n_bow)
+    inside = np.arange(1, GROWTH_STEP)
+    unit = np.repeat(unit, len(inside))
+    point = ((interval * GROWTH_STEP)[:, None] + inside[None, :]).ravel() * n_bow + np.repeat(b, len(inside))
+    seen_pair = seen[unit]
+    life_point = life_of[unit] * m_count + point
+    factor_p = growth_factor[point]
+    sse_p = np.zeros(len(unit))
+    # each quarter's column of the units' data, contiguous (a take from a row is cheap)
+    calls_by_quarter = np.ascontiguousarray(calls.T)
+    actual_by_quarter = np.ascontiguousarray(actual_cum_d.T)
+    navs_by_quarter = np.ascontiguousarray(navs.T)
+    for lo in range(0, len(unit), NAV_CHUNK):  # a chunk of points at a time: its arrays stay in the cache
+        chunk = slice(lo, lo + NAV_CHUNK)
+        unit_c, seen_c, life_c, factor_c = unit[chunk], seen_pair[chunk], life_point[chunk], factor_p[chunk]
+        nav_p, cum_p, sse_c2 = np.zeros(len(unit_c)), np.zeros(len(unit_c)), np.zeros(len(unit_c))
+        for k, rate in enumerate(rates):
+            rows = int(np.count_nonzero(seen_c > k))
+            if rows == 0:
+                break
+            u = unit_c[:rows]
+            d = np.take(rate, life_c[:rows])
+            grown = nav_p[:rows] * factor_c[:rows]
+            d *= grown
+            cum_p[:rows] += d
+            grown += np.take(calls_by_quarter[k], u)
+            grown -= d
+            np.maximum(grown, 0.0, out=nav_p[:rows])
+            err = cum_p[:rows] - np.take(actual_by_quarter[k], u)
+            err *= err
+            target = np.take(navs_by_quarter[k], u)
+            valued = np.isfinite(target)
+            # where valued, err + (NAV − valued)² as in phase 1; elsewhere err + 0, the same err
+            target -= nav_p[:rows]
+            target *= target
+            err += np.where(valued, target, 0.0)
+            sse_c2[:rows] += err
+        sse_p[chunk] = sse_c2
+
+    fitted = np.flatnonzero(seen > 0)
+    units = np.r_[np.repeat(order[fitted], len(coarse)), order[unit]]
+    points = np.r_[np.tile(coarse, len(fitted)), point]
+    values = np.r_[sse_c[fitted].ravel(), sse_p]
+    pool_points = []
+    for kept in pool_keeps:
+        interval, b = np.divmod(np.flatnonzero(kept), n_bow)
+        inner = ((interval * GROWTH_STEP)[:, None] + inside[None, :]) * n_bow + b[:, None]
+        pool_points.append(np.unique(np.r_[coarse, inner.ravel()]))
+    return GridFit.of((n_growth, n_bow), units, points, values, observed > 0, pool_points), observed
 
 
 def _shrink(own: np.ndarray, n: np.ndarray, pooled: np.ndarray) -> np.ndarray:
@@ -263,12 +553,6 @@ def calibrate(h: Histories, overrides: dict[str, dict[str, float]] | None = None
             t[key] = np.zeros(0)
         t["source"] = np.zeros(0, dtype=object)
         return Calibration(t)
-    call_sse, n_early, n_late = _call_sse(h)
-    nav_sse, n_nav = _nav_sse(h)
-    ie, il = _argmin2(call_sse)
-    ig, ib = _argmin2(nav_sse)
-    own = {"rc_early": RC_GRID[ie], "rc_late": RC_GRID[il], "growth": GROWTH_GRID[ig], "bow": BOW_GRID[ib]}
-    informed = {"rc_early": n_early, "rc_late": n_late, "growth": n_nav, "bow": n_nav}
     # pools: class and sector where the sector has ≥ 3 units, else the class
     cls = h.units["cls"].to_numpy(dtype=object)
     sector = h.units["sector"].fillna("").to_numpy(dtype=object)
@@ -276,13 +560,20 @@ def calibrate(h: Histories, overrides: dict[str, dict[str, float]] | None = None
     keys, counts = np.unique(pool_key, return_counts=True)
     small = set(keys[counts < 3])
     pool_key = np.array([f"{c}:" if k in small else k for c, k in zip(cls, pool_key)], dtype=object)
+    pool_of = np.unique(pool_key, return_inverse=True)[1].reshape(-1)
+    call_sse, n_early, n_late = _call_sse(h, pool_of)
+    nav_sse, n_nav = _nav_sse(h, pool_of)
+    ie, il = call_sse.argmin()
+    ig, ib = nav_sse.argmin()
+    own = {"rc_early": RC_GRID[ie], "rc_late": RC_GRID[il], "growth": GROWTH_GRID[ig], "bow": BOW_GRID[ib]}
+    informed = {"rc_early": n_early, "rc_late": n_late, "growth": n_nav, "bow": n_nav}
     pooled_value = {p: np.zeros(n) for p in own}
     pooled: dict[str, dict[str, float]] = {}
-    for key in np.unique(pool_key):
+    for index, key in enumerate(np.unique(pool_key)):
         members = pool_key == key
         values: dict[str, float] = {}
-        pe, pl = np.unravel_index(call_sse[members].sum(axis=0).argmin(), call_sse.shape[1:])
-        pg, pb = np.unravel_index(nav_sse[members].sum(axis=0).argmin(), nav_sse.shape[1:])
+        pe, pl = call_sse.pooled_argmin(members, index)
+        pg, pb = nav_sse.pooled_argmin(members, index)
         values["rc_early"] = float(RC_GRID[pe]) if n_early[members].sum() else base["rc_early"]
         values["rc_late"] = float(RC_GRID[pl]) if n_late[members].sum() else base["rc_late"]
         values["growth"] = float(GROWTH_GRID[pg]) if n_nav[members].sum() else base["growth"]
@@ -397,8 +688,8 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
              calibrated: bool = True, bureau_share: float | None = None, noise: fc.Noise | None = None,
              details: bool = True) -> dict:
     """The forecast of a fund (or of one of its sub-funds / investments: `unit`) from D.
-    With details=False, the actuals by quarter and the policy projections are left out
-    (empty): the quarterly report's forward look reads neither.
+    With details=False, the actuals by quarter, the units' rows and the policy projections
+    are left out (empty): the quarterly report's forward look reads none of them.
 
     Per quarter: the TA expectation (E) and P10/P50/P90 of calls, distributions, NAV and
     unfunded; capital call at risk over the next 4 and 8 quarters at 90/95/99 %, for the
@@ -432,7 +723,6 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         rows.append(row)
     car = sim.call_at_risk(CCAR_HORIZONS, LEVELS)
     checks = forecast_checks(start, det)
-    units = h.units.merge(cal.table, on="id", suffixes=("", "_param"))
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
         "calibrated": calibrated, "noise": vars(noise),
@@ -445,7 +735,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
                      "distributions_next_quarter": float(det.distribution[:, :1].sum()),
                      "distributions_next_year": float(det.distribution[:, :4].sum())},
         "outlook": outlook(det, sim),
-        "units": _unit_rows(units, det),
+        "units": _unit_rows(h.units.merge(cal.table, on="id", suffixes=("", "_param")), det) if details else [],
         "checks": checks,
         "policy": policy(book, fund_code, h, det) if details else {},
     }

@@ -1,63 +1,24 @@
-"""The screens' charts: matplotlib → inline SVG strings (vector), Chinese labels in
-Noto Sans CJK SC (fonts-noto-cjk). Text stays text in the SVG, so the browser (and
-WeasyPrint, for the PDF) draws it with that font.
+"""The screens' charts: SVG written directly (portfolio.reports.svg) as inline strings
+(vector), Chinese labels in Noto Sans CJK SC (fonts-noto-cjk). Text stays text in the SVG,
+so the browser (and WeasyPrint, for the PDF) draws it with that font.
 
 The charts only draw figures handed to them (from portfolio.figures.report); they compute none.
 """
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
-from pathlib import Path
 
-import matplotlib
+from portfolio.money import WAN
+from portfolio.reports import svg
+from portfolio.reports.svg import FONT  # noqa: F401  (the charts' font, as before)
+from portfolio.vocabulary import label
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
-
-from portfolio.money import WAN  # noqa: E402
-from portfolio.vocabulary import label  # noqa: E402
-
-FONT = "Noto Sans CJK SC"
-# Debian's fonts-noto-cjk (scripts/system-deps.sh installs it). Registered by file, not
-# found through matplotlib's font cache: a cache built before the font was installed
-# does not list it, and every chart would then be measured and drawn with DejaVu Sans.
-FONT_FILES = (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-              Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"))
-
-
-def register_font() -> bool:
-    """Add the Chinese font's files to matplotlib; True when the font is there to draw with."""
-    known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    for path in FONT_FILES:
-        if path.exists() and str(path) not in known:
-            font_manager.fontManager.addfont(str(path))
-    return any(entry.name == FONT for entry in font_manager.fontManager.ttflist)
-
-
-register_font()
 COLORS = ["#b3261e", "#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#718096", "#d53f8c"]
 
 
 def is_chinese(lang: str) -> bool:
     return lang.startswith("zh")
-
-
-def chart_style() -> dict:
-    return {"font.family": [FONT, "sans-serif"], "font.size": 9, "svg.fonttype": "none",
-            "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "screens"}
-
-
-def to_svg(fig, css_class: str = "chart") -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # inline: no XML prolog or DOCTYPE
-    return text.replace("<svg ", f'<svg class="{css_class}" role="img" ', 1)
 
 
 def wan_for_drawing(amount) -> float:
@@ -74,21 +35,62 @@ def drawing_unit(values_wan: list[float], label_text: str) -> tuple[float, str]:
     return 1.0, label_text
 
 
+def describe(head: str, items: list[tuple[str, str]], zh: bool) -> str:
+    """The chart's accessible title: what it shows and its values ('剩余价值（万元）：A 1，B 2')."""
+    colon, comma = ("：", "，") if zh else (": ", ", ")
+    return head + (colon + comma.join(f"{name} {value}" for name, value in items) if items else "")
+
+
+def _has_cjk(text: str) -> bool:
+    return any(svg.text_width(c) == svg.SIZE for c in text)
+
+
+BAR_SLOT = 30.0  # points a category takes (0.42 in, as before); its bars 60 % of it
+
+
+def horizontal_bars(names: list[str], series: list[tuple[str, str, list[float]]], *, xlabel: str, title: str,
+                    css_class: str = "chart", width: float = 403.0) -> str:
+    """Categories down the left, one bar per series in each (side by side when several, a
+    legend above then), the amount axis under them with round ticks from zero or below."""
+    values = [v for _name, _color, vs in series for v in vs]
+    ticks = svg.nice_ticks(min(values + [0.0]), max(values + [0.0]))
+    ticks_text = svg.labels_for(ticks, svg.amount_text)
+    left = svg.PAD + max(svg.text_width(n) for n in names) + svg.PAD / 2 + svg.TICK
+    right = svg.PAD + svg.text_width(ticks_text[-1]) / 2
+    width = max(width, left + 220 + right)
+    entries = [("bar", color, name) for name, color, _vs in series] if len(series) > 1 else []
+    top = svg.PAD + 2 + svg.legend_height(entries, width - 2 * svg.PAD)
+    slot = BAR_SLOT if len(series) == 1 else BAR_SLOT * 1.5
+    bottom = top + slot * len(names)
+    canvas = svg.Canvas(width, bottom + svg.x_room() + svg.PAD, title)
+    svg.draw_legend(canvas, entries, left, svg.PAD, width - left - svg.PAD)
+    ax = svg.Axes(canvas, (left, top, width - right, bottom), (ticks[0], ticks[-1]), (0.0, 1.0))
+    thickness = slot * 0.6 / len(series)
+    for i, name in enumerate(names):
+        middle = top + slot * (i + 0.5)
+        for k, (_name, color, vs) in enumerate(series):
+            y = middle - slot * 0.3 + k * thickness + (0.02 * slot if len(series) > 1 else 0.0)
+            canvas.rect(ax.x(0.0), y, ax.x(vs[i]) - ax.x(0.0), thickness - (0.04 * slot if len(series) > 1 else 0.0),
+                        color)
+        canvas.line(left, middle, left - svg.TICK, middle)
+        canvas.text(left - svg.TICK - svg.PAD / 2, middle, name, anchor="end", middle=True)
+    if ticks[0] < 0:
+        canvas.line(ax.x(0.0), top, ax.x(0.0), bottom, color=svg.MUTED, width=0.6)
+    ax.spines()
+    ax.x_axis(ticks, ticks_text, xlabel)
+    return canvas.render(css_class)
+
+
 def bar_chart(labels: list[str], values: list, *, xlabel: str, color: str = COLORS[0]) -> str | None:
     """Horizontal bars of amounts (yuan, drawn in 万元, or 亿元 when large)."""
     if not labels:
         return None
     drawn = [wan_for_drawing(v) for v in values]
     scale, xlabel = drawing_unit(drawn, xlabel)
-    with plt.rc_context(chart_style()):
-        fig, ax = plt.subplots(figsize=(5.6, 0.42 * len(labels) + 1.0))
-        ax.barh(range(len(labels)), [v / scale for v in drawn], color=color, height=0.6)
-        ax.set_yticks(list(range(len(labels))), labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))  # few ticks: none overlap
-        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        return to_svg(fig)
+    shown = [v / scale for v in drawn]
+    places = 2 if scale > 1 else 0
+    title = describe(xlabel, [(n, svg.amount_text(v, places)) for n, v in zip(labels, shown)], _has_cjk(xlabel))
+    return horizontal_bars(labels, [(xlabel, color, shown)], xlabel=xlabel, title=title)
 
 
 def sector_chart(groups: dict, lang: str = "zh", *, lookthrough: bool = False) -> str | None:
@@ -108,28 +110,48 @@ def mode_chart(by_mode: dict, lang: str = "zh") -> str | None:
                      xlabel="剩余价值（万元）" if is_chinese(lang) else "NAV (CNY 10k)", color=COLORS[2])
 
 
+def date_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates an axis spans: the points' with a margin of 5 % either side, or, for one or
+    a few close points, the half-year around them (a single valuation is not drawn alone
+    on an axis of years)."""
+    if (last - first).days < 180:
+        middle = first + (last - first) / 2
+        return middle - dt.timedelta(days=91), middle + dt.timedelta(days=91)
+    margin = (last - first) * 0.05
+    return first - margin, last + margin
+
+
 def valuation_history_chart(points: list[tuple], lang: str = "zh") -> str | None:
     """Fair value over time: points are (date, fair_value yuan, counts: bool); drafts and
     void ones (counts False) are drawn hollow."""
     if not points:
         return None
+    zh = is_chinese(lang)
     points = sorted(points, key=lambda p: p[0])
-    with plt.rc_context(chart_style()):
-        fig, ax = plt.subplots(figsize=(6, 2.8))
-        counted = [(d, wan_for_drawing(v)) for d, v, ok in points if ok]
-        if counted:
-            ax.plot([d for d, _ in counted], [v for _, v in counted], marker="o", color=COLORS[0],
-                    label="已审批" if is_chinese(lang) else "Approved")
-        other = [(d, wan_for_drawing(v)) for d, v, ok in points if not ok]
-        if other:
-            ax.scatter([d for d, _ in other], [v for _, v in other], facecolors="none", edgecolors=COLORS[5],
-                       label="草稿/作废" if is_chinese(lang) else "Draft / void")
-        ax.set_ylabel("公允价值（万元）" if is_chinese(lang) else "Fair value (CNY 10k)")
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        first, last = points[0][0], points[-1][0]
-        if (last - first).days < 180:  # one or a few close valuations: a half-year around them
-            middle = first + (last - first) / 2
-            ax.set_xlim(middle - dt.timedelta(days=91), middle + dt.timedelta(days=91))
-        ax.legend(frameon=False)
-        fig.autofmt_xdate()
-        return to_svg(fig)
+    drawn = [(d, wan_for_drawing(v), ok) for d, v, ok in points]
+    counted = [(d, v) for d, v, ok in drawn if ok]
+    other = [(d, v) for d, v, ok in drawn if not ok]
+    ylabel = "公允价值（万元）" if zh else "Fair value (CNY 10k)"
+    entries = ([("marker", COLORS[0], "已审批" if zh else "Approved")] if counted else []) + \
+        ([("hollow", COLORS[5], "草稿/作废" if zh else "Draft / void")] if other else [])
+    ticks = svg.nice_ticks(min(v for _, v, _ in drawn), max(v for _, v, _ in drawn))
+    ticks_text = svg.labels_for(ticks, svg.amount_text)
+    start, end = date_range(points[0][0], points[-1][0])
+    width, height = 432.0, 202.0
+    left = svg.PAD + svg.y_room(ticks_text, ylabel)
+    right = width - svg.PAD - svg.text_width("2025-03") / 2
+    top = svg.PAD + svg.legend_height(entries, right - left) + 4
+    bottom = height - svg.PAD - svg.x_room(title=False)
+    title = describe(ylabel, [(f"{d.isoformat()}{'' if ok else '*'}", svg.amount_text(v)) for d, v, ok in drawn], zh)
+    canvas = svg.Canvas(width, height, title)
+    svg.draw_legend(canvas, entries, left, svg.PAD, right - left)
+    ax = svg.Axes(canvas, (left, top, right, bottom), (start.toordinal(), end.toordinal()), (ticks[0], ticks[-1]))
+    if counted:
+        ax.series([d.toordinal() for d, _ in counted], [v for _, v in counted], COLORS[0], radius=2.5)
+    for d, v in other:
+        canvas.marker(ax.x(d.toordinal()), ax.y(v), COLORS[5], radius=3, hollow=True)
+    ax.spines()
+    ax.y_axis(ticks, ticks_text, ylabel)
+    months = svg.date_ticks(start, end, right - left)
+    ax.x_axis([d.toordinal() for d, _ in months], [text for _, text in months])
+    return canvas.render()

@@ -33,7 +33,12 @@ def pad(value, width: int, align: str = "left") -> str:
     padded with spaces; numbers are aligned right. WeasyPrint lays out one text line per
     row far faster than a table's cells, which keeps a 2,000-row schedule within target."""
     text = "" if value is None else str(value)
-    used_width = display_width(text)
+    if text.isascii():  # most cells: one column a character, str's own padding
+        if len(text) <= width:
+            return text.rjust(width) if align == "right" else text.ljust(width)
+        used_width = len(text)
+    else:
+        used_width = display_width(text)
     if used_width > width:
         out, used = [], 0
         for ch in text:

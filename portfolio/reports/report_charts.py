@@ -9,9 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter
-
-from portfolio.reports import charts
+from portfolio.reports import charts, svg
 from portfolio.vocabulary import label
 
 # Rebase (start the amount axis above zero, with a break marked) when the NAVs stand this
@@ -78,8 +76,6 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
     distributions, change in value, closing NAV. When the NAVs dwarf the flows the amount
     axis starts near the smaller NAV (rebased), marked by a break on the axis and on the
     NAV bars, and every bar carries its amount, so the flows read at their true size."""
-    import matplotlib.pyplot as plt
-
     total = bridge.get("total") if bridge else None
     if not total:
         return None
@@ -89,52 +85,77 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
     bars, floor, top = layout["bars"], layout["floor"], layout["top"]
     scale, unit = charts.drawing_unit([abs(b) for bar in bars for b in bar], "万元" if zh else "CNY 10k")
     places = 2 if scale > 1 else 0
-    with plt.rc_context(charts.chart_style()):
-        fig, ax = plt.subplots(figsize=(6.4, 2.8))
-        for i, ((_name, amount, kind), (bottom, end)) in enumerate(zip(steps, bars)):
-            if kind == "base":
-                color, low, height = charts.COLORS[5], max(bottom, floor), end - max(bottom, floor)
-                text = f"{end / scale:,.{places}f}"
-            else:
-                color = charts.COLORS[2] if amount >= 0 else charts.COLORS[0]
-                low, height = min(bottom, end), abs(end - bottom)
-                text = f"{(end - bottom) / scale:+,.{places}f}" if amount else "0"
-            ax.bar(i, height / scale, bottom=low / scale, color=color, width=0.62)
-            ax.annotate(text, (i, max(bottom, end) / scale), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8)
-            if i < len(bars) - 1:  # the running level carried to the next bar
-                ax.plot([i + 0.31, i + 0.69], [end / scale] * 2, color="#999", linewidth=0.6, linestyle=":")
-        ax.set_ylim(floor / scale, top / scale)
-        ax.set_xticks(range(len(steps)), [s[0] for s in steps])
-        ax.set_ylabel(unit)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
-        tick_places = 1 if scale > 1 and (top - floor) / scale < 20 else 0
-        ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{tick_places}f}}"))
-        if layout["rebased"]:  # no tick at the foot of a broken axis: the break stands there
-            ax.set_yticks([t for t in ax.get_yticks() if floor / scale < t <= top / scale])
-            _mark_break(ax, [i for i, s in enumerate(steps) if s[2] == "base"], floor / scale, top / scale)
+    # no tick at the foot of a broken axis: the break stands there (3.5–7.5 % of the height up)
+    foot = (floor + (top - floor) * 0.1 if layout["rebased"] else floor) / scale
+    ticks = svg.nice_ticks(foot, top / scale, cover=False)
+    ticks_text = svg.labels_for(ticks, svg.amount_text, 1 if scale > 1 and (top - floor) / scale < 20 else 0)
+    texts = [f"{end / scale:,.{places}f}" if kind == "base" else
+             (svg.amount_text((end - bottom) / scale, places, sign=True) if amount else "0")
+             for (_name, amount, kind), (bottom, end) in zip(steps, bars)]
+
+    width, height = 461.0, 202.0
+    left = svg.PAD + svg.y_room(ticks_text, unit)
+    right = width - svg.PAD
+    slot = (right - left) / len(steps)
+    names = ["\n".join(svg.wrap(name, slot - 6)) for name, _amount, _kind in steps]
+    lines = max(n.count("\n") + 1 for n in names)
+    title = describe_bridge(steps, texts, unit, zh)
+    canvas = svg.Canvas(width, height, title)
+    ax = svg.Axes(canvas, (left, svg.PAD + svg.SMALL, right, height - svg.PAD - svg.x_room(lines, title=False)),
+                  (-0.5, len(steps) - 0.5), (floor / scale, top / scale))
+    for i, ((_name, amount, kind), (bottom, end), text) in enumerate(zip(steps, bars, texts)):
+        if kind == "base":
+            color, low, high = charts.COLORS[5], max(bottom, floor), end
         else:
-            ax.axhline(0, color="#999", linewidth=0.6)
-        return charts.to_svg(fig)
+            color = charts.COLORS[2] if amount >= 0 else charts.COLORS[0]
+            low, high = min(bottom, end), max(bottom, end)
+        canvas.rect(ax.x(i - 0.31), ax.y(high / scale), ax.x(i + 0.31) - ax.x(i - 0.31),
+                    ax.y(low / scale) - ax.y(high / scale), color)
+        canvas.text(ax.x(i), ax.y(max(bottom, end) / scale) - 3, text, size=svg.SMALL, anchor="middle")
+        if i < len(bars) - 1:  # the running level carried to the next bar
+            canvas.line(ax.x(i + 0.31), ax.y(end / scale), ax.x(i + 0.69), ax.y(end / scale), color=svg.MUTED,
+                        width=0.6, dash="1 1.5")
+    if layout["rebased"]:
+        _mark_break(ax, [i for i, s in enumerate(steps) if s[2] == "base"])
+    else:
+        ax.hline(0.0)
+    ax.spines()
+    if layout["rebased"]:  # the gap in the spine, over it
+        _break_on_spine(ax)
+    ax.y_axis(ticks, ticks_text, unit)
+    ax.x_axis(list(range(len(steps))), names)
+    return canvas.render()
 
 
-def _mark_break(ax, base_bars: list[int], floor: float, top: float) -> None:
-    """The axis does not start at zero: a double slash across the y axis near its foot and
-    a white zigzag across the NAV bars at the same height."""
-    height = top - floor
-    kwargs = {"transform": ax.transAxes, "color": "#1f2933", "clip_on": False, "linewidth": 0.8}
-    for dy in (0.035, 0.075):
-        ax.plot([-0.015, 0.015], [dy - 0.015, dy + 0.015], **kwargs)
-    ax.plot([0, 0], [0.035, 0.075], transform=ax.transAxes, color="white", linewidth=2.5, clip_on=False,
-            zorder=3)
-    y = floor + height * 0.055
+def describe_bridge(steps: list[tuple[str, Decimal, str]], texts: list[str], unit: str, zh: bool) -> str:
+    head = f"本季度净值变动（{unit}）" if zh else f"NAV bridge ({unit})"
+    return charts.describe(head, [(name, text) for (name, _amount, _kind), text in zip(steps, texts)], zh)
+
+
+def _mark_break(ax: svg.Axes, base_bars: list[int]) -> None:
+    """The axis does not start at zero: a white zigzag across the NAV bars near the foot
+    (5.5 % of the height up), at the height of the break on the axis."""
+    height = ax.y1 - ax.y0
+    y = ax.y0 + height * 0.055
     amplitude = height * 0.015
     for i in base_bars:
-        xs = [i - 0.36 + 0.72 * k / 8 for k in range(9)]
-        ys = [y + (amplitude if k % 2 else -amplitude) for k in range(9)]
-        ax.fill_between(xs, [v - amplitude for v in ys], [v + amplitude for v in ys], color="white", zorder=3)
-        ax.plot(xs, [v - amplitude for v in ys], color="#1f2933", linewidth=0.5, zorder=4)
-        ax.plot(xs, [v + amplitude for v in ys], color="#1f2933", linewidth=0.5, zorder=4)
+        xs = [ax.x(i - 0.36 + 0.72 * k / 8) for k in range(9)]
+        middle = [y + (amplitude if k % 2 else -amplitude) for k in range(9)]
+        lower = [(x, ax.y(v - amplitude)) for x, v in zip(xs, middle)]
+        upper = [(x, ax.y(v + amplitude)) for x, v in zip(xs, middle)]
+        ax.canvas.polygon(lower + upper[::-1], "white")
+        ax.canvas.polyline(lower, svg.INK, width=0.5)
+        ax.canvas.polyline(upper, svg.INK, width=0.5)
+
+
+def _break_on_spine(ax: svg.Axes) -> None:
+    """A double slash across the y axis near its foot, the spine cut between."""
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return ax.left + fx * (ax.right - ax.left), ax.bottom - fy * (ax.bottom - ax.top)
+
+    ax.canvas.line(*at(0, 0.035), *at(0, 0.075), color="white", width=2.5)
+    for dy in (0.035, 0.075):
+        ax.canvas.line(*at(-0.015, dy - 0.015), *at(0.015, dy + 0.015), color=svg.INK, width=0.8)
 
 
 def region_chart(by_region: dict, lang: str = "zh") -> str | None:

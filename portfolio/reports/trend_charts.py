@@ -1,5 +1,5 @@
 """The home page's charts of a fund by quarter (portfolio.figures.trend): the figures as
-handed over, drawn with the screens' style and Chinese font (portfolio.reports.charts).
+handed over, drawn with the screens' style and Chinese font (portfolio.reports.charts, svg).
 
 - `trend_chart`: NAV, paid-in, distributions and dry powder (amounts), and below them TVPI,
   DPI and IRR (the J-curve); an IRR under a year from the first investment is left out
@@ -10,18 +10,28 @@ handed over, drawn with the screens' style and Chinese font (portfolio.reports.c
 from __future__ import annotations
 
 from portfolio.formatting import irr_is_short, quarter
-from portfolio.reports.charts import COLORS, chart_style, drawing_unit, is_chinese, plt, to_svg, wan_for_drawing
+from portfolio.reports import svg
+from portfolio.reports.charts import COLORS, drawing_unit, is_chinese, wan_for_drawing
 
 __all__ = ["trend_chart", "flows_chart"]
 
 MAX_TICKS = 8
+WIDTH = 461.0  # 6.4 in, as before
 
 
-def _ticks(ax, labels: list[str]) -> None:
+def _ratio(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _covering(values: list[float | None]) -> list[float]:
+    drawn = [v for v in values if v is not None]
+    return svg.nice_ticks(min(drawn), max(drawn)) if drawn else svg.nice_ticks(0.0, 1.0)
+
+
+def _quarter_axis(ax: svg.Axes, labels: list[str]) -> None:
     """At most MAX_TICKS quarter labels, evenly spaced, the last always shown: none overlap."""
-    step = max(1, -(-len(labels) // MAX_TICKS))
-    shown = list(range(len(labels) - 1, -1, -step))[::-1]
-    ax.set_xticks(shown, [labels[i] for i in shown])
+    shown = svg.category_ticks(len(labels), MAX_TICKS)
+    ax.x_axis([float(i) for i in shown], [labels[i] for i in shown])
 
 
 def trend_chart(points: list[dict], lang: str = "zh") -> str | None:
@@ -29,39 +39,64 @@ def trend_chart(points: list[dict], lang: str = "zh") -> str | None:
         return None
     zh = is_chinese(lang)
     labels = [quarter(p["as_of"]) for p in points]
-    x = list(range(len(points)))
-    series = {key: [wan_for_drawing(p[key]) for p in points] for key in ("nav", "paid_in", "distributed", "unfunded")}
+    x = [float(i) for i in range(len(points))]
+    keys = ("nav", "paid_in", "distributed", "unfunded")
+    series = {key: [wan_for_drawing(p[key]) for p in points] for key in keys}
     scale, unit = drawing_unit([v for values in series.values() for v in values], "万元" if zh else "CNY 10k")
     names = {"nav": ("剩余价值", "NAV"), "paid_in": ("实缴", "Paid-in"), "distributed": ("分配", "Distributions"),
              "unfunded": ("未实缴（可投余额）", "Dry powder (unfunded)")}
-    with plt.rc_context(chart_style()):
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True,
-                                          gridspec_kw={"height_ratios": [3, 2], "hspace": 0.28})
-        for color, key in zip(COLORS, ("nav", "paid_in", "distributed", "unfunded")):
-            top.plot(x, [v / scale for v in series[key]], marker="o", markersize=3, color=color,
-                     linestyle="--" if key == "unfunded" else "-", label=names[key][0 if zh else 1])
-        top.set_ylabel(unit)
-        top.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-        top.legend(frameon=False, fontsize=8, ncol=2, loc="upper left")
-        for color, key, name in ((COLORS[0], "tvpi", "TVPI"), (COLORS[2], "dpi", "DPI")):
-            bottom.plot(x, [p[key] if p[key] is not None else float("nan") for p in points], marker="o",
-                        markersize=3, color=color, label=name)
-        bottom.set_ylabel("倍数" if zh else "Multiple")
-        bottom.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.2f}x"))
-        irr = [p["irr"] if p["irr"] is not None and not irr_is_short(p.get("since"), p["as_of"]) else float("nan")
-               for p in points]
-        right = bottom.twinx()
-        right.spines["right"].set_visible(True)
-        right.plot(x, [v * 100 for v in irr], marker="s", markersize=3, color=COLORS[4], label="IRR")
-        right.set_ylabel("IRR (%)")
-        right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
-        handles = bottom.get_legend_handles_labels()
-        more = right.get_legend_handles_labels()
-        # above the panel: the lines cross the whole of it
-        bottom.legend(handles[0] + more[0], handles[1] + more[1], frameon=False, fontsize=8, ncol=3,
-                      loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
-        _ticks(bottom, labels)
-        return to_svg(fig, "chart trend")
+    amounts = {key: [v / scale for v in series[key]] for key in keys}
+    top_ticks = _covering([v for values in amounts.values() for v in values])
+    top_text = svg.labels_for(top_ticks, svg.amount_text)
+    ratios = {key: [_ratio(p[key]) for p in points] for key in ("tvpi", "dpi")}
+    low_ticks = _covering(ratios["tvpi"] + ratios["dpi"])
+    low_text = svg.labels_for(low_ticks, lambda v, places: f"{v:.{max(places, 2)}f}x")
+    irr = [float(p["irr"]) * 100 if p["irr"] is not None and not irr_is_short(p.get("since"), p["as_of"]) else None
+           for p in points]
+    has_irr = any(v is not None for v in irr)
+    irr_ticks = _covering(irr)
+    irr_text = svg.labels_for(irr_ticks, lambda v, places: f"{v:.{places}f}%")
+    multiple = "倍数" if zh else "Multiple"
+
+    height = 374.0
+    left = svg.PAD + max(svg.y_room(top_text, unit), svg.y_room(low_text, multiple))
+    right = WIDTH - svg.PAD - (svg.y_room(irr_text, "IRR (%)") if has_irr else svg.text_width(labels[-1]) / 2)
+    top_entries = [("dashed" if key == "unfunded" else "marker", color, names[key][0 if zh else 1])
+                   for color, key in zip(COLORS, keys)]
+    low_entries = [("marker", COLORS[0], "TVPI"), ("marker", COLORS[2], "DPI")] + \
+        ([("marker", COLORS[4], "IRR")] if has_irr else [])
+    top_legend = svg.legend_height(top_entries, right - left)
+    low_legend = svg.legend_height(low_entries, right - left)
+    plot_bottom = height - svg.PAD - svg.x_room(title=False)
+    room = plot_bottom - svg.PAD - top_legend - low_legend - 4 - 14
+    top_panel = (svg.PAD + top_legend + 4, svg.PAD + top_legend + 4 + room * 0.6)
+    low_top = top_panel[1] + 14 + low_legend
+
+    title = (f"{'、'.join(names[k][0] for k in keys)}（{unit}）与 TVPI、DPI、IRR，{labels[0]}–{labels[-1]}" if zh else
+             f"{', '.join(names[k][1] for k in keys)} ({unit}) and TVPI, DPI, IRR, {labels[0]}–{labels[-1]}")
+    canvas = svg.Canvas(WIDTH, height, title)
+    span = (-0.5, len(points) - 0.5)
+    upper = svg.Axes(canvas, (left, top_panel[0], right, top_panel[1]), span, (top_ticks[0], top_ticks[-1]))
+    svg.draw_legend(canvas, top_entries, left, svg.PAD, right - left)
+    for color, key in zip(COLORS, keys):
+        upper.series(x, amounts[key], color, dash="4 2" if key == "unfunded" else None)
+    upper.spines()
+    upper.y_axis(top_ticks, top_text, unit)
+
+    lower = svg.Axes(canvas, (left, low_top, right, plot_bottom), span, (low_ticks[0], low_ticks[-1]))
+    # above the panel: the lines cross the whole of it
+    svg.draw_legend(canvas, low_entries, left, top_panel[1] + 14, right - left)
+    for color, key in ((COLORS[0], "tvpi"), (COLORS[2], "dpi")):
+        lower.series(x, ratios[key], color)
+    if has_irr:
+        twin = svg.Axes(canvas, (left, low_top, right, plot_bottom), span, (irr_ticks[0], irr_ticks[-1]))
+        twin.series(x, irr, COLORS[4], marker="s")
+        twin.spines(left=False, bottom=False, right=True)
+        twin.y_axis(irr_ticks, irr_text, "IRR (%)", side="right")
+    lower.spines()
+    lower.y_axis(low_ticks, low_text, multiple)
+    _quarter_axis(lower, labels)
+    return canvas.render("chart trend")
 
 
 def flows_chart(points: list[dict], lang: str = "zh") -> str | None:
@@ -69,7 +104,6 @@ def flows_chart(points: list[dict], lang: str = "zh") -> str | None:
         return None
     zh = is_chinese(lang)
     labels = [quarter(p["as_of"]) for p in points]
-    x = list(range(len(points)))
     calls = [-wan_for_drawing(p["calls"]) for p in points]
     dists = [wan_for_drawing(p["distributions"]) for p in points]
     net, running = [], 0.0
@@ -77,15 +111,28 @@ def flows_chart(points: list[dict], lang: str = "zh") -> str | None:
         running += c + d
         net.append(running)
     scale, unit = drawing_unit(calls + dists + net, "万元" if zh else "CNY 10k")
-    with plt.rc_context(chart_style()):
-        fig, ax = plt.subplots(figsize=(6.4, 3.0))
-        ax.bar(x, [v / scale for v in calls], color=COLORS[0], width=0.6, label="出资" if zh else "Calls")
-        ax.bar(x, [v / scale for v in dists], color=COLORS[2], width=0.6, label="分配" if zh else "Distributions")
-        ax.plot(x, [v / scale for v in net], color=COLORS[1], marker="o", markersize=3,
-                label="累计净现金流" if zh else "Cumulative net cash flow")
-        ax.axhline(0, color="#999999", linewidth=0.8)
-        ax.set_ylabel(unit)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-        ax.legend(frameon=False, fontsize=8)
-        _ticks(ax, labels)
-        return to_svg(fig, "chart flows")
+    calls, dists, net = ([v / scale for v in values] for values in (calls, dists, net))
+    ticks = svg.nice_ticks(min(calls + net + [0.0]), max(dists + net + [0.0]))
+    ticks_text = svg.labels_for(ticks, svg.amount_text)
+    names = ("出资", "分配", "累计净现金流") if zh else ("Calls", "Distributions", "Cumulative net cash flow")
+    entries = [("bar", COLORS[0], names[0]), ("bar", COLORS[2], names[1]), ("marker", COLORS[1], names[2])]
+
+    height = 216.0
+    left = svg.PAD + svg.y_room(ticks_text, unit)
+    right = WIDTH - svg.PAD - svg.text_width(labels[-1]) / 2
+    legend = svg.legend_height(entries, right - left)
+    title = f"{'、'.join(names)}（{unit}），{labels[0]}–{labels[-1]}" if zh else \
+        f"{', '.join(names)} ({unit}), {labels[0]}–{labels[-1]}"
+    canvas = svg.Canvas(WIDTH, height, title)
+    svg.draw_legend(canvas, entries, left, svg.PAD, right - left)
+    ax = svg.Axes(canvas, (left, svg.PAD + legend + 4, right, height - svg.PAD - svg.x_room(title=False)),
+                  (-0.5, len(points) - 0.5), (ticks[0], ticks[-1]))
+    for values, color in ((calls, COLORS[0]), (dists, COLORS[2])):
+        for i, v in enumerate(values):
+            canvas.rect(ax.x(i - 0.3), ax.y(0.0), ax.x(i + 0.3) - ax.x(i - 0.3), ax.y(v) - ax.y(0.0), color)
+    ax.hline(0.0, width=0.8)
+    ax.series([float(i) for i in range(len(points))], net, COLORS[1])
+    ax.spines()
+    ax.y_axis(ticks, ticks_text, unit)
+    _quarter_axis(ax, labels)
+    return canvas.render("chart flows")
