@@ -24,7 +24,7 @@ import urllib.request
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from benchmarks.bench_dashboard import PASSWORD, USER, free_port, logged_in_opener, start_gunicorn
+from benchmarks.bench_dashboard import PASSWORD, READER, User, free_port, start_gunicorn
 from models import Base
 from portfolio.book.users import create_user
 from portfolio.interchange.demo import write_demo_book
@@ -57,7 +57,7 @@ def main() -> None:
     write_demo_book(f"{tmp}/demo.xlsx")
     with Session(engine) as session:
         assert import_book(session, f"{tmp}/demo.xlsx", username="bench").ok
-        create_user(session, USER, "manager", PASSWORD, by="bench")
+        create_user(session, READER, "manager", PASSWORD, by="bench")
     engine.dispose()
 
     port = free_port()
@@ -65,7 +65,7 @@ def main() -> None:
     server = start_gunicorn(engine_url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
-        users = [logged_in_opener(base) for _ in range(4)]
+        users = [User(base, READER).opener for _ in range(4)]
         pdf = f"{base}/reports/QY/{args.quarter}.pdf"
         cold = timed_get(users[0], pdf)
         warm: list[float] = []
