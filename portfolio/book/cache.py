@@ -206,12 +206,11 @@ def _since_older(session: Session, kind: str, fund_code: str, as_of: dt.date, ve
     return value, ours, touched
 
 
-def _carried(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
-    """This process's latest entry (kind, fund, D) of an older book version, and the fund's
-    investments, when the writes since touched none of them (nor its descendants') on or before
-    D (the figures as of D count flows and valuations dated up to D only): the fund's figures
-    are what they were. Else None."""
-    found = _since_older(session, kind, fund_code, as_of, version)
+def _carried(found: tuple | None, as_of: dt.date):
+    """The older entry and the fund's investments (`found`, as `_since_older` gives it) when
+    the writes since touched none of them (nor its descendants') on or before D (the figures
+    as of D count flows and valuations dated up to D only): the fund's figures are what they
+    were. Else None."""
     if found is None:
         return None
     value, ours, touched = found
@@ -228,17 +227,20 @@ def _family_investments(session: Session, fund_code: str, version: tuple) -> fro
     return frozenset(book.investments.loc[book.investments["fund_code"].isin(family), "id"].astype(str))
 
 
-def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date, compute: Callable[[tuple], object]):
+def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date,
+                compute: Callable[[tuple, tuple | None], object]):
     """(kind, fund, D) for the book version in force: kept, carried forward from an older
-    version the writes since left alone (`_carried`), or computed."""
+    version the writes since left alone (`_carried`), or computed by `compute(version,
+    found)`, which may reuse what of the older entry (`found`) the writes left as it was."""
     version = _version_key(session)
 
     def fresh():
-        carried = _carried(session, kind, fund_code, as_of, version)
+        found = _since_older(session, kind, fund_code, as_of, version)  # the audit log read once
+        carried = _carried(found, as_of)
         if carried is not None:
             value, ours = carried
         else:
-            value = compute(version)  # raises UnknownFund before the family is looked for
+            value = compute(version, found)  # raises UnknownFund before the family is looked for
             ours = _family_investments(session, fund_code, version)
         with _lock:
             _families[(fund_code, version)] = ours
@@ -256,7 +258,7 @@ def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
     from portfolio.figures.report import compute_report
 
     return _fund_entry(session, "report", fund_code, as_of,
-                       lambda version: compute_report(_book(session, version), fund_code, as_of))
+                       lambda version, _found: compute_report(_book(session, version), fund_code, as_of))
 
 
 def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: list | None = None) -> dict:
@@ -292,12 +294,11 @@ def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
     amounts as Decimal text, dates as ISO text) and kept in this process too."""
     from portfolio.figures.trend import trend
 
-    def compute(version: tuple) -> list[dict]:
+    def compute(version: tuple, found: tuple | None) -> list[dict]:
         def fresh() -> bytes:
             # after a write to the fund's flows or valuations, its points before the earliest
             # date written are what they were: only the quarters from that date are computed
             known = None
-            found = _since_older(session, "trend", fund_code, as_of, version)
             if found is not None:
                 points, ours, touched = found
                 cut = min((day for investment, day in touched.items() if investment in ours), default=dt.date.max)
@@ -435,7 +436,6 @@ def drawn(session: Session, what: str, fund_code: str, period: str, inputs: obje
         return body.decode() or None
 
     return _remember((what, fund_code, period, version), compute, _drawn, MAX_DRAWN)
-
 
 
 def fragment(session: Session, what: str, fund_code: str, period: str, render: Callable[[], str]) -> str:
