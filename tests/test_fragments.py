@@ -4,6 +4,7 @@ never served across languages, users, roles or book versions, and a write shows 
 On the spec's example book, through the screens (the home page and the fund dashboard)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -120,3 +121,20 @@ def test_a_fragment_of_another_book_version_is_not_served(client, book):
     assert after != before and "2025-07-01" in after.split('id="activity"')[1]
     cache.clear()
     assert client.get(f"/funds/QY?as_of={AS_OF}").get_data(as_text=True) == after  # from the shared cache
+
+
+def test_the_fund_figures_are_those_of_the_date_given(app, book):
+    """The fragments are keyed on the date handed to them: their figures are that date's, whatever
+    date the session holds (a fragment rendered for one date must never hold another's report)."""
+    from flask import session
+
+    from models import Fund
+    from web.main import _fund_figures
+
+    earlier = cache.fund_report(book, "QY", dt.date(2024, 12, 31))
+    later = cache.fund_report(book, "QY", dt.date(2025, 12, 31))
+    assert earlier["summary"] != later["summary"]  # the two dates' figures differ on this book
+    with app.test_request_context("/funds/QY"):
+        session["as_of"] = "2025-12-31"
+        figures = _fund_figures(book.get(Fund, "QY"), "QY", dt.date(2024, 12, 31), "zh")
+    assert figures["report"]["summary"] == earlier["summary"]

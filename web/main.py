@@ -98,9 +98,9 @@ def _root_funds(funds: list[Fund]) -> list[Fund]:
     return [f for f in funds if not f.parent_code]
 
 
-def _report(code: str) -> dict:
+def _report(code: str, as_of: dt.date | None = None) -> dict:
     try:
-        return cache.fund_report(db.session, code, current_as_of())
+        return cache.fund_report(db.session, code, as_of or current_as_of())
     except UnknownFund:
         abort(404)
 
@@ -213,7 +213,7 @@ def fund(code: str):
 
 def _fund_figures(fund: Fund, code: str, as_of: dt.date, lang: str) -> dict:
     """What the dashboard's fragments show: the report and what is made of it."""
-    report = _report(code)
+    report = _report(code, as_of)  # the date the fragments are keyed on, not whatever the session holds
     checks = report.get("compliance") or []
     compliance = cache.memo(db.session, ("compliance_panel", code, as_of), lambda: compliance_panel(checks))
     try:
