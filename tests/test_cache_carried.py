@@ -5,6 +5,7 @@ as it now is. Each kind of write: a cash flow, a valuation approved, a void, a c
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -129,14 +130,19 @@ def test_a_write_dated_after_the_date_carries_the_figures_of_that_date(book):
 
 
 @pytest.mark.parametrize("days", [100, 400])
-def test_after_a_write_the_trend_keeps_its_quarters_before_the_date_written(book, monkeypatch, days):
+@pytest.mark.parametrize("older_in", ["process", "shared"])
+def test_after_a_write_the_trend_keeps_its_quarters_before_the_date_written(book, monkeypatch, days, older_in):
     """The written fund's trend: its points before the earliest date the write touched are
-    taken as they were, the later ones computed; the whole equals the trend from scratch."""
+    taken as they were, the later ones computed; the whole equals the trend from scratch.
+    The older trend is this process's, or (`shared`: another worker computed it, this one
+    served the page from the shared cache) the shared cache's."""
     from models import Investment
     from portfolio.figures import engine
 
     cache.clear()
     before = cache.fund_trend(book, "QY", AS_OF)
+    if older_in == "shared":
+        cache.clear()
     day = book.get(Investment, "QY-D1").date + dt.timedelta(days=days)
     records.record_cash_flow(book, {"investment_id": "QY-D1", "date": day.isoformat(), "type": "distribution",
                                     "amount_cny": "4321.09", "confirm_reason": "测试"}, username="mgr")
@@ -149,3 +155,68 @@ def test_after_a_write_the_trend_keeps_its_quarters_before_the_date_written(book
     kept = [point for point in before if point["as_of"] < day]
     assert kept and after[:len(kept)] == kept and after[len(kept)] != before[len(kept)]
     assert computed == len(after) - len(kept)  # the later quarters only
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_store(request):
+    """The shared cache in the database, or in Redis (a prefix of the test's own)."""
+    if request.param == "redis":
+        from tests.test_jobs import REDIS_URL, _redis_up
+
+        if not _redis_up():
+            pytest.skip("no Redis at 127.0.0.1:6379")
+        cache.configure(redis_url=REDIS_URL, prefix=f"test-carried-{uuid.uuid4().hex[:8]}:")
+        yield "redis"
+        cache.configure(redis_url=None)
+    else:
+        yield "database"
+
+
+def test_another_workers_trend_is_carried_past_a_write_to_another_fund(book, monkeypatch, shared_store):
+    """A worker that never computed ZZ's trend (it served the page from the shared cache) takes
+    the shared cache's older trend past a write to QY: nothing is computed, and it equals the
+    trend from scratch. A write to anything but flows and valuations: computed afresh."""
+    from portfolio.figures import engine
+
+    cache.clear()
+    before = cache.fund_trend(book, "ZZ", AS_OF)
+    cache.clear()
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
+                                    "amount_cny": "99.01", "confirm_reason": "测试"}, username="mgr")
+    summed: list[int] = []
+    summarise = engine.summarise
+    monkeypatch.setattr(engine, "summarise", lambda *a, **k: summed.append(1) or summarise(*a, **k))
+    after = cache.fund_trend(book, "ZZ", AS_OF)
+    assert not summed  # taken from the shared cache, not computed
+    assert after == before == from_scratch(book, "ZZ")[1]
+    summed.clear()
+    cache.clear()
+    records.record_investment(book, {"id": "ZZ-D2", "fund_code": "ZZ", "mode": "direct", "target_code": "C1",
+                                     "date": "2025-10-15", "commitment_cny": "20000000", "ownership_pct": "3",
+                                     "round": "C轮"}, username="mgr")
+    again = cache.fund_trend(book, "ZZ", AS_OF)
+    assert summed and again == from_scratch(book, "ZZ")[1]
+
+
+def test_a_stored_version_of_another_release_or_not_a_version_is_not_taken():
+    at = dt.datetime(2025, 12, 31, 8, 30, 1, 123456)
+    ours = f"17.{at:%Y%m%d%H%M%S%f}-{cache.code_version()}"
+    assert cache._parse_book_version(ours) == (17, at)
+    for text in (f"0-{cache.code_version()}", f"17.{at:%Y%m%d%H%M%S%f}-000000000000", "17", "x.y-z", ""):
+        assert cache._parse_book_version(text) is None, text
+
+
+@pytest.mark.parametrize("written", ["QY-D1", "ZZ-D1"])
+def test_the_alerts_are_carried_with_the_report(book, written):
+    """The home page's alerts after a write: carried forward with the report past a write to
+    another fund, recomputed for the fund written; both equal the alerts from scratch."""
+    from portfolio.figures.alerts import fund_alerts
+
+    cache.clear()
+    before = {code: cache.fund_alerts(book, code, AS_OF) for code in FUNDS}
+    records.record_cash_flow(book, {"investment_id": written, "date": "2025-11-20", "type": "contribution",
+                                    "amount_cny": "5000", "confirm_reason": "测试"}, username="mgr")
+    for code in FUNDS:
+        alerts = cache.fund_alerts(book, code, AS_OF)
+        assert alerts == fund_alerts(load_book(book), build_report(book, code, AS_OF), AS_OF)
+        assert (alerts is before[code]) == (code != written.split("-")[0]), code

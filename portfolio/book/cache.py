@@ -185,15 +185,20 @@ def _written_investments(session: Session, older: tuple, version: tuple) -> dict
     return touched
 
 
-def _since_older(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple):
+def _since_older(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple,
+                 stored: Callable[[bytes], object] | None = None):
     """This process's latest entry (kind, fund, D) of an older book version, the fund's
     investments, and what the book writes since touched (`_written_investments`: flows and
-    valuations only); None when there is no such entry or anything else was written."""
+    valuations only); None when there is no such entry or anything else was written.
+
+    With `stored` (how to read the entry's bytes), a kind kept in the shared cache too: when
+    this process has no older entry (another worker computed it, or served the page from the
+    shared cache), the shared cache's latest one of an older version is taken instead."""
     with _lock:
         older = [key for key in _cache if key[:3] == (kind, fund_code, as_of) and key[3] != version]
     older = [key for key in older if key[3][1] is not None and key[3][0] < version[0]]
     if not older:
-        return None
+        return _since_stored(session, kind, fund_code, as_of, version, stored) if stored else None
     key = max(older, key=lambda k: k[3][0])
     with _lock:
         ours = _families.get((fund_code, key[3]))
@@ -204,6 +209,36 @@ def _since_older(session: Session, kind: str, fund_code: str, as_of: dt.date, ve
     if touched is None:
         return None
     return value, ours, touched
+
+
+def _since_stored(session: Session, kind: str, fund_code: str, as_of: dt.date, version: tuple,
+                  stored: Callable[[bytes], object]):
+    """`_since_older` from the shared cache's latest entry (kind, fund, D): its version read off
+    the entry (`book_version`'s text, of this code), the fund's investments those of the book in
+    force (only flows and valuations were written since, which move no investment)."""
+    latest = shared_latest(session, kind, fund_code, as_of.isoformat())
+    if latest is None:
+        return None
+    older = _parse_book_version(latest[0])
+    if older is None or older[0] >= version[0]:
+        return None
+    touched = _written_investments(session, older, version)
+    if touched is None:
+        return None
+    return stored(latest[1]), _family_investments(session, fund_code, version), touched
+
+
+def _parse_book_version(text: str) -> tuple | None:
+    """`book_version`'s text back into the version key, None for an empty book's, another
+    release's (its figures may differ) or a text that is not one."""
+    book, _, code = text.rpartition("-")
+    number, _, at = book.partition(".")
+    if code != code_version() or not number.isdigit() or not at:
+        return None
+    try:
+        return int(number), dt.datetime.strptime(at, "%Y%m%d%H%M%S%f")
+    except ValueError:
+        return None
 
 
 def _carried(found: tuple | None, as_of: dt.date):
@@ -228,14 +263,16 @@ def _family_investments(session: Session, fund_code: str, version: tuple) -> fro
 
 
 def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date,
-                compute: Callable[[tuple, tuple | None], object]):
+                compute: Callable[[tuple, tuple | None], object], *,
+                stored: Callable[[bytes], object] | None = None):
     """(kind, fund, D) for the book version in force: kept, carried forward from an older
     version the writes since left alone (`_carried`), or computed by `compute(version,
-    found)`, which may reuse what of the older entry (`found`) the writes left as it was."""
+    found)`, which may reuse what of the older entry (`found`) the writes left as it was.
+    `stored`: the kind is in the shared cache too, read by it (`_since_older`)."""
     version = _version_key(session)
 
     def fresh():
-        found = _since_older(session, kind, fund_code, as_of, version)  # the audit log read once
+        found = _since_older(session, kind, fund_code, as_of, version, stored)  # the audit log read once
         carried = _carried(found, as_of)
         if carried is not None:
             value, ours = carried
@@ -307,16 +344,17 @@ def fund_trend(session: Session, fund_code: str, as_of: dt.date) -> list[dict]:
 
         return _trend_points(shared(session, "trend", fund_code, as_of.isoformat(), fresh))
 
-    return _fund_entry(session, "trend", fund_code, as_of, compute)
+    return _fund_entry(session, "trend", fund_code, as_of, compute, stored=_trend_points)
 
 
 def fund_alerts(session: Session, fund_code: str, as_of: dt.date) -> dict:
     """`portfolio.figures.alerts.fund_alerts` on the cached report, cached the same way."""
     from portfolio.figures.alerts import fund_alerts as alerts
 
-    version = _version_key(session)
-    return _remember(("alerts", fund_code, as_of, version),
-                     lambda: alerts(_book(session, version), fund_report(session, fund_code, as_of), as_of))
+    # what the alerts read (the report, the family's flows and positions on D) is what the
+    # report is carried forward past: the alerts are carried with it
+    return _fund_entry(session, "alerts", fund_code, as_of, lambda version, _found: alerts(
+        _book(session, version), fund_report(session, fund_code, as_of), as_of))
 
 
 def index_names(session: Session) -> list[str]:
@@ -387,7 +425,9 @@ def shared_put(session: Session, what: str, fund_code: str, period: str, version
     spoiled; a failure to store is logged, never raised (the report was computed)."""
     key = shared_key(what, fund_code, period, version)
     if _redis_url:
-        _redis().set(_redis_prefix + key, body, ex=REDIS_TTL_SECONDS)
+        client = _redis()
+        client.set(_redis_prefix + key, body, ex=REDIS_TTL_SECONDS)
+        client.set(_latest_key(what, fund_code, period), version, ex=REDIS_TTL_SECONDS)  # shared_latest
         return
     try:
         with session.get_bind().engine.connect() as conn, conn.begin():
@@ -398,6 +438,25 @@ def shared_put(session: Session, what: str, fund_code: str, period: str, version
                 created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     except SQLAlchemyError as error:  # another worker stored it first, or the database is busy
         log.info("report cache: not stored (%s)", error.__class__.__name__)
+
+
+def shared_latest(session: Session, what: str, fund_code: str, period: str) -> tuple[str, bytes] | None:
+    """The latest stored (version, body) of the report, whatever its version (storing one
+    drops the older: there is one), or None."""
+    if _redis_url:
+        client = _redis()
+        version = client.get(_latest_key(what, fund_code, period))
+        body = None if version is None else client.get(_redis_prefix + shared_key(what, fund_code, period,
+                                                                                  version.decode()))
+        return None if body is None else (version.decode(), body)
+    row = session.execute(select(CachedReport.version, CachedReport.body).where(
+        CachedReport.what == what, CachedReport.fund_code == fund_code, CachedReport.period == period)
+        .order_by(CachedReport.created_at.desc()).limit(1)).first()
+    return None if row is None else (row.version, row.body)
+
+
+def _latest_key(what: str, fund_code: str, period: str) -> str:
+    return _redis_prefix + "latest:" + shared_key(what, fund_code, period, "")
 
 
 def shared(session: Session, what: str, fund_code: str, period: str, compute: Callable[[], bytes]) -> bytes:

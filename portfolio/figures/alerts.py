@@ -30,14 +30,21 @@ def fund_alerts(book, report: dict, as_of: dt.date) -> dict:
     (warn and trigger; the idle units in order of months idle, longest first)."""
     import pandas as pd
 
-    from portfolio.figures.forecast_book import histories, idle_units
+    from portfolio.figures.forecast_book import idle_units
+    from portfolio.figures.scope import holdings_of
 
     start = quarter_start(as_of)
     failed = [c for c in report.get("compliance") or [] if c.get("status") == "fail"]
     stale = [i for i in report.get("investments") or []
              if (i.get("nav") or 0) > 0 and i.get("valuation_as_of") is not None
              and is_stale(pd.Timestamp(i["valuation_as_of"]).date(), start)]
-    units = histories(book, report["fund"], as_of).units
+    # the units as forecast_book.histories has them (its id, name, start and unfunded columns),
+    # read off the fund's positions the report already resolved: the quarter-by-quarter
+    # histories the forecast needs cost most of the home page's first view after a write
+    rows = holdings_of(book, report["fund"], as_of).positions.rows
+    units = pd.DataFrame({"id": rows["id"].to_numpy(dtype=object), "name": rows["target_name"].to_numpy(dtype=object),
+                          "start": rows["date"].to_numpy(),
+                          "unfunded": rows["unfunded_fen"].to_numpy(dtype="float64") / 100})
     idle = sorted((u for u in idle_units(book, units, pd.Timestamp(as_of)) if u["status"] != "ok"),
                   key=lambda u: (-u["months"], u["id"]))
     return {"failed": failed, "stale": stale, "idle": idle}
