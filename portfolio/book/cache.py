@@ -155,7 +155,26 @@ def _day(state: object, name: str) -> dt.date:
         return dt.date.min  # no date known: taken as touching every date
 
 
+_touched: OrderedDict[tuple, dict[str, dt.date] | None] = OrderedDict()  # (older, version): `_written_investments`
+
+
 def _written_investments(session: Session, older: tuple, version: tuple) -> dict[str, dt.date] | None:
+    """`_touched_since`, kept per (older, version): a page after a write asks it for each fund's
+    report, trend and alerts, and the log between two versions never changes (the versions'
+    times are in the key: a database emptied and refilled has others)."""
+    key = (older, version)
+    with _lock:
+        if key in _touched:
+            return _touched[key]
+    touched = _touched_since(session, older, version)
+    with _lock:
+        _touched[key] = touched
+        while len(_touched) > MAX_ENTRIES:
+            _touched.popitem(last=False)
+    return touched
+
+
+def _touched_since(session: Session, older: tuple, version: tuple) -> dict[str, dt.date] | None:
     """The investments whose cash flows or valuations the book writes after `older` (up to
     `version`) touched, each with the earliest date touched (the record's date before and
     after the write); None when another kind of write is among them (an investment, a fund,
@@ -392,6 +411,7 @@ def clear() -> None:
         _drawn.clear()
         _families.clear()
         _fragments.clear()
+        _touched.clear()
 
 
 def memo(session: Session, key: tuple, compute):
