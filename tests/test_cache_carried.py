@@ -220,3 +220,27 @@ def test_the_alerts_are_carried_with_the_report(book, written):
         alerts = cache.fund_alerts(book, code, AS_OF)
         assert alerts == fund_alerts(load_book(book), build_report(book, code, AS_OF), AS_OF)
         assert (alerts is before[code]) == (code != written.split("-")[0]), code
+
+
+def test_the_writes_since_are_read_once_for_every_figure_of_the_page(book):
+    """After a write, each fund's report, trend and alerts ask what the writes since touched:
+    the audit log is read for it once, not once a figure."""
+    from sqlalchemy import event
+
+    cache.clear()
+    for code in FUNDS:
+        cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF), cache.fund_alerts(book, code, AS_OF)
+    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
+                                    "amount_cny": "12.34", "confirm_reason": "测试"}, username="mgr")
+    statements: list[str] = []
+    engine = book.get_bind().engine
+    listen = lambda *args: statements.append(args[2])  # noqa: E731 (before_cursor_execute's statement)
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        for code in FUNDS:
+            cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF)
+            cache.fund_alerts(book, code, AS_OF)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    ranges = [s for s in statements if "audit_log" in s and "audit_log.id >" in s]
+    assert len(ranges) == 1, statements
