@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from web.auth import load_user
     from web.extensions import babel, csrf, db, login_manager, migrate
-    from web.i18n import PUNCTUATION, compile_translations, refresh_locale, select_locale, template_helpers
+    from web.i18n import PUNCTUATION, compile_translations, install_one_language, refresh_locale, select_locale, template_helpers
     from web.security import register_security
 
     register_security(app)
@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     compile_translations(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_one_language(app)
     app.before_request(refresh_locale)
     app.context_processor(template_helpers)
     app.jinja_env.filters.update(template_helpers()["filters"])

@@ -21,8 +21,15 @@ keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-max_requests = 2000          # a worker is replaced now and then: no slow leak lives long
-max_requests_jitter = 200
+# A worker is replaced now and then, so no slow leak lives long. Not too often: a new worker
+# starts with its in-process caches (the book, the reports, the pages' fragments) empty, and
+# its first requests rebuild them. At 2,000 ± 200 a busy site (the load bench: ~200 requests
+# a second over two workers) replaced each worker every 20 s, and the two within a second of
+# each other (equal shares of the load, a 10 % jitter): both cold at once, the 1–3 s maxima.
+# 20,000 plus up to 10,000: minutes apart under that load, days at an office's; the wide
+# jitter keeps the workers' turns apart.
+max_requests = 20000
+max_requests_jitter = 10000
 # The app is made once in the master and the workers forked from it: a worker (a new one,
 # or one replaced after max_requests) starts with Flask, SQLAlchemy, pandas and the
 # templates' code already imported, instead of spending a second on imports while its

@@ -3,6 +3,7 @@ logged-in users, and the first request after a write.
 
     .venv/bin/python -m benchmarks.bench_dashboard [--users 10] [--duration 30] [--book demo|heavy]
         [--db URL] [--fund QY] [--think 0] [--writes 12] [--workers 2] [--no-import]
+        [--generator auto|wrk|python|both] [--port N]
 
 - The book: the demo book (`flask demo`, funds QY and TS) by default, `--book heavy` for the
   generated heavy book; in PostgreSQL (--db URL, else
@@ -14,6 +15,15 @@ logged-in users, and the first request after a write.
   fund dashboard `/funds/<fund>` and the report API `/api/v1/funds/<fund>/report` for
   --duration seconds, one request after the other (--think seconds between them; 0: none, a
   closed loop at full speed). Every page is checked (status 200 and what it must show).
+- The load generator (--generator): `wrk` (`benchmarks/wrk_dashboard.lua`: one connection and
+  one wrk thread per user, each sending its user's session cookie, logged in beforehand by
+  Python; the latency of every request timed per page) or `python` (a thread per user, urllib);
+  `auto` (the default): wrk when it is installed. Python's threads share the server's cores
+  and hold the GIL while they parse answers: at 50 users they cost about as much CPU as the
+  server, and their own queueing is counted in the latency. `both`: each, one after the other.
+  Either is a closed loop, so the figures are those of requests actually made: a stalled
+  server delays the next request instead of counting it late (wrk's and any closed loop's
+  coordinated omission), which understates the tail when the server stalls.
 - After a write: --writes times, another user writes through the screens (a cash flow; a
   valuation entered by one user and approved by a second, maker-checker; a void of the
   flow; a correction of the flow), and the first request after it (to each of `/funds/<fund>`,
@@ -32,10 +42,12 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -56,6 +68,7 @@ DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_dashboard"
 PASSWORD = "bench-password-1"
 READER, WRITER, CHECKER = "bench-manager", "bench-writer", "bench-checker"
 TARGETS_MS = {10: 150, 50: 400}  # p95 under load, by users (issue 14)
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_dashboard.lua"
 AFTER_WRITE_MS = 300
 
 
@@ -194,7 +207,8 @@ class User:
 
     def __init__(self, base: str, username: str):
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         token = self.token("/login")
         response = self.opener.open(base + "/login", data=urllib.parse.urlencode(
             {"csrf_token": token, "username": username, "password": PASSWORD}).encode(), timeout=60)
@@ -247,13 +261,21 @@ def page_ok(path: str, status: int, body: bytes) -> str | None:
 
 # -- load ----------------------------------------------------------------------------------------
 
-def load(base: str, paths: list[str], users: int, duration: float, think: float, cpu) -> dict:
+def logged_in(base: str, paths: list[str], users: int) -> list[User]:
+    """`users` people logged in, each having been round the pages once (before the clock: each
+    worker's first, cold, visit is not load)."""
     people = [User(base, READER) for _ in range(users)]
     warm = [threading.Thread(target=lambda p=p: [p.get(path) for path in paths]) for p in people]
-    for t in warm:  # every user's first round before the clock (each worker's first, cold, visit is not load)
+    for t in warm:
         t.start()
     for t in warm:
         t.join()
+    return people
+
+
+def load(base: str, paths: list[str], users: int, duration: float, think: float, cpu) -> dict:
+    """The Python generator: a thread per user."""
+    people = logged_in(base, paths, users)
     latencies: dict[str, list[float]] = {p: [] for p in paths}
     errors: list[str] = []
     lock = threading.Lock()
@@ -285,6 +307,50 @@ def load(base: str, paths: list[str], users: int, duration: float, think: float,
     for t in threads:
         t.join()
     return {"latencies": latencies, "errors": errors, "cpu": cpu() - cpu_before}
+
+
+MARKERS = {"/": "<html", "/funds/": 'id="compliance"', "/api/": '"summary"'}
+
+
+def marker(path: str) -> str:
+    """What the page must show (as `page_ok` checks it), for wrk's script."""
+    return MARKERS["/api/"] if "/api/" in path else MARKERS["/funds/"] if path.startswith("/funds/") else MARKERS["/"]
+
+
+def wrk_load(base: str, paths: list[str], users: int, duration: float, think: float, cpu) -> dict:
+    """The wrk generator: one connection (and one wrk thread) per logged-in user, each with its
+    own session cookie, going round the pages (`benchmarks/wrk_dashboard.lua`)."""
+    people = logged_in(base, paths, users)
+    with tempfile.TemporaryDirectory(prefix="bench_dashboard_wrk") as folder:
+        cookies, listed, log = Path(folder, "cookies"), Path(folder, "paths"), Path(folder, "log")
+        cookies.write_text("".join("; ".join(f"{c.name}={c.value}" for c in p.jar) + "\n" for p in people))
+        listed.write_text("".join(f"{path}\t{marker(path)}\n" for path in paths))
+        env = {**os.environ, "WRK_COOKIES": str(cookies), "WRK_PATHS": str(listed), "WRK_LOG": str(log),
+               "WRK_THINK_MS": str(int(think * 1000))}
+        cpu_before = cpu()
+        subprocess.run([wrk_binary() or "wrk", "-t", str(users), "-c", str(users), "-d", f"{duration:g}s",
+                        "--timeout", "120s", "-s", str(WRK_SCRIPT), base + "/"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        used = cpu() - cpu_before
+        lines = log.read_text().splitlines()
+    latencies: dict[str, list[float]] = {p: [] for p in paths}
+    errors: list[str] = []
+    for line in lines:
+        fields = line.split()
+        if fields[0] == "errors":
+            for kind, n in zip(("connect", "read", "write", "status", "timeout"), fields[1:]):
+                errors += [f"wrk: socket {kind} error"] * (int(n) if kind != "status" else 0)
+            continue
+        path = paths[int(fields[0]) - 1]
+        if fields[2] == "1":
+            latencies[path].append(int(fields[1]) / 1e6)
+        else:
+            errors.append(f"{path}: status {fields[2]}" if fields[2] != "200" else f"{path}: not the page")
+    return {"latencies": latencies, "errors": errors, "cpu": used}
+
+
+def wrk_binary() -> str | None:
+    return shutil.which("wrk")
 
 
 # -- the first request after a write ----------------------------------------------------------------
@@ -391,7 +457,19 @@ def main() -> None:
     parser.add_argument("--fund", default="QY")
     parser.add_argument("--as-of", default=last_quarter_end(dt.date.today()).isoformat())
     parser.add_argument("--no-import", action="store_true", help="reuse the book already in the database")
+    parser.add_argument("--generator", choices=("auto", "wrk", "python", "both"), default="auto",
+                        help="the load generator: wrk (benchmarks/wrk_dashboard.lua), python (a thread per "
+                             "user), both in turn; auto (default): wrk when installed, else python")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (default: a free one)")
     args = parser.parse_args()
+    if args.generator == "auto":
+        generators = ["wrk"] if wrk_binary() else ["python"]
+    elif args.generator == "both":
+        generators = ["wrk", "python"]
+    else:
+        generators = [args.generator]
+    if "wrk" in generators and not wrk_binary():
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --generator python")
 
     url = _pg_url(args.db)
     _ensure_database(url)
@@ -399,7 +477,7 @@ def main() -> None:
         load_book(url, args.book)
     ensure_users(url)
     as_of = dt.date.fromisoformat(args.as_of)
-    port = free_port()
+    port = args.port or free_port()
     server = start_gunicorn(url, port, args.workers)
     met = True
     try:
@@ -408,11 +486,16 @@ def main() -> None:
         print(f"gunicorn -c gunicorn.conf.py (gthread, {args.workers} workers), PostgreSQL, {args.book} book, "
               f"fund {args.fund}, as of {as_of}")
         for users in args.users:
-            before = load_average()
-            result = load(base, paths, users, args.duration, args.think, lambda: server_cpu(server))
-            target = TARGETS_MS.get(users, TARGETS_MS[50] if users > 10 else TARGETS_MS[10])
-            met &= report(f"{users} users, {args.duration:.0f} s, think {args.think:g} s "
-                          f"(load average before {before}, after {load_average()})", result, args.duration, target)
+            for generator in generators:
+                before = load_average()
+                run = wrk_load if generator == "wrk" else load
+                result = run(base, paths, users, args.duration, args.think, lambda: server_cpu(server))
+                target = TARGETS_MS.get(users, TARGETS_MS[50] if users > 10 else TARGETS_MS[10])
+                how = (f"wrk, {users} connections (a thread each)" if generator == "wrk"
+                       else f"Python, {users} threads")
+                met &= report(f"{users} users, {args.duration:.0f} s, think {args.think:g} s, load by {how}; "
+                              f"closed loop: requests actually made (load average before {before}, "
+                              f"after {load_average()})", result, args.duration, target)
         if args.writes:
             before = load_average()
             cpu = server_cpu(server)

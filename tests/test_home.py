@@ -177,3 +177,44 @@ def test_the_home_page_shows_trends_and_alerts_in_both_languages(client, book):
         assert 'id="alerts"' in page and 'data-fund="QY"' in page
         assert "QY-CO1 2025-06-30" in page  # a stale valuation
     assert "Trends by quarter" in page and "Alerts" in page and "按季度走势" not in page
+
+
+def test_a_warm_page_costs_few_queries_and_counts_the_to_dos_at_once(app, client, book, db):
+    """Warm, each page reads the session's user and the book version in one query (web.auth's
+    load_user), and the home page counts every kind of to-do in one more (portfolio.book.todos),
+    reading the rows of a kind only when one waits; the late GP packages' check is the third."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def warm(path: str) -> list[str]:
+        assert client.get(path).status_code == 200  # the first visit computes and keeps the fragments
+        statements.clear()
+        assert client.get(path).status_code == 200
+        return list(statements)
+
+    assert login(client, "manager1").status_code == 302
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        home_page = warm("/?as_of=2025-12-31")
+        assert len(home_page) == 3, home_page
+        assert "users" in home_page[0] and "audit_log" in home_page[0]  # the user and the version together
+        assert len(warm("/funds/QY?as_of=2025-12-31")) == 2
+        assert len(warm("/api/v1/funds/QY/report?as_of=2025-12-31")) == 1
+        # a draft waiting for this checker: its rows are read too (one query more), and shown
+        draft = record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-12-31",
+                                        "fair_value_cny": "330000000", "method": "gp_nav"}, username="manager2")
+        statements.clear()
+        page = client.get("/?as_of=2025-12-31").get_data(as_text=True)
+        assert f'data-valuation="{draft.id}"' in page
+        assert any("FROM valuations" in s and "count" not in s for s in statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert waiting(book, "manager1", "manager").counts == {"drafts": 1, "change_sets": 0, "gp_packages": 0}
+    assert waiting(book, "chair", "admin").counts == {"drafts": 1, "change_sets": 0, "gp_packages": 0,
+                                                      "meetings": 0, "to_schedule": 0}
+    assert waiting(book, "committee1", "committee").counts == {"votes": 0, "meetings": 0}
+    assert waiting(book, "viewer", "viewer").counts == {}

@@ -9,10 +9,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import Integer, Row, bindparam, select, true
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import User
+from portfolio.book import cache
 from portfolio.book.logins import LoginRefused, authenticate
 from portfolio.book.tokens import allows, verify_token
 from portfolio.book.users import change_own_password, end_sessions, sign_out
@@ -52,7 +54,7 @@ OPEN_WRITES |= {"reports.start_job", "forecast.start_job"}  # building a report 
 
 
 class LoginUser(UserMixin):
-    def __init__(self, user: User):
+    def __init__(self, user: User | Row):
         self.id = user.id
         self.username = user.username
         self.display_name = user.display_name or user.username
@@ -73,11 +75,20 @@ def load_user(user_id: str) -> LoginUser | None:
     number, _sep, token = str(user_id).partition(":")
     if not number.isdigit() or not token:
         return None
-    user = db.session.get(User, int(number))
-    if user is None or not user.active or not user.session_token \
-            or not hmac.compare_digest(user.session_token, token):
+    row = db.session.execute(_USER_AND_VERSION, {"user_id": int(number)}).first()
+    if row is None:
         return None
-    return LoginUser(user)
+    cache.know_version(db.session, row.book_entry_id, row.book_entry_at)  # the page will want it
+    if not row.active or not row.session_token or not hmac.compare_digest(row.session_token, token):
+        return None
+    return LoginUser(row)
+
+
+# The session's user and the book version, in one query made once (every request asks it).
+_USER_AND_VERSION = (
+    select(User.id, User.username, User.display_name, User.role, User.active, User.session_token,
+           cache.LATEST_ENTRY.c.id.label("book_entry_id"), cache.LATEST_ENTRY.c.at.label("book_entry_at"))
+    .outerjoin(cache.LATEST_ENTRY, true()).where(User.id == bindparam("user_id", type_=Integer)))
 
 
 def current_username() -> str:

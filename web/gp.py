@@ -347,13 +347,17 @@ class Late:
     quarter_end: dt.date
 
 
+# the latest change of any package's state (made once: the home page asks it of every checker's visit)
+_LATEST_PACKAGE_EVENT = (select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity == "gp_packages")
+                         .order_by(AuditEntry.id.desc()).limit(1))
+
+
 def overdue_listed() -> list[Late]:
     """`packages.overdue` today, kept while neither the book (its interests, the funds'
     deadlines) nor any package (every change of a package's state is audited as `gp_packages`)
     changed: the home page asks it of every checker's visit."""
     today = _today()
-    latest = db.session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity == "gp_packages")
-                                .order_by(AuditEntry.id.desc()).limit(1)).first()
+    latest = db.session.execute(_LATEST_PACKAGE_EVENT).first()
     return cache.memo(db.session, ("gp_overdue", today, tuple(latest or ())), lambda: [
         Late(r.investment.id, r.quarter_end) for r in packages.overdue(db.session, today)])
 

@@ -5,11 +5,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
+from jinja2 import Template
 
 from portfolio import formatting, messages
 from portfolio.vocabulary import label, place
@@ -70,6 +72,50 @@ def one_language() -> Iterator[str]:
         _fixed_lang.reset(token)
 
 
+# The catalogue of the language a template renders in, taken once per render (see
+# `OneLanguageTemplate`); None outside a render: the templates' gettext asks Flask-Babel.
+_fixed_catalog: ContextVar[Any] = ContextVar("fixed_catalog", default=None)
+
+
+class OneLanguageTemplate(Template):
+    """A page rendered in one language, chosen once for the render: within it `current_lang()`
+    (every filter that writes words, every `label`, every punctuation mark) is the language on
+    entry, and the templates' `_()`, `gettext`, `ngettext`, `pgettext` and `npgettext` look
+    their phrase up in that language's catalogue, taken once, instead of asking Flask-Babel
+    for the request's context, domain, locale and catalogue again for every phrase (a page has
+    dozens). The app's `jinja_env.template_class` (`install_one_language`). Nothing inside a
+    render switches the language; a render inside a render keeps the outer one's."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if _fixed_catalog.get() is not None:
+            return super().render(*args, **kwargs)
+        with one_language():
+            token = _fixed_catalog.set(get_translations())
+            try:
+                return super().render(*args, **kwargs)
+            finally:
+                _fixed_catalog.reset(token)
+
+
+def _catalog() -> Any:
+    catalog = _fixed_catalog.get()
+    return catalog if catalog is not None else get_translations()
+
+
+def install_one_language(app: Flask) -> None:
+    """Templates rendered by `OneLanguageTemplate`, their gettext functions reading its
+    catalogue. After Flask-Babel's `init_app` (which installs its own) and before any
+    template is loaded."""
+    app.jinja_env.template_class = OneLanguageTemplate
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n's
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+    )
+
+
 def refusal(error: Exception) -> str:
     """An exception's sentence (a portfolio.messages.Message where the domain raised one) in
     the reader's language."""
@@ -120,9 +166,10 @@ def template_helpers() -> dict:
         "fund_name": fund_name,
         "explain": _by_lang(messages.shown),
     }
-    from web.navigation import nav_items
+    from web.navigation import nav_html, nav_items
 
-    return {"filters": filters, "current_lang": current_lang, "nav_items": nav_items, **PUNCTUATION}
+    return {"filters": filters, "current_lang": current_lang, "nav_items": nav_items, "nav_html": nav_html,
+            **PUNCTUATION}
 
 
 class _Punctuation:

@@ -7,6 +7,7 @@ Labels go through gettext when shown, so the English switch translates them.
 from flask import current_app, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from web.auth import may_open
 
@@ -38,6 +39,28 @@ def nav_items() -> list[dict]:
     if made is None:
         made = known[key] = tuple(_items())
     return [dict(item) for item in made]
+
+
+def nav_html() -> Markup:
+    """The navigation bar's links as HTML, the current page's marked `class="active"`: kept per
+    (role, language, mount point, current page among the entries) like `nav_items`, so a page
+    writes it in one piece instead of a loop of a dozen links, each escaped and compared."""
+    from web.i18n import current_lang
+
+    role = current_user.role if current_user.is_authenticated else None
+    known: dict[tuple, Markup] = current_app.extensions.setdefault("nav_html", {})
+    endpoint = request.endpoint if request.endpoint in _ENDPOINTS else None  # other pages: nothing marked
+    key = (role, current_lang(), request.script_root, endpoint)
+    made = known.get(key)
+    if made is None:
+        active = ' class="active"'
+        made = known[key] = Markup("".join(
+            f'<a href="{escape(item["url"])}"{active if item["endpoint"] == endpoint else ""}>'
+            f'{escape(item["label"])}</a>' for item in nav_items()))
+    return made
+
+
+_ENDPOINTS = frozenset(entry[0] for entry in NAV)
 
 
 def _items() -> list[dict]:

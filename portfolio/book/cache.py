@@ -66,6 +66,20 @@ def configure(*, redis_url: str | None = None, prefix: str | None = None) -> Non
 _VERSION = "portfolio.book.cache.version"  # the session's memo of the version (session.info)
 
 
+# the latest book entry (made once: the statement's SQL and cache key are reused by every request)
+_LATEST_ENTRY = (select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity.in_(BOOK_ENTITIES))
+                 .order_by(AuditEntry.id.desc()).limit(1))
+LATEST_ENTRY = _LATEST_ENTRY.subquery("book_version")
+"""The latest book entry as a subquery (columns `id`, `at`), for a query that reads something
+else anyway to read the version with it (`LEFT JOIN … ON true`) and hand it to `know_version`:
+the login's user query does, so a page's version costs no round trip of its own."""
+
+
+def know_version(session: Session, entry_id: int | None, at: dt.datetime | None) -> None:
+    """The book version as just read, in this transaction, through `LATEST_ENTRY`."""
+    session.info[_VERSION] = (0, None) if entry_id is None else (entry_id, at)
+
+
 def _version_key(session: Session) -> tuple:
     """The latest book entry's id, and its time: a database emptied and refilled (tests, a
     restore) can reuse an id, never with the same time.
@@ -75,8 +89,7 @@ def _version_key(session: Session) -> tuple:
     known = session.info.get(_VERSION)
     if known is not None:
         return known
-    row = session.execute(select(AuditEntry.id, AuditEntry.at).where(AuditEntry.entity.in_(BOOK_ENTITIES))
-                          .order_by(AuditEntry.id.desc()).limit(1)).first()
+    row = session.execute(_LATEST_ENTRY).first()
     key = (0, None) if row is None else (row.id, row.at)
     session.info[_VERSION] = key
     return key

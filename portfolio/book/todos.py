@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, Select, String, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models import ChangeSet, GpPackage, Meeting, MeetingAttendance, Proposal, Recusal, Valuation, Vote
@@ -41,27 +41,22 @@ class Todos:
         return sum(self.counts.values())
 
 
-def _listed(session: Session, stmt, name: str, todo: Todos) -> list:
-    """The first SHOWN rows, and how many there are, in one query (a window count: the home
-    page asks this of each kind for every visit)."""
-    rows = session.execute(stmt.add_columns(func.count().over().label("total")).limit(SHOWN)).all()
-    todo.counts[name] = int(rows[0][-1]) if rows else 0
-    return [tuple(row[:-1]) for row in rows] if name in ("votes", "meetings") else [row[0] for row in rows]
+USERNAME, TODAY = bindparam("username", type_=String), bindparam("today", type_=Date)
 
 
-def drafts_waiting(username: str):
+def drafts_waiting(username=USERNAME):
     """Valuation drafts (not approved, not void) entered by someone else."""
     return (select(Valuation).where(Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
                                     or_(Valuation.entered_by.is_(None), Valuation.entered_by != username))
             .order_by(Valuation.as_of, Valuation.id))
 
 
-def change_sets_waiting(username: str):
+def change_sets_waiting(username=USERNAME):
     return (select(ChangeSet).where(ChangeSet.status == "pending", ChangeSet.uploaded_by != username)
             .order_by(ChangeSet.uploaded_at, ChangeSet.id))
 
 
-def gp_packages_waiting(username: str):
+def gp_packages_waiting(username=USERNAME):
     """Submitted packages (to review), and reviewed ones someone else reviewed (to accept);
     never one the user submitted."""
     return (select(GpPackage).where(or_(GpPackage.status == "submitted",
@@ -70,7 +65,7 @@ def gp_packages_waiting(username: str):
             .order_by(GpPackage.submitted_at, GpPackage.id))
 
 
-def votes_waiting(username: str, today: dt.date):
+def votes_waiting(username=USERNAME, today=TODAY):
     """(proposal, meeting) for each scheduled proposal the member may still vote on, at a
     meeting held today or before (a meeting to come is among the meetings coming)."""
     recused = select(Recusal.id).where(Recusal.proposal_id == Proposal.id, Recusal.member == username)
@@ -85,25 +80,63 @@ def votes_waiting(username: str, today: dt.date):
             .order_by(Meeting.date, Proposal.id))
 
 
-def meetings_coming(today: dt.date):
+def meetings_coming(today=TODAY):
     """(meeting, proposals on its agenda) for each meeting on or after today."""
     on_agenda = (select(func.count(Proposal.id)).where(Proposal.meeting_id == Meeting.id)
                  .correlate(Meeting).scalar_subquery())
     return select(Meeting, on_agenda).where(Meeting.date >= today).order_by(Meeting.date, Meeting.id)
 
 
+def to_schedule():
+    return select(Proposal).where(Proposal.status == "submitted").order_by(Proposal.submitted_at, Proposal.id)
+
+
+# Each kind's list, made once (the user and the day are bound parameters): (its name, who may
+# see it, the statement). The home page asks for every visit.
+KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
+    ("drafts", frozenset({"approve"}), drafts_waiting()),
+    ("change_sets", frozenset({"approve"}), change_sets_waiting()),
+    ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
+    ("votes", frozenset({"vote"}), votes_waiting()),
+    ("meetings", frozenset({"vote", "configure", "schedule"}), meetings_coming()),
+    ("to_schedule", frozenset({"configure", "schedule"}), to_schedule()),
+)
+_LISTS = {name: stmt.limit(SHOWN) for name, _who, stmt in KINDS}
+_COUNTS: dict[tuple[str, ...], Select] = {}  # by the kinds a role sees: one statement counting them all
+
+
+def _counting(names: tuple[str, ...]) -> Select:
+    stmt = _COUNTS.get(names)
+    if stmt is None:
+        lists = {name: listed for name, _who, listed in KINDS}
+        stmt = _COUNTS[names] = select(*(
+            select(func.count()).select_from(
+                lists[name].with_only_columns(literal(1), maintain_column_froms=True).order_by(None).subquery())
+            .scalar_subquery().label(name)
+            for name in names))
+    return stmt
+
+
 def todos(session: Session, username: str, permissions: frozenset[str] | set[str], today: dt.date) -> Todos:
-    """What waits for `username`, who may do `permissions` (web.auth.PERMISSIONS of their role)."""
+    """What waits for `username`, who may do `permissions` (web.auth.PERMISSIONS of their role).
+
+    Every kind the role sees is counted in one query; only the kinds with something waiting
+    are then read (their first SHOWN rows): most visits find nothing and cost one query."""
     todo = Todos()
-    if "approve" in permissions:
-        todo.drafts = _listed(session, drafts_waiting(username), "drafts", todo)
-        todo.change_sets = _listed(session, change_sets_waiting(username), "change_sets", todo)
-        todo.gp_packages = _listed(session, gp_packages_waiting(username), "gp_packages", todo)
-    if "vote" in permissions:
-        todo.votes = [(p, m) for p, m in _listed(session, votes_waiting(username, today), "votes", todo)]
-    if permissions & {"vote", "configure", "schedule"}:
-        todo.meetings = [(m, int(n or 0)) for m, n in _listed(session, meetings_coming(today), "meetings", todo)]
-    if permissions & {"configure", "schedule"}:
-        todo.to_schedule = _listed(session, select(Proposal).where(Proposal.status == "submitted")
-                                   .order_by(Proposal.submitted_at, Proposal.id), "to_schedule", todo)
+    names = tuple(name for name, who, _stmt in KINDS if who & set(permissions))
+    if not names:
+        return todo
+    params = {"username": username, "today": today}
+    counts = session.execute(_counting(names), params).one()
+    for name, count in zip(names, counts):
+        todo.counts[name] = int(count or 0)
+        if not count:
+            continue
+        rows = session.execute(_LISTS[name], params).all()
+        if name == "votes":
+            todo.votes = [(p, m) for p, m in rows]
+        elif name == "meetings":
+            todo.meetings = [(m, int(n or 0)) for m, n in rows]
+        else:
+            setattr(todo, name, [row[0] for row in rows])
     return todo

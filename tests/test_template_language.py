@@ -1,0 +1,105 @@
+"""Templates render in one language, chosen once per render (web.i18n.OneLanguageTemplate), and
+the navigation bar is kept as HTML per (role, language, mount point, current page)
+(web.navigation.nav_html): Chinese and English pages say what they said, a page never mixes
+the two, the catalogue is asked for once per render, and the bar marks the page it is on and
+offers each role only what it may open."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import render_template_string, session
+
+import web.i18n
+from tests.conftest import login, make_user
+from web.i18n import OneLanguageTemplate, current_lang
+
+# the navigation as base.html wrote it before nav_html: the reference the kept HTML must match
+NAV_LOOP = ('{% for item in nav_items() %}<a href="{{ item.url }}"{% if request.endpoint == item.endpoint %}'
+            ' class="active"{% endif %}>{{ item.label }}</a>{% endfor %}')
+
+
+def nav_of(html: str) -> str:
+    return re.search(r'<nav class="mainnav">\s*(.*?)\s*</nav>', html, re.S).group(1)
+
+
+def test_templates_are_one_language_templates(app):
+    assert app.jinja_env.template_class is OneLanguageTemplate
+    assert isinstance(app.jinja_env.get_template("base.html"), OneLanguageTemplate)
+
+
+@pytest.mark.parametrize("lang, expected", [("zh", ["首页", "修改密码", "共 3 项", "（", "）"]),
+                                            ("en", ["Home", "Change password", " (", ")"])])
+def test_a_render_speaks_the_requests_language(app, lang, expected):
+    source = "{{ _('首页') }}|{{ _('修改密码') }}|{{ _('共 %(n)s 项', n=3) }}|{{ lp }}|{{ rp }}|{{ current_lang() }}"
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        shown = render_template_string(source).split("|")
+    assert shown[-1] == lang
+    assert [s for s in expected if s not in shown[:-1]] == []
+    if lang == "en":
+        assert not re.search(r"[\u4e00-\u9fff（）]", "".join(shown))
+
+
+def test_the_catalogue_is_taken_once_per_render(app, monkeypatch):
+    calls = []
+    real = web.i18n.get_translations
+    monkeypatch.setattr(web.i18n, "get_translations", lambda: calls.append(1) or real())
+    source = "{% for _i in range(20) %}{{ _('首页') }}{{ _('修改密码') }}{% endfor %}"
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        shown = render_template_string(source)
+        assert shown == "HomeChange password" * 20
+        assert len(calls) == 1
+        session["lang"] = "zh"
+        web.i18n.refresh_locale()
+        assert render_template_string(source) == "首页修改密码" * 20  # the next render: the new language
+        assert len(calls) == 2
+        assert current_lang() == "zh" and web.i18n._fixed_catalog.get() is None  # nothing fixed outside a render
+
+
+def test_translated_text_is_still_escaped_and_formatted(app):
+    with app.test_request_context("/"):
+        session["lang"] = "zh"
+        assert render_template_string("{{ _('共 %(n)s 项', n='<b>') }}") == "共 &lt;b&gt; 项"
+        assert render_template_string("{{ _('100%%') }}") == "100%"  # newstyle gettext formats even without variables
+
+
+def test_pages_switch_language_and_back(client, db):
+    make_user(db, "alice", "manager")
+    assert login(client, "alice").status_code == 302
+    pages = {}
+    for lang in ("zh", "en", "zh", "en"):
+        client.get(f"/lang/{lang}")
+        html = client.get("/").get_data(as_text=True)
+        pages.setdefault(lang, html)
+        assert html == pages[lang] or lang not in pages  # the same page for the same language
+        if lang == "zh":
+            assert 'lang="zh-CN"' in html and ">首页</a>" in html and "待办事项" in html and ">Home</a>" not in html
+        else:
+            assert 'lang="en"' in html and ">Home</a>" in html and "To do" in html and "首页" not in html
+            assert not re.search(r"[\u4e00-\u9fff]", nav_of(html))
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "committee", "viewer", "gp"])
+def test_the_kept_navigation_is_the_loops_and_respects_roles(app, client, db, role):
+    make_user(db, f"u-{role}", role)
+    assert login(client, f"u-{role}").status_code == 302
+    paths = ["/gp/"] if role == "gp" else ["/", "/book/", "/committee/", "/admin/users", "/history"]
+    for lang in ("zh", "en"):
+        client.get(f"/lang/{lang}")
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200:  # a page this role may not open: no bar to check
+                continue
+            nav = nav_of(response.get_data(as_text=True))
+            cookie = client.get_cookie("session").value  # the same user, logged in, in this language
+            with app.test_request_context(path, headers={"Cookie": f"session={cookie}"}):
+                app.preprocess_request()  # the session's user, the locale
+                assert current_lang() == lang
+                assert nav == render_template_string(NAV_LOOP)
+            active = re.findall(r'<a href="([^"]+)" class="active">', nav)
+            assert active == ([path] if path in re.findall(r'href="([^"]+)"', nav) else [])
+            assert ("/admin/users" in nav) == (role == "admin")
+            if role == "gp":
+                assert re.findall(r'href="([^"]+)"', nav) == ["/", "/gp/"]  # home leads to the portal
