@@ -17,6 +17,7 @@ from decimal import Decimal
 import pandas as pd
 
 from portfolio.figures.alerts import is_stale
+from portfolio.figures.aside import Aside, aside
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
@@ -256,6 +257,15 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         scope = scope_of(book, fund_code)
     except UnknownFund:
         raise QuarterlyError(Message("fund_unknown_report", code=fund_code)) from None
+    # the forward look (the forecast: half the report's time) needs only the book: it runs
+    # in a forked child beside the rest where that is safe (portfolio.figures.aside), else here
+    with aside(forward_look, book, fund_code, end, overrides=forecast_overrides) as ahead:
+        return _report(book, fund_code, quarter, scope, start, end, index_name, ahead)
+
+
+def _report(book: BookData, fund_code: str, quarter: str, scope, start: dt.date, end: dt.date,
+            index_name: str | None, ahead: Aside[dict]) -> dict:
+    """build_quarterly's report object, the forward look taken from `ahead` last."""
     fund, settings = scope.row, scope.settings
     previous_end = start - dt.timedelta(days=1)
     year_open = dt.date(end.year - 1, 12, 31)
@@ -328,7 +338,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "compliance_counts": {s: sum(1 for c in compliance if c.get("status") == s) for s in STATUS_ORDER},
         "compliance_by_rule": _by_rule(compliance),
         "indicators": indicators,
-        "forward_look": forward_look(book, fund_code, end, overrides=forecast_overrides),
+        "forward_look": ahead.result(),
         "settings": {"valuation_change_threshold": settings.get("valuation_change_threshold"),
                      "home_region_prefix": settings.get("home_region_prefix"),
                      "reinvestment_multiple": settings.get("reinvestment_multiple")},
