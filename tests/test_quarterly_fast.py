@@ -192,3 +192,43 @@ def test_the_cli_forks_beside_the_job_heartbeat(app, runner, monkeypatch, tmp_pa
     assert done.exit_code == 0, done.output
     assert len(made) == 1 and made[0].forked and made[0].from_child
     assert "2026Q1" in out.read_text(encoding="utf-8")  # the forward look's next quarter, on the page
+
+
+def test_meanwhile_has_the_report_but_its_forward_look_while_the_child_runs(demo, monkeypatch):
+    import copy
+
+    made = _recording(monkeypatch)
+    seen = []
+
+    def meanwhile(report):
+        seen.append((copy.deepcopy(report), made[0].pid is not None))
+
+    report = build_quarterly(demo, "QY", "2025Q4", meanwhile=meanwhile)
+    (partial, child_running), = seen
+    assert child_running and made[0].from_child  # called before the child's result was read
+    assert partial["forward_look"] is None and report["forward_look"]["rows"]
+    assert list(partial) == list(report)  # the same keys, in the same order
+    assert {k: v for k, v in partial.items() if k != "forward_look"} == \
+        {k: v for k, v in report.items() if k != "forward_look"}
+
+
+def test_the_cli_workbook_written_while_the_child_runs_is_the_one_written_after(app, runner, monkeypatch,
+                                                                                tmp_path):
+    from portfolio.book.reading import load_book
+    from portfolio.interchange.importing import import_book
+    from portfolio.reports.xlsx import write_quarterly_xlsx
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.test_xlsx_fast import _same_file
+    from web.extensions import db
+
+    with app.app_context():
+        assert import_book(db.session, EXAMPLE_BOOK, username="test").ok
+        book = load_book(db.session)
+    made = _recording(monkeypatch)
+    out = tmp_path / "q.xlsx"
+    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out),
+                               "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert made[0].from_child
+    monkeypatch.setattr(aside_module, "can_fork", lambda: False)
+    _same_file(out.read_bytes(), write_quarterly_xlsx(build_quarterly(book, "QY", "2025Q4"), lang="zh"))

@@ -144,3 +144,14 @@ def test_a_sheet_with_row_options_is_written_by_xlsxwriter(monkeypatch):
         return book.close()
 
     _same_file(with_a_row_option(True), with_a_row_option(False))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_workbook_in_two_steps_is_the_workbook_in_one(reports, fast):
+    """QuarterlyWorkbook.start writes the sheets before the forward look's from a report whose
+    forward look is not in yet (None); finish the rest: the file write_quarterly_xlsx writes."""
+    report = reports[2]
+    assert report["forward_look"]
+    workbook = xlsx.QuarterlyWorkbook("en", fast)
+    workbook.start({**report, "forward_look": None})
+    _same_file(workbook.finish(report), write_quarterly_xlsx(report, lang="en", fast=fast))

@@ -544,10 +544,31 @@ SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedul
           _concentration_sheet, _sub_funds_sheet, _compliance_sheet, _forward_look_sheet)
 
 
+class QuarterlyWorkbook:
+    """The workbook written in two steps: `start(report)` every sheet before the forward
+    look's, which read nothing of it (so while the forecast is still computed: build_quarterly's
+    `meanwhile`), then `finish(report)` the rest, closed. The same file as in one step."""
+
+    def __init__(self, lang: str = "zh", fast: bool | None = None):
+        self.book, self.lang, self.written = _Book(fast), lang, 0
+
+    def start(self, report: dict) -> None:
+        for write_sheet in SHEETS[self.written:BEFORE_FORWARD_LOOK]:
+            write_sheet(self.book, report, self.lang)
+        self.written = max(self.written, BEFORE_FORWARD_LOOK)
+
+    def finish(self, report: dict) -> bytes:
+        for write_sheet in SHEETS[self.written:]:
+            write_sheet(self.book, report, self.lang)
+        self.written = len(SHEETS)
+        return self.book.close()
+
+
+BEFORE_FORWARD_LOOK = SHEETS.index(_forward_look_sheet)
+assert SHEETS[BEFORE_FORWARD_LOOK:] == (_forward_look_sheet,), "the forward look's sheet is the last"
+
+
 def write_quarterly_xlsx(report: dict, *, lang: str = "zh", fast: bool | None = None) -> bytes:
     """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section,
     in `lang` ("zh" or "en"). `fast`: see _Book (the same file either way)."""
-    book = _Book(fast)
-    for write_sheet in SHEETS:
-        write_sheet(book, report, lang)
-    return book.close()
+    return QuarterlyWorkbook(lang, fast).finish(report)
