@@ -22,6 +22,16 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here
 SIMULATED = ("p10", "p50", "p90")
 
 
+@pytest.fixture(autouse=True)
+def _threads_left_by_other_tests(monkeypatch):
+    """Threads other tests of the session left running (e.g. asyncio's child watchers after a
+    browser test) would keep every report here inline: for these tests they count as marked
+    fork_safe (each test's own threads are judged as they are)."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            monkeypatch.setattr(thread, "fork_safe", True, raising=False)
+
+
 @pytest.fixture(scope="module")
 def demo():
     return demo_book_data()
