@@ -155,3 +155,11 @@ def test_the_workbook_in_two_steps_is_the_workbook_in_one(reports, fast):
     workbook = xlsx.QuarterlyWorkbook("en", fast)
     workbook.start({**report, "forward_look": None})
     _same_file(workbook.finish(report), write_quarterly_xlsx(report, lang="en", fast=fast))
+
+
+def test_rows_of_every_width_across_blocks_of_16_rows():
+    """The <row spans> of each block of 16 rows (its cells' first and last column), for
+    rows that fill different columns, some none."""
+    rows = [[("x" if col == i % 9 else None) if i % 5 else None for col in range(9)] for i in range(70)]
+    columns = [(f"列{col}", TEXT) for col in range(9)]
+    _same_file(_one_table(True, columns, rows), _one_table(False, columns, rows))

@@ -112,7 +112,7 @@ class _RowWorksheet(Worksheet):
         if (self.constant_memory or self.row_info or self.comments or self.excel_version == 2010
                 or self.default_row_height != self.original_row_height):
             return super()._write_rows()
-        self._calculate_spans()
+        self._spans()
         column_style = {col: f' s="{info.column_format._get_xf_index()}"'
                         for col, info in self.col_info.items() if info.column_format is not None}
         letters: dict[int, str] = {}
@@ -150,6 +150,19 @@ class _RowWorksheet(Worksheet):
                 for col_num in sorted(cells):
                     self._write_cell(row_num, col_num, cells[col_num])
                 self._xml_end_tag("row")
+
+
+    def _spans(self) -> None:
+        """XlsxWriter's `_calculate_spans` (each block of 16 rows: its cells' first and last
+        column) from each row's cells, not by trying every column of every row."""
+        spans: dict[int, tuple[int, int]] = {}
+        for row_num, cells in self.table.items():
+            if cells and self.dim_rowmin <= row_num <= self.dim_rowmax:
+                index, low, high = row_num // 16, min(cells), max(cells)
+                if index in spans:
+                    low, high = min(low, spans[index][0]), max(high, spans[index][1])
+                spans[index] = (low, high)
+        self.row_spans = {index: f"{low + 1}:{high + 1}" for index, (low, high) in spans.items()}
 
 
 class _Book:
