@@ -99,13 +99,14 @@ class Aside(Generic[T]):
         assert self._fd is not None
         chunks = []
         deadline = self._started + self.timeout
+        waiting = select.poll()  # (not select.select: a server may hold more than 1,024 files)
+        waiting.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         try:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False, None
-                ready, _, _ = select.select([self._fd], [], [], left)
-                if not ready:
+                if not waiting.poll(max(1, int(left * 1000))):
                     continue
                 chunk = os.read(self._fd, 1 << 20)
                 if not chunk:
