@@ -1,6 +1,7 @@
 """The application factory: `flask --app app run`."""
 from __future__ import annotations
 
+import gc
 import os
 
 from flask import Flask
@@ -9,6 +10,25 @@ from web.config import default_config
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """The app. Without a config (a command, a server process: one app for the process's
+    life), the garbage collector is paused while the app is made (its imports and set-up
+    make ~10^6 objects that live as long as the process and would each be traversed by
+    every collection), then everything alive is frozen (`gc.freeze`: left out of later
+    collections) and collection resumes. Tests, which make many apps, are left alone."""
+    if config is not None:
+        return _create_app(config)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        app = _create_app(None)
+    finally:
+        if was_enabled:
+            gc.enable()
+    gc.freeze()
+    return app
+
+
+def _create_app(config: dict | None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(default_config(app.instance_path))

@@ -22,7 +22,7 @@ PORTFOLIO = ROOT / "portfolio"
 PURE_PACKAGES = ("figures", "reports")
 PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "messages.py", "error_texts.py", "errors.py",
                 "record_rules.py", "filetypes.py",
-                "commands.py", "committee/voting.py", "gp/samples.py", "gp/template.py")
+                "commands.py", "figures/aside.py", "committee/voting.py", "gp/samples.py", "gp/template.py")
 IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
                 "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",
                 "portfolio.committee.decisions", "portfolio.committee.review", "portfolio.gp.packages")

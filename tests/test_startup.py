@@ -79,3 +79,36 @@ def test_flask_db_is_flask_migrate_s(app, runner):
         assert config.directory == app.root_path + "/migrations"
         assert config.configure_args["compare_type"] is True
         assert config.db.engine is not None
+
+
+def test_the_process_app_starts_without_collecting_then_freezes_what_it_made(tmp_path):
+    """create_app() without a config (a command, a server): no garbage collection while the
+    app is made, then everything alive frozen out of later collections, collection back on."""
+    code = ("import gc, json\n"
+            "runs = []\n"
+            "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(info['generation']))\n"
+            "import app\n"
+            "gc.collect(); runs.clear()\n"
+            "frozen = gc.get_freeze_count()\n"
+            "app.create_app()\n"
+            "print(json.dumps([runs, frozen, gc.get_freeze_count(), gc.isenabled()]))")
+    _loaded, printed = _imported_by(tmp_path, code)
+    runs, before, after, enabled = json.loads(printed)
+    assert runs == []  # not one collection while the blueprints, models and pandas were imported
+    assert before == 0 and after > 100_000 and enabled
+
+
+def test_an_app_with_a_config_leaves_the_collector_alone():
+    import gc
+
+    from app import create_app
+
+    frozen = gc.get_freeze_count()
+    create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        assert not gc.isenabled()  # as it was
+    finally:
+        gc.enable()

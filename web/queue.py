@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portfolio.book import jobs as job_records
+from portfolio.figures.aside import fork_safe
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +277,9 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
                         jobs_session.rollback()
 
         beating = threading.Thread(target=heartbeat, name=f"job-{job_id}-heartbeat", daemon=True)
+        # it only writes the job's row, under `lock`, on its own session: a child forked beside it
+        # (the quarterly report's forward look, portfolio.figures.aside) touches neither
+        fork_safe(beating)
         beating.start()
         context = JobContext(job.id, job.kind, dict(job.params), job.started_by, report)
         try:

@@ -12,11 +12,13 @@ Pure: takes a BookData, returns a dict; the HTML, .xlsx and PDF writers only for
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 import pandas as pd
 
 from portfolio.figures.alerts import is_stale
+from portfolio.figures.aside import aside
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
@@ -244,10 +246,16 @@ def forward_look(book: BookData, fund_code: str, as_of: dt.date, *, overrides: d
 
 
 def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name: str | None = None,
-                    forecast_overrides: dict | None = None) -> dict:
+                    forecast_overrides: dict | None = None,
+                    meanwhile: Callable[[dict], None] | None = None) -> dict:
     """The quarterly report of `fund_code` for `quarter` ('2025Q4'), as of its last day.
     The forward look is the forecast from that day, with the stored parameter overrides
-    (`forecast_overrides`, as portfolio.book.forecast_parameters.overrides gives them)."""
+    (`forecast_overrides`, as portfolio.book.forecast_parameters.overrides gives them).
+
+    `meanwhile(report)`, if given, is called with the report complete but for its forward
+    look (`report["forward_look"]` still None), while the forecast may still be running
+    aside: a writer can write every part before the forward look in that time. It must not
+    change the report."""
     try:
         start, end = parse_quarter(quarter)
     except ValueError as error:
@@ -256,6 +264,19 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         scope = scope_of(book, fund_code)
     except UnknownFund:
         raise QuarterlyError(Message("fund_unknown_report", code=fund_code)) from None
+    # the forward look (the forecast: half the report's time) needs only the book: it runs
+    # in a forked child beside the rest where that is safe (portfolio.figures.aside), else here
+    with aside(forward_look, book, fund_code, end, overrides=forecast_overrides) as ahead:
+        report = _report(book, fund_code, quarter, scope, start, end, index_name)
+        if meanwhile is not None:
+            meanwhile(report)
+        report["forward_look"] = ahead.result()
+    return report
+
+
+def _report(book: BookData, fund_code: str, quarter: str, scope, start: dt.date, end: dt.date,
+            index_name: str | None) -> dict:
+    """build_quarterly's report object but its forward look (None, in its place)."""
     fund, settings = scope.row, scope.settings
     previous_end = start - dt.timedelta(days=1)
     year_open = dt.date(end.year - 1, 12, 31)
@@ -328,7 +349,7 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         "compliance_counts": {s: sum(1 for c in compliance if c.get("status") == s) for s in STATUS_ORDER},
         "compliance_by_rule": _by_rule(compliance),
         "indicators": indicators,
-        "forward_look": forward_look(book, fund_code, end, overrides=forecast_overrides),
+        "forward_look": None,  # build_quarterly's, from the forecast aside
         "settings": {"valuation_change_threshold": settings.get("valuation_change_threshold"),
                      "home_region_prefix": settings.get("home_region_prefix"),
                      "reinvestment_multiple": settings.get("reinvestment_multiple")},

@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from portfolio.formatting import FIGURE_KINDS, RULE_KINDS, XLSX_FORMATS, xlsx_value
 from portfolio.messages import shown
@@ -79,14 +81,102 @@ def _number(value):
     return value
 
 
+# The fast path below fills XlsxWriter's cell table and writes its rows' XML itself, as
+# XlsxWriter FAST_FOR does (tests/test_xlsx_fast.py: the file byte for byte the same as
+# XlsxWriter's own path). Another version of XlsxWriter takes its own path, unchanged.
+FAST_FOR = "3.3.1"
+_EXCEL_EPOCH = dt.date(1899, 12, 31).toordinal()
+_STRMAX = 16383  # a longer string is checked against Excel's limit by XlsxWriter's own path
+_INF = (float("inf"), float("-inf"))
+
+
+def fast_path() -> bool:
+    """Whether the installed XlsxWriter is the one the fast path was written against."""
+    return getattr(xlsxwriter, "__version__", None) == FAST_FOR
+
+
+def _excel_date(day: dt.date) -> float:
+    """A date (not a datetime) as Excel's serial number, as XlsxWriter's write_datetime
+    makes it (1900 epoch, Excel's phantom 29 February 1900 counted)."""
+    serial = float(day.toordinal() - _EXCEL_EPOCH)
+    return serial + 1 if serial > 59 else serial
+
+
+class _RowWorksheet(Worksheet):
+    """XlsxWriter's worksheet writing each row's XML in one string (its own writes every
+    cell's element and attribute separately). Only the cells this module writes (numbers,
+    dates, shared strings, styled blanks), in rows with no row options or comments; any
+    other row, or sheet, goes through XlsxWriter's own `_write_rows`."""
+
+    def _write_rows(self) -> None:
+        if (self.constant_memory or self.row_info or self.comments or self.excel_version == 2010
+                or self.default_row_height != self.original_row_height):
+            return super()._write_rows()
+        self._spans()
+        column_style = {col: f' s="{info.column_format._get_xf_index()}"'
+                        for col, info in self.col_info.items() if info.column_format is not None}
+        letters: dict[int, str] = {}
+        write = self.fh.write
+        table, spans = self.table, self.row_spans
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table[row_num]
+            if not cells:
+                continue
+            span = spans.get(row_num // 16)
+            r = str(row_num + 1)
+            parts = [f'<row r="{r}" spans="{span}">' if span else f'<row r="{r}">']
+            for col_num in sorted(cells):
+                cell = cells[col_num]
+                letter = letters.get(col_num)
+                if letter is None:
+                    letter = letters[col_num] = xl_col_to_name(col_num)
+                fmt = cell.format
+                style = f' s="{fmt._get_xf_index()}"' if fmt else column_style.get(col_num, "")
+                kind = cell.__class__
+                if kind is CellNumberTuple or kind is CellDatetimeTuple:
+                    parts.append(f'<c r="{letter}{r}"{style}><v>{cell.number:.16G}</v></c>')
+                elif kind is CellStringTuple:
+                    parts.append(f'<c r="{letter}{r}"{style} t="s"><v>{cell.string}</v></c>')
+                elif kind is CellBlankTuple:
+                    parts.append(f'<c r="{letter}{r}"{style}/>')
+                else:  # a cell of another kind: the row as XlsxWriter writes it
+                    parts = []
+                    break
+            if parts:
+                parts.append("</row>")
+                write("".join(parts))
+            else:
+                self._write_row(row_num, span)
+                for col_num in sorted(cells):
+                    self._write_cell(row_num, col_num, cells[col_num])
+                self._xml_end_tag("row")
+
+
+    def _spans(self) -> None:
+        """XlsxWriter's `_calculate_spans` (each block of 16 rows: its cells' first and last
+        column) from each row's cells, not by trying every column of every row."""
+        spans: dict[int, tuple[int, int]] = {}
+        for row_num, cells in self.table.items():
+            if cells and self.dim_rowmin <= row_num <= self.dim_rowmax:
+                index, low, high = row_num // 16, min(cells), max(cells)
+                if index in spans:
+                    low, high = min(low, spans[index][0]), max(high, spans[index][1])
+                spans[index] = (low, high)
+        self.row_spans = {index: f"{low + 1}:{high + 1}" for index, (low, high) in spans.items()}
+
+
 class _Book:
     """The workbook being written (XlsxWriter: it streams the sheets' XML several times
-    faster than openpyxl builds a tree of cell objects), with its cell styles made once."""
+    faster than openpyxl builds a tree of cell objects), with its cell styles made once.
+    `fast` (by default when XlsxWriter is the version it was written for): the tables'
+    cells put straight into XlsxWriter's cell table, a writer chosen by type, and each row's
+    XML written in one step (_RowWorksheet); else XlsxWriter's public writers, cell by cell."""
 
-    def __init__(self) -> None:
+    def __init__(self, fast: bool | None = None) -> None:
         self.buffer = io.BytesIO()
         self.wb = xlsxwriter.Workbook(self.buffer, {"in_memory": True})
         self._styles: dict[tuple, Any] = {}
+        self.fast = fast_path() if fast is None else fast
 
     def style(self, fmt: str | None = None, **extra):
         key = (fmt, tuple(sorted(extra.items())))
@@ -104,7 +194,8 @@ class _Sheet:
 
     def __init__(self, book: _Book, title: str, lang: str):
         self.book, self.lang = book, lang
-        self.ws = book.wb.add_worksheet(word(title, lang, context="sheet"))
+        self.ws = book.wb.add_worksheet(word(title, lang, context="sheet"),
+                                        worksheet_class=_RowWorksheet if book.fast else None)
         self.row = 0  # XlsxWriter counts rows and columns from 0
         self.widths: dict[int, int] = {}
 
@@ -142,7 +233,12 @@ class _Sheet:
             self.widths[col] = max(self.widths.get(col, 8), min(len(head) * 2 + 2, 28))
         self.row += 1
         formats = [fmt for _head, fmt in columns]
-        for values in rows:
+        if self.book.fast:
+            self._rows_fast(rows, formats)
+            rows_written = True
+        else:
+            rows_written = False
+        for values in () if rows_written else rows:
             for col, (value, fmt) in enumerate(zip(values, formats)):
                 if isinstance(value, Formatted):
                     value, fmt = value
@@ -157,6 +253,64 @@ class _Sheet:
             self.put(self.row, 0, word("无", self.lang, context="xlsx"))
             self.row += 1
         self.row += 1
+
+    def _rows_fast(self, rows: list[list], formats: list[str | None]) -> None:
+        """`table`'s rows, each cell as `put` writes it, put straight into XlsxWriter's cell
+        table (in the same order: the shared strings are numbered as they come): strings,
+        finite numbers and dates by their type, anything else through `put`."""
+        book, ws, widths = self.book, self.ws, self.widths
+        table, string_index = ws.table, ws.str_table._get_shared_string_index
+        text_style, date_style = book.style(None), book.style(DATE)
+        number_styles = [book.style(fmt) for fmt in formats]
+        amount = [fmt == AMOUNT for fmt in formats]
+        low = high = top = None  # the columns written, the first row written
+        for values in rows:
+            row = self.row
+            cells = table[row]
+            for col, value in enumerate(values):
+                number_style = number_styles[col]
+                if value.__class__ is Formatted:
+                    value, fmt = value
+                    number_style = book.style(fmt)
+                elif amount[col]:  # yuan in the report object, 万元 on the sheet
+                    value = xlsx_value(_number(value), "amount")
+                    fmt = AMOUNT
+                else:
+                    fmt = formats[col]
+                value = _number(value)
+                kind = value.__class__
+                if kind is str:
+                    widths[col] = max(widths.get(col, 8), min(len(value) * 2 + 2, 48))
+                    if not value:
+                        continue
+                    if len(value) > _STRMAX:
+                        self.put(row, col, value, fmt)
+                        continue
+                    cells[col] = CellStringTuple(string_index(value), text_style)
+                elif value is None:
+                    continue
+                elif kind is Decimal or kind is float or kind is int:
+                    number = float(value)
+                    if number != number or number in _INF:  # XlsxWriter's own error for it
+                        self.put(row, col, value, fmt)
+                        continue
+                    cells[col] = CellNumberTuple(number, number_style)
+                elif kind is dt.date:
+                    cells[col] = CellDatetimeTuple(_excel_date(value), date_style)
+                else:
+                    self.put(row, col, value, fmt)
+                    if isinstance(value, str):
+                        widths[col] = max(widths.get(col, 8), min(len(value) * 2 + 2, 48))
+                    continue
+                low = col if low is None or col < low else low
+                high = col if high is None or col > high else high
+                bottom = row
+                if top is None:
+                    top = row
+            self.row += 1
+        if top is not None:  # XlsxWriter's dimensions, as writing each cell would leave them
+            ws._check_dimensions(top, low)
+            ws._check_dimensions(bottom, high)
 
     def finish(self):
         for col, width in self.widths.items():
@@ -403,10 +557,31 @@ SHEETS = (_cover_sheet, _fund_sheet, _bridge_sheet, _performance_sheet, _schedul
           _concentration_sheet, _sub_funds_sheet, _compliance_sheet, _forward_look_sheet)
 
 
-def write_quarterly_xlsx(report: dict, *, lang: str = "zh") -> bytes:
+class QuarterlyWorkbook:
+    """The workbook written in two steps: `start(report)` every sheet before the forward
+    look's, which read nothing of it (so while the forecast is still computed: build_quarterly's
+    `meanwhile`), then `finish(report)` the rest, closed. The same file as in one step."""
+
+    def __init__(self, lang: str = "zh", fast: bool | None = None):
+        self.book, self.lang, self.written = _Book(fast), lang, 0
+
+    def start(self, report: dict) -> None:
+        for write_sheet in SHEETS[self.written:BEFORE_FORWARD_LOOK]:
+            write_sheet(self.book, report, self.lang)
+        self.written = max(self.written, BEFORE_FORWARD_LOOK)
+
+    def finish(self, report: dict) -> bytes:
+        for write_sheet in SHEETS[self.written:]:
+            write_sheet(self.book, report, self.lang)
+        self.written = len(SHEETS)
+        return self.book.close()
+
+
+BEFORE_FORWARD_LOOK = SHEETS.index(_forward_look_sheet)
+assert SHEETS[BEFORE_FORWARD_LOOK:] == (_forward_look_sheet,), "the forward look's sheet is the last"
+
+
+def write_quarterly_xlsx(report: dict, *, lang: str = "zh", fast: bool | None = None) -> bytes:
     """The report object (portfolio.reports.quarterly) as an .xlsx, one sheet per section,
-    in `lang` ("zh" or "en")."""
-    book = _Book()
-    for write_sheet in SHEETS:
-        write_sheet(book, report, lang)
-    return book.close()
+    in `lang` ("zh" or "en"). `fast`: see _Book (the same file either way)."""
+    return QuarterlyWorkbook(lang, fast).finish(report)
