@@ -245,6 +245,11 @@ def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     return str(value)
 
 
+# the arguments whose Chinese text differs with `codes` (_arg): a Message without any of them
+# is shown in Chinese as it was made (a compliance listing shows thousands)
+CODED = frozenset({"missing", "reason", "errors", "doubts", "failures"})
+
+
 def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = False, capital: bool = True) -> str:
     """The sentence `key` in `lang`; `codes` keeps the `missing: FIELD` part (the JSON's);
     `capital`: an English sentence starts with a capital (not one inside another)."""
@@ -274,6 +279,8 @@ class Message(str):
 
     def shown(self, lang: str = "zh") -> str:
         """For people: in their language, without the field codes."""
+        if str(lang).startswith("zh") and CODED.isdisjoint(self.args):
+            return str.__str__(self)  # the Chinese text it was made with: no field codes in it to leave out
         return render(self.key, self.args, lang)
 
 

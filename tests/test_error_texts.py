@@ -200,3 +200,49 @@ def test_said_by_gives_the_sentence_an_exception_carries_with_its_key(error, sai
     assert isinstance(got, Message) == isinstance(said, Message)
     if isinstance(said, Message):
         assert got.key == "quarter_format" and got.shown("en") != str(got)
+
+
+def _any_sample(name: str):
+    """_sample, and the kinds of argument of the rule checks' sentences (portfolio/messages.py)."""
+    from portfolio.messages import WHAT
+
+    if name.endswith("_pct"):
+        return 0.253
+    if name.endswith("_x"):
+        return 1.5
+    if name.endswith("_fen"):
+        return 123_456_789
+    if name in ("years", "limit_years"):
+        return Decimal("2.5")
+    if name == "period":
+        return 5
+    if name == "what":
+        return next(iter(WHAT))
+    if name == "whats":
+        return list(WHAT)[:2]
+    if name == "over":
+        return [(next(iter(WHAT)), 100_000_000)]
+    if name == "instrument":
+        return "equity"
+    return _sample(name)
+
+
+@pytest.mark.parametrize("key", sorted(TEXTS))
+@pytest.mark.parametrize("missing", [False, True])
+def test_a_message_shown_in_chinese_is_rendered_without_its_field_codes(key, missing):
+    """Message.shown("zh") takes the text the message was made with when no argument of it
+    depends on the field codes (CODED): always the sentence render gives without them."""
+    from portfolio.messages import CODED, render
+
+    args = {name: _any_sample(name) for name in _placeholders(TEXTS[key][0])}
+    if missing and "missing" in args:
+        args["missing"] = ["commitment", "paid_in"]
+    elif "missing" in args:
+        del args["missing"]
+    message = Message(key, **args)
+    assert message.shown("zh") == render(key, args, "zh")
+    assert message.shown("en") == render(key, args, "en")
+    if CODED.isdisjoint(args):
+        assert message.shown("zh") == str(message)
+    if missing and "missing" in args:
+        assert "missing: commitment" in str(message) and "missing" not in message.shown("zh")

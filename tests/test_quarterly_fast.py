@@ -242,3 +242,60 @@ def test_the_cli_workbook_written_while_the_child_runs_is_the_one_written_after(
     assert made[0].from_child
     monkeypatch.setattr(aside_module, "can_fork", lambda: False)
     _same_file(out.read_bytes(), write_quarterly_xlsx(build_quarterly(book, "QY", "2025Q4"), lang="zh"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_document_rendered_around_its_forward_look_is_the_one_rendered_whole(app, demo, lang):
+    """The printable HTML rendered while the forward look is computed aside (all but its
+    section), its section put in afterwards: the same text as rendered in one step."""
+    from web.reports import EarlyDocument, _language, render_document
+
+    seen = []
+    document = EarlyDocument()
+
+    def meanwhile(report):
+        seen.append(report["forward_look"])
+        document.start(report)
+
+    with app.app_context(), _language(lang):
+        report = build_quarterly(demo, "QY", "2025Q4", meanwhile=meanwhile)
+        whole = render_document(report)
+        assert seen == [None] and document.text is not None and document.mark in document.text
+        assert document.mark not in whole and 'id="forward-look"' not in document.text
+        assert document.finish(report) == whole
+    assert whole.count('id="forward-look"') == 1 and report["forward_look"]["next_quarter"] in whole
+
+
+def test_the_document_not_started_is_rendered_whole(app, demo):
+    """A report from the cache: `meanwhile` was never called, the document is rendered at once."""
+    from web.reports import EarlyDocument, render_document
+
+    report = build_quarterly(demo, "QY", "2025Q4")
+    with app.app_context():
+        assert EarlyDocument().finish(report) == render_document(report)
+
+
+def test_the_cli_html_rendered_while_the_child_runs_is_the_one_rendered_after(app, runner, monkeypatch, tmp_path):
+    from portfolio.book.reading import load_book
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+    from web.extensions import db
+    from web.reports import render_document
+
+    with app.app_context():
+        assert import_book(db.session, EXAMPLE_BOOK, username="test").ok
+        book = load_book(db.session)
+    made = _recording(monkeypatch)
+    out = tmp_path / "q.html"
+    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out),
+                               "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert made[0].from_child
+    written = out.read_text(encoding="utf-8")
+    # the same report, inline this time (the child's bands could differ in a last bit: the
+    # forward look is taken from the child's, as written)
+    monkeypatch.setattr(aside_module, "can_fork", lambda: False)
+    report = build_quarterly(book, "QY", "2025Q4")
+    report["forward_look"] = made[0].result()
+    with app.app_context():
+        assert written == render_document(report)

@@ -146,15 +146,22 @@ def test_a_sheet_with_row_options_is_written_by_xlsxwriter(monkeypatch):
     _same_file(with_a_row_option(True), with_a_row_option(False))
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("fast", [True, False])
-def test_the_workbook_in_two_steps_is_the_workbook_in_one(reports, fast):
+def test_the_workbook_in_two_steps_is_the_workbook_in_one(reports, fast, lang):
     """QuarterlyWorkbook.start writes the sheets before the forward look's from a report whose
-    forward look is not in yet (None); finish the rest: the file write_quarterly_xlsx writes."""
-    report = reports[2]
-    assert report["forward_look"]
-    workbook = xlsx.QuarterlyWorkbook("en", fast)
-    workbook.start({**report, "forward_look": None})
-    _same_file(workbook.finish(report), write_quarterly_xlsx(report, lang="en", fast=fast))
+    forward look is not in yet (None), and on the fast path their rows' XML (the cell styles
+    numbered as the closing numbers them); finish the rest: the file write_quarterly_xlsx
+    writes, and so the plain path's."""
+    for report in reports:
+        assert report["forward_look"]
+        workbook = xlsx.QuarterlyWorkbook(lang, fast)
+        workbook.start({**report, "forward_look": None})
+        sheets = workbook.book.wb.worksheets()
+        assert len(sheets) == xlsx.BEFORE_FORWARD_LOOK
+        made = [sheet.rows_xml for sheet in sheets if isinstance(sheet, xlsx._RowWorksheet)]
+        assert len(made) == (len(sheets) if fast else 0) and all(made)
+        _same_file(workbook.finish(report), write_quarterly_xlsx(report, lang=lang, fast=False))
 
 
 def test_rows_of_every_width_across_blocks_of_16_rows():

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -102,24 +104,65 @@ def report_charts(report: dict, lang: str) -> dict:
     return quarterly_charts(report, lang)
 
 
-def render_document(report: dict) -> str:
+def render_document(report: dict, *, forward_look_html: str | None = None) -> str:
     """The standalone printable HTML (also the PDF's source). Outside a request (the
-    CLI) it renders in a throwaway request context, in the default language."""
+    CLI) it renders in a throwaway request context, in the default language.
+
+    forward_look_html: put in place of the forward look's section (its own template,
+    reports/_forward_look.html) instead of rendering it: a report whose forward look is
+    still being computed aside is rendered with a mark there (`EarlyDocument`)."""
     from web.i18n import one_language
 
     if not has_request_context():
         with current_app.test_request_context("/"):
-            return render_document(report)
+            return render_document(report, forward_look_html=forward_look_html)
+    extra = {} if forward_look_html is None else {"forward_look_html": Markup(forward_look_html)}
     with one_language() as lang:
         return render_template("reports/quarterly_print.html", report=report,
                                charts=report_charts(report, lang),
-                               listing=LISTING_ROWS, listing_block=LISTING_BLOCK)
+                               listing=LISTING_ROWS, listing_block=LISTING_BLOCK, **extra)
 
 
-def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None) -> bytes:
+class EarlyDocument:
+    """The printable HTML rendered in two steps, the same text as render_document's: every
+    part but the forward look while the forward look is computed aside (build_quarterly's
+    `meanwhile`: `start`), then its section alone, put in its place (`finish`)."""
+
+    def __init__(self) -> None:
+        # an HTML comment no text of the report can hold: its `<` would be escaped, and
+        # it is new for each document
+        self.mark = f"<!-- forward look {uuid.uuid4().hex} -->"
+        self.text: str | None = None
+
+    def start(self, report: dict) -> None:
+        self.text = render_document(report, forward_look_html=self.mark)
+
+    def finish(self, report: dict) -> str:
+        """The whole document; rendered now in one step if `start` was not called (the
+        report came whole from the cache, and `meanwhile` with it)."""
+        if self.text is None:
+            return render_document(report)
+        head, _mark, tail = self.text.partition(self.mark)
+        return head + _forward_look_section(report) + tail
+
+
+def _forward_look_section(report: dict) -> str:
+    from web.i18n import one_language
+
+    if not has_request_context():
+        with current_app.test_request_context("/"):
+            return _forward_look_section(report)
+    with one_language():
+        return render_template("reports/_forward_look.html", report=report)
+
+
+def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None, *,
+               document: str | None = None) -> bytes:
+    """The PDF of the report (document: its printable HTML, if already rendered)."""
     from portfolio.reports.pdf import html_to_pdf
 
-    return html_to_pdf(render_document(report), base_url=current_app.root_path, on_pages=on_pages)
+    return html_to_pdf(document if document is not None else render_document(report),
+                       base_url=current_app.root_path, on_pages=on_pages)
 
 
 # -- the quarterly report as a file: built once per book version, as a job -----------------
@@ -153,9 +196,9 @@ def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str
                if frame is not None)
     progress(rows, rows, "rows_read")
     # while the report's forward look is computed aside (a forked child), this process
-    # writes what does not read it: the workbook's sheets before the forward look's; for
-    # the PDF, WeasyPrint imported (0.5 s); for the HTML, the template loaded
-    workbook = None
+    # writes what does not read it: the workbook's sheets before the forward look's; the
+    # printable HTML but the forward look's section; for the PDF, WeasyPrint imported too
+    workbook = document = None
     if fmt == "xlsx":
         from portfolio.reports.xlsx import QuarterlyWorkbook
         from web.i18n import current_lang
@@ -163,35 +206,33 @@ def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str
         workbook = QuarterlyWorkbook(lang=current_lang())
         meanwhile = workbook.start
     else:
-        meanwhile = _ready_to_render_pdf if fmt == "pdf" else _ready_to_render
+        document = EarlyDocument()
+        meanwhile = document.start if fmt == "html" else partial(_start_pdf, document)
     report = quarterly_report(fund, quarter_text, index_name, meanwhile=meanwhile)
     progress(1, 2, "steps")
     if workbook is not None:
         body = workbook.finish(report)
     elif fmt == "pdf":
+        assert document is not None
         pages = [0]
 
         def laid_out(n: int) -> None:
             pages[0] = n
             progress(0, n, "pages_rendered")
 
-        body = render_pdf(report, on_pages=laid_out)
+        body = render_pdf(report, on_pages=laid_out, document=document.finish(report))
         progress(pages[0], pages[0], "pages_rendered")
         return body
     else:
-        body = render_document(report).encode("utf-8")
+        assert document is not None
+        body = document.finish(report).encode("utf-8")
     progress(2, 2, "steps")
     return body
 
 
-def _ready_to_render(_report: dict) -> None:
-    """The printable HTML's template loaded and compiled (or read from Jinja's bytecode cache)."""
-    current_app.jinja_env.get_template("reports/quarterly_print.html")
-
-
-def _ready_to_render_pdf(report: dict) -> None:
-    _ready_to_render(report)
-    import weasyprint  # noqa: F401  (imported now, while the forecast runs aside)
+def _start_pdf(document: EarlyDocument, report: dict) -> None:
+    document.start(report)
+    import weasyprint  # noqa: F401  (imported now, while the forecast runs aside: 0.5 s)
 
 
 def quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,

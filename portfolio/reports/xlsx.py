@@ -108,7 +108,32 @@ class _RowWorksheet(Worksheet):
     dates, shared strings, styled blanks), in rows with no row options or comments; any
     other row, or sheet, goes through XlsxWriter's own `_write_rows`."""
 
+    rows_xml: str | None = None  # the rows' XML made before the workbook is closed (write_rows_now)
+
+    def write_rows_now(self) -> None:
+        """Make the rows' XML now, for this sheet whose cells are all written, and keep it to
+        be written as it is when the workbook is closed (QuarterlyWorkbook.start: while the
+        forward look is still computed). The cell styles get their numbers as the closing
+        would give them: sheet after sheet, each one's columns' styles first (<cols> comes
+        before <sheetData>), then its cells'."""
+        if self.dim_rowmin is None:
+            return
+        for col in sorted(self.col_info):
+            if self.col_info[col].column_format is not None:
+                self.col_info[col].column_format._get_xf_index()
+        out = io.StringIO()
+        closing = self.__dict__["fh"]  # None: the closing gives the sheet its file
+        self._set_filehandle(out)
+        try:
+            self._write_rows()
+        finally:
+            self.__dict__["fh"] = closing
+        self.rows_xml = out.getvalue()
+
     def _write_rows(self) -> None:
+        if self.rows_xml is not None:
+            self.fh.write(self.rows_xml)
+            return
         if (self.constant_memory or self.row_info or self.comments or self.excel_version == 2010
                 or self.default_row_height != self.original_row_height):
             return super()._write_rows()
@@ -569,6 +594,10 @@ class QuarterlyWorkbook:
         for write_sheet in SHEETS[self.written:BEFORE_FORWARD_LOOK]:
             write_sheet(self.book, report, self.lang)
         self.written = max(self.written, BEFORE_FORWARD_LOOK)
+        # and their rows' XML, which the closing would make (a third of its time)
+        for sheet in self.book.wb.worksheets():
+            if isinstance(sheet, _RowWorksheet) and sheet.rows_xml is None:
+                sheet.write_rows_now()
 
     def finish(self, report: dict) -> bytes:
         for write_sheet in SHEETS[self.written:]:
