@@ -222,24 +222,32 @@ def test_meanwhile_has_the_report_but_its_forward_look_while_the_child_runs(demo
         {k: v for k, v in report.items() if k != "forward_look"}
 
 
-def test_the_cli_workbook_written_while_the_child_runs_is_the_one_written_after(app, runner, monkeypatch,
-                                                                                tmp_path):
+def _by_the_cli(app, runner, monkeypatch, tmp_path, fmt: str):
+    """The example book's 2025Q4 report written by `flask quarterly-report` (its forward look
+    computed in a forked child): (the book, the Asides started, the file written)."""
     from portfolio.book.reading import load_book
     from portfolio.interchange.importing import import_book
-    from portfolio.reports.xlsx import write_quarterly_xlsx
     from tests.conftest import EXAMPLE_BOOK
-    from tests.test_xlsx_fast import _same_file
     from web.extensions import db
 
     with app.app_context():
         assert import_book(db.session, EXAMPLE_BOOK, username="test").ok
         book = load_book(db.session)
     made = _recording(monkeypatch)
-    out = tmp_path / "q.xlsx"
-    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out),
+    out = tmp_path / f"q.{fmt}"
+    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", fmt, "-o", str(out),
                                "--no-progress"])
     assert done.exit_code == 0, done.output
     assert made[0].from_child
+    return book, made, out
+
+
+def test_the_cli_workbook_written_while_the_child_runs_is_the_one_written_after(app, runner, monkeypatch,
+                                                                                tmp_path):
+    from portfolio.reports.xlsx import write_quarterly_xlsx
+    from tests.test_xlsx_fast import _same_file
+
+    book, _made, out = _by_the_cli(app, runner, monkeypatch, tmp_path, "xlsx")
     monkeypatch.setattr(aside_module, "can_fork", lambda: False)
     _same_file(out.read_bytes(), write_quarterly_xlsx(build_quarterly(book, "QY", "2025Q4"), lang="zh"))
 
@@ -276,21 +284,9 @@ def test_the_document_not_started_is_rendered_whole(app, demo):
 
 
 def test_the_cli_html_rendered_while_the_child_runs_is_the_one_rendered_after(app, runner, monkeypatch, tmp_path):
-    from portfolio.book.reading import load_book
-    from portfolio.interchange.importing import import_book
-    from tests.conftest import EXAMPLE_BOOK
-    from web.extensions import db
     from web.reports import render_document
 
-    with app.app_context():
-        assert import_book(db.session, EXAMPLE_BOOK, username="test").ok
-        book = load_book(db.session)
-    made = _recording(monkeypatch)
-    out = tmp_path / "q.html"
-    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out),
-                               "--no-progress"])
-    assert done.exit_code == 0, done.output
-    assert made[0].from_child
+    book, made, out = _by_the_cli(app, runner, monkeypatch, tmp_path, "html")
     written = out.read_text(encoding="utf-8")
     # the same report, inline this time (the child's bands could differ in a last bit: the
     # forward look is taken from the child's, as written)
