@@ -104,23 +104,28 @@ def report_charts(report: dict, lang: str) -> dict:
     return quarterly_charts(report, lang)
 
 
-def render_document(report: dict, *, forward_look_html: str | None = None) -> str:
-    """The standalone printable HTML (also the PDF's source). Outside a request (the
-    CLI) it renders in a throwaway request context, in the default language.
-
-    forward_look_html: put in place of the forward look's section (its own template,
-    reports/_forward_look.html) instead of rendering it: a report whose forward look is
-    still being computed aside is rendered with a mark there (`EarlyDocument`)."""
+def _in_one_language(render: Callable[[str], str]) -> str:
+    """render(lang) in the request's language, held for the whole rendering; outside a
+    request (the CLI) in a throwaway request context, in the default language."""
     from web.i18n import one_language
 
     if not has_request_context():
         with current_app.test_request_context("/"):
-            return render_document(report, forward_look_html=forward_look_html)
-    extra = {} if forward_look_html is None else {"forward_look_html": Markup(forward_look_html)}
+            return _in_one_language(render)
     with one_language() as lang:
-        return render_template("reports/quarterly_print.html", report=report,
-                               charts=report_charts(report, lang),
-                               listing=LISTING_ROWS, listing_block=LISTING_BLOCK, **extra)
+        return render(lang)
+
+
+def render_document(report: dict, *, forward_look_html: str | None = None) -> str:
+    """The standalone printable HTML (also the PDF's source).
+
+    forward_look_html: put in place of the forward look's section (its own template,
+    reports/_forward_look.html) instead of rendering it: a report whose forward look is
+    still being computed aside is rendered with a mark there (`EarlyDocument`)."""
+    extra = {} if forward_look_html is None else {"forward_look_html": Markup(forward_look_html)}
+    return _in_one_language(lambda lang: render_template(
+        "reports/quarterly_print.html", report=report, charts=report_charts(report, lang),
+        listing=LISTING_ROWS, listing_block=LISTING_BLOCK, **extra))
 
 
 class EarlyDocument:
@@ -143,17 +148,8 @@ class EarlyDocument:
         if self.text is None:
             return render_document(report)
         head, _mark, tail = self.text.partition(self.mark)
-        return head + _forward_look_section(report) + tail
-
-
-def _forward_look_section(report: dict) -> str:
-    from web.i18n import one_language
-
-    if not has_request_context():
-        with current_app.test_request_context("/"):
-            return _forward_look_section(report)
-    with one_language():
-        return render_template("reports/_forward_look.html", report=report)
+        section = _in_one_language(lambda _lang: render_template("reports/_forward_look.html", report=report))
+        return head + section + tail
 
 
 def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None, *,
@@ -212,20 +208,20 @@ def build_quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str
     progress(1, 2, "steps")
     if workbook is not None:
         body = workbook.finish(report)
-    elif fmt == "pdf":
-        assert document is not None
-        pages = [0]
-
-        def laid_out(n: int) -> None:
-            pages[0] = n
-            progress(0, n, "pages_rendered")
-
-        body = render_pdf(report, on_pages=laid_out, document=document.finish(report))
-        progress(pages[0], pages[0], "pages_rendered")
-        return body
     else:
-        assert document is not None
-        body = document.finish(report).encode("utf-8")
+        assert document is not None  # made where the workbook is not
+        text = document.finish(report)
+        if fmt == "pdf":
+            pages = [0]
+
+            def laid_out(n: int) -> None:
+                pages[0] = n
+                progress(0, n, "pages_rendered")
+
+            body = render_pdf(report, on_pages=laid_out, document=text)
+            progress(pages[0], pages[0], "pages_rendered")
+            return body
+        body = text.encode("utf-8")
     progress(2, 2, "steps")
     return body
 
