@@ -6,4 +6,4 @@
 # still recompiled by Python itself (their source's time is checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m compileall -q -j 0 app.py codelists.py gunicorn.conf.py models portfolio web benchmarks
+exec .venv/bin/python -m compileall -q app.py codelists.py gunicorn.conf.py models portfolio web benchmarks
