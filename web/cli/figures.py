@@ -11,6 +11,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from web.cli.ending import end_without_teardown
+
 
 def _as_of(value: str | None) -> dt.date:
     from portfolio.formatting import last_quarter_end, local_today, parse_date
@@ -56,6 +58,7 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
         click.echo(json.dumps(to_json(report), ensure_ascii=False, indent=indent))
     else:
         click.echo(render_table(report))
+    end_without_teardown()
 
 
 def render_table(report: dict) -> str:

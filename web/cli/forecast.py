@@ -4,6 +4,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from web.cli.ending import end_without_teardown
+
 
 @click.command("forecast")
 @click.argument("fund")
@@ -44,6 +46,7 @@ def forecast_command(fund: str, as_of: str | None, fmt: str, unit: str | None, p
         click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1 if sys.stdout.isatty() else None))
     else:
         click.echo(render_table(result))
+    end_without_teardown()
 
 
 def _backtest_job(fund: str, date, progress: bool | None) -> dict:

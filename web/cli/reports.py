@@ -5,6 +5,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from web.cli.ending import end_without_teardown
+
 
 @click.command("quarterly-report")
 @click.argument("fund")
@@ -40,6 +42,7 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     with open(output, "wb") as handle:
         handle.write(body)
     click.echo(f"{fund} {params['quarter']} → {output} ({len(body):,} bytes)")
+    end_without_teardown()
 
 
 @click.command("jobs-worker")
