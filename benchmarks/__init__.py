@@ -1,10 +1,28 @@
-"""Benchmarks: one command per row of issue 14's table (benchmarks/README.md)."""
+"""Benchmarks: one command per row of issue 14's table (benchmarks/README.md), and
+`python -m benchmarks.issue14` running them all, one after the other, into one table."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Each benchmark takes `--summary FILE`: then it appends its rows of the table to FILE as
+# JSON lines, the whole-table run (benchmarks.issue14) reads them. These are the rows'
+# keys, in the issue's order; the texts are the issue's own.
+ROWS = {
+    "pdf": ("quarterly PDF of 千亿, whole process", "≤ 10 s, ≤ 600 MB"),
+    "xlsx": ("quarterly xlsx, whole process", "≤ 2 s"),
+    "html": ("quarterly HTML, whole process", "≤ 2 s"),
+    "report": ("`flask report QY --format json` against bare pandas + pyxirr", "≤ 1.2×"),
+    "import_sqlite": ("import of the whole book, SQLite", "≥ 30,000 rows/s"),
+    "import_postgresql": ("import of the whole book, PostgreSQL", "≥ 20,000 rows/s"),
+    "users_10": ("dashboard and report API, gunicorn, PostgreSQL, 10 users", "p95 ≤ 150 ms"),
+    "users_50": ("the same, 50 users", "p95 ≤ 400 ms"),
+    "after_write": ("the first request after a write", "p95 ≤ 300 ms"),
+    "cached_pdf": ("the demo book's quarterly PDF from the cache", "≤ 100 ms (warm p95)"),
+}
 
 
 def compiled() -> None:
@@ -13,3 +31,13 @@ def compiled() -> None:
     one does, even when this shell has PYTHONDONTWRITEBYTECODE set (as this machine's
     sessions do), where every process would compile about a hundred modules again."""
     subprocess.run(["bash", str(ROOT / "scripts" / "compile.sh")], check=True)
+
+
+def record(summary: str | None, row: str, figure: str, met: bool) -> None:
+    """One row of issue 14's table (a key of ROWS) with its figure as printed and whether
+    it met the target, appended to the summary file when the run was given one."""
+    if row not in ROWS:
+        raise ValueError(f"not a row of the table: {row}")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"row": row, "figure": figure, "met": met}, ensure_ascii=False) + "\n")

@@ -24,6 +24,7 @@ import urllib.request
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from benchmarks import record
 from benchmarks.bench_dashboard import PASSWORD, READER, User, free_port, start_gunicorn
 from models import Base
 from portfolio.book.users import create_user
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quarter", default="2025Q4")
+    parser.add_argument("--summary", help="append the row of issue 14's table to this file (benchmarks.issue14)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench_cached_")
     url = args.db or f"sqlite:///{tmp}/demo.sqlite"
@@ -102,6 +104,9 @@ def main() -> None:
           f"  (target p95 ≤ 100 ms: {p95(warm) / 0.1:.2f}× it) {'ok' if p95(warm) <= 0.1 else 'OVER TARGET'}")
     print(f"  /login p95 alone / while 4 PDF jobs build  {p95(idle) * 1000:6.0f} / {p95(busy) * 1000:.0f} ms"
           f"  (ratio {p95(busy) / p95(idle):.2f}×)")
+    record(args.summary, "cached_pdf", f"warm p95 {p95(warm) * 1000:.0f} ms (median {statistics.median(warm) * 1000:.0f}"
+           f" ms; the first, building fetch {cold * 1000:.0f} ms): {p95(warm) / 0.1:.2f}× the target; /login p95 "
+           f"{p95(idle) * 1000:.0f} ms alone, {p95(busy) * 1000:.0f} ms while four PDF jobs build", p95(warm) <= 0.1)
 
 
 if __name__ == "__main__":

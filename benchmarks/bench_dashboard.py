@@ -58,6 +58,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from benchmarks import ROWS, record
 from benchmarks.bench_import import _ensure_database, _pg_url
 from models import Base, CashFlow, Investment, Valuation
 from portfolio.book.users import create_user
@@ -414,7 +415,8 @@ def p95(values_ms: list[float]) -> float:
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
 
 
-def report(title: str, result: dict, duration: float | None, target_ms: float) -> bool:
+def report(title: str, result: dict, duration: float | None, target_ms: float) -> tuple[bool, str]:
+    """Prints the figures of one load; (whether the target was met, the figure in a line)."""
     print(title)
     every: list[float] = []
     served = sum(len(v) for v in result["latencies"].values()) + len(result["errors"])
@@ -438,7 +440,10 @@ def report(title: str, result: dict, duration: float | None, target_ms: float) -
         print("  error:", problem)
     met = bool(every) and p95(every) <= target_ms and not errors
     print("  target", "met" if met else "NOT met")
-    return met
+    if not every:
+        return met, f"no request answered, {len(errors)} errors"
+    return met, (f"p95 {p95(every):.0f} ms (median {statistics.median(every):.0f} ms, max {max(every):.0f} ms, "
+                 f"{len(every)} requests{rate}, {len(errors)} errors): {p95(every) / target_ms:.2f}× the target")
 
 
 def load_average() -> str:
@@ -461,6 +466,7 @@ def main() -> None:
                         help="the load generator: wrk (benchmarks/wrk_dashboard.lua), python (a thread per "
                              "user), both in turn; auto (default): wrk when installed, else python")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--summary", help="append the rows of issue 14's table to this file (benchmarks.issue14)")
     args = parser.parse_args()
     if args.generator == "auto":
         generators = ["wrk"] if wrk_binary() else ["python"]
@@ -493,18 +499,23 @@ def main() -> None:
                 target = TARGETS_MS.get(users, TARGETS_MS[50] if users > 10 else TARGETS_MS[10])
                 how = (f"wrk, {users} connections (a thread each)" if generator == "wrk"
                        else f"Python, {users} threads")
-                met &= report(f"{users} users, {args.duration:.0f} s, think {args.think:g} s, load by {how}; "
-                              f"closed loop: requests actually made (load average before {before}, "
-                              f"after {load_average()})", result, args.duration, target)
+                ok, figure = report(f"{users} users, {args.duration:.0f} s, think {args.think:g} s, load by {how}; "
+                                    f"closed loop: requests actually made (load average before {before}, "
+                                    f"after {load_average()})", result, args.duration, target)
+                if f"users_{users}" in ROWS and generator == generators[0]:
+                    record(args.summary, f"users_{users}", f"{figure}; load by {generator}", ok)
+                met &= ok
         if args.writes:
             before = load_average()
             cpu = server_cpu(server)
             result = after_writes(base, url, paths, args.fund, as_of, args.writes)
             result["cpu"] = server_cpu(server) - cpu  # the writes and their pages too
-            met &= report(f"the first request after a write, {args.writes} writes (flow, valuation approved, "
-                          f"correction, void; load average before {before}, after {load_average()}); the writes "
-                          f"themselves: median {statistics.median(result['write_ms']):.0f} ms",
-                          result, None, AFTER_WRITE_MS)
+            ok, figure = report(f"the first request after a write, {args.writes} writes (flow, valuation approved, "
+                                f"correction, void; load average before {before}, after {load_average()}); the "
+                                f"writes themselves: median {statistics.median(result['write_ms']):.0f} ms",
+                                result, None, AFTER_WRITE_MS)
+            record(args.summary, "after_write", figure, ok)
+            met &= ok
     finally:
         stop(server)
     raise SystemExit(0 if met else 1)

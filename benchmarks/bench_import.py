@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from benchmarks import record
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
 from portfolio.interchange.importing import import_book
@@ -167,7 +168,8 @@ def bench_changed(engine, source: Path, count: int, compare: bool) -> None:
               "per CPU-second")
 
 
-def bench(url: str, source: Path, again: bool, changed: int = 0, compare: bool = False) -> None:
+def bench(url: str, source: Path, again: bool, changed: int = 0, compare: bool = False,
+          summary: str | None = None) -> None:
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
@@ -188,6 +190,8 @@ def bench(url: str, source: Path, again: bool, changed: int = 0, compare: bool =
     print(f"{name:10s} floor   bare {how} of {rows} ready tuples: {floor_rate:9.0f} rows/s, "
           f"{floor_cpu_rate:9.0f} rows per CPU-second; the import runs at {rate / floor_rate:.2f}× the floor's "
           f"rate ({rows / cpu / floor_cpu_rate:.2f}× per CPU-second)")
+    record(summary, f"import_{name}", f"{rate:,.0f} rows/s ({rows:,} rows in {seconds:.2f} s): "
+           f"{rate / target:.2f}× the target", rate >= target)
     if again:
         with Session(engine) as session:
             start = time.perf_counter()
@@ -212,16 +216,17 @@ def main() -> None:
                         help="then time a re-import with N cash flows changed (their notes)")
     parser.add_argument("--compare", action="store_true",
                         help="with --changed: also time the old path (the ORM's bulk UPDATE), N rows changed again")
+    parser.add_argument("--summary", help="append the rows of issue 14's table to this file (benchmarks.issue14)")
     args = parser.parse_args()
     folder = generate_heavy_book(xlsx=args.xlsx)
     source = folder / "book.xlsx" if args.xlsx else folder
     print(f"book: {source}")
     with tempfile.TemporaryDirectory() as tmp:
-        bench("sqlite:///" + str(Path(tmp) / "bench.sqlite"), source, args.again, args.changed, args.compare)
+        bench("sqlite:///" + str(Path(tmp) / "bench.sqlite"), source, args.again, args.changed, args.compare, args.summary)
     if not args.no_pg:
         url = _pg_url(args.pg)
         _ensure_database(url)
-        bench(url, source, args.again, args.changed, args.compare)
+        bench(url, source, args.again, args.changed, args.compare, args.summary)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--as-of", default="2025-12-31")
     parser.add_argument("--investments", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each side; the fastest is kept")
+    parser.add_argument("--summary", help="append the row of issue 14's table to this file (benchmarks.issue14)")
     parser.add_argument("--bare", nargs=2, metavar=("FOLDER", "AS_OF"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -122,7 +123,7 @@ def main() -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from benchmarks import compiled
+    from benchmarks import compiled, record
     from benchmarks.heavy_book import generate_heavy_book
     from models import Base
     from portfolio.interchange.importing import import_book
@@ -167,6 +168,9 @@ def main() -> None:
           f"{'ok' if app_s / bare_s <= 1.2 else 'OVER TARGET'}")
     print(f"  (a process that only imports flask, sqlalchemy.orm, pandas and pyxirr: {floor_s:.2f} s wall,"
           f" {floor_s / bare_s:.2f} x the bare script; {floor_cpu:.2f} s CPU, {floor_cpu / bare_cpu:.2f} x)")
+    record(args.summary, "report", f"{app_s:.2f} s vs {bare_s:.2f} s: {app_s / bare_s:.2f}× (CPU "
+           f"{app_cpu / bare_cpu:.2f}×); a process that only imports flask, SQLAlchemy, pandas and pyxirr: "
+           f"{floor_s / bare_s:.2f}×", app_s / bare_s <= 1.2)
 
 
 if __name__ == "__main__":
