@@ -1,4 +1,5 @@
-"""Books as plain rows, and writers of them as CSV folders and .xlsx workbooks (for the import tests)."""
+"""Books as plain rows, and writers of them as CSV folders, .xlsx workbooks (for the import tests) and
+SQLite files (for the tests that run the app in a process of its own)."""
 from __future__ import annotations
 
 import copy
@@ -29,6 +30,24 @@ def read_csv_book(folder: Path = EXAMPLE_BOOK) -> dict[str, list[dict]]:
 
 def example_book() -> dict[str, list[dict]]:
     return copy.deepcopy(read_csv_book())
+
+
+def book_database(path: Path, folder: Path = EXAMPLE_BOOK) -> str:
+    """A SQLite file at path holding the book of folder (the example's by default), imported
+    as a user would; its database URL, for a process of its own (DATABASE_URL)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from models import Base
+    from portfolio.interchange.importing import import_book
+
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        assert import_book(session, folder, username="test").ok
+        session.commit()
+    engine.dispose()
+    return f"sqlite:///{path}"
 
 
 def headers_of(rows: list[dict]) -> list[str]:

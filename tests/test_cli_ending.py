@@ -36,21 +36,9 @@ main()
 
 @pytest.fixture(scope="module")
 def book_url(tmp_path_factory) -> str:
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
+    from tests.book_files import book_database
 
-    from models import Base
-    from portfolio.interchange.importing import import_book
-    from tests.conftest import EXAMPLE_BOOK
-
-    path = tmp_path_factory.mktemp("ending") / "book.sqlite"
-    engine = create_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        assert import_book(session, EXAMPLE_BOOK, username="test").ok
-        session.commit()
-    engine.dispose()
-    return f"sqlite:///{path}"
+    return book_database(tmp_path_factory.mktemp("ending") / "book.sqlite")
 
 
 def _run(book_url: str, tmp_path: Path, *command: str) -> subprocess.CompletedProcess:

@@ -43,19 +43,9 @@ def test_the_charts_draw_without_a_heavy_library(tmp_path):
 
 
 def test_the_report_command_runs_without_the_heavy_libraries(tmp_path):
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
+    from tests.book_files import book_database
 
-    from models import Base
-    from portfolio.interchange.importing import import_book
-    from tests.conftest import EXAMPLE_BOOK
-
-    engine = create_engine(f"sqlite:///{tmp_path / 'start.sqlite'}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        assert import_book(session, EXAMPLE_BOOK, username="test").ok
-        session.commit()
-    engine.dispose()
+    book_database(tmp_path / "start.sqlite")  # where _imported_by's process looks
     code = ("from flask.cli import main\n"
             "import sys\n"
             "sys.argv = ['flask', '--app', 'app', 'report', 'QY', '--as-of', '2025-12-31']\n"
