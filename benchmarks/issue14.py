@@ -27,9 +27,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import ROOT, ROWS
-
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_import"
-DEFAULT_DASHBOARD_DB = "postgresql://postgres@127.0.0.1:5432/bench_dashboard"
+from benchmarks.bench_dashboard import DEFAULT_DB as DEFAULT_DASHBOARD_DB
+from benchmarks.bench_import import DEFAULT_PG
 
 
 def steps(*, pg: str, dashboard_db: str, duration: float, repeat: int) -> list[list[str]]:
