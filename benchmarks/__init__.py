@@ -2,6 +2,7 @@
 `python -m benchmarks.issue14` running them all, one after the other, into one table."""
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -31,6 +32,12 @@ def compiled() -> None:
     one does, even when this shell has PYTHONDONTWRITEBYTECODE set (as this machine's
     sessions do), where every process would compile about a hundred modules again."""
     subprocess.run(["bash", str(ROOT / "scripts" / "compile.sh")], check=True)
+
+
+def summary_option(parser: argparse.ArgumentParser) -> None:
+    """The `--summary FILE` option every benchmark of the table takes (see ROWS)."""
+    parser.add_argument("--summary", help="append this command's rows of issue 14's table to this file "
+                                          "(as benchmarks.issue14 does)")
 
 
 def record(summary: str | None, row: str, figure: str, met: bool) -> None:

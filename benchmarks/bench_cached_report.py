@@ -24,7 +24,7 @@ import urllib.request
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from benchmarks import record
+from benchmarks import record, summary_option
 from benchmarks.bench_dashboard import PASSWORD, READER, User, free_port, start_gunicorn
 from models import Base
 from portfolio.book.users import create_user
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quarter", default="2025Q4")
-    parser.add_argument("--summary", help="append the row of issue 14's table to this file (benchmarks.issue14)")
+    summary_option(parser)
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench_cached_")
     url = args.db or f"sqlite:///{tmp}/demo.sqlite"

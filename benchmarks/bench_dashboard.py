@@ -58,7 +58,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from benchmarks import ROWS, record
+from benchmarks import ROWS, record, summary_option
 from benchmarks.bench_import import _ensure_database, _pg_url
 from models import Base, CashFlow, Investment, Valuation
 from portfolio.book.users import create_user
@@ -466,7 +466,7 @@ def main() -> None:
                         help="the load generator: wrk (benchmarks/wrk_dashboard.lua), python (a thread per "
                              "user), both in turn; auto (default): wrk when installed, else python")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--summary", help="append the rows of issue 14's table to this file (benchmarks.issue14)")
+    summary_option(parser)
     args = parser.parse_args()
     if args.generator == "auto":
         generators = ["wrk"] if wrk_binary() else ["python"]

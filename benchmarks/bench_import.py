@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from benchmarks import record
+from benchmarks import record, summary_option
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base
 from portfolio.interchange.importing import import_book
@@ -216,7 +216,7 @@ def main() -> None:
                         help="then time a re-import with N cash flows changed (their notes)")
     parser.add_argument("--compare", action="store_true",
                         help="with --changed: also time the old path (the ORM's bulk UPDATE), N rows changed again")
-    parser.add_argument("--summary", help="append the rows of issue 14's table to this file (benchmarks.issue14)")
+    summary_option(parser)
     args = parser.parse_args()
     folder = generate_heavy_book(xlsx=args.xlsx)
     source = folder / "book.xlsx" if args.xlsx else folder

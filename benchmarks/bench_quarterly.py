@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
-from benchmarks import compiled, record
+from benchmarks import compiled, record, summary_option
 from benchmarks.heavy_book import generate_heavy_book
 from models import Base, CachedReport
 from portfolio.formatting import quarter as quarter_of
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--process-only", action="store_true", help="only the whole-process rows")
     parser.add_argument("--repeat", type=int, default=3,
                         help="whole-process runs of each format; the fastest is kept (peak memory: the largest)")
-    parser.add_argument("--summary", help="append the rows of issue 14's table to this file (benchmarks.issue14)")
+    summary_option(parser)
     args = parser.parse_args()
     formats = [f for f in args.formats.split(",") if f]
 
@@ -124,9 +124,10 @@ def main() -> None:
               f"CPU {cpu:6.2f} s, "
               f"peak {peak:6.0f} MB{f' (target ≤ {MEMORY_TARGET_MB} MB)' if fmt == 'pdf' else ''}  "
               f"{'ok' if ok else 'OVER TARGET'}")
+        times = ", ".join(f"{run[0]:.2f}" for run in runs)
         if len(runs) > 1:
-            print(f"        all {len(runs)} runs: {', '.join(f'{run[0]:.2f}' for run in runs)} s")
-        every = f" (runs {', '.join(f'{run[0]:.2f}' for run in runs)} s)" if len(runs) > 1 else ""
+            print(f"        all {len(runs)} runs: {times} s")
+        every = f" (runs {times} s)" if len(runs) > 1 else ""
         memory = f", peak {peak:.0f} MB" if fmt == "pdf" else ""
         record(args.summary, fmt, f"{seconds:.2f} s{every}, CPU {cpu:.2f} s{memory}: "
                f"{seconds / TARGETS[fmt]:.2f}× the target", ok)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import summary_option  # the package is imported anyway (-m benchmarks.…): light
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -113,7 +115,7 @@ def main() -> None:
     parser.add_argument("--as-of", default="2025-12-31")
     parser.add_argument("--investments", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each side; the fastest is kept")
-    parser.add_argument("--summary", help="append the row of issue 14's table to this file (benchmarks.issue14)")
+    summary_option(parser)
     parser.add_argument("--bare", nargs=2, metavar=("FOLDER", "AS_OF"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
