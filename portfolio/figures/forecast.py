@@ -335,13 +335,14 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
 
     if not _NORMALS:
         _NORMALS.append(_normal_table())
+    tables = _Tables.of(noise)
     lock = threading.Lock()
 
     def run(block: tuple[int, int, int, int]) -> None:
         lo, hi, p0, p1 = block
         # each block its own random stream, from (seed, block): the same paths whatever the threads
         rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, lo, p0])))
-        out = _run_block(rng, noise, start.nav[lo:hi], start.unfunded[lo:hi], r_q[lo:hi], rd_q[lo:hi],
+        out = _run_block(rng, noise, tables, start.nav[lo:hi], start.unfunded[lo:hi], r_q[lo:hi], rd_q[lo:hi],
                          log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
         with lock:  # summed as each block ends, so no block's paths are kept
             for name in _SERIES:
@@ -381,12 +382,40 @@ def _zero_inflated_table(base: np.ndarray, sigma: float, zero: float) -> np.ndar
     return np.where(u < zero, 0.0, lognormal[index] / (1.0 - zero)).astype("float32")
 
 
-def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class _Tables:
+    """The normal draws' tables, transformed once for a simulation (`_normals` on a grid): the
+    AR(1) innovation σ_c√(1−φ²)ε, the growth factor exp(σ_g ε), the distribution factor
+    exp(σ_d ε − σ_d²/2) zero-inflated, and the call hurdle (None without zeros). They depend
+    on the noise alone, so every block reads the same ones (made per block, they were a fifth
+    of the simulation's time)."""
+
+    innovation: np.ndarray
+    growth: np.ndarray
+    distribution: np.ndarray
+    call_hurdle: np.ndarray | None
+
+    @staticmethod
+    def of(noise: Noise) -> _Tables:
+        f32 = np.float32
+        base = _NORMALS[0]
+        innovation = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
+        growth = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
+        distribution = _zero_inflated_table(base, noise.distribution_sigma, noise.distribution_zero)
+        call_zero = float(np.clip(noise.call_zero, 0.0, MAX_ZERO))
+        call_hurdle = None
+        if call_zero > 0:  # 0 with probability π_c, else 1 / (1 − π_c): one uint16 per draw
+            u = (np.arange(_GRID) + 0.5) / _GRID
+            call_hurdle = np.where(u < call_zero, 0.0, 1.0 / (1.0 - call_zero)).astype("float32")
+        return _Tables(innovation, growth, distribution, call_hurdle)
+
+
+def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, r_q, rd_q, log_g, paths: int, weights,
+               qs) -> dict[str, np.ndarray]:
     """One block of units × paths through all quarters (in place on float32 arrays).
 
-    The normal draws come through tables already transformed (`_normals` on a grid): the
-    AR(1) innovation σ_c√(1−φ²)ε, the growth factor exp(σ_g ε) and the distribution factor
-    exp(σ_d ε − σ_d²/2); the per-unit means multiply in afterwards."""
+    The normal draws come through tables already transformed (`_Tables`); the per-unit
+    means multiply in afterwards."""
     f32 = np.float32
     m, quarters = r_q.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
@@ -394,15 +423,9 @@ def _run_block(rng, noise: Noise, nav0, uc0, r_q, rd_q, log_g, paths: int, weigh
         out.update({"q_" + name: np.zeros((m, quarters, len(qs))) for name in _UNIT_SERIES})
         cum_c, cum_d = np.zeros((m, paths), dtype=np.float32), np.zeros((m, paths), dtype=np.float32)
     w = weights.astype("float32")
-    base = _NORMALS[0]
-    innovation_table = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
-    growth_table = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
-    dist_table = _zero_inflated_table(base, noise.distribution_sigma, noise.distribution_zero)
-    call_zero = float(np.clip(noise.call_zero, 0.0, MAX_ZERO))
-    call_hurdle = None
-    if call_zero > 0:  # 0 with probability π_c, else 1 / (1 − π_c): one uint16 per draw
-        u = (np.arange(_GRID) + 0.5) / _GRID
-        call_hurdle = np.where(u < call_zero, 0.0, 1.0 / (1.0 - call_zero)).astype("float32")
+    innovation_table, growth_table, dist_table = tables.innovation, tables.growth, tables.distribution
+    call_hurdle = tables.call_hurdle
+    if call_hurdle is not None:
         hurdle = np.empty((m, paths), dtype=np.float32)
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
