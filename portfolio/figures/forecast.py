@@ -300,7 +300,9 @@ def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None
     if not _NORMALS:
         _NORMALS.append(_normal_table())
     bits = np.frombuffer(rng.bytes(2 * out.size), dtype=np.uint16).reshape(out.shape)
-    return np.take(_NORMALS[0] if table is None else table, bits, out=out)
+    # every uint16 is an index of the 65,536-entry table: "wrap" never wraps, it only spares
+    # the bounds check of the default "raise" (a third of the look-up's time)
+    return np.take(_NORMALS[0] if table is None else table, bits, out=out, mode="wrap")
 
 
 def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: Noise | None = None,
