@@ -70,13 +70,7 @@ def bare(folder: str, as_of: str) -> None:
     flows["sector"] = flows["id"].map(t["sector"])
 
     def irr(dates, amounts):
-        # pyxirr finds no rate on yuan for a few extreme histories (on the heavy book one in
-        # 1,400, at -87 %) and finds the root on the amounts scaled to a largest of 1: the
-        # engine's second try (portfolio.figures.engine.xirr), asked the same way here
-        found = pyxirr.xirr(dates, amounts, silent=True)
-        if found is None and len(amounts):
-            found = pyxirr.xirr(dates, amounts / np.abs(amounts).max(), silent=True)
-        return found
+        return pyxirr.xirr(dates, amounts, silent=True)  # metrics.md: None where it finds no rate
 
     def figures(rows, fl):
         p, s, n = int(rows["paid"].sum()), int(rows["dist"].sum()), int(rows["nav"].sum())

@@ -146,15 +146,59 @@ def test_xirr_no_sign_change_and_extremes():
 
 def test_xirr_never_gives_a_rate_that_solves_nothing():
     # +0.01, −0.01, +560,336.55 and a NAV of 0: the NPV is above 0 at every rate (no root).
-    # pyxirr finds none on yuan; on the amounts scaled to a largest of 1 (the engine's second
-    # try) its absolute tolerance lets it stop at about 5.9e8, where the NPV is 1e-9 of the
-    # largest flow. The engine checks the rate against the equation and says None.
+    # pyxirr finds none on yuan: None. Asked in other units (the amounts scaled to a largest
+    # of 1) its absolute tolerance lets it stop at about 5.9e8, where the NPV is 1e-9 of the
+    # largest flow: a rate that solves nothing, never to be shown.
     dates = [d("2018-01-01"), d("2018-01-02"), d("2019-03-10"), d("2025-12-31")]
     amounts = np.array([0.01, -0.01, 560336.55, 0.0])
     assert pyxirr.xirr(dates, amounts, silent=True) is None
     found = pyxirr.xirr(dates, amounts / amounts.max(), silent=True)
     assert found is not None and found > 1e8 and not fg.solves(found, dates, amounts)
     assert fg.xirr(dates, amounts) is None
+
+
+def test_xirr_asks_again_where_pyxirr_stops_short_on_small_amounts():
+    # a zero flow in 2018, −0.02 on 2023-12-26, +0.06 231 days later: the root is
+    # 3^(365/231) − 1 = 4.674046… On cents pyxirr stops at 4.6720 (its absolute tolerance):
+    # that rate solves nothing, so it is asked once more on the amounts scaled to a largest
+    # of 1, whose rate solves the equation (to the engine's tolerance in logs)
+    dates = [dt.date(2018, 1, 1), dt.date(2023, 12, 26), dt.date(2024, 8, 13)]
+    amounts = [0.0, -0.02, 0.06]
+    stopped = pyxirr.xirr(dates, amounts, silent=True)
+    assert stopped == pytest.approx(4.6720, abs=1e-4) and not fg.solves(stopped, dates, amounts)
+    assert fg.xirr(dates, amounts) == pytest.approx(3 ** (365 / 231) - 1, rel=1e-5)
+
+
+# A near write-off: 30.0 M paid in 2018 and 28.2 M in 2024, valued at 0.34 M at the end of
+# 2025. The XIRR equation has one root, about −96.4 % a year, but pyxirr asked with the
+# book's yuan from its default guess finds none (on the amounts scaled to a largest of 1 it
+# finds the root). metrics.md defines the rate as the one pyxirr's xirr finds: where it
+# cannot be found, null, as a reader checking the figure with pyxirr gets.
+NEAR_WRITE_OFF = ([dt.date(2018, 1, 1), dt.date(2024, 9, 2), dt.date(2025, 12, 31)],
+                  [-30024950.84, -28219414.30, 341635.61])
+
+
+def test_xirr_is_null_where_pyxirr_finds_no_rate_on_yuan():
+    dates, amounts = NEAR_WRITE_OFF
+    assert pyxirr.xirr(dates, amounts, silent=True) is None
+    scaled = np.array(amounts) / max(abs(a) for a in amounts)
+    root = pyxirr.xirr(dates, scaled, silent=True)
+    assert root == pytest.approx(-0.96391550, abs=1e-8) and fg.solves(root, dates, amounts)  # a root exists
+    assert fg.xirr(dates, amounts) is None
+
+
+def test_an_investment_whose_rate_pyxirr_cannot_find_has_a_null_irr_in_the_report():
+    (first, second, as_of), (a, b, nav) = NEAR_WRITE_OFF
+    fen = lambda yuan: int(round(-yuan * 100))  # noqa: E731 - contributions are negative above
+    book = _one_company_book([("I1", first.isoformat(), "contribution", fen(a)),
+                              ("I1", second.isoformat(), "contribution", fen(b))],
+                             [("I1", as_of.isoformat(), int(round(nav * 100)), "dcf")],
+                             investments=[{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                           "date": first.isoformat(), "commitment_fen": fen(a) + fen(b)}])
+    report = compute_report(book, "F", as_of)
+    assert report["investments"][0]["nav"] == Decimal("341635.61")
+    assert report["investments"][0]["irr"] is None and report["summary"]["irr"] is None
+    assert report["by_mode"]["direct"]["irr"] is None
 
 
 def test_xirr_of_a_rate_beyond_a_million_percent_is_the_root():

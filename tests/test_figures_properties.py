@@ -121,14 +121,14 @@ def test_scaling_all_amounts_leaves_irr_unchanged(invs, k):
     pos_a, a = figures(build(invs))
     pos_b, b = figures(build(invs, scale=k))
     assert b["paid_in"] == a["paid_in"] * k
-    if _sign_changes(_daily(pos_a)[1]) <= 1:
-        # one sign change: at most one rate solves it (Descartes), whatever the scale
+    # the rate is the one pyxirr finds on yuan (metrics.md), and its search depends a little
+    # on the scale: on deep losses it may find the rate at one scale and none at another
+    # ("cannot be found": null). Each rate given is a root; and with one sign change at most
+    # one rate solves it (Descartes), so where both scales have one, it is the same
+    for pos, rate in ((pos_a, a["irr"]), (pos_b, b["irr"])):
+        assert rate is None or _solves(rate, pos), rate
+    if _sign_changes(_daily(pos_a)[1]) <= 1 and a["irr"] is not None and b["irr"] is not None:
         assert _close(a["irr"], b["irr"]), (a["irr"], b["irr"])
-    else:
-        # several sign changes may have several rates; pyxirr's guess may land on another
-        # one at another scale (metrics.md: the one it finds), but each must be a root
-        for pos, rate in ((pos_a, a["irr"]), (pos_b, b["irr"])):
-            assert rate is None or _solves(rate, pos), rate
 
 
 @SETTINGS

@@ -55,28 +55,36 @@ def none_if_nan(value) -> float | None:
 
 
 def xirr(dates, amounts) -> float | None:
-    """pyxirr's XIRR (actual/365, its default guess) of amounts in yuan; None when no rate
-    exists (no sign change) or none is found (metrics.md: never a made-up number).
+    """pyxirr's XIRR (actual/365, from its default guess) of amounts in yuan; None when no
+    rate exists (no sign change) or pyxirr finds none (metrics.md: "or it cannot be found";
+    never a made-up number).
 
-    The amounts go in as yuan, the book's unit, as a person checking the figure with
-    pyxirr or Excel would enter them. pyxirr stops on an absolute NPV tolerance, so on
-    small amounts it may return a rate that solves nothing (NPV 0.0005 yuan on flows of
-    0.01), and where it finds none it may find one on other units: each rate it returns
-    is checked against the equation (`solves`), and where there is none that holds it
-    is asked once more with the amounts scaled to a largest of 1.
+    The amounts go in as yuan, the book's unit, as a person checking the figure with pyxirr
+    or Excel would enter them, and the rate is the one pyxirr gives them (metrics.md defines
+    the figure by pyxirr's xirr from its default guess). Where it finds none, there is none:
+    this happens for deep losses over long histories (a rate of about −50 % a year and
+    below, with many flows), although pyxirr may find one for the same flows in other
+    units; a rate asked for in other units would not be the one a reader of the book gets.
+    pyxirr stops on an absolute NPV tolerance, so on small amounts it may return a rate
+    that solves nothing (NPV 0.0005 yuan on flows of 0.01): each rate it returns is checked
+    against the equation (`solves`), and one that does not hold is asked for once more
+    with the amounts scaled to a largest of 1, kept only if that one solves the equation.
     """
     amounts = np.asarray(amounts, dtype="float64")
     if len(amounts) < 2 or not ((amounts < 0).any() and (amounts > 0).any()):
         return None
-    return _xirr_with_a_sign_change(dates, amounts)
+    rate = _pyxirr(dates, amounts)
+    if rate is None or solves(rate, dates, amounts):
+        return rate
+    return _asked_again(dates, amounts)
 
 
-def _xirr_with_a_sign_change(dates, amounts: np.ndarray) -> float | None:
-    for scale in (1.0, 1.0 / np.abs(amounts).max()):
-        rate = _pyxirr(dates, amounts * scale)
-        if rate is not None and solves(rate, dates, amounts):
-            return rate
-    return None
+def _asked_again(dates, amounts: np.ndarray) -> float | None:
+    """For flows where pyxirr's rate on yuan does not solve the equation (it stopped short
+    on small amounts): pyxirr on the amounts scaled to a largest of 1, if that rate solves
+    it; else None."""
+    rate = _pyxirr(dates, amounts / np.abs(amounts).max())
+    return rate if rate is not None and solves(rate, dates, amounts) else None
 
 
 def _pyxirr(dates, amounts) -> float | None:
@@ -302,11 +310,12 @@ def _irr_of_groups(pos: Positions, codes: np.ndarray, n_groups: int) -> list[flo
         s, e = bounds[g], bounds[g + 1]
         rate = _pyxirr(day[s:e], yuan_amounts[s:e])
         rates[g] = np.nan if rate is None else rate
-    # every rate pyxirr gave is checked against the equation at once; the few that fail
-    # (or that it did not find) go the long way, one group at a time (see `xirr`)
-    for g in np.flatnonzero(signed & ~_solved_at_once(group, day, yuan_amounts, bounds, rates)):
+    # every rate pyxirr gave is checked against the equation at once; the few that fail go
+    # the long way, one group at a time; where it found none there is none (see `xirr`)
+    found = signed & ~np.isnan(rates)
+    for g in np.flatnonzero(found & ~_solved_at_once(group, day, yuan_amounts, bounds, rates)):
         s, e = bounds[g], bounds[g + 1]
-        rate = _xirr_with_a_sign_change(day[s:e], yuan_amounts[s:e])
+        rate = _asked_again(day[s:e], yuan_amounts[s:e])
         rates[g] = np.nan if rate is None else rate
     return [None if math.isnan(r) else float(r) for r in rates]
 
