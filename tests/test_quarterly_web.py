@@ -259,6 +259,41 @@ def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
     assert "本季度无分配" not in html and "123.46" in html  # 1,234,567.89 yuan in 万元
 
 
+def test_the_report_body_is_rendered_once_per_book_version_and_language(example, db, as_role, monkeypatch):
+    """The page's body (tables and charts) is the same for every reader in a language: it is
+    rendered once per book version, the page around it (the menu, the user) each time."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import web.reports as reports
+    from models import CashFlow
+    from portfolio.book.audit import audit
+
+    rendered = []
+    charts = reports.report_charts
+    monkeypatch.setattr(reports, "report_charts", lambda report, lang: rendered.append(lang) or charts(report, lang))
+    viewer = as_role("viewer").get("/reports/QY/2025Q4").get_data(as_text=True)
+    manager = as_role("manager").get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert rendered == ["zh"]
+    assert "viewer1" in viewer and "manager1" in manager and "viewer1" not in manager
+    body = viewer[viewer.index('id="cover"'):viewer.index("</main>")]
+    assert body in manager  # the same body, under another user's page
+    client = as_role("manager")
+    client.get("/lang/en")
+    assert "Forward look" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    client.get("/lang/zh")
+    assert rendered == ["zh", "en"]
+    # a write to the book: a new version, a new body
+    flow = CashFlow(investment_id="QY-D1", date=dt.date(2025, 12, 1), type="distribution",
+                    amount_cny=Decimal("1234567.89"))
+    db.session.add(flow)
+    db.session.flush()
+    audit(db.session, "manager1", "create", "cash_flows", str(flow.id), after={"amount_cny": "1234567.89"})
+    db.session.commit()
+    assert "123.46" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert rendered == ["zh", "en", "zh"]
+
+
 def test_forward_look_on_the_page_in_the_pdf_and_in_english(example, as_role, db, tmp_path):
     from models import Investment
     from portfolio.book.forecast_parameters import set_forecast_parameters
