@@ -239,22 +239,27 @@ def test_index_starting_after_the_first_flow_is_refused(example, db, as_role):
     assert client.get("/reports/QY/2025Q4.pdf?index=LATE").status_code == 404
 
 
-def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
-    """The report is cached by book version: a new (audited) cash flow changes it."""
+def _distribute_in_the_quarter(db) -> None:
+    """A new, audited distribution of 1,234,567.89 yuan to QY-D1 on 2025-12-01: a write to the book."""
     import datetime as dt
     from decimal import Decimal
 
     from models import CashFlow
     from portfolio.book.audit import audit
 
-    client = as_role("manager")
-    assert "本季度无分配" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
     flow = CashFlow(investment_id="QY-D1", date=dt.date(2025, 12, 1), type="distribution",
                     amount_cny=Decimal("1234567.89"))
     db.session.add(flow)
     db.session.flush()
     audit(db.session, "manager1", "create", "cash_flows", str(flow.id), after={"amount_cny": "1234567.89"})
     db.session.commit()
+
+
+def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
+    """The report is cached by book version: a new (audited) cash flow changes it."""
+    client = as_role("manager")
+    assert "本季度无分配" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
+    _distribute_in_the_quarter(db)
     html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert "本季度无分配" not in html and "123.46" in html  # 1,234,567.89 yuan in 万元
 
@@ -262,12 +267,7 @@ def test_a_write_to_the_book_shows_in_the_next_report(example, db, as_role):
 def test_the_report_body_is_rendered_once_per_book_version_and_language(example, db, as_role, monkeypatch):
     """The page's body (tables and charts) is the same for every reader in a language: it is
     rendered once per book version, the page around it (the menu, the user) each time."""
-    import datetime as dt
-    from decimal import Decimal
-
     import web.reports as reports
-    from models import CashFlow
-    from portfolio.book.audit import audit
 
     rendered = []
     charts = reports.report_charts
@@ -283,13 +283,7 @@ def test_the_report_body_is_rendered_once_per_book_version_and_language(example,
     assert "Forward look" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
     client.get("/lang/zh")
     assert rendered == ["zh", "en"]
-    # a write to the book: a new version, a new body
-    flow = CashFlow(investment_id="QY-D1", date=dt.date(2025, 12, 1), type="distribution",
-                    amount_cny=Decimal("1234567.89"))
-    db.session.add(flow)
-    db.session.flush()
-    audit(db.session, "manager1", "create", "cash_flows", str(flow.id), after={"amount_cny": "1234567.89"})
-    db.session.commit()
+    _distribute_in_the_quarter(db)  # a write to the book: a new version, a new body
     assert "123.46" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert rendered == ["zh", "en", "zh"]
 
