@@ -69,20 +69,27 @@ def bare(folder: str, as_of: str) -> None:
     flows["mode"] = flows["id"].map(t["mode"])
     flows["sector"] = flows["id"].map(t["sector"])
 
-    def irr(dates, amounts):
-        return pyxirr.xirr(dates, amounts, silent=True)  # metrics.md: None where it finds no rate
-
     def figures(rows, fl):
         p, s, n = int(rows["paid"].sum()), int(rows["dist"].sum()), int(rows["nav"].sum())
         return {"paid_in": p / 100, "distributed": s / 100, "nav": n / 100,
-                "tvpi": (s + n) / p if p else None, "irr": irr(fl["date"], fl["amt"])}
+                "tvpi": (s + n) / p if p else None, "irr": pyxirr.xirr(fl["date"], fl["amt"], silent=True)}
 
     out = {"summary": figures(t, flows),
            "by_mode": {m: figures(t[t["mode"] == m], g) for m, g in flows.groupby("mode")},
            "by_sector": {s: figures(t[t["sector"] == s], g) for s, g in flows.groupby("sector")},
            "investments": [{"id": i, "paid_in": int(t.at[i, "paid"]) / 100, "nav": int(t.at[i, "nav"]) / 100,
-                            "irr": irr(g["date"], g["amt"])} for i, g in flows.groupby("id")]}
+                            "irr": pyxirr.xirr(g["date"], g["amt"], silent=True)} for i, g in flows.groupby("id")]}
     print(json.dumps(out))
+
+
+def _same(where: str, ours: dict, theirs: dict, amounts: tuple[str, ...]) -> None:
+    """One group's or investment's figures on the two sides: amounts to the fen, IRR to 1e-6
+    (or null on both)."""
+    for key in amounts:
+        assert abs(ours[key] - theirs[key]) < 0.005, (where, key, ours[key], theirs[key])
+    assert (ours["irr"] is None) == (theirs["irr"] is None), (where, ours["irr"], theirs["irr"])
+    if ours["irr"] is not None:
+        assert abs(ours["irr"] - theirs["irr"]) <= 1e-6, (where, ours["irr"], theirs["irr"])
 
 
 def _agree(report: dict, bare_figures: dict) -> None:
@@ -91,21 +98,12 @@ def _agree(report: dict, bare_figures: dict) -> None:
     pairs += [(f"by_mode.{m}", report["by_mode"][m], f) for m, f in bare_figures["by_mode"].items()]
     pairs += [(f"by_sector.{k}", report["by_sector"][k], f) for k, f in bare_figures["by_sector"].items()]
     for where, ours, theirs in pairs:
-        for key in ("paid_in", "distributed", "nav"):
-            assert abs(ours[key] - theirs[key]) < 0.005, (where, key, ours[key], theirs[key])
-        assert (ours["irr"] is None) == (theirs["irr"] is None), (where, ours["irr"], theirs["irr"])
-        if ours["irr"] is not None:
-            assert abs(ours["irr"] - theirs["irr"]) <= 1e-6, (where, ours["irr"], theirs["irr"])
+        _same(where, ours, theirs, ("paid_in", "distributed", "nav"))
     # and investment by investment: the same holdings, each one's paid-in, NAV and IRR
     ours_by_id = {row["id"]: row for row in report["investments"]}
     assert set(ours_by_id) == {row["id"] for row in bare_figures["investments"]}, "different holdings"
     for theirs in bare_figures["investments"]:
-        ours = ours_by_id[theirs["id"]]
-        for key in ("paid_in", "nav"):
-            assert abs(ours[key] - theirs[key]) < 0.005, (theirs["id"], key, ours[key], theirs[key])
-        assert (ours["irr"] is None) == (theirs["irr"] is None), (theirs["id"], ours["irr"], theirs["irr"])
-        if ours["irr"] is not None:
-            assert abs(ours["irr"] - theirs["irr"]) <= 1e-6, (theirs["id"], ours["irr"], theirs["irr"])
+        _same(theirs["id"], ours_by_id[theirs["id"]], theirs, ("paid_in", "nav"))
     print(f"  the two sides agree on {len(pairs)} groups and {len(ours_by_id):,} investments "
           f"(amounts to the fen, IRR to 1e-6)")
 
