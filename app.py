@@ -6,6 +6,7 @@ import os
 
 from flask import Flask
 
+from portfolio.memory import collections_paused
 from web.config import default_config
 
 
@@ -17,14 +18,9 @@ def create_app(config: dict | None = None) -> Flask:
     collections) and collection resumes. Tests, which make many apps, are left alone."""
     if config is not None:
         return _create_app(config)
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collections_paused():
         app = _create_app(None)
-    finally:
-        if was_enabled:
-            gc.enable()
-    gc.freeze()
+        gc.freeze()  # before collection resumes: its first run would walk all of it
     return app
 
 

@@ -8,6 +8,7 @@ QY-CO1 has a commitment of 30,000,000 fully paid on 2024-01-15 and an approved N
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import shutil
@@ -16,11 +17,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEntry, CashFlow, ChangeSet, Valuation
+from models import AuditEntry, CashFlow, ChangeSet, Investment, Valuation
 from portfolio.book import sanity
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book, plan_import
 from portfolio.interchange.staging import apply_change_set, doubts_of, stage_book
+from portfolio.interchange.synthetic import generate_heavy_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
 from tests.test_staged_imports import edited, exported
 
@@ -171,3 +173,43 @@ def test_a_blank_reason_is_no_reason(book):
     with pytest.raises(FieldErrors):
         apply_change_set(book, change_set.id, username="manager2", confirm_reason="   ")
     assert book.get(ChangeSet, change_set.id).status == "pending"
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_import_asks_of_each_row_what_the_form_asks(db, tmp_path, seed):
+    """The import's doubts (planned set-wise over the whole book) are, row for row, the form's
+    (sanity.flow_doubts over the rows in the database, the row itself left out), on a generated
+    book whose contributions run past commitments and whose distributions pass NAVs, with
+    one flow and one valuation dated after today."""
+    folder = generate_heavy_book(tmp_path / "book", investments=30, flows=400, valuations=120, holdings=80, seed=seed)
+    ids = [line.split(",")[0] for line in (folder / "investments.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    first = ids[0]
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"{first},{FUTURE},distribution,1000.5,提前记账,\n")
+        for inv in ids[1:6]:  # far above any NAV, and a fen
+            fh.write(f"{inv},2025-12-31,distribution,900000000000,大额分配,\n{inv},2025-12-30,distribution,0.01,,\n")
+    with open(folder / "valuations.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"{first},{FUTURE},123.45,comparables\n")
+    planned = plan_import(db.session, folder, username="u")
+    assert planned.ok
+    db.session.rollback()
+    assert import_book(db.session, folder, username="u", confirm_reason="生成的账本").ok
+    asked = {(d["sheet"], d["match"]): [(m.key, str(m)) for m in d["doubts"]] for d in planned.doubts}
+    assert len(asked) == len(planned.doubts)  # one entry per row
+
+    form = {}
+    investments = {i.id: i for i in db.session.scalars(select(Investment))}
+    for flow in db.session.scalars(select(CashFlow)):
+        doubts = sanity.flow_doubts(db.session, investments[flow.investment_id], flow.date, flow.type,
+                                    flow.amount_cny, excluding=flow.id)
+        if doubts:
+            form[("cash_flows", f"{flow.investment_id}/{flow.date}/{flow.type}/{round(flow.amount_cny * 100)}")] = \
+                [(m.key, str(m)) for m in doubts]
+    for valuation in db.session.scalars(select(Valuation)):
+        doubts = sanity.valuation_doubts(valuation.as_of)
+        if doubts:
+            form[("valuations", f"{valuation.investment_id}/{valuation.as_of}")] = [(m.key, str(m)) for m in doubts]
+    kinds = collections.Counter(key for doubts in form.values() for key, _text in doubts)
+    assert len(form) > 10 and kinds["distribution_over_nav"] + kinds["distribution_over_no_nav"] >= 5 \
+        and kinds["over_commitment"] and kinds["future"] >= 2, kinds  # every kind of check, more than once
+    assert asked == form

@@ -21,7 +21,7 @@ PORTFOLIO = ROOT / "portfolio"
 
 PURE_PACKAGES = ("figures", "reports")
 PURE_MODULES = ("money.py", "vocabulary.py", "formatting.py", "messages.py", "error_texts.py", "errors.py",
-                "record_rules.py", "filetypes.py",
+                "record_rules.py", "filetypes.py", "memory.py",
                 "commands.py", "figures/aside.py", "committee/voting.py", "gp/samples.py", "gp/template.py")
 IMPURE_WINGS = ("portfolio.book", "portfolio.interchange", "portfolio.committee.workflow",
                 "portfolio.committee.proposals", "portfolio.committee.attachments", "portfolio.committee.meetings",

@@ -38,11 +38,15 @@ def today() -> dt.date:
     return local_today()
 
 
-def future_doubt(day: dt.date | None, what: str) -> list[str]:
+def future_doubt(day: dt.date | None, what: str, *, on: dt.date | None = None) -> list[str]:
     """The rule on dates: nothing is dated after today (Beijing). `what`: the date's kind,
-    a key of portfolio.messages.WHAT ("date", "as_of")."""
-    if day is not None and day > today():
-        return [Message("future", record=what, day=day, today_day=today())]
+    a key of portfolio.messages.WHAT ("date", "as_of"); `on`: the day the check is made (an
+    import reads today once for all its rows), else today."""
+    if day is None:
+        return []
+    on = on or today()
+    if day > on:
+        return [Message("future", record=what, day=day, today_day=on)]
     return []
 
 
@@ -95,8 +99,8 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
     return doubts
 
 
-def valuation_doubts(as_of: dt.date | None) -> list[str]:
-    return future_doubt(as_of, "as_of")
+def valuation_doubts(as_of: dt.date | None, *, on: dt.date | None = None) -> list[str]:
+    return future_doubt(as_of, "as_of", on=on)
 
 
 def confirmed(doubts: list[str], fields: Command | Mapping[str, Any]) -> str | None:

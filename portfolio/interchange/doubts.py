@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from typing import Any
+from itertools import accumulate
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from portfolio.book import sanity
@@ -28,22 +30,35 @@ def _dates(series: pd.Series) -> list[dt.date | None]:
 
 
 def _fen(series: pd.Series) -> list[int | None]:
-    return [None if v is pd.NA or pd.isna(v) else int(v) for v in series.to_numpy(dtype=object)]
+    """Integer fen as Python ints (None for a blank), column-wise: no per-value test."""
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _column(series: pd.Series) -> list:
+    """A key column as plain values (dates as dates, blanks as None), as `flow` sees them."""
+    if series.dtype.kind == "M":
+        return _dates(series)
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def _rows(book: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
     """The book's Excel row of each key (the first, for identical rows)."""
-    rows: dict[tuple, int] = {}
     if "_row" not in book:
-        return rows
-    columns = [_dates(book[k]) if book[k].dtype.kind == "M" else list(book[k].to_numpy(dtype=object)) for k in keys]
-    for values in zip(*columns, book["_row"].to_numpy(dtype=object)):
-        rows.setdefault(tuple(None if v is pd.NA else v for v in values[:-1]), int(values[-1]))
-    return rows
+        return {}
+    pairs = zip(zip(*(_column(book[k]) for k in keys)), book["_row"].tolist())
+    return dict(reversed(list(pairs)))  # built last row first: the first row of a key is what stays
 
 
 def _key(*parts: Any) -> str:
     return "/".join(["" if p is None else str(p) for p in parts])  # str(date) is its ISO form
+
+
+def _yuan_text(fen: int | None) -> str:
+    """str(yuan(fen)) without making the Decimal: '10445625.32', '-0.05'; '' for a blank."""
+    if fen is None:
+        return ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
 
 
 def _commitments(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -71,27 +86,23 @@ def _navs(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) ->
 
 class _PaidIn:
     """The contributions after the import (those in force, less the changed ones, plus the
-    book's), as running totals by date for each investment."""
+    book's), as running totals by date for each investment: exact Python integers, summed
+    investment by investment (`accumulate`), the rows sorted and grouped by pandas."""
 
     def __init__(self, *frames: pd.DataFrame):
-        by_inv: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
-        for frame in frames:
-            if not len(frame):
-                continue
-            for inv, day, kind, fen in zip(frame["investment_id"], _dates(frame["date"]), frame["type"],
-                                           _fen(frame["amount_cny"])):
-                if kind == "contribution" and day is not None and fen is not None:
-                    by_inv[inv].append((day, fen))
+        parts = [f[["investment_id", "date", "amount_cny"]][f["type"] == "contribution"] for f in frames if len(f)]
         self.dates: dict[str, list[dt.date]] = {}
         self.totals: dict[str, list[int]] = {}
-        for inv, flows in by_inv.items():
-            flows.sort()
-            self.dates[inv] = [d for d, _ in flows]
-            total, running = 0, []
-            for _, fen in flows:
-                total += fen
-                running.append(total)
-            self.totals[inv] = running
+        if not parts:
+            return
+        paid = pd.concat(parts, ignore_index=True).dropna(subset=["date", "amount_cny"])
+        paid = paid.sort_values(["investment_id", "date", "amount_cny"], kind="stable")
+        invs = paid["investment_id"].tolist()
+        days, fens = cast(list[dt.date], _dates(paid["date"])), cast(list[int], _fen(paid["amount_cny"]))  # no blanks
+        starts = [0, *(i for i in range(1, len(invs)) if invs[i] != invs[i - 1]), len(invs)]
+        for start, stop in zip(starts, starts[1:]):
+            self.dates[invs[start]] = days[start:stop]
+            self.totals[invs[start]] = list(accumulate(fens[start:stop]))
 
     def until(self, inv: str, day: dt.date | None) -> int:
         """Contributions dated on or before `day` (None: any date)."""
@@ -107,52 +118,67 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
 
     `existing`: the records in force (importing._existing); `frames`: the book's typed sheets
     (with `_row`); `flows_new`, `flows_changed` (with the existing row's `_id`),
-    `valuations_touched`: what the import adds or changes."""
-    commitment, navs = _commitments(existing, frames), _navs(existing, frames)
-    nav_days = {inv: sorted(days) for inv, days in navs.items()}
-    ex_f = existing["cash_flows"]
-    paid = _PaidIn(ex_f[~ex_f["_id"].isin(set(flows_changed["_id"]))] if len(flows_changed) else ex_f,
-                   flows_changed, flows_new)
+    `valuations_touched`: what the import adds or changes.
 
-    beyond: dict[str, list[str]] = {}  # an investment's contributions against its commitment: one answer
-
-    def flow(inv: str, day: dt.date | None, kind: str, fen: int | None) -> list[str]:
-        doubts = sanity.future_doubt(day, "date")
-        if day is None or fen is None:
-            return doubts
-        if kind == "contribution" and inv in commitment:
-            if inv not in beyond:
-                beyond[inv] = sanity.contribution_doubt(yuan(paid.until(inv, None)), yuan(commitment[inv]))
-            doubts += beyond[inv]
-        elif kind == "distribution":
-            days = nav_days.get(inv, [])
-            i = bisect_right(days, day)
-            nav_day = days[i - 1] if i else None
-            since = paid.until(inv, day) - (paid.until(inv, nav_day) if nav_day is not None else 0)
-            doubts += sanity.distribution_doubt(yuan(fen), nav_day, yuan(navs[inv][nav_day]) if nav_day else None,
-                                                yuan(since))
-        return doubts
-
+    Column-wise where the answer does not need the row alone: today is read once (an import is
+    one moment), the dates after it found by one comparison, an investment's contributions
+    weighed against its commitment once for all of them; only the distributions are weighed
+    one by one (against the NAV before each, in exact integer fen), and only the doubted rows
+    become entries. The same rows of a book (identical in every key) are asked about once."""
+    today = sanity.today()
     found: list[dict[str, Any]] = []
-    rows = _rows(frames["cash_flows"], FLOW_KEY)
-    seen: set[tuple] = set()
-    for frame in (flows_new, flows_changed):
-        if not len(frame):
-            continue
-        for values in zip(frame["investment_id"], _dates(frame["date"]), frame["type"], _fen(frame["amount_cny"])):
-            doubts = [] if values in seen else flow(*values)
-            seen.add(values)
+    flows = pd.concat([f[FLOW_KEY] for f in (flows_new, flows_changed) if len(f)], ignore_index=True) \
+        if len(flows_new) or len(flows_changed) else pd.DataFrame(columns=FLOW_KEY)
+    if len(flows):
+        commitment, navs = _commitments(existing, frames), _navs(existing, frames)
+        ex_f = existing["cash_flows"]
+        paid = _PaidIn(ex_f[~ex_f["_id"].isin(set(flows_changed["_id"]))] if len(flows_changed) else ex_f,
+                       flows_changed, flows_new)
+        first = ~flows.duplicated(FLOW_KEY).to_numpy()
+        complete = first & flows["date"].notna().to_numpy() & flows["amount_cny"].notna().to_numpy()
+        future = first & (flows["date"] > pd.Timestamp(today)).to_numpy()  # a blank date is not after today
+        kind = flows["type"].to_numpy(dtype=object)
+
+        contributing = complete & (kind == "contribution")
+        beyond = {inv: sanity.contribution_doubt(yuan(paid.until(inv, None)), yuan(commitment[inv]))
+                  for inv in set(flows["investment_id"].to_numpy(dtype=object)[contributing]) if inv in commitment}
+        over = contributing & flows["investment_id"].isin({inv for inv, doubts in beyond.items() if doubts}).to_numpy()
+
+        nav_days = {inv: sorted(days) for inv, days in navs.items()}
+        beyond_nav: dict[int, list[str]] = {}  # a distribution's row: its doubt
+        distributing = np.flatnonzero(complete & (kind == "distribution"))
+        part = flows.iloc[distributing]
+        for i, inv, day, fen in zip(distributing.tolist(), part["investment_id"],  # complete rows: no blanks
+                                    cast(list[dt.date], _dates(part["date"])), cast(list[int], _fen(part["amount_cny"]))):
+            days = nav_days.get(inv, [])
+            at = bisect_right(days, day)
+            nav_day = days[at - 1] if at else None
+            since = paid.until(inv, day) - (paid.until(inv, nav_day) if nav_day is not None else 0)
+            doubts = sanity.distribution_doubt(yuan(fen), nav_day, yuan(navs[inv][nav_day]) if nav_day else None,
+                                               yuan(since))
             if doubts:
-                inv, day, kind, fen = values
-                found.append({"sheet": "cash_flows", "row": rows.get(values),
-                              "key": _key(inv, day, kind, yuan(fen) if fen is not None else None),
-                              "match": _key(*values), "doubts": doubts})
-    rows = _rows(frames["valuations"], ["investment_id", "as_of"])
-    for inv, day in zip(valuations_touched["investment_id"], _dates(valuations_touched["as_of"])):
-        doubts = sanity.valuation_doubts(day)
-        if doubts:
-            found.append({"sheet": "valuations", "row": rows.get((inv, day)), "key": _key(inv, day),
-                          "match": _key(inv, day), "doubts": doubts})
+                beyond_nav[i] = doubts
+
+        doubted = np.flatnonzero(future | over)
+        if beyond_nav:
+            doubted = np.union1d(doubted, list(beyond_nav))
+        part = flows.iloc[doubted]
+        rows = _rows(frames["cash_flows"], FLOW_KEY)
+        for i, values in zip(doubted.tolist(), zip(*(_column(part[k]) for k in FLOW_KEY))):
+            inv, day, kind_, fen = values
+            doubts = sanity.future_doubt(day, "date", on=today) if future[i] else []
+            doubts += beyond[inv] if over[i] else beyond_nav.get(i, [])
+            day_text = "" if day is None else day.isoformat()
+            found.append({"sheet": "cash_flows", "row": rows.get(values),
+                          "key": f"{inv or ''}/{day_text}/{kind_ or ''}/{_yuan_text(fen)}",
+                          "match": f"{inv or ''}/{day_text}/{kind_ or ''}/{'' if fen is None else fen}",
+                          "doubts": doubts})
+    later = valuations_touched[(valuations_touched["as_of"] > pd.Timestamp(today)).to_numpy()]
+    if len(later):
+        rows = _rows(frames["valuations"], ["investment_id", "as_of"])
+        for inv, as_of in zip(later["investment_id"], _dates(later["as_of"])):
+            found.append({"sheet": "valuations", "row": rows.get((inv, as_of)), "key": _key(inv, as_of),
+                          "match": _key(inv, as_of), "doubts": sanity.valuation_doubts(as_of, on=today)})
     return found
 
 

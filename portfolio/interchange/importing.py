@@ -26,6 +26,7 @@ from portfolio.book.audit import confirmed_doubts, reason_fields
 from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
+from portfolio.memory import collections_paused
 from portfolio.messages import Message
 from portfolio.money import yuan
 
@@ -314,6 +315,7 @@ def serialise_imports(session: Session) -> None:
 IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
 
 
+@collections_paused()  # the whole import: its plan stays alive until written (portfolio.memory)
 def import_book(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None, ask: bool = False, confirm_reason: str | None = None,
                 progress: Progress | None = None) -> ImportResult:
@@ -351,6 +353,7 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
     return result
 
 
+@collections_paused()  # its rows and audit entries are ~10^6 objects alive at once (portfolio.memory)
 def plan_import(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None, entered_by: str | None = None, approved_by: str | None = None,
                 reason: str = "import", batch: str | None = None, progress: Progress | None = None) -> ImportResult:
@@ -463,6 +466,7 @@ def new_ident(sheet: str, key: str) -> str:
     return f"{sheet}:+{key}"
 
 
+@collections_paused()
 def write_import(session: Session, result: ImportResult, leave_out: frozenset[str] = frozenset()) -> None:
     """Write a planned import (uncommitted): bulk inserts and updates, and their audit
     entries; the changed rows named in `leave_out` are left as they are."""

@@ -46,6 +46,7 @@ from portfolio.interchange.importing import (
     write_import,
 )
 from portfolio.interchange.schema import META_SHEET, BookError, Progress, read_version
+from portfolio.memory import collections_paused
 from portfolio.messages import Message, as_json, from_json
 
 CHOICES = ("mine", "theirs")  # a conflicting row: the uploaded value, or the value now
@@ -238,6 +239,7 @@ def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict
 
 # -- the use cases -----------------------------------------------------------------------------------
 
+@collections_paused()  # bulk work (portfolio.memory)
 def stage_book(session: Session, source: str | Path | IO[bytes], *, username: str,
                filename: str | None = None, progress: Progress | None = None,
                job_id: int | None = None) -> StageResult:
@@ -312,6 +314,7 @@ def unresolved(change_set: ChangeSet) -> list[str]:
     return [c["id"] for c in change_set.conflicts if (change_set.choices or {}).get(c["id"]) not in CHOICES]
 
 
+@collections_paused()
 def apply_change_set(session: Session, change_set_id: int, *, username: str,
                      confirm_reason: str | None = None) -> ChangeSet:
     """The checker applies a pending change set: the import, in one transaction, or nothing.
