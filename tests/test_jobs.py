@@ -264,3 +264,45 @@ def test_the_worker_command_runs_the_jobs_queued_on_redis(app, example, db, as_r
         queue.get_huey().storage.flush_queue()
         cache.configure(redis_url=None)
         queue.stop_consumer()
+
+
+def _lose_the_stored_reports(engine_kind, db) -> None:
+    """What a restart of Redis (it keeps nothing on disk), an expired entry or an emptied table
+    does: the jobs table still says done, the shared cache has nothing."""
+    if engine_kind == "redis":
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=cache._redis_prefix + "*"):
+            client.delete(key)
+    else:
+        db.session.execute(CachedReport.__table__.delete())
+        db.session.commit()
+
+
+def test_a_done_report_whose_file_was_lost_is_built_again_on_the_screen(engine_kind, example, db, as_role):
+    client = as_role("viewer")
+    first = _follow(client, _start(client, "xlsx").get_json())
+    assert first["state"] == "done"
+    _lose_the_stored_reports(engine_kind, db)
+    # the download of the done job cannot be served; asked again, the same job is done again
+    assert client.get(first["download_url"]).status_code == 302
+    again = _follow(client, _start(client, "xlsx").get_json())
+    assert again["id"] == first["id"] and again["state"] == "done"
+    download = client.get(again["download_url"])
+    assert download.status_code == 200 and "业绩分析" in load_workbook(io.BytesIO(download.data)).sheetnames
+    job = db.session.get(Job, first["id"], populate_existing=True)
+    assert job.attempts == 1 and job.state == "done"  # queued again as new, run once more
+    assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
+
+
+def test_the_command_builds_a_lost_report_again(engine_kind, example, runner, db, tmp_path):
+    out = tmp_path / "q.xlsx"
+    args = ["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)]
+    assert runner.invoke(args=args).exit_code == 0
+    _lose_the_stored_reports(engine_kind, db)
+    out.unlink()
+    again = runner.invoke(args=args)
+    assert again.exit_code == 0, again.output
+    assert "业绩分析" in load_workbook(out).sheetnames
+    assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.book import jobs as job_records
 from portfolio.figures.aside import fork_safe
+from portfolio.memory import collections_paused
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,8 @@ def submit(kind: str, params: dict[str, Any], *, username: str, here: bool = Fal
     with Session(db.engine, expire_on_commit=False) as session:
         job, created = job_records.find_or_create(session, kind, params, username=username,
                                                   version=book_version(session))
+        if job.state == "done" and not _product_kept(session, job):
+            job, created = job_records.redo(session, job.id), True
     if here:
         if job.state != "done":
             execute(job.id, on_progress=on_progress, retry=False)
@@ -243,6 +246,20 @@ def submit(kind: str, params: dict[str, Any], *, username: str, here: bool = Fal
         enqueue(job.id)
         ensure_consumer(app)
     return job
+
+
+def _product_kept(session: Session, job) -> bool:
+    """A done job's product, where it is an entry of the shared report cache (its result names
+    the entry: what, fund, period, version), is still stored there. Redis keeps nothing on
+    disk and lets entries expire, and the database's entries can be emptied, while the jobs
+    table remembers the job as done: without this, that report of an unchanged book could
+    not be had again, on the screens or the command line, until the book changed."""
+    from portfolio.book import cache
+
+    found = job.result if isinstance(job.result, dict) else {}
+    if not {"what", "fund", "period", "version"} <= found.keys():
+        return True
+    return cache.shared_has(session, found["what"], found["fund"], found["period"], found["version"])
 
 
 def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = None, *, retry: bool = True) -> None:
@@ -283,7 +300,8 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
         beating.start()
         context = JobContext(job.id, job.kind, dict(job.params), job.started_by, report)
         try:
-            result = HANDLERS[job.kind](context)
+            with collections_paused():  # long work makes its objects in bulk (portfolio.memory)
+                result = HANDLERS[job.kind](context)
         except Exception as error:
             stop.set()
             beating.join()

@@ -452,6 +452,14 @@ def shared_get(session: Session, what: str, fund_code: str, period: str, version
     return session.execute(select(CachedReport.body).where(CachedReport.key == key)).scalar()
 
 
+def shared_has(session: Session, what: str, fund_code: str, period: str, version: str) -> bool:
+    """Whether the report of that book version is stored (without reading its bytes)."""
+    key = shared_key(what, fund_code, period, version)
+    if _redis_url:
+        return bool(_redis().exists(_redis_prefix + key))
+    return session.execute(select(CachedReport.key).where(CachedReport.key == key)).first() is not None
+
+
 def shared_put(session: Session, what: str, fund_code: str, period: str, version: str, body: bytes) -> None:
     """Store a report for a book version, and drop the same report's older versions. On a
     connection of its own, so that the caller's unit of work is neither committed nor

@@ -50,6 +50,17 @@ def find_or_create(session: Session, kind: str, params: dict[str, Any], *, usern
     return job, True
 
 
+def redo(session: Session, job_id: int) -> Job:
+    """A done job queued again, as it was first queued: the same work on the same book, for a
+    product that is no longer kept (web/queue.py submit). Done once however many ask at once:
+    only one finds it done, and `claim` lets one worker run it."""
+    session.execute(update(Job).where(Job.id == job_id, Job.state == "done")
+                    .values(state="queued", result=None, done=0, total=0, unit="", attempts=0, finished_at=None)
+                    .execution_options(synchronize_session=False))
+    session.commit()
+    return session.get_one(Job, job_id, populate_existing=True)
+
+
 def claim(session: Session, job_id: int, now: dt.datetime | None = None) -> Job | None:
     """Take the job to run it: queued, or running but stale (its worker died). None when it
     is done, failed, or running elsewhere: two workers never run the same job at once."""

@@ -29,6 +29,7 @@ from portfolio.figures.bookdata import (
 )
 from portfolio.figures.pme import parse_index_csv
 from portfolio.figures.report import UnknownIndex, compute_report
+from portfolio.memory import collections_paused
 from portfolio.messages import Message
 
 
@@ -135,6 +136,7 @@ def load_index(session: Session, name: str) -> pd.Series:
     return pd.Series([int(r[1]) / 1_000_000 for r in rows], index=dates, name=name, dtype="float64")
 
 
+@collections_paused()  # the whole book in frames, the report's thousands of rows (portfolio.memory)
 def build_report(session: Session, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
     """The use case: load the book (and the index series, if asked) and compute."""
     book = load_book(session)
