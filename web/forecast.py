@@ -276,7 +276,7 @@ def job_download(code: str, job_id: int):
         abort(404)
     r = job.result
     body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
-    if body is None:  # the book changed since and a newer workbook replaced it
+    if body is None:  # a newer workbook replaced it, or the stored file was lost: asked again, it is built
         flash(_("账簿已更新，预测需重新生成"), "error")
         return redirect(url_for(".fund_forecast_page", code=code))
     response = current_app.response_class(body, mimetype=r["mimetype"])

@@ -465,7 +465,7 @@ def job_download(job_id: int):
         abort(404)
     r = job.result
     body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"])
-    if body is None:  # the book changed since and a newer report replaced it: build again
+    if body is None:  # a newer report replaced it, or the stored file was lost: asked again, it is built (queue.submit)
         flash(_("账簿已更新，报告需重新生成"), "error")
         return redirect(url_for("reports.index"))
     return _download(body, r["mimetype"], r["filename"])
