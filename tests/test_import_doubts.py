@@ -213,3 +213,23 @@ def test_the_import_asks_of_each_row_what_the_form_asks(db, tmp_path, seed):
     assert len(form) > 10 and kinds["distribution_over_nav"] + kinds["distribution_over_no_nav"] >= 5 \
         and kinds["over_commitment"] and kinds["future"] >= 2, kinds  # every kind of check, more than once
     assert asked == form
+
+
+def test_a_change_set_with_more_doubted_rows_than_a_page_lists_counts_them_all(app, db, tmp_path):
+    """The preview lists the first rows (web.change_sets.SHOWN) and says how many there are;
+    the apply still asks for the box and a reason."""
+    from web.change_sets import SHOWN
+
+    folder = generate_heavy_book(tmp_path / "book", investments=8, flows=900, valuations=40, holdings=20, seed=5)
+    change_set = stage_book(db.session, folder, username="manager1").change_set
+    count = len(doubts_of(change_set))
+    assert count > SHOWN
+    assert len(doubts_of(change_set, limit=SHOWN)) == SHOWN and doubts_of(change_set, limit=3) == doubts_of(change_set)[:3]
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+    assert f"须核对：{count} 行" in page and page.count("data-doubt=") == SHOWN and f"仅列出前 {SHOWN} 行" in page
+    checker.post(f"/book/change-sets/{change_set.id}/apply", data={"confirm_reason": "没勾选"})
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, change_set.id).status == "pending"

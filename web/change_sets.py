@@ -99,7 +99,8 @@ def show(change_set_id: int):
 
     change_set = _change_set(change_set_id)
     return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
-                           apply_form=ApplyForm(), doubts=staging.doubts_of(change_set),
+                           apply_form=ApplyForm(), doubts=staging.doubts_of(change_set, limit=SHOWN),
+                           doubt_count=staging.doubt_count(change_set),
                            unresolved=staging.unresolved(change_set), shown=SHOWN,
                            conflict_ids={c["id"] for c in change_set.conflicts})
 
@@ -132,7 +133,7 @@ def apply(change_set_id: int):
     if not form.validate_on_submit():
         abort(400)
     reason = (form.confirm_reason.data or "").strip()
-    if staging.doubts_of(change_set) and not (form.confirmed.data and reason):
+    if staging.doubt_count(change_set) and not (form.confirmed.data and reason):
         flash(_("此变更集有须核对的行：请勾选确认并填写理由后再批准。"), "error")
         return redirect(url_for("change_sets.show", change_set_id=change_set_id))
     try:

@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -123,11 +124,18 @@ def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[s
     return preview
 
 
-def doubts_of(change_set: ChangeSet) -> list[dict[str, Any]]:
-    """The doubted rows found when the change set was staged, every sheet's; each row's
+def doubts_of(change_set: ChangeSet, limit: int | None = None) -> list[dict[str, Any]]:
+    """The doubted rows found when the change set was staged, every sheet's (the first `limit`
+    of them: a screen lists a few hundred of a book's tens of thousands); each row's
     sentences ("doubts") Messages again where their keys were kept (a change set staged
     before that: the Chinese text)."""
-    return [_said(d) for rows in (change_set.preview or {}).values() for d in rows.get("doubts", [])]
+    rows = (d for sheet in (change_set.preview or {}).values() for d in sheet.get("doubts", []))
+    return [_said(d) for d in islice(rows, limit)]
+
+
+def doubt_count(change_set: ChangeSet) -> int:
+    """How many rows of the change set were doubted when it was staged."""
+    return sum(len(sheet.get("doubts", [])) for sheet in (change_set.preview or {}).values())
 
 
 def _said(doubt: dict[str, Any]) -> dict[str, Any]:
@@ -391,5 +399,5 @@ def history_filter(change_set: ChangeSet):
     return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
 
 
-__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubts_of", "history_filter",
+__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubt_count", "doubts_of", "history_filter",
            "reject_change_set", "stage_book", "unresolved"]
