@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import CachedReport, Job
+from models import AuditEntry, CachedReport, CashFlow, Job
 from portfolio.book import cache
 from portfolio.book import jobs as job_records
 from portfolio.book.audit import audit
@@ -306,3 +306,57 @@ def test_the_command_builds_a_lost_report_again(engine_kind, example, runner, db
     assert again.exit_code == 0, again.output
     assert "业绩分析" in load_workbook(out).sheetnames
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
+
+
+def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_kind, app, db, tmp_path):
+    """Applying a change set of many rows runs as a job (its bar on a page of its own), never
+    inside the request; the uploader is refused at once, as inline; the job, run again after
+    its apply, gives the same apply."""
+    from models import ChangeSet
+    from portfolio.interchange.staging import stage_book
+    from portfolio.interchange.synthetic import generate_heavy_book
+    from portfolio.messages import Message
+    from tests.conftest import login, make_user
+    from web.change_sets import apply_change_set_job
+
+    app.config["APPLY_JOB_MIN_ROWS"] = 100
+    folder = generate_heavy_book(tmp_path / "book", investments=6, flows=120, valuations=20, holdings=10, seed=2)
+    change_set = stage_book(db.session, folder, username="manager1").change_set
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    uploader, checker = app.test_client(), app.test_client()
+    login(uploader, "manager1")
+    login(checker, "manager2")
+    form = {"confirmed": "y", "confirm_reason": "生成的账本，已核对"}
+    url = f"/book/change-sets/{change_set.id}/apply"
+
+    refused = uploader.post(url, data=form, follow_redirects=True).get_data(as_text=True)
+    assert str(Message("uploader_cannot_approve")) in refused
+    assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 0  # no job for a refusal
+
+    started = checker.post(url, data=form)
+    assert started.status_code == 302 and "/book/change-sets/apply-jobs/" in started.headers["Location"]
+    job_id = int(started.headers["Location"].rstrip("/").split("/")[-1])
+    page = checker.get(f"/book/change-sets/apply-jobs/{job_id}")
+    assert page.status_code == 302 or "data-job-status-url" in page.get_data(as_text=True)  # a bar, or done already
+    status = _follow(checker, checker.get(f"/book/change-sets/apply-jobs/{job_id}.json").get_json())
+    assert status["state"] == "done", status
+    job = db.session.get(Job, job_id, populate_existing=True)
+    assert job.kind == "apply_change_set" and job.started_by == "manager2"
+    # its bar: rows read, then sheets checked (on SQLite the apply holds the write lock the bar would need)
+    assert job.unit == ("" if db.engine.dialect.name == "sqlite" else "sheets_checked")
+    landed = checker.get(f"/book/change-sets/apply-jobs/{job_id}")
+    assert landed.status_code == 302 and landed.headers["Location"].endswith(f"/book/change-sets/{change_set.id}")
+    db.session.expire_all()
+    applied = db.session.get(ChangeSet, change_set.id)
+    assert applied.status == "applied" and applied.decided_by == "manager2"
+    flows = db.session.execute(select(func.count()).select_from(CashFlow)).scalar()
+    assert flows >= 120
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "apply")).scalar_one()
+    assert entry.reason and "生成的账本，已核对" in entry.reason
+
+    # the job run again (its worker died after the commit): the same apply, nothing written twice
+    context = queue.JobContext(job.id, job.kind, dict(job.params), job.started_by, lambda *a: None)
+    with app.test_request_context("/"):
+        assert apply_change_set_job(context) == {"change_set": change_set.id}
+    assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == flows

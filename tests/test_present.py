@@ -145,8 +145,11 @@ def _book_jobs(db) -> dict[str, int]:
     backup, _ = jobs.find_or_create(db.session, "backup", {}, username="admin1", version="present")
     backup.state, backup.done, backup.total, backup.unit = "done", 30, 30, "tables_written"
     backup.result, backup.finished_at = {"file": "backup-0.zip", "counts": {}, "bytes": 1}, utcnow()
+    apply, _ = jobs.find_or_create(db.session, "apply_change_set", {"change_set": 1, "reason": None},
+                                   username="manager2", version="present")
+    apply.state, apply.done, apply.total, apply.unit, apply.heartbeat_at = "running", 2, 7, "sheets_checked", utcnow()
     db.session.commit()
-    return {"upload_job": upload.id, "backup_job": backup.id}
+    return {"upload_job": upload.id, "backup_job": backup.id, "apply_job": apply.id}
 
 
 def _book_texts(db) -> list[str]:
@@ -197,7 +200,8 @@ def test_every_page_in_both_languages_shows_no_code_and_no_raw_number(app, clien
              "/book/change-sets/", f"/book/change-sets/{demo['change_set']}", "/funds/QY/forecast",
              "/funds/TS/forecast", "/funds/QY/forecast/accuracy", f"/reports/jobs/{demo['job']}",
              # this branch's: a large upload's job, the backups and a backup's job
-             f"/book/upload/jobs/{demo['upload_job']}", "/admin/backups", f"/admin/backups/jobs/{demo['backup_job']}"]
+             f"/book/upload/jobs/{demo['upload_job']}", "/admin/backups", f"/admin/backups/jobs/{demo['backup_job']}",
+             f"/book/change-sets/apply-jobs/{demo['apply_job']}"]  # a large change set's apply, half-way
     for role in ROLES:
         for lang in LANGS:
             client.post("/logout")

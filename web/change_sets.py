@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
@@ -19,6 +19,7 @@ from portfolio.errors import FieldErrors
 from portfolio.formatting import yuan
 from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import label
+from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, ConfirmForm, refuse
@@ -136,14 +137,82 @@ def apply(change_set_id: int):
     if staging.doubt_count(change_set) and not (form.confirmed.data and reason):
         flash(_("此变更集有须核对的行：请勾选确认并填写理由后再批准。"), "error")
         return redirect(url_for("change_sets.show", change_set_id=change_set_id))
+    confirm_reason = reason if form.confirmed.data else None
     try:
+        if _rows_in(change_set) >= current_app.config.get("APPLY_JOB_MIN_ROWS", APPLY_JOB_MIN_ROWS):
+            staging.may_apply(db.session, change_set_id, current_username())  # said now, not by the job
+            db.session.rollback()
+            job = queue.submit("apply_change_set", {"change_set": change_set_id, "reason": confirm_reason},
+                               username=current_username())
+            return redirect(url_for("change_sets.apply_job", job_id=job.id))
         staging.apply_change_set(db.session, change_set_id, username=current_username(),
-                                 confirm_reason=reason if form.confirmed.data else None)
+                                 confirm_reason=confirm_reason)
     except FieldErrors as exc:
         refuse(exc)
     else:
         flash(_("变更集已批准并导入台账。"))
     return redirect(url_for("change_sets.show", change_set_id=change_set_id))
+
+
+APPLY_JOB_MIN_ROWS = 5_000  # rows added or changed; a smaller change set is applied within the request
+
+
+def _rows_in(change_set: ChangeSet) -> int:
+    return sum(int(c.get("new", 0)) + int(c.get("changed", 0)) for c in (change_set.counts or {}).values())
+
+
+@queue.handler("apply_change_set")
+def apply_change_set_job(job: queue.JobContext) -> dict:
+    """A job: a large change set applied (staging.apply_change_set: the same checks, the same
+    one transaction) with its progress (rows read, sheets checked). Run again after its worker
+    died once it had applied the change set, it gives that apply, never a second one."""
+    from portfolio.interchange import staging
+
+    change_set_id = int(job.params["change_set"])
+    done = db.session.get(ChangeSet, change_set_id)
+    if done is not None and done.status == "applied" and done.decided_by == job.started_by:
+        return {"change_set": change_set_id}
+    try:
+        staging.apply_change_set(db.session, change_set_id, username=job.started_by,
+                                 confirm_reason=job.params.get("reason"), progress=job.progress)
+    except FieldErrors as error:
+        raise queue.JobRefused(error.errors[0][1]) from error
+    return {"change_set": change_set_id}
+
+
+def _apply_job_or_none(job_id: int):
+    job = queue.get_job(job_id)
+    return job if job is not None and job.kind == "apply_change_set" else None
+
+
+def _apply_status(job) -> dict:
+    return queue.status(job, status_url=url_for("change_sets.apply_job_status", job_id=job.id),
+                        result_url=url_for("change_sets.apply_job", job_id=job.id))
+
+
+@bp.route("/apply-jobs/<int:job_id>")
+@requires("approve")
+def apply_job(job_id: int):
+    """A large change set's apply: its progress bar while it runs; done, the change set."""
+    job = _apply_job_or_none(job_id)
+    if job is None:
+        abort(404)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    if job.state == "done":
+        flash(_("变更集已批准并导入台账。"))
+        return redirect(url_for("change_sets.show", change_set_id=job.params["change_set"]))
+    return render_template("change_sets/apply_job.html", job=job, status=_apply_status(job), units=queue.UNITS)
+
+
+@bp.route("/apply-jobs/<int:job_id>.json")
+@requires("approve")
+def apply_job_status(job_id: int):
+    """The apply job's state and progress, polled by static/jobs.js."""
+    job = _apply_job_or_none(job_id)
+    if job is None:
+        abort(404)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(_apply_status(job))
 
 
 @bp.route("/<int:change_set_id>/reject", methods=["POST"])

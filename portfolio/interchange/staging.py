@@ -322,24 +322,37 @@ def unresolved(change_set: ChangeSet) -> list[str]:
     return [c["id"] for c in change_set.conflicts if (change_set.choices or {}).get(c["id"]) not in CHOICES]
 
 
+def may_apply(session: Session, change_set_id: int, username: str) -> ChangeSet:
+    """The pending change set, if `username` may apply it now, else FieldErrors: the checks
+    that need no plan (still pending, not its uploader, every conflict chosen). The screen
+    asks them before it queues a large change set's apply; apply_change_set asks again."""
+    change_set = _pending(session, change_set_id)
+    if records.maker_is_checker(change_set.uploaded_by, username):
+        raise FieldErrors([("", Message("uploader_cannot_approve"))])
+    if unresolved(change_set):
+        raise FieldErrors([("", Message("conflicts_unresolved", n=len(unresolved(change_set))))])
+    return change_set
+
+
 @collections_paused()
 def apply_change_set(session: Session, change_set_id: int, *, username: str,
-                     confirm_reason: str | None = None) -> ChangeSet:
+                     confirm_reason: str | None = None, progress: Progress | None = None) -> ChangeSet:
     """The checker applies a pending change set: the import, in one transaction, or nothing.
 
     Rows that trip a sanity check (doubts.py, the form's rules, checked again now) apply only
     with the checker's reason (`confirm_reason`), kept in the apply's audit entry and in each
-    doubted row's."""
+    doubted row's. `progress` is told the rows read and the sheets checked (a job's bar; not
+    on SQLite, below)."""
     serialise_imports(session)  # before reading anything: the book cannot move under us
+    if session.get_bind().dialect.name == "sqlite":
+        # the lock is SQLite's write lock, held from here: a job's progress, written on a
+        # connection of its own, would wait for it at every step, then fail
+        progress = None
     try:
-        change_set = _pending(session, change_set_id)
-        if records.maker_is_checker(change_set.uploaded_by, username):
-            raise FieldErrors([("", Message("uploader_cannot_approve"))])
-        if unresolved(change_set):
-            raise FieldErrors([("", Message("conflicts_unresolved", n=len(unresolved(change_set))))])
+        change_set = may_apply(session, change_set_id, username)
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
         result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
-                       approved_by=username, batch=batch,
+                       approved_by=username, batch=batch, progress=progress,
                        reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
         if not result.ok:
             raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
@@ -399,5 +412,5 @@ def history_filter(change_set: ChangeSet):
     return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
 
 
-__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubt_count", "doubts_of", "history_filter",
+__all__ = ["META_SHEET", "StageResult", "apply_change_set", "choose", "doubt_count", "doubts_of", "history_filter", "may_apply",
            "reject_change_set", "stage_book", "unresolved"]
