@@ -327,11 +327,6 @@ def _upload_job_or_back(job_id: int):
     return job
 
 
-def _upload_status(job) -> dict:
-    return queue.status(job, status_url=url_for("book.upload_job_status", job_id=job.id),
-                        result_url=url_for("book.upload_job", job_id=job.id))
-
-
 @bp.route("/upload/jobs/<int:job_id>")
 @requires("write")
 def upload_job(job_id: int):
@@ -356,7 +351,7 @@ def upload_job(job_id: int):
         result = SimpleNamespace(ok=not errors, errors=errors, error_count=outcome.get("error_count", 0),
                                  counts=outcome.get("counts") or {})
         return render_template("book/upload.html", form=UploadForm(), result=result)
-    return render_template("book/upload_job.html", job=job, status=_upload_status(job), units=queue.UNITS)
+    return render_template("book/upload_job.html", job=job, status=queue.page_status(job, "book.upload_job"), units=queue.UNITS)
 
 
 @bp.route("/upload/jobs/<int:job_id>.json")
@@ -369,7 +364,7 @@ def upload_job_status(job_id: int):
     if job is None:
         return jsonify({"error": _("没有这个上传任务。")}), 404
     queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
-    return jsonify(_upload_status(job))
+    return jsonify(queue.page_status(job, "book.upload_job"))
 
 
 @bp.route("/upload/errors.csv")

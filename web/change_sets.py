@@ -180,39 +180,32 @@ def apply_change_set_job(job: queue.JobContext) -> dict:
     return {"change_set": change_set_id}
 
 
-def _apply_job_or_none(job_id: int):
+def _apply_job(job_id: int):
+    """The apply job (404 for any other), its worker running: its page and status follow it."""
     job = queue.get_job(job_id)
-    return job if job is not None and job.kind == "apply_change_set" else None
-
-
-def _apply_status(job) -> dict:
-    return queue.status(job, status_url=url_for("change_sets.apply_job_status", job_id=job.id),
-                        result_url=url_for("change_sets.apply_job", job_id=job.id))
+    if job is None or job.kind != "apply_change_set":
+        abort(404)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return job
 
 
 @bp.route("/apply-jobs/<int:job_id>")
 @requires("approve")
 def apply_job(job_id: int):
     """A large change set's apply: its progress bar while it runs; done, the change set."""
-    job = _apply_job_or_none(job_id)
-    if job is None:
-        abort(404)
-    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    job = _apply_job(job_id)
     if job.state == "done":
         flash(_("变更集已批准并导入台账。"))
         return redirect(url_for("change_sets.show", change_set_id=job.params["change_set"]))
-    return render_template("change_sets/apply_job.html", job=job, status=_apply_status(job), units=queue.UNITS)
+    return render_template("change_sets/apply_job.html", job=job, status=queue.page_status(job, "change_sets.apply_job"),
+                           units=queue.UNITS)
 
 
 @bp.route("/apply-jobs/<int:job_id>.json")
 @requires("approve")
 def apply_job_status(job_id: int):
     """The apply job's state and progress, polled by static/jobs.js."""
-    job = _apply_job_or_none(job_id)
-    if job is None:
-        abort(404)
-    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
-    return jsonify(_apply_status(job))
+    return jsonify(queue.page_status(_apply_job(job_id), "change_sets.apply_job"))
 
 
 @bp.route("/<int:change_set_id>/reject", methods=["POST"])

@@ -355,6 +355,15 @@ def status(job, *, status_url: str, result_url: str | None) -> dict[str, Any]:
             "download_url": result_url if job.state == "done" else None}
 
 
+def page_status(job, page: str) -> dict[str, Any]:
+    """`status` for a job followed on a page of its own (the endpoint `page`, its status at
+    `page` + "_status"), which is also where the finished work lands (an upload's preview,
+    an applied change set)."""
+    from flask import url_for
+
+    return status(job, status_url=url_for(page + "_status", job_id=job.id), result_url=url_for(page, job_id=job.id))
+
+
 def get_job(job_id: int):
     from models import Job
     from web.extensions import db
