@@ -351,7 +351,7 @@ def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_ki
     applied = db.session.get(ChangeSet, change_set.id)
     assert applied.status == "applied" and applied.decided_by == "manager2"
     flows = db.session.execute(select(func.count()).select_from(CashFlow)).scalar()
-    assert flows >= 120
+    assert flows == applied.counts["cash_flows"]["new"] > 100  # the book was empty: every staged flow went in
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "apply")).scalar_one()
     assert entry.reason and "生成的账本，已核对" in entry.reason
 
