@@ -141,7 +141,6 @@ def apply(change_set_id: int):
     try:
         if _rows_in(change_set) >= current_app.config.get("APPLY_JOB_MIN_ROWS", APPLY_JOB_MIN_ROWS):
             staging.may_apply(db.session, change_set_id, current_username())  # said now, not by the job
-            db.session.rollback()
             job = queue.submit("apply_change_set", {"change_set": change_set_id, "reason": confirm_reason},
                                username=current_username())
             return redirect(url_for("change_sets.apply_job", job_id=job.id))
