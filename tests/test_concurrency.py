@@ -1,15 +1,20 @@
 """Requests truly at once (two threads released by one barrier, each with its own client,
 app context and database session): a draft is approved once and a proposal decided once,
-never twice, on SQLite and PostgreSQL alike."""
+never twice, on SQLite and PostgreSQL alike; a form's write while a change set is applied is
+never written over."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from models import AuditEntry, Investment, Proposal, Valuation
+from models import AuditEntry, CashFlow, Investment, Proposal, Valuation
 from portfolio.book import records
+from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
 from tests.test_committee import MEMBERS, propose, to_meeting, vote
@@ -93,3 +98,109 @@ def test_a_decision_posted_twice_at_once_books_one_investment(app, db, book, cli
         decisions = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "decide", AuditEntry.entity_key == str(pid)))
         assert decisions == 1
+
+
+# -- a change set's apply and the forms' writes at once ---------------------------------------------
+
+def _apply_with_a_write_while_it_plans(app, db, book, write, *, wait: float = 1.5):
+    """Stage an upload that changes QY-D1's 2025-12-31 valuation, then apply it (manager2)
+    while `write(session)` runs on a session of its own, in another thread, the moment the
+    apply's plan is made (before anything is written). Returns (the apply's error or None,
+    whether the write had ended when the apply went on, the write's error or None)."""
+    from portfolio.interchange import staging
+    from tests.test_staged_imports import edited, exported, stage
+
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000})
+    change_set_id = stage(book, data, "manager1").change_set.id
+    db.session.remove()
+    engine = db.engine
+    planned, written = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def writer():
+        planned.wait(30)
+        try:
+            with Session(engine) as session:
+                write(session)
+        except Exception as error:  # noqa: BLE001 (said by the test's assertion)
+            outcome["write"] = error
+        written.set()
+
+    real_plan = staging._plan
+
+    def plan_then_let_the_form_write(*args, **kwargs):
+        result = real_plan(*args, **kwargs)
+        if not planned.is_set():
+            planned.set()
+            outcome["ended_first"] = written.wait(wait)
+        return result
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    staging._plan = plan_then_let_the_form_write
+    try:
+        with app.app_context():
+            staging.apply_change_set(db.session, change_set_id, username="manager2",
+                                     confirm_reason="核对过的上传")
+    except FieldErrors as error:
+        outcome["apply"] = error
+    finally:
+        staging._plan = real_plan
+        planned.set()
+        thread.join(60)
+    db.session.remove()
+    return outcome.get("apply"), outcome.get("ended_first"), outcome.get("write")
+
+
+def test_a_valuation_voided_while_a_change_set_is_planned_is_never_written_over(app, db, book):
+    """The apply plans from the book as it reads it and writes whole rows. A void landing in
+    between must not be overwritten unseen: on PostgreSQL the void waits for the apply
+    (imports write the book alone) and then voids the row the apply wrote; on SQLite it lands
+    first, and the apply, seeing the book moved under its plan, plans again and refuses the
+    now-stale preview."""
+    target = book.execute(select(Valuation.id).where(Valuation.investment_id == "QY-D1",
+                                                     Valuation.voided_at.is_(None))
+                          .order_by(Valuation.as_of.desc())).scalars().first()
+
+    def void(session):
+        records.void_valuation(session, target, {"reason": "管理人更新了报告"}, username="admin")
+
+    refused, ended_first, failed = _apply_with_a_write_while_it_plans(app, db, book, void)
+    assert failed is None
+    voided = db.session.get(Valuation, target)
+    assert voided.voided_at is not None  # the void always lands
+    void_entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "void",
+                                                             AuditEntry.entity_key == str(target))).scalar_one()
+    applied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import_update")).scalars().all()
+    if db.engine.dialect.name == "postgresql":
+        assert refused is None and ended_first is False  # the void waited for the apply
+        assert [e.entity_key for e in applied] == ["QY-D1/2025-12-31"] and applied[0].id < void_entry.id
+        assert voided.fair_value_cny == Decimal("170000000")  # the apply's value, then voided: both seen
+    else:
+        assert ended_first is True and refused is not None and "预览已过时" in str(refused.errors[0][1])
+        assert applied == [] and voided.fair_value_cny != Decimal("170000000")
+
+
+def test_a_write_the_upload_does_not_touch_lands_beside_the_apply(app, db, book):
+    """A flow recorded on another investment while the apply plans: both land (on SQLite the
+    apply plans again under its lock and finds the same preview)."""
+    def record_flow(session):
+        records.record_cash_flow(session, {"investment_id": "QY-SF1", "date": "2026-01-15", "type": "contribution",
+                                           "amount_cny": "1000", "ref": "AT-ONCE-1"}, username="manager1")
+
+    refused, ended_first, failed = _apply_with_a_write_while_it_plans(app, db, book, record_flow)
+    assert refused is None and failed is None
+    assert ended_first is (db.engine.dialect.name == "sqlite")  # PostgreSQL: the form waited for the apply
+    assert db.session.execute(select(func.count()).select_from(CashFlow).where(CashFlow.ref == "AT-ONCE-1")).scalar() == 1
+    current = db.session.execute(select(Valuation.fair_value_cny).where(
+        Valuation.investment_id == "QY-D1", Valuation.as_of == dt.date(2025, 12, 31),
+        Valuation.voided_at.is_(None))).scalar_one()
+    assert current == Decimal("170000000")
+
+
+def test_the_writes_that_wait_for_an_import_are_those_of_the_tables_it_writes():
+    from portfolio.book.unit import BOOK_TABLES
+    from portfolio.interchange.importing import TABLES
+
+    assert {model.__tablename__ for model in TABLES.values()} == BOOK_TABLES

@@ -7,12 +7,14 @@ back as a domain error the form can show, never as a server error.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
@@ -28,11 +30,12 @@ def claim(session: Session, record: Any, *conditions: Any, **values: Any) -> boo
 
     Two requests that both read a draft and both approve it (or decide a proposal twice)
     race: the database serialises their UPDATEs, and the second finds its condition gone
-    (rowcount 0) and is refused, never overwriting the first. The record is refreshed."""
+    (rowcount 0) and is refused, never overwriting the first. The record's written fields are
+    read back (only those: a change set's stored preview runs to tens of megabytes)."""
     model = type(record)
     result = session.execute(update(model).where(model.id == record.id, *conditions).values(**values)
                              .execution_options(synchronize_session=False))
-    session.refresh(record)
+    session.refresh(record, attribute_names=list(values))
     return getattr(result, "rowcount", 0) == 1
 
 
@@ -65,3 +68,60 @@ def commit(session: Session) -> None:
     except SQLAlchemyError as error:
         session.rollback()
         raise CommitFailed([("", Message("db_unavailable"))]) from error
+
+
+# -- imports read and write the book alone ------------------------------------------------------
+
+IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports (PostgreSQL)
+# the tables an import writes (its sheets'): another writer of one of them waits while it runs
+BOOK_TABLES = frozenset(model.__tablename__ for model in (Fund, SubFund, Company, Investment, CashFlow,
+                                                          Valuation, SubFundHolding))
+_SHARED = "import_lock_shared"  # session.info: the transaction that holds the lock shared
+
+
+def serialise_imports(session: Session) -> None:
+    """Take the book's import lock for the rest of the transaction, before reading the book.
+
+    Two imports at once would each read the book, each find a ref-less flow missing and
+    each insert it. With the lock the second waits, then reads the first one's rows and
+    finds them unchanged. PostgreSQL: a transaction-scoped advisory lock, which every other
+    writer of the book takes shared before its first row (`_book_written`); SQLite: the
+    database write lock (BEGIN IMMEDIATE), which keeps every other writer out."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    elif connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # pysqlite opens a transaction only at the first write: none is open after reads alone
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _book_written(session: Session, tables: Iterable[str]) -> None:
+    """Before a transaction's first write to the book's tables (PostgreSQL): the import lock,
+    shared. An import (or a change set's apply) plans from the book as it reads it and writes
+    whole rows; a form's write landing between its read and its write would be overwritten
+    unseen (a valuation voided meanwhile, say). With the lock a form waits for a running
+    import, and an import for the forms already writing; readers never wait. SQLite needs
+    none: an import holds its write lock, which every writer waits for."""
+    if BOOK_TABLES.isdisjoint(tables):
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or session.info.get(_SHARED) is session.get_transaction():
+        return
+    connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": IMPORT_LOCK})
+    session.info[_SHARED] = session.get_transaction()
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    _book_written(session, {getattr(type(record), "__tablename__", "")
+                            for record in (*session.new, *session.dirty, *session.deleted)})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    # an UPDATE or DELETE (or INSERT) by statement: a claim, a package's holdings replaced
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        _book_written(state.session, {getattr(table, "name", "")})

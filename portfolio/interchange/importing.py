@@ -16,13 +16,14 @@ from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Table, select, text, type_coerce
+from sqlalchemy import BigInteger, Table, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
 from portfolio.book.audit import confirmed_doubts, reason_fields
+from portfolio.book.unit import serialise_imports
 from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
@@ -293,26 +294,6 @@ class SheetPlan:
         makers = {self.drafts_of[i] or "" for i in self.drafts_kept if i not in leave_out} - {""}
         fresh = bool(self.inserts) or any(i not in leave_out and i not in self.drafts_kept for i in self.idents)
         return makers | ({uploader} if fresh else set())
-
-
-def serialise_imports(session: Session) -> None:
-    """Take the book's import lock for the rest of the transaction, before reading the book.
-
-    Two imports at once would each read the book, each find a ref-less flow missing and
-    each insert it. With the lock the second waits, then reads the first one's rows and
-    finds them unchanged. PostgreSQL: a transaction-scoped advisory lock; SQLite: the
-    database write lock (BEGIN IMMEDIATE), which also keeps every other writer out."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
-    elif connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        # pysqlite opens a transaction only at the first write: none is open after reads alone
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-IMPORT_LOCK = 0x66756E64  # "fund": the one advisory lock key of book imports
 
 
 @collections_paused()  # the whole import: its plan stays alive until written (portfolio.memory)

@@ -341,33 +341,53 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
 
     Rows that trip a sanity check (doubts.py, the form's rules, checked again now) apply only
     with the checker's reason (`confirm_reason`), kept in the apply's audit entry and in each
-    doubted row's. `progress` is told the rows read and the sheets checked (a job's bar; not
-    on SQLite, below)."""
-    serialise_imports(session)  # before reading anything: the book cannot move under us
-    if session.get_bind().dialect.name == "sqlite":
-        # the lock is SQLite's write lock, held from here: a job's progress, written on a
-        # connection of its own, would wait for it at every step, then fail
-        progress = None
+    doubted row's. `progress` is told the rows read and the sheets checked (a job's bar)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if not sqlite:
+        serialise_imports(session)  # before reading anything: the book cannot move under us
     try:
         change_set = may_apply(session, change_set_id, username)
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
-        result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
-                       approved_by=username, batch=batch, progress=progress,
-                       reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
-        if not result.ok:
-            raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
-        if preview_of(result) != _without_doubts(change_set.preview):
-            raise FieldErrors([("", Message("preview_stale"))])
-        leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
-        # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
-        makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
-                               if p.sheet == "valuations"))
-        if any(records.maker_is_checker(maker, username) for maker in makers):
-            raise FieldErrors([("", records.MAKER_IS_CHECKER)])
-        reason = ((confirm_reason or "").strip()[:2000] or None) if result.doubts else None
-        if result.doubts and not reason:
-            raise unconfirmed(result.doubts)
-        confirm_doubts(result, reason)
+
+        def plan(progress: Progress | None) -> tuple[ImportResult, frozenset[str], str | None, dict[str, Any]]:
+            """The plan, checked: importable, still the preview approved, no maker approving
+            their own valuation, any doubt confirmed (the reason on each doubted row's audit
+            entry); with the rows left out, the reason and the confirmed doubts' list."""
+            result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
+                           approved_by=username, batch=batch, progress=progress,
+                           reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
+            if not result.ok:
+                raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
+            if preview_of(result) != _without_doubts(change_set.preview):
+                raise FieldErrors([("", Message("preview_stale"))])
+            leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
+            # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
+            makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
+                                   if p.sheet == "valuations"))
+            if any(records.maker_is_checker(maker, username) for maker in makers):
+                raise FieldErrors([("", records.MAKER_IS_CHECKER)])
+            reason = ((confirm_reason or "").strip()[:2000] or None) if result.doubts else None
+            if result.doubts and not reason:
+                raise unconfirmed(result.doubts)
+            confirm_doubts(result, reason)
+            confirmed = confirmed_doubts([described(d) for d in result.doubts]) if reason else {}
+            return result, leave_out, reason, confirmed
+
+        if sqlite:
+            # SQLite's lock is its write lock: while it is held every other writer waits, a job's
+            # bar and heartbeat too (a long apply would look like a dead worker's). So the plan
+            # and its checks, the long part and reads only, are made before it; under it, made
+            # again if the book moved meanwhile. Every write leaves an audit entry, and SQLite
+            # commits one writer at a time, so the latest entry's id is a true mark of "moved".
+            mark = write_mark(session)
+            result, leave_out, reason, confirmed = plan(progress)
+            serialise_imports(session)
+            if write_mark(session) != mark:
+                session.expire_all()  # the change set too: decided or chosen again meanwhile
+                change_set = may_apply(session, change_set_id, username)
+                result, leave_out, reason, confirmed = plan(None)
+        else:
+            result, leave_out, reason, confirmed = plan(progress)
         if not claim(session, change_set, ChangeSet.status == "pending", status="applied", decided_by=username,
                      decided_at=utcnow(), batch=batch):
             raise FieldErrors([("", Message("change_set_raced"))])
@@ -377,8 +397,7 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
             raise FieldErrors([("", Message("import_refused_by_db", name=error.__class__.__name__))]) from error
         after: dict[str, Any] = {"counts": result.counts, "uploaded_by": change_set.uploaded_by,
                                  "approved_by": username, "kept": sorted(leave_out)}
-        if reason:
-            after.update(confirmed_doubts([described(d) for d in result.doubts]))
+        after.update(confirmed)
         audit(session, username, "apply", "change_sets", str(change_set.id), batch=batch, after=after,
               reason=Message("why_change_set_confirmed", id=change_set.id, typed=reason) if reason
               else Message("why_change_set_approved", id=change_set.id))
