@@ -238,6 +238,8 @@ LABELS["entity"]["upload"], LABELS_EN["entity"]["upload"] = "上传文件", "Upl
 LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
 LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"
 LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"
+LABELS["field"]["confirmed_doubts_count"] = "已确认的核对提示（行数）"
+LABELS_EN["field"]["confirmed_doubts_count"] = "Confirmed doubts (rows)"
 
 # Place names of the administrative division codes (GB/T 2260) the book holds: Ningbo's
 # districts and counties, the other cities of Zhejiang, and the provinces (zh, en). A code

@@ -308,7 +308,7 @@ def test_the_command_builds_a_lost_report_again(engine_kind, example, runner, db
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
 
 
-def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_kind, app, db, tmp_path):
+def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_kind, app, db, tmp_path, monkeypatch):
     """Applying a change set of many rows runs as a job (its bar on a page of its own), never
     inside the request; the uploader is refused at once, as inline; the job, run again after
     its apply, gives the same apply."""
@@ -320,6 +320,7 @@ def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_ki
     from web.change_sets import apply_change_set_job
 
     app.config["APPLY_JOB_MIN_ROWS"] = 100
+    monkeypatch.setattr("portfolio.interchange.staging.CONFIRMED_LISTED", 3)
     folder = generate_heavy_book(tmp_path / "book", investments=6, flows=120, valuations=20, holdings=10, seed=2)
     change_set = stage_book(db.session, folder, username="manager1").change_set
     make_user(db, "manager1", "manager")
@@ -354,6 +355,13 @@ def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_ki
     assert flows == applied.counts["cash_flows"]["new"] > 100  # the book was empty: every staged flow went in
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "apply")).scalar_one()
     assert entry.reason and "生成的账本，已核对" in entry.reason
+    # the apply's own entry lists the first confirmed doubts and counts them all; each doubted
+    # row's own entry carries its doubts and the reason
+    doubted = db.session.execute(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.batch == applied.batch, AuditEntry.reason.contains("生成的账本，已核对"),
+        AuditEntry.action != "apply")).scalar()
+    assert entry.after["confirmed_doubts_count"] == doubted > 3
+    assert len(entry.after["confirmed_doubts"]) == len(entry.after["confirmed_doubts_said"]) == 3
 
     # the job run again (its worker died after the commit): the same apply, nothing written twice
     context = queue.JobContext(job.id, job.kind, dict(job.params), job.started_by, lambda *a: None)

@@ -528,3 +528,22 @@ def test_an_older_export_is_a_conflict_for_an_investment_and_a_holding_changed_s
     apply_change_set(book, change_set.id, username="admin")
     book.expire_all()
     assert book.get(Investment, "QY-D1").commitment_cny == Decimal("120000000")
+
+
+def test_a_change_sets_history_pages_newest_first_without_gaps_or_repeats(book):
+    """history_page: the ids of a page found first, then their entries; pages run newest first
+    and, put together, are the whole filtered history once."""
+    from portfolio.book.listing import HistoryFilter, history_page
+
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000}, append=["QY-D1", "2026-03-31", 180000000, "comparables"])
+    change_set = stage(book, data, "manager1").change_set
+    apply_change_set(book, change_set.id, username="manager2")
+    wanted = HistoryFilter(change_set=str(change_set.id))
+    every = book.execute(select(AuditEntry.id).where(
+        ((AuditEntry.entity == "change_sets") & (AuditEntry.entity_key == str(change_set.id)))
+        | (AuditEntry.batch == change_set.batch)).order_by(AuditEntry.id.desc())).scalars().all()
+    assert len(every) >= 4
+    pages = [history_page(book, wanted, n, 3) for n in (1, 2)]
+    assert all(total == len(every) for _entries, total in pages)
+    assert [e.id for entries, _total in pages for e in entries] == every[:6]

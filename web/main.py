@@ -518,11 +518,12 @@ def history_filter() -> tuple[dict, listing.HistoryFilter]:
 @bp.route("/history")
 def history():
     filters, parsed = history_filter()
-    stmt = listing.history_query(db.session, parsed)
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar()
+    page = _page()
+    entries, total = listing.history_page(db.session, parsed, page, PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(_page(), pages)
-    entries = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    if page > pages:  # past the last page (the history is shorter than the link): the last
+        page = pages
+        entries, total = listing.history_page(db.session, parsed, page, PAGE_SIZE)
     people = db.session.execute(select(User.username, User.display_name).order_by(User.username)).all()
     return render_template("main/history.html", entries=entries, filters=filters, entities=ENTITIES, actions=ACTIONS,
                            page={"page": page, "pages": pages, "total": total}, title_key=None,

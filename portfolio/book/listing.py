@@ -91,6 +91,19 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
     return stmt.order_by(AuditEntry.id.desc())
 
 
+def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tuple[list[AuditEntry], int]:
+    """One page of history_query, newest first, and how many entries match in all.
+
+    The page's ids are found first, then only their rows read: ordering whole entries by id
+    made SQLite sort every matching entry, before and after included (a change set's 150,000
+    took minutes), where ordering their ids alone takes a fraction of a second."""
+    stmt = history_query(session, f)
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+    ids = session.execute(stmt.with_only_columns(AuditEntry.id).limit(size).offset((page - 1) * size)).scalars().all()
+    entries = session.execute(select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc()))
+    return list(entries.scalars()), total
+
+
 def _utc_start(day: dt.date) -> dt.datetime:
     """The start of a day in Ningbo (Asia/Shanghai) as stored times are kept: UTC, naive."""
     return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC).replace(tzinfo=None)
