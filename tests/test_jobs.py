@@ -368,3 +368,43 @@ def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_ki
     with app.test_request_context("/"):
         assert apply_change_set_job(context) == {"change_set": change_set.id}
     assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == flows
+
+
+def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(engine_kind, app, db, as_role,
+                                                                                  tmp_path):
+    """A list of EXPORT_JOB_MIN_ROWS rows or more is written by a job: a page with the bar
+    (rows written), then the download: the same workbook, row for row, as a short list is
+    given within the request, in the asker's language and as-of date. Asked again with the
+    book unchanged, the same job and file; after a write, a new one."""
+    from portfolio.interchange.synthetic import generate_heavy_book
+    from tests.test_list_exports import records
+
+    folder = generate_heavy_book(tmp_path / "book", investments=6, flows=120, valuations=20, holdings=10, seed=2)
+    assert import_book(db.session, folder, username="loader").ok
+    client = as_role("viewer")
+    client.get("/lang/en")
+    url = "/cash-flows/export.xlsx?fund=QY"
+    app.config["EXPORT_JOB_MIN_ROWS"] = 1_000_000
+    inline = client.get(url)
+    assert inline.status_code == 200
+    expected = records(load_workbook(io.BytesIO(inline.data)).active)
+    assert len(expected) > 50
+
+    app.config["EXPORT_JOB_MIN_ROWS"] = 50
+    started = client.get(url)
+    assert started.status_code == 302 and "/exports/jobs/" in started.headers["Location"]
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "data-job-status-url" in page and "Export job" in page
+    status = _follow(client, client.get(started.headers["Location"] + ".json").get_json())
+    assert status["state"] == "done", status
+    assert status["unit"] == "rows_written" and status["done"] == status["total"] == len(expected)
+    got = client.get(status["download_url"])
+    assert got.status_code == 200 and got.headers["Content-Disposition"] == inline.headers["Content-Disposition"]
+    assert records(load_workbook(io.BytesIO(got.data)).active) == expected  # English headers, the same rows
+
+    assert client.get(url).headers["Location"] == started.headers["Location"]  # the book unchanged: that file
+    investment = db.session.execute(select(CashFlow.investment_id).limit(1)).scalar()
+    record_cash_flow(db.session, {"investment_id": investment, "date": "2026-01-15", "type": "contribution",
+                                  "amount_cny": "1000", "confirm_reason": "测试"}, username="loader")
+    assert client.get(url).headers["Location"] != started.headers["Location"]  # written since: written again
+    assert client.get("/exports/jobs/999999").status_code == 404

@@ -148,8 +148,12 @@ def _book_jobs(db) -> dict[str, int]:
     apply, _ = jobs.find_or_create(db.session, "apply_change_set", {"change_set": 1, "reason": None},
                                    username="manager2", version="present")
     apply.state, apply.done, apply.total, apply.unit, apply.heartbeat_at = "running", 2, 7, "sheets_checked", utcnow()
+    export, _ = jobs.find_or_create(db.session, "list_export", {"path": "/cash-flows/export.xlsx?", "lang": "zh",
+                                                                "as_of": None, "by": "viewer1", "mark": 0},
+                                    username="viewer1", version="present")
+    export.state, export.done, export.total, export.unit, export.heartbeat_at = "running", 4000, 9000, "rows_written", utcnow()
     db.session.commit()
-    return {"upload_job": upload.id, "backup_job": backup.id, "apply_job": apply.id}
+    return {"upload_job": upload.id, "backup_job": backup.id, "apply_job": apply.id, "export_job": export.id}
 
 
 def _book_texts(db) -> list[str]:
@@ -201,7 +205,8 @@ def test_every_page_in_both_languages_shows_no_code_and_no_raw_number(app, clien
              "/funds/TS/forecast", "/funds/QY/forecast/accuracy", f"/reports/jobs/{demo['job']}",
              # this branch's: a large upload's job, the backups and a backup's job
              f"/book/upload/jobs/{demo['upload_job']}", "/admin/backups", f"/admin/backups/jobs/{demo['backup_job']}",
-             f"/book/change-sets/apply-jobs/{demo['apply_job']}"]  # a large change set's apply, half-way
+             f"/book/change-sets/apply-jobs/{demo['apply_job']}",  # a large change set's apply, half-way
+             f"/exports/jobs/{demo['export_job']}"]  # a long list's export, half-way
     for role in ROLES:
         for lang in LANGS:
             client.post("/logout")

@@ -31,7 +31,10 @@ def ids(db):
     upload, _ = jobs.find_or_create(db.session, "stage_upload", {"file": "0" * 64, "filename": "b.xlsx", "by": "m"},
                                     username="m", version="1")
     backup, _ = jobs.find_or_create(db.session, "backup", {}, username="a", version="1")
-    return {"flow": flow, "valuation": draft.id, "user": other.id, "upload_job": upload.id, "backup_job": backup.id}
+    export, _ = jobs.find_or_create(db.session, "list_export", {"path": "/cash-flows/export.xlsx?fund=QY", "lang": "zh",
+                                                                "as_of": None, "by": "v", "mark": 0}, username="v", version="1")
+    return {"flow": flow, "valuation": draft.id, "user": other.id, "upload_job": upload.id, "backup_job": backup.id,
+            "export_job": export.id}
 
 
 # (method, url template, permission, endpoint)
@@ -99,6 +102,9 @@ ROUTES = [
     ("GET", "/history/export.xlsx?entity=investments", "read", "exports.history"),
     ("GET", "/cash-flows/export.xlsx?fund=QY", "read", "exports.cash_flows"),
     ("GET", "/valuations/export.xlsx?investment=QY-CO1", "read", "exports.valuations"),
+    ("GET", "/exports/jobs/{export_job}", "read", "exports.export_job"),
+    ("GET", "/exports/jobs/{export_job}.json", "read", "exports.export_job_status"),
+    ("GET", "/exports/jobs/{export_job}/download", "read", "exports.export_download"),
 ]
 
 

@@ -7,10 +7,26 @@ Each export is the list's address with `/export.xlsx`; the page's link keeps the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import islice
 
-from flask import Blueprint, Response, abort, flash, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from models import Fund
@@ -19,7 +35,8 @@ from portfolio.filetypes import MIME_XLSX
 from portfolio.formatting import LOCAL_TZ, RULE_KINDS, local_today, parse_date
 from portfolio.reports.list_xlsx import ListColumn, list_workbook
 from portfolio.vocabulary import label
-from web import main
+from web import main, queue
+from web.auth import current_username
 from web.extensions import db
 from web.i18n import PUNCTUATION, current_lang, fund_name, refusal
 from web.security import content_disposition
@@ -61,15 +78,115 @@ def _fund_words(code: str) -> str:
     return f"{code} {fund_name(fund)}" if fund is not None else code
 
 
+EXPORT_JOB_MIN_ROWS = 10_000  # rows from which a list's workbook is written by a job (100,000 flows took 10 s)
+
+
 def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], rows: Iterable[Mapping],
           scope: str = "") -> Response:
-    """The workbook as a download named `<what>[_<scope>]_<today>.xlsx`."""
+    """The workbook as a download named `<what>[_<scope>]_<today>.xlsx`; a list of
+    EXPORT_JOB_MIN_ROWS rows or more is written by a job (`list_export`), whose page shows
+    the bar and then the download."""
+    job = g.get("export_job")
+    if job is None:
+        first = list(islice(rows, current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS)))
+        if len(first) == current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS):
+            return _queued()
+        rows = first
+    else:
+        rows = list(rows)
     day = local_today().isoformat()
-    data = list_workbook(title, filters, columns, rows, sheet=what)
+    progress = None if job is None else (lambda done: job.progress(done, len(rows), "rows_written"))
+    data = list_workbook(title, filters, columns, rows, sheet=what, progress=progress)
     name = "_".join(p for p in (what, scope, day) if p) + ".xlsx"
+    if job is not None:
+        g.export_product = (data, name)
+    return _attachment(data, name)
+
+
+def _attachment(data: bytes, name: str) -> Response:
     response = send_file(io.BytesIO(data), mimetype=MIME_XLSX, as_attachment=True, download_name=name)
     response.headers["Content-Disposition"] = content_disposition(name)
     return response
+
+
+# -- a long list's workbook, written by a job ---------------------------------------------------------
+
+def _queued() -> Response:
+    """This export, queued as a job (the same address, language and as-of date, at the book
+    as it is now); its page follows it."""
+    from portfolio.book.versions import write_mark
+
+    params = {"path": request.full_path, "lang": current_lang(), "as_of": session.get("as_of"), "by": current_username(),
+              "mark": write_mark(db.session)}  # any write since (the history's too): written again
+    job = queue.submit("list_export", params, username=current_username())
+    return redirect(url_for("exports.export_job", job_id=job.id))
+
+
+@queue.handler("list_export")
+def list_export_job(job: queue.JobContext) -> dict:
+    """A job: the list's own export view run for its address, in its asker's language and
+    as-of date; the workbook stored in the shared cache, its result naming the entry."""
+    from flask_babel import refresh
+
+    from portfolio.book import cache
+
+    p = job.params
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context(p["path"]):
+        session["lang"] = p["lang"]
+        if p.get("as_of"):
+            session["as_of"] = p["as_of"]
+        refresh()
+        g.export_job = job
+        endpoint = request.url_rule.endpoint if request.url_rule else ""
+        if not endpoint.startswith("exports."):
+            raise queue.JobRefused("not an export")
+        app.view_functions[endpoint](**(request.view_args or {}))
+        data, name = g.export_product
+    period = hashlib.sha256(f"{p['path']}|{p['lang']}|{p.get('as_of')}".encode()).hexdigest()[:32]
+    version = str(p["mark"])
+    cache.shared_put(db.session, "list_export", endpoint, period, version, data)
+    return {"what": "list_export", "fund": endpoint, "period": period, "version": version, "bytes": len(data),
+            "filename": name}
+
+
+def _export_job(job_id: int):
+    """An export job (404 for any other job), its worker running: the list is anyone's to export."""
+    job = queue.get_job(job_id)
+    if job is None or job.kind != "list_export":
+        abort(404)
+    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return job
+
+
+@bp.route("/exports/jobs/<int:job_id>")
+def export_job(job_id: int):
+    """A long list's export: its progress bar while the workbook is written; then the download."""
+    job = _export_job(job_id)
+    status = queue.status(job, status_url=url_for("exports.export_job_status", job_id=job.id),
+                          result_url=url_for("exports.export_download", job_id=job.id))
+    return render_template("exports/job.html", job=job, status=status, units=queue.UNITS)
+
+
+@bp.route("/exports/jobs/<int:job_id>.json")
+def export_job_status(job_id: int):
+    """The job's state and progress, polled by static/jobs.js."""
+    job = _export_job(job_id)
+    return jsonify(queue.status(job, status_url=url_for("exports.export_job_status", job_id=job.id),
+                                result_url=url_for("exports.export_download", job_id=job.id)))
+
+
+@bp.route("/exports/jobs/<int:job_id>/download")
+def export_download(job_id: int):
+    from portfolio.book import cache
+
+    job = _export_job(job_id)
+    r = job.result if job.state == "done" and isinstance(job.result, dict) else None
+    body = cache.shared_get(db.session, r["what"], r["fund"], r["period"], r["version"]) if r else None
+    if r is None or body is None:  # not done, or the stored file was lost: asked again, it is written again
+        flash(_("导出文件已不在，请重新导出"), "error")
+        return redirect(url_for("main.home"))
+    return _attachment(body, r["filename"])
 
 
 def _as_of_title(what: str) -> str:

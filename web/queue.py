@@ -37,7 +37,8 @@ HANDLERS: dict[str, Callable[[JobContext], dict[str, Any]]] = {}
 
 # what a job's progress counts, as shown beside its bar (static/jobs.js)
 UNITS = {"rows_read": _l("行已读取"), "steps": _l("步骤"), "pages_rendered": _l("页已排版"),
-         "sheets_checked": _l("个工作表已检查"), "tables_written": _l("张表已写入")}
+         "sheets_checked": _l("个工作表已检查"), "tables_written": _l("张表已写入"),
+         "rows_written": _l("行已写入")}
 
 # Huey (and the Redis client it brings) is imported only when a job is first queued or run:
 # a command that runs no job (`report`, `db upgrade`) does not pay for it at start-up.

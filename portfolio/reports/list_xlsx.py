@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from portfolio.formatting import XLSX_FORMATS, xlsx_value
 
 HEAD_FILL_COLOR = "EEF2F7"
 HEADER_ROW = 3  # title, filter, header
+PROGRESS_EVERY = 2_000  # rows written between two reports to a job's bar
 MIN_WIDTH, MAX_WIDTH = 8, 60
 # characters Excel refuses in a sheet's name
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -76,8 +77,10 @@ def _value(value, kind: str):
 
 
 def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
-                  rows: Iterable[Mapping], *, sheet: str | None = None) -> bytes:
-    """The workbook of one list: `title` (what, as of when), `filters` (in words), the rows."""
+                  rows: Iterable[Mapping], *, sheet: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> bytes:
+    """The workbook of one list: `title` (what, as of when), `filters` (in words), the rows;
+    `progress` is told the rows written, every PROGRESS_EVERY (a job's bar)."""
     # openpyxl only here: the blueprint that imports this module must not cost every process it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -112,6 +115,8 @@ def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
                 cell.data_type = "s"  # text is text: '=1+2' stays a name, never a formula
                 shown = display_width(value) + 2
             widths[col - 1] = max(widths[col - 1], shown)
+        if progress is not None and (row_no - HEADER_ROW) % PROGRESS_EVERY == 0:
+            progress(row_no - HEADER_ROW)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
@@ -120,4 +125,6 @@ def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     out = io.BytesIO()
     wb.save(out)
+    if progress is not None:
+        progress(row_no - HEADER_ROW)
     return out.getvalue()
