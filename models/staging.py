@@ -31,7 +31,9 @@ class ChangeSet(Base):
     filename: Mapped[str] = mapped_column(String(255))
     # "xlsx": the workbook's bytes; "csv-zip": a folder of CSV files, zipped
     kind: Mapped[str] = mapped_column(String(16), default="xlsx")
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # the file and the preview are read when asked for, not with the row: a heavy book's are
+    # megabytes (the preview of 150,000 rows, 54 MB of JSON)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # the book version the file was exported at (its _meta sheet), when it says so
@@ -39,7 +41,7 @@ class ChangeSet(Base):
     # the book version the preview was computed at
     staged_version: Mapped[int] = mapped_column(Integer)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
-    preview: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preview: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     conflicts: Mapped[list[Any]] = mapped_column(JSON)
     # the uploader's choice for each conflicting row: {row id: "mine" | "theirs"}
     choices: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -81,7 +81,8 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
     if f.change_set:  # a staged import: its own entries and every row it applied
         from portfolio.interchange.staging import history_filter
 
-        found = session.get(ChangeSet, int(f.change_set)) \
+        # its id and batch only: the ChangeSet row holds the file and a preview of tens of megabytes
+        found = session.execute(select(ChangeSet.id, ChangeSet.batch).where(ChangeSet.id == int(f.change_set))).first() \
             if f.change_set.isdigit() and len(f.change_set) < 10 else None
         stmt = stmt.where(history_filter(found)) if found is not None else stmt.where(AuditEntry.id.is_(None))
     if f.since is not None:

@@ -429,8 +429,9 @@ def reject_change_set(session: Session, change_set_id: int, reason: str, *, user
     return change_set
 
 
-def history_filter(change_set: ChangeSet):
-    """The audit entries of a change set: its own, and every row it applied."""
+def history_filter(change_set: Any):
+    """The audit entries of a change set (a ChangeSet, or a row of its id and batch): its own,
+    and every row it applied."""
     own = (AuditEntry.entity == "change_sets") & (AuditEntry.entity_key == str(change_set.id))
     return or_(own, AuditEntry.batch == change_set.batch) if change_set.batch else own
 
