@@ -48,3 +48,22 @@ def record(summary: str | None, row: str, figure: str, met: bool) -> None:
     if summary:
         with open(summary, "a", encoding="utf-8") as out:
             out.write(json.dumps({"row": row, "figure": figure, "met": met}, ensure_ascii=False) + "\n")
+
+
+def empty_database(pg: str | None, prefix: str):
+    """(engine, url): the PostgreSQL database `pg`, emptied, or a fresh SQLite file in a new
+    temporary folder named `prefix`; the tables made. SQLAlchemy imported here, not with the
+    package (the bare script of bench_report imports the package too)."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    from models import Base
+
+    url = pg or f"sqlite:///{tempfile.mkdtemp(prefix=prefix)}/heavy.sqlite"
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    return engine, url

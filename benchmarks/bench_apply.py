@@ -14,15 +14,15 @@ dead worker's after 90 s without a heartbeat).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import threading
 import time
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from benchmarks import empty_database
 from benchmarks.heavy_book import generate_heavy_book
-from models import Base, Job
+from models import Job
 from portfolio.book import jobs
 from portfolio.interchange import staging
 
@@ -33,12 +33,7 @@ def main() -> None:
     parser.add_argument("--investments", type=int, default=2000)
     args = parser.parse_args()
     folder = generate_heavy_book(investments=args.investments)
-    url = args.pg or f"sqlite:///{tempfile.mkdtemp(prefix='bench_apply_')}/heavy.sqlite"
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    engine, _url = empty_database(args.pg, "bench_apply_")
 
     with Session(engine) as session:
         start = time.perf_counter()

@@ -22,9 +22,9 @@ import pandas as pd
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
-from benchmarks import compiled, record, summary_option
+from benchmarks import compiled, empty_database, record, summary_option
 from benchmarks.heavy_book import generate_heavy_book
-from models import Base, CachedReport
+from models import CachedReport
 from portfolio.formatting import quarter as quarter_of
 from portfolio.interchange.importing import import_book
 
@@ -94,13 +94,7 @@ def main() -> None:
     flows = pd.read_csv(folder / "cash_flows.csv", usecols=["date"])
     quarter = args.quarter or quarter_of(pd.Timestamp(flows["date"].max()).date())
 
-    tmp = tempfile.mkdtemp(prefix="bench_quarterly_")
-    url = args.pg or f"sqlite:///{tmp}/heavy.sqlite"
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    engine, url = empty_database(args.pg, "bench_quarterly_")
     with Session(engine) as session:
         result, seconds = _timed("import heavy book", lambda: import_book(session, folder, username="bench"))
         assert result.ok, result.errors[:5]

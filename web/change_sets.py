@@ -181,11 +181,7 @@ def apply_change_set_job(job: queue.JobContext) -> dict:
 
 def _apply_job(job_id: int):
     """The apply job (404 for any other), its worker running: its page and status follow it."""
-    job = queue.get_job(job_id)
-    if job is None or job.kind != "apply_change_set":
-        abort(404)
-    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
-    return job
+    return queue.followed(job_id, "apply_change_set")
 
 
 @bp.route("/apply-jobs/<int:job_id>")

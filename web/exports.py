@@ -152,11 +152,7 @@ def list_export_job(job: queue.JobContext) -> dict:
 
 def _export_job(job_id: int):
     """An export job (404 for any other job), its worker running: the list is anyone's to export."""
-    job = queue.get_job(job_id)
-    if job is None or job.kind != "list_export":
-        abort(404)
-    queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
-    return job
+    return queue.followed(job_id, "list_export")
 
 
 @bp.route("/exports/jobs/<int:job_id>")

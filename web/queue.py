@@ -370,3 +370,15 @@ def get_job(job_id: int):
     from web.extensions import db
 
     return db.session.get(Job, job_id, populate_existing=True)
+
+
+def followed(job_id: int, kind: str):
+    """The job of `kind` (404 for any other), its worker running: for a page, or its status,
+    that follows the job."""
+    from flask import abort, current_app
+
+    job = get_job(job_id)
+    if job is None or job.kind != kind:
+        abort(404)
+    ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
+    return job
