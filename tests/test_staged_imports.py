@@ -271,6 +271,20 @@ def test_the_book_moving_after_staging_refuses_the_apply(book):
         apply_change_set(book, change_set.id, username="admin")
 
 
+def test_a_preview_kept_short_still_guards_the_apply(book, monkeypatch):
+    """A change set keeps the first rows of each sheet's preview (KEPT), how many there were,
+    and the sheet's digest. With none kept at all, the page still counts them, and the apply
+    still goes through when the book moved elsewhere and refuses when it moved under it."""
+    monkeypatch.setattr("portfolio.interchange.staging.KEPT", 0)
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000}, append=["QY-D1", "2026-03-31", 180000000, "comparables"])
+    change_set = stage(book, data, "manager1").change_set
+    sheet = change_set.preview["valuations"]
+    assert sheet["new"] == sheet["changed"] == sheet["unchanged"] == []
+    assert sheet["counts"]["new"] == sheet["counts"]["changed"] == 1 and len(sheet["digest"]) == 64
+    test_the_book_moving_after_staging_refuses_the_apply(book)
+
+
 def test_a_csv_export_carries_its_version_too(book, tmp_path):
     export_book(book, tmp_path / "csv")
     assert (tmp_path / "csv" / "_meta.csv").exists()

@@ -77,6 +77,14 @@ def local_time_text(value: str | None) -> str:
         return str(value)
 
 
+@bp.app_template_filter("count_of")
+def count_of(rows: dict, kind: str) -> int:
+    """How many rows of a kind a stored preview's sheet had (it keeps the first few hundred)."""
+    from portfolio.interchange.staging import count_of as counted
+
+    return counted(rows, kind)
+
+
 def _change_set(change_set_id: int) -> ChangeSet:
     change_set = db.session.get(ChangeSet, change_set_id)
     if change_set is None:

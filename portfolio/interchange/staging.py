@@ -17,6 +17,7 @@ book has moved since the preview, it refuses: the approver must see what they ap
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tempfile
@@ -125,9 +126,46 @@ def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[s
     return preview
 
 
+KEPT = 500  # rows kept per sheet and kind in a stored preview (the screens list as many)
+_LISTS = ("new", "changed", "unchanged", "doubts")
+
+
+def kept(preview: dict[str, Any]) -> dict[str, Any]:
+    """The preview as a change set keeps it: per sheet the first KEPT rows of each kind, how
+    many there are of each (`counts`), and a digest of the whole sheet without its doubts
+    (`digest`), which the apply compares with its own plan's. A heavy book's whole preview
+    was 54 MB of JSON in one row, read by every page and apply of the change set."""
+    out: dict[str, Any] = {}
+    for sheet, rows in preview.items():
+        out[sheet] = {**{k: v[:KEPT] if k in _LISTS else v for k, v in rows.items()},
+                      "counts": {k: len(rows.get(k, [])) for k in _LISTS}, "digest": _digest(rows)}
+    return out
+
+
+def _digest(rows: dict[str, Any]) -> str:
+    """A sheet of a preview, its doubts left out (they depend on the day), as one sha256."""
+    whole = {k: v for k, v in rows.items() if k not in ("doubts", "counts", "digest")}
+    return hashlib.sha256(json.dumps(whole, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _still_staged(planned: dict[str, Any], staged: dict[str, Any]) -> bool:
+    """Whether a plan's preview is still the one staged: sheet by sheet, by digest (a change
+    set staged before digests were kept: the whole preview)."""
+    staged = staged or {}
+    if not all("digest" in rows for rows in staged.values()):
+        return planned == _without_doubts(staged)
+    return planned.keys() == staged.keys() and all(_digest(planned[sheet]) == staged[sheet]["digest"] for sheet in planned)
+
+
+def count_of(rows: dict[str, Any], kind: str) -> int:
+    """How many rows of a kind (new, changed, unchanged, doubts) a stored preview's sheet had."""
+    counts = rows.get("counts")
+    return int(counts[kind]) if isinstance(counts, dict) and kind in counts else len(rows.get(kind, []))
+
+
 def doubts_of(change_set: ChangeSet, limit: int | None = None) -> list[dict[str, Any]]:
     """The doubted rows found when the change set was staged, every sheet's (the first `limit`
-    of them: a screen lists a few hundred of a book's tens of thousands); each row's
+    of them; a change set keeps each sheet's first KEPT, doubt_count says how many); each row's
     sentences ("doubts") Messages again where their keys were kept (a change set staged
     before that: the Chinese text)."""
     rows = (d for sheet in (change_set.preview or {}).values() for d in sheet.get("doubts", []))
@@ -136,7 +174,7 @@ def doubts_of(change_set: ChangeSet, limit: int | None = None) -> list[dict[str,
 
 def doubt_count(change_set: ChangeSet) -> int:
     """How many rows of the change set were doubted when it was staged."""
-    return sum(len(sheet.get("doubts", [])) for sheet in (change_set.preview or {}).values())
+    return sum(count_of(sheet, "doubts") for sheet in (change_set.preview or {}).values())
 
 
 def _said(doubt: dict[str, Any]) -> dict[str, Any]:
@@ -277,7 +315,7 @@ def stage_book(session: Session, source: str | Path | IO[bytes], *, username: st
         return StageResult(counts=result.counts)
     staging.uploaded_by, staging.uploaded_at = username, utcnow()
     staging.base_version, staging.staged_version = since, write_mark(session)
-    staging.counts, staging.preview = result.counts, with_doubts(preview_of(result), result.doubts)
+    staging.counts, staging.preview = result.counts, kept(with_doubts(preview_of(result), result.doubts))
     staging.conflicts, staging.choices, staging.status = conflicts, {}, "pending"
     session.add(staging)
     session.flush()
@@ -359,7 +397,7 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
                            reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
             if not result.ok:
                 raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
-            if preview_of(result) != _without_doubts(change_set.preview):
+            if not _still_staged(preview_of(result), change_set.preview):
                 raise FieldErrors([("", Message("preview_stale"))])
             leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
             # nobody approves valuation content they made: the uploader's rows, a kept draft's maker

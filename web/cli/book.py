@@ -95,11 +95,11 @@ def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     change_set = result.change_set
     click.echo(say("变更集 #%(id)s 待审批；冲突 %(n)s 处", id=change_set.id, n=len(change_set.conflicts)))
     from portfolio.interchange.doubts import described
-    from portfolio.interchange.staging import doubts_of
+    from portfolio.interchange.staging import doubt_count, doubts_of
 
     doubts = doubts_of(change_set)
     if doubts:
-        click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=len(doubts)))
+        click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=doubt_count(change_set)))
         for doubt in doubts:
             click.echo(say("  待核对 %(what)s", what=shown(described(doubt))))
     lp, rp, sep = ("（", "）", "，") if cli_lang() == "zh" else (" (", ")", ", ")
