@@ -285,6 +285,26 @@ def test_a_preview_kept_short_still_guards_the_apply(book, monkeypatch):
     test_the_book_moving_after_staging_refuses_the_apply(book)
 
 
+def _as_staged_before_digests(session, change_set) -> None:
+    """The change set as one staged before previews were kept short: whole, no counts or digests."""
+    change_set.preview = {sheet: {k: v for k, v in rows.items() if k not in ("counts", "digest")}
+                          for sheet, rows in change_set.preview.items()}
+    session.commit()
+
+
+def test_a_change_set_staged_before_digests_is_compared_whole(book):
+    data = edited(exported(book), "companies", {"code": "C1"}, {"name": "新名称公司"})
+    change_set = stage(book, data, "manager1").change_set
+    _as_staged_before_digests(book, change_set)
+    assert apply_change_set(book, change_set.id, username="manager2").status == "applied"
+    change_set = stage(book, edited(exported(book), "companies", {"code": "C1"}, {"name": "又改名"}), "manager1")\
+        .change_set
+    _as_staged_before_digests(book, change_set)
+    _newer_value_in_the_app(book)
+    with pytest.raises(FieldErrors, match="预览已过时"):
+        apply_change_set(book, change_set.id, username="admin")
+
+
 def test_a_csv_export_carries_its_version_too(book, tmp_path):
     export_book(book, tmp_path / "csv")
     assert (tmp_path / "csv" / "_meta.csv").exists()
