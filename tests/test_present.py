@@ -149,7 +149,7 @@ def _book_jobs(db) -> dict[str, int]:
                                    username="manager2", version="present")
     apply.state, apply.done, apply.total, apply.unit, apply.heartbeat_at = "running", 2, 7, "sheets_checked", utcnow()
     export, _ = jobs.find_or_create(db.session, "list_export", {"path": "/cash-flows/export.xlsx?", "lang": "zh",
-                                                                "as_of": None, "by": "viewer1", "mark": 0},
+                                                                "as_of": None, "mark": 0},
                                     username="viewer1", version="present")
     export.state, export.done, export.total, export.unit, export.heartbeat_at = "running", 4000, 9000, "rows_written", utcnow()
     db.session.commit()

@@ -32,7 +32,7 @@ def ids(db):
                                     username="m", version="1")
     backup, _ = jobs.find_or_create(db.session, "backup", {}, username="a", version="1")
     export, _ = jobs.find_or_create(db.session, "list_export", {"path": "/cash-flows/export.xlsx?fund=QY", "lang": "zh",
-                                                                "as_of": None, "by": "v", "mark": 0}, username="v", version="1")
+                                                                "as_of": None, "mark": 0}, username="v", version="1")
     return {"flow": flow, "valuation": draft.id, "user": other.id, "upload_job": upload.id, "backup_job": backup.id,
             "export_job": export.id}
 

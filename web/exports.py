@@ -88,10 +88,10 @@ def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], ro
     the bar and then the download."""
     job = g.get("export_job")
     if job is None:
-        first = list(islice(rows, current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS)))
-        if len(first) == current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS):
+        limit = current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS)
+        rows = list(islice(rows, limit))  # the list's first rows: reading them is cheap, writing them is not
+        if len(rows) == limit:
             return _queued()
-        rows = first
     else:
         rows = list(rows)
     day = local_today().isoformat()
@@ -116,7 +116,7 @@ def _queued() -> Response:
     as it is now); its page follows it."""
     from portfolio.book.versions import write_mark
 
-    params = {"path": request.full_path, "lang": current_lang(), "as_of": session.get("as_of"), "by": current_username(),
+    params = {"path": request.full_path, "lang": current_lang(), "as_of": session.get("as_of"),
               "mark": write_mark(db.session)}  # any write since (the history's too): written again
     job = queue.submit("list_export", params, username=current_username())
     return redirect(url_for("exports.export_job", job_id=job.id))
@@ -138,9 +138,7 @@ def list_export_job(job: queue.JobContext) -> dict:
             session["as_of"] = p["as_of"]
         refresh()
         g.export_job = job
-        endpoint = request.url_rule.endpoint if request.url_rule else ""
-        if not endpoint.startswith("exports."):
-            raise queue.JobRefused("not an export")
+        endpoint = request.endpoint or ""  # an export's own: the address is the one it was asked at
         app.view_functions[endpoint](**(request.view_args or {}))
         data, name = g.export_product
     period = hashlib.sha256(f"{p['path']}|{p['lang']}|{p.get('as_of')}".encode()).hexdigest()[:32]
@@ -155,21 +153,22 @@ def _export_job(job_id: int):
     return queue.followed(job_id, "list_export")
 
 
+def _export_status(job) -> dict:
+    return queue.status(job, status_url=url_for("exports.export_job_status", job_id=job.id),
+                        result_url=url_for("exports.export_download", job_id=job.id))
+
+
 @bp.route("/exports/jobs/<int:job_id>")
 def export_job(job_id: int):
     """A long list's export: its progress bar while the workbook is written; then the download."""
     job = _export_job(job_id)
-    status = queue.status(job, status_url=url_for("exports.export_job_status", job_id=job.id),
-                          result_url=url_for("exports.export_download", job_id=job.id))
-    return render_template("exports/job.html", job=job, status=status, units=queue.UNITS)
+    return render_template("exports/job.html", job=job, status=_export_status(job), units=queue.UNITS)
 
 
 @bp.route("/exports/jobs/<int:job_id>.json")
 def export_job_status(job_id: int):
     """The job's state and progress, polled by static/jobs.js."""
-    job = _export_job(job_id)
-    return jsonify(queue.status(job, status_url=url_for("exports.export_job_status", job_id=job.id),
-                                result_url=url_for("exports.export_download", job_id=job.id)))
+    return jsonify(_export_status(_export_job(job_id)))
 
 
 @bp.route("/exports/jobs/<int:job_id>/download")
