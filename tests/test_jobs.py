@@ -408,3 +408,12 @@ def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(e
                                   "amount_cny": "1000", "confirm_reason": "测试"}, username="loader")
     assert client.get(url).headers["Location"] != started.headers["Location"]  # written since: written again
     assert client.get("/exports/jobs/999999").status_code == 404
+
+    # the history: counted before any row is read, then written by a job just the same
+    entries = db.session.execute(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.entity == "cash_flows")).scalar()
+    asked = client.get("/history/export.xlsx?entity=cash_flows")
+    assert asked.status_code == 302 and "/exports/jobs/" in asked.headers["Location"]
+    status = _follow(client, client.get(asked.headers["Location"] + ".json").get_json())
+    assert status["state"] == "done" and status["done"] == entries > 50
+    assert len(records(load_workbook(io.BytesIO(client.get(status["download_url"]).data)).active)) == entries

@@ -92,6 +92,12 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
     return stmt.order_by(AuditEntry.id.desc())
 
 
+def history_count(session: Session, f: HistoryFilter) -> int:
+    """How many audit entries history_query selects."""
+    stmt = history_query(session, f).order_by(None).subquery()
+    return session.execute(select(func.count()).select_from(stmt)).scalar() or 0
+
+
 def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tuple[list[AuditEntry], int]:
     """One page of history_query, newest first, and how many entries match in all.
 
@@ -99,7 +105,7 @@ def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tu
     made SQLite sort every matching entry, before and after included (a change set's 150,000
     took minutes), where ordering their ids alone takes a fraction of a second."""
     stmt = history_query(session, f)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+    total = history_count(session, f)
     ids = session.execute(stmt.with_only_columns(AuditEntry.id).limit(size).offset((page - 1) * size)).scalars().all()
     entries = session.execute(select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc()))
     return list(entries.scalars()), total
