@@ -302,8 +302,8 @@ def history():
     typed, parsed = main.history_filter()
     lang = _lang()
 
-    def rows() -> Iterator[dict]:  # the query run at the first row asked for, not before
-        for e in db.session.execute(listing.history_query(db.session, parsed)).scalars():
+    def rows() -> Iterator[dict]:  # read at the first row asked for, not before
+        for e in listing.history_entries(db.session, parsed):
             yield {"at": e.at.replace(tzinfo=e.at.tzinfo or dt.UTC).astimezone(LOCAL_TZ).replace(tzinfo=None),
                    "username": main.person(e.username), "action": label("audit_action", e.action, lang=lang),
                    "entity": label("entity", e.entity, lang=lang), "key": e.entity_key,
@@ -320,7 +320,7 @@ def history():
                             (_("至"), parsed.until.isoformat() if parsed.until else ""),
                             (_("导入批次"), parsed.change_set)])
     what = _("修改历史")
-    # counted first: its rows are ordered whole (and on SQLite sorted whole) before the first comes
+    # counted first, before any entry is read (their changes are written out one by one)
     total = None if g.get("export_job") else listing.history_count(db.session, parsed)
     return _send(what, what, filters, columns, rows(), total=total)
 

@@ -4,6 +4,7 @@ and its Excel export (which takes every row the filter selects)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
@@ -96,6 +97,16 @@ def history_count(session: Session, f: HistoryFilter) -> int:
     """How many audit entries history_query selects."""
     stmt = history_query(session, f).order_by(None).subquery()
     return session.execute(select(func.count()).select_from(stmt)).scalar() or 0
+
+
+def history_entries(session: Session, f: HistoryFilter, *, chunk: int = 1_000) -> Iterator[AuditEntry]:
+    """Every entry history_query selects, newest first: the ids ordered, then the entries read
+    a chunk at a time (as history_page does, for the same reason: SQLite would sort them whole)."""
+    ids = session.execute(history_query(session, f).with_only_columns(AuditEntry.id)).scalars().all()
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        yield from session.execute(select(AuditEntry).where(AuditEntry.id.in_(part))
+                                   .order_by(AuditEntry.id.desc())).scalars()
 
 
 def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tuple[list[AuditEntry], int]:
