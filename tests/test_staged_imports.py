@@ -581,3 +581,14 @@ def test_a_change_sets_history_pages_newest_first_without_gaps_or_repeats(book):
     pages = [history_page(book, wanted, n, 3) for n in (1, 2)]
     assert all(total == len(every) for _entries, total in pages)
     assert [e.id for entries, _total in pages for e in entries] == every[:6]
+
+
+def test_the_whole_history_reads_in_chunks_in_the_pages_order(book):
+    """history_entries: the entries history_query selects, newest first, whatever the chunk."""
+    from portfolio.book.listing import HistoryFilter, history_entries, history_query
+
+    wanted = HistoryFilter(entity="valuations")
+    every = book.execute(history_query(book, wanted)).scalars().all()
+    assert len(every) >= 5
+    for chunk in (1, 2, 3, 1_000):
+        assert [e.id for e in history_entries(book, wanted, chunk=chunk)] == [e.id for e in every]
