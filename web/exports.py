@@ -38,7 +38,7 @@ from portfolio.vocabulary import label
 from web import main, queue
 from web.auth import current_username
 from web.extensions import db
-from web.i18n import PUNCTUATION, current_lang, fund_name, refusal
+from web.i18n import PUNCTUATION, current_lang, fund_name, refusal, request_in
 from web.security import content_disposition
 
 bp = Blueprint("exports", __name__)
@@ -129,20 +129,13 @@ def _queued() -> Response:
 def list_export_job(job: queue.JobContext) -> dict:
     """A job: the list's own export view run for its address, in its asker's language and
     as-of date; the workbook stored in the shared cache, its result naming the entry."""
-    from flask_babel import refresh
-
     from portfolio.book import cache
 
     p = job.params
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.test_request_context(p["path"]):
-        session["lang"] = p["lang"]
-        if p.get("as_of"):
-            session["as_of"] = p["as_of"]
-        refresh()
+    with request_in(p["lang"], p["path"], as_of=p.get("as_of")):
         g.export_job = job
         endpoint = request.endpoint or ""  # an export's own: the address is the one it was asked at
-        app.view_functions[endpoint](**(request.view_args or {}))
+        current_app.view_functions[endpoint](**(request.view_args or {}))
         data, name = g.export_product
     period = hashlib.sha256(f"{p['path']}|{p['lang']}|{p.get('as_of')}".encode()).hexdigest()[:32]
     version = str(p["mark"])

@@ -60,6 +60,17 @@ def current_lang() -> str:
 
 
 @contextmanager
+def request_in(lang: str, path: str = "/", **kept: Any) -> Iterator[None]:
+    """A request context at `path` in `lang`, with `kept` put in its session (an as-of date):
+    for work done outside the request that asked for it (a job, the CLI)."""
+    with current_app.test_request_context(path):
+        session["lang"] = lang
+        session.update({k: v for k, v in kept.items() if v})
+        refresh()
+        yield
+
+
+@contextmanager
 def one_language() -> Iterator[str]:
     """Within it, `current_lang()` is the language of the request as it was on entry,
     without asking Flask-Babel again: a long report asks for it in every formatted cell

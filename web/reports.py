@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 
 from flask import (
@@ -17,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -252,23 +250,14 @@ def quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | Non
     return body, version
 
 
-@contextmanager
-def _language(lang: str) -> Iterator[None]:
-    """A request context in `lang`, for work done outside any request (a job, the CLI)."""
-    from flask_babel import refresh
-
-    with current_app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
-        yield
-
-
 @queue.handler("quarterly_report")
 def quarterly_report_job(job: queue.JobContext) -> dict:
     """A job: the quarterly report in a format, stored in the shared cache; its result names
     the entry to download."""
+    from web.i18n import request_in
+
     p = job.params
-    with _language(p["lang"]):
+    with request_in(p["lang"]):
         try:
             body, version = quarterly_file(p["fund"], p["quarter"], p["format"], p.get("index"), job.progress)
         except QuarterlyError as error:

@@ -4,7 +4,7 @@ and its Excel export (which takes every row the filter selects)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
@@ -95,8 +95,16 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
 
 def history_count(session: Session, f: HistoryFilter) -> int:
     """How many audit entries history_query selects."""
-    stmt = history_query(session, f).order_by(None).subquery()
-    return session.execute(select(func.count()).select_from(stmt)).scalar() or 0
+    return _count(session, history_query(session, f))
+
+
+def _count(session: Session, stmt: Select) -> int:
+    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+
+
+def _entries(session: Session, ids: Sequence[int]) -> Iterator[AuditEntry]:
+    """The entries of these ids, newest first, read whole (the ids were ordered alone)."""
+    return session.execute(select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc())).scalars()
 
 
 def history_entries(session: Session, f: HistoryFilter, *, chunk: int = 1_000) -> Iterator[AuditEntry]:
@@ -104,9 +112,7 @@ def history_entries(session: Session, f: HistoryFilter, *, chunk: int = 1_000) -
     a chunk at a time (as history_page does, for the same reason: SQLite would sort them whole)."""
     ids = session.execute(history_query(session, f).with_only_columns(AuditEntry.id)).scalars().all()
     for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        yield from session.execute(select(AuditEntry).where(AuditEntry.id.in_(part))
-                                   .order_by(AuditEntry.id.desc())).scalars()
+        yield from _entries(session, ids[start:start + chunk])
 
 
 def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tuple[list[AuditEntry], int]:
@@ -115,11 +121,9 @@ def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tu
     The page's ids are found first, then only their rows read: ordering whole entries by id
     made SQLite sort every matching entry, before and after included (a change set's 150,000
     took minutes), where ordering their ids alone takes a fraction of a second."""
-    stmt = history_query(session, f)
-    total = history_count(session, f)
+    stmt = history_query(session, f)  # built once: a change set's filter looks the change set up
     ids = session.execute(stmt.with_only_columns(AuditEntry.id).limit(size).offset((page - 1) * size)).scalars().all()
-    entries = session.execute(select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc()))
-    return list(entries.scalars()), total
+    return list(_entries(session, ids)), _count(session, stmt)
 
 
 def _utc_start(day: dt.date) -> dt.datetime:
