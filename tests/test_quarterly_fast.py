@@ -256,7 +256,8 @@ def test_the_cli_workbook_written_while_the_child_runs_is_the_one_written_after(
 def test_the_document_rendered_around_its_forward_look_is_the_one_rendered_whole(app, demo, lang):
     """The printable HTML rendered while the forward look is computed aside (all but its
     section), its section put in afterwards: the same text as rendered in one step."""
-    from web.reports import EarlyDocument, _language, render_document
+    from web.i18n import request_in
+    from web.reports import EarlyDocument, render_document
 
     seen = []
     document = EarlyDocument()
@@ -265,7 +266,7 @@ def test_the_document_rendered_around_its_forward_look_is_the_one_rendered_whole
         seen.append(report["forward_look"])
         document.start(report)
 
-    with app.app_context(), _language(lang):
+    with app.app_context(), request_in(lang):
         report = build_quarterly(demo, "QY", "2025Q4", meanwhile=meanwhile)
         whole = render_document(report)
         assert seen == [None] and document.text is not None and document.mark in document.text
