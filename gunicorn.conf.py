@@ -32,14 +32,23 @@ max_requests = 20000
 max_requests_jitter = 10000
 # The app is made once in the master and the workers forked from it: a worker (a new one,
 # or one replaced after max_requests) starts with Flask, SQLAlchemy, pandas and the
-# templates' code already imported, instead of spending a second on imports while its
-# first requests wait. The master opens no database connection; post_fork below drops any
+# templates' code already imported (pandas and the figures' code by `when_ready` below:
+# the app alone leaves them to the first figure computed), instead of spending a second on
+# imports while its first requests wait. The master opens no database connection; post_fork below drops any
 # pooled one all the same, so that no two processes ever share a socket.
 preload_app = True
 accesslog = "-"
 errorlog = "-"
 # production defaults: secure cookies (set COOKIE_SECURE=0 only for plain-HTTP tests)
 raw_env = [f"FUNDBOOK_ENV={os.environ.get('FUNDBOOK_ENV', 'production')}"]
+
+
+def when_ready(server):  # noqa: ARG001 (gunicorn's hook signature)
+    """In the master, the app made (preload_app), before any worker is forked: the figures'
+    code and pandas too, which create_app leaves out (app.import_figures)."""
+    from app import import_figures
+
+    import_figures()
 
 
 def post_fork(server, worker):  # noqa: ARG001 (gunicorn's hook signature)

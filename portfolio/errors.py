@@ -26,3 +26,28 @@ class FieldErrors(Exception):
         for field, message in self.errors:
             out.setdefault(field, []).append(message)
         return out
+
+
+# The figures' and reports' refusals, here rather than beside the code that raises them, so
+# that a screen or command can catch them without importing that code (and pandas with it)
+# before it has to compute: `report` served from the shared cache imports neither.
+
+class AmountRangeError(ValueError):
+    """The book's amounts add up past what the figures can hold exactly: no report, said so."""
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (e.g. an index that does not exist)."""
+
+
+class UnknownIndex(ReportError, LookupError):
+    """No levels are stored for the index asked for (the API answers 404: no such resource)."""
+
+
+class PMEError(ValueError):
+    """The index series cannot price these flows (e.g. a flow before it starts): the reason,
+    a portfolio.messages.Message, is its one argument."""
+
+
+class QuarterlyError(ValueError):
+    """A quarterly report that cannot be made (unknown fund, bad quarter): say why."""

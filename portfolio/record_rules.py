@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # a column's rule only: the forms that check one record need no pandas
+    import pandas as pd
 
 from portfolio.messages import Message
 from portfolio.vocabulary import credit_code_is_valid

@@ -27,7 +27,12 @@ class Teardown:
     def __del__(self, open=open):  # the module's names may be gone by then: only its own
         with open(self.path, "w") as f:
             f.write("ran")
-kept = Teardown(str(out / "teardown"))
+# held by a module of its own, which the teardown clears: not by __main__'s namespace, which
+# create_app's gc.freeze() may leave in an uncollected cycle (its class and functions refer to
+# it), so that the teardown never reaches it and the probe would see no teardown at all
+import types
+holder = sys.modules["teardown_probe"] = types.ModuleType("teardown_probe")
+holder.kept = Teardown(str(out / "teardown"))
 sys.argv = ["flask", "--app", "app", *sys.argv[2:]]
 from flask.cli import main
 main()

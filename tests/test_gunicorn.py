@@ -84,6 +84,9 @@ def test_preloaded_workers_and_their_replacements_serve_logged_in_pages(server):
         if int(fields[1]) == process.pid:
             pids.add(int(stat.parent.name))
     assert pids, "no worker running"
+    # pandas's compiled modules mapped in the master: the figures' code imported there before the
+    # workers were forked (gunicorn.conf.py's when_ready), not by each worker's first figure
+    assert "/pandas/_libs/" in Path(f"/proc/{process.pid}/maps").read_text()
     process.terminate()
     _out, log = process.communicate(timeout=60)
     booted = re.findall(rb"Booting worker with pid: (\d+)", log)

@@ -62,3 +62,33 @@ def test_api_report(imported, client, as_role):
     from portfolio.formatting import last_quarter_end
 
     assert default.get_json()["as_of"] == last_quarter_end(dt.date.today()).isoformat()
+
+
+def test_the_command_prints_the_api_s_json_and_follows_each_write(imported, runner, client, as_role):
+    """`flask report` into a pipe prints the API's body byte for byte, from the one entry of the
+    shared report cache whichever asked first; its keys in metrics.md's order, Chinese as text.
+    A write to the book moves the version: both give the new figures."""
+    from portfolio.book import cache, records
+
+    as_role("viewer")
+    url = "/api/v1/funds/QY/report?as_of=2025-12-31"
+    printed = runner.invoke(args=["report", "QY", "--as-of", "2025-12-31"])
+    assert printed.exit_code == 0, printed.output
+    served = client.get(url)
+    assert served.status_code == 200 and served.data == printed.stdout_bytes
+    keys = list(served.get_json())
+    assert keys[0] == "fund" and keys.index("summary") < keys.index("by_mode")  # not sorted: as metrics.md
+    name = served.get_json()["fund_name"]
+    assert not name.isascii() and name.encode() in served.data  # Chinese as UTF-8 text, not \u escapes
+
+    records.record_cash_flow(imported.session, {"investment_id": "QY-SF1", "date": "2025-11-01",
+                                                "type": "contribution", "amount_cny": "1000000.50"},
+                             username="importer")
+    imported.session.commit()
+    cache.clear()  # this process's memo: the shared entry of the old version must not be served either
+    served_after = client.get(url)  # the API asks first this time
+    printed_after = runner.invoke(args=["report", "QY", "--as-of", "2025-12-31"])
+    assert printed_after.stdout_bytes == served_after.data != served.data
+    before, after = json.loads(printed.stdout_bytes), json.loads(printed_after.stdout_bytes)
+    assert dt.date.fromisoformat(after["as_of"]) == dt.date(2025, 12, 31)
+    assert round(after["summary"]["paid_in"] - before["summary"]["paid_in"], 2) == 1000000.50

@@ -26,10 +26,14 @@ def _imported_by(tmp_path: Path, code: str) -> tuple[set[str], str]:
     return set(json.loads(modules)), "\n".join(printed)
 
 
+# what only computing figures needs: a screen, a form or a report read from the shared cache does not
+COMPUTING = {"pandas", "numpy", "pyxirr"}
+
+
 def test_the_app_starts_without_the_heavy_libraries(tmp_path):
     loaded, _ = _imported_by(tmp_path, "from app import create_app\ncreate_app()")
     assert {"flask", "sqlalchemy", "models", "web"} <= loaded
-    assert not loaded & NOT_AT_START, sorted(loaded & NOT_AT_START)
+    assert not loaded & (NOT_AT_START | COMPUTING), sorted(loaded & (NOT_AT_START | COMPUTING))
 
 
 def test_the_charts_draw_without_a_heavy_library(tmp_path):
@@ -53,6 +57,24 @@ def test_the_report_command_runs_without_the_heavy_libraries(tmp_path):
     loaded, printed = _imported_by(tmp_path, code)
     assert json.loads(printed)["summary"]["paid_in"] > 0  # the report was made
     assert not loaded & NOT_AT_START, sorted(loaded & NOT_AT_START)
+
+
+def test_a_report_read_from_the_shared_cache_computes_nothing(tmp_path):
+    """The second `report` of an unchanged book is the first's bytes, read from the shared report
+    cache: its process imports neither pandas nor the figures' code (issue 14's report row)."""
+    from tests.book_files import book_database
+
+    book_database(tmp_path / "start.sqlite")
+    code = ("from flask.cli import main\n"
+            "import sys\n"
+            "sys.argv = ['flask', '--app', 'app', 'report', 'QY', '--as-of', '2025-12-31']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass")
+    first_loaded, first = _imported_by(tmp_path, code)
+    again_loaded, again = _imported_by(tmp_path, code)
+    assert json.loads(first)["summary"]["paid_in"] > 0
+    assert again == first
+    assert first_loaded >= COMPUTING  # computed the first time
+    assert not again_loaded & COMPUTING, sorted(again_loaded & COMPUTING)
 
 
 def test_flask_db_is_flask_migrate_s(app, runner):

@@ -43,33 +43,48 @@ def _as_of():
         return _error(400, Message("api_bad_param", name="as_of", reason=said_by(error)))
 
 
+def report_json(code: str, as_of: dt.date, index_name: str | None = None) -> bytes:
+    """The metrics.md report of the fund on D (with its PME against `index_name`), as JSON bytes:
+    the body the API answers and the `report` command prints. Made once per (fund, date, index,
+    book version) and kept in the shared report cache, where every worker and command finds it
+    (portfolio.book.cache.kept): served from there, it costs a version check and one read, and
+    the figures' code (and pandas) is not even imported.
+
+    Raises UnknownFund, UnknownIndex, ReportError, PMEError (portfolio.errors)."""
+    from flask import current_app
+
+    from portfolio.book import cache
+    from web.extensions import db
+
+    def compute() -> bytes:
+        from portfolio.figures.report import to_json
+        from portfolio.memory import collections_paused
+
+        with collections_paused():  # the whole book in frames (portfolio.memory)
+            report = cache.fund_report(db.session, code, as_of)
+            if index_name:  # the report with its PME (compute_report's key, before the checks)
+                report = {**report, "pme": cache.fund_pme(db.session, code, as_of, index_name)}
+            return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
+
+    period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
+    return cache.kept(db.session, "api_report", code, period, compute)
+
+
 @bp.get("/funds/<code>/report")
 def fund_report(code: str):
     """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME.
 
-    The JSON is made once per (fund, date, index, book version) and kept as bytes in the
-    shared report cache (every worker serves it from there; portfolio.book.cache.kept)."""
-    from flask import Response, current_app
+    The JSON is `report_json`'s: made once per (fund, date, index, book version)."""
+    from flask import Response
 
-    from portfolio.book import cache
-    from portfolio.figures.pme import PMEError
-    from portfolio.figures.report import ReportError, UnknownFund, UnknownIndex, to_json
-    from web.extensions import db
+    from portfolio.errors import PMEError, ReportError, UnknownIndex
+    from portfolio.figures.scope import UnknownFund
 
     as_of = _as_of()
     if not isinstance(as_of, dt.date):
         return as_of  # the 400 for a date out of range or malformed
-    index_name = request.args.get("index") or None
-
-    def compute() -> bytes:
-        report = cache.fund_report(db.session, code, as_of)
-        if index_name:  # the report with its PME (compute_report's key, before the checks)
-            report = {**report, "pme": cache.fund_pme(db.session, code, as_of, index_name)}
-        return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
-
     try:
-        period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
-        body = cache.kept(db.session, "api_report", code, period, compute)
+        body = report_json(code, as_of, request.args.get("index") or None)
     except (UnknownFund, UnknownIndex) as error:
         return _error(404, error)
     except (ReportError, PMEError) as error:

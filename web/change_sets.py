@@ -17,7 +17,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from models import ChangeSet
 from portfolio.errors import FieldErrors
 from portfolio.formatting import yuan
-from portfolio.interchange.schema import SHEETS
 from portfolio.vocabulary import label
 from web import queue
 from web.auth import current_username, requires
@@ -42,10 +41,18 @@ class ApplyForm(BaseForm):
     confirm_reason = TextAreaField(_l("确认理由"), validators=[Optional(), Length(max=2000)])
 
 
+def _column(sheet: str, name: str):
+    """The workbook's column by sheet and name, or None (the schema, and pandas with it, is
+    imported when a preview is shown, not when the app starts)."""
+    from portfolio.interchange.schema import SHEETS
+
+    return next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
+
+
 @bp.app_template_filter("column_name")
 def column_name(name: str, sheet: str) -> str:
     """A column of the workbook by its header: Chinese, or the English name."""
-    column = next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
+    column = _column(sheet, name)
     if current_lang().startswith("zh"):
         return column.zh if column is not None else name
     return name.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
@@ -57,7 +64,7 @@ def column_value(value, name: str, sheet: str) -> str:
     codes by their label, none as a dash."""
     if value is None or value == "":
         return "—"
-    column = next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
+    column = _column(sheet, name)
     if column is not None and column.kind == "money":
         try:
             return yuan(Decimal(str(value)))

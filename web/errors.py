@@ -9,7 +9,7 @@ API_PREFIX = "/api/"
 
 
 def register(app: Flask) -> None:
-    from portfolio.figures.engine import AmountRangeError
+    from portfolio.errors import AmountRangeError
 
     app.register_error_handler(HTTPException, _handle)
     app.register_error_handler(AmountRangeError, _too_large)

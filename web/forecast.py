@@ -17,7 +17,7 @@ from models import Fund, Investment
 from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
-from portfolio.figures.engine import UnknownFund
+from portfolio.figures.scope import UnknownFund
 from portfolio.messages import Message, said_by
 from web import queue
 from web.auth import current_username, requires

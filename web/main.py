@@ -19,11 +19,9 @@ from sqlalchemy import func, select
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache, listing
 from portfolio.book.audit import doubts_shown, reason_shown
-from portfolio.figures.engine import UnknownFund, group_figures
-from portfolio.figures.rules import STATUS_ORDER
+from portfolio.figures.scope import UnknownFund
 from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
 from portfolio.formatting import local_time as formatting_local_time
-from portfolio.interchange.schema import SHEETS
 from portfolio.messages import said_by, shown
 from portfolio.vocabulary import SECTORS, label
 from web.extensions import db
@@ -273,6 +271,8 @@ DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full 
 def compliance_panel(checks: list[dict]) -> dict:
     """The dashboard's compliance panel: failures first, then warnings (the first few, each
     with figure and limit), and the passes counted by rule."""
+    from portfolio.figures.rules import STATUS_ORDER
+
     ordered = sorted(checks, key=lambda r: STATUS_ORDER.get(r["status"], 3))
     counts = {status: sum(1 for r in checks if r["status"] == status) for status in STATUS_ORDER}
     passes: dict[str, int] = {}
@@ -288,6 +288,8 @@ def compliance_panel(checks: list[dict]) -> dict:
 def compliance_rows(code: str) -> tuple[list[dict], list[str]]:
     """The fund's checks as of D the page's filter (?status, rule) selects, failures first;
     and every rule checked (for the filter)."""
+    from portfolio.figures.rules import STATUS_ORDER
+
     checks = sorted(_report(code).get("compliance") or [], key=lambda r: STATUS_ORDER.get(r["status"], 3))
     status, rule = request.args.get("status", ""), request.args.get("rule", "")
     rules = sorted({r["rule"] for r in checks})
@@ -424,6 +426,8 @@ def companies():
 def _figures(ids: list[str]) -> dict | None:
     if not ids:
         return None
+    from portfolio.figures.engine import group_figures
+
     book = cache.book(db.session)
     return group_figures(book, ids, current_as_of())
 
@@ -558,6 +562,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     names = [n for n in dict.fromkeys([*after.keys(), *before.keys()]) if not n.endswith("_said")]
     changed = [n for n in names if before.get(n) != after.get(n)]
     same = [n for n in names if before.get(n) == after.get(n)]
+    from portfolio.interchange.schema import SHEETS
+
     columns = {c.name: c for c in SHEETS.get(entry.entity, [])}
     lang = current_lang()
 

@@ -23,13 +23,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from models import Fund, IndexLevel, Investment
-from portfolio.book.reading import load_index
+from portfolio.errors import QuarterlyError
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import last_quarter_end, local_today, parse_quarter, quarter, quarters_between
 from portfolio.messages import Message, said_by, shown
 from portfolio.reports.pdf import pad
-from portfolio.reports.quarterly import QuarterlyError, build_quarterly
 from web import queue
 from web.extensions import db
 from web.security import content_disposition
@@ -81,6 +80,9 @@ def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None
     from portfolio.book.forecast_parameters import overrides
 
     def compute() -> dict:
+        from portfolio.book.reading import load_index
+        from portfolio.reports.quarterly import build_quarterly
+
         book = cache.book(db.session)
         if index_name:
             series = load_index(db.session, index_name)

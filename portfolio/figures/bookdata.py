@@ -8,8 +8,10 @@ valuations, and valuations not yet approved, are left out here, in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the frames come from the loader; the dataclass itself needs no pandas
+    import pandas as pd
 
 FUND_COLUMNS = ["code", "name", "name_en", "kind", "parent_code", "size_fen", "vintage_year", "settings"]
 SUB_FUND_COLUMNS = ["code", "name", "manager", "size_fen", "vintage_year", "sector", "region_code", "term_years"]
@@ -56,6 +58,8 @@ class BookData:
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """The rows as dicts (what `to_dict("records")` gives, built column by column: faster)."""
+    import pandas as pd
+
     columns = list(frame.columns)
 
     def values(column: pd.Series) -> list:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyxirr
 
+from portfolio.errors import AmountRangeError  # noqa: F401  (raised here, re-exported)
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.scope import UnknownFund, holdings_of  # noqa: F401  (UnknownFund: re-exported)
 from portfolio.figures.settings import HOME_REGION_PREFIX, MIRR_FINANCE_RATE, MIRR_REINVEST_RATE
@@ -227,10 +228,6 @@ def positions(book: BookData, investment_ids: Iterable[str], as_of: dt.date,
                                  np.full(n, d64.astype("datetime64[D]"))]),
         flow_amount=np.concatenate([-signed, nav]).astype("int64"),
     )
-
-
-class AmountRangeError(ValueError):
-    """The book's amounts add up past what the figures can hold exactly: no report, said so."""
 
 
 # Every sum the engine makes (per investment, per group, per fund) is bounded by the sum of

@@ -23,15 +23,10 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import FieldErrors
+from portfolio.errors import FieldErrors, PMEError  # noqa: F401  (PMEError: raised here, re-exported)
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData
 from portfolio.messages import Message
-
-
-class PMEError(ValueError):
-    """The index series cannot price these flows (e.g. a flow before it starts): the reason,
-    a portfolio.messages.Message, is its one argument."""
 
 
 def levels_on(series: pd.Series, days: np.ndarray, name: str = "") -> np.ndarray:

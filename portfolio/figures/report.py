@@ -18,20 +18,13 @@ from typing import Any
 
 import pandas as pd
 
+from portfolio.errors import ReportError, UnknownIndex
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
 from portfolio.messages import Message
 
 __all__ = ["compute_report", "pme_of", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
-
-
-class ReportError(ValueError):
-    """A report that cannot be made as asked (e.g. an index that does not exist)."""
-
-
-class UnknownIndex(ReportError, LookupError):
-    """No levels are stored for the index asked for (the API answers 404: no such resource)."""
 
 
 # report key → column of Positions.rows, for each investment

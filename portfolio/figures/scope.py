@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.settings import fund_settings
 from portfolio.messages import Message
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas is imported by what computes (the tree alone serves the forms)
+    import pandas as pd
+
     from portfolio.figures.engine import Positions
 
 
@@ -146,6 +146,8 @@ class Holdings:
 def holdings_of(book: BookData, fund_code: str, as_of: Any) -> Holdings:
     """The fund's holdings as of D, resolved once per (fund, date) and kept with the book
     (a copy made by `book.with_(...)` starts afresh, as for the scope)."""
+    import pandas as pd
+
     day = pd.Timestamp(as_of).normalize()
     kept = book.scopes
     key = (fund_code, day)

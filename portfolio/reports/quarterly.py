@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from portfolio.errors import QuarterlyError  # noqa: F401  (raised here, re-exported)
 from portfolio.figures.alerts import is_stale
 from portfolio.figures.aside import aside
 from portfolio.figures.bookdata import BookData
@@ -30,10 +31,6 @@ from portfolio.vocabulary import MODES
 
 ZERO = Decimal("0.00")
 SUMMARY_KEYS = ("commitment", "paid_in", "unfunded", "distributed", "nav", "tvpi", "dpi", "rvpi", "irr")
-
-
-class QuarterlyError(ValueError):
-    """A report that cannot be made (unknown fund, bad quarter): say why."""
 
 
 def _compute(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None, *,

@@ -37,28 +37,50 @@ def _as_of(value: str | None) -> dt.date:
 @click.option("--index", "index_name", default=None, help="An imported index series, for PME.")
 @with_appcontext
 def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | None) -> None:
-    """The fund's figures as of a date (metrics.md)."""
-    import json
+    """The fund's figures as of a date (metrics.md).
 
-    from portfolio.book.reading import build_report
-    from portfolio.figures.pme import PMEError
-    from portfolio.figures.report import ReportError, UnknownFund, to_json
+    The JSON is the API's, byte for byte (web.api.report_json): made once per book version and
+    kept in the shared report cache, so asked again with no write since, it is read, not
+    computed. Into a pipe it is printed as stored (compact); at a terminal, indented."""
+    from portfolio.errors import PMEError, ReportError
+    from portfolio.figures.scope import UnknownFund
     from portfolio.messages import said_by
     from web.cli.language import shown
-    from web.extensions import db
 
     date = _as_of(as_of)
     try:
-        report = build_report(db.session, fund, date, index_name=index_name)
+        if fmt == "json":
+            _print_json(fund, date, index_name)
+        else:
+            click.echo(render_table(_report(fund, date, index_name)))
     except (UnknownFund, ReportError, PMEError) as error:
         raise click.ClickException(shown(said_by(error))) from error
-    if fmt == "json":
-        # indented for a person at a terminal; compact (and several times faster) into a pipe
-        indent = 1 if sys.stdout.isatty() else None
-        click.echo(json.dumps(to_json(report), ensure_ascii=False, indent=indent))
-    else:
-        click.echo(render_table(report))
     end_without_teardown()
+
+
+def _print_json(fund: str, date: dt.date, index_name: str | None) -> None:
+    from web.api import report_json
+
+    body = report_json(fund, date, index_name)
+    if sys.stdout.isatty():  # for a person: indented, in the API's order of keys
+        import json
+
+        click.echo(json.dumps(json.loads(body), ensure_ascii=False, indent=1))
+    else:
+        click.echo(body, nl=False)
+
+
+def _report(fund: str, date: dt.date, index_name: str | None) -> dict:
+    """The report object the table shows: the figures the JSON is made of (portfolio.book.cache)."""
+    from portfolio.book import cache
+    from portfolio.memory import collections_paused
+    from web.extensions import db
+
+    with collections_paused():  # the whole book in frames (portfolio.memory)
+        report = cache.fund_report(db.session, fund, date)
+        if index_name:
+            report = {**report, "pme": cache.fund_pme(db.session, fund, date, index_name)}
+    return report
 
 
 def render_table(report: dict) -> str:
