@@ -395,6 +395,7 @@ def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(e
     assert started.status_code == 302 and "/exports/jobs/" in started.headers["Location"]
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "data-job-status-url" in page and "Export job" in page
+    assert ">Download<" in page and "Downloads" not in page  # the button (not the book page's heading)
     status = _follow(client, client.get(started.headers["Location"] + ".json").get_json())
     assert status["state"] == "done", status
     assert status["unit"] == "rows_written" and status["done"] == status["total"] == len(expected)
