@@ -371,7 +371,7 @@ def test_a_large_change_set_is_applied_by_a_job_with_the_same_controls(engine_ki
 
 
 def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(engine_kind, app, db, as_role,
-                                                                                  tmp_path):
+                                                                                  tmp_path, monkeypatch):
     """A list of EXPORT_JOB_MIN_ROWS rows or more is written by a job: a page with the bar
     (rows written), then the download: the same workbook, row for row, as a short list is
     given within the request, in the asker's language and as-of date. Asked again with the
@@ -391,8 +391,15 @@ def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(e
     assert len(expected) > 50
 
     app.config["EXPORT_JOB_MIN_ROWS"] = 50
+    import threading
+
+    from portfolio.book import listing
+
+    read_by, read = [], listing.cash_flow_rows
+    monkeypatch.setattr(listing, "cash_flow_rows", lambda *args: read_by.append(threading.get_ident()) or read(*args))
     started = client.get(url)
     assert started.status_code == 302 and "/exports/jobs/" in started.headers["Location"]
+    assert threading.get_ident() not in read_by  # queued on the database's count: no row read in the request
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "data-job-status-url" in page and "Export job" in page
     assert ">Download<" in page and "Downloads" not in page  # the button (not the book page's heading)

@@ -85,8 +85,9 @@ def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], ro
           scope: str = "", *, total: int | None = None) -> Response:
     """The workbook as a download named `<what>[_<scope>]_<today>.xlsx`; a list of
     EXPORT_JOB_MIN_ROWS rows or more is written by a job (`list_export`), whose page shows
-    the bar and then the download. `total`: how many rows there are, when a count is cheaper
-    than reading the first of them (the history's)."""
+    the bar and then the download. `total`: how many rows there are (`_total`: counted by the
+    database, so a long list is queued before any row is read), where the list has a count;
+    else its first rows are read to decide."""
     job = g.get("export_job")
     if job is None:
         limit = current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS)
@@ -104,6 +105,12 @@ def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], ro
     if job is not None:
         g.export_product = (data, name)
     return _attachment(data, name)
+
+
+def _total(query) -> int | None:
+    """How many rows the list's select gives, for `_send` to decide before reading any (a
+    job, which writes them whatever their number, does not count)."""
+    return None if g.get("export_job") else listing.count(db.session, query)
 
 
 def _attachment(data: bytes, name: str) -> Response:
@@ -314,8 +321,7 @@ def history():
                             (_("导入批次"), parsed.change_set)])
     what = _("修改历史")
     # counted first, before any entry is read (their changes are written out one by one)
-    total = None if g.get("export_job") else listing.history_count(db.session, parsed)
-    return _send(what, what, filters, columns, rows(), total=total)
+    return _send(what, what, filters, columns, rows(), total=_total(listing.history_query(db.session, parsed)))
 
 
 def _flow_filter() -> listing.FlowFilter:
@@ -344,25 +350,32 @@ def _flow_filter_text(f: listing.FlowFilter, type_name: str, vocabulary: str) ->
 @bp.route("/cash-flows/export.xlsx")
 def cash_flows():
     f = _flow_filter()
-    rows = _labelled(listing.cash_flow_rows(db.session, f), type="type")
+
+    def rows() -> Iterator[dict]:  # read at the first row asked for: not at all when the job is queued
+        yield from _labelled(listing.cash_flow_rows(db.session, f), type="type")
+
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("date", _("日期"), "date"), ListColumn("type", _("类型")),
                ListColumn("amount_cny", _wan(_("金额")), "amount"), ListColumn("note", _("备注")),
                ListColumn("ref", _("凭证号"))]
     what = _("现金流")
     return _send(what, f"{what}{_p('lp')}{_('金额单位：万元')}{_p('rp')}", _flow_filter_text(f, _("类型"), "type"),
-                 columns, rows, f.fund)
+                 columns, rows(), f.fund, total=_total(listing.cash_flow_query(db.session, f)))
 
 
 @bp.route("/valuations/export.xlsx")
 def valuations():
     f = _flow_filter()
-    rows = _labelled(listing.valuation_rows(db.session, f), method="method")
-    for row in rows:
-        row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
+
+    def rows() -> Iterator[dict]:
+        for row in _labelled(listing.valuation_rows(db.session, f), method="method"):
+            row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
+            yield row
+
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("as_of", _("估值基准日"), "date"), ListColumn("fair_value_cny", _wan(_("公允价值")), "amount"),
                ListColumn("method", _("估值方法")), ListColumn("status", _("状态"))]
     what = _("估值")
     return _send(what, f"{what}{_p('lp')}{_('金额单位：万元')}{_p('rp')}",
-                 _flow_filter_text(f, _("估值方法"), "method"), columns, rows, f.fund)
+                 _flow_filter_text(f, _("估值方法"), "method"), columns, rows(), f.fund,
+                 total=_total(listing.valuation_query(db.session, f)))

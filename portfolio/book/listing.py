@@ -93,12 +93,8 @@ def history_query(session: Session, f: HistoryFilter) -> Select:
     return stmt.order_by(AuditEntry.id.desc())
 
 
-def history_count(session: Session, f: HistoryFilter) -> int:
-    """How many audit entries history_query selects."""
-    return _count(session, history_query(session, f))
-
-
-def _count(session: Session, stmt: Select) -> int:
+def count(session: Session, stmt: Select) -> int:
+    """How many rows a select gives, counted by the database (none of them read)."""
     return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
 
 
@@ -123,7 +119,7 @@ def history_page(session: Session, f: HistoryFilter, page: int, size: int) -> tu
     took minutes), where ordering their ids alone takes a fraction of a second."""
     stmt = history_query(session, f)  # built once: a change set's filter looks the change set up
     ids = session.execute(stmt.with_only_columns(AuditEntry.id).limit(size).offset((page - 1) * size)).scalars().all()
-    return list(_entries(session, ids)), _count(session, stmt)
+    return list(_entries(session, ids)), count(session, stmt)
 
 
 def _utc_start(day: dt.date) -> dt.datetime:
@@ -151,6 +147,12 @@ class FlowFilter:
 
 def cash_flow_rows(session: Session, f: FlowFilter) -> list[dict]:
     """The cash flows the filter selects (of the fund and its descendants), by date."""
+    stmt = cash_flow_query(session, f).order_by(CashFlow.date, CashFlow.id)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def cash_flow_query(session: Session, f: FlowFilter) -> Select:
+    """cash_flow_rows's select, unordered (to count them: `count`)."""
     stmt = (select(CashFlow.id, Investment.fund_code, CashFlow.investment_id, CashFlow.date, CashFlow.type,
                    CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.voided_at)
             .join(Investment, CashFlow.investment_id == Investment.id))
@@ -167,11 +169,17 @@ def cash_flow_rows(session: Session, f: FlowFilter) -> list[dict]:
         stmt = stmt.where(CashFlow.date <= f.until)
     if not f.voided:
         stmt = stmt.where(CashFlow.voided_at.is_(None))
-    return [dict(r) for r in session.execute(stmt.order_by(CashFlow.date, CashFlow.id)).mappings()]
+    return stmt
 
 
 def valuation_rows(session: Session, f: FlowFilter) -> list[dict]:
     """The valuations the filter selects (approved and not voided unless `voided`), by date."""
+    stmt = valuation_query(session, f).order_by(Valuation.as_of, Valuation.id)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def valuation_query(session: Session, f: FlowFilter) -> Select:
+    """valuation_rows's select, unordered (to count them: `count`)."""
     stmt = (select(Valuation.id, Investment.fund_code, Valuation.investment_id, Valuation.as_of,
                    Valuation.fair_value_cny, Valuation.method, Valuation.approved_at, Valuation.voided_at)
             .join(Investment, Valuation.investment_id == Investment.id))
@@ -188,4 +196,4 @@ def valuation_rows(session: Session, f: FlowFilter) -> list[dict]:
         stmt = stmt.where(Valuation.as_of <= f.until)
     if not f.voided:
         stmt = stmt.where(Valuation.voided_at.is_(None))
-    return [dict(r) for r in session.execute(stmt.order_by(Valuation.as_of, Valuation.id)).mappings()]
+    return stmt
