@@ -252,3 +252,46 @@ def test_exports_show_no_code_and_no_raw_number(viewer, db, lang):
         text = "\n".join(c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str))
         found += [(url, p) for p in problems(_without(text, data), lang)]
     assert not found, found[:20]
+
+
+def _workbook_parts(body: bytes) -> dict[str, bytes]:
+    import zipfile
+
+    made = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:(created|modified)>")
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        return {name: made.sub(b"", z.read(name)) for name in z.namelist()}
+
+
+def test_the_list_workbook_is_xlsxwriter_s_own_file_and_keeps_text_as_text(monkeypatch):
+    """The list's workbook, rows written each in one step (portfolio.reports.xlsx's row
+    worksheet), is the file XlsxWriter's own writers make, byte for byte; a text that looks
+    like a formula, a number or a link stays a string cell; one past Excel's 32,767 characters
+    is cut and says so; the layout (title, filter, frozen header, filter, print titles)."""
+    from portfolio.reports import xlsx
+    from portfolio.reports.list_xlsx import EXCEL_TEXT_MAX, ListColumn, list_workbook
+
+    columns = [ListColumn("name", "名称"), ListColumn("day", "日期", "date"), ListColumn("at", "时间", "datetime"),
+               ListColumn("amount", "金额（万元）", "amount"), ListColumn("share", "占比", "percent"),
+               ListColumn("value", "数值", "by_row")]
+    rows = [{"name": "=1+2", "day": dt.date(2025, 12, 31), "at": dt.datetime(2025, 12, 31, 9, 30),
+             "amount": Decimal("123456789.01"), "share": Decimal("0.125"), "value": Decimal("1.5"), "kind": "multiple"},
+            {"name": "00123", "day": None, "amount": Decimal("-0.01"), "value": "http://x.example", "kind": "text"},
+            {"name": "长" * (EXCEL_TEXT_MAX + 10), "amount": 0}]
+    reported: list[int] = []
+    fast = list_workbook("标题", "筛选：无", columns, rows, sheet="名单", progress=reported.append)
+    monkeypatch.setattr(xlsx, "fast_path", lambda: False)
+    assert _workbook_parts(list_workbook("标题", "筛选：无", columns, rows, sheet="名单")) == _workbook_parts(fast)
+    assert reported == [3]
+
+    ws = load_workbook(io.BytesIO(fast)).active
+    assert ws.title == "名单" and ws["A1"].value == "标题" and ws["A1"].font.b and ws["A2"].value == "筛选：无"
+    assert [c.value for c in ws[3]] == ["名称", "日期", "时间", "金额（万元）", "占比", "数值"] and ws["A3"].font.b
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:F6" and ws.print_title_rows == "$3:$3"
+    assert (ws["A4"].value, ws["A4"].data_type) == ("=1+2", "s")
+    assert (ws["A5"].value, ws["A5"].data_type) == ("00123", "s") and ws["F5"].data_type == "s"
+    assert ws["B4"].value == dt.datetime(2025, 12, 31) and ws["B4"].number_format == XLSX_FORMATS["date"]
+    assert ws["C4"].value == dt.datetime(2025, 12, 31, 9, 30) and ws["C4"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert ws["D4"].value == pytest.approx(12345.678901) and ws["D4"].number_format == XLSX_FORMATS["amount"]
+    assert ws["E4"].number_format == XLSX_FORMATS["percent"] and ws["F4"].number_format == XLSX_FORMATS["multiple"]
+    assert len(ws["A6"].value) == EXCEL_TEXT_MAX and ws["A6"].value.endswith("…")
+    assert ws["D6"].value == 0 and 60 <= ws.column_dimensions["A"].width < 61  # MAX_WIDTH (Excel adds its padding)

@@ -190,6 +190,12 @@ class _RowWorksheet(Worksheet):
         self.row_spans = {index: f"{low + 1}:{high + 1}" for index, (low, high) in spans.items()}
 
 
+def row_worksheet() -> type[Worksheet] | None:
+    """The worksheet class writing each row's XML in one step (_RowWorksheet) when the installed
+    XlsxWriter is the one it was written against; else None, XlsxWriter's own."""
+    return _RowWorksheet if fast_path() else None
+
+
 class _Book:
     """The workbook being written (XlsxWriter: it streams the sheets' XML several times
     faster than openpyxl builds a tree of cell objects), with its cell styles made once.
