@@ -152,3 +152,20 @@ def test_an_index_that_starts_too_late_says_so_on_the_fund_page_in_the_readers_l
         assert re.fullmatch(r"A cash flow on \d{4}-\d\d-\d\d is before the index LATE starts, on 2025-01-02", shown)
     else:
         assert re.fullmatch(r"现金流日期 \d{4}-\d\d-\d\d 早于指数 LATE 的起始日期 2025-01-02", shown)
+
+
+def test_the_cached_report_with_its_pme_is_compute_report_s(db, tmp_path):
+    """cache.fund_report with an index (the API's, the command's) is compute_report's object,
+    keys in the same order: the PME before the checks."""
+    from portfolio.book import cache
+    from portfolio.book.reading import build_report, import_index
+    from portfolio.interchange.importing import import_book
+    assert import_book(db.session, EXAMPLE_BOOK, username="test").ok
+    series = generated_series()
+    path = tmp_path / "gen.csv"
+    pd.DataFrame({"date": series.index.strftime("%Y-%m-%d"), "level": series.round(6).to_numpy()}).to_csv(
+        path, index=False)
+    import_index(db.session, "GEN", path, username="test")
+    expected = build_report(db.session, "QY", dt.date(2025, 12, 31), index_name="GEN")
+    got = cache.fund_report(db.session, "QY", dt.date(2025, 12, 31), "GEN")
+    assert list(got) == list(expected) and got == expected

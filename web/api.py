@@ -58,13 +58,9 @@ def report_json(code: str, as_of: dt.date, index_name: str | None = None) -> byt
 
     def compute() -> bytes:
         from portfolio.figures.report import to_json
-        from portfolio.memory import collections_paused
 
-        with collections_paused():  # the whole book in frames (portfolio.memory)
-            report = cache.fund_report(db.session, code, as_of)
-            if index_name:  # the report with its PME (compute_report's key, before the checks)
-                report = {**report, "pme": cache.fund_pme(db.session, code, as_of, index_name)}
-            return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
+        report = cache.fund_report(db.session, code, as_of, index_name)
+        return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
 
     period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
     return cache.kept(db.session, "api_report", code, period, compute)

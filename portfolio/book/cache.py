@@ -320,14 +320,23 @@ def _fund_entry(session: Session, kind: str, fund_code: str, as_of: dt.date,
     return _remember((kind, fund_code, as_of, version), fresh)
 
 
-def fund_report(session: Session, fund_code: str, as_of: dt.date) -> dict:
+def fund_report(session: Session, fund_code: str, as_of: dt.date, index_name: str | None = None) -> dict:
     """`portfolio.figures.report.compute_report` for the fund and date, cached by book version
-    (carried forward past writes to other funds' flows and valuations, or to ones dated after D).
+    (carried forward past writes to other funds' flows and valuations, or to ones dated after D);
+    with `index_name`, with its PME against that index (`fund_pme`). Computed with the garbage
+    collector paused (the whole book in frames: portfolio.memory).
     Raises portfolio.figures.engine.UnknownFund for a fund not in the book."""
     from portfolio.figures.report import compute_report
+    from portfolio.memory import collections_paused
 
-    return _fund_entry(session, "report", fund_code, as_of,
-                       lambda version, _found: compute_report(_book(session, version), fund_code, as_of))
+    with collections_paused():
+        report = _fund_entry(session, "report", fund_code, as_of,
+                             lambda version, _found: compute_report(_book(session, version), fund_code, as_of))
+        if index_name:  # the report with its PME: compute_report's key, before the checks
+            pme = fund_pme(session, fund_code, as_of, index_name)
+            checks = {"compliance": report["compliance"]} if "compliance" in report else {}
+            report = {**{k: v for k, v in report.items() if k not in checks}, "pme": pme, **checks}
+    return report
 
 
 def fund_indicators(session: Session, fund_code: str, as_of: dt.date, checks: list | None = None) -> dict:

@@ -52,7 +52,10 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
         if fmt == "json":
             _print_json(fund, date, index_name)
         else:
-            click.echo(render_table(_report(fund, date, index_name)))
+            from portfolio.book import cache
+            from web.extensions import db
+
+            click.echo(render_table(cache.fund_report(db.session, fund, date, index_name)))
     except (UnknownFund, ReportError, PMEError) as error:
         raise click.ClickException(shown(said_by(error))) from error
     end_without_teardown()
@@ -68,19 +71,6 @@ def _print_json(fund: str, date: dt.date, index_name: str | None) -> None:
         click.echo(json.dumps(json.loads(body), ensure_ascii=False, indent=1))
     else:
         click.echo(body, nl=False)
-
-
-def _report(fund: str, date: dt.date, index_name: str | None) -> dict:
-    """The report object the table shows: the figures the JSON is made of (portfolio.book.cache)."""
-    from portfolio.book import cache
-    from portfolio.memory import collections_paused
-    from web.extensions import db
-
-    with collections_paused():  # the whole book in frames (portfolio.memory)
-        report = cache.fund_report(db.session, fund, date)
-        if index_name:
-            report = {**report, "pme": cache.fund_pme(db.session, fund, date, index_name)}
-    return report
 
 
 def render_table(report: dict) -> str:
