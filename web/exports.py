@@ -38,7 +38,7 @@ from portfolio.vocabulary import label
 from web import main, queue
 from web.auth import current_username
 from web.extensions import db
-from web.i18n import PUNCTUATION, current_lang, fund_name, refusal, request_in
+from web.i18n import PUNCTUATION, current_lang, fund_name, one_language, refusal, request_in
 from web.security import content_disposition
 
 bp = Blueprint("exports", __name__)
@@ -87,7 +87,14 @@ def _send(what: str, title: str, filters: str, columns: Sequence[ListColumn], ro
     EXPORT_JOB_MIN_ROWS rows or more is written by a job (`list_export`), whose page shows
     the bar and then the download. `total`: how many rows there are (`_total`: counted by the
     database, so a long list is queued before any row is read), where the list has a count;
-    else its first rows are read to decide."""
+    else its first rows are read to decide. The rows are read and written in one language
+    (`one_language`: each cell's words and punctuation would otherwise ask Flask-Babel again)."""
+    with one_language():
+        return _written(what, title, filters, columns, rows, scope, total)
+
+
+def _written(what: str, title: str, filters: str, columns: Sequence[ListColumn], rows: Iterable[Mapping],
+             scope: str, total: int | None) -> Response:
     job = g.get("export_job")
     if job is None:
         limit = current_app.config.get("EXPORT_JOB_MIN_ROWS", EXPORT_JOB_MIN_ROWS)

@@ -44,9 +44,12 @@ FORMATS = {"amount": XLSX_FORMATS["amount"], "date": XLSX_FORMATS["date"], "date
            "count": XLSX_FORMATS["count"], "number": "#,##0.00", "years": XLSX_FORMATS["years"]}
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and after: two columns each
+
+
 def display_width(text: str) -> int:
     """Columns an Excel cell needs for `text`: a CJK (wide) character takes two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
 
 
 def sheet_title(text: str) -> str:
@@ -120,7 +123,7 @@ def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
                 shown = {"amount": 14, "number": 14, "datetime": 20}.get(kind, 11)
             else:
                 ws.write_string(row_no, col, _text(value))  # text is text: '=1+2' stays a name, never a formula
-                shown = display_width(value) + 2
+                shown = display_width(value) + 2 if widths[col] < MAX_WIDTH else MAX_WIDTH
             if shown > widths[col]:
                 widths[col] = shown
         written += 1
