@@ -254,6 +254,27 @@ def test_the_book_version_moves_for_book_writes_only(book):
     assert cache.fund_report(book, "QY", AS_OF) is not first
 
 
+def test_the_book_version_is_read_by_a_seek_per_kind_of_record_never_a_sort_of_the_log(book):
+    """Every page reads the book version: its plan seeks the latest entry of each kind of book
+    record in the index on (entity, id). `entity IN (…) ORDER BY id DESC LIMIT 1` had SQLite
+    read and sort every book entry of the log (24 ms a page at 150,000 entries)."""
+    from sqlalchemy import bindparam, text
+
+    dialect = book.get_bind().dialect
+    sql = str(cache._LATEST_ENTRY.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if dialect.name == "sqlite":
+        plan = " | ".join(str(row[-1]) for row in book.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "TEMP B-TREE" not in plan, plan
+        assert plan.count("USING COVERING INDEX ix_audit_log_entity_id (entity=?)") == len(cache.BOOK_ENTITIES), plan
+    else:
+        plan = " | ".join(row[0] for row in book.execute(text("EXPLAIN " + sql)))
+        assert "Sort" not in plan, plan
+    latest = book.execute(text("SELECT id FROM audit_log WHERE entity IN :entities ORDER BY id DESC LIMIT 1")
+                          .bindparams(bindparam("entities", expanding=True)),
+                          {"entities": list(cache.BOOK_ENTITIES)}).scalar()
+    assert book.execute(cache._LATEST_ENTRY).first().id == latest
+
+
 def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):
     flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "5", "ref": "PAY-77"}, username="mgr")
