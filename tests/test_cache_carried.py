@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from models import CashFlow, Fund
 from portfolio.book import cache, records
@@ -244,3 +245,38 @@ def test_the_writes_since_are_read_once_for_every_figure_of_the_page(book):
         event.remove(engine, "before_cursor_execute", listen)
     ranges = [s for s in statements if "audit_log" in s and "audit_log.id >" in s]
     assert len(ranges) == 1, statements
+
+
+def _rows(frame) -> list[tuple]:
+    """A frame's rows in a set order, its dtypes beside (the refreshed book's flows and
+    valuations come in another order than a fresh read's: nothing depends on it)."""
+    return sorted(map(tuple, frame.astype(str).to_numpy().tolist())) + [tuple(map(str, frame.dtypes))]
+
+
+def test_after_writes_to_flows_and_valuations_the_book_is_refreshed_not_read_whole(book, monkeypatch):
+    """After each kind of write to cash flows and valuations, the book in force is this
+    process's older book with those investments' flows and valuations read again: the same
+    rows and dtypes as a fresh read (load_book), and the whole book not read again. Any other
+    write (an investment) reads it whole."""
+    from portfolio.book import reading
+    from portfolio.figures.report import compute_report
+
+    cache.clear()
+    flow_id = book.execute(select(CashFlow.id).where(CashFlow.investment_id == "QY-D1").limit(1)).scalar_one()
+    cache.book(book)
+    whole_reads = []
+    real_load_book = reading.load_book
+    monkeypatch.setattr(reading, "load_book", lambda session: whole_reads.append(1) or real_load_book(session))
+    for kind, investment in [("flow", "QY-D1"), ("valuation", "ZZ-D1"), ("correction", "QY-D1"), ("void", "QY-D1")]:
+        write(book, kind, investment, flow_id)
+        cached, fresh = cache.book(book), real_load_book(book)
+        for table in ("flows", "valuations", "investments", "funds"):
+            assert _rows(getattr(cached, table)) == _rows(getattr(fresh, table)), (kind, table)
+        assert cache.fund_report(book, "QY", AS_OF) == compute_report(fresh, "QY", AS_OF), kind
+    assert whole_reads == []
+    records.record_investment(book, {"id": "ZZ-D2", "fund_code": "ZZ", "mode": "direct", "target_code": "C1",
+                                     "date": "2025-06-30", "commitment_cny": "1000000", "ownership_pct": "1",
+                                     "round": "C轮"}, username="mgr")
+    whole_reads.clear()
+    cache.book(book)
+    assert whole_reads == [1]

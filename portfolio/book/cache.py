@@ -152,9 +152,23 @@ def _remember(key: tuple, compute, cache: OrderedDict = _cache, size: int = MAX_
 
 
 def _book(session: Session, version: tuple):
-    from portfolio.book.reading import load_book
+    """The book of `version`: kept; or this process's latest older book with the cash flows and
+    valuations the writes since touched read again, when those were the only writes
+    (`_written_investments`: a flow, a valuation, its approval, correction or void); else read whole."""
+    from portfolio.book.reading import load_book, refreshed
 
-    return _remember(version, lambda: load_book(session), _books, MAX_BOOKS)
+    def load():
+        with _lock:
+            older = [key for key in _books if key[1] is not None and key[0] < version[0]]
+            latest = max(older, key=lambda key: key[0]) if older else None
+            book = None if latest is None else _books.get(latest)
+        if book is not None:
+            touched = _written_investments(session, latest, version)
+            if touched is not None:
+                return refreshed(session, book, touched)
+        return load_book(session)
+
+    return _remember(version, load, _books, MAX_BOOKS)
 
 
 def book(session: Session):

@@ -7,6 +7,7 @@ Everything here takes a Session; what it computes comes from the pure wing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -104,16 +105,7 @@ def load_book(session: Session) -> BookData:
     investments = _nullable_int(_dates(investments[INVESTMENT_COLUMNS].copy(), "date"),
                                 "headcount", "revenue_fen", "total_assets_fen", "lead_amount_fen")
     investments["commitment_fen"] = investments["commitment_fen"].astype("int64")
-    flows = _dates(_frame(session, select(CashFlow.investment_id, _day(CashFlow.date, "date"), CashFlow.type,
-                                          _fen(CashFlow.amount_cny, "amount_fen"))
-                          .where(CashFlow.voided_at.is_(None)), FLOW_COLUMNS, plain=True), "date")
-    flows["amount_fen"] = flows["amount_fen"].astype("int64")
-    valuations = _dates(_frame(session, select(Valuation.investment_id, _day(Valuation.as_of, "as_of"),
-                                               _fen(Valuation.fair_value_cny, "fair_value_fen"),
-                                               Valuation.method)
-                               .where(Valuation.voided_at.is_(None), Valuation.approved_at.is_not(None)),
-                               VALUATION_COLUMNS, plain=True), "as_of")
-    valuations["fair_value_fen"] = valuations["fair_value_fen"].astype("int64")
+    flows, valuations = _flows(session), _valuations(session)
     holdings = _dates(_frame(session, select(SubFundHolding.sub_fund_code, _day(SubFundHolding.as_of, "as_of"),
                                              SubFundHolding.company_code,
                                              _fen(SubFundHolding.cost_cny, "cost_fen"),
@@ -125,6 +117,45 @@ def load_book(session: Session) -> BookData:
         frame["size_fen"] = frame["size_fen"].astype("int64")
     return BookData(funds=funds, sub_funds=sub_funds, companies=companies, investments=investments,
                     flows=flows, valuations=valuations, holdings=holdings)
+
+
+def _flows(session: Session, *where) -> pd.DataFrame:
+    """The cash flows in force (of the investments `where` selects, or all)."""
+    flows = _dates(_frame(session, select(CashFlow.investment_id, _day(CashFlow.date, "date"), CashFlow.type,
+                                          _fen(CashFlow.amount_cny, "amount_fen"))
+                          .where(CashFlow.voided_at.is_(None), *where), FLOW_COLUMNS, plain=True), "date")
+    flows["amount_fen"] = flows["amount_fen"].astype("int64")
+    return flows
+
+
+def _valuations(session: Session, *where) -> pd.DataFrame:
+    """The valuations in force: approved and not voided (of the investments `where` selects, or all)."""
+    valuations = _dates(_frame(session, select(Valuation.investment_id, _day(Valuation.as_of, "as_of"),
+                                               _fen(Valuation.fair_value_cny, "fair_value_fen"),
+                                               Valuation.method)
+                               .where(Valuation.voided_at.is_(None), Valuation.approved_at.is_not(None), *where),
+                               VALUATION_COLUMNS, plain=True), "as_of")
+    valuations["fair_value_fen"] = valuations["fair_value_fen"].astype("int64")
+    return valuations
+
+
+def refreshed(session: Session, book: BookData, investments: Collection[str]) -> BookData:
+    """`book` with the cash flows and valuations of `investments` read again, the rest as they
+    were: the book in force after writes to those records only (portfolio.book.cache), without
+    reading the whole book again (0.25 s at 150,000 rows). Their rows come last: nothing that
+    computes on the book depends on the order of its flows and valuations (the database gives
+    them in no set order either)."""
+    ids = sorted(investments)
+
+    def replaced(frame: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+        kept = frame[~frame["investment_id"].isin(ids)]
+        pieces = [piece for piece in (kept, fresh) if len(piece)]  # (pandas warns on an empty piece)
+        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else (pieces or [kept])[0].reset_index(drop=True)
+
+    if not ids:
+        return book.with_()
+    return book.with_(flows=replaced(book.flows, _flows(session, CashFlow.investment_id.in_(ids))),
+                      valuations=replaced(book.valuations, _valuations(session, Valuation.investment_id.in_(ids))))
 
 
 def load_index(session: Session, name: str) -> pd.Series:
