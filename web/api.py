@@ -47,8 +47,8 @@ def report_json(code: str, as_of: dt.date, index_name: str | None = None) -> byt
     """The metrics.md report of the fund on D (with its PME against `index_name`), as JSON bytes:
     the body the API answers and the `report` command prints. Made once per (fund, date, index,
     book version) and kept in the shared report cache, where every worker and command finds it
-    (portfolio.book.cache.kept): served from there, it costs a version check and one read, and
-    the figures' code (and pandas) is not even imported.
+    (portfolio.book.cache.kept): served from there, it costs a version check and one read (and a
+    command served so imports neither the figures' code nor pandas).
 
     Raises UnknownFund, UnknownIndex, ReportError, PMEError (portfolio.errors)."""
     from flask import current_app

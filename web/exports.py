@@ -357,9 +357,10 @@ def _flow_filter_text(f: listing.FlowFilter, type_name: str, vocabulary: str) ->
 @bp.route("/cash-flows/export.xlsx")
 def cash_flows():
     f = _flow_filter()
+    query = listing.cash_flow_query(db.session, f)
 
     def rows() -> Iterator[dict]:  # read at the first row asked for: not at all when the job is queued
-        yield from _labelled(listing.cash_flow_rows(db.session, f), type="type")
+        yield from _labelled(listing.cash_flow_rows(db.session, query), type="type")
 
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("date", _("日期"), "date"), ListColumn("type", _("类型")),
@@ -367,15 +368,16 @@ def cash_flows():
                ListColumn("ref", _("凭证号"))]
     what = _("现金流")
     return _send(what, f"{what}{_p('lp')}{_('金额单位：万元')}{_p('rp')}", _flow_filter_text(f, _("类型"), "type"),
-                 columns, rows(), f.fund, total=_total(listing.cash_flow_query(db.session, f)))
+                 columns, rows(), f.fund, total=_total(query))
 
 
 @bp.route("/valuations/export.xlsx")
 def valuations():
     f = _flow_filter()
+    query = listing.valuation_query(db.session, f)
 
     def rows() -> Iterator[dict]:
-        for row in _labelled(listing.valuation_rows(db.session, f), method="method"):
+        for row in _labelled(listing.valuation_rows(db.session, query), method="method"):
             row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
             yield row
 
@@ -384,5 +386,4 @@ def valuations():
                ListColumn("method", _("估值方法")), ListColumn("status", _("状态"))]
     what = _("估值")
     return _send(what, f"{what}{_p('lp')}{_('金额单位：万元')}{_p('rp')}",
-                 _flow_filter_text(f, _("估值方法"), "method"), columns, rows(), f.fund,
-                 total=_total(listing.valuation_query(db.session, f)))
+                 _flow_filter_text(f, _("估值方法"), "method"), columns, rows(), f.fund, total=_total(query))

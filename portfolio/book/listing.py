@@ -145,14 +145,14 @@ class FlowFilter:
     voided: bool = False  # voided ones too
 
 
-def cash_flow_rows(session: Session, f: FlowFilter) -> list[dict]:
-    """The cash flows the filter selects (of the fund and its descendants), by date."""
-    stmt = cash_flow_query(session, f).order_by(CashFlow.date, CashFlow.id)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+def cash_flow_rows(session: Session, stmt: Select) -> list[dict]:
+    """The rows of `cash_flow_query`'s select, by date."""
+    return [dict(r) for r in session.execute(stmt.order_by(CashFlow.date, CashFlow.id)).mappings()]
 
 
 def cash_flow_query(session: Session, f: FlowFilter) -> Select:
-    """cash_flow_rows's select, unordered (to count them: `count`)."""
+    """The cash flows the filter selects (of the fund and its descendants), unordered: to count
+    them (`count`), or read them (`cash_flow_rows`)."""
     stmt = (select(CashFlow.id, Investment.fund_code, CashFlow.investment_id, CashFlow.date, CashFlow.type,
                    CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.voided_at)
             .join(Investment, CashFlow.investment_id == Investment.id))
@@ -172,14 +172,14 @@ def cash_flow_query(session: Session, f: FlowFilter) -> Select:
     return stmt
 
 
-def valuation_rows(session: Session, f: FlowFilter) -> list[dict]:
-    """The valuations the filter selects (approved and not voided unless `voided`), by date."""
-    stmt = valuation_query(session, f).order_by(Valuation.as_of, Valuation.id)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+def valuation_rows(session: Session, stmt: Select) -> list[dict]:
+    """The rows of `valuation_query`'s select, by date."""
+    return [dict(r) for r in session.execute(stmt.order_by(Valuation.as_of, Valuation.id)).mappings()]
 
 
 def valuation_query(session: Session, f: FlowFilter) -> Select:
-    """valuation_rows's select, unordered (to count them: `count`)."""
+    """The valuations the filter selects (approved and not voided unless `voided`), unordered:
+    to count them (`count`), or read them (`valuation_rows`)."""
     stmt = (select(Valuation.id, Investment.fund_code, Valuation.investment_id, Valuation.as_of,
                    Valuation.fair_value_cny, Valuation.method, Valuation.approved_at, Valuation.voided_at)
             .join(Investment, Valuation.investment_id == Investment.id))

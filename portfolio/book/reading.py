@@ -148,12 +148,13 @@ def refreshed(session: Session, book: BookData, investments: Collection[str]) ->
     ids = sorted(investments)
 
     def replaced(frame: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-        kept = frame[~frame["investment_id"].isin(ids)]
-        pieces = [piece for piece in (kept, fresh) if len(piece)]  # (pandas warns on an empty piece)
-        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else (pieces or [kept])[0].reset_index(drop=True)
+        kept = frame[~frame["investment_id"].isin(ids)].reset_index(drop=True)
+        if not len(fresh) or not len(kept):  # (pandas warns when it concatenates an empty frame)
+            return fresh if len(fresh) else kept
+        return pd.concat([kept, fresh], ignore_index=True)
 
     if not ids:
-        return book.with_()
+        return book
     return book.with_(flows=replaced(book.flows, _flows(session, CashFlow.investment_id.in_(ids))),
                       valuations=replaced(book.valuations, _valuations(session, Valuation.investment_id.in_(ids))))
 
