@@ -280,3 +280,26 @@ def test_after_writes_to_flows_and_valuations_the_book_is_refreshed_not_read_who
     whole_reads.clear()
     cache.book(book)
     assert whole_reads == [1]
+
+
+def test_with_redis_down_the_report_is_computed_and_served(book, client, runner, as_role, caplog):
+    """The shared cache only spares work: with its Redis unreachable, the API and the
+    `report` command compute the report and answer it, and the failure is logged."""
+    import json
+
+    from web.api import report_json
+
+    as_role("viewer")
+    cache.configure(redis_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    try:
+        cache.clear()
+        served = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
+        assert served.status_code == 200
+        assert json.loads(served.data)["summary"] == json.loads(report_json("QY", AS_OF))["summary"]
+        printed = runner.invoke(args=["report", "QY", "--as-of", AS_OF.isoformat()])
+        assert printed.exit_code == 0 and printed.stdout_bytes == served.data
+        assert cache.shared_latest(book, "api_report", "QY", AS_OF.isoformat()) is None
+        assert not cache.shared_has(book, "api_report", "QY", AS_OF.isoformat(), cache.book_version(book))
+    finally:
+        cache.configure(redis_url=None)
+    assert "Redis unavailable" in caplog.text

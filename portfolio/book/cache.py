@@ -473,11 +473,24 @@ def _redis():
     return redis.Redis.from_url(str(_redis_url))
 
 
+def _on_redis(work: Callable, unavailable=None):
+    """`work(client)`; when Redis cannot be reached, `unavailable`, logged: the shared cache
+    only spares work, so a report asked for while it is down is computed and served (a page,
+    the API, the `report` command never fail for it)."""
+    import redis
+
+    try:
+        return work(_redis())
+    except redis.RedisError as error:
+        log.warning("report cache: Redis unavailable (%s)", error.__class__.__name__)
+        return unavailable
+
+
 def shared_get(session: Session, what: str, fund_code: str, period: str, version: str | None = None) -> bytes | None:
     """The stored report for the book version in force (or `version`), or None."""
     key = shared_key(what, fund_code, period, version or book_version(session))
     if _redis_url:
-        return _redis().get(_redis_prefix + key)
+        return _on_redis(lambda client: client.get(_redis_prefix + key))
     return session.execute(select(CachedReport.body).where(CachedReport.key == key)).scalar()
 
 
@@ -485,7 +498,7 @@ def shared_has(session: Session, what: str, fund_code: str, period: str, version
     """Whether the report of that book version is stored (without reading its bytes)."""
     key = shared_key(what, fund_code, period, version)
     if _redis_url:
-        return bool(_redis().exists(_redis_prefix + key))
+        return bool(_on_redis(lambda client: client.exists(_redis_prefix + key), False))
     return session.execute(select(CachedReport.key).where(CachedReport.key == key)).first() is not None
 
 
@@ -495,9 +508,11 @@ def shared_put(session: Session, what: str, fund_code: str, period: str, version
     spoiled; a failure to store is logged, never raised (the report was computed)."""
     key = shared_key(what, fund_code, period, version)
     if _redis_url:
-        client = _redis()
-        client.set(_redis_prefix + key, body, ex=REDIS_TTL_SECONDS)
-        client.set(_latest_key(what, fund_code, period), version, ex=REDIS_TTL_SECONDS)  # shared_latest
+        def store(client) -> None:
+            client.set(_redis_prefix + key, body, ex=REDIS_TTL_SECONDS)
+            client.set(_latest_key(what, fund_code, period), version, ex=REDIS_TTL_SECONDS)  # shared_latest
+
+        _on_redis(store)
         return
     try:
         with session.get_bind().engine.connect() as conn, conn.begin():
@@ -514,11 +529,13 @@ def shared_latest(session: Session, what: str, fund_code: str, period: str) -> t
     """The latest stored (version, body) of the report, whatever its version (storing one
     drops the older: there is one), or None."""
     if _redis_url:
-        client = _redis()
-        version = client.get(_latest_key(what, fund_code, period))
-        body = None if version is None else client.get(_redis_prefix + shared_key(what, fund_code, period,
-                                                                                  version.decode()))
-        return None if body is None else (version.decode(), body)
+        def latest(client) -> tuple[str, bytes] | None:
+            version = client.get(_latest_key(what, fund_code, period))
+            body = None if version is None else client.get(_redis_prefix + shared_key(what, fund_code, period,
+                                                                                      version.decode()))
+            return None if body is None else (version.decode(), body)
+
+        return _on_redis(latest)
     row = session.execute(select(CachedReport.version, CachedReport.body).where(
         CachedReport.what == what, CachedReport.fund_code == fund_code, CachedReport.period == period)
         .order_by(CachedReport.created_at.desc()).limit(1)).first()
