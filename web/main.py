@@ -268,12 +268,19 @@ def _pme_panel(fund: Fund, as_of: dt.date) -> dict:
 DASHBOARD_CHECKS = 30  # failures and warnings shown on the dashboard; the full list is a page of its own
 
 
+def _failures_first(checks: list[dict]) -> list[dict]:
+    """The checks, failures first, then warnings, then passes (each kind in its order)."""
+    from portfolio.figures.rules import STATUS_ORDER
+
+    return sorted(checks, key=lambda r: STATUS_ORDER.get(r["status"], 3))
+
+
 def compliance_panel(checks: list[dict]) -> dict:
     """The dashboard's compliance panel: failures first, then warnings (the first few, each
     with figure and limit), and the passes counted by rule."""
     from portfolio.figures.rules import STATUS_ORDER
 
-    ordered = sorted(checks, key=lambda r: STATUS_ORDER.get(r["status"], 3))
+    ordered = _failures_first(checks)
     counts = {status: sum(1 for r in checks if r["status"] == status) for status in STATUS_ORDER}
     passes: dict[str, int] = {}
     for r in checks:
@@ -288,9 +295,7 @@ def compliance_panel(checks: list[dict]) -> dict:
 def compliance_rows(code: str) -> tuple[list[dict], list[str]]:
     """The fund's checks as of D the page's filter (?status, rule) selects, failures first;
     and every rule checked (for the filter)."""
-    from portfolio.figures.rules import STATUS_ORDER
-
-    checks = sorted(_report(code).get("compliance") or [], key=lambda r: STATUS_ORDER.get(r["status"], 3))
+    checks = _failures_first(_report(code).get("compliance") or [])
     status, rule = request.args.get("status", ""), request.args.get("rule", "")
     rules = sorted({r["rule"] for r in checks})
     if status:

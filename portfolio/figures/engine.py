@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyxirr
 
-from portfolio.errors import AmountRangeError  # noqa: F401  (raised here, re-exported)
+from portfolio.errors import AmountRangeError
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.scope import UnknownFund, holdings_of  # noqa: F401  (UnknownFund: re-exported)
 from portfolio.figures.settings import HOME_REGION_PREFIX, MIRR_FINANCE_RATE, MIRR_REINVEST_RATE

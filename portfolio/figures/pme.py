@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import FieldErrors, PMEError  # noqa: F401  (PMEError: raised here, re-exported)
+from portfolio.errors import FieldErrors, PMEError
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData
 from portfolio.messages import Message

@@ -92,11 +92,11 @@ def list_workbook(title: str, filters: str, columns: Sequence[ListColumn],
     # XlsxWriter only here: the blueprint that imports this module must not cost every process it
     import xlsxwriter
 
+    from portfolio.reports.xlsx import row_worksheet
+
     out = io.BytesIO()
     wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                    "strings_to_urls": False})
-    from portfolio.reports.xlsx import row_worksheet
-
     ws = wb.add_worksheet(sheet_title(sheet or title), worksheet_class=row_worksheet())
     formats = {kind: wb.add_format({"num_format": number_format}) for kind, number_format in FORMATS.items()}
     ws.write_string(0, 0, _text(title), wb.add_format({"bold": True, "font_size": 12}))

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from portfolio.errors import QuarterlyError  # noqa: F401  (raised here, re-exported)
+from portfolio.errors import QuarterlyError
 from portfolio.figures.alerts import is_stale
 from portfolio.figures.aside import aside
 from portfolio.figures.bookdata import BookData
