@@ -120,6 +120,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                  "record); reload and try again"),
     "db_unavailable": ("未保存：数据库暂时无法写入，请稍后重试",
                        "Not saved: the database cannot be written just now; try again later"),
+    "book_busy": ("未保存：台账正被其他操作占用（例如正在导入台账），请稍后重新提交",
+                  "Not saved: the book is busy (a book import may be running); submit again in a moment"),
     # -- the GP portal's quarterly packages (portfolio.gp.packages)
     "gp_pick_sub_fund": ("至少选择一只子基金", "Choose at least one sub-fund"),
     "gp_no_sub_funds": ("没有子基金：{people}", "No such sub-funds: {people}"),

@@ -46,6 +46,9 @@ def default_config(instance_path: str) -> dict:
         "LANGUAGES": ["zh", "en"],
         # the commands' language (web/cli/language.py): PORTFOLIO_LANG=en for English
         "CLI_LANGUAGE": os.environ.get("PORTFOLIO_LANG", "zh"),
+        # how long a request's write waits for the book held by an import (or another writer)
+        # before it is refused, "submit again in a moment": seconds, well within gunicorn's timeout
+        "BOOK_LOCK_WAIT": _int_env("BOOK_LOCK_WAIT", 15),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # uploads (books, due-diligence files)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -9,10 +9,13 @@ API_PREFIX = "/api/"
 
 
 def register(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
+
     from portfolio.errors import AmountRangeError
 
     app.register_error_handler(HTTPException, _handle)
     app.register_error_handler(AmountRangeError, _too_large)
+    app.register_error_handler(OperationalError, _database)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -33,6 +36,24 @@ def _too_large(error: Exception):
 
     message = _("账簿中金额的合计超出了能精确计算的范围（约 4.6 亿亿元），无法计算此报告的数字。")
     return _handle(UnprocessableEntity(message), message)
+
+
+def _database(error: Exception):
+    """The database gave up waiting for the book (an import held it past BOOK_LOCK_WAIT) where
+    a use case did not turn that into a form error itself (a write flushed by a query, say):
+    nothing was saved, said plainly (409: sent again later it goes through). Any other
+    database failure is unexpected."""
+    from werkzeug.exceptions import Conflict
+
+    from portfolio.book.unit import BUSY, is_busy
+    from web.extensions import db
+    from web.i18n import current_lang
+
+    if not is_busy(error):
+        return _unexpected(error)
+    db.session.rollback()
+    message = BUSY.shown(current_lang())
+    return _handle(Conflict(message), message)
 
 
 def _unexpected(error: Exception):

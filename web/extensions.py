@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -53,6 +54,26 @@ class _MigrationCommands(click.Group):
         from flask_migrate.cli import db as commands
 
         return commands.make_context(info_name, args, parent=parent, **extra)
+
+
+def bounded_waits(app: Flask) -> None:
+    """A request's write waits at most BOOK_LOCK_WAIT seconds for the book (held by an import
+    or a change set's apply), then is refused with a form error (portfolio.book.unit.BookBusy),
+    never held past the server's timeout. SQLite: the connections' busy timeout (every writer
+    of the app: pysqlite's default is 5 s); PostgreSQL: the lock_timeout of a request's
+    transaction (unit.LOCK_WAIT), while jobs and commands wait for an import to end."""
+    from portfolio.book import unit
+
+    seconds = max(int(app.config.get("BOOK_LOCK_WAIT") or 0), 1)
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": seconds, **(options.get("connect_args") or {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    def bounded() -> None:
+        db.session.info[unit.LOCK_WAIT] = seconds * 1000
+
+    app.before_request(bounded)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from models import CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation
@@ -19,10 +19,42 @@ from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
 CONFLICT = Message("conflict")
+BUSY = Message("book_busy")
+# session.info: how long (milliseconds) a writer waits for the book's import lock before it is
+# refused (BookBusy); set by the web for a request's session (its answer must come well within
+# the server's timeout); unset (jobs, commands), a writer waits for the import to end
+LOCK_WAIT = "book_lock_wait_ms"
 
 
 class CommitFailed(FieldErrors):
     """The database refused the unit of work; nothing of it was saved."""
+
+
+class BookBusy(CommitFailed):
+    """Another transaction held the book (an import, a change set being applied) for longer
+    than this one would wait; nothing of it was saved, and sent again later it is."""
+
+    def __init__(self) -> None:
+        super().__init__([("", BUSY)])
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database gave up waiting for a lock: SQLite's busy timeout ("database is locked")
+    or PostgreSQL's lock_timeout (SQLSTATE 55P03), as against any other failure."""
+    orig = getattr(error, "orig", error)
+    if str(getattr(orig, "sqlstate", "") or "") == "55P03":
+        return True
+    return str(getattr(orig, "sqlite_errorname", "") or "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _refused(session: Session, error: SQLAlchemyError) -> CommitFailed:
+    """The form's error for a database refusal, the transaction rolled back."""
+    session.rollback()
+    if isinstance(error, IntegrityError):
+        return CommitFailed([("", CONFLICT)])
+    if isinstance(error, OperationalError) and is_busy(error):
+        return BookBusy()
+    return CommitFailed([("", Message("db_unavailable"))])
 
 
 def claim(session: Session, record: Any, *conditions: Any, **values: Any) -> bool:
@@ -51,23 +83,19 @@ def serialise(session: Session, record: Any) -> None:
 
 def flush(session: Session) -> None:
     """Flush a step's rows, with a refusal of the database (another request took the same
-    unique key a moment ago) turned into the same form error as at commit."""
+    unique key a moment ago, the book held by an import longer than a request waits) turned
+    into the same form error as at commit."""
     try:
         session.flush()
-    except IntegrityError as error:
-        session.rollback()
-        raise CommitFailed([("", CONFLICT)]) from error
+    except (IntegrityError, OperationalError) as error:
+        raise _refused(session, error) from error
 
 
 def commit(session: Session) -> None:
     try:
         session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise CommitFailed([("", CONFLICT)]) from error
     except SQLAlchemyError as error:
-        session.rollback()
-        raise CommitFailed([("", Message("db_unavailable"))]) from error
+        raise _refused(session, error) from error
 
 
 # -- imports read and write the book alone ------------------------------------------------------
@@ -103,12 +131,19 @@ def _book_written(session: Session, tables: Iterable[str]) -> None:
     whole rows; a form's write landing between its read and its write would be overwritten
     unseen (a valuation voided meanwhile, say). With the lock a form waits for a running
     import, and an import for the forms already writing; readers never wait. SQLite needs
-    none: an import holds its write lock, which every writer waits for."""
+    none: an import holds its write lock, which every writer waits for.
+
+    A request's session waits at most session.info[LOCK_WAIT] ms, then the database refuses
+    (BookBusy at flush or commit): an import of a million rows must not hold a form past the
+    server's timeout. SQLite's wait is its busy timeout (the web sets it on the engine)."""
     if BOOK_TABLES.isdisjoint(tables):
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql" or session.info.get(_SHARED) is session.get_transaction():
         return
+    if session.info.get(LOCK_WAIT):  # bounded: for the rest of this transaction (SET LOCAL)
+        connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
+                           {"wait": f"{int(session.info[LOCK_WAIT])}ms"})
     connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": IMPORT_LOCK})
     session.info[_SHARED] = session.get_transaction()
 

@@ -1,0 +1,150 @@
+"""A write that finds the book held by an import waits a bounded time (BOOK_LOCK_WAIT), then
+is refused plainly, nothing saved; sent again once the import is over, it goes through once.
+
+Before, on SQLite the form answered 500 after pysqlite's 5 s ("database is locked" escaped
+the use case at flush); on PostgreSQL it waited for the whole import, however long, past the
+server's timeout for an import of millions of rows. The lock here is taken exactly as an
+import takes it (unit.serialise_imports), in a transaction of its own, held while the form is
+sent. On SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from models import CashFlow, Proposal
+from portfolio.book.unit import BookBusy, serialise_imports
+from tests.conftest import login, make_user
+from tests.test_committee import DEAL_FORM
+from tests.test_concurrency import book as book  # noqa: F401  (the fixture)
+from tests.test_idempotency import _key
+
+WAIT = 1  # seconds a request waits here (BOOK_LOCK_WAIT; 15 by default)
+BUSY_ZH = "未保存：台账正被其他操作占用"
+
+
+@pytest.fixture
+def impatient(app, db, book):
+    """The same database, through an app whose requests wait WAIT seconds for the book."""
+    other = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED",
+                                                      "UPLOAD_FOLDER", "BACKUPS_FOLDER", "JOBS_QUEUE_FILE")},
+                        "BOOK_LOCK_WAIT": WAIT})
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+class ImportRunning:
+    """The book's import lock, held by a transaction of its own as a running import holds it;
+    let go after `at_most` seconds whatever happens (a write that waits unbounded then fails
+    its test on the time it waited, rather than hanging the suite)."""
+
+    def __init__(self, db, at_most: float = WAIT + 10):
+        self.session = Session(db.engine)
+        self._held = threading.Lock()
+        self._watchdog = threading.Timer(at_most, self.release)
+
+    def __enter__(self):
+        serialise_imports(self.session)
+        self._watchdog.start()
+        return self
+
+    def release(self) -> None:
+        with self._held:
+            if self.session is not None:
+                self.session.rollback()
+                self.session.close()
+                self.session = None
+
+    def __exit__(self, *exc):
+        self._watchdog.cancel()
+        self.release()
+
+
+def _flows(db, amount: str) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(CashFlow).where(CashFlow.amount_cny == Decimal(amount)))
+
+
+def test_a_form_sent_during_an_import_is_refused_beside_it_then_goes_through_once(impatient, db):
+    make_user(db, "mgr", "manager")
+    client = impatient.test_client()
+    assert login(client, "mgr").status_code == 302
+    key = _key(client, "/book/cash-flows/new?investment=QY-CO1")
+    data = {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution", "amount_cny": "4321.5",
+            "amount_cny_unit": "yuan", "idempotency_key": key}
+    with ImportRunning(db):
+        start = time.perf_counter()
+        response = client.post("/book/cash-flows/new", data=data)
+        waited = time.perf_counter() - start
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:500]  # the form again, with what was typed
+    assert BUSY_ZH in page and 'value="4321.5"' in page
+    assert WAIT * 0.9 <= waited < WAIT + 4, waited  # it waited its while, not the import's
+    assert _flows(db, "4321.5") == 0
+    # the import over, the same form sent again is saved, once
+    again = client.post("/book/cash-flows/new", data=data)
+    assert again.status_code == 302 and again.headers["Location"].endswith("/investments/QY-CO1")
+    assert _flows(db, "4321.5") == 1
+
+
+def test_the_same_form_in_english_says_so_in_english(impatient, db):
+    make_user(db, "mgr", "manager")
+    client = impatient.test_client()
+    login(client, "mgr")
+    client.get("/lang/en")
+    key = _key(client, "/book/valuations/new?investment=QY-CO1")
+    with ImportRunning(db):
+        response = client.post("/book/valuations/new", data={
+            "investment_id": "QY-CO1", "as_of": "2025-09-30", "fair_value_cny": "12",
+            "method": "cost", "idempotency_key": key})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "the book is busy (a book import may be running)" in page and BUSY_ZH not in page
+
+
+def test_a_write_outside_the_book_meanwhile(impatient, db):
+    """A committee proposal is not the book's: on PostgreSQL it never waits for an import; on
+    SQLite every writer waits for the one write lock, and a use case that flushes by itself
+    meets the refusal outside its form: the error page says it (409), nothing saved."""
+    make_user(db, "mgr", "manager")
+    client = impatient.test_client()
+    login(client, "mgr")
+    with ImportRunning(db):
+        response = client.post("/committee/proposals/new", data=DEAL_FORM)
+    db.session.remove()
+    stored = db.session.scalar(select(func.count()).select_from(Proposal))
+    if db.engine.dialect.name == "sqlite":
+        assert response.status_code == 409
+        assert BUSY_ZH in response.get_data(as_text=True)
+        assert stored == 0
+        assert client.post("/committee/proposals/new", data=DEAL_FORM).status_code == 302
+    else:
+        assert response.status_code == 302
+        assert stored == 1
+
+
+def test_jobs_and_commands_wait_for_the_import_to_end(app, db, book):
+    """Only a request's wait is bounded on PostgreSQL: a use case run by a job or a command
+    (no request) waits for the import and then writes."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one busy timeout for every writer of the app (BOOK_LOCK_WAIT)")
+    from portfolio.book import records
+
+    ImportRunning(db, at_most=2 * WAIT + 0.5).__enter__()  # the import ends on its own meanwhile
+    start = time.perf_counter()
+    with Session(db.engine) as session:
+        records.record_cash_flow(session, {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution",
+                                           "amount_cny": "777"}, username="job")
+    assert time.perf_counter() - start >= 2 * WAIT
+    assert _flows(db, "777") == 1
+
+
+def test_the_refusal_is_a_form_error_of_the_unit_of_work():
+    refusal = BookBusy()
+    assert refusal.errors[0][0] == "" and refusal.errors[0][1].key == "book_busy"
