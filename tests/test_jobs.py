@@ -425,3 +425,42 @@ def test_a_long_list_is_exported_by_a_job_with_the_rows_the_request_would_give(e
     status = _follow(client, client.get(asked.headers["Location"] + ".json").get_json())
     assert status["state"] == "done" and status["done"] == entries > 50
     assert len(records(load_workbook(io.BytesIO(client.get(status["download_url"]).data)).active)) == entries
+
+
+def test_with_redis_down_a_job_asked_for_waits_queued_and_runs_once_redis_answers(app, example, db, as_role,
+                                                                                    caplog):
+    """The request that asks for a job never fails for the queue: with Redis unreachable the
+    job is recorded queued (its page follows it), the failure logged; once Redis answers, the
+    workers' sweep of stale jobs (every minute) queues it again and it runs to its file."""
+    import datetime as dt
+
+    if not _redis_up():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", JOBS_EMBEDDED_CONSUMER=False)  # nothing on port 1
+    queue.init_app(app)
+    client = as_role("viewer")
+    response = _start(client, "xlsx")
+    assert response.status_code == 202, response.get_data(as_text=True)[:300]
+    status = response.get_json()
+    assert status["state"] == "queued"
+    assert "Redis unavailable" in caplog.text
+    page = client.get(f"/reports/jobs/{status['id']}")
+    assert page.status_code == 200
+    # Redis back; the sweep finds the job queued STALE_AFTER ago, never taken
+    app.config.update(REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=f"test-jobs-{uuid.uuid4().hex[:8]}")
+    queue.init_app(app)
+    worker = queue.consumer(workers=1, periodic=False)
+    worker.start()
+    try:
+        with Session(db.engine) as session:
+            job = session.get(Job, status["id"])
+            job.created_at -= job_records.STALE_AFTER + dt.timedelta(seconds=1)
+            session.commit()
+        assert queue.requeue_stale(app) == [status["id"]]
+        done = _follow(client, status)
+        assert done["state"] == "done", done
+        assert client.get(done["download_url"]).status_code == 200
+    finally:
+        worker.stop(graceful=True)
+        queue.get_huey().storage.flush_queue()
+        queue.stop_consumer()

@@ -244,9 +244,23 @@ def submit(kind: str, params: dict[str, Any], *, username: str, here: bool = Fal
             execute(job.id, on_progress=on_progress, retry=False)
         _wait(job.id, on_progress)  # taken by a worker already: follow it to its end
     elif created:
-        enqueue(job.id)
+        _enqueued(job.id)
         ensure_consumer(app)
     return job
+
+
+def _enqueued(job_id: int) -> None:
+    """Queue the job's message. With Redis unreachable the job stays queued in the jobs table,
+    logged (its page shows it waiting; the request that asked for it never fails): once Redis
+    answers, the workers' sweep of stale jobs queues it again (requeue_stale, every minute, for
+    a job queued STALE_AFTER ago and never taken)."""
+    import redis
+
+    try:
+        enqueue(job_id)
+    except redis.RedisError as error:
+        log.warning("job queue: Redis unavailable (%s); job %s stays queued until it answers",
+                    error.__class__.__name__, job_id)
 
 
 def _product_kept(session: Session, job) -> bool:
