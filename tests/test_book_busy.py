@@ -8,6 +8,8 @@ import takes it (unit.serialise_imports), in a transaction of its own, held whil
 sent. On SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
+import datetime as dt
+import io
 import threading
 import time
 from decimal import Decimal
@@ -64,6 +66,14 @@ class ImportRunning:
     def __exit__(self, *exc):
         self._watchdog.cancel()
         self.release()
+
+
+def _export(db) -> bytes:
+    from portfolio.interchange.exporting import export_book
+
+    out = io.BytesIO()
+    export_book(db.session, out)
+    return out.getvalue()
 
 
 def _flows(db, amount: str) -> int:
@@ -148,3 +158,46 @@ def test_jobs_and_commands_wait_for_the_import_to_end(app, db, book):
 def test_the_refusal_is_a_form_error_of_the_unit_of_work():
     refusal = BookBusy()
     assert refusal.errors[0][0] == "" and refusal.errors[0][1].key == "book_busy"
+
+
+def test_a_change_set_applied_during_an_import_is_refused_then_applies(impatient, db):
+    """The checker's apply takes the import lock itself (exclusively): its wait is a request's
+    too, and the refusal is said on the change set's page; the import over, it applies."""
+    from models import ChangeSet, Valuation
+    from tests.test_staged_imports import edited, stage
+
+    make_user(db, "manager2", "manager")
+    data = edited(_export(db), "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
+                  {"fair_value_cny": 300000000})
+    cs_id = stage(db.session, data, "manager1").change_set.id
+    checker = impatient.test_client()
+    login(checker, "manager2")
+    with ImportRunning(db):
+        start = time.perf_counter()
+        refused = checker.post(f"/book/change-sets/{cs_id}/apply", follow_redirects=True)
+        assert time.perf_counter() - start < WAIT + 4
+    assert refused.status_code == 200 and BUSY_ZH in refused.get_data(as_text=True)
+    db.session.remove()
+    assert db.session.get(ChangeSet, cs_id).status == "pending"
+    applied = checker.post(f"/book/change-sets/{cs_id}/apply")
+    assert applied.status_code == 302
+    db.session.remove()
+    assert db.session.get(ChangeSet, cs_id).status == "applied"
+    assert db.session.scalar(select(Valuation.fair_value_cny).where(
+        Valuation.investment_id == "QY-SF1", Valuation.voided_at.is_(None),
+        Valuation.as_of == dt.date(2025, 9, 30))) == Decimal("300000000")
+
+
+def test_an_import_meeting_a_running_import_past_its_wait_says_so_and_writes_nothing(impatient, db):
+    """SQLite: a second import waits the busy timeout for the first one's write lock, then
+    gives the book error, nothing written (on PostgreSQL a command's import waits for the first)."""
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL: an import outside a request waits for the running one")
+    with impatient.app_context(), ImportRunning(db):
+        result = import_book(db.session, EXAMPLE_BOOK, username="loader2")
+        db.session.remove()
+    assert not result.ok
+    assert [e.message.key for e in result.errors] == ["book_busy"]

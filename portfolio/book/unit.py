@@ -114,15 +114,30 @@ def serialise_imports(session: Session) -> None:
     each insert it. With the lock the second waits, then reads the first one's rows and
     finds them unchanged. PostgreSQL: a transaction-scoped advisory lock, which every other
     writer of the book takes shared before its first row (`_book_written`); SQLite: the
-    database write lock (BEGIN IMMEDIATE), which keeps every other writer out."""
+    database write lock (BEGIN IMMEDIATE), which keeps every other writer out. BookBusy when
+    the wait ran out (a request's, or SQLite's busy timeout), the transaction rolled back."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
-    elif connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        # pysqlite opens a transaction only at the first write: none is open after reads alone
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        if connection.dialect.name == "postgresql":
+            _bounded(session, connection)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+        elif connection.dialect.name == "sqlite":
+            raw = connection.connection.dbapi_connection
+            # pysqlite opens a transaction only at the first write: none is open after reads alone
+            if raw is not None and not raw.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:  # another import held the book past this one's wait
+        if not is_busy(error):
+            raise
+        session.rollback()
+        raise BookBusy() from error
+
+
+def _bounded(session: Session, connection: Any) -> None:
+    """A request's wait for a lock, bounded for the rest of its transaction (SET LOCAL)."""
+    if session.info.get(LOCK_WAIT):
+        connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
+                           {"wait": f"{int(session.info[LOCK_WAIT])}ms"})
 
 
 def _book_written(session: Session, tables: Iterable[str]) -> None:
@@ -141,9 +156,7 @@ def _book_written(session: Session, tables: Iterable[str]) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql" or session.info.get(_SHARED) is session.get_transaction():
         return
-    if session.info.get(LOCK_WAIT):  # bounded: for the rest of this transaction (SET LOCAL)
-        connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
-                           {"wait": f"{int(session.info[LOCK_WAIT])}ms"})
+    _bounded(session, connection)
     connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": IMPORT_LOCK})
     session.info[_SHARED] = session.get_transaction()
 

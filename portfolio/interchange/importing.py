@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
 from portfolio.book.audit import confirmed_doubts, reason_fields
-from portfolio.book.unit import serialise_imports
+from portfolio.book.unit import BookBusy, serialise_imports
 from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
@@ -309,7 +309,10 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
     Rows that trip a sanity check (doubts.py) are refused, one error each, when `ask` (the
     command line) and no `confirm_reason` is given; with a reason they go in, and their
     audit entries keep the reason and the doubts it answered."""
-    serialise_imports(session)
+    try:
+        serialise_imports(session)
+    except BookBusy as busy:  # another import held the book past the wait (SQLite's busy timeout)
+        return ImportResult(errors=[BookError("", None, "", "", message) for _field, message in busy.errors])
     result = plan_import(session, source, username=username, filename=filename, progress=progress)
     if result.ok and result.doubts and ask and not (confirm_reason or "").strip():
         result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"],
