@@ -122,6 +122,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                        "Not saved: the database cannot be written just now; try again later"),
     "book_busy": ("未保存：台账正被其他操作占用（例如正在导入台账），请稍后重新提交",
                   "Not saved: the book is busy (a book import may be running); submit again in a moment"),
+    "book_busy_read": ("台账正被其他操作占用（例如正在导入台账），请稍后刷新页面",
+                       "The book is busy (a book import may be running); reload the page in a moment"),
     # -- the GP portal's quarterly packages (portfolio.gp.packages)
     "gp_pick_sub_fund": ("至少选择一只子基金", "Choose at least one sub-fund"),
     "gp_no_sub_funds": ("没有子基金：{people}", "No such sub-funds: {people}"),

@@ -201,3 +201,27 @@ def test_an_import_meeting_a_running_import_past_its_wait_says_so_and_writes_not
         db.session.remove()
     assert not result.ok
     assert [e.message.key for e in result.errors] == ["book_busy"]
+
+
+def test_on_sqlite_a_page_read_while_an_import_writes_its_file_says_the_book_is_busy(impatient, db):
+    """SQLite: an import whose writes spill from its cache holds the file exclusively, and a
+    reader waits the busy timeout: then the page (and the API) says so, 409 with Retry-After,
+    never a 500; the import over, the page reads."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL: readers never wait for writers")
+    make_user(db, "viewer1", "viewer")
+    client = impatient.test_client()
+    login(client, "viewer1")
+    with impatient.app_context():
+        holder = db.engine.connect()
+        holder.exec_driver_sql("BEGIN EXCLUSIVE")  # as a large import's spilled writes hold it
+        try:
+            page = client.get("/funds/QY")
+            api = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
+        finally:
+            holder.rollback()
+            holder.close()
+    assert page.status_code == 409 and page.headers["Retry-After"] == "5"
+    assert "台账正被其他操作占用（例如正在导入台账），请稍后刷新页面" in page.get_data(as_text=True)
+    assert api.status_code == 409 and "请稍后刷新页面" in api.get_json()["message"]
+    assert client.get("/funds/QY").status_code == 200

@@ -2,7 +2,7 @@
 raised before any API view runs is still JSON there)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 API_PREFIX = "/api/"
@@ -40,20 +40,28 @@ def _too_large(error: Exception):
 
 def _database(error: Exception):
     """The database gave up waiting for the book (an import held it past BOOK_LOCK_WAIT) where
-    a use case did not turn that into a form error itself (a write flushed by a query, say):
-    nothing was saved, said plainly (409: sent again later it goes through). Any other
-    database failure is unexpected."""
+    a use case did not turn that into a form error itself (a write flushed by a query, say;
+    on SQLite, a page read while a large import writes its file): said plainly, nothing saved
+    (409, with Retry-After: asked again later it goes through). Any other database failure is
+    unexpected."""
     from werkzeug.exceptions import Conflict
 
     from portfolio.book.unit import BUSY, is_busy
+    from portfolio.messages import Message
     from web.extensions import db
     from web.i18n import current_lang
 
     if not is_busy(error):
         return _unexpected(error)
     db.session.rollback()
-    message = BUSY.shown(current_lang())
-    return _handle(Conflict(message), message)
+    if "_login_user" not in g:  # the user could not be read either: the page is drawn without the menu's user
+        from web.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
+    said = BUSY if request.method not in ("GET", "HEAD") else Message("book_busy_read")
+    message = said.shown(current_lang())
+    body, code, headers = _handle(Conflict(message), message)
+    return body, code, [*headers, ("Retry-After", "5")]
 
 
 def _unexpected(error: Exception):
