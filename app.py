@@ -109,8 +109,9 @@ def register_jobs(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from web.auth import require_login_everywhere
-    from web.blueprints import BLUEPRINTS
+    from web.blueprints import BLUEPRINTS, RowId
 
+    app.url_map.converters["int"] = RowId  # before any route is added: they take it as they bind
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_request(require_login_everywhere)

@@ -1,7 +1,8 @@
 """No request ever answers 5xx: every route of the app (`flask routes`) as every role, on the
 demo book with a fund that holds nothing, every list on its second and last page and past
 it, every date parameter far in the past, far in the future, malformed, and before the
-first investment. Errors under /api/ answer JSON, whatever they are."""
+first investment, every id and page number past what a database column holds. Errors under
+/api/ answer JSON, whatever they are."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,9 @@ from tests.conftest import login, make_user
 
 ROLES = ("viewer", "committee", "manager", "admin", "gp")
 DATES = ("0001-01-01", "9999-12-31", "1900-01-01", "2199-12-31", "2000-01-01", "2025-13-45", "garbage", "")
-PAGES = ("2", "9999", "0", "-1", "x")
+# past any id column and any offset (PostgreSQL: integer and bigint out of range; SQLite: past 64 bits)
+HUGE = 10**20
+PAGES = ("2", "9999", "0", "-1", "x", str(HUGE))
 QUARTERS = ("2025Q4", "1990Q1", "2025Q9", "garbage")
 SLOW = {"reports.quarterly_pdf", "committee.resolution_pdf", "book.download",
         "forecast.fund_forecast_accuracy"}  # one visit each (the back-test: a job per date asked)
@@ -81,11 +84,11 @@ def _urls(rule, ids) -> list[str]:
                  "auth.set_language": ["zh", "en", "xx"]}.get(rule.endpoint, ["QY", "TS", "EMPTY", "NOPE"]),
         "fund": ["QY", "EMPTY", "NOPE"], "quarter": list(QUARTERS),
         "inv_id": [ids["inv_id"], "NOPE"], "entity": ["investments"], "key": [ids["inv_id"]],
-        "proposal_id": [ids["proposal_id"], 999999], "meeting_id": [ids["meeting_id"], 999999],
-        "flow_id": [ids["flow_id"], 999999], "valuation_id": [ids["valuation_id"], 999999],
-        "user_id": [ids["user_id"], 999999], "attachment_id": [1, 999999], "filename": ["style.css"],
-        "token_id": [1, 999999], "change_set_id": [ids["change_set_id"], 999999], "job_id": [1, 999999],
-        "package_id": [1, 999999],
+        "proposal_id": [ids["proposal_id"], 999999, HUGE], "meeting_id": [ids["meeting_id"], 999999, HUGE],
+        "flow_id": [ids["flow_id"], 999999, HUGE], "valuation_id": [ids["valuation_id"], 999999, HUGE],
+        "user_id": [ids["user_id"], 999999, HUGE], "attachment_id": [1, 999999, HUGE], "filename": ["style.css"],
+        "token_id": [1, 999999, HUGE], "change_set_id": [ids["change_set_id"], 999999, HUGE],
+        "job_id": [1, 999999, HUGE], "package_id": [1, 999999, HUGE],
     }
     urls = [rule.rule]
     for name in args:

@@ -1,4 +1,7 @@
-"""Every blueprint of the app, one per screen family (one line each, so additions merge cleanly)."""
+"""Every blueprint of the app, one per screen family (one line each, so additions merge cleanly),
+and the converter their addresses' ids go through."""
+from werkzeug.routing import IntegerConverter
+
 from web import (
     admin,
     api,
@@ -28,3 +31,18 @@ BLUEPRINTS = [
     gp.bp,
     exports.bp,
 ]
+
+
+# the largest id a table holds: its primary key is an integer column (PostgreSQL's 4 bytes)
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every address: a row's id, at most MAX_ROW_ID. A larger number matches no
+    route (404, as any id not found) instead of reaching the database, which refuses it
+    (PostgreSQL: integer out of range; SQLite: past 64 bits): a 500 before."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ROW_ID if max is None else max,
+                         signed=signed)

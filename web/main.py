@@ -63,9 +63,12 @@ def as_of_context():
 
 # -- small helpers for lists ---------------------------------------------------------------------
 
+MAX_PAGE = 10**9  # ?page= past it is read as it: an offset the databases hold (a larger one was a 500)
+
+
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
