@@ -24,6 +24,10 @@ REGION_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d would admit full-
 REGION_CODE_MESSAGE = Message("region_code")
 
 OWNERSHIP_MESSAGE = Message("ownership_range")
+# a count (headcount, a term in years): what the integer columns hold (PostgreSQL's 4 bytes);
+# a larger one was refused by the database (a 500 on a form, a bare error on an import)
+MAX_COUNT = 2**31 - 1
+COUNT_TOO_LARGE = Message("at_most", maximum=MAX_COUNT)
 
 CREDIT_CODE_INVALID = Message("credit_code_invalid")
 CREDIT_CODE_TAKEN = Message("credit_code_taken")

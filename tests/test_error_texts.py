@@ -246,3 +246,23 @@ def test_a_message_shown_in_chinese_is_rendered_without_its_field_codes(key, mis
         assert message.shown("zh") == str(message)
     if missing and "missing" in args:
         assert "missing: commitment" in str(message) and "missing" not in message.shown("zh")
+
+
+@pytest.mark.parametrize("path,data,field", [
+    ("/book/investments/new", {"id": "QY-NEW9", "fund_code": "QY", "mode": "direct", "target_code": "C1",
+                               "date": "2025-06-30", "commitment_cny": "100", "ownership_pct": "1", "round": "A轮",
+                               "headcount": "99999999999999999999"}, "headcount"),
+    ("/book/sub-funds/new", {"code": "SFX", "name": "子基金", "manager": "管理人", "size_cny": "1000",
+                             "vintage_year": "2024", "sector": "materials", "region_code": "330200",
+                             "term_years": "2147483648"}, "term_years"),
+])
+def test_a_count_past_what_the_database_holds_is_refused_beside_its_field(db, book, as_role, path, data, field):
+    """A headcount or a term typed past what the integer columns hold was a 500 on PostgreSQL
+    (the database refused the row at flush); now the field says so, nothing written."""
+    client = as_role("manager")
+    page = client.post(path, data=data)
+    assert page.status_code == 200
+    assert _errors(page.get_data(as_text=True))[field] == ["不能大于 2147483647"]
+    client.get("/lang/en")
+    page = client.post(path, data=data)
+    assert _errors(page.get_data(as_text=True))[field] == ["Must be at most 2147483647"]

@@ -96,6 +96,11 @@ CASES = [
      "重复"),
     ("bad_region", lambda b: ("companies", _set(b, "companies", 0, "region_code", "3302"), "region_code"),
      "6 位"),
+    # a count past what the integer columns hold (PostgreSQL refused it: the import's bare database error)
+    ("headcount_too_large", lambda b: ("investments", _set(b, "investments", 1, "headcount", "99999999999"),
+                                       "headcount"), "不能大于 2147483647"),
+    ("term_too_large", lambda b: ("sub_funds", _set(b, "sub_funds", 0, "term_years", "2147483648"),
+                                  "term_years"), "不能大于"),
 ]
 
 

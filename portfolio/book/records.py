@@ -146,6 +146,8 @@ class Fields:
             return None
         if minimum is not None and number < minimum:
             self.errors.append((name, Message("at_least", minimum=minimum)))
+        elif number > record_rules.MAX_COUNT:
+            self.errors.append((name, record_rules.COUNT_TOO_LARGE))
         return number
 
     def check(self) -> None:

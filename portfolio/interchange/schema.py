@@ -578,8 +578,11 @@ def _parse_integer(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarr
         bad = ok & ((values < 1900) | (values > 2200)).fillna(False)
         check.flag(bad, rows, col.name, s, Message("year_implausible"))
     else:
-        bad = ok & (values < 0).fillna(False)
-        check.flag(bad, rows, col.name, s, Message("cannot_be_negative"))
+        negative = ok & (values < 0).fillna(False)
+        check.flag(negative, rows, col.name, s, Message("cannot_be_negative"))
+        too_large = ok & (values > record_rules.MAX_COUNT).fillna(False)
+        check.flag(too_large, rows, col.name, s, record_rules.COUNT_TOO_LARGE)
+        bad = negative | too_large
     return values.where(~bad, pd.NA)
 
 
