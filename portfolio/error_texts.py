@@ -268,6 +268,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "index_csv_columns": ("CSV 需要 date 和 level 两列", "The CSV needs the two columns date and level"),
     "index_csv_date": ("第 {row} 行：日期 {text} 不是 YYYY-MM-DD", "Row {row}: the date {text} is not YYYY-MM-DD"),
     "index_csv_level": ("第 {row} 行：指数点位 {text} 须为正数", "Row {row}: the level {text} must be a positive number"),
+    "index_csv_level_large": ("第 {row} 行：指数点位 {text} 过大，须小于 1,000,000,000,000",
+                              "Row {row}: the level {text} is too large; it must be under 1,000,000,000,000"),
     "index_csv_duplicate": ("第 {row} 行：日期 {day} 重复", "Row {row}: the date {day} is there twice"),
     "index_csv_empty": ("文件中没有数据行", "The file has no data rows"),
     "index_name_length": ("指数名称须为 1–64 个字符", "An index name has 1 to 64 characters"),

@@ -103,9 +103,12 @@ def test_import_index_command_upserts_and_audits(db, runner, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.entity == "index_levels")) == 4
     bad = tmp_path / "bad.csv"
-    bad.write_text("date,level\n2020-13-01,1\n2020-01-07,-5\n", encoding="utf-8")
+    # a level past what is stored exactly (10^30 also past Decimal's precision at 6 places: it had raised)
+    bad.write_text("date,level\n2020-13-01,1\n2020-01-07,-5\n2020-01-08,1e30\n2020-01-09,1000000000000\n",
+                   encoding="utf-8")
     result = runner.invoke(args=["import-index", "GEN", str(bad)])
-    assert result.exit_code != 0 and "第 2 行" in result.output and "第 3 行" in result.output
+    assert result.exit_code != 0 and all(f"第 {n} 行" in result.output for n in (2, 3, 4, 5)), result.output
+    assert "第 4 行：指数点位 '1e30' 过大" in result.output
     assert len(db.session.execute(select(IndexLevel.date)).all()) == 3  # nothing half-imported
 
 

@@ -77,6 +77,9 @@ def pme_figures(book: BookData, investment_ids: Iterable[str], as_of: dt.date, i
 
 
 # ---------------------------------------------------------------- import
+MAX_INDEX_LEVEL = Decimal(10) ** 12  # an index's level (thousands, as a rule); 10^12 × 10^6 still fits 63 bits
+
+
 def parse_index_csv(text: str) -> list[tuple[dt.date, Decimal]]:
     """CSV with a header `date,level` → [(date, level)]; FieldErrors naming each bad row."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -97,6 +100,9 @@ def parse_index_csv(text: str) -> list[tuple[dt.date, Decimal]]:
                 raise InvalidOperation
         except InvalidOperation:
             errors.append(("file", Message("index_csv_level", row=n, text=repr(row["level"]))))
+            continue
+        if level >= MAX_INDEX_LEVEL:  # past what is stored exactly (6 places in a 64-bit integer)
+            errors.append(("file", Message("index_csv_level_large", row=n, text=repr(row["level"]))))
             continue
         if day in seen:
             errors.append(("file", Message("index_csv_duplicate", row=n, day=day)))
