@@ -15,13 +15,16 @@ The archive is a zip:
 - `files/<stored name>`: the attachments under their stored (random) names.
 
 Values are exact: amounts, percentages and index levels as decimal strings, dates and
-times ISO text, JSON columns as JSON. Restoring refuses a database that holds any row,
+times ISO text, JSON columns as JSON, binary columns (a staged upload's file) as base64
+text. The report cache's rows are left out: they are derived from the rest, computed again
+when first asked for (a done job whose file is not in the cache is run again). Restoring refuses a database that holds any row,
 an archive whose schema is not this application's, and any member whose checksum differs;
 it inserts every table in one transaction and moves PostgreSQL's sequences past the
 restored ids, so the next row gets a fresh id.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -31,7 +34,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Table, func, insert, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    LargeBinary,
+    Table,
+    false,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -44,6 +61,7 @@ from portfolio.messages import Message
 
 FORMAT = "fundbook-backup"
 FORMAT_VERSION = 1
+DERIVED = "report_cache"  # the table whose rows a backup leaves out (the reports computed)
 MANIFEST = "manifest.json"
 CHUNK = 2000
 
@@ -86,6 +104,8 @@ def _encode(value: Any) -> Any:
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -101,6 +121,8 @@ def _decoder(column) -> Any:
         return float
     if isinstance(kind, Boolean):
         return bool
+    if isinstance(kind, LargeBinary):
+        return base64.b64decode
     if isinstance(kind, JSON):
         return None  # already JSON
     return None
@@ -143,6 +165,8 @@ def _table_rows(session: Session, table: Table) -> Iterator[dict[str, Any]]:
     stmt = select(table).order_by(*table.primary_key.columns)
     if table.name == "jobs":  # finished work only: a restored queue must not run (this backup) again
         stmt = stmt.where(table.c.state.in_(("done", "failed")))
+    if table.name == DERIVED:  # computed from the rest when asked for
+        stmt = stmt.where(false())
     link = _self_parent(table)
     result = session.execute(stmt)
     if link is None:
