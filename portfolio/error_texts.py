@@ -26,6 +26,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "integer": ("应为整数", "Must be a whole number"),
     "at_least": ("不能小于 {minimum}", "Must be at least {minimum}"),
     "at_most": ("不能大于 {maximum}", "Must be at most {maximum}"),
+    "control_characters": ("含有不可见的控制字符，请删除后重新输入",
+                           "Contains invisible control characters; remove them and enter it again"),
     # -- the amount parser (portfolio.money.parse_amount)
     "amount_invalid": ("应为金额（{unit}）", "Must be an amount (in {unit})"),
     "amount_invalid_eg": ("应为金额（{unit}），如 {example}", "Must be an amount (in {unit}), e.g. {example}"),

@@ -19,6 +19,21 @@ if TYPE_CHECKING:  # a column's rule only: the forms that check one record need 
 from portfolio.messages import Message
 from portfolio.vocabulary import credit_code_is_valid
 
+# Text of any field or cell: no control characters but tab and line breaks. XML, and so a
+# workbook, cannot hold them (the book's download failed on a name that had one), and
+# PostgreSQL's text refuses \x00; nobody types them, a paste or an attack brings them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_MESSAGE = Message("control_characters")
+
+
+def text_ok(value: Any) -> bool:
+    return not (isinstance(value, str) and CONTROL_CHARACTERS.search(value))
+
+
+def control_characters_mask(texts: pd.Series) -> pd.Series:
+    return texts.astype(str).str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+
+
 # 行政区划代码 (GB/T 2260): six digits
 REGION_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d would admit full-width ones)
 REGION_CODE_MESSAGE = Message("region_code")

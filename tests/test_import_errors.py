@@ -101,6 +101,8 @@ CASES = [
                                        "headcount"), "不能大于 2147483647"),
     ("term_too_large", lambda b: ("sub_funds", _set(b, "sub_funds", 0, "term_years", "2147483648"),
                                   "term_years"), "不能大于"),
+    # a control character: a workbook cannot hold it (the book's download failed), PostgreSQL refuses \x00
+    ("control_character", lambda b: ("companies", _set(b, "companies", 1, "name", "甬\x01材"), "name"), "控制字符"),
 ]
 
 

@@ -16,6 +16,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
+from portfolio import record_rules
 from portfolio.commands import (
     CashFlowCommand,
     Command,
@@ -50,6 +51,16 @@ class BaseForm(FlaskForm):
 
     # the use case's command (portfolio/commands.py); its fields are the form's, by name
     command: type[Command] | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, and for every field: no control characters typed or pasted
+        (record_rules.text_ok: XML cannot hold them, PostgreSQL's text refuses \x00)."""
+        ok = super().validate(extra_validators)
+        for field in self:
+            if not all(record_rules.text_ok(raw) for raw in (field.raw_data or ())):
+                field.errors = [*field.errors, record_rules.CONTROL_MESSAGE.shown(current_lang())]
+                ok = False
+        return ok
 
     def to_command(self) -> Command:
         """The typed command for the use case (Decimal amounts, dates; no CSRF token)."""

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
@@ -129,6 +130,8 @@ def _xlsx_cell(ws, value: Any, column: Column) -> Any:
         cell = WriteOnlyCell(ws, value=value)
         cell.number_format = fmt
         return cell
+    if isinstance(value, str):  # a control character stored before they were refused: XML cannot hold it
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"

@@ -487,7 +487,9 @@ class _Checker:
 # `present` marks the cells that are not blank.
 
 def _parse_text(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
-    return s.astype(object).where(present, None)
+    bad = present & record_rules.control_characters_mask(s)
+    check.flag(bad, rows, col.name, s, record_rules.CONTROL_MESSAGE)
+    return s.astype(object).where(present & ~bad, None)
 
 
 def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
