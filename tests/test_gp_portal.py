@@ -402,3 +402,17 @@ def test_a_valuation_replaced_by_an_accepted_package_says_so_in_the_readers_lang
     client.get("/lang/en")
     page = client.get("/investments/QY-SF1").get_data(as_text=True)
     assert f"Replaced by GP quarterly package #{package.id}" in page and "取代" not in page
+
+
+def test_control_characters_never_reach_a_packages_workbook(book):
+    """Typed or pasted into the portal's form, or in a package stored before: the package's
+    workbook is still written (a workbook cannot hold them), the text without them."""
+    from portfolio.gp.template import read_form
+
+    content = clean_content()
+    content["holdings"][0]["name"] = "坏\x01名\x0b"
+    content["narrative"] = "季度\x07说明"
+    again, _investment, _quarter_end = read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
+    assert again["holdings"][0]["name"] == "坏名" and again["narrative"] == "季度说明"
+    typed = read_form({"narrative": "说明\x00", "h-0-name": "企业\x1f", "h-0-cost": "1", "h-0-fair_value": "1"})
+    assert typed["narrative"] == "说明" and typed["holdings"][0]["name"] == "企业"

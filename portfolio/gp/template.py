@@ -20,6 +20,7 @@ from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Not
 from portfolio.formatting import DateError, parse_date
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
+from portfolio.record_rules import CONTROL_CHARACTERS
 from portfolio.vocabulary import LABELS
 
 # the names (Chinese, as the workbook has them; English in portfolio.vocabulary.LABELS_EN, for
@@ -77,7 +78,7 @@ def workbook(content: dict[str, Any] | None = None, *, investment_id: str = "",
     Amounts are written as text so that they come back exact."""
     from openpyxl import Workbook  # here, not at the top: web/gp.py imports this module at start-up
 
-    content = content or empty_content()
+    content = _cleaned(content or empty_content())  # a package stored before they were dropped
     wb = Workbook()
     info = wb.active
     info.title = SHEETS["info"]
@@ -165,7 +166,19 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return _cleaned(str(value)).strip()
+
+
+def _cleaned(value: Any) -> Any:
+    """Text without control characters (record_rules.CONTROL_CHARACTERS: invisible, and a
+    workbook cannot hold them: the package's download would fail); a document, each text in it."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.sub("", value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
@@ -258,6 +271,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
     document, amounts in fen; FieldErrors lists every field that could not be read. Blank rows
     are skipped."""
     r = _Reader(unit)
+    form = _cleaned(dict(form))
     content = empty_content()
     content["narrative"] = str(form.get("narrative") or "").strip()[:20000]
     for name in ACCOUNT_FIELDS:
