@@ -1,16 +1,23 @@
 """No form answers 5xx, whatever is typed into it: every form the app draws (each role's pages
 on the demo book), sent with each of its fields in turn holding a hostile value (numbers past
 any column, 1e400, NaN, control characters, 100,000 characters, a date past the calendar's
-ends), the other fields as the page filled them in.
+ends), the other fields as the page filled them in; and the forms that add a record, from a
+submission that goes through, with one field at a time hostile (so that it reaches the use
+case and the database).
 
-It found: a backup job failing on any book with a staged upload (bytes in JSON), a control
+They found: a backup job failing on any book with a staged upload (bytes in JSON), a control
 character saved into a name that then broke the book's download, NUL refused by PostgreSQL
-in a token's name. On SQLite and PostgreSQL."""
+in a token's name, a headcount past the integer column (a 500 on PostgreSQL). On SQLite and
+PostgreSQL."""
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from tests.conftest import login
+import pytest
+
+from tests.book_files import EXAMPLE_BOOK, credit_code
+from tests.conftest import login, make_user
+from tests.test_committee import DEAL_FORM
 from tests.test_crawl import _urls
 from tests.test_crawl import demo as demo  # noqa: F401  (the fixture)
 
@@ -74,3 +81,64 @@ def test_no_form_answers_5xx_whatever_is_typed(app, client, demo, db):
     print(f"\n{sent} hostile forms sent, {len(failures)} server errors")
     assert sent > 5000
     assert not failures, sorted(set(failures))[:40]
+
+
+# the forms that add a record, each from a submission that goes through, so that a hostile value
+# reaches the use case and the database (a page's blank form stops at its first required field)
+MORE = ["-1", "0.001", "1.5", "101", "2200", "1899", "2025-02-30", "NOPE", "", "1e-7", "0x10", "1_000", "+5", "٣",
+        "1 000", "999999999999999.99", "1000000000000000"]
+VALID = {
+    "/book/cash-flows/new": {"investment_id": "QY-CO1", "date": "2025-06-30", "type": "distribution",
+                             "amount_cny": "12.5", "note": "n", "ref": "R-1"},
+    "/book/valuations/new": {"investment_id": "QY-CO1", "as_of": "2025-09-30", "fair_value_cny": "12",
+                             "method": "cost"},
+    "/book/investments/new": {"id": "QY-NEW9", "fund_code": "QY", "mode": "direct", "target_code": "C1",
+                              "date": "2025-06-30", "commitment_cny": "100", "ownership_pct": "1", "round": "A轮",
+                              "headcount": "10", "instrument": "equity", "stage": "growth", "revenue_cny": "10",
+                              "total_assets_cny": "10", "lead_amount_cny": "10", "alongside_code": ""},
+    "/book/companies/new": {"code": "CX1", "name": "企业", "credit_code": credit_code(9), "sector": "materials",
+                            "region_code": "330200", "founded": "2020-01-01"},
+    "/book/sub-funds/new": {"code": "SFX", "name": "子基金", "manager": "管理人", "size_cny": "1000",
+                            "vintage_year": "2024", "sector": "materials", "region_code": "330200", "term_years": "7"},
+    "/committee/proposals/new": DEAL_FORM,
+    "/committee/meetings/new": {"fund_code": "QY", "date": "2025-12-10", "title": "会议"},
+    "/admin/tokens": {"name": "财政局", "fund_code": "", "days": "90"},
+    "/admin/users/new": {"username": "newcomer", "role": "viewer", "password": "correct-horse-9x",
+                         "display_name": "新人"},
+}
+
+
+def _fresh(valid: dict, n: int) -> dict:
+    """The submission with its own identity (a code, an id, a username, a reference not taken),
+    so that each one reaches the database rather than stopping at "already exists"."""
+    mine = {"code": f"X{n}", "id": f"QY-X{n}", "username": f"user{n}", "ref": f"R-{n}",
+            "name": f"{valid.get('name', '')}{n}"}
+    out = {k: mine.get(k, v) for k, v in valid.items()}
+    if "credit_code" in valid:
+        out["credit_code"] = credit_code(1000 + n)
+    return out
+
+
+@pytest.fixture
+def example(db):
+    from portfolio.interchange.importing import import_book
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+
+
+def test_no_form_answers_5xx_from_a_valid_submission_with_one_field_hostile(app, db, example):
+    make_user(db, "adm", "admin")
+    client = app.test_client()
+    assert login(client, "adm").status_code == 302
+    failures, sent = [], 0
+    for url, valid in VALID.items():
+        assert client.post(url, data=_fresh(valid, 0)).status_code == 302, url  # it goes through
+        for field in valid:
+            for value in HOSTILE + MORE:
+                db.session.rollback()
+                response = client.post(url, data={**_fresh(valid, sent + 1), field: value})
+                sent += 1
+                if response.status_code >= 500:
+                    failures.append((url, field, value[:20], response.status_code))
+    print(f"\n{sent} forms sent, one field hostile, {len(failures)} server errors")
+    assert not failures, failures[:40]
