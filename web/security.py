@@ -48,6 +48,8 @@ def register_security(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
+    app.before_request(refuse_control_characters)
+
     @app.after_request
     def headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -57,6 +59,19 @@ def register_security(app: Flask) -> None:
         if app.config.get("HSTS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def refuse_control_characters() -> None:
+    """An address (its path or a query parameter) with a control character is refused (400)
+    before anything reads it: no address of the app has one, and PostgreSQL refuses NUL in
+    any text it is asked to compare (`/funds/%00` had answered 500 on every page with a code
+    or a filter). A form's fields are checked beside them (web.forms.BaseForm)."""
+    from flask import abort, request
+
+    from portfolio.record_rules import text_ok
+
+    if not text_ok(request.path) or not all(text_ok(k) and text_ok(v) for k, v in request.args.items(multi=True)):
+        abort(400)
 
 
 def content_disposition(filename: str) -> str:
