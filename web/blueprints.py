@@ -42,7 +42,7 @@ class RowId(IntegerConverter):
     route (404, as any id not found) instead of reaching the database, which refuses it
     (PostgreSQL: integer out of range; SQLite: past 64 bits): a 500 before."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ROW_ID if max is None else max,
                          signed=signed)

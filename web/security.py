@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+
+from portfolio.record_rules import text_ok
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -66,10 +68,6 @@ def refuse_control_characters() -> None:
     before anything reads it: no address of the app has one, and PostgreSQL refuses NUL in
     any text it is asked to compare (`/funds/%00` had answered 500 on every page with a code
     or a filter). A form's fields are checked beside them (web.forms.BaseForm)."""
-    from flask import abort, request
-
-    from portfolio.record_rules import text_ok
-
     if not text_ok(request.path) or not all(text_ok(k) and text_ok(v) for k, v in request.args.items(multi=True)):
         abort(400)
 

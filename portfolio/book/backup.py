@@ -17,10 +17,12 @@ The archive is a zip:
 Values are exact: amounts, percentages and index levels as decimal strings, dates and
 times ISO text, JSON columns as JSON, binary columns (a staged upload's file) as base64
 text. The report cache's rows are left out: they are derived from the rest, computed again
-when first asked for (a done job whose file is not in the cache is run again). Restoring refuses a database that holds any row,
-an archive whose schema is not this application's, and any member whose checksum differs;
-it inserts every table in one transaction and moves PostgreSQL's sequences past the
-restored ids, so the next row gets a fresh id.
+when first asked for (a done job whose file is not in the cache is run again).
+
+Restoring refuses a database that holds any row, an archive whose schema is not this
+application's, and any member whose checksum differs; it inserts every table in one
+transaction and moves PostgreSQL's sequences past the restored ids, so the next row gets a
+fresh id.
 """
 from __future__ import annotations
 

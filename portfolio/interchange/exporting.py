@@ -18,7 +18,6 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
@@ -29,6 +28,7 @@ from portfolio.book.versions import write_mark
 from portfolio.figures.scope import FundTree
 from portfolio.formatting import XLSX_FORMATS
 from portfolio.interchange.schema import META_SHEET, SHEETS, Column, csv_escape, header
+from portfolio.record_rules import CONTROL_CHARACTERS
 from portfolio.vocabulary import LABELS
 
 # the number format of each kind of column (amounts in 元, as interchange.md says)
@@ -131,7 +131,7 @@ def _xlsx_cell(ws, value: Any, column: Column) -> Any:
         cell.number_format = fmt
         return cell
     if isinstance(value, str):  # a control character stored before they were refused: XML cannot hold it
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = CONTROL_CHARACTERS.sub("", value)
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
