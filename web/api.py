@@ -187,11 +187,13 @@ def openapi_document() -> dict:
     """The OpenAPI 3.0 description of this API (what /api/v1/openapi.json serves)."""
     error = {"$ref": "#/components/schemas/Error"}
     errors = {str(code): {"description": text, "content": {"application/json": {"schema": error}}}
-              for code, text in ((400, "a bad parameter"), (401, "not logged in"),
-                                           (404, "no such fund or index"))}
+              for code, text in ((400, "a bad parameter, or a control character in the address"),
+                                 (401, "not logged in"), (404, "no such fund or index"))}
+    # text in an address: anything but a control character (web.security refuses those, 400)
+    text = {"type": "string", "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"}
     # every fund route's path code and as-of date, described once
     fund_and_date = [
-        {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}},
+        {"name": "code", "in": "path", "required": True, "schema": {**text, "minLength": 1}},
         {"name": "as_of", "in": "query", "required": False,
          "description": "YYYY-MM-DD, 1900-01-01 to 2199-12-31; default the last quarter end",
          "schema": {"type": "string", "format": "date",
@@ -210,7 +212,7 @@ def openapi_document() -> dict:
                 "parameters": [
                     *fund_and_date,
                     {"name": "index", "in": "query", "required": False,
-                     "description": "a public-market index for PME", "schema": {"type": "string"}},
+                     "description": "a public-market index for PME", "schema": text},
                 ],
                 "responses": {"200": {"description": "the report", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["fund", "as_of", "currency", "summary", "investments"],
@@ -226,11 +228,11 @@ def openapi_document() -> dict:
                     *fund_and_date,
                     {"name": "unit", "in": "query", "required": False,
                      "description": "a sub-fund code or an investment id: that unit's forecast only",
-                     "schema": {"type": "string"}},
+                     "schema": text},
                     {"name": "backtest", "in": "query", "required": False,
                      "description": "1 to add the rolling-origin back-test table: 200 with it when a job has "
                                     "finished it for this book version, else 202 and the job to poll",
-                     "schema": {"type": "string"}},
+                     "schema": text},
                 ],
                 "responses": {"200": {"description": "the forecast", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["fund", "as_of", "forecast", "call_at_risk", "checks"],
@@ -253,7 +255,7 @@ def openapi_document() -> dict:
                     {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
                 ],
                 "responses": {"200": {"description": "the job", "content": {"application/json": {"schema": job}}},
-                              **{k: v for k, v in errors.items() if k != "400"}},
+                              **errors},
             }},
         },
         "components": {"schemas": {"Job": {
