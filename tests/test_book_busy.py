@@ -9,7 +9,6 @@ sent. On SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import threading
 import time
 from decimal import Decimal
@@ -66,14 +65,6 @@ class ImportRunning:
     def __exit__(self, *exc):
         self._watchdog.cancel()
         self.release()
-
-
-def _export(db) -> bytes:
-    from portfolio.interchange.exporting import export_book
-
-    out = io.BytesIO()
-    export_book(db.session, out)
-    return out.getvalue()
 
 
 def _flows(db, amount: str) -> int:
@@ -164,10 +155,10 @@ def test_a_change_set_applied_during_an_import_is_refused_then_applies(impatient
     """The checker's apply takes the import lock itself (exclusively): its wait is a request's
     too, and the refusal is said on the change set's page; the import over, it applies."""
     from models import ChangeSet, Valuation
-    from tests.test_staged_imports import edited, stage
+    from tests.test_staged_imports import edited, exported, stage
 
     make_user(db, "manager2", "manager")
-    data = edited(_export(db), "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
+    data = edited(exported(db.session), "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
                   {"fair_value_cny": 300000000})
     cs_id = stage(db.session, data, "manager1").change_set.id
     checker = impatient.test_client()
