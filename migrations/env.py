@@ -92,14 +92,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: the app's connections check foreign keys (web.extensions.enforce_foreign_keys),
+        # but a batch migration copies a table and drops the original, which that check refuses
+        # while other tables' rows refer to it. Alembic's advice: the check off while migrating
+        # (https://alembic.sqlalchemy.org/en/latest/batch.html, "Dealing with Referencing
+        # Foreign Keys"), then every row checked before the connection goes back to the pool.
+        # (Each pragma is committed at once: left open, SQLAlchemy's transaction would be the
+        # migrations' own, and closing the connection would roll them back.)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"rows that refer to missing rows after the migration: {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

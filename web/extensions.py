@@ -76,6 +76,26 @@ def bounded_waits(app: Flask) -> None:
     app.before_request(bounded)
 
 
+def enforce_foreign_keys(app: Flask) -> None:
+    """SQLite checks foreign keys only on a connection that asks (PRAGMA foreign_keys, off
+    by default): every connection of the app's engines asks, so a row that names a missing
+    fund, investment or user is refused on SQLite as PostgreSQL refuses it. Alembic's batch
+    migrations turn the check off for their own connection (migrations/env.py)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engines = [engine for engine in db.engines.values() if engine.dialect.name == "sqlite"]
+    for engine in engines:
+        event.listen(engine, "connect", _foreign_keys_on)
+
+
+def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+    # at connect, before any transaction: inside one the pragma is a no-op
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = DeferredMigrate()
 login_manager = LoginManager()
