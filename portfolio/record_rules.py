@@ -44,6 +44,11 @@ OWNERSHIP_MESSAGE = Message("ownership_range")
 MAX_COUNT = 2**31 - 1
 COUNT_TOO_LARGE = Message("at_most", maximum=MAX_COUNT)
 
+# a code's and a name's most characters: the database's widths (models.Code, String(200));
+# PostgreSQL refuses a longer text (a bare error on an import) and SQLite keeps it whole
+CODE_LENGTH = 64
+NAME_LENGTH = 200
+
 CREDIT_CODE_INVALID = Message("credit_code_invalid")
 CREDIT_CODE_TAKEN = Message("credit_code_taken")
 

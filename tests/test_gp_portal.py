@@ -416,3 +416,25 @@ def test_control_characters_never_reach_a_packages_workbook(book):
     assert again["holdings"][0]["name"] == "坏名" and again["narrative"] == "季度说明"
     typed = read_form({"narrative": "说明\x00", "h-0-name": "企业\x1f", "h-0-cost": "1", "h-0-fair_value": "1"})
     assert typed["narrative"] == "说明" and typed["holdings"][0]["name"] == "企业"
+
+
+def test_a_name_or_notice_number_longer_than_the_book_holds_is_refused_not_cut(book):
+    """A company's name past 200 characters, a notice number past 64: refused at its cell
+    (it had been cut silently to fit), from the workbook and from the portal's form."""
+    from portfolio.errors import FieldErrors
+    from portfolio.gp.template import read_form
+
+    content = clean_content()
+    content["holdings"][0]["name"] = "甬" * 201
+    content["notices"][0]["ref"] = "N" * 65
+    with pytest.raises(FieldErrors) as refused:
+        read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
+    shown = [str(m) for _f, m in refused.value.errors]
+    assert shown == ["投资明细 第 2 行 企业名称：不能超过 200 个字符", "出资与分配 第 2 行 通知书编号：不能超过 64 个字符"]
+    with pytest.raises(FieldErrors) as typed:
+        read_form({"h-0-name": "甬" * 201, "h-0-cost": "1", "h-0-fair_value": "1"})
+    assert [str(m) for _f, m in typed.value.errors] == ["投资明细 第 1 行 企业名称：不能超过 200 个字符"]
+    content["holdings"][0]["name"] = "甬" * 200  # exactly the width: kept whole
+    content["notices"][0]["ref"] = "N" * 64
+    again, _investment, _quarter_end = read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
+    assert again["holdings"][0]["name"] == "甬" * 200 and again["notices"][0]["ref"] == "N" * 64

@@ -103,6 +103,16 @@ CASES = [
                                   "term_years"), "不能大于"),
     # a control character: a workbook cannot hold it (the book's download failed), PostgreSQL refuses \x00
     ("control_character", lambda b: ("companies", _set(b, "companies", 1, "name", "甬\x01材"), "name"), "控制字符"),
+    # text past its column's width: PostgreSQL's COPY refused the whole import with a bare
+    # database error, and SQLite kept it whole
+    ("name_too_long", lambda b: ("companies", _set(b, "companies", 0, "name", "甬" * 201), "name"),
+     "不能超过 200 个字符"),
+    ("manager_too_long", lambda b: ("sub_funds", _set(b, "sub_funds", 0, "manager", "管" * 201), "manager"),
+     "不能超过 200 个字符"),
+    ("round_too_long", lambda b: ("investments", _set(b, "investments", 1, "round", "A" * 65), "round"),
+     "不能超过 64 个字符"),
+    ("code_too_long", lambda b: ("cash_flows", _set(b, "cash_flows", 0, "ref", "R" * 65), "ref"),
+     "不能超过 64 个字符"),
 ]
 
 
@@ -175,3 +185,22 @@ def test_errors_in_an_xlsx_use_excel_row_numbers(db, tmp_path):
     book["valuations"][3]["method"] = "guess"
     result = import_book(db.session, write_xlsx_book(tmp_path / "b.xlsx", book, chinese=True), username="t")
     assert [(e.sheet, e.row, e.column, e.value) for e in result.errors] == [("valuations", 5, "method", "guess")]
+
+
+def test_text_widths_are_the_database_columns():
+    """Each code or text column of a sheet is held to its table's column width (a column the
+    tables name otherwise, such as target_code, to the width of a code)."""
+    from models import Base
+    from portfolio.interchange.schema import CODE_LENGTH, SHEETS
+
+    assert Base.metadata.tables["funds"].c["code"].type.length == CODE_LENGTH
+    for sheet, columns in SHEETS.items():
+        table = Base.metadata.tables[sheet]
+        for col in columns:
+            if col.kind not in ("code", "text"):
+                continue
+            width = getattr(table.c[col.name].type, "length", None) if col.name in table.c else CODE_LENGTH
+            if col.name == "credit_code":  # 18 characters and a check digit: its own rule
+                assert width == 18 and col.max_len == CODE_LENGTH
+                continue
+            assert col.max_len == width, (sheet, col.name, col.max_len, width)

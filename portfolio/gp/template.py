@@ -20,7 +20,7 @@ from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Not
 from portfolio.formatting import DateError, parse_date
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
-from portfolio.record_rules import CONTROL_CHARACTERS
+from portfolio.record_rules import CODE_LENGTH, CONTROL_CHARACTERS, NAME_LENGTH
 from portfolio.vocabulary import LABELS
 
 # the names (Chinese, as the workbook has them; English in portfolio.vocabulary.LABELS_EN, for
@@ -134,6 +134,12 @@ class _Reader:
             message = Message("gp_cell", row=row, **where)
         self.errors.append(("", message))
 
+    def text(self, value: str, sheet: str, row: int, column: tuple[str, str], max_len: int) -> str:
+        """A text kept to what its database column holds: a longer one is refused, never cut."""
+        if len(value) > max_len:
+            self.error(sheet, row, column, Message("too_long", max_len=max_len))
+        return value[:max_len]
+
     def amount(self, value: Any, sheet: str, row: int, column: tuple[str, str], *, signed: bool = False) -> int:
         if value is None or str(value).strip() == "":
             return 0
@@ -234,7 +240,8 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
             r.error(sheet, number, ("gp_column", "name"), Message("required"))
         method = _text(row[6])
         content["holdings"].append({
-            "name": name[:200], "credit_code": code.upper()[:40], "sector": _SECTOR.get(sector, sector)[:40],
+            "name": r.text(name, sheet, number, ("gp_column", "name"), NAME_LENGTH),
+            "credit_code": code.upper()[:40], "sector": _SECTOR.get(sector, sector)[:40],
             "region_code": region[:12], "cost": r.amount(row[4], sheet, number, ("gp_column", "cost")),
             "fair_value": r.amount(row[5], sheet, number, ("gp_column", "fair_value")),
             "method": _METHOD.get(method, method or "last_round")[:40]})
@@ -247,7 +254,8 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
             r.error(sheet, number, ("gp_column", "type"), Message("gp_flow_type"))
         amount = r.amount(row[2], sheet, number, ("gp_column", "amount"))
         if day and kind in ("contribution", "distribution"):
-            content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": _text(row[3])[:64]})
+            ref = r.text(_text(row[3]), sheet, number, ("gp_column", "ref"), CODE_LENGTH)
+            content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": ref})
 
     sheet = "projection"
     for number, row in rows(sheet):
@@ -284,7 +292,8 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
             if not row["name"]:
                 r.error("holdings", i + 1, ("gp_column", "name"), Message("required"))
             content["holdings"].append({
-                "name": row["name"][:200], "credit_code": row["credit_code"].upper()[:40],
+                "name": r.text(row["name"], "holdings", i + 1, ("gp_column", "name"), NAME_LENGTH),
+                "credit_code": row["credit_code"].upper()[:40],
                 "sector": _SECTOR.get(row["sector"], row["sector"])[:40], "region_code": row["region_code"][:12],
                 "cost": r.amount(row["cost"], "holdings", i + 1, ("gp_column", "cost")),
                 "fair_value": r.amount(row["fair_value"], "holdings", i + 1, ("gp_column", "fair_value")),
@@ -300,7 +309,8 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
                 r.error("notices", i + 1, ("gp_column", "type"), Message("gp_flow_type"))
             amount = r.amount(row["amount"], "notices", i + 1, ("gp_column", "amount"))
             if day and kind in ("contribution", "distribution"):
-                content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": row["ref"][:64]})
+                ref = r.text(row["ref"], "notices", i + 1, ("gp_column", "ref"), CODE_LENGTH)
+                content["notices"].append({"date": day, "type": kind, "amount": amount, "ref": ref})
         i += 1
     i = 0
     while i < MAX_ROWS and f"p-{i}-quarter" in form:

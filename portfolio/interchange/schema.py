@@ -50,17 +50,26 @@ class Column:
     kind: str  # code, text, money, date, int, year, pct, region, vocab
     vocab: tuple[str, ...] = ()
     label_vocab: str = ""  # LABELS key, so that Chinese names of codes are accepted too
+    max_len: int | None = None  # code and text: the most characters its database column holds
 
 
-def _c(name, zh, required, kind, vocab=(), label_vocab=""):
-    return Column(name, zh, required, kind, tuple(vocab), label_vocab)
+# A code or text cell longer than its database column is refused with its sheet, row and
+# column, before any write (tests/test_import_errors.py holds the widths to the models).
+CODE_LENGTH = record_rules.CODE_LENGTH
+NAME_LENGTH = record_rules.NAME_LENGTH
+
+
+def _c(name, zh, required, kind, vocab=(), label_vocab="", max_len=None):
+    if kind == "code" and max_len is None:
+        max_len = CODE_LENGTH
+    return Column(name, zh, required, kind, tuple(vocab), label_vocab, max_len)
 
 
 SHEETS: dict[str, list[Column]] = {
     "funds": [
         _c("code", "基金代码", True, "code"),
-        _c("name", "基金名称", True, "text"),
-        _c("name_en", "英文名称", False, "text"),
+        _c("name", "基金名称", True, "text", max_len=NAME_LENGTH),
+        _c("name_en", "英文名称", False, "text", max_len=NAME_LENGTH),
         _c("kind", "基金类型", True, "vocab", FUND_KINDS, "kind"),
         _c("parent_code", "上级基金代码", False, "code"),
         _c("size_cny", "基金规模", True, "money"),
@@ -69,8 +78,8 @@ SHEETS: dict[str, list[Column]] = {
     ],
     "sub_funds": [
         _c("code", "子基金代码", True, "code"),
-        _c("name", "子基金名称", True, "text"),
-        _c("manager", "管理人", True, "text"),
+        _c("name", "子基金名称", True, "text", max_len=NAME_LENGTH),
+        _c("manager", "管理人", True, "text", max_len=NAME_LENGTH),
         _c("size_cny", "子基金规模", True, "money"),
         _c("vintage_year", "设立年份", True, "year"),
         _c("sector", "主投领域", True, "vocab", SECTORS, "sector"),
@@ -79,7 +88,7 @@ SHEETS: dict[str, list[Column]] = {
     ],
     "companies": [
         _c("code", "企业代码", True, "code"),
-        _c("name", "企业名称", True, "text"),
+        _c("name", "企业名称", True, "text", max_len=NAME_LENGTH),
         _c("credit_code", "统一社会信用代码", True, "code"),
         _c("sector", "所属领域", True, "vocab", SECTORS, "sector"),
         _c("region_code", "注册地区划代码", True, "region"),
@@ -93,7 +102,7 @@ SHEETS: dict[str, list[Column]] = {
         _c("alongside_code", "跟投子基金代码", False, "code"),
         _c("date", "投资日期", True, "date"),
         _c("commitment_cny", "认缴/投资金额", True, "money"),
-        _c("round", "轮次", False, "text"),
+        _c("round", "轮次", False, "text", max_len=CODE_LENGTH),
         _c("ownership_pct", "持股比例", False, "pct"),
         _c("instrument", "投资工具", False, "vocab", INSTRUMENTS, "instrument"),
         _c("stage", "投资阶段", False, "vocab", STAGES, "stage"),
@@ -489,6 +498,10 @@ class _Checker:
 def _parse_text(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
     bad = present & record_rules.control_characters_mask(s)
     check.flag(bad, rows, col.name, s, record_rules.CONTROL_MESSAGE)
+    if col.max_len is not None:
+        long = present & ~bad & (s.str.len() > col.max_len).fillna(False).astype(bool)
+        check.flag(long, rows, col.name, s, Message("too_long", max_len=col.max_len))
+        bad = bad | long
     return s.astype(object).where(present & ~bad, None)
 
 
