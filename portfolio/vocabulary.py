@@ -177,7 +177,7 @@ LABELS_EN: dict[str, dict[str, str]] = {
     "gp_column": {"item": "Item", "amount": "Amount", "name": "Company name", "cost": "Cost",
                   "fair_value": "Fair value", "date": "Date", "type": "Type", "calls": "Expected calls",
                   "distributions": "Expected distributions", "investment_id": "Investment ID",
-                  "quarter_end": "Period end", "narrative": "Narrative", "ref": "Notice number"},
+                  "quarter_end": "Period end", "narrative": "Narrative", "ref": "Notice reference"},
     "gp_account": {"opening_nav": "Opening NAV", "contributions": "Contributions", "distributions": "Distributions",
                    "management_fees": "Management fees",
                    "other_income_expenses": "Other income and expenses (net; expenses negative)",
