@@ -5,6 +5,7 @@ never written over."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, CashFlow, Investment, Proposal, Valuation
+from models import AuditEntry, CashFlow, Investment, LoginAttempt, Proposal, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
@@ -204,3 +205,27 @@ def test_the_writes_that_wait_for_an_import_are_those_of_the_tables_it_writes():
     from portfolio.interchange.importing import TABLES
 
     assert {model.__tablename__ for model in TABLES.values()} == BOOK_TABLES
+
+
+GUESSES = 12
+
+
+def test_wrong_passwords_sent_at_once_get_no_more_checks_than_one_after_another(app, db):
+    """Guesses at one account sent all at once (as gunicorn's threads would take them) are
+    throttled as if sent one after another: each try sees the ones before it, so only the
+    first DELAY_FROM are checked against the password, the next are told to wait, and those
+    past LOCK_AFTER find the account locked (each refused try counts). Before, every one of
+    them was checked."""
+    from portfolio.book import logins
+
+    make_user(db, "hal", "viewer")
+    db.session.remove()
+    clients = [app.test_client() for _ in range(GUESSES)]
+    pages = at_once(*(lambda c=c: login(c, "hal", "wrong-password").get_data(as_text=True) for c in clients))
+    told = [("checked" if "用户名或密码错误" in p else "wait" if "尝试过于频繁" in p else "locked" if "已临时锁定" in p
+             else re.sub(r"\s+", " ", p)[-300:]) for p in pages]
+    assert sorted(told) == sorted(["checked"] * logins.DELAY_FROM + ["wait"] * (logins.LOCK_AFTER - logins.DELAY_FROM)
+                                  + ["locked"] * (GUESSES - logins.LOCK_AFTER))
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == GUESSES  # every try recorded
+    lock = db.session.execute(select(AuditEntry).where(AuditEntry.action == "lock")).scalars().all()
+    assert [entry.entity_key for entry in lock] == ["hal"]  # the lock audited once

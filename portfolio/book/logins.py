@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import LoginAttempt, User, utcnow
 from portfolio.book.audit import audit
-from portfolio.book.unit import commit
+from portfolio.book.unit import commit, serialise
 from portfolio.messages import Message
 
 WINDOW = dt.timedelta(minutes=15)
@@ -76,25 +76,43 @@ def _wait_seconds(wait: dt.timedelta) -> int:
 
 
 def authenticate(session: Session, username: str, password: str, address: str) -> User:
-    """The active user with this name and password, or LoginRefused. Every try is recorded."""
+    """The active user with this name and password, or LoginRefused. Every try is recorded.
+
+    Tries at one account go one at a time as far as their record: each takes the user's row
+    (unit.serialise) before reading the throttle, and records itself as a failure before the
+    password is checked (made a success after). Guesses sent at once (gunicorn's threads
+    take them together) are so throttled as if sent one after another: without it, each read
+    the same count and every one of them was checked against the password."""
     now = utcnow()
     username = (username or "").strip()[:64]
     address = (address or "unknown")[:64]
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is not None:
+        serialise(session, user)
     state = throttle(session, username, address, now)
+    attempt = LoginAttempt(at=now, username=username, address=address, ok=False)
+    session.add(attempt)
     if state.wait > dt.timedelta(0):
-        session.add(LoginAttempt(at=now, username=username, address=address, ok=False))
+        _audit_lock(session, state, username, address, now)  # a refused try that reaches the lock
         commit(session)
         if state.failures >= LOCK_AFTER:
             raise LoginRefused(Message("login_locked", wait_seconds=_wait_seconds(state.wait)))
         raise LoginRefused(Message("login_throttled", wait_seconds=_wait_seconds(state.wait)))
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    commit(session)  # the try counted (and the user's row let go) before the slow hash
     real = user is not None and user.active
     ok = check_password_hash(user.password_hash if real and user else _dummy_hash(), password or "") and real
-    session.add(LoginAttempt(at=now, username=username, address=address, ok=ok))
-    if not ok and state.failures + 1 == LOCK_AFTER:
-        audit(session, "system", "lock", "users", username,
-              after={"failures": LOCK_AFTER, "address": address, "until": (now + WINDOW).isoformat(timespec="seconds")})
+    if ok:
+        attempt.ok = True
+    else:
+        _audit_lock(session, state, username, address, now)
     commit(session)
     if not ok or user is None:
         raise LoginRefused(Message("login_wrong"))
     return user
+
+
+def _audit_lock(session: Session, state: Throttle, username: str, address: str, now: dt.datetime) -> None:
+    """The failure that locks the account, audited (once: the tries at an account are serialised)."""
+    if state.failures + 1 == LOCK_AFTER:
+        audit(session, "system", "lock", "users", username,
+              after={"failures": LOCK_AFTER, "address": address, "until": (now + WINDOW).isoformat(timespec="seconds")})
