@@ -20,6 +20,29 @@ from tests.conftest import make_user
 BEFORE_USERS_COPIED = "ccd19b0e7c62"
 
 
+def _fund_with_meeting(db) -> None:
+    db.session.add(Fund(code="F", name="基金", kind="innovation_fund", size_cny=Decimal("1000000000"),
+                        vintage_year=2023, settings={}))
+    db.session.add(Meeting(id=1, fund_code="F", date=dt.date(2024, 5, 1), created_by="test"))
+    db.session.flush()
+
+
+@pytest.fixture
+def migrated(app, db, database_url):
+    """A SQLite book built by the migrations; call it to go back across the users table's copy
+    and up again."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's batch migrations (PostgreSQL alters the table in place)")
+    directory = app.root_path + "/migrations"
+    db.drop_all()
+    upgrade(directory=directory)
+
+    def down_and_up() -> None:
+        downgrade(directory=directory, revision=BEFORE_USERS_COPIED)
+        upgrade(directory=directory)
+    return down_and_up
+
+
 def test_a_cash_flow_of_a_missing_investment_is_refused(db):
     db.session.add(CashFlow(investment_id=987654, date=dt.date(2024, 3, 31), type="contribution",
                             amount_cny=Decimal("100.00")))
@@ -30,33 +53,21 @@ def test_a_cash_flow_of_a_missing_investment_is_refused(db):
 
 
 def test_attendance_of_someone_who_is_not_a_user_is_refused(db):
-    db.session.add(Fund(code="F", name="基金", kind="innovation_fund", size_cny=Decimal("1000000000"),
-                        vintage_year=2023, settings={}))
-    db.session.add(Meeting(id=1, fund_code="F", date=dt.date(2024, 5, 1), created_by="test"))
-    db.session.flush()
+    _fund_with_meeting(db)
     db.session.add(MeetingAttendance(meeting_id=1, member="nobody", recorded_by="test"))
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
 
 
-def test_a_migration_that_copies_a_referred_table_keeps_the_rows_and_the_check(app, db, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's batch migrations (PostgreSQL alters the table in place)")
-    directory = app.root_path + "/migrations"
-    db.drop_all()
-    upgrade(directory=directory)
+def test_a_migration_that_copies_a_referred_table_keeps_the_rows_and_the_check(db, migrated):
     make_user(db, "member1", "committee")
-    db.session.add(Fund(code="F", name="基金", kind="innovation_fund", size_cny=Decimal("1000000000"),
-                        vintage_year=2023, settings={}))
-    db.session.add(Meeting(id=1, fund_code="F", date=dt.date(2024, 5, 1), created_by="test"))
-    db.session.flush()
+    _fund_with_meeting(db)
     db.session.add(MeetingAttendance(meeting_id=1, member="member1", recorded_by="test"))
     db.session.commit()
     db.session.close()
 
-    downgrade(directory=directory, revision=BEFORE_USERS_COPIED)
-    upgrade(directory=directory)
+    migrated()
 
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT member FROM meeting_attendance")).scalars().all() == ["member1"]
@@ -70,14 +81,9 @@ def test_a_migration_that_copies_a_referred_table_keeps_the_rows_and_the_check(a
     db.session.rollback()
 
 
-def test_a_book_with_a_row_referring_to_nothing_still_upgrades_and_is_told(app, db, database_url, capfd):
+def test_a_book_with_a_row_referring_to_nothing_still_upgrades_and_is_told(db, migrated, capfd):
     """A book kept on SQLite before its connections checked foreign keys may hold a row that
     refers to nothing: its upgrade goes through, and says so."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's batch migrations (PostgreSQL alters the table in place)")
-    directory = app.root_path + "/migrations"
-    db.drop_all()
-    upgrade(directory=directory)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
         conn.exec_driver_sql("INSERT INTO cash_flows (investment_id, date, type, amount_cny) "
@@ -86,8 +92,7 @@ def test_a_book_with_a_row_referring_to_nothing_still_upgrades_and_is_told(app, 
         conn.exec_driver_sql("PRAGMA foreign_keys = ON")
         conn.commit()
     capfd.readouterr()
-    downgrade(directory=directory, revision=BEFORE_USERS_COPIED)
-    upgrade(directory=directory)
+    migrated()
     told = "".join(capfd.readouterr())
     assert "rows refer to rows that do not exist" in told and "cash_flows" in told
     with db.engine.connect() as conn:
