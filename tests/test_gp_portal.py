@@ -438,3 +438,32 @@ def test_a_name_or_notice_number_longer_than_the_book_holds_is_refused_not_cut(b
     content["notices"][0]["ref"] = "N" * 64
     again, _investment, _quarter_end = read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
     assert again["holdings"][0]["name"] == "甬" * 200 and again["notices"][0]["ref"] == "N" * 64
+
+
+def test_every_text_of_a_package_too_long_for_its_place_is_refused_at_its_cell_not_cut(book):
+    """The credit code, sector, region, method, a projection's quarter and the narrative had been
+    cut to 40 / 40 / 12 / 40 / 10 / 20,000 characters without a word; the GP then saw, and the
+    tie-out judged, a value they had not typed."""
+    from portfolio.errors import FieldErrors
+    from portfolio.gp.template import read_form
+
+    content = clean_content()
+    holding = content["holdings"][1]
+    holding.update(credit_code="9" * 41, sector="行" * 41, region_code="3" * 13, method="m" * 41)
+    content["projection"][0]["quarter"] = "2026Q1-2026Q2"
+    content["narrative"] = "说" * 20001
+    with pytest.raises(FieldErrors) as refused:
+        read_workbook(workbook(content, investment_id="QY-SF1", quarter_end=Q4))
+    assert [str(m) for _f, m in refused.value.errors] == [
+        "基本信息 第 4 行 情况说明：不能超过 20000 个字符",
+        "投资明细 第 3 行 统一社会信用代码：不能超过 40 个字符", "投资明细 第 3 行 所属行业：不能超过 40 个字符",
+        "投资明细 第 3 行 注册地行政区划代码：不能超过 12 个字符", "投资明细 第 3 行 估值方法：不能超过 40 个字符",
+        "未来预测 第 2 行 季度：不能超过 10 个字符"]
+    with pytest.raises(FieldErrors) as typed:
+        read_form({"narrative": "说" * 20001, "h-0-name": "甬材", "h-0-credit_code": "9" * 41,
+                   "h-0-cost": "1", "h-0-fair_value": "1", "p-0-quarter": "2026Q1-2026Q2"}, unit="yuan")
+    shown = [m.shown("en") for _f, m in typed.value.errors]
+    assert shown[0].endswith("Narrative: at most 20000 characters")
+    assert any("Unified social credit code: at most 40 characters" in s for s in shown)
+    assert any("Quarter: at most 10 characters" in s for s in shown)
+    assert len(shown) == 3

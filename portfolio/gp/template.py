@@ -187,6 +187,26 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
+# the widest each holding's text may be: the tie-out judges the value (a credit code's check
+# digit, a known sector, region and method); these only keep a wild one out of the document
+_HOLDING_TEXT_LENGTH = {"name": NAME_LENGTH, "credit_code": 40, "sector": 40, "region_code": 12, "method": 40}
+NARRATIVE_LENGTH = 20000
+
+
+def _holding(r: _Reader, row: dict[str, Any], number: int) -> dict[str, Any]:
+    """One row of the holdings schedule (a sheet's row or the form's `number`th), by column code
+    → the document's holding; a text too long for its place is refused at its cell, never cut."""
+    cell = {k: _text(row.get(k)) for k in _HOLDING_TEXT_LENGTH}
+    if not cell["name"]:
+        r.error("holdings", number, ("gp_column", "name"), Message("required"))
+    text = {k: r.text(v, "holdings", number, ("gp_column", k), _HOLDING_TEXT_LENGTH[k]) for k, v in cell.items()}
+    return {"name": text["name"], "credit_code": text["credit_code"].upper(),
+            "sector": _SECTOR.get(text["sector"], text["sector"]), "region_code": text["region_code"],
+            "cost": r.amount(row.get("cost"), "holdings", number, ("gp_column", "cost")),
+            "fair_value": r.amount(row.get("fair_value"), "holdings", number, ("gp_column", "fair_value")),
+            "method": _METHOD.get(text["method"], text["method"] or "last_round")}
+
+
 def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     """A filled template → (the JSON document, investment id, quarter end). Raises FieldErrors
     listing every cell that could not be read; negative amounts are refused except in the
@@ -215,14 +235,18 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
                 out.append((number, tuple(row) + (None,) * 8))
         return out
 
-    info = {_text(row[0]): row[1] for _n, row in rows("info")}
-    investment_id = _text(info.get(INFO_LABELS["investment_id"]))
+    # each item by its label, with its row (the sheet's rows may come in any order)
+    info = {_text(row[0]): (number, row[1]) for number, row in rows("info")}
+    investment_id = _text(info.get(INFO_LABELS["investment_id"], (0, None))[1])
     quarter_end = None
-    if _text(info.get(INFO_LABELS["quarter_end"])):
-        day = r.date(info.get(INFO_LABELS["quarter_end"]), "info", 3, ("gp_column", "quarter_end"))
+    number, value = info.get(INFO_LABELS["quarter_end"], (3, None))
+    if _text(value):
+        day = r.date(value, "info", number, ("gp_column", "quarter_end"))
         quarter_end = dt.date.fromisoformat(day) if day else None
     content = empty_content()
-    content["narrative"] = _text(info.get(INFO_LABELS["narrative"]))[:20000]
+    number, value = info.get(INFO_LABELS["narrative"], (4, None))
+    content["narrative"] = r.text(_text(value), "info", number, ("gp_column", "narrative"),
+                                  NARRATIVE_LENGTH)
 
     by_label = {label: name for name, label in ACCOUNT_LABELS.items()}
     for number, row in rows("account"):
@@ -235,16 +259,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
 
     sheet = "holdings"
     for number, row in rows(sheet):
-        name, code, sector, region = (_text(v) for v in row[:4])
-        if not name:
-            r.error(sheet, number, ("gp_column", "name"), Message("required"))
-        method = _text(row[6])
-        content["holdings"].append({
-            "name": r.text(name, sheet, number, ("gp_column", "name"), NAME_LENGTH),
-            "credit_code": code.upper()[:40], "sector": _SECTOR.get(sector, sector)[:40],
-            "region_code": region[:12], "cost": r.amount(row[4], sheet, number, ("gp_column", "cost")),
-            "fair_value": r.amount(row[5], sheet, number, ("gp_column", "fair_value")),
-            "method": _METHOD.get(method, method or "last_round")[:40]})
+        content["holdings"].append(_holding(r, dict(zip((k for k, _l in HOLDING_COLUMNS), row)), number))
 
     sheet = "notices"
     for number, row in rows(sheet):
@@ -259,7 +274,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
 
     sheet = "projection"
     for number, row in rows(sheet):
-        content["projection"].append({"quarter": _text(row[0])[:10],
+        content["projection"].append({"quarter": r.text(_text(row[0]), sheet, number, ("gp_column", "quarter"), 10),
                                       "calls": r.amount(row[1], sheet, number, ("gp_column", "calls")),
                                       "distributions": r.amount(row[2], sheet, number, ("gp_column", "distributions"))})
     wb.close()
@@ -281,7 +296,8 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
     r = _Reader(unit)
     form = _cleaned(dict(form))
     content = empty_content()
-    content["narrative"] = str(form.get("narrative") or "").strip()[:20000]
+    content["narrative"] = r.text(str(form.get("narrative") or "").strip(), "info", 0, ("gp_column", "narrative"),
+                                  NARRATIVE_LENGTH)
     for name in ACCOUNT_FIELDS:
         content["account"][name] = r.amount(form.get(f"acc-{name}"), "account", 0, ("gp_account", name),
                                             signed=name in SIGNED_FIELDS)
@@ -289,15 +305,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
     while i < MAX_ROWS and any(f"h-{i}-{k}" in form for k, _l in HOLDING_COLUMNS):
         row = {k: str(form.get(f"h-{i}-{k}") or "").strip() for k, _l in HOLDING_COLUMNS}
         if any(row.values()):
-            if not row["name"]:
-                r.error("holdings", i + 1, ("gp_column", "name"), Message("required"))
-            content["holdings"].append({
-                "name": r.text(row["name"], "holdings", i + 1, ("gp_column", "name"), NAME_LENGTH),
-                "credit_code": row["credit_code"].upper()[:40],
-                "sector": _SECTOR.get(row["sector"], row["sector"])[:40], "region_code": row["region_code"][:12],
-                "cost": r.amount(row["cost"], "holdings", i + 1, ("gp_column", "cost")),
-                "fair_value": r.amount(row["fair_value"], "holdings", i + 1, ("gp_column", "fair_value")),
-                "method": _METHOD.get(row["method"], row["method"] or "last_round")[:40]})
+            content["holdings"].append(_holding(r, row, i + 1))
         i += 1
     i = 0
     while i < MAX_ROWS and any(f"n-{i}-{k}" in form for k, _l in NOTICE_COLUMNS):
@@ -317,7 +325,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
         row = {k: str(form.get(f"p-{i}-{k}") or "").strip() for k, _l in PROJECTION_COLUMNS}
         if any(row.values()):
             content["projection"].append({
-                "quarter": row["quarter"][:10],
+                "quarter": r.text(row["quarter"], "projection", i + 1, ("gp_column", "quarter"), 10),
                 "calls": r.amount(row["calls"], "projection", i + 1, ("gp_column", "calls")),
                 "distributions": r.amount(row["distributions"], "projection", i + 1, ("gp_column", "distributions"))})
         i += 1
