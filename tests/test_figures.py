@@ -210,6 +210,62 @@ def test_xirr_of_a_rate_beyond_a_million_percent_is_the_root():
     assert fg.xirr(dates, amounts) == pytest.approx(18279.1494255366002, rel=1e-12)
 
 
+# A deep loss within weeks: the root is 1 + r = (what came back)^(365/days), a few 1e-13. pyxirr
+# on yuan finds the float next to it; 1 + r is then known to about a part in ten thousand,
+# so no rate can make the NPV nought to 1e-9, but it changes sign between the floats either
+# side. The engine had called such rates made-up and shown none.
+DEEP_LOSSES = [(30, 0.1), (9, 0.5), (31, 0.1), (62, 0.01), (122, 1e-4)]
+
+
+@pytest.mark.parametrize(("days", "kept"), DEEP_LOSSES)
+def test_xirr_of_a_deep_loss_within_weeks_is_the_root_pyxirr_finds(days, kept):
+    dates = [dt.date(2025, 12, 1), dt.date(2025, 12, 1) + dt.timedelta(days=days)]
+    amounts = [-10_000_000.0, 10_000_000.0 * kept]
+    rate = fg.xirr(dates, amounts)
+    assert rate == pyxirr.xirr(dates, amounts, silent=True)
+    assert 1 + rate == pytest.approx(kept ** (365 / days), rel=1e-3)  # the root, by its definition
+
+
+def test_a_deep_loss_within_a_month_has_its_irr_in_the_report():
+    """Paid 100,000 on 2025-12-01, valued 10,000 on 2025-12-31: the investment's, its mode's
+    and the fund's IRR are 0.1^(365/30) − 1 (pyxirr: −0.9999999999993187), not null."""
+    book = _one_company_book([("I1", "2025-12-01", "contribution", 10_000_000)],
+                             [("I1", "2025-12-31", 1_000_000, "dcf")],
+                             investments=[{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                           "date": "2025-12-01", "commitment_fen": 10_000_000}])
+    report = compute_report(book, "F", dt.date(2025, 12, 31))
+    want = pyxirr.xirr([dt.date(2025, 12, 1), dt.date(2025, 12, 31)], [-100_000, 10_000])
+    assert want == pytest.approx(-0.9999999999993187, abs=1e-15)
+    assert report["investments"][0]["irr"] == want
+    assert report["by_mode"]["direct"]["irr"] == want and report["summary"]["irr"] == want
+
+
+def test_a_deal_paid_on_the_report_date_and_held_at_cost_has_an_irr_of_nought():
+    """Paid 100,000 on D, no valuation (NAV at cost): its flows, −100,000 and the NAV +100,000,
+    both on D, change sign, and every rate solves the equation. metrics.md: the rate pyxirr's
+    xirr finds from its default guess, 0.0. Adding up each day's flows first had left one flow
+    of nought: no sign change, null. A group of only such deals the same."""
+    on_d = dt.date(2025, 12, 31)
+    assert pyxirr.xirr([on_d, on_d], [-100_000, 100_000]) == 0.0
+    book = _one_company_book([("I1", "2020-01-01", "contribution", 10_000_000),
+                              ("I2", "2025-12-31", "contribution", 10_000_000)],
+                             [("I1", "2025-06-30", 20_000_000, "dcf")],
+                             investments=[{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                           "date": "2020-01-01", "commitment_fen": 10_000_000},
+                                          {"id": "I2", "fund_code": "F", "mode": "co_invest", "target_code": "C",
+                                           "date": "2025-12-31", "commitment_fen": 10_000_000}])
+    report = compute_report(book, "F", on_d)
+    irr = {row["id"]: row["irr"] for row in report["investments"]}
+    assert irr["I2"] == 0.0 and report["by_mode"]["co_invest"]["irr"] == 0.0
+    assert irr["I1"] == pytest.approx(2 ** (365 / 2191) - 1, rel=1e-9)  # 2020-01-01 → 2025-12-31: 2,191 days
+    # paid on D and valued on D below cost: the day's flows net to −50,000 at every rate: no rate
+    lower = _one_company_book([("I1", "2025-12-31", "contribution", 10_000_000)],
+                              [("I1", "2025-12-31", 5_000_000, "dcf")],
+                              investments=[{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                            "date": "2025-12-31", "commitment_fen": 10_000_000}])
+    assert compute_report(lower, "F", on_d)["investments"][0]["irr"] is None
+
+
 def test_numpy_financial_documented_values():
     import numpy_financial as npf
 

@@ -96,13 +96,16 @@ def _pyxirr(dates, amounts) -> float | None:
 
 
 ROOT_TOLERANCE = 1e-9  # |NPV| at the rate, as a share of Σ|discounted flows|
+ROOT_ULPS = 4          # how many floats from the rate the NPV may change sign (near −100 %)
 
 
 def solves(rate: float, dates, amounts) -> bool:
     """The rate solves Σ cf_i (1 + r)^(−t_i) = 0: the NPV is nought to ROOT_TOLERANCE of
-    the discounted flows' size, or, near −100 % where a float rate cannot come closer
-    (1 + r of 3e-11 is known to a few parts in a million), the NPV changes sign within
-    1e-6 of log(1 + r) either side. Computed in logs, so huge rates do not overflow."""
+    the discounted flows' size, or, near −100 % where a float rate cannot come closer, the
+    NPV changes sign within 1e-6 of log(1 + r) either side, or within ROOT_ULPS floats of r
+    either side. (1 + r of 3e-11 is known to a few parts in a million; of 7e-13, a 90 % loss
+    within a month, to a part in ten thousand: the floats next to r are the closest any
+    rate can come.) Computed in logs, so huge rates do not overflow."""
     days = np.asarray(dates, dtype="datetime64[D]")
     t = (days - days.min()).astype("float64") / 365.0
     amounts = np.asarray(amounts, dtype="float64")
@@ -118,8 +121,13 @@ def solves(rate: float, dates, amounts) -> bool:
     value, size = npv(log_growth)
     if math.isfinite(value) and math.isfinite(size) and abs(value) <= ROOT_TOLERANCE * size:
         return True
-    below, above = npv(log_growth * (1 - 1e-6))[0], npv(log_growth * (1 + 1e-6))[0]
-    return math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0)
+    for below_log, above_log in ((log_growth * (1 - 1e-6), log_growth * (1 + 1e-6)),
+                                 (math.log1p(max(rate - ROOT_ULPS * math.ulp(rate), math.nextafter(-1.0, 0.0))),
+                                  math.log1p(rate + ROOT_ULPS * math.ulp(rate)))):
+        below, above = npv(below_log)[0], npv(above_log)[0]
+        if math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0):
+            return True
+    return False
 
 
 def fund_investment_ids(book: BookData, fund_code: str, as_of: dt.date) -> list[str]:
@@ -308,13 +316,34 @@ def _irr_of_groups(pos: Positions, codes: np.ndarray, n_groups: int) -> list[flo
         rate = _pyxirr(day[s:e], yuan_amounts[s:e])
         rates[g] = np.nan if rate is None else rate
     # every rate pyxirr gave is checked against the equation at once; the few that fail go
-    # the long way, one group at a time; where it found none there is none (see `xirr`)
+    # the long way, one group at a time (`solves`, then asked again: `xirr`); where it found
+    # none there is none
     found = signed & ~np.isnan(rates)
     for g in np.flatnonzero(found & ~_solved_at_once(group, day, yuan_amounts, bounds, rates)):
         s, e = bounds[g], bounds[g + 1]
-        rate = _asked_again(day[s:e], yuan_amounts[s:e])
-        rates[g] = np.nan if rate is None else rate
+        if not solves(rates[g], day[s:e], yuan_amounts[s:e]):
+            rate = _asked_again(day[s:e], yuan_amounts[s:e])
+            rates[g] = np.nan if rate is None else rate
+    _irr_of_netted_out(pos, codes, signed, rates)
     return [None if math.isnan(r) else float(r) for r in rates]
+
+
+def _irr_of_netted_out(pos: Positions, codes: np.ndarray, signed: np.ndarray, rates: np.ndarray) -> None:
+    """The groups whose flows change sign only before each day's flows are added up: every
+    day nets to nought (a deal paid on D and held at cost: −X and +X on D). Every rate then
+    solves the equation, and the rate is pyxirr's on the flows as they are (metrics.md: the
+    one it finds from its default guess; 0.0), kept where it solves them. Into `rates`."""
+    group = codes[pos.flow_row]
+    amount = pos.flow_amount
+    n = len(rates)
+    paid_out = np.bincount(group[(group >= 0) & (amount < 0)], minlength=n)[:n] > 0
+    paid_in = np.bincount(group[(group >= 0) & (amount > 0)], minlength=n)[:n] > 0
+    for g in np.flatnonzero(paid_out & paid_in & ~signed):
+        members = np.flatnonzero(group == g)
+        members = members[np.argsort(pos.flow_day[members], kind="stable")]
+        days, yuan_amounts = pos.flow_day[members], amount[members] / 100.0
+        rate = _pyxirr(days, yuan_amounts)
+        rates[g] = rate if rate is not None and solves(rate, days, yuan_amounts) else np.nan
 
 
 def _solved_at_once(group: np.ndarray, day: np.ndarray, amount: np.ndarray, bounds: np.ndarray,
