@@ -391,6 +391,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_gp_package": ("管理人季度报告 #{id}", "GP quarterly package #{id}"),
     "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
+    "why_command_import": ("命令行直接导入，操作员未另附理由",
+                           "Direct import on the command line; the operator gave no reason"),
     "why_demo_exit": ("演示数据：退出当日分配，估值已为零",
                       "Demo data: distributed on the day of exit, the valuation already zero"),
     # -- the JSON API's refusals (web/api.py)

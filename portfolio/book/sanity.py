@@ -60,8 +60,9 @@ def contribution_doubt(paid_total: Decimal, commitment: Decimal) -> list[str]:
 
 def distribution_doubt(amount: Decimal, nav_as_of: dt.date | None, nav: Decimal | None,
                        paid_since: Decimal) -> list[str]:
-    """The rule on distributions: at most the latest approved NAV on or before its date
-    (none: 0) plus the contributions paid after that NAV up to its date."""
+    """The rule on distributions: at most the latest approved NAV before its date (none: 0;
+    one dated the same day is the value after that day's flows, this one among them) plus
+    the contributions paid after that NAV up to its date."""
     ceiling = (nav if nav is not None and nav_as_of is not None else Decimal(0)) + paid_since
     if amount > ceiling:
         if nav_as_of is not None:
@@ -89,8 +90,9 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
         paid = _sum(session, investment.id, "contribution", *others)
         doubts += contribution_doubt(paid + amount, investment.commitment_cny)
     elif flow_type == "distribution":
+        # the NAV before the day: a valuation of the day itself is after its flows (interchange.md)
         nav = session.execute(select(Valuation.as_of, Valuation.fair_value_cny).where(
-            Valuation.investment_id == investment.id, Valuation.as_of <= day, Valuation.voided_at.is_(None),
+            Valuation.investment_id == investment.id, Valuation.as_of < day, Valuation.voided_at.is_(None),
             Valuation.approved_at.is_not(None)).order_by(Valuation.as_of.desc()).limit(1)).first()
         since = (CashFlow.date > nav.as_of,) if nav is not None else ()
         paid_since = _sum(session, investment.id, "contribution", CashFlow.date <= day, *since, *others)

@@ -10,7 +10,7 @@ came in. Sums are exact (Python integers of fen); a plan of 100k flows is one pa
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from itertools import accumulate
 from typing import Any, cast
@@ -149,7 +149,7 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
         for i, inv, day, fen in zip(distributing.tolist(), part["investment_id"],  # complete rows: no blanks
                                     cast(list[dt.date], _dates(part["date"])), cast(list[int], _fen(part["amount_cny"]))):
             days = nav_days.get(inv, [])
-            at = bisect_right(days, day)
+            at = bisect_left(days, day)  # a NAV of the day itself is after its flows (interchange.md)
             nav_day = days[at - 1] if at else None
             since = paid.until(inv, day) - (paid.until(inv, nav_day) if nav_day is not None else 0)
             doubts = sanity.distribution_doubt(yuan(fen), nav_day, yuan(navs[inv][nav_day]) if nav_day else None,

@@ -37,10 +37,18 @@ def _bar(progress: bool | None):
     return bar(progress)
 
 
-def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None) -> None:
+def _import(path: Path, username: str, reason: str | None = None, progress: bool | None = None, *,
+            strict: bool = False) -> None:
+    """A direct import. Rows a form would question go in, each listed, their audit entries
+    keeping the doubts and `reason` (else the words of this command: the operator gave none);
+    `strict` refuses them instead unless a reason is given."""
+    from portfolio.interchange.doubts import described
     from portfolio.interchange.importing import import_book
-    from web.cli.language import say
+    from portfolio.messages import Message
+    from web.cli.language import say, shown
 
+    if reason is None and not strict:
+        reason = Message("why_command_import")
     bar = _bar(progress)
     try:
         result = import_book(db.session, path, username=username, ask=True, confirm_reason=reason, progress=bar)
@@ -50,7 +58,10 @@ def _import(path: Path, username: str, reason: str | None = None, progress: bool
         _refused(result.errors)
     click.echo(say("导入成功，批次 %(batch)s", batch=result.batch))
     if result.doubts:
-        click.echo(say("%(n)s 行核对提示已确认，理由：%(reason)s", n=len(result.doubts), reason=reason))
+        for doubt in result.doubts:
+            click.echo(say("  核对提示 %(what)s", what=shown(described(doubt))))
+        click.echo(say("%(n)s 行核对提示已记入审计，理由：%(reason)s", n=len(result.doubts),
+                       reason=shown(reason) if isinstance(reason, Message) else reason))
     _print_counts(result.counts)
 
 
@@ -59,22 +70,25 @@ def _import(path: Path, username: str, reason: str | None = None, progress: bool
 @click.option("--user", "username", default="cli", help="Who imports (audit trail, valuation approval).")
 @click.option("--stage", is_flag=True, help="Stage it as a change set for a second person to apply "
                                             "(apply-change-set), as an upload on the screens is.")
-@click.option("--reason", default=None, help="Confirms rows that trip a sanity check (dated in the future, "
+@click.option("--reason", default=None, help="Why rows that trip a sanity check (dated in the future, "
                                              "contributions beyond the commitment, a distribution above NAV plus "
-                                             "contributions); kept in the audit trail.")
+                                             "contributions) are right; kept in the audit trail with them.")
+@click.option("--strict", is_flag=True, help="Refuse rows that trip a sanity check unless --reason is given.")
 @click.option("--progress/--no-progress", default=None,
               help="Show the rows read and sheets checked as a progress bar (default: at a terminal).")
 @with_appcontext
-def import_book_command(path: Path, username: str, stage: bool, reason: str | None, progress: bool | None) -> None:
+def import_book_command(path: Path, username: str, stage: bool, reason: str | None, strict: bool,
+                        progress: bool | None) -> None:
     """Import a fund book: a .xlsx workbook or a folder of CSV files.
 
-    Without --stage the import is direct (an operator loading an empty book, the demo),
-    and rows that trip a sanity check are refused unless --reason confirms them; with
-    --stage the book becomes a pending change set (the approver confirms them)."""
+    Without --stage the import is direct (an operator loading an empty book, the demo, a
+    book of interchange.md): rows that trip a sanity check go in, each listed and audited
+    with the doubt and --reason (--strict: refused unless --reason is given); with --stage
+    the book becomes a pending change set (the approver confirms them with a reason)."""
     if stage:
         _stage(path, username, progress)
     else:
-        _import(path, username, reason, progress)
+        _import(path, username, reason, progress, strict=strict)
 
 
 def _stage(path: Path, username: str, progress: bool | None = None) -> None:
