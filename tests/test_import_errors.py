@@ -204,3 +204,79 @@ def test_text_widths_are_the_database_columns():
                 assert width == 18 and col.max_len == CODE_LENGTH
                 continue
             assert col.max_len == width, (sheet, col.name, col.max_len, width)
+
+
+def test_a_flow_before_its_investment_shows_the_date_as_written(db, tmp_path):
+    """A check across sheets names the value as the reader wrote it: 2020-01-01, not the
+    numpy text 2020-01-01T00:00:00.000000000."""
+    book = example_book()
+    book["cash_flows"][0]["date"] = "2020-01-01"
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert [(e.sheet, e.row, e.column, e.value) for e in result.errors] == [("cash_flows", 2, "date", "2020-01-01")]
+
+
+def test_a_sheet_given_twice_in_a_folder_is_an_error_not_dropped(db, tmp_path):
+    """funds.csv beside 基金.csv: one of them had been read and the other dropped without a
+    word (a workbook with two such sheets was already refused)."""
+    folder = write_csv_book(tmp_path / "book", example_book())
+    (folder / "基金.csv").write_text("code,name,kind,size_cny,vintage_year\nXX,另一只基金,other,1000,2024\n",
+                                    encoding="utf-8")
+    result = import_book(db.session, folder, username="tester")
+    assert [(e.sheet, e.message.key) for e in result.errors] == [("基金", "sheet_duplicated")]
+    _assert_nothing_written(db)
+
+
+@pytest.mark.parametrize(("typed", "fen"), [("150,000,000.00", 15_000_000_000), ("1,500", 150_000),
+                                           ("-0", 0), ("1,5", None), ("1,5000", None), ("15,00,000", None)])
+def test_an_amount_with_thousands_separators_is_read_as_excel_writes_it(db, tmp_path, typed, fen):
+    """What Excel's Save as CSV writes for a cell shown as 150,000,000.00 is that amount; only
+    whole groups of three are separators (1,5 could be 1.5 or 15: refused, as on the forms)."""
+    book = example_book()
+    book["cash_flows"][0]["amount_cny"] = typed
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    if fen is None or fen == 0:
+        assert [(e.row, e.column) for e in result.errors] == [(2, "amount_cny")]
+        return
+    assert result.ok, [str(e) for e in result.errors]
+    first = db.session.execute(select(CashFlow).order_by(CashFlow.id)).scalars().first()
+    assert first.amount_cny * 100 == fen
+
+
+def _as_excel_stores(path, *doubles: float):
+    """The workbook with each number cell of `doubles` written as Excel itself stores it, to 17
+    significant digits (openpyxl writes 16, which already rounds the noise away)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/"):
+            for value in doubles:
+                data = data.replace(f"<v>{value:.16g}</v>".encode(), f"<v>{value:.17g}</v>".encode())
+            parts[name] = data
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_formula_result_is_read_as_excel_shows_it(db, tmp_path):
+    """A number cell whose double runs past 15 significant digits (a formula's float noise:
+    100.1 * 3 = 300.29999999999995, stored so by Excel) is read as Excel shows it, 300.3;
+    1.005 typed stays three places and is refused."""
+    book = example_book()
+    noisy_amount, noisy_pct = 100.1 * 3, 0.1 * 3 * 10  # 300.29999999999995, 3.0000000000000004
+    book["cash_flows"][0]["amount_cny"] = noisy_amount
+    book["investments"][1]["ownership_pct"] = noisy_pct
+    path = _as_excel_stores(write_xlsx_book(tmp_path / "b.xlsx", book), noisy_amount, noisy_pct)
+    with __import__("zipfile").ZipFile(path) as z:
+        assert any(b"<v>300.29999999999995</v>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    result = import_book(db.session, path, username="tester")
+    assert result.ok, [str(e) for e in result.errors]
+    first = db.session.execute(select(CashFlow).order_by(CashFlow.id)).scalars().first()
+    assert str(first.amount_cny) == "300.30"
+    assert str(db.session.get(Investment, book["investments"][1]["id"]).ownership_pct).rstrip("0").rstrip(".") == "3"
+    db.session.rollback()
+    book["cash_flows"][0]["amount_cny"] = 1.005
+    refused = import_book(db.session, write_xlsx_book(tmp_path / "c.xlsx", book), username="tester")
+    assert [(e.row, e.column, e.value) for e in refused.errors] == [(2, "amount_cny", "1.005")]

@@ -271,6 +271,19 @@ class RawSheet:
     has_header: bool = True
 
 
+def _float_text(value: float) -> str:
+    """A number cell as text: the shortest that gives back the same double, or, where that
+    runs past 15 significant digits below 1e12, what Excel shows (15 digits). A formula's
+    100.1 * 3 is the double 300.29999999999995, which Excel shows as 300.3 and the user
+    means; below 1e12 fifteen digits still hold every fen, so nothing typed is changed."""
+    text = repr(value)
+    if abs(value) < 1e12 and "e" not in text and len(text.lstrip("-").replace(".", "").lstrip("0")) > 15:
+        shown = format(value, ".15g")
+        if "e" not in shown:
+            return shown
+    return text
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -285,7 +298,7 @@ def _cell_text(value: Any) -> str:
             return ""
         if float(value).is_integer() and abs(float(value)) < 1e18:
             return str(int(value))
-        return repr(float(value))  # shortest text that gives back the same double
+        return _float_text(float(value))
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         return value.date().isoformat() if not pd.isna(value) else ""
     if isinstance(value, dt.date):
@@ -399,30 +412,34 @@ def csv_unescape(column: pd.Series) -> pd.Series:
     return out
 
 
+def _csv_sheets(folder: Path, errors: list[BookError]) -> list[tuple[str, pd.DataFrame]]:
+    """(file stem, grid) of each CSV file of a folder that could be read; the others in `errors`."""
+    sheets = []
+    for path in sorted(folder.glob("*.csv")):
+        try:
+            grid = pd.read_csv(path, dtype=str, keep_default_na=False, header=None,
+                               skip_blank_lines=False, encoding="utf-8-sig")
+            grid = grid.apply(csv_unescape)
+        except pd.errors.EmptyDataError:
+            grid = pd.DataFrame()
+        except UnicodeDecodeError:
+            errors.append(BookError(path.stem, None, "", path.name, Message("book_not_utf8")))
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            errors.append(BookError(path.stem, None, "", path.name, Message("book_csv_unreadable", detail=str(exc))))
+            continue
+        sheets.append((path.stem, grid))
+    if not sheets and not errors:
+        errors.append(BookError(BOOK_LEVEL, None, "", str(folder), Message("book_no_csv")))
+    return sheets
+
+
 def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
              ) -> tuple[dict[str, RawSheet], list[BookError]]:
     """The sheets of a book as text, or the errors that keep it from being read at all."""
     errors: list[BookError] = []
-    grids: dict[str, pd.DataFrame] = {}
-    names: dict[str, str] = {}
     if isinstance(source, (str, Path)) and Path(source).is_dir():
-        for path in sorted(Path(source).glob("*.csv")):
-            try:
-                grid = pd.read_csv(path, dtype=str, keep_default_na=False, header=None,
-                                   skip_blank_lines=False, encoding="utf-8-sig")
-                grid = grid.apply(csv_unescape)
-            except pd.errors.EmptyDataError:
-                grid = pd.DataFrame()
-            except UnicodeDecodeError:
-                errors.append(BookError(path.stem, None, "", path.name, Message("book_not_utf8")))
-                continue
-            except (pd.errors.ParserError, ValueError) as exc:
-                errors.append(BookError(path.stem, None, "", path.name, Message("book_csv_unreadable", detail=str(exc))))
-                continue
-            english = _sheet_name(path.stem)
-            grids[english], names[english] = grid, path.stem
-        if not grids and not errors:
-            errors.append(BookError(BOOK_LEVEL, None, "", str(source), Message("book_no_csv")))
+        found = _csv_sheets(Path(source), errors)
     else:
         if isinstance(source, (str, Path)):
             path = Path(source)
@@ -444,12 +461,15 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
                                    dtype=object, keep_default_na=False, na_values=[])
         except Exception:  # a zip that is not a workbook: calamine's errors are of many kinds
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", Message("book_not_xlsx"))]
-        for sheet_name, grid in sheets.items():
-            english = _sheet_name(str(sheet_name))
-            if english in grids:
-                errors.append(BookError(str(sheet_name), None, "", str(sheet_name), Message("sheet_duplicated")))
-                continue
-            grids[english], names[english] = grid, str(sheet_name)
+        found = [(str(name), grid) for name, grid in sheets.items()]
+    grids: dict[str, pd.DataFrame] = {}
+    names: dict[str, str] = {}
+    for name, grid in found:
+        english = _sheet_name(name)
+        if english in grids:  # 基金 beside funds (sheets or CSV files): neither is dropped unseen
+            errors.append(BookError(name, None, "", name, Message("sheet_duplicated")))
+            continue
+        grids[english], names[english] = grid, name
     raws: dict[str, RawSheet] = {}
     for english, grid in grids.items():
         if english == META_SHEET:
@@ -546,7 +566,11 @@ def _plain_fen(values: np.ndarray) -> list[int]:
 
 def _parse_money_checked(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker
                          ) -> pd.Series:
-    t = _strip_zeros(s.str.replace(r"\s", "", regex=True))
+    t = s.str.replace(r"\s", "", regex=True)
+    # 150,000,000.00: what Excel's Save as CSV writes for a cell shown with thousands separators;
+    # only whole groups of three (1,5 stays a refusal)
+    grouped = t.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").fillna(False).astype(bool)
+    t = _strip_zeros(t.where(~grouped, t.str.replace(",", "", regex=False)))
     number = t.str.fullmatch(r"[+-]?" + _DECIMAL_RE)
     negative = present & number & t.str.startswith("-") & (t.str.strip("-0.") != "")
     check.flag(present & ~number, rows, col.name, s, Message("money_not_number"))
@@ -704,8 +728,17 @@ def _flag_rows(errors, sheet, frame, mask, column, message, values=None):
         return
     vals = (values if values is not None else frame[column]).to_numpy()[mask]
     for row, value in zip(frame["_row"].to_numpy()[mask], vals):
-        errors.append(BookError(sheet, int(row), column, "" if value is None or value is pd.NA else str(value),
-                                message))
+        errors.append(BookError(sheet, int(row), column, _shown_value(value), message))
+
+
+def _shown_value(value: Any) -> str:
+    """A typed cell back as the reader wrote it: a date as YYYY-MM-DD (a date column's values
+    are numpy datetimes, whose text is 2020-01-01T00:00:00.000000000), a blank as ''."""
+    if value is None or value is pd.NA or (isinstance(value, (np.datetime64, pd.Timestamp)) and pd.isna(value)):
+        return ""
+    if isinstance(value, (np.datetime64, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat()
+    return str(value)
 
 
 def _flag_parent_cycles(errors, funds: pd.DataFrame) -> None:
