@@ -124,8 +124,12 @@ def test_parent_checks_descendants_investments_under_its_own_settings():
     assert "S-C1" not in subjects
     # the innovation fund's 30 % cap applies (the angel child's own cap is 40 %)
     assert_result(one(book, "subfund_share_cap", "A1-SF", fund="P"), "fail", 0.35, 0.30)
-    # no angel checks under an innovation-fund parent
-    assert not [r for r in results if r["rule"] in ANGEL_RULES]
+    # the angel child's deals keep their angel checks in the parent's report (rules.md: "each
+    # direct or co_invest of an angel_guidance fund"), under the parent's settings; the
+    # parent's own deal has none
+    angel = {(r["rule"], r["subject"]): r["status"] for r in results if r["rule"] in ANGEL_RULES}
+    assert {subject for _rule, subject in angel} == {"A-C1", "A1-C1"}
+    assert angel[("angel_headcount", "A-C1")] == "fail" and angel[("angel_company_age", "A1-C1")] == "fail"
     # single company: both descendants' paid_in (600m) over the parent's size (10bn), not S's
     r = one(book, "single_company_cap", "C1", fund="P")
     assert r["value"] == pytest.approx(0.06) and r["status"] == "fail"
@@ -143,3 +147,22 @@ def test_child_checks_only_its_own_family_under_its_settings():
 def test_parent_override_applies_to_the_rolled_up_investments():
     book = rollup_book(parent_settings={"subfund_share_cap": "0.35"})
     assert_result(one(book, "subfund_share_cap", "A1-SF", fund="P"), "pass", 0.35, 0.35)
+
+
+def test_an_angel_parent_checks_only_its_angel_deals_for_eligibility():
+    """An angel fund's report rolls up an innovation child: the child's direct deal is not an
+    angel fund's and gets no angel checks; the parent's own deal does, under the parent's
+    settings (a stricter headcount limit of 100 set on the parent)."""
+    book = (SyntheticBook()
+            .fund("AP", kind="angel_guidance", size_cny="1000000000", settings={"angel_headcount": "100"})
+            .fund("IC", size_cny="1000000000", parent_code="AP")
+            .company("C1", founded="2022-01-01").company("C2", founded="2000-01-01")
+            .investment("AP-1", "C1", fund="AP", date="2024-01-01", ownership_pct=5, headcount=200,
+                        revenue_cny="1000000", total_assets_cny="2000000")
+            .investment("IC-1", "C2", fund="IC", date="2024-01-01", ownership_pct=5, headcount=900)
+            .book())
+    results = check(book, "AP", D)
+    angel = {(r["rule"], r["subject"]): r for r in results if r["rule"] in ANGEL_RULES}
+    assert {subject for _rule, subject in angel} == {"AP-1"}
+    assert_result(angel[("angel_headcount", "AP-1")], "fail", 200, 100)
+    assert {r["subject"] for r in results if r["rule"] == "ownership_cap"} == {"AP-1", "IC-1"}

@@ -329,8 +329,12 @@ def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
     holdings = holdings_of(book, fund_code, as_of)
     scope = holdings.scope
     fund, settings = scope.row, scope.settings
-    angel = scope.kind == "angel_guidance"  # the reporting fund's kind, as its settings
     investments, paid = holdings.investments, holdings.paid_in
+    # rules.md: the angel rules check "each direct or co_invest of an angel_guidance fund": the
+    # investing fund's kind (a parent's report checks its angel child's deals, and not a
+    # non-angel child's), each under the reporting fund's settings
+    angel_funds = set(book.funds.loc[book.funds["kind"] == "angel_guidance", "code"])
+    of_angel = investments["fund_code"].isin(angel_funds) & (investments["mode"] != "sub_fund")
     # set-based: the flows, the holdings reports and the master rows are read once
     sub_fund_codes = list(dict.fromkeys(investments.loc[investments["mode"] == "sub_fund", "target_code"]))
     reinvestment = local_reinvestments(book, fund_code, sub_fund_codes, as_of, str(settings["home_region_prefix"]),
@@ -340,8 +344,8 @@ def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
                reports.groupby(["sub_fund_code", "company_code"])["cost_fen"].sum().groupby(level=0).max().items()}
     sub_funds = {str(r["code"]): r for r in records(book.sub_funds[book.sub_funds["code"].isin(sub_fund_codes)])}
     # only the angel rules read the company's own record
-    companies = ({str(r["code"]): r for r in records(book.companies[book.companies["code"].isin(
-        investments["target_code"])])} if angel else {})
+    companies = {str(r["code"]): r for r in records(book.companies[book.companies["code"].isin(
+        investments.loc[of_angel, "target_code"])])}
     results: list[dict] = []
     seen_sub_funds: set[str] = set()
     for inv in records(investments):
@@ -358,7 +362,7 @@ def check(book: BookData, fund_code: str, as_of: dt.date) -> list[dict]:
         results.append(_ownership_cap(inv, settings))
         if inv["mode"] == "co_invest":
             results.append(_coinvest_lead_ratio(inv, settings))
-        if angel:
+        if inv["fund_code"] in angel_funds:
             results.append(_angel_company_age(inv, companies.get(target), settings))
             results.append(_angel_headcount(inv, settings))
             results.append(_angel_company_size(inv, settings))
