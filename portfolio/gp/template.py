@@ -17,6 +17,7 @@ from typing import Any
 
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
+from portfolio.filetypes import formulas_as_text, workbook_problem
 from portfolio.formatting import DateError, parse_date
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
@@ -34,6 +35,10 @@ PROJECTION_COLUMNS = (("quarter", "季度"), ("calls", "预计出资（元）"),
 SHEETS = LABELS["gp_sheet"]
 INFO_LABELS = {code: LABELS["gp_column"][code] for code in ("investment_id", "quarter_end", "narrative")}
 MAX_ROWS = 2000
+# a filled template is tens of KB; its parts together, uncompressed, may not pass this (openpyxl
+# reads the shared strings whole before a row is counted: 4 million of them are 68 MB)
+MAX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024
+EXCEL_ROWS = 1_048_576
 
 # a sector, flow type or method may be written as its code or its Chinese name
 _SECTOR = {name: code for code, name in LABELS["sector"].items()}
@@ -108,6 +113,7 @@ def workbook(content: dict[str, Any] | None = None, *, investment_id: str = "",
     for ws in wb.worksheets:
         for column in "ABCDEFG":
             ws.column_dimensions[column].width = 22
+    formulas_as_text(wb)  # a GP's '=…' is text in the workbook a fund manager opens
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -213,6 +219,10 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     lines that can be negative (other income and expenses, gains)."""
     from openpyxl import load_workbook
 
+    # rows past MAX_ROWS are refused sheet by sheet below, read lazily: no ceiling on the dimension
+    refused = workbook_problem(data, max_bytes=MAX_UNCOMPRESSED_BYTES, max_rows=EXCEL_ROWS)
+    if refused is not None:  # a zip bomb is refused from its directory, before openpyxl expands it
+        raise FieldErrors([("file", refused)])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import math
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio import record_rules
-from portfolio.filetypes import ZIP_MAGIC
+from portfolio.filetypes import ZIP_MAGIC, workbook_problem
 from portfolio.formatting import DATE_MAX, DATE_MIN
 from portfolio.messages import Message, book_error_line, error_shown, from_json
 from portfolio.messages import as_json as message_json
@@ -352,41 +351,10 @@ _SHEET_CODES = {zh: english for english, zh in SHEET_ZH.items()}
 _COLUMN_CODES = {sheet: {c.zh: c.name for c in columns} for sheet, columns in SHEETS.items()}  # by Chinese header
 
 
-# Limits an uploaded workbook must keep before it is parsed at all (a zip bomb or a book
-# too large to import is refused in milliseconds, from the zip's directory alone).
+# Limits an uploaded book must keep before it is parsed at all (filetypes.workbook_problem: a
+# zip bomb or a book too large to import is refused in milliseconds, from the zip's directory)
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024   # all members together, as declared
-MAX_MEMBER_RATIO = 100                        # uncompressed / compressed, for members over 1 MB
-MAX_MEMBERS = 1000
 MAX_ROWS_PER_SHEET = 500_000                  # the heavy benchmark book's largest sheet: ~100,000
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-
-
-def workbook_problem(data: bytes, *, max_rows: int | None = None) -> Message | None:
-    """Why an .xlsx must be refused before reading it, or None. Checks the zip directory
-    (member count, declared sizes, compression ratios) and each sheet's declared dimension;
-    sheet XML is never expanded here (and calamine, which reads it, expands no entities)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return Message("book_not_xlsx")
-    max_rows = max_rows or MAX_ROWS_PER_SHEET
-    if len(members) > MAX_MEMBERS:
-        return Message("book_too_many_parts", n=len(members), limit_n=MAX_MEMBERS)
-    total = sum(m.file_size for m in members)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        return Message("book_too_large", mb=f"{total / 1024 ** 2:,.0f}", limit_mb=MAX_UNCOMPRESSED_BYTES // 1024 ** 2)
-    for m in members:
-        if m.file_size > 1024 * 1024 and m.file_size > MAX_MEMBER_RATIO * max(m.compress_size, 1):
-            return Message("book_ratio", part=m.filename, ratio=m.file_size // max(m.compress_size, 1))
-    for m in members:
-        if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
-            with archive.open(m) as sheet:
-                head = sheet.read(4096)
-            found = _DIMENSION.search(head)
-            if found and found.group(1) and int(found.group(1)) > max_rows:
-                return Message("book_too_many_rows", rows=f"{int(found.group(1)):,}", limit_rows=f"{max_rows:,}")
-    return None
 
 
 # CSV injection (OWASP): a cell that begins with = + - @ tab or CR is a formula to a spreadsheet
@@ -451,7 +419,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
             data = source.read()
         if not data.startswith(ZIP_MAGIC):
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", Message("book_not_xlsx"))]
-        refused = workbook_problem(data)
+        refused = workbook_problem(data, max_bytes=MAX_UNCOMPRESSED_BYTES, max_rows=MAX_ROWS_PER_SHEET)
         if refused:
             return {}, [BookError(BOOK_LEVEL, None, "", filename or "", refused)]
         try:

@@ -13,6 +13,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from portfolio.filetypes import formulas_as_text
 from portfolio.formatting import iso_date
 from portfolio.reports.words import word
 
@@ -92,5 +93,6 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
     _sheet(wb, "Checks", [word("检查", lang, context="xlsx"), word("通过", lang, context="xlsx"), "数值"],
            [[code(CHECKS, c["check"]), w("是") if c["ok"] else w("否"), c["value"]] for c in result["checks"]], lang)
     buffer = io.BytesIO()
+    formulas_as_text(wb)  # a sub-fund or company named '=…' stays a name
     wb.save(buffer)
     return buffer.getvalue()
