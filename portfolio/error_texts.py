@@ -143,6 +143,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_return_comment": ("退回须写明意见", "Returning a report needs a comment"),
     "gp_only_submitted_return": ("只有已提交的报告可以退回", "Only a submitted report can be returned"),
     "gp_only_submitted_review": ("只有已提交的报告可以复核", "Only a submitted report can be reviewed"),
+    "username_not_gp": ("用户名 {name} 已属于一位非管理人用户，请另选用户名",
+                        "The user name {name} belongs to a user who is not a GP: choose another"),
     "gp_raced": ("该报告刚刚已被他人处理，请刷新页面", "Someone else has just handled this report: please reload the page"),
     "gp_review_first": ("须先由一位基金经理复核，再由另一位接受",
                         "One fund manager reviews the report first, and another accepts it"),

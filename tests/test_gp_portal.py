@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import json
 import threading
 import time
 from decimal import Decimal
@@ -231,6 +232,19 @@ def test_an_admin_invites_a_gp_and_the_command_makes_one(db, client, runner, boo
     assert db.session.execute(select(GpSubFund.sub_fund_code).where(GpSubFund.user_id == cli_user.id)).scalar() == "SF9"
     refused = runner.invoke(args=["create-user", "gp_x", "--role", "gp", "--password", "third-horse-55"])
     assert refused.exit_code != 0
+    # a name someone else holds is refused at its field: the viewer stays a viewer, password and all
+    viewer = db.session.execute(select(User).where(User.username == "viewer1")).scalar_one()
+    hash_before = viewer.password_hash
+    page = client.post("/gp/invite", data={"username": "viewer1", "password": "another-horse-7",
+                                           "sub_funds": ["SF1"]})
+    assert page.status_code == 200 and "用户名 viewer1 已属于一位非管理人用户" in page.get_data(as_text=True)
+    db.session.expire_all()
+    viewer = db.session.execute(select(User).where(User.username == "viewer1")).scalar_one()
+    assert viewer.role == "viewer" and viewer.password_hash == hash_before
+    assert packages.sub_funds_of(db.session, viewer.id) == []
+    # a GP invited again gets the new password and the further sub-fund
+    again = client.post("/gp/invite", data={"username": "gp_new", "password": "fourth-horse-88", "sub_funds": ["SF1"]})
+    assert again.status_code == 302
 
 
 def test_a_gp_cannot_submit_for_another_sub_fund(db, book):
@@ -593,3 +607,24 @@ def test_a_package_that_expands_to_a_bomb_is_refused_before_it_is_read(book):
         read_workbook(out.getvalue())
     assert time.perf_counter() - start < 1
     assert [(field, m.key) for field, m in refused.value.errors] == [("file", "book_too_large")]
+
+
+def test_a_gp_learns_nothing_of_companies_other_sub_funds_hold(db, book):
+    """C1 (甬智机器人, 913302067JH4BXKF5Y) is the fund's direct deal, never in SF1's reports.
+    SF1's GP typing C1's credit code under another name, or C1's name under another code, had
+    been told the book's name, or the book's code, in the checks. Now the package is weighed
+    only against the companies SF1 has reported; its own company renamed is still caught."""
+    content = clean_content()
+    content["holdings"][2].update(name="Probe Co", credit_code="913302067JH4BXKF5Y")
+    package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
+    shown = json.dumps(package.checks, ensure_ascii=False)
+    assert "甬智机器人" not in shown
+    content = clean_content()
+    content["holdings"][2]["name"] = "甬智机器人科技有限公司"  # C1's name, NEW_COMPANY's code
+    package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
+    assert "913302067JH4BXKF5Y" not in json.dumps(package.checks, ensure_ascii=False)
+    content = clean_content()
+    content["holdings"][0]["name"] = "甬材新材料股份有限公司"  # SF1's own C3, renamed: still a warning
+    package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
+    renamed = [c for c in package.checks if c["key"] == "company_name"]
+    assert renamed[0]["status"] == "warning" and "甬材新材料有限公司" in json.dumps(renamed, ensure_ascii=False)

@@ -72,7 +72,12 @@ def bind_sub_funds(session: Session, user: User, codes: list[str], *, by: str) -
 
 def invite_gp(session: Session, username: str, password: str, sub_fund_codes: list[str], *, by: str,
               display_name: str | None = None) -> User:
-    """An admin invites a sub-fund's manager as a user of role gp, bound to its sub-funds."""
+    """An admin invites a sub-fund's manager as a user of role gp, bound to its sub-funds. An
+    existing GP invited again gets the new password and sub-funds; a name that belongs to
+    anyone else is refused (it had turned a committee member into a GP, without a word)."""
+    existing = session.execute(select(User.role).where(User.username == username)).scalar()
+    if existing is not None and existing != "gp":
+        raise FieldErrors([("username", Message("username_not_gp", name=username))])
     codes = [c for c in sub_fund_codes if c]
     if not codes:
         raise FieldErrors([("sub_funds", Message("gp_pick_sub_fund"))])
@@ -210,13 +215,18 @@ def context_for(session: Session, investment: Investment, quarter_end: dt.date) 
                                 .order_by(Valuation.as_of.desc()).limit(1)).scalar()
     prior_nav = fen(valuation.fair_value_cny) if valuation is not None else None
 
-    companies = {c.credit_code: c.name for c in session.execute(select(Company)).scalars()}
     code_of = {c.code: c.credit_code for c in session.execute(select(Company)).scalars()}
     methods = {(p.quarter_end, h["credit_code"]): h.get("method") for p in accepted
                for h in p.content.get("holdings", [])}
     rows = session.execute(select(SubFundHolding).where(SubFundHolding.sub_fund_code == sub_fund.code,
                                                         SubFundHolding.as_of < quarter_end)
                            .order_by(SubFundHolding.as_of)).scalars().all()
+    # the companies a package's names and codes are weighed against: the ones this sub-fund has
+    # reported, never the whole book (the checks print the book's name or code back to the GP,
+    # who could otherwise look up any company of another sub-fund or fund)
+    reported = select(SubFundHolding.company_code).where(SubFundHolding.sub_fund_code == sub_fund.code)
+    companies = {c.credit_code: c.name for c in session.execute(select(Company).where(Company.code.in_(reported)))
+                 .scalars()}
     history: dict[str, list[PastMark]] = {}
     for row in rows:
         credit = code_of.get(row.company_code, row.company_code)
