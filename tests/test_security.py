@@ -87,6 +87,30 @@ def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(app, 
     assert login(client, "carol", "甬江-晨跑-2026-秋").status_code == 302
 
 
+def test_a_session_ends_twelve_hours_after_its_login_however_busy(app, client, book, db):
+    """The idle limit is renewed by every request, so a session cookie taken and kept in use
+    never ended. Now 12 hours after the login it does (OWASP's absolute timeout): the page
+    sends the user to the login, the API answers 401, and signing in again starts anew."""
+    make_user(db, "dora", "viewer")
+    login(client, "dora")
+    assert client.get("/funds/QY").status_code == 200
+    with client.session_transaction() as s:
+        s["signed_in_at"] -= 11 * 3600 + 3000  # 11 h 50 min ago: still in
+    assert client.get("/funds/QY").status_code == 200
+    with client.session_transaction() as s:
+        s["signed_in_at"] -= 11 * 60  # 12 h 1 min ago
+    ended = client.get("/funds/QY")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    page = client.get(ended.headers["Location"]).get_data(as_text=True)
+    assert "登录已满 12 小时，请重新登录" in page
+    assert client.get("/funds/QY").status_code == 302  # the session is gone, not just the page
+    login(client, "dora")
+    assert client.get("/funds/QY").status_code == 200
+    with client.session_transaction() as s:
+        s["signed_in_at"] -= 13 * 3600
+    assert client.get("/api/v1/funds/QY/report", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 401
+
+
 def test_cookies_are_secure_in_production_and_behind_an_https_proxy(monkeypatch):
     monkeypatch.delenv("COOKIE_SECURE", raising=False)
     monkeypatch.setenv("FUNDBOOK_ENV", "production")

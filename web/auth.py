@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import hmac
+import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
@@ -113,6 +114,13 @@ def require_login_everywhere():
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path))
+    if "api_token" not in g and _signed_in_too_long():
+        logout_user()
+        _fresh_session()
+        if request.path.startswith("/api/"):
+            abort(401)
+        flash(_("登录已满 %(hours)s 小时，请重新登录。", hours=current_app.config["SESSION_ABSOLUTE_HOURS"]), "error")
+        return redirect(url_for("auth.login", next=request.full_path))
     if request.routing_exception is not None:
         return None  # no such route or method: the router's own 404 / 405 answers
     if (request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in OPEN_WRITES
@@ -123,6 +131,18 @@ def require_login_everywhere():
     if request.endpoint == "main.home" and current_user.role in LANDING:
         return redirect(url_for(LANDING[current_user.role]))
     return None
+
+
+def _signed_in_too_long() -> bool:
+    """A session ends SESSION_ABSOLUTE_HOURS after its login however busy it is (OWASP's
+    absolute timeout: the idle one, PERMANENT_SESSION_LIFETIME, is renewed by every request,
+    so a cookie taken and kept in use would otherwise never end). A session from before this
+    was kept starts its count now."""
+    started = session.get("signed_in_at")
+    if not isinstance(started, (int, float)):
+        session["signed_in_at"] = int(time.time())
+        return False
+    return time.time() - started > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
 
 
 def may_open(endpoint: str | None) -> bool:
@@ -214,6 +234,7 @@ def login():
                 db.session.commit()
             _fresh_session()  # a fresh session for the new login (no fixation)
             session.permanent = True
+            session["signed_in_at"] = int(time.time())
             login_user(LoginUser(user))
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)

@@ -54,7 +54,8 @@ def default_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         # a session ends: after this long, and at once on logout or a password or role change
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # idle: every request renews it
+        "SESSION_ABSOLUTE_HOURS": _int_env("SESSION_ABSOLUTE_HOURS", 12),  # from the login, however busy
         "REMEMBER_COOKIE_DURATION": 8 * 3600,
         # the job queue and the shared report cache: on Redis when set, else embedded (web/queue.py)
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
