@@ -189,6 +189,25 @@ def test_export_of_one_fund_takes_its_descendants_and_what_they_reference(db, tm
     assert {r[0] for r in db.session.execute(select(Fund.code))} == {"QY", "QY-CL"}
 
 
+def test_export_of_a_child_fund_carries_its_parent_and_imports_on_its_own(db, tmp_path):
+    """QY-CL's book names its parent QY: the export carries QY's row (and none of QY's own
+    holdings), so it imports into an empty database (it had failed: unknown parent fund), and
+    back into the book it came from unchanged."""
+    path = write_demo_book(tmp_path / "demo.xlsx")
+    assert import_book(db.session, path, username="u").ok
+    counts = export_book(db.session, tmp_path / "cl.xlsx", fund_code="QY-CL")
+    assert counts["funds"] == 2
+    child = db.session.execute(select(Investment).where(Investment.fund_code == "QY-CL")).scalars().all()
+    assert counts["investments"] == len(child) > 0
+    again = import_book(db.session, tmp_path / "cl.xlsx", username="u")
+    assert again.ok and all(c["changed"] == 0 and c["new"] == 0 for c in again.counts.values())
+    _fresh(db)
+    result = import_book(db.session, tmp_path / "cl.xlsx", username="u")
+    assert result.ok, [str(e) for e in result.errors[:5]]
+    assert dict(db.session.execute(select(Fund.code, Fund.parent_code)).all()) == {"QY": None, "QY-CL": "QY"}
+    assert {i for (i,) in db.session.execute(select(Investment.fund_code))} == {"QY-CL"}
+
+
 def test_template_workbook(db, tmp_path):
     data = template_workbook(chinese_headers=True)
     wb = load_workbook(io.BytesIO(data))

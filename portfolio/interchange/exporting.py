@@ -54,8 +54,17 @@ def _rows(session: Session, fund_code: str | None) -> dict[str, list[dict[str, A
         if fund_code not in {f.code for f in funds}:
             raise ValueError(f"unknown fund {fund_code!r}")
         wanted = set(FundTree.of((f.code, f.parent_code) for f in funds).descendants(fund_code))
+        fund_codes = set(wanted)
+        # the fund's parents too, their rows alone (no holdings): a child's book names its
+        # parent_code, and must import on its own (interchange.md's round trip)
+        parent_of = {f.code: f.parent_code for f in funds}
+        parent = parent_of.get(fund_code)
+        while parent and parent not in wanted:
+            wanted.add(parent)
+            parent = parent_of.get(parent)
         funds = [f for f in funds if f.code in wanted]
-    fund_codes = {f.code for f in funds}
+    else:
+        fund_codes = {f.code for f in funds}
     inv_q = select(Investment).order_by(Investment.id)
     investments = [i for i in session.execute(inv_q).scalars() if fund_code is None or i.fund_code in fund_codes]
     inv_ids = {i.id for i in investments}
