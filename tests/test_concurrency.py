@@ -229,3 +229,20 @@ def test_wrong_passwords_sent_at_once_get_no_more_checks_than_one_after_another(
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == GUESSES  # every try recorded
     lock = db.session.execute(select(AuditEntry).where(AuditEntry.action == "lock")).scalars().all()
     assert [entry.entity_key for entry in lock] == ["hal"]  # the lock audited once
+
+
+def test_guesses_at_names_that_are_no_ones_sent_at_once_keep_to_the_address_limit(app, db, monkeypatch):
+    """Twelve guesses from one address at names that are not users, sent at once, with the
+    address limit at 5: the first 5 are checked, the other 7 told to wait, as if sent one
+    after another. They had all read the same count (a name that is no user's has no row to
+    take), so every one was checked, past the limit."""
+    from portfolio.book import logins
+
+    monkeypatch.setattr(logins, "ADDRESS_LIMIT", 5)
+    clients = [app.test_client() for _ in range(GUESSES)]
+    pages = at_once(*(lambda c=c, i=i: login(c, f"nobody{i}", "wrong-password").get_data(as_text=True)
+                      for i, c in enumerate(clients)))
+    told = [("checked" if "用户名或密码错误" in p else "wait" if "尝试过于频繁" in p else re.sub(r"\s+", " ", p)[-300:])
+            for p in pages]
+    assert sorted(told) == sorted(["checked"] * 5 + ["wait"] * (GUESSES - 5))
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == GUESSES

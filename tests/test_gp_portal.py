@@ -22,7 +22,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from models import AuditEntry, Company, GpPackage, GpPackageEvent, GpSubFund, SubFund, SubFundHolding, User, Valuation
 from portfolio.book import cache
@@ -31,6 +30,7 @@ from portfolio.gp import packages
 from portfolio.gp.template import read_workbook, workbook
 from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.races import race, slowed
 
 Q4 = dt.date(2025, 12, 31)
 
@@ -488,40 +488,6 @@ def test_every_text_of_a_package_too_long_for_its_place_is_refused_at_its_cell_n
     assert len(shown) == 3
 
 
-def _slowed(monkeypatch, name: str, started: threading.Event, seconds: float = 0.6) -> None:
-    """packages.<name> made slow on its first call, `started` set as it begins: the other
-    request of a race starts inside the first one's transaction, every time."""
-    real = getattr(packages, name)
-
-    def slow(*args, **kwargs):
-        if not started.is_set():
-            started.set()
-            time.sleep(seconds)
-        return real(*args, **kwargs)
-    monkeypatch.setattr(packages, name, slow)
-
-
-def _race(app, db, first, second, started: threading.Event) -> list:
-    """`first` in a thread; `second` once `first` is inside its transaction; each with its own
-    session. What each returned or raised."""
-    outcome: list = [None, None]
-
-    def run(i, call):
-        with app.app_context(), Session(db.engine) as session:
-            try:
-                outcome[i] = call(session)
-            except FieldErrors as exc:
-                outcome[i] = exc
-
-    thread = threading.Thread(target=run, args=(0, first))
-    thread.start()
-    assert started.wait(30)
-    run(1, second)
-    thread.join(60)
-    db.session.expire_all()
-    return outcome
-
-
 def test_a_return_while_the_package_is_being_accepted_never_undoes_the_acceptance(app, db, book, monkeypatch):
     """One manager accepts while another returns the same package. The acceptance books the
     valuation and holdings; a return landing after it had set the package back to 'returned'
@@ -532,8 +498,8 @@ def test_a_return_while_the_package_is_being_accepted_never_undoes_the_acceptanc
     package_id = package.id
     db.session.remove()
     started = threading.Event()
-    _slowed(monkeypatch, "_book_package", started)
-    accepted, returned = _race(app, db, lambda s: packages.accept(s, package_id, username="manager2"),
+    slowed(monkeypatch, packages, "_book_package", started)
+    accepted, returned = race(app, db, lambda s: packages.accept(s, package_id, username="manager2"),
                                lambda s: packages.return_package(s, package_id, "请补充说明", username="manager1"),
                                started)
     assert not isinstance(accepted, FieldErrors)
@@ -555,8 +521,8 @@ def test_a_save_and_a_submit_at_once_submit_what_was_tied_out(app, db, book, mon
     changed["narrative"] = "改过的说明"
     db.session.remove()
     started = threading.Event()
-    _slowed(monkeypatch, "run_tieout", started)
-    saved, submitted = _race(app, db, lambda s: packages.save_package(s, "QY-SF1", Q4, changed, username="gp1",
+    slowed(monkeypatch, packages, "run_tieout", started)
+    saved, submitted = race(app, db, lambda s: packages.save_package(s, "QY-SF1", Q4, changed, username="gp1",
                                                                  allowed=["SF1"]),
                              lambda s: packages.submit(s, package_id, username="gp1", allowed=["SF1"]), started)
     assert not isinstance(saved, FieldErrors) and not isinstance(submitted, FieldErrors)

@@ -21,13 +21,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import LoginAttempt, User, utcnow
 from portfolio.book.audit import audit
-from portfolio.book.unit import commit, serialise
+from portfolio.book.unit import commit, serialise, serialise_key
 from portfolio.messages import Message
 
 WINDOW = dt.timedelta(minutes=15)
 DELAY_FROM = 3        # failures in a row before each try must wait
 LOCK_AFTER = 10       # failures in a row that lock the account for WINDOW
 ADDRESS_LIMIT = 50    # failures from one address within WINDOW
+ADDRESS_LOCK = 0x6C6F67  # "log": the namespace of the advisory locks on an address's tries (PostgreSQL)
 
 
 @functools.cache
@@ -78,14 +79,18 @@ def _wait_seconds(wait: dt.timedelta) -> int:
 def authenticate(session: Session, username: str, password: str, address: str) -> User:
     """The active user with this name and password, or LoginRefused. Every try is recorded.
 
-    Tries at one account go one at a time as far as their record: each takes the user's row
-    (unit.serialise) before reading the throttle, and records itself as a failure before the
-    password is checked (made a success after). Guesses sent at once (gunicorn's threads
-    take them together) are so throttled as if sent one after another: without it, each read
-    the same count and every one of them was checked against the password."""
+    Tries from one address and at one account go one at a time as far as their record: each
+    takes the address's lock (unit.serialise_key) and the user's row (unit.serialise) before
+    reading the throttle, and records itself as a failure before the password is checked
+    (made a success after). Guesses sent at once (gunicorn's threads take them together) are
+    so throttled as if sent one after another: without it, each read the same count and
+    every one of them was checked against the password."""
     now = utcnow()
     username = (username or "").strip()[:64]
     address = (address or "unknown")[:64]
+    # the tries from one address, then those at one account, one at a time (always in this
+    # order: no two tries wait for each other's lock): a name that is no user's has no row
+    serialise_key(session, ADDRESS_LOCK, address)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is not None:
         serialise(session, user)

@@ -81,6 +81,15 @@ def serialise(session: Session, record: Any) -> None:
                     .execution_options(synchronize_session=False))
 
 
+def take(session: Session, record: Any) -> Any:
+    """Take `record`'s row for the rest of the transaction (serialise) and read it again: a
+    request that judges a record's state and then writes waits here for another doing the
+    same to the same record, and judges the state that one left."""
+    serialise(session, record)
+    session.refresh(record)
+    return record
+
+
 def flush(session: Session) -> None:
     """Flush a step's rows, with a refusal of the database (another request took the same
     unique key a moment ago, the book held by an import longer than a request waits) turned
@@ -116,17 +125,32 @@ def serialise_imports(session: Session) -> None:
     writer of the book takes shared before its first row (`_book_written`); SQLite: the
     database write lock (BEGIN IMMEDIATE), which keeps every other writer out. BookBusy when
     the wait ran out (a request's, or SQLite's busy timeout), the transaction rolled back."""
+    _locked(session, "SELECT pg_advisory_xact_lock(:key)", {"key": IMPORT_LOCK})
+
+
+def serialise_key(session: Session, namespace: int, key: str) -> None:
+    """Take a lock named by (namespace, key) for the rest of the transaction, where there is
+    no row to take (unit.serialise): the tries of a login from one address, say. PostgreSQL:
+    a transaction-scoped advisory lock on the key's hash (two keys that share a hash wait for
+    each other, which costs a moment, never a wrong answer); SQLite: the database write lock.
+    BookBusy as serialise_imports."""
+    _locked(session, "SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))", {"namespace": namespace, "key": key})
+
+
+def _locked(session: Session, advisory: str, params: dict[str, Any]) -> None:
+    """PostgreSQL: the advisory lock `advisory` takes, a request's wait bounded; SQLite: the
+    database write lock. A wait that ran out: BookBusy, the transaction rolled back."""
     connection = session.connection()
     try:
         if connection.dialect.name == "postgresql":
             _bounded(session, connection)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+            connection.execute(text(advisory), params)
         elif connection.dialect.name == "sqlite":
             raw = connection.connection.dbapi_connection
             # pysqlite opens a transaction only at the first write: none is open after reads alone
             if raw is not None and not raw.in_transaction:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except OperationalError as error:  # another import held the book past this one's wait
+    except OperationalError as error:  # another held it past this one's wait
         if not is_busy(error):
             raise
         session.rollback()

@@ -17,7 +17,7 @@ from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import commit
 from portfolio.committee.workflow import (
     IllegalTransition,
-    get_proposal,
+    take_proposal,
 )
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import JPEG_MAGIC, PDF_MAGIC, PNG_MAGIC, ZIP_MAGIC
@@ -61,7 +61,7 @@ def add_attachment(session: Session, proposal_id, filename: str, data: bytes, *,
                    is_admin: bool = False) -> ProposalAttachment:
     """Store a due-diligence file under a random name in `folder`; size and type checked
     (the extension and the content must agree). Only the proposer (or an admin) attaches."""
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     if proposal.status in ("decided", "withdrawn"):
         raise IllegalTransition(proposal, "attach")
     if proposal.proposer != username and not is_admin:

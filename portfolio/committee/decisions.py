@@ -31,6 +31,7 @@ from portfolio.committee.workflow import (
     IllegalTransition,
     get_proposal,
     move,
+    take_proposal,
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
@@ -104,7 +105,7 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
     The decision, a new target, the investment and the link are written in one
     transaction, committed once at the end; a failure leaves none of them."""
     from portfolio.book import records
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id, with_meeting=True)  # the tally holds until the commit
     if proposal.status != "scheduled":
         raise IllegalTransition(proposal, "decide")
     count = tally(session, proposal)

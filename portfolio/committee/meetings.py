@@ -20,7 +20,7 @@ from models import (
 )
 from portfolio.book.audit import audit, person, snapshot
 from portfolio.book.records import Fields
-from portfolio.book.unit import commit
+from portfolio.book.unit import commit, take
 from portfolio.commands import MeetingCommand
 from portfolio.committee.voting import Tally, count_votes
 from portfolio.committee.workflow import (
@@ -28,8 +28,8 @@ from portfolio.committee.workflow import (
     active_members,
     fund_committee_settings,
     get_meeting,
-    get_proposal,
     move,
+    take_proposal,
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
@@ -56,7 +56,7 @@ def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: st
     """Put a submitted proposal on a meeting's agenda (same fund), or a deferred one (暂缓)
     on a later meeting's: it is voted on afresh there (the earlier votes stay on record,
     with their meeting), and its deferral is cleared, audited like every move."""
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     meeting = get_meeting(session, meeting_id, "meeting_id")
     if meeting.fund_code != proposal.fund_code:
         raise FieldErrors([("meeting_id", Message("meeting_other_fund", meeting_fund=meeting.fund_code,
@@ -97,7 +97,7 @@ def record_attendance(session: Session, meeting_id, present: Iterable[str], *, u
     """Who of the committee's members attend (the others are recorded absent).
 
     A member who has voted at this meeting cannot be marked absent afterwards."""
-    meeting = get_meeting(session, meeting_id)
+    meeting = take(session, get_meeting(session, meeting_id))  # a vote at it waits, or is waited for
     members = active_members(session)
     present_set = set(present)
     unknown = sorted(present_set - set(members))
@@ -143,7 +143,7 @@ def votes(session: Session, proposal_id, meeting_id=None) -> list[Vote]:
 def declare_recusal(session: Session, proposal_id, member: str, reason: str | None, *,
                     username: str) -> Recusal:
     """A member's conflict of interest on a proposal: recorded; they cannot vote on it."""
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     if proposal.status not in ("submitted", "scheduled"):
         raise IllegalTransition(proposal, "recuse")
     errors = []
@@ -176,7 +176,7 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
 
 def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *, username: str) -> Vote:
     """A member's vote (同意/反对/弃权) on a scheduled proposal, at its meeting, once."""
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id, with_meeting=True)  # attendance is the meeting's
     if proposal.status != "scheduled":
         raise IllegalTransition(proposal, "vote")
     errors = []

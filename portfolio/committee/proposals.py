@@ -29,8 +29,8 @@ from portfolio.commands import ProposalCommand
 from portfolio.committee.workflow import (
     PROPOSAL_ENTITY,
     IllegalTransition,
-    get_proposal,
     move,
+    take_proposal,
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
@@ -163,7 +163,7 @@ def create_proposal(session: Session, fields: ProposalCommand | Mapping[str, Any
 def update_proposal(session: Session, proposal_id, fields: ProposalCommand | Mapping[str, Any], *,
                     username: str) -> Proposal:
     """A draft is changed by its proposer (a submitted one is frozen for the committee)."""
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     if proposal.status != "draft":
         raise IllegalTransition(proposal, "edit")
     if proposal.proposer != username:
@@ -179,14 +179,14 @@ def update_proposal(session: Session, proposal_id, fields: ProposalCommand | Map
 
 
 def submit_proposal(session: Session, proposal_id, *, username: str) -> Proposal:
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     move(session, proposal, "submit", username, submitted_at=utcnow())
     commit(session)
     return proposal
 
 
 def withdraw_proposal(session: Session, proposal_id, *, username: str) -> Proposal:
-    proposal = get_proposal(session, proposal_id)
+    proposal = take_proposal(session, proposal_id)
     move(session, proposal, "withdraw", username, withdrawn_by=username, withdrawn_at=utcnow())
     commit(session)
     return proposal

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Fund, Meeting, Proposal, User
 from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import claim
+from portfolio.book.unit import claim, take
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import fund_settings
 from portfolio.messages import Message
@@ -41,6 +41,20 @@ def get_proposal(session: Session, proposal_id) -> Proposal:
 
 def get_meeting(session: Session, meeting_id, field_name: str = "") -> Meeting:
     return _get(session, Meeting, meeting_id, "meeting", field_name)
+
+
+def take_proposal(session: Session, proposal_id, *, with_meeting: bool = False) -> Proposal:
+    """The proposal, its row taken for the rest of the transaction and read again (unit.take),
+    and its meeting's too when asked (always after the proposal's: no two requests wait for
+    each other). Every step that judges a proposal's state and then writes starts here: a vote,
+    a recusal, an edit, an attachment or a decision landing at the same moment waits, and then
+    sees what the other left. Without it a decision was recorded from a tally a vote had just
+    changed, a vote stored on a decided proposal, a member both recused and voted, and a
+    submitted proposal edited."""
+    proposal = take(session, get_proposal(session, proposal_id))
+    if with_meeting and proposal.meeting_id is not None:
+        take(session, get_meeting(session, proposal.meeting_id))
+    return proposal
 
 
 # Which action may start from which status, and where it leads.

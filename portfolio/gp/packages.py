@@ -33,7 +33,7 @@ from models import (
     utcnow,
 )
 from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import claim, commit, flush, serialise
+from portfolio.book.unit import claim, commit, flush, take
 from portfolio.book.users import add_user
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
@@ -287,7 +287,7 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
                             quarter_end=quarter_end, status="draft", created_by=username, content={}, checks=[])
         session.add(package)
     else:
-        _take(session, package)
+        take(session, package)
         if package.status not in EDITABLE:
             raise FieldErrors([("", Message("gp_submitted_locked"))])
     package.content = content
@@ -297,16 +297,6 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
     _event(session, package, username, action)
     commit(session)
     return package
-
-
-def _take(session: Session, package: GpPackage) -> None:
-    """Take the package's row for the rest of the transaction and read it again: a save, a
-    submit, a return or an accept of the same package in another request waits here until that
-    one commits, and then judges the status (and ties out the content) it left. Without it a
-    save checked 'still a draft' and wrote into a package submitted a moment later, and a
-    return set an accepted, booked package back to 'returned'."""
-    serialise(session, package)
-    session.refresh(package)
 
 
 def get_package(session: Session, package_id: int, allowed: list[str] | None) -> GpPackage:
@@ -319,7 +309,7 @@ def get_package(session: Session, package_id: int, allowed: list[str] | None) ->
 def submit(session: Session, package_id: int, *, username: str, allowed: list[str] | None) -> GpPackage:
     """The GP submits (or resubmits) a package with no blocking check left."""
     package = get_package(session, package_id, allowed)
-    _take(session, package)
+    take(session, package)
     if package.status not in EDITABLE:
         raise FieldErrors([("", Message("gp_not_submittable"))])
     run_tieout(session, package)  # the ledger may have moved since it was saved
@@ -340,7 +330,7 @@ def return_package(session: Session, package_id: int, comment: str, *, username:
     comment = (comment or "").strip()
     if not comment:
         raise FieldErrors([("comment", Message("gp_return_comment"))])
-    _take(session, package)
+    take(session, package)
     if package.status not in ("submitted", "reviewed"):
         raise FieldErrors([("", Message("gp_only_submitted_return"))])
     package.status, package.reviewed_by = "returned", None
@@ -365,7 +355,7 @@ def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
     """A fund manager accepts: in one transaction the package becomes the interest's gp_nav
     valuation (approved), the sub-fund's holdings at the quarter end and any new companies."""
     package = get_package(session, package_id, None)
-    _take(session, package)
+    take(session, package)
     investment = session.get(Investment, package.investment_id)
     assert investment is not None
     four_eyes = bool(int(settings_of(session, investment)["gp_four_eyes"]))
