@@ -48,7 +48,7 @@ def new_user():
         else:
             try:
                 create_user(db.session, form.username.data.strip(), form.role.data, form.password.data,
-                            by=current_username(), display_name=form.display_name.data or None)
+                            by=current_username(), display_name=form.display_name.data or None, replace=False)
             except FieldErrors as exc:
                 refuse(exc, form)
             else:

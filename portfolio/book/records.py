@@ -32,7 +32,7 @@ from models import (
 from portfolio import record_rules
 from portfolio.book import sanity
 from portfolio.book.audit import audit, confirmed_doubts, person, snapshot
-from portfolio.book.unit import claim, commit
+from portfolio.book.unit import claim, commit, serialise_key
 from portfolio.book.unit import flush as flush_step
 from portfolio.book.users import new_session_token
 from portfolio.commands import (
@@ -417,7 +417,11 @@ def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str,
     if record.voided_at is not None:
         raise FieldErrors([("", Message("already_voided", record=what))])
     before = snapshot(record)
-    record.voided_at, record.voided_by, record.void_reason = utcnow(), username, reason
+    # only while it is still in force: two voids at once had both been audited, one reason lost
+    if not claim(session, record, model.voided_at.is_(None), voided_at=utcnow(), voided_by=username,
+                 void_reason=reason):
+        session.rollback()
+        raise FieldErrors([("", Message("already_voided", record=what))])
     audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
           reason=reason)
     commit(session)
@@ -481,12 +485,28 @@ def _user(session: Session, user_id):
     return user
 
 
+USERS_LOCK = 0x75736572  # "user": the advisory lock of changes to who may do what (PostgreSQL)
+
+
+def _still_admin(session: Session, username: str) -> None:
+    """Changes to roles and accounts go one at a time, each by an admin who still is one: two
+    admins demoting or deactivating each other at once had both gone through, and left no
+    active admin. (The request checked the role at its start; it may have changed since.)"""
+    from models import User
+
+    serialise_key(session, USERS_LOCK, "users")
+    actor = session.execute(select(User.role, User.active).where(User.username == username)).first()
+    if actor is None or actor.role != "admin" or not actor.active:
+        raise FieldErrors([("", Message("no_longer_admin"))])
+
+
 def change_role(session: Session, user_id: int, role: str, *, username: str):
     """An admin sets a user's role (audited; never the password)."""
     from models import ROLES
 
     if role not in ROLES:
         raise FieldErrors([("role", Message("role_invalid", role=role))])
+    _still_admin(session, username)
     user = _user(session, user_id)
     if user.username == username and role != "admin":
         raise FieldErrors([("role", Message("own_admin_role"))])
@@ -502,6 +522,7 @@ def change_role(session: Session, user_id: int, role: str, *, username: str):
 
 def deactivate_user(session: Session, user_id: int, *, username: str):
     """An admin deactivates a user: they can no longer log in; history keeps their name."""
+    _still_admin(session, username)
     user = _user(session, user_id)
     if user.username == username:
         raise FieldErrors([("", Message("own_account"))])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiToken, Fund, utcnow
 from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import commit
+from portfolio.book.unit import claim, commit
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
@@ -56,9 +56,10 @@ def revoke_token(session: Session, token_id: int, *, by: str) -> ApiToken:
     record = session.get(ApiToken, token_id)
     if record is None:
         raise FieldErrors([("", Message("no_token"))])
-    if record.revoked_at is None:
-        record.revoked_at = utcnow()
-        audit(session, by, "revoke", "api_tokens", str(record.id), after={"revoked_at": record.revoked_at.isoformat()})
+    # only while in force: two admins revoking at once audit it once
+    now = utcnow()
+    if record.revoked_at is None and claim(session, record, ApiToken.revoked_at.is_(None), revoked_at=now):
+        audit(session, by, "revoke", "api_tokens", str(record.id), after={"revoked_at": now.isoformat()})
         commit(session)
     return record
 

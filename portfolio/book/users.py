@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, User
 from portfolio.book.audit import audit
-from portfolio.book.unit import commit
+from portfolio.book.unit import commit, flush
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
@@ -100,15 +100,17 @@ def reset_password(session: Session, user_id: int, new: str, *, by: str) -> User
 
 
 def create_user(session: Session, username: str, role: str, password: str, *, by: str,
-                display_name: str | None = None) -> User:
-    """Create a user, or reset the role and password of an existing one."""
-    user = add_user(session, username, role, password, by=by, display_name=display_name)
+                display_name: str | None = None, replace: bool = True) -> User:
+    """Create a user, or reset the role and password of an existing one (`replace`: the
+    operator's command; the admin screen's new user is new or refused, even when another
+    admin creates the same name at that moment)."""
+    user = add_user(session, username, role, password, by=by, display_name=display_name, replace=replace)
     commit(session)
     return user
 
 
 def add_user(session: Session, username: str, role: str, password: str, *, by: str,
-             display_name: str | None = None) -> User:
+             display_name: str | None = None, replace: bool = True) -> User:
     """create_user's step, flushed and audited but not committed (the GP invitation composes it)."""
     if role not in ROLES:
         raise UserError([("role", Message("role_unknown", role=role, people=list(ROLES)))])
@@ -118,6 +120,8 @@ def add_user(session: Session, username: str, role: str, password: str, *, by: s
     if problems:
         raise UserError(problems)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is not None and not replace:
+        raise UserError([("username", Message("username_taken", name=username))])
     before = None
     if user is None:
         user = User(username=username, role=role, password_hash=generate_password_hash(password),
@@ -132,5 +136,5 @@ def add_user(session: Session, username: str, role: str, password: str, *, by: s
             user.display_name = display_name
     audit(session, by, "update" if before else "create", "users", username,
           before=before, after={"role": role, "active": True})  # never the password
-    session.flush()
+    flush(session)  # the same new name at once: the unique key refuses the second, a form error
     return user

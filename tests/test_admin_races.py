@@ -1,0 +1,124 @@
+"""Administration and the book's voids, two requests at the worst moment (tests/races.py), on
+SQLite and PostgreSQL: the checks that keep an admin in charge are made again inside the write,
+a new user is new, and a void or a revocation is made (and audited) once. Each of these pairs
+had gone through both, found by a probe with these interleavings."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import select
+
+from models import AuditEntry, User, Valuation
+from portfolio.book import records, tokens, users
+from portfolio.errors import FieldErrors
+from portfolio.interchange.importing import import_book
+from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.races import race, slowed
+from tests.test_concurrency import at_once
+
+
+def _admins(app, db):
+    ids = [make_user(db, name, "admin").id for name in ("admin1", "admin2")]
+    clients = []
+    for name in ("admin1", "admin2"):
+        c = app.test_client()
+        assert login(c, name).status_code == 302
+        clients.append(c)
+    db.session.remove()
+    return ids, clients
+
+
+def _held(monkeypatch, seconds: float = 0.7):
+    """records._user held once it has read the user it changes: each request is inside."""
+    real = records._user
+
+    def slow(*args, **kwargs):
+        user = real(*args, **kwargs)
+        time.sleep(seconds)
+        return user
+    monkeypatch.setattr(records, "_user", slow)
+
+
+def _active_admins(db) -> list[str]:
+    return db.session.execute(select(User.username).where(User.role == "admin", User.active.is_(True))
+                              .order_by(User.username)).scalars().all()
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, db, monkeypatch):
+    (a1, a2), (c1, c2) = _admins(app, db)
+    _held(monkeypatch)
+    at_once(lambda: c1.post(f"/admin/users/{a2}/role", data={f"u{a2}-role": "viewer"}),
+            lambda: c2.post(f"/admin/users/{a1}/role", data={f"u{a1}-role": "viewer"}))
+    assert len(_active_admins(db)) == 1
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_one_admin(app, db, monkeypatch):
+    (a1, a2), (c1, c2) = _admins(app, db)
+    _held(monkeypatch)
+    at_once(lambda: c1.post(f"/admin/users/{a2}/deactivate", data={}),
+            lambda: c2.post(f"/admin/users/{a1}/deactivate", data={}))
+    assert len(_active_admins(db)) == 1
+    refused = db.session.execute(select(AuditEntry).where(AuditEntry.action == "deactivate")).scalars().all()
+    assert len(refused) == 1
+
+
+def test_a_new_user_made_by_two_admins_at_once_is_made_once(app, db, monkeypatch):
+    """The screen's new user checked 'name not taken', then created or reset: the second admin's
+    form reset the first one's new user (role and password), both told 'created'."""
+    _ids, (c1, c2) = _admins(app, db)
+    real = users.password_problems
+
+    def slow_for_b(password, *args, **kwargs):
+        if threading.current_thread().name == "B":
+            time.sleep(1.0)
+        return real(password, *args, **kwargs)
+    monkeypatch.setattr(users, "password_problems", slow_for_b)
+    pages = {}
+
+    def post(name, client, role, password):
+        pages[name] = client.post("/admin/users/new", data={"username": "bob", "role": role, "password": password})
+    b = threading.Thread(target=post, name="B", args=("B", c2, "manager", "bravo-secret-88"))
+    a = threading.Thread(target=post, name="A", args=("A", c1, "viewer", "alpha-secret-77"))
+    b.start()
+    time.sleep(0.2)
+    a.start()
+    a.join(30)
+    b.join(30)
+    bob = db.session.execute(select(User).where(User.username == "bob")).scalar_one()
+    actions = db.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "users",
+                                                                 AuditEntry.entity_key == "bob")).scalars().all()
+    assert actions == ["create"] and bob.role == "viewer"
+    assert pages["A"].status_code == 302 and pages["B"].status_code == 200
+    assert "用户名 bob 已存在" in pages["B"].get_data(as_text=True)
+
+
+def test_two_revocations_of_one_token_at_once_are_audited_once(app, db, monkeypatch):
+    _token, record = tokens.issue_token(db.session, "erp", None, 30, by="admin1")
+    token_id = record.id
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, tokens, "audit", started)
+    race(app, db, lambda s: tokens.revoke_token(s, token_id, by="admin1"),
+         lambda s: tokens.revoke_token(s, token_id, by="admin2"), started)
+    revoked = db.session.execute(select(AuditEntry.username).where(AuditEntry.entity == "api_tokens",
+                                                                   AuditEntry.action == "revoke")).scalars().all()
+    assert revoked == ["admin1"]
+
+
+def test_two_voids_of_one_valuation_at_once_void_it_once(app, db, monkeypatch):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    valuation_id = db.session.execute(select(Valuation.id).where(Valuation.voided_at.is_(None))).scalars().first()
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, records, "snapshot", started, after=True)  # the first void has seen 'in force'
+    first, second = race(app, db,
+                         lambda s: records.void_valuation(s, valuation_id, {"reason": "理由甲"}, username="admin1"),
+                         lambda s: records.void_valuation(s, valuation_id, {"reason": "理由乙"}, username="admin2"),
+                         started)
+    voids = db.session.execute(select(AuditEntry.username, AuditEntry.reason).where(
+        AuditEntry.entity == "valuations", AuditEntry.action == "void",
+        AuditEntry.entity_key == str(valuation_id))).all()
+    valuation = db.session.get(Valuation, valuation_id)
+    assert len(voids) == 1 and (valuation.voided_by, valuation.void_reason) == tuple(voids[0])
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
