@@ -143,6 +143,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_return_comment": ("退回须写明意见", "Returning a report needs a comment"),
     "gp_only_submitted_return": ("只有已提交的报告可以退回", "Only a submitted report can be returned"),
     "gp_only_submitted_review": ("只有已提交的报告可以复核", "Only a submitted report can be reviewed"),
+    "settings_stale": ("未保存：这些设置在您打开页面之后已被他人修改，请刷新页面，核对后重新修改",
+                       "Not saved: these settings were changed by someone else after you opened the page; reload it, "
+                       "check them and change them again"),
     "username_taken": ("用户名 {name} 已存在", "The user name {name} is taken"),
     "no_longer_admin": ("您的管理员权限刚刚已被变更，未执行",
                         "Your administrator rights have just been changed: nothing was done"),

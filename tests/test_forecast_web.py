@@ -419,3 +419,27 @@ def test_a_name_that_begins_like_a_formula_is_text_in_the_workbook(db, demo, as_
     cells = [c for ws in load_workbook(io.BytesIO(response.data)).worksheets for row in ws.iter_rows() for c in row]
     assert [c.data_type for c in cells if c.value == hostile] == ["s"] * sum(c.value == hostile for c in cells)
     assert any(c.value == hostile for c in cells) and not [c for c in cells if c.data_type == "f"]
+
+
+def test_a_units_form_shows_its_overrides_and_a_stale_one_is_refused(demo, as_role):
+    """The parameters form showed every field blank (the value in force only as a hint), and
+    a blank field puts the override back to calibrated: saving one parameter wiped the others,
+    and a second person's older form wiped the first one's. Now it shows the stored overrides
+    filled in, with their version, and a save from a form older than the overrides is refused."""
+    first, second = as_role("admin"), as_role("admin")
+    _set_as_of(first)
+    _set_as_of(second)
+    url = "/funds/QY/forecast/parameters/QY-SF01"
+    assert first.post(url, data={"rc_late": "0.9"}).status_code == 302
+    html = first.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
+    assert 'name="rc_late" size="6" value="0.9"' in html
+    version = re.search(r'name="version" value="([0-9a-f]+)"', html).group(1)
+    stale = second.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
+    assert re.search(r'name="version" value="([0-9a-f]+)"', stale).group(1) == version
+    # the first saves bow, keeping rc_late as the form shows it; the second's form is now old
+    assert first.post(url, data={"rc_late": "0.9", "bow": "3", "version": version}).status_code == 302
+    refused = second.post(url, data={"rc_late": "0.9", "life": "12", "version": version}, follow_redirects=True)
+    assert "这些设置在您打开页面之后已被他人修改" in refused.get_data(as_text=True)
+    demo.session.expire_all()
+    row = demo.session.get(ForecastParameters, "QY-SF01")
+    assert (row.rc_late, row.bow, row.life) == (0.9, 3, None)

@@ -233,3 +233,46 @@ def test_the_pme_benchmark_is_an_index_of_the_book(db, fund, tmp_path):
     assert _settings(db) == {"pme_index": "CSI300"}
     update_fund_settings(db.session, "QY", {"pme_index": ""}, username="a")
     assert _settings(db) == {}
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_a_settings_form_from_before_anothers_save_is_refused_not_written_over(as_role, db, fund):
+    """Two admins open the page; the first saves a change of one setting; the second, whose page
+    still shows the old value, saves a change of another. The form posts every setting, so the
+    second save had put the first one's value back without a word. The form carries the
+    settings' version: the second is refused, and keeps what was typed."""
+    first, second = as_role("admin"), as_role("admin")
+    old_version = _version(second.get(URL).get_data(as_text=True))
+    assert _version(first.get(URL).get_data(as_text=True)) == old_version
+    base = {"subfund_share_cap": "0.30", "home_region_prefix": "3302", "prohibited_instruments": ["debt", "guarantee"]}
+    saved = first.post(URL, data={**base, "subfund_share_cap": "0.35", "version": old_version})
+    assert saved.status_code == 302 and _settings(db) == {"subfund_share_cap": "0.35"}
+    refused = second.post(URL, data={**base, "home_region_prefix": "3303", "version": old_version})
+    assert refused.status_code == 200 and "这些设置在您打开页面之后已被他人修改" in refused.get_data(as_text=True)
+    assert _settings(db) == {"subfund_share_cap": "0.35"} and len(_audits(db)) == 1
+    again = second.post(URL, data={**base, "subfund_share_cap": "0.35", "home_region_prefix": "3303",
+                                   "version": _version(second.get(URL).get_data(as_text=True))})
+    assert again.status_code == 302 and _settings(db) == {"subfund_share_cap": "0.35", "home_region_prefix": "3303"}
+
+
+def test_two_settings_saved_at_once_are_both_kept(app, db, fund, monkeypatch):
+    """Each admin changes one setting; the second had read the settings before the first
+    committed and written back the whole of them: the first change lost, both audited. The
+    fund's row is now taken before the settings are read."""
+    import threading
+
+    from portfolio.book import fund_settings
+    from tests.races import race, slowed
+
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, fund_settings, "defaults_for", started, after=True)
+    first, second = race(app, db,
+                         lambda s: update_fund_settings(s, "QY", {"committee_quorum": "3"}, username="admin1"),
+                         lambda s: update_fund_settings(s, "QY", {"gp_deadline_days": "45"}, username="admin2"),
+                         started)
+    assert not isinstance(first, FieldErrors) and not isinstance(second, FieldErrors)
+    assert _settings(db) == {"committee_quorum": 3, "gp_deadline_days": 45}

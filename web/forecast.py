@@ -10,11 +10,12 @@ from collections.abc import Callable
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from models import Fund, Investment
-from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters
+from portfolio.book.audit import digest
+from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters, stored_overrides
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import UnknownFund
@@ -58,6 +59,7 @@ class ParametersForm(BaseForm):
     life = StringField(_l(FIELDS["life"][1]), validators=[Optional(), Length(max=20)])
     growth = StringField(_l(FIELDS["growth"][1]), validators=[Optional(), Length(max=20)])
     yield_ = StringField(_l(FIELDS["yield"][1]), validators=[Optional(), Length(max=20)])
+    version = HiddenField()  # the unit's overrides as shown (each unit's form writes its own)
 
 
 @bp.route("/funds/<code>/forecast")
@@ -75,9 +77,13 @@ def fund_forecast_page(code: str):
     chart = cache.memo(db.session, ("forecast_chart", code, current_as_of(), unit, lang, overrides_version(db.session)),
                        lambda: fan_chart(result, lang))
     form = ParametersForm() if unit else None
+    # each unit's form shows its stored overrides filled in, with their version: a save that
+    # changes one parameter keeps the others (blank had put them back to calibrated)
+    stored = {u["id"]: stored_overrides(db.session, u["id"]) for u in result["units"]} if unit else {}
+    versions = {inv: digest(values) for inv, values in stored.items()}
     plan, plan_error = _pacing(result) if not unit else (None, None)
     return render_template("forecast/forecast.html", fund=fund, result=result, chart=chart, unit=unit, form=form,
-                           fields=FIELDS, plan=plan, plan_error=plan_error)
+                           fields=FIELDS, plan=plan, plan_error=plan_error, stored=stored, versions=versions)
 
 
 def _pacing(result: dict) -> tuple[dict | None, str | None]:
@@ -309,7 +315,8 @@ def set_parameters(code: str, inv_id: str):
     if form.validate_on_submit():
         values = {key: form["yield_" if key == "yield" else key].data for key in FIELDS}
         try:
-            set_forecast_parameters(db.session, inv_id, values, username=current_username())
+            set_forecast_parameters(db.session, inv_id, values, username=current_username(),
+                                    version=form.version.data or None)
         except FieldErrors as exc:
             refuse(exc)
         else:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from wtforms import SelectMultipleField, StringField
+from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import INSTRUMENTS, Fund
-from portfolio.book.fund_settings import display, spec_for, update_fund_settings
+from portfolio.book.fund_settings import display, settings_version, spec_for, update_fund_settings
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.money import in_unit
@@ -40,6 +40,7 @@ def _settings_form(kind: str):
                 SelectChoice(code, label("instrument", code, lang=current_lang())) for code in INSTRUMENTS])
         else:
             fields[key] = StringField(_(spec.label), validators=[Optional(), Length(max=40)])
+    fields["version"] = HiddenField()  # the settings as shown: a save never writes over a later one
     return type("FundSettingsForm", (BaseForm,), fields)
 
 
@@ -65,13 +66,15 @@ def edit(code: str):
     if form.validate_on_submit():
         values = {key: form[key].data for key in defaults}
         try:
-            update_fund_settings(db.session, code, values, username=current_username())
+            update_fund_settings(db.session, code, values, username=current_username(),
+                                 version=form.version.data or None)
         except FieldErrors as exc:
             refuse(exc, form)
         else:
             flash(_("基金设置已保存。"))
             return redirect(url_for(".edit", code=code))
     elif not form.is_submitted():
+        form.version.data = settings_version(fund.settings)
         for key in defaults:
             value = in_force[key]
             amount = spec_for(key).kind == "amount"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -82,3 +84,12 @@ def written_by(session: Session, entry: AuditEntry) -> tuple[str, dt.datetime]:
     name (else the user name) and the time (UTC), which the message writes in Beijing time,
     '王经理 于 2026-01-01 04:30（北京时间）' (portfolio/messages.py)."""
     return person(session, entry.username), entry.at
+
+
+def digest(value: Any) -> str:
+    """A form's version of what it shows (a record's snapshot, a fund's settings, a unit's
+    overrides), in 16 hex digits: any change changes it. The form carries it; the use case
+    compares it with the same digest of what is stored, under the row's lock, and refuses a
+    form gone stale."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

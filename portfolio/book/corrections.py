@@ -12,8 +12,6 @@ by someone other than the corrector. The same doubts as a new record ask for a c
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import sanity
-from portfolio.book.audit import audit, confirmed_doubts, snapshot, written_by
+from portfolio.book.audit import audit, confirmed_doubts, digest, snapshot, written_by
 from portfolio.book.records import Fields, check_ownership
 from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
@@ -38,8 +36,8 @@ INVESTMENT_FIELDS = ("date", "commitment_cny", "round", "ownership_pct", "instru
 
 def version_of(record: Any) -> str:
     """The record as shown, in 16 hex digits: any change of any column changes it."""
-    text = json.dumps(snapshot(record), sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return digest(snapshot(record))
+
 
 
 def _last_change(session: Session, entity: str, key: str) -> tuple[str, dt.datetime] | None:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ForecastParameters, Investment
-from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import commit
+from portfolio.book.audit import audit, digest, snapshot
+from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message, said_by
 
@@ -39,6 +39,20 @@ def overrides(session: Session) -> dict[str, dict[str, float]]:
     return out
 
 
+def stored_overrides(session: Session, investment_id: str) -> dict[str, float]:
+    """One unit's stored overrides, {parameter: value} (its form shows them filled in)."""
+    row = session.get(ForecastParameters, investment_id)
+    if row is None:
+        return {}
+    return {key: float(getattr(row, column)) for key, (column, *_rest) in FIELDS.items()
+            if getattr(row, column) is not None}
+
+
+def parameters_version(session: Session, investment_id: str) -> str:
+    """The digest a unit's parameters form carries of the overrides it showed."""
+    return digest(stored_overrides(session, investment_id))
+
+
 def _parse(key: str, raw: Any) -> float | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
@@ -55,12 +69,17 @@ def _parse(key: str, raw: Any) -> float | None:
 
 
 def set_forecast_parameters(session: Session, investment_id: str, values: dict[str, Any], *,
-                            username: str) -> dict[str, float]:
+                            username: str, version: str | None = None) -> dict[str, float]:
     """Validate and store one unit's overrides (all the FIELDS; blank = calibrated). Raises
-    FieldErrors with every bad field and then changes nothing. Returns the overrides in force."""
+    FieldErrors with every bad field and then changes nothing. Returns the overrides in force.
+    `version`: the overrides' digest as the form showed them (parameters_version); overrides
+    stored since are not written over (a form from before them would blank them)."""
     investment = session.get(Investment, investment_id)
     if investment is None:
         raise FieldErrors([("", Message("no_investment", id=investment_id))])
+    take(session, investment)  # one save of a unit's overrides at a time
+    if version is not None and version != parameters_version(session, investment_id):
+        raise FieldErrors([("", Message("settings_stale"))])
     errors: list[tuple[str, str]] = []
     parsed: dict[str, float | None] = {}
     for key, raw in values.items():

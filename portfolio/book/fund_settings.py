@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund, IndexLevel
-from portfolio.book.audit import audit
-from portfolio.book.unit import commit
+from portfolio.book.audit import audit, digest
+from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import fraction
@@ -128,16 +128,22 @@ def _stored(value: Any) -> Any:
 
 
 def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
-                         username: str) -> dict[str, Any]:
+                         username: str, version: str | None = None) -> dict[str, Any]:
     """Validate and store the given settings of one fund; returns the settings in force.
 
     `values` maps setting keys to typed values or the text typed in a form; a blank
     value (None or "") puts the setting back to its default. Raises FieldErrors (one per
-    bad field, all of them) and then changes nothing.
+    bad field, all of them) and then changes nothing. `version`: the settings' digest as the
+    form showed them (settings_version); stored settings changed since are not written over.
     """
     fund = session.get(Fund, fund_code)
     if fund is None:
         raise FieldErrors([("", Message("no_fund", code=fund_code))])
+    # the fund's row taken, its settings read again: two admins saving at once had each
+    # written back the whole settings as read, the first one's change lost
+    take(session, fund)
+    if version is not None and version != settings_version(fund.settings):
+        raise FieldErrors([("", Message("settings_stale"))])
     defaults = defaults_for(fund.kind)
     errors: list[tuple[str, str]] = []
     parsed: dict[str, Any] = {}
@@ -182,3 +188,8 @@ def display(value: Any, key: str | None = None) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
     return str(value)
+
+
+def settings_version(settings: dict[str, Any] | None) -> str:
+    """The digest a settings form carries of the overrides it showed (corrections.digest)."""
+    return digest(settings or {})

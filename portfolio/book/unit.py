@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, text, update
+from sqlalchemy import event, inspect, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -77,7 +77,8 @@ def serialise(session: Session, record: Any) -> None:
     PostgreSQL's row lock, SQLite's write lock). For checks of a total, such as the funding
     of a proposal, that a read alone cannot make safe."""
     model = type(record)
-    session.execute(update(model).where(model.id == record.id).values(id=model.id)
+    key = inspect(model).primary_key[0]  # id, or a code (a fund's)
+    session.execute(update(model).where(key == getattr(record, key.key)).values({key.key: key})
                     .execution_options(synchronize_session=False))
 
 
