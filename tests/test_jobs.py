@@ -464,3 +464,35 @@ def test_with_redis_down_a_job_asked_for_waits_queued_and_runs_once_redis_answer
         worker.stop(graceful=True)
         queue.get_huey().storage.flush_queue()
         queue.stop_consumer()
+
+
+def test_the_same_work_asked_for_at_once_is_one_job(app, db, monkeypatch):
+    """Two viewers asking for the same report at the same moment (threads released by one
+    barrier, each with its own session): one job, the other told it is already there. Each
+    had found none and queued its own (seen on PostgreSQL: 10 tries, 2 jobs)."""
+    import time
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from models import Job
+    from portfolio.book import jobs
+    from tests.test_concurrency import at_once
+
+    made: list[tuple[int, bool]] = []
+    real_now = jobs.utcnow
+
+    def slow_now():  # a new job's time is taken after the look-up found none: hold it there
+        time.sleep(0.2)
+        return real_now()
+    monkeypatch.setattr(jobs, "utcnow", slow_now)
+
+    def ask():
+        with app.app_context(), Session(db.engine) as session:
+            job, created = jobs.find_or_create(session, "report", {"fund": "QY", "period": "2025Q4"}, username="u",
+                                               version="v1")
+            made.append((job.id, created))
+    for _ in range(3):
+        at_once(ask, ask)
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+    assert sum(created for _id, created in made) == 1 and len({job_id for job_id, _c in made}) == 1

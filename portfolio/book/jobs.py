@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Job, utcnow
+from portfolio.book.unit import serialise_key
 
 MAX_ATTEMPTS = 3
 STALE_AFTER = dt.timedelta(seconds=90)   # a running job beats every HEARTBEAT; 90 s silent: its worker died
@@ -34,14 +35,21 @@ def job_key(kind: str, params: dict[str, Any], version: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+JOBS_LOCK = 0x6A6F62  # "job": the advisory locks of looking up a job by its work (PostgreSQL)
+
+
 def find_or_create(session: Session, kind: str, params: dict[str, Any], *, username: str,
                    version: str) -> tuple[Job, bool]:
     """The job for this work on this book version (queued, running or done), or a new one
     (True) when there is none or the last one failed."""
     key = job_key(kind, params, version)
+    # the same work asked for at once (two clicks, two viewers) is looked up one at a time:
+    # each had found none and queued its own
+    serialise_key(session, JOBS_LOCK, key)
     existing = session.execute(select(Job).where(Job.key == key, Job.state != "failed")
                                .order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
     if existing is not None:
+        session.commit()  # the lock let go at once (a request may go on to send a large file)
         return existing, False
     job = Job(kind=kind, params=params, key=key, started_by=username, state="queued", done=0, total=0,
               unit="", attempts=0, created_at=utcnow())
