@@ -175,6 +175,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "preview_stale": ("台账在上传之后已被修改，预览已过时；请驳回此变更集，重新导出、修改后再上传",
                       "The book has changed since the upload and the preview is out of date: reject this change set, "
                       "export again, edit and upload"),
+    "change_set_choices_moved": ("未批准：上传人刚刚修改了冲突的选择，请刷新页面，核对后再批准",
+                                 "Not approved: the uploader has just changed the choices for its conflicts; "
+                                 "reload the page, check them and approve again"),
     "change_set_raced": ("该变更集刚刚已被他人处理，请刷新页面",
                          "Someone else has just handled this change set: please reload the page"),
     "import_refused_by_db": ("数据库拒绝了导入，未写入任何数据：{name}",

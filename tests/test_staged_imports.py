@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from models import AuditEntry, CashFlow, ChangeSet, Valuation
 from portfolio.book import records
 from portfolio.errors import FieldErrors
+from portfolio.interchange import staging
 from portfolio.interchange.exporting import export_book
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.staging import apply_change_set, choose, reject_change_set, stage_book
@@ -592,3 +593,32 @@ def test_the_whole_history_reads_in_chunks_in_the_pages_order(book):
     assert len(every) >= 5
     for chunk in (1, 2, 3, 1_000):
         assert [e.id for e in history_entries(book, wanted, chunk=chunk)] == [e.id for e in every]
+
+
+def test_a_choice_made_while_the_change_set_is_applied_is_never_applied_unseen(app, db, book, monkeypatch):
+    """The uploader switches a conflict to 'mine' while the checker's apply is planning with
+    'theirs'. It had ended applied, recording 'mine' but keeping theirs (PostgreSQL), or applied
+    with 'mine', which the checker never saw (SQLite). Now on PostgreSQL the choice waits for the
+    apply and is refused; on SQLite the apply is refused and the new choice stays for a look."""
+    import threading
+
+    from tests.races import race, slowed
+
+    old_export = exported(book)
+    _newer_value_in_the_app(book)
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    staging.choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    cs_id, conflict_id = change_set.id, conflict["id"]
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, staging, "_plan", started, after=True)  # the apply has read the choices and planned
+    applied, chosen = race(app, db, lambda s: staging.apply_change_set(s, cs_id, username="admin"),
+                           lambda s: staging.choose(s, cs_id, {conflict_id: "mine"}, username="manager1"), started)
+    after = db.session.get(ChangeSet, cs_id)
+    if db.engine.dialect.name == "postgresql":
+        assert after.status == "applied" and after.choices == {conflict_id: "theirs"}
+        assert isinstance(chosen, FieldErrors) and not isinstance(applied, FieldErrors)
+    else:
+        assert after.status == "pending" and after.choices == {conflict_id: "mine"}
+        assert isinstance(applied, FieldErrors) and applied.errors[0][1].key == "change_set_choices_moved"

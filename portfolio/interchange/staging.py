@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry, ChangeSet, utcnow
 from portfolio.book import jobs, records
 from portfolio.book.audit import audit, confirmed_doubts
-from portfolio.book.unit import claim, commit
+from portfolio.book.unit import claim, commit, take
 from portfolio.book.versions import WRITES, latest_writes, write_mark
 from portfolio.errors import FieldErrors
 from portfolio.interchange.doubts import described, unconfirmed
@@ -340,8 +340,10 @@ def _pending(session: Session, change_set_id: int) -> ChangeSet:
 
 def choose(session: Session, change_set_id: int, choices: dict[str, str], *, username: str) -> ChangeSet:
     """The uploader's choice for conflicting rows: keep the uploaded value (mine) or the
-    value the book has now (theirs)."""
-    change_set = _pending(session, change_set_id)
+    value the book has now (theirs). The change set's row is taken first: a choice made while
+    the checker's apply runs waits for it, and then finds the change set applied."""
+    take(session, _pending(session, change_set_id))
+    change_set = _pending(session, change_set_id)  # as it is now, read again under the lock
     if change_set.uploaded_by != username:
         raise FieldErrors([("", Message("only_uploader_resolves"))])
     conflicting = {c["id"] for c in change_set.conflicts}
@@ -386,6 +388,9 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         serialise_imports(session)  # before reading anything: the book cannot move under us
     try:
         change_set = may_apply(session, change_set_id, username)
+        if not sqlite:
+            take(session, change_set)  # a choice of the uploader's waits for the apply (choose)
+        choices_seen = dict(change_set.choices or {})
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
 
         def plan(progress: Progress | None) -> tuple[ImportResult, frozenset[str], str | None, dict[str, Any]]:
@@ -427,6 +432,8 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
             if write_mark(session) != mark:
                 session.expire_all()  # the change set too: decided or chosen again meanwhile
                 change_set = may_apply(session, change_set_id, username)
+                if dict(change_set.choices or {}) != choices_seen:  # not what the checker approved
+                    raise FieldErrors([("", Message("change_set_choices_moved"))])
                 result, leave_out, reason, confirmed = plan(None)
         else:
             result, leave_out, reason, confirmed = plan(progress)
