@@ -332,3 +332,23 @@ def test_the_funds_default_index_is_used_and_a_failing_one_dropped_once(example,
     assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q4?index=")
     html = client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)
     assert "LATE" in html and "KS-PME" not in html
+
+
+def test_the_command_compares_with_the_funds_index_as_the_screen_does(example, db, as_role, runner, tmp_path):
+    """`flask quarterly-report` without --index had shown 未选择比较指数 where the screen's report
+    of the same quarter compared with the fund's pme_index: one report, two answers. Now both
+    start from the fund's setting; --index '' asks for none."""
+    from portfolio.book.fund_settings import update_fund_settings
+
+    _index(db, "GEN300", "2022-12-31")
+    update_fund_settings(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
+    out = tmp_path / "q.html"
+    done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    written = out.read_text(encoding="utf-8")
+    assert "GEN300" in written and "KS-PME" in written
+    screen = as_role("viewer").get("/reports/QY/2025Q4").get_data(as_text=True)
+    assert "GEN300" in screen and "KS-PME" in screen
+    none = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out), "--index", "",
+                               "--no-progress"])
+    assert none.exit_code == 0 and "KS-PME" not in out.read_text(encoding="utf-8")

@@ -345,10 +345,9 @@ def _index_asked(fund_code: str) -> str | None:
     """The PME benchmark: ?index= (blank: none), else the fund's setting (pme_index)."""
     if "index" in request.args:
         return request.args.get("index") or None
-    from portfolio.figures.settings import fund_settings
+    from portfolio.book.fund_settings import pme_index_of
 
-    fund = db.session.get(Fund, fund_code)
-    return (str(fund_settings(fund.kind, fund.settings)["pme_index"]) or None) if fund is not None else None
+    return pme_index_of(db.session, fund_code)
 
 
 def _file_or_404(fund: str, quarter_text: str, fmt: str):

@@ -193,3 +193,10 @@ def display(value: Any, key: str | None = None) -> str:
 def settings_version(settings: dict[str, Any] | None) -> str:
     """The digest a settings form carries of the overrides it showed (corrections.digest)."""
     return digest(settings or {})
+
+
+def pme_index_of(session: Session, fund_code: str) -> str | None:
+    """The fund's PME benchmark when none is asked for: its pme_index setting (None: none set,
+    or no such fund). The screens and the command's quarterly report both start from it."""
+    fund = session.get(Fund, fund_code)
+    return (str(fund_settings(fund.kind, fund.settings)["pme_index"]) or None) if fund is not None else None

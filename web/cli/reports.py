@@ -14,7 +14,9 @@ from web.cli.ending import end_without_teardown
 @click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "pdf"]), default="html", show_default=True)
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="File to write.")
-@click.option("--index", "index_name", default=None, help="Index for the PME comparison (optional).")
+@click.option("--index", "index_name", default=None,
+              help="Index for the PME comparison (default: the fund's pme_index setting, as on the screens; "
+                   "--index '' for none).")
 @click.option("--lang", "lang", type=click.Choice(["zh", "en"]), default=None,
               help="Language of the report (default: the command line's, PORTFOLIO_LANG; Chinese).")
 @click.option("--progress/--no-progress", default=None,
@@ -28,10 +30,13 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     report of the same book version, already built by anyone, is taken from the shared cache."""
     from portfolio.book import cache
     from portfolio.book.forecasting import overrides_version
+    from portfolio.book.fund_settings import pme_index_of
     from web.cli.language import cli_lang, say
     from web.cli.progress import run_job
     from web.extensions import db
 
+    # the fund's own benchmark unless another (or none: '') is asked for: the screen's report
+    index_name = pme_index_of(db.session, fund) if index_name is None else (index_name or None)
     params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
               "lang": lang or cli_lang(),
               "forecast_parameters": overrides_version(db.session)}
