@@ -12,6 +12,7 @@ Overdue GP reports are the GP portal's (portfolio.gp.packages.overdue): they nee
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 __all__ = ["quarter_start", "is_stale", "fund_alerts"]
 
@@ -20,9 +21,11 @@ def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
-def is_stale(valued: dt.date | None, period_start: dt.date) -> bool:
-    """A valuation that lags: dated before the quarter being reported on."""
-    return valued is not None and valued < period_start
+def is_stale(valued: dt.date | None, period_start: dt.date, nav: Any = 1) -> bool:
+    """A valuation that lags: dated before the quarter being reported on, of a holding still
+    held (NAV above nought: an exit or a write-off is valued once and for all). The home page's
+    alert and the quarterly report's 滞后 count the same holdings."""
+    return valued is not None and valued < period_start and (nav or 0) > 0
 
 
 def fund_alerts(book, report: dict, as_of: dt.date) -> dict:
@@ -36,8 +39,8 @@ def fund_alerts(book, report: dict, as_of: dt.date) -> dict:
     start = quarter_start(as_of)
     failed = [c for c in report.get("compliance") or [] if c.get("status") == "fail"]
     stale = [i for i in report.get("investments") or []
-             if (i.get("nav") or 0) > 0 and i.get("valuation_as_of") is not None
-             and is_stale(pd.Timestamp(i["valuation_as_of"]).date(), start)]
+             if i.get("valuation_as_of") is not None
+             and is_stale(pd.Timestamp(i["valuation_as_of"]).date(), start, i.get("nav"))]
     # the units as forecast_book.histories has them (its id, name, start and unfunded columns),
     # read off the fund's positions the report already resolved: the quarter-by-quarter
     # histories the forecast needs cost most of the home page's first view after a write

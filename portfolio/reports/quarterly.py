@@ -291,7 +291,7 @@ def _report(book: BookData, fund_code: str, quarter: str, scope, start: dt.date,
         valued = as_date(row.get("valuation_as_of"))
         schedule.append({**row, "date": as_date(row.get("date")), "valuation_as_of": valued,
                          # a GP report that lags: its latest valuation is before the quarter
-                         "stale": is_stale(valued, start),
+                         "stale": is_stale(valued, start, row.get("nav")),
                          "unvalued": valued is None})
 
     summary = current.get("summary", {})
