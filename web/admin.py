@@ -42,18 +42,14 @@ def new_user():
     form = UserForm()
     form.set_choices()
     if form.validate_on_submit():
-        taken = db.session.execute(select(User.id).where(User.username == form.username.data.strip())).first()
-        if taken:
-            form.username.errors = list(form.username.errors) + [_("用户名已存在")]
+        try:  # a name already taken is the use case's refusal, beside the field
+            create_user(db.session, form.username.data.strip(), form.role.data, form.password.data,
+                        by=current_username(), display_name=form.display_name.data or None, replace=False)
+        except FieldErrors as exc:
+            refuse(exc, form)
         else:
-            try:
-                create_user(db.session, form.username.data.strip(), form.role.data, form.password.data,
-                            by=current_username(), display_name=form.display_name.data or None, replace=False)
-            except FieldErrors as exc:
-                refuse(exc, form)
-            else:
-                flash(_("用户 %(name)s 已创建。", name=form.username.data.strip()))
-                return redirect(url_for(".users"))
+            flash(_("用户 %(name)s 已创建。", name=form.username.data.strip()))
+            return redirect(url_for(".users"))
     return render_template("admin/user_form.html", form=form)
 
 
