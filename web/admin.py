@@ -1,7 +1,6 @@
 """Administration (admin only): users and their roles. Passwords are never shown."""
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -12,7 +11,7 @@ from models import Fund, User, utcnow
 from portfolio.book import records
 from portfolio.book.tokens import issue_token, revoke_token
 from portfolio.book.tokens import tokens as list_tokens
-from portfolio.book.users import create_user
+from portfolio.book.users import create_user, random_password
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
 from web import queue
@@ -92,7 +91,8 @@ def deactivate(user_id: int):
 def reset_password(user_id: int):
     """A new random password for a user, shown to the admin once; the user's sessions end."""
     if ConfirmForm().validate_on_submit():
-        password = secrets.token_urlsafe(12)
+        target = db.session.get(User, user_id)
+        password = random_password(target.username if target is not None else "")
         try:
             user = reset_user_password(db.session, user_id, password, by=current_username())
         except FieldErrors as exc:

@@ -1,7 +1,6 @@
 """Click commands of the book: import-book, export-book, demo."""
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -180,7 +179,7 @@ def demo_command(book_path: Path | None) -> None:
 
     from models import User
     from portfolio.book.reading import import_index
-    from portfolio.book.users import create_user
+    from portfolio.book.users import create_user, random_password
     from portfolio.formatting import local_today
     from portfolio.interchange.demo import (
         demo_committee_history,
@@ -219,7 +218,7 @@ def demo_command(book_path: Path | None) -> None:
         if username in existing:
             click.echo(f"  {username:12s} {role_name:10s} {say('（已存在，密码未变）')}")
             continue
-        password = secrets.token_urlsafe(12)
+        password = random_password(username)
         if role == "gp":
             from portfolio.gp.packages import invite_gp
 
