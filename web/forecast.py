@@ -14,8 +14,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from models import Fund, Investment
-from portfolio.book.audit import digest
-from portfolio.book.forecast_parameters import FIELDS, set_forecast_parameters, stored_overrides
+from portfolio.book.forecast_parameters import FIELDS, overrides, set_forecast_parameters, version_of
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import UnknownFund
@@ -79,8 +78,9 @@ def fund_forecast_page(code: str):
     form = ParametersForm() if unit else None
     # each unit's form shows its stored overrides filled in, with their version: a save that
     # changes one parameter keeps the others (blank had put them back to calibrated)
-    stored = {u["id"]: stored_overrides(db.session, u["id"]) for u in result["units"]} if unit else {}
-    versions = {inv: digest(values) for inv, values in stored.items()}
+    every = overrides(db.session) if unit else {}  # one read, not one per unit
+    stored = {u["id"]: every.get(u["id"], {}) for u in result["units"]} if unit else {}
+    versions = {inv: version_of(values) for inv, values in stored.items()}
     plan, plan_error = _pacing(result) if not unit else (None, None)
     return render_template("forecast/forecast.html", fund=fund, result=result, chart=chart, unit=unit, form=form,
                            fields=FIELDS, plan=plan, plan_error=plan_error, stored=stored, versions=versions)

@@ -30,27 +30,32 @@ FIELDS: dict[str, tuple[str, str, float, float, bool]] = {
 }
 
 
+def _values(row: ForecastParameters | None) -> dict[str, float]:
+    """One row's overrides, {parameter: value}; a blank column is calibrated, so absent."""
+    if row is None:
+        return {}
+    return {key: float(value) for key, (column, *_rest) in FIELDS.items()
+            if (value := getattr(row, column)) is not None}
+
+
 def overrides(session: Session) -> dict[str, dict[str, float]]:
     """Every stored override, as the pure calibration takes them: {investment_id: {parameter: value}}."""
-    out: dict[str, dict[str, float]] = {}
-    for row in session.execute(select(ForecastParameters)).scalars():
-        values = {key: getattr(row, column) for key, (column, *_rest) in FIELDS.items()}
-        out[row.investment_id] = {k: float(v) for k, v in values.items() if v is not None}
-    return out
+    return {row.investment_id: _values(row) for row in session.execute(select(ForecastParameters)).scalars()}
 
 
 def stored_overrides(session: Session, investment_id: str) -> dict[str, float]:
     """One unit's stored overrides, {parameter: value} (its form shows them filled in)."""
-    row = session.get(ForecastParameters, investment_id)
-    if row is None:
-        return {}
-    return {key: float(getattr(row, column)) for key, (column, *_rest) in FIELDS.items()
-            if getattr(row, column) is not None}
+    return _values(session.get(ForecastParameters, investment_id))
+
+
+def version_of(values: dict[str, float]) -> str:
+    """The digest a unit's parameters form carries of the overrides it showed."""
+    return digest(values)
 
 
 def parameters_version(session: Session, investment_id: str) -> str:
-    """The digest a unit's parameters form carries of the overrides it showed."""
-    return digest(stored_overrides(session, investment_id))
+    """The version of a unit's overrides as stored now (a form's version is compared with it)."""
+    return version_of(stored_overrides(session, investment_id))
 
 
 def _parse(key: str, raw: Any) -> float | None:
@@ -100,8 +105,8 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
     for key, value in parsed.items():
         setattr(row, FIELDS[key][0], value)
     row.updated_by = username
-    remaining = {key: getattr(row, column) for key, (column, *_rest) in FIELDS.items()}
-    if all(v is None for v in remaining.values()):
+    remaining = _values(row)
+    if not remaining:
         if before is None:
             session.expunge(row)
             return {}
@@ -112,8 +117,8 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
         after = snapshot(row)
         if before is not None and {k: v for k, v in before.items() if k != "updated_at"} == {
                 k: v for k, v in after.items() if k != "updated_at"}:
-            return {k: float(v) for k, v in remaining.items() if v is not None}
+            return remaining
         audit(session, username, "update" if before else "create", "forecast_parameters", investment_id,
               before=before, after=after)
     commit(session)
-    return {k: float(v) for k, v in remaining.items() if v is not None}
+    return remaining

@@ -197,6 +197,7 @@ def _cleaned(value: Any) -> Any:
 # digit, a known sector, region and method); these only keep a wild one out of the document
 _HOLDING_TEXT_LENGTH = {"name": NAME_LENGTH, "credit_code": 40, "sector": 40, "region_code": 12, "method": 40}
 NARRATIVE_LENGTH = 20000
+QUARTER_LENGTH = 10  # a projection's quarter, "2026Q1" with room; the tie-out judges the value
 
 
 def _holding(r: _Reader, row: dict[str, Any], number: int) -> dict[str, Any]:
@@ -284,7 +285,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
 
     sheet = "projection"
     for number, row in rows(sheet):
-        content["projection"].append({"quarter": r.text(_text(row[0]), sheet, number, ("gp_column", "quarter"), 10),
+        content["projection"].append({"quarter": r.text(_text(row[0]), sheet, number, ("gp_column", "quarter"), QUARTER_LENGTH),
                                       "calls": r.amount(row[1], sheet, number, ("gp_column", "calls")),
                                       "distributions": r.amount(row[2], sheet, number, ("gp_column", "distributions"))})
     wb.close()
@@ -335,7 +336,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
         row = {k: str(form.get(f"p-{i}-{k}") or "").strip() for k, _l in PROJECTION_COLUMNS}
         if any(row.values()):
             content["projection"].append({
-                "quarter": r.text(row["quarter"], "projection", i + 1, ("gp_column", "quarter"), 10),
+                "quarter": r.text(row["quarter"], "projection", i + 1, ("gp_column", "quarter"), QUARTER_LENGTH),
                 "calls": r.amount(row["calls"], "projection", i + 1, ("gp_column", "calls")),
                 "distributions": r.amount(row["distributions"], "projection", i + 1, ("gp_column", "distributions"))})
         i += 1
