@@ -37,6 +37,11 @@ def test_flask_report_table_is_in_chinese_and_wan(imported, runner):
     assert "金额单位：万元" in result.output and "子基金" in result.output
     assert "59,400.00" in result.output  # fund NAV 594,000,000 yuan = 59,400 万元
     assert "先进材料" in result.output
+    # HHI on the 0–10,000 scale the screens and the workbook use, not the JSON's 0–1 share sum
+    as_json = runner.invoke(args=["report", "QY", "--as-of", "2025-12-31", "--format", "json"])
+    hhi = json.loads(as_json.output)["concentration"]["hhi"]
+    assert 0 < hhi < 1
+    assert f"HHI：{round(hhi * 10_000):,}" in result.output, result.output
 
 
 def test_flask_report_unknown_fund_and_bad_date(imported, runner):

@@ -75,7 +75,7 @@ def _print_json(fund: str, date: dt.date, index_name: str | None) -> None:
 
 def render_table(report: dict) -> str:
     """The same report for a person: in the command line's language, amounts in 万元."""
-    from portfolio.formatting import iso_date, multiple, percent, wan
+    from portfolio.formatting import hhi, iso_date, multiple, percent, wan
     from portfolio.vocabulary import label as label_in
     from web.cli.language import cli_lang, say, shown
 
@@ -115,7 +115,7 @@ def render_table(report: dict) -> str:
                      mirr=percent(periodic.get("mirr"))))
     lines.append(say("前十大占比：%(top)s    最大单一占比：%(largest)s    HHI：%(hhi)s",
                      top=percent(conc.get("top10_share")), largest=percent(conc.get("largest_share")),
-                     hhi="—" if conc.get("hhi") is None else format(conc["hhi"], ".4f")))
+                     hhi=hhi(conc.get("hhi"))))  # 0–10,000, as the screens and workbook show it
     if report.get("pme"):
         p = report["pme"]
         lines.append(say("PME（%(index)s）：KS-PME %(ks)s    LN-PME %(ln)s    Direct Alpha %(alpha)s",
