@@ -6,6 +6,7 @@ One place, used by the screens, the table output, the quarterly report and its P
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -86,16 +87,20 @@ class DateError(ValueError):
 def parse_date(text: str) -> dt.date:
     """'2025-12-31' → date; anything else (20251231, 2025-W01-1, 2025/12/31) or a date
     outside DATE_MIN..DATE_MAX is a ValueError saying why. The one reading of a typed
-    date, for forms, the screens' as-of date, the API, the commands and the use cases."""
-    text = str(text).strip()
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise DateError(Message("date_format"), text)
+    date, for forms, the screens' as-of date, the API, the commands and the use cases.
+    Full-width digits and dashes (２０２５－１２－３１, as a Chinese input method types them)
+    read as their ASCII forms, as the money parser reads them; other digits are a wrong format."""
+    typed = str(text).strip()
+    text = unicodedata.normalize("NFKC", typed)
+    if len(text) != 10 or text[4] != "-" or text[7] != "-" or not all(
+            "0" <= ch <= "9" for ch in text[:4] + text[5:7] + text[8:]):
+        raise DateError(Message("date_format"), typed)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise DateError(Message("date_no_such_day"), text) from None
+        raise DateError(Message("date_no_such_day"), typed) from None
     if not DATE_MIN <= day <= DATE_MAX:
-        raise DateError(Message("date_range", min_day=DATE_MIN, max_day=DATE_MAX), text)
+        raise DateError(Message("date_range", min_day=DATE_MIN, max_day=DATE_MAX), typed)
     return day
 
 

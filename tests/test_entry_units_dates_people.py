@@ -199,3 +199,28 @@ def test_a_stale_correction_names_who_changed_it_and_when_in_beijing(db, book):
         corrections.correct_cash_flow(db.session, flow.id, {**fields, "amount_cny": "4500000"}, username="other")
     # in English: the person by name, the time in Beijing, the rest in English
     assert "(last by 王经理 at 2026-01-01 04:30 (Beijing time))" in refused.value.shown("en")[0][1]
+
+
+@pytest.mark.parametrize("typed, day, refusal", [
+    ("2025-12-31", dt.date(2025, 12, 31), None),
+    (" 2025-12-31 ", dt.date(2025, 12, 31), None),
+    ("２０２５-１２-３１", dt.date(2025, 12, 31), None),  # full-width digits, as an input method types them
+    ("２０２５－１２－３１", dt.date(2025, 12, 31), None),  # and the full-width dash
+    ("2025-02-30", None, "date_no_such_day"),
+    ("２０２５-０２-３０", None, "date_no_such_day"),
+    ("2025/12/31", None, "date_format"),
+    ("20251231", None, "date_format"),
+    ("2025-1a-31", None, "date_format"),
+    ("٢٠٢٥-١٢-٣١", None, "date_format"),  # Arabic-Indic digits are no date's format here
+    ("1899-12-31", None, "date_range"),
+])
+def test_one_reading_of_a_typed_date(typed, day, refusal):
+    from portfolio.formatting import DateError, parse_date
+
+    if refusal is None:
+        assert parse_date(typed) == day
+    else:
+        with pytest.raises(DateError) as caught:
+            parse_date(typed)
+        assert caught.value.reason.key == refusal
+        assert typed.strip() in str(caught.value)  # named as it was typed

@@ -63,6 +63,11 @@ def test_api_report(imported, client, as_role):
     assert missing.status_code == 404 and missing.is_json
     bad = client.get("/api/v1/funds/QY/report?as_of=31/12/2025")
     assert bad.status_code == 400 and bad.is_json
+    # full-width digits read as the date they are; other scripts' digits are a wrong format
+    wide = client.get("/api/v1/funds/QY/report?as_of=２０２５-１２-３１")
+    assert wide.status_code == 200 and wide.get_json()["as_of"] == "2025-12-31"
+    foreign = client.get("/api/v1/funds/QY/report?as_of=٢٠٢٥-١٢-٣١")
+    assert foreign.status_code == 400 and "日期格式应为 YYYY-MM-DD" in foreign.get_data(as_text=True)
     default = client.get("/api/v1/funds/QY/report")
     from portfolio.formatting import last_quarter_end
 
