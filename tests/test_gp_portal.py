@@ -594,3 +594,27 @@ def test_a_gp_learns_nothing_of_companies_other_sub_funds_hold(db, book):
     package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
     renamed = [c for c in package.checks if c["key"] == "company_name"]
     assert renamed[0]["status"] == "warning" and "甬材新材料有限公司" in json.dumps(renamed, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("opening_millions, status", [(410, "passed"), (310, "blocking")])
+def test_the_opening_nav_is_the_books_nav_at_the_previous_quarter_end(db, book, opening_millions, status):
+    """QY-SF1 is valued 310 million at 2025-09-30 and called 100 million on 2025-11-15: the book's
+    NAV at 2025-12-31 (metrics.md's roll-forward, the report's figure) is 410 million. A 2026Q1
+    package opens there; one opening at the lagging valuation's 310 million is off by the call."""
+    from portfolio.figures.tieout import BLOCKING, PASSED
+
+    m = 100_000_000
+    report = cache.fund_report(db.session, "QY", Q4)
+    assert next(i for i in report["investments"] if i["id"] == "QY-SF1")["nav"] == 410 * m // 100
+    content = clean_content()
+    opening = opening_millions * m
+    content["account"].update(opening_nav=opening, contributions=0, distributions=0, management_fees=0,
+                              other_income_expenses=0, realised_gain=0, unrealised_gain=0, closing_nav=opening,
+                              opening_unfunded=100 * m, closing_unfunded=100 * m)
+    content["notices"] = []
+    content["holdings"][0]["fair_value"] += opening * 4 - sum(h["fair_value"] for h in content["holdings"])
+    package = packages.save_package(db.session, "QY-SF1", dt.date(2026, 3, 31), content, username="gp1",
+                                    allowed=["SF1"])
+    check = next(c for c in package.checks if c["key"] == "opening_nav")
+    assert check["status"] == {"passed": PASSED, "blocking": BLOCKING}[status]
+    assert check.get("expected", 410 * m) == 410 * m

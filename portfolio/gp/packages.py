@@ -208,12 +208,15 @@ def context_for(session: Session, investment: Investment, quarter_end: dt.date) 
     last = accepted[-1] if accepted and accepted[-1].quarter_end == previous_end else None
     prior_unfunded = int(last.content["account"]["closing_unfunded"]) if last else \
         max(commitment - paid_before + recallable, 0)
-    valuation = session.execute(select(Valuation).where(Valuation.investment_id == investment.id,
+    valued = session.execute(select(Valuation.id).where(Valuation.investment_id == investment.id,
                                                         Valuation.voided_at.is_(None),
                                                         Valuation.approved_at.is_not(None),
-                                                        Valuation.as_of <= previous_end)
-                                .order_by(Valuation.as_of.desc()).limit(1)).scalar()
-    prior_nav = fen(valuation.fair_value_cny) if valuation is not None else None
+                                                        Valuation.as_of <= previous_end).limit(1)).first()
+    # the opening NAV is the interest's NAV at the previous quarter end as the figures engine
+    # holds it (metrics.md: the last valuation rolled forward by the flows after it), not the
+    # last valuation as it stands: a call after a lagging valuation is in the GP's opening.
+    # With no valuation yet there is nothing to hold a first package's opening to.
+    prior_nav = _nav_at(session, investment.id, previous_end) if valued is not None else None
 
     code_of = {c.code: c.credit_code for c in session.execute(select(Company)).scalars()}
     methods = {(p.quarter_end, h["credit_code"]): h.get("method") for p in accepted
@@ -240,6 +243,15 @@ def context_for(session: Session, investment: Investment, quarter_end: dt.date) 
                    prior_unfunded=prior_unfunded, ledger=ledger, paid_in=paid_in, prior_recallable=recallable,
                    companies=companies, history={k: tuple(v) for k, v in history.items()},
                    previous_schedule=previous, tolerance=Decimal(str(settings["gp_nav_tolerance"])))
+
+
+def _nav_at(session: Session, investment_id: str, day: dt.date) -> int:
+    """One investment's NAV on `day` in fen, by the engine that gives every report's NAV."""
+    from portfolio.book import cache
+    from portfolio.figures.engine import positions
+
+    rows = positions(cache.book(session), [investment_id], day).rows
+    return int(rows["nav_fen"].sum())
 
 
 def run_tieout(session: Session, package: GpPackage) -> list[tieout.Check]:
