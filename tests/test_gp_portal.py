@@ -618,3 +618,25 @@ def test_the_opening_nav_is_the_books_nav_at_the_previous_quarter_end(db, book, 
     check = next(c for c in package.checks if c["key"] == "opening_nav")
     assert check["status"] == {"passed": PASSED, "blocking": BLOCKING}[status]
     assert check.get("expected", 410 * m) == 410 * m
+
+
+def test_the_manager_who_accepts_sees_what_a_holding_already_in_the_book_becomes(db, client, book):
+    """SF1's GP reports 'Probe Co' (digital) under the credit code of C1, the fund's own direct
+    deal 甬智机器人 (robotics). A credit code names one company, so acceptance books the holding
+    as C1; the package page shows the manager that (names and sectors differ, first reported by
+    SF1) before the acceptance, and shows the GP nothing of C1."""
+    content = clean_content()
+    content["holdings"][2].update(name="Probe Co", credit_code="913302067JH4BXKF5Y", sector="digital")
+    package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
+    match, = packages.book_matches(db.session, package)
+    assert (match.book_code, match.renamed, match.resectored, match.first_report) == ("C1", True, True, True)
+    login(client, "manager1")
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    section = page[page.index('id="book-matches"'):page.index('id="capital-account"')]
+    assert "甬智机器人" in section and "Probe Co" in section and "名称不一致" in section and "行业不一致" in section
+    login(client, "gp1")
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    assert 'id="book-matches"' not in page and "甬智机器人" not in page
+    # SF1's own companies, reported again as the book has them, are no news to the manager
+    plain = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    assert [m.book_code for m in packages.book_matches(db.session, plain)] == []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -240,8 +241,10 @@ def package(package_id: int):
     checks = sorted(record.checks or [], key=lambda c: (order.get(c.get("status"), 3),
                                                         tieout.CHECKS.index(c["key"]) if c.get("key") in tieout.CHECKS
                                                         else 99))
+    # what acceptance books the holdings as, where the book already has the company: managers only
+    matches = packages.book_matches(db.session, record) if current_user.can("approve") else []
     return render_template("gp/package.html", package=record, investment=investment, checks=checks,
-                           history=packages.history(db.session, record.id), confirm=ConfirmForm(),
+                           matches=matches, history=packages.history(db.session, record.id), confirm=ConfirmForm(),
                            return_form=ReturnForm(), labels=gp_template.ACCOUNT_LABELS,
                            fields=gp_template.ACCOUNT_FIELDS, quarter=tieout.quarter_label(record.quarter_end))
 

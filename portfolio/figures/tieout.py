@@ -140,6 +140,11 @@ def _listing(key: str, items: list[str], status_if_any: str) -> Check:
     return Check(key, status_if_any if items else PASSED, figure=len(items), items=items)
 
 
+def same_name(one: str, other: str) -> bool:
+    """Two company names the same but for spaces and full-width brackets (_name)."""
+    return _name(one) == _name(other)
+
+
 def _name(text: str) -> str:
     """A company name compared without spaces and the usual suffix variants."""
     return "".join(text.split()).replace("（", "(").replace("）", ")")

@@ -454,6 +454,51 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
     session.flush()
 
 
+@dataclass(frozen=True)
+class BookMatch:
+    """A holding of a package whose credit code is a company the book already has, where the
+    package and the book differ or the sub-fund reports it for the first time: acceptance books
+    the holding as the book's company (a credit code names one company), so the manager who
+    accepts sees what it becomes. Shown to managers only: the book's names are not the GP's to see."""
+    credit_code: str
+    reported_name: str
+    reported_sector: str
+    book_code: str
+    book_name: str
+    book_sector: str
+    first_report: bool   # the sub-fund has not reported it before
+
+    @property
+    def renamed(self) -> bool:
+        return not tieout.same_name(self.reported_name, self.book_name)
+
+    @property
+    def resectored(self) -> bool:
+        return self.reported_sector != self.book_sector
+
+
+def book_matches(session: Session, package: GpPackage) -> list[BookMatch]:
+    """The package's holdings that acceptance would book as a company already in the book, with a
+    different name or sector, or new to this sub-fund's schedule (e.g. the fund's own direct deal)."""
+    codes = [h.get("credit_code") for h in package.content.get("holdings", []) if h.get("credit_code")]
+    if not codes:
+        return []
+    known = {c.credit_code: c for c in session.execute(select(Company).where(Company.credit_code.in_(codes))).scalars()}
+    reported = set(session.execute(select(SubFundHolding.company_code).where(
+        SubFundHolding.sub_fund_code == package.sub_fund_code, SubFundHolding.as_of < package.quarter_end)).scalars())
+    out = []
+    for h in package.content.get("holdings", []):
+        company = known.get(h.get("credit_code"))
+        if company is None:
+            continue
+        match = BookMatch(credit_code=company.credit_code, reported_name=h.get("name", ""),
+                          reported_sector=h.get("sector", ""), book_code=company.code, book_name=company.name,
+                          book_sector=company.sector, first_report=company.code not in reported)
+        if match.renamed or match.resectored or match.first_report:
+            out.append(match)
+    return out
+
+
 def history(session: Session, package_id: int) -> list[GpPackageEvent]:
     return list(session.execute(select(GpPackageEvent).where(GpPackageEvent.package_id == package_id)
                                 .order_by(GpPackageEvent.at, GpPackageEvent.id)).scalars())
