@@ -226,6 +226,42 @@ def test_xirr_of_a_deep_loss_within_weeks_is_the_root_pyxirr_finds(days, kept):
     assert 1 + rate == pytest.approx(kept ** (365 / days), rel=1e-3)  # the root, by its definition
 
 
+# Closer still to −100 % than any float rate but −1.0 (the least above it is −1 + 2⁻⁵³): 1 yuan
+# left of 10 million a month on (1 + r ≈ 1e-85), half lost in a day (1 + r ≈ 1e-110). pyxirr
+# gives −1.0, and a root lies there; the engine had shown none (checks with helper books).
+TOTAL_LOSSES = [(30, 1e-7), (1, 0.5), (92, 1e-7), (3, 0.01)]
+
+
+@pytest.mark.parametrize(("days", "kept"), TOTAL_LOSSES)
+def test_xirr_of_a_loss_closer_to_minus_one_than_any_float_is_pyxirrs_minus_one(days, kept):
+    dates = [dt.date(2025, 12, 1), dt.date(2025, 12, 1) + dt.timedelta(days=days)]
+    amounts = [-10_000_000.0, 10_000_000.0 * kept]
+    assert kept ** (365 / days) < 2 ** -53  # the root's 1 + r is below the least float's
+    assert pyxirr.xirr(dates, amounts, silent=True) == -1.0
+    assert fg.xirr(dates, amounts) == -1.0
+
+
+@pytest.mark.parametrize("amounts", [[-100.0, 200.0], [-100.0, 100.0], [-100.0, 50.0, -10.0], [100.0, -1.0]])
+def test_minus_one_is_no_root_of_flows_whose_npv_keeps_its_sign_near_minus_one(amounts):
+    """A gain, break-even, a loss followed by a further call, and a loan repaid by a trifle: the NPV
+    has the latest day's sign already at −1 + 2⁻⁵³, so no root lies closer to −100 %."""
+    dates = [dt.date(2025, 1, 1) + dt.timedelta(days=200 * k) for k in range(len(amounts))]
+    assert not fg.solves(-1.0, dates, amounts)
+
+
+def test_a_total_loss_within_a_month_has_an_irr_of_minus_one_in_the_report():
+    """Paid 10,000,000 on 2025-12-01 and valued 1.00 on the same day: at 2025-12-31 the IRR of the
+    investment, its mode and the fund is −1.0 (pyxirr's), not null."""
+    book = _one_company_book([("I1", "2025-12-01", "contribution", 1_000_000_000)],
+                             [("I1", "2025-12-01", 100, "dcf")],
+                             investments=[{"id": "I1", "fund_code": "F", "mode": "direct", "target_code": "C",
+                                           "date": "2025-12-01", "commitment_fen": 1_000_000_000}])
+    report = compute_report(book, "F", dt.date(2025, 12, 31))
+    assert pyxirr.xirr([dt.date(2025, 12, 1), dt.date(2025, 12, 31)], [-10_000_000, 1]) == -1.0
+    assert report["investments"][0]["irr"] == -1.0
+    assert report["by_mode"]["direct"]["irr"] == -1.0 and report["summary"]["irr"] == -1.0
+
+
 def test_a_deep_loss_within_a_month_has_its_irr_in_the_report():
     """Paid 100,000 on 2025-12-01, valued 10,000 on 2025-12-31: the investment's, its mode's
     and the fund's IRR are 0.1^(365/30) − 1 (pyxirr: −0.9999999999993187), not null."""

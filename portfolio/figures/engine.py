@@ -105,7 +105,8 @@ def solves(rate: float, dates, amounts) -> bool:
     NPV changes sign within 1e-6 of log(1 + r) either side, or within ROOT_ULPS floats of r
     either side. (1 + r of 3e-11 is known to a few parts in a million; of 7e-13, a 90 % loss
     within a month, to a part in ten thousand: the floats next to r are the closest any
-    rate can come.) Computed in logs, so huge rates do not overflow."""
+    rate can come.) A rate of −1.0 is pyxirr's float for a root closer to −100 % than any
+    other float (`_root_below_the_least_float`). Computed in logs, so huge rates do not overflow."""
     days = np.asarray(dates, dtype="datetime64[D]")
     t = (days - days.min()).astype("float64") / 365.0
     amounts = np.asarray(amounts, dtype="float64")
@@ -115,6 +116,8 @@ def solves(rate: float, dates, amounts) -> bool:
             terms = amounts * np.exp(-t * log_growth)
         return float(terms.sum()), float(np.abs(terms).sum())
 
+    if rate == -1.0:
+        return _root_below_the_least_float(t, amounts)
     if not rate > -1.0:
         return False
     log_growth = math.log1p(rate)
@@ -128,6 +131,23 @@ def solves(rate: float, dates, amounts) -> bool:
         if math.isfinite(below) and math.isfinite(above) and (below < 0) != (above < 0):
             return True
     return False
+
+
+def _root_below_the_least_float(t: np.ndarray, amounts: np.ndarray) -> bool:
+    """pyxirr's −1.0 is a root when one lies between −100 % and the least float rate above it,
+    r₀ = −1 + 2⁻⁵³: whose float is −1.0 (100,000 paid and 1 left a month on: 1 + r ≈ 1e-60).
+    As r falls to −100 % the NPV takes the sign of the latest day's net flow (its discount
+    factor grows fastest); a root lies below r₀ when the NPV at r₀ has the other sign. Scaled by
+    (1 + r₀)^t_max, positive, so no term overflows on a long history."""
+    latest = np.unique(t)[::-1]
+    net = [float(amounts[t == day].sum()) for day in latest]
+    limit = next((value for value in net if value != 0.0), 0.0)
+    if limit == 0.0:
+        return False
+    log_least = math.log1p(math.nextafter(-1.0, 0.0))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        value = float((amounts * np.exp((t.max() - t) * log_least)).sum())
+    return math.isfinite(value) and (value == 0.0 or (value < 0) != (limit < 0))
 
 
 def fund_investment_ids(book: BookData, fund_code: str, as_of: dt.date) -> list[str]:
