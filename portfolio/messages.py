@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -245,6 +245,48 @@ def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     return str(value)
 
 
+# a figure and the limit it is weighed against, by argument name: (value, limit, ×, places zh, places en)
+LIMIT_PAIRS = (("value_pct", "limit_pct", 100, 1, 1), ("value_x", "limit_x", 1, 2, 2), ("years", "limit_years", 1, 2, 1))
+_UNIT_OF = {"value_pct": ("{}%", "{}%"), "value_x": ("{} 倍", "{}x"), "years": ("{}", "{}")}
+
+
+def _finer(value: Any, limit: Any, scale: int, places: int) -> str | None:
+    """The figure (× scale) with as many more places, up to 8, as make it differ from its limit,
+    where at `places` the two read the same but are not ("30.0%，超过上限 30.0%" of 30.01 %);
+    None when they read apart already, or are the same to 8 places."""
+    v, lim = Decimal(str(value)) * scale, Decimal(str(limit)) * scale
+
+    def at(number: Decimal, n: int) -> Decimal:
+        return number.quantize(Decimal(1).scaleb(-n), ROUND_HALF_UP)
+
+    if v == lim or at(v, places) != at(lim, places):
+        return None
+    more = next((n for n in range(places + 1, 9) if at(v, n) != at(lim, n)), None)
+    return None if more is None else format(at(v, more), "f")  # the same to 8 places: a float's noise
+
+
+def _apart_from_limits(shown: dict[str, str], args: dict[str, Any], zh: bool) -> None:
+    """A figure over (or within) its limit never reads the same as the limit: more places where
+    the usual ones would hide the difference (a committee member reads the sentence, rules.md)."""
+    for value_name, limit_name, scale, places_zh, places_en in LIMIT_PAIRS:
+        if value_name in args and limit_name in args:
+            finer = _finer(args[value_name], args[limit_name], scale, places_zh if zh else places_en)
+            if finer is not None:
+                shown[value_name] = _UNIT_OF[value_name][0 if zh else 1].format(finer)
+    if "over" in args and "limit_fen" in args:  # amounts: to the fen where 万元 to two places hide it
+        limit = int(args["limit_fen"])
+        hidden = [(k, fen) for k, fen in args["over"] if _finer(fen, limit, 1, -4) is not None]
+        if hidden:
+            shown["over"] = ("、" if zh else "; ").join(
+                f"{WHAT[k][0 if zh else 1]} {_exact_fen(fen, zh) if (k, fen) in hidden else _arg('x_fen', fen, zh, codes=False)}"
+                for k, fen in args["over"])
+
+
+def _exact_fen(fen: int, zh: bool) -> str:
+    shown = format((Decimal(int(fen)) / Decimal(1_000_000)).normalize(), ",f")
+    return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
+
+
 # the arguments whose Chinese text differs with `codes` (_arg): a Message without any of them
 # is shown in Chinese as it was made (a compliance listing shows thousands)
 CODED = frozenset({"missing", "reason", "errors", "doubts", "failures"})
@@ -256,6 +298,7 @@ def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = Fa
     zh = str(lang).startswith("zh")
     text = TEXTS[key][0 if zh else 1]
     shown = {name: _arg(name, value, zh, codes=codes) for name, value in args.items()}
+    _apart_from_limits(shown, args, zh)
     if "missing" in text and "missing" not in shown:
         shown["missing"] = ""
     out = text.format(**shown)

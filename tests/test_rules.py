@@ -275,3 +275,33 @@ def test_local_reinvestment_is_exact():
     lr = local_reinvestment(_reinvestment_book("149999999.99"), "F", "SF", D)
     assert (lr.local_cost_fen, lr.paid_in_fen) == (14999999999, 10000000000)
     assert str(lr.multiple) == "1.4999999999"
+
+
+@pytest.mark.parametrize(("key", "args", "zh", "en"), [
+    # 30.01 % reads 30.0 % at one place: the sentence would say "30.0%, above the cap of 30.0%"
+    ("ownership_over", {"value_pct": 0.3001, "limit_pct": 0.30}, "持股比例 30.01%，超过上限 30.0%", "Ownership 30.01%"),
+    ("ownership_over", {"value_pct": 0.35, "limit_pct": 0.30}, "持股比例 35.0%，超过上限 30.0%", "Ownership 35.0%"),
+    ("ownership_within", {"value_pct": 0.30, "limit_pct": 0.30}, "持股比例 30.0%，未超过上限 30.0%", "Ownership 30.0%"),
+    ("age_over", {"years": 5.001, "limit_years": 5}, "成立 5.001 年，超过天使投资上限 5 年", "5.001 years old"),
+    ("age_within", {"years": 4.9999, "limit_years": 5}, "成立 4.9999 年，未超过", "4.9999 years old"),
+    ("coinvest_over", {"value_x": 1.001, "limit_x": 1.0}, "领投金额的 1.001 倍，超过上限 1.00 倍", "is 1.001x"),
+    ("size_over", {"over": [("revenue", 10_000_000_001), ("total_assets", 20_000_000_000)],
+                   "limit_fen": 10_000_000_000},
+     "年营业收入 10,000.000001 万元、资产总额 20,000.00 万元，超过天使投资上限 10,000.00 万元",
+     "10,000.000001 (CNY 10k)"),
+])
+def test_a_figure_never_reads_the_same_as_the_limit_it_is_over(key, args, zh, en):
+    """rules.md: a sentence a committee member understands. A figure the usual places round onto
+    its limit gets the places that tell them apart; one the same to 8 places (a float's noise)
+    reads as the limit."""
+    from portfolio.messages import Message
+
+    message = Message(key, **args)
+    assert zh in str(message) and en in message.shown("en")
+
+
+def test_a_figure_equal_to_its_limit_but_for_a_floats_noise_reads_as_the_limit():
+    from portfolio.messages import WHAT, Message
+
+    message = Message("cap_within", what=next(iter(WHAT)), value_pct=0.30000000000000004, limit_pct=0.3)
+    assert "30.0%，未超过上限 30.0%" in str(message)
