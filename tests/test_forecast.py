@@ -213,3 +213,43 @@ def test_zero_inflated_layer_keeps_the_mean_and_has_empty_quarters():
     # the checks hold on every path
     assert np.all(sim.unfunded >= 0) and np.all(sim.nav >= 0)
     assert np.allclose(sim.unfunded[:, -1] + sim.call.sum(axis=1), start.unfunded.sum(), rtol=1e-4)
+
+
+# -- a stub first step: from a D inside a quarter to that quarter's end ---------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units, st.integers(2, 40), st.floats(0.01, 1.0))
+def test_a_stub_then_quarters_is_the_stub_and_a_projection_from_its_end(rows, quarters, first):
+    """The projection with a first step of `first` quarters is that step, then the projection
+    from where it ends (its NAV, unfunded and an age `first`/4 years older): one model, cut anywhere."""
+    start, params = _build(rows)
+    whole = fc.project(start, params, quarters, first=first)
+    stub = fc.project(start, params, 1, first=first)
+    after = fc.Start.of(start.commitment, stub.unfunded[:, 0], stub.nav[:, 0], start.age + first / 4.0)
+    rest = fc.project(after, params, quarters - 1)
+    for name in ("call", "distribution", "nav", "unfunded"):
+        got, want = getattr(whole, name), np.hstack([getattr(stub, name), getattr(rest, name)])
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-6), name
+
+
+def test_two_half_quarters_call_what_one_quarter_calls():
+    """Within one year of age, the call rate de-compounds by length: 1 − (1 − RC)^(1/8) twice
+    leaves the unfunded of 1 − (1 − RC)^(1/4) once (growth and distributions off)."""
+    start = fc.Start.of([100.0], [80.0], [0.0], [0.25])
+    params = fc.Params.of(1, rc=(0.3, 0.3, 0.3), growth=0.0, bow=3.0, life=15.0)
+    half = fc.project(start, params, 2, first=0.5)   # D mid-quarter: the stub, then a whole quarter
+    quarter = fc.project(start, params, 1)
+    assert half.unfunded[0, 0] == pytest.approx(80.0 * 0.7 ** (1 / 8), rel=1e-12)
+    two_halves = fc.project(fc.Start.of([100.0], half.unfunded[:, 0], [0.0], [0.25 + 0.125]), params, 1, first=0.5)
+    assert two_halves.unfunded[0, 0] == pytest.approx(quarter.unfunded[0, 0], rel=1e-12)
+
+
+def test_the_simulation_takes_the_same_stub():
+    start = fc.Start.of([100.0] * 3, [80.0, 50.0, 20.0], [20.0, 50.0, 90.0], [1.0, 3.0, 6.0])
+    params = fc.Params.of(3)
+    det = fc.project(start, params, 8, first=0.3)
+    sim = fc.simulate(start, params, 8, 20000, seed=7, first=0.3)
+    assert abs(sim.call[:, 0].mean() - det.call[:, 0].sum()) <= 0.03 * det.call[:, 0].sum()
+    assert det.call[:, 0].sum() < fc.project(start, params, 1).call.sum()  # a third of a quarter calls less
+    with pytest.raises(ValueError):
+        fc.project(start, params, 4, first=0.0)

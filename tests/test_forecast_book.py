@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from portfolio.figures import forecast_book as fb
@@ -200,3 +201,65 @@ def test_commitment_effect_is_fast_on_the_demo_book(book):
     began = time.perf_counter()
     fb.commitment_effect(book, after, "QY", D, "本提案")
     assert time.perf_counter() - began < 0.5
+
+
+MID = dt.date(2025, 11, 15)
+
+
+@pytest.fixture(scope="module")
+def mid(book):
+    return fb.forecast(book, "QY", MID, paths=500)
+
+
+def test_from_a_day_inside_a_quarter_the_rows_are_calendar_quarters(book, mid):
+    """From 2025-11-15 the first row is the rest of 2025Q4 (to 2025-12-31, half a quarter's
+    rates), then 2026Q1 to 2026-03-31, …: rows had ended on 2026-02-15, 2026-05-15, … under the
+    label of the quarter they ended in, and 2025Q4 had no forecast."""
+    rows = mid["forecast"]
+    assert [r["quarter"] for r in rows[:3]] == ["2025Q4", "2026Q1", "2026Q2"]
+    assert [r["end"] for r in rows[:3]] == [dt.date(2025, 12, 31), dt.date(2026, 3, 31), dt.date(2026, 6, 30)]
+    assert mid["actuals"][-1]["quarter"] == "2025Q4" and mid["actuals"][-1]["end"] == MID
+    h = fb.histories(book, "QY", MID)
+    assert rows[0]["unfunded"] + rows[0]["call"] == pytest.approx(h.units["unfunded"].sum(), rel=1e-9)
+    # the stub is 46 of the quarter's 92 days
+    assert fb.first_step(pd.Timestamp(MID)) == pytest.approx(46 / 92)
+    assert all(c["ok"] for c in mid["checks"])
+
+
+def test_the_policy_keeps_every_year_end_from_a_day_inside_a_quarter(mid):
+    """From 2025-11-15 the paid-in progress, 返投 and idle money are shown at every year end;
+    2026 and 2027 had been dropped (no row ended on 31 December)."""
+    p = mid["policy"]
+    years = [row["year"] for row in p["paid_in_progress"]]
+    assert years[0] == MID.isoformat() and years[1:4] == [2025, 2026, 2027]
+    assert [row["year"] for row in p["idle_by_year"]][:3] == [2025, 2026, 2027]
+    progress = [row["progress"] for row in p["paid_in_progress"]]
+    assert all(a <= b + 1e-12 for a, b in zip(progress, progress[1:]))
+
+
+def test_the_pacing_plan_counts_the_years_calls_already_made(book):
+    """From 2025-09-30 the plan's 2025 holds the calls booked in 2025Q1–Q3 and the forecast of Q4,
+    and a commitment made in 2025 calls only in the quarter left: a target the year has already
+    met needs no new commitment."""
+    september = fb.forecast(book, "QY", dt.date(2025, 9, 30), paths=300)
+    booked = sum(r["call"] for r in september["actuals"] if r["end"].year == 2025)
+    ahead = sum(r["call"] for r in september["forecast"] if r["end"].year == 2025)
+    assert booked > 0
+    plan = fb.pacing_plan(september, yearly_target=booked + ahead, years=3)
+    first = plan["years"][0]
+    assert first["year"] == 2025 and first["existing_calls"] == pytest.approx(booked + ahead)
+    assert first["new_commitment"] == 0.0
+    assert plan["first_year_left"] == pytest.approx(92 / 365)
+    more = fb.pacing_plan(september, yearly_target=booked + ahead + 1e8, years=3)
+    first = more["years"][0]
+    # the gap of 1 亿 is met by a commitment called on the first year's share × the quarter left
+    assert first["new_commitment"] * more["profile"][0] * (92 / 365) == pytest.approx(1e8)
+    assert first["total_calls"] == pytest.approx(booked + ahead + 1e8)
+
+
+def test_a_budget_through_a_fund_the_bureau_has_no_share_in_is_refused(result):
+    with pytest.raises(ValueError) as refused:
+        fb.pacing_plan({**result, "bureau_share": 0.0}, yearly_target=1e9, target_is_budget=True)
+    assert refused.value.args[0].key == "pacing_no_bureau_share"
+    plain = fb.pacing_plan({**result, "bureau_share": 0.0}, yearly_target=1e9)  # a fund target needs no share
+    assert plain["target"] == 1e9

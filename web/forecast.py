@@ -92,18 +92,20 @@ def _pacing(result: dict) -> tuple[dict | None, str | None]:
     if not text:
         return None, None
     from portfolio.figures.forecast_book import pacing_plan
+    from portfolio.messages import error_shown
     from portfolio.money import AmountError, parse_amount
 
     try:
         target = parse_amount(text[:40], unit="wan")  # typed in 万元, as labelled; exact yuan
     except AmountError as error:  # the parser's reason, in the reader's language
-        from portfolio.messages import error_shown
-
         return None, error_shown(error.args[0], current_lang())
     if target <= 0 or target > 10**12:
         return None, _("年度目标应为正数（万元）")
-    return pacing_plan(result, yearly_target=float(target),
-                       target_is_budget=request.args.get("pacing_kind") == "budget"), None
+    try:
+        return pacing_plan(result, yearly_target=float(target),
+                           target_is_budget=request.args.get("pacing_kind") == "budget"), None
+    except ValueError as error:  # a budget through a fund the bureau has no share in
+        return None, error_shown(error.args[0], current_lang())
 
 
 # -- long runs as jobs (web/queue.py): the back-test and the workbook, with a progress bar -----

@@ -14,6 +14,10 @@ Run quarterly: G_q = (1 + G)^(1/4) − 1; the quarterly call rate r_q solves
 1 − (1 − r_q)^4 = RC (25 % → 6.940 %); the quarterly distribution rate is de-compounded
 the same way from RD at the quarter's age, floored at Y/4. The forecast starts from the
 actuals as of D (NAV, unfunded, age), so it continues the book rather than restarting it.
+From a D inside a quarter the first step runs to that quarter's end: a stub of `first`
+quarters (0 < first ≤ 1), its rates de-compounded to its length the same way
+(1 − (1 − RC)^(first/4), (1 + G)^(first/4) − 1, the floor Y·first/4); the random layer
+(`Noise`) draws a whole quarter's dispersion for it.
 
 The bow can be set from targets (J. Jeet, "Modeling Private Investment Cash Flows with
 Market-Sensitive Periodic Growth", J. Private Markets Investing 24(3)): with the target
@@ -96,15 +100,26 @@ class Start:
         return Start(self.commitment[index], self.unfunded[index], self.nav[index], self.age[index])
 
 
-def quarterly_rate(annual_rate):
-    """The quarterly rate r_q with 1 − (1 − r_q)^4 = annual_rate (a share paid out of a balance)."""
+def quarterly_rate(annual_rate, quarters: float = 1.0):
+    """The quarterly rate r_q with 1 − (1 − r_q)^4 = annual_rate (a share paid out of a balance);
+    over a step of `quarters` quarters, 1 − (1 − annual_rate)^(quarters/4)."""
     annual_rate = np.clip(np.asarray(annual_rate, dtype="float64"), 0.0, 1.0)
-    return 1.0 - (1.0 - annual_rate) ** 0.25
+    return 1.0 - (1.0 - annual_rate) ** (0.25 * quarters)
 
 
-def quarterly_growth(growth):
-    """G_q = (1 + G)^(1/4) − 1."""
-    return (1.0 + np.asarray(growth, dtype="float64")) ** 0.25 - 1.0
+def quarterly_growth(growth, quarters: float | np.ndarray = 1.0):
+    """G_q = (1 + G)^(1/4) − 1; over a step of `quarters` quarters, (1 + G)^(quarters/4) − 1."""
+    return (1.0 + np.asarray(growth, dtype="float64")) ** (0.25 * quarters) - 1.0
+
+
+def step_lengths(quarters: int, first: float = 1.0) -> np.ndarray:
+    """Each step's length in quarters: the first `first` (a stub to D's quarter end), then 1."""
+    if not 0.0 < first <= 1.0:
+        raise ValueError(f"the first step is a part of a quarter, 0 < first <= 1: {first}")
+    lengths = np.ones(quarters)
+    if quarters:
+        lengths[0] = first
+    return lengths
 
 
 def bow_from_targets(tvpi: float, growth: float, life: float) -> float:
@@ -174,18 +189,20 @@ class Projection:
     nav_begin: np.ndarray
 
 
-def project(start: Start, params: Params, quarters: int) -> Projection:
-    """The quarterly TA projection from the actuals on D, vectorised over the units."""
+def project(start: Start, params: Params, quarters: int, *, first: float = 1.0) -> Projection:
+    """The quarterly TA projection from the actuals on D, vectorised over the units; `first`,
+    the first step's length in quarters (D inside a quarter: the stub to its end)."""
     n = len(start)
     shape = (n, quarters)
     call, dist, nav_out, uc_out, growth_out, begin = (np.zeros(shape) for _ in range(6))
-    g_q = quarterly_growth(params.growth)
+    lengths = step_lengths(quarters, first)
+    ends = np.cumsum(lengths)
     nav, uc = start.nav.astype("float64").copy(), start.unfunded.astype("float64").copy()
     for k in range(quarters):
-        age = start.age + (k + 1) / 4.0
-        r_q = quarterly_rate(_rc_at(params.rc, _year_of_age(age)))
-        rd_q = _quarterly_distribution_rate(age, params)
-        grown = nav * (1.0 + g_q)
+        age = start.age + ends[k] / 4.0
+        r_q = quarterly_rate(_rc_at(params.rc, _year_of_age(age)), lengths[k])
+        rd_q = _quarterly_distribution_rate(age, params, lengths[k])
+        grown = nav * (1.0 + quarterly_growth(params.growth, lengths[k]))
         c = r_q * uc
         d = rd_q * grown
         begin[:, k] = nav
@@ -196,9 +213,9 @@ def project(start: Start, params: Params, quarters: int) -> Projection:
     return Projection(call=call, distribution=dist, nav=nav_out, unfunded=uc_out, growth=growth_out, nav_begin=begin)
 
 
-def _quarterly_distribution_rate(age: np.ndarray, params: Params) -> np.ndarray:
+def _quarterly_distribution_rate(age: np.ndarray, params: Params, quarters: float = 1.0) -> np.ndarray:
     ratio = np.clip(age / params.life, 0.0, None)
-    rd_q = np.maximum(params.yield_ / 4.0, quarterly_rate(np.minimum(ratio ** params.bow, 1.0)))
+    rd_q = np.maximum(params.yield_ * quarters / 4.0, quarterly_rate(np.minimum(ratio ** params.bow, 1.0), quarters))
     return np.where(age >= params.life, 1.0, np.minimum(rd_q, 1.0))
 
 
@@ -307,7 +324,7 @@ def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None
 
 def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: Noise | None = None,
              seed: int = 0, weights=None, unit_quantiles: bool = False, qs=(0.1, 0.5, 0.9),
-             chunk_cells: int = 1 << 16, max_threads: int = 4) -> Simulation:
+             chunk_cells: int = 1 << 16, max_threads: int = 4, first: float = 1.0) -> Simulation:
     """Monte Carlo of the TA projection with the stochastic layer (`Noise`).
 
     Vectorised over blocks of (units × paths) of about chunk_cells cells (small enough to
@@ -317,6 +334,7 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     The totals are Σ weight × unit (weights 1 by default; e.g. the finance bureau's share
     of each unit). Float32 paths: a forecast needs no more. Reproducible for a given seed
     and chunk_cells. With unit_quantiles, each unit's P10/P50/P90 (qs) per quarter too.
+    `first`: the first step's length in quarters, as `project`'s.
     """
     noise = noise or Noise()
     n = len(start)
@@ -326,10 +344,14 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     if unit_quantiles:
         per_unit = {k: np.zeros((n, quarters, len(qs))) for k in _UNIT_SERIES}
     # the TA rates of every unit and quarter, once
-    age = start.age[:, None] + (np.arange(quarters)[None, :] + 1) / 4.0
-    r_q = np.stack([quarterly_rate(_rc_at(params.rc, _year_of_age(age[:, k]))) for k in range(quarters)], axis=1)
-    rd_q = np.stack([_quarterly_distribution_rate(age[:, k], params) for k in range(quarters)], axis=1)
-    log_g = np.log1p(quarterly_growth(params.growth)) - noise.growth_sigma ** 2 / 2.0
+    lengths = step_lengths(quarters, first)
+    age = start.age[:, None] + np.cumsum(lengths)[None, :] / 4.0
+    r_q = np.stack([quarterly_rate(_rc_at(params.rc, _year_of_age(age[:, k])), lengths[k]) for k in range(quarters)],
+                   axis=1)
+    rd_q = np.stack([_quarterly_distribution_rate(age[:, k], params, lengths[k]) for k in range(quarters)], axis=1)
+    # the mean log growth of each unit and step
+    log_g = np.log1p(quarterly_growth(np.asarray(params.growth, dtype="float64")[:, None] * np.ones((1, quarters)),
+                                      lengths[None, :])) - noise.growth_sigma ** 2 / 2.0
     path_block = paths if unit_quantiles else min(paths, 4096)
     rows = max(1, chunk_cells // path_block)
     blocks = [(lo, min(n, lo + rows), p0, min(paths, p0 + path_block))
@@ -436,7 +458,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, r_q, rd_q, log_g, 
     x *= f32(noise.call_sigma)
     # per unit and quarter: r_TA·exp(−σ_c²/2), the mean growth factor, rd_TA
     call_mean = (r_q * math.exp(-noise.call_sigma ** 2 / 2.0)).astype("float32")
-    growth_mean = np.exp(log_g)[:, None].astype("float32")
+    growth_mean = np.exp(log_g).astype("float32")  # (m, quarters)
     rd32 = rd_q.astype("float32")
     c, d, tmp = (np.empty((m, paths), dtype=np.float32) for _ in range(3))
     for k in range(quarters):
@@ -451,7 +473,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, r_q, rd_q, log_g, 
         c *= uc
         # NAV grows by a log-normal return
         _normals(rng, tmp, growth_table)
-        tmp *= growth_mean
+        tmp *= growth_mean[:, k:k + 1]
         nav *= tmp
         # distributions: rd_TA · exp(σ_d ε − σ_d²/2) of the grown NAV (all of it once t ≥ L)
         _normals(rng, d, dist_table)

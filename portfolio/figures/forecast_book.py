@@ -621,14 +621,23 @@ def uncalibrated(h: Histories) -> Calibration:
 
 # ---------------------------------------------------------------- calendar
 def quarter_ends_after(as_of: pd.Timestamp, quarters: int) -> list[pd.Timestamp]:
-    """The ends of the next quarters of the forecast: D + 3k months (calendar quarter ends
-    when D is one)."""
+    """The ends of the forecast's steps: calendar quarter ends, the first the end of D's own
+    quarter when D is inside one (a stub: `first_step`), else the next quarter's."""
     d = ts(as_of)
-    is_quarter_end = d == (d.to_period("Q").end_time.normalize())
-    if is_quarter_end:
-        period = d.to_period("Q")
-        return [(period + k).end_time.normalize() for k in range(1, quarters + 1)]
-    return [d + pd.DateOffset(months=3 * k) for k in range(1, quarters + 1)]
+    period = d.to_period("Q")
+    skip = 1 if d == period.end_time.normalize() else 0
+    return [(period + k).end_time.normalize() for k in range(skip, quarters + skip)]
+
+
+def first_step(as_of: pd.Timestamp) -> float:
+    """The first step's length in quarters: 1 from a quarter end, else the part of D's quarter
+    left after D (days after D ÷ the quarter's days), so the steps end on calendar quarter ends."""
+    d = ts(as_of)
+    period = d.to_period("Q")
+    end, begin = period.end_time.normalize(), period.start_time.normalize()
+    if d == end:
+        return 1.0
+    return (end - d).days / ((end - begin).days + 1)
 
 
 def horizon_quarters(h: Histories, cap: int = 60) -> int:
@@ -719,8 +728,9 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     if noise is None:
         noise = calibrate_noise(h_all, cal_all) if calibrated else fc.Noise()
     start, params = h.start(), cal.params()
-    det = fc.project(start, params, horizon)
-    sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise)
+    first = first_step(h.as_of)  # from D inside a quarter, a stub to its end: rows are calendar quarters
+    det = fc.project(start, params, horizon, first=first)
+    sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise, first=first)
     q = sim.quantiles()
     ends = quarter_ends_after(h.as_of, horizon)
     rows = []
@@ -926,9 +936,20 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
     needs after the existing portfolio and the earlier new commitments, ÷ the first year's
     call share (never negative). Split by sector in the mix of the current sub-fund
     commitments. Returns the schedule and the combined projection against the target.
+
+    When D is inside a year, that year is the plan's first: its existing calls are the calls
+    booked in it up to D plus those forecast after D, and a commitment made in it is called
+    on the first year's share pro-rated to the part of the year left after D (and its later
+    years on the age-years that straddle them).
+    A budget target of a fund the finance bureau has no share in is a ValueError (its Message).
     """
-    share = float(result.get("bureau_share") or 1.0)
-    target = yearly_target / share if target_is_budget and share > 0 else yearly_target
+    from portfolio.messages import Message
+
+    bureau = result.get("bureau_share")
+    share = 1.0 if bureau is None else float(bureau)
+    if target_is_budget and not share > 0:
+        raise ValueError(Message("pacing_no_bureau_share"))
+    target = yearly_target / share if target_is_budget else yearly_target
     sub_funds = [u for u in result["units"] if u["class"] == "sub_fund"]
     rc_early = float(np.mean([u["parameters"]["rc_early"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[0]
     rc_late = float(np.mean([u["parameters"]["rc_late"] for u in sub_funds])) if sub_funds else fc.PUBLISHED_RC[-1]
@@ -937,10 +958,14 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
     first_year = as_of.year + 1 if (as_of.month, as_of.day) == (12, 31) else as_of.year
     plan_years = list(range(first_year, first_year + years))
     existing = {y: 0.0 for y in plan_years}
-    for row in result["forecast"]:
+    for row in [*result.get("actuals", []), *result["forecast"]]:  # booked up to D, then forecast
         year = pd.Timestamp(row["end"]).year
         if year in existing:
             existing[year] += float(row["call"])
+    # the part of the first year a commitment made in it has left to be called in
+    year_end = pd.Timestamp(first_year, 12, 31)
+    year_days = (year_end - pd.Timestamp(first_year, 1, 1)).days + 1
+    left = 1.0 if first_year > as_of.year else (year_end - as_of).days / year_days
     mix: dict[str, float] = {}
     for u in sub_funds:
         mix[str(u["sector"] or "")] = mix.get(str(u["sector"] or ""), 0.0) + float(u["commitment"])
@@ -948,15 +973,20 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
     new: list[float] = []
     rows = []
     for i, year in enumerate(plan_years):
-        from_new = sum(new[j] * profile[i - j] for j in range(i))
-        commit = max(0.0, (target - existing[year] - from_new) / profile[0]) if profile[0] > 0 else 0.0
+        first_share = profile[0] * (left if i == 0 else 1.0)
+        # the first year's commitment runs its age-years from D: calendar year i holds the last
+        # (1 − left) of its age-year i − 1 and the first `left` of its age-year i
+        from_new = sum(new[j] * (profile[i - j] if j else profile[i - 1] * (1.0 - left) + profile[i] * left)
+                       for j in range(i))
+        commit = max(0.0, (target - existing[year] - from_new) / first_share) if first_share > 0 else 0.0
         new.append(commit)
-        calls_new = from_new + commit * profile[0]
+        calls_new = from_new + commit * first_share
         rows.append({"year": year, "target": target, "existing_calls": existing[year], "new_commitment": commit,
                      "calls_from_new": calls_new, "total_calls": existing[year] + calls_new,
                      "by_sector": {s: commit * v / total_mix for s, v in mix.items()} if total_mix else {}})
     return {"target": target, "target_is_budget": target_is_budget, "bureau_share": share,
-            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "years": rows}
+            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "first_year_left": left,
+            "years": rows}
 
 
 # ---------------------------------------------------------------- the noise, from the book
