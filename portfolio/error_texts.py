@@ -38,6 +38,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     # -- the date parser (portfolio.formatting.parse_date)
     "pacing_no_bureau_share": ("财政出资在本基金中的占比为 0，无法按财政预算规划新增认缴",
                                "The finance bureau has no share in this fund: a budget target cannot be planned through it"),
+    "job_failed_internally": ("生成失败：系统内部错误，已记入日志，请联系系统管理员",
+                              "It failed: an error inside the app, logged; please tell the administrator"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "The date must be written YYYY-MM-DD"),
     "date_no_such_day": ("不存在的日期（格式 YYYY-MM-DD）", "No such date (format YYYY-MM-DD)"),
     "date_range": ("日期应在 {min_day} 至 {max_day} 之间", "The date must be between {min_day} and {max_day}"),

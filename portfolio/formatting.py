@@ -111,10 +111,12 @@ def quarter(value: dt.date) -> str:
 
 def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
     """'2025Q4' → (2025-10-01, 2025-12-31): the quarter's first and last days."""
-    text = text.strip().upper()
-    if len(text) != 6 or text[4] != "Q" or not text[:4].isdigit() or text[5] not in "1234":
+    text = unicodedata.normalize("NFKC", text).strip().upper()  # full-width, as parse_date reads them
+    if len(text) != 6 or text[4] != "Q" or not all("0" <= ch <= "9" for ch in text[:4]) or text[5] not in "1234":
         raise ValueError(f"not a quarter (e.g. 2025Q4): {text!r}")
     year, q = int(text[:4]), int(text[5])
+    if not DATE_MIN.year <= year <= DATE_MAX.year:  # the dates the book holds (year 1 or 9999 overflowed)
+        raise ValueError(f"a quarter of {DATE_MIN.year}–{DATE_MAX.year}: {text!r}")
     first = dt.date(year, 3 * q - 2, 1)
     last = quarter_end(first)
     return first, last

@@ -155,8 +155,38 @@ def test_a_refused_job_says_why_in_the_readers_language(example, db, as_role, ap
     assert job.error == "没有指数 NOINDEX 的数据"  # the row's text stays the Chinese
     assert queue.error_shown(job, "en") == "There are no data for the index NOINDEX"
     plain, _created = find_or_create(db.session, "nothing", {}, username="x", version="v")
-    job_records.fail(db.session, plain.id, "纯文本", final=True)
-    assert queue.error_shown(db.session.get(Job, plain.id, populate_existing=True), "en") == "纯文本"
+    job_records.fail(db.session, plain.id, "RuntimeError: 纯文本", final=True)
+    # a failure kept without a sentence reads as the general one: never the exception's text
+    assert queue.error_shown(db.session.get(Job, plain.id, populate_existing=True), "en").startswith("It failed")
+
+
+@pytest.mark.parametrize("quarter", ["0001Q1", "9999Q1", "2200Q1", "1899Q4", "٢٠٢٥Q1"])
+def test_a_quarter_outside_the_books_dates_is_no_report(example, as_role, quarter):
+    """Year 1 or 9999 had answered 500 (the date's arithmetic overflowed) on the page, the xlsx and
+    the PDF, and a job for it failed with Python's OverflowError shown to the reader."""
+    client = as_role("viewer")
+    for suffix in ("", ".xlsx", ".pdf"):
+        assert client.get(f"/reports/QY/{quarter}{suffix}").status_code == 404
+    refused = _start(client, "xlsx", quarter=quarter)
+    assert refused.status_code == 400 and refused.get_json()["error"]
+
+
+def test_a_job_that_fails_inside_the_app_says_so_in_a_sentence_not_the_exception(example, db, as_role, monkeypatch):
+    def broken(context):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setitem(queue.HANDLERS, "quarterly_report", broken)
+    client = as_role("viewer")
+    status = _follow(client, _start(client, "xlsx").get_json())
+    assert status["state"] == "failed"
+    assert status["error"] == "生成失败：系统内部错误，已记入日志，请联系系统管理员"
+    client.get("/lang/en")
+    english = client.get(status["status_url"], headers={"Accept": "application/json"}).get_json()["error"]
+    assert english.startswith("It failed") and "OverflowError" not in english
+    page = client.get(f"/reports/jobs/{status['id']}").get_data(as_text=True)
+    assert "OverflowError" not in page and "date value out of range" not in page
+    job = db.session.get(Job, status["id"], populate_existing=True)
+    assert job.error == "OverflowError: date value out of range"  # kept for whoever keeps the app
 
 
 def test_a_job_whose_worker_died_is_taken_up_again(app, engine_kind, example, db):

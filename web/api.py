@@ -152,13 +152,15 @@ def _backtest_job(code: str, params: dict):
 def _backtest_status(code: str, job) -> dict:
     from flask import url_for
 
+    from web import queue
     from web.forecast import UNITS
+    from web.i18n import current_lang
 
     done = job.state == "done"
     params = job.params if isinstance(job.params, dict) else {}
     return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done, "total": job.total,
             "unit": job.unit, "label": str(UNITS.get(job.unit, "")),
-            "error": job.error if job.state == "failed" else None, "started_by": job.started_by,
+            "error": queue.error_shown(job, current_lang()), "started_by": job.started_by,
             "status_url": url_for("api.forecast_backtest_job", code=code, job_id=job.id),
             "result_url": (url_for("api.fund_forecast", code=code, as_of=params.get("as_of"), backtest=1)
                            if done else None),

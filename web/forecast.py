@@ -302,6 +302,7 @@ def fund_forecast_accuracy(code: str):
     queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
     result = job.result if job.state == "done" else None
     return render_template("forecast/accuracy.html", fund=fund, result=result, job=job,
+                           job_error=queue.error_shown(job, current_lang()),
                            status=_job_status(code, job), units=UNITS)
 
 

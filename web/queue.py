@@ -63,14 +63,17 @@ def refusal_shown(message: Any, languages) -> dict[str, str] | None:
 
 
 def error_shown(job, lang: str) -> str | None:
-    """A failed job's error in `lang`: the refusal rendered from its key when it had one,
-    else the text recorded."""
+    """A failed job's error in `lang`: the sentence kept with it (its refusal, or that it failed
+    inside the app), never the exception's text; a job failed before sentences were kept, the
+    general one."""
+    from portfolio.messages import Message, shown
+
     if job.state != "failed":
         return None
-    shown = (job.result or {}).get("error_shown") if isinstance(job.result, dict) else None
-    if shown:
-        return shown.get(lang) or shown.get(lang[:2]) or job.error
-    return job.error
+    kept = (job.result or {}).get("error_shown") if isinstance(job.result, dict) else None
+    if kept:
+        return kept.get(lang) or kept.get(lang[:2]) or next(iter(kept.values()))
+    return shown(Message("job_failed_internally"), lang)
 
 
 @dataclass
@@ -281,6 +284,7 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
     """Run the job here, in the app context: claim it, call its handler with a heartbeat
     beating beside it, record the result (or the error, queued again while attempts remain).
     A job done, failed, or running elsewhere is left alone: running twice is harmless."""
+    from portfolio.messages import Message
     from web.extensions import db
 
     with Session(db.engine, expire_on_commit=False) as jobs_session:
@@ -325,8 +329,10 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
             with lock:
                 message = str(error) if isinstance(error, JobRefused) else f"{error.__class__.__name__}: {error}"
                 languages = (_state["app"].config.get("LANGUAGES") if _state["app"] is not None else None) or ["zh"]
-                shown = refusal_shown(error.args[0], languages) if isinstance(error, JobRefused) and error.args \
-                    else None
+                # a refusal in its own words; anything else in a sentence for people (the
+                # exception's class and text stay in job.error and the log, for whoever keeps the app)
+                shown = refusal_shown(error.args[0] if isinstance(error, JobRefused) and error.args
+                                      else Message("job_failed_internally"), languages)
                 job_records.fail(jobs_session, job_id, message, final=final,
                                  result={"error_shown": shown} if shown else None)
             if isinstance(error, JobRefused):
