@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+from pathlib import Path
 
 from flask import Flask
 
@@ -95,7 +97,10 @@ def register_template_cache(app: Flask) -> None:
         os.makedirs(directory, exist_ok=True)
     except OSError:  # a read-only instance folder: compile in each process as before
         return
-    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(directory)
+    # compiled code also depends on the filters (which of them Jinja may work out when it
+    # compiles: web/i18n.py): a cache of other filters is not this one's
+    filters = hashlib.sha256(Path(__file__).with_name("web").joinpath("i18n.py").read_bytes()).hexdigest()[:12]
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(directory, f"__jinja2_{filters}_%s.cache")
 
 
 def register_jobs(app: Flask) -> None:

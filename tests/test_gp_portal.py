@@ -640,3 +640,15 @@ def test_the_manager_who_accepts_sees_what_a_holding_already_in_the_book_becomes
     # SF1's own companies, reported again as the book has them, are no news to the manager
     plain = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
     assert [m.book_code for m in packages.book_matches(db.session, plain)] == []
+
+
+def test_the_package_forms_words_follow_the_reader_whoever_read_it_first(client, book):
+    """The notice type's options are written {{ 'contribution'|label('type') }}: Jinja had worked
+    the literal out when it compiled the template, in Chinese, so English readers read 出资/分配."""
+    login(client, "gp1")
+    client.get("/lang/zh")
+    assert ">出资</option>" in client.get("/gp/packages/new").get_data(as_text=True)
+    client.get("/lang/en")
+    page = client.get("/gp/packages/new").get_data(as_text=True)
+    assert ">Contribution</option>" in page and ">Distribution</option>" in page
+    assert "出资" not in page and "分配" not in page

@@ -11,7 +11,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, get_translations, refresh
-from jinja2 import Template
+from jinja2 import Template, pass_context
 
 from portfolio import formatting, messages
 from portfolio.vocabulary import label, place
@@ -137,11 +137,22 @@ def _label(code, vocabulary):
     return label(vocabulary, code, lang=current_lang())
 
 
+def _at_render(language_filter):
+    """A filter whose words depend on the reader's language, run when the page is rendered:
+    Jinja works a filter of a literal ({{ 'contribution'|label('type') }}) out once, when it
+    compiles the template, outside any request (so in Chinese, for every reader), unless the
+    filter takes the render's context."""
+    @pass_context
+    def _filter(_context, value, *args, **options):
+        return language_filter(value, *args, **options)
+    return _filter
+
+
 def _by_lang(formatter):
     """A formatter whose words depend on the language, as a filter of the current one."""
     def _filter(value, *args, **options):
         return formatter(value, *args, lang=current_lang(), **options)
-    return _filter
+    return _at_render(_filter)
 
 
 def fund_name(fund) -> str:
@@ -172,9 +183,9 @@ def template_helpers() -> dict:
         "percent": formatting.percent,
         "isodate": formatting.iso_date,
         "quarter": formatting.quarter,
-        "label": _label,
+        "label": _at_render(_label),
         "place": _by_lang(place),
-        "fund_name": fund_name,
+        "fund_name": _at_render(fund_name),
         "explain": _by_lang(messages.shown),
     }
     from web.navigation import nav_html, nav_items
