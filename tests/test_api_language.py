@@ -41,3 +41,19 @@ def test_the_bad_date_names_its_parameter(viewer):
     said = viewer.get("/api/v1/funds/QY/report?as_of=2025-13-01", headers=EN).get_json()
     assert said["message"].startswith("Parameter as_of: no such date") and said["key"] == "api_bad_param"
     assert viewer.get("/api/v1/funds/QY/report?as_of=2025-13-01").get_json()["message"].startswith("as_of：")
+
+
+@pytest.mark.parametrize(("method", "path", "who", "status"), [
+    ("GET", "/api/v1/funds/QY/report", None, 401),        # not signed in
+    ("GET", "/api/v1/nope", "viewer", 404),                # no such address
+    ("DELETE", "/api/v1/funds/QY/report", "viewer", 405),  # no such method
+])
+def test_what_no_view_refused_is_said_in_the_askers_language_too(db, client, as_role, method, path, who, status):
+    """401, 404 and 405 answered before any view of the API runs had been werkzeug's English
+    descriptions whatever the asker's language."""
+    asker = as_role(who) if who else client
+    chinese = asker.open(path, method=method)
+    assert chinese.status_code == status and chinese.is_json
+    assert CJK.search(chinese.get_json()["message"]) and chinese.get_json()["key"] == f"http_{status}"
+    english = asker.open(path, method=method, headers=EN).get_json()
+    assert english["message"] and not CJK.search(english["message"]) and english["key"] == f"http_{status}"

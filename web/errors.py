@@ -24,7 +24,14 @@ def _handle(error: HTTPException, message: str | None = None):
     # the exception's own headers go along (a 405's Allow, a 401's WWW-Authenticate)
     headers = [(k, v) for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")]
     if request.path.startswith(API_PREFIX):
-        return jsonify({"error": error.name, "status": code, "message": error.description}), code, headers
+        body = {"error": error.name, "status": code, "message": error.description}
+        if error.description == type(error).description:  # werkzeug's English: a sentence of ours instead
+            from portfolio.messages import TEXTS, Message
+            from web.i18n import current_lang
+
+            said = Message(f"http_{code}" if f"http_{code}" in TEXTS else "http_other")
+            body.update(message=said.shown(current_lang()), key=said.key)
+        return jsonify(body), code, headers
     return render_template("errors/error.html", code=code, error=error, message=message), code, headers
 
 
