@@ -41,7 +41,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "job_failed_internally": ("生成失败：系统内部错误，已记入日志，请联系系统管理员",
                               "It failed: an error inside the app, logged; please tell the administrator"),
     # the API's answers to what no view of the domain refused (web/errors.py)
-    "http_401": ("请先登录，或在 Authorization 头中提供有效的访问令牌", "Sign in first, or send a valid token in the Authorization header"),
+    "http_401": ("请先登录，或在 Authorization 头中提供有效的访问令牌",
+                 "Sign in first, or send a valid token in the Authorization header"),
     "http_403": ("您的角色（或此访问令牌）无权进行此操作", "Your role (or this token) may not do this"),
     "http_404": ("没有这个地址", "There is no such address"),
     "http_405": ("此地址不接受这种请求方法", "This address does not take this request method"),
