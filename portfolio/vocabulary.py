@@ -245,6 +245,33 @@ LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"
 LABELS["field"]["confirmed_doubts_count"] = "已确认的核对提示（行数）"
 LABELS_EN["field"]["confirmed_doubts_count"] = "Confirmed doubts (rows)"
 
+# the records audited outside the workbook and the committee: forecast parameters (issue 16),
+# API tokens, GP packages' workflow, change sets and attachments; (zh, en) each
+for _vocabulary, _words in {
+    "audit_action": {"delete": ("删除", "Delete"), "revoke": ("吊销", "Revoke")},
+    "entity": {"api_tokens": ("API 访问令牌", "API token"), "forecast_parameters": ("预测参数", "Forecast parameters")},
+    "field": {"id": ("编号", "Number"), "rc_early": ("前两年年度出资比例 RC", "Yearly call rate RC, first two years"),
+              "rc_late": ("此后年度出资比例 RC", "Yearly call rate RC, later years"),
+              "bow": ("分配曲线弯度 B", "Distribution bow B"), "life": ("存续期 L（年）", "Life L (years)"),
+              "growth": ("净值年增长率 G", "Yearly NAV growth G"), "yield_floor": ("最低分配率 Y", "Yield floor Y"),
+              "updated_by": ("修改人", "Changed by"), "updated_at": ("修改时间", "Changed at"),
+              "last_used_at": ("最近使用时间", "Last used at"), "blocking": ("阻断项", "Blocking checks"),
+              "warnings": ("提示项", "Warnings"), "sub_fund_code": ("子基金代码", "Sub-fund code"),
+              "company_code": ("企业代码", "Company code"), "quarter_end": ("季度末", "Quarter end"),
+              "submitted_by": ("提交人", "Submitted by"), "reviewed_by": ("复核人", "Reviewed by"),
+              "accepted_by": ("接受人", "Accepted by"), "accepted_at": ("接受时间", "Accepted at"),
+              "valuation_id": ("估值记录", "Valuation record"), "user_id": ("用户", "User"),
+              "round": ("轮次", "Round"), "declared_at": ("登记时间", "Declared at"),
+              "uploaded_at": ("上传时间", "Uploaded at"), "sha256": ("文件校验值（SHA-256）", "File checksum (SHA-256)"),
+              "stored_name": ("存储文件名", "Stored file name"),
+              "staged_version": ("暂存时的台账版本", "Book version when staged"),
+              "batch": ("批次", "Batch"), "content": ("内容", "Content"), "checks": ("核对结果", "Checks"),
+              "preview": ("预览", "Preview")},
+}.items():
+    for _code, (_zh, _en) in _words.items():
+        LABELS[_vocabulary].setdefault(_code, _zh)
+        LABELS_EN.setdefault(_vocabulary, {}).setdefault(_code, _en)
+
 # Place names of the administrative division codes (GB/T 2260) the book holds: Ningbo's
 # districts and counties, the other cities of Zhejiang, and the provinces (zh, en). A code
 # is shown with the most precise name known ("330206 宁波市北仑区"); an unknown code alone.

@@ -23,7 +23,7 @@ from portfolio.figures.scope import UnknownFund
 from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import said_by, shown
-from portfolio.vocabulary import SECTORS, label
+from portfolio.vocabulary import LABELS_EN, SECTORS, label
 from web.extensions import db
 from web.i18n import current_lang, refusal
 
@@ -557,7 +557,7 @@ VALUE_VOCABULARIES = {"mode": "mode", "status": "proposal_status", "role": "role
 # the fields of audited records that name a user: shown by the person's name, as everywhere
 PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_by", "declared_by", "member",
                  "uploaded_by", "created_by", "recorded_by", "submitted_by", "accepted_by", "reviewed_by", "by",
-                 "started_by", "cast_by"}
+                 "started_by", "cast_by", "updated_by"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
@@ -581,6 +581,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
         column = columns.get(field)
         if lang.startswith("zh"):
             return column.zh if column else label("field", field)
+        if column is None and field in LABELS_EN.get("field", {}):
+            return LABELS_EN["field"][field]
         return field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
 
     def shown(field: str, value):
