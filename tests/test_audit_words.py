@@ -48,10 +48,9 @@ def test_every_field_of_an_audited_record_has_its_words(table):
 
 def test_the_history_of_forecast_parameters_reads_in_words(db, as_role):
     from portfolio.book.forecast_parameters import set_forecast_parameters
+    from portfolio.book.users import create_user
     from portfolio.interchange.importing import import_book
     from tests.conftest import EXAMPLE_BOOK
-
-    from portfolio.book.users import create_user
 
     assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
     create_user(db.session, "manager1", "manager", "correct-horse-9", by="test", display_name="王经理")

@@ -59,7 +59,7 @@ def test_an_index_imported_is_echoed_in_the_command_lines_language(db, app, runn
     assert zh.exit_code == 0 and zh.output.strip() == "指数 GEN：2 行，新增 2，更新 0，未变 0"
     app.config["CLI_LANGUAGE"] = "en"  # the app's setting, without the variable
     en = runner.invoke(args=["import-index", "GEN", str(path)])
-    assert en.exit_code == 0 and en.output.strip() == "Index GEN: 2 rows, 0 new, 0 changed, 2 unchanged"
+    assert en.exit_code == 0 and en.output.strip() == "Index GEN: rows 2; new 0; changed 0; unchanged 2"
 
 
 def test_the_report_table_in_english(imported, runner):
@@ -126,7 +126,7 @@ def test_a_refused_import_lists_its_errors_in_the_command_lines_language(db, run
     assert english.exit_code == 1
     lines = [line for line in english.output.splitlines() if line.strip()]
     assert any(line.startswith("investments row 2 date: 2025-02-30 — ") for line in lines), lines
-    assert lines[-1] == "Import failed: 1 errors, nothing written" and not CJK.search(english.output)
+    assert lines[-1] == "Import failed (errors: 1); nothing written" and not CJK.search(english.output)
     chinese = runner.invoke(args=["import-book", str(path)])
     assert chinese.exit_code == 1 and "导入失败：1 处错误，未写入任何数据" in chinese.output
     assert "第2行" in chinese.output

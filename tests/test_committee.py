@@ -143,6 +143,11 @@ def test_the_whole_flow_from_proposal_to_funded_investment(client, book):
     resolution = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
     for text in ("投资决策委员会决议", "附条件通过", "完成工商变更后出资", "配偶在标的公司任职", "估值偏高", "m7"):
         assert text in resolution
+    assert f"已登记为投资 {investment.id}。" in resolution
+    client.get("/lang/en")
+    english = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
+    assert f"Entered in the book as investment {investment.id}." in english and "。" not in english.split("<body")[-1]
+    client.get("/lang/zh")
     pdf = client.get(f"/committee/proposals/{pid}/resolution.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -598,3 +603,21 @@ def test_the_angel_inputs_are_checked(client, book):
     # a sub-fund commitment has no company to describe: the inputs are not kept
     sub = propose(client, mode="sub_fund", target_code="SF1", ownership_pct="", **ANGEL_INPUTS)
     assert (fresh(book, sub).founded, fresh(book, sub).headcount) == (None, None)
+
+
+@pytest.mark.parametrize(("field", "typed", "kept"), [
+    ("base_moic", "99999999999999999999999999", None), ("base_moic", "1000", 1000.0), ("base_moic", "1000.5", None),
+    ("base_irr", "100000000000000000", None), ("base_irr", "10000", 100.0), ("base_irr", "-100", -1.0),
+    ("base_irr", "-150", None), ("bear_moic", "-1", None),
+])
+def test_a_scenarios_multiple_and_irr_are_refused_beside_the_field_when_beyond_any_case(book, field, typed, kept):
+    """A MOIC of 10²⁶ and an IRR of 10¹⁷ % had been saved and shown as '100000000000000004764729344.00x'."""
+    from portfolio.committee.proposals import create_proposal
+    from portfolio.errors import FieldErrors
+
+    if kept is None:
+        with pytest.raises(FieldErrors) as refused:
+            create_proposal(book, {**DEAL, field: typed}, username="mgr")
+        assert [f for f, _m in refused.value.errors] == [field]
+    else:
+        assert getattr(create_proposal(book, {**DEAL, field: typed}, username="mgr"), field) == pytest.approx(kept)

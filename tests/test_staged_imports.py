@@ -622,3 +622,22 @@ def test_a_choice_made_while_the_change_set_is_applied_is_never_applied_unseen(a
     else:
         assert after.status == "pending" and after.choices == {conflict_id: "mine"}
         assert isinstance(applied, FieldErrors) and applied.errors[0][1].key == "change_set_choices_moved"
+
+
+def test_a_changed_cash_flow_is_named_in_words_not_by_its_key(app, db, book):
+    """A cash flow's row is known by its key (investment/date/type/amount in fen/ref): the preview
+    had shown 'QY-SF1/2023-03-31/contribution/15000000000/' in both languages."""
+    make_user(db, "manager1", "manager")
+    uploader = app.test_client()
+    login(uploader, "manager1")
+    data = edited(uploader.get("/book/download").data, "cash_flows",
+                  {"investment_id": "QY-SF1", "date": "2023-03-31"}, {"note": "第一期实缴（已核）"})
+    url = uploader.post("/book/upload", data={"book": (io.BytesIO(data), "book.xlsx")},
+                        content_type="multipart/form-data").headers["Location"]
+    page = uploader.get(url).get_data(as_text=True)
+    assert "QY-SF1 · 2023-03-31 · 出资 · 150,000,000.00 元" in page, page
+    assert "15000000000" not in page and "/contribution/" not in page
+    uploader.get("/lang/en")
+    page = uploader.get(url).get_data(as_text=True)
+    assert "QY-SF1 · 2023-03-31 · Contribution · 150,000,000.00 CNY" in page
+    assert "Import change set #" in page and "Rows changed: 1" in page

@@ -388,9 +388,9 @@ def upload_errors():
         return redirect(url_for("book.upload"))
     download_name = _("导入错误清单.csv")
     if not kept.is_file():  # written as a CSV before the errors were kept by key
-        return send_file(old, mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=download_name)
+        return send_file(old, mimetype="text/csv", as_attachment=True, download_name=download_name)
     errors = errors_from_json(json.loads(kept.read_text(encoding="utf-8")))
-    return send_file(io.BytesIO(errors_csv(errors, current_lang())), mimetype="text/csv; charset=utf-8",
+    return send_file(io.BytesIO(errors_csv(errors, current_lang())), mimetype="text/csv",
                      as_attachment=True, download_name=download_name)
 
 

@@ -75,6 +75,25 @@ def column_value(value, name: str, sheet: str) -> str:
     return str(value)
 
 
+# a cash flow's row is known by (investment_id, date, type, amount in fen, ref): portfolio.interchange.importing
+FLOW_KEY = ("investment_id", "date", "type", "amount_fen", "ref")
+
+
+@bp.app_template_filter("row_key")
+def row_key(key: str, sheet: str) -> str:
+    """A row of the preview as a reader names it: its key's parts joined by " · ", a cash flow's
+    type by its label and its amount in 元 (its key holds the type's code and the amount in fen)."""
+    parts = str(key).split("/", len(FLOW_KEY) - 1) if sheet == "cash_flows" else str(key).split("/")
+    if sheet == "cash_flows" and len(parts) >= 4:
+        named = dict(zip(FLOW_KEY, parts))
+        unit = " 元" if current_lang().startswith("zh") else " CNY"
+        if named["amount_fen"].isdigit():
+            named["amount_fen"] = yuan(Decimal(named["amount_fen"]) / 100) + unit
+        named["type"] = label("type", named["type"], lang=current_lang())
+        parts = [named[k] for k in FLOW_KEY if named.get(k)]
+    return " · ".join(p for p in parts if p)
+
+
 @bp.app_template_filter("local_time_text")
 def local_time_text(value: str | None) -> str:
     """An ISO UTC time kept as text (a conflict's) in Beijing time."""

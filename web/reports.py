@@ -168,7 +168,7 @@ def render_pdf(report: dict, on_pages: Callable[[int], None] | None = None, *,
 
 # -- the quarterly report as a file: built once per book version, as a job -----------------
 
-FORMATS = {"html": "text/html; charset=utf-8", "xlsx": XLSX, "pdf": MIME_PDF}
+FORMATS = {"html": "text/html", "xlsx": XLSX, "pdf": MIME_PDF}
 UNITS = queue.UNITS  # what a job's progress counts, as shown beside its bar
 
 Progress = Callable[[int, int, str], None]

@@ -42,6 +42,10 @@ TEXT_FIELDS = ("thesis", "market", "team", "risks", "valuation_method", "compara
 CASES = ("bear", "base", "bull")
 
 
+SCENARIO_MOIC = (0.0, 1000.0)          # times: a venture case's thousandfold is the most anyone writes
+SCENARIO_IRR_PCT = (-100.0, 10000.0)   # %: nothing loses more than all of it
+
+
 def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
     """A MOIC (times) or an IRR typed in % (stored as a fraction): ratios are floats."""
     value = f.raw(name)
@@ -57,6 +61,11 @@ def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
         return None
     if not percent and number < 0:
         f.errors.append((name, Message("multiple_negative")))
+        return None
+    low, high = SCENARIO_IRR_PCT if percent else SCENARIO_MOIC
+    if not low <= number <= high:  # a slip of the keyboard, never a case to put to the committee
+        f.errors.append((name, Message("between", low=f"{low:g}", high=f"{high:g}")))
+        return None
     return number / 100 if percent else number
 
 
