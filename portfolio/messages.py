@@ -168,7 +168,7 @@ def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None
     if name == "reason":  # a sentence inside another (after a colon): a Message in the same language
         if isinstance(value, Message) and not (zh and codes):
             out = render(value.key, value.args, "zh" if zh else "en", capital=False)
-            return out[:1].lower() + out[1:] if not zh and out[1:2].islower() else out
+            return out[:1].lower() + out[1:] if not zh and (out[1:2].islower() or out[1:2] == " ") else out
         return str(value)
     if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
         if zh and codes:

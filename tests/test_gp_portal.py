@@ -477,15 +477,32 @@ def test_every_text_of_a_package_too_long_for_its_place_is_refused_at_its_cell_n
         "基本信息 第 4 行 情况说明：不能超过 20000 个字符",
         "投资明细 第 3 行 统一社会信用代码：不能超过 40 个字符", "投资明细 第 3 行 所属行业：不能超过 40 个字符",
         "投资明细 第 3 行 注册地行政区划代码：不能超过 12 个字符", "投资明细 第 3 行 估值方法：不能超过 40 个字符",
-        "未来预测 第 2 行 季度：不能超过 10 个字符"]
+        "未来预测 第 2 行 季度：季度格式应为 2025Q4：2026Q1-202…"]
     with pytest.raises(FieldErrors) as typed:
         read_form({"narrative": "说" * 20001, "h-0-name": "甬材", "h-0-credit_code": "9" * 41,
                    "h-0-cost": "1", "h-0-fair_value": "1", "p-0-quarter": "2026Q1-2026Q2"}, unit="yuan")
     shown = [m.shown("en") for _f, m in typed.value.errors]
     assert shown[0].endswith("Narrative: at most 20000 characters")
     assert any("Unified social credit code: at most 40 characters" in s for s in shown)
-    assert any("Quarter: at most 10 characters" in s for s in shown)
+    assert any("Quarter: a quarter is written like 2025Q4: 2026Q1-202…" in s for s in shown), shown
     assert len(shown) == 3
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("2026Q1", "2026Q1"), ("2026q2", "2026Q2"), ("２０２６Ｑ３", "2026Q3"),
+                                             ("2026Q9", None), ("abc", None), ("2026-03-31", None)])
+def test_a_projections_quarter_is_a_quarter_or_refused_at_its_cell(book, typed, kept):
+    """Any text had been kept as a projection's quarter ('abc', '2026Q9'), and no check judged it."""
+    from portfolio.errors import FieldErrors
+
+    content = clean_content()
+    content["projection"][0]["quarter"] = typed
+    data = workbook(content, investment_id="QY-SF1", quarter_end=Q4)
+    if kept is None:
+        with pytest.raises(FieldErrors) as refused:
+            read_workbook(data)
+        assert [str(m) for _f, m in refused.value.errors] == [f"未来预测 第 2 行 季度：季度格式应为 2025Q4：{typed}"]
+    else:
+        assert read_workbook(data)[0]["projection"][0]["quarter"] == kept
 
 
 def test_a_return_while_the_package_is_being_accepted_never_undoes_the_acceptance(app, db, book, monkeypatch):

@@ -275,6 +275,10 @@ def test_download_then_upload_round_trip(manager):
     assert fund["funds"].max_row == 2
     template = load_workbook(io.BytesIO(manager.get("/book/template").data))
     assert template["funds"]["A1"].value == "基金代码"
+    manager.get("/lang/en")  # the English reader's template has the English names, which import as well
+    english = load_workbook(io.BytesIO(manager.get("/book/template").data))
+    assert english["funds"]["A1"].value == "code" and english["cash_flows"]["B1"].value == "date"
+    manager.get("/lang/zh")
 
 
 def test_english_switch(manager):

@@ -427,8 +427,10 @@ def download():
 @bp.route("/template")
 def template():
     from portfolio.interchange.exporting import template_workbook
+    from web.i18n import current_lang
 
-    return _xlsx_download(template_workbook(chinese_headers=True), _("台账空白模板") + ".xlsx")
+    # the headers in the reader's language: Chinese, or the English names (interchange.md takes either)
+    return _xlsx_download(template_workbook(chinese_headers=current_lang().startswith("zh")), _("台账空白模板") + ".xlsx")
 
 
 @bp.route("/")

@@ -18,7 +18,8 @@ from typing import Any
 from portfolio.errors import FieldErrors
 from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
 from portfolio.filetypes import formulas_as_text, workbook_problem
-from portfolio.formatting import DateError, parse_date
+from portfolio.formatting import DateError, parse_date, parse_quarter
+from portfolio.formatting import quarter as quarter_label
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
 from portfolio.record_rules import CODE_LENGTH, CONTROL_CHARACTERS, NAME_LENGTH
@@ -146,6 +147,20 @@ class _Reader:
             self.error(sheet, row, column, Message("too_long", max_len=max_len))
         return value[:max_len]
 
+    def quarter(self, value: str, sheet: str, row: int, column: tuple[str, str]) -> str:
+        """A projection's quarter as the book writes quarters (2026Q1; ２０２６ｑ１ reads as it);
+        anything else refused at its cell."""
+        if not value:
+            self.error(sheet, row, column, Message("required"))
+            return value
+        try:
+            _first, last = parse_quarter(value)
+        except ValueError:
+            shown = value if len(value) <= QUARTER_LENGTH else value[:QUARTER_LENGTH] + "…"
+            self.error(sheet, row, column, Message("quarter_format", text=shown))
+            return value[:QUARTER_LENGTH]
+        return quarter_label(last)
+
     def amount(self, value: Any, sheet: str, row: int, column: tuple[str, str], *, signed: bool = False) -> int:
         if value is None or str(value).strip() == "":
             return 0
@@ -197,7 +212,7 @@ def _cleaned(value: Any) -> Any:
 # digit, a known sector, region and method); these only keep a wild one out of the document
 _HOLDING_TEXT_LENGTH = {"name": NAME_LENGTH, "credit_code": 40, "sector": 40, "region_code": 12, "method": 40}
 NARRATIVE_LENGTH = 20000
-QUARTER_LENGTH = 10  # a projection's quarter, "2026Q1" with room; the tie-out judges the value
+QUARTER_LENGTH = 10  # a projection's quarter as typed, "2026Q1" with room, shown back in a refusal
 
 
 def _holding(r: _Reader, row: dict[str, Any], number: int) -> dict[str, Any]:
@@ -285,7 +300,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
 
     sheet = "projection"
     for number, row in rows(sheet):
-        content["projection"].append({"quarter": r.text(_text(row[0]), sheet, number, ("gp_column", "quarter"), QUARTER_LENGTH),
+        content["projection"].append({"quarter": r.quarter(_text(row[0]), sheet, number, ("gp_column", "quarter")),
                                       "calls": r.amount(row[1], sheet, number, ("gp_column", "calls")),
                                       "distributions": r.amount(row[2], sheet, number, ("gp_column", "distributions"))})
     wb.close()
@@ -336,7 +351,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
         row = {k: str(form.get(f"p-{i}-{k}") or "").strip() for k, _l in PROJECTION_COLUMNS}
         if any(row.values()):
             content["projection"].append({
-                "quarter": r.text(row["quarter"], "projection", i + 1, ("gp_column", "quarter"), QUARTER_LENGTH),
+                "quarter": r.quarter(row["quarter"], "projection", i + 1, ("gp_column", "quarter")),
                 "calls": r.amount(row["calls"], "projection", i + 1, ("gp_column", "calls")),
                 "distributions": r.amount(row["distributions"], "projection", i + 1, ("gp_column", "distributions"))})
         i += 1
