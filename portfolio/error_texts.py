@@ -118,6 +118,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "enter_number": ("请输入数字", "Enter a number"),
     "enter_integer": ("请输入整数", "Enter a whole number"),
     "between": ("应在 {low} 到 {high} 之间", "Must be between {low} and {high}"),
+    "above_up_to": ("应大于 {low} 且不超过 {high}", "Must be above {low} and at most {high}"),
     "above_zero": ("应大于 0", "Must be above 0"),
     "no_such_setting": ("没有这项设置", "There is no such setting"),
     "no_index_data": ("没有指数 {index} 的数据，请先导入", "There are no data for the index {index}: import them first"),

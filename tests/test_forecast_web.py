@@ -285,6 +285,10 @@ def test_admin_sets_parameters_and_the_forecast_follows(demo, as_role, client):
     assert unit["source"] == "override" and unit["parameters"]["rc_late"] == 0.9
     bad = admin.post("/funds/QY/forecast/parameters/QY-SF01", data={"bow": "-1"}, follow_redirects=True)
     assert bad.status_code == 200 and demo.session.get(ForecastParameters, "QY-SF01").bow is None
+    # the refusal names its parameter, and a bound that is not allowed is not said to be
+    assert "分配曲线弯度 B：应大于 0 且不超过 20" in bad.get_data(as_text=True)
+    zero = admin.post("/funds/QY/forecast/parameters/QY-SF01", data={"life": "0"}, follow_redirects=True)
+    assert "存续期 L（年）：应大于 0 且不超过 50" in zero.get_data(as_text=True)
 
 
 def test_viewer_cannot_set_parameters(demo, as_role):

@@ -22,7 +22,7 @@ from portfolio.messages import Message, said_by
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import BaseForm, refuse
+from web.forms import BaseForm
 from web.i18n import current_lang
 from web.main import current_as_of
 from web.security import content_disposition
@@ -320,8 +320,12 @@ def set_parameters(code: str, inv_id: str):
         try:
             set_forecast_parameters(db.session, inv_id, values, username=current_username(),
                                     version=form.version.data or None)
-        except FieldErrors as exc:
-            refuse(exc)
+        except FieldErrors as exc:  # each named by its parameter: the page the flash lands on has many forms
+            db.session.rollback()
+            colon = "：" if current_lang().startswith("zh") else ": "
+            for key, message in exc.shown(current_lang()):
+                name = form["yield_" if key == "yield" else key].label.text if key in FIELDS else ""
+                flash(f"{name}{colon}{message}" if name else message, "error")
         else:
             flash(_("预测参数已保存。"))
     else:

@@ -69,7 +69,7 @@ def _parse(key: str, raw: Any) -> float | None:
     if not math.isfinite(value):
         raise ValueError(Message("enter_number"))
     if value > high or value < low or (value == low and not inclusive):
-        raise ValueError(Message("between", low=f"{low:g}", high=f"{high:g}"))
+        raise ValueError(Message("between" if inclusive else "above_up_to", low=f"{low:g}", high=f"{high:g}"))
     return value
 
 
