@@ -233,7 +233,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "year_implausible": ("年份不合理", "Not a plausible year"),
     "cannot_be_negative": ("不能为负数", "Cannot be negative"),
     "pct_not_number": ("不是数字", "Not a number"),
-    "pct_four_places": ("最多四位小数", "At most four decimal places"),
+    "pct_places": ("百分比最多 {places} 位小数", "A percentage has at most {places} decimal places"),
     # -- an imported book: keys unique, references known
     "dup_fund_code": ("基金代码重复（与第{first}行重复）", "Fund code repeated (as in row {first})"),
     "dup_sub_fund_code": ("子基金代码重复（与第{first}行重复）", "Sub-fund code repeated (as in row {first})"),

@@ -66,6 +66,30 @@ def region_code_mask(codes: pd.Series) -> pd.Series:
     return codes.astype("string").str.fullmatch(REGION_CODE.pattern).fillna(False).astype(bool)
 
 
+PCT_PLACES = 4  # models.types.Percent keeps a percentage to 4 places
+
+
+def parse_percent(text: Any) -> Decimal:
+    """A typed percentage ('12.3456', '12.3456%', full-width digits) → Decimal, as the import
+    reads one; a ValueError whose argument is the sentence: not a number, more than PCT_PLACES
+    places (kept exactly or refused, never rounded), or outside 0–100."""
+    import unicodedata
+    from decimal import InvalidOperation
+
+    cleaned = unicodedata.normalize("NFKC", str(text)).strip().rstrip("%").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(Message("pct_not_number")) from None
+    if not value.is_finite():
+        raise ValueError(Message("pct_not_number"))
+    if not ownership_ok(value):
+        raise ValueError(OWNERSHIP_MESSAGE)
+    if value != value.quantize(Decimal(1).scaleb(-PCT_PLACES)):
+        raise ValueError(Message("pct_places", places=PCT_PLACES))
+    return value
+
+
 def ownership_ok(pct: Decimal | None) -> bool:
     """An ownership percentage in [0, 100]; a missing one is allowed (it is optional)."""
     return pct is None or Decimal(0) <= pct <= Decimal(100)

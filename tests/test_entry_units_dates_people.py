@@ -224,3 +224,20 @@ def test_one_reading_of_a_typed_date(typed, day, refusal):
             parse_date(typed)
         assert caught.value.reason.key == refusal
         assert typed.strip() in str(caught.value)  # named as it was typed
+
+
+@pytest.mark.parametrize(("typed", "kept", "refusal"), [
+    ("12.3456", Decimal("12.3456"), None), ("12.3456%", Decimal("12.3456"), None), ("２３．３３", Decimal("23.33"), None),
+    ("33.33333", None, "pct_places"), ("100.5", None, "ownership_range"), ("五成", None, "pct_not_number"),
+])
+def test_an_ownership_is_typed_as_the_import_reads_it(db, book, typed, kept, refusal):
+    """The investment form read an ownership with the money parser: 12.3456 % (which the import
+    takes) was refused as '金额最多两位小数'. One reading of a typed percentage for both."""
+    fields = {"id": "QY-NEW", "fund_code": "QY", "mode": "direct", "target_code": "C3", "date": "2025-06-30",
+              "commitment_cny": "1000000", "ownership_pct": typed}
+    if refusal is None:
+        assert records.record_investment(db.session, fields, username="m").ownership_pct == kept
+    else:
+        with pytest.raises(FieldErrors) as refused:
+            records.record_investment(db.session, fields, username="m")
+        assert [(f, m.key) for f, m in refused.value.errors] == [("ownership_pct", refusal)]

@@ -135,6 +135,17 @@ class Fields:
             self.errors.append((name, Message("amount_negative")))
         return amount
 
+    def percent(self, name: str) -> Decimal | None:
+        """A percentage, as the import reads one (record_rules.parse_percent)."""
+        value = self.given(name)
+        if value is None:
+            return None
+        try:
+            return record_rules.parse_percent(value)
+        except ValueError as error:
+            self.errors.append((name, error.args[0]))
+            return None
+
     def integer(self, name: str, *, required: bool = False, minimum: int | None = 0) -> int | None:
         value = self.given(name, required=required)
         if value is None:
@@ -252,7 +263,7 @@ def _investment_fields(session: Session, fields: InvestmentCommand | Mapping[str
         "alongside_code": alongside, "date": f.date("date", required=True),
         "commitment_cny": f.amount("commitment_cny", required=True),
         "round": f.text("round", max_len=64),
-        "ownership_pct": f.amount("ownership_pct"),
+        "ownership_pct": f.percent("ownership_pct"),
         "instrument": f.choice("instrument", INSTRUMENTS),
         "stage": f.choice("stage", STAGES),
         "headcount": f.integer("headcount"),

@@ -87,7 +87,7 @@ def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, An
         "instrument": f.choice("instrument", INSTRUMENTS),
         "round": f.text("round", max_len=64),
         "stage": f.choice("stage", STAGES),
-        "ownership_pct": f.amount("ownership_pct"),
+        "ownership_pct": f.percent("ownership_pct"),
         "lead_name": f.text("lead_name", max_len=200),
         "lead_amount_cny": f.amount("lead_amount_cny"),
         # the angel-eligibility inputs (rules.md angel_*): of a company, not of a sub-fund

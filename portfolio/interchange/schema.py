@@ -601,8 +601,9 @@ def _parse_pct(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, 
                        index=s.index, dtype=object)
     out_of_range = pd.Series([not record_rules.ownership_ok(v) for v in values], index=s.index)
     check.flag(out_of_range, rows, col.name, s, record_rules.OWNERSHIP_MESSAGE)
-    too_fine = pd.Series([v is not None and v.as_tuple().exponent < -4 for v in values], index=s.index)
-    check.flag(too_fine & ~out_of_range, rows, col.name, s, Message("pct_four_places"))
+    too_fine = pd.Series([v is not None and v != v.quantize(Decimal(1).scaleb(-record_rules.PCT_PLACES))
+                          for v in values], index=s.index)
+    check.flag(too_fine & ~out_of_range, rows, col.name, s, Message("pct_places", places=record_rules.PCT_PLACES))
     return values.where(~(out_of_range | too_fine), None)
 
 
