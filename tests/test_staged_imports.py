@@ -641,3 +641,34 @@ def test_a_changed_cash_flow_is_named_in_words_not_by_its_key(app, db, book):
     page = uploader.get(url).get_data(as_text=True)
     assert "QY-SF1 · 2023-03-31 · Contribution · 150,000,000.00 CNY" in page
     assert "Import change set #" in page and "Rows changed: 1" in page
+
+
+def test_a_choice_made_after_the_checker_opened_the_page_is_never_applied_unseen(app, db, book):
+    """The apply form carries the version of the choices the checker saw: the uploader choosing
+    again in between refuses the apply (it had applied the newer choice, unseen)."""
+    make_user(db, "manager1", "manager")
+    make_user(db, "manager2", "manager")
+    uploader, checker = app.test_client(), app.test_client()
+    login(uploader, "manager1")
+    login(checker, "manager2")
+    old_export = uploader.get("/book/download").data
+    _newer_value_in_the_app(db.session)
+    data = edited(old_export, "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
+                  {"fair_value_cny": 300000000})
+    url = uploader.post("/book/upload", data={"book": (io.BytesIO(data), "book.xlsx")},
+                        content_type="multipart/form-data").headers["Location"]
+    cs_id = int(url.rstrip("/").split("/")[-1])
+    conflict = db.session.get(ChangeSet, cs_id).conflicts[0]["id"]
+    uploader.post(f"/book/change-sets/{cs_id}/choices", data={f"choice-{conflict}": "theirs"})
+    db.session.expire_all()
+    seen = staging.choices_version(db.session.get(ChangeSet, cs_id))
+    assert f'value="{seen}"' in checker.get(url).get_data(as_text=True)  # the page the checker reads
+    uploader.post(f"/book/change-sets/{cs_id}/choices", data={f"choice-{conflict}": "mine"})  # then, unseen
+    refused = checker.post(f"/book/change-sets/{cs_id}/apply", data={"choices": seen}, follow_redirects=True)
+    assert "上传人刚刚修改了冲突的选择" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, cs_id).status == "pending"
+    fresh = staging.choices_version(db.session.get(ChangeSet, cs_id))
+    checker.post(f"/book/change-sets/{cs_id}/apply", data={"choices": fresh})
+    db.session.expire_all()
+    assert db.session.get(ChangeSet, cs_id).status == "applied"

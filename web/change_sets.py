@@ -11,12 +11,13 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import ChangeSet
 from portfolio.errors import FieldErrors
 from portfolio.formatting import yuan
+from portfolio.messages import Message
 from portfolio.vocabulary import label
 from web import queue
 from web.auth import current_username, requires
@@ -39,6 +40,7 @@ class ApplyForm(BaseForm):
 
     confirmed = BooleanField(_l("我已核对上述提示，确认无误"))
     confirm_reason = TextAreaField(_l("确认理由"), validators=[Optional(), Length(max=2000)])
+    choices = HiddenField()  # the version of the uploader's choices the page showed (staging.choices_version)
 
 
 def _column(sheet: str, name: str):
@@ -134,7 +136,8 @@ def show(change_set_id: int):
 
     change_set = _change_set(change_set_id)
     return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
-                           apply_form=ApplyForm(), doubts=staging.doubts_of(change_set, limit=SHOWN),
+                           apply_form=ApplyForm(choices=staging.choices_version(change_set)),
+                           doubts=staging.doubts_of(change_set, limit=SHOWN),
                            doubt_count=staging.doubt_count(change_set),
                            unresolved=staging.unresolved(change_set), shown=SHOWN,
                            conflict_ids={c["id"] for c in change_set.conflicts})
@@ -175,11 +178,14 @@ def apply(change_set_id: int):
     try:
         if _rows_in(change_set) >= current_app.config.get("APPLY_JOB_MIN_ROWS", APPLY_JOB_MIN_ROWS):
             staging.may_apply(db.session, change_set_id, current_username())  # said now, not by the job
-            job = queue.submit("apply_change_set", {"change_set": change_set_id, "reason": confirm_reason},
+            if form.choices.data and form.choices.data != staging.choices_version(change_set):
+                raise FieldErrors([("", Message("change_set_choices_moved"))])
+            job = queue.submit("apply_change_set", {"change_set": change_set_id, "reason": confirm_reason,
+                                                    "choices": form.choices.data or None},
                                username=current_username())
             return redirect(url_for("change_sets.apply_job", job_id=job.id))
         staging.apply_change_set(db.session, change_set_id, username=current_username(),
-                                 confirm_reason=confirm_reason)
+                                 confirm_reason=confirm_reason, seen_choices=form.choices.data or None)
     except FieldErrors as exc:
         refuse(exc)
     else:
@@ -207,7 +213,8 @@ def apply_change_set_job(job: queue.JobContext) -> dict:
         return {"change_set": change_set_id}
     try:
         staging.apply_change_set(db.session, change_set_id, username=job.started_by,
-                                 confirm_reason=job.params.get("reason"), progress=job.progress)
+                                 confirm_reason=job.params.get("reason"), progress=job.progress,
+                                 seen_choices=job.params.get("choices"))
     except FieldErrors as error:
         raise queue.JobRefused(error.errors[0][1]) from error
     return {"change_set": change_set_id}

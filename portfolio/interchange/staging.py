@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, ChangeSet, utcnow
 from portfolio.book import jobs, records
-from portfolio.book.audit import audit, confirmed_doubts
+from portfolio.book.audit import audit, confirmed_doubts, digest
 from portfolio.book.unit import claim, commit, take
 from portfolio.book.versions import WRITES, latest_writes, write_mark
 from portfolio.errors import FieldErrors
@@ -376,9 +376,17 @@ def may_apply(session: Session, change_set_id: int, username: str) -> ChangeSet:
 
 
 @collections_paused()
+def choices_version(change_set: ChangeSet) -> str:
+    """The version of the uploader's choices an apply form carries (what the checker saw)."""
+    return digest(dict(change_set.choices or {}))
+
+
 def apply_change_set(session: Session, change_set_id: int, *, username: str,
-                     confirm_reason: str | None = None, progress: Progress | None = None) -> ChangeSet:
+                     confirm_reason: str | None = None, progress: Progress | None = None,
+                     seen_choices: str | None = None) -> ChangeSet:
     """The checker applies a pending change set: the import, in one transaction, or nothing.
+    `seen_choices`: the choices' version the checker's page showed (choices_version); choices
+    made since are refused, never applied unseen.
 
     Rows that trip a sanity check (doubts.py, the form's rules, checked again now) apply only
     with the checker's reason (`confirm_reason`), kept in the apply's audit entry and in each
@@ -391,6 +399,8 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
         if not sqlite:
             take(session, change_set)  # a choice of the uploader's waits for the apply (choose)
         choices_seen = dict(change_set.choices or {})
+        if seen_choices is not None and seen_choices != choices_version(change_set):
+            raise FieldErrors([("", Message("change_set_choices_moved"))])
         batch = f"cs{change_set.id}-{utcnow():%Y%m%d%H%M%S}"
 
         def plan(progress: Progress | None) -> tuple[ImportResult, frozenset[str], str | None, dict[str, Any]]:
