@@ -127,8 +127,8 @@ class Investment(Base):
             name="alongside",
         ),
         CheckConstraint("commitment_cny >= 0", name="commitment_nonnegative"),
-        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 1000000)",
-                        name="ownership_range"),  # stored ×10^4: 0–100 %
+        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 10000000000)",
+                        name="ownership_range"),  # stored ×10^8: 0–100 %
         CheckConstraint("instrument IS NULL OR " + _in("instrument", INSTRUMENTS), name="instrument"),
         CheckConstraint("stage IS NULL OR " + _in("stage", STAGES), name="stage"),
         CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_nonnegative"),

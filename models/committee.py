@@ -37,7 +37,7 @@ class Proposal(Base):
         CheckConstraint("instrument IS NULL OR " + _in("instrument", INSTRUMENTS), name="instrument"),
         CheckConstraint("stage IS NULL OR " + _in("stage", STAGES), name="stage"),
         CheckConstraint("amount_cny > 0", name="amount_positive"),
-        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 1000000)",
+        CheckConstraint("ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= 10000000000)",
                         name="ownership_range"),
         CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_nonnegative"),
         CheckConstraint("revenue_cny IS NULL OR revenue_cny >= 0", name="revenue_nonnegative"),

@@ -54,12 +54,14 @@ class Money(ScaledDecimal):
 
 
 class Percent(ScaledDecimal):
-    """A percentage such as an ownership of 12.3456 %, exact to 4 places."""
+    """A percentage such as an ownership of 12.34567891 %, exact to 8 places (100 % is 10^10
+    stored: a BIGINT holds it with room)."""
 
+    PLACES = 8
     cache_ok = True
 
     def __init__(self):
-        super().__init__(4)
+        super().__init__(self.PLACES)
 
 
 class IndexLevel(ScaledDecimal):

@@ -66,7 +66,7 @@ def region_code_mask(codes: pd.Series) -> pd.Series:
     return codes.astype("string").str.fullmatch(REGION_CODE.pattern).fillna(False).astype(bool)
 
 
-PCT_PLACES = 4  # models.types.Percent keeps a percentage to 4 places
+PCT_PLACES = 8  # models.types.Percent keeps a percentage to 8 places (a test holds them equal)
 
 
 def parse_percent(text: Any) -> Decimal:

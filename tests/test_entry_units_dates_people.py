@@ -228,11 +228,13 @@ def test_one_reading_of_a_typed_date(typed, day, refusal):
 
 @pytest.mark.parametrize(("typed", "kept", "refusal"), [
     ("12.3456", Decimal("12.3456"), None), ("12.3456%", Decimal("12.3456"), None), ("２３．３３", Decimal("23.33"), None),
-    ("33.33333", None, "pct_places"), ("100.5", None, "ownership_range"), ("五成", None, "pct_not_number"),
+    ("23.33333333", Decimal("23.33333333"), None), ("23.333333333", None, "pct_places"),
+    ("100.5", None, "ownership_range"), ("五成", None, "pct_not_number"),
 ])
 def test_an_ownership_is_typed_as_the_import_reads_it(db, book, typed, kept, refusal):
     """The investment form read an ownership with the money parser: 12.3456 % (which the import
-    takes) was refused as '金额最多两位小数'. One reading of a typed percentage for both."""
+    takes) was refused as '金额最多两位小数'. One reading of a typed percentage for both, kept
+    exactly to 8 places (a formula's 23.33333333), refused beyond."""
     fields = {"id": "QY-NEW", "fund_code": "QY", "mode": "direct", "target_code": "C3", "date": "2025-06-30",
               "commitment_cny": "1000000", "ownership_pct": typed}
     if refusal is None:
@@ -241,3 +243,42 @@ def test_an_ownership_is_typed_as_the_import_reads_it(db, book, typed, kept, ref
         with pytest.raises(FieldErrors) as refused:
             records.record_investment(db.session, fields, username="m")
         assert [(f, m.key) for f, m in refused.value.errors] == [("ownership_pct", refusal)]
+
+
+def test_the_percentage_type_and_the_typed_percentage_keep_the_same_places():
+    from models.types import Percent
+    from portfolio.record_rules import PCT_PLACES
+
+    assert Percent().places == Percent.PLACES == PCT_PLACES == 8
+
+
+def test_an_ownership_to_eight_places_goes_in_from_a_book_and_back_out_exactly(db, tmp_path):
+    """interchange.md asks only 0–100: an ownership computed by a formula (33.33333333) had been
+    refused as more than four places, the whole book with it."""
+    import shutil
+
+    from models import Investment
+    from portfolio.interchange.exporting import export_book
+
+    book = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, book)
+    path = book / "investments.csv"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    column = header.index("ownership_pct")
+    row = next(i for i, line in enumerate(lines) if line.split(",")[column] == "8")
+    cells = lines[row].split(",")
+    cells[column] = "8.12345678"
+    lines[row] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_book(db.session, book, username="loader").ok
+    investment = db.session.get(Investment, cells[0])
+    assert investment.ownership_pct == Decimal("8.12345678")
+    out = tmp_path / "out.xlsx"
+    export_book(db.session, out)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out)["investments"]
+    exported = {r[0].value: r[column].value for r in sheet.iter_rows(min_row=2)}
+    assert Decimal(str(exported[cells[0]])) == Decimal("8.12345678")

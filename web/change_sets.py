@@ -5,7 +5,7 @@ web.book.upload, which stages the book here.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +24,7 @@ from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, ConfirmForm, refuse
 from web.i18n import current_lang
-from web.main import local_time
+from web.main import cell_shown, local_time
 
 bp = Blueprint("change_sets", __name__, url_prefix="/book/change-sets")
 
@@ -66,15 +66,8 @@ def column_value(value, name: str, sheet: str) -> str:
     codes by their label, none as a dash."""
     if value is None or value == "":
         return "—"
-    column = _column(sheet, name)
-    if column is not None and column.kind == "money":
-        try:
-            return yuan(Decimal(str(value)))
-        except InvalidOperation:
-            return str(value)
-    if column is not None and column.label_vocab:
-        return label(column.label_vocab, str(value), lang=current_lang())
-    return str(value)
+    cell = cell_shown(_column(sheet, name), value, current_lang())
+    return str(value) if cell is None else cell
 
 
 # a cash flow's row is known by (investment_id, date, type, amount in fen, ref): portfolio.interchange.importing

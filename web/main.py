@@ -561,6 +561,23 @@ PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
+def cell_shown(column, value, lang: str) -> str | None:
+    """A workbook column's value as the screens write it (None: not a kind of its own): an
+    amount in 元 with separators, a code by its label, a percentage as typed (25, not the
+    stored 25.00000000). The history and the change sets' preview show cells alike."""
+    if column is None:
+        return None
+    if column.kind in ("money", "pct"):
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return yuan(number) if column.kind == "money" else format(number.normalize(), "f")
+    if column.label_vocab:
+        return label(column.label_vocab, str(value), lang=lang)
+    return None
+
+
 @bp.app_template_filter("audit_rows")
 def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
@@ -590,14 +607,9 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
             return None
         if isinstance(value, bool):
             return _("是") if value else _("否")
-        column = columns.get(field)
-        if column is not None and column.kind == "money":
-            try:
-                return yuan(Decimal(str(value)))
-            except InvalidOperation:
-                return value
-        if column is not None and column.label_vocab:
-            return label(column.label_vocab, str(value), lang=lang)
+        cell = cell_shown(columns.get(field), value, lang)
+        if cell is not None:
+            return cell
         if field in PEOPLE_FIELDS and isinstance(value, str):
             return person(value)
         if field in VALUE_VOCABULARIES:  # a coded field of a table outside the workbook
