@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -252,17 +252,19 @@ _UNIT_OF = {"value_pct": ("{}%", "{}%"), "value_x": ("{} 倍", "{}x"), "years": 
 
 def _finer(value: Any, limit: Any, scale: int, places: int) -> str | None:
     """The figure (× scale) with as many more places, up to 8, as make it differ from its limit,
-    where at `places` the two read the same but are not ("30.0%，超过上限 30.0%" of 30.01 %);
-    None when they read apart already, or are the same to 8 places."""
-    v, lim = Decimal(str(value)) * scale, Decimal(str(limit)) * scale
-
-    def at(number: Decimal, n: int) -> Decimal:
-        return number.quantize(Decimal(1).scaleb(-n), ROUND_HALF_UP)
-
-    if v == lim or at(v, places) != at(lim, places):
+    where at `places` the two read the same but are not ("30.0%，超过上限 30.0%" of 30.05 %);
+    None when they read apart already, or are the same to 8 places. Written as `_arg` writes
+    them (a float's own rounding), so what is compared is what is read."""
+    if Decimal(str(value)) == Decimal(str(limit)):
         return None
-    more = next((n for n in range(places + 1, 9) if at(v, n) != at(lim, n)), None)
-    return None if more is None else format(at(v, more), "f")  # the same to 8 places: a float's noise
+
+    def read(number: Any, n: int) -> str:
+        return f"{float(number) * scale:.{n}f}"
+
+    if read(value, places) != read(limit, places):
+        return None
+    more = next((n for n in range(places + 1, 9) if read(value, n) != read(limit, n)), None)
+    return None if more is None else read(value, more)  # the same to 8 places: a float's noise
 
 
 def _apart_from_limits(shown: dict[str, str], args: dict[str, Any], zh: bool) -> None:
@@ -270,12 +272,16 @@ def _apart_from_limits(shown: dict[str, str], args: dict[str, Any], zh: bool) ->
     the usual ones would hide the difference (a committee member reads the sentence, rules.md)."""
     for value_name, limit_name, scale, places_zh, places_en in LIMIT_PAIRS:
         if value_name in args and limit_name in args:
-            finer = _finer(args[value_name], args[limit_name], scale, places_zh if zh else places_en)
+            places = places_zh if zh else places_en
+            if value_name == "value_pct" and 0 < abs(float(args[value_name])) < 0.01:
+                places = 2  # as _pct writes a share under 1 %
+            finer = _finer(args[value_name], args[limit_name], scale, places)
             if finer is not None:
                 shown[value_name] = _UNIT_OF[value_name][0 if zh else 1].format(finer)
     if "over" in args and "limit_fen" in args:  # amounts: to the fen where 万元 to two places hide it
         limit = int(args["limit_fen"])
-        hidden = [(k, fen) for k, fen in args["over"] if _finer(fen, limit, 1, -4) is not None]
+        limit_read = _arg("x_fen", limit, zh, codes=False)
+        hidden = [(k, fen) for k, fen in args["over"] if fen != limit and _arg("x_fen", fen, zh, codes=False) == limit_read]
         if hidden:
             shown["over"] = ("、" if zh else "; ").join(
                 f"{WHAT[k][0 if zh else 1]} {_exact_fen(fen, zh) if (k, fen) in hidden else _arg('x_fen', fen, zh, codes=False)}"

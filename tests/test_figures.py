@@ -249,6 +249,18 @@ def test_minus_one_is_no_root_of_flows_whose_npv_keeps_its_sign_near_minus_one(a
     assert not fg.solves(-1.0, dates, amounts)
 
 
+@pytest.mark.parametrize(("dates", "amounts"), [
+    # the last day nets to nothing but a float's 5.6e-17, whose sign had decided it
+    ([dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1), dt.date(2025, 3, 1), dt.date(2025, 3, 1)],
+     [-100.0, -50.0, 0.10, 0.20, -0.30]),
+    # the last day nets to nothing and the older terms underflow at −1 + 2⁻⁵³: a sum of nought
+    ([dt.date(2000, 1, 1), dt.date(2000, 2, 1), dt.date(2025, 3, 1), dt.date(2025, 3, 1)], [-100.0, -1.0, 7.0, -7.0]),
+])
+def test_minus_one_is_no_root_of_flows_that_are_all_outgoing_once_each_day_is_netted(dates, amounts):
+    """Every day nets to a payment out (or nothing): the NPV is negative at every rate."""
+    assert not fg.solves(-1.0, dates, amounts)
+
+
 def test_a_total_loss_within_a_month_has_an_irr_of_minus_one_in_the_report():
     """Paid 10,000,000 on 2025-12-01 and valued 1.00 on the same day: at 2025-12-31 the IRR of the
     investment, its mode and the fund is −1.0 (pyxirr's), not null."""

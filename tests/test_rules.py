@@ -281,6 +281,12 @@ def test_local_reinvestment_is_exact():
     # 30.01 % reads 30.0 % at one place: the sentence would say "30.0%, above the cap of 30.0%"
     ("ownership_over", {"value_pct": 0.3001, "limit_pct": 0.30}, "持股比例 30.01%，超过上限 30.0%", "Ownership 30.01%"),
     ("ownership_over", {"value_pct": 0.35, "limit_pct": 0.30}, "持股比例 35.0%，超过上限 30.0%", "Ownership 35.0%"),
+    # exactly half a place over: the float a sentence writes rounds it down onto the limit
+    ("ownership_over", {"value_pct": 0.3005, "limit_pct": 0.30}, "持股比例 30.05%，超过上限 30.0%", "Ownership 30.05%"),
+    ("coinvest_over", {"value_x": 1.005, "limit_x": 1.0}, "领投金额的 1.005 倍，超过上限 1.00 倍", "is 1.005x"),
+    ("age_over", {"years": 5.05, "limit_years": 5}, "成立 5.05 年，超过天使投资上限 5 年", "5.05 years old"),
+    ("size_over", {"over": [("revenue", 10_000_005_000)], "limit_fen": 10_000_000_000},
+     "年营业收入 10,000.005 万元，超过天使投资上限 10,000.00 万元", "10,000.005 (CNY 10k)"),
     ("ownership_within", {"value_pct": 0.30, "limit_pct": 0.30}, "持股比例 30.0%，未超过上限 30.0%", "Ownership 30.0%"),
     ("age_over", {"years": 5.001, "limit_years": 5}, "成立 5.001 年，超过天使投资上限 5 年", "5.001 years old"),
     ("age_within", {"years": 4.9999, "limit_years": 5}, "成立 4.9999 年，未超过", "4.9999 years old"),

@@ -137,16 +137,21 @@ def _root_below_the_least_float(t: np.ndarray, amounts: np.ndarray) -> bool:
     """pyxirr's −1.0 is a root when one lies between −100 % and the least float rate above it,
     r₀ = −1 + 2⁻⁵³: whose float is −1.0 (100,000 paid and 1 left a month on: 1 + r ≈ 1e-60).
     As r falls to −100 % the NPV takes the sign of the latest day's net flow (its discount
-    factor grows fastest); a root lies below r₀ when the NPV at r₀ has the other sign. Scaled by
-    (1 + r₀)^t_max, positive, so no term overflows on a long history."""
-    latest = np.unique(t)[::-1]
-    net = [float(amounts[t == day].sum()) for day in latest]
-    limit = next((value for value in net if value != 0.0), 0.0)
-    if limit == 0.0:
+    factor grows fastest); a root lies below r₀ when the NPV at r₀ has the other sign.
+    Each day's flows are netted first, to the fen (0.10 + 0.20 − 0.30 is no flow, not a float's
+    5.6e-17), and days that net to nothing left out; the NPV is scaled by (1 + r₀)^t of the
+    latest day left, so that day's term is its net and no term overflows, and a sum of exactly
+    nought is a true cancellation, never older terms underflowing."""
+    days, index = np.unique(t, return_inverse=True)
+    net = np.round(np.bincount(index, weights=amounts, minlength=len(days)), 2)
+    keep = net != 0.0
+    days, net = days[keep], net[keep]
+    if len(net) < 2 or not ((net < 0).any() and (net > 0).any()):
         return False
+    limit = net[-1]
     log_least = math.log1p(math.nextafter(-1.0, 0.0))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        value = float((amounts * np.exp((t.max() - t) * log_least)).sum())
+        value = float((net * np.exp((days[-1] - days) * log_least)).sum())
     return math.isfinite(value) and (value == 0.0 or (value < 0) != (limit < 0))
 
 
