@@ -66,6 +66,7 @@ def region_code_mask(codes: pd.Series) -> pd.Series:
     return codes.astype("string").str.fullmatch(REGION_CODE.pattern).fillna(False).astype(bool)
 
 
+PERCENT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+")
 PCT_PLACES = 8  # models.types.Percent keeps a percentage to 8 places (a test holds them equal)
 
 
@@ -74,15 +75,12 @@ def parse_percent(text: Any) -> Decimal:
     reads one; a ValueError whose argument is the sentence: not a number, more than PCT_PLACES
     places (kept exactly or refused, never rounded), or outside 0–100."""
     import unicodedata
-    from decimal import InvalidOperation
 
-    cleaned = unicodedata.normalize("NFKC", str(text)).strip().rstrip("%").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(Message("pct_not_number")) from None
-    if not value.is_finite():
+    cleaned = unicodedata.normalize("NFKC", str(text)).strip()
+    cleaned = cleaned[:-1].strip() if cleaned.endswith("%") else cleaned
+    if not PERCENT_TEXT.fullmatch(cleaned):  # ASCII digits (after NFKC), no exponent, one sign
         raise ValueError(Message("pct_not_number"))
+    value = Decimal(cleaned)
     if not ownership_ok(value):
         raise ValueError(OWNERSHIP_MESSAGE)
     if value != value.quantize(Decimal(1).scaleb(-PCT_PLACES)):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from portfolio.figures import forecast as fc
 from portfolio.figures import forecast_book as fb
 from tests.forecast_books import demo_book_data
 
@@ -237,24 +238,26 @@ def test_the_policy_keeps_every_year_end_from_a_day_inside_a_quarter(mid):
     assert all(a <= b + 1e-12 for a, b in zip(progress, progress[1:]))
 
 
-def test_the_pacing_plan_counts_the_years_calls_already_made(book):
-    """From 2025-09-30 the plan's 2025 holds the calls booked in 2025Q1–Q3 and the forecast of Q4,
-    and a commitment made in 2025 calls only in the quarter left: a target the year has already
-    met needs no new commitment."""
-    september = fb.forecast(book, "QY", dt.date(2025, 9, 30), paths=300)
-    booked = sum(r["call"] for r in september["actuals"] if r["end"].year == 2025)
-    ahead = sum(r["call"] for r in september["forecast"] if r["end"].year == 2025)
+@pytest.mark.parametrize("as_of", [dt.date(2025, 9, 30), dt.date(2025, 12, 30)])
+def test_the_pacing_plan_shows_the_year_under_way_and_plans_from_the_next(book, as_of):
+    """From inside 2025 the plan's 2025 holds the calls booked in it and the forecast of the rest,
+    and commits nothing: a commitment made with days left would be many times the gap (from
+    2025-12-30 a 1 亿 shortfall had asked for 770 亿, called in full the years after). New
+    commitments start in 2026, and each later year meets the target."""
+    forecast = fb.forecast(book, "QY", as_of, paths=300)
+    booked = sum(r["call"] for r in forecast["actuals"] if r["end"].year == 2025)
+    ahead = sum(r["call"] for r in forecast["forecast"] if r["end"].year == 2025)
     assert booked > 0
-    plan = fb.pacing_plan(september, yearly_target=booked + ahead, years=3)
-    first = plan["years"][0]
-    assert first["year"] == 2025 and first["existing_calls"] == pytest.approx(booked + ahead)
-    assert first["new_commitment"] == 0.0
-    assert plan["first_year_left"] == pytest.approx(92 / 365)
-    more = fb.pacing_plan(september, yearly_target=booked + ahead + 1e8, years=3)
-    first = more["years"][0]
-    # the gap of 1 亿 is met by a commitment called on the first year's share × the quarter left
-    assert first["new_commitment"] * more["profile"][0] * (92 / 365) == pytest.approx(1e8)
-    assert first["total_calls"] == pytest.approx(booked + ahead + 1e8)
+    target = booked + ahead + 1e8  # a shortfall of 1 亿 in 2025
+    plan = fb.pacing_plan(forecast, yearly_target=target, years=4)
+    first, *later = plan["years"]
+    assert (first["year"], first["under_way"], first["new_commitment"]) == (2025, True, 0.0)
+    assert first["existing_calls"] == pytest.approx(booked + ahead)
+    assert [r["year"] for r in later] == [2026, 2027, 2028] and not any(r["under_way"] for r in later)
+    for row in later:
+        assert row["total_calls"] == pytest.approx(target, rel=1e-9) if row["new_commitment"] > 0 \
+            else row["total_calls"] >= target - 1e-6
+        assert row["new_commitment"] < 10 * target  # never a multiple of the year's target
 
 
 def test_a_budget_through_a_fund_the_bureau_has_no_share_in_is_refused(result):
@@ -263,3 +266,36 @@ def test_a_budget_through_a_fund_the_bureau_has_no_share_in_is_refused(result):
     assert refused.value.args[0].key == "pacing_no_bureau_share"
     plain = fb.pacing_plan({**result, "bureau_share": 0.0}, yearly_target=1e9)  # a fund target needs no share
     assert plain["target"] == 1e9
+
+
+def test_the_next_quarter_and_year_run_three_and_twelve_months_from_any_day(book, result):
+    """From 2025-12-30 the first step is one day: 'next year' had been that day and 3 quarters
+    (1.58 against 1.87 billion from the day after), 'next quarter' one day's calls. They are the
+    next 3 and 12 months from D, as from a quarter end, so a day apart they nearly agree."""
+    eve = fb.forecast(book, "QY", dt.date(2025, 12, 30), paths=2000, bureau_share=0.4)
+    for key in ("calls_next_quarter", "calls_next_year", "distributions_next_year"):
+        assert eve["expected"][key] == pytest.approx(result["expected"][key], rel=0.03), key
+    for level in ("0.90", "0.95"):
+        assert eve["call_at_risk"]["4"][level] == pytest.approx(result["call_at_risk"]["4"][level], rel=0.05)
+    assert eve["window_ends"] == {"next_quarter": dt.date(2026, 3, 30), "next_year": dt.date(2026, 12, 30)}
+    assert result["window_ends"] == {"next_quarter": dt.date(2026, 3, 31), "next_year": dt.date(2026, 12, 31)}
+    shares = fc.window(4, 0.25, 8)
+    assert shares.tolist() == [1, 1, 1, 1, 0.75, 0, 0, 0]
+    assert (shares * fc.step_lengths(8, 0.25)).sum() == 4  # the stub's ¼, 3 whole quarters and ¾: 4 quarters
+
+
+def test_idle_money_in_ds_own_year_counts_the_calls_booked_in_it(book):
+    """From 2025-12-30, 2025's idle money was judged on one day's forecast calls: 18 units and
+    44.6 亿 read as idle. The year is judged on its calls from 1 January: a unit is idle in 2025
+    when what it called in 2025 (booked, and the day's forecast) is under 1 % of its commitment."""
+    eve = fb.forecast(book, "QY", dt.date(2025, 12, 30), paths=200)
+    row = next(r for r in eve["policy"]["idle_by_year"] if r["year"] == 2025)
+    h = fb.histories(book, "QY", dt.date(2025, 12, 30))
+    flows = book.flows
+    called = flows[(flows["type"] == "contribution") & (flows["date"].dt.year == 2025)
+                   & (flows["date"] <= pd.Timestamp(2025, 12, 30))].groupby("investment_id")["amount_fen"].sum() / 100
+    units = h.units.assign(called=h.units["id"].map(called).fillna(0.0))
+    start_unfunded = units["unfunded"] + units["called"]
+    idle = (start_unfunded > 0) & (units["called"] < fb.IDLE_CALL_SHARE * units["commitment"])
+    assert row["units"] == int(idle.sum()) < 18
+    assert row["idle"] == pytest.approx(float(start_unfunded[idle].sum()), rel=1e-6)

@@ -450,14 +450,15 @@ def test_a_units_form_shows_its_overrides_and_a_stale_one_is_refused(demo, as_ro
 
 
 def test_the_page_from_a_day_inside_a_quarter_says_to_when_each_column_runs(demo, as_role):
-    """From 2025-11-15 the first step ends on 2025-12-31: '下一季度' says so, and the year's column
-    ends with the fourth row, 2026-09-30; the rows are calendar quarters, 2025Q4 estimated after D."""
+    """From 2025-11-15 '下一季度' and '未来一年' run 3 and 12 months on, to 2026-02-15 and 2026-11-15
+    (the stub to 2025-12-31, whole quarters, and the share of the last one inside); the rows are
+    calendar quarters, 2025Q4 estimated after D."""
     client = as_role("viewer")
     with client.session_transaction() as s:
         s["as_of"] = "2025-11-15"
     page = client.get("/funds/QY/forecast").get_data(as_text=True)
-    assert "下一季度（至 2025-12-31）" in page and "未来一年（至 2026-09-30）" in page
+    assert "下一季度（至 2026-02-15）" in page and "未来一年（至 2026-11-15）" in page
     assert '<tr class="estimate"><td>2025Q4</td>' in page
     client.get("/lang/en")
     page = client.get("/funds/QY/forecast").get_data(as_text=True)
-    assert "Next quarter (to 2025-12-31)" in page
+    assert "Next quarter (to 2026-02-15)" in page

@@ -112,6 +112,17 @@ def quarterly_growth(growth, quarters: float | np.ndarray = 1.0):
     return (1.0 + np.asarray(growth, dtype="float64")) ** (0.25 * quarters) - 1.0
 
 
+def window(quarters: int, first: float, steps: int) -> np.ndarray:
+    """Each step's share inside the next `quarters` quarters from D: whole steps, and, after a
+    stub first step of `first` quarters, 1 − first of the step that ends the window (calls are
+    taken as spread evenly over a step). Steps: how many the projection has."""
+    shares = np.zeros(steps)
+    shares[:min(quarters, steps)] = 1.0
+    if first < 1.0 and quarters < steps:
+        shares[quarters] = 1.0 - first
+    return shares
+
+
 def step_lengths(quarters: int, first: float = 1.0) -> np.ndarray:
     """Each step's length in quarters: the first `first` (a stub to D's quarter end), then 1."""
     if not 0.0 < first <= 1.0:
@@ -284,11 +295,14 @@ class Simulation:
         return {name: np.quantile(getattr(self, name), qs, axis=0)
                 for name in ("call", "distribution", "nav", "unfunded")}
 
-    def call_at_risk(self, horizons=(4, 8), levels=(0.90, 0.95, 0.99)) -> dict[int, dict[float, float]]:
-        """Capital call at risk: the quantile of the calls summed over the next h quarters."""
+    def call_at_risk(self, horizons=(4, 8), levels=(0.90, 0.95, 0.99), *,
+                     first: float = 1.0) -> dict[int, dict[float, float]]:
+        """Capital call at risk: the quantile of the calls summed over the next h quarters from D
+        (`window`: with a stub first step of `first` quarters, the share of the step that ends
+        the h quarters is counted)."""
         out: dict[int, dict[float, float]] = {}
         for h in horizons:
-            total = self.call[:, :min(h, self.call.shape[1])].sum(axis=1)
+            total = self.call @ window(h, first, self.call.shape[1])
             out[h] = {level: float(np.quantile(total, level)) for level in levels}
         return out
 

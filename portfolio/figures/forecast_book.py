@@ -640,6 +640,16 @@ def first_step(as_of: pd.Timestamp) -> float:
     return (end - d).days / ((end - begin).days + 1)
 
 
+def window_ends(as_of: pd.Timestamp) -> dict[str, dt.date]:
+    """Where the next quarter and the next 4 quarters from D end (`fc.window`): quarter ends from
+    a quarter end, else 3 and 12 months on (2025-11-15: 2026-02-15 and 2026-11-15)."""
+    d = ts(as_of)
+    if first_step(d) == 1.0:
+        ends = quarter_ends_after(d, 4)
+        return {"next_quarter": ends[0].date(), "next_year": ends[3].date()}
+    return {"next_quarter": (d + pd.DateOffset(months=3)).date(), "next_year": (d + pd.DateOffset(months=12)).date()}
+
+
 def horizon_quarters(h: Histories, cap: int = 60) -> int:
     """Quarters to the end of the longest remaining term (at least 4, at most `cap`)."""
     if len(h) == 0:
@@ -741,7 +751,8 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
             for i, level in enumerate(("p10", "p50", "p90")):
                 row[f"{name}_{level}"] = float(q[name][i, k])
         rows.append(row)
-    car = sim.call_at_risk(CCAR_HORIZONS, LEVELS)
+    car = sim.call_at_risk(CCAR_HORIZONS, LEVELS, first=first)
+    quarter, year = (fc.window(q, first, horizon) for q in (1, 4))  # the next 3 and 12 months from D
     checks = forecast_checks(start, det)
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
@@ -751,31 +762,36 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
         "call_at_risk_bureau": {str(hz): {f"{lv:.2f}": v * bureau_share for lv, v in levels.items()}
                                 for hz, levels in car.items()},
         "bureau_share": bureau_share,
-        "expected": {"calls_next_quarter": float(det.call[:, :1].sum()), "calls_next_year": float(det.call[:, :4].sum()),
-                     "distributions_next_quarter": float(det.distribution[:, :1].sum()),
-                     "distributions_next_year": float(det.distribution[:, :4].sum())},
-        "outlook": outlook(det, sim),
-        "units": _unit_rows(h.units.merge(cal.table, on="id", suffixes=("", "_param")), det) if details else [],
+        "window_ends": window_ends(h.as_of),
+        "expected": {"calls_next_quarter": float((det.call @ quarter).sum()),
+                     "calls_next_year": float((det.call @ year).sum()),
+                     "distributions_next_quarter": float((det.distribution @ quarter).sum()),
+                     "distributions_next_year": float((det.distribution @ year).sum())},
+        "outlook": outlook(det, sim, first),
+        "units": _unit_rows(h.units.merge(cal.table, on="id", suffixes=("", "_param")), det, first)
+        if details else [],
         "checks": checks,
         "policy": policy(book, fund_code, h, det) if details else {},
     }
 
 
-def outlook(det: fc.Projection, sim: fc.Simulation) -> dict[str, dict[str, float]]:
-    """Calls and distributions expected over the next quarter and the next 4 quarters: the TA
-    expectation (e) and P10/P50/P90 of the simulated totals over the period (not the sum of
-    the quarters' quantiles)."""
+def outlook(det: fc.Projection, sim: fc.Simulation, first: float = 1.0) -> dict[str, dict[str, float]]:
+    """Calls and distributions expected over the next quarter and the next 4 quarters from D
+    (`fc.window`): the TA expectation (e) and P10/P50/P90 of the simulated totals over the
+    period (not the sum of the quarters' quantiles)."""
     out = {}
     for name, series in (("calls", "call"), ("distributions", "distribution")):
         for period, width in (("next_quarter", 1), ("next_year", 4)):
-            total = getattr(sim, series)[:, :width].sum(axis=1)
+            shares = fc.window(width, first, getattr(sim, series).shape[1])
+            total = getattr(sim, series) @ shares
             p10, p50, p90 = (float(v) for v in np.quantile(total, (0.10, 0.50, 0.90)))
-            out[f"{name}_{period}"] = {"e": float(getattr(det, series)[:, :width].sum()), "p10": p10, "p50": p50,
+            out[f"{name}_{period}"] = {"e": float((getattr(det, series) @ shares).sum()), "p10": p10, "p50": p50,
                                        "p90": p90}
     return out
 
 
-def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:
+def _unit_rows(units: pd.DataFrame, det: fc.Projection, first: float = 1.0) -> list[dict]:
+    year = fc.window(4, first, det.call.shape[1])  # the next 4 quarters from D
     out = []
     for i, u in enumerate(units.to_dict("records")):
         parameters = {p: float(u[p + "_param"] if p + "_param" in u else u[p]) for p in PARAMETERS}
@@ -783,8 +799,8 @@ def _unit_rows(units: pd.DataFrame, det: fc.Projection) -> list[dict]:
                     "sector": u["sector"], "commitment": float(u["commitment"]), "paid_in": float(u["paid_in"]),
                     "nav": float(u["nav"]), "unfunded": float(u["unfunded"]), "age": float(u["age"]),
                     "parameters": parameters, "source": u["source"],
-                    "calls_next_year": float(det.call[i, :4].sum()),
-                    "distributions_next_year": float(det.distribution[i, :4].sum())})
+                    "calls_next_year": float(det.call[i] @ year),
+                    "distributions_next_year": float(det.distribution[i] @ year)})
     return out
 
 
@@ -901,10 +917,18 @@ def policy(book: BookData, fund_code: str, h: Histories, det: fc.Projection) -> 
     # 闲置资金
     idle_now = idle_units(book, units, d)
     idle_by_year = []
+    # D's own year is judged on the whole of it: the calls booked from 1 January to D as well
+    # as those forecast after (a year judged on a one-day stub had read everything as idle)
+    flows = book.flows
+    this_year = flows[flows["investment_id"].isin(list(units["id"])) & (flows["type"] == "contribution")
+                      & (flows["date"] >= pd.Timestamp(d.year, 1, 1)) & (flows["date"] <= d)]
+    booked = this_year.groupby("investment_id")["amount_fen"].sum()
+    booked_ytd = units["id"].map(booked).fillna(0).to_numpy(dtype="float64") / 100
     for y, k in year_index.items():
-        first = max(0, k - 3)
-        calls_year = det.call[:, first:k + 1].sum(axis=1)
-        uc_start = det.unfunded[:, first] + det.call[:, first]
+        first = 0 if y == d.year else max(0, k - 3)
+        before = booked_ytd if y == d.year else 0.0
+        calls_year = det.call[:, first:k + 1].sum(axis=1) + before
+        uc_start = det.unfunded[:, first] + det.call[:, first] + before
         idle = (uc_start > 0) & (calls_year < IDLE_CALL_SHARE * commitment)
         idle_by_year.append({"year": y, "kind": "E", "idle": float(uc_start[idle].sum()), "units": int(idle.sum())})
 
@@ -937,10 +961,10 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
     call share (never negative). Split by sector in the mix of the current sub-fund
     commitments. Returns the schedule and the combined projection against the target.
 
-    When D is inside a year, that year is the plan's first: its existing calls are the calls
-    booked in it up to D plus those forecast after D, and a commitment made in it is called
-    on the first year's share pro-rated to the part of the year left after D (and its later
-    years on the age-years that straddle them).
+    When D is inside a year, that year is the plan's first row, under way: its existing calls are
+    the calls booked in it up to D plus those forecast after D, and the plan commits nothing in
+    it (a commitment's first calls would fall in the few months left, so meeting the year's gap
+    would take many times the gap, called in full the years after); commitments start the next year.
     A budget target of a fund the finance bureau has no share in is a ValueError (its Message).
     """
     from portfolio.messages import Message
@@ -962,10 +986,7 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
         year = pd.Timestamp(row["end"]).year
         if year in existing:
             existing[year] += float(row["call"])
-    # the part of the first year a commitment made in it has left to be called in
-    year_end = pd.Timestamp(first_year, 12, 31)
-    year_days = (year_end - pd.Timestamp(first_year, 1, 1)).days + 1
-    left = 1.0 if first_year > as_of.year else (year_end - as_of).days / year_days
+    under_way = first_year == as_of.year  # D inside the first year: shown, not planned
     mix: dict[str, float] = {}
     for u in sub_funds:
         mix[str(u["sector"] or "")] = mix.get(str(u["sector"] or ""), 0.0) + float(u["commitment"])
@@ -973,20 +994,17 @@ def pacing_plan(result: dict, *, yearly_target: float, target_is_budget: bool = 
     new: list[float] = []
     rows = []
     for i, year in enumerate(plan_years):
-        first_share = profile[0] * (left if i == 0 else 1.0)
-        # the first year's commitment runs its age-years from D: calendar year i holds the last
-        # (1 − left) of its age-year i − 1 and the first `left` of its age-year i
-        from_new = sum(new[j] * (profile[i - j] if j else profile[i - 1] * (1.0 - left) + profile[i] * left)
-                       for j in range(i))
-        commit = max(0.0, (target - existing[year] - from_new) / first_share) if first_share > 0 else 0.0
+        from_new = sum(new[j] * profile[i - j] for j in range(i))
+        planned = not (under_way and i == 0)
+        commit = max(0.0, (target - existing[year] - from_new) / profile[0]) if planned and profile[0] > 0 else 0.0
         new.append(commit)
-        calls_new = from_new + commit * first_share
+        calls_new = from_new + commit * profile[0]
         rows.append({"year": year, "target": target, "existing_calls": existing[year], "new_commitment": commit,
                      "calls_from_new": calls_new, "total_calls": existing[year] + calls_new,
+                     "under_way": not planned,
                      "by_sector": {s: commit * v / total_mix for s, v in mix.items()} if total_mix else {}})
     return {"target": target, "target_is_budget": target_is_budget, "bureau_share": share,
-            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "first_year_left": left,
-            "years": rows}
+            "rc_early": rc_early, "rc_late": rc_late, "profile": profile.tolist(), "years": rows}
 
 
 # ---------------------------------------------------------------- the noise, from the book

@@ -474,7 +474,7 @@ class BookMatch:
 
     @property
     def resectored(self) -> bool:
-        return self.reported_sector != self.book_sector
+        return (self.reported_sector or "") != (self.book_sector or "")  # a sector the book lacks is no news
 
 
 def book_matches(session: Session, package: GpPackage) -> list[BookMatch]:
