@@ -526,3 +526,13 @@ def test_the_same_work_asked_for_at_once_is_one_job(app, db, monkeypatch):
         at_once(ask, ask)
     assert db.session.scalar(select(func.count()).select_from(Job)) == 1
     assert sum(created for _id, created in made) == 1 and len({job_id for job_id, _c in made}) == 1
+
+
+def test_a_refusal_in_plain_text_is_shown_as_it_is(example, db, as_role, monkeypatch):
+    def refusing(context):
+        raise queue.JobRefused("这份报告暂不能生成")
+
+    monkeypatch.setitem(queue.HANDLERS, "quarterly_report", refusing)
+    client = as_role("viewer")
+    status = _follow(client, _start(client, "xlsx").get_json())
+    assert status["state"] == "failed" and status["error"] == "这份报告暂不能生成"

@@ -331,8 +331,11 @@ def execute(job_id: int, on_progress: Callable[[int, int, str], None] | None = N
                 languages = (_state["app"].config.get("LANGUAGES") if _state["app"] is not None else None) or ["zh"]
                 # a refusal in its own words; anything else in a sentence for people (the
                 # exception's class and text stay in job.error and the log, for whoever keeps the app)
-                shown = refusal_shown(error.args[0] if isinstance(error, JobRefused) and error.args
-                                      else Message("job_failed_internally"), languages)
+                refused = isinstance(error, JobRefused)
+                shown = refusal_shown(error.args[0] if refused and error.args else Message("job_failed_internally"),
+                                      languages)
+                if shown is None and refused:  # a refusal in plain text: the text, whatever the language
+                    shown = {str(lang): message for lang in languages}
                 job_records.fail(jobs_session, job_id, message, final=final,
                                  result={"error_shown": shown} if shown else None)
             if isinstance(error, JobRefused):
