@@ -316,14 +316,14 @@ def test_a_csv_export_carries_its_version_too(book, tmp_path):
 
 # -- the screens and the history ---------------------------------------------------------------------
 
-def test_upload_preview_apply_and_history_on_the_screens(app, db, book):
+def _conflicting_upload(app, db):
+    """manager1 uploads an older export that changes QY-SF1's 2025-09-30 value while the app's
+    QY-D1 moved meanwhile (a conflict); manager2 is the checker. (uploader, checker, url, id)."""
     make_user(db, "manager1", "manager")
     make_user(db, "manager2", "manager")
-    make_user(db, "viewer1", "viewer")
-    uploader, checker, viewer = app.test_client(), app.test_client(), app.test_client()
+    uploader, checker = app.test_client(), app.test_client()
     login(uploader, "manager1")
     login(checker, "manager2")
-    login(viewer, "viewer1")
     old_export = uploader.get("/book/download").data
     _newer_value_in_the_app(db.session)
     data = edited(old_export, "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
@@ -332,7 +332,14 @@ def test_upload_preview_apply_and_history_on_the_screens(app, db, book):
                              content_type="multipart/form-data")
     assert response.status_code == 302
     url = response.headers["Location"]
-    cs_id = int(url.rstrip("/").split("/")[-1])
+    return uploader, checker, url, int(url.rstrip("/").split("/")[-1])
+
+
+def test_upload_preview_apply_and_history_on_the_screens(app, db, book):
+    uploader, checker, url, cs_id = _conflicting_upload(app, db)
+    make_user(db, "viewer1", "viewer")
+    viewer = app.test_client()
+    login(viewer, "viewer1")
     page = uploader.get(url).get_data(as_text=True)
     assert 'id="conflicts"' in page and "310,000,000.00" in page and "300,000,000.00" in page  # formatting.yuan
     assert "须由另一位有审批权限的用户批准" in page and 'class="primary approve"' not in page
@@ -646,18 +653,7 @@ def test_a_changed_cash_flow_is_named_in_words_not_by_its_key(app, db, book):
 def test_a_choice_made_after_the_checker_opened_the_page_is_never_applied_unseen(app, db, book):
     """The apply form carries the version of the choices the checker saw: the uploader choosing
     again in between refuses the apply (it had applied the newer choice, unseen)."""
-    make_user(db, "manager1", "manager")
-    make_user(db, "manager2", "manager")
-    uploader, checker = app.test_client(), app.test_client()
-    login(uploader, "manager1")
-    login(checker, "manager2")
-    old_export = uploader.get("/book/download").data
-    _newer_value_in_the_app(db.session)
-    data = edited(old_export, "valuations", {"investment_id": "QY-SF1", "as_of": "2025-09-30"},
-                  {"fair_value_cny": 300000000})
-    url = uploader.post("/book/upload", data={"book": (io.BytesIO(data), "book.xlsx")},
-                        content_type="multipart/form-data").headers["Location"]
-    cs_id = int(url.rstrip("/").split("/")[-1])
+    uploader, checker, url, cs_id = _conflicting_upload(app, db)
     conflict = db.session.get(ChangeSet, cs_id).conflicts[0]["id"]
     uploader.post(f"/book/change-sets/{cs_id}/choices", data={f"choice-{conflict}": "theirs"})
     db.session.expire_all()

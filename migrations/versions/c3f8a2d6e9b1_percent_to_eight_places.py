@@ -25,7 +25,7 @@ def _range(limit: int) -> str:
     return f'ownership_pct IS NULL OR (ownership_pct >= 0 AND ownership_pct <= {limit})'
 
 
-def _rescale(table: str, old_limit: int, new_limit: int, scaled: str) -> None:
+def _rescale(table: str, new_limit: int, scaled: str) -> None:
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.drop_constraint(op.f(f'ck_{table}_ownership_range'), type_='check')
     op.execute(sa.text(f'UPDATE {table} SET ownership_pct = {scaled} WHERE ownership_pct IS NOT NULL'))
@@ -35,10 +35,10 @@ def _rescale(table: str, old_limit: int, new_limit: int, scaled: str) -> None:
 
 def upgrade():
     for table in TABLES:
-        _rescale(table, 1_000_000, 10_000_000_000, f'ownership_pct * {SCALE}')
+        _rescale(table, 10_000_000_000, f'ownership_pct * {SCALE}')
 
 
 def downgrade():
     # back to 4 places, rounded half up as the type rounds (values are never negative)
     for table in TABLES:
-        _rescale(table, 10_000_000_000, 1_000_000, f'(ownership_pct + {SCALE // 2}) / {SCALE}')
+        _rescale(table, 1_000_000, f'(ownership_pct + {SCALE // 2}) / {SCALE}')
