@@ -281,16 +281,11 @@ def _apart_from_limits(shown: dict[str, str], args: dict[str, Any], zh: bool) ->
     if "over" in args and "limit_fen" in args:  # amounts: to the fen where 万元 to two places hide it
         limit = int(args["limit_fen"])
         limit_read = _arg("x_fen", limit, zh, codes=False)
-        hidden = [(k, fen) for k, fen in args["over"] if fen != limit and _arg("x_fen", fen, zh, codes=False) == limit_read]
-        if hidden:
-            shown["over"] = ("、" if zh else "; ").join(
-                f"{WHAT[k][0 if zh else 1]} {_exact_fen(fen, zh) if (k, fen) in hidden else _arg('x_fen', fen, zh, codes=False)}"
-                for k, fen in args["over"])
+        def read(fen: int) -> str:  # to the fen (`*_wan`, exact yuan) where two places read as the limit
+            usual = _arg("x_fen", fen, zh, codes=False)
+            return _arg("x_wan", Decimal(fen) / 100, zh, codes=False) if fen != limit and usual == limit_read else usual
 
-
-def _exact_fen(fen: int, zh: bool) -> str:
-    shown = format((Decimal(int(fen)) / Decimal(1_000_000)).normalize(), ",f")
-    return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
+        shown["over"] = ("、" if zh else "; ").join(f"{WHAT[k][0 if zh else 1]} {read(fen)}" for k, fen in args["over"])
 
 
 # the arguments whose Chinese text differs with `codes` (_arg): a Message without any of them

@@ -624,9 +624,8 @@ def quarter_ends_after(as_of: pd.Timestamp, quarters: int) -> list[pd.Timestamp]
     """The ends of the forecast's steps: calendar quarter ends, the first the end of D's own
     quarter when D is inside one (a stub: `first_step`), else the next quarter's."""
     d = ts(as_of)
-    period = d.to_period("Q")
-    skip = 1 if d == period.end_time.normalize() else 0
-    return [(period + k).end_time.normalize() for k in range(skip, quarters + skip)]
+    skip = 1 if first_step(d) == 1.0 else 0  # from a quarter end, the next quarter's end first
+    return [(d.to_period("Q") + k).end_time.normalize() for k in range(skip, quarters + skip)]
 
 
 def first_step(as_of: pd.Timestamp) -> float:
@@ -752,7 +751,7 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
                 row[f"{name}_{level}"] = float(q[name][i, k])
         rows.append(row)
     car = sim.call_at_risk(CCAR_HORIZONS, LEVELS, first=first)
-    quarter, year = (fc.window(q, first, horizon) for q in (1, 4))  # the next 3 and 12 months from D
+    quarter, year = (fc.window(n, first, horizon) for n in (1, 4))  # the next 3 and 12 months from D
     checks = forecast_checks(start, det)
     return {
         "fund": fund_code, "unit": unit, "as_of": h.as_of.date(), "quarters": horizon, "paths": paths,
