@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from models import ChangeSet
 from portfolio.errors import FieldErrors
 from portfolio.formatting import yuan
-from portfolio.messages import Message
+from portfolio.messages import UNIT_NAMES, Message
 from portfolio.vocabulary import label
 from web import queue
 from web.auth import current_username, requires
@@ -81,9 +81,9 @@ def row_key(key: str, sheet: str) -> str:
     parts = str(key).split("/", len(FLOW_KEY) - 1) if sheet == "cash_flows" else str(key).split("/")
     if sheet == "cash_flows" and len(parts) >= 4:
         named = dict(zip(FLOW_KEY, parts))
-        unit = " 元" if current_lang().startswith("zh") else " CNY"
+        unit = UNIT_NAMES["yuan"][0 if current_lang().startswith("zh") else 1]
         if named["amount_fen"].isdigit():
-            named["amount_fen"] = yuan(Decimal(named["amount_fen"]) / 100) + unit
+            named["amount_fen"] = f"{yuan(Decimal(named['amount_fen']) / 100)} {unit}"
         named["type"] = label("type", named["type"], lang=current_lang())
         parts = [named[k] for k in FLOW_KEY if named.get(k)]
     return " · ".join(p for p in parts if p)

@@ -23,7 +23,7 @@ from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm
-from web.i18n import current_lang
+from web.i18n import PUNCTUATION, current_lang
 from web.main import current_as_of
 from web.security import content_disposition
 
@@ -322,7 +322,7 @@ def set_parameters(code: str, inv_id: str):
                                     version=form.version.data or None)
         except FieldErrors as exc:  # each named by its parameter: the page the flash lands on has many forms
             db.session.rollback()
-            colon = "：" if current_lang().startswith("zh") else ": "
+            colon = str(PUNCTUATION["colon"])
             for key, message in exc.shown(current_lang()):
                 name = form["yield_" if key == "yield" else key].label.text if key in FIELDS else ""
                 flash(f"{name}{colon}{message}" if name else message, "error")
