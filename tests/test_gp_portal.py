@@ -94,6 +94,61 @@ def test_the_template_round_trips_exactly(book):
     assert again["notices"] == content["notices"] and again["projection"] == content["projection"]
 
 
+def test_an_english_workbook_round_trips_and_either_languages_words_are_read(book):
+    """An English reader's template has English sheets, headers and labels, and reads back the
+    same; a Chinese book's sector, method or flow type written in English (any case) reads too."""
+    from openpyxl import load_workbook
+
+    content = clean_content()
+    data = workbook(content, investment_id="QY-SF1", quarter_end=Q4, lang="en")
+    sheets = load_workbook(io.BytesIO(data))
+    assert sheets.sheetnames == ["General", "Capital account", "Holdings", "Calls and distributions", "Projection"]
+    words = {str(c.value) for ws in sheets.worksheets for row in ws.iter_rows() for c in row if c.value}
+    assert {"Opening NAV", "Period end", "Cost (CNY)", "Advanced materials", "Contribution"} <= words
+    assert not [w for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w) and w != content["narrative"]
+                and w not in {h["name"] for h in content["holdings"]}]
+    again, investment, quarter_end = read_workbook(data)
+    assert (investment, quarter_end) == ("QY-SF1", Q4)
+    assert {k: again[k] for k in ("account", "holdings", "notices", "projection")} == \
+        {k: content[k] for k in ("account", "holdings", "notices", "projection")}
+
+    mixed = load_workbook(io.BytesIO(workbook(content, investment_id="QY-SF1", quarter_end=Q4)))
+    mixed["投资明细"]["C2"] = "advanced MATERIALS"
+    mixed["投资明细"]["G2"] = "Last round"
+    mixed["出资与分配"]["B2"] = "contribution"
+    out = io.BytesIO()
+    mixed.save(out)
+    assert read_workbook(out.getvalue())[0]["holdings"] == content["holdings"]
+
+
+def test_a_workbook_missing_sheets_names_them_in_its_own_language(book):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(workbook(clean_content(), investment_id="QY-SF1", quarter_end=Q4, lang="en")))
+    del wb["Holdings"]
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(FieldErrors) as refused:
+        read_workbook(out.getvalue())
+    assert refused.value.errors[0][1].args["people"] == ["Holdings"]
+
+
+@pytest.mark.parametrize("lang, sheet", [("zh", "资本账户"), ("en", "Capital account")])
+def test_the_portal_gives_the_template_and_a_package_in_the_readers_language(client, db, book, lang, sheet):
+    from openpyxl import load_workbook
+
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    login(client, "gp1", "correct-horse-9")
+    client.get(f"/lang/{lang}")
+    for url in ("/gp/template.xlsx?investment=QY-SF1&quarter_end=2025-12-31", f"/gp/packages/{package.id}/xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        again, investment, quarter_end = read_workbook(response.data)
+        assert sheet in load_workbook(io.BytesIO(response.data)).sheetnames
+        assert (investment, quarter_end) == ("QY-SF1", Q4)
+    assert again["account"] == clean_content()["account"]
+
+
 def test_a_clean_package_passes_every_check(db, book):
     package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
     failing = [c for c in package.checks if c["status"] != "passed"]

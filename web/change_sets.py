@@ -24,7 +24,7 @@ from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, ConfirmForm, refuse
 from web.i18n import current_lang
-from web.main import cell_shown, local_time
+from web.main import cell_shown, english_field_name, local_time
 
 bp = Blueprint("change_sets", __name__, url_prefix="/book/change-sets")
 
@@ -57,7 +57,7 @@ def column_name(name: str, sheet: str) -> str:
     column = _column(sheet, name)
     if current_lang().startswith("zh"):
         return column.zh if column is not None else name
-    return name.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+    return english_field_name(name)
 
 
 @bp.app_template_filter("column_value")

@@ -30,7 +30,7 @@ from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
 from web.fields import DayField
 from web.forms import BaseForm, ConfirmForm, refuse
-from web.i18n import PUNCTUATION
+from web.i18n import PUNCTUATION, current_lang
 
 bp = Blueprint("gp", __name__, url_prefix="/gp")
 
@@ -104,7 +104,8 @@ def _upload_form(interests: list[Investment]) -> UploadPackageForm:
 @bp.route("/template.xlsx")
 @requires("report", "approve")
 def template():
-    """The blank template (Chinese headers), filled with the interest and quarter when given."""
+    """The blank template (its headers in the reader's language), filled with the interest and
+    quarter when given."""
     investment_id = request.args.get("investment", "")
     allowed = {i.id for i in _interests()}
     quarter = None
@@ -113,7 +114,7 @@ def template():
     except ValueError:
         quarter = None
     data = gp_template.workbook(investment_id=investment_id if investment_id in allowed else "",
-                                quarter_end=quarter)
+                                quarter_end=quarter, lang=current_lang())
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="gp-package-template.xlsx")
 
 
@@ -253,7 +254,8 @@ def package(package_id: int):
 @requires("report", "approve")
 def package_xlsx(package_id: int):
     record = _package_or_404(package_id)
-    data = gp_template.workbook(record.content, investment_id=record.investment_id, quarter_end=record.quarter_end)
+    data = gp_template.workbook(record.content, investment_id=record.investment_id, quarter_end=record.quarter_end,
+                                lang=current_lang())
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"gp-package-{record.id}.xlsx")
 

@@ -561,6 +561,13 @@ PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
+def english_field_name(field: str) -> str:
+    """A field or workbook column named in English from its code, where no label gives it:
+    amount_cny → "Amount (CNY)", ownership_pct → "Ownership (%)" (the history and the change-set
+    preview alike)."""
+    return field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+
+
 def cell_shown(column, value, lang: str) -> str | None:
     """A workbook column's value as the screens write it (None: not a kind of its own): an
     amount in 元 with separators, a code by its label, a percentage as typed (25, not the
@@ -600,7 +607,7 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
             return column.zh if column else label("field", field)
         if column is None and field in LABELS_EN.get("field", {}):
             return LABELS_EN["field"][field]
-        return field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+        return english_field_name(field)
 
     def shown(field: str, value):
         if value is None:

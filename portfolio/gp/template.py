@@ -1,5 +1,6 @@
-"""The quarterly package as an xlsx workbook with Chinese headers (the template the portal gives
-out, and the reading of a filled one), and as the JSON document kept on the package.
+"""The quarterly package as an xlsx workbook with Chinese headers, or English ones for an English
+reader (the template the portal gives out, and the reading of a filled one in either language),
+and as the JSON document kept on the package.
 
 Headers use the words of AMAC《私募投资基金信息披露内容与格式指引2号》where it has one (期初
 净资产, 实缴出资, 分配, 管理费, 期末净资产, 认缴出资). Amounts are read with
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +25,10 @@ from portfolio.formatting import quarter as quarter_label
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError, fen, parse_amount, yuan
 from portfolio.record_rules import CODE_LENGTH, CONTROL_CHARACTERS, NAME_LENGTH
-from portfolio.vocabulary import LABELS
+from portfolio.vocabulary import LABELS, LABELS_EN
 
-# the names (Chinese, as the workbook has them; English in portfolio.vocabulary.LABELS_EN, for
-# the refusals an English reader reads)
+# the names (Chinese, as the workbook has them by default; the portal's form shows them through
+# its catalogue). A workbook is written in its reader's language (`WORDS`) and read in either.
 ACCOUNT_LABELS = LABELS["gp_account"]
 HOLDING_COLUMNS = (("name", "企业名称"), ("credit_code", "统一社会信用代码"), ("sector", "所属行业"),
                    ("region_code", "注册地行政区划代码"), ("cost", "投资成本（元）"), ("fair_value", "公允价值（元）"),
@@ -34,17 +36,70 @@ HOLDING_COLUMNS = (("name", "企业名称"), ("credit_code", "统一社会信用
 NOTICE_COLUMNS = (("date", "日期"), ("type", "类型（出资/分配）"), ("amount", "金额（元）"), ("ref", "通知书编号"))
 PROJECTION_COLUMNS = (("quarter", "季度"), ("calls", "预计出资（元）"), ("distributions", "预计分配（元）"))
 SHEETS = LABELS["gp_sheet"]
-INFO_LABELS = {code: LABELS["gp_column"][code] for code in ("investment_id", "quarter_end", "narrative")}
+INFO_ITEMS = ("investment_id", "quarter_end", "narrative")
+INFO_LABELS = {code: LABELS["gp_column"][code] for code in INFO_ITEMS}
+
+
+@dataclass(frozen=True)
+class Words:
+    """A workbook's words in one language: its sheets, headers, the labels of its items and
+    lines, and of the codes in its cells (sector, method, flow type)."""
+
+    sheets: dict[str, str]
+    info_header: tuple[str, str]
+    info: dict[str, str]
+    account_header: tuple[str, str]
+    account: dict[str, str]
+    holdings: tuple[str, ...]
+    notices: tuple[str, ...]
+    projection: tuple[str, ...]
+    sector: dict[str, str]
+    method: dict[str, str]
+    type: dict[str, str]
+
+
+WORDS = {
+    "zh": Words(sheets=SHEETS, info_header=("项目", "内容"), info=INFO_LABELS, account_header=("项目", "金额（元）"),
+                account=ACCOUNT_LABELS, holdings=tuple(label for _k, label in HOLDING_COLUMNS),
+                notices=tuple(label for _k, label in NOTICE_COLUMNS),
+                projection=tuple(label for _k, label in PROJECTION_COLUMNS),
+                sector=LABELS["sector"], method=LABELS["method"], type=LABELS["type"]),
+    "en": Words(sheets=LABELS_EN["gp_sheet"], info_header=("Item", "Value"),
+                info={code: LABELS_EN["gp_column"][code] for code in INFO_ITEMS},
+                account_header=("Item", "Amount (CNY)"), account=LABELS_EN["gp_account"],
+                holdings=("Company name", "Unified social credit code", "Sector", "Region code", "Cost (CNY)",
+                          "Fair value (CNY)", "Valuation method"),
+                notices=("Date", "Type (contribution/distribution)", "Amount (CNY)", "Notice reference"),
+                projection=("Quarter", "Expected calls (CNY)", "Expected distributions (CNY)"),
+                sector=LABELS_EN["sector"], method=LABELS_EN["method"], type=LABELS_EN["type"]),
+}
+
+
+def _words(lang: str) -> Words:
+    return WORDS["zh" if str(lang).startswith("zh") else "en"]
+
+
+def _by_label(*vocabularies: dict[str, str]) -> dict[str, str]:
+    """label → code, from the labels of both languages (English ones in any case: looked up
+    folded, `_code`)."""
+    return {label.casefold(): code for vocabulary in vocabularies for code, label in vocabulary.items()}
+
+
+def _code(text: str, by_label: dict[str, str], default: str) -> str:
+    return by_label.get(text.casefold(), default)
 MAX_ROWS = 2000
 # a filled template is tens of KB; its parts together, uncompressed, may not pass this (openpyxl
 # reads the shared strings whole before a row is counted: 4 million of them are 68 MB)
 MAX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024
 EXCEL_ROWS = 1_048_576
 
-# a sector, flow type or method may be written as its code or its Chinese name
-_SECTOR = {name: code for code, name in LABELS["sector"].items()}
-_TYPE = {"出资": "contribution", "分配": "distribution", "缴款": "contribution"}
-_METHOD = {name: code for code, name in LABELS["method"].items()}
+# a sector, flow type or method may be written as its code or its name in either language
+_SECTOR = _by_label(*(w.sector for w in WORDS.values()))
+_TYPE = {**_by_label(*(w.type for w in WORDS.values())), "缴款": "contribution"}
+_METHOD = _by_label(*(w.method for w in WORDS.values()))
+# an item of the general sheet or a line of the capital account, by its label in either language
+_INFO = _by_label(*(w.info for w in WORDS.values()))
+_ACCOUNT = _by_label(*(w.account for w in WORDS.values()))
 
 
 def empty_content() -> dict[str, Any]:
@@ -79,36 +134,37 @@ def _money(value: int) -> str:
 
 
 def workbook(content: dict[str, Any] | None = None, *, investment_id: str = "",
-             quarter_end: dt.date | None = None) -> bytes:
-    """The template (blank, or filled with a package): one sheet per part, Chinese headers.
-    Amounts are written as text so that they come back exact."""
+             quarter_end: dt.date | None = None, lang: str = "zh") -> bytes:
+    """The template (blank, or filled with a package): one sheet per part, its headers and labels
+    in `lang` (read_workbook reads either language). Amounts are written as text so that they
+    come back exact."""
     from openpyxl import Workbook  # here, not at the top: web/gp.py imports this module at start-up
 
+    words = _words(lang)
     content = _cleaned(content or empty_content())  # a package stored before they were dropped
     wb = Workbook()
     info = wb.active
-    info.title = SHEETS["info"]
-    info.append(["项目", "内容"])
-    info.append([INFO_LABELS["investment_id"], investment_id])
-    info.append([INFO_LABELS["quarter_end"], quarter_end.isoformat() if quarter_end else ""])
-    info.append([INFO_LABELS["narrative"], content.get("narrative", "")])
-    account = wb.create_sheet(SHEETS["account"])
-    account.append(["项目", "金额（元）"])
+    info.title = words.sheets["info"]
+    info.append(list(words.info_header))
+    info.append([words.info["investment_id"], investment_id])
+    info.append([words.info["quarter_end"], quarter_end.isoformat() if quarter_end else ""])
+    info.append([words.info["narrative"], content.get("narrative", "")])
+    account = wb.create_sheet(words.sheets["account"])
+    account.append(list(words.account_header))
     for name in ACCOUNT_FIELDS:
-        account.append([ACCOUNT_LABELS[name], _money(int(content["account"].get(name, 0)))])
-    holdings = wb.create_sheet(SHEETS["holdings"])
-    holdings.append([label for _k, label in HOLDING_COLUMNS])
+        account.append([words.account[name], _money(int(content["account"].get(name, 0)))])
+    holdings = wb.create_sheet(words.sheets["holdings"])
+    holdings.append(list(words.holdings))
     for h in content.get("holdings", []):
-        holdings.append([h["name"], h["credit_code"], LABELS["sector"].get(h["sector"], h["sector"]),
+        holdings.append([h["name"], h["credit_code"], words.sector.get(h["sector"], h["sector"]),
                          h["region_code"], _money(h["cost"]), _money(h["fair_value"]),
-                         LABELS["method"].get(h.get("method", ""), h.get("method", ""))])
-    notices = wb.create_sheet(SHEETS["notices"])
-    notices.append([label for _k, label in NOTICE_COLUMNS])
+                         words.method.get(h.get("method", ""), h.get("method", ""))])
+    notices = wb.create_sheet(words.sheets["notices"])
+    notices.append(list(words.notices))
     for n in content.get("notices", []):
-        notices.append([n["date"], "出资" if n["type"] == "contribution" else "分配", _money(n["amount"]),
-                        n.get("ref", "")])
-    projection = wb.create_sheet(SHEETS["projection"])
-    projection.append([label for _k, label in PROJECTION_COLUMNS])
+        notices.append([n["date"], words.type[n["type"]], _money(n["amount"]), n.get("ref", "")])
+    projection = wb.create_sheet(words.sheets["projection"])
+    projection.append(list(words.projection))
     for row in content.get("projection", []):
         projection.append([row["quarter"], _money(row["calls"]), _money(row["distributions"])])
     for ws in wb.worksheets:
@@ -223,10 +279,20 @@ def _holding(r: _Reader, row: dict[str, Any], number: int) -> dict[str, Any]:
         r.error("holdings", number, ("gp_column", "name"), Message("required"))
     text = {k: r.text(v, "holdings", number, ("gp_column", k), _HOLDING_TEXT_LENGTH[k]) for k, v in cell.items()}
     return {"name": text["name"], "credit_code": text["credit_code"].upper(),
-            "sector": _SECTOR.get(text["sector"], text["sector"]), "region_code": text["region_code"],
+            "sector": _code(text["sector"], _SECTOR, text["sector"]), "region_code": text["region_code"],
             "cost": r.amount(row.get("cost"), "holdings", number, ("gp_column", "cost")),
             "fair_value": r.amount(row.get("fair_value"), "holdings", number, ("gp_column", "fair_value")),
-            "method": _METHOD.get(text["method"], text["method"] or "last_round")}
+            "method": _code(text["method"], _METHOD, text["method"] or "last_round")}
+
+
+def _sheets_of(names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """A workbook's sheets by code, in the language whose sheets it has most of (Chinese on a
+    tie), and the required ones it lacks, named in that language (the projection may be left out)."""
+    def lacking(words: Words) -> list[str]:
+        return [name for code, name in words.sheets.items() if name not in names and code != "projection"]
+
+    words = min(WORDS.values(), key=lambda words: len(lacking(words)))
+    return words.sheets, lacking(words)
 
 
 def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
@@ -243,16 +309,16 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise FieldErrors([("file", Message("gp_unreadable"))]) from exc
-    missing = [name for name in SHEETS.values() if name not in wb.sheetnames and name != SHEETS["projection"]]
+    sheets, missing = _sheets_of(wb.sheetnames)
     if missing:
         raise FieldErrors([("file", Message("gp_missing_sheets", people=list(missing)))])
     r = _Reader()
 
     def rows(sheet: str) -> list[tuple[int, tuple]]:
-        if SHEETS[sheet] not in wb.sheetnames:
+        if sheets[sheet] not in wb.sheetnames:
             return []
         out = []
-        for number, row in enumerate(wb[SHEETS[sheet]].iter_rows(min_row=2, values_only=True), start=2):
+        for number, row in enumerate(wb[sheets[sheet]].iter_rows(min_row=2, values_only=True), start=2):
             if number > MAX_ROWS:
                 r.errors.append(("", Message("gp_too_many_rows", sheet_term=("gp_sheet", sheet), row=number,
                                              limit_n=MAX_ROWS)))
@@ -262,22 +328,21 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
         return out
 
     # each item by its label, with its row (the sheet's rows may come in any order)
-    info = {_text(row[0]): (number, row[1]) for number, row in rows("info")}
-    investment_id = _text(info.get(INFO_LABELS["investment_id"], (0, None))[1])
+    info = {_code(_text(row[0]), _INFO, ""): (number, row[1]) for number, row in rows("info")}
+    investment_id = _text(info.get("investment_id", (0, None))[1])
     quarter_end = None
-    number, value = info.get(INFO_LABELS["quarter_end"], (3, None))
+    number, value = info.get("quarter_end", (3, None))
     if _text(value):
         day = r.date(value, "info", number, ("gp_column", "quarter_end"))
         quarter_end = dt.date.fromisoformat(day) if day else None
     content = empty_content()
-    number, value = info.get(INFO_LABELS["narrative"], (4, None))
+    number, value = info.get("narrative", (4, None))
     content["narrative"] = r.text(_text(value), "info", number, ("gp_column", "narrative"),
                                   NARRATIVE_LENGTH)
 
-    by_label = {label: name for name, label in ACCOUNT_LABELS.items()}
     for number, row in rows("account"):
-        name = by_label.get(_text(row[0]))
-        if name is None:
+        name = _code(_text(row[0]), _ACCOUNT, "")
+        if not name:
             r.error("account", number, ("gp_column", "item"), Message("gp_unknown_line", text=_text(row[0])))
             continue
         content["account"][name] = r.amount(row[1], "account", number, ("gp_column", "amount"),
@@ -290,7 +355,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     sheet = "notices"
     for number, row in rows(sheet):
         day = r.date(row[0], sheet, number, ("gp_column", "date"))
-        kind = _TYPE.get(_text(row[1]), _text(row[1]))
+        kind = _code(_text(row[1]), _TYPE, _text(row[1]))
         if kind not in ("contribution", "distribution"):
             r.error(sheet, number, ("gp_column", "type"), Message("gp_flow_type"))
         amount = r.amount(row[2], sheet, number, ("gp_column", "amount"))
@@ -338,7 +403,7 @@ def read_form(form: dict[str, str], *, unit: str = "yuan") -> dict[str, Any]:
         row = {k: str(form.get(f"n-{i}-{k}") or "").strip() for k, _l in NOTICE_COLUMNS}
         if any(v for k, v in row.items() if k != "type"):
             day = r.date(row["date"], "notices", i + 1, ("gp_column", "date"))
-            kind = _TYPE.get(row["type"], row["type"])
+            kind = _code(row["type"], _TYPE, row["type"])
             if kind not in ("contribution", "distribution"):
                 r.error("notices", i + 1, ("gp_column", "type"), Message("gp_flow_type"))
             amount = r.amount(row["amount"], "notices", i + 1, ("gp_column", "amount"))
