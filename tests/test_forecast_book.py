@@ -163,6 +163,18 @@ def test_commitment_effect_before_is_the_fund_forecast(book, result):
     assert all(c["ok"] for c in effect["checks"])
 
 
+@pytest.mark.parametrize("day", [dt.date(2025, 11, 15), dt.date(2026, 2, 28), dt.date(2025, 12, 31)])
+def test_commitment_effect_from_inside_a_quarter_is_the_forecast_pages(book, day):
+    """From a planned date inside a quarter the review steps as the forecast page does (a stub to
+    the quarter's end, then calendar quarters): its "before" calls over the next 12 months, and
+    its CCaR95 over them on the same paths, are the page's for the same day."""
+    after = _with_proposal(book, "sub_fund", 100_000_000, None)
+    effect = fb.commitment_effect(book, after, "QY", day, "本提案", paths=500, seed=3)
+    page = fb.forecast(book, "QY", day, paths=500, seed=3, quarters=fb.EFFECT_QUARTERS)
+    assert effect["before"]["calls_next_year"] == pytest.approx(page["expected"]["calls_next_year"], rel=1e-12)
+    assert effect["before"]["ccar95_4q"] == pytest.approx(page["call_at_risk"]["4"]["0.95"], rel=1e-12)
+
+
 def test_commitment_effect_of_a_new_sub_fund_is_its_pooled_ta_calls(book):
     after = _with_proposal(book, "sub_fund", 100_000_000, 20_000_000)
     effect = fb.commitment_effect(book, after, "QY", D, "本提案")

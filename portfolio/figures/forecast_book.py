@@ -1106,10 +1106,13 @@ def pooled_parameters(cal: Calibration, cls: str, sector: str | None, life: floa
     return values
 
 
-def _effect_figures(det: fc.Projection, calls_now: float, unfunded_now: float, sim_calls: np.ndarray) -> dict:
-    """calls over the next 4 quarters (E and P10/P50/P90), peak unfunded and CCaR95 (4q)."""
-    total_4q = sim_calls[:, :4].sum(axis=1) + calls_now
-    return {"calls_next_year": float(det.call[:, :4].sum()) + calls_now,
+def _effect_figures(det: fc.Projection, calls_now: float, unfunded_now: float, sim_calls: np.ndarray,
+                    first: float = 1.0) -> dict:
+    """calls over the next 4 quarters from D (`fc.window`, as the forecast page counts them: E and
+    P10/P50/P90), peak unfunded and CCaR95 (4q)."""
+    year = fc.window(4, first, det.call.shape[1])
+    total_4q = sim_calls @ year + calls_now
+    return {"calls_next_year": float((det.call @ year).sum()) + calls_now,
             "calls_next_year_p10": float(np.quantile(total_4q, 0.10)),
             "calls_next_year_p50": float(np.quantile(total_4q, 0.50)),
             "calls_next_year_p90": float(np.quantile(total_4q, 0.90)),
@@ -1130,18 +1133,20 @@ def commitment_effect(before: BookData, after: BookData, fund_code: str, as_of: 
     started from its state on D (a first call or a direct deal's payment on D counts as
     called in the next 4 quarters). Units are independent under the model, so the after
     paths are the before paths plus the new unit's own: the change is the new unit's, free
-    of Monte Carlo noise in the rest of the book. 8 quarters and `paths` paths (1,000 on
-    the review screen: enough for CCaR95 and well under a second)."""
+    of Monte Carlo noise in the rest of the book. 8 steps and `paths` paths (1,000 on the
+    review screen: enough for CCaR95 and well under a second). The steps are the forecast
+    page's: calendar quarters, a stub first from D inside a quarter (`first_step`), so the
+    "before" is the page's forecast from the same D."""
     h = histories(before, fund_code, as_of)
     cal = calibrate(h, overrides)
     noise = calibrate_noise(h, cal)
     start, params = h.start(), cal.params()
-    quarters = EFFECT_QUARTERS
-    det = fc.project(start, params, quarters)
-    sim = fc.simulate(start, params, quarters, paths, seed=seed, noise=noise)
+    quarters, first = EFFECT_QUARTERS, first_step(h.as_of)
+    det = fc.project(start, params, quarters, first=first)
+    sim = fc.simulate(start, params, quarters, paths, seed=seed, noise=noise, first=first)
     unfunded_now = float(start.unfunded.sum())
     out = {"as_of": ts(as_of).date(), "paths": paths, "quarters": quarters,
-           "before": _effect_figures(det, 0.0, unfunded_now, sim.call)}
+           "before": _effect_figures(det, 0.0, unfunded_now, sim.call, first)}
     h_after = histories(after, fund_code, as_of)
     mine = np.flatnonzero((h_after.units["id"] == new_id).to_numpy())
     if not len(mine):  # not a unit of this fund on D (dated later): no effect to show
@@ -1152,13 +1157,13 @@ def commitment_effect(before: BookData, after: BookData, fund_code: str, as_of: 
     new_params = fc.Params.of(1, rc=(values["rc_early"], values["rc_early"], values["rc_late"]), bow=values["bow"],
                               life=values["life"], growth=values["growth"], yield_=values["yield"])
     new_start = fc.Start.of([u["commitment"]], [u["unfunded"]], [u["nav"]], [u["age"]])
-    new_det = fc.project(new_start, new_params, quarters)
-    new_sim = fc.simulate(new_start, new_params, quarters, paths, seed=seed + 1, noise=noise)
+    new_det = fc.project(new_start, new_params, quarters, first=first)
+    new_sim = fc.simulate(new_start, new_params, quarters, paths, seed=seed + 1, noise=noise, first=first)
     both = fc.Projection(*(np.vstack([getattr(det, f), getattr(new_det, f)]) for f in
                            ("call", "distribution", "nav", "unfunded", "growth", "nav_begin")))
     calls_now = float(u["paid_in"])  # called on D: in the next 4 quarters from the day before
     after_fig = _effect_figures(both, calls_now, unfunded_now + float(u["unfunded"]),
-                                sim.call + new_sim.call)
+                                sim.call + new_sim.call, first)
     out["after"] = after_fig
     out["change"] = {k: after_fig[k] - out["before"][k] for k in after_fig}
     out["unit"] = {"id": new_id, "class": str(u["cls"]), "sector": u["sector"], "commitment": float(u["commitment"]),
