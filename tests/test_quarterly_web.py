@@ -53,6 +53,20 @@ def test_downloads(example, as_role, tmp_path):
     assert FUND_NAME in text
 
 
+def test_the_cover_gives_the_funds_name_in_the_other_language_under_the_title(example, as_role):
+    import re
+
+    client = as_role("viewer")
+    for lang, title, sub in (("zh", FUND_NAME, "Ningbo 100bn S&amp;T Innovation Fund"),
+                             ("en", "Ningbo 100bn S&amp;T Innovation Fund", FUND_NAME)):
+        client.get(f"/lang/{lang}")
+        html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
+        cover = re.search(r'<section class="cover" id="cover">(.*?)</section>', html, re.S).group(1)
+        assert re.search(r"<h1>\s*(.*?)\s*</h1>", cover).group(1) == title, lang
+        assert re.findall(r'<p class="sub">(.*?)</p>', cover) == [sub], lang
+    client.get("/lang/zh")
+
+
 def test_downloads_in_english_are_their_own_files(example, as_role):
     """The workbook in the reader's language (issue 15 item 1): English after /lang/en, a
     separate cached file from the Chinese one; the report job keys on the language too."""
