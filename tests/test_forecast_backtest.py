@@ -95,3 +95,24 @@ def test_nothing_is_compared_past_the_book_s_last_record():
     near = bt.backtest(book, "QY", dt.date(2025, 12, 31), paths=50, horizons=(1,))
     assert far["data_until"] == near["data_until"] <= dt.date(2025, 12, 31)
     assert far["origins"] == near["origins"] and far["table"] == near["table"]
+
+
+def test_an_override_is_applied_only_from_the_day_it_was_set():
+    """A person's override (here a unit's life) set on a day is known to the origins from that day
+    on: the origins before it are fitted as if it did not exist, those after use it (applying
+    today's judgement to 2019 had flattered the back-test)."""
+    book = generated_book(units=6)
+    unit = str(book.investments["id"].iloc[0])
+    overrides = {unit: {"life": 30.0, "rc_early": 0.9, "rc_late": 0.9}}
+    set_on = dt.date(2021, 1, 15)
+    plain = bt.backtest(book, "G", AS_OF.date(), paths=50, horizons=(4,))
+    dated = bt.backtest(book, "G", AS_OF.date(), paths=50, horizons=(4,), overrides=overrides,
+                        overrides_set_on={unit: set_on})
+    always = bt.backtest(book, "G", AS_OF.date(), paths=50, horizons=(4,), overrides=overrides)
+
+    def errors(result, before: bool) -> list:
+        return [(r["origin"], r["call_error"], r["distribution_error"]) for r in result["records"]
+                if r["model"] == "calibrated" and r["unit"] == unit and (r["origin"] < set_on) == before]
+
+    assert errors(dated, before=True) == errors(plain, before=True) != errors(always, before=True)
+    assert errors(dated, before=False) == errors(always, before=False) != errors(plain, before=False)

@@ -311,3 +311,29 @@ def test_idle_money_in_ds_own_year_counts_the_calls_booked_in_it(book):
     idle = (start_unfunded > 0) & (units["called"] < fb.IDLE_CALL_SHARE * units["commitment"])
     assert row["units"] == int(idle.sum()) < 18
     assert row["idle"] == pytest.approx(float(start_unfunded[idle].sum()), rel=1e-6)
+
+
+
+def test_an_extended_life_extends_the_forecast_to_its_end(book):
+    """A sub-fund's life overridden past its term (an extension): the forecast runs to the end of
+    the life in force and pays its NAV out by then, as it does at the term without the override."""
+    h = fb.histories(book, "QY", D)
+    unit = h.units[h.units["cls"] == "sub_fund"].sort_values("life").iloc[0]
+    plain = fb.forecast(book, "QY", D, unit=unit["target_code"], paths=100, details=False)
+    extended = fb.forecast(book, "QY", D, unit=unit["target_code"], paths=100, details=False,
+                           overrides={unit["id"]: {"life": float(unit["life"]) + 4.0}})
+    assert extended["quarters"] == plain["quarters"] + 16
+    held = extended["forecast"][plain["quarters"] - 1]["nav"]  # still held at the old term's end
+    assert held > 100 * plain["forecast"][-1]["nav"]
+    # paid out at the new end (what is left is the last quarter's call, TA's as at any term's end)
+    assert extended["forecast"][-1]["nav"] < 0.01 * held
+
+
+@pytest.mark.parametrize("since, d, months", [("2024-02-29", "2025-02-28", 12), ("2024-05-31", "2025-02-28", 9),
+                                              ("2024-05-31", "2025-02-27", 8), ("2024-01-15", "2025-01-14", 11),
+                                              ("2024-01-15", "2025-01-15", 12), ("2025-03-31", "2025-04-30", 1),
+                                              ("2025-12-31", "2025-12-31", 0), ("2025-01-31", "2025-02-28", 1)])
+def test_idle_months_count_a_month_from_a_months_last_day_to_the_next_ones(since, d, months):
+    """The 12-month trigger of 财预〔2015〕210号 on whole months: a last call on 2024-02-29 is a year
+    idle on 2025-02-28 (it had read 11 and missed the trigger)."""
+    assert fb.whole_months(pd.Timestamp(since), pd.Timestamp(d)) == months

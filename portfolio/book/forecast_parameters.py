@@ -7,6 +7,7 @@ calibrated one; a unit with no override left has no row. Every change is audited
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -41,6 +42,16 @@ def _values(row: ForecastParameters | None) -> dict[str, float]:
 def overrides(session: Session) -> dict[str, dict[str, float]]:
     """Every stored override, as the pure calibration takes them: {investment_id: {parameter: value}}."""
     return {row.investment_id: _values(row) for row in session.execute(select(ForecastParameters)).scalars()}
+
+
+def overrides_set_on(session: Session) -> dict[str, dt.date]:
+    """The day (Asia/Shanghai) each unit's overrides were last set: a back-test from an earlier
+    origin did not know them (forecast_backtest.backtest)."""
+    from portfolio.formatting import LOCAL_TZ
+
+    rows = session.execute(select(ForecastParameters.investment_id, ForecastParameters.updated_at))
+    return {investment_id: (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(LOCAL_TZ).date()
+            for investment_id, at in rows}
 
 
 def stored_overrides(session: Session, investment_id: str) -> dict[str, float]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry
 from portfolio.book import cache
-from portfolio.book.forecast_parameters import overrides
+from portfolio.book.forecast_parameters import overrides, overrides_set_on
 
 PATHS = 2000            # Monte Carlo paths of a forecast shown on a screen
 BACKTEST_PATHS = 200    # per origin, per model: the back-test runs the model ~40 times
@@ -47,7 +47,8 @@ def fund_backtest(session: Session, fund_code: str, as_of: dt.date, *, paths: in
     def compute() -> dict:
         book = cache.book(session)
         scope_of(book, fund_code)  # UnknownFund before any work
-        result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session), progress=progress)
+        result = backtest(book, fund_code, as_of, paths=paths, overrides=overrides(session),
+                          overrides_set_on=overrides_set_on(session), progress=progress)
         return {k: v for k, v in result.items() if k != "records"} | {"compared": len(result["records"])}
 
     return cache.memo(session, ("forecast_backtest", fund_code, as_of, paths, overrides_version(session)), compute)

@@ -12,11 +12,12 @@ fund with commitment CC, unfunded UC, NAV and age t (years since vintage):
 
 Run quarterly: G_q = (1 + G)^(1/4) − 1; the quarterly call rate r_q solves
 1 − (1 − r_q)^4 = RC (25 % → 6.940 %); the quarterly distribution rate is de-compounded
-the same way from RD at the quarter's age, floored at Y/4. The forecast starts from the
+the same way from RD at the quarter's age, its floor Y included (a yield of Y a year pays Y
+of the NAV over four quarters, not 1 − (1 − Y/4)^4 of it). The forecast starts from the
 actuals as of D (NAV, unfunded, age), so it continues the book rather than restarting it.
 From a D inside a quarter the first step runs to that quarter's end: a stub of `first`
 quarters (0 < first ≤ 1), its rates de-compounded to its length the same way
-(1 − (1 − RC)^(first/4), (1 + G)^(first/4) − 1, the floor Y·first/4); the random layer
+(1 − (1 − RC)^(first/4), (1 + G)^(first/4) − 1, 1 − (1 − RD)^(first/4)); the random layer
 (`Noise`) draws a whole quarter's dispersion for it.
 
 The bow can be set from targets (J. Jeet, "Modeling Private Investment Cash Flows with
@@ -226,7 +227,7 @@ def project(start: Start, params: Params, quarters: int, *, first: float = 1.0) 
 
 def _quarterly_distribution_rate(age: np.ndarray, params: Params, quarters: float = 1.0) -> np.ndarray:
     ratio = np.clip(age / params.life, 0.0, None)
-    rd_q = np.maximum(params.yield_ * quarters / 4.0, quarterly_rate(np.minimum(ratio ** params.bow, 1.0), quarters))
+    rd_q = quarterly_rate(np.maximum(params.yield_, np.minimum(ratio ** params.bow, 1.0)), quarters)
     return np.where(age >= params.life, 1.0, np.minimum(rd_q, 1.0))
 
 
@@ -262,10 +263,16 @@ class Noise:
     Durable Goods", Econometrica 39(5), 1971 (a Bernoulli for whether there is a flow, a
     log-normal for its size), in the zero-inflated form of D. Lambert, "Zero-Inflated Poisson
     Regression", Technometrics 34(1), 1992. Each quarter, independently, with probability
-    π_c there is no call, and otherwise the call rate above is divided by 1 − π_c; the same
-    for distributions with π_d (the rate then drawn from the mixture's own quantile
-    function: 0 below π_d, the log-normal's above). The mean stays the TA path, E[rate] =
-    r_TA, while the band now holds the quarters where nothing happens.
+    π_c there is no call, and otherwise the call rate is the log-normal above scaled up so
+    that the mean stays r_TA; the same for distributions with π_d. A rate is a share of the
+    unfunded or of the NAV, so it is capped at 1; the scale is the one whose capped draws
+    still average r_TA / (1 − π) (`_capped_scale`), and where even that cannot be (r_TA /
+    (1 − π) above MAX_FLOW_MEAN), π is lowered for that unit and quarter until it can: a
+    fund that must pay out most of its NAV has fewer quarters without a distribution. So
+    E[rate] = r_TA in every quarter: the calls and distributions average the TA path, and so
+    does the NAV (a distribution's draw is independent of the NAV it applies to), while the
+    band holds the quarters where nothing happens. (The unfunded's mean moves a little off
+    TA's: the AR(1) clusters the calls, and correlated rates compound apart from their means.)
     `forecast_book.calibrate_noise` fits π as the share of the book's quarters with no flow
     where TA expected one, and σ from the sizes of the others (a moment match).
     """
@@ -374,13 +381,18 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     if not _NORMALS:
         _NORMALS.append(_normal_table())
     tables = _Tables.of(noise)
+    calls = _Flows.of(r_q, noise.call_zero, tables.call)
+    final = rd_q >= 1.0  # all of the NAV once t ≥ L: no draw
+    distributions = _Flows.of(np.where(final, 0.0, rd_q), noise.distribution_zero, tables.distribution)
     lock = threading.Lock()
 
     def run(block: tuple[int, int, int, int]) -> None:
         lo, hi, p0, p1 = block
         # each block its own random stream, from (seed, block): the same paths whatever the threads
         rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, lo, p0])))
-        out = _run_block(rng, noise, tables, start.nav[lo:hi], start.unfunded[lo:hi], r_q[lo:hi], rd_q[lo:hi],
+        out = _run_block(rng, noise, tables, start.nav[lo:hi], start.unfunded[lo:hi],
+                         _Flows(calls.zero_below[lo:hi], calls.scale[lo:hi]),
+                         _Flows(distributions.zero_below[lo:hi], distributions.scale[lo:hi]), final[lo:hi],
                          log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
         with lock:  # summed as each block ends, so no block's paths are kept
             for name in _SERIES:
@@ -404,34 +416,60 @@ _UNIT_SERIES = _SERIES + ("cum_call", "cum_distribution")
 
 
 MAX_ZERO = 0.95
+# the mean of a flow's rate in a quarter that has one, at most (`_Flows`): above it, the capped
+# draws could no longer average it; the quarter's chance of no flow gives way instead
+MAX_FLOW_MEAN = 0.9
 
 
-def _zero_inflated_table(base: np.ndarray, sigma: float, zero: float) -> np.ndarray:
-    """The factor exp(σε − σ²/2), zero-inflated with probability π (`Noise`), at the grid's
-    65,536 quantiles: the mixture's quantile function, 0 for u < π, else the log-normal's
-    quantile at (u − π)/(1 − π), divided by 1 − π (mean 1). Without zeros, the log-normal's."""
-    zero = float(np.clip(zero, 0.0, MAX_ZERO))
-    lognormal = np.exp(base.astype("float64") * sigma - sigma ** 2 / 2.0)
-    if zero <= 0:
-        return lognormal.astype("float32")
-    u = (np.arange(_GRID) + 0.5) / _GRID
-    v = np.clip((u - zero) / (1.0 - zero), 0.0, 1.0)
-    index = np.minimum((v * _GRID).astype("int64"), _GRID - 1)
-    return np.where(u < zero, 0.0, lognormal[index] / (1.0 - zero)).astype("float32")
+def _capped_scale(table: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The scale s with E[min(s·L, 1)] = m for each mean m in `means` (0 ≤ m ≤ MAX_FLOW_MEAN),
+    L the factor whose draws are `table` (mean 1): so a rate drawn as min(s·L, 1) keeps its
+    mean through the cap. E[min(s·L, 1)] = (s·Σ_{L_i < 1/s} L_i + #{L_i ≥ 1/s}) / N is
+    increasing in s; it is tabulated on a geometric grid of s and inverted in logs."""
+    ordered = np.sort(table.astype("float64"))
+    below = np.concatenate([[0.0], np.cumsum(ordered)])
+    grid = np.geomspace(1e-9, 1e6, 4000)
+    index = np.searchsorted(ordered, 1.0 / grid)
+    mean = (grid * below[index] + (len(ordered) - index)) / len(ordered)
+    means = np.asarray(means, dtype="float64")
+    positive = means > 0
+    scale = np.zeros_like(means)
+    scale[positive] = np.exp(np.interp(np.log(np.minimum(means[positive], MAX_FLOW_MEAN)), np.log(mean),
+                                       np.log(grid)))
+    return scale
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """One kind of flow's draws for a simulation, per unit and step: the chance of no flow
+    (π, lowered where the mean rate given a flow would pass MAX_FLOW_MEAN), as a uint16
+    threshold, and the scale of the log-normal factor (`_capped_scale`)."""
+
+    zero_below: np.ndarray   # (n, H) uint16: a draw of 16 random bits below it is a quarter with no flow
+    scale: np.ndarray        # (n, H) float32
+
+    @staticmethod
+    def of(rate: np.ndarray, zero: float, table: np.ndarray) -> _Flows:
+        rate = np.clip(np.asarray(rate, dtype="float64"), 0.0, 1.0)
+        zero = float(np.clip(zero, 0.0, MAX_ZERO))
+        chance = np.clip(np.minimum(zero, 1.0 - rate / MAX_FLOW_MEAN), 0.0, None)
+        threshold = np.round(chance * _GRID).astype("uint16")  # π ≤ MAX_ZERO: below 2^16
+        given = rate / (1.0 - threshold / _GRID)  # the mean rate in a quarter with a flow
+        return _Flows(threshold, _capped_scale(table, given).astype("float32"))
 
 
 @dataclass(frozen=True)
 class _Tables:
     """The normal draws' tables, transformed once for a simulation (`_normals` on a grid): the
     AR(1) innovation σ_c√(1−φ²)ε, the growth factor exp(σ_g ε), the distribution factor
-    exp(σ_d ε − σ_d²/2) zero-inflated, and the call hurdle (None without zeros). They depend
-    on the noise alone, so every block reads the same ones (made per block, they were a fifth
-    of the simulation's time)."""
+    exp(σ_d ε − σ_d²/2), and the call factor's marginal exp(σ_c ε − σ_c²/2) (what the
+    calls' scales are fitted to). They depend on the noise alone, so every block reads the
+    same ones (made per block, they were a fifth of the simulation's time)."""
 
     innovation: np.ndarray
     growth: np.ndarray
     distribution: np.ndarray
-    call_hurdle: np.ndarray | None
+    call: np.ndarray
 
     @staticmethod
     def of(noise: Noise) -> _Tables:
@@ -439,63 +477,69 @@ class _Tables:
         base = _NORMALS[0]
         innovation = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
         growth = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
-        distribution = _zero_inflated_table(base, noise.distribution_sigma, noise.distribution_zero)
-        call_zero = float(np.clip(noise.call_zero, 0.0, MAX_ZERO))
-        call_hurdle = None
-        if call_zero > 0:  # 0 with probability π_c, else 1 / (1 − π_c): one uint16 per draw
-            u = (np.arange(_GRID) + 0.5) / _GRID
-            call_hurdle = np.where(u < call_zero, 0.0, 1.0 / (1.0 - call_zero)).astype("float32")
-        return _Tables(innovation, growth, distribution, call_hurdle)
+        distribution = np.exp(base.astype("float64") * noise.distribution_sigma
+                              - noise.distribution_sigma ** 2 / 2.0).astype("float32")
+        call = np.exp(base.astype("float64") * noise.call_sigma - noise.call_sigma ** 2 / 2.0).astype("float32")
+        return _Tables(innovation, growth, distribution, call)
 
 
-def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, r_q, rd_q, log_g, paths: int, weights,
-               qs) -> dict[str, np.ndarray]:
+def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, distributions: _Flows, final,
+               log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
     """One block of units × paths through all quarters (in place on float32 arrays).
 
-    The normal draws come through tables already transformed (`_Tables`); the per-unit
-    means multiply in afterwards."""
+    The normal draws come through tables already transformed (`_Tables`); each unit's and
+    quarter's scale and chance of no flow (`_Flows`) apply afterwards."""
     f32 = np.float32
-    m, quarters = r_q.shape
+    m, quarters = calls.scale.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
     if qs is not None:
         out.update({"q_" + name: np.zeros((m, quarters, len(qs))) for name in _UNIT_SERIES})
         cum_c, cum_d = np.zeros((m, paths), dtype=np.float32), np.zeros((m, paths), dtype=np.float32)
     w = weights.astype("float32")
     innovation_table, growth_table, dist_table = tables.innovation, tables.growth, tables.distribution
-    call_hurdle = tables.call_hurdle
-    if call_hurdle is not None:
-        hurdle = np.empty((m, paths), dtype=np.float32)
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
     x = _normals(rng, np.empty((m, paths), dtype=np.float32))
     x *= f32(noise.call_sigma)
-    # per unit and quarter: r_TA·exp(−σ_c²/2), the mean growth factor, rd_TA
-    call_mean = (r_q * math.exp(-noise.call_sigma ** 2 / 2.0)).astype("float32")
+    shift = f32(-noise.call_sigma ** 2 / 2.0)
     growth_mean = np.exp(log_g).astype("float32")  # (m, quarters)
-    rd32 = rd_q.astype("float32")
     c, d, tmp = (np.empty((m, paths), dtype=np.float32) for _ in range(3))
+    empty = np.empty((m, paths), dtype=bool)
+
+    def no_flow(flows: _Flows, k: int) -> np.ndarray | None:
+        """Where this quarter has no flow (16 random bits below the unit's threshold), or None."""
+        below = flows.zero_below[:, k:k + 1]
+        if not below.any():
+            return None
+        bits = np.frombuffer(rng.bytes(empty.size * 2), dtype=np.uint16).reshape(empty.shape)
+        return np.less(bits, below, out=empty)
+
     for k in range(quarters):
-        # calls: r_TA · exp(x − σ_c²/2) of the unfunded, x the AR(1)
+        # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
         x *= phi
         x += _normals(rng, c, innovation_table)
-        np.exp(x, out=c)
-        c *= call_mean[:, k:k + 1]
-        if call_hurdle is not None:
-            c *= _normals(rng, hurdle, call_hurdle)
+        np.add(x, shift, out=c)
+        np.exp(c, out=c)
+        c *= calls.scale[:, k:k + 1]
         np.minimum(c, f32(1.0), out=c)
+        none = no_flow(calls, k)
+        if none is not None:
+            np.copyto(c, f32(0.0), where=none)
         c *= uc
         # NAV grows by a log-normal return
         _normals(rng, tmp, growth_table)
         tmp *= growth_mean[:, k:k + 1]
         nav *= tmp
-        # distributions: rd_TA · exp(σ_d ε − σ_d²/2) of the grown NAV (all of it once t ≥ L)
+        # distributions: min(s · exp(σ_d ε − σ_d²/2), 1) of the grown NAV (all of it once t ≥ L)
         _normals(rng, d, dist_table)
-        d *= rd32[:, k:k + 1]
+        d *= distributions.scale[:, k:k + 1]
         np.minimum(d, f32(1.0), out=d)
-        final = rd_q[:, k] >= 1.0
-        if final.any():
-            d[final] = 1.0
+        none = no_flow(distributions, k)
+        if none is not None:
+            np.copyto(d, f32(0.0), where=none)
+        if final[:, k].any():
+            d[final[:, k]] = 1.0
         d *= nav
         nav += c
         nav -= d

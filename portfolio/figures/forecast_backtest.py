@@ -6,7 +6,8 @@ it stood on O (flows, valuations and investments dated on or before O), forecast
 1, 4 and 8 quarters of every unit, and is compared with what the book shows happened. The
 same is done with uncalibrated TA (the published parameters: RC 25 % in years 1–2 then
 50 %, bow 3.0, life 15, yield 0, growth 10 %, and the default stochastic layer), beside it.
-The calibrated model's stochastic layer is fitted at each origin too (calibrate_noise).
+The calibrated model's stochastic layer is fitted at each origin too (calibrate_noise), and a
+person's parameter overrides count only from the day they were set.
 
 Per horizon h and model, over every (origin, unit) pair whose O + h quarters lie on or
 before D:
@@ -76,11 +77,15 @@ def _actual_cumulative(book: BookData, ids: list[str], origin: pd.Timestamp, end
 
 
 def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZONS, paths: int = 400,
-             seed: int = 0, overrides: dict | None = None, noise: fc.Noise | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             seed: int = 0, overrides: dict | None = None, overrides_set_on: dict[str, dt.date] | None = None,
+             noise: fc.Noise | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
     the per-(origin, unit) records it is computed from. `progress(done, total)` is told
-    after each origin (a job's progress bar)."""
+    after each origin (a job's progress bar).
+
+    A person's `overrides` of a unit's parameters are applied from an origin on or after the
+    day they were set (`overrides_set_on`, by unit; without it, at every origin): an origin
+    before knew nothing of them, and today's judgement applied to it would flatter the test."""
     d = ts(as_of)
     ids_all = fund_investment_ids(book, fund_code, as_of)
     d = last_record(book, ids_all, d) if ids_all else d
@@ -102,7 +107,7 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         commitment = np.maximum(start.commitment, 1e-9)
         for model in MODELS:
             if model == "calibrated":
-                cal = fb.calibrate(h, overrides)
+                cal = fb.calibrate(h, _known_on(overrides, overrides_set_on, origin))
                 layer = noise or fb.calibrate_noise(h, cal)
             else:
                 cal, layer = fb.uncalibrated(h), noise or fc.Noise()
@@ -129,6 +134,13 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         progress(len(starts), len(starts))
     return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
             "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
+
+
+def _known_on(overrides: dict | None, set_on: dict[str, dt.date] | None, origin: pd.Timestamp) -> dict | None:
+    """The overrides a forecaster had on the origin: those set on or before it."""
+    if not overrides or set_on is None:
+        return overrides
+    return {unit: values for unit, values in overrides.items() if unit in set_on and set_on[unit] <= origin.date()}
 
 
 def summary(records: list[dict], horizons=HORIZONS) -> list[dict]:

@@ -649,11 +649,13 @@ def window_ends(as_of: pd.Timestamp) -> dict[str, dt.date]:
     return {"next_quarter": (d + pd.DateOffset(months=3)).date(), "next_year": (d + pd.DateOffset(months=12)).date()}
 
 
-def horizon_quarters(h: Histories, cap: int = 60) -> int:
-    """Quarters to the end of the longest remaining term (at least 4, at most `cap`)."""
+def horizon_quarters(h: Histories, cap: int = 60, *, life: np.ndarray | None = None) -> int:
+    """Quarters to the end of the longest remaining term (at least 4, at most `cap`): each
+    unit's `life` in force (a parameter's override), else its term as the book has it."""
     if len(h) == 0:
         return 4
-    remaining = float(np.max(h.units["life"].to_numpy() - h.units["age"].to_numpy()))
+    lives = h.units["life"].to_numpy(dtype="float64") if life is None else np.asarray(life, dtype="float64")
+    remaining = float(np.max(lives - h.units["age"].to_numpy(dtype="float64")))
     return int(min(cap, max(4, math.ceil(remaining * 4) + 1)))
 
 
@@ -733,10 +735,10 @@ def forecast(book: BookData, fund_code: str, as_of: dt.date, *, overrides: dict 
     h = select_units(h_all, unit)
     keep = cal_all.table["id"].isin(list(h.units["id"])).to_numpy()
     cal = Calibration(cal_all.table[keep].reset_index(drop=True), cal_all.pooled)
-    horizon = quarters or horizon_quarters(h)
+    start, params = h.start(), cal.params()
+    horizon = quarters or horizon_quarters(h, life=params.life)  # to the end of the life in force
     if noise is None:
         noise = calibrate_noise(h_all, cal_all) if calibrated else fc.Noise()
-    start, params = h.start(), cal.params()
     first = first_step(h.as_of)  # from D inside a quarter, a stub to its end: rows are calendar quarters
     det = fc.project(start, params, horizon, first=first)
     sim = fc.simulate(start, params, horizon, paths, seed=seed, noise=noise, first=first)
@@ -825,6 +827,15 @@ IDLE_TRIGGER_MONTHS = 12   # 财预〔2015〕210号: money idle for over a year 
 IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment: the money lies idle
 
 
+def whole_months(since: pd.Timestamp, d: pd.Timestamp) -> int:
+    """Whole months from `since` to D: the most n with since + n months ≤ D, a month from a month's
+    last day ending on the next one's (2024-02-29 → 2025-02-28 is 12, 2024-05-31 → 2025-02-28 is 9)."""
+    months = (d.year - since.year) * 12 + (d.month - since.month)
+    if months > 0 and since + pd.DateOffset(months=months) > d:
+        months -= 1
+    return months
+
+
 def idle_units(book: BookData, units: pd.DataFrame, d: pd.Timestamp) -> list[dict]:
     """闲置资金 on D: each unit with money left to call, the months since its last call (or
     since its start, never called) and its status: `trigger` from 12 months (财预〔2015〕210号),
@@ -836,7 +847,7 @@ def idle_units(book: BookData, units: pd.DataFrame, d: pd.Timestamp) -> list[dic
         if u.unfunded <= 0:
             continue
         since = last_call.get(u.id, pd.Timestamp(u.start))
-        months = (d.year - since.year) * 12 + (d.month - since.month) - (1 if d.day < since.day else 0)
+        months = whole_months(since, d)
         status = "trigger" if months >= IDLE_TRIGGER_MONTHS else "warn" if months >= IDLE_WARN_MONTHS else "ok"
         out.append({"id": u.id, "name": u.name, "unfunded": float(u.unfunded), "months": int(months),
                     "status": status})
