@@ -304,8 +304,11 @@ def irr_shown(value, since=None, as_of=None, lang: str = "zh", short: bool = Fal
 # ---------------------------------------------------------------- the same kinds in Excel
 # Cells keep numbers as numbers; the kind gives the number format (and amounts are put in
 # 万元, the unit every screen shows: Excel has no format that divides by 10,000).
+# "year": a calendar year (2027, not 2,027); "decimal": a plain number to two places (a model
+# parameter such as the TA bow); "scientific": a check's residual (4.77E-07, not 0.00).
 XLSX_FORMATS = {"percent": "0.0%", "multiple": '0.00"x"', "years": "0.0", "count": "#,##0",
-                "amount": "#,##0.00", "wan": "#,##0.00", "date": "yyyy-mm-dd", "level": "#,##0.00"}
+                "amount": "#,##0.00", "wan": "#,##0.00", "date": "yyyy-mm-dd", "level": "#,##0.00",
+                "year": "0", "decimal": "0.00", "scientific": "0.00E+00"}
 
 
 def xlsx_value(value, kind: str):

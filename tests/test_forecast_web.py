@@ -193,6 +193,59 @@ def test_xlsx_in_english_with_the_same_figures(demo, as_role):
     client.get("/lang/zh")
     assert client.get("/funds/QY/forecast.xlsx").data == chinese.data
 
+def test_xlsx_numbers_have_the_pages_formats(demo):
+    """The forecast workbook wrote every cell 'General': call rates as 0.1722222222222222,
+    paid-in progress 0.8066… with no %, leverage 3.926… (the page: 3.93x), a check 4.77e-07.
+    Each number now has the format of how the app shows it (XLSX_FORMATS, as the quarterly
+    workbook): 万元 '#,##0.00', rates and shares %, multiples x, counts, years, the checks'
+    residuals in scientific notation; the values the forecast's own, numeric, in both languages."""
+    import datetime as dt
+    from numbers import Real
+
+    from portfolio.book.forecasting import fund_forecast
+    from portfolio.formatting import XLSX_FORMATS as F
+    from portfolio.reports.forecast_xlsx import forecast_workbook
+
+    result = fund_forecast(demo.session, "QY", dt.date.fromisoformat(AS_OF))
+    exact = {"rel": 1e-15, "abs": 0}  # the double as openpyxl writes it: 16 significant digits
+
+    def number(cell):
+        return isinstance(cell.value, Real) and not isinstance(cell.value, bool) and cell.data_type == "n"
+
+    books = {lang: load_workbook(io.BytesIO(forecast_workbook(result, "QY", lang=lang))) for lang in ("zh", "en")}
+    for lang, wb in books.items():
+        inputs = list(wb["Inputs"].iter_rows(min_row=2))
+        assert len(inputs) == len(result["units"]) > 0
+        kinds = {4: "amount", 5: "amount", 6: "amount", 7: "amount", 8: "years", 9: "percent", 10: "percent",
+                 11: "decimal", 12: "years", 13: "percent", 14: "percent"}
+        for row, unit in zip(inputs, result["units"]):
+            for column, kind in kinds.items():
+                cell = row[column - 1]
+                assert number(cell) and cell.number_format == F[kind], (lang, cell.coordinate, cell.number_format)
+            assert row[9].value == pytest.approx(unit["parameters"]["rc_late"], **exact)
+            assert row[3].value == pytest.approx(unit["commitment"] / 1e4, **exact)  # not rounded to 0.01
+            assert [c.number_format for c in row[:3] + row[14:]] == ["General"] * 4  # words
+        forecast = list(wb["Forecast"].iter_rows(min_row=2))
+        amounts = [c for row in forecast for c in row[3:] if c.value is not None]
+        assert amounts and all(number(c) and c.number_format == F["amount"] for c in amounts), lang
+        summary = [(label.value, value) for label, value in wb["Summary"].iter_rows(min_row=2)]
+        formats = [value.number_format for _, value in summary if number(value)]
+        assert formats.count(F["count"]) == 1 and formats.count(F["multiple"]) == 1
+        assert formats.count(F["percent"]) == len(result["policy"]["paid_in_progress"]) > 0
+        assert formats.count(F["year"]) == sum(bool(r["year_met"]) for r in result["policy"]["reinvestment"]) > 0
+        assert formats.count(F["amount"]) == 4 + 2 * sum(len(v) for v in result["call_at_risk"].values())
+        wan = [value.value for _, value in summary if number(value) and value.number_format == F["amount"]]
+        assert any(v != round(v, 2) for v in wan)  # the value exact; the format shows two places
+        leverage = next(value for _, value in summary if value.number_format == F["multiple"])
+        assert leverage.value == pytest.approx(result["policy"]["leverage"], **exact)  # exact: 3.93x is the format's doing
+        checks = [row[2] for row in wb["Checks"].iter_rows(min_row=2)]
+        assert len(checks) == len(result["checks"]) and all(number(c) and c.number_format == F["scientific"] for c in checks)
+        assert [c.value for c in checks] == [pytest.approx(c["value"], **exact) for c in result["checks"]]
+    zh, en = ([[(c.value if not isinstance(c.value, str) else None, c.number_format) for row in ws.iter_rows(min_row=2)
+                for c in row] for ws in wb.worksheets] for wb in books.values())
+    assert zh == en  # the same numbers, the same formats, in either language
+
+
 def test_api_forecast(demo, as_role, monkeypatch):
     from models import CachedReport, Job
     from web import queue

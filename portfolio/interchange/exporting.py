@@ -32,7 +32,7 @@ from portfolio.record_rules import CONTROL_CHARACTERS
 from portfolio.vocabulary import LABELS
 
 # the number format of each kind of column (amounts in 元, as interchange.md says)
-BOOK_FORMATS = {"money": XLSX_FORMATS["amount"], "date": XLSX_FORMATS["date"], "int": "0", "year": "0"}
+BOOK_FORMATS = {"money": XLSX_FORMATS["amount"], "date": XLSX_FORMATS["date"], "int": "0", "year": XLSX_FORMATS["year"]}
 LAST_ROW = 1_048_576  # Excel's last row: a drop-down covers every row a user may add
 _WIDTH_SAMPLE = 2_000  # rows measured for a column's width
 

@@ -3,6 +3,11 @@ Forecast (actuals A and estimates E by quarter, with P10/P50/P90), Summary (expe
 and distributions, capital call at risk, the policy figures) and Checks. Amounts in 万元,
 as the screens show them. Renders the forecast object; computes nothing.
 
+Numbers stay numbers (exact, never text) with the number format of their kind, as the
+quarterly workbook writes them (portfolio.formatting XLSX_FORMATS): amounts in 万元
+'#,##0.00', rates and shares as percentages, multiples '0.00"x"', counts as integers,
+years as years, a calendar year as 2027, the checks' residuals in scientific notation.
+
 In the reader's language (`lang`, "zh" or "en"): headers, labels and the forecast's codes
 (a unit's class, its parameters' source, the checks: words in both languages) in the words
 of the forecast page (portfolio.reports.words); the sheet names are the same in both."""
@@ -14,10 +19,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portfolio.filetypes import formulas_as_text
-from portfolio.formatting import iso_date
+from portfolio.formatting import XLSX_FORMATS, iso_date
 from portfolio.reports.words import word
+from portfolio.reports.xlsx import AMOUNT, COUNT, MULTIPLE, PERCENT, TEXT, Formatted
 
 WAN = 10_000
+YEARS = XLSX_FORMATS["years"]  # a span in years (one decimal, as formatting.years)
+YEAR = XLSX_FORMATS["year"]  # a calendar year: 2027, not 2,027
+DECIMAL = XLSX_FORMATS["decimal"]  # the TA bow, as the page shows it ('%.2f')
+SCIENTIFIC = XLSX_FORMATS["scientific"]  # a check's residual: 4.77E-07, not 0.00
 
 # the forecast's codes, in the forecast page's words (templates/forecast/forecast.html)
 CLASSES = {"sub_fund": "子基金", "direct": "直投和跟投"}  # one unit's class (msgctxt "xlsx": "Sub-fund")
@@ -27,17 +37,26 @@ CHECKS = {"nav_roll": "期初剩余价值 + 出资 − 分配 + 增值 = 期末�
 
 
 def _wan(value) -> float | None:
-    return None if value is None else round(float(value) / WAN, 2)
+    """Yuan in 万元, exact (the cell's format shows two places, as the page's |wan)."""
+    return None if value is None else float(value) / WAN
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], lang: str, first: bool = False):
+def _sheet(wb: Workbook, title: str, columns: list[tuple[str, str | None]], rows: list[list], lang: str,
+           first: bool = False):
+    """A sheet of `columns` (header, number format: TEXT for words); a cell given as
+    Formatted(value, format) has its own format (the Summary's 数值, a figure of any kind).
+    A number keeps its value; only the format says how it reads."""
     ws = wb.active if first else wb.create_sheet(title)
     ws.title = title
-    ws.append([word(head, lang) for head in header])
+    ws.append([word(head, lang) for head, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
+    for r, row in enumerate(rows, start=2):
+        for c, ((_, column_format), value) in enumerate(zip(columns, row), start=1):
+            value, fmt = value if isinstance(value, Formatted) else (value, column_format)
+            cell = ws.cell(row=r, column=c, value=value)
+            if fmt is not None and not isinstance(value, str):
+                cell.number_format = fmt
     ws.freeze_panes = "A2"
     return ws
 
@@ -54,10 +73,12 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
 
     wb = Workbook()
     _sheet(wb, "Inputs", [
-        "投资编号", "类别", "名称", "认缴（万元）", "实缴（万元）", "剩余价值（万元）", "未实缴（万元）", "年限（年）",
-        "前两年出资比例", "此后出资比例", "弯度 B", "存续期 L", "增长率 G", "最低分配率 Y", "参数来源"],
+        ("投资编号", TEXT), ("类别", TEXT), ("名称", TEXT), ("认缴（万元）", AMOUNT), ("实缴（万元）", AMOUNT),
+        ("剩余价值（万元）", AMOUNT), ("未实缴（万元）", AMOUNT), ("年限（年）", YEARS), ("前两年出资比例", PERCENT),
+        ("此后出资比例", PERCENT), ("弯度 B", DECIMAL), ("存续期 L", YEARS), ("增长率 G", PERCENT),
+        ("最低分配率 Y", PERCENT), ("参数来源", TEXT)],
            [[u["id"], code(CLASSES, u["class"]), u["name"], _wan(u["commitment"]), _wan(u["paid_in"]),
-             _wan(u["nav"]), _wan(u["unfunded"]), round(u["age"], 2), u["parameters"]["rc_early"],
+             _wan(u["nav"]), _wan(u["unfunded"]), u["age"], u["parameters"]["rc_early"],
              u["parameters"]["rc_late"], u["parameters"]["bow"], u["parameters"]["life"],
              u["parameters"]["growth"], u["parameters"]["yield"], code(SOURCES, u["source"])]
             for u in result["units"]], lang, first=True)
@@ -66,12 +87,13 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
     rows += [[f["quarter"], iso_date(f["end"]), "E", _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
               _wan(f["distribution"]), _wan(f["distribution_p10"]), _wan(f["distribution_p90"]), _wan(f["nav"]),
               _wan(f["nav_p10"]), _wan(f["nav_p90"]), _wan(f["unfunded"])] for f in result["forecast"]]
-    _sheet(wb, "Forecast", ["季度", "季末", "A/E", "出资", "出资 P10", "出资 P90", "分配", "分配 P10", "分配 P90",
-                            "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴"], rows, lang)
+    _sheet(wb, "Forecast", [("季度", TEXT), ("季末", TEXT), ("A/E", TEXT)] + [
+        (head, AMOUNT) for head in ("出资", "出资 P10", "出资 P90", "分配", "分配 P10", "分配 P90",
+                                    "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴")], rows, lang)
     e = result["expected"]
     summary = [[word("基金", lang, context="xlsx"), result["fund"] + (" " + fund_name if fund_name else "")],
                [w("截至"), iso_date(result["as_of"])],
-               [w("模拟路径数"), result["paths"]],
+               [w("模拟路径数"), Formatted(result["paths"], COUNT)],
                [w("下一季度预计出资（万元）"), _wan(e["calls_next_quarter"])],
                [w("未来一年预计出资（万元）"), _wan(e["calls_next_year"])],
                [w("下一季度预计分配（万元）"), _wan(e["distributions_next_quarter"])],
@@ -84,13 +106,15 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
                             _wan(result["call_at_risk_bureau"][horizon][level])])
     policy = result["policy"]
     for row in policy["paid_in_progress"]:
-        summary.append([w("实缴进度 %(year)s（%(kind)s）", year=row["year"], kind=row["kind"]), row["progress"]])
-    summary.append([w("放大倍数"), policy["leverage"]])
+        summary.append([w("实缴进度 %(year)s（%(kind)s）", year=row["year"], kind=row["kind"]),
+                        Formatted(row["progress"], PERCENT)])
+    summary.append([w("放大倍数"), Formatted(policy["leverage"], MULTIPLE)])
     for r in policy["reinvestment"]:
         summary.append([w("返投倍数 %(sub_fund)s 达标年份（要求 %(requirement)s）", sub_fund=r["sub_fund"],
-                          requirement=r["requirement"]), r["year_met"] or "—"])
-    _sheet(wb, "Summary", ["项目", "数值"], summary, lang)
-    _sheet(wb, "Checks", [word("检查", lang, context="xlsx"), word("通过", lang, context="xlsx"), "数值"],
+                          requirement=r["requirement"]), Formatted(r["year_met"] or "—", YEAR)])
+    _sheet(wb, "Summary", [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
+    _sheet(wb, "Checks", [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
+                          ("数值", SCIENTIFIC)],
            [[code(CHECKS, c["check"]), w("是") if c["ok"] else w("否"), c["value"]] for c in result["checks"]], lang)
     buffer = io.BytesIO()
     formulas_as_text(wb)  # a sub-fund or company named '=…' stays a name
