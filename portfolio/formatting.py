@@ -185,6 +185,8 @@ def fraction(value) -> str:
         number = _decimal(value)
         if number is None:
             return "—"
+        if not number.is_finite() or number and abs(number.adjusted()) > 12:
+            return format(number, "E")  # no share is this size; Fraction of 1E-999999999 would not end
         exact = Fraction(number).limit_denominator(100)
     return str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator}"
 

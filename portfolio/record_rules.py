@@ -66,7 +66,8 @@ def region_code_mask(codes: pd.Series) -> pd.Series:
     return codes.astype("string").str.fullmatch(REGION_CODE.pattern).fillna(False).astype(bool)
 
 
-PERCENT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+")
+# a number as people write one: ASCII digits (after NFKC), a point, one sign; no exponent
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+")
 PCT_PLACES = 8  # models.types.Percent keeps a percentage to 8 places (a test holds them equal)
 
 
@@ -78,7 +79,7 @@ def parse_percent(text: Any) -> Decimal:
 
     cleaned = unicodedata.normalize("NFKC", str(text)).strip()
     cleaned = cleaned[:-1].strip() if cleaned.endswith("%") else cleaned
-    if not PERCENT_TEXT.fullmatch(cleaned):  # ASCII digits (after NFKC), no exponent, one sign
+    if not PLAIN_NUMBER.fullmatch(cleaned):  # ASCII digits (after NFKC), no exponent, one sign
         raise ValueError(Message("pct_not_number"))
     value = Decimal(cleaned)
     if not ownership_ok(value):

@@ -81,12 +81,30 @@ def test_defaults_depend_on_the_kind(db, fund):
     ("home_region_prefix", "3302011"), ("investment_period_years", "2.5"), ("angel_headcount", "-1"),
     ("angel_company_size_cny", "1.001"), ("prohibited_instruments", ["debt", "loan"]),
     ("committee_quorum", "0"), ("mirr_finance_rate", "NaN"), ("no_such_setting", "1"),
+    # exponents and endless digits: 1e-999999999 had been kept and then hung the page showing it
+    ("committee_pass_ratio", "1e-999999999"), ("committee_pass_ratio", "9e999999/1e-999999"),
+    ("ownership_cap", "1e-999999999"), ("ownership_cap", "3E-1"), ("ownership_cap", "0." + "0" * 60 + "1"),
+    ("committee_pass_ratio", "2/0"), ("subfund_share_cap", "Infinity"),
 ])
 def test_bad_values_are_field_errors_and_change_nothing(db, fund, key, value):
     with pytest.raises(FieldErrors) as err:
         update_fund_settings(db.session, "QY", {"ownership_cap": "0.2", key: value}, username="a")
     assert [f for f, _ in err.value.errors] == [key]
     assert _settings(db) == {} and _audits(db) == []
+
+
+@pytest.mark.parametrize("key, typed, stored", [("ownership_cap", "０．２５", Decimal("0.25")),
+                                               ("committee_pass_ratio", "2 / 3", Decimal(2) / Decimal(3))])
+def test_a_number_is_read_as_people_write_it(db, fund, key, typed, stored):
+    assert update_fund_settings(db.session, "QY", {key: typed}, username="a")[key] == stored
+
+
+def test_a_value_stored_before_the_bounds_is_shown_short(db, fund):
+    """A limit kept before exponents were refused shows in a few characters, at once."""
+    from portfolio.book.fund_settings import display
+
+    assert display(Decimal("1E-999999999"), "ownership_cap") == "1E-999999999"
+    assert display(Decimal("1E-999999999"), "committee_pass_ratio") == "1E-999999999"
 
 
 def test_all_errors_at_once(db, fund):

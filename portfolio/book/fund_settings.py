@@ -7,6 +7,7 @@ goes back to the default. Every change is audited with before and after.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +23,7 @@ from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import fraction
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError
+from portfolio.record_rules import PLAIN_NUMBER
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,10 @@ def _parse(key: str, raw: Any) -> Any:
         return text
     try:
         if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
-            numerator, denominator = (Decimal(part.strip()) for part in text.split("/", 1))
+            numerator, denominator = (_plain_number(part) for part in text.split("/", 1))
             number = numerator / denominator
         else:
-            number = Decimal(text)
+            number = _plain_number(text)
     except (InvalidOperation, ZeroDivisionError):
         raise ValueError(Message("enter_number")) from None
     if not number.is_finite():
@@ -121,6 +123,18 @@ def _parse(key: str, raw: Any) -> Any:
     if spec.kind == "rate":
         return float(number)
     return number
+
+
+NUMBER_LENGTH = 40  # a limit's digits as typed, and more: 1e-999999999 had hung the page that shows it
+
+
+def _plain_number(text: str) -> Decimal:
+    """A number as people write one (digits, a point, a sign; full-width digits read as digits):
+    no exponent, no more than NUMBER_LENGTH characters; else InvalidOperation."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    if len(cleaned) > NUMBER_LENGTH or not PLAIN_NUMBER.fullmatch(cleaned):
+        raise InvalidOperation(text)
+    return Decimal(cleaned)
 
 
 def _stored(value: Any) -> Any:
@@ -186,6 +200,8 @@ def display(value: Any, key: str | None = None) -> str:
     if isinstance(value, list):
         return ",".join(value)
     if isinstance(value, Decimal):
+        if not value.is_finite() or value and abs(value.adjusted()) > NUMBER_LENGTH:
+            return format(value, "E")  # stored before NUMBER_LENGTH: never a billion digits
         return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
     return str(value)
 
