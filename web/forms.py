@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import flash
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -44,6 +46,16 @@ def new_form_key() -> str:
 
 class BaseForm(FlaskForm):
     """Every form of the app: typed values out, the use case's errors back in."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """A form's data is what a form sends (url-encoded or multipart), never a JSON body:
+            Flask-WTF would read one as the fields, and a number, a list or an object where a
+            field takes text had answered 500. A JSON body leaves the form empty: refused as
+            missing fields, as any empty post is. (The API reads JSON itself, web/api.py.)"""
+            if formdata is _Auto and _is_submitted() and request.is_json and not request.files and not request.form:
+                return ImmutableMultiDict()
+            return super().wrap_formdata(form, formdata)
 
     # rendered once, applied at most once (web/once.py, portfolio/book/idempotency.py); not
     # part of any command: the key goes to once.run, never to the use case
