@@ -8,7 +8,8 @@ each figure written by its kind: `Message.render(lang)`. Nothing is translated b
 post-processing the Chinese text.
 
 The arguments are typed values, named by what they hold:
-`*_pct` a ratio shown as a percentage, `*_x` a multiple, `*_fen` an amount in fen,
+`*_pct` a ratio shown as a percentage, `*_x` a multiple, `*_fen` an amount in fen (shown in
+万元), `*_fen_yuan` an amount in fen shown in 元, `notice_ref` a notice's reference (or none),
 `years`/`limit_years` years, `n`/`limit_n`/`period` counts, `what` a key of WHAT,
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
 `instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs.
@@ -222,6 +223,11 @@ def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
         return _pct(value)
     if name.endswith("_x"):
         return f"{float(value):.2f} 倍" if zh else f"{float(value):.2f}x"
+    if name.endswith("_fen_yuan"):  # fen in 元, to the fen, with separators (the GP portal's figures)
+        shown = f"{Decimal(int(value)) / Decimal(100):,.2f}"
+        return f"{shown} 元" if zh else f"CNY {shown}"
+    if name == "notice_ref":  # a call or distribution notice's reference, where it has one
+        return "" if not value else (f"，编号 {value}" if zh else f", ref. {value}")
     if name.endswith("_fen"):
         shown = f"{Decimal(int(value)) / Decimal(1_000_000):,.2f}"
         return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"

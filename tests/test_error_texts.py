@@ -37,6 +37,8 @@ def _sample(name: str):
         return dt.date(2030, 1, 2)
     if name.endswith("_wan"):
         return Decimal("30000000.01")
+    if name.endswith("_fen_yuan"):  # fen, shown in 元
+        return 123_456_789
     if name.endswith("_named"):
         return ("investments", "投资")
     if name == "book_error":

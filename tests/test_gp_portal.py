@@ -724,3 +724,112 @@ def test_the_package_forms_words_follow_the_reader_whoever_read_it_first(client,
     page = client.get("/gp/packages/new").get_data(as_text=True)
     assert ">Contribution</option>" in page and ">Distribution</option>" in page
     assert "出资" not in page and "分配" not in page
+
+
+def _accepted(db, investment_id: str, quarter_end: dt.date, content: dict) -> GpPackage:
+    package = packages.save_package(db.session, investment_id, quarter_end, content, username="gp1", allowed=["SF1"])
+    packages.submit(db.session, package.id, username="gp1", allowed=["SF1"])
+    packages.review(db.session, package.id, username="manager1")
+    return packages.accept(db.session, package.id, username="manager2")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_tie_outs_items_read_in_the_readers_language_in_yuan_and_counts_are_not_amounts(db, client, book, lang):
+    """A notice the ledger lacks had been listed as '+ contribution 2025-12-01 300000001 CALL-X1'
+    (a code, and fen on a page in 元), and the number of items stood under 报告数（元）."""
+    import re
+
+    from tests.visible_text import problems, visible_text
+
+    content = clean_content()
+    content["notices"].append({"date": "2025-12-01", "type": "contribution", "amount": 300_000_001, "ref": "CALL-X1"})
+    package = packages.save_package(db.session, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"])
+    login(client, "manager1")
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    section = page[page.index('<section class="card" id="tieout"'):]
+    section = section[:section.index("</section>")]
+    row = re.search(r'<tr data-check="notices_matched".*?</tr>', section, re.S).group(0)
+    shown = visible_text(row)
+    assert 'data-unit="count"' in row and "300000001" not in shown and "contribution" not in shown
+    assert ("台账中没有：出资 2025-12-01 3,000,000.01 元，编号 CALL-X1" if lang == "zh" else
+            "Not in the ledger: Contribution 2025-12-01 CNY 3,000,000.01, ref. CALL-X1") in shown
+    assert ("项" if lang == "zh" else "items") in shown
+    total = visible_text(re.search(r'<tr data-check="notices_vs_account".*?</tr>', section, re.S).group(0))
+    assert ("出资通知书合计 103,000,000.01 元，资本账户为 100,000,000.00 元" if lang == "zh" else
+            "Contribution notices total CNY 103,000,000.01, the capital account CNY 100,000,000.00") in total
+    assert "（元）" not in visible_text(section) and "(yuan)" not in visible_text(section)
+    assert problems(visible_text(section), lang, allowed=("Chinese",)) == []
+
+
+def _q1_content() -> dict:
+    """2026Q1 of QY-SF1, no flows: it opens at the book's NAV at 2025-12-31 (410 million) and closes there."""
+    m = 100_000_000
+    content = clean_content()
+    content["account"].update(opening_nav=410 * m, contributions=0, distributions=0, management_fees=0,
+                              other_income_expenses=0, realised_gain=0, unrealised_gain=0, closing_nav=410 * m,
+                              opening_unfunded=100 * m, closing_unfunded=100 * m)
+    content["notices"] = []
+    content["holdings"][0]["fair_value"] += 410 * m * 4 - sum(h["fair_value"] for h in content["holdings"])
+    return content
+
+
+def test_a_quarter_before_one_already_accepted_cannot_be_accepted(db, book):
+    """2025Q4 is waiting for acceptance when 2026Q1 (which opened at the book's NAV without it) is
+    accepted: accepting 2025Q4 afterwards had put a closing NAV in the book that the accepted next
+    quarter never opened from. Now it is refused, and its tie-out says why."""
+    q4 = _submitted(db)
+    packages.review(db.session, q4.id, username="manager1")
+    q4_id = q4.id
+    assert _accepted(db, "QY-SF1", dt.date(2026, 3, 31), _q1_content()).status == "accepted"
+    with pytest.raises(FieldErrors) as refused:
+        packages.accept(db.session, q4_id, username="manager2")
+    (_field, message), = refused.value.errors
+    assert message.key == "gp_later_accepted"
+    assert message.shown("en") == ("The report for 2026Q1 of this investment is already accepted: one for an earlier "
+                                   "quarter (2025Q4) can no longer be accepted")
+    db.session.rollback()
+    assert db.session.get(GpPackage, q4_id).status == "reviewed"
+    assert db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1", Valuation.as_of == Q4,
+                                                      Valuation.method == "gp_nav")).first() is None
+    checks = {c.key: c for c in packages.run_tieout(db.session, db.session.get(GpPackage, q4_id))}
+    assert checks["quarter_order"].status == "blocking" and "2026Q1" in checks["quarter_order"].items[0].shown("zh")
+    db.session.rollback()
+
+
+def test_a_second_interest_in_the_sub_fund_reports_the_schedule_already_accepted_and_leaves_it(db, book):
+    """QY-SF1 and QY-SF1B both invest in SF1. SF1's schedule at a quarter end is one: accepting the
+    second interest's package had deleted the first's schedule and booked its own, so the first
+    interest's accepted NAV no longer matched the book's holdings × its share. Now a package that
+    differs from the accepted schedule is blocking, naming the company; one that is the same is
+    accepted and the schedule is left as it was."""
+    from models import Investment
+
+    db.session.add(Investment(id="QY-SF1B", fund_code="QY", mode="sub_fund", sub_fund_code="SF1",
+                              date=dt.date(2025, 6, 30), commitment_cny=Decimal(100_000_000), ownership_pct=Decimal(10)))
+    db.session.commit()
+    _accepted(db, "QY-SF1", Q4, clean_content())
+
+    def schedule() -> dict:
+        return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
+            select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
+
+    before = schedule()
+    assert len(before) == 3
+    m = 100_000_000
+    second = {"account": {"opening_nav": 0, "contributions": 0, "distributions": 0, "management_fees": 0,
+                          "other_income_expenses": 0, "realised_gain": 0, "unrealised_gain": 168 * m,
+                          "closing_nav": 168 * m, "commitment": 100 * m, "opening_unfunded": 100 * m,
+                          "recallable_distributions": 0, "closing_unfunded": 100 * m},
+              "holdings": copy.deepcopy(clean_content()["holdings"]), "notices": []}
+    second["holdings"][1]["fair_value"] += 1 * m
+    package = packages.save_package(db.session, "QY-SF1B", Q4, second, username="gp1", allowed=["SF1"])
+    check = next(c for c in package.checks if c["key"] == "holdings_vs_schedule")
+    assert check["status"] == "blocking" and check["difference"] == 1 * m
+    assert [i["args"]["credit_code"] for i in check["items"]] == ["91440305HFCLU47L0Y"]
+    second["holdings"][1]["fair_value"] -= 1 * m
+    accepted = _accepted(db, "QY-SF1B", Q4, second)
+    assert accepted.status == "accepted" and accepted.blocking == 0
+    assert schedule() == before
+    assert db.session.execute(select(AuditEntry).where(AuditEntry.batch == f"gp-package-{accepted.id}",
+                                                       AuditEntry.entity == "sub_fund_holdings")).first() is None

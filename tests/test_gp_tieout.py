@@ -147,3 +147,81 @@ def test_the_generator_plants_errors_that_the_tie_out_finds(seed):
         package, ctx = planted(clean, context, name, rng)
         flagged = {c.key for c in tie_out(package, ctx) if c.status != PASSED}
         assert flagged & expected, (name, flagged)
+
+
+def test_a_checks_items_carry_their_data_and_read_in_the_readers_language():
+    """The items had been text made of codes and fen ('+ contribution 2025-11-15 10000000000
+    CALL-3') on a page in 元. Now each is a key and its typed arguments (the flow's type code, date,
+    amount in fen and reference), kept as JSON and read in either language, amounts in 元."""
+    from portfolio.messages import from_json
+    from portfolio.vocabulary import label
+
+    ledger = (Notice(dt.date(2025, 12, 1), "contribution", 100 * M + 1, "CALL-9"),)
+    check = _by_key(tie_out(_package(), _context(ledger=ledger)))["notices_matched"]
+    assert check.unit == "count"
+    unbooked, unreported = check.items
+    assert unbooked.key == "gp_item_not_booked" and unbooked.args == {
+        "flow_term": ("type", "contribution"), "day": dt.date(2025, 11, 15), "amount_fen_yuan": 100 * M,
+        "notice_ref": "CALL-3"}
+    assert unbooked.shown("zh") == "台账中没有：出资 2025-11-15 100,000,000.00 元，编号 CALL-3"
+    assert unreported.shown("en") == "Not in the report: Contribution 2025-12-01 CNY 100,000,000.01, ref. CALL-9"
+    stored = check.as_dict()
+    assert stored["unit"] == "count" and stored["items"][0] == {
+        "key": "gp_item_not_booked", "args": {"flow_term": ["type", "contribution"], "day": "2025-11-15",
+                                               "amount_fen_yuan": 100 * M, "notice_ref": "CALL-3"}}
+    assert from_json(stored["items"][1]).shown("en") == unreported.shown("en")
+    # the sums, the marks and the methods: amounts in 元, methods by their names, never codes
+    off = Package(Q4, _package().account, holdings=_package().holdings,
+                  notices=(Notice(dt.date(2025, 11, 15), "contribution", 90 * M, "CALL-3"),))
+    total = _by_key(tie_out(off, _context()))["notices_vs_account"]
+    assert [i.shown("zh") for i in total.items] == ["出资通知书合计 90,000,000.00 元，资本账户为 100,000,000.00 元"]
+    assert total.unit == "fen" and _by_key(tie_out(off, _context()))["rollforward_nav"].unit == "fen"
+    to_cost = Package(Q4, _package().account, notices=_package().notices, holdings=(
+        Holding("示例企业有限公司", GB_EXAMPLE, "digital", "350100", 1, 1680 * M, method="cost"),))
+    moved, = _by_key(tie_out(to_cost, _context()))["method_to_cost"].items
+    assert moved.shown("en") == f"示例企业有限公司: {label('method', 'last_round', lang='en')} → " \
+                                f"{label('method', 'cost', lang='en')}"
+    assert "last_round" not in moved.shown("zh") and "cost" not in moved.shown("zh")
+
+
+def test_recallable_distributions_are_within_the_quarters_distributions_and_unfunded_within_the_commitment():
+    """The reviewer's case: no distribution at all and 450 million 'recallable', closing unfunded
+    then 550 million on a commitment of 500 million; the roll-forward and the ledger's unfunded
+    (500 − 400 + 450) both add up, so nothing had caught it. ILPA: recallable distributions are the
+    part of the period's distributions subject to recall, so at most the quarter's distributions."""
+    checks = _by_key(tie_out(_package(recallable_distributions=450 * M, closing_unfunded=550 * M), _context()))
+    assert checks["rollforward_unfunded"].status == PASSED and checks["unfunded_vs_ledger"].status == PASSED
+    recallable, within = checks["recallable_vs_distributions"], checks["unfunded_within_commitment"]
+    assert (recallable.status, recallable.figure, recallable.expected, recallable.difference) == \
+        (BLOCKING, 450 * M, 0, 450 * M)
+    assert (within.status, within.figure, within.expected, within.difference) == (BLOCKING, 550 * M, 500 * M, 50 * M)
+    part = _by_key(tie_out(_package(distributions=20 * M, recallable_distributions=20 * M), _context()))
+    assert part["recallable_vs_distributions"].status == PASSED
+    more = _by_key(tie_out(_package(distributions=20 * M, recallable_distributions=20 * M + 1), _context()))
+    assert more["recallable_vs_distributions"].status == BLOCKING
+    assert more["recallable_vs_distributions"].difference == 1
+
+
+def test_a_quarter_before_one_already_accepted_is_blocking():
+    check = _by_key(tie_out(_package(), _context(later_accepted=dt.date(2026, 3, 31))))["quarter_order"]
+    assert check.status == BLOCKING and check.unit == "count"
+    assert "2026Q1" in check.items[0].shown("zh") and "2026Q1" in check.items[0].shown("en")
+    assert _by_key(tie_out(_package(), _context()))["quarter_order"].status == PASSED
+
+
+def test_the_holdings_are_the_sub_funds_schedule_another_interest_had_accepted():
+    """Two interests in one sub-fund report one schedule per quarter end: where the other's is
+    accepted, this package's must be the same, company by company, and the ones that differ named."""
+    from portfolio.figures.tieout import Scheduled
+
+    same = (Scheduled("示例企业有限公司", GB_EXAMPLE, 600 * M, 1680 * M),)
+    assert _by_key(tie_out(_package(), _context(accepted_schedule=same)))["holdings_vs_schedule"].status == PASSED
+    assert _by_key(tie_out(_package(), _context()))["holdings_vs_schedule"].status == PASSED
+    other = credit_code(random.Random(3))
+    differs = (Scheduled("示例企业有限公司", GB_EXAMPLE, 600 * M, 1600 * M), Scheduled("另一家企业", other, 5 * M, 5 * M))
+    check = _by_key(tie_out(_package(), _context(accepted_schedule=differs)))["holdings_vs_schedule"]
+    assert (check.status, check.figure, check.expected, check.difference) == (BLOCKING, 1680 * M, 1605 * M, 75 * M)
+    changed, missing = (i.shown("zh") for i in check.items)
+    assert changed == (f"示例企业有限公司 {GB_EXAMPLE}：投资成本 600,000,000.00 元、公允价值 1,680,000,000.00 元，"
+                       "已接受的明细为 600,000,000.00 元、1,600,000,000.00 元")
+    assert missing.startswith(f"另一家企业 {other}：")

@@ -25,6 +25,7 @@ from portfolio.figures import tieout
 from portfolio.formatting import parse_date
 from portfolio.gp import packages
 from portfolio.gp import template as gp_template
+from portfolio.messages import from_json, shown
 from portfolio.money import UNITS, in_unit, yuan
 from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
@@ -211,6 +212,22 @@ def _values(content: dict, unit: str) -> dict[str, str]:
     return values
 
 
+@bp.app_template_filter("check_item")
+def check_item(item) -> str:
+    """One item of a tie-out check (a Message kept as JSON: its key and typed arguments) in the
+    reader's language; text kept before items had keys, as it is."""
+    return shown(from_json(item), current_lang())
+
+
+def _check_unit(check: dict) -> str:
+    """What a check's figures count: its own `unit`; for checks kept before they had one, a count
+    where there is no expected figure (a listing), but for the opening figures' first quarter."""
+    if check.get("unit"):
+        return str(check["unit"])
+    amounts = check.get("expected") is not None or check.get("key") in ("opening_nav", "opening_unfunded")
+    return tieout.FEN if amounts else tieout.COUNT
+
+
 @bp.app_template_filter("fen")
 def fen_filter(value) -> str:
     """Integer fen shown as yuan with thousands separators, exact to the fen."""
@@ -239,9 +256,9 @@ def package(package_id: int):
     record = _package_or_404(package_id)
     investment = db.session.get(Investment, record.investment_id)
     order = {tieout.BLOCKING: 0, tieout.WARNING: 1, tieout.PASSED: 2}
-    checks = sorted(record.checks or [], key=lambda c: (order.get(c.get("status"), 3),
-                                                        tieout.CHECKS.index(c["key"]) if c.get("key") in tieout.CHECKS
-                                                        else 99))
+    checks = sorted(({**c, "unit": _check_unit(c)} for c in record.checks or []),
+                    key=lambda c: (order.get(c.get("status"), 3),
+                                   tieout.CHECKS.index(c["key"]) if c.get("key") in tieout.CHECKS else 99))
     # what acceptance books the holdings as, where the book already has the company: managers only
     matches = packages.book_matches(db.session, record) if current_user.can("approve") else []
     return render_template("gp/package.html", package=record, investment=investment, checks=checks,

@@ -9,6 +9,14 @@ The shape of the capital account follows the ILPA capital-account statement (ILP
 Template, "Capital Account Statement"): opening NAV + contributions − distributions − management
 fees ± other income and expenses + realised + unrealised gain = closing NAV; and for the
 commitment: opening unfunded − contributions + recallable distributions = closing unfunded.
+Recallable distributions are the part of the period's distributions that the LPA lets the GP
+call again (ILPA: "distributions subject to recall", shown in the period they are made), so a
+quarter's recallable distributions are bounded by that quarter's distributions, and the unfunded
+commitment they restore never exceeds the commitment.
+
+A check's items (what it found, one by one) are `Message`s: a key of portfolio/error_texts.py and
+its typed arguments (a flow's type code, its date, its amount in fen, its reference; a company's
+name and code), kept as JSON by `Check.as_dict` and rendered in the reader's language when shown.
 """
 from __future__ import annotations
 
@@ -19,9 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from codelists import SECTORS, VALUATION_METHODS
+from portfolio.messages import Message, as_json
 from portfolio.record_rules import credit_code_ok, region_code_ok
 
 BLOCKING, WARNING, PASSED = "blocking", "warning", "passed"
+# what a check's figure, expected figure and difference count: an amount in fen, or items
+FEN, COUNT = "fen", "count"
 
 # The capital account's lines, in the order of the ILPA statement.
 ACCOUNT_FIELDS = ("opening_nav", "contributions", "distributions", "management_fees", "other_income_expenses",
@@ -42,11 +53,12 @@ NAV_FALL_LIMIT = Decimal("-0.9")
 UNCHANGED_QUARTERS = 4
 
 # Every check, in the order shown; the planted-error generator and the benchmark count on these keys.
-CHECKS = ("amounts_sign", "rollforward_nav", "rollforward_unfunded", "opening_nav", "opening_unfunded",
-          "commitment", "notices_vs_account", "ledger_contributions", "ledger_distributions", "notices_matched",
-          "unfunded_vs_ledger", "holdings_vs_nav", "dates_in_quarter", "credit_codes", "duplicate_in_schedule",
-          "duplicate_by_name", "company_name", "sectors", "regions", "methods", "nav_move", "mark_unchanged",
-          "method_to_cost", "left_without_exit")
+CHECKS = ("amounts_sign", "rollforward_nav", "rollforward_unfunded", "recallable_vs_distributions",
+          "unfunded_within_commitment", "opening_nav", "opening_unfunded", "commitment", "quarter_order",
+          "notices_vs_account", "ledger_contributions", "ledger_distributions", "notices_matched",
+          "unfunded_vs_ledger", "holdings_vs_nav", "holdings_vs_schedule", "dates_in_quarter", "credit_codes",
+          "duplicate_in_schedule", "duplicate_by_name", "company_name", "sectors", "regions", "methods", "nav_move",
+          "mark_unchanged", "method_to_cost", "left_without_exit")
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,15 @@ class PastMark:
 
 
 @dataclass(frozen=True)
+class Scheduled:
+    """A row of the sub-fund's holdings schedule already in the book for the quarter end."""
+    name: str
+    credit_code: str
+    cost: int            # fen
+    fair_value: int      # fen
+
+
+@dataclass(frozen=True)
 class Context:
     """What the fund's book says, as plain data (built by portfolio/gp/packages.context_for)."""
     commitment: int                               # the fund's commitment to the sub-fund, fen
@@ -98,6 +119,11 @@ class Context:
     history: dict[str, tuple[PastMark, ...]] = field(default_factory=dict)  # credit code → earlier marks
     previous_schedule: frozenset[str] = frozenset()  # credit codes in the last accepted schedule
     tolerance: Decimal = Decimal("0.10")          # holdings × share vs NAV
+    # the latest quarter end of this interest's packages accepted after this quarter (None: none)
+    later_accepted: dt.date | None = None
+    # the sub-fund's schedule at this quarter end as another interest's accepted package booked it
+    # (a schedule is the sub-fund's, one per quarter end; None: no other package booked one)
+    accepted_schedule: tuple[Scheduled, ...] | None = None
 
 
 @dataclass
@@ -107,11 +133,12 @@ class Check:
     figure: int | None = None       # fen
     expected: int | None = None     # fen
     difference: int | None = None   # fen
-    items: list[str] = field(default_factory=list)
+    items: list[Message] = field(default_factory=list)
+    unit: str = FEN                 # what figure, expected and difference count: FEN or COUNT
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "status": self.status, "figure": self.figure, "expected": self.expected,
-                "difference": self.difference, "items": list(self.items)}
+                "difference": self.difference, "unit": self.unit, "items": [as_json(i) for i in self.items]}
 
 
 def quarter_start(quarter_end: dt.date) -> dt.date:
@@ -136,8 +163,24 @@ def _compare(key: str, figure: int, expected: int, status_if_off: str = BLOCKING
     return Check(key, PASSED if difference == 0 else status_if_off, figure, expected, difference)
 
 
-def _listing(key: str, items: list[str], status_if_any: str) -> Check:
-    return Check(key, status_if_any if items else PASSED, figure=len(items), items=items)
+def _at_most(key: str, figure: int, limit: int) -> Check:
+    """`figure` may not exceed `limit`: blocking when it does, its excess the difference."""
+    excess = figure - limit
+    return Check(key, BLOCKING if excess > 0 else PASSED, figure, limit, max(excess, 0))
+
+
+def _listing(key: str, items: list[Message], status_if_any: str) -> Check:
+    return Check(key, status_if_any if items else PASSED, figure=len(items), items=items, unit=COUNT)
+
+
+def _flow(key: str, notice: Notice) -> Message:
+    """A call or distribution in a check's items: its type, date, amount (元) and reference."""
+    return Message(key, flow_term=("type", notice.type), day=notice.date, amount_fen_yuan=notice.amount,
+                   notice_ref=notice.ref or "")
+
+
+def _company(name: str, credit_code: str) -> Message:
+    return Message("gp_item_company", name=name, credit_code=credit_code)
 
 
 def same_name(one: str, other: str) -> bool:
@@ -155,9 +198,10 @@ def tie_out(package: Package, context: Context) -> list[Check]:
     a = {name: int(package.account.get(name, 0)) for name in ACCOUNT_FIELDS}
     checks: list[Check] = []
 
-    negative = [name for name in ACCOUNT_FIELDS if name not in SIGNED_FIELDS and a[name] < 0]
-    negative += [f"{h.name}" for h in package.holdings if h.cost < 0 or h.fair_value < 0]
-    negative += [f"{n.ref or n.date.isoformat()}" for n in package.notices if n.amount <= 0]
+    negative = [Message("gp_item_line", line_term=("gp_account", name)) for name in ACCOUNT_FIELDS
+                if name not in SIGNED_FIELDS and a[name] < 0]
+    negative += [_company(h.name, h.credit_code) for h in package.holdings if h.cost < 0 or h.fair_value < 0]
+    negative += [_flow("gp_item_flow", n) for n in package.notices if n.amount <= 0]
     checks.append(_listing("amounts_sign", negative, BLOCKING))
 
     rolled = (a["opening_nav"] + a["contributions"] - a["distributions"] - a["management_fees"]
@@ -165,6 +209,9 @@ def tie_out(package: Package, context: Context) -> list[Check]:
     checks.append(_compare("rollforward_nav", a["closing_nav"], rolled))
     unfunded = a["opening_unfunded"] - a["contributions"] + a["recallable_distributions"]
     checks.append(_compare("rollforward_unfunded", a["closing_unfunded"], unfunded))
+    # recallable: a part of the quarter's distributions (ILPA), so never more than they are
+    checks.append(_at_most("recallable_vs_distributions", a["recallable_distributions"], a["distributions"]))
+    checks.append(_at_most("unfunded_within_commitment", a["closing_unfunded"], a["commitment"]))
 
     if context.prior_nav is None:
         checks.append(Check("opening_nav", PASSED, a["opening_nav"]))
@@ -175,15 +222,19 @@ def tie_out(package: Package, context: Context) -> list[Check]:
     else:
         checks.append(_compare("opening_unfunded", a["opening_unfunded"], context.prior_unfunded))
     checks.append(_compare("commitment", a["commitment"], context.commitment))
+    later = [Message("gp_item_later_accepted", quarter=quarter_label(context.later_accepted))] \
+        if context.later_accepted is not None else []
+    checks.append(_listing("quarter_order", later, BLOCKING))
 
     calls = sum(n.amount for n in package.notices if n.type == "contribution")
     paid = sum(n.amount for n in package.notices if n.type == "distribution")
     notices_off = _compare("notices_vs_account", calls + paid, a["contributions"] + a["distributions"])
     if calls != a["contributions"] or paid != a["distributions"]:
         notices_off.status = BLOCKING
-        notices_off.items = [f"contribution {calls} ≠ {a['contributions']}" if calls != a["contributions"] else "",
-                             f"distribution {paid} ≠ {a['distributions']}" if paid != a["distributions"] else ""]
-        notices_off.items = [i for i in notices_off.items if i]
+        notices_off.items = [Message("gp_item_notices_total", flow_term=("type", kind), figure_fen_yuan=total,
+                                     expected_fen_yuan=a[line])
+                             for kind, total, line in (("contribution", calls, "contributions"),
+                                                       ("distribution", paid, "distributions")) if total != a[line]]
     checks.append(notices_off)
 
     booked_calls = sum(n.amount for n in context.ledger if n.type == "contribution")
@@ -197,9 +248,10 @@ def tie_out(package: Package, context: Context) -> list[Check]:
     checks.append(_compare("unfunded_vs_ledger", a["closing_unfunded"], max(expected_unfunded, 0)))
 
     checks.append(_holdings_vs_nav(package, a["closing_nav"], context))
+    checks.append(_holdings_vs_schedule(package, context.accepted_schedule))
 
     start, end = quarter_start(package.quarter_end), package.quarter_end
-    outside = [f"{n.ref or ''} {n.date.isoformat()}".strip() for n in package.notices if not start <= n.date <= end]
+    outside = [_flow("gp_item_flow", n) for n in package.notices if not start <= n.date <= end]
     checks.append(_listing("dates_in_quarter", outside, BLOCKING))
 
     checks.extend(_company_checks(package, context))
@@ -211,7 +263,7 @@ def _match_notices(notices: tuple[Notice, ...], ledger: tuple[Notice, ...]) -> C
     """Each notice matched to one booked flow: by reference first, else by type, date and amount.
     The items list the notices the ledger lacks and the booked flows the package lacks."""
     unmatched_ledger = list(ledger)
-    missing: list[str] = []
+    missing: list[Message] = []
     for notice in notices:
         found = None
         if notice.ref:
@@ -221,10 +273,10 @@ def _match_notices(notices: tuple[Notice, ...], ledger: tuple[Notice, ...]) -> C
             found = next((f for f in unmatched_ledger if f.type == notice.type and f.date == notice.date
                           and f.amount == notice.amount), None)
         if found is None:
-            missing.append(f"+ {notice.type} {notice.date.isoformat()} {notice.amount} {notice.ref or ''}".strip())
+            missing.append(_flow("gp_item_not_booked", notice))
         else:
             unmatched_ledger.remove(found)
-    missing += [f"− {f.type} {f.date.isoformat()} {f.amount} {f.ref or ''}".strip() for f in unmatched_ledger]
+    missing += [_flow("gp_item_not_reported", f) for f in unmatched_ledger]
     return _listing("notices_matched", missing, BLOCKING)
 
 
@@ -240,28 +292,63 @@ def _holdings_vs_nav(package: Package, closing_nav: int, context: Context) -> Ch
     return Check("holdings_vs_nav", WARNING if off else PASSED, share, closing_nav, difference)
 
 
+def _holdings_vs_schedule(package: Package, schedule: tuple[Scheduled, ...] | None) -> Check:
+    """Where another interest in the sub-fund had its package for the quarter accepted, the
+    sub-fund's schedule at the quarter end is in the book: this package's holdings must be that
+    schedule (one sub-fund, one schedule per date), company by company, cost and fair value.
+    The figures are the holdings' total fair value, this package's against the book's."""
+    total = sum(h.fair_value for h in package.holdings)
+    if schedule is None:
+        return Check("holdings_vs_schedule", PASSED, total)
+    booked = {row.credit_code: row for row in schedule}
+    reported: dict[str, tuple[str, int, int]] = {}
+    for h in package.holdings:
+        name, cost, value = reported.get(h.credit_code, (h.name, 0, 0))
+        reported[h.credit_code] = (name, cost + h.cost, value + h.fair_value)
+    items: list[Message] = []
+    for code, (name, cost, value) in reported.items():
+        row = booked.get(code)
+        if row is None:
+            items.append(Message("gp_item_schedule_extra", name=name, credit_code=code))
+        elif (cost, value) != (row.cost, row.fair_value):
+            items.append(Message("gp_item_schedule_differs", name=name, credit_code=code, cost_fen_yuan=cost,
+                                 value_fen_yuan=value, booked_cost_fen_yuan=row.cost,
+                                 booked_value_fen_yuan=row.fair_value))
+    items += [Message("gp_item_schedule_missing", name=row.name, credit_code=row.credit_code)
+              for row in schedule if row.credit_code not in reported]
+    expected = sum(row.fair_value for row in schedule)
+    return Check("holdings_vs_schedule", BLOCKING if items else PASSED, total, expected, total - expected, items)
+
+
 def _company_checks(package: Package, context: Context) -> list[Check]:
     holdings = package.holdings
-    bad_codes = [f"{h.name} {h.credit_code}" for h in holdings if not credit_code_ok(h.credit_code)]
+    bad_codes = [_company(h.name, h.credit_code) for h in holdings if not credit_code_ok(h.credit_code)]
     counts = Counter(h.credit_code for h in holdings)
-    doubled = [f"{code} ×{n}" for code, n in counts.items() if n > 1]
+    doubled = [Message("gp_item_twice", credit_code=code, n=n) for code, n in counts.items() if n > 1]
     book_by_name = {_name(name): code for code, name in context.companies.items()}
-    by_name = [f"{h.name} {h.credit_code} ≠ {book_by_name[_name(h.name)]}" for h in holdings
+    by_name = [Message("gp_item_other_code", name=h.name, credit_code=h.credit_code,
+                       book_code=book_by_name[_name(h.name)]) for h in holdings
                if h.credit_code not in context.companies and _name(h.name) in book_by_name]
     # one name under two codes inside the schedule itself is the same duplication
     names = Counter(_name(h.name) for h in holdings)
-    by_name += [f"{h.name} {h.credit_code}" for h in holdings
+    by_name += [_company(h.name, h.credit_code) for h in holdings
                 if names[_name(h.name)] > 1 and counts[h.credit_code] == 1]
-    renamed = [f"{h.credit_code}: {h.name} / {context.companies[h.credit_code]}" for h in holdings
+    renamed = [Message("gp_item_renamed", credit_code=h.credit_code, name=h.name,
+                       book_name=context.companies[h.credit_code]) for h in holdings
                if h.credit_code in context.companies and _name(h.name) != _name(context.companies[h.credit_code])]
-    sectors = [f"{h.name} {h.sector}" for h in holdings if h.sector not in SECTORS]
-    regions = [f"{h.name} {h.region_code}" for h in holdings
+    sectors = [_typed(h, h.sector) for h in holdings if h.sector not in SECTORS]
+    regions = [_typed(h, h.region_code) for h in holdings
                if not region_code_ok(h.region_code) or h.region_code[:2] not in PROVINCES]
-    methods = [f"{h.name} {h.method}" for h in holdings if h.method not in HOLDING_METHODS]
+    methods = [_typed(h, h.method) for h in holdings if h.method not in HOLDING_METHODS]
     return [_listing("credit_codes", bad_codes, BLOCKING), _listing("duplicate_in_schedule", doubled, BLOCKING),
             _listing("duplicate_by_name", by_name, BLOCKING), _listing("company_name", renamed, WARNING),
             _listing("sectors", sectors, BLOCKING), _listing("regions", regions, BLOCKING),
             _listing("methods", methods, BLOCKING)]
+
+
+def _typed(holding: Holding, typed: str) -> Message:
+    """A holding and what the GP typed in a cell the check refuses (shown as typed: not a code of ours)."""
+    return Message("gp_item_typed", name=holding.name, text=typed)
 
 
 def _plausibility(package: Package, a: dict[str, int], context: Context) -> list[Check]:
@@ -278,12 +365,13 @@ def _plausibility(package: Package, a: dict[str, int], context: Context) -> list
         recent = past[-(UNCHANGED_QUARTERS - 1):]
         if (h.method not in ("exited", "write_off", "cost") and len(recent) == UNCHANGED_QUARTERS - 1
                 and all(m.fair_value == h.fair_value for m in recent)):
-            unchanged.append(f"{h.name} {h.fair_value}")
+            unchanged.append(Message("gp_item_mark", name=h.name, amount_fen_yuan=h.fair_value))
         if h.method == "cost" and past and past[-1].method not in (None, "cost"):
-            to_cost.append(f"{h.name}: {past[-1].method} → cost")
+            to_cost.append(Message("gp_item_method_change", name=h.name, from_term=("method", past[-1].method),
+                                   to_term=("method", "cost")))
     present = {h.credit_code for h in package.holdings}
     left = sorted(context.previous_schedule - present)
-    left_names = [f"{context.companies.get(code, '')} {code}".strip() for code in left]
+    left_names = [_company(context.companies.get(code, ""), code) for code in left]
     return [nav_move, _listing("mark_unchanged", unchanged, WARNING), _listing("method_to_cost", to_cost, WARNING),
             _listing("left_without_exit", left_names, WARNING)]
 

@@ -5,7 +5,10 @@ Workflow: draft → submitted → (returned with comments → submitted again) �
 accepted. With the fund's `gp_four_eyes` setting, a fund manager first reviews and *another*
 accepts. Accepting writes, in one transaction, the sub-fund's `gp_nav` valuation (approved), its
 `sub_fund_holdings` rows and the companies new to the book, each audited with the package as
-the source (batch `gp-package-<id>`).
+the source (batch `gp-package-<id>`). A sub-fund's schedule is one per quarter end: where another
+interest's accepted package booked it, a package must report the same (the tie-out's
+`holdings_vs_schedule`) and its acceptance leaves it as it is. An interest's packages are accepted
+in the order of their quarters (`quarter_order`).
 """
 from __future__ import annotations
 
@@ -33,18 +36,19 @@ from models import (
     utcnow,
 )
 from portfolio.book.audit import audit, snapshot
-from portfolio.book.unit import claim, commit, flush, take
+from portfolio.book.unit import claim, commit, flush, serialise_key, take
 from portfolio.book.users import add_user
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
-from portfolio.figures.tieout import Context, Notice, PastMark
+from portfolio.figures.tieout import Context, Notice, PastMark, Scheduled
 from portfolio.formatting import local_today
 from portfolio.gp.template import to_package
 from portfolio.messages import Message
 from portfolio.money import fen, yuan
 
 EDITABLE = ("draft", "returned")
+ACCEPT_LOCK = 0x677061  # "gpa": the advisory locks of accepting a sub-fund's packages, by sub-fund (PostgreSQL)
 
 
 # -- who a GP is -------------------------------------------------------------------------------
@@ -242,7 +246,35 @@ def context_for(session: Session, investment: Investment, quarter_end: dt.date) 
     return Context(commitment=commitment, fund_share=fund_share(investment, sub_fund), prior_nav=prior_nav,
                    prior_unfunded=prior_unfunded, ledger=ledger, paid_in=paid_in, prior_recallable=recallable,
                    companies=companies, history={k: tuple(v) for k, v in history.items()},
-                   previous_schedule=previous, tolerance=Decimal(str(settings["gp_nav_tolerance"])))
+                   previous_schedule=previous, tolerance=Decimal(str(settings["gp_nav_tolerance"])),
+                   later_accepted=later_accepted(session, investment.id, quarter_end),
+                   accepted_schedule=accepted_schedule(session, sub_fund.code, quarter_end, investment.id))
+
+
+def later_accepted(session: Session, investment_id: str, quarter_end: dt.date) -> dt.date | None:
+    """The latest quarter end after `quarter_end` for which this interest's package is accepted.
+    An earlier quarter's package is not accepted after it: the later one's opening figures, its
+    history of marks and its schedule's companies were tied out against the book without it."""
+    return session.execute(select(func.max(GpPackage.quarter_end)).where(
+        GpPackage.investment_id == investment_id, GpPackage.status == "accepted",
+        GpPackage.quarter_end > quarter_end)).scalar()
+
+
+def accepted_schedule(session: Session, sub_fund_code: str, quarter_end: dt.date,
+                      investment_id: str) -> tuple[Scheduled, ...] | None:
+    """The sub-fund's holdings schedule at `quarter_end` as the book holds it, where another
+    interest's package for that quarter was accepted (it booked the schedule); None where none was.
+    A schedule is the sub-fund's, one per date: every interest's package must report the same."""
+    other = session.execute(select(GpPackage.id).where(
+        GpPackage.sub_fund_code == sub_fund_code, GpPackage.quarter_end == quarter_end,
+        GpPackage.status == "accepted", GpPackage.investment_id != investment_id).limit(1)).first()
+    if other is None:
+        return None
+    rows = session.execute(select(SubFundHolding, Company).join(Company, Company.code == SubFundHolding.company_code)
+                           .where(SubFundHolding.sub_fund_code == sub_fund_code, SubFundHolding.as_of == quarter_end)
+                           .order_by(SubFundHolding.company_code)).all()
+    return tuple(Scheduled(company.name, company.credit_code, fen(row.cost_cny), fen(row.fair_value_cny))
+                 for row, company in rows)
 
 
 def _nav_at(session: Session, investment_id: str, day: dt.date) -> int:
@@ -367,6 +399,9 @@ def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
     """A fund manager accepts: in one transaction the package becomes the interest's gp_nav
     valuation (approved), the sub-fund's holdings at the quarter end and any new companies."""
     package = get_package(session, package_id, None)
+    # one acceptance at a time per sub-fund: its interests share the schedule, and an interest's
+    # quarters are accepted in order (the checks below see the other acceptances committed)
+    serialise_key(session, ACCEPT_LOCK, package.sub_fund_code)
     take(session, package)
     investment = session.get(Investment, package.investment_id)
     assert investment is not None
@@ -380,6 +415,10 @@ def accept(session: Session, package_id: int, *, username: str) -> GpPackage:
         raise FieldErrors([("", Message("gp_only_submitted_accept"))])
     if package.submitted_by == username:
         raise FieldErrors([("", Message("gp_submitter_accepts"))])
+    later = later_accepted(session, investment.id, package.quarter_end)
+    if later is not None:
+        raise FieldErrors([("", Message("gp_later_accepted", quarter=tieout.quarter_label(later),
+                                        earlier=tieout.quarter_label(package.quarter_end)))])
     run_tieout(session, package)
     if package.blocking:
         raise FieldErrors([("", Message("gp_blocking_accept", n=package.blocking))])
@@ -419,6 +458,11 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
     audit(session, username, "create", "valuations", str(valuation.id), after=snapshot(valuation), reason=reason,
           batch=batch)
     package.valuation_id = valuation.id
+
+    if accepted_schedule(session, package.sub_fund_code, q, investment.id) is not None:
+        # another interest's accepted package booked the sub-fund's schedule at q, and the tie-out
+        # found this package's the same (holdings_vs_schedule): it stays as it is, never replaced
+        return
 
     # the companies: resolved by credit code, new ones added
     by_credit = {c.credit_code: c for c in session.execute(select(Company)).scalars()}

@@ -99,6 +99,13 @@ def _shift(package: Package, fen: int, *, keep_roll: bool = True) -> Package:
     return _account(package, **changes)
 
 
+def _recallable_beyond_distributions(package: Package) -> Package:
+    """More recallable than the quarter's distributions, the unfunded roll-forward kept adding up."""
+    a = package.account
+    recallable = a["distributions"] + 90_000_000_00
+    return _account(package, recallable_distributions=recallable, closing_unfunded=a["closing_unfunded"] + recallable)
+
+
 def _first_holding(package: Package, **changes) -> Package:
     holdings = list(package.holdings)
     holdings[0] = dataclasses.replace(holdings[0], **changes)
@@ -238,6 +245,8 @@ ERROR_CLASSES: dict[str, tuple[Plant, frozenset[str]]] = {
         frozenset({"opening_unfunded", "unfunded_vs_ledger"})),
     "commitment_differs": (_plant(lambda p: _account(p, commitment=p.account["commitment"] + 1_000_000_00)),
                            frozenset({"commitment"})),
+    "recallable_beyond_distributions": (_plant(_recallable_beyond_distributions),
+                                        frozenset({"recallable_vs_distributions", "unfunded_within_commitment"})),
     "call_not_in_ledger": (_plant_call_not_booked, frozenset({"ledger_contributions", "notices_matched"})),
     "distribution_not_in_ledger": (_plant_distribution_not_booked,
                                    frozenset({"ledger_distributions", "notices_matched"})),
