@@ -109,6 +109,35 @@ def test_the_same_form_in_english_says_so_in_english(impatient, db):
     assert "the book is busy (a book import may be running)" in page and BUSY_ZH not in page
 
 
+def test_logging_in_out_and_a_token_during_an_import_never_answer_500(impatient, db):
+    """Logging in, logging out and an API token's use write too (the throttle, the sessions, the
+    token's count). Held by an import (on SQLite, the whole file) they had answered 500, and a
+    failed logout had left the browser signed in: now 409 with Retry-After, or through where the
+    book's lock is not theirs (PostgreSQL); the browser that logs out is signed out either way."""
+    from portfolio.book.tokens import issue_token
+
+    make_user(db, "mgr", "manager")
+    make_user(db, "vwr", "viewer")
+    token, _record = issue_token(db.session, "ERP", None, 30, by="test")
+    db.session.commit()
+    leaving = impatient.test_client()
+    assert login(leaving, "vwr").status_code == 302
+    arriving = impatient.test_client()
+    with ImportRunning(db):
+        signed_in = login(arriving, "mgr")
+        signed_out = leaving.post("/logout")
+        api = impatient.test_client().get("/api/v1/funds/QY/report?as_of=2025-12-31",
+                                          headers={"Authorization": f"Bearer {token}"})
+    for response in (signed_in, signed_out, api):
+        assert response.status_code in (200, 302, 409), (response.request.path, response.status_code)
+        if response.status_code == 409:
+            assert response.headers["Retry-After"] == "5"
+    assert api.status_code != 409 or api.get_json()["key"] == "book_busy_read"  # a read: ask again later
+    assert leaving.get("/").status_code == 302  # signed out: to the login page
+    if signed_in.status_code == 409:  # nothing saved: the import over, logging in goes through
+        assert login(arriving, "mgr").status_code == 302
+
+
 def test_a_write_outside_the_book_meanwhile(impatient, db):
     """A committee proposal is not the book's: on PostgreSQL it never waits for an import; on
     SQLite every writer waits for the one write lock, and a use case that flushes by itself

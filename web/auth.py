@@ -242,10 +242,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    if current_user.is_authenticated:
-        sign_out(db.session, current_user.id)
+    # this browser's session ends first, whatever follows: a book held by an import (BookBusy,
+    # a 409 page) must not leave it signed in
+    user_id = current_user.id if current_user.is_authenticated else None
     logout_user()
     _fresh_session()
+    if user_id is not None:
+        sign_out(db.session, user_id)  # every other session of the user too
     return redirect(url_for("auth.login"))
 
 

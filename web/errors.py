@@ -11,11 +11,13 @@ API_PREFIX = "/api/"
 def register(app: Flask) -> None:
     from sqlalchemy.exc import OperationalError
 
+    from portfolio.book.unit import BookBusy
     from portfolio.errors import AmountRangeError
 
     app.register_error_handler(HTTPException, _handle)
     app.register_error_handler(AmountRangeError, _too_large)
     app.register_error_handler(OperationalError, _database)
+    app.register_error_handler(BookBusy, _busy)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -51,15 +53,24 @@ def _database(error: Exception):
     on SQLite, a page read while a large import writes its file): said plainly, nothing saved
     (409, with Retry-After: asked again later it goes through). Any other database failure is
     unexpected."""
+    from portfolio.book.unit import is_busy
+
+    if not is_busy(error):
+        return _unexpected(error)
+    return _busy(error)
+
+
+def _busy(error: Exception):
+    """The book was held past BOOK_LOCK_WAIT: a database wait that gave up (`_database`), or a
+    unit of work's commit refused as BookBusy where no form shows it beside its fields (logging
+    in, an API token's use): 409 and Retry-After, nothing saved."""
     from werkzeug.exceptions import Conflict
 
-    from portfolio.book.unit import BUSY, is_busy
+    from portfolio.book.unit import BUSY
     from portfolio.messages import Message
     from web.extensions import db
     from web.i18n import current_lang
 
-    if not is_busy(error):
-        return _unexpected(error)
     db.session.rollback()
     if "_login_user" not in g:  # the user could not be read either: the page is drawn without the menu's user
         from web.extensions import login_manager
@@ -67,6 +78,9 @@ def _database(error: Exception):
         g._login_user = login_manager.anonymous_user()
     said = BUSY if request.method not in ("GET", "HEAD") else Message("book_busy_read")
     message = said.shown(current_lang())
+    if request.path.startswith(API_PREFIX):  # with its key, as every refusal of the API
+        return jsonify({"error": Conflict().name, "status": 409, "message": message, "key": said.key}), 409, \
+            [("Retry-After", "5")]
     body, code, headers = _handle(Conflict(message), message)
     return body, code, [*headers, ("Retry-After", "5")]
 
