@@ -314,6 +314,27 @@ def test_csrf_protects_every_form(app, db, manager):
         assert 'name="csrf_token"' in text(manager.get(url)), url
 
 
+def test_a_form_typed_for_hours_is_still_taken(app, db, manager, monkeypatch):
+    """The CSRF token lives as long as the session (8 hours idle): a form opened, then sent after
+    a three-hour meeting, is saved (Flask-WTF's default hour had refused it, what was typed lost);
+    after a logout the old page's token is refused."""
+    import itsdangerous.timed
+
+    from tests.conftest import csrf_token
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = csrf_token(text(manager.get("/book/cash-flows/new")))
+    later = itsdangerous.timed.time.time() + 3 * 3600
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    data = {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution", "amount_cny": "100",
+            "amount_cny_unit": "yuan", "csrf_token": token}
+    assert manager.post("/book/cash-flows/new", data=data).status_code == 302
+    assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 8
+    manager.post("/logout", data={"csrf_token": csrf_token(text(manager.get("/book/cash-flows/new")))})
+    assert manager.post("/book/cash-flows/new", data=data).status_code in (302, 400)
+    assert db.session.execute(select(func.count()).select_from(CashFlow)).scalar() == 8
+
+
 def test_upload_is_size_limited(manager, monkeypatch):
     import web.book
 

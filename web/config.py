@@ -57,6 +57,9 @@ def default_config(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # idle: every request renews it
         "SESSION_ABSOLUTE_HOURS": _int_env("SESSION_ABSOLUTE_HOURS", 12),  # from the login, however busy
         "REMEMBER_COOKIE_DURATION": 8 * 3600,
+        # a form's CSRF token lives as long as the session it is bound to (which ends as above):
+        # Flask-WTF's default hour had refused, and lost, a form typed over a long meeting
+        "WTF_CSRF_TIME_LIMIT": None,
         # the job queue and the shared report cache: on Redis when set, else embedded (web/queue.py)
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "fundbook-jobs",
