@@ -67,6 +67,30 @@ def test_the_cover_gives_the_funds_name_in_the_other_language_under_the_title(ex
     client.get("/lang/zh")
 
 
+def test_a_quarter_written_any_way_is_one_report(example, as_role):
+    """2025q4 or ２０２５Ｑ４ in an address is sent to 2025Q4's (the query kept, nothing else taken
+    from it); a job asked for ２０２５ｑ４ is 2025Q4's job, its file QY-2025Q4.xlsx."""
+    client = as_role("viewer")
+    for asked in ("2025q4", "２０２５Ｑ４"):
+        page = client.get(f"/reports/QY/{asked}?index=&quarter=x&_external=1")
+        assert page.status_code == 302 and page.headers["Location"] == "/reports/QY/2025Q4?index=", asked
+        download = client.get(f"/reports/QY/{asked}.xlsx")
+        assert download.status_code == 302 and download.headers["Location"] == "/reports/QY/2025Q4.xlsx", asked
+    first = client.post("/reports/jobs", data={"fund": "QY", "quarter": "２０２５ｑ４", "format": "xlsx"},
+                        headers={"Accept": "application/json"}).get_json()
+    again = client.post("/reports/jobs", data={"fund": "QY", "quarter": "2025Q4", "format": "xlsx"},
+                        headers={"Accept": "application/json"}).get_json()
+    assert first["id"] == again["id"]
+    status = first
+    for _ in range(600):
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+        status = client.get(first["status_url"]).get_json()
+    assert status["state"] == "done", status
+    assert "QY-2025Q4.xlsx" in client.get(status["download_url"]).headers["Content-Disposition"]
+
+
 def test_downloads_in_english_are_their_own_files(example, as_role):
     """The workbook in the reader's language (issue 15 item 1): English after /lang/en, a
     separate cached file from the Chinese one; the report job keys on the language too."""

@@ -269,15 +269,16 @@ def quarterly_report_job(job: queue.JobContext) -> dict:
             "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
 
 
-def _report_or_404(fund: str, quarter_text: str) -> dict:
-    try:
-        parse_quarter(quarter_text)
-    except ValueError:
-        abort(404)
-    try:
-        return quarterly_report(fund, quarter_text, request.args.get("index"))
-    except QuarterlyError:
-        abort(404)
+def canonical_quarter(text: str) -> str:
+    """A quarter as the book writes it (2025Q4) from what was typed or put in a URL (2025q4,
+    ２０２５Ｑ４); ValueError if it is none. Files, jobs and cache entries are keyed by it, so one
+    quarter is one report whatever way it was asked for."""
+    return quarter(parse_quarter(text)[1])
+
+
+def _query() -> dict[str, str]:
+    """The query string carried to a redirect, without what url_for would take as its own."""
+    return {k: v for k, v in request.args.items() if k not in ("fund", "quarter") and not k.startswith("_")}
 
 
 def _download(body: bytes, mimetype: str, filename: str):
@@ -300,9 +301,8 @@ def index():
 @bp.route("/choose")
 def choose():
     fund = (request.args.get("fund") or "").strip()
-    quarter_text = (request.args.get("quarter") or "").strip().upper()
     try:
-        parse_quarter(quarter_text)
+        quarter_text = canonical_quarter(request.args.get("quarter") or "")
     except ValueError:
         flash(_("季度格式应为 2025Q4"), "error")
         return redirect(url_for("reports.index"))
@@ -315,7 +315,9 @@ def quarterly(fund: str, quarter: str):
     from web.i18n import current_lang, one_language
 
     try:
-        parse_quarter(quarter)
+        if canonical_quarter(quarter) != quarter:  # one address per report: 2025q4 → 2025Q4
+            return redirect(url_for("reports.quarterly", fund=fund, quarter=canonical_quarter(quarter),
+                                    **_query()))
     except ValueError:
         abort(404)
     index_name = _index_asked(fund)
@@ -352,7 +354,9 @@ def _index_asked(fund_code: str) -> str | None:
 
 def _file_or_404(fund: str, quarter_text: str, fmt: str):
     try:
-        parse_quarter(quarter_text)
+        if canonical_quarter(quarter_text) != quarter_text:  # one file per report: 2025q4 → 2025Q4
+            return redirect(url_for(f"reports.quarterly_{fmt}", fund=fund, quarter=canonical_quarter(quarter_text),
+                                    **_query()))
     except ValueError:
         abort(404)
     try:
@@ -386,11 +390,10 @@ def start_job():
     from web.i18n import current_lang
 
     fund = (request.form.get("fund") or "").strip()
-    quarter_text = (request.form.get("quarter") or "").strip().upper()
     fmt = request.form.get("format") or "pdf"
     index_name = request.form.get("index") or None
     try:
-        parse_quarter(quarter_text)
+        quarter_text = canonical_quarter(request.form.get("quarter") or "")  # the job's key and file name
         known = db.session.get(Fund, fund) is not None
     except ValueError:
         known = False
