@@ -2,7 +2,8 @@
 meetings, attendance, votes and recusals. Plain SQLAlchemy 2, no Flask.
 
 A proposal's result is never stored as typed: it is counted from the votes
-(portfolio/committee.py); only the decision type the votes allow is recorded.
+(portfolio/committee.py); only the decision type the votes allow is recorded, with the count
+it was made on (a Resolution per proposal and meeting).
 An approved proposal points at the investment it became (`investment_id`); the
 investments table is left as it is.
 """
@@ -19,7 +20,7 @@ from models import INSTRUMENTS, MODES, STAGES, Base, Code, _in, utcnow
 from models.types import Money, Percent
 
 __all__ = ["PROPOSAL_STATUSES", "DECISIONS", "VOTE_CHOICES", "Proposal", "ProposalAttachment", "Meeting",
-           "MeetingAttendance", "Vote", "Recusal"]
+           "MeetingAttendance", "Vote", "Recusal", "Resolution"]
 
 PROPOSAL_STATUSES = ("draft", "submitted", "scheduled", "decided", "withdrawn")
 DECISIONS = ("approved", "approved_with_conditions", "rejected", "deferred")
@@ -175,3 +176,27 @@ class Recusal(Base):
     reason: Mapped[str] = mapped_column(Text)
     declared_by: Mapped[str] = mapped_column(String(64))
     declared_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Resolution(Base):
+    """A decision recorded on a proposal at a meeting (决议), kept for good: a deferred proposal
+    decided again at a later meeting has one per meeting. The count it was made on is kept as
+    it stood then (`tally`: voting.tally_as_json; `attendance`: member → present), so that a
+    later change of the fund's quorum or pass ratio, or of who is a member, leaves it as it was.
+    The proposal's own decision columns say where it stands now (its latest decision)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "meeting_id"),
+        CheckConstraint(_in("decision", DECISIONS), name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(32))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    tally: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attendance: Mapped[dict[str, Any]] = mapped_column(JSON)

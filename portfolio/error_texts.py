@@ -389,6 +389,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                            "The meeting belongs to fund {meeting_fund}, the proposal to fund {proposal_fund}"),
     "deferred_later_meeting": ("暂缓的提案须列入之后的另一次会议", "A deferred proposal goes on another, later meeting"),
     "not_members": ("不是投委会委员：{people}", "Not members of the investment committee: {people}"),
+    "attendance_decided": ("本次会议已有提案作出决议，出席情况不能再修改",
+                           "A decision has been recorded at this meeting: its attendance can no longer be changed"),
     "voted_not_absent": ("已表决的委员不能记为缺席：{people}", "Members who have voted cannot be marked absent: {people}"),
     "recusal_needs_reason": ("回避须说明理由（利益冲突的情况）", "A recusal needs a reason (the conflict of interest)"),
     "not_member": ("{member} 不是投委会委员", "{member} is not a member of the investment committee"),

@@ -621,3 +621,104 @@ def test_a_scenarios_multiple_and_irr_are_refused_beside_the_field_when_beyond_a
         assert [f for f, _m in refused.value.errors] == [field]
     else:
         assert getattr(create_proposal(book, {**DEAL, field: typed}, username="mgr"), field) == pytest.approx(kept)
+
+
+# -- a resolution on record (决议): frozen once made, one per meeting ---------------------------
+
+def _on_meeting(book, present: list[str], date: str = "2025-12-10", pid: int | None = None) -> tuple[int, int]:
+    """A proposal (the given one, deferred, or a new one submitted) on a new meeting's agenda, `present` attending."""
+    if pid is None:
+        pid = proposals.create_proposal(book, DEAL, username="mgr").id
+        proposals.submit_proposal(book, pid, username="mgr")
+    meeting_id = meetings.create_meeting(book, {"fund_code": "QY", "date": date}, username="chair").id
+    meetings.schedule_proposal(book, pid, meeting_id, username="chair")
+    meetings.record_attendance(book, meeting_id, present, username="chair")
+    return pid, meeting_id
+
+
+def _counted(client, url: str) -> str:
+    from tests.visible_text import visible_text
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    text = visible_text(response.get_data(as_text=True))
+    return text[text.index("表决结果"):text.index("记录人")]
+
+
+def test_a_recorded_resolution_keeps_the_count_it_was_made_on(client, book):
+    from portfolio.book.fund_settings import update_fund_settings
+    pid, meeting_id = _on_meeting(book, MEMBERS[:6])
+    for member, choice in zip(MEMBERS[:6], ["approve"] * 4 + ["reject", "abstain"], strict=True):
+        meetings.cast_vote(book, pid, choice, None, username=member)
+    decisions.decide(book, pid, "approved_with_conditions", "先签对赌", username="chair")
+    as_user(client, "chair")
+    made_on = _counted(client, f"/committee/proposals/{pid}/resolution")
+    assert "出席且未回避的委员 6 法定人数 5 同意 4 通过需同意票 4" in " ".join(made_on.split())
+
+    # the meeting's attendance is closed: the decision was made on it
+    with pytest.raises(FieldErrors, match="出席情况不能再修改"):
+        meetings.record_attendance(book, meeting_id, MEMBERS, username="chair")
+    page = client.post(f"/committee/meetings/{meeting_id}/attendance", data={"present": MEMBERS},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "出席情况不能再修改" in page and 'id="attendance-form"' not in page
+    assert meetings.attendance(book, meeting_id) == {m: m in MEMBERS[:6] for m in MEMBERS}
+
+    # the fund's quorum and pass ratio changed since: the resolution reads as it was made
+    update_fund_settings(book, "QY", {"committee_pass_ratio": "1", "committee_quorum": "7"}, username="chair")
+    assert _counted(client, f"/committee/proposals/{pid}/resolution") == made_on
+    kept = meetings.tally(book, fresh(book, pid))
+    assert (len(kept.eligible), kept.quorum, kept.approve, kept.needed, kept.passes) == (6, 5, 4, 4, True)
+    assert book.execute(select(AuditEntry).where(AuditEntry.entity == "resolutions")).scalars().one().after[
+        "decision"] == "approved_with_conditions"
+
+
+def test_a_deferral_stays_on_record_at_its_meeting_when_decided_again_later(client, book):
+    pid, first = _on_meeting(book, MEMBERS[:6])
+    for member, choice in zip(MEMBERS[:6], ["approve"] * 3 + ["abstain"] * 3, strict=True):
+        meetings.cast_vote(book, pid, choice, "先看量产数据" if choice == "approve" else None, username=member)
+    decisions.decide(book, pid, "deferred", None, username="chair")
+    _pid, later = _on_meeting(book, MEMBERS[:6], date="2026-01-20", pid=pid)
+    assert fresh(book, pid).status == "scheduled" and fresh(book, pid).decision is None
+
+    as_user(client, "chair")
+    for url in (f"/committee/proposals/{pid}/resolution", f"/committee/proposals/{pid}/resolution/{first}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "决议：暂缓" in page and "2025-12-10" in page and "先看量产数据" in page, url
+    for url in (f"/committee/proposals/{pid}/resolution.pdf", f"/committee/proposals/{pid}/resolution/{first}.pdf"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/committee/proposals/{pid}/resolution/{later}").status_code == 404
+    assert f"/committee/proposals/{pid}/resolution/{first}" in client.get(f"/committee/proposals/{pid}").get_data(
+        as_text=True)
+
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    decisions.decide(book, pid, "approved", None, username="chair")
+    assert [(r.meeting_id, r.decision) for r in meetings.resolutions(book, pid)] == [(first, "deferred"),
+                                                                                     (later, "approved")]
+    latest = client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True)
+    assert "决议：通过" in latest and "2026-01-20" in latest and "先看量产数据" not in latest
+    earlier = client.get(f"/committee/proposals/{pid}/resolution/{first}").get_data(as_text=True)
+    assert "决议：暂缓" in earlier and "已登记为投资" not in earlier
+    assert f"/committee/proposals/{pid}/resolution/{first}" in client.get(f"/committee/meetings/{first}").get_data(
+        as_text=True)
+
+
+def test_a_member_present_who_then_left_the_committee_counts_no_more_unless_they_voted(book):
+    from models import User
+    from portfolio.book import records
+    pid, _meeting = _on_meeting(book, MEMBERS)
+    meetings.cast_vote(book, pid, "reject", None, username=MEMBERS[5])
+    for member in (MEMBERS[5], MEMBERS[6]):  # one has voted, the other not
+        records.deactivate_user(book, book.execute(select(User.id).where(User.username == member)).scalar_one(),
+                                username="chair")
+    for member in MEMBERS[:4]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    meetings.cast_vote(book, pid, "reject", None, username=MEMBERS[4])
+    with pytest.raises(FieldErrors):
+        meetings.cast_vote(book, pid, "approve", None, username=MEMBERS[6])
+    count = meetings.tally(book, fresh(book, pid))
+    # m7 can no longer vote: not counted; m6's vote, cast while a member, still is
+    assert count.eligible == tuple(MEMBERS[:6]) and (count.approve, count.reject, count.not_voted) == (4, 2, 0)
+    assert count.needed == 4 and count.passes
+    assert meetings.attendance(book, _meeting)[MEMBERS[6]] is True  # the record of who attended is left as it was
+    decisions.decide(book, pid, "approved", None, username="chair")
+    assert fresh(book, pid).decision == "approved"

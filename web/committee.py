@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import Fund, Meeting, Proposal, ProposalAttachment, SubFund
-from portfolio.committee import attachments, decisions, meetings, proposals, workflow
+from portfolio.committee import attachments, decisions, meetings, proposals, voting, workflow
 from portfolio.committee.review import review
 from portfolio.committee.voting import allowed_decisions
 from portfolio.errors import FieldErrors
@@ -185,6 +185,7 @@ def proposal(proposal_id: int):
         meetings={m.id: m for m in db.session.execute(select(Meeting).where(
             Meeting.fund_code == proposal.fund_code)).scalars()},
         recusals=meetings.recusals(db.session, proposal.id), schedule_form=schedule_form, vote_form=vote_form,
+        resolutions=meetings.resolutions(db.session, proposal.id),
         decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
         recusal_keys=(new_form_key(), new_form_key()),  # the member's own and the secretary's form
         funding_form=FundingForm(), confirm=ConfirmForm(), funded=decisions.is_funded(db.session, proposal),
@@ -402,32 +403,39 @@ def by_investment(inv_id: str):
 
 # -- the decision record (决议) --------------------------------------------------------------
 
-def _resolution_context(proposal: Proposal) -> dict:
-    if proposal.status != "decided":
+def _resolution_context(proposal: Proposal, meeting_id: int | None) -> dict:
+    """The decision recorded at a meeting (without one, the latest), as it was made: its count
+    and attendance as kept with it, the votes cast at that meeting."""
+    kept = meetings.resolution(db.session, proposal.id, meeting_id)
+    if kept is None:
         abort(404)
-    meeting = db.session.get(Meeting, proposal.meeting_id)
-    return {"proposal": proposal, "meeting": meeting, "tally": meetings.tally(db.session, proposal),
-            "attendance": meetings.attendance(db.session, meeting.id), "members": {
-                m.username: m for m in workflow.committee_members(db.session)},
-            "votes": meetings.votes(db.session, proposal.id, proposal.meeting_id),
-            "recusals": meetings.recusals(db.session, proposal.id),
+    recused = set(kept.tally["recused"])
+    return {"proposal": proposal, "resolution": kept, "meeting": db.session.get(Meeting, kept.meeting_id),
+            "tally": voting.tally_from_json(kept.tally), "attendance": kept.attendance,
+            "votes": meetings.votes(db.session, proposal.id, kept.meeting_id),
+            "recusals": [r for r in meetings.recusals(db.session, proposal.id) if r.member in recused],
+            "investment_id": proposal.investment_id if kept.decision in ("approved", "approved_with_conditions") else None,
             "fund": db.session.get(Fund, proposal.fund_code)}
 
 
 @bp.route("/proposals/<int:proposal_id>/resolution")
-def resolution(proposal_id: int):
-    return render_template("committee/resolution.html", **_resolution_context(_proposal_or_404(proposal_id)))
+@bp.route("/proposals/<int:proposal_id>/resolution/<int:meeting_id>")
+def resolution(proposal_id: int, meeting_id: int | None = None):
+    return render_template("committee/resolution.html",
+                           **_resolution_context(_proposal_or_404(proposal_id), meeting_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/resolution.pdf")
-def resolution_pdf(proposal_id: int):
+@bp.route("/proposals/<int:proposal_id>/resolution/<int:meeting_id>.pdf")
+def resolution_pdf(proposal_id: int, meeting_id: int | None = None):
     from portfolio.reports.pdf import html_to_pdf
 
     html = render_template("committee/resolution.html", pdf=True,
-                           **_resolution_context(_proposal_or_404(proposal_id)))
+                           **_resolution_context(_proposal_or_404(proposal_id), meeting_id))
     response = make_response(html_to_pdf(html, base_url=current_app.root_path))
     response.headers["Content-Type"] = MIME_PDF
-    response.headers["Content-Disposition"] = content_disposition(f"resolution-{proposal_id}.pdf")
+    name = f"resolution-{proposal_id}" + (f"-{meeting_id}" if meeting_id is not None else "")
+    response.headers["Content-Disposition"] = content_disposition(f"{name}.pdf")
     return response
 
 
@@ -463,8 +471,9 @@ def meeting(meeting_id: int):
     form = AttendanceForm()
     form.present.choices = [(m.username, m.display_name or m.username) for m in members]
     form.present.data = [m for m, p in present.items() if p]
+    decided = meetings.decided_here(db.session, meeting_id)
     return render_template("committee/meeting.html", meeting=record, agenda=meetings.agenda(db.session, meeting_id),
-                           members=members, present=present, form=form,
+                           members=members, present=present, form=form, decided=decided,
                            waiting=[p for p in db.session.execute(select(Proposal).where(
                                Proposal.status.in_(("submitted", "decided")), Proposal.fund_code == record.fund_code)
                                .order_by(Proposal.id)).scalars()

@@ -17,6 +17,7 @@ from models import (
     Company,
     Investment,
     Proposal,
+    Resolution,
     SubFund,
     utcnow,
 )
@@ -24,8 +25,8 @@ from portfolio.book.audit import audit, snapshot
 from portfolio.book.records import Fields
 from portfolio.book.unit import commit, serialise
 from portfolio.commands import FundingCommand
-from portfolio.committee.meetings import tally
-from portfolio.committee.voting import allowed_decisions
+from portfolio.committee.meetings import attendance, tally
+from portfolio.committee.voting import allowed_decisions, tally_as_json
 from portfolio.committee.workflow import (
     PROPOSAL_ENTITY,
     IllegalTransition,
@@ -99,6 +100,18 @@ def investment_fields(proposal: Proposal, investment_id: str) -> dict[str, Any]:
             "total_assets_cny": proposal.total_assets_cny}
 
 
+def _record_resolution(session: Session, proposal: Proposal, count, username: str) -> Resolution:
+    """The decision at this meeting kept for good, with the count and the attendance it was made on."""
+    assert proposal.meeting_id is not None and proposal.decision and proposal.decided_by and proposal.decided_at
+    record = Resolution(proposal_id=proposal.id, meeting_id=proposal.meeting_id, decision=proposal.decision,
+                        conditions=proposal.conditions, decided_by=proposal.decided_by, decided_at=proposal.decided_at,
+                        tally=tally_as_json(count), attendance=attendance(session, proposal.meeting_id))
+    session.add(record)
+    session.flush()
+    audit(session, username, "create", "resolutions", str(record.id), after=snapshot(record))
+    return record
+
+
 def decide(session: Session, proposal_id, decision: str, conditions: str | None, *, username: str) -> Proposal:
     """Record the decision the votes allow; an approval becomes an investment in the book.
 
@@ -120,8 +133,10 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
         raise FieldErrors([("conditions", Message("conditions_needed"))])
     if decision != "approved_with_conditions":
         conditions = None
+    now = utcnow()
     move(session, proposal, "decide", username, decision=decision, conditions=conditions,
-          decided_by=username, decided_at=utcnow())
+          decided_by=username, decided_at=now)
+    _record_resolution(session, proposal, count, username)
     if decision not in ("approved", "approved_with_conditions"):
         commit(session)
         return proposal

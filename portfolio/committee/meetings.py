@@ -15,6 +15,7 @@ from models import (
     MeetingAttendance,
     Proposal,
     Recusal,
+    Resolution,
     Vote,
     utcnow,
 )
@@ -22,7 +23,7 @@ from portfolio.book.audit import audit, person, snapshot
 from portfolio.book.records import Fields
 from portfolio.book.unit import commit, take
 from portfolio.commands import MeetingCommand
-from portfolio.committee.voting import Tally, count_votes
+from portfolio.committee.voting import Tally, count_votes, tally_from_json
 from portfolio.committee.workflow import (
     IllegalTransition,
     active_members,
@@ -55,7 +56,8 @@ def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any],
 def schedule_proposal(session: Session, proposal_id, meeting_id, *, username: str) -> Proposal:
     """Put a submitted proposal on a meeting's agenda (same fund), or a deferred one (暂缓)
     on a later meeting's: it is voted on afresh there (the earlier votes stay on record,
-    with their meeting), and its deferral is cleared, audited like every move."""
+    with their meeting). The proposal's own decision is cleared, audited like every move; the
+    deferral stays on record as the earlier meeting's resolution (`resolutions`)."""
     proposal = take_proposal(session, proposal_id)
     meeting = get_meeting(session, meeting_id, "meeting_id")
     if meeting.fund_code != proposal.fund_code:
@@ -87,6 +89,26 @@ def agenda(session: Session, meeting_id) -> list[Proposal]:
         (Proposal.meeting_id == int(meeting_id)) | Proposal.id.in_(voted_here)).order_by(Proposal.id)).scalars())
 
 
+def resolution(session: Session, proposal_id, meeting_id=None) -> Resolution | None:
+    """The decision recorded on a proposal at a meeting; without a meeting, its latest."""
+    stmt = select(Resolution).where(Resolution.proposal_id == int(proposal_id))
+    if meeting_id is not None:
+        stmt = stmt.where(Resolution.meeting_id == int(meeting_id))
+    return session.execute(stmt.order_by(Resolution.decided_at.desc(), Resolution.id.desc()).limit(1)).scalar()
+
+
+def resolutions(session: Session, proposal_id) -> list[Resolution]:
+    """Every decision recorded on a proposal, the first first (a deferral, then the later meeting's)."""
+    return list(session.execute(select(Resolution).where(Resolution.proposal_id == int(proposal_id))
+                                .order_by(Resolution.decided_at, Resolution.id)).scalars())
+
+
+def decided_here(session: Session, meeting_id) -> dict[int, Resolution]:
+    """The decisions recorded at a meeting, by proposal."""
+    return {r.proposal_id: r for r in session.execute(select(Resolution).where(
+        Resolution.meeting_id == int(meeting_id))).scalars()}
+
+
 def attendance(session: Session, meeting_id) -> dict[str, bool]:
     rows = session.execute(select(MeetingAttendance.member, MeetingAttendance.present)
                            .where(MeetingAttendance.meeting_id == int(meeting_id))).all()
@@ -96,8 +118,11 @@ def attendance(session: Session, meeting_id) -> dict[str, bool]:
 def record_attendance(session: Session, meeting_id, present: Iterable[str], *, username: str) -> dict[str, bool]:
     """Who of the committee's members attend (the others are recorded absent).
 
-    A member who has voted at this meeting cannot be marked absent afterwards."""
-    meeting = take(session, get_meeting(session, meeting_id))  # a vote at it waits, or is waited for
+    A member who has voted at this meeting cannot be marked absent afterwards, and once a
+    decision is recorded at the meeting its attendance is closed: the decision was made on it."""
+    meeting = take(session, get_meeting(session, meeting_id))  # a vote or a decision at it waits, or is waited for
+    if session.execute(select(Resolution.id).where(Resolution.meeting_id == meeting.id).limit(1)).first():
+        raise FieldErrors([("present", Message("attendance_decided"))])
     members = active_members(session)
     present_set = set(present)
     unknown = sorted(present_set - set(members))
@@ -213,9 +238,20 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
 
 
 def tally(session: Session, proposal: Proposal) -> Tally:
-    """The count of a proposal's votes at its meeting, under its fund's settings."""
+    """The count of a proposal's votes at its meeting, under its fund's settings; once decided
+    there, the count the decision was made on, as it was kept with it.
+
+    A member recorded present who has since left the committee (deactivated, or given another
+    role) and has not voted on it counts no more: they can no longer vote, so they would only
+    raise the 同意 votes needed. Their attendance stays on record; a vote they cast counts."""
+    if proposal.status == "decided" and proposal.meeting_id is not None:
+        kept = resolution(session, proposal.id, proposal.meeting_id)
+        if kept is not None:
+            return tally_from_json(kept.tally)
     settings = fund_committee_settings(session, proposal.fund_code)
-    present = [m for m, p in attendance(session, proposal.meeting_id).items() if p] if proposal.meeting_id else []
-    return count_votes(present, [r.member for r in recusals(session, proposal.id)],
-                       {v.member: v.choice for v in votes(session, proposal.id, proposal.meeting_id)},
+    cast = {v.member: v.choice for v in votes(session, proposal.id, proposal.meeting_id)}
+    members = active_members(session)
+    present = [m for m, p in attendance(session, proposal.meeting_id).items()
+               if p and (m in members or m in cast)] if proposal.meeting_id else []
+    return count_votes(present, [r.member for r in recusals(session, proposal.id)], cast,
                        quorum=settings["quorum"], pass_ratio=settings["pass_ratio"], proposer=proposal.proposer)

@@ -85,3 +85,17 @@ def allowed_decisions(tally: Tally) -> tuple[str, ...]:
     if not tally.quorum_met:
         return ()
     return ("approved", "approved_with_conditions") if tally.passes else ("rejected", "deferred")
+
+
+def tally_as_json(tally: Tally) -> dict[str, Any]:
+    """A tally as it stands, to be kept with the decision made on it (JSON: the pass ratio as "p/q")."""
+    return {"eligible": list(tally.eligible), "recused": list(tally.recused), "approve": tally.approve,
+            "reject": tally.reject, "abstain": tally.abstain, "not_voted": tally.not_voted, "quorum": tally.quorum,
+            "pass_ratio": str(tally.pass_ratio), "votes": dict(tally.votes)}
+
+
+def tally_from_json(kept: dict[str, Any]) -> Tally:
+    """The tally kept by `tally_as_json`, as it was."""
+    return Tally(eligible=tuple(kept["eligible"]), recused=tuple(kept["recused"]), approve=int(kept["approve"]),
+                 reject=int(kept["reject"]), abstain=int(kept["abstain"]), not_voted=int(kept["not_voted"]),
+                 quorum=int(kept["quorum"]), pass_ratio=Fraction(kept["pass_ratio"]), votes=dict(kept["votes"]))

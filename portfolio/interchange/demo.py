@@ -438,7 +438,7 @@ def _stamp_history(session, proposal_id: int, meeting_id: int) -> None:
     决议 at its close. The audit trail keeps the true times of the demo's own writes."""
     from sqlalchemy import update
 
-    from models import Meeting, MeetingAttendance, Proposal, Recusal, Vote
+    from models import Meeting, MeetingAttendance, Proposal, Recusal, Resolution, Vote
     from portfolio.formatting import LOCAL_TZ
 
     def at(days_before: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -448,6 +448,8 @@ def _stamp_history(session, proposal_id: int, meeting_id: int) -> None:
 
     session.execute(update(Proposal).where(Proposal.id == proposal_id)
                     .values(created_at=at(21, 9, 30), submitted_at=at(14, 16), decided_at=at(0, 11, 40)))
+    session.execute(update(Resolution).where(Resolution.proposal_id == proposal_id, Resolution.meeting_id == meeting_id)
+                    .values(decided_at=at(0, 11, 40)))
     session.execute(update(Meeting).where(Meeting.id == meeting_id).values(created_at=at(7, 15)))
     session.execute(update(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)
                     .values(recorded_at=at(0, 10)))
