@@ -80,3 +80,38 @@ def test_bad_token_requests_are_refused_beside_the_field(db, book, fields, field
     with pytest.raises(FieldErrors) as refused:
         tokens.issue_token(db.session, fields["name"], fields["fund_code"], int(fields["days"]), by="root")
     assert field in {f for f, _m in refused.value.errors}
+
+
+def _session_data(app, client) -> str:
+    """What the browser's session cookie holds, read as anyone who sees the cookie can (it is
+    signed, not encrypted)."""
+    cookie = client.get_cookie("session")
+    return "" if cookie is None else str(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+
+
+def test_a_secret_is_on_the_answering_page_never_in_the_session_cookie(app, db, book, client):
+    """A new token, and a password an admin resets, were flashed: carried in the signed but
+    readable session cookie. They are now on the page that answers the form, and only there;
+    the token form sent again (a reload) issues no second token and shows none."""
+    from sqlalchemy import func
+
+    from models import User
+    from tests.test_idempotency import _key
+
+    make_user(db, "root", "admin")
+    make_user(db, "bob", "viewer")
+    login(client, "root")
+    key = _key(client, "/admin/tokens")
+    data = {"name": "财政局预算系统", "fund_code": "QY", "days": "30", "idempotency_key": key}
+    answer = client.post("/admin/tokens", data=data)
+    assert answer.status_code == 200
+    token = re.search(r"(fbk_[A-Za-z0-9_-]{20,})", answer.get_data(as_text=True)).group(1)
+    assert token not in _session_data(app, client)
+    again = client.post("/admin/tokens", data=data, follow_redirects=True).get_data(as_text=True)
+    assert token not in again and db.session.execute(select(func.count()).select_from(ApiToken)).scalar() == 1
+    bob = db.session.execute(select(User.id).where(User.username == "bob")).scalar()
+    reset = client.post(f"/admin/users/{bob}/password")
+    page = reset.get_data(as_text=True)
+    assert reset.status_code == 200 and "已为 bob 设置新密码" in page
+    password = re.search(r"设置新密码：(\S+?)（", page).group(1)
+    assert password not in _session_data(app, client) and password not in client.get("/admin/users").get_data(as_text=True)

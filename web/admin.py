@@ -14,7 +14,7 @@ from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user, random_password
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
-from web import queue
+from web import once, queue
 from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, refuse
@@ -23,16 +23,22 @@ from web.i18n import fund_name
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+# A secret (a new password, a token) is shown on the page that answers the form (`shown_once`,
+# base.html), never flashed: flashed messages travel in the session cookie, which is signed, not
+# encrypted, so anyone who saw the cookie could read them.
+
+
 @bp.route("/users")
 @requires("configure")
-def users():
+def users(shown_once: str | None = None):
     people = db.session.execute(select(User).order_by(User.username)).scalars().all()
     role_forms = {}
     for user in people:
         form = RoleForm(prefix=f"u{user.id}", role=user.role)
         form.set_choices()
         role_forms[user.id] = form
-    return render_template("admin/users.html", users=people, role_forms=role_forms, confirm=ConfirmForm())
+    return render_template("admin/users.html", users=people, role_forms=role_forms, confirm=ConfirmForm(),
+                           shown_once=shown_once)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -98,8 +104,8 @@ def reset_password(user_id: int):
         except FieldErrors as exc:
             _flash_errors(exc)
         else:
-            flash(_("已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
-                    name=user.username, password=password))
+            return users(shown_once=_("已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
+                                      name=user.username, password=password))
     return redirect(url_for(".users"))
 
 
@@ -107,23 +113,29 @@ def reset_password(user_id: int):
 @requires("configure")
 def api_tokens():
     """API tokens for other systems: issue one (shown once), see their use, revoke."""
-    form = TokenForm()
-    form.fund_code.choices = [("", _("全部基金"))] + [
+    form, shown_once = TokenForm(), None
+    choices = [("", _("全部基金"))] + [
         (f.code, f"{f.code} {fund_name(f)}") for f in db.session.execute(select(Fund).order_by(Fund.code)).scalars()]
+    form.fund_code.choices = choices
     if form.validate_on_submit():
         try:
-            token, record = issue_token(db.session, form.name.data, form.fund_code.data or None,
-                                        int(form.days.data or 0), by=current_username())
+            issued, again = once.run(form.idempotency_key.data, lambda: issue_token(
+                db.session, form.name.data, form.fund_code.data or None, int(form.days.data or 0),
+                by=current_username()))
         except (FieldErrors, ValueError) as exc:
             if isinstance(exc, FieldErrors):
                 refuse(exc, form)
             else:
                 form.days.errors = [_("请输入天数")]
         else:
-            flash(_("令牌 %(name)s 已签发：%(token)s（只显示这一次，请立即复制保存）", name=record.name, token=token))
-            return redirect(url_for(".api_tokens"))
+            if again:  # the form sent again (a reload): its token is not shown twice, nor issued twice
+                return redirect(url_for(".api_tokens"))
+            token, record = issued
+            shown_once = _("令牌 %(name)s 已签发：%(token)s（只显示这一次，请立即复制保存）", name=record.name, token=token)
+            form = TokenForm(formdata=None)
+            form.fund_code.choices = choices
     return render_template("admin/tokens.html", form=form, tokens=list_tokens(db.session), confirm=ConfirmForm(),
-                           now=utcnow())
+                           now=utcnow(), shown_once=shown_once)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
