@@ -668,3 +668,21 @@ def test_a_choice_made_after_the_checker_opened_the_page_is_never_applied_unseen
     checker.post(f"/book/change-sets/{cs_id}/apply", data={"choices": fresh})
     db.session.expire_all()
     assert db.session.get(ChangeSet, cs_id).status == "applied"
+
+
+def test_an_upload_sent_twice_stages_one_change_set(app, db, book):
+    """A double click on 上传: the same form (its key) sent again answers with the first one's
+    change set; nothing is staged twice."""
+    from tests.test_idempotency import _key
+
+    make_user(db, "manager1", "manager")
+    uploader = app.test_client()
+    login(uploader, "manager1")
+    data = edited(uploader.get("/book/download").data, "valuations",
+                  {"investment_id": "QY-SF1", "as_of": "2025-09-30"}, {"fair_value_cny": 300000000})
+    key = _key(uploader, "/book/upload")
+    answers = [uploader.post("/book/upload", data={"book": (io.BytesIO(data), "book.xlsx"), "idempotency_key": key},
+                             content_type="multipart/form-data") for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(ChangeSet)) == 1

@@ -211,9 +211,13 @@ def upload():
             return redirect(url_for("book.upload_job", job_id=job.id))
         else:
             try:
-                # checked as an import is, then kept as a change set for a second person to apply
-                result = stage_book(db.session, io.BytesIO(content), username=current_username(),
-                                    filename=file.filename)
+                # checked as an import is, then kept as a change set for a second person to apply;
+                # the form sent twice (a double click) stages it once
+                result, again = once.run(form.idempotency_key.data, lambda: stage_book(
+                    db.session, io.BytesIO(content), username=current_username(), filename=file.filename))
+                if again:  # the first one's change set (none: its file was refused, nothing kept)
+                    return redirect(url_for("change_sets.show", change_set_id=result.id) if result is not None
+                                    else url_for("book.upload"))
             except Exception:  # an unreadable workbook: say so, write nothing
                 db.session.rollback()
                 current_app.logger.exception("book upload failed")
