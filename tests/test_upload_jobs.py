@@ -189,3 +189,33 @@ def test_the_backup_command_runs_as_a_job_with_progress(runner, db, book, tmp_pa
     time.sleep(0.01)
     assert runner.invoke(args=["backup", str(out), "--no-progress"]).exit_code == 0  # each command writes afresh
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 2
+
+
+def test_the_job_pages_name_who_started_them_by_their_display_name(db, client):
+    """The upload job's, the apply job's and the backup pages name the person who started
+    the work as every other page does: by the display name, never the user name."""
+    from models import utcnow
+    from portfolio.book.users import create_user
+    from tests.visible_text import visible_text
+
+    create_user(db.session, "manager1", "manager", "correct-horse-9", by="test", display_name="王经理")
+    create_user(db.session, "admin1", "admin", "correct-horse-9", by="test", display_name="李管理员")
+    upload, _ = job_records.find_or_create(db.session, "stage_upload", {"file": "0" * 64, "filename": "book.xlsx",
+                                                                        "by": "manager1"},
+                                           username="manager1", version="people")
+    apply, _ = job_records.find_or_create(db.session, "apply_change_set", {"change_set": 1, "reason": None},
+                                          username="manager1", version="people")
+    backup, _ = job_records.find_or_create(db.session, "backup", {}, username="admin1", version="people")
+    for job in (upload, apply, backup):
+        job.state, job.done, job.total, job.unit, job.heartbeat_at = "running", 1, 7, "sheets_checked", utcnow()
+    db.session.commit()
+    login(client, "admin1", "correct-horse-9")
+    for lang in ("zh", "en"):
+        client.get(f"/lang/{lang}")
+        for url, name in ((f"/book/upload/jobs/{upload.id}", "王经理"), (f"/book/change-sets/apply-jobs/{apply.id}", "王经理"),
+                          (f"/admin/backups/jobs/{backup.id}", "李管理员"), ("/admin/backups", "李管理员")):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            page = visible_text(response.get_data(as_text=True))
+            assert name in page, (lang, url)
+            assert "manager1" not in page and "admin1" not in page, (lang, url)
