@@ -205,6 +205,34 @@ def ownership(value) -> str:
     return "—" if number is None else f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
 
 
+def typed_percent(value, places: int = 4) -> str:
+    """A percentage as it was typed, to at most `places` decimals, without trailing zeros: a
+    stored 2.50000000 → '2.5%', 25 → '25%'."""
+    number = _decimal(value)
+    if number is None or not number.is_finite():
+        return "—"
+    try:
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # past what a Decimal holds to that many places: as it is, in E notation
+        return f"{number}%"
+    return f"{number.normalize():f}%"
+
+
+def share(value, places: int = 4) -> str:
+    """A share as a percentage, exactly as far as `places` decimals of it: 0.35 → '35%',
+    0.0525 → '5.25%' (a fund setting's limit, a rate)."""
+    number = _decimal(value)
+    return "—" if number is None else typed_percent(number * 100, places)
+
+
+def instruments(value, lang: str = "zh") -> str:
+    """A list of instruments by their names: ['debt', 'guarantee'] → '债权、担保' / 'Debt, Guarantee'."""
+    from portfolio.vocabulary import label
+
+    codes = value if isinstance(value, (list, tuple)) else [value]
+    return ("、" if _zh(lang) else ", ").join(label("instrument", str(code), lang=lang) for code in codes) or "—"
+
+
 def level(value) -> str:
     """An index level: two decimals with separators."""
     number = _decimal(value)
@@ -251,6 +279,14 @@ def by_kind(value, kind: str, lang: str = "zh") -> str:
         return amount_wan(value, lang)
     if kind == "wan":
         return wan(value)
+    if kind == "yuan":
+        return yuan(value)
+    if kind == "pct":
+        return typed_percent(value)
+    if kind == "share":
+        return share(value)
+    if kind == "instruments":
+        return instruments(value, lang)
     if kind == "fraction":
         return fraction(value)
     if kind == "level":

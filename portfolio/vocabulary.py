@@ -276,7 +276,10 @@ for _vocabulary, _words in {
               "stored_name": ("存储文件名", "Stored file name"),
               "staged_version": ("暂存时的台账版本", "Book version when staged"),
               "batch": ("批次", "Batch"), "content": ("内容", "Content"), "checks": ("核对结果", "Checks"),
-              "preview": ("预览", "Preview")},
+              "preview": ("预览", "Preview"), "user": ("用户", "User"),
+              "doubts": ("核对提示（行数）", "Doubts (rows)"), "failures": ("失败次数", "Failed attempts"),
+              "address": ("来源地址", "From address"), "until": ("锁定至", "Locked until"),
+              "rows": ("行数", "Rows"), "files": ("文件数", "Files"), "password": ("密码", "Password")},
 }.items():
     for _code, (_zh, _en) in _words.items():
         LABELS[_vocabulary].setdefault(_code, _zh)

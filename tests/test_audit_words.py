@@ -67,3 +67,89 @@ def test_the_history_of_forecast_parameters_reads_in_words(db, as_role):
     client.get("/lang/en")
     page = visible_text(client.get("/history/forecast_parameters/QY-SF1").get_data(as_text=True))
     assert "Forecast parameters" in page and "Yield floor Y" in page and "Delete" in page
+
+
+def _history(client, lang: str, entity: str) -> str:
+    from tests.visible_text import visible_text
+
+    client.get(f"/lang/{lang}")
+    page = visible_text(client.get(f"/history?entity={entity}").get_data(as_text=True))
+    return page[page.find("修改后" if lang == "zh" else "After"):]  # the entries, past the filter's choices
+
+
+def test_a_funds_settings_change_reads_by_the_settings_labels_and_values(db, as_role):
+    """A fund settings change in the history: each setting by its label in the reader's language
+    and its value as people read it (a share as a percentage, the pass ratio as a fraction, the
+    instruments by name), never the key, a Python list or a 28-digit quotient."""
+    from portfolio.book.fund_settings import update_fund_settings
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.visible_text import problems
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    update_fund_settings(db.session, "QY", {"subfund_share_cap": "0.35", "committee_pass_ratio": "5/7",
+                                            "prohibited_instruments": ["debt"], "mirr_finance_rate": "0.065",
+                                            "angel_company_size_cny": "50005000"}, username="loader")
+    client = as_role("viewer")
+    zh = _history(client, "zh", "funds.settings")
+    for words in ("认缴占子基金规模上限 — 35%", "投委会通过比例（不低于） — 5/7", "禁止的投资工具 — 债权",
+                  "MIRR 融资利率（年） — 6.5%", "5,000.50 万元"):
+        assert words in zh, words
+    en = _history(client, "en", "funds.settings")
+    for words in ("Cap on commitment / sub-fund size — 35%", "Committee pass ratio (at least) — 5/7",
+                  "Prohibited instruments — Debt", "CNY 10k"):
+        assert words in en, words
+    for page, lang in ((zh, "zh"), (en, "en")):
+        for code in ("subfund_share_cap", "prohibited_instruments", "committee_pass_ratio", "['debt']", "0.714285"):
+            assert code not in page, (lang, code)
+        assert problems(page, lang) == [], lang
+
+
+def test_every_audited_records_values_read_by_their_kind(db, as_role, tmp_path):
+    """Outside the workbook's sheets too: a proposal's ownership as a percentage (not the stored
+    2.50000000), an index level with separators to two places, a GP binding's user by name under
+    the field's word, a change set's doubts and its status in words."""
+    from portfolio.book.audit import audit
+    from portfolio.book.reading import import_index
+    from portfolio.book.unit import commit
+    from portfolio.book.users import create_user
+    from tests.visible_text import problems
+
+    create_user(db.session, "gp1", "gp", "correct-horse-9", by="test", display_name="甲管理人")
+    csv = tmp_path / "index.csv"
+    csv.write_text("date,level\n2026-12-31,8896.594087\n", encoding="utf-8")
+    import_index(db.session, "CSI300", csv, username="loader")
+    audit(db.session, "loader", "update", "proposals", "1", before={"ownership_pct": "2.50000000", "status": "draft"},
+          after={"ownership_pct": "3.25000000", "status": "submitted"})
+    audit(db.session, "loader", "link", "gp_sub_funds", "gp1:SF01", after={"user": "gp1", "sub_fund_code": "SF01"})
+    audit(db.session, "loader", "stage", "change_sets", "1", after={"filename": "b.xlsx", "conflicts": 0, "doubts": 2})
+    audit(db.session, "loader", "reject", "change_sets", "1", after={"status": "rejected"})
+    commit(db.session)
+    client = as_role("viewer")
+    expected_zh = {"proposals": ("投后持股比例 2.5% 3.25%", "草稿 已提交"), "index_levels": ("指数点位 — 8,896.59",),
+                   "gp_sub_funds": ("用户 — 甲管理人",), "change_sets": ("核对提示（行数） — 2", "状态 — 已驳回")}
+    expected_en = {"proposals": ("Ownership (%) 2.5% 3.25%", "Draft Submitted"), "index_levels": ("Level — 8,896.59",),
+                   "gp_sub_funds": ("User — 甲管理人",), "change_sets": ("Doubts (rows) — 2", "Status — Rejected")}
+    for lang, words in (("zh", expected_zh), ("en", expected_en)):
+        for entity, expected in words.items():
+            page = _history(client, lang, entity)
+            for text in expected:
+                assert text in page, (lang, entity, text)
+            for raw in ("2.50000000", "8896.594087", "doubts", "rejected", "— gp1"):
+                assert raw not in page, (lang, entity, raw)
+            if lang == "zh":
+                assert " user " not in page, entity
+            assert problems(page.replace("甲管理人", ""), lang) == [], (lang, entity)
+
+
+def test_the_formatters_the_history_takes_its_kinds_from():
+    from decimal import Decimal
+
+    from portfolio import formatting
+
+    assert formatting.typed_percent("2.50000000") == "2.5%" and formatting.typed_percent(Decimal(25)) == "25%"
+    assert formatting.typed_percent("1e-999999999") == "0%" and formatting.typed_percent("x") == "—"
+    assert formatting.share("0.35") == "35%" and formatting.share(0.065) == "6.5%" and formatting.share("1") == "100%"
+    assert formatting.instruments(["debt", "guarantee"]) == "债权、担保"
+    assert formatting.instruments(["debt", "guarantee"], "en") == "Debt, Guarantee"
+    assert formatting.by_kind("8896.594087", "level") == "8,896.59"

@@ -20,7 +20,7 @@ from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, Sub
 from portfolio.book import cache, listing
 from portfolio.book.audit import doubts_shown, reason_shown
 from portfolio.figures.scope import UnknownFund
-from portfolio.formatting import iso_date, last_quarter_end, local_today, parse_date, since_by, yuan
+from portfolio.formatting import by_kind, iso_date, last_quarter_end, local_today, parse_date, since_by
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import said_by, shown
 from portfolio.vocabulary import LABELS_EN, SECTORS, label
@@ -559,41 +559,105 @@ PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_
                  "uploaded_by", "created_by", "recorded_by", "submitted_by", "accepted_by", "reviewed_by", "by",
                  "started_by", "cast_by", "updated_by"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
+# How the value of an audited field is written, by its kind (a workbook column's kind is its
+# column's, portfolio.interchange.schema.SHEETS; a fund setting's its spec's): "yuan" (an
+# amount in 元 with separators), "pct" (a percentage as typed: 2.5%), "level" (an index level),
+# "count", "person" (by the display name), "doubts" (sentences by their keys), "counts" (a
+# change set's rows per sheet), "label:<vocabulary>" (a code by its name). A field ending in
+# _cny is an amount; a stored time (UTC) is shown in Beijing time; the rest as stored.
+FIELD_KINDS: dict[str, str] = {
+    **{field: "person" for field in PEOPLE_FIELDS}, **{f: f"label:{v}" for f, v in VALUE_VOCABULARIES.items()},
+    "user": "person", "ownership_pct": "pct", "level": "level", "confirmed_doubts": "doubts", "counts": "counts",
+    "doubts": "count", "conflicts": "count", "confirmed_doubts_count": "count", "rows": "count", "files": "count",
+    "failures": "count", "blocking": "count", "warnings": "count", "headcount": "count", "size_bytes": "count",
+    "uses": "count",
+}
+# a field whose codes depend on the record it is of
+ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
+    ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
+}
+# the column kinds of the workbook written as a kind of their own (portfolio.interchange.schema.Column.kind)
+COLUMN_KINDS = {"money": "yuan", "pct": "pct"}
 
 
 def english_field_name(field: str) -> str:
     """A field or workbook column named in English from its code, where no label gives it:
     amount_cny → "Amount (CNY)", ownership_pct → "Ownership (%)" (the history and the change-set
     preview alike)."""
-    return field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ").capitalize()
+    text = field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ")
+    return text[:1].upper() + text[1:]  # (CNY) kept in capitals
+
+
+def column_kind(column) -> str | None:
+    """A workbook column's kind as FIELD_KINDS names it (None: shown as it is)."""
+    if column is None:
+        return None
+    if column.kind in COLUMN_KINDS:
+        return COLUMN_KINDS[column.kind]
+    return f"label:{column.label_vocab}" if column.label_vocab else None
+
+
+def field_kind(entity: str, field: str, column=None) -> str | None:
+    """How an audited field of `entity` is written (FIELD_KINDS): a fund's settings by their
+    specs, a workbook column by its kind, the other records' fields by the table above."""
+    if entity == "funds.settings":
+        return "setting"
+    kind = column_kind(column) or ENTITY_FIELD_KINDS.get((entity, field)) or FIELD_KINDS.get(field)
+    if kind is None and field.endswith("_cny"):
+        return "yuan"
+    return kind
+
+
+def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
+    """One stored value written as its kind says (field_kind): the history's and the change
+    sets' preview's one way of writing a value. None stays None (shown as a dash)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if kind == "setting":  # a fund's setting as its kind reads (a share as a percentage, instruments by name)
+        from portfolio.book.fund_settings import shown as setting_shown
+
+        return setting_shown(field, value, lang)
+    if kind == "person" and isinstance(value, str):
+        return person(value)
+    if kind is not None and kind.startswith("label:"):
+        return label(kind.removeprefix("label:"), str(value), lang=lang)
+    if kind in ("yuan", "pct", "level", "count"):
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:  # not a number: as stored
+            return str(value)
+        return by_kind(number, kind, lang) if number.is_finite() else str(value)
+    if kind == "doubts":  # sentences: by their keys, in the reader's language
+        return doubts_shown(value, said, lang)
+    if kind == "counts" and isinstance(value, dict):  # a change set's rows per sheet
+        return ("；" if lang.startswith("zh") else "; ").join(
+            f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"
+            for sheet, c in value.items() if isinstance(c, dict))
+    if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
+        return local_time(dt.datetime.fromisoformat(value[:26]))
+    return value
 
 
 def cell_shown(column, value, lang: str) -> str | None:
     """A workbook column's value as the screens write it (None: not a kind of its own): an
-    amount in 元 with separators, a code by its label, a percentage as typed (25, not the
-    stored 25.00000000). The history and the change sets' preview show cells alike."""
-    if column is None:
-        return None
-    if column.kind in ("money", "pct"):
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            return str(value)
-        return yuan(number) if column.kind == "money" else format(number.normalize(), "f")
-    if column.label_vocab:
-        return label(column.label_vocab, str(value), lang=lang)
-    return None
+    amount in 元 with separators, a code by its label, a percentage as typed (2.5%, not the
+    stored 2.50000000). The history and the change sets' preview show cells alike."""
+    kind = column_kind(column)
+    return None if kind is None else value_shown(kind, value, lang)
 
 
 @bp.app_template_filter("audit_rows")
 def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
-    field by its name in words, amounts with separators (元), yes/no for flags."""
+    field by its name in words and its value as its kind is written (field_kind)."""
     before, after = entry.before or {}, entry.after or {}
     # a field's keys (`*_said`) are how it is shown, not a field of its own
     names = [n for n in dict.fromkeys([*after.keys(), *before.keys()]) if not n.endswith("_said")]
     changed = [n for n in names if before.get(n) != after.get(n)]
     same = [n for n in names if before.get(n) == after.get(n)]
+    from portfolio.book.fund_settings import SPECS
     from portfolio.interchange.schema import SHEETS
 
     columns = {c.name: c for c in SHEETS.get(entry.entity, [])}
@@ -602,6 +666,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
     def name(field: str) -> str:
         if entry.action == "attendance":  # a meeting's attendance: one row per member
             return person(field)
+        if entry.entity == "funds.settings" and field in SPECS:  # a setting by its label
+            return _(SPECS[field].label)
         column = columns.get(field)
         if lang.startswith("zh"):
             return column.zh if column else label("field", field)
@@ -609,34 +675,11 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
             return LABELS_EN["field"][field]
         return english_field_name(field)
 
-    def shown(field: str, value):
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            return _("是") if value else _("否")
-        cell = cell_shown(columns.get(field), value, lang)
-        if cell is not None:
-            return cell
-        if field in PEOPLE_FIELDS and isinstance(value, str):
-            return person(value)
-        if field in VALUE_VOCABULARIES:  # a coded field of a table outside the workbook
-            return label(VALUE_VOCABULARIES[field], str(value), lang=lang)
-        if field.endswith("_cny"):
-            try:
-                return yuan(Decimal(str(value)))
-            except InvalidOperation:
-                return value
-        if field == "confirmed_doubts":  # sentences: by their keys, in the reader's language
-            return doubts_shown(value, after.get("confirmed_doubts_said"), lang)
-        if field == "counts" and isinstance(value, dict):  # a change set's rows per sheet
-            return ("；" if lang.startswith("zh") else "; ").join(
-                f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"
-                for sheet, c in value.items() if isinstance(c, dict))
-        if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
-            return local_time(dt.datetime.fromisoformat(value[:26]))
-        return value
+    def shown(field: str, record: dict):  # its sentences' keys (`*_said`) kept beside it in the same record
+        return value_shown(field_kind(entry.entity, field, columns.get(field)), record.get(field), lang, field,
+                           record.get(f"{field}_said"))
 
-    return [(name(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in changed + same]
+    return [(name(n), shown(n, before), shown(n, after)) for n in changed + same]
 
 
 @bp.app_template_filter("audit_reason")

@@ -20,7 +20,7 @@ from portfolio.book.audit import audit, digest
 from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
-from portfolio.formatting import fraction
+from portfolio.formatting import by_kind, fraction
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError
 from portfolio.record_rules import PLAIN_NUMBER
@@ -204,6 +204,22 @@ def display(value: Any, key: str | None = None) -> str:
             return format(value, "E")  # stored before NUMBER_LENGTH: never a billion digits
         return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
     return str(value)
+
+
+# how a setting of each kind is written for a reader (portfolio.formatting.by_kind); the kinds
+# not here (a ratio, a number of years, a region prefix, an index) as the form shows them
+SHOWN_AS = {"share": "share", "rate": "share", "fraction": "fraction", "instruments": "instruments",
+            "amount": "amount", "count": "count"}
+
+
+def shown(key: str, value: Any, lang: str = "zh") -> str:
+    """A stored setting's value as people read it (the history): a share or a rate as a
+    percentage (0.35 → 35%), a fraction as one (5/7), instruments by their names, an amount in
+    万元 with separators, a count with separators; the rest as the form shows it."""
+    kind = SHOWN_AS.get(SPECS[key].kind if key in SPECS else "")
+    if kind is None:
+        return display(value, key if key in SPECS else None)
+    return by_kind(value, kind, lang)
 
 
 def settings_version(settings: dict[str, Any] | None) -> str:
