@@ -285,6 +285,34 @@ for _vocabulary, _words in {
         LABELS[_vocabulary].setdefault(_code, _zh)
         LABELS_EN.setdefault(_vocabulary, {}).setdefault(_code, _en)
 
+# a proposal's fields in English (their Chinese is above): the history names each one changed
+LABELS_EN["field"] = {**{
+    "fund_code": "Fund code", "title": "Title", "mode": "Mode", "target_code": "Target", "new_target": "New target",
+    "alongside_code": "Alongside sub-fund", "planned_date": "Planned date", "amount_cny": "Amount (CNY)",
+    "first_call_cny": "First call (CNY)", "pre_money_cny": "Pre-money valuation (CNY)",
+    "post_money_cny": "Post-money valuation (CNY)", "instrument": "Instrument", "stage": "Stage",
+    "ownership_pct": "Ownership after the deal (%)", "lead_name": "Lead investor",
+    "lead_amount_cny": "Lead investor's amount (CNY)", "founded": "Founded", "headcount": "Headcount",
+    "revenue_cny": "Annual revenue (CNY)", "total_assets_cny": "Total assets (CNY)", "thesis": "Investment thesis",
+    "market": "Market", "team": "Team", "risks": "Key risks", "valuation_method": "Valuation method",
+    "comparables": "Comparable companies", "bear_case": "Bear case", "bear_moic": "Bear case MOIC",
+    "bear_irr": "Bear case IRR", "base_case": "Base case", "base_moic": "Base case MOIC", "base_irr": "Base case IRR",
+    "bull_case": "Bull case", "bull_moic": "Bull case MOIC", "bull_irr": "Bull case IRR", "status": "Status",
+    "proposer": "Proposer", "created_at": "Created at", "submitted_at": "Submitted at", "meeting_id": "Meeting",
+    "decision": "Decision", "conditions": "Conditions", "decided_by": "Decided by", "decided_at": "Decided at",
+    "withdrawn_by": "Withdrawn by", "withdrawn_at": "Withdrawn at", "investment_id": "Investment ID",
+    # and the other audited records' (users, votes, meetings, change sets, tokens, attachments…)
+    "active": "Active", "approved_at": "Approved at", "approved_by": "Approved by", "attendance": "Attendance",
+    "base_version": "Book version when exported", "cast_at": "Voted at", "choice": "Vote", "choices": "Conflicts chosen",
+    "comment": "Comment", "conflicts": "Conflicting rows", "counts": "Rows by sheet", "created_by": "Created by",
+    "date": "Date", "declared_by": "Declared by", "display_name": "Name", "entered_by": "Entered by",
+    "expires_at": "Expires at", "filename": "File name", "kind": "Kind", "level": "Index level", "member": "Member",
+    "name": "Name", "original_name": "File name", "proposal_id": "Proposal", "reason": "Reason",
+    "revoked_at": "Revoked at", "role": "Role", "size_bytes": "Size (bytes)", "tally": "Vote count",
+    "uploaded_by": "Uploaded by", "username": "User name", "uses": "Times used", "void_reason": "Reason for voiding",
+    "voided_at": "Voided at", "voided_by": "Voided by",
+}, **LABELS_EN["field"]}
+
 # Place names of the administrative division codes (GB/T 2260) the book holds: Ningbo's
 # districts and counties, the other cities of Zhejiang, and the provinces (zh, en). A code
 # is shown with the most precise name known ("330206 宁波市北仑区"); an unknown code alone.

@@ -44,6 +44,7 @@ def test_every_field_of_an_audited_record_has_its_words(table):
         if column.name in SECRETS or column.name in sheet:
             continue
         assert column.name in LABELS["field"], (table, column.name)
+        assert column.name in LABELS_EN["field"], (table, column.name)  # not a name made up from the code
 
 
 def test_the_history_of_forecast_parameters_reads_in_words(db, as_role):
@@ -128,7 +129,8 @@ def test_every_audited_records_values_read_by_their_kind(db, as_role, tmp_path):
     client = as_role("viewer")
     expected_zh = {"proposals": ("投后持股比例 2.5% 3.25%", "草稿 已提交"), "index_levels": ("指数点位 — 8,896.59",),
                    "gp_sub_funds": ("用户 — 甲管理人",), "change_sets": ("核对提示（行数） — 2", "状态 — 已驳回")}
-    expected_en = {"proposals": ("Ownership (%) 2.5% 3.25%", "Draft Submitted"), "index_levels": ("Level — 8,896.59",),
+    expected_en = {"proposals": ("Ownership after the deal (%) 2.5% 3.25%", "Draft Submitted"),
+                   "index_levels": ("Index level — 8,896.59",),
                    "gp_sub_funds": ("User — 甲管理人",), "change_sets": ("Doubts (rows) — 2", "Status — Rejected")}
     for lang, words in (("zh", expected_zh), ("en", expected_en)):
         for entity, expected in words.items():
