@@ -125,19 +125,22 @@ def test_every_audited_records_values_read_by_their_kind(db, as_role, tmp_path):
     audit(db.session, "loader", "link", "gp_sub_funds", "gp1:SF01", after={"user": "gp1", "sub_fund_code": "SF01"})
     audit(db.session, "loader", "stage", "change_sets", "1", after={"filename": "b.xlsx", "conflicts": 0, "doubts": 2})
     audit(db.session, "loader", "reject", "change_sets", "1", after={"status": "rejected"})
+    audit(db.session, "loader", "password_reset", "users", "gp1", after={"password": "（已更改）"})  # as users.py keeps it
     commit(db.session)
     client = as_role("viewer")
     expected_zh = {"proposals": ("投后持股比例 2.5% 3.25%", "草稿 已提交"), "index_levels": ("指数点位 — 8,896.59",),
-                   "gp_sub_funds": ("用户 — 甲管理人",), "change_sets": ("核对提示（行数） — 2", "状态 — 已驳回")}
+                   "gp_sub_funds": ("用户 — 甲管理人",), "change_sets": ("核对提示（行数） — 2", "状态 — 已驳回"),
+                   "users": ("密码 — 已更改",)}
     expected_en = {"proposals": ("Ownership after the deal (%) 2.5% 3.25%", "Draft Submitted"),
                    "index_levels": ("Index level — 8,896.59",),
-                   "gp_sub_funds": ("User — 甲管理人",), "change_sets": ("Doubts (rows) — 2", "Status — Rejected")}
+                   "gp_sub_funds": ("User — 甲管理人",), "change_sets": ("Doubts (rows) — 2", "Status — Rejected"),
+                   "users": ("Password — changed",)}
     for lang, words in (("zh", expected_zh), ("en", expected_en)):
         for entity, expected in words.items():
             page = _history(client, lang, entity)
             for text in expected:
                 assert text in page, (lang, entity, text)
-            for raw in ("2.50000000", "8896.594087", "doubts", "rejected", "— gp1"):
+            for raw in ("2.50000000", "8896.594087", "doubts", "rejected", "— gp1", "（已更改）"):
                 assert raw not in page, (lang, entity, raw)
             if lang == "zh":
                 assert " user " not in page, entity

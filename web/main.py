@@ -570,7 +570,7 @@ FIELD_KINDS: dict[str, str] = {
     "user": "person", "ownership_pct": "pct", "level": "level", "confirmed_doubts": "doubts", "counts": "counts",
     "doubts": "count", "conflicts": "count", "confirmed_doubts_count": "count", "rows": "count", "files": "count",
     "failures": "count", "blocking": "count", "warnings": "count", "headcount": "count", "size_bytes": "count",
-    "uses": "count",
+    "uses": "count", "password": "secret",
 }
 # a field whose codes depend on the record it is of
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
@@ -619,6 +619,8 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         from portfolio.book.fund_settings import shown as setting_shown
 
         return setting_shown(field, value, lang)
+    if kind == "secret":  # never the value (none is kept): that it changed, in the reader's words
+        return _("已更改")
     if kind == "person" and isinstance(value, str):
         return person(value)
     if kind is not None and kind.startswith("label:"):
