@@ -176,6 +176,12 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                            "The tie-out with the book has {n} blocking problems: it cannot be accepted"),
     "gp_conflict": ("未保存：记录与已有数据冲突，请刷新后重试",
                     "Not saved: the record conflicts with existing data; reload and try again"),
+    "gp_package_exists": ("未保存：投资 {investment} {quarter} 的季度报告已存在（#{id}），请打开该报告修改，而不是新建",
+                          "Not saved: the report of investment {investment} for {quarter} already exists (#{id}); "
+                          "open it to change it instead of starting a new one"),
+    "gp_package_fixed": ("未保存：修改报告时不能更改投资和报告期末；其他投资或季度请新建报告",
+                         "Not saved: an edited report keeps its investment and period end; for another investment "
+                         "or quarter, start a new report"),
     "gp_later_accepted": ("本投资 {quarter} 的报告已接受，不能再接受更早季度（{earlier}）的报告",
                           "The report for {quarter} of this investment is already accepted: one for an earlier "
                           "quarter ({earlier}) can no longer be accepted"),

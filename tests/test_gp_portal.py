@@ -833,3 +833,181 @@ def test_a_second_interest_in_the_sub_fund_reports_the_schedule_already_accepted
     assert schedule() == before
     assert db.session.execute(select(AuditEntry).where(AuditEntry.batch == f"gp-package-{accepted.id}",
                                                        AuditEntry.entity == "sub_fund_holdings")).first() is None
+
+
+# -- two saves of one package: never a crash, never a save lost unseen --------------------------------
+
+def _drawn_form(client, url: str) -> dict[str, str]:
+    """What a browser would send back from the package form at `url`, as drawn."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    fields = {}
+    for attrs in re.findall(r"<input([^>]*)>", page):
+        name, value = re.search(r'name="([^"]+)"', attrs), re.search(r'value="([^"]*)"', attrs)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'value="([^"]*)"[^>]*selected', body) or re.search(r'value="([^"]*)"', body)
+        fields[name] = chosen.group(1) if chosen else ""
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        fields[name] = body.strip()
+    return fields
+
+
+def _new_form(client, closing_nav: str, narrative: str) -> dict[str, str]:
+    form = _drawn_form(client, "/gp/packages/new?investment=QY-SF1&quarter_end=2025-12-31")
+    return {**form, "investment_id": "QY-SF1", "quarter_end": "2025-12-31", "unit": "yuan",
+            "acc-closing_nav": closing_nav, "narrative": narrative}
+
+
+def _one_package(db) -> GpPackage:
+    db.session.expire_all()
+    return db.session.execute(select(GpPackage).where(GpPackage.investment_id == "QY-SF1",
+                                                      GpPackage.quarter_end == Q4)).scalar_one()
+
+
+def test_two_first_saves_of_a_quarter_at_once_are_one_package_and_a_refusal(app, db, book, monkeypatch):
+    """Two people of one GP each open "new package" for QY-SF1's 2025Q4 and save at once. The
+    tie-out's queries flushed the new row before the save's guarded flush: the second insert of
+    (investment, quarter) answered 500 (IntegrityError), or the second save found the first's
+    row and replaced it, both told "saved". Now saves of one quarter wait for each other: the
+    first is saved, the second refused beside its form, pointing to the package, nothing lost."""
+    first, second = app.test_client(), app.test_client()
+    login(first, "gp1")
+    login(second, "gp1")
+    forms = [_new_form(first, "100", "第一份"), _new_form(second, "200", "第二份")]
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, packages, "run_tieout", started)
+    answers = race(app, db, lambda _s: first.post("/gp/packages/new", data=forms[0]),
+                   lambda _s: second.post("/gp/packages/new", data=forms[1]), started)
+    assert [a.status_code for a in answers] == [302, 200]
+    package = _one_package(db)
+    assert answers[0].headers["Location"].endswith(f"/gp/packages/{package.id}")
+    assert package.content["narrative"] == "第一份" and package.content["account"]["closing_nav"] == 100 * 100
+    refused = answers[1].get_data(as_text=True)
+    assert f"季度报告已存在（#{package.id}）" in refused and f'href="/gp/packages/{package.id}"' in refused
+    assert 'value="200"' in refused and "第二份" in refused  # what was typed, kept
+    saves = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages")).scalars().all()
+    assert [(e.action, e.entity_key) for e in saves] == [("save", str(package.id))]
+
+
+def test_two_first_saves_at_once_by_the_use_case_are_one_package_and_a_refusal(app, db, book, monkeypatch):
+    """The same race under the web: the second waits for the first's lock on the interest's quarter
+    and then finds the package (never a unique-key crash, never a replacement)."""
+    one, two = clean_content(), clean_content()
+    two["narrative"] = "另一份"
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, packages, "run_tieout", started)
+    saved, refused = race(
+        app, db, lambda s: packages.save_package(s, "QY-SF1", Q4, one, username="gp1", allowed=["SF1"], new=True).id,
+        lambda s: packages.save_package(s, "QY-SF1", Q4, two, username="gp1", allowed=["SF1"], new=True).id, started)
+    assert isinstance(saved, int)
+    assert isinstance(refused, packages.PackageExists) and refused.errors[0][1].key == "gp_package_exists"
+    assert refused.package_id == saved and _one_package(db).content["narrative"] == one["narrative"]
+
+
+def test_a_stale_edit_form_is_refused_and_overwrites_nothing(db, client, book):
+    """Two tabs open a package's edit form; the first saves closing NAV 12,345, then the second
+    (drawn before) saves a typo fix: it had written NAV 100 back over 12,345 without a word. Now
+    the form carries the version it showed and the stale save is refused beside the form, what
+    was typed shown back, the package as the first saved it."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    package_id = package.id
+    login(client, "gp1")
+    tab1 = _drawn_form(client, f"/gp/packages/{package_id}/edit")
+    tab2 = _drawn_form(client, f"/gp/packages/{package_id}/edit")
+    saved = client.post(f"/gp/packages/{package_id}/edit", data={**tab1, "acc-closing_nav": "12345"})
+    assert saved.status_code == 302
+    assert _one_package(db).content["account"]["closing_nav"] == 12345 * 100
+    stale = client.post(f"/gp/packages/{package_id}/edit", data={**tab2, "narrative": "tab 2: typo fixed"})
+    assert stale.status_code == 200
+    page = stale.get_data(as_text=True)
+    assert "该记录在您打开表单之后已由 gp1 于" in page and "tab 2: typo fixed" in page
+    kept = _one_package(db)
+    assert kept.content["account"]["closing_nav"] == 12345 * 100 and kept.content["narrative"] != "tab 2: typo fixed"
+    assert tab1["version"] == tab2["version"] != _drawn_form(client, f"/gp/packages/{package_id}/edit")["version"]
+    # drawn again, the form carries the new version and saves
+    again = _drawn_form(client, f"/gp/packages/{package_id}/edit")
+    assert client.post(f"/gp/packages/{package_id}/edit", data={**again, "narrative": "tab 2: typo fixed"}
+                       ).status_code == 302
+    kept = _one_package(db)
+    assert kept.content["account"]["closing_nav"] == 12345 * 100 and kept.content["narrative"] == "tab 2: typo fixed"
+    # an edit form without its version, or moved to another quarter, writes nothing either
+    with pytest.raises(FieldErrors) as refused:
+        packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"],
+                              package_id=package_id)
+    assert refused.value.errors[0][1].key == "stale_form"
+    db.session.rollback()
+    with pytest.raises(FieldErrors) as refused:
+        packages.save_package(db.session, "QY-SF1", dt.date(2025, 9, 30), clean_content(), username="gp1",
+                              allowed=["SF1"], package_id=package_id, version=packages.package_version(kept))
+    assert refused.value.errors[0][1].key == "gp_package_fixed"
+    db.session.rollback()
+    assert db.session.execute(select(GpPackage)).scalars().all() == [kept]
+
+
+def test_an_edit_form_sent_twice_is_saved_once_and_not_refused_as_stale(db, client, book):
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    login(client, "gp1")
+    form = {**_drawn_form(client, f"/gp/packages/{package.id}/edit"), "acc-closing_nav": "777"}
+    assert client.post(f"/gp/packages/{package.id}/edit", data=form).status_code == 302
+    again = client.post(f"/gp/packages/{package.id}/edit", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "此表单已经提交过" in again and "该记录在您打开表单之后" not in again
+    saves = db.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "gp_packages")).scalars().all()
+    assert saves == ["save", "save"]
+
+
+def test_two_stale_edits_at_once_save_one_and_refuse_the_other(app, db, book, monkeypatch):
+    """Two edit forms drawn at the same version, saved at once: the second waits for the first's
+    row and finds the package no longer as its form showed it."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    package_id, version = package.id, packages.package_version(package)
+    one, two = clean_content(), clean_content()
+    one["narrative"], two["narrative"] = "第一个标签页", "第二个标签页"
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, packages, "run_tieout", started)
+
+    def edit(content):
+        return lambda s: packages.save_package(s, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"],
+                                               package_id=package_id, version=version).id
+    saved, refused = race(app, db, edit(one), edit(two), started)
+    assert saved == package_id
+    assert isinstance(refused, FieldErrors) and refused.errors[0][1].key == "stale_form"
+    assert _one_package(db).content["narrative"] == "第一个标签页"
+
+
+def test_new_package_for_a_quarter_that_has_one_is_refused_and_points_to_it(db, client, book):
+    """ "New package" for QY-SF1's 2025Q4 when a draft exists had replaced the draft without a word."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    login(client, "gp1")
+    page = client.post("/gp/packages/new", data=_new_form(client, "100", "重来")).get_data(as_text=True)
+    assert f"季度报告已存在（#{package.id}）" in page and f'href="/gp/packages/{package.id}"' in page
+    assert _one_package(db).content == clean_content()
+    client.get("/lang/en")
+    page = client.post("/gp/packages/new", data=_new_form(client, "100", "again")).get_data(as_text=True)
+    assert f"already exists (#{package.id})" in page and f"Open the existing report #{package.id}" in page
+
+
+def test_every_save_is_audited_with_the_package_before_and_after(db, client, book):
+    """The audit of a save had kept its status and counts only: figures written over (a package a
+    manager returned for correction, say) could not be found again. Now each save keeps the
+    package before and after."""
+    first = clean_content()
+    package = packages.save_package(db.session, "QY-SF1", Q4, first, username="gp1", allowed=["SF1"])
+    packages.submit(db.session, package.id, username="gp1", allowed=["SF1"])
+    packages.return_package(db.session, package.id, "收盘净值有误", username="manager1")
+    login(client, "gp1")
+    form = _drawn_form(client, f"/gp/packages/{package.id}/edit")
+    assert client.post(f"/gp/packages/{package.id}/edit", data={**form, "acc-closing_nav": "1"}).status_code == 302
+    saves = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
+                                                        AuditEntry.action == "save")
+                               .order_by(AuditEntry.id)).scalars().all()
+    assert len(saves) == 2 and saves[0].before is None and saves[0].after["content"] == first
+    assert saves[1].before["status"] == "returned" and saves[1].before["content"] == first
+    assert saves[1].after["content"]["account"]["closing_nav"] == 100 and saves[1].after["status"] == "returned"
+    login(client, "manager1")
+    assert client.get(f"/history/gp_packages/{package.id}").status_code == 200  # shown, content and all

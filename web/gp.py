@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import AuditEntry, GpPackage, Investment, SubFund
@@ -27,6 +27,7 @@ from portfolio.gp import packages
 from portfolio.gp import template as gp_template
 from portfolio.messages import from_json, shown
 from portfolio.money import UNITS, in_unit, yuan
+from web import once
 from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
 from web.fields import DayField
@@ -43,6 +44,8 @@ class PackageForm(BaseForm):
     investment_id = SelectField(_l("投资（基金在子基金中的份额）"), validators=[DataRequired()])
     quarter_end = DayField(_l("报告期末"), validators=[DataRequired()])
     narrative = TextAreaField(_l("情况说明（可选）"), validators=[Optional(), Length(max=20000)])
+    # the package as the edit form showed it (packages.package_version): a save never writes over a later one
+    version = HiddenField()
 
 
 class UploadPackageForm(BaseForm):
@@ -151,38 +154,61 @@ def _form_unit() -> str:
     return chosen if chosen in UNITS else FORM_UNIT
 
 
+def _drawn(form: PackageForm, package: GpPackage | None) -> None:
+    """The form as first drawn: the package's interest, quarter end, narrative and version, or
+    the interest and quarter asked for."""
+    if package is not None:
+        form.investment_id.data, form.quarter_end.data = package.investment_id, package.quarter_end
+        form.narrative.data = package.content.get("narrative", "")
+        form.version.data = packages.package_version(package)
+        return
+    form.investment_id.data = request.args.get("investment", "")
+    try:
+        form.quarter_end.data = parse_date(request.args.get("quarter_end", ""))
+    except ValueError:
+        form.quarter_end.data = packages.last_quarter_end(_today())
+
+
+def _save(form: PackageForm, package: GpPackage | None, unit: str) -> GpPackage | None:
+    """The form's package saved, at most once per rendered form (web/once.py): the new-package
+    form creates one (refused where the quarter has one); the edit form saves its package while
+    it is as the form showed it (the version it carries)."""
+    typed = gp_template.read_form(request.form.to_dict(), unit=unit)
+    saved, again = once.run(form.idempotency_key.data, lambda: packages.save_package(
+        db.session, form.investment_id.data, form.quarter_end.data, typed, username=current_username(),
+        allowed=_scope(), new=package is None, package_id=package.id if package is not None else None,
+        version=(form.version.data or "") if package is not None else None))
+    if not again and saved is not None:
+        flash(_("已保存并完成核对：%(b)s 项阻断，%(w)s 项提示。", b=saved.blocking, w=saved.warnings))
+    return saved
+
+
 def _form_page(package: GpPackage | None):
     interests = _interests()
     unit = _form_unit()
     form = PackageForm(obj=None)
     form.investment_id.choices = [(i.id, f"{i.id}{lp}{i.fund_code} → {i.sub_fund_code}{rp}") for i in interests]
     content = package.content if package is not None else gp_template.empty_content()
+    existing = None  # the package a new one for its interest and quarter was refused for
     if request.method == "GET":
-        if package is not None:
-            form.investment_id.data, form.quarter_end.data = package.investment_id, package.quarter_end
-            form.narrative.data = content.get("narrative", "")
-        else:
-            form.investment_id.data = request.args.get("investment", "")
-            try:
-                form.quarter_end.data = parse_date(request.args.get("quarter_end", ""))
-            except ValueError:
-                form.quarter_end.data = packages.last_quarter_end(_today())
+        _drawn(form, package)
     if form.validate_on_submit():
         try:
-            typed = gp_template.read_form(request.form.to_dict(), unit=unit)
-            saved = packages.save_package(db.session, form.investment_id.data, form.quarter_end.data, typed,
-                                          username=current_username(), allowed=_scope())
+            saved = _save(form, package, unit)
         except FieldErrors as exc:
             refuse(exc, form)
             content = _typed_back(request.form.to_dict())
+            existing = getattr(exc, "package_id", None)
         else:
-            flash(_("已保存并完成核对：%(b)s 项阻断，%(w)s 项提示。", b=saved.blocking, w=saved.warnings))
-            return redirect(url_for(".package", package_id=saved.id))
+            if saved is not None:
+                return redirect(url_for(".package", package_id=saved.id))
+            return redirect(url_for(".portal"))
     elif request.method == "POST":
         content = _typed_back(request.form.to_dict())
     values = content["raw"] if "raw" in content else _values(content, unit)
     count = lambda prefix: len({k.split("-")[1] for k in values if k.startswith(prefix)})  # noqa: E731
-    return render_template("gp/package_form.html", form=form, package=package, values=values, unit=unit, units=UNITS,
+    return render_template("gp/package_form.html", form=form, package=package, existing=existing,
+                           values=values, unit=unit, units=UNITS,
                            fields=gp_template.ACCOUNT_FIELDS, labels=gp_template.ACCOUNT_LABELS,
                            holding_columns=gp_template.HOLDING_COLUMNS, notice_columns=gp_template.NOTICE_COLUMNS,
                            projection_columns=gp_template.PROJECTION_COLUMNS,

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import (
+    AuditEntry,
     CashFlow,
     Company,
     Fund,
@@ -35,7 +36,7 @@ from models import (
     Valuation,
     utcnow,
 )
-from portfolio.book.audit import audit, snapshot
+from portfolio.book.audit import audit, digest, snapshot, written_by
 from portfolio.book.unit import claim, commit, flush, serialise_key, take
 from portfolio.book.users import add_user
 from portfolio.errors import FieldErrors
@@ -49,6 +50,8 @@ from portfolio.money import fen, yuan
 
 EDITABLE = ("draft", "returned")
 ACCEPT_LOCK = 0x677061  # "gpa": the advisory locks of accepting a sub-fund's packages, by sub-fund (PostgreSQL)
+SAVE_LOCK = 0x677073  # "gps": the advisory locks of saving an interest's package, by interest and quarter (PostgreSQL)
+SAVES = ("save", "upload")  # the actions that write a package's content
 
 
 # -- who a GP is -------------------------------------------------------------------------------
@@ -307,6 +310,41 @@ def _event(session: Session, package: GpPackage, username: str, action: str, com
           reason=comment)
 
 
+def _saved(session: Session, package: GpPackage, username: str, action: str, before: dict[str, Any] | None) -> None:
+    """A save's event, audited with the whole package before (None: a new one) and after: what a
+    save writes over (figures a manager returned for correction, say) stays in the trail."""
+    session.add(GpPackageEvent(package_id=package.id, username=username, action=action, blocking=package.blocking))
+    audit(session, username, action, "gp_packages", str(package.id), before=before, after=snapshot(package))
+
+
+def package_version(package: GpPackage) -> str:
+    """The package as its edit form shows it (audit.digest of its interest, quarter end and
+    content): the form carries it, and a save compares it with the package as stored, under its
+    row's lock, so that a form gone stale never writes over a later save."""
+    return digest({"investment_id": package.investment_id, "quarter_end": package.quarter_end,
+                   "content": package.content})
+
+
+def _stale(session: Session, package: GpPackage) -> FieldErrors:
+    """The refusal of a form drawn before the package's last save, naming who saved it and when."""
+    entry = session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
+                                                     AuditEntry.entity_key == str(package.id),
+                                                     AuditEntry.action.in_(SAVES))
+                            .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    return FieldErrors([("", Message("stale_form", who=written_by(session, entry)) if entry is not None
+                         else Message("settings_stale"))])
+
+
+class PackageExists(FieldErrors):
+    """The new-package form for an interest and quarter that already has a package: refused, the
+    existing one named (`package_id`) for the form to point to."""
+
+    def __init__(self, package: GpPackage) -> None:
+        super().__init__([("quarter_end", Message("gp_package_exists", investment=package.investment_id,
+                                                  quarter=tieout.quarter_label(package.quarter_end), id=package.id))])
+        self.package_id = package.id
+
+
 def _interest(session: Session, investment_id: str, allowed: list[str] | None) -> Investment:
     investment = session.get(Investment, investment_id) if investment_id else None
     if investment is None or investment.mode != "sub_fund" or \
@@ -316,29 +354,48 @@ def _interest(session: Session, investment_id: str, allowed: list[str] | None) -
 
 
 def save_package(session: Session, investment_id: str, quarter_end: dt.date | None, content: dict[str, Any], *,
-                 username: str, allowed: list[str] | None, action: str = "save") -> GpPackage:
-    """Save (create or replace) the draft of one interest's package for one quarter, and tie it
-    out at once. `allowed`: the sub-funds the user speaks for (None: any, for a fund manager)."""
+                 username: str, allowed: list[str] | None, action: str = "save", new: bool = False,
+                 package_id: int | None = None, version: str | None = None) -> GpPackage:
+    """Save the draft of one interest's package for one quarter, and tie it out at once.
+    `allowed`: the sub-funds the user speaks for (None: any, for a fund manager).
+
+    The new-package form (`new`) creates one, and is refused where the interest's quarter has a
+    package already (PackageExists, naming it); the edit form (`package_id`, `version`) saves
+    that package only while it is as the form showed it (`package_version`), else it is refused
+    as stale; otherwise (an uploaded workbook) the package is created or its draft replaced.
+    Saves of one interest's quarter wait for each other (a lock by interest and quarter), so two
+    first saves at once are one package and a refusal, never a crash or a save lost unseen;
+    every save is audited with the package before and after."""
     investment = _interest(session, investment_id, allowed)
     if quarter_end is None or not tieout.is_quarter_end(quarter_end):
         raise FieldErrors([("quarter_end", Message("gp_quarter_end"))])
     if quarter_end > local_today() or quarter_end < investment.date - dt.timedelta(days=92):
         raise FieldErrors([("quarter_end", Message("gp_quarter_window"))])
+    serialise_key(session, SAVE_LOCK, f"{investment.id}|{quarter_end.isoformat()}")
     package = session.execute(select(GpPackage).where(GpPackage.investment_id == investment.id,
                                                       GpPackage.quarter_end == quarter_end)).scalar()
+    if package_id is not None and (package is None or package.id != package_id):
+        raise FieldErrors([("quarter_end", Message("gp_package_fixed"))])
+    if package is not None and new:
+        raise PackageExists(package)
+    before = None
     if package is None:
         package = GpPackage(investment_id=investment.id, sub_fund_code=investment.sub_fund_code,
-                            quarter_end=quarter_end, status="draft", created_by=username, content={}, checks=[])
+                            quarter_end=quarter_end, status="draft", created_by=username, content=content, checks=[])
         session.add(package)
+        flush(session)  # its id; a unique key taken a moment ago: the form's conflict, not a crash
     else:
         take(session, package)
         if package.status not in EDITABLE:
             raise FieldErrors([("", Message("gp_submitted_locked"))])
+        if package_id is not None and version != package_version(package):
+            raise _stale(session, package)
+        before = snapshot(package)
     package.content = content
     package.updated_at = utcnow()
     run_tieout(session, package)
-    flush(session)  # a second first save of the quarter at once: the form's conflict, not a crash
-    _event(session, package, username, action)
+    flush(session)
+    _saved(session, package, username, action, before)
     commit(session)
     return package
 
