@@ -122,6 +122,13 @@ def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+
+def canonical_quarter(text: str) -> str:
+    """A quarter as the book writes it (2025Q4) from what was typed or put in a URL (2025q4,
+    ２０２５Ｑ４); ValueError if it is none. Report files, jobs and cache entries are keyed by it,
+    so one quarter is one report whatever way it was asked for (the screens and the command)."""
+    return quarter(parse_quarter(text)[1])
+
 def quarter_end(value: dt.date) -> dt.date:
     month = ((value.month - 1) // 3 + 1) * 3
     next_first = dt.date(value.year + (month == 12), month % 12 + 1, 1)
@@ -188,6 +195,10 @@ def fraction(value) -> str:
         if not number.is_finite() or number and abs(number.adjusted()) > 12:
             return format(number, "E")  # no share is this size; Fraction of 1E-999999999 would not end
         exact = Fraction(number).limit_denominator(100)
+        # only the fraction the number stands for (2/3 kept as 0.666…7 is 2/3 again by Decimal's
+        # division): 0.501 is not written 1/2, which would then be saved back as 0.5
+        if Decimal(exact.numerator) / Decimal(exact.denominator) != number:
+            return format(number.normalize(), "f")
     return str(exact.numerator) if exact.denominator == 1 else f"{exact.numerator}/{exact.denominator}"
 
 

@@ -310,7 +310,9 @@ LABELS_EN["field"] = {**{
     "name": "Name", "original_name": "File name", "proposal_id": "Proposal", "reason": "Reason",
     "revoked_at": "Revoked at", "role": "Role", "size_bytes": "Size (bytes)", "tally": "Vote count",
     "uploaded_by": "Uploaded by", "username": "User name", "uses": "Times used", "void_reason": "Reason for voiding",
-    "voided_at": "Voided at", "voided_by": "Voided by",
+    "voided_at": "Voided at", "voided_by": "Voided by", "settings": "Fund settings",
+    "compliance_failures": "Compliance checks failed", "sector": "Sector", "present": "Present",
+    "kept": "Rows kept as they were",
 }, **LABELS_EN["field"]}
 
 # Place names of the administrative division codes (GB/T 2260) the book holds: Ningbo's

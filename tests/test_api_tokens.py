@@ -110,8 +110,16 @@ def test_a_secret_is_on_the_answering_page_never_in_the_session_cookie(app, db, 
     again = client.post("/admin/tokens", data=data, follow_redirects=True).get_data(as_text=True)
     assert token not in again and db.session.execute(select(func.count()).select_from(ApiToken)).scalar() == 1
     bob = db.session.execute(select(User.id).where(User.username == "bob")).scalar()
-    reset = client.post(f"/admin/users/{bob}/password")
+    assert answer.headers["Cache-Control"] == "no-store"
+    key = _key(client, "/admin/users")
+    reset = client.post(f"/admin/users/{bob}/password", data={"idempotency_key": key})
     page = reset.get_data(as_text=True)
-    assert reset.status_code == 200 and "已为 bob 设置新密码" in page
+    assert reset.status_code == 200 and "已为 bob 设置新密码" in page and reset.headers["Cache-Control"] == "no-store"
     password = re.search(r"设置新密码：(\S+?)（", page).group(1)
     assert password not in _session_data(app, client) and password not in client.get("/admin/users").get_data(as_text=True)
+    # the reset sent again (a reload) resets nothing: the password shown is still bob's
+    resets = lambda: db.session.execute(select(func.count()).select_from(AuditEntry).where(  # noqa: E731
+        AuditEntry.action == "password_reset")).scalar()
+    before = resets()
+    again = client.post(f"/admin/users/{bob}/password", data={"idempotency_key": key}, follow_redirects=True)
+    assert again.status_code == 200 and password not in again.get_data(as_text=True) and resets() == before

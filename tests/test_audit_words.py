@@ -37,6 +37,10 @@ def test_every_audited_action_and_record_has_its_words_in_both_languages():
             assert entity in words["entity"], entity
 
 
+def test_every_field_named_in_chinese_is_named_in_english():
+    assert sorted(set(LABELS["field"]) - set(LABELS_EN["field"])) == []
+
+
 @pytest.mark.parametrize("table", sorted({e for _a, e in _audited()} & set(Base.metadata.tables)))
 def test_every_field_of_an_audited_record_has_its_words(table):
     sheet = {c.name for c in SHEETS.get(table, [])}
@@ -126,21 +130,29 @@ def test_every_audited_records_values_read_by_their_kind(db, as_role, tmp_path):
     audit(db.session, "loader", "stage", "change_sets", "1", after={"filename": "b.xlsx", "conflicts": 0, "doubts": 2})
     audit(db.session, "loader", "reject", "change_sets", "1", after={"status": "rejected"})
     audit(db.session, "loader", "password_reset", "users", "gp1", after={"password": "（已更改）"})  # as users.py keeps it
+    audit(db.session, "loader", "decide", "resolutions", "1", after={  # a decision's count and attendance
+        "tally": {"eligible": ["gp1", "x"], "recused": [], "approve": 2, "reject": 0, "abstain": 0, "not_voted": 0,
+                  "quorum": 2, "pass_ratio": "2/3", "votes": {"gp1": "approve", "x": "approve"}},
+        "attendance": {"gp1": True, "x": False}})
     commit(db.session)
     client = as_role("viewer")
     expected_zh = {"proposals": ("投后持股比例 2.5% 3.25%", "草稿 已提交"), "index_levels": ("指数点位 — 8,896.59",),
                    "gp_sub_funds": ("用户 — 甲管理人",), "change_sets": ("核对提示（行数） — 2", "状态 — 已驳回"),
-                   "users": ("密码 — 已更改",)}
+                   "users": ("密码 — 已更改",),
+                   "resolutions": ("同意 2，反对 0，弃权 0，未表决 0；可表决 2 人，法定人数 2，通过比例 2/3",
+                                   "出席：甲管理人；缺席：x")}
     expected_en = {"proposals": ("Ownership after the deal (%) 2.5% 3.25%", "Draft Submitted"),
                    "index_levels": ("Index level — 8,896.59",),
                    "gp_sub_funds": ("User — 甲管理人",), "change_sets": ("Doubts (rows) — 2", "Status — Rejected"),
-                   "users": ("Password — changed",)}
+                   "users": ("Password — changed",),
+                   "resolutions": ("Approve 2, reject 0, abstain 0, not voted 0; 2 eligible, quorum 2, pass ratio 2/3",
+                                   "Present: 甲管理人; absent: x")}
     for lang, words in (("zh", expected_zh), ("en", expected_en)):
         for entity, expected in words.items():
             page = _history(client, lang, entity)
             for text in expected:
                 assert text in page, (lang, entity, text)
-            for raw in ("2.50000000", "8896.594087", "doubts", "rejected", "— gp1", "（已更改）"):
+            for raw in ("2.50000000", "8896.594087", "doubts", "rejected", "— gp1", "（已更改）", "{'", "not_voted"):
                 assert raw not in page, (lang, entity, raw)
             if lang == "zh":
                 assert " user " not in page, entity

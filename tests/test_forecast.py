@@ -249,6 +249,17 @@ def test_the_paths_average_the_ta_path_whatever_the_noise(noise):
     assert sim.nav.mean(axis=0) == pytest.approx(det.nav.sum(axis=0), rel=0.03, abs=0.2)
 
 
+def test_a_rate_near_the_whole_balance_is_sure():
+    """A call rate of MAX_FLOW_MEAN or more (an override may set RC to 1: all called in the year)
+    is taken on every path, not drawn: the paths call what TA calls (a draw capped at the whole
+    balance had averaged 89.9 of TA's 100)."""
+    start = fc.Start.of([100.0], [100.0], [0.0], [0.0])
+    params = fc.Params.of(1, rc=(1.0, 1.0, 1.0))  # a quarterly rate of 1
+    det = fc.project(start, params, 4)
+    sim = fc.simulate(start, params, 4, 4000, seed=3, noise=fc.Noise(call_zero=0.6))
+    assert det.call.sum() == pytest.approx(100.0) and np.allclose(sim.call.sum(axis=1), 100.0, rtol=1e-5)
+
+
 def test_a_quarter_without_a_flow_gives_way_only_where_the_mean_needs_it():
     """π is kept where TA's rate leaves room (rate / (1 − π) ≤ MAX_FLOW_MEAN) and lowered where it
     does not: a unit that must pay out most of its NAV has fewer quarters without a distribution."""

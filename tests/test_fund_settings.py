@@ -94,7 +94,8 @@ def test_bad_values_are_field_errors_and_change_nothing(db, fund, key, value):
 
 
 @pytest.mark.parametrize("key, typed, stored", [("ownership_cap", "０．２５", Decimal("0.25")),
-                                               ("committee_pass_ratio", "2 / 3", Decimal(2) / Decimal(3))])
+                                               ("committee_pass_ratio", "2 / 3", Decimal(2) / Decimal(3)),
+                                               ("committee_pass_ratio", "２／３", Decimal(2) / Decimal(3))])
 def test_a_number_is_read_as_people_write_it(db, fund, key, typed, stored):
     assert update_fund_settings(db.session, "QY", {key: typed}, username="a")[key] == stored
 

@@ -49,6 +49,8 @@ def test_formatters_by_kind():
     assert formatting.count(300.0) == "300"
     assert formatting.fraction(Decimal(2) / Decimal(3)) == "2/3"  # the pass ratio's default
     assert formatting.fraction(Decimal("0.5")) == "1/2"
+    # only the fraction the number is: 0.501 shown as 1/2 had been saved back as 0.5
+    assert formatting.fraction(Decimal("0.501")) == "0.501" and formatting.fraction(Decimal("0.667")) == "0.667"
     from fractions import Fraction
     assert formatting.fraction(Fraction(3, 5)) == "3/5"
     assert formatting.ownership(Decimal("2.3900")) == "2.39%"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -96,17 +96,28 @@ def deactivate(user_id: int):
 @requires("configure")
 def reset_password(user_id: int):
     """A new random password for a user, shown to the admin once; the user's sessions end."""
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
         target = db.session.get(User, user_id)
         password = random_password(target.username if target is not None else "")
-        try:
-            user = reset_user_password(db.session, user_id, password, by=current_username())
+        try:  # the form sent again (a reload) does not reset again: the password shown stays the one
+            user, again = once.run(form.idempotency_key.data,
+                                   lambda: reset_user_password(db.session, user_id, password, by=current_username()))
         except FieldErrors as exc:
             _flash_errors(exc)
         else:
-            return users(shown_once=_("已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
-                                      name=user.username, password=password))
+            if not again:
+                return _not_stored(users(shown_once=_(
+                    "已为 %(name)s 设置新密码：%(password)s（只显示这一次，请当面或另行安全告知）",
+                    name=user.username, password=password)))
     return redirect(url_for(".users"))
+
+
+def _not_stored(page: str):
+    """A page that shows a secret: kept by no cache, the browser's included (no-store)."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -134,8 +145,9 @@ def api_tokens():
             shown_once = _("令牌 %(name)s 已签发：%(token)s（只显示这一次，请立即复制保存）", name=record.name, token=token)
             form = TokenForm(formdata=None)
             form.fund_code.choices = choices
-    return render_template("admin/tokens.html", form=form, tokens=list_tokens(db.session), confirm=ConfirmForm(),
+    page = render_template("admin/tokens.html", form=form, tokens=list_tokens(db.session), confirm=ConfirmForm(),
                            now=utcnow(), shown_once=shown_once)
+    return _not_stored(page) if shown_once else page
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -216,4 +216,4 @@ class _Punctuation:
 
 PUNCTUATION = {"lp": _Punctuation("（", " ("), "rp": _Punctuation("）", ")"),
                "colon": _Punctuation("：", ": "), "comma": _Punctuation("，", ", "),
-               "semicolon": _Punctuation("；", "; ")}
+               "semicolon": _Punctuation("；", "; "), "list": _Punctuation("、", ", ")}

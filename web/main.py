@@ -25,7 +25,7 @@ from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import said_by, shown
 from portfolio.vocabulary import LABELS_EN, SECTORS, label
 from web.extensions import db
-from web.i18n import current_lang, refusal
+from web.i18n import PUNCTUATION, current_lang, refusal
 
 bp = Blueprint("main", __name__)
 
@@ -570,7 +570,7 @@ FIELD_KINDS: dict[str, str] = {
     "user": "person", "ownership_pct": "pct", "level": "level", "confirmed_doubts": "doubts", "counts": "counts",
     "doubts": "count", "conflicts": "count", "confirmed_doubts_count": "count", "rows": "count", "files": "count",
     "failures": "count", "blocking": "count", "warnings": "count", "headcount": "count", "size_bytes": "count",
-    "uses": "count", "password": "secret",
+    "uses": "count", "password": "secret", "tally": "tally", "attendance": "attendance",
 }
 # a field whose codes depend on the record it is of
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
@@ -621,6 +621,16 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         return setting_shown(field, value, lang)
     if kind == "secret":  # never the value (none is kept): that it changed, in the reader's words
         return _("已更改")
+    if kind == "tally" and isinstance(value, dict):  # a resolution's count, as it was made on
+        return _("同意 %(approve)s，反对 %(reject)s，弃权 %(abstain)s，未表决 %(not_voted)s；可表决 %(eligible)s 人，"
+                 "法定人数 %(quorum)s，通过比例 %(ratio)s",
+                 approve=value.get("approve", 0), reject=value.get("reject", 0), abstain=value.get("abstain", 0),
+                 not_voted=value.get("not_voted", 0), eligible=len(value.get("eligible") or ()),
+                 quorum=value.get("quorum", "—"), ratio=value.get("pass_ratio", "—"))
+    if kind == "attendance" and isinstance(value, dict):  # a meeting's attendance: member → present
+        names = {flag: str(PUNCTUATION["list"]).join(person(member) for member, here in value.items()
+                                                     if bool(here) is flag) or "—" for flag in (True, False)}
+        return _("出席：%(present)s；缺席：%(absent)s", present=names[True], absent=names[False])
     if kind == "person" and isinstance(value, str):
         return person(value)
     if kind is not None and kind.startswith("label:"):

@@ -26,7 +26,7 @@ from models import Fund, IndexLevel, Investment
 from portfolio.errors import QuarterlyError
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
-from portfolio.formatting import last_quarter_end, local_today, parse_quarter, quarter, quarters_between
+from portfolio.formatting import canonical_quarter, last_quarter_end, local_today, quarter, quarters_between
 from portfolio.messages import Message, said_by, shown
 from portfolio.reports.pdf import pad
 from web import queue
@@ -269,16 +269,12 @@ def quarterly_report_job(job: queue.JobContext) -> dict:
             "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
 
 
-def canonical_quarter(text: str) -> str:
-    """A quarter as the book writes it (2025Q4) from what was typed or put in a URL (2025q4,
-    ２０２５Ｑ４); ValueError if it is none. Files, jobs and cache entries are keyed by it, so one
-    quarter is one report whatever way it was asked for."""
-    return quarter(parse_quarter(text)[1])
+def _query() -> str:
+    """The query string carried to a redirect as it came (every key, repeated ones too), never
+    handed to url_for as arguments (a key named like one of its own had answered 500)."""
+    from urllib.parse import urlencode
 
-
-def _query() -> dict[str, str]:
-    """The query string carried to a redirect, without what url_for would take as its own."""
-    return {k: v for k, v in request.args.items() if k not in ("fund", "quarter") and not k.startswith("_")}
+    return "?" + urlencode(list(request.args.items(multi=True))) if request.args else ""
 
 
 def _download(body: bytes, mimetype: str, filename: str):
@@ -316,8 +312,7 @@ def quarterly(fund: str, quarter: str):
 
     try:
         if canonical_quarter(quarter) != quarter:  # one address per report: 2025q4 → 2025Q4
-            return redirect(url_for("reports.quarterly", fund=fund, quarter=canonical_quarter(quarter),
-                                    **_query()))
+            return redirect(url_for("reports.quarterly", fund=fund, quarter=canonical_quarter(quarter)) + _query())
     except ValueError:
         abort(404)
     index_name = _index_asked(fund)
@@ -355,8 +350,8 @@ def _index_asked(fund_code: str) -> str | None:
 def _file_or_404(fund: str, quarter_text: str, fmt: str):
     try:
         if canonical_quarter(quarter_text) != quarter_text:  # one file per report: 2025q4 → 2025Q4
-            return redirect(url_for(f"reports.quarterly_{fmt}", fund=fund, quarter=canonical_quarter(quarter_text),
-                                    **_query()))
+            return redirect(url_for(f"reports.quarterly_{fmt}", fund=fund, quarter=canonical_quarter(quarter_text))
+                            + _query())
     except ValueError:
         abort(404)
     try:

@@ -99,6 +99,7 @@ def _parse(key: str, raw: Any) -> Any:
         return text
     if spec.kind in ("text", "index"):
         return text
+    text = unicodedata.normalize("NFKC", text)  # ２／３ typed on a Chinese keyboard is 2/3
     try:
         if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
             numerator, denominator = (_plain_number(part) for part in text.split("/", 1))

@@ -62,6 +62,8 @@ def record_of(session: Session, submission: FormSubmission) -> Any:
             column = mapper.primary_key[0]
             value: Any = submission.entity_key
             if column.type.python_type is int:
+                if not str(value).lstrip("-").isdigit():  # kept by another key (a user by name): not found here
+                    return None
                 value = int(value)
             return session.get(mapper.class_, value)
     return None

@@ -268,7 +268,9 @@ class Noise:
     unfunded or of the NAV, so it is capped at 1; the scale is the one whose capped draws
     still average r_TA / (1 − π) (`_capped_scale`), and where even that cannot be (r_TA /
     (1 − π) above MAX_FLOW_MEAN), π is lowered for that unit and quarter until it can: a
-    fund that must pay out most of its NAV has fewer quarters without a distribution. So
+    fund that must pay out most of its NAV has fewer quarters without a distribution. A rate
+    of MAX_FLOW_MEAN or more is not drawn at all: it is sure (every path takes it, as the
+    whole NAV is paid out once t ≥ L). So
     E[rate] = r_TA in every quarter: the calls and distributions average the TA path, and so
     does the NAV (a distribution's draw is independent of the NAV it applies to), while the
     band holds the quarters where nothing happens. (The unfunded's mean moves a little off
@@ -382,8 +384,7 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
         _NORMALS.append(_normal_table())
     tables = _Tables.of(noise)
     calls = _Flows.of(r_q, noise.call_zero, tables.call)
-    final = rd_q >= 1.0  # all of the NAV once t ≥ L: no draw
-    distributions = _Flows.of(np.where(final, 0.0, rd_q), noise.distribution_zero, tables.distribution)
+    distributions = _Flows.of(rd_q, noise.distribution_zero, tables.distribution)  # all of the NAV once t ≥ L: sure
     lock = threading.Lock()
 
     def run(block: tuple[int, int, int, int]) -> None:
@@ -391,8 +392,7 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
         # each block its own random stream, from (seed, block): the same paths whatever the threads
         rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, lo, p0])))
         out = _run_block(rng, noise, tables, start.nav[lo:hi], start.unfunded[lo:hi],
-                         _Flows(calls.zero_below[lo:hi], calls.scale[lo:hi]),
-                         _Flows(distributions.zero_below[lo:hi], distributions.scale[lo:hi]), final[lo:hi],
+                         calls.rows(lo, hi), distributions.rows(lo, hi),
                          log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
         with lock:  # summed as each block ends, so no block's paths are kept
             for name in _SERIES:
@@ -442,22 +442,30 @@ def _capped_scale(table: np.ndarray, means: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class _Flows:
     """One kind of flow's draws for a simulation, per unit and step: the chance of no flow
-    (π, lowered where the mean rate given a flow would pass MAX_FLOW_MEAN), as a uint16
-    threshold, and the scale of the log-normal factor (`_capped_scale`)."""
+    (π, lowered where the mean rate given a flow would pass MAX_FLOW_MEAN), as a byte's
+    threshold, and the scale of the log-normal factor (`_capped_scale`). A rate of
+    MAX_FLOW_MEAN or more (a unit calling nearly all it has left, or paying out its NAV at the
+    end of its life) is sure: that rate on every path, no draw (`sure`, −1 where there is a draw)."""
 
     zero_below: np.ndarray   # (n, H) uint8: a random byte below it is a quarter with no flow
     scale: np.ndarray        # (n, H) float32
+    sure: np.ndarray         # (n, H) float32: the rate where it is sure, else −1
+
+    def rows(self, lo: int, hi: int) -> _Flows:
+        return _Flows(self.zero_below[lo:hi], self.scale[lo:hi], self.sure[lo:hi])
 
     @staticmethod
     def of(rate: np.ndarray, zero: float, table: np.ndarray) -> _Flows:
         rate = np.clip(np.asarray(rate, dtype="float64"), 0.0, 1.0)
         zero = float(np.clip(zero, 0.0, MAX_ZERO))
-        chance = np.clip(np.minimum(zero, 1.0 - rate / MAX_FLOW_MEAN), 0.0, None)
+        sure = rate >= MAX_FLOW_MEAN
+        chance = np.where(sure, 0.0, np.clip(np.minimum(zero, 1.0 - rate / MAX_FLOW_MEAN), 0.0, None))
         # π to 1/256 (a byte's draw: half the random bits of a uint16's, and π is a fitted share);
         # the mean is kept for the π so rounded
         threshold = np.round(chance * 256).astype("uint8")
         given = rate / (1.0 - threshold / 256)  # the mean rate in a quarter with a flow
-        return _Flows(threshold, _capped_scale(table, given).astype("float32"))
+        return _Flows(threshold, _capped_scale(table, np.where(sure, 0.0, given)).astype("float32"),
+                      np.where(sure, rate, -1.0).astype("float32"))
 
 
 @dataclass(frozen=True)
@@ -485,7 +493,7 @@ class _Tables:
         return _Tables(innovation, growth, distribution, call)
 
 
-def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, distributions: _Flows, final,
+def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, distributions: _Flows,
                log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
     """One block of units × paths through all quarters (in place on float32 arrays).
 
@@ -511,11 +519,15 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
 
     def keep_flows(value: np.ndarray, flows: _Flows, k: int) -> None:
         """Zero `value` in the quarters without a flow: a random byte below the unit's threshold
-        (multiplied by the mask: a masked assignment is ten times slower)."""
+        (multiplied by the mask: a masked assignment is ten times slower); a unit's sure rate
+        on every path."""
         below = flows.zero_below[:, k:k + 1]
         if below.any():
             byte = np.frombuffer(rng.bytes(flowing.size), dtype=np.uint8).reshape(flowing.shape)
             value *= np.greater_equal(byte, below, out=flowing)
+        sure = flows.sure[:, k]
+        if (sure >= 0).any():  # a rate too near the whole balance to draw around: that rate, every path
+            value[sure >= 0] = sure[sure >= 0, None]
 
     for k in range(quarters):
         # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
@@ -536,8 +548,6 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
         d *= distributions.scale[:, k:k + 1]
         np.minimum(d, f32(1.0), out=d)
         keep_flows(d, distributions, k)
-        if final[:, k].any():
-            d[final[:, k]] = 1.0
         d *= nav
         nav += c
         nav -= d

@@ -31,13 +31,18 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
     from portfolio.book import cache
     from portfolio.book.forecasting import overrides_version
     from portfolio.book.fund_settings import pme_index_of
+    from portfolio.formatting import canonical_quarter
     from web.cli.language import cli_lang, say
     from web.cli.progress import run_job
     from web.extensions import db
 
     # the fund's own benchmark unless another (or none: '') is asked for: the screen's report
     index_name = pme_index_of(db.session, fund) if index_name is None else (index_name or None)
-    params = {"fund": fund, "quarter": quarter.strip().upper(), "format": fmt, "index": index_name,
+    try:  # 2025q4 or ２０２５Ｑ４ is 2025Q4's report, as on the screens
+        quarter = canonical_quarter(quarter)
+    except ValueError:
+        quarter = quarter.strip().upper()  # refused by the job, said as before
+    params = {"fund": fund, "quarter": quarter, "format": fmt, "index": index_name,
               "lang": lang or cli_lang(),
               "forecast_parameters": overrides_version(db.session)}
     r = run_job("quarterly_report", params, progress).result
