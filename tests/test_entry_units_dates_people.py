@@ -132,7 +132,7 @@ def test_the_admin_list_keeps_the_user_name_it_manages_and_dates_are_beijing_day
 
 
 def test_a_resolution_is_timed_in_beijing(db, book, client):
-    from models import Proposal
+    from models import Proposal, Resolution
 
     person(db, "mgr", "manager", "王经理")
     draft = proposals.create_proposal(db.session, {
@@ -143,6 +143,11 @@ def test_a_resolution_is_timed_in_beijing(db, book, client):
     proposal = db.session.get(Proposal, draft.id)
     proposal.meeting_id, proposal.status = meeting.id, "decided"  # the record as a decision leaves it
     proposal.decided_at, proposal.decided_by, proposal.decision = dt.datetime(2025, 12, 15, 2, 5), "mgr", "approved"
+    db.session.add(Resolution(  # and the decision's record, with the count it was made on, as decide() keeps it
+        proposal_id=draft.id, meeting_id=meeting.id, decision="approved", decided_by="mgr",
+        decided_at=dt.datetime(2025, 12, 15, 2, 5), attendance={"m1": True},
+        tally={"eligible": ["m1"], "recused": [], "approve": 1, "reject": 0, "abstain": 0, "not_voted": 0,
+               "quorum": 1, "pass_ratio": "2/3", "votes": {"m1": "approve"}}))
     db.session.commit()
     login(client, "mgr")
     page = client.get(f"/committee/proposals/{draft.id}/resolution").get_data(as_text=True)
