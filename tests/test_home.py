@@ -131,9 +131,9 @@ def test_alerts_failed_rules_stale_valuations_and_idle_commitments(book):
     at = dt.date(2024, 12, 31)  # nine months after the second call: a warning
     idle = fund_alerts(data, compute_report(data, "QY", at), at)["idle"]
     assert [(u["id"], u["months"], u["status"]) for u in idle] == [("QY-SF1", 9, "warn")]
-    at = dt.date(2025, 6, 30)  # fourteen full months (2024-03-31 to 2025-06-30): the 12-month trigger
-    idle = fund_alerts(data, compute_report(data, "QY", at), at)["idle"]
-    assert [(u["id"], u["months"], u["status"]) for u in idle] == [("QY-SF1", 14, "trigger")]
+    at = dt.date(2025, 6, 30)  # fifteen full months (2024-03-31 to 2025-06-30, June's last day ending the
+    idle = fund_alerts(data, compute_report(data, "QY", at), at)["idle"]  # month: 民法典 art. 202): the trigger
+    assert [(u["id"], u["months"], u["status"]) for u in idle] == [("QY-SF1", 15, "trigger")]
     assert idle[0]["unfunded"] == 200_000_000
     assert fund_alerts(data, compute_report(data, "QY", dt.date(2024, 9, 30)), dt.date(2024, 9, 30))["idle"] == []
 

@@ -829,7 +829,9 @@ IDLE_CALL_SHARE = 0.01     # a year's expected calls below 1 % of the commitment
 
 def whole_months(since: pd.Timestamp, d: pd.Timestamp) -> int:
     """Whole months from `since` to D: the most n with since + n months ≤ D, a month from a month's
-    last day ending on the next one's (2024-02-29 → 2025-02-28 is 12, 2024-05-31 → 2025-02-28 is 9)."""
+    last day ending on the next one's (2024-02-29 → 2025-02-28 is 12, 2024-05-31 → 2025-02-28 is 9),
+    as a period in months is counted in China: where the last month has no corresponding day, its
+    last day ends the period (民法典 article 202; dateutil's relativedelta would say 11 and 8)."""
     months = (d.year - since.year) * 12 + (d.month - since.month)
     if months > 0 and since + pd.DateOffset(months=months) > d:
         months -= 1
