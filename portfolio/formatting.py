@@ -122,12 +122,12 @@ def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-
 def canonical_quarter(text: str) -> str:
     """A quarter as the book writes it (2025Q4) from what was typed or put in a URL (2025q4,
     ２０２５Ｑ４); ValueError if it is none. Report files, jobs and cache entries are keyed by it,
     so one quarter is one report whatever way it was asked for (the screens and the command)."""
     return quarter(parse_quarter(text)[1])
+
 
 def quarter_end(value: dt.date) -> dt.date:
     month = ((value.month - 1) // 3 + 1) * 3

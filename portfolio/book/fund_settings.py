@@ -130,9 +130,10 @@ NUMBER_LENGTH = 40  # a limit's digits as typed, and more: 1e-999999999 had hung
 
 
 def _plain_number(text: str) -> Decimal:
-    """A number as people write one (digits, a point, a sign; full-width digits read as digits):
-    no exponent, no more than NUMBER_LENGTH characters; else InvalidOperation."""
-    cleaned = unicodedata.normalize("NFKC", text).strip()
+    """A number as people write one (digits, a point, a sign; `_parse` has read full-width
+    characters as theirs already): no exponent, no more than NUMBER_LENGTH characters; else
+    InvalidOperation."""
+    cleaned = text.strip()
     if len(cleaned) > NUMBER_LENGTH or not PLAIN_NUMBER.fullmatch(cleaned):
         raise InvalidOperation(text)
     return Decimal(cleaned)
