@@ -23,3 +23,14 @@ document.addEventListener("change", function (event) {
     box.dispatchEvent(new Event("change", { bubbles: true }));
   }
 });
+
+// A wide table scrolls sideways inside its own box, not the page (static/style.css
+// .table-scroll): each outermost table of the page is wrapped once.
+document.querySelectorAll("main table").forEach(function (table) {
+  var parent = table.parentElement;
+  if (table.parentElement.closest("table") || parent.classList.contains("table-scroll")) { return; }
+  var box = document.createElement("div");
+  box.className = "table-scroll";
+  parent.insertBefore(box, table);
+  box.appendChild(table);
+});

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from portfolio.book import cache
+from portfolio.gp import packages
 from portfolio.interchange.importing import import_book
-from tests.browser import screenshot
-from tests.conftest import EXAMPLE_BOOK
+from tests.browser import log_in, screenshot
+from tests.conftest import EXAMPLE_BOOK, PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,22 @@ def test_no_screen_is_wider_than_the_window(book, logged_in_page, live_server, w
     assert too_wide == {}, too_wide
     if width == 390:
         page.goto(live_server + "/investments")
-        table = page.locator("table.grid").first
-        # the table itself scrolls: its content is wider than its box, and its box fits the screen
-        assert table.evaluate("t => t.scrollWidth > t.clientWidth && t.getBoundingClientRect().right <= 390")
+        box = page.locator("table.grid").first.locator("xpath=..")
+        # the table's box scrolls: its content is wider than it, and it fits the screen
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth && b.getBoundingClientRect().right <= 390")
         screenshot(page, "screens-investments-390")
+
+
+def test_a_wide_table_scrolls_in_its_box_at_a_laptops_width(book, db, live_server, new_page):
+    """The GP's package form in English: the holdings' seven columns of inputs are wider than
+    1366 px (the page was 1413 px wide); the table scrolls in its box (static/app.js)."""
+    packages.invite_gp(db.session, "gp_narrow", PASSWORD, ["SF1"], by="test")
+    page = new_page()
+    log_in(page, live_server, "gp_narrow")
+    page.click("#lang-en")
+    page.wait_for_selector("#lang-zh")
+    response = page.goto(live_server + "/gp/packages/new?investment=QY-SF1&quarter_end=2025-12-31")
+    assert response is not None and response.status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.locator(".table-scroll > table").count() >= 3
+    screenshot(page, "gp-package-form-1366-en")
