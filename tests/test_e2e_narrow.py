@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = ("/?as_of=2025-12-31", "/funds/QY?as_of=2025-12-31", "/funds/QY/compliance", "/investments",
          "/investments/QY-D1", "/sub-funds", "/sub-funds/SF1", "/companies", "/companies/C1", "/history",
-         "/history/investments/QY-D1", "/book/", "/committee/", "/funds/QY/forecast")
+         "/history/investments/QY-D1", "/book/", "/committee/", "/committee/proposals/new", "/funds/QY/forecast")
 
 
 @pytest.fixture
@@ -24,10 +24,13 @@ def book(db):
     assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
 
 
-@pytest.mark.parametrize("width", (390, 1366))
-def test_no_screen_is_wider_than_the_window(book, logged_in_page, live_server, width):
+@pytest.mark.parametrize("width,lang", [(390, "zh"), (390, "en"), (1366, "zh"), (1366, "en")])
+def test_no_screen_is_wider_than_the_window(book, logged_in_page, live_server, width, lang):
     page = logged_in_page("manager")
     page.set_viewport_size({"width": width, "height": 844})
+    if lang == "en":
+        page.click("#lang-en")
+        page.wait_for_selector("#lang-zh")
     too_wide = {}
     for path in PAGES:
         response = page.goto(live_server + path)
@@ -37,11 +40,14 @@ def test_no_screen_is_wider_than_the_window(book, logged_in_page, live_server, w
             too_wide[path] = scroll_width
     assert too_wide == {}, too_wide
     if width == 390:
+        # the top bar's links wrap as wholes: 中文 / English on one line, not a letter per line
+        switch = page.locator("#lang-zh" if lang == "en" else "#lang-en")
+        assert switch.evaluate("a => a.getClientRects().length === 1"), "the language link is broken over lines"
         page.goto(live_server + "/investments")
         box = page.locator("table.grid").first.locator("xpath=..")
         # the table's box scrolls: its content is wider than it, and it fits the screen
         assert box.evaluate("b => b.scrollWidth > b.clientWidth && b.getBoundingClientRect().right <= 390")
-        screenshot(page, "screens-investments-390")
+        screenshot(page, f"screens-investments-390-{lang}")
 
 
 def test_a_wide_table_scrolls_in_its_box_at_a_laptops_width(book, db, live_server, new_page):
