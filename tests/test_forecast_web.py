@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -115,8 +116,9 @@ def test_xlsx_as_a_job_with_progress(demo, as_role):
     status = _follow(client, response.get_json()["status_url"])
     assert status["state"] == "done" and status["unit"] == "steps" and status["done"] == status["total"] == 2
     body = client.get(status["download_url"])
-    assert body.status_code == 200 and body.headers["Content-Disposition"].endswith(f"QY-forecast-{AS_OF}.xlsx")
-    assert load_workbook(io.BytesIO(body.data)).sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    assert body.status_code == 200 and body.headers["Content-Disposition"].endswith(
+        quote(f"QY-现金流预测-{AS_OF}.xlsx", safe=""))
+    assert load_workbook(io.BytesIO(body.data)).sheetnames == ["参数", "预测", "汇总", "核对"]
     # the plain link gives the same file, from the shared cache the job stored it in
     assert client.get("/funds/QY/forecast.xlsx").data == body.data
     # a unit the fund does not have: the job fails with its reason
@@ -147,10 +149,61 @@ def test_xlsx_has_the_four_sheets(demo, as_role):
     response = client.get("/funds/QY/forecast.xlsx")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.data))
-    assert wb.sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
-    kinds = [row[2] for row in wb["Forecast"].iter_rows(min_row=2, values_only=True)]
-    assert "A" in kinds and "E" in kinds and kinds.index("E") > kinds.index("A")
-    assert all(row[1] == "是" for row in wb["Checks"].iter_rows(min_row=2, values_only=True))
+    assert wb.sheetnames == ["参数", "预测", "汇总", "核对"]
+    kinds = [row[2] for row in wb["预测"].iter_rows(min_row=2, values_only=True)]
+    assert "实际" in kinds and "预测" in kinds and kinds.index("预测") > kinds.index("实际")
+    assert all(row[1] == "是" for row in wb["核对"].iter_rows(min_row=2, values_only=True))
+
+
+def _cells(ws) -> list:
+    return [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_the_workbook_speaks_the_readers_language(demo, as_role):
+    """A Chinese reader's workbook had English sheet names (Inputs, Forecast, Summary, Checks),
+    a column of bare A and E with the header A/E (and 实缴进度 2025（A）), and the file name
+    QY-forecast-2025-12-31.xlsx. Now everything in it is in the reader's language: sheets
+    参数/预测/汇总/核对, the column 实际/预测 with 实际 and 预测, the file QY-现金流预测-….xlsx
+    (RFC 5987 filename*, as every download); in English wholly English. The real downloads,
+    from the link and from the job, for the fund and for one sub-fund."""
+    client = as_role("viewer")
+    _set_as_of(client)
+    books = {}
+    for lang, sheets, kinds, name in (
+            ("zh", ["参数", "预测", "汇总", "核对"], ("实际", "预测"), f"QY-现金流预测-{AS_OF}.xlsx"),
+            ("en", ["Inputs", "Forecast", "Summary", "Checks"], ("Actual", "Forecast"), f"QY-forecast-{AS_OF}.xlsx")):
+        client.get(f"/lang/{lang}")
+        link = client.get("/funds/QY/forecast.xlsx")
+        assert link.status_code == 200
+        disposition = link.headers["Content-Disposition"]
+        assert disposition.endswith(f"filename*=UTF-8''{quote(name, safe='')}"), disposition
+        started = client.post("/funds/QY/forecast/jobs", data={"unit": ""}, headers={"Accept": "application/json"})
+        job = client.get(_follow(client, started.get_json()["status_url"])["download_url"])
+        assert job.headers["Content-Disposition"] == disposition and job.data == link.data
+        wb = books[lang] = load_workbook(io.BytesIO(link.data))
+        assert wb.sheetnames == sheets, lang
+        forecast = wb[sheets[1]]
+        header = [c.value for c in forecast[1]]
+        assert header[:4] == {"zh": ["季度", "季末", "实际/预测", "出资"],
+                              "en": ["Quarter", "Quarter end", "Actual/Forecast", "Contributions"]}[lang]
+        column = [row[2] for row in forecast.iter_rows(min_row=2, values_only=True)]
+        actual, expected = kinds
+        assert set(column) == {actual, expected} and column.index(expected) == column.count(actual) > 0, lang
+        # the paid-in progress of a year, actual or forecast, says which in words too
+        start, brackets = {"zh": ("实缴进度 ", "（%s）"), "en": ("Paid-in progress ", " (%s)")}[lang]
+        progress = [label for label, _ in wb[sheets[2]].iter_rows(min_row=2, values_only=True) if label.startswith(start)]
+        assert {label[len(start) + 4:] for label in progress} == {brackets % actual, brackets % expected}, progress
+        # no bare code left in any cell of the workbook (A, E: the forecast's, not the reader's)
+        texts = [v for ws in wb.worksheets for v in _cells(ws) if isinstance(v, str)]
+        assert not [v for v in texts if v in ("A", "E", "A/E") or v.endswith(("（A）", "（E）", "(A)", "(E)"))], lang
+        # one sub-fund's workbook: the same names, the unit in the file's name
+        one = client.get("/funds/QY/forecast.xlsx?unit=SF01")
+        unit_name = name.replace("QY-", "QY-SF01-", 1)
+        assert one.headers["Content-Disposition"].endswith(f"filename*=UTF-8''{quote(unit_name, safe='')}")
+        assert load_workbook(io.BytesIO(one.data)).sheetnames == sheets
+    # in English, nothing Chinese but the book's own names (a sub-fund's, a company's)
+    for ws in books["en"].worksheets:
+        assert not CJK.search(ws.title) and not [c.value for c in ws[1] if CJK.search(str(c.value))], ws.title
 
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -167,7 +220,8 @@ def test_xlsx_in_english_with_the_same_figures(demo, as_role):
     english = client.get("/funds/QY/forecast.xlsx")
     assert english.status_code == 200 and english.data != chinese.data
     zh, en = (load_workbook(io.BytesIO(r.data)) for r in (chinese, english))
-    assert en.sheetnames == zh.sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    assert en.sheetnames == ["Inputs", "Forecast", "Summary", "Checks"]
+    assert zh.sheetnames == ["参数", "预测", "汇总", "核对"]
     for zs, es in zip(zh.worksheets, en.worksheets):
         assert [c.value for c in es[1] if CJK.search(str(c.value))] == [], es.title  # headers
         assert (zs.max_row, zs.max_column) == (es.max_row, es.max_column), es.title
@@ -185,7 +239,7 @@ def test_xlsx_in_english_with_the_same_figures(demo, as_role):
         "Sub-fund", "Direct and co-investments"}
     assert {row[1] for row in en["Checks"].iter_rows(min_row=2, values_only=True)} == {"Yes"}
     # the Chinese workbook names the codes in the page's Chinese words
-    assert {row[1] for row in zh["Inputs"].iter_rows(min_row=2, values_only=True)} == {"子基金", "直投和跟投"}
+    assert {row[1] for row in zh["参数"].iter_rows(min_row=2, values_only=True)} == {"子基金", "直投和跟投"}
     # the job in English gives the English file (the one the link stored); Chinese again, the Chinese
     response = client.post("/funds/QY/forecast/jobs", data={"unit": ""}, headers={"Accept": "application/json"})
     status = _follow(client, response.get_json()["status_url"])
@@ -214,7 +268,7 @@ def test_xlsx_numbers_have_the_pages_formats(demo):
 
     books = {lang: load_workbook(io.BytesIO(forecast_workbook(result, "QY", lang=lang))) for lang in ("zh", "en")}
     for lang, wb in books.items():
-        inputs = list(wb["Inputs"].iter_rows(min_row=2))
+        inputs = list(wb.worksheets[0].iter_rows(min_row=2))  # 参数 / Inputs
         assert len(inputs) == len(result["units"]) > 0
         kinds = {4: "amount", 5: "amount", 6: "amount", 7: "amount", 8: "years", 9: "percent", 10: "percent",
                  11: "decimal", 12: "years", 13: "percent", 14: "percent"}
@@ -225,10 +279,10 @@ def test_xlsx_numbers_have_the_pages_formats(demo):
             assert row[9].value == pytest.approx(unit["parameters"]["rc_late"], **exact)
             assert row[3].value == pytest.approx(unit["commitment"] / 1e4, **exact)  # not rounded to 0.01
             assert [c.number_format for c in row[:3] + row[14:]] == ["General"] * 4  # words
-        forecast = list(wb["Forecast"].iter_rows(min_row=2))
+        forecast = list(wb.worksheets[1].iter_rows(min_row=2))
         amounts = [c for row in forecast for c in row[3:] if c.value is not None]
         assert amounts and all(number(c) and c.number_format == F["amount"] for c in amounts), lang
-        summary = [(label.value, value) for label, value in wb["Summary"].iter_rows(min_row=2)]
+        summary = [(label.value, value) for label, value in wb.worksheets[2].iter_rows(min_row=2)]
         formats = [value.number_format for _, value in summary if number(value)]
         assert formats.count(F["count"]) == 1 and formats.count(F["multiple"]) == 1
         assert formats.count(F["percent"]) == len(result["policy"]["paid_in_progress"]) > 0
@@ -238,7 +292,7 @@ def test_xlsx_numbers_have_the_pages_formats(demo):
         assert any(v != round(v, 2) for v in wan)  # the value exact; the format shows two places
         leverage = next(value for _, value in summary if value.number_format == F["multiple"])
         assert leverage.value == pytest.approx(result["policy"]["leverage"], **exact)  # exact: 3.93x is the format's doing
-        checks = [row[2] for row in wb["Checks"].iter_rows(min_row=2)]
+        checks = [row[2] for row in wb.worksheets[3].iter_rows(min_row=2)]
         assert len(checks) == len(result["checks"]) and all(number(c) and c.number_format == F["scientific"] for c in checks)
         assert [c.value for c in checks] == [pytest.approx(c["value"], **exact) for c in result["checks"]]
     zh, en = ([[(c.value if not isinstance(c.value, str) else None, c.number_format) for row in ws.iter_rows(min_row=2)

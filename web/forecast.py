@@ -121,8 +121,14 @@ def _xlsx_period(unit: str | None, as_of: dt.date, parameters: int, lang: str) -
     return f"{as_of.isoformat()}|{unit or ''}|{parameters}|{lang}"
 
 
-def _xlsx_name(code: str, unit: str | None, as_of: dt.date) -> str:
-    return f"{code}{'-' + unit if unit else ''}-forecast-{as_of.isoformat()}.xlsx"
+def _xlsx_name(code: str, unit: str | None, as_of: dt.date, lang: str) -> str:
+    """The workbook's file name in its language (QY-现金流预测-2025-12-31.xlsx, QY-forecast-…),
+    from the catalogue by `lang`: the job names it away from any request. Sent as every
+    download's (web.security.content_disposition: RFC 5987 filename* for the Chinese)."""
+    from portfolio.reports.words import word
+
+    what = word("现金流预测", lang, context="file")
+    return f"{code}{'-' + unit if unit else ''}-{what}-{as_of.isoformat()}.xlsx"
 
 
 def forecast_xlsx_file(code: str, unit: str | None, as_of: dt.date,
@@ -171,7 +177,7 @@ def forecast_xlsx_job(job: queue.JobContext) -> dict:
     return {"what": "forecast.xlsx", "fund": p["fund"],
             "period": _xlsx_period(p.get("unit"), as_of, p["forecast_parameters"], p.get("lang") or "zh"),
             "version": version,
-            "bytes": len(body), "mimetype": XLSX, "filename": _xlsx_name(p["fund"], p.get("unit"), as_of)}
+            "bytes": len(body), "mimetype": XLSX, "filename": _xlsx_name(p["fund"], p.get("unit"), as_of, p.get("lang") or "zh")}
 
 
 @queue.handler("forecast_backtest")
@@ -246,7 +252,7 @@ def fund_forecast_xlsx(code: str):
     except (UnknownFund, LookupError):
         abort(404)
     response = current_app.response_class(body, mimetype=XLSX)
-    response.headers["Content-Disposition"] = content_disposition(_xlsx_name(code, unit, as_of))
+    response.headers["Content-Disposition"] = content_disposition(_xlsx_name(code, unit, as_of, current_lang()))
     return response
 
 

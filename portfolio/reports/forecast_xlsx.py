@@ -8,9 +8,11 @@ quarterly workbook writes them (portfolio.formatting XLSX_FORMATS): amounts in �
 '#,##0.00', rates and shares as percentages, multiples '0.00"x"', counts as integers,
 years as years, a calendar year as 2027, the checks' residuals in scientific notation.
 
-In the reader's language (`lang`, "zh" or "en"): headers, labels and the forecast's codes
-(a unit's class, its parameters' source, the checks: words in both languages) in the words
-of the forecast page (portfolio.reports.words); the sheet names are the same in both."""
+In the reader's language (`lang`, "zh" or "en"), wholly: the sheets' names (as the quarterly
+workbook's, msgctxt "sheet": 参数, 预测, 汇总, 核对 / Inputs, Forecast, Summary, Checks), headers,
+labels and the forecast's codes (a unit's class, its parameters' source, the checks, a row's
+kind A or E as 实际 or 预测 / Actual or Forecast) in the words of the forecast page
+(portfolio.reports.words). Only the book's own names (a sub-fund's, a company's) stay as booked."""
 from __future__ import annotations
 
 import io
@@ -32,6 +34,11 @@ SCIENTIFIC = XLSX_FORMATS["scientific"]  # a check's residual: 4.77E-07, not 0.0
 # the forecast's codes, in the forecast page's words (templates/forecast/forecast.html)
 CLASSES = {"sub_fund": "子基金", "direct": "直投和跟投"}  # one unit's class (msgctxt "xlsx": "Sub-fund")
 SOURCES = {"override": "手工设置", "published": "公开参数", "calibrated": "按历史校准"}
+# a row's kind (forecast_book: A actual, E expected), in words: a bare letter is the code, not the reader's
+KINDS = {"A": "实际", "E": "预测"}
+KIND_HEADER = "实际/预测"
+# the sheets, by their Chinese names (msgctxt "sheet", as the quarterly workbook's: short enough for Excel)
+INPUTS, FORECAST, SUMMARY, CHECKS_SHEET = "参数", "预测", "汇总", "核对"
 CHECKS = {"nav_roll": "期初剩余价值 + 出资 − 分配 + 增值 = 期末剩余价值", "unfunded_non_negative": "未实缴不为负",
           "calls_within_commitment": "累计出资不超过认缴"}
 
@@ -46,8 +53,8 @@ def _sheet(wb: Workbook, title: str, columns: list[tuple[str, str | None]], rows
     """A sheet of `columns` (header, number format: TEXT for words); a cell given as
     Formatted(value, format) has its own format (the Summary's 数值, a figure of any kind).
     A number keeps its value; only the format says how it reads."""
-    ws = wb.active if first else wb.create_sheet(title)
-    ws.title = title
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = word(title, lang, context="sheet")
     ws.append([word(head, lang) for head, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -72,7 +79,7 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
         return word(names[value], lang, context="xlsx") if value in names else value
 
     wb = Workbook()
-    _sheet(wb, "Inputs", [
+    _sheet(wb, INPUTS, [
         ("投资编号", TEXT), ("类别", TEXT), ("名称", TEXT), ("认缴（万元）", AMOUNT), ("实缴（万元）", AMOUNT),
         ("剩余价值（万元）", AMOUNT), ("未实缴（万元）", AMOUNT), ("年限（年）", YEARS), ("前两年出资比例", PERCENT),
         ("此后出资比例", PERCENT), ("弯度 B", DECIMAL), ("存续期 L", YEARS), ("增长率 G", PERCENT),
@@ -82,12 +89,12 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
              u["parameters"]["rc_late"], u["parameters"]["bow"], u["parameters"]["life"],
              u["parameters"]["growth"], u["parameters"]["yield"], code(SOURCES, u["source"])]
             for u in result["units"]], lang, first=True)
-    rows = [[a["quarter"], iso_date(a["end"]), "A", _wan(a["call"]), None, None, _wan(a["distribution"]), None, None,
+    rows = [[a["quarter"], iso_date(a["end"]), code(KINDS, "A"), _wan(a["call"]), None, None, _wan(a["distribution"]), None, None,
              _wan(a["nav"]), None, None, None] for a in result["actuals"]]
-    rows += [[f["quarter"], iso_date(f["end"]), "E", _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
+    rows += [[f["quarter"], iso_date(f["end"]), code(KINDS, "E"), _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
               _wan(f["distribution"]), _wan(f["distribution_p10"]), _wan(f["distribution_p90"]), _wan(f["nav"]),
               _wan(f["nav_p10"]), _wan(f["nav_p90"]), _wan(f["unfunded"])] for f in result["forecast"]]
-    _sheet(wb, "Forecast", [("季度", TEXT), ("季末", TEXT), ("A/E", TEXT)] + [
+    _sheet(wb, FORECAST, [("季度", TEXT), ("季末", TEXT), (word(KIND_HEADER, lang, context="xlsx"), TEXT)] + [
         (head, AMOUNT) for head in ("出资", "出资 P10", "出资 P90", "分配", "分配 P10", "分配 P90",
                                     "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴")], rows, lang)
     e = result["expected"]
@@ -106,14 +113,14 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
                             _wan(result["call_at_risk_bureau"][horizon][level])])
     policy = result["policy"]
     for row in policy["paid_in_progress"]:
-        summary.append([w("实缴进度 %(year)s（%(kind)s）", year=row["year"], kind=row["kind"]),
+        summary.append([w("实缴进度 %(year)s（%(kind)s）", year=row["year"], kind=code(KINDS, row["kind"])),
                         Formatted(row["progress"], PERCENT)])
     summary.append([w("放大倍数"), Formatted(policy["leverage"], MULTIPLE)])
     for r in policy["reinvestment"]:
         summary.append([w("返投倍数 %(sub_fund)s 达标年份（要求 %(requirement)s）", sub_fund=r["sub_fund"],
                           requirement=r["requirement"]), Formatted(r["year_met"] or "—", YEAR)])
-    _sheet(wb, "Summary", [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
-    _sheet(wb, "Checks", [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
+    _sheet(wb, SUMMARY, [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
+    _sheet(wb, CHECKS_SHEET, [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
                           ("数值", SCIENTIFIC)],
            [[code(CHECKS, c["check"]), w("是") if c["ok"] else w("否"), c["value"]] for c in result["checks"]], lang)
     buffer = io.BytesIO()
