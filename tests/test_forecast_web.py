@@ -184,8 +184,11 @@ def test_the_workbook_speaks_the_readers_language(demo, as_role):
         assert wb.sheetnames == sheets, lang
         forecast = wb[sheets[1]]
         header = [c.value for c in forecast[1]]
-        assert header[:4] == {"zh": ["季度", "季末", "实际/预测", "出资"],
-                              "en": ["Quarter", "Quarter end", "Actual/Forecast", "Contributions"]}[lang]
+        assert header[:3] == {"zh": ["季度", "季末", "实际/预测"], "en": ["Quarter", "Quarter end", "Actual/Forecast"]}[lang]
+        # every amount's header says its unit (the Inputs' and the Summary's do: 万元, not yuan)
+        unit = {"zh": "（万元）", "en": " (CNY 10k)"}[lang]
+        assert len(header) == 13 and all(h.endswith(unit) for h in header[3:]), header
+        assert header[3] == {"zh": "出资（万元）", "en": "Contributions (CNY 10k)"}[lang]
         column = [row[2] for row in forecast.iter_rows(min_row=2, values_only=True)]
         actual, expected = kinds
         assert set(column) == {actual, expected} and column.index(expected) == column.count(actual) > 0, lang

@@ -95,8 +95,9 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
               _wan(f["distribution"]), _wan(f["distribution_p10"]), _wan(f["distribution_p90"]), _wan(f["nav"]),
               _wan(f["nav_p10"]), _wan(f["nav_p90"]), _wan(f["unfunded"])] for f in result["forecast"]]
     _sheet(wb, FORECAST, [("季度", TEXT), ("季末", TEXT), (word(KIND_HEADER, lang, context="xlsx"), TEXT)] + [
-        (head, AMOUNT) for head in ("出资", "出资 P10", "出资 P90", "分配", "分配 P10", "分配 P90",
-                                    "剩余价值", "剩余价值 P10", "剩余价值 P90", "未实缴")], rows, lang)
+        (head, AMOUNT) for head in ("出资（万元）", "出资 P10（万元）", "出资 P90（万元）", "分配（万元）", "分配 P10（万元）",
+                                    "分配 P90（万元）", "剩余价值（万元）", "剩余价值 P10（万元）", "剩余价值 P90（万元）",
+                                    "未实缴（万元）")], rows, lang)  # the unit in each header, as the Inputs'
     e = result["expected"]
     summary = [[word("基金", lang, context="xlsx"), result["fund"] + (" " + fund_name if fund_name else "")],
                [w("截至"), iso_date(result["as_of"])],
