@@ -196,6 +196,10 @@ def test_the_workbook_speaks_the_readers_language(demo, as_role):
         start, brackets = {"zh": ("实缴进度 ", "（%s）"), "en": ("Paid-in progress ", " (%s)")}[lang]
         progress = [label for label, _ in wb[sheets[2]].iter_rows(min_row=2, values_only=True) if label.startswith(start)]
         assert {label[len(start) + 4:] for label in progress} == {brackets % actual, brackets % expected}, progress
+        # a reinvestment multiple not met by the forecast's end says so, as the page (not a bare —)
+        unmet = [value for label, value in wb[sheets[2]].iter_rows(min_row=2, values_only=True)
+                 if isinstance(value, str) and label.startswith({"zh": "返投倍数", "en": "Reinvestment"}[lang])]
+        assert unmet and set(unmet) == {{"zh": "预测期内未达标", "en": "Not met within the forecast"}[lang]}
         # no bare code left in any cell of the workbook (A, E: the forecast's, not the reader's)
         texts = [v for ws in wb.worksheets for v in _cells(ws) if isinstance(v, str)]
         assert not [v for v in texts if v in ("A", "E", "A/E") or v.endswith(("（A）", "（E）", "(A)", "(E)"))], lang

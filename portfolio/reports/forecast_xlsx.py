@@ -119,7 +119,7 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
     summary.append([w("放大倍数"), Formatted(policy["leverage"], MULTIPLE)])
     for r in policy["reinvestment"]:
         summary.append([w("返投倍数 %(sub_fund)s 达标年份（要求 %(requirement)s）", sub_fund=r["sub_fund"],
-                          requirement=r["requirement"]), Formatted(r["year_met"] or "—", YEAR)])
+                          requirement=r["requirement"]), Formatted(r["year_met"] or w("预测期内未达标"), YEAR)])  # as the page
     _sheet(wb, SUMMARY, [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
     _sheet(wb, CHECKS_SHEET, [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
                           ("数值", SCIENTIFIC)],
