@@ -41,7 +41,10 @@ def test_forecast_page_shows_actuals_estimates_chart_and_policy(demo, as_role):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "预测" in html and 'id="ccar"' in html and "<svg" in html
-    assert '<td>2025Q4</td><td>A</td>' in html and '<td>2026Q1</td><td>E</td>' in html
+    # a row's kind in words, never forecast_book's bare code letters A and E
+    assert '<td>2025Q4</td><td>实际</td>' in html and '<td>2026Q1</td><td>预测</td>' in html
+    assert "<td>A</td>" not in html and "<td>E</td>" not in html and "A/E" not in html
+    assert re.search(r"<td>20\d\d（预测）</td>", html) and not re.search(r"<td>20\d\d E</td>", html)
     assert "实缴进度" in html and "放大倍数" in html and "返投倍数" in html
     assert "inline-form" not in html  # a viewer sets nothing
     one = client.get("/funds/QY/forecast?unit=SF01")
@@ -57,6 +60,10 @@ def test_forecast_page_in_english(demo, as_role):
     client.get("/lang/en")
     html = client.get("/funds/QY/forecast").get_data(as_text=True)
     assert "Capital call at risk" in html and "Forecast accuracy" in html
+    assert "<th>Actual/Forecast</th>" in html and "<td>2025Q4</td><td>Actual</td>" in html
+    policy = html.split('id="policy"', 1)[-1]
+    assert re.search(r"<td>20\d\d \(forecast\)</td>", policy)
+    assert "（预测）" not in policy and "（实际）" not in policy
 
 
 def _follow(client, status_url: str, timeout: float = 120) -> dict:
