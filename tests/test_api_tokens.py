@@ -123,3 +123,46 @@ def test_a_secret_is_on_the_answering_page_never_in_the_session_cookie(app, db, 
     before = resets()
     again = client.post(f"/admin/users/{bob}/password", data={"idempotency_key": key}, follow_redirects=True)
     assert again.status_code == 200 and password not in again.get_data(as_text=True) and resets() == before
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_the_very_next_call(app, db, book, database_url):
+    """A revocation made in another process (another gunicorn worker, a command) refuses the
+    token's next call here. The token had been read by this session (the test client's calls
+    share it): a SELECT of it kept what was read then, and the first call after the
+    revocation was still answered."""
+    import subprocess
+    import sys
+
+    token, record = tokens.issue_token(db.session, "甬江系统", "QY", 30, by="root")
+    api = app.test_client()
+    assert api.get("/api/v1/funds/QY/report", headers=_bearer(token)).status_code == 200
+    revoke = ("import sys; from sqlalchemy import create_engine; from sqlalchemy.orm import Session;"
+              "from portfolio.book.tokens import revoke_token;"
+              "session = Session(create_engine(sys.argv[1]));"
+              "print(revoke_token(session, int(sys.argv[2]), by='root').revoked_at is not None)")
+    done = subprocess.run([sys.executable, "-c", revoke, database_url, str(record.id)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
+    answers = [api.get("/api/v1/funds/QY/report", headers=_bearer(token)).status_code for _ in range(2)]
+    assert answers == [401, 401]
+    db.session.expire_all()
+    assert db.session.get(ApiToken, record.id).uses == 1  # the refused calls are not counted
+
+
+def test_a_revocation_landing_between_the_check_and_the_use_refuses_the_call(app, db, book, monkeypatch):
+    """A call checked the token, then (the clock read, say) the revocation committed, then the
+    call counted its use and was answered: after the revocation. The check and the count are
+    now one statement, so the revocation is either before both (refused) or after both."""
+    import threading
+
+    from tests.races import race, slowed
+
+    token, record = tokens.issue_token(db.session, "甬江系统", "QY", 30, by="root")
+    token_id = record.id
+    started = threading.Event()
+    slowed(monkeypatch, tokens, "utcnow", started, after=True)  # verify's clock read, then a pause
+    used, revoked = race(app, db, lambda s: tokens.verify_token(s, token),
+                         lambda s: tokens.revoke_token(s, token_id, by="root").revoked_at, started)
+    assert revoked is not None
+    assert used is None  # the revocation was committed before this call's use: refused
+    assert db.session.get(ApiToken, token_id).uses == 0

@@ -69,15 +69,22 @@ def tokens(session: Session) -> list[ApiToken]:
 
 
 def verify_token(session: Session, token: str) -> ApiToken | None:
-    """The token's record if it is in force (not revoked, not expired); its use counted."""
+    """The token's record if it is in force (not revoked, not expired); its use counted.
+
+    Checked and counted in one conditional UPDATE, read back from the database: a revocation
+    committed before it (by any process) refuses this call, and one still being written is
+    waited for (its row lock) and then refuses it too. A SELECT then an UPDATE had let a
+    revocation land between the check and the use, and a session that had read the token
+    before (its identity map) judge it by what it read then. Nothing is kept between calls,
+    so there is no per-process state a revocation elsewhere would have to reach."""
     if not token or not token.startswith(PREFIX) or len(token) > 200:
         return None
-    record = session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(token))).scalar_one_or_none()
     now = utcnow()
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
-        return None
-    session.execute(update(ApiToken).where(ApiToken.id == record.id)
-                    .values(last_used_at=now, uses=ApiToken.uses + 1).execution_options(synchronize_session=False))
+    in_force = (update(ApiToken)
+                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+                .values(last_used_at=now, uses=ApiToken.uses + 1).returning(ApiToken))
+    record = session.execute(in_force, execution_options={"synchronize_session": False,
+                                                          "populate_existing": True}).scalar_one_or_none()
     commit(session)
     return record
 
