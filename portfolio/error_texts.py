@@ -462,4 +462,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "api_bad_param": ("{name}：{reason}", "Parameter {name}: {reason}"),
     "api_no_unit": ("没有 {id}", "No sub-fund or investment {id} in this fund"),
     "api_no_job": ("没有作业 {id}", "No job {id}"),
+    # -- a form whose CSRF token was refused (web/errors.py)
+    "form_not_verified": ("表单已过期（登录已结束）或无法验证，本次提交未保存任何内容。请返回表单所在的页面，重新打开后再提交。",
+                          "The form had expired (the session had ended) or could not be verified: nothing was saved. "
+                          "Go back to the page the form was on, open it again and send it once more."),
 }

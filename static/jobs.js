@@ -42,7 +42,7 @@
     fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (status) {
-        if (status.error && !status.id) { box.hidden = false; box.querySelector("[data-job-text]").textContent = status.error; return; }
+        if (status.error && !status.id) { box.hidden = false; box.querySelector("[data-job-text]").textContent = status.message || status.error; return; }
         show(box, status);
         if (status.state === "queued" || status.state === "running") { follow(box, status.status_url, thenDownload); }
         else if (status.state === "done" && thenDownload) { window.location.href = status.download_url; }

@@ -9,6 +9,7 @@ API_PREFIX = "/api/"
 
 
 def register(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
 
     from portfolio.book.unit import BookBusy
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(AmountRangeError, _too_large)
     app.register_error_handler(OperationalError, _database)
     app.register_error_handler(BookBusy, _busy)
+    app.register_error_handler(CSRFError, _form_not_verified)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -35,6 +37,35 @@ def _handle(error: HTTPException, message: str | None = None):
             body.update(message=said.shown(current_lang()), key=said.key)
         return jsonify(body), code, headers
     return render_template("errors/error.html", code=code, error=error, message=message), code, headers
+
+
+def _form_not_verified(error: HTTPException):
+    """A form whose CSRF token is refused (Flask-WTF's CSRFError, raised before the view): its
+    session ended (the 8-hour idle limit, a logout, the absolute limit) or the form was altered.
+    Said as such in the reader's language, nothing saved, with the way back to the page the
+    form was on (the Referer, when it is this site's; else the home page); JSON (with its key)
+    for a program or a page's script. 400: sent again from a fresh page it goes through."""
+    from flask_babel import refresh
+
+    from portfolio.messages import Message
+    from web.i18n import current_lang
+    from web.security import referrer_on_this_site
+
+    # raised before the app's other before_request hooks: the language and the user are read
+    # for this request here (an app context shared with an earlier request keeps both on g)
+    refresh()
+    g.pop("_login_user", None)
+    said = Message("form_not_verified")
+    message = said.shown(current_lang())
+    if request.path.startswith(API_PREFIX) or _wants_json():
+        return jsonify({"error": error.name, "status": 400, "message": message, "key": said.key}), 400
+    back = referrer_on_this_site()
+    return render_template("errors/form_not_verified.html", message=message, back=back), 400
+
+
+def _wants_json() -> bool:
+    """A page's script (static/jobs.js asks with Accept: application/json) or a JSON body."""
+    return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _too_large(error: Exception):

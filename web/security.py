@@ -72,6 +72,27 @@ def refuse_control_characters() -> None:
         abort(400)
 
 
+def referrer_on_this_site() -> str | None:
+    """The page the request came from (its Referer: the browsers send it to this site, as
+    Referrer-Policy same-origin lets them), as a path on this site; None when there is none,
+    or it is another site's (scheme or host other than this request's), or not a plain path."""
+    from urllib.parse import urlsplit
+
+    referrer = request.referrer or ""
+    if not referrer or len(referrer) > 2000 or not text_ok(referrer):
+        return None
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:
+        return None
+    if parts.scheme != request.scheme or parts.netloc != request.host:
+        return None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or not path.isprintable():
+        return None
+    return path
+
+
 def content_disposition(filename: str) -> str:
     """A Content-Disposition header for any file name (RFC 6266 / RFC 5987): a plain ASCII
     fallback for old clients, and the exact name, UTF-8 and percent-encoded, for the rest."""
