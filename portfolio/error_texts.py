@@ -466,4 +466,10 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "form_not_verified": ("表单已过期（登录已结束）或无法验证，本次提交未保存任何内容。请返回表单所在的页面，重新打开后再提交。",
                           "The form had expired (the session had ended) or could not be verified: nothing was saved. "
                           "Go back to the page the form was on, open it again and send it once more."),
+    # -- a GP's workbook uploaded over a draft changed since its page was drawn (portfolio.gp.packages)
+    "gp_upload_stale": ("未上传：投资 {investment} {quarter} 的季度报告（#{id}）在您打开本页之后已由 {who}保存，"
+                        "上传会覆盖其内容，现未作任何修改。请刷新页面，打开该报告核对后再上传",
+                        "Not uploaded: the report of {investment} for {quarter} (#{id}) was saved by {who} after "
+                        "you opened this page, and the upload would have written over it; nothing was changed. "
+                        "Reload the page, check that report, then upload again"),
 }

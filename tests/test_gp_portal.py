@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html
 import io
 import json
+import re
 import threading
 import time
 from decimal import Decimal
@@ -80,9 +82,23 @@ def book(db):
     return {"gp": gp, "other": other}
 
 
-def _upload(client, content: dict):
+def _portal_upload_form(client) -> dict[str, str]:
+    """The upload form's hidden fields as the portal draws them now (the drafts' versions)."""
+    return _portal_upload_form_of(client.get("/gp/").get_data(as_text=True))
+
+
+def _portal_upload_form_of(page: str) -> dict[str, str]:
+    form = re.search(r'<form[^>]*id="gp-upload-form"[^>]*>(.*?)</form>', page, re.S).group(1)
+    hidden = [attrs for attrs in re.findall(r"<input([^>]*)>", form) if 'type="hidden"' in attrs]
+    return {re.search(r'name="([^"]+)"', a).group(1): html.unescape(re.search(r'value="([^"]*)"', a).group(1))
+            for a in hidden}
+
+
+def _upload(client, content: dict, drawn: dict[str, str] | None = None):
+    """The workbook uploaded from the portal: drawn now, or the page `drawn` before."""
     data = workbook(content, investment_id="QY-SF1", quarter_end=Q4)
-    return client.post("/gp/upload", data={"file": (__import__("io").BytesIO(data), "q4.xlsx")},
+    fields = _portal_upload_form(client) if drawn is None else drawn
+    return client.post("/gp/upload", data={**fields, "file": (__import__("io").BytesIO(data), "q4.xlsx")},
                        content_type="multipart/form-data")
 
 
@@ -1011,3 +1027,91 @@ def test_every_save_is_audited_with_the_package_before_and_after(db, client, boo
     assert saves[1].after["content"]["account"]["closing_nav"] == 100 and saves[1].after["status"] == "returned"
     login(client, "manager1")
     assert client.get(f"/history/gp_packages/{package.id}").status_code == 200  # shown, content and all
+
+
+# -- an upload replaces a draft only as its page showed it ------------------------------------------
+
+def test_an_upload_from_a_stale_page_is_refused_beside_the_file_and_overwrites_nothing(db, client, book):
+    """Two tabs of the portal; the first uploads the quarter's workbook (a first upload: no
+    version needed), then the second, drawn before, uploads another: it had replaced the first's
+    draft without a word (only the edit form carried a version). Now the upload carries the
+    versions of the drafts its page showed: the stale one is refused beside the file, naming the
+    package and who saved it, nothing overwritten; drawn again, the page's upload replaces it,
+    audited with the draft before and after."""
+    login(client, "gp1")
+    tab1, tab2 = _portal_upload_form(client), _portal_upload_form(client)
+    assert tab1.get("versions", "") == ""  # no package yet
+    first = clean_content()
+    first["narrative"] = "第一次上传"
+    assert _upload(client, first, tab1).status_code == 302
+    package = _one_package(db)
+    second = clean_content()
+    second["account"]["closing_nav"] += 100  # one yuan more: another workbook
+    second["narrative"] = "第二次上传"
+    stale = _upload(client, second, tab2)
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 200
+    said = re.search(r'<span class="error" data-field="file">([^<]*)</span>', page)
+    assert said, "refused beside the file"
+    assert f"未上传：投资 QY-SF1 2025Q4 的季度报告（#{package.id}）在您打开本页之后已由 gp1 于" in html.unescape(said.group(1))
+    kept = _one_package(db)
+    assert kept.content == first and kept.id == package.id  # nothing overwritten
+    actions = lambda: db.session.execute(select(AuditEntry.action).where(  # noqa: E731
+        AuditEntry.entity == "gp_packages").order_by(AuditEntry.id)).scalars().all()
+    assert actions() == ["upload"]
+    # the refused page still carries what it was drawn with: sent again, refused again
+    assert _upload(client, second, _portal_upload_form_of(page)).status_code == 200
+    assert _one_package(db).content == first
+    # a page drawn now carries the draft's version: its upload replaces the draft, audited before and after
+    fresh = _portal_upload_form(client)
+    assert fresh["versions"] == f"{package.id}:{packages.package_version(kept)}"
+    assert _upload(client, second, fresh).status_code == 302
+    assert _one_package(db).content == second and actions() == ["upload", "upload"]
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages")
+                               .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    assert entry.before["content"] == first and entry.after["content"] == second
+    # the same page once more (its draft saved since, by its own upload): refused
+    assert _upload(client, first, fresh).status_code == 200 and _one_package(db).content == second
+
+
+def test_an_upload_after_an_edit_form_save_is_refused_in_english_too(db, client, book):
+    """The page drawn, then the draft saved through the edit form (by someone else of the GP):
+    the upload from that page is refused, said in the reader's language; a hostile versions
+    field is ignored, never a crash."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    package_id = package.id
+    login(client, "gp1")
+    client.get("/lang/en")
+    drawn = _portal_upload_form(client)
+    form = _drawn_form(client, f"/gp/packages/{package_id}/edit")
+    assert client.post(f"/gp/packages/{package_id}/edit", data={**form, "acc-closing_nav": "12345"}).status_code == 302
+    edited = _one_package(db).content
+    other = clean_content()
+    other["narrative"] = "from the stale page"
+    page = html.unescape(_upload(client, other, drawn).get_data(as_text=True))
+    assert f"Not uploaded: the report of QY-SF1 for 2025Q4 (#{package_id}) was saved by gp1 at" in page
+    assert "nothing was changed" in page and _one_package(db).content == edited
+    for hostile in (f"{package_id}:{'0' * 16}", f"{package_id}", f"x:{drawn['versions'][-16:]}", "９:" + "a" * 16,
+                    f"{package_id}:{drawn['versions'][-16:]}" * 3, "\u0000", "1" * 40 + ":" + "a" * 16):
+        answer = _upload(client, other, {**drawn, "versions": hostile})
+        assert answer.status_code in (200, 302) and _one_package(db).content == edited
+
+
+def test_two_uploads_from_one_page_at_once_replace_the_draft_once(app, db, book, monkeypatch):
+    """Two uploads carrying the same version, at once: the second waits for the first's lock on
+    the interest's quarter, then finds the draft no longer as its page showed it."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    drawn = {package.id: packages.package_version(package)}
+    one, two = clean_content(), clean_content()
+    one["narrative"], two["narrative"] = "第一份上传", "第二份上传"
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, packages, "run_tieout", started)
+
+    def upload(content):
+        return lambda s: packages.save_package(s, "QY-SF1", Q4, content, username="gp1", allowed=["SF1"],
+                                               action="upload", drawn=drawn).id
+    saved, refused = race(app, db, upload(one), upload(two), started)
+    assert saved == package.id
+    assert isinstance(refused, packages.StaleUpload) and refused.errors[0][1].key == "gp_upload_stale"
+    assert _one_package(db).content["narrative"] == "第一份上传"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -50,6 +51,9 @@ class PackageForm(BaseForm):
 
 class UploadPackageForm(BaseForm):
     file = FileField(_l("季度报告（.xlsx 模板）"), validators=[FileRequired()])
+    # the drafts the page showed, each as `id:version` (packages.package_version): an upload
+    # replaces a draft only as the page showed it (the workbook names which)
+    versions = HiddenField(validators=[Optional(), Length(max=200_000)])
 
 
 class ReturnForm(BaseForm):
@@ -92,17 +96,32 @@ def _today() -> dt.date:
 @bp.route("/")
 @requires("report")
 def portal():
-    """The GP's page: its sub-funds, what the fund asks of it, its packages and their history."""
+    return _portal_page(UploadPackageForm())
+
+
+def _portal_page(upload: UploadPackageForm):
+    """The GP's page: its sub-funds, what the fund asks of it, its packages and their history;
+    the upload form carrying the versions of the drafts shown (kept as sent when it answers a
+    refused upload: the page must be drawn again for an upload to replace a draft)."""
     scope = _scope() or []
     interests = packages.interests(db.session, scope)
     sub_funds = [db.session.get(SubFund, code) for code in scope]
+    listed = packages.packages_of(db.session, scope)
+    if request.method == "GET":
+        upload.versions.data = " ".join(f"{p.id}:{packages.package_version(p)}" for p in listed
+                                        if p.status in packages.EDITABLE)
     return render_template("gp/portal.html", sub_funds=sub_funds, interests=interests,
                            requests=packages.requests(db.session, interests, _today()),
-                           packages=packages.packages_of(db.session, scope), upload=_upload_form(interests))
+                           packages=listed, upload=upload)
 
 
-def _upload_form(interests: list[Investment]) -> UploadPackageForm:
-    return UploadPackageForm()
+_DRAWN = re.compile(r"([0-9]{1,18}):([0-9a-f]{16})")
+
+
+def _drawn_versions(text: str | None) -> dict[int, str]:
+    """The upload form's `versions` as {package id: version}; anything else in it is ignored
+    (an upload whose draft is not among them is refused as stale)."""
+    return {int(m.group(1)): m.group(2) for m in map(_DRAWN.fullmatch, (text or "").split()[:10_000]) if m}
 
 
 @bp.route("/template.xlsx")
@@ -134,7 +153,11 @@ def upload():
         try:
             content, investment_id, quarter_end = gp_template.read_workbook(data)
             package = packages.save_package(db.session, investment_id, quarter_end, content,
-                                            username=current_username(), allowed=_scope(), action="upload")
+                                            username=current_username(), allowed=_scope(), action="upload",
+                                            drawn=_drawn_versions(form.versions.data))
+        except packages.StaleUpload as exc:
+            refuse(exc, form)  # beside the file, on the page as it is now
+            return _portal_page(form)
         except FieldErrors as exc:
             refuse(exc)
             return redirect(url_for(".portal"))

@@ -13,6 +13,7 @@ in the order of their quarters (`quarter_order`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -325,14 +326,31 @@ def package_version(package: GpPackage) -> str:
                    "content": package.content})
 
 
+def _last_save(session: Session, package: GpPackage) -> AuditEntry | None:
+    return session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
+                                                    AuditEntry.entity_key == str(package.id),
+                                                    AuditEntry.action.in_(SAVES))
+                           .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+
+
 def _stale(session: Session, package: GpPackage) -> FieldErrors:
     """The refusal of a form drawn before the package's last save, naming who saved it and when."""
-    entry = session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
-                                                     AuditEntry.entity_key == str(package.id),
-                                                     AuditEntry.action.in_(SAVES))
-                            .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    entry = _last_save(session, package)
     return FieldErrors([("", Message("stale_form", who=written_by(session, entry)) if entry is not None
                          else Message("settings_stale"))])
+
+
+class StaleUpload(FieldErrors):
+    """An uploaded workbook for an interest's quarter whose draft is no longer as the upload's
+    page showed it (saved since, or made since the page was drawn): refused beside the file,
+    naming the package and who saved it last, nothing overwritten."""
+
+    def __init__(self, session: Session, package: GpPackage) -> None:
+        entry = _last_save(session, package)
+        who = written_by(session, entry) if entry is not None else (package.created_by, package.updated_at)
+        super().__init__([("file", Message("gp_upload_stale", investment=package.investment_id, id=package.id,
+                                           quarter=tieout.quarter_label(package.quarter_end), who=who))])
+        self.package_id = package.id
 
 
 class PackageExists(FieldErrors):
@@ -355,14 +373,20 @@ def _interest(session: Session, investment_id: str, allowed: list[str] | None) -
 
 def save_package(session: Session, investment_id: str, quarter_end: dt.date | None, content: dict[str, Any], *,
                  username: str, allowed: list[str] | None, action: str = "save", new: bool = False,
-                 package_id: int | None = None, version: str | None = None) -> GpPackage:
+                 package_id: int | None = None, version: str | None = None,
+                 drawn: Mapping[int, str] | None = None) -> GpPackage:
     """Save the draft of one interest's package for one quarter, and tie it out at once.
     `allowed`: the sub-funds the user speaks for (None: any, for a fund manager).
 
     The new-package form (`new`) creates one, and is refused where the interest's quarter has a
     package already (PackageExists, naming it); the edit form (`package_id`, `version`) saves
     that package only while it is as the form showed it (`package_version`), else it is refused
-    as stale; otherwise (an uploaded workbook) the package is created or its draft replaced.
+    as stale; otherwise (an uploaded workbook) the package is created or its draft replaced —
+    with `drawn` (the upload's page: the versions of the drafts it showed, by package id), a
+    draft only while it is as that page showed it, else refused (StaleUpload): a draft saved,
+    or made, after the page was drawn is never written over unseen. A first upload for a
+    quarter without a package needs no version. (`drawn` None: a caller with no page, such as
+    the benchmark, replaces the draft as it finds it.)
     Saves of one interest's quarter wait for each other (a lock by interest and quarter), so two
     first saves at once are one package and a refusal, never a crash or a save lost unseen;
     every save is audited with the package before and after."""
@@ -390,6 +414,8 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
             raise FieldErrors([("", Message("gp_submitted_locked"))])
         if package_id is not None and version != package_version(package):
             raise _stale(session, package)
+        if drawn is not None and drawn.get(package.id) != package_version(package):
+            raise StaleUpload(session, package)
         before = snapshot(package)
     package.content = content
     package.updated_at = utcnow()
