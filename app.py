@@ -55,7 +55,7 @@ def _create_app(config: dict | None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from web.auth import load_user
-    from web.extensions import babel, bounded_waits, csrf, db, enforce_foreign_keys, login_manager, migrate
+    from web.extensions import babel, bounded_waits, csrf, db, enforce_foreign_keys, login_manager, migrate, write_ahead_log
     from web.i18n import PUNCTUATION, compile_translations, install_one_language, refresh_locale, select_locale, template_helpers
     from web.security import register_security
 
@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     bounded_waits(app)  # before db.init_app: SQLite's busy timeout goes into the engine's options
     db.init_app(app)
     enforce_foreign_keys(app)
+    write_ahead_log(app)  # readers beside a writer on SQLite
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -223,24 +223,32 @@ def test_an_import_meeting_a_running_import_past_its_wait_says_so_and_writes_not
     assert [e.message.key for e in result.errors] == ["book_busy"]
 
 
-def test_on_sqlite_a_page_read_while_an_import_writes_its_file_says_the_book_is_busy(impatient, db):
-    """SQLite: an import whose writes spill from its cache holds the file exclusively, and a
-    reader waits the busy timeout: then the page (and the API) says so, 409 with Retry-After,
-    never a 500; the import over, the page reads."""
+def test_on_sqlite_a_page_read_while_another_holds_the_file_alone_says_the_book_is_busy(impatient, db):
+    """SQLite: a page reads beside an import (the file in WAL: tests/test_sqlite_wal.py), but a
+    connection that holds the file alone (locking_mode EXCLUSIVE: a maintenance tool, the sqlite3
+    shell so set) keeps readers out, and a reader waits the busy timeout: then the page (and the
+    API) says so, 409 with Retry-After, never a 500; the file let go, the page reads."""
+    import sqlite3
+
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL: readers never wait for writers")
     make_user(db, "viewer1", "viewer")
     client = impatient.test_client()
     login(client, "viewer1")
+    db.session.remove()
+    db.engine.dispose()  # the apps' connections closed: a connection holds the file alone only when it is the only one
     with impatient.app_context():
-        holder = db.engine.connect()
-        holder.exec_driver_sql("BEGIN EXCLUSIVE")  # as a large import's spilled writes hold it
-        try:
-            page = client.get("/funds/QY")
-            api = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
-        finally:
-            holder.rollback()
-            holder.close()
+        db.engine.dispose()
+    holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE funds SET name = name WHERE code = 'QY'")
+        page = client.get("/funds/QY")
+        api = client.get("/api/v1/funds/QY/report?as_of=2025-12-31")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
     assert page.status_code == 409 and page.headers["Retry-After"] == "5"
     assert "台账正被其他操作占用（例如正在导入台账），请稍后刷新页面" in page.get_data(as_text=True)
     assert api.status_code == 409 and "请稍后刷新页面" in api.get_json()["message"]

@@ -96,6 +96,57 @@ def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def write_ahead_log(app: Flask) -> None:
+    """SQLite in WAL mode (https://sqlite.org/wal.html): readers proceed while a writer holds
+    the book. In the default rollback journal, an import whose writes outgrow its cache (and
+    any commit) takes the file exclusively, and every page and report waits the busy timeout,
+    then answers 409 "book busy"; in WAL a writer appends to the -wal file and each read sees
+    the last commit before it began. Writers still queue one at a time (an import's BEGIN
+    IMMEDIATE keeps every other writer out, as before).
+
+    synchronous = FULL: the -wal file is synced at every commit, so a commit the app has
+    answered survives a power cut (NORMAL syncs only at checkpoints and may lose the last
+    commits, consistent but gone: not for a book of record). In WAL that is one sync per
+    commit, fewer than the rollback journal's. The mode is kept in the file: every later
+    connection (the CLI, a second process, the sqlite3 shell) opens it in WAL. An in-memory
+    database keeps its own journal ("memory"; WAL does not apply) and is left as it is.
+    WAL needs the -wal and -shm files beside the database, on a local disk (not a network
+    share): the instance folder is."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engines = [engine for engine in db.engines.values() if engine.dialect.name == "sqlite"]
+    seconds = float(max(int(app.config.get("BOOK_LOCK_WAIT") or 0), 1))
+    for engine in engines:
+        event.listen(engine, "connect", lambda connection, _record: _wal_on(connection, seconds))
+
+
+def _wal_on(dbapi_connection: Any, wait: float) -> None:
+    # at connect, before any transaction (inside one the journal mode cannot change). Turning
+    # a rollback-journal file to WAL takes it alone for a moment; the busy handler is not
+    # called for that upgrade, so a connection that meets another's lock tries again, `wait`
+    # seconds at most (once a file is in WAL, the pragma only reads its mode)
+    import sqlite3
+    import time
+
+    cursor = dbapi_connection.cursor()
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as error:
+                if not str(getattr(error, "sqlite_errorname", "")).startswith("SQLITE_BUSY") \
+                        or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+        if mode == "wal":
+            cursor.execute("PRAGMA synchronous = FULL")
+    finally:
+        cursor.close()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = DeferredMigrate()
 login_manager = LoginManager()

@@ -119,6 +119,8 @@ def _storage(app: Flask):
     if redis_url:
         return RedisStorage(name=name, url=redis_url)
     path = app.config.get("JOBS_QUEUE_FILE") or str(Path(app.instance_path) / "job-queue.sqlite")
+    # a file of its own, which Huey opens in WAL (its default journal_mode), as the app does the
+    # book's (web.extensions.write_ahead_log): the workers' polls never wait for an enqueue
     return SqliteStorage(name=name, filename=path)
 
 
