@@ -15,6 +15,7 @@ a lock, a token or a vote.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -22,7 +23,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -515,7 +516,7 @@ def shared_put(session: Session, what: str, fund_code: str, period: str, version
         _on_redis(store)
         return
     try:
-        with session.get_bind().engine.connect() as conn, conn.begin():
+        with session.get_bind().engine.connect() as conn, _waiting_briefly(conn), conn.begin():
             conn.execute(delete(CachedReport).where(CachedReport.what == what, CachedReport.fund_code == fund_code,
                                                     CachedReport.period == period))
             conn.execute(CachedReport.__table__.insert().values(  # type: ignore[attr-defined]
@@ -523,6 +524,30 @@ def shared_put(session: Session, what: str, fund_code: str, period: str, version
                 created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     except SQLAlchemyError as error:  # another worker stored it first, or the database is busy
         log.info("report cache: not stored (%s)", error.__class__.__name__)
+
+
+STORE_WAIT_MS = 25  # SQLite: how long storing a report waits for the file's write lock
+
+
+@contextlib.contextmanager
+def _waiting_briefly(conn) -> Iterator[None]:
+    """SQLite: the store waits STORE_WAIT_MS for the write lock, not the connection's busy
+    timeout. The file has one writer at a time, and an import holds it for as long as it
+    writes: a page that computed a report reads beside the import (WAL), and would otherwise
+    wait the whole BOOK_LOCK_WAIT at each report it stores (a fund's page stores several) only
+    to skip storing it. A report not stored is computed again when next asked for. PostgreSQL:
+    the cache's rows are no part of the book's lock; nothing changes."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    waited = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+    conn.exec_driver_sql(f"PRAGMA busy_timeout = {STORE_WAIT_MS}")
+    conn.commit()  # the pragma is at once; the store's own transaction follows
+    try:
+        yield
+    finally:  # the pooled connection's wait as it was, for its next user
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {waited}")
+        conn.commit()
 
 
 def shared_latest(session: Session, what: str, fund_code: str, period: str) -> tuple[str, bytes] | None:
