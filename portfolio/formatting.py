@@ -48,14 +48,53 @@ def yuan(amount) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def _half_up(number, places: int) -> Decimal | None:
+    """A ratio rounded to `places` decimals half away from zero, as Excel shows the same
+    double with its number format (the workbook's cells hold the unrounded figure): a
+    float is read at Excel's 15 significant digits first, so 1.075 (held as 1.07499999…)
+    is 1.08, not the 1.07 a float's own formatting gives; amounts round half up too
+    (money.fen, wan)."""
+    if isinstance(number, Decimal):
+        value = number
+    else:
+        try:
+            as_float = float(number)
+        except (TypeError, ValueError):
+            return None
+        if as_float != as_float or as_float in (float("inf"), float("-inf")):
+            return None
+        value = Decimal(format(as_float, ".15g"))
+    if not value.is_finite():
+        return None
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def multiple(ratio, places: int = 2) -> str:
-    """1.1679 → '1.17x'; None → '—' (no figure, e.g. nothing paid in)."""
-    return "—" if ratio is None else f"{ratio:.{places}f}x"
+    """1.1679 → '1.17x', 1.075 → '1.08x' (half up, as the workbook shows it); None → '—'
+    (no figure, e.g. nothing paid in)."""
+    shown = None if ratio is None else _half_up(ratio, places)
+    return "—" if shown is None else f"{shown:.{places}f}x"
 
 
 def percent(ratio, places: int = 1) -> str:
-    """0.0853 → '8.5%'; None → '—'."""
-    return "—" if ratio is None else f"{ratio * 100:.{places}f}%"
+    """0.0853 → '8.5%', 0.0125 → '1.3%' (half up, as the workbook shows it); None → '—'."""
+    if ratio is None:
+        return "—"
+    scaled = ratio * 100 if isinstance(ratio, Decimal) else _float_times_100(ratio)
+    shown = None if scaled is None else _half_up(scaled, places)
+    return "—" if shown is None else f"{shown:.{places}f}%"
+
+
+def _float_times_100(ratio) -> Decimal | None:
+    """A float ratio × 100, exactly as Excel's percent format scales it: the 15-digit
+    value times 100 (0.0125 → 1.25, where the float product is 1.2500000000000002)."""
+    try:
+        as_float = float(ratio)
+    except (TypeError, ValueError):
+        return None
+    if as_float != as_float or as_float in (float("inf"), float("-inf")):
+        return None
+    return Decimal(format(as_float, ".15g")) * 100
 
 
 def iso_date(value) -> str:
