@@ -143,3 +143,16 @@ def test_ratios_in_the_document_are_the_workbook_s_rounded_half_up(app, example)
         if row[0].value in shown and len([c for c in row if c.value is not None]) == 10:
             assert [excel_shows(c.value, c.number_format) for c in row[6:10]] == shown[row[0].value], row[0].value
 
+
+# ---------------------------------------------------------------- ownership to the same places
+def test_ownership_in_the_workbook_to_the_places_the_document_shows(app, second):
+    """A holding's ownership is shown to two decimals in the HTML/PDF (2.385 % → 2.39 %);
+    the workbook's cell was formatted to one (2.4 %), so the two disagreed."""
+    report = build_quarterly(second, "P", "2025Q4")
+    shown = {r[0]: r[7] for r in html_rows(document(app, report)) if len(r) == 16 and r[0] != "编号"}
+    assert shown["P-D1"] == "2.39%" and shown["P-CO1"] == "1.13%"
+    workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    rows = sheet_rows(workbook, "投资明细表")
+    column = [c.value for c in rows[1]].index("持股比例")
+    cells = {row[0].value: row[column] for row in rows[2:] if row[0].value}
+    assert {key: excel_shows(cell.value, cell.number_format) for key, cell in cells.items()} == shown

@@ -33,6 +33,9 @@ MULTIPLE = XLSX_FORMATS["multiple"]
 PERCENT = XLSX_FORMATS["percent"]
 DATE = XLSX_FORMATS["date"]
 COUNT = XLSX_FORMATS["count"]
+# a shareholding as typed, to the two decimals the screens and the PDF show it
+# (formatting.ownership: 2.385 → 2.39%), not the one of a computed share
+OWNERSHIP = "0.00%"
 TEXT = None
 
 HEAD_STYLE: dict[str, Any] = {"bold": True, "bg_color": "#EEF2F7", "pattern": 1, "text_wrap": True}
@@ -477,7 +480,7 @@ def _schedule_sheet(wb: _Book, r: dict, lang: str) -> None:
             i.get("irr"), label("method", i.get("valuation_method"), lang=lang) if i.get("valuation_method") else None,
             i.get("valuation_as_of"), w("滞后") if i["stale"] else (w("成本") if i["unvalued"] else None)])
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("行业", TEXT), ("地区", TEXT),
-             ("投资日期", DATE), ("轮次", TEXT), ("持股比例", PERCENT), ("认缴（万元）", AMOUNT),
+             ("投资日期", DATE), ("轮次", TEXT), ("持股比例", OWNERSHIP), ("认缴（万元）", AMOUNT),
              ("实缴（万元）", AMOUNT), ("已分配（万元）", AMOUNT), ("剩余价值（万元）", AMOUNT), ("MOIC", MULTIPLE),
              ("IRR", PERCENT), ("估值方法", TEXT), ("估值日期", DATE), ("估值滞后", TEXT)], rows)
     s.ws.freeze_panes(2, 2)  # the header row and the id and name columns stay in view ("C3")
