@@ -156,3 +156,56 @@ def test_ownership_in_the_workbook_to_the_places_the_document_shows(app, second)
     column = [c.value for c in rows[1]].index("持股比例")
     cells = {row[0].value: row[column] for row in rows[2:] if row[0].value}
     assert {key: excel_shows(cell.value, cell.number_format) for key, cell in cells.items()} == shown
+
+
+# ---------------------------------------------------------------- an IRR without an answer, said plainly
+def _cell(rows: list[list[str]], first: str, width: int, column: int) -> str:
+    return next(r[column] for r in rows if len(r) == width and r[0] == first)
+
+
+@pytest.mark.parametrize("lang, no_rate, short", [("zh", "—（无解）", "— 无解"), ("en", "— (no rate)", "— no rate")])
+def test_an_irr_with_no_answer_is_said_so_in_every_format(app, second, lang, no_rate, short):
+    """W's one holding is written off: no sign change, no IRR (metrics.md: null). The HTML and
+    PDF had printed a bare '—' (and the workbook an empty cell) with nothing saying why."""
+    for fund in ("W", "E"):  # written off; no investment at all
+        report = build_quarterly(second, fund, "2025Q4")
+        assert report["summary"]["irr"] is None
+        html = document(app, report, lang)
+        rows = html_rows(html)
+        head = next(i for i, r in enumerate(rows) if len(r) == 9 and r[8] == "IRR")  # 1. the fund's status
+        assert rows[head + 1][8] == no_rate, fund
+        assert next(r for r in rows if r and r[0] == "IRR")[1:3] == [no_rate, no_rate]  # the highlights
+        assert ("IRR“无解”" if lang == "zh" else 'IRR "no rate"') in html
+        workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang=lang)))
+        fund_sheet = workbook.worksheets[1]
+        assert [c.value for c in fund_sheet[3]][8] == short
+    report = build_quarterly(second, "W", "2025Q4")
+    assert _cell(html_rows(document(app, report, lang)), "W-D1", 16, 13) == short
+    workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang=lang)))
+    schedule = sheet_rows(workbook, workbook.sheetnames[4])
+    assert [row[13].value for row in schedule[2:] if row[0].value == "W-D1"] == [short]
+
+
+def test_an_irr_under_a_year_is_the_same_words_in_the_workbook_and_the_highlights(app, second):
+    """K-D2 was made on 2025-11-20: the document prints '— 不足一年' (GIPS 5.A.4), the workbook
+    had held the annualised rate; the highlights (要点) had printed a young fund's IRR as an
+    annual rate while the status table under them said it was not annualised."""
+    report = build_quarterly(second, "P", "2025Q4")
+    rows = html_rows(document(app, report))
+    assert _cell(rows, "K-D2", 16, 13) == "— 不足一年"
+    workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    schedule = sheet_rows(workbook, "投资明细表")
+    assert [row[13].value for row in schedule[2:] if row[0].value == "K-D2"] == ["— 不足一年"]
+    digital = [row for row in sheet_rows(workbook, "业绩分析") if row[0].value == "数字创新"][0]
+    assert digital[10].value == "— 不足一年"
+
+    young = SyntheticBook().fund("Y").company("C1")
+    young.investment("Y-1", "C1", fund="Y", date="2025-06-30").flow("Y-1", "2025-06-30", "1000000")
+    young.valuation("Y-1", "2025-12-31", "1500000", "last_round")
+    report = build_quarterly(young.book(), "Y", "2025Q4")
+    assert report["summary"]["irr"] > 1  # annualised over half a year
+    rows = html_rows(document(app, report))
+    assert next(r for r in rows if r and r[0] == "IRR")[1:] == ["—（不足一年，不年化）", "—（不足一年，不年化）", "—"]
+    cover = [row for row in sheet_rows(load_workbook(io.BytesIO(write_quarterly_xlsx(report))), "封面与要点")
+             if row[0].value == "IRR"][0]
+    assert [c.value for c in cover[1:4]] == ["— 不足一年", "— 不足一年", "—"]

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -45,6 +46,26 @@ def report_quarter(as_of) -> str:
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     return quarter(last_quarter_end(as_of or local_today()))
+
+
+@bp.app_template_filter("report_irr")
+@pass_context
+def report_irr(_context, value, since=None, as_of=None, short: bool = False) -> str:
+    """An IRR in the quarterly report: a percentage, '— 无解' where no rate exists (never a
+    bare dash), '— 不足一年' under a year; in the language of the render (a filter taking
+    the context, so that Jinja never works it out once at compile time)."""
+    from portfolio.reports.words import irr_display
+    from web.i18n import current_lang
+
+    return irr_display(value, since, as_of, current_lang(), short=short)
+
+
+@bp.app_template_test("irr_not_a_rate")
+def irr_not_a_rate(value, since=None, as_of=None) -> bool:
+    """Whether an IRR is shown in words (no rate, or under a year), not as a number."""
+    from portfolio.reports.words import irr_text
+
+    return irr_text(value, since, as_of) is not None
 
 
 # In the PDF, tables longer than this become fixed-width listings, in blocks of a page.

@@ -48,3 +48,26 @@ def word(text: str, lang: str = "zh", *, context: str | None = None, **args: Any
         words = catalog(str(lang).split("_")[0])
         out = words.get(_key(text, context)) or words.get(text, text)
     return out % args if args else out
+
+
+def irr_text(value, since=None, as_of=None, lang: str = "zh", *, short: bool = False) -> str | None:
+    """The words the report puts where an IRR is not shown as a number, else None: a rate
+    that does not exist (metrics.md: null where the flows never change sign, e.g. nothing
+    invested yet or all written off, or no rate can be found) is said to have no answer,
+    never left a bare dash; one over less than a year is not annualised (GIPS 5.A.4,
+    formatting.irr_shown). The HTML, the PDF and the workbook say the same."""
+    from portfolio.formatting import irr_is_short, irr_shown
+
+    if value is None:
+        return word("— 无解" if short else "—（无解）", lang)
+    if irr_is_short(since, as_of):
+        return irr_shown(value, since, as_of, lang=lang, short=short)
+    return None
+
+
+def irr_display(value, since=None, as_of=None, lang: str = "zh", *, short: bool = False) -> str:
+    """An IRR as the report prints it: a percentage, or the words irr_text gives."""
+    from portfolio.formatting import percent
+
+    said = irr_text(value, since, as_of, lang, short=short)
+    return percent(value) if said is None else said

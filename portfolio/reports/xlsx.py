@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import CellBlankTuple, CellDatetimeTuple, CellNumberTu
 
 from portfolio.formatting import FIGURE_KINDS, RULE_KINDS, XLSX_FORMATS, xlsx_value
 from portfolio.messages import shown
-from portfolio.reports.words import is_zh, word
+from portfolio.reports.words import irr_text, is_zh, word
 from portfolio.vocabulary import label
 
 AMOUNT = XLSX_FORMATS["amount"]
@@ -362,14 +362,28 @@ def _metric_columns(first: str, share: bool = False) -> list:
     return cols
 
 
-def _metric_rows(groups: dict, vocab: str | None, lang: str, share: bool = False) -> list[list]:
+def _irr(value, since, as_of, lang: str):
+    """An IRR cell: the rate, or the words the HTML and PDF print in its place (no rate;
+    under a year, not annualised), never an empty cell or an annualised rate over weeks."""
+    said = irr_text(value, since, as_of, lang, short=True)
+    return value if said is None else said
+
+
+def _metric_rows(groups: dict, vocab: str | None, lang: str, share: bool = False, *, since: dict | None = None,
+                 as_of=None) -> list[list]:
     rows = []
     for key, m in groups.items():
         values = _metric_values(m)
+        values[-1] = _irr(m.get("irr"), (since or {}).get(key), as_of, lang)
         if share:
             values.insert(5, m.get("nav_share"))
         rows.append([label(vocab, key, lang=lang) if vocab else str(key)] + values)
     return rows
+
+
+def _with_irr(values: list, since, as_of, lang: str) -> list:
+    """A summary's metric values with its IRR cell as _irr writes it."""
+    return values[:-1] + [_irr(values[-1], since, as_of, lang)]
 
 
 def _figure_rows(sheet: _Sheet, figures: dict) -> None:
@@ -405,8 +419,13 @@ def _cover_sheet(wb: _Book, r: dict, lang: str) -> None:
     for h in r["highlights"]:
         fmt = SUMMARY_FORMATS[h["key"]]
         kind = "amount" if fmt == AMOUNT else "ratio"
-        rows.append([w(SUMMARY_NAMES[h["key"]])]
-                    + [Formatted(xlsx_value(h[k], kind), fmt) for k in ("value", "previous", "change")])
+        cells = [Formatted(xlsx_value(h[k], kind), fmt) for k in ("value", "previous", "change")]
+        if h["key"] == "irr":  # as the HTML: no rate or under a year in words, and then no change
+            since = r["since"]["total"]
+            now, before = _irr(h["value"], since, r["as_of"], lang), _irr(h["previous"], since, r["previous_as_of"], lang)
+            if isinstance(now, str) or isinstance(before, str):
+                cells = [Formatted(now, fmt), Formatted(before, fmt), Formatted("—", fmt)]
+        rows.append([w(SUMMARY_NAMES[h["key"]])] + cells)
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
     s.finish()
 
@@ -416,7 +435,7 @@ def _fund_sheet(wb: _Book, r: dict, lang: str) -> None:
     s = _Sheet(wb, "基金概况", lang)
     s.title(w("基金概况（截至 %(date)s）", date=r["as_of"].isoformat()))
     s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
-            [[r["summary"].get(k) for k in SUMMARY_NAMES]])
+            [_with_irr([r["summary"].get(k) for k in SUMMARY_NAMES], r["since"]["total"], r["as_of"], lang)])
     s.finish()
 
 
@@ -443,16 +462,18 @@ def _performance_sheet(wb: _Book, r: dict, lang: str) -> None:
     w = _words(lang)
     s = _Sheet(wb, "业绩分析", lang)
     s.title("按投资方式")
-    s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode", lang)
-            + [[w("合计")] + _metric_values(r["summary"])])
+    since, as_of = r["since"], r["as_of"]
+    s.table(_metric_columns("投资方式"), _metric_rows(r["by_mode"], "mode", lang, since=since["by_mode"], as_of=as_of)
+            + [[w("合计")] + _with_irr(_metric_values(r["summary"]), since["total"], as_of, lang)])
     s.title("按行业（按投资标的归属）")
-    s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", lang, share=True))
+    s.table(_metric_columns("行业", share=True), _metric_rows(r["by_sector"], "sector", lang, share=True,
+                                                          since=since["by_sector"], as_of=as_of))
     s.title("按行业（穿透至子基金底层资产；口径不同）")
     s.table([("行业", TEXT), ("剩余价值（万元）", AMOUNT), ("净值占比", PERCENT)],
             [[label("sector", k, lang=lang), m.get("nav"), m.get("nav_share")]
              for k, m in r["lookthrough_by_sector"].items()])
     s.title("按投资年份")
-    s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None, lang))
+    s.table(_metric_columns("年份"), _metric_rows(r["by_vintage"], None, lang, since=since["by_vintage"], as_of=as_of))
     if r.get("periodic"):
         s.title("按季度现金流的收益率")
         _figure_rows(s, r["periodic"])
@@ -477,7 +498,8 @@ def _schedule_sheet(wb: _Book, r: dict, lang: str) -> None:
             label("sector", i.get("sector"), lang=lang), label("region", i.get("region"), lang=lang), i.get("date"),
             i.get("round"), None if own is None else Decimal(str(own)) / 100,
             i.get("commitment"), i.get("paid_in"), i.get("distributed"), i.get("nav"), i.get("moic"),
-            i.get("irr"), label("method", i.get("valuation_method"), lang=lang) if i.get("valuation_method") else None,
+            _irr(i.get("irr"), i.get("date"), r["as_of"], lang),
+            label("method", i.get("valuation_method"), lang=lang) if i.get("valuation_method") else None,
             i.get("valuation_as_of"), w("滞后") if i["stale"] else (w("成本") if i["unvalued"] else None)])
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("行业", TEXT), ("地区", TEXT),
              ("投资日期", DATE), ("轮次", TEXT), ("持股比例", OWNERSHIP), ("认缴（万元）", AMOUNT),
@@ -505,7 +527,8 @@ def _activity_sheet(wb: _Book, r: dict, lang: str) -> None:
     s.table([("编号", TEXT), ("投资标的", TEXT), ("方式", TEXT), ("退出日期", DATE), ("本季分配（万元）", AMOUNT),
              ("累计分配（万元）", AMOUNT), ("实缴（万元）", AMOUNT), ("MOIC", MULTIPLE), ("IRR", PERCENT)],
             [[i["id"], i.get("target_name") or i.get("target"), label("mode", i.get("mode"), lang=lang), i["exit_date"],
-              i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"), i.get("irr")]
+              i["distributed_in_quarter"], i.get("distributed"), i.get("paid_in"), i.get("moic"),
+              _irr(i.get("irr"), i.get("date"), r["as_of"], lang)]
              for i in a["exits"]])
     s.title(w("估值变动超过 %(t)s 的投资", t=f"{float(a['threshold']):.0%}"))
     s.table([("编号", TEXT), ("投资标的", TEXT), ("期初净值（万元）", AMOUNT), ("本季出资（万元）", AMOUNT),
@@ -530,7 +553,8 @@ def _concentration_sheet(wb: _Book, r: dict, lang: str) -> None:
             [[n, t.get("name") or t.get("target_name") or t.get("code") or t.get("target"), t.get("nav"),
               t.get("share", t.get("nav_share"))] for n, t in enumerate(c.get("top") or [], start=1)])
     s.title("本地与外地")
-    s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region", lang))
+    s.table(_metric_columns("地区"), _metric_rows(r["by_region"], "region", lang, since=r["since"]["by_region"],
+                                                as_of=r["as_of"]))
     s.finish()
 
 
