@@ -209,3 +209,18 @@ def test_an_irr_under_a_year_is_the_same_words_in_the_workbook_and_the_highlight
     cover = [row for row in sheet_rows(load_workbook(io.BytesIO(write_quarterly_xlsx(report))), "封面与要点")
              if row[0].value == "IRR"][0]
     assert [c.value for c in cover[1:4]] == ["— 不足一年", "— 不足一年", "—"]
+
+
+# ---------------------------------------------------------------- a change that rounds to nothing has no sign
+def test_a_change_that_rounds_to_nothing_is_printed_without_a_sign(app, second):
+    """P's TVPI moved by +0.0002 and its DPI by −0.0007 in 2025Q4: the highlights printed
+    '+0.00x' and '-0.00x' (the sign taken from the unrounded change), a rise and a fall
+    that the figures beside them (1.19x and 1.19x) do not show; and a change was rounded
+    half to even ('%.2f') where every other figure rounds half up."""
+    report = build_quarterly(second, "P", "2025Q4")
+    changes = {r[0]: r[3] for r in html_rows(document(app, report)) if len(r) == 4 and r[0] in ("TVPI", "DPI", "RVPI")}
+    assert changes == {"TVPI": "0.00x", "DPI": "0.00x", "RVPI": "0.00x"}
+    assert {r[0]: r[3] for r in html_rows(document(app, report)) if len(r) == 4}["IRR"] == "-0.9 个百分点"
+    report = {**report, "highlights": [{**h, "change": 0.045 if h["key"] == "tvpi" else h["change"]}
+                                       for h in report["highlights"]]}
+    assert [r[3] for r in html_rows(document(app, report)) if len(r) == 4 and r[0] == "TVPI"] == ["+0.05x"]

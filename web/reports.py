@@ -68,6 +68,17 @@ def irr_not_a_rate(value, since=None, as_of=None) -> bool:
     return irr_text(value, since, as_of) is not None
 
 
+@bp.app_template_filter("with_sign")
+def with_sign(shown: str) -> str:
+    """A change as printed (already rounded: '0.04x', '-1.00', '2.5'), with '+' when it is a
+    rise; one that rounds to nothing has no sign ('-0.00x' → '0.00x'): the sign is the
+    printed figure's, not the unrounded value's."""
+    text = str(shown)
+    if not any(ch in "123456789" for ch in text):
+        return text.lstrip("-")
+    return text if text.startswith("-") else "+" + text
+
+
 # In the PDF, tables longer than this become fixed-width listings, in blocks of a page.
 LISTING_ROWS = 300
 LISTING_BLOCK = 46
