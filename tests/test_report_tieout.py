@@ -224,3 +224,16 @@ def test_a_change_that_rounds_to_nothing_is_printed_without_a_sign(app, second):
     report = {**report, "highlights": [{**h, "change": 0.045 if h["key"] == "tvpi" else h["change"]}
                                        for h in report["highlights"]]}
     assert [r[3] for r in html_rows(document(app, report)) if len(r) == 4 and r[0] == "TVPI"] == ["+0.05x"]
+
+
+# ---------------------------------------------------------------- the English document says it is English
+@pytest.mark.parametrize("lang, declared", [("zh", "zh-CN"), ("en", "en")])
+def test_the_printable_document_and_its_pdf_declare_the_reader_s_language(app, example, lang, declared):
+    """The printable HTML (the PDF's source) had `<html lang="zh-CN">` in English too, and
+    WeasyPrint writes it as the PDF's /Lang: an English report declared itself Chinese (a
+    screen reader reads it in a Chinese voice; CJK glyph forms chosen for Latin punctuation)."""
+    from weasyprint import HTML
+
+    html = document(app, build_quarterly(example, "QY", "2025Q4"), lang)
+    assert f'<html lang="{declared}">' in html
+    assert HTML(string=html).render().metadata.lang == declared
