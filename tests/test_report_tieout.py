@@ -237,3 +237,20 @@ def test_the_printable_document_and_its_pdf_declare_the_reader_s_language(app, e
     html = document(app, build_quarterly(example, "QY", "2025Q4"), lang)
     assert f'<html lang="{declared}">' in html
     assert HTML(string=html).render().metadata.lang == declared
+
+
+@pytest.mark.parametrize("lang, footer", [("zh", "第1页/共9页"), ("en", "Page1of9")])  # spaces left out
+def test_the_pdf_page_footer_reads_in_the_reader_s_language(app, example, lang, footer, tmp_path):
+    """The footer was put together from the Chinese words one by one ('第', '页', '/', '共'),
+    which in English printed 'Page 1 / of 9'."""
+    import subprocess
+
+    from web.reports import render_pdf
+
+    report = build_quarterly(example, "QY", "2025Q4")
+    with app.app_context():
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(render_pdf(report, document=document(app, report, lang)))
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert footer in "".join(text.split())
