@@ -254,3 +254,23 @@ def test_the_pdf_page_footer_reads_in_the_reader_s_language(app, example, lang, 
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert footer in "".join(text.split())
+
+
+# ---------------------------------------------------------------- totals and the rows as shown
+def test_a_total_that_is_not_the_sum_of_its_rows_as_shown_is_footnoted(app):
+    """Two holdings paid 10,000,050 and 20,000,050 yuan: each row prints 1,000.01 and
+    2,000.01 万元 (half up), their total 30,000,100 yuan prints 3,000.01, not the 3,000.02 a
+    reader adds up. The total is right (it ties to the JSON report); the report did not say
+    why it is not the sum of the rows shown."""
+    b = SyntheticBook().fund("T").sub_fund("SF1").company("C1")
+    b.investment("T-D1", "C1", fund="T", date="2024-01-02", commitment_cny="10000050")
+    b.investment("T-S1", "SF1", fund="T", mode="sub_fund", date="2024-01-02", commitment_cny="20000050")
+    b.flow("T-D1", "2025-11-02", "10000050").flow("T-S1", "2025-11-02", "20000050")
+    report = build_quarterly(b.book(), "T", "2025Q4")
+    for lang, note in (("zh", "可能与所列各项相加减的结果有 0.01 的尾差"), ("en", "may differ by 0.01 from")):
+        html = document(app, report, lang)
+        quarter = [r for r in html_rows(html) if len(r) == 6][:4]  # the quarter's bridge: head, 2 modes, total
+        assert [r[2] for r in quarter[1:]] == ["2,000.01", "1,000.01", "3,000.01"]
+        assert note in html
+        workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang=lang)))
+        assert any(note in str(c.value) for row in workbook.worksheets[0].iter_rows() for c in row)

@@ -427,6 +427,8 @@ def _cover_sheet(wb: _Book, r: dict, lang: str) -> None:
                 cells = [Formatted(now, fmt), Formatted(before, fmt), Formatted("—", fmt)]
         rows.append([w(SUMMARY_NAMES[h["key"]])] + cells)
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
+    # the cells hold the unrounded figures; what they show is rounded, as in the PDF
+    s.note("金额逐项四舍五入；合计与变动按未舍入金额计算后再四舍五入，可能与所列各项相加减的结果有 0.01 的尾差。")
     s.finish()
 
 
