@@ -274,3 +274,17 @@ def test_a_total_that_is_not_the_sum_of_its_rows_as_shown_is_footnoted(app):
         assert note in html
         workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang=lang)))
         assert any(note in str(c.value) for row in workbook.worksheets[0].iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("fund, quarter", [("E", "2025Q4"), ("P", "2022Q4")])  # no investment; before the first
+def test_multiples_without_paid_in_are_explained(app, second, fund, quarter):
+    """With nothing paid in, TVPI, DPI and RVPI do not exist (metrics.md: null when paid_in is
+    0): the report printed bare dashes with nothing saying why."""
+    report = build_quarterly(second, fund, quarter)
+    assert report["summary"]["paid_in"] == 0 and report["summary"]["tvpi"] is None
+    assert "尚无实缴出资，TVPI、DPI、RVPI 无从计算，以“—”表示。" in document(app, report)
+    assert "Nothing paid in yet: TVPI, DPI and RVPI do not exist and are shown as" in document(app, report, "en")
+    workbook = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))
+    assert [c.value for c in workbook["基金概况"][3]][5:8] == ["—", "—", "—"]
+    cover = {row[0].value: [c.value for c in row[1:4]] for row in workbook["封面与要点"].iter_rows() if row[0].value}
+    assert cover["TVPI"] == cover["DPI"] == cover["RVPI"] == ["—", "—", "—"]

@@ -36,6 +36,7 @@ COUNT = XLSX_FORMATS["count"]
 # a shareholding as typed, to the two decimals the screens and the PDF show it
 # (formatting.ownership: 2.385 → 2.39%), not the one of a computed share
 OWNERSHIP = "0.00%"
+NO_MULTIPLE = "—"
 TEXT = None
 
 HEAD_STYLE: dict[str, Any] = {"bold": True, "bg_color": "#EEF2F7", "pattern": 1, "text_wrap": True}
@@ -352,7 +353,9 @@ class _Sheet:
 
 
 def _metric_values(m: dict) -> list:
-    return [m.get(key) for _h, key, _f in METRIC_COLUMNS]
+    """A group's figures in METRIC_COLUMNS' order; a multiple that does not exist (nothing
+    paid in) is the '—' the HTML and PDF print, with the cover's note, not an empty cell."""
+    return [NO_MULTIPLE if m.get(key) is None and fmt == MULTIPLE else m.get(key) for _h, key, fmt in METRIC_COLUMNS]
 
 
 def _metric_columns(first: str, share: bool = False) -> list:
@@ -419,7 +422,8 @@ def _cover_sheet(wb: _Book, r: dict, lang: str) -> None:
     for h in r["highlights"]:
         fmt = SUMMARY_FORMATS[h["key"]]
         kind = "amount" if fmt == AMOUNT else "ratio"
-        cells = [Formatted(xlsx_value(h[k], kind), fmt) for k in ("value", "previous", "change")]
+        cells = [Formatted(NO_MULTIPLE if h[k] is None and fmt == MULTIPLE else xlsx_value(h[k], kind), fmt)
+                 for k in ("value", "previous", "change")]
         if h["key"] == "irr":  # as the HTML: no rate or under a year in words, and then no change
             since = r["since"]["total"]
             now, before = _irr(h["value"], since, r["as_of"], lang), _irr(h["previous"], since, r["previous_as_of"], lang)
@@ -437,7 +441,7 @@ def _fund_sheet(wb: _Book, r: dict, lang: str) -> None:
     s = _Sheet(wb, "基金概况", lang)
     s.title(w("基金概况（截至 %(date)s）", date=r["as_of"].isoformat()))
     s.table([(SUMMARY_NAMES[k], SUMMARY_FORMATS[k]) for k in SUMMARY_NAMES],
-            [_with_irr([r["summary"].get(k) for k in SUMMARY_NAMES], r["since"]["total"], r["as_of"], lang)])
+            [_with_irr(_metric_values(r["summary"]), r["since"]["total"], r["as_of"], lang)])
     s.finish()
 
 
