@@ -288,3 +288,16 @@ def test_multiples_without_paid_in_are_explained(app, second, fund, quarter):
     assert [c.value for c in workbook["基金概况"][3]][5:8] == ["—", "—", "—"]
     cover = {row[0].value: [c.value for c in row[1:4]] for row in workbook["封面与要点"].iter_rows() if row[0].value}
     assert cover["TVPI"] == cover["DPI"] == cover["RVPI"] == ["—", "—", "—"]
+
+
+@pytest.mark.parametrize("lang, unit", [("zh", "个百分点"), ("en", "pp")])
+def test_the_workbook_gives_the_irr_s_change_in_percentage_points_as_the_document(app, example, lang, unit):
+    """The example's IRR went from 6.0 % to 8.5 % in 2025Q4: the document says '+2.5 个百分点';
+    the workbook's cell was formatted '0.0%' and read '2.5%', a relative change to a reader."""
+    report = build_quarterly(example, "QY", "2025Q4")
+    shown = next(r for r in html_rows(document(app, report, lang)) if r and r[0] == "IRR")[3]
+    assert shown == f"+2.5 {unit}"
+    cover = load_workbook(io.BytesIO(write_quarterly_xlsx(report, lang=lang))).worksheets[0]
+    change = next(row[3] for row in cover.iter_rows() if row[0].value == "IRR")
+    assert change.number_format == f'+0.0" {unit}";-0.0" {unit}";0.0" {unit}"'
+    assert f"+{Decimal(format(change.value, '.15g')).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} {unit}" == shown

@@ -429,6 +429,10 @@ def _cover_sheet(wb: _Book, r: dict, lang: str) -> None:
             now, before = _irr(h["value"], since, r["as_of"], lang), _irr(h["previous"], since, r["previous_as_of"], lang)
             if isinstance(now, str) or isinstance(before, str):
                 cells = [Formatted(now, fmt), Formatted(before, fmt), Formatted("—", fmt)]
+            elif h["change"] is not None:  # in percentage points, as the document says it (not '2.5%')
+                points = w("个百分点")
+                cells[2] = Formatted(float(h["change"]) * 100,
+                                     f'+0.0" {points}";-0.0" {points}";0.0" {points}"')
         rows.append([w(SUMMARY_NAMES[h["key"]])] + cells)
     s.table([("指标", TEXT), ("本季末", None), ("上季末", None), ("变动", None)], rows)
     # the cells hold the unrounded figures; what they show is rounded, as in the PDF
