@@ -301,3 +301,12 @@ def test_the_workbook_gives_the_irr_s_change_in_percentage_points_as_the_documen
     change = next(row[3] for row in cover.iter_rows() if row[0].value == "IRR")
     assert change.number_format == f'+0.0" {unit}";-0.0" {unit}";0.0" {unit}"'
     assert f"+{Decimal(format(change.value, '.15g')).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} {unit}" == shown
+
+
+def test_the_required_reinvestment_multiple_reads_as_the_compliance_check_s_limit(app, example):
+    """The sub-funds section said '要求的返投倍数：1.5x' (one decimal) above the compliance
+    table's limit '1.50x' and the workbook's 1.50x for the same setting."""
+    report = build_quarterly(example, "QY", "2025Q4")
+    html = document(app, report)
+    limit = next(r[4] for r in html_rows(html) if len(r) == 6 and r[1] == "返投倍数")
+    assert limit == "1.50x" and f"要求的返投倍数：{limit}" in html
