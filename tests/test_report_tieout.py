@@ -12,6 +12,7 @@ the format's places.
 """
 from __future__ import annotations
 
+import html as html_module
 import io
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
@@ -163,7 +164,7 @@ def _cell(rows: list[list[str]], first: str, width: int, column: int) -> str:
     return next(r[column] for r in rows if len(r) == width and r[0] == first)
 
 
-@pytest.mark.parametrize("lang, no_rate, short", [("zh", "—（无解）", "— 无解"), ("en", "— (no rate)", "— no rate")])
+@pytest.mark.parametrize("lang, no_rate, short", [("zh", "—（无解）", "— 无解"), ("en", "— (no rate)", "no rate")])
 def test_an_irr_with_no_answer_is_said_so_in_every_format(app, second, lang, no_rate, short):
     """W's one holding is written off: no sign change, no IRR (metrics.md: null). The HTML and
     PDF had printed a bare '—' (and the workbook an empty cell) with nothing saying why."""
@@ -310,3 +311,25 @@ def test_the_required_reinvestment_multiple_reads_as_the_compliance_check_s_limi
     html = document(app, report)
     limit = next(r[4] for r in html_rows(html) if len(r) == 6 and r[1] == "返投倍数")
     assert limit == "1.50x" and f"要求的返投倍数：{limit}" in html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_irr_s_words_fit_the_pdf_listing_s_irr_column(app, lang):
+    """A schedule of more than LISTING_ROWS holdings prints as a fixed-width listing whose IRR
+    column was 7 wide: '— 不足一年' (10 wide) printed '— 不~' in the Chinese PDF, and
+    'no rate' as '— no rate' would have been cut too; its region column 4 wide printed
+    English 'Local' as 'Loc~'. The target's name gives up the width they take."""
+    from web.reports import LISTING_ROWS
+
+    b = SyntheticBook().fund("L").company("C1")
+    for n in range(LISTING_ROWS + 1):
+        b.investment(f"L-{n:03d}", "C1", fund="L", date="2024-01-02").flow(f"L-{n:03d}", "2024-01-02", "1000000")
+    b.valuation("L-000", "2025-06-30", "0", "write_off")  # no rate
+    b.investment("L-NEW", "C1", fund="L", date="2025-11-20").flow("L-NEW", "2025-11-20", "1000000")  # under a year
+    html = document(app, build_quarterly(b.book(), "L", "2025Q4"), lang)
+    listing = html.split('<div class="listing schedule">')[1].split("</div>\n  </div>")[0]
+    lines = {line.split()[0]: line for line in html_module.unescape(listing.replace('<div class="ln">', "\n")).splitlines()
+             if line.startswith("L-")}
+    no_rate, short, region = ("— 无解", "— 不足一年", "本地") if lang == "zh" else ("no rate", "— <1 yr", "Local")
+    assert no_rate in lines["L-000"] and short in lines["L-NEW"]
+    assert f" {region} " in lines["L-000"]  # the region column had been 4 wide: 'Loc~'
