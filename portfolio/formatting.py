@@ -25,13 +25,18 @@ def _decimal(amount) -> Decimal | None:
         return None
 
 
+def _rounded(value: Decimal, places: int) -> Decimal:
+    """Half up to `places` decimals, a figure that rounds to nothing written 0.00, never
+    -0.00 (Decimal keeps the sign of -0.001 through quantize; a reader sees a loss)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0
+
+
 def wan(amount, places: int = 2) -> str:
     """12345678.9 yuan → '1,234.57' (万元)."""
     value = _decimal(amount)
     if value is None:
         return "—"
-    q = (value / WAN).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{q:,.{places}f}"
+    return f"{_rounded(value / WAN, places):,.{places}f}"
 
 
 def yi(amount, places: int = 2) -> str:
@@ -39,13 +44,12 @@ def yi(amount, places: int = 2) -> str:
     value = _decimal(amount)
     if value is None:
         return "—"
-    q = (value / YI).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{q:,.{places}f}"
+    return f"{_rounded(value / YI, places):,.{places}f}"
 
 
 def yuan(amount) -> str:
     value = _decimal(amount)
-    return "—" if value is None else f"{value:,.2f}"
+    return "—" if value is None else f"{_rounded(value, 2):,.2f}"
 
 
 def _half_up(number, places: int) -> Decimal | None:
@@ -66,7 +70,7 @@ def _half_up(number, places: int) -> Decimal | None:
         value = Decimal(format(as_float, ".15g"))
     if not value.is_finite():
         return None
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _rounded(value, places)
 
 
 def multiple(ratio, places: int = 2) -> str:

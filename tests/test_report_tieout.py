@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 import pytest
 from openpyxl import load_workbook
 
+from portfolio import formatting
 from portfolio.reports.quarterly import build_quarterly
 from portfolio.reports.xlsx import write_quarterly_xlsx
 from tests.conftest import EXAMPLE_BOOK
@@ -333,3 +334,18 @@ def test_the_irr_s_words_fit_the_pdf_listing_s_irr_column(app, lang):
     no_rate, short, region = ("— 无解", "— 不足一年", "本地") if lang == "zh" else ("no rate", "— <1 yr", "Local")
     assert no_rate in lines["L-000"] and short in lines["L-NEW"]
     assert f" {region} " in lines["L-000"]  # the region column had been 4 wide: 'Loc~'
+
+
+@pytest.mark.parametrize("shown, expected", [
+    (lambda: formatting.wan(Decimal("-0.4")), "0.00"),          # 0.00004 万元 lost: nothing to show
+    (lambda: formatting.wan(Decimal("-50")), "-0.01"),          # half up, away from zero
+    (lambda: formatting.yi(Decimal("-1")), "0.00"),
+    (lambda: formatting.yuan(Decimal("-0.001")), "0.00"),
+    (lambda: formatting.yuan(Decimal("0.125")), "0.13"),       # half up, as money.fen (was half to even)
+    (lambda: formatting.multiple(-0.001), "0.00x"),
+    (lambda: formatting.percent(-0.00001), "0.0%"),
+])
+def test_a_figure_that_rounds_to_nothing_is_never_minus_zero(shown, expected):
+    """An amount or ratio that rounds to zero reads 0.00, not -0.00: Decimal keeps a negative
+    sign through quantize, and a reader takes -0.00 for a loss."""
+    assert shown() == expected
