@@ -206,8 +206,11 @@ def _book_arg(name: str, value: Any, zh: bool) -> str:
     """The kinds of argument of an imported book's errors (portfolio/error_texts.py)."""
     if name == "book_error":  # an error of the book, located (book_error_line)
         return book_error_line(value, "zh" if zh else "en")
-    # `*_named`: (code, Chinese name): "code（名称）" in Chinese, the code alone in English
-    return f"{value[0]}（{value[1]}）" if zh else str(value[0])
+    # `*_named`: (name as the workbook writes it, Chinese name): "companies（被投企业）" in
+    # Chinese, "companies" in English; a workbook that writes the Chinese name itself: it alone
+    if zh and value[1] and value[1] != value[0]:
+        return f"{value[0]}（{value[1]}）"
+    return str(value[0])
 
 
 def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
@@ -363,13 +366,15 @@ def shown(message: Any, lang: str = "zh") -> str:
 
 def book_error_line(error: Mapping[str, Any], lang: str = "zh") -> str:
     """An error of an imported book in a line (portfolio.interchange.schema.BookError):
-    'investments 第3行 date: 2025-13-01 — 不存在的日期', 'investments row 3 date: 2025-13-01 —
-    No such date'. `error`: its sheet, row, column, value and message; in English the sheet's
-    and column's codes (`sheet_en`, `column_en`) where a Chinese name was written."""
+    '投资 第3行 投资日期: 2025-13-01 — 不存在的日期', '投资 row 3 投资日期: 2025-13-01 — No such
+    date'. `error`: its sheet, row, column, value and message, and the sheet and column as the
+    person reads them in each language (`sheet_zh`, `column_zh`, `sheet_en`, `column_en`:
+    BookError.located, as the workbook writes them); without those, its sheet and column."""
     zh = str(lang).startswith("zh")
-    sheet = (error.get("sheet") if zh else error.get("sheet_en") or error.get("sheet")) or ""
-    column = (error.get("column") if zh else error.get("column_en") or error.get("column")) or ""
-    where = sheet or "book"
+    suffix = "_zh" if zh else "_en"
+    sheet = error.get("sheet" + suffix) or error.get("sheet") or ""
+    column = error.get("column" + suffix) or error.get("column") or ""
+    where = sheet or ("工作簿" if zh else "book")
     if error.get("row"):
         where += f" 第{error['row']}行" if zh else f" row {error['row']}"
     if column:

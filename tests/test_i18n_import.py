@@ -1,7 +1,8 @@
 """An imported book's errors and a staged change set's doubts in the reader's language (issue 15
 item 1): each sentence by its key (portfolio/error_texts.py), never by post-processing the
-Chinese. A bad workbook uploaded through the screens in English lists its errors with the
-sheets and columns by their codes and every problem in English; in Chinese, exactly as before.
+Chinese. A bad workbook uploaded through the screens lists its errors with the sheets and
+columns as the workbook writes them (its Chinese headers, where it has them: never a code it
+does not hold) and every problem in the reader's language.
 The doubts of a change set, kept with their keys in its JSON, are shown in the language of
 whoever reads them; a change set kept before the keys shows its Chinese text. The whole error
 list downloads as a CSV in the reader's language."""
@@ -87,29 +88,30 @@ def test_a_bad_workbook_in_english_lists_every_error_in_english(app, db, book, t
     assert english.status_code == 200
     rows = _error_rows(english.get_data(as_text=True))
     assert len(rows) == len(expected) >= 7
-    for sheet, _row, column, _value, message in rows:  # the value is the book's own, as written
-        assert not CJK.search(sheet + column + message), (sheet, column, message)
+    for sheet, _row, column, _value, message in rows:  # the sheet, column and value: the book's own
+        assert not CJK.search(message.replace(column, "").replace(sheet, "")), message
         assert message[:1].isupper(), message
     said = {(sheet, column, message) for sheet, _row, column, _value, message in rows}
-    assert ("cash_flows", "amount_cny", "Not an amount in figures") in said
-    assert ("investments", "date", "No such date") in said
-    assert ("funds", "kind", "Unknown code: expected innovation_fund / angel_guidance / industry_guidance / "
-                             "other") in said
-    assert ("companies", "", "The required sheet companies is missing") in said
+    amount, date, kind, method = ("金额", "投资日期", "基金类型", "估值方法") if chinese else \
+        ("amount_cny", "date", "kind", "method")
+    assert ("cash_flows", amount, "Not an amount in figures") in said
+    assert ("investments", date, "No such date") in said
+    assert ("funds", kind, "Unknown code: expected innovation_fund / angel_guidance / industry_guidance / "
+                           "other") in said
+    assert ("companies", "", "The required sheet companies is missing") in said  # the tabs are named so
     assert ("funds", "bogus_column", "Unknown column") in said
-    assert ("valuations", "method", "The column method appears twice") in said  # the Chinese header by its code
-    assert ("sub_fund_holdings", "", "The sheet appears twice") in said  # the Chinese sheet name by its code
+    assert ("valuations", method, f"The column {method} appears twice") in said  # as the header is written
+    assert ("子基金投资明细", "", "The sheet appears twice") in said  # as the tab is named
     assert ("cash_flows", "investment_id", "Unknown investment ID") not in said  # nothing made up
 
     chinese_page = _upload(_client(app, db, "manager_zh", "zh"), data)
     rows = _error_rows(chinese_page.get_data(as_text=True))
-    # in Chinese, exactly what the import says (and said before it had keys)
-    assert rows == [(e.sheet, str(e.row or ""), e.column, e.value, str(e.message)) for e in expected]
+    assert rows == [(e.sheet_shown("zh"), str(e.row or ""), e.column_shown("zh"), e.value, str(e.message))
+                    for e in expected]
     said = {(sheet, column, message) for sheet, _row, column, _value, message in rows}
-    assert ("cash_flows", "amount_cny", "不是数字金额") in said
+    assert ("cash_flows", amount, "不是数字金额") in said
     assert ("companies", "", "缺少必需的工作表 companies（被投企业）") in said
-    assert ("valuations", "估值方法" if chinese else "method",
-            "列 method 重复") in said
+    assert ("valuations", method, f"列 {method} 重复") in said
     assert ("子基金投资明细", "", "工作表重复") in said
 
 
@@ -123,7 +125,8 @@ def test_the_error_list_downloads_in_the_readers_language(app, db, book, tmp_pat
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Sheet", "Row", "Column", "Value", "Problem"]
     assert ["cash_flows", "2", "amount_cny", "12万", "Not an amount in figures"] in rows
-    assert not any(CJK.search(r[0] + r[2] + r[4]) for r in rows)
+    assert not any(CJK.search(r[4]) for r in rows)
+    assert ["子基金投资明细", "", "", "子基金投资明细", "The sheet appears twice"] in rows  # the tab as named
     # the same list, read in Chinese: the same errors, in Chinese
     client.get("/lang/zh")
     rows_zh = list(csv.reader(io.StringIO(client.get("/book/upload/errors.csv").get_data().decode("utf-8-sig"))))
@@ -139,8 +142,12 @@ def test_a_book_error_keeps_its_key_through_json(tmp_path):
     assert [e.shown("en") for e in back] == [e.shown("en") for e in errors]
     assert all(isinstance(e.message, Message) for e in back)
     one = next(e for e in errors if e.column == "估值方法")
-    assert str(one) == "valuations 第1行 估值方法: 估值方法 — 列 method 重复"
-    assert one.shown("en") == "valuations row 1 method: 估值方法 — The column method appears twice"
+    assert str(one) == "valuations 第1行 估值方法: 估值方法 — 列 估值方法 重复"
+    assert one.shown("en") == "valuations row 1 估值方法: 估值方法 — The column 估值方法 appears twice"
+    # the machine's codes kept beside what the workbook writes
+    amount = next(e for e in back if e.sheet == "cash_flows")
+    assert (amount.column, amount.column_written, amount.sheet_written) == ("amount_cny", "金额", "cash_flows")
+    assert amount.as_json()["column"] == "amount_cny"
     assert schema.BookError.from_json(one.as_json()) == one
     # an error kept before the keys (a job's outcome of then) is its text
     old = schema.BookError.from_json({"sheet": "funds", "row": 2, "column": "kind", "value": "x", "message": "旧的"})
@@ -220,13 +227,106 @@ def test_a_large_uploads_errors_by_its_job_in_english(app, db, book, tmp_path):
     status = _follow(client, _status(client, f"/book/upload/jobs/{job_id}.json"))
     assert status["state"] == "done", status
     rows = _error_rows(client.get(status["download_url"]).get_data(as_text=True))
-    assert ("cash_flows", "2", "amount_cny", "12万", "Not an amount in figures") in rows
-    assert ("valuations", "1", "method", "估值方法", "The column method appears twice") in rows
-    assert not any(CJK.search(sheet + column + message) for sheet, _r, column, _v, message in rows)
+    assert ("cash_flows", "2", "金额", "12万", "Not an amount in figures") in rows
+    assert ("valuations", "1", "估值方法", "估值方法", "The column 估值方法 appears twice") in rows
+    assert not any(CJK.search(message.replace(column, "")) for _s, _r, column, _v, message in rows)
     rows = list(csv.reader(io.StringIO(client.get("/book/upload/errors.csv").get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Sheet", "Row", "Column", "Value", "Problem"]
-    assert ["cash_flows", "2", "amount_cny", "12万", "Not an amount in figures"] in rows
+    assert ["cash_flows", "2", "金额", "12万", "Not an amount in figures"] in rows
     client.get("/lang/zh")
     rows = _error_rows(client.get(status["download_url"]).get_data(as_text=True))
-    assert ("cash_flows", "2", "amount_cny", "12万", "不是数字金额") in rows
-    assert ("valuations", "1", "估值方法", "估值方法", "列 method 重复") in rows
+    assert ("cash_flows", "2", "金额", "12万", "不是数字金额") in rows
+    assert ("valuations", "1", "估值方法", "估值方法", "列 估值方法 重复") in rows
+
+
+def _chinese_workbook(tmp_path, rows, name: str) -> bytes:
+    """A book as a person keeps it in Excel: Chinese headers and Chinese tab names."""
+    workbook = load_workbook(write_xlsx_book(tmp_path / f"{name}.xlsx", rows, chinese=True))
+    for sheet in workbook.worksheets:
+        sheet.title = schema.SHEET_ZH[sheet.title]
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _bad_books() -> dict[str, dict]:
+    """One bad book per kind of mistake a person makes (the first row of a sheet is Excel's row 2)."""
+    books = {}
+    rows = example_book()
+    del rows["companies"]
+    books["missing_sheet"] = rows
+    rows = example_book()
+    for r in rows["investments"]:
+        del r["date"]
+    books["missing_column"] = rows
+    rows = example_book()
+    rows["investments"][0]["date"] = "2025-02-30"
+    books["bad_date"] = rows
+    rows = example_book()
+    rows["cash_flows"][0]["amount_cny"] = "12万"
+    books["bad_amount"] = rows
+    rows = example_book()
+    rows["investments"][1]["fund_code"] = "NOPE"
+    books["unknown_fund"] = rows
+    rows = example_book()
+    rows["investments"][1]["id"] = rows["investments"][0]["id"]
+    books["dup_id"] = rows
+    rows = example_book()
+    rows["companies"][0]["credit_code"] = rows["companies"][0]["credit_code"][:-1] + "0"
+    books["bad_credit_code"] = rows
+    return books
+
+
+# what a person sees: (sheet, row, column, problem), in Chinese and in English
+SEEN = {
+    "missing_sheet": [("被投企业", "", "", "缺少必需的工作表 被投企业", "The required sheet 被投企业 is missing")],
+    "missing_column": [("投资", "1", "投资日期", "缺少必需的列 投资日期", "The required column 投资日期 is missing")],
+    "bad_date": [("投资", "2", "投资日期", "不存在的日期", "No such date")],
+    "bad_amount": [("现金流", "2", "金额", "不是数字金额", "Not an amount in figures")],
+    "unknown_fund": [("投资", "3", "基金代码", "未知的基金", "Unknown fund")],
+    "dup_id": [("投资", "3", "投资编号", "投资编号重复（与第2行重复）", "Investment ID repeated (as in row 2)")],
+    "bad_credit_code": [("被投企业", "2", "统一社会信用代码", "统一社会信用代码无效（18 位，校验位不符）",
+                         "Not a valid unified social credit code (18 characters, the check character is wrong)")],
+}
+
+
+def test_a_chinese_workbooks_errors_say_where_as_the_workbook_writes_it(app, db, book, tmp_path):
+    """A workbook with Chinese tabs and headers: each error names its sheet, row and column as
+    the person sees them there (投资, 投资日期), in Chinese and in English alike, never a field
+    code (investments, date, fund_code); the problem in the reader's language. The machine's
+    codes stay in the error's JSON."""
+    readers = {lang: _client(app, db, f"manager_{lang}", lang) for lang in ("zh", "en")}
+    codes = set(schema.SHEETS) | {c.name for cols in schema.SHEETS.values() for c in cols}
+    for name, rows in _bad_books().items():
+        data = _chinese_workbook(tmp_path, rows, name)
+        for lang, client in readers.items():
+            seen = [(sheet, row, column, message)
+                    for sheet, row, column, _value, message in _error_rows(_upload(client, data).get_data(as_text=True))]
+            expected = [(sheet, row, column, zh if lang == "zh" else en) for sheet, row, column, zh, en in SEEN[name]]
+            assert seen[:len(expected)] == expected, (name, lang, seen)
+            for sheet, _row, column, message in seen:
+                assert sheet not in codes and column not in codes, (name, lang, sheet, column)
+                assert not any(code in message for code in codes if "_" in code), (name, message)
+        _frames, errors = schema.read_book(io.BytesIO(data), filename=f"{name}.xlsx")
+        first = errors[0].as_json()
+        assert first["sheet"] in schema.SHEETS and (not first["column"] or first["column"] in codes), first
+    # in a line (the command line, a change set that no longer imports), the same words
+    _frames, errors = schema.read_book(io.BytesIO(_chinese_workbook(tmp_path, _bad_books()["bad_date"], "d")))
+    assert str(errors[0]) == "投资 第2行 投资日期: 2025-02-30 — 不存在的日期"
+    assert errors[0].shown("en") == "投资 row 2 投资日期: 2025-02-30 — No such date"
+
+
+def test_a_workbook_with_code_headers_is_answered_in_its_own_words(app, db, book, tmp_path):
+    """A workbook written with the interchange headers (fund_code): those are what its reader
+    sees, so those are what the errors name."""
+    rows = _bad_books()["unknown_fund"]
+    data = (write_xlsx_book(tmp_path / "codes.xlsx", rows)).read_bytes()
+    for lang, problem in (("zh", "未知的基金"), ("en", "Unknown fund")):
+        rows_seen = _error_rows(_upload(_client(app, db, f"m_{lang}", lang), data).get_data(as_text=True))
+        assert rows_seen[0] == ("investments", "3", "fund_code", "NOPE", problem)
+    missing = example_book()
+    for r in missing["investments"]:
+        del r["date"]
+    rows_seen = _error_rows(_upload(_client(app, db, "m_zh2", "zh"),
+                                    write_xlsx_book(tmp_path / "m.xlsx", missing).read_bytes()).get_data(as_text=True))
+    assert rows_seen[0] == ("investments", "1", "date", "", "缺少必需的列 date（投资日期）")

@@ -147,50 +147,72 @@ _MAX_FEN_DIGITS = 15  # yuan integer digits: up to 999,999,999,999,999.99 (BIGIN
 class BookError:
     """One problem of a book: where it is (sheet, Excel row, column), what was there, what is wrong.
 
-    `message` is a portfolio.messages.Message (its str the Chinese sentence, as the JSON and
-    the command line give it), rendered in the reader's language by `message_shown`; the
-    sheet and column are as the book wrote them, and in English by their codes where the
-    book wrote their Chinese names (`sheet_shown`, `column_shown`)."""
+    `sheet` and `column` are the machine's: the sheet's and column's codes (as the JSON, the
+    tests and the sort use them), or the text written where it names nothing the book knows (an
+    unknown column, a sheet twice). `sheet_written` and `column_written` are what the person
+    sees in their workbook: the tab and the header as written there (基金代码 in a workbook with
+    Chinese headers, fund_code in one with the codes), and for a sheet or column that is missing,
+    its name in the style of the rest of the workbook (read_book fills them in). A person is
+    shown those (`sheet_shown`, `column_shown`), never a code the workbook does not hold.
+    `message` is a portfolio.messages.Message (its str the Chinese sentence, as the JSON gives
+    it), rendered in the reader's language by `message_shown`."""
 
     sheet: str
     row: int | None
     column: str
     value: str
     message: str
+    sheet_written: str = ""
+    column_written: str = ""
 
     def __str__(self) -> str:
-        return book_error_line(self.as_dict(), "zh")
+        return self.shown("zh")
 
     def as_dict(self) -> dict[str, Any]:
         return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
                 "message": self.message}
 
     def sheet_shown(self, lang: str = "zh") -> str:
-        if str(lang).startswith("zh") or not self.sheet:
-            return self.sheet
+        """The sheet as the workbook names it (kept before the written names: its Chinese name in
+        Chinese, its code in English)."""
+        if self.sheet_written or not self.sheet:
+            return self.sheet_written
+        if str(lang).startswith("zh"):
+            return SHEET_ZH.get(self.sheet, self.sheet)
         return _sheet_name(self.sheet)
 
     def column_shown(self, lang: str = "zh") -> str:
-        if str(lang).startswith("zh") or not self.column:
-            return self.column
+        """The column as its header is written in the workbook (kept before the written names:
+        its Chinese header in Chinese, its code in English)."""
+        if self.column_written or not self.column:
+            return self.column_written
+        if str(lang).startswith("zh"):
+            return _COLUMN_ZH.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
         return _COLUMN_CODES.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
 
     def message_shown(self, lang: str = "zh") -> str:
         return error_shown(self.message, lang)
 
     def located(self) -> dict[str, Any]:
-        """as_dict with the sheet's and column's codes for English (messages.book_error_line)."""
-        return {**self.as_dict(), "sheet_en": self.sheet_shown("en"), "column_en": self.column_shown("en")}
+        """as_dict with the sheet and column as a person reads them, in each language
+        (messages.book_error_line)."""
+        return {**self.as_dict(), "sheet_zh": self.sheet_shown("zh"), "sheet_en": self.sheet_shown("en"),
+                "column_zh": self.column_shown("zh"), "column_en": self.column_shown("en")}
 
     def shown(self, lang: str = "zh") -> str:
-        """The error in a line, in `lang` (in Chinese, str(self))."""
+        """The error in a line, in `lang`: '投资 第3行 投资日期: 2025-13-01 — 不存在的日期'."""
         return book_error_line(self.located(), lang)
 
     def as_json(self) -> dict[str, Any]:
-        """as_dict, its message as text plus, when it has one, its key and arguments ("said")."""
+        """as_dict, its message as text plus, when it has one, its key and arguments ("said"),
+        and the sheet and column as written in the workbook."""
         out = {**self.as_dict(), "message": str(self.message)}
         if isinstance(self.message, Message):
             out["said"] = message_json(self.message)
+        if self.sheet_written:
+            out["sheet_written"] = self.sheet_written
+        if self.column_written:
+            out["column_written"] = self.column_written
         return out
 
     @classmethod
@@ -199,7 +221,8 @@ class BookError:
         text = str(data.get("message") or "")
         return cls(str(data.get("sheet") or ""), data.get("row"), str(data.get("column") or ""),
                    "" if data.get("value") is None else str(data.get("value")),
-                   from_json(data["said"], text) if data.get("said") else text)
+                   from_json(data["said"], text) if data.get("said") else text,
+                   str(data.get("sheet_written") or ""), str(data.get("column_written") or ""))
 
 
 ERRORS_HEADER = ("工作表", "行", "列", "值", "问题")
@@ -240,13 +263,15 @@ def errors_json(errors: list[BookError]) -> dict[str, Any]:
         if id(e.message) not in index:
             index[id(e.message)] = len(messages)
             messages.append({k: v for k, v in e.as_json().items() if k in ("message", "said")})
-        rows.append([e.sheet, e.row, e.column, e.value, index[id(e.message)]])
+        rows.append([e.sheet, e.row, e.column, e.value, index[id(e.message)], e.sheet_written, e.column_written])
     return {"messages": messages, "errors": rows}
 
 
 def errors_from_json(data: dict[str, Any]) -> list[BookError]:
     said = [BookError.from_json(m).message for m in data.get("messages", [])]
-    return [BookError(sheet, row, column, value, said[i]) for sheet, row, column, value, i in data.get("errors", [])]
+    # a row kept before the written names has five cells
+    return [BookError(sheet, row, column, value, said[i], *written)
+            for sheet, row, column, value, i, *written in data.get("errors", [])]
 
 
 def header(column: Column, chinese: bool) -> str:
@@ -268,6 +293,7 @@ class RawSheet:
     frame: pd.DataFrame | None  # one column per header position (0..n-1), text
     rows: np.ndarray            # Excel row numbers of the frame's rows
     has_header: bool = True
+    written: str = ""           # the sheet's name as the workbook writes it (投资 or investments)
 
 
 def _float_text(value: float) -> str:
@@ -349,6 +375,7 @@ def _sheet_name(name: str) -> str:
 
 _SHEET_CODES = {zh: english for english, zh in SHEET_ZH.items()}
 _COLUMN_CODES = {sheet: {c.zh: c.name for c in columns} for sheet, columns in SHEETS.items()}  # by Chinese header
+_COLUMN_ZH = {sheet: {c.name: c.zh for c in columns} for sheet, columns in SHEETS.items()}  # by code
 
 
 # Limits an uploaded book must keep before it is parsed at all (filetypes.workbook_problem: a
@@ -443,6 +470,7 @@ def read_raw(source: str | Path | IO[bytes], *, filename: str | None = None
         if english == META_SHEET:
             continue  # the export's version stamp (read_version), not book data
         raw = _raw_from_grid(english, grid)
+        raw.written = names[english]
         if english not in SHEETS:
             if raw.has_header or (raw.frame is not None and len(raw.frame)):
                 errors.append(BookError(names[english], None, "", names[english],
@@ -635,19 +663,26 @@ def _sheet_frame(name: str, raw: RawSheet, errors: list[BookError]) -> pd.DataFr
         by_header[c.zh] = c
     positions: dict[str, int] = {}
     header_errors = False
+    sheet_written = raw.written or name
     for i, h in enumerate(raw.headers):
         col = by_header.get(h)
         if col is None:
-            errors.append(BookError(name, 1, h, h, Message("column_unknown" if h else "column_unnamed")))
+            errors.append(BookError(name, 1, h, h, Message("column_unknown" if h else "column_unnamed"),
+                                    sheet_written, h))
             header_errors = True
         elif col.name in positions:
-            errors.append(BookError(name, 1, h, h, Message("column_duplicated", column=col.name)))
+            errors.append(BookError(name, 1, h, h, Message("column_duplicated", column=h), sheet_written, h))
             header_errors = True
         else:
             positions[col.name] = i
+    chinese = _chinese_headers(name, raw.headers)
     for c in spec:
         if c.required and c.name not in positions:
-            errors.append(BookError(name, 1, c.name, "", Message("column_missing", column_named=(c.name, c.zh))))
+            # named as the sheet's other headers are written: 基金代码 among Chinese headers (in
+            # either language), else fund_code (and its Chinese header beside it, in Chinese)
+            named = (c.zh, c.zh) if chinese else (c.name, c.zh)
+            errors.append(BookError(name, 1, c.name, "", Message("column_missing", column_named=named),
+                                    sheet_written, named[0]))
             header_errors = True
     frame = raw.frame
     assert frame is not None  # a sheet without a frame was refused when read
@@ -754,9 +789,12 @@ def _typed_frames(raws: dict[str, RawSheet], errors: list[BookError], progress: 
                   ) -> dict[str, pd.DataFrame]:
     """Every sheet checked cell by cell and typed; a missing sheet is empty (and, when
     required, an error). `progress(done, total, "sheets_checked")` after each sheet."""
+    chinese = _chinese_tabs(raws)
     for name in REQUIRED_SHEETS:
         if name not in raws:
-            errors.append(BookError(name, None, "", "", Message("sheet_missing", sheet_named=(name, SHEET_ZH[name]))))
+            # named as the workbook's other tabs are: 被投企业 among Chinese names, else companies
+            named = (SHEET_ZH[name], SHEET_ZH[name]) if chinese else (name, SHEET_ZH[name])
+            errors.append(BookError(name, None, "", "", Message("sheet_missing", sheet_named=named), named[0]))
     frames: dict[str, pd.DataFrame] = {}
     for i, name in enumerate(SHEETS):
         frame = _sheet_frame(name, raws[name], errors) if name in raws else None
@@ -887,6 +925,52 @@ def check_book(raws: dict[str, RawSheet], known: Known | None = None, progress: 
     return frames, errors
 
 
+def _chinese_tabs(raws: dict[str, RawSheet]) -> bool:
+    """Whether the workbook names its sheets in Chinese (投资 rather than investments)."""
+    return any(raw.written and raw.written.strip() == SHEET_ZH.get(name) for name, raw in raws.items())
+
+
+def _chinese_headers(sheet: str, headers: list[str]) -> bool:
+    """Whether a sheet's header row is written in Chinese (基金代码 rather than fund_code)."""
+    zh = {c.zh for c in SHEETS[sheet]} - {c.name for c in SHEETS[sheet]}
+    return any(h in zh for h in headers)
+
+
+def as_written(errors: list[BookError], raws: dict[str, RawSheet]) -> list[BookError]:
+    """Each error with its sheet and column as the person's workbook writes them: the tab's
+    name, and the header of the column (the first written, where a column is written twice);
+    an error that already has them, or names no sheet of the book, keeps its own."""
+    from dataclasses import replace
+
+    chinese_tabs = _chinese_tabs(raws)
+    headers: dict[str, dict[str, str]] = {}
+    for name, raw in raws.items():
+        by_header = {}
+        for c in SHEETS[name]:
+            by_header[c.zh] = by_header[c.name] = c.name
+        written: dict[str, str] = {}
+        for h in raw.headers:
+            if h in by_header:
+                written.setdefault(by_header[h], h)
+        chinese = _chinese_headers(name, raw.headers)
+        for c in SHEETS[name]:  # a column the sheet lacks: in the style of its other headers
+            written.setdefault(c.name, c.zh if chinese else c.name)
+        headers[name] = written
+    out = []
+    for e in errors:
+        if e.sheet not in SHEETS or (e.sheet_written and (e.column_written or not e.column)):
+            out.append(e if e.sheet_written or not e.sheet else replace(e, sheet_written=e.sheet))
+            continue
+        tab = raws[e.sheet].written if e.sheet in raws else ""
+        sheet = e.sheet_written or tab or (SHEET_ZH[e.sheet] if chinese_tabs else e.sheet)
+        column = e.column_written
+        if e.column and not column:
+            column = headers.get(e.sheet, {}).get(e.column) or (
+                _COLUMN_ZH[e.sheet].get(e.column, e.column) if chinese_tabs else e.column)
+        out.append(replace(e, sheet_written=sheet, column_written=column))
+    return out
+
+
 def read_book(source, *, filename: str | None = None, known: Known | None = None,
               progress: Progress | None = None) -> tuple[dict[str, pd.DataFrame], list[BookError]]:
     """Read and check a book: its typed sheets and every error found (empty when it is good).
@@ -897,9 +981,9 @@ def read_book(source, *, filename: str | None = None, known: Known | None = None
         rows = sum(len(raw.frame) for raw in raws.values() if raw.frame is not None)
         progress(rows, rows, "rows_read")
     if errors and not raws:
-        return {name: empty_frame(name) for name in SHEETS}, errors
+        return {name: empty_frame(name) for name in SHEETS}, as_written(errors, raws)
     frames, more = check_book(raws, known, progress)
-    return frames, errors + more
+    return frames, as_written(errors + more, raws)
 
 
 def read_version(source: str | Path | bytes) -> int | None:
