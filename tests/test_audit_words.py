@@ -170,3 +170,32 @@ def test_the_formatters_the_history_takes_its_kinds_from():
     assert formatting.instruments(["debt", "guarantee"]) == "债权、担保"
     assert formatting.instruments(["debt", "guarantee"], "en") == "Debt, Guarantee"
     assert formatting.by_kind("8896.594087", "level") == "8,896.59"
+
+
+def test_a_gp_binding_reads_as_the_person_and_the_sub_fund(db, as_role):
+    """A GP bound to a sub-fund is kept under the key gp1:SF1 (user name : code); the history
+    names it as people know them, the person's name and the sub-fund's name with its code, in
+    both languages, on the list, on the record's own history and in its Excel export."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from portfolio.gp.packages import invite_gp
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.visible_text import visible_text
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    invite_gp(db.session, "gp1", "correct-horse-9", ["SF1"], by="admin", display_name="甲管理人")
+    fund = "宁波甬新新材料创业投资合伙企业（有限合伙）"
+    client = as_role("viewer")
+    for lang, named in (("zh", f"甲管理人 — {fund}（SF1）"), ("en", f"甲管理人 — {fund} (SF1)")):
+        client.get(f"/lang/{lang}")
+        page = visible_text(client.get("/history?entity=gp_sub_funds").get_data(as_text=True))
+        assert named in page, (lang, page)
+        assert "gp1:SF1" not in page and "gp1" not in page, lang
+        own = visible_text(client.get("/history/gp_sub_funds/gp1:SF1").get_data(as_text=True))
+        assert named in own and "gp1" not in own, (lang, own)
+        workbook = load_workbook(io.BytesIO(client.get("/history/export.xlsx?entity=gp_sub_funds").data))
+        cells = [str(c.value) for row in workbook.active.iter_rows() for c in row if c.value is not None]
+        assert named in cells and "gp1:SF1" not in cells, (lang, cells)

@@ -313,7 +313,7 @@ def history():
         for e in listing.history_entries(db.session, parsed):
             yield {"at": e.at.replace(tzinfo=e.at.tzinfo or dt.UTC).astimezone(LOCAL_TZ).replace(tzinfo=None),
                    "username": main.person(e.username), "action": label("audit_action", e.action, lang=lang),
-                   "entity": label("entity", e.entity, lang=lang), "key": e.entity_key,
+                   "entity": label("entity", e.entity, lang=lang), "key": main.key_shown(e.entity, e.entity_key),
                    "reason": main.audit_reason(e), "changes": _history_changes(e)}
 
     columns = [ListColumn("at", _("时间（北京时间）"), "datetime"), ListColumn("username", _("用户")),

@@ -575,6 +575,7 @@ FIELD_KINDS: dict[str, str] = {
 # a field whose codes depend on the record it is of
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
     ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
+    ("gp_sub_funds", "sub_fund_code"): "sub_fund",
 }
 # the column kinds of the workbook written as a kind of their own (portfolio.interchange.schema.Column.kind)
 COLUMN_KINDS = {"money": "yuan", "pct": "pct"}
@@ -633,6 +634,8 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         return _("出席：%(present)s；缺席：%(absent)s", present=names[True], absent=names[False])
     if kind == "person" and isinstance(value, str):
         return person(value)
+    if kind == "sub_fund" and isinstance(value, str):
+        return sub_fund_named(value)
     if kind is not None and kind.startswith("label:"):
         return label(kind.removeprefix("label:"), str(value), lang=lang)
     if kind in ("yuan", "pct", "level", "count"):
@@ -692,6 +695,36 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
                            record.get(f"{field}_said"))
 
     return [(name(n), shown(n, before), shown(n, after)) for n in changed + same]
+
+
+def sub_fund_named(code: str) -> str:
+    """A sub-fund as people know it: its name with its code (甬新基金（SF1）), or the code alone
+    where the book no longer holds it. The names are read once per request."""
+    from flask import has_request_context
+
+    names = getattr(request, "_sub_funds", None) if has_request_context() else None
+    if names is None:
+        names = dict(db.session.execute(select(SubFund.code, SubFund.name)).all())
+        if has_request_context():
+            request._sub_funds = names  # type: ignore[attr-defined]
+    name = names.get(code)
+    return f"{name}{PUNCTUATION['lp']}{code}{PUNCTUATION['rp']}" if name else code
+
+
+@bp.app_template_global("key_shown")
+def key_shown(entity: str, key: str) -> str:
+    """An audited record's key as people read it: a GP's binding to a sub-fund (kept as
+    `username:code`) as the person's name and the sub-fund's; every other key as it is (a
+    fund's, an investment's code, a record's number)."""
+    if entity == "gp_sub_funds" and ":" in key:
+        username, code = key.rsplit(":", 1)
+        return f"{person(username)} — {sub_fund_named(code)}"
+    return key
+
+
+@bp.app_template_filter("entity_key")
+def entity_key(entry: AuditEntry) -> str:
+    return key_shown(entry.entity, entry.entity_key)
 
 
 @bp.app_template_filter("audit_reason")
