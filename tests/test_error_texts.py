@@ -160,7 +160,7 @@ def test_a_fund_settings_form_error_in_english(db, book, as_role):
                                                    "prohibited_instruments": ["debt"]})
     assert page.status_code == 200
     errors = _errors(page.get_data(as_text=True))
-    assert errors["subfund_share_cap"] == ["Must be between 0 and 1"], errors
+    assert errors["subfund_share_cap"] == ["Must be between 0% and 100%"], errors  # as the field shows a share
     assert errors["home_region_prefix"] == ["Enter a region code prefix of 2 to 6 digits"], errors
     assert errors["angel_company_size_cny"] == ["In CNY 10k, at most six decimal places (exact to the fen)"], errors
     assert not CJK.search(" ".join(sum(errors.values(), []))), errors

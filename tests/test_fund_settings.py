@@ -2,6 +2,7 @@
 and the admin screen (every setting with its default, errors beside the fields, 403 for others)."""
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
@@ -126,7 +127,7 @@ def test_admin_sees_every_setting_with_its_default(as_role, fund):
     for key, _default in defaults_for("innovation_fund").items():
         assert f'name="{key}"' in page, key
         assert f'data-default-for="{key}"' in page
-    assert "认缴占子基金规模上限" in page and 'value="0.30"' in page and 'value="3302"' in page
+    assert "认缴占子基金规模上限" in page and 'value="30%"' in page and 'value="3302"' in page
 
 
 def test_admin_saves_and_it_is_audited(as_role, db, fund):
@@ -138,14 +139,14 @@ def test_admin_saves_and_it_is_audited(as_role, db, fund):
     [entry] = _audits(db)
     assert entry.username == "admin1"
     page = client.get(URL).get_data(as_text=True)
-    assert "基金设置已保存" in page and 'value="0.35"' in page
+    assert "基金设置已保存" in page and 'value="35%"' in page
 
 
 def test_the_amount_setting_is_typed_in_wan_beside_its_unit_and_stored_exactly(as_role, db, fund):
     client = as_role("admin")
     page = client.get(URL).get_data(as_text=True)
     assert 'name="angel_company_size_cny" type="text" value="10000"' in page  # 1 亿元 in 万元
-    assert 'name="angel_company_size_cny_unit"' in page and "10000 万元" in page  # the default, in 万元
+    assert 'name="angel_company_size_cny_unit"' in page and "10,000.00 万元" in page  # the default, in 万元
     kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
     assert client.post(URL, data={**kept, "angel_company_size_cny": "5,000.5"}).status_code == 302
     assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
@@ -164,7 +165,7 @@ def test_bad_input_keeps_what_was_typed_and_shows_errors_beside_the_fields(as_ro
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'value="1.5"' in page and 'value="宁波"' in page and 'value="0.25"' in page
-    assert re.search(r'data-field="subfund_share_cap">应在 0 到 1 之间', page)
+    assert re.search(r'data-field="subfund_share_cap">应在 0% 到 100% 之间', page)
     assert re.search(r'data-field="home_region_prefix">请输入 2 到 6 位数字', page)
     assert 'data-field="ownership_cap"' not in page
     assert _settings(db) == {} and _audits(db) == []
@@ -208,21 +209,21 @@ def test_settings_screen_in_a_browser(live_server, new_page, db, fund):
     page = new_page()
     log_in(page, live_server, "admin_e2e")
     page.goto(live_server + URL)
-    assert page.input_value("#subfund_share_cap") == "0.30"
+    assert page.input_value("#subfund_share_cap") == "30%"
     # a wrong value: the error beside the field, what was typed kept
     page.fill("#subfund_share_cap", "1.7")
     page.fill("#ownership_cap", "0.25")
     page.click("#fund-settings button[type=submit]")
     error = page.locator('.error[data-field="subfund_share_cap"]').inner_text()
-    assert error.startswith("应在 0 到 1 之间"), error
+    assert error.startswith("应在 0% 到 100% 之间"), error
     assert page.input_value("#subfund_share_cap") == "1.7" and page.input_value("#ownership_cap") == "0.25"
     screenshot(page, "fund_settings_error")
     # corrected: saved and shown
-    page.fill("#subfund_share_cap", "0.35")
+    page.fill("#subfund_share_cap", "35%")
     page.uncheck("input[name=prohibited_instruments][value=guarantee]")
     page.click("#fund-settings button[type=submit]")
     assert "基金设置已保存" in page.inner_text(".flash")
-    assert page.input_value("#subfund_share_cap") == "0.35"
+    assert page.input_value("#subfund_share_cap") == "35%"
     screenshot(page, "fund_settings_saved")
     assert _settings(db) == {"subfund_share_cap": "0.35", "ownership_cap": "0.25",
                              "prohibited_instruments": ["debt"]}
@@ -295,3 +296,43 @@ def test_two_settings_saved_at_once_are_both_kept(app, db, fund, monkeypatch):
                          started)
     assert not isinstance(first, FieldErrors) and not isinstance(second, FieldErrors)
     assert _settings(db) == {"committee_quorum": 3, "gp_deadline_days": 45}
+
+
+def test_the_page_writes_every_setting_as_the_history_does(as_role, db, fund):
+    """The settings page had shown a share's default as 0.30 (and its value as 0.35) where the
+    history writes 35%: every default and every value in force is now written by the history's
+    one function (fund_settings.shown), in both languages, and what the field shows saves back
+    unchanged (35%, an exact 12.3456789%, a fraction, a rate)."""
+    from portfolio.book.fund_settings import shown
+
+    update_fund_settings(db.session, "QY", {"subfund_share_cap": "0.35", "mirr_finance_rate": "0.065",
+                                            "ownership_cap": "0.123456789", "committee_pass_ratio": "5/7"},
+                         username="admin0")
+    client = as_role("admin")
+    stored = dict(_settings(db))
+    in_force = {**defaults_for("innovation_fund"), **{k: Decimal(v) if isinstance(v, str) and k != "committee_pass_ratio"
+                                                        else v for k, v in stored.items()}}
+    in_force["committee_pass_ratio"] = Decimal(5) / Decimal(7)
+    for lang in ("zh", "en"):
+        client.get(f"/lang/{lang}")
+        page = client.get(URL).get_data(as_text=True)
+        for key, default in defaults_for("innovation_fund").items():
+            cell = re.search(rf'data-default-for="{key}">(.*?)</td>', page, re.S).group(1)
+            assert cell == html.escape(shown(key, default, lang), quote=False), (lang, key, cell)
+        for key in ("subfund_share_cap", "mirr_finance_rate", "ownership_cap", "committee_pass_ratio",
+                    "direct_share_cap", "angel_headcount", "reinvestment_multiple"):
+            value = re.search(rf'name="{key}" type="text" value="([^"]*)"', page).group(1)
+            assert value == shown(key, in_force[key], lang), (lang, key, value)
+        assert 'value="35%"' in page and 'value="6.5%"' in page and 'value="12.3456789%"' in page
+        assert 'data-default-for="subfund_share_cap">30%<' in page
+        assert not re.search(r'(value="|data-default-for="\w+">)0\.\d', page)  # no share as a decimal
+        history = client.get("/history?entity=funds.settings").get_data(as_text=True)
+        assert "35%" in history and "6.5%" in history  # the same words there
+    # saved back as shown: nothing changes, nothing is audited
+    form = {key: shown(key, in_force[key], "zh") for key in ("subfund_share_cap", "mirr_finance_rate",
+                                                              "ownership_cap", "committee_pass_ratio")}
+    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
+    assert client.post(URL, data={**kept, **form}).status_code == 302
+    assert _settings(db) == stored and len(_audits(db)) == 1
+    assert client.post(URL, data={**kept, "subfund_share_cap": "４０％"}).status_code == 302  # typed in full width
+    assert _settings(db)["subfund_share_cap"] == "0.40"

@@ -9,10 +9,9 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import INSTRUMENTS, Fund
-from portfolio.book.fund_settings import display, settings_version, spec_for, update_fund_settings
+from portfolio.book.fund_settings import settings_version, shown, spec_for, update_fund_settings
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
-from portfolio.money import in_unit
 from portfolio.vocabulary import label
 from web.auth import current_username, requires
 from web.extensions import db
@@ -44,21 +43,13 @@ def _settings_form(kind: str):
     return type("FundSettingsForm", (BaseForm,), fields)
 
 
-def _default_text(value, key: str) -> str:
-    if spec_for(key).kind == "amount":
-        return f"{in_unit(value)} {_('万元')}"
-    if isinstance(value, list):
-        comma = "、" if current_lang().startswith("zh") else ", "
-        return comma.join(label("instrument", code, lang=current_lang()) for code in value)
-    return display(value, key)
-
-
 @bp.route("", methods=["GET", "POST"])
 @requires("configure")
 def edit(code: str):
     fund = db.session.get(Fund, code)
     if fund is None:
         abort(404)
+    lang = current_lang()
     defaults = defaults_for(fund.kind)
     in_force = fund_settings(fund.kind, fund.settings)
     form_class = _settings_form(fund.kind)
@@ -77,9 +68,11 @@ def edit(code: str):
         form.version.data = settings_version(fund.settings)
         for key in defaults:
             value = in_force[key]
-            amount = spec_for(key).kind == "amount"
-            form[key].data = value if isinstance(value, list) or amount else display(value, key)
-    rows = [(form[key], _default_text(defaults[key], key), _(spec_for(key).hint) if spec_for(key).hint else "",
+            amount = spec_for(key).kind == "amount"  # its field writes it in 万元 itself
+            # as the history writes it (35%, not the stored 0.35), and read back the same
+            form[key].data = value if isinstance(value, list) or amount else shown(key, value, lang)
+    # the defaults as the history writes a setting: one function for both (fund_settings.shown)
+    rows = [(form[key], shown(key, defaults[key], lang), _(spec_for(key).hint) if spec_for(key).hint else "",
              key in (fund.settings or {}))
             for key in defaults]
     return render_template("fund_settings/edit.html", fund=fund, form=form, rows=rows)

@@ -35,7 +35,11 @@ class SettingSpec:
     hint: str = ""
 
 
-_SHARE_HINT = "0 到 1 之间的小数，如 0.30 表示 30%"
+_SHARE_HINT = "百分比，如 30%（也可写作小数 0.30）"
+_RATE_HINT = "百分比，如 8%（也可写作小数 0.08）"
+# a share or a rate is shown as a percentage (35%, as the history writes it) and typed either
+# way: 35% or 0.35
+PERCENT_KINDS = ("share", "rate")
 SPECS: dict[str, SettingSpec] = {
     "home_region_prefix": SettingSpec("本地区划代码前缀", "prefix", hint="2 到 6 位数字，宁波为 3302"),
     "investment_period_years": SettingSpec("子基金投资期（年）", "count", Decimal(1), Decimal(30)),
@@ -53,8 +57,8 @@ SPECS: dict[str, SettingSpec] = {
                                           Decimal("1e15")),
     "coinvest_lead_ratio": SettingSpec("跟投金额 ÷ 领投金额上限", "ratio", Decimal(0), Decimal(100)),
     "prohibited_instruments": SettingSpec("禁止的投资工具", "instruments"),
-    "mirr_finance_rate": SettingSpec("MIRR 融资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
-    "mirr_reinvest_rate": SettingSpec("MIRR 再投资利率（年）", "rate", Decimal(-1), Decimal(1), "如 0.08 表示 8%"),
+    "mirr_finance_rate": SettingSpec("MIRR 融资利率（年）", "rate", Decimal(-1), Decimal(1), _RATE_HINT),
+    "mirr_reinvest_rate": SettingSpec("MIRR 再投资利率（年）", "rate", Decimal(-1), Decimal(1), _RATE_HINT),
     "committee_quorum": SettingSpec("投委会法定出席人数", "count", Decimal(1), Decimal(100)),
     "committee_pass_ratio": SettingSpec("投委会通过比例（不低于）", "fraction", Decimal(0), Decimal(1),
                                         "分数或小数，如 2/3 表示三分之二"),
@@ -99,7 +103,32 @@ def _parse(key: str, raw: Any) -> Any:
         return text
     if spec.kind in ("text", "index"):
         return text
-    text = unicodedata.normalize("NFKC", text)  # ２／３ typed on a Chinese keyboard is 2/3
+    number = _typed_number(spec, text)
+    if spec.kind == "count" and number != number.to_integral_value():
+        raise ValueError(Message("enter_integer"))
+    if spec.kind == "amount" and number != number.quantize(Decimal("0.01")):
+        raise ValueError(Message("amount_places", places=2))
+    if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
+        if spec.kind in PERCENT_KINDS:  # the limits as the field shows its value: 0% to 100%
+            raise ValueError(Message("between", low=percent_of(spec.low), high=percent_of(spec.high)))
+        raise ValueError(Message("between", low=spec.low, high=spec.high))
+    if spec.kind in ("share", "ratio", "decimal", "fraction") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
+        # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
+        raise ValueError(Message("above_zero"))
+    if spec.kind == "count":
+        return int(number)
+    if spec.kind == "rate":
+        return float(number)
+    return number
+
+
+def _typed_number(spec: SettingSpec, text: str) -> Decimal:
+    """The number typed for a numeric setting: a fraction (2/3) where the setting is one, a
+    percentage (35%) where it is a share or a rate; else ValueError."""
+    text = unicodedata.normalize("NFKC", text)  # ２／３ typed on a Chinese keyboard is 2/3, ３５％ 35%
+    percent = spec.kind in PERCENT_KINDS and text.endswith("%")
+    if percent:
+        text = text[:-1].strip()
     try:
         if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
             numerator, denominator = (_plain_number(part) for part in text.split("/", 1))
@@ -110,20 +139,7 @@ def _parse(key: str, raw: Any) -> Any:
         raise ValueError(Message("enter_number")) from None
     if not number.is_finite():
         raise ValueError(Message("enter_number"))
-    if spec.kind == "count" and number != number.to_integral_value():
-        raise ValueError(Message("enter_integer"))
-    if spec.kind == "amount" and number != number.quantize(Decimal("0.01")):
-        raise ValueError(Message("amount_places", places=2))
-    if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
-        raise ValueError(Message("between", low=spec.low, high=spec.high))
-    if spec.kind in ("share", "ratio", "decimal", "fraction") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
-        # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
-        raise ValueError(Message("above_zero"))
-    if spec.kind == "count":
-        return int(number)
-    if spec.kind == "rate":
-        return float(number)
-    return number
+    return number.scaleb(-2) if percent else number  # exact: 35% is 0.35, 12.3456789% 0.123456789
 
 
 NUMBER_LENGTH = 40  # a limit's digits as typed, and more: 1e-999999999 had hung the page that shows it
@@ -209,19 +225,39 @@ def display(value: Any, key: str | None = None) -> str:
 
 
 # how a setting of each kind is written for a reader (portfolio.formatting.by_kind); the kinds
-# not here (a ratio, a number of years, a region prefix, an index) as the form shows them
-SHOWN_AS = {"share": "share", "rate": "share", "fraction": "fraction", "instruments": "instruments",
-            "amount": "amount", "count": "count"}
+# not here (a ratio, a number of years, a region prefix, an index) as the form shows them, and
+# a share or a rate as its exact percentage (percent_of)
+SHOWN_AS = {"fraction": "fraction", "instruments": "instruments", "amount": "amount", "count": "count"}
+
+
+def percent_of(value: Any) -> str:
+    """A share as its percentage, exactly (0.35 → 35%, 0.123456789 → 12.3456789%): what the
+    settings form shows is saved back unchanged. A value stored before NUMBER_LENGTH (1E-999999999)
+    in E notation, never a billion digits."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(number)
+    sign, digits, exponent = number.as_tuple()
+    hundredfold = Decimal((sign, digits, int(exponent) + 2))  # exact, whatever its exponent
+    if number and abs(hundredfold.adjusted()) > NUMBER_LENGTH:
+        return f"{hundredfold:E}%"
+    return f"{hundredfold.normalize():f}%"
 
 
 def shown(key: str, value: Any, lang: str = "zh") -> str:
-    """A stored setting's value as people read it (the history): a share or a rate as a
-    percentage (0.35 → 35%), a fraction as one (5/7), instruments by their names, an amount in
-    万元 with separators, a count with separators; the rest as the form shows it."""
-    kind = SHOWN_AS.get(SPECS[key].kind if key in SPECS else "")
-    if kind is None:
+    """A setting's value as people read it, the one way the history and the settings page
+    (its defaults and the values in force) write it: a share or a rate as a percentage
+    (0.35 → 35%), a fraction as one (5/7), instruments by their names, an amount in 万元 with
+    separators, a count with separators; the rest (a ratio: 1.5) as typed."""
+    kind = SPECS[key].kind if key in SPECS else ""
+    if kind in PERCENT_KINDS:
+        return percent_of(value)
+    if kind not in SHOWN_AS:
         return display(value, key if key in SPECS else None)
-    return by_kind(value, kind, lang)
+    return by_kind(value, SHOWN_AS[kind], lang)
 
 
 def settings_version(settings: dict[str, Any] | None) -> str:
