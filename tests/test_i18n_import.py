@@ -330,3 +330,15 @@ def test_a_workbook_with_code_headers_is_answered_in_its_own_words(app, db, book
     rows_seen = _error_rows(_upload(_client(app, db, "m_zh2", "zh"),
                                     write_xlsx_book(tmp_path / "m.xlsx", missing).read_bytes()).get_data(as_text=True))
     assert rows_seen[0] == ("investments", "1", "date", "", "缺少必需的列 date（投资日期）")
+
+
+def test_a_book_that_changes_nothing_counts_its_sheets_in_words(app, db, book):
+    """Uploading the book as it stands answers with each sheet's rows by the sheet's name in
+    the reader's language (投资 / Investment), not its code (investments)."""
+    for lang, words in (("zh", ("投资", "现金流", "子基金投资明细")), ("en", ("Investment", "Cash flow", "Sub-fund holding"))):
+        client = _client(app, db, f"manager_{lang}", lang)
+        page = _upload(client, client.get("/book/download").data).get_data(as_text=True)
+        counts = page.split('id="import-counts"', 1)[1].split("</table>", 1)[0]
+        sheets = re.findall(r"<tr><td>(.*?)</td>", counts)
+        assert set(words) <= set(sheets), (lang, sheets)
+        assert not set(schema.SHEETS) & set(sheets), (lang, sheets)
