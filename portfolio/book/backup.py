@@ -7,8 +7,8 @@ login attempts and the audit trail.
 
 The archive is a zip:
 - `manifest.json`: format and version, the schema fingerprint (and the Alembic revision of
-  the database it came from), per table its columns, row count and SHA-256, per file its
-  SHA-256;
+  the database it came from), the book version it holds (portfolio.book.cache), per table
+  its columns, row count and SHA-256, per file its SHA-256;
 - `tables/<table>.jsonl`: one JSON object per row, every column, written from a Core
   select in foreign-key order (parents before children, and within a table referring to
   itself, such as funds, parents first);
@@ -19,6 +19,14 @@ times ISO text, JSON columns as JSON, binary columns (a staged upload's file) as
 text. The report cache's rows are left out: they are derived from the rest, computed again
 when first asked for (a done job whose file is not in the cache is run again).
 
+A backup is one snapshot: every table, the book version and the attachments' list are read in
+one read-only transaction on a connection of its own (PostgreSQL: REPEATABLE READ, READ ONLY;
+SQLite in WAL: a BEGIN held for the backup, its first read taken at once), so the commits that
+land while it writes are wholly out of it, never half in: no cash flow without its investment,
+no row without its audit entry. The manifest names the book version it holds. The caller's
+session is not read through (what it has not committed is not in the archive) and not held
+(SQLite: a snapshot held on it would make its next write fail once the file moved on).
+
 Restoring refuses a database that holds any row, an archive whose schema is not this
 application's, and any member whose checksum differs; it inserts every table in one
 transaction and moves PostgreSQL's sequences past the restored ids, so the next row gets a
@@ -27,6 +35,7 @@ fresh id.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -57,6 +66,7 @@ from sqlalchemy.orm import Session
 from models import Base
 from models.types import ScaledDecimal
 from portfolio.book.audit import audit
+from portfolio.book.cache import book_version
 from portfolio.book.unit import commit
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
@@ -178,6 +188,42 @@ def _table_rows(session: Session, table: Table) -> Iterator[dict[str, Any]]:
         yield from _parents_first([dict(r) for r in result.mappings()], link)
 
 
+def _in_memory(engine: Any) -> bool:
+    """An SQLite database in memory: one connection shared by the app (no other connection
+    could write between two reads, and a second one would open another, empty, database)."""
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and (database in (None, "", ":memory:")
+                                                or "mode=memory" in str(engine.url))
+
+
+@contextlib.contextmanager
+def _snapshot(session: Session) -> Iterator[Session]:
+    """A session reading one moment of the database, on a connection of its own, in a
+    read-only transaction ended (rolled back) when the backup is written.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY: every statement sees the snapshot taken at the
+    first; writers never wait for it (nor it for them, an import's lock included). SQLite in
+    WAL: pysqlite begins a transaction only before a write, so each SELECT was its own read at
+    its own moment; a BEGIN (deferred) held for the backup and a first read at once pin the
+    snapshot (the -wal frames committed by then), which later commits do not move, and writers
+    go on beside it (a checkpoint leaves the frames it still reads)."""
+    engine = session.get_bind().engine
+    if _in_memory(engine):
+        yield session
+        return
+    with engine.connect() as connection:
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN")
+                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()  # the snapshot, now
+            with Session(bind=connection) as reading:
+                yield reading
+        finally:
+            connection.rollback()
+
+
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -194,14 +240,24 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path,
     `progress(done, total, "tables_written")` after each table (a job's progress bar)."""
     path, upload_folder = Path(path), Path(upload_folder)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with _snapshot(session) as reading:
+        counts = _write_archive(reading, tmp, upload_folder, progress)
+    tmp.replace(path)  # a half-written archive never bears the backup's name
+    return counts
+
+
+def _write_archive(session: Session, tmp: Path, upload_folder: Path,
+                   progress: Callable[[int, int, str], None] | None) -> dict[str, int]:
+    """The archive, every row read from `session` (the snapshot), written to `tmp`."""
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "schema": schema_fingerprint(),
         "alembic_revision": _alembic_revision(session),
+        "book_version": book_version(session),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tables": [], "files": [],
     }
     counts: dict[str, int] = {}
-    tmp = path.with_name(path.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         every = tables()
         for done, table in enumerate(every):
@@ -232,7 +288,6 @@ def write_backup(session: Session, path: str | Path, upload_folder: str | Path,
         if progress is not None:
             progress(len(every), len(every), "tables_written")
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-    tmp.replace(path)  # a half-written archive never bears the backup's name
     return counts
 
 

@@ -25,7 +25,8 @@ def backup_command(path: Path, progress: bool | None) -> None:
     """Write every table and the committee's attachment files to the zip PATH.
 
     Run as a job in this process (recorded in the jobs table, started by `cli`), with the
-    tables written shown as a progress bar."""
+    tables written shown as a progress bar. The archive is one snapshot of the database:
+    what is committed while it is written is wholly out of it, never half in."""
 
     from models import utcnow
     from web.cli.language import say
