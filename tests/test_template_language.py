@@ -103,3 +103,17 @@ def test_the_kept_navigation_is_the_loops_and_respects_roles(app, client, db, ro
             assert ("/admin/users" in nav) == (role == "admin")
             if role == "gp":
                 assert re.findall(r'href="([^"]+)"', nav) == ["/", "/gp/"]  # home leads to the portal
+
+
+def test_no_english_text_reads_as_a_program_s_literal():
+    """An English word the catalogue gives a reader is never a program's literal: 'None' as
+    the empty choice of the benchmark index (/reports/) and for an empty table read as
+    Python's None (tests/visible_text.py flags it on any page)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    with open(Path(__file__).resolve().parents[1] / "translations/en/LC_MESSAGES/messages.po", "rb") as po:
+        catalogue = read_po(po)
+    literals = {"None", "True", "False", "nan", "NaN", "null"}
+    assert not [(m.context, m.id) for m in catalogue if m.id and m.string in literals]
