@@ -104,6 +104,12 @@ def test_create_user_refusal_and_import_messages_in_english(db, runner, tmp_path
     first = result.output.splitlines()[0]
     assert first.startswith("Imported, batch ") and result.output.splitlines()[1].split() == [
         "Sheet", "New", "Unchanged", "Changed"]
+    # each sheet by its name in the command line's language, as the upload page counts them,
+    # not its code (investments, sub_fund_holdings)
+    sheets = [line[:20].strip() for line in result.output.splitlines()[2:] if line.strip()]
+    assert {"Investment", "Cash flow", "Sub-fund holding"} <= set(sheets) and "investments" not in sheets, sheets
+    chinese = runner.invoke(args=["import-book", str(EXAMPLE_BOOK)])
+    assert chinese.exit_code == 0 and "投资" in chinese.output and "sub_fund_holdings" not in chinese.output
 
 
 def test_the_progress_bar_and_the_backup_in_english(imported, runner, tmp_path):
@@ -125,8 +131,11 @@ def test_a_refused_import_lists_its_errors_in_the_command_lines_language(db, run
     english = runner.invoke(args=["import-book", str(path)], env=EN)
     assert english.exit_code == 1
     lines = [line for line in english.output.splitlines() if line.strip()]
-    assert any(line.startswith("investments row 2 date: 2025-02-30 — ") for line in lines), lines
-    assert lines[-1] == "Import failed (errors: 1); nothing written" and not CJK.search(english.output)
+    # the tab and the header as the workbook writes them (a tab named by its code, a Chinese
+    # header: what the person finds in their file), the rest in English
+    error = next(line for line in lines if line.startswith("investments row 2 投资日期: 2025-02-30 — "))
+    assert not CJK.search(error.split(" — ", 1)[1]), error
+    assert lines[-1] == "Import failed (errors: 1); nothing written"
     chinese = runner.invoke(args=["import-book", str(path)])
     assert chinese.exit_code == 1 and "导入失败：1 处错误，未写入任何数据" in chinese.output
     assert "第2行" in chinese.output

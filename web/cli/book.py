@@ -11,13 +11,15 @@ from web.extensions import db
 
 
 def _print_counts(counts: dict[str, dict[str, int]]) -> None:
+    from portfolio.vocabulary import label
     from web.cli.figures import _pad
-    from web.cli.language import say
+    from web.cli.language import cli_lang, say
 
     click.echo(" ".join([_pad(say("工作表"), 20, True), _pad(say("新增"), 8, False), _pad(say("未变"), 10, False),
                          _pad(say("更新"), 8, False)]))
-    for sheet, c in counts.items():
-        click.echo(f"{sheet:20s} {c['new']:8d} {c['unchanged']:10d} {c['changed']:8d}")
+    for sheet, c in counts.items():  # the sheet by its name in the reader's language, as the upload page
+        click.echo(f"{_pad(label('entity', sheet, lang=cli_lang()), 20, True)} {c['new']:8d} {c['unchanged']:10d} "
+                   f"{c['changed']:8d}")
 
 
 def _refused(errors) -> None:
