@@ -204,12 +204,24 @@ LABELS_EN: dict[str, dict[str, str]] = {
 }
 
 
-def label(vocabulary: str, code: str | None, *, lang: str = "zh") -> str:
-    """The display name of a code, or the code itself when it has none."""
+# English names shorter than the full ones, for a fixed-width listing with no room for the
+# whole (the quarterly PDF's long schedule: web.reports.LISTING_WIDTHS); a code without one
+# keeps its name there. The Chinese names all fit.
+SHORT_EN: dict[str, dict[str, str]] = {
+    "sector": {"robotics": "Robotics & equipment"},
+}
+
+
+def label(vocabulary: str, code: str | None, *, lang: str = "zh", short: bool = False) -> str:
+    """The display name of a code, or the code itself when it has none; `short`: its short
+    English name (SHORT_EN) where it has one."""
     if code is None:
         return ""
-    table = LABELS if lang.startswith("zh") else LABELS_EN
-    return table.get(vocabulary, {}).get(code, code)
+    if lang.startswith("zh"):
+        return LABELS.get(vocabulary, {}).get(code, code)
+    if short and code in SHORT_EN.get(vocabulary, {}):
+        return SHORT_EN[vocabulary][code]
+    return LABELS_EN.get(vocabulary, {}).get(code, code)
 
 
 # GB 32100-2015: the 31 characters of the code's alphabet (no I, O, S, V, Z) and the

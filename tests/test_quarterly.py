@@ -303,6 +303,71 @@ def test_long_schedule_prints_as_listing_with_every_row(app, tmp_path):
     assert "滞后" in text  # valued 2025-06-30, before 2025Q4
 
 
+def test_the_long_listing_s_labels_and_headers_fit_their_columns_in_both_languages():
+    """The long schedule's columns were sized for Chinese: in English the sector printed
+    'Robotics & high-end e~', the mode 'Co-in~', the method 'GP-reported N~' and the headers
+    'Investmen~' and 'Owners~'. Each label its vocabulary writes now fits its column, a
+    header too wide goes onto a second line, and a line stays within the page."""
+    from portfolio.reports.pdf import display_width, listing_head
+    from portfolio.vocabulary import LABELS, label
+    from web.reports import LISTING_COLUMNS, LISTING_WIDTHS
+
+    for lang, widths in LISTING_WIDTHS.items():
+        for column, vocabulary in (("mode", "mode"), ("sector", "sector"), ("region", "region"),
+                                   ("method", "method")):
+            for code in LABELS[vocabulary]:
+                shown = label(vocabulary, code, lang=lang, short=True)
+                assert display_width(shown) <= widths[column], (lang, column, shown)
+        flag = "滞后" if lang == "zh" else "Lagging"
+        line = sum(widths.values()) + 3 * widths["amount"] + widths["date"] + 16 + display_width(flag)
+        assert line <= LISTING_COLUMNS, (lang, line)
+    head = listing_head([("Investment date", 10, "left"), ("Ownership", 9, "right"), ("Flag", None, "left")])
+    assert head == "Investment Ownership Flag\ndate"
+    assert listing_head([("投资日期", 10, "left"), ("标记", None, "left")]) == "投资日期   标记"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_long_listing_in_the_pdf_cuts_no_label_or_header(app, tmp_path, lang):
+    """The PDF of a schedule printed as a listing, read back with pdftotext -layout: every
+    mode, sector and valuation method whole, the headers whole, nothing cut but the
+    targets' long names; the Chinese listing as it was."""
+    from codelists import SECTORS
+    from portfolio.vocabulary import label
+    from web.i18n import request_in
+    from web.reports import LISTING_ROWS, render_pdf
+
+    b = SyntheticBook().fund("F", size_cny="100000000000")
+    for sector in SECTORS:
+        b.sub_fund(f"SF-{sector}", sector=sector)
+    modes, methods = ("direct", "co_invest", "sub_fund"), ("gp_nav", "last_round", "comparables", "dcf", "cost")
+    for k in range(LISTING_ROWS + 1):
+        mode, sector = modes[k % 3], SECTORS[k % len(SECTORS)]
+        b.company(f"C{k:04d}", sector=sector)
+        b.investment(f"F-{k:04d}", f"SF-{sector}" if mode == "sub_fund" else f"C{k:04d}", mode=mode,
+                     ownership_pct="12.3456", round="A")
+        b.flow(f"F-{k:04d}", "2024-01-01", "1000000")
+        b.valuation(f"F-{k:04d}", "2025-06-30", "1000000", method=methods[k % len(methods)])
+    report = build_quarterly(b.book(), "F", "2025Q4")
+    with app.app_context(), request_in(lang):
+        path = tmp_path / "long.pdf"
+        path.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    rows = [line for line in text.splitlines() if re.match(r"\s*F-\d{4} ", line)]
+    assert len(rows) == LISTING_ROWS + 1
+    assert not [row for row in rows if "~" in row]
+    listing = "\n".join(rows)
+    for vocabulary, codes in (("mode", modes), ("sector", SECTORS), ("method", methods)):
+        for code in codes:
+            assert label(vocabulary, code, lang=lang, short=True) in listing, (vocabulary, code)
+    heads = [line for line in text.splitlines() if re.match(r"\s*(编号|Key) ", line)]
+    assert heads and not [head for head in heads if "~" in head]
+    if lang == "en":
+        assert re.search(r"Investment +Round +Ownership", heads[0])
+        assert "Robotics & equipment" in listing and "Co-investment" in listing and "GP-reported NAV" in listing
+    else:
+        assert re.search(r"投资日期 +轮次 +持股", heads[0]) and "机器人和高端装备" in listing
+
+
 def test_xlsx_keeps_every_compliance_result(book):
     report = build_quarterly(book, "QY", "2025Q4")
     sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]

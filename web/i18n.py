@@ -133,8 +133,8 @@ def refusal(error: Exception) -> str:
     return messages.shown(messages.said_by(error), current_lang())
 
 
-def _label(code, vocabulary):
-    return label(vocabulary, code, lang=current_lang())
+def _label(code, vocabulary, short=False):
+    return label(vocabulary, code, lang=current_lang(), short=short)
 
 
 def _at_render(language_filter):

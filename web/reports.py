@@ -29,7 +29,7 @@ from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.formatting import canonical_quarter, last_quarter_end, local_today, quarter, quarters_between
 from portfolio.messages import Message, said_by, shown
-from portfolio.reports.pdf import pad
+from portfolio.reports.pdf import listing_head, pad
 from web import queue
 from web.extensions import db
 from web.security import content_disposition
@@ -86,6 +86,23 @@ LISTING_BLOCK = 46
 
 # the filter is the function itself: a listing calls it for every cell (~35,000 times)
 bp.app_template_filter("pad")(pad)
+bp.app_template_global("listing_head")(listing_head)
+
+# The long schedule's columns (display columns, a CJK character two), by the language of
+# the render: each as wide as the widest value its vocabulary writes in that language
+# (English 'Co-investment', 'GP-reported NAV'; the sector's name its short one,
+# vocabulary.SHORT_EN), or its figures need. A header wider than its column goes onto a
+# second line (pdf.listing_head: 'Investment' over 'date'). A line, with a space between
+# columns and the flag ('Lagging') last, stays within LISTING_COLUMNS: A4 landscape less
+# 12 mm margins is 774 pt, a 7 pt monospace column half an em, 3.5 pt (the Chinese widths
+# are those the listing always had). tests/test_quarterly.py checks every label fits.
+LISTING_COLUMNS = 221
+LISTING_WIDTHS = {
+    "zh": {"id": 12, "target": 24, "mode": 6, "sector": 16, "region": 7, "date": 10, "round": 8,
+           "ownership": 7, "amount": 12, "moic": 7, "irr": 10, "method": 14},
+    "en": {"id": 12, "target": 24, "mode": 13, "sector": 20, "region": 7, "date": 10, "round": 8,
+           "ownership": 9, "amount": 12, "moic": 7, "irr": 10, "method": 15},
+}
 
 # Inside <style> the browser and WeasyPrint decode no HTML entities, so text put into a CSS
 # `content:` string is escaped for CSS, not HTML (else "S&T" would print as "S&amp;T"); `<`
@@ -162,7 +179,8 @@ def render_document(report: dict, *, forward_look_html: str | None = None) -> st
     extra = {} if forward_look_html is None else {"forward_look_html": Markup(forward_look_html)}
     return _in_one_language(lambda lang: render_template(
         "reports/quarterly_print.html", report=report, charts=report_charts(report, lang),
-        listing=LISTING_ROWS, listing_block=LISTING_BLOCK, **extra))
+        listing=LISTING_ROWS, listing_block=LISTING_BLOCK,
+        listing_widths=LISTING_WIDTHS["zh" if lang.startswith("zh") else "en"], **extra))
 
 
 class EarlyDocument:

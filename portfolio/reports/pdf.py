@@ -51,3 +51,30 @@ def pad(value, width: int, align: str = "left") -> str:
         used_width = used + 1
     fill = " " * (width - used_width)
     return fill + text if align == "right" else text + fill
+
+
+def listing_head(columns) -> str:
+    """The header of a fixed-width listing: each (title, width, align) padded to its column,
+    one line when every title fits its column; else two, a title too long for its column
+    broken at a space onto the second line ('Investment' over 'date' in a 10-wide column),
+    so that a header is never cut as a cell is (an English title is often wider than the
+    column its figures need). A title with no space that fits nowhere is cut as a cell;
+    width None: the last column, its title as it is."""
+    first, second = [], []
+    for title, width, align in columns:
+        title = str(title)
+        top, bottom = title, ""
+        if width is None:  # the last column, as wide as its title
+            width = display_width(title)
+        elif display_width(title) > width and " " in title:
+            words = title.split(" ")
+            for cut in range(len(words) - 1, 0, -1):
+                if display_width(" ".join(words[:cut])) <= width:
+                    top, bottom = " ".join(words[:cut]), " ".join(words[cut:])
+                    break
+        first.append(pad(top, width, align))
+        second.append(pad(bottom, width, align))
+    line = " ".join(first).rstrip()
+    if not any(cell.strip() for cell in second):
+        return line
+    return line + "\n" + " ".join(second).rstrip()
