@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import event, select
@@ -336,3 +337,74 @@ def test_the_page_writes_every_setting_as_the_history_does(as_role, db, fund):
     assert _settings(db) == stored and len(_audits(db)) == 1
     assert client.post(URL, data={**kept, "subfund_share_cap": "４０％"}).status_code == 302  # typed in full width
     assert _settings(db)["subfund_share_cap"] == "0.40"
+
+
+class _FormAsShown(HTMLParser):
+    """What the settings form sends when submitted as the page shows it: each text and hidden
+    field's value, the checked boxes, each select's chosen option."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._first: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and name != "csrf_token":
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.fields.setdefault(name, []).append(a.get("value") or "")
+            else:
+                self.fields[name] = [a.get("value") or ""]
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            self._first.setdefault(self._select, a.get("value") or "")
+            if "selected" in a:
+                self.fields[self._select] = [a.get("value") or ""]
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            self.fields.setdefault(self._select, [self._first.get(self._select, "")])
+            self._select = None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_ratio_reads_as_a_multiple_and_the_form_saved_as_shown_changes_nothing(as_role, db, fund, lang):
+    """A ratio setting (the required reinvestment multiple, the co-investment to lead ratio)
+    was shown on the settings page and in the history as typed, '1.5', with no unit, where
+    the quarterly report and the compliance checks write the same limit 1.50x. It reads as a
+    multiple now, exactly (1.234x, never rounded to 1.23x), and is read back: the form opened
+    and submitted unchanged changes nothing and writes no audit entry."""
+    from portfolio.book.fund_settings import shown
+
+    update_fund_settings(db.session, "TS", {"reinvestment_multiple": "1.5", "coinvest_lead_ratio": "1.234",
+                                            "subfund_share_cap": "0.35", "committee_pass_ratio": "5/7",
+                                            "angel_company_size_cny": "50005000"}, username="admin0")
+    stored = dict(_settings(db, "TS"))
+    assert stored["reinvestment_multiple"] == "1.5" and len(_audits(db)) == 1
+    client = as_role("admin")
+    client.get(f"/lang/{lang}")
+    url = "/funds/TS/settings"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="reinvestment_multiple" type="text" value="1.50x"' in page
+    assert 'name="coinvest_lead_ratio" type="text" value="1.234x"' in page
+    assert 'data-default-for="reinvestment_multiple">1.00x<' in page  # the angel fund's default
+    assert 'data-default-for="coinvest_lead_ratio">1.00x<' in page
+    assert shown("reinvestment_multiple", "1.5", lang) == "1.50x"
+    history = client.get("/history?entity=funds.settings").get_data(as_text=True)
+    assert "1.50x" in history and "1.234x" in history
+    parser = _FormAsShown()
+    parser.feed(page)
+    assert parser.fields["reinvestment_multiple"] == ["1.50x"] and parser.fields["version"][0]
+    assert client.post(url, data=parser.fields).status_code == 302
+    assert _settings(db, "TS") == stored and len(_audits(db)) == 1
+    # typed as people write a multiple, the same value
+    assert client.post(url, data={**parser.fields, "reinvestment_multiple": "1.5 倍",
+                                  "version": _version(client.get(url).get_data(as_text=True))}).status_code == 302
+    assert _settings(db, "TS") == stored and len(_audits(db)) == 1
+    assert client.post(url, data={**parser.fields, "reinvestment_multiple": "２Ｘ",
+                                  "version": _version(client.get(url).get_data(as_text=True))}).status_code == 302
+    assert _settings(db, "TS")["reinvestment_multiple"] == "2" and len(_audits(db)) == 2

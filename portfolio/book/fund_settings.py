@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import select
@@ -122,12 +122,20 @@ def _parse(key: str, raw: Any) -> Any:
     return number
 
 
+# what may follow a multiple typed for a ratio: the 'x' the app writes it with (1.50x), and
+# 倍, × and X as people type it
+MULTIPLE_MARKS = ("x", "X", "×", "倍")
+
+
 def _typed_number(spec: SettingSpec, text: str) -> Decimal:
     """The number typed for a numeric setting: a fraction (2/3) where the setting is one, a
-    percentage (35%) where it is a share or a rate; else ValueError."""
+    percentage (35%) where it is a share or a rate, a multiple (1.50x, 1.5 倍) where it is a
+    ratio; else ValueError."""
     text = unicodedata.normalize("NFKC", text)  # ２／３ typed on a Chinese keyboard is 2/3, ３５％ 35%
     percent = spec.kind in PERCENT_KINDS and text.endswith("%")
     if percent:
+        text = text[:-1].strip()
+    if spec.kind == "ratio" and text[-1:] in MULTIPLE_MARKS:  # 1.50x, as the form shows it, or 1.5 倍
         text = text[:-1].strip()
     try:
         if spec.kind == "fraction" and "/" in text:  # 2/3 kept as the exact quotient the default is
@@ -157,6 +165,17 @@ def _plain_number(text: str) -> Decimal:
 
 def _stored(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """Whether a stored setting is the value read from the form: a number the same number
+    whatever its digits ('1.5' and 1.50, '50005000' and 50005000.00)."""
+    if isinstance(value, Decimal) and isinstance(stored, str):
+        try:
+            return Decimal(stored) == value
+        except InvalidOperation:
+            return False
+    return bool(stored == value)
 
 
 def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
@@ -201,8 +220,8 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
     for key, value in parsed.items():
         if value is None or value == defaults[key]:
             after.pop(key, None)
-        else:
-            after[key] = _stored(value)
+        elif not _same(before.get(key), value):  # the stored text kept for the same number:
+            after[key] = _stored(value)          # 1.50x read back is the stored 1.5, not a change
     if after != before:
         fund.settings = after  # a new dict, so that the JSON column sees the change
         audit(session, username, "update", "funds.settings", fund_code, before=before, after=after)
@@ -225,8 +244,8 @@ def display(value: Any, key: str | None = None) -> str:
 
 
 # how a setting of each kind is written for a reader (portfolio.formatting.by_kind); the kinds
-# not here (a ratio, a number of years, a region prefix, an index) as the form shows them, and
-# a share or a rate as its exact percentage (percent_of)
+# not here (a number of years, a region prefix, an index) as the form shows them, a share or
+# a rate as its exact percentage (percent_of), a ratio as its exact multiple (multiple_of)
 SHOWN_AS = {"fraction": "fraction", "instruments": "instruments", "amount": "amount", "count": "count"}
 
 
@@ -247,14 +266,36 @@ def percent_of(value: Any) -> str:
     return f"{hundredfold.normalize():f}%"
 
 
+def multiple_of(value: Any) -> str:
+    """A ratio as a multiple, as the report and the compliance checks write its limit
+    (formatting.multiple: 1.5 → 1.50x), but exactly (1.234 → 1.234x, never 1.23x): what
+    the settings form shows is saved back unchanged. A value stored before NUMBER_LENGTH in
+    E notation."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(number)
+    if number and abs(number.adjusted()) > NUMBER_LENGTH:
+        return f"{number:E}x"
+    with localcontext() as context:  # room for the digits of any number up to NUMBER_LENGTH long
+        context.prec = 2 * NUMBER_LENGTH + 2
+        two_places = number.quantize(Decimal("0.01"))
+    return f"{two_places:f}x" if two_places == number else f"{number.normalize():f}x"
+
+
 def shown(key: str, value: Any, lang: str = "zh") -> str:
     """A setting's value as people read it, the one way the history and the settings page
     (its defaults and the values in force) write it: a share or a rate as a percentage
-    (0.35 → 35%), a fraction as one (5/7), instruments by their names, an amount in 万元 with
-    separators, a count with separators; the rest (a ratio: 1.5) as typed."""
+    (0.35 → 35%), a ratio as a multiple (1.5 → 1.50x), a fraction as one (5/7), instruments
+    by their names, an amount in 万元 with separators, a count with separators; the rest
+    (a number of years: 5) as typed."""
     kind = SPECS[key].kind if key in SPECS else ""
     if kind in PERCENT_KINDS:
         return percent_of(value)
+    if kind == "ratio":
+        return multiple_of(value)
     if kind not in SHOWN_AS:
         return display(value, key if key in SPECS else None)
     return by_kind(value, SHOWN_AS[kind], lang)
