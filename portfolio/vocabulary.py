@@ -291,7 +291,8 @@ for _vocabulary, _words in {
               "preview": ("预览", "Preview"), "user": ("用户", "User"),
               "doubts": ("核对提示（行数）", "Doubts (rows)"), "failures": ("失败次数", "Failed attempts"),
               "address": ("来源地址", "From address"), "until": ("锁定至", "Locked until"),
-              "rows": ("行数", "Rows"), "files": ("文件数", "Files"), "password": ("密码", "Password")},
+              "rows": ("行数", "Rows"), "files": ("文件数", "Files"), "password": ("密码", "Password"),
+              "sub_fund": ("子基金", "Sub-fund")},
 }.items():
     for _code, (_zh, _en) in _words.items():
         LABELS[_vocabulary].setdefault(_code, _zh)

@@ -199,3 +199,36 @@ def test_a_gp_binding_reads_as_the_person_and_the_sub_fund(db, as_role):
         workbook = load_workbook(io.BytesIO(client.get("/history/export.xlsx?entity=gp_sub_funds").data))
         cells = [str(c.value) for row in workbook.active.iter_rows() for c in row if c.value is not None]
         assert named in cells and "gp1:SF1" not in cells, (lang, cells)
+
+
+def test_a_gp_binding_s_sub_fund_is_labelled_as_what_it_holds(db, as_role):
+    """A GP's binding keeps the sub-fund's code, which the history shows as the sub-fund's name
+    with its code; its field was still labelled 子基金代码 / Sub-fund code above the name. It
+    is labelled 子基金 / Sub-fund, on the list, on the record's own history and in the export;
+    a GP package's sub_fund_code, shown as the code, keeps its label."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from portfolio.gp.packages import invite_gp
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.visible_text import visible_text
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    invite_gp(db.session, "gp1", "correct-horse-9", ["SF1"], by="admin", display_name="甲管理人")
+    fund = "宁波甬新新材料创业投资合伙企业（有限合伙）"
+    client = as_role("viewer")
+    for lang, label, code_label, named in (("zh", "子基金", "子基金代码", f"{fund}（SF1）"),
+                                           ("en", "Sub-fund", "Sub-fund code", f"{fund} (SF1)")):
+        page = _history(client, lang, "gp_sub_funds")
+        own = visible_text(client.get("/history/gp_sub_funds/gp1:SF1").get_data(as_text=True))
+        for text in (page, own):
+            assert f"{label} — {named}" in text, (lang, text)
+            assert code_label not in text, (lang, text)
+        workbook = load_workbook(io.BytesIO(client.get("/history/export.xlsx?entity=gp_sub_funds").data))
+        cells = " ".join(str(c.value) for row in workbook.active.iter_rows() for c in row if c.value is not None)
+        assert label in cells and code_label not in cells, (lang, cells)
+    from portfolio.vocabulary import LABELS, LABELS_EN
+
+    assert (LABELS["field"]["sub_fund_code"], LABELS_EN["field"]["sub_fund_code"]) == ("子基金代码", "Sub-fund code")

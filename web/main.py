@@ -577,6 +577,9 @@ ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
     ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
     ("gp_sub_funds", "sub_fund_code"): "sub_fund",
 }
+# a field written as something else than its code is named as what it shows: a GP binding's
+# sub_fund_code, written as the sub-fund's name with its code, is 子基金 / Sub-fund (not 子基金代码)
+FIELD_NAMES_BY_KIND = {"sub_fund": "sub_fund"}
 # the column kinds of the workbook written as a kind of their own (portfolio.interchange.schema.Column.kind)
 COLUMN_KINDS = {"money": "yuan", "pct": "pct"}
 
@@ -683,6 +686,7 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
             return person(field)
         if entry.entity == "funds.settings" and field in SPECS:  # a setting by its label
             return _(SPECS[field].label)
+        field = FIELD_NAMES_BY_KIND.get(field_kind(entry.entity, field, columns.get(field)) or "", field)
         column = columns.get(field)
         if lang.startswith("zh"):
             return column.zh if column else label("field", field)
