@@ -260,7 +260,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "column_missing": ("缺少必需的列 {column_named}", "The required column {column_named} is missing"),
     # -- an imported book: its cells
     "cell_required": ("必填，不能为空", "Required: cannot be blank"),
-    "unknown_code": ("未知的代码，应为 {codes}", "Unknown code: expected {codes}"),
+    "unknown_code": ("未知的代码，应为 {codes}", "Unknown code: expected {codes}"),  # kept: errors stored before
+    # a coded column's values by name and code (the import takes either; Chinese names only)
+    "unknown_choice": ("未知的取值，应为以下之一：{choices}", "Unknown value: expected one of {choices}"),
     "money_not_number": ("不是数字金额", "Not an amount in figures"),
     "money_negative": ("金额不能为负数", "An amount cannot be negative"),
     "money_two_places": ("金额最多两位小数", "At most two decimal places in an amount"),

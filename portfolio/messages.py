@@ -12,7 +12,8 @@ The arguments are typed values, named by what they hold:
 万元), `*_fen_yuan` an amount in fen shown in 元, `notice_ref` a notice's reference (or none),
 `years`/`limit_years` years, `n`/`limit_n`/`period` counts, `what` a key of WHAT,
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
-`instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs.
+`instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs, `choices` a
+coded column's (vocabulary, codes).
 """
 from __future__ import annotations
 
@@ -162,6 +163,8 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
 def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
     """The arguments that are sentences, or names, of their own, in the same language; None
     for any other kind."""
+    if name == "choices":  # (vocabulary, codes): the values a coded column takes, each by its name and code
+        return _choices(value[0], value[1], zh)
     if name.endswith("_term"):  # (vocabulary, code): a name of portfolio.vocabulary, e.g. a workbook's sheet
         from portfolio.vocabulary import label
 
@@ -184,6 +187,20 @@ def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None
                  for v in value]
         return ("；" if zh else "; ").join(parts)
     return None
+
+
+def _choices(vocabulary: str, codes: Any, zh: bool) -> str:
+    """A coded column's values: in Chinese each by its name with its code, as the import takes
+    either (科技创新基金（innovation_fund）、天使投资引导基金（angel_guidance）); in English by
+    the code, which is what may be typed, with its name (innovation_fund (S&T innovation
+    fund), angel_guidance (Angel guidance fund)). A code without a name (CNY): the code."""
+    from portfolio.vocabulary import label
+
+    lang = "zh" if zh else "en"
+    named = [(str(code), label(vocabulary, str(code), lang=lang)) for code in codes]
+    if zh:
+        return "、".join(f"{name}（{code}）" if name != code else code for code, name in named)
+    return ", ".join(f"{code} ({name})" if name != code else code for code, name in named)
 
 
 def _people_arg(name: str, value: Any, zh: bool) -> str:

@@ -54,7 +54,8 @@ def _sample(name: str):
                "state": ("proposal_status", "draft"), "decisions": ["rejected", "deferred"],
                "action": ("vote", "表决"),
                "errors": [("id", Message("investment_exists", id="QY-D1"))], "people": ["王经理", "李审核"], "n": 2, "limit_n": 3,
-               "wait_seconds": 61, "who": ("王经理", dt.datetime(2025, 12, 31, 20, 30))}
+               "wait_seconds": 61, "who": ("王经理", dt.datetime(2025, 12, 31, 20, 30)),
+               "choices": ("mode", ["sub_fund", "direct", "co_invest"])}
     return samples.get(name, "X1")
 
 

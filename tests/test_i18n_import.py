@@ -96,8 +96,9 @@ def test_a_bad_workbook_in_english_lists_every_error_in_english(app, db, book, t
         ("amount_cny", "date", "kind", "method")
     assert ("cash_flows", amount, "Not an amount in figures") in said
     assert ("investments", date, "No such date") in said
-    assert ("funds", kind, "Unknown code: expected innovation_fund / angel_guidance / industry_guidance / "
-                           "other") in said
+    # the codes, which are what may be typed, each with its English name (the codes alone had been listed)
+    assert ("funds", kind, "Unknown value: expected one of innovation_fund (S&T innovation fund), angel_guidance "
+                           "(Angel guidance fund), industry_guidance (Industry guidance fund), other (Other)") in said
     assert ("companies", "", "The required sheet companies is missing") in said  # the tabs are named so
     assert ("funds", "bogus_column", "Unknown column") in said
     assert ("valuations", method, f"The column {method} appears twice") in said  # as the header is written
@@ -110,6 +111,9 @@ def test_a_bad_workbook_in_english_lists_every_error_in_english(app, db, book, t
                     for e in expected]
     said = {(sheet, column, message) for sheet, _row, column, _value, message in rows}
     assert ("cash_flows", amount, "不是数字金额") in said
+    # the Chinese names, which the import takes, each with its code (the codes alone had been listed)
+    assert ("funds", kind, "未知的取值，应为以下之一：科技创新基金（innovation_fund）、天使投资引导基金（angel_guidance）、"
+                           "产业引导基金（industry_guidance）、其他（other）") in said
     assert ("companies", "", "缺少必需的工作表 companies（被投企业）") in said
     assert ("valuations", method, f"列 {method} 重复") in said
     assert ("子基金投资明细", "", "工作表重复") in said

@@ -525,7 +525,7 @@ def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray
     mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
     s = s.map(lambda v: mapping.get(v, v)) if mapping else s
     bad = present & ~s.isin(col.vocab)
-    check.flag(bad, rows, col.name, s, Message("unknown_code", codes=" / ".join(col.vocab)))
+    check.flag(bad, rows, col.name, s, Message("unknown_choice", choices=(col.label_vocab, list(col.vocab))))
     return s.astype(object).where(present & ~bad, None)
 
 
