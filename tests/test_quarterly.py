@@ -368,6 +368,27 @@ def test_the_long_listing_in_the_pdf_cuts_no_label_or_header(app, tmp_path, lang
         assert re.search(r"投资日期 +轮次 +持股", heads[0]) and "机器人和高端装备" in listing
 
 
+def test_the_exceptions_listing_s_results_and_rules_fit_their_columns_in_both_languages():
+    """Over LISTING_ROWS exceptions the compliance section is a fixed-width listing too, its
+    result and rule columns sized for Chinese: English printed 'Warni~' and 'Sub-fund single
+    company c~', and its explanation was cut at 70 characters where Chinese ones take twice the
+    room. Each result and rule name now fits its column in both languages, and an English
+    explanation has the room a Chinese one has."""
+    from portfolio.reports.pdf import display_width
+    from portfolio.vocabulary import LABELS, label
+    from web.reports import EXCEPTION_WIDTHS, LISTING_COLUMNS
+
+    for lang, widths in EXCEPTION_WIDTHS.items():
+        for column, vocabulary in (("status", "check_status"), ("rule", "rule")):
+            for code in LABELS[vocabulary]:
+                assert display_width(label(vocabulary, code, lang=lang)) <= widths[column], (lang, code)
+        # result, rule, subject 14, value 10, limit 8, their spaces, then the explanation (cut
+        # after up to 5 more characters than asked, each two columns wide in Chinese)
+        explain = (widths["explain"] + 5) * (2 if lang == "zh" else 1)
+        assert widths["status"] + widths["rule"] + 14 + 10 + 8 + 6 + explain <= LISTING_COLUMNS, lang
+    assert EXCEPTION_WIDTHS["zh"] == {"status": 6, "rule": 26, "explain": 70}  # the Chinese listing as it was
+
+
 def test_xlsx_keeps_every_compliance_result(book):
     report = build_quarterly(book, "QY", "2025Q4")
     sheet = load_workbook(io.BytesIO(write_quarterly_xlsx(report)))["合规与绩效评价"]

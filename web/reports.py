@@ -103,6 +103,10 @@ LISTING_WIDTHS = {
     "en": {"id": 12, "target": 24, "mode": 13, "sector": 20, "region": 7, "date": 10, "round": 8,
            "ownership": 9, "amount": 12, "moic": 7, "irr": 10, "method": 15},
 }
+# the compliance exceptions' listing: its result and rule columns, by language ('Warning',
+# 'Sub-fund single company cap'), and the characters of its explanation, the rest of the line
+# (70 Chinese characters take 140 columns, as 140 Latin ones do; Jinja's truncate lets 5 more by)
+EXCEPTION_WIDTHS = {"zh": {"status": 6, "rule": 26, "explain": 70}, "en": {"status": 7, "rule": 27, "explain": 140}}
 
 # Inside <style> the browser and WeasyPrint decode no HTML entities, so text put into a CSS
 # `content:` string is escaped for CSS, not HTML (else "S&T" would print as "S&amp;T"); `<`
@@ -180,7 +184,8 @@ def render_document(report: dict, *, forward_look_html: str | None = None) -> st
     return _in_one_language(lambda lang: render_template(
         "reports/quarterly_print.html", report=report, charts=report_charts(report, lang),
         listing=LISTING_ROWS, listing_block=LISTING_BLOCK,
-        listing_widths=LISTING_WIDTHS["zh" if lang.startswith("zh") else "en"], **extra))
+        listing_widths=LISTING_WIDTHS["zh" if lang.startswith("zh") else "en"],
+        exception_widths=EXCEPTION_WIDTHS["zh" if lang.startswith("zh") else "en"], **extra))
 
 
 class EarlyDocument:
