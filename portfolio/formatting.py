@@ -58,17 +58,8 @@ def _half_up(number, places: int) -> Decimal | None:
     float is read at Excel's 15 significant digits first, so 1.075 (held as 1.07499999…)
     is 1.08, not the 1.07 a float's own formatting gives; amounts round half up too
     (money.fen, wan)."""
-    if isinstance(number, Decimal):
-        value = number
-    else:
-        try:
-            as_float = float(number)
-        except (TypeError, ValueError):
-            return None
-        if as_float != as_float or as_float in (float("inf"), float("-inf")):
-            return None
-        value = Decimal(format(as_float, ".15g"))
-    if not value.is_finite():
+    value = number if isinstance(number, Decimal) else _as_excel_reads(number)
+    if value is None or not value.is_finite():
         return None
     return _rounded(value, places)
 
@@ -89,16 +80,23 @@ def percent(ratio, places: int = 1) -> str:
     return "—" if shown is None else f"{shown:.{places}f}%"
 
 
-def _float_times_100(ratio) -> Decimal | None:
-    """A float ratio × 100, exactly as Excel's percent format scales it: the 15-digit
-    value times 100 (0.0125 → 1.25, where the float product is 1.2500000000000002)."""
+def _as_excel_reads(number) -> Decimal | None:
+    """A float as Excel reads a double, to 15 significant digits (1.075, held as 1.07499999…,
+    is 1.075); None where it is no finite number."""
     try:
-        as_float = float(ratio)
+        as_float = float(number)
     except (TypeError, ValueError):
         return None
     if as_float != as_float or as_float in (float("inf"), float("-inf")):
         return None
-    return Decimal(format(as_float, ".15g")) * 100
+    return Decimal(format(as_float, ".15g"))
+
+
+def _float_times_100(ratio) -> Decimal | None:
+    """A float ratio × 100, exactly as Excel's percent format scales it: the 15-digit
+    value times 100 (0.0125 → 1.25, where the float product is 1.2500000000000002)."""
+    value = _as_excel_reads(ratio)
+    return None if value is None else value * 100
 
 
 def iso_date(value) -> str:

@@ -249,16 +249,23 @@ def display(value: Any, key: str | None = None) -> str:
 SHOWN_AS = {"fraction": "fraction", "instruments": "instruments", "amount": "amount", "count": "count"}
 
 
-def percent_of(value: Any) -> str:
-    """A share as its percentage, exactly (0.35 → 35%, 0.123456789 → 12.3456789%): what the
-    settings form shows is saved back unchanged. A value stored before NUMBER_LENGTH (1E-999999999)
-    in E notation, never a billion digits."""
+def _stored_number(value: Any) -> Decimal | str:
+    """A stored setting as a finite Decimal, or the text to show as it is (not a number, or
+    not a finite one)."""
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    if not number.is_finite():
-        return str(number)
+    return number if number.is_finite() else str(number)
+
+
+def percent_of(value: Any) -> str:
+    """A share as its percentage, exactly (0.35 → 35%, 0.123456789 → 12.3456789%): what the
+    settings form shows is saved back unchanged. A value stored before NUMBER_LENGTH (1E-999999999)
+    in E notation, never a billion digits."""
+    number = _stored_number(value)
+    if isinstance(number, str):
+        return number
     sign, digits, exponent = number.as_tuple()
     hundredfold = Decimal((sign, digits, int(exponent) + 2))  # exact, whatever its exponent
     if number and abs(hundredfold.adjusted()) > NUMBER_LENGTH:
@@ -271,12 +278,9 @@ def multiple_of(value: Any) -> str:
     (formatting.multiple: 1.5 → 1.50x), but exactly (1.234 → 1.234x, never 1.23x): what
     the settings form shows is saved back unchanged. A value stored before NUMBER_LENGTH in
     E notation."""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(number)
+    number = _stored_number(value)
+    if isinstance(number, str):
+        return number
     if number and abs(number.adjusted()) > NUMBER_LENGTH:
         return f"{number:E}x"
     with localcontext() as context:  # room for the digits of any number up to NUMBER_LENGTH long
