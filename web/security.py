@@ -87,10 +87,10 @@ def referrer_on_this_site() -> str | None:
         return None
     if parts.scheme != request.scheme or parts.netloc != request.host:
         return None
+    from web.auth import on_this_site
+
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if not path.startswith("/") or path.startswith("//") or "\\" in path or not path.isprintable():
-        return None
-    return path
+    return path if on_this_site(path) else None
 
 
 def content_disposition(filename: str) -> str:
