@@ -94,7 +94,7 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
     hashes = dict(db.session.execute(select(User.username, User.password_hash)).all())
     second = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")], env={"PORTFOLIO_LANG": "en"})
     assert second.exit_code == 0, second.output
-    assert re.search(r"valuations\s+0\s+\d+\s+0", second.output)
+    assert re.search(r"Valuation\s+0\s+\d+\s+0", second.output)  # the sheet by its English name
     assert "Index CSI300: 0 new, 0 changed" in second.output and _passwords(second.output) == {}
     assert "  viewer       Viewer     (exists; password unchanged)" in second.output
     db.session.expire_all()

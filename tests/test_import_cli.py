@@ -14,9 +14,9 @@ from tests.conftest import EXAMPLE_BOOK
 def test_import_book_command_prints_counts(runner):
     result = runner.invoke(args=["import-book", str(EXAMPLE_BOOK)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"cash_flows\s+7\s+0\s+0", result.output)
+    assert re.search(r"现金流\s+7\s+0\s+0", result.output)
     again = runner.invoke(args=["import-book", str(EXAMPLE_BOOK)])
-    assert re.search(r"cash_flows\s+0\s+7\s+0", again.output)
+    assert re.search(r"现金流\s+0\s+7\s+0", again.output)
 
 
 def test_import_book_command_lists_every_error_and_exits_1(runner, db, tmp_path):
