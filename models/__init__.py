@@ -160,6 +160,14 @@ class Investment(Base):
 
 
 class CashFlow(Base):
+    """A contribution (出资) or distribution (分配) of one holding.
+
+    As a valuation: entered on screen (or by a committee's funding) it is a draft until a
+    second person approves it (maker-checker); imported ones count as approved by the
+    importing user (a staged upload's by its applier). Only approved flows that are not void
+    count in figures; a draft still holds its `ref` and counts against a proposal's amount.
+    """
+
     __tablename__ = "cash_flows"
     __table_args__ = (
         CheckConstraint(_in("type", FLOW_TYPES), name="type"),
@@ -178,6 +186,9 @@ class CashFlow(Base):
     amount_cny: Mapped[Decimal] = mapped_column(Money())
     note: Mapped[str | None] = mapped_column(Text)
     ref: Mapped[str | None] = mapped_column(String(64))
+    entered_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(64))
     void_reason: Mapped[str | None] = mapped_column(Text)

@@ -83,6 +83,15 @@ def make_user(db, username: str, role: str, password: str = PASSWORD):
     return create_user(db.session, username, role, password, by="test")
 
 
+def booked_cash_flow(session, fields, *, username: str = "mgr", checker: str = "checker"):
+    """A cash flow in the figures: recorded by `username` (a draft, records.record_cash_flow)
+    and approved by `checker` (maker-checker: another person)."""
+    from portfolio.book import records
+
+    flow = records.record_cash_flow(session, fields, username=username)
+    return records.approve_cash_flow(session, flow.id, username=checker)
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

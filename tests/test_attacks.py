@@ -30,8 +30,8 @@ def test_a_sum_beyond_64_bits_is_never_wrapped_round(db, as_role):
     db.session.add(Investment(id="I1", fund_code="F", mode="direct", company_code="C1", date=dt.date(2023, 1, 1),
                               commitment_cny=BIG))
     db.session.flush()  # the investment first: no relationship orders these inserts (PostgreSQL checks the key)
-    db.session.add_all(CashFlow(investment_id="I1", date=dt.date(2023, 1, 2), type="contribution", amount_cny=BIG)
-                       for _ in range(N))
+    db.session.add_all(CashFlow(investment_id="I1", date=dt.date(2023, 1, 2), type="contribution", amount_cny=BIG,
+                                approved_at=dt.datetime(2023, 1, 3)) for _ in range(N))
     db.session.commit()
     assert BIG * N * 100 > 2 ** 63  # in fen, past what a 64-bit integer holds
     client = as_role("viewer")

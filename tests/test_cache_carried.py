@@ -17,7 +17,7 @@ from portfolio.book.corrections import correct_cash_flow, version_of
 from portfolio.book.reading import build_report, load_book
 from portfolio.figures.trend import trend
 from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow
 
 AS_OF = dt.date(2025, 12, 31)
 FUNDS = ("QY", "ZZ")
@@ -34,14 +34,14 @@ def book(db):
     records.record_investment(db.session, {"id": "ZZ-D1", "fund_code": "ZZ", "mode": "direct", "target_code": "C1",
                                            "date": "2024-06-30", "commitment_cny": "30000000",
                                            "ownership_pct": "2", "round": "B轮"}, username="mgr")
-    records.record_cash_flow(db.session, {"investment_id": "ZZ-D1", "date": "2024-07-15", "type": "contribution",
+    booked_cash_flow(db.session, {"investment_id": "ZZ-D1", "date": "2024-07-15", "type": "contribution",
                                           "amount_cny": "30000000"}, username="mgr")
     return db.session
 
 
 def write(session, kind: str, investment_id: str, flow_id: int) -> None:
     if kind == "flow":
-        records.record_cash_flow(session, {"investment_id": investment_id, "date": "2025-11-20",
+        booked_cash_flow(session, {"investment_id": investment_id, "date": "2025-11-20",
                                            "type": "distribution", "amount_cny": "1234.56",
                                            "confirm_reason": "测试"}, username="mgr")
     elif kind == "valuation":
@@ -66,7 +66,7 @@ def from_scratch(session, code: str) -> tuple[dict, list[dict]]:
 @pytest.mark.parametrize("kind", ["flow", "valuation", "void", "correction"])
 @pytest.mark.parametrize("written", ["QY-D1", "ZZ-D1"])
 def test_the_cached_figures_after_a_write_equal_the_figures_from_scratch(book, kind, written):
-    flow = records.record_cash_flow(book, {"investment_id": written, "date": "2025-10-01", "type": "contribution",
+    flow = booked_cash_flow(book, {"investment_id": written, "date": "2025-10-01", "type": "contribution",
                                            "amount_cny": "1000", "confirm_reason": "测试"}, username="mgr")
     cache.clear()
     before = {code: (cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF)) for code in FUNDS}
@@ -106,7 +106,7 @@ def test_nothing_is_carried_into_another_database_with_the_same_audit_ids(book, 
     entry = book.get(AuditEntry, key)
     entry.at = at - dt.timedelta(seconds=1)  # as if the history had been written again
     book.commit()
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-21", "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-21", "type": "distribution",
                                     "amount_cny": "1", "confirm_reason": "测试"}, username="mgr")
     assert cache.fund_report(book, "ZZ", AS_OF) is not first
 
@@ -117,7 +117,7 @@ def test_a_write_dated_after_the_date_carries_the_figures_of_that_date(book):
     later = dt.date(2026, 3, 31)
     cache.clear()
     first, first_later = cache.fund_report(book, "QY", AS_OF), cache.fund_report(book, "QY", later)
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": "2026-01-15", "type": "distribution",
                                     "amount_cny": "5000", "confirm_reason": "测试"}, username="mgr")
     valuation = records.record_valuation(book, {"investment_id": "QY-D1", "as_of": "2026-02-27",
                                                 "fair_value_cny": "45678901.23", "method": "last_round"},
@@ -145,7 +145,7 @@ def test_after_a_write_the_trend_keeps_its_quarters_before_the_date_written(book
     if older_in == "shared":
         cache.clear()
     day = book.get(Investment, "QY-D1").date + dt.timedelta(days=days)
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": day.isoformat(), "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": day.isoformat(), "type": "distribution",
                                     "amount_cny": "4321.09", "confirm_reason": "测试"}, username="mgr")
     summed: list[int] = []
     summarise = engine.summarise
@@ -182,7 +182,7 @@ def test_another_workers_trend_is_carried_past_a_write_to_another_fund(book, mon
     cache.clear()
     before = cache.fund_trend(book, "ZZ", AS_OF)
     cache.clear()
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
                                     "amount_cny": "99.01", "confirm_reason": "测试"}, username="mgr")
     summed: list[int] = []
     summarise = engine.summarise
@@ -215,7 +215,7 @@ def test_the_alerts_are_carried_with_the_report(book, written):
 
     cache.clear()
     before = {code: cache.fund_alerts(book, code, AS_OF) for code in FUNDS}
-    records.record_cash_flow(book, {"investment_id": written, "date": "2025-11-20", "type": "contribution",
+    booked_cash_flow(book, {"investment_id": written, "date": "2025-11-20", "type": "contribution",
                                     "amount_cny": "5000", "confirm_reason": "测试"}, username="mgr")
     for code in FUNDS:
         alerts = cache.fund_alerts(book, code, AS_OF)
@@ -231,7 +231,7 @@ def test_the_writes_since_are_read_once_for_every_figure_of_the_page(book):
     cache.clear()
     for code in FUNDS:
         cache.fund_report(book, code, AS_OF), cache.fund_trend(book, code, AS_OF), cache.fund_alerts(book, code, AS_OF)
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-20", "type": "distribution",
                                     "amount_cny": "12.34", "confirm_reason": "测试"}, username="mgr")
     statements: list[str] = []
     engine = book.get_bind().engine

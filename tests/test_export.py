@@ -103,7 +103,7 @@ def test_export_leaves_out_voided_and_unapproved(db, tmp_path):
 def test_csv_amounts_are_plain_decimals_and_dates_iso(db, tmp_path):
     assert import_book(db.session, EXAMPLE_BOOK, username="u").ok
     db.session.add(CashFlow(investment_id="QY-D1", date=dt.date(2025, 1, 2), type="contribution",
-                            amount_cny=Decimal("1234.56"), note="费用"))
+                            amount_cny=Decimal("1234.56"), note="费用", approved_at=dt.datetime(2025, 1, 3)))
     db.session.commit()
     export_book(db.session, tmp_path / "out")
     text = (tmp_path / "out" / "cash_flows.csv").read_text(encoding="utf-8")

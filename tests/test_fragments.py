@@ -11,7 +11,7 @@ import pytest
 
 from portfolio.book import cache, records
 from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK, csrf_token, login, make_user
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, csrf_token, login, make_user
 
 AS_OF = "2025-12-31"
 
@@ -95,7 +95,7 @@ def test_a_write_shows_on_the_next_request(client, book):
     before_home = page(client, "manager1", f"/?as_of={AS_OF}")
     before_fund = client.get(f"/funds/QY?as_of={AS_OF}").get_data(as_text=True)
     assert page(client, "manager1", f"/?as_of={AS_OF}") == before_home  # served again, unchanged
-    flow = records.record_cash_flow(book, {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution",
+    flow = booked_cash_flow(book, {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution",
                                            "amount_cny": "1000000"}, username="manager2")
     after_home = client.get(f"/?as_of={AS_OF}").get_data(as_text=True)
     after_fund = client.get(f"/funds/QY?as_of={AS_OF}").get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_a_fragment_of_another_book_version_is_not_served(client, book):
     version before a write is not what the next request gets, in any worker (this process's
     entries forgotten, as in a second worker)."""
     before = page(client, "manager1", f"/funds/QY?as_of={AS_OF}")
-    records.record_cash_flow(book, {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution",
+    booked_cash_flow(book, {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution",
                                     "amount_cny": "1000000"}, username="manager2")
     cache.clear()  # another worker: nothing in this process
     after = client.get(f"/funds/QY?as_of={AS_OF}").get_data(as_text=True)

@@ -287,7 +287,7 @@ def _distribute_in_the_quarter(db) -> None:
     from portfolio.book.audit import audit
 
     flow = CashFlow(investment_id="QY-D1", date=dt.date(2025, 12, 1), type="distribution",
-                    amount_cny=Decimal("1234567.89"))
+                    amount_cny=Decimal("1234567.89"), approved_by="chair", approved_at=dt.datetime(2025, 12, 2))
     db.session.add(flow)
     db.session.flush()
     audit(db.session, "manager1", "create", "cash_flows", str(flow.id), after={"amount_cny": "1234567.89"})

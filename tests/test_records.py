@@ -3,6 +3,7 @@ the spec (spec/example/book): rules, audit, maker-checker, void."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from portfolio.book.reading import build_report
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
 from portfolio.vocabulary import credit_code_check_char
-from tests.conftest import EXAMPLE_BOOK, make_user
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, make_user
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -118,6 +119,7 @@ def test_cash_flow_checks_and_counts(book):
     before = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
     flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "1,000,000.50", "ref": "PAY-9"}, username="mgr")
+    records.approve_cash_flow(book, flow.id, username="checker")
     assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - before == Decimal("1000000.50")
     assert audits(book, "cash_flows", str(flow.id))[0].after["amount_cny"] == "1000000.50"
     with pytest.raises(FieldErrors) as caught:  # a reference is unique within the investment
@@ -129,6 +131,7 @@ def test_cash_flow_checks_and_counts(book):
 def test_void_cash_flow_keeps_it_in_history_and_out_of_figures(book):
     flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
                                            "amount_cny": "2000000"}, username="mgr")
+    records.approve_cash_flow(book, flow.id, username="checker")
     with_flow = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
     with pytest.raises(FieldErrors) as caught:
         records.void_cash_flow(book, flow.id, {"reason": "  "}, username="mgr2")
@@ -172,6 +175,69 @@ def test_valuation_is_a_draft_until_another_person_approves(book):
         records.approve_valuation(book, valuation.id, username="checker2")
     actions = [e.action for e in audits(book, "valuations", str(valuation.id))]
     assert actions == ["create", "approve", "void"]
+
+
+def test_a_cash_flow_is_a_draft_until_another_person_approves(book):
+    """Maker-checker on the book's money, as on its valuations: a flow entered by one person
+    counts nowhere (paid-in, the report, the book's export) until a second approves it."""
+    from portfolio.interchange.exporting import export_book
+
+    paid_before = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
+    flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
+                                           "amount_cny": "3000000", "ref": "CALL-7"}, username="maker")
+    assert flow.approved_at is None and flow.entered_by == "maker"
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid_before  # a draft does not count
+    exported = io.BytesIO()
+    export_book(book, exported)
+    assert b"CALL-7" not in _sheet_text(exported, "cash_flows")
+    with pytest.raises(FieldErrors) as caught:  # the maker is not the checker
+        records.approve_cash_flow(book, flow.id, username="maker")
+    assert str(caught.value.errors[0][1]) == "录入人不能审批自己录入的现金流，须由另一人审批"
+    with pytest.raises(FieldErrors) as caught:  # a draft still holds its voucher number
+        records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-02", "type": "contribution",
+                                        "amount_cny": "5", "ref": "CALL-7"}, username="maker")
+    assert fields_of(caught.value) == {"ref"}
+    records.approve_cash_flow(book, flow.id, username="checker")
+    stored = book.get(CashFlow, flow.id)
+    assert stored.approved_by == "checker" and stored.approved_at is not None
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - paid_before == Decimal("3000000.00")
+    exported = io.BytesIO()
+    export_book(book, exported)
+    assert b"CALL-7" in _sheet_text(exported, "cash_flows")
+    with pytest.raises(FieldErrors) as caught:  # not twice
+        records.approve_cash_flow(book, flow.id, username="checker2")
+    assert str(caught.value.errors[0][1]).startswith("该现金流已由")
+    records.void_cash_flow(book, flow.id, {"reason": "重复录入"}, username="checker")
+    with pytest.raises(FieldErrors) as caught:  # nor a void one
+        records.approve_cash_flow(book, flow.id, username="checker2")
+    assert str(caught.value.errors[0][1]) == "该现金流已作废，不能审批"
+    assert [e.action for e in audits(book, "cash_flows", str(flow.id))] == ["create", "approve", "void"]
+
+
+def test_a_corrected_cash_flow_is_a_draft_again(book):
+    from portfolio.book import corrections
+
+    flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
+                                           "amount_cny": "3000000"}, username="maker")
+    records.approve_cash_flow(book, flow.id, username="checker")
+    paid = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
+    corrections.correct_cash_flow(book, flow.id, {
+        "date": "2025-11-01", "type": "contribution", "amount_cny": "3500000", "correction_reason": "金额录错",
+        "version": corrections.version_of(flow)}, username="corrector")
+    stored = book.get(CashFlow, flow.id)
+    assert stored.approved_at is None and stored.entered_by == "corrector"
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid - Decimal("3000000.00")
+    with pytest.raises(FieldErrors):
+        records.approve_cash_flow(book, flow.id, username="corrector")
+    records.approve_cash_flow(book, flow.id, username="maker")  # the first maker may check another's correction
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid + Decimal("500000.00")
+
+
+def _sheet_text(workbook: io.BytesIO, sheet: str) -> bytes:
+    from openpyxl import load_workbook
+
+    cells = load_workbook(io.BytesIO(workbook.getvalue()), read_only=True)[sheet].iter_rows(values_only=True)
+    return repr([row for row in cells]).encode("unicode_escape")
 
 
 def test_add_company_verifies_the_credit_code(book):
@@ -224,8 +290,8 @@ def test_dashboard_cache_follows_the_book_version(book):
     first = cache.fund_report(book, "QY", AS_OF)
     assert cache.fund_report(book, "QY", AS_OF) is first  # not recomputed: the book has not changed
     version = cache.book_version(book)
-    records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
-                                    "amount_cny": "1000000"}, username="mgr")
+    booked_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-11-01", "type": "distribution",
+                            "amount_cny": "1000000"}, username="mgr")
     assert cache.book_version(book) != version
     second = cache.fund_report(book, "QY", AS_OF)
     assert second is not first

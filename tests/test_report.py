@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import EXAMPLE_BOOK, make_user
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, make_user
 from tests.test_figures import EXPECTED, assert_report_matches
 
 
@@ -78,7 +78,7 @@ def test_the_command_prints_the_api_s_json_and_follows_each_write(imported, runn
     """`flask report` into a pipe prints the API's body byte for byte, from the one entry of the
     shared report cache whichever asked first; its keys in metrics.md's order, Chinese as text.
     A write to the book moves the version: both give the new figures."""
-    from portfolio.book import cache, records
+    from portfolio.book import cache
 
     as_role("viewer")
     url = "/api/v1/funds/QY/report?as_of=2025-12-31"
@@ -91,7 +91,7 @@ def test_the_command_prints_the_api_s_json_and_follows_each_write(imported, runn
     name = served.get_json()["fund_name"]
     assert not name.isascii() and name.encode() in served.data  # Chinese as UTF-8 text, not \u escapes
 
-    records.record_cash_flow(imported.session, {"investment_id": "QY-SF1", "date": "2025-11-01",
+    booked_cash_flow(imported.session, {"investment_id": "QY-SF1", "date": "2025-11-01",
                                                 "type": "contribution", "amount_cny": "1000000.50"},
                              username="importer")
     imported.session.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -209,6 +210,43 @@ def test_maker_checker_through_the_screens(db, book, client):
     client.post(f"/book/valuations/{valuation.id}/approve")
     db.session.expire_all()
     assert db.session.get(Valuation, valuation.id).approved_by == "checker"
+
+
+def test_a_cash_flow_typed_in_a_form_counts_once_another_person_approves_it(db, book, client):
+    """The same maker-checker as a staged upload's: a manager's form gives a draft, shown as one
+    on the investment's page and the checker's home and pending pages; the maker is offered
+    no approval (and is refused one); the figures move when the checker approves."""
+    from tests.conftest import login, make_user
+
+    as_of = dt.date(2025, 12, 31)
+    paid_before = build_report(db.session, "QY", as_of)["summary"]["paid_in"]
+    make_user(db, "maker", "manager")
+    make_user(db, "checker", "admin")
+    login(client, "maker")
+    response = client.post("/book/cash-flows/new", data={"investment_id": "QY-SF1", "date": "2025-11-03",
+                                                         "type": "contribution", "amount_cny": "300",  # 万元
+                                                         "ref": "CALL-77"})
+    assert response.status_code == 302
+    flow = db.session.execute(select(CashFlow).where(CashFlow.ref == "CALL-77")).scalar_one()
+    assert flow.entered_by == "maker" and flow.approved_at is None
+    page = text(client.get(response.headers["Location"]))
+    assert "已记录为草稿" in page and "草稿，待审批" in page
+    assert f'action="/book/cash-flows/{flow.id}/approve"' not in page  # not offered to its maker
+    refused = text(client.post(f"/book/cash-flows/{flow.id}/approve", follow_redirects=True))
+    assert "录入人不能审批自己录入的现金流" in refused
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).approved_at is None
+    assert build_report(db.session, "QY", as_of)["summary"]["paid_in"] == paid_before
+    login(client, "checker")
+    assert f'data-flow="{flow.id}"' in text(client.get("/"))  # waiting on the checker's home page
+    pending = text(client.get("/book/pending"))
+    assert f'data-flow="{flow.id}"' in pending and f'action="/book/cash-flows/{flow.id}/approve"' in pending
+    done = client.post(f"/book/cash-flows/{flow.id}/approve", data={"next": "/book/pending"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/book/pending")
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).approved_by == "checker"
+    assert build_report(db.session, "QY", as_of)["summary"]["paid_in"] - paid_before == Decimal("3000000.00")
+    assert f'data-flow="{flow.id}"' not in text(client.get("/book/pending"))
 
 
 def test_history_shows_before_and_after(db, manager):

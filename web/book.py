@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
@@ -106,7 +106,7 @@ def _for_investment(form):
 @requires("write")
 def new_cash_flow():
     return _simple_form(_for_investment(CashFlowForm()), records.record_cash_flow, "book/form.html", _("记录现金流"), (
-        lambda flow: _("现金流已记录。"),
+        lambda flow: _("现金流已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"),
         lambda flow: url_for("main.investment", inv_id=flow.investment_id)))
 
 
@@ -138,30 +138,44 @@ def new_sub_fund():
         lambda s: url_for("main.sub_fund", code=s.code)))
 
 
+@bp.route("/pending")
 @bp.route("/valuations/pending")
 @requires("approve")
-def pending_valuations():
+def pending():
+    """The drafts waiting for a checker: cash flows and valuations entered on screen."""
+    flows = db.session.execute(select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None))
+                               .order_by(CashFlow.date, CashFlow.id)).scalars().all()
     drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
                                                         Valuation.voided_at.is_(None))
                                 .order_by(Valuation.as_of, Valuation.id)).scalars().all()
-    return render_template("book/pending.html", drafts=drafts, form=ConfirmForm())
+    return render_template("book/pending.html", flows=flows, drafts=drafts, form=ConfirmForm())
+
+
+def _approve(model, record_id: int, use_case, done: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    try:
+        use_case(db.session, record_id, username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(done)
+    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))
 
 
 @bp.route("/valuations/<int:valuation_id>/approve", methods=["POST"])
 @requires("approve")
 def approve_valuation(valuation_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    valuation = db.session.get(Valuation, valuation_id)
-    if valuation is None:
-        abort(404)
-    try:
-        records.approve_valuation(db.session, valuation_id, username=current_username())
-    except FieldErrors as exc:
-        refuse(exc)
-    else:
-        flash(_("估值已审批，计入业绩。"))
-    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=valuation.investment_id)))
+    return _approve(Valuation, valuation_id, records.approve_valuation, _("估值已审批，计入业绩。"))
+
+
+@bp.route("/cash-flows/<int:flow_id>/approve", methods=["POST"])
+@requires("approve")
+def approve_cash_flow(flow_id: int):
+    return _approve(CashFlow, flow_id, records.approve_cash_flow, _("现金流已审批，计入业绩。"))
 
 
 def _void(model, record_id: int, use_case, what: str):
@@ -441,9 +455,9 @@ def template():
 def index():
     """The book's page: upload, downloads, forms."""
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
-    drafts = db.session.execute(select(Valuation.id).where(Valuation.approved_at.is_(None),
-                                                           Valuation.voided_at.is_(None))).all()
-    return render_template("book/index.html", funds=funds, draft_count=len(drafts))
+    drafts = sum(db.session.execute(select(func.count()).select_from(model).where(
+        model.approved_at.is_(None), model.voided_at.is_(None))).scalar_one() for model in (CashFlow, Valuation))
+    return render_template("book/index.html", funds=funds, draft_count=drafts)
 
 
 

@@ -386,7 +386,7 @@ def fund(proposal_id: int):
         _refused(exc)
     else:
         if not again:
-            flash(_("出资已记录。"))
+            flash(_("出资已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"))
         if flow is not None:
             return redirect(url_for("main.investment", inv_id=flow.investment_id))
     return _back(proposal_id)

@@ -360,12 +360,14 @@ def cash_flows():
     query = listing.cash_flow_query(db.session, f)
 
     def rows() -> Iterator[dict]:  # read at the first row asked for: not at all when the job is queued
-        yield from _labelled(listing.cash_flow_rows(db.session, query), type="type")
+        for row in _labelled(listing.cash_flow_rows(db.session, query), type="type"):
+            row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
+            yield row
 
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("date", _("日期"), "date"), ListColumn("type", _("类型")),
                ListColumn("amount_cny", _wan(_("金额")), "amount"), ListColumn("note", _("备注")),
-               ListColumn("ref", _("凭证号"))]
+               ListColumn("ref", _("凭证号")), ListColumn("status", _("状态"))]
     what = _("现金流")
     return _send(what, f"{what}{_p('lp')}{_('金额单位：万元')}{_p('rp')}", _flow_filter_text(f, _("类型"), "type"),
                  columns, rows(), f.fund, total=_total(query))

@@ -323,7 +323,7 @@ def latest_activity(fund_codes: list[str], as_of: dt.date, n: int = 10) -> tuple
     plain dicts (they are cached beyond this request's session)."""
     flows = db.session.execute(
         select(CashFlow.id, CashFlow.date, CashFlow.investment_id, CashFlow.type, CashFlow.amount_cny,
-               CashFlow.voided_at)
+               CashFlow.approved_at, CashFlow.voided_at)
         .join(Investment, CashFlow.investment_id == Investment.id)
         .where(Investment.fund_code.in_(fund_codes), CashFlow.date <= as_of)
         .order_by(CashFlow.date.desc(), CashFlow.id.desc()).limit(n)).mappings().all()

@@ -111,6 +111,8 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
 
 
 def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
+    """A corrected cash flow is a draft again, as a corrected valuation is: entered by the
+    corrector, approved by another; until then it is out of the figures."""
     flow = _record(session, CashFlow, flow_id, "cash_flow")
     f = Fields(fields)
     date = f.date("date", required=True)
@@ -124,7 +126,8 @@ def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[
         f.errors.append(("date", Message("before_investment", day=investment.date)))
     f.check()
     doubts = sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
-    return _apply(session, flow, "cash_flows", str(flow.id), FLOW_FIELDS, fields, values, username, doubts=doubts)
+    return _apply(session, flow, "cash_flows", str(flow.id), FLOW_FIELDS, fields, values, username,
+                  extra={"entered_by": username, "approved_by": None, "approved_at": None}, doubts=doubts)
 
 
 def correct_valuation(session: Session, valuation_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Valuation:

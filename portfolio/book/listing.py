@@ -154,7 +154,7 @@ def cash_flow_query(session: Session, f: FlowFilter) -> Select:
     """The cash flows the filter selects (of the fund and its descendants), unordered: to count
     them (`count`), or read them (`cash_flow_rows`)."""
     stmt = (select(CashFlow.id, Investment.fund_code, CashFlow.investment_id, CashFlow.date, CashFlow.type,
-                   CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.voided_at)
+                   CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.approved_at, CashFlow.voided_at)
             .join(Investment, CashFlow.investment_id == Investment.id))
     codes = fund_codes(session, f.fund)
     if codes is not None:

@@ -120,10 +120,11 @@ def load_book(session: Session) -> BookData:
 
 
 def _flows(session: Session, *where) -> pd.DataFrame:
-    """The cash flows in force (of the investments `where` selects, or all)."""
+    """The cash flows in force: approved and not voided (of the investments `where` selects, or all)."""
     flows = _dates(_frame(session, select(CashFlow.investment_id, _day(CashFlow.date, "date"), CashFlow.type,
                                           _fen(CashFlow.amount_cny, "amount_fen"))
-                          .where(CashFlow.voided_at.is_(None), *where), FLOW_COLUMNS, plain=True), "date")
+                          .where(CashFlow.voided_at.is_(None), CashFlow.approved_at.is_not(None), *where),
+                          FLOW_COLUMNS, plain=True), "date")
     flows["amount_fen"] = flows["amount_fen"].astype("int64")
     return flows
 

@@ -340,7 +340,8 @@ def _in_force(session: Session, model, investment_id: str, **match) -> bool:
 
 
 def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any], *, username: str) -> CashFlow:
-    """A contribution (出资) or distribution (分配) of one investment."""
+    """A contribution (出资) or distribution (分配) of one investment: a draft until a second
+    person approves it (`approve_cash_flow`), as a valuation is."""
     f = Fields(fields)
     investment = _investment(session, f)
     date = f.date("date", required=True)
@@ -357,7 +358,7 @@ def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, An
     doubts = sanity.flow_doubts(session, investment, date, flow_type, amount)
     reason = sanity.confirmed(doubts, fields)
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
-                    note=note, ref=ref)
+                    note=note, ref=ref, entered_by=username)
     return _create(session, flow, "cash_flows", lambda r: r.id, username=username, doubts=doubts, reason=reason)
 
 
@@ -390,33 +391,40 @@ def _record(session: Session, model, record_id, what: str):
     return record
 
 
-MAKER_IS_CHECKER = Message("maker_is_checker")
+MAKER_IS_CHECKER = Message("maker_is_checker", record="valuation")
 
 
 def maker_is_checker(entered_by: str | None, username: str) -> bool:
     """The maker-checker rule, one for the form's approval and the staged import's: nobody
-    approves a valuation they entered (or uploaded)."""
+    approves a record (a valuation, a cash flow) they entered (or uploaded)."""
     return entered_by == username
 
 
-def approve_valuation(session: Session, valuation_id: int, *, username: str) -> Valuation:
-    """The checker's approval: not by the maker, not twice, not of a void one."""
-    valuation = _record(session, Valuation, valuation_id, "valuation")
-    if valuation.voided_at is not None:
-        raise FieldErrors([("", Message("valuation_voided"))])
-    if valuation.approved_at is not None:
-        raise FieldErrors([("", Message("valuation_approved_by", person=person(session, valuation.approved_by)))])
-    if maker_is_checker(valuation.entered_by, username):
-        raise FieldErrors([("", MAKER_IS_CHECKER)])
-    before = snapshot(valuation)
-    if not claim(session, valuation, Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
+def _approve(session: Session, model, record_id, entity: str, what: str, *, username: str):
+    """The checker's approval of a draft: not by the maker, not twice, not of a void one."""
+    record = _record(session, model, record_id, what)
+    if record.voided_at is not None:
+        raise FieldErrors([("", Message("voided_not_approved", record=what))])
+    if record.approved_at is not None:
+        raise FieldErrors([("", Message("already_approved_by", record=what, person=person(session, record.approved_by)))])
+    if maker_is_checker(record.entered_by, username):
+        raise FieldErrors([("", Message("maker_is_checker", record=what))])
+    before = snapshot(record)
+    if not claim(session, record, model.approved_at.is_(None), model.voided_at.is_(None),
                  approved_by=username, approved_at=utcnow()):
         session.rollback()  # someone else approved (or voided) it a moment ago
-        raise FieldErrors([("", Message("valuation_raced"))])
-    audit(session, username, "approve", "valuations", str(valuation.id), before=before,
-          after=snapshot(valuation))
+        raise FieldErrors([("", Message("approval_raced", record=what))])
+    audit(session, username, "approve", entity, str(record.id), before=before, after=snapshot(record))
     commit(session)
-    return valuation
+    return record
+
+
+def approve_valuation(session: Session, valuation_id: int, *, username: str) -> Valuation:
+    return _approve(session, Valuation, valuation_id, "valuations", "valuation", username=username)
+
+
+def approve_cash_flow(session: Session, flow_id: int, *, username: str) -> CashFlow:
+    return _approve(session, CashFlow, flow_id, "cash_flows", "cash_flow", username=username)
 
 
 def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str, Any], username: str, entity: str,

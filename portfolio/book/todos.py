@@ -1,6 +1,6 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
-- `approve` (a checker): valuation drafts someone else entered (maker-checker: never one's own),
+- `approve` (a checker): cash flow and valuation drafts someone else entered (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Date, Select, String, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from models import ChangeSet, GpPackage, Meeting, MeetingAttendance, Proposal, Recusal, Valuation, Vote
+from models import CashFlow, ChangeSet, GpPackage, Meeting, MeetingAttendance, Proposal, Recusal, Valuation, Vote
 
 __all__ = ["Todos", "todos", "SHOWN"]
 
@@ -28,6 +28,7 @@ SHOWN = 10  # rows shown per kind; the count says how many there are
 
 @dataclass
 class Todos:
+    flow_drafts: list[CashFlow] = field(default_factory=list)
     drafts: list[Valuation] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
@@ -49,6 +50,13 @@ def drafts_waiting(username=USERNAME):
     return (select(Valuation).where(Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
                                     or_(Valuation.entered_by.is_(None), Valuation.entered_by != username))
             .order_by(Valuation.as_of, Valuation.id))
+
+
+def flow_drafts_waiting(username=USERNAME):
+    """Cash flow drafts (not approved, not void) entered by someone else."""
+    return (select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None),
+                                   or_(CashFlow.entered_by.is_(None), CashFlow.entered_by != username))
+            .order_by(CashFlow.date, CashFlow.id))
 
 
 def change_sets_waiting(username=USERNAME):
@@ -94,6 +102,7 @@ def to_schedule():
 # Each kind's list, made once (the user and the day are bound parameters): (its name, who may
 # see it, the statement). The home page asks for every visit.
 KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
+    ("flow_drafts", frozenset({"approve"}), flow_drafts_waiting()),
     ("drafts", frozenset({"approve"}), drafts_waiting()),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),

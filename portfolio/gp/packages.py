@@ -201,8 +201,10 @@ def context_for(session: Session, investment: Investment, quarter_end: dt.date) 
     sub_fund = session.get(SubFund, investment.sub_fund_code)
     assert sub_fund is not None
     start, previous_end = tieout.quarter_start(quarter_end), tieout.previous_quarter_end(quarter_end)
+    # the book's ledger as the figures hold it: approved flows in force (a draft call is not yet booked)
     flows = session.execute(select(CashFlow).where(CashFlow.investment_id == investment.id,
-                                                  CashFlow.voided_at.is_(None), CashFlow.date <= quarter_end)
+                                                  CashFlow.voided_at.is_(None), CashFlow.approved_at.is_not(None),
+                                                  CashFlow.date <= quarter_end)
                             .order_by(CashFlow.date, CashFlow.id)).scalars().all()
     ledger = tuple(Notice(f.date, f.type, fen(f.amount_cny), f.ref) for f in flows if f.date >= start)
     paid_in = sum(fen(f.amount_cny) for f in flows if f.type == "contribution")

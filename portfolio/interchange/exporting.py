@@ -84,7 +84,7 @@ def _rows(session: Session, fund_code: str | None) -> dict[str, list[dict[str, A
 
     flows = session.execute(select(CashFlow.investment_id, CashFlow.date, CashFlow.type, CashFlow.amount_cny,
                                    CashFlow.note, CashFlow.ref)
-                            .where(CashFlow.voided_at.is_(None))
+                            .where(CashFlow.voided_at.is_(None), CashFlow.approved_at.is_not(None))
                             .order_by(CashFlow.investment_id, CashFlow.date, CashFlow.id)).all()
     valuations = session.execute(select(Valuation.investment_id, Valuation.as_of, Valuation.fair_value_cny,
                                         Valuation.method)

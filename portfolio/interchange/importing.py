@@ -82,9 +82,11 @@ def _existing(session: Session) -> dict[str, pd.DataFrame]:
                                   Company.region_code, Company.founded),
                            [c.name for c in SHEETS["companies"]], dates=["founded"]),
         "cash_flows": frame(select(CashFlow.investment_id, CashFlow.date, CashFlow.type,
-                                   _fen(CashFlow.amount_cny, "a"), CashFlow.note, CashFlow.ref, CashFlow.id)
+                                   _fen(CashFlow.amount_cny, "a"), CashFlow.note, CashFlow.ref, CashFlow.id,
+                                   CashFlow.approved_at.is_not(None))
                             .where(CashFlow.voided_at.is_(None)).order_by(CashFlow.id),
-                            [c.name for c in SHEETS["cash_flows"]] + ["_id"], dates=["date"], ints=["amount_cny"]),
+                            [c.name for c in SHEETS["cash_flows"]] + ["_id", "_flow_approved"], dates=["date"],
+                            ints=["amount_cny"]),
         "valuations": frame(select(Valuation.investment_id, Valuation.as_of, _fen(Valuation.fair_value_cny, "f"),
                                    Valuation.method, Valuation.id, Valuation.approved_at.is_not(None),
                                    Valuation.entered_by)
@@ -355,8 +357,12 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     counts: dict[str, dict[str, int]] = {}
     plans: list[SheetPlan] = []
     touched: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # cash flows, valuations: (new, changed)
+    # imported flows and valuations count as entered by the uploader and approved by the
+    # importing user (a staged upload's applier); a draft flow the book changes stays a draft,
+    # now of the uploader's making, for another person to approve on screen
     valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
                        "approved_at": now}
+    draft_extra = {"entered_by": entered_by or username, "approved_by": None, "approved_at": None}
 
     why = reason_fields(reason)  # the reason's text, and its key when the application wrote it
 
@@ -390,7 +396,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
             new = _fund_order(new)
         if sheet == "investments":
             new, changed = _investment_columns(new), _investment_columns(changed)
-        extra = valuation_extra if sheet == "valuations" else None
+        extra = valuation_extra if sheet in ("valuations", "cash_flows") else None
         plan = SheetPlan(sheet, unchanged=_key_text(unchanged, keys))
         plan.inserts = _records(new, mapping, extra, fen=True)
         if "_id_old" in changed and "_id" not in changed:
@@ -398,6 +404,11 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
         old = changed[[n + "_old" if n + "_old" in changed else n for n in names]].set_axis(names, axis=1)
         pk = {"funds": "code", "sub_funds": "code", "companies": "code", "investments": "id"}.get(sheet)
         plan.updates = _records(changed, {**mapping, **({"id": "_id"} if pk is None else {})}, extra)
+        if sheet == "cash_flows" and len(changed):
+            approved_flows = existing[sheet].set_index("_id")["_flow_approved"]
+            for update, flow_id in zip(plan.updates, changed["_id"].to_numpy(dtype=object)):
+                if not bool(approved_flows.get(flow_id, True)):
+                    update.update(draft_extra)
         plan.idents = [f"{sheet}:{v}" for v in (changed[pk] if pk else changed["_id"]).to_numpy(dtype=object)]
         if sheet == "valuations" and len(changed):
             # a draft the book matches: who entered it. Whose content is in the row after the
