@@ -13,7 +13,8 @@ The arguments are typed values, named by what they hold:
 `years`/`limit_years` years, `n`/`limit_n`/`period` counts, `what` a key of WHAT,
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
 `instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs, `choices` a
-coded column's (vocabulary, codes).
+coded column's (vocabulary, codes), `sheet` a workbook sheet's code (shown by its name:
+现金流, Cash flow).
 """
 from __future__ import annotations
 
@@ -151,6 +152,10 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
     if name == "record":
         return WHAT[value][0 if zh else 1]
+    if name == "sheet":  # a workbook sheet's code (a doubted row's): by its name, never the code
+        from portfolio.vocabulary import label
+
+        return label("entity", str(value), lang="zh" if zh else "en")
     if name == "unit":
         return UNIT_NAMES[value][0 if zh else 1]
     if name == "places":

@@ -128,7 +128,9 @@ def test_the_direct_import_lists_doubted_rows_and_audits_them_with_the_reason_gi
 
     done = runner.invoke(args=["import-book", str(folder), "--user", "ops"])
     assert done.exit_code == 0, done.output
-    assert "核对提示 cash_flows 第9行" in done.output and "晚于今天" in done.output
+    # the doubt names its sheet in the reader's words, as the refusal and the counts do
+    assert "核对提示 现金流 第9行" in done.output and "晚于今天" in done.output
+    assert "cash_flows" not in done.output
     assert "命令行直接导入，操作员未另附理由" in done.output
     assert _count(db.session, CashFlow) == flows + 1
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
@@ -142,6 +144,35 @@ def test_the_direct_import_lists_doubted_rows_and_audits_them_with_the_reason_gi
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
                                                         AuditEntry.username == "ops2")).scalar_one()
     assert entry.reason == "付款通知已到" and "晚于今天" in entry.after["confirmed_doubts"][0]
+
+
+def test_a_doubt_names_its_sheet_in_english_refused_listed_staged_and_unconfirmed(book, runner, tmp_path):
+    """Every place a doubt is shown in English names its sheet by its English name (Cash flow,
+    as the counts do), never by its code: the refusal of --strict, the list after a direct
+    import, a staged change set's list and the apply's refusal without a reason."""
+    en = {"PORTFOLIO_LANG": "en"}
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"QY-SF1,{FUTURE},distribution,1000,early\n")
+    refused = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--strict"], env=en)
+    assert refused.exit_code == 1 and "Cash flow row 9" in refused.output, refused.output
+    assert "cash_flows" not in refused.output
+    done = runner.invoke(args=["import-book", str(folder), "--user", "ops"], env=en)
+    assert done.exit_code == 0 and "Cash flow row 9" in done.output, done.output
+    assert "cash_flows" not in done.output
+
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(_with(exported(book), DOUBTED_ROWS[1]))
+    staged = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"], env=en)
+    assert staged.exit_code == 0 and "Cash flow row" in staged.output, staged.output
+    assert "cash_flows" not in staged.output
+    cs_id = book.scalar(select(ChangeSet.id))
+    unconfirmed = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"], env=en)
+    assert unconfirmed.exit_code != 0 and "Cash flow row" in unconfirmed.output, unconfirmed.output
+    assert "cash_flows" not in unconfirmed.output
+    chinese = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"])
+    assert "现金流 第" in chinese.output and "cash_flows" not in chinese.output, chinese.output
 
 
 def test_the_command_line_stages_shows_and_applies_with_a_reason(book, runner, tmp_path):

@@ -190,7 +190,8 @@ def unconfirmed(doubts: list[dict[str, Any]], shown: int = 5) -> sanity.Unconfir
 
 
 def described(doubt: dict[str, Any]) -> str:
-    """One doubted row in a line: 'cash_flows 第12行 (QY-CO1/2030-01-01/…): …'."""
+    """One doubted row in a line: '现金流 第12行（QY-CO1/2030-01-01/…）：…', 'Cash flow row 12 (…): …'
+    (the sheet by its name in the reader's language: messages' `sheet` argument)."""
     if doubt.get("row"):
         return Message("import_doubt_row", sheet=doubt["sheet"], row=doubt["row"], row_key=doubt["key"],
                        doubts=list(doubt["doubts"]))

@@ -36,6 +36,7 @@ from portfolio.vocabulary import (
     SECTORS,
     STAGES,
     VALUATION_METHODS,
+    label,
 )
 
 Progress = Callable[[int, int, str], None]  # done, total, unit: a job's progress bar
@@ -173,13 +174,16 @@ class BookError:
                 "message": self.message}
 
     def sheet_shown(self, lang: str = "zh") -> str:
-        """The sheet as the workbook names it (kept before the written names: its Chinese name in
-        Chinese, its code in English)."""
+        """The sheet as the workbook names it; where that is not known (an error kept before the
+        written names, a doubt found after the book was read), its name in the reader's language:
+        its Chinese name in Chinese, its English name in English (Cash flow, as the import's
+        counts name it), never its code."""
         if self.sheet_written or not self.sheet:
             return self.sheet_written
         if str(lang).startswith("zh"):
             return SHEET_ZH.get(self.sheet, self.sheet)
-        return _sheet_name(self.sheet)
+        code = _sheet_name(self.sheet)
+        return label("entity", code, lang="en") if code in SHEETS else code
 
     def column_shown(self, lang: str = "zh") -> str:
         """The column as its header is written in the workbook (kept before the written names:
