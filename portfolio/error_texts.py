@@ -329,6 +329,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     # -- index series for PME (portfolio.figures.pme, portfolio.book.reading.import_index)
     "no_forecast": ("没有这项预测：{reason}", "There is no such forecast: {reason}"),
     "quarter_format": ("季度格式应为 2025Q4：{text}", "A quarter is written like 2025Q4: {text}"),
+    "quarter_not_ended": ("{quarter} 尚未结束（季末为 {end_day}，今天是 {today_day}）：只能生成已结束季度的报告",
+                          "{quarter} has not ended yet (it ends on {end_day}; today is {today_day}): a report is "
+                          "made for a quarter that has ended"),
     "fund_unknown_report": ("未知基金：{code}", "Unknown fund: {code}"),
     "index_csv_columns": ("CSV 需要 date 和 level 两列", "The CSV needs the two columns date and level"),
     "index_csv_date": ("第 {row} 行：日期 {text} 不是 YYYY-MM-DD", "Row {row}: the date {text} is not YYYY-MM-DD"),

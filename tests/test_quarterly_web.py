@@ -391,3 +391,45 @@ def test_the_command_compares_with_the_funds_index_as_the_screen_does(example, d
     none = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out), "--index", "",
                                "--no-progress"])
     assert none.exit_code == 0 and "KS-PME" not in out.read_text(encoding="utf-8")
+
+
+def test_a_quarter_not_yet_ended_is_refused_on_the_screen_the_command_line_and_as_json(example, as_role, runner,
+                                                                                       monkeypatch):
+    """2026Q4 asked for on 2026-12-05 (Asia/Shanghai) had been built and labelled 截至 2026-12-31:
+    refused, beside the quarter field on the screen, by the command, and as a 4xx JSON error
+    (never a 5xx); the quarter before still reports."""
+    import datetime as dt
+
+    import web.reports
+
+    monkeypatch.setattr(web.reports, "local_today", lambda: dt.date(2026, 12, 5))
+    client = as_role("viewer")
+    for url in ("/reports/choose?fund=QY&quarter=2026Q4", "/reports/QY/2026Q4", "/reports/QY/2026q4",
+                "/reports/QY/2026Q4.xlsx", "/reports/QY/2026Q4.pdf"):
+        response = client.get(url, follow_redirects=True)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, (url, response.status_code)
+        assert '<span class="error" data-field="quarter">2026Q4 尚未结束' in html, url
+        assert "截至 2026-12-31" not in html
+    client.get("/lang/en")
+    english = client.get("/reports/QY/2026Q4").get_data(as_text=True)
+    assert '<span class="error" data-field="quarter">2026Q4 has not ended yet' in english  # the reader's language
+    client.get("/lang/zh")
+
+    page = client.post("/reports/jobs", data={"fund": "QY", "quarter": "2026Q4", "format": "xlsx"})
+    assert page.status_code == 400
+    assert '<span class="error" data-field="job-quarter">2026Q4 尚未结束' in page.get_data(as_text=True)
+    answer = client.post("/reports/jobs", data={"fund": "QY", "quarter": "2026Q4", "format": "pdf"},
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 400 and "2026Q4 尚未结束" in answer.get_json()["error"]
+
+    out = runner.invoke(args=["quarterly-report", "QY", "2026Q4", "--output", "/dev/null"])
+    assert out.exit_code != 0 and "2026Q4 尚未结束" in out.output and "Traceback" not in out.output, out.output
+    english_cli = runner.invoke(args=["quarterly-report", "QY", "2026Q4", "--output", "/dev/null"],
+                                env={"PORTFOLIO_LANG": "en"})
+    assert english_cli.exit_code != 0 and "2026Q4 has not ended yet" in english_cli.output, english_cli.output
+
+    # the quarter that has ended still reports, on the screen and as a file
+    assert client.get("/reports/QY/2026Q3").status_code == 200
+    assert client.get("/reports/choose?fund=QY&quarter=2026Q3").status_code == 302
+    assert client.get("/reports/QY/2026Q3.xlsx").status_code == 200

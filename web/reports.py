@@ -27,7 +27,14 @@ from models import Fund, IndexLevel, Investment
 from portfolio.errors import QuarterlyError
 from portfolio.filetypes import MIME_PDF
 from portfolio.filetypes import MIME_XLSX as XLSX
-from portfolio.formatting import canonical_quarter, last_quarter_end, local_today, quarter, quarters_between
+from portfolio.formatting import (
+    canonical_quarter,
+    last_quarter_end,
+    local_today,
+    parse_quarter,
+    quarter,
+    quarters_between,
+)
 from portfolio.messages import Message, said_by, shown
 from portfolio.reports.pdf import listing_head, pad
 from web import queue
@@ -123,14 +130,36 @@ def css_string(text) -> Markup:
     return Markup('"' + plain.translate(_CSS_STRING) + '"')
 
 
+def not_ended(quarter_text: str) -> Message | None:
+    """The refusal of a quarter that has not ended: its last day after today where the fund's
+    people are (Asia/Shanghai). Its report would be labelled 截至 a day to come with the book of
+    today. None for a quarter that has ended (on its last day it has), and for text that is
+    no quarter (build_quarterly says what is wrong with it)."""
+    try:
+        last = parse_quarter(quarter_text)[1]
+    except ValueError:
+        return None
+    today = local_today()
+    return Message("quarter_not_ended", quarter=quarter(last), end_day=last, today_day=today) if last > today else None
+
+
+def _refuse_not_ended(quarter_text: str) -> None:
+    refused = not_ended(quarter_text)
+    if refused is not None:
+        raise QuarterlyError(refused)
+
+
 def quarterly_report(fund: str, quarter_text: str, index_name: str | None = None,
                      meanwhile: Callable[[dict], None] | None = None) -> dict:
-    """The report object from the book in force (raises QuarterlyError). Cached by book
-    version (portfolio.book.cache), so that the page and its downloads compute it once;
-    a write to the book changes the key. Renderers never modify the report. `meanwhile`:
-    build_quarterly's, called only when the report is computed here (not from the cache)."""
+    """The report object from the book in force (raises QuarterlyError, also for a quarter
+    that has not ended). Cached by book version (portfolio.book.cache), so that the page and
+    its downloads compute it once; a write to the book changes the key. Renderers never
+    modify the report. `meanwhile`: build_quarterly's, called only when the report is
+    computed here (not from the cache)."""
     from portfolio.book import cache
     from portfolio.book.forecast_parameters import overrides
+
+    _refuse_not_ended(quarter_text)
 
     def compute() -> dict:
         from portfolio.book.reading import load_index
@@ -294,10 +323,12 @@ def _start_pdf(document: EarlyDocument, report: dict) -> None:
 def quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | None = None,
                    progress: Progress = _no_progress) -> tuple[bytes, str]:
     """(the file, the book version it is of): from the shared report cache, or built now and
-    stored there for every worker (portfolio.book.cache.shared)."""
+    stored there for every worker (portfolio.book.cache.shared). A quarter that has not ended:
+    QuarterlyError, whatever was stored."""
     from portfolio.book import cache
     from web.i18n import current_lang
 
+    _refuse_not_ended(quarter_text)
     version = cache.book_version(db.session)
     period = _period(quarter_text, index_name, current_lang())
     body = cache.shared_get(db.session, f"quarterly.{fmt}", fund, period, version)
@@ -340,13 +371,25 @@ def _download(body: bytes, mimetype: str, filename: str):
 
 @bp.route("/")
 def index():
+    return _index_page()
+
+
+def _index_page(*, quarter_error: Message | None = None, job_quarter_error: Message | None = None,
+                status: int = 200):
+    """The reports screen; a refusal of the quarter asked for beside the quarter field of the
+    form it came from (the report's, the file job's), in the reader's language, with `status`."""
+    from web.i18n import current_lang
+
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
     indexes = db.session.execute(select(IndexLevel.name).distinct().order_by(IndexLevel.name)).scalars().all()
     last = last_quarter_end(local_today())
     first = db.session.execute(select(func.min(Investment.date))).scalar() or last
+    lang = current_lang()
     # the quarters a report can be asked for: from the book's first investment to the last quarter end
     return render_template("reports/index.html", funds=funds, indexes=indexes,
-                           quarters=quarters_between(min(first, last), last), default_quarter=quarter(last))
+                           quarters=quarters_between(min(first, last), last), default_quarter=quarter(last),
+                           quarter_error=shown(quarter_error, lang) if quarter_error else None,
+                           job_quarter_error=shown(job_quarter_error, lang) if job_quarter_error else None), status
 
 
 @bp.route("/choose")
@@ -357,6 +400,9 @@ def choose():
     except ValueError:
         flash(_("季度格式应为 2025Q4"), "error")
         return redirect(url_for("reports.index"))
+    refused = not_ended(quarter_text)
+    if refused is not None:
+        return _index_page(quarter_error=refused, status=400)
     return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter_text,
                             index=request.args.get("index") or None))
 
@@ -370,6 +416,9 @@ def quarterly(fund: str, quarter: str):
             return redirect(url_for("reports.quarterly", fund=fund, quarter=canonical_quarter(quarter)) + _query())
     except ValueError:
         abort(404)
+    refused = not_ended(quarter)
+    if refused is not None:  # said beside the quarter field, where another can be chosen
+        return _index_page(quarter_error=refused, status=400)
     index_name = _index_asked(fund)
     try:
         report = quarterly_report(fund, quarter, index_name)
@@ -409,6 +458,9 @@ def _file_or_404(fund: str, quarter_text: str, fmt: str):
                             + _query())
     except ValueError:
         abort(404)
+    refused = not_ended(quarter_text)
+    if refused is not None:
+        return _index_page(quarter_error=refused, status=400)
     try:
         body, _version = quarterly_file(fund, quarter_text, fmt, _index_asked(fund))
     except QuarterlyError:
@@ -453,6 +505,11 @@ def start_job():
             return jsonify({"error": message}), 400
         flash(message, "error")
         return redirect(url_for("reports.index"))
+    refused = not_ended(quarter_text)
+    if refused is not None:
+        if _wants_json():
+            return jsonify({"error": shown(refused, current_lang())}), 400
+        return _index_page(job_quarter_error=refused, status=400)
     from portfolio.book.forecasting import overrides_version
 
     job = queue.submit("quarterly_report", {"fund": fund, "quarter": quarter_text, "format": fmt,
