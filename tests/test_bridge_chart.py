@@ -104,3 +104,26 @@ def test_a_single_valuation_s_chart_spans_half_a_year_around_it():
     svg = valuation_history_chart([(dt.date(2025, 6, 30), Decimal("24000000"), True)])
     months = re.findall(r'class="xtick"[^>]*>([\d-]+)</text>', svg)
     assert months and min(months) >= "2025-03" and max(months) <= "2025-10", months
+
+
+def _ytick_labels(svg_text: str) -> list[str]:
+    return re.findall(r'class="ytick"[^>]*>([^<]*)</text>', svg_text)
+
+
+@pytest.mark.parametrize(("lang", "note"), [("zh", "本期净值无变动"), ("en", "Nothing moved in this period")])
+def test_an_all_zero_bridge_says_nothing_moved_instead_of_a_0_to_1_axis(lang, note):
+    """Every bar zero (a fund before its first investment) had been drawn on an axis of 0 to 1
+    万元 (0, 0.2, … 1): a scale of nothing. The chart says nothing moved, on the zero line."""
+    svg_text = bridge_chart({"total": _total(0, 0, 0, 0)}, lang)
+    assert svg_text is not None and note in svg_text
+    assert _ytick_labels(svg_text) in ([], ["0"]), _ytick_labels(svg_text)
+    assert not is_rebased({"total": _total(0, 0, 0, 0)})
+
+
+def test_the_quarterly_report_before_the_first_investment_shows_the_nothing_moved_bridge(book, client):
+    """QY's 2022Q4, before its first investment (2023-03-31): the rendered report's bridge."""
+    login(client, "mgr")
+    html = client.get("/reports/QY/2022Q4").get_data(as_text=True)
+    figure = html[html.index('<section id="bridge">'):]
+    figure = figure[figure.index("<svg"):figure.index("</svg>")]
+    assert "本期净值无变动" in figure and _ytick_labels(figure) in ([], ["0"]), _ytick_labels(figure)

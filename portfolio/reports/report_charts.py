@@ -75,7 +75,9 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
     """The fund's NAV bridge of one period as a waterfall: opening NAV, contributions,
     distributions, change in value, closing NAV. When the NAVs dwarf the flows the amount
     axis starts near the smaller NAV (rebased), marked by a break on the axis and on the
-    NAV bars, and every bar carries its amount, so the flows read at their true size."""
+    NAV bars, and every bar carries its amount, so the flows read at their true size. When
+    every amount is zero (a fund before its first investment) the chart says that nothing
+    moved, on the zero line, instead of an axis of 0 to 1 that scales nothing."""
     total = bridge.get("total") if bridge else None
     if not total:
         return None
@@ -87,8 +89,12 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
     places = 2 if scale > 1 else 0
     # no tick at the foot of a broken axis: the break stands there (3.5–7.5 % of the height up)
     foot = (floor + (top - floor) * 0.1 if layout["rebased"] else floor) / scale
-    ticks = svg.nice_ticks(foot, top / scale, cover=False)
-    ticks_text = svg.labels_for(ticks, svg.amount_text, 1 if scale > 1 and (top - floor) / scale < 20 else 0)
+    still = all(amount == 0 for _name, amount, _kind in steps)
+    if still:  # the zero line alone: no scale for amounts there are none of
+        ticks, ticks_text = [0.0], ["0"]
+    else:
+        ticks = svg.nice_ticks(foot, top / scale, cover=False)
+        ticks_text = svg.labels_for(ticks, svg.amount_text, 1 if scale > 1 and (top - floor) / scale < 20 else 0)
     texts = [f"{end / scale:,.{places}f}" if kind == "base" else
              (svg.amount_text((end - bottom) / scale, places, sign=True) if amount else "0")
              for (_name, amount, kind), (bottom, end) in zip(steps, bars)]
@@ -119,6 +125,10 @@ def bridge_chart(bridge: dict, lang: str = "zh") -> str | None:
         _mark_break(ax, [i for i, s in enumerate(steps) if s[2] == "base"])
     else:
         ax.hline(0.0)
+    if still:
+        canvas.text((ax.left + ax.right) / 2, ax.y((floor + top) / 2 / scale),
+                    "本期净值无变动（各项均为 0）" if zh else "Nothing moved in this period (every amount is 0)",
+                    anchor="middle", middle=True, color=svg.MUTED)
     ax.spines()
     if layout["rebased"]:  # the gap in the spine, over it
         _break_on_spine(ax)
