@@ -40,7 +40,7 @@ from portfolio.figures.report import to_json
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.staging import apply_change_set
-from tests.conftest import PASSWORD, login, make_user
+from tests.conftest import EXAMPLE_BOOK, PASSWORD, login, make_user
 
 DATES = [dt.date(2023, 6, 30), dt.date(2024, 12, 31), dt.date(2025, 9, 30)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -265,3 +265,36 @@ def test_a_backup_crosses_from_postgresql_to_sqlite_and_back(app, db, tmp_path):
         len(before["rows"]["audit_log"]) + 2  # the two restores
     assert db.session.execute(text("SELECT count(*) FROM cash_flows WHERE voided_at IS NOT NULL")).scalar() == \
         db.session.execute(select(func.count()).select_from(CashFlow).where(CashFlow.voided_at.is_not(None))).scalar()
+
+
+def test_the_backup_job_names_the_book_version_its_archive_holds(app, db, tmp_path):
+    """An admin's backup queued at one book version and run after a write to the book holds
+    the later book (one snapshot, when it runs). The job had kept the version it was queued
+    at: it named a book the archive does not hold, and asking again for a backup of the book
+    the archive holds made a second, identical one. Now the job records its manifest's
+    book_version, and is the backup of that book."""
+    from portfolio.book import jobs as job_records
+    from portfolio.book.cache import book_version
+    from web import queue
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    queued_at = book_version(db.session)
+    job, created = job_records.find_or_create(db.session, "backup", {}, username="chair", version=queued_at)
+    assert created and job.state == "queued"
+    job_id = job.id
+    update_fund_settings(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
+    now = book_version(db.session)
+    assert now != queued_at
+    db.session.remove()
+    queue.execute(job_id, retry=False)
+
+    done = queue.get_job(job_id)
+    assert done.state == "done", done.result
+    archive = Path(app.config["BACKUPS_FOLDER"]) / done.result["file"]
+    with zipfile.ZipFile(archive) as zipped:
+        held = json.loads(zipped.read("manifest.json"))["book_version"]
+    assert held == now
+    assert done.result["book_version"] == held and done.key == job_records.job_key("backup", {}, held)
+    # asking again for a backup of the book in force gives that one, not a second archive
+    again = queue.submit("backup", {}, username="chair", here=True)
+    assert again.id == job_id

@@ -176,8 +176,12 @@ def _backups_folder() -> Path:
 def run_backup(job: queue.JobContext) -> dict:
     """A job: the whole state in one archive (portfolio.book.backup), with its progress (tables
     written). Its file is named by the job (or given by the command line), written under a
-    temporary name and renamed when whole: run again, it writes the same file again."""
-    from portfolio.book.backup import BackupError, write_backup
+    temporary name and renamed when whole: run again, it writes the same file again. Its
+    result names the book version the archive holds (its manifest's, read when it ran, not
+    the one it was queued at), which the job is then the backup of (jobs.finish)."""
+    import zipfile
+
+    from portfolio.book.backup import BackupError, read_manifest, write_backup
 
     given = job.params.get("path")
     path = Path(given) if given else _backups_folder() / f"backup-{job.id}.zip"
@@ -188,7 +192,10 @@ def run_backup(job: queue.JobContext) -> dict:
         raise queue.JobRefused(refusal) from error  # one Message (by key): each reader reads it in their language
     finally:
         db.session.rollback()  # the reads' transaction: ended, the book is not held
-    return {"file": str(path) if given else path.name, "counts": counts, "bytes": path.stat().st_size}
+    with zipfile.ZipFile(path) as archive:
+        held = read_manifest(archive)["book_version"]
+    return {"file": str(path) if given else path.name, "counts": counts, "bytes": path.stat().st_size,
+            "book_version": held}
 
 
 def _backup_status(job) -> dict:

@@ -96,9 +96,17 @@ def beat(session: Session, job_id: int) -> None:
 
 
 def finish(session: Session, job_id: int, result: dict[str, Any]) -> None:
+    """The job done, with its result. A result that names the book version its product holds
+    (`book_version`: a backup's manifest's, the book when it ran, not when it was queued)
+    keys the job by that version: asking again for the same work on that book finds it."""
     now = utcnow()
-    session.execute(update(Job).where(Job.id == job_id)
-                    .values(state="done", result=result, error=None, finished_at=now, heartbeat_at=now))
+    values: dict[str, Any] = {"state": "done", "result": result, "error": None, "finished_at": now,
+                              "heartbeat_at": now}
+    held = result.get("book_version") if isinstance(result, dict) else None
+    if held:
+        job = session.get_one(Job, job_id)
+        values["key"] = job_key(job.kind, dict(job.params or {}), str(held))
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
     session.commit()
 
 
