@@ -172,6 +172,20 @@ def test_bad_input_keeps_what_was_typed_and_shows_errors_beside_the_fields(as_ro
     assert _settings(db) == {} and _audits(db) == []
 
 
+def test_a_ratio_out_of_range_is_refused_with_its_limits_written_as_multiples(as_role, db, fund):
+    """A ratio is shown as a multiple (1.50x); its range error had written its limits as bare
+    numbers (应在 0 到 100 之间), as if 100 were another kind of figure than the 1.50x beside it."""
+    client = as_role("admin")
+    assert 'value="1.50x"' in client.get(URL).get_data(as_text=True)  # the page writes a ratio so
+    page = client.post(URL, data={"reinvestment_multiple": "150", "coinvest_lead_ratio": "101x"}).get_data(as_text=True)
+    assert 'data-field="reinvestment_multiple">应在 0.00x 到 100.00x 之间' in page, page
+    assert 'data-field="coinvest_lead_ratio">应在 0.00x 到 100.00x 之间' in page
+    client.get("/lang/en")
+    english = client.post(URL, data={"reinvestment_multiple": "150"}).get_data(as_text=True)
+    assert 'data-field="reinvestment_multiple">Must be between 0.00x and 100.00x' in english
+    assert _settings(db) == {}
+
+
 @pytest.mark.parametrize("role", ["manager", "committee", "viewer"])
 def test_others_get_403(as_role, db, fund, role):
     client = as_role(role)

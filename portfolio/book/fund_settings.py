@@ -111,6 +111,8 @@ def _parse(key: str, raw: Any) -> Any:
     if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
         if spec.kind in PERCENT_KINDS:  # the limits as the field shows its value: 0% to 100%
             raise ValueError(Message("between", low=percent_of(spec.low), high=percent_of(spec.high)))
+        if spec.kind == "ratio":  # as a multiple, as the field shows it: 0.00x to 100.00x
+            raise ValueError(Message("between", low=multiple_of(spec.low), high=multiple_of(spec.high)))
         raise ValueError(Message("between", low=spec.low, high=spec.high))
     if spec.kind in ("share", "ratio", "decimal", "fraction") and number <= 0 and spec.low == 0 and key != "direct_share_cap":
         # a zero limit would forbid every deal; direct_share_cap 0 means "no direct investing", allowed
