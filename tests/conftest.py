@@ -75,6 +75,26 @@ def client(app):
 
 
 @pytest.fixture
+def waiting_app(app, db):
+    """Another app on the same database whose requests wait a given number of seconds for the
+    book (BOOK_LOCK_WAIT): `waiting_app(seconds)` makes it; its connections are let go after
+    the test (tests/test_book_busy.py `impatient`, tests/test_sqlite_wal.py `reading`)."""
+    made = []
+
+    def make(seconds: float):
+        other = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED",
+                                                          "UPLOAD_FOLDER", "BACKUPS_FOLDER", "JOBS_QUEUE_FILE")},
+                            "BOOK_LOCK_WAIT": seconds})
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import create_app
 from models import CashFlow, Proposal
 from portfolio.book.unit import BookBusy, serialise_imports
 from tests.conftest import login, make_user
@@ -30,14 +29,9 @@ BUSY_ZH = "未保存：台账正被其他操作占用"
 
 
 @pytest.fixture
-def impatient(app, db, book):
+def impatient(waiting_app, book):
     """The same database, through an app whose requests wait WAIT seconds for the book."""
-    other = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED",
-                                                      "UPLOAD_FOLDER", "BACKUPS_FOLDER", "JOBS_QUEUE_FILE")},
-                        "BOOK_LOCK_WAIT": WAIT})
-    yield other
-    with other.app_context():
-        db.engine.dispose()
+    return waiting_app(WAIT)
 
 
 class ImportRunning:

@@ -91,14 +91,9 @@ class WriteHeld:
 
 
 @pytest.fixture
-def reading(app, db, book):
+def reading(waiting_app, book):
     """The same database, through an app whose requests wait WAIT seconds for the book."""
-    other = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED",
-                                                      "UPLOAD_FOLDER", "BACKUPS_FOLDER", "JOBS_QUEUE_FILE")},
-                        "BOOK_LOCK_WAIT": WAIT})
-    yield other
-    with other.app_context():
-        db.engine.dispose()
+    return waiting_app(WAIT)
 
 
 def test_a_page_and_a_report_read_the_committed_book_while_an_import_writes(reading, db):
