@@ -166,6 +166,8 @@ class CashFlow(Base):
     second person approves it (maker-checker); imported ones count as approved by the
     importing user (a staged upload's by its applier). Only approved flows that are not void
     count in figures; a draft still holds its `ref` and counts against a proposal's amount.
+    Voiding an approved flow is asked for by one person and approved by another; a draft is
+    withdrawn (voided) at once, as it never counted.
     """
 
     __tablename__ = "cash_flows"
@@ -189,6 +191,9 @@ class CashFlow(Base):
     entered_by: Mapped[str | None] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # a void asked for (who, when; the reason in void_reason): in force once another approves it
+    void_requested_by: Mapped[str | None] = mapped_column(String(64))
+    void_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(64))
     void_reason: Mapped[str | None] = mapped_column(Text)
@@ -199,7 +204,8 @@ class Valuation(Base):
 
     Entered on screen it is a draft until a second person approves it (maker-checker);
     imported ones count as approved by the importing user. Only approved valuations
-    that are not void count in figures.
+    that are not void count in figures. Voiding an approved one is asked for by one person
+    and approved by another (`records.void_valuation`, `approve_void`), as for a cash flow.
     """
 
     __tablename__ = "valuations"
@@ -219,6 +225,9 @@ class Valuation(Base):
     entered_by: Mapped[str | None] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # a void asked for (who, when; the reason in void_reason): in force once another approves it
+    void_requested_by: Mapped[str | None] = mapped_column(String(64))
+    void_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(64))
     void_reason: Mapped[str | None] = mapped_column(Text)

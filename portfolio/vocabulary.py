@@ -34,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
              "prohibited_instrument": "禁止的投资工具"},
     # the audit trail (修改历史): what was done, to what, and the fields not in the workbook
     "audit_action": {"create": "新增", "update": "修改", "void": "作废", "approve": "审批", "import": "导入",
+                     "request_void": "申请作废", "reject_void": "驳回作废申请",
                      "import_update": "导入更新", "deactivate": "停用", "link": "关联投资", "vote": "表决",
                      "recuse": "回避", "attach": "上传附件", "attendance": "登记出席", "submit": "提交",
                      "schedule": "排会", "decide": "作出决议", "withdraw": "撤回", "edit": "修改",
@@ -47,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
                "proposal_attachments": "提案附件",
                "gp_packages": "管理人季度报告", "gp_sub_funds": "管理人子基金"},
     "field": {"voided_at": "作废时间", "voided_by": "作废人", "void_reason": "作废理由", "entered_by": "录入人",
+              "void_requested_by": "作废申请人", "void_requested_at": "作废申请时间",
               "approved_by": "审批人", "approved_at": "审批时间", "settings": "基金设置", "username": "用户名",
               "display_name": "姓名", "role": "角色", "active": "启用", "created_at": "创建时间",
               "compliance_failures": "未通过的合规检查", "level": "指数点位", "status": "状态",
@@ -141,6 +143,7 @@ LABELS_EN: dict[str, dict[str, str]] = {
              "angel_headcount": "Angel: headcount", "angel_company_size": "Angel: company size",
              "coinvest_lead_ratio": "Co-investment within lead", "prohibited_instrument": "Prohibited instruments"},
     "audit_action": {"create": "Create", "update": "Update", "void": "Void", "approve": "Approve",
+                     "request_void": "Ask to void", "reject_void": "Decline a void",
                      "import": "Import", "import_update": "Import (update)", "deactivate": "Deactivate",
                      "link": "Link investment", "vote": "Vote", "recuse": "Recuse", "attach": "Attach file",
                      "attendance": "Attendance", "submit": "Submit", "schedule": "Schedule", "decide": "Decide",
@@ -324,6 +327,7 @@ LABELS_EN["field"] = {**{
     "revoked_at": "Revoked at", "role": "Role", "size_bytes": "Size (bytes)", "tally": "Vote count",
     "uploaded_by": "Uploaded by", "username": "User name", "uses": "Times used", "void_reason": "Reason for voiding",
     "voided_at": "Voided at", "voided_by": "Voided by", "settings": "Fund settings",
+    "void_requested_by": "Void asked for by", "void_requested_at": "Void asked for at",
     "compliance_failures": "Compliance checks failed", "sector": "Sector", "present": "Present",
     "kept": "Rows kept as they were",
 }, **LABELS_EN["field"]}

@@ -112,6 +112,17 @@ def booked_cash_flow(session, fields, *, username: str = "mgr", checker: str = "
     return records.approve_cash_flow(session, flow.id, username=checker)
 
 
+def void_in_force(session, what: str, record_id, reason: str, *, username: str = "mgr", checker: str = "checker"):
+    """A cash flow or valuation (`what`) out of the figures: its void asked for by `username`
+    and approved by `checker` (records.approve_void); a draft's is in force at once."""
+    from portfolio.book import records
+
+    void = records.void_cash_flow if what == "cash_flow" else records.void_valuation
+    record = void(session, record_id, {"reason": reason}, username=username)
+    return record if record.voided_at is not None else records.approve_void(session, what, record_id,
+                                                                             username=checker)
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

@@ -116,9 +116,10 @@ def test_two_voids_of_one_valuation_at_once_void_it_once(app, db, monkeypatch):
                          lambda s: records.void_valuation(s, valuation_id, {"reason": "理由甲"}, username="admin1"),
                          lambda s: records.void_valuation(s, valuation_id, {"reason": "理由乙"}, username="admin2"),
                          started)
-    voids = db.session.execute(select(AuditEntry.username, AuditEntry.reason).where(
-        AuditEntry.entity == "valuations", AuditEntry.action == "void",
+    asked = db.session.execute(select(AuditEntry.username, AuditEntry.reason).where(
+        AuditEntry.entity == "valuations", AuditEntry.action == "request_void",
         AuditEntry.entity_key == str(valuation_id))).all()
     valuation = db.session.get(Valuation, valuation_id)
-    assert len(voids) == 1 and (valuation.voided_by, valuation.void_reason) == tuple(voids[0])
+    assert len(asked) == 1 and (valuation.void_requested_by, valuation.void_reason) == tuple(asked[0])
+    assert valuation.voided_at is None  # an approved valuation's void is asked for, in force once approved
     assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1

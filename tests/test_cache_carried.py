@@ -17,7 +17,7 @@ from portfolio.book.corrections import correct_cash_flow, version_of
 from portfolio.book.reading import build_report, load_book
 from portfolio.figures.trend import trend
 from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK, booked_cash_flow
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, void_in_force
 
 AS_OF = dt.date(2025, 12, 31)
 FUNDS = ("QY", "ZZ")
@@ -50,7 +50,7 @@ def write(session, kind: str, investment_id: str, flow_id: int) -> None:
                                              username="mgr")
         records.approve_valuation(session, valuation.id, username="checker")
     elif kind == "void":
-        records.void_cash_flow(session, flow_id, {"reason": "录错"}, username="mgr")
+        void_in_force(session, "cash_flow", flow_id, "录错", username="mgr")
     else:
         version = version_of(session.get(CashFlow, flow_id))
         correct_cash_flow(session, flow_id, {"date": "2025-10-02", "type": "contribution", "amount_cny": "777.77",

@@ -17,7 +17,7 @@ from models import AuditEntry, CashFlow, Investment, LoginAttempt, Proposal, Val
 from portfolio.book import records
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.conftest import EXAMPLE_BOOK, login, make_user, void_in_force
 from tests.test_committee import MEMBERS, propose, to_meeting, vote
 
 TRIES = 5
@@ -165,7 +165,7 @@ def test_a_valuation_voided_while_a_change_set_is_planned_is_never_written_over(
                           .order_by(Valuation.as_of.desc())).scalars().first()
 
     def void(session):
-        records.void_valuation(session, target, {"reason": "管理人更新了报告"}, username="admin")
+        void_in_force(session, "valuation", target, "管理人更新了报告", username="admin", checker="chair")
 
     refused, ended_first, failed = _apply_with_a_write_while_it_plans(app, db, book, void)
     assert failed is None

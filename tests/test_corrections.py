@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from models import AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import corrections, records
 from portfolio.errors import FieldErrors
+from tests.conftest import void_in_force
 from tests.test_concurrency import book as book  # noqa: F401  (the fixture)
 
 
@@ -135,7 +136,7 @@ def test_an_investment_is_corrected_but_not_its_identity(db, book, as_role):
 def test_a_voided_or_unknown_record_cannot_be_corrected(db, book, as_role):
     client = as_role("manager", "mgr")
     flow = _flow(db)
-    records.void_cash_flow(db.session, flow.id, {"reason": "重复"}, username="mgr")
+    void_in_force(db.session, "cash_flow", flow.id, "重复", username="mgr", checker="chair")
     assert client.get(f"/book/cash-flows/{flow.id}/correct").status_code == 404
     assert client.get("/book/valuations/999999/correct").status_code == 404
     assert client.get("/book/investments/NOPE/correct").status_code == 404

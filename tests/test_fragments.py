@@ -11,7 +11,7 @@ import pytest
 
 from portfolio.book import cache, records
 from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, csrf_token, login, make_user
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, csrf_token, login, make_user, void_in_force
 
 AS_OF = "2025-12-31"
 
@@ -103,7 +103,7 @@ def test_a_write_shows_on_the_next_request(client, book):
     assert "2025-07-01" not in before_fund.split('id="activity"')[1].split("</table>")[0]
     activity = after_fund.split('id="activity"')[1].split("</table>")[0]
     assert "2025-07-01" in activity and "QY-CO1" in activity  # the new flow among the latest
-    records.void_cash_flow(book, flow.id, {"reason": "录入错误"}, username="manager2")
+    void_in_force(book, "cash_flow", flow.id, "录入错误", username="manager2", checker="chair")
     voided = client.get(f"/funds/QY?as_of={AS_OF}").get_data(as_text=True)
     assert 'class="void"' in voided.split('id="activity"')[1].split("</table>")[0]
     assert funds_row(client.get(f"/?as_of={AS_OF}").get_data(as_text=True), "QY") == funds_row(before_home, "QY")

@@ -15,7 +15,7 @@ from portfolio.book.reading import build_report
 from portfolio.errors import FieldErrors
 from portfolio.interchange.importing import import_book
 from portfolio.vocabulary import credit_code_check_char
-from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, make_user
+from tests.conftest import EXAMPLE_BOOK, booked_cash_flow, make_user, void_in_force
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -136,15 +136,65 @@ def test_void_cash_flow_keeps_it_in_history_and_out_of_figures(book):
     with pytest.raises(FieldErrors) as caught:
         records.void_cash_flow(book, flow.id, {"reason": "  "}, username="mgr2")
     assert fields_of(caught.value) == {"reason"}
+    # an approved flow's void is asked for by one person and in force once another approves it
     records.void_cash_flow(book, flow.id, {"reason": "重复录入"}, username="mgr2")
+    stored = book.get(CashFlow, flow.id)
+    assert stored.voided_at is None and stored.void_requested_by == "mgr2" and stored.void_reason == "重复录入"
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == with_flow  # asked for: still counts
+    with pytest.raises(FieldErrors) as caught:  # asked once
+        records.void_cash_flow(book, flow.id, {"reason": "again"}, username="mgr3")
+    assert str(caught.value.errors[0][1]).endswith("已申请作废该现金流，待另一人批准")
+    with pytest.raises(FieldErrors) as caught:  # not by whoever asked
+        records.approve_void(book, "cash_flow", flow.id, username="mgr2")
+    assert str(caught.value.errors[0][1]) == "申请作废的人不能批准自己的申请，须由另一人批准"
+    records.approve_void(book, "cash_flow", flow.id, username="checker")
     assert with_flow - build_report(book, "QY", AS_OF)["summary"]["paid_in"] == Decimal("2000000.00")
     stored = book.get(CashFlow, flow.id)
-    assert stored.voided_by == "mgr2" and stored.void_reason == "重复录入"
-    entry = audits(book, "cash_flows", str(flow.id))[-1]
-    assert entry.action == "void" and entry.reason == "重复录入"
+    assert (stored.void_requested_by, stored.voided_by, stored.void_reason) == ("mgr2", "checker", "重复录入")
+    asked, entry = audits(book, "cash_flows", str(flow.id))[-2:]
+    assert (asked.action, asked.username, asked.reason) == ("request_void", "mgr2", "重复录入")
+    assert (entry.action, entry.username, entry.reason) == ("void", "checker", "重复录入")
     assert entry.before["voided_at"] is None and entry.after["voided_at"] is not None
     with pytest.raises(FieldErrors):
         records.void_cash_flow(book, flow.id, {"reason": "again"}, username="mgr2")
+    with pytest.raises(FieldErrors):
+        records.approve_void(book, "cash_flow", flow.id, username="checker2")
+
+
+def test_a_void_asked_for_can_be_declined_and_the_record_stays_as_it_was(book):
+    valuation = book.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1",
+                                                     Valuation.voided_at.is_(None))).scalars().first()
+    nav = build_report(book, "QY", AS_OF)["summary"]["nav"]
+    records.void_valuation(book, valuation.id, {"reason": "估值有误"}, username="mgr")
+    with pytest.raises(FieldErrors) as caught:  # a decline says why
+        records.reject_void(book, "valuation", valuation.id, {"reason": " "}, username="checker")
+    assert fields_of(caught.value) == {"reason"}
+    records.reject_void(book, "valuation", valuation.id, {"reason": "估值无误，见管理人报告"}, username="checker")
+    stored = book.get(Valuation, valuation.id)
+    assert (stored.voided_at, stored.void_requested_by, stored.void_reason) == (None, None, None)
+    assert build_report(book, "QY", AS_OF)["summary"]["nav"] == nav
+    entry = audits(book, "valuations", str(valuation.id))[-1]
+    assert (entry.action, entry.reason) == ("reject_void", "估值无误，见管理人报告")
+    with pytest.raises(FieldErrors) as caught:  # nothing asked any more
+        records.approve_void(book, "valuation", valuation.id, username="checker")
+    assert str(caught.value.errors[0][1]) == "该估值没有待批准的作废申请"
+
+
+def test_a_draft_is_withdrawn_at_once_and_a_record_asked_to_void_is_not_corrected(book):
+    from portfolio.book import corrections
+
+    draft = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
+                                            "amount_cny": "5"}, username="mgr")
+    records.void_cash_flow(book, draft.id, {"reason": "录错"}, username="mgr")  # never counted: no checker
+    assert book.get(CashFlow, draft.id).voided_at is not None
+    flow = booked_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-02", "type": "contribution",
+                                   "amount_cny": "7"}, username="mgr")
+    records.void_cash_flow(book, flow.id, {"reason": "重复"}, username="mgr")
+    with pytest.raises(FieldErrors) as caught:
+        corrections.correct_cash_flow(book, flow.id, {
+            "date": "2025-11-02", "type": "contribution", "amount_cny": "8", "correction_reason": "金额",
+            "version": corrections.version_of(book.get(CashFlow, flow.id))}, username="mgr2")
+    assert "待批准的作废申请" in str(caught.value.errors[0][1])
 
 
 def test_valuation_is_a_draft_until_another_person_approves(book):
@@ -169,12 +219,12 @@ def test_valuation_is_a_draft_until_another_person_approves(book):
         records.record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2025-12-31", "fair_value_cny": "1",
                                         "method": "cost"}, username="maker")
     assert fields_of(caught.value) == {"as_of"}
-    records.void_valuation(book, valuation.id, {"reason": "估值有误"}, username="checker")
+    void_in_force(book, "valuation", valuation.id, "估值有误", username="checker", checker="checker2")
     assert build_report(book, "QY", AS_OF)["summary"]["nav"] == nav_before
     with pytest.raises(FieldErrors):
         records.approve_valuation(book, valuation.id, username="checker2")
     actions = [e.action for e in audits(book, "valuations", str(valuation.id))]
-    assert actions == ["create", "approve", "void"]
+    assert actions == ["create", "approve", "request_void", "void"]
 
 
 def test_a_cash_flow_is_a_draft_until_another_person_approves(book):
@@ -207,11 +257,11 @@ def test_a_cash_flow_is_a_draft_until_another_person_approves(book):
     with pytest.raises(FieldErrors) as caught:  # not twice
         records.approve_cash_flow(book, flow.id, username="checker2")
     assert str(caught.value.errors[0][1]).startswith("该现金流已由")
-    records.void_cash_flow(book, flow.id, {"reason": "重复录入"}, username="checker")
+    void_in_force(book, "cash_flow", flow.id, "重复录入", username="checker", checker="checker2")
     with pytest.raises(FieldErrors) as caught:  # nor a void one
         records.approve_cash_flow(book, flow.id, username="checker2")
     assert str(caught.value.errors[0][1]) == "该现金流已作废，不能审批"
-    assert [e.action for e in audits(book, "cash_flows", str(flow.id))] == ["create", "approve", "void"]
+    assert [e.action for e in audits(book, "cash_flows", str(flow.id))] == ["create", "approve", "request_void", "void"]
 
 
 def test_a_corrected_cash_flow_is_a_draft_again(book):
@@ -355,7 +405,7 @@ def test_a_voided_record_frees_its_reference_and_its_valuation_date(book):
     assert fields_of(caught.value) == {"as_of"}
     existing = book.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1",
                                                     Valuation.as_of == dt.date(2025, 9, 30))).scalar_one()
-    records.void_valuation(book, existing.id, {"reason": "GP 更正报告"}, username="mgr2")
+    void_in_force(book, "valuation", existing.id, "GP 更正报告", username="mgr2")
     corrected = records.record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-09-30",
                                                 "fair_value_cny": "305000000", "method": "gp_nav"}, username="mgr")
     assert corrected.fair_value_cny == Decimal("305000000.00")
@@ -372,3 +422,35 @@ def test_a_new_release_does_not_serve_reports_stored_by_the_old_one(book, monkey
     monkeypatch.setattr(cache, "code_version", lambda: "another-release")
     assert cache.book_version(book) != version and cache.book_version(book).endswith("-another-release")
     assert cache.shared(book, "pdf", "QY", "2025Q4", lambda: b"new") == b"new"
+
+
+def test_imported_flows_count_as_approved_and_an_imported_change_leaves_a_draft_a_draft(book, tmp_path):
+    """An import is its own check (import-book's user, a staged upload's applier): its new
+    flows count at once. A draft it matches and changes is not approved by it: it stays a
+    draft, now of the uploader's making, for another person."""
+    import shutil
+
+    draft = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
+                                            "amount_cny": "3000000", "ref": "CALL-9", "note": "草稿"}, username="mgr")
+    paid = build_report(book, "QY", AS_OF)["summary"]["paid_in"]
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    flows = folder / "cash_flows.csv"
+    header, *rows = flows.read_text(encoding="utf-8").splitlines()
+    flows.write_text("\n".join([header + ",ref", *(row + "," for row in rows),
+                                "QY-SF1,2025-11-01,contribution,3000000,导入改了备注,CALL-9",
+                                "QY-SF1,2025-11-05,contribution,1000000,导入的新缴款,CALL-10"]) + "\n",
+                     encoding="utf-8")
+    result = import_book(book, folder, username="importer")
+    assert result.ok, result.errors
+    assert result.counts["cash_flows"] == {"new": 1, "unchanged": len(rows), "changed": 1}
+    book.expire_all()
+    changed = book.get(CashFlow, draft.id)
+    assert (changed.note, changed.entered_by, changed.approved_at) == ("导入改了备注", "importer", None)
+    new = book.execute(select(CashFlow).where(CashFlow.ref == "CALL-10")).scalar_one()
+    assert (new.entered_by, new.approved_by) == ("importer", "importer") and new.approved_at is not None
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - paid == Decimal("1000000.00")
+    with pytest.raises(FieldErrors):  # the uploader is now its maker
+        records.approve_cash_flow(book, draft.id, username="importer")
+    records.approve_cash_flow(book, draft.id, username="mgr")
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] - paid == Decimal("4000000.00")

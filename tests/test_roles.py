@@ -82,6 +82,10 @@ ROUTES = [
     ("GET", "/book/valuations/pending", "approve", "book.pending"),
     ("POST", "/book/valuations/{valuation}/approve", "approve", "book.approve_valuation"),
     ("POST", "/book/cash-flows/{flow}/approve", "approve", "book.approve_cash_flow"),
+    ("POST", "/book/cash-flows/{flow}/void/approve", "approve", "book.approve_flow_void"),
+    ("POST", "/book/cash-flows/{flow}/void/reject", "approve", "book.reject_flow_void"),
+    ("POST", "/book/valuations/{valuation}/void/approve", "approve", "book.approve_valuation_void"),
+    ("POST", "/book/valuations/{valuation}/void/reject", "approve", "book.reject_valuation_void"),
     ("GET", "/admin/users", "configure", "admin.users"),
     ("GET", "/admin/users/new", "configure", "admin.new_user"),
     ("POST", "/admin/users/new", "configure", "admin.new_user"),
@@ -160,7 +164,7 @@ def test_a_manager_writes_and_an_admin_administers(db, client, ids):
     response = client.post(f"/admin/users/{ids['user']}/role", data={f"u{ids['user']}-role": "manager"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(CashFlow, ids["flow"]).voided_by == "mgr"
+    assert db.session.get(CashFlow, ids["flow"]).void_requested_by == "mgr"  # the void asked for
     assert db.session.get(User, ids["user"]).role == "manager"
 
 

@@ -158,17 +158,51 @@ def test_company_and_sub_fund_pages(manager):
 
 
 def test_investment_page_marks_void_flows_and_draft_valuations(db, manager):
+    from tests.conftest import login, make_user
+
     flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1")).scalars().first()
-    assert manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "录错了"}).status_code == 302
+    asked = manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "录错了"}, follow_redirects=True)
+    assert "作废申请已提交" in text(asked)
     manager.post("/book/valuations/new", data={"investment_id": "QY-D1", "as_of": "2026-03-31",
                                                "fair_value_cny": "17000", "method": "comparables"})
     html = text(manager.get("/investments/QY-D1"))
-    row = re.search(rf'<tr data-flow="{flow.id}" class="void">(.*?)</tr>', html, re.S).group(1)
-    assert "已作废" in row and "录错了" in row
+    row = re.search(rf'<tr data-flow="{flow.id}">(.*?)</tr>', html, re.S).group(1)  # asked for: still in force
+    assert "作废待批准" in row and "录错了" in row and "更正" not in row
     assert "草稿，待审批" in html
     assert html.count("<svg") == 1  # the valuation history chart
-    # the maker sees no approve button for their own draft
+    # the maker sees no approve button for their own draft, nor for the void they asked for
     assert 'class="approve"' not in html
+    make_user(db, "checker", "admin")
+    login(manager, "checker")
+    html = text(manager.get("/investments/QY-D1"))
+    assert f'action="/book/cash-flows/{flow.id}/void/approve"' in html
+    assert f'data-flow-void="{flow.id}"' in text(manager.get("/"))  # on the checker's home page
+    done = manager.post(f"/book/cash-flows/{flow.id}/void/approve", follow_redirects=True)
+    assert "作废已批准" in text(done)
+    html = text(manager.get("/investments/QY-D1"))
+    row = re.search(rf'<tr data-flow="{flow.id}" class="void">(.*?)</tr>', html, re.S).group(1)
+    assert "已作废" in row and "录错了" in row and "申请人" in row
+
+
+def test_a_checker_declines_a_void_beside_it_with_a_reason(db, manager):
+    from tests.conftest import login, make_user
+
+    flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1")).scalars().first()
+    manager.post(f"/book/cash-flows/{flow.id}/void", data={"reason": "录错了"})
+    make_user(db, "checker", "admin")
+    login(manager, "checker")
+    assert f'data-flow-void="{flow.id}"' in text(manager.get("/book/pending"))
+    refused = text(manager.post(f"/book/cash-flows/{flow.id}/void/reject", data={"reason": ""}, follow_redirects=True))
+    assert "驳回须填写理由" in refused
+    declined = manager.post(f"/book/cash-flows/{flow.id}/void/reject", data={"reason": "款项确已支付",
+                                                                             "next": "/book/pending"})
+    assert declined.status_code == 302 and declined.headers["Location"].endswith("/book/pending")
+    db.session.expire_all()
+    stored = db.session.get(CashFlow, flow.id)
+    assert stored.voided_at is None and stored.void_requested_at is None
+    assert f'data-flow-void="{flow.id}"' not in text(manager.get("/book/pending"))
+    html = text(manager.get(f"/history/cash_flows/{flow.id}"))
+    assert "驳回作废申请" in html and "款项确已支付" in html and "reject_void" not in html
 
 
 def test_forms_keep_what_was_typed_and_show_errors_beside_fields(manager, db):
@@ -257,11 +291,11 @@ def test_history_shows_before_and_after(db, manager):
     assert "作废" in html and "重复" in html and "修改前" in html and "修改后" in html
     assert re.search(r'<tr class="changed"><td>作废理由</td><td>—</td><td>重复</td></tr>', html)
     assert "void_reason" not in html and ">void<" not in html and "现金流 " in html
-    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "void")).scalar_one()
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "request_void")).scalar_one()
     beijing = (entry.at + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     assert beijing in html and "北京时间" in html
     assert flow.amount_cny >= 1000 and f"<td>金额</td><td>{flow.amount_cny:,.2f}</td>" in html  # with separators
-    html = text(manager.get("/history?action=void&user=manager1"))
+    html = text(manager.get("/history?action=request_void&user=manager1"))
     assert len(re.findall(r'<tr data-entry=', html)) == 1
     html = text(manager.get("/history?entity=investments"))
     assert len(re.findall(r'<tr data-entry=', html)) == 3

@@ -23,7 +23,7 @@ from portfolio.interchange import staging
 from portfolio.interchange.exporting import export_book
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.staging import apply_change_set, choose, reject_change_set, stage_book
-from tests.conftest import EXAMPLE_BOOK, login, make_user
+from tests.conftest import EXAMPLE_BOOK, login, make_user, void_in_force
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def _newer_value_in_the_app(session) -> Valuation:
     """Change QY-D1's 2025-12-31 valuation in the app: voided, re-entered by manager2 and
     approved by admin (the maker-checker way)."""
     old = valuation(session, "QY-D1", "2025-12-31")
-    records.void_valuation(session, old.id, {"reason": "管理人更新了报告"}, username="manager2")
+    void_in_force(session, "valuation", old.id, "管理人更新了报告", username="manager2", checker="admin")
     new = records.record_valuation(session, {"investment_id": "QY-D1", "as_of": "2025-12-31",
                                              "fair_value_cny": "165000000", "method": "comparables"},
                                    username="manager2")
@@ -265,7 +265,7 @@ def test_the_book_moving_after_staging_refuses_the_apply(book):
                   {"fair_value_cny": 1})
     change_set = stage(book, data, "manager1").change_set
     v = valuation(book, "QY-D1", "2025-12-31")
-    records.void_valuation(book, v.id, {"reason": "x"}, username="manager2")
+    void_in_force(book, "valuation", v.id, "x", username="manager2", checker="admin")
     records.record_valuation(book, {"investment_id": "QY-D1", "as_of": "2025-12-31",
                                     "fair_value_cny": "2", "method": "cost"}, username="manager2")
     with pytest.raises(FieldErrors, match="预览已过时"):
@@ -424,11 +424,11 @@ def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
 def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
     old_export = exported(book)
     wrong = valuation(book, "QY-D1", "2025-12-31")
-    records.void_valuation(book, wrong.id, {"reason": "重复录入"}, username="manager2")
+    void_in_force(book, "valuation", wrong.id, "重复录入", username="manager2", checker="admin")
     change_set = stage(book, old_export, "manager1").change_set
     (conflict,) = change_set.conflicts
     assert (conflict["key"], conflict["action"], conflict["by"], conflict["note"]) == \
-        ("QY-D1/2025-12-31", "void", "manager2", "重复录入")
+        ("QY-D1/2025-12-31", "void", "admin", "重复录入")  # voided by whoever approved the void
     assert conflict["mine"]["fair_value_cny"] == "160000000.00" and conflict["now"]["fair_value_cny"] is None
     with pytest.raises(FieldErrors, match="冲突未选择"):
         apply_change_set(book, change_set.id, username="admin")
@@ -505,12 +505,12 @@ def _live_flows(session, inv: str) -> int:
 def test_an_older_export_does_not_bring_back_a_voided_cash_flow_unasked(book):
     old_export = exported(book)
     flow = _flow(book, "QY-D1", "2025-03-31", "5000000")
-    records.void_cash_flow(book, flow.id, {"reason": "银行退回"}, username="manager2")
+    void_in_force(book, "cash_flow", flow.id, "银行退回", username="manager2", checker="admin")
     flows = _live_flows(book, "QY-D1")
     change_set = stage(book, old_export, "manager1").change_set
     (conflict,) = change_set.conflicts
     assert (conflict["sheet"], conflict["action"], conflict["by"], conflict["note"]) == \
-        ("cash_flows", "void", "manager2", "银行退回")
+        ("cash_flows", "void", "admin", "银行退回")
     assert conflict["mine"]["amount_cny"] == "5000000.00" and conflict["now"]["amount_cny"] is None
     with pytest.raises(FieldErrors, match="冲突未选择"):
         apply_change_set(book, change_set.id, username="admin")

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
@@ -148,7 +148,13 @@ def pending():
     drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
                                                         Valuation.voided_at.is_(None))
                                 .order_by(Valuation.as_of, Valuation.id)).scalars().all()
-    return render_template("book/pending.html", flows=flows, drafts=drafts, form=ConfirmForm())
+    asked = [(record, "cash_flow") for record in db.session.execute(
+        select(CashFlow).where(CashFlow.void_requested_at.is_not(None), CashFlow.voided_at.is_(None))
+        .order_by(CashFlow.void_requested_at, CashFlow.id)).scalars()]
+    asked += [(record, "valuation") for record in db.session.execute(
+        select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None))
+        .order_by(Valuation.void_requested_at, Valuation.id)).scalars()]
+    return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked, form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):
@@ -186,9 +192,54 @@ def _void(model, record_id: int, use_case, what: str):
     if form.validate_on_submit():
         done, _again = _run(form, lambda fields: use_case(db.session, record_id, fields, username=current_username()))
         if done is not None:
-            flash(_("已作废，记录保留在历史中。"))
+            flash(_("已作废，记录保留在历史中。") if done.voided_at is not None
+                  else _("作废申请已提交，须由另一位有审批权限的用户批准后生效；在此之前该记录仍计入业绩。"))
             return redirect(url_for("main.investment", inv_id=record.investment_id))
     return render_template("book/void.html", form=form, record=record, what=what)
+
+
+def _decide_void(model, what: str, record_id: int, approve: bool):
+    """A checker's answer to a void asked for: approve it, or decline it with a reason."""
+    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
+        abort(400)
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    try:
+        if approve:
+            records.approve_void(db.session, what, record_id, username=current_username())
+        else:
+            records.reject_void(db.session, what, record_id, {"reason": request.form.get("reason")},
+                                username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("作废已批准，该记录不再计入业绩，保留在历史中。") if approve else _("作废申请已驳回，该记录仍计入业绩。"))
+    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))
+
+
+@bp.route("/cash-flows/<int:flow_id>/void/approve", methods=["POST"])
+@requires("approve")
+def approve_flow_void(flow_id: int):
+    return _decide_void(CashFlow, "cash_flow", flow_id, approve=True)
+
+
+@bp.route("/cash-flows/<int:flow_id>/void/reject", methods=["POST"])
+@requires("approve")
+def reject_flow_void(flow_id: int):
+    return _decide_void(CashFlow, "cash_flow", flow_id, approve=False)
+
+
+@bp.route("/valuations/<int:valuation_id>/void/approve", methods=["POST"])
+@requires("approve")
+def approve_valuation_void(valuation_id: int):
+    return _decide_void(Valuation, "valuation", valuation_id, approve=True)
+
+
+@bp.route("/valuations/<int:valuation_id>/void/reject", methods=["POST"])
+@requires("approve")
+def reject_valuation_void(valuation_id: int):
+    return _decide_void(Valuation, "valuation", valuation_id, approve=False)
 
 
 @bp.route("/cash-flows/<int:flow_id>/void", methods=["GET", "POST"])
@@ -456,7 +507,8 @@ def index():
     """The book's page: upload, downloads, forms."""
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
     drafts = sum(db.session.execute(select(func.count()).select_from(model).where(
-        model.approved_at.is_(None), model.voided_at.is_(None))).scalar_one() for model in (CashFlow, Valuation))
+        or_(model.approved_at.is_(None), model.void_requested_at.is_not(None)), model.voided_at.is_(None)))
+        .scalar_one() for model in (CashFlow, Valuation))
     return render_template("book/index.html", funds=funds, draft_count=drafts)
 
 

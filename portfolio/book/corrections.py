@@ -34,6 +34,9 @@ INVESTMENT_FIELDS = ("date", "commitment_cny", "round", "ownership_pct", "instru
                      "revenue_cny", "total_assets_cny", "lead_amount_cny")
 
 
+_WHAT = {"cash_flows": "cash_flow", "valuations": "valuation", "investments": "investment"}
+
+
 def version_of(record: Any) -> str:
     """The record as shown, in 16 hex digits: any change of any column changes it."""
     return digest(snapshot(record))
@@ -84,6 +87,8 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
     if str(fields.get("version") or "") != version_of(record):
         session.rollback()
         raise _stale(session, entity, key)
+    if getattr(record, "void_requested_at", None) is not None:  # the asked-for void is of what is shown
+        raise FieldErrors([("", Message("void_pending_no_correction", record=_WHAT[entity]))])
     confirmed = sanity.confirmed(doubts or [], fields)
     changed = {n: v for n, v in values.items() if getattr(record, n) != v}
     if not changed:

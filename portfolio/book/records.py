@@ -429,20 +429,34 @@ def approve_cash_flow(session: Session, flow_id: int, *, username: str) -> CashF
 
 def _void(session: Session, model, record_id, fields: VoidCommand | Mapping[str, Any], username: str, entity: str,
           what: str):
+    """Voiding, under maker-checker: an approved record (in the figures) is only asked to be
+    voided here, with the reason (`void_requested_*`), and stays in force until another person
+    approves the void (`approve_void`); a draft, which never counted, is withdrawn at once."""
     record = _record(session, model, record_id, what)
     reason = str(fields.get("reason") or "").strip()
     if not reason:
         raise FieldErrors([("reason", Message("void_needs_reason"))])
     if record.voided_at is not None:
         raise FieldErrors([("", Message("already_voided", record=what))])
+    if record.void_requested_at is not None:
+        raise FieldErrors([("", Message("void_requested_by", record=what,
+                                        person=person(session, record.void_requested_by)))])
     before = snapshot(record)
-    # only while it is still in force: two voids at once had both been audited, one reason lost
-    if not claim(session, record, model.voided_at.is_(None), voided_at=utcnow(), voided_by=username,
-                 void_reason=reason):
+    now = utcnow()
+    if record.approved_at is None:
+        # only while it is still a draft in force: two voids at once had both been audited, one reason lost
+        won = claim(session, record, model.voided_at.is_(None), model.approved_at.is_(None), voided_at=now,
+                    voided_by=username, void_reason=reason, void_requested_by=username, void_requested_at=now)
+        action = "void"
+    else:
+        won = claim(session, record, model.voided_at.is_(None), model.void_requested_at.is_(None),
+                    model.approved_at.is_not(None), void_requested_by=username, void_requested_at=now,
+                    void_reason=reason)
+        action = "request_void"
+    if not won:
         session.rollback()
-        raise FieldErrors([("", Message("already_voided", record=what))])
-    audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
-          reason=reason)
+        raise FieldErrors([("", Message("void_raced", record=what))])
+    audit(session, username, action, entity, str(record.id), before=before, after=snapshot(record), reason=reason)
     commit(session)
     return record
 
@@ -455,6 +469,59 @@ def void_cash_flow(session: Session, flow_id: int, fields: VoidCommand | Mapping
 def void_valuation(session: Session, valuation_id: int, fields: VoidCommand | Mapping[str, Any], *,
                    username: str) -> Valuation:
     return _void(session, Valuation, valuation_id, fields, username, "valuations", "valuation")
+
+
+VOIDABLE: dict[str, tuple[Any, str]] = {"cash_flow": (CashFlow, "cash_flows"), "valuation": (Valuation, "valuations")}
+
+
+def _asked(session: Session, what: str, record_id):
+    model, _entity = VOIDABLE[what]
+    record = _record(session, model, record_id, what)
+    if record.voided_at is not None:
+        raise FieldErrors([("", Message("already_voided", record=what))])
+    if record.void_requested_at is None:
+        raise FieldErrors([("", Message("void_not_requested", record=what))])
+    return record
+
+
+def approve_void(session: Session, what: str, record_id, *, username: str):
+    """The checker's approval of a void asked for (`what`: "cash_flow" or "valuation"): not by
+    whoever asked; the record leaves the figures, its history kept. The void's audit entry
+    carries the asker's reason."""
+    model, entity = VOIDABLE[what]
+    record = _asked(session, what, record_id)
+    if maker_is_checker(record.void_requested_by, username):
+        raise FieldErrors([("", Message("void_requester_is_checker"))])
+    before = snapshot(record)
+    if not claim(session, record, model.voided_at.is_(None), model.void_requested_at.is_not(None),
+                 model.void_requested_by == record.void_requested_by,
+                 voided_at=utcnow(), voided_by=username):
+        session.rollback()
+        raise FieldErrors([("", Message("void_raced", record=what))])
+    audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
+          reason=record.void_reason)
+    commit(session)
+    return record
+
+
+def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Mapping[str, Any], *, username: str):
+    """A void asked for, declined with a reason (by a checker, or withdrawn by its asker): the
+    record stays in force as it was."""
+    model, entity = VOIDABLE[what]
+    reason = str(fields.get("reason") or "").strip()
+    if not reason:
+        raise FieldErrors([("reason", Message("reject_needs_reason"))])
+    record = _asked(session, what, record_id)
+    before = snapshot(record)
+    if not claim(session, record, model.voided_at.is_(None), model.void_requested_at.is_not(None),
+                 model.void_requested_by == record.void_requested_by,
+                 void_requested_by=None, void_requested_at=None, void_reason=None):
+        session.rollback()
+        raise FieldErrors([("", Message("void_raced", record=what))])
+    audit(session, username, "reject_void", entity, str(record.id), before=before, after=snapshot(record),
+          reason=reason)
+    commit(session)
+    return record
 
 
 # -- master data -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
-- `approve` (a checker): cash flow and valuation drafts someone else entered (maker-checker: never one's own),
+- `approve` (a checker): cash flow and valuation drafts someone else entered, and voids of
+  them someone else asked for (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -30,6 +31,8 @@ SHOWN = 10  # rows shown per kind; the count says how many there are
 class Todos:
     flow_drafts: list[CashFlow] = field(default_factory=list)
     drafts: list[Valuation] = field(default_factory=list)
+    flow_voids: list[CashFlow] = field(default_factory=list)
+    valuation_voids: list[Valuation] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
     votes: list[tuple[Proposal, Meeting]] = field(default_factory=list)
@@ -57,6 +60,20 @@ def flow_drafts_waiting(username=USERNAME):
     return (select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None),
                                    or_(CashFlow.entered_by.is_(None), CashFlow.entered_by != username))
             .order_by(CashFlow.date, CashFlow.id))
+
+
+def voids_waiting(username=USERNAME):
+    """Voids asked for (of approved cash flows) by someone else, not yet approved or declined;
+    valuations' beside them (`valuation_voids_waiting`)."""
+    return (select(CashFlow).where(CashFlow.void_requested_at.is_not(None), CashFlow.voided_at.is_(None),
+                                   or_(CashFlow.void_requested_by.is_(None), CashFlow.void_requested_by != username))
+            .order_by(CashFlow.void_requested_at, CashFlow.id))
+
+
+def valuation_voids_waiting(username=USERNAME):
+    return (select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None),
+                                    or_(Valuation.void_requested_by.is_(None), Valuation.void_requested_by != username))
+            .order_by(Valuation.void_requested_at, Valuation.id))
 
 
 def change_sets_waiting(username=USERNAME):
@@ -104,6 +121,8 @@ def to_schedule():
 KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("flow_drafts", frozenset({"approve"}), flow_drafts_waiting()),
     ("drafts", frozenset({"approve"}), drafts_waiting()),
+    ("flow_voids", frozenset({"approve"}), voids_waiting()),
+    ("valuation_voids", frozenset({"approve"}), valuation_voids_waiting()),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
     ("votes", frozenset({"vote"}), votes_waiting()),
