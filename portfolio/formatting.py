@@ -6,6 +6,7 @@ One place, used by the screens, the table output, the quarterly report and its P
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -283,6 +284,34 @@ def instruments(value, lang: str = "zh") -> str:
 
     codes = value if isinstance(value, (list, tuple)) else [value]
     return ("、" if _zh(lang) else ", ").join(label("instrument", str(code), lang=lang) for code in codes) or "—"
+
+
+# a cash flow's row is known by its investment, date, type, amount and ref: an import's key
+# (portfolio.interchange.importing: the amount in fen, then the ref) or a doubt's
+# (portfolio.interchange.doubts: the amount in 元 to the fen, without the ref)
+FLOW_KEY = ("investment_id", "date", "type", "amount", "ref")
+_YUAN_TEXT = re.compile(r"-?\d+\.\d{2}")
+
+
+def row_named(key, sheet: str, lang: str = "zh") -> str:
+    """A row of an import as a reader names it (the change-set screen, a doubt's sentence): its
+    key's parts joined by " · ", a cash flow's type by its name and its amount in 元 with
+    separators: 'QY-SF1/2023-03-31/contribution/15000000000/' → 'QY-SF1 · 2023-03-31 · 出资 ·
+    150,000,000.00 元' / 'QY-SF1 · 2023-03-31 · Contribution · 150,000,000.00 CNY'; a doubt's
+    'QY-SF1/2026-12-16/distribution/1000.00' → 'QY-SF1 · 2026-12-16 · 分配 · 1,000.00 元'."""
+    from portfolio.messages import UNIT_NAMES
+    from portfolio.vocabulary import label
+
+    parts = str(key).split("/", len(FLOW_KEY) - 1) if sheet == "cash_flows" else str(key).split("/")
+    if sheet == "cash_flows" and len(parts) >= 4:
+        named = dict(zip(FLOW_KEY, parts))
+        amount = named["amount"]
+        value = Decimal(amount) / 100 if amount.isdigit() else Decimal(amount) if _YUAN_TEXT.fullmatch(amount) else None
+        if value is not None:
+            named["amount"] = f"{yuan(value)} {UNIT_NAMES['yuan'][0 if _zh(lang) else 1]}"
+        named["type"] = label("type", named["type"], lang=lang)
+        parts = [named[k] for k in FLOW_KEY if named.get(k)]
+    return " · ".join(p for p in parts if p)
 
 
 def level(value) -> str:

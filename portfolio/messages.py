@@ -14,7 +14,8 @@ The arguments are typed values, named by what they hold:
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
 `instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs, `choices` a
 coded column's (vocabulary, codes), `sheet` a workbook sheet's code (shown by its name:
-现金流, Cash flow).
+现金流, Cash flow), `row_key` the key of a row of that sheet (shown as formatting.row_named
+names it: a cash flow's type by its name, its amount in 元).
 """
 from __future__ import annotations
 
@@ -331,6 +332,10 @@ def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = Fa
     text = TEXTS[key][0 if zh else 1]
     shown = {name: _arg(name, value, zh, codes=codes) for name, value in args.items()}
     _apart_from_limits(shown, args, zh)
+    if "row_key" in args:  # an import's row by its key, named as the change-set screen names it
+        from portfolio.formatting import row_named
+
+        shown["row_key"] = row_named(args["row_key"], str(args.get("sheet", "")), "zh" if zh else "en")
     if "missing" in text and "missing" not in shown:
         shown["missing"] = ""
     out = text.format(**shown)

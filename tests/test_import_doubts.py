@@ -314,3 +314,39 @@ def test_an_exit_valued_nil_on_its_day_is_weighed_against_the_nav_before_it(db, 
                              method="exited", entered_by="a", approved_by="b", approved_at=dt.datetime(2026, 1, 5)))
     db.session.commit()
     assert sanity.flow_doubts(db.session, investment, dt.date(2025, 12, 31), "distribution", Decimal("20000000")) == []
+
+
+def test_a_doubted_cash_flow_is_described_in_words_on_the_command_line(book, runner, tmp_path):
+    """A doubted row is described as the change-set screen describes it: its flow type by its
+    name in the reader's language and its amount in 元 (it had read
+    'QY-SF1/2026-12-16/distribution/1000.00', the type's code), after a direct import, in a
+    staged change set's list and in the apply's refusal without a reason, in both languages."""
+    en = {"PORTFOLIO_LANG": "en"}
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"QY-SF1,{FUTURE},distribution,1000,提前记账\n")
+    done = runner.invoke(args=["import-book", str(folder), "--user", "ops"])
+    assert done.exit_code == 0, done.output
+    assert f"（QY-SF1 · {FUTURE} · 分配 · 1,000.00 元）" in done.output, done.output
+    assert "distribution" not in done.output and "/" not in done.output.split("核对提示", 1)[1].splitlines()[0]
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"QY-SF1,{FUTURE},distribution,2000,early\n")
+    english = runner.invoke(args=["import-book", str(folder), "--user", "ops"], env=en)
+    assert english.exit_code == 0, english.output
+    assert f"(QY-SF1 · {FUTURE} · Distribution · 2,000.00 CNY)" in english.output, english.output
+    assert "/distribution/" not in english.output
+
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(_with(exported(book), DOUBTED_ROWS[1]))
+    for env, words in (({}, "QY-D1 · 2025-12-01 · 出资 · 5,000.00 元"),
+                       (en, "QY-D1 · 2025-12-01 · Contribution · 5,000.00 CNY")):
+        staged = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"], env=env)
+        assert staged.exit_code == 0 and words in staged.output, staged.output
+        assert "/contribution/" not in staged.output
+        cs_id = book.scalar(select(func.max(ChangeSet.id)))
+        refused = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"], env=env)
+        assert refused.exit_code != 0 and words in refused.output, refused.output
+        assert "/contribution/" not in refused.output
+        book.get(ChangeSet, cs_id).status = "rejected"
+        book.commit()

@@ -5,7 +5,6 @@ web.book.upload, which stages the book here.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,9 +15,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from models import ChangeSet
 from portfolio.errors import FieldErrors
-from portfolio.formatting import yuan
-from portfolio.messages import UNIT_NAMES, Message
-from portfolio.vocabulary import label
+from portfolio.formatting import row_named
+from portfolio.messages import Message
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
@@ -70,23 +68,11 @@ def column_value(value, name: str, sheet: str) -> str:
     return str(value) if cell is None else cell
 
 
-# a cash flow's row is known by (investment_id, date, type, amount in fen, ref): portfolio.interchange.importing
-FLOW_KEY = ("investment_id", "date", "type", "amount_fen", "ref")
-
-
 @bp.app_template_filter("row_key")
 def row_key(key: str, sheet: str) -> str:
-    """A row of the preview as a reader names it: its key's parts joined by " · ", a cash flow's
-    type by its label and its amount in 元 (its key holds the type's code and the amount in fen)."""
-    parts = str(key).split("/", len(FLOW_KEY) - 1) if sheet == "cash_flows" else str(key).split("/")
-    if sheet == "cash_flows" and len(parts) >= 4:
-        named = dict(zip(FLOW_KEY, parts))
-        unit = UNIT_NAMES["yuan"][0 if current_lang().startswith("zh") else 1]
-        if named["amount_fen"].isdigit():
-            named["amount_fen"] = f"{yuan(Decimal(named['amount_fen']) / 100)} {unit}"
-        named["type"] = label("type", named["type"], lang=current_lang())
-        parts = [named[k] for k in FLOW_KEY if named.get(k)]
-    return " · ".join(p for p in parts if p)
+    """A row of the preview as a reader names it (formatting.row_named): its key's parts joined
+    by " · ", a cash flow's type by its label and its amount in 元."""
+    return row_named(key, sheet, current_lang())
 
 
 @bp.app_template_filter("local_time_text")
