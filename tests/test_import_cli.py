@@ -40,3 +40,16 @@ def test_export_book_command(runner, tmp_path):
     assert wb["funds"]["A1"].value == "基金代码" and wb["funds"]["A2"].value == "QY"
     folder = runner.invoke(args=["export-book", str(tmp_path / "csv")])
     assert folder.exit_code == 0 and (tmp_path / "csv" / "investments.csv").exists()
+
+
+def test_export_book_command_names_its_sheets_in_the_readers_words(runner, tmp_path):
+    """export-book's counts name each sheet as import-book's do (现金流 7 / Cash flow 7), never by
+    its code (cash_flows 7)."""
+    runner.invoke(args=["import-book", str(EXAMPLE_BOOK)])
+    result = runner.invoke(args=["export-book", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "现金流 7" in result.output and "基金 1、" in result.output, result.output
+    assert "cash_flows" not in result.output and "funds" not in result.output
+    english = runner.invoke(args=["export-book", str(tmp_path / "c.xlsx")], env={"PORTFOLIO_LANG": "en"})
+    assert english.exit_code == 0 and "Cash flow 7, " in english.output, english.output
+    assert "cash_flows" not in english.output
