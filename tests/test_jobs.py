@@ -536,3 +536,35 @@ def test_a_refusal_in_plain_text_is_shown_as_it_is(example, db, as_role, monkeyp
     client = as_role("viewer")
     status = _follow(client, _start(client, "xlsx").get_json())
     assert status["state"] == "failed" and status["error"] == "这份报告暂不能生成"
+
+
+def test_a_report_job_is_filed_under_the_book_version_its_file_is_of(app, example, db):
+    """A quarterly report job queued at one book version and run after a write to the book
+    builds its file from the later book, and stores it under that version. The job had kept
+    the version it was queued at: it named a book its file is not of, and asking again for
+    the report of the book in force built a second job (and, the file being stored already,
+    found it there, under a job that did nothing). Now, as a backup's job does, it is the
+    job of the version its file is of (its result's book_version, jobs.finish)."""
+    from portfolio.book.fund_settings import update_fund_settings
+
+    params = {"fund": "QY", "quarter": "2025Q4", "format": "html", "index": None, "lang": "zh",
+              "forecast_parameters": 0}
+    queued_at = cache.book_version(db.session)
+    job, created = job_records.find_or_create(db.session, "quarterly_report", params, username="viewer1",
+                                              version=queued_at)
+    assert created
+    job_id = job.id
+    update_fund_settings(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
+    now = cache.book_version(db.session)
+    assert now != queued_at
+    db.session.remove()
+    queue.execute(job_id, retry=False)
+
+    done = queue.get_job(job_id)
+    assert done.state == "done", done.result
+    assert done.result["version"] == now and done.result["book_version"] == now
+    assert done.key == job_records.job_key("quarterly_report", params, now)
+    # asking again for that report of the book in force gives this job, not a second one
+    again = queue.submit("quarterly_report", params, username="viewer1", here=True)
+    assert again.id == job_id
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1

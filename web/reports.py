@@ -341,7 +341,8 @@ def quarterly_file(fund: str, quarter_text: str, fmt: str, index_name: str | Non
 @queue.handler("quarterly_report")
 def quarterly_report_job(job: queue.JobContext) -> dict:
     """A job: the quarterly report in a format, stored in the shared cache; its result names
-    the entry to download."""
+    the entry to download, and the book version its file is of (the book when it ran, not
+    when it was queued), which the job is then the report of (jobs.finish, as a backup's)."""
     from web.i18n import request_in
 
     p = job.params
@@ -351,7 +352,7 @@ def quarterly_report_job(job: queue.JobContext) -> dict:
         except QuarterlyError as error:
             raise queue.JobRefused(said_by(error)) from error
     return {"what": f"quarterly.{p['format']}", "fund": p["fund"], "period": _period(p["quarter"], p.get("index"), p["lang"]),
-            "version": version, "bytes": len(body), "mimetype": FORMATS[p["format"]],
+            "version": version, "book_version": version, "bytes": len(body), "mimetype": FORMATS[p["format"]],
             "filename": f"{p['fund']}-{p['quarter'].upper()}.{p['format']}"}
 
 

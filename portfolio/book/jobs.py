@@ -97,7 +97,8 @@ def beat(session: Session, job_id: int) -> None:
 
 def finish(session: Session, job_id: int, result: dict[str, Any]) -> None:
     """The job done, with its result. A result that names the book version its product holds
-    (`book_version`: a backup's manifest's, the book when it ran, not when it was queued)
+    (`book_version`: a backup's manifest's, a quarterly report's file's: the book when it ran,
+    not when it was queued)
     keys the job by that version: asking again for the same work on that book finds it."""
     now = utcnow()
     values: dict[str, Any] = {"state": "done", "result": result, "error": None, "finished_at": now,
