@@ -214,6 +214,17 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                                  "已接受的明细为 {booked_cost_fen_yuan}、{booked_value_fen_yuan}",
                                  "{name} {credit_code}: cost {cost_fen_yuan}, fair value {value_fen_yuan}; the "
                                  "accepted schedule has {booked_cost_fen_yuan}, {booked_value_fen_yuan}"),
+    # the same, where the book's schedule came in by an import: acceptance replaces it
+    "gp_item_booked_extra": ("{name} {credit_code}：台账中（导入）没有，接受后记入",
+                             "{name} {credit_code}: not in the schedule the book holds (imported); accepting adds it"),
+    "gp_item_booked_missing": ("{name} {credit_code}：台账中（导入）有，本报告没有，接受后删除",
+                               "{name} {credit_code}: in the schedule the book holds (imported), not in this "
+                               "report; accepting removes it"),
+    "gp_item_booked_differs": ("{name} {credit_code}：投资成本 {cost_fen_yuan}、公允价值 {value_fen_yuan}，"
+                               "台账中（导入）为 {booked_cost_fen_yuan}、{booked_value_fen_yuan}，接受后以本报告为准",
+                               "{name} {credit_code}: cost {cost_fen_yuan}, fair value {value_fen_yuan}; the book "
+                               "holds (imported) {booked_cost_fen_yuan}, {booked_value_fen_yuan}, which accepting "
+                               "replaces"),
     "gp_item_twice": ("{credit_code} 出现 {n} 次", "{credit_code} appears {n} times"),
     "gp_item_other_code": ("{name} {credit_code}：台账中为 {book_code}", "{name} {credit_code}: {book_code} in the book"),
     "gp_item_renamed": ("{credit_code}：报告为 {name}，台账为 {book_name}",

@@ -851,6 +851,52 @@ def test_a_second_interest_in_the_sub_fund_reports_the_schedule_already_accepted
                                                        AuditEntry.entity == "sub_fund_holdings")).first() is None
 
 
+def test_a_schedule_an_import_booked_is_a_finding_before_acceptance_and_replaced_with_its_audit(db, book, tmp_path):
+    """SF1's schedule at 2025-12-31 came in by an import (no package had booked it): accepting
+    QY-SF1's package had deleted it and booked the package's without a word on the package's
+    page. Now the tie-out weighs the package against it, each difference a warning the manager
+    sees before accepting; acceptance replaces it, each row it changes audited before and after
+    (the unchanged row left as it was, the row the package lacks removed, the new one added)."""
+    import shutil
+
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "sub_fund_holdings.csv", "a", encoding="utf-8") as fh:
+        fh.write("SF1,2025-12-31,C3,300000000,900000000\nSF1,2025-12-31,C4,200000000,450000000\n"
+                 "SF1,2025-12-31,C1,10000000,10000000\n")
+    assert import_book(db.session, folder, username="loader").ok
+
+    def schedule() -> dict:
+        db.session.expire_all()
+        return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
+            select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
+
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    check = next(c for c in package.checks if c["key"] == "holdings_vs_schedule")
+    assert check["status"] == "warning" and package.blocking == 0, package.checks
+    m = 1_000_000  # yuan
+    assert check["difference"] == (900 + 500 + 280 - 900 - 450 - 10) * m * 100
+    assert sorted((i["key"], i["args"]["credit_code"]) for i in check["items"]) == sorted([
+        ("gp_item_booked_differs", "91440305HFCLU47L0Y"), ("gp_item_booked_extra", NEW_COMPANY),
+        ("gp_item_booked_missing", "913302067JH4BXKF5Y")])
+    accepted = _accepted(db, "QY-SF1", Q4, clean_content())
+    assert accepted.status == "accepted"
+    after = schedule()
+    new_code = next(code for code in after if code not in ("C3", "C4"))
+    assert after == {"C3": (Decimal(300 * m), Decimal(900 * m)), "C4": (Decimal(200 * m), Decimal(500 * m)),
+                     new_code: (Decimal(250 * m), Decimal(280 * m))}
+    entries = {(e.action, e.entity_key): e for e in db.session.execute(select(AuditEntry).where(
+        AuditEntry.batch == f"gp-package-{accepted.id}", AuditEntry.entity == "sub_fund_holdings")).scalars()}
+    assert set(entries) == {("update", "SF1:2025-12-31:C4"), ("void", "SF1:2025-12-31:C1"),
+                            ("create", f"SF1:2025-12-31:{new_code}")}
+    changed = entries[("update", "SF1:2025-12-31:C4")]
+    assert (changed.before["fair_value_cny"], changed.after["fair_value_cny"]) == ("450000000.00", "500000000.00")
+    assert changed.before["cost_cny"] == changed.after["cost_cny"] == "200000000.00"
+    removed = entries[("void", "SF1:2025-12-31:C1")]
+    assert removed.before["fair_value_cny"] == "10000000.00" and removed.after is None
+    assert changed.reason_said["key"] == removed.reason_said["key"] == "why_replaced_by_gp_package"
+
+
 # -- two saves of one package: never a crash, never a save lost unseen --------------------------------
 
 def _drawn_form(client, url: str) -> dict[str, str]:

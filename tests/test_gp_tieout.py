@@ -133,13 +133,20 @@ def test_dates_must_be_inside_the_quarter():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_the_generator_plants_errors_that_the_tie_out_finds(seed):
+@pytest.mark.parametrize("booked", [False, True], ids=["no-schedule", "imported-schedule"])
+def test_the_generator_plants_errors_that_the_tie_out_finds(seed, booked):
+    """Where the book holds the quarter's schedule (imported: the demo book's 2025-12-31), the
+    clean package reports it (a re-marked one would differ from it: a warning on a clean package)."""
+    from portfolio.figures.tieout import Scheduled
+
     rng = random.Random(seed)
     codes = [credit_code(rng) for _ in range(4)]
+    schedule = tuple(Scheduled(f"企业{i}", c, (i + 1) * 100 * M, (i + 1) * 320 * M, by_package=False)
+                     for i, c in enumerate(codes)) if booked else None
     context = _context(companies={c: f"企业{i}" for i, c in enumerate(codes)},
                        history={c: (PastMark(dt.date(2025, 9, 30), (i + 1) * 300 * M, "last_round"),)
                                 for i, c in enumerate(codes)},
-                       previous_schedule=frozenset(codes))
+                       previous_schedule=frozenset(codes), accepted_schedule=schedule)
     clean = clean_package(context, Q4, rng)
     assert [c.key for c in tie_out(clean, context) if c.status != PASSED] == []
     assert len(ERROR_CLASSES) >= 20
@@ -225,3 +232,27 @@ def test_the_holdings_are_the_sub_funds_schedule_another_interest_had_accepted()
     assert changed == (f"示例企业有限公司 {GB_EXAMPLE}：投资成本 600,000,000.00 元、公允价值 1,680,000,000.00 元，"
                        "已接受的明细为 600,000,000.00 元、1,600,000,000.00 元")
     assert missing.startswith(f"另一家企业 {other}：")
+
+
+def test_a_schedule_the_book_holds_by_an_import_is_weighed_too_and_its_differences_are_warnings():
+    """A schedule at the quarter end that an import booked (no other interest's package accepted)
+    had passed unweighed, and acceptance replaced it unseen. Now the tie-out weighs the package
+    against it as against an accepted one, each difference named; a warning, not blocking: the
+    GP's report replaces the book's imported copy on acceptance (as its NAV the date's valuation)."""
+    from portfolio.figures.tieout import WARNING, Scheduled
+
+    same = (Scheduled("示例企业有限公司", GB_EXAMPLE, 600 * M, 1680 * M, by_package=False),)
+    assert _by_key(tie_out(_package(), _context(accepted_schedule=same)))["holdings_vs_schedule"].status == PASSED
+    other = credit_code(random.Random(3))
+    differs = (Scheduled("示例企业有限公司", GB_EXAMPLE, 600 * M, 1600 * M, by_package=False),
+               Scheduled("另一家企业", other, 5 * M, 5 * M, by_package=False))
+    check = _by_key(tie_out(_package(), _context(accepted_schedule=differs)))["holdings_vs_schedule"]
+    assert (check.status, check.figure, check.expected, check.difference) == (WARNING, 1680 * M, 1605 * M, 75 * M)
+    changed, missing = check.items
+    assert changed.shown("zh") == (f"示例企业有限公司 {GB_EXAMPLE}：投资成本 600,000,000.00 元、公允价值 "
+                                   "1,680,000,000.00 元，台账中（导入）为 600,000,000.00 元、1,600,000,000.00 元，"
+                                   "接受后以本报告为准")
+    assert changed.shown("en") == (f"示例企业有限公司 {GB_EXAMPLE}: cost CNY 600,000,000.00, fair value CNY "
+                                   "1,680,000,000.00; the book holds (imported) CNY 600,000,000.00, CNY "
+                                   "1,600,000,000.00, which accepting replaces")
+    assert missing.shown("zh") == f"另一家企业 {other}：台账中（导入）有，本报告没有，接受后删除"

@@ -103,6 +103,9 @@ class Scheduled:
     credit_code: str
     cost: int            # fen
     fair_value: int      # fen
+    # booked by another interest's accepted package for the quarter (the GP reported it: this
+    # package must be the same); False: it came in by an import (this package replaces it)
+    by_package: bool = True
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,9 @@ class Context:
     tolerance: Decimal = Decimal("0.10")          # holdings × share vs NAV
     # the latest quarter end of this interest's packages accepted after this quarter (None: none)
     later_accepted: dt.date | None = None
-    # the sub-fund's schedule at this quarter end as another interest's accepted package booked it
-    # (a schedule is the sub-fund's, one per quarter end; None: no other package booked one)
+    # the sub-fund's schedule at this quarter end as the book holds it: booked by another interest's
+    # accepted package, or by an import (Scheduled.by_package); a schedule is the sub-fund's, one
+    # per quarter end; None: the book holds none
     accepted_schedule: tuple[Scheduled, ...] | None = None
 
 
@@ -292,14 +296,25 @@ def _holdings_vs_nav(package: Package, closing_nav: int, context: Context) -> Ch
     return Check("holdings_vs_nav", WARNING if off else PASSED, share, closing_nav, difference)
 
 
+# the items naming a difference from the book's schedule, by what booked it: another interest's
+# accepted package (blocking), an import (a warning: acceptance replaces it)
+SCHEDULE_ITEMS = {True: ("gp_item_schedule_extra", "gp_item_schedule_missing", "gp_item_schedule_differs"),
+                  False: ("gp_item_booked_extra", "gp_item_booked_missing", "gp_item_booked_differs")}
+
+
 def _holdings_vs_schedule(package: Package, schedule: tuple[Scheduled, ...] | None) -> Check:
-    """Where another interest in the sub-fund had its package for the quarter accepted, the
-    sub-fund's schedule at the quarter end is in the book: this package's holdings must be that
-    schedule (one sub-fund, one schedule per date), company by company, cost and fair value.
-    The figures are the holdings' total fair value, this package's against the book's."""
+    """Where the book holds the sub-fund's schedule at the quarter end, this package's holdings
+    are weighed against it (one sub-fund, one schedule per date), company by company, cost and
+    fair value. Booked by another interest's accepted package, the GP reported it already: this
+    package must be the same (blocking). Booked by an import, the GP's report is the source it was
+    copied from, and acceptance replaces it (as the package's NAV replaces the date's valuation):
+    each difference is a warning, seen before acceptance. The figures are the holdings' total fair
+    value, this package's against the book's."""
     total = sum(h.fair_value for h in package.holdings)
     if schedule is None:
         return Check("holdings_vs_schedule", PASSED, total)
+    by_package = all(row.by_package for row in schedule)
+    extra, missing, differs = SCHEDULE_ITEMS[by_package]
     booked = {row.credit_code: row for row in schedule}
     reported: dict[str, tuple[str, int, int]] = {}
     for h in package.holdings:
@@ -309,15 +324,16 @@ def _holdings_vs_schedule(package: Package, schedule: tuple[Scheduled, ...] | No
     for code, (name, cost, value) in reported.items():
         row = booked.get(code)
         if row is None:
-            items.append(Message("gp_item_schedule_extra", name=name, credit_code=code))
+            items.append(Message(extra, name=name, credit_code=code))
         elif (cost, value) != (row.cost, row.fair_value):
-            items.append(Message("gp_item_schedule_differs", name=name, credit_code=code, cost_fen_yuan=cost,
+            items.append(Message(differs, name=name, credit_code=code, cost_fen_yuan=cost,
                                  value_fen_yuan=value, booked_cost_fen_yuan=row.cost,
                                  booked_value_fen_yuan=row.fair_value))
-    items += [Message("gp_item_schedule_missing", name=row.name, credit_code=row.credit_code)
+    items += [Message(missing, name=row.name, credit_code=row.credit_code)
               for row in schedule if row.credit_code not in reported]
     expected = sum(row.fair_value for row in schedule)
-    return Check("holdings_vs_schedule", BLOCKING if items else PASSED, total, expected, total - expected, items)
+    status = PASSED if not items else BLOCKING if by_package else WARNING
+    return Check("holdings_vs_schedule", status, total, expected, total - expected, items)
 
 
 def _company_checks(package: Package, context: Context) -> list[Check]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -268,19 +268,22 @@ def later_accepted(session: Session, investment_id: str, quarter_end: dt.date) -
 
 def accepted_schedule(session: Session, sub_fund_code: str, quarter_end: dt.date,
                       investment_id: str) -> tuple[Scheduled, ...] | None:
-    """The sub-fund's holdings schedule at `quarter_end` as the book holds it, where another
-    interest's package for that quarter was accepted (it booked the schedule); None where none was.
-    A schedule is the sub-fund's, one per date: every interest's package must report the same."""
+    """The sub-fund's holdings schedule at `quarter_end` as the book holds it, for the tie-out
+    (holdings_vs_schedule); None where the book holds none. A schedule is the sub-fund's, one per
+    date. Where another interest's package for that quarter was accepted, it booked the schedule
+    (`Scheduled.by_package`): every interest's package must report the same, and acceptance leaves
+    it as it is. Else it came in by an import: the package is weighed against it, each difference a
+    warning, and acceptance replaces it (_book_package), every row it changes audited."""
     other = session.execute(select(GpPackage.id).where(
         GpPackage.sub_fund_code == sub_fund_code, GpPackage.quarter_end == quarter_end,
         GpPackage.status == "accepted", GpPackage.investment_id != investment_id).limit(1)).first()
-    if other is None:
-        return None
     rows = session.execute(select(SubFundHolding, Company).join(Company, Company.code == SubFundHolding.company_code)
                            .where(SubFundHolding.sub_fund_code == sub_fund_code, SubFundHolding.as_of == quarter_end)
                            .order_by(SubFundHolding.company_code)).all()
-    return tuple(Scheduled(company.name, company.credit_code, fen(row.cost_cny), fen(row.fair_value_cny))
-                 for row, company in rows)
+    if other is None and not rows:
+        return None
+    return tuple(Scheduled(company.name, company.credit_code, fen(row.cost_cny), fen(row.fair_value_cny),
+                           by_package=other is not None) for row, company in rows)
 
 
 def _nav_at(session: Session, investment_id: str, day: dt.date) -> int:
@@ -544,7 +547,8 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
           batch=batch)
     package.valuation_id = valuation.id
 
-    if accepted_schedule(session, package.sub_fund_code, q, investment.id) is not None:
+    booked = accepted_schedule(session, package.sub_fund_code, q, investment.id)
+    if booked is not None and all(row.by_package for row in booked):
         # another interest's accepted package booked the sub-fund's schedule at q, and the tie-out
         # found this package's the same (holdings_vs_schedule): it stays as it is, never replaced
         return
@@ -565,21 +569,36 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
             by_credit[company.credit_code] = company
         holdings[company.code] = h
 
-    # the schedule at the quarter end replaces whatever was there for that date
-    old_rows = session.execute(select(SubFundHolding).where(SubFundHolding.sub_fund_code == package.sub_fund_code,
-                                                            SubFundHolding.as_of == q)).scalars().all()
-    for row in old_rows:
-        audit(session, username, "void", "sub_fund_holdings", f"{row.sub_fund_code}:{q.isoformat()}:{row.company_code}",
-              before=snapshot(row), reason=reason, batch=batch)
-    session.execute(delete(SubFundHolding).where(SubFundHolding.sub_fund_code == package.sub_fund_code,
-                                                 SubFundHolding.as_of == q))
+    # the schedule at the quarter end replaces the one an import booked for that date (the tie-out
+    # showed each difference as a warning): a row the package changes is updated, audited before
+    # and after; one it lacks removed, audited before; one it adds created; one it reports the
+    # same left as it was
+    replaced = Message("why_replaced_by_gp_package", id=package.id)
+    old_rows = {row.company_code: row for row in session.execute(
+        select(SubFundHolding).where(SubFundHolding.sub_fund_code == package.sub_fund_code,
+                                     SubFundHolding.as_of == q)).scalars()}
+
+    def key(code: str) -> str:
+        return f"{package.sub_fund_code}:{q.isoformat()}:{code}"
+
+    for code, row in old_rows.items():
+        if code not in holdings:
+            audit(session, username, "void", "sub_fund_holdings", key(code), before=snapshot(row), reason=replaced,
+                  batch=batch)
+            session.delete(row)
     for code, h in holdings.items():
-        row = SubFundHolding(sub_fund_code=package.sub_fund_code, as_of=q, company_code=code,
-                             cost_cny=yuan(h["cost"]), fair_value_cny=yuan(h["fair_value"]))
-        session.add(row)
-        audit(session, username, "create", "sub_fund_holdings", f"{package.sub_fund_code}:{q.isoformat()}:{code}",
-              after={"cost_cny": str(yuan(h["cost"])), "fair_value_cny": str(yuan(h["fair_value"]))},
-              reason=reason, batch=batch)
+        cost, value = yuan(h["cost"]), yuan(h["fair_value"])
+        held = old_rows.get(code)
+        if held is None:
+            session.add(SubFundHolding(sub_fund_code=package.sub_fund_code, as_of=q, company_code=code,
+                                       cost_cny=cost, fair_value_cny=value))
+            audit(session, username, "create", "sub_fund_holdings", key(code),
+                  after={"cost_cny": str(cost), "fair_value_cny": str(value)}, reason=reason, batch=batch)
+        elif (held.cost_cny, held.fair_value_cny) != (cost, value):
+            before = snapshot(held)
+            held.cost_cny, held.fair_value_cny = cost, value
+            audit(session, username, "update", "sub_fund_holdings", key(code), before=before,
+                  after={**before, "cost_cny": str(cost), "fair_value_cny": str(value)}, reason=replaced, batch=batch)
     session.flush()
 
 

@@ -30,20 +30,22 @@ def clean_package(context: Context, quarter_end: dt.date, rng: random.Random,
                   names: dict[str, str] | None = None) -> Package:
     """A package that every check passes: the ledger's flows as its notices, the previous
     schedule re-marked (every mark moved), one new company, the NAV the fund's share of the
-    holdings, and the unrealised gain what makes the roll-forward add up."""
+    holdings, and the unrealised gain what makes the roll-forward add up. Where the book holds
+    the sub-fund's schedule at the quarter end already (an import's, another interest's
+    accepted package's), the package reports that schedule, as the GP would."""
     names = names or {}
     calls = sum(n.amount for n in context.ledger if n.type == "contribution")
     paid = sum(n.amount for n in context.ledger if n.type == "distribution")
     opening = context.prior_nav or 0
+    if context.accepted_schedule:
+        return _reporting_the_schedule(context, quarter_end, rng, calls, paid, opening)
     holdings: list[Holding] = []
     for i, code in enumerate(sorted(context.previous_schedule)):
         past = sorted(context.history.get(code, ()), key=lambda m: m.quarter_end)
         last = past[-1].fair_value if past else 10_000_000_00
         holdings.append(Holding(name=context.companies.get(code) or names.get(code) or f"样本企业{i}",
                                 credit_code=code, sector=SECTORS[i % 5], region_code="330212",
-                                cost=max(last // 2, 100), fair_value=max(last, 100),
-                                method=(past[-1].method if past and past[-1].method not in (None, "cost")
-                                        else "last_round")))
+                                cost=max(last // 2, 100), fair_value=max(last, 100), method=_method(past)))
     holdings.append(Holding(name=f"新增样本企业{rng.randrange(10**6)}", credit_code=_new_code(context, rng),
                             sector=rng.choice(SECTORS[:5]), region_code="330206", cost=5_000_000_00,
                             fair_value=5_000_000_00, method="last_round"))
@@ -58,7 +60,31 @@ def clean_package(context: Context, quarter_end: dt.date, rng: random.Random,
     new_values = [max(int(Decimal(v) * scale), 1) for v in moved]
     new_values = [v + 1 if past_same(context, h.credit_code, v) else v for h, v in zip(holdings, new_values)]
     holdings = [dataclasses.replace(h, fair_value=v) for h, v in zip(holdings, new_values)]
-    closing = int((Decimal(sum(new_values)) * context.fund_share).to_integral_value())
+    return _package(context, quarter_end, rng, holdings, calls, paid, opening)
+
+
+def _reporting_the_schedule(context: Context, quarter_end: dt.date, rng: random.Random, calls: int, paid: int,
+                            opening: int) -> Package:
+    """The clean package of a quarter whose schedule the book holds: that schedule, company by
+    company, cost and fair value as booked, its method the company's last one."""
+    holdings = [Holding(name=row.name, credit_code=row.credit_code, sector=SECTORS[i % 5], region_code="330212",
+                        cost=row.cost, fair_value=row.fair_value,
+                        method=_method(sorted(context.history.get(row.credit_code, ()), key=lambda m: m.quarter_end)))
+                for i, row in enumerate(context.accepted_schedule or ())]
+    return _package(context, quarter_end, rng, holdings, calls, paid, opening)
+
+
+def _method(past: list[PastMark]) -> str:
+    """A holding's method: its last mark's, where that was neither unknown nor cost (a change to
+    cost is a check's), else last_round."""
+    return past[-1].method if past and past[-1].method not in (None, "cost") else "last_round"
+
+
+def _package(context: Context, quarter_end: dt.date, rng: random.Random, holdings: list[Holding], calls: int,
+             paid: int, opening: int) -> Package:
+    """The package of these holdings: the NAV the fund's share of them, the roll-forward made to
+    add up by the unrealised gain, the ledger's flows as its notices."""
+    closing = int((Decimal(sum(h.fair_value for h in holdings)) * context.fund_share).to_integral_value())
     fees = rng.randrange(0, max(closing // 200, 1))
     other = rng.randrange(-max(closing // 1000, 1), max(closing // 1000, 1))
     realised = rng.randrange(0, max(paid, 1)) if paid else 0
