@@ -11,7 +11,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from portfolio.messages import Message
+from portfolio.messages import Message, listed
 from portfolio.money import WAN, YI
 
 
@@ -283,7 +283,7 @@ def instruments(value, lang: str = "zh") -> str:
     from portfolio.vocabulary import label
 
     codes = value if isinstance(value, (list, tuple)) else [value]
-    return ("、" if _zh(lang) else ", ").join(label("instrument", str(code), lang=lang) for code in codes) or "—"
+    return listed((label("instrument", str(code), lang=lang) for code in codes), lang) or "—"
 
 
 # a cash flow's row is known by its investment, date, type, amount and ref: an import's key

@@ -20,7 +20,7 @@ names it: a cash flow's type by its name, its amount in 元).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -120,6 +120,12 @@ UNIT_NAMES = {"wan": ("万元", "CNY 10k"), "yuan": ("元", "CNY")}
 PLACES_WORDS = {2: "两", 6: "六"}
 
 
+def listed(items: Iterable[Any], lang: str = "zh") -> str:
+    """Names one after another as the reader's language lists them: 债权、担保 / Debt, Guarantee
+    (a list whose last two are joined by a word, 或 / or, 和 / and, is the sentence's own)."""
+    return ("、" if str(lang or "zh").startswith("zh") else ", ").join(str(item) for item in items)
+
+
 @lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
 def _pct(ratio) -> str:
     value = float(ratio)
@@ -205,8 +211,8 @@ def _choices(vocabulary: str, codes: Any, zh: bool) -> str:
     lang = "zh" if zh else "en"
     named = [(str(code), label(vocabulary, str(code), lang=lang)) for code in codes]
     if zh:
-        return "、".join(f"{name}（{code}）" if name != code else code for code, name in named)
-    return ", ".join(f"{code} ({name})" if name != code else code for code, name in named)
+        return listed((f"{name}（{code}）" if name != code else code for code, name in named), lang)
+    return listed((f"{code} ({name})" if name != code else code for code, name in named), lang)
 
 
 def _people_arg(name: str, value: Any, zh: bool) -> str:
@@ -218,7 +224,7 @@ def _people_arg(name: str, value: Any, zh: bool) -> str:
         shown_at = local_time(at, seconds=False)
         return f"{who} 于 {shown_at}（北京时间）" if zh else f"{who} at {shown_at} (Beijing time)"
     if name == "people":
-        return ("、" if zh else ", ").join(str(v) for v in value)
+        return listed(value, "zh" if zh else "en")
     seconds = int(value)  # a wait: seconds, or whole minutes from two on
     if seconds < 120:
         return f"{seconds} 秒" if zh else f"{seconds} seconds"

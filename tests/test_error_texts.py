@@ -269,3 +269,28 @@ def test_a_count_past_what_the_database_holds_is_refused_beside_its_field(db, bo
     client.get("/lang/en")
     page = client.post(path, data=data)
     assert _errors(page.get_data(as_text=True))[field] == ["Must be at most 2147483647"]
+
+
+def test_a_list_of_names_is_written_by_one_function_in_each_language():
+    """Names listed in the reader's language (债权、担保 / Debt, Guarantee) are joined in one place,
+    messages.listed: the instruments, a sentence's people and a coded column's choices, the
+    trend charts' titles and export-book's counts had each written the same join by hand."""
+    import datetime as dt
+
+    from portfolio import formatting
+    from portfolio.messages import listed
+    from portfolio.reports.trend_charts import flows_chart
+
+    assert listed(["债权", "担保"]) == "债权、担保" and listed(["Debt", "Guarantee"], "en") == "Debt, Guarantee"
+    assert listed([]) == "" and listed(["甲"]) == "甲" and listed([1, 2], None) == "1、2"
+    assert formatting.instruments(["debt", "guarantee"], "en") == listed(["Debt", "Guarantee"], "en")
+    unknown = Message("unknown_instruments", people=["债权", "担保"])
+    assert unknown.shown("zh") == "未知的投资工具：债权、担保" and unknown.shown("en").endswith("债权, 担保")
+    choices = Message("unknown_choice", choices=("mode", ["sub_fund", "direct"]))
+    assert choices.shown("zh").endswith("子基金（sub_fund）、直投（direct）")
+    assert choices.shown("en").endswith("sub_fund (Sub-fund), direct (Direct)")
+    points = [{"as_of": dt.date(2025, 9, 30), "calls": 1_000_000, "distributions": 500_000},
+              {"as_of": dt.date(2025, 12, 31), "calls": 100_000, "distributions": 50_000}]
+    for lang, names in (("zh", ["出资", "分配", "累计净现金流"]),
+                        ("en", ["Calls", "Distributions", "Cumulative net cash flow"])):
+        assert listed(names, lang) in (flows_chart(points, lang) or "")

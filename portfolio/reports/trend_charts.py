@@ -10,6 +10,7 @@ handed over, drawn with the screens' style and Chinese font (portfolio.reports.c
 from __future__ import annotations
 
 from portfolio.formatting import irr_is_short, quarter
+from portfolio.messages import listed
 from portfolio.reports import svg
 from portfolio.reports.charts import COLORS, drawing_unit, is_chinese, wan_for_drawing
 
@@ -72,8 +73,9 @@ def trend_chart(points: list[dict], lang: str = "zh") -> str | None:
     top_panel = (svg.PAD + top_legend + 4, svg.PAD + top_legend + 4 + room * 0.6)
     low_top = top_panel[1] + 14 + low_legend
 
-    title = (f"{'、'.join(names[k][0] for k in keys)}（{unit}）与 TVPI、DPI、IRR，{labels[0]}–{labels[-1]}" if zh else
-             f"{', '.join(names[k][1] for k in keys)} ({unit}) and TVPI, DPI, IRR, {labels[0]}–{labels[-1]}")
+    shown = listed((names[k][0 if zh else 1] for k in keys), lang)
+    title = (f"{shown}（{unit}）与 TVPI、DPI、IRR，{labels[0]}–{labels[-1]}" if zh else
+             f"{shown} ({unit}) and TVPI, DPI, IRR, {labels[0]}–{labels[-1]}")
     canvas = svg.Canvas(WIDTH, height, title)
     span = (-0.5, len(points) - 0.5)
     upper = svg.Axes(canvas, (left, top_panel[0], right, top_panel[1]), span, (top_ticks[0], top_ticks[-1]))
@@ -121,8 +123,8 @@ def flows_chart(points: list[dict], lang: str = "zh") -> str | None:
     left = svg.PAD + svg.y_room(ticks_text, unit)
     right = WIDTH - svg.PAD - svg.text_width(labels[-1]) / 2
     legend = svg.legend_height(entries, right - left)
-    title = f"{'、'.join(names)}（{unit}），{labels[0]}–{labels[-1]}" if zh else \
-        f"{', '.join(names)} ({unit}), {labels[0]}–{labels[-1]}"
+    shown = listed(names, lang)
+    title = f"{shown}（{unit}），{labels[0]}–{labels[-1]}" if zh else f"{shown} ({unit}), {labels[0]}–{labels[-1]}"
     canvas = svg.Canvas(WIDTH, height, title)
     svg.draw_legend(canvas, entries, left, svg.PAD, right - left)
     ax = svg.Axes(canvas, (left, svg.PAD + legend + 4, right, height - svg.PAD - svg.x_room(title=False)),

@@ -157,13 +157,13 @@ def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None
         counts = export_book(db.session, path, chinese_headers=chinese_headers, fund_code=fund_code)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    from portfolio.messages import listed
     from portfolio.vocabulary import label
     from web.cli.language import cli_lang, say
 
     lang = cli_lang()  # each sheet by its name in the reader's language, as import-book's counts
     click.echo(say("已导出到 %(path)s：%(counts)s", path=path,
-                   counts=("、" if lang == "zh" else ", ").join(f"{label('entity', k, lang=lang)} {v}"
-                                                              for k, v in counts.items())))
+                   counts=listed((f"{label('entity', k, lang=lang)} {v}" for k, v in counts.items()), lang)))
 
 
 DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金经理一"),
