@@ -126,6 +126,12 @@ def listed(items: Iterable[Any], lang: str = "zh") -> str:
     return ("、" if str(lang or "zh").startswith("zh") else ", ").join(str(item) for item in items)
 
 
+def clauses(items: Iterable[Any], lang: str = "zh") -> str:
+    """Sentences one after another in one line, as the reader's language separates them:
+    日期晚于今天；出资将超过认缴额 / The date is after today; contributions would exceed…"""
+    return ("；" if str(lang or "zh").startswith("zh") else "; ").join(str(item) for item in items)
+
+
 @lru_cache(maxsize=8192)  # the limits, and many shares, recur in every check
 def _pct(ratio) -> str:
     value = float(ratio)
@@ -197,7 +203,7 @@ def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None
         parts = [str(v) if zh and codes else
                  render(v.key, v.args, "zh" if zh else "en", capital=False) if isinstance(v, Message) else str(v)
                  for v in value]
-        return ("；" if zh else "; ").join(parts)
+        return clauses(parts, "zh" if zh else "en")
     return None
 
 

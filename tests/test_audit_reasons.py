@@ -93,3 +93,29 @@ def test_confirmed_doubts_on_the_history_page_in_the_readers_language(app, db):
     client.get("/lang/zh")
     page = html.unescape(client.get(f"/history/cash_flows/{flow.id}").get_data(as_text=True))
     assert chinese in page
+
+
+def test_sentences_in_one_line_are_separated_as_the_readers_language_separates_them(app):
+    """Sentences in one line are separated by one function, messages.clauses (；in Chinese, '; '
+    in English): a doubt's several doubts, the confirmed doubts on the history (which had put
+    an English '; ' between Chinese sentences) and a command's refusal in a line (create-user,
+    restore and apply-change-set, the last of which had written '; ' in Chinese too)."""
+    import datetime as dt
+
+    from portfolio.book.audit import confirmed_doubts, doubts_shown
+    from portfolio.errors import FieldErrors
+    from portfolio.messages import Message, clauses
+    from web.cli.language import refusals_in_a_line
+
+    assert clauses(["甲", "乙"]) == "甲；乙" and clauses(["One", "two"], "en") == "One; two"
+    doubts = [Message("future", record="date", day=dt.date(2030, 1, 2), today_day=dt.date(2025, 1, 1)),
+              Message("future", record="as_of", day=dt.date(2030, 1, 3), today_day=dt.date(2025, 1, 1))]
+    kept = confirmed_doubts(doubts)
+    shown = doubts_shown(kept["confirmed_doubts"], kept["confirmed_doubts_said"], "zh")
+    assert shown == clauses([d.shown("zh") for d in doubts], "zh") and "；" in shown and "; " not in shown
+    assert doubts_shown(kept["confirmed_doubts"], kept["confirmed_doubts_said"], "en") == \
+        clauses([d.shown("en") for d in doubts], "en")
+    two = FieldErrors([("a", Message("username_length")), ("b", Message("user_missing"))])
+    with app.app_context():
+        app.config["CLI_LANGUAGE"] = "zh"
+        assert refusals_in_a_line(two) == "；".join(m for _f, m in two.shown("zh"))

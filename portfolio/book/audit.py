@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, User, utcnow
-from portfolio.messages import Message, as_json, from_json
+from portfolio.messages import Message, as_json, clauses, from_json
 
 
 def plain(value: Any) -> Any:
@@ -59,7 +59,7 @@ def doubts_shown(doubts: Any, said: Any, lang: str = "zh") -> Any:
     """`confirmed_doubts` as the reader reads them, from their keys where kept."""
     if not isinstance(doubts, list) or not isinstance(said, list) or len(said) != len(doubts):
         return doubts
-    return "; ".join(reason_shown(str(text), key, lang) for text, key in zip(doubts, said))
+    return clauses((reason_shown(str(text), key, lang) for text, key in zip(doubts, said)), lang)
 
 
 def reason_shown(reason: str | None, said: Any, lang: str = "zh") -> str:

@@ -31,10 +31,9 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
         else:
             create_user(db.session, name, role, password, by="cli", display_name=display_name)
     except (UserError, FieldErrors) as error:
-        from web.cli.language import cli_lang
+        from web.cli.language import refusals_in_a_line
 
-        raise click.ClickException(("；" if cli_lang() == "zh" else "; ").join(
-            m for _f, m in error.shown(cli_lang()))) from error
+        raise click.ClickException(refusals_in_a_line(error)) from error
     from portfolio.vocabulary import label
     from web.cli.language import cli_lang, say
 

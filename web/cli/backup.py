@@ -45,13 +45,12 @@ def backup_command(path: Path, progress: bool | None) -> None:
 def restore_command(path: Path, username: str) -> None:
     """Restore the backup PATH into an empty database (schema built by `db upgrade`)."""
     from portfolio.book.backup import BackupError, restore_backup
-    from web.cli.language import cli_lang, say
+    from web.cli.language import refusals_in_a_line, say
 
     try:
         counts = restore_backup(db.session, path, current_app.config["UPLOAD_FOLDER"], username=username)
     except BackupError as error:
-        raise click.ClickException(("；" if cli_lang() == "zh" else "; ").join(
-            m for _f, m in error.shown(cli_lang()))) from error
+        raise click.ClickException(refusals_in_a_line(error)) from error
     click.echo(say("恢复完成：%(path)s", path=path))
     _report(counts)
 

@@ -134,12 +134,12 @@ def apply_change_set_command(change_set_id: int, username: str, reason: str | No
     """Apply a pending change set (a staged import) to the book."""
     from portfolio.errors import FieldErrors
     from portfolio.interchange.staging import apply_change_set
-    from web.cli.language import cli_lang, say
+    from web.cli.language import refusals_in_a_line, say
 
     try:
         change_set = apply_change_set(db.session, change_set_id, username=username, confirm_reason=reason)
     except FieldErrors as error:
-        raise click.ClickException("; ".join(m for _f, m in error.shown(cli_lang()))) from error
+        raise click.ClickException(refusals_in_a_line(error)) from error
     click.echo(say("变更集 #%(id)s 已应用，批次 %(batch)s", id=change_set.id, batch=change_set.batch))
     _print_counts(change_set.counts)
 

@@ -38,3 +38,11 @@ def shown(message: Any) -> str:
 def refusals(errors) -> str:
     """A FieldErrors' sentences, one a line, in the command line's language."""
     return "\n".join(message for _field, message in errors.shown(cli_lang()))
+
+
+def refusals_in_a_line(errors) -> str:
+    """A FieldErrors' sentences in one line, in the command line's language (messages.clauses:
+    一；二 / One; two), as a click error says them."""
+    from portfolio.messages import clauses
+
+    return clauses((message for _field, message in errors.shown(cli_lang())), cli_lang())
