@@ -274,7 +274,12 @@ LABELS_EN["field"]["confirmed_doubts_count"] = "Confirmed doubts (rows)"
 # API tokens, GP packages' workflow, change sets and attachments; (zh, en) each
 for _vocabulary, _words in {
     "audit_action": {"delete": ("删除", "Delete"), "revoke": ("吊销", "Revoke")},
-    "entity": {"api_tokens": ("API 访问令牌", "API token"), "forecast_parameters": ("预测参数", "Forecast parameters")},
+    "entity": {"api_tokens": ("API 访问令牌", "API token"), "forecast_parameters": ("预测参数", "Forecast parameters"),
+               # the tables a backup counts that no history names (web/cli/backup.py), and its files
+               "audit_log": ("审计日志", "Audit log"), "form_submissions": ("表单提交记录", "Form submission"),
+               "jobs": ("后台任务", "Background job"), "login_attempts": ("登录尝试", "Login attempt"),
+               "report_cache": ("报告缓存", "Report cache"), "meeting_attendance": ("会议出席", "Meeting attendance"),
+               "gp_package_events": ("管理人报告流转", "GP package event"), "files": ("附件文件", "Attachment file")},
     "field": {"id": ("编号", "Number"), "rc_early": ("前两年年度出资比例 RC", "Yearly call rate RC, first two years"),
               "rc_late": ("此后年度出资比例 RC", "Yearly call rate RC, later years"),
               "bow": ("分配曲线弯度 B", "Distribution bow B"), "life": ("存续期 L（年）", "Life L (years)"),

@@ -298,3 +298,22 @@ def test_the_backup_job_names_the_book_version_its_archive_holds(app, db, tmp_pa
     # asking again for a backup of the book in force gives that one, not a second archive
     again = queue.submit("backup", {}, username="chair", here=True)
     assert again.id == job_id
+
+
+def test_the_backup_counts_each_table_by_its_name_in_the_readers_language(app, db, tmp_path, runner):
+    """The counts after a backup (and a restore, the same list) name each table as the history
+    names its records (现金流 / Cash flow, 审计日志 / Audit log, 附件文件 / Attachment file), never
+    by its code (cash_flows, audit_log, files), as import-book's counts name the sheets."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    archive = tmp_path / "b.zip"
+    made = runner.invoke(args=["backup", str(archive)])
+    assert made.exit_code == 0, made.output
+    english = runner.invoke(args=["backup", str(tmp_path / "c.zip")], env={"PORTFOLIO_LANG": "en"})
+    assert english.exit_code == 0, english.output
+    for output, words in ((made.output, ("现金流", "审计日志", "附件文件", "后台任务")),
+                          (english.output, ("Cash flow", "Audit log", "Attachment file", "Background job"))):
+        listed = [line for line in output.splitlines() if line.startswith("  ")]
+        assert len(listed) == len(tables()) + 1, output
+        assert all(word in output for word in words), output
+        assert not any(re.search(r"\b[a-z]+_[a-z_]+\b|\bfiles\b|\bjobs\b", line) for line in listed), output
+    assert not re.search(r"[\u4e00-\u9fff]", english.output)

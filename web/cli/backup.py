@@ -12,8 +12,14 @@ from web.extensions import db
 
 
 def _report(counts: dict[str, int]) -> None:
+    """The rows of each table (and the attachment files) the archive holds, each table by its
+    name in the command line's language (现金流 / Cash flow), as import-book's counts."""
+    from portfolio.vocabulary import label
+    from web.cli.figures import _pad
+    from web.cli.language import cli_lang
+
     for name, count in counts.items():
-        click.echo(f"  {name:24s} {count:8d}")
+        click.echo(f"  {_pad(label('entity', name, lang=cli_lang()), 24, True)} {count:8d}")
 
 
 @click.command("backup")
