@@ -169,6 +169,9 @@ def test_a_void_asked_for_can_be_declined_and_the_record_stays_as_it_was(book):
     with pytest.raises(FieldErrors) as caught:  # a decline says why
         records.reject_void(book, "valuation", valuation.id, {"reason": " "}, username="checker")
     assert fields_of(caught.value) == {"reason"}
+    with pytest.raises(FieldErrors) as caught:  # and says it within the audit's bound
+        records.reject_void(book, "valuation", valuation.id, {"reason": "理" * 2001}, username="checker")
+    assert fields_of(caught.value) == {"reason"}
     records.reject_void(book, "valuation", valuation.id, {"reason": "估值无误，见管理人报告"}, username="checker")
     stored = book.get(Valuation, valuation.id)
     assert (stored.voided_at, stored.void_requested_by, stored.void_reason) == (None, None, None)

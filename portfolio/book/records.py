@@ -511,6 +511,8 @@ def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Ma
     reason = str(fields.get("reason") or "").strip()
     if not reason:
         raise FieldErrors([("reason", Message("reject_needs_reason"))])
+    if len(reason) > 2000:
+        raise FieldErrors([("reason", Message("too_long", max_len=2000))])
     record = _asked(session, what, record_id)
     before = snapshot(record)
     if not claim(session, record, model.voided_at.is_(None), model.void_requested_at.is_not(None),
