@@ -415,3 +415,25 @@ def test_upload_is_size_limited(manager, monkeypatch):
     html = text(manager.post("/book/upload", data={"book": (io.BytesIO(big), "big.xlsx")},
                              content_type="multipart/form-data"))
     assert 'data-field="book"' in html and "32 MB" in html
+
+
+def test_the_cash_flow_export_writes_each_flow_s_state_in_words(db, manager):
+    """A draft, an approved flow and one with a void asked for, each with its state as the
+    investment's page shows it (the list's filter keeps the records not voided)."""
+    from openpyxl import load_workbook
+
+    from portfolio.book import records
+
+    draft = records.record_cash_flow(db.session, {"investment_id": "QY-SF1", "date": "2025-11-03",
+                                                  "type": "contribution", "amount_cny": "1000"}, username="m2")
+    asked = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-SF1",
+                                                      CashFlow.approved_at.is_not(None))).scalars().first()
+    records.void_cash_flow(db.session, asked.id, {"reason": "重复"}, username="m2")
+    ws = load_workbook(io.BytesIO(manager.get("/cash-flows/export.xlsx?investment=QY-SF1").data)).active
+    cells = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(cells) if "状态" in row)
+    status = cells[header].index("状态")
+    dates = cells[header].index("日期")
+    states = {(row[dates].date() if row[dates] else None): row[status] for row in cells[header + 1:] if row[status]}
+    assert states[draft.date] == "待审批" and states[asked.date] == "作废待批准"
+    assert set(states.values()) == {"待审批", "作废待批准", "已审批"}

@@ -361,7 +361,7 @@ def cash_flows():
 
     def rows() -> Iterator[dict]:  # read at the first row asked for: not at all when the job is queued
         for row in _labelled(listing.cash_flow_rows(db.session, query), type="type"):
-            row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
+            row["status"] = _record_status(row)
             yield row
 
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
@@ -373,6 +373,15 @@ def cash_flows():
                  columns, rows(), f.fund, total=_total(query))
 
 
+def _record_status(row: dict) -> str:
+    """A cash flow's or valuation's state in words, as the investment's page shows it."""
+    if row.get("voided_at"):
+        return _("已作废")
+    if row.get("void_requested_at"):
+        return _("作废待批准")
+    return _("已审批") if row.get("approved_at") else _("待审批")
+
+
 @bp.route("/valuations/export.xlsx")
 def valuations():
     f = _flow_filter()
@@ -380,7 +389,7 @@ def valuations():
 
     def rows() -> Iterator[dict]:
         for row in _labelled(listing.valuation_rows(db.session, query), method="method"):
-            row["status"] = _("已审批") if row.get("approved_at") else _("待审批")
+            row["status"] = _record_status(row)
             yield row
 
     columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),

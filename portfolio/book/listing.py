@@ -154,7 +154,8 @@ def cash_flow_query(session: Session, f: FlowFilter) -> Select:
     """The cash flows the filter selects (of the fund and its descendants), unordered: to count
     them (`count`), or read them (`cash_flow_rows`)."""
     stmt = (select(CashFlow.id, Investment.fund_code, CashFlow.investment_id, CashFlow.date, CashFlow.type,
-                   CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.approved_at, CashFlow.voided_at)
+                   CashFlow.amount_cny, CashFlow.note, CashFlow.ref, CashFlow.approved_at, CashFlow.void_requested_at,
+                   CashFlow.voided_at)
             .join(Investment, CashFlow.investment_id == Investment.id))
     codes = fund_codes(session, f.fund)
     if codes is not None:
@@ -181,7 +182,8 @@ def valuation_query(session: Session, f: FlowFilter) -> Select:
     """The valuations the filter selects (approved and not voided unless `voided`), unordered:
     to count them (`count`), or read them (`valuation_rows`)."""
     stmt = (select(Valuation.id, Investment.fund_code, Valuation.investment_id, Valuation.as_of,
-                   Valuation.fair_value_cny, Valuation.method, Valuation.approved_at, Valuation.voided_at)
+                   Valuation.fair_value_cny, Valuation.method, Valuation.approved_at, Valuation.void_requested_at,
+                   Valuation.voided_at)
             .join(Investment, Valuation.investment_id == Investment.id))
     codes = fund_codes(session, f.fund)
     if codes is not None:
