@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from models import AuditEntry, Investment, Valuation
+from models import AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import cache
 from portfolio.interchange.importing import import_book
 from tests.browser import screenshot
@@ -96,6 +96,45 @@ def test_record_and_approve_a_valuation_by_two_people(db, book, logged_in_page, 
     assert checker.locator("#audit tr[data-entry]").count() == 2  # create, approve: who and when
     assert "checker" in checker.inner_text("#audit tr[data-entry] >> nth=0")
     screenshot(checker, "screens-history")
+
+
+def test_a_cash_flow_and_a_void_each_take_two_people(db, book, logged_in_page, live_server):
+    """The book's money under maker-checker in the browser: a manager records a capital call
+    (a draft) and asks to void a booked distribution; another approves both on 待审批记录."""
+    maker = logged_in_page("manager", "maker")
+    maker.goto(live_server + "/investments/QY-SF1")
+    maker.click("text=记录现金流")
+    maker.fill("#date", "2025-11-03")
+    maker.select_option("#type", "contribution")
+    maker.fill("#amount_cny", "300")  # 万元
+    maker.fill("#ref", "CALL-E2E")
+    maker.click("#record-form button[type=submit]")
+    maker.wait_for_url("**/investments/QY-SF1")
+    flow = db.session.execute(select(CashFlow).where(CashFlow.ref == "CALL-E2E")).scalar_one()
+    assert "草稿，待审批" in maker.inner_text(f'tr[data-flow="{flow.id}"]')
+    assert maker.locator("#flows button.approve").count() == 0  # not by the maker
+    booked = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-SF1",
+                                                       CashFlow.type == "distribution")).scalars().first()
+    maker.goto(live_server + f"/book/cash-flows/{booked.id}/void")
+    maker.fill("#reason", "银行退回")
+    maker.click("#void-form button[type=submit]")
+    maker.wait_for_url("**/investments/QY-SF1")
+    assert "作废待批准" in maker.inner_text(f'tr[data-flow="{booked.id}"]')
+    screenshot(maker, "screens-flow-draft-and-void-asked")
+
+    checker = logged_in_page("admin", "checker")
+    checker.goto(live_server + "/book/pending")
+    checker.click(f'#pending-flows tr[data-flow="{flow.id}"] button.approve')
+    checker.wait_for_selector(".flash")
+    checker.click(f'#pending-voids tr[data-flow-void="{booked.id}"] button.approve')
+    checker.wait_for_selector(".flash")
+    screenshot(checker, "screens-pending-done")
+    db.session.expire_all()
+    assert db.session.get(CashFlow, flow.id).approved_by == "checker"
+    assert db.session.get(CashFlow, booked.id).voided_by == "checker"
+    checker.goto(live_server + "/investments/QY-SF1")
+    assert "已审批" in checker.inner_text(f'tr[data-flow="{flow.id}"]')
+    assert "已作废" in checker.inner_text(f'tr[data-flow="{booked.id}"]')
 
 
 def test_upload_a_bad_book_and_read_its_errors(db, book, logged_in_page, live_server, tmp_path):
