@@ -308,6 +308,26 @@ class LoginAttempt(Base):
     ok: Mapped[bool] = mapped_column(default=False)
 
 
+class PendingCorrection(Base):
+    """A correction of an investment's terms asked for and not yet decided (maker-checker):
+    the investment stays as it is until another person approves it. `fields` are the
+    corrected terms as the form gave them, `version` the investment as shown when asked (a
+    change since makes the correction stale). Decided (applied or declined), the row goes:
+    the audit trail keeps the request and the decision."""
+
+    __tablename__ = "pending_corrections"
+    __table_args__ = (UniqueConstraint("entity", "entity_key"),)  # one per record at a time
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))  # table name: investments
+    entity_key: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """Who changed what, when: every write to the book leaves one of these."""
 

@@ -85,6 +85,15 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "approval_raced": ("该{record}刚刚已被他人审批或作废，请刷新页面",
                        "Someone else has just approved or voided this {record}: please reload the page"),
     "void_needs_reason": ("作废须填写理由", "Voiding needs a reason"),
+    "correction_pending_by": ("该投资已有待批准的更正（{who} 申请），请先批准或驳回该申请",
+                              "This investment already has a correction waiting (asked for by {who}): "
+                              "approve or decline it first"),
+    "correction_not_pending": ("该投资没有待批准的更正", "This investment has no correction waiting"),
+    "correction_asker_is_checker": ("申请更正的人不能批准自己的申请，须由另一人批准",
+                                    "Whoever asked for a correction cannot approve it: another person must"),
+    "correction_raced": ("该投资的更正申请刚刚已被他人提交或处理，请刷新页面",
+                         "Someone else has just asked for or dealt with a correction of this investment: "
+                         "please reload the page"),
     "void_requested_by": ("{person} 已申请作废该{record}，待另一人批准",
                           "{person} has already asked to void this {record}: another person must approve it"),
     "void_not_requested": ("该{record}没有待批准的作废申请", "Nobody has asked to void this {record}"),

@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
     # the audit trail (修改历史): what was done, to what, and the fields not in the workbook
     "audit_action": {"create": "新增", "update": "修改", "void": "作废", "approve": "审批", "import": "导入",
                      "request_void": "申请作废", "reject_void": "驳回作废申请",
+                     "request_correction": "申请更正", "reject_correction": "驳回更正申请",
                      "import_update": "导入更新", "deactivate": "停用", "link": "关联投资", "vote": "表决",
                      "recuse": "回避", "attach": "上传附件", "attendance": "登记出席", "submit": "提交",
                      "schedule": "排会", "decide": "作出决议", "withdraw": "撤回", "edit": "修改",
@@ -144,6 +145,7 @@ LABELS_EN: dict[str, dict[str, str]] = {
              "coinvest_lead_ratio": "Co-investment within lead", "prohibited_instrument": "Prohibited instruments"},
     "audit_action": {"create": "Create", "update": "Update", "void": "Void", "approve": "Approve",
                      "request_void": "Ask to void", "reject_void": "Decline a void",
+                     "request_correction": "Ask to correct", "reject_correction": "Decline a correction",
                      "import": "Import", "import_update": "Import (update)", "deactivate": "Deactivate",
                      "link": "Link investment", "vote": "Vote", "recuse": "Recuse", "attach": "Attach file",
                      "attendance": "Attendance", "submit": "Submit", "schedule": "Schedule", "decide": "Decide",
@@ -279,7 +281,8 @@ for _vocabulary, _words in {
                "audit_log": ("审计日志", "Audit log"), "form_submissions": ("表单提交记录", "Form submission"),
                "jobs": ("后台任务", "Background job"), "login_attempts": ("登录尝试", "Login attempt"),
                "report_cache": ("报告缓存", "Report cache"), "meeting_attendance": ("会议出席", "Meeting attendance"),
-               "gp_package_events": ("管理人报告流转", "GP package event"), "files": ("附件文件", "Attachment file")},
+               "gp_package_events": ("管理人报告流转", "GP package event"), "files": ("附件文件", "Attachment file"),
+               "pending_corrections": ("待批准的更正", "Correction waiting")},
     "field": {"id": ("编号", "Number"), "rc_early": ("前两年年度出资比例 RC", "Yearly call rate RC, first two years"),
               "rc_late": ("此后年度出资比例 RC", "Yearly call rate RC, later years"),
               "bow": ("分配曲线弯度 B", "Distribution bow B"), "life": ("存续期 L（年）", "Life L (years)"),
@@ -300,7 +303,8 @@ for _vocabulary, _words in {
               "doubts": ("核对提示（行数）", "Doubts (rows)"), "failures": ("失败次数", "Failed attempts"),
               "address": ("来源地址", "From address"), "until": ("锁定至", "Locked until"),
               "rows": ("行数", "Rows"), "files": ("文件数", "Files"), "password": ("密码", "Password"),
-              "sub_fund": ("子基金", "Sub-fund")},
+              "sub_fund": ("子基金", "Sub-fund"), "asked_by": ("申请人", "Asked for by"),
+              "asked_at": ("申请时间", "Asked for at")},
 }.items():
     for _code, (_zh, _en) in _words.items():
         LABELS[_vocabulary].setdefault(_code, _zh)

@@ -129,8 +129,69 @@ def test_an_investment_is_corrected_but_not_its_identity(db, book, as_role):
         "version": _hidden(page, "version"), "correction_reason": "轮次名称以协议为准", "fund_code": "TS"})
     assert response.status_code == 302
     db.session.expire_all()
+    assert db.session.get(Investment, "QY-D1").round == "B轮"  # asked for: the terms stay until approved
+    page = client.get("/investments/QY-D1").get_data(as_text=True)
+    assert "更正待批准" in page and "B+轮" in page and "轮次名称以协议为准" in page
+    assert 'action="/book/investments/QY-D1/correction/approve"' not in page  # not to whoever asked
+    checker = as_role("admin", "chk")
+    assert 'data-correction="QY-D1"' in checker.get("/book/pending").get_data(as_text=True)
+    done = checker.post("/book/investments/QY-D1/correction/approve", follow_redirects=True)
+    assert "更正已批准并生效" in done.get_data(as_text=True)
+    db.session.expire_all()
     investment = db.session.get(Investment, "QY-D1")
     assert investment.round == "B+轮" and investment.fund_code == "QY"
+
+
+def test_a_correction_of_an_investment_waits_for_a_second_person(db, book):
+    """Maker-checker on an investment's terms (its commitment moves unfunded, exposure and the
+    rules): asked for, it changes nothing; one at a time; not approved by whoever asked;
+    stale if the investment changed since; declined with a reason."""
+    from portfolio.book.reading import build_report
+
+    def ask(commitment: str, username: str = "mgr"):
+        investment = db.session.get(Investment, "QY-D1")
+        return corrections.correct_investment(db.session, "QY-D1", {
+            "date": investment.date.isoformat(), "commitment_cny": commitment, "round": investment.round,
+            "ownership_pct": str(investment.ownership_pct), "version": corrections.version_of(investment),
+            "correction_reason": "补充协议增资"}, username=username)
+
+    as_of = __import__("datetime").date(2025, 12, 31)
+    commitment = build_report(db.session, "QY", as_of)["summary"]["commitment"]
+    before = db.session.get(Investment, "QY-D1").commitment_cny
+    ask("130000000")
+    assert build_report(db.session, "QY", as_of)["summary"]["commitment"] == commitment
+    with pytest.raises(FieldErrors) as caught:  # one at a time
+        ask("140000000", username="mgr2")
+    assert "已有待批准的更正" in str(caught.value.errors[0][1])
+    with pytest.raises(FieldErrors) as caught:
+        corrections.approve_correction(db.session, "QY-D1", username="mgr")
+    assert str(caught.value.errors[0][1]) == "申请更正的人不能批准自己的申请，须由另一人批准"
+    corrections.approve_correction(db.session, "QY-D1", username="chk")
+    moved = build_report(db.session, "QY", as_of)["summary"]["commitment"] - commitment
+    assert before != Decimal("130000000") and moved == Decimal("130000000") - before  # in force, in the figures
+    assert db.session.get(Investment, "QY-D1").commitment_cny == Decimal("130000000")
+    entries = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "investments",
+                                                          AuditEntry.entity_key == "QY-D1")
+                                 .order_by(AuditEntry.id)).scalars().all()
+    assert [(e.action, e.username) for e in entries[-2:]] == [("request_correction", "mgr"), ("correct", "chk")]
+    assert entries[-2].after == {"commitment_cny": "130000000.00"}
+    # asked for, then the investment changed by another way in: the correction is stale
+    ask("150000000")
+    db.session.execute(update(Investment).where(Investment.id == "QY-D1").values(round="C轮"))
+    db.session.commit()
+    with pytest.raises(FieldErrors) as caught:
+        corrections.approve_correction(db.session, "QY-D1", username="chk")
+    assert "已被修改" in str(caught.value.errors[0][1])
+    assert db.session.get(Investment, "QY-D1").commitment_cny == Decimal("130000000")
+    with pytest.raises(FieldErrors) as caught:  # a decline says why
+        corrections.decline_correction(db.session, "QY-D1", {"reason": ""}, username="chk")
+    corrections.decline_correction(db.session, "QY-D1", {"reason": "协议未生效"}, username="chk")
+    assert corrections.waiting_corrections(db.session) == []
+    with pytest.raises(FieldErrors) as caught:
+        corrections.approve_correction(db.session, "QY-D1", username="chk")
+    assert str(caught.value.errors[0][1]) == "该投资没有待批准的更正"
+    last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    assert (last.action, last.reason) == ("reject_correction", "协议未生效")
 
 
 def test_a_voided_or_unknown_record_cannot_be_corrected(db, book, as_role):

@@ -137,6 +137,29 @@ def test_a_cash_flow_and_a_void_each_take_two_people(db, book, logged_in_page, l
     assert "已作废" in checker.inner_text(f'tr[data-flow="{booked.id}"]')
 
 
+def test_a_correction_of_an_investment_s_terms_takes_two_people(db, book, logged_in_page, live_server):
+    maker = logged_in_page("manager", "maker")
+    maker.goto(live_server + "/book/investments/QY-D1/correct")
+    maker.fill("#commitment_cny", "13000")  # 万元
+    maker.fill("#correction_reason", "补充协议增资")
+    maker.click("#record-form button[type=submit]")
+    maker.wait_for_url("**/investments/QY-D1")
+    card = maker.inner_text("#corrections")
+    assert "更正待批准" in card and "130,000,000.00" in card and "补充协议增资" in card  # exactly, in 元
+    assert maker.locator("#corrections button.approve").count() == 0  # not by whoever asked
+    db.session.expire_all()
+    assert db.session.get(Investment, "QY-D1").commitment_cny != 130_000_000  # the terms stay until approved
+
+    checker = logged_in_page("admin", "checker")
+    checker.goto(live_server + "/investments/QY-D1")
+    screenshot(checker, "screens-correction-waiting")
+    checker.click("#corrections button.approve")
+    checker.wait_for_selector(".flash")
+    assert checker.locator("#corrections").count() == 0
+    db.session.expire_all()
+    assert db.session.get(Investment, "QY-D1").commitment_cny == 130_000_000
+
+
 def test_upload_a_bad_book_and_read_its_errors(db, book, logged_in_page, live_server, tmp_path):
     workbook = Workbook()
     workbook.remove(workbook.active)

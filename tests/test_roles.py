@@ -78,6 +78,8 @@ ROUTES = [
     ("POST", "/book/valuations/{valuation}/correct", "write", "book.correct_valuation"),
     ("GET", "/book/investments/QY-D1/correct", "write", "book.correct_investment"),
     ("POST", "/book/investments/QY-D1/correct", "write", "book.correct_investment"),
+    ("POST", "/book/investments/QY-D1/correction/approve", "approve", "book.approve_correction"),
+    ("POST", "/book/investments/QY-D1/correction/reject", "approve", "book.reject_correction"),
     ("GET", "/book/pending", "approve", "book.pending"),
     ("GET", "/book/valuations/pending", "approve", "book.pending"),
     ("POST", "/book/valuations/{valuation}/approve", "approve", "book.approve_valuation"),

@@ -552,6 +552,9 @@ def test_an_older_export_is_a_conflict_for_an_investment_and_a_holding_changed_s
     correct_investment(book, "QY-D1", {"date": "2023-06-30", "commitment_cny": "120000000", "round": "B轮",
                                        "ownership_pct": "8", "version": version_of(investment),
                                        "correction_reason": "补充协议增资"}, username="manager2")
+    from portfolio.book.corrections import approve_correction
+
+    approve_correction(book, "QY-D1", username="chair")  # a second person: the correction is in force
     newer = tmp_path / "newer.xlsx"
     newer.write_bytes(edited(exported(book), "sub_fund_holdings", {"company_code": "C4"}, {"fair_value_cny": 90000000}))
     assert import_book(book, newer, username="manager3").ok
@@ -561,7 +564,7 @@ def test_an_older_export_is_a_conflict_for_an_investment_and_a_holding_changed_s
     by_sheet = {c["sheet"]: c for c in change_set.conflicts}
     assert set(by_sheet) == {"investments", "sub_fund_holdings"}
     assert (by_sheet["investments"]["by"], by_sheet["investments"]["now"]["commitment_cny"]) == \
-        ("manager2", "120000000.00")
+        ("chair", "120000000.00")  # put in force by whoever approved it
     assert (by_sheet["sub_fund_holdings"]["by"], by_sheet["sub_fund_holdings"]["now"]["fair_value_cny"]) == \
         ("manager3", "90000000.00")
     with pytest.raises(FieldErrors, match="冲突未选择"):

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from wtforms import StringField
 
-from models import CashFlow, Company, Fund, Investment, SubFund, Valuation
+from models import CashFlow, Company, Fund, Investment, PendingCorrection, SubFund, Valuation
 from portfolio.book import corrections, records
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
@@ -154,7 +154,8 @@ def pending():
     asked += [(record, "valuation") for record in db.session.execute(
         select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None))
         .order_by(Valuation.void_requested_at, Valuation.id)).scalars()]
-    return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked, form=ConfirmForm())
+    return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
+                           corrections=corrections.waiting_corrections(db.session), form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):
@@ -509,6 +510,7 @@ def index():
     drafts = sum(db.session.execute(select(func.count()).select_from(model).where(
         or_(model.approved_at.is_(None), model.void_requested_at.is_not(None)), model.voided_at.is_(None)))
         .scalar_one() for model in (CashFlow, Valuation))
+    drafts += db.session.execute(select(func.count()).select_from(PendingCorrection)).scalar_one()
     return render_template("book/index.html", funds=funds, draft_count=drafts)
 
 
@@ -541,8 +543,8 @@ def _correct(model, record_id, form, use_case, title: str, done_message: str, in
 def correct_cash_flow(flow_id: int):
     form = CorrectCashFlowForm()
     form.set_choices()
-    return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"), _("已更正。"),
-                    lambda r: r.investment_id)
+    return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"),
+                    _("现金流已更正，回到草稿状态，须由另一位有审批权限的用户重新审批后才计入业绩。"), lambda r: r.investment_id)
 
 
 @bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
@@ -559,5 +561,37 @@ def correct_valuation(valuation_id: int):
 def correct_investment(inv_id: str):
     form = CorrectInvestmentForm()
     form.set_choices()
-    return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"), _("已更正。"),
-                    lambda r: r.id)
+    return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"),
+                    _("更正申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按原条款计算。"), lambda r: r.id)
+
+
+def _decide_correction(inv_id: str, approve: bool):
+    """A checker's answer to a correction of an investment's terms: approve it (applied now), or
+    decline it with a reason."""
+    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
+        abort(400)
+    if db.session.get(Investment, inv_id) is None:
+        abort(404)
+    try:
+        if approve:
+            corrections.approve_correction(db.session, inv_id, username=current_username())
+        else:
+            corrections.decline_correction(db.session, inv_id, {"reason": request.form.get("reason")},
+                                           username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("更正已批准并生效。") if approve else _("更正申请已驳回，投资条款不变。"))
+    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=inv_id)))
+
+
+@bp.route("/investments/<inv_id>/correction/approve", methods=["POST"])
+@requires("approve")
+def approve_correction(inv_id: str):
+    return _decide_correction(inv_id, approve=True)
+
+
+@bp.route("/investments/<inv_id>/correction/reject", methods=["POST"])
+@requires("approve")
+def reject_correction(inv_id: str):
+    return _decide_correction(inv_id, approve=False)

@@ -454,8 +454,11 @@ def investment(inv_id: str):
         current_lang())
     target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
         db.session.get(Company, inv.company_code)
+    from portfolio.book.corrections import waiting_corrections
+
     return render_template("main/investment.html", inv=inv, flows=flows, valuations=valuations, chart=chart,
                            target=target, figures=_figures([inv_id]),
+                           corrections=waiting_corrections(db.session, inv_id),
                            void_reasons={"cash_flows": _void_reasons("cash_flows", flows),
                                          "valuations": _void_reasons("valuations", valuations)})
 

@@ -15,14 +15,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import desc, select
+from sqlalchemy import delete, desc, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, Valuation
+from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, PendingCorrection, Valuation
 from portfolio.book import sanity
-from portfolio.book.audit import audit, confirmed_doubts, digest, snapshot, written_by
-from portfolio.book.records import Fields, check_ownership
+from portfolio.book.audit import audit, confirmed_doubts, digest, person, plain, snapshot, written_by
+from portfolio.book.records import Fields, check_ownership, maker_is_checker
 from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
 from portfolio.errors import FieldErrors
@@ -148,10 +148,8 @@ def correct_valuation(session: Session, valuation_id: Any, fields: Command | Map
                   doubts=sanity.valuation_doubts(as_of))
 
 
-def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
-    """The terms of a holding; its id, fund, mode and target are what other records refer to
-    and are not corrected here."""
-    investment = _record(session, Investment, investment_id, "investment")
+def _investment_terms(session: Session, investment: Investment, fields: Command | Mapping[str, Any]) -> dict[str, Any]:
+    """The terms a correction gives, checked on the book as it is now."""
     f = Fields(fields)
     date = f.date("date", required=True)
     values: dict[str, Any] = {"date": date, "commitment_cny": f.amount("commitment_cny", required=True),
@@ -165,4 +163,108 @@ def correct_investment(session: Session, investment_id: Any, fields: Command | M
     if date is not None and first_flow is not None and date > first_flow:
         f.errors.append(("date", Message("after_first_flow", day=first_flow)))
     f.check()
-    return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, fields, values, username)
+    return values
+
+
+def pending_correction(session: Session, investment_id: str) -> PendingCorrection | None:
+    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == "investments",
+                                                           PendingCorrection.entity_key == investment_id)).scalar()
+
+
+def waiting_corrections(session: Session, investment_id: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
+    """The corrections waiting (of one investment, or all), oldest first, each with its request's
+    audit entry (the terms before and after, as the history shows them)."""
+    stmt = select(PendingCorrection).where(PendingCorrection.entity == "investments")
+    if investment_id is not None:
+        stmt = stmt.where(PendingCorrection.entity_key == investment_id)
+    waiting = session.execute(stmt.order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
+    if not waiting:
+        return []
+    entries = {entry.entity_key: entry for entry in session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "request_correction",
+        AuditEntry.entity_key.in_([w.entity_key for w in waiting])).order_by(AuditEntry.id)).scalars()}  # the latest
+    return [(w, entries.get(w.entity_key)) for w in waiting]
+
+
+def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
+    """A correction of a holding's terms, asked for (maker-checker): checked as it would be
+    applied (the version as shown, a reason, something changed), then held until another
+    person approves it (`approve_correction`); the investment stays as it is meanwhile, in
+    every figure. Its id, fund, mode and target are what other records refer to and are not
+    corrected here."""
+    investment = _record(session, Investment, investment_id, "investment")
+    values = _investment_terms(session, investment, fields)
+    f = Fields(fields)
+    reason = f.text("correction_reason", required=True, max_len=2000)
+    f.check()
+    if str(fields.get("version") or "") != version_of(investment):
+        session.rollback()
+        raise _stale(session, "investments", investment.id)
+    changed = [n for n, v in values.items() if getattr(investment, n) != v]
+    if not changed:
+        raise FieldErrors([("", Message("nothing_to_correct"))])
+    waiting = pending_correction(session, investment.id)
+    if waiting is not None:
+        raise FieldErrors([("", Message("correction_pending_by", who=(person(session, waiting.asked_by),
+                                                                      waiting.asked_at)))])
+    given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in INVESTMENT_FIELDS}
+    session.add(PendingCorrection(entity="investments", entity_key=investment.id, fields=given,
+                                  version=version_of(investment), reason=reason, asked_by=username))
+    try:
+        session.flush()
+    except IntegrityError as error:  # another correction asked for a moment ago
+        session.rollback()
+        raise FieldErrors([("", Message("correction_raced"))]) from error
+    audit(session, username, "request_correction", "investments", investment.id,
+          before={n: plain(getattr(investment, n)) for n in changed}, after={n: plain(values[n]) for n in changed},
+          reason=reason)
+    commit(session)
+    return investment
+
+
+def approve_correction(session: Session, investment_id: Any, *, username: str) -> Investment:
+    """The checker's approval of a correction asked for: not by whoever asked; checked again on
+    the book as it is now, and refused if the investment changed since it was asked for."""
+    investment = _record(session, Investment, investment_id, "investment")
+    waiting = pending_correction(session, investment.id)
+    if waiting is None:
+        raise FieldErrors([("", Message("correction_not_pending"))])
+    if maker_is_checker(waiting.asked_by, username):
+        raise FieldErrors([("", Message("correction_asker_is_checker"))])
+    values = _investment_terms(session, investment, waiting.fields)
+    asked = {"correction_reason": waiting.reason, "version": waiting.version}
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("correction_raced"))])
+    return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, asked, values, username)
+
+
+def decline_correction(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *,
+                       username: str) -> Investment:
+    """A correction asked for, declined with a reason (by a checker, or withdrawn by its asker):
+    the investment stays as it is."""
+    investment = _record(session, Investment, investment_id, "investment")
+    f = Fields(fields)
+    reason = f.text("reason", required=True, max_len=2000)
+    if reason is not None and not reason.strip():
+        f.errors.append(("reason", Message("reject_needs_reason")))
+    f.check()
+    waiting = pending_correction(session, investment.id)
+    if waiting is None:
+        raise FieldErrors([("", Message("correction_not_pending"))])
+    asked = {"asked_by": waiting.asked_by, **{n: v for n, v in waiting.fields.items() if v is not None}}
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("correction_raced"))])
+    audit(session, username, "reject_correction", "investments", investment.id, before=asked, reason=reason)
+    commit(session)
+    return investment
+
+
+def _decided(session: Session, waiting: PendingCorrection) -> bool:
+    """Take the correction off the waiting list, once: False when someone else decided it first."""
+    done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
+                           .execution_options(synchronize_session=False))
+    if getattr(done, "rowcount", 0) != 1:
+        session.rollback()
+        return False
+    session.expunge(waiting)
+    return True

@@ -1,7 +1,7 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
-- `approve` (a checker): cash flow and valuation drafts someone else entered, and voids of
-  them someone else asked for (maker-checker: never one's own),
+- `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them
+  and corrections of investments' terms someone else asked for (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -20,7 +20,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import Date, Select, String, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from models import CashFlow, ChangeSet, GpPackage, Meeting, MeetingAttendance, Proposal, Recusal, Valuation, Vote
+from models import (
+    CashFlow,
+    ChangeSet,
+    GpPackage,
+    Meeting,
+    MeetingAttendance,
+    PendingCorrection,
+    Proposal,
+    Recusal,
+    Valuation,
+    Vote,
+)
 
 __all__ = ["Todos", "todos", "SHOWN"]
 
@@ -33,6 +44,7 @@ class Todos:
     drafts: list[Valuation] = field(default_factory=list)
     flow_voids: list[CashFlow] = field(default_factory=list)
     valuation_voids: list[Valuation] = field(default_factory=list)
+    corrections: list[PendingCorrection] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
     votes: list[tuple[Proposal, Meeting]] = field(default_factory=list)
@@ -74,6 +86,12 @@ def valuation_voids_waiting(username=USERNAME):
     return (select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None),
                                     or_(Valuation.void_requested_by.is_(None), Valuation.void_requested_by != username))
             .order_by(Valuation.void_requested_at, Valuation.id))
+
+
+def corrections_waiting(username=USERNAME):
+    """Corrections of investments' terms someone else asked for."""
+    return (select(PendingCorrection).where(PendingCorrection.asked_by != username)
+            .order_by(PendingCorrection.asked_at, PendingCorrection.id))
 
 
 def change_sets_waiting(username=USERNAME):
@@ -123,6 +141,7 @@ KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("drafts", frozenset({"approve"}), drafts_waiting()),
     ("flow_voids", frozenset({"approve"}), voids_waiting()),
     ("valuation_voids", frozenset({"approve"}), valuation_voids_waiting()),
+    ("corrections", frozenset({"approve"}), corrections_waiting()),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
     ("votes", frozenset({"vote"}), votes_waiting()),
