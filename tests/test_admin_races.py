@@ -123,3 +123,65 @@ def test_two_voids_of_one_valuation_at_once_void_it_once(app, db, monkeypatch):
     assert len(asked) == 1 and (valuation.void_requested_by, valuation.void_reason) == tuple(asked[0])
     assert valuation.voided_at is None  # an approved valuation's void is asked for, in force once approved
     assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+
+
+def test_two_checkers_approving_one_void_at_once_void_it_once(app, db, monkeypatch):
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    valuation_id = db.session.execute(select(Valuation.id).where(Valuation.voided_at.is_(None))).scalars().first()
+    records.void_valuation(db.session, valuation_id, {"reason": "管理人更新了报告"}, username="mgr")
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, records, "snapshot", started, after=True)  # the first has seen the void asked for
+    first, second = race(app, db, lambda s: records.approve_void(s, "valuation", valuation_id, username="chk1"),
+                         lambda s: records.approve_void(s, "valuation", valuation_id, username="chk2"), started)
+    voids = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "valuations", AuditEntry.action == "void",
+        AuditEntry.entity_key == str(valuation_id))).scalars().all()
+    assert len(voids) == 1 and db.session.get(Valuation, valuation_id).voided_by == voids[0]
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+
+
+def test_two_checkers_approving_one_correction_at_once_apply_it_once(app, db, monkeypatch):
+    from models import Investment
+    from portfolio.book import corrections
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    investment = db.session.get(Investment, "QY-D1")
+    corrections.correct_investment(db.session, "QY-D1", {
+        "date": investment.date.isoformat(), "commitment_cny": "130000000", "round": investment.round,
+        "ownership_pct": str(investment.ownership_pct), "version": corrections.version_of(investment),
+        "correction_reason": "补充协议增资"}, username="mgr")
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, corrections, "_investment_terms", started, after=True)  # the first has read the request
+    first, second = race(app, db, lambda s: corrections.approve_correction(s, "QY-D1", username="chk1"),
+                         lambda s: corrections.approve_correction(s, "QY-D1", username="chk2"), started)
+    applied = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "correct")).scalars().all()
+    assert len(applied) == 1 and corrections.waiting_corrections(db.session) == []
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    assert db.session.get(Investment, "QY-D1").commitment_cny == 130000000
+
+
+def test_two_corrections_of_one_investment_asked_at_once_keep_one_waiting(app, db, monkeypatch):
+    from models import Investment
+    from portfolio.book import corrections
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    investment = db.session.get(Investment, "QY-D1")
+    fields = {"date": investment.date.isoformat(), "round": investment.round,
+              "ownership_pct": str(investment.ownership_pct), "version": corrections.version_of(investment),
+              "correction_reason": "补充协议"}
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, corrections, "pending_correction", started, after=True)  # the first found none waiting
+    first, second = race(
+        app, db, lambda s: corrections.correct_investment(s, "QY-D1", {**fields, "commitment_cny": "130000000"},
+                                                          username="mgr1"),
+        lambda s: corrections.correct_investment(s, "QY-D1", {**fields, "commitment_cny": "140000000"},
+                                                 username="mgr2"), started)
+    waiting = corrections.waiting_corrections(db.session)
+    assert len(waiting) == 1 and sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    asked = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "request_correction")).scalars().all()
+    assert asked == [waiting[0][0].asked_by]  # the one waiting is the one audited
