@@ -403,6 +403,38 @@ def test_the_command_line_stages_and_applies(runner, book, tmp_path):
     assert book.get(Company, "C1").name == "命令行改名"
 
 
+@pytest.mark.parametrize("lang, expected", [
+    ("zh", ["估值 QY-D1 · 2025-12-31：公允价值 160,000,000.00 元（现为 165,000,000.00 元）", "由 admin 于 "]),
+    ("en", ["Valuation QY-D1 · 2025-12-31: Fair value (CNY) 160,000,000.00 CNY (now 165,000,000.00 CNY)",
+            "changed by admin at "])])
+def test_the_command_line_writes_a_conflict_as_the_change_set_screen(runner, book, tmp_path, lang, expected):
+    """import-book --stage names a conflicting row and its fields in the reader's words, as the
+    change-set screen does: the sheet and the field by name, the row as formatting.row_named
+    names it, amounts in 元 with separators; never a code (valuations, fair_value_cny)."""
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(exported(book))
+    _newer_value_in_the_app(book)
+    book.commit()
+    result = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"],
+                           env={"PORTFOLIO_LANG": lang})
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if "QY-D1" in line]
+    assert all(part in line for part in expected), line
+    assert "fair_value_cny" not in line and "valuations" not in line and "160000000" not in line
+    assert "UTC" not in line  # the time as the screen writes it: Beijing time
+
+
+def test_the_command_line_writes_a_voided_conflict_as_the_screen(runner, book, tmp_path):
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(exported(book))
+    void_in_force(book, "valuation", valuation(book, "QY-D1", "2025-12-31").id, "重复录入", username="manager2",
+                  checker="admin")
+    book.commit()
+    result = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"])
+    (line,) = [line for line in result.output.splitlines() if "QY-D1" in line]
+    assert "公允价值 160,000,000.00 元（现为 —）" in line and line.endswith("修改（已作废：重复录入）"), line
+
+
 def test_a_form_drawn_before_someone_elses_write_is_refused_as_stale(book):
     """The check a correction form makes (portfolio.book.versions): the form carries the book
     version it was drawn at; a write to its record after that refuses it, naming who and when."""

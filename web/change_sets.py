@@ -49,23 +49,41 @@ def _column(sheet: str, name: str):
     return next((c for c in SHEETS.get(sheet, []) if c.name == name), None)
 
 
-@bp.app_template_filter("column_name")
-def column_name(name: str, sheet: str) -> str:
-    """A column of the workbook by its header: Chinese, or the English name."""
+def column_named(name: str, sheet: str, lang: str) -> str:
+    """A column of the workbook by its header in `lang`: Chinese, or the English name."""
     column = _column(sheet, name)
-    if current_lang().startswith("zh"):
+    if lang.startswith("zh"):
         return column.zh if column is not None else name
     return english_field_name(name)
 
 
-@bp.app_template_filter("column_value")
-def column_value(value, name: str, sheet: str) -> str:
-    """A workbook cell of the preview as the screens write it: amounts in 元 with separators,
-    codes by their label, none as a dash."""
+def column_written(value, name: str, sheet: str, lang: str, *, unit: bool = False) -> str:
+    """A workbook cell as the screens write it in `lang`: amounts in 元 with separators, codes
+    by their label, none as a dash; `unit`: an amount followed by 元 / CNY (where no column
+    header stands above it: the command line)."""
     if value is None or value == "":
         return "—"
-    cell = cell_shown(_column(sheet, name), value, current_lang())
-    return str(value) if cell is None else cell
+    column = _column(sheet, name)
+    cell = cell_shown(column, value, lang)
+    if cell is None:
+        return str(value)
+    if unit and column is not None and column.kind == "money":
+        from portfolio.messages import UNIT_NAMES
+
+        return f"{cell} {UNIT_NAMES['yuan'][0 if lang.startswith('zh') else 1]}"
+    return str(cell)
+
+
+@bp.app_template_filter("column_name")
+def column_name(name: str, sheet: str) -> str:
+    """A column of the workbook by its header: Chinese, or the English name."""
+    return column_named(name, sheet, current_lang())
+
+
+@bp.app_template_filter("column_value")
+def column_value(value, name: str, sheet: str) -> str:
+    """A workbook cell of the preview as the screens write it (column_written)."""
+    return column_written(value, name, sheet, current_lang())
 
 
 @bp.app_template_filter("row_key")

@@ -1,6 +1,7 @@
 """Click commands of the book: import-book, export-book, demo."""
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def import_book_command(path: Path, username: str, stage: bool, reason: str | No
 
 def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     from portfolio.interchange.staging import stage_book
-    from web.cli.language import cli_lang, say, shown
+    from web.cli.language import say, shown
 
     bar = _bar(progress)
     try:
@@ -117,12 +118,36 @@ def _stage(path: Path, username: str, progress: bool | None = None) -> None:
         click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=doubt_count(change_set)))
         for doubt in doubts:
             click.echo(say("  待核对 %(what)s", what=shown(described(doubt))))
-    lp, rp, sep = ("（", "）", "，") if cli_lang() == "zh" else (" (", ")", ", ")
-    for conflict in change_set.conflicts:
-        fields = sep.join(f"{f}: {conflict['mine'].get(f)}{lp}{say('现为')} {conflict['now'].get(f)}{rp}"
-                          for f in conflict["fields"])
-        click.echo(say("  冲突 %(id)s %(key)s：%(fields)s — 由 %(by)s 于 %(at)s UTC 修改", id=conflict["id"],
-                       key=conflict["key"], fields=fields, by=conflict["by"], at=conflict["at"]))
+    _print_conflicts(change_set.conflicts)
+
+
+def _print_conflicts(conflicts: list[dict]) -> None:
+    """Each conflict as the change-set screen writes it: the sheet and the row in words (估值
+    QY-D1 · 2025-12-31), each field by its name with the uploaded value and the value now (amounts
+    in 元 with separators), who changed it and when (Beijing time), a void with its reason."""
+    from portfolio.formatting import local_time, row_named
+    from portfolio.vocabulary import label
+    from web.change_sets import column_named, column_written
+    from web.cli.language import cli_lang, say
+
+    lang = cli_lang()
+    lp, rp, sep, colon = ("（", "）", "，", "：") if lang == "zh" else (" (", ")", ", ", ": ")
+    for conflict in conflicts:
+        sheet = conflict["sheet"]
+        fields = sep.join(
+            f"{column_named(f, sheet, lang)} {column_written(conflict['mine'].get(f), f, sheet, lang, unit=True)}"
+            f"{lp}{say('现为')} {column_written(conflict['now'].get(f), f, sheet, lang, unit=True)}{rp}"
+            for f in conflict["fields"])
+        try:
+            at = local_time(dt.datetime.fromisoformat(conflict["at"])) if conflict.get("at") else "—"
+        except ValueError:
+            at = str(conflict["at"])
+        void = ""
+        if conflict.get("action") == "void":
+            void = say("已作废") + (f"{colon}{conflict['note']}" if conflict.get("note") else "")
+            void = f"{lp}{void}{rp}"
+        click.echo(say("  冲突 %(row)s：%(fields)s — 由 %(by)s 于 %(at)s 修改", row=f"{label('entity', sheet, lang=lang)} "
+                       f"{row_named(conflict['key'], sheet, lang)}", fields=fields, by=conflict["by"], at=at) + void)
 
 
 @click.command("apply-change-set")
