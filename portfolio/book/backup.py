@@ -391,7 +391,7 @@ def restore_backup(session: Session, path: str | Path, upload_folder: str | Path
         _check_members(archive, manifest)
         occupied = _nonempty_tables(session)
         if occupied:
-            raise _refuse("backup_not_empty", people=list(occupied))
+            raise _refuse("backup_not_empty", tables=list(occupied))
         counts: dict[str, int] = {}
         try:
             for entry in manifest["tables"]:  # written in foreign-key order
