@@ -14,7 +14,7 @@ The arguments are typed values, named by what they hold:
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
 `instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs, `choices` a
 coded column's (vocabulary, codes), `sheet` a workbook sheet's code (shown by its name:
-现金流, Cash flow), `tables` a list of tables' codes (each by its name: 审计日志、用户 / Audit log,
+现金流, Cash flow), `table` a table's code, `tables` a list of them (each by its name: 审计日志、用户 / Audit log,
 User), `row_key` the key of a row of that sheet (shown as formatting.row_named
 names it: a cash flow's type by its name, its amount in 元).
 """
@@ -170,10 +170,12 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         from portfolio.vocabulary import label
 
         return label("entity", str(value), lang="zh" if zh else "en")
-    if name == "tables":  # tables' codes (a restore's refusal): each by its name, never the code
+    if name in ("table", "tables"):  # a table's code, or a list of them (a restore's refusals): by name, never code
         from portfolio.vocabulary import label
 
-        return listed((label("entity", str(table), lang="zh" if zh else "en") for table in value), "zh" if zh else "en")
+        named = [label("entity", str(table), lang="zh" if zh else "en")
+                 for table in ([value] if name == "table" else value)]
+        return listed(named, "zh" if zh else "en")
     if name == "unit":
         return UNIT_NAMES[value][0 if zh else 1]
     if name == "places":

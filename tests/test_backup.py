@@ -241,6 +241,29 @@ def test_restore_refuses_another_schema_and_a_damaged_archive(app, db, tmp_path)
     assert db.session.execute(select(User.username)).scalar_one() == "mgr"
 
 
+def test_a_table_short_of_its_rows_is_named_by_its_name_in_the_readers_language(app, db, tmp_path, runner):
+    make_user(db, "mgr", "manager")
+    archive = tmp_path / "b.zip"
+    write_backup(db.session, archive, tmp_path / "uploads")
+    _empty(db.session)
+    short = tmp_path / "short.zip"
+
+    def more_users(name: str, data: bytes) -> bytes:  # the manifest promises a row its table lacks
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        next(e for e in manifest["tables"] if e["name"] == "users")["rows"] += 1
+        return json.dumps(manifest).encode()
+
+    _rewrite(archive, short, more_users)
+    zh = runner.invoke(args=["restore", str(short)])
+    assert zh.exit_code != 0 and "备份已损坏：数据表「用户」应有 2 行，读到 1 行" in zh.output, zh.output
+    en = runner.invoke(args=["restore", str(short)], env={"PORTFOLIO_LANG": "en"})
+    assert "The backup is damaged: the table “User” should have 2 rows, 1 were read" in en.output, en.output
+    assert "users" not in zh.output + en.output
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
+
+
 @pytest.mark.skipif(not (os.environ.get("DATABASE_URL") or "").startswith("postgresql"),
                     reason="crosses PostgreSQL and SQLite: run with DATABASE_URL=postgresql://…")
 def test_a_backup_crosses_from_postgresql_to_sqlite_and_back(app, db, tmp_path):
