@@ -119,3 +119,20 @@ def test_sentences_in_one_line_are_separated_as_the_readers_language_separates_t
     with app.app_context():
         app.config["CLI_LANGUAGE"] = "zh"
         assert refusals_in_a_line(two) == "；".join(m for _f, m in two.shown("zh"))
+
+
+def test_a_change_sets_counts_on_the_history_are_separated_by_the_one_function(app, monkeypatch):
+    """The history writes a change set's rows per sheet as clauses in one line (现金流 新增 2 修改 1；估值 …
+    / Cash flow New 2 Changed 1; Valuation …) through messages.clauses, not a join of its own."""
+    import web.main
+    from portfolio.messages import clauses
+    from web.i18n import request_in
+
+    joined = []
+    monkeypatch.setattr(web.main, "clauses", lambda items, lang="zh": joined.append(lang) or clauses(items, lang))
+    counts = {"cash_flows": {"new": 2, "changed": 1}, "valuations": {"new": 0, "changed": 3}}
+    for lang, expected in (("zh", "现金流 新增 2 修改 1；估值 新增 0 修改 3"),
+                           ("en", "Cash flow New 2 Changed 1; Valuation New 0 Changed 3")):
+        with request_in(lang):
+            assert web.main.value_shown("counts", counts, lang) == expected
+    assert joined == ["zh", "en"]

@@ -22,7 +22,7 @@ from portfolio.book.audit import doubts_shown, reason_shown
 from portfolio.figures.scope import UnknownFund
 from portfolio.formatting import by_kind, iso_date, last_quarter_end, local_today, parse_date, since_by
 from portfolio.formatting import local_time as formatting_local_time
-from portfolio.messages import said_by, shown
+from portfolio.messages import clauses, said_by, shown
 from portfolio.vocabulary import LABELS_EN, SECTORS, label
 from web.extensions import db
 from web.i18n import PUNCTUATION, current_lang, refusal
@@ -654,9 +654,8 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
     if kind == "doubts":  # sentences: by their keys, in the reader's language
         return doubts_shown(value, said, lang)
     if kind == "counts" and isinstance(value, dict):  # a change set's rows per sheet
-        return ("；" if lang.startswith("zh") else "; ").join(
-            f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} {c.get('changed', 0)}"
-            for sheet, c in value.items() if isinstance(c, dict))
+        return clauses((f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} "
+                        f"{c.get('changed', 0)}" for sheet, c in value.items() if isinstance(c, dict)), lang)
     if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
         return local_time(dt.datetime.fromisoformat(value[:26]))
     return value
