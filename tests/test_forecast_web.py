@@ -380,12 +380,17 @@ def test_cli_forecast_json_and_table(demo, runner):
     assert data["forecast"][0]["quarter"] == "2026Q1"
     table = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200"])
     assert table.exit_code == 0 and "出资风险值 CCaR" in table.output and "2026Q1  E" in table.output
+    # the checks by what they check, as the forecast page names them, never by their codes
+    assert "检查：期初剩余价值 + 出资 − 分配 + 增值 = 期末剩余价值 通过；未实缴不为负 通过；累计出资不超过认缴 通过" \
+        in table.output and "nav_roll" not in table.output and "unfunded_non_negative" not in table.output
     assert runner.invoke(args=["forecast", "NOPE", "--as-of", AS_OF]).exit_code != 0
     # the command line in English (web/cli/language.py): the same table, no Chinese left
     english = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200"],
                             env={"PORTFOLIO_LANG": "en"})
     assert english.exit_code == 0 and "Capital calls at risk, CCaR" in english.output
     assert re.search(r"2026Q1\s+E", english.output) and "Calls P10" in english.output and "Checks: " in english.output
+    assert "Checks: NAV at start + calls − distributions + growth = NAV at end Pass; Unfunded never negative Pass; " \
+        "Total calls within commitment Pass" in english.output and "calls_within_commitment" not in english.output
     assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", english.output), english.output
     refused = runner.invoke(args=["forecast", "NOPE", "--as-of", AS_OF], env={"PORTFOLIO_LANG": "en"})
     assert refused.exit_code != 0 and "There is no fund NOPE" in refused.output

@@ -61,8 +61,10 @@ def render_table(result: dict) -> str:
     """The forecast for a person, in the command line's language: amounts in 万元, A for
     actuals, E for estimates."""
     from portfolio.formatting import iso_date, percent, wan
+    from portfolio.messages import clauses
+    from portfolio.reports.forecast_xlsx import CHECKS  # the checks in the forecast page's words
     from web.cli.figures import _pad, _width
-    from web.cli.language import say
+    from web.cli.language import cli_lang, say
 
     lines = [say("%(fund)s 预测  截至 %(day)s  （金额单位：万元；%(paths)s 条模拟路径）",
                  fund=f"{result['fund']}{' ' + result['unit'] if result['unit'] else ''}",
@@ -88,8 +90,9 @@ def render_table(result: dict) -> str:
     policy = result["policy"]
     lines += ["", say("实缴进度：%(items)s", items="  ".join(f"{r['year']}{r['kind']} {percent(r['progress'])}"
                                                         for r in policy["paid_in_progress"]))]
-    lines.append(say("检查：%(items)s", items="  ".join(f"{c['check']} {say('通过') if c['ok'] else say('不通过')}"
-                                                     for c in result["checks"])))
+    checks = clauses((f"{say(CHECKS.get(c['check'], c['check']))} {say('通过') if c['ok'] else say('不通过')}"
+                      for c in result["checks"]), cli_lang())
+    lines.append(say("检查：%(items)s", items=checks))
     if "backtest" in result:
         lines += ["", say("预测准确度（误差：占认缴的百分点）"),
                   say("  期  模型        出资MAE  出资偏差  分配MAE  覆盖率  CCaR95超出")]
