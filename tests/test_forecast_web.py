@@ -141,6 +141,13 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
                               "--backtest", "--progress"])
     assert out.exit_code == 0, out.output
     assert "个回测起点" in out.output and "预测准确度" in out.output  # the tqdm bar (standard error), the table
+    # each model as the accuracy page names it, not by its code (calibrated, published)
+    assert "按历史校准" in out.output and "未校准（公开参数）" in out.output
+    assert "calibrated" not in out.output and "published" not in out.output
+    english = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "table", "--paths", "200",
+                                  "--backtest", "--no-progress"], env={"PORTFOLIO_LANG": "en"})
+    assert "Calibrated to history" in english.output and "Uncalibrated (published parameters)" in english.output
+    assert not re.search(r"\bcalibrated\b|\bpublished  ", english.output), english.output
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",

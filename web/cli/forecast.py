@@ -94,13 +94,19 @@ def render_table(result: dict) -> str:
                       for c in result["checks"]), cli_lang())
     lines.append(say("检查：%(items)s", items=checks))
     if "backtest" in result:
-        lines += ["", say("预测准确度（误差：占认缴的百分点）"),
-                  say("  期  模型        出资MAE  出资偏差  分配MAE  覆盖率  CCaR95超出")]
-        for r in result["backtest"]["table"]:
-            def f(v, fmt="{:.2f}"):
-                return "—" if v is None else fmt.format(v)
-            lines.append(f"  {r['horizon']}  {r['model']:<10}  {f(r['call_mae'])}  {f(r['call_bias'], '{:+.2f}')}  "
-                         f"{f(r['distribution_mae'])}  {percent(r['call_coverage'])}  {percent(r['ccar95_exceedance'])}")
+        lines += ["", say("预测准确度（误差：占认缴的百分点）")]
+
+        def f(v, fmt="{:.2f}"):
+            return "—" if v is None else fmt.format(v)
+        # each model as the accuracy page names it (templates/forecast/accuracy.html), never by its code
+        models = {"calibrated": say("按历史校准"), "published": say("未校准（公开参数）")}
+        head = [say("期"), say("模型"), say("出资MAE"), say("出资偏差"), say("分配MAE"), say("覆盖率"), say("CCaR95超出")]
+        table = [[str(r["horizon"]), models.get(r["model"], r["model"]), f(r["call_mae"]), f(r["call_bias"], "{:+.2f}"),
+                  f(r["distribution_mae"]), percent(r["call_coverage"]), percent(r["ccar95_exceedance"])]
+                 for r in result["backtest"]["table"]]
+        widths = [max(_width(r[i]) for r in [head, *table]) for i in range(len(head))]
+        for r in [head, *table]:
+            lines.append("  " + "  ".join(_pad(c, w, i == 1) for i, (c, w) in enumerate(zip(r, widths))))
     return "\n".join(lines)
 
 
