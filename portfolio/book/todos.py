@@ -60,32 +60,20 @@ class Todos:
 USERNAME, TODAY = bindparam("username", type_=String), bindparam("today", type_=Date)
 
 
-def drafts_waiting(username=USERNAME):
-    """Valuation drafts (not approved, not void) entered by someone else."""
-    return (select(Valuation).where(Valuation.approved_at.is_(None), Valuation.voided_at.is_(None),
-                                    or_(Valuation.entered_by.is_(None), Valuation.entered_by != username))
-            .order_by(Valuation.as_of, Valuation.id))
+def drafts_waiting(model, day, username=USERNAME):
+    """Drafts of `model` (cash flows, valuations: not approved, not void) entered by someone
+    else, by `day` (the record's date)."""
+    return (select(model).where(model.approved_at.is_(None), model.voided_at.is_(None),
+                                or_(model.entered_by.is_(None), model.entered_by != username))
+            .order_by(day, model.id))
 
 
-def flow_drafts_waiting(username=USERNAME):
-    """Cash flow drafts (not approved, not void) entered by someone else."""
-    return (select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None),
-                                   or_(CashFlow.entered_by.is_(None), CashFlow.entered_by != username))
-            .order_by(CashFlow.date, CashFlow.id))
-
-
-def voids_waiting(username=USERNAME):
-    """Voids asked for (of approved cash flows) by someone else, not yet approved or declined;
-    valuations' beside them (`valuation_voids_waiting`)."""
-    return (select(CashFlow).where(CashFlow.void_requested_at.is_not(None), CashFlow.voided_at.is_(None),
-                                   or_(CashFlow.void_requested_by.is_(None), CashFlow.void_requested_by != username))
-            .order_by(CashFlow.void_requested_at, CashFlow.id))
-
-
-def valuation_voids_waiting(username=USERNAME):
-    return (select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None),
-                                    or_(Valuation.void_requested_by.is_(None), Valuation.void_requested_by != username))
-            .order_by(Valuation.void_requested_at, Valuation.id))
+def voids_waiting(model, username=USERNAME):
+    """Voids of `model`'s records (cash flows, valuations) someone else asked for, not yet
+    approved or declined."""
+    return (select(model).where(model.void_requested_at.is_not(None), model.voided_at.is_(None),
+                                or_(model.void_requested_by.is_(None), model.void_requested_by != username))
+            .order_by(model.void_requested_at, model.id))
 
 
 def corrections_waiting(username=USERNAME):
@@ -137,10 +125,10 @@ def to_schedule():
 # Each kind's list, made once (the user and the day are bound parameters): (its name, who may
 # see it, the statement). The home page asks for every visit.
 KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
-    ("flow_drafts", frozenset({"approve"}), flow_drafts_waiting()),
-    ("drafts", frozenset({"approve"}), drafts_waiting()),
-    ("flow_voids", frozenset({"approve"}), voids_waiting()),
-    ("valuation_voids", frozenset({"approve"}), valuation_voids_waiting()),
+    ("flow_drafts", frozenset({"approve"}), drafts_waiting(CashFlow, CashFlow.date)),
+    ("drafts", frozenset({"approve"}), drafts_waiting(Valuation, Valuation.as_of)),
+    ("flow_voids", frozenset({"approve"}), voids_waiting(CashFlow)),
+    ("valuation_voids", frozenset({"approve"}), voids_waiting(Valuation)),
     ("corrections", frozenset({"approve"}), corrections_waiting()),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
