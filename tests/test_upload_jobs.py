@@ -179,7 +179,7 @@ def test_the_backup_command_runs_as_a_job_with_progress(runner, db, book, tmp_pa
     out = tmp_path / "b.zip"
     result = runner.invoke(args=["backup", str(out), "--progress"])
     assert result.exit_code == 0, result.output
-    assert "张表已写入" in result.output and "cash_flows" in result.output  # the bar, in the CLI's language
+    assert "张表已写入" in result.output and "现金流" in result.output  # the bar and the counts, in the CLI's language
     with zipfile.ZipFile(out) as archive:
         manifest = json.loads(archive.read("manifest.json"))
     # the archive keeps finished jobs only: restored, it does not run this backup again
