@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from benchmarks import compiled, empty_database, record, summary_option
 from benchmarks.heavy_book import generate_heavy_book
 from models import CachedReport
+from portfolio.formatting import last_quarter_end, local_today, parse_quarter
 from portfolio.formatting import quarter as quarter_of
 from portfolio.interchange.importing import import_book
 
@@ -79,7 +80,8 @@ def _timed(label: str, func):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", help="PostgreSQL URL (else a fresh SQLite file)")
-    parser.add_argument("--quarter", help="default: the quarter of the book's last flow (every investment in)")
+    parser.add_argument("--quarter", help="default: the quarter of the book's last flow (every investment in), "
+                                          "or the last ended quarter if that one has not ended")
     parser.add_argument("--investments", type=int, default=2000)
     parser.add_argument("--fund", default="QY")
     parser.add_argument("--formats", default="html,xlsx,pdf")
@@ -92,7 +94,13 @@ def main() -> None:
 
     folder = generate_heavy_book(investments=args.investments)
     flows = pd.read_csv(folder / "cash_flows.csv", usecols=["date"])
-    quarter = args.quarter or quarter_of(pd.Timestamp(flows["date"].max()).date())
+    # the quarter of the book's last flow, but never one not yet ended, which the application
+    # refuses to report on (the heavy book's flows run into 2027: 3 % of them are left out)
+    last = pd.Timestamp(flows["date"].max()).date()
+    quarter = args.quarter or quarter_of(min(last, last_quarter_end(local_today())))
+    later = int((pd.to_datetime(flows["date"]).dt.date > parse_quarter(quarter)[1]).sum())
+    if later:
+        print(f"  quarter {quarter}: the last ended one; {later:,} of the book's {len(flows):,} flows are after it")
 
     engine, url = empty_database(args.pg, "bench_quarterly_")
     with Session(engine) as session:
