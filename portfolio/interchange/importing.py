@@ -360,7 +360,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     # imported flows and valuations count as entered by the uploader and approved by the
     # importing user (a staged upload's applier); a draft flow the book changes stays a draft,
     # now of the uploader's making, for another person to approve on screen
-    valuation_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
+    approved_extra = {"entered_by": entered_by or username, "approved_by": approved_by or username,
                        "approved_at": now}
     draft_extra = {"entered_by": entered_by or username, "approved_by": None, "approved_at": None}
 
@@ -396,7 +396,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
             new = _fund_order(new)
         if sheet == "investments":
             new, changed = _investment_columns(new), _investment_columns(changed)
-        extra = valuation_extra if sheet in ("valuations", "cash_flows") else None
+        extra = approved_extra if sheet in ("valuations", "cash_flows") else None
         plan = SheetPlan(sheet, unchanged=_key_text(unchanged, keys))
         plan.inserts = _records(new, mapping, extra, fen=True)
         if "_id_old" in changed and "_id" not in changed:
