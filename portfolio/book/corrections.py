@@ -77,10 +77,11 @@ def _as_shown(model: Any, record: Any, names: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], fields: Command | Mapping[str, Any],
-           values: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
-           doubts: list[str] | None = None) -> Any:
-    """Check the version and the reason, then write `values` in one conditional UPDATE."""
+def _checked(session: Session, record: Any, entity: str, key: str, fields: Command | Mapping[str, Any],
+             values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(the reason, the values that change) of a correction of `record` as shown: refused
+    without a reason, when the record changed since it was shown, while a void of it waits,
+    or when nothing changes. Applied at once (`_apply`) or asked for (`correct_investment`)."""
     f = Fields(fields)
     reason = f.text("correction_reason", required=True, max_len=2000)
     f.check()
@@ -89,10 +90,19 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
         raise _stale(session, entity, key)
     if getattr(record, "void_requested_at", None) is not None:  # the asked-for void is of what is shown
         raise FieldErrors([("", Message("void_pending_no_correction", record=_WHAT[entity]))])
-    confirmed = sanity.confirmed(doubts or [], fields)
     changed = {n: v for n, v in values.items() if getattr(record, n) != v}
     if not changed:
         raise FieldErrors([("", Message("nothing_to_correct"))])
+    assert reason is not None  # f.check() raised otherwise
+    return reason, changed
+
+
+def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], fields: Command | Mapping[str, Any],
+           values: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
+           doubts: list[str] | None = None) -> Any:
+    """Check the version and the reason, then write `values` in one conditional UPDATE."""
+    reason, changed = _checked(session, record, entity, key, fields, values)
+    confirmed = sanity.confirmed(doubts or [], fields)
     before = snapshot(record)
     model = type(record)
     conditions = _as_shown(model, record, names)
@@ -194,15 +204,7 @@ def correct_investment(session: Session, investment_id: Any, fields: Command | M
     corrected here."""
     investment = _record(session, Investment, investment_id, "investment")
     values = _investment_terms(session, investment, fields)
-    f = Fields(fields)
-    reason = f.text("correction_reason", required=True, max_len=2000)
-    f.check()
-    if str(fields.get("version") or "") != version_of(investment):
-        session.rollback()
-        raise _stale(session, "investments", investment.id)
-    changed = [n for n, v in values.items() if getattr(investment, n) != v]
-    if not changed:
-        raise FieldErrors([("", Message("nothing_to_correct"))])
+    reason, changed = _checked(session, investment, "investments", investment.id, fields, values)
     waiting = pending_correction(session, investment.id)
     if waiting is not None:
         raise FieldErrors([("", Message("correction_pending_by", who=(person(session, waiting.asked_by),
@@ -235,7 +237,11 @@ def approve_correction(session: Session, investment_id: Any, *, username: str) -
     asked = {"correction_reason": waiting.reason, "version": waiting.version}
     if not _decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced"))])
-    return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, asked, values, username)
+    try:
+        return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, asked, values, username)
+    except FieldErrors:
+        session.rollback()  # refused (stale, nothing to correct): the correction stays waiting
+        raise
 
 
 def decline_correction(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *,
