@@ -178,6 +178,21 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "settings_stale": ("未保存：这些设置在您打开页面之后已被他人修改，请刷新页面，核对后重新修改",
                        "Not saved: these settings were changed by someone else after you opened the page; reload it, "
                        "check them and change them again"),
+    "settings_pending_by": ("未保存：该基金已有一项设置修改申请待批准（{who} 申请），请待其批准或驳回后再修改",
+                            "Not saved: a change of this fund's settings is already waiting for approval (asked for "
+                            "by {who}); it must be approved or declined before another is asked for"),
+    "settings_not_pending": ("该基金没有待批准的设置修改申请", "This fund has no change of settings waiting"),
+    "settings_asker_is_checker": ("申请修改设置的人不能批准自己的申请，须由另一人批准",
+                                  "Whoever asked to change the settings cannot approve it: another person must"),
+    "settings_request_raced": ("该基金的设置修改申请刚刚已被他人提交或处理，请刷新页面",
+                               "Someone else has just asked for or dealt with a change of this fund's settings: "
+                               "please reload the page"),
+    "settings_request_stale": ("未批准：该基金的设置在申请之后已被修改，此申请已过时，请驳回后重新申请",
+                               "Not approved: the fund's settings have changed since this change was asked for; "
+                               "decline it and ask again"),
+    "settings_asked_by": ("批准 {person} 的设置修改申请", "Approved the change of settings asked for by {person}"),
+    "settings_declined": ("驳回 {person} 的设置修改申请：{typed}",
+                          "Declined the change of settings asked for by {person}: {typed}"),
     "username_taken": ("用户名 {name} 已存在", "The user name {name} is taken"),
     "no_longer_admin": ("您的管理员权限刚刚已被变更，未执行",
                         "Your administrator rights have just been changed: nothing was done"),

@@ -112,6 +112,24 @@ def booked_cash_flow(session, fields, *, username: str = "mgr", checker: str = "
     return records.approve_cash_flow(session, flow.id, username=checker)
 
 
+def settings_in_force(session, code: str, values: dict, *, username: str = "admin", checker: str = "checker"):
+    """A change of a fund's settings in force: asked for by `username`
+    (fund_settings.request_fund_settings) and approved by `checker` (maker-checker: another
+    person). Returns the settings in force, or None when nothing changed."""
+    from portfolio.book import fund_settings
+
+    if fund_settings.request_fund_settings(session, code, values, username=username) is None:
+        return None
+    return fund_settings.approve_fund_settings(session, code, username=checker)
+
+
+def approve_waiting_settings(session, code: str = "QY", *, checker: str = "checker"):
+    """The change of `code`'s settings waiting, approved by `checker` (not its asker)."""
+    from portfolio.book import fund_settings
+
+    return fund_settings.approve_fund_settings(session, code, username=checker)
+
+
 def void_in_force(session, what: str, record_id, reason: str, *, username: str = "mgr", checker: str = "checker"):
     """A cash flow or valuation (`what`) out of the figures: its void asked for by `username`
     and approved by `checker` (records.approve_void); a draft's is in force at once."""

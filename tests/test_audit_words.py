@@ -86,13 +86,12 @@ def test_a_funds_settings_change_reads_by_the_settings_labels_and_values(db, as_
     """A fund settings change in the history: each setting by its label in the reader's language
     and its value as people read it (a share as a percentage, the pass ratio as a fraction, the
     instruments by name), never the key, a Python list or a 28-digit quotient."""
-    from portfolio.book.fund_settings import update_fund_settings
     from portfolio.interchange.importing import import_book
-    from tests.conftest import EXAMPLE_BOOK
+    from tests.conftest import EXAMPLE_BOOK, settings_in_force
     from tests.visible_text import problems
 
     assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
-    update_fund_settings(db.session, "QY", {"subfund_share_cap": "0.35", "committee_pass_ratio": "5/7",
+    settings_in_force(db.session, "QY", {"subfund_share_cap": "0.35", "committee_pass_ratio": "5/7",
                                             "prohibited_instruments": ["debt"], "mirr_finance_rate": "0.065",
                                             "angel_company_size_cny": "50005000"}, username="loader")
     client = as_role("viewer")

@@ -31,7 +31,6 @@ from models import (
 )
 from portfolio.book import records
 from portfolio.book.backup import BackupError, restore_backup, tables, write_backup
-from portfolio.book.fund_settings import update_fund_settings
 from portfolio.book.reading import build_report, import_index
 from portfolio.book.tokens import issue_token, verify_token
 from portfolio.book.users import create_user
@@ -40,7 +39,7 @@ from portfolio.figures.report import to_json
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
 from portfolio.interchange.staging import apply_change_set
-from tests.conftest import EXAMPLE_BOOK, PASSWORD, login, make_user
+from tests.conftest import EXAMPLE_BOOK, PASSWORD, login, make_user, settings_in_force
 
 DATES = [dt.date(2023, 6, 30), dt.date(2024, 12, 31), dt.date(2025, 9, 30)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -56,7 +55,7 @@ def _state(session: Session, folder: Path, tmp_path: Path) -> dict:
                        *[(m, "committee") for m in MEMBERS]]:
         create_user(session, name, role, PASSWORD, by="test")
     # a changed setting: it changes compliance, which a book-only export lost
-    update_fund_settings(session, "QY", {"single_company_cap": "0.01"}, username="chair")
+    settings_in_force(session, "QY", {"single_company_cap": "0.01"}, username="chair", checker="mgr2")
     # a draft valuation (pending approval), an approved one, a voided flow and valuation
     draft = records.record_valuation(session, {"investment_id": "QY-SF01", "as_of": "2025-10-15",
                                                "fair_value_cny": "350000000.55", "method": "gp_nav"},
@@ -308,7 +307,7 @@ def test_the_backup_job_names_the_book_version_its_archive_holds(app, db, tmp_pa
     job, created = job_records.find_or_create(db.session, "backup", {}, username="chair", version=queued_at)
     assert created and job.state == "queued"
     job_id = job.id
-    update_fund_settings(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
+    settings_in_force(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
     now = book_version(db.session)
     assert now != queued_at
     db.session.remove()

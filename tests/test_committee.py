@@ -645,7 +645,7 @@ def _counted(client, url: str) -> str:
 
 
 def test_a_recorded_resolution_keeps_the_count_it_was_made_on(client, book):
-    from portfolio.book.fund_settings import update_fund_settings
+    from tests.conftest import settings_in_force
     pid, meeting_id = _on_meeting(book, MEMBERS[:6])
     for member, choice in zip(MEMBERS[:6], ["approve"] * 4 + ["reject", "abstain"], strict=True):
         meetings.cast_vote(book, pid, choice, None, username=member)
@@ -663,7 +663,7 @@ def test_a_recorded_resolution_keeps_the_count_it_was_made_on(client, book):
     assert meetings.attendance(book, meeting_id) == {m: m in MEMBERS[:6] for m in MEMBERS}
 
     # the fund's quorum and pass ratio changed since: the resolution reads as it was made
-    update_fund_settings(book, "QY", {"committee_pass_ratio": "1", "committee_quorum": "7"}, username="chair")
+    settings_in_force(book, "QY", {"committee_pass_ratio": "1", "committee_quorum": "7"}, username="chair")
     assert _counted(client, f"/committee/proposals/{pid}/resolution") == made_on
     kept = meetings.tally(book, fresh(book, pid))
     assert (len(kept.eligible), kept.quorum, kept.approve, kept.needed, kept.passes) == (6, 5, 4, 4, True)

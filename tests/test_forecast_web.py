@@ -520,9 +520,9 @@ def test_api_backtest_permissions_and_a_new_book_version(demo, app):
     first = api.get(url, headers=bearer)
     assert first.status_code == 200 and first.get_json()["backtest"] == status["backtest"]
     # the book changes: a new version, a new job (the old table is not served for it)
-    from portfolio.book.fund_settings import update_fund_settings
+    from tests.conftest import settings_in_force
 
-    update_fund_settings(demo.session, "QY", {"single_company_cap": "0.3"}, username="admin")
+    settings_in_force(demo.session, "QY", {"single_company_cap": "0.3"}, username="admin")
     renewed = api.get(url, headers=bearer)
     assert renewed.status_code == 202 and renewed.get_json()["id"] != status["id"]
     _follow_with(api, renewed.headers["Location"], bearer)

@@ -14,6 +14,7 @@ from models import AuditEntry, Fund
 from portfolio.book.fund_settings import SPECS, update_fund_settings
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import DEFAULTS, defaults_for
+from tests.conftest import approve_waiting_settings
 
 URL = "/funds/QY/settings"
 
@@ -34,8 +35,16 @@ def _settings(db, code="QY"):
     return db.session.get(Fund, code).settings
 
 
-def _audits(db):
-    return db.session.execute(select(AuditEntry).where(AuditEntry.entity == "funds.settings")).scalars().all()
+def _audits(db, action="update"):
+    """The changes of settings applied (`action` update), or asked for (request_correction)."""
+    return db.session.execute(select(AuditEntry).where(AuditEntry.entity == "funds.settings",
+                                                       AuditEntry.action == action)
+                              .order_by(AuditEntry.id)).scalars().all()
+
+
+def _approved(db, code="QY", checker="checker"):
+    """The change the page asked for, approved by another person."""
+    approve_waiting_settings(db.session, code, checker=checker)
 
 
 def test_every_setting_has_a_spec():
@@ -131,16 +140,23 @@ def test_admin_sees_every_setting_with_its_default(as_role, fund):
     assert "认缴占子基金规模上限" in page and 'value="30%"' in page and 'value="3302"' in page
 
 
-def test_admin_saves_and_it_is_audited(as_role, db, fund):
+def test_admin_asks_another_approves_and_both_are_audited(as_role, db, fund):
     client = as_role("admin")
     response = client.post(URL, data={"subfund_share_cap": "0.35", "home_region_prefix": "3302",
                                       "prohibited_instruments": ["debt", "guarantee"], "angel_headcount": "300"})
     assert response.status_code == 302 and response.headers["Location"].endswith(URL)
+    assert _settings(db) == {} and _audits(db) == []  # asked for: the settings in force stay
+    [asked] = _audits(db, "request_correction")
+    assert asked.username == "admin1" and asked.after == {"subfund_share_cap": "0.35"}
+    page = client.get(URL).get_data(as_text=True)
+    assert "设置修改申请已提交" in page and 'value="30%"' in page
+    assert 'data-settings-request="QY"' in page and "须由他人批准" in page  # the asker's own: no button
+    _approved(db)
     assert _settings(db) == {"subfund_share_cap": "0.35"}
     [entry] = _audits(db)
-    assert entry.username == "admin1"
+    assert entry.username == "checker" and entry.reason_said["key"] == "settings_asked_by"
     page = client.get(URL).get_data(as_text=True)
-    assert "基金设置已保存" in page and 'value="35%"' in page
+    assert 'value="35%"' in page and 'data-settings-request' not in page
 
 
 def test_the_amount_setting_is_typed_in_wan_beside_its_unit_and_stored_exactly(as_role, db, fund):
@@ -150,9 +166,11 @@ def test_the_amount_setting_is_typed_in_wan_beside_its_unit_and_stored_exactly(a
     assert 'name="angel_company_size_cny_unit"' in page and "10,000.00 万元" in page  # the default, in 万元
     kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
     assert client.post(URL, data={**kept, "angel_company_size_cny": "5,000.5"}).status_code == 302
+    _approved(db)
     assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
     assert client.post(URL, data={**kept, "angel_company_size_cny": "50005000", "angel_company_size_cny_unit": "yuan"}
-                       ).status_code == 302
+                       ).status_code == 302  # the same amount: nothing asked for
+    assert len(_audits(db, "request_correction")) == 1
     assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
     refused = client.post(URL, data={**kept, "angel_company_size_cny": "0.0000001"}).get_data(as_text=True)
     assert 'data-field="angel_company_size_cny">以万元填写时最多六位小数' in refused
@@ -237,14 +255,19 @@ def test_settings_screen_in_a_browser(live_server, new_page, db, fund):
     page.fill("#subfund_share_cap", "35%")
     page.uncheck("input[name=prohibited_instruments][value=guarantee]")
     page.click("#fund-settings button[type=submit]")
-    assert "基金设置已保存" in page.inner_text(".flash")
+    assert "设置修改申请已提交" in page.inner_text(".flash")
+    assert page.input_value("#subfund_share_cap") == "30%"  # in force once another approves it
+    _approved(db)
+    page.goto(live_server + URL)
     assert page.input_value("#subfund_share_cap") == "35%"
     screenshot(page, "fund_settings_saved")
     assert _settings(db) == {"subfund_share_cap": "0.35", "ownership_cap": "0.25",
                              "prohibited_instruments": ["debt"]}
     # one audited change, from nothing: the rejected submission stored nothing
     [entry] = _audits(db)
-    assert entry.before == {} and entry.username == "admin_e2e"
+    assert entry.before == {} and entry.username == "checker"
+    [asked] = _audits(db, "request_correction")
+    assert asked.username == "admin_e2e"
 
 
 def test_settings_screen_in_english(as_role, fund):
@@ -284,13 +307,17 @@ def test_a_settings_form_from_before_anothers_save_is_refused_not_written_over(a
     assert _version(first.get(URL).get_data(as_text=True)) == old_version
     base = {"subfund_share_cap": "0.30", "home_region_prefix": "3302", "prohibited_instruments": ["debt", "guarantee"]}
     saved = first.post(URL, data={**base, "subfund_share_cap": "0.35", "version": old_version})
-    assert saved.status_code == 302 and _settings(db) == {"subfund_share_cap": "0.35"}
+    assert saved.status_code == 302
+    _approved(db)
+    assert _settings(db) == {"subfund_share_cap": "0.35"}
     refused = second.post(URL, data={**base, "home_region_prefix": "3303", "version": old_version})
     assert refused.status_code == 200 and "这些设置在您打开页面之后已被他人修改" in refused.get_data(as_text=True)
     assert _settings(db) == {"subfund_share_cap": "0.35"} and len(_audits(db)) == 1
     again = second.post(URL, data={**base, "subfund_share_cap": "0.35", "home_region_prefix": "3303",
                                    "version": _version(second.get(URL).get_data(as_text=True))})
-    assert again.status_code == 302 and _settings(db) == {"subfund_share_cap": "0.35", "home_region_prefix": "3303"}
+    assert again.status_code == 302
+    _approved(db)
+    assert _settings(db) == {"subfund_share_cap": "0.35", "home_region_prefix": "3303"}
 
 
 def test_two_settings_saved_at_once_are_both_kept(app, db, fund, monkeypatch):
@@ -350,6 +377,7 @@ def test_the_page_writes_every_setting_as_the_history_does(as_role, db, fund):
     assert client.post(URL, data={**kept, **form}).status_code == 302
     assert _settings(db) == stored and len(_audits(db)) == 1
     assert client.post(URL, data={**kept, "subfund_share_cap": "４０％"}).status_code == 302  # typed in full width
+    _approved(db)
     assert _settings(db)["subfund_share_cap"] == "0.40"
 
 
@@ -421,4 +449,166 @@ def test_a_ratio_reads_as_a_multiple_and_the_form_saved_as_shown_changes_nothing
     assert _settings(db, "TS") == stored and len(_audits(db)) == 1
     assert client.post(url, data={**parser.fields, "reinvestment_multiple": "２Ｘ",
                                   "version": _version(client.get(url).get_data(as_text=True))}).status_code == 302
+    _approved(db, "TS")
     assert _settings(db, "TS")["reinvestment_multiple"] == "2" and len(_audits(db)) == 2
+
+
+# ---------------------------------------------------------------- maker-checker
+from portfolio.book.fund_settings import (  # noqa: E402
+    approve_fund_settings,
+    decline_fund_settings,
+    pending_settings,
+    request_fund_settings,
+    waiting_settings,
+)
+
+
+def test_a_change_is_asked_for_and_counts_only_once_another_approves_it(db, fund):
+    """One person had changed a limit and it took effect at once: a loosened cap could hide a
+    breach. A change is now held (pending_corrections, entity funds) until another approves it;
+    meanwhile every figure and rule check reads the settings in force."""
+    asked = request_fund_settings(db.session, "QY", {"single_company_cap": "50%", "committee_quorum": "3",
+                                                     "ownership_cap": "0.30"}, username="admin1")
+    assert asked is not None and (asked.entity, asked.entity_key, asked.asked_by) == ("funds", "QY", "admin1")
+    assert asked.fields == {"single_company_cap": "0.50", "committee_quorum": 3}  # 30% is the default: no change
+    assert _settings(db) == {} and _audits(db) == []
+    [entry] = _audits(db, "request_correction")
+    assert entry.username == "admin1" and entry.before == {"single_company_cap": "0.05", "committee_quorum": 5}
+    assert entry.after == {"single_company_cap": "0.50", "committee_quorum": 3}  # the settings in force, as asked
+    [waiting] = waiting_settings(db.session)
+    assert [key for key, _now, _asked in waiting.rows] == ["single_company_cap", "committee_quorum"]
+    assert waiting.rows[0][2] == Decimal("0.50")
+    with pytest.raises(FieldErrors) as own:
+        approve_fund_settings(db.session, "QY", username="admin1")
+    assert own.value.errors[0][1].key == "settings_asker_is_checker" and _settings(db) == {}
+    in_force = approve_fund_settings(db.session, "QY", username="checker")
+    assert in_force["single_company_cap"] == Decimal("0.50") and in_force["committee_quorum"] == 3
+    assert _settings(db) == {"single_company_cap": "0.50", "committee_quorum": 3}
+    [applied] = _audits(db)
+    assert applied.username == "checker" and applied.reason_said["key"] == "settings_asked_by"
+    assert "admin1" in applied.reason
+    assert pending_settings(db.session, "QY") is None and waiting_settings(db.session) == []
+
+
+def test_one_request_per_fund_and_nothing_changed_asks_nothing(db, fund):
+    assert request_fund_settings(db.session, "QY", {"ownership_cap": "30%"}, username="a") is None  # the default
+    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, username="a")
+    with pytest.raises(FieldErrors) as second:
+        request_fund_settings(db.session, "QY", {"committee_quorum": "4"}, username="b")
+    assert second.value.errors[0][1].key == "settings_pending_by"
+    assert request_fund_settings(db.session, "TS", {"committee_quorum": "4"}, username="b") is not None  # another fund
+    assert len(waiting_settings(db.session)) == 2 and len(waiting_settings(db.session, "QY")) == 1
+    with pytest.raises(FieldErrors):  # a bad value is refused when asked, as when saved
+        request_fund_settings(db.session, "TS", {"ownership_cap": "2"}, username="c")
+
+
+def test_a_tiny_rate_or_share_asked_for_is_applied_as_asked(db, fund):
+    """A rate kept as the float 1e-05 and a share as the text 1E-7 had been read back, when
+    approved, with their exponent, which a typed number may not have: refused."""
+    request_fund_settings(db.session, "QY", {"mirr_finance_rate": "0.001%", "ownership_cap": "0.00001%"},
+                          username="admin1")
+    in_force = approve_fund_settings(db.session, "QY", username="checker")
+    assert in_force["mirr_finance_rate"] == 0.00001 and in_force["ownership_cap"] == Decimal("0.0000001")
+
+
+def test_a_request_gone_stale_is_refused_and_stays_to_be_declined(db, fund):
+    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, username="admin1")
+    update_fund_settings(db.session, "QY", {"committee_quorum": "4"}, username="loader")  # the settings move on
+    with pytest.raises(FieldErrors) as stale:
+        approve_fund_settings(db.session, "QY", username="checker")
+    assert stale.value.errors[0][1].key == "settings_request_stale"
+    assert _settings(db) == {"committee_quorum": 4} and pending_settings(db.session, "QY") is not None
+    with pytest.raises(FieldErrors) as no_reason:
+        decline_fund_settings(db.session, "QY", {"reason": "  "}, username="checker")
+    assert set(no_reason.value.as_dict()) == {"reason"}
+    with pytest.raises(FieldErrors) as too_long:
+        decline_fund_settings(db.session, "QY", {"reason": "x" * 2001}, username="checker")
+    assert set(too_long.value.as_dict()) == {"reason"}
+    decline_fund_settings(db.session, "QY", {"reason": "已过时，请重新申请"}, username="checker")
+    assert pending_settings(db.session, "QY") is None and _settings(db) == {"committee_quorum": 4}
+    [declined] = _audits(db, "reject_correction")
+    assert declined.username == "checker" and "已过时，请重新申请" in declined.reason and "admin1" in declined.reason
+    with pytest.raises(FieldErrors) as gone:
+        approve_fund_settings(db.session, "QY", username="checker")
+    assert gone.value.errors[0][1].key == "settings_not_pending"
+
+
+def test_the_page_shows_the_request_in_its_words_and_a_checker_decides_on_the_pending_list(as_role, db, fund):
+    admin = as_role("admin")
+    admin.post(URL, data={"subfund_share_cap": "35%", "reinvestment_multiple": "2x",
+                          "prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]})
+    page = admin.get(URL).get_data(as_text=True)
+    card = page[page.index('id="settings-request"'):page.index('id="fund-settings"')]
+    assert "<td>30%</td><td>35%</td>" in card and "<td>1.50x</td><td>2.00x</td>" in card
+    refused = admin.post(URL, data={"committee_quorum": "4", "version": _version(page)}).get_data(as_text=True)
+    assert "已有一项设置修改申请待批准" in refused and _settings(db) == {}
+
+    checker = as_role("manager", "checker1")
+    home = checker.get("/").get_data(as_text=True)
+    assert 'id="todo-settings"' in home and "/funds/QY/settings/approve" in home
+    pending = checker.get("/book/pending").get_data(as_text=True)
+    assert 'data-settings-request="QY"' in pending and "<td>30%</td><td>35%</td>" in pending
+    from tests.visible_text import problems, visible_text
+
+    for lang, words in (("zh", "认缴占子基金规模上限"), ("en", "Cap on commitment / sub-fund size")):
+        checker.get(f"/lang/{lang}")
+        text = visible_text(checker.get("/book/pending").get_data(as_text=True))
+        card = text[text.index("宁波千亿科技创新基金"):]  # the request's card: no code, no raw number
+        named = ("宁波千亿科技创新基金",)  # the fund's name, as typed (it has no English one)
+        assert words in card and problems(card, lang, named) == [], (lang, problems(card, lang, named))
+        home = checker.get("/").get_data(as_text=True)
+        start = home.rindex("<div", 0, home.index('id="todo-settings"'))
+        todo = visible_text(home[start:home.index("</div>", start)])
+        assert ("Changes of fund settings waiting" if lang == "en" else "待批准的基金设置修改") in todo
+        assert problems(todo, lang) == [], todo
+    checker.get("/lang/zh")
+    declined = checker.post("/funds/QY/settings/reject", data={"reason": "", "next": "/book/pending"})
+    assert declined.status_code == 302 and pending_settings(db.session, "QY") is not None  # a reason is needed
+    approved = checker.post("/funds/QY/settings/approve", data={"next": "/book/pending"})
+    assert approved.status_code == 302 and approved.headers["Location"].endswith("/book/pending")
+    assert _settings(db) == {"subfund_share_cap": "0.35", "reinvestment_multiple": "2"}
+    assert "设置修改已批准并生效" in checker.get("/book/pending").get_data(as_text=True)
+    assert 'id="todo-settings"' not in checker.get("/").get_data(as_text=True)
+
+
+def test_the_asker_sees_no_approve_button_and_cannot_approve_by_hand(as_role, db, fund):
+    admin = as_role("admin")
+    admin.post(URL, data={"committee_quorum": "4"})
+    assert 'id="todo-settings"' not in admin.get("/").get_data(as_text=True)
+    assert admin.post("/funds/QY/settings/approve").status_code == 302
+    assert _settings(db) == {} and pending_settings(db.session, "QY") is not None
+    assert "不能批准自己的申请" in admin.get("/book/pending").get_data(as_text=True)
+    assert admin.post("/funds/NOPE/settings/approve").status_code == 404
+
+
+def test_two_checkers_approving_one_change_at_once_apply_it_once(app, db, fund, monkeypatch):
+    import threading
+
+    from portfolio.book import fund_settings
+    from tests.races import race, slowed
+
+    request_fund_settings(db.session, "QY", {"committee_quorum": "3"}, username="admin1")
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, fund_settings, "pending_settings", started, after=True)  # the first has read the request
+    first, second = race(app, db, lambda s: approve_fund_settings(s, "QY", username="chk1"),
+                         lambda s: approve_fund_settings(s, "QY", username="chk2"), started)
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    assert len(_audits(db)) == 1 and _settings(db) == {"committee_quorum": 3}
+    assert pending_settings(db.session, "QY") is None
+
+
+def test_two_changes_asked_at_once_keep_one_waiting(app, db, fund, monkeypatch):
+    import threading
+
+    from portfolio.book import fund_settings
+    from tests.races import race, slowed
+
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, fund_settings, "pending_settings", started, after=True)  # the first found none waiting
+    first, second = race(app, db, lambda s: request_fund_settings(s, "QY", {"committee_quorum": "3"}, username="a1"),
+                         lambda s: request_fund_settings(s, "QY", {"committee_quorum": "4"}, username="a2"), started)
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    [waiting] = waiting_settings(db.session)
+    assert [e.username for e in _audits(db, "request_correction")] == [waiting.pending.asked_by]

@@ -331,15 +331,15 @@ def _submitted(db) -> GpPackage:
 
 
 def test_returning_needs_comments_and_one_manager_accepts_when_four_eyes_is_off(db, book):
-    from portfolio.book.fund_settings import update_fund_settings
     from portfolio.errors import FieldErrors
+    from tests.conftest import settings_in_force
 
     package = _submitted(db)
     with pytest.raises(FieldErrors, match="退回须写明意见"):
         packages.return_package(db.session, package.id, "  ", username="manager1")
     with pytest.raises(FieldErrors, match="须先由一位基金经理复核"):
         packages.accept(db.session, package.id, username="manager1")
-    update_fund_settings(db.session, "QY", {"gp_four_eyes": "0"}, username="admin1")
+    settings_in_force(db.session, "QY", {"gp_four_eyes": "0"}, username="admin1")
     accepted = packages.accept(db.session, package.id, username="manager1")
     assert accepted.status == "accepted" and accepted.reviewed_by is None
     with pytest.raises(FieldErrors):  # not twice

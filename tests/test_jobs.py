@@ -545,7 +545,7 @@ def test_a_report_job_is_filed_under_the_book_version_its_file_is_of(app, exampl
     the report of the book in force built a second job (and, the file being stored already,
     found it there, under a job that did nothing). Now, as a backup's job does, it is the
     job of the version its file is of (its result's book_version, jobs.finish)."""
-    from portfolio.book.fund_settings import update_fund_settings
+    from tests.conftest import settings_in_force
 
     params = {"fund": "QY", "quarter": "2025Q4", "format": "html", "index": None, "lang": "zh",
               "forecast_parameters": 0}
@@ -554,7 +554,7 @@ def test_a_report_job_is_filed_under_the_book_version_its_file_is_of(app, exampl
                                               version=queued_at)
     assert created
     job_id = job.id
-    update_fund_settings(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
+    settings_in_force(db.session, "QY", {"single_company_cap": "0.01"}, username="chair")  # the book moves on
     now = cache.book_version(db.session)
     assert now != queued_at
     db.session.remove()

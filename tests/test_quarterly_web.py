@@ -358,15 +358,15 @@ def test_forward_look_on_the_page_in_the_pdf_and_in_english(example, as_role, db
 def test_the_funds_default_index_is_used_and_a_failing_one_dropped_once(example, db, as_role):
     """Issue 15: with no ?index the report compares with the fund's pme_index; when that index
     cannot price the flows the report is shown without it (no redirect loop)."""
-    from portfolio.book.fund_settings import update_fund_settings
+    from tests.conftest import settings_in_force
 
     _index(db, "GEN300", "2022-12-31")
     _index(db, "LATE", "2024-06-30")
-    update_fund_settings(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
+    settings_in_force(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
     client = as_role("viewer")
     html = client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert "GEN300" in html and "KS-PME" in html
-    update_fund_settings(db.session, "QY", {"pme_index": "LATE"}, username="admin")
+    settings_in_force(db.session, "QY", {"pme_index": "LATE"}, username="admin")
     response = client.get("/reports/QY/2025Q4")
     assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q4?index=")
     html = client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)
@@ -377,10 +377,10 @@ def test_the_command_compares_with_the_funds_index_as_the_screen_does(example, d
     """`flask quarterly-report` without --index had shown 未选择比较指数 where the screen's report
     of the same quarter compared with the fund's pme_index: one report, two answers. Now both
     start from the fund's setting; --index '' asks for none."""
-    from portfolio.book.fund_settings import update_fund_settings
+    from tests.conftest import settings_in_force
 
     _index(db, "GEN300", "2022-12-31")
-    update_fund_settings(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
+    settings_in_force(db.session, "QY", {"pme_index": "GEN300"}, username="admin")
     out = tmp_path / "q.html"
     done = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "html", "-o", str(out), "--no-progress"])
     assert done.exit_code == 0, done.output

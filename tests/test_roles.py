@@ -42,6 +42,10 @@ ROUTES = [
     ("GET", "/", "read", "main.home"),
     ("GET", "/funds/QY", "read", "main.fund"),
     ("GET", "/funds/QY/compliance", "read", "main.fund_compliance"),
+    ("GET", "/funds/QY/settings", "configure", "fund_settings.edit"),
+    ("POST", "/funds/QY/settings", "configure", "fund_settings.edit"),
+    ("POST", "/funds/QY/settings/approve", "approve", "fund_settings.approve"),
+    ("POST", "/funds/QY/settings/reject", "approve", "fund_settings.reject"),
     ("GET", "/investments", "read", "main.investments"),
     ("GET", "/investments/QY-D1", "read", "main.investment"),
     ("GET", "/sub-funds", "read", "main.sub_funds"),
@@ -118,7 +122,7 @@ ROUTES = [
 
 def test_the_table_lists_every_route_of_the_screens(app):
     mine = {(method, rule.endpoint) for rule in app.url_map.iter_rules()
-            if rule.endpoint.split(".")[0] in ("main", "book", "admin", "exports")
+            if rule.endpoint.split(".")[0] in ("main", "book", "admin", "exports", "fund_settings")
             for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert mine == {(method, endpoint) for method, _, _, endpoint in ROUTES}
 

@@ -16,6 +16,7 @@ from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, PendingCorrection, SubFund, Valuation
 from portfolio.book import corrections, records
+from portfolio.book.fund_settings import waiting_settings
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.filetypes import ZIP_MAGIC
@@ -142,7 +143,8 @@ def new_sub_fund():
 @bp.route("/valuations/pending")
 @requires("approve")
 def pending():
-    """The drafts waiting for a checker: cash flows and valuations entered on screen."""
+    """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
+of investments' terms and changes of funds' settings asked for."""
     flows = db.session.execute(select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None))
                                .order_by(CashFlow.date, CashFlow.id)).scalars().all()
     drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
@@ -155,7 +157,8 @@ def pending():
         select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None))
         .order_by(Valuation.void_requested_at, Valuation.id)).scalars()]
     return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
-                           corrections=corrections.waiting_corrections(db.session), form=ConfirmForm())
+                           corrections=corrections.waiting_corrections(db.session),
+                           settings=waiting_settings(db.session), form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):

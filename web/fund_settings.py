@@ -1,7 +1,8 @@
-"""Screen: a fund's settings (rule limits, home region, MIRR rates, quorum), admin only."""
+"""Screen: a fund's settings (rule limits, home region, MIRR rates, quorum), admin only. A change
+is asked for and applied once another user with `approve` approves it (maker-checker)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,14 +10,22 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import INSTRUMENTS, Fund
-from portfolio.book.fund_settings import settings_version, shown, spec_for, update_fund_settings
+from portfolio.book.fund_settings import (
+    approve_fund_settings,
+    decline_fund_settings,
+    request_fund_settings,
+    settings_version,
+    shown,
+    spec_for,
+    waiting_settings,
+)
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.vocabulary import label
-from web.auth import current_username, requires
+from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import BaseForm, refuse
+from web.forms import BaseForm, ConfirmForm, refuse
 from web.i18n import current_lang
 
 bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
@@ -57,12 +66,13 @@ def edit(code: str):
     if form.validate_on_submit():
         values = {key: form[key].data for key in defaults}
         try:
-            update_fund_settings(db.session, code, values, username=current_username(),
-                                 version=form.version.data or None)
+            asked = request_fund_settings(db.session, code, values, username=current_username(),
+                                          version=form.version.data or None)
         except FieldErrors as exc:
             refuse(exc, form)
         else:
-            flash(_("基金设置已保存。"))
+            flash(_("设置修改申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按现行设置。") if asked is not None
+                  else _("设置没有变化。"))
             return redirect(url_for(".edit", code=code))
     elif not form.is_submitted():
         form.version.data = settings_version(fund.settings)
@@ -75,4 +85,44 @@ def edit(code: str):
     rows = [(form[key], shown(key, defaults[key], lang), _(spec_for(key).hint) if spec_for(key).hint else "",
              key in (fund.settings or {}))
             for key in defaults]
-    return render_template("fund_settings/edit.html", fund=fund, form=form, rows=rows)
+    return render_template("fund_settings/edit.html", fund=fund, form=form, rows=rows,
+                           waiting=waiting_settings(db.session, code))
+
+
+@bp.app_template_filter("setting_rows")
+def setting_rows(asked) -> list[tuple[str, str, str]]:
+    """(setting, in force now, as asked) of a change waiting, in the settings page's words."""
+    lang = current_lang()
+    return [(_(spec_for(key).label), shown(key, now, lang), shown(key, then, lang)) for key, now, then in asked.rows]
+
+
+def _decide(code: str, approve: bool):
+    """A checker's answer to a change of settings asked for: approve it (applied now), or
+    decline it with a reason."""
+    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
+        abort(400)
+    if db.session.get(Fund, code) is None:
+        abort(404)
+    try:
+        if approve:
+            approve_fund_settings(db.session, code, username=current_username())
+        else:
+            decline_fund_settings(db.session, code, {"reason": request.form.get("reason")},
+                                  username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+    else:
+        flash(_("设置修改已批准并生效。") if approve else _("设置修改申请已驳回，现行设置不变。"))
+    return redirect(safe_next(request.form.get("next"), url_for("main.fund", code=code)))
+
+
+@bp.route("/approve", methods=["POST"])
+@requires("approve")
+def approve(code: str):
+    return _decide(code, approve=True)
+
+
+@bp.route("/reject", methods=["POST"])
+@requires("approve")
+def reject(code: str):
+    return _decide(code, approve=False)

@@ -511,8 +511,8 @@ def sub_fund(code: str):
 
 ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
             "sub_fund_holdings", "change_sets")
-ACTIONS = ("create", "update", "request_void", "void", "reject_void", "approve", "import", "deactivate", "stage", "apply",
-           "reject")
+ACTIONS = ("create", "update", "request_void", "void", "reject_void", "request_correction", "reject_correction", "approve",
+           "import", "deactivate", "stage", "apply", "reject")
 
 
 def history_filter() -> tuple[dict, listing.HistoryFilter]:

@@ -1,4 +1,6 @@
-"""Use case: an administrator changes a fund's settings (rule limits and the like).
+"""Use case: an administrator changes a fund's settings (rule limits and the like), asked for
+and applied once another person approves it (maker-checker: one person could otherwise loosen
+a limit to hide a breach).
 
 The settings in force are the fund kind's defaults (portfolio.figures.settings) overridden per
 fund; only the overrides are stored, in funds.settings (JSON, Decimals as strings, so
@@ -8,15 +10,18 @@ goes back to the default. Every change is audited with before and after.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import INSTRUMENTS, Fund, IndexLevel
-from portfolio.book.audit import audit, digest
+from models import INSTRUMENTS, Fund, IndexLevel, PendingCorrection
+from portfolio.book.audit import audit, digest, person
+from portfolio.book.records import Fields, maker_is_checker
 from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
 from portfolio.figures.settings import defaults_for, fund_settings
@@ -180,23 +185,9 @@ def _same(stored: Any, value: Any) -> bool:
     return bool(stored == value)
 
 
-def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
-                         username: str, version: str | None = None) -> dict[str, Any]:
-    """Validate and store the given settings of one fund; returns the settings in force.
-
-    `values` maps setting keys to typed values or the text typed in a form; a blank
-    value (None or "") puts the setting back to its default. Raises FieldErrors (one per
-    bad field, all of them) and then changes nothing. `version`: the settings' digest as the
-    form showed them (settings_version); stored settings changed since are not written over.
-    """
-    fund = session.get(Fund, fund_code)
-    if fund is None:
-        raise FieldErrors([("", Message("no_fund", code=fund_code))])
-    # the fund's row taken, its settings read again: two admins saving at once had each
-    # written back the whole settings as read, the first one's change lost
-    take(session, fund)
-    if version is not None and version != settings_version(fund.settings):
-        raise FieldErrors([("", Message("settings_stale"))])
+def _planned(session: Session, fund: Fund, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the stored overrides now, the overrides `values` would leave): every value checked,
+    FieldErrors (one per bad field, all of them) otherwise."""
     defaults = defaults_for(fund.kind)
     errors: list[tuple[str, str]] = []
     parsed: dict[str, Any] = {}
@@ -224,11 +215,203 @@ def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any
             after.pop(key, None)
         elif not _same(before.get(key), value):  # the stored text kept for the same number:
             after[key] = _stored(value)          # 1.50x read back is the stored 1.5, not a change
+    return before, after
+
+
+def _taken(session: Session, fund_code: str, version: str | None) -> Fund:
+    """The fund's row taken, its settings read again (two saving at once had each written back
+    the whole settings as read, the first one's change lost); refused if they are no longer
+    those of `version` (the settings as the form showed them)."""
+    fund = session.get(Fund, fund_code)
+    if fund is None:
+        raise FieldErrors([("", Message("no_fund", code=fund_code))])
+    take(session, fund)
+    if version is not None and version != settings_version(fund.settings):
+        raise FieldErrors([("", Message("settings_stale"))])
+    return fund
+
+
+def update_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
+                         username: str, version: str | None = None) -> dict[str, Any]:
+    """Validate and store the given settings of one fund at once; returns the settings in force.
+
+    The step an approved request applies (`approve_fund_settings`), and what loads a book
+    (the demo): a person's change on the settings page is asked for (`request_fund_settings`)
+    and applied only once another person approves it.
+
+    `values` maps setting keys to typed values or the text typed in a form; a blank
+    value (None or "") puts the setting back to its default. Raises FieldErrors (one per
+    bad field, all of them) and then changes nothing. `version`: the settings' digest as the
+    form showed them (settings_version); stored settings changed since are not written over.
+    """
+    fund = _taken(session, fund_code, version)
+    after = _write(session, fund, values, username)
+    commit(session)
+    return fund_settings(fund.kind, after)
+
+
+def _write(session: Session, fund: Fund, values: dict[str, Any], username: str,
+           reason: Message | None = None) -> dict[str, Any]:
+    """Check and write `values` on the taken fund, audited when anything changes; no commit."""
+    before, after = _planned(session, fund, values)
     if after != before:
         fund.settings = after  # a new dict, so that the JSON column sees the change
-        audit(session, username, "update", "funds.settings", fund_code, before=before, after=after)
-        commit(session)
+        audit(session, username, "update", "funds.settings", fund.code, before=before, after=after, reason=reason)
+    return after
+
+
+# -- maker-checker: a change asked for, applied once another person approves it ----------------
+
+def pending_settings(session: Session, fund_code: str) -> PendingCorrection | None:
+    """The change of a fund's settings waiting for a checker, if any (one per fund)."""
+    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == "funds",
+                                                           PendingCorrection.entity_key == fund_code)).scalar()
+
+
+@dataclass(frozen=True)
+class SettingsRequest:
+    pending: PendingCorrection
+    fund: Fund
+    rows: list[tuple[str, Any, Any]]  # (setting, in force now, as asked)
+
+
+def waiting_settings(session: Session, fund_code: str | None = None) -> list[SettingsRequest]:
+    """The changes of settings waiting (of one fund, or all), oldest first, each with the
+    settings it changes as they are in force now and as asked (typed values)."""
+    stmt = select(PendingCorrection, Fund).join(Fund, Fund.code == PendingCorrection.entity_key).where(
+        PendingCorrection.entity == "funds")
+    if fund_code is not None:
+        stmt = stmt.where(PendingCorrection.entity_key == fund_code)
+    out = []
+    for waiting, fund in session.execute(stmt.order_by(PendingCorrection.asked_at, PendingCorrection.id)).all():
+        now = fund_settings(fund.kind, fund.settings)
+        asked = fund_settings(fund.kind, _asked_overrides(fund.settings, waiting.fields))
+        out.append(SettingsRequest(waiting, fund, [(key, now[key], asked[key]) for key in now
+                                                   if key in waiting.fields]))
+    return out
+
+
+def _asked_overrides(stored: dict[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """The overrides a request would leave: `fields` the changed settings (None: the default)."""
+    after = dict(stored or {})
+    for key, value in fields.items():
+        if value is None:
+            after.pop(key, None)
+        else:
+            after[key] = value
+    return after
+
+
+def request_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
+                          username: str, version: str | None = None) -> PendingCorrection | None:
+    """A change of a fund's settings, asked for (maker-checker): checked as it would be applied
+    (every value, the settings as the form showed them), then held until another person with
+    `approve` approves it (`approve_fund_settings`); the settings in force stay as they are
+    meanwhile, in every figure and rule check. None when nothing would change. One request
+    waits per fund: a second is refused."""
+    fund = _taken(session, fund_code, version)
+    before, after = _planned(session, fund, values)
+    if after == before:
+        return None
+    waiting = pending_settings(session, fund.code)
+    if waiting is not None:
+        raise FieldErrors([("", Message("settings_pending_by", who=(person(session, waiting.asked_by),
+                                                                    waiting.asked_at)))])
+    changed = {key: after.get(key) for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)}
+    request = PendingCorrection(entity="funds", entity_key=fund.code, fields=changed,
+                                version=settings_version(fund.settings), reason="", asked_by=username)
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError as error:  # another change asked for a moment ago
+        session.rollback()
+        raise FieldErrors([("", Message("settings_request_raced"))]) from error
+    now = fund_settings(fund.kind, before)
+    asked = fund_settings(fund.kind, after)
+    audit(session, username, "request_correction", "funds.settings", fund.code,
+          before={key: _stored(now[key]) for key in changed}, after={key: _stored(asked[key]) for key in changed})
+    commit(session)
+    return request
+
+
+def approve_fund_settings(session: Session, fund_code: str, *, username: str) -> dict[str, Any]:
+    """The checker's approval of a change asked for: not by whoever asked; refused if the
+    settings changed since it was asked for (it stays waiting, to be declined); applied as
+    `update_fund_settings` applies a change, audited as the approver's with the asker named.
+    Returns the settings in force."""
+    if session.get(Fund, fund_code) is None:
+        raise FieldErrors([("", Message("no_fund", code=fund_code))])
+    waiting = pending_settings(session, fund_code)
+    if waiting is None:
+        raise FieldErrors([("", Message("settings_not_pending"))])
+    if maker_is_checker(waiting.asked_by, username):
+        raise FieldErrors([("", Message("settings_asker_is_checker"))])
+    asker, version, fields = waiting.asked_by, waiting.version, dict(waiting.fields)
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("settings_request_raced"))])
+    try:
+        fund = _taken(session, fund_code, None)
+        if version != settings_version(fund.settings):
+            raise FieldErrors([("", Message("settings_request_stale"))])
+        after = _write(session, fund, {key: _as_typed(key, value) for key, value in fields.items()}, username,
+                       reason=Message("settings_asked_by", person=person(session, asker)))
+    except FieldErrors:
+        session.rollback()  # refused: the request stays waiting
+        raise
+    commit(session)
     return fund_settings(fund.kind, after)
+
+
+NUMBER_KINDS = ("share", "ratio", "decimal", "count", "amount", "rate", "fraction")
+
+
+def _as_typed(key: str, value: Any) -> Any:
+    """A setting as a request keeps it, written as the form would take it again: a number in
+    plain digits (a rate kept as the float 1e-05, a share as the text 1E-7, read back as 0.00001
+    and 0.0000001, never refused for their exponent)."""
+    if spec_for(key).kind not in NUMBER_KINDS or isinstance(value, (bool, int, list)) or value is None:
+        return value
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    return format(number, "f") if number.is_finite() else value
+
+
+def decline_fund_settings(session: Session, fund_code: str, fields: Mapping[str, Any], *, username: str) -> None:
+    """A change asked for, declined with a reason (by a checker, or withdrawn by its asker):
+    the settings stay as they are."""
+    f = Fields(fields)
+    reason = f.text("reason", required=True, max_len=2000)
+    if reason is not None and not reason.strip():
+        f.errors.append(("reason", Message("reject_needs_reason")))
+    f.check()
+    fund = session.get(Fund, fund_code)
+    if fund is None:
+        raise FieldErrors([("", Message("no_fund", code=fund_code))])
+    waiting = pending_settings(session, fund_code)
+    if waiting is None:
+        raise FieldErrors([("", Message("settings_not_pending"))])
+    asked = fund_settings(fund.kind, _asked_overrides(fund.settings, waiting.fields))
+    now = fund_settings(fund.kind, fund.settings)
+    changed = list(waiting.fields)
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("settings_request_raced"))])
+    audit(session, username, "reject_correction", "funds.settings", fund_code,
+          before={key: _stored(now[key]) for key in changed}, after={key: _stored(asked[key]) for key in changed},
+          reason=Message("settings_declined", person=person(session, waiting.asked_by), typed=reason))
+    commit(session)
+
+
+def _decided(session: Session, waiting: PendingCorrection) -> bool:
+    """Take the request off the waiting list, once: False when someone else decided it first."""
+    done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
+                           .execution_options(synchronize_session=False))
+    if getattr(done, "rowcount", 0) != 1:
+        session.rollback()
+        return False
+    session.expunge(waiting)
+    return True
 
 
 def display(value: Any, key: str | None = None) -> str:

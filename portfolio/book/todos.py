@@ -1,7 +1,8 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
 - `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them
-  and corrections of investments' terms someone else asked for (maker-checker: never one's own),
+  corrections of investments' terms and changes of funds' settings someone else asked for
+  (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -45,6 +46,7 @@ class Todos:
     flow_voids: list[CashFlow] = field(default_factory=list)
     valuation_voids: list[Valuation] = field(default_factory=list)
     corrections: list[PendingCorrection] = field(default_factory=list)
+    settings: list[PendingCorrection] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
     votes: list[tuple[Proposal, Meeting]] = field(default_factory=list)
@@ -78,7 +80,14 @@ def voids_waiting(model, username=USERNAME):
 
 def corrections_waiting(username=USERNAME):
     """Corrections of investments' terms someone else asked for."""
-    return (select(PendingCorrection).where(PendingCorrection.asked_by != username)
+    return (select(PendingCorrection).where(PendingCorrection.entity == "investments",
+                                            PendingCorrection.asked_by != username)
+            .order_by(PendingCorrection.asked_at, PendingCorrection.id))
+
+
+def settings_waiting(username=USERNAME):
+    """Changes of funds' settings someone else asked for."""
+    return (select(PendingCorrection).where(PendingCorrection.entity == "funds", PendingCorrection.asked_by != username)
             .order_by(PendingCorrection.asked_at, PendingCorrection.id))
 
 
@@ -130,6 +139,7 @@ KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("flow_voids", frozenset({"approve"}), voids_waiting(CashFlow)),
     ("valuation_voids", frozenset({"approve"}), voids_waiting(Valuation)),
     ("corrections", frozenset({"approve"}), corrections_waiting()),
+    ("settings", frozenset({"approve"}), settings_waiting()),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
     ("votes", frozenset({"vote"}), votes_waiting()),

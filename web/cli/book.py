@@ -234,7 +234,9 @@ def demo_command(book_path: Path | None) -> None:
     result = import_index(db.session, "CSI300", index_path, "demo")
     click.echo(say("指数 CSI300：新增 %(added)s，修改 %(changed)s，未变 %(unchanged)s", added=result["added"],
                    changed=result["changed"], unchanged=result["unchanged"]))
-    # every demo fund compares itself with it by default (a fund setting, audited when it changes)
+    # every demo fund compares itself with it by default (a fund setting, audited when it changes):
+    # applied at once, not asked for, as `import-book` loads a book directly: the operator who
+    # loads the demo holds the shell and the database, and there is no second person yet
     from models import Fund
     from portfolio.book.fund_settings import update_fund_settings
 
