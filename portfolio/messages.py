@@ -255,8 +255,26 @@ def _book_arg(name: str, value: Any, zh: bool) -> str:
     return str(value[0])
 
 
+# the rule checks' own arguments, which no refusal's kind takes (`_refusal_arg`, `_sentence_arg`):
+# written by their name alone, without going down every kind first (thousands in a report)
+_BY_NAME: dict[str, Any] = {
+    "value_pct": lambda value, zh: _pct(value),
+    "limit_pct": lambda value, zh: _pct(value),
+    "value_x": lambda value, zh: f"{float(value):.2f} 倍" if zh else f"{float(value):.2f}x",
+    "limit_x": lambda value, zh: f"{float(value):.2f} 倍" if zh else f"{float(value):.2f}x",
+    "what": lambda value, zh: WHAT[value][0 if zh else 1],
+}
+
+
 def _arg(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     """One argument written by its kind (the Chinese forms are rules.md's)."""
+    by_name = _BY_NAME.get(name)
+    if by_name is not None:
+        return by_name(value, zh)
+    return _arg_by_kind(name, value, zh, codes=codes)
+
+
+def _arg_by_kind(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     refusal = _refusal_arg(name, value, zh, codes=codes)
     if refusal is not None:
         return refusal
@@ -306,7 +324,8 @@ def _finer(value: Any, limit: Any, scale: int, places: int) -> str | None:
     where at `places` the two read the same but are not ("30.0%，超过上限 30.0%" of 30.05 %);
     None when they read apart already, or are the same to 8 places. Written as `_arg` writes
     them (a float's own rounding), so what is compared is what is read."""
-    if Decimal(str(value)) == Decimal(str(limit)):
+    if (value == limit if type(value) is Decimal and type(limit) is Decimal  # (exactly, as below)
+            else Decimal(str(value)) == Decimal(str(limit))):
         return None
 
     def read(number: Any, n: int) -> str:
@@ -361,6 +380,59 @@ def render(key: str, args: dict[str, Any], lang: str = "zh", *, codes: bool = Fa
     return out[:1].upper() + out[1:] if not zh and capital else out
 
 
+def _chinese(key: str, args: dict[str, Any]) -> str:
+    """A Message's own text, `render(key, args, "zh", codes=True)`, kept by its key and
+    arguments where these are plain values: a report's thousands of checks repeat many of the
+    same sentences (every instrument that is not prohibited, every missing field)."""
+    frozen = _frozen(args)
+    if frozen is None:
+        return render(key, args, "zh", codes=True)
+    text = _CHINESE.get((key, frozen))
+    if text is None:
+        text = render(key, args, "zh", codes=True)
+        if len(_CHINESE) >= _CHINESE_KEPT:
+            _CHINESE.clear()
+        _CHINESE[(key, frozen)] = text
+    return text
+
+
+_CHINESE: dict[tuple, str] = {}
+_CHINESE_KEPT = 20_000
+_PLAIN = frozenset({str, int, bool, type(None), dt.date})
+
+
+def _frozen(args: dict[str, Any]) -> tuple | None:
+    """The arguments as a key that tells apart any two that could be written differently:
+    each value with its type (1, 1.0, True and Decimal 1 are equal, and hash alike, but are
+    not written alike), a Decimal by its text (5.0 and 5.00: `limit_years`), a float by its
+    bits (-0.0); None for any other kind of value (a Message, a mapping, a time)."""
+    out: list[tuple] = []
+    for name, value in args.items():
+        kind = type(value)
+        if kind is str or kind is Decimal:  # most of them: a rule check's what, shares, limits
+            out.append((name, kind, value if kind is str else str(value)))
+            continue
+        exact = _exact(value)
+        if exact is None:
+            return None
+        out.append((name, exact))
+    return tuple(out)
+
+
+def _exact(value: Any) -> tuple | None:
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is Decimal:
+        return (kind, str(value))
+    if kind is float:
+        return (kind, value.hex())
+    if kind is list or kind is tuple:
+        parts = tuple(_exact(v) for v in value)
+        return None if None in parts else (kind, parts)
+    return None
+
+
 class Message(str):
     """A sentence of the domain: its Chinese text (with `missing: FIELD`, as rules.md
     says) as a str, plus the key and arguments it was made from."""
@@ -369,7 +441,7 @@ class Message(str):
     args: dict[str, Any]
 
     def __new__(cls, key: str, **args: Any) -> Message:
-        made = super().__new__(cls, render(key, args, "zh", codes=True))
+        made = super().__new__(cls, _chinese(key, args))
         made.key, made.args = key, args
         return made
 
