@@ -116,9 +116,10 @@ def register_jobs(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from web.auth import require_login_everywhere
-    from web.blueprints import BLUEPRINTS, RowId
+    from web.blueprints import BLUEPRINTS, LazyBuildRule, RowId
 
     app.url_map.converters["int"] = RowId  # before any route is added: they take it as they bind
+    app.url_rule_class = LazyBuildRule  # their URL builders compiled on first use
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_request(require_login_everywhere)

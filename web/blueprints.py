@@ -1,6 +1,9 @@
 """Every blueprint of the app, one per screen family (one line each, so additions merge cleanly),
 and the converter their addresses' ids go through."""
-from werkzeug.routing import IntegerConverter
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.routing import IntegerConverter, Rule
 
 from web import (
     admin,
@@ -46,3 +49,22 @@ class RowId(IntegerConverter):
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ROW_ID if max is None else max,
                          signed=signed)
+
+
+class LazyBuildRule(Rule):
+    """A route whose URL builders are compiled when it first builds a URL. Werkzeug compiles
+    two for every rule as it is added (Python code made through `ast` and `compile`): most of
+    the cost of adding the app's routes, paid by every process, and by a command that builds
+    no URL (`report`) for nothing. The builder compiled is werkzeug's own, so every URL is
+    the same; compiled twice at once by two threads, the two are alike."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        compile_now = super()._compile_builder
+        compiled: list[Callable[..., tuple[str, str]]] = []
+
+        def build(rule: Rule, **values: Any) -> tuple[str, str]:
+            if not compiled:
+                compiled.append(compile_now(append_unknown))
+            return compiled[0](rule, **values)
+
+        return build
