@@ -94,6 +94,20 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "correction_raced": ("该投资的更正申请刚刚已被他人提交或处理，请刷新页面",
                          "Someone else has just asked for or dealt with a correction of this investment: "
                          "please reload the page"),
+    "investment_request_pending_by": ("投资编号 {id} 已有待批准的新增申请（{who} 申请），请先批准或驳回该申请",
+                                      "Investment ID {id} is already waiting to be added (asked for by {who}): "
+                                      "approve or decline that first"),
+    "investment_request_now_fails": ("此投资按现在的台账未通过合规检查：{failures}。申请时未填写理由，不能批准；"
+                                     "请驳回，由申请人填写理由后重新申请。",
+                                     "On the book as it is now this investment fails the compliance checks: "
+                                     "{failures}. It was asked for without a reason and cannot be approved: "
+                                     "decline it, and its asker may ask again with a reason."),
+    "investment_request_not_pending": ("没有待批准的新增投资 {id}", "No new investment {id} is waiting"),
+    "investment_request_asker_is_checker": ("申请新增投资的人不能批准自己的申请，须由另一人批准",
+                                            "Whoever asked to add an investment cannot approve it: another person must"),
+    "investment_request_raced": ("新增投资 {id} 的申请刚刚已被他人提交或处理，请刷新页面",
+                                 "Someone else has just asked for or dealt with new investment {id}: "
+                                 "please reload the page"),
     "void_requested_by": ("{person} 已申请作废该{record}，待另一人批准",
                           "{person} has already asked to void this {record}: another person must approve it"),
     "void_not_requested": ("该{record}没有待批准的作废申请", "Nobody has asked to void this {record}"),

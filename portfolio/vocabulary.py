@@ -267,6 +267,9 @@ LABELS["audit_action"]["prune"], LABELS_EN["audit_action"]["prune"] = "清理", 
 LABELS["entity"]["upload"], LABELS_EN["entity"]["upload"] = "上传文件", "Uploaded file"
 # corrections (portfolio/book/corrections.py) and confirmed doubts (portfolio/book/sanity.py)
 LABELS["audit_action"]["correct"], LABELS_EN["audit_action"]["correct"] = "更正", "Correct"
+# a new holding typed in the form, asked for and approved by another (portfolio/book/new_investments.py)
+LABELS["audit_action"]["request_create"], LABELS_EN["audit_action"]["request_create"] = "申请新增", "Ask to add"
+LABELS["audit_action"]["reject_create"], LABELS_EN["audit_action"]["reject_create"] = "驳回新增申请", "Decline an addition"
 LABELS["field"]["confirmed_doubts"] = "已确认的核对提示"
 LABELS_EN.setdefault("field", {})["confirmed_doubts"] = "Confirmed doubts"
 LABELS["field"]["confirmed_doubts_count"] = "已确认的核对提示（行数）"

@@ -141,6 +141,14 @@ def void_in_force(session, what: str, record_id, reason: str, *, username: str =
                                                                              username=checker)
 
 
+def approved_investment(session, investment_id: str, *, checker: str = "checker"):
+    """A new investment asked for in the form (/book/investments/new, new_investments.ask_investment)
+    booked: approved by `checker` (maker-checker: another person)."""
+    from portfolio.book import new_investments
+
+    return new_investments.approve_investment(session, investment_id, username=checker)
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

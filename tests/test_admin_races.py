@@ -185,3 +185,43 @@ def test_two_corrections_of_one_investment_asked_at_once_keep_one_waiting(app, d
     asked = db.session.execute(select(AuditEntry.username).where(
         AuditEntry.entity == "investments", AuditEntry.action == "request_correction")).scalars().all()
     assert asked == [waiting[0][0].asked_by]  # the one waiting is the one audited
+
+
+NEW_DEAL = {"id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C3", "date": "2025-10-01",
+            "commitment_cny": "1000000", "ownership_pct": "2"}
+
+
+def test_two_checkers_approving_one_new_investment_at_once_book_it_once(app, db, monkeypatch):
+    from models import Investment
+    from portfolio.book import new_investments
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    new_investments.ask_investment(db.session, NEW_DEAL, username="mgr")
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, new_investments, "pending_request", started, after=True)  # the first has read the request
+    first, second = race(app, db, lambda s: new_investments.approve_investment(s, "QY-D9", username="chk1"),
+                         lambda s: new_investments.approve_investment(s, "QY-D9", username="chk2"), started)
+    created = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "investments", AuditEntry.entity_key == "QY-D9", AuditEntry.action == "create")).scalars().all()
+    assert len(created) == 1 and new_investments.waiting_investments(db.session) == []
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    assert db.session.get(Investment, "QY-D9") is not None
+
+
+def test_two_new_investments_of_one_id_asked_at_once_keep_one_waiting(app, db, monkeypatch):
+    from portfolio.book import new_investments
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, new_investments, "pending_request", started, after=True)  # the first found none waiting
+    first, second = race(
+        app, db, lambda s: new_investments.ask_investment(s, NEW_DEAL, username="mgr1"),
+        lambda s: new_investments.ask_investment(s, {**NEW_DEAL, "commitment_cny": "2000000"}, username="mgr2"),
+        started)
+    waiting = new_investments.waiting_investments(db.session)
+    assert len(waiting) == 1 and sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    asked = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "request_create")).scalars().all()
+    assert asked == [waiting[0][0].asked_by]  # the one waiting is the one audited

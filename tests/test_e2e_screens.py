@@ -10,7 +10,7 @@ from models import AuditEntry, CashFlow, Investment, Valuation
 from portfolio.book import cache
 from portfolio.interchange.importing import import_book
 from tests.browser import screenshot
-from tests.conftest import EXAMPLE_BOOK
+from tests.conftest import EXAMPLE_BOOK, approved_investment
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +57,16 @@ def test_log_a_direct_investment(db, book, logged_in_page, live_server):
     page.fill("#commitment_cny", "800")  # 万元
     page.fill("#ownership_pct", "5")
     page.click("#investment-form button[type=submit]")
-    page.wait_for_url("**/investments/QY-D7")
-    assert "QY-D7" in page.inner_text("h1")
+    page.wait_for_url("**/pending#new-investments")  # asked for: another person books it
+    assert "QY-D7" in page.inner_text("#pending-new-investments")
     db.session.expire_all()
+    assert db.session.get(Investment, "QY-D7") is None
+    approved_investment(db.session, "QY-D7")
     investment = db.session.get(Investment, "QY-D7")
     assert investment.company_code == "C3" and investment.mode == "direct"
     assert investment.commitment_cny == 8_000_000 and investment.date.isoformat() == "2025-10-20"
-    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D7")).scalar_one()
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D7",
+                                                        AuditEntry.action == "request_create")).scalar_one()
     assert entry.username == "manager_e2e"
 
 

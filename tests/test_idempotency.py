@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import CashFlow, FormSubmission, Investment, Proposal, Valuation
+from models import CashFlow, FormSubmission, Investment, PendingCorrection, Proposal, Valuation
 from tests.conftest import login, make_user
 from tests.test_committee import MEMBERS, as_user, propose, to_meeting, vote
 from tests.test_concurrency import TRIES, at_once
@@ -83,8 +83,10 @@ def test_a_valuation_and_an_investment_sent_twice_at_once_are_stored_once(app, d
                 "date": "2025-06-30", "commitment_cny": "0.1", "idempotency_key": key}  # 万元
         responses = _twice_at_once(clients, "/book/investments/new", data)
         assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:300] for r in responses]
-        assert all(r.headers["Location"].endswith(f"/investments/QY-X{n}") for r in responses)
-        assert _count(db, Investment, Investment.id == f"QY-X{n}") == 1
+        # a new investment is asked for once (a second person books it: new_investments.py)
+        assert all(r.headers["Location"].endswith("pending#new-investments") for r in responses)
+        assert _count(db, PendingCorrection, PendingCorrection.entity_key == f"QY-X{n}") == 1
+        assert _count(db, Investment, Investment.id == f"QY-X{n}") == 0
 
 
 def test_a_form_sent_again_later_answers_with_the_first_result(app, db, book, client):

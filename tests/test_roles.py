@@ -84,6 +84,8 @@ ROUTES = [
     ("POST", "/book/investments/QY-D1/correct", "write", "book.correct_investment"),
     ("POST", "/book/investments/QY-D1/correction/approve", "approve", "book.approve_correction"),
     ("POST", "/book/investments/QY-D1/correction/reject", "approve", "book.reject_correction"),
+    ("POST", "/book/investment-requests/QY-D1/approve", "approve", "book.approve_new_investment"),
+    ("POST", "/book/investment-requests/QY-D1/reject", "approve", "book.reject_new_investment"),
     ("GET", "/book/pending", "approve", "book.pending"),
     ("GET", "/book/valuations/pending", "approve", "book.pending"),
     ("POST", "/book/valuations/{valuation}/approve", "approve", "book.approve_valuation"),

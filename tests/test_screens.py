@@ -18,7 +18,7 @@ from portfolio.book.reading import build_report
 from portfolio.formatting import last_quarter_end, multiple, percent, wan, yi
 from portfolio.interchange.importing import import_book
 from portfolio.vocabulary import credit_code_check_char
-from tests.conftest import EXAMPLE_BOOK
+from tests.conftest import EXAMPLE_BOOK, approved_investment
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -98,6 +98,7 @@ def test_dashboard_shows_a_new_failure_first_and_the_settings_link_only_to_admin
     manager.post("/book/investments/new", data={
         "id": "QY-D9", "fund_code": "QY", "mode": "direct", "target_code": "C1", "date": "2025-10-01",
         "commitment_cny": "100", "ownership_pct": "40", "override_reason": "特批"})  # 100 万元
+    approved_investment(db.session, "QY-D9")  # by another person
     html = text(manager.get("/funds/QY"))
     first = re.search(r'<tr class="check-(\w+)" data-status="\w+">\s*<td[^>]*>[^<]*</td>\s*'
                       r'<td title="(\w+)">持股比例上限</td>\s*<td>([^<]+)</td>',
@@ -222,8 +223,12 @@ def test_a_failing_deal_asks_for_a_reason(manager, db):
     assert 'id="rule-failures"' in html and "持股比例上限" in html and 'data-field="override_reason"' in html
     assert db.session.get(Investment, "QY-D9") is None
     response = manager.post("/book/investments/new", data={**data, "override_reason": "投委会特批"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/investments/QY-D9")
-    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D9")).scalar_one()
+    assert response.status_code == 302 and response.headers["Location"].endswith("pending#new-investments")
+    asked = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D9")).scalar_one()
+    assert asked.action == "request_create" and asked.reason == "投委会特批"
+    approved_investment(db.session, "QY-D9")  # by another person: booked with the asker's reason
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "QY-D9",
+                                                        AuditEntry.action == "create")).scalar_one()
     assert entry.reason == "投委会特批"
 
 

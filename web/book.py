@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, PendingCorrection, SubFund, Valuation
-from portfolio.book import corrections, records
+from portfolio.book import corrections, new_investments, records
 from portfolio.book.fund_settings import waiting_settings
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
@@ -65,7 +65,7 @@ def new_investment():
     failures = None
     if form.validate_on_submit():
         try:
-            investment, again = once.run(form.idempotency_key.data, lambda: records.record_investment(
+            asked, again = once.run(form.idempotency_key.data, lambda: new_investments.ask_investment(
                 db.session, form.to_command(), username=current_username()))
         except records.RuleFailures as exc:
             failures = exc.failures
@@ -74,8 +74,11 @@ def new_investment():
             refuse(exc, form)
         else:
             if not again:
-                flash(_("投资 %(id)s 已登记。", id=investment.id))
-            return redirect(url_for("main.investment", inv_id=investment.id) if investment else url_for("book.index"))
+                flash(_("新增投资 %(id)s 已提交，须由另一位有审批权限的用户批准后登记；在此之前不计入任何数字。",
+                        id=asked.entity_key))
+            if isinstance(asked, Investment):  # sent again after it was approved
+                return redirect(url_for("main.investment", inv_id=asked.id))
+            return redirect(url_for("book.pending", _anchor="new-investments"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
     return render_template("book/investment_form.html", form=form, failures=failures, targets=targets)
@@ -144,7 +147,7 @@ def new_sub_fund():
 @requires("approve")
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
-of investments' terms and changes of funds' settings asked for."""
+    of investments' terms and changes of funds' settings asked for, new investments typed in the form."""
     flows = db.session.execute(select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None))
                                .order_by(CashFlow.date, CashFlow.id)).scalars().all()
     drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
@@ -158,7 +161,8 @@ of investments' terms and changes of funds' settings asked for."""
         .order_by(Valuation.void_requested_at, Valuation.id)).scalars()]
     return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
                            corrections=corrections.waiting_corrections(db.session),
-                           settings=waiting_settings(db.session), form=ConfirmForm())
+                           settings=waiting_settings(db.session),
+                           new_investments=new_investments.waiting_investments(db.session), form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):
@@ -598,3 +602,40 @@ def approve_correction(inv_id: str):
 @requires("approve")
 def reject_correction(inv_id: str):
     return _decide_correction(inv_id, approve=False)
+
+
+# -- a new investment asked for (portfolio/book/new_investments.py) -------------------------------
+
+def _decide_new_investment(inv_id: str, approve: bool):
+    """A checker's answer to a new investment typed in the form: approve it (booked now), or
+    decline it with a reason (its asker may withdraw it so)."""
+    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
+        abort(400)
+    if new_investments.pending_request(db.session, inv_id) is None and db.session.get(Investment, inv_id) is None:
+        abort(404)
+    try:
+        if approve:
+            new_investments.approve_investment(db.session, inv_id, username=current_username())
+        else:
+            new_investments.decline_investment(db.session, inv_id, {"reason": request.form.get("reason")},
+                                               username=current_username())
+    except FieldErrors as exc:
+        refuse(exc)
+        return redirect(safe_next(request.form.get("next"), url_for("book.pending", _anchor="new-investments")))
+    if approve:
+        flash(_("新增投资 %(id)s 已批准并登记。", id=inv_id))
+        return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=inv_id)))
+    flash(_("新增投资 %(id)s 的申请已驳回，未登记。", id=inv_id))
+    return redirect(safe_next(request.form.get("next"), url_for("book.pending", _anchor="new-investments")))
+
+
+@bp.route("/investment-requests/<inv_id>/approve", methods=["POST"])
+@requires("approve")
+def approve_new_investment(inv_id: str):
+    return _decide_new_investment(inv_id, approve=True)
+
+
+@bp.route("/investment-requests/<inv_id>/reject", methods=["POST"])
+@requires("approve")
+def reject_new_investment(inv_id: str):
+    return _decide_new_investment(inv_id, approve=False)

@@ -511,7 +511,8 @@ def sub_fund(code: str):
 
 ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds", "funds", "users",
             "sub_fund_holdings", "change_sets")
-ACTIONS = ("create", "update", "request_void", "void", "reject_void", "request_correction", "reject_correction", "approve",
+ACTIONS = ("create", "request_create", "reject_create", "update", "request_void", "void", "reject_void",
+           "request_correction", "reject_correction", "approve",
            "import", "deactivate", "stage", "apply", "reject")
 
 
@@ -561,7 +562,7 @@ VALUE_VOCABULARIES = {"mode": "mode", "status": "proposal_status", "role": "role
 # the fields of audited records that name a user: shown by the person's name, as everywhere
 PEOPLE_FIELDS = {"entered_by", "approved_by", "voided_by", "proposer", "decided_by", "declared_by", "member",
                  "uploaded_by", "created_by", "recorded_by", "submitted_by", "accepted_by", "reviewed_by", "by",
-                 "started_by", "cast_by", "updated_by"}
+                 "started_by", "cast_by", "updated_by", "asked_by"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 # How the value of an audited field is written, by its kind (a workbook column's kind is its
 # column's, portfolio.interchange.schema.SHEETS; a fund setting's its spec's): "yuan" (an

@@ -296,12 +296,14 @@ def record_investment(session: Session, fields: InvestmentCommand | Mapping[str,
 
 
 def add_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str,
-                   override_reason: str | None = None) -> Investment:
+                   override_reason: str | None = None, asked_by: str | None = None) -> Investment:
     """The uncommitted step of logging a holding: checked, added, flushed and audited.
 
     A deal that would make a compliance check fail (pro forma, at the deal date) needs a
     written reason (`override_reason`, or the field of that name), stored in the audit
-    entry; without one, RuleFailures (a FieldErrors on `override_reason`) is raised."""
+    entry; without one, RuleFailures (a FieldErrors on `override_reason`) is raised.
+    `asked_by`: whoever asked for it, named in the entry, when `username` approves a request
+    (portfolio/book/new_investments.py)."""
     values = _investment_fields(session, fields)
     reason = override_reason or (str(fields.get("override_reason") or "").strip() or None)
     failures = pro_forma_failures(session, values)
@@ -315,6 +317,8 @@ def add_investment(session: Session, fields: InvestmentCommand | Mapping[str, An
     after = snapshot(investment)
     if failures:
         after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]
+    if asked_by is not None:
+        after["asked_by"] = asked_by
     audit(session, username, "create", "investments", investment.id, after=after,
           reason=reason if failures else None)
     return investment

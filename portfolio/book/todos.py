@@ -1,8 +1,8 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
 - `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them
-  corrections of investments' terms and changes of funds' settings someone else asked for
-  (maker-checker: never one's own),
+  corrections of investments' terms, changes of funds' settings and new investments someone
+  else asked for (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -47,6 +47,7 @@ class Todos:
     valuation_voids: list[Valuation] = field(default_factory=list)
     corrections: list[PendingCorrection] = field(default_factory=list)
     settings: list[PendingCorrection] = field(default_factory=list)
+    new_investments: list[PendingCorrection] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
     votes: list[tuple[Proposal, Meeting]] = field(default_factory=list)
@@ -78,16 +79,10 @@ def voids_waiting(model, username=USERNAME):
             .order_by(model.void_requested_at, model.id))
 
 
-def corrections_waiting(username=USERNAME):
-    """Corrections of investments' terms someone else asked for."""
-    return (select(PendingCorrection).where(PendingCorrection.entity == "investments",
-                                            PendingCorrection.asked_by != username)
-            .order_by(PendingCorrection.asked_at, PendingCorrection.id))
-
-
-def settings_waiting(username=USERNAME):
-    """Changes of funds' settings someone else asked for."""
-    return (select(PendingCorrection).where(PendingCorrection.entity == "funds", PendingCorrection.asked_by != username)
+def corrections_waiting(username=USERNAME, entity="investments"):
+    """Corrections of investments' terms someone else asked for (or, by `entity`: `funds`,
+    changes of funds' settings; `new_investments`, new investments)."""
+    return (select(PendingCorrection).where(PendingCorrection.entity == entity, PendingCorrection.asked_by != username)
             .order_by(PendingCorrection.asked_at, PendingCorrection.id))
 
 
@@ -139,7 +134,8 @@ KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("flow_voids", frozenset({"approve"}), voids_waiting(CashFlow)),
     ("valuation_voids", frozenset({"approve"}), voids_waiting(Valuation)),
     ("corrections", frozenset({"approve"}), corrections_waiting()),
-    ("settings", frozenset({"approve"}), settings_waiting()),
+    ("settings", frozenset({"approve"}), corrections_waiting(entity="funds")),
+    ("new_investments", frozenset({"approve"}), corrections_waiting(entity="new_investments")),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
     ("votes", frozenset({"vote"}), votes_waiting()),

@@ -1,0 +1,162 @@
+"""A new holding typed in the form, asked for (maker-checker), as a correction of one is.
+
+The form's new investment (a sub-fund commitment, a direct or a co-investment) is checked as
+`records.add_investment` checks it (the fields, the fund and the target, the id not booked,
+the pro-forma rule failures and the override reason they need), then held in
+`pending_corrections` under its own entity (`ENTITY`) keyed by the investment id it would
+take: two requests cannot claim one id (the table's unique key), and nothing enters
+`investments` meanwhile, so no figure moves. Another person with the `approve` permission
+approves it (checked again on the book as it is then and booked through `add_investment`,
+audited as created by the approver with the asker named) or declines it with a reason; its
+asker may withdraw it the same way. A deal that comes through the committee is booked after
+its vote (portfolio/committee/decisions.py): the vote is its check.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, Investment, PendingCorrection
+from portfolio.book.audit import audit, digest, person, plain
+from portfolio.book.records import (
+    Fields,
+    RuleFailures,
+    _investment_fields,
+    add_investment,
+    maker_is_checker,
+    pro_forma_failures,
+)
+from portfolio.book.unit import commit
+from portfolio.commands import Command, InvestmentCommand
+from portfolio.errors import FieldErrors
+from portfolio.messages import Message
+
+ENTITY = "new_investments"  # pending_corrections.entity of a new holding asked for; its key: the id
+# the form's fields kept with the request (the override reason is its `reason`)
+FIELDS = tuple(name for name in InvestmentCommand.__dataclass_fields__ if name != "override_reason")
+
+
+def pending_request(session: Session, investment_id: str) -> PendingCorrection | None:
+    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == ENTITY,
+                                                           PendingCorrection.entity_key == investment_id)).scalar()
+
+
+def waiting_investments(session: Session) -> list[tuple[PendingCorrection, AuditEntry | None]]:
+    """The new holdings waiting, oldest first, each with its request's audit entry (the terms,
+    as the history shows them)."""
+    waiting = session.execute(select(PendingCorrection).where(PendingCorrection.entity == ENTITY)
+                              .order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
+    if not waiting:
+        return []
+    entries = {entry.entity_key: entry for entry in session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "request_create",
+        AuditEntry.entity_key.in_([w.entity_key for w in waiting])).order_by(AuditEntry.id)).scalars()}  # the latest
+    return [(w, entries.get(w.entity_key)) for w in waiting]
+
+
+def _terms(values: dict[str, Any]) -> dict[str, Any]:
+    """The holding as `add_investment` would book it, by the investments table's column names
+    (as the history writes a created one)."""
+    terms = dict(values)
+    mode, target = terms.pop("mode"), terms.pop("target_code")
+    terms.update(mode=mode, sub_fund_code=target if mode == "sub_fund" else None,
+                 company_code=None if mode == "sub_fund" else target)
+    return {name: plain(value) for name, value in terms.items()}
+
+
+def ask_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str) -> PendingCorrection:
+    """A new holding asked for: every check `add_investment` makes, then the request stored
+    and audited; booked only when another person approves it (`approve_investment`)."""
+    values = _investment_fields(session, fields)
+    waiting = pending_request(session, values["id"])
+    if waiting is not None:
+        raise FieldErrors([("id", Message("investment_request_pending_by", id=values["id"],
+                                          who=(person(session, waiting.asked_by), waiting.asked_at)))])
+    reason = str(fields.get("override_reason") or "").strip() or None
+    failures = pro_forma_failures(session, values)
+    if failures and not reason:
+        raise RuleFailures(failures)
+    given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in FIELDS}
+    request = PendingCorrection(entity=ENTITY, entity_key=values["id"], fields=given, version=digest(given),
+                                reason=reason or "", asked_by=username)
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError as error:  # the same id asked for a moment ago
+        session.rollback()
+        raise FieldErrors([("id", Message("investment_request_raced", id=values["id"]))]) from error
+    after = _terms(values)
+    if failures:
+        after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]
+    audit(session, username, "request_create", "investments", values["id"], after=after,
+          reason=reason if failures else None)
+    commit(session)
+    return request
+
+
+def _waiting(session: Session, investment_id: Any) -> PendingCorrection:
+    waiting = pending_request(session, str(investment_id))
+    if waiting is None:
+        raise FieldErrors([("", Message("investment_request_not_pending", id=investment_id))])
+    return waiting
+
+
+def approve_investment(session: Session, investment_id: Any, *, username: str) -> Investment:
+    """The checker's approval: not by whoever asked; checked again on the book as it is now
+    (a rule that now fails refuses it unless the request carried an override reason), booked
+    through `add_investment` by the approver with the asker named, the request gone, in one
+    commit. Refused, the request stays waiting."""
+    waiting = _waiting(session, investment_id)
+    if maker_is_checker(waiting.asked_by, username):
+        raise FieldErrors([("", Message("investment_request_asker_is_checker"))])
+    asked = dict(waiting.fields)
+    reason, asker = waiting.reason or None, waiting.asked_by
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("investment_request_raced", id=investment_id))])
+    try:
+        investment = add_investment(session, asked, username=username, override_reason=reason, asked_by=asker)
+    except RuleFailures as error:  # a rule it passed when asked fails now, and it was asked without a reason
+        session.rollback()  # the request stays waiting
+        raise FieldErrors([("", Message("investment_request_now_fails",
+                                        failures=[f["message"] for f in error.failures]))]) from error
+    except FieldErrors as error:
+        session.rollback()  # refused on the book as it is now: the request stays waiting
+        raise FieldErrors([("", message) for _field, message in error.errors]) from error
+    commit(session)
+    return investment
+
+
+def decline_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *,
+                       username: str) -> PendingCorrection:
+    """A new holding asked for, declined with a reason (by a checker, or withdrawn by its
+    asker): nothing is booked."""
+    f = Fields(fields)
+    reason = f.text("reason", required=True, max_len=2000)
+    if reason is not None and not reason.strip():
+        f.errors.append(("reason", Message("reject_needs_reason")))
+    f.check()
+    waiting = _waiting(session, investment_id)
+    entry = session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "investments", AuditEntry.action == "request_create",
+        AuditEntry.entity_key == waiting.entity_key).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    asked = {**((entry.after or {}) if entry is not None else {}), "asked_by": waiting.asked_by}  # as the history wrote it
+    if not _decided(session, waiting):
+        raise FieldErrors([("", Message("investment_request_raced", id=investment_id))])
+    audit(session, username, "reject_create", "investments", waiting.entity_key, before=asked, reason=reason)
+    commit(session)
+    return waiting
+
+
+def _decided(session: Session, waiting: PendingCorrection) -> bool:
+    """Take the request off the waiting list, once: False when someone else decided it first."""
+    done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
+                           .execution_options(synchronize_session=False))
+    if getattr(done, "rowcount", 0) != 1:
+        session.rollback()
+        return False
+    session.expunge(waiting)
+    return True
