@@ -721,3 +721,66 @@ def test_an_upload_sent_twice_stages_one_change_set(app, db, book):
     assert [a.status_code for a in answers] == [302, 302]
     assert answers[0].headers["Location"] == answers[1].headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(ChangeSet)) == 1
+
+
+# -- a void waiting: an import does not change its record under it ------------------------------------
+
+def _excel_row(data: bytes, sheet: str, match: dict) -> int:
+    ws = load_workbook(io.BytesIO(data))[sheet]
+    header = [c.value for c in ws[1]]
+    for number, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        values = dict(zip(header, row))
+        if all(_as_read(values[k]) == str(v) for k, v in match.items()):
+            return number
+    raise AssertionError(f"no row {match} in {sheet}")
+
+
+def test_a_direct_import_does_not_change_a_record_whose_void_is_waiting(book, tmp_path):
+    """manager2 asked to void QY-D1's 2025-12-31 valuation and a flow; an import changing either
+    would have the void's approver cancel content its asker never saw. Each row is an error, at
+    its sheet, row and column, naming the asker; nothing is written."""
+    v = valuation(book, "QY-D1", "2025-12-31")
+    flow = _flow(book, "QY-D1", "2025-03-31", "5000000")
+    records.void_valuation(book, v.id, {"reason": "重复录入"}, username="manager2")
+    records.void_cash_flow(book, flow.id, {"reason": "银行退回"}, username="manager2")
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000})
+    data = edited(data, "cash_flows", {"investment_id": "QY-D1", "date": "2025-03-31"}, {"note": "改了备注"})
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(data)
+    result = import_book(book, path, username="ops")
+    assert not result.ok
+    found = sorted((e.sheet, e.row, e.column, e.value) for e in result.errors)
+    assert found == sorted([
+        ("valuations", _excel_row(data, "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"}),
+         "fair_value_cny", "170000000.00"),
+        ("cash_flows", _excel_row(data, "cash_flows", {"investment_id": "QY-D1", "date": "2025-03-31"}),
+         "note", "改了备注")])
+    assert all("待批准的作废申请" in str(e) and "manager2" in str(e) for e in result.errors)
+    assert "void waiting" in result.errors[0].shown("en")
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("160000000")
+    assert _flow(book, "QY-D1", "2025-03-31", "5000000").note != "改了备注"
+    # the void declined: the same file goes in
+    records.reject_void(book, "valuation", v.id, {"reason": "不作废"}, username="admin")
+    records.reject_void(book, "cash_flow", flow.id, {"reason": "不作废"}, username="admin")
+    assert import_book(book, path, username="ops").ok
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("170000000")
+
+
+def test_a_change_sets_apply_does_not_change_a_record_whose_void_is_waiting(book):
+    """Staged before the void was asked for, applied after: refused, naming the row; a change
+    set staged while the void waits is refused at once."""
+    data = edited(exported(book), "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"},
+                  {"fair_value_cny": 170000000})
+    change_set = stage(book, data, "manager1").change_set
+    v = valuation(book, "QY-D1", "2025-12-31")
+    records.void_valuation(book, v.id, {"reason": "重复录入"}, username="manager2")
+    with pytest.raises(FieldErrors, match="待批准的作废申请") as refused:
+        apply_change_set(book, change_set.id, username="admin")
+    assert "估值" in str(refused.value.errors[0][1]) and "manager2" in str(refused.value.errors[0][1])
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("160000000")
+    result = stage_book(book, io.BytesIO(data), username="manager3", filename="book.xlsx")
+    assert not result.ok and result.errors[0].column == "fair_value_cny"
+    records.reject_void(book, "valuation", v.id, {"reason": "不作废"}, username="admin")
+    apply_change_set(book, change_set.id, username="admin")
+    assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("170000000")

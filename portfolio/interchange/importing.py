@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, SubFundHolding, Valuation, utcnow
 from models.types import Money
-from portfolio.book.audit import confirmed_doubts, reason_fields
+from portfolio.book.audit import confirmed_doubts, person, reason_fields
 from portfolio.book.unit import BookBusy, serialise_imports
 from portfolio.interchange.bulk import bulk_insert, bulk_update
 from portfolio.interchange.doubts import plan_doubts
@@ -83,15 +83,17 @@ def _existing(session: Session) -> dict[str, pd.DataFrame]:
                            [c.name for c in SHEETS["companies"]], dates=["founded"]),
         "cash_flows": frame(select(CashFlow.investment_id, CashFlow.date, CashFlow.type,
                                    _fen(CashFlow.amount_cny, "a"), CashFlow.note, CashFlow.ref, CashFlow.id,
-                                   CashFlow.approved_at.is_not(None))
+                                   CashFlow.approved_at.is_not(None), CashFlow.void_requested_by)
                             .where(CashFlow.voided_at.is_(None)).order_by(CashFlow.id),
-                            [c.name for c in SHEETS["cash_flows"]] + ["_id", "_flow_approved"], dates=["date"],
+                            [c.name for c in SHEETS["cash_flows"]] + ["_id", "_flow_approved", "_void_asker"],
+                            dates=["date"],
                             ints=["amount_cny"]),
         "valuations": frame(select(Valuation.investment_id, Valuation.as_of, _fen(Valuation.fair_value_cny, "f"),
                                    Valuation.method, Valuation.id, Valuation.approved_at.is_not(None),
-                                   Valuation.entered_by)
+                                   Valuation.entered_by, Valuation.void_requested_by)
                             .where(Valuation.voided_at.is_(None)),
-                            [c.name for c in SHEETS["valuations"]] + ["_id", "_approved", "_entered"], dates=["as_of"],
+                            [c.name for c in SHEETS["valuations"]] + ["_id", "_approved", "_entered", "_void_asker"],
+                            dates=["as_of"],
                             ints=["fair_value_cny"]),
         "sub_fund_holdings": frame(select(SubFundHolding.sub_fund_code, SubFundHolding.as_of,
                                           SubFundHolding.company_code, _fen(SubFundHolding.cost_cny, "c"),
@@ -273,6 +275,55 @@ def _key_text(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     return ["/".join(p).rstrip("/") for p in zip(*parts)]
 
 
+VOIDABLE = ("cash_flows", "valuations")  # a record in force may have a void waiting (void_requested_by)
+
+
+def _matched(sheet: str, book: pd.DataFrame, existing: pd.DataFrame, names: list[str]):
+    """A sheet against the records in force: (new, changed, unchanged, the keys, the changed rows'
+    numbers in the workbook when the book brought them (`_row`), else None)."""
+    if sheet == "cash_flows":
+        new, changed, unchanged = _match_flows(book, existing)
+        keys = ["investment_id", "date", "type", "amount_cny", "ref"]
+    else:
+        keys = KEYS[sheet]
+        new, changed, unchanged = _classify(book, existing, keys, [n for n in names if n not in keys])
+    if "_row" not in book:
+        return new, changed, unchanged, keys, None
+    rows = changed["_row"]
+    new, changed, unchanged = (f.drop(columns="_row") for f in (new, changed, unchanged))
+    return new, changed, unchanged, keys, rows
+
+
+def _void_waiting(session: Session, sheet: str, changed: pd.DataFrame, rows: pd.Series | None, idents: list[str],
+                  existing: pd.DataFrame, names: list[str], leave_out: frozenset[str]) -> list[BookError]:
+    """The changed rows whose record has a void asked for and not yet decided: the void's
+    approver would cancel content nobody saw when it was asked for. One error each, at the
+    row's first changed column (the uploaded value), naming who asked."""
+    if sheet not in VOIDABLE or rows is None or not len(changed):
+        return []
+    asker = existing.set_index("_id")["_void_asker"]
+    errors = []
+    for i, (ident, record_id) in enumerate(zip(idents, changed["_id"].to_numpy(dtype=object))):
+        who = asker.get(record_id)
+        if ident in leave_out or who is None or who is pd.NA or (isinstance(who, float) and np.isnan(who)):
+            continue
+        row = changed.iloc[i]
+        column = next((n for n in names if n + "_old" in changed
+                       and not _same(pd.Series([row[n]]), pd.Series([row[n + "_old"]]))[0]), names[0])
+        value = row[column]
+        if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+            text = ""
+        elif column in MONEY:
+            text = _fen_text(int(value))
+        elif column in DATES:
+            text = pd.Timestamp(value).strftime("%Y-%m-%d")
+        else:
+            text = str(value)
+        errors.append(BookError(sheet, int(rows.iloc[i]), column, text,
+                                Message("import_void_waiting", person=person(session, str(who)))))
+    return errors
+
+
 # ---------------------------------------------------------------- the use case
 
 @dataclass
@@ -342,11 +393,16 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
 @collections_paused()  # its rows and audit entries are ~10^6 objects alive at once (portfolio.memory)
 def plan_import(session: Session, source: str | Path | IO[bytes], *, username: str,
                 filename: str | None = None, entered_by: str | None = None, approved_by: str | None = None,
-                reason: str = "import", batch: str | None = None, progress: Progress | None = None) -> ImportResult:
+                reason: str = "import", batch: str | None = None, progress: Progress | None = None,
+                leave_out: frozenset[str] = frozenset()) -> ImportResult:
     """Read and check the book, match it against the records in force, and work out what to
     write (result.plan) without writing anything. Valuations are stored as entered by
     `entered_by` and approved by `approved_by` (both the importing user by default).
-    `progress` is told the rows read and the sheets checked (schema.read_book)."""
+    `progress` is told the rows read and the sheets checked (schema.read_book).
+
+    A row that would change a cash flow or valuation with a void waiting (asked for, not yet
+    approved or declined) is an error: the void would then apply to content its asker never
+    saw. `leave_out`: changed rows a staged apply leaves as they are (write_import), not refused."""
     existing = _existing(session)
     frames, errors = read_book(source, filename=filename, known=_known(existing), progress=progress)
     if errors:
@@ -357,6 +413,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
     counts: dict[str, dict[str, int]] = {}
     plans: list[SheetPlan] = []
     touched: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # cash flows, valuations: (new, changed)
+    waiting: list[BookError] = []  # rows changing a record with a void waiting
     # imported flows and valuations count as entered by the uploader and approved by the
     # importing user (a staged upload's applier); a draft flow the book changes stays a draft,
     # now of the uploader's making, for another person to approve on screen
@@ -374,7 +431,8 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
                  "after": a, **why, "batch": batch} for i, (k, a) in enumerate(zip(keys, after))]
 
     for sheet in SHEETS:
-        book = frames[sheet].drop(columns="_row")
+        # the row numbers go along with the voidable sheets' matching, for their errors
+        book = frames[sheet] if sheet in VOIDABLE else frames[sheet].drop(columns="_row")
         names = [c.name for c in SHEETS[sheet]]
         mapping = MODEL_COLUMNS[sheet]
         # an optional column left out (or blank) takes the table's default (funds.currency: CNY),
@@ -384,12 +442,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
                 if attribute in TABLES[sheet].__table__.columns else None
             if column in book and default is not None and getattr(default, "is_scalar", False):
                 book[column] = book[column].astype(object).where(book[column].notna(), default.arg)
-        if sheet == "cash_flows":
-            new, changed, unchanged = _match_flows(book, existing[sheet])
-            keys = ["investment_id", "date", "type", "amount_cny", "ref"]
-        else:
-            keys = KEYS[sheet]
-            new, changed, unchanged = _classify(book, existing[sheet], keys, [n for n in names if n not in keys])
+        new, changed, unchanged, keys, rows = _matched(sheet, book, existing[sheet], names)
         counts[sheet] = {"new": len(new), "unchanged": len(unchanged), "changed": len(changed)}
         touched[sheet] = (new, changed)
         if sheet == "funds":
@@ -410,6 +463,7 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
                 if not bool(approved_flows.get(flow_id, True)):
                     update.update(draft_extra)
         plan.idents = [f"{sheet}:{v}" for v in (changed[pk] if pk else changed["_id"]).to_numpy(dtype=object)]
+        waiting += _void_waiting(session, sheet, changed, rows, plan.idents, existing[sheet], names, leave_out)
         if sheet == "valuations" and len(changed):
             # a draft the book matches: who entered it. Whose content is in the row after the
             # import is its maker, whom the checker must not be: the draft's maker where the
@@ -431,6 +485,8 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
         if len(changed):
             plan.update_audits = audit_rows(table, changed, names, keys, "import_update", before=_plain(old, names))
         plans.append(plan)
+    if waiting:
+        return ImportResult(errors=waiting)
     flows_new, flows_changed = touched["cash_flows"]
     valuations = pd.concat([f[["investment_id", "as_of"]] for f in touched["valuations"]], ignore_index=True)
     doubts = plan_doubts(existing, frames, flows_new, flows_changed, valuations)
@@ -527,6 +583,8 @@ def _with_old(changed: pd.DataFrame, cols: list[str], existing: pd.DataFrame) ->
     ids = changed["_id_old"].to_numpy() if len(changed) else np.array([], dtype=int)
     ex = existing.set_index("_id").loc[ids] if len(ids) else existing.iloc[0:0].set_index("_id")
     for c in cols:
+        if c not in existing:  # the book's own (its row number)
+            continue
         out[c + "_old"] = ex[c].to_numpy() if len(ids) else pd.Series(dtype=existing[c].dtype)
     out["_id"] = ids
     return out

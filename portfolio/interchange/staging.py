@@ -407,14 +407,16 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
             """The plan, checked: importable, still the preview approved, no maker approving
             their own valuation, any doubt confirmed (the reason on each doubted row's audit
             entry); with the rows left out, the reason and the confirmed doubts' list."""
+            # the conflicting rows the uploader left as the book has them: not written, so not refused
+            # for a void waiting (plan_import)
+            leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
             result = _plan(session, change_set, username=username, entered_by=change_set.uploaded_by,
-                           approved_by=username, batch=batch, progress=progress,
+                           approved_by=username, batch=batch, progress=progress, leave_out=leave_out,
                            reason=Message("why_change_set_applied", id=change_set.id, person=change_set.uploaded_by))
             if not result.ok:
                 raise FieldErrors([("", Message("change_set_unimportable", book_error=result.errors[0].located()))])
             if not _still_staged(preview_of(result), change_set.preview):
                 raise FieldErrors([("", Message("preview_stale"))])
-            leave_out = frozenset(i for i, choice in (change_set.choices or {}).items() if choice == "theirs")
             # nobody approves valuation content they made: the uploader's rows, a kept draft's maker
             makers = set().union(*(p.makers(change_set.uploaded_by, leave_out) for p in result.plan
                                    if p.sheet == "valuations"))
