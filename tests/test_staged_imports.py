@@ -459,8 +459,9 @@ def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
     void_in_force(book, "valuation", wrong.id, "重复录入", username="manager2", checker="admin")
     change_set = stage(book, old_export, "manager1").change_set
     (conflict,) = change_set.conflicts
-    assert (conflict["key"], conflict["action"], conflict["by"], conflict["note"]) == \
-        ("QY-D1/2025-12-31", "void", "admin", "重复录入")  # voided by whoever approved the void
+    # the void's asker, whose reason it is, and who approved it
+    assert (conflict["key"], conflict["action"], conflict["by"], conflict["approved_by"], conflict["note"]) == \
+        ("QY-D1/2025-12-31", "void", "manager2", "admin", "重复录入")
     assert conflict["mine"]["fair_value_cny"] == "160000000.00" and conflict["now"]["fair_value_cny"] is None
     with pytest.raises(FieldErrors, match="冲突未选择"):
         apply_change_set(book, change_set.id, username="admin")
@@ -541,8 +542,8 @@ def test_an_older_export_does_not_bring_back_a_voided_cash_flow_unasked(book):
     flows = _live_flows(book, "QY-D1")
     change_set = stage(book, old_export, "manager1").change_set
     (conflict,) = change_set.conflicts
-    assert (conflict["sheet"], conflict["action"], conflict["by"], conflict["note"]) == \
-        ("cash_flows", "void", "admin", "银行退回")
+    assert (conflict["sheet"], conflict["action"], conflict["by"], conflict["approved_by"], conflict["note"]) == \
+        ("cash_flows", "void", "manager2", "admin", "银行退回")
     assert conflict["mine"]["amount_cny"] == "5000000.00" and conflict["now"]["amount_cny"] is None
     with pytest.raises(FieldErrors, match="冲突未选择"):
         apply_change_set(book, change_set.id, username="admin")

@@ -275,8 +275,12 @@ def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict
             after = planned["after"]
             shown = {n: (now or {}).get(n) for n in after}
             fields = [n for n in after if _cell(after[n]) != _cell(shown[n])]
+            # a void is its asker's (their reason is the note), approved by the entry's writer
+            asker = ((latest.after or {}).get("void_requested_by") or (latest.before or {}).get("void_requested_by")
+                     if latest.action == "void" else None)
             conflicts.append({"id": new_ident(plan.sheet, row_key), "sheet": plan.sheet, "key": row_key,
-                              "fields": fields, "mine": after, "now": shown, "by": latest.username,
+                              "fields": fields, "mine": after, "now": shown, "by": asker or latest.username,
+                              "approved_by": latest.username if asker else None,
                               "at": latest.at.strftime("%Y-%m-%dT%H:%M:%S"),
                               "action": "void" if now is None else latest.action,
                               "note": latest.reason if now is None else None})
