@@ -238,3 +238,53 @@ def test_a_warm_page_costs_few_queries_and_counts_the_to_dos_at_once(app, client
     assert waiting(book, "chair", "admin").counts == {**checker, "meetings": 0, "to_schedule": 0}
     assert waiting(book, "committee1", "committee").counts == {"votes": 0, "meetings": 0}
     assert waiting(book, "viewer", "viewer").counts == {}
+
+
+def test_the_drafts_page_lists_everyones_drafts_and_voids_the_to_dos_someone_elses(client, book):
+    """The drafts page (web/book.pending) and the home's to-dos ask the same queries
+    (todos.drafts_waiting, voids_waiting): the page with no user (everyone's, the viewer's own
+    too, in the same order), the to-dos without the viewer's own."""
+    import re
+
+    from sqlalchemy import select
+
+    from models import CashFlow, Valuation
+    from portfolio.book import records
+    from portfolio.book.todos import drafts_waiting, voids_waiting
+
+    mine = record_valuation(book, {"investment_id": "QY-SF1", "as_of": "2025-12-31", "fair_value_cny": "330000000",
+                                   "method": "gp_nav"}, username="manager1")
+    theirs = record_valuation(book, {"investment_id": "QY-CO1", "as_of": "2025-11-30", "fair_value_cny": "1000",
+                                     "method": "cost"}, username="manager2")
+    flow = records.record_cash_flow(book, {"investment_id": "QY-D1", "date": "2025-12-15", "type": "distribution",
+                                           "amount_cny": "1000"}, username="manager1")
+    approved = book.execute(select(Valuation).where(Valuation.approved_at.is_not(None))
+                            .order_by(Valuation.id)).scalars().all()
+    approved_flow = book.execute(select(CashFlow).where(CashFlow.approved_at.is_not(None))
+                                 .order_by(CashFlow.id)).scalars().first()
+    records.void_valuation(book, approved[0].id, {"reason": "重复"}, username="manager1")
+    records.void_valuation(book, approved[1].id, {"reason": "重复"}, username="manager2")
+    records.void_cash_flow(book, approved_flow.id, {"reason": "退回"}, username="manager1")
+
+    def ids(query) -> list[int]:
+        return [r.id for r in book.execute(query, {"username": "manager1"}).scalars()]
+
+    # no user: no filter on the person at all (not "entered by someone or nobody")
+    assert "entered_by" not in str(drafts_waiting(Valuation, Valuation.as_of, None).whereclause)
+    assert "void_requested_by" not in str(voids_waiting(CashFlow, None).whereclause)
+    assert ids(drafts_waiting(Valuation, Valuation.as_of, None)) == [theirs.id, mine.id]  # by date
+    assert ids(drafts_waiting(Valuation, Valuation.as_of)) == [theirs.id]
+    assert ids(drafts_waiting(CashFlow, CashFlow.date, None)) == [flow.id]
+    assert ids(drafts_waiting(CashFlow, CashFlow.date)) == []
+    assert ids(voids_waiting(Valuation, None)) == [approved[0].id, approved[1].id]
+    assert ids(voids_waiting(Valuation)) == [approved[1].id]
+    assert ids(voids_waiting(CashFlow, None)) == [approved_flow.id]
+
+    home(client, "manager1")
+    page = client.get("/book/pending").get_data(as_text=True)
+    assert re.findall(r'data-valuation="(\d+)"', page) == [str(theirs.id), str(mine.id)]
+    assert re.findall(r'data-flow="(\d+)"', page) == [str(flow.id)]
+    assert re.findall(r'data-valuation-void="(\d+)"', page) == [str(approved[0].id), str(approved[1].id)]
+    assert re.findall(r'data-flow-void="(\d+)"', page) == [str(approved_flow.id)]
+    assert [v.id for v in waiting(book, "manager1", "manager").drafts] == [theirs.id]
+    assert [v.id for v in waiting(book, "manager1", "manager").valuation_voids] == [approved[1].id]

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from wtforms import StringField
 
 from models import CashFlow, Company, Fund, Investment, PendingCorrection, SubFund, Valuation
-from portfolio.book import corrections, new_investments, records
+from portfolio.book import corrections, new_investments, records, todos
 from portfolio.book.fund_settings import waiting_settings
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
@@ -148,17 +148,11 @@ def new_sub_fund():
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
     of investments' terms and changes of funds' settings asked for, new investments typed in the form."""
-    flows = db.session.execute(select(CashFlow).where(CashFlow.approved_at.is_(None), CashFlow.voided_at.is_(None))
-                               .order_by(CashFlow.date, CashFlow.id)).scalars().all()
-    drafts = db.session.execute(select(Valuation).where(Valuation.approved_at.is_(None),
-                                                        Valuation.voided_at.is_(None))
-                                .order_by(Valuation.as_of, Valuation.id)).scalars().all()
-    asked = [(record, "cash_flow") for record in db.session.execute(
-        select(CashFlow).where(CashFlow.void_requested_at.is_not(None), CashFlow.voided_at.is_(None))
-        .order_by(CashFlow.void_requested_at, CashFlow.id)).scalars()]
-    asked += [(record, "valuation") for record in db.session.execute(
-        select(Valuation).where(Valuation.void_requested_at.is_not(None), Valuation.voided_at.is_(None))
-        .order_by(Valuation.void_requested_at, Valuation.id)).scalars()]
+    # everyone's, the viewer's own too (the home page's to-dos: someone else's only)
+    flows = db.session.execute(todos.drafts_waiting(CashFlow, CashFlow.date, None)).scalars().all()
+    drafts = db.session.execute(todos.drafts_waiting(Valuation, Valuation.as_of, None)).scalars().all()
+    asked = [(record, "cash_flow") for record in db.session.execute(todos.voids_waiting(CashFlow, None)).scalars()]
+    asked += [(record, "valuation") for record in db.session.execute(todos.voids_waiting(Valuation, None)).scalars()]
     return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
                            corrections=corrections.waiting_corrections(db.session),
                            settings=waiting_settings(db.session),

@@ -65,18 +65,20 @@ USERNAME, TODAY = bindparam("username", type_=String), bindparam("today", type_=
 
 def drafts_waiting(model, day, username=USERNAME):
     """Drafts of `model` (cash flows, valuations: not approved, not void) entered by someone
-    else, by `day` (the record's date)."""
-    return (select(model).where(model.approved_at.is_(None), model.voided_at.is_(None),
-                                or_(model.entered_by.is_(None), model.entered_by != username))
-            .order_by(day, model.id))
+    else than `username` (None: everyone's, the drafts page), by `day` (the record's date)."""
+    query = select(model).where(model.approved_at.is_(None), model.voided_at.is_(None))
+    if username is not None:
+        query = query.where(or_(model.entered_by.is_(None), model.entered_by != username))
+    return query.order_by(day, model.id)
 
 
 def voids_waiting(model, username=USERNAME):
-    """Voids of `model`'s records (cash flows, valuations) someone else asked for, not yet
-    approved or declined."""
-    return (select(model).where(model.void_requested_at.is_not(None), model.voided_at.is_(None),
-                                or_(model.void_requested_by.is_(None), model.void_requested_by != username))
-            .order_by(model.void_requested_at, model.id))
+    """Voids of `model`'s records (cash flows, valuations) someone else than `username` asked
+    for (None: everyone's), not yet approved or declined."""
+    query = select(model).where(model.void_requested_at.is_not(None), model.voided_at.is_(None))
+    if username is not None:
+        query = query.where(or_(model.void_requested_by.is_(None), model.void_requested_by != username))
+    return query.order_by(model.void_requested_at, model.id)
 
 
 def corrections_waiting(username=USERNAME, entity="investments"):
