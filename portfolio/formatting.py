@@ -215,6 +215,17 @@ def years(value, lang: str = "zh") -> str:
     return f"{shown} 年" if _zh(lang) else f"{shown} years"
 
 
+def file_size(size: int) -> str:
+    """A file's size for a person, the same in both languages: 812 B, 3.4 KB, 1.2 MB, 2.0 GB
+    (1024 each step, one decimal past bytes)."""
+    value, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            break
+        value /= 1024
+    return f"{int(size)} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
 def count(value) -> str:
     """300.0 → '300'; 12345 → '12,345'."""
     number = _decimal(value)

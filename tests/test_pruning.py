@@ -72,12 +72,13 @@ def test_old_uploads_given_up_on_go_audited_and_the_rest_stays(app, db, folders,
 
     dry = runner.invoke(args=["prune", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "would remove 4" in dry.output and failed.name in dry.output and f"#{rejected_old}" in dry.output
+    assert "将删除 4 个文件" in dry.output and failed.name in dry.output and f"#{rejected_old}（其文件）" in dry.output
+    assert "would remove" not in dry.output and "upload " not in dry.output  # Chinese, the CLI's language
     assert failed.is_file() and old_errors.is_file() and _prune_entries(db) == []
 
     done = runner.invoke(args=["prune"])
     assert done.exit_code == 0, done.output
-    assert "removed 4" in done.output
+    assert "已删除 4 个文件（" in done.output and " B）" in done.output
     assert not failed.exists() and not half.exists() and not old_errors.exists()
     assert in_hand.is_file() and recent.is_file() and new_errors.is_file() and other.is_file()
     db.session.expire_all()
@@ -93,7 +94,9 @@ def test_old_uploads_given_up_on_go_audited_and_the_rest_stays(app, db, folders,
     assert entry.before["bytes"] == len(b"PK-workbook") and entry.before["filename"] == "book.xlsx"
     # once more: nothing left to remove, nothing audited again
     again = runner.invoke(args=["prune"])
-    assert "removed 0" in again.output and len(_prune_entries(db)) == 4
+    assert "已删除 0 个文件（0 B）" in again.output and len(_prune_entries(db)) == 4
+    english = runner.invoke(args=["prune", "--dry-run"], env={"PORTFOLIO_LANG": "en"})
+    assert "Prune: would remove 0 files (0 B); backups kept:" in english.output, english.output
     # the running job ends: its file, old, goes the next time
     job_records.fail(db.session, job.id, "bad", final=True)
     assert prune(db.session, upload_folder=uploads, backups_folder=folders[1], upload_days=30, keep_backups=10,
@@ -162,3 +165,10 @@ def test_the_daily_task(app, db, folders):
     task.execute()  # what the consumer runs at PRUNE_HOUR: the default keeps the newest 10
     assert [p.exists() for p in made] == [False, False] + [True] * 10
     assert [(k, u) for _e, k, u in _prune_entries(db)] == [("backup-1.zip", "system"), ("backup-2.zip", "system")]
+
+
+def test_a_file_size_is_written_for_a_person():
+    from portfolio.formatting import file_size
+
+    assert [file_size(n) for n in (0, 812, 1024, 3_500, 1_258_291, 2 * 1024 ** 3)] == \
+        ["0 B", "812 B", "1.0 KB", "3.4 KB", "1.2 MB", "2.0 GB"]

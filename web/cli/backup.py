@@ -73,18 +73,20 @@ def prune_command(dry_run: bool, days: int | None, keep: int | None, username: s
     """Remove old uploads given up on (failed staging, refused uploads' error lists, rejected
     change sets' files) and the backups beyond the newest kept; every removal audited.
     The job queue does the same daily (PRUNE_HOUR)."""
+    from portfolio.formatting import file_size
     from web.admin import prune_now
+    from web.cli.language import say
 
     pruned = prune_now(username, dry_run=dry_run, days=days, keep=keep)
-    verb = "would remove" if dry_run else "removed"
     for name in pruned.uploads:
-        click.echo(f"  upload      {name}")
+        click.echo(say("  上传文件  %(name)s", name=name))
     for number in pruned.change_sets:
-        click.echo(f"  change set  #{number} (its file)")
+        click.echo(say("  变更集    #%(id)s（其文件）", id=number))
     for name in pruned.backups:
-        click.echo(f"  backup      {name}")
-    click.echo(f"清理 (prune): {verb} {pruned.count} ({pruned.freed / 1024 / 1024:.1f} MB); "
-               f"backups kept: {len(pruned.kept_backups)}")
+        click.echo(say("  备份      %(name)s", name=name))
+    summary = "清理：将删除 %(count)s 个文件（%(size)s）；保留备份 %(kept)s 个" if dry_run \
+        else "清理：已删除 %(count)s 个文件（%(size)s）；保留备份 %(kept)s 个"
+    click.echo(say(summary, count=pruned.count, size=file_size(pruned.freed), kept=len(pruned.kept_backups)))
 
 
 COMMANDS: list = [backup_command, restore_command, prune_command]
