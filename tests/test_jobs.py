@@ -235,7 +235,12 @@ def test_the_command_shows_progress_and_reuses_the_shared_report(example, runner
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("quarterly_report", "cli", "done")]
     again = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)])
     assert again.exit_code == 0 and "步骤" not in again.output  # no terminal: no bar; and not redone
+    # the file's size for a person, in the CLI's language: （12.3 KB） / (12.3 KB)
+    assert re.search(r"QY 2025Q4 → .*（\d+\.\d KB）$", again.output.strip()) and "bytes" not in again.output
     assert db.session.execute(select(func.count()).select_from(Job)).scalar() == 1
+    english = runner.invoke(args=["quarterly-report", "QY", "2025Q4", "--format", "xlsx", "-o", str(out)],
+                            env={"PORTFOLIO_LANG": "en"})  # the English report, a job of its own
+    assert re.search(r" \(\d+\.\d KB\)$", english.output.strip()), english.output
 
 
 def test_the_shared_cache_survives_logins_and_follows_book_writes(example, db, as_role):

@@ -51,7 +51,10 @@ def quarterly_report_command(fund: str, quarter: str, fmt: str, output: str, ind
         raise click.ClickException(say("报告写出期间台账已变化：请重新运行该命令"))
     with open(output, "wb") as handle:
         handle.write(body)
-    click.echo(f"{fund} {params['quarter']} → {output} ({len(body):,} bytes)")
+    from portfolio.formatting import file_size
+
+    click.echo(say("%(fund)s %(quarter)s → %(output)s（%(size)s）", fund=fund, quarter=params["quarter"], output=output,
+                   size=file_size(len(body))))
     end_without_teardown()
 
 
