@@ -302,7 +302,13 @@ def test_an_admin_invites_a_gp_and_the_command_makes_one(db, client, runner, boo
     cli_user = db.session.execute(select(User).where(User.username == "gp_cli")).scalar_one()
     assert db.session.execute(select(GpSubFund.sub_fund_code).where(GpSubFund.user_id == cli_user.id)).scalar() == "SF9"
     refused = runner.invoke(args=["create-user", "gp_x", "--role", "gp", "--password", "third-horse-55"])
-    assert refused.exit_code != 0
+    assert refused.exit_code != 0 and "须用 --sub-fund 指定其报送的子基金" in refused.output, refused.output
+    english = runner.invoke(args=["create-user", "gp_x", "--role", "gp", "--password", "third-horse-55"],
+                            env={"PORTFOLIO_LANG": "en"})
+    assert english.exit_code != 0 and "--sub-fund is required with --role gp" in english.output, english.output
+    other = runner.invoke(args=["create-user", "v_x", "--role", "viewer", "--sub-fund", "SF1", "--password",
+                                "third-horse-55"])
+    assert other.exit_code != 0 and "子基金管理人用户" in other.output
     # a name someone else holds is refused at its field: the viewer stays a viewer, password and all
     viewer = db.session.execute(select(User).where(User.username == "viewer1")).scalar_one()
     hash_before = viewer.password_hash

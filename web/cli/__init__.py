@@ -24,7 +24,9 @@ def create_user_command(name: str, role: str, password: str, display_name: str |
     from portfolio.gp.packages import invite_gp
 
     if (role == "gp") != bool(sub_funds):
-        raise click.ClickException("--sub-fund is required with --role gp, and only with it")
+        from web.cli.language import say
+
+        raise click.ClickException(say("子基金管理人用户（--role gp）须用 --sub-fund 指定其报送的子基金；其他角色不能指定"))
     try:
         if role == "gp":
             invite_gp(db.session, name, password, list(sub_funds), by="cli", display_name=display_name)
