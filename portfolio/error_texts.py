@@ -363,6 +363,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "import_own_draft": ("录入人不能审批自己录入的估值：导入与其草稿相同的行即为审批，须由另一人导入或在页面上审批",
                          "Whoever entered a valuation cannot approve it, and importing a row the same as their "
                          "draft approves it: another person imports it, or approves it on its page"),
+    "backup_refused": ("无法备份：{errors}", "Cannot back up: {errors}"),  # a backup job's several refusals
     "import_void_waiting": ("该记录有待批准的作废申请（{person} 提出），批准或驳回之前不能用导入修改",
                             "This record has a void waiting for approval (asked for by {person}): an import "
                             "cannot change it until the void is approved or declined"),

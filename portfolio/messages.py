@@ -202,8 +202,8 @@ def _sentence_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None
     if name == "errors":  # (field, sentence) pairs: in Chinese as str(FieldErrors) writes them
         if zh and codes:
             return "; ".join(f"{f}: {m}" if f else m for f, m in value)
-        return "; ".join(render(m.key, m.args, "zh" if zh else "en", capital=False) if isinstance(m, Message)
-                         else str(m) for _f, m in value)
+        return clauses((render(m.key, m.args, "zh" if zh else "en", capital=False) if isinstance(m, Message)
+                        else str(m) for _f, m in value), "zh" if zh else "en")
     if name == "book_error" or name.endswith("_named"):
         return _book_arg(name, value, zh)
     if name in ("doubts", "failures"):  # sentences, each in the same language

@@ -85,6 +85,11 @@ def test_the_chinese_is_as_it_was():
     assert Message("decision_not_saved", errors=inner.errors).shown("en") == (
         "The decision is not saved: the proposal cannot be recorded as an investment: "
         "Investment ID QY-D1 already exists; Required")
+    # shown in Chinese: the sentences separated as Chinese separates them (messages.clauses)
+    zh = Message("decision_not_saved", errors=inner.errors).shown("zh")
+    assert zh.startswith("决议未保存：提案不能登记为投资：投资编号 QY-D1 已存在；") and "; " not in zh, zh
+    several = Message("backup_refused", errors=inner.errors)  # a backup job's several refusals (web/admin)
+    assert "已存在；" in several.shown("zh") and "already exists; " in several.shown("en")
     with pytest.raises(AmountError) as refused:
         parse_amount("1,5", unit="wan")
     assert str(refused.value) == "应为金额（万元），如 1,234.5"

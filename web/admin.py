@@ -14,6 +14,7 @@ from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user, random_password
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message
 from web import once, queue
 from web.auth import current_username, requires
 from web.extensions import db
@@ -188,7 +189,8 @@ def run_backup(job: queue.JobContext) -> dict:
     try:
         counts = write_backup(db.session, path, current_app.config["UPLOAD_FOLDER"], progress=job.progress)
     except BackupError as error:
-        refusal = error.errors[0][1] if len(error.errors) == 1 else "；".join(m for _f, m in error.errors)
+        # several: one Message of them all, each reader's language separating them (messages.clauses)
+        refusal = error.errors[0][1] if len(error.errors) == 1 else Message("backup_refused", errors=error.errors)
         raise queue.JobRefused(refusal) from error  # one Message (by key): each reader reads it in their language
     finally:
         db.session.rollback()  # the reads' transaction: ended, the book is not held
