@@ -785,3 +785,20 @@ def test_a_change_sets_apply_does_not_change_a_record_whose_void_is_waiting(book
     records.reject_void(book, "valuation", v.id, {"reason": "不作废"}, username="admin")
     apply_change_set(book, change_set.id, username="admin")
     assert valuation(book, "QY-D1", "2025-12-31").fair_value_cny == Decimal("170000000")
+
+
+def test_a_conflicting_row_kept_as_the_book_has_it_is_not_refused_for_a_void_waiting(book):
+    """The uploader keeps the book's value (theirs) for a row whose void is waiting: the apply
+    writes nothing to it, so it goes through and the void still waits; chosen mine, refused."""
+    old_export = exported(book)
+    newer = _newer_value_in_the_app(book)
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    records.void_valuation(book, newer.id, {"reason": "报告有误"}, username="manager3")
+    choose(book, change_set.id, {conflict["id"]: "mine"}, username="manager1")
+    with pytest.raises(FieldErrors, match="待批准的作废申请"):
+        apply_change_set(book, change_set.id, username="admin")
+    choose(book, change_set.id, {conflict["id"]: "theirs"}, username="manager1")
+    apply_change_set(book, change_set.id, username="admin")
+    kept = valuation(book, "QY-D1", "2025-12-31")
+    assert (kept.id, kept.fair_value_cny, kept.void_requested_by) == (newer.id, Decimal("165000000"), "manager3")
