@@ -301,11 +301,14 @@ def _void_waiting(session: Session, sheet: str, changed: pd.DataFrame, rows: pd.
     row's first changed column (the uploaded value), naming who asked."""
     if sheet not in VOIDABLE or rows is None or not len(changed):
         return []
-    asker = existing.set_index("_id")["_void_asker"]
+    waiting = existing[existing["_void_asker"].notna()]
+    if not len(waiting):  # the usual case: no void asked for anywhere, nothing per row
+        return []
+    asker = dict(zip(waiting["_id"], waiting["_void_asker"]))
     errors = []
     for i, (ident, record_id) in enumerate(zip(idents, changed["_id"].to_numpy(dtype=object))):
         who = asker.get(record_id)
-        if ident in leave_out or who is None or who is pd.NA or (isinstance(who, float) and np.isnan(who)):
+        if who is None or ident in leave_out:
             continue
         row = changed.iloc[i]
         column = next((n for n in names if n + "_old" in changed
