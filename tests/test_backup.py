@@ -342,3 +342,26 @@ def test_the_backup_counts_each_table_by_its_name_in_the_readers_language(app, d
         assert all(word in output for word in words), output
         assert not any(re.search(r"\b[a-z]+_[a-z_]+\b|\bfiles\b|\bjobs\b", line) for line in listed), output
     assert not re.search(r"[\u4e00-\u9fff]", english.output)
+
+
+def test_a_backup_jobs_several_refusals_are_kept_for_each_readers_language(app, db, monkeypatch):
+    """Several refusals of a backup were joined with ；and kept as Chinese text, shown so to an
+    English reader: now one Message, each language separating them its own way."""
+    from portfolio.book import backup as backup_module
+    from portfolio.book import jobs as job_records
+    from portfolio.book.backup import BackupError
+    from portfolio.messages import Message
+    from web import queue
+
+    def refused(*_args, **_kwargs):
+        raise BackupError([("", Message("username_length")), ("", Message("user_missing"))])
+
+    monkeypatch.setattr(backup_module, "write_backup", refused)
+    job, _created = job_records.find_or_create(db.session, "backup", {}, username="chair", version="v1")
+    job_id = job.id
+    db.session.remove()
+    queue.execute(job_id, retry=False)
+    done = queue.get_job(job_id)
+    zh, en = queue.error_shown(done, "zh"), queue.error_shown(done, "en")
+    assert zh.startswith("无法备份：") and "；" in zh and "; " not in zh, zh
+    assert en.startswith("Cannot back up: ") and "; " in en and "；" not in en, en
