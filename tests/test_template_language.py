@@ -117,3 +117,28 @@ def test_no_english_text_reads_as_a_program_s_literal():
         catalogue = read_po(po)
     literals = {"None", "True", "False", "nan", "NaN", "null"}
     assert not [(m.context, m.id) for m in catalogue if m.id and m.string in literals]
+
+
+def test_a_page_title_holds_words_only():
+    """A page's title block is its name and nothing else: a section inserted before the first
+    `{% endblock %}` of a template landed in the browser's title bar (and twice on the page)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    titles = {str(path.relative_to(root)): m.group(1)
+              for path in root.rglob("*.html")
+              for m in re.finditer(r"{%-? block title -?%}(.*?){%-? endblock", path.read_text(encoding="utf-8"), re.S)}
+    assert titles, "no template has a title block"
+    assert {name: text for name, text in titles.items() if "<" in text or "\n" in text} == {}
+
+
+def test_each_catalogue_entry_has_one_translation():
+    """One msgstr per msgid: a second one (two sessions' wordings of one entry) is a syntax
+    error to gettext's msgfmt, and Babel's reader quietly takes one of them."""
+    import re
+    from pathlib import Path
+
+    for po in (Path(__file__).resolve().parents[1] / "translations").rglob("*.po"):
+        text = po.read_text(encoding="utf-8")
+        assert not re.search(r"^msgstr .*\n(?:\".*\"\n)*msgstr ", text, re.M), po
