@@ -192,6 +192,11 @@ def test_a_correction_of_an_investment_waits_for_a_second_person(db, book):
     assert str(caught.value.errors[0][1]) == "该投资没有待批准的更正"
     last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
     assert (last.action, last.reason) == ("reject_correction", "协议未生效")
+    # the declined terms as the request's entry wrote them (yuan to the fen), not as typed
+    asked = db.session.execute(select(AuditEntry).where(AuditEntry.action == "request_correction")
+                               .order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    assert asked.after == {"commitment_cny": "150000000.00"}
+    assert last.before == {"asked_by": "mgr", "commitment_cny": "150000000.00"}
 
 
 def test_a_voided_or_unknown_record_cannot_be_corrected(db, book, as_role):

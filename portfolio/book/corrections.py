@@ -235,7 +235,7 @@ def approve_correction(session: Session, investment_id: Any, *, username: str) -
         raise FieldErrors([("", Message("correction_asker_is_checker"))])
     values = _investment_terms(session, investment, waiting.fields)
     asked = {"correction_reason": waiting.reason, "version": waiting.version}
-    if not _decided(session, waiting):
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced"))])
     try:
         return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, asked, values, username)
@@ -257,16 +257,17 @@ def decline_correction(session: Session, investment_id: Any, fields: Command | M
     waiting = pending_correction(session, investment.id)
     if waiting is None:
         raise FieldErrors([("", Message("correction_not_pending"))])
-    asked = {"asked_by": waiting.asked_by, **{n: v for n, v in waiting.fields.items() if v is not None}}
-    if not _decided(session, waiting):
+    asked = {**as_asked(session, "investments", investment.id, "request_correction"), "asked_by": waiting.asked_by}
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced"))])
     audit(session, username, "reject_correction", "investments", investment.id, before=asked, reason=reason)
     commit(session)
     return investment
 
 
-def _decided(session: Session, waiting: PendingCorrection) -> bool:
-    """Take the correction off the waiting list, once: False when someone else decided it first."""
+def decided(session: Session, waiting: PendingCorrection) -> bool:
+    """Take a request (a correction, a change of settings, a new investment) off the waiting
+    list, once: False, rolled back, when someone else decided it first."""
     done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
                            .execution_options(synchronize_session=False))
     if getattr(done, "rowcount", 0) != 1:
@@ -274,3 +275,13 @@ def _decided(session: Session, waiting: PendingCorrection) -> bool:
         return False
     session.expunge(waiting)
     return True
+
+
+def as_asked(session: Session, entity: str, key: str, action: str) -> dict[str, Any]:
+    """What a request asked for as its audit entry wrote it (the latest `action` on the record):
+    a decline records the same terms, as the history reads them (amounts in yuan to the fen),
+    not the text typed in the form."""
+    entry = session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key,
+                                                     AuditEntry.action == action)
+                            .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    return dict(entry.after or {}) if entry is not None else {}

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund, IndexLevel, PendingCorrection
 from portfolio.book.audit import audit, digest, person
+from portfolio.book.corrections import decided
 from portfolio.book.records import Fields, maker_is_checker
 from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
@@ -347,7 +348,7 @@ def approve_fund_settings(session: Session, fund_code: str, *, username: str) ->
     if maker_is_checker(waiting.asked_by, username):
         raise FieldErrors([("", Message("settings_asker_is_checker"))])
     asker, version, fields = waiting.asked_by, waiting.version, dict(waiting.fields)
-    if not _decided(session, waiting):
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("settings_request_raced"))])
     try:
         fund = _taken(session, fund_code, None)
@@ -395,23 +396,12 @@ def decline_fund_settings(session: Session, fund_code: str, fields: Mapping[str,
     asked = fund_settings(fund.kind, _asked_overrides(fund.settings, waiting.fields))
     now = fund_settings(fund.kind, fund.settings)
     changed = list(waiting.fields)
-    if not _decided(session, waiting):
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("settings_request_raced"))])
     audit(session, username, "reject_correction", "funds.settings", fund_code,
           before={key: _stored(now[key]) for key in changed}, after={key: _stored(asked[key]) for key in changed},
           reason=Message("settings_declined", person=person(session, waiting.asked_by), typed=reason))
     commit(session)
-
-
-def _decided(session: Session, waiting: PendingCorrection) -> bool:
-    """Take the request off the waiting list, once: False when someone else decided it first."""
-    done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
-                           .execution_options(synchronize_session=False))
-    if getattr(done, "rowcount", 0) != 1:
-        session.rollback()
-        return False
-    session.expunge(waiting)
-    return True
 
 
 def display(value: Any, key: str | None = None) -> str:

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, Investment, PendingCorrection
 from portfolio.book.audit import audit, digest, person, plain
+from portfolio.book.corrections import as_asked, decided
 from portfolio.book.records import (
     Fields,
     RuleFailures,
@@ -115,7 +116,7 @@ def approve_investment(session: Session, investment_id: Any, *, username: str) -
         raise FieldErrors([("", Message("investment_request_asker_is_checker"))])
     asked = dict(waiting.fields)
     reason, asker = waiting.reason or None, waiting.asked_by
-    if not _decided(session, waiting):
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("investment_request_raced", id=investment_id))])
     try:
         investment = add_investment(session, asked, username=username, override_reason=reason, asked_by=asker)
@@ -140,23 +141,9 @@ def decline_investment(session: Session, investment_id: Any, fields: Command | M
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()
     waiting = _waiting(session, investment_id)
-    entry = session.execute(select(AuditEntry).where(
-        AuditEntry.entity == "investments", AuditEntry.action == "request_create",
-        AuditEntry.entity_key == waiting.entity_key).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    asked = {**((entry.after or {}) if entry is not None else {}), "asked_by": waiting.asked_by}  # as the history wrote it
-    if not _decided(session, waiting):
+    asked = {**as_asked(session, "investments", waiting.entity_key, "request_create"), "asked_by": waiting.asked_by}
+    if not decided(session, waiting):
         raise FieldErrors([("", Message("investment_request_raced", id=investment_id))])
     audit(session, username, "reject_create", "investments", waiting.entity_key, before=asked, reason=reason)
     commit(session)
     return waiting
-
-
-def _decided(session: Session, waiting: PendingCorrection) -> bool:
-    """Take the request off the waiting list, once: False when someone else decided it first."""
-    done = session.execute(delete(PendingCorrection).where(PendingCorrection.id == waiting.id)
-                           .execution_options(synchronize_session=False))
-    if getattr(done, "rowcount", 0) != 1:
-        session.rollback()
-        return False
-    session.expunge(waiting)
-    return True
