@@ -33,6 +33,7 @@ from web.forms import (
     UploadForm,
     ValuationForm,
     VoidForm,
+    decide,
     refuse,
 )
 from web.security import content_disposition
@@ -569,19 +570,10 @@ def correct_investment(inv_id: str):
 def _decide_correction(inv_id: str, approve: bool):
     """A checker's answer to a correction of an investment's terms: approve it (applied now), or
     decline it with a reason."""
-    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
-        abort(400)
-    if db.session.get(Investment, inv_id) is None:
-        abort(404)
-    try:
-        if approve:
-            corrections.approve_correction(db.session, inv_id, username=current_username())
-        else:
-            corrections.decline_correction(db.session, inv_id, {"reason": request.form.get("reason")},
-                                           username=current_username())
-    except FieldErrors as exc:
-        refuse(exc)
-    else:
+    user = current_username()
+    if decide(approve, db.session.get(Investment, inv_id) is not None,
+              lambda: corrections.approve_correction(db.session, inv_id, username=user),
+              lambda reason: corrections.decline_correction(db.session, inv_id, {"reason": reason}, username=user)):
         flash(_("更正已批准并生效。") if approve else _("更正申请已驳回，投资条款不变。"))
     return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=inv_id)))
 
@@ -603,18 +595,11 @@ def reject_correction(inv_id: str):
 def _decide_new_investment(inv_id: str, approve: bool):
     """A checker's answer to a new investment typed in the form: approve it (booked now), or
     decline it with a reason (its asker may withdraw it so)."""
-    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
-        abort(400)
-    if new_investments.pending_request(db.session, inv_id) is None and db.session.get(Investment, inv_id) is None:
-        abort(404)
-    try:
-        if approve:
-            new_investments.approve_investment(db.session, inv_id, username=current_username())
-        else:
-            new_investments.decline_investment(db.session, inv_id, {"reason": request.form.get("reason")},
-                                               username=current_username())
-    except FieldErrors as exc:
-        refuse(exc)
+    user = current_username()
+    found = new_investments.pending_request(db.session, inv_id) is not None or db.session.get(Investment, inv_id) is not None
+    if not decide(approve, found, lambda: new_investments.approve_investment(db.session, inv_id, username=user),
+                  lambda reason: new_investments.decline_investment(db.session, inv_id, {"reason": reason},
+                                                                    username=user)):
         return redirect(safe_next(request.form.get("next"), url_for("book.pending", _anchor="new-investments")))
     if approve:
         flash(_("新增投资 %(id)s 已批准并登记。", id=inv_id))

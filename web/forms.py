@@ -7,8 +7,9 @@ values, and a form shown again keeps exactly what was typed. The use cases
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -100,6 +101,26 @@ def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
     for message in rest:
         flash(message, "error")
 
+
+
+def decide(approve: bool, found: bool, approved: Callable[[], object], declined: Callable[[str | None], object]) -> bool:
+    """A checker's answer to a request waiting for one (a correction of an investment's terms,
+    a change of a fund's settings, a new investment): `approved()`, or `declined(reason)` with
+    the reason typed (its checks are the use case's). A missing token answers 400, a request
+    for nothing `found` 404; a refusal is flashed. True when the answer was taken."""
+    if approve and not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not found:
+        abort(404)
+    try:
+        if approve:
+            approved()
+        else:
+            declined(request.form.get("reason"))
+    except FieldErrors as exc:
+        refuse(exc)
+        return False
+    return True
 
 class InvestmentForm(BaseForm):
     command = InvestmentCommand

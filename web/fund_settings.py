@@ -25,7 +25,7 @@ from portfolio.vocabulary import label
 from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import BaseForm, ConfirmForm, refuse
+from web.forms import BaseForm, decide, refuse
 from web.i18n import current_lang
 
 bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
@@ -99,19 +99,10 @@ def setting_rows(asked) -> list[tuple[str, str, str]]:
 def _decide(code: str, approve: bool):
     """A checker's answer to a change of settings asked for: approve it (applied now), or
     decline it with a reason."""
-    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
-        abort(400)
-    if db.session.get(Fund, code) is None:
-        abort(404)
-    try:
-        if approve:
-            approve_fund_settings(db.session, code, username=current_username())
-        else:
-            decline_fund_settings(db.session, code, {"reason": request.form.get("reason")},
-                                  username=current_username())
-    except FieldErrors as exc:
-        refuse(exc)
-    else:
+    user = current_username()
+    if decide(approve, db.session.get(Fund, code) is not None,
+              lambda: approve_fund_settings(db.session, code, username=user),
+              lambda reason: decline_fund_settings(db.session, code, {"reason": reason}, username=user)):
         flash(_("设置修改已批准并生效。") if approve else _("设置修改申请已驳回，现行设置不变。"))
     return redirect(safe_next(request.form.get("next"), url_for("main.fund", code=code)))
 
