@@ -62,7 +62,7 @@ class LazyBuildRule(Rule):
         compile_now = super()._compile_builder
         compiled: list[Callable[..., tuple[str, str]]] = []
 
-        def build(rule: Rule, **values: Any) -> tuple[str, str]:
+        def build(rule: Rule, /, **values: Any) -> tuple[str, str]:  # (any name may be a value: ?rule=)
             if not compiled:
                 compiled.append(compile_now(append_unknown))
             return compiled[0](rule, **values)
