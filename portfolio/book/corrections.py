@@ -184,14 +184,21 @@ def pending_correction(session: Session, investment_id: str) -> PendingCorrectio
 def waiting_corrections(session: Session, investment_id: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
     """The corrections waiting (of one investment, or all), oldest first, each with its request's
     audit entry (the terms before and after, as the history shows them)."""
-    stmt = select(PendingCorrection).where(PendingCorrection.entity == "investments")
-    if investment_id is not None:
-        stmt = stmt.where(PendingCorrection.entity_key == investment_id)
+    return waiting_requests(session, "investments", "request_correction", investment_id)
+
+
+def waiting_requests(session: Session, entity: str, action: str,
+                     key: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
+    """The requests of `entity` waiting (of one record, or all), oldest first, each with the
+    latest audit entry of its asking (`action` on the investment): what the history shows."""
+    stmt = select(PendingCorrection).where(PendingCorrection.entity == entity)
+    if key is not None:
+        stmt = stmt.where(PendingCorrection.entity_key == key)
     waiting = session.execute(stmt.order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
     if not waiting:
         return []
     entries = {entry.entity_key: entry for entry in session.execute(select(AuditEntry).where(
-        AuditEntry.entity == "investments", AuditEntry.action == "request_correction",
+        AuditEntry.entity == "investments", AuditEntry.action == action,
         AuditEntry.entity_key.in_([w.entity_key for w in waiting])).order_by(AuditEntry.id)).scalars()}  # the latest
     return [(w, entries.get(w.entity_key)) for w in waiting]
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, Investment, PendingCorrection
 from portfolio.book.audit import audit, digest, person, plain
-from portfolio.book.corrections import as_asked, decided
+from portfolio.book.corrections import as_asked, decided, waiting_requests
 from portfolio.book.records import (
     Fields,
     RuleFailures,
@@ -49,14 +49,7 @@ def pending_request(session: Session, investment_id: str) -> PendingCorrection |
 def waiting_investments(session: Session) -> list[tuple[PendingCorrection, AuditEntry | None]]:
     """The new holdings waiting, oldest first, each with its request's audit entry (the terms,
     as the history shows them)."""
-    waiting = session.execute(select(PendingCorrection).where(PendingCorrection.entity == ENTITY)
-                              .order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
-    if not waiting:
-        return []
-    entries = {entry.entity_key: entry for entry in session.execute(select(AuditEntry).where(
-        AuditEntry.entity == "investments", AuditEntry.action == "request_create",
-        AuditEntry.entity_key.in_([w.entity_key for w in waiting])).order_by(AuditEntry.id)).scalars()}  # the latest
-    return [(w, entries.get(w.entity_key)) for w in waiting]
+    return waiting_requests(session, ENTITY, "request_create")
 
 
 def _terms(values: dict[str, Any]) -> dict[str, Any]:
