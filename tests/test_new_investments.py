@@ -151,7 +151,7 @@ def test_the_form_asks_and_a_checker_approves_through_the_screens(db, book, clie
     assert 'id="todo-new-investments"' in home and 'data-new-investment="QY-D9"' in home
     page = client.get("/book/pending").get_data(as_text=True)
     section = page.split('id="pending-new-investments"')[1]
-    assert "直投" in section and "投资方式" in section and "1,000,000" in section, section
+    assert "直投" in section and "投资方式" in section and "100.00" in section, section  # 万元
     response = client.post("/book/investment-requests/QY-D9/approve")
     assert response.status_code == 302 and response.headers["Location"].endswith("/investments/QY-D9")
     db.session.expire_all()
@@ -160,6 +160,20 @@ def test_the_form_asks_and_a_checker_approves_through_the_screens(db, book, clie
     assert client.post("/book/investment-requests/NOPE/approve").status_code == 404
     history = client.get("/history?action=request_create").get_data(as_text=True)
     assert "申请新增" in history and "QY-D9" in history
+
+
+@pytest.mark.parametrize("lang, unit", [("zh", "金额单位：万元"), ("en", "amounts in CNY 10k")])
+def test_the_card_writes_its_amounts_in_wan(db, book, client, lang, unit):
+    new_investments.ask_investment(db.session, {**DEAL, "commitment_cny": "12345678.90", "revenue_cny": "50000000",
+                                                "total_assets_cny": "98765432.10"}, username="mgr")
+    make_user(db, "checker", "admin")
+    login(client, "checker")
+    with client.session_transaction() as session:
+        session["lang"] = lang
+    section = client.get("/book/pending").get_data(as_text=True).split('id="pending-new-investments"')[1]
+    assert "1,234.57" in section and "5,000.00" in section and "9,876.54" in section, section
+    assert "12,345,678.90" not in section and "50,000,000" not in section and "98,765,432.10" not in section
+    assert unit in section and "金额单位：元" not in section and "Amounts in CNY<" not in section
 
 
 def test_a_checker_declines_through_the_screens(db, book, client):

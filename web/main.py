@@ -646,7 +646,7 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         return sub_fund_named(value)
     if kind is not None and kind.startswith("label:"):
         return label(kind.removeprefix("label:"), str(value), lang=lang)
-    if kind in ("yuan", "pct", "level", "count"):
+    if kind in ("yuan", "wan", "pct", "level", "count"):
         try:
             number = Decimal(str(value))
         except InvalidOperation:  # not a number: as stored
@@ -671,9 +671,10 @@ def cell_shown(column, value, lang: str) -> str | None:
 
 
 @bp.app_template_filter("audit_rows")
-def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
+def audit_rows(entry: AuditEntry, amounts: str = "yuan") -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
-    field by its name in words and its value as its kind is written (field_kind)."""
+    field by its name in words and its value as its kind is written (field_kind); an amount
+    in 元 as stored, or in 万元 with `amounts="wan"` (a card that says so under its table)."""
     before, after = entry.before or {}, entry.after or {}
     # a field's keys (`*_said`) are how it is shown, not a field of its own
     names = [n for n in dict.fromkeys([*after.keys(), *before.keys()]) if not n.endswith("_said")]
@@ -699,7 +700,8 @@ def audit_rows(entry: AuditEntry) -> list[tuple[str, object, object]]:
         return english_field_name(field)
 
     def shown(field: str, record: dict):  # its sentences' keys (`*_said`) kept beside it in the same record
-        return value_shown(field_kind(entry.entity, field, columns.get(field)), record.get(field), lang, field,
+        kind = field_kind(entry.entity, field, columns.get(field))
+        return value_shown(amounts if kind == "yuan" else kind, record.get(field), lang, field,
                            record.get(f"{field}_said"))
 
     return [(name(n), shown(n, before), shown(n, after)) for n in changed + same]
