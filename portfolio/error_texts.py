@@ -525,6 +525,11 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                            "Direct import on the command line; the operator gave no reason"),
     "why_demo_exit": ("演示数据：退出当日分配，估值已为零",
                       "Demo data: distributed on the day of exit, the valuation already zero"),
+    # what a pruning removed (portfolio.book.pruning)
+    "why_pruned_staged_upload": ("暂存导入失败后遗留的上传文件", "An upload left behind by a failed staging"),
+    "why_pruned_error_list": ("被拒绝的上传的错误清单", "A refused upload's error list"),
+    "why_pruned_change_set_file": ("已驳回的导入变更集的上传文件", "A rejected change set's uploaded file"),
+    "why_pruned_backup": ("超出保留的最新 {keep} 份备份", "Older than the newest {keep} backups kept"),
     # -- the JSON API's refusals (web/api.py)
     "api_bad_param": ("{name}：{reason}", "Parameter {name}: {reason}"),
     "api_no_unit": ("没有 {id}", "No sub-fund or investment {id} in this fund"),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from models import AuditEntry, ChangeSet, utcnow
 from portfolio.book import jobs as job_records
+from portfolio.book.audit import reason_shown
 from portfolio.book.pruning import prune
 from tests.conftest import login, make_user
 
@@ -119,7 +120,8 @@ def test_backups_beyond_the_newest_kept_go_and_never_the_only_one(app, db, folde
     assert [(e, k) for e, k, _u in _prune_entries(db)] == [("backup", "backup-1.zip"), ("backup", "backup-2.zip"),
                                                            ("backup", "backup-3.zip")]
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity_key == "backup-1.zip")).scalar_one()
-    assert entry.before["bytes"] == 4 and entry.batch and entry.reason == "older than the newest 2"
+    assert entry.before["bytes"] == 4 and entry.batch and entry.reason == "超出保留的最新 2 份备份"
+    assert reason_shown(entry.reason, entry.reason_said, "en") == "Older than the newest 2 backups kept"
     # keep 0 is refused by the command; the function keeps one whatever it is asked
     assert runner.invoke(args=["prune", "--keep", "0"]).exit_code != 0
     pruned = prune(db.session, upload_folder=_uploads, backups_folder=backups, upload_days=30, keep_backups=0,
@@ -150,6 +152,36 @@ def test_the_button_on_the_backups_page_and_who_may_press_it(app, db, folders, c
     assert response.status_code == 200 and "已清理 2 个文件" in response.get_data(as_text=True)
     assert [p.exists() for p in made] == [False, False, True]
     assert [u for _e, _k, u in _prune_entries(db)] == ["root", "root"]
+
+
+REASONS = {  # what each pruning's audit entry says, as the history shows it in each language
+    "zh": ["暂存导入失败后遗留的上传文件", "被拒绝的上传的错误清单", "已驳回的导入变更集的上传文件", "超出保留的最新 1 份备份"],
+    "en": ["An upload left behind by a failed staging", "A refused upload&#39;s error list",
+           "A rejected change set&#39;s uploaded file", "Older than the newest 1 backups kept"],
+}
+
+
+@pytest.mark.parametrize("lang, flashed", [("zh", "已清理 5 个文件（释放 5.0 KB）。"),
+                                           ("en", "Pruned: 5 file(s), 5.0 KB freed.")])
+def test_the_button_says_what_it_freed_and_the_history_why_in_the_readers_language(app, db, folders, client,
+                                                                                    lang, flashed):
+    uploads, backups = folders
+    app.config["BACKUPS_KEEP"] = 1
+    _file(uploads / "staging-uploads" / ("a" * 64 + ".xlsx"), OLD, body=b"x" * 1024)
+    _file(uploads / "import-errors" / "0f0f.csv", OLD, body=b"x" * 1024)
+    _change_set(db, "rejected", OLD, content=b"P" * 1024)
+    for n in range(1, 4):
+        _file(backups / f"backup-{n}.zip", days_old=5 - n, body=b"x" * 1024)
+    make_user(db, "root", "admin")
+    login(client, "root")
+    client.get(f"/lang/{lang}")
+    page = client.post("/admin/backups/prune", follow_redirects=True).get_data(as_text=True)
+    assert flashed in page and " MB" not in page, page
+    history = client.get("/history?action=prune").get_data(as_text=True)
+    assert all(reason in history for reason in REASONS[lang]), history
+    other = REASONS["en" if lang == "zh" else "zh"]
+    assert not any(reason in history for reason in other)
+    assert "older than the newest" not in history and "given up" not in history
 
 
 def test_the_daily_task(app, db, folders):

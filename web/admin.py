@@ -14,6 +14,7 @@ from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user, random_password
 from portfolio.book.users import reset_password as reset_user_password
 from portfolio.errors import FieldErrors
+from portfolio.formatting import file_size
 from portfolio.messages import Message
 from web import once, queue
 from web.auth import current_username, requires
@@ -254,8 +255,7 @@ def prune_backups():
         flash(_("请从页面上的按钮发起清理。"), "error")
         return redirect(url_for("admin.backups"))
     pruned = prune_now(current_username())
-    flash(_("已清理 %(count)s 个文件（释放 %(size)s MB）。", count=pruned.count,
-            size=f"{pruned.freed / 1024 / 1024:.1f}"))
+    flash(_("已清理 %(count)s 个文件（释放 %(size)s）。", count=pruned.count, size=file_size(pruned.freed)))
     return redirect(url_for("admin.backups"))
 
 

@@ -11,8 +11,9 @@
   path of the user's choosing is the user's, never ours to delete.
 
 Every deletion is audited (action `prune`: entity `upload`, `backup` or `change_sets`, with
-the file's name, size and time), in one transaction with the change sets' bytes; a file is
-removed only after that transaction committed, so the trail never misses one.
+the file's name, size and time, and why as a Message the history shows in the reader's
+language), in one transaction with the change sets' bytes; a file is removed only after that
+transaction committed, so the trail never misses one.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models import ChangeSet, Job, utcnow
 from portfolio.book.audit import audit
+from portfolio.messages import Message
 
 STAGING_UPLOADS = "staging-uploads"   # web/book.py's UPLOADS_FOLDER
 IMPORT_ERRORS = "import-errors"       # web/book.py's ERRORS_FOLDER
@@ -72,7 +74,7 @@ def prune(session: Session, *, upload_folder: str | Path, backups_folder: str | 
     uploads = Path(upload_folder)
     pruned = Pruned()
     doomed: list[Path] = []
-    entries: list[tuple[str, str, str, dict]] = []  # (entity, key, reason, before)
+    entries: list[tuple[str, str, Message, dict]] = []  # (entity, key, reason, before)
 
     # uploads: staged files left by a failed job, refused uploads' error lists
     in_hand = _staging_in_hand(session)
@@ -81,12 +83,12 @@ def prune(session: Session, *, upload_folder: str | Path, backups_folder: str | 
             continue
         doomed.append(path)
         pruned.uploads.append(f"{STAGING_UPLOADS}/{path.name}")
-        entries.append(("upload", f"{STAGING_UPLOADS}/{path.name}", "staged upload given up",
+        entries.append(("upload", f"{STAGING_UPLOADS}/{path.name}", Message("why_pruned_staged_upload"),
                         {"bytes": path.stat().st_size, "modified": _mtime(path).isoformat(timespec="seconds")}))
     for path in _old_files(uploads / IMPORT_ERRORS, "*.csv", before):
         doomed.append(path)
         pruned.uploads.append(f"{IMPORT_ERRORS}/{path.name}")
-        entries.append(("upload", f"{IMPORT_ERRORS}/{path.name}", "refused upload's error list",
+        entries.append(("upload", f"{IMPORT_ERRORS}/{path.name}", Message("why_pruned_error_list"),
                         {"bytes": path.stat().st_size, "modified": _mtime(path).isoformat(timespec="seconds")}))
 
     # rejected change sets: the uploaded workbook's bytes
@@ -100,7 +102,7 @@ def prune(session: Session, *, upload_folder: str | Path, backups_folder: str | 
             continue  # pruned already
         sizes[row.id] = len(size)
         pruned.change_sets.append(row.id)
-        entries.append(("change_sets", str(row.id), "rejected change set's file",
+        entries.append(("change_sets", str(row.id), Message("why_pruned_change_set_file"),
                         {"filename": row.filename, "bytes": len(size),
                          "decided_at": row.decided_at.isoformat(timespec="seconds") if row.decided_at else None}))
 
@@ -113,7 +115,7 @@ def prune(session: Session, *, upload_folder: str | Path, backups_folder: str | 
     for path in reversed(backups[keep:]):  # the oldest first
         doomed.append(path)
         pruned.backups.append(path.name)
-        entries.append(("backup", path.name, f"older than the newest {keep}",
+        entries.append(("backup", path.name, Message("why_pruned_backup", keep=keep),
                         {"bytes": path.stat().st_size, "modified": _mtime(path).isoformat(timespec="seconds")}))
 
     pruned.freed = sum(p.stat().st_size for p in doomed) + sum(sizes.values())
