@@ -474,6 +474,29 @@ def test_an_older_export_does_not_bring_back_a_voided_valuation_unasked(book):
     assert book.get(ChangeSet, change_set.id).counts["valuations"]["kept"] == 1
 
 
+def test_a_voided_rows_conflict_names_its_asker_with_the_time_it_was_asked_for(db, book, client):
+    """The line names the void's asker, so its time is theirs: the asking's audit entry (in Beijing
+    time on the page), not the approval's a day later."""
+    old_export = exported(book)
+    wrong = valuation(book, "QY-D1", "2025-12-31")
+    records.void_valuation(book, wrong.id, {"reason": "重复录入"}, username="manager2")
+    asking = book.execute(select(AuditEntry).where(AuditEntry.action == "request_void")).scalar_one()
+    asking.at = dt.datetime(2026, 1, 5, 2, 0, 0)  # UTC: 10:00 in Ningbo
+    book.commit()
+    records.approve_void(book, "valuation", wrong.id, username="admin")
+    approval = book.execute(select(AuditEntry).where(AuditEntry.action == "void")).scalar_one()
+    approval.at = dt.datetime(2026, 1, 6, 7, 30, 0)
+    book.commit()
+    change_set = stage(book, old_export, "manager1").change_set
+    (conflict,) = change_set.conflicts
+    assert (conflict["by"], conflict["approved_by"], conflict["at"]) == ("manager2", "admin", "2026-01-05T02:00:00")
+    make_user(db, "manager1", "manager")
+    login(client, "manager1")
+    page = client.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+    line = page.split(f'data-conflict="{conflict["id"]}"')[1].split("</tr>")[0]
+    assert "manager2" in line and "2026-01-05 10:00:00" in line and "2026-01-06" not in line, line
+
+
 # -- whose content is in a draft the upload touches: its maker, who cannot approve it ----------------
 
 def test_a_draft_confirmed_by_an_upload_keeps_its_maker_who_cannot_approve_it(book):

@@ -17,6 +17,7 @@ book has moved since the preview, it refuses: the approver must see what they ap
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -240,6 +241,16 @@ def _cell(value: Any) -> Any:
         return str(value)
 
 
+def _void_asked_at(session: Session, void: AuditEntry) -> dt.datetime | None:
+    """When the void that `void` (its approval's audit entry) approved was asked for: its asking's
+    audit entry (`request_void`, the latest before it, however long before the export); None
+    where there is none (a draft's void, in force at once, is its own asking)."""
+    return session.execute(select(AuditEntry.at).where(
+        AuditEntry.entity == void.entity, AuditEntry.entity_key == void.entity_key,
+        AuditEntry.action == "request_void", AuditEntry.id < void.id)
+        .order_by(AuditEntry.id.desc()).limit(1)).scalar()
+
+
 def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict[str, Any]]:
     """New rows of the upload that were records of the book when the file was exported and
     have been voided, deleted or changed (their key moved) after it: the old file would bring
@@ -275,13 +286,15 @@ def _gone_since(session: Session, result: ImportResult, since: int) -> list[dict
             after = planned["after"]
             shown = {n: (now or {}).get(n) for n in after}
             fields = [n for n in after if _cell(after[n]) != _cell(shown[n])]
-            # a void is its asker's (their reason is the note), approved by the entry's writer
+            # a void is its asker's (their reason is the note), approved by the entry's writer: shown
+            # with the time it was asked for (the asking's entry), not the approval's
             asker = ((latest.after or {}).get("void_requested_by") or (latest.before or {}).get("void_requested_by")
                      if latest.action == "void" else None)
+            asked_at = _void_asked_at(session, latest) if asker else None
             conflicts.append({"id": new_ident(plan.sheet, row_key), "sheet": plan.sheet, "key": row_key,
                               "fields": fields, "mine": after, "now": shown, "by": asker or latest.username,
                               "approved_by": latest.username if asker else None,
-                              "at": latest.at.strftime("%Y-%m-%dT%H:%M:%S"),
+                              "at": (asked_at or latest.at).strftime("%Y-%m-%dT%H:%M:%S"),
                               "action": "void" if now is None else latest.action,
                               "note": latest.reason if now is None else None})
     # one conflict per row, however many records it once was
