@@ -112,13 +112,14 @@ def booked_cash_flow(session, fields, *, username: str = "mgr", checker: str = "
     return records.approve_cash_flow(session, flow.id, username=checker)
 
 
-def settings_in_force(session, code: str, values: dict, *, username: str = "admin", checker: str = "checker"):
-    """A change of a fund's settings in force: asked for by `username`
+def settings_in_force(session, code: str, values: dict, *, username: str = "admin", checker: str = "checker",
+                      reason: str = "按基金章程调整"):
+    """A change of a fund's settings in force: asked for by `username` with `reason`
     (fund_settings.request_fund_settings) and approved by `checker` (maker-checker: another
     person). Returns the settings in force, or None when nothing changed."""
     from portfolio.book import fund_settings
 
-    if fund_settings.request_fund_settings(session, code, values, username=username) is None:
+    if fund_settings.request_fund_settings(session, code, values, username=username, reason=reason) is None:
         return None
     return fund_settings.approve_fund_settings(session, code, username=checker)
 

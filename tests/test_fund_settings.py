@@ -17,6 +17,7 @@ from portfolio.figures.settings import DEFAULTS, defaults_for
 from tests.conftest import approve_waiting_settings
 
 URL = "/funds/QY/settings"
+REASON = "按基金章程调整"  # why a change is asked for (required)
 
 
 @pytest.fixture
@@ -143,7 +144,8 @@ def test_admin_sees_every_setting_with_its_default(as_role, fund):
 def test_admin_asks_another_approves_and_both_are_audited(as_role, db, fund):
     client = as_role("admin")
     response = client.post(URL, data={"subfund_share_cap": "0.35", "home_region_prefix": "3302",
-                                      "prohibited_instruments": ["debt", "guarantee"], "angel_headcount": "300"})
+                                      "prohibited_instruments": ["debt", "guarantee"], "angel_headcount": "300",
+                                      "change_reason": REASON})
     assert response.status_code == 302 and response.headers["Location"].endswith(URL)
     assert _settings(db) == {} and _audits(db) == []  # asked for: the settings in force stay
     [asked] = _audits(db, "request_correction")
@@ -164,7 +166,7 @@ def test_the_amount_setting_is_typed_in_wan_beside_its_unit_and_stored_exactly(a
     page = client.get(URL).get_data(as_text=True)
     assert 'name="angel_company_size_cny" type="text" value="10000"' in page  # 1 亿元 in 万元
     assert 'name="angel_company_size_cny_unit"' in page and "10,000.00 万元" in page  # the default, in 万元
-    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
+    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"], "change_reason": REASON}
     assert client.post(URL, data={**kept, "angel_company_size_cny": "5,000.5"}).status_code == 302
     _approved(db)
     assert _settings(db) == {"angel_company_size_cny": "50005000.00"}
@@ -254,6 +256,7 @@ def test_settings_screen_in_a_browser(live_server, new_page, db, fund):
     # corrected: saved and shown
     page.fill("#subfund_share_cap", "35%")
     page.uncheck("input[name=prohibited_instruments][value=guarantee]")
+    page.fill("#change_reason", REASON)
     page.click("#fund-settings button[type=submit]")
     assert "设置修改申请已提交" in page.inner_text(".flash")
     assert page.input_value("#subfund_share_cap") == "30%"  # in force once another approves it
@@ -305,7 +308,8 @@ def test_a_settings_form_from_before_anothers_save_is_refused_not_written_over(a
     first, second = as_role("admin"), as_role("admin")
     old_version = _version(second.get(URL).get_data(as_text=True))
     assert _version(first.get(URL).get_data(as_text=True)) == old_version
-    base = {"subfund_share_cap": "0.30", "home_region_prefix": "3302", "prohibited_instruments": ["debt", "guarantee"]}
+    base = {"subfund_share_cap": "0.30", "home_region_prefix": "3302", "prohibited_instruments": ["debt", "guarantee"],
+            "change_reason": REASON}
     saved = first.post(URL, data={**base, "subfund_share_cap": "0.35", "version": old_version})
     assert saved.status_code == 302
     _approved(db)
@@ -373,7 +377,7 @@ def test_the_page_writes_every_setting_as_the_history_does(as_role, db, fund):
     # saved back as shown: nothing changes, nothing is audited
     form = {key: shown(key, in_force[key], "zh") for key in ("subfund_share_cap", "mirr_finance_rate",
                                                               "ownership_cap", "committee_pass_ratio")}
-    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]}
+    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"], "change_reason": REASON}
     assert client.post(URL, data={**kept, **form}).status_code == 302
     assert _settings(db) == stored and len(_audits(db)) == 1
     assert client.post(URL, data={**kept, "subfund_share_cap": "４０％"}).status_code == 302  # typed in full width
@@ -447,7 +451,7 @@ def test_a_ratio_reads_as_a_multiple_and_the_form_saved_as_shown_changes_nothing
     assert client.post(url, data={**parser.fields, "reinvestment_multiple": "1.5 倍",
                                   "version": _version(client.get(url).get_data(as_text=True))}).status_code == 302
     assert _settings(db, "TS") == stored and len(_audits(db)) == 1
-    assert client.post(url, data={**parser.fields, "reinvestment_multiple": "２Ｘ",
+    assert client.post(url, data={**parser.fields, "reinvestment_multiple": "２Ｘ", "change_reason": REASON,
                                   "version": _version(client.get(url).get_data(as_text=True))}).status_code == 302
     _approved(db, "TS")
     assert _settings(db, "TS")["reinvestment_multiple"] == "2" and len(_audits(db)) == 2
@@ -468,7 +472,7 @@ def test_a_change_is_asked_for_and_counts_only_once_another_approves_it(db, fund
     breach. A change is now held (pending_corrections, entity funds) until another approves it;
     meanwhile every figure and rule check reads the settings in force."""
     asked = request_fund_settings(db.session, "QY", {"single_company_cap": "50%", "committee_quorum": "3",
-                                                     "ownership_cap": "0.30"}, username="admin1")
+                                                     "ownership_cap": "0.30"}, reason=REASON, username="admin1")
     assert asked is not None and (asked.entity, asked.entity_key, asked.asked_by) == ("funds", "QY", "admin1")
     assert asked.fields == {"single_company_cap": "0.50", "committee_quorum": 3}  # 30% is the default: no change
     assert _settings(db) == {} and _audits(db) == []
@@ -491,28 +495,28 @@ def test_a_change_is_asked_for_and_counts_only_once_another_approves_it(db, fund
 
 
 def test_one_request_per_fund_and_nothing_changed_asks_nothing(db, fund):
-    assert request_fund_settings(db.session, "QY", {"ownership_cap": "30%"}, username="a") is None  # the default
-    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, username="a")
+    assert request_fund_settings(db.session, "QY", {"ownership_cap": "30%"}, reason=None, username="a") is None  # the default
+    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, reason=REASON, username="a")
     with pytest.raises(FieldErrors) as second:
-        request_fund_settings(db.session, "QY", {"committee_quorum": "4"}, username="b")
+        request_fund_settings(db.session, "QY", {"committee_quorum": "4"}, reason=REASON, username="b")
     assert second.value.errors[0][1].key == "settings_pending_by"
-    assert request_fund_settings(db.session, "TS", {"committee_quorum": "4"}, username="b") is not None  # another fund
+    assert request_fund_settings(db.session, "TS", {"committee_quorum": "4"}, reason=REASON, username="b")  # another fund
     assert len(waiting_settings(db.session)) == 2 and len(waiting_settings(db.session, "QY")) == 1
     with pytest.raises(FieldErrors):  # a bad value is refused when asked, as when saved
-        request_fund_settings(db.session, "TS", {"ownership_cap": "2"}, username="c")
+        request_fund_settings(db.session, "TS", {"ownership_cap": "2"}, reason=REASON, username="c")
 
 
 def test_a_tiny_rate_or_share_asked_for_is_applied_as_asked(db, fund):
     """A rate kept as the float 1e-05 and a share as the text 1E-7 had been read back, when
     approved, with their exponent, which a typed number may not have: refused."""
     request_fund_settings(db.session, "QY", {"mirr_finance_rate": "0.001%", "ownership_cap": "0.00001%"},
-                          username="admin1")
+                          reason=REASON, username="admin1")
     in_force = approve_fund_settings(db.session, "QY", username="checker")
     assert in_force["mirr_finance_rate"] == 0.00001 and in_force["ownership_cap"] == Decimal("0.0000001")
 
 
 def test_a_request_gone_stale_is_refused_and_stays_to_be_declined(db, fund):
-    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, username="admin1")
+    request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, reason=REASON, username="admin1")
     update_fund_settings(db.session, "QY", {"committee_quorum": "4"}, username="loader")  # the settings move on
     with pytest.raises(FieldErrors) as stale:
         approve_fund_settings(db.session, "QY", username="checker")
@@ -535,12 +539,13 @@ def test_a_request_gone_stale_is_refused_and_stays_to_be_declined(db, fund):
 
 def test_the_page_shows_the_request_in_its_words_and_a_checker_decides_on_the_pending_list(as_role, db, fund):
     admin = as_role("admin")
-    admin.post(URL, data={"subfund_share_cap": "35%", "reinvestment_multiple": "2x",
+    admin.post(URL, data={"subfund_share_cap": "35%", "reinvestment_multiple": "2x", "change_reason": REASON,
                           "prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"]})
     page = admin.get(URL).get_data(as_text=True)
     card = page[page.index('id="settings-request"'):page.index('id="fund-settings"')]
     assert "<td>30%</td><td>35%</td>" in card and "<td>1.50x</td><td>2.00x</td>" in card
-    refused = admin.post(URL, data={"committee_quorum": "4", "version": _version(page)}).get_data(as_text=True)
+    refused = admin.post(URL, data={"committee_quorum": "4", "version": _version(page), "change_reason": REASON}
+                         ).get_data(as_text=True)
     assert "已有一项设置修改申请待批准" in refused and _settings(db) == {}
 
     checker = as_role("manager", "checker1")
@@ -554,7 +559,7 @@ def test_the_page_shows_the_request_in_its_words_and_a_checker_decides_on_the_pe
         checker.get(f"/lang/{lang}")
         text = visible_text(checker.get("/book/pending").get_data(as_text=True))
         card = text[text.index("宁波千亿科技创新基金"):]  # the request's card: no code, no raw number
-        named = ("宁波千亿科技创新基金",)  # the fund's name, as typed (it has no English one)
+        named = ("宁波千亿科技创新基金", REASON)  # the fund's name and the reason, as typed (no English one)
         assert words in card and problems(card, lang, named) == [], (lang, problems(card, lang, named))
         home = checker.get("/").get_data(as_text=True)
         start = home.rindex("<div", 0, home.index('id="todo-settings"'))
@@ -573,7 +578,7 @@ def test_the_page_shows_the_request_in_its_words_and_a_checker_decides_on_the_pe
 
 def test_the_asker_sees_no_approve_button_and_cannot_approve_by_hand(as_role, db, fund):
     admin = as_role("admin")
-    admin.post(URL, data={"committee_quorum": "4"})
+    admin.post(URL, data={"committee_quorum": "4", "change_reason": REASON})
     assert 'id="todo-settings"' not in admin.get("/").get_data(as_text=True)
     assert admin.post("/funds/QY/settings/approve").status_code == 302
     assert _settings(db) == {} and pending_settings(db.session, "QY") is not None
@@ -587,7 +592,7 @@ def test_two_checkers_approving_one_change_at_once_apply_it_once(app, db, fund, 
     from portfolio.book import fund_settings
     from tests.races import race, slowed
 
-    request_fund_settings(db.session, "QY", {"committee_quorum": "3"}, username="admin1")
+    request_fund_settings(db.session, "QY", {"committee_quorum": "3"}, reason=REASON, username="admin1")
     db.session.remove()
     started = threading.Event()
     slowed(monkeypatch, fund_settings, "pending_settings", started, after=True)  # the first has read the request
@@ -607,8 +612,47 @@ def test_two_changes_asked_at_once_keep_one_waiting(app, db, fund, monkeypatch):
     db.session.remove()
     started = threading.Event()
     slowed(monkeypatch, fund_settings, "pending_settings", started, after=True)  # the first found none waiting
-    first, second = race(app, db, lambda s: request_fund_settings(s, "QY", {"committee_quorum": "3"}, username="a1"),
-                         lambda s: request_fund_settings(s, "QY", {"committee_quorum": "4"}, username="a2"), started)
+    first, second = race(app, db,
+                         lambda s: request_fund_settings(s, "QY", {"committee_quorum": "3"}, reason=REASON, username="a1"),
+                         lambda s: request_fund_settings(s, "QY", {"committee_quorum": "4"}, reason=REASON, username="a2"),
+                         started)
     assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
     [waiting] = waiting_settings(db.session)
     assert [e.username for e in _audits(db, "request_correction")] == [waiting.pending.asked_by]
+
+
+def test_a_change_is_asked_for_with_a_reason_the_checker_reads(as_role, db, fund):
+    """A change of settings had been asked for with no reason (stored empty): the checker
+    approved a loosened limit without knowing why. A reason is now required (at most 2,000
+    characters, as a correction's), refused beside its field, kept as the request's audit
+    reason and shown on the request's card, in both languages."""
+    for typed, key in ((None, "required"), ("   ", "required"), ("x" * 2001, "too_long")):
+        with pytest.raises(FieldErrors) as refused:
+            request_fund_settings(db.session, "QY", {"ownership_cap": "25%"}, reason=typed, username="admin1")
+        assert [(field, message.key) for field, message in refused.value.errors] == [("change_reason", key)]
+    with pytest.raises(FieldErrors) as both:  # with a bad value: every refusal at once
+        request_fund_settings(db.session, "QY", {"ownership_cap": "2"}, reason="", username="admin1")
+    assert set(both.value.as_dict()) == {"ownership_cap", "change_reason"}
+    assert pending_settings(db.session, "QY") is None and _audits(db, "request_correction") == []
+
+    admin = as_role("admin")
+    page = admin.get(URL).get_data(as_text=True)
+    assert 'name="change_reason"' in page and "修改理由" in page
+    kept = {"prohibited_instruments": defaults_for("innovation_fund")["prohibited_instruments"], "ownership_cap": "25%"}
+    refused_page = admin.post(URL, data={**kept, "change_reason": " "}).get_data(as_text=True)
+    assert 'data-field="change_reason">必填' in refused_page and 'value="25%"' in refused_page
+    assert pending_settings(db.session, "QY") is None
+    why = "被投企业所在行业集中度上升，降低持股上限"
+    assert admin.post(URL, data={**kept, "change_reason": why}).status_code == 302
+    assert pending_settings(db.session, "QY").reason == why
+    [asked] = _audits(db, "request_correction")
+    assert asked.reason == why and asked.reason_said is None  # a person's words, stored as typed
+
+    checker = as_role("manager", "checker1")
+    for lang, label in (("zh", "修改理由："), ("en", "Reason for the change: ")):
+        checker.get(f"/lang/{lang}")
+        pending = checker.get("/book/pending").get_data(as_text=True)
+        card = pending[pending.index('data-settings-request="QY"'):]
+        assert f"{label}{why}" in card[:card.index("</p>")], lang
+    approve_waiting_settings(db.session, "QY", checker="checker1")
+    assert _settings(db) == {"ownership_cap": "0.25"}

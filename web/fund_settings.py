@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from wtforms import HiddenField, SelectMultipleField, StringField
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -49,6 +49,8 @@ def _settings_form(kind: str):
         else:
             fields[key] = StringField(_(spec.label), validators=[Optional(), Length(max=40)])
     fields["version"] = HiddenField()  # the settings as shown: a save never writes over a later one
+    # why the change is asked for, shown to the checker (required: the use case's check, beside the field)
+    fields["change_reason"] = TextAreaField(_("修改理由"), render_kw={"maxlength": 2000, "rows": 3})
     return type("FundSettingsForm", (BaseForm,), fields)
 
 
@@ -67,7 +69,7 @@ def edit(code: str):
         values = {key: form[key].data for key in defaults}
         try:
             asked = request_fund_settings(db.session, code, values, username=current_username(),
-                                          version=form.version.data or None)
+                                          reason=form.change_reason.data, version=form.version.data or None)
         except FieldErrors as exc:
             refuse(exc, form)
         else:

@@ -304,23 +304,32 @@ def _asked_overrides(stored: dict[str, Any] | None, fields: dict[str, Any]) -> d
 
 
 def request_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
-                          username: str, version: str | None = None) -> PendingCorrection | None:
+                          username: str, reason: str | None, version: str | None = None) -> PendingCorrection | None:
     """A change of a fund's settings, asked for (maker-checker): checked as it would be applied
-    (every value, the settings as the form showed them), then held until another person with
-    `approve` approves it (`approve_fund_settings`); the settings in force stay as they are
-    meanwhile, in every figure and rule check. None when nothing would change. One request
+    (every value, the settings as the form showed them), with the asker's reason (required,
+    at most 2,000 characters, as a correction's: field `change_reason`, refused with the bad
+    values at once), then held until another person with `approve` approves it
+    (`approve_fund_settings`); the settings in force stay as they are meanwhile, in every
+    figure and rule check. None when nothing would change (no reason needed). One request
     waits per fund: a second is refused."""
     fund = _taken(session, fund_code, version)
-    before, after = _planned(session, fund, values)
+    f = Fields({"change_reason": reason})
+    typed = f.text("change_reason", required=True, max_len=2000)
+    try:
+        before, after = _planned(session, fund, values)
+    except FieldErrors as refused:
+        raise FieldErrors([*refused.errors, *f.errors]) from None
     if after == before:
         return None
+    f.check()
+    assert typed is not None  # f.check() raised otherwise
     waiting = pending_settings(session, fund.code)
     if waiting is not None:
         raise FieldErrors([("", Message("settings_pending_by", who=(person(session, waiting.asked_by),
                                                                     waiting.asked_at)))])
     changed = {key: after.get(key) for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)}
     request = PendingCorrection(entity="funds", entity_key=fund.code, fields=changed,
-                                version=settings_version(fund.settings), reason="", asked_by=username)
+                                version=settings_version(fund.settings), reason=typed, asked_by=username)
     session.add(request)
     try:
         session.flush()
@@ -330,7 +339,8 @@ def request_fund_settings(session: Session, fund_code: str, values: dict[str, An
     now = fund_settings(fund.kind, before)
     asked = fund_settings(fund.kind, after)
     audit(session, username, "request_correction", "funds.settings", fund.code,
-          before={key: _stored(now[key]) for key in changed}, after={key: _stored(asked[key]) for key in changed})
+          before={key: _stored(now[key]) for key in changed}, after={key: _stored(asked[key]) for key in changed},
+          reason=typed)
     commit(session)
     return request
 
