@@ -136,10 +136,13 @@ def test_the_form_asks_and_a_checker_approves_through_the_screens(db, book, clie
     make_user(db, "checker", "admin")
     login(client, "maker")
     response = client.post("/book/investments/new", data={**DEAL, "commitment_cny": "100"})  # 万元
-    assert response.status_code == 302 and response.headers["Location"].endswith("pending#new-investments")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/book/investments/new?fund=QY#waiting-new-investments")
     assert db.session.get(Investment, "QY-D9") is None
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "须由另一位有审批权限的用户批准后登记" in form  # the flash
+    assert 'data-new-investment="QY-D9"' in form.split('id="waiting-new-investments"')[1]
     page = client.get("/book/pending").get_data(as_text=True)
-    assert "须由另一位有审批权限的用户批准后登记" in page  # the flash
     assert 'data-new-investment="QY-D9"' in page and "须由他人批准" in page
     assert "direct" not in page.split('id="pending-new-investments"')[1]  # the mode in words: 直投
     client.post("/book/investment-requests/QY-D9/approve")
@@ -189,4 +192,28 @@ def test_a_checker_declines_through_the_screens(db, book, client):
     page = client.post("/book/investment-requests/QY-D9/reject", data={"reason": "条款未定"},
                        follow_redirects=True).get_data(as_text=True)
     assert "已驳回" in page and _count(db, PendingCorrection) == 0
+    assert db.session.get(Investment, "QY-D9") is None
+
+
+def test_a_writer_who_may_not_approve_sees_the_new_investment_asked_waiting(db, book, client, monkeypatch):
+    """After a new investment was typed, its asker was sent to the pending list, which needs
+    `approve`: a role that may write but not approve answered 403 there. The asker comes back to
+    the form (the fund kept for the next one), the request among those waiting and the flash
+    above, with no checker's button."""
+    from web.auth import PERMISSIONS
+
+    monkeypatch.setitem(PERMISSIONS, "manager", frozenset({"write", "propose"}))  # writes, does not approve
+    make_user(db, "maker", "manager")
+    login(client, "maker")
+    assert client.get("/book/pending").status_code == 403
+    response = client.post("/book/investments/new", data={**DEAL, "commitment_cny": "100"})  # 万元
+    assert response.status_code == 302
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200
+    page = shown.get_data(as_text=True)
+    assert "新增投资 QY-D9 已提交" in page  # the flash
+    card = page.split('id="waiting-new-investments"')[1]
+    assert 'data-new-investment="QY-D9"' in card and "A轮" in card
+    assert "/book/investment-requests/QY-D9/approve" not in card and "/reject" not in card
+    assert 'selected value="QY"' in page or 'value="QY" selected' in page  # the fund chosen again
     assert db.session.get(Investment, "QY-D9") is None

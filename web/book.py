@@ -79,10 +79,14 @@ def new_investment():
                         id=asked.entity_key))
             if isinstance(asked, Investment):  # sent again after it was approved
                 return redirect(url_for("main.investment", inv_id=asked.id))
-            return redirect(url_for("book.pending", _anchor="new-investments"))
+            # back to the form, its request among those waiting: the pending list needs `approve`,
+            # which the asker may not have
+            return redirect(url_for("book.new_investment", fund=asked.fields.get("fund_code") or None,
+                                    _anchor="waiting-new-investments"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
-    return render_template("book/investment_form.html", form=form, failures=failures, targets=targets)
+    return render_template("book/investment_form.html", form=form, failures=failures, targets=targets,
+                           waiting=new_investments.waiting_investments(db.session))
 
 
 def _simple_form(form, use_case, template: str, title: str, done):
