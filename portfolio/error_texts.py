@@ -204,6 +204,26 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "settings_request_stale": ("未批准：该基金的设置在申请之后已被修改，此申请已过时，请驳回后重新申请",
                                "Not approved: the fund's settings have changed since this change was asked for; "
                                "decline it and ask again"),
+    "settings_request_outdated": ("已过时，不能批准：该基金的设置在申请之后已被修改，请驳回后重新申请",
+                                  "Out of date, cannot be approved: the fund's settings have changed since this change "
+                                  "was asked for; decline it and ask again"),
+    "settings_request_outdated_by": ("已过时，不能批准：该基金的设置在申请之后已被修改（最近一次由 {who}修改），请驳回后重新申请",
+                                     "Out of date, cannot be approved: the fund's settings have changed since this "
+                                     "change was asked for (last by {who}); decline it and ask again"),
+    "correction_request_outdated": ("已过时，不能批准：该投资在申请更正之后已被修改，请驳回后按现行条款重新申请",
+                                    "Out of date, cannot be approved: the investment has changed since this correction "
+                                    "was asked for; decline it and ask again on its terms as they are now"),
+    "correction_request_outdated_by": ("已过时，不能批准：该投资在申请更正之后已被修改（最近一次由 {who}修改），"
+                                       "请驳回后按现行条款重新申请",
+                                       "Out of date, cannot be approved: the investment has changed since this "
+                                       "correction was asked for (last by {who}); decline it and ask again on its "
+                                       "terms as they are now"),
+    "investment_request_outdated": ("已过时，不能批准：投资编号 {id} 在申请之后已登记，请驳回",
+                                    "Out of date, cannot be approved: investment {id} has been booked since this "
+                                    "was asked for; decline it"),
+    "investment_request_outdated_by": ("已过时，不能批准：投资编号 {id} 在申请之后已由 {who}登记，请驳回",
+                                       "Out of date, cannot be approved: investment {id} has been booked since this "
+                                       "was asked for (by {who}); decline it"),
     "settings_asked_by": ("批准 {person} 的设置修改申请", "Approved the change of settings asked for by {person}"),
     "settings_declined": ("驳回 {person} 的设置修改申请：{typed}",
                           "Declined the change of settings asked for by {person}: {typed}"),

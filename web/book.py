@@ -85,8 +85,9 @@ def new_investment():
                                     _anchor="waiting-new-investments"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
+    waiting = new_investments.waiting_investments(db.session)
     return render_template("book/investment_form.html", form=form, failures=failures, targets=targets,
-                           waiting=new_investments.waiting_investments(db.session))
+                           waiting=waiting, stale_new_investments=new_investments.stale_requests(db.session, waiting))
 
 
 def _simple_form(form, use_case, template: str, title: str, done):
@@ -158,10 +159,14 @@ def pending():
     drafts = db.session.execute(todos.drafts_waiting(Valuation, Valuation.as_of, None)).scalars().all()
     asked = [(record, "cash_flow") for record in db.session.execute(todos.voids_waiting(CashFlow, None)).scalars()]
     asked += [(record, "valuation") for record in db.session.execute(todos.voids_waiting(Valuation, None)).scalars()]
+    waiting_corrections = corrections.waiting_corrections(db.session)
+    waiting_investments = new_investments.waiting_investments(db.session)
     return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
-                           corrections=corrections.waiting_corrections(db.session),
-                           settings=waiting_settings(db.session),
-                           new_investments=new_investments.waiting_investments(db.session), form=ConfirmForm())
+                           corrections=waiting_corrections,
+                           stale_corrections=corrections.stale_corrections(db.session, waiting_corrections),
+                           settings=waiting_settings(db.session), new_investments=waiting_investments,
+                           stale_new_investments=new_investments.stale_requests(db.session, waiting_investments),
+                           form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):

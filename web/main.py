@@ -141,8 +141,14 @@ def home():
     todo = todos(db.session, current_username(), PERMISSIONS.get(current_user.role, frozenset()), local_today())
     people = dict(db.session.execute(select(User.username, User.display_name)
                                      .where(User.display_name.is_not(None))).all()) if todo.total else {}
+    if todo.settings:  # a change gone stale has no approve button: the checker declines it
+        from portfolio.book.fund_settings import stale_settings
+
+        stale = stale_settings(db.session, todo.settings)
+    else:
+        stale = {}
     return render_template("main/home.html", alerts=alerts, funds=funds, trend_sections=trend_sections, todo=todo,
-                           people=people)
+                           people=people, stale_settings=stale)
 
 
 def _home_trend(code: str, fund: Fund, as_of: dt.date, lang: str) -> dict:
@@ -454,11 +460,13 @@ def investment(inv_id: str):
         current_lang())
     target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
         db.session.get(Company, inv.company_code)
-    from portfolio.book.corrections import waiting_corrections
+    from portfolio.book.corrections import stale_corrections, waiting_corrections
+
+    corrections = waiting_corrections(db.session, inv_id)
 
     return render_template("main/investment.html", inv=inv, flows=flows, valuations=valuations, chart=chart,
                            target=target, figures=_figures([inv_id]),
-                           corrections=waiting_corrections(db.session, inv_id),
+                           corrections=corrections, stale_corrections=stale_corrections(db.session, corrections),
                            void_reasons={"cash_flows": _void_reasons("cash_flows", flows),
                                          "valuations": _void_reasons("valuations", valuations)})
 

@@ -203,6 +203,34 @@ def waiting_requests(session: Session, entity: str, action: str,
     return [(w, entries.get(w.entity_key)) for w in waiting]
 
 
+# what asks for a change or answers a request: not a change of the record itself
+REQUEST_ACTIONS = ("request_correction", "reject_correction", "request_create", "reject_create")
+
+
+def last_written(session: Session, entity: str, key: str, action: str | None = None) -> tuple[str, dt.datetime] | None:
+    """Who last wrote the record (the latest audit entry of `entity` `key` that is no request
+    nor an answer to one; of `action` only, if given) and when, as a message's `who`."""
+    stmt = select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
+    stmt = stmt.where(AuditEntry.action == action) if action else stmt.where(AuditEntry.action.not_in(REQUEST_ACTIONS))
+    entry = session.execute(stmt.order_by(desc(AuditEntry.id)).limit(1)).scalar_one_or_none()
+    return None if entry is None else written_by(session, entry)
+
+
+def stale_corrections(session: Session, waiting: list[tuple[PendingCorrection, AuditEntry | None]]) -> dict[str, Message]:
+    """Why each correction waiting that its approval would refuse as stale (the investment
+    changed since it was asked for) can no longer be approved, by investment id: its card says
+    so, without the approve button, for the checker to decline it."""
+    out: dict[str, Message] = {}
+    for pending, _entry in waiting:
+        investment = session.get(Investment, pending.entity_key)
+        if investment is not None and version_of(investment) == pending.version:
+            continue
+        who = last_written(session, "investments", pending.entity_key)
+        out[pending.entity_key] = (Message("correction_request_outdated_by", who=who) if who
+                                   else Message("correction_request_outdated"))
+    return out
+
+
 def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
     """A correction of a holding's terms, asked for (maker-checker): checked as it would be
     applied (the version as shown, a reason, something changed), then held until another

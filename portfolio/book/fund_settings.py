@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund, IndexLevel, PendingCorrection
 from portfolio.book.audit import audit, digest, person
-from portfolio.book.corrections import decided
+from portfolio.book.corrections import decided, last_written
 from portfolio.book.records import Fields, maker_is_checker
 from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
@@ -274,6 +274,7 @@ class SettingsRequest:
     pending: PendingCorrection
     fund: Fund
     rows: list[tuple[str, Any, Any]]  # (setting, in force now, as asked)
+    stale: Message | None = None  # why it can no longer be approved: the settings changed since it was asked for
 
 
 def waiting_settings(session: Session, fund_code: str | None = None) -> list[SettingsRequest]:
@@ -288,8 +289,28 @@ def waiting_settings(session: Session, fund_code: str | None = None) -> list[Set
         now = fund_settings(fund.kind, fund.settings)
         asked = fund_settings(fund.kind, _asked_overrides(fund.settings, waiting.fields))
         out.append(SettingsRequest(waiting, fund, [(key, now[key], asked[key]) for key in now
-                                                   if key in waiting.fields]))
+                                                   if key in waiting.fields], _stale(session, waiting, fund)))
     return out
+
+
+def stale_settings(session: Session, waiting: list[PendingCorrection]) -> dict[str, Message]:
+    """Why each change of settings waiting (of `waiting`) can no longer be approved, by fund code."""
+    out: dict[str, Message] = {}
+    for pending in waiting:
+        fund = session.get(Fund, pending.entity_key)
+        why = _stale(session, pending, fund) if fund is not None else None
+        if why is not None:
+            out[pending.entity_key] = why
+    return out
+
+
+def _stale(session: Session, waiting: PendingCorrection, fund: Fund) -> Message | None:
+    """Why a change waiting can no longer be approved, as its approval would refuse it
+    (settings_request_stale): the fund's settings changed since it was asked for; else None."""
+    if waiting.version == settings_version(fund.settings):
+        return None
+    who = last_written(session, "funds.settings", fund.code, "update")
+    return Message("settings_request_outdated_by", who=who) if who else Message("settings_request_outdated")
 
 
 def _asked_overrides(stored: dict[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:

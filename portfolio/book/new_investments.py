@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, Investment, PendingCorrection
 from portfolio.book.audit import audit, digest, person, plain
-from portfolio.book.corrections import as_asked, decided, waiting_requests
+from portfolio.book.corrections import as_asked, decided, last_written, waiting_requests
 from portfolio.book.records import (
     Fields,
     RuleFailures,
@@ -50,6 +50,21 @@ def waiting_investments(session: Session) -> list[tuple[PendingCorrection, Audit
     """The new holdings waiting, oldest first, each with its request's audit entry (the terms,
     as the history shows them)."""
     return waiting_requests(session, ENTITY, "request_create")
+
+
+def stale_requests(session: Session, waiting: list[tuple[PendingCorrection, AuditEntry | None]]) -> dict[str, Message]:
+    """Why each new holding waiting whose id has been booked since it was asked for (by a
+    committee's decision, an import) can no longer be approved, by id: its card says so,
+    without the approve button, for the checker to decline it."""
+    keys = [pending.entity_key for pending, _entry in waiting]
+    booked = set(session.execute(select(Investment.id).where(Investment.id.in_(keys))).scalars()) if keys else set()
+    out: dict[str, Message] = {}
+    for key in keys:
+        if key in booked:
+            who = last_written(session, "investments", key, "create")
+            out[key] = (Message("investment_request_outdated_by", id=key, who=who) if who
+                        else Message("investment_request_outdated", id=key))
+    return out
 
 
 def _terms(values: dict[str, Any]) -> dict[str, Any]:
