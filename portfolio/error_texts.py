@@ -85,15 +85,17 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "approval_raced": ("该{record}刚刚已被他人审批或作废，请刷新页面",
                        "Someone else has just approved or voided this {record}: please reload the page"),
     "void_needs_reason": ("作废须填写理由", "Voiding needs a reason"),
-    "correction_pending_by": ("该投资已有待批准的更正（{who} 申请），请先批准或驳回该申请",
-                              "This investment already has a correction waiting (asked for by {who}): "
+    "correction_pending_by": ("该{record}已有待批准的更正（{who} 申请），请先批准或驳回该申请",
+                              "This {record} already has a correction waiting (asked for by {who}): "
                               "approve or decline it first"),
-    "correction_not_pending": ("该投资没有待批准的更正", "This investment has no correction waiting"),
+    "correction_not_pending": ("该{record}没有待批准的更正", "This {record} has no correction waiting"),
     "correction_asker_is_checker": ("申请更正的人不能批准自己的申请，须由另一人批准",
                                     "Whoever asked for a correction cannot approve it: another person must"),
-    "correction_raced": ("该投资的更正申请刚刚已被他人提交或处理，请刷新页面",
-                         "Someone else has just asked for or dealt with a correction of this investment: "
+    "correction_raced": ("该{record}的更正申请刚刚已被他人提交或处理，请刷新页面",
+                         "Someone else has just asked for or dealt with a correction of this {record}: "
                          "please reload the page"),
+    "correction_asked_by": ("批准 {person} 的更正申请；更正理由：{typed}",
+                            "Approved the correction asked for by {person}; the reason given: {typed}"),
     "investment_request_pending_by": ("投资编号 {id} 已有待批准的新增申请（{who} 申请），请先批准或驳回该申请",
                                       "Investment ID {id} is already waiting to be added (asked for by {who}): "
                                       "approve or decline that first"),

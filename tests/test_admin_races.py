@@ -163,6 +163,33 @@ def test_two_checkers_approving_one_correction_at_once_apply_it_once(app, db, mo
     assert db.session.get(Investment, "QY-D1").commitment_cny == 130000000
 
 
+def test_two_checkers_approving_one_cash_flow_correction_at_once_apply_it_once(app, db, monkeypatch):
+    from decimal import Decimal
+
+    from models import CashFlow
+    from portfolio.book import corrections
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1",
+                                                     CashFlow.type == "distribution")).scalars().first()
+    flow_id = flow.id
+    corrections.correct_cash_flow(db.session, flow_id, {
+        "date": flow.date.isoformat(), "type": "distribution", "amount_cny": "4000000", "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}, username="mgr")
+    db.session.remove()
+    started = threading.Event()
+    slowed(monkeypatch, corrections, "_flow_terms", started, after=True)  # the first has read the request
+    first, second = race(
+        app, db, lambda s: corrections.approve_correction(s, flow_id, username="chk1", entity="cash_flows"),
+        lambda s: corrections.approve_correction(s, flow_id, username="chk2", entity="cash_flows"), started)
+    applied = db.session.execute(select(AuditEntry.username).where(
+        AuditEntry.entity == "cash_flows", AuditEntry.action == "correct")).scalars().all()
+    assert len(applied) == 1 and corrections.waiting_record_corrections(db.session) == []
+    assert sum(isinstance(o, FieldErrors) for o in (first, second)) == 1
+    corrected = db.session.get(CashFlow, flow_id)
+    assert corrected.amount_cny == Decimal("4000000") and corrected.approved_by == applied[0]
+
+
 def test_two_corrections_of_one_investment_asked_at_once_keep_one_waiting(app, db, monkeypatch):
     from models import Investment
     from portfolio.book import corrections

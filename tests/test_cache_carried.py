@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models import CashFlow, Fund
 from portfolio.book import cache, records
-from portfolio.book.corrections import correct_cash_flow, version_of
+from portfolio.book.corrections import approve_correction, correct_cash_flow, version_of
 from portfolio.book.reading import build_report, load_book
 from portfolio.figures.trend import trend
 from portfolio.interchange.importing import import_book
@@ -56,6 +56,7 @@ def write(session, kind: str, investment_id: str, flow_id: int) -> None:
         correct_cash_flow(session, flow_id, {"date": "2025-10-02", "type": "contribution", "amount_cny": "777.77",
                                              "correction_reason": "金额更正", "version": version,
                                              "confirm_reason": "测试"}, username="mgr")
+        approve_correction(session, flow_id, username="checker", entity="cash_flows")
 
 
 def from_scratch(session, code: str) -> tuple[dict, list[dict]]:

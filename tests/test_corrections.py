@@ -1,7 +1,9 @@
 """Correction instead of void-and-retype (issue 12, Deliver 8): a record in force is
-corrected through its form shown filled in, audited before/after with a reason; a corrected
-valuation is a draft again; a correction of a record changed meanwhile (a stale version, or a
-change racing the correction) is refused with a clear message. On the example book."""
+corrected through its form shown filled in, audited before/after with a reason; a correction
+of an approved cash flow, valuation or investment waits for a second person, the record in
+force as it was meanwhile; a draft is corrected in place; a correction of a record changed
+meanwhile (a stale version, or a change racing the correction) is refused with a clear
+message. On the example book."""
 from __future__ import annotations
 
 import re
@@ -30,8 +32,10 @@ def _hidden(page: str, name: str) -> str:
 
 
 def test_a_cash_flow_is_corrected_through_its_form_filled_in(db, book, as_role):
+    """Asked for by one person, in force as it was until another approves it."""
     client = as_role("manager", "mgr")
-    flow = _flow(db)  # QY-D1 2025-03-31 distribution 5,000,000 分红
+    flow = _flow(db)  # QY-D1 2025-03-31 distribution 5,000,000 分红, approved
+    approved_by = flow.approved_by
     page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
     assert 'value="2025-03-31"' in page and "分红" in page
     # the stored amount filled in, in the forms' unit (万元), exactly
@@ -42,18 +46,75 @@ def test_a_cash_flow_is_corrected_through_its_form_filled_in(db, book, as_role):
         "version": version, "correction_reason": "银行回单金额为 5,000,000.50"})
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     db.session.expire_all()
-    corrected = db.session.get(CashFlow, flow.id)
-    assert corrected.amount_cny == Decimal("5000000.50") and corrected.voided_at is None
-    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
+    asked = db.session.get(CashFlow, flow.id)  # in force as it was
+    assert (asked.amount_cny, asked.note, asked.approved_by) == (Decimal("5000000.00"), flow.note, approved_by)
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "request_correction")).scalar_one()
+    assert (entry.entity, entry.entity_key, entry.username) == ("cash_flows", str(flow.id), "mgr")
     assert entry.before["amount_cny"] == "5000000.00" and entry.after["amount_cny"] == "5000000.50"
-    assert entry.reason == "银行回单金额为 5,000,000.50" and entry.username == "mgr"
-    # the same form sent again carries the old version: refused, nothing changed
+    assert entry.after["investment_id"] == "QY-D1" and entry.reason == "银行回单金额为 5,000,000.50"
+    # the asker sees it waiting on the form, old → new in 万元 (to the fen: the change is finer than 0.01)
+    page = client.get(f"/book/cash-flows/{flow.id}/correct").get_data(as_text=True)
+    assert f'data-flow-correction="{flow.id}"' in page and "500.000000" in page and "500.000050" in page
+    assert f'action="/book/cash-flows/{flow.id}/correction/approve"' not in page
+    # one waiting per record: the same form sent again is refused
     again = client.post(f"/book/cash-flows/{flow.id}/correct", data={
         "date": "2025-03-31", "type": "distribution", "amount_cny": "600", "version": version,
         "correction_reason": "再改"}, follow_redirects=True).get_data(as_text=True)
-    assert "已被修改" in again and "mgr" in again
+    assert "该现金流已有待批准的更正" in again
+    # the asker cannot approve it; a checker sees it on the pending page and approves it
+    refused = as_role("admin", "mgr").post(f"/book/cash-flows/{flow.id}/correction/approve", follow_redirects=True)
+    assert "申请更正的人不能批准自己的申请" in refused.get_data(as_text=True)
+    checker = as_role("admin", "chk")
+    pending = checker.get("/book/pending").get_data(as_text=True)
+    assert f'data-flow-correction="{flow.id}"' in pending and "分红（更正）" in pending
+    done = checker.post(f"/book/cash-flows/{flow.id}/correction/approve", data={"next": "/book/pending"},
+                        follow_redirects=True)
+    assert "更正已批准并生效" in done.get_data(as_text=True)
+    db.session.expire_all()
+    corrected = db.session.get(CashFlow, flow.id)
+    assert corrected.amount_cny == Decimal("5000000.50") and corrected.note == "分红（更正）"
+    assert corrected.approved_by == "chk" and corrected.approved_at is not None and corrected.voided_at is None
+    applied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
+    assert applied.username == "chk" and applied.after["amount_cny"] == "5000000.50"
+    assert "mgr" in applied.reason and "银行回单金额为 5,000,000.50" in applied.reason
+    # the form shown before the correction carries the old version now: refused, nothing changed
+    stale = client.post(f"/book/cash-flows/{flow.id}/correct", data={
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "600", "version": version,
+        "correction_reason": "再改"}, follow_redirects=True).get_data(as_text=True)
+    assert "已被修改" in stale and "chk" in stale
     db.session.expire_all()
     assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("5000000.50")
+
+
+def test_a_declined_correction_leaves_the_record_as_it_was(db, book, as_role):
+    from portfolio.book.reading import build_report
+
+    as_of = __import__("datetime").date(2025, 12, 31)
+    flow = _flow(db)
+    before = (flow.amount_cny, flow.approved_by, flow.approved_at)
+    distributions = build_report(db.session, "QY", as_of)["summary"]["distributed"]
+    corrections.correct_cash_flow(db.session, flow.id, {
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "4000000", "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}, username="mgr")
+    assert build_report(db.session, "QY", as_of)["summary"]["distributed"] == distributions
+    checker = as_role("admin", "chk")
+    home = checker.get("/?as_of=2025-12-31").get_data(as_text=True)
+    assert f'data-flow-correction="{flow.id}"' in home and "500.00" in home and "400.00" in home
+    assert "没有待批准的更正" not in checker.post(f"/book/cash-flows/{flow.id}/correction/reject",
+                                           data={"reason": ""}, follow_redirects=True).get_data(as_text=True)
+    assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is not None  # a reason is needed
+    done = checker.post(f"/book/cash-flows/{flow.id}/correction/reject", data={"reason": "回单无误"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "更正申请已驳回" in done
+    db.session.expire_all()
+    kept = db.session.get(CashFlow, flow.id)
+    assert (kept.amount_cny, kept.approved_by, kept.approved_at) == before
+    assert corrections.waiting_record_corrections(db.session) == []
+    last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    assert (last.action, last.entity, last.username, last.reason) == ("reject_correction", "cash_flows", "chk", "回单无误")
+    assert last.before == {"asked_by": "mgr", "amount_cny": "4000000.00", "investment_id": "QY-D1",
+                           "date": "2025-03-31"}
+    assert build_report(db.session, "QY", as_of)["summary"]["distributed"] == distributions
 
 
 def test_a_correction_form_shows_the_stored_amount_in_wan_exactly_and_round_trips(db, book, as_role):
@@ -84,19 +145,43 @@ def test_a_correction_form_shows_the_stored_amount_in_wan_exactly_and_round_trip
     assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("12345.67")
 
 
-def test_a_corrected_valuation_goes_back_to_draft(db, book):
+def test_a_correction_of_an_approved_valuation_waits_and_a_draft_is_corrected_in_place(db, book):
+    from portfolio.book.reading import build_report
+
+    as_of = __import__("datetime").date(2025, 12, 31)
     valuation = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-CO1")).scalar_one()
     assert valuation.approved_at is not None
+    nav = build_report(db.session, "QY", as_of)["summary"]["nav"]
     fields = {"as_of": "2025-06-30", "fair_value_cny": "25000000", "method": "dcf",
               "version": corrections.version_of(valuation), "correction_reason": "模型参数更正"}
     corrections.correct_valuation(db.session, valuation.id, fields, username="mgr")
     db.session.expire_all()
-    valuation = db.session.get(Valuation, valuation.id)
-    assert valuation.approved_at is None and valuation.approved_by is None and valuation.entered_by == "mgr"
-    with pytest.raises(FieldErrors, match="录入人不能审批"):
-        records.approve_valuation(db.session, valuation.id, username="mgr")
+    kept = db.session.get(Valuation, valuation.id)
+    assert kept.approved_at is not None and kept.fair_value_cny != Decimal("25000000")
+    assert build_report(db.session, "QY", as_of)["summary"]["nav"] == nav
+    with pytest.raises(FieldErrors, match="申请更正的人不能批准"):
+        corrections.approve_correction(db.session, valuation.id, username="mgr", entity="valuations")
     db.session.rollback()
-    assert records.approve_valuation(db.session, valuation.id, username="mgr2").approved_by == "mgr2"
+    approved = corrections.approve_correction(db.session, valuation.id, username="mgr2", entity="valuations")
+    assert (approved.fair_value_cny, approved.method, approved.approved_by) == (Decimal("25000000"), "dcf", "mgr2")
+    assert build_report(db.session, "QY", as_of)["summary"]["nav"] != nav
+    with pytest.raises(FieldErrors, match="该估值没有待批准的更正"):
+        corrections.approve_correction(db.session, valuation.id, username="mgr2", entity="valuations")
+    db.session.rollback()
+    # a draft (in no figure) is corrected in place and stays a draft, for someone else to approve
+    draft = records.record_valuation(db.session, {"investment_id": "QY-CO1", "as_of": "2025-12-31",
+                                                  "fair_value_cny": "30000000", "method": "dcf"}, username="mgr")
+    corrections.correct_valuation(db.session, draft.id, {
+        "as_of": "2025-12-31", "fair_value_cny": "31000000", "method": "dcf",
+        "version": corrections.version_of(draft), "correction_reason": "录错"}, username="mgr3")
+    db.session.expire_all()
+    draft = db.session.get(Valuation, draft.id)
+    assert draft.fair_value_cny == Decimal("31000000") and draft.approved_at is None and draft.entered_by == "mgr3"
+    assert corrections.pending_correction(db.session, str(draft.id), "valuations") is None
+    with pytest.raises(FieldErrors, match="录入人不能审批"):
+        records.approve_valuation(db.session, draft.id, username="mgr3")
+    db.session.rollback()
+    assert records.approve_valuation(db.session, draft.id, username="mgr").approved_by == "mgr"
 
 
 def test_a_record_changed_between_the_read_and_the_write_is_not_overwritten(db, book, monkeypatch):
@@ -105,19 +190,21 @@ def test_a_record_changed_between_the_read_and_the_write_is_not_overwritten(db, 
     flow = _flow(db)
     fields = {"date": "2025-03-31", "type": "distribution", "amount_cny": "4000000",
               "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}
-    real_claim = corrections.claim
+    real_decided = corrections.decided
 
-    def someone_else_first(session, record, *conditions, **values):
+    def someone_else_first(session, waiting):  # the approval has read the flow, not yet written
         with db.engine.begin() as other:  # another connection commits a change in between
-            other.execute(update(CashFlow).where(CashFlow.id == record.id).values(amount_cny=Decimal("4500000")))
-        return real_claim(session, record, *conditions, **values)
+            other.execute(update(CashFlow).where(CashFlow.id == flow.id).values(amount_cny=Decimal("4500000")))
+        return real_decided(session, waiting)
 
-    monkeypatch.setattr(corrections, "claim", someone_else_first)
+    corrections.correct_cash_flow(db.session, flow.id, fields, username="mgr")  # asked for
+    monkeypatch.setattr(corrections, "decided", someone_else_first)
     with pytest.raises(FieldErrors, match="已被修改"):
-        corrections.correct_cash_flow(db.session, flow.id, fields, username="mgr")
+        corrections.approve_correction(db.session, flow.id, username="chk", entity="cash_flows")
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(CashFlow, flow.id).amount_cny == Decimal("4500000.00")
+    assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is not None  # still waiting
 
 
 def test_an_investment_is_corrected_but_not_its_identity(db, book, as_role):

@@ -196,7 +196,8 @@ def test_a_stale_correction_names_who_changed_it_and_when_in_beijing(db, book):
     shown = corrections.version_of(flow)
     fields = {"date": flow.date.isoformat(), "type": "distribution", "amount_cny": "4000000", "version": shown,
               "correction_reason": "改为 400 万"}
-    corrections.correct_cash_flow(db.session, flow.id, fields, username="mgr")
+    corrections.correct_cash_flow(db.session, flow.id, fields, username="asker")
+    corrections.approve_correction(db.session, flow.id, username="mgr", entity="cash_flows")  # the change: mgr's
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "correct")).scalar_one()
     entry.at = dt.datetime(2025, 12, 31, 20, 30)
     db.session.commit()

@@ -232,7 +232,8 @@ def test_a_warm_page_costs_few_queries_and_counts_the_to_dos_at_once(app, client
         assert any("FROM valuations" in s and "count" not in s for s in statements)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    checker = {"flow_drafts": 0, "drafts": 1, "flow_voids": 0, "valuation_voids": 0, "corrections": 0, "settings": 0,
+    checker = {"flow_drafts": 0, "drafts": 1, "flow_voids": 0, "valuation_voids": 0, "record_corrections": 0,
+               "corrections": 0, "settings": 0,
                "new_investments": 0, "change_sets": 0, "gp_packages": 0}
     assert waiting(book, "manager1", "manager").counts == checker
     assert waiting(book, "chair", "admin").counts == {**checker, "meetings": 0, "to_schedule": 0}

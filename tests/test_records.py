@@ -267,7 +267,7 @@ def test_a_cash_flow_is_a_draft_until_another_person_approves(book):
     assert [e.action for e in audits(book, "cash_flows", str(flow.id))] == ["create", "approve", "request_void", "void"]
 
 
-def test_a_corrected_cash_flow_is_a_draft_again(book):
+def test_a_corrected_cash_flow_stays_in_force_until_another_person_approves(book):
     from portfolio.book import corrections
 
     flow = records.record_cash_flow(book, {"investment_id": "QY-SF1", "date": "2025-11-01", "type": "contribution",
@@ -278,11 +278,13 @@ def test_a_corrected_cash_flow_is_a_draft_again(book):
         "date": "2025-11-01", "type": "contribution", "amount_cny": "3500000", "correction_reason": "金额录错",
         "version": corrections.version_of(flow)}, username="corrector")
     stored = book.get(CashFlow, flow.id)
-    assert stored.approved_at is None and stored.entered_by == "corrector"
-    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid - Decimal("3000000.00")
+    assert stored.approved_by == "checker" and stored.amount_cny == Decimal("3000000.00")
+    assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid  # as it was, until approved
     with pytest.raises(FieldErrors):
-        records.approve_cash_flow(book, flow.id, username="corrector")
-    records.approve_cash_flow(book, flow.id, username="maker")  # the first maker may check another's correction
+        corrections.approve_correction(book, flow.id, username="corrector", entity="cash_flows")
+    book.rollback()
+    corrections.approve_correction(book, flow.id, username="maker", entity="cash_flows")  # the first maker may
+    assert book.get(CashFlow, flow.id).approved_by == "maker"
     assert build_report(book, "QY", AS_OF)["summary"]["paid_in"] == paid + Decimal("500000.00")
 
 

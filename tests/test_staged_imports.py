@@ -579,13 +579,14 @@ def test_an_older_export_does_not_double_a_cash_flow_corrected_since(book):
     """A ref-less flow's amount corrected in the app: the old file's row no longer matches it
     and would be a second flow (money doubled). It is a conflict: the old value, the value
     now, who corrected it when."""
-    from portfolio.book.corrections import correct_cash_flow, version_of
+    from portfolio.book.corrections import approve_correction, correct_cash_flow, version_of
 
     old_export = exported(book)
     flow = _flow(book, "QY-D1", "2025-03-31", "5000000")
     correct_cash_flow(book, flow.id, {"date": "2025-03-31", "type": "distribution", "amount_cny": "5000000.50",
                                       "note": flow.note, "version": version_of(flow),
-                                      "correction_reason": "银行回单"}, username="manager2")
+                                      "correction_reason": "银行回单"}, username="admin")
+    approve_correction(book, flow.id, username="manager2", entity="cash_flows")  # in force: manager2's
     flows = _live_flows(book, "QY-D1")
     change_set = stage(book, old_export, "manager1").change_set
     (conflict,) = change_set.conflicts

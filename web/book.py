@@ -153,7 +153,8 @@ def new_sub_fund():
 @requires("approve")
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
-    of investments' terms and changes of funds' settings asked for, new investments typed in the form."""
+    of cash flows, valuations and investments' terms and changes of funds' settings asked for,
+    new investments typed in the form."""
     # everyone's, the viewer's own too (the home page's to-dos: someone else's only)
     flows = db.session.execute(todos.drafts_waiting(CashFlow, CashFlow.date, None)).scalars().all()
     drafts = db.session.execute(todos.drafts_waiting(Valuation, Valuation.as_of, None)).scalars().all()
@@ -164,6 +165,7 @@ def pending():
     return render_template("book/pending.html", flows=flows, drafts=drafts, voids=asked,
                            corrections=waiting_corrections,
                            stale_corrections=corrections.stale_corrections(db.session, waiting_corrections),
+                           record_corrections=corrections.waiting_record_corrections(db.session),
                            settings=waiting_settings(db.session), new_investments=waiting_investments,
                            stale_new_investments=new_investments.stale_requests(db.session, waiting_investments),
                            form=ConfirmForm())
@@ -528,12 +530,17 @@ def index():
 
 # -- corrections (portfolio/book/corrections.py) ---------------------------------------------
 
-def _correct(model, record_id, form, use_case, title: str, done_message: str, investment_id):
+def _correct(model, record_id, form, use_case, title: str, done_message, investment_id, entity: str | None = None):
     """The record's form shown filled in, with the version it was shown at; a correction of
-    a record changed meanwhile is refused by the use case."""
+    a record changed meanwhile is refused by the use case. A cash flow's or valuation's
+    (`entity`) correction waiting is shown above its form."""
     record = db.session.get(model, record_id)
     if record is None or getattr(record, "voided_at", None) is not None:
         abort(404)
+    waiting = []
+    if entity is not None:
+        asked = corrections.pending_correction(db.session, str(record_id), entity)
+        waiting = corrections.asked_corrections(db.session, [asked]) if asked is not None else []
     if request.method == "GET":
         form.process(obj=record)
         for field in form:  # a stored ratio (15.0000) is shown as typed (15)
@@ -544,9 +551,16 @@ def _correct(model, record_id, form, use_case, title: str, done_message: str, in
         corrected, _again = _run(form, lambda fields: use_case(db.session, record_id, fields,
                                                                username=current_username()))
         if corrected is not None:
-            flash(done_message)
+            flash(done_message(corrected) if callable(done_message) else done_message)
             return redirect(url_for("main.investment", inv_id=investment_id(corrected)))
-    return render_template("book/form.html", form=form, title=title, investment_ids=[])
+    return render_template("book/form.html", form=form, title=title, investment_ids=[], waiting=waiting)
+
+
+def _record_corrected(record) -> str:
+    """What a correction of a cash flow or valuation did: asked for (it was approved), or a draft corrected."""
+    if record.approved_at is not None:
+        return _("更正申请已提交，须由另一位有审批权限的用户批准后生效；在此之前该记录仍按原值计入业绩。")
+    return _("草稿已更正，仍须由另一位有审批权限的用户审批后才计入业绩。")
 
 
 @bp.route("/cash-flows/<int:flow_id>/correct", methods=["GET", "POST"])
@@ -555,7 +569,7 @@ def correct_cash_flow(flow_id: int):
     form = CorrectCashFlowForm()
     form.set_choices()
     return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"),
-                    _("现金流已更正，回到草稿状态，须由另一位有审批权限的用户重新审批后才计入业绩。"), lambda r: r.investment_id)
+                    _record_corrected, lambda r: r.investment_id, "cash_flows")
 
 
 @bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
@@ -564,7 +578,7 @@ def correct_valuation(valuation_id: int):
     form = CorrectValuationForm()
     form.set_choices()
     return _correct(Valuation, valuation_id, form, corrections.correct_valuation, _("更正估值"),
-                    _("估值已更正，回到草稿状态，须由另一位有审批权限的用户重新审批。"), lambda r: r.investment_id)
+                    _record_corrected, lambda r: r.investment_id, "valuations")
 
 
 @bp.route("/investments/<inv_id>/correct", methods=["GET", "POST"])
@@ -597,6 +611,43 @@ def approve_correction(inv_id: str):
 @requires("approve")
 def reject_correction(inv_id: str):
     return _decide_correction(inv_id, approve=False)
+
+
+def _decide_record_correction(model, entity: str, record_id: int, approve: bool):
+    """A checker's answer to a correction of a cash flow or valuation: approve it (applied now,
+    the record staying approved), or decline it with a reason (the record as it was)."""
+    user = current_username()
+    record = db.session.get(model, record_id)
+    if decide(approve, record is not None,
+              lambda: corrections.approve_correction(db.session, record_id, username=user, entity=entity),
+              lambda reason: corrections.decline_correction(db.session, record_id, {"reason": reason},
+                                                            username=user, entity=entity)):
+        flash(_("更正已批准并生效。") if approve else _("更正申请已驳回，该记录不变。"))
+    return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))
+
+
+@bp.route("/cash-flows/<int:flow_id>/correction/approve", methods=["POST"])
+@requires("approve")
+def approve_flow_correction(flow_id: int):
+    return _decide_record_correction(CashFlow, "cash_flows", flow_id, approve=True)
+
+
+@bp.route("/cash-flows/<int:flow_id>/correction/reject", methods=["POST"])
+@requires("approve")
+def reject_flow_correction(flow_id: int):
+    return _decide_record_correction(CashFlow, "cash_flows", flow_id, approve=False)
+
+
+@bp.route("/valuations/<int:valuation_id>/correction/approve", methods=["POST"])
+@requires("approve")
+def approve_valuation_correction(valuation_id: int):
+    return _decide_record_correction(Valuation, "valuations", valuation_id, approve=True)
+
+
+@bp.route("/valuations/<int:valuation_id>/correction/reject", methods=["POST"])
+@requires("approve")
+def reject_valuation_correction(valuation_id: int):
+    return _decide_record_correction(Valuation, "valuations", valuation_id, approve=False)
 
 
 # -- a new investment asked for (portfolio/book/new_investments.py) -------------------------------

@@ -147,8 +147,13 @@ def home():
         stale = stale_settings(db.session, todo.settings)
     else:
         stale = {}
+    record_corrections = []
+    if todo.record_corrections:
+        from portfolio.book.corrections import asked_corrections
+
+        record_corrections = asked_corrections(db.session, todo.record_corrections)
     return render_template("main/home.html", alerts=alerts, funds=funds, trend_sections=trend_sections, todo=todo,
-                           people=people, stale_settings=stale)
+                           people=people, stale_settings=stale, record_corrections=record_corrections)
 
 
 def _home_trend(code: str, fund: Fund, as_of: dt.date, lang: str) -> dict:
@@ -460,13 +465,15 @@ def investment(inv_id: str):
         current_lang())
     target = db.session.get(SubFund, inv.sub_fund_code) if inv.mode == "sub_fund" else \
         db.session.get(Company, inv.company_code)
-    from portfolio.book.corrections import stale_corrections, waiting_corrections
+    from portfolio.book.corrections import stale_corrections, waiting_corrections, waiting_record_corrections
 
     corrections = waiting_corrections(db.session, inv_id)
-
+    record_corrections = waiting_record_corrections(db.session, inv_id)
     return render_template("main/investment.html", inv=inv, flows=flows, valuations=valuations, chart=chart,
                            target=target, figures=_figures([inv_id]),
                            corrections=corrections, stale_corrections=stale_corrections(db.session, corrections),
+                           record_corrections=record_corrections,
+                           correcting={(a.pending.entity, a.record.id) for a in record_corrections},
                            void_reasons={"cash_flows": _void_reasons("cash_flows", flows),
                                          "valuations": _void_reasons("valuations", valuations)})
 

@@ -5,21 +5,39 @@ form shown filled in. The form carries the record's `version` as it was shown (a
 every column); the correction is one conditional UPDATE whose WHERE repeats the values just
 read, so a record another user changed meanwhile — before the read or between the read and
 the write — is refused with a clear message, never overwritten. Every correction needs a
-reason and is audited before/after; a corrected valuation goes back to draft, to be approved
-by someone other than the corrector. The same doubts as a new record ask for a confirmation
+reason and is audited before/after. The same doubts as a new record ask for a confirmation
 (sanity.py).
+
+Maker-checker: a correction of a record in force (an investment's terms, an approved cash
+flow or valuation) is asked for (`ask`: every check made now, the request kept in
+`pending_corrections`, one per record) and applied only when another person approves it
+(`approve_correction`: checked again, one conditional UPDATE); declined, the record stays as
+it was. A cash flow or valuation still a draft (never approved, in no figure) is corrected in
+place and stays a draft, for another person to approve.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, desc, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import INSTRUMENTS, STAGES, VALUATION_METHODS, AuditEntry, CashFlow, Investment, PendingCorrection, Valuation
+from models import (
+    INSTRUMENTS,
+    STAGES,
+    VALUATION_METHODS,
+    AuditEntry,
+    CashFlow,
+    Investment,
+    PendingCorrection,
+    Valuation,
+    utcnow,
+)
 from portfolio.book import sanity
 from portfolio.book.audit import audit, confirmed_doubts, digest, person, plain, snapshot, written_by
 from portfolio.book.records import Fields, check_ownership, maker_is_checker
@@ -56,14 +74,14 @@ def _stale(session: Session, entity: str, key: str) -> FieldErrors:
     return FieldErrors([("", Message("stale_by", who=who) if who else Message("stale"))])
 
 
-def _record(session: Session, model: Any, record_id: Any, what: str) -> Any:
+def _record(session: Session, model: Any, record_id: Any, what: str, *, voided: bool = False) -> Any:
     try:
         record = session.get(model, int(record_id) if model is not Investment else str(record_id))
     except (TypeError, ValueError):
         record = None
     if record is None:
         raise FieldErrors([("", Message("record_unknown", record=what, id=record_id))])
-    if getattr(record, "voided_at", None) is not None:
+    if not voided and getattr(record, "voided_at", None) is not None:
         raise FieldErrors([("", Message("voided_no_correct", record=what))])
     return record
 
@@ -99,8 +117,9 @@ def _checked(session: Session, record: Any, entity: str, key: str, fields: Comma
 
 def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], fields: Command | Mapping[str, Any],
            values: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
-           doubts: list[str] | None = None) -> Any:
-    """Check the version and the reason, then write `values` in one conditional UPDATE."""
+           doubts: list[str] | None = None, asked_by: str | None = None) -> Any:
+    """Check the version and the reason, then write `values` in one conditional UPDATE (a
+    request approved: audited as the approver's, naming `asked_by`)."""
     reason, changed = _checked(session, record, entity, key, fields, values)
     confirmed = sanity.confirmed(doubts or [], fields)
     before = snapshot(record)
@@ -119,16 +138,17 @@ def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[st
     after = snapshot(record)
     if doubts:
         after.update(confirmed_doubts(doubts))
-    audit(session, username, "correct", entity, key, before=before, after=after,
-          reason=reason if not confirmed else Message("why_corrected_confirmed", typed=reason, confirmed=confirmed))
+    said: str | Message = reason if not confirmed else Message("why_corrected_confirmed", typed=reason,
+                                                                 confirmed=confirmed)
+    if asked_by is not None:
+        said = Message("correction_asked_by", person=person(session, asked_by), typed=reason)
+    audit(session, username, "correct", entity, key, before=before, after=after, reason=said)
     commit(session)
     return record
 
 
-def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
-    """A corrected cash flow is a draft again, as a corrected valuation is: entered by the
-    corrector, approved by another; until then it is out of the figures."""
-    flow = _record(session, CashFlow, flow_id, "cash_flow")
+def _flow_terms(session: Session, flow: CashFlow, fields: Command | Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The values a correction of a cash flow gives, checked on the book as it is now, and its doubts."""
     f = Fields(fields)
     date = f.date("date", required=True)
     flow_type = f.choice("type", ("contribution", "distribution"), required=True)
@@ -140,22 +160,73 @@ def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[
     if date is not None and date < investment.date:
         f.errors.append(("date", Message("before_investment", day=investment.date)))
     f.check()
-    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
-    return _apply(session, flow, "cash_flows", str(flow.id), FLOW_FIELDS, fields, values, username,
-                  extra={"entered_by": username, "approved_by": None, "approved_at": None}, doubts=doubts)
+    return values, sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
 
 
-def correct_valuation(session: Session, valuation_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Valuation:
-    """A corrected valuation is a draft again: entered by the corrector, approved by another."""
-    valuation = _record(session, Valuation, valuation_id, "valuation")
+def _valuation_terms(session: Session, valuation: Valuation,
+                     fields: Command | Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     f = Fields(fields)
     as_of = f.date("as_of", required=True)
     values: dict[str, Any] = {"as_of": as_of, "fair_value_cny": f.amount("fair_value_cny", required=True),
                               "method": f.choice("method", VALUATION_METHODS, required=True)}
     f.check()
-    return _apply(session, valuation, "valuations", str(valuation.id), VALUATION_FIELDS, fields, values, username,
-                  extra={"entered_by": username, "approved_by": None, "approved_at": None},
-                  doubts=sanity.valuation_doubts(as_of))
+    return values, sanity.valuation_doubts(as_of)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of record a correction is asked for: its table (`pending_corrections.entity`, the
+    audit's entity), model, name in refusals (`record`), the fields corrected, the values and
+    doubts a form gives (checked on the book as it is now), the columns an approval sets, and
+    what its requests' and declines' audit entries carry beside the fields that change (the
+    investment and date a cash flow or valuation is of: `cache._touched_since` reads them, and
+    carries the figures of every other investment past the entry)."""
+
+    entity: str
+    model: Any
+    what: str
+    names: tuple[str, ...]
+    terms: Callable[[Session, Any, Any], tuple[dict[str, Any], list[str]]]
+    approved: Callable[[str], dict[str, Any]]
+    context: tuple[str, ...] = ()  # written in its requests' entries too: what the book cache reads
+
+
+def _approved_by(username: str) -> dict[str, Any]:
+    return {"approved_by": username, "approved_at": utcnow()}
+
+
+KINDS = {  # the terms looked up when called, so a test may slow them (tests/races.py)
+    "investments": Kind("investments", Investment, "investment", INVESTMENT_FIELDS,
+                        lambda s, r, f: (_investment_terms(s, r, f), []), lambda _u: {}),
+    "cash_flows": Kind("cash_flows", CashFlow, "cash_flow", FLOW_FIELDS,
+                       lambda s, r, f: _flow_terms(s, r, f), _approved_by, ("investment_id", "date")),
+    "valuations": Kind("valuations", Valuation, "valuation", VALUATION_FIELDS,
+                       lambda s, r, f: _valuation_terms(s, r, f), _approved_by, ("investment_id", "as_of")),
+}
+
+
+def _correct_record(session: Session, kind: Kind, record_id: Any, fields: Command | Mapping[str, Any],
+                    username: str) -> Any:
+    """A cash flow or valuation corrected: a draft (in no figure) in place, staying a draft
+    entered by the corrector; one approved is only asked for (`ask`)."""
+    record = _record(session, kind.model, record_id, kind.what)
+    values, doubts = kind.terms(session, record, fields)
+    if record.approved_at is None:
+        return _apply(session, record, kind.entity, str(record.id), kind.names, fields, values, username,
+                      extra={"entered_by": username, "approved_by": None, "approved_at": None}, doubts=doubts)
+    return ask(session, kind, record, fields, values, username, doubts=doubts)
+
+
+def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
+    """A correction of an approved cash flow is asked for, as a correction of an investment's
+    terms is: the flow stays in the figures as it is until another person approves it. A draft
+    is corrected in place and stays a draft."""
+    return _correct_record(session, KINDS["cash_flows"], flow_id, fields, username)
+
+
+def correct_valuation(session: Session, valuation_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Valuation:
+    """As `correct_cash_flow`, for a valuation."""
+    return _correct_record(session, KINDS["valuations"], valuation_id, fields, username)
 
 
 def _investment_terms(session: Session, investment: Investment, fields: Command | Mapping[str, Any]) -> dict[str, Any]:
@@ -176,9 +247,10 @@ def _investment_terms(session: Session, investment: Investment, fields: Command 
     return values
 
 
-def pending_correction(session: Session, investment_id: str) -> PendingCorrection | None:
-    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == "investments",
-                                                           PendingCorrection.entity_key == investment_id)).scalar()
+def pending_correction(session: Session, key: str, entity: str = "investments") -> PendingCorrection | None:
+    """The correction waiting of the record `key` of `entity`, if any."""
+    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == entity,
+                                                           PendingCorrection.entity_key == str(key))).scalar()
 
 
 def waiting_corrections(session: Session, investment_id: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
@@ -187,10 +259,11 @@ def waiting_corrections(session: Session, investment_id: str | None = None) -> l
     return waiting_requests(session, "investments", "request_correction", investment_id)
 
 
-def waiting_requests(session: Session, entity: str, action: str,
-                     key: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
+def waiting_requests(session: Session, entity: str, action: str, key: str | None = None, *,
+                     audited: str | None = None) -> list[tuple[PendingCorrection, AuditEntry | None]]:
     """The requests of `entity` waiting (of one record, or all), oldest first, each with the
-    latest audit entry of its asking (`action` on the investment): what the history shows."""
+    latest audit entry of its asking (`action` on the record, audited under `audited`, by
+    default `entity`): what the history shows."""
     stmt = select(PendingCorrection).where(PendingCorrection.entity == entity)
     if key is not None:
         stmt = stmt.where(PendingCorrection.entity_key == key)
@@ -198,7 +271,7 @@ def waiting_requests(session: Session, entity: str, action: str,
     if not waiting:
         return []
     entries = {entry.entity_key: entry for entry in session.execute(select(AuditEntry).where(
-        AuditEntry.entity == "investments", AuditEntry.action == action,
+        AuditEntry.entity == (audited or entity), AuditEntry.action == action,
         AuditEntry.entity_key.in_([w.entity_key for w in waiting])).order_by(AuditEntry.id)).scalars()}  # the latest
     return [(w, entries.get(w.entity_key)) for w in waiting]
 
@@ -232,72 +305,157 @@ def stale_corrections(session: Session, waiting: list[tuple[PendingCorrection, A
 
 
 def correct_investment(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> Investment:
-    """A correction of a holding's terms, asked for (maker-checker): checked as it would be
-    applied (the version as shown, a reason, something changed), then held until another
-    person approves it (`approve_correction`); the investment stays as it is meanwhile, in
-    every figure. Its id, fund, mode and target are what other records refer to and are not
-    corrected here."""
-    investment = _record(session, Investment, investment_id, "investment")
-    values = _investment_terms(session, investment, fields)
-    reason, changed = _checked(session, investment, "investments", investment.id, fields, values)
-    waiting = pending_correction(session, investment.id)
+    """A correction of a holding's terms, asked for (maker-checker, `ask`); the investment stays
+    as it is meanwhile, in every figure. Its id, fund, mode and target are what other records
+    refer to and are not corrected here."""
+    kind = KINDS["investments"]
+    investment = _record(session, Investment, investment_id, kind.what)
+    values, doubts = kind.terms(session, investment, fields)
+    return ask(session, kind, investment, fields, values, username, doubts=doubts)
+
+
+def ask(session: Session, kind: Kind, record: Any, fields: Command | Mapping[str, Any], values: dict[str, Any],
+        username: str, *, doubts: list[str] | None = None) -> Any:
+    """A correction asked for (maker-checker): checked as it would be applied (the version as
+    shown, a reason, something changed, its doubts confirmed), then held in
+    `pending_corrections`, one per record, until another person approves it
+    (`approve_correction`); the record stays as it is meanwhile, in every figure."""
+    key = str(record.id)
+    reason, changed = _checked(session, record, kind.entity, key, fields, values)
+    confirmed = sanity.confirmed(doubts or [], fields)
+    waiting = pending_correction(session, key, kind.entity)
     if waiting is not None:
-        raise FieldErrors([("", Message("correction_pending_by", who=(person(session, waiting.asked_by),
-                                                                      waiting.asked_at)))])
-    given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in INVESTMENT_FIELDS}
-    session.add(PendingCorrection(entity="investments", entity_key=investment.id, fields=given,
-                                  version=version_of(investment), reason=reason, asked_by=username))
+        raise FieldErrors([("", Message("correction_pending_by", record=kind.what,
+                                        who=(person(session, waiting.asked_by), waiting.asked_at)))])
+    given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in kind.names}
+    session.add(PendingCorrection(entity=kind.entity, entity_key=key, fields=given,
+                                  version=version_of(record), reason=reason, asked_by=username))
     try:
         session.flush()
     except IntegrityError as error:  # another correction asked for a moment ago
         session.rollback()
-        raise FieldErrors([("", Message("correction_raced"))]) from error
-    audit(session, username, "request_correction", "investments", investment.id,
-          before={n: plain(getattr(investment, n)) for n in changed}, after={n: plain(values[n]) for n in changed},
-          reason=reason)
+        raise FieldErrors([("", Message("correction_raced", record=kind.what))]) from error
+    before = {n: plain(getattr(record, n)) for n in (*kind.context, *changed)}
+    after = {**before, **{n: plain(values[n]) for n in changed}}
+    if doubts:
+        after.update(confirmed_doubts(doubts))
+    audit(session, username, "request_correction", kind.entity, key, before=before, after=after,
+          reason=reason if not confirmed else Message("why_corrected_confirmed", typed=reason, confirmed=confirmed))
     commit(session)
-    return investment
+    return record
 
 
-def approve_correction(session: Session, investment_id: Any, *, username: str) -> Investment:
-    """The checker's approval of a correction asked for: not by whoever asked; checked again on
-    the book as it is now, and refused if the investment changed since it was asked for."""
-    investment = _record(session, Investment, investment_id, "investment")
-    waiting = pending_correction(session, investment.id)
+def approve_correction(session: Session, record_id: Any, *, username: str, entity: str = "investments") -> Any:
+    """The checker's approval of a correction asked for (of an investment's terms, or by `entity`
+    of a cash flow or valuation): not by whoever asked; checked again on the book as it is now,
+    and refused if the record changed since it was asked for; applied in one conditional UPDATE,
+    audited as the approver's naming the asker. An approved flow or valuation stays approved,
+    by the checker."""
+    kind = KINDS[entity]
+    record = _record(session, kind.model, record_id, kind.what)
+    key = str(record.id)
+    waiting = pending_correction(session, key, entity)
     if waiting is None:
-        raise FieldErrors([("", Message("correction_not_pending"))])
+        raise FieldErrors([("", Message("correction_not_pending", record=kind.what))])
     if maker_is_checker(waiting.asked_by, username):
         raise FieldErrors([("", Message("correction_asker_is_checker"))])
-    values = _investment_terms(session, investment, waiting.fields)
+    values, _doubts = kind.terms(session, record, waiting.fields)  # confirmed at asking
     asked = {"correction_reason": waiting.reason, "version": waiting.version}
+    asker = waiting.asked_by
     if not decided(session, waiting):
-        raise FieldErrors([("", Message("correction_raced"))])
+        raise FieldErrors([("", Message("correction_raced", record=kind.what))])
     try:
-        return _apply(session, investment, "investments", investment.id, INVESTMENT_FIELDS, asked, values, username)
+        return _apply(session, record, entity, key, kind.names, asked, values, username,
+                      extra=kind.approved(username), asked_by=asker)
     except FieldErrors:
         session.rollback()  # refused (stale, nothing to correct): the correction stays waiting
         raise
 
 
-def decline_correction(session: Session, investment_id: Any, fields: Command | Mapping[str, Any], *,
-                       username: str) -> Investment:
+def decline_correction(session: Session, record_id: Any, fields: Command | Mapping[str, Any], *,
+                       username: str, entity: str = "investments") -> Any:
     """A correction asked for, declined with a reason (by a checker, or withdrawn by its asker):
-    the investment stays as it is."""
-    investment = _record(session, Investment, investment_id, "investment")
+    the record stays as it is (one voided meanwhile too: its request is still taken off)."""
+    kind = KINDS[entity]
+    record = _record(session, kind.model, record_id, kind.what, voided=True)
+    key = str(record.id)
     f = Fields(fields)
     reason = f.text("reason", required=True, max_len=2000)
     if reason is not None and not reason.strip():
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()
-    waiting = pending_correction(session, investment.id)
+    waiting = pending_correction(session, key, entity)
     if waiting is None:
-        raise FieldErrors([("", Message("correction_not_pending"))])
-    asked = {**as_asked(session, "investments", investment.id, "request_correction"), "asked_by": waiting.asked_by}
+        raise FieldErrors([("", Message("correction_not_pending", record=kind.what))])
+    asked = {n: v for n, v in as_asked(session, entity, key, "request_correction").items()
+             if n in kind.names or n in kind.context}
+    asked["asked_by"] = waiting.asked_by
     if not decided(session, waiting):
-        raise FieldErrors([("", Message("correction_raced"))])
-    audit(session, username, "reject_correction", "investments", investment.id, before=asked, reason=reason)
+        raise FieldErrors([("", Message("correction_raced", record=kind.what))])
+    audit(session, username, "reject_correction", entity, key, before=asked, reason=reason)
     commit(session)
-    return investment
+    return record
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A correction of a cash flow or valuation waiting, as the screens show it: the request,
+    its asking's audit entry, the record, and (field, now, asked) for each field it changes,
+    typed as the record holds them (amounts in yuan, dates)."""
+
+    pending: PendingCorrection
+    entry: AuditEntry | None
+    record: Any
+    rows: list[tuple[str, Any, Any]]
+
+
+RECORD_KINDS = ("cash_flows", "valuations")
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A value as an audit entry writes it (text), read back as the record's column holds it."""
+    if value is None:
+        return None
+    if name in ("date", "as_of"):
+        return dt.date.fromisoformat(str(value))
+    if name.endswith("_cny"):
+        return Decimal(str(value))
+    return value
+
+
+def asked_corrections(session: Session, waiting: list[PendingCorrection]) -> list[Asked]:
+    """The requests `waiting` (of cash flows and valuations) with their records and their
+    asking's entries, in their order."""
+    out = []
+    for entity in RECORD_KINDS:
+        kind = KINDS[entity]
+        mine = [w for w in waiting if w.entity == entity]
+        if not mine:
+            continue
+        keys = [w.entity_key for w in mine]
+        records = {str(r.id): r for r in session.execute(select(kind.model).where(
+            kind.model.id.in_([int(k) for k in keys]))).scalars()}
+        entries = {e.entity_key: e for e in session.execute(select(AuditEntry).where(
+            AuditEntry.entity == entity, AuditEntry.action == "request_correction",
+            AuditEntry.entity_key.in_(keys)).order_by(AuditEntry.id)).scalars()}  # the latest
+        for w in mine:
+            record, entry = records.get(w.entity_key), entries.get(w.entity_key)
+            if record is None:
+                continue
+            before, after = ((entry.before or {}, entry.after or {}) if entry is not None else ({}, {}))
+            rows = [(n, getattr(record, n), _typed(n, after[n])) for n in kind.names
+                    if n in after and after[n] != before.get(n)]
+            out.append(Asked(w, entry, record, rows))
+    order = {id(w): i for i, w in enumerate(waiting)}
+    return sorted(out, key=lambda a: order[id(a.pending)])
+
+
+def waiting_record_corrections(session: Session, investment_id: str | None = None) -> list[Asked]:
+    """The corrections of cash flows and valuations waiting (of one investment's, or all), oldest first."""
+    waiting = session.execute(select(PendingCorrection).where(PendingCorrection.entity.in_(RECORD_KINDS))
+                              .order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
+    asked = asked_corrections(session, list(waiting))
+    return [a for a in asked if investment_id is None or a.record.investment_id == investment_id]
 
 
 def decided(session: Session, waiting: PendingCorrection) -> bool:

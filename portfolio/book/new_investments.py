@@ -49,7 +49,7 @@ def pending_request(session: Session, investment_id: str) -> PendingCorrection |
 def waiting_investments(session: Session) -> list[tuple[PendingCorrection, AuditEntry | None]]:
     """The new holdings waiting, oldest first, each with its request's audit entry (the terms,
     as the history shows them)."""
-    return waiting_requests(session, ENTITY, "request_create")
+    return waiting_requests(session, ENTITY, "request_create", audited="investments")
 
 
 def stale_requests(session: Session, waiting: list[tuple[PendingCorrection, AuditEntry | None]]) -> dict[str, Message]:

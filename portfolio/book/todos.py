@@ -1,8 +1,8 @@
 """Use case: what waits for the logged-in user (the home page's to-dos), by what their role may do.
 
-- `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them
-  corrections of investments' terms, changes of funds' settings and new investments someone
-  else asked for (maker-checker: never one's own),
+- `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them,
+  corrections of approved cash flows and valuations and of investments' terms, changes of
+  funds' settings and new investments someone else asked for (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -33,6 +33,7 @@ from models import (
     Valuation,
     Vote,
 )
+from portfolio.book.corrections import RECORD_KINDS
 
 __all__ = ["Todos", "todos", "SHOWN"]
 
@@ -46,6 +47,7 @@ class Todos:
     flow_voids: list[CashFlow] = field(default_factory=list)
     valuation_voids: list[Valuation] = field(default_factory=list)
     corrections: list[PendingCorrection] = field(default_factory=list)
+    record_corrections: list[PendingCorrection] = field(default_factory=list)
     settings: list[PendingCorrection] = field(default_factory=list)
     new_investments: list[PendingCorrection] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
@@ -81,11 +83,14 @@ def voids_waiting(model, username=USERNAME):
     return query.order_by(model.void_requested_at, model.id)
 
 
-def corrections_waiting(username=USERNAME, entity="investments"):
+def corrections_waiting(username=USERNAME, entity: str | tuple[str, ...] = "investments"):
     """Corrections of investments' terms someone else asked for (or, by `entity`: `funds`,
-    changes of funds' settings; `new_investments`, new investments)."""
-    return (select(PendingCorrection).where(PendingCorrection.entity == entity, PendingCorrection.asked_by != username)
+    changes of funds' settings; `new_investments`, new investments; a tuple, any of them:
+    `corrections.RECORD_KINDS`, corrections of cash flows and valuations)."""
+    which = PendingCorrection.entity.in_(entity) if isinstance(entity, tuple) else PendingCorrection.entity == entity
+    return (select(PendingCorrection).where(which, PendingCorrection.asked_by != username)
             .order_by(PendingCorrection.asked_at, PendingCorrection.id))
+
 
 
 def change_sets_waiting(username=USERNAME):
@@ -135,6 +140,7 @@ KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("drafts", frozenset({"approve"}), drafts_waiting(Valuation, Valuation.as_of)),
     ("flow_voids", frozenset({"approve"}), voids_waiting(CashFlow)),
     ("valuation_voids", frozenset({"approve"}), voids_waiting(Valuation)),
+    ("record_corrections", frozenset({"approve"}), corrections_waiting(entity=RECORD_KINDS)),
     ("corrections", frozenset({"approve"}), corrections_waiting()),
     ("settings", frozenset({"approve"}), corrections_waiting(entity="funds")),
     ("new_investments", frozenset({"approve"}), corrections_waiting(entity="new_investments")),
