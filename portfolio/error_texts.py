@@ -220,6 +220,17 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                                        "Out of date, cannot be approved: the investment has changed since this "
                                        "correction was asked for (last by {who}); decline it and ask again on its "
                                        "terms as they are now"),
+    "record_correction_outdated": ("已过时，不能批准：该{record}在申请更正之后已被修改，请驳回后按现行数值重新申请",
+                                   "Out of date, cannot be approved: the {record} has changed since this correction "
+                                   "was asked for; decline it and ask again on its values as they are now"),
+    "record_correction_outdated_by": ("已过时，不能批准：该{record}在申请更正之后已被修改（最近一次由 {who}修改），"
+                                      "请驳回后按现行数值重新申请",
+                                      "Out of date, cannot be approved: the {record} has changed since this "
+                                      "correction was asked for (last by {who}); decline it and ask again on its "
+                                      "values as they are now"),
+    "record_correction_voided": ("已过时，不能批准：该{record}在申请更正之后已作废，请驳回",
+                                 "Out of date, cannot be approved: the {record} has been voided since this "
+                                 "correction was asked for; decline it"),
     "investment_request_outdated": ("已过时，不能批准：投资编号 {id} 在申请之后已登记，请驳回",
                                     "Out of date, cannot be approved: investment {id} has been booked since this "
                                     "was asked for; decline it"),

@@ -295,3 +295,21 @@ def test_a_voided_or_unknown_record_cannot_be_corrected(db, book, as_role):
     assert client.get("/book/investments/NOPE/correct").status_code == 404
     viewer = as_role("viewer", "v1")
     assert viewer.get("/book/investments/QY-D1/correct").status_code in (302, 403)
+
+
+def test_a_correction_of_an_investments_terms_shows_its_amounts_in_wan(db, book, as_role):
+    """The checker reads the commitment now and as asked in 万元, as every screen writes amounts."""
+    investment = db.session.get(Investment, "QY-D1")
+    now = investment.commitment_cny
+    corrections.correct_investment(db.session, "QY-D1", {
+        "date": investment.date.isoformat(), "commitment_cny": "123456789.12", "round": investment.round,
+        "ownership_pct": str(investment.ownership_pct), "version": corrections.version_of(investment),
+        "correction_reason": "补充协议增资"}, username="mgr")
+    checker = as_role("manager", "chk")
+    for lang, unit in (("zh", "金额单位：万元"), ("en", "amounts in CNY 10k")):
+        checker.get(f"/lang/{lang}")
+        page = checker.get("/book/pending").get_data(as_text=True)
+        start = page.index('data-correction="QY-D1"')
+        card = page[start:page.index("</div>", start)]
+        assert "12,345.68" in card and f"{now / 10000:,.2f}" in card, card
+        assert "123,456,789.12" not in card and unit in card, card

@@ -82,3 +82,54 @@ def test_requests_gone_stale_say_so_and_have_no_approve_button(db, book, as_role
             approve()
     assert checker.post("/funds/QY/settings/reject", data={"reason": "已过时"}).status_code == 302
     assert fund_settings.pending_settings(db.session, "QY") is None
+
+
+def test_corrections_of_flows_and_valuations_gone_stale_say_so_and_have_no_approve_button(db, book, as_role):
+    """A correction of an approved cash flow whose flow was then voided, and of an approved
+    valuation that changed meanwhile, show why they cannot be approved; the server refuses
+    them and a checker declines them."""
+    from sqlalchemy import select, update
+
+    from models import CashFlow, Valuation
+    from tests.conftest import void_in_force
+
+    flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1",
+                                                     CashFlow.approved_at.is_not(None))).scalars().first()
+    valuation = db.session.execute(select(Valuation).where(Valuation.approved_at.is_not(None))).scalars().first()
+    corrections.correct_cash_flow(db.session, flow.id, {
+        "date": flow.date.isoformat(), "type": flow.type, "amount_cny": str(flow.amount_cny - 1), "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "回单金额"}, username="mgr")
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": valuation.as_of.isoformat(), "fair_value_cny": str(valuation.fair_value_cny + 100),
+        "method": valuation.method, "version": corrections.version_of(valuation),
+        "correction_reason": "评估报告终稿"}, username="mgr")
+    checker = as_role("manager", "checker1")
+    page = checker.get("/book/pending").get_data(as_text=True)
+    for marker, approve in ((f'data-flow-correction="{flow.id}"', f"/book/cash-flows/{flow.id}/correction/approve"),
+                            (f'data-valuation-correction="{valuation.id}"',
+                             f"/book/valuations/{valuation.id}/correction/approve")):
+        card = _card(page, marker)
+        assert approve in card and "data-stale" not in card, marker  # fresh: approvable
+    # meanwhile the flow is voided (asked and approved), and the valuation changed by a load
+    void_in_force(db.session, "cash_flow", flow.id, "重复录入", username="loader", checker="checker2")
+    db.session.execute(update(Valuation).where(Valuation.id == valuation.id).values(method="dcf" if valuation.method !=
+                                                                                    "dcf" else "market"))
+    db.session.commit()
+
+    for lang, words in (("zh", ("已过时，不能批准：该现金流在申请更正之后已作废",
+                                "已过时，不能批准：该估值在申请更正之后已被修改")),
+                        ("en", ("Out of date, cannot be approved: the cash flow has been voided",
+                                "Out of date, cannot be approved: the valuation has changed since"))):
+        checker.get(f"/lang/{lang}")
+        page = checker.get("/book/pending").get_data(as_text=True)
+        for marker, approve, said in zip((f'data-flow-correction="{flow.id}"',
+                                          f'data-valuation-correction="{valuation.id}"'),
+                                         ("/correction/approve", "/correction/approve"), words):
+            card = _card(page, marker)
+            assert "data-stale" in card and said in visible_text(card), (lang, marker, visible_text(card))
+            assert approve not in card and "/correction/reject" in card, (lang, marker)
+    for entity, key in (("cash_flows", flow.id), ("valuations", valuation.id)):
+        with pytest.raises(FieldErrors):
+            corrections.approve_correction(db.session, key, username="checker1", entity=entity)
+    assert checker.post(f"/book/cash-flows/{flow.id}/correction/reject", data={"reason": "已作废"}).status_code == 302
+    assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is None

@@ -407,6 +407,20 @@ class Asked:
     entry: AuditEntry | None
     record: Any
     rows: list[tuple[str, Any, Any]]
+    stale: Message | None = None  # why its approval would be refused: the record voided or changed since
+
+
+def _record_stale(session: Session, kind: Kind, record: Any, waiting: PendingCorrection) -> Message | None:
+    """Why a correction of a cash flow or valuation waiting can no longer be approved, as
+    `approve_correction` would refuse it (the record voided, or changed since it was asked
+    for); else None."""
+    if record.voided_at is not None:
+        return Message("record_correction_voided", record=kind.what)
+    if version_of(record) == waiting.version:
+        return None
+    who = last_written(session, kind.entity, waiting.entity_key)
+    return (Message("record_correction_outdated_by", record=kind.what, who=who) if who
+            else Message("record_correction_outdated", record=kind.what))
 
 
 RECORD_KINDS = ("cash_flows", "valuations")
@@ -445,7 +459,7 @@ def asked_corrections(session: Session, waiting: list[PendingCorrection]) -> lis
             before, after = ((entry.before or {}, entry.after or {}) if entry is not None else ({}, {}))
             rows = [(n, getattr(record, n), _typed(n, after[n])) for n in kind.names
                     if n in after and after[n] != before.get(n)]
-            out.append(Asked(w, entry, record, rows))
+            out.append(Asked(w, entry, record, rows, _record_stale(session, kind, record, w)))
     order = {id(w): i for i, w in enumerate(waiting)}
     return sorted(out, key=lambda a: order[id(a.pending)])
 
