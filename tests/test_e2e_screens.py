@@ -57,8 +57,8 @@ def test_log_a_direct_investment(db, book, logged_in_page, live_server):
     page.fill("#commitment_cny", "800")  # 万元
     page.fill("#ownership_pct", "5")
     page.click("#investment-form button[type=submit]")
-    page.wait_for_url("**/pending#new-investments")  # asked for: another person books it
-    assert "QY-D7" in page.inner_text("#pending-new-investments")
+    page.wait_for_url("**/book/investments/new?fund=QY#waiting-new-investments")  # asked: another person books it
+    assert "QY-D7" in page.inner_text("#waiting-new-investments")
     db.session.expire_all()
     assert db.session.get(Investment, "QY-D7") is None
     approved_investment(db.session, "QY-D7")
@@ -148,7 +148,7 @@ def test_a_correction_of_an_investment_s_terms_takes_two_people(db, book, logged
     maker.click("#record-form button[type=submit]")
     maker.wait_for_url("**/investments/QY-D1")
     card = maker.inner_text("#corrections")
-    assert "更正待批准" in card and "130,000,000.00" in card and "补充协议增资" in card  # exactly, in 元
+    assert "更正待批准" in card and "13,000.00" in card and "补充协议增资" in card  # exactly, in 万元
     assert maker.locator("#corrections button.approve").count() == 0  # not by whoever asked
     db.session.expire_all()
     assert db.session.get(Investment, "QY-D1").commitment_cny != 130_000_000  # the terms stay until approved

@@ -84,7 +84,7 @@ def test_a_valuation_and_an_investment_sent_twice_at_once_are_stored_once(app, d
         responses = _twice_at_once(clients, "/book/investments/new", data)
         assert [r.status_code for r in responses] == [302, 302], [r.get_data(as_text=True)[:300] for r in responses]
         # a new investment is asked for once (a second person books it: new_investments.py)
-        assert all(r.headers["Location"].endswith("pending#new-investments") for r in responses)
+        assert all(r.headers["Location"].endswith("/book/investments/new?fund=QY#waiting-new-investments") for r in responses)
         assert _count(db, PendingCorrection, PendingCorrection.entity_key == f"QY-X{n}") == 1
         assert _count(db, Investment, Investment.id == f"QY-X{n}") == 0
 

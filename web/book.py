@@ -81,7 +81,9 @@ def new_investment():
                 return redirect(url_for("main.investment", inv_id=asked.id))
             # back to the form, its request among those waiting: the pending list needs `approve`,
             # which the asker may not have
-            return redirect(url_for("book.new_investment", fund=asked.fields.get("fund_code") or None,
+            # (the form's fund: a request sent twice at once is answered with the first's result,
+            # which may be no request at all when the first is still being written)
+            return redirect(url_for("book.new_investment", fund=form.fund_code.data or None,
                                     _anchor="waiting-new-investments"))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
