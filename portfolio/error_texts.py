@@ -265,6 +265,35 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "gp_later_accepted": ("本投资 {quarter} 的报告已接受，不能再接受更早季度（{earlier}）的报告",
                           "The report for {quarter} of this investment is already accepted: one for an earlier "
                           "quarter ({earlier}) can no longer be accepted"),
+    # -- reopening an accepted GP package (portfolio.gp.reopening)
+    "gp_reopen_not_accepted": ("只有已接受的报告可以重新打开", "Only an accepted report can be reopened"),
+    "gp_reopen_later_accepted": ("本投资 {quarter} 的报告已接受，较早季度（{earlier}）的报告不能重新打开："
+                                 "请先重新打开较晚季度的报告",
+                                 "The report for {quarter} of this investment is already accepted: the one for an "
+                                 "earlier quarter ({earlier}) cannot be reopened; reopen the later quarter's first"),
+    "gp_reopen_valuation_changed": ("报告 #{id} 记入台账的估值此后已被更正或作废，不能重新打开",
+                                    "The valuation report #{id} booked has been corrected or voided since: "
+                                    "it cannot be reopened"),
+    "gp_reopen_valuation_changed_by": ("报告 #{id} 记入台账的估值此后已被更正或作废（{who}），不能重新打开",
+                                       "The valuation report #{id} booked has been corrected or voided since "
+                                       "({who}): it cannot be reopened"),
+    "gp_reopen_schedule_changed": ("子基金 {sub_fund} 在 {day} 的投资明细此后已有改动（{company}），不能重新打开",
+                                   "The holdings schedule of sub-fund {sub_fund} at {day} has changed since "
+                                   "({company}): the report cannot be reopened"),
+    "gp_reopen_schedule_shared": ("投资 {investment} 同一季度已接受的报告（#{id}）与本报告记入的投资明细相同，不能重新打开",
+                                  "The accepted report of investment {investment} for the same quarter (#{id}) "
+                                  "stands on the holdings schedule this report booked: it cannot be reopened"),
+    "gp_reopen_pending_by": ("该报告已有待批准的重新打开申请（{who} 申请），请先批准或驳回该申请",
+                             "A reopening of this report is already waiting (asked by {who}): approve or "
+                             "decline it first"),
+    "gp_reopen_not_pending": ("该报告没有待批准的重新打开申请", "No reopening of this report is waiting"),
+    "gp_reopen_asker_is_checker": ("申请重新打开的人不能批准自己的申请，须由另一人批准",
+                                   "Whoever asked to reopen a report cannot approve it: another person must"),
+    "gp_reopen_raced": ("该报告的重新打开申请刚刚已被他人提交或处理，请刷新页面",
+                        "A reopening of this report was just asked for or decided by someone else; reload the page"),
+    "gp_reopen_outdated": ("已过时，不能批准：报告 #{id} 或其记入台账的数据在申请之后已有变化，请驳回",
+                           "Out of date, cannot be approved: report #{id} or what it booked changed since the "
+                           "reopening was asked for; decline it"),
     # -- the items of a GP package's tie-out checks (portfolio.figures.tieout): amounts in 元
     "gp_item_line": ("资本账户：{line_term}", "Capital account: {line_term}"),
     "gp_item_company": ("{name}（{credit_code}）", "{name} ({credit_code})"),
@@ -552,6 +581,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_change_set_confirmed": ("批准导入变更集 #{id}；确认理由：{typed}",
                                  "Import change set #{id} approved; reason for confirming: {typed}"),
     "why_gp_package": ("管理人季度报告 #{id}", "GP quarterly package #{id}"),
+    "why_gp_package_reopened": ("管理人季度报告 #{id} 重新打开（申请人：{person}）：{typed}",
+                                "GP quarterly package #{id} reopened (asked by {person}): {typed}"),
     "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
     "why_command_import": ("命令行直接导入，操作员未另附理由",

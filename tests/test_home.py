@@ -234,7 +234,7 @@ def test_a_warm_page_costs_few_queries_and_counts_the_to_dos_at_once(app, client
         event.remove(db.engine, "before_cursor_execute", seen)
     checker = {"flow_drafts": 0, "drafts": 1, "flow_voids": 0, "valuation_voids": 0, "record_corrections": 0,
                "corrections": 0, "settings": 0,
-               "new_investments": 0, "change_sets": 0, "gp_packages": 0}
+               "new_investments": 0, "gp_reopenings": 0, "change_sets": 0, "gp_packages": 0}
     assert waiting(book, "manager1", "manager").counts == checker
     assert waiting(book, "chair", "admin").counts == {**checker, "meetings": 0, "to_schedule": 0}
     assert waiting(book, "committee1", "committee").counts == {"votes": 0, "meetings": 0}

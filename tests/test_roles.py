@@ -3,11 +3,15 @@ test client: anonymous → login; viewer and committee read but write nothing (4
 write route, a form page's GET included); a manager writes; an admin does everything."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from models import CashFlow, User, Valuation
 from portfolio.book import jobs, records
+from portfolio.gp import packages as gp_packages
+from portfolio.gp.template import empty_content
 from portfolio.interchange.importing import import_book
 from tests.conftest import EXAMPLE_BOOK, make_user
 
@@ -33,8 +37,10 @@ def ids(db):
     backup, _ = jobs.find_or_create(db.session, "backup", {}, username="a", version="1")
     export, _ = jobs.find_or_create(db.session, "list_export", {"path": "/cash-flows/export.xlsx?fund=QY", "lang": "zh",
                                                                 "as_of": None, "mark": 0}, username="v", version="1")
+    package = gp_packages.save_package(db.session, "QY-SF1", dt.date(2025, 12, 31), empty_content(),
+                                       username="someone", allowed=None)
     return {"flow": flow, "valuation": draft.id, "user": other.id, "upload_job": upload.id, "backup_job": backup.id,
-            "export_job": export.id}
+            "export_job": export.id, "package": package.id}
 
 
 # (method, url template, permission, endpoint)
@@ -90,6 +96,9 @@ ROUTES = [
     ("POST", "/book/valuations/{valuation}/correction/reject", "approve", "book.reject_valuation_correction"),
     ("POST", "/book/investment-requests/QY-D1/approve", "approve", "book.approve_new_investment"),
     ("POST", "/book/investment-requests/QY-D1/reject", "approve", "book.reject_new_investment"),
+    ("POST", "/book/gp-packages/{package}/reopen", "approve", "book.reopen_gp_package"),
+    ("POST", "/book/gp-packages/{package}/reopen/approve", "approve", "book.approve_gp_reopening"),
+    ("POST", "/book/gp-packages/{package}/reopen/reject", "approve", "book.reject_gp_reopening"),
     ("GET", "/book/pending", "approve", "book.pending"),
     ("GET", "/book/valuations/pending", "approve", "book.pending"),
     ("POST", "/book/valuations/{valuation}/approve", "approve", "book.approve_valuation"),

@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from wtforms import StringField
 
-from models import CashFlow, Company, Fund, Investment, PendingCorrection, SubFund, Valuation
+from models import CashFlow, Company, Fund, GpPackage, Investment, PendingCorrection, SubFund, Valuation
 from portfolio.book import corrections, new_investments, records, todos
 from portfolio.book.fund_settings import waiting_settings
 from portfolio.errors import FieldErrors
 from portfolio.filetypes import MIME_XLSX as XLSX
 from portfolio.filetypes import ZIP_MAGIC
+from portfolio.gp import reopening
 from web import once, queue
 from web.auth import current_username, requires, safe_next
 from web.correction_forms import CorrectCashFlowForm, CorrectInvestmentForm, CorrectValuationForm
@@ -36,6 +37,8 @@ from web.forms import (
     decide,
     refuse,
 )
+from web.gp import ReopenForm
+from web.i18n import PUNCTUATION, current_lang
 from web.security import content_disposition
 
 bp = Blueprint("book", __name__, url_prefix="/book")
@@ -156,7 +159,7 @@ def new_sub_fund():
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
     of cash flows, valuations and investments' terms and changes of funds' settings asked for,
-    new investments typed in the form."""
+    new investments typed in the form, reopenings of accepted GP packages."""
     # everyone's, the viewer's own too (the home page's to-dos: someone else's only)
     flows = db.session.execute(todos.drafts_waiting(CashFlow, CashFlow.date, None)).scalars().all()
     drafts = db.session.execute(todos.drafts_waiting(Valuation, Valuation.as_of, None)).scalars().all()
@@ -170,7 +173,7 @@ def pending():
                            record_corrections=corrections.waiting_record_corrections(db.session),
                            settings=waiting_settings(db.session), new_investments=waiting_investments,
                            stale_new_investments=new_investments.stale_requests(db.session, waiting_investments),
-                           form=ConfirmForm())
+                           reopenings=reopening.waiting_reopenings(db.session), form=ConfirmForm())
 
 
 def _approve(model, record_id: int, use_case, done: str):
@@ -680,3 +683,53 @@ def approve_new_investment(inv_id: str):
 @requires("approve")
 def reject_new_investment(inv_id: str):
     return _decide_new_investment(inv_id, approve=False)
+
+
+# -- reopening an accepted GP package (portfolio/gp/reopening.py) ----------------------------------
+
+@bp.route("/gp-packages/<int:package_id>/reopen", methods=["POST"])
+@requires("approve")
+def reopen_gp_package(package_id: int):
+    """A fund manager asks to reopen an accepted package, with a reason: another person approves it."""
+    if db.session.get(GpPackage, package_id) is None:
+        abort(404)
+    form = ReopenForm()
+    label = f"{_('重新打开的理由')}{PUNCTUATION['colon']}"
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            for message in errors:
+                flash(f"{label}{message}" if field == "reason" else str(message), "error")
+        return redirect(url_for("gp.package", package_id=package_id))
+    try:
+        reopening.ask_reopen(db.session, package_id, {"reason": form.reason.data}, username=current_username())
+    except FieldErrors as exc:
+        db.session.rollback()
+        for field, message in exc.shown(current_lang()):
+            flash(f"{label}{message}" if field == "reason" else message, "error")
+    else:
+        flash(_("重新打开的申请已提交，须由另一位有审批权限的用户批准后生效；在此之前该报告仍按已接受计入台账。"))
+    return redirect(url_for("gp.package", package_id=package_id))
+
+
+def _decide_reopening(package_id: int, approve: bool):
+    """A checker's answer to a reopening: approve it (the package back to the GP now), or
+    decline it with a reason (its asker may withdraw it so)."""
+    user = current_username()
+    if decide(approve, db.session.get(GpPackage, package_id) is not None,
+              lambda: reopening.approve_reopen(db.session, package_id, username=user),
+              lambda reason: reopening.decline_reopen(db.session, package_id, {"reason": reason}, username=user)):
+        flash(_("已重新打开：该报告的估值已作废，投资明细已恢复为接受前的状态，报告已退回管理人修改。") if approve
+              else _("重新打开的申请已驳回，该报告仍为已接受。"))
+    return redirect(safe_next(request.form.get("next"), url_for("gp.package", package_id=package_id)))
+
+
+@bp.route("/gp-packages/<int:package_id>/reopen/approve", methods=["POST"])
+@requires("approve")
+def approve_gp_reopening(package_id: int):
+    return _decide_reopening(package_id, approve=True)
+
+
+@bp.route("/gp-packages/<int:package_id>/reopen/reject", methods=["POST"])
+@requires("approve")
+def reject_gp_reopening(package_id: int):
+    return _decide_reopening(package_id, approve=False)

@@ -24,7 +24,7 @@ from portfolio.book import cache
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.formatting import parse_date
-from portfolio.gp import packages
+from portfolio.gp import packages, reopening
 from portfolio.gp import template as gp_template
 from portfolio.messages import from_json, shown
 from portfolio.money import UNITS, in_unit, yuan
@@ -58,6 +58,11 @@ class UploadPackageForm(BaseForm):
 
 class ReturnForm(BaseForm):
     comment = TextAreaField(_l("退回意见"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ReopenForm(BaseForm):
+    # its length (at most 2,000 characters) checked by the use case (portfolio/gp/reopening.py)
+    reason = TextAreaField(_l("重新打开的理由"))
 
 
 class InviteForm(BaseForm):
@@ -310,8 +315,13 @@ def package(package_id: int):
                                    tieout.CHECKS.index(c["key"]) if c.get("key") in tieout.CHECKS else 99))
     # what acceptance books the holdings as, where the book already has the company: managers only
     matches = packages.book_matches(db.session, record) if current_user.can("approve") else []
+    # reopening an accepted package (maker-checker): the request waiting, else why it cannot be asked
+    waiting = reopening.waiting_reopenings(db.session, record.id) if current_user.can("approve") else []
+    cannot_reopen = (reopening.refusal(db.session, record)
+                     if current_user.can("approve") and record.status == "accepted" and not waiting else None)
     return render_template("gp/package.html", package=record, investment=investment, checks=checks,
                            matches=matches, history=packages.history(db.session, record.id), confirm=ConfirmForm(),
+                           reopenings=waiting, cannot_reopen=cannot_reopen, reopen_form=ReopenForm(),
                            return_form=ReturnForm(), labels=gp_template.ACCOUNT_LABELS,
                            fields=gp_template.ACCOUNT_FIELDS, quarter=tieout.quarter_label(record.quarter_end))
 

@@ -528,7 +528,7 @@ ENTITIES = ("investments", "cash_flows", "valuations", "companies", "sub_funds",
             "sub_fund_holdings", "change_sets")
 ACTIONS = ("create", "request_create", "reject_create", "update", "request_void", "void", "reject_void",
            "request_correction", "reject_correction", "approve",
-           "import", "deactivate", "stage", "apply", "reject")
+           "import", "deactivate", "stage", "apply", "reject", "request_reopen", "reject_reopen", "reopen")
 
 
 def history_filter() -> tuple[dict, listing.HistoryFilter]:

@@ -2,7 +2,8 @@
 
 - `approve` (a checker): cash flow and valuation drafts someone else entered, voids of them,
   corrections of approved cash flows and valuations and of investments' terms, changes of
-  funds' settings and new investments someone else asked for (maker-checker: never one's own),
+  funds' settings, new investments and reopenings of accepted GP packages someone else asked
+  for (maker-checker: never one's own),
   staged change sets someone else uploaded, GP packages submitted and waiting for review
   (or reviewed by someone else and waiting for the second pair of eyes);
 - `vote` (a committee member): proposals on the agenda of a meeting held today or before that
@@ -50,6 +51,7 @@ class Todos:
     record_corrections: list[PendingCorrection] = field(default_factory=list)
     settings: list[PendingCorrection] = field(default_factory=list)
     new_investments: list[PendingCorrection] = field(default_factory=list)
+    gp_reopenings: list[PendingCorrection] = field(default_factory=list)
     change_sets: list[ChangeSet] = field(default_factory=list)
     gp_packages: list[GpPackage] = field(default_factory=list)
     votes: list[tuple[Proposal, Meeting]] = field(default_factory=list)
@@ -85,7 +87,8 @@ def voids_waiting(model, username=USERNAME):
 
 def corrections_waiting(username=USERNAME, entity: str | tuple[str, ...] = "investments"):
     """Corrections of investments' terms someone else asked for (or, by `entity`: `funds`,
-    changes of funds' settings; `new_investments`, new investments; a tuple, any of them:
+    changes of funds' settings; `new_investments`, new investments; `gp_packages`, reopenings
+    of accepted GP packages; a tuple, any of them:
     `corrections.RECORD_KINDS`, corrections of cash flows and valuations)."""
     which = PendingCorrection.entity.in_(entity) if isinstance(entity, tuple) else PendingCorrection.entity == entity
     return (select(PendingCorrection).where(which, PendingCorrection.asked_by != username)
@@ -144,6 +147,7 @@ KINDS: tuple[tuple[str, frozenset[str], Select], ...] = (
     ("corrections", frozenset({"approve"}), corrections_waiting()),
     ("settings", frozenset({"approve"}), corrections_waiting(entity="funds")),
     ("new_investments", frozenset({"approve"}), corrections_waiting(entity="new_investments")),
+    ("gp_reopenings", frozenset({"approve"}), corrections_waiting(entity="gp_packages")),
     ("change_sets", frozenset({"approve"}), change_sets_waiting()),
     ("gp_packages", frozenset({"approve"}), gp_packages_waiting()),
     ("votes", frozenset({"vote"}), votes_waiting()),
