@@ -228,14 +228,42 @@ def test_only_the_latest_accepted_quarter_is_reopened(db, book):  # noqa: F811
     assert db.session.get(GpPackage, q4_id).status == "accepted"
 
 
-def test_a_valuation_voided_since_refuses_it(db, book):  # noqa: F811
+def test_a_valuation_voided_since_is_left_voided_and_the_package_reopened(db, book):  # noqa: F811
+    """Voided since, the package's value is out of the figures already: refusing would leave the
+    package accepted for good and the GP no way to send the quarter again."""
     package = _accepted(db, "QY-SF1", Q4, clean_content())
     package_id, valuation_id = package.id, package.valuation_id
     void_in_force(db.session, "valuation", valuation_id, "录入错误", username="manager1", checker="manager2")
+    voided = db.session.get(Valuation, valuation_id)
+    voided_at, voided_by = voided.voided_at, voided.voided_by
+    reopening.ask_reopen(db.session, package_id, {"reason": "季报数字有误"}, username="manager1")
+    reopening.approve_reopen(db.session, package_id, username="manager2")
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package_id).status == "returned"
+    kept = db.session.get(Valuation, valuation_id)
+    assert (kept.voided_at, kept.voided_by) == (voided_at, voided_by)  # as the void left it
+    assert db.session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "valuations", AuditEntry.entity_key == str(valuation_id),
+        AuditEntry.batch == f"gp-package-{package_id}-reopen")).first() is None
+
+
+def test_a_valuation_corrected_since_refuses_it(db, book):  # noqa: F811
+    from portfolio.book import corrections
+
+    package = _accepted(db, "QY-SF1", Q4, clean_content())
+    package_id, valuation = package.id, db.session.get(Valuation, package.valuation_id)
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": valuation.as_of.isoformat(), "fair_value_cny": str(valuation.fair_value_cny - 1000),
+        "method": valuation.method, "version": corrections.version_of(valuation),
+        "correction_reason": "审计调整"}, username="manager1")
+    reopening.ask_reopen(db.session, package_id, {"reason": "x"}, username="manager1")  # the correction only asked
+    reopening.decline_reopen(db.session, package_id, {"reason": "先批更正"}, username="manager1")
+    corrections.approve_correction(db.session, valuation.id, username="manager2", entity="valuations")
     with pytest.raises(FieldErrors) as refused:
         reopening.ask_reopen(db.session, package_id, {"reason": "x"}, username="manager1")
     assert _key(refused.value) == "gp_reopen_valuation_changed_by"
     db.session.rollback()
+    assert db.session.get(GpPackage, package_id).status == "accepted"
 
 
 def test_a_schedule_changed_since_refuses_it_and_a_request_gone_stale_waits_to_be_declined(db, client, imported):

@@ -8,7 +8,7 @@ as they are, in every figure.
 
 Only the interest's latest accepted quarter may be reopened (a later one opened from it), and
 only while what the acceptance booked is as it wrote it (its audit entries, batch
-`gp-package-<id>`): the `gp_nav` valuation neither corrected nor voided since, each schedule row
+`gp-package-<id>`): the `gp_nav` valuation not corrected since (one voided since is left voided), each schedule row
 it created, updated or removed as it left it, and no other interest's accepted package for the
 same quarter standing on the schedule it booked.
 
@@ -102,15 +102,19 @@ def _valuation_booked(session: Session, package: GpPackage) -> dict[str, Any] | 
 
 
 def _as_written(valuation: Valuation, written: Mapping[str, Any]) -> bool:
-    """Whether the valuation is in force as the acceptance wrote it (not corrected, not voided)."""
+    """Whether the valuation is as the acceptance wrote it (not corrected since). One voided
+    since counts as written: it is out of the figures already, and refusing would leave the
+    package accepted for good, the quarter with no value and no way for the GP to send it again."""
+    if valuation.voided_at is not None:
+        return True
     now = snapshot(valuation)
-    return valuation.voided_at is None and _money(now["fair_value_cny"]) == _money(written.get("fair_value_cny")) \
+    return _money(now["fair_value_cny"]) == _money(written.get("fair_value_cny")) \
         and all(str(now[n]) == str(written.get(n)) for n in VALUED)
 
 
 def refusal(session: Session, package: GpPackage) -> Message | None:
     """Why the package cannot be reopened now (None: it can): not accepted, not the interest's
-    latest accepted quarter, its valuation corrected or voided since, its schedule changed since,
+    latest accepted quarter, its valuation corrected since, its schedule changed since,
     or another interest's accepted package of that quarter standing on its schedule."""
     if package.status != "accepted":
         return Message("gp_reopen_not_accepted")
@@ -263,10 +267,11 @@ def _undo(session: Session, package: GpPackage, reason: str, username: str, aske
     why = Message("why_gp_package_reopened", id=package.id, person=person(session, asker), typed=reason)
     valuation = session.get(Valuation, package.valuation_id)
     assert valuation is not None
-    before = snapshot(valuation)
-    valuation.voided_at, valuation.voided_by, valuation.void_reason = utcnow(), username, str(why)
-    audit(session, username, "void", "valuations", str(valuation.id), before=before, after=snapshot(valuation),
-          reason=why, batch=batch)
+    if valuation.voided_at is None:  # (one voided since is out of the figures already: left as it is)
+        before = snapshot(valuation)
+        valuation.voided_at, valuation.voided_by, valuation.void_reason = utcnow(), username, str(why)
+        audit(session, username, "void", "valuations", str(valuation.id), before=before, after=snapshot(valuation),
+              reason=why, batch=batch)
     schedule = _schedule(session, package)
     prefix = f"{package.sub_fund_code}:{package.quarter_end.isoformat()}:"
     for code, (action, was, _after) in sorted(booked(session, package).rows.items()):
