@@ -328,13 +328,8 @@ def ask(session: Session, kind: Kind, record: Any, fields: Command | Mapping[str
         raise FieldErrors([("", Message("correction_pending_by", record=kind.what,
                                         who=(person(session, waiting.asked_by), waiting.asked_at)))])
     given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in kind.names}
-    session.add(PendingCorrection(entity=kind.entity, entity_key=key, fields=given,
-                                  version=version_of(record), reason=reason, asked_by=username))
-    try:
-        session.flush()
-    except IntegrityError as error:  # another correction asked for a moment ago
-        session.rollback()
-        raise FieldErrors([("", Message("correction_raced", record=kind.what))]) from error
+    held(session, PendingCorrection(entity=kind.entity, entity_key=key, fields=given, version=version_of(record),
+                                    reason=reason, asked_by=username), Message("correction_raced", record=kind.what))
     before = {n: plain(getattr(record, n)) for n in (*kind.context, *changed)}
     after = {**before, **{n: plain(values[n]) for n in changed}}
     if doubts:
@@ -470,6 +465,19 @@ def waiting_record_corrections(session: Session, investment_id: str | None = Non
                               .order_by(PendingCorrection.asked_at, PendingCorrection.id)).scalars().all()
     asked = asked_corrections(session, list(waiting))
     return [a for a in asked if investment_id is None or a.record.investment_id == investment_id]
+
+
+def held(session: Session, request: PendingCorrection, raced: Message, field: str = "") -> PendingCorrection:
+    """A request put on the waiting list (a correction, a change of settings, a new investment,
+    a reopening): one per record, kept by the table's unique key, so a second asked a moment
+    ago, past the caller's look for one waiting, is refused with `raced` (beside `field`)."""
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise FieldErrors([(field, raced)]) from error
+    return request
 
 
 def decided(session: Session, waiting: PendingCorrection) -> bool:

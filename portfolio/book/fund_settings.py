@@ -16,12 +16,11 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import INSTRUMENTS, Fund, IndexLevel, PendingCorrection
 from portfolio.book.audit import audit, digest, person
-from portfolio.book.corrections import decided, last_written
+from portfolio.book.corrections import decided, held, last_written
 from portfolio.book.records import Fields, maker_is_checker
 from portfolio.book.unit import commit, take
 from portfolio.errors import FieldErrors
@@ -349,14 +348,9 @@ def request_fund_settings(session: Session, fund_code: str, values: dict[str, An
         raise FieldErrors([("", Message("settings_pending_by", who=(person(session, waiting.asked_by),
                                                                     waiting.asked_at)))])
     changed = {key: after.get(key) for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)}
-    request = PendingCorrection(entity="funds", entity_key=fund.code, fields=changed,
-                                version=settings_version(fund.settings), reason=typed, asked_by=username)
-    session.add(request)
-    try:
-        session.flush()
-    except IntegrityError as error:  # another change asked for a moment ago
-        session.rollback()
-        raise FieldErrors([("", Message("settings_request_raced"))]) from error
+    request = held(session, PendingCorrection(entity="funds", entity_key=fund.code, fields=changed,
+                                              version=settings_version(fund.settings), reason=typed, asked_by=username),
+                   Message("settings_request_raced"))
     now = fund_settings(fund.kind, before)
     asked = fund_settings(fund.kind, after)
     audit(session, username, "request_correction", "funds.settings", fund.code,

@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, Investment, PendingCorrection
 from portfolio.book.audit import audit, digest, person, plain
-from portfolio.book.corrections import as_asked, decided, last_written, waiting_requests
+from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests
 from portfolio.book.records import (
     Fields,
     RuleFailures,
@@ -90,14 +89,9 @@ def ask_investment(session: Session, fields: InvestmentCommand | Mapping[str, An
     if failures and not reason:
         raise RuleFailures(failures)
     given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in FIELDS}
-    request = PendingCorrection(entity=ENTITY, entity_key=values["id"], fields=given, version=digest(given),
-                                reason=reason or "", asked_by=username)
-    session.add(request)
-    try:
-        session.flush()
-    except IntegrityError as error:  # the same id asked for a moment ago
-        session.rollback()
-        raise FieldErrors([("id", Message("investment_request_raced", id=values["id"]))]) from error
+    request = held(session, PendingCorrection(entity=ENTITY, entity_key=values["id"], fields=given,
+                                              version=digest(given), reason=reason or "", asked_by=username),
+                   Message("investment_request_raced", id=values["id"]), "id")  # the same id, a moment ago
     after = _terms(values)
     if failures:
         after["compliance_failures"] = [f"{x['rule']} {x['subject']}: {x['message']}" for x in failures]

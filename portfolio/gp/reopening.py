@@ -28,12 +28,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, Company, GpPackage, PendingCorrection, SubFundHolding, Valuation, utcnow
 from portfolio.book.audit import audit, digest, person, snapshot
-from portfolio.book.corrections import as_asked, decided, last_written, waiting_requests
+from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests
 from portfolio.book.records import Fields, maker_is_checker
 from portfolio.book.unit import commit, serialise_key, take
 from portfolio.errors import FieldErrors
@@ -212,14 +211,9 @@ def ask_reopen(session: Session, package_id: int, fields: Mapping[str, Any], *, 
     if waiting is not None:
         raise FieldErrors([("", Message("gp_reopen_pending_by", who=(person(session, waiting.asked_by),
                                                                      waiting.asked_at)))])
-    request = PendingCorrection(entity=ENTITY, entity_key=str(package.id), fields={},
-                                version=reopen_version(session, package), reason=reason, asked_by=username)
-    session.add(request)
-    try:
-        session.flush()
-    except IntegrityError as error:  # another reopening asked for a moment ago
-        session.rollback()
-        raise FieldErrors([("", Message("gp_reopen_raced"))]) from error
+    request = held(session, PendingCorrection(entity=ENTITY, entity_key=str(package.id), fields={},
+                                              version=reopen_version(session, package), reason=reason,
+                                              asked_by=username), Message("gp_reopen_raced"))
     audit(session, username, "request_reopen", "gp_packages", str(package.id),
           before={"status": package.status}, after={"status": "returned"}, reason=reason)
     commit(session)
