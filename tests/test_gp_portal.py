@@ -18,6 +18,7 @@ import html
 import io
 import json
 import re
+import shutil
 import threading
 import time
 from decimal import Decimal
@@ -80,6 +81,26 @@ def book(db):
     for name in ("manager1", "manager2", "admin1", "viewer1"):
         make_user(db, name, name[:-1])
     return {"gp": gp, "other": other}
+
+
+@pytest.fixture
+def imported(db, book, tmp_path):
+    """The example book with SF1's schedule at 2025-12-31 booked by an import: C3 300/900, C4
+    200/450, C1 10/10 million (cost/fair value)."""
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "sub_fund_holdings.csv", "a", encoding="utf-8") as fh:
+        fh.write("SF1,2025-12-31,C3,300000000,900000000\nSF1,2025-12-31,C4,200000000,450000000\n"
+                 "SF1,2025-12-31,C1,10000000,10000000\n")
+    assert import_book(db.session, folder, username="loader").ok
+    return book
+
+
+def _schedule(db) -> dict:
+    """SF1's schedule at 2025-12-31 as the book holds it now: company code → (cost, fair value)."""
+    db.session.expire_all()
+    return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
+        select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
 
 
 def _portal_upload_form(client) -> dict[str, str]:
@@ -831,12 +852,7 @@ def test_a_second_interest_in_the_sub_fund_reports_the_schedule_already_accepted
                               date=dt.date(2025, 6, 30), commitment_cny=Decimal(100_000_000), ownership_pct=Decimal(10)))
     db.session.commit()
     _accepted(db, "QY-SF1", Q4, clean_content())
-
-    def schedule() -> dict:
-        return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
-            select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
-
-    before = schedule()
+    before = _schedule(db)
     assert len(before) == 3
     m = 100_000_000
     second = {"account": {"opening_nav": 0, "contributions": 0, "distributions": 0, "management_fees": 0,
@@ -852,31 +868,17 @@ def test_a_second_interest_in_the_sub_fund_reports_the_schedule_already_accepted
     second["holdings"][1]["fair_value"] -= 1 * m
     accepted = _accepted(db, "QY-SF1B", Q4, second)
     assert accepted.status == "accepted" and accepted.blocking == 0
-    assert schedule() == before
+    assert _schedule(db) == before
     assert db.session.execute(select(AuditEntry).where(AuditEntry.batch == f"gp-package-{accepted.id}",
                                                        AuditEntry.entity == "sub_fund_holdings")).first() is None
 
 
-def test_a_schedule_an_import_booked_is_a_finding_before_acceptance_and_replaced_with_its_audit(db, book, tmp_path):
+def test_a_schedule_an_import_booked_is_a_finding_before_acceptance_and_replaced_with_its_audit(db, imported):
     """SF1's schedule at 2025-12-31 came in by an import (no package had booked it): accepting
     QY-SF1's package had deleted it and booked the package's without a word on the package's
     page. Now the tie-out weighs the package against it, each difference a warning the manager
     sees before accepting; acceptance replaces it, each row it changes audited before and after
     (the unchanged row left as it was, the row the package lacks removed, the new one added)."""
-    import shutil
-
-    folder = tmp_path / "book"
-    shutil.copytree(EXAMPLE_BOOK, folder)
-    with open(folder / "sub_fund_holdings.csv", "a", encoding="utf-8") as fh:
-        fh.write("SF1,2025-12-31,C3,300000000,900000000\nSF1,2025-12-31,C4,200000000,450000000\n"
-                 "SF1,2025-12-31,C1,10000000,10000000\n")
-    assert import_book(db.session, folder, username="loader").ok
-
-    def schedule() -> dict:
-        db.session.expire_all()
-        return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
-            select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
-
     package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
     check = next(c for c in package.checks if c["key"] == "holdings_vs_schedule")
     assert check["status"] == "warning" and package.blocking == 0, package.checks
@@ -887,7 +889,7 @@ def test_a_schedule_an_import_booked_is_a_finding_before_acceptance_and_replaced
         ("gp_item_booked_missing", "913302067JH4BXKF5Y")])
     accepted = _accepted(db, "QY-SF1", Q4, clean_content())
     assert accepted.status == "accepted"
-    after = schedule()
+    after = _schedule(db)
     new_code = next(code for code in after if code not in ("C3", "C4"))
     assert after == {"C3": (Decimal(300 * m), Decimal(900 * m)), "C4": (Decimal(200 * m), Decimal(500 * m)),
                      new_code: (Decimal(250 * m), Decimal(280 * m))}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import threading
 from decimal import Decimal
 
@@ -25,31 +24,13 @@ from models import AuditEntry, Company, GpPackage, GpPackageEvent, PendingCorrec
 from portfolio.book import cache
 from portfolio.errors import FieldErrors
 from portfolio.gp import reopening
-from portfolio.interchange.importing import import_book
-from tests.conftest import EXAMPLE_BOOK, login, void_in_force
+from tests.conftest import login, void_in_force
 from tests.races import race, slowed
-from tests.test_gp_portal import NEW_COMPANY, Q4, _accepted, _submitted, _upload, clean_content
+from tests.test_gp_portal import NEW_COMPANY, Q4, _accepted, _schedule, _submitted, _upload, clean_content
 from tests.test_gp_portal import book as book  # noqa: F401  (the fixture)
+from tests.test_gp_portal import imported as imported  # noqa: F401  (the fixture)
 
 M = 1_000_000  # yuan
-
-
-@pytest.fixture
-def imported(db, book, tmp_path):  # noqa: F811
-    """The example book with SF1's schedule at 2025-12-31 booked by an import."""
-    folder = tmp_path / "book"
-    shutil.copytree(EXAMPLE_BOOK, folder)
-    with open(folder / "sub_fund_holdings.csv", "a", encoding="utf-8") as fh:
-        fh.write("SF1,2025-12-31,C3,300000000,900000000\nSF1,2025-12-31,C4,200000000,450000000\n"
-                 "SF1,2025-12-31,C1,10000000,10000000\n")
-    assert import_book(db.session, folder, username="loader").ok
-    return book
-
-
-def _schedule(db) -> dict:
-    db.session.expire_all()
-    return {r.company_code: (r.cost_cny, r.fair_value_cny) for r in db.session.execute(
-        select(SubFundHolding).where(SubFundHolding.sub_fund_code == "SF1", SubFundHolding.as_of == Q4)).scalars()}
 
 
 def _in_force(db) -> list[Valuation]:
@@ -79,6 +60,20 @@ def _earlier_valuation(db) -> int:
     return valuation.id
 
 
+def _accepted_by_the_screens(db, client, package_id: int) -> GpPackage:
+    """The package's draft submitted by the GP logged in, reviewed by manager1 and accepted by
+    manager2, each by a click on the package's page; the package as the book then holds it."""
+    client.post(f"/gp/packages/{package_id}/submit")
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package_id).status == "submitted"
+    login(client, "manager1")
+    client.post(f"/gp/packages/{package_id}/review")
+    login(client, "manager2")
+    client.post(f"/gp/packages/{package_id}/accept")
+    db.session.expire_all()
+    return db.session.get(GpPackage, package_id)
+
+
 def test_the_whole_path_through_the_screens(db, client, imported):
     earlier = _earlier_valuation(db)
     before_acceptance = _schedule(db)
@@ -87,13 +82,7 @@ def test_the_whole_path_through_the_screens(db, client, imported):
     login(client, "gp1")
     assert _upload(client, clean_content()).status_code == 302
     package_id = db.session.execute(select(GpPackage.id)).scalar_one()
-    client.post(f"/gp/packages/{package_id}/submit")
-    login(client, "manager1")
-    client.post(f"/gp/packages/{package_id}/review")
-    login(client, "manager2")
-    client.post(f"/gp/packages/{package_id}/accept")
-    db.session.expire_all()
-    package = db.session.get(GpPackage, package_id)
+    package = _accepted_by_the_screens(db, client, package_id)
     assert package.status == "accepted"
     booked_valuation = package.valuation_id
     assert [v.id for v in _in_force(db)] == [booked_valuation] and _nav(db) == Decimal(420 * M)
@@ -160,15 +149,7 @@ def test_the_whole_path_through_the_screens(db, client, imported):
     content = clean_content()
     content["narrative"] = "更正后的报告。"
     assert _upload(client, content).status_code == 302
-    client.post(f"/gp/packages/{package_id}/submit")
-    db.session.expire_all()
-    assert db.session.get(GpPackage, package_id).status == "submitted"
-    login(client, "manager1")
-    client.post(f"/gp/packages/{package_id}/review")
-    login(client, "manager2")
-    client.post(f"/gp/packages/{package_id}/accept")
-    db.session.expire_all()
-    package = db.session.get(GpPackage, package_id)
+    package = _accepted_by_the_screens(db, client, package_id)
     assert package.status == "accepted" and package.content["narrative"] == "更正后的报告。"
     assert [v.id for v in _in_force(db)] == [package.valuation_id] and package.valuation_id != booked_valuation
     assert set(_schedule(db)) == {"C3", "C4", new_code} and _nav(db) == Decimal(420 * M)
