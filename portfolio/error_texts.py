@@ -584,6 +584,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_gp_package_reopened": ("管理人季度报告 #{id} 重新打开（申请人：{person}）：{typed}",
                                 "GP quarterly package #{id} reopened (asked by {person}): {typed}"),
     "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
+    "why_correction_withdrawn_voided": ("该{record}已作废，待批准的更正申请随之撤回",
+                                        "The {record} was voided, so the correction asked for was withdrawn"),
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),
     "why_command_import": ("命令行直接导入，操作员未另附理由",
                            "Direct import on the command line; the operator gave no reason"),

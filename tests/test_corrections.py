@@ -117,6 +117,76 @@ def test_a_declined_correction_leaves_the_record_as_it_was(db, book, as_role):
     assert build_report(db.session, "QY", as_of)["summary"]["distributed"] == distributions
 
 
+def _entries(db, entity, key):
+    return db.session.execute(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == str(key))
+                              .order_by(AuditEntry.id)).scalars().all()
+
+
+def test_a_void_approved_takes_off_the_waiting_correction_of_the_cash_flow(db, book, as_role):
+    """A correction of a cash flow waiting when its void is approved goes with it, in the same
+    transaction: declined by the void's approver, its terms as asked, the reason saying (in the
+    reader's language) that the flow was voided; no stale card is left for a checker to decline."""
+    import html
+
+    flow = _flow(db)
+    corrections.correct_cash_flow(db.session, flow.id, {
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "4000000", "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}, username="mgr")
+    records.void_cash_flow(db.session, flow.id, {"reason": "重复录入"}, username="mgr2")
+    checker = as_role("manager", "chk")
+    done = checker.post(f"/book/cash-flows/{flow.id}/void/approve", data={"next": "/book/pending"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "作废已批准" in done and f'data-flow-correction="{flow.id}"' not in done
+    db.session.expire_all()
+    voided = db.session.get(CashFlow, flow.id)
+    assert voided.voided_at is not None and voided.voided_by == "chk"
+    assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is None
+    assert corrections.waiting_record_corrections(db.session) == []
+    assert f'data-flow-correction="{flow.id}"' not in checker.get("/investments/QY-D1").get_data(as_text=True)
+    *_, void, withdrawn = _entries(db, "cash_flows", flow.id)
+    assert (void.action, void.username, void.reason) == ("void", "chk", "重复录入")
+    assert (withdrawn.action, withdrawn.username) == ("reject_correction", "chk")
+    assert withdrawn.before == {"asked_by": "mgr", "amount_cny": "4000000.00", "investment_id": "QY-D1",
+                                "date": "2025-03-31"}
+    assert withdrawn.reason_said["key"] == "why_correction_withdrawn_voided"
+    assert withdrawn.reason == "该现金流已作废，待批准的更正申请随之撤回"
+    for lang, said in (("zh", "该现金流已作废，待批准的更正申请随之撤回"),
+                       ("en", "The cash flow was voided, so the correction asked for was withdrawn")):
+        checker.get(f"/lang/{lang}")
+        page = html.unescape(checker.get(f"/history/cash_flows/{flow.id}").get_data(as_text=True))
+        assert said in page, lang
+        assert "why_correction_withdrawn_voided" not in page
+
+
+def test_a_void_approved_takes_off_the_waiting_correction_of_the_valuation(db, book):
+    """As for a cash flow; a void refused (approved by its asker) leaves the correction waiting,
+    and a void with no correction waiting declines nothing."""
+    valuation = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-CO1")).scalar_one()
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": valuation.as_of.isoformat(), "fair_value_cny": "25000000", "method": "dcf",
+        "version": corrections.version_of(valuation), "correction_reason": "模型参数更正"}, username="mgr")
+    records.void_valuation(db.session, valuation.id, {"reason": "估值基准日错误"}, username="mgr2")
+    with pytest.raises(FieldErrors):
+        records.approve_void(db.session, "valuation", valuation.id, username="mgr2")
+    db.session.rollback()
+    assert corrections.pending_correction(db.session, str(valuation.id), "valuations") is not None
+    records.approve_void(db.session, "valuation", valuation.id, username="chk")
+    db.session.expire_all()
+    assert db.session.get(Valuation, valuation.id).voided_by == "chk"
+    assert corrections.pending_correction(db.session, str(valuation.id), "valuations") is None
+    *_, void, withdrawn = _entries(db, "valuations", valuation.id)
+    assert void.action == "void"
+    assert (withdrawn.action, withdrawn.username, withdrawn.reason_said) == (
+        "reject_correction", "chk", {"key": "why_correction_withdrawn_voided", "args": {"record": "valuation"}})
+    assert withdrawn.before == {"asked_by": "mgr", "fair_value_cny": "25000000.00",
+                                "investment_id": "QY-CO1", "as_of": valuation.as_of.isoformat()}
+    # a void with no correction waiting: no decline written
+    other = db.session.execute(select(Valuation).where(Valuation.approved_at.is_not(None),
+                                                       Valuation.voided_at.is_(None))).scalars().first()
+    void_in_force(db.session, "valuation", other.id, "重复", username="mgr", checker="chk")
+    assert [e.action for e in _entries(db, "valuations", other.id)][-2:] == ["request_void", "void"]
+
+
 def test_a_correction_form_shows_the_stored_amount_in_wan_exactly_and_round_trips(db, book, as_role):
     """12,345.67 元 is shown as 1.234567 万元 (no rounding to the 万元 the screens show) and
     the form sent back with only a reason stores exactly what was there."""

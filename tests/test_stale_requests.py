@@ -85,13 +85,13 @@ def test_requests_gone_stale_say_so_and_have_no_approve_button(db, book, as_role
 
 
 def test_corrections_of_flows_and_valuations_gone_stale_say_so_and_have_no_approve_button(db, book, as_role):
-    """A correction of an approved cash flow whose flow was then voided, and of an approved
-    valuation that changed meanwhile, show why they cannot be approved; the server refuses
-    them and a checker declines them."""
+    """A correction of an approved cash flow whose flow was then voided (left waiting, as in a
+    book kept before an approved void took it off), and of an approved valuation that changed
+    meanwhile, show why they cannot be approved; the server refuses them and a checker declines
+    them."""
     from sqlalchemy import select, update
 
-    from models import CashFlow, Valuation
-    from tests.conftest import void_in_force
+    from models import CashFlow, Valuation, utcnow
 
     flow = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-D1",
                                                      CashFlow.approved_at.is_not(None))).scalars().first()
@@ -110,8 +110,10 @@ def test_corrections_of_flows_and_valuations_gone_stale_say_so_and_have_no_appro
                              f"/book/valuations/{valuation.id}/correction/approve")):
         card = _card(page, marker)
         assert approve in card and "data-stale" not in card, marker  # fresh: approvable
-    # meanwhile the flow is voided (asked and approved), and the valuation changed by a load
-    void_in_force(db.session, "cash_flow", flow.id, "重复录入", username="loader", checker="checker2")
+    # meanwhile the flow is voided, as a book kept before an approved void took its waiting
+    # correction off with it (records.approve_void), and the valuation changed by a load
+    db.session.execute(update(CashFlow).where(CashFlow.id == flow.id).values(voided_at=utcnow(), voided_by="checker2",
+                                                                             void_reason="重复录入"))
     db.session.execute(update(Valuation).where(Valuation.id == valuation.id).values(method="dcf" if valuation.method !=
                                                                                     "dcf" else "market"))
     db.session.commit()

@@ -382,14 +382,34 @@ def decline_correction(session: Session, record_id: Any, fields: Command | Mappi
     waiting = pending_correction(session, key, entity)
     if waiting is None:
         raise FieldErrors([("", Message("correction_not_pending", record=kind.what))])
-    asked = {n: v for n, v in as_asked(session, entity, key, "request_correction").items()
+    assert reason is not None  # f.check() raised otherwise
+    _declined(session, kind, waiting, username, reason)
+    commit(session)
+    return record
+
+
+def _declined(session: Session, kind: Kind, waiting: PendingCorrection, username: str, reason: str | Message) -> None:
+    """The correction `waiting` taken off the list (uncommitted), audited as declined by
+    `username` with `reason`, on its terms as asked (as the history reads them) and naming its
+    asker; refused, rolled back, when someone else decided it a moment ago."""
+    key = waiting.entity_key
+    asked = {n: v for n, v in as_asked(session, kind.entity, key, "request_correction").items()
              if n in kind.names or n in kind.context}
     asked["asked_by"] = waiting.asked_by
     if not decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced", record=kind.what))])
-    audit(session, username, "reject_correction", entity, key, before=asked, reason=reason)
-    commit(session)
-    return record
+    audit(session, username, "reject_correction", kind.entity, key, before=asked, reason=reason)
+
+
+def withdrawn_with_void(session: Session, entity: str, key: str, username: str) -> None:
+    """A cash flow or valuation (`entity`) just voided by `username` (uncommitted): the
+    correction of it waiting, if any, is moot (a voided record is never corrected) and goes with
+    it, audited as declined by `username`, the reason saying the record was voided. Refused,
+    rolled back with the void, when someone else decided the correction a moment ago."""
+    waiting = pending_correction(session, key, entity)
+    if waiting is not None:
+        kind = KINDS[entity]
+        _declined(session, kind, waiting, username, Message("why_correction_withdrawn_voided", record=kind.what))
 
 
 @dataclass(frozen=True)

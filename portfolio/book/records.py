@@ -491,7 +491,8 @@ def _asked(session: Session, what: str, record_id):
 def approve_void(session: Session, what: str, record_id, *, username: str):
     """The checker's approval of a void asked for (`what`: "cash_flow" or "valuation"): not by
     whoever asked; the record leaves the figures, its history kept. The void's audit entry
-    carries the asker's reason."""
+    carries the asker's reason. A correction of the record waiting goes with it, declined by the
+    approver (corrections.withdrawn_with_void), in the same transaction."""
     model, entity = VOIDABLE[what]
     record = _asked(session, what, record_id)
     if maker_is_checker(record.void_requested_by, username):
@@ -504,6 +505,9 @@ def approve_void(session: Session, what: str, record_id, *, username: str):
         raise FieldErrors([("", Message("void_raced", record=what))])
     audit(session, username, "void", entity, str(record.id), before=before, after=snapshot(record),
           reason=record.void_reason)
+    from portfolio.book.corrections import withdrawn_with_void  # (corrections imports this module)
+
+    withdrawn_with_void(session, entity, str(record.id), username)
     commit(session)
     return record
 
