@@ -583,6 +583,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "why_gp_package": ("管理人季度报告 #{id}", "GP quarterly package #{id}"),
     "why_gp_package_reopened": ("管理人季度报告 #{id} 重新打开（申请人：{person}）：{typed}",
                                 "GP quarterly package #{id} reopened (asked by {person}): {typed}"),
+    "why_void_withdrawn_reopened": ("管理人季度报告 #{id} 重新打开时该估值已作废，待批准的作废申请随之撤回",
+                                    "The valuation was voided as GP quarterly package #{id} was reopened, so the "
+                                    "void asked for was withdrawn"),
     "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
     "why_correction_withdrawn_voided": ("该{record}已作废，待批准的更正申请随之撤回",
                                         "The {record} was voided, so the correction asked for was withdrawn"),

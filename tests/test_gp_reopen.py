@@ -228,6 +228,43 @@ def test_a_valuation_voided_since_is_left_voided_and_the_package_reopened(db, bo
         AuditEntry.batch == f"gp-package-{package_id}-reopen")).first() is None
 
 
+def test_a_correction_and_a_void_of_the_valuation_waiting_are_taken_off_when_it_is_reopened(db, book):  # noqa: F811
+    """The reopening voids the package's valuation: a correction of it waiting and a void of it
+    asked for are moot and go with it, each declined by the approver with a reason that says why
+    (the void's asker's reason not left as the void's), in the reopening's transaction and batch."""
+    from portfolio.book import corrections, records
+
+    package = _accepted(db, "QY-SF1", Q4, clean_content())
+    package_id, valuation = package.id, db.session.get(Valuation, package.valuation_id)
+    key = str(valuation.id)
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": valuation.as_of.isoformat(), "fair_value_cny": str(valuation.fair_value_cny - 1000),
+        "method": valuation.method, "version": corrections.version_of(valuation),
+        "correction_reason": "审计调整"}, username="manager1")
+    records.void_valuation(db.session, valuation.id, {"reason": "季报有误"}, username="manager3")
+    reopening.ask_reopen(db.session, package_id, {"reason": "季报数字有误"}, username="manager1")
+    reopening.approve_reopen(db.session, package_id, username="manager2")
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package_id).status == "returned"
+    voided = db.session.get(Valuation, valuation.id)
+    assert voided.voided_at is not None and voided.voided_by == "manager2"
+    assert (voided.void_requested_by, voided.void_requested_at) == (None, None)
+    assert "季报数字有误" in voided.void_reason
+    assert corrections.pending_correction(db.session, key, "valuations") is None
+    assert db.session.execute(select(PendingCorrection)).first() is None
+    entries = db.session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "valuations", AuditEntry.entity_key == key,
+        AuditEntry.batch == f"gp-package-{package_id}-reopen").order_by(AuditEntry.id)).scalars().all()
+    assert [(e.action, e.username) for e in entries] == [("reject_void", "manager2"), ("void", "manager2"),
+                                                         ("reject_correction", "manager2")]
+    declined_void, void, declined = entries
+    assert declined_void.reason_said == {"key": "why_void_withdrawn_reopened", "args": {"id": package_id}}
+    assert declined_void.before["void_requested_by"] == "manager3" and declined_void.after["void_requested_by"] is None
+    assert void.reason_said["key"] == "why_gp_package_reopened"
+    assert declined.reason_said == {"key": "why_correction_withdrawn_voided", "args": {"record": "valuation"}}
+    assert declined.before["asked_by"] == "manager1"
+
+
 def test_a_valuation_corrected_since_refuses_it(db, book):  # noqa: F811
     from portfolio.book import corrections
 

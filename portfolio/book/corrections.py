@@ -388,7 +388,8 @@ def decline_correction(session: Session, record_id: Any, fields: Command | Mappi
     return record
 
 
-def _declined(session: Session, kind: Kind, waiting: PendingCorrection, username: str, reason: str | Message) -> None:
+def _declined(session: Session, kind: Kind, waiting: PendingCorrection, username: str, reason: str | Message, *,
+              batch: str | None = None) -> None:
     """The correction `waiting` taken off the list (uncommitted), audited as declined by
     `username` with `reason`, on its terms as asked (as the history reads them) and naming its
     asker; refused, rolled back, when someone else decided it a moment ago."""
@@ -398,10 +399,10 @@ def _declined(session: Session, kind: Kind, waiting: PendingCorrection, username
     asked["asked_by"] = waiting.asked_by
     if not decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced", record=kind.what))])
-    audit(session, username, "reject_correction", kind.entity, key, before=asked, reason=reason)
+    audit(session, username, "reject_correction", kind.entity, key, before=asked, reason=reason, batch=batch)
 
 
-def withdrawn_with_void(session: Session, entity: str, key: str, username: str) -> None:
+def withdrawn_with_void(session: Session, entity: str, key: str, username: str, *, batch: str | None = None) -> None:
     """A cash flow or valuation (`entity`) just voided by `username` (uncommitted): the
     correction of it waiting, if any, is moot (a voided record is never corrected) and goes with
     it, audited as declined by `username`, the reason saying the record was voided. Refused,
@@ -409,7 +410,8 @@ def withdrawn_with_void(session: Session, entity: str, key: str, username: str) 
     waiting = pending_correction(session, key, entity)
     if waiting is not None:
         kind = KINDS[entity]
-        _declined(session, kind, waiting, username, Message("why_correction_withdrawn_voided", record=kind.what))
+        _declined(session, kind, waiting, username, Message("why_correction_withdrawn_voided", record=kind.what),
+                  batch=batch)
 
 
 @dataclass(frozen=True)

@@ -515,13 +515,23 @@ def approve_void(session: Session, what: str, record_id, *, username: str):
 def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Mapping[str, Any], *, username: str):
     """A void asked for, declined with a reason (by a checker, or withdrawn by its asker): the
     record stays in force as it was."""
-    model, entity = VOIDABLE[what]
     reason = str(fields.get("reason") or "").strip()
     if not reason:
         raise FieldErrors([("reason", Message("reject_needs_reason"))])
     if len(reason) > 2000:
         raise FieldErrors([("reason", Message("too_long", max_len=2000))])
     record = _asked(session, what, record_id)
+    void_withdrawn(session, what, record, username, reason)
+    commit(session)
+    return record
+
+
+def void_withdrawn(session: Session, what: str, record: Any, username: str, reason: str | Message, *,
+                   batch: str | None = None) -> None:
+    """The void asked for of `record` (a `what`, in force) taken back (uncommitted), audited as
+    declined by `username` with `reason`; refused, rolled back, when someone else decided it a
+    moment ago."""
+    model, entity = VOIDABLE[what]
     before = snapshot(record)
     if not claim(session, record, model.voided_at.is_(None), model.void_requested_at.is_not(None),
                  model.void_requested_by == record.void_requested_by,
@@ -529,9 +539,7 @@ def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Ma
         session.rollback()
         raise FieldErrors([("", Message("void_raced", record=what))])
     audit(session, username, "reject_void", entity, str(record.id), before=before, after=snapshot(record),
-          reason=reason)
-    commit(session)
-    return record
+          reason=reason, batch=batch)
 
 
 # -- master data -----------------------------------------------------------------------------

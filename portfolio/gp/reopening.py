@@ -12,7 +12,8 @@ only while what the acceptance booked is as it wrote it (its audit entries, batc
 it created, updated or removed as it left it, and no other interest's accepted package for the
 same quarter standing on the schedule it booked.
 
-Approved, in one transaction: the package's valuation is voided (audited, the reopening named);
+Approved, in one transaction: the package's valuation is voided (audited, the reopening named;
+a void of it asked for and a correction of it waiting, moot, are declined with it, each audited);
 the valuation of that date the acceptance had voided stays voided (never put back unseen: the
 GP's resubmission, once accepted, books the quarter's value again, or a person enters one); the
 schedule rows the acceptance wrote are put back as they were before it (rows it created removed,
@@ -32,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, Company, GpPackage, PendingCorrection, SubFundHolding, Valuation, utcnow
 from portfolio.book.audit import audit, digest, person, snapshot
-from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests
-from portfolio.book.records import Fields, maker_is_checker
+from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests, withdrawn_with_void
+from portfolio.book.records import Fields, maker_is_checker, void_withdrawn
 from portfolio.book.unit import commit, serialise_key, take
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
@@ -262,10 +263,14 @@ def _undo(session: Session, package: GpPackage, reason: str, username: str, aske
     valuation = session.get(Valuation, package.valuation_id)
     assert valuation is not None
     if valuation.voided_at is None:  # (one voided since is out of the figures already: left as it is)
+        if valuation.void_requested_at is not None:  # moot once voided here: declined, its asker's reason not the void's
+            void_withdrawn(session, "valuation", valuation, username,
+                           Message("why_void_withdrawn_reopened", id=package.id), batch=batch)
         before = snapshot(valuation)
         valuation.voided_at, valuation.voided_by, valuation.void_reason = utcnow(), username, str(why)
         audit(session, username, "void", "valuations", str(valuation.id), before=before, after=snapshot(valuation),
               reason=why, batch=batch)
+        withdrawn_with_void(session, "valuations", str(valuation.id), username, batch=batch)
     schedule = _schedule(session, package)
     prefix = f"{package.sub_fund_code}:{package.quarter_end.isoformat()}:"
     for code, (action, was, _after) in sorted(booked(session, package).rows.items()):
