@@ -587,6 +587,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                                     "The valuation was voided as GP quarterly package #{id} was reopened, so the "
                                     "void asked for was withdrawn"),
     "why_replaced_by_gp_package": ("由管理人季度报告 #{id}取代", "Replaced by GP quarterly package #{id}"),
+    "why_void_withdrawn_replaced": ("该估值由管理人季度报告 #{id}取代而作废，待批准的作废申请随之撤回",
+                                    "The valuation was voided as GP quarterly package #{id} replaced it, so the "
+                                    "void asked for was withdrawn"),
     "why_correction_withdrawn_voided": ("该{record}已作废，待批准的更正申请随之撤回",
                                         "The {record} was voided, so the correction asked for was withdrawn"),
     "why_corrected_confirmed": ("{typed}（核对确认：{confirmed}）", "{typed} (checked and confirmed: {confirmed})"),

@@ -521,6 +521,45 @@ def test_a_valuation_replaced_by_an_accepted_package_says_so_in_the_readers_lang
     assert f"Replaced by GP quarterly package #{package.id}" in page and "取代" not in page
 
 
+def test_a_void_and_a_correction_waiting_of_the_valuation_a_package_replaces_are_taken_off(db, book):
+    """Accepting a package voids the valuation of its date in force: a void of that valuation
+    asked for and a correction of it waiting are moot and go with it, each declined by the
+    accepter with a reason that says why, in the acceptance's batch (the void's asker's reason
+    not left as the void's)."""
+    from portfolio.book import corrections, records
+
+    old = Valuation(investment_id="QY-SF1", as_of=Q4, fair_value_cny=Decimal("1000000"), method="gp_nav",
+                    entered_by="manager1", approved_by="manager2", approved_at=dt.datetime(2026, 1, 5))
+    db.session.add(old)
+    db.session.commit()
+    key = str(old.id)
+    corrections.correct_valuation(db.session, old.id, {
+        "as_of": Q4.isoformat(), "fair_value_cny": "999000", "method": "gp_nav",
+        "version": corrections.version_of(old), "correction_reason": "审计调整"}, username="manager1")
+    make_user(db, "manager3", "manager")
+    records.void_valuation(db.session, old.id, {"reason": "重复录入"}, username="manager3")
+    package = _submitted(db)
+    packages.review(db.session, package.id, username="manager1")
+    packages.accept(db.session, package.id, username="manager2")
+    db.session.expire_all()
+    voided = db.session.get(Valuation, old.id)
+    assert voided.voided_at is not None and voided.voided_by == "manager2"
+    assert (voided.void_requested_by, voided.void_requested_at) == (None, None)
+    assert voided.void_reason == f"由管理人季度报告 #{package.id}取代"
+    assert corrections.pending_correction(db.session, key, "valuations") is None
+    entries = db.session.execute(select(AuditEntry).where(
+        AuditEntry.entity == "valuations", AuditEntry.entity_key == key,
+        AuditEntry.batch == f"gp-package-{package.id}").order_by(AuditEntry.id)).scalars().all()
+    assert [(e.action, e.username) for e in entries] == [("reject_void", "manager2"), ("void", "manager2"),
+                                                         ("reject_correction", "manager2")]
+    declined_void, void, declined = entries
+    assert declined_void.reason_said == {"key": "why_void_withdrawn_replaced", "args": {"id": package.id}}
+    assert declined_void.before["void_requested_by"] == "manager3"
+    assert void.reason_said["key"] == "why_replaced_by_gp_package"
+    assert declined.reason_said == {"key": "why_correction_withdrawn_voided", "args": {"record": "valuation"}}
+    assert declined.before["asked_by"] == "manager1"
+
+
 def test_control_characters_never_reach_a_packages_workbook(book):
     """Typed or pasted into the portal's form, or in a package stored before: the package's
     workbook is still written (a workbook cannot hold them), the text without them."""

@@ -38,6 +38,8 @@ from models import (
     utcnow,
 )
 from portfolio.book.audit import audit, digest, snapshot, written_by
+from portfolio.book.corrections import withdrawn_with_void
+from portfolio.book.records import void_withdrawn
 from portfolio.book.unit import claim, commit, flush, serialise_key, take
 from portfolio.book.users import add_user
 from portfolio.errors import FieldErrors
@@ -530,13 +532,18 @@ def _book_package(session: Session, package: GpPackage, investment: Investment, 
     content, q = package.content, package.quarter_end
 
     # the valuation: one in force per interest and date, so an earlier one for the date is voided
+    # (a void of it asked for and a correction of it waiting, moot, are declined with it, audited)
     for old in session.execute(select(Valuation).where(Valuation.investment_id == investment.id,
                                                        Valuation.as_of == q, Valuation.voided_at.is_(None))).scalars():
+        if old.void_requested_at is not None:  # declined: its asker's reason is not the void's
+            void_withdrawn(session, "valuation", old, username, Message("why_void_withdrawn_replaced", id=package.id),
+                           batch=batch)
         before = snapshot(old)
         replaced = Message("why_replaced_by_gp_package", id=package.id)  # the void's reason, by key in the audit
         old.voided_at, old.voided_by, old.void_reason = utcnow(), username, str(replaced)
         audit(session, username, "void", "valuations", str(old.id), before=before, after=snapshot(old),
               reason=replaced, batch=batch)
+        withdrawn_with_void(session, "valuations", str(old.id), username, batch=batch)
     session.flush()
     valuation = Valuation(investment_id=investment.id, as_of=q, fair_value_cny=yuan(content["account"]["closing_nav"]),
                           method="gp_nav", entered_by=package.submitted_by or package.created_by,
