@@ -383,3 +383,25 @@ def test_a_correction_of_an_investments_terms_shows_its_amounts_in_wan(db, book,
         card = page[start:page.index("</div>", start)]
         assert "12,345.68" in card and f"{now / 10000:,.2f}" in card, card
         assert "123,456,789.12" not in card and unit in card, card
+
+
+def test_a_correction_card_names_its_one_record_in_the_singular_in_english(db, book, as_role):
+    """The card of a correction waiting names one record: "Cash flow" / "Valuation" in English
+    (the pending page's headings, plural, had been used: "Cash flows · QY-D1")."""
+    from tests.visible_text import visible_text
+
+    flow = _flow(db)
+    corrections.correct_cash_flow(db.session, flow.id, {
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "4000000", "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}, username="mgr")
+    valuation = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-CO1")).scalar_one()
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": "2025-06-30", "fair_value_cny": "25000000", "method": "dcf",
+        "version": corrections.version_of(valuation), "correction_reason": "模型参数更正"}, username="mgr")
+    checker = as_role("admin", "chk")
+    zh = visible_text(checker.get("/book/pending").get_data(as_text=True))
+    assert "现金流 · QY-D1" in zh and "估值 · QY-CO1" in zh
+    checker.get("/lang/en")
+    en = visible_text(checker.get("/book/pending").get_data(as_text=True))
+    assert "Cash flow · QY-D1" in en and "Valuation · QY-CO1" in en
+    assert "Cash flows · QY-D1" not in en and "Valuations · QY-CO1" not in en
