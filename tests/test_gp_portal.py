@@ -1119,7 +1119,16 @@ def test_every_save_is_audited_with_the_package_before_and_after(db, client, boo
     assert saves[1].before["status"] == "returned" and saves[1].before["content"] == first
     assert saves[1].after["content"]["account"]["closing_nav"] == 100 and saves[1].after["status"] == "returned"
     login(client, "manager1")
-    assert client.get(f"/history/gp_packages/{package.id}").status_code == 200  # shown, content and all
+    page = client.get(f"/history/gp_packages/{package.id}").get_data(as_text=True)
+    # shown as people read it: the capital account's lines by label in 万元, the sheets' rows counted,
+    # the checks counted by outcome; never the stored dict (fen, codes, None)
+    assert "{'account'" not in page and "'status'" not in page and "None" not in page, page
+    assert "资本账户：期初净资产 31,000.00 万元" in page and "期末净资产 42,000.00 万元" in page
+    assert "投资明细 3 行" in page and "校验结果：通过" in page
+    client.get("/lang/en")
+    page = client.get(f"/history/gp_packages/{package.id}").get_data(as_text=True)
+    assert "Capital account: Opening NAV 31,000.00 (CNY 10k)" in page and "Holdings: 3 rows" in page
+    assert "{'account'" not in page and "Checks: passed" in page.replace("Passed", "passed")
 
 
 # -- an upload replaces a draft only as its page showed it ------------------------------------------

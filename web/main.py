@@ -20,7 +20,7 @@ from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, Sub
 from portfolio.book import cache, listing
 from portfolio.book.audit import doubts_shown, reason_shown
 from portfolio.figures.scope import UnknownFund
-from portfolio.formatting import by_kind, iso_date, last_quarter_end, local_today, parse_date, since_by
+from portfolio.formatting import amount_wan, by_kind, iso_date, last_quarter_end, local_today, parse_date, since_by
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import clauses, said_by, shown
 from portfolio.vocabulary import LABELS_EN, SECTORS, label
@@ -596,6 +596,7 @@ FIELD_KINDS: dict[str, str] = {
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
     ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
     ("gp_sub_funds", "sub_fund_code"): "sub_fund",
+    ("gp_packages", "content"): "gp_content", ("gp_packages", "checks"): "gp_checks",
 }
 # a field written as something else than its code is named as what it shows: a GP binding's
 # sub_fund_code, written as the sub-fund's name with its code, is 子基金 / Sub-fund (not 子基金代码)
@@ -672,9 +673,47 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
     if kind == "counts" and isinstance(value, dict):  # a change set's rows per sheet
         return clauses((f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} "
                         f"{c.get('changed', 0)}" for sheet, c in value.items() if isinstance(c, dict)), lang)
+    if kind == "gp_content" and isinstance(value, dict):
+        return gp_content_shown(value, lang)
+    if kind == "gp_checks" and isinstance(value, list):
+        return gp_checks_shown(value, lang)
     if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
         return local_time(dt.datetime.fromisoformat(value[:26]))
     return value
+
+
+def gp_content_shown(content: dict, lang: str) -> str:
+    """A GP package's content (amounts in fen) as the history reads it: the capital account's
+    lines by their labels in 万元, how many rows each other sheet holds, and the narrative."""
+    from portfolio.figures.tieout import ACCOUNT_FIELDS
+
+    account = content.get("account") or {}
+    lines = [f"{label('gp_account', name, lang=lang)} {amount_wan(Decimal(account[name]) / 100, lang)}"
+             for name in ACCOUNT_FIELDS if isinstance(account.get(name), int)]
+    parts = [f"{label('gp_sheet', 'account', lang=lang)}{PUNCTUATION['colon']}{str(PUNCTUATION['comma']).join(lines)}"
+             ] if lines else []
+    parts += [_("%(sheet)s %(n)s 行", sheet=label("gp_sheet", sheet, lang=lang), n=len(content[sheet]))
+              for sheet in ("holdings", "notices", "projection") if isinstance(content.get(sheet), list)]
+    if content.get("narrative"):
+        parts.append(f"{label('gp_column', 'narrative', lang=lang)}{PUNCTUATION['colon']}{content['narrative']}")
+    return clauses(parts, lang)
+
+
+def gp_checks_shown(checks: list, lang: str) -> str:
+    """A GP package's tie-out checks as the history reads them: counted by outcome, the ones not
+    passed named."""
+    from portfolio.figures.tieout import BLOCKING, PASSED, WARNING
+
+    by_status: dict[str, list[str]] = {BLOCKING: [], WARNING: [], PASSED: []}
+    for check in checks:
+        if isinstance(check, dict) and check.get("status") in by_status:
+            by_status[check["status"]].append(label("gp_check", str(check.get("key")), lang=lang))
+    parts = [_("校验结果：通过 %(passed)s 项，提示 %(warning)s 项，阻断 %(blocking)s 项", passed=len(by_status[PASSED]),
+               warning=len(by_status[WARNING]), blocking=len(by_status[BLOCKING]))]
+    parts += [f"{label('gp_check_status', status, lang=lang)}{PUNCTUATION['colon']}"
+              f"{str(PUNCTUATION['list']).join(dict.fromkeys(by_status[status]))}"
+              for status in (BLOCKING, WARNING) if by_status[status]]
+    return clauses(parts, lang)
 
 
 def cell_shown(column, value, lang: str) -> str | None:
