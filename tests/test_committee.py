@@ -306,6 +306,10 @@ def test_a_new_company_is_verified_and_created_on_approval(client, book):
     pid = proposal_id_from(client.post("/committee/proposals/new",
                                        data={**new, "target_credit_code": credit_code()}))
     assert fresh(book, pid).new_target["credit_code"] == credit_code() and book.get(Company, "C9") is None
+    # the history shows the new target field by field, in words (never the stored dict)
+    history = client.get(f"/history/proposals/{pid}").get_data(as_text=True)
+    assert "{'name'" not in history and "'sector'" not in history, history
+    assert "甬芯半导体有限公司" in history and "数字创新" in history and "2023-04-01" in history
     # the review runs on the book with the new company in it
     effect = review(book, fresh(book, pid))
     assert "digital" in {r["sector"] for r in effect["sectors"]}

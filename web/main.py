@@ -597,6 +597,7 @@ ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
     ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
     ("gp_sub_funds", "sub_fund_code"): "sub_fund",
     ("gp_packages", "content"): "gp_content", ("gp_packages", "checks"): "gp_checks",
+    ("proposals", "new_target"): "new_target",
 }
 # a field written as something else than its code is named as what it shows: a GP binding's
 # sub_fund_code, written as the sub-fund's name with its code, is 子基金 / Sub-fund (not 子基金代码)
@@ -673,6 +674,10 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
     if kind == "counts" and isinstance(value, dict):  # a change set's rows per sheet
         return clauses((f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} "
                         f"{c.get('changed', 0)}" for sheet, c in value.items() if isinstance(c, dict)), lang)
+    if kind == "new_target" and isinstance(value, dict):  # a proposal's target new to the book: field by field
+        return clauses((f"{field_named(name, lang)}{PUNCTUATION['colon']}"
+                        f"{value_shown(field_kind('proposals', name), one, lang, name)}"
+                        for name, one in value.items() if one is not None), lang)
     if kind == "gp_content" and isinstance(value, dict):
         return gp_content_shown(value, lang)
     if kind == "gp_checks" and isinstance(value, list):
@@ -680,6 +685,13 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
     if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
         return local_time(dt.datetime.fromisoformat(value[:26]))
     return value
+
+
+def field_named(field: str, lang: str) -> str:
+    """A record's field by its name in words, where no workbook column names it."""
+    if lang.startswith("zh"):
+        return label("field", field)
+    return LABELS_EN.get("field", {}).get(field) or english_field_name(field)
 
 
 def gp_content_shown(content: dict, lang: str) -> str:
@@ -747,11 +759,9 @@ def audit_rows(entry: AuditEntry, amounts: str = "yuan") -> list[tuple[str, obje
             return _(SPECS[field].label)
         field = FIELD_NAMES_BY_KIND.get(field_kind(entry.entity, field, columns.get(field)) or "", field)
         column = columns.get(field)
-        if lang.startswith("zh"):
-            return column.zh if column else label("field", field)
-        if column is None and field in LABELS_EN.get("field", {}):
-            return LABELS_EN["field"][field]
-        return english_field_name(field)
+        if column is None:
+            return field_named(field, lang)
+        return column.zh if lang.startswith("zh") else english_field_name(field)
 
     def shown(field: str, record: dict):  # its sentences' keys (`*_said`) kept beside it in the same record
         kind = field_kind(entry.entity, field, columns.get(field))
