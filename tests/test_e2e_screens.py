@@ -86,7 +86,7 @@ def test_record_and_approve_a_valuation_by_two_people(db, book, logged_in_page, 
     assert valuation.fair_value_cny == 45_000_000
 
     checker = logged_in_page("admin", "checker")
-    checker.goto(live_server + "/book/valuations/pending")
+    checker.goto(live_server + "/book/pending")
     checker.click(f'tr[data-valuation="{valuation.id}"] button.approve')
     checker.wait_for_selector(".flash")
     checker.goto(live_server + "/investments/QY-CO1")

@@ -246,7 +246,7 @@ def test_maker_checker_through_the_screens(db, book, client):
     db.session.expire_all()
     assert db.session.get(Valuation, valuation.id).approved_at is None
     login(client, "checker")
-    assert f'data-valuation="{valuation.id}"' in text(client.get("/book/valuations/pending"))
+    assert f'data-valuation="{valuation.id}"' in text(client.get("/book/pending"))
     client.post(f"/book/valuations/{valuation.id}/approve")
     db.session.expire_all()
     assert db.session.get(Valuation, valuation.id).approved_by == "checker"

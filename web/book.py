@@ -154,7 +154,9 @@ def new_sub_fund():
 
 
 @bp.route("/pending")
-@bp.route("/valuations/pending")
+# its old address: an alias, which werkzeug answers with a permanent redirect (308) to /book/pending,
+# and which url_for never builds (built first, it had sent every link to 待审批记录 there)
+@bp.route("/valuations/pending", alias=True)
 @requires("approve")
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
