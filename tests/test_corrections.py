@@ -405,3 +405,56 @@ def test_a_correction_card_names_its_one_record_in_the_singular_in_english(db, b
     en = visible_text(checker.get("/book/pending").get_data(as_text=True))
     assert "Cash flow · QY-D1" in en and "Valuation · QY-CO1" in en
     assert "Cash flows · QY-D1" not in en and "Valuations · QY-CO1" not in en
+
+
+def test_correction_cards_of_two_flows_alike_are_told_apart_by_their_date(db, book, as_role):
+    """Two approved contributions of one amount to QY-SF1 (2023-03-31, 2024-03-31), each asked
+    to be corrected: each card names its record as it stands, by date, type (its label, not the
+    code), amount in 万元 and reference, in Chinese and in English; a valuation's card by its date
+    and method. The cards had read "现金流 · QY-SF1" alike, and only the fields changed."""
+    from portfolio.vocabulary import label
+    from tests.visible_text import visible_text
+
+    flows = db.session.execute(select(CashFlow).where(CashFlow.investment_id == "QY-SF1",
+                                                      CashFlow.amount_cny == Decimal("150000000"))
+                               .order_by(CashFlow.date)).scalars().all()
+    assert [f.date.isoformat() for f in flows] == ["2023-03-31", "2024-03-31"]
+    for flow, ref in zip(flows, ("PZ-2023-017", "PZ-2024-009")):
+        db.session.execute(update(CashFlow).where(CashFlow.id == flow.id).values(ref=ref))
+    db.session.commit()
+    for flow in flows:
+        db.session.refresh(flow)
+        corrections.correct_cash_flow(db.session, flow.id, {
+            "date": flow.date.isoformat(), "type": "contribution", "amount_cny": "150000000.50",
+            "note": flow.note, "ref": flow.ref, "version": corrections.version_of(flow),
+            "correction_reason": "银行回单金额"}, username="mgr")
+    valuation = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-CO1")).scalar_one()
+    corrections.correct_valuation(db.session, valuation.id, {
+        "as_of": valuation.as_of.isoformat(), "fair_value_cny": "25000000", "method": valuation.method,
+        "version": corrections.version_of(valuation), "correction_reason": "模型参数更正"}, username="mgr")
+    as_of, method = valuation.as_of.isoformat(), valuation.method
+    checker = as_role("admin", "chk")
+
+    def cards(lang_page: str) -> dict[str, str]:
+        found = {}
+        for key in [str(f.id) for f in flows]:
+            match = re.search(rf'data-flow-correction="{key}">(.*?)</p>', lang_page, re.S)
+            assert match, key
+            found[key] = visible_text(match.group(1))
+        match = re.search(rf'data-valuation-correction="{valuation.id}">(.*?)</p>', lang_page, re.S)
+        assert match
+        found["valuation"] = visible_text(match.group(1))
+        return found
+
+    zh = cards(checker.get("/book/pending").get_data(as_text=True))
+    first, second = zh[str(flows[0].id)], zh[str(flows[1].id)]
+    assert "QY-SF1 · 2023-03-31 · 出资 · 15,000.00 万元 · 凭证号：PZ-2023-017" in first, first
+    assert "QY-SF1 · 2024-03-31 · 出资 · 15,000.00 万元 · 凭证号：PZ-2024-009" in second, second
+    assert "2024-03-31" not in first and "2023-03-31" not in second and "contribution" not in first
+    assert f"估值 · QY-CO1 · {as_of} · {label('method', method)} · " in zh["valuation"], zh["valuation"]
+    checker.get("/lang/en")
+    en = cards(checker.get("/book/pending").get_data(as_text=True))
+    first, second = en[str(flows[0].id)], en[str(flows[1].id)]
+    assert "Cash flow · QY-SF1 · 2023-03-31 · Contribution · 15,000.00 (CNY 10k) · Reference: PZ-2023-017" in first, first
+    assert "Cash flow · QY-SF1 · 2024-03-31 · Contribution · 15,000.00 (CNY 10k) · Reference: PZ-2024-009" in second, second
+    assert f"Valuation · QY-CO1 · {as_of} · {label('method', method, lang='en')} · " in en["valuation"], en["valuation"]
