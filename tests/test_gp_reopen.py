@@ -385,3 +385,24 @@ def test_two_approvals_at_once_apply_it_once(app, db, book, monkeypatch):  # noq
     voids = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "valuations",
                                                         AuditEntry.action == "void")).scalars().all()
     assert len(voids) == 1
+
+
+def test_the_asker_withdrawing_is_flashed_as_withdrawn_and_a_checker_declining_as_declined(db, client, book):  # noqa: F811
+    package = _accepted(db, "QY-SF1", Q4, clean_content())
+    package_id = package.id
+    for lang, withdrawn, declined in (("zh", "重新打开的申请已撤回，该报告仍为已接受。",
+                                       "重新打开的申请已驳回，该报告仍为已接受。"),
+                                      ("en", "The reopening request is withdrawn: the report stays accepted.",
+                                       "The reopening is declined: the report stays accepted.")):
+        reopening.ask_reopen(db.session, package_id, {"reason": "报错了"}, username="manager1")
+        login(client, "manager1")
+        client.get(f"/lang/{lang}")
+        page = client.post(f"/book/gp-packages/{package_id}/reopen/reject", data={"reason": "不需要了"},
+                           follow_redirects=True).get_data(as_text=True)
+        assert withdrawn in _flashes(page) and declined not in _flashes(page)
+        reopening.ask_reopen(db.session, package_id, {"reason": "报错了"}, username="manager1")
+        login(client, "manager2")
+        client.get(f"/lang/{lang}")
+        page = client.post(f"/book/gp-packages/{package_id}/reopen/reject", data={"reason": "不必"},
+                           follow_redirects=True).get_data(as_text=True)
+        assert declined in _flashes(page) and withdrawn not in _flashes(page)

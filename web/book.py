@@ -717,11 +717,17 @@ def _decide_reopening(package_id: int, approve: bool):
     """A checker's answer to a reopening: approve it (the package back to the GP now), or
     decline it with a reason (its asker may withdraw it so)."""
     user = current_username()
+    waiting = None if approve else reopening.pending_reopen(db.session, package_id)
+    withdrawn = waiting is not None and waiting.asked_by == user  # its asker's own "decline" withdraws it
     if decide(approve, db.session.get(GpPackage, package_id) is not None,
               lambda: reopening.approve_reopen(db.session, package_id, username=user),
               lambda reason: reopening.decline_reopen(db.session, package_id, {"reason": reason}, username=user)):
-        flash(_("已重新打开：该报告的估值已作废，投资明细已恢复为接受前的状态，报告已退回管理人修改。") if approve
-              else _("重新打开的申请已驳回，该报告仍为已接受。"))
+        if approve:
+            flash(_("已重新打开：该报告的估值已作废，投资明细已恢复为接受前的状态，报告已退回管理人修改。"))
+        elif withdrawn:
+            flash(_("重新打开的申请已撤回，该报告仍为已接受。"))
+        else:
+            flash(_("重新打开的申请已驳回，该报告仍为已接受。"))
     return redirect(safe_next(request.form.get("next"), url_for("gp.package", package_id=package_id)))
 
 
