@@ -271,12 +271,16 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                                  "请先重新打开较晚季度的报告",
                                  "The report for {quarter} of this investment is already accepted: the one for an "
                                  "earlier quarter ({earlier}) cannot be reopened; reopen the later quarter's first"),
-    "gp_reopen_valuation_changed": ("报告 #{id} 记入台账的估值此后已被更正或作废，不能重新打开",
-                                    "The valuation report #{id} booked has been corrected or voided since: "
-                                    "it cannot be reopened"),
-    "gp_reopen_valuation_changed_by": ("报告 #{id} 记入台账的估值此后已被更正或作废（{who}），不能重新打开",
-                                       "The valuation report #{id} booked has been corrected or voided since "
-                                       "({who}): it cannot be reopened"),
+    "gp_reopen_valuation_changed": ("管理人季度报告 #{id} 记入台账的估值此后已被更正，该报告不能再重新打开；"
+                                    "更正后的估值继续有效。如需改变该季度的价值，请更正或作废该估值",
+                                    "The valuation that GP quarterly package #{id} booked has since been corrected, "
+                                    "so the package can no longer be reopened; the corrected valuation stands. "
+                                    "To change the quarter's value, correct or void that valuation instead"),
+    "gp_reopen_valuation_changed_by": ("管理人季度报告 #{id} 记入台账的估值此后已由 {who}更正，该报告不能再重新打开；"
+                                       "更正后的估值继续有效。如需改变该季度的价值，请更正或作废该估值",
+                                       "The valuation that GP quarterly package #{id} booked has since been corrected "
+                                       "by {who}, so the package can no longer be reopened; the corrected valuation "
+                                       "stands. To change the quarter's value, correct or void that valuation instead"),
     "gp_reopen_schedule_changed": ("子基金 {sub_fund} 在 {day} 的投资明细此后已有改动（{company}），不能重新打开",
                                    "The holdings schedule of sub-fund {sub_fund} at {day} has changed since "
                                    "({company}): the report cannot be reopened"),

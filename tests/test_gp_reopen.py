@@ -24,6 +24,7 @@ from models import AuditEntry, Company, GpPackage, GpPackageEvent, PendingCorrec
 from portfolio.book import cache
 from portfolio.errors import FieldErrors
 from portfolio.gp import reopening
+from portfolio.messages import render
 from tests.conftest import login, void_in_force
 from tests.races import race, slowed
 from tests.test_gp_portal import NEW_COMPANY, Q4, _accepted, _schedule, _submitted, _upload, clean_content
@@ -280,6 +281,19 @@ def test_a_valuation_corrected_since_refuses_it(db, book):  # noqa: F811
     with pytest.raises(FieldErrors) as refused:
         reopening.ask_reopen(db.session, package_id, {"reason": "x"}, username="manager1")
     assert _key(refused.value) == "gp_reopen_valuation_changed_by"
+    (_field, zh), = refused.value.shown("zh")
+    (_field, en), = refused.value.shown("en")
+    assert zh.startswith(f"管理人季度报告 #{package_id} 记入台账的估值此后已由 ") and "作废" not in zh.split("；")[0]
+    assert zh.endswith("更正，该报告不能再重新打开；更正后的估值继续有效。如需改变该季度的价值，请更正或作废该估值")
+    assert en.startswith(f"The valuation that GP quarterly package #{package_id} booked has since been corrected by ")
+    assert en.endswith(", so the package can no longer be reopened; the corrected valuation stands. To change the "
+                       "quarter's value, correct or void that valuation instead")
+    assert render("gp_reopen_valuation_changed", {"id": 7}, "en") == (
+        "The valuation that GP quarterly package #7 booked has since been corrected, so the package can no longer be "
+        "reopened; the corrected valuation stands. To change the quarter's value, correct or void that valuation instead")
+    assert render("gp_reopen_valuation_changed", {"id": 7}, "zh") == (
+        "管理人季度报告 #7 记入台账的估值此后已被更正，该报告不能再重新打开；更正后的估值继续有效。"
+        "如需改变该季度的价值，请更正或作废该估值")
     db.session.rollback()
     assert db.session.get(GpPackage, package_id).status == "accepted"
 
