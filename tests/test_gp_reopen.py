@@ -420,3 +420,15 @@ def test_the_asker_withdrawing_is_flashed_as_withdrawn_and_a_checker_declining_a
         page = client.post(f"/book/gp-packages/{package_id}/reopen/reject", data={"reason": "不必"},
                            follow_redirects=True).get_data(as_text=True)
         assert declined in _flashes(page) and withdrawn not in _flashes(page)
+
+
+def test_an_approved_reopenings_history_entry_says_it_was_accepted_before(db, client, book):  # noqa: F811
+    package = _accepted(db, "QY-SF1", Q4, clean_content())
+    package_id = package.id
+    reopening.ask_reopen(db.session, package_id, {"reason": "报错了"}, username="manager1")
+    reopening.approve_reopen(db.session, package_id, username="manager2")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "gp_packages",
+                                                        AuditEntry.entity_key == str(package_id),
+                                                        AuditEntry.action == "reopen")).scalar_one()
+    assert entry.before["status"] == "accepted" and entry.after["status"] == "returned"
+    assert {n for n in entry.before if entry.before[n] != entry.after.get(n)} == {"status"}

@@ -310,12 +310,15 @@ def run_tieout(session: Session, package: GpPackage) -> list[tieout.Check]:
 
 # -- the workflow ----------------------------------------------------------------------------------
 
-def _event(session: Session, package: GpPackage, username: str, action: str, comment: str | None = None) -> None:
+def _event(session: Session, package: GpPackage, username: str, action: str, comment: str | None = None, *,
+           was: str | None = None) -> None:
+    """A step of the package, as an event and an audit entry: with `was`, the status it had
+    before the step (the entry's before, the rest as after), for the history to show the change."""
     session.add(GpPackageEvent(package_id=package.id, username=username, action=action, comment=comment,
                                blocking=package.blocking))
+    after = {"status": package.status, "blocking": package.blocking, "warnings": package.warnings}
     audit(session, username, action, "gp_packages", str(package.id),
-          after={"status": package.status, "blocking": package.blocking, "warnings": package.warnings},
-          reason=comment)
+          before=None if was is None else {**after, "status": was}, after=after, reason=comment)
 
 
 def _saved(session: Session, package: GpPackage, username: str, action: str, before: dict[str, Any] | None) -> None:

@@ -290,9 +290,10 @@ def _undo(session: Session, package: GpPackage, reason: str, username: str, aske
             audit(session, username, "create", "sub_fund_holdings", prefix + code,
                   after={"cost_cny": str(was[0]), "fair_value_cny": str(was[1])}, reason=why, batch=batch)
     session.flush()
+    status = package.status
     package.status, package.reviewed_by, package.accepted_by, package.accepted_at = "returned", None, None, None
     package.valuation_id = None
-    _event(session, package, username, "reopen", reason[:4000])
+    _event(session, package, username, "reopen", reason[:4000], was=status)
 
 
 def decline_reopen(session: Session, package_id: int, fields: Mapping[str, Any], *, username: str) -> GpPackage:
