@@ -458,3 +458,27 @@ def test_correction_cards_of_two_flows_alike_are_told_apart_by_their_date(db, bo
     assert "Cash flow · QY-SF1 · 2023-03-31 · Contribution · 15,000.00 (CNY 10k) · Reference: PZ-2023-017" in first, first
     assert "Cash flow · QY-SF1 · 2024-03-31 · Contribution · 15,000.00 (CNY 10k) · Reference: PZ-2024-009" in second, second
     assert f"Valuation · QY-CO1 · {as_of} · {label('method', method, lang='en')} · " in en["valuation"], en["valuation"]
+
+
+def test_a_decline_with_only_spaces_for_a_reason_says_a_reason_is_needed(db, book, as_role):
+    """A reason of spaces passes the browser's `required`: the flash says the decline needs a
+    reason, not a bare 必填 / Required that names no field."""
+    import html
+
+    flow = _flow(db)
+    corrections.correct_cash_flow(db.session, flow.id, {
+        "date": "2025-03-31", "type": "distribution", "amount_cny": "4000000", "note": flow.note,
+        "version": corrections.version_of(flow), "correction_reason": "改为 400 万"}, username="mgr")
+    other = db.session.execute(select(CashFlow).where(CashFlow.id != flow.id, CashFlow.voided_at.is_(None),
+                                                      CashFlow.approved_at.is_not(None))).scalars().first()
+    records.void_cash_flow(db.session, other.id, {"reason": "录错了"}, username="mgr")
+    checker = as_role("admin", "chk")
+    for lang, needed, bare in (("zh", "驳回须填写理由", "必填"), ("en", "Rejecting needs a reason", "Required")):
+        checker.get(f"/lang/{lang}")
+        for url in (f"/book/cash-flows/{flow.id}/correction/reject", f"/book/cash-flows/{other.id}/void/reject"):
+            page = checker.post(url, data={"reason": "   "}, follow_redirects=True).get_data(as_text=True)
+            flashes = [html.unescape(m) for m in re.findall(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', page, re.S)]
+            assert any(needed in m for m in flashes) and bare not in flashes, (lang, url, flashes)
+    assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is not None
+    db.session.expire_all()
+    assert db.session.get(CashFlow, other.id).void_requested_at is not None

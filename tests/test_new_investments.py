@@ -188,7 +188,7 @@ def test_a_checker_declines_through_the_screens(db, book, client):
     login(client, "checker")
     page = client.post("/book/investment-requests/QY-D9/reject", data={"reason": ""},
                        follow_redirects=True).get_data(as_text=True)
-    assert "必填" in page and _count(db, PendingCorrection) == 1
+    assert "驳回须填写理由" in page and _count(db, PendingCorrection) == 1
     page = client.post("/book/investment-requests/QY-D9/reject", data={"reason": "条款未定"},
                        follow_redirects=True).get_data(as_text=True)
     assert "已驳回" in page and _count(db, PendingCorrection) == 0

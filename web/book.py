@@ -36,6 +36,7 @@ from web.forms import (
     VoidForm,
     decide,
     refuse,
+    refuse_decline,
 )
 from web.gp import ReopenForm
 from web.i18n import PUNCTUATION, current_lang
@@ -233,7 +234,7 @@ def _decide_void(model, what: str, record_id: int, approve: bool):
             records.reject_void(db.session, what, record_id, {"reason": request.form.get("reason")},
                                 username=current_username())
     except FieldErrors as exc:
-        refuse(exc)
+        refuse_decline(exc)
     else:
         flash(_("作废已批准，该记录不再计入业绩，保留在历史中。") if approve else _("作废申请已驳回，该记录仍计入业绩。"))
     return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 
 from flask import abort, flash, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -30,10 +31,11 @@ from portfolio.commands import (
     VoidCommand,
 )
 from portfolio.errors import FieldErrors
+from portfolio.messages import Message, error_shown
 from portfolio.vocabulary import label
 from web.extensions import db
 from web.fields import AmountField, DayField
-from web.i18n import current_lang, fund_name
+from web.i18n import PUNCTUATION, current_lang, fund_name
 
 
 def choices(vocabulary: str, codes, *, blank: bool = False) -> list[tuple[str, str]]:
@@ -118,9 +120,25 @@ def decide(approve: bool, found: bool, approved: Callable[[], object], declined:
         else:
             declined(request.form.get("reason"))
     except FieldErrors as exc:
-        refuse(exc)
+        refuse_decline(exc)
         return False
     return True
+
+
+def refuse_decline(errors: FieldErrors) -> None:
+    """A decline refused (by `decide`, or a void's): like `refuse`, but a reason's error says
+    what it is about: one missing (a reason of spaces reads back as none) says a decline needs
+    a reason, not a bare 必填; any other names the field (驳回理由：…)."""
+    db.session.rollback()
+    lang = current_lang()
+    for field, message in errors.errors:
+        key = getattr(message, "key", None)
+        if field == "reason" and key in ("required", "reject_needs_reason"):
+            flash(error_shown(Message("reject_needs_reason"), lang), "error")
+        elif field == "reason":
+            flash(f"{gettext('驳回理由')}{PUNCTUATION['colon']}{error_shown(message, lang)}", "error")
+        else:
+            flash(error_shown(message, lang), "error")
 
 class InvestmentForm(BaseForm):
     command = InvestmentCommand
