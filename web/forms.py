@@ -140,6 +140,7 @@ def refuse_decline(errors: FieldErrors) -> None:
         else:
             flash(error_shown(message, lang), "error")
 
+
 class InvestmentForm(BaseForm):
     command = InvestmentCommand
 
