@@ -154,10 +154,11 @@ def new_sub_fund():
         lambda s: url_for("main.sub_fund", code=s.code)))
 
 
+# its old address, still served (bookmarks), registered after /book/pending so that url_for never
+# builds it (registered first, it had sent every link to 待审批记录 there); served rather than
+# redirected, so that the roles, the hostile-query checks and the login come first as anywhere
+@bp.route("/valuations/pending")
 @bp.route("/pending")
-# its old address: an alias, which werkzeug answers with a permanent redirect (308) to /book/pending,
-# and which url_for never builds (built first, it had sent every link to 待审批记录 there)
-@bp.route("/valuations/pending", alias=True)
 @requires("approve")
 def pending():
     """What waits for a checker: cash flows and valuations entered on screen, voids, corrections
