@@ -169,3 +169,23 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+@pytest.fixture
+def inflated(monkeypatch) -> dict[str, int]:
+    """Bytes decompressed from each zip member while the test runs, by member name: how a
+    test shows that a hostile file was refused before it was expanded, whatever the
+    machine's speed (openpyxl and workbook_problem both read members through ZipExtFile)."""
+    import zipfile
+
+    counts: dict[str, int] = {}
+    for method in ("read", "read1"):
+        original = getattr(zipfile.ZipExtFile, method)
+
+        def counted(self, *args, _original=original, **kwargs):
+            data = _original(self, *args, **kwargs)
+            counts[self.name] = counts.get(self.name, 0) + len(data)
+            return data
+
+        monkeypatch.setattr(zipfile.ZipExtFile, method, counted)
+    return counts

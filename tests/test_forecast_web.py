@@ -456,21 +456,27 @@ def test_accuracy_page_in_english(demo, as_role):
     assert 'id="backtest"' in html and "Calibrated" in html
 
 
-def test_committee_review_shows_the_effect_on_the_forecast_quickly(demo, as_role, client):
-    import time
-
+def test_committee_review_shows_the_effect_on_the_forecast(demo, as_role, client, monkeypatch):
     from models import Proposal
     from portfolio.committee.proposals import create_proposal
     from portfolio.committee.review import review
+    from portfolio.figures import forecast as fc
     proposal = create_proposal(demo.session, {
         "title": "新设数字子基金", "fund_code": "QY", "mode": "sub_fund", "target_code": "SF01",
         "planned_date": AS_OF, "amount_cny": "100000000", "first_call_cny": "20000000"}, username="mgr")
     as_role("manager")
-    client.get(f"/committee/proposals/{proposal.id}")  # the book read and cached once
-    began = time.perf_counter()
+    simulate, paths = fc.simulate, []
+
+    def counted(start, params, quarters, n_paths, **kwargs):
+        paths.append(n_paths)
+        return simulate(start, params, quarters, n_paths, **kwargs)
+
+    monkeypatch.setattr(fc, "simulate", counted)
     page = client.get(f"/committee/proposals/{proposal.id}")
-    elapsed = time.perf_counter() - began
     assert page.status_code == 200
+    # the page runs the effect's 1,000 paths (the book's units, then the new one alone), not
+    # the forecast page's 10,000: its time is benchmarks.bench_committee's, not a test's
+    assert paths == [1_000, 1_000]
     html = page.get_data(as_text=True)
     assert 'id="forecast-effect"' in html and 'id="forecast-ccar95-4q"' in html
     effect = review(demo.session, demo.session.get(Proposal, proposal.id))["forecast"]
@@ -482,8 +488,6 @@ def test_committee_review_shows_the_effect_on_the_forecast_quickly(demo, as_role
     assert effect["change"]["peak_unfunded"] == pytest.approx(80_000_000)
     assert effect["change"]["calls_next_year"] > 20_000_000
     assert effect["after"]["ccar95_4q"] >= effect["before"]["ccar95_4q"]
-    print(f"review page {elapsed:.3f} s")
-    assert elapsed < 1.0, f"review page {elapsed:.2f} s"
     client.get("/lang/en")
     english = client.get(f"/committee/proposals/{proposal.id}").get_data(as_text=True)
     assert "Effect on the forecast" in english and "Peak unfunded" in english

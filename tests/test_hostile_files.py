@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import tracemalloc
 import zipfile
 
@@ -47,16 +46,16 @@ def bomb() -> bytes:
     return _with_member(_small_workbook(), "xl/worksheets/sheet2.xml", b"<" + b"a" * (64 * 1024 * 1024))
 
 
-def test_a_zip_bomb_is_refused_from_its_directory_in_milliseconds(bomb):
+def test_a_zip_bomb_is_refused_from_its_directory_without_expanding_it(bomb, inflated):
     assert len(bomb) < 1024 * 1024
     tracemalloc.start()
-    start = time.perf_counter()
     problem = workbook_problem(bomb, max_bytes=schema.MAX_UNCOMPRESSED_BYTES, max_rows=schema.MAX_ROWS_PER_SHEET)
-    seconds = time.perf_counter() - start
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert problem and "压缩比异常" in problem
-    assert seconds < 0.5 and peak < 16 * 1024 * 1024, (seconds, peak)
+    # 64 MB inside: refused from the directory, the sheet never read (machine-independent,
+    # where a time limit was not)
+    assert inflated.get("xl/worksheets/sheet2.xml", 0) == 0 and peak < 16 * 1024 * 1024, (inflated, peak)
 
 
 def test_a_zip_declaring_more_than_the_limit_is_refused(db, monkeypatch):
@@ -73,19 +72,13 @@ def test_a_sheet_over_the_row_limit_is_refused_before_reading(db, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
-def test_the_upload_page_refuses_a_bomb_in_well_under_a_second(as_role, bomb):
+def test_the_upload_page_refuses_a_bomb_without_expanding_it(as_role, bomb, inflated):
     client = as_role("manager")
-    client.get("/book/upload")  # the page's first drawing (templates, catalogue) is not the refusal's cost
-    timings = []
-    for _try in range(3):  # the fastest of three: a busy machine (CI runs two suites at once) adds only noise
-        start = time.perf_counter()
-        response = client.post("/book/upload", data={"book": (io.BytesIO(bomb), "bomb.xlsx")},
-                               content_type="multipart/form-data")
-        timings.append(time.perf_counter() - start)
-    seconds = min(timings)
+    response = client.post("/book/upload", data={"book": (io.BytesIO(bomb), "bomb.xlsx")},
+                           content_type="multipart/form-data")
     assert response.status_code == 200 and "压缩比异常" in response.get_data(as_text=True)
-    assert seconds < 1.0, seconds
-    print(f"\nzip bomb ({len(bomb):,} bytes, 64 MB inside) refused in {seconds * 1000:.0f} ms")
+    # the 64 MB sheet is never expanded, by the page or by anything behind it
+    assert inflated.get("xl/worksheets/sheet2.xml", 0) == 0, inflated
 
 
 def test_a_long_error_list_is_capped_on_the_page(as_role):
