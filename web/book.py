@@ -30,13 +30,14 @@ from web.forms import (
     CompanyForm,
     ConfirmForm,
     InvestmentForm,
+    Said,
     SubFundForm,
     UploadForm,
     ValuationForm,
     VoidForm,
+    asker_of,
     decide,
     refuse,
-    refuse_decline,
 )
 from web.gp import ReopenForm
 from web.i18n import PUNCTUATION, current_lang
@@ -222,22 +223,15 @@ def _void(model, record_id: int, use_case, what: str):
 
 
 def _decide_void(model, what: str, record_id: int, approve: bool):
-    """A checker's answer to a void asked for: approve it, or decline it with a reason."""
-    if approve and not ConfirmForm().validate_on_submit():  # a decline's reason: the use case's check
-        abort(400)
+    """A checker's answer to a void asked for: approve it, or decline it with a reason (its
+    asker may withdraw it so)."""
+    user = current_username()
     record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    try:
-        if approve:
-            records.approve_void(db.session, what, record_id, username=current_username())
-        else:
-            records.reject_void(db.session, what, record_id, {"reason": request.form.get("reason")},
-                                username=current_username())
-    except FieldErrors as exc:
-        refuse_decline(exc)
-    else:
-        flash(_("作废已批准，该记录不再计入业绩，保留在历史中。") if approve else _("作废申请已驳回，该记录仍计入业绩。"))
+    decide(approve, record is not None, lambda: records.approve_void(db.session, what, record_id, username=user),
+           lambda reason: records.reject_void(db.session, what, record_id, {"reason": reason}, username=user),
+           asker=record.void_requested_by if record is not None else None,
+           said=Said(_("作废已批准，该记录不再计入业绩，保留在历史中。"), _("作废申请已驳回，该记录仍计入业绩。"),
+                     _("作废申请已撤回，该记录仍计入业绩。")))
     return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))
 
 
@@ -603,10 +597,11 @@ def _decide_correction(inv_id: str, approve: bool):
     """A checker's answer to a correction of an investment's terms: approve it (applied now), or
     decline it with a reason."""
     user = current_username()
-    if decide(approve, db.session.get(Investment, inv_id) is not None,
-              lambda: corrections.approve_correction(db.session, inv_id, username=user),
-              lambda reason: corrections.decline_correction(db.session, inv_id, {"reason": reason}, username=user)):
-        flash(_("更正已批准并生效。") if approve else _("更正申请已驳回，投资条款不变。"))
+    decide(approve, db.session.get(Investment, inv_id) is not None,
+           lambda: corrections.approve_correction(db.session, inv_id, username=user),
+           lambda reason: corrections.decline_correction(db.session, inv_id, {"reason": reason}, username=user),
+           asker=asker_of("investments", inv_id),
+           said=Said(_("更正已批准并生效。"), _("更正申请已驳回，投资条款不变。"), _("更正申请已撤回，投资条款不变。")))
     return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=inv_id)))
 
 
@@ -627,11 +622,12 @@ def _decide_record_correction(model, entity: str, record_id: int, approve: bool)
     the record staying approved), or decline it with a reason (the record as it was)."""
     user = current_username()
     record = db.session.get(model, record_id)
-    if decide(approve, record is not None,
-              lambda: corrections.approve_correction(db.session, record_id, username=user, entity=entity),
-              lambda reason: corrections.decline_correction(db.session, record_id, {"reason": reason},
-                                                            username=user, entity=entity)):
-        flash(_("更正已批准并生效。") if approve else _("更正申请已驳回，该记录不变。"))
+    decide(approve, record is not None,
+           lambda: corrections.approve_correction(db.session, record_id, username=user, entity=entity),
+           lambda reason: corrections.decline_correction(db.session, record_id, {"reason": reason},
+                                                         username=user, entity=entity),
+           asker=asker_of(entity, record_id),
+           said=Said(_("更正已批准并生效。"), _("更正申请已驳回，该记录不变。"), _("更正申请已撤回，该记录不变。")))
     return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=record.investment_id)))
 
 
@@ -665,15 +661,14 @@ def _decide_new_investment(inv_id: str, approve: bool):
     """A checker's answer to a new investment typed in the form: approve it (booked now), or
     decline it with a reason (its asker may withdraw it so)."""
     user = current_username()
-    found = new_investments.pending_request(db.session, inv_id) is not None or db.session.get(Investment, inv_id) is not None
-    if not decide(approve, found, lambda: new_investments.approve_investment(db.session, inv_id, username=user),
-                  lambda reason: new_investments.decline_investment(db.session, inv_id, {"reason": reason},
-                                                                    username=user)):
-        return redirect(safe_next(request.form.get("next"), url_for("book.pending", _anchor="new-investments")))
-    if approve:
-        flash(_("新增投资 %(id)s 已批准并登记。", id=inv_id))
+    asker = asker_of(new_investments.ENTITY, inv_id)
+    found = asker is not None or db.session.get(Investment, inv_id) is not None
+    if decide(approve, found, lambda: new_investments.approve_investment(db.session, inv_id, username=user),
+              lambda reason: new_investments.decline_investment(db.session, inv_id, {"reason": reason}, username=user),
+              asker=asker, said=Said(_("新增投资 %(id)s 已批准并登记。", id=inv_id),
+                                     _("新增投资 %(id)s 的申请已驳回，未登记。", id=inv_id),
+                                     _("新增投资 %(id)s 的申请已撤回，未登记。", id=inv_id))) and approve:
         return redirect(safe_next(request.form.get("next"), url_for("main.investment", inv_id=inv_id)))
-    flash(_("新增投资 %(id)s 的申请已驳回，未登记。", id=inv_id))
     return redirect(safe_next(request.form.get("next"), url_for("book.pending", _anchor="new-investments")))
 
 
@@ -719,17 +714,12 @@ def _decide_reopening(package_id: int, approve: bool):
     """A checker's answer to a reopening: approve it (the package back to the GP now), or
     decline it with a reason (its asker may withdraw it so)."""
     user = current_username()
-    waiting = None if approve else reopening.pending_reopen(db.session, package_id)
-    withdrawn = waiting is not None and waiting.asked_by == user  # its asker's own "decline" withdraws it
-    if decide(approve, db.session.get(GpPackage, package_id) is not None,
-              lambda: reopening.approve_reopen(db.session, package_id, username=user),
-              lambda reason: reopening.decline_reopen(db.session, package_id, {"reason": reason}, username=user)):
-        if approve:
-            flash(_("已重新打开：该报告的估值已作废，投资明细已恢复为接受前的状态，报告已退回管理人修改。"))
-        elif withdrawn:
-            flash(_("重新打开的申请已撤回，该报告仍为已接受。"))
-        else:
-            flash(_("重新打开的申请已驳回，该报告仍为已接受。"))
+    decide(approve, db.session.get(GpPackage, package_id) is not None,
+           lambda: reopening.approve_reopen(db.session, package_id, username=user),
+           lambda reason: reopening.decline_reopen(db.session, package_id, {"reason": reason}, username=user),
+           asker=asker_of(reopening.ENTITY, package_id),
+           said=Said(_("已重新打开：该报告的估值已作废，投资明细已恢复为接受前的状态，报告已退回管理人修改。"),
+                     _("重新打开的申请已驳回，该报告仍为已接受。"), _("重新打开的申请已撤回，该报告仍为已接受。")))
     return redirect(safe_next(request.form.get("next"), url_for("gp.package", package_id=package_id)))
 
 

@@ -20,7 +20,7 @@ from portfolio.messages import Message
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import BaseForm, ConfirmForm, refuse
+from web.forms import BaseForm, ConfirmForm, refuse, refuse_decline, withdrawn_by
 from web.i18n import current_lang
 from web.main import cell_shown, english_field_name, local_time
 
@@ -246,7 +246,7 @@ def apply_job_status(job_id: int):
 def reject(change_set_id: int):
     from portfolio.interchange import staging  # here: it imports the whole import path
 
-    _change_set(change_set_id)
+    uploader = _change_set(change_set_id).uploaded_by
     form = RejectForm()
     if not form.validate_on_submit():
         flash(_("驳回须填写理由"), "error")
@@ -254,7 +254,7 @@ def reject(change_set_id: int):
     try:
         staging.reject_change_set(db.session, change_set_id, form.reason.data or "", username=current_username())
     except FieldErrors as exc:
-        refuse(exc)
-    else:
-        flash(_("变更集已驳回，台账未作任何修改。"))
+        refuse_decline(exc)
+    else:  # its uploader's own rejection withdraws it (the page's button says 撤回)
+        flash(_("变更集已撤回，台账未作任何修改。") if withdrawn_by(uploader) else _("变更集已驳回，台账未作任何修改。"))
     return redirect(url_for("change_sets.show", change_set_id=change_set_id))

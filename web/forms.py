@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import NamedTuple
 
 from flask import abort, flash, request
 from flask_babel import gettext
@@ -105,11 +106,43 @@ def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
 
 
 
-def decide(approve: bool, found: bool, approved: Callable[[], object], declined: Callable[[str | None], object]) -> bool:
-    """A checker's answer to a request waiting for one (a correction of an investment's terms,
-    a change of a fund's settings, a new investment): `approved()`, or `declined(reason)` with
-    the reason typed (its checks are the use case's). A missing token answers 400, a request
-    for nothing `found` 404; a refusal is flashed. True when the answer was taken."""
+class Said(NamedTuple):
+    """What a checker's answer flashes once taken: approved, declined, or withdrawn (declined
+    by the request's own asker: the same route and use case, and the same audit, as a decline)."""
+    approved: str
+    declined: str
+    withdrawn: str
+
+    def of(self, approve: bool, asker: str | None) -> str:
+        if approve:
+            return self.approved
+        return self.withdrawn if withdrawn_by(asker) else self.declined
+
+
+def withdrawn_by(asker: str | None) -> bool:
+    """A decline by the request's own asker is their withdrawal of it."""
+    from web.auth import current_username
+
+    return asker is not None and asker == current_username()
+
+
+def asker_of(entity: str, key: object) -> str | None:
+    """Who asked for the request waiting on `key` of `entity` (a correction, a settings change,
+    a new investment, a reopening: pending_corrections), or None when none waits."""
+    from portfolio.book.corrections import pending_correction
+
+    waiting = pending_correction(db.session, str(key), entity)
+    return waiting.asked_by if waiting is not None else None
+
+
+def decide(approve: bool, found: bool, approved: Callable[[], object], declined: Callable[[str | None], object], *,
+           asker: str | None, said: Said) -> bool:
+    """A checker's answer to a request waiting for one (a correction, a change of a fund's
+    settings, a new investment, a void, a reopening): `approved()`, or `declined(reason)` with
+    the reason typed (its checks are the use case's). `asker`: who asked (read before the
+    answer takes the request away), so that their own decline flashes as withdrawn. A missing
+    token answers 400, a request for nothing `found` 404; a refusal is flashed, and so is the
+    answer taken (`said`). True when the answer was taken."""
     if approve and not ConfirmForm().validate_on_submit():
         abort(400)
     if not found:
@@ -122,6 +155,7 @@ def decide(approve: bool, found: bool, approved: Callable[[], object], declined:
     except FieldErrors as exc:
         refuse_decline(exc)
         return False
+    flash(said.of(approve, asker))
     return True
 
 

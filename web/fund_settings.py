@@ -25,7 +25,7 @@ from portfolio.vocabulary import label
 from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import BaseForm, decide, refuse
+from web.forms import BaseForm, Said, asker_of, decide, refuse
 from web.i18n import current_lang
 
 bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
@@ -102,10 +102,12 @@ def _decide(code: str, approve: bool):
     """A checker's answer to a change of settings asked for: approve it (applied now), or
     decline it with a reason."""
     user = current_username()
-    if decide(approve, db.session.get(Fund, code) is not None,
-              lambda: approve_fund_settings(db.session, code, username=user),
-              lambda reason: decline_fund_settings(db.session, code, {"reason": reason}, username=user)):
-        flash(_("设置修改已批准并生效。") if approve else _("设置修改申请已驳回，现行设置不变。"))
+    decide(approve, db.session.get(Fund, code) is not None,
+           lambda: approve_fund_settings(db.session, code, username=user),
+           lambda reason: decline_fund_settings(db.session, code, {"reason": reason}, username=user),
+           asker=asker_of("funds", code),
+           said=Said(_("设置修改已批准并生效。"), _("设置修改申请已驳回，现行设置不变。"),
+                     _("设置修改申请已撤回，现行设置不变。")))
     return redirect(safe_next(request.form.get("next"), url_for("main.fund", code=code)))
 
 
