@@ -7,6 +7,7 @@ QY-CO1 has a commitment of 30,000,000 yuan, fully paid on 2024-01-15, valued 24,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -77,3 +78,33 @@ def test_the_form_shows_the_question_and_takes_the_confirmation(db, book, as_rol
     assert done.status_code == 302
     assert db.session.execute(select(CashFlow).where(CashFlow.date == dt.date.fromisoformat(future))).first()
     assert db.session.execute(select(Valuation)).first() is not None
+
+
+def test_the_same_flow_entered_twice_asks_before_it_is_counted_twice(db, book, as_role):
+    """A cash flow typed on the form that the investment already has (same date, type and amount,
+    one of them without a reference: what an import would match as the same row) is asked about,
+    not silently added a second time; confirmed with a reason, it goes in. A flow with its own
+    reference beside another's is a different notice."""
+    first = records.record_cash_flow(db.session, _flow(), username="mgr")
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        records.record_cash_flow(db.session, _flow(), username="mgr2")
+    said = refused.value.errors[0][1]
+    assert "已有同日、同类型、同金额的现金流" in said and "2025-07-01" in said and f"#{first.id}" in said
+    assert "of the same date, type and amount" in said.shown("en") and not re.search(r"[\u4e00-\u9fff]", said.shown("en"))
+    db.session.rollback()
+    with pytest.raises(sanity.Unconfirmed):  # a reference on one of the two only: maybe the same payment
+        records.record_cash_flow(db.session, _flow(ref="D-9"), username="mgr2")
+    db.session.rollback()
+    second = records.record_cash_flow(db.session, _flow(confirm_reason="同日两笔分配"), username="mgr2")
+    assert second.id != first.id
+    # both with references of their own: two notices, nothing asked
+    a = records.record_cash_flow(db.session, _flow(date="2025-07-02", ref="D-1"), username="mgr")
+    b = records.record_cash_flow(db.session, _flow(date="2025-07-02", ref="D-2"), username="mgr")
+    assert a.id != b.id
+    # the form says it beside the confirmation box, in the reader's language
+    client = as_role("manager", "mgr3")
+    data = {"investment_id": "QY-CO1", "date": "2025-07-01", "type": "distribution", "amount_cny": "0.1"}
+    page = client.post("/book/cash-flows/new", data=data).get_data(as_text=True)
+    assert "已有同日、同类型、同金额的现金流" in page and 'name="confirm_reason"' in page
+    flows = db.session.execute(select(CashFlow).where(CashFlow.date == dt.date(2025, 7, 1))).scalars().all()
+    assert len(flows) == 2

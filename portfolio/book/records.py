@@ -359,7 +359,8 @@ def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, An
         f.errors.append(("ref", Message("ref_used", ref=ref)))
     f.check()
     assert investment is not None  # f.check() raised otherwise
-    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount)
+    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount) + \
+        sanity.duplicate_doubt(session, investment, date, flow_type, amount, ref)
     reason = sanity.confirmed(doubts, fields)
     flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
                     note=note, ref=ref, entered_by=username)

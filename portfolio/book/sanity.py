@@ -101,6 +101,23 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
     return doubts
 
 
+def duplicate_doubt(session: Session, investment: Investment, day: dt.date | None, flow_type: str | None,
+                    amount: Decimal | None, ref: str | None) -> list[str]:
+    """The rule on copies: a flow typed on a form that the investment already has in force (a
+    draft or approved) with the same date, type and amount, one of the two without a reference
+    (what an import matches as the same row, spec/interchange.md), is far more often the same
+    payment entered twice than a second one; two references of their own are two notices."""
+    if day is None or flow_type is None or amount is None:
+        return []
+    where = [CashFlow.ref.is_(None)] if ref is not None else []
+    same = session.execute(select(CashFlow.id).where(
+        CashFlow.investment_id == investment.id, CashFlow.date == day, CashFlow.type == flow_type,
+        CashFlow.amount_cny == amount, CashFlow.voided_at.is_(None), *where).order_by(CashFlow.id).limit(1)).scalar()
+    if same is None:
+        return []
+    return [Message("same_flow", day=day, flow_term=("type", flow_type), amount_wan=amount, flow_id=same)]
+
+
 def valuation_doubts(as_of: dt.date | None, *, on: dt.date | None = None) -> list[str]:
     return future_doubt(as_of, "as_of", on=on)
 
