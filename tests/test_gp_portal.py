@@ -1216,3 +1216,18 @@ def test_two_uploads_from_one_page_at_once_replace_the_draft_once(app, db, book,
     assert saved == package.id
     assert isinstance(refused, packages.StaleUpload) and refused.errors[0][1].key == "gp_upload_stale"
     assert _one_package(db).content["narrative"] == "第一份上传"
+
+
+@pytest.mark.parametrize("lang, said, header", [("zh", "下载模板（中文表头）", "企业名称"),
+                                                ("en", "Download the template (English headers)", "Company name")])
+def test_the_portal_says_the_templates_headers_are_in_the_readers_language(client, book, lang, said, header):
+    """The template an English reader downloads has English headers: the portal says so, not
+    "(Chinese headers)"."""
+    from openpyxl import load_workbook
+
+    login(client, "gp1", "correct-horse-9")
+    client.get(f"/lang/{lang}")
+    page = client.get("/gp/").get_data(as_text=True)
+    assert said in page and "Chinese headers" not in page
+    workbook = load_workbook(io.BytesIO(client.get("/gp/template.xlsx").data))
+    assert header in [cell.value for sheet in workbook for cell in sheet[1]]

@@ -356,7 +356,10 @@ def test_download_then_upload_round_trip(manager):
     manager.get("/lang/en")  # the English reader's template has the English names, which import as well
     english = load_workbook(io.BytesIO(manager.get("/book/template").data))
     assert english["funds"]["A1"].value == "code" and english["cash_flows"]["B1"].value == "date"
+    page = text(manager.get("/book/upload"))  # and the upload page says which headers it has
+    assert "Download an empty template (English headers)" in page and "Chinese headers" not in page
     manager.get("/lang/zh")
+    assert "下载空白模板（中文表头）" in text(manager.get("/book/upload"))
 
 
 def test_english_switch(manager):
