@@ -1231,3 +1231,16 @@ def test_the_portal_says_the_templates_headers_are_in_the_readers_language(clien
     assert said in page and "Chinese headers" not in page
     workbook = load_workbook(io.BytesIO(client.get("/gp/template.xlsx").data))
     assert header in [cell.value for sheet in workbook for cell in sheet[1]]
+
+
+def test_every_package_the_gp_is_told_is_overdue_is_on_the_managers_overdue_list(client, db, book):
+    """The GP's portal lists the last four quarters' packages, each overdue past its deadline; the
+    managers' reminder list (管理人报告 → 逾期未报) had only the last two, so a package a year late
+    was on the GP's list and on no manager's."""
+    today = dt.date.today()
+    late = [r for r in packages.requests(db.session, packages.interests(db.session, ["SF1"]), today) if r.overdue]
+    assert len({r.quarter_end for r in late}) >= 3  # older than the last two quarters among them
+    login(client, "manager1")
+    page = client.get("/gp/review").get_data(as_text=True)
+    assert [r for r in late if f'data-overdue="{r.investment.id}:{r.quarter_end.isoformat()}"' not in page] == []
+

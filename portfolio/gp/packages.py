@@ -159,7 +159,12 @@ class Request:
         return (self.package is None or self.package.status != "accepted") and self.deadline < local_today()
 
 
-def requests(session: Session, investments: list[Investment], today: dt.date, *, quarters: int = 4) -> list[Request]:
+# the quarters a package is asked for, back from the last ended: the GP's list and the managers' overdue list
+REQUESTED_QUARTERS = 4
+
+
+def requests(session: Session, investments: list[Investment], today: dt.date, *,
+             quarters: int = REQUESTED_QUARTERS) -> list[Request]:
     """What the fund asks of the GP: a package per interest for each of the last `quarters`
     quarters since the commitment, with its deadline and where it stands."""
     out: list[Request] = []
@@ -183,10 +188,11 @@ def requests(session: Session, investments: list[Investment], today: dt.date, *,
 
 
 def overdue(session: Session, today: dt.date) -> list[Request]:
-    """Every package past its deadline and not accepted, across the book (the managers' list)."""
+    """Every package past its deadline and not accepted, across the book (the managers' list): of
+    the quarters asked of the GPs (REQUESTED_QUARTERS), as each GP's portal lists them overdue."""
     every = list(session.execute(select(Investment).where(Investment.mode == "sub_fund")
                                  .order_by(Investment.id)).scalars())
-    return [r for r in requests(session, every, today, quarters=2)
+    return [r for r in requests(session, every, today)
             if (r.package is None or r.package.status != "accepted") and r.deadline < today]
 
 
