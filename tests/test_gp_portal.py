@@ -1244,3 +1244,23 @@ def test_every_package_the_gp_is_told_is_overdue_is_on_the_managers_overdue_list
     page = client.get("/gp/review").get_data(as_text=True)
     assert [r for r in late if f'data-overdue="{r.investment.id}:{r.quarter_end.isoformat()}"' not in page] == []
 
+
+def test_a_notice_without_its_date_is_refused_as_required_not_as_a_bad_format(book):
+    """A notice row with a type and an amount but no date, typed on the form or left blank in
+    the workbook, said 日期：日期格式应为 YYYY-MM-DD： (a format, then a colon and nothing); it is
+    a missing date: 必填 / Required."""
+    from openpyxl import load_workbook
+
+    from portfolio.gp.template import read_form
+
+    with pytest.raises(FieldErrors) as refused:
+        read_form({"n-0-date": " ", "n-0-type": "contribution", "n-0-amount": "5"})
+    assert [str(m) for _f, m in refused.value.errors] == ["出资与分配 第 1 行 日期：必填"]
+    assert [m.shown("en") for _f, m in refused.value.errors] == ["Calls and distributions, row 1, Date: required"]
+    wb = load_workbook(io.BytesIO(workbook(investment_id="QY-SF1", quarter_end=Q4, lang="en")))
+    wb["Calls and distributions"].append([None, "contribution", 5, "R1"])
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(FieldErrors) as refused:
+        read_workbook(out.getvalue())
+    assert [m.shown("en") for _f, m in refused.value.errors] == ["Calls and distributions, row 2, Date: required"]

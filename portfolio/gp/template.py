@@ -237,6 +237,9 @@ class _Reader:
         if isinstance(value, dt.date):
             return value.isoformat()
         text = str(value or "")
+        if not text.strip():  # a row's missing date: required, not a format with nothing after it
+            self.error(sheet, row, column, Message("required"))
+            return None
         try:
             return parse_date(text).isoformat()
         except DateError as exc:
