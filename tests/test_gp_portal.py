@@ -1264,3 +1264,16 @@ def test_a_notice_without_its_date_is_refused_as_required_not_as_a_bad_format(bo
     with pytest.raises(FieldErrors) as refused:
         read_workbook(out.getvalue())
     assert [m.shown("en") for _f, m in refused.value.errors] == ["Calls and distributions, row 2, Date: required"]
+
+
+@pytest.mark.parametrize("lang, heads", [("zh", ["季度", "预计出资（元）", "预计分配（元）"]),
+                                         ("en", ["Quarter", "Projected calls (CNY)", "Projected distributions (CNY)"])])
+def test_the_packages_projection_says_which_figure_is_which(client, db, book, lang, heads):
+    """The package page listed the projection as a quarter and two bare figures (2026Q1
+    500,000,000.00 0.00): nothing said which were the calls and which the distributions."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    login(client, "gp1", "correct-horse-9")
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    table = page.split('id="projection"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", table) == heads and "2026Q1" in table
