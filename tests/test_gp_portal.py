@@ -1277,3 +1277,14 @@ def test_the_packages_projection_says_which_figure_is_which(client, db, book, la
     page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
     table = page.split('id="projection"', 1)[1].split("</table>", 1)[0]
     assert re.findall(r"<th[^>]*>([^<]*)</th>", table) == heads and "2026Q1" in table
+
+
+def test_the_english_holdings_table_names_both_amounts_unit_alike(client, db, book):
+    """The English package page headed the holdings' amounts Cost (yuan) beside Fair value (CNY)."""
+    package = packages.save_package(db.session, "QY-SF1", Q4, clean_content(), username="gp1", allowed=["SF1"])
+    login(client, "gp1", "correct-horse-9")
+    client.get("/lang/en")
+    page = client.get(f"/gp/packages/{package.id}").get_data(as_text=True)
+    table = page.split('id="holdings"', 1)[1].split("</thead>", 1)[0]
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert "Cost (CNY)" in heads and "Fair value (CNY)" in heads and not [h for h in heads if "yuan" in h]
