@@ -1288,3 +1288,19 @@ def test_the_english_holdings_table_names_both_amounts_unit_alike(client, db, bo
     table = page.split('id="holdings"', 1)[1].split("</thead>", 1)[0]
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
     assert "Cost (CNY)" in heads and "Fair value (CNY)" in heads and not [h for h in heads if "yuan" in h]
+
+
+@pytest.mark.parametrize("lang, typed, said", [
+    ("zh", "2025/12/31", "日期格式应为 YYYY-MM-DD"), ("zh", "2025-02-30", "不存在的日期"),
+    ("en", "2025/12/31", "The date must be written YYYY-MM-DD")])
+def test_a_quarter_end_typed_in_another_format_is_refused_beside_its_field(db, client, book, lang, typed, said):
+    """The new-package form answered 500 to a quarter end like 2025/12/31 (the text reached the
+    use case, which took it for a date); it is refused beside the field, with what was typed kept."""
+    login(client, "gp1")
+    client.get(f"/lang/{lang}")
+    response = client.post("/gp/packages/new", data={"investment_id": "QY-SF1", "quarter_end": typed, "unit": "yuan",
+                                                      "acc-opening_nav": "310,000,000"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and said in page
+    assert f'value="{typed}"' in page and 'value="310,000,000"' in page
+    assert db.session.execute(select(GpPackage)).first() is None

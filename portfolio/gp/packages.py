@@ -46,7 +46,7 @@ from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
 from portfolio.figures.tieout import Context, Notice, PastMark, Scheduled
-from portfolio.formatting import local_today
+from portfolio.formatting import DateError, local_today, parse_date
 from portfolio.gp.template import to_package
 from portfolio.messages import Message
 from portfolio.money import fen, yuan
@@ -387,7 +387,7 @@ def _interest(session: Session, investment_id: str, allowed: list[str] | None) -
     return investment
 
 
-def save_package(session: Session, investment_id: str, quarter_end: dt.date | None, content: dict[str, Any], *,
+def save_package(session: Session, investment_id: str, quarter_end: dt.date | str | None, content: dict[str, Any], *,
                  username: str, allowed: list[str] | None, action: str = "save", new: bool = False,
                  package_id: int | None = None, version: str | None = None,
                  drawn: Mapping[int, str] | None = None) -> GpPackage:
@@ -407,6 +407,11 @@ def save_package(session: Session, investment_id: str, quarter_end: dt.date | No
     first saves at once are one package and a refusal, never a crash or a save lost unseen;
     every save is audited with the package before and after."""
     investment = _interest(session, investment_id, allowed)
+    if isinstance(quarter_end, str):  # as typed on the form, not a date (2025/12/31): why, beside the field
+        try:
+            quarter_end = parse_date(quarter_end)
+        except DateError as error:
+            raise FieldErrors([("quarter_end", error.reason)]) from None
     if quarter_end is None or not tieout.is_quarter_end(quarter_end):
         raise FieldErrors([("quarter_end", Message("gp_quarter_end"))])
     if quarter_end > local_today() or quarter_end < investment.date - dt.timedelta(days=92):
