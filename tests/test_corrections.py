@@ -482,3 +482,26 @@ def test_a_decline_with_only_spaces_for_a_reason_says_a_reason_is_needed(db, boo
     assert corrections.pending_correction(db.session, str(flow.id), "cash_flows") is not None
     db.session.expire_all()
     assert db.session.get(CashFlow, other.id).void_requested_at is not None
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("12.3456", Decimal("12.3456")), ("5.5%", Decimal("5.5"))])
+def test_an_investments_ownership_is_corrected_as_a_percentage_not_an_amount(db, book, as_role, typed, kept):
+    """The correction read 持股比例（%） as an amount in 元: 12.3456 (a percentage the new-investment
+    form and the import take, to eight places) was refused as 金额最多两位小数, 5.5% as 应为金额（元）, and
+    an ownership held to more than two places could not be carried through any correction."""
+    client = as_role("manager", "mgr")
+    page = client.get("/book/investments/QY-D1/correct").get_data(as_text=True)
+    response = client.post("/book/investments/QY-D1/correct", data={
+        "date": "2023-06-30", "commitment_cny": "10000", "round": "B轮", "ownership_pct": typed,
+        "version": _hidden(page, "version"), "correction_reason": "以协议为准"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    checker = as_role("admin", "chk")
+    checker.post("/book/investments/QY-D1/correction/approve")
+    db.session.expire_all()
+    assert db.session.get(Investment, "QY-D1").ownership_pct == kept
+    page = client.get("/book/investments/QY-D1/correct").get_data(as_text=True)
+    refused = client.post("/book/investments/QY-D1/correct", data={
+        "date": "2023-06-30", "commitment_cny": "10000", "round": "B轮", "ownership_pct": "abc",
+        "version": _hidden(page, "version"), "correction_reason": "x"}).get_data(as_text=True)
+    assert "不是数字" in refused, refused
+    assert "应为金额" not in refused

@@ -234,7 +234,7 @@ def _investment_terms(session: Session, investment: Investment, fields: Command 
     f = Fields(fields)
     date = f.date("date", required=True)
     values: dict[str, Any] = {"date": date, "commitment_cny": f.amount("commitment_cny", required=True),
-              "round": f.text("round", max_len=64), "ownership_pct": f.amount("ownership_pct"),
+              "round": f.text("round", max_len=64), "ownership_pct": f.percent("ownership_pct"),
               "instrument": f.choice("instrument", INSTRUMENTS), "stage": f.choice("stage", STAGES),
               "headcount": f.integer("headcount"), "revenue_cny": f.amount("revenue_cny"),
               "total_assets_cny": f.amount("total_assets_cny"), "lead_amount_cny": f.amount("lead_amount_cny")}
