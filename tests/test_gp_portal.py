@@ -1304,3 +1304,27 @@ def test_a_quarter_end_typed_in_another_format_is_refused_beside_its_field(db, c
     assert response.status_code == 200 and said in page
     assert f'value="{typed}"' in page and 'value="310,000,000"' in page
     assert db.session.execute(select(GpPackage)).first() is None
+
+
+@pytest.mark.parametrize(("investment", "quarter_end", "said"), [
+    (None, "2025-12-31", "General, row 2, Investment ID: required"),
+    ("QY-SF1", None, "General, row 3, Period end: required"),
+    ("QY-SF1", "2025-12-30", "General, row 3, Period end: the period end is a quarter's last day"),
+])
+def test_a_workbooks_general_sheet_is_refused_at_its_cell(client, book, investment, quarter_end, said):
+    """An uploaded template whose 基本信息 sheet left the investment or the period end blank, or
+    gave a day that ends no quarter, was refused with a bare 没有可报告的投资： (nothing after the
+    colon) or 报告期末应为季末日, naming no sheet, row or column; each is now refused at its cell."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(workbook(investment_id="QY-SF1", quarter_end=Q4, lang="en")))
+    wb["General"]["B2"] = investment
+    wb["General"]["B3"] = quarter_end
+    out = io.BytesIO()
+    wb.save(out)
+    login(client, "gp1")
+    client.get("/lang/en")
+    sent = {**_portal_upload_form(client), "file": (io.BytesIO(out.getvalue()), "p.xlsx")}
+    page = html.unescape(client.post("/gp/upload", data=sent, content_type="multipart/form-data",
+                                     follow_redirects=True).get_data(as_text=True))
+    assert said in page and "No investment to report on" not in page

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from portfolio.errors import FieldErrors
-from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package
+from portfolio.figures.tieout import ACCOUNT_FIELDS, SIGNED_FIELDS, Holding, Notice, Package, is_quarter_end
 from portfolio.filetypes import formulas_as_text, workbook_problem
 from portfolio.formatting import DateError, parse_date, parse_quarter
 from portfolio.formatting import quarter as quarter_label
@@ -298,6 +298,21 @@ def _sheets_of(names: list[str]) -> tuple[dict[str, str], list[str]]:
     return words.sheets, lacking(words)
 
 
+def _general(r: _Reader, info: dict[str, tuple[int, Any]]) -> tuple[str, dt.date | None]:
+    """The general sheet's interest and period end (by item: (row, value)), each refused at its
+    cell when blank or, the period end, a day that ends no quarter."""
+    number, value = info.get("investment_id", (2, None))
+    investment_id = _text(value)
+    if not investment_id:
+        r.error("info", number, ("gp_column", "investment_id"), Message("required"))
+    number, value = info.get("quarter_end", (3, None))
+    day = r.date(value, "info", number, ("gp_column", "quarter_end"))
+    quarter_end = dt.date.fromisoformat(day) if day else None
+    if quarter_end is not None and not is_quarter_end(quarter_end):
+        r.error("info", number, ("gp_column", "quarter_end"), Message("gp_quarter_end"))
+    return investment_id, quarter_end
+
+
 def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
     """A filled template → (the JSON document, investment id, quarter end). Raises FieldErrors
     listing every cell that could not be read; negative amounts are refused except in the
@@ -332,12 +347,7 @@ def read_workbook(data: bytes) -> tuple[dict[str, Any], str, dt.date | None]:
 
     # each item by its label, with its row (the sheet's rows may come in any order)
     info = {_code(_text(row[0]), _INFO, ""): (number, row[1]) for number, row in rows("info")}
-    investment_id = _text(info.get("investment_id", (0, None))[1])
-    quarter_end = None
-    number, value = info.get("quarter_end", (3, None))
-    if _text(value):
-        day = r.date(value, "info", number, ("gp_column", "quarter_end"))
-        quarter_end = dt.date.fromisoformat(day) if day else None
+    investment_id, quarter_end = _general(r, info)
     content = empty_content()
     number, value = info.get("narrative", (4, None))
     content["narrative"] = r.text(_text(value), "info", number, ("gp_column", "narrative"),
