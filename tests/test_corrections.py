@@ -505,3 +505,27 @@ def test_an_investments_ownership_is_corrected_as_a_percentage_not_an_amount(db,
         "version": _hidden(page, "version"), "correction_reason": "x"}).get_data(as_text=True)
     assert "不是数字" in refused, refused
     assert "应为金额" not in refused
+
+
+def test_a_flow_corrected_into_a_copy_of_another_asks_before_it_is_counted_twice(db, book):
+    """A correction that makes a cash flow the same as another of its investment (date, type and
+    amount, one without a reference) asks, as the new-flow form does; a correction of its note
+    alone, or back to its own terms, asks nothing."""
+    from portfolio.book import sanity
+
+    first = _flow(db)  # QY-D1 2025-03-31 distribution 5,000,000
+    other = records.record_cash_flow(db.session, {"investment_id": "QY-D1", "date": "2025-04-01", "type": "distribution",
+                                                  "amount_cny": "5000000"}, username="mgr")
+    fields = {"date": "2025-03-31", "type": "distribution", "amount_cny": "5000000",
+              "version": corrections.version_of(other), "correction_reason": "日期录错"}
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        corrections.correct_cash_flow(db.session, other.id, fields, username="mgr")
+    assert "已有同日、同类型、同金额的现金流" in refused.value.errors[0][1] and f"#{first.id}" in refused.value.errors[0][1]
+    db.session.rollback()
+    corrections.correct_cash_flow(db.session, other.id, {**fields, "confirm_reason": "同日两笔分红"}, username="mgr")
+    db.session.expire_all()
+    assert db.session.get(CashFlow, other.id).date.isoformat() == "2025-03-31"
+    # the two alike now: a note corrected on one asks nothing more
+    again = db.session.get(CashFlow, other.id)
+    corrections.correct_cash_flow(db.session, other.id, {**fields, "note": "第二笔", "version": corrections.version_of(again)},
+                                  username="mgr")

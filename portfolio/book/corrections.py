@@ -160,7 +160,10 @@ def _flow_terms(session: Session, flow: CashFlow, fields: Command | Mapping[str,
     if date is not None and date < investment.date:
         f.errors.append(("date", Message("before_investment", day=investment.date)))
     f.check()
-    return values, sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
+    doubts = sanity.flow_doubts(session, investment, date, flow_type, amount, excluding=flow.id)
+    if (date, flow_type, amount) != (flow.date, flow.type, flow.amount_cny):  # made a copy of another?
+        doubts += sanity.duplicate_doubt(session, investment, date, flow_type, amount, values["ref"], excluding=flow.id)
+    return values, doubts
 
 
 def _valuation_terms(session: Session, valuation: Valuation,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import CashFlow, Investment, Valuation
@@ -102,14 +102,17 @@ def flow_doubts(session: Session, investment: Investment, day: dt.date | None, f
 
 
 def duplicate_doubt(session: Session, investment: Investment, day: dt.date | None, flow_type: str | None,
-                    amount: Decimal | None, ref: str | None) -> list[str]:
+                    amount: Decimal | None, ref: str | None, *, excluding: int | None = None) -> list[str]:
     """The rule on copies: a flow typed on a form that the investment already has in force (a
     draft or approved) with the same date, type and amount, one of the two without a reference
     (what an import matches as the same row, spec/interchange.md), is far more often the same
-    payment entered twice than a second one; two references of their own are two notices."""
+    payment entered twice than a second one; two references of their own are two notices.
+    `excluding`: the flow being corrected."""
     if day is None or flow_type is None or amount is None:
         return []
-    where = [CashFlow.ref.is_(None)] if ref is not None else []
+    where: list[ColumnElement[bool]] = [CashFlow.ref.is_(None)] if ref is not None else []
+    if excluding is not None:  # the flow being corrected
+        where.append(CashFlow.id != excluding)
     same = session.execute(select(CashFlow.id).where(
         CashFlow.investment_id == investment.id, CashFlow.date == day, CashFlow.type == flow_type,
         CashFlow.amount_cny == amount, CashFlow.voided_at.is_(None), *where).order_by(CashFlow.id).limit(1)).scalar()
