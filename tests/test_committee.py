@@ -726,3 +726,29 @@ def test_a_member_present_who_then_left_the_committee_counts_no_more_unless_they
     assert meetings.attendance(book, _meeting)[MEMBERS[6]] is True  # the record of who attended is left as it was
     decisions.decide(book, pid, "approved", None, username="chair")
     assert fresh(book, pid).decision == "approved"
+
+
+def test_english_names_one_fund_one_investment_and_a_recused_member_in_the_singular(client, book):
+    """A proposal, its meeting, its decision and the investment it booked name their one fund
+    and one investment as 'Fund QY' and 'Investment QY-…', and a recused member as 'Recused':
+    the English had taken the menu's and the list's plurals ('Funds QY', 'Investments QY-P1',
+    'Recusals: …' in a member's row)."""
+    from tests.visible_text import visible_text
+    pid, meeting_id = _on_meeting(book, MEMBERS[:6])
+    meetings.declare_recusal(book, pid, "m6", "持有标的公司股份", username="chair")
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    investment_id = decisions.decide(book, pid, "approved", None, username="chair").investment_id
+    as_user(client, "viewer")
+    client.get("/lang/en")
+    pages = {url: visible_text(client.get(url).get_data(as_text=True)) for url in (
+        f"/committee/proposals/{pid}", f"/committee/meetings/{meeting_id}", f"/investments/{investment_id}",
+        f"/committee/proposals/{pid}/resolution")}
+    assert "Fund QY · Proposer" in pages[f"/committee/proposals/{pid}"]
+    assert f"Investment {investment_id}" in pages[f"/committee/proposals/{pid}"]
+    assert "Fund QY · Created by" in pages[f"/committee/meetings/{meeting_id}"]
+    assert f"Investment {investment_id}" in pages[f"/investments/{investment_id}"]
+    assert "Fund QY" in pages[f"/investments/{investment_id}"]
+    assert "Recused: 持有标的公司股份" in pages[f"/committee/proposals/{pid}/resolution"]
+    for url, text in pages.items():
+        assert "Funds QY" not in text and f"Investments {investment_id}" not in text and "Recusals:" not in text, url
