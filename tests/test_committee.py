@@ -752,3 +752,26 @@ def test_english_names_one_fund_one_investment_and_a_recused_member_in_the_singu
     assert "Recused: 持有标的公司股份" in pages[f"/committee/proposals/{pid}/resolution"]
     for url, text in pages.items():
         assert "Funds QY" not in text and f"Investments {investment_id}" not in text and "Recusals:" not in text, url
+
+
+def test_a_funding_refused_keeps_what_was_typed(client, book):
+    """A payment past the approved amount (or a date missing) is refused beside the form, the
+    form still holding the date, amount, voucher number and note typed: a redirect had
+    emptied all four."""
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    decisions.decide(book, pid, "approved", None, username="chair")
+    as_user(client, "mgr")
+    typed = {"date": "2025-12-16", "amount_cny": "3500", "ref": "ZJ-2025-088", "note": "首期出资，按协议第 3 条"}
+    response = client.post(f"/committee/proposals/{pid}/fund", data=typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "出资合计不能超过决议金额" in page
+    form = page[page.index('id="funding-form"'):]
+    form = form[:form.index("</form>")]
+    for value in ('value="2025-12-16"', 'value="3500', 'value="ZJ-2025-088"', "首期出资，按协议第 3 条"):
+        assert value in form, value
+    missing = client.post(f"/committee/proposals/{pid}/fund", data={**typed, "date": ""}).get_data(as_text=True)
+    form = missing[missing.index('id="funding-form"'):]
+    assert 'value="ZJ-2025-088"' in form[:form.index("</form>")]
+    assert book.execute(select(CashFlow).where(CashFlow.investment_id == fresh(book, pid).investment_id)).first() is None

@@ -157,6 +157,12 @@ def edit_proposal(proposal_id: int):
 @bp.route("/proposals/<int:proposal_id>")
 def proposal(proposal_id: int):
     """The review screen: the proposal beside its pro-forma effect on the fund."""
+    return _proposal_page(proposal_id)
+
+
+def _proposal_page(proposal_id: int, *, funding_form: FundingForm | None = None):
+    """The review screen; `funding_form`, a funding refused, shown again as it was typed
+    (its errors beside its fields), where a redirect had emptied it."""
     from portfolio.reports.committee_charts import before_after_sector_chart
 
     proposal = _proposal_or_404(proposal_id)
@@ -188,7 +194,7 @@ def proposal(proposal_id: int):
         resolutions=meetings.resolutions(db.session, proposal.id),
         decision_form=decision_form, recusal_form=recusal_form, attachment_form=AttachmentForm(),
         recusal_keys=(new_form_key(), new_form_key()),  # the member's own and the secretary's form
-        funding_form=FundingForm(), confirm=ConfirmForm(), funded=decisions.is_funded(db.session, proposal),
+        funding_form=funding_form or FundingForm(), confirm=ConfirmForm(), funded=decisions.is_funded(db.session, proposal),
         show_all_checks=request.args.get("checks") == "all",
         my_vote=next((v for v in meetings.votes(db.session, proposal.id, proposal.meeting_id or -1) if v.member == me),
                      None))
@@ -378,17 +384,17 @@ def fund(proposal_id: int):
     form = FundingForm()
     if not form.validate_on_submit():
         flash(_("请填写出资日期和金额"), "error")
-        return _back(proposal_id)
+        return _proposal_page(proposal_id, funding_form=form)
     try:
         flow, again = once.run(form.idempotency_key.data, lambda: decisions.record_funding(
             db.session, proposal_id, form.to_command(), username=current_username()))
     except FieldErrors as exc:
-        _refused(exc)
-    else:
-        if not again:
-            flash(_("出资已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"))
-        if flow is not None:
-            return redirect(url_for("main.investment", inv_id=flow.investment_id))
+        _refused(exc)  # flashed: the form is not shown once a payment is on record
+        return _proposal_page(proposal_id, funding_form=form)
+    if not again:
+        flash(_("出资已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"))
+    if flow is not None:
+        return redirect(url_for("main.investment", inv_id=flow.investment_id))
     return _back(proposal_id)
 
 
