@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, Vote
+from models import AuditEntry, CashFlow, Company, Investment, Meeting, Proposal, ProposalAttachment, SubFund, Vote
 from portfolio.committee import attachments, decisions, meetings, proposals, voting
 from portfolio.committee.review import review
 from portfolio.errors import FieldErrors
@@ -775,3 +775,22 @@ def test_a_funding_refused_keeps_what_was_typed(client, book):
     form = missing[missing.index('id="funding-form"'):]
     assert 'value="ZJ-2025-088"' in form[:form.index("</form>")]
     assert book.execute(select(CashFlow).where(CashFlow.investment_id == fresh(book, pid).investment_id)).first() is None
+
+
+def test_the_review_screen_and_the_decision_name_a_target_the_book_holds(client, book):
+    """'Target C3' told the committee and the signed decision only a code: a company (or
+    sub-fund) the book holds is named beside its code, as a target new to the book was."""
+    name = book.get(Company, "C3").name
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    decisions.decide(book, pid, "approved", None, username="chair")
+    as_user(client, "viewer")
+    from tests.visible_text import visible_text
+    review_page = visible_text(client.get(f"/committee/proposals/{pid}").get_data(as_text=True))
+    assert f"投资标的 C3 · {name}" in review_page
+    decision = visible_text(client.get(f"/committee/proposals/{pid}/resolution").get_data(as_text=True))
+    assert f"投资标的 C3 {name}" in decision
+    assert proposals.target_name(book, proposals.create_proposal(
+        book, {**DEAL, "mode": "sub_fund", "target_code": "SF1", "ownership_pct": None, "instrument": None,
+               "stage": None, "round": None}, username="mgr")) == book.get(SubFund, "SF1").name

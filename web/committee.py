@@ -185,7 +185,8 @@ def _proposal_page(proposal_id: int, *, funding_form: FundingForm | None = None)
     me = current_username()
     return render_template(
         "committee/proposal.html", vote_barrier=_vote_barrier(proposal, meeting, tally, me),
-        proposal=proposal, review=effect, chart=chart, tally=tally, meeting=meeting,
+        proposal=proposal, target_name=proposals.target_name(db.session, proposal), review=effect, chart=chart,
+        tally=tally, meeting=meeting,
         attachments=files, votes=meetings.votes(db.session, proposal.id, proposal.meeting_id or -1),
         earlier_votes=[v for v in meetings.votes(db.session, proposal.id) if v.meeting_id != proposal.meeting_id],
         meetings={m.id: m for m in db.session.execute(select(Meeting).where(
@@ -416,7 +417,8 @@ def _resolution_context(proposal: Proposal, meeting_id: int | None) -> dict:
     if kept is None:
         abort(404)
     recused = set(kept.tally["recused"])
-    return {"proposal": proposal, "resolution": kept, "meeting": db.session.get(Meeting, kept.meeting_id),
+    return {"proposal": proposal, "target_name": proposals.target_name(db.session, proposal),
+            "resolution": kept, "meeting": db.session.get(Meeting, kept.meeting_id),
             "tally": voting.tally_from_json(kept.tally), "attendance": kept.attendance,
             "votes": meetings.votes(db.session, proposal.id, kept.meeting_id),
             "recusals": [r for r in meetings.recusals(db.session, proposal.id) if r.member in recused],

@@ -199,3 +199,14 @@ def withdraw_proposal(session: Session, proposal_id, *, username: str) -> Propos
     move(session, proposal, "withdraw", username, withdrawn_by=username, withdrawn_at=utcnow())
     commit(session)
     return proposal
+
+
+def target_name(session: Session, proposal: Proposal) -> str | None:
+    """The name of the proposal's target as the book has it (a sub-fund's for a commitment to
+    one, else a company's), or as the proposal typed it when it is new to the book; None for a
+    code the book does not hold."""
+    if proposal.new_target:
+        return proposal.new_target.get("name")
+    record: SubFund | Company | None = (session.get(SubFund, proposal.target_code) if proposal.mode == "sub_fund"
+                                        else session.get(Company, proposal.target_code))
+    return record.name if record is not None else None
