@@ -263,6 +263,22 @@ def amount_wan(amount, lang: str = "zh") -> str:
     return f"{shown} 万元" if _zh(lang) else f"{shown} (CNY 10k)"
 
 
+def amount_wan_exact(amount, lang: str = "zh") -> str:
+    """An amount kept to the fen, in 万元 with its unit, and in 元 beside it where two places
+    of 万元 would round it: 15000000 → '1,500.00 万元', 12345.67 → '1.23 万元（12,345.67 元）'
+    ('1.23 (CNY 10k; CNY 12,345.67)'). What the history shows, where a change of a few 元 must
+    not round away."""
+    value = _decimal(amount)
+    if value is None:
+        return "—"
+    shown = amount_wan(value, lang)
+    if _rounded(value / WAN, 2) * WAN == value.quantize(Decimal("0.01")):
+        return shown
+    if _zh(lang):
+        return f"{shown}（{yuan(value)} 元）"
+    return f"{wan(value)} (CNY 10k; CNY {yuan(value)})"
+
+
 def ownership(value) -> str:
     """A shareholding typed as a percentage (2.3900 → '2.39%')."""
     number = _decimal(value)
@@ -373,6 +389,8 @@ def by_kind(value, kind: str, lang: str = "zh") -> str:
         return wan(value)
     if kind == "yuan":
         return yuan(value)
+    if kind == "wan_exact":
+        return amount_wan_exact(value, lang)
     if kind == "pct":
         return typed_percent(value)
     if kind == "share":

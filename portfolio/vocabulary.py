@@ -309,7 +309,11 @@ for _vocabulary, _words in {
               "address": ("来源地址", "From address"), "until": ("锁定至", "Locked until"),
               "rows": ("行数", "Rows"), "files": ("文件数", "Files"), "password": ("密码", "Password"),
               "sub_fund": ("子基金", "Sub-fund"), "asked_by": ("申请人", "Asked for by"),
-              "asked_at": ("申请时间", "Asked for at")},
+              "asked_at": ("申请时间", "Asked for at"),
+              # a proposal's target new to the book (its history names each field)
+              "size_cny": ("子基金规模", "Sub-fund size"), "vintage_year": ("设立年份", "Vintage year"),
+              "manager": ("管理人", "Manager"), "region_code": ("行政区划", "Region"),
+              "credit_code": ("统一社会信用代码", "Unified social credit code")},
 }.items():
     for _code, (_zh, _en) in _words.items():
         LABELS[_vocabulary].setdefault(_code, _zh)

@@ -232,3 +232,32 @@ def test_a_gp_binding_s_sub_fund_is_labelled_as_what_it_holds(db, as_role):
     from portfolio.vocabulary import LABELS, LABELS_EN
 
     assert (LABELS["field"]["sub_fund_code"], LABELS_EN["field"]["sub_fund_code"]) == ("子基金代码", "Sub-fund code")
+
+
+def test_the_history_writes_amounts_in_wan_with_the_unit_and_a_proposals_cases_as_ratios(db, as_role):
+    """A proposal's amount read '投资金额 15,000,000.00' (元, with no unit, beside screens in 万元)
+    and its base case 'IRR 0.2', 'MOIC 2.5': now 1,500.00 万元, 20.0% and 2.50x; an amount two
+    places of 万元 would round says its 元 beside (a few 元 changed must not round away); a new
+    target's size, year and manager are named in words."""
+    from portfolio.book.audit import audit
+    from portfolio.book.unit import commit
+    from portfolio.formatting import amount_wan_exact
+    from tests.visible_text import problems
+
+    audit(db.session, "loader", "update", "proposals", "7",
+          before={"amount_cny": "15000000.00", "base_irr": 0.18, "base_moic": 2.2},
+          after={"amount_cny": "12345.67", "base_irr": 0.2, "base_moic": 2.5,
+                 "new_target": {"name": "甬新基金", "size_cny": "500000000.00"}})
+    commit(db.session)
+    client = as_role("viewer")
+    zh = _history(client, "zh", "proposals")
+    for words in ("投资金额 1,500.00 万元 1.23 万元（12,345.67 元）", "18.0% 20.0%", "2.20x 2.50x",
+                  "子基金规模：50,000.00 万元"):
+        assert words in zh, words
+    en = _history(client, "en", "proposals")
+    for words in ("Amount 1,500.00 (CNY 10k) 1.23 (CNY 10k; CNY 12,345.67)", "18.0% 20.0%", "Sub-fund size: 50,000.00"):
+        assert words in en, words
+    for page, lang in ((zh, "zh"), (en, "en")):
+        assert "15,000,000.00" not in page and " 0.2 " not in page, lang
+        assert problems(page.replace("甬新基金", ""), lang) == [], lang
+    assert amount_wan_exact("0.01") == "0.00 万元（0.01 元）" and amount_wan_exact(None) == "—"

@@ -300,7 +300,8 @@ def test_history_shows_before_and_after(db, manager):
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "request_void")).scalar_one()
     beijing = (entry.at + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     assert beijing in html and "北京时间" in html
-    assert flow.amount_cny >= 1000 and f"<td>金额</td><td>{flow.amount_cny:,.2f}</td>" in html  # with separators
+    # in 万元 with separators and the unit, as the screens (it read 150,000,000.00, in 元 with no unit)
+    assert flow.amount_cny >= 1000 and f"<td>金额</td><td>{flow.amount_cny / 10000:,.2f} 万元</td>" in html
     html = text(manager.get("/history?action=request_void&user=manager1"))
     assert len(re.findall(r'<tr data-entry=', html)) == 1
     html = text(manager.get("/history?entity=investments"))

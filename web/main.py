@@ -591,6 +591,9 @@ FIELD_KINDS: dict[str, str] = {
     "doubts": "count", "conflicts": "count", "confirmed_doubts_count": "count", "rows": "count", "files": "count",
     "failures": "count", "blocking": "count", "warnings": "count", "headcount": "count", "size_bytes": "count",
     "uses": "count", "password": "secret", "tally": "tally", "attendance": "attendance",
+    # a proposal's cases: a MOIC as a multiple, an IRR (stored as a fraction) as a percentage
+    **{f"{case}_moic": "multiple" for case in ("bear", "base", "bull")},
+    **{f"{case}_irr": "percent" for case in ("bear", "base", "bull")},
 }
 # a field whose codes depend on the record it is of
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
@@ -663,7 +666,7 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         return sub_fund_named(value)
     if kind is not None and kind.startswith("label:"):
         return label(kind.removeprefix("label:"), str(value), lang=lang)
-    if kind in ("yuan", "wan", "pct", "level", "count"):
+    if kind in ("yuan", "wan", "wan_exact", "pct", "level", "count", "percent", "multiple"):
         try:
             number = Decimal(str(value))
         except InvalidOperation:  # not a number: as stored
@@ -675,8 +678,8 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
         return clauses((f"{label('entity', str(sheet), lang=lang)} {_('新增')} {c.get('new', 0)} {_('修改')} "
                         f"{c.get('changed', 0)}" for sheet, c in value.items() if isinstance(c, dict)), lang)
     if kind == "new_target" and isinstance(value, dict):  # a proposal's target new to the book: field by field
-        return clauses((f"{field_named(name, lang)}{PUNCTUATION['colon']}"
-                        f"{value_shown(field_kind('proposals', name), one, lang, name)}"
+        return clauses((f"{_unit_off(field_named(name, lang), field_kind('proposals', name))}{PUNCTUATION['colon']}"
+                        f"{value_shown(_history_kind(field_kind('proposals', name)), one, lang, name)}"
                         for name, one in value.items() if one is not None), lang)
     if kind == "gp_content" and isinstance(value, dict):
         return gp_content_shown(value, lang)
@@ -736,11 +739,24 @@ def cell_shown(column, value, lang: str) -> str | None:
     return None if kind is None else value_shown(kind, value, lang)
 
 
+def _history_kind(kind: str | None) -> str | None:
+    """An amount in the history is written in 万元 with its unit, to the fen (the screens'
+    unit: a bare 15,000,000.00 beside them read as 万元); any other kind as it is."""
+    return "wan_exact" if kind == "yuan" else kind
+
+
+def _unit_off(name: str, kind: str | None) -> str:
+    """An amount's field named without the unit its English name carries ('Amount (CNY)'):
+    the value written in the history says its unit."""
+    return name.replace(" (CNY)", "") if kind == "yuan" else name
+
+
 @bp.app_template_filter("audit_rows")
-def audit_rows(entry: AuditEntry, amounts: str = "yuan") -> list[tuple[str, object, object]]:
+def audit_rows(entry: AuditEntry, amounts: str = "wan_exact") -> list[tuple[str, object, object]]:
     """(field name, before, after) for the side-by-side view, changed fields first: each
     field by its name in words and its value as its kind is written (field_kind); an amount
-    in 元 as stored, or in 万元 with `amounts="wan"` (a card that says so under its table)."""
+    in 万元 with its unit to the fen, or in 万元 to two places with `amounts="wan"` (a card
+    that says so under its table)."""
     before, after = entry.before or {}, entry.after or {}
     # a field's keys (`*_said`) are how it is shown, not a field of its own
     names = [n for n in dict.fromkeys([*after.keys(), *before.keys()]) if not n.endswith("_said")]
@@ -753,6 +769,10 @@ def audit_rows(entry: AuditEntry, amounts: str = "yuan") -> list[tuple[str, obje
     lang = current_lang()
 
     def name(field: str) -> str:
+        named = words(field)
+        return _unit_off(named, field_kind(entry.entity, field, columns.get(field))) if amounts != "yuan" else named
+
+    def words(field: str) -> str:
         if entry.action == "attendance":  # a meeting's attendance: one row per member
             return person(field)
         if entry.entity == "funds.settings" and field in SPECS:  # a setting by its label
