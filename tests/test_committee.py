@@ -794,3 +794,16 @@ def test_the_review_screen_and_the_decision_name_a_target_the_book_holds(client,
     assert proposals.target_name(book, proposals.create_proposal(
         book, {**DEAL, "mode": "sub_fund", "target_code": "SF1", "ownership_pct": None, "instrument": None,
                "stage": None, "round": None}, username="mgr")) == book.get(SubFund, "SF1").name
+
+
+def test_a_reader_with_no_action_on_a_proposal_sees_no_empty_box(client, book):
+    """A committee member or a viewer on a scheduled proposal had an empty card under its
+    heading (the actions box, with no button for them); the proposer still has theirs."""
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for reader in ("m1", "viewer"):
+        as_user(client, reader)
+        page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+        assert 'class="actions card"' not in page, reader
+    as_user(client, "mgr")
+    page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    assert 'class="actions card"' in page and 'id="withdraw-proposal"' in page
