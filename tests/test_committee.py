@@ -807,3 +807,20 @@ def test_a_reader_with_no_action_on_a_proposal_sees_no_empty_box(client, book):
     as_user(client, "mgr")
     page = client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
     assert 'class="actions card"' in page and 'id="withdraw-proposal"' in page
+
+
+def test_english_lists_head_a_column_of_one_fund_or_one_investment_each_in_the_singular(client, book):
+    """The committee's lists, the investments list and a company's page headed their columns
+    'Funds' and 'Investments', each cell naming one."""
+    import re
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    decisions.decide(book, pid, "approved", None, username="chair")
+    as_user(client, "viewer")
+    client.get("/lang/en")
+    for url in ("/committee/", "/investments", "/companies/C3", "/sub-funds/SF1", "/sub-funds", "/reports/"):
+        page = client.get(url).get_data(as_text=True)
+        heads = re.findall(r"<(?:th|label)[^>]*>(?:<a[^>]*>)?\s*([^<]*?)\s*(?:[▲▼↑↓]\s*)?<", page)
+        assert "Funds" not in heads and "Investments" not in heads, (url, heads)
+        assert "Fund" in heads, (url, heads)
