@@ -454,6 +454,10 @@ def test_accuracy_page_in_english(demo, as_role):
     assert status["label"] == "back-test origins"
     html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
     assert 'id="backtest"' in html and "Calibrated" in html
+    # the count of comparisons with separators, as every count on the screens ('1602' before)
+    import re
+    compared = re.search(r"comparisons: ([\d,]+)\.", html).group(1)
+    assert int(compared.replace(",", "")) > 999 and re.fullmatch(r"\d{1,3}(,\d{3})+", compared), compared
 
 
 def test_committee_review_shows_the_effect_on_the_forecast(demo, as_role, client, monkeypatch):
