@@ -131,9 +131,11 @@ def test_pacing_plan_meets_the_target(result):
 
 
 def test_a_date_far_beyond_the_book(book, result):
-    # nothing is recorded after 2025: no decades of empty quarters, one row for D, the same NAV
+    # nothing is recorded after 2025: no decades of empty quarters (five years of them, then
+    # one row for D), the same NAV
     far = fb.forecast(book, "QY", dt.date(2199, 12, 31), paths=100)
-    assert len(far["actuals"]) == len(result["actuals"]) + 1 and far["actuals"][-1]["quarter"] == "2199Q4"
+    assert len(far["actuals"]) == len(result["actuals"]) + fb.QUIET_QUARTERS + 1
+    assert far["actuals"][-1]["quarter"] == "2199Q4" and far["actuals"][-2]["quarter"] == "2030Q4"
     assert far["actuals"][-1]["nav"] == result["actuals"][-1]["nav"]
     h = fb.histories(book, "QY", dt.date(2199, 12, 31))
     assert h.calls.shape[1] <= fb.histories(book, "QY", D).calls.shape[1] + 1
@@ -347,3 +349,15 @@ def test_idle_months_count_a_month_from_a_months_last_day_to_the_next_ones(since
     """The 12-month trigger of 财预〔2015〕210号 on whole months: a last call on 2024-02-29 is a year
     idle on 2025-02-28 (it had read 11 and missed the trigger)."""
     assert fb.whole_months(pd.Timestamp(since), pd.Timestamp(d)) == months
+
+
+def test_the_actuals_keep_every_quarter_to_a_date_shortly_after_the_last_record(book, result):
+    """D at the last quarter end (2026-09-30), three quarters past the book's last record: the
+    actuals by quarter had jumped from 2025Q4 to 2026Q3; the quiet quarters are there, with
+    no flows and the NAV carried, as the dashboard's quarterly table has them."""
+    later = fb.forecast(book, "QY", dt.date(2026, 9, 30), paths=100)
+    quarters = [row["quarter"] for row in later["actuals"]]
+    assert quarters[-4:] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert quarters == [row["quarter"] for row in result["actuals"]] + ["2026Q1", "2026Q2", "2026Q3"]
+    for row in later["actuals"][-3:]:
+        assert row["call"] == 0 and row["distribution"] == 0 and row["nav"] == result["actuals"][-1]["nav"]

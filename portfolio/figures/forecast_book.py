@@ -664,6 +664,9 @@ LEVELS = (0.90, 0.95, 0.99)
 CCAR_HORIZONS = (4, 8)
 
 
+QUIET_QUARTERS = 20  # quarters with no record after the book's last shown each (five years)
+
+
 def quarter_label(day: pd.Timestamp) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
@@ -681,12 +684,13 @@ def actual_quarters(book: BookData, h: Histories) -> list[dict]:
     ids = list(h.units["id"])
     flows = book.flows[book.flows["investment_id"].isin(ids) & (book.flows["date"] <= d)]
     first = pd.Timestamp(h.units["start"].min()).to_period("Q")
-    # quarters up to the book's last record; a D far beyond it adds one row for D, not
-    # a row for every empty quarter in between
+    # every quarter to D, quiet ones too (as the dashboard's trend: a D two quarters past the
+    # last record had skipped them, 2025Q4 then 2026Q3); a D far beyond the book's last record
+    # adds one row for D, not a row for every empty quarter in between
     vals = book.valuations.loc[book.valuations["investment_id"].isin(ids) & (book.valuations["as_of"] <= d), "as_of"]
     records = [x for x in (flows["date"].max(), vals.max()) if pd.notna(x)]
     last = max([first, *(pd.Timestamp(x).to_period("Q") for x in records)])
-    periods = list(pd.period_range(first, min(last, d.to_period("Q")), freq="Q"))
+    periods = list(pd.period_range(first, min(last + QUIET_QUARTERS, d.to_period("Q")), freq="Q"))
     if periods[-1] != d.to_period("Q"):
         periods.append(d.to_period("Q"))
     by_q = flows.assign(q=flows["date"].dt.to_period("Q")).groupby(["q", "type"])["amount_fen"].sum()
