@@ -156,6 +156,8 @@ def test_company_and_sub_fund_pages(manager):
     assert "QY-CO1" in html and "91310115LJ2K0XTF16" in html
     html = text(manager.get("/sub-funds/SF1"))
     assert "QY-SF1" in html and "QY-CO1" in html and "2025-09-30" in html
+    # its term with its unit, as the English 'Term (years)' (it read '存续期 8')
+    assert re.search(r"<dt>存续期（年）</dt><dd>\d+</dd>", html), html
 
 
 def test_investment_page_marks_void_flows_and_draft_valuations(db, manager):
