@@ -130,8 +130,35 @@ def test_bad_requests_and_login(example, client, as_role):
     assert client.get("/reports/").status_code == 200
     response = client.get("/reports/choose?fund=QY&quarter=2025q3")
     assert response.status_code == 302 and response.headers["Location"].endswith("/reports/QY/2025Q3")
-    response = client.get("/reports/choose?fund=QY&quarter=bad")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/")
+    response = client.get("/reports/choose?fund=QY&quarter=bad")  # the screen again, refused, the fund kept
+    assert response.status_code == 400 and "季度格式应为 2025Q4" in response.get_data(as_text=True)
+
+
+def test_a_quarter_refused_keeps_the_fund_it_was_asked_for(example, db, client, as_role, monkeypatch):
+    """From a fund's report, a quarter typed wrong or not ended yet sent the reader to the
+    reports screen with the first fund chosen (QY), not the one they were reading."""
+    import datetime as dt
+    import re
+    from decimal import Decimal
+
+    import web.reports
+    from models import Fund
+
+    db.session.add(Fund(code="ZZ", name="另一基金", kind="innovation_fund", size_cny=Decimal(10**9),
+                        vintage_year=2025, settings={}))  # a fund after QY in the list
+    db.session.commit()
+    monkeypatch.setattr(web.reports, "local_today", lambda: dt.date(2026, 12, 5))
+    client = as_role("viewer")
+    for url in ("/reports/choose?fund=ZZ&quarter=2025Q9", "/reports/choose?fund=ZZ&quarter=2026Q4",
+                "/reports/ZZ/2026Q4", "/reports/ZZ/2026Q4.pdf"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, url
+        chosen = re.findall(r'<option value="([^"]+)" selected>', html)
+        assert chosen == ["ZZ", "ZZ"], (url, chosen)
+    page = client.post("/reports/jobs", data={"fund": "ZZ", "quarter": "2026Q4", "format": "xlsx"})
+    assert page.status_code == 400 and re.findall(r'<option value="([^"]+)" selected>',
+                                                  page.get_data(as_text=True)) == ["ZZ", "ZZ"]
 
 
 def test_the_quarter_is_chosen_from_the_book_s_quarters(example, client, as_role):

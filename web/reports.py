@@ -376,9 +376,10 @@ def index():
 
 
 def _index_page(*, quarter_error: Message | None = None, job_quarter_error: Message | None = None,
-                status: int = 200):
+                status: int = 200, fund: str | None = None):
     """The reports screen; a refusal of the quarter asked for beside the quarter field of the
-    form it came from (the report's, the file job's), in the reader's language, with `status`."""
+    form it came from (the report's, the file job's), in the reader's language, with `status`;
+    `fund`, the fund it was asked for, chosen again in both forms (not the first in the list)."""
     from web.i18n import current_lang
 
     funds = db.session.execute(select(Fund).order_by(Fund.code)).scalars().all()
@@ -389,6 +390,7 @@ def _index_page(*, quarter_error: Message | None = None, job_quarter_error: Mess
     # the quarters a report can be asked for: from the book's first investment to the last quarter end
     return render_template("reports/index.html", funds=funds, indexes=indexes,
                            quarters=quarters_between(min(first, last), last), default_quarter=quarter(last),
+                           chosen_fund=fund,
                            quarter_error=shown(quarter_error, lang) if quarter_error else None,
                            job_quarter_error=shown(job_quarter_error, lang) if job_quarter_error else None), status
 
@@ -400,10 +402,10 @@ def choose():
         quarter_text = canonical_quarter(request.args.get("quarter") or "")
     except ValueError:
         flash(_("季度格式应为 2025Q4"), "error")
-        return redirect(url_for("reports.index"))
+        return _index_page(fund=fund, status=400)
     refused = not_ended(quarter_text)
     if refused is not None:
-        return _index_page(quarter_error=refused, status=400)
+        return _index_page(quarter_error=refused, status=400, fund=fund)
     return redirect(url_for("reports.quarterly", fund=fund, quarter=quarter_text,
                             index=request.args.get("index") or None))
 
@@ -419,7 +421,7 @@ def quarterly(fund: str, quarter: str):
         abort(404)
     refused = not_ended(quarter)
     if refused is not None:  # said beside the quarter field, where another can be chosen
-        return _index_page(quarter_error=refused, status=400)
+        return _index_page(quarter_error=refused, status=400, fund=fund)
     index_name = _index_asked(fund)
     try:
         report = quarterly_report(fund, quarter, index_name)
@@ -461,7 +463,7 @@ def _file_or_404(fund: str, quarter_text: str, fmt: str):
         abort(404)
     refused = not_ended(quarter_text)
     if refused is not None:
-        return _index_page(quarter_error=refused, status=400)
+        return _index_page(quarter_error=refused, status=400, fund=fund)
     try:
         body, _version = quarterly_file(fund, quarter_text, fmt, _index_asked(fund))
     except QuarterlyError:
@@ -510,7 +512,7 @@ def start_job():
     if refused is not None:
         if _wants_json():
             return jsonify({"error": shown(refused, current_lang())}), 400
-        return _index_page(job_quarter_error=refused, status=400)
+        return _index_page(job_quarter_error=refused, status=400, fund=fund)
     from portfolio.book.forecasting import overrides_version
 
     job = queue.submit("quarterly_report", {"fund": fund, "quarter": quarter_text, "format": fmt,
