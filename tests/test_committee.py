@@ -824,3 +824,16 @@ def test_english_lists_head_a_column_of_one_fund_or_one_investment_each_in_the_s
         heads = re.findall(r"<(?:th|label)[^>]*>(?:<a[^>]*>)?\s*([^<]*?)\s*(?:[▲▼↑↓]\s*)?<", page)
         assert "Funds" not in heads and "Investments" not in heads, (url, heads)
         assert "Fund" in heads, (url, heads)
+
+
+def test_with_nobody_present_the_tally_does_not_say_no_approval_is_needed(client, book):
+    """Before the attendance is recorded the tally read '通过需同意 0 票' ('Approvals needed 0
+    votes'): none counted, not none needed; the rule beside it says what will be."""
+    pid, _meeting = _on_meeting(book, [])
+    as_user(client, "viewer")
+    from tests.visible_text import visible_text
+    page = visible_text(client.get(f"/committee/proposals/{pid}").get_data(as_text=True))
+    assert "通过需同意 0 票" not in page and "未达法定人数" in page and "不少于 2/3 同意" in page
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    page = visible_text(client.get(f"/committee/proposals/{pid}").get_data(as_text=True))
+    assert "通过需同意 4 票" in page
