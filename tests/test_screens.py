@@ -449,3 +449,16 @@ def test_the_cash_flow_export_writes_each_flow_s_state_in_words(db, manager):
     states = {(row[dates].date() if row[dates] else None): row[status] for row in cells[header + 1:] if row[status]}
     assert states[draft.date] == "待审批" and states[asked.date] == "作废待批准"
     assert set(states.values()) == {"待审批", "作废待批准", "已审批"}
+
+
+def test_an_amount_beside_its_words_reads_with_the_unit_in_brackets_in_english(manager):
+    """An investment's commitment and a sub-fund's size read '… CNY 10k' with the unit loose
+    after the figure in English (the home page's idle commitments too), where every other
+    amount with its unit reads '1,234.00 (CNY 10k)'; Chinese '… 万元' as before."""
+    manager.get("/lang/en")
+    for url in ("/investments/QY-SF1", "/sub-funds/SF1"):
+        html = text(manager.get(url))
+        assert re.search(r"<dd>[\d,]+\.\d\d \(CNY 10k\)</dd>", html), url
+        assert not re.search(r"\d CNY 10k", html), url
+    manager.get("/lang/zh")
+    assert re.search(r"<dd>[\d,]+\.\d\d 万元</dd>", text(manager.get("/investments/QY-SF1")))
