@@ -350,3 +350,113 @@ def test_a_doubted_cash_flow_is_described_in_words_on_the_command_line(book, run
         assert "/contribution/" not in refused.output
         book.get(ChangeSet, cs_id).status = "rejected"
         book.commit()
+
+
+SCREEN_FLOW = {"investment_id": "QY-SF1", "date": "2025-12-01", "type": "contribution", "amount_cny": "1000"}
+
+
+def test_a_flow_typed_on_screen_then_imported_with_its_reference_is_asked_about(book, runner, tmp_path):
+    """A flow typed on screen has no reference; the same payment in a workbook with its notice's
+    number matches nothing (flows match by reference first, interchange.md) and was booked a
+    second time without a word. The import asks what the form asks (sanity.duplicate_doubt):
+    a flow with the same investment, date, type and amount, one of the two without a reference."""
+    from tests.conftest import booked_cash_flow
+
+    typed = booked_cash_flow(book, SCREEN_FLOW)
+    data = edited(exported(book), "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "第四期",
+                                                             "CALL-4"])
+    last_row = 1 + _count(book, CashFlow) + 1
+    planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    assert planned.ok and [(d["sheet"], d["row"], d["key"]) for d in planned.doubts] == \
+        [("cash_flows", last_row, "QY-SF1/2025-12-01/contribution/1000.00")]
+    said = planned.doubts[0]["doubts"]
+    assert [m.key for m in said] == ["same_flow"] and f"#{typed.id}" in said[0] and "可能重复录入" in said[0]
+
+    # staged: the change set lists it by sheet and row; the apply asks for a reason
+    change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    assert [(d["sheet"], d["row"]) for d in doubts_of(change_set)] == [("cash_flows", last_row)]
+    assert "可能重复录入" in doubts_of(change_set)[0]["doubts"][0]
+    flows = _count(book, CashFlow)
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        apply_change_set(book, change_set.id, username="manager2")
+    assert "可能重复录入" in refused.value.errors[0][1] and _count(book, CashFlow) == flows
+    book.get(ChangeSet, change_set.id).status = "rejected"
+    book.commit()
+
+    # the command line: as every doubt, --strict refuses it without a reason; else listed and imported
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(data)
+    strict = runner.invoke(args=["import-book", str(path), "--user", "ops", "--strict"])
+    assert strict.exit_code == 1 and f"现金流 第{last_row}行" in strict.output and "可能重复录入" in strict.output
+    assert _count(book, CashFlow) == flows
+    done = runner.invoke(args=["import-book", str(path), "--user", "ops"], env={"PORTFOLIO_LANG": "en"})
+    assert done.exit_code == 0 and f"Cash flow row {last_row}" in done.output, done.output
+    assert "entered twice" in done.output and _count(book, CashFlow) == flows + 1
+
+
+@pytest.mark.parametrize("theirs, mine", [(None, "CALL-4"), ("CALL-4", None), (None, None)],
+                         ids=["typed-then-referenced", "referenced-then-typed", "neither"])
+def test_a_copy_is_asked_whichever_of_the_two_lacks_the_reference(book, theirs, mine):
+    """The book already holds one flow with this key, which the workbook claims with a row of a
+    different reference (or none): the second row, new, is a copy of it."""
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, {**SCREEN_FLOW, "ref": theirs})
+    data = exported(book)
+    data = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "又一笔", mine])
+    planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    assert [d["doubts"][0].key for d in planned.doubts] == ["same_flow"]
+
+
+def test_no_copy_is_asked_of_two_references_or_a_reimported_export(book):
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, {**SCREEN_FLOW, "ref": "CALL-3"})
+    booked_cash_flow(book, {**SCREEN_FLOW, "date": "2025-12-02"})  # typed, no reference
+    data = exported(book)
+    # two notices of their own: two payments
+    two = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", "CALL-4"])
+    planned = plan_import(book, io.BytesIO(two), username="u", filename="b.xlsx")
+    book.rollback()
+    assert planned.ok and planned.doubts == [] and planned.counts["cash_flows"]["new"] == 1
+    # the export again: every flow matches (by reference, else by date, type and amount)
+    again = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    assert again.ok and again.doubts == [] and again.counts["cash_flows"]["new"] == 0
+
+
+def test_no_copy_is_asked_of_a_book_imported_into_an_empty_database(db, tmp_path):
+    """Nothing in force to be a copy of: the book's own rows are not weighed against each other
+    (the same payment with and without its reference, and two alike without)."""
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    lines = (folder / "cash_flows.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",ref"] + [line + "," for line in lines[1:]]
+    rows += ["QY-SF1,2025-12-01,contribution,1000,第四期,CALL-4", "QY-SF1,2025-12-01,contribution,1000,第四期,",
+             "QY-SF1,2025-12-02,contribution,1000,,", "QY-SF1,2025-12-02,contribution,1000,,"]
+    (folder / "cash_flows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    planned = plan_import(db.session, folder, username="u")
+    db.session.rollback()
+    assert planned.ok and planned.doubts == [] and planned.counts["cash_flows"]["new"] == len(rows) - 1
+
+
+def test_a_flow_the_book_corrects_into_a_copy_is_asked_about_and_a_note_is_not(book):
+    """As the form asks of a correction: a flow matched by its reference whose amount the book
+    changes to that of a flow typed without one, the same day, is a copy; a flow whose note
+    alone the book changes was answered when it came in."""
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, {**SCREEN_FLOW, "amount_cny": "2000", "ref": "CALL-3"})
+    booked_cash_flow(book, SCREEN_FLOW)
+    booked_cash_flow(book, {**SCREEN_FLOW, "note": "同一笔", "confirm_reason": "两笔"})
+    data = exported(book)
+    corrected = edited(data, "cash_flows", {"ref": "CALL-3"}, {"amount_cny": 1000})
+    planned = plan_import(book, io.BytesIO(corrected), username="u", filename="b.xlsx")
+    book.rollback()
+    assert [d["doubts"][0].key for d in planned.doubts] == ["same_flow"]
+    noted = edited(data, "cash_flows", {"note": "同一笔"}, {"note": "同一笔，已核对"})
+    planned = plan_import(book, io.BytesIO(noted), username="u", filename="b.xlsx")
+    book.rollback()
+    assert planned.ok and planned.counts["cash_flows"]["changed"] == 1 and planned.doubts == []

@@ -280,7 +280,7 @@ VOIDABLE = ("cash_flows", "valuations")  # a record in force may have a void wai
 
 def _matched(sheet: str, book: pd.DataFrame, existing: pd.DataFrame, names: list[str]):
     """A sheet against the records in force: (new, changed, unchanged, the keys, the changed rows'
-    numbers in the workbook when the book brought them (`_row`), else None)."""
+    numbers in the workbook when the book brought them (`_row`), else None, and the new rows')."""
     if sheet == "cash_flows":
         new, changed, unchanged = _match_flows(book, existing)
         keys = ["investment_id", "date", "type", "amount_cny", "ref"]
@@ -288,10 +288,10 @@ def _matched(sheet: str, book: pd.DataFrame, existing: pd.DataFrame, names: list
         keys = KEYS[sheet]
         new, changed, unchanged = _classify(book, existing, keys, [n for n in names if n not in keys])
     if "_row" not in book:
-        return new, changed, unchanged, keys, None
-    rows = changed["_row"]
+        return new, changed, unchanged, keys, None, None
+    rows, new_rows = changed["_row"], new["_row"]
     new, changed, unchanged = (f.drop(columns="_row") for f in (new, changed, unchanged))
-    return new, changed, unchanged, keys, rows
+    return new, changed, unchanged, keys, rows, new_rows
 
 
 def _void_waiting(session: Session, sheet: str, changed: pd.DataFrame, rows: pd.Series | None, idents: list[str],
@@ -445,9 +445,12 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
                 if attribute in TABLES[sheet].__table__.columns else None
             if column in book and default is not None and getattr(default, "is_scalar", False):
                 book[column] = book[column].astype(object).where(book[column].notna(), default.arg)
-        new, changed, unchanged, keys, rows = _matched(sheet, book, existing[sheet], names)
+        new, changed, unchanged, keys, rows, new_rows = _matched(sheet, book, existing[sheet], names)
         counts[sheet] = {"new": len(new), "unchanged": len(unchanged), "changed": len(changed)}
-        touched[sheet] = (new, changed)
+        # with their rows in the workbook, for the doubts (doubts.py): the row that is new, not
+        # the first of the book's with the same key (the flow in force it may be a copy of)
+        touched[sheet] = (new, changed) if rows is None or new_rows is None else \
+            (new.assign(_row=new_rows.to_numpy()), changed.assign(_row=rows.to_numpy()))
         if sheet == "funds":
             new = _fund_order(new)
         if sheet == "investments":

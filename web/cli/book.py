@@ -74,7 +74,8 @@ def _import(path: Path, username: str, reason: str | None = None, progress: bool
                                             "(apply-change-set), as an upload on the screens is.")
 @click.option("--reason", default=None, help="Why rows that trip a sanity check (dated in the future, "
                                              "contributions beyond the commitment, a distribution above NAV plus "
-                                             "contributions) are right; kept in the audit trail with them.")
+                                             "contributions, a copy of a flow in the book, one of the two without a "
+                                             "reference) are right; kept in the audit trail with them.")
 @click.option("--strict", is_flag=True, help="Refuse rows that trip a sanity check unless --reason is given.")
 @click.option("--progress/--no-progress", default=None,
               help="Show the rows read and sheets checked as a progress bar (default: at a terminal).")
