@@ -387,6 +387,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "unknown_code": ("未知的代码，应为 {codes}", "Unknown code: expected {codes}"),  # kept: errors stored before
     # a coded column's values by name and code (the import takes either; Chinese names only)
     "unknown_choice": ("未知的取值，应为以下之一：{choices}", "Unknown value: expected one of {choices}"),
+    # a code written in other letters' case (Distribution): codes are case-sensitive (interchange.md)
+    "unknown_choice_case": ("未知的取值：代码区分大小写，应写作 {code}（可选：{choices}）",
+                            "Unknown value: codes are case-sensitive, write {code} (expected one of {choices})"),
     "money_not_number": ("不是数字金额", "Not an amount in figures"),
     "money_negative": ("金额不能为负数", "An amount cannot be negative"),
     "money_two_places": ("金额最多两位小数", "At most two decimal places in an amount"),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, CashFlow, Company, Fund, Investment
-from portfolio.interchange.importing import import_book
+from portfolio.interchange.importing import import_book, plan_import
 from tests.book_files import NO_HEADER, credit_code, example_book, write_csv_book, write_xlsx_book
 
 
@@ -280,3 +280,67 @@ def test_a_formula_result_is_read_as_excel_shows_it(db, tmp_path):
     book["cash_flows"][0]["amount_cny"] = 1.005
     refused = import_book(db.session, write_xlsx_book(tmp_path / "c.xlsx", book), username="tester")
     assert [(e.row, e.column, e.value) for e in refused.errors] == [(2, "amount_cny", "1.005")]
+
+
+def _coded_cells():
+    """Every coded column of the book (type, sector, mode, kind, instrument, stage, method,
+    currency): a cell of the example book that holds one of its codes (set where it has none)."""
+    from portfolio.interchange.schema import SHEETS
+
+    book = example_book()
+    for sheet, columns in SHEETS.items():
+        for col in columns:
+            if col.kind != "vocab":
+                continue
+            # (not a sub-fund holding: refused, the co-investment alongside it would be refused too)
+            index = next((i for i, r in enumerate(book[sheet]) if r.get(col.name) not in (None, "", "sub_fund")), 0)
+            code = book[sheet][index].get(col.name) or col.vocab[0]
+            yield pytest.param(sheet, index, col.name, code, col.label_vocab, id=f"{sheet}.{col.name}")
+
+
+CODED = list(_coded_cells())
+
+
+@pytest.mark.parametrize("sheet,index,column,code,vocab", CODED)
+@pytest.mark.parametrize("written", [str.capitalize, str.upper], ids=["capitalised", "upper"])
+def test_a_code_in_other_letters_is_refused_saying_which_code_and_every_value(db, tmp_path, sheet, index, column,
+                                                                           code, vocab, written):
+    """interchange.md: codes are case-sensitive. `Distribution` in the flows' type column (and
+    the like in every coded column) stays refused; the message had listed the values
+    ('distribution (Distribution)', which reads as if the refused word were one of them); it
+    now says codes are case-sensitive and which code to write, then every value."""
+    from portfolio.vocabulary import label
+
+    typed = written(code)
+    if typed == code:  # a code all capitals (CNY): the other case
+        typed = code.lower()
+    book = example_book()
+    row = _set(book, sheet, index, column, typed)
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert [(e.sheet, e.row, e.column, e.value) for e in result.errors] == [(sheet, row, column, typed)]
+    error = result.errors[0]
+    assert f"代码区分大小写，应写作 {code}" in error.message and f"（{code}）" in error.message \
+        if vocab else code in error.message
+    english = error.shown("en")
+    assert f"codes are case-sensitive, write {code} (expected one of" in english
+    assert (f"{code} ({label(vocab, code, lang='en')})" if vocab else code) in english.split("expected one of")[1]
+    _assert_nothing_written(db)
+
+
+@pytest.mark.parametrize("sheet,index,column,code,vocab", CODED)
+def test_a_code_with_spaces_around_it_or_its_chinese_name_is_the_code(db, tmp_path, sheet, index, column, code,
+                                                                    vocab):
+    """A cell's spaces around its text (a typed space, a full-width one, in a CSV or a
+    workbook) are no part of it; a coded cell may also give the code's Chinese name (出资)."""
+    from portfolio.vocabulary import LABELS
+
+    written = [f" {code} ", f"\u3000{code}"] + ([LABELS[vocab][code]] if vocab else [])
+    for n, typed in enumerate(written):
+        book = example_book()
+        _set(book, sheet, index, column, typed)
+        for source in (write_csv_book(tmp_path / f"book{n}", book), write_xlsx_book(tmp_path / f"b{n}.xlsx", book)):
+            result = plan_import(db.session, source, username="tester")
+            db.session.rollback()
+            assert result.ok, (typed, [str(e) for e in result.errors])
+            plan = next(p for p in result.plan if p.sheet == sheet)
+            assert plan.inserts[index][column] == code, typed

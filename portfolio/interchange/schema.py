@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -502,13 +503,15 @@ class _Checker:
         self.errors = errors
 
     def flag(self, mask: pd.Series | np.ndarray, rows: np.ndarray, column: str, values: pd.Series,
-             message: str) -> None:
+             message: str | list[str]) -> None:
+        """An error at each cell of `mask`, in row order: `message`, or one of a list for each."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        for row, value in zip(rows[mask], values.to_numpy()[mask]):
+        said = message if isinstance(message, list) else repeat(message)
+        for row, value, words in zip(rows[mask], values.to_numpy()[mask], said):
             self.errors.append(BookError(self.sheet, int(row), column, "" if value is None else str(value),
-                                         message))
+                                         words))
 
 
 # One parser per column kind: each checks a column's text (flagging every bad cell with
@@ -526,10 +529,21 @@ def _parse_text(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray,
 
 
 def _parse_vocab(col: Column, s: pd.Series, present: pd.Series, rows: np.ndarray, check: _Checker) -> pd.Series:
+    """A coded column (type, sector, mode, kind, instrument, stage, method, currency): its code,
+    or the code's Chinese name, the cell's spaces around it left out (as every cell's). Codes
+    are case-sensitive (interchange.md): `Distribution` is refused, the message saying which
+    code it resembles (`distribution`) and every value the column takes."""
     mapping = {zh: code for code, zh in LABELS.get(col.label_vocab, {}).items()}
     s = s.map(lambda v: mapping.get(v, v)) if mapping else s
     bad = present & ~s.isin(col.vocab)
-    check.flag(bad, rows, col.name, s, Message("unknown_choice", choices=(col.label_vocab, list(col.vocab))))
+    choices = (col.label_vocab, list(col.vocab))
+    if bad.any():  # only the refused cells are looked at again, each told what it resembles
+        folded = {code.casefold(): code for code in col.vocab}
+        unknown = Message("unknown_choice", choices=choices)
+        said = {code: Message("unknown_choice_case", code=code, choices=choices) for code in col.vocab}
+        resembles = s[bad].astype(str).str.casefold().map(folded).to_numpy(dtype=object)
+        check.flag(bad, rows, col.name, s, [said.get(code, unknown) if isinstance(code, str) else unknown
+                                            for code in resembles])
     return s.astype(object).where(present & ~bad, None)
 
 
