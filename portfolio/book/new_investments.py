@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, Investment, PendingCorrection
 from portfolio.book.audit import audit, digest, person, plain
-from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests
+from portfolio.book.corrections import as_asked, decided, held, last_written, pending_correction, waiting_requests
 from portfolio.book.records import (
     Fields,
     RuleFailures,
@@ -41,8 +41,7 @@ FIELDS = tuple(name for name in InvestmentCommand.__dataclass_fields__ if name !
 
 
 def pending_request(session: Session, investment_id: str) -> PendingCorrection | None:
-    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == ENTITY,
-                                                           PendingCorrection.entity_key == investment_id)).scalar()
+    return pending_correction(session, investment_id, ENTITY)
 
 
 def waiting_investments(session: Session) -> list[tuple[PendingCorrection, AuditEntry | None]]:

@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 
 from models import AuditEntry, Company, GpPackage, PendingCorrection, SubFundHolding, Valuation, utcnow
 from portfolio.book.audit import audit, digest, person, snapshot
-from portfolio.book.corrections import as_asked, decided, held, last_written, waiting_requests, withdrawn_with_void
+from portfolio.book.corrections import (
+    as_asked,
+    decided,
+    held,
+    last_written,
+    pending_correction,
+    waiting_requests,
+    withdrawn_with_void,
+)
 from portfolio.book.records import Fields, maker_is_checker, void_withdrawn
 from portfolio.book.unit import commit, serialise_key, take
 from portfolio.errors import FieldErrors
@@ -156,8 +164,7 @@ def reopen_version(session: Session, package: GpPackage) -> str:
 
 
 def pending_reopen(session: Session, package_id: int) -> PendingCorrection | None:
-    return session.execute(select(PendingCorrection).where(PendingCorrection.entity == ENTITY,
-                                                           PendingCorrection.entity_key == str(package_id))).scalar()
+    return pending_correction(session, str(package_id), ENTITY)
 
 
 @dataclass(frozen=True)
