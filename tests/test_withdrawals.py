@@ -138,3 +138,29 @@ def test_the_asker_withdraws_and_anyone_else_declines(kind, db, client):
             flashes = _flashes(page.get_data(as_text=True))
             assert said in flashes and unsaid not in flashes, (kind, who, lang, flashes)
             db.session.expire_all()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(kind, db, client):
+    """A decline (or a withdrawal) with no reason, or one of spaces, is refused alike for every
+    kind, to its asker and to anyone else: 驳回须填写理由 / Rejecting needs a reason (the key
+    reject_needs_reason, through refuse_decline), and the request still waits. Before, a change
+    set's reject form said it in its own words ('A rejection needs a reason' in English)."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    for name in (ASKER, CHECKER):
+        make_user(db, name, "manager")
+    spec = KINDS[kind]
+    for lang, needed, reason in (("zh", "驳回须填写理由", "不需要了"), ("en", "Rejecting needs a reason", "no longer needed")):
+        for who, said in ((ASKER, spec.withdrawn), (CHECKER, spec.declined)):
+            url = spec.ask(db.session)
+            login(client, who)
+            client.get(f"/lang/{lang}")
+            for blank in ("", "   "):
+                page = client.post(url, data={"reason": blank}, follow_redirects=True)
+                assert page.status_code == 200
+                flashes = _flashes(page.get_data(as_text=True))
+                assert needed in flashes, (kind, who, lang, blank, flashes)
+            db.session.expire_all()
+            page = client.post(url, data={"reason": reason}, follow_redirects=True)  # it was still waiting
+            assert said[lang == "en"] in _flashes(page.get_data(as_text=True)), (kind, who, lang)
+            db.session.expire_all()

@@ -248,10 +248,11 @@ def reject(change_set_id: int):
 
     uploader = _change_set(change_set_id).uploaded_by
     form = RejectForm()
-    if not form.validate_on_submit():
-        flash(_("驳回须填写理由"), "error")
+    if not form.validate_on_submit() and (form.reason.data or "").strip():
+        # a reason typed but refused (too long, a control character): named, as a decline's are
+        refuse_decline(FieldErrors([("reason", message) for message in form.reason.errors]))
         return redirect(url_for("change_sets.show", change_set_id=change_set_id))
-    try:
+    try:  # none typed: the use case's refusal, said as every other kind's (refuse_decline)
         staging.reject_change_set(db.session, change_set_id, form.reason.data or "", username=current_username())
     except FieldErrors as exc:
         refuse_decline(exc)
