@@ -357,6 +357,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "import_refused_by_db": ("数据库拒绝了导入，未写入任何数据：{name}",
                              "The database refused the import and nothing was written: {name}"),
     "reject_needs_reason": ("驳回须填写理由", "Rejecting needs a reason"),
+    "withdraw_needs_reason": ("撤回须填写理由", "Withdrawing needs a reason"),
     # -- an imported book (portfolio.interchange): reading the file; a sheet or column is named
     # by its code (`*_named`: the code and, in Chinese, its Chinese name)
     "book_not_utf8": ("文件不是 UTF-8 编码的 CSV", "The file is not a CSV in UTF-8"),

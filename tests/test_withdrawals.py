@@ -142,16 +142,22 @@ def test_the_asker_withdraws_and_anyone_else_declines(kind, db, client):
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
 def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(kind, db, client):
-    """A decline (or a withdrawal) with no reason, or one of spaces, is refused alike for every
-    kind, to its asker and to anyone else: 驳回须填写理由 / Rejecting needs a reason (the key
-    reject_needs_reason, through refuse_decline), and the request still waits. Before, a change
-    set's reject form said it in its own words ('A rejection needs a reason' in English)."""
+    """A decline with no reason, or one of spaces, is refused alike for every kind, and the
+    request still waits: to a checker 驳回须填写理由 / Rejecting needs a reason
+    (reject_needs_reason, through refuse_decline), to its own asker, whose button reads 撤回,
+    撤回须填写理由 / Withdrawing needs a reason (withdraw_needs_reason). Before, a change set's
+    reject form said it in its own words ('A rejection needs a reason' in English), and every
+    kind told its asker that *rejecting* needed a reason."""
     assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
     for name in (ASKER, CHECKER):
         make_user(db, name, "manager")
     spec = KINDS[kind]
-    for lang, needed, reason in (("zh", "驳回须填写理由", "不需要了"), ("en", "Rejecting needs a reason", "no longer needed")):
+    needs = {(CHECKER, "zh"): "驳回须填写理由", (CHECKER, "en"): "Rejecting needs a reason",
+             (ASKER, "zh"): "撤回须填写理由", (ASKER, "en"): "Withdrawing needs a reason"}
+    for lang, reason in (("zh", "不需要了"), ("en", "no longer needed")):
         for who, said in ((ASKER, spec.withdrawn), (CHECKER, spec.declined)):
+            needed = needs[who, lang]
+            unsaid = needs[CHECKER if who == ASKER else ASKER, lang]
             url = spec.ask(db.session)
             login(client, who)
             client.get(f"/lang/{lang}")
@@ -159,8 +165,36 @@ def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(
                 page = client.post(url, data={"reason": blank}, follow_redirects=True)
                 assert page.status_code == 200
                 flashes = _flashes(page.get_data(as_text=True))
-                assert needed in flashes, (kind, who, lang, blank, flashes)
+                assert needed in flashes and unsaid not in flashes, (kind, who, lang, blank, flashes)
             db.session.expire_all()
             page = client.post(url, data={"reason": reason}, follow_redirects=True)  # it was still waiting
+            assert said[lang == "en"] in _flashes(page.get_data(as_text=True)), (kind, who, lang)
+            db.session.expire_all()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_a_reason_refused_is_named_as_a_withdrawal_to_its_asker(kind, db, client):
+    """A reason typed but refused (one far too long) is named by what it is: to a checker
+    驳回理由：… / Reason for rejecting: …, to the request's own asker 撤回理由：… / Reason for
+    withdrawing: …, as the button they pressed reads; the request still waits."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    for name in (ASKER, CHECKER):
+        make_user(db, name, "manager")
+    spec = KINDS[kind]
+    named = {(CHECKER, "zh"): "驳回理由：", (CHECKER, "en"): "Reason for rejecting: ",
+             (ASKER, "zh"): "撤回理由：", (ASKER, "en"): "Reason for withdrawing: "}
+    for lang in ("zh", "en"):
+        for who, said in ((ASKER, spec.withdrawn), (CHECKER, spec.declined)):
+            url = spec.ask(db.session)
+            login(client, who)
+            client.get(f"/lang/{lang}")
+            page = client.post(url, data={"reason": "理由" * 5000}, follow_redirects=True)
+            assert page.status_code == 200
+            flashes = _flashes(page.get_data(as_text=True))
+            assert named[who, lang] in flashes, (kind, who, lang, flashes)
+            assert named[CHECKER if who == ASKER else ASKER, lang] not in flashes, (kind, who, lang, flashes)
+            assert said[lang == "en"] not in flashes, (kind, who, lang, flashes)
+            db.session.expire_all()
+            page = client.post(url, data={"reason": "不需要了"}, follow_redirects=True)  # it was still waiting
             assert said[lang == "en"] in _flashes(page.get_data(as_text=True)), (kind, who, lang)
             db.session.expire_all()

@@ -250,12 +250,13 @@ def reject(change_set_id: int):
     form = RejectForm()
     if not form.validate_on_submit() and (form.reason.data or "").strip():
         # a reason typed but refused (too long, a control character): named, as a decline's are
-        refuse_decline(FieldErrors([("reason", message) for message in form.reason.errors]))
+        refuse_decline(FieldErrors([("reason", message) for message in form.reason.errors]),
+                       withdrawing=withdrawn_by(uploader))
         return redirect(url_for("change_sets.show", change_set_id=change_set_id))
     try:  # none typed: the use case's refusal, said as every other kind's (refuse_decline)
         staging.reject_change_set(db.session, change_set_id, form.reason.data or "", username=current_username())
     except FieldErrors as exc:
-        refuse_decline(exc)
+        refuse_decline(exc, withdrawing=withdrawn_by(uploader))
     else:  # its uploader's own rejection withdraws it (the page's button says 撤回)
         flash(_("变更集已撤回，台账未作任何修改。") if withdrawn_by(uploader) else _("变更集已驳回，台账未作任何修改。"))
     return redirect(url_for("change_sets.show", change_set_id=change_set_id))

@@ -153,24 +153,28 @@ def decide(approve: bool, found: bool, approved: Callable[[], object], declined:
         else:
             declined(request.form.get("reason"))
     except FieldErrors as exc:
-        refuse_decline(exc)
+        refuse_decline(exc, withdrawing=not approve and withdrawn_by(asker))
         return False
     flash(said.of(approve, asker))
     return True
 
 
-def refuse_decline(errors: FieldErrors) -> None:
+def refuse_decline(errors: FieldErrors, *, withdrawing: bool = False) -> None:
     """A decline refused (by `decide`, or a void's): like `refuse`, but a reason's error says
     what it is about: one missing (a reason of spaces reads back as none) says a decline needs
-    a reason, not a bare 必填; any other names the field (驳回理由：…)."""
+    a reason, not a bare 必填; any other names the field (驳回理由：…). `withdrawing`: the
+    decline is the asker's own (`withdrawn_by`), and is said as a withdrawal (撤回须填写理由,
+    撤回理由：…), as its button and its flash say."""
     db.session.rollback()
     lang = current_lang()
     for field, message in errors.errors:
         key = getattr(message, "key", None)
         if field == "reason" and key in ("required", "reject_needs_reason"):
-            flash(error_shown(Message("reject_needs_reason"), lang), "error")
+            needed = Message("withdraw_needs_reason" if withdrawing else "reject_needs_reason")
+            flash(error_shown(needed, lang), "error")
         elif field == "reason":
-            flash(f"{gettext('驳回理由')}{PUNCTUATION['colon']}{error_shown(message, lang)}", "error")
+            flash(f"{gettext('撤回理由') if withdrawing else gettext('驳回理由')}{PUNCTUATION['colon']}"
+                  f"{error_shown(message, lang)}", "error")
         else:
             flash(error_shown(message, lang), "error")
 
