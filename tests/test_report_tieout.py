@@ -188,6 +188,41 @@ def test_an_irr_with_no_answer_is_said_so_in_every_format(app, second, lang, no_
     assert [row[13].value for row in schedule[2:] if row[0].value == "W-D1"] == [short]
 
 
+def _sections(html: str) -> dict[str, str]:
+    """The report's sections by id, each its HTML up to the next."""
+    parts = html.split('<section ')[1:]
+    return {part.split('id="', 1)[1].split('"', 1)[0]: part for part in parts}
+
+
+@pytest.mark.parametrize("lang, note", [("zh", "IRR“无解”"), ("en", 'IRR "no rate"')])
+def test_the_no_rate_note_is_under_the_tables_that_have_one(app, lang, note):
+    """The note explaining 无解 was printed under the fund's status table whenever any holding
+    had no rate, though that table's IRR was a rate; now it is printed under each table that
+    has a 无解 figure, and nowhere else."""
+    b = SyntheticBook().fund("M", vintage_year=2023).company("C1").company("C2", sector="digital")
+    b.investment("M-D1", "C1", fund="M", date="2023-01-02").flow("M-D1", "2023-01-02", "1000000")
+    b.valuation("M-D1", "2025-12-31", "1500000", "last_round")
+    b.investment("M-D2", "C2", fund="M", date="2023-06-30").flow("M-D2", "2023-06-30", "1000000")
+    b.valuation("M-D2", "2025-06-30", "0", "write_off")  # no rate: no sign change
+    report = build_quarterly(b.book(), "M", "2025Q4")
+    assert report["summary"]["irr"] is not None
+    assert [i["irr"] is None for i in report["schedule"]] == [False, True]
+    sections = _sections(document(app, report, lang))
+    assert note not in sections["status"] and note not in sections["cover"]
+    assert sections["schedule"].count(note) == 1
+    performance = sections["performance"]  # by mode: both direct, a rate; by sector: digital has none
+    assert performance.count(note) == 1
+    assert performance.index(note) > performance.index("Digital innovation" if lang == "en" else "数字创新")
+
+
+@pytest.mark.parametrize("lang, note", [("zh", "IRR“无解”"), ("en", 'IRR "no rate"')])
+def test_a_report_with_every_irr_a_rate_has_no_no_rate_note(app, example, lang, note):
+    """The example fund's IRRs are all rates (or under a year): nothing to explain."""
+    report = build_quarterly(example, "QY", "2025Q4")
+    assert report["summary"]["irr"] is not None and all(i["irr"] is not None for i in report["schedule"])
+    assert note not in document(app, report, lang)
+
+
 def test_an_irr_under_a_year_is_the_same_words_in_the_workbook_and_the_highlights(app, second):
     """K-D2 was made on 2025-11-20: the document prints '— 不足一年' (GIPS 5.A.4), the workbook
     had held the annualised rate; the highlights (要点) had printed a young fund's IRR as an
