@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 
+import pytest
 import pyxirr
 from sqlalchemy import func, select
 
@@ -149,6 +151,27 @@ def test_demo_committee_history(runner, db, client, tmp_path):
     # the member's home page: the meeting to come, with the deal on its agenda
     html = client.get("/").get_data(as_text=True)
     assert f'data-meeting="{coming.id}"' in html and f'data-meeting="{meeting.id}"' not in html
+
+
+@pytest.mark.parametrize("lang, last, sign", [("zh", "记录人", "主任委员签字"), ("en", "Recorded by", "Chair's signature")])
+def test_demo_resolution_pdf_keeps_its_signatures_on_its_one_page(runner, db, client, tmp_path, lang, last, sign):
+    """The demo's 决议 (seven members, a recusal, comments, conditions) printed its record line
+    and signature lines alone on a second page; the layout is tighter and the closing block
+    (decision, conditions, record, signatures) is never split, so it is one page."""
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    proposal = db.session.execute(select(Proposal).order_by(Proposal.id)).scalars().first()
+    assert login(client, "committee1", _passwords(result.output)["committee1"]).status_code == 302
+    client.get(f"/lang/{lang}")
+    pdf = client.get(f"/committee/proposals/{proposal.id}/resolution.pdf")
+    assert pdf.status_code == 200
+    path = tmp_path / "resolution.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) == 1, [page[-300:] for page in pages]
+    conditions_end = proposal.conditions.split()[-1][-8:]
+    assert last in pages[0] and sign in pages[0] and conditions_end in pages[0]
 
 
 def test_demo_book_is_deterministic():
