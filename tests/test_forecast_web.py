@@ -157,6 +157,26 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     assert demo.session.execute(select(Job)).scalars().all()[0].id == jobs[0].id
 
 
+def test_xlsx_days_are_date_cells(demo):
+    """The workbook's as-of date (汇总 截至 / Summary As of) and each quarter's end (季末) were
+    written as text ('2025-12-31'): Excel neither sorted nor filtered them as days. They are
+    date cells now, formatted yyyy-mm-dd, in both languages."""
+    import datetime as dt
+
+    from portfolio.book.forecasting import fund_forecast
+    from portfolio.reports.forecast_xlsx import forecast_workbook
+
+    as_of = dt.date.fromisoformat(AS_OF)
+    result = fund_forecast(demo.session, "QY", as_of)
+    for lang, label in (("zh", "截至"), ("en", "As of")):
+        wb = load_workbook(io.BytesIO(forecast_workbook(result, "QY", lang=lang)))
+        cell = next(value for name, value in wb.worksheets[2].iter_rows(min_row=2) if name.value == label)
+        assert cell.is_date and cell.value.date() == as_of and cell.number_format == "yyyy-mm-dd", (lang, cell.value)
+        ends = [row[1] for row in wb.worksheets[1].iter_rows(min_row=2)]
+        assert ends and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in ends), lang
+        assert [c.value.date() for c in ends] == [q["end"] for q in result["actuals"] + result["forecast"]]
+
+
 def test_xlsx_has_the_four_sheets(demo, as_role):
     client = as_role("viewer")
     _set_as_of(client)

@@ -6,7 +6,8 @@ as the screens show them. Renders the forecast object; computes nothing.
 Numbers stay numbers (exact, never text) with the number format of their kind, as the
 quarterly workbook writes them (portfolio.formatting XLSX_FORMATS): amounts in 万元
 '#,##0.00', rates and shares as percentages, multiples '0.00"x"', counts as integers,
-years as years, a calendar year as 2027, the checks' residuals in scientific notation.
+years as years, a calendar year as 2027, the checks' residuals in scientific notation; days
+(the as-of date, each quarter's end) as date cells, yyyy-mm-dd.
 
 In the reader's language (`lang`, "zh" or "en"), wholly: the sheets' names (as the quarterly
 workbook's, msgctxt "sheet": 参数, 预测, 汇总, 核对 / Inputs, Forecast, Summary, Checks), headers,
@@ -15,15 +16,16 @@ kind A or E as 实际 or 预测 / Actual or Forecast) in the words of the foreca
 (portfolio.reports.words). Only the book's own names (a sub-fund's, a company's) stay as booked."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portfolio.filetypes import formulas_as_text
-from portfolio.formatting import XLSX_FORMATS, iso_date
+from portfolio.formatting import XLSX_FORMATS
 from portfolio.reports.words import word
-from portfolio.reports.xlsx import AMOUNT, COUNT, MULTIPLE, PERCENT, TEXT, Formatted
+from portfolio.reports.xlsx import AMOUNT, COUNT, DATE, MULTIPLE, PERCENT, TEXT, Formatted
 
 WAN = 10_000
 YEARS = XLSX_FORMATS["years"]  # a span in years (one decimal, as formatting.years)
@@ -46,6 +48,19 @@ CHECKS = {"nav_roll": "期初剩余价值 + 出资 − 分配 + 增值 = 期末�
 def _wan(value) -> float | None:
     """Yuan in 万元, exact (the cell's format shows two places, as the page's |wan)."""
     return None if value is None else float(value) / WAN
+
+
+def _day(value) -> dt.date | None:
+    """A day as a date cell takes it (a date, never its ISO text: Excel sorts and filters it as
+    a date; the cell's format writes it yyyy-mm-dd), from a date, a datetime, a pandas
+    Timestamp or ISO text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime) or (hasattr(value, "date") and not isinstance(value, dt.date)):
+        return value.date()
+    return value
 
 
 def _sheet(wb: Workbook, title: str, columns: list[tuple[str, str | None]], rows: list[list], lang: str,
@@ -89,18 +104,18 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
              u["parameters"]["rc_late"], u["parameters"]["bow"], u["parameters"]["life"],
              u["parameters"]["growth"], u["parameters"]["yield"], code(SOURCES, u["source"])]
             for u in result["units"]], lang, first=True)
-    rows = [[a["quarter"], iso_date(a["end"]), code(KINDS, "A"), _wan(a["call"]), None, None, _wan(a["distribution"]), None, None,
+    rows = [[a["quarter"], _day(a["end"]), code(KINDS, "A"), _wan(a["call"]), None, None, _wan(a["distribution"]), None, None,
              _wan(a["nav"]), None, None, None] for a in result["actuals"]]
-    rows += [[f["quarter"], iso_date(f["end"]), code(KINDS, "E"), _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
+    rows += [[f["quarter"], _day(f["end"]), code(KINDS, "E"), _wan(f["call"]), _wan(f["call_p10"]), _wan(f["call_p90"]),
               _wan(f["distribution"]), _wan(f["distribution_p10"]), _wan(f["distribution_p90"]), _wan(f["nav"]),
               _wan(f["nav_p10"]), _wan(f["nav_p90"]), _wan(f["unfunded"])] for f in result["forecast"]]
-    _sheet(wb, FORECAST, [("季度", TEXT), ("季末", TEXT), (word(KIND_HEADER, lang, context="xlsx"), TEXT)] + [
+    _sheet(wb, FORECAST, [("季度", TEXT), ("季末", DATE), (word(KIND_HEADER, lang, context="xlsx"), TEXT)] + [
         (head, AMOUNT) for head in ("出资（万元）", "出资 P10（万元）", "出资 P90（万元）", "分配（万元）", "分配 P10（万元）",
                                     "分配 P90（万元）", "剩余价值（万元）", "剩余价值 P10（万元）", "剩余价值 P90（万元）",
                                     "未实缴（万元）")], rows, lang)  # the unit in each header, as the Inputs'
     e = result["expected"]
     summary = [[word("基金", lang, context="xlsx"), result["fund"] + (" " + fund_name if fund_name else "")],
-               [w("截至"), iso_date(result["as_of"])],
+               [w("截至"), Formatted(_day(result["as_of"]), DATE)],
                [w("模拟路径数"), Formatted(result["paths"], COUNT)],
                [w("下一季度预计出资（万元）"), _wan(e["calls_next_quarter"])],
                [w("未来一年预计出资（万元）"), _wan(e["calls_next_year"])],
