@@ -197,10 +197,22 @@ def test_headers_in_english(viewer):
     viewer.get("/lang/en")
     ws = sheet(viewer.get("/investments/export.xlsx"))
     header = [c.value for c in ws[3]]
-    assert header[:3] == ["Investment id", "Funds", "Mode"] and "Commitment (CNY 10k)" in header
+    assert header[:3] == ["Investment id", "Fund", "Mode"] and "Commitment (CNY 10k)" in header
     assert not re.search(r"[\u4e00-\u9fff]", "".join(header))
     response = viewer.get("/companies/export.xlsx")
     assert "Portfolio%20companies_" in response.headers["Content-Disposition"]
+
+
+def test_a_column_or_filter_of_one_fund_reads_fund_in_english(viewer):
+    """Every list export headed its column of one fund per row, and its filter naming one
+    fund, with the menu's plural 'Funds'; they read 'Fund'."""
+    viewer.get("/lang/en")
+    for url in ("/investments/export.xlsx?fund=QY", "/sub-funds/export.xlsx?fund=QY",
+                "/cash-flows/export.xlsx?fund=QY", "/valuations/export.xlsx?fund=QY&since=2000-01-01"):
+        ws = sheet(viewer.get(url))
+        header = [c.value for c in ws[3]]
+        assert "Fund" in header and "Funds" not in header, (url, header)
+        assert "Filter: Fund QY " in ws["A2"].value and "Funds" not in ws["A2"].value, (url, ws["A2"].value)
 
 
 def test_hostile_names_stay_text(viewer, db):

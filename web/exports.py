@@ -28,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import pgettext  # a column or a filter naming one fund: "Fund", not the menu's "Funds"
 
 from models import Fund
 from portfolio.book import listing
@@ -215,14 +216,14 @@ def _labelled(rows: Iterable[Mapping], **vocabularies: str) -> list[dict]:
 def investments():
     funds = main._funds()
     rows, _sort, _desc = main.investment_rows(funds)
-    columns = [ListColumn("id", _("投资编号")), ListColumn("fund", _("基金")), ListColumn("mode", _("方式")),
+    columns = [ListColumn("id", _("投资编号")), ListColumn("fund", pgettext("one", "基金")), ListColumn("mode", _("方式")),
                ListColumn("target", _("标的")), ListColumn("target_name", _("标的名称")),
                ListColumn("sector", _("领域")), ListColumn("date", _("投资日期"), "date"),
                ListColumn("commitment", _wan(_("认缴")), "amount"), ListColumn("paid_in", _wan(_("实缴")), "amount"),
                ListColumn("unfunded", _wan(_("未实缴")), "amount"), ListColumn("nav", _wan(_("剩余价值")), "amount"),
                ListColumn("tvpi", "TVPI", "multiple"), ListColumn("irr", "IRR", "percent")]
     args = request.args
-    filters = _filter_text([(_("基金"), _fund_words(args.get("fund", ""))),
+    filters = _filter_text([(pgettext("one", "基金"), _fund_words(args.get("fund", ""))),
                             (_("方式"), _words("mode")(args["mode"]) if args.get("mode") else ""),
                             (_("领域"), _words("sector")(args["sector"]) if args.get("sector") else ""),
                             (_("关键词"), args.get("q", "").strip())])
@@ -236,13 +237,14 @@ def sub_funds():
     funds = main._funds()
     rows, _sort, _desc = main.sub_fund_rows(funds)
     columns = [ListColumn("code", _("子基金代码")), ListColumn("name", _("名称")), ListColumn("manager", _("管理人")),
-               ListColumn("fund", _("基金")), ListColumn("commitment", _wan(_("认缴")), "amount"),
+               ListColumn("fund", pgettext("one", "基金")), ListColumn("commitment", _wan(_("认缴")), "amount"),
                ListColumn("paid_in", _wan(_("已实缴")), "amount"), ListColumn("unfunded", _wan(_("未实缴")), "amount"),
                ListColumn("nav", _wan(_("剩余价值")), "amount"),
                ListColumn("latest_report_as_of", _("最近投资明细"), "date"),
                ListColumn("reinvestment_multiple", _("返投倍数"), "multiple")]
     args = request.args
-    filters = _filter_text([(_("基金"), _fund_words(args.get("fund", ""))), (_("关键词"), args.get("q", "").strip())])
+    filters = _filter_text([(pgettext("one", "基金"), _fund_words(args.get("fund", ""))),
+                            (_("关键词"), args.get("q", "").strip())])
     what = _("子基金清单")
     return _send(what, _as_of_title(what), filters, columns, rows, args.get("fund", ""))
 
@@ -348,7 +350,7 @@ def _flow_filter() -> listing.FlowFilter:
 
 
 def _flow_filter_text(f: listing.FlowFilter, type_name: str, vocabulary: str) -> str:
-    return _filter_text([(_("基金"), _fund_words(f.fund)), (_("投资编号"), f.investment),
+    return _filter_text([(pgettext("one", "基金"), _fund_words(f.fund)), (_("投资编号"), f.investment),
                          (type_name, _words(vocabulary)(f.type) if f.type else ""),
                          (_("自"), f.since.isoformat() if f.since else ""),
                          (_("至"), f.until.isoformat() if f.until else "")])
@@ -364,7 +366,7 @@ def cash_flows():
             row["status"] = _record_status(row)
             yield row
 
-    columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
+    columns = [ListColumn("fund_code", pgettext("one", "基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("date", _("日期"), "date"), ListColumn("type", _("类型")),
                ListColumn("amount_cny", _wan(_("金额")), "amount"), ListColumn("note", _("备注")),
                ListColumn("ref", _("凭证号")), ListColumn("status", _("状态"))]
@@ -392,7 +394,7 @@ def valuations():
             row["status"] = _record_status(row)
             yield row
 
-    columns = [ListColumn("fund_code", _("基金")), ListColumn("investment_id", _("投资编号")),
+    columns = [ListColumn("fund_code", pgettext("one", "基金")), ListColumn("investment_id", _("投资编号")),
                ListColumn("as_of", _("估值基准日"), "date"), ListColumn("fair_value_cny", _wan(_("公允价值")), "amount"),
                ListColumn("method", _("估值方法")), ListColumn("status", _("状态"))]
     what = _("估值")
