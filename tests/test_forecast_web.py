@@ -99,6 +99,11 @@ def test_accuracy_page_has_both_models(demo, as_role):
     assert status["state"] == "done" and status["kind"] == "forecast_backtest"
     assert status["unit"] == "origins" and status["done"] == status["total"] > 10 and status["label"] == "个回测起点"
     html = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    assert "前两年出资 25%、此后 50%，弯度 3.0，存续期 15 年，增长率 10%" in html and "％" not in html  # as 12.3% elsewhere
+    client.get("/lang/en")
+    english = client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)
+    assert "calls 25% a year in years 1–2 then 50%, bow 3.0, life 15 years, growth 10%" in english
+    client.get("/lang/zh")
     assert 'id="backtest"' in html and html.count('class="calibrated"') == 3 and html.count('class="published"') == 3
     # asked again on the same book: the same job, not a second one
     jobs = demo.session.execute(select(Job).where(Job.kind == "forecast_backtest")).scalars().all()

@@ -142,3 +142,18 @@ def test_each_catalogue_entry_has_one_translation():
     for po in (Path(__file__).resolve().parents[1] / "translations").rglob("*.po"):
         text = po.read_text(encoding="utf-8")
         assert not re.search(r"^msgstr .*\n(?:\".*\"\n)*msgstr ", text, re.M), po
+
+
+def test_a_percentage_is_written_with_the_half_width_sign():
+    """The app writes 12.3%: the forecast accuracy page's note read '25％、此后 50％ … 10％'
+    (full-width), in a template's msgid and so in the Chinese page. No template, sentence
+    (error_texts), label (vocabulary) or English entry writes a figure with ％."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*(root / "templates").rglob("*.html"), root / "portfolio/error_texts.py",
+               root / "portfolio/vocabulary.py", root / "translations/en/LC_MESSAGES/messages.po"]
+    found = {str(path.relative_to(root)): re.findall(r"[0-9０-９]\s*％", path.read_text(encoding="utf-8"))
+             for path in sources}
+    assert {name: hits for name, hits in found.items() if hits} == {}
