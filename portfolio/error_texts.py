@@ -21,6 +21,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "required": ("必填", "Required"),
     "too_long": ("不能超过 {max_len} 个字符", "At most {max_len} characters"),
     "invalid_choice": ("无效的取值：{value}", "Not a valid choice: {value}"),
+    # a form's choice that is not among those the form offered (a tampered or stale post), beside its field
+    "not_offered": ("不在可选范围内，请从列表中选择", "Not one of the choices offered: choose from the list"),
     "amount_positive": ("金额应大于 0", "The amount must be above 0"),
     "amount_negative": ("金额不能为负", "The amount cannot be negative"),
     "integer": ("应为整数", "Must be a whole number"),

@@ -309,6 +309,23 @@ def test_managers_see_the_overdue_list_and_the_gp_its_requests(client, book):
     assert 'id="gp-overdue-home"' in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("lang, said", [("zh", "不在可选范围内，请从列表中选择"),
+                                         ("en", "Not one of the choices offered: choose from the list")])
+def test_an_invite_naming_a_sub_fund_not_offered_is_refused_beside_the_field(db, client, book, lang, said):
+    """A tampered invite (a sub-fund code not among the form's choices) showed WTForms'
+    English "'NOPE' is not a valid choice for this field." even in Chinese; now the app's
+    sentence in the reader's language, beside the sub-funds field, and nobody is invited."""
+    login(client, "admin1")
+    client.get(f"/lang/{lang}")
+    page = client.post("/gp/invite", data={"username": "gp_new", "password": "another-horse-7",
+                                           "sub_funds": ["SF1", "NOPE"]})
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200
+    assert f'<span class="error" data-field="sub_funds">{said}</span>' in text
+    assert "not a valid choice" not in text and "NOPE" not in text.split('id="invite-form"')[1]
+    assert db.session.execute(select(User).where(User.username == "gp_new")).scalar() is None
+
+
 def test_an_admin_invites_a_gp_and_the_command_makes_one(db, client, runner, book):
     login(client, "admin1")
     response = client.post("/gp/invite", data={"username": "gp_new", "password": "another-horse-7",

@@ -382,6 +382,20 @@ def test_admin_creates_a_user_and_never_sees_passwords(db, as_role):
     assert "new1" in html and "张三" in html and "pbkdf2" not in html and "scrypt" not in html
 
 
+@pytest.mark.parametrize("lang, said", [("zh", "不在可选范围内，请从列表中选择"),
+                                         ("en", "Not one of the choices offered: choose from the list")])
+def test_a_choice_not_offered_is_refused_in_the_app_s_words(db, as_role, lang, said):
+    """Every form's selects say one sentence, by key, for a value not among their choices
+    (web/forms.ChoiceWords): a tampered role read WTForms' own '不是有效的选择。' /
+    'Not a valid choice.', its multiple selects English in Chinese too."""
+    client = as_role("admin")
+    client.get(f"/lang/{lang}")
+    page = text(client.post("/admin/users/new", data={"username": "new1", "role": "superuser",
+                                                      "password": "long-enough-1"}))
+    assert f'<span class="error" data-field="role">{said}</span>' in page
+    assert "不是有效的选择" not in page and "Not a valid choice" not in page
+
+
 def test_csrf_protects_every_form(app, db, manager):
     from tests.conftest import csrf_token
 

@@ -48,10 +48,47 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+# WTForms' own sentences for a choice the form did not offer (a select or check boxes posted
+# with a value changed by hand, or one gone since the page was drawn): the multiple select's
+# ("'X' is not a valid choice for this field.") has no Chinese in WTForms' catalogue, and
+# each echoes what was posted. Every form says the app's sentence instead, in the reader's
+# language (ChoiceWords).
+NOT_OFFERED = frozenset({
+    "Not a valid choice.", "Invalid Choice: could not coerce.",
+    "'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.",
+    "Invalid choice(s): one or more data inputs could not be coerced.",
+})
+
+
+class ChoiceWords:
+    """The translations a form's fields say their sentences with (WTForms' `gettext` and
+    `ngettext`): WTForms' own (Flask-WTF's, in the request's language), but a choice not
+    offered is the app's sentence (error_texts `not_offered`)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def gettext(self, string: str) -> str:
+        if string in NOT_OFFERED:
+            return Message("not_offered").shown(current_lang())
+        return string if self.inner is None else self.inner.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if singular in NOT_OFFERED:
+            return Message("not_offered").shown(current_lang())
+        if self.inner is None:
+            return singular if n == 1 else plural
+        return self.inner.ngettext(singular, plural, n)
+
+
 class BaseForm(FlaskForm):
     """Every form of the app: typed values out, the use case's errors back in."""
 
     class Meta:
+        def get_translations(self, form):
+            """WTForms' sentences, but a choice not offered said as the app says it (ChoiceWords)."""
+            return ChoiceWords(super().get_translations(form))
+
         def wrap_formdata(self, form, formdata):
             """A form's data is what a form sends (url-encoded or multipart), never a JSON body:
             Flask-WTF would read one as the fields, and a number, a list or an object where a
