@@ -284,6 +284,9 @@ def test_xlsx_in_english_with_the_same_figures(demo, as_role):
     assert {row[1] for row in en["Inputs"].iter_rows(min_row=2, values_only=True)} == {
         "Sub-fund", "Direct and co-investments"}
     assert {row[1] for row in en["Checks"].iter_rows(min_row=2, values_only=True)} == {"Yes"}
+    # the checks' residuals are in yuan, where every other amount of the workbook is in 万元: the
+    # header says so (it read 数值 / Value)
+    assert en["Checks"]["C1"].value == "Value (CNY)" and zh["核对"]["C1"].value == "数值（元）"
     # the Chinese workbook names the codes in the page's Chinese words
     assert {row[1] for row in zh["参数"].iter_rows(min_row=2, values_only=True)} == {"子基金", "直投和跟投"}
     # the job in English gives the English file (the one the link stored); Chinese again, the Chinese

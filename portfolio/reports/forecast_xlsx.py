@@ -137,7 +137,7 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
                           requirement=r["requirement"]), Formatted(r["year_met"] or w("预测期内未达标"), YEAR)])  # as the page
     _sheet(wb, SUMMARY, [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
     _sheet(wb, CHECKS_SHEET, [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
-                          ("数值", SCIENTIFIC)],
+                          ("数值（元）", SCIENTIFIC)],  # residuals in yuan, the only figures here not in 万元
            [[code(CHECKS, c["check"]), w("是") if c["ok"] else w("否"), c["value"]] for c in result["checks"]], lang)
     buffer = io.BytesIO()
     formulas_as_text(wb)  # a sub-fund or company named '=…' stays a name
