@@ -36,6 +36,7 @@ from web.forms import (
     ValuationForm,
     VoidForm,
     asker_of,
+    checked_too,
     decide,
     refuse,
 )
@@ -90,6 +91,8 @@ def new_investment():
             # which may be no request at all when the first is still being written)
             return redirect(url_for("book.new_investment", fund=form.fund_code.data or None,
                                     _anchor="waiting-new-investments"))
+    elif form.is_submitted():
+        checked_too(form, lambda fields: new_investments.check_investment(db.session, fields))
     targets = db.session.execute(select(SubFund.code, SubFund.name).order_by(SubFund.code)).all() + \
         db.session.execute(select(Company.code, Company.name).order_by(Company.code)).all()
     waiting = new_investments.waiting_investments(db.session)
@@ -97,7 +100,9 @@ def new_investment():
                            waiting=waiting, stale_new_investments=new_investments.stale_requests(db.session, waiting))
 
 
-def _simple_form(form, use_case, template: str, title: str, done):
+def _simple_form(form, use_case, check, template: str, title: str, done):
+    """A record's form: `use_case` writes it; `check` makes the same checks, nothing written (a form
+    its own checks refused shows the use case's errors with them, web.forms.checked_too)."""
     if form.validate_on_submit():
         record, again = _run(form, lambda fields: use_case(db.session, fields, username=current_username()))
         if record is not None:
@@ -106,6 +111,8 @@ def _simple_form(form, use_case, template: str, title: str, done):
             return redirect(done[1](record))
         if again:  # applied before, its record gone since (cannot happen to a book record)
             return redirect(url_for("book.index"))
+    elif form.is_submitted():
+        checked_too(form, lambda fields: check(db.session, fields))
     investment_ids = db.session.execute(select(Investment.id).order_by(Investment.id)).scalars().all() \
         if "investment_id" in form else []
     return render_template(template, form=form, title=title, investment_ids=investment_ids)
@@ -122,7 +129,8 @@ def _for_investment(form):
 @bp.route("/cash-flows/new", methods=["GET", "POST"])
 @requires("write")
 def new_cash_flow():
-    return _simple_form(_for_investment(CashFlowForm()), records.record_cash_flow, "book/form.html", _("记录现金流"), (
+    return _simple_form(_for_investment(CashFlowForm()), records.record_cash_flow, records.check_cash_flow,
+                        "book/form.html", _("记录现金流"), (
         lambda flow: _("现金流已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"),
         lambda flow: url_for("main.investment", inv_id=flow.investment_id)))
 
@@ -130,7 +138,8 @@ def new_cash_flow():
 @bp.route("/valuations/new", methods=["GET", "POST"])
 @requires("write")
 def new_valuation():
-    return _simple_form(_for_investment(ValuationForm()), records.record_valuation, "book/form.html", _("记录估值"), (
+    return _simple_form(_for_investment(ValuationForm()), records.record_valuation, records.check_valuation,
+                        "book/form.html", _("记录估值"), (
         lambda v: _("估值已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"),
         lambda v: url_for("main.investment", inv_id=v.investment_id)))
 
@@ -140,7 +149,7 @@ def new_valuation():
 def new_company():
     form = CompanyForm()
     form.set_choices()
-    return _simple_form(form, records.record_company, "book/form.html", _("新增企业"), (
+    return _simple_form(form, records.record_company, records.check_company, "book/form.html", _("新增企业"), (
         lambda c: _("企业 %(code)s 已新增。", code=c.code),
         lambda c: url_for("main.company", code=c.code)))
 
@@ -150,7 +159,7 @@ def new_company():
 def new_sub_fund():
     form = SubFundForm()
     form.set_choices()
-    return _simple_form(form, records.record_sub_fund, "book/form.html", _("新增子基金"), (
+    return _simple_form(form, records.record_sub_fund, records.check_sub_fund, "book/form.html", _("新增子基金"), (
         lambda s: _("子基金 %(code)s 已新增。", code=s.code),
         lambda s: url_for("main.sub_fund", code=s.code)))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import NamedTuple
 
 from flask import abort, flash, request
@@ -141,6 +142,20 @@ def refuse(errors: FieldErrors, form: BaseForm | None = None) -> None:
     for message in rest:
         flash(message, "error")
 
+
+def checked_too(form: BaseForm, check: Callable[[Command], object]) -> None:
+    """A form its own checks refused (a required field left empty, a control character, …): its
+    use case's checks as well (`check`: they only, nothing written), so that one submit shows every
+    error there is to fix, not the use case's on the next. The use case reads what the form
+    accepted (a field it refused as empty); its errors go beside the fields the form left without
+    one, and those of no field are flashed."""
+    command = form.to_command()
+    accepted = replace(command, **{name: None for name in command.names() if form[name].errors})
+    try:
+        check(accepted)
+    except FieldErrors as exc:
+        refuse(FieldErrors([(name, message) for name, message in exc.errors
+                            if not (name and name in form and form[name].errors)]), form)
 
 
 class Said(NamedTuple):

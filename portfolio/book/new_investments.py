@@ -75,14 +75,21 @@ def _terms(values: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(value) for name, value in terms.items()}
 
 
-def ask_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str) -> PendingCorrection:
-    """A new holding asked for: every check `add_investment` makes, then the request stored
-    and audited; booked only when another person approves it (`approve_investment`)."""
+def check_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any]) -> dict[str, Any]:
+    """The checks of `ask_investment` on the fields (not the pro-forma rules, which need them
+    all valid), nothing written: the holding's values."""
     values = _investment_fields(session, fields)
     waiting = pending_request(session, values["id"])
     if waiting is not None:
         raise FieldErrors([("id", Message("investment_request_pending_by", id=values["id"],
                                           who=(person(session, waiting.asked_by), waiting.asked_at)))])
+    return values
+
+
+def ask_investment(session: Session, fields: InvestmentCommand | Mapping[str, Any], *, username: str) -> PendingCorrection:
+    """A new holding asked for: every check `add_investment` makes, then the request stored
+    and audited; booked only when another person approves it (`approve_investment`)."""
+    values = check_investment(session, fields)
     reason = str(fields.get("override_reason") or "").strip() or None
     failures = pro_forma_failures(session, values)
     if failures and not reason:

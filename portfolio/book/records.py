@@ -346,6 +346,14 @@ def _in_force(session: Session, model, investment_id: str, **match) -> bool:
 def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any], *, username: str) -> CashFlow:
     """A contribution (出资) or distribution (分配) of one investment: a draft until a second
     person approves it (`approve_cash_flow`), as a valuation is."""
+    flow, doubts, reason = check_cash_flow(session, fields)
+    flow.entered_by = username
+    return _create(session, flow, "cash_flows", lambda r: r.id, username=username, doubts=doubts, reason=reason)
+
+
+def check_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any]) -> tuple[CashFlow, list[str], str | None]:
+    """Every check `record_cash_flow` makes (FieldErrors; its doubts unconfirmed among them), nothing
+    written: the flow it would add (not in the session), its doubts and the reason confirming them."""
     f = Fields(fields)
     investment = _investment(session, f)
     date = f.date("date", required=True)
@@ -362,13 +370,21 @@ def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, An
     doubts = sanity.flow_doubts(session, investment, date, flow_type, amount) + \
         sanity.duplicate_doubt(session, investment, date, flow_type, amount, ref)
     reason = sanity.confirmed(doubts, fields)
-    flow = CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
-                    note=note, ref=ref, entered_by=username)
-    return _create(session, flow, "cash_flows", lambda r: r.id, username=username, doubts=doubts, reason=reason)
+    return CashFlow(investment_id=investment.id, date=date, type=flow_type, amount_cny=amount,
+                    note=note, ref=ref), doubts, reason
 
 
 def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, Any], *, username: str) -> Valuation:
     """A fair value with its method: a draft until a second person approves it."""
+    valuation, doubts, reason = check_valuation(session, fields)
+    valuation.entered_by = username
+    return _create(session, valuation, "valuations", lambda r: r.id, username=username, doubts=doubts,
+                   reason=reason)
+
+
+def check_valuation(session: Session, fields: ValuationCommand | Mapping[str, Any]) -> tuple[Valuation, list[str], str | None]:
+    """Every check `record_valuation` makes, nothing written: the valuation it would add (not in
+    the session), its doubts and the reason confirming them."""
     f = Fields(fields)
     investment = _investment(session, f)
     as_of = f.date("as_of", required=True)
@@ -380,10 +396,7 @@ def record_valuation(session: Session, fields: ValuationCommand | Mapping[str, A
     assert investment is not None  # f.check() raised otherwise
     doubts = sanity.valuation_doubts(as_of)
     reason = sanity.confirmed(doubts, fields)
-    valuation = Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method,
-                          entered_by=username)
-    return _create(session, valuation, "valuations", lambda r: r.id, username=username, doubts=doubts,
-                   reason=reason)
+    return Valuation(investment_id=investment.id, as_of=as_of, fair_value_cny=value, method=method), doubts, reason
 
 
 def _record(session: Session, model, record_id, what: str):
@@ -551,6 +564,11 @@ def _region(f: Fields) -> str | None:
 
 def record_company(session: Session, fields: CompanyCommand | Mapping[str, Any], *, username: str) -> Company:
     """A company, its 统一社会信用代码 verified (GB 32100-2015) and unique."""
+    return _create(session, check_company(session, fields), "companies", lambda r: r.code, username=username)
+
+
+def check_company(session: Session, fields: CompanyCommand | Mapping[str, Any]) -> Company:
+    """Every check `record_company` makes, nothing written: the company it would add (not in the session)."""
     f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
     credit = check_credit_code(session, f, "credit_code")
@@ -560,11 +578,15 @@ def record_company(session: Session, fields: CompanyCommand | Mapping[str, Any],
     if code and session.get(Company, code) is not None:
         f.errors.append(("code", Message("company_exists", code=code)))
     f.check()
-    company = Company(**values)
-    return _create(session, company, "companies", lambda r: r.code, username=username)
+    return Company(**values)
 
 
 def record_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any], *, username: str) -> SubFund:
+    return _create(session, check_sub_fund(session, fields), "sub_funds", lambda r: r.code, username=username)
+
+
+def check_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any]) -> SubFund:
+    """Every check `record_sub_fund` makes, nothing written: the sub-fund it would add (not in the session)."""
     f = Fields(fields)
     code = f.text("code", required=True, max_len=64)
     size = f.amount("size_cny", required=True, positive=True)
@@ -575,8 +597,7 @@ def record_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any]
     if code and session.get(SubFund, code) is not None:
         f.errors.append(("code", Message("sub_fund_exists", code=code)))
     f.check()
-    sub_fund = SubFund(**values)
-    return _create(session, sub_fund, "sub_funds", lambda r: r.code, username=username)
+    return SubFund(**values)
 
 
 # -- users (administration) -----------------------------------------------------------------
