@@ -777,6 +777,50 @@ def test_a_funding_refused_keeps_what_was_typed(client, book):
     assert book.execute(select(CashFlow).where(CashFlow.investment_id == fresh(book, pid).investment_id)).first() is None
 
 
+def _typed_in(page: str, form_id: str) -> str:
+    form = page[page.index(f'id="{form_id}"'):]
+    return form[:form.index("</form>")]
+
+
+def test_a_refused_vote_keeps_its_comment(client, book):
+    """A vote refused (no choice made) answers the review screen with the comment as typed and
+    the refusal beside the choice: a redirect had emptied the comment, to be typed again."""
+    from tests.test_error_texts import _errors
+
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    comment = "估值偏高，建议补充可比公司的尽调材料"
+    for lang, refusal in (("zh", "请选择 同意、反对 或 弃权"), ("en", "Choose Approve, Reject or Abstain")):
+        as_user(client, "m1")
+        client.get(f"/lang/{lang}")
+        response = client.post(f"/committee/proposals/{pid}/vote", data={"choice": "", "comment": comment})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert comment in _typed_in(page, "vote-form")
+        assert _errors(_typed_in(page, "vote-form")) == {"choice": [refusal]}
+    assert book.execute(select(Vote).where(Vote.proposal_id == pid)).first() is None
+
+
+def test_a_refused_decision_keeps_its_conditions(client, book):
+    """A decision refused (one the votes do not allow) answers the review screen with the
+    conditions as typed and the refusal beside the decision: a redirect had emptied them."""
+    from tests.test_error_texts import _errors
+
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:2]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    for member in MEMBERS[2:6]:
+        meetings.cast_vote(book, pid, "reject", None, username=member)
+    conditions = "须在交割前完成对赌条款的修订"
+    as_user(client, "chair")
+    response = client.post(f"/committee/proposals/{pid}/decide",
+                           data={"decision": "approved_with_conditions", "conditions": conditions})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    form = _typed_in(page, "decision-form")
+    assert conditions in form and list(_errors(form)) == ["decision"]
+    assert fresh(book, pid).status == "scheduled"
+
+
 def test_the_review_screen_and_the_decision_name_a_target_the_book_holds(client, book):
     """'Target C3' told the committee and the signed decision only a code: a company (or
     sub-fund) the book holds is named beside its code, as a target new to the book was."""

@@ -160,9 +160,11 @@ def proposal(proposal_id: int):
     return _proposal_page(proposal_id)
 
 
-def _proposal_page(proposal_id: int, *, funding_form: FundingForm | None = None):
-    """The review screen; `funding_form`, a funding refused, shown again as it was typed
-    (its errors beside its fields), where a redirect had emptied it."""
+def _proposal_page(proposal_id: int, *, funding_form: FundingForm | None = None, vote_form: VoteForm | None = None,
+                   decision_form: DecisionForm | None = None):
+    """The review screen; `funding_form`, `vote_form`, `decision_form`: a funding, a vote or a
+    decision refused, shown again as it was typed (its errors beside its fields), where a
+    redirect had emptied it."""
     from portfolio.reports.committee_charts import before_after_sector_chart
 
     proposal = _proposal_or_404(proposal_id)
@@ -176,9 +178,9 @@ def _proposal_page(proposal_id: int, *, funding_form: FundingForm | None = None)
     schedule_form.meeting_id.choices = [
         (str(m.id), f"{m.date.isoformat()} {m.title or ''}") for m in db.session.execute(
             select(Meeting).where(Meeting.fund_code == proposal.fund_code).order_by(Meeting.date)).scalars()]
-    vote_form = VoteForm()
+    vote_form = vote_form or VoteForm()
     vote_form.set_choices()
-    decision_form = DecisionForm()
+    decision_form = decision_form or DecisionForm()
     decision_form.set_choices(allowed_decisions(tally) if tally else ())
     recusal_form = RecusalForm()
     recusal_form.member.choices = [(m.username, m.display_name or m.username) for m in workflow.committee_members(db.session)]
@@ -350,10 +352,11 @@ def vote(proposal_id: int):
             db.session, proposal_id, request.form.get("choice", ""), request.form.get("comment"),
             username=current_username()))
     except FieldErrors as exc:
-        _refused(exc)
-    else:
-        if not again:
-            flash(_("表决已记录。"))
+        form = VoteForm()  # the vote as typed, its comment kept, the errors beside its fields
+        _refused(exc, form)
+        return _proposal_page(proposal_id, vote_form=form)
+    if not again:
+        flash(_("表决已记录。"))
     return _back(proposal_id)
 
 
@@ -366,14 +369,15 @@ def decide(proposal_id: int):
             db.session, proposal_id, request.form.get("decision", ""), request.form.get("conditions"),
             username=current_username()))
     except FieldErrors as exc:
-        _refused(exc)
+        form = DecisionForm()  # the decision as typed, its conditions kept, the errors beside its fields
+        _refused(exc, form)
+        return _proposal_page(proposal_id, decision_form=form)
+    if again:
+        pass  # the first decision's answer was flashed by once.run
+    elif decided.investment_id:
+        flash(_("决议已记录；投资 %(id)s 已登记入账。", id=decided.investment_id))
     else:
-        if again:
-            pass  # the first decision's answer was flashed by once.run
-        elif decided.investment_id:
-            flash(_("决议已记录；投资 %(id)s 已登记入账。", id=decided.investment_id))
-        else:
-            flash(_("决议已记录。"))
+        flash(_("决议已记录。"))
     return _back(proposal_id)
 
 
