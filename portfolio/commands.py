@@ -182,6 +182,7 @@ class FundingCommand(Command):
     amount_cny: Amount = None
     ref: str | None = None
     note: str | None = None
+    confirm_reason: str | None = None  # the reason that confirms a doubt (book/sanity.py)
 
 
 # -- corrections (portfolio/book/corrections.py): the record's fields that may be corrected,

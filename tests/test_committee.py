@@ -821,6 +821,39 @@ def test_a_refused_decision_keeps_its_conditions(client, book):
     assert fresh(book, pid).status == "scheduled"
 
 
+def test_a_funding_dated_in_the_future_asks_and_a_confirming_reason_books_it(client, book):
+    """A funding dated after today is a doubt (book/sanity.py): the form asks, the box for the
+    confirming reason beside the question, and nothing is booked; confirmed with a reason, the
+    contribution is booked and its audit keeps the reason and the doubt it answered. Before,
+    the form had no such box: only changing the date got past the question."""
+    from portfolio.book import sanity
+    from tests.test_error_texts import _errors
+
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    investment_id = decisions.decide(book, pid, "approved", None, username="chair").investment_id
+    as_user(client, "mgr")
+    assert 'name="confirm_reason"' not in client.get(f"/committee/proposals/{pid}").get_data(as_text=True)
+    future = sanity.today() + dt.timedelta(days=3)
+    typed = {"date": future.isoformat(), "amount_cny": "1000", "ref": "ZJ-2026-001"}
+    response = client.post(f"/committee/proposals/{pid}/fund", data=typed)
+    assert response.status_code == 200
+    form = _typed_in(response.get_data(as_text=True), "funding-form")
+    errors = _errors(form)
+    assert list(errors) == ["confirm_reason"] and "晚于今天" in errors["confirm_reason"][0], errors
+    assert '<textarea' in form and 'name="confirm_reason"' in form and 'value="ZJ-2026-001"' in form
+    assert book.execute(select(CashFlow).where(CashFlow.investment_id == investment_id)).first() is None
+    done = client.post(f"/committee/proposals/{pid}/fund", data={**typed, "confirm_reason": "按划款通知提前记账"})
+    assert done.status_code == 302
+    book.expire_all()
+    flow = book.execute(select(CashFlow).where(CashFlow.investment_id == investment_id)).scalar_one()
+    assert (flow.date, flow.amount_cny, flow.type) == (future, Decimal("10000000.00"), "contribution")
+    entry = book.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows", AuditEntry.action == "create",
+                                                  AuditEntry.entity_key == str(flow.id))).scalar_one()
+    assert entry.reason == "按划款通知提前记账" and any("晚于今天" in d for d in entry.after["confirmed_doubts"])
+
+
 def test_the_review_screen_and_the_decision_name_a_target_the_book_holds(client, book):
     """'Target C3' told the committee and the signed decision only a code: a company (or
     sub-fund) the book holds is named beside its code, as a target new to the book was."""

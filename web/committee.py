@@ -394,7 +394,10 @@ def fund(proposal_id: int):
         flow, again = once.run(form.idempotency_key.data, lambda: decisions.record_funding(
             db.session, proposal_id, form.to_command(), username=current_username()))
     except FieldErrors as exc:
-        _refused(exc)  # flashed: the form is not shown once a payment is on record
+        # beside the form's fields (a doubt beside the box that confirms it, book/sanity.py); all
+        # flashed once a payment is on record, for the form is not shown then
+        db.session.rollback()
+        _refused(exc, None if decisions.is_funded(db.session, _proposal_or_404(proposal_id)) else form)
         return _proposal_page(proposal_id, funding_form=form)
     if not again:
         flash(_("出资已记录为草稿，须由另一位有审批权限的用户审批后才计入业绩。"))

@@ -128,3 +128,4 @@ class FundingForm(BaseForm):
     amount_cny = AmountField(_l("出资金额"), validators=[InputRequired()])
     ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])

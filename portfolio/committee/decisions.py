@@ -177,8 +177,9 @@ def is_funded(session: Session, proposal: Proposal) -> bool:
 
 
 def record_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *, username: str):
-    """When the money moves: the investment's first contribution (records.record_cash_flow).
-    Only an approved proposal that became an investment can be funded."""
+    """When the money moves: the investment's first contribution (records.record_cash_flow, its
+    doubts confirmed by `confirm_reason` as a cash flow's form does). Only an approved proposal
+    that became an investment can be funded."""
     from portfolio.book import records
     proposal = get_proposal(session, proposal_id)
     if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
@@ -199,4 +200,5 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
     return records.record_cash_flow(session, {
         "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",
         "amount_cny": amount, "ref": fields.get("ref"),
-        "note": fields.get("note") or f"投委会提案 #{proposal.id} 出资"}, username=username)
+        "note": fields.get("note") or f"投委会提案 #{proposal.id} 出资",
+        "confirm_reason": fields.get("confirm_reason")}, username=username)
