@@ -198,3 +198,26 @@ def test_a_reason_refused_is_named_as_a_withdrawal_to_its_asker(kind, db, client
             page = client.post(url, data={"reason": "不需要了"}, follow_redirects=True)  # it was still waiting
             assert said[lang == "en"] in _flashes(page.get_data(as_text=True)), (kind, who, lang)
             db.session.expire_all()
+
+
+def test_a_change_sets_reason_box_and_kept_reason_say_withdrawal_to_and_of_its_uploader(db, client):
+    """A staged import's uploader sees its reason box labelled 撤回理由 / Reason for withdrawing, as
+    the button beside it reads 撤回, and once withdrawn the change set's facts keep that reason as
+    撤回理由; a checker's box and a rejected one's read 驳回理由. Before, both always read 驳回理由."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    for name in (ASKER, CHECKER):
+        make_user(db, name, "manager")
+    for who, lang, label, other in ((ASKER, "zh", "撤回理由", "驳回理由"), (CHECKER, "zh", "驳回理由", "撤回理由"),
+                                    (ASKER, "en", "Reason for withdrawing", "Reason for rejecting"),
+                                    (CHECKER, "en", "Reason for rejecting", "Reason for withdrawing")):
+        url = _change_set(db.session)
+        login(client, who)
+        client.get(f"/lang/{lang}")
+        page = client.get(url.rsplit("/", 1)[0]).get_data(as_text=True)
+        box = html.unescape(re.search(r'<form[^>]*id="reject-form".*?</form>', page, re.S).group(0))
+        assert label in box and other not in box, (who, lang, box)
+        client.post(url, data={"reason": "另行上传"}, follow_redirects=True)
+        facts = html.unescape(re.search(r'<dl class="facts">.*?</dl>', client.get(url.rsplit("/", 1)[0])
+                                        .get_data(as_text=True), re.S).group(0))
+        assert f"<dt>{label}</dt><dd>另行上传</dd>" in facts, (who, lang, facts)
+        db.session.expire_all()

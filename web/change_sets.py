@@ -132,7 +132,10 @@ def show(change_set_id: int):
     from portfolio.interchange import staging  # here: it imports the whole import path
 
     change_set = _change_set(change_set_id)
-    return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=RejectForm(),
+    reject_form = RejectForm()
+    if withdrawn_by(change_set.uploaded_by):  # its uploader's rejection is their withdrawal (the button says 撤回)
+        reject_form.reason.label.text = _("撤回理由")
+    return render_template("change_sets/show.html", cs=change_set, form=ConfirmForm(), reject_form=reject_form,
                            apply_form=ApplyForm(choices=staging.choices_version(change_set)),
                            doubts=staging.doubts_of(change_set, limit=SHOWN),
                            doubt_count=staging.doubt_count(change_set),
