@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import io
+import json
 import shutil
 from decimal import Decimal
 
@@ -460,3 +461,104 @@ def test_a_flow_the_book_corrects_into_a_copy_is_asked_about_and_a_note_is_not(b
     planned = plan_import(book, io.BytesIO(noted), username="u", filename="b.xlsx")
     book.rollback()
     assert planned.ok and planned.counts["cash_flows"]["changed"] == 1 and planned.doubts == []
+
+
+# the column of interchange.md each doubt of DOUBTED_ROWS is about
+DOUBTED_COLUMNS = ["date", "amount_cny", "amount_cny", "as_of"]
+
+
+@pytest.mark.parametrize("row, column", list(zip(DOUBTED_ROWS, DOUBTED_COLUMNS)),
+                         ids=["future-flow", "beyond-commitment", "above-nav", "future-nav"])
+def test_a_doubt_names_the_column_it_is_about_planned_and_staged(app, db, book, row, column):
+    """Anything said about input names its sheet, row and column: a date after today its date's
+    column, contributions beyond the commitment and a distribution beyond the NAV the amount's.
+    They had named the sheet and row only: the change-set screen had no column."""
+    sheet = row[0]
+    data = _with(exported(book), row)
+    planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    assert [d["columns"] for d in planned.doubts] == [[column]]
+    change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    assert doubts_of(change_set)[0]["columns"] == [column]
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    header = {"date": ("日期", "Date"), "amount_cny": ("金额", "Amount (CNY)"), "as_of": ("估值基准日", "As of")}[column]
+    for lang, name in zip(("zh", "en"), header):
+        checker.get(f"/lang/{lang}")
+        page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+        cells = page.split('id="doubts"', 1)[1].split("</section>", 1)[0]
+        assert f'data-doubt="{sheet}-' in cells and f'<td class="doubt-columns">{name}<br></td>' in cells, (lang, cells)
+
+
+def test_a_copy_names_the_amount_column(book):
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, SCREEN_FLOW)
+    data = edited(exported(book), "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", "CALL-4"])
+    planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    assert [(d["doubts"][0].key, d["columns"]) for d in planned.doubts] == [("same_flow", ["amount_cny"])]
+
+
+def test_the_command_line_names_each_doubts_column_listed_and_refused(book, runner, tmp_path):
+    """import-book lists a doubted row by sheet, row and column (the column's header in Chinese,
+    its code in English, as an import's errors name it), one line for each column its doubts are
+    about; --strict refuses it with the column filled in and the cell's value (it had been empty,
+    the value the row's key with the flow type's code)."""
+    en = {"PORTFOLIO_LANG": "en"}
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        # after today, and beyond QY-D1's commitment (fully paid): the date's doubt and the amount's
+        fh.write(f"QY-D1,{FUTURE},contribution,5000,提前出资\n")
+    refused = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--strict"])
+    assert refused.exit_code == 1
+    assert f"现金流 第9行 日期: {FUTURE} — 请核对：日期 {FUTURE} 晚于今天" in refused.output, refused.output
+    assert "现金流 第9行 金额: 5000.00 — 请核对：出资合计" in refused.output, refused.output
+    assert "contribution" not in refused.output
+    english = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--strict"], env=en)
+    assert f"Cash flow row 9 date: {FUTURE} — " in english.output, english.output
+    assert "Cash flow row 9 amount_cny: 5000.00 — " in english.output, english.output
+
+    done = runner.invoke(args=["import-book", str(folder), "--user", "ops"])
+    assert done.exit_code == 0, done.output
+    assert f"核对提示 现金流 第9行 日期（QY-D1 · {FUTURE} · 出资 · 5,000.00 元）：" in done.output, done.output
+    assert f"核对提示 现金流 第9行 金额（QY-D1 · {FUTURE} · 出资 · 5,000.00 元）：出资合计" in done.output
+    assert "1 行核对提示已记入审计" in done.output
+
+
+def test_the_staged_change_set_and_its_refusal_name_the_column_and_one_kept_without_it_is_shown(app, db, book, runner,
+                                                                                                 tmp_path):
+    """The stage's list and the apply's refusal name the column; a change set staged before the
+    columns were kept (its stored doubts without them) is listed as before, without one, and its
+    screen shows a dash."""
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(_with(exported(book), DOUBTED_ROWS[1]))
+    staged = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"])
+    assert staged.exit_code == 0 and "待核对 现金流 第" in staged.output and " 金额（QY-D1 · " in staged.output, \
+        staged.output
+    cs_id = book.scalar(select(ChangeSet.id))
+    refused = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"],
+                            env={"PORTFOLIO_LANG": "en"})
+    assert refused.exit_code != 0 and " amount_cny (QY-D1 · " in refused.output, refused.output
+
+    change_set = book.get(ChangeSet, cs_id)
+    preview = json.loads(json.dumps(change_set.preview))
+    for kept in preview["cash_flows"]["doubts"]:
+        del kept["columns"]
+    change_set.preview = preview
+    book.commit()
+    from portfolio.interchange.doubts import described
+
+    lines = [line.shown("zh") for d in doubts_of(book.get(ChangeSet, cs_id)) for line in described(d)]
+    assert len(lines) == 1 and lines[0].startswith("现金流 第9行（QY-D1 · "), lines
+    # the apply checks the book again now: its refusal names the column all the same
+    again = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"])
+    assert again.exit_code != 0 and "现金流 第9行 金额（QY-D1 · " in again.output, again.output
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    response = checker.get(f"/book/change-sets/{cs_id}")
+    assert response.status_code == 200
+    assert '<td class="doubt-columns">—</td>' in response.get_data(as_text=True)

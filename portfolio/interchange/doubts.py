@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.book import sanity
+from portfolio.interchange.schema import SHEETS
 from portfolio.messages import Message
 from portfolio.money import yuan
 
@@ -150,8 +151,11 @@ def _moved(changed: pd.DataFrame) -> np.ndarray:
 
 def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame], flows_new: pd.DataFrame,
                 flows_changed: pd.DataFrame, valuations_touched: pd.DataFrame) -> list[dict[str, Any]]:
-    """[{"sheet", "row", "key", "match", "doubts": [...]}] for the new and changed rows that trip
-    a check ("key" to show, "match" the row's audit key without a flow's ref).
+    """[{"sheet", "row", "key", "match", "doubts": [...], "columns": [...]}] for the new and changed
+    rows that trip a check ("key" to show, "match" the row's audit key without a flow's ref;
+    "columns": the column of interchange.md each doubt is about, one for each: a date after
+    today its date's, `date` or `as_of`; contributions beyond the commitment, a distribution
+    beyond the NAV and a copy of a flow in force the amount's, `amount_cny`).
 
     `existing`: the records in force (importing._existing); `frames`: the book's typed sheets
     (with `_row`); `flows_new`, `flows_changed` (with the existing row's `_id`),
@@ -213,6 +217,7 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
                                      zip(*(_column(part[k]) for k in FLOW_KEY))):
             inv, day, kind_, fen = values
             doubts = sanity.future_doubt(day, "date", on=today) if future[i] else []
+            dated = len(doubts)  # the date's doubts; the others are about the amount
             doubts += beyond[inv] if over[i] else beyond_nav.get(i, [])
             doubts += copies.get(i, [])
             # _key's text, written out: 0.1 s less on a book with 77,000 doubted rows
@@ -220,31 +225,65 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
             found.append({"sheet": "cash_flows", "row": rows.get(values) if at_row < 0 else at_row,
                           "key": f"{inv or ''}/{day_text}/{kind_ or ''}/{_yuan_text(fen)}",
                           "match": f"{inv or ''}/{day_text}/{kind_ or ''}/{'' if fen is None else fen}",
-                          "doubts": doubts})
+                          "doubts": doubts, "columns": ["date"] * dated + ["amount_cny"] * (len(doubts) - dated)})
     later = valuations_touched[(valuations_touched["as_of"] > pd.Timestamp(today)).to_numpy()]
     if len(later):
         rows = _rows(frames["valuations"], ["investment_id", "as_of"])
         for inv, as_of in zip(later["investment_id"], _dates(later["as_of"])):
+            doubts = sanity.valuation_doubts(as_of, on=today)
             found.append({"sheet": "valuations", "row": rows.get((inv, as_of)), "key": _key(inv, as_of),
-                          "match": _key(inv, as_of), "doubts": sanity.valuation_doubts(as_of, on=today)})
+                          "match": _key(inv, as_of), "doubts": doubts, "columns": ["as_of"] * len(doubts)})
     return found
 
 
 def unconfirmed(doubts: list[dict[str, Any]], shown: int = 5) -> sanity.Unconfirmed:
     """The question for an import's doubted rows: the first few, and how many in all."""
-    lines = [described(d) for d in doubts[:shown]]
+    lines: list[str] = [line for d in doubts[:shown] for line in described(d)]
     if len(doubts) > shown:
         lines.append(Message("import_doubts_more", n=len(doubts)))
     return sanity.Unconfirmed(lines)
 
 
-def described(doubt: dict[str, Any]) -> str:
-    """One doubted row in a line: '现金流 第12行（QY-CO1/2030-01-01/…）：…', 'Cash flow row 12 (…): …'
-    (the sheet by its name in the reader's language: messages' `sheet` argument)."""
-    if doubt.get("row"):
-        return Message("import_doubt_row", sheet=doubt["sheet"], row=doubt["row"], row_key=doubt["key"],
-                       doubts=list(doubt["doubts"]))
-    return Message("import_doubt_sheet", sheet=doubt["sheet"], row_key=doubt["key"], doubts=list(doubt["doubts"]))
+def by_column(doubt: dict[str, Any]) -> list[tuple[str, list]]:
+    """A doubted row's doubts by the column each is about, in their order: [(column, doubts)];
+    a row kept without its columns (a change set staged before they were) ("", all of them)."""
+    said, columns = list(doubt["doubts"]), doubt.get("columns")
+    if not isinstance(columns, list) or len(columns) != len(said):
+        return [("", said)]
+    grouped: dict[str, list] = {}
+    for column, one in zip(columns, said):
+        grouped.setdefault(str(column or ""), []).append(one)
+    return list(grouped.items())
 
 
-__all__ = ["described", "plan_doubts", "unconfirmed"]
+def cell_value(doubt: dict[str, Any], column: str) -> str:
+    """What the doubted row holds in `column`, as its key writes it (a date ISO, an amount in 元
+    to the fen): the key's parts after the investment (which may hold a slash), by place."""
+    places = {"date": 1, "amount_cny": 3} if doubt["sheet"] == "cash_flows" else {"as_of": 1}
+    parts = str(doubt["key"]).rsplit("/", 3 if doubt["sheet"] == "cash_flows" else 1)
+    at = places.get(column)
+    return parts[at] if at is not None and at < len(parts) else str(doubt["key"])
+
+
+def described(doubt: dict[str, Any]) -> list[Message]:
+    """One doubted row in a line for each column its doubts are about, as an import's error is
+    located: '现金流 第12行 日期（QY-CO1 · 2030-01-01 · …）：…', 'Cash flow row 12 date (…): …'
+    (the sheet by its name in the reader's language: messages' `sheet` argument; the column by
+    its header, Chinese or the code: `column_header`); a row kept without its columns, one line
+    without one."""
+    lines = []
+    for column, said in by_column(doubt):
+        where: dict[str, Any] = {"sheet": doubt["sheet"]}
+        if column:
+            header = next((c.zh for c in SHEETS.get(doubt["sheet"], []) if c.name == column), column)
+            where["column_header"] = (column, header)
+        if doubt.get("row"):
+            key = "import_doubt_cell" if column else "import_doubt_row"
+            lines.append(Message(key, **where, row=doubt["row"], row_key=doubt["key"], doubts=said))
+        else:
+            key = "import_doubt_sheet_cell" if column else "import_doubt_sheet"
+            lines.append(Message(key, **where, row_key=doubt["key"], doubts=said))
+    return lines
+
+
+__all__ = ["by_column", "cell_value", "described", "plan_doubts", "unconfirmed"]

@@ -25,7 +25,7 @@ from models.types import Money
 from portfolio.book.audit import confirmed_doubts, person, reason_fields
 from portfolio.book.unit import BookBusy, serialise_imports
 from portfolio.interchange.bulk import bulk_insert, bulk_update
-from portfolio.interchange.doubts import plan_doubts
+from portfolio.interchange.doubts import by_column, cell_value, plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
 from portfolio.memory import collections_paused
 from portfolio.messages import Message
@@ -371,9 +371,9 @@ def import_book(session: Session, source: str | Path | IO[bytes], *, username: s
         return ImportResult(errors=[BookError("", None, "", "", message) for _field, message in busy.errors])
     result = plan_import(session, source, username=username, filename=filename, progress=progress)
     if result.ok and result.doubts and ask and not (confirm_reason or "").strip():
-        result = ImportResult(errors=[BookError(d["sheet"], d["row"], "", d["key"],
-                                                Message("import_doubts_unconfirmed", doubts=list(d["doubts"])))
-                                      for d in result.doubts])
+        result = ImportResult(errors=[BookError(d["sheet"], d["row"], column, cell_value(d, column) if column else d["key"],
+                                                Message("import_doubts_unconfirmed", doubts=said))
+                                      for d in result.doubts for column, said in by_column(d)])
     own = sorted({p.drafts_of[i] or "" for p in result.plan for i in p.drafts_kept} & {username})
     if result.ok and own:  # the importer would approve a draft they entered: maker-checker
         result = ImportResult(errors=[BookError("valuations", None, "", username, Message("import_own_draft"))])

@@ -118,7 +118,8 @@ def preview_of(result: ImportResult) -> dict[str, Any]:
 def with_doubts(preview: dict[str, Any], doubts: list[dict[str, Any]]) -> dict[str, Any]:
     """The preview with each sheet's doubted rows (interchange/doubts.py) under "doubts": each
     row's sentences as Chinese text ("doubts") and by key and arguments ("said"), so that a
-    screen shows them in the reader's language."""
+    screen shows them in the reader's language, and the column each is about ("columns"; a
+    change set staged before they were kept has none, and is shown without)."""
     for doubt in doubts:
         kept = json.loads(json.dumps(doubt, ensure_ascii=False, default=str))
         kept["said"] = [as_json(d) if isinstance(d, Message) else None for d in doubt["doubts"]]
@@ -445,7 +446,7 @@ def apply_change_set(session: Session, change_set_id: int, *, username: str,
             confirm_doubts(result, reason)
             # the apply's own entry lists the first of them: each doubted row's entry has its own
             # doubts and the reason (a heavy book's 77,000 made one entry of 35 MB)
-            confirmed = {**confirmed_doubts([described(d) for d in result.doubts[:CONFIRMED_LISTED]]),
+            confirmed = {**confirmed_doubts([line for d in result.doubts[:CONFIRMED_LISTED] for line in described(d)]),
                          "confirmed_doubts_count": len(result.doubts)} if reason else {}
             return result, leave_out, reason, confirmed
 

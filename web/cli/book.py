@@ -61,7 +61,8 @@ def _import(path: Path, username: str, reason: str | None = None, progress: bool
     click.echo(say("导入成功，批次 %(batch)s", batch=result.batch))
     if result.doubts:
         for doubt in result.doubts:
-            click.echo(say("  核对提示 %(what)s", what=shown(described(doubt))))
+            for line in described(doubt):
+                click.echo(say("  核对提示 %(what)s", what=shown(line)))
         click.echo(say("%(n)s 行核对提示已记入审计，理由：%(reason)s", n=len(result.doubts),
                        reason=shown(reason) if isinstance(reason, Message) else reason))
     _print_counts(result.counts)
@@ -118,7 +119,8 @@ def _stage(path: Path, username: str, progress: bool | None = None) -> None:
     if doubts:
         click.echo(say("  %(n)s 行待核对（审批人以 apply-change-set --reason 确认）：", n=doubt_count(change_set)))
         for doubt in doubts:
-            click.echo(say("  待核对 %(what)s", what=shown(described(doubt))))
+            for line in described(doubt):
+                click.echo(say("  待核对 %(what)s", what=shown(line)))
     _print_conflicts(change_set.conflicts)
 
 
