@@ -261,3 +261,43 @@ def test_the_history_writes_amounts_in_wan_with_the_unit_and_a_proposals_cases_a
         assert "15,000,000.00" not in page and " 0.2 " not in page, lang
         assert problems(page.replace("甬新基金", ""), lang) == [], lang
     assert amount_wan_exact("0.01") == "0.00 万元（0.01 元）" and amount_wan_exact(None) == "—"
+
+
+def test_an_imported_rows_key_reads_in_words_not_codes_and_fen(db, as_role):
+    """An imported cash flow is audited under its import key (QY-SF1/2023-03-31/contribution/
+    15000000000/, the type's code and the amount in fen); the history named it so, on the list,
+    on its own history and in the Excel export. It now reads as the change-set screen names the
+    row: the type by its name, the amount in 元; a valuation and a holdings row by their parts."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from portfolio.interchange.importing import import_book
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.visible_text import visible_text
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    client = as_role("viewer")
+    key = db.session.scalar(select_key("cash_flows", "QY-SF1/2023-03-31/%"))
+    assert key.startswith("QY-SF1/2023-03-31/contribution/15000000000")
+    for lang, flow, valuation in (("zh", "QY-SF1 · 2023-03-31 · 出资 · 150,000,000.00 元", "QY-SF1 · 2024-12-31"),
+                                  ("en", "QY-SF1 · 2023-03-31 · Contribution · 150,000,000.00 CNY",
+                                   "QY-SF1 · 2024-12-31")):
+        client.get(f"/lang/{lang}")
+        page = visible_text(client.get("/history?entity=cash_flows").get_data(as_text=True))
+        assert flow in page and "/contribution/" not in page and "15000000000" not in page, (lang, page)
+        own = client.get(f"/history/cash_flows/{key}")
+        assert own.status_code == 200 and flow in visible_text(own.get_data(as_text=True)), lang
+        values = visible_text(client.get("/history?entity=valuations").get_data(as_text=True))
+        assert valuation in values and "QY-SF1/2024-12-31" not in values, lang
+        workbook = load_workbook(io.BytesIO(client.get("/history/export.xlsx?entity=cash_flows").data))
+        cells = [str(c.value) for row in workbook.active.iter_rows() for c in row if c.value is not None]
+        assert flow in cells and not any("/contribution/" in c for c in cells), (lang, cells)
+
+
+def select_key(entity: str, like: str):
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    return select(AuditEntry.entity_key).where(AuditEntry.entity == entity, AuditEntry.entity_key.like(like)).limit(1)

@@ -20,7 +20,16 @@ from models import AuditEntry, CashFlow, Company, Fund, Investment, SubFund, Sub
 from portfolio.book import cache, listing
 from portfolio.book.audit import doubts_shown, reason_shown
 from portfolio.figures.scope import UnknownFund
-from portfolio.formatting import amount_wan, by_kind, iso_date, last_quarter_end, local_today, parse_date, since_by
+from portfolio.formatting import (
+    amount_wan,
+    by_kind,
+    iso_date,
+    last_quarter_end,
+    local_today,
+    parse_date,
+    row_named,
+    since_by,
+)
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import clauses, said_by, shown
 from portfolio.vocabulary import LABELS_EN, SECTORS, label
@@ -808,12 +817,20 @@ def sub_fund_named(code: str) -> str:
 @bp.app_template_global("key_shown")
 def key_shown(entity: str, key: str) -> str:
     """An audited record's key as people read it: a GP's binding to a sub-fund (kept as
-    `username:code`) as the person's name and the sub-fund's; every other key as it is (a
-    fund's, an investment's code, a record's number)."""
+    `username:code`) as the person's name and the sub-fund's; a row an import wrote (kept
+    under its import key, `QY-SF1/2023-03-31/contribution/15000000000/`: the type's code, the
+    amount in fen) as the change-set screen names it (formatting.row_named: 'QY-SF1 · 2023-03-31
+    · 出资 · 150,000,000.00 元'); every other key as it is (a fund's, an investment's code, a
+    record's number)."""
     if entity == "gp_sub_funds" and ":" in key:
         username, code = key.rsplit(":", 1)
         return f"{person(username)} — {sub_fund_named(code)}"
+    if entity in IMPORT_KEYED and "/" in key:
+        return row_named(key, entity, current_lang())
     return key
+
+
+IMPORT_KEYED = frozenset({"cash_flows", "valuations", "sub_fund_holdings"})  # audited by an import under its row's key
 
 
 @bp.app_template_filter("entity_key")
