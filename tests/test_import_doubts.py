@@ -562,3 +562,22 @@ def test_the_staged_change_set_and_its_refusal_name_the_column_and_one_kept_with
     response = checker.get(f"/book/change-sets/{cs_id}")
     assert response.status_code == 200
     assert '<td class="doubt-columns">—</td>' in response.get_data(as_text=True)
+
+
+def test_the_change_sets_words_on_its_doubts_name_a_copy_too(app, db, book):
+    """The change-set screen says what its doubted rows are; it named a date after today,
+    contributions beyond the commitment and a distribution beyond the NAV, not a copy of a flow
+    the book has (same_flow), which it lists among them."""
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, SCREEN_FLOW)
+    data = edited(exported(book), "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", "CALL-4"])
+    change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    for lang, words in (("zh", "或与台账中已有的现金流同日、同类型、同金额（其中一笔没有凭证号）"),
+                        ("en", "or have the same date, type and amount as a cash flow the book already has")):
+        checker.get(f"/lang/{lang}")
+        page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+        assert words in page.split('id="doubts"', 1)[1].split("</section>", 1)[0], lang
