@@ -301,3 +301,31 @@ def select_key(entity: str, like: str):
     from models import AuditEntry
 
     return select(AuditEntry.entity_key).where(AuditEntry.entity == entity, AuditEntry.entity_key.like(like)).limit(1)
+
+
+def test_an_applys_rows_kept_as_the_book_had_them_read_in_words(app, db, as_role):
+    """An apply's audit entry keeps the rows it left as the book had them (`kept`: the import's
+    names, cash_flows:12, valuations:+QY-D1/2025-12-31). The history wrote the stored list as
+    it is: '[]' for none, ['cash_flows:12'] for some. Now a dash, or each row in words."""
+    import io
+
+    from portfolio.interchange.importing import import_book
+    from portfolio.interchange.staging import apply_change_set, stage_book
+    from tests.conftest import EXAMPLE_BOOK
+    from tests.test_staged_imports import edited, exported
+    from tests.visible_text import visible_text
+    from web.main import field_kind, value_shown
+
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    data = edited(exported(db.session), "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", ""])
+    change_set = stage_book(db.session, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    apply_change_set(db.session, change_set.id, username="manager2")
+    client = as_role("viewer")
+    for lang, kept in (("zh", "保留现值的行 — —"), ("en", "Rows kept as they were — —")):
+        client.get(f"/lang/{lang}")
+        page = visible_text(client.get(f"/history?change_set={change_set.id}").get_data(as_text=True))
+        assert kept in page and "[]" not in page, (lang, page)
+    with app.test_request_context():
+        kind = field_kind("change_sets", "kept")
+        assert value_shown(kind, ["cash_flows:12", "valuations:+QY-D1/2025-12-31"], "zh", "kept") == \
+            "现金流 12；估值 QY-D1 · 2025-12-31"

@@ -606,7 +606,8 @@ FIELD_KINDS: dict[str, str] = {
 }
 # a field whose codes depend on the record it is of
 ENTITY_FIELD_KINDS: dict[tuple[str, str], str] = {
-    ("change_sets", "status"): "label:change_set_status", ("gp_packages", "status"): "label:gp_status",
+    ("change_sets", "status"): "label:change_set_status", ("change_sets", "kept"): "kept_rows",
+    ("gp_packages", "status"): "label:gp_status",
     ("gp_sub_funds", "sub_fund_code"): "sub_fund",
     ("gp_packages", "content"): "gp_content", ("gp_packages", "checks"): "gp_checks",
     ("proposals", "new_target"): "new_target",
@@ -692,8 +693,8 @@ def value_shown(kind: str | None, value, lang: str, field: str = "", said=None):
                         for name, one in value.items() if one is not None), lang)
     if kind == "gp_content" and isinstance(value, dict):
         return gp_content_shown(value, lang)
-    if kind == "gp_checks" and isinstance(value, list):
-        return gp_checks_shown(value, lang)
+    if kind in ("gp_checks", "kept_rows") and isinstance(value, list):  # a package's checks; an apply's rows left
+        return (gp_checks_shown if kind == "gp_checks" else kept_rows_shown)(value, lang)
     if isinstance(value, str) and TIMESTAMP.match(value):  # stored UTC: shown in Beijing time
         return local_time(dt.datetime.fromisoformat(value[:26]))
     return value
@@ -828,6 +829,17 @@ def key_shown(entity: str, key: str) -> str:
     if entity in IMPORT_KEYED and "/" in key:
         return row_named(key, entity, current_lang())
     return key
+
+
+def kept_rows_shown(idents: list, lang: str) -> str | None:
+    """The rows an apply left as the book had them (the conflicts resolved 'theirs'), kept as
+    the import names them (`cash_flows:12`, a new row's `valuations:+QY-D1/2025-12-31`): each by
+    its sheet's name and its record, in words (key_shown); none, a dash (it read '[]')."""
+    named = []
+    for ident in idents:
+        sheet, _sep, key = str(ident).partition(":")
+        named.append(f"{label('entity', sheet, lang=lang)} {key_shown(sheet, key.removeprefix('+'))}")
+    return clauses(named, lang) if named else None
 
 
 IMPORT_KEYED = frozenset({"cash_flows", "valuations", "sub_fund_holdings"})  # audited by an import under its row's key
