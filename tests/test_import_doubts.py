@@ -581,3 +581,19 @@ def test_the_change_sets_words_on_its_doubts_name_a_copy_too(app, db, book):
         checker.get(f"/lang/{lang}")
         page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
         assert words in page.split('id="doubts"', 1)[1].split("</section>", 1)[0], lang
+
+
+def test_doubted_rows_are_listed_in_the_workbooks_order(book):
+    """A copy of a flow in force (a new row the book matched by its reference first) was listed
+    before the rows above it: the change set, the command line and the apply's question list
+    the doubted rows of a sheet by their row in the workbook."""
+    from tests.conftest import booked_cash_flow
+
+    booked_cash_flow(book, SCREEN_FLOW)
+    data = exported(book)
+    data = edited(data, "cash_flows", {}, append=["QY-SF1", FUTURE, "distribution", 1000, "提前记账", None])
+    data = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", "CALL-4"])
+    planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
+    book.rollback()
+    rows = [d["row"] for d in planned.doubts]
+    assert len(rows) == 2 and rows == sorted(rows), [(d["row"], d["doubts"][0].key) for d in planned.doubts]

@@ -226,6 +226,8 @@ def plan_doubts(existing: dict[str, pd.DataFrame], frames: dict[str, pd.DataFram
                           "key": f"{inv or ''}/{day_text}/{kind_ or ''}/{_yuan_text(fen)}",
                           "match": f"{inv or ''}/{day_text}/{kind_ or ''}/{'' if fen is None else fen}",
                           "doubts": doubts, "columns": ["date"] * dated + ["amount_cny"] * (len(doubts) - dated)})
+        # in the workbook's order (the new rows a reference matched first come first in the plan)
+        found.sort(key=lambda d: (d["row"] is None, d["row"] or 0))
     later = valuations_touched[(valuations_touched["as_of"] > pd.Timestamp(today)).to_numpy()]
     if len(later):
         rows = _rows(frames["valuations"], ["investment_id", "as_of"])
