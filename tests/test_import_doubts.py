@@ -597,3 +597,22 @@ def test_doubted_rows_are_listed_in_the_workbooks_order(book):
     book.rollback()
     rows = [d["row"] for d in planned.doubts]
     assert len(rows) == 2 and rows == sorted(rows), [(d["row"], d["doubts"][0].key) for d in planned.doubts]
+
+
+def test_the_change_sets_rows_write_an_amount_with_its_unit(app, db, book):
+    """The preview lists a new row field by field ('金额：5,000.00'), and a changed row's fields
+    before and after: an amount stood without its unit. Now '金额：5,000.00 元' / 'Amount (CNY):
+    5,000.00 CNY', as the record beside it and the command line write it."""
+    data = _with(exported(book), DOUBTED_ROWS[1])
+    data = edited(data, "valuations", {"investment_id": "QY-D1", "as_of": "2025-12-31"}, {"fair_value_cny": 165000000})
+    change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    for lang, new, before, after in (("zh", "金额：5,000.00 元；", "160,000,000.00 元", "165,000,000.00 元"),
+                                     ("en", "Amount (CNY): 5,000.00 CNY; ", "160,000,000.00 CNY", "165,000,000.00 CNY")):
+        checker.get(f"/lang/{lang}")
+        page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+        assert new in page.split('class="grid new-rows"', 1)[1].split("</table>", 1)[0], lang
+        changed = page.split('class="grid changed-rows"', 1)[1].split("</table>", 1)[0]
+        assert f"{before}<br>" in changed and f"{after}<br>" in changed, (lang, changed)

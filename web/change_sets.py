@@ -82,8 +82,9 @@ def column_name(name: str, sheet: str) -> str:
 
 @bp.app_template_filter("column_value")
 def column_value(value, name: str, sheet: str) -> str:
-    """A workbook cell of the preview as the screens write it (column_written)."""
-    return column_written(value, name, sheet, current_lang())
+    """A workbook cell of the preview as the screens write it (column_written), an amount with
+    its unit: each stands beside its field's name, under no header that gives one."""
+    return column_written(value, name, sheet, current_lang(), unit=True)
 
 
 @bp.app_template_filter("row_key")
