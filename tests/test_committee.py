@@ -914,3 +914,28 @@ def test_with_nobody_present_the_tally_does_not_say_no_approval_is_needed(client
     pid, _meeting = _on_meeting(book, MEMBERS[:6])
     page = visible_text(client.get(f"/committee/proposals/{pid}").get_data(as_text=True))
     assert "通过需同意 4 票" in page
+
+
+def test_decision_conditions_beyond_4000_characters_are_refused_beside_the_field(client, book):
+    """The conditions' 4000-character limit was never enforced: a longer text was written.
+    Now 4001 characters are refused beside the conditions, nothing written; 4000 are kept."""
+    from tests.test_error_texts import _errors
+
+    pid, _meeting = _on_meeting(book, MEMBERS[:6])
+    for member in MEMBERS[:6]:
+        meetings.cast_vote(book, pid, "approve", None, username=member)
+    with pytest.raises(FieldErrors) as refused:
+        decisions.decide(book, pid, "approved_with_conditions", "条" * 4001, username="chair")
+    assert [field for field, _message in refused.value.errors] == ["conditions"]
+    as_user(client, "chair")
+    response = client.post(f"/committee/proposals/{pid}/decide",
+                           data={"decision": "approved_with_conditions", "conditions": "条" * 4001})
+    assert response.status_code == 200
+    assert _errors(_typed_in(response.get_data(as_text=True), "decision-form")) == {
+        "conditions": ["不能超过 4000 个字符"]}
+    book.expire_all()
+    proposal = fresh(book, pid)
+    assert proposal.status == "scheduled" and proposal.conditions is None and proposal.investment_id is None
+    decisions.decide(book, pid, "approved_with_conditions", "条" * 4000, username="chair")
+    decided = fresh(book, pid)
+    assert decided.status == "decided" and decided.conditions == "条" * 4000

@@ -112,6 +112,9 @@ def _record_resolution(session: Session, proposal: Proposal, count, username: st
     return record
 
 
+CONDITIONS_MAX_LEN = 4000  # the decision form's limit on its conditions
+
+
 def decide(session: Session, proposal_id, decision: str, conditions: str | None, *, username: str) -> Proposal:
     """Record the decision the votes allow; an approval becomes an investment in the book.
 
@@ -133,6 +136,8 @@ def decide(session: Session, proposal_id, decision: str, conditions: str | None,
         raise FieldErrors([("conditions", Message("conditions_needed"))])
     if decision != "approved_with_conditions":
         conditions = None
+    if conditions and len(conditions) > CONDITIONS_MAX_LEN:
+        raise FieldErrors([("conditions", Message("too_long", max_len=CONDITIONS_MAX_LEN))])
     now = utcnow()
     move(session, proposal, "decide", username, decision=decision, conditions=conditions,
           decided_by=username, decided_at=now)
