@@ -586,7 +586,15 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                               "{ceiling_wan} (the valuation of {nav_day} plus the contributions since)"),
     "same_flow": ("已有同日、同类型、同金额的现金流：{day} {flow_term} {amount_wan}（#{flow_id}），可能重复录入",
                   "a cash flow of the same date, type and amount is already entered: {day}, {flow_term}, {amount_wan} "
-                  "(#{flow_id}); this may be the same one entered twice"),
+                  "(#{flow_id}); this may be the same one entered twice"),  # kept: doubts stored before
+    # the other flow named as the investment's page shows it: by its reference, or as without one
+    "same_flow_ref": ("已有同日、同类型、同金额的现金流：{day} {flow_term} {amount_wan}（凭证号 {ref}），可能重复录入",
+                      "a cash flow of the same date, type and amount is already entered: {day}, {flow_term}, "
+                      "{amount_wan} (reference {ref}); this may be the same one entered twice"),
+    "same_flow_unreferenced": ("已有同日、同类型、同金额的现金流：{day} {flow_term} {amount_wan}（未填凭证号），可能重复录入",
+                               "a cash flow of the same date, type and amount is already entered: {day}, "
+                               "{flow_term}, {amount_wan} (entered without a reference); this may be the same one "
+                               "entered twice"),
     "distribution_over_no_nav": ("分配 {amount_wan} 大于净值加出资 {ceiling_wan}（尚无估值，累计出资）",
                                  "the distribution of {amount_wan} is more than the NAV plus contributions, "
                                  "{ceiling_wan} (no valuation yet: the contributions to date)"),

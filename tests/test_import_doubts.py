@@ -372,7 +372,9 @@ def test_a_flow_typed_on_screen_then_imported_with_its_reference_is_asked_about(
     assert planned.ok and [(d["sheet"], d["row"], d["key"]) for d in planned.doubts] == \
         [("cash_flows", last_row, "QY-SF1/2025-12-01/contribution/1000.00")]
     said = planned.doubts[0]["doubts"]
-    assert [m.key for m in said] == ["same_flow"] and f"#{typed.id}" in said[0] and "可能重复录入" in said[0]
+    assert [m.key for m in said] == ["same_flow_unreferenced"] and "（未填凭证号）" in said[0]
+    assert f"#{typed.id}" not in said[0] and "可能重复录入" in said[0]
+    assert "(entered without a reference)" in said[0].shown("en")
 
     # staged: the change set lists it by sheet and row; the apply asks for a reason
     change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
@@ -408,7 +410,12 @@ def test_a_copy_is_asked_whichever_of_the_two_lacks_the_reference(book, theirs, 
     data = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "又一笔", mine])
     planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
     book.rollback()
-    assert [d["doubts"][0].key for d in planned.doubts] == ["same_flow"]
+    said = [d["doubts"][0] for d in planned.doubts]
+    if theirs:  # the flow the book has named by its reference, as the investment's page shows it
+        assert [m.key for m in said] == ["same_flow_ref"] and f"（凭证号 {theirs}）" in said[0]
+        assert f"(reference {theirs})" in said[0].shown("en")
+    else:
+        assert [m.key for m in said] == ["same_flow_unreferenced"] and "（未填凭证号）" in said[0]
 
 
 def test_no_copy_is_asked_of_two_references_or_a_reimported_export(book):
@@ -456,7 +463,7 @@ def test_a_flow_the_book_corrects_into_a_copy_is_asked_about_and_a_note_is_not(b
     corrected = edited(data, "cash_flows", {"ref": "CALL-3"}, {"amount_cny": 1000})
     planned = plan_import(book, io.BytesIO(corrected), username="u", filename="b.xlsx")
     book.rollback()
-    assert [d["doubts"][0].key for d in planned.doubts] == ["same_flow"]
+    assert [d["doubts"][0].key for d in planned.doubts] == ["same_flow_unreferenced"]
     noted = edited(data, "cash_flows", {"note": "同一笔"}, {"note": "同一笔，已核对"})
     planned = plan_import(book, io.BytesIO(noted), username="u", filename="b.xlsx")
     book.rollback()
@@ -498,7 +505,7 @@ def test_a_copy_names_the_amount_column(book):
     data = edited(exported(book), "cash_flows", {}, append=["QY-SF1", "2025-12-01", "contribution", 1000, "", "CALL-4"])
     planned = plan_import(book, io.BytesIO(data), username="u", filename="b.xlsx")
     book.rollback()
-    assert [(d["doubts"][0].key, d["columns"]) for d in planned.doubts] == [("same_flow", ["amount_cny"])]
+    assert [(d["doubts"][0].key, d["columns"]) for d in planned.doubts] == [("same_flow_unreferenced", ["amount_cny"])]
 
 
 def test_the_command_line_names_each_doubts_column_listed_and_refused(book, runner, tmp_path):

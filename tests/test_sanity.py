@@ -89,11 +89,19 @@ def test_the_same_flow_entered_twice_asks_before_it_is_counted_twice(db, book, a
     with pytest.raises(sanity.Unconfirmed) as refused:
         records.record_cash_flow(db.session, _flow(), username="mgr2")
     said = refused.value.errors[0][1]
-    assert "已有同日、同类型、同金额的现金流" in said and "2025-07-01" in said and f"#{first.id}" in said
+    assert "已有同日、同类型、同金额的现金流" in said and "2025-07-01" in said and "（未填凭证号）" in said
+    assert f"#{first.id}" not in said and "(entered without a reference)" in said.shown("en")
     assert "of the same date, type and amount" in said.shown("en") and not re.search(r"[\u4e00-\u9fff]", said.shown("en"))
     db.session.rollback()
     with pytest.raises(sanity.Unconfirmed):  # a reference on one of the two only: maybe the same payment
         records.record_cash_flow(db.session, _flow(ref="D-9"), username="mgr2")
+    db.session.rollback()
+    # the flow the book has named by its reference, as the investment's page shows it
+    records.record_cash_flow(db.session, _flow(date="2025-07-03", ref="DIV-1"), username="mgr")
+    with pytest.raises(sanity.Unconfirmed) as refused:
+        records.record_cash_flow(db.session, _flow(date="2025-07-03"), username="mgr2")
+    said = refused.value.errors[0][1]
+    assert "（凭证号 DIV-1）" in said and "(reference DIV-1)" in said.shown("en")
     db.session.rollback()
     second = records.record_cash_flow(db.session, _flow(confirm_reason="同日两笔分配"), username="mgr2")
     assert second.id != first.id
@@ -108,3 +116,19 @@ def test_the_same_flow_entered_twice_asks_before_it_is_counted_twice(db, book, a
     assert "已有同日、同类型、同金额的现金流" in page and 'name="confirm_reason"' in page
     flows = db.session.execute(select(CashFlow).where(CashFlow.date == dt.date(2025, 7, 1))).scalars().all()
     assert len(flows) == 2
+
+
+def test_a_copy_doubt_stored_naming_the_flow_by_id_still_reads_beside_the_new_wording():
+    """Doubts are stored by key and arguments: one stored with the retired wording (key
+    same_flow, the other flow's id) still renders in both languages, as the new ones do."""
+    from portfolio.messages import Message, as_json, from_json
+
+    args = {"day": dt.date(2025, 7, 1), "flow_term": ("type", "distribution"), "amount_wan": Decimal("1000")}
+    old, by_ref, without = (from_json(as_json(said), "kept text") for said in (
+        Message("same_flow", **args, flow_id=6), Message("same_flow_ref", **args, ref="DIV-1"),
+        Message("same_flow_unreferenced", **args)))
+    assert [said.key for said in (old, by_ref, without)] == ["same_flow", "same_flow_ref", "same_flow_unreferenced"]
+    assert "已有同日、同类型、同金额的现金流" in old.shown("zh") and "（#6）" in old.shown("zh")
+    assert old.shown("en").startswith("A cash flow of the same date") and "(#6)" in old.shown("en")
+    assert "（凭证号 DIV-1）" in by_ref.shown("zh") and "(reference DIV-1)" in by_ref.shown("en")
+    assert "（未填凭证号）" in without.shown("zh") and "(entered without a reference)" in without.shown("en")

@@ -113,12 +113,20 @@ def duplicate_doubt(session: Session, investment: Investment, day: dt.date | Non
     where: list[ColumnElement[bool]] = [CashFlow.ref.is_(None)] if ref is not None else []
     if excluding is not None:  # the flow being corrected
         where.append(CashFlow.id != excluding)
-    same = session.execute(select(CashFlow.id).where(
+    same = session.execute(select(CashFlow.id, CashFlow.ref).where(
         CashFlow.investment_id == investment.id, CashFlow.date == day, CashFlow.type == flow_type,
-        CashFlow.amount_cny == amount, CashFlow.voided_at.is_(None), *where).order_by(CashFlow.id).limit(1)).scalar()
+        CashFlow.amount_cny == amount, CashFlow.voided_at.is_(None), *where).order_by(CashFlow.id).limit(1)).first()
     if same is None:
         return []
-    return [Message("same_flow", day=day, flow_term=("type", flow_type), amount_wan=amount, flow_id=same)]
+    return [same_flow(day, flow_type, amount, same.ref)]
+
+
+def same_flow(day: dt.date | None, flow_type: str, amount: Any, ref: str | None) -> Message:
+    """The doubt on a copy, the other flow named as the investment's page shows it: by its
+    reference, or as entered without one (its id is shown nowhere)."""
+    if ref:
+        return Message("same_flow_ref", day=day, flow_term=("type", flow_type), amount_wan=amount, ref=ref)
+    return Message("same_flow_unreferenced", day=day, flow_term=("type", flow_type), amount_wan=amount)
 
 
 def valuation_doubts(as_of: dt.date | None, *, on: dt.date | None = None) -> list[str]:

@@ -90,7 +90,7 @@ def _copies(ex_f: pd.DataFrame, flows: pd.DataFrame, asked: np.ndarray) -> dict[
     """The rule on copies (sanity.duplicate_doubt, the form's) for the flows at `asked`: a
     flow in force with the same investment, date, type and amount, one of the two without a
     reference, other than the row itself (`_own`: a changed row's id, -1 for a new one); the
-    first such flow by id is named. One merge on the key, whatever the number of rows.
+    first such flow by id is named, by its reference. One merge on the key, whatever the number of rows.
 
     `flows`: FLOW_KEY + `ref`, `_own`, positional; `ex_f`: the flows in force (_existing)."""
     if not len(ex_f) or not asked.any():
@@ -98,17 +98,19 @@ def _copies(ex_f: pd.DataFrame, flows: pd.DataFrame, asked: np.ndarray) -> dict[
     mine = flows.iloc[np.flatnonzero(asked)][FLOW_KEY]
     mine = mine.assign(_at=np.flatnonzero(asked), _named=flows["ref"].notna().to_numpy()[asked],
                        _own=flows["_own"].to_numpy()[asked])
-    theirs = ex_f[FLOW_KEY].assign(_id=ex_f["_id"].to_numpy(), _theirs_named=ex_f["ref"].notna().to_numpy())
+    theirs = ex_f[FLOW_KEY].assign(_id=ex_f["_id"].to_numpy(), _theirs_named=ex_f["ref"].notna().to_numpy(),
+                                   _theirs_ref=ex_f["ref"].to_numpy())
     pairs = mine.merge(theirs, on=FLOW_KEY, how="inner", sort=False)
     pairs = pairs[(pairs["_id"] != pairs["_own"]).to_numpy() & ~(pairs["_named"] & pairs["_theirs_named"]).to_numpy()]
     if not len(pairs):
         return {}
-    first = pairs.groupby("_at", sort=False)["_id"].min()
-    part = flows.iloc[first.index.to_numpy()]
+    first = pairs.sort_values("_id", kind="stable").drop_duplicates("_at")  # the first such flow by id, per row
+    part = flows.iloc[first["_at"].to_numpy()]
     fens = cast(list[int], _fen(part["amount_cny"]))  # complete rows: no blanks
-    return {at: [Message("same_flow", day=day, flow_term=("type", kind), amount_wan=yuan(fen), flow_id=int(flow_id))]
-            for at, flow_id, day, kind, fen in zip(first.index.tolist(), first.tolist(), _dates(part["date"]),
-                                                   part["type"].tolist(), fens)}
+    refs = [str(ref) if named else None for ref, named in zip(first["_theirs_ref"], first["_theirs_named"])]
+    return {at: [sanity.same_flow(day, kind, yuan(fen), ref)]
+            for at, ref, day, kind, fen in zip(first["_at"].tolist(), refs, _dates(part["date"]),
+                                               part["type"].tolist(), fens)}
 
 
 class _PaidIn:
