@@ -623,3 +623,20 @@ def test_the_change_sets_rows_write_an_amount_with_its_unit(app, db, book):
         assert new in page.split('class="grid new-rows"', 1)[1].split("</table>", 1)[0], lang
         changed = page.split('class="grid changed-rows"', 1)[1].split("</table>", 1)[0]
         assert f"{before}<br>" in changed and f"{after}<br>" in changed, (lang, changed)
+
+
+def test_the_change_sets_new_rows_are_listed_in_the_workbooks_order(app, db, book):
+    """A new row matched by its reference (flows are matched by reference first) was listed
+    before the new rows above it in the workbook; the change-set screen lists them in order."""
+    data = exported(book)
+    data = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-11-01", "contribution", 500, "上一行无凭证号", None])
+    data = edited(data, "cash_flows", {}, append=["QY-SF1", "2025-11-02", "contribution", 700, "下一行有凭证号",
+                                                   "CALL-7"])
+    change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+    listed = page.split('class="grid new-rows"')
+    flows = next(part for part in listed if "上一行无凭证号" in part)
+    assert "下一行有凭证号" in flows and flows.index("上一行无凭证号") < flows.index("下一行有凭证号")

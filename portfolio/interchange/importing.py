@@ -289,6 +289,9 @@ def _matched(sheet: str, book: pd.DataFrame, existing: pd.DataFrame, names: list
         new, changed, unchanged = _classify(book, existing, keys, [n for n in names if n not in keys])
     if "_row" not in book:
         return new, changed, unchanged, keys, None, None
+    # the new rows in the workbook's order (the flows a reference matched came first): so the
+    # change-set screen lists them, and they are written
+    new = new.sort_values("_row", kind="stable", ignore_index=True)
     rows, new_rows = changed["_row"], new["_row"]
     new, changed, unchanged = (f.drop(columns="_row") for f in (new, changed, unchanged))
     return new, changed, unchanged, keys, rows, new_rows
