@@ -640,3 +640,21 @@ def test_the_change_sets_new_rows_are_listed_in_the_workbooks_order(app, db, boo
     listed = page.split('class="grid new-rows"')
     flows = next(part for part in listed if "上一行无凭证号" in part)
     assert "下一行有凭证号" in flows and flows.index("上一行无凭证号") < flows.index("下一行有凭证号")
+
+
+def test_the_change_sets_count_of_rows_to_check_says_rows_in_english_too(app, db, book):
+    """The heading read 「须核对：2 行」 in Chinese but "To check: 2" in English; it now says
+    "To check: 2 rows", and "1 row" in the singular."""
+    one = edited(exported(book), "cash_flows", {}, append=["QY-SF1", FUTURE, "distribution", 1000, "提前记账", None])
+    two = edited(one, "cash_flows", {}, append=["QY-SF1", FUTURE, "contribution", 800, "提前出资", None])
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    for data, zh, en in ((one, "须核对：1 行", "To check: 1 row<"), (two, "须核对：2 行", "To check: 2 rows<")):
+        change_set = stage_book(book, io.BytesIO(data), username="manager1", filename="b.xlsx").change_set
+        for lang, words in (("zh", zh), ("en", en)):
+            checker.get(f"/lang/{lang}")
+            page = checker.get(f"/book/change-sets/{change_set.id}").get_data(as_text=True)
+            assert words in page.split('id="doubts"', 1)[1].split("</h2>", 1)[0] + "<", (lang, words)
+        book.get(ChangeSet, change_set.id).status = "rejected"
+        book.commit()
