@@ -520,7 +520,9 @@ def test_a_flow_corrected_into_a_copy_of_another_asks_before_it_is_counted_twice
               "version": corrections.version_of(other), "correction_reason": "日期录错"}
     with pytest.raises(sanity.Unconfirmed) as refused:
         corrections.correct_cash_flow(db.session, other.id, fields, username="mgr")
-    assert "已有同日、同类型、同金额的现金流" in refused.value.errors[0][1] and f"#{first.id}" in refused.value.errors[0][1]
+    # the flow it would copy named as the investment's page shows it: by its reference, or as without one
+    named = f"（凭证号 {first.ref}）" if first.ref else "（未填凭证号）"
+    assert "已有同日、同类型、同金额的现金流" in refused.value.errors[0][1] and named in refused.value.errors[0][1]
     db.session.rollback()
     corrections.correct_cash_flow(db.session, other.id, {**fields, "confirm_reason": "同日两笔分红"}, username="mgr")
     db.session.expire_all()
