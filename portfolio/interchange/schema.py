@@ -417,9 +417,11 @@ def _csv_sheets(folder: Path, errors: list[BookError]) -> list[tuple[str, pd.Dat
     sheets = []
     for path in sorted(folder.glob("*.csv")):
         try:
-            grid = pd.read_csv(path, dtype=str, keep_default_na=False, header=None,
+            data = path.read_bytes()
+            grid = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, header=None,
                                skip_blank_lines=False, encoding="utf-8-sig")
-            grid = grid.apply(csv_unescape)
+            if b"'" in data:  # no quote in the file: no cell to unescape (a pass over every cell saved)
+                grid = grid.apply(csv_unescape)
         except pd.errors.EmptyDataError:
             grid = pd.DataFrame()
         except UnicodeDecodeError:
