@@ -303,6 +303,44 @@ def test_long_schedule_prints_as_listing_with_every_row(app, tmp_path):
     assert "滞后" in text  # valued 2025-06-30, before 2025Q4
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_long_quarter_s_flows_print_as_a_listing_with_every_flow_and_the_total(app, tmp_path, lang):
+    """Over LISTING_ROWS contributions in the quarter, the PDF lists them as a fixed-width
+    listing (a table's cells were most of the heavy book's layout time): every flow on its
+    line with its date, investment, target, mode and amount, the header on every block, and
+    the total (the bridge's) closing the last block; a short list of distributions stays a table."""
+    from web.i18n import request_in
+    from web.reports import LISTING_BLOCK, LISTING_ROWS, render_document, render_pdf
+
+    b = SyntheticBook().fund("F", size_cny="100000000000")
+    n = LISTING_ROWS + 5
+    for k in range(n):
+        b.company(f"C{k:04d}")
+        b.investment(f"F-{k:04d}", f"C{k:04d}", date="2024-01-01", commitment_cny="1000000")
+        b.flow(f"F-{k:04d}", f"2025-{10 + k % 3}-{1 + k % 28:02d}", str(1000 + k))
+    b.flow("F-0000", "2025-11-15", "700", type="distribution")
+    report = build_quarterly(b.book(), "F", "2025Q4")
+    assert len(report["activity"]["contributions"]) == n
+    with app.app_context(), request_in(lang):
+        html = render_document(report)
+        path = tmp_path / "flows.pdf"
+        path.write_bytes(render_pdf(report))
+    assert 'class="listing activity"' in html and html.count('class="listing activity"') == 1
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    lines = [line for line in text.splitlines() if re.match(r"\s*2025-1[0-2]-\d\d +F-\d{4} ", line)]
+    assert len(lines) == n + 1  # every contribution, and the one distribution (its table's row)
+    for k in (0, n // 2, n - 1):
+        amount = f"{(1000 + k) / 10000:,.2f}"  # in 万元
+        assert any(f"F-{k:04d}" in line and f"C{k:04d}" in line and line.rstrip().endswith(amount)
+                   for line in lines), k
+    total = "合计（与净值变动表一致）" if lang == "zh" else "Total (as in the NAV bridge)"
+    expected = f"{sum(1000 + k for k in range(n)) / 10000:,.2f}"
+    assert [line for line in text.splitlines() if total in line and line.rstrip().endswith(" " + expected)]
+    head = "金额（万元）" if lang == "zh" else "Amount"
+    assert sum(head in line and ("编号" in line or "Key" in line) for line in text.splitlines()) >= -(-n // LISTING_BLOCK)
+
+
 def test_the_long_listing_s_labels_and_headers_fit_their_columns_in_both_languages():
     """The long schedule's columns were sized for Chinese: in English the sector printed
     'Robotics & high-end e~', the mode 'Co-in~', the method 'GP-reported N~' and the headers
