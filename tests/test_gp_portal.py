@@ -392,6 +392,42 @@ def test_returning_needs_comments_and_one_manager_accepts_when_four_eyes_is_off(
     assert len(valuations) == 1
 
 
+def test_a_return_comment_too_long_is_refused_whole_not_cut(db, book):
+    """A return's comment over packages.RETURN_COMMENT_MAX_LEN characters is refused beside the
+    comment, nothing written (the package stays submitted, no event); one of the limit is kept whole."""
+    package = _submitted(db)
+    limit = packages.RETURN_COMMENT_MAX_LEN
+    with pytest.raises(FieldErrors) as refused:
+        packages.return_package(db.session, package.id, "改" * (limit + 1), username="manager1")
+    assert [(field, message.key, message.args) for field, message in refused.value.errors] == [
+        ("comment", "too_long", {"max_len": limit})]
+    assert refused.value.shown("zh") == [("comment", f"不能超过 {limit} 个字符")]
+    db.session.rollback()
+    assert db.session.get(GpPackage, package.id).status == "submitted"
+    assert db.session.execute(select(GpPackageEvent).where(GpPackageEvent.package_id == package.id,
+                                                           GpPackageEvent.action == "return")).first() is None
+    packages.return_package(db.session, package.id, "改" * limit, username="manager1")
+    event = db.session.execute(select(GpPackageEvent).where(GpPackageEvent.package_id == package.id,
+                                                            GpPackageEvent.action == "return")).scalar_one()
+    assert event.comment == "改" * limit
+
+
+@pytest.mark.parametrize("typed, said", [("改" * 4001, "不能超过 4000 个字符"),
+                                         ("   ", "退回须写明意见")])
+def test_a_return_refused_on_the_page_keeps_the_comment_typed_and_says_why_beside_it(db, client, book, typed, said):
+    package_id = _submitted(db).id
+    login(client, "manager1")
+    response = client.post(f"/gp/packages/{package_id}/return", data={"comment": typed})
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    form = page[page.index('id="return-form"'):]
+    form = form[:form.index("</form>")]
+    assert re.search(r'<span class="error" data-field="comment">[^<]*' + said, form)
+    assert re.search(r"<textarea[^>]*>\r?\n?" + re.escape(typed) + "</textarea>", form)
+    db.session.expire_all()
+    assert db.session.get(GpPackage, package_id).status == "submitted"
+
+
 def test_two_acceptances_at_once_book_the_package_once(app, db, book):
     """Two managers press 接受 at the same moment (threads released by one barrier, each with
     its own client and session): one valuation and one set of holdings, never two."""

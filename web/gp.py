@@ -57,11 +57,12 @@ class UploadPackageForm(BaseForm):
 
 
 class ReturnForm(BaseForm):
-    comment = TextAreaField(_l("退回意见"), validators=[DataRequired(), Length(max=4000)])
+    # one left empty is refused by the use case (portfolio/gp/packages.py), in its words, beside the field
+    comment = TextAreaField(_l("退回意见"), validators=[Length(max=packages.RETURN_COMMENT_MAX_LEN)])
 
 
 class ReopenForm(BaseForm):
-    # its length (at most 2,000 characters) checked by the use case (portfolio/gp/reopening.py)
+    # its length (at most reopening.REASON_MAX_LEN characters) checked by the use case (portfolio/gp/reopening.py)
     reason = TextAreaField(_l("重新打开的理由"))
 
 
@@ -307,7 +308,12 @@ def edit_package(package_id: int):
 @bp.route("/packages/<int:package_id>")
 @requires("report", "approve")
 def package(package_id: int):
-    record = _package_or_404(package_id)
+    return _package_page(_package_or_404(package_id))
+
+
+def _package_page(record: GpPackage, *, return_form: ReturnForm | None = None):
+    """A package's page; `return_form`: a return refused, shown again with what was typed and
+    its errors beside the comment."""
     investment = db.session.get(Investment, record.investment_id)
     order = {tieout.BLOCKING: 0, tieout.WARNING: 1, tieout.PASSED: 2}
     checks = sorted(({**c, "unit": _check_unit(c)} for c in record.checks or []),
@@ -322,8 +328,9 @@ def package(package_id: int):
     return render_template("gp/package.html", package=record, investment=investment, checks=checks,
                            matches=matches, history=packages.history(db.session, record.id), confirm=ConfirmForm(),
                            reopenings=waiting, cannot_reopen=cannot_reopen, reopen_form=ReopenForm(),
-                           return_form=ReturnForm(), labels=gp_template.ACCOUNT_LABELS,
-                           fields=gp_template.ACCOUNT_FIELDS, quarter=tieout.quarter_label(record.quarter_end))
+                           reopen_max=reopening.REASON_MAX_LEN, return_form=return_form or ReturnForm(),
+                           labels=gp_template.ACCOUNT_LABELS, fields=gp_template.ACCOUNT_FIELDS,
+                           quarter=tieout.quarter_label(record.quarter_end))
 
 
 @bp.route("/packages/<int:package_id>/xlsx")
@@ -363,16 +370,16 @@ def submit(package_id: int):
 def return_package(package_id: int):
     _package_or_404(package_id)
     form = ReturnForm()
-    if not form.validate_on_submit():
-        flash(_("退回须写明意见"), "error")
-        return redirect(url_for(".package", package_id=package_id))
-    try:
-        packages.return_package(db.session, package_id, form.comment.data, username=current_username())
-    except FieldErrors as exc:
-        refuse(exc)
-    else:
-        flash(_("已退回管理人修改。"))
-    return redirect(url_for(".package", package_id=package_id))
+    if form.validate_on_submit():
+        try:
+            packages.return_package(db.session, package_id, form.comment.data, username=current_username())
+        except FieldErrors as exc:
+            refuse(exc, form)
+        else:
+            flash(_("已退回管理人修改。"))
+            return redirect(url_for(".package", package_id=package_id))
+    # refused (empty, too long, …): the page again, the comment as typed and what is wrong beside it
+    return _package_page(_package_or_404(package_id), return_form=form)
 
 
 @bp.route("/packages/<int:package_id>/review", methods=["POST"])

@@ -55,6 +55,7 @@ EDITABLE = ("draft", "returned")
 ACCEPT_LOCK = 0x677061  # "gpa": the advisory locks of accepting a sub-fund's packages, by sub-fund (PostgreSQL)
 SAVE_LOCK = 0x677073  # "gps": the advisory locks of saving an interest's package, by interest and quarter (PostgreSQL)
 SAVES = ("save", "upload")  # the actions that write a package's content
+RETURN_COMMENT_MAX_LEN = 4000  # a return's comment (the web form's limit too): a longer one is refused, never cut
 
 
 # -- who a GP is -------------------------------------------------------------------------------
@@ -473,16 +474,19 @@ def submit(session: Session, package_id: int, *, username: str, allowed: list[st
 
 
 def return_package(session: Session, package_id: int, comment: str, *, username: str) -> GpPackage:
-    """A fund manager returns a package to the GP, with what to change."""
+    """A fund manager returns a package to the GP, with what to change (at most
+    `RETURN_COMMENT_MAX_LEN` characters: a longer comment is refused, never cut)."""
     package = get_package(session, package_id, None)
     comment = (comment or "").strip()
     if not comment:
         raise FieldErrors([("comment", Message("gp_return_comment"))])
+    if len(comment) > RETURN_COMMENT_MAX_LEN:
+        raise FieldErrors([("comment", Message("too_long", max_len=RETURN_COMMENT_MAX_LEN))])
     take(session, package)
     if package.status not in ("submitted", "reviewed"):
         raise FieldErrors([("", Message("gp_only_submitted_return"))])
     package.status, package.reviewed_by = "returned", None
-    _event(session, package, username, "return", comment[:4000])
+    _event(session, package, username, "return", comment)
     commit(session)
     return package
 

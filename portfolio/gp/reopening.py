@@ -51,6 +51,7 @@ from portfolio.messages import Message
 
 ENTITY = "gp_packages"  # pending_corrections.entity of a reopening asked for; its key: the package id
 VALUED = ("investment_id", "as_of", "method")  # compared as written; the amount exactly, and not voided
+REASON_MAX_LEN = 2000  # a reopening's reason (a longer one is refused when asked: kept whole, never cut)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _stale(session: Session, package: GpPackage, pending: PendingCorrection) -> 
 
 def _reason(fields: Mapping[str, Any]) -> str:
     f = Fields(fields)
-    reason = f.text("reason", required=True, max_len=2000)
+    reason = f.text("reason", required=True, max_len=REASON_MAX_LEN)
     if reason is not None and not reason.strip():
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()
@@ -300,7 +301,7 @@ def _undo(session: Session, package: GpPackage, reason: str, username: str, aske
     status = package.status
     package.status, package.reviewed_by, package.accepted_by, package.accepted_at = "returned", None, None, None
     package.valuation_id = None
-    _event(session, package, username, "reopen", reason[:4000], was=status)
+    _event(session, package, username, "reopen", reason, was=status)
 
 
 def decline_reopen(session: Session, package_id: int, fields: Mapping[str, Any], *, username: str) -> GpPackage:
