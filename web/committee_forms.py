@@ -10,6 +10,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
 from portfolio.commands import FundingCommand, MeetingCommand, ProposalCommand
+from portfolio.committee.decisions import CONDITIONS_MAX_LEN
+from portfolio.committee.meetings import RECUSAL_REASON_MAX_LEN, VOTE_COMMENT_MAX_LEN
 from web.fields import AmountField, DayField
 from web.forms import BaseForm, choices
 from web.i18n import fund_name
@@ -102,7 +104,7 @@ class AttendanceForm(BaseForm):
 
 class VoteForm(BaseForm):
     choice = SelectField(_l("表决意见"), validators=[DataRequired()])
-    comment = TextAreaField(_l("意见说明"), validators=[Optional(), Length(max=4000)])
+    comment = TextAreaField(_l("意见说明"), validators=[Optional(), Length(max=VOTE_COMMENT_MAX_LEN)])
 
     def set_choices(self):
         self.choice.choices = choices("vote", VOTE_CHOICES)
@@ -110,12 +112,12 @@ class VoteForm(BaseForm):
 
 class RecusalForm(BaseForm):
     member = SelectField(_l("委员"), validators=[Optional()])
-    reason = TextAreaField(_l("利益冲突说明"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(_l("利益冲突说明"), validators=[DataRequired(), Length(max=RECUSAL_REASON_MAX_LEN)])
 
 
 class DecisionForm(BaseForm):
     decision = SelectField(_l("决议"), validators=[DataRequired()])
-    conditions = TextAreaField(_l("通过条件"), validators=[Optional(), Length(max=4000)])
+    conditions = TextAreaField(_l("通过条件"), validators=[Optional(), Length(max=CONDITIONS_MAX_LEN)])
 
     def set_choices(self, allowed):
         self.decision.choices = choices("decision", [d for d in DECISIONS if d in allowed])

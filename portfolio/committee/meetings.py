@@ -35,6 +35,9 @@ from portfolio.committee.workflow import (
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
+RECUSAL_REASON_MAX_LEN = 2000  # a recusal's reason (the recusal form's limit too)
+VOTE_COMMENT_MAX_LEN = 4000  # a vote's comment (the vote form's limit too)
+
 # =============================================================== meetings
 
 def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any], *, username: str) -> Meeting:
@@ -175,8 +178,8 @@ def declare_recusal(session: Session, proposal_id, member: str, reason: str | No
     reason = (reason or "").strip()
     if not reason:
         errors.append(("reason", Message("recusal_needs_reason")))
-    elif len(reason) > 2000:
-        errors.append(("reason", Message("too_long", max_len=2000)))
+    elif len(reason) > RECUSAL_REASON_MAX_LEN:
+        errors.append(("reason", Message("too_long", max_len=RECUSAL_REASON_MAX_LEN)))
     if member not in active_members(session):
         errors.append(("member", Message("not_member", member=member)))
     if session.execute(select(Recusal.id).where(Recusal.proposal_id == proposal.id,
@@ -208,8 +211,8 @@ def cast_vote(session: Session, proposal_id, choice: str, comment: str | None, *
     if choice not in ("approve", "reject", "abstain"):
         errors.append(("choice", Message("choose_vote")))
     comment = (comment or "").strip() or None
-    if comment and len(comment) > 4000:
-        errors.append(("comment", Message("too_long", max_len=4000)))
+    if comment and len(comment) > VOTE_COMMENT_MAX_LEN:
+        errors.append(("comment", Message("too_long", max_len=VOTE_COMMENT_MAX_LEN)))
     if username not in active_members(session):
         errors.append(("", Message("only_members_vote")))
     elif username == proposal.proposer:
