@@ -69,14 +69,19 @@ class ChoiceWords:
     def __init__(self, inner):
         self.inner = inner
 
+    @staticmethod
+    def not_offered() -> str:
+        """The app's sentence for a choice not offered, in the reader's language."""
+        return Message("not_offered").shown(current_lang())
+
     def gettext(self, string: str) -> str:
         if string in NOT_OFFERED:
-            return Message("not_offered").shown(current_lang())
+            return self.not_offered()
         return string if self.inner is None else self.inner.gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if singular in NOT_OFFERED:
-            return Message("not_offered").shown(current_lang())
+            return self.not_offered()
         if self.inner is None:
             return singular if n == 1 else plural
         return self.inner.ngettext(singular, plural, n)
