@@ -107,6 +107,20 @@ KINDS = {
 }
 
 
+@pytest.fixture
+def managers(db):
+    """The example book, with the asker and the checker: two managers."""
+    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
+    for name in (ASKER, CHECKER):
+        make_user(db, name, "manager")
+
+
+@pytest.fixture
+def spec(kind, managers) -> Kind:
+    """The kind of request the test is parametrized with (`kind`), on the example book with its two managers."""
+    return KINDS[kind]
+
+
 def _flashes(page: str) -> str:
     return html.unescape(" ".join(re.findall(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', page, re.S)))
 
@@ -119,11 +133,7 @@ def _button(page: str, url: str) -> str:
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
-def test_the_asker_withdraws_and_anyone_else_declines(kind, db, client):
-    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
-    for name in (ASKER, CHECKER):
-        make_user(db, name, "manager")
-    spec = KINDS[kind]
+def test_the_asker_withdraws_and_anyone_else_declines(kind, spec, db, client):
     for lang, withdrawn, declined, reason in zip(("zh", "en"), spec.withdrawn, spec.declined,
                                                  ("不需要了", "no longer needed"), strict=True):
         for who, said, unsaid, word in ((ASKER, withdrawn, declined, ("撤回", "Withdraw")),
@@ -141,17 +151,13 @@ def test_the_asker_withdraws_and_anyone_else_declines(kind, db, client):
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
-def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(kind, db, client):
+def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(kind, spec, db, client):
     """A decline with no reason, or one of spaces, is refused alike for every kind, and the
     request still waits: to a checker 驳回须填写理由 / Rejecting needs a reason
     (reject_needs_reason, through refuse_decline), to its own asker, whose button reads 撤回,
     撤回须填写理由 / Withdrawing needs a reason (withdraw_needs_reason). Before, a change set's
     reject form said it in its own words ('A rejection needs a reason' in English), and every
     kind told its asker that *rejecting* needed a reason."""
-    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
-    for name in (ASKER, CHECKER):
-        make_user(db, name, "manager")
-    spec = KINDS[kind]
     needs = {(CHECKER, "zh"): "驳回须填写理由", (CHECKER, "en"): "Rejecting needs a reason",
              (ASKER, "zh"): "撤回须填写理由", (ASKER, "en"): "Withdrawing needs a reason"}
     for lang, reason in (("zh", "不需要了"), ("en", "no longer needed")):
@@ -173,14 +179,10 @@ def test_a_decline_without_a_reason_is_refused_in_the_same_words_for_every_kind(
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
-def test_a_reason_refused_is_named_as_a_withdrawal_to_its_asker(kind, db, client):
+def test_a_reason_refused_is_named_as_a_withdrawal_to_its_asker(kind, spec, db, client):
     """A reason typed but refused (one far too long) is named by what it is: to a checker
     驳回理由：… / Reason for rejecting: …, to the request's own asker 撤回理由：… / Reason for
     withdrawing: …, as the button they pressed reads; the request still waits."""
-    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
-    for name in (ASKER, CHECKER):
-        make_user(db, name, "manager")
-    spec = KINDS[kind]
     named = {(CHECKER, "zh"): "驳回理由：", (CHECKER, "en"): "Reason for rejecting: ",
              (ASKER, "zh"): "撤回理由：", (ASKER, "en"): "Reason for withdrawing: "}
     for lang in ("zh", "en"):
@@ -200,13 +202,10 @@ def test_a_reason_refused_is_named_as_a_withdrawal_to_its_asker(kind, db, client
             db.session.expire_all()
 
 
-def test_a_change_sets_reason_box_and_kept_reason_say_withdrawal_to_and_of_its_uploader(db, client):
+def test_a_change_sets_reason_box_and_kept_reason_say_withdrawal_to_and_of_its_uploader(managers, db, client):
     """A staged import's uploader sees its reason box labelled 撤回理由 / Reason for withdrawing, as
     the button beside it reads 撤回, and once withdrawn the change set's facts keep that reason as
     撤回理由; a checker's box and a rejected one's read 驳回理由. Before, both always read 驳回理由."""
-    assert import_book(db.session, EXAMPLE_BOOK, username="loader").ok
-    for name in (ASKER, CHECKER):
-        make_user(db, name, "manager")
     for who, lang, label, other in ((ASKER, "zh", "撤回理由", "驳回理由"), (CHECKER, "zh", "驳回理由", "撤回理由"),
                                     (ASKER, "en", "Reason for withdrawing", "Reason for rejecting"),
                                     (CHECKER, "en", "Reason for rejecting", "Reason for withdrawing")):
