@@ -76,6 +76,22 @@ def speed_probe() -> float:
     return float(done.stdout)
 
 
+def settle(*, below: float = 1.5, at_most: float = 60.0) -> None:
+    """Wait (at most `at_most` seconds) for the machine to quieten after the step before: a
+    load run leaves its server's processes and the database's own work winding down, which
+    the next step's timings would otherwise count (a warm fetch of 12 ms seen at 133 ms p95
+    right after the 50-user run)."""
+    import time
+
+    start = time.monotonic()
+    while os.getloadavg()[0] > below and time.monotonic() - start < at_most:
+        time.sleep(2)
+    waited = time.monotonic() - start
+    if waited >= 2:
+        print(f"\n(waited {waited:.0f} s for the machine to quieten: load average {os.getloadavg()[0]:.2f})",
+              flush=True)
+
+
 def _commit() -> str:
     done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
     return done.stdout.strip() or "unknown"
@@ -97,7 +113,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="issue14_") as tmp:
         summary = Path(tmp) / "summary.jsonl"
         summary.touch()
-        for step in steps(pg=args.pg, dashboard_db=args.dashboard_db, duration=args.duration, repeat=args.repeat):
+        for number, step in enumerate(steps(pg=args.pg, dashboard_db=args.dashboard_db, duration=args.duration,
+                                            repeat=args.repeat)):
+            if number:
+                settle()
             command = [sys.executable, "-m", f"benchmarks.{step[0]}", *step[1:], "--summary", str(summary)]
             print(f"\n$ {' '.join(command[1:])}", flush=True)
             done = subprocess.run(command, cwd=ROOT)
