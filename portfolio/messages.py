@@ -14,8 +14,9 @@ The arguments are typed values, named by what they hold:
 `whats` a list of keys of WHAT, `fields` a list of field codes (the `missing:` part),
 `instrument` an instrument code, `over` a list of (key of WHAT, fen) pairs, `choices` a
 coded column's (vocabulary, codes), `sheet` a workbook sheet's code (shown by its name:
-现金流, Cash flow), `column_header` a workbook column's (code, Chinese header) (shown by its
-header in Chinese, by its code in English, as an import's errors name it), `table` a table's
+现金流, Cash flow), `column_header` a workbook column's (code, Chinese header) (shown in words
+as the change-set screen names it, interchange.schema.column_named: by its header in Chinese,
+by its English name in English, Amount (CNY)), `table` a table's
 code, `tables` a list of them (each by its name: 审计日志、用户 / Audit log, User), `row_key` the
 key of a row of that sheet (shown as formatting.row_named names it: a cash flow's type by its name, its amount in 元).
 """
@@ -167,8 +168,10 @@ def _refusal_arg(name: str, value: Any, zh: bool, *, codes: bool) -> str | None:
         return f"{shown} 万元" if zh else f"{shown} (CNY 10k)"
     if name == "record":
         return WHAT[value][0 if zh else 1]
-    if name == "column_header":  # (code, Chinese header) of a workbook column: as an import's errors name it
-        return str(value[1] or value[0]) if zh else str(value[0])
+    if name == "column_header":  # (code, Chinese header) of a workbook column: in words, as the change-set
+        from portfolio.vocabulary import english_field_name  # screen's 列 (interchange.schema.column_named)
+
+        return str(value[1] or value[0]) if zh else english_field_name(str(value[0]))
     if name == "sheet":  # a workbook sheet's code (a doubted row's): by its name, never the code
         from portfolio.vocabulary import label
 

@@ -5,7 +5,7 @@ from codelists import FLOW_TYPES, FUND_KINDS, INSTRUMENTS, MODES, ROLES, SECTORS
 
 __all__ = [
     "FLOW_TYPES", "FUND_KINDS", "INSTRUMENTS", "MODES", "ROLES", "SECTORS", "STAGES",
-    "VALUATION_METHODS", "LABELS", "label", "credit_code_is_valid",
+    "VALUATION_METHODS", "LABELS", "label", "english_field_name", "credit_code_is_valid",
 ]
 
 LABELS: dict[str, dict[str, str]] = {
@@ -229,6 +229,14 @@ def label(vocabulary: str, code: str | None, *, lang: str = "zh", short: bool = 
     if short and code in SHORT_EN.get(vocabulary, {}):
         return SHORT_EN[vocabulary][code]
     return LABELS_EN.get(vocabulary, {}).get(code, code)
+
+
+def english_field_name(field: str) -> str:
+    """A field or workbook column named in English from its code, where no label gives it:
+    amount_cny → "Amount (CNY)", ownership_pct → "Ownership (%)" (the history, the change-set
+    preview and an import's doubts alike: schema.column_named)."""
+    text = field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ")
+    return text[:1].upper() + text[1:]  # (CNY) kept in capitals
 
 
 # GB 32100-2015: the 31 characters of the code's alphabet (no I, O, S, V, Z) and the

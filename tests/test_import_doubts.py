@@ -548,7 +548,7 @@ def test_the_staged_change_set_and_its_refusal_name_the_column_and_one_kept_with
     cs_id = book.scalar(select(ChangeSet.id))
     refused = runner.invoke(args=["apply-change-set", str(cs_id), "--user", "manager2"],
                             env={"PORTFOLIO_LANG": "en"})
-    assert refused.exit_code != 0 and " amount_cny (QY-D1 · " in refused.output, refused.output
+    assert refused.exit_code != 0 and " Amount (CNY) (QY-D1 · " in refused.output, refused.output
 
     change_set = book.get(ChangeSet, cs_id)
     preview = json.loads(json.dumps(change_set.preview))
@@ -658,3 +658,24 @@ def test_the_change_sets_count_of_rows_to_check_says_rows_in_english_too(app, db
             assert words in page.split('id="doubts"', 1)[1].split("</h2>", 1)[0] + "<", (lang, words)
         book.get(ChangeSet, change_set.id).status = "rejected"
         book.commit()
+
+
+def test_a_doubts_column_is_named_in_words_on_the_command_line_and_in_the_history(app, db, book, runner, tmp_path):
+    """An import's doubted row names its column as the change-set screen's 列 does (金额 /
+    Amount (CNY)): the stage's list on the command line and the apply's confirmed doubts in the
+    history, in English too; they had written its code there (amount_cny)."""
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(_with(exported(book), DOUBTED_ROWS[1]))
+    staged = runner.invoke(args=["import-book", str(path), "--stage", "--user", "manager1"],
+                           env={"PORTFOLIO_LANG": "en"})
+    assert staged.exit_code == 0 and "Cash flow row 9 Amount (CNY) (QY-D1 · " in staged.output, staged.output
+    assert "amount_cny" not in staged.output
+    cs_id = book.scalar(select(ChangeSet.id))
+    apply_change_set(book, cs_id, username="manager2", confirm_reason="增资协议已签")
+    make_user(db, "manager2", "manager")
+    checker = app.test_client()
+    login(checker, "manager2")
+    for lang, words in (("zh", "现金流 第9行 金额（QY-D1 · "), ("en", "Cash flow row 9 Amount (CNY) (QY-D1 · ")):
+        checker.get(f"/lang/{lang}")
+        history = checker.get(f"/history?change_set={cs_id}").get_data(as_text=True)
+        assert words in history and "amount_cny" not in history, (lang, history)

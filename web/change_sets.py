@@ -22,7 +22,7 @@ from web.auth import current_username, requires
 from web.extensions import db
 from web.forms import BaseForm, ConfirmForm, refuse, refuse_decline, withdrawn_by
 from web.i18n import current_lang
-from web.main import cell_shown, english_field_name, local_time
+from web.main import cell_shown, local_time
 
 bp = Blueprint("change_sets", __name__, url_prefix="/book/change-sets")
 
@@ -50,11 +50,11 @@ def _column(sheet: str, name: str):
 
 
 def column_named(name: str, sheet: str, lang: str) -> str:
-    """A column of the workbook by its header in `lang`: Chinese, or the English name."""
-    column = _column(sheet, name)
-    if lang.startswith("zh"):
-        return column.zh if column is not None else name
-    return english_field_name(name)
+    """A column of the workbook by its header in `lang`: Chinese, or the English name
+    (portfolio.interchange.schema.column_named, imported when it is asked for)."""
+    from portfolio.interchange.schema import column_named as named
+
+    return named(name, sheet, lang)
 
 
 def column_written(value, name: str, sheet: str, lang: str, *, unit: bool = False) -> str:

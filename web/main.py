@@ -32,7 +32,7 @@ from portfolio.formatting import (
 )
 from portfolio.formatting import local_time as formatting_local_time
 from portfolio.messages import clauses, said_by, shown
-from portfolio.vocabulary import LABELS_EN, SECTORS, label
+from portfolio.vocabulary import LABELS_EN, SECTORS, english_field_name, label
 from web.extensions import db
 from web.i18n import PUNCTUATION, current_lang, refusal
 
@@ -619,14 +619,6 @@ FIELD_NAMES_BY_KIND = {"sub_fund": "sub_fund"}
 COLUMN_KINDS = {"money": "yuan", "pct": "pct"}
 
 
-def english_field_name(field: str) -> str:
-    """A field or workbook column named in English from its code, where no label gives it:
-    amount_cny → "Amount (CNY)", ownership_pct → "Ownership (%)" (the history and the change-set
-    preview alike)."""
-    text = field.replace("_cny", " (CNY)").replace("_pct", " (%)").replace("_", " ")
-    return text[:1].upper() + text[1:]  # (CNY) kept in capitals
-
-
 def column_kind(column) -> str | None:
     """A workbook column's kind as FIELD_KINDS names it (None: shown as it is)."""
     if column is None:
@@ -773,7 +765,7 @@ def audit_rows(entry: AuditEntry, amounts: str = "wan_exact") -> list[tuple[str,
     changed = [n for n in names if before.get(n) != after.get(n)]
     same = [n for n in names if before.get(n) == after.get(n)]
     from portfolio.book.fund_settings import SPECS
-    from portfolio.interchange.schema import SHEETS
+    from portfolio.interchange.schema import SHEETS, column_named
 
     columns = {c.name: c for c in SHEETS.get(entry.entity, [])}
     lang = current_lang()
@@ -788,10 +780,9 @@ def audit_rows(entry: AuditEntry, amounts: str = "wan_exact") -> list[tuple[str,
         if entry.entity == "funds.settings" and field in SPECS:  # a setting by its label
             return _(SPECS[field].label)
         field = FIELD_NAMES_BY_KIND.get(field_kind(entry.entity, field, columns.get(field)) or "", field)
-        column = columns.get(field)
-        if column is None:
+        if field not in columns:
             return field_named(field, lang)
-        return column.zh if lang.startswith("zh") else english_field_name(field)
+        return column_named(field, entry.entity, lang)
 
     def shown(field: str, record: dict):  # its sentences' keys (`*_said`) kept beside it in the same record
         kind = field_kind(entry.entity, field, columns.get(field))

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.book import sanity
-from portfolio.interchange.schema import SHEETS
+from portfolio.interchange.schema import column_named
 from portfolio.messages import Message
 from portfolio.money import yuan
 
@@ -272,15 +272,14 @@ def cell_value(doubt: dict[str, Any], column: str) -> str:
 def described(doubt: dict[str, Any]) -> list[Message]:
     """One doubted row in a line for each column its doubts are about, as an import's error is
     located: '现金流 第12行 日期（QY-CO1 · 2030-01-01 · …）：…', 'Cash flow row 12 date (…): …'
-    (the sheet by its name in the reader's language: messages' `sheet` argument; the column by
-    its header, Chinese or the code: `column_header`); a row kept without its columns, one line
+    (the sheet by its name in the reader's language: messages' `sheet` argument; the column in
+    words as the change-set screen names it, schema.column_named: `column_header`); a row kept without its columns, one line
     without one."""
     lines = []
     for column, said in by_column(doubt):
         where: dict[str, Any] = {"sheet": doubt["sheet"]}
         if column:
-            header = next((c.zh for c in SHEETS.get(doubt["sheet"], []) if c.name == column), column)
-            where["column_header"] = (column, header)
+            where["column_header"] = (column, column_named(column, doubt["sheet"], "zh"))
         if doubt.get("row"):
             key = "import_doubt_cell" if column else "import_doubt_row"
             lines.append(Message(key, **where, row=doubt["row"], row_key=doubt["key"], doubts=said))

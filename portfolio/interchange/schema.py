@@ -37,6 +37,7 @@ from portfolio.vocabulary import (
     SECTORS,
     STAGES,
     VALUATION_METHODS,
+    english_field_name,
     label,
 )
 
@@ -381,6 +382,16 @@ def _sheet_name(name: str) -> str:
 _SHEET_CODES = {zh: english for english, zh in SHEET_ZH.items()}
 _COLUMN_CODES = {sheet: {c.zh: c.name for c in columns} for sheet, columns in SHEETS.items()}  # by Chinese header
 _COLUMN_ZH = {sheet: {c.name: c.zh for c in columns} for sheet, columns in SHEETS.items()}  # by code
+
+
+def column_named(name: str, sheet: str, lang: str) -> str:
+    """A column of the workbook by its header in `lang`: Chinese (金额), or the English name
+    (Amount (CNY): vocabulary.english_field_name); a code the sheet does not hold, in Chinese,
+    as it is. The one way a column is named in words: the change-set screen's 列, an import's
+    doubts on the command line and in the history."""
+    if lang.startswith("zh"):
+        return _COLUMN_ZH.get(sheet, {}).get(name, name)
+    return english_field_name(name)
 
 
 # Limits an uploaded book must keep before it is parsed at all (filetypes.workbook_problem: a
