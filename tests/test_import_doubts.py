@@ -509,10 +509,11 @@ def test_a_copy_names_the_amount_column(book):
 
 
 def test_the_command_line_names_each_doubts_column_listed_and_refused(book, runner, tmp_path):
-    """import-book lists a doubted row by sheet, row and column (the column's header in Chinese,
-    its code in English, as an import's errors name it), one line for each column its doubts are
-    about; --strict refuses it with the column filled in and the cell's value (it had been empty,
-    the value the row's key with the flow type's code)."""
+    """import-book lists a doubted row by sheet, row and column (in words, as the change-set
+    screen names it: its header in Chinese, its English name in English), one line for each
+    column its doubts are about; --strict refuses it with the column filled in and the cell's
+    value (it had been empty, the value the row's key with the flow type's code; then its code in
+    English: 'amount_cny')."""
     en = {"PORTFOLIO_LANG": "en"}
     folder = tmp_path / "book"
     shutil.copytree(EXAMPLE_BOOK, folder)
@@ -525,8 +526,9 @@ def test_the_command_line_names_each_doubts_column_listed_and_refused(book, runn
     assert "现金流 第9行 金额: 5000.00 — 请核对：出资合计" in refused.output, refused.output
     assert "contribution" not in refused.output
     english = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--strict"], env=en)
-    assert f"Cash flow row 9 date: {FUTURE} — " in english.output, english.output
-    assert "Cash flow row 9 amount_cny: 5000.00 — " in english.output, english.output
+    assert f"Cash flow row 9 Date: {FUTURE} — " in english.output, english.output
+    assert "Cash flow row 9 Amount (CNY): 5000.00 — " in english.output, english.output
+    assert "amount_cny" not in english.output and " date:" not in english.output
 
     done = runner.invoke(args=["import-book", str(folder), "--user", "ops"])
     assert done.exit_code == 0, done.output

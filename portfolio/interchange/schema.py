@@ -188,13 +188,16 @@ class BookError:
         return label("entity", code, lang="en") if code in SHEETS else code
 
     def column_shown(self, lang: str = "zh") -> str:
-        """The column as its header is written in the workbook (kept before the written names:
-        its Chinese header in Chinese, its code in English)."""
+        """The column as its header is written in the workbook; where that is not known (an
+        error kept before the written names, a doubt found after the book was read: --strict's
+        refusal), in words in the reader's language as the change-set screen names it
+        (column_named: 金额 / Amount (CNY)), never its code; a text no column of the sheet
+        has, as it is."""
         if self.column_written or not self.column:
             return self.column_written
-        if str(lang).startswith("zh"):
-            return _COLUMN_ZH.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
-        return _COLUMN_CODES.get(_sheet_name(self.sheet), {}).get(self.column, self.column)
+        sheet = _sheet_name(self.sheet)
+        code = _COLUMN_CODES.get(sheet, {}).get(self.column, self.column)  # also from its Chinese header
+        return column_named(code, sheet, str(lang)) if code in _COLUMN_ZH.get(sheet, {}) else self.column
 
     def message_shown(self, lang: str = "zh") -> str:
         return error_shown(self.message, lang)
