@@ -577,6 +577,8 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
                           "{sheet} row {row} {column_header} ({row_key}): {doubts}"),
     "import_doubt_sheet_cell": ("{sheet} {column_header}（{row_key}）：{doubts}",
                                 "{sheet} {column_header} ({row_key}): {doubts}"),
+    # a doubted row's own audit entry: each doubt under the column it is about
+    "import_doubt_column": ("{column_header}：{doubts}", "{column_header}: {doubts}"),
     "import_doubts_more": ("等共 {n} 行", "{n} rows in all"),
     "future": ("{record} {day} 晚于今天（{today_day}）", "{record} {day} is after today ({today_day})"),
     "over_commitment": ("出资合计 {total_wan} 将超过认缴额 {commitment_wan}",

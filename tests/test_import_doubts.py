@@ -681,3 +681,51 @@ def test_a_doubts_column_is_named_in_words_on_the_command_line_and_in_the_histor
         checker.get(f"/lang/{lang}")
         history = checker.get(f"/history?change_set={cs_id}").get_data(as_text=True)
         assert words in history and "amount_cny" not in history, (lang, history)
+
+
+def test_a_doubted_rows_own_audit_entry_keeps_the_column_of_each_doubt(app, db, book, runner, tmp_path):
+    """Each doubted row's own entry keeps each of its doubts under the column it is about, named
+    as the change-set screen's 列 names it (日期, 金额 / Date, Amount (CNY)), directly imported or
+    applied; it had kept them without one, only the apply's list naming it. An entry kept before
+    (its doubts without a column) is shown as it was."""
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "cash_flows.csv", "a", encoding="utf-8") as fh:
+        # after today, and beyond QY-D1's commitment (fully paid): the date's doubt and the amount's
+        fh.write(f"QY-D1,{FUTURE},contribution,5000,提前出资\n")
+    done = runner.invoke(args=["import-book", str(folder), "--user", "ops", "--reason", "付款通知已到"])
+    assert done.exit_code == 0, done.output
+    entry = book.execute(select(AuditEntry).where(AuditEntry.entity == "cash_flows",
+                                                  AuditEntry.username == "ops")).scalar_one()
+    kept = entry.after["confirmed_doubts"]
+    assert len(kept) == 2 and kept[0].startswith(f"日期：日期 {FUTURE} 晚于今天") and kept[1].startswith("金额：出资合计"), kept
+    assert [said["key"] for said in entry.after["confirmed_doubts_said"]] == ["import_doubt_column"] * 2
+
+    change_set = stage_book(book, io.BytesIO(_with(exported(book), DOUBTED_ROWS[3])), username="manager1",
+                            filename="b.xlsx").change_set
+    apply_change_set(book, change_set.id, username="manager2", confirm_reason="估值报告已到")
+    applied = book.execute(select(AuditEntry).where(AuditEntry.entity == "valuations",
+                                                    AuditEntry.reason == "估值报告已到")).scalar_one()
+    assert [d.split("：")[0] for d in applied.after["confirmed_doubts"]] == ["估值基准日"], applied.after
+
+    make_user(db, "manager3", "manager")
+    client = app.test_client()
+    login(client, "manager3")
+    url = f"/history/cash_flows/{entry.entity_key}"
+    for lang, words in (("zh", ["日期：日期 ", "金额：出资合计"]),
+                        ("en", ["Date: the date ", "Amount (CNY): contributions would total"])):
+        client.get(f"/lang/{lang}")
+        page = client.get(url).get_data(as_text=True)
+        assert all(w in page for w in words) and "amount_cny" not in page, (lang, page)
+
+    # kept before: the row's doubts themselves, without a column
+    after = dict(entry.after)
+    after["confirmed_doubts_said"] = [said["args"]["doubts"][0] for said in after["confirmed_doubts_said"]]
+    after["confirmed_doubts"] = [text.split("：", 1)[1] for text in after["confirmed_doubts"]]
+    entry.after = after
+    book.commit()
+    for lang, words in (("zh", f"日期 {FUTURE} 晚于今天"), ("en", f"The date {FUTURE} is after today")):
+        client.get(f"/lang/{lang}")
+        response = client.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and words in page and "金额：" not in page and "Date: " not in page, page

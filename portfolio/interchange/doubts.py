@@ -269,6 +269,21 @@ def cell_value(doubt: dict[str, Any], column: str) -> str:
     return parts[at] if at is not None and at < len(parts) else str(doubt["key"])
 
 
+def column_said(doubt: dict[str, Any]) -> list:
+    """A doubted row's doubts as its own audit entry keeps them, one for one: each under the
+    column it is about, named as the change-set screen's 列 names it (schema.column_named):
+    '金额：出资合计…' / 'Amount (CNY): contributions would total …'; a row kept without its
+    columns (a change set staged before they were), its doubts as they are."""
+    kept: list = []
+    for column, said in by_column(doubt):
+        if not column:
+            kept += said
+            continue
+        header = (column, column_named(column, doubt["sheet"], "zh"))
+        kept += [Message("import_doubt_column", column_header=header, doubts=[one]) for one in said]
+    return kept
+
+
 def described(doubt: dict[str, Any]) -> list[Message]:
     """One doubted row in a line for each column its doubts are about, as an import's error is
     located: '现金流 第12行 日期（QY-CO1 · 2030-01-01 · …）：…', 'Cash flow row 12 date (…): …'
@@ -289,4 +304,4 @@ def described(doubt: dict[str, Any]) -> list[Message]:
     return lines
 
 
-__all__ = ["by_column", "cell_value", "described", "plan_doubts", "unconfirmed"]
+__all__ = ["by_column", "cell_value", "column_said", "described", "plan_doubts", "unconfirmed"]

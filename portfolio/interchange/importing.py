@@ -25,7 +25,7 @@ from models.types import Money
 from portfolio.book.audit import confirmed_doubts, person, reason_fields
 from portfolio.book.unit import BookBusy, serialise_imports
 from portfolio.interchange.bulk import bulk_insert, bulk_update
-from portfolio.interchange.doubts import by_column, cell_value, plan_doubts
+from portfolio.interchange.doubts import by_column, cell_value, column_said, plan_doubts
 from portfolio.interchange.schema import SHEETS, BookError, Known, Progress, read_book
 from portfolio.memory import collections_paused
 from portfolio.messages import Message
@@ -504,12 +504,12 @@ def plan_import(session: Session, source: str | Path | IO[bytes], *, username: s
 
 def confirm_doubts(result: ImportResult, reason: str | None) -> None:
     """Mark the audit entries of the doubted rows with the doubts and the reason that confirmed
-    them (nothing without a reason)."""
+    them (nothing without a reason), each doubt under the column it is about (column_said)."""
     if not reason or not result.doubts:
         return
     doubted: dict[tuple[str, str], list[str]] = {}
     for doubt in result.doubts:
-        doubted.setdefault((doubt["sheet"], doubt["match"]), []).extend(doubt["doubts"])
+        doubted.setdefault((doubt["sheet"], doubt["match"]), []).extend(column_said(doubt))
     for plan in result.plan:
         for entry in plan.new_audits + plan.update_audits:
             key = entry["entity_key"]
