@@ -542,10 +542,30 @@ def index():
 
 # -- corrections (portfolio/book/corrections.py) ---------------------------------------------
 
-def _correct(model, record_id, form, use_case, title: str, done_message, investment_id, entity: str | None = None):
+def _correction_checks(form, kind: str, record_id):
+    """The checks of a correction of the record `record_id` of `kind` (corrections.check_correction),
+    for a form its own checks refused (web.forms.checked_too). A value the form refused is not
+    known to the use case, so neither is whether the correction changes anything: its "nothing to
+    correct" is left unsaid then."""
+    def check(fields):
+        try:
+            corrections.check_correction(db.session, kind, record_id, fields)
+        except FieldErrors as exc:
+            if not any(field.errors for field in form if field.name != "correction_reason"):
+                raise
+            kept = [(name, message) for name, message in exc.errors
+                    if getattr(message, "key", None) != "nothing_to_correct"]
+            if kept:
+                raise FieldErrors(kept) from exc
+    return check
+
+
+def _correct(model, record_id, form, use_case, title: str, done_message, investment_id, entity: str | None = None,
+             *, kind: str):
     """The record's form shown filled in, with the version it was shown at; a correction of
     a record changed meanwhile is refused by the use case. A cash flow's or valuation's
-    (`entity`) correction waiting is shown above its form."""
+    (`entity`) correction waiting is shown above its form. A form its own checks refused shows
+    the use case's errors (of a correction of `kind`) with them."""
     record = db.session.get(model, record_id)
     if record is None or getattr(record, "voided_at", None) is not None:
         abort(404)
@@ -565,6 +585,8 @@ def _correct(model, record_id, form, use_case, title: str, done_message, investm
         if corrected is not None:
             flash(done_message(corrected) if callable(done_message) else done_message)
             return redirect(url_for("main.investment", inv_id=investment_id(corrected)))
+    elif form.is_submitted():
+        checked_too(form, _correction_checks(form, kind, record_id))
     return render_template("book/form.html", form=form, title=title, investment_ids=[], waiting=waiting)
 
 
@@ -581,7 +603,7 @@ def correct_cash_flow(flow_id: int):
     form = CorrectCashFlowForm()
     form.set_choices()
     return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"),
-                    _record_corrected, lambda r: r.investment_id, "cash_flows")
+                    _record_corrected, lambda r: r.investment_id, "cash_flows", kind="cash_flows")
 
 
 @bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
@@ -590,7 +612,7 @@ def correct_valuation(valuation_id: int):
     form = CorrectValuationForm()
     form.set_choices()
     return _correct(Valuation, valuation_id, form, corrections.correct_valuation, _("更正估值"),
-                    _record_corrected, lambda r: r.investment_id, "valuations")
+                    _record_corrected, lambda r: r.investment_id, "valuations", kind="valuations")
 
 
 @bp.route("/investments/<inv_id>/correct", methods=["GET", "POST"])
@@ -599,7 +621,8 @@ def correct_investment(inv_id: str):
     form = CorrectInvestmentForm()
     form.set_choices()
     return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"),
-                    _("更正申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按原条款计算。"), lambda r: r.id)
+                    _("更正申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按原条款计算。"), lambda r: r.id,
+                    kind="investments")
 
 
 def _decide_correction(inv_id: str, approve: bool):

@@ -115,13 +115,11 @@ def _checked(session: Session, record: Any, entity: str, key: str, fields: Comma
     return reason, changed
 
 
-def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], fields: Command | Mapping[str, Any],
-           values: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
-           doubts: list[str] | None = None, asked_by: str | None = None) -> Any:
-    """Check the version and the reason, then write `values` in one conditional UPDATE (a
-    request approved: audited as the approver's, naming `asked_by`)."""
-    reason, changed = _checked(session, record, entity, key, fields, values)
-    confirmed = sanity.confirmed(doubts or [], fields)
+def _apply(session: Session, record: Any, entity: str, key: str, names: tuple[str, ...], reason: str,
+           changed: dict[str, Any], username: str, *, extra: dict[str, Any] | None = None,
+           doubts: list[str] | None = None, confirmed: str | None = None, asked_by: str | None = None) -> Any:
+    """Write the values that change (`_checked`: the version and the reason checked) in one
+    conditional UPDATE (a request approved: audited as the approver's, naming `asked_by`)."""
     before = snapshot(record)
     model = type(record)
     conditions = _as_shown(model, record, names)
@@ -208,16 +206,56 @@ KINDS = {  # the terms looked up when called, so a test may slow them (tests/rac
 }
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A correction as its checks found it (`check_correction`), nothing written: the record, the
+    values the form gives, their doubts and the reason confirming them, the correction's reason
+    and the values that change."""
+
+    record: Any
+    values: dict[str, Any]
+    doubts: list[str]
+    confirmed: str | None
+    reason: str
+    changed: dict[str, Any]
+
+
+def _asked_for(kind: Kind, record: Any) -> bool:
+    """A correction of an investment's terms or of an approved cash flow or valuation is asked
+    for (`ask`); a draft's is applied in place."""
+    return kind.entity == "investments" or record.approved_at is not None
+
+
+def check_correction(session: Session, entity: str, record_id: Any, fields: Command | Mapping[str, Any]) -> Checked:
+    """Every check a correction of the record `record_id` of `entity` (`correct_cash_flow`,
+    `correct_valuation`, `correct_investment`) makes, nothing written: the values checked on the
+    book as it is now, the version as shown, a reason, something changed, its doubts confirmed,
+    and no other correction of it waiting (one asked for)."""
+    kind = KINDS[entity]
+    record = _record(session, kind.model, record_id, kind.what)
+    values, doubts = kind.terms(session, record, fields)
+    key = str(record.id)
+    reason, changed = _checked(session, record, kind.entity, key, fields, values)
+    confirmed = sanity.confirmed(doubts, fields)
+    if _asked_for(kind, record):
+        waiting = pending_correction(session, key, kind.entity)
+        if waiting is not None:
+            raise FieldErrors([("", Message("correction_pending_by", record=kind.what,
+                                            who=(person(session, waiting.asked_by), waiting.asked_at)))])
+    return Checked(record, values, doubts, confirmed, reason, changed)
+
+
 def _correct_record(session: Session, kind: Kind, record_id: Any, fields: Command | Mapping[str, Any],
                     username: str) -> Any:
     """A cash flow or valuation corrected: a draft (in no figure) in place, staying a draft
     entered by the corrector; one approved is only asked for (`ask`)."""
-    record = _record(session, kind.model, record_id, kind.what)
-    values, doubts = kind.terms(session, record, fields)
-    if record.approved_at is None:
-        return _apply(session, record, kind.entity, str(record.id), kind.names, fields, values, username,
-                      extra={"entered_by": username, "approved_by": None, "approved_at": None}, doubts=doubts)
-    return ask(session, kind, record, fields, values, username, doubts=doubts)
+    checked = check_correction(session, kind.entity, record_id, fields)
+    if not _asked_for(kind, checked.record):
+        record = checked.record
+        return _apply(session, record, kind.entity, str(record.id), kind.names, checked.reason, checked.changed,
+                      username, extra={"entered_by": username, "approved_by": None, "approved_at": None},
+                      doubts=checked.doubts, confirmed=checked.confirmed)
+    return ask(session, kind, checked, fields, username)
 
 
 def correct_cash_flow(session: Session, flow_id: Any, fields: Command | Mapping[str, Any], *, username: str) -> CashFlow:
@@ -311,25 +349,18 @@ def correct_investment(session: Session, investment_id: Any, fields: Command | M
     """A correction of a holding's terms, asked for (maker-checker, `ask`); the investment stays
     as it is meanwhile, in every figure. Its id, fund, mode and target are what other records
     refer to and are not corrected here."""
-    kind = KINDS["investments"]
-    investment = _record(session, Investment, investment_id, kind.what)
-    values, doubts = kind.terms(session, investment, fields)
-    return ask(session, kind, investment, fields, values, username, doubts=doubts)
+    return ask(session, KINDS["investments"], check_correction(session, "investments", investment_id, fields),
+               fields, username)
 
 
-def ask(session: Session, kind: Kind, record: Any, fields: Command | Mapping[str, Any], values: dict[str, Any],
-        username: str, *, doubts: list[str] | None = None) -> Any:
-    """A correction asked for (maker-checker): checked as it would be applied (the version as
-    shown, a reason, something changed, its doubts confirmed), then held in
+def ask(session: Session, kind: Kind, checked: Checked, fields: Command | Mapping[str, Any], username: str) -> Any:
+    """A correction asked for (maker-checker), every check made (`check_correction`: the version
+    as shown, a reason, something changed, its doubts confirmed, none other waiting): held in
     `pending_corrections`, one per record, until another person approves it
     (`approve_correction`); the record stays as it is meanwhile, in every figure."""
+    record, values, doubts, confirmed = checked.record, checked.values, checked.doubts, checked.confirmed
+    reason, changed = checked.reason, checked.changed
     key = str(record.id)
-    reason, changed = _checked(session, record, kind.entity, key, fields, values)
-    confirmed = sanity.confirmed(doubts or [], fields)
-    waiting = pending_correction(session, key, kind.entity)
-    if waiting is not None:
-        raise FieldErrors([("", Message("correction_pending_by", record=kind.what,
-                                        who=(person(session, waiting.asked_by), waiting.asked_at)))])
     given = {n: (None if fields.get(n) in (None, "") else str(fields.get(n))) for n in kind.names}
     held(session, PendingCorrection(entity=kind.entity, entity_key=key, fields=given, version=version_of(record),
                                     reason=reason, asked_by=username), Message("correction_raced", record=kind.what))
@@ -363,7 +394,8 @@ def approve_correction(session: Session, record_id: Any, *, username: str, entit
     if not decided(session, waiting):
         raise FieldErrors([("", Message("correction_raced", record=kind.what))])
     try:
-        return _apply(session, record, entity, key, kind.names, asked, values, username,
+        reason, changed = _checked(session, record, entity, key, asked, values)
+        return _apply(session, record, entity, key, kind.names, reason, changed, username,
                       extra=kind.approved(username), asked_by=asker)
     except FieldErrors:
         session.rollback()  # refused (stale, nothing to correct): the correction stays waiting
