@@ -47,7 +47,7 @@ from web.committee_forms import (
 )
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import new_form_key, refuse
+from web.forms import checked_too, new_form_key, refuse
 from web.i18n import current_lang, fund_name
 from web.security import content_disposition
 
@@ -135,6 +135,8 @@ def new_proposal():
             if not again:
                 flash(_("提案 #%(id)s 已保存为草稿。", id=proposal.id))
             return _back(proposal.id)
+    elif form.is_submitted():  # the form's own checks refused: the use case's too, on one submit
+        checked_too(form, lambda fields: proposals.check_proposal(db.session, fields))
     return render_template("committee/proposal_form.html", form=form, proposal=None)
 
 
@@ -151,6 +153,9 @@ def edit_proposal(proposal_id: int):
         else:
             flash(_("提案已修改。"))
             return _back(proposal_id)
+    elif form.is_submitted():
+        checked_too(form, lambda fields: proposals.check_proposal_edit(db.session, proposal, fields,
+                                                                       username=current_username()))
     return render_template("committee/proposal_form.html", form=form, proposal=proposal)
 
 

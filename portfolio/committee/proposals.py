@@ -158,9 +158,26 @@ def _new_target(session: Session, f: Fields, mode: str, founded=None) -> dict[st
     return target
 
 
+def check_proposal(session: Session, fields: ProposalCommand | Mapping[str, Any]) -> dict[str, Any]:
+    """Every check `create_proposal` makes on the fields (and `update_proposal` with them),
+    nothing written: the proposal's values."""
+    return _proposal_values(session, fields)
+
+
+def check_proposal_edit(session: Session, proposal: Proposal, fields: ProposalCommand | Mapping[str, Any], *,
+                        username: str) -> dict[str, Any]:
+    """Every check `update_proposal` makes, nothing written: a draft, edited by its proposer
+    (a submitted one is frozen for the committee), and its fields (`check_proposal`)."""
+    if proposal.status != "draft":
+        raise IllegalTransition(proposal, "edit")
+    if proposal.proposer != username:
+        raise FieldErrors([("", Message("only_proposer_edits"))])
+    return check_proposal(session, fields)
+
+
 def create_proposal(session: Session, fields: ProposalCommand | Mapping[str, Any], *, username: str) -> Proposal:
     """立项: a draft proposal by its proposer."""
-    values = _proposal_values(session, fields)
+    values = check_proposal(session, fields)
     proposal = Proposal(status="draft", proposer=username, **values)
     session.add(proposal)
     session.flush()
@@ -171,13 +188,9 @@ def create_proposal(session: Session, fields: ProposalCommand | Mapping[str, Any
 
 def update_proposal(session: Session, proposal_id, fields: ProposalCommand | Mapping[str, Any], *,
                     username: str) -> Proposal:
-    """A draft is changed by its proposer (a submitted one is frozen for the committee)."""
+    """A draft is changed by its proposer (`check_proposal_edit`, on the proposal as taken)."""
     proposal = take_proposal(session, proposal_id)
-    if proposal.status != "draft":
-        raise IllegalTransition(proposal, "edit")
-    if proposal.proposer != username:
-        raise FieldErrors([("", Message("only_proposer_edits"))])
-    values = _proposal_values(session, fields)
+    values = check_proposal_edit(session, proposal, fields, username=username)
     before = snapshot(proposal)
     for name, value in values.items():
         setattr(proposal, name, value)
