@@ -1,6 +1,6 @@
-"""The committee's proposal form shows every error there is to fix on one submit: those of the
-form's own checks (a required field left empty) together with the use case's (a negative
-amount, a multiple below zero, an IRR out of range), each beside its field, and
+"""The committee's proposal and meeting forms show every error there is to fix on one submit:
+those of the form's own checks (a required field left empty) together with the use case's (a
+negative amount, a multiple below zero, a day that does not exist), each beside its field, and
 nothing is written. Before, a form its own checks refused never reached the use case: its errors
 appeared only on the next submit. On SQLite and PostgreSQL (DATABASE_URL)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEntry, Proposal
+from models import AuditEntry, Meeting, Proposal
 from portfolio.book.audit import snapshot
 from portfolio.committee import proposals
 from portfolio.messages import Message
@@ -79,3 +79,15 @@ def test_a_proposal_edited_by_another_than_its_proposer_says_so_on_the_first_sub
     assert Message("only_proposer_edits").shown("zh") in html.unescape(page.get_data(as_text=True))
     db.session.expire_all()
     assert _count(db, AuditEntry) == entries
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_one_submit_of_a_new_meeting_shows_every_error_and_writes_nothing(client, db, book, lang):
+    """The fund left unchosen (the form's own check) and a day that does not exist (the use case's)."""
+    as_user(client, "chair")
+    client.get(f"/lang/{lang}")
+    entries = _count(db, AuditEntry)
+    page = client.post("/committee/meetings/new", data={"fund_code": "", "date": "2025-02-30", "title": "第 1 次"})
+    _as_expected(_shown(page), {"fund_code": None, "date": Message("date_no_such_day")}, lang)
+    db.session.expire_all()
+    assert (_count(db, Meeting), _count(db, AuditEntry)) == (0, entries)

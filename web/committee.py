@@ -478,6 +478,8 @@ def new_meeting():
             if not again:
                 flash(_("会议已创建。"))
             return redirect(url_for("committee.meeting", meeting_id=meeting.id))
+    elif form.is_submitted():  # the form's own checks refused: the use case's too, on one submit
+        checked_too(form, lambda fields: meetings.check_meeting(db.session, fields))
     return render_template("committee/meeting_form.html", form=form)
 
 

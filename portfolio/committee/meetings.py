@@ -40,7 +40,9 @@ VOTE_COMMENT_MAX_LEN = 4000  # a vote's comment (the vote form's limit too)
 
 # =============================================================== meetings
 
-def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any], *, username: str) -> Meeting:
+def check_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any]) -> Meeting:
+    """Every check `create_meeting` makes, nothing written: the meeting it would add (not in the
+    session)."""
     f = Fields(fields)
     fund_code = f.text("fund_code", required=True, max_len=64)
     date = f.date("date", required=True)
@@ -48,7 +50,12 @@ def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any],
     if fund_code and session.get(Fund, fund_code) is None:
         f.errors.append(("fund_code", Message("fund_unknown", code=fund_code)))
     f.check()
-    meeting = Meeting(fund_code=fund_code, date=date, title=title, created_by=username)
+    return Meeting(fund_code=fund_code, date=date, title=title)
+
+
+def create_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any], *, username: str) -> Meeting:
+    meeting = check_meeting(session, fields)
+    meeting.created_by = username
     session.add(meeting)
     session.flush()
     audit(session, username, "create", "meetings", str(meeting.id), after=snapshot(meeting))
