@@ -94,8 +94,15 @@ def test_the_whole_path_through_the_screens(db, client, imported):
     login(client, "manager1")
     page = client.get(f"/gp/packages/{package_id}").get_data(as_text=True)
     assert 'id="reopen-form"' in page and "重新打开" in page
-    refused = client.post(f"/book/gp-packages/{package_id}/reopen", data={"reason": "  "}, follow_redirects=True)
-    assert "重新打开的理由" in _flashes(refused.get_data(as_text=True))
+    refused = client.post(f"/book/gp-packages/{package_id}/reopen", data={"reason": "  "})
+    assert refused.status_code == 200  # the page again, what is wrong beside the reason
+    assert re.search(r'<span class="error" data-field="reason">必填</span>', refused.get_data(as_text=True))
+    assert reopening.pending_reopen(db.session, package_id) is None
+    too_long = "理" * (reopening.REASON_MAX_LEN + 1)
+    refused = client.post(f"/book/gp-packages/{package_id}/reopen", data={"reason": too_long})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and too_long in page  # kept as typed, not lost to a redirect
+    assert re.search(rf'data-field="reason">不能超过 {reopening.REASON_MAX_LEN} 个字符</span>', page)
     assert reopening.pending_reopen(db.session, package_id) is None
     client.post(f"/book/gp-packages/{package_id}/reopen", data={"reason": "C4 的公允价值报错了"})
     assert reopening.pending_reopen(db.session, package_id) is not None

@@ -41,7 +41,7 @@ from web.forms import (
     refuse,
 )
 from web.gp import ReopenForm
-from web.i18n import PUNCTUATION, current_lang
+from web.gp import package_page as gp_package_page
 from web.security import content_disposition
 
 bp = Blueprint("book", __name__, url_prefix="/book")
@@ -722,24 +722,21 @@ def reject_new_investment(inv_id: str):
 @requires("approve")
 def reopen_gp_package(package_id: int):
     """A fund manager asks to reopen an accepted package, with a reason: another person approves it."""
-    if db.session.get(GpPackage, package_id) is None:
+    record = db.session.get(GpPackage, package_id)
+    if record is None:
         abort(404)
     form = ReopenForm()
-    label = f"{_('重新打开的理由')}{PUNCTUATION['colon']}"
-    if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            for message in errors:
-                flash(f"{label}{message}" if field == "reason" else str(message), "error")
-        return redirect(url_for("gp.package", package_id=package_id))
-    try:
-        reopening.ask_reopen(db.session, package_id, {"reason": form.reason.data}, username=current_username())
-    except FieldErrors as exc:
-        db.session.rollback()
-        for field, message in exc.shown(current_lang()):
-            flash(f"{label}{message}" if field == "reason" else message, "error")
-    else:
-        flash(_("重新打开的申请已提交，须由另一位有审批权限的用户批准后生效；在此之前该报告仍按已接受计入台账。"))
-    return redirect(url_for("gp.package", package_id=package_id))
+    if form.validate_on_submit():
+        try:
+            reopening.ask_reopen(db.session, package_id, {"reason": form.reason.data}, username=current_username())
+        except FieldErrors as exc:
+            refuse(exc, form)
+        else:
+            flash(_("重新打开的申请已提交，须由另一位有审批权限的用户批准后生效；在此之前该报告仍按已接受计入台账。"))
+            return redirect(url_for("gp.package", package_id=package_id))
+    # refused (no reason, one too long, not the interest's latest quarter, …): the package's page
+    # again, the reason as typed and what is wrong beside it (the rest flashed)
+    return gp_package_page(db.session.get(GpPackage, package_id) or record, reopen_form=form)
 
 
 def _decide_reopening(package_id: int, approve: bool):

@@ -308,12 +308,12 @@ def edit_package(package_id: int):
 @bp.route("/packages/<int:package_id>")
 @requires("report", "approve")
 def package(package_id: int):
-    return _package_page(_package_or_404(package_id))
+    return package_page(_package_or_404(package_id))
 
 
-def _package_page(record: GpPackage, *, return_form: ReturnForm | None = None):
-    """A package's page; `return_form`: a return refused, shown again with what was typed and
-    its errors beside the comment."""
+def package_page(record: GpPackage, *, return_form: ReturnForm | None = None, reopen_form: ReopenForm | None = None):
+    """A package's page; `return_form` / `reopen_form`: a return or a reopening refused, shown
+    again with what was typed and its errors beside the comment or the reason."""
     investment = db.session.get(Investment, record.investment_id)
     order = {tieout.BLOCKING: 0, tieout.WARNING: 1, tieout.PASSED: 2}
     checks = sorted(({**c, "unit": _check_unit(c)} for c in record.checks or []),
@@ -327,7 +327,7 @@ def _package_page(record: GpPackage, *, return_form: ReturnForm | None = None):
                      if current_user.can("approve") and record.status == "accepted" and not waiting else None)
     return render_template("gp/package.html", package=record, investment=investment, checks=checks,
                            matches=matches, history=packages.history(db.session, record.id), confirm=ConfirmForm(),
-                           reopenings=waiting, cannot_reopen=cannot_reopen, reopen_form=ReopenForm(),
+                           reopenings=waiting, cannot_reopen=cannot_reopen, reopen_form=reopen_form or ReopenForm(),
                            reopen_max=reopening.REASON_MAX_LEN, return_form=return_form or ReturnForm(),
                            labels=gp_template.ACCOUNT_LABELS, fields=gp_template.ACCOUNT_FIELDS,
                            quarter=tieout.quarter_label(record.quarter_end))
@@ -379,7 +379,7 @@ def return_package(package_id: int):
             flash(_("已退回管理人修改。"))
             return redirect(url_for(".package", package_id=package_id))
     # refused (empty, too long, …): the page again, the comment as typed and what is wrong beside it
-    return _package_page(_package_or_404(package_id), return_form=form)
+    return package_page(_package_or_404(package_id), return_form=form)
 
 
 @bp.route("/packages/<int:package_id>/review", methods=["POST"])
