@@ -396,6 +396,22 @@ def test_a_choice_not_offered_is_refused_in_the_app_s_words(db, as_role, lang, s
     assert "不是有效的选择" not in page and "Not a valid choice" not in page
 
 
+@pytest.mark.parametrize("lang, required, too_long", [("zh", "必填", "不能超过 100 个字符"),
+                                                       ("en", "Required", "At most 100 characters")])
+def test_a_form_says_required_and_too_long_as_the_use_cases_do(db, as_role, lang, required, too_long):
+    """A field left empty, or a text over its form's Length, reads as the use cases' refusal of
+    the same (error_texts required, too_long: 必填, 不能超过 N 个字符), not WTForms' own
+    '该字段是必填字段。' / '字段长度不能超过 100 个字符。', so that the wording does not depend on
+    which of the two caught it (web/forms.ChoiceWords)."""
+    client = as_role("admin")
+    client.get(f"/lang/{lang}")
+    page = text(client.post("/admin/users/new", data={"username": "", "display_name": "张" * 101, "role": "viewer",
+                                                      "password": "long-enough-1"}))
+    assert f'<span class="error" data-field="username">{required}</span>' in page
+    assert f'<span class="error" data-field="display_name">{too_long}</span>' in page
+    assert "该字段" not in page and "字段长度" not in page and "This field is required" not in page
+
+
 def test_csrf_protects_every_form(app, db, manager):
     from tests.conftest import csrf_token
 

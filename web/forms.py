@@ -61,10 +61,21 @@ NOT_OFFERED = frozenset({
 })
 
 
+# WTForms' sentences the use cases also say, for the same fault, in words of their own: a form
+# says the use case's (error_texts), so that a text too long reads the same whichever caught it
+# (a form's Length, or the use case behind a form without one). WTForms puts the limit in
+# after (`% dict(max=…)`), so the app's sentence keeps its place for it.
+APP_SAYS = {
+    "This field is required.": Message("required"),
+    "Field cannot be longer than %(max)d character.": Message("too_long", max_len="%(max)d"),
+}
+
+
 class ChoiceWords:
     """The translations a form's fields say their sentences with (WTForms' `gettext` and
     `ngettext`): WTForms' own (Flask-WTF's, in the request's language), but a choice not
-    offered is the app's sentence (error_texts `not_offered`)."""
+    offered, a field required and a text too long are the app's sentences (error_texts
+    `not_offered`, `required`, `too_long`), as the use cases say them."""
 
     def __init__(self, inner):
         self.inner = inner
@@ -77,11 +88,15 @@ class ChoiceWords:
     def gettext(self, string: str) -> str:
         if string in NOT_OFFERED:
             return self.not_offered()
+        if string in APP_SAYS:
+            return APP_SAYS[string].shown(current_lang())
         return string if self.inner is None else self.inner.gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if singular in NOT_OFFERED:
             return self.not_offered()
+        if singular in APP_SAYS:
+            return APP_SAYS[singular].shown(current_lang())
         if self.inner is None:
             return singular if n == 1 else plural
         return self.inner.ngettext(singular, plural, n)
