@@ -560,18 +560,18 @@ def _correction_checks(form, kind: str, record_id):
     return check
 
 
-def _correct(model, record_id, form, use_case, title: str, done_message, investment_id, entity: str | None = None,
-             *, kind: str):
-    """The record's form shown filled in, with the version it was shown at; a correction of
-    a record changed meanwhile is refused by the use case. A cash flow's or valuation's
-    (`entity`) correction waiting is shown above its form. A form its own checks refused shows
-    the use case's errors (of a correction of `kind`) with them."""
-    record = db.session.get(model, record_id)
+def _correct(kind: str, record_id, form, use_case, title: str, done_message, investment_id, *,
+             waiting_shown: bool = True):
+    """The form of a record of `kind` (corrections.KINDS) shown filled in, with the version it was
+    shown at; a correction of a record changed meanwhile is refused by the use case. A correction
+    of it waiting is shown above its form (`waiting_shown`: a cash flow's or valuation's). A form
+    its own checks refused shows the use case's errors with them."""
+    record = db.session.get(corrections.KINDS[kind].model, record_id)
     if record is None or getattr(record, "voided_at", None) is not None:
         abort(404)
     waiting = []
-    if entity is not None:
-        asked = corrections.pending_correction(db.session, str(record_id), entity)
+    if waiting_shown:
+        asked = corrections.pending_correction(db.session, str(record_id), kind)
         waiting = corrections.asked_corrections(db.session, [asked]) if asked is not None else []
     if request.method == "GET":
         form.process(obj=record)
@@ -602,8 +602,8 @@ def _record_corrected(record) -> str:
 def correct_cash_flow(flow_id: int):
     form = CorrectCashFlowForm()
     form.set_choices()
-    return _correct(CashFlow, flow_id, form, corrections.correct_cash_flow, _("更正现金流"),
-                    _record_corrected, lambda r: r.investment_id, "cash_flows", kind="cash_flows")
+    return _correct("cash_flows", flow_id, form, corrections.correct_cash_flow, _("更正现金流"),
+                    _record_corrected, lambda r: r.investment_id)
 
 
 @bp.route("/valuations/<int:valuation_id>/correct", methods=["GET", "POST"])
@@ -611,8 +611,8 @@ def correct_cash_flow(flow_id: int):
 def correct_valuation(valuation_id: int):
     form = CorrectValuationForm()
     form.set_choices()
-    return _correct(Valuation, valuation_id, form, corrections.correct_valuation, _("更正估值"),
-                    _record_corrected, lambda r: r.investment_id, "valuations", kind="valuations")
+    return _correct("valuations", valuation_id, form, corrections.correct_valuation, _("更正估值"),
+                    _record_corrected, lambda r: r.investment_id)
 
 
 @bp.route("/investments/<inv_id>/correct", methods=["GET", "POST"])
@@ -620,9 +620,9 @@ def correct_valuation(valuation_id: int):
 def correct_investment(inv_id: str):
     form = CorrectInvestmentForm()
     form.set_choices()
-    return _correct(Investment, inv_id, form, corrections.correct_investment, _("更正投资"),
+    return _correct("investments", inv_id, form, corrections.correct_investment, _("更正投资"),
                     _("更正申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按原条款计算。"), lambda r: r.id,
-                    kind="investments")
+                    waiting_shown=False)
 
 
 def _decide_correction(inv_id: str, approve: bool):
