@@ -736,7 +736,7 @@ def reopen_gp_package(package_id: int):
             return redirect(url_for("gp.package", package_id=package_id))
     # refused (no reason, one too long, not the interest's latest quarter, …): the package's page
     # again, the reason as typed and what is wrong beside it (the rest flashed)
-    return gp_package_page(db.session.get(GpPackage, package_id) or record, reopen_form=form)
+    return gp_package_page(record, reopen_form=form)  # (after a rollback, read again as it is used)
 
 
 def _decide_reopening(package_id: int, approve: bool):
