@@ -166,6 +166,26 @@ class ProposalCommand(Command):
 
 
 @dataclass(frozen=True)
+class UserCommand(Command):
+    """users.add_user, from the admin screen: a new user (users.check_user)."""
+
+    username: str | None = None
+    display_name: str | None = None
+    role: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class InviteCommand(Command):
+    """gp.packages.invite_gp: a sub-fund manager's user, bound to its sub-funds."""
+
+    username: str | None = None
+    display_name: str | None = None
+    password: str | None = None
+    sub_funds: list[str] | None = None
+
+
+@dataclass(frozen=True)
 class MeetingCommand(Command):
     """committee.meetings.create_meeting."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from models import Fund, User, utcnow
 from portfolio.book import records
+from portfolio.book import users as users_cases
 from portfolio.book.tokens import issue_token, revoke_token
 from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user, random_password
@@ -19,7 +20,7 @@ from portfolio.messages import Message
 from web import once, queue
 from web.auth import current_username, requires
 from web.extensions import db
-from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, refuse
+from web.forms import ConfirmForm, RoleForm, TokenForm, UserForm, checked_too, refuse
 from web.i18n import fund_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -57,6 +58,8 @@ def new_user():
         else:
             flash(_("用户 %(name)s 已创建。", name=form.username.data.strip()))
             return redirect(url_for(".users"))
+    elif form.is_submitted():
+        checked_too(form, lambda fields: users_cases.check_user(db.session, fields))
     return render_template("admin/user_form.html", form=form)
 
 

@@ -18,7 +18,14 @@ from models import User
 from portfolio.book import cache
 from portfolio.book.logins import LoginRefused, authenticate
 from portfolio.book.tokens import allows, verify_token
-from portfolio.book.users import change_own_password, end_sessions, sign_out
+from portfolio.book.users import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    change_own_password,
+    end_sessions,
+    password_problems,
+    sign_out,
+)
 from portfolio.errors import FieldErrors
 from portfolio.messages import error_shown
 from web.extensions import db
@@ -267,28 +274,40 @@ def _fresh_session() -> None:
 
 class PasswordForm(BaseForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
-    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     confirm = PasswordField(_l("再次输入新密码"), validators=[DataRequired()])
+
+    def new_password_fits(self) -> bool:
+        """The new password, typed twice alike and within the policy (users.password_problems),
+        its faults beside its fields whatever else the form refused: one submit says them all.
+        (The current password is the use case's to weigh, once the rest is right.)"""
+        fits = True
+        if self.new_password.data and self.confirm.data and self.new_password.data != self.confirm.data:
+            self.confirm.errors = [*self.confirm.errors, _("两次输入的新密码不一致")]
+            fits = False
+        if not self.new_password.errors:
+            problems = password_problems(self.new_password.data or "", current_user.username, field="new_password")
+            if problems:
+                self.populate_errors(FieldErrors(problems))
+                fits = False
+        return fits
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
     """A user changes their own password; their other sessions end, this one goes on."""
     form = PasswordForm()
-    if form.validate_on_submit():
-        if form.new_password.data != form.confirm.data:
-            form.confirm.errors.append(_("两次输入的新密码不一致"))
+    if form.is_submitted() and all([form.validate(), form.new_password_fits()]):  # both run: every error at once
+        try:
+            user = change_own_password(db.session, current_user.id, form.current_password.data,
+                                       form.new_password.data)
+        except FieldErrors as exc:
+            refuse(exc, form)
         else:
-            try:
-                user = change_own_password(db.session, current_user.id, form.current_password.data,
-                                           form.new_password.data)
-            except FieldErrors as exc:
-                refuse(exc, form)
-            else:
-                login_user(LoginUser(user))  # this session under the new token
-                flash(_("密码已修改；其他设备上的登录已失效。"))
-                return redirect(url_for("main.home"))
-    return render_template("auth/password.html", form=form)
+            login_user(LoginUser(user))  # this session under the new token
+            flash(_("密码已修改；其他设备上的登录已失效。"))
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form, min_len=MIN_PASSWORD_LENGTH)
 
 
 @bp.route("/lang/<code>")

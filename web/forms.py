@@ -23,12 +23,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
 from portfolio import record_rules
+from portfolio.book import users
 from portfolio.commands import (
     CashFlowCommand,
     Command,
     CompanyCommand,
     InvestmentCommand,
     SubFundCommand,
+    UserCommand,
     ValuationCommand,
     VoidCommand,
 )
@@ -356,10 +358,14 @@ class UploadForm(BaseForm):
 
 
 class UserForm(BaseForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
-    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
+    # a password's other rules (at least 10 characters, not common, not the name) are the use
+    # case's, users.password_problems: said with the form's errors on the same submit
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=users.USERNAME_MAX_LEN)])
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=users.DISPLAY_NAME_MAX_LEN)])
     role = SelectField(_l("角色"), validators=[DataRequired()])
-    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(max=users.MAX_PASSWORD_LENGTH)])
+
+    command = UserCommand
 
     def set_choices(self):
         self.role.choices = choices("role", ROLES)

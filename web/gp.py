@@ -20,7 +20,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from models import AuditEntry, GpPackage, Investment, SubFund
 from portfolio import formatting
-from portfolio.book import cache
+from portfolio.book import cache, users
+from portfolio.commands import InviteCommand
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.formatting import parse_date
@@ -32,7 +33,7 @@ from web import once
 from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
 from web.fields import DayField
-from web.forms import BaseForm, ConfirmForm, refuse
+from web.forms import BaseForm, ConfirmForm, checked_too, refuse
 from web.i18n import PUNCTUATION, current_lang
 
 bp = Blueprint("gp", __name__, url_prefix="/gp")
@@ -67,10 +68,13 @@ class ReopenForm(BaseForm):
 
 
 class InviteForm(BaseForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
-    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
-    password = PasswordField(_l("初始密码"), validators=[DataRequired()])
+    # the password's other rules are the use case's (users.password_problems), said on the same submit
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=users.USERNAME_MAX_LEN)])
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=users.DISPLAY_NAME_MAX_LEN)])
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(max=users.MAX_PASSWORD_LENGTH)])
     sub_funds = SelectMultipleField(_l("子基金"), validators=[DataRequired()])
+
+    command = InviteCommand
 
 
 lp, rp = PUNCTUATION["lp"], PUNCTUATION["rp"]  # （） in Chinese, ( ) in English, chosen when shown
@@ -424,6 +428,8 @@ def invite():
         else:
             flash(_("已邀请管理人用户 %(name)s。", name=form.username.data.strip()))
             return redirect(url_for("admin.users"))
+    elif form.is_submitted():
+        checked_too(form, lambda fields: packages.check_invite(db.session, fields))
     return render_template("gp/invite.html", form=form)
 
 

@@ -1,7 +1,7 @@
 """Users, their roles and passwords, and the sessions they hold.
 
-Password policy: at least 10 characters, not the user name, and not a common password
-(common_passwords.txt, also with digits and symbols stripped from around a word). Every
+Password policy: at least 10 characters and at most 200, not the user name, and not a common
+password (common_passwords.txt, also with digits and symbols stripped from around a word). Every
 session carries the user's session token (models.User.session_token): changing it — on
 logout, a password change or reset, a role change, a deactivation — ends every session
 and remember-me cookie the user had, on every worker and host.
@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import ROLES, User
 from portfolio.book.audit import audit
 from portfolio.book.unit import commit, flush
+from portfolio.commands import UserCommand
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
@@ -29,6 +30,11 @@ class UserError(FieldErrors):
 
 
 MIN_PASSWORD_LENGTH = 10
+# a longer password says nothing more, and hashing one of megabytes (a form's, the API's or a
+# command's) would hold a worker; the forms take the limit from here
+MAX_PASSWORD_LENGTH = 200
+USERNAME_MAX_LEN = 64  # models.User.username
+DISPLAY_NAME_MAX_LEN = 100  # models.User.display_name (a command's longer one failed on PostgreSQL, unsaid)
 
 
 @lru_cache(maxsize=1)
@@ -37,10 +43,12 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def password_problems(password: str, username: str = "", *, field: str = "password") -> list[tuple[str, str]]:
+def password_problems(password: str, username: str = "", *, field: str = "password") -> list[tuple[str, Message]]:
     """Why a new password is refused, as (field, message) pairs; [] when it is fine."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return [(field, Message("password_short", min_len=MIN_PASSWORD_LENGTH))]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [(field, Message("too_long", max_len=MAX_PASSWORD_LENGTH))]
     lowered = password.lower()
     core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", lowered)
     if lowered in common_passwords() or core in common_passwords() or len(set(lowered)) <= 2:
@@ -119,18 +127,42 @@ def create_user(session: Session, username: str, role: str, password: str, *, by
     return user
 
 
+def user_problems(session: Session, username: str | None, role: str | None, password: str | None, *,
+                  display_name: str | None = None, replace: bool = True) -> list[tuple[str, Message]]:
+    """Why a user cannot be saved as asked, every reason at once, as (field, message) pairs; []
+    when it can. Nothing is written. A value None is one a form has refused already: not
+    checked again (web.forms.checked_too). `replace` as add_user's."""
+    problems: list[tuple[str, Message]] = []
+    if role is not None and role not in ROLES:
+        problems.append(("role", Message("role_unknown", role=role, people=list(ROLES))))
+    if username is not None:
+        if not username or len(username) > USERNAME_MAX_LEN:
+            problems.append(("username", Message("username_length")))
+        elif not replace and session.execute(select(User.id).where(User.username == username)).first():
+            problems.append(("username", Message("username_taken", name=username)))
+    if display_name is not None and len(display_name) > DISPLAY_NAME_MAX_LEN:
+        problems.append(("display_name", Message("too_long", max_len=DISPLAY_NAME_MAX_LEN)))
+    if password is not None:
+        problems += password_problems(password, username or "")
+    return problems
+
+
+def check_user(session: Session, fields: UserCommand) -> None:
+    """The admin screen's checks of a new user (add_user's, the name new), nothing written."""
+    problems = user_problems(session, fields.username.strip() if fields.username is not None else None,
+                             fields.role, fields.password, display_name=fields.display_name, replace=False)
+    if problems:
+        raise UserError(problems)
+
+
 def add_user(session: Session, username: str, role: str, password: str, *, by: str,
              display_name: str | None = None, replace: bool = True) -> User:
     """create_user's step, flushed and audited but not committed (the GP invitation composes it)."""
-    if role not in ROLES:
-        raise UserError([("role", Message("role_unknown", role=role, people=list(ROLES)))])
-    if not username or len(username) > 64:
-        raise UserError([("username", Message("username_length"))])
-    problems = password_problems(password, username)
+    problems = user_problems(session, username, role, password, display_name=display_name, replace=replace)
     if problems:
         raise UserError(problems)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is not None and not replace:
+    if user is not None and not replace:  # made since user_problems looked: another admin's, at once
         raise UserError([("username", Message("username_taken", name=username))])
     before = None
     if user is None:

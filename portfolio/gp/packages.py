@@ -41,7 +41,8 @@ from portfolio.book.audit import audit, digest, snapshot, written_by
 from portfolio.book.corrections import withdrawn_with_void
 from portfolio.book.records import void_withdrawn
 from portfolio.book.unit import claim, commit, flush, serialise_key, take
-from portfolio.book.users import add_user
+from portfolio.book.users import add_user, user_problems
+from portfolio.commands import InviteCommand
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
@@ -65,14 +66,24 @@ def sub_funds_of(session: Session, user_id: int) -> list[str]:
                                 .order_by(GpSubFund.sub_fund_code)).scalars())
 
 
+def _codes(asked: list[str]) -> list[str]:
+    return sorted({c.strip() for c in asked if c and c.strip()})
+
+
+def _sub_fund_problems(session: Session, codes: list[str]) -> list[tuple[str, Message]]:
+    """Sub-funds to bind a GP to (`_codes`): at least one, each known."""
+    if not codes:
+        return [("sub_funds", Message("gp_pick_sub_fund"))]
+    unknown = [c for c in codes if session.get(SubFund, c) is None]
+    return [("sub_funds", Message("gp_no_sub_funds", people=unknown))] if unknown else []
+
+
 def bind_sub_funds(session: Session, user: User, codes: list[str], *, by: str) -> None:
     """Bind a gp user to these sub-funds (uncommitted; audited)."""
-    codes = sorted({c.strip() for c in codes if c and c.strip()})
-    if not codes:
-        raise FieldErrors([("sub_funds", Message("gp_pick_sub_fund"))])
-    unknown = [c for c in codes if session.get(SubFund, c) is None]
-    if unknown:
-        raise FieldErrors([("sub_funds", Message("gp_no_sub_funds", people=list(unknown)))])
+    codes = _codes(codes)
+    problems = _sub_fund_problems(session, codes)
+    if problems:
+        raise FieldErrors(problems)
     have = set(sub_funds_of(session, user.id))
     for code in codes:
         if code not in have:
@@ -81,22 +92,38 @@ def bind_sub_funds(session: Session, user: User, codes: list[str], *, by: str) -
                   after={"user": user.username, "sub_fund_code": code})
 
 
+def invite_problems(session: Session, username: str | None, password: str | None, sub_fund_codes: list[str] | None,
+                    *, display_name: str | None = None) -> list[tuple[str, Message]]:
+    """Why a GP cannot be invited as asked, every reason at once (a user's, users.user_problems,
+    and the sub-funds'), nothing written; a value None is one a form has refused already."""
+    problems = user_problems(session, username, None, password, display_name=display_name)
+    if username and not any(field == "username" for field, _ in problems):
+        existing = session.execute(select(User.role).where(User.username == username)).scalar()
+        if existing is not None and existing != "gp":
+            problems.append(("username", Message("username_not_gp", name=username)))
+    if sub_fund_codes is not None:
+        problems += _sub_fund_problems(session, _codes(sub_fund_codes))
+    return problems
+
+
+def check_invite(session: Session, fields: InviteCommand) -> None:
+    """The invitation screen's checks (invite_gp's), nothing written."""
+    problems = invite_problems(session, fields.username.strip() if fields.username is not None else None,
+                               fields.password, fields.sub_funds, display_name=fields.display_name)
+    if problems:
+        raise FieldErrors(problems)
+
+
 def invite_gp(session: Session, username: str, password: str, sub_fund_codes: list[str], *, by: str,
               display_name: str | None = None) -> User:
     """An admin invites a sub-fund's manager as a user of role gp, bound to its sub-funds. An
     existing GP invited again gets the new password and sub-funds; a name that belongs to
     anyone else is refused (it had turned a committee member into a GP, without a word)."""
-    existing = session.execute(select(User.role).where(User.username == username)).scalar()
-    if existing is not None and existing != "gp":
-        raise FieldErrors([("username", Message("username_not_gp", name=username))])
-    codes = [c for c in sub_fund_codes if c]
-    if not codes:
-        raise FieldErrors([("sub_funds", Message("gp_pick_sub_fund"))])
-    unknown = [c for c in codes if session.get(SubFund, c) is None]
-    if unknown:
-        raise FieldErrors([("sub_funds", Message("gp_no_sub_funds", people=list(unknown)))])
+    problems = invite_problems(session, username, password, sub_fund_codes, display_name=display_name)
+    if problems:
+        raise FieldErrors(problems)
     user = add_user(session, username, "gp", password, by=by, display_name=display_name)
-    bind_sub_funds(session, user, codes, by=by)
+    bind_sub_funds(session, user, sub_fund_codes, by=by)
     commit(session)
     return user
 
