@@ -2,6 +2,7 @@
 xlsx, the JSON API, the `forecast` command, and the admins' parameter form (audited)."""
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from models import AuditEntry, ForecastParameters
 from portfolio.book import cache
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
+from portfolio.messages import Message
 
 AS_OF = "2025-12-31"
 
@@ -631,3 +633,29 @@ def test_the_page_from_a_day_inside_a_quarter_says_to_when_each_column_runs(demo
     client.get("/lang/en")
     page = client.get("/funds/QY/forecast").get_data(as_text=True)
     assert "Next quarter (to 2026-02-15)" in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_unit_s_parameters_refused_by_the_form_and_the_use_case_say_every_fault_named_on_one_submit(
+        demo, as_role, lang):
+    """A value over the form's 20 characters was flashed alone, without its parameter's name
+    ('不能超过 20 个字符': whose?), and the use case's faults in the other fields came only on the
+    next submit. Now each is flashed named by its parameter, in the form's order, and nothing
+    is stored."""
+    admin = as_role("admin")
+    _set_as_of(admin)
+    admin.get(f"/lang/{lang}")
+    page = admin.post("/funds/QY/forecast/parameters/QY-SF01",
+                      data={"rc_early": "0." + "1" * 20, "bow": "-1", "life": "12"}, follow_redirects=True)
+    text = html.unescape(page.get_data(as_text=True))
+    colon = "：" if lang == "zh" else ": "
+    rc_early = {"zh": "前两年年度出资比例 RC", "en": "Annual call rate RC, years 1–2"}[lang]
+    bow = {"zh": "分配曲线弯度 B", "en": "Distribution bow B"}[lang]
+    too_long = Message("too_long", max_len=20).shown(lang)
+    above = Message("above_up_to", low="0", high="20").shown(lang)
+    assert f"{rc_early}{colon}{too_long}" in text
+    assert f"{bow}{colon}{above}" in text
+    assert text.index(f"{rc_early}{colon}") < text.index(f"{bow}{colon}")
+    demo.session.expire_all()
+    assert demo.session.get(ForecastParameters, "QY-SF01") is None  # life's 12, right, not stored either
+

@@ -14,7 +14,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from models import Fund, Investment
-from portfolio.book.forecast_parameters import FIELDS, overrides, set_forecast_parameters, version_of
+from portfolio.book.forecast_parameters import FIELDS, check_parameters, overrides, set_forecast_parameters, version_of
 from portfolio.book.forecasting import fund_backtest, fund_forecast
 from portfolio.errors import FieldErrors
 from portfolio.figures.scope import UnknownFund
@@ -321,21 +321,38 @@ def set_parameters(code: str, inv_id: str):
         abort(404)
     form = ParametersForm()
     unit = investment.sub_fund_code if investment.mode == "sub_fund" else inv_id
+    values = {key: _field(form, key).data for key in FIELDS}
     if form.validate_on_submit():
-        values = {key: form["yield_" if key == "yield" else key].data for key in FIELDS}
         try:
             set_forecast_parameters(db.session, inv_id, values, username=current_username(),
                                     version=form.version.data or None)
-        except FieldErrors as exc:  # each named by its parameter: the page the flash lands on has many forms
+        except FieldErrors as exc:
             db.session.rollback()
-            colon = str(PUNCTUATION["colon"])
-            for key, message in exc.shown(current_lang()):
-                name = form["yield_" if key == "yield" else key].label.text if key in FIELDS else ""
-                flash(f"{name}{colon}{message}" if name else message, "error")
+            _flash_named(form, exc.shown(current_lang()))
         else:
             flash(_("预测参数已保存。"))
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
+    else:  # the form's refusals and the use case's checks of the rest, on one submit
+        said = [(key, str(message)) for key in FIELDS for message in _field(form, key).errors]
+        said += [("", str(message)) for name, errors in form.errors.items()  # the CSRF token's, say
+                 if name not in {_field(form, key).name for key in FIELDS} for message in errors]
+        try:
+            check_parameters({key: None if _field(form, key).errors else value for key, value in values.items()})
+        except FieldErrors as exc:
+            said += exc.shown(current_lang())
+        order = list(FIELDS)  # the form's order, whichever check said it
+        _flash_named(form, sorted(said, key=lambda pair: order.index(pair[0]) + 1 if pair[0] in FIELDS else 0))
     return redirect(url_for(".fund_forecast_page", code=code, unit=unit))
+
+
+def _field(form: ParametersForm, key: str):
+    """A parameter's field (`yield` is a Python word: its field is `yield_`)."""
+    return form["yield_" if key == "yield" else key]
+
+
+def _flash_named(form: ParametersForm, said) -> None:
+    """A unit's parameters refused: each fault flashed named by its parameter (the page the
+    flash lands on has a form for every unit, so a fault beside a field would not say whose)."""
+    colon = str(PUNCTUATION["colon"])
+    for key, message in said:
+        name = _field(form, key).label.text if key in FIELDS else ""
+        flash(f"{name}{colon}{message}" if name else message, "error")

@@ -84,6 +84,24 @@ def _parse(key: str, raw: Any) -> float | None:
     return value
 
 
+def check_parameters(values: dict[str, Any]) -> dict[str, float | None]:
+    """The values as numbers (None: blank, calibrated), or FieldErrors naming every bad one;
+    nothing read or written (the form's refusals are said with these, web.forecast)."""
+    errors: list[tuple[str, str]] = []  # a Message is a str (said_by keeps its key)
+    parsed: dict[str, float | None] = {}
+    for key, raw in values.items():
+        if key not in FIELDS:
+            errors.append((key, Message("no_such_parameter")))
+            continue
+        try:
+            parsed[key] = _parse(key, raw)
+        except ValueError as exc:  # its sentence, by key where it has one
+            errors.append((key, said_by(exc)))
+    if errors:
+        raise FieldErrors(errors)
+    return parsed
+
+
 def set_forecast_parameters(session: Session, investment_id: str, values: dict[str, Any], *,
                             username: str, version: str | None = None) -> dict[str, float]:
     """Validate and store one unit's overrides (all the FIELDS; blank = calibrated). Raises
@@ -96,18 +114,7 @@ def set_forecast_parameters(session: Session, investment_id: str, values: dict[s
     take(session, investment)  # one save of a unit's overrides at a time
     if version is not None and version != parameters_version(session, investment_id):
         raise FieldErrors([("", Message("settings_stale"))])
-    errors: list[tuple[str, str]] = []
-    parsed: dict[str, float | None] = {}
-    for key, raw in values.items():
-        if key not in FIELDS:
-            errors.append((key, Message("no_such_parameter")))
-            continue
-        try:
-            parsed[key] = _parse(key, raw)
-        except ValueError as exc:  # its sentence, by key where it has one
-            errors.append((key, said_by(exc)))
-    if errors:
-        raise FieldErrors(errors)
+    parsed = check_parameters(values)
     row = session.get(ForecastParameters, investment_id)
     before = snapshot(row) if row is not None else None
     if row is None:
