@@ -186,6 +186,15 @@ class InviteCommand(Command):
 
 
 @dataclass(frozen=True)
+class TokenCommand(Command):
+    """tokens.issue_token: an API token for another system (tokens.check_token)."""
+
+    name: str | None = None
+    fund_code: str | None = None
+    days: str | None = None
+
+
+@dataclass(frozen=True)
 class MeetingCommand(Command):
     """committee.meetings.create_meeting."""
 

@@ -166,3 +166,32 @@ def test_a_revocation_landing_between_the_check_and_the_use_refuses_the_call(app
     assert revoked is not None
     assert used is None  # the revocation was committed before this call's use: refused
     assert db.session.get(ApiToken, token_id).uses == 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("days", ["abc", "1e9", "0", str(tokens.MAX_DAYS + 1), "2.5"])
+def test_a_token_s_faults_show_at_once_beside_their_fields_in_the_use_case_s_words(db, book, client, lang, days):
+    """The name left empty and the days not a life a token may have: both beside their
+    fields on one submit, the days in the use case's sentence (1 to MAX_DAYS days), and no
+    token issued. Before, the form said only the name's fault; days that were not a whole
+    number read the view's own 请输入天数 and those out of range the use case's, a submit later."""
+    import html
+
+    from portfolio.messages import Message
+    from tests.test_error_texts import _errors
+
+    make_user(db, "root", "admin")
+    login(client, "root")
+    client.get(f"/lang/{lang}")
+    page = client.post("/admin/tokens", data={"name": "", "fund_code": "QY", "days": days})
+    assert page.status_code == 200
+    errors = {f: [html.unescape(m) for m in said] for f, said in _errors(page.get_data(as_text=True)).items()}
+    assert errors == {"name": [Message("required").shown(lang)],
+                      "days": [Message("token_days", max_days=tokens.MAX_DAYS).shown(lang)]}
+    assert db.session.execute(select(ApiToken)).scalar() is None
+
+
+def test_a_token_s_days_may_be_typed_as_the_form_sends_them(db, book):
+    """The use case reads the days as typed (the form's text, a command's number) alike."""
+    _token, record = tokens.issue_token(db.session, " 预算系统 ", "QY", " 30 ", by="root")
+    assert record.name == "预算系统" and (record.expires_at - record.created_at).days == 30

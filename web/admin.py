@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import Fund, User, utcnow
 from portfolio.book import records
 from portfolio.book import users as users_cases
-from portfolio.book.tokens import issue_token, revoke_token
+from portfolio.book.tokens import check_token, issue_token, revoke_token
 from portfolio.book.tokens import tokens as list_tokens
 from portfolio.book.users import create_user, random_password
 from portfolio.book.users import reset_password as reset_user_password
@@ -136,13 +136,9 @@ def api_tokens():
     if form.validate_on_submit():
         try:
             issued, again = once.run(form.idempotency_key.data, lambda: issue_token(
-                db.session, form.name.data, form.fund_code.data or None, int(form.days.data or 0),
-                by=current_username()))
-        except (FieldErrors, ValueError) as exc:
-            if isinstance(exc, FieldErrors):
-                refuse(exc, form)
-            else:
-                form.days.errors = [_("请输入天数")]
+                db.session, form.name.data, form.fund_code.data or None, form.days.data, by=current_username()))
+        except FieldErrors as exc:
+            refuse(exc, form)
         else:
             if again:  # the form sent again (a reload): its token is not shown twice, nor issued twice
                 return redirect(url_for(".api_tokens"))
@@ -150,6 +146,8 @@ def api_tokens():
             shown_once = _("令牌 %(name)s 已签发：%(token)s（只显示这一次，请立即复制保存）", name=record.name, token=token)
             form = TokenForm(formdata=None)
             form.fund_code.choices = choices
+    elif form.is_submitted():
+        checked_too(form, lambda fields: check_token(db.session, fields))
     page = render_template("admin/tokens.html", form=form, tokens=list_tokens(db.session), confirm=ConfirmForm(),
                            now=utcnow(), shown_once=shown_once)
     return _not_stored(page) if shown_once else page

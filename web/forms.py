@@ -30,6 +30,7 @@ from portfolio.commands import (
     CompanyCommand,
     InvestmentCommand,
     SubFundCommand,
+    TokenCommand,
     UserCommand,
     ValuationCommand,
     VoidCommand,
@@ -381,4 +382,7 @@ class RoleForm(BaseForm):
 class TokenForm(BaseForm):
     name = StringField(_l("用途（调用方系统）"), validators=[DataRequired(), Length(max=100)])
     fund_code = SelectField(_l("可读取的基金"), validators=[Optional()])
-    days = StringField(_l("有效期（天）"), validators=[DataRequired()], default="90")
+    # a whole number of days, 1 to tokens.MAX_DAYS: the use case's check (tokens.token_problems)
+    days = StringField(_l("有效期（天）"), validators=[DataRequired(), Length(max=20)], default="90")
+
+    command = TokenCommand

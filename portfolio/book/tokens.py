@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import ApiToken, Fund, utcnow
 from portfolio.book.audit import audit, snapshot
 from portfolio.book.unit import claim, commit
+from portfolio.commands import TokenCommand
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
 
@@ -28,22 +29,49 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, name: str, fund_code: str | None, days: int, *, by: str) -> tuple[str, ApiToken]:
-    """A new token: (the token itself, shown to the admin once; its record)."""
+def _days(typed: int | str | None) -> int | None:
+    """A token's life in days, as typed (a whole number, 1 to MAX_DAYS); None when it is not one."""
+    try:
+        days = int(str(typed).strip()) if typed is not None else None
+    except ValueError:
+        return None
+    return days if days is not None and 1 <= days <= MAX_DAYS else None
+
+
+def token_problems(session: Session, name: str | None, fund_code: str | None,
+                   days: int | str | None) -> list[tuple[str, Message]]:
+    """Why a token cannot be issued as asked, every reason at once; [] when it can. Nothing is
+    written; a value None is one a form has refused already (web.forms.checked_too)."""
     errors = []
-    name = (name or "").strip()
-    if not name or len(name) > 100:
+    if name is not None and not 1 <= len(name.strip()) <= 100:
         errors.append(("name", Message("token_name_length")))
     fund_code = (fund_code or "").strip() or None
     if fund_code is not None and session.get(Fund, fund_code) is None:
         errors.append(("fund_code", Message("no_fund", code=fund_code)))
-    if not 1 <= int(days) <= MAX_DAYS:
+    if days is not None and _days(days) is None:
         errors.append(("days", Message("token_days", max_days=MAX_DAYS)))
+    return errors
+
+
+def check_token(session: Session, fields: TokenCommand) -> None:
+    """The token screen's checks (issue_token's), nothing written."""
+    errors = token_problems(session, fields.name, fields.fund_code, fields.days)
     if errors:
         raise FieldErrors(errors)
+
+
+def issue_token(session: Session, name: str, fund_code: str | None, days: int | str, *,
+                by: str) -> tuple[str, ApiToken]:
+    """A new token: (the token itself, shown to the admin once; its record). `days` as typed
+    (a whole number of days, 1 to MAX_DAYS)."""
+    errors = token_problems(session, name or "", fund_code, days)
+    if errors:
+        raise FieldErrors(errors)
+    name, fund_code, life = name.strip(), (fund_code or "").strip() or None, _days(days)
+    assert life is not None  # token_problems refused it otherwise
     token = PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(name=name, token_hash=_digest(token), fund_code=fund_code, created_by=by,
-                      created_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=int(days)), uses=0)
+                      created_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=life), uses=0)
     session.add(record)
     session.flush()
     after = {k: v for k, v in snapshot(record).items() if k != "token_hash"}
