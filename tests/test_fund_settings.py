@@ -656,3 +656,23 @@ def test_a_change_is_asked_for_with_a_reason_the_checker_reads(as_role, db, fund
         assert f"{label}{why}" in card[:card.index("</p>")], lang
     approve_waiting_settings(db.session, "QY", checker="checker1")
     assert _settings(db) == {"ownership_cap": "0.25"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_value_the_form_cannot_read_and_the_use_case_s_faults_show_on_one_submit(as_role, db, fund, lang):
+    """A value over the form's 40 characters (its own check) hid the use case's faults (an
+    amount it cannot read, a share over 100 %, the reason left empty) until the next submit.
+    Now all four are beside their fields at once, and nothing is asked for."""
+    from portfolio.messages import Message
+    from tests.test_error_texts import _errors
+
+    client = as_role("admin")
+    client.get(f"/lang/{lang}")
+    page = client.post(URL, data={"home_region_prefix": "3" * 41, "angel_company_size_cny": "abc",
+                                  "subfund_share_cap": "1.5", "change_reason": ""})
+    assert page.status_code == 200
+    errors = {f: [html.unescape(m) for m in said] for f, said in _errors(page.get_data(as_text=True)).items()}
+    assert set(errors) == {"home_region_prefix", "angel_company_size_cny", "subfund_share_cap", "change_reason"}, errors
+    assert errors["home_region_prefix"] == [Message("too_long", max_len=40).shown(lang)]
+    assert errors["change_reason"] == [Message("required").shown(lang)]
+    assert _settings(db) == {} and _audits(db, "request_correction") == []

@@ -174,8 +174,15 @@ def checked_too(form: BaseForm, check: Callable[[Command], object]) -> None:
     one, and those of no field are flashed."""
     command = form.to_command()
     accepted = replace(command, **{name: None for name in command.names() if form[name].errors})
+    refuse_rest(lambda: check(accepted), form)
+
+
+def refuse_rest(check: Callable[[], object], form: BaseForm) -> None:
+    """`check` (a use case's checks, nothing written) on what a form its own checks refused
+    accepted: its errors beside the fields the form left without one, those of no field
+    flashed (checked_too's step, for a form with no command)."""
     try:
-        check(accepted)
+        check()
     except FieldErrors as exc:
         refuse(FieldErrors([(name, message) for name, message in exc.errors
                             if not (name and name in form and form[name].errors)]), form)

@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from models import INSTRUMENTS, Fund
 from portfolio.book.fund_settings import (
     approve_fund_settings,
+    check_fund_settings,
     decline_fund_settings,
     request_fund_settings,
     settings_version,
@@ -25,7 +26,7 @@ from portfolio.vocabulary import label
 from web.auth import current_username, requires, safe_next
 from web.extensions import db
 from web.fields import AmountField
-from web.forms import BaseForm, Said, asker_of, decide, refuse
+from web.forms import BaseForm, Said, asker_of, decide, refuse, refuse_rest
 from web.i18n import current_lang
 
 bp = Blueprint("fund_settings", __name__, url_prefix="/funds/<code>/settings")
@@ -76,7 +77,12 @@ def edit(code: str):
             flash(_("设置修改申请已提交，须由另一位有审批权限的用户批准后生效；在此之前仍按现行设置。") if asked is not None
                   else _("设置没有变化。"))
             return redirect(url_for(".edit", code=code))
-    elif not form.is_submitted():
+    elif form.is_submitted():  # the form's refusals and the use case's checks of the rest, on one submit
+        refused = {key for key in defaults if form[key].errors}
+        refuse_rest(lambda: check_fund_settings(db.session, code, {key: None if key in refused else form[key].data
+                                                                   for key in defaults},
+                                                reason=form.change_reason.data), form)
+    else:
         form.version.data = settings_version(fund.settings)
         for key in defaults:
             value = in_force[key]

@@ -323,6 +323,29 @@ def _asked_overrides(stored: dict[str, Any] | None, fields: dict[str, Any]) -> d
     return after
 
 
+def _with_reason(session: Session, fund: Fund, values: dict[str, Any], reason: str | None):
+    """(before, after) as _planned gives them, the reason read (Fields: its errors not yet
+    raised) and its text; the values' errors and the reason's raised together."""
+    f = Fields({"change_reason": reason})
+    typed = f.text("change_reason", required=True, max_len=2000)
+    try:
+        before, after = _planned(session, fund, values)
+    except FieldErrors as refused:
+        raise FieldErrors([*refused.errors, *f.errors]) from None
+    return before, after, f, typed
+
+
+def check_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *, reason: str | None) -> None:
+    """request_fund_settings' checks of the values and of the reason, nothing written: for a
+    form its own checks refused (a value it could not read is a change asked for, so the
+    reason is asked for too). A value None is one the form refused: not checked again."""
+    fund = session.get(Fund, fund_code)
+    if fund is None:
+        raise FieldErrors([("", Message("no_fund", code=fund_code))])
+    _before, _after, f, _typed = _with_reason(session, fund, {k: v for k, v in values.items() if v is not None}, reason)
+    f.check()
+
+
 def request_fund_settings(session: Session, fund_code: str, values: dict[str, Any], *,
                           username: str, reason: str | None, version: str | None = None) -> PendingCorrection | None:
     """A change of a fund's settings, asked for (maker-checker): checked as it would be applied
@@ -333,12 +356,7 @@ def request_fund_settings(session: Session, fund_code: str, values: dict[str, An
     figure and rule check. None when nothing would change (no reason needed). One request
     waits per fund: a second is refused."""
     fund = _taken(session, fund_code, version)
-    f = Fields({"change_reason": reason})
-    typed = f.text("change_reason", required=True, max_len=2000)
-    try:
-        before, after = _planned(session, fund, values)
-    except FieldErrors as refused:
-        raise FieldErrors([*refused.errors, *f.errors]) from None
+    before, after, f, typed = _with_reason(session, fund, values, reason)
     if after == before:
         return None
     f.check()
