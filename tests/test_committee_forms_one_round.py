@@ -91,3 +91,30 @@ def test_one_submit_of_a_new_meeting_shows_every_error_and_writes_nothing(client
     _as_expected(_shown(page), {"fund_code": None, "date": Message("date_no_such_day")}, lang)
     db.session.expire_all()
     assert (_count(db, Meeting), _count(db, AuditEntry)) == (0, entries)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_one_submit_of_a_funding_shows_every_error_and_books_nothing(client, db, book, lang):
+    """A note over the form's 2,000 characters (its own check) with an amount past the decision
+    and a date before the investment (the use case's): all three beside their fields at once.
+    Before, the form's refusal flashed 请填写出资日期和金额 whatever it was, and the use case's
+    faults came one per submit (the amount's, then the date's)."""
+    from models import CashFlow
+    from portfolio.committee import decisions, meetings
+    from tests.test_committee import MEMBERS, _on_meeting, fresh
+
+    pid, _meeting = _on_meeting(db.session, MEMBERS[:6])
+    for member in MEMBERS[:5]:
+        meetings.cast_vote(db.session, pid, "approve", None, username=member)
+    decisions.decide(db.session, pid, "approved", None, username="chair")
+    investment_id = fresh(db.session, pid).investment_id
+    as_user(client, "mgr")
+    client.get(f"/lang/{lang}")
+    page = client.post(f"/committee/proposals/{pid}/fund",
+                       data={"date": "2020-01-01", "amount_cny": "999999", "ref": "ZJ-1", "note": "注" * 2001})
+    errors = _shown(page)
+    assert set(errors) == {"note", "amount_cny", "date"}, errors
+    assert errors["note"] == [Message("too_long", max_len=2000).shown(lang)]
+    assert "请填写出资日期和金额" not in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.execute(select(CashFlow).where(CashFlow.investment_id == investment_id)).first() is None

@@ -392,8 +392,11 @@ def fund(proposal_id: int):
     """Record the funding (the first contribution) when the money moves."""
     _proposal_or_404(proposal_id)
     form = FundingForm()
-    if not form.validate_on_submit():
-        flash(_("请填写出资日期和金额"), "error")
+    if not form.validate_on_submit():  # the form's faults and the use case's, beside the fields at once
+        checked_too(form, lambda fields: decisions.check_funding(db.session, proposal_id, fields))
+        if decisions.is_funded(db.session, _proposal_or_404(proposal_id)):  # the form is not shown then
+            for message in (m for errors in form.errors.values() for m in errors):
+                flash(message, "error")
         return _proposal_page(proposal_id, funding_form=form)
     try:
         flow, again = once.run(form.idempotency_key.data, lambda: decisions.record_funding(

@@ -181,10 +181,12 @@ def is_funded(session: Session, proposal: Proposal) -> bool:
         CashFlow.voided_at.is_(None)).limit(1)).first() is not None
 
 
-def record_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *, username: str):
-    """When the money moves: the investment's first contribution (records.record_cash_flow, its
-    doubts confirmed by `confirm_reason` as a cash flow's form does). Only an approved proposal
-    that became an investment can be funded."""
+def _funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *,
+             lock: bool) -> dict[str, Any]:
+    """record_funding's checks, every fault at once (FieldErrors): the proposal approved and an
+    investment, the amount within the decision's less what is paid (the payments serialised
+    when `lock`: two at once, the second sees the first), and every check of the contribution
+    itself (records.check_cash_flow). Nothing is written; returns the contribution's fields."""
     from portfolio.book import records
     proposal = get_proposal(session, proposal_id)
     if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
@@ -193,7 +195,8 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
     f = Fields(fields)
     amount = f.amount("amount_cny", required=True, positive=True)
     if amount is not None:
-        serialise(session, proposal)  # two payments at once: the second sees the first
+        if lock:
+            serialise(session, proposal)
         paid = session.scalar(select(func.sum(CashFlow.amount_cny)).where(
             CashFlow.investment_id == proposal.investment_id, CashFlow.type == "contribution",
             CashFlow.voided_at.is_(None))) or Decimal(0)
@@ -201,9 +204,28 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
             # in 万元, the unit the funding form takes, exactly (the most allowed can be typed as shown)
             f.errors.append(("amount_cny", Message("funding_over", limit_in_wan=proposal.amount_cny, paid_in_wan=paid,
                                                    most_in_wan=max(proposal.amount_cny - paid, Decimal(0)))))
-    f.check()
-    return records.record_cash_flow(session, {
+    contribution = {
         "investment_id": proposal.investment_id, "date": fields.get("date"), "type": "contribution",
         "amount_cny": amount, "ref": fields.get("ref"),
         "note": fields.get("note") or f"投委会提案 #{proposal.id} 出资",
-        "confirm_reason": fields.get("confirm_reason")}, username=username)
+        "confirm_reason": fields.get("confirm_reason")}
+    try:
+        records.check_cash_flow(session, contribution)
+    except FieldErrors as exc:  # the amount's own fault said once, above
+        said = {name for name, _message in f.errors}
+        f.errors += [(name, message) for name, message in exc.errors if name not in said]
+    f.check()
+    return contribution
+
+
+def check_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any]) -> None:
+    """The funding form's checks (record_funding's), nothing written."""
+    _funding(session, proposal_id, fields, lock=False)
+
+
+def record_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *, username: str):
+    """When the money moves: the investment's first contribution (records.record_cash_flow, its
+    doubts confirmed by `confirm_reason` as a cash flow's form does). Only an approved proposal
+    that became an investment can be funded; every fault is said at once (`_funding`)."""
+    from portfolio.book import records
+    return records.record_cash_flow(session, _funding(session, proposal_id, fields, lock=True), username=username)
