@@ -346,7 +346,13 @@ def _in_force(session: Session, model, investment_id: str, **match) -> bool:
 def record_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any], *, username: str) -> CashFlow:
     """A contribution (出资) or distribution (分配) of one investment: a draft until a second
     person approves it (`approve_cash_flow`), as a valuation is."""
-    flow, doubts, reason = check_cash_flow(session, fields)
+    return enter_cash_flow(session, check_cash_flow(session, fields), username=username)
+
+
+def enter_cash_flow(session: Session, checked: tuple[CashFlow, list[str], str | None], *, username: str) -> CashFlow:
+    """record_cash_flow's second step: the flow `check_cash_flow` passed (what it returned),
+    entered as a draft and audited (for a use case that made the checks itself, with its own)."""
+    flow, doubts, reason = checked
     flow.entered_by = username
     return _create(session, flow, "cash_flows", lambda r: r.id, username=username, doubts=doubts, reason=reason)
 

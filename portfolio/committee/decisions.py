@@ -182,11 +182,11 @@ def is_funded(session: Session, proposal: Proposal) -> bool:
 
 
 def _funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any], *,
-             lock: bool) -> dict[str, Any]:
+             lock: bool) -> tuple[CashFlow, list[str], str | None]:
     """record_funding's checks, every fault at once (FieldErrors): the proposal approved and an
     investment, the amount within the decision's less what is paid (the payments serialised
     when `lock`: two at once, the second sees the first), and every check of the contribution
-    itself (records.check_cash_flow). Nothing is written; returns the contribution's fields."""
+    itself (records.check_cash_flow). Nothing is written; returns what check_cash_flow does."""
     from portfolio.book import records
     proposal = get_proposal(session, proposal_id)
     if proposal.decision not in ("approved", "approved_with_conditions") or not proposal.investment_id:
@@ -210,12 +210,14 @@ def _funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str
         "note": fields.get("note") or f"投委会提案 #{proposal.id} 出资",
         "confirm_reason": fields.get("confirm_reason")}
     try:
-        records.check_cash_flow(session, contribution)
+        checked = records.check_cash_flow(session, contribution)
     except FieldErrors as exc:  # the amount's own fault said once, above
         said = {name for name, _message in f.errors}
         f.errors += [(name, message) for name, message in exc.errors if name not in said]
+        if not f.errors:  # (a refusal naming nothing: its own)
+            raise
     f.check()
-    return contribution
+    return checked
 
 
 def check_funding(session: Session, proposal_id, fields: FundingCommand | Mapping[str, Any]) -> None:
@@ -228,4 +230,4 @@ def record_funding(session: Session, proposal_id, fields: FundingCommand | Mappi
     doubts confirmed by `confirm_reason` as a cash flow's form does). Only an approved proposal
     that became an investment can be funded; every fault is said at once (`_funding`)."""
     from portfolio.book import records
-    return records.record_cash_flow(session, _funding(session, proposal_id, fields, lock=True), username=username)
+    return records.enter_cash_flow(session, _funding(session, proposal_id, fields, lock=True), username=username)
