@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import FLOW_TYPES, INSTRUMENTS, MODES, ROLES, SECTORS, STAGES, VALUATION_METHODS
 from portfolio import record_rules
-from portfolio.book import users
+from portfolio.book import tokens, users
 from portfolio.commands import (
     CashFlowCommand,
     Command,
@@ -387,7 +387,7 @@ class RoleForm(BaseForm):
 
 
 class TokenForm(BaseForm):
-    name = StringField(_l("用途（调用方系统）"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("用途（调用方系统）"), validators=[DataRequired(), Length(max=tokens.NAME_MAX_LEN)])
     fund_code = SelectField(_l("可读取的基金"), validators=[Optional()])
     # a whole number of days, 1 to tokens.MAX_DAYS: the use case's check (tokens.token_problems)
     days = StringField(_l("有效期（天）"), validators=[DataRequired(), Length(max=20)], default="90")

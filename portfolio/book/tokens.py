@@ -23,6 +23,7 @@ from portfolio.messages import Message
 
 PREFIX = "fbk_"
 MAX_DAYS = 366
+NAME_MAX_LEN = 100  # models.ApiToken.name (token_name_length says it)
 
 
 def _digest(token: str) -> str:
@@ -43,7 +44,7 @@ def token_problems(session: Session, name: str | None, fund_code: str | None,
     """Why a token cannot be issued as asked, every reason at once; [] when it can. Nothing is
     written; a value None is one a form has refused already (web.forms.checked_too)."""
     errors = []
-    if name is not None and not 1 <= len(name.strip()) <= 100:
+    if name is not None and not 1 <= len(name.strip()) <= NAME_MAX_LEN:
         errors.append(("name", Message("token_name_length")))
     fund_code = (fund_code or "").strip() or None
     if fund_code is not None and session.get(Fund, fund_code) is None:
