@@ -48,6 +48,12 @@ COUNT_TOO_LARGE = Message("at_most", maximum=MAX_COUNT)
 # PostgreSQL refuses a longer text (a bare error on an import) and SQLite keeps it whole
 CODE_LENGTH = 64
 NAME_LENGTH = 200
+# a form's free text: a note or a reason (a flow's, a correction's, a void's, a decline's), and
+# the long sections of a proposal or of a GP package's narrative; the forms' Length takes these
+NOTE_LENGTH = 2000
+LONG_TEXT_LENGTH = 20000
+CREDIT_CODE_LENGTH = 18  # 统一社会信用代码 (GB 32100)
+REGION_CODE_LENGTH = 6  # 行政区划代码 (GB/T 2260)
 
 CREDIT_CODE_INVALID = Message("credit_code_invalid")
 CREDIT_CODE_TAKEN = Message("credit_code_taken")

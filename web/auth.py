@@ -21,6 +21,7 @@ from portfolio.book.tokens import allows, verify_token
 from portfolio.book.users import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    USERNAME_MAX_LEN,
     change_own_password,
     end_sessions,
     password_problems,
@@ -208,7 +209,7 @@ def requires(*permissions: str):
 
 
 class LoginForm(BaseForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=USERNAME_MAX_LEN)])
     password = PasswordField(_l("密码"), validators=[DataRequired()])
 
 

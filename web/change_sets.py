@@ -17,6 +17,7 @@ from models import ChangeSet
 from portfolio.errors import FieldErrors
 from portfolio.formatting import row_named
 from portfolio.messages import Message
+from portfolio.record_rules import NOTE_LENGTH
 from web import queue
 from web.auth import current_username, requires
 from web.extensions import db
@@ -30,14 +31,14 @@ SHOWN = 500  # rows listed per sheet and kind on the preview (the counts are alw
 
 
 class RejectForm(BaseForm):
-    reason = TextAreaField(_l("驳回理由"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(_l("驳回理由"), validators=[DataRequired(), Length(max=NOTE_LENGTH)])
 
 
 class ApplyForm(BaseForm):
     """The checker's apply; a change set with doubted rows needs the box ticked and a reason."""
 
     confirmed = BooleanField(_l("我已核对上述提示，确认无误"))
-    confirm_reason = TextAreaField(_l("确认理由"), validators=[Optional(), Length(max=2000)])
+    confirm_reason = TextAreaField(_l("确认理由"), validators=[Optional(), Length(max=NOTE_LENGTH)])
     choices = HiddenField()  # the version of the uploader's choices the page showed (staging.choices_version)
 
 

@@ -12,28 +12,29 @@ from models import DECISIONS, INSTRUMENTS, MODES, SECTORS, STAGES, VOTE_CHOICES
 from portfolio.commands import FundingCommand, MeetingCommand, ProposalCommand
 from portfolio.committee.decisions import CONDITIONS_MAX_LEN
 from portfolio.committee.meetings import RECUSAL_REASON_MAX_LEN, VOTE_COMMENT_MAX_LEN
+from portfolio.record_rules import CODE_LENGTH, CREDIT_CODE_LENGTH, LONG_TEXT_LENGTH, NAME_LENGTH, NOTE_LENGTH, REGION_CODE_LENGTH
 from web.fields import AmountField, DayField
 from web.forms import BaseForm, choices
 from web.i18n import fund_name
 
-TEXT = [Optional(), Length(max=20000)]
+TEXT = [Optional(), Length(max=LONG_TEXT_LENGTH)]
 
 
 class ProposalForm(BaseForm):
     command = ProposalCommand
 
-    title = StringField(_l("项目名称"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("项目名称"), validators=[Optional(), Length(max=NAME_LENGTH)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
-    target_code = StringField(_l("投资标的代码"), validators=[DataRequired(), Length(max=64)],
+    target_code = StringField(_l("投资标的代码"), validators=[DataRequired(), Length(max=CODE_LENGTH)],
                               description=_l("子基金投资填子基金代码；直投、跟投填企业代码"))
     new_target = BooleanField(_l("新标的（尚未登记）"))
-    target_name = StringField(_l("标的名称"), validators=[Optional(), Length(max=200)])
-    target_credit_code = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=18)])
+    target_name = StringField(_l("标的名称"), validators=[Optional(), Length(max=NAME_LENGTH)])
+    target_credit_code = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=CREDIT_CODE_LENGTH)])
     target_sector = SelectField(_l("行业"), validators=[Optional()])
-    target_region_code = StringField(_l("行政区划代码"), validators=[Optional(), Length(max=6)])
+    target_region_code = StringField(_l("行政区划代码"), validators=[Optional(), Length(max=REGION_CODE_LENGTH)])
     target_founded = DayField(_l("成立日期"), validators=[Optional()])
-    target_manager = StringField(_l("管理人"), validators=[Optional(), Length(max=200)])
+    target_manager = StringField(_l("管理人"), validators=[Optional(), Length(max=NAME_LENGTH)])
     target_size_cny = AmountField(_l("子基金规模"), validators=[Optional()])
     target_vintage_year = StringField(_l("设立年份"), validators=[Optional()])
     alongside_code = SelectField(_l("跟投子基金"), validators=[Optional()])
@@ -44,10 +45,10 @@ class ProposalForm(BaseForm):
     pre_money_cny = AmountField(_l("投前估值"), validators=[Optional()])
     post_money_cny = AmountField(_l("投后估值"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])
-    round = StringField(_l("轮次"), validators=[Optional(), Length(max=64)])
+    round = StringField(_l("轮次"), validators=[Optional(), Length(max=CODE_LENGTH)])
     stage = SelectField(_l("投资阶段"), validators=[Optional()])
     ownership_pct = StringField(_l("投后持股比例（%）"), validators=[Optional()])
-    lead_name = StringField(_l("领投方"), validators=[Optional(), Length(max=200)])
+    lead_name = StringField(_l("领投方"), validators=[Optional(), Length(max=NAME_LENGTH)])
     lead_amount_cny = AmountField(_l("领投金额"), validators=[Optional()])
     headcount = StringField(_l("员工人数"), validators=[Optional()])
     revenue_cny = AmountField(_l("年营业收入"), validators=[Optional()])
@@ -94,7 +95,7 @@ class MeetingForm(BaseForm):
 
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     date = DayField(_l("会议日期"), validators=[InputRequired()])
-    title = StringField(_l("会议名称"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("会议名称"), validators=[Optional(), Length(max=NAME_LENGTH)])
 
 
 class AttendanceForm(BaseForm):
@@ -128,6 +129,6 @@ class FundingForm(BaseForm):
 
     date = DayField(_l("出资日期"), validators=[InputRequired()])
     amount_cny = AmountField(_l("出资金额"), validators=[InputRequired()])
-    ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
-    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])
-    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])
+    ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=CODE_LENGTH)])
+    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=NOTE_LENGTH)])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=NOTE_LENGTH)])

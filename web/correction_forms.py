@@ -7,12 +7,13 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portfolio.commands import CorrectCashFlowCommand, CorrectInvestmentCommand, CorrectValuationCommand
+from portfolio.record_rules import NOTE_LENGTH
 from web.forms import CashFlowForm, InvestmentForm, ValuationForm
 
 
 class _Correction:
     version = HiddenField()
-    correction_reason = TextAreaField(_l("更正理由"), validators=[DataRequired(), Length(max=2000)])
+    correction_reason = TextAreaField(_l("更正理由"), validators=[DataRequired(), Length(max=NOTE_LENGTH)])
 
 
 class CorrectCashFlowForm(_Correction, CashFlowForm):

@@ -37,6 +37,7 @@ from portfolio.commands import (
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message, error_shown
+from portfolio.record_rules import CODE_LENGTH, CREDIT_CODE_LENGTH, NAME_LENGTH, NOTE_LENGTH, REGION_CODE_LENGTH
 from portfolio.vocabulary import label
 from web.extensions import db
 from web.fields import AmountField, DayField
@@ -264,16 +265,16 @@ def refuse_decline(errors: FieldErrors, *, withdrawing: bool = False) -> None:
 class InvestmentForm(BaseForm):
     command = InvestmentCommand
 
-    id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)])
+    id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=CODE_LENGTH)])
     fund_code = SelectField(_l("基金"), validators=[DataRequired()])
     mode = SelectField(_l("投资方式"), validators=[DataRequired()])
-    target_code = StringField(_l("投资标的代码"), validators=[DataRequired(), Length(max=64)],
+    target_code = StringField(_l("投资标的代码"), validators=[DataRequired(), Length(max=CODE_LENGTH)],
                               description=_l("子基金投资填子基金代码；直投、跟投填企业代码"),
                               render_kw={"list": "targets", "autocomplete": "off"})
     alongside_code = SelectField(_l("跟投子基金"), validators=[Optional()])
     date = DayField(_l("投资日期"), validators=[InputRequired()])
     commitment_cny = AmountField(_l("认缴/投资金额"), validators=[InputRequired()])
-    round = StringField(_l("轮次"), validators=[Optional(), Length(max=64)])
+    round = StringField(_l("轮次"), validators=[Optional(), Length(max=CODE_LENGTH)])
     ownership_pct = StringField(_l("持股比例（%）"), validators=[Optional()])
     instrument = SelectField(_l("投资工具"), validators=[Optional()])
     stage = SelectField(_l("投资阶段"), validators=[Optional()])
@@ -281,7 +282,7 @@ class InvestmentForm(BaseForm):
     revenue_cny = AmountField(_l("年营业收入"), validators=[Optional()])
     total_assets_cny = AmountField(_l("资产总额"), validators=[Optional()])
     lead_amount_cny = AmountField(_l("领投金额"), validators=[Optional()])
-    override_reason = TextAreaField(_l("未通过合规检查时的登记理由"), validators=[Optional(), Length(max=2000)])
+    override_reason = TextAreaField(_l("未通过合规检查时的登记理由"), validators=[Optional(), Length(max=NOTE_LENGTH)])
 
     def set_choices(self, funds, sub_funds):
         self.fund_code.choices = [(f.code, f"{f.code} {fund_name(f)}") for f in funds]
@@ -294,14 +295,14 @@ class InvestmentForm(BaseForm):
 class CashFlowForm(BaseForm):
     command = CashFlowCommand
 
-    investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
+    investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=CODE_LENGTH)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
     date = DayField(_l("日期"), validators=[InputRequired()])
     type = SelectField(_l("类型"), validators=[DataRequired()])
     amount_cny = AmountField(_l("金额"), validators=[InputRequired()])
-    ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=64)])
-    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=2000)])
-    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])
+    ref = StringField(_l("凭证号"), validators=[Optional(), Length(max=CODE_LENGTH)])
+    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=NOTE_LENGTH)])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=NOTE_LENGTH)])
 
     def set_choices(self):
         self.type.choices = choices("type", FLOW_TYPES)
@@ -310,12 +311,12 @@ class CashFlowForm(BaseForm):
 class ValuationForm(BaseForm):
     command = ValuationCommand
 
-    investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=64)],
+    investment_id = StringField(_l("投资编号"), validators=[DataRequired(), Length(max=CODE_LENGTH)],
                                 render_kw={"list": "investment-ids", "autocomplete": "off"})
     as_of = DayField(_l("估值基准日"), validators=[InputRequired()])
     fair_value_cny = AmountField(_l("公允价值"), validators=[InputRequired()])
     method = SelectField(_l("估值方法"), validators=[DataRequired()])
-    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=2000)])
+    confirm_reason = TextAreaField(_l("确认理由（仅在系统提示核对时填写）"), validators=[Optional(), Length(max=NOTE_LENGTH)])
 
     def set_choices(self):
         self.method.choices = choices("method", VALUATION_METHODS)
@@ -324,7 +325,7 @@ class ValuationForm(BaseForm):
 class VoidForm(BaseForm):
     command = VoidCommand
 
-    reason = TextAreaField(_l("作废理由"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(_l("作废理由"), validators=[DataRequired(), Length(max=NOTE_LENGTH)])
 
 
 class ConfirmForm(BaseForm):
@@ -334,11 +335,11 @@ class ConfirmForm(BaseForm):
 class CompanyForm(BaseForm):
     command = CompanyCommand
 
-    code = StringField(_l("企业代码"), validators=[DataRequired(), Length(max=64)])
-    name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
-    credit_code = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(max=18)])
+    code = StringField(_l("企业代码"), validators=[DataRequired(), Length(max=CODE_LENGTH)])
+    name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    credit_code = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(max=CREDIT_CODE_LENGTH)])
     sector = SelectField(_l("所属领域"), validators=[DataRequired()])
-    region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=6)])
+    region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=REGION_CODE_LENGTH)])
     founded = DayField(_l("成立日期"), validators=[Optional()])
 
     def set_choices(self):
@@ -348,13 +349,13 @@ class CompanyForm(BaseForm):
 class SubFundForm(BaseForm):
     command = SubFundCommand
 
-    code = StringField(_l("子基金代码"), validators=[DataRequired(), Length(max=64)])
-    name = StringField(_l("子基金名称"), validators=[DataRequired(), Length(max=200)])
-    manager = StringField(_l("管理人"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("子基金代码"), validators=[DataRequired(), Length(max=CODE_LENGTH)])
+    name = StringField(_l("子基金名称"), validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    manager = StringField(_l("管理人"), validators=[DataRequired(), Length(max=NAME_LENGTH)])
     size_cny = AmountField(_l("子基金规模"), validators=[InputRequired()])
     vintage_year = StringField(_l("设立年份"), validators=[DataRequired()])
     sector = SelectField(_l("主投领域"), validators=[DataRequired()])
-    region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=6)])
+    region_code = StringField(_l("注册地区划代码"), validators=[DataRequired(), Length(max=REGION_CODE_LENGTH)])
     term_years = StringField(_l("存续期（年）"), validators=[Optional()])
 
     def set_choices(self):

@@ -29,6 +29,7 @@ from portfolio.gp import packages, reopening
 from portfolio.gp import template as gp_template
 from portfolio.messages import from_json, shown
 from portfolio.money import UNITS, in_unit, yuan
+from portfolio.record_rules import LONG_TEXT_LENGTH
 from web import once
 from web.auth import current_username, requires, sub_fund_scope
 from web.extensions import db
@@ -45,7 +46,7 @@ MAX_PACKAGE_BYTES = 8 * 1024 * 1024
 class PackageForm(BaseForm):
     investment_id = SelectField(_l("投资（基金在子基金中的份额）"), validators=[DataRequired()])
     quarter_end = DayField(_l("报告期末"), validators=[DataRequired()])
-    narrative = TextAreaField(_l("情况说明（可选）"), validators=[Optional(), Length(max=20000)])
+    narrative = TextAreaField(_l("情况说明（可选）"), validators=[Optional(), Length(max=LONG_TEXT_LENGTH)])
     # the package as the edit form showed it (packages.package_version): a save never writes over a later one
     version = HiddenField()
 

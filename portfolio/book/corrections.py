@@ -45,6 +45,7 @@ from portfolio.book.unit import CONFLICT, claim, commit
 from portfolio.commands import Command
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
+from portfolio.record_rules import CODE_LENGTH, NOTE_LENGTH
 
 FLOW_FIELDS = ("date", "type", "amount_cny", "note", "ref")
 VALUATION_FIELDS = ("as_of", "fair_value_cny", "method")
@@ -101,7 +102,7 @@ def _checked(session: Session, record: Any, entity: str, key: str, fields: Comma
     without a reason, when the record changed since it was shown, while a void of it waits,
     or when nothing changes. Applied at once (`_apply`) or asked for (`correct_investment`)."""
     f = Fields(fields)
-    reason = f.text("correction_reason", required=True, max_len=2000)
+    reason = f.text("correction_reason", required=True, max_len=NOTE_LENGTH)
     f.check()
     if str(fields.get("version") or "") != version_of(record):
         session.rollback()
@@ -152,7 +153,7 @@ def _flow_terms(session: Session, flow: CashFlow, fields: Command | Mapping[str,
     flow_type = f.choice("type", ("contribution", "distribution"), required=True)
     amount = f.amount("amount_cny", required=True, positive=True)
     values: dict[str, Any] = {"date": date, "type": flow_type, "amount_cny": amount,
-                              "note": f.text("note", max_len=2000), "ref": f.text("ref", max_len=64)}
+                              "note": f.text("note", max_len=NOTE_LENGTH), "ref": f.text("ref", max_len=CODE_LENGTH)}
     investment = session.get(Investment, flow.investment_id)
     assert investment is not None  # a foreign key
     if date is not None and date < investment.date:
@@ -275,7 +276,7 @@ def _investment_terms(session: Session, investment: Investment, fields: Command 
     f = Fields(fields)
     date = f.date("date", required=True)
     values: dict[str, Any] = {"date": date, "commitment_cny": f.amount("commitment_cny", required=True),
-              "round": f.text("round", max_len=64), "ownership_pct": f.percent("ownership_pct"),
+              "round": f.text("round", max_len=CODE_LENGTH), "ownership_pct": f.percent("ownership_pct"),
               "instrument": f.choice("instrument", INSTRUMENTS), "stage": f.choice("stage", STAGES),
               "headcount": f.integer("headcount"), "revenue_cny": f.amount("revenue_cny"),
               "total_assets_cny": f.amount("total_assets_cny"), "lead_amount_cny": f.amount("lead_amount_cny")}
@@ -410,7 +411,7 @@ def decline_correction(session: Session, record_id: Any, fields: Command | Mappi
     record = _record(session, kind.model, record_id, kind.what, voided=True)
     key = str(record.id)
     f = Fields(fields)
-    reason = f.text("reason", required=True, max_len=2000)
+    reason = f.text("reason", required=True, max_len=NOTE_LENGTH)
     if reason is not None and not reason.strip():
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()

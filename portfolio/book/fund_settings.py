@@ -28,7 +28,7 @@ from portfolio.figures.settings import defaults_for, fund_settings
 from portfolio.formatting import by_kind, fraction
 from portfolio.messages import Message, said_by
 from portfolio.money import AmountError
-from portfolio.record_rules import PLAIN_NUMBER
+from portfolio.record_rules import NOTE_LENGTH, PLAIN_NUMBER
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,7 @@ def _with_reason(session: Session, fund: Fund, values: dict[str, Any], reason: s
     """(before, after) as _planned gives them, the reason read (Fields: its errors not yet
     raised) and its text; the values' errors and the reason's raised together."""
     f = Fields({"change_reason": reason})
-    typed = f.text("change_reason", required=True, max_len=2000)
+    typed = f.text("change_reason", required=True, max_len=NOTE_LENGTH)
     try:
         before, after = _planned(session, fund, values)
     except FieldErrors as refused:
@@ -426,7 +426,7 @@ def decline_fund_settings(session: Session, fund_code: str, fields: Mapping[str,
     """A change asked for, declined with a reason (by a checker, or withdrawn by its asker):
     the settings stay as they are."""
     f = Fields(fields)
-    reason = f.text("reason", required=True, max_len=2000)
+    reason = f.text("reason", required=True, max_len=NOTE_LENGTH)
     if reason is not None and not reason.strip():
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()

@@ -34,6 +34,7 @@ from portfolio.book.unit import commit
 from portfolio.commands import Command, InvestmentCommand
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
+from portfolio.record_rules import NOTE_LENGTH
 
 ENTITY = "new_investments"  # pending_corrections.entity of a new holding asked for; its key: the id
 # the form's fields kept with the request (the override reason is its `reason`)
@@ -144,7 +145,7 @@ def decline_investment(session: Session, investment_id: Any, fields: Command | M
     """A new holding asked for, declined with a reason (by a checker, or withdrawn by its
     asker): nothing is booked."""
     f = Fields(fields)
-    reason = f.text("reason", required=True, max_len=2000)
+    reason = f.text("reason", required=True, max_len=NOTE_LENGTH)
     if reason is not None and not reason.strip():
         f.errors.append(("reason", Message("reject_needs_reason")))
     f.check()

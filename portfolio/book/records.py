@@ -171,7 +171,7 @@ class Fields:
 # import applies the same predicates and messages to whole columns.
 
 def check_region(f: Fields, name: str) -> str | None:
-    region = f.text(name, required=True, max_len=6)
+    region = f.text(name, required=True, max_len=record_rules.REGION_CODE_LENGTH)
     if region is not None and not record_rules.region_code_ok(region):
         f.errors.append((name, record_rules.REGION_CODE_MESSAGE))
     return region
@@ -179,7 +179,7 @@ def check_region(f: Fields, name: str) -> str | None:
 
 def check_credit_code(session: Session, f: Fields, name: str) -> str | None:
     """A 统一社会信用代码, verified and not yet registered to a company."""
-    credit = f.text(name, required=True, max_len=18)
+    credit = f.text(name, required=True, max_len=record_rules.CREDIT_CODE_LENGTH)
     if credit is None:
         return None
     credit = credit.upper()
@@ -250,19 +250,19 @@ def pro_forma_failures(session: Session, investment: dict) -> list[dict]:
 
 def _investment_fields(session: Session, fields: InvestmentCommand | Mapping[str, Any]) -> dict:
     f = Fields(fields)
-    inv_id = f.text("id", required=True, max_len=64)
-    fund_code = f.text("fund_code", required=True, max_len=64)
+    inv_id = f.text("id", required=True, max_len=record_rules.CODE_LENGTH)
+    fund_code = f.text("fund_code", required=True, max_len=record_rules.CODE_LENGTH)
     mode = f.choice("mode", MODES, required=True)
-    target = f.text("target_code", max_len=64) or f.text(
-        "sub_fund_code" if mode == "sub_fund" else "company_code", max_len=64)
+    target = f.text("target_code", max_len=record_rules.CODE_LENGTH) or f.text(
+        "sub_fund_code" if mode == "sub_fund" else "company_code", max_len=record_rules.CODE_LENGTH)
     if target is None:
         f.errors.append(("target_code", Message("required")))
-    alongside = f.text("alongside_code", max_len=64)
+    alongside = f.text("alongside_code", max_len=record_rules.CODE_LENGTH)
     values = {
         "id": inv_id, "fund_code": fund_code, "mode": mode, "target_code": target,
         "alongside_code": alongside, "date": f.date("date", required=True),
         "commitment_cny": f.amount("commitment_cny", required=True),
-        "round": f.text("round", max_len=64),
+        "round": f.text("round", max_len=record_rules.CODE_LENGTH),
         "ownership_pct": f.percent("ownership_pct"),
         "instrument": f.choice("instrument", INSTRUMENTS),
         "stage": f.choice("stage", STAGES),
@@ -327,7 +327,7 @@ def add_investment(session: Session, fields: InvestmentCommand | Mapping[str, An
 # -- cash flows and valuations -------------------------------------------------------------
 
 def _investment(session: Session, f: Fields) -> Investment | None:
-    inv_id = f.text("investment_id", required=True, max_len=64)
+    inv_id = f.text("investment_id", required=True, max_len=record_rules.CODE_LENGTH)
     if inv_id is None:
         return None
     investment = session.get(Investment, inv_id)
@@ -365,8 +365,8 @@ def check_cash_flow(session: Session, fields: CashFlowCommand | Mapping[str, Any
     date = f.date("date", required=True)
     flow_type = f.choice("type", ("contribution", "distribution"), required=True)
     amount = f.amount("amount_cny", required=True, positive=True)
-    note = f.text("note", max_len=2000)
-    ref = f.text("ref", max_len=64)
+    note = f.text("note", max_len=record_rules.NOTE_LENGTH)
+    ref = f.text("ref", max_len=record_rules.CODE_LENGTH)
     if investment is not None and date is not None and date < investment.date:
         f.errors.append(("date", Message("before_investment", day=investment.date)))
     if investment is not None and ref is not None and _in_force(session, CashFlow, investment.id, ref=ref):
@@ -539,7 +539,7 @@ def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Ma
     if not reason:
         raise FieldErrors([("reason", Message("reject_needs_reason"))])
     if len(reason) > 2000:
-        raise FieldErrors([("reason", Message("too_long", max_len=2000))])
+        raise FieldErrors([("reason", Message("too_long", max_len=record_rules.NOTE_LENGTH))])
     record = _asked(session, what, record_id)
     void_withdrawn(session, what, record, username, reason)
     commit(session)
@@ -576,7 +576,7 @@ def record_company(session: Session, fields: CompanyCommand | Mapping[str, Any],
 def check_company(session: Session, fields: CompanyCommand | Mapping[str, Any]) -> Company:
     """Every check `record_company` makes, nothing written: the company it would add (not in the session)."""
     f = Fields(fields)
-    code = f.text("code", required=True, max_len=64)
+    code = f.text("code", required=True, max_len=record_rules.CODE_LENGTH)
     credit = check_credit_code(session, f, "credit_code")
     values = {"code": code, "name": f.text("name", required=True), "credit_code": credit,
               "sector": f.choice("sector", SECTORS, required=True), "region_code": _region(f),
@@ -594,7 +594,7 @@ def record_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any]
 def check_sub_fund(session: Session, fields: SubFundCommand | Mapping[str, Any]) -> SubFund:
     """Every check `record_sub_fund` makes, nothing written: the sub-fund it would add (not in the session)."""
     f = Fields(fields)
-    code = f.text("code", required=True, max_len=64)
+    code = f.text("code", required=True, max_len=record_rules.CODE_LENGTH)
     size = f.amount("size_cny", required=True, positive=True)
     values = {"code": code, "name": f.text("name", required=True), "manager": f.text("manager", required=True),
               "size_cny": size, "vintage_year": f.integer("vintage_year", required=True, minimum=1900),

@@ -34,6 +34,7 @@ from portfolio.committee.workflow import (
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
+from portfolio.record_rules import CODE_LENGTH, NAME_LENGTH
 
 RECUSAL_REASON_MAX_LEN = 2000  # a recusal's reason (the recusal form's limit too)
 VOTE_COMMENT_MAX_LEN = 4000  # a vote's comment (the vote form's limit too)
@@ -44,9 +45,9 @@ def check_meeting(session: Session, fields: MeetingCommand | Mapping[str, Any]) 
     """Every check `create_meeting` makes, nothing written: the meeting it would add (not in the
     session)."""
     f = Fields(fields)
-    fund_code = f.text("fund_code", required=True, max_len=64)
+    fund_code = f.text("fund_code", required=True, max_len=CODE_LENGTH)
     date = f.date("date", required=True)
-    title = f.text("title", max_len=200)
+    title = f.text("title", max_len=NAME_LENGTH)
     if fund_code and session.get(Fund, fund_code) is None:
         f.errors.append(("fund_code", Message("fund_unknown", code=fund_code)))
     f.check()

@@ -34,6 +34,7 @@ from portfolio.committee.workflow import (
 )
 from portfolio.errors import FieldErrors
 from portfolio.messages import Message
+from portfolio.record_rules import CODE_LENGTH, LONG_TEXT_LENGTH, NAME_LENGTH
 
 # =============================================================== proposals
 
@@ -71,24 +72,24 @@ def _ratio(f: Fields, name: str, *, percent: bool = False) -> float | None:
 
 def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, Any]) -> dict[str, Any]:
     f = Fields(fields)
-    fund_code = f.text("fund_code", required=True, max_len=64)
+    fund_code = f.text("fund_code", required=True, max_len=CODE_LENGTH)
     mode = f.choice("mode", MODES, required=True)
-    target_code = f.text("target_code", required=True, max_len=64)
+    target_code = f.text("target_code", required=True, max_len=CODE_LENGTH)
     new_target = bool(fields.get("new_target")) and str(fields.get("new_target")).lower() not in ("0", "false", "")
     values: dict[str, Any] = {
         "fund_code": fund_code, "mode": mode, "target_code": target_code,
-        "title": f.text("title", max_len=200),
-        "alongside_code": f.text("alongside_code", max_len=64),
+        "title": f.text("title", max_len=NAME_LENGTH),
+        "alongside_code": f.text("alongside_code", max_len=CODE_LENGTH),
         "planned_date": f.date("planned_date", required=True),
         "amount_cny": f.amount("amount_cny", required=True, positive=True),
         "first_call_cny": f.amount("first_call_cny"),
         "pre_money_cny": f.amount("pre_money_cny"),
         "post_money_cny": f.amount("post_money_cny"),
         "instrument": f.choice("instrument", INSTRUMENTS),
-        "round": f.text("round", max_len=64),
+        "round": f.text("round", max_len=CODE_LENGTH),
         "stage": f.choice("stage", STAGES),
         "ownership_pct": f.percent("ownership_pct"),
-        "lead_name": f.text("lead_name", max_len=200),
+        "lead_name": f.text("lead_name", max_len=NAME_LENGTH),
         "lead_amount_cny": f.amount("lead_amount_cny"),
         # the angel-eligibility inputs (rules.md angel_*): of a company, not of a sub-fund
         "founded": f.date("target_founded"),
@@ -100,7 +101,7 @@ def _proposal_values(session: Session, fields: ProposalCommand | Mapping[str, An
         for name in ("founded", "headcount", "revenue_cny", "total_assets_cny"):
             values[name] = None
     for name in TEXT_FIELDS:
-        values[name] = f.text(name, max_len=20000)
+        values[name] = f.text(name, max_len=LONG_TEXT_LENGTH)
     for case in CASES:
         values[f"{case}_moic"] = _ratio(f, f"{case}_moic")
         values[f"{case}_irr"] = _ratio(f, f"{case}_irr", percent=True)
