@@ -147,9 +147,15 @@ def user_problems(session: Session, username: str | None, role: str | None, pass
     return problems
 
 
+def typed_username(username: str | None) -> str | None:
+    """A login name as a form typed it, as the use cases keep it (without the spaces around it);
+    None, a name the form refused already, stays None."""
+    return username.strip() if username is not None else None
+
+
 def check_user(session: Session, fields: UserCommand) -> None:
     """The admin screen's checks of a new user (add_user's, the name new), nothing written."""
-    problems = user_problems(session, fields.username.strip() if fields.username is not None else None,
+    problems = user_problems(session, typed_username(fields.username),
                              fields.role, fields.password, display_name=fields.display_name, replace=False)
     if problems:
         raise UserError(problems)

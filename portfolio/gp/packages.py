@@ -41,7 +41,7 @@ from portfolio.book.audit import audit, digest, snapshot, written_by
 from portfolio.book.corrections import withdrawn_with_void
 from portfolio.book.records import void_withdrawn
 from portfolio.book.unit import claim, commit, flush, serialise_key, take
-from portfolio.book.users import add_user, user_problems
+from portfolio.book.users import add_user, typed_username, user_problems
 from portfolio.commands import InviteCommand
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
@@ -108,7 +108,7 @@ def invite_problems(session: Session, username: str | None, password: str | None
 
 def check_invite(session: Session, fields: InviteCommand) -> None:
     """The invitation screen's checks (invite_gp's), nothing written."""
-    problems = invite_problems(session, fields.username.strip() if fields.username is not None else None,
+    problems = invite_problems(session, typed_username(fields.username),
                                fields.password, fields.sub_funds, display_name=fields.display_name)
     if problems:
         raise FieldErrors(problems)
