@@ -116,3 +116,38 @@ def test_an_override_is_applied_only_from_the_day_it_was_set():
 
     assert errors(dated, before=True) == errors(plain, before=True) != errors(always, before=True)
     assert errors(dated, before=False) == errors(always, before=False) != errors(plain, before=False)
+
+
+def test_a_sub_fund_s_valuation_counts_from_the_quarter_after_its_date():
+    """A sub-fund's NAV arrives a quarter late (metrics.md): on an origin the back-test knows its
+    valuations up to the previous quarter end, not the one dated on the origin (knowing it had
+    flattered the distribution forecasts), and knows it from the next origin on."""
+    book = generated_book(units=6)
+    origin, later_origin = dt.date(2020, 6, 30), dt.date(2020, 9, 30)
+    in_quarter = (book.valuations["as_of"] > "2020-03-31") & (book.valuations["as_of"] <= "2020-06-30")
+    assert in_quarter.any()
+    without = book.with_(valuations=book.valuations[~in_quarter])
+
+    def at(result, day) -> list:
+        return sorted((r["unit"], r["model"], round(r["call_error"], 9), round(r["distribution_error"], 9))
+                      for r in result["records"] if r["origin"] == day)
+
+    lagged, lagged_without = (bt.backtest(b, "G", AS_OF.date(), paths=50, horizons=(1,)) for b in (book, without))
+    assert at(lagged, origin) == at(lagged_without, origin) and at(lagged, origin)
+    assert at(lagged, later_origin) != at(lagged_without, later_origin)
+    # knowing every valuation on its date (no lag) is the look-ahead the default leaves out
+    prompt, prompt_without = (bt.backtest(b, "G", AS_OF.date(), paths=50, horizons=(1,), lag_quarters={})
+                              for b in (book, without))
+    assert at(prompt, origin) != at(prompt_without, origin)
+
+
+def test_as_reported_keeps_a_direct_investment_s_valuation_on_its_date():
+    book = demo_book_data()
+    origin = pd.Timestamp("2024-12-31")
+    known = bt.as_reported(book, origin)
+    modes = known.valuations["investment_id"].map(book.investments.set_index("id")["mode"])
+    assert (known.valuations.loc[modes == "sub_fund", "as_of"] <= pd.Timestamp("2024-09-30")).all()
+    direct = book.valuations["investment_id"].map(book.investments.set_index("id")["mode"]) != "sub_fund"
+    on_origin = direct & (book.valuations["as_of"] > "2024-09-30") & (book.valuations["as_of"] <= origin)
+    assert on_origin.any()  # the demo has a direct valuation in the quarter: kept
+    assert set(book.valuations[on_origin].index) <= set(known.valuations.index)

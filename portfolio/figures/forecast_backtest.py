@@ -9,6 +9,12 @@ same is done with uncalibrated TA (the published parameters: RC 25 % in years 1�
 The calibrated model's stochastic layer is fitted at each origin too (calibrate_noise), and a
 person's parameter overrides count only from the day they were set.
 
+"As it stood on O" counts the reporting lag: a sub-fund's NAV arrives a quarter late
+(metrics.md), so on O a sub-fund's valuations are known up to the previous quarter end, and
+its NAV on O is that one rolled forward by the flows since (the engine's roll-forward), as the
+fund itself saw it that day. The fund's own flows, and the valuations of its direct and
+co-investments, are known on their dates (REPORTING_LAG_QUARTERS).
+
 Per horizon h and model, over every (origin, unit) pair whose O + h quarters lie on or
 before D:
   MAE and bias of the cumulative calls (units with something left to call on O) and
@@ -34,6 +40,24 @@ from portfolio.figures.engine import fund_investment_ids, ts
 HORIZONS = (1, 4, 8)
 MODELS = ("calibrated", "published")
 QS = (0.1, 0.5, 0.9, 0.95)
+# quarters after its date that a valuation is known, by mode (metrics.md: "子基金 NAV arrives a
+# quarter late"); a mode not named is known on its date
+REPORTING_LAG_QUARTERS = {"sub_fund": 1}
+
+
+def as_reported(book: BookData, origin: pd.Timestamp, lag_quarters: dict[str, int] | None = None) -> BookData:
+    """The book as the fund had it on `origin`: a valuation of a unit whose mode lags by k
+    quarters is left out unless dated on or before the quarter end k quarters before the
+    origin's quarter's end (the valuation dated in the quarter that just ended had not arrived)."""
+    lags = REPORTING_LAG_QUARTERS if lag_quarters is None else lag_quarters
+    if not any(lags.values()) or len(book.valuations) == 0:
+        return book
+    vals = book.valuations
+    mode = vals["investment_id"].map(book.investments.set_index("id")["mode"])
+    quarter = origin.to_period("Q")
+    known_until = mode.map({m: (quarter - k).end_time.normalize() for m, k in lags.items()})
+    known_until = pd.to_datetime(known_until.fillna(origin.normalize()))
+    return book.with_(valuations=vals[vals["as_of"] <= known_until])
 
 
 def last_record(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
@@ -78,14 +102,17 @@ def _actual_cumulative(book: BookData, ids: list[str], origin: pd.Timestamp, end
 
 def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZONS, paths: int = 400,
              seed: int = 0, overrides: dict | None = None, overrides_set_on: dict[str, dt.date] | None = None,
-             noise: fc.Noise | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+             noise: fc.Noise | None = None, progress: Callable[[int, int], None] | None = None,
+             lag_quarters: dict[str, int] | None = None) -> dict:
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
     the per-(origin, unit) records it is computed from. `progress(done, total)` is told
     after each origin (a job's progress bar).
 
     A person's `overrides` of a unit's parameters are applied from an origin on or after the
     day they were set (`overrides_set_on`, by unit; without it, at every origin): an origin
-    before knew nothing of them, and today's judgement applied to it would flatter the test."""
+    before knew nothing of them, and today's judgement applied to it would flatter the test.
+    Likewise a valuation counts from when it was reported (`lag_quarters` by mode, by default
+    REPORTING_LAG_QUARTERS: `as_reported`); `{}` knows every valuation on its date."""
     d = ts(as_of)
     ids_all = fund_investment_ids(book, fund_code, as_of)
     d = last_record(book, ids_all, d) if ids_all else d
@@ -98,7 +125,7 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         ends = [e for e in fb.quarter_ends_after(origin, longest) if e <= d]
         if not ends:
             continue
-        h = fb.histories(book, fund_code, origin.date())
+        h = fb.histories(as_reported(book, origin, lag_quarters), fund_code, origin.date())
         if len(h) == 0:
             continue
         ids = list(h.units["id"])
