@@ -139,6 +139,8 @@ def test_a_sub_fund_s_valuation_counts_from_the_quarter_after_its_date():
     prompt, prompt_without = (bt.backtest(b, "G", AS_OF.date(), paths=50, horizons=(1,), lag_quarters={})
                               for b in (book, without))
     assert at(prompt, origin) != at(prompt_without, origin)
+    # the result says which lag it assumed (the API's and the command line's JSON carry it)
+    assert lagged["reporting_lag_quarters"] == {"sub_fund": 1} and prompt["reporting_lag_quarters"] == {}
 
 
 def test_as_reported_keeps_a_direct_investment_s_valuation_on_its_date():

@@ -27,7 +27,8 @@ before D:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -42,20 +43,20 @@ MODELS = ("calibrated", "published")
 QS = (0.1, 0.5, 0.9, 0.95)
 # quarters after its date that a valuation is known, by mode (metrics.md: "子基金 NAV arrives a
 # quarter late"); a mode not named is known on its date
-REPORTING_LAG_QUARTERS = {"sub_fund": 1}
+REPORTING_LAG_QUARTERS: Mapping[str, int] = MappingProxyType({"sub_fund": 1})
 
 
-def as_reported(book: BookData, origin: pd.Timestamp, lag_quarters: dict[str, int] | None = None) -> BookData:
+def as_reported(book: BookData, origin: pd.Timestamp, lag_quarters: Mapping[str, int] = REPORTING_LAG_QUARTERS
+                ) -> BookData:
     """The book as the fund had it on `origin`: a valuation of a unit whose mode lags by k
     quarters is left out unless dated on or before the quarter end k quarters before the
     origin's quarter's end (the valuation dated in the quarter that just ended had not arrived)."""
-    lags = REPORTING_LAG_QUARTERS if lag_quarters is None else lag_quarters
-    if not any(lags.values()) or len(book.valuations) == 0:
+    if not any(lag_quarters.values()) or len(book.valuations) == 0:
         return book
     vals = book.valuations
     mode = vals["investment_id"].map(book.investments.set_index("id")["mode"])
     quarter = origin.to_period("Q")
-    known_until = mode.map({m: (quarter - k).end_time.normalize() for m, k in lags.items()})
+    known_until = mode.map({m: (quarter - k).end_time.normalize() for m, k in lag_quarters.items()})
     known_until = pd.to_datetime(known_until.fillna(origin.normalize()))
     return book.with_(valuations=vals[vals["as_of"] <= known_until])
 
@@ -103,7 +104,7 @@ def _actual_cumulative(book: BookData, ids: list[str], origin: pd.Timestamp, end
 def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZONS, paths: int = 400,
              seed: int = 0, overrides: dict | None = None, overrides_set_on: dict[str, dt.date] | None = None,
              noise: fc.Noise | None = None, progress: Callable[[int, int], None] | None = None,
-             lag_quarters: dict[str, int] | None = None) -> dict:
+             lag_quarters: Mapping[str, int] = REPORTING_LAG_QUARTERS) -> dict:
     """The rolling-origin back-test (module docstring): a table by horizon and model, and
     the per-(origin, unit) records it is computed from. `progress(done, total)` is told
     after each origin (a job's progress bar).
@@ -111,8 +112,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
     A person's `overrides` of a unit's parameters are applied from an origin on or after the
     day they were set (`overrides_set_on`, by unit; without it, at every origin): an origin
     before knew nothing of them, and today's judgement applied to it would flatter the test.
-    Likewise a valuation counts from when it was reported (`lag_quarters` by mode, by default
-    REPORTING_LAG_QUARTERS: `as_reported`); `{}` knows every valuation on its date."""
+    Likewise a valuation counts from when it was reported (`lag_quarters`, quarters by mode:
+    `as_reported`); `{}` knows every valuation on its date."""
     d = ts(as_of)
     ids_all = fund_investment_ids(book, fund_code, as_of)
     d = last_record(book, ids_all, d) if ids_all else d
@@ -160,6 +161,7 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
     if progress is not None:
         progress(len(starts), len(starts))
     return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
+            "reporting_lag_quarters": {mode: k for mode, k in lag_quarters.items() if k},
             "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
 
 
