@@ -538,7 +538,7 @@ def reject_void(session: Session, what: str, record_id, fields: VoidCommand | Ma
     reason = str(fields.get("reason") or "").strip()
     if not reason:
         raise FieldErrors([("reason", Message("reject_needs_reason"))])
-    if len(reason) > 2000:
+    if len(reason) > record_rules.NOTE_LENGTH:
         raise FieldErrors([("reason", Message("too_long", max_len=record_rules.NOTE_LENGTH))])
     record = _asked(session, what, record_id)
     void_withdrawn(session, what, record, username, reason)
