@@ -463,6 +463,9 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     # -- index series for PME (portfolio.figures.pme, portfolio.book.reading.import_index)
     "no_forecast": ("没有这项预测：{reason}", "There is no such forecast: {reason}"),
     "quarter_format": ("季度格式应为 2025Q4：{text}", "A quarter is written like 2025Q4: {text}"),
+    "demo_quarter": ("演示台账讲到 {first} 至 {latest} 之间已结束的某个季度，写法如 {latest}：{text}",
+                     "The demo's story runs to a quarter that has ended, from {first} to {latest}, written like "
+                     "{latest}: {text}"),
     "quarter_not_ended": ("{quarter} 尚未结束（季末为 {end_day}，今天是 {today_day}）：只能生成已结束季度的报告",
                           "{quarter} has not ended yet (it ends on {end_day}; today is {today_day}): a report is "
                           "made for a quarter that has ended"),

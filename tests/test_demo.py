@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 import pyxirr
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from models import (
@@ -24,8 +26,16 @@ from models import (
     Vote,
 )
 from portfolio.book.reading import build_report, load_book
-from portfolio.formatting import figure
-from portfolio.interchange.demo import DEMO_MEETING_DATE, demo_book, demo_index_levels
+from portfolio.formatting import figure, last_quarter_end, local_today
+from portfolio.interchange.demo import (
+    DEMO_MEETING_DATE,
+    LAST,
+    demo_book,
+    demo_index_levels,
+    demo_meeting,
+    shifted,
+    story_months,
+)
 from portfolio.vocabulary import credit_code_is_valid
 from tests.conftest import login
 
@@ -70,7 +80,9 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     assert modes["direct"] + modes["co_invest"] >= 50 and modes["sub_fund"] >= 20
     methods = {m for (m,) in db.session.execute(select(Valuation.method).distinct())}
     assert {"exited", "write_off", "gp_nav"} <= methods
-    assert db.session.scalar(select(func.max(Valuation.as_of))) == dt.date(2025, 12, 31)
+    # the story told to the last quarter ended (the default): the book as recent as a fund's own
+    until = last_quarter_end(local_today())
+    assert db.session.scalar(select(func.max(Valuation.as_of))) == until
     angel = db.session.execute(select(Investment).where(Investment.fund_code == "TS",
                                                         Investment.mode == "direct")).scalars().all()
     assert angel and all(i.headcount is not None and i.total_assets_cny is not None for i in angel)
@@ -81,7 +93,7 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     signed = flows["amount_fen"].where(flows["type"] == "distribution", -flows["amount_fen"])
     latest = book.valuations.sort_values("as_of").groupby("investment_id").last()
     nav = int(latest["fair_value_fen"].sum())
-    irr = pyxirr.xirr(list(flows["date"]) + [dt.date(2025, 12, 31)], [int(v) for v in signed] + [nav])
+    irr = pyxirr.xirr(list(flows["date"]) + [until], [int(v) for v in signed] + [nav])
     assert irr > 0
     paid = flows[flows["type"] == "contribution"].groupby("investment_id")["amount_fen"].sum()
     losers = (latest["fair_value_fen"] < paid.reindex(latest.index)).sum()
@@ -115,7 +127,7 @@ def test_demo_again_keeps_passwords_and_changes_nothing(runner, db, client, tmp_
 def test_demo_committee_history(runner, db, client, tmp_path):
     """Issue 15: a past meeting with attendance, a recusal, votes and a signed 决议, made through
     the committee's use cases; the approval is an investment in the book."""
-    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")])
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx"), "--until", "2025Q4"])
     assert result.exit_code == 0, result.output
     passwords = _passwords(result.output)
     meeting, coming = db.session.execute(select(Meeting).order_by(Meeting.date)).scalars().all()
@@ -213,3 +225,86 @@ def test_demo_pme_on_the_fund_page_and_in_the_report(runner, db, client, tmp_pat
     # the quarterly report takes the fund's benchmark too, unless told none
     assert "KS-PME" in client.get("/reports/QY/2025Q4").get_data(as_text=True)
     assert "KS-PME" not in client.get("/reports/QY/2025Q4?index=").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day, months, expected", [
+    (dt.date(2025, 12, 31), 9, dt.date(2026, 9, 30)),    # a quarter end stays a quarter end
+    (dt.date(2025, 3, 31), 3, dt.date(2025, 6, 30)),
+    (dt.date(2024, 11, 30), 3, dt.date(2025, 2, 28)),    # a month's last day to the month's last
+    (dt.date(2023, 11, 30), 3, dt.date(2024, 2, 29)),
+    (dt.date(2025, 1, 30), 3, dt.date(2025, 4, 30)),     # the day kept where the month has it
+    (dt.date(2025, 11, 29), 3, dt.date(2026, 2, 28)),    # else the month's last day
+    (dt.date(2025, 7, 15), 0, dt.date(2025, 7, 15)),
+])
+def test_a_day_moves_by_whole_months(day, months, expected):
+    assert shifted(day, months) == expected
+
+
+@given(st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)),
+       st.integers(0, 40).map(lambda q: 3 * q))
+def test_moving_the_story_never_reorders_two_days(first, second, months):
+    """The book's order is kept (a flow is never moved before its investment's date), and a
+    quarter end stays one (quarterly valuations stay quarterly)."""
+    if first <= second:
+        assert shifted(first, months) <= shifted(second, months)
+    for day in (first, second):
+        quarter_end = day.month % 3 == 0 and (day + dt.timedelta(days=1)).day == 1
+        moved = shifted(day, months)
+        assert quarter_end == (moved.month % 3 == 0 and (moved + dt.timedelta(days=1)).day == 1)
+
+
+@pytest.mark.parametrize("until", [dt.date(2025, 9, 30), dt.date(2026, 8, 31), dt.date(2026, 9, 29)])
+def test_the_story_runs_to_a_quarter_end_from_its_own(until):
+    with pytest.raises(ValueError):
+        story_months(until)
+
+
+def test_the_demo_book_told_to_a_later_quarter():
+    """The same story three quarters later: the same rows, every date moved by nine months
+    (quarter ends kept), the vintages by a year, the late GPs still a quarter late."""
+    before, after = demo_book(), demo_book(until=dt.date(2026, 9, 30))
+    assert story_months(dt.date(2026, 9, 30)) == 9 and demo_book(until=LAST) == before
+    assert {sheet: len(rows) for sheet, rows in after.items()} == {sheet: len(rows) for sheet, rows in before.items()}
+    assert max(v["as_of"] for v in after["valuations"]) == dt.date(2026, 9, 30)
+    assert max(f["date"] for f in after["cash_flows"]) <= dt.date(2026, 9, 30)
+    assert [v["as_of"] for v in after["valuations"]] == [shifted(v["as_of"], 9) for v in before["valuations"]]
+    assert all(v["as_of"].month % 3 == 0 for v in after["valuations"])
+    assert [f["vintage_year"] for f in after["sub_funds"]] == [f["vintage_year"] + 1 for f in before["sub_funds"]]
+    assert [(f["investment_id"], f["amount_cny"]) for f in after["cash_flows"]] == \
+        [(f["investment_id"], f["amount_cny"]) for f in before["cash_flows"]]
+    late = {h["sub_fund_code"]: h["as_of"] for h in sorted(after["sub_fund_holdings"], key=lambda h: h["as_of"])}
+    assert late["SF04"] == dt.date(2026, 6, 30) and max(late.values()) == dt.date(2026, 9, 30)
+    assert demo_meeting(dt.date(2026, 9, 30)) == (dt.date(2026, 8, 20), "2026 年第 4 次投资决策委员会")
+    assert demo_index_levels(until=dt.date(2026, 9, 30))[:len(demo_index_levels())] == demo_index_levels()
+
+
+def test_the_demo_runs_to_the_quarter_asked_and_a_rerun_keeps_it(runner, db, tmp_path):
+    """`flask demo --until 2026Q1`: the book, the committee's past meeting and its approval in
+    that story; a re-run without --until keeps the story loaded (nothing new), where the last
+    quarter ended would have loaded every row again, moved."""
+    first = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx"), "--until", "2026Q1"])
+    assert first.exit_code == 0, first.output
+    assert db.session.scalar(select(func.max(Valuation.as_of))) == dt.date(2026, 3, 31)
+    meeting = db.session.execute(select(Meeting).order_by(Meeting.date)).scalars().first()
+    assert (meeting.date, meeting.title) == demo_meeting(dt.date(2026, 3, 31)) == (dt.date(2026, 2, 20),
+                                                                                     "2026 年第 4 次投资决策委员会")
+    proposal = db.session.execute(select(Proposal).order_by(Proposal.id)).scalars().first()
+    approved = db.session.get(Investment, proposal.investment_id)
+    assert approved.date == dt.date(2026, 3, 10) <= dt.date(2026, 3, 31)
+    counts = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Investment, Valuation)}
+    again = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx")], env={"PORTFOLIO_LANG": "en"})
+    assert again.exit_code == 0, again.output
+    assert "Committee history: exists (unchanged)" in again.output
+    assert {model: db.session.scalar(select(func.count()).select_from(model)) for model in counts} == counts
+    assert db.session.scalar(select(func.max(Valuation.as_of))) == dt.date(2026, 3, 31)
+
+
+@pytest.mark.parametrize("until", ["2025Q3", "2999Q1", "2026-09-30", "Q3"])
+def test_the_demo_refuses_a_quarter_it_cannot_tell(runner, db, tmp_path, until):
+    result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx"), "--until", until],
+                           env={"PORTFOLIO_LANG": "en"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    latest = f"{last_quarter_end(local_today()).year}Q{(last_quarter_end(local_today()).month - 1) // 3 + 1}"
+    assert f"The demo's story runs to a quarter that has ended, from 2025Q4 to {latest}" in result.output
+    assert f": {until}" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Investment)) == 0

@@ -10,9 +10,15 @@ directly in larger rounds, with one exit (2025, valued `exited`); its child fund
 (新材料专项) commits to two materials sub-funds; the angel guidance fund (TS) commits to 8
 early-stage sub-funds and makes small angel investments, one written off. Valuations are
 quarterly to 2025-12-31; three GPs report a quarter late (last report 2025-09-30).
+
+The story can be told to a later quarter end (`until`): every date moves by the same whole
+quarters (`shifted`), the years of vintage by the nearest whole years, so that the demo
+loaded today is as recent as a fund's own book would be (the `demo` command's default:
+the last quarter end).
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 from decimal import Decimal
@@ -43,6 +49,38 @@ _GP = ["甬江资本管理有限公司", "宁波梅山保税港区星辰投资�
        "宁波通商创业投资管理有限公司", "宁波金投股权投资基金管理有限公司", "上海同创伟业投资管理有限公司",
        "深圳松禾资本管理有限公司", "宁波天使湾投资管理有限公司", "杭州元璟投资管理有限公司",
        "宁波甬科天使投资管理有限公司", "苏州元禾控股投资管理有限公司", "宁波前湾产业投资管理有限公司"]
+
+
+def story_months(until: dt.date) -> int:
+    """The months from the story's last quarter end (LAST) to `until`, a quarter end on or
+    after it; ValueError for any other day."""
+    if until < LAST or (until.month % 3, until.day) != (0, calendar.monthrange(until.year, until.month)[1]):
+        raise ValueError(f"a quarter end on or after {LAST.isoformat()}: {until.isoformat()}")
+    return (until.year - LAST.year) * 12 + until.month - LAST.month
+
+
+def shifted(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole months: a month's last day to the last day of the month it moves
+    to (a quarter end stays a quarter end), any other day to the same day, or to the month's
+    last when that is earlier. Never reorders two days (a later day never comes out earlier)."""
+    if not months:
+        return day
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    last = calendar.monthrange(year, month)[1]
+    at_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month, last if at_end else min(day.day, last))
+
+
+def _shifted_rows(rows: dict[str, list[dict]], months: int) -> dict[str, list[dict]]:
+    """The book's rows told `months` later: every date shifted, every vintage year by the
+    nearest whole years (a vintage is a year: the story's 2022 fund is the later story's
+    2023 fund when it moves by nine months)."""
+    years = (months + 6) // 12
+    return {sheet: [{key: shifted(value, months) if isinstance(value, dt.date)
+                     else value + years if key == "vintage_year" and isinstance(value, int) else value
+                     for key, value in row.items()} for row in sheet_rows]
+            for sheet, sheet_rows in rows.items()}
 
 
 def _money(value: float) -> Decimal:
@@ -99,20 +137,22 @@ COMMITMENTS = ([("QY", f"SF{i:02d}") for i in range(1, 15)] + [("QY-CL", "SF01")
                + [("TS", f"SF{i:02d}") for i in range(13, 21)])
 
 
-def demo_book(seed: int = SEED) -> dict[str, list[dict]]:
-    """The demo book's rows per sheet (values as Decimal / date / str).
+def demo_book(seed: int = SEED, *, until: dt.date = LAST) -> dict[str, list[dict]]:
+    """The demo book's rows per sheet (values as Decimal / date / str), its story told to the
+    quarter end `until` (module docstring).
 
     The sheets are drawn in a fixed order from one random stream (the same seed gives the
     same book, row for row), each by its own step of `_DemoBook`."""
+    months = story_months(until)
     book = _DemoBook(random.Random(seed))
     book.draw_companies()
     book.draw_sub_funds()
     book.draw_commitments()
     book.draw_deals()
     book.draw_holdings()
-    return {"funds": [dict(f) for f in FUNDS], "sub_funds": book.sub_funds, "companies": book.companies,
-            "investments": book.investments, "cash_flows": book.flows, "valuations": book.valuations,
-            "sub_fund_holdings": book.holdings}
+    return _shifted_rows({"funds": [dict(f) for f in FUNDS], "sub_funds": book.sub_funds,
+                          "companies": book.companies, "investments": book.investments, "cash_flows": book.flows,
+                          "valuations": book.valuations, "sub_fund_holdings": book.holdings}, months)
 
 
 class _DemoBook:
@@ -332,26 +372,28 @@ def _complete(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
             for sheet in SHEETS}
 
 
-def write_demo_book(path: str | Path, *, seed: int = SEED, chinese_headers: bool = True) -> Path:
-    """Write the demo book as a .xlsx workbook (Chinese headers, as users keep it)."""
+def write_demo_book(path: str | Path, *, seed: int = SEED, chinese_headers: bool = True,
+                    until: dt.date = LAST) -> Path:
+    """Write the demo book (told to `until`) as a .xlsx workbook (Chinese headers, as users keep it)."""
     from portfolio.interchange.exporting import workbook_bytes
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(workbook_bytes(_complete(demo_book(seed)), chinese_headers))
+    path.write_bytes(workbook_bytes(_complete(demo_book(seed, until=until)), chinese_headers))
     return path
 
 
-def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = SEED
+def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = SEED, until: dt.date = LAST
                       ) -> list[tuple[dt.date, Decimal]]:
-    """A deterministic public-market index series from 2018-01-02 to 2026-12-31, for PME.
+    """A deterministic public-market index series from 2018-01-02 to 2026-12-31, for PME; for a
+    story told to a later `until`, on as many months further (the same levels to 2026-12-31).
 
     Daily (weekdays) by default, else quarter ends only (the daily series sampled at
     quarter ends). Levels are Decimal with 6 places, starting near 4,000.
     """
     rng = random.Random(f"{name}-{seed}")
     level = 4000.0
-    day, end = dt.date(2018, 1, 2), dt.date(2026, 12, 31)
+    day, end = dt.date(2018, 1, 2), shifted(dt.date(2026, 12, 31), story_months(until))
     series: list[tuple[dt.date, Decimal]] = []
     while day <= end:
         if day.weekday() < 5:
@@ -374,13 +416,19 @@ def demo_index_levels(name: str = "CSI300", *, daily: bool = True, seed: int = S
 
 
 # ---------------------------------------------------------------- the committee's history
-DEMO_MEETING_TITLE = "2025 年第 4 次投资决策委员会"
-DEMO_MEETING_DATE = dt.date(2025, 11, 20)
+DEMO_MEETING_DATE = dt.date(2025, 11, 20)  # in the story told to LAST; demo_meeting(until) for another
+DEMO_PLANNED_DATE = dt.date(2025, 12, 10)  # the follow-on's planned date, inside the book's last quarter
+
+
+def demo_meeting(until: dt.date = LAST) -> tuple[dt.date, str]:
+    """The past meeting's day and title in the story told to `until`."""
+    day = shifted(DEMO_MEETING_DATE, story_months(until))
+    return day, f"{day.year} 年第 4 次投资决策委员会"
 DEMO_MEMBERS = tuple(f"committee{n}" for n in range(1, 8))
 
 
 def demo_committee_history(session, *, chair: str = "admin", proposer: str = "manager1",
-                           members: tuple[str, ...] = DEMO_MEMBERS) -> int | None:
+                           members: tuple[str, ...] = DEMO_MEMBERS, until: dt.date = LAST) -> int | None:
     """A past meeting of QY's committee, through the committee's use cases as people would
     have done it: a follow-on proposal (立项) by `proposer`, submitted and put on the agenda,
     attendance (one member absent), a recusal with its reason, the votes (one abstention)
@@ -394,14 +442,15 @@ def demo_committee_history(session, *, chair: str = "admin", proposer: str = "ma
     from models import Investment, Meeting
     from portfolio.committee import decisions, meetings, proposals
 
-    if session.execute(select(Meeting.id).where(Meeting.fund_code == "QY",
-                                                Meeting.title == DEMO_MEETING_TITLE)).first():
+    meeting_day, title = demo_meeting(until)
+    if session.execute(select(Meeting.id).where(Meeting.fund_code == "QY", Meeting.title == title)).first():
         return None
     follow_on = session.execute(select(Investment).where(Investment.fund_code == "QY", Investment.mode == "direct")
                                 .order_by(Investment.date, Investment.id).limit(1)).scalars().one()
     proposal = proposals.create_proposal(session, {
         "title": f"{follow_on.company_code} B+ 轮追加投资", "fund_code": "QY", "mode": "direct",
-        "target_code": follow_on.company_code, "planned_date": "2025-12-10", "amount_cny": "20000000",
+        "target_code": follow_on.company_code, "amount_cny": "20000000",
+        "planned_date": shifted(DEMO_PLANNED_DATE, story_months(until)).isoformat(),
         "first_call_cny": "10000000", "pre_money_cny": "780000000", "post_money_cny": "800000000",
         "instrument": "equity", "round": "B+轮", "stage": "growth", "ownership_pct": "2.5",
         "thesis": "已投企业量产爬坡，追加投资巩固本地产业链布局", "market": "国产替代需求明确，下游客户已验证",
@@ -412,8 +461,8 @@ def demo_committee_history(session, *, chair: str = "admin", proposer: str = "ma
         "bull_case": "提前进入头部客户供应链", "bull_moic": "4", "bull_irr": "35",
     }, username=proposer)
     proposals.submit_proposal(session, proposal.id, username=proposer)
-    meeting = meetings.create_meeting(session, {"fund_code": "QY", "date": DEMO_MEETING_DATE.isoformat(),
-                                                "title": DEMO_MEETING_TITLE}, username=chair)
+    meeting = meetings.create_meeting(session, {"fund_code": "QY", "date": meeting_day.isoformat(),
+                                                "title": title}, username=chair)
     meetings.schedule_proposal(session, proposal.id, meeting.id, username=chair)
     present, absent = list(members[:-1]), members[-1]
     meetings.record_attendance(session, meeting.id, present, username=chair)
@@ -427,11 +476,11 @@ def demo_committee_history(session, *, chair: str = "admin", proposer: str = "ma
                      "决议：同意追加投资 2,000 万元；首期出资 1,000 万元，第二期以企业年产能达到设计产能的 60% 为前提；"
                      "投后 6 个月内报告量产进度。", username=chair)
     assert absent not in voters
-    _stamp_history(session, proposal.id, meeting.id)
+    _stamp_history(session, proposal.id, meeting.id, meeting_day)
     return proposal.id
 
 
-def _stamp_history(session, proposal_id: int, meeting_id: int) -> None:
+def _stamp_history(session, proposal_id: int, meeting_id: int, meeting_day: dt.date) -> None:
     """Date the history when it happened, not when the demo ran: the proposal written three
     weeks before the meeting, submitted two weeks before, the meeting set up a week before,
     attendance, the recusal and the votes during the meeting (10:00 Beijing time), the
@@ -442,7 +491,7 @@ def _stamp_history(session, proposal_id: int, meeting_id: int) -> None:
     from portfolio.formatting import LOCAL_TZ
 
     def at(days_before: int, hour: int, minute: int = 0) -> dt.datetime:
-        local = dt.datetime.combine(DEMO_MEETING_DATE - dt.timedelta(days=days_before), dt.time(hour, minute),
+        local = dt.datetime.combine(meeting_day - dt.timedelta(days=days_before), dt.time(hour, minute),
                                     tzinfo=LOCAL_TZ)
         return local.astimezone(dt.UTC).replace(tzinfo=None)  # stored in UTC, naive
 

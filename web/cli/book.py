@@ -201,11 +201,42 @@ DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金�
 DEMO_GP_SUB_FUNDS = {"gp1": ["SF01"]}  # the demo GP reports for the first sub-fund
 
 
+def _demo_until(quarter: str | None) -> dt.date:
+    """The quarter end the demo's story runs to: the quarter asked for (2025Q4 or later), else
+    the one of a demo loaded before (its last valuation: a re-run changes nothing), else the
+    last quarter ended (the demo as recent as a fund's own book)."""
+    from sqlalchemy import func, select
+
+    from models import Valuation
+    from portfolio.formatting import last_quarter_end, local_today, parse_quarter
+    from portfolio.formatting import quarter as quarter_of
+    from portfolio.interchange.demo import LAST, story_months
+    from portfolio.messages import Message
+    from web.cli.language import shown
+
+    latest = max(LAST, last_quarter_end(local_today()))
+    if quarter:
+        try:
+            until = parse_quarter(quarter)[1]
+            story_months(until)
+            if until > latest:
+                raise ValueError("not ended")
+        except ValueError:
+            raise click.BadParameter(shown(Message("demo_quarter", text=quarter.strip(), first=quarter_of(LAST),
+                                                   latest=quarter_of(latest))), param_hint="--until") from None
+        return until
+    loaded = db.session.scalar(select(func.max(Valuation.as_of)))
+    return min(latest, max(LAST, last_quarter_end(loaded))) if loaded else latest
+
+
 @click.command("demo")
 @click.option("--book", "book_path", default=None, type=click.Path(path_type=Path),
               help="Where to write the demo workbook (default: instance/demo_book.xlsx).")
+@click.option("--until", "until_quarter", default=None, metavar="QUARTER",
+              help="The quarter the demo's story runs to, 2025Q4 or later (default: the last quarter ended, "
+                   "or the one a demo loaded before runs to).")
 @with_appcontext
-def demo_command(book_path: Path | None) -> None:
+def demo_command(book_path: Path | None, until_quarter: str | None) -> None:
     """Load the demo book (funds QY and TS) and create demo users of every role."""
     from flask import current_app
     from sqlalchemy import select
@@ -223,8 +254,9 @@ def demo_command(book_path: Path | None) -> None:
     from portfolio.vocabulary import label
     from web.cli.language import cli_lang, say
 
+    until = _demo_until(until_quarter)
     book_path = book_path or Path(current_app.instance_path) / "demo_book.xlsx"
-    write_demo_book(book_path)
+    write_demo_book(book_path, until=until)
     click.echo(say("演示台账已写入 %(path)s", path=book_path))
     # the demo's one exit is distributed on the day its NAV (after the exit) is nil: a doubt, confirmed
     from portfolio.messages import Message
@@ -232,7 +264,8 @@ def demo_command(book_path: Path | None) -> None:
     _import(book_path, "demo", reason=Message("why_demo_exit"))
     # a public-market index for PME (the fund page and the report choose it)
     index_path = book_path.with_name("demo_index_CSI300.csv")
-    index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in demo_index_levels()),
+    levels = [(day, level) for day, level in demo_index_levels(until=until) if day <= local_today()]  # none to come
+    index_path.write_text("date,level\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in levels),
                           encoding="utf-8")
     result = import_index(db.session, "CSI300", index_path, "demo")
     click.echo(say("指数 CSI300：新增 %(added)s，修改 %(changed)s，未变 %(unchanged)s", added=result["added"],
@@ -262,7 +295,7 @@ def demo_command(book_path: Path | None) -> None:
             create_user(db.session, username, role, password, by="demo", display_name=display)
         click.echo(f"  {username:12s} {role_name:10s} {password}")
     # the committee's history: a past meeting with attendance, a recusal, votes and a 决议
-    proposal_id = demo_committee_history(db.session)
+    proposal_id = demo_committee_history(db.session, until=until)
     click.echo(say("投委会历史：提案 #%(id)s 的会议已作出决议", id=proposal_id) if proposal_id
                else say("投委会历史：已存在（未变）"))
     meeting_id = demo_meeting_to_come(db.session, local_today())
