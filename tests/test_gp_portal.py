@@ -1381,3 +1381,47 @@ def test_a_workbooks_general_sheet_is_refused_at_its_cell(client, book, investme
     page = html.unescape(client.post("/gp/upload", data=sent, content_type="multipart/form-data",
                                      follow_redirects=True).get_data(as_text=True))
     assert said in page and "No investment to report on" not in page
+
+
+def test_a_quarter_whose_gp_nav_the_book_holds_is_asked_but_not_overdue(client, db, book, tmp_path):
+    """A GP NAV the fund booked itself (its import of the report that came by e-mail) is the GP's
+    report of that quarter: the portal still offers the package, but neither the GP nor the
+    managers are told it is overdue. A valuation of another method (the fund's own estimate), one
+    voided, or one of another quarter, does not count."""
+    today = dt.date.today()
+    late = sorted({r.quarter_end for r in packages.requests(db.session, packages.interests(db.session, ["SF1"]), today)
+                   if r.overdue and r.investment.id == "QY-SF1"})
+    assert len(late) >= 3
+    reported, estimated, voided = late[-1], late[-2], late[-3]
+    folder = tmp_path / "book"
+    shutil.copytree(EXAMPLE_BOOK, folder)
+    with open(folder / "valuations.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"QY-SF1,{reported},330000000,gp_nav\nQY-SF1,{estimated},330000000,cost\n"
+                 f"QY-SF1,{voided},330000000,gp_nav\n")
+    assert import_book(db.session, folder, username="loader").ok
+    gone = db.session.execute(select(Valuation).where(Valuation.investment_id == "QY-SF1",
+                                                      Valuation.as_of == voided)).scalar_one()
+    gone.voided_at, gone.voided_by = dt.datetime(2026, 1, 1), "checker"
+    db.session.commit()
+    cache.clear()
+
+    asked = {r.quarter_end: r for r in packages.requests(db.session, packages.interests(db.session, ["SF1"]), today)
+             if r.investment.id == "QY-SF1"}
+    assert asked[reported].booked and not asked[reported].overdue
+    assert not asked[estimated].booked and asked[estimated].overdue and asked[voided].overdue
+    listed = {(r.investment.id, r.quarter_end) for r in packages.overdue(db.session, today)}
+    assert ("QY-SF1", reported) not in listed and {("QY-SF1", estimated), ("QY-SF1", voided)} <= listed
+
+    login(client, "gp1")
+    page = client.get("/gp/").get_data(as_text=True)
+    row = re.search(rf'<tr data-request="QY-SF1:{reported}"[^>]*>(.*?)</tr>', page, re.S)
+    assert row and 'class="status-fail"' not in row.group(0) and "已逾期" not in row.group(1)
+    assert 'data-booked="1"' in row.group(1) and "台账已有该季度净值" in row.group(1)
+    assert "在线填写" in row.group(1)  # the package can still be sent
+    other = re.search(rf'<tr data-request="QY-SF1:{estimated}"[^>]*>(.*?)</tr>', page, re.S)
+    assert 'class="status-fail"' in other.group(0) and "data-booked" not in other.group(1)
+    client.get("/lang/en")
+    assert "NAV for the quarter in the book" in client.get("/gp/").get_data(as_text=True)
+    login(client, "manager1")
+    page = client.get("/gp/review").get_data(as_text=True)
+    assert f'data-overdue="QY-SF1:{reported}"' not in page and f'data-overdue="QY-SF1:{estimated}"' in page

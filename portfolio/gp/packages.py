@@ -181,10 +181,14 @@ class Request:
     quarter_end: dt.date
     deadline: dt.date
     package: GpPackage | None
+    # the book holds the GP's NAV of the interest at the quarter end already (a `gp_nav` valuation
+    # in force: the fund's import of a report that came by e-mail, say): reported, so not overdue
+    booked: bool = False
 
     @property
     def overdue(self) -> bool:
-        return (self.package is None or self.package.status != "accepted") and self.deadline < local_today()
+        return (not self.booked and (self.package is None or self.package.status != "accepted")
+                and self.deadline < local_today())
 
 
 # the quarters a package is asked for, back from the last ended: the GP's list and the managers' overdue list
@@ -194,16 +198,23 @@ REQUESTED_QUARTERS = 4
 def requests(session: Session, investments: list[Investment], today: dt.date, *,
              quarters: int = REQUESTED_QUARTERS) -> list[Request]:
     """What the fund asks of the GP: a package per interest for each of the last `quarters`
-    quarters since the commitment, with its deadline and where it stands."""
+    quarters since the commitment, with its deadline and where it stands (a quarter whose GP NAV
+    the book holds already is asked still, as the GP may send its package, but is not overdue)."""
     out: list[Request] = []
     last = last_quarter_end(today)
     # every interest's packages in one query (one per interest made the home page slow)
     packages: dict[tuple[str, dt.date], GpPackage] = {}
     ids = [investment.id for investment in investments]
+    booked: set[tuple[str, dt.date]] = set()
+    first_asked = latest_quarter_ends(dt.date.min, last, quarters)[0] if quarters > 0 else last
     for start in range(0, len(ids), 500):  # bounded IN lists
         for p in session.execute(select(GpPackage).where(GpPackage.investment_id.in_(ids[start:start + 500]))
                                  ).scalars():
             packages[(p.investment_id, p.quarter_end)] = p
+        booked.update((investment_id, as_of) for investment_id, as_of in session.execute(
+            select(Valuation.investment_id, Valuation.as_of).where(
+                Valuation.investment_id.in_(ids[start:start + 500]), Valuation.method == "gp_nav",
+                Valuation.as_of >= first_asked, Valuation.approved_at.is_not(None), Valuation.voided_at.is_(None))))
     # each fund's settings read once, in one query (not once per interest)
     funds = session.execute(select(Fund).where(Fund.code.in_(sorted({i.fund_code for i in investments})))).scalars()
     settings_by_fund = {fund.code: fund_settings(fund.kind, fund.settings) for fund in funds}
@@ -211,17 +222,19 @@ def requests(session: Session, investments: list[Investment], today: dt.date, *,
         settings = settings_by_fund[investment.fund_code]
         ends = latest_quarter_ends(investment.date, last, quarters)
         for q in ends:
-            out.append(Request(investment, q, deadline(q, settings), packages.get((investment.id, q))))
+            out.append(Request(investment, q, deadline(q, settings), packages.get((investment.id, q)),
+                               booked=(investment.id, q) in booked))
     return sorted(out, key=lambda r: (r.deadline, r.investment.id))
 
 
 def overdue(session: Session, today: dt.date) -> list[Request]:
     """Every package past its deadline and not accepted, across the book (the managers' list): of
-    the quarters asked of the GPs (REQUESTED_QUARTERS), as each GP's portal lists them overdue."""
+    the quarters asked of the GPs (REQUESTED_QUARTERS), as each GP's portal lists them overdue
+    (a quarter whose GP NAV the book holds already is not: `Request.booked`)."""
     every = list(session.execute(select(Investment).where(Investment.mode == "sub_fund")
                                  .order_by(Investment.id)).scalars())
     return [r for r in requests(session, every, today)
-            if (r.package is None or r.package.status != "accepted") and r.deadline < today]
+            if not r.booked and (r.package is None or r.package.status != "accepted") and r.deadline < today]
 
 
 # -- the book, as the tie-out sees it ----------------------------------------------------------------
