@@ -26,7 +26,8 @@ from models import (
     Vote,
 )
 from portfolio.book.reading import build_report, load_book
-from portfolio.formatting import figure, last_quarter_end, local_today
+from portfolio.formatting import figure, last_quarter_end, local_today, quarter
+from portfolio.gp import packages
 from portfolio.interchange.demo import (
     DEMO_MEETING_DATE,
     LAST,
@@ -63,8 +64,20 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     assert sorted(roles.values()).count("committee") == 7 and roles["admin"] == "admin"
     assert {"manager1", "manager2", "viewer"} <= set(roles)
     assert roles["gp1"] == "gp" and login(client, "gp1", passwords["gp1"]).status_code == 302
-    assert client.get("/").headers["Location"].endswith("/gp/")  # the demo GP lands on its portal (SF01)
-    assert 'data-sub-fund="SF01"' in client.get("/gp/").get_data(as_text=True)
+    assert client.get("/").headers["Location"].endswith("/gp/")  # the demo GP lands on its portal (SF04)
+    portal = client.get("/gp/").get_data(as_text=True)
+    assert 'data-sub-fund="SF04"' in portal
+    # SF04's GP reports a quarter late: the last quarter's package is asked for (overdue 60 days after
+    # the quarter end), the one before is in the book
+    until = last_quarter_end(local_today() - dt.timedelta(days=1))
+    before = last_quarter_end(until - dt.timedelta(days=1))
+    asked = {r.quarter_end: r for r in packages.requests(db.session, packages.interests(db.session, ["SF04"]),
+                                                         local_today())}
+    assert not asked[until].booked and asked[before].booked
+    assert asked[until].overdue == (asked[until].deadline < local_today())
+    row = re.search(rf'<tr data-request="QY-SF04:{until}"[^>]*>(.*?)</tr>', portal, re.S)
+    assert row and ("已逾期" in row.group(1)) == asked[until].overdue and "data-booked" not in row.group(1)
+    assert re.search(rf'<tr data-request="QY-SF04:{before}"[^>]*>.*?data-booked="1"', portal, re.S)
     client.post("/logout")
     assert login(client, "committee3", passwords["committee3"]).status_code == 302
 
@@ -81,7 +94,6 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     methods = {m for (m,) in db.session.execute(select(Valuation.method).distinct())}
     assert {"exited", "write_off", "gp_nav"} <= methods
     # the story told to the last quarter ended (the default): the book as recent as a fund's own
-    until = last_quarter_end(local_today())
     assert db.session.scalar(select(func.max(Valuation.as_of))) == until
     angel = db.session.execute(select(Investment).where(Investment.fund_code == "TS",
                                                         Investment.mode == "direct")).scalars().all()
@@ -304,7 +316,7 @@ def test_the_demo_refuses_a_quarter_it_cannot_tell(runner, db, tmp_path, until):
     result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx"), "--until", until],
                            env={"PORTFOLIO_LANG": "en"})
     assert result.exit_code == 2 and "Traceback" not in result.output
-    latest = f"{last_quarter_end(local_today()).year}Q{(last_quarter_end(local_today()).month - 1) // 3 + 1}"
+    latest = quarter(last_quarter_end(local_today() - dt.timedelta(days=1)))
     assert f"The demo's story runs to a quarter that has ended, from 2025Q4 to {latest}" in result.output
     assert f": {until}" in result.output
     assert db.session.scalar(select(func.count()).select_from(Investment)) == 0

@@ -197,8 +197,11 @@ def export_book_command(path: Path, chinese_headers: bool, fund_code: str | None
 DEMO_USERS = [("admin", "admin", "管理员"), ("manager1", "manager", "基金经理一"),
               ("manager2", "manager", "基金经理二"),
               *[(f"committee{i}", "committee", f"投委会委员{i}") for i in range(1, 8)],
-              ("viewer", "viewer", "只读用户"), ("gp1", "gp", "子基金管理人（SF01）")]
-DEMO_GP_SUB_FUNDS = {"gp1": ["SF01"]}  # the demo GP reports for the first sub-fund
+              ("viewer", "viewer", "只读用户"), ("gp1", "gp", "子基金管理人（SF04）")]
+# the demo GP manages one of the sub-funds that report a quarter late (demo.LATE_GPS): its portal asks
+# for the last quarter's package, overdue, where the book holds the quarter before (on time, it had
+# nothing to do: the book held every quarter's NAV of its sub-fund)
+DEMO_GP_SUB_FUNDS = {"gp1": ["SF04"]}
 
 
 def _demo_until(quarter: str | None) -> dt.date:
@@ -214,7 +217,7 @@ def _demo_until(quarter: str | None) -> dt.date:
     from portfolio.messages import Message
     from web.cli.language import shown
 
-    latest = max(LAST, last_quarter_end(local_today()))
+    latest = max(LAST, last_quarter_end(local_today() - dt.timedelta(days=1)))  # a quarter over by today
     if quarter:
         try:
             until = parse_quarter(quarter)[1]
