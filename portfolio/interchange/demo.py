@@ -14,7 +14,7 @@ quarterly to 2025-12-31; three GPs report a quarter late (last report 2025-09-30
 The story can be told to a later quarter end (`until`): every date moves by the same whole
 quarters (`shifted`), the years of vintage by the nearest whole years, so that the demo
 loaded today is as recent as a fund's own book would be (the `demo` command's default:
-the last quarter end).
+the last quarter over).
 """
 from __future__ import annotations
 
@@ -424,6 +424,8 @@ def demo_meeting(until: dt.date = LAST) -> tuple[dt.date, str]:
     """The past meeting's day and title in the story told to `until`."""
     day = shifted(DEMO_MEETING_DATE, story_months(until))
     return day, f"{day.year} 年第 4 次投资决策委员会"
+
+
 DEMO_MEMBERS = tuple(f"committee{n}" for n in range(1, 8))
 
 
