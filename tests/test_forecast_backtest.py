@@ -153,3 +153,36 @@ def test_as_reported_keeps_a_direct_investment_s_valuation_on_its_date():
     on_origin = direct & (book.valuations["as_of"] > "2024-09-30") & (book.valuations["as_of"] <= origin)
     assert on_origin.any()  # the demo has a direct valuation in the quarter: kept
     assert set(book.valuations[on_origin].index) <= set(known.valuations.index)
+
+
+def test_the_track_record_is_the_forecast_of_each_origin_beside_what_happened(generated):
+    """The track record's row of an origin is what the forecast itself (forecast_book.forecast,
+    on the book as reported that day, with the back-test's paths) says of the next quarter for
+    the whole fund, and the actual is the flows of that quarter of the investments held on the
+    origin; the band holds the actual about as often as P10–P90 promises."""
+    from portfolio.figures import forecast_book as fb
+
+    book = generated_book(units=12)
+    track = generated["track"]
+    origins = sorted({r["origin"] for r in generated["records"]})
+    assert [row["origin"] for row in track] == origins  # one row an origin, oldest first
+    for row in (track[3], track[len(track) // 2], track[-1]):
+        origin = pd.Timestamp(row["origin"])
+        quarters = min(8, len([e for e in fb.quarter_ends_after(origin, 8) if e <= AS_OF]))
+        ahead = fb.forecast(bt.as_reported(book, origin), "G", row["origin"], paths=200, quarters=quarters,
+                            details=False)
+        next_quarter = ahead["outlook"]
+        assert row["quarter"] == ahead["forecast"][0]["quarter"]
+        for name in ("calls", "distributions"):
+            band = next_quarter[f"{name}_next_quarter"]
+            assert row[f"{name}_e"] == pytest.approx(band["e"], rel=1e-9, abs=1e-6)
+            assert row[f"{name}_p10"] == pytest.approx(band["p10"], rel=1e-6)
+            assert row[f"{name}_p90"] == pytest.approx(band["p90"], rel=1e-6)
+        held = set(fb.histories(bt.as_reported(book, origin), "G", row["origin"]).units["id"])
+        flows = book.flows[book.flows["investment_id"].isin(held)
+                           & (book.flows["date"] > origin) & (book.flows["date"] <= pd.Timestamp(ahead["forecast"][0]["end"]))]
+        assert row["calls_actual"] == pytest.approx(flows.loc[flows["type"] == "contribution", "amount_fen"].sum() / 100)
+        assert row["distributions_actual"] == pytest.approx(
+            flows.loc[flows["type"] == "distribution", "amount_fen"].sum() / 100)
+        assert row["calls_inside"] == (row["calls_p10"] <= row["calls_actual"] <= row["calls_p90"])
+    assert 0.5 <= sum(row["calls_inside"] for row in track) / len(track) <= 1.0

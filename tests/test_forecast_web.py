@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from models import AuditEntry, ForecastParameters
 from portfolio.book import cache
+from portfolio.figures.report import to_json
+from portfolio.formatting import wan
 from portfolio.interchange.demo import write_demo_book
 from portfolio.interchange.importing import import_book
 from portfolio.messages import Message
@@ -116,6 +118,19 @@ def test_accuracy_page_has_both_models(demo, as_role):
     from portfolio.book.forecasting import fund_backtest
     direct = fund_backtest(demo.session, "QY", dt.date.fromisoformat(AS_OF))
     assert jobs[0].result["table"] == json.loads(json.dumps(direct["table"]))
+    # the track record: each quarter's forecast beside what happened, the newest first, in 万元
+    track = direct["track"]
+    assert len(track) == direct["origins"] and jobs[0].result["track"] == json.loads(json.dumps(to_json(track)))
+    rows = re.findall(r'<tr data-quarter="(\d{4}Q\d)">(.*?)</tr>', html.split('id="backtest-track"', 1)[1], re.S)
+    assert [q for q, _ in rows] == [t["quarter"] for t in reversed(track)]
+    newest, cells = track[-1], re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', rows[0][1], re.S)
+    assert [re.sub(r"<[^>]+>|区间外", "", c).strip() for c in cells] == [
+        wan(newest["calls_e"]), f'{wan(newest["calls_p10"])}–{wan(newest["calls_p90"])}', wan(newest["calls_actual"]),
+        wan(newest["distributions_e"]), f'{wan(newest["distributions_p10"])}–{wan(newest["distributions_p90"])}',
+        wan(newest["distributions_actual"])]
+    outside = sum(not t["calls_inside"] for t in track) + sum(not t["distributions_inside"] for t in track)
+    assert html.count('data-inside="0"') == outside and html.count("区间外") == outside
+    assert "Track record" in english and "Calls forecast" in english and "逐季回顾" not in english
     # another fund's job is not found under this fund
     assert client.get(f"/funds/TS/forecast/jobs/{jobs[0].id}.json").status_code == 404
 
@@ -141,6 +156,11 @@ def test_xlsx_as_a_job_with_progress(demo, as_role):
     assert failed["state"] == "failed" and "NOPE" in failed["error"] and failed["download_url"] is None
 
 
+def data_track(status: dict) -> list[dict]:
+    """The track record of a back-test job's status (the API's)."""
+    return status["backtest"]["track"]
+
+
 def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     from models import Job
 
@@ -155,6 +175,10 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
                                   "--backtest", "--no-progress"], env={"PORTFOLIO_LANG": "en"})
     assert "Calibrated to history" in english.output and "Uncalibrated (published parameters)" in english.output
     assert not re.search(r"\bcalibrated\b|\bpublished  ", english.output), english.output
+    # the track record's last four quarters, the newest last, an actual outside its band starred
+    assert "逐季回顾" in out.output and "Track record" in english.output
+    track = english.output.split("Track record", 1)[1].splitlines()[2:6]
+    assert [line.split()[0] for line in track] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",
@@ -376,8 +400,11 @@ def test_api_forecast(demo, as_role, monkeypatch):
     jobs = demo.session.execute(select(Job).where(Job.kind == "forecast_backtest")).scalars().all()
     assert [j.id for j in jobs] == [job["id"]]
     # done: the table from the shared cache, with 200, no job asked for
-    assert demo.session.execute(select(CachedReport).where(CachedReport.what == "forecast.backtest",
+    from web.forecast import BACKTEST_CACHE
+
+    assert demo.session.execute(select(CachedReport).where(CachedReport.what == BACKTEST_CACHE,
                                                            CachedReport.fund_code == "QY")).scalar_one()
+    assert data_track(status) and data_track(status)[-1]["quarter"] == "2025Q4"
 
     def no_job(*args, **kwargs):
         raise AssertionError("a job submitted for a cached back-test")

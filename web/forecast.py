@@ -200,14 +200,16 @@ def forecast_backtest_job(job: queue.JobContext) -> dict:
     return table
 
 
-BACKTEST_CACHE = "forecast.backtest"  # the shared cache's name for a finished back-test table
+# the shared cache's name for a finished back-test table (its second form: with the track record)
+BACKTEST_CACHE = "forecast.backtest.2"
 
 
 def backtest_params(code: str, as_of: dt.date) -> dict:
     from portfolio.book.forecasting import BACKTEST_PATHS, overrides_version
 
+    # "form": the result's shape; a job of an earlier one (without the track record) is not reused
     return {"fund": code, "as_of": as_of.isoformat(), "paths": BACKTEST_PATHS,
-            "forecast_parameters": overrides_version(db.session)}
+            "forecast_parameters": overrides_version(db.session), "form": 2}
 
 
 def backtest_period(params: dict) -> str:

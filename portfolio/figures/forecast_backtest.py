@@ -23,6 +23,12 @@ before D:
   coverage: the share of actuals inside the unit's P10–P90 band of cumulative flows;
   CCaR95 exceedance (h = 4 and 8): the share of units whose actual calls exceeded their
   95 % capital call at risk (5 % is what a well-calibrated band gives).
+
+And the track record, quarter by quarter (`track`): at each origin, the calibrated model's
+forecast of the whole fund's calls and distributions in the next quarter (the expectation and
+the P10–P90 band of the simulated total, as the quarterly report's forward look gives them)
+beside what the investments held on O called and distributed in that quarter (an investment
+made later was not the forecast's to know), in yuan.
 """
 from __future__ import annotations
 
@@ -118,6 +124,7 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
     ids_all = fund_investment_ids(book, fund_code, as_of)
     d = last_record(book, ids_all, d) if ids_all else d
     records: list[dict] = []
+    track: list[dict] = []
     longest = max(horizons)
     starts = origins(book, fund_code, as_of)
     for done, origin in enumerate(starts):
@@ -143,6 +150,8 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
             det = fc.project(start, params, len(ends))
             sim = fc.simulate(start, params, len(ends), paths, seed=seed, noise=layer, unit_quantiles=True, qs=QS)
             cum_c, cum_d = np.cumsum(det.call, axis=1), np.cumsum(det.distribution, axis=1)
+            if model == "calibrated":
+                track.append(_track_row(origin, ends[0], len(ids), det, sim, actual_c, actual_d))
             for hz in horizons:
                 if hz > len(ends):
                     continue
@@ -162,7 +171,21 @@ def backtest(book: BookData, fund_code: str, as_of: dt.date, *, horizons=HORIZON
         progress(len(starts), len(starts))
     return {"fund": fund_code, "as_of": ts(as_of).date(), "data_until": d.date(), "paths": paths,
             "reporting_lag_quarters": {mode: k for mode, k in lag_quarters.items() if k},
-            "table": summary(records, horizons), "origins": len({r["origin"] for r in records}), "records": records}
+            "table": summary(records, horizons), "origins": len({r["origin"] for r in records}),
+            "track": track, "records": records}
+
+
+def _track_row(origin: pd.Timestamp, end: pd.Timestamp, units: int, det: fc.Projection, sim: fc.Simulation,
+               actual_c: np.ndarray, actual_d: np.ndarray) -> dict:
+    """The track record's row of an origin (module docstring): the next quarter's whole-fund
+    forecast (E, P10, P90) of calls and distributions beside the actual of the units held on O."""
+    row: dict = {"origin": origin.date(), "quarter": fb.quarter_label(end), "units": units}
+    for name, series, actual in (("calls", "call", actual_c), ("distributions", "distribution", actual_d)):
+        p10, p90 = (float(v) for v in np.quantile(getattr(sim, series)[:, 0], (0.10, 0.90)))
+        happened = float(actual[:, 0].sum())
+        row |= {f"{name}_e": float(getattr(det, series)[:, 0].sum()), f"{name}_p10": p10, f"{name}_p90": p90,
+                f"{name}_actual": happened, f"{name}_inside": bool(p10 <= happened <= p90)}
+    return row
 
 
 def _known_on(overrides: dict | None, set_on: dict[str, dt.date] | None, origin: pd.Timestamp) -> dict | None:

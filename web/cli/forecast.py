@@ -107,6 +107,22 @@ def render_table(result: dict) -> str:
         widths = [max(_width(r[i]) for r in [head, *table]) for i in range(len(head))]
         for r in [head, *table]:
             lines.append("  " + "  ".join(_pad(c, w, i == 1) for i, (c, w) in enumerate(zip(r, widths))))
+        track = result["backtest"].get("track") or []
+        if track:  # the last four quarters of the track record, the newest last
+            lines += ["", say("逐季回顾：上季末对下一季度的预测与实际（全基金，万元）")]
+            head = [say("季度"), say("预测出资"), say("出资 P10–P90"), say("实际出资"), say("预测分配"),
+                    say("分配 P10–P90"), say("实际分配")]
+
+            def band(row: dict, name: str) -> str:
+                outside = "" if row[f"{name}_inside"] else " *"
+                return f"{wan(row[f'{name}_p10'])}–{wan(row[f'{name}_p90'])}{outside}"
+            table = [[r["quarter"], wan(r["calls_e"]), band(r, "calls"), wan(r["calls_actual"]),
+                      wan(r["distributions_e"]), band(r, "distributions"), wan(r["distributions_actual"])]
+                     for r in track[-4:]]
+            widths = [max(_width(r[i]) for r in [head, *table]) for i in range(len(head))]
+            for r in [head, *table]:
+                lines.append("  " + "  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
+            lines.append("  " + say("* 实际数在 P10–P90 之外"))
     return "\n".join(lines)
 
 
