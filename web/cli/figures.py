@@ -95,9 +95,7 @@ def render_table(report: dict) -> str:
 
     def table(title: str, rows: list[list[str]], header: list[str]) -> None:
         lines.append(title)
-        widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        for r in [header, *rows]:
-            lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
+        lines.extend(aligned(header, rows))
         lines.append("")
 
     table(say("汇总"), [row(say("基金合计"), report["summary"])], head)
@@ -127,6 +125,15 @@ def render_table(report: dict) -> str:
                                 shown(c.get("message", ""))] for c in report["compliance"]],
               [say("规则"), say("对象"), say("结果"), say("说明")])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def aligned(header: list[str], rows: list[list[str]], *, left: int = 0, indent: str = "") -> list[str]:
+    """A table's lines for a terminal: each column as wide as its widest cell (a Chinese
+    character takes two), column `left` aligned left and the others right (the amounts),
+    each line after `indent`."""
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [indent + "  ".join(_pad(c, w, i == left) for i, (c, w) in enumerate(zip(r, widths)))
+            for r in [header, *rows]]
 
 
 def _width(text: str) -> int:

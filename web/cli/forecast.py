@@ -63,7 +63,7 @@ def render_table(result: dict) -> str:
     from portfolio.formatting import iso_date, percent, wan
     from portfolio.messages import clauses
     from portfolio.reports.forecast_xlsx import CHECKS  # the checks in the forecast page's words
-    from web.cli.figures import _pad, _width
+    from web.cli.figures import aligned
     from web.cli.language import cli_lang, say
 
     lines = [say("%(fund)s 预测  截至 %(day)s  （金额单位：万元；%(paths)s 条模拟路径）",
@@ -75,9 +75,7 @@ def render_table(result: dict) -> str:
             for a in result["actuals"]]
     rows += [[f["quarter"], "E", wan(f["call"]), wan(f["call_p10"]), wan(f["call_p90"]), wan(f["distribution"]),
               wan(f["nav"]), wan(f["nav_p10"]), wan(f["nav_p90"]), wan(f["unfunded"])] for f in result["forecast"]]
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, *rows]:
-        lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
+    lines.extend(aligned(header, rows))
     e = result["expected"]
     lines += ["", say("下一季度预计出资 %(q)s，未来一年 %(y)s；预计分配 %(dq)s，未来一年 %(dy)s",
                       q=wan(e["calls_next_quarter"]), y=wan(e["calls_next_year"]),
@@ -104,9 +102,7 @@ def render_table(result: dict) -> str:
         table = [[str(r["horizon"]), models.get(r["model"], r["model"]), f(r["call_mae"]), f(r["call_bias"], "{:+.2f}"),
                   f(r["distribution_mae"]), percent(r["call_coverage"]), percent(r["ccar95_exceedance"])]
                  for r in result["backtest"]["table"]]
-        widths = [max(_width(r[i]) for r in [head, *table]) for i in range(len(head))]
-        for r in [head, *table]:
-            lines.append("  " + "  ".join(_pad(c, w, i == 1) for i, (c, w) in enumerate(zip(r, widths))))
+        lines.extend(aligned(head, table, left=1, indent="  "))
         track = result["backtest"].get("track") or []
         if track:  # the last four quarters of the track record, the newest last
             lines += ["", say("逐季回顾：上季末对下一季度的预测与实际（全基金，万元）")]
@@ -119,9 +115,7 @@ def render_table(result: dict) -> str:
             table = [[r["quarter"], wan(r["calls_e"]), band(r, "calls"), wan(r["calls_actual"]),
                       wan(r["distributions_e"]), band(r, "distributions"), wan(r["distributions_actual"])]
                      for r in track[-4:]]
-            widths = [max(_width(r[i]) for r in [head, *table]) for i in range(len(head))]
-            for r in [head, *table]:
-                lines.append("  " + "  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))))
+            lines.extend(aligned(head, table, indent="  "))
             lines.append("  " + say("* 实际数在 P10–P90 之外"))
     return "\n".join(lines)
 
