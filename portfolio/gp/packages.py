@@ -185,10 +185,14 @@ class Request:
     # in force: the fund's import of a report that came by e-mail, say): reported, so not overdue
     booked: bool = False
 
+    def overdue_on(self, today: dt.date) -> bool:
+        """Past its deadline on `today`, with no package accepted and no GP NAV in the book."""
+        return (not self.booked and (self.package is None or self.package.status != "accepted")
+                and self.deadline < today)
+
     @property
     def overdue(self) -> bool:
-        return (not self.booked and (self.package is None or self.package.status != "accepted")
-                and self.deadline < local_today())
+        return self.overdue_on(local_today())
 
 
 # the quarters a package is asked for, back from the last ended: the GP's list and the managers' overdue list
@@ -233,8 +237,7 @@ def overdue(session: Session, today: dt.date) -> list[Request]:
     (a quarter whose GP NAV the book holds already is not: `Request.booked`)."""
     every = list(session.execute(select(Investment).where(Investment.mode == "sub_fund")
                                  .order_by(Investment.id)).scalars())
-    return [r for r in requests(session, every, today)
-            if not r.booked and (r.package is None or r.package.status != "accepted") and r.deadline < today]
+    return [r for r in requests(session, every, today) if r.overdue_on(today)]
 
 
 # -- the book, as the tie-out sees it ----------------------------------------------------------------
