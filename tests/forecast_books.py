@@ -17,13 +17,18 @@ AS_OF = pd.Timestamp("2025-12-31")
 
 
 def generated_book(units: int = 24, seed: int = 11, call_noise: float = 0.25, growth_noise: float = 0.02,
-                   first: str = "2014-03-31", last: str = "2023-06-30", call_zero: float = 0.0) -> BookData:
+                   first: str = "2014-03-31", last: str = "2023-06-30", call_zero: float = 0.0,
+                   call_common: float = 0.0) -> BookData:
     """Sub-funds of 1 亿元 each, started at spread-out dates between `first` and `last`; each
     quarter a call of r_q × UC × exp(σε − σ²/2) and the TA distribution of the NAV grown by a
     noisy G; a valuation at each quarter end of age. Everything up to AS_OF is booked.
     With call_zero = π, calls are lumpy: no call in a quarter with probability π, else the
-    call above ÷ (1 − π) (the zero-inflated layer of forecast.Noise)."""
+    call above ÷ (1 − π) (the zero-inflated layer of forecast.Noise). With call_common = ρ, the
+    calls' normal is √ρ z + √(1 − ρ) ε, z one draw per calendar quarter for every sub-fund (the
+    common factor of forecast.Noise)."""
     rng = np.random.default_rng(seed)
+    market = np.random.default_rng(seed + 1)
+    common = {q: market.standard_normal() for q in pd.period_range("2014Q1", AS_OF.to_period("Q"), freq="Q")}
     starts = pd.date_range(first, last, periods=units).normalize()
     g_q = float(fc.quarterly_growth(TRUE["growth"]))
     funds = [{"code": "G", "name": "生成基金", "kind": "innovation_fund", "size_fen": 10**14, "vintage_year": 2014,
@@ -48,7 +53,11 @@ def generated_book(units: int = 24, seed: int = 11, call_noise: float = 0.25, gr
             age = k / 4
             year = int(np.ceil(age - 1e-9))
             rc = TRUE["rc_early"] if year <= 2 else TRUE["rc_late"]
-            r_q = float(fc.quarterly_rate(rc)) * float(np.exp(call_noise * rng.standard_normal() - call_noise**2 / 2))
+            own = rng.standard_normal()
+            if call_common > 0:
+                middle = start + pd.Timedelta(days=(k - 0.5) * 365.25 / 4)
+                own = np.sqrt(call_common) * common[middle.to_period("Q")] + np.sqrt(1 - call_common) * own
+            r_q = float(fc.quarterly_rate(rc)) * float(np.exp(call_noise * own - call_noise**2 / 2))
             if call_zero > 0:
                 r_q = 0.0 if rng.random() < call_zero else r_q / (1 - call_zero)
             call = int(round(min(r_q, 1.0) * uc))

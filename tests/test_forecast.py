@@ -229,7 +229,9 @@ def test_zero_inflated_layer_keeps_the_mean_and_has_empty_quarters():
 @pytest.mark.parametrize("noise", [fc.Noise(distribution_sigma=1.04, distribution_zero=0.95),
                                    fc.Noise(distribution_sigma=1.04, distribution_zero=0.5),
                                    fc.Noise(call_sigma=1.2, call_zero=0.95, distribution_sigma=0.6, distribution_zero=0.8),
-                                   fc.Noise(distribution_sigma=1.5)])
+                                   fc.Noise(distribution_sigma=1.5),
+                                   fc.Noise(distribution_sigma=1.04, distribution_zero=0.5, call_zero=0.4,
+                                            call_common=0.8, distribution_common=0.8, growth_common=0.8)])
 def test_the_paths_average_the_ta_path_whatever_the_noise(noise):
     """A rate is capped at all of the balance, so a draw scaled by 1 / (1 − π) past it would lose
     money: with π_d = 0.95 and σ_d 1.04 (a book's calibration) the paths' distributions had
@@ -247,6 +249,53 @@ def test_the_paths_average_the_ta_path_whatever_the_noise(noise):
             assert getattr(sim, name)[:, 4 * year:4 * year + 4].sum(axis=1).mean() == pytest.approx(e, rel=0.03), \
                 (name, year)
     assert sim.nav.mean(axis=0) == pytest.approx(det.nav.sum(axis=0), rel=0.03, abs=0.2)
+
+
+def test_a_common_factor_widens_the_fund_not_its_units():
+    """The common factor (forecast.Noise: each unit's normal √ρ z + √(1 − ρ) e, z the fund's)
+    leaves every unit's distribution as it was, so each unit's bands and the totals' mean stay,
+    and widens the band of the fund's total: its units no longer average each other out."""
+    n = 10
+    start = fc.Start.of([100.0] * n, np.linspace(30.0, 90.0, n), np.linspace(60.0, 10.0, n), np.linspace(0.5, 5.0, n))
+    params = fc.Params.of(n)
+    apart = fc.Noise(call_zero=0.5, distribution_zero=0.7)
+    together = fc.Noise(call_zero=0.5, distribution_zero=0.7, call_common=0.7, distribution_common=0.7,
+                        growth_common=0.7)
+    qs = (0.1, 0.5, 0.9)
+    sims = {noise: fc.simulate(start, params, 8, 20000, seed=4, noise=noise, unit_quantiles=True, qs=qs)
+            for noise in (apart, together)}
+    a, b = sims[apart], sims[together]
+    for name in ("cum_call", "cum_distribution", "nav"):
+        # P90 of each unit's cumulative flows and NAV over two years: the same to Monte Carlo error
+        assert b.unit_quantiles[name][:, 7, 2] == pytest.approx(a.unit_quantiles[name][:, 7, 2], rel=0.04), name
+    for name in ("call", "distribution", "nav"):
+        total_a, total_b = getattr(a, name)[:, :8].sum(axis=1), getattr(b, name)[:, :8].sum(axis=1)
+        assert total_b.mean() == pytest.approx(total_a.mean(), rel=0.03), name
+        spread = {key: np.subtract(*np.quantile(t, (0.9, 0.1))) for key, t in (("a", total_a), ("b", total_b))}
+        # 1.73, 1.19 and 2.04 here: the distributions widen least, as whether a unit distributes at
+        # all in a quarter (70 % of them without) stays its own draw
+        assert spread["b"] > (1.1 if name == "distribution" else 1.4) * spread["a"], name
+
+
+def test_a_wholly_common_factor_moves_every_unit_alike():
+    """ρ = 1: no unit has a draw of its own, so two like units are one unit twice on every
+    path, and the common draws are the same whatever the units and threads."""
+    start = fc.Start.of([100.0], [50.0], [50.0], [1.0])
+    params = fc.Params.of(1)
+    noise = fc.Noise(call_common=1.0, distribution_common=1.0, growth_common=1.0)
+    one = fc.simulate(start, params, 6, 3000, seed=8, noise=noise)
+    two = fc.simulate(start.take([0, 0]), params.take([0, 0]), 6, 3000, seed=8, noise=noise, max_threads=1)
+    for name in ("call", "distribution", "nav", "unfunded"):
+        assert np.allclose(getattr(two, name), 2 * getattr(one, name), rtol=1e-5), name
+        assert getattr(one, name).std(axis=0).max() > 0  # the paths do differ from one another
+
+
+def test_the_paths_do_not_depend_on_the_threads_with_a_common_factor():
+    start = fc.Start.of([100.0] * 40, np.linspace(0.0, 100.0, 40), np.linspace(100.0, 0.0, 40), np.linspace(0, 9, 40))
+    params = fc.Params.of(40)
+    noise = fc.Noise(call_zero=0.3, call_common=0.4, distribution_common=0.3, growth_common=0.5)
+    runs = [fc.simulate(start, params, 5, 500, seed=1, noise=noise, chunk_cells=4000, max_threads=t) for t in (1, 4)]
+    assert np.array_equal(runs[0].call, runs[1].call) and np.array_equal(runs[0].nav, runs[1].nav)
 
 
 def test_a_rate_near_the_whole_balance_is_sure():

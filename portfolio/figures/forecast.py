@@ -277,6 +277,20 @@ class Noise:
     TA's: the AR(1) clusters the calls, and correlated rates compound apart from their means.)
     `forecast_book.calibrate_noise` fits π as the share of the book's quarters with no flow
     where TA expected one, and σ from the sizes of the others (a moment match).
+
+    A common factor: the units of a fund live in one market, so large calls, rich exits or a
+    fall in valuations come to many of them in the same quarter, and the fund's total spreads
+    wider than a sum of independent units would. Each of the three normals above is, per
+    unit, quarter and path, ε = √ρ z + √(1 − ρ) e: z standard normal, one per path and quarter
+    for every unit (the fund's quarter), e the unit's own; ρ (`call_common`,
+    `distribution_common`, `growth_common`) is the correlation of two units' normals. This is
+    the one-factor Gaussian copula of credit portfolios (O. Vasicek, "Loan Portfolio Value",
+    Risk 15(12), 2002), here on the sizes of the flows and the NAV returns: each unit's ε is
+    still standard normal, so every unit's distribution, mean and bands are as with ρ = 0 and
+    only the totals' dispersion changes (ρ = 0: independent units, the draws as before). Whether
+    a quarter has a flow at all stays each unit's own draw (so where most quarters have none, the
+    common factor widens the total less). `calibrate_noise` fits ρ from the book's residuals of
+    units in the same calendar quarter.
     """
 
     call_sigma: float = 0.5
@@ -285,6 +299,9 @@ class Noise:
     growth_sigma: float = 0.10
     call_zero: float = 0.0           # π_c: probability of a quarter with no call
     distribution_zero: float = 0.0   # π_d: probability of a quarter with no distribution
+    call_common: float = 0.0         # ρ_c: the share of the call normals' variance common to the fund's units
+    distribution_common: float = 0.0  # ρ_d: the same for the distributions' sizes
+    growth_common: float = 0.0       # ρ_g: the same for the NAV returns
 
 
 @dataclass
@@ -384,7 +401,9 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
         _NORMALS.append(_normal_table())
     tables = _Tables.of(noise)
     calls = _Flows.of(r_q, noise.call_zero, tables.call)
-    distributions = _Flows.of(rd_q, noise.distribution_zero, tables.distribution)  # all of the NAV once t ≥ L: sure
+    # all of the NAV once t ≥ L: sure
+    distributions = _Flows.of(rd_q, noise.distribution_zero, tables.distribution_marginal)
+    common = _Common.of(noise, paths, quarters, seed)
     lock = threading.Lock()
 
     def run(block: tuple[int, int, int, int]) -> None:
@@ -393,7 +412,8 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
         rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, lo, p0])))
         out = _run_block(rng, noise, tables, start.nav[lo:hi], start.unfunded[lo:hi],
                          calls.rows(lo, hi), distributions.rows(lo, hi),
-                         log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None)
+                         log_g[lo:hi], p1 - p0, weights[lo:hi], qs if unit_quantiles else None,
+                         common.paths(p0, p1))
         with lock:  # summed as each block ends, so no block's paths are kept
             for name in _SERIES:
                 totals[name][p0:p1] += out[name]
@@ -468,37 +488,90 @@ class _Flows:
                       np.where(sure, rate, -1.0).astype("float32"))
 
 
+def _own(common: float) -> float:
+    """√(1 − ρ): the scale of a unit's own part of a normal whose share ρ is common (Noise)."""
+    return math.sqrt(1.0 - float(np.clip(common, 0.0, 1.0)))
+
+
 @dataclass(frozen=True)
 class _Tables:
     """The normal draws' tables, transformed once for a simulation (`_normals` on a grid): the
-    AR(1) innovation σ_c√(1−φ²)ε, the growth factor exp(σ_g ε), the distribution factor
-    exp(σ_d ε − σ_d²/2), and the call factor's marginal exp(σ_c ε − σ_c²/2) (what the
-    calls' scales are fitted to). They depend on the noise alone, so every block reads the
-    same ones (made per block, they were a fifth of the simulation's time)."""
+    AR(1) innovation σ_c√(1−φ²)e, the growth factor exp(σ_g e), the distribution factor
+    exp(σ_d e − σ_d²/2), each of the unit's own part e only (scaled by √(1 − ρ): the common
+    part is `_Common`'s); and the marginals the flows' scales are fitted to, the whole factor of
+    a unit (own and common): the call factor exp(σ_c ε − σ_c²/2) and the distribution factor.
+    They depend on the noise alone, so every block reads the same ones (made per block, they
+    were a fifth of the simulation's time)."""
 
     innovation: np.ndarray
     growth: np.ndarray
     distribution: np.ndarray
     call: np.ndarray
+    distribution_marginal: np.ndarray
 
     @staticmethod
     def of(noise: Noise) -> _Tables:
         f32 = np.float32
         base = _NORMALS[0]
-        innovation = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))).astype("float32")
-        growth = np.exp(base.astype("float64") * noise.growth_sigma).astype("float32")
-        distribution = np.exp(base.astype("float64") * noise.distribution_sigma
-                              - noise.distribution_sigma ** 2 / 2.0).astype("float32")
+        innovation = (base * f32(noise.call_sigma * math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0))
+                                 * _own(noise.call_common))).astype("float32")
+        growth = np.exp(base.astype("float64") * noise.growth_sigma * _own(noise.growth_common)).astype("float32")
+
+        def distribution_factor(own: float) -> np.ndarray:
+            return np.exp(base.astype("float64") * noise.distribution_sigma * own
+                          - noise.distribution_sigma ** 2 / 2.0).astype("float32")
+
+        distribution = distribution_factor(_own(noise.distribution_common))
+        marginal = distribution if noise.distribution_common <= 0 else distribution_factor(1.0)
         call = np.exp(base.astype("float64") * noise.call_sigma - noise.call_sigma ** 2 / 2.0).astype("float32")
-        return _Tables(innovation, growth, distribution, call)
+        return _Tables(innovation, growth, distribution, call, marginal)
+
+
+@dataclass(frozen=True)
+class _Common:
+    """The fund's common draws of a simulation (Noise: ε = √ρ z + √(1 − ρ) e), one per path and
+    quarter, shared by every unit, as (quarters, paths) float32 rows; None where ρ is 0:
+    `call` adds √ρ_c·σ_c·z_0 to the AR(1)'s start (row 0) and √ρ_c·σ_c√(1−φ²)·z_k to its
+    innovation of step k (row k + 1); `distribution` and `growth` multiply the unit's own factor
+    by exp(√ρ σ z_k). Drawn for all the paths at once from their own stream of the seed, so
+    the paths do not depend on the blocks."""
+
+    call: np.ndarray | None = None
+    distribution: np.ndarray | None = None
+    growth: np.ndarray | None = None
+
+    @staticmethod
+    def of(noise: Noise, paths: int, quarters: int, seed: int) -> _Common:
+        rho = {name: float(np.clip(getattr(noise, name + "_common"), 0.0, 1.0))
+               for name in ("call", "distribution", "growth")}
+        if not any(rho.values()):
+            return _Common()
+        rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed], spawn_key=(1,))))
+        # all three drawn in one order whatever is used, so that one ρ does not move another's draws
+        z = {name: _normals(rng, np.empty((quarters + 1, paths), dtype=np.float32)).astype("float64")
+             for name in rho}
+        call = None
+        if rho["call"]:
+            steps = np.full((quarters + 1, 1), math.sqrt(max(1.0 - noise.call_phi ** 2, 0.0)))
+            steps[0] = 1.0  # the start: the AR(1)'s stationary variance, σ_c²
+            call = (z["call"] * steps * noise.call_sigma * math.sqrt(rho["call"])).astype("float32")
+        distribution = (np.exp(z["distribution"][1:] * noise.distribution_sigma * math.sqrt(rho["distribution"]))
+                        .astype("float32") if rho["distribution"] else None)
+        growth = (np.exp(z["growth"][1:] * noise.growth_sigma * math.sqrt(rho["growth"])).astype("float32")
+                  if rho["growth"] else None)
+        return _Common(call, distribution, growth)
+
+    def paths(self, p0: int, p1: int) -> _Common:
+        return _Common(*(None if a is None else a[:, p0:p1] for a in (self.call, self.distribution, self.growth)))
 
 
 def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, distributions: _Flows,
-               log_g, paths: int, weights, qs) -> dict[str, np.ndarray]:
+               log_g, paths: int, weights, qs, common: _Common) -> dict[str, np.ndarray]:
     """One block of units × paths through all quarters (in place on float32 arrays).
 
     The normal draws come through tables already transformed (`_Tables`); each unit's and
-    quarter's scale and chance of no flow (`_Flows`) apply afterwards."""
+    quarter's scale and chance of no flow (`_Flows`) apply afterwards; the fund's common draws
+    (`_Common`, this block's paths) are added to every unit's row."""
     f32 = np.float32
     m, quarters = calls.scale.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
@@ -511,7 +584,9 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
     x = _normals(rng, np.empty((m, paths), dtype=np.float32))
-    x *= f32(noise.call_sigma)
+    x *= f32(noise.call_sigma * _own(noise.call_common))
+    if common.call is not None:
+        x += common.call[0]
     shift = f32(-noise.call_sigma ** 2 / 2.0)
     growth_mean = np.exp(log_g).astype("float32")  # (m, quarters)
     c, d, tmp = (np.empty((m, paths), dtype=np.float32) for _ in range(3))
@@ -533,6 +608,8 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
         # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
         x *= phi
         x += _normals(rng, c, innovation_table)
+        if common.call is not None:
+            x += common.call[k + 1]
         np.add(x, shift, out=c)
         np.exp(c, out=c)
         c *= calls.scale[:, k:k + 1]
@@ -542,10 +619,14 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
         # NAV grows by a log-normal return
         _normals(rng, tmp, growth_table)
         tmp *= growth_mean[:, k:k + 1]
+        if common.growth is not None:
+            tmp *= common.growth[k]
         nav *= tmp
         # distributions: min(s · exp(σ_d ε − σ_d²/2), 1) of the grown NAV (all of it once t ≥ L)
         _normals(rng, d, dist_table)
         d *= distributions.scale[:, k:k + 1]
+        if common.distribution is not None:
+            d *= common.distribution[k]
         np.minimum(d, f32(1.0), out=d)
         keep_flows(d, distributions, k)
         d *= nav

@@ -1039,6 +1039,8 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
     (a quarter with no flow where TA expected one), and the others, divided by their mean,
     are log-normal with mean 1, so Var = e^{σ²} − 1 and σ² = ln(1 + Var). NAV ratios are
     log-normal (σ_g the same way). With fewer than MIN_RESIDUALS ratios, the defaults stay.
+    The share of each normal common to the fund's units (ρ) comes from the ratios of units in
+    the same calendar quarter (`common_share`).
     """
     noise = default or fc.Noise()
     n = len(h)
@@ -1050,6 +1052,12 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
     g_q = fc.quarterly_growth(params.growth)
     uc, nav = commitment.astype("float64").copy(), np.zeros(n)
     calls, dists, navs = [], [], []
+    # each (unit, quarter of age)'s calendar quarter, that of its middle day: units are compared
+    # within a calendar quarter, and a quarter of age overlaps the one of its middle the most
+    middle = (h.units["start"].to_numpy(dtype="datetime64[ns]")[:, None]
+              + ((np.arange(h.calls.shape[1]) + 0.5) * DAYS_PER_QUARTER * 86400).astype("timedelta64[s]"))
+    calendar = middle.astype("datetime64[M]").astype("int64") // 3
+    sides: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"call": [], "distribution": [], "growth": []}
     for k in range(h.calls.shape[1]):
         active = k < observed
         age = np.full(n, (k + 1) / 4.0)
@@ -1061,11 +1069,14 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
         expect_d = rd_q * grown
         ok_c = active & (expect_c > 1e-6 * commitment)
         calls.append(c[ok_c] / expect_c[ok_c])
+        sides["call"].append((calendar[ok_c, k], expect_c[ok_c]))
         ok_d = active & (expect_d > 1e-6 * commitment) & (rd_q < 1)
         dists.append(d[ok_d] / expect_d[ok_d])
+        sides["distribution"].append((calendar[ok_d, k], expect_d[ok_d]))
         rolled = grown + c - d
         valued = active & np.isfinite(h.navs[:, k]) & (rolled > 1e-6 * commitment)
         navs.append(h.navs[valued, k] / rolled[valued])
+        sides["growth"].append((calendar[valued, k], rolled[valued]))
         nav = np.where(active, np.where(np.isfinite(h.navs[:, k]), h.navs[:, k], np.maximum(rolled, 0)), nav)
         uc = np.where(active, np.maximum(uc - c, 0), uc)
 
@@ -1090,12 +1101,67 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
             return default_sigma
         return float(np.clip(math.sqrt(math.log1p(float(np.var(ratios)))), low, high))
 
+    def common(name: str, parts: list[np.ndarray], sigma_: float, default_common: float) -> float:
+        quarter = np.concatenate([q for q, _ in sides[name]])
+        weight = np.concatenate([w for _, w in sides[name]])
+        found = common_share(quarter, weight, np.concatenate(parts), sigma=sigma_)
+        return default_common if found is None else found
+
     call_sigma, call_zero = hurdle(calls, noise.call_sigma, noise.call_zero, 0.05, 1.5)
     distribution_sigma, distribution_zero = hurdle(dists, noise.distribution_sigma, noise.distribution_zero,
                                                    0.05, 1.5)
+    growth_sigma = sigma(navs, noise.growth_sigma, 0.01, 0.5)
     return fc.Noise(call_sigma=call_sigma, call_phi=noise.call_phi, distribution_sigma=distribution_sigma,
-                    growth_sigma=sigma(navs, noise.growth_sigma, 0.01, 0.5), call_zero=call_zero,
-                    distribution_zero=distribution_zero)
+                    growth_sigma=growth_sigma, call_zero=call_zero, distribution_zero=distribution_zero,
+                    call_common=common("call", calls, call_sigma, noise.call_common),
+                    distribution_common=common("distribution", dists, distribution_sigma,
+                                               noise.distribution_common),
+                    growth_common=common("growth", navs, growth_sigma, noise.growth_common))
+
+
+MIN_COMMON_QUARTERS = 8   # calendar quarters with two units or more, to tell a common factor
+
+
+def common_share(quarter: np.ndarray, weight: np.ndarray, ratio: np.ndarray, *, sigma: float) -> float | None:
+    """ρ, the share of a log-normal factor's normal common to the units (fc.Noise), from the
+    ratios of what happened to what TA expected, each with its calendar quarter and its
+    expected amount as weight; None (nothing to tell) with fewer than MIN_COMMON_QUARTERS
+    quarters holding two ratios or more, or no σ.
+
+    Under the layer a ratio is R = B·S/(1 − π): B whether the quarter has a flow (each unit's
+    own), S the size, log-normal with mean 1 and σ, whose normals correlate by ρ across units.
+    So for two units in one quarter E[(R_i − 1)(R_j − 1)] = E[S_i S_j] − 1 = e^{ρσ²} − 1 = C,
+    whatever π. C is estimated as the weighted mean of the cross products over every pair of
+    distinct units in a quarter, Σ_q [(Σ w·u)² − Σ (w·u)²] / Σ_q [(Σ w)² − Σ w²] (unbiased for C
+    under the model; the weights, the expected amounts, let the units that make the fund's
+    total count as they do in it), with u = R / R̄ − 1, R̄ the weighted mean of all the ratios
+    (the level of the fit is not a co-movement); then ρ = ln(1 + C) / σ², within [0, 1] (a
+    negative C is no common factor), shrunk toward 0 as the parameters are toward their pool,
+    n / (n + SHRINK_QUARTERS) of it for n quarters of pairs: a few quarters when two units
+    happened to call together do not make a market. ρ errs low where the cap of a rate at the
+    whole balance bites (it shrinks the sizes' covariance), and as a quarter of age straddles two
+    calendar quarters (`calibrate_noise` puts it in the one of its middle day; a flow in the
+    other is compared with the wrong quarter's)."""
+    ratio = np.asarray(ratio, dtype="float64")
+    keep = np.isfinite(ratio) & (np.asarray(weight) > 0)
+    if not keep.any() or sigma <= 0:
+        return None
+    weight = np.asarray(weight, dtype="float64")[keep]
+    ratio = ratio[keep]
+    _, q = np.unique(np.asarray(quarter)[keep], return_inverse=True)
+    told = int((np.bincount(q) >= 2).sum())
+    if told < MIN_COMMON_QUARTERS:
+        return None
+    level = float(np.average(ratio, weights=weight))
+    if level <= 0:
+        return None
+    wu = weight * (ratio / level - 1.0)
+    pairs = float((np.bincount(q, weight) ** 2 - np.bincount(q, weight ** 2)).sum())
+    products = float((np.bincount(q, wu) ** 2 - np.bincount(q, wu ** 2)).sum())
+    if pairs <= 0:
+        return None
+    rho = float(np.clip(math.log1p(max(products / pairs, 0.0)) / sigma ** 2, 0.0, 1.0))
+    return rho * told / (told + SHRINK_QUARTERS)
 
 
 # ---------------------------------------------------------------- a proposal's effect
