@@ -187,10 +187,12 @@ def quarters_between(first: dt.date, last: dt.date) -> list[str]:
     return out
 
 
-def last_quarter_end(today: dt.date) -> dt.date:
-    """The last quarter end on or before today (the screens' default as-of date)."""
+def last_quarter_end(today: dt.date, *, strictly: bool = False) -> dt.date:
+    """The last quarter end on or before today (the screens' default as-of date); with
+    `strictly`, before today: the end of the last quarter that is over by today (on a quarter's
+    last day, that quarter is still under way: what the GP portal asks for, and the demo tells)."""
     end = quarter_end(today)
-    if end == today:
+    if end == today and not strictly:
         return today
     first = dt.date(today.year, ((today.month - 1) // 3) * 3 + 1, 1)
     return first - dt.timedelta(days=1)

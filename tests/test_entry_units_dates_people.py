@@ -232,6 +232,23 @@ def test_one_reading_of_a_typed_date(typed, day, refusal):
         assert typed.strip() in str(caught.value)  # named as it was typed
 
 
+@pytest.mark.parametrize("today, on_or_before, over", [
+    (dt.date(2026, 12, 7), dt.date(2026, 9, 30), dt.date(2026, 9, 30)),
+    (dt.date(2026, 9, 30), dt.date(2026, 9, 30), dt.date(2026, 6, 30)),  # its last day: the quarter is under way
+    (dt.date(2026, 10, 1), dt.date(2026, 9, 30), dt.date(2026, 9, 30)),
+    (dt.date(2026, 1, 1), dt.date(2025, 12, 31), dt.date(2025, 12, 31)),
+    (dt.date(2025, 12, 31), dt.date(2025, 12, 31), dt.date(2025, 9, 30)),
+    (dt.date(2024, 3, 31), dt.date(2024, 3, 31), dt.date(2023, 12, 31)),
+])
+def test_the_last_quarter_end_on_or_before_a_day_and_the_last_quarter_over(today, on_or_before, over):
+    """One function for both: the screens' default date (on or before today) and the quarter the
+    GP portal asks for and the demo tells (strictly: over by today)."""
+    from portfolio.formatting import last_quarter_end
+
+    assert last_quarter_end(today) == on_or_before
+    assert last_quarter_end(today, strictly=True) == over == last_quarter_end(today - dt.timedelta(days=1))
+
+
 @pytest.mark.parametrize(("typed", "kept", "refusal"), [
     ("12.3456", Decimal("12.3456"), None), ("12.3456%", Decimal("12.3456"), None), ("２３．３３", Decimal("23.33"), None),
     ("23.33333333", Decimal("23.33333333"), None), ("23.333333333", None, "pct_places"),

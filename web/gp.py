@@ -24,7 +24,7 @@ from portfolio.book import cache, users
 from portfolio.commands import InviteCommand
 from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
-from portfolio.formatting import parse_date
+from portfolio.formatting import last_quarter_end, parse_date
 from portfolio.gp import packages, reopening
 from portfolio.gp import template as gp_template
 from portfolio.messages import from_json, shown
@@ -200,7 +200,7 @@ def _drawn(form: PackageForm, package: GpPackage | None) -> None:
     try:
         form.quarter_end.data = parse_date(request.args.get("quarter_end", ""))
     except ValueError:
-        form.quarter_end.data = packages.last_quarter_end(_today())
+        form.quarter_end.data = last_quarter_end(_today(), strictly=True)
 
 
 def _save(form: PackageForm, package: GpPackage | None, unit: str) -> GpPackage | None:

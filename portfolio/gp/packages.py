@@ -47,7 +47,7 @@ from portfolio.errors import FieldErrors
 from portfolio.figures import tieout
 from portfolio.figures.settings import fund_settings
 from portfolio.figures.tieout import Context, Notice, PastMark, Scheduled
-from portfolio.formatting import DateError, local_today, parse_date
+from portfolio.formatting import DateError, last_quarter_end, local_today, parse_date
 from portfolio.gp.template import to_package
 from portfolio.messages import Message
 from portfolio.money import fen, yuan
@@ -149,15 +149,9 @@ def deadline(quarter_end: dt.date, settings: dict[str, Any]) -> dt.date:
     return quarter_end + dt.timedelta(days=int(settings["gp_deadline_days"]))
 
 
-def last_quarter_end(today: dt.date) -> dt.date:
-    """The end of the last quarter that has ended by `today`."""
-    start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
-    return start - dt.timedelta(days=1)
-
-
 def quarter_ends(since: dt.date, until: dt.date) -> list[dt.date]:
     out: list[dt.date] = []
-    day = last_quarter_end(until + dt.timedelta(days=1))
+    day = last_quarter_end(until)
     while day >= since and len(out) < 400:
         out.append(day)
         day = tieout.previous_quarter_end(day)
@@ -168,7 +162,7 @@ def latest_quarter_ends(since: dt.date, until: dt.date, n: int) -> list[dt.date]
     """The last `n` of `quarter_ends(since, until)` (n ≤ 400), walking back from the latest only
     (the home page asks this of every interest: a walk from the commitment on cost most of it)."""
     out: list[dt.date] = []
-    day = last_quarter_end(until + dt.timedelta(days=1))
+    day = last_quarter_end(until)
     while day >= since and len(out) < n:
         out.append(day)
         day = tieout.previous_quarter_end(day)
@@ -205,7 +199,7 @@ def requests(session: Session, investments: list[Investment], today: dt.date, *,
     quarters since the commitment, with its deadline and where it stands (a quarter whose GP NAV
     the book holds already is asked still, as the GP may send its package, but is not overdue)."""
     out: list[Request] = []
-    last = last_quarter_end(today)
+    last = last_quarter_end(today, strictly=True)
     # every interest's packages in one query (one per interest made the home page slow)
     packages: dict[tuple[str, dt.date], GpPackage] = {}
     ids = [investment.id for investment in investments]

@@ -217,7 +217,7 @@ def _demo_until(quarter: str | None) -> dt.date:
     from portfolio.messages import Message
     from web.cli.language import shown
 
-    latest = max(LAST, last_quarter_end(local_today() - dt.timedelta(days=1)))  # a quarter over by today
+    latest = max(LAST, last_quarter_end(local_today(), strictly=True))  # a quarter over by today
     if quarter:
         try:
             until = parse_quarter(quarter)[1]
