@@ -69,8 +69,8 @@ def test_demo_loads_both_funds_and_users(runner, db, client, tmp_path):
     assert 'data-sub-fund="SF04"' in portal
     # SF04's GP reports a quarter late: the last quarter's package is asked for (overdue 60 days after
     # the quarter end), the one before is in the book
-    until = last_quarter_end(local_today() - dt.timedelta(days=1))
-    before = last_quarter_end(until - dt.timedelta(days=1))
+    until = last_quarter_end(local_today(), strictly=True)
+    before = last_quarter_end(until, strictly=True)
     asked = {r.quarter_end: r for r in packages.requests(db.session, packages.interests(db.session, ["SF04"]),
                                                          local_today())}
     assert not asked[until].booked and asked[before].booked
@@ -244,8 +244,10 @@ def test_demo_pme_on_the_fund_page_and_in_the_report(runner, db, client, tmp_pat
     (dt.date(2025, 3, 31), 3, dt.date(2025, 6, 30)),
     (dt.date(2024, 11, 30), 3, dt.date(2025, 2, 28)),    # a month's last day to the month's last
     (dt.date(2023, 11, 30), 3, dt.date(2024, 2, 29)),
-    (dt.date(2025, 1, 30), 3, dt.date(2025, 4, 30)),     # the day kept where the month has it
-    (dt.date(2025, 11, 29), 3, dt.date(2026, 2, 28)),    # else the month's last day
+    (dt.date(2025, 1, 29), 3, dt.date(2025, 4, 29)),     # the day kept where the month has it
+    (dt.date(2025, 1, 30), 3, dt.date(2025, 4, 29)),     # else the day before the month's last: a day
+    (dt.date(2025, 11, 29), 3, dt.date(2026, 2, 27)),    # not a month's end does not become one
+    (dt.date(2001, 3, 30), 3, dt.date(2001, 6, 29)),     # (nor a quarter's: hypothesis found this one)
     (dt.date(2025, 7, 15), 0, dt.date(2025, 7, 15)),
 ])
 def test_a_day_moves_by_whole_months(day, months, expected):
@@ -255,8 +257,8 @@ def test_a_day_moves_by_whole_months(day, months, expected):
 @given(st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)),
        st.integers(0, 40).map(lambda q: 3 * q))
 def test_moving_the_story_never_reorders_two_days(first, second, months):
-    """The book's order is kept (a flow is never moved before its investment's date), and a
-    quarter end stays one (quarterly valuations stay quarterly)."""
+    """The book's order is kept (a flow is never moved before its investment's date), a
+    quarter end stays one (quarterly valuations stay quarterly), and no other day becomes one."""
     if first <= second:
         assert shifted(first, months) <= shifted(second, months)
     for day in (first, second):
@@ -316,7 +318,7 @@ def test_the_demo_refuses_a_quarter_it_cannot_tell(runner, db, tmp_path, until):
     result = runner.invoke(args=["demo", "--book", str(tmp_path / "d.xlsx"), "--until", until],
                            env={"PORTFOLIO_LANG": "en"})
     assert result.exit_code == 2 and "Traceback" not in result.output
-    latest = quarter(last_quarter_end(local_today() - dt.timedelta(days=1)))
+    latest = quarter(last_quarter_end(local_today(), strictly=True))
     assert f"The demo's story runs to a quarter that has ended, from 2025Q4 to {latest}" in result.output
     assert f": {until}" in result.output
     assert db.session.scalar(select(func.count()).select_from(Investment)) == 0

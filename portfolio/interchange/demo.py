@@ -61,15 +61,17 @@ def story_months(until: dt.date) -> int:
 
 def shifted(day: dt.date, months: int) -> dt.date:
     """`day` moved by whole months: a month's last day to the last day of the month it moves
-    to (a quarter end stays a quarter end), any other day to the same day, or to the month's
-    last when that is earlier. Never reorders two days (a later day never comes out earlier)."""
+    to, any other day to the same day, or to the day before the month's last when that is
+    earlier: so a month's last day, and so a quarter end, stays one and no other day becomes
+    one (a flow on 30 March must not land on a quarter's end beside its valuations). Never
+    reorders two days (a later day never comes out earlier)."""
     if not months:
         return day
     year, month = divmod(day.month - 1 + months, 12)
     year, month = day.year + year, month + 1
     last = calendar.monthrange(year, month)[1]
     at_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return dt.date(year, month, last if at_end else min(day.day, last))
+    return dt.date(year, month, last if at_end else min(day.day, last - 1))
 
 
 def _shifted_rows(rows: dict[str, list[dict]], months: int) -> dict[str, list[dict]]:
