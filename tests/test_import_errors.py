@@ -113,6 +113,9 @@ CASES = [
      "不能超过 64 个字符"),
     ("code_too_long", lambda b: ("cash_flows", _set(b, "cash_flows", 0, "ref", "R" * 65), "ref"),
      "不能超过 64 个字符"),
+    # a note as long as the flow form takes and no longer (it had no limit on the way in by a book)
+    ("note_too_long", lambda b: ("cash_flows", _set(b, "cash_flows", 2, "note", "注" * 2001), "note"),
+     "不能超过 2000 个字符"),
 ]
 
 
@@ -148,6 +151,14 @@ def test_one_bad_book_lists_every_error(db, tmp_path):
         assert hits, f"{case_id}: no error at {sheet} row {row} {column}"
     assert len(result.errors) == len(CASES)
     _assert_nothing_written(db)
+
+
+def test_a_note_as_long_as_the_form_takes_goes_in_whole(db, tmp_path):
+    book = example_book()
+    book["cash_flows"][2]["note"] = "注" * 2000
+    result = import_book(db.session, write_csv_book(tmp_path / "book", book), username="tester")
+    assert result.ok, [str(e) for e in result.errors]
+    assert "注" * 2000 in db.session.scalars(select(CashFlow.note)).all()
 
 
 def test_error_carries_the_value_and_prints_in_one_line(db, tmp_path):
@@ -189,9 +200,11 @@ def test_errors_in_an_xlsx_use_excel_row_numbers(db, tmp_path):
 
 def test_text_widths_are_the_database_columns():
     """Each code or text column of a sheet is held to its table's column width (a column the
-    tables name otherwise, such as target_code, to the width of a code)."""
+    tables name otherwise, such as target_code, to the width of a code); a note, in a column of
+    unbounded text, to what the flow form takes."""
     from models import Base
     from portfolio.interchange.schema import CODE_LENGTH, SHEETS
+    from portfolio.record_rules import NOTE_LENGTH
 
     assert Base.metadata.tables["funds"].c["code"].type.length == CODE_LENGTH
     for sheet, columns in SHEETS.items():
@@ -202,6 +215,9 @@ def test_text_widths_are_the_database_columns():
             width = getattr(table.c[col.name].type, "length", None) if col.name in table.c else CODE_LENGTH
             if col.name == "credit_code":  # 18 characters and a check digit: its own rule
                 assert width == 18 and col.max_len == CODE_LENGTH
+                continue
+            if width is None:  # Text
+                assert col.max_len == NOTE_LENGTH, (sheet, col.name)
                 continue
             assert col.max_len == width, (sheet, col.name, col.max_len, width)
 

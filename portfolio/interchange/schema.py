@@ -118,7 +118,7 @@ SHEETS: dict[str, list[Column]] = {
         _c("date", "日期", True, "date"),
         _c("type", "类型", True, "vocab", FLOW_TYPES, "type"),
         _c("amount_cny", "金额", True, "money"),
-        _c("note", "备注", False, "text"),
+        _c("note", "备注", False, "text", max_len=record_rules.NOTE_LENGTH),  # as the flow form takes it
         _c("ref", "凭证号", False, "code"),
     ],
     "valuations": [
