@@ -360,7 +360,11 @@ def test_xlsx_numbers_have_the_pages_formats(demo):
         summary = [(label.value, value) for label, value in wb.worksheets[2].iter_rows(min_row=2)]
         formats = [value.number_format for _, value in summary if number(value)]
         assert formats.count(F["count"]) == 1 and formats.count(F["multiple"]) == 1
-        assert formats.count(F["percent"]) == len(result["policy"]["paid_in_progress"]) > 0
+        # the paid-in progress by year, and the random layer's shares (π of calls and distributions, ρ of all three)
+        assert formats.count(F["percent"]) == len(result["policy"]["paid_in_progress"]) + 5 > 5
+        layer = [value.value for _, value in summary if number(value) and value.number_format == F["decimal"]]
+        assert layer == [pytest.approx(result["noise"][f"{kind}_sigma"], **exact)
+                         for kind in ("call", "distribution", "growth")]  # the σ, as the page's '%.2f'
         assert formats.count(F["year"]) == sum(bool(r["year_met"]) for r in result["policy"]["reinvestment"]) > 0
         assert formats.count(F["amount"]) == 4 + 2 * sum(len(v) for v in result["call_at_risk"].values())
         wan = [value.value for _, value in summary if number(value) and value.number_format == F["amount"]]
@@ -373,6 +377,41 @@ def test_xlsx_numbers_have_the_pages_formats(demo):
     zh, en = ([[(c.value if not isinstance(c.value, str) else None, c.number_format) for row in ws.iter_rows(min_row=2)
                 for c in row] for ws in wb.worksheets] for wb in books.values())
     assert zh == en  # the same numbers, the same formats, in either language
+
+
+def test_the_bands_random_layer_is_shown_as_fitted(demo, as_role):
+    """The page and the workbook say what the P10–P90 bands are simulated from: the random
+    layer fitted to the fund's own history (σ, the share of quarters without a flow, and the
+    common-factor share ρ of calls, distributions and NAV returns), as the API's `noise`."""
+    import datetime as dt
+
+    from portfolio.book.forecasting import fund_forecast
+    from portfolio.formatting import percent
+    from portfolio.reports.forecast_xlsx import forecast_workbook
+
+    client = as_role("viewer")
+    _set_as_of(client)
+    noise = client.get(f"/api/v1/funds/QY/forecast?as_of={AS_OF}").get_json()["noise"]
+    assert noise["call_zero"] > 0.3 and 0 <= noise["growth_common"] <= 1  # fitted: the demo's calls are lumpy
+    card = client.get("/funds/QY/forecast").get_data(as_text=True).split('id="forecast-noise"', 1)[1]
+    card = card.split("</table>", 1)[0]
+    assert "区间的随机层" in card and "共同因子占比 ρ" in card
+    for kind in ("call", "distribution", "growth"):
+        row = card.split(f'data-layer="{kind}"', 1)[1].split("</tr>", 1)[0]
+        assert f'<td class="num">{noise[kind + "_sigma"]:.2f}</td>' in row
+        assert f'<td class="num">{percent(noise[kind + "_common"])}</td>' in row
+        if kind != "growth":
+            assert f'<td class="num">{percent(noise[kind + "_zero"])}</td>' in row
+    client.get("/lang/en")
+    english = client.get("/funds/QY/forecast").get_data(as_text=True).split('id="forecast-noise"', 1)[1]
+    english = english.split("</div>", 1)[0]
+    assert "random layer" in english and "Common-factor share ρ" in english and "NAV return" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english)
+    result = fund_forecast(demo.session, "QY", dt.date.fromisoformat(AS_OF))
+    for lang, label in (("zh", "出资：共同因子占比 ρ"), ("en", "Contributions: common-factor share ρ")):
+        summary = dict(load_workbook(io.BytesIO(forecast_workbook(result, "QY", lang=lang)))
+                       .worksheets[2].iter_rows(min_row=2, values_only=True))
+        assert summary[label] == pytest.approx(result["noise"]["call_common"], rel=1e-15, abs=0)
 
 
 def test_api_forecast(demo, as_role, monkeypatch):

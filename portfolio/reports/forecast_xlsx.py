@@ -135,6 +135,12 @@ def forecast_workbook(result: dict, fund_name: str = "", *, lang: str = "zh") ->
     for r in policy["reinvestment"]:
         summary.append([w("返投倍数 %(sub_fund)s 达标年份（要求 %(requirement)s）", sub_fund=r["sub_fund"],
                           requirement=r["requirement"]), Formatted(r["year_met"] or w("预测期内未达标"), YEAR)])  # as the page
+    noise = result["noise"]  # the bands' random layer, as the page's 区间的随机层
+    for kind, label in (("call", "出资"), ("distribution", "分配"), ("growth", "净值回报")):
+        summary.append([w("%(kind)s：波动 σ", kind=w(label)), Formatted(noise[f"{kind}_sigma"], DECIMAL)])
+        if kind != "growth":
+            summary.append([w("%(kind)s：无现金流的季度占比", kind=w(label)), Formatted(noise[f"{kind}_zero"], PERCENT)])
+        summary.append([w("%(kind)s：共同因子占比 ρ", kind=w(label)), Formatted(noise[f"{kind}_common"], PERCENT)])
     _sheet(wb, SUMMARY, [("项目", TEXT), ("数值", AMOUNT)], summary, lang)  # 数值: 万元 unless Formatted
     _sheet(wb, CHECKS_SHEET, [(word("检查", lang, context="xlsx"), TEXT), (word("通过", lang, context="xlsx"), TEXT),
                           ("数值（元）", SCIENTIFIC)],  # residuals in yuan, the only figures here not in 万元
