@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import AuditEntry, ForecastParameters
 from portfolio.book import cache
@@ -133,6 +133,37 @@ def test_accuracy_page_has_both_models(demo, as_role):
     assert "Track record" in english and "Calls forecast" in english and "逐季回顾" not in english
     # another fund's job is not found under this fund
     assert client.get(f"/funds/TS/forecast/jobs/{jobs[0].id}.json").status_code == 404
+
+
+def test_the_bands_record_is_shown_beside_them_once_the_back_test_is_done(demo, as_role):
+    """预测准确度's track record, counted (how many quarters' actuals fell inside the P10–P90 band
+    of the forecast made the quarter end before), on that page and on the forecast page beside the
+    bands: there only when the back-test of this book version is done (the forecast page starts
+    no job of its own)."""
+    from models import Job
+
+    client = as_role("viewer")
+    _set_as_of(client)
+    assert 'id="band-record"' not in client.get("/funds/QY/forecast").get_data(as_text=True)
+    assert demo.session.scalar(select(func.count()).select_from(Job)) == 0
+    _follow(client, _status_url(client.get("/funds/QY/forecast/accuracy").get_data(as_text=True)))
+    track = demo.session.execute(select(Job)).scalar_one().result["track"]
+    calls = sum(t["calls_inside"] for t in track)
+    distributions = sum(t["distributions_inside"] for t in track)
+    assert 0 < calls < len(track)  # the demo's calls come in tranches a year apart: outside the band at times
+    said = (f"过去 {len(track)} 个季度中，下一季度出资的实际数落在预测的 P10–P90 区间内 {calls} 次，"
+            f"分配 {distributions} 次")
+    for path in ("/funds/QY/forecast", "/funds/QY/forecast/accuracy"):
+        html = client.get(path).get_data(as_text=True)
+        record = html.split('id="band-record"', 1)[1].split("</p>", 1)[0]
+        assert said in record, path
+        assert (f'data-quarters="{len(track)}" data-calls-inside="{calls}" '
+                f'data-distributions-inside="{distributions}"') in record
+    assert "/funds/QY/forecast/accuracy#track-record" in client.get("/funds/QY/forecast").get_data(as_text=True)
+    assert 'id="band-record"' not in client.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
+    client.get("/lang/en")
+    english = client.get("/funds/QY/forecast").get_data(as_text=True).split('id="band-record"', 1)[1]
+    assert f"in the last {len(track)} quarters" in english.split("</p>", 1)[0] and "Track record" in english
 
 
 def test_xlsx_as_a_job_with_progress(demo, as_role):

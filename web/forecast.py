@@ -82,8 +82,12 @@ def fund_forecast_page(code: str):
     stored = {u["id"]: every.get(u["id"], {}) for u in result["units"]} if unit else {}
     versions = {inv: version_of(values) for inv, values in stored.items()}
     plan, plan_error = _pacing(result) if not unit else (None, None)
+    # how the bands have done, beside them, where the back-test of this book version is done (it is a
+    # job, started from 预测准确度: not run for this page)
+    backtest = None if unit else cached_backtest(backtest_params(code, current_as_of()))
     return render_template("forecast/forecast.html", fund=fund, result=result, chart=chart, unit=unit, form=form,
-                           fields=FIELDS, plan=plan, plan_error=plan_error, stored=stored, versions=versions)
+                           fields=FIELDS, plan=plan, plan_error=plan_error, stored=stored, versions=versions,
+                           track=(backtest or {}).get("track"))
 
 
 def _pacing(result: dict) -> tuple[dict | None, str | None]:
