@@ -298,6 +298,19 @@ def test_the_paths_do_not_depend_on_the_threads_with_a_common_factor():
     assert np.array_equal(runs[0].call, runs[1].call) and np.array_equal(runs[0].nav, runs[1].nav)
 
 
+@pytest.mark.parametrize("common_seed, correlated", [(0, True), (None, False)])
+def test_units_simulated_apart_share_the_market_by_its_seed(common_seed, correlated):
+    """The committee's effect simulates one more unit apart from the book (its own seed) and adds
+    its paths: with the book's common_seed it lives in the book's market, path by path (ρ = 1:
+    its calls move with the book's), with a seed of its own it would not."""
+    start, params = fc.Start.of([100.0], [80.0], [20.0], [1.0]), fc.Params.of(1)
+    noise = fc.Noise(call_common=1.0, growth_common=1.0, distribution_common=1.0)
+    book = fc.simulate(start, params, 4, 4000, seed=0, noise=noise)
+    more = fc.simulate(start, params, 4, 4000, seed=1, noise=noise, common_seed=common_seed)
+    r = np.corrcoef(book.call[:, 0], more.call[:, 0])[0, 1]
+    assert (r > 0.99) if correlated else (abs(r) < 0.05), r
+
+
 def test_a_rate_near_the_whole_balance_is_sure():
     """A call rate of MAX_FLOW_MEAN or more (an override may set RC to 1: all called in the year)
     is taken on every path, not drawn: the paths call what TA calls (a draw capped at the whole

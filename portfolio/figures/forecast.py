@@ -364,7 +364,8 @@ def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None
 
 def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: Noise | None = None,
              seed: int = 0, weights=None, unit_quantiles: bool = False, qs=(0.1, 0.5, 0.9),
-             chunk_cells: int = 1 << 16, max_threads: int = 4, first: float = 1.0) -> Simulation:
+             chunk_cells: int = 1 << 16, max_threads: int = 4, first: float = 1.0,
+             common_seed: int | None = None) -> Simulation:
     """Monte Carlo of the TA projection with the stochastic layer (`Noise`).
 
     Vectorised over blocks of (units × paths) of about chunk_cells cells (small enough to
@@ -374,7 +375,10 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     The totals are Σ weight × unit (weights 1 by default; e.g. the finance bureau's share
     of each unit). Float32 paths: a forecast needs no more. Reproducible for a given seed
     and chunk_cells. With unit_quantiles, each unit's P10/P50/P90 (qs) per quarter too.
-    `first`: the first step's length in quarters, as `project`'s.
+    `first`: the first step's length in quarters, as `project`'s. `common_seed` (by default the
+    seed) seeds the fund's common draws (`_Common`) apart from the units' own: more units
+    simulated apart with another seed but the same common_seed live in the same market, path by
+    path, so their totals add (the committee's effect of one more unit).
     """
     noise = noise or Noise()
     n = len(start)
@@ -403,7 +407,7 @@ def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: 
     calls = _Flows.of(r_q, noise.call_zero, tables.call)
     # all of the NAV once t ≥ L: sure
     distributions = _Flows.of(rd_q, noise.distribution_zero, tables.distribution_marginal)
-    common = _Common.of(noise, paths, quarters, seed)
+    common = _Common.of(noise, paths, quarters, seed if common_seed is None else common_seed)
     lock = threading.Lock()
 
     def run(block: tuple[int, int, int, int]) -> None:

@@ -1214,9 +1214,10 @@ def commitment_effect(before: BookData, after: BookData, fund_code: str, as_of: 
     same seed), plus the proposed investment `new_id` of the pro-forma book `after` as one
     more unit, with the pooled parameters of its class (and sector: `pooled_parameters`),
     started from its state on D (a first call or a direct deal's payment on D counts as
-    called in the next 4 quarters). Units are independent under the model, so the after
-    paths are the before paths plus the new unit's own: the change is the new unit's, free
-    of Monte Carlo noise in the rest of the book. 8 steps and `paths` paths (1,000 on the
+    called in the next 4 quarters). A unit's own draws are independent of the others', so the
+    after paths are the before paths plus the new unit's own, simulated apart with the book's
+    common draws (the fund's market, path by path: `common_seed`): the change is the new unit's,
+    free of Monte Carlo noise in the rest of the book. 8 steps and `paths` paths (1,000 on the
     review screen: enough for CCaR95 and well under a second). The steps are the forecast
     page's: calendar quarters, a stub first from D inside a quarter (`first_step`), so the
     "before" is the page's forecast from the same D."""
@@ -1241,7 +1242,8 @@ def commitment_effect(before: BookData, after: BookData, fund_code: str, as_of: 
                               life=values["life"], growth=values["growth"], yield_=values["yield"])
     new_start = fc.Start.of([u["commitment"]], [u["unfunded"]], [u["nav"]], [u["age"]])
     new_det = fc.project(new_start, new_params, quarters, first=first)
-    new_sim = fc.simulate(new_start, new_params, quarters, paths, seed=seed + 1, noise=noise, first=first)
+    new_sim = fc.simulate(new_start, new_params, quarters, paths, seed=seed + 1, noise=noise, first=first,
+                          common_seed=seed)
     both = fc.Projection(*(np.vstack([getattr(det, f), getattr(new_det, f)]) for f in
                            ("call", "distribution", "nav", "unfunded", "growth", "nav_begin")))
     calls_now = float(u["paid_in"])  # called on D: in the next 4 quarters from the day before
