@@ -210,6 +210,13 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     assert "逐季回顾" in out.output and "Track record" in english.output
     track = english.output.split("Track record", 1)[1].splitlines()[2:6]
     assert [line.split()[0] for line in track] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    # and how the bands have done over the whole record, as the pages say it
+    whole = demo.session.execute(select(Job)).scalar_one().result["track"]
+    calls, distributions = (sum(t[f"{name}_inside"] for t in whole) for name in ("calls", "distributions"))
+    assert (f"过去 {len(whole)} 个季度中，下一季度出资的实际数落在预测的 P10–P90 区间内 {calls} 次，"
+            f"分配 {distributions} 次") in out.output
+    assert (f"in the last {len(whole)} quarters, the next quarter's actual calls fell inside the forecast's "
+            f"P10–P90 band {calls} times, and its distributions {distributions} times") in english.output
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",

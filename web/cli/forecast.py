@@ -117,6 +117,11 @@ def render_table(result: dict) -> str:
                      for r in track[-4:]]
             lines.extend(aligned(head, table, indent="  "))
             lines.append("  " + say("* 实际数在 P10–P90 之外"))
+            # how the bands have done over every quarter of the record, in the pages' words (_band_record.html)
+            lines.append("  " + say("区间的实际表现：过去 %(n)s 个季度中，下一季度出资的实际数落在预测的 P10–P90 区间内 "
+                                    "%(calls)s 次，分配 %(distributions)s 次（P10–P90 区间若准确，应约八成落在其内）。",
+                                    n=len(track), calls=sum(r["calls_inside"] for r in track),
+                                    distributions=sum(r["distributions_inside"] for r in track)))
     return "\n".join(lines)
 
 
