@@ -186,3 +186,25 @@ def test_the_track_record_is_the_forecast_of_each_origin_beside_what_happened(ge
             flows.loc[flows["type"] == "distribution", "amount_fen"].sum() / 100)
         assert row["calls_inside"] == (row["calls_p10"] <= row["calls_actual"] <= row["calls_p90"])
     assert 0.5 <= sum(row["calls_inside"] for row in track) / len(track) <= 1.0
+
+
+@pytest.mark.parametrize(("inside", "expected"), [
+    ([], {"quarters": 0, "calls_inside": 0, "distributions_inside": 0}),
+    ([(True, False)], {"quarters": 1, "calls_inside": 1, "distributions_inside": 0}),
+    ([(True, True), (False, True), (False, False), (True, True)],
+     {"quarters": 4, "calls_inside": 2, "distributions_inside": 3}),
+])
+def test_band_record_counts_the_quarters_whose_actuals_fell_inside(inside, expected):
+    """band_record is the one count of the pages and the command line: the track record's
+    quarters, and those whose actual calls (distributions) fell inside the band."""
+    track = [{"quarter": f"2024Q{i % 4 + 1}", "calls_inside": c, "distributions_inside": d}
+             for i, (c, d) in enumerate(inside)]
+    assert bt.band_record(track) == expected
+
+
+def test_band_record_of_a_back_test_agrees_with_its_rows(generated):
+    record = bt.band_record(generated["track"])
+    assert record["quarters"] == len(generated["track"]) > 0
+    assert record["calls_inside"] == len([r for r in generated["track"] if r["calls_p10"] <= r["calls_actual"] <= r["calls_p90"]])
+    assert record["distributions_inside"] == len(
+        [r for r in generated["track"] if r["distributions_p10"] <= r["distributions_actual"] <= r["distributions_p90"]])

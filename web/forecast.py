@@ -87,7 +87,18 @@ def fund_forecast_page(code: str):
     backtest = None if unit else cached_backtest(backtest_params(code, current_as_of()))
     return render_template("forecast/forecast.html", fund=fund, result=result, chart=chart, unit=unit, form=form,
                            fields=FIELDS, plan=plan, plan_error=plan_error, stored=stored, versions=versions,
-                           track=(backtest or {}).get("track"))
+                           record=_band_record(backtest))
+
+
+def _band_record(backtest: dict | None) -> dict | None:
+    """How the bands have done (forecast_backtest.band_record), where a back-test with a track
+    record is at hand."""
+    track = (backtest or {}).get("track")
+    if not track:
+        return None
+    from portfolio.figures.forecast_backtest import band_record
+
+    return band_record(track)
 
 
 def _pacing(result: dict) -> tuple[dict | None, str | None]:
@@ -313,7 +324,7 @@ def fund_forecast_accuracy(code: str):
     job = queue.get_job(job.id)
     queue.ensure_consumer(current_app._get_current_object())  # type: ignore[attr-defined]
     result = job.result if job.state == "done" else None
-    return render_template("forecast/accuracy.html", fund=fund, result=result, job=job,
+    return render_template("forecast/accuracy.html", fund=fund, result=result, record=_band_record(result), job=job,
                            job_error=queue.error_shown(job, current_lang()),
                            status=_job_status(code, job), units=UNITS)
 

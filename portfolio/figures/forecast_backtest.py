@@ -188,6 +188,14 @@ def _track_row(origin: pd.Timestamp, end: pd.Timestamp, units: int, det: fc.Proj
     return row
 
 
+def band_record(track: list[dict]) -> dict[str, int]:
+    """How the bands have done over a track record (`track`): its quarters, and how many of them
+    had the actual calls, and the actual distributions, inside the P10–P90 band forecast the
+    quarter end before. One count for the pages and the command line."""
+    return {"quarters": len(track), "calls_inside": sum(bool(r["calls_inside"]) for r in track),
+            "distributions_inside": sum(bool(r["distributions_inside"]) for r in track)}
+
+
 def _known_on(overrides: dict | None, set_on: dict[str, dt.date] | None, origin: pd.Timestamp) -> dict | None:
     """The overrides a forecaster had on the origin: those set on or before it."""
     if not overrides or set_on is None:

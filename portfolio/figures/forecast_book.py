@@ -1080,11 +1080,17 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
         nav = np.where(active, np.where(np.isfinite(h.navs[:, k]), h.navs[:, k], np.maximum(rolled, 0)), nav)
         uc = np.where(active, np.maximum(uc - c, 0), uc)
 
-    def hurdle(parts: list[np.ndarray], default_sigma: float, default_zero: float, low: float,
-               high: float) -> tuple[float, float]:
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    # each kind's ratios, with their calendar quarters and weights, put together once
+    ratio = {"call": joined(calls), "distribution": joined(dists), "growth": joined(navs)}
+    quarter = {name: joined([q for q, _ in side]) for name, side in sides.items()}
+    weight = {name: joined([w for _, w in side]) for name, side in sides.items()}
+
+    def hurdle(name: str, default_sigma: float, default_zero: float, low: float, high: float) -> tuple[float, float]:
         """(σ, π) of a zero-inflated log-normal ratio with mean 1."""
-        ratios = np.concatenate(parts) if parts else np.zeros(0)
-        ratios = ratios[np.isfinite(ratios)]
+        ratios = ratio[name][np.isfinite(ratio[name])]
         if len(ratios) < MIN_RESIDUALS:
             return default_sigma, default_zero
         positive = ratios[ratios > ZERO_RATIO]
@@ -1094,29 +1100,25 @@ def calibrate_noise(h: Histories, cal: Calibration, default: fc.Noise | None = N
         sizes = positive / positive.mean()
         return float(np.clip(math.sqrt(math.log1p(float(np.var(sizes)))), low, high)), zero
 
-    def sigma(parts: list[np.ndarray], default_sigma: float, low: float, high: float) -> float:
-        ratios = np.concatenate(parts) if parts else np.zeros(0)
-        ratios = ratios[np.isfinite(ratios)]
+    def sigma(name: str, default_sigma: float, low: float, high: float) -> float:
+        ratios = ratio[name][np.isfinite(ratio[name])]
         if len(ratios) < MIN_RESIDUALS:
             return default_sigma
         return float(np.clip(math.sqrt(math.log1p(float(np.var(ratios)))), low, high))
 
-    def common(name: str, parts: list[np.ndarray], sigma_: float, default_common: float) -> float:
-        quarter = np.concatenate([q for q, _ in sides[name]])
-        weight = np.concatenate([w for _, w in sides[name]])
-        found = common_share(quarter, weight, np.concatenate(parts), sigma=sigma_)
+    def common(name: str, sigma_: float, default_common: float) -> float:
+        found = common_share(quarter[name], weight[name], ratio[name], sigma=sigma_)
         return default_common if found is None else found
 
-    call_sigma, call_zero = hurdle(calls, noise.call_sigma, noise.call_zero, 0.05, 1.5)
-    distribution_sigma, distribution_zero = hurdle(dists, noise.distribution_sigma, noise.distribution_zero,
+    call_sigma, call_zero = hurdle("call", noise.call_sigma, noise.call_zero, 0.05, 1.5)
+    distribution_sigma, distribution_zero = hurdle("distribution", noise.distribution_sigma, noise.distribution_zero,
                                                    0.05, 1.5)
-    growth_sigma = sigma(navs, noise.growth_sigma, 0.01, 0.5)
+    growth_sigma = sigma("growth", noise.growth_sigma, 0.01, 0.5)
     return fc.Noise(call_sigma=call_sigma, call_phi=noise.call_phi, distribution_sigma=distribution_sigma,
                     growth_sigma=growth_sigma, call_zero=call_zero, distribution_zero=distribution_zero,
-                    call_common=common("call", calls, call_sigma, noise.call_common),
-                    distribution_common=common("distribution", dists, distribution_sigma,
-                                               noise.distribution_common),
-                    growth_common=common("growth", navs, growth_sigma, noise.growth_common))
+                    call_common=common("call", call_sigma, noise.call_common),
+                    distribution_common=common("distribution", distribution_sigma, noise.distribution_common),
+                    growth_common=common("growth", growth_sigma, noise.growth_common))
 
 
 MIN_COMMON_QUARTERS = 8   # calendar quarters with two units or more, to tell a common factor

@@ -60,6 +60,7 @@ def _backtest_job(fund: str, date, progress: bool | None) -> dict:
 def render_table(result: dict) -> str:
     """The forecast for a person, in the command line's language: amounts in 万元, A for
     actuals, E for estimates."""
+    from portfolio.figures.forecast_backtest import band_record
     from portfolio.formatting import iso_date, percent, wan
     from portfolio.messages import clauses
     from portfolio.reports.forecast_xlsx import CHECKS  # the checks in the forecast page's words
@@ -118,10 +119,11 @@ def render_table(result: dict) -> str:
             lines.extend(aligned(head, table, indent="  "))
             lines.append("  " + say("* 实际数在 P10–P90 之外"))
             # how the bands have done over every quarter of the record, in the pages' words (_band_record.html)
+            record = band_record(track)
             lines.append("  " + say("区间的实际表现：过去 %(n)s 个季度中，下一季度出资的实际数落在预测的 P10–P90 区间内 "
                                     "%(calls)s 次，分配 %(distributions)s 次（P10–P90 区间若准确，应约八成落在其内）。",
-                                    n=len(track), calls=sum(r["calls_inside"] for r in track),
-                                    distributions=sum(r["distributions_inside"] for r in track)))
+                                    n=record["quarters"], calls=record["calls_inside"],
+                                    distributions=record["distributions_inside"]))
     return "\n".join(lines)
 
 
