@@ -36,7 +36,7 @@ def steps(*, pg: str, dashboard_db: str, duration: float, repeat: int) -> list[l
     return [
         ["bench_quarterly", "--formats", "pdf,xlsx,html", "--process-only", "--repeat", str(repeat)],
         ["bench_report", "--repeat", str(max(repeat, 3))],
-        ["bench_import", "--pg", pg],
+        ["bench_import", "--pg", pg, "--repeat", str(repeat)],
         ["bench_dashboard", "--db", dashboard_db, "--users", "10", "50", "--duration", f"{duration:g}",
          "--writes", "12"],
         ["bench_cached_report"],
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--dashboard-db", default=DEFAULT_DASHBOARD_DB,
                         help=f"PostgreSQL for the load rows (default {DEFAULT_DASHBOARD_DB})")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load at 10 and at 50 users")
-    parser.add_argument("--repeat", type=int, default=3, help="whole-process runs of each quarterly format")
+    parser.add_argument("--repeat", type=int, default=3, help="whole-process runs of each quarterly format, and imports of the book (the fastest kept)")
     parser.add_argument("--markdown", help="also write the table (with the machine and the commit) to this file")
     args = parser.parse_args()
 
