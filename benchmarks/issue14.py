@@ -103,7 +103,8 @@ def main() -> None:
     parser.add_argument("--dashboard-db", default=DEFAULT_DASHBOARD_DB,
                         help=f"PostgreSQL for the load rows (default {DEFAULT_DASHBOARD_DB})")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load at 10 and at 50 users")
-    parser.add_argument("--repeat", type=int, default=3, help="whole-process runs of each quarterly format, and imports of the book (the fastest kept)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="whole-process runs of each quarterly format, and imports of the book (the fastest kept)")
     parser.add_argument("--markdown", help="also write the table (with the machine and the commit) to this file")
     args = parser.parse_args()
 
