@@ -38,6 +38,11 @@ TARGETS = {"html": 2.0, "xlsx": 2.0, "pdf": 10.0}
 MEMORY_TARGET_MB = 600
 
 
+def _env(url: str) -> dict[str, str]:
+    """A command's environment: this one's, on the benchmark's database."""
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only")}
+
+
 def _process(url: str, fund: str, quarter: str, fmt: str) -> tuple[float, float, float]:
     """`flask quarterly-report` as its own process, the shared report cache emptied first:
     (wall seconds, CPU seconds, peak resident MB). On a shared machine the CPU time is the
@@ -54,7 +59,7 @@ def _process(url: str, fund: str, quarter: str, fmt: str) -> tuple[float, float,
         conn.execute(text("DELETE FROM jobs"))
     engine.dispose()
     out = Path(tempfile.mkdtemp(prefix="bench_q_")) / f"report.{fmt}"
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only")}
+    env = _env(url)
     flask = str(Path(sys.executable).with_name("flask"))
     start = time.perf_counter()
     child = subprocess.Popen([flask, "--app", "app", "quarterly-report", fund, quarter, "--format", fmt,
@@ -76,7 +81,7 @@ def _start_only(url: str) -> float:
     import subprocess
     import sys
 
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only")}
+    env = _env(url)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", START], env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
