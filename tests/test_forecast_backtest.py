@@ -188,17 +188,31 @@ def test_the_track_record_is_the_forecast_of_each_origin_beside_what_happened(ge
     assert 0.5 <= sum(row["calls_inside"] for row in track) / len(track) <= 1.0
 
 
-@pytest.mark.parametrize(("inside", "expected"), [
-    ([], {"quarters": 0, "calls_inside": 0, "distributions_inside": 0}),
-    ([(True, False)], {"quarters": 1, "calls_inside": 1, "distributions_inside": 0}),
-    ([(True, True), (False, True), (False, False), (True, True)],
-     {"quarters": 4, "calls_inside": 2, "distributions_inside": 3}),
+def _track_row(i: int, calls: str, distributions: str) -> dict:
+    """A track record's row whose actual calls (distributions) fell 'in' the band [10, 90],
+    'below' or 'above' it."""
+    actual = {"in": 50.0, "below": 5.0, "above": 95.0}
+    row: dict = {"quarter": f"2024Q{i % 4 + 1}"}
+    for name, where in (("calls", calls), ("distributions", distributions)):
+        row |= {f"{name}_p10": 10.0, f"{name}_p90": 90.0, f"{name}_actual": actual[where],
+                f"{name}_inside": where == "in"}
+    return row
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ([], {"quarters": 0, "calls_inside": 0, "calls_below": 0, "calls_above": 0,
+          "distributions_inside": 0, "distributions_below": 0, "distributions_above": 0}),
+    ([("in", "below")], {"quarters": 1, "calls_inside": 1, "calls_below": 0, "calls_above": 0,
+                         "distributions_inside": 0, "distributions_below": 1, "distributions_above": 0}),
+    ([("in", "in"), ("below", "in"), ("above", "below"), ("below", "above"), ("in", "in")],
+     {"quarters": 5, "calls_inside": 2, "calls_below": 2, "calls_above": 1,
+      "distributions_inside": 3, "distributions_below": 1, "distributions_above": 1}),
 ])
-def test_band_record_counts_the_quarters_whose_actuals_fell_inside(inside, expected):
+def test_band_record_counts_the_quarters_inside_below_and_above_the_band(where, expected):
     """band_record is the one count of the pages and the command line: the track record's
-    quarters, and those whose actual calls (distributions) fell inside the band."""
-    track = [{"quarter": f"2024Q{i % 4 + 1}", "calls_inside": c, "distributions_inside": d}
-             for i, (c, d) in enumerate(inside)]
+    quarters, those whose actual calls (distributions) fell inside the band, and of the others
+    those below its P10 (the forecast ran high) and above its P90 (it ran low)."""
+    track = [_track_row(i, c, d) for i, (c, d) in enumerate(where)]
     assert bt.band_record(track) == expected
 
 
@@ -208,3 +222,7 @@ def test_band_record_of_a_back_test_agrees_with_its_rows(generated):
     assert record["calls_inside"] == len([r for r in generated["track"] if r["calls_p10"] <= r["calls_actual"] <= r["calls_p90"]])
     assert record["distributions_inside"] == len(
         [r for r in generated["track"] if r["distributions_p10"] <= r["distributions_actual"] <= r["distributions_p90"]])
+    for name in ("calls", "distributions"):
+        assert record[f"{name}_below"] == len([r for r in generated["track"] if r[f"{name}_actual"] < r[f"{name}_p10"]])
+        assert record[f"{name}_above"] == len([r for r in generated["track"] if r[f"{name}_actual"] > r[f"{name}_p90"]])
+        assert record[f"{name}_inside"] + record[f"{name}_below"] + record[f"{name}_above"] == record["quarters"]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, ForecastParameters
 from portfolio.book import cache
+from portfolio.figures.forecast_backtest import band_record
 from portfolio.figures.report import to_json
 from portfolio.formatting import wan
 from portfolio.interchange.demo import write_demo_book
@@ -159,11 +160,17 @@ def test_the_bands_record_is_shown_beside_them_once_the_back_test_is_done(demo, 
         assert said in record, path
         assert (f'data-quarters="{len(track)}" data-calls-inside="{calls}" '
                 f'data-distributions-inside="{distributions}"') in record
+        # the quarters outside the band, by the side they fell on
+        below = sum(t["calls_actual"] < t["calls_p10"] for t in track)
+        assert below + sum(t["calls_actual"] > t["calls_p90"] for t in track) == len(track) - calls
+        assert f'data-calls-below="{below}" data-calls-above="{len(track) - calls - below}"' in record
+        assert f"区间之外：出资实际数低于 P10 {below} 次、高于 P90 {len(track) - calls - below} 次" in record
     assert "/funds/QY/forecast/accuracy#track-record" in client.get("/funds/QY/forecast").get_data(as_text=True)
     assert 'id="band-record"' not in client.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
     client.get("/lang/en")
     english = client.get("/funds/QY/forecast").get_data(as_text=True).split('id="band-record"', 1)[1]
     assert f"in the last {len(track)} quarters" in english.split("</p>", 1)[0] and "Track record" in english
+    assert f"quarters below P10 / above P90: calls {below} / {len(track) - calls - below}," in english.split("</p>", 1)[0]
 
 
 def test_xlsx_as_a_job_with_progress(demo, as_role):
@@ -217,6 +224,12 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
             f"分配 {distributions} 次") in out.output
     assert (f"in the last {len(whole)} quarters, the next quarter's actual calls fell inside the forecast's "
             f"P10–P90 band {calls} times, and its distributions {distributions} times") in english.output
+    # and where the others fell: below P10 (the forecast ran high) or above P90
+    record = band_record(whole)
+    assert (f"区间之外：出资实际数低于 P10 {record['calls_below']} 次、高于 P90 {record['calls_above']} 次，"
+            f"分配低于 P10 {record['distributions_below']} 次、高于 P90 {record['distributions_above']} 次") in out.output
+    assert (f"Outside it, quarters below P10 / above P90: calls {record['calls_below']} / {record['calls_above']}, "
+            f"distributions {record['distributions_below']} / {record['distributions_above']}") in english.output
     jobs = demo.session.execute(select(Job)).scalars().all()
     assert [(j.kind, j.started_by, j.state) for j in jobs] == [("forecast_backtest", "cli", "done")]
     again = runner.invoke(args=["forecast", "QY", "--as-of", AS_OF, "--format", "json", "--paths", "200",

@@ -189,11 +189,17 @@ def _track_row(origin: pd.Timestamp, end: pd.Timestamp, units: int, det: fc.Proj
 
 
 def band_record(track: list[dict]) -> dict[str, int]:
-    """How the bands have done over a track record (`track`): its quarters, and how many of them
+    """How the bands have done over a track record (`track`): its quarters, how many of them
     had the actual calls, and the actual distributions, inside the P10–P90 band forecast the
-    quarter end before. One count for the pages and the command line."""
-    return {"quarters": len(track), "calls_inside": sum(bool(r["calls_inside"]) for r in track),
-            "distributions_inside": sum(bool(r["distributions_inside"]) for r in track)}
+    quarter end before, and of the others how many fell below P10 (the forecast ran high) and
+    above P90 (it ran low). One count for the pages and the command line."""
+    record = {"quarters": len(track)}
+    for name in ("calls", "distributions"):
+        outside = [r for r in track if not r[f"{name}_inside"]]
+        record[f"{name}_inside"] = len(track) - len(outside)
+        record[f"{name}_below"] = sum(r[f"{name}_actual"] < r[f"{name}_p10"] for r in outside)
+        record[f"{name}_above"] = len(outside) - record[f"{name}_below"]
+    return record
 
 
 def _known_on(overrides: dict | None, set_on: dict[str, dt.date] | None, origin: pd.Timestamp) -> dict | None:

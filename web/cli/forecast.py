@@ -124,6 +124,12 @@ def render_table(result: dict) -> str:
                                     "%(calls)s 次，分配 %(distributions)s 次（P10–P90 区间若准确，应约八成落在其内）。",
                                     n=record["quarters"], calls=record["calls_inside"],
                                     distributions=record["distributions_inside"]))
+            if record["calls_inside"] < record["quarters"] or record["distributions_inside"] < record["quarters"]:
+                lines.append("  " + say("区间之外：出资实际数低于 P10 %(calls_below)s 次、高于 P90 %(calls_above)s 次，"
+                                        "分配低于 P10 %(distributions_below)s 次、高于 P90 %(distributions_above)s 次"
+                                        "（低于 P10：预测偏高；高于 P90：预测偏低）。",
+                                        **{key: record[key] for key in ("calls_below", "calls_above",
+                                                                        "distributions_below", "distributions_above")}))
     return "\n".join(lines)
 
 
