@@ -125,12 +125,17 @@ def test_accuracy_page_has_both_models(demo, as_role):
     rows = re.findall(r'<tr data-quarter="(\d{4}Q\d)">(.*?)</tr>', html.split('id="backtest-track"', 1)[1], re.S)
     assert [q for q, _ in rows] == [t["quarter"] for t in reversed(track)]
     newest, cells = track[-1], re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', rows[0][1], re.S)
-    assert [re.sub(r"<[^>]+>|区间外", "", c).strip() for c in cells] == [
+    assert [re.sub(r'<span class="tag">.*?</span>|<[^>]+>', "", c).strip() for c in cells] == [
         wan(newest["calls_e"]), f'{wan(newest["calls_p10"])}–{wan(newest["calls_p90"])}', wan(newest["calls_actual"]),
         wan(newest["distributions_e"]), f'{wan(newest["distributions_p10"])}–{wan(newest["distributions_p90"])}',
         wan(newest["distributions_actual"])]
     outside = sum(not t["calls_inside"] for t in track) + sum(not t["distributions_inside"] for t in track)
-    assert html.count('data-inside="0"') == outside and html.count("区间外") == outside
+    assert html.count('data-inside="0"') == outside
+    # each actual outside its band tagged with the side it fell on
+    below = sum(t[f"{n}_actual"] < t[f"{n}_p10"] for t in track for n in ("calls", "distributions"))
+    assert html.count('<span class="tag">低于 P10</span>') == below > 0
+    assert html.count('<span class="tag">高于 P90</span>') == outside - below > 0
+    assert english.count('<span class="tag">below P10</span>') == below
     assert "Track record" in english and "Calls forecast" in english and "逐季回顾" not in english
     # another fund's job is not found under this fund
     assert client.get(f"/funds/TS/forecast/jobs/{jobs[0].id}.json").status_code == 404
