@@ -174,7 +174,7 @@ def test_the_bands_record_is_shown_beside_them_once_the_back_test_is_done(demo, 
     assert 'id="band-record"' not in client.get("/funds/QY/forecast?unit=SF01").get_data(as_text=True)
     client.get("/lang/en")
     english = client.get("/funds/QY/forecast").get_data(as_text=True).split('id="band-record"', 1)[1]
-    assert f"in the last {len(track)} quarters" in english.split("</p>", 1)[0] and "Track record" in english
+    assert f"quarters looked back on: {len(track)}; of them" in english.split("</p>", 1)[0] and "Track record" in english
     assert f"quarters below P10 / above P90: calls {below} / {len(track) - calls - below}," in english.split("</p>", 1)[0]
 
 
@@ -227,8 +227,9 @@ def test_cli_backtest_runs_as_a_job_with_a_progress_bar(demo, runner):
     calls, distributions = (sum(t[f"{name}_inside"] for t in whole) for name in ("calls", "distributions"))
     assert (f"过去 {len(whole)} 个季度中，下一季度出资的实际数落在预测的 P10–P90 区间内 {calls} 次，"
             f"分配 {distributions} 次") in out.output
-    assert (f"in the last {len(whole)} quarters, the next quarter's actual calls fell inside the forecast's "
-            f"P10–P90 band {calls} times, and its distributions {distributions} times") in english.output
+    # (the English counts come after a noun, so that a count of one reads right too)
+    assert (f"quarters looked back on: {len(whole)}; of them, the next quarter's actual calls fell inside the "
+            f"forecast's P10–P90 band in {calls}, and its distributions in {distributions}") in english.output
     # and where the others fell: below P10 (the forecast ran high) or above P90
     record = band_record(whole)
     assert (f"区间之外：出资实际数低于 P10 {record['calls_below']} 次、高于 P90 {record['calls_above']} 次，"

@@ -1180,7 +1180,7 @@ def test_every_save_is_audited_with_the_package_before_and_after(db, client, boo
     assert "投资明细 3 行" in page and "校验结果：通过" in page
     client.get("/lang/en")
     page = client.get(f"/history/gp_packages/{package.id}").get_data(as_text=True)
-    assert "Capital account: Opening NAV 31,000.00 (CNY 10k)" in page and "Holdings: 3 rows" in page
+    assert "Capital account: Opening NAV 31,000.00 (CNY 10k)" in page and "Holdings rows: 3" in page
     assert "{'account'" not in page and "Checks: passed" in page.replace("Passed", "passed")
 
 

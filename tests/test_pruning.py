@@ -97,7 +97,7 @@ def test_old_uploads_given_up_on_go_audited_and_the_rest_stays(app, db, folders,
     again = runner.invoke(args=["prune"])
     assert "已删除 0 个文件（0 B）" in again.output and len(_prune_entries(db)) == 4
     english = runner.invoke(args=["prune", "--dry-run"], env={"PORTFOLIO_LANG": "en"})
-    assert "Prune: would remove 0 files (0 B); backups kept:" in english.output, english.output
+    assert "Prune: files to remove: 0 (0 B); backups kept:" in english.output, english.output
     # the running job ends: its file, old, goes the next time
     job_records.fail(db.session, job.id, "bad", final=True)
     assert prune(db.session, upload_folder=uploads, backups_folder=folders[1], upload_days=30, keep_backups=10,
