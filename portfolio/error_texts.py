@@ -554,7 +554,7 @@ ERROR_TEXTS: dict[str, tuple[str, str]] = {
     "credit_code_elsewhere": ("统一社会信用代码 {code} 已被其他企业登记",
                               "The unified social credit code {code} is registered to another company"),
     "no_quorum": ("未达法定人数：出席且未回避的委员 {n} 人，至少需 {limit_n} 人，不能作出决议",
-                  "No quorum: {n} members present and not recused, at least {limit_n} needed; no decision can be made"),
+                  "No quorum: members present and not recused: {n}, at least {limit_n} needed; no decision can be made"),
     "decision_not_allowed": ("按表决结果（同意 {approve_n} 票，需 {needed_n} 票）只能作出：{decisions}",
                              "By the votes ({approve_n} to approve, {needed_n} needed) the only decisions are: {decisions}"),
     "decision_not_saved": ("决议未保存：提案不能登记为投资：{errors}",
