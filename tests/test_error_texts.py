@@ -183,6 +183,16 @@ def test_a_refused_login_in_english(db, client):
     assert Message("login_throttled", wait_seconds=600).shown("en") == "Too many tries: try again in 10 minutes"
 
 
+@pytest.mark.parametrize("present", [0, 1, 2])
+def test_a_count_reads_right_in_english_whatever_it_is(present):
+    """English puts a count that may be one after its noun ("members present …: 1"), where
+    "1 members" would otherwise be printed."""
+    english = Message("no_quorum", n=present, limit_n=3).shown("en")
+    assert english.startswith(f"No quorum: members present and not recused: {present}, at least 3 needed")
+    chinese = f"未达法定人数：出席且未回避的委员 {present} 人，至少需 3 人，不能作出决议"
+    assert Message("no_quorum", n=present, limit_n=3) == chinese
+
+
 def test_a_sentence_inside_another_and_a_vocabulary_name_render_in_each_language():
     inner = Message("amount_invalid", unit="yuan")
     cell = Message("gp_cell_amount", sheet_term=("gp_sheet", "holdings"), row=3, column_term=("gp_column", "cost"),
