@@ -75,18 +75,25 @@ def _nullable_int(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
 
 
 def load_book(session: Session) -> BookData:
-    """Read the whole book in force, one query per table."""
+    """Read the whole book in force, one query per table.
+
+    The funds, sub-funds, companies and investments come in a set order: without one,
+    PostgreSQL gives a table's rows as they lie on disk, and any update moves a row (taking a
+    fund's row to change its settings put it last), so a fund's family, and what is listed in
+    its order, would change with the writes. The flows, valuations and holdings come in none
+    (nothing computed on the book depends on their order; `refreshed` puts a refreshed
+    investment's rows last)."""
     funds = _frame(session, select(Fund.code, Fund.name, Fund.name_en, Fund.kind, Fund.parent_code,
-                                   _fen(Fund.size_cny, "size_fen"), Fund.vintage_year, Fund.settings),
-                   FUND_COLUMNS)
+                                   _fen(Fund.size_cny, "size_fen"), Fund.vintage_year, Fund.settings)
+                   .order_by(Fund.code), FUND_COLUMNS)
     funds["settings"] = funds["settings"].map(lambda s: s or {})
     sub_funds = _frame(session, select(SubFund.code, SubFund.name, SubFund.manager,
                                        _fen(SubFund.size_cny, "size_fen"), SubFund.vintage_year,
-                                       SubFund.sector, SubFund.region_code, SubFund.term_years),
-                       SUB_FUND_COLUMNS)
+                                       SubFund.sector, SubFund.region_code, SubFund.term_years)
+                       .order_by(SubFund.code), SUB_FUND_COLUMNS)
     companies = _dates(_frame(session, select(Company.code, Company.name, Company.credit_code,
-                                              Company.sector, Company.region_code, Company.founded),
-                              COMPANY_COLUMNS), "founded")
+                                              Company.sector, Company.region_code, Company.founded)
+                              .order_by(Company.code), COMPANY_COLUMNS), "founded")
     investments = _frame(session, select(
         Investment.id, Investment.fund_code, Investment.mode,
         Investment.sub_fund_code,
