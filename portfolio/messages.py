@@ -284,10 +284,12 @@ def _arg_by_kind(name: str, value: Any, zh: bool, *, codes: bool) -> str:
     refusal = _refusal_arg(name, value, zh, codes=codes)
     if refusal is not None:
         return refusal
-    if name == "missing":  # the field codes: in the JSON's Chinese text (rules.md), never on screen
+    if name == "missing":  # the field codes: in the JSON's text (rules.md), never on screen
         if not codes or not value:
             return ""
-        return "（" + "，".join(f"missing: {f}" for f in value) + "）"
+        if zh:
+            return "（" + "，".join(f"missing: {f}" for f in value) + "）"
+        return " (" + ", ".join(f"missing: {f}" for f in value) + ")"
     if name.endswith("_pct"):
         return _pct(value)
     if name.endswith("_x"):

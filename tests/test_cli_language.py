@@ -139,3 +139,22 @@ def test_a_refused_import_lists_its_errors_in_the_command_lines_language(db, run
     chinese = runner.invoke(args=["import-book", str(path)])
     assert chinese.exit_code == 1 and "导入失败：1 处错误，未写入任何数据" in chinese.output
     assert "第2行" in chinese.output
+
+
+def test_the_json_reports_checks_in_english(imported, runner, client, as_role):
+    """`flask report` prints the API's body, its checks' sentences in the command line's
+    language: the same bytes as the API answers an English asker, the figures as in Chinese."""
+    import json
+
+    args = ["report", "QY", "--as-of", "2025-06-30"]
+    english = runner.invoke(args=args, env=EN)
+    chinese = runner.invoke(args=args)
+    assert english.exit_code == chinese.exit_code == 0, english.output + chinese.output
+    en, zh = json.loads(english.output), json.loads(chinese.output)
+    assert {k: v for k, v in en.items() if k != "compliance"} == {k: v for k, v in zh.items() if k != "compliance"}
+    assert not [c for c in en["compliance"] if CJK.search(c["message"])]
+    assert all(CJK.search(c["message"]) for c in zh["compliance"])
+    assert "(missing: sub_fund_holdings)" in english.output and "（missing: sub_fund_holdings）" in chinese.output
+    as_role("viewer")
+    api = client.get("/api/v1/funds/QY/report?as_of=2025-06-30", headers={"Accept-Language": "en"})
+    assert api.data.decode() == english.output

@@ -43,10 +43,11 @@ def _as_of():
         return _error(400, Message("api_bad_param", name="as_of", reason=said_by(error)))
 
 
-def report_json(code: str, as_of: dt.date, index_name: str | None = None) -> bytes:
+def report_json(code: str, as_of: dt.date, index_name: str | None = None, *, lang: str = "zh") -> bytes:
     """The metrics.md report of the fund on D (with its PME against `index_name`), as JSON bytes:
-    the body the API answers and the `report` command prints. Made once per (fund, date, index,
-    book version) and kept in the shared report cache, where every worker and command finds it
+    the body the API answers and the `report` command prints, its checks' sentences in `lang`
+    (Chinese by default; `report.worded`). Made once per (fund, date, index, language, book
+    version) and kept in the shared report cache, where every worker and command finds it
     (portfolio.book.cache.kept): served from there, it costs a version check and one read (and a
     command served so imports neither the figures' code nor pandas).
 
@@ -56,36 +57,44 @@ def report_json(code: str, as_of: dt.date, index_name: str | None = None) -> byt
     from portfolio.book import cache
     from web.extensions import db
 
-    def compute() -> bytes:
-        from portfolio.figures.report import to_json
+    english = not str(lang).startswith("zh")
 
-        report = cache.fund_report(db.session, code, as_of, index_name)
+    def compute() -> bytes:
+        from portfolio.figures.report import to_json, worded
+
+        report = worded(cache.fund_report(db.session, code, as_of, index_name), "en" if english else "zh")
         return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
 
     period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
-    return cache.kept(db.session, "api_report", code, period, compute)
+    # the Chinese body's key as before the English one existed: what is already kept still serves
+    return cache.kept(db.session, "api_report", code, period + ("|en" if english else ""), compute)
 
 
 @bp.get("/funds/<code>/report")
 def fund_report(code: str):
     """The metrics.md report of one fund: ?as_of=YYYY-MM-DD (default the last quarter end), ?index=NAME.
 
-    The JSON is `report_json`'s: made once per (fund, date, index, book version)."""
+    The JSON is `report_json`'s, its checks' sentences in the asker's language (the session's,
+    else Accept-Language; Chinese by default): made once per (fund, date, index, language, book
+    version)."""
     from flask import Response
 
     from portfolio.errors import PMEError, ReportError, UnknownIndex
     from portfolio.figures.scope import UnknownFund
+    from web.i18n import current_lang
 
     as_of = _as_of()
     if not isinstance(as_of, dt.date):
         return as_of  # the 400 for a date out of range or malformed
     try:
-        body = report_json(code, as_of, request.args.get("index") or None)
+        body = report_json(code, as_of, request.args.get("index") or None, lang=current_lang())
     except (UnknownFund, UnknownIndex) as error:
         return _error(404, error)
     except (ReportError, PMEError) as error:
         return _error(400, error)
-    return Response(body, mimetype="application/json")
+    response = Response(body, mimetype="application/json")
+    response.vary.add("Accept-Language")  # the checks' sentences are in the asker's language
+    return response
 
 
 @bp.get("/funds/<code>/forecast")
@@ -201,6 +210,10 @@ def openapi_document() -> dict:
          "schema": {"type": "string", "format": "date",
                     "pattern": "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}},
     ]
+    # the language of the sentences (an error's message, a report check's): Chinese by default
+    language = {"name": "Accept-Language", "in": "header", "required": False,
+                "description": "en for English sentences (errors, the report's checks); Chinese by default",
+                "schema": {"type": "string"}}
     job = {"$ref": "#/components/schemas/Job"}
     return {
         "openapi": "3.0.3",
@@ -215,6 +228,7 @@ def openapi_document() -> dict:
                     *fund_and_date,
                     {"name": "index", "in": "query", "required": False,
                      "description": "a public-market index for PME", "schema": text},
+                    language,
                 ],
                 "responses": {"200": {"description": "the report", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["fund", "as_of", "currency", "summary", "investments"],
@@ -235,6 +249,7 @@ def openapi_document() -> dict:
                      "description": "1 to add the rolling-origin back-test table: 200 with it when a job has "
                                     "finished it for this book version, else 202 and the job to poll",
                      "schema": text},
+                    language,
                 ],
                 "responses": {"200": {"description": "the forecast", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["fund", "as_of", "forecast", "call_at_risk", "checks"],

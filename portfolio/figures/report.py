@@ -22,9 +22,9 @@ from portfolio.errors import ReportError, UnknownIndex
 from portfolio.figures import engine as fg
 from portfolio.figures.bookdata import BookData, records
 from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
-from portfolio.messages import Message
+from portfolio.messages import Message, render
 
-__all__ = ["compute_report", "pme_of", "to_json", "UnknownFund", "ReportError", "UnknownIndex"]
+__all__ = ["compute_report", "pme_of", "to_json", "worded", "UnknownFund", "ReportError", "UnknownIndex"]
 
 
 # report key → column of Positions.rows, for each investment
@@ -148,6 +148,18 @@ def _sub_funds(book: BookData, fund_code: str, pos: fg.Positions, prefix: str) -
             "reinvestment_multiple": fg.ratio(lr.local_cost_fen, lr.paid_in_fen) if lr.has_report else None,
         })
     return out
+
+
+def worded(report: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The report with its checks' sentences in `lang`: in Chinese the report as made; in
+    English each `compliance` message rendered from its key, `missing: FIELD` kept as rules.md
+    asks of the JSON. The figures are the same objects (nothing is copied but the checks)."""
+    if str(lang).startswith("zh"):
+        return report
+    return report | {"compliance": [
+        item | {"message": render(item["message"].key, item["message"].args, lang, codes=True)}
+        if isinstance(item["message"], Message) else item
+        for item in report["compliance"]]}
 
 
 def to_json(value):

@@ -39,7 +39,8 @@ def _as_of(value: str | None) -> dt.date:
 def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | None) -> None:
     """The fund's figures as of a date (metrics.md).
 
-    The JSON is the API's, byte for byte (web.api.report_json): made once per book version and
+    The JSON is the API's, byte for byte (web.api.report_json), its checks' sentences in the
+    command line's language (PORTFOLIO_LANG): made once per book version and
     kept in the shared report cache, so asked again with no write since, it is read, not
     computed. Into a pipe it is printed as stored (compact); at a terminal, indented."""
     from portfolio.errors import PMEError, ReportError
@@ -63,8 +64,9 @@ def report_command(fund: str, as_of: str | None, fmt: str, index_name: str | Non
 
 def _print_json(fund: str, date: dt.date, index_name: str | None) -> None:
     from web.api import report_json
+    from web.cli.language import cli_lang
 
-    body = report_json(fund, date, index_name)
+    body = report_json(fund, date, index_name, lang=cli_lang())
     if sys.stdout.isatty():  # for a person: indented, in the API's order of keys
         import json
 
