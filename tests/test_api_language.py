@@ -54,6 +54,7 @@ def test_what_no_view_refused_is_said_in_the_askers_language_too(db, client, as_
     asker = as_role(who) if who else client
     chinese = asker.open(path, method=method)
     assert chinese.status_code == status and chinese.is_json
+    assert "Accept-Language" in chinese.headers["Vary"]  # a cache between keeps each language apart
     assert CJK.search(chinese.get_json()["message"]) and chinese.get_json()["key"] == f"http_{status}"
     english = asker.open(path, method=method, headers=EN).get_json()
     assert english["message"] and not CJK.search(english["message"]) and english["key"] == f"http_{status}"

@@ -92,9 +92,7 @@ def fund_report(code: str):
         return _error(404, error)
     except (ReportError, PMEError) as error:
         return _error(400, error)
-    response = Response(body, mimetype="application/json")
-    response.vary.add("Accept-Language")  # the checks' sentences are in the asker's language
-    return response
+    return Response(body, mimetype="application/json")  # Vary: Accept-Language (web.security)
 
 
 @bp.get("/funds/<code>/forecast")

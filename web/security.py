@@ -60,6 +60,8 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config.get("HSTS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path.startswith("/api/"):  # its sentences (errors, a report's checks) in the asker's language
+            response.vary.add("Accept-Language")
         return response
 
 
