@@ -62,7 +62,7 @@ def report_json(code: str, as_of: dt.date, index_name: str | None = None, *, lan
     def compute() -> bytes:
         from portfolio.figures.report import to_json, worded
 
-        report = worded(cache.fund_report(db.session, code, as_of, index_name), "en" if english else "zh")
+        report = worded(cache.fund_report(db.session, code, as_of, index_name), lang)
         return (current_app.json.dumps(to_json(report), separators=(",", ":")) + "\n").encode()  # as jsonify
 
     period = as_of.isoformat() + (f"|{hashlib.sha256(index_name.encode()).hexdigest()[:16]}" if index_name else "")
