@@ -298,6 +298,34 @@ def test_the_paths_do_not_depend_on_the_threads_with_a_common_factor():
     assert np.array_equal(runs[0].call, runs[1].call) and np.array_equal(runs[0].nav, runs[1].nav)
 
 
+@pytest.mark.parametrize("unit_quantiles", [False, True])
+def test_a_unit_with_nothing_unfunded_is_not_worked_out_but_its_draws_are(unit_quantiles):
+    """A unit with nothing unfunded never calls again, so `_run_block` does not work its calls
+    out; it draws their random bits all the same, so every other draw is where it would be.
+    The paths are then those of the same units each left 1e-30 yuan unfunded, whose calls are
+    worked out on the same draws: no float32 NAV or total of these sizes tells 1e-30 from none.
+    Blocks of 8 units: the first has none that can call, the others some, and noise of every
+    kind (quarters without a flow, common factors) draws in each."""
+    unfunded = np.array([0.0] * 8 + [0.0, 60.0, 0.0, 30.0] * 8)
+    n = len(unfunded)
+    start = fc.Start.of([100.0] * n, unfunded, np.linspace(100.0, 5.0, n), np.linspace(0, 9, n))
+    tiny = fc.Start.of([100.0] * n, np.where(unfunded == 0, 1e-30, unfunded), start.nav, start.age)
+    params = fc.Params.of(n)
+    noise = fc.Noise(call_zero=0.3, distribution_zero=0.4, call_common=0.4, distribution_common=0.3,
+                     growth_common=0.5)
+    runs = [fc.simulate(s, params, 6, 500, seed=2, noise=noise, chunk_cells=4000, unit_quantiles=unit_quantiles)
+            for s in (start, tiny)]
+    for name in ("call", "distribution", "nav", "unfunded"):
+        assert np.allclose(getattr(runs[0], name), getattr(runs[1], name), rtol=1e-6, atol=1e-9), name
+    for name, quantiles in runs[0].unit_quantiles.items():
+        assert np.allclose(quantiles, runs[1].unit_quantiles[name], rtol=1e-6, atol=1e-9), name
+    # the units that call do call, and those with nothing unfunded call nothing at all
+    assert runs[0].call.sum() > 0 and runs[0].distribution.std(axis=0).min() > 0
+    if unit_quantiles:
+        assert not runs[0].unit_quantiles["cum_call"][unfunded == 0].any()
+        assert runs[0].unit_quantiles["cum_call"][unfunded > 0, -1, 2].min() > 0
+
+
 @pytest.mark.parametrize("common_seed, correlated", [(0, True), (None, False)])
 def test_units_simulated_apart_share_the_market_by_its_seed(common_seed, correlated):
     """The committee's effect simulates one more unit apart from the book (its own seed) and adds

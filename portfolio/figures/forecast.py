@@ -352,10 +352,15 @@ def _normal_table() -> np.ndarray:
 _NORMALS: list[np.ndarray] = []
 
 
-def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None = None) -> np.ndarray:
-    """Standard normal draws into `out` (or f(ε) through a table of f at the grid's quantiles)."""
+def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None = None, *,
+             rows: np.ndarray | None = None, of: int = 0) -> np.ndarray:
+    """Standard normal draws into `out` (or f(ε) through a table of f at the grid's quantiles).
+    With `rows`: the draws of a block of `of` rows are made, and those rows of it kept into `out`."""
     if not _NORMALS:
         _NORMALS.append(_normal_table())
+    if rows is not None:
+        drawn = np.frombuffer(rng.bytes(2 * of * out.shape[1]), dtype=np.uint16).reshape(of, out.shape[1])
+        return np.take(_NORMALS[0] if table is None else table, drawn[rows], out=out, mode="wrap")
     bits = np.frombuffer(rng.bytes(2 * out.size), dtype=np.uint16).reshape(out.shape)
     # every uint16 is an index of the 65,536-entry table: "wrap" never wraps, it only spares
     # the bounds check of the default "raise" (a third of the look-up's time)
@@ -575,7 +580,13 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
 
     The normal draws come through tables already transformed (`_Tables`); each unit's and
     quarter's scale and chance of no flow (`_Flows`) apply afterwards; the fund's common draws
-    (`_Common`, this block's paths) are added to every unit's row."""
+    (`_Common`, this block's paths) are added to every unit's row.
+
+    A unit with nothing unfunded never calls again (a call is a share of the unfunded, which a
+    call only lowers): its calls are not worked out, only their random bits drawn and left, so
+    that every other draw, and so every path, is what it would be with them worked out. Most
+    direct investments and co-investments are paid in one go: in the demo book at 2025Q4, 49 of its
+    80 units."""
     f32 = np.float32
     m, quarters = calls.scale.shape
     out = {name: np.zeros((paths, quarters)) for name in _SERIES}
@@ -587,39 +598,56 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
-    x = _normals(rng, np.empty((m, paths), dtype=np.float32))
+    # the units that can still call: all of them (as slices, no copy), some, or none
+    calling = np.flatnonzero(np.asarray(uc0) != 0)
+    every = len(calling) == m
+    live: slice | np.ndarray = slice(None) if every else calling
+    x = _normals(rng, np.empty((m, paths), dtype=np.float32))[live]
     x *= f32(noise.call_sigma * _own(noise.call_common))
     if common.call is not None:
         x += common.call[0]
     shift = f32(-noise.call_sigma ** 2 / 2.0)
     growth_mean = np.exp(log_g).astype("float32")  # (m, quarters)
     c, d, tmp = (np.empty((m, paths), dtype=np.float32) for _ in range(3))
+    if not every:
+        c.fill(0.0)
+    c_live = c if every else np.empty((len(calling), paths), dtype=np.float32)
     flowing = np.empty((m, paths), dtype=bool)
 
-    def keep_flows(value: np.ndarray, flows: _Flows, k: int) -> None:
-        """Zero `value` in the quarters without a flow: a random byte below the unit's threshold
-        (multiplied by the mask: a masked assignment is ten times slower); a unit's sure rate
-        on every path."""
+    def keep_flows(value: np.ndarray, flows: _Flows, k: int, rows: slice | np.ndarray = slice(None)) -> None:
+        """Zero `value` (the block's `rows`) in the quarters without a flow: a random byte below
+        the unit's threshold (multiplied by the mask: a masked assignment is ten times slower); a
+        unit's sure rate on every path. The bytes are drawn for the whole block, whatever rows."""
         below = flows.zero_below[:, k:k + 1]
         if below.any():
             byte = np.frombuffer(rng.bytes(flowing.size), dtype=np.uint8).reshape(flowing.shape)
-            value *= np.greater_equal(byte, below, out=flowing)
-        sure = flows.sure[:, k]
+            if isinstance(rows, slice):
+                value *= np.greater_equal(byte, below, out=flowing)
+            else:
+                value *= byte[rows] >= below[rows]
+        sure = flows.sure[rows, k]
         if (sure >= 0).any():  # a rate too near the whole balance to draw around: that rate, every path
             value[sure >= 0] = sure[sure >= 0, None]
 
     for k in range(quarters):
         # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
-        x *= phi
-        x += _normals(rng, c, innovation_table)
-        if common.call is not None:
-            x += common.call[k + 1]
-        np.add(x, shift, out=c)
-        np.exp(c, out=c)
-        c *= calls.scale[:, k:k + 1]
-        np.minimum(c, f32(1.0), out=c)
-        keep_flows(c, calls, k)
-        c *= uc
+        if len(calling):
+            x *= phi
+            x += _normals(rng, c_live, innovation_table, rows=None if every else calling, of=m)
+            if common.call is not None:
+                x += common.call[k + 1]
+            np.add(x, shift, out=c_live)
+            np.exp(c_live, out=c_live)
+            c_live *= calls.scale[live, k:k + 1]
+            np.minimum(c_live, f32(1.0), out=c_live)
+            keep_flows(c_live, calls, k, live)
+            c_live *= uc[live]
+            if not every:
+                c[calling] = c_live
+        else:  # none can call: the draws' bits only
+            rng.bytes(2 * c.size)
+            if calls.zero_below[:, k].any():
+                rng.bytes(flowing.size)
         # NAV grows by a log-normal return
         _normals(rng, tmp, growth_table)
         tmp *= growth_mean[:, k:k + 1]
