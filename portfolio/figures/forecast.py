@@ -598,7 +598,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
     phi = f32(noise.call_phi)
     nav = np.repeat(nav0[:, None].astype("float32"), paths, axis=1)
     uc = np.repeat(uc0[:, None].astype("float32"), paths, axis=1)
-    # the units that can still call: all of them (as slices, no copy), some, or none
+    # the units that can still call: all of them (as slices, no copy), or some (none: empty rows)
     calling = np.flatnonzero(np.asarray(uc0) != 0)
     every = len(calling) == m
     live: slice | np.ndarray = slice(None) if every else calling
@@ -631,23 +631,18 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
 
     for k in range(quarters):
         # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
-        if len(calling):
-            x *= phi
-            x += _normals(rng, c_live, innovation_table, rows=None if every else calling, of=m)
-            if common.call is not None:
-                x += common.call[k + 1]
-            np.add(x, shift, out=c_live)
-            np.exp(c_live, out=c_live)
-            c_live *= calls.scale[live, k:k + 1]
-            np.minimum(c_live, f32(1.0), out=c_live)
-            keep_flows(c_live, calls, k, live)
-            c_live *= uc[live]
-            if not every:
-                c[calling] = c_live
-        else:  # none can call: the draws' bits only
-            rng.bytes(2 * c.size)
-            if calls.zero_below[:, k].any():
-                rng.bytes(flowing.size)
+        x *= phi
+        x += _normals(rng, c_live, innovation_table, rows=None if every else calling, of=m)
+        if common.call is not None:
+            x += common.call[k + 1]
+        np.add(x, shift, out=c_live)
+        np.exp(c_live, out=c_live)
+        c_live *= calls.scale[live, k:k + 1]
+        np.minimum(c_live, f32(1.0), out=c_live)
+        keep_flows(c_live, calls, k, live)
+        c_live *= uc[live]
+        if not every:
+            c[calling] = c_live
         # NAV grows by a log-normal return
         _normals(rng, tmp, growth_table)
         tmp *= growth_mean[:, k:k + 1]
