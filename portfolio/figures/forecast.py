@@ -353,18 +353,17 @@ _NORMALS: list[np.ndarray] = []
 
 
 def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None = None, *,
-             rows: np.ndarray | None = None, of: int = 0) -> np.ndarray:
+             rows: slice | np.ndarray = slice(None), of: int | None = None) -> np.ndarray:
     """Standard normal draws into `out` (or f(ε) through a table of f at the grid's quantiles).
-    With `rows`: the draws of a block of `of` rows are made, and those rows of it kept into `out`."""
+    The draws of a block of `of` rows (by default out's) are made, and its `rows` (by default
+    all) kept into `out`: a block's rows that are not kept still take their random bits."""
     if not _NORMALS:
         _NORMALS.append(_normal_table())
-    if rows is not None:
-        drawn = np.frombuffer(rng.bytes(2 * of * out.shape[1]), dtype=np.uint16).reshape(of, out.shape[1])
-        return np.take(_NORMALS[0] if table is None else table, drawn[rows], out=out, mode="wrap")
-    bits = np.frombuffer(rng.bytes(2 * out.size), dtype=np.uint16).reshape(out.shape)
+    count = out.shape[0] if of is None else of
+    drawn = np.frombuffer(rng.bytes(2 * count * out.shape[1]), dtype=np.uint16).reshape(count, out.shape[1])
     # every uint16 is an index of the 65,536-entry table: "wrap" never wraps, it only spares
     # the bounds check of the default "raise" (a third of the look-up's time)
-    return np.take(_NORMALS[0] if table is None else table, bits, out=out, mode="wrap")
+    return np.take(_NORMALS[0] if table is None else table, drawn[rows], out=out, mode="wrap")
 
 
 def simulate(start: Start, params: Params, quarters: int, paths: int, *, noise: Noise | None = None,
@@ -602,7 +601,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
     calling = np.flatnonzero(np.asarray(uc0) != 0)
     every = len(calling) == m
     live: slice | np.ndarray = slice(None) if every else calling
-    x = _normals(rng, np.empty((m, paths), dtype=np.float32))[live]
+    x = _normals(rng, np.empty((len(calling), paths), dtype=np.float32), rows=live, of=m)
     x *= f32(noise.call_sigma * _own(noise.call_common))
     if common.call is not None:
         x += common.call[0]
@@ -632,7 +631,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
     for k in range(quarters):
         # calls: min(s · exp(x − σ_c²/2), 1) of the unfunded, x the AR(1); none in a quarter without
         x *= phi
-        x += _normals(rng, c_live, innovation_table, rows=None if every else calling, of=m)
+        x += _normals(rng, c_live, innovation_table, rows=live, of=m)
         if common.call is not None:
             x += common.call[k + 1]
         np.add(x, shift, out=c_live)
