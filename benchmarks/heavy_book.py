@@ -16,8 +16,10 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def generate_heavy_book(folder: str | Path | None = None, *, investments: int = 2000, flows: int = 100_000,
                         seed: int = 1, **sizes) -> Path:
-    """The synthetic book in `folder`, or in benchmarks/out/ named by its size."""
-    target = Path(folder) if folder else OUT / f"heavy_{investments}_{flows}_{seed}"
+    """The synthetic book in `folder`, or in benchmarks/out/ named by its size (and `_within` for
+    one whose holdings are called within their commitments: `within_commitment=True`)."""
+    within = "_within" if sizes.get("within_commitment") else ""
+    target = Path(folder) if folder else OUT / f"heavy_{investments}_{flows}_{seed}{within}"
     return _generate(target, investments=investments, flows=flows, seed=seed, **sizes)
 
 

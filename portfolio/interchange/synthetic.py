@@ -33,12 +33,57 @@ def _quarter_ends(start: pd.Timestamp, n: int) -> list[pd.Timestamp]:
     return [first + pd.offsets.QuarterEnd(k) for k in range(n)]
 
 
+def _within_commitment(rng: np.random.Generator, amount_fen: np.ndarray, owner: np.ndarray, contribution: np.ndarray,
+                       commitment_fen: np.ndarray, sub_fund: np.ndarray) -> np.ndarray:
+    """The flows' amounts scaled per holding (`owner`: each flow's): its contributions to a share
+    of its commitment (30–100 % for a sub-fund, all of it otherwise), its distributions to
+    0–1.5× that; in fen, each flow rounded down and never below 1 fen, the fen rounded away put
+    on the holding's first flow of the kind, so that its flows of a kind add up to their total
+    exactly (a direct investment is paid in full, not left a few fen short)."""
+    n = len(commitment_fen)
+    called = np.floor(commitment_fen * np.where(sub_fund, rng.uniform(0.3, 1.0, n), 1.0))
+    returned = np.floor(called * rng.uniform(0.0, 1.5, n))
+    out = np.empty_like(amount_fen)
+    for kind, total in ((contribution, called), (~contribution, returned)):
+        rows = np.flatnonzero(kind)
+        drawn = np.bincount(owner[rows], weights=amount_fen[rows], minlength=n)
+        scaled = np.maximum(np.floor(amount_fen[rows] * (total[owner[rows]] / drawn[owner[rows]])), 1)
+        short = np.maximum(total - np.bincount(owner[rows], weights=scaled, minlength=n), 0)
+        scaled[np.unique(owner[rows], return_index=True)[1]] += short[np.unique(owner[rows])]
+        out[rows] = scaled.astype(amount_fen.dtype)
+    return out
+
+
+def _holding_rows(sub_fund_codes, company_codes, holdings: int) -> list[tuple[str, str, str]]:
+    """(sub-fund, quarter end, company): each sub-fund reports quarterly on a slice of 25
+    companies, from 2021Q1, up to `holdings` rows in all."""
+    per_report = 25
+    rows: list[tuple[str, str, str]] = []
+    for q in _quarter_ends(pd.Timestamp("2021-03-31"), 40):
+        for j, sf in enumerate(sub_fund_codes):
+            start = (j * per_report) % (len(company_codes) - per_report)
+            for c in company_codes[start:start + per_report]:
+                rows.append((sf, q.strftime("%Y-%m-%d"), c))
+                if len(rows) >= holdings:
+                    return rows
+    return rows
+
+
 def generate_heavy_book(folder: str | Path, *, investments: int = 2000, flows: int = 100_000,
                         valuations: int = 20_000, holdings: int = 25_000, seed: int = 1,
-                        xlsx: bool = False) -> Path:
-    """Write the book as CSV files into `folder` (and `book.xlsx` beside them if asked); its path."""
+                        xlsx: bool = False, within_commitment: bool = False) -> Path:
+    """Write the book as CSV files into `folder` (and `book.xlsx` beside them if asked); its path.
+
+    The flows' amounts are drawn apart from the commitments, so a holding's contributions come to
+    several times its commitment (3.6–3.8× for the default sizes): every holding is fully called,
+    and a forecast has no call left to simulate. `within_commitment` scales each holding's
+    contributions to a drawn share of its commitment (a sub-fund commitment 30–100 % called, a
+    direct or co-investment all of it) and its distributions to a drawn multiple of that
+    (0–1.5×), in fen: the same flows, dates and kinds, the amounts of a fund whose sub-funds
+    still call. Its draws come from a stream of their own, so the default book
+    is the same with or without the option."""
     params = dict(investments=investments, flows=flows, valuations=valuations, holdings=holdings, seed=seed,
-                  version=1)
+                  version=1, **({"within_commitment": True} if within_commitment else {}))
     folder = Path(folder)
     marker = folder / "params.json"
     if marker.exists() and json.loads(marker.read_text()) == params and (not xlsx or (folder / "book.xlsx").exists()):
@@ -122,6 +167,9 @@ def generate_heavy_book(folder: str | Path, *, investments: int = 2000, flows: i
     flow_dates = inv_dates[owner] + pd.to_timedelta(offset, unit="D")
     kinds = np.where((offset > 700) & (rng.random(flows) < 0.35), "distribution", "contribution")
     amount_fen = rng.integers(100_000, 5_000_000_000, flows)
+    if within_commitment:
+        amount_fen = _within_commitment(np.random.default_rng([seed, 1]), amount_fen, owner, kinds == "contribution",
+                                        commitment * 100, np.array(rows_mode) == "sub_fund")
     amount = pd.Series(amount_fen // 100).astype(str) + "." + pd.Series(amount_fen % 100).astype(str).str.zfill(2)
     order = np.lexsort((flow_dates.values, owner))
     flow_df = pd.DataFrame({"investment_id": inv["id"].to_numpy()[owner], "date": flow_dates.strftime("%Y-%m-%d"),
@@ -150,22 +198,8 @@ def generate_heavy_book(folder: str | Path, *, investments: int = 2000, flows: i
     vals = vals.drop(columns="k")
 
     # holdings: each sub-fund reports quarterly on a slice of companies
-    quarters = _quarter_ends(pd.Timestamp("2021-03-31"), 40)
-    per_report = 25
-    h_rows = []
-    sfc = sub_funds["code"].to_numpy()
-    for q in quarters:
-        for j, sf in enumerate(sfc):
-            start = (j * per_report) % (len(co_codes) - per_report)
-            for c in co_codes[start:start + per_report]:
-                h_rows.append((sf, q.strftime("%Y-%m-%d"), c))
-                if len(h_rows) >= holdings:
-                    break
-            if len(h_rows) >= holdings:
-                break
-        if len(h_rows) >= holdings:
-            break
-    hold = pd.DataFrame(h_rows, columns=["sub_fund_code", "as_of", "company_code"])
+    hold = pd.DataFrame(_holding_rows(sub_funds["code"].to_numpy(), co_codes, holdings),
+                        columns=["sub_fund_code", "as_of", "company_code"])
     hold["cost_cny"] = rng.integers(1, 200, len(hold)) * 1_000_000
     hold["fair_value_cny"] = (hold["cost_cny"] * rng.uniform(0, 3, len(hold))).round(2)
 
