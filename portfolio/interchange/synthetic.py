@@ -49,7 +49,8 @@ def _within_commitment(rng: np.random.Generator, amount_fen: np.ndarray, owner: 
         drawn = np.bincount(owner[rows], weights=amount_fen[rows], minlength=n)
         scaled = np.maximum(np.floor(amount_fen[rows] * (total[owner[rows]] / drawn[owner[rows]])), 1)
         short = np.maximum(total - np.bincount(owner[rows], weights=scaled, minlength=n), 0)
-        scaled[np.unique(owner[rows], return_index=True)[1]] += short[np.unique(owner[rows])]
+        holders, first = np.unique(owner[rows], return_index=True)
+        scaled[first] += short[holders]
         out[rows] = scaled.astype(amount_fen.dtype)
     return out
 
