@@ -142,6 +142,21 @@ def test_figures_equal_the_json_report(book, as_of):
         assert h["previous"] == previous["summary"][h["key"]]
 
 
+@pytest.mark.parametrize("as_of", ["2023-06-30", "2024-12-31", "2025-09-30", "2025-12-31"])
+def test_an_opening_s_figures_are_the_full_report_s(csv_book, as_of):
+    """The openings (figures_only) skip each investment's ratios and IRR and the other
+    breakdowns; what they give is the full report's, to the fen."""
+    day = dt.date.fromisoformat(as_of)
+    full = compute_report(csv_book, "QY", day)
+    opening = compute_report(csv_book, "QY", day, figures_only=True)
+    assert opening["summary"] == full["summary"] and opening["by_mode"] == full["by_mode"]
+    amounts = ("commitment", "paid_in", "unfunded", "distributed", "nav")
+    assert opening["investments"] == [{"id": row["id"], **{key: row[key] for key in amounts}}
+                                      for row in full["investments"]]
+    assert opening["investments"] and all(isinstance(row["nav"], Decimal) for row in opening["investments"])
+    assert set(opening) == {"fund", "fund_name", "as_of", "currency", "summary", "by_mode", "investments"}
+
+
 def test_schedule_flags_lagging_valuations_and_activity(book):
     report = build_quarterly(book, "QY", "2025Q4")
     flags = {row["id"]: row["stale"] for row in report["schedule"]}

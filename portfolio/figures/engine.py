@@ -431,6 +431,17 @@ def per_investment(pos: Positions) -> list[dict]:
     return _summaries(pos, np.arange(n, dtype="int64"), n)
 
 
+def amounts_per_investment(pos: Positions) -> list[dict]:
+    """Each investment's id and amounts (report order), Decimal yuan, as per_investment gives
+    them, without its ratios or IRR: all the quarterly report reads of its openings (an
+    XIRR and the ratios of each of a big fund's thousands of investments, twice, for nothing)."""
+    rows = pos.rows
+    amounts = {c.removesuffix("_fen"): [yuan(v) for v in rows[c].to_numpy(dtype="int64").tolist()]
+               for c in _AMOUNT_COLUMNS}
+    return [{"id": code, **{key: values[i] for key, values in amounts.items()}}
+            for i, code in enumerate(rows["id"].tolist())]
+
+
 def with_nav_share(groups: dict, total_nav_fen: int) -> dict:
     """Adds nav_share = group nav / fund nav (unrounded; None when the fund's nav is 0)."""
     for figures in groups.values():

@@ -37,7 +37,8 @@ import pandas as pd
 
 from portfolio.figures import forecast as fc
 from portfolio.figures.bookdata import BookData
-from portfolio.figures.engine import fund_investment_ids, positions, ts
+from portfolio.figures.engine import positions, ts
+from portfolio.figures.scope import holdings_of
 
 DAYS_PER_QUARTER = 365.25 / 4
 SHRINK_QUARTERS = 8.0
@@ -89,9 +90,10 @@ def data_end(book: BookData, ids: list[str], d: pd.Timestamp) -> pd.Timestamp:
 def histories(book: BookData, fund_code: str, as_of: dt.date) -> Histories:
     """Every unit of the fund (and its descendants) dated on or before D, with its history."""
     d = ts(as_of)
-    ids = fund_investment_ids(book, fund_code, as_of)
-    pos = positions(book, ids, as_of)
-    rows = pos.rows
+    # the fund's positions as the report's own (kept with the book: a quarterly report works
+    # them out before its forward look is forked aside, and the child inherits them); the
+    # home region, the one column that differs by fund, is not read here
+    rows = holdings_of(book, fund_code, as_of).positions.rows
     n = len(rows)
     start = rows["date"].to_numpy(dtype="datetime64[ns]")
     age_days = (d.to_datetime64() - start).astype("timedelta64[D]").astype("float64") if n else np.zeros(0)

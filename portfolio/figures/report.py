@@ -49,9 +49,9 @@ def _plain_list(column: pd.Series) -> list:
 def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: str | None = None, *,
                    figures_only: bool = False) -> dict:
     """The metrics.md report of one fund (with its descendants) as of D. With figures_only,
-    the summary, the breakdowns and the investments alone: no look-through, concentration,
-    sub-funds, periodic figures or compliance checks (the quarterly report's opening
-    reports read none of them)."""
+    the summary, the modes' figures and each investment's id and amounts alone (no ratio or
+    IRR of an investment, no other breakdown, look-through, concentration, sub-funds,
+    periodic figures or compliance checks): all the quarterly report reads of its openings."""
     scope = scope_of(book, fund_code)
     fund, settings = scope.row, scope.settings
     prefix = str(settings["home_region_prefix"])
@@ -64,6 +64,9 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     modes = fg.summarise(pos, "mode")
     by_mode = {m: modes[m] for m in fg.MODE_ORDER if m in modes}
     by_mode.update({m: v for m, v in modes.items() if m not in by_mode})
+    if figures_only:
+        return {"fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
+                "summary": summary, "by_mode": by_mode, "investments": fg.amounts_per_investment(pos)}
     by_sector = fg.with_nav_share(fg.summarise(pos, "sector"), total_nav)
     by_vintage = fg.with_nav_share(fg.summarise(pos, "vintage"), total_nav)
     by_vintage = {int(k): v for k, v in by_vintage.items()}
@@ -79,10 +82,6 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
         item.update({key: columns[key][i] for key in _INVESTMENT_COLUMNS if key not in item})
         investments.append(item)
 
-    if figures_only:
-        return {"fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
-                "summary": summary, "by_mode": by_mode, "by_sector": by_sector, "investments": investments,
-                "by_vintage": by_vintage, "by_region": by_region}
     report: dict[str, Any] = {
         "fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
         "summary": summary, "by_mode": by_mode, "by_sector": by_sector,

@@ -23,7 +23,7 @@ from portfolio.figures.aside import aside
 from portfolio.figures.bookdata import BookData
 from portfolio.figures.indicators import performance_indicators
 from portfolio.figures.rules import STATUS_ORDER
-from portfolio.figures.scope import UnknownFund, scope_of
+from portfolio.figures.scope import UnknownFund, holdings_of, scope_of
 from portfolio.formatting import parse_quarter, since_by
 from portfolio.messages import Message, said_by
 from portfolio.money import CENT, yuan
@@ -261,6 +261,9 @@ def build_quarterly(book: BookData, fund_code: str, quarter: str, *, index_name:
         scope = scope_of(book, fund_code)
     except UnknownFund:
         raise QuarterlyError(Message("fund_unknown_report", code=fund_code)) from None
+    # the quarter end's holdings, which the report and the forecast both start from, worked
+    # out once, before the fork (kept with the book: the child inherits them)
+    holdings_of(book, fund_code, end)
     # the forward look (the forecast: half the report's time) needs only the book: it runs
     # in a forked child beside the rest where that is safe (portfolio.figures.aside), else here
     with aside(forward_look, book, fund_code, end, overrides=forecast_overrides) as ahead:
