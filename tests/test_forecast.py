@@ -298,6 +298,35 @@ def test_the_paths_do_not_depend_on_the_threads_with_a_common_factor():
     assert np.array_equal(runs[0].call, runs[1].call) and np.array_equal(runs[0].nav, runs[1].nav)
 
 
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=0, max_value=70), min_size=1, max_size=12),
+       seed=st.integers(min_value=0, max_value=2 ** 32 - 1), sfc64=st.booleans())
+def test_random_bytes_are_the_generator_s_own_bytes(sizes, seed, sfc64):
+    """`_random_bytes` takes whole 64-bit outputs straight from SFC64 where they are the bytes
+    Generator.bytes gives, and asks Generator.bytes otherwise (a size that is no multiple of 8
+    leaves half an output held over, which the next draw starts with; no bytes, for which it still
+    draws 32 bits; another bit generator):
+    the same bytes, draw after draw, and the generator left where Generator.bytes leaves it."""
+    bits = np.random.SFC64 if sfc64 else np.random.PCG64
+    mine, theirs = np.random.Generator(bits(seed)), np.random.Generator(bits(seed))
+    for size in [*sizes, 16, 64]:  # multiples of 8 last: after a half held over, the fast way too
+        drawn = fc._random_bytes(mine, size)
+        assert drawn.dtype == np.uint8 and drawn.tobytes() == theirs.bytes(size), size
+    assert mine.integers(0, 2 ** 62, size=4).tolist() == theirs.integers(0, 2 ** 62, size=4).tolist()
+    assert mine.bit_generator.state["has_uint32"] == theirs.bit_generator.state["has_uint32"]
+
+
+def test_random_bytes_come_straight_from_the_bit_generator_when_they_can():
+    """Whole 64-bit outputs with no half held over come from SFC64 itself (a fresh array);
+    anything else through Generator.bytes (a read-only view of the bytes it returns)."""
+    rng = np.random.Generator(np.random.SFC64(3))
+    straight = [fc._random_bytes(rng, size).flags.writeable for size in (4096, 12, 8, 4, 8, 0, 0, 8)]
+    # 12 bytes hold half an output over; 8 then start with it and hold half of the next; 4 use
+    # it up; no bytes still draw a 32-bit word (Generator.bytes(0) does), so two of them hold none
+    assert straight == [True, False, False, False, True, False, False, True]
+    assert not fc._random_bytes(np.random.Generator(np.random.PCG64(3)), 64).flags.writeable
+
+
 @pytest.mark.parametrize("unit_quantiles", [False, True])
 def test_a_unit_with_nothing_unfunded_is_not_worked_out_but_its_draws_are(unit_quantiles):
     """A unit with nothing unfunded never calls again, so `_run_block` does not work its calls

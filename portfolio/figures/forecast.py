@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -350,6 +351,21 @@ def _normal_table() -> np.ndarray:
 
 
 _NORMALS: list[np.ndarray] = []
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def _random_bytes(rng: np.random.Generator, size: int) -> np.ndarray:
+    """`size` random bytes (uint8): the very bytes `rng.bytes(size)` gives, so the paths stay
+    the same, bit for bit. Generator.bytes draws them 32 bits at a time through its bounded
+    integers and copies them twice; SFC64 makes its 32-bit words as the low, then the high
+    half of each 64-bit output, and rng.bytes lays them out little-endian, so when a whole
+    number of 64-bit outputs is asked for and no half of one is held over from an earlier
+    draw, they are the outputs' own bytes, taken from the bit generator three times faster.
+    (Not for no bytes: Generator.bytes(0) still draws a 32-bit word.)"""
+    bits = rng.bit_generator
+    if _LITTLE_ENDIAN and size > 0 and size % 8 == 0 and isinstance(bits, np.random.SFC64) and not bits.state["has_uint32"]:
+        return bits.random_raw(size // 8).view(np.uint8)
+    return np.frombuffer(rng.bytes(size), dtype=np.uint8)
 
 
 def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None = None, *,
@@ -360,7 +376,7 @@ def _normals(rng: np.random.Generator, out: np.ndarray, table: np.ndarray | None
     if not _NORMALS:
         _NORMALS.append(_normal_table())
     count = out.shape[0] if of is None else of
-    drawn = np.frombuffer(rng.bytes(2 * count * out.shape[1]), dtype=np.uint16).reshape(count, out.shape[1])
+    drawn = _random_bytes(rng, 2 * count * out.shape[1]).view(np.uint16).reshape(count, out.shape[1])
     # every uint16 is an index of the 65,536-entry table: "wrap" never wraps, it only spares
     # the bounds check of the default "raise" (a third of the look-up's time)
     return np.take(_NORMALS[0] if table is None else table, drawn[rows], out=out, mode="wrap")
@@ -619,7 +635,7 @@ def _run_block(rng, noise: Noise, tables: _Tables, nav0, uc0, calls: _Flows, dis
         unit's sure rate on every path. The bytes are drawn for the whole block, whatever rows."""
         below = flows.zero_below[:, k:k + 1]
         if below.any():
-            byte = np.frombuffer(rng.bytes(flowing.size), dtype=np.uint8).reshape(flowing.shape)
+            byte = _random_bytes(rng, flowing.size).reshape(flowing.shape)
             if isinstance(rows, slice):
                 value *= np.greater_equal(byte, below, out=flowing)
             else:
