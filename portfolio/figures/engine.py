@@ -436,10 +436,9 @@ def amounts_per_investment(pos: Positions) -> list[dict]:
     them, without its ratios or IRR: all the quarterly report reads of its openings (an
     XIRR and the ratios of each of a big fund's thousands of investments, twice, for nothing)."""
     rows = pos.rows
-    amounts = {c.removesuffix("_fen"): [yuan(v) for v in rows[c].to_numpy(dtype="int64").tolist()]
-               for c in _AMOUNT_COLUMNS}
-    return [{"id": code, **{key: values[i] for key, values in amounts.items()}}
-            for i, code in enumerate(rows["id"].tolist())]
+    keys = [c.removesuffix("_fen") for c in _AMOUNT_COLUMNS]
+    amounts = ([yuan(v) for v in rows[c].to_numpy(dtype="int64").tolist()] for c in _AMOUNT_COLUMNS)
+    return [{"id": code, **dict(zip(keys, values))} for code, *values in zip(rows["id"].tolist(), *amounts)]
 
 
 def with_nav_share(groups: dict, total_nav_fen: int) -> dict:

@@ -58,7 +58,6 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     holdings = holdings_of(book, fund_code, as_of)
     pos = holdings.positions
     rows = pos.rows
-    total_nav = int(rows["nav_fen"].sum())
 
     summary = fg.summarise(pos)
     modes = fg.summarise(pos, "mode")
@@ -67,6 +66,7 @@ def compute_report(book: BookData, fund_code: str, as_of: dt.date, index_name: s
     if figures_only:
         return {"fund": fund_code, "fund_name": fund["name"], "as_of": fg.ts(as_of).date(), "currency": "CNY",
                 "summary": summary, "by_mode": by_mode, "investments": fg.amounts_per_investment(pos)}
+    total_nav = int(rows["nav_fen"].sum())
     by_sector = fg.with_nav_share(fg.summarise(pos, "sector"), total_nav)
     by_vintage = fg.with_nav_share(fg.summarise(pos, "vintage"), total_nav)
     by_vintage = {int(k): v for k, v in by_vintage.items()}
