@@ -8,7 +8,10 @@ benchmarks/README.md) and appends its rows to a summary file (`--summary`); the 
 made from that file, so a row whose command failed shows as not measured rather than
 vanishing. The machine's speed wanders (on this kind of machine by 10–20 % from minute to
 minute), so the same small CPU-bound probe is timed before and after and printed with the
-table: a slow stretch shows there.
+table: a slow stretch shows there. It is timed alone and as two copies side by side: the
+quarterly rows keep both cores busy once the forward look is forked aside, and the second
+core's share of the machine moves apart from the first's (0.41 s alone with 0.66 s side by
+side seen in the same minute).
 
 Needs, on a new machine: `bash scripts/install.sh --test`, `apt-get install -y wrk chromium`
 (wrk for the load rows; without it a Python load generator is used), PostgreSQL and the
@@ -68,12 +71,27 @@ def table(measured: dict[str, dict]) -> tuple[str, int]:
     return "\n".join(out), met
 
 
-def speed_probe() -> float:
+PROBE = "import time; t = time.perf_counter(); sum(range(3 * 10**7)); print(time.perf_counter() - t)"
+
+
+def speed_probe(*, at_once: int = 1) -> float:
     """Seconds of a fixed CPU-bound loop in a fresh interpreter (0.35–0.65 s seen on this kind
-    of machine): how fast the machine is at that moment."""
-    done = subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); sum(range(3 * 10**7)); "
-                           "print(time.perf_counter() - t)"], capture_output=True, text=True, check=True)
-    return float(done.stdout)
+    of machine): how fast the machine is at that moment. `at_once` copies run side by side
+    (the slowest one's seconds): with 2, how fast two cores are together."""
+    running = [subprocess.Popen([sys.executable, "-c", PROBE], stdout=subprocess.PIPE, text=True)
+               for _ in range(at_once)]
+    seconds = []
+    for process in running:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, process.args)
+        seconds.append(float(out))
+    return max(seconds)
+
+
+def probes() -> tuple[float, float]:
+    """(the probe alone, two side by side)."""
+    return speed_probe(), speed_probe(at_once=2)
 
 
 def settle(*, below: float = 1.5, at_most: float = 60.0) -> None:
@@ -109,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = dt.datetime.now(dt.UTC)
-    probe_before, load_before = speed_probe(), os.getloadavg()
+    probe_before, load_before = probes(), os.getloadavg()
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="issue14_") as tmp:
         summary = Path(tmp) / "summary.jsonl"
@@ -125,13 +143,14 @@ def main() -> None:
                 failed.append(f"{step[0]} (exit status {done.returncode})")
         measured = read_summary(summary.read_text(encoding="utf-8").splitlines())
     finished = dt.datetime.now(dt.UTC)
-    probe_after = speed_probe()
+    probe_after = probes()
 
     markdown, met = table(measured)
     machine = (f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
                f"{platform.python_version()}; commit {_commit()}; {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC; "
                f"load average before {load_before[0]:.2f}; speed probe (`sum(range(3*10**7))`) "
-               f"{probe_before:.2f} s before, {probe_after:.2f} s after")
+               f"{probe_before[0]:.2f} s before, {probe_after[0]:.2f} s after; two side by side "
+               f"{probe_before[1]:.2f} s before, {probe_after[1]:.2f} s after")
     heading = f"**{met} of {len(ROWS)} rows met**, measured one after the other in one run ({machine})."
     print(f"\n{heading}\n\n{markdown}")
     if failed:
