@@ -80,13 +80,11 @@ def speed_probe(*, at_once: int = 1) -> float:
     (the slowest one's seconds): with 2, how fast two cores are together."""
     running = [subprocess.Popen([sys.executable, "-c", PROBE], stdout=subprocess.PIPE, text=True)
                for _ in range(at_once)]
-    seconds = []
+    outputs = [process.communicate()[0] for process in running]  # every copy waited for, even if one failed
     for process in running:
-        out, _ = process.communicate()
         if process.returncode != 0:
             raise subprocess.CalledProcessError(process.returncode, process.args)
-        seconds.append(float(out))
-    return max(seconds)
+    return max(float(out) for out in outputs)
 
 
 def probes() -> tuple[float, float]:
